@@ -1,0 +1,41 @@
+// Time comes from an injectable clock so tests can move it. The store keeps UTC as
+// milliseconds since the Unix epoch; pages show Asia/Shanghai (UTC+8, no DST).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace cunhuo {
+
+using TimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+  std::int64_t now_ms() const { return now().time_since_epoch().count(); }
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override;
+};
+
+// A clock that only moves when told to; for tests and replays.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(std::int64_t start_ms) : now_ms_(start_ms) {}
+  TimePoint now() const override { return TimePoint(std::chrono::milliseconds(now_ms_)); }
+  void advance(std::chrono::milliseconds by) { now_ms_ += by.count(); }
+
+ private:
+  std::int64_t now_ms_;
+};
+
+// "2026-11-25T00:41:26.000Z"
+std::string format_utc(std::int64_t epoch_ms);
+// "2026-11-25T08:41:26+08:00"
+std::string format_shanghai(std::int64_t epoch_ms);
+
+}  // namespace cunhuo

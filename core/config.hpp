@@ -1,0 +1,39 @@
+// Service configuration. Precedence: command-line flags > environment (CUNHUO_*) >
+// config file (--config or CUNHUO_CONFIG, lines of `key = value`) > defaults.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace cunhuo {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string db_url = "sqlite:var/cunhuo.db";
+  std::string seed = "minqin";        // seed data set to load at start, or "none"
+  std::string log_level = "info";
+  std::string data_dir = "var";       // uploads and other files
+  int threads = 4;                     // HTTP worker threads
+  std::int64_t max_json_body = 1 << 20;        // bytes
+  std::int64_t max_upload_body = 8 << 20;      // bytes, upload routes only
+  std::int64_t header_timeout_ms = 10'000;
+  std::int64_t body_timeout_ms = 30'000;
+  std::int64_t shutdown_grace_ms = 10'000;
+  std::int64_t outbox_poll_ms = 200;
+};
+
+// Every key a flag, variable or file line may set, e.g. "listen", "db", "threads".
+const std::vector<std::string>& config_keys();
+
+// `args` are the flags after the program name and subcommand, e.g. {"--db", "mysql://..."}
+// or {"--db=mysql://..."}. `env` holds the process environment (name -> value).
+Result<Config> load_config(const std::vector<std::string>& args, const std::map<std::string, std::string>& env);
+
+std::map<std::string, std::string> environment_map();
+
+}  // namespace cunhuo

@@ -1,0 +1,246 @@
+// SQLite: WAL, synchronous=FULL (durable at every commit), a busy timeout, a statement
+// cache per connection. Writes are serialised through one writer connection guarded by
+// a mutex, so threads of this process queue in order instead of spinning on SQLITE_BUSY;
+// reads use a pool of read-only connections and see a snapshot.
+#include <sqlite3.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/db/stores.hpp"
+
+namespace cunhuo::db::detail {
+namespace {
+
+Error sqlite_error(sqlite3* db, int rc, std::string_view sql) {
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return make_error(ErrorKind::conflict, std::string(kDuplicate), "already exists");
+  if ((rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED)
+    return make_error(ErrorKind::unavailable, std::string(kStoreBusy), "store is busy, try again");
+  spdlog::error("sqlite error {} ({}) in: {}", msg, ext, sql.substr(0, 200));
+  return make_error(ErrorKind::internal, std::string(kStoreError), "store error");
+}
+
+class SqliteSession final : public Session {
+ public:
+  SqliteSession(sqlite3* db) : db_(db) {}
+  ~SqliteSession() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  SqliteSession(const SqliteSession&) = delete;
+  SqliteSession& operator=(const SqliteSession&) = delete;
+
+  Dialect dialect() const override { return Dialect::sqlite; }
+
+  Result<Exec> exec_with(std::string_view sql, std::span<const Value> params) override {
+    sqlite3_stmt* stmt = CUNHUO_TRY(prepare(sql, params));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    Exec out{sqlite3_changes64(db_)};
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_DONE) return sqlite_error(db_, rc, sql);
+    return out;
+  }
+
+  Result<std::vector<Row>> query_with(std::string_view sql, std::span<const Value> params) override {
+    sqlite3_stmt* stmt = CUNHUO_TRY(prepare(sql, params));
+    std::vector<Row> rows;
+    int rc;
+    const int n = sqlite3_column_count(stmt);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      std::vector<Value> cols;
+      cols.reserve(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) cols.push_back(column(stmt, i));
+      rows.emplace_back(std::move(cols));
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_DONE) return sqlite_error(db_, rc, sql);
+    return rows;
+  }
+
+  Result<std::int64_t> last_insert_id() override { return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)); }
+
+  Status exec_script(std::string_view sql) override {
+    for (const auto& stmt : split_script(sql)) {
+      char* err = nullptr;
+      int rc = sqlite3_exec(db_, stmt.c_str(), nullptr, nullptr, &err);
+      if (rc != SQLITE_OK) {
+        std::string msg = err ? err : "";
+        sqlite3_free(err);
+        spdlog::error("sqlite script failed: {}: {}", msg, stmt.substr(0, 200));
+        return make_error(ErrorKind::internal, std::string(kStoreError), "migration failed: " + msg);
+      }
+    }
+    return {};
+  }
+
+  Status plain(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return sqlite_error(db_, rc, sql);
+    return {};
+  }
+
+ private:
+  static Value column(sqlite3_stmt* stmt, int i) {
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_INTEGER: return Value(static_cast<std::int64_t>(sqlite3_column_int64(stmt, i)));
+      case SQLITE_FLOAT: return Value(sqlite3_column_double(stmt, i));
+      case SQLITE_NULL: return Value();
+      default: {
+        auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, i));
+        return Value(std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
+      }
+    }
+  }
+
+  Result<sqlite3_stmt*> prepare(std::string_view sql, std::span<const Value> params) {
+    sqlite3_stmt* stmt = nullptr;
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) {
+      stmt = it->second;
+    } else {
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return sqlite_error(db_, rc, sql);
+      if (cache_.size() >= kStatementCacheLimit) {
+        for (auto& [s, old] : cache_) sqlite3_finalize(old);
+        cache_.clear();
+      }
+      cache_.emplace(std::string(sql), stmt);
+    }
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt))
+      return make_error(ErrorKind::internal, std::string(kStoreError), "parameter count does not match statement");
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const Value& v = params[i];
+      int idx = static_cast<int>(i) + 1, rc;
+      if (v.is_null()) rc = sqlite3_bind_null(stmt, idx);
+      else if (v.is_int()) rc = sqlite3_bind_int64(stmt, idx, v.as_int());
+      else if (v.is_double()) rc = sqlite3_bind_double(stmt, idx, v.as_double());
+      else rc = sqlite3_bind_text64(stmt, idx, v.text_ref().data(), v.text_ref().size(), SQLITE_STATIC, SQLITE_UTF8);
+      if (rc != SQLITE_OK) return sqlite_error(db_, rc, sql);
+    }
+    return stmt;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+Result<std::unique_ptr<SqliteSession>> connect(const std::string& path, const DatabaseOptions& options, bool read_only) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close_v2(raw);
+    return make_error(ErrorKind::unavailable, "store_unavailable", "cannot open sqlite store " + path + ": " + msg);
+  }
+  auto session = std::make_unique<SqliteSession>(raw);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(raw, 1);
+  CUNHUO_CHECK(session->plain("PRAGMA journal_mode=WAL"));
+  CUNHUO_CHECK(session->plain("PRAGMA synchronous=FULL"));
+  CUNHUO_CHECK(session->plain("PRAGMA foreign_keys=ON"));
+  if (read_only) CUNHUO_CHECK(session->plain("PRAGMA query_only=1"));
+  return session;
+}
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, DatabaseOptions options, std::unique_ptr<SqliteSession> writer)
+      : path_(std::move(path)), options_(options), writer_(std::move(writer)) {}
+
+  Dialect dialect() const override { return Dialect::sqlite; }
+  std::string describe() const override { return "sqlite:" + path_; }
+
+  Status ping() override {
+    return read([](Session& s) -> Status {
+      CUNHUO_TRY(s.query("SELECT 1"));
+      return {};
+    });
+  }
+
+  Status flush() override {
+    std::lock_guard lock(write_mu_);
+    return writer_->plain("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+ protected:
+  Status run(TxMode mode, const std::function<Status(Session&)>& body) override {
+    // An in-memory store is one connection: reads go through the writer too.
+    if (mode == TxMode::write || path_ == ":memory:") return run_write(body);
+    return run_read(body);
+  }
+
+ private:
+  Status run_write(const std::function<Status(Session&)>& body) {
+    std::lock_guard lock(write_mu_);
+    for (int attempt = 0;; ++attempt) {
+      Status st = writer_->plain("BEGIN IMMEDIATE");
+      if (st.ok()) {
+        st = body(*writer_);
+        if (st.ok()) st = writer_->plain("COMMIT");
+        if (!st.ok()) (void)writer_->plain("ROLLBACK");
+      }
+      if (st.ok() || !is_retryable(st.error()) || attempt >= options_.max_retries) return st;
+      backoff(attempt);
+    }
+  }
+
+  Status run_read(const std::function<Status(Session&)>& body) {
+    auto session = CUNHUO_TRY(acquire_reader());
+    Status st = session->plain("BEGIN");
+    if (st.ok()) {
+      st = body(*session);
+      (void)session->plain(st.ok() ? "COMMIT" : "ROLLBACK");
+    }
+    release_reader(std::move(session));
+    return st;
+  }
+
+  Result<std::unique_ptr<SqliteSession>> acquire_reader() {
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!readers_.empty()) {
+        auto s = std::move(readers_.back());
+        readers_.pop_back();
+        return s;
+      }
+    }
+    return connect(path_, options_, /*read_only=*/true);
+  }
+
+  void release_reader(std::unique_ptr<SqliteSession> session) {
+    std::lock_guard lock(pool_mu_);
+    if (readers_.size() < static_cast<std::size_t>(options_.pool_size)) readers_.push_back(std::move(session));
+  }
+
+  std::string path_;
+  DatabaseOptions options_;
+  std::mutex write_mu_;
+  std::unique_ptr<SqliteSession> writer_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteSession>> readers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> open_sqlite(const std::string& path, const DatabaseOptions& options) {
+  if (sqlite3_threadsafe() == 0)
+    return make_error(ErrorKind::internal, "store_unavailable", "sqlite was built without thread support");
+  auto writer = CUNHUO_TRY(connect(path, options, /*read_only=*/false));
+  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(path, options, std::move(writer)));
+}
+
+}  // namespace cunhuo::db::detail

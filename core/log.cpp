@@ -1,0 +1,60 @@
+#include "core/log.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <mutex>
+
+#include "core/privacy.hpp"
+
+namespace cunhuo {
+namespace {
+
+thread_local std::string t_request_id = "-";
+
+class RequestIdFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    dest.append(t_request_id.data(), t_request_id.data() + t_request_id.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<RequestIdFlag>(); }
+};
+
+// Masks personal data in the message before the wrapped sink formats it.
+class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit RedactingSink(spdlog::sink_ptr inner) : inner_(std::move(inner)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string clean = redact(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg copy = msg;
+    copy.payload = clean;
+    inner_->log(copy);
+  }
+  void flush_() override { inner_->flush(); }
+  void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
+
+ private:
+  spdlog::sink_ptr inner_;
+};
+
+}  // namespace
+
+void init_logging(std::string_view level) {
+  auto inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<RequestIdFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%*] %v");
+  inner->set_formatter(std::move(formatter));
+  auto logger = std::make_shared<spdlog::logger>("cunhuo", std::make_shared<RedactingSink>(inner));
+  logger->set_level(spdlog::level::from_str(std::string(level)));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+void set_request_id(std::string_view id) { t_request_id = id.empty() ? "-" : std::string(id); }
+const std::string& current_request_id() { return t_request_id; }
+
+}  // namespace cunhuo

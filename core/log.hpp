@@ -1,0 +1,31 @@
+// Logging through spdlog. Every line carries the current request id, and every
+// message passes through redact() so personal data never reaches a log.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <string_view>
+
+namespace cunhuo {
+
+// Installs the redacting stderr logger as spdlog's default. Safe to call again.
+void init_logging(std::string_view level);
+
+// The request id shown on log lines from this thread ("-" when none).
+void set_request_id(std::string_view id);
+const std::string& current_request_id();
+
+// Sets the request id for a scope and restores the previous one after.
+class RequestIdScope {
+ public:
+  explicit RequestIdScope(std::string_view id) : previous_(current_request_id()) { set_request_id(id); }
+  ~RequestIdScope() { set_request_id(previous_); }
+  RequestIdScope(const RequestIdScope&) = delete;
+  RequestIdScope& operator=(const RequestIdScope&) = delete;
+
+ private:
+  std::string previous_;
+};
+
+}  // namespace cunhuo

@@ -1,0 +1,23 @@
+// Places are administrative division codes: 6 digits for province, prefecture and
+// county (GB/T 2260, e.g. 620621 Minqin County), 9 for a township and 12 for a village
+// (the statistical division codes extend the county code).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace cunhuo {
+
+enum class RegionLevel { province, prefecture, county, township, village };
+
+// Validates a code and says its level; `field` names the input for the error.
+Result<RegionLevel> region_level(std::string_view code, std::string_view field = "region_code");
+// The 6-digit county code a township or village code belongs to.
+std::string county_of(std::string_view code);
+// Whether `code` lies within `area` (a shorter code whose digits it starts with,
+// ignoring the area's trailing zero pairs: 620000 contains 620621001).
+bool region_within(std::string_view code, std::string_view area);
+
+}  // namespace cunhuo

@@ -1,0 +1,46 @@
+// The logistics network: village service points, township service stations, county
+// e-commerce centres, cold stores and city hubs, each at a place (region code).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/id.hpp"
+
+namespace cunhuo::logistics {
+
+using NodeId = Id<struct NodeTag>;
+
+enum class NodeKind { village_point, township_station, county_centre, cold_store, city_hub };
+std::string_view to_string(NodeKind kind);
+Result<NodeKind> parse_node_kind(std::string_view text);
+
+struct NewNode {
+  std::string code;           // stable business code, e.g. "MQ-TS-01"
+  NodeKind kind = NodeKind::village_point;
+  std::string name;
+  std::string region_code;    // where it stands
+  int cold_capacity_crates = 0;
+};
+
+struct Node {
+  NodeId id;
+  std::string code;
+  NodeKind kind = NodeKind::village_point;
+  std::string name;
+  std::string region_code;
+  int cold_capacity_crates = 0;
+};
+
+std::span<const db::Migration> migrations();
+
+Result<NodeId> create_node(db::Session& tx, const NewNode& node, const Clock& clock);
+// Nodes whose region lies within `region_code` (a county, township or village).
+Result<std::vector<Node>> nodes_in(db::Session& s, std::string_view region_code);
+
+}  // namespace cunhuo::logistics

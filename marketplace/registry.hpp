@@ -1,0 +1,67 @@
+// The household registry and shops: who produces, and through which village online
+// store they sell. Identity numbers and phones are stored whole and only ever shown
+// masked to roles that do not need them.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/id.hpp"
+
+namespace cunhuo::marketplace {
+
+using HouseholdId = Id<struct HouseholdTag>;
+using ShopId = Id<struct ShopTag>;
+
+enum class PovertyStatus { registered_poor, at_risk, exited, returned_to_poverty, not_registered };
+std::string_view to_string(PovertyStatus status);
+Result<PovertyStatus> parse_poverty_status(std::string_view text);
+
+struct NewHousehold {
+  std::string village_code;   // 12 digits
+  std::string head_name;
+  std::string head_id_number; // 18-character resident ID
+  std::string phone;
+  int member_count = 1;
+  PovertyStatus status = PovertyStatus::registered_poor;
+};
+
+struct Household {
+  HouseholdId id;
+  std::string village_code, head_name, head_id_number, phone;
+  int member_count = 0;
+  PovertyStatus status = PovertyStatus::not_registered;
+};
+
+enum class ShopKind { household, cooperative };
+
+struct NewShop {
+  std::string name;
+  ShopKind kind = ShopKind::household;
+  std::string village_code;
+  std::vector<HouseholdId> members;
+};
+
+struct Shop {
+  ShopId id;
+  std::string name;
+  ShopKind kind = ShopKind::household;
+  std::string village_code;
+  std::vector<HouseholdId> members;
+};
+
+std::span<const db::Migration> migrations();
+
+Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& household, const Clock& clock);
+Result<std::optional<Household>> find_household(db::Session& s, HouseholdId id);
+Result<std::vector<Household>> households_in(db::Session& s, std::string_view region_code);
+
+Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& clock);
+Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id);
+
+}  // namespace cunhuo::marketplace

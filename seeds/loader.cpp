@@ -1,0 +1,135 @@
+#include "seeds/loader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/json.hpp"
+#include "logistics/network.hpp"
+#include "marketplace/registry.hpp"
+
+namespace cunhuo::seeds {
+
+extern const std::string_view kMinqinSeed;  // generated from minqin/seed.json at build time
+
+namespace {
+
+constexpr std::size_t kMaxItems = 100'000;
+
+constexpr db::Migration kMigrations[] = {
+    {"seeds", 1, "seed sets",
+     "CREATE TABLE IF NOT EXISTS seed_sets (\n"
+     "  name VARCHAR(100) NOT NULL PRIMARY KEY,\n"
+     "  loaded_at BIGINT NOT NULL\n"
+     ");\n"},
+};
+
+using Keys = std::map<std::string, std::int64_t>;
+
+Result<std::optional<std::int64_t>> resolve(const FieldReader& item, std::string_view field, const Keys& keys) {
+  auto key = CUNHUO_TRY(item.optional_string(field, 100));
+  if (!key) return std::optional<std::int64_t>();
+  auto it = keys.find(*key);
+  if (it == keys.end())
+    return make_error(ErrorKind::invalid, "unknown_reference", "no seed entry with key " + *key, item.path() + "." + std::string(field));
+  return std::optional<std::int64_t>(it->second);
+}
+
+Status load_nodes(db::Session& tx, const FieldReader& root, const Clock& clock, Keys& nodes, LoadReport& report) {
+  for (const auto& item : CUNHUO_TRY(root.objects("nodes", kMaxItems))) {
+    logistics::NewNode node;
+    node.code = CUNHUO_TRY(item.string("code", 40));
+    node.kind = CUNHUO_TRY(logistics::parse_node_kind(CUNHUO_TRY(item.string("kind", 40))));
+    node.name = CUNHUO_TRY(item.string("name", 200));
+    node.region_code = CUNHUO_TRY(item.string("region_code", 12));
+    node.cold_capacity_crates = static_cast<int>(CUNHUO_TRY(item.optional_integer("cold_capacity_crates", 0, 1'000'000)).value_or(0));
+    nodes[node.code] = CUNHUO_TRY(logistics::create_node(tx, node, clock)).value;
+    ++report.nodes;
+  }
+  return {};
+}
+
+Status load_households(db::Session& tx, const FieldReader& root, const Clock& clock, Keys& households,
+                       LoadReport& report) {
+  for (const auto& item : CUNHUO_TRY(root.objects("households", kMaxItems))) {
+    marketplace::NewHousehold h;
+    h.village_code = CUNHUO_TRY(item.string("village_code", 12));
+    h.head_name = CUNHUO_TRY(item.string("head_name", 100));
+    h.head_id_number = CUNHUO_TRY(item.string("head_id_number", 18));
+    h.phone = CUNHUO_TRY(item.string("phone", 20));
+    h.member_count = static_cast<int>(CUNHUO_TRY(item.integer("member_count", 1, 30)));
+    h.status = CUNHUO_TRY(marketplace::parse_poverty_status(CUNHUO_TRY(item.string("status", 40))));
+    households[CUNHUO_TRY(item.string("key", 100))] = CUNHUO_TRY(marketplace::create_household(tx, h, clock)).value;
+    ++report.households;
+  }
+  return {};
+}
+
+Status load_shops(db::Session& tx, const FieldReader& root, const Clock& clock, const Keys& households, Keys& shops,
+                  LoadReport& report) {
+  for (const auto& item : CUNHUO_TRY(root.objects("shops", kMaxItems))) {
+    marketplace::NewShop shop;
+    shop.name = CUNHUO_TRY(item.string("name", 200));
+    shop.kind = CUNHUO_TRY(item.string("kind", 20)) == "cooperative" ? marketplace::ShopKind::cooperative
+                                                                     : marketplace::ShopKind::household;
+    shop.village_code = CUNHUO_TRY(item.string("village_code", 12));
+    for (const auto& key : CUNHUO_TRY(item.strings("members", 1000, 100))) {
+      auto it = households.find(key);
+      if (it == households.end())
+        return make_error(ErrorKind::invalid, "unknown_reference", "no household with key " + key, item.path() + ".members");
+      shop.members.push_back(marketplace::HouseholdId{it->second});
+    }
+    shops[CUNHUO_TRY(item.string("key", 100))] = CUNHUO_TRY(marketplace::create_shop(tx, shop, clock)).value;
+    ++report.shops;
+  }
+  return {};
+}
+
+Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& households, const Keys& shops,
+                     const Keys& nodes, const AccountCreator& create, LoadReport& report) {
+  if (!root.has("accounts")) return {};
+  for (const auto& item : CUNHUO_TRY(root.objects("accounts", kMaxItems))) {
+    SeedAccount a;
+    a.phone = CUNHUO_TRY(item.string("phone", 20));
+    a.password = CUNHUO_TRY(item.string("password", 128));
+    a.display_name = CUNHUO_TRY(item.string("display_name", 100));
+    a.role = CUNHUO_TRY(item.string("role", 40));
+    a.region_code = CUNHUO_TRY(item.string("region_code", 12));
+    a.household_id = CUNHUO_TRY(resolve(item, "household", households));
+    a.shop_id = CUNHUO_TRY(resolve(item, "shop", shops));
+    a.node_id = CUNHUO_TRY(resolve(item, "node", nodes));
+    CUNHUO_CHECK(create(tx, a));
+    ++report.accounts;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::span<const db::Migration> migrations() { return kMigrations; }
+
+std::optional<std::string_view> builtin(std::string_view name) {
+  if (name == "minqin") return kMinqinSeed;
+  return std::nullopt;
+}
+
+Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& accounts) {
+  auto doc = CUNHUO_TRY(Json::parse(seed));
+  auto root = CUNHUO_TRY(FieldReader::root(doc));
+  const std::string name = CUNHUO_TRY(root.string("name", 100));
+  return db.write([&](db::Session& tx) -> Result<LoadReport> {
+    LoadReport report;
+    auto claimed = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) + " INTO seed_sets (name, loaded_at) VALUES (?, ?)",
+                                      {name, clock.now_ms()}));
+    if (claimed.affected_rows == 0) return report;  // loaded before
+    Keys nodes, households, shops;
+    CUNHUO_CHECK(load_nodes(tx, root, clock, nodes, report));
+    CUNHUO_CHECK(load_households(tx, root, clock, households, report));
+    CUNHUO_CHECK(load_shops(tx, root, clock, households, shops, report));
+    CUNHUO_CHECK(load_accounts(tx, root, households, shops, nodes, accounts, report));
+    report.loaded = true;
+    spdlog::info("loaded seed set {}: {} nodes, {} households, {} shops, {} accounts", name, report.nodes,
+                 report.households, report.shops, report.accounts);
+    return report;
+  });
+}
+
+}  // namespace cunhuo::seeds

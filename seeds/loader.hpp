@@ -1,0 +1,40 @@
+// Seed data sets and their loader. A seed is JSON: the county, its logistics nodes,
+// households, shops and accounts. Loading is one transaction and is recorded by name,
+// so a set loads once and a crash half-way leaves nothing behind.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+
+namespace cunhuo::seeds {
+
+// An account to create, with the ids its references resolved to.
+struct SeedAccount {
+  std::string phone, password, display_name, role, region_code;
+  std::optional<std::int64_t> household_id, shop_id, node_id;
+};
+
+// Accounts belong to the storefront (auth); the loader hands them over through this.
+using AccountCreator = std::function<Status(db::Session& tx, const SeedAccount& account)>;
+
+std::span<const db::Migration> migrations();
+
+// The JSON of a built-in seed set ("minqin"), if there is one by that name.
+std::optional<std::string_view> builtin(std::string_view name);
+
+struct LoadReport {
+  bool loaded = false;  // false: this set was loaded before
+  int nodes = 0, households = 0, shops = 0, accounts = 0;
+};
+
+// `seed` is the JSON text of a seed set.
+Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& accounts);
+
+}  // namespace cunhuo::seeds

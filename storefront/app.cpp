@@ -1,0 +1,147 @@
+#include "storefront/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "alleviation/module.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "logistics/network.hpp"
+#include "marketplace/registry.hpp"
+#include "payments/module.hpp"
+#include "seeds/loader.hpp"
+#include "storefront/routes.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+Result<std::string> seed_text(const std::string& seed) {
+  if (auto text = seeds::builtin(seed)) return std::string(*text);
+  std::FILE* f = std::fopen(seed.c_str(), "rb");
+  if (f == nullptr) return make_error(ErrorKind::invalid, "unknown_seed", "no built-in seed or file named " + seed, "seed");
+  std::string out;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  std::fclose(f);
+  return out;
+}
+
+Status load_seed(db::Database& db, const Config& config, const Clock& clock, Auth& auth) {
+  if (config.seed == "none" || config.seed.empty()) return {};
+  auto text = CUNHUO_TRY(seed_text(config.seed));
+  auto create = [&](db::Session& tx, const seeds::SeedAccount& a) -> Status {
+    NewAccount account{a.phone, a.password, a.display_name, CUNHUO_TRY(parse_role(a.role)), a.region_code,
+                       a.household_id, a.shop_id, a.node_id};
+    CUNHUO_TRY(auth.create_account(tx, account));
+    return {};
+  };
+  CUNHUO_TRY(seeds::load(db, text, clock, create));
+  return {};
+}
+
+// The store file's folder must exist before SQLite can create the file.
+void ensure_sqlite_folder(const std::string& url) {
+  if (url.rfind("sqlite:", 0) != 0) return;
+  std::filesystem::path path(url.substr(url.rfind("sqlite://", 0) == 0 ? 9 : 7));
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+}
+
+}  // namespace
+
+std::vector<db::Migration> all_migrations() {
+  std::vector<db::Migration> out;
+  for (auto list : {outbox::migrations(), seeds::migrations(), marketplace::migrations(), logistics::migrations(),
+                    payments::migrations(), alleviation::migrations(), Auth::migrations()})
+    out.insert(out.end(), list.begin(), list.end());
+  return out;
+}
+
+App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db)
+    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock) {
+  outbox::DispatcherOptions options;
+  options.poll_ms = config_.outbox_poll_ms;
+  dispatcher_ = std::make_unique<outbox::Dispatcher>(*db_, clock_, options);
+  ServerOptions server;
+  server.host = config_.listen_host;
+  server.port = config_.listen_port;
+  server.threads = config_.threads;
+  server.max_json_body = config_.max_json_body;
+  server.max_upload_body = config_.max_upload_body;
+  server.header_timeout_ms = config_.header_timeout_ms;
+  server.body_timeout_ms = config_.body_timeout_ms;
+  server_ = std::make_unique<HttpServer>(server, router_, metrics_);
+  add_routes();
+}
+
+App::~App() { stop(std::chrono::milliseconds(0)); }
+
+Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
+  try {
+    ensure_sqlite_folder(config.db_url);
+  } catch (const std::filesystem::filesystem_error& e) {
+    return make_error(ErrorKind::unavailable, "store_unavailable", std::string("cannot create the store folder: ") + e.what());
+  }
+  db::DatabaseOptions options;
+  options.pool_size = std::max(4, config.threads + 2);
+  auto db = CUNHUO_TRY(db::open_database(config.db_url, options));
+  spdlog::info("store: {}", db->describe());
+  const auto migrations = all_migrations();
+  CUNHUO_TRY(db::migrate(*db, migrations));
+  std::unique_ptr<App> app(new App(config, clock, std::move(db)));
+  CUNHUO_CHECK(load_seed(*app->db_, config, clock, app->auth_));
+  return app;
+}
+
+void App::add_routes() {
+  add_auth_routes(router_, auth_);
+  add_system_routes(router_, SystemContext{*db_, metrics_, *server_});
+  add_network_routes(router_, *db_);
+  add_openapi_route(router_);
+}
+
+Status App::start() {
+  CUNHUO_CHECK(server_->start());
+  dispatcher_->start();
+  started_ = true;
+  return {};
+}
+
+void App::stop(std::chrono::milliseconds grace) {
+  if (!started_) return;
+  started_ = false;
+  server_->shutdown(grace);
+  dispatcher_->stop();
+  if (auto st = db_->flush(); !st.ok()) spdlog::error("could not flush the store: {}", st.error().message);
+  spdlog::info("stopped");
+}
+
+int serve(const Config& config) {
+  // Signals are taken synchronously by this thread; every thread started below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  auto app = App::open(config, clock);
+  if (!app.ok()) {
+    spdlog::critical("cannot start: {} ({})", app.error().message, app.error().code);
+    return 1;
+  }
+  if (auto st = (*app)->start(); !st.ok()) {
+    spdlog::critical("cannot start: {}", st.error().message);
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*app)->stop(std::chrono::milliseconds(config.shutdown_grace_ms));
+  return 0;
+}
+
+}  // namespace cunhuo::storefront

@@ -1,0 +1,56 @@
+// The composition root: opens the store, applies every module's migrations, loads the
+// seed set, wires routes and outbox handlers, and runs the HTTP server and dispatcher.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/outbox/outbox.hpp"
+#include "storefront/auth.hpp"
+#include "storefront/http.hpp"
+#include "storefront/metrics.hpp"
+#include "storefront/server.hpp"
+
+namespace cunhuo::storefront {
+
+// Every module's migrations, in dependency order.
+std::vector<db::Migration> all_migrations();
+
+class App {
+ public:
+  // Opens the store, migrates and seeds. Nothing listens yet.
+  static Result<std::unique_ptr<App>> open(const Config& config, const Clock& clock);
+  ~App();
+
+  Status start();                                  // HTTP server and outbox dispatcher
+  void stop(std::chrono::milliseconds grace);      // graceful: drain, stop, flush the store
+  std::uint16_t port() const { return server_->port(); }
+
+  db::Database& db() { return *db_; }
+  outbox::Dispatcher& dispatcher() { return *dispatcher_; }
+  Router& router() { return router_; }
+
+ private:
+  App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db);
+  void add_routes();
+
+  Config config_;
+  const Clock& clock_;
+  std::unique_ptr<db::Database> db_;
+  Auth auth_;
+  Router router_;
+  Metrics metrics_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<outbox::Dispatcher> dispatcher_;
+  bool started_ = false;
+};
+
+// Runs the service until SIGTERM or SIGINT; returns the process exit code.
+int serve(const Config& config);
+
+}  // namespace cunhuo::storefront

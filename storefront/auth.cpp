@@ -1,0 +1,247 @@
+#include "storefront/auth.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "core/json.hpp"
+#include "core/privacy.hpp"
+#include "core/region.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+constexpr std::int64_t kSessionLifetimeMs = 30LL * 24 * 3600 * 1000;
+constexpr std::size_t kMinPassword = 8, kMaxPassword = 128;
+
+constexpr db::Migration kMigrations[] = {
+    {"storefront", 1, "accounts and sessions",
+     "CREATE TABLE IF NOT EXISTS accounts (\n"
+     "  id {{ID}},\n"
+     "  phone VARCHAR(20) NOT NULL UNIQUE,\n"
+     "  display_name VARCHAR(100) NOT NULL,\n"
+     "  role VARCHAR(24) NOT NULL,\n"
+     "  region_code VARCHAR(12) NOT NULL,\n"
+     "  household_id BIGINT,\n"
+     "  shop_id BIGINT,\n"
+     "  node_id BIGINT,\n"
+     "  password_hash VARCHAR(255) NOT NULL,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE TABLE IF NOT EXISTS sessions (\n"
+     "  token_hash VARCHAR(64) NOT NULL PRIMARY KEY,\n"
+     "  account_id BIGINT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);\n"},
+};
+
+constexpr std::array<std::pair<Role, std::string_view>, 8> kRoleNames = {{
+    {Role::farmer, "farmer"},
+    {Role::shop_manager, "shop_manager"},
+    {Role::consumer, "consumer"},
+    {Role::org_buyer, "org_buyer"},
+    {Role::station_operator, "station_operator"},
+    {Role::county_centre, "county_centre"},
+    {Role::poverty_office, "poverty_office"},
+    {Role::admin, "admin"},
+}};
+
+constexpr const char* kAccountColumns =
+    "a.id, a.phone, a.display_name, a.role, a.region_code, a.household_id, a.shop_id, a.node_id";
+
+bool sodium_ready() {
+  static const bool ready = sodium_init() >= 0;
+  return ready;
+}
+
+std::string to_hex(const unsigned char* data, std::size_t n) {
+  std::string out(n * 2, '0');
+  sodium_bin2hex(out.data(), out.size() + 1, data, n);
+  return out;
+}
+
+std::string token_hash(std::string_view token) {
+  unsigned char digest[32];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+  return to_hex(digest, sizeof digest);
+}
+
+Result<Account> account_from(const db::Row& r) {
+  auto role = CUNHUO_TRY(parse_role(r.str(3)));
+  return Account{r.i64(0), r.str(1), r.str(2), role, r.str(4), r.opt_i64(5), r.opt_i64(6), r.opt_i64(7)};
+}
+
+Error bad_credentials() {
+  return make_error(ErrorKind::unauthorized, "invalid_credentials", "phone number or password is wrong");
+}
+
+Result<std::string> hash_password(std::string_view password) {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return make_error(ErrorKind::unavailable, "out_of_memory", "cannot hash the password now");
+  return std::string(out);
+}
+
+// A hash of a password nobody has, verified when the phone is unknown so that a wrong
+// phone and a wrong password take the same time.
+const std::string& decoy_hash() {
+  static const std::string hash = [] {
+    auto h = hash_password("decoy-password-for-timing");
+    return h.ok() ? *h : std::string();
+  }();
+  return hash;
+}
+
+Response login_route(Auth& auth, const Request& req) {
+  auto doc = Json::parse(req.body);
+  if (!doc.ok()) return error_response(doc.error());
+  auto body = FieldReader::root(*doc);
+  if (!body.ok()) return error_response(body.error());
+  if (auto st = body->only({"phone", "password"}); !st.ok()) return error_response(st.error());
+  auto phone = body->string("phone", 20);
+  if (!phone.ok()) return error_response(phone.error());
+  auto password = body->string("password", kMaxPassword);
+  if (!password.ok()) return error_response(password.error());
+  auto grant = auth.login(*phone, *password);
+  if (!grant.ok()) return error_response(grant.error());
+  JsonWriter w;
+  w.begin_object().field("token", grant->token).field("expires_at", format_utc(grant->expires_at_ms)).key("account");
+  write_account(w, grant->account);
+  w.end_object();
+  return Response::json(201, w.take());
+}
+
+}  // namespace
+
+std::string_view to_string(Role role) {
+  for (const auto& [r, name] : kRoleNames)
+    if (r == role) return name;
+  return "consumer";
+}
+
+Result<Role> parse_role(std::string_view text) {
+  for (const auto& [r, name] : kRoleNames)
+    if (name == text) return r;
+  return make_error(ErrorKind::invalid, "invalid_role", "unknown role", "role");
+}
+
+std::span<const db::Migration> Auth::migrations() { return kMigrations; }
+
+Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) const {
+  if (!sodium_ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
+  bool phone_ok = a.phone.size() == 11 && a.phone[0] == '1';
+  for (char c : a.phone) phone_ok = phone_ok && c >= '0' && c <= '9';
+  if (!phone_ok) return make_error(ErrorKind::invalid, "invalid_phone", "phone must be an 11-digit mobile number", "phone");
+  if (a.password.size() < kMinPassword || a.password.size() > kMaxPassword)
+    return make_error(ErrorKind::invalid, "invalid_password", "password must be 8 to 128 bytes", "password");
+  if (a.display_name.empty() || a.display_name.size() > 100)
+    return make_error(ErrorKind::invalid, "invalid_name", "display name must be 1 to 100 bytes", "display_name");
+  CUNHUO_TRY(region_level(a.region_code));
+  if (a.role == Role::farmer && !a.household_id)
+    return make_error(ErrorKind::invalid, "missing_field", "a farmer account belongs to a household", "household_id");
+  const std::string hash = CUNHUO_TRY(hash_password(a.password));
+  auto inserted = tx.exec(
+      "INSERT INTO accounts (phone, display_name, role, region_code, household_id, shop_id, node_id, password_hash, "
+      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {a.phone, a.display_name, to_string(a.role), a.region_code, a.household_id, a.shop_id, a.node_id, hash,
+       clock_.now_ms()});
+  if (!inserted.ok()) {
+    if (inserted.error().code == db::kDuplicate)
+      return make_error(ErrorKind::conflict, "duplicate_phone", "an account with this phone exists", "phone");
+    return inserted.error();
+  }
+  return tx.last_insert_id();
+}
+
+Result<SessionGrant> Auth::login(std::string_view phone, std::string_view password) {
+  if (!sodium_ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
+  auto found = CUNHUO_TRY(db_.read([&](db::Session& s) -> Result<std::optional<std::pair<Account, std::string>>> {
+    auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns + ", a.password_hash FROM accounts a WHERE a.phone = ?",
+                                      {phone}));
+    if (!row) return std::optional<std::pair<Account, std::string>>();
+    auto account = CUNHUO_TRY(account_from(*row));
+    return std::optional<std::pair<Account, std::string>>(std::make_pair(std::move(account), row->str(8)));
+  }));
+  // Verification is slow by design; it runs outside any transaction.
+  const std::string& hash = found ? found->second : decoy_hash();
+  const std::string pw(password);
+  const bool verified = crypto_pwhash_str_verify(hash.c_str(), pw.c_str(), pw.size()) == 0;
+  if (!found || !verified) {
+    spdlog::info("login refused for phone {}", phone);  // the log redacts the number
+    return bad_credentials();
+  }
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  SessionGrant grant{to_hex(raw, sizeof raw), std::move(found->first), clock_.now_ms() + kSessionLifetimeMs};
+  CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
+    CUNHUO_TRY(tx.exec("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                       {token_hash(grant.token), grant.account.id, clock_.now_ms(), grant.expires_at_ms}));
+    return {};
+  }));
+  return grant;
+}
+
+static std::optional<std::string> bearer_token(const Request& request) {
+  auto header = request.header("authorization");
+  if (!header || header->size() <= 7 || header->compare(0, 7, "Bearer ") != 0) return std::nullopt;
+  return header->substr(7);
+}
+
+Result<Account> Auth::authenticate(const Request& request) {
+  auto token = bearer_token(request);
+  if (!token || token->size() != 64)
+    return make_error(ErrorKind::unauthorized, "unauthenticated", "log in and send Authorization: Bearer <token>");
+  return db_.read([&](db::Session& s) -> Result<Account> {
+    auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns +
+                                          " FROM sessions t JOIN accounts a ON a.id = t.account_id "
+                                          "WHERE t.token_hash = ? AND t.expires_at > ?",
+                                      {token_hash(*token), clock_.now_ms()}));
+    if (!row) return make_error(ErrorKind::unauthorized, "unauthenticated", "session is unknown or has expired");
+    return account_from(*row);
+  });
+}
+
+Status Auth::logout(const Request& request) {
+  auto token = bearer_token(request);
+  if (!token) return make_error(ErrorKind::unauthorized, "unauthenticated", "no session to end");
+  return db_.write([&](db::Session& tx) -> Status {
+    CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE token_hash = ?", {token_hash(*token)}));
+    return {};
+  });
+}
+
+void write_account(JsonWriter& w, const Account& a) {
+  w.begin_object().field("id", a.id).field("phone", mask_phone(a.phone)).field("display_name", a.display_name);
+  w.field("role", to_string(a.role)).field("region_code", a.region_code);
+  if (a.household_id) w.field("household_id", *a.household_id);
+  if (a.shop_id) w.field("shop_id", *a.shop_id);
+  if (a.node_id) w.field("node_id", *a.node_id);
+  w.end_object();
+}
+
+void add_auth_routes(Router& router, Auth& auth) {
+  router.add(Route{"POST", "/api/v1/sessions", [&auth](const Request& r) { return login_route(auth, r); }, -1, true,
+                   "Log in with phone and password; returns a bearer token"});
+  router.add(Route{"GET", "/api/v1/me",
+                   [&auth](const Request& r) {
+                     auto account = auth.authenticate(r);
+                     if (!account.ok()) return error_response(account.error());
+                     JsonWriter w;
+                     write_account(w, *account);
+                     return Response::json(200, w.take());
+                   },
+                   -1, false, "The logged-in account"});
+  router.add(Route{"DELETE", "/api/v1/sessions/current",
+                   [&auth](const Request& r) {
+                     auto st = auth.logout(r);
+                     if (!st.ok()) return error_response(st.error());
+                     return Response::json(200, "{\"ended\":true}");
+                   },
+                   -1, false, "Log out"});
+}
+
+}  // namespace cunhuo::storefront

@@ -1,0 +1,65 @@
+// Accounts, roles and sessions. Passwords are hashed with argon2id (libsodium);
+// session tokens are random and only their hash is stored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/json.hpp"
+#include "storefront/http.hpp"
+
+namespace cunhuo::storefront {
+
+enum class Role { farmer, shop_manager, consumer, org_buyer, station_operator, county_centre, poverty_office, admin };
+std::string_view to_string(Role role);
+Result<Role> parse_role(std::string_view text);
+
+struct Account {
+  std::int64_t id = 0;
+  std::string phone, display_name;
+  Role role = Role::consumer;
+  std::string region_code;                 // the area the account works in
+  std::optional<std::int64_t> household_id;  // farmers
+  std::optional<std::int64_t> shop_id;       // shop managers
+  std::optional<std::int64_t> node_id;       // station operators
+};
+
+struct NewAccount {
+  std::string phone, password, display_name;
+  Role role = Role::consumer;
+  std::string region_code;
+  std::optional<std::int64_t> household_id, shop_id, node_id;
+};
+
+struct SessionGrant {
+  std::string token;  // shown once, to the caller that logged in
+  Account account;
+  std::int64_t expires_at_ms = 0;
+};
+
+class Auth {
+ public:
+  Auth(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  static std::span<const db::Migration> migrations();
+
+  Result<std::int64_t> create_account(db::Session& tx, const NewAccount& account) const;
+  Result<SessionGrant> login(std::string_view phone, std::string_view password);
+  // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
+  Result<Account> authenticate(const Request& request);
+  Status logout(const Request& request);
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+};
+
+void add_auth_routes(Router& router, Auth& auth);
+void write_account(JsonWriter& w, const Account& account);
+
+}  // namespace cunhuo::storefront

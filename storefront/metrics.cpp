@@ -1,0 +1,72 @@
+#include "storefront/metrics.hpp"
+
+#include <cstdio>
+
+namespace cunhuo::storefront {
+namespace {
+
+std::string label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
+  std::lock_guard lock(mu_);
+  auto it = series_.find(Key{route, method, status});
+  if (it == series_.end()) {
+    if (series_.size() >= kMaxSeries) return;
+    it = series_.emplace(Key{route, method, status}, Series{}).first;
+  }
+  Series& s = it->second;
+  ++s.count;
+  s.sum += seconds;
+  for (std::size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++s.buckets[i];
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  out += "# HELP cunhuo_http_requests_total HTTP requests by route, method and status.\n";
+  out += "# TYPE cunhuo_http_requests_total counter\n";
+  std::lock_guard lock(mu_);
+  for (const auto& [key, s] : series_) {
+    const auto& [route, method, status] = key;
+    out += "cunhuo_http_requests_total{route=\"" + label(route) + "\",method=\"" + label(method) + "\",status=\"" +
+           std::to_string(status) + "\"} " + std::to_string(s.count) + "\n";
+  }
+  out += "# HELP cunhuo_http_request_duration_seconds HTTP request latency by route, method and status.\n";
+  out += "# TYPE cunhuo_http_request_duration_seconds histogram\n";
+  for (const auto& [key, s] : series_) {
+    const auto& [route, method, status] = key;
+    std::string labels =
+        "route=\"" + label(route) + "\",method=\"" + label(method) + "\",status=\"" + std::to_string(status) + "\"";
+    for (std::size_t i = 0; i < kBuckets.size(); ++i)
+      out += "cunhuo_http_request_duration_seconds_bucket{" + labels + ",le=\"" + number(kBuckets[i]) + "\"} " +
+             std::to_string(s.buckets[i]) + "\n";
+    out += "cunhuo_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(s.count) + "\n";
+    out += "cunhuo_http_request_duration_seconds_sum{" + labels + "} " + number(s.sum) + "\n";
+    out += "cunhuo_http_request_duration_seconds_count{" + labels + "} " + std::to_string(s.count) + "\n";
+  }
+  out += "# HELP cunhuo_http_requests_in_flight Requests being handled now.\n";
+  out += "# TYPE cunhuo_http_requests_in_flight gauge\n";
+  out += "cunhuo_http_requests_in_flight " + std::to_string(in_flight_.load()) + "\n";
+  return out;
+}
+
+}  // namespace cunhuo::storefront

@@ -1,0 +1,108 @@
+#include "storefront/routes.hpp"
+
+#include "core/json.hpp"
+#include "logistics/network.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+std::string openapi_path(const std::string& pattern) {
+  // "/api/v1/orders/:id" -> "/api/v1/orders/{id}"
+  std::string out;
+  bool in_param = false;
+  for (char c : pattern) {
+    if (c == ':') {
+      out += '{';
+      in_param = true;
+    } else if (c == '/' && in_param) {
+      out += "}/";
+      in_param = false;
+    } else {
+      out += c;
+    }
+  }
+  if (in_param) out += '}';
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+void add_system_routes(Router& router, SystemContext ctx) {
+  router.add(Route{"GET", "/healthz", [](const Request&) { return Response::json(200, "{\"status\":\"ok\"}"); }, -1,
+                   false, "The process is up"});
+  router.add(Route{"GET", "/readyz",
+                   [ctx](const Request&) {
+                     if (ctx.server.draining()) return error_response(503, "shutting_down", "server is shutting down");
+                     if (auto st = ctx.db.ping(); !st.ok())
+                       return error_response(503, "store_unavailable", "the store does not answer");
+                     JsonWriter w;
+                     w.begin_object().field("status", "ready");
+                     w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql").end_object();
+                     return Response::json(200, w.take());
+                   },
+                   -1, false, "The store is reachable and the server takes traffic"});
+  router.add(Route{"GET", "/metrics",
+                   [ctx](const Request&) {
+                     return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+                   },
+                   -1, false, "Prometheus metrics"});
+}
+
+void add_network_routes(Router& router, db::Database& db) {
+  router.add(Route{"GET", "/api/v1/network/nodes",
+                   [&db](const Request& req) {
+                     auto region = req.query_param("region").value_or("");
+                     if (region.empty()) return error_response(400, "missing_field", "give ?region=CODE", "region");
+                     auto nodes = db.read([&](db::Session& s) { return logistics::nodes_in(s, region); });
+                     if (!nodes.ok()) {
+                       Error e = nodes.error();
+                       if (e.field == "region_code") e.field = "region";
+                       return error_response(e);
+                     }
+                     JsonWriter w;
+                     w.begin_object().key("nodes").begin_array();
+                     for (const auto& n : *nodes) {
+                       w.begin_object().field("id", n.id.value).field("code", n.code);
+                       w.field("kind", logistics::to_string(n.kind)).field("name", n.name);
+                       w.field("region_code", n.region_code).field("cold_capacity_crates", n.cold_capacity_crates);
+                       w.end_object();
+                     }
+                     w.end_array().end_object();
+                     return Response::json(200, w.take());
+                   },
+                   -1, false, "Service points, stations, cold stores and hubs in a region"});
+}
+
+void add_openapi_route(Router& router) {
+  JsonWriter w;
+  w.begin_object().field("openapi", "3.0.3");
+  w.key("info").begin_object().field("title", "Cunhuo API").field("version", "0.1.0").end_object();
+  w.key("paths").begin_object();
+  // Group by path, keeping registration order.
+  std::vector<std::string> paths;
+  for (const auto& r : router.routes()) {
+    auto p = openapi_path(r.pattern);
+    if (std::find(paths.begin(), paths.end(), p) == paths.end()) paths.push_back(p);
+  }
+  for (const auto& p : paths) {
+    w.key(p).begin_object();
+    for (const auto& r : router.routes()) {
+      if (openapi_path(r.pattern) != p) continue;
+      w.key(lower(r.method)).begin_object().field("summary", r.summary);
+      w.key("responses").begin_object().key("default").begin_object().field("description", "JSON; errors as {\"error\":{code,message,field}}");
+      w.end_object().end_object().end_object();
+    }
+    w.end_object();
+  }
+  w.end_object().end_object();
+  std::string doc = w.take();
+  router.add(Route{"GET", "/api/v1/openapi.json", [doc](const Request&) { return Response::json(200, doc); }, -1, false,
+                   "This document"});
+}
+
+}  // namespace cunhuo::storefront

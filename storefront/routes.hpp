@@ -1,0 +1,25 @@
+// Routes that are not a module's own: health, readiness, metrics, the public network
+// listing and the OpenAPI document.
+#pragma once
+
+#include "core/db/database.hpp"
+#include "storefront/http.hpp"
+#include "storefront/metrics.hpp"
+#include "storefront/server.hpp"
+
+namespace cunhuo::storefront {
+
+struct SystemContext {
+  db::Database& db;
+  Metrics& metrics;
+  HttpServer& server;
+};
+
+// GET /healthz (the process answers), /readyz (the store answers, not draining), /metrics.
+void add_system_routes(Router& router, SystemContext context);
+// GET /api/v1/network/nodes?region=CODE: the public list of service points and stations.
+void add_network_routes(Router& router, db::Database& db);
+// GET /api/v1/openapi.json, built from the routes registered before it.
+void add_openapi_route(Router& router);
+
+}  // namespace cunhuo::storefront
