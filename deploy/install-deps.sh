@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Cunhuo needs. `--test` adds what the test suite and
+# benchmarks need (MariaDB server, wrk). Installs only what is missing.
+set -euo pipefail
+
+packages=(g++ cmake ninja-build pkg-config git
+  libpistache-dev libmysqlcppconn-dev libboost-dev libsimdjson-dev libspdlog-dev
+  libsqlite3-dev libsodium-dev catch2)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(mariadb-server mariadb-client wrk procps curl)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# The MariaDB package must not start a system-wide server: the tests run their own.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing (MariaDB server included), builds with AddressSanitizer and
+# UndefinedBehaviorSanitizer, starts a throw-away MariaDB on loopback, runs the whole
+# suite with ctest against both stores, stops MariaDB, and exits non-zero on any failure.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash deploy/install-deps.sh --test
+bash deploy/build.sh build/test RelWithDebInfo -DCUNHUO_SANITIZE="${CUNHUO_SANITIZE:-ON}"
+
+dbdir=$(mktemp -d /tmp/cunhuo-mariadb.XXXXXX)
+trap 'bash "$root/deploy/mariadb-test.sh" stop "$dbdir"' EXIT
+CUNHUO_TEST_MYSQL=$(bash deploy/mariadb-test.sh start "$dbdir")
+export CUNHUO_TEST_MYSQL
+echo "test MariaDB on ${CUNHUO_TEST_MYSQL#*@}"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build/test --output-on-failure -j "${CUNHUO_TEST_JOBS:-2}" --timeout 600

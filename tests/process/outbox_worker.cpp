@@ -1,0 +1,41 @@
+// A process that dispatches outbox events, so a test can SIGKILL it mid-flight.
+//   outbox_worker URL dispatch DELAY_MS   handle every due "probe.tick" event, then exit 0
+// Each handling inserts one row into probe_effects in the handler's transaction and
+// then takes DELAY_MS, so a kill lands while events are still pending.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "core/db/database.hpp"
+#include "core/log.hpp"
+#include "core/outbox/outbox.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 4 || std::string(argv[2]) != "dispatch") {
+    std::fprintf(stderr, "usage: outbox_worker URL dispatch DELAY_MS\n");
+    return 2;
+  }
+  cunhuo::init_logging("warn");
+  auto db = cunhuo::db::open_database(argv[1]);
+  if (!db.ok()) {
+    std::fprintf(stderr, "open failed: %s\n", db.error().message.c_str());
+    return 1;
+  }
+  const int delay_ms = std::stoi(argv[3]);
+  cunhuo::SystemClock clock;
+  cunhuo::outbox::Dispatcher dispatcher(**db, clock);
+  dispatcher.subscribe("probe", "probe.tick", [&](cunhuo::db::Session& tx, const cunhuo::outbox::Event& e) -> cunhuo::Status {
+    CUNHUO_TRY(tx.exec("INSERT INTO probe_effects (event_id) VALUES (?)", {e.id}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    return {};
+  });
+  auto done = dispatcher.drain(100000);
+  if (!done.ok()) {
+    std::fprintf(stderr, "dispatch failed: %s\n", done.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}

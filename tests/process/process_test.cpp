@@ -1,0 +1,128 @@
+// Whole processes: a dispatcher killed with SIGKILL and restarted, and the service
+// binary stopped with SIGTERM.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/outbox/outbox.hpp"
+#include "tests/support/support.hpp"
+
+using namespace cunhuo;
+using namespace cunhuo::test;
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    FILE* log = std::fopen(log_path.c_str(), "w");
+    if (log) {
+      ::dup2(fileno(log), 1);
+      ::dup2(fileno(log), 2);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Waits for the child; returns its exit status, or -1 when it did not end in time.
+int wait_exit(pid_t pid, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+std::int64_t count(db::Database& db, const std::string& sql) {
+  auto r = db.read([&](db::Session& s) { return s.query_one(sql); });
+  REQUIRE(r.ok());
+  return (*r)->i64(0);
+}
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event handled once", "[process][outbox]") {
+  TestStore store(store_kind);
+  store.migrate();
+  REQUIRE(store.db().write([](db::Session& s) -> Status {
+    return s.exec_script("CREATE TABLE probe_effects (event_id BIGINT NOT NULL);");
+  }).ok());
+  constexpr int kEvents = 300;
+  SystemClock clock;
+  REQUIRE(store.db().write([&](db::Session& tx) -> Status {
+    for (int i = 0; i < kEvents; ++i) CUNHUO_TRY(outbox::publish(tx, "probe.tick", "{}", clock));
+    return {};
+  }).ok());
+  const std::string log = temp_dir() + "/worker.log";
+
+  pid_t worker = spawn({OUTBOX_WORKER, store.url(), "dispatch", "5"}, log);
+  for (int i = 0; i < 1000 && count(store.db(), "SELECT COUNT(*) FROM probe_effects") < 40; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ::kill(worker, SIGKILL);
+  ::waitpid(worker, nullptr, 0);
+
+  const auto handled_before_restart = count(store.db(), "SELECT COUNT(*) FROM probe_effects");
+  INFO("handled before the kill: " << handled_before_restart);
+  CHECK(handled_before_restart >= 40);
+  CHECK(handled_before_restart < kEvents);  // the kill landed while events were pending
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_events WHERE delivered_at IS NULL") > 0);
+
+  pid_t restarted = spawn({OUTBOX_WORKER, store.url(), "dispatch", "0"}, log);
+  REQUIRE(wait_exit(restarted, std::chrono::seconds(120)) == 0);
+
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM probe_effects") == kEvents);
+  CHECK(count(store.db(), "SELECT COUNT(DISTINCT event_id) FROM probe_effects") == kEvents);
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_events WHERE delivered_at IS NULL") == 0);
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_handled WHERE handler = 'probe'") == kEvents);
+}
+
+TEST_CASE("the service stops cleanly on SIGTERM", "[process]") {
+  const std::string dir = temp_dir();
+  const auto port = free_port();
+  pid_t pid = spawn({CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
+                     "sqlite:" + dir + "/cunhuo.db", "--seed", "minqin", "--threads", "2"},
+                    dir + "/serve.log");
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    try {
+      HttpClient client(port);
+      up = client.request("GET", "/healthz").status == 200;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  REQUIRE(up);
+  HttpClient idle(port);  // an open keep-alive connection must not hold the shutdown up
+  CHECK(idle.request("GET", "/readyz").status == 200);
+  ::kill(pid, SIGTERM);
+  CHECK(wait_exit(pid, std::chrono::seconds(30)) == 0);
+  CHECK_THROWS(HttpClient(port).request("GET", "/healthz"));
+}

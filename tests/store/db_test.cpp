@@ -1,0 +1,180 @@
+// Store conformance: every case runs on SQLite and on the real MariaDB.
+#include <atomic>
+#include <thread>
+
+#include "tests/support/support.hpp"
+
+using namespace cunhuo;
+using cunhuo::test::TestStore;
+
+namespace {
+void make_table(db::Database& db) {
+  auto st = db.write([](db::Session& s) -> Status {
+    return s.exec_script(db::expand_sql(
+        "CREATE TABLE items (id {{ID}}, name VARCHAR(100) NOT NULL UNIQUE, qty BIGINT NOT NULL, price DOUBLE, note TEXT);",
+        s.dialect()));
+  });
+  REQUIRE(st.ok());
+}
+}  // namespace
+
+#include "core/db/migrations.hpp"
+
+STORE_TEST("a committed write is visible to later reads", "[store]") {
+  TestStore store(store_kind);
+  make_table(store.db());
+  auto id = store.db().write([](db::Session& s) -> Result<std::int64_t> {
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty, price, note) VALUES (?, ?, ?, ?)", {"蜜瓜", 12, 3.5, nullptr}));
+    return s.last_insert_id();
+  });
+  REQUIRE(id.ok());
+  CHECK(*id > 0);
+  auto row = store.db().read([&](db::Session& s) { return s.query_one("SELECT name, qty, price, note FROM items WHERE id = ?", {*id}); });
+  REQUIRE(row.ok());
+  REQUIRE(row->has_value());
+  CHECK((*row)->str(0) == "蜜瓜");
+  CHECK((*row)->i64(1) == 12);
+  CHECK((*row)->f64(2) == 3.5);
+  CHECK((*row)->is_null(3));
+}
+
+STORE_TEST("a body that returns an error writes nothing", "[store]") {
+  TestStore store(store_kind);
+  make_table(store.db());
+  auto st = store.db().write([](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"a", 1}));
+    return make_error(ErrorKind::invalid, "nope", "refused after the insert");
+  });
+  REQUIRE_FALSE(st.ok());
+  auto count = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
+  CHECK((*count)->i64(0) == 0);
+}
+
+STORE_TEST("a unique violation is a conflict named duplicate", "[store]") {
+  TestStore store(store_kind);
+  make_table(store.db());
+  auto insert = [&] {
+    return store.db().write([](db::Session& s) -> Status {
+      CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"same", 1}));
+      return {};
+    });
+  };
+  REQUIRE(insert().ok());
+  auto again = insert();
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == db::kDuplicate);
+  CHECK(again.error().kind == ErrorKind::conflict);
+}
+
+STORE_TEST("a conditional decrement never drives stock negative under concurrency", "[store]") {
+  TestStore store(store_kind);
+  make_table(store.db());
+  REQUIRE(store.db().write([](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"stock", 50}));
+    return {};
+  }).ok());
+  std::atomic<int> sold{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto took = store.db().write([](db::Session& s) -> Result<std::int64_t> {
+          auto r = CUNHUO_TRY(s.exec("UPDATE items SET qty = qty - 1 WHERE name = ? AND qty >= 1", {"stock"}));
+          return r.affected_rows;
+        });
+        if (took.ok() && *took == 1) ++sold;
+      }
+    });
+  for (auto& t : threads) t.join();
+  auto left = store.db().read([](db::Session& s) { return s.query_one("SELECT qty FROM items WHERE name = 'stock'"); });
+  CHECK(sold.load() == 50);
+  CHECK((*left)->i64(0) == 0);
+}
+
+STORE_TEST("text round-trips as utf-8 and compares byte for byte", "[store]") {
+  TestStore store(store_kind);
+  make_table(store.db());
+  REQUIRE(store.db().write([](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty, note) VALUES (?, ?, ?)", {"白牦牛肉", 1, "🐂 emoji"}));
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"Abc", 1}));
+    return {};
+  }).ok());
+  auto rows = store.db().read([](db::Session& s) { return s.query("SELECT name, note FROM items WHERE name LIKE ? ORDER BY id", {"%牦牛%"}); });
+  REQUIRE(rows->size() == 1);
+  CHECK((*rows)[0].str(1) == "🐂 emoji");
+  auto exact = store.db().read([](db::Session& s) { return s.query("SELECT name FROM items WHERE name = ?", {"abc"}); });
+  CHECK(exact->empty());  // binary collation on both stores
+}
+
+STORE_TEST("sums over integer columns come back as integers", "[store]") {
+  TestStore store(store_kind);
+  make_table(store.db());
+  REQUIRE(store.db().write([](db::Session& s) -> Status {
+    for (int i = 0; i < 3; ++i) CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"n" + std::to_string(i), 4000000000LL}));
+    return {};
+  }).ok());
+  auto sum = store.db().read([](db::Session& s) { return s.query_one("SELECT SUM(qty) FROM items"); });
+  REQUIRE((*sum)->at(0).is_int());
+  CHECK((*sum)->i64(0) == 12000000000LL);
+}
+
+STORE_TEST("a wrong statement is an error value, not a crash", "[store]") {
+  TestStore store(store_kind);
+  auto r = store.db().read([](db::Session& s) { return s.query("SELECT * FROM no_such_table"); });
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == db::kStoreError);
+  CHECK(store.db().ping().ok());  // and the store still works
+}
+
+STORE_TEST("reads see a snapshot while a writer works", "[store]") {
+  TestStore store(store_kind);
+  make_table(store.db());
+  REQUIRE(store.db().write([](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"x", 1}));
+    return {};
+  }).ok());
+  auto seen = store.db().read([&](db::Session& s) -> Result<std::pair<std::int64_t, std::int64_t>> {
+    auto before = CUNHUO_TRY(s.query_one("SELECT qty FROM items WHERE name = 'x'"));
+    std::thread writer([&] {
+      (void)store.db().write([](db::Session& w) -> Status {
+        CUNHUO_TRY(w.exec("UPDATE items SET qty = 2 WHERE name = 'x'"));
+        return {};
+      });
+    });
+    writer.join();
+    auto after = CUNHUO_TRY(s.query_one("SELECT qty FROM items WHERE name = 'x'"));
+    return std::make_pair(before->i64(0), after->i64(0));
+  });
+  REQUIRE(seen.ok());
+  CHECK(seen->first == 1);
+  CHECK(seen->second == 1);
+}
+
+TEST_CASE("a dropped MariaDB connection is replaced and the work retried", "[store][mariadb]") {
+  TestStore store(test::StoreKind::mariadb);
+  auto id = store.db().read([](db::Session& s) { return s.query_one("SELECT CONNECTION_ID()"); });
+  REQUIRE(id.ok());
+  auto killer = store.reopen();
+  REQUIRE(killer->write([&](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("KILL " + std::to_string((*id)->i64(0))));
+    return {};
+  }).ok());
+  // The pooled connection is dead now; the next transaction must still succeed.
+  auto again = store.db().read([](db::Session& s) { return s.query_one("SELECT 1"); });
+  REQUIRE(again.ok());
+  CHECK((*again)->i64(0) == 1);
+}
+
+TEST_CASE("an unreachable MariaDB is reported as unavailable", "[store][mariadb]") {
+  auto opened = db::open_database("mysql://nobody:wrong@127.0.0.1:1/nothing");
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().kind == ErrorKind::unavailable);
+}
+
+TEST_CASE("store urls are checked", "[store]") {
+  CHECK(db::open_database("postgres://x/y").error().code == "invalid_db_url");
+  CHECK(db::open_database("mysql://u:p@host:99999/x").error().code == "invalid_db_url");
+  CHECK(db::open_database("mysql://u:p@host:3306/").error().code == "invalid_db_url");
+  CHECK(db::open_database("mysql://u:p@host:3306/a;drop").error().code == "invalid_db_url");
+  CHECK(db::open_database("sqlite:").error().code == "invalid_db_url");
+}

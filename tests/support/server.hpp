@@ -1,0 +1,28 @@
+// An in-process Cunhuo server on a free loopback port, over a fresh store.
+#pragma once
+
+#include <memory>
+
+#include "storefront/app.hpp"
+#include "tests/support/support.hpp"
+
+namespace cunhuo::test {
+
+class TestServer {
+ public:
+  explicit TestServer(StoreKind kind, std::string seed = "minqin");
+  ~TestServer();
+  std::uint16_t port() const { return app_->port(); }
+  TestStore& store() { return store_; }
+  storefront::App& app() { return *app_; }
+  // Logs in over HTTP and returns the bearer token.
+  std::string login(const std::string& phone, const std::string& password = "cunhuo-demo");
+  std::int64_t count(const std::string& sql);
+
+ private:
+  TestStore store_;
+  SystemClock clock_;
+  std::unique_ptr<storefront::App> app_;
+};
+
+}  // namespace cunhuo::test

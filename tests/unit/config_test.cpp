@@ -1,0 +1,40 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "core/config.hpp"
+#include "tests/support/support.hpp"
+
+using cunhuo::load_config;
+
+TEST_CASE("defaults serve on 127.0.0.1:8080 with the sqlite store", "[config]") {
+  auto c = load_config({}, {});
+  REQUIRE(c.ok());
+  CHECK(c->listen_host == "127.0.0.1");
+  CHECK(c->listen_port == 8080);
+  CHECK(c->db_url == "sqlite:var/cunhuo.db");
+}
+
+TEST_CASE("flags beat the environment, which beats the file", "[config]") {
+  auto dir = cunhuo::test::temp_dir();
+  std::string file = dir + "/cunhuo.conf";
+  std::ofstream(file) << "# comment\nthreads = 3\nlisten = 0.0.0.0:9000\nseed = none\n";
+  auto c = load_config({"--config", file, "--listen=127.0.0.1:7000"},
+                       {{"CUNHUO_LISTEN", "127.0.0.1:8000"}, {"CUNHUO_THREADS", "5"}});
+  REQUIRE(c.ok());
+  CHECK(c->listen_port == 7000);  // flag
+  CHECK(c->threads == 5);         // environment over file
+  CHECK(c->seed == "none");       // file over default
+}
+
+TEST_CASE("unknown flags and bad values are refused with the key named", "[config]") {
+  auto unknown = load_config({"--colour", "red"}, {});
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().field == "colour");
+  auto bad = load_config({"--threads", "many"}, {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().field == "threads");
+  CHECK_FALSE(load_config({"--listen", "nohost"}, {}).ok());
+  CHECK_FALSE(load_config({"--db"}, {}).ok());
+  CHECK_FALSE(load_config({}, {{"CUNHUO_LOG_LEVEL", "chatty"}}).ok());
+}
