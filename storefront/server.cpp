@@ -1,24 +1,54 @@
 #include "storefront/server.hpp"
 
-#include <pistache/endpoint.h>
-#include <pistache/http.h>
-#include <pistache/http_headers.h>
+#include <pistache/async.h>
+#include <pistache/listener.h>
+#include <pistache/peer.h>
+#include <pistache/tcp.h>
+#include <sys/socket.h>
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "core/log.hpp"
+#include "storefront/http1.hpp"
 
 namespace cunhuo::storefront {
 namespace {
 
 using namespace Pistache;
 
-constexpr std::size_t kHeaderAllowance = 64 * 1024;
+constexpr const char* kConnectionKey = "cunhuo.connection";
+constexpr std::int64_t kLingerMs = 2000;   // how long a closing connection may keep sending
+constexpr auto kSweepEvery = std::chrono::milliseconds(100);
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+enum class Phase { idle, head, body, closing };
+
+// One client connection. Its bytes are handled on the connection's reactor thread only;
+// the sweeper reads `phase` and `since_ms` from its own thread.
+struct Connection {
+  std::weak_ptr<Tcp::Peer> peer;
+  std::string buffer;
+  std::optional<http1::Head> head;  // parsed, waiting for its body
+  const Route* route = nullptr;
+  std::map<std::string, std::string> params;
+  std::atomic<Phase> phase{Phase::idle};
+  std::atomic<std::int64_t> since_ms{steady_ms()};
+
+  void enter(Phase p) {
+    phase.store(p);
+    since_ms.store(steady_ms());
+  }
+};
 
 struct Shared {
   ServerOptions options;
@@ -26,26 +56,9 @@ struct Shared {
   Metrics* metrics = nullptr;
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<bool> draining{false};
+  std::mutex connections_mu;
+  std::unordered_map<std::size_t, std::shared_ptr<Connection>> connections;
 };
-
-// A response header with any name. Pistache 0.0.5 writes only typed headers, not raw ones.
-class NamedHeader final : public Http::Header::Header {
- public:
-  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
-  const char* name() const override { return name_.c_str(); }
-  void write(std::ostream& os) const override { os << value_; }
-#ifdef SAFE_HEADER_CAST
-  uint64_t hash() const override { return std::hash<std::string>{}(name_); }
-#endif
-
- private:
-  std::string name_, value_;
-};
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -66,61 +79,39 @@ bool acceptable_request_id(const std::string& id) {
   return true;
 }
 
-// RFC 9112 §9.3: HTTP/1.1 is persistent unless "close"; HTTP/1.0 only with "keep-alive".
-bool wants_keep_alive(const Http::Request& req) {
-  auto connection = req.headers().tryGet<Http::Header::Connection>();
-  if (req.version() == Http::Version::Http11)
-    return !connection || connection->control() != Http::ConnectionControl::Close;
-  return connection && connection->control() == Http::ConnectionControl::KeepAlive;
-}
-
-Request to_request(const Http::Request& req) {
-  Request r;
-  r.method = Http::methodString(req.method());
-  r.path = req.resource();
-  for (auto it = req.query().parameters_begin(); it != req.query().parameters_end(); ++it) {
-    auto k = percent_decode(it->first, true), v = percent_decode(it->second, true);
-    if (k && v) r.query.emplace_back(std::move(*k), std::move(*v));
-  }
-  for (const auto& h : req.headers().list()) {
-    std::ostringstream value;
-    h->write(value);
-    r.headers.emplace_back(lower(h->name()), value.str());
-  }
-  for (const auto& [name, raw] : req.headers().rawList()) r.headers.emplace_back(lower(name), raw.value());
-  r.body = req.body();
-  return r;
-}
-
 bool is_json_content_type(const std::optional<std::string>& ct) {
   if (!ct) return false;
-  std::string v = lower(*ct);
+  std::string v = *ct;
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return v.rfind("application/json", 0) == 0;
 }
 
-Response dispatch(Shared& shared, Request& request) {
+std::int64_t body_limit(const Shared& shared, const Route* route) {
+  return route != nullptr && route->max_body >= 0 ? route->max_body : shared.options.max_json_body;
+}
+
+Response method_not_allowed(const Request& request, const std::vector<std::string>& allowed) {
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  auto r = error_response(405, "method_not_allowed", "method " + request.method + " is not allowed here; use " + allow);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+// Runs the matched route (or says why there is none).
+Response dispatch(Shared& shared, Request& request, const Router::Match& match) {
   if (shared.draining.load()) {
     request.route = "draining";
     return error_response(503, "shutting_down", "server is shutting down, retry on another connection");
   }
-  auto match = shared.router->match(request.method, request.path);
   if (match.route == nullptr) {
     request.route = "unmatched";
-    if (!match.allowed.empty()) {
-      std::string allow;
-      for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
-      auto r = error_response(405, "method_not_allowed", "method " + request.method + " is not allowed here; use " + allow);
-      r.headers.emplace_back("Allow", allow);
-      return r;
-    }
+    if (!match.allowed.empty()) return method_not_allowed(request, match.allowed);
     return error_response(404, "route_not_found", "no such route");
   }
   const Route& route = *match.route;
   request.route = route.pattern;
-  request.params = std::move(match.params);
-  const std::int64_t limit = route.max_body >= 0 ? route.max_body : shared.options.max_json_body;
-  if (static_cast<std::int64_t>(request.body.size()) > limit)
-    return error_response(413, "body_too_large", "request body is over " + std::to_string(limit) + " bytes");
+  request.params = match.params;
   if (route.takes_json && !is_json_content_type(request.header("content-type")))
     return error_response(415, "unsupported_media_type", "send the body as application/json");
   try {
@@ -131,45 +122,189 @@ Response dispatch(Shared& shared, Request& request) {
   }
 }
 
-class Adapter final : public Http::Handler {
+void send_bytes(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes, bool close_after) {
+  const auto size = bytes.size();
+  auto sent = peer->send(RawBuffer(std::move(bytes), size));
+  if (!close_after) return;
+  std::weak_ptr<Tcp::Peer> weak = peer;
+  // Half-close once the answer is written: the client reads it, then sees the end.
+  sent.then([weak](ssize_t) {
+    if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
+  }, Async::NoExcept);
+}
+
+class Adapter final : public Tcp::Handler {
  public:
-  HTTP_PROTOTYPE(Adapter)
+  PROTOTYPE_OF(Tcp::Handler, Adapter)
   explicit Adapter(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
 
-  void onRequest(const Http::Request& req, Http::ResponseWriter writer) override {
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto conn = std::make_shared<Connection>();
+    conn->peer = peer;
+    peer->putData(kConnectionKey, conn);
+    std::lock_guard lock(shared_->connections_mu);
+    shared_->connections[peer->getID()] = conn;
+  }
+
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    std::lock_guard lock(shared_->connections_mu);
+    shared_->connections.erase(peer->getID());
+  }
+
+  void onInput(const char* data, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto conn = std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionKey));
+    if (!conn || conn->phase.load() == Phase::closing) return;  // closing: discard what still arrives
+    if (conn->phase.load() == Phase::idle) conn->enter(Phase::head);
+    conn->buffer.append(data, len);
+    process(*conn, peer);
+  }
+
+ private:
+  void process(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer) {
+    while (true) {
+      if (conn.phase.load() != Phase::body && !read_head(conn, peer)) return;
+      const auto need = static_cast<std::size_t>(conn.head->content_length);
+      if (conn.buffer.size() < need) return;
+      conn.head->request.body = conn.buffer.substr(0, need);
+      conn.buffer.erase(0, need);
+      const bool keep_alive = respond(conn, peer);
+      conn.head.reset();
+      if (!keep_alive) {
+        conn.buffer.clear();
+        conn.enter(Phase::closing);
+        return;
+      }
+      conn.enter(conn.buffer.empty() ? Phase::idle : Phase::head);
+      if (conn.buffer.empty()) return;
+    }
+  }
+
+  // Parses the next request head from the buffer; false when there is not enough yet
+  // or the connection was refused.
+  bool read_head(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer) {
+    if (conn.buffer.empty()) {
+      conn.enter(Phase::idle);
+      return false;
+    }
+    const auto end = conn.buffer.find("\r\n\r\n");
+    if (end == std::string::npos || end > http1::kMaxHeadBytes) {
+      if (conn.buffer.size() > http1::kMaxHeadBytes)
+        refuse(conn, peer, error_response(431, "headers_too_large", "request line and headers are over 16 KiB"));
+      return false;
+    }
+    auto head = http1::parse_head(std::string_view(conn.buffer).substr(0, end));
+    conn.buffer.erase(0, end + 4);
+    if (!head.ok()) {
+      const Error& e = head.error();
+      int status = e.kind == ErrorKind::too_large ? 431
+                   : e.code == "length_required" ? 411
+                   : e.code == "expectation_failed" ? 417
+                   : e.kind == ErrorKind::unsupported ? 505
+                                                       : 400;
+      refuse(conn, peer, error_response(status, e.code, e.message));
+      return false;
+    }
+    auto match = shared_->router->match(head->request.method, head->request.path);
+    const std::int64_t limit = body_limit(*shared_, match.route);
+    if (head->content_length > limit) {
+      refuse(conn, peer, error_response(413, "body_too_large", "request body is over " + std::to_string(limit) + " bytes"));
+      return false;
+    }
+    if (head->expect_continue && head->content_length > 0 && conn.buffer.empty())
+      send_bytes(peer, "HTTP/1.1 100 Continue\r\n\r\n", false);
+    conn.route = match.route;
+    conn.params = std::move(match.params);
+    conn.head = std::move(*head);
+    conn.buffer.reserve(static_cast<std::size_t>(conn.head->content_length));
+    conn.enter(Phase::body);
+    return true;
+  }
+
+  // Answers a request that cannot be read any further, then closes the connection.
+  void refuse(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer, const Response& response) {
+    const std::string id = new_request_id();
+    send_bytes(peer, http1::write_response(response, id, false), true);
+    shared_->metrics->observe("unparsed", "-", response.status, 0);
+    conn.buffer.clear();
+    conn.head.reset();
+    conn.enter(Phase::closing);
+  }
+
+  // Handles one complete request; returns whether the connection stays open.
+  bool respond(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer) {
     const auto started = std::chrono::steady_clock::now();
     shared_->metrics->set_in_flight(++shared_->in_flight);
-    Request request = to_request(req);
+    Request& request = conn.head->request;
     auto given_id = request.header("x-request-id");
     request.request_id = given_id && acceptable_request_id(*given_id) ? *given_id : new_request_id();
     RequestIdScope log_scope(request.request_id);
 
-    Response response = dispatch(*shared_, request);
-    const bool keep_alive = wants_keep_alive(req) && !shared_->draining.load();
-    writer.headers().remove<Http::Header::Connection>();
-    writer.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
-                                                              : Http::ConnectionControl::Close);
-    writer.headers().add(std::make_shared<NamedHeader>("X-Request-Id", request.request_id));
-    for (const auto& [name, value] : response.headers) writer.headers().add(std::make_shared<NamedHeader>(name, value));
-    writer.send(static_cast<Http::Code>(response.status), response.body, Http::Mime::MediaType::fromString(response.content_type));
+    Router::Match match;
+    match.route = conn.route;
+    match.params = std::move(conn.params);
+    if (match.route == nullptr) match = shared_->router->match(request.method, request.path);  // for Allow
+    Response response = dispatch(*shared_, request, match);
+    const bool keep_alive = conn.head->keep_alive && !shared_->draining.load();
+    send_bytes(peer, http1::write_response(response, request.request_id, keep_alive), !keep_alive);
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     shared_->metrics->observe(request.route, request.method, response.status, seconds);
     if (response.status >= 500) spdlog::warn("{} {} -> {}", request.method, request.route, response.status);
     else spdlog::debug("{} {} -> {} in {:.3f} ms", request.method, request.route, response.status, seconds * 1000);
     shared_->metrics->set_in_flight(--shared_->in_flight);
+    return keep_alive;
   }
 
- private:
   std::shared_ptr<Shared> shared_;
 };
+
+// Closes connections that are too slow, idle too long, or lingering after a refusal.
+void sweep(Shared& shared) {
+  const std::int64_t now = steady_ms();
+  std::vector<std::shared_ptr<Tcp::Peer>> expired;
+  {
+    std::lock_guard lock(shared.connections_mu);
+    for (auto it = shared.connections.begin(); it != shared.connections.end();) {
+      auto peer = it->second->peer.lock();
+      if (!peer) {
+        it = shared.connections.erase(it);
+        continue;
+      }
+      const std::int64_t age = now - it->second->since_ms.load();
+      std::int64_t limit = 0;
+      switch (it->second->phase.load()) {
+        case Phase::idle: limit = shared.options.idle_timeout_ms; break;
+        case Phase::head: limit = shared.options.header_timeout_ms; break;
+        case Phase::body: limit = shared.options.body_timeout_ms; break;
+        case Phase::closing: limit = kLingerMs; break;
+      }
+      if (age > limit) expired.push_back(std::move(peer));
+      ++it;
+    }
+  }
+  for (const auto& peer : expired) ::shutdown(peer->fd(), SHUT_RDWR);
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
-  std::unique_ptr<Http::Endpoint> endpoint;
+  std::unique_ptr<Tcp::Listener> listener;
+  std::thread sweeper;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
   bool running = false;
+
+  void sweep_loop() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      cv.wait_for(lock, kSweepEvery, [&] { return stopping; });
+      lock.unlock();
+      sweep(*shared);
+      lock.lock();
+    }
+  }
 };
 
 HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& metrics) : impl_(std::make_unique<Impl>()) {
@@ -183,40 +318,46 @@ HttpServer::~HttpServer() { shutdown(std::chrono::milliseconds(0)); }
 Status HttpServer::start() {
   const auto& o = impl_->shared->options;
   try {
-    Address address(o.host, Port(o.port));
-    impl_->endpoint = std::make_unique<Http::Endpoint>(address);
-    auto opts = Http::Endpoint::options()
-                    .threads(o.threads)
-                    .flags(Tcp::Options::ReuseAddr)
-                    .maxRequestSize(static_cast<std::size_t>(std::max(o.max_upload_body, o.max_json_body)) + kHeaderAllowance)
-                    .headerTimeout(std::chrono::milliseconds(o.header_timeout_ms))
-                    .bodyTimeout(std::chrono::milliseconds(o.body_timeout_ms));
-    impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(Http::make_handler<Adapter>(impl_->shared));
-    impl_->endpoint->serveThreaded();
-    impl_->running = true;
+    impl_->listener = std::make_unique<Tcp::Listener>(Address(o.host, Port(o.port)));
+    impl_->listener->init(static_cast<std::size_t>(o.threads), Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay);
+    impl_->listener->setHandler(std::make_shared<Adapter>(impl_->shared));
+    impl_->listener->bind();
+    impl_->listener->runThreaded();
   } catch (const std::exception& e) {
     return make_error(ErrorKind::unavailable, "listen_failed",
                       "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
   }
+  impl_->running = true;
+  impl_->sweeper = std::thread([this] { impl_->sweep_loop(); });
   spdlog::info("listening on http://{}:{}", o.host, port());
   return {};
 }
 
 std::uint16_t HttpServer::port() const {
-  return impl_->endpoint ? static_cast<std::uint16_t>(impl_->endpoint->getPort()) : 0;
+  return impl_->listener ? static_cast<std::uint16_t>(impl_->listener->getPort()) : 0;
 }
 
 bool HttpServer::draining() const { return impl_->shared->draining.load(); }
 
 void HttpServer::shutdown(std::chrono::milliseconds grace) {
   if (!impl_->running) return;
+  impl_->running = false;
   impl_->shared->draining = true;
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (impl_->shared->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  impl_->endpoint->shutdown();
-  impl_->running = false;
+  {
+    std::lock_guard lock(impl_->shared->connections_mu);
+    for (const auto& [id, conn] : impl_->shared->connections)
+      if (auto peer = conn->peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  impl_->sweeper.join();
+  impl_->listener->shutdown();
   spdlog::info("http server stopped");
 }
 

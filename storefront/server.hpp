@@ -1,7 +1,11 @@
-// The HTTP server: Pistache underneath, our Router and error shape on top. It keeps
-// HTTP/1.1 connections open unless the client says `Connection: close` (Pistache 0.0.5
-// would close any request without a Connection header), enforces body limits per
-// route, counts every request in Metrics, and drains gracefully on shutdown.
+// The HTTP server. Pistache's TCP layer (listener, reactor threads, peers) carries the
+// bytes; HTTP/1.1 framing is ours (http1.hpp), because Pistache 0.0.5's own parser
+// answers a request without a Connection header with "Connection: Close", drops
+// pipelined requests, never closes a connection it marked for closing, and buffers an
+// oversized body before refusing it. Here: connections persist by default (RFC 9112
+// §9.3), a body over its route's limit is refused with a JSON 413 from its headers
+// alone, slow or idle connections are timed out, every request is counted in Metrics,
+// and shutdown drains gracefully.
 #pragma once
 
 #include <chrono>
@@ -23,6 +27,7 @@ struct ServerOptions {
   std::int64_t max_upload_body = 8 << 20;
   std::int64_t header_timeout_ms = 10'000;
   std::int64_t body_timeout_ms = 30'000;
+  std::int64_t idle_timeout_ms = 75'000;  // an idle keep-alive connection is closed after this
 };
 
 class HttpServer {

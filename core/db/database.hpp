@@ -29,7 +29,8 @@ class Value {
   Value() = default;
   Value(std::nullptr_t) {}                                           // NOLINT
   Value(int v) : v_(static_cast<std::int64_t>(v)) {}                 // NOLINT
-  Value(std::int64_t v) : v_(v) {}                                   // NOLINT
+  Value(long v) : v_(static_cast<std::int64_t>(v)) {}                // NOLINT
+  Value(long long v) : v_(static_cast<std::int64_t>(v)) {}           // NOLINT
   Value(double v) : v_(v) {}                                         // NOLINT
   Value(std::string v) : v_(std::move(v)) {}                         // NOLINT
   Value(std::string_view v) : v_(std::string(v)) {}                  // NOLINT

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <thread>
 
+#include "core/db/migrations.hpp"
 #include "tests/support/support.hpp"
 
 using namespace cunhuo;
@@ -17,8 +18,6 @@ void make_table(db::Database& db) {
   REQUIRE(st.ok());
 }
 }  // namespace
-
-#include "core/db/migrations.hpp"
 
 STORE_TEST("a committed write is visible to later reads", "[store]") {
   TestStore store(store_kind);

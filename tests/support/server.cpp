@@ -4,7 +4,7 @@
 
 namespace cunhuo::test {
 
-TestServer::TestServer(StoreKind kind, std::string seed) : store_(kind) {
+TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Config&)> tweak) : store_(kind) {
   Config config;
   config.listen_host = "127.0.0.1";
   config.listen_port = 0;
@@ -12,6 +12,7 @@ TestServer::TestServer(StoreKind kind, std::string seed) : store_(kind) {
   config.seed = std::move(seed);
   config.threads = 2;
   config.outbox_poll_ms = 20;
+  if (tweak) tweak(config);
   auto app = storefront::App::open(config, clock_);
   if (!app.ok()) FAIL("cannot open the app: " << app.error().message);
   app_ = std::move(*app);

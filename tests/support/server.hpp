@@ -1,6 +1,7 @@
 // An in-process Cunhuo server on a free loopback port, over a fresh store.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "storefront/app.hpp"
@@ -10,7 +11,7 @@ namespace cunhuo::test {
 
 class TestServer {
  public:
-  explicit TestServer(StoreKind kind, std::string seed = "minqin");
+  explicit TestServer(StoreKind kind, std::string seed = "minqin", std::function<void(Config&)> tweak = {});
   ~TestServer();
   std::uint16_t port() const { return app_->port(); }
   TestStore& store() { return store_; }
