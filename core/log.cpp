@@ -43,15 +43,18 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
-void init_logging(std::string_view level) {
-  auto inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr inner, std::string_view level) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   formatter->add_flag<RequestIdFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%*] %v");
   inner->set_formatter(std::move(formatter));
   auto logger = std::make_shared<spdlog::logger>("cunhuo", std::make_shared<RedactingSink>(inner));
   logger->set_level(spdlog::level::from_str(std::string(level)));
   logger->flush_on(spdlog::level::warn);
-  spdlog::set_default_logger(logger);
+  return logger;
+}
+
+void init_logging(std::string_view level) {
+  spdlog::set_default_logger(make_logger(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), level));
 }
 
 void set_request_id(std::string_view id) { t_request_id = id.empty() ? "-" : std::string(id); }

@@ -11,6 +11,8 @@ namespace cunhuo {
 
 // Installs the redacting stderr logger as spdlog's default. Safe to call again.
 void init_logging(std::string_view level);
+// A logger that redacts every message and tags it with the request id, writing to `sink`.
+std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr sink, std::string_view level);
 
 // The request id shown on log lines from this thread ("-" when none).
 void set_request_id(std::string_view id);

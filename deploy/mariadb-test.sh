@@ -15,7 +15,7 @@ start)
     (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || break
   done
   mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
-    --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
+    --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve --force >"$dir/install.log" 2>&1 \
     || { cat "$dir/install.log" >&2; exit 1; }
   # Durable as in production (flush the log at every commit); sized for a 2-core machine.
   mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysql.sock" --port="$port" \

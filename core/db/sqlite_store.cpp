@@ -1,13 +1,18 @@
 // SQLite: WAL, synchronous=FULL (durable at every commit), a busy timeout, a statement
-// cache per connection. Writes are serialised through one writer connection guarded by
-// a mutex, so threads of this process queue in order instead of spinning on SQLITE_BUSY;
-// reads use a pool of read-only connections and see a snapshot.
+// cache per connection. Writes go through one writer connection, in order, so threads of
+// this process queue instead of spinning on SQLITE_BUSY, and they are group-committed:
+// while one transaction is being made durable, the writers that arrive queue up, and the
+// next leader runs all of them in one transaction, each inside its own SAVEPOINT (so a
+// body that fails rolls back alone), then commits once. Every caller still returns only
+// after its own work is durable; what is shared is the fsync. Reads use a pool of
+// read-only connections and see a snapshot.
 #include <sqlite3.h>
 
 #include <spdlog/spdlog.h>
 
 #include <cassert>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -184,8 +189,79 @@ class SqliteDatabase final : public Database {
   }
 
  private:
+  // One caller's write, waiting in the group-commit queue.
+  struct PendingWrite {
+    const std::function<Status(Session&)>* body;
+    Status result;
+    bool done = false;
+  };
+
   Status run_write(const std::function<Status(Session&)>& body) {
+    PendingWrite mine{&body, {}, false};
+    std::unique_lock lock(queue_mu_);
+    assert(queue_.size() < kMaxQueuedWrites && "more waiting writers than threads could make");
+    queue_.push_back(&mine);
+    while (!mine.done) {
+      if (leading_) {
+        queue_cv_.wait(lock);
+        continue;
+      }
+      leading_ = true;
+      std::vector<PendingWrite*> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      commit_group(batch);
+      lock.lock();
+      for (auto* p : batch) p->done = true;
+      leading_ = false;
+      queue_cv_.notify_all();
+    }
+    return mine.result;
+  }
+
+  void commit_group(const std::vector<PendingWrite*>& batch) {
     std::lock_guard lock(write_mu_);
+    if (batch.size() == 1) {
+      batch[0]->result = write_alone(*batch[0]->body);
+      return;
+    }
+    Status begun = begin_immediate();
+    if (!begun.ok()) {
+      for (auto* p : batch) p->result = begun;
+      return;
+    }
+    bool any_ok = false;
+    for (auto* p : batch) {
+      p->result = writer_->plain("SAVEPOINT grouped");
+      if (!p->result.ok()) continue;
+      p->result = (*p->body)(*writer_);
+      if (!p->result.ok()) (void)writer_->plain("ROLLBACK TO grouped");
+      (void)writer_->plain("RELEASE grouped");
+      any_ok = any_ok || p->result.ok();
+    }
+    if (!any_ok) {
+      (void)writer_->plain("ROLLBACK");
+      return;
+    }
+    if (writer_->plain("COMMIT").ok()) return;
+    // The group did not commit: undo it and give each successful body a transaction of its own.
+    (void)writer_->plain("ROLLBACK");
+    for (auto* p : batch)
+      if (p->result.ok()) p->result = write_alone(*p->body);
+  }
+
+  Status begin_immediate() {
+    for (int attempt = 0;; ++attempt) {
+      Status st = writer_->plain("BEGIN IMMEDIATE");
+      if (st.ok() || !is_retryable(st.error()) || attempt >= options_.max_retries) return st;
+      backoff(attempt);
+    }
+  }
+
+  Status write_alone(const std::function<Status(Session&)>& body) {
     for (int attempt = 0;; ++attempt) {
       Status st = writer_->plain("BEGIN IMMEDIATE");
       if (st.ok()) {
@@ -228,8 +304,15 @@ class SqliteDatabase final : public Database {
 
   std::string path_;
   DatabaseOptions options_;
-  std::mutex write_mu_;
+  static constexpr std::size_t kMaxBatch = 256;               // bodies per grouped transaction
+  static constexpr std::size_t kMaxQueuedWrites = 1 << 16;
+
+  std::mutex write_mu_;  // the writer connection
   std::unique_ptr<SqliteSession> writer_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingWrite*> queue_;
+  bool leading_ = false;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<SqliteSession>> readers_;
 };

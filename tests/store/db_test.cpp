@@ -177,3 +177,32 @@ TEST_CASE("store urls are checked", "[store]") {
   CHECK(db::open_database("mysql://u:p@host:3306/a;drop").error().code == "invalid_db_url");
   CHECK(db::open_database("sqlite:").error().code == "invalid_db_url");
 }
+
+STORE_TEST("concurrent writers each commit or roll back on their own", "[store]") {
+  // On SQLite these writes are group-committed; a failing body must not take its
+  // neighbours down with it, nor leave anything behind.
+  TestStore store(store_kind);
+  make_table(store.db());
+  std::atomic<int> committed{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        const bool fail = (i % 3) == 0;
+        auto st = store.db().write([&](db::Session& s) -> Status {
+          CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)",
+                            {(fail ? "bad-" : "ok-") + std::to_string(t) + "-" + std::to_string(i), 1}));
+          if (fail) return make_error(ErrorKind::invalid, "refused", "refused after writing");
+          return {};
+        });
+        (st.ok() ? committed : refused)++;
+      }
+    });
+  for (auto& t : threads) t.join();
+  auto ok_rows = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items WHERE name LIKE 'ok-%'"); });
+  auto bad_rows = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items WHERE name LIKE 'bad-%'"); });
+  CHECK(committed.load() == 8 * 26);
+  CHECK(refused.load() == 8 * 14);
+  CHECK((*ok_rows)->i64(0) == committed.load());
+  CHECK((*bad_rows)->i64(0) == 0);
+}
