@@ -47,6 +47,13 @@ std::string mask_account(std::string_view account) {
   return std::string(account.size() - 4, '*') + std::string(account.substr(account.size() - 4));
 }
 
+bool is_mobile_number(std::string_view phone) {
+  if (phone.size() != 11 || phone[0] != '1') return false;
+  for (char c : phone)
+    if (!is_digit(c)) return false;
+  return true;
+}
+
 std::string redact(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -15,6 +15,8 @@ std::string mask_id_number(std::string_view id_number);
 std::string mask_phone(std::string_view phone);
 // 6222021234567890123 -> ************0123
 std::string mask_account(std::string_view account);
+// An 11-digit mainland mobile number (starts with 1).
+bool is_mobile_number(std::string_view phone);
 // Finds runs that look like ID numbers, phones or account numbers in free text and masks them.
 std::string redact(std::string_view text);
 

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/privacy.hpp"
 #include "core/region.hpp"
 
 namespace cunhuo::marketplace {
@@ -51,9 +52,7 @@ Status check_id_number(std::string_view id) {
 }
 
 Status check_phone(std::string_view phone) {
-  bool ok = phone.size() == 11 && phone[0] == '1';
-  for (char c : phone) ok = ok && c >= '0' && c <= '9';
-  if (!ok) return make_error(ErrorKind::invalid, "invalid_phone", "phone must be an 11-digit mobile number", "phone");
+  if (!is_mobile_number(phone)) return make_error(ErrorKind::invalid, "invalid_phone", "phone must be an 11-digit mobile number", "phone");
   return {};
 }
 

@@ -133,9 +133,7 @@ std::span<const db::Migration> Auth::migrations() { return kMigrations; }
 
 Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) const {
   if (!sodium_ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
-  bool phone_ok = a.phone.size() == 11 && a.phone[0] == '1';
-  for (char c : a.phone) phone_ok = phone_ok && c >= '0' && c <= '9';
-  if (!phone_ok) return make_error(ErrorKind::invalid, "invalid_phone", "phone must be an 11-digit mobile number", "phone");
+  if (!is_mobile_number(a.phone)) return make_error(ErrorKind::invalid, "invalid_phone", "phone must be an 11-digit mobile number", "phone");
   if (a.password.size() < kMinPassword || a.password.size() > kMaxPassword)
     return make_error(ErrorKind::invalid, "invalid_password", "password must be 8 to 128 bytes", "password");
   if (a.display_name.empty() || a.display_name.size() > 100)

@@ -71,6 +71,8 @@ class Router {
   std::vector<Route> routes_;
 };
 
+std::string ascii_lower(std::string_view text);
+
 // Decodes %XX escapes (and '+' as space in query strings); nullopt when malformed.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
 

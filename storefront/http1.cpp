@@ -8,12 +8,6 @@ namespace {
 
 Error bad(std::string code, std::string message) { return make_error(ErrorKind::invalid, std::move(code), std::move(message)); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -62,7 +56,7 @@ Status parse_request_line(std::string_view line, Head& head) {
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     auto comma = list.find(',');
-    if (lower(trim(list.substr(0, comma))) == token) return true;
+    if (ascii_lower(trim(list.substr(0, comma))) == token) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
@@ -88,7 +82,7 @@ Result<Head> parse_head(std::string_view text) {
     std::string_view name = line.substr(0, colon);
     if (!std::all_of(name.begin(), name.end(), is_token_char)) return bad("bad_header", "malformed header name");
     if (head.request.headers.size() >= kMaxHeaders) return make_error(ErrorKind::too_large, "too_many_headers", "over 100 headers");
-    std::string key = lower(name);
+    std::string key = ascii_lower(name);
     std::string_view value = trim(line.substr(colon + 1));
     if (key == "content-length") {
       std::int64_t n = -1;
@@ -101,7 +95,7 @@ Result<Head> parse_head(std::string_view text) {
     } else if (key == "connection") {
       connection = std::string(value);
     } else if (key == "expect") {
-      if (lower(value) != "100-continue") return make_error(ErrorKind::unprocessable, "expectation_failed", "only 100-continue is understood");
+      if (ascii_lower(value) != "100-continue") return make_error(ErrorKind::unprocessable, "expectation_failed", "only 100-continue is understood");
       head.expect_continue = true;
     }
     head.request.headers.emplace_back(std::move(key), std::string(value));

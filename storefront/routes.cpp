@@ -25,11 +25,6 @@ std::string openapi_path(const std::string& pattern) {
   return out;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 }  // namespace
 
 void add_system_routes(Router& router, SystemContext ctx) {
@@ -93,7 +88,7 @@ void add_openapi_route(Router& router) {
     w.key(p).begin_object();
     for (const auto& r : router.routes()) {
       if (openapi_path(r.pattern) != p) continue;
-      w.key(lower(r.method)).begin_object().field("summary", r.summary);
+      w.key(ascii_lower(r.method)).begin_object().field("summary", r.summary);
       w.key("responses").begin_object().key("default").begin_object().field("description", "JSON; errors as {\"error\":{code,message,field}}");
       w.end_object().end_object().end_object();
     }

@@ -81,9 +81,7 @@ bool acceptable_request_id(const std::string& id) {
 
 bool is_json_content_type(const std::optional<std::string>& ct) {
   if (!ct) return false;
-  std::string v = *ct;
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v.rfind("application/json", 0) == 0;
+  return ascii_lower(*ct).rfind("application/json", 0) == 0;
 }
 
 std::int64_t body_limit(const Shared& shared, const Route* route) {
