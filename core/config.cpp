@@ -71,6 +71,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.body_timeout_ms = CUNHUO_TRY(parse_int(key, value, 100, 600'000));
   } else if (key == "shutdown-grace-ms") {
     c.shutdown_grace_ms = CUNHUO_TRY(parse_int(key, value, 0, 600'000));
+  } else if (key == "payment-window-ms") {
+    c.payment_window_ms = CUNHUO_TRY(parse_int(key, value, 1000, 7LL * 24 * 3600 * 1000));
   } else if (key == "outbox-poll-ms") {
     c.outbox_poll_ms = CUNHUO_TRY(parse_int(key, value, 1, 60'000));
   } else {
@@ -122,7 +124,7 @@ Result<std::map<std::string, std::string>> read_file(const std::string& path) {
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
       "listen", "db", "seed", "log-level", "data-dir", "threads", "max-json-body", "max-upload-body",
-      "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms"};
+      "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms"};
   return keys;
 }
 

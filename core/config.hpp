@@ -25,6 +25,7 @@ struct Config {
   std::int64_t body_timeout_ms = 30'000;
   std::int64_t shutdown_grace_ms = 10'000;
   std::int64_t outbox_poll_ms = 200;
+  std::int64_t payment_window_ms = 15 * 60 * 1000;  // an unpaid order gives its stock back after this
 };
 
 // Every key a flag, variable or file line may set, e.g. "listen", "db", "threads".

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/privacy.hpp"
+#include "marketplace/orders.hpp"
 #include "core/region.hpp"
 
 namespace cunhuo::marketplace {
@@ -65,7 +66,11 @@ Household household_from(const db::Row& r) {
 
 }  // namespace
 
-std::span<const db::Migration> migrations() { return kMigrations; }
+std::vector<db::Migration> migrations() {
+  std::vector<db::Migration> out(std::begin(kMigrations), std::end(kMigrations));
+  for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations()}) out.insert(out.end(), list.begin(), list.end());
+  return out;
+}
 
 std::string_view to_string(PovertyStatus status) {
   for (const auto& [s, name] : kStatusNames)

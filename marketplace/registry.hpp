@@ -55,7 +55,8 @@ struct Shop {
   std::vector<HouseholdId> members;
 };
 
-std::span<const db::Migration> migrations();
+// Every marketplace migration, in order (registry, catalog, campaigns, orders).
+std::vector<db::Migration> migrations();
 
 Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& household, const Clock& clock);
 Result<std::optional<Household>> find_household(db::Session& s, HouseholdId id);

@@ -12,6 +12,8 @@
 #include "marketplace/registry.hpp"
 #include "payments/module.hpp"
 #include "seeds/loader.hpp"
+#include "storefront/marketplace_routes.hpp"
+#include "marketplace/orders.hpp"
 #include "storefront/routes.hpp"
 
 namespace cunhuo::storefront {
@@ -53,14 +55,16 @@ void ensure_sqlite_folder(const std::string& url) {
 
 std::vector<db::Migration> all_migrations() {
   std::vector<db::Migration> out;
-  for (auto list : {outbox::migrations(), seeds::migrations(), marketplace::migrations(), logistics::migrations(),
-                    payments::migrations(), alleviation::migrations(), Auth::migrations()})
+  const auto marketplace = marketplace::migrations();
+  for (auto list : {outbox::migrations(), seeds::migrations(), std::span<const db::Migration>(marketplace),
+                    logistics::migrations(), payments::migrations(), alleviation::migrations(), Auth::migrations(),
+                    Idempotency::migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 
 App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db)
-    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock) {
+    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock), idempotency_(*db_, clock) {
   outbox::DispatcherOptions options;
   options.poll_ms = config_.outbox_poll_ms;
   dispatcher_ = std::make_unique<outbox::Dispatcher>(*db_, clock_, options);
@@ -99,12 +103,26 @@ void App::add_routes() {
   add_auth_routes(router_, auth_);
   add_system_routes(router_, SystemContext{*db_, metrics_, *server_});
   add_network_routes(router_, *db_);
+  add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
+                                                     std::chrono::milliseconds(config_.payment_window_ms)});
   add_openapi_route(router_);
 }
 
 Status App::start() {
   CUNHUO_CHECK(server_->start());
   dispatcher_->start();
+  stopping_ = false;
+  expiry_ = std::thread([this] {
+    std::unique_lock lock(expiry_mu_);
+    while (!stopping_) {
+      expiry_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      lock.unlock();
+      auto released = marketplace::release_expired_orders(*db_, clock_, 500);
+      if (!released.ok()) spdlog::warn("releasing expired orders failed: {}", released.error().message);
+      else if (*released > 0) spdlog::info("released the stock of {} unpaid orders", *released);
+      lock.lock();
+    }
+  });
   started_ = true;
   return {};
 }
@@ -113,6 +131,12 @@ void App::stop(std::chrono::milliseconds grace) {
   if (!started_) return;
   started_ = false;
   server_->shutdown(grace);
+  {
+    std::lock_guard lock(expiry_mu_);
+    stopping_ = true;
+  }
+  expiry_cv_.notify_all();
+  expiry_.join();
   dispatcher_->stop();
   if (auto st = db_->flush(); !st.ok()) spdlog::error("could not flush the store: {}", st.error().message);
   spdlog::info("stopped");

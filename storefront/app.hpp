@@ -3,6 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <vector>
 
@@ -13,6 +16,7 @@
 #include "core/outbox/outbox.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
+#include "storefront/idempotency.hpp"
 #include "storefront/metrics.hpp"
 #include "storefront/server.hpp"
 
@@ -43,10 +47,15 @@ class App {
   const Clock& clock_;
   std::unique_ptr<db::Database> db_;
   Auth auth_;
+  Idempotency idempotency_;
   Router router_;
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
+  std::thread expiry_;                 // gives back the stock of unpaid orders
+  std::mutex expiry_mu_;
+  std::condition_variable expiry_cv_;
+  bool stopping_ = false;
   bool started_ = false;
 };
 

@@ -1,0 +1,152 @@
+#include "marketplace/campaigns.hpp"
+
+#include <array>
+#include <set>
+
+namespace cunhuo::marketplace {
+namespace {
+
+constexpr db::Migration kMigrations[] = {
+    {"marketplace", 3, "campaigns",
+     "CREATE TABLE IF NOT EXISTS campaigns (\n"
+     "  id {{ID}},\n"
+     "  name VARCHAR(200) NOT NULL,\n"
+     "  kind VARCHAR(24) NOT NULL,\n"
+     "  starts_at BIGINT NOT NULL,\n"
+     "  ends_at BIGINT NOT NULL,\n"
+     "  discount_bps INTEGER NOT NULL,\n"
+     "  per_buyer_limit BIGINT,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE TABLE IF NOT EXISTS campaign_products (\n"
+     "  campaign_id BIGINT NOT NULL,\n"
+     "  product_id BIGINT NOT NULL,\n"
+     "  special_price_fen BIGINT,\n"
+     "  stock_cap BIGINT,\n"
+     "  sold BIGINT NOT NULL DEFAULT 0,\n"
+     "  PRIMARY KEY (campaign_id, product_id),\n"
+     "  CONSTRAINT campaign_sold_within_cap CHECK (sold >= 0 AND (stock_cap IS NULL OR sold <= stock_cap))\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS campaign_products_product ON campaign_products (product_id);\n"
+     "CREATE TABLE IF NOT EXISTS campaign_buyers (\n"
+     "  campaign_id BIGINT NOT NULL,\n"
+     "  product_id BIGINT NOT NULL,\n"
+     "  buyer_id BIGINT NOT NULL,\n"
+     "  quantity BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (campaign_id, product_id, buyer_id)\n"
+     ");\n"},
+};
+
+constexpr std::array<std::pair<CampaignKind, std::string_view>, 6> kKindNames = {{
+    {CampaignKind::consumption, "consumption"},
+    {CampaignKind::festival, "festival"},
+    {CampaignKind::anti_season, "anti_season"},
+    {CampaignKind::special_price, "special_price"},
+    {CampaignKind::flash_sale, "flash_sale"},
+    {CampaignKind::enterprise_pairing, "enterprise_pairing"},
+}};
+
+constexpr std::size_t kMaxItems = 10'000;
+
+Error invalid(std::string code, std::string message, std::string field) {
+  return make_error(ErrorKind::invalid, std::move(code), std::move(message), std::move(field));
+}
+
+}  // namespace
+
+std::span<const db::Migration> campaign_migrations() { return kMigrations; }
+
+std::string_view to_string(CampaignKind kind) {
+  for (const auto& [k, name] : kKindNames)
+    if (k == kind) return name;
+  return "consumption";
+}
+
+Result<CampaignKind> parse_campaign_kind(std::string_view text) {
+  for (const auto& [k, name] : kKindNames)
+    if (name == text) return k;
+  return invalid("invalid_kind", "unknown campaign kind", "kind");
+}
+
+Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const Clock& clock) {
+  if (c.name.empty() || c.name.size() > 200) return invalid("invalid_length", "name must be 1 to 200 bytes", "name");
+  if (c.ends_at_ms <= c.starts_at_ms) return invalid("invalid_window", "a campaign ends after it starts", "ends_at");
+  if (c.discount_bps < 0 || c.discount_bps > 9999) return invalid("out_of_range", "discount must be 0 to 9999 bps", "discount_bps");
+  if (c.per_buyer_limit && (*c.per_buyer_limit < 1 || *c.per_buyer_limit > 1'000'000))
+    return invalid("out_of_range", "per-buyer limit must be 1 to 1000000", "per_buyer_limit");
+  if (c.items.empty() || c.items.size() > kMaxItems) return invalid("missing_field", "list 1 to 10000 listings", "items");
+  CUNHUO_TRY(tx.exec("INSERT INTO campaigns (name, kind, starts_at, ends_at, discount_bps, per_buyer_limit, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     {c.name, to_string(c.kind), c.starts_at_ms, c.ends_at_ms, c.discount_bps, c.per_buyer_limit,
+                      clock.now_ms()}));
+  const CampaignId id{CUNHUO_TRY(tx.last_insert_id())};
+  std::set<std::int64_t> seen;
+  for (std::size_t i = 0; i < c.items.size(); ++i) {
+    const auto& item = c.items[i];
+    const std::string field = "items[" + std::to_string(i) + "]";
+    if (!seen.insert(item.product.value).second) return invalid("duplicate_item", "listing named twice", field + ".product_id");
+    if (!CUNHUO_TRY(find_product(tx, item.product)))
+      return make_error(ErrorKind::not_found, "unknown_product", "no such product", field + ".product_id");
+    if (item.special_price && item.special_price->fen() <= 0)
+      return invalid("out_of_range", "special price must be positive", field + ".price_fen");
+    if (item.stock_cap && *item.stock_cap < 0) return invalid("out_of_range", "stock cap must not be negative", field + ".stock_cap");
+    CUNHUO_TRY(tx.exec("INSERT INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, sold) "
+                       "VALUES (?, ?, ?, ?, 0)",
+                       {id.value, item.product.value,
+                        item.special_price ? db::Value(item.special_price->fen()) : db::Value(), item.stock_cap}));
+  }
+  return id;
+}
+
+Result<Money> reserve_in_campaign(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t buyer,
+                                  std::int64_t quantity, std::int64_t now_ms, const std::string& field) {
+  auto row = CUNHUO_TRY(tx.query_one(
+      "SELECT c.starts_at, c.ends_at, c.discount_bps, c.per_buyer_limit, cp.special_price_fen "
+      "FROM campaigns c JOIN campaign_products cp ON cp.campaign_id = c.id WHERE c.id = ? AND cp.product_id = ?",
+      {campaign.value, product.id.value}));
+  if (!row) {
+    auto exists = CUNHUO_TRY(tx.query_one("SELECT 1 FROM campaigns WHERE id = ?", {campaign.value}));
+    if (!exists) return make_error(ErrorKind::not_found, "unknown_campaign", "no such campaign", "campaign_id");
+    return make_error(ErrorKind::unprocessable, "not_in_campaign", "this listing is not in the campaign", field + ".product_id");
+  }
+  if (now_ms < row->i64(0) || now_ms >= row->i64(1))
+    return make_error(ErrorKind::unprocessable, "campaign_not_running", "the campaign is not running now", "campaign_id");
+  // The cap and the buyer's limit are both conditional updates: no unit is sold twice.
+  auto capped = CUNHUO_TRY(tx.exec(
+      "UPDATE campaign_products SET sold = sold + ? WHERE campaign_id = ? AND product_id = ? "
+      "AND (stock_cap IS NULL OR sold + ? <= stock_cap)",
+      {quantity, campaign.value, product.id.value, quantity}));
+  if (capped.affected_rows != 1)
+    return make_error(ErrorKind::conflict, "campaign_sold_out", "the campaign has no more of this listing", field + ".quantity");
+  if (auto limit = row->opt_i64(3)) {
+    if (quantity > *limit)
+      return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
+                        field + ".quantity");
+    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                           " INTO campaign_buyers (campaign_id, product_id, buyer_id, quantity) VALUES (?, ?, ?, 0)",
+                       {campaign.value, product.id.value, buyer}));
+    auto within = CUNHUO_TRY(tx.exec(
+        "UPDATE campaign_buyers SET quantity = quantity + ? WHERE campaign_id = ? AND product_id = ? AND buyer_id = ? "
+        "AND quantity + ? <= ?",
+        {quantity, campaign.value, product.id.value, buyer, quantity, *limit}));
+    if (within.affected_rows != 1)
+      return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
+                        field + ".quantity");
+  }
+  if (auto special = row->opt_i64(4)) return Money::fen(*special);
+  // Discounted price, rounded to the nearest fen, never below one fen.
+  const std::int64_t discounted = (product.price.fen() * (10000 - row->i64(2)) + 5000) / 10000;
+  return Money::fen(std::max<std::int64_t>(1, discounted));
+}
+
+Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product, std::int64_t buyer,
+                           std::int64_t quantity) {
+  CUNHUO_TRY(tx.exec("UPDATE campaign_products SET sold = sold - ? WHERE campaign_id = ? AND product_id = ? AND sold >= ?",
+                     {quantity, campaign.value, product.value, quantity}));
+  CUNHUO_TRY(tx.exec("UPDATE campaign_buyers SET quantity = quantity - ? WHERE campaign_id = ? AND product_id = ? "
+                     "AND buyer_id = ? AND quantity >= ?",
+                     {quantity, campaign.value, product.value, buyer, quantity}));
+  return {};
+}
+
+}  // namespace cunhuo::marketplace

@@ -1,0 +1,55 @@
+// Campaigns: consumption poverty alleviation, festival, anti-season, special price,
+// flash sale and enterprise pairing. A campaign has a window, participating listings,
+// a price rule (a discount or a special price per listing), an optional per-buyer
+// limit and optional stock caps. Checkout reserves campaign quantities atomically.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/id.hpp"
+#include "core/money.hpp"
+#include "marketplace/catalog.hpp"
+
+namespace cunhuo::marketplace {
+
+using CampaignId = Id<struct CampaignTag>;
+
+enum class CampaignKind { consumption, festival, anti_season, special_price, flash_sale, enterprise_pairing };
+std::string_view to_string(CampaignKind kind);
+Result<CampaignKind> parse_campaign_kind(std::string_view text);
+
+struct CampaignItem {
+  ProductId product;
+  std::optional<Money> special_price;        // replaces the discount for this listing
+  std::optional<std::int64_t> stock_cap;     // units this campaign may sell of it
+};
+
+struct NewCampaign {
+  std::string name;
+  CampaignKind kind = CampaignKind::consumption;
+  std::int64_t starts_at_ms = 0, ends_at_ms = 0;
+  int discount_bps = 0;                       // 0 to 9999 off the listing price
+  std::optional<std::int64_t> per_buyer_limit;  // units per buyer per listing
+  std::vector<CampaignItem> items;
+};
+
+std::span<const db::Migration> campaign_migrations();
+
+Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& campaign, const Clock& clock);
+
+// For checkout: the price of `quantity` units of `product` in the campaign at `now`,
+// after reserving them against the campaign's stock cap and the buyer's limit.
+// `field` names the item in errors.
+Result<Money> reserve_in_campaign(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t buyer,
+                                  std::int64_t quantity, std::int64_t now_ms, const std::string& field);
+// Gives back what reserve_in_campaign took (an order cancelled or expired).
+Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product, std::int64_t buyer,
+                           std::int64_t quantity);
+
+}  // namespace cunhuo::marketplace

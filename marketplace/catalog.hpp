@@ -1,0 +1,84 @@
+// Products (listings) of a shop, the households that produced them and their shares,
+// and catalog search that understands partial Chinese words.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/id.hpp"
+#include "core/money.hpp"
+#include "marketplace/registry.hpp"
+
+namespace cunhuo::marketplace {
+
+using ProductId = Id<struct ProductTag>;
+
+enum class TemperatureClass { ambient, chilled, frozen };
+std::string_view to_string(TemperatureClass t);
+Result<TemperatureClass> parse_temperature_class(std::string_view text);
+
+constexpr int kFullShare = 10000;  // producer shares are basis points that sum to this
+constexpr std::size_t kMaxProducers = 200;
+
+struct ProducerShare {
+  HouseholdId household;
+  int share_bps = 0;
+};
+
+// Everything a listing states. On update, unset optionals keep their current value.
+struct ListingFields {
+  std::optional<std::string> title, category, unit, harvest_date, lot, origin_code, origin_name, description;
+  std::optional<Money> price;
+  std::optional<std::int64_t> stock;
+  std::optional<TemperatureClass> temperature;
+  std::optional<int> shelf_life_days;
+  std::optional<std::vector<ProducerShare>> producers;
+  std::optional<bool> active;
+};
+
+struct Product {
+  ProductId id;
+  ShopId shop;
+  std::string title, category, unit, harvest_date, lot, origin_code, origin_name, description;
+  Money price;
+  std::int64_t stock = 0;
+  TemperatureClass temperature = TemperatureClass::ambient;
+  int shelf_life_days = 0;
+  bool active = true;
+  int version = 1;
+  std::vector<ProducerShare> producers;
+};
+
+std::span<const db::Migration> catalog_migrations();
+
+Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFields& fields, const Clock& clock);
+Result<Product> update_product(db::Session& tx, ProductId id, const ListingFields& changes, const Clock& clock);
+Result<std::optional<Product>> find_product(db::Session& s, ProductId id);
+
+struct ProductQuery {
+  std::string text;                       // Chinese or other words; partial words match
+  std::optional<std::string> region;      // origin county, township or village code
+  std::optional<std::string> category;
+  std::optional<TemperatureClass> temperature;
+  std::optional<std::int64_t> campaign_id;
+  std::string cursor;                     // from the previous page, empty for the first
+  int limit = 20;                         // 1 to 100
+};
+
+struct ProductPage {
+  std::vector<Product> items;
+  std::string next_cursor;                // empty on the last page
+};
+
+Result<ProductPage> search_products(db::Session& s, const ProductQuery& query);
+
+// The search terms of a text: single characters and pairs of adjacent characters of
+// each run of letters, digits or CJK characters, lower-cased. Exposed for tests.
+std::vector<std::string> search_terms(std::string_view text, bool with_single_characters);
+
+}  // namespace cunhuo::marketplace

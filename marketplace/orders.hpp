@@ -1,0 +1,95 @@
+// Checkout and orders. One checkout spans several shops and makes one order per shop,
+// each in pending_payment, with lines that snapshot price, campaign, temperature class
+// and producer shares. Stock is reserved by conditional decrements inside the checkout's
+// short transaction (nothing slow runs while a stock row is locked); an unpaid order
+// gives its stock back when its hold expires.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/id.hpp"
+#include "core/money.hpp"
+#include "marketplace/campaigns.hpp"
+#include "marketplace/catalog.hpp"
+
+namespace cunhuo::marketplace {
+
+using CheckoutId = Id<struct CheckoutTag>;
+using OrderId = Id<struct OrderTag>;
+
+enum class OrderStatus { pending_payment, paid, packed, shipped, delivered, completed, cancelled, refunded };
+std::string_view to_string(OrderStatus status);
+Result<OrderStatus> parse_order_status(std::string_view text);
+// pending_payment -> paid -> packed -> shipped -> delivered -> completed; cancelled
+// from pending_payment (or paid, before packing); refunded from paid onwards.
+bool transition_allowed(OrderStatus from, OrderStatus to);
+
+constexpr std::size_t kMaxCheckoutItems = 50;
+constexpr std::int64_t kMaxItemQuantity = 10'000;
+
+struct CheckoutItem {
+  ProductId product;
+  std::int64_t quantity = 0;
+};
+
+struct ShippingAddress {
+  std::string name, phone, address, region_code;
+};
+
+struct CheckoutRequest {
+  std::int64_t buyer = 0;  // account id
+  std::vector<CheckoutItem> items;
+  std::optional<CampaignId> campaign;
+  ShippingAddress ship_to;
+};
+
+struct OrderLine {
+  ProductId product;
+  std::string title;
+  std::int64_t quantity = 0;
+  Money unit_price, line_total;
+  std::optional<CampaignId> campaign;
+  TemperatureClass temperature = TemperatureClass::ambient;
+  std::vector<ProducerShare> producers;  // as they were when the order was placed
+};
+
+struct Order {
+  OrderId id;
+  CheckoutId checkout;
+  std::int64_t buyer = 0;
+  ShopId shop;
+  OrderStatus status = OrderStatus::pending_payment;
+  Money total;
+  std::int64_t created_at_ms = 0, expires_at_ms = 0;
+  ShippingAddress ship_to;
+  std::vector<OrderLine> lines;
+};
+
+struct Checkout {
+  CheckoutId id;
+  std::int64_t buyer = 0;
+  Money total;
+  std::int64_t expires_at_ms = 0;
+  std::vector<Order> orders;
+};
+
+std::span<const db::Migration> order_migrations();
+
+Result<Checkout> place_checkout(db::Session& tx, const CheckoutRequest& request, const Clock& clock,
+                                std::chrono::milliseconds payment_window);
+Result<std::optional<Order>> find_order(db::Session& s, OrderId id);
+Result<std::optional<Checkout>> find_checkout(db::Session& s, CheckoutId id);
+// Moves an order along its life; a move the state machine does not allow is a 409.
+Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, std::string_view actor,
+                                  std::string_view reason, const Clock& clock);
+// Cancels up to `limit` unpaid orders whose hold has expired and gives their stock back.
+Result<int> release_expired_orders(db::Database& db, const Clock& clock, int limit);
+
+}  // namespace cunhuo::marketplace

@@ -1,0 +1,31 @@
+// Idempotency keys for POSTs that create money or orders (Stripe's model, the IETF
+// draft): the key is stored with a hash of the request and the first response. The same
+// key and body get the same response; the same key with a different body is a 422; the
+// same key while the first request is still running is a 409. The response is recorded
+// in the same transaction as the work it describes, so a crash cannot separate them.
+#pragma once
+
+#include <functional>
+#include <span>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "storefront/http.hpp"
+
+namespace cunhuo::storefront {
+
+class Idempotency {
+ public:
+  Idempotency(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  static std::span<const db::Migration> migrations();
+
+  // Runs `work` in one write transaction at most once per (account, Idempotency-Key).
+  Response run(const Request& request, std::int64_t account, const std::function<Result<Response>(db::Session&)>& work);
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace cunhuo::storefront

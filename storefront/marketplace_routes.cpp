@@ -1,0 +1,333 @@
+#include "storefront/marketplace_routes.hpp"
+
+#include <charconv>
+
+#include "core/json.hpp"
+#include "core/privacy.hpp"
+#include "core/region.hpp"
+#include "marketplace/campaigns.hpp"
+#include "marketplace/catalog.hpp"
+#include "marketplace/orders.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+namespace mk = cunhuo::marketplace;
+
+Response respond(const Result<Response>& r) { return r.ok() ? *r : error_response(r.error()); }
+
+Result<std::int64_t> path_id(const Request& req, const char* name = "id") {
+  const std::string& text = req.params.at(name);
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0)
+    return make_error(ErrorKind::not_found, "not_found", "no such object", name);
+  return id;
+}
+
+Error no_such(const char* what) { return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what); }
+
+Result<Account> require_role(Auth& auth, const Request& req, std::initializer_list<Role> roles) {
+  auto account = CUNHUO_TRY(auth.authenticate(req));
+  for (Role r : roles)
+    if (account.role == r) return account;
+  return make_error(ErrorKind::forbidden, "forbidden", "your role cannot do this");
+}
+
+// Farmers manage their own household's shop; a shop manager their shop; admins any.
+Result<bool> can_manage_shop(db::Session& s, const Account& a, mk::ShopId shop) {
+  if (a.role == Role::admin) return true;
+  if (a.role == Role::shop_manager) return a.shop_id && *a.shop_id == shop.value;
+  if (a.role != Role::farmer || !a.household_id) return false;
+  auto row = CUNHUO_TRY(s.query_one(
+      "SELECT 1 FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.id = ? AND s.kind = 'household' "
+      "AND m.household_id = ?",
+      {shop.value, *a.household_id}));
+  return row.has_value();
+}
+
+// The shop a farmer lists into when the request names none: their household's own shop.
+Result<mk::ShopId> default_shop(db::Session& s, const Account& a) {
+  if (a.role == Role::shop_manager && a.shop_id) return mk::ShopId{*a.shop_id};
+  if (a.role == Role::farmer && a.household_id) {
+    auto row = CUNHUO_TRY(s.query_one(
+        "SELECT s.id FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.kind = 'household' "
+        "AND m.household_id = ? ORDER BY s.id LIMIT 1",
+        {*a.household_id}));
+    if (row) return mk::ShopId{row->i64(0)};
+  }
+  return make_error(ErrorKind::invalid, "missing_field", "name the shop to list in", "shop_id");
+}
+
+Result<mk::ListingFields> listing_fields(const FieldReader& body) {
+  CUNHUO_CHECK(body.only({"shop_id", "title", "category", "unit", "price_fen", "stock", "temperature_class",
+                          "shelf_life_days", "harvest_date", "lot", "origin_code", "origin_name", "description",
+                          "producers", "active"}));
+  mk::ListingFields f;
+  f.title = CUNHUO_TRY(body.optional_string("title", 200));
+  f.category = CUNHUO_TRY(body.optional_string("category", 40));
+  f.unit = CUNHUO_TRY(body.optional_string("unit", 10));
+  if (auto p = CUNHUO_TRY(body.optional_integer("price_fen", -1'000'000'000'000, 1'000'000'000'000))) f.price = Money::fen(*p);
+  f.stock = CUNHUO_TRY(body.optional_integer("stock", -1'000'000'000'000, 1'000'000'000'000));
+  if (auto t = CUNHUO_TRY(body.optional_string("temperature_class", 20))) f.temperature = CUNHUO_TRY(mk::parse_temperature_class(*t));
+  if (auto d = CUNHUO_TRY(body.optional_integer("shelf_life_days", -100000, 100000))) f.shelf_life_days = static_cast<int>(*d);
+  f.harvest_date = CUNHUO_TRY(body.optional_string("harvest_date", 10));
+  f.lot = CUNHUO_TRY(body.optional_string("lot", 60));
+  f.origin_code = CUNHUO_TRY(body.optional_string("origin_code", 12));
+  f.origin_name = CUNHUO_TRY(body.optional_string("origin_name", 100));
+  f.description = CUNHUO_TRY(body.optional_string("description", 4000));
+  f.active = CUNHUO_TRY(body.optional_boolean("active"));
+  if (body.has("producers")) {
+    std::vector<mk::ProducerShare> producers;
+    for (const auto& p : CUNHUO_TRY(body.objects("producers", mk::kMaxProducers))) {
+      CUNHUO_CHECK(p.only({"household_id", "share_bps"}));
+      producers.push_back(mk::ProducerShare{mk::HouseholdId{CUNHUO_TRY(p.integer("household_id", 1, INT64_MAX))},
+                                            static_cast<int>(CUNHUO_TRY(p.integer("share_bps", -100000, 100000)))});
+    }
+    f.producers = std::move(producers);
+  }
+  return f;
+}
+
+void write_product(JsonWriter& w, const mk::Product& p) {
+  w.begin_object().field("id", p.id.value).field("shop_id", p.shop.value).field("title", p.title);
+  w.field("category", p.category).field("unit", p.unit).field("price_fen", p.price.fen()).field("stock", p.stock);
+  w.field("temperature_class", mk::to_string(p.temperature)).field("shelf_life_days", p.shelf_life_days);
+  w.field("harvest_date", p.harvest_date).field("lot", p.lot).field("origin_code", p.origin_code);
+  w.field("origin_name", p.origin_name).field("description", p.description).field("active", p.active);
+  w.field("version", p.version).key("producers").begin_array();
+  for (const auto& s : p.producers) w.begin_object().field("household_id", s.household.value).field("share_bps", s.share_bps).end_object();
+  w.end_array().end_object();
+}
+
+// `full`: the buyer (and the office) see the recipient whole; the shop sees it masked.
+void write_order(JsonWriter& w, const mk::Order& o, bool full) {
+  w.begin_object().field("id", o.id.value).field("checkout_id", o.checkout.value).field("shop_id", o.shop.value);
+  w.field("status", mk::to_string(o.status)).field("total_fen", o.total.fen());
+  w.field("created_at", format_utc(o.created_at_ms)).field("pay_before", format_utc(o.expires_at_ms));
+  w.key("shipping_address").begin_object();
+  w.field("name", full ? o.ship_to.name : mask_name(o.ship_to.name));
+  w.field("phone", full ? o.ship_to.phone : mask_phone(o.ship_to.phone));
+  w.field("address", o.ship_to.address).field("region_code", o.ship_to.region_code).end_object();
+  w.key("lines").begin_array();
+  for (const auto& l : o.lines) {
+    w.begin_object().field("product_id", l.product.value).field("title", l.title).field("quantity", l.quantity);
+    w.field("unit_price_fen", l.unit_price.fen()).field("line_total_fen", l.line_total.fen());
+    if (l.campaign) w.field("campaign_id", l.campaign->value);
+    else w.key("campaign_id").null();
+    w.field("temperature_class", mk::to_string(l.temperature)).key("producers").begin_array();
+    for (const auto& s : l.producers) w.begin_object().field("household_id", s.household.value).field("share_bps", s.share_bps).end_object();
+    w.end_array().end_object();
+  }
+  w.end_array().end_object();
+}
+
+void write_checkout(JsonWriter& w, const mk::Checkout& c) {
+  w.begin_object().field("checkout_id", c.id.value).field("total_fen", c.total.fen());
+  w.field("pay_before", format_utc(c.expires_at_ms)).key("orders").begin_array();
+  for (const auto& o : c.orders) write_order(w, o, true);
+  w.end_array().end_object();
+}
+
+Result<Json> json_body(const Request& req) { return Json::parse(req.body); }
+
+Result<Response> create_product(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  auto fields = CUNHUO_TRY(listing_fields(body));
+  auto shop_field = CUNHUO_TRY(body.optional_integer("shop_id", 1, INT64_MAX));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    mk::ShopId shop = shop_field ? mk::ShopId{*shop_field} : CUNHUO_TRY(default_shop(tx, account));
+    if (!CUNHUO_TRY(can_manage_shop(tx, account, shop))) return no_such("shop");
+    auto id = CUNHUO_TRY(mk::create_product(tx, shop, fields, ctx.clock));
+    auto product = CUNHUO_TRY(mk::find_product(tx, id));
+    JsonWriter w;
+    write_product(w, *product);
+    auto r = Response::json(201, w.take());
+    r.headers.emplace_back("Location", "/api/v1/products/" + std::to_string(id.value));
+    return r;
+  });
+}
+
+Result<Response> update_product(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+  const mk::ProductId id{CUNHUO_TRY(path_id(req))};
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  auto fields = CUNHUO_TRY(listing_fields(body));
+  if (body.has("shop_id")) return make_error(ErrorKind::invalid, "immutable_field", "a listing cannot move shops", "shop_id");
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto current = CUNHUO_TRY(mk::find_product(tx, id));
+    // Another household's listing is indistinguishable from a missing one.
+    if (!current || !CUNHUO_TRY(can_manage_shop(tx, account, current->shop))) return no_such("product");
+    auto updated = CUNHUO_TRY(mk::update_product(tx, id, fields, ctx.clock));
+    JsonWriter w;
+    write_product(w, updated);
+    return Response::json(200, w.take());
+  });
+}
+
+Result<Response> get_product(MarketplaceContext& ctx, const Request& req) {
+  const mk::ProductId id{CUNHUO_TRY(path_id(req))};
+  auto product = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_product(s, id); }));
+  if (!product || !product->active) return no_such("product");
+  JsonWriter w;
+  write_product(w, *product);
+  return Response::json(200, w.take());
+}
+
+Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
+  mk::ProductQuery q;
+  q.text = req.query_param("q").value_or("");
+  q.region = req.query_param("region");
+  q.category = req.query_param("category");
+  if (auto t = req.query_param("temperature_class")) {
+    auto parsed = mk::parse_temperature_class(*t);
+    if (!parsed.ok()) return parsed.error();
+    q.temperature = *parsed;
+  }
+  auto integer = [&](const char* name, std::int64_t lo, std::int64_t hi) -> Result<std::optional<std::int64_t>> {
+    auto text = req.query_param(name);
+    if (!text) return std::optional<std::int64_t>();
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (ec != std::errc{} || end != text->data() + text->size() || v < lo || v > hi)
+      return make_error(ErrorKind::invalid, "out_of_range", "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi), name);
+    return std::optional<std::int64_t>(v);
+  };
+  q.campaign_id = CUNHUO_TRY(integer("campaign_id", 1, INT64_MAX));
+  q.limit = static_cast<int>(CUNHUO_TRY(integer("limit", 1, 100)).value_or(20));
+  q.cursor = req.query_param("cursor").value_or("");
+  auto page = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::search_products(s, q); }));
+  JsonWriter w;
+  w.begin_object().key("items").begin_array();
+  for (const auto& p : page.items) write_product(w, p);
+  w.end_array();
+  if (page.next_cursor.empty()) w.key("next_cursor").null();
+  else w.field("next_cursor", page.next_cursor);
+  w.end_object();
+  return Response::json(200, w.take());
+}
+
+Result<Response> create_campaign(MarketplaceContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps", "per_buyer_limit", "items"}));
+  mk::NewCampaign c;
+  c.name = CUNHUO_TRY(body.string("name", 200));
+  c.kind = CUNHUO_TRY(mk::parse_campaign_kind(CUNHUO_TRY(body.string("kind", 40))));
+  c.starts_at_ms = CUNHUO_TRY(body.integer("starts_at_ms", 0, INT64_MAX / 2));
+  c.ends_at_ms = CUNHUO_TRY(body.integer("ends_at_ms", 0, INT64_MAX / 2));
+  c.discount_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("discount_bps", -100000, 100000)).value_or(0));
+  c.per_buyer_limit = CUNHUO_TRY(body.optional_integer("per_buyer_limit", -1'000'000'000, 1'000'000'000));
+  for (const auto& item : CUNHUO_TRY(body.objects("items", 10'000))) {
+    CUNHUO_CHECK(item.only({"product_id", "price_fen", "stock_cap"}));
+    mk::CampaignItem ci;
+    ci.product = mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))};
+    if (auto p = CUNHUO_TRY(item.optional_integer("price_fen", -1'000'000'000'000, 1'000'000'000'000))) ci.special_price = Money::fen(*p);
+    ci.stock_cap = CUNHUO_TRY(item.optional_integer("stock_cap", -1'000'000'000'000, 1'000'000'000'000));
+    c.items.push_back(ci);
+  }
+  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return mk::create_campaign(tx, c, ctx.clock); }));
+  return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
+}
+
+Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& buyer) {
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"items", "campaign_id", "shipping_address"}));
+  mk::CheckoutRequest r;
+  r.buyer = buyer.id;
+  for (const auto& item : CUNHUO_TRY(body.objects("items", mk::kMaxCheckoutItems))) {
+    CUNHUO_CHECK(item.only({"product_id", "quantity"}));
+    r.items.push_back(mk::CheckoutItem{mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))},
+                                       CUNHUO_TRY(item.integer("quantity", INT64_MIN, INT64_MAX))});
+  }
+  if (auto c = CUNHUO_TRY(body.optional_integer("campaign_id", 1, INT64_MAX))) r.campaign = mk::CampaignId{*c};
+  auto ship = CUNHUO_TRY(body.object("shipping_address"));
+  CUNHUO_CHECK(ship.only({"name", "phone", "address", "region_code"}));
+  r.ship_to = mk::ShippingAddress{CUNHUO_TRY(ship.string("name", 100)), CUNHUO_TRY(ship.string("phone", 20)),
+                                  CUNHUO_TRY(ship.string("address", 500)), CUNHUO_TRY(ship.string("region_code", 12))};
+  return r;
+}
+
+Response place_order(MarketplaceContext& ctx, const Request& req) {
+  auto buyer = require_role(ctx.auth, req, {Role::consumer, Role::org_buyer});
+  if (!buyer.ok()) return error_response(buyer.error());
+  auto request = checkout_request(req, *buyer);
+  if (!request.ok()) return error_response(request.error());  // bad input never claims the key
+  return ctx.idempotency.run(req, buyer->id, [&](db::Session& tx) -> Result<Response> {
+    auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *request, ctx.clock, ctx.payment_window));
+    JsonWriter w;
+    write_checkout(w, checkout);
+    return Response::json(201, w.take());
+  });
+}
+
+// Who may see an order: its buyer, the shop that sells it, the county's staff.
+Result<bool> may_see_order(db::Session& s, const Account& a, const mk::Order& o) {
+  if (o.buyer == a.id || a.role == Role::admin) return true;
+  if (CUNHUO_TRY(can_manage_shop(s, a, o.shop))) return true;
+  if (a.role == Role::county_centre || a.role == Role::poverty_office) {
+    auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
+    return shop && region_within(shop->village_code, a.region_code);
+  }
+  return false;
+}
+
+Result<Response> get_order(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const mk::OrderId id{CUNHUO_TRY(path_id(req))};
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto order = CUNHUO_TRY(mk::find_order(s, id));
+    if (!order || !CUNHUO_TRY(may_see_order(s, account, *order))) return no_such("order");
+    JsonWriter w;
+    write_order(w, *order, order->buyer == account.id || account.role == Role::admin);
+    return Response::json(200, w.take());
+  });
+}
+
+Result<Response> get_checkout(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const mk::CheckoutId id{CUNHUO_TRY(path_id(req))};
+  auto checkout = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_checkout(s, id); }));
+  if (!checkout || checkout->buyer != account.id) return no_such("checkout");
+  JsonWriter w;
+  write_checkout(w, *checkout);
+  return Response::json(200, w.take());
+}
+
+Result<Response> cancel_order(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const mk::OrderId id{CUNHUO_TRY(path_id(req))};
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto order = CUNHUO_TRY(mk::find_order(tx, id));
+    if (!order || order->buyer != account.id) return no_such("order");
+    auto moved = CUNHUO_TRY(mk::change_order_status(tx, id, mk::OrderStatus::cancelled, "buyer", "cancelled by the buyer", ctx.clock));
+    JsonWriter w;
+    write_order(w, moved, true);
+    return Response::json(200, w.take());
+  });
+}
+
+}  // namespace
+
+void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
+  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
+    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
+  };
+  route("GET", "/api/v1/products", list_products, false, "Search and filter listings (q, region, category, temperature_class, campaign_id, cursor, limit)");
+  route("POST", "/api/v1/products", create_product, true, "List a product (farmer, shop manager)");
+  route("GET", "/api/v1/products/:id", get_product, false, "One listing");
+  route("PATCH", "/api/v1/products/:id", update_product, true, "Edit a listing of your own shop");
+  route("POST", "/api/v1/campaigns", create_campaign, true, "Create a campaign (county centre)");
+  router.add(Route{"POST", "/api/v1/orders", [ctx](const Request& r) mutable { return place_order(ctx, r); }, -1, true,
+                   "Check out a cart: one order per shop; needs Idempotency-Key"});
+  route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");
+  route("POST", "/api/v1/orders/:id/cancel", cancel_order, false, "Cancel an unpaid order (its buyer)");
+  route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");
+}
+
+}  // namespace cunhuo::storefront

@@ -1,0 +1,24 @@
+// The marketplace over HTTP: listings, catalog search, campaigns, checkout and orders.
+#pragma once
+
+#include <chrono>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "storefront/auth.hpp"
+#include "storefront/http.hpp"
+#include "storefront/idempotency.hpp"
+
+namespace cunhuo::storefront {
+
+struct MarketplaceContext {
+  db::Database& db;
+  const Clock& clock;
+  Auth& auth;
+  Idempotency& idempotency;
+  std::chrono::milliseconds payment_window;
+};
+
+void add_marketplace_routes(Router& router, MarketplaceContext context);
+
+}  // namespace cunhuo::storefront
