@@ -24,7 +24,9 @@ constexpr db::Migration kMigrations[] = {
      ");\n"},
 };
 
-std::string request_hash(const Request& r) {
+}  // namespace
+
+std::string Idempotency::request_hash(const Request& r) {
   crypto_generichash_state state;
   unsigned char digest[32];
   crypto_generichash_init(&state, nullptr, 0, sizeof digest);
@@ -37,6 +39,8 @@ std::string request_hash(const Request& r) {
   sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
   return hex;
 }
+
+namespace {
 
 bool valid_key(const std::string& key) {
   if (key.empty() || key.size() > kMaxKeyLength) return false;

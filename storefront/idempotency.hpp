@@ -19,6 +19,8 @@ class Idempotency {
  public:
   Idempotency(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   static std::span<const db::Migration> migrations();
+  // What identifies "the same request": method, path and body.
+  static std::string request_hash(const Request& request);
 
   // Runs `work` in one write transaction at most once per (account, Idempotency-Key).
   Response run(const Request& request, std::int64_t account, const std::function<Result<Response>(db::Session&)>& work);

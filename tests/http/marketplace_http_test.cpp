@@ -1,0 +1,198 @@
+// The marketplace over real TCP, as its users meet it.
+#include "core/json.hpp"
+#include "storefront/idempotency.hpp"
+#include "tests/support/server.hpp"
+
+using namespace cunhuo;
+using namespace cunhuo::test;
+
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+Headers bearer(const std::string& token, Headers extra = {}) {
+  extra.emplace_back("Authorization", "Bearer " + token);
+  return extra;
+}
+
+const std::string kMelon = R"({"title":"民勤沙漠蜜瓜 5斤装","category":"水果","unit":"box","price_fen":3980,"stock":5,)"
+                           R"("temperature_class":"chilled","shelf_life_days":20,"harvest_date":"2026-08-20",)"
+                           R"("origin_code":"620621104201","origin_name":"甘肃民勤","producers":[{"household_id":1,"share_bps":10000}]})";
+
+std::string order_body(std::int64_t product, int quantity) {
+  return R"({"items":[{"product_id":)" + std::to_string(product) + R"(,"quantity":)" + std::to_string(quantity) +
+         R"(}],"shipping_address":{"name":"张三明","phone":"13711112222","address":"兰州市城关区某路1号","region_code":"620102"}})";
+}
+
+std::int64_t json_int(const std::string& body, const char* key) {
+  auto doc = Json::parse(body);
+  REQUIRE(doc.ok());
+  const Json* v = doc->find(key);
+  REQUIRE(v != nullptr);
+  return v->as_integer();
+}
+
+std::string error_field(const HttpReply& reply) {
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  const Json* f = doc->find("error")->find("field");
+  return f ? f->as_string() : "";
+}
+
+}  // namespace
+
+STORE_TEST("a farmer lists, a consumer finds it by a partial word and orders it", "[http][marketplace]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000001")));
+  REQUIRE(listed.status == 201);
+  const auto product = json_int(listed.body, "id");
+  auto found = c.request("GET", "/api/v1/products?q=%E8%9C%9C%E7%93%9C");  // 蜜瓜
+  CHECK(found.status == 200);
+  CHECK(found.body.find("民勤沙漠蜜瓜") != std::string::npos);
+  const std::string consumer = server.login("13900000003");
+  auto ordered = post_json(c, "/api/v1/orders", order_body(product, 2), bearer(consumer, {{"Idempotency-Key", "order-1"}}));
+  REQUIRE(ordered.status == 201);
+  CHECK(ordered.body.find("\"status\":\"pending_payment\"") != std::string::npos);
+  CHECK(server.count("SELECT stock FROM products") == 3);
+}
+
+STORE_TEST("another farmer cannot see or edit a listing that is not theirs", "[http][marketplace][access]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000001")));
+  REQUIRE(listed.status == 201);
+  const std::string path = "/api/v1/products/" + std::to_string(json_int(listed.body, "id"));
+  const std::string other = server.login("13900000009");
+  auto patched = c.request("PATCH", path, R"({"price_fen":1})", bearer(other, {{"Content-Type", "application/json"}}));
+  CHECK(patched.status == 404);
+  CHECK(server.count("SELECT price_fen FROM products") == 3980);
+  // Listing into another household's shop is refused the same way.
+  auto into_other = post_json(c, "/api/v1/products", kMelon.substr(0, kMelon.size() - 1) + R"(,"shop_id":1})", bearer(other));
+  CHECK(into_other.status == 404);
+  auto as_consumer = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000003")));
+  CHECK(as_consumer.status == 403);
+  CHECK(server.count("SELECT COUNT(*) FROM products") == 1);
+}
+
+STORE_TEST("a retried order with the same key returns the same order and takes stock once", "[http][marketplace][idempotency]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000001")));
+  const auto product = json_int(listed.body, "id");
+  const std::string consumer = server.login("13900000003");
+  auto first = post_json(c, "/api/v1/orders", order_body(product, 1), bearer(consumer, {{"Idempotency-Key", "abc-1"}}));
+  auto again = post_json(c, "/api/v1/orders", order_body(product, 1), bearer(consumer, {{"Idempotency-Key", "abc-1"}}));
+  REQUIRE(first.status == 201);
+  CHECK(again.status == 201);
+  CHECK(again.body == first.body);
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 1);
+  CHECK(server.count("SELECT stock FROM products") == 4);
+  auto changed = post_json(c, "/api/v1/orders", order_body(product, 2), bearer(consumer, {{"Idempotency-Key", "abc-1"}}));
+  CHECK(changed.status == 422);
+  auto keyless = post_json(c, "/api/v1/orders", order_body(product, 1), bearer(consumer));
+  CHECK(keyless.status == 400);
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 1);
+}
+
+STORE_TEST("an order in flight under the same key is a 409", "[http][marketplace][idempotency]") {
+  TestServer server(store_kind);
+  const std::string consumer = server.login("13900000003");
+  // The claim a first request with this key and body holds while it is still running.
+  storefront::Request first;
+  first.method = "POST";
+  first.path = "/api/v1/orders";
+  first.body = order_body(1, 1);
+  auto account = server.count("SELECT id FROM accounts WHERE phone = '13900000003'");
+  REQUIRE(server.store().db().write([&](db::Session& tx) -> Status {
+    CUNHUO_TRY(tx.exec("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, state, created_at, updated_at) "
+                       "VALUES (?, 'busy-key', ?, 'in_flight', ?, ?)",
+                       {account, storefront::Idempotency::request_hash(first), SystemClock().now_ms(), SystemClock().now_ms()}));
+    return {};
+  }).ok());
+  HttpClient c(server.port());
+  auto reply = post_json(c, "/api/v1/orders", order_body(1, 1), bearer(consumer, {{"Idempotency-Key", "busy-key"}}));
+  CHECK(reply.status == 409);
+  CHECK(reply.body.find("request_in_progress") != std::string::npos);
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
+}
+
+STORE_TEST("bad orders are refused with the field named and write nothing", "[http][marketplace][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000001")));
+  const auto product = json_int(listed.body, "id");
+  const std::string consumer = server.login("13900000003");
+  int n = 0;
+  auto order = [&](const std::string& body) {
+    return post_json(c, "/api/v1/orders", body, bearer(consumer, {{"Idempotency-Key", "k" + std::to_string(++n)}}));
+  };
+  auto negative = order(order_body(product, -1));
+  CHECK(negative.status == 400);
+  CHECK(error_field(negative) == "items[0].quantity");
+  auto unknown = order(order_body(99999, 1));
+  CHECK(unknown.status == 404);
+  CHECK(error_field(unknown) == "items[0].product_id");
+  auto too_many = order(order_body(product, 6));
+  CHECK(too_many.status == 409);
+  CHECK(error_field(too_many) == "items[0].quantity");
+  auto no_campaign = order(order_body(product, 1).substr(0, order_body(product, 1).size() - 1) + R"(,"campaign_id":777})");
+  CHECK(no_campaign.status == 404);
+  CHECK(error_field(no_campaign) == "campaign_id");
+  auto wrong_type = order(R"({"items":[{"product_id":"one","quantity":1}],"shipping_address":{}})");
+  CHECK(wrong_type.status == 400);
+  CHECK(error_field(wrong_type) == "items[0].product_id");
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
+  CHECK(server.count("SELECT stock FROM products") == 5);
+}
+
+STORE_TEST("bad listings are refused with the field named and write nothing", "[http][marketplace][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string body = kMelon;
+    body.replace(body.find(from), from.size(), to);
+    return post_json(c, "/api/v1/products", body, bearer(farmer));
+  };
+  CHECK(error_field(with("\"price_fen\":3980", "\"price_fen\":-5")) == "price_fen");
+  CHECK(error_field(with("\"share_bps\":10000", "\"share_bps\":9999")) == "producers");
+  CHECK(error_field(with("\"unit\":\"box\"", "\"unit\":\"barrel\"")) == "unit");
+  CHECK(error_field(with("\"temperature_class\":\"chilled\"", "\"temperature_class\":\"warm\"")) == "temperature_class");
+  CHECK(error_field(with("\"harvest_date\":\"2026-08-20\"", "\"harvest_date\":\"20/08/2026\"")) == "harvest_date");
+  CHECK(error_field(with("\"household_id\":1", "\"household_id\":2")) == "producers[0].household_id");
+  CHECK(server.count("SELECT COUNT(*) FROM products") == 0);
+}
+
+STORE_TEST("an order is seen by its buyer and its shop, masked for the shop, and by nobody else", "[http][marketplace][access]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(farmer));
+  const std::string consumer = server.login("13900000003");
+  auto ordered = post_json(c, "/api/v1/orders", order_body(json_int(listed.body, "id"), 1), bearer(consumer, {{"Idempotency-Key", "x"}}));
+  REQUIRE(ordered.status == 201);
+  const std::string path = "/api/v1/orders/" + std::to_string(server.count("SELECT MAX(id) FROM orders"));
+  auto by_buyer = c.request("GET", path, "", bearer(consumer));
+  CHECK(by_buyer.status == 200);
+  CHECK(by_buyer.body.find("13711112222") != std::string::npos);
+  auto by_shop = c.request("GET", path, "", bearer(farmer));
+  CHECK(by_shop.status == 200);
+  CHECK(by_shop.body.find("13711112222") == std::string::npos);
+  CHECK(by_shop.body.find("137****2222") != std::string::npos);
+  CHECK(c.request("GET", path, "", bearer(server.login("13900000004"))).status == 404);
+  CHECK(c.request("GET", path, "", bearer(server.login("13900000009"))).status == 404);
+  CHECK(c.request("GET", path).status == 401);
+}
+
+STORE_TEST("a buyer cancels an unpaid order and the stock comes back; a second cancel is a 409", "[http][marketplace]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000001")));
+  const std::string consumer = server.login("13900000003");
+  REQUIRE(post_json(c, "/api/v1/orders", order_body(json_int(listed.body, "id"), 2), bearer(consumer, {{"Idempotency-Key", "x"}})).status == 201);
+  const std::string path = "/api/v1/orders/" + std::to_string(server.count("SELECT MAX(id) FROM orders")) + "/cancel";
+  CHECK(c.request("POST", path, "", bearer(consumer)).status == 200);
+  CHECK(server.count("SELECT stock FROM products") == 5);
+  CHECK(c.request("POST", path, "", bearer(consumer)).status == 409);
+}
