@@ -6,7 +6,6 @@
 namespace cunhuo::storefront {
 namespace {
 
-constexpr std::int64_t kLeaseMs = 60'000;  // an in-flight claim older than this was abandoned (a crash)
 constexpr std::size_t kMaxKeyLength = 255;
 
 constexpr db::Migration kMigrations[] = {
@@ -52,14 +51,31 @@ bool valid_key(const std::string& key) {
 // A refusal the same request would get again is kept; one that may pass later is not.
 bool worth_keeping(int status) { return status >= 400 && status < 500 && status != 409 && status != 429; }
 
-struct Claim {
-  bool ours = false;
-  std::optional<Response> answer;  // when not ours: what to send instead
-};
-
 }  // namespace
 
 std::span<const db::Migration> Idempotency::migrations() { return kMigrations; }
+
+// Marks (account, key) as running in this process for the life of the object; a second
+// request with the same pair meanwhile is told so (409). Across processes the key's
+// primary key does the same job: the later transaction fails on it and replays.
+class Idempotency::InFlight {
+ public:
+  InFlight(Idempotency& owner, std::string id) : owner_(owner), id_(std::move(id)) {
+    std::lock_guard lock(owner_.mu_);
+    claimed_ = owner_.running_.insert(id_).second;
+  }
+  ~InFlight() {
+    if (!claimed_) return;
+    std::lock_guard lock(owner_.mu_);
+    owner_.running_.erase(id_);
+  }
+  bool claimed() const { return claimed_; }
+
+ private:
+  Idempotency& owner_;
+  std::string id_;
+  bool claimed_ = false;
+};
 
 Response Idempotency::run(const Request& request, std::int64_t account,
                           const std::function<Result<Response>(db::Session&)>& work) {
@@ -67,53 +83,49 @@ Response Idempotency::run(const Request& request, std::int64_t account,
   if (!key) return error_response(400, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key");
   if (!valid_key(*key))
     return error_response(400, "invalid_idempotency_key", "1 to 255 visible ASCII characters", "Idempotency-Key");
+  InFlight running(*this, std::to_string(account) + "/" + *key);
+  if (!running.claimed())
+    return error_response(409, "request_in_progress", "the first request with this key is still running", "Idempotency-Key");
   const std::string hash = request_hash(request);
-  const std::int64_t now = clock_.now_ms();
 
-  auto claim = db_.write([&](db::Session& tx) -> Result<Claim> {
-    auto inserted = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                                           " INTO idempotency_keys (account_id, idem_key, request_hash, state, created_at, "
-                                           "updated_at) VALUES (?, ?, ?, 'in_flight', ?, ?)",
-                                       {account, *key, hash, now, now}));
-    if (inserted.affected_rows == 1) return Claim{true, std::nullopt};
+  // The earlier answer to this key, if there is one (422 when the request differs).
+  auto earlier = [&](db::Session& tx) -> Result<std::optional<Response>> {
     auto row = CUNHUO_TRY(tx.query_one(
-        "SELECT request_hash, state, status, response, updated_at FROM idempotency_keys WHERE account_id = ? AND idem_key = ?",
-        {account, *key}));
-    if (!row) return make_error(ErrorKind::unavailable, "store_busy", "try again");
+        "SELECT request_hash, status, response FROM idempotency_keys WHERE account_id = ? AND idem_key = ?", {account, *key}));
+    if (!row) return std::optional<Response>();
     if (row->str(0) != hash)
-      return Claim{false, error_response(422, "idempotency_key_reused", "this key was used for a different request",
-                                         "Idempotency-Key")};
-    if (row->str(1) == "done") return Claim{false, Response::json(static_cast<int>(row->i64(2)), row->str(3))};
-    if (now - row->i64(4) < kLeaseMs)
-      return Claim{false, error_response(409, "request_in_progress", "the first request with this key is still running",
-                                         "Idempotency-Key")};
-    // The first attempt died before finishing (its work never committed): take over.
-    CUNHUO_TRY(tx.exec("UPDATE idempotency_keys SET updated_at = ? WHERE account_id = ? AND idem_key = ?", {now, account, *key}));
-    return Claim{true, std::nullopt};
-  });
-  if (!claim.ok()) return error_response(claim.error());
-  if (!claim->ours) return std::move(*claim->answer);
+      return std::optional<Response>(error_response(422, "idempotency_key_reused",
+                                                    "this key was used for a different request", "Idempotency-Key"));
+    return std::optional<Response>(Response::json(static_cast<int>(row->i64(1)), row->str(2)));
+  };
+  auto record = [&](db::Session& tx, const Response& response) -> Status {
+    CUNHUO_TRY(tx.exec("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, state, status, response, "
+                       "created_at, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?)",
+                       {account, *key, hash, response.status, response.body, clock_.now_ms(), clock_.now_ms()}));
+    return {};
+  };
 
+  // The work and the record of its answer commit together, or not at all.
   auto done = db_.write([&](db::Session& tx) -> Result<Response> {
+    if (auto replay = CUNHUO_TRY(earlier(tx))) return std::move(*replay);
     Response response = CUNHUO_TRY(work(tx));
-    CUNHUO_TRY(tx.exec("UPDATE idempotency_keys SET state = 'done', status = ?, response = ?, updated_at = ? "
-                       "WHERE account_id = ? AND idem_key = ?",
-                       {response.status, response.body, clock_.now_ms(), account, *key}));
+    CUNHUO_CHECK(record(tx, response));
     return response;
   });
   if (done.ok()) return std::move(*done);
-
+  if (done.error().code == db::kDuplicate) {
+    // Another process answered this key first and its work stands: answer as it did.
+    auto replay = db_.read([&](db::Session& s) { return earlier(s); });
+    if (replay.ok() && *replay) return std::move(**replay);
+  }
   Response refusal = error_response(done.error());
-  auto settled = db_.write([&](db::Session& tx) -> Status {
-    if (worth_keeping(refusal.status))
-      CUNHUO_TRY(tx.exec("UPDATE idempotency_keys SET state = 'done', status = ?, response = ?, updated_at = ? "
-                         "WHERE account_id = ? AND idem_key = ?",
-                         {refusal.status, refusal.body, clock_.now_ms(), account, *key}));
-    else
-      CUNHUO_TRY(tx.exec("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ?", {account, *key}));
-    return {};
-  });
-  if (!settled.ok()) spdlog::error("could not settle idempotency key: {}", settled.error().message);
+  if (worth_keeping(refusal.status)) {
+    auto kept = db_.write([&](db::Session& tx) -> Status {
+      if (CUNHUO_TRY(earlier(tx))) return {};
+      return record(tx, refusal);
+    });
+    if (!kept.ok()) spdlog::warn("could not keep the refusal for an idempotency key: {}", kept.error().message);
+  }
   return refusal;
 }
 

@@ -2,11 +2,15 @@
 // draft): the key is stored with a hash of the request and the first response. The same
 // key and body get the same response; the same key with a different body is a 422; the
 // same key while the first request is still running is a 409. The response is recorded
-// in the same transaction as the work it describes, so a crash cannot separate them.
+// in the same transaction as the work it describes, so a crash cannot separate them and
+// a retry after a crash simply runs the work (which never committed) again.
 #pragma once
 
 #include <functional>
+#include <mutex>
+#include <set>
 #include <span>
+#include <string>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -26,8 +30,11 @@ class Idempotency {
   Response run(const Request& request, std::int64_t account, const std::function<Result<Response>(db::Session&)>& work);
 
  private:
+  class InFlight;
   db::Database& db_;
   const Clock& clock_;
+  std::mutex mu_;
+  std::set<std::string> running_;  // "account/key" being handled in this process
 };
 
 }  // namespace cunhuo::storefront

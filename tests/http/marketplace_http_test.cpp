@@ -1,6 +1,5 @@
 // The marketplace over real TCP, as its users meet it.
 #include "core/json.hpp"
-#include "storefront/idempotency.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -93,28 +92,6 @@ STORE_TEST("a retried order with the same key returns the same order and takes s
   auto keyless = post_json(c, "/api/v1/orders", order_body(product, 1), bearer(consumer));
   CHECK(keyless.status == 400);
   CHECK(server.count("SELECT COUNT(*) FROM orders") == 1);
-}
-
-STORE_TEST("an order in flight under the same key is a 409", "[http][marketplace][idempotency]") {
-  TestServer server(store_kind);
-  const std::string consumer = server.login("13900000003");
-  // The claim a first request with this key and body holds while it is still running.
-  storefront::Request first;
-  first.method = "POST";
-  first.path = "/api/v1/orders";
-  first.body = order_body(1, 1);
-  auto account = server.count("SELECT id FROM accounts WHERE phone = '13900000003'");
-  REQUIRE(server.store().db().write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, state, created_at, updated_at) "
-                       "VALUES (?, 'busy-key', ?, 'in_flight', ?, ?)",
-                       {account, storefront::Idempotency::request_hash(first), SystemClock().now_ms(), SystemClock().now_ms()}));
-    return {};
-  }).ok());
-  HttpClient c(server.port());
-  auto reply = post_json(c, "/api/v1/orders", order_body(1, 1), bearer(consumer, {{"Idempotency-Key", "busy-key"}}));
-  CHECK(reply.status == 409);
-  CHECK(reply.body.find("request_in_progress") != std::string::npos);
-  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
 }
 
 STORE_TEST("bad orders are refused with the field named and write nothing", "[http][marketplace][bad-input]") {
