@@ -98,8 +98,8 @@ Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const 
   return id;
 }
 
-Result<Money> reserve_in_campaign(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t buyer,
-                                  std::int64_t quantity, std::int64_t now_ms, const std::string& field) {
+Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t quantity,
+                                     std::int64_t now_ms, const std::string& field) {
   auto row = CUNHUO_TRY(tx.query_one(
       "SELECT c.starts_at, c.ends_at, c.discount_bps, c.per_buyer_limit, cp.special_price_fen "
       "FROM campaigns c JOIN campaign_products cp ON cp.campaign_id = c.id WHERE c.id = ? AND cp.product_id = ?",
@@ -111,32 +111,42 @@ Result<Money> reserve_in_campaign(db::Session& tx, CampaignId campaign, const Pr
   }
   if (now_ms < row->i64(0) || now_ms >= row->i64(1))
     return make_error(ErrorKind::unprocessable, "campaign_not_running", "the campaign is not running now", "campaign_id");
+  if (auto limit = row->opt_i64(3); limit && quantity > *limit)
+    return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
+                      field + ".quantity");
+  CampaignTerms terms{Money::fen(0), row->opt_i64(3)};
+  if (auto special = row->opt_i64(4)) {
+    terms.unit_price = Money::fen(*special);
+  } else {
+    // Discounted price, rounded to the nearest fen, never below one fen.
+    const std::int64_t discounted = (product.price.fen() * (10000 - row->i64(2)) + 5000) / 10000;
+    terms.unit_price = Money::fen(std::max<std::int64_t>(1, discounted));
+  }
+  return terms;
+}
+
+Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms, ProductId product,
+                        std::int64_t buyer, std::int64_t quantity, const std::string& field) {
   // The cap and the buyer's limit are both conditional updates: no unit is sold twice.
   auto capped = CUNHUO_TRY(tx.exec(
       "UPDATE campaign_products SET sold = sold + ? WHERE campaign_id = ? AND product_id = ? "
       "AND (stock_cap IS NULL OR sold + ? <= stock_cap)",
-      {quantity, campaign.value, product.id.value, quantity}));
+      {quantity, campaign.value, product.value, quantity}));
   if (capped.affected_rows != 1)
     return make_error(ErrorKind::conflict, "campaign_sold_out", "the campaign has no more of this listing", field + ".quantity");
-  if (auto limit = row->opt_i64(3)) {
-    if (quantity > *limit)
-      return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
-                        field + ".quantity");
-    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                           " INTO campaign_buyers (campaign_id, product_id, buyer_id, quantity) VALUES (?, ?, ?, 0)",
-                       {campaign.value, product.id.value, buyer}));
-    auto within = CUNHUO_TRY(tx.exec(
-        "UPDATE campaign_buyers SET quantity = quantity + ? WHERE campaign_id = ? AND product_id = ? AND buyer_id = ? "
-        "AND quantity + ? <= ?",
-        {quantity, campaign.value, product.id.value, buyer, quantity, *limit}));
-    if (within.affected_rows != 1)
-      return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
-                        field + ".quantity");
-  }
-  if (auto special = row->opt_i64(4)) return Money::fen(*special);
-  // Discounted price, rounded to the nearest fen, never below one fen.
-  const std::int64_t discounted = (product.price.fen() * (10000 - row->i64(2)) + 5000) / 10000;
-  return Money::fen(std::max<std::int64_t>(1, discounted));
+  const auto& limit = terms.per_buyer_limit;
+  if (!limit) return {};
+  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                         " INTO campaign_buyers (campaign_id, product_id, buyer_id, quantity) VALUES (?, ?, ?, 0)",
+                     {campaign.value, product.value, buyer}));
+  auto within = CUNHUO_TRY(tx.exec(
+      "UPDATE campaign_buyers SET quantity = quantity + ? WHERE campaign_id = ? AND product_id = ? AND buyer_id = ? "
+      "AND quantity + ? <= ?",
+      {quantity, campaign.value, product.value, buyer, quantity, *limit}));
+  if (within.affected_rows != 1)
+    return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
+                      field + ".quantity");
+  return {};
 }
 
 Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product, std::int64_t buyer,

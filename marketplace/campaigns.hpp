@@ -43,11 +43,19 @@ std::span<const db::Migration> campaign_migrations();
 
 Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& campaign, const Clock& clock);
 
-// For checkout: the price of `quantity` units of `product` in the campaign at `now`,
-// after reserving them against the campaign's stock cap and the buyer's limit.
-// `field` names the item in errors.
-Result<Money> reserve_in_campaign(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t buyer,
-                                  std::int64_t quantity, std::int64_t now_ms, const std::string& field);
+// For checkout, in two steps so that the contended rows are locked only at the end of
+// the transaction: first the unit price of `product` in the campaign at `now` (checks
+// the window, participation and the per-buyer limit against `quantity`, locks nothing),
+// then taking `quantity` against the campaign's cap and the buyer's limit (conditional
+// updates). `field` names the item in errors.
+struct CampaignTerms {
+  Money unit_price;
+  std::optional<std::int64_t> per_buyer_limit;
+};
+Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t quantity,
+                                     std::int64_t now_ms, const std::string& field);
+Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms, ProductId product,
+                        std::int64_t buyer, std::int64_t quantity, const std::string& field);
 // Gives back what reserve_in_campaign took (an order cancelled or expired).
 Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product, std::int64_t buyer,
                            std::int64_t quantity);

@@ -126,17 +126,15 @@ Status record_event(db::Session& tx, OrderId id, std::optional<OrderStatus> from
   return {};
 }
 
-// Takes the stock for one item, and its campaign share; returns the priced line.
-Result<OrderLine> reserve_item(db::Session& tx, const CheckoutRequest& r, std::size_t i, std::int64_t now, ShopId& shop) {
+// Prices one item; locks nothing.
+Result<OrderLine> price_item(db::Session& tx, const CheckoutRequest& r, std::size_t i, std::int64_t now, ShopId& shop,
+                             std::optional<CampaignTerms>& terms) {
   const auto& item = r.items[i];
   const std::string field = "items[" + std::to_string(i) + "]";
   auto product = CUNHUO_TRY(find_product(tx, item.product));
   if (!product || !product->active)
     return make_error(ErrorKind::not_found, "unknown_product", "no such product on sale", field + ".product_id");
-  // One conditional statement: the row lock is held only until this transaction ends.
-  auto taken = CUNHUO_TRY(tx.exec("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND active = 1",
-                                  {item.quantity, item.product.value, item.quantity}));
-  if (taken.affected_rows != 1)
+  if (product->stock < item.quantity)  // a fast refusal; the decrement below is what counts
     return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity", field + ".quantity");
   OrderLine line;
   line.product = product->id;
@@ -146,12 +144,26 @@ Result<OrderLine> reserve_item(db::Session& tx, const CheckoutRequest& r, std::s
   line.temperature = product->temperature;
   line.producers = product->producers;
   if (r.campaign) {
-    line.unit_price = CUNHUO_TRY(reserve_in_campaign(tx, *r.campaign, *product, r.buyer, item.quantity, now, field));
+    terms = CUNHUO_TRY(campaign_terms(tx, *r.campaign, *product, item.quantity, now, field));
+    line.unit_price = terms->unit_price;
     line.campaign = r.campaign;
   }
   line.line_total = CUNHUO_TRY(line.unit_price.times(item.quantity));
   shop = product->shop;
   return line;
+}
+
+// Takes the stock (and the campaign's share) of one item. These rows are the contended
+// ones, so this runs last: their locks are held only until the commit that follows.
+Status take_item(db::Session& tx, const CheckoutRequest& r, std::size_t i, const std::optional<CampaignTerms>& terms) {
+  const auto& item = r.items[i];
+  const std::string field = "items[" + std::to_string(i) + "]";
+  auto taken = CUNHUO_TRY(tx.exec("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND active = 1",
+                                  {item.quantity, item.product.value, item.quantity}));
+  if (taken.affected_rows != 1)
+    return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity", field + ".quantity");
+  if (r.campaign && terms) CUNHUO_CHECK(take_in_campaign(tx, *r.campaign, *terms, item.product, r.buyer, item.quantity, field));
+  return {};
 }
 
 Result<Order> insert_order(db::Session& tx, const CheckoutRequest& r, CheckoutId checkout, ShopId shop,
@@ -265,23 +277,24 @@ Result<Checkout> place_checkout(db::Session& tx, const CheckoutRequest& r, const
   const std::int64_t now = clock.now_ms();
   const std::int64_t expires = now + payment_window.count();
   std::map<std::int64_t, std::vector<OrderLine>> by_shop;  // ordered: deterministic order ids
+  Money total;
+  std::vector<std::optional<CampaignTerms>> terms(r.items.size());
   for (std::size_t i = 0; i < r.items.size(); ++i) {
     ShopId shop;
-    auto line = CUNHUO_TRY(reserve_item(tx, r, i, now, shop));
+    auto line = CUNHUO_TRY(price_item(tx, r, i, now, shop, terms[i]));
+    total = CUNHUO_TRY(total.plus(line.line_total));
     by_shop[shop.value].push_back(std::move(line));
   }
   Checkout checkout;
   checkout.buyer = r.buyer;
   checkout.expires_at_ms = expires;
-  CUNHUO_TRY(tx.exec("INSERT INTO checkouts (buyer_id, total_fen, created_at, expires_at) VALUES (?, 0, ?, ?)",
-                     {r.buyer, now, expires}));
+  checkout.total = total;
+  CUNHUO_TRY(tx.exec("INSERT INTO checkouts (buyer_id, total_fen, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                     {r.buyer, total.fen(), now, expires}));
   checkout.id = CheckoutId{CUNHUO_TRY(tx.last_insert_id())};
-  for (auto& [shop, lines] : by_shop) {
-    auto order = CUNHUO_TRY(insert_order(tx, r, checkout.id, ShopId{shop}, std::move(lines), now, expires));
-    checkout.total = CUNHUO_TRY(checkout.total.plus(order.total));
-    checkout.orders.push_back(std::move(order));
-  }
-  CUNHUO_TRY(tx.exec("UPDATE checkouts SET total_fen = ? WHERE id = ?", {checkout.total.fen(), checkout.id.value}));
+  for (auto& [shop, lines] : by_shop)
+    checkout.orders.push_back(CUNHUO_TRY(insert_order(tx, r, checkout.id, ShopId{shop}, std::move(lines), now, expires)));
+  for (std::size_t i = 0; i < r.items.size(); ++i) CUNHUO_CHECK(take_item(tx, r, i, terms[i]));
   return checkout;
 }
 

@@ -189,25 +189,48 @@ static std::optional<std::string> bearer_token(const Request& request) {
   return header->substr(7);
 }
 
+std::optional<Account> Auth::cached(const std::string& hash) {
+  std::shared_lock lock(cache_mu_);
+  auto it = cache_.find(hash);
+  const auto now = clock_.now_ms();
+  if (it == cache_.end() || it->second.cached_until_ms <= now || it->second.session_expires_ms <= now) return std::nullopt;
+  return it->second.account;
+}
+
+void Auth::remember(const std::string& hash, const Account& account, std::int64_t session_expires_ms) {
+  std::unique_lock lock(cache_mu_);
+  if (cache_.size() >= kSessionCacheLimit) cache_.clear();  // bounded: start over rather than grow
+  cache_[hash] = Cached{account, session_expires_ms, clock_.now_ms() + kSessionCacheMs};
+}
+
 Result<Account> Auth::authenticate(const Request& request) {
   auto token = bearer_token(request);
   if (!token || token->size() != 64)
     return make_error(ErrorKind::unauthorized, "unauthenticated", "log in and send Authorization: Bearer <token>");
-  return db_.read([&](db::Session& s) -> Result<Account> {
+  const std::string hash = token_hash(*token);
+  if (auto account = cached(hash)) return std::move(*account);
+  auto found = CUNHUO_TRY(db_.read([&](db::Session& s) -> Result<std::pair<Account, std::int64_t>> {
     auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns +
-                                          " FROM sessions t JOIN accounts a ON a.id = t.account_id "
+                                          ", t.expires_at FROM sessions t JOIN accounts a ON a.id = t.account_id "
                                           "WHERE t.token_hash = ? AND t.expires_at > ?",
-                                      {token_hash(*token), clock_.now_ms()}));
+                                      {hash, clock_.now_ms()}));
     if (!row) return make_error(ErrorKind::unauthorized, "unauthenticated", "session is unknown or has expired");
-    return account_from(*row);
-  });
+    return std::make_pair(CUNHUO_TRY(account_from(*row)), row->i64(8));
+  }));
+  remember(hash, found.first, found.second);
+  return std::move(found.first);
 }
 
 Status Auth::logout(const Request& request) {
   auto token = bearer_token(request);
   if (!token) return make_error(ErrorKind::unauthorized, "unauthenticated", "no session to end");
+  const std::string hash = token_hash(*token);
+  {
+    std::unique_lock lock(cache_mu_);
+    cache_.erase(hash);
+  }
   return db_.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE token_hash = ?", {token_hash(*token)}));
+    CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE token_hash = ?", {hash}));
     return {};
   });
 }

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <shared_mutex>
+#include <unordered_map>
 #include <span>
 #include <string>
 
@@ -42,8 +44,14 @@ struct SessionGrant {
   std::int64_t expires_at_ms = 0;
 };
 
+// Sessions checked recently are kept in memory for a few seconds, so a busy client does
+// not cost a store read per request. Logging out drops the entry at once in this process;
+// another process serving the same store may accept the token for up to kSessionCacheMs.
 class Auth {
  public:
+  static constexpr std::int64_t kSessionCacheMs = 5'000;
+  static constexpr std::size_t kSessionCacheLimit = 100'000;
+
   Auth(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   static std::span<const db::Migration> migrations();
@@ -55,8 +63,17 @@ class Auth {
   Status logout(const Request& request);
 
  private:
+  struct Cached {
+    Account account;
+    std::int64_t session_expires_ms = 0, cached_until_ms = 0;
+  };
+  std::optional<Account> cached(const std::string& token_hash);
+  void remember(const std::string& token_hash, const Account& account, std::int64_t session_expires_ms);
+
   db::Database& db_;
   const Clock& clock_;
+  std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, Cached> cache_;
 };
 
 void add_auth_routes(Router& router, Auth& auth);

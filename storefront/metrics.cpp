@@ -1,6 +1,8 @@
 #include "storefront/metrics.hpp"
 
 #include <cstdio>
+#include <functional>
+#include <thread>
 
 namespace cunhuo::storefront {
 namespace {
@@ -27,11 +29,14 @@ std::string number(double v) {
 }  // namespace
 
 void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
-  std::lock_guard lock(mu_);
-  auto it = series_.find(Key{route, method, status});
-  if (it == series_.end()) {
-    if (series_.size() >= kMaxSeries) return;
-    it = series_.emplace(Key{route, method, status}, Series{}).first;
+  thread_local const std::size_t shard_index = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
+  Shard& shard = shards_[shard_index];
+  std::lock_guard lock(shard.mu);
+  auto it = shard.series.find(Key{route, method, status});
+  if (it == shard.series.end()) {
+    if (series_count_.load() >= kMaxSeries) return;
+    ++series_count_;
+    it = shard.series.emplace(Key{route, method, status}, Series{}).first;
   }
   Series& s = it->second;
   ++s.count;
@@ -41,10 +46,19 @@ void Metrics::observe(const std::string& route, const std::string& method, int s
 }
 
 std::string Metrics::render() const {
+  std::map<Key, Series> series_;  // all shards merged
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (const auto& [key, s] : shard.series) {
+      Series& total = series_[key];
+      total.count += s.count;
+      total.sum += s.sum;
+      for (std::size_t i = 0; i < kBuckets.size(); ++i) total.buckets[i] += s.buckets[i];
+    }
+  }
   std::string out;
   out += "# HELP cunhuo_http_requests_total HTTP requests by route, method and status.\n";
   out += "# TYPE cunhuo_http_requests_total counter\n";
-  std::lock_guard lock(mu_);
   for (const auto& [key, s] : series_) {
     const auto& [route, method, status] = key;
     out += "cunhuo_http_requests_total{route=\"" + label(route) + "\",method=\"" + label(method) + "\",status=\"" +

@@ -30,8 +30,14 @@ class Metrics {
     std::array<std::uint64_t, kBuckets.size()> buckets{};
   };
   using Key = std::tuple<std::string, std::string, int>;
-  mutable std::mutex mu_;
-  std::map<Key, Series> series_;
+  // Sharded by thread so that request threads rarely wait on each other.
+  static constexpr std::size_t kShards = 16;
+  struct Shard {
+    std::mutex mu;
+    std::map<Key, Series> series;
+  };
+  mutable std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> series_count_{0};
   std::atomic<std::int64_t> in_flight_{0};
 };
 
