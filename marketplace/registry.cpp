@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/privacy.hpp"
+#include "marketplace/archive.hpp"
 #include "marketplace/orders.hpp"
 #include "core/region.hpp"
 
@@ -68,7 +69,7 @@ Household household_from(const db::Row& r) {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out(std::begin(kMigrations), std::end(kMigrations));
-  for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations()}) out.insert(out.end(), list.begin(), list.end());
+  for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations()}) out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 

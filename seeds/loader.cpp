@@ -4,6 +4,7 @@
 
 #include "core/json.hpp"
 #include "logistics/network.hpp"
+#include "marketplace/archive.hpp"
 #include "marketplace/registry.hpp"
 
 namespace cunhuo::seeds {
@@ -57,7 +58,14 @@ Status load_households(db::Session& tx, const FieldReader& root, const Clock& cl
     h.phone = CUNHUO_TRY(item.string("phone", 20));
     h.member_count = static_cast<int>(CUNHUO_TRY(item.integer("member_count", 1, 30)));
     h.status = CUNHUO_TRY(marketplace::parse_poverty_status(CUNHUO_TRY(item.string("status", 40))));
-    households[CUNHUO_TRY(item.string("key", 100))] = CUNHUO_TRY(marketplace::create_household(tx, h, clock)).value;
+    marketplace::HouseholdId id;
+    if (item.has("card")) {
+      auto card = CUNHUO_TRY(marketplace::archive_card_from_json(CUNHUO_TRY(item.object("card"))));
+      id = CUNHUO_TRY(marketplace::register_household(tx, h, card, "seed", clock));
+    } else {
+      id = CUNHUO_TRY(marketplace::create_household(tx, h, clock));
+    }
+    households[CUNHUO_TRY(item.string("key", 100))] = id.value;
     ++report.households;
   }
   return {};

@@ -13,6 +13,7 @@
 #include "payments/module.hpp"
 #include "seeds/loader.hpp"
 #include "storefront/marketplace_routes.hpp"
+#include "storefront/registry_routes.hpp"
 #include "marketplace/orders.hpp"
 #include "storefront/routes.hpp"
 
@@ -103,6 +104,7 @@ void App::add_routes() {
   add_auth_routes(router_, auth_);
   add_system_routes(router_, SystemContext{*db_, metrics_, *server_});
   add_network_routes(router_, *db_);
+  add_registry_routes(router_, *db_, clock_, auth_);
   add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
                                                      std::chrono::milliseconds(config_.payment_window_ms)});
   add_openapi_route(router_);

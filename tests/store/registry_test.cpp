@@ -29,7 +29,7 @@ marketplace::NewHousehold sample_household() {
 STORE_TEST("a household is stored whole and found by id", "[store][registry]") {
   TestStore store(store_kind);
   store.migrate();
-  ManualClock clock(1'000);
+  ManualClock clock(1'795'000'000'000);  // late 2026
   auto id = store.db().write([&](db::Session& tx) { return marketplace::create_household(tx, sample_household(), clock); });
   REQUIRE(id.ok());
   auto found = store.db().read([&](db::Session& s) { return marketplace::find_household(s, *id); });
@@ -43,7 +43,7 @@ STORE_TEST("a household is stored whole and found by id", "[store][registry]") {
 STORE_TEST("a household with a bad id number or village code is refused", "[store][registry]") {
   TestStore store(store_kind);
   store.migrate();
-  ManualClock clock(1'000);
+  ManualClock clock(1'795'000'000'000);  // late 2026
   auto bad_id = sample_household();
   bad_id.head_id_number = "12345";
   auto r1 = store.db().write([&](db::Session& tx) { return marketplace::create_household(tx, bad_id, clock); });
@@ -57,7 +57,7 @@ STORE_TEST("a household with a bad id number or village code is refused", "[stor
 STORE_TEST("a cooperative shop names its member households", "[store][registry]") {
   TestStore store(store_kind);
   store.migrate();
-  ManualClock clock(1'000);
+  ManualClock clock(1'795'000'000'000);  // late 2026
   auto shop = store.db().write([&](db::Session& tx) -> Result<marketplace::ShopId> {
     auto a = CUNHUO_TRY(marketplace::create_household(tx, sample_household(), clock));
     auto b = CUNHUO_TRY(marketplace::create_household(tx, sample_household(), clock));
@@ -76,7 +76,7 @@ STORE_TEST("a cooperative shop names its member households", "[store][registry]"
 STORE_TEST("network nodes have unique codes and are listed by region", "[store][network]") {
   TestStore store(store_kind);
   store.migrate();
-  ManualClock clock(1'000);
+  ManualClock clock(1'795'000'000'000);  // late 2026
   logistics::NewNode station{"TS-1", logistics::NodeKind::township_station, "站", "620621104", 0};
   REQUIRE(store.db().write([&](db::Session& tx) { return logistics::create_node(tx, station, clock); }).ok());
   auto dup = store.db().write([&](db::Session& tx) { return logistics::create_node(tx, station, clock); });
@@ -93,7 +93,7 @@ STORE_TEST("network nodes have unique codes and are listed by region", "[store][
 STORE_TEST("the Minqin seed loads once with accounts for every role", "[store][seeds]") {
   TestStore store(store_kind);
   store.migrate();
-  ManualClock clock(1'000);
+  ManualClock clock(1'795'000'000'000);  // late 2026
   storefront::Auth auth(store.db(), clock);
   auto first = seeds::load(store.db(), *seeds::builtin("minqin"), clock, account_creator(auth));
   REQUIRE(first.ok());
@@ -110,7 +110,7 @@ STORE_TEST("the Minqin seed loads once with accounts for every role", "[store][s
 STORE_TEST("a seed with a broken reference loads nothing at all", "[store][seeds]") {
   TestStore store(store_kind);
   store.migrate();
-  ManualClock clock(1'000);
+  ManualClock clock(1'795'000'000'000);  // late 2026
   storefront::Auth auth(store.db(), clock);
   const char* seed = R"({"name":"broken","nodes":[{"code":"N1","kind":"township_station","name":"n","region_code":"620621104"}],
     "households":[],"shops":[{"key":"s","name":"s","kind":"household","village_code":"620621104201","members":["ghost"]}]})";

@@ -1,0 +1,78 @@
+// The household's archive card (建档立卡): members with relationship, age, health,
+// education and ID number; causes of poverty; cultivated land; housing safety; drinking
+// water; yearly income in the four official categories; the assigned helper; and the
+// registration status. Sensitive fields are stored whole and shown masked to roles that
+// do not need them. Every change is kept as an audit trail of old and new values.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/json.hpp"
+#include "core/money.hpp"
+#include "marketplace/registry.hpp"
+
+namespace cunhuo::marketplace {
+
+// The causes of poverty recorded per household (the papers' list).
+const std::vector<std::string>& poverty_causes();
+
+struct Member {
+  std::string name, relationship;   // relationship to the head: head, spouse, child, parent, grandchild, other
+  int birth_year = 0;
+  std::string health;               // healthy, chronic_illness, serious_illness, disabled
+  std::string education;            // none, primary, junior, senior, vocational, college, in_school
+  std::string id_number;
+  bool medical_insurance = false;
+};
+
+struct Income {
+  int year = 0;
+  Money wages, own_business, property, transfers;  // yearly, in fen
+};
+
+struct ArchiveCard {
+  std::vector<Member> members;
+  std::vector<std::string> causes;
+  std::int64_t land_mu_hundredths = 0;  // cultivated land in 0.01 mu
+  std::string housing = "safe";         // safe, unsafe, renovated
+  std::string drinking_water = "safe";  // safe, unsafe
+  Income income;
+  std::string helper_name, helper_phone;
+  std::optional<std::int64_t> helper_account;
+};
+
+struct HouseholdRecord {
+  Household household;
+  ArchiveCard card;
+};
+
+struct AuditEntry {
+  std::string actor, field, old_value, new_value;
+  std::int64_t at_ms = 0;
+};
+
+std::span<const db::Migration> archive_migrations();
+
+// Reads a card from JSON: {members:[{name, relationship, birth_year, health, education,
+// id_number, medical_insurance}], causes:[...], land_mu_hundredths, housing,
+// drinking_water, income:{year, wages_fen, own_business_fen, property_fen, transfers_fen},
+// helper:{name, phone, account_id}}. Shapes and types only; register/update check values.
+Result<ArchiveCard> archive_card_from_json(const FieldReader& card);
+
+// Creates a household with its card (the head is the first member).
+Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& household, const ArchiveCard& card,
+                                       std::string_view actor, const Clock& clock);
+Result<std::optional<HouseholdRecord>> find_household_record(db::Session& s, HouseholdId id);
+// Replaces the card (and optionally the status), recording every changed field.
+Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& card,
+                                                std::optional<PovertyStatus> status, std::string_view actor,
+                                                std::string_view reason, const Clock& clock);
+Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id);
+
+}  // namespace cunhuo::marketplace
