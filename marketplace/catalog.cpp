@@ -346,6 +346,7 @@ Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
     filters += " AND p.temperature_class = ?";
     params.emplace_back(to_string(*q.temperature));
   }
+  if (q.certified_only) filters += " AND p.id IN (SELECT product_id FROM certifications WHERE status = 'approved')";
   if (q.campaign_id) {
     filters += " AND p.id IN (SELECT product_id FROM campaign_products WHERE campaign_id = ?)";
     params.emplace_back(*q.campaign_id);

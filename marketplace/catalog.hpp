@@ -66,6 +66,7 @@ struct ProductQuery {
   std::optional<std::string> category;
   std::optional<TemperatureClass> temperature;
   std::optional<std::int64_t> campaign_id;
+  bool certified_only = false;            // only certified poverty-alleviation products
   std::string cursor;                     // from the previous page, empty for the first
   int limit = 20;                         // 1 to 100
 };

@@ -5,6 +5,7 @@
 #include "core/json.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/archive.hpp"
+#include "marketplace/certification.hpp"
 #include "marketplace/registry.hpp"
 
 namespace cunhuo::seeds {
@@ -129,6 +130,10 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
                                       {name, clock.now_ms()}));
     if (claimed.affected_rows == 0) return report;  // loaded before
     Keys nodes, households, shops;
+    if (root.has("poor_counties")) {
+      for (const auto& county : CUNHUO_TRY(root.objects("poor_counties", 10'000)))
+        CUNHUO_CHECK(marketplace::register_poor_county(tx, CUNHUO_TRY(county.string("code", 6)), CUNHUO_TRY(county.string("name", 100))));
+    }
     CUNHUO_CHECK(load_nodes(tx, root, clock, nodes, report));
     CUNHUO_CHECK(load_households(tx, root, clock, households, report));
     CUNHUO_CHECK(load_shops(tx, root, clock, households, shops, report));

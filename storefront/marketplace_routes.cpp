@@ -7,6 +7,7 @@
 #include "core/region.hpp"
 #include "marketplace/campaigns.hpp"
 #include "marketplace/catalog.hpp"
+#include "marketplace/certification.hpp"
 #include "marketplace/orders.hpp"
 
 namespace cunhuo::storefront {
@@ -89,7 +90,7 @@ Result<mk::ListingFields> listing_fields(const FieldReader& body) {
   return f;
 }
 
-void write_product(JsonWriter& w, const mk::Product& p) {
+void write_product(JsonWriter& w, const mk::Product& p, const std::optional<mk::Certification>& certificate = std::nullopt) {
   w.begin_object().field("id", p.id.value).field("shop_id", p.shop.value).field("title", p.title);
   w.field("category", p.category).field("unit", p.unit).field("price_fen", p.price.fen()).field("stock", p.stock);
   w.field("temperature_class", mk::to_string(p.temperature)).field("shelf_life_days", p.shelf_life_days);
@@ -97,7 +98,23 @@ void write_product(JsonWriter& w, const mk::Product& p) {
   w.field("origin_name", p.origin_name).field("description", p.description).field("active", p.active);
   w.field("version", p.version).key("producers").begin_array();
   for (const auto& s : p.producers) w.begin_object().field("household_id", s.household.value).field("share_bps", s.share_bps).end_object();
-  w.end_array().end_object();
+  w.end_array();
+  if (certificate) {
+    w.key("certification").begin_object().field("certificate_no", certificate->certificate_no);
+    w.field("issued_date", certificate->issued_date).field("issuing_office", certificate->issuing_office);
+    w.field("benefit_mechanism", certificate->benefit_mechanism).end_object();
+  } else {
+    w.key("certification").null();
+  }
+  w.end_object();
+}
+
+// A listing with its certificate in force, as buyers see it.
+Result<Response> product_response(db::Session& s, const mk::Product& p, int status) {
+  auto certificate = CUNHUO_TRY(mk::certificate_of(s, p.id));
+  JsonWriter w;
+  write_product(w, p, certificate);
+  return Response::json(status, w.take());
 }
 
 // `full`: the buyer (and the office) see the recipient whole; the shop sees it masked.
@@ -142,9 +159,7 @@ Result<Response> create_product(MarketplaceContext& ctx, const Request& req) {
     if (!CUNHUO_TRY(can_manage_shop(tx, account, shop))) return no_such("shop");
     auto id = CUNHUO_TRY(mk::create_product(tx, shop, fields, ctx.clock));
     auto product = CUNHUO_TRY(mk::find_product(tx, id));
-    JsonWriter w;
-    write_product(w, *product);
-    auto r = Response::json(201, w.take());
+    auto r = CUNHUO_TRY(product_response(tx, *product, 201));
     r.headers.emplace_back("Location", "/api/v1/products/" + std::to_string(id.value));
     return r;
   });
@@ -162,19 +177,17 @@ Result<Response> update_product(MarketplaceContext& ctx, const Request& req) {
     // Another household's listing is indistinguishable from a missing one.
     if (!current || !CUNHUO_TRY(can_manage_shop(tx, account, current->shop))) return no_such("product");
     auto updated = CUNHUO_TRY(mk::update_product(tx, id, fields, ctx.clock));
-    JsonWriter w;
-    write_product(w, updated);
-    return Response::json(200, w.take());
+    return product_response(tx, updated, 200);
   });
 }
 
 Result<Response> get_product(MarketplaceContext& ctx, const Request& req) {
   const mk::ProductId id{CUNHUO_TRY(path_id(req))};
-  auto product = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_product(s, id); }));
-  if (!product || !product->active) return no_such("product");
-  JsonWriter w;
-  write_product(w, *product);
-  return Response::json(200, w.take());
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto product = CUNHUO_TRY(mk::find_product(s, id));
+    if (!product || !product->active) return no_such("product");
+    return product_response(s, *product, 200);
+  });
 }
 
 Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
@@ -199,13 +212,21 @@ Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
   q.campaign_id = CUNHUO_TRY(integer("campaign_id", 1, INT64_MAX));
   q.limit = static_cast<int>(CUNHUO_TRY(integer("limit", 1, 100)).value_or(20));
   q.cursor = req.query_param("cursor").value_or("");
-  auto page = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::search_products(s, q); }));
+  if (auto certified = req.query_param("certified")) {
+    if (*certified != "true" && *certified != "false")
+      return make_error(ErrorKind::invalid, "invalid_type", "certified is true or false", "certified");
+    q.certified_only = *certified == "true";
+  }
   JsonWriter w;
-  w.begin_object().key("items").begin_array();
-  for (const auto& p : page.items) write_product(w, p);
-  w.end_array();
-  if (page.next_cursor.empty()) w.key("next_cursor").null();
-  else w.field("next_cursor", page.next_cursor);
+  CUNHUO_CHECK(ctx.db.read([&](db::Session& s) -> Status {
+    auto page = CUNHUO_TRY(mk::search_products(s, q));
+    w.begin_object().key("items").begin_array();
+    for (const auto& p : page.items) write_product(w, p, CUNHUO_TRY(mk::certificate_of(s, p.id)));
+    w.end_array();
+    if (page.next_cursor.empty()) w.key("next_cursor").null();
+    else w.field("next_cursor", page.next_cursor);
+    return {};
+  }));
   w.end_object();
   return Response::json(200, w.take());
 }
@@ -312,6 +333,88 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
+void write_certification(JsonWriter& w, const mk::Certification& c) {
+  w.begin_object().field("id", c.id.value).field("product_id", c.product.value).field("status", mk::to_string(c.status));
+  w.field("benefit_mechanism", c.benefit_mechanism).field("certificate_no", c.certificate_no);
+  w.field("issuing_office", c.issuing_office).field("issued_date", c.issued_date).end_object();
+}
+
+Result<Response> certification_response(const mk::Certification& c, int status) {
+  JsonWriter w;
+  write_certification(w, c);
+  return Response::json(status, w.take());
+}
+
+std::string actor_of(const Account& a) { return "account:" + std::to_string(a.id); }
+
+Result<Response> apply_certification(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager}));
+  const mk::ProductId id{CUNHUO_TRY(path_id(req))};
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"benefit_mechanism"}));
+  const std::string benefit = CUNHUO_TRY(body.string("benefit_mechanism", 1000));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto product = CUNHUO_TRY(mk::find_product(tx, id));
+    if (!product || !CUNHUO_TRY(can_manage_shop(tx, account, product->shop))) return no_such("product");
+    auto cid = CUNHUO_TRY(mk::apply_for_certification(tx, id, benefit, actor_of(account), ctx.clock));
+    return certification_response(*CUNHUO_TRY(mk::find_certification(tx, cid)), 201);
+  });
+}
+
+// The office that may act on a certification: a township office (9-digit area) reviews,
+// a county office (6-digit area) approves and revokes, each only for produce from its area.
+Result<mk::Certification> certification_for_office(db::Session& tx, const Account& a, const Request& req, RegionLevel level) {
+  const mk::CertificationId id{CUNHUO_TRY(path_id(req))};
+  auto c = CUNHUO_TRY(mk::find_certification(tx, id));
+  if (!c) return no_such("certification");
+  auto product = CUNHUO_TRY(mk::find_product(tx, c->product));
+  if (a.role != Role::poverty_office || !product || !region_within(product->origin_code, a.region_code)) return no_such("certification");
+  auto office_level = region_level(a.region_code);
+  if (!office_level.ok() || *office_level != level)
+    return make_error(ErrorKind::forbidden, "wrong_office",
+                      level == RegionLevel::township ? "the township office reviews" : "the county office decides");
+  return std::move(*c);
+}
+
+Result<Response> review(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"approve", "note"}));
+  const bool approve = CUNHUO_TRY(body.boolean("approve"));
+  const std::string note = CUNHUO_TRY(body.string("note", 1000));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::township));
+    return certification_response(CUNHUO_TRY(mk::review_certification(tx, c.id, approve, note, actor_of(account), ctx.clock)), 200);
+  });
+}
+
+Result<Response> approve(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"certificate_no", "issuing_office"}));
+  const std::string number = CUNHUO_TRY(body.string("certificate_no", 60));
+  const std::string office = CUNHUO_TRY(body.string("issuing_office", 200));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
+    return certification_response(CUNHUO_TRY(mk::approve_certification(tx, c.id, number, office, actor_of(account), ctx.clock)), 200);
+  });
+}
+
+Result<Response> revoke(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"reason"}));
+  const std::string reason = CUNHUO_TRY(body.string("reason", 1000));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
+    return certification_response(CUNHUO_TRY(mk::revoke_certification(tx, c.id, reason, actor_of(account), ctx.clock)), 200);
+  });
+}
+
 }  // namespace
 
 void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
@@ -328,6 +431,10 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
   route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");
   route("POST", "/api/v1/orders/:id/cancel", cancel_order, false, "Cancel an unpaid order (its buyer)");
   route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");
+  route("POST", "/api/v1/products/:id/certification", apply_certification, true, "Apply to certify a listing as a poverty-alleviation product (its shop)");
+  route("POST", "/api/v1/certifications/:id/review", review, true, "Township review of an application");
+  route("POST", "/api/v1/certifications/:id/approve", approve, true, "County approval: issues the certificate");
+  route("POST", "/api/v1/certifications/:id/revoke", revoke, true, "County revocation of a certificate");
 }
 
 }  // namespace cunhuo::storefront

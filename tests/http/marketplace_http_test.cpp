@@ -173,3 +173,43 @@ STORE_TEST("a buyer cancels an unpaid order and the stock comes back; a second c
   CHECK(server.count("SELECT stock FROM products") == 5);
   CHECK(c.request("POST", path, "", bearer(consumer)).status == 409);
 }
+
+STORE_TEST("a listing is certified by township review then county approval, and can be revoked", "[http][certification]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(farmer));
+  const std::string product = std::to_string(json_int(listed.body, "id"));
+  auto applied = post_json(c, "/api/v1/products/" + product + "/certification",
+                           R"({"benefit_mechanism":"收益全部归王建国户，合作社按保护价收购"})", bearer(farmer));
+  REQUIRE(applied.status == 201);
+  const std::string cert = "/api/v1/certifications/" + std::to_string(json_int(applied.body, "id"));
+  const std::string township = server.login("13900000010"), county = server.login("13900000007");
+  auto early = post_json(c, cert + "/approve", R"({"certificate_no":"MQ-2026-001","issuing_office":"民勤县乡村振兴局"})", bearer(county));
+  CHECK(early.status == 409);  // the county cannot approve before the township has reviewed
+  CHECK(post_json(c, cert + "/review", R"({"approve":true,"note":"ok"})", bearer(county)).status == 403);
+  CHECK(post_json(c, cert + "/review", R"({"approve":true,"note":"产地核实无误"})", bearer(township)).status == 200);
+  auto approved = post_json(c, cert + "/approve", R"({"certificate_no":"MQ-2026-001","issuing_office":"民勤县乡村振兴局"})", bearer(county));
+  CHECK(approved.status == 200);
+  auto shown = c.request("GET", "/api/v1/products/" + product);
+  CHECK(shown.body.find("\"certificate_no\":\"MQ-2026-001\"") != std::string::npos);
+  CHECK(c.request("GET", "/api/v1/products?certified=true").body.find("MQ-2026-001") != std::string::npos);
+  CHECK(post_json(c, cert + "/revoke", R"({"reason":"抽检不合格"})", bearer(county)).status == 200);
+  CHECK(c.request("GET", "/api/v1/products?certified=true").body.find("\"items\":[]") != std::string::npos);
+  CHECK(post_json(c, cert + "/revoke", R"({"reason":"again"})", bearer(county)).status == 409);
+}
+
+STORE_TEST("produce from a county that is not a registered poor county cannot be certified", "[http][certification][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  std::string body = kMelon;
+  body.replace(body.find("\"origin_code\":\"620621104201\""), 28, "\"origin_code\":\"620102001001\"");
+  auto listed = post_json(c, "/api/v1/products", body, bearer(farmer));
+  REQUIRE(listed.status == 201);
+  auto applied = post_json(c, "/api/v1/products/" + std::to_string(json_int(listed.body, "id")) + "/certification",
+                           R"({"benefit_mechanism":"x"})", bearer(farmer));
+  CHECK(applied.status == 422);
+  CHECK(error_field(applied) == "origin_code");
+  CHECK(server.count("SELECT COUNT(*) FROM certifications") == 0);
+}
