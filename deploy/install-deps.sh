@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config git
   libpistache-dev libmysqlcppconn-dev libboost-dev libsimdjson-dev libspdlog-dev
-  libsqlite3-dev libsodium-dev catch2)
+  libsqlite3-dev libsodium-dev libgd-dev catch2)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(mariadb-server mariadb-client wrk procps curl)
 fi

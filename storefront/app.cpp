@@ -106,7 +106,8 @@ void App::add_routes() {
   add_network_routes(router_, *db_);
   add_registry_routes(router_, *db_, clock_, auth_);
   add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
-                                                     std::chrono::milliseconds(config_.payment_window_ms)});
+                                                     std::chrono::milliseconds(config_.payment_window_ms),
+                                                     config_.data_dir + "/photos", config_.max_upload_body});
   add_openapi_route(router_);
 }
 

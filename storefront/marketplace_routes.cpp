@@ -1,6 +1,8 @@
 #include "storefront/marketplace_routes.hpp"
 
 #include <charconv>
+#include <fstream>
+#include <iterator>
 
 #include "core/json.hpp"
 #include "core/privacy.hpp"
@@ -9,6 +11,7 @@
 #include "marketplace/catalog.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/orders.hpp"
+#include "marketplace/photos.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -90,7 +93,8 @@ Result<mk::ListingFields> listing_fields(const FieldReader& body) {
   return f;
 }
 
-void write_product(JsonWriter& w, const mk::Product& p, const std::optional<mk::Certification>& certificate = std::nullopt) {
+void write_product(JsonWriter& w, const mk::Product& p, const std::optional<mk::Certification>& certificate = std::nullopt,
+                   const std::vector<mk::Photo>& photos = {}) {
   w.begin_object().field("id", p.id.value).field("shop_id", p.shop.value).field("title", p.title);
   w.field("category", p.category).field("unit", p.unit).field("price_fen", p.price.fen()).field("stock", p.stock);
   w.field("temperature_class", mk::to_string(p.temperature)).field("shelf_life_days", p.shelf_life_days);
@@ -98,6 +102,13 @@ void write_product(JsonWriter& w, const mk::Product& p, const std::optional<mk::
   w.field("origin_name", p.origin_name).field("description", p.description).field("active", p.active);
   w.field("version", p.version).key("producers").begin_array();
   for (const auto& s : p.producers) w.begin_object().field("household_id", s.household.value).field("share_bps", s.share_bps).end_object();
+  w.end_array();
+  w.key("photos").begin_array();
+  for (const auto& ph : photos) {
+    const std::string url = "/api/v1/photos/" + std::to_string(ph.id.value);
+    w.begin_object().field("id", ph.id.value).field("url", url).field("thumbnail_url", url + "/thumbnail");
+    w.field("width", ph.width).field("height", ph.height).end_object();
+  }
   w.end_array();
   if (certificate) {
     w.key("certification").begin_object().field("certificate_no", certificate->certificate_no);
@@ -112,8 +123,9 @@ void write_product(JsonWriter& w, const mk::Product& p, const std::optional<mk::
 // A listing with its certificate in force, as buyers see it.
 Result<Response> product_response(db::Session& s, const mk::Product& p, int status) {
   auto certificate = CUNHUO_TRY(mk::certificate_of(s, p.id));
+  auto photos = CUNHUO_TRY(mk::photos_of(s, p.id));
   JsonWriter w;
-  write_product(w, p, certificate);
+  write_product(w, p, certificate, photos);
   return Response::json(status, w.take());
 }
 
@@ -221,7 +233,7 @@ Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
   CUNHUO_CHECK(ctx.db.read([&](db::Session& s) -> Status {
     auto page = CUNHUO_TRY(mk::search_products(s, q));
     w.begin_object().key("items").begin_array();
-    for (const auto& p : page.items) write_product(w, p, CUNHUO_TRY(mk::certificate_of(s, p.id)));
+    for (const auto& p : page.items) write_product(w, p, CUNHUO_TRY(mk::certificate_of(s, p.id)), CUNHUO_TRY(mk::photos_of(s, p.id)));
     w.end_array();
     if (page.next_cursor.empty()) w.key("next_cursor").null();
     else w.field("next_cursor", page.next_cursor);
@@ -333,6 +345,51 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
+Result<Response> upload_photo(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+  const mk::ProductId id{CUNHUO_TRY(path_id(req))};
+  auto owned = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<bool> {
+    auto product = CUNHUO_TRY(mk::find_product(s, id));
+    return product && CUNHUO_TRY(can_manage_shop(s, account, product->shop));
+  }));
+  if (!owned) return no_such("product");
+  // Decoding and scaling are slow: they run before any transaction.
+  auto image = CUNHUO_TRY(mk::process_image(req.body));
+  auto key = CUNHUO_TRY(mk::store_photo_files(image, ctx.photo_folder));
+  auto photo = ctx.db.write([&](db::Session& tx) { return mk::record_photo(tx, id, key, image, ctx.clock); });
+  if (!photo.ok()) {
+    mk::remove_photo_files(ctx.photo_folder, key);
+    return photo.error();
+  }
+  const std::string url = "/api/v1/photos/" + std::to_string(photo->id.value);
+  JsonWriter w;
+  w.begin_object().field("id", photo->id.value).field("url", url).field("thumbnail_url", url + "/thumbnail");
+  w.field("width", photo->width).field("height", photo->height).end_object();
+  auto r = Response::json(201, w.take());
+  r.headers.emplace_back("Location", url);
+  return r;
+}
+
+Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool thumbnail) {
+  const mk::PhotoId id{CUNHUO_TRY(path_id(req))};
+  auto photo = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<mk::Photo>> {
+    auto ph = CUNHUO_TRY(mk::find_photo(s, id));
+    if (!ph) return ph;
+    auto product = CUNHUO_TRY(mk::find_product(s, ph->product));
+    return product && product->active ? ph : std::optional<mk::Photo>();
+  }));
+  if (!photo) return no_such("photo");
+  std::ifstream in(mk::photo_path(ctx.photo_folder, *photo, thumbnail), std::ios::binary);
+  if (!in) return no_such("photo");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto r = Response::text(200, std::move(bytes), "image/jpeg");
+  r.headers.emplace_back("Cache-Control", "public, max-age=86400, immutable");
+  return r;
+}
+
+Result<Response> get_photo(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, false); }
+Result<Response> get_thumbnail(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, true); }
+
 void write_certification(JsonWriter& w, const mk::Certification& c) {
   w.begin_object().field("id", c.id.value).field("product_id", c.product.value).field("status", mk::to_string(c.status));
   w.field("benefit_mechanism", c.benefit_mechanism).field("certificate_no", c.certificate_no);
@@ -431,6 +488,11 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
   route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");
   route("POST", "/api/v1/orders/:id/cancel", cancel_order, false, "Cancel an unpaid order (its buyer)");
   route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");
+  router.add(Route{"POST", "/api/v1/products/:id/photos",
+                   [ctx](const Request& r) mutable { return respond(upload_photo(ctx, r)); }, ctx.max_upload_body, false,
+                   "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made"});
+  route("GET", "/api/v1/photos/:id", get_photo, false, "A listing photo (JPEG)");
+  route("GET", "/api/v1/photos/:id/thumbnail", get_thumbnail, false, "A listing photo's thumbnail (JPEG)");
   route("POST", "/api/v1/products/:id/certification", apply_certification, true, "Apply to certify a listing as a poverty-alleviation product (its shop)");
   route("POST", "/api/v1/certifications/:id/review", review, true, "Township review of an application");
   route("POST", "/api/v1/certifications/:id/approve", approve, true, "County approval: issues the certificate");

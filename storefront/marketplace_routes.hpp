@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -17,6 +18,8 @@ struct MarketplaceContext {
   Auth& auth;
   Idempotency& idempotency;
   std::chrono::milliseconds payment_window;
+  std::string photo_folder;          // where listing photos are kept
+  std::int64_t max_upload_body = 8 << 20;
 };
 
 void add_marketplace_routes(Router& router, MarketplaceContext context);

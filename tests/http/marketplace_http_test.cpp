@@ -1,5 +1,6 @@
 // The marketplace over real TCP, as its users meet it.
 #include "core/json.hpp"
+#include "tests/support/sample_png.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -212,4 +213,42 @@ STORE_TEST("produce from a county that is not a registered poor county cannot be
   CHECK(applied.status == 422);
   CHECK(error_field(applied) == "origin_code");
   CHECK(server.count("SELECT COUNT(*) FROM certifications") == 0);
+}
+
+TEST_CASE("a farmer adds a photo and gets a thumbnail; a fake or huge picture is refused", "[http][photos]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(farmer));
+  const std::string photos = "/api/v1/products/" + std::to_string(json_int(listed.body, "id")) + "/photos";
+  auto uploaded = c.request("POST", photos, sample_png(), bearer(farmer, {{"Content-Type", "image/png"}}));
+  REQUIRE(uploaded.status == 201);
+  CHECK(json_int(uploaded.body, "width") == 64);
+  auto thumb = c.request("GET", "/api/v1/photos/" + std::to_string(json_int(uploaded.body, "id")) + "/thumbnail");
+  CHECK(thumb.status == 200);
+  CHECK(thumb.header("content-type") == std::optional<std::string>("image/jpeg"));
+  CHECK(thumb.body.substr(0, 3) == "\xFF\xD8\xFF");  // re-encoded as JPEG
+  auto fake = c.request("POST", photos, "GIF89a this is not what it claims", bearer(farmer, {{"Content-Type", "image/jpeg"}}));
+  CHECK(fake.status == 415);
+  std::string broken = sample_png();
+  broken.replace(60, 40, std::string(40, 'x'));
+  CHECK(c.request("POST", photos, broken, bearer(farmer, {{"Content-Type", "image/png"}})).status == 415);
+  std::string bomb = sample_png();
+  bomb[16] = '\x7f';  // declares a width of over two billion pixels
+  CHECK(c.request("POST", photos, bomb, bearer(farmer, {{"Content-Type", "image/png"}})).status == 400);
+  auto other = c.request("POST", photos, sample_png(), bearer(server.login("13900000009"), {{"Content-Type", "image/png"}}));
+  CHECK(other.status == 404);
+  CHECK(server.count("SELECT COUNT(*) FROM product_photos") == 1);
+  CHECK(c.request("GET", "/api/v1/products/" + std::to_string(json_int(listed.body, "id"))).body.find("thumbnail_url") != std::string::npos);
+}
+
+TEST_CASE("a 50 MB upload is refused by size before it is read", "[http][photos][bad-input]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  c.send_raw("POST /api/v1/products/1/photos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + farmer +
+             "\r\nContent-Type: image/jpeg\r\nContent-Length: 52428800\r\n\r\n");
+  auto reply = c.read_reply();
+  CHECK(reply.status == 413);
+  CHECK(server.count("SELECT COUNT(*) FROM product_photos") == 0);
 }

@@ -1,0 +1,55 @@
+// Photos of listings, uploaded from cheap phones. The type is decided by the bytes, not
+// by what the client claims; the picture is decoded and re-encoded (which also drops
+// EXIF metadata such as the GPS position of the farm), scaled to at most 1600 px, and a
+// 320 px thumbnail is made for 2G pages.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/id.hpp"
+#include "marketplace/catalog.hpp"
+
+namespace cunhuo::marketplace {
+
+using PhotoId = Id<struct PhotoTag>;
+
+constexpr int kPhotoMaxSide = 1600;
+constexpr int kThumbnailSide = 320;
+constexpr int kMaxSourceSide = 12000;      // refuse decompression bombs before decoding
+constexpr std::size_t kMaxPhotosPerListing = 12;
+
+struct Photo {
+  PhotoId id;
+  ProductId product;
+  std::string file_key;
+  int width = 0, height = 0;
+};
+
+struct ProcessedImage {
+  std::string photo_jpeg, thumbnail_jpeg;
+  int width = 0, height = 0;
+};
+
+std::span<const db::Migration> photo_migrations();
+
+// Checks the bytes are a JPEG or PNG of sane size and makes the photo and thumbnail.
+Result<ProcessedImage> process_image(std::string_view bytes);
+
+// Writes the photo and thumbnail files under `folder` (outside any transaction) and
+// returns their key; then record_photo() records them in the caller's transaction, and
+// remove_photo_files() cleans up if that transaction does not commit.
+Result<std::string> store_photo_files(const ProcessedImage& image, const std::string& folder);
+Result<Photo> record_photo(db::Session& tx, ProductId product, const std::string& file_key, const ProcessedImage& image,
+                           const Clock& clock);
+void remove_photo_files(const std::string& folder, const std::string& file_key);
+Result<std::vector<Photo>> photos_of(db::Session& s, ProductId product);
+Result<std::optional<Photo>> find_photo(db::Session& s, PhotoId id);
+std::string photo_path(const std::string& folder, const Photo& photo, bool thumbnail);
+
+}  // namespace cunhuo::marketplace
