@@ -7,6 +7,7 @@
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
+#include "marketplace/organisations.hpp"
 
 namespace cunhuo::marketplace {
 namespace {
@@ -326,7 +327,10 @@ Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, s
   auto moved = CUNHUO_TRY(tx.exec("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
                                   {to_string(to), now, id.value, to_string(order->status)}));
   if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "concurrent_update", "the order changed meanwhile", "status");
-  if (to == OrderStatus::cancelled) CUNHUO_CHECK(give_back(tx, *order));
+  if (to == OrderStatus::cancelled) {
+    CUNHUO_CHECK(give_back(tx, *order));
+    CUNHUO_CHECK(release_order_charge(tx, order->id.value));
+  }
   CUNHUO_CHECK(record_event(tx, id, order->status, to, actor, reason, now));
   order->status = to;
   return std::move(*order);

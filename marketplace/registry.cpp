@@ -6,6 +6,7 @@
 #include "marketplace/archive.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/orders.hpp"
+#include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
 #include "core/region.hpp"
 
@@ -71,7 +72,7 @@ Household household_from(const db::Row& r) {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out(std::begin(kMigrations), std::end(kMigrations));
-  for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations(), certification_migrations(), photo_migrations()}) out.insert(out.end(), list.begin(), list.end());
+  for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations(), certification_migrations(), photo_migrations(), organisation_migrations()}) out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "logistics/network.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/certification.hpp"
+#include "marketplace/organisations.hpp"
 #include "marketplace/registry.hpp"
 
 namespace cunhuo::seeds {
@@ -93,7 +94,7 @@ Status load_shops(db::Session& tx, const FieldReader& root, const Clock& clock, 
 }
 
 Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& households, const Keys& shops,
-                     const Keys& nodes, const AccountCreator& create, LoadReport& report) {
+                     const Keys& nodes, const AccountCreator& create, Keys& accounts, LoadReport& report) {
   if (!root.has("accounts")) return {};
   for (const auto& item : CUNHUO_TRY(root.objects("accounts", kMaxItems))) {
     SeedAccount a;
@@ -105,8 +106,32 @@ Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& house
     a.household_id = CUNHUO_TRY(resolve(item, "household", households));
     a.shop_id = CUNHUO_TRY(resolve(item, "shop", shops));
     a.node_id = CUNHUO_TRY(resolve(item, "node", nodes));
-    CUNHUO_CHECK(create(tx, a));
+    accounts[a.phone] = CUNHUO_TRY(create(tx, a));
     ++report.accounts;
+  }
+  return {};
+}
+
+Status load_organisations(db::Session& tx, const FieldReader& root, const Keys& accounts, const Clock& clock,
+                          LoadReport& report) {
+  if (!root.has("organisations")) return {};
+  for (const auto& item : CUNHUO_TRY(root.objects("organisations", kMaxItems))) {
+    marketplace::NewOrganisation o;
+    o.name = CUNHUO_TRY(item.string("name", 200));
+    o.kind = CUNHUO_TRY(item.string("kind", 20)) == "public_unit" ? marketplace::OrganisationKind::public_unit
+                                                                  : marketplace::OrganisationKind::enterprise;
+    o.region_code = CUNHUO_TRY(item.string("region_code", 12));
+    o.budget = Money::fen(CUNHUO_TRY(item.integer("budget_fen", 0, INT64_MAX)));
+    o.required_share_bps = static_cast<int>(CUNHUO_TRY(item.optional_integer("required_share_bps", 0, 10000)).value_or(0));
+    o.paired_villages = CUNHUO_TRY(item.strings("paired_villages", 1000, 12));
+    for (const auto& phone : CUNHUO_TRY(item.strings("buyers", 1000, 20))) {
+      auto it = accounts.find(phone);
+      if (it == accounts.end())
+        return make_error(ErrorKind::invalid, "unknown_reference", "no seed account with phone " + phone, item.path() + ".buyers");
+      o.buyer_accounts.push_back(it->second);
+    }
+    CUNHUO_TRY(marketplace::create_organisation(tx, o, clock));
+    ++report.organisations;
   }
   return {};
 }
@@ -120,7 +145,7 @@ std::optional<std::string_view> builtin(std::string_view name) {
   return std::nullopt;
 }
 
-Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& accounts) {
+Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& create_account) {
   auto doc = CUNHUO_TRY(Json::parse(seed));
   auto root = CUNHUO_TRY(FieldReader::root(doc));
   const std::string name = CUNHUO_TRY(root.string("name", 100));
@@ -129,7 +154,7 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
     auto claimed = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) + " INTO seed_sets (name, loaded_at) VALUES (?, ?)",
                                       {name, clock.now_ms()}));
     if (claimed.affected_rows == 0) return report;  // loaded before
-    Keys nodes, households, shops;
+    Keys nodes, households, shops, accounts;
     if (root.has("poor_counties")) {
       for (const auto& county : CUNHUO_TRY(root.objects("poor_counties", 10'000)))
         CUNHUO_CHECK(marketplace::register_poor_county(tx, CUNHUO_TRY(county.string("code", 6)), CUNHUO_TRY(county.string("name", 100))));
@@ -137,7 +162,8 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
     CUNHUO_CHECK(load_nodes(tx, root, clock, nodes, report));
     CUNHUO_CHECK(load_households(tx, root, clock, households, report));
     CUNHUO_CHECK(load_shops(tx, root, clock, households, shops, report));
-    CUNHUO_CHECK(load_accounts(tx, root, households, shops, nodes, accounts, report));
+    CUNHUO_CHECK(load_accounts(tx, root, households, shops, nodes, create_account, accounts, report));
+    CUNHUO_CHECK(load_organisations(tx, root, accounts, clock, report));
     report.loaded = true;
     spdlog::info("loaded seed set {}: {} nodes, {} households, {} shops, {} accounts", name, report.nodes,
                  report.households, report.shops, report.accounts);

@@ -22,7 +22,7 @@ struct SeedAccount {
 };
 
 // Accounts belong to the storefront (auth); the loader hands them over through this.
-using AccountCreator = std::function<Status(db::Session& tx, const SeedAccount& account)>;
+using AccountCreator = std::function<Result<std::int64_t>(db::Session& tx, const SeedAccount& account)>;
 
 std::span<const db::Migration> migrations();
 
@@ -31,10 +31,10 @@ std::optional<std::string_view> builtin(std::string_view name);
 
 struct LoadReport {
   bool loaded = false;  // false: this set was loaded before
-  int nodes = 0, households = 0, shops = 0, accounts = 0;
+  int nodes = 0, households = 0, shops = 0, accounts = 0, organisations = 0;
 };
 
 // `seed` is the JSON text of a seed set.
-Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& accounts);
+Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& create_account);
 
 }  // namespace cunhuo::seeds

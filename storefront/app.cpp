@@ -35,11 +35,10 @@ Result<std::string> seed_text(const std::string& seed) {
 Status load_seed(db::Database& db, const Config& config, const Clock& clock, Auth& auth) {
   if (config.seed == "none" || config.seed.empty()) return {};
   auto text = CUNHUO_TRY(seed_text(config.seed));
-  auto create = [&](db::Session& tx, const seeds::SeedAccount& a) -> Status {
+  auto create = [&](db::Session& tx, const seeds::SeedAccount& a) -> Result<std::int64_t> {
     NewAccount account{a.phone, a.password, a.display_name, CUNHUO_TRY(parse_role(a.role)), a.region_code,
                        a.household_id, a.shop_id, a.node_id};
-    CUNHUO_TRY(auth.create_account(tx, account));
-    return {};
+    return auth.create_account(tx, account);
   };
   CUNHUO_TRY(seeds::load(db, text, clock, create));
   return {};

@@ -11,6 +11,7 @@
 #include "marketplace/catalog.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/orders.hpp"
+#include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
 
 namespace cunhuo::storefront {
@@ -286,6 +287,20 @@ Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& 
   return r;
 }
 
+// An organisation's buyer orders against its budget; certified produce counts toward
+// a public unit's required share.
+Status charge_organisation(db::Session& tx, std::int64_t buyer, const mk::Checkout& checkout) {
+  auto org = CUNHUO_TRY(mk::organisation_of_buyer(tx, buyer));
+  if (!org) return {};
+  for (const auto& order : checkout.orders) {
+    Money certified;
+    for (const auto& line : order.lines)
+      if (CUNHUO_TRY(mk::certificate_of(tx, line.product))) certified = CUNHUO_TRY(certified.plus(line.line_total));
+    CUNHUO_CHECK(mk::charge_order(tx, *org, order.id.value, order.total, certified));
+  }
+  return {};
+}
+
 Response place_order(MarketplaceContext& ctx, const Request& req) {
   auto buyer = require_role(ctx.auth, req, {Role::consumer, Role::org_buyer});
   if (!buyer.ok()) return error_response(buyer.error());
@@ -293,6 +308,7 @@ Response place_order(MarketplaceContext& ctx, const Request& req) {
   if (!request.ok()) return error_response(request.error());  // bad input never claims the key
   return ctx.idempotency.run(req, buyer->id, [&](db::Session& tx) -> Result<Response> {
     auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *request, ctx.clock, ctx.payment_window));
+    CUNHUO_CHECK(charge_organisation(tx, buyer->id, checkout));
     JsonWriter w;
     write_checkout(w, checkout);
     return Response::json(201, w.take());
@@ -389,6 +405,58 @@ Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool t
 
 Result<Response> get_photo(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, false); }
 Result<Response> get_thumbnail(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, true); }
+
+Result<Response> create_organisation(MarketplaceContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"name", "kind", "region_code", "budget_fen", "required_share_bps", "paired_villages", "buyer_account_ids"}));
+  mk::NewOrganisation o;
+  o.name = CUNHUO_TRY(body.string("name", 200));
+  const std::string kind = CUNHUO_TRY(body.string("kind", 20));
+  if (kind != "enterprise" && kind != "public_unit")
+    return make_error(ErrorKind::invalid, "invalid_kind", "kind is enterprise or public_unit", "kind");
+  o.kind = kind == "enterprise" ? mk::OrganisationKind::enterprise : mk::OrganisationKind::public_unit;
+  o.region_code = CUNHUO_TRY(body.string("region_code", 12));
+  o.budget = Money::fen(CUNHUO_TRY(body.integer("budget_fen", -1, INT64_MAX)));
+  o.required_share_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("required_share_bps", -1, 100000)).value_or(0));
+  o.paired_villages = CUNHUO_TRY(body.strings("paired_villages", 1000, 12));
+  if (body.has("buyer_account_ids")) {
+    const Json* ids = doc.find("buyer_account_ids");
+    if (ids->type() != Json::Type::array)
+      return make_error(ErrorKind::invalid, "invalid_type", "expected array", "buyer_account_ids");
+    for (std::size_t i = 0; i < ids->as_array().size() && i < 1000; ++i) {
+      const Json& v = ids->as_array()[i];
+      if (v.type() != Json::Type::integer || v.as_integer() <= 0)
+        return make_error(ErrorKind::invalid, "invalid_type", "expected an account id", "buyer_account_ids[" + std::to_string(i) + "]");
+      o.buyer_accounts.push_back(v.as_integer());
+    }
+  }
+  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return mk::create_organisation(tx, o, ctx.clock); }));
+  return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
+}
+
+Result<Response> get_organisation(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const mk::OrganisationId id{CUNHUO_TRY(path_id(req))};
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto own = CUNHUO_TRY(mk::organisation_of_buyer(s, account.id));
+    const bool staff = account.role == Role::county_centre || account.role == Role::admin;
+    if (!staff && !(own && *own == id)) return no_such("organisation");
+    auto report = CUNHUO_TRY(mk::organisation_report(s, id));
+    if (!report) return no_such("organisation");
+    JsonWriter w;
+    w.begin_object().field("id", report->id.value).field("name", report->name);
+    w.field("kind", report->kind == mk::OrganisationKind::enterprise ? "enterprise" : "public_unit");
+    w.field("budget_fen", report->budget.fen()).field("spent_fen", report->spent.fen());
+    w.field("remaining_fen", report->remaining.fen()).field("certified_spent_fen", report->certified_spent.fen());
+    w.field("required_share_bps", report->required_share_bps).field("achieved_share_bps", report->achieved_share_bps);
+    w.field("certified_needed_fen", report->certified_needed.fen()).key("paired_villages").begin_array();
+    for (const auto& v : report->paired_villages) w.value(v);
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
 
 void write_certification(JsonWriter& w, const mk::Certification& c) {
   w.begin_object().field("id", c.id.value).field("product_id", c.product.value).field("status", mk::to_string(c.status));
@@ -493,6 +561,8 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
                    "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made"});
   route("GET", "/api/v1/photos/:id", get_photo, false, "A listing photo (JPEG)");
   route("GET", "/api/v1/photos/:id/thumbnail", get_thumbnail, false, "A listing photo's thumbnail (JPEG)");
+  route("POST", "/api/v1/organisations", create_organisation, true, "Register an organisation buyer with its budget (county centre)");
+  route("GET", "/api/v1/organisations/:id", get_organisation, false, "An organisation's budget and how far it is from its required share");
   route("POST", "/api/v1/products/:id/certification", apply_certification, true, "Apply to certify a listing as a poverty-alleviation product (its shop)");
   route("POST", "/api/v1/certifications/:id/review", review, true, "Township review of an application");
   route("POST", "/api/v1/certifications/:id/approve", approve, true, "County approval: issues the certificate");

@@ -252,3 +252,36 @@ TEST_CASE("a 50 MB upload is refused by size before it is read", "[http][photos]
   CHECK(reply.status == 413);
   CHECK(server.count("SELECT COUNT(*) FROM product_photos") == 0);
 }
+
+STORE_TEST("an organisation buys against its budget and sees how far it is from its certified share", "[http][organisations]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  const auto product = json_int(post_json(c, "/api/v1/products", kMelon, bearer(farmer)).body, "id");
+  const std::string buyer = server.login("13900000004");  // buys for the seeded public unit
+  const auto org = server.count("SELECT organisation_id FROM organisation_buyers");
+  const std::string report_path = "/api/v1/organisations/" + std::to_string(org);
+  auto ordered = post_json(c, "/api/v1/orders", order_body(product, 2), bearer(buyer, {{"Idempotency-Key", "bulk-1"}}));
+  REQUIRE(ordered.status == 201);
+  auto report = c.request("GET", report_path, "", bearer(buyer));
+  REQUIRE(report.status == 200);
+  CHECK(json_int(report.body, "spent_fen") == 2 * 3980);
+  CHECK(json_int(report.body, "certified_spent_fen") == 0);
+  CHECK(json_int(report.body, "required_share_bps") == 3000);
+  // 30% certified needs x with x / (7960 + x) >= 0.3: x = 3412 fen (rounded up).
+  CHECK(json_int(report.body, "certified_needed_fen") == 3412);
+  // Over the remaining budget: refused, nothing taken.
+  REQUIRE(server.store().db().write([](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("UPDATE organisations SET budget_fen = spent_fen + 1000"));
+    return {};
+  }).ok());
+  auto over = post_json(c, "/api/v1/orders", order_body(product, 1), bearer(buyer, {{"Idempotency-Key", "bulk-2"}}));
+  CHECK(over.status == 409);
+  CHECK(over.body.find("over_budget") != std::string::npos);
+  CHECK(server.count("SELECT stock FROM products") == 3);
+  // Cancelling gives the budget back.
+  const std::string cancel = "/api/v1/orders/" + std::to_string(server.count("SELECT MAX(id) FROM orders")) + "/cancel";
+  CHECK(c.request("POST", cancel, "", bearer(buyer)).status == 200);
+  CHECK(json_int(c.request("GET", report_path, "", bearer(buyer)).body, "spent_fen") == 0);
+  CHECK(c.request("GET", report_path, "", bearer(server.login("13900000003"))).status == 404);
+}

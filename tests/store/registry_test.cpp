@@ -11,11 +11,10 @@ using cunhuo::test::TestStore;
 namespace {
 
 seeds::AccountCreator account_creator(storefront::Auth& auth) {
-  return [&auth](db::Session& tx, const seeds::SeedAccount& a) -> Status {
+  return [&auth](db::Session& tx, const seeds::SeedAccount& a) -> Result<std::int64_t> {
     storefront::NewAccount account{a.phone, a.password, a.display_name, CUNHUO_TRY(storefront::parse_role(a.role)),
                                    a.region_code, a.household_id, a.shop_id, a.node_id};
-    CUNHUO_TRY(auth.create_account(tx, account));
-    return {};
+    return auth.create_account(tx, account);
   };
 }
 
