@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/enum_names.hpp"
+
 #include "core/region.hpp"
 
 namespace cunhuo::logistics {
@@ -35,15 +37,10 @@ constexpr int kMaxCapacity = 1'000'000;
 
 std::span<const db::Migration> migrations() { return kMigrations; }
 
-std::string_view to_string(NodeKind kind) {
-  for (const auto& [k, name] : kKindNames)
-    if (k == kind) return name;
-  return "village_point";
-}
+std::string_view to_string(NodeKind kind) { return name_of(kKindNames, kind); }
 
 Result<NodeKind> parse_node_kind(std::string_view text) {
-  for (const auto& [k, name] : kKindNames)
-    if (name == text) return k;
+  if (auto v = value_of(kKindNames, text)) return *v;
   return make_error(ErrorKind::invalid, "invalid_kind", "unknown node kind", "kind");
 }
 

@@ -1,6 +1,8 @@
 #include "marketplace/campaigns.hpp"
 
 #include <array>
+
+#include "core/enum_names.hpp"
 #include <set>
 
 namespace cunhuo::marketplace {
@@ -56,15 +58,10 @@ Error invalid(std::string code, std::string message, std::string field) {
 
 std::span<const db::Migration> campaign_migrations() { return kMigrations; }
 
-std::string_view to_string(CampaignKind kind) {
-  for (const auto& [k, name] : kKindNames)
-    if (k == kind) return name;
-  return "consumption";
-}
+std::string_view to_string(CampaignKind kind) { return name_of(kKindNames, kind); }
 
 Result<CampaignKind> parse_campaign_kind(std::string_view text) {
-  for (const auto& [k, name] : kKindNames)
-    if (name == text) return k;
+  if (auto v = value_of(kKindNames, text)) return *v;
   return invalid("invalid_kind", "unknown campaign kind", "kind");
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+
+#include "core/enum_names.hpp"
 #include <charconv>
 #include <set>
 
@@ -225,15 +227,10 @@ Result<std::optional<Cursor>> parse_cursor(const std::string& text) {
 
 std::span<const db::Migration> catalog_migrations() { return kMigrations; }
 
-std::string_view to_string(TemperatureClass t) {
-  for (const auto& [k, name] : kTemperatureNames)
-    if (k == t) return name;
-  return "ambient";
-}
+std::string_view to_string(TemperatureClass t) { return name_of(kTemperatureNames, t); }
 
 Result<TemperatureClass> parse_temperature_class(std::string_view text) {
-  for (const auto& [k, name] : kTemperatureNames)
-    if (name == text) return k;
+  if (auto v = value_of(kTemperatureNames, text)) return *v;
   return invalid("invalid_temperature_class", "temperature class must be ambient, chilled or frozen", "temperature_class");
 }
 

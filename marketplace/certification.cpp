@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/enum_names.hpp"
+
 #include "core/region.hpp"
 
 namespace cunhuo::marketplace {
@@ -44,10 +46,9 @@ constexpr std::array<std::pair<CertificationStatus, std::string_view>, 5> kNames
 }};
 
 CertificationStatus parse(std::string_view text) {
-  for (const auto& [s, name] : kNames)
-    if (name == text) return s;
-  assert(false && "the store holds only known statuses");
-  return CertificationStatus::rejected;
+  auto status = value_of(kNames, text);
+  assert(status && "the store holds only known statuses");
+  return status.value_or(CertificationStatus::rejected);
 }
 
 Error out_of_order(CertificationStatus from, std::string_view step) {
@@ -84,11 +85,7 @@ Result<Certification> existing(db::Session& tx, CertificationId id) {
 
 }  // namespace
 
-std::string_view to_string(CertificationStatus s) {
-  for (const auto& [k, name] : kNames)
-    if (k == s) return name;
-  return "rejected";
-}
+std::string_view to_string(CertificationStatus s) { return name_of(kNames, s); }
 
 std::span<const db::Migration> certification_migrations() { return kMigrations; }
 

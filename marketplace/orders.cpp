@@ -1,6 +1,8 @@
 #include "marketplace/orders.hpp"
 
 #include <array>
+
+#include "core/enum_names.hpp"
 #include <map>
 #include <set>
 
@@ -246,15 +248,10 @@ Status give_back(db::Session& tx, const Order& order) {
 
 std::span<const db::Migration> order_migrations() { return kMigrations; }
 
-std::string_view to_string(OrderStatus status) {
-  for (const auto& [s, name] : kStatusNames)
-    if (s == status) return name;
-  return "pending_payment";
-}
+std::string_view to_string(OrderStatus status) { return name_of(kStatusNames, status); }
 
 Result<OrderStatus> parse_order_status(std::string_view text) {
-  for (const auto& [s, name] : kStatusNames)
-    if (name == text) return s;
+  if (auto v = value_of(kStatusNames, text)) return *v;
   return invalid("invalid_status", "unknown order status", "status");
 }
 

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/enum_names.hpp"
+
 #include "core/privacy.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/certification.hpp"
@@ -76,15 +78,10 @@ std::vector<db::Migration> migrations() {
   return out;
 }
 
-std::string_view to_string(PovertyStatus status) {
-  for (const auto& [s, name] : kStatusNames)
-    if (s == status) return name;
-  return "not_registered";
-}
+std::string_view to_string(PovertyStatus status) { return name_of(kStatusNames, status); }
 
 Result<PovertyStatus> parse_poverty_status(std::string_view text) {
-  for (const auto& [s, name] : kStatusNames)
-    if (name == text) return s;
+  if (auto v = value_of(kStatusNames, text)) return *v;
   return make_error(ErrorKind::invalid, "invalid_status", "unknown registration status", "status");
 }
 

@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "core/enum_names.hpp"
+
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
@@ -117,15 +119,10 @@ Response login_route(Auth& auth, const Request& req) {
 
 }  // namespace
 
-std::string_view to_string(Role role) {
-  for (const auto& [r, name] : kRoleNames)
-    if (r == role) return name;
-  return "consumer";
-}
+std::string_view to_string(Role role) { return name_of(kRoleNames, role); }
 
 Result<Role> parse_role(std::string_view text) {
-  for (const auto& [r, name] : kRoleNames)
-    if (name == text) return r;
+  if (auto v = value_of(kRoleNames, text)) return *v;
   return make_error(ErrorKind::invalid, "invalid_role", "unknown role", "role");
 }
 

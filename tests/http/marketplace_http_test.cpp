@@ -8,13 +8,6 @@ using namespace cunhuo::test;
 
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-Headers bearer(const std::string& token, Headers extra = {}) {
-  extra.emplace_back("Authorization", "Bearer " + token);
-  return extra;
-}
-
 const std::string kMelon = R"({"title":"民勤沙漠蜜瓜 5斤装","category":"水果","unit":"box","price_fen":3980,"stock":5,)"
                            R"("temperature_class":"chilled","shelf_life_days":20,"harvest_date":"2026-08-20",)"
                            R"("origin_code":"620621104201","origin_name":"甘肃民勤","producers":[{"household_id":1,"share_bps":10000}]})";
@@ -22,21 +15,6 @@ const std::string kMelon = R"({"title":"民勤沙漠蜜瓜 5斤装","category":"
 std::string order_body(std::int64_t product, int quantity) {
   return R"({"items":[{"product_id":)" + std::to_string(product) + R"(,"quantity":)" + std::to_string(quantity) +
          R"(}],"shipping_address":{"name":"张三明","phone":"13711112222","address":"兰州市城关区某路1号","region_code":"620102"}})";
-}
-
-std::int64_t json_int(const std::string& body, const char* key) {
-  auto doc = Json::parse(body);
-  REQUIRE(doc.ok());
-  const Json* v = doc->find(key);
-  REQUIRE(v != nullptr);
-  return v->as_integer();
-}
-
-std::string error_field(const HttpReply& reply) {
-  auto doc = Json::parse(reply.body);
-  REQUIRE(doc.ok());
-  const Json* f = doc->find("error")->find("field");
-  return f ? f->as_string() : "";
 }
 
 }  // namespace

@@ -7,9 +7,6 @@ using namespace cunhuo::test;
 
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}}; }
-
 const std::string kCard = R"({"members":[{"name":"周大山","relationship":"head","birth_year":1970,"health":"chronic_illness",)"
                           R"("education":"primary","id_number":"620621197001010019","medical_insurance":true}],)"
                           R"("causes":["illness"],"land_mu_hundredths":600,"housing":"safe","drinking_water":"safe",)"
@@ -18,13 +15,6 @@ const std::string kCard = R"({"members":[{"name":"周大山","relationship":"hea
 
 std::string new_household(const std::string& card = kCard, const std::string& village = "620621104202") {
   return R"({"village_code":")" + village + R"(","phone":"13800000099","status":"registered_poor","card":)" + card + "}";
-}
-
-std::string error_field(const HttpReply& reply) {
-  auto doc = Json::parse(reply.body);
-  REQUIRE(doc.ok());
-  const Json* f = doc->find("error")->find("field");
-  return f ? f->as_string() : "";
 }
 
 }  // namespace

@@ -7,20 +7,6 @@ using namespace cunhuo::test;
 
 namespace {
 
-std::string error_code(const HttpReply& reply) {
-  auto doc = Json::parse(reply.body);
-  REQUIRE(doc.ok());
-  const Json* error = doc->find("error");
-  REQUIRE(error != nullptr);
-  return error->find("code")->as_string();
-}
-
-std::string error_field(const HttpReply& reply) {
-  auto doc = Json::parse(reply.body);
-  const Json* field = doc->find("error")->find("field");
-  return field ? field->as_string() : "";
-}
-
 const std::string kLogin = "/api/v1/sessions";
 const std::string kSessions = "SELECT COUNT(*) FROM sessions";
 

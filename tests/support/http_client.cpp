@@ -97,7 +97,9 @@ bool HttpClient::closed_by_server(int timeout_ms) {
 
 HttpReply post_json(HttpClient& client, const std::string& path, const std::string& body,
                     std::vector<std::pair<std::string, std::string>> headers) {
-  headers.emplace_back("Content-Type", "application/json");
+  bool has_type = false;
+  for (const auto& [k, v] : headers) has_type = has_type || k == "Content-Type";
+  if (!has_type) headers.emplace_back("Content-Type", "application/json");
   return client.request("POST", path, body, headers);
 }
 

@@ -4,6 +4,42 @@
 
 namespace cunhuo::test {
 
+Headers bearer(const std::string& token, Headers extra) {
+  extra.emplace_back("Authorization", "Bearer " + token);
+  bool has_type = false;
+  for (const auto& [k, v] : extra) has_type = has_type || k == "Content-Type";
+  if (!has_type) extra.emplace_back("Content-Type", "application/json");
+  return extra;
+}
+
+static const Json& error_of(const HttpReply& reply, Json& holder) {
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  holder = std::move(*doc);
+  const Json* error = holder.find("error");
+  REQUIRE(error != nullptr);
+  return *error;
+}
+
+std::string error_code(const HttpReply& reply) {
+  Json holder;
+  return error_of(reply, holder).find("code")->as_string();
+}
+
+std::string error_field(const HttpReply& reply) {
+  Json holder;
+  const Json* field = error_of(reply, holder).find("field");
+  return field ? field->as_string() : "";
+}
+
+std::int64_t json_int(const std::string& body, const char* key) {
+  auto doc = Json::parse(body);
+  REQUIRE(doc.ok());
+  const Json* v = doc->find(key);
+  REQUIRE(v != nullptr);
+  return v->as_integer();
+}
+
 TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Config&)> tweak) : store_(kind) {
   Config config;
   config.listen_host = "127.0.0.1";

@@ -9,6 +9,15 @@
 
 namespace cunhuo::test {
 
+using Headers = std::vector<std::pair<std::string, std::string>>;
+// Authorization for `token`, with JSON as the body's type, plus any `extra` headers.
+Headers bearer(const std::string& token, Headers extra = {});
+// The error code / field of a JSON error reply ("" when it names no field).
+std::string error_code(const HttpReply& reply);
+std::string error_field(const HttpReply& reply);
+// An integer member of a JSON object body.
+std::int64_t json_int(const std::string& body, const char* key);
+
 class TestServer {
  public:
   explicit TestServer(StoreKind kind, std::string seed = "minqin", std::function<void(Config&)> tweak = {});
