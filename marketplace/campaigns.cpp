@@ -5,6 +5,8 @@
 #include "core/enum_names.hpp"
 #include <set>
 
+#include "core/region.hpp"
+
 namespace cunhuo::marketplace {
 namespace {
 
@@ -30,6 +32,11 @@ constexpr db::Migration kMigrations[] = {
      "  CONSTRAINT campaign_sold_within_cap CHECK (sold >= 0 AND (stock_cap IS NULL OR sold <= stock_cap))\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS campaign_products_product ON campaign_products (product_id);\n"
+     "CREATE TABLE IF NOT EXISTS campaign_villages (\n"
+     "  campaign_id BIGINT NOT NULL,\n"
+     "  village_code VARCHAR(12) NOT NULL,\n"
+     "  PRIMARY KEY (campaign_id, village_code)\n"
+     ");\n"
      "CREATE TABLE IF NOT EXISTS campaign_buyers (\n"
      "  campaign_id BIGINT NOT NULL,\n"
      "  product_id BIGINT NOT NULL,\n"
@@ -71,7 +78,8 @@ Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const 
   if (c.discount_bps < 0 || c.discount_bps > 9999) return invalid("out_of_range", "discount must be 0 to 9999 bps", "discount_bps");
   if (c.per_buyer_limit && (*c.per_buyer_limit < 1 || *c.per_buyer_limit > 1'000'000))
     return invalid("out_of_range", "per-buyer limit must be 1 to 1000000", "per_buyer_limit");
-  if (c.items.empty() || c.items.size() > kMaxItems) return invalid("missing_field", "list 1 to 10000 listings", "items");
+  if ((c.items.empty() && c.villages.empty()) || c.items.size() > kMaxItems || c.villages.size() > kMaxItems)
+    return invalid("missing_field", "name 1 to 10000 listings or villages", "items");
   CUNHUO_TRY(tx.exec("INSERT INTO campaigns (name, kind, starts_at, ends_at, discount_bps, per_buyer_limit, created_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
                      {c.name, to_string(c.kind), c.starts_at_ms, c.ends_at_ms, c.discount_bps, c.per_buyer_limit,
@@ -92,6 +100,13 @@ Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const 
                        {id.value, item.product.value,
                         item.special_price ? db::Value(item.special_price->fen()) : db::Value(), item.stock_cap}));
   }
+  for (std::size_t i = 0; i < c.villages.size(); ++i) {
+    const std::string field = "villages[" + std::to_string(i) + "]";
+    if (CUNHUO_TRY(region_level(c.villages[i], field)) != RegionLevel::village)
+      return invalid("invalid_region_code", "a village has a 12-digit code", field);
+    auto added = tx.exec("INSERT INTO campaign_villages (campaign_id, village_code) VALUES (?, ?)", {id.value, c.villages[i]});
+    if (!added.ok()) return added.error().code == db::kDuplicate ? invalid("duplicate_item", "village named twice", field) : added.error();
+  }
   return id;
 }
 
@@ -101,6 +116,11 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
       "SELECT c.starts_at, c.ends_at, c.discount_bps, c.per_buyer_limit, cp.special_price_fen "
       "FROM campaigns c JOIN campaign_products cp ON cp.campaign_id = c.id WHERE c.id = ? AND cp.product_id = ?",
       {campaign.value, product.id.value}));
+  if (!row)  // taking part through its village: the campaign's discount, no cap of its own
+    row = CUNHUO_TRY(tx.query_one(
+        "SELECT c.starts_at, c.ends_at, c.discount_bps, c.per_buyer_limit, NULL FROM campaigns c "
+        "JOIN campaign_villages v ON v.campaign_id = c.id WHERE c.id = ? AND v.village_code = ?",
+        {campaign.value, product.origin_code}));
   if (!row) {
     auto exists = CUNHUO_TRY(tx.query_one("SELECT 1 FROM campaigns WHERE id = ?", {campaign.value}));
     if (!exists) return make_error(ErrorKind::not_found, "unknown_campaign", "no such campaign", "campaign_id");
@@ -124,6 +144,12 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
 
 Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms, ProductId product,
                         std::int64_t buyer, std::int64_t quantity, const std::string& field) {
+  // A listing taking part through its village gets its row (with no cap) on first sale.
+  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                         " INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, sold) "
+                         "SELECT ?, ?, NULL, NULL, 0 FROM campaign_villages WHERE campaign_id = ? AND village_code = "
+                         "(SELECT origin_code FROM products WHERE id = ?)",
+                     {campaign.value, product.value, campaign.value, product.value}));
   // The cap and the buyer's limit are both conditional updates: no unit is sold twice.
   auto capped = CUNHUO_TRY(tx.exec(
       "UPDATE campaign_products SET sold = sold + ? WHERE campaign_id = ? AND product_id = ? "

@@ -37,6 +37,7 @@ struct NewCampaign {
   int discount_bps = 0;                       // 0 to 9999 off the listing price
   std::optional<std::int64_t> per_buyer_limit;  // units per buyer per listing
   std::vector<CampaignItem> items;
+  std::vector<std::string> villages;          // every listing from these villages takes part too (at the discount)
 };
 
 std::span<const db::Migration> campaign_migrations();

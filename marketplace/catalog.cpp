@@ -345,7 +345,9 @@ Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
   }
   if (q.certified_only) filters += " AND p.id IN (SELECT product_id FROM certifications WHERE status = 'approved')";
   if (q.campaign_id) {
-    filters += " AND p.id IN (SELECT product_id FROM campaign_products WHERE campaign_id = ?)";
+    filters += " AND (p.id IN (SELECT product_id FROM campaign_products WHERE campaign_id = ?)"
+               " OR p.origin_code IN (SELECT village_code FROM campaign_villages WHERE campaign_id = ?))";
+    params.emplace_back(*q.campaign_id);
     params.emplace_back(*q.campaign_id);
   }
   if (by_text) {

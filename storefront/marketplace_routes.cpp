@@ -248,7 +248,7 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Request& req) {
   CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps", "per_buyer_limit", "items"}));
+  CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps", "per_buyer_limit", "items", "villages"}));
   mk::NewCampaign c;
   c.name = CUNHUO_TRY(body.string("name", 200));
   c.kind = CUNHUO_TRY(mk::parse_campaign_kind(CUNHUO_TRY(body.string("kind", 40))));
@@ -256,7 +256,8 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Request& req) {
   c.ends_at_ms = CUNHUO_TRY(body.integer("ends_at_ms", 0, INT64_MAX / 2));
   c.discount_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("discount_bps", -100000, 100000)).value_or(0));
   c.per_buyer_limit = CUNHUO_TRY(body.optional_integer("per_buyer_limit", -1'000'000'000, 1'000'000'000));
-  for (const auto& item : CUNHUO_TRY(body.objects("items", 10'000))) {
+  c.villages = CUNHUO_TRY(body.strings("villages", 10'000, 12));
+  for (const auto& item : body.has("items") ? CUNHUO_TRY(body.objects("items", 10'000)) : std::vector<FieldReader>{}) {
     CUNHUO_CHECK(item.only({"product_id", "price_fen", "stock_cap"}));
     mk::CampaignItem ci;
     ci.product = mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))};

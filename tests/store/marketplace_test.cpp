@@ -267,3 +267,28 @@ STORE_TEST("an unpaid order gives its stock back when its window passes", "[stor
   CHECK(count(store.db(), "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'") == 1);
   CHECK(*release_expired_orders(store.db(), clock, 100) == 0);
 }
+
+STORE_TEST("every listing from a participating village sells at the campaign's discount", "[store][campaigns]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(1'000'000);
+  auto shops = make_shops(store.db(), clock);
+  auto melon = list(store.db(), clock, shops.wang_shop, listing("蜜瓜", 4000, 100, {{shops.wang, 10000}}));
+  NewCampaign festival{"丰收节", CampaignKind::festival, 0, 5'000'000, 1000, std::nullopt, {}, {"620621104201"}};
+  auto id = store.db().write([&](db::Session& tx) { return create_campaign(tx, festival, clock); });
+  REQUIRE(id.ok());
+  auto r = cart(1, {{melon, 2}});
+  r.campaign = *id;
+  auto checkout = store.db().write([&](db::Session& tx) { return place_checkout(tx, r, clock, std::chrono::minutes(15)); });
+  REQUIRE(checkout.ok());
+  CHECK(checkout->orders[0].lines[0].unit_price.fen() == 3600);
+  ProductQuery in_campaign;
+  in_campaign.campaign_id = id->value;
+  auto page = store.db().read([&](db::Session& s) { return search_products(s, in_campaign); });
+  CHECK(page->items.size() == 1);
+  NewCampaign elsewhere{"别处", CampaignKind::festival, 0, 5'000'000, 1000, std::nullopt, {}, {"620621101201"}};
+  auto other = store.db().write([&](db::Session& tx) { return create_campaign(tx, elsewhere, clock); });
+  r.campaign = *other;
+  auto refused = store.db().write([&](db::Session& tx) { return place_checkout(tx, r, clock, std::chrono::minutes(15)); });
+  CHECK(refused.error().code == "not_in_campaign");
+}
