@@ -116,6 +116,7 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
       "SELECT c.starts_at, c.ends_at, c.discount_bps, c.per_buyer_limit, cp.special_price_fen "
       "FROM campaigns c JOIN campaign_products cp ON cp.campaign_id = c.id WHERE c.id = ? AND cp.product_id = ?",
       {campaign.value, product.id.value}));
+  const bool listed = row.has_value();
   if (!row)  // taking part through its village: the campaign's discount, no cap of its own
     row = CUNHUO_TRY(tx.query_one(
         "SELECT c.starts_at, c.ends_at, c.discount_bps, c.per_buyer_limit, NULL FROM campaigns c "
@@ -131,7 +132,7 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
   if (auto limit = row->opt_i64(3); limit && quantity > *limit)
     return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
                       field + ".quantity");
-  CampaignTerms terms{Money::fen(0), row->opt_i64(3)};
+  CampaignTerms terms{Money::fen(0), row->opt_i64(3), !listed};
   if (auto special = row->opt_i64(4)) {
     terms.unit_price = Money::fen(*special);
   } else {
@@ -145,11 +146,11 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
 Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms, ProductId product,
                         std::int64_t buyer, std::int64_t quantity, const std::string& field) {
   // A listing taking part through its village gets its row (with no cap) on first sale.
-  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                         " INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, sold) "
-                         "SELECT ?, ?, NULL, NULL, 0 FROM campaign_villages WHERE campaign_id = ? AND village_code = "
-                         "(SELECT origin_code FROM products WHERE id = ?)",
-                     {campaign.value, product.value, campaign.value, product.value}));
+  if (terms.through_village)
+    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                           " INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, sold) "
+                           "VALUES (?, ?, NULL, NULL, 0)",
+                       {campaign.value, product.value}));
   // The cap and the buyer's limit are both conditional updates: no unit is sold twice.
   auto capped = CUNHUO_TRY(tx.exec(
       "UPDATE campaign_products SET sold = sold + ? WHERE campaign_id = ? AND product_id = ? "

@@ -52,6 +52,7 @@ Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& campaign,
 struct CampaignTerms {
   Money unit_price;
   std::optional<std::int64_t> per_buyer_limit;
+  bool through_village = false;  // the listing takes part because of its village
 };
 Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t quantity,
                                      std::int64_t now_ms, const std::string& field);
