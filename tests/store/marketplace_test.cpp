@@ -292,3 +292,43 @@ STORE_TEST("every listing from a participating village sells at the campaign's d
   auto refused = store.db().write([&](db::Session& tx) { return place_checkout(tx, r, clock, std::chrono::minutes(15)); });
   CHECK(refused.error().code == "not_in_campaign");
 }
+
+TEST_CASE("search results and their order are identical on SQLite and MariaDB", "[store][catalog][mariadb]") {
+  TestStore lite(test::StoreKind::sqlite), maria(test::StoreKind::mariadb);
+  ManualClock clock(1'000'000);
+  const char* titles[] = {"民勤沙漠蜜瓜 5斤装", "民勤蜜瓜 礼盒", "白牦牛肉 冷冻", "牦牛酸奶", "肉苁蓉 切片", "苁蓉酒",
+                          "黑枸杞 特级", "红枸杞", "锁阳茶", "民勤羊肉 Lamb", "人参果", "糯玉米 10穗", "洋葱 Onion 20斤",
+                          "Cistanche 肉苁蓉粉", "蜜瓜干"};
+  auto fill = [&](TestStore& store) {
+    store.migrate();
+    auto shops = make_shops(store.db(), clock);
+    int i = 0;
+    for (const char* t : titles)
+      list(store.db(), clock, i++ % 2 ? shops.coop : shops.wang_shop,
+           listing(t, 1000 + i, 10, {{shops.wang, 10000}}, i % 3 ? "甘肃民勤" : "甘肃武威"));
+  };
+  fill(lite);
+  fill(maria);
+  auto run = [&](TestStore& store, const std::string& text, std::optional<TemperatureClass> temp) {
+    std::vector<std::string> out;
+    ProductQuery q;
+    q.text = text;
+    q.temperature = temp;
+    q.limit = 2;
+    for (int page = 0; page < 20; ++page) {
+      auto p = store.db().read([&](db::Session& s) { return search_products(s, q); });
+      REQUIRE(p.ok());
+      for (const auto& item : p->items) out.push_back(std::to_string(item.id.value) + ":" + item.title);
+      if (p->next_cursor.empty()) break;
+      q.cursor = p->next_cursor;
+    }
+    return out;
+  };
+  for (std::string text : {"", "民勤蜜瓜", "牦牛", "苁蓉", "枸杞", "民勤", "瓜", "lamb", "ONION", "蜜", "不存在的东西"}) {
+    for (auto temp : {std::optional<TemperatureClass>(), std::optional<TemperatureClass>(TemperatureClass::chilled)}) {
+      INFO("query: " << text);
+      CHECK(run(lite, text, temp) == run(maria, text, temp));
+    }
+  }
+  CHECK(run(lite, "苁蓉", std::nullopt).size() == 3);
+}
