@@ -5,6 +5,7 @@
 
 #include "core/enum_names.hpp"
 #include <charconv>
+#include <map>
 #include <set>
 
 #include "core/region.hpp"
@@ -164,7 +165,7 @@ Status write_producers(db::Session& tx, ProductId id, const std::vector<Producer
   return {};
 }
 
-Result<Product> product_from(db::Session& s, const db::Row& r) {
+Result<Product> product_row(const db::Row& r) {
   Product p;
   p.id = ProductId{r.i64(0)};
   p.shop = ShopId{r.i64(1)};
@@ -183,10 +184,14 @@ Result<Product> product_from(db::Session& s, const db::Row& r) {
   p.active = r.i64(14) != 0;
   p.version = static_cast<int>(r.i64(15));
   assert(p.stock >= 0 && "stock is never negative");
-  for (const auto& row : CUNHUO_TRY(s.query(
-           "SELECT household_id, share_bps FROM product_producers WHERE product_id = ? ORDER BY household_id", {p.id.value})))
-    p.producers.push_back(ProducerShare{HouseholdId{row.i64(0)}, static_cast<int>(row.i64(1))});
   return p;
+}
+
+// "?, ?, ?" for n parameters.
+std::string placeholders(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
 }
 
 void apply(Product& p, const ListingFields& f) {
@@ -310,9 +315,31 @@ Result<Product> update_product(db::Session& tx, ProductId id, const ListingField
 }
 
 Result<std::optional<Product>> find_product(db::Session& s, ProductId id) {
-  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kProductColumns + " FROM products WHERE id = ?", {id.value}));
-  if (!row) return std::optional<Product>();
-  return std::optional<Product>(CUNHUO_TRY(product_from(s, *row)));
+  auto found = CUNHUO_TRY(find_products(s, std::vector<ProductId>{id}));
+  if (found.empty()) return std::optional<Product>();
+  return std::optional<Product>(std::move(found.front()));
+}
+
+Result<std::vector<Product>> find_products(db::Session& s, const std::vector<ProductId>& ids) {
+  std::vector<Product> out;
+  if (ids.empty()) return out;
+  assert(ids.size() <= 1000);
+  std::vector<db::Value> params;
+  for (auto id : ids) params.emplace_back(id.value);
+  const std::string in = placeholders(ids.size());
+  std::map<std::int64_t, Product> by_id;
+  for (const auto& r : CUNHUO_TRY(s.query_with(std::string("SELECT ") + kProductColumns + " FROM products WHERE id IN (" + in + ")", params))) {
+    auto p = CUNHUO_TRY(product_row(r));
+    by_id.emplace(p.id.value, std::move(p));
+  }
+  for (const auto& r : CUNHUO_TRY(s.query_with(
+           "SELECT product_id, household_id, share_bps FROM product_producers WHERE product_id IN (" + in +
+               ") ORDER BY product_id, household_id",
+           params)))
+    by_id[r.i64(0)].producers.push_back(ProducerShare{HouseholdId{r.i64(1)}, static_cast<int>(r.i64(2))});
+  for (auto id : ids)  // in the order asked for
+    if (auto it = by_id.find(id.value); it != by_id.end() && it->second.id.valid()) out.push_back(std::move(it->second));
+  return out;
 }
 
 Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
@@ -379,10 +406,9 @@ Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
   params.emplace_back(static_cast<std::int64_t>(q.limit + 1));
   auto hits = CUNHUO_TRY(s.query_with(sql, params));
   ProductPage page;
-  for (std::size_t i = 0; i < hits.size() && i < static_cast<std::size_t>(q.limit); ++i) {
-    auto p = CUNHUO_TRY(find_product(s, ProductId{hits[i].i64(0)}));
-    if (p) page.items.push_back(std::move(*p));
-  }
+  std::vector<ProductId> ids;
+  for (std::size_t i = 0; i < hits.size() && i < static_cast<std::size_t>(q.limit); ++i) ids.push_back(ProductId{hits[i].i64(0)});
+  page.items = CUNHUO_TRY(find_products(s, ids));
   if (hits.size() > static_cast<std::size_t>(q.limit)) {
     const auto& last = hits[static_cast<std::size_t>(q.limit) - 1];
     page.next_cursor = std::to_string(last.i64(1)) + "-" + std::to_string(last.i64(0));

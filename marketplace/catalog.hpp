@@ -59,6 +59,8 @@ std::span<const db::Migration> catalog_migrations();
 Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFields& fields, const Clock& clock);
 Result<Product> update_product(db::Session& tx, ProductId id, const ListingFields& changes, const Clock& clock);
 Result<std::optional<Product>> find_product(db::Session& s, ProductId id);
+// Several products in one go, in the order of `ids` (missing ones left out); at most 1000.
+Result<std::vector<Product>> find_products(db::Session& s, const std::vector<ProductId>& ids);
 
 struct ProductQuery {
   std::string text;                       // Chinese or other words; partial words match

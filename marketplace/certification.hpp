@@ -4,7 +4,9 @@
 // revoke it. Only produce that originates in a registered poor county qualifies.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <vector>
 #include <span>
 #include <string>
 
@@ -44,5 +46,7 @@ Result<Certification> revoke_certification(db::Session& tx, CertificationId id, 
 Result<std::optional<Certification>> find_certification(db::Session& s, CertificationId id);
 // The product's certificate in force, if any.
 Result<std::optional<Certification>> certificate_of(db::Session& s, ProductId product);
+// The certificates in force of several listings at once, by listing id.
+Result<std::map<std::int64_t, Certification>> certificates_of(db::Session& s, const std::vector<ProductId>& products);
 
 }  // namespace cunhuo::marketplace

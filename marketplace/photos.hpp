@@ -4,6 +4,7 @@
 // 320 px thumbnail is made for 2G pages.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,6 +50,8 @@ Result<Photo> record_photo(db::Session& tx, ProductId product, const std::string
                            const Clock& clock);
 void remove_photo_files(const std::string& folder, const std::string& file_key);
 Result<std::vector<Photo>> photos_of(db::Session& s, ProductId product);
+// The photos of several listings at once, by listing id.
+Result<std::map<std::int64_t, std::vector<Photo>>> photos_of(db::Session& s, const std::vector<ProductId>& products);
 Result<std::optional<Photo>> find_photo(db::Session& s, PhotoId id);
 std::string photo_path(const std::string& folder, const Photo& photo, bool thumbnail);
 

@@ -233,8 +233,17 @@ Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
   JsonWriter w;
   CUNHUO_CHECK(ctx.db.read([&](db::Session& s) -> Status {
     auto page = CUNHUO_TRY(mk::search_products(s, q));
+    std::vector<mk::ProductId> ids;
+    for (const auto& p : page.items) ids.push_back(p.id);
+    auto certificates = CUNHUO_TRY(mk::certificates_of(s, ids));
+    auto photos = CUNHUO_TRY(mk::photos_of(s, ids));
     w.begin_object().key("items").begin_array();
-    for (const auto& p : page.items) write_product(w, p, CUNHUO_TRY(mk::certificate_of(s, p.id)), CUNHUO_TRY(mk::photos_of(s, p.id)));
+    for (const auto& p : page.items) {
+      auto c = certificates.find(p.id.value);
+      auto ph = photos.find(p.id.value);
+      write_product(w, p, c == certificates.end() ? std::nullopt : std::optional<mk::Certification>(c->second),
+                    ph == photos.end() ? std::vector<mk::Photo>{} : ph->second);
+    }
     w.end_array();
     if (page.next_cursor.empty()) w.key("next_cursor").null();
     else w.field("next_cursor", page.next_cursor);
