@@ -90,7 +90,7 @@ Response error_response(const Error& error) {
 
 void Router::add(Route route) {
   assert(!route.pattern.empty() && route.pattern[0] == '/');
-  assert(route.handler);
+  assert(route.handler || route.async_handler);
   routes_.push_back(std::move(route));
 }
 

@@ -45,14 +45,20 @@ Response error_response(const Error& error);
 Response error_response(int status, std::string_view code, std::string_view message, std::string_view field = {});
 
 using RouteHandler = std::function<Response(const Request&)>;
+// An asynchronous route answers through `respond`, from any thread, exactly once; the
+// connection waits for that answer before it reads the next request. The request is
+// valid only during the call: copy what the answer needs.
+using Respond = std::function<void(Response)>;
+using AsyncRouteHandler = std::function<void(const Request&, Respond respond)>;
 
 struct Route {
   std::string method;
   std::string pattern;               // "/api/v1/orders/:id"
-  RouteHandler handler;
+  RouteHandler handler;              // or, when set, async_handler answers
   std::int64_t max_body = -1;        // bytes; -1 means the server's JSON limit
   bool takes_json = false;           // body must be application/json
   std::string summary;               // for the OpenAPI document
+  AsyncRouteHandler async_handler = nullptr;
 };
 
 class Router {

@@ -1,6 +1,8 @@
 #include "storefront/idempotency.hpp"
 
 #include <sodium.h>
+
+#include <future>
 #include <spdlog/spdlog.h>
 
 namespace cunhuo::storefront {
@@ -77,56 +79,76 @@ class Idempotency::InFlight {
   bool claimed_ = false;
 };
 
-Response Idempotency::run(const Request& request, std::int64_t account,
-                          const std::function<Result<Response>(db::Session&)>& work) {
-  auto key = request.header("idempotency-key");
-  if (!key) return error_response(400, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key");
-  if (!valid_key(*key))
-    return error_response(400, "invalid_idempotency_key", "1 to 255 visible ASCII characters", "Idempotency-Key");
-  InFlight running(*this, std::to_string(account) + "/" + *key);
-  if (!running.claimed())
-    return error_response(409, "request_in_progress", "the first request with this key is still running", "Idempotency-Key");
-  const std::string hash = request_hash(request);
+Result<std::optional<Response>> Idempotency::earlier(db::Session& tx, const Claim& c) {
+  auto row = CUNHUO_TRY(tx.query_one(
+      "SELECT request_hash, status, response FROM idempotency_keys WHERE account_id = ? AND idem_key = ?", {c.account, c.key}));
+  if (!row) return std::optional<Response>();
+  if (row->str(0) != c.hash)
+    return std::optional<Response>(error_response(422, "idempotency_key_reused", "this key was used for a different request",
+                                                  "Idempotency-Key"));
+  return std::optional<Response>(Response::json(static_cast<int>(row->i64(1)), row->str(2)));
+}
 
-  // The earlier answer to this key, if there is one (422 when the request differs).
-  auto earlier = [&](db::Session& tx) -> Result<std::optional<Response>> {
-    auto row = CUNHUO_TRY(tx.query_one(
-        "SELECT request_hash, status, response FROM idempotency_keys WHERE account_id = ? AND idem_key = ?", {account, *key}));
-    if (!row) return std::optional<Response>();
-    if (row->str(0) != hash)
-      return std::optional<Response>(error_response(422, "idempotency_key_reused",
-                                                    "this key was used for a different request", "Idempotency-Key"));
-    return std::optional<Response>(Response::json(static_cast<int>(row->i64(1)), row->str(2)));
-  };
-  auto record = [&](db::Session& tx, const Response& response) -> Status {
-    CUNHUO_TRY(tx.exec("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, state, status, response, "
-                       "created_at, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?)",
-                       {account, *key, hash, response.status, response.body, clock_.now_ms(), clock_.now_ms()}));
-    return {};
-  };
+Status Idempotency::record(db::Session& tx, const Claim& c, const Response& response) {
+  CUNHUO_TRY(tx.exec("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, state, status, response, "
+                     "created_at, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?)",
+                     {c.account, c.key, c.hash, response.status, response.body, clock_.now_ms(), clock_.now_ms()}));
+  return {};
+}
 
-  // The work and the record of its answer commit together, or not at all.
-  auto done = db_.write([&](db::Session& tx) -> Result<Response> {
-    if (auto replay = CUNHUO_TRY(earlier(tx))) return std::move(*replay);
-    Response response = CUNHUO_TRY(work(tx));
-    CUNHUO_CHECK(record(tx, response));
-    return response;
-  });
-  if (done.ok()) return std::move(*done);
-  if (done.error().code == db::kDuplicate) {
-    // Another process answered this key first and its work stands: answer as it did.
-    auto replay = db_.read([&](db::Session& s) { return earlier(s); });
+// After the work's transaction failed: answer as another process did, or keep a refusal
+// that the same request would get again.
+Response Idempotency::settle_refusal(const Claim& c, const Error& error) {
+  if (error.code == db::kDuplicate) {
+    auto replay = db_.read([&](db::Session& s) { return earlier(s, c); });
     if (replay.ok() && *replay) return std::move(**replay);
   }
-  Response refusal = error_response(done.error());
+  Response refusal = error_response(error);
   if (worth_keeping(refusal.status)) {
     auto kept = db_.write([&](db::Session& tx) -> Status {
-      if (CUNHUO_TRY(earlier(tx))) return {};
-      return record(tx, refusal);
+      if (CUNHUO_TRY(earlier(tx, c))) return {};
+      return record(tx, c, refusal);
     });
     if (!kept.ok()) spdlog::warn("could not keep the refusal for an idempotency key: {}", kept.error().message);
   }
   return refusal;
+}
+
+void Idempotency::run_async(const Request& request, std::int64_t account, Work work, Respond respond) {
+  auto key = request.header("idempotency-key");
+  if (!key) return respond(error_response(400, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key"));
+  if (!valid_key(*key))
+    return respond(error_response(400, "invalid_idempotency_key", "1 to 255 visible ASCII characters", "Idempotency-Key"));
+  auto running = std::make_shared<InFlight>(*this, std::to_string(account) + "/" + *key);
+  if (!running->claimed())
+    return respond(error_response(409, "request_in_progress", "the first request with this key is still running",
+                                  "Idempotency-Key"));
+  auto claim = std::make_shared<Claim>(Claim{account, *key, request_hash(request)});
+  auto answer = std::make_shared<std::optional<Response>>();
+  // The work and the record of its answer commit together, or not at all.
+  db_.write_async(
+      [this, claim, answer, work = std::move(work)](db::Session& tx) -> Status {
+        answer->reset();  // a retried transaction starts afresh
+        if (auto replay = CUNHUO_TRY(earlier(tx, *claim))) {
+          *answer = std::move(*replay);
+          return {};
+        }
+        Response response = CUNHUO_TRY(work(tx));
+        CUNHUO_CHECK(record(tx, *claim, response));
+        *answer = std::move(response);
+        return {};
+      },
+      [this, claim, answer, running, respond = std::move(respond)](Status outcome) {
+        if (outcome.ok()) return respond(std::move(**answer));
+        respond(settle_refusal(*claim, outcome.error()));
+      });
+}
+
+Response Idempotency::run(const Request& request, std::int64_t account, Work work) {
+  std::promise<Response> answered;
+  auto future = answered.get_future();
+  run_async(request, account, std::move(work), [&answered](Response r) { answered.set_value(std::move(r)); });
+  return future.get();
 }
 
 }  // namespace cunhuo::storefront

@@ -26,11 +26,23 @@ class Idempotency {
   // What identifies "the same request": method, path and body.
   static std::string request_hash(const Request& request);
 
-  // Runs `work` in one write transaction at most once per (account, Idempotency-Key).
-  Response run(const Request& request, std::int64_t account, const std::function<Result<Response>(db::Session&)>& work);
+  using Work = std::function<Result<Response>(db::Session&)>;
+  // Runs `work` in one write transaction at most once per (account, Idempotency-Key)
+  // and answers through `respond` once that transaction is durable (or refused). `work`
+  // may run on another thread and must own what it uses.
+  void run_async(const Request& request, std::int64_t account, Work work, Respond respond);
+  // The same, waiting for the answer.
+  Response run(const Request& request, std::int64_t account, Work work);
 
  private:
   class InFlight;
+  struct Claim {
+    std::int64_t account = 0;
+    std::string key, hash;
+  };
+  Result<std::optional<Response>> earlier(db::Session& tx, const Claim& claim);
+  Status record(db::Session& tx, const Claim& claim, const Response& response);
+  Response settle_refusal(const Claim& claim, const Error& error);
   db::Database& db_;
   const Clock& clock_;
   std::mutex mu_;

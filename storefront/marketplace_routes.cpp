@@ -311,18 +311,21 @@ Status charge_organisation(db::Session& tx, std::int64_t buyer, const mk::Checko
   return {};
 }
 
-Response place_order(MarketplaceContext& ctx, const Request& req) {
+// Answers once the order is durable; the reactor thread does not wait for the commit.
+void place_order(MarketplaceContext ctx, const Request& req, Respond respond) {
   auto buyer = require_role(ctx.auth, req, {Role::consumer, Role::org_buyer});
-  if (!buyer.ok()) return error_response(buyer.error());
+  if (!buyer.ok()) return respond(error_response(buyer.error()));
   auto request = checkout_request(req, *buyer);
-  if (!request.ok()) return error_response(request.error());  // bad input never claims the key
-  return ctx.idempotency.run(req, buyer->id, [&](db::Session& tx) -> Result<Response> {
-    auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *request, ctx.clock, ctx.payment_window));
-    CUNHUO_CHECK(charge_organisation(tx, buyer->id, checkout));
+  if (!request.ok()) return respond(error_response(request.error()));  // bad input never claims the key
+  auto cart = std::make_shared<mk::CheckoutRequest>(std::move(*request));
+  const std::int64_t buyer_id = buyer->id;
+  ctx.idempotency.run_async(req, buyer_id, [ctx, cart, buyer_id](db::Session& tx) -> Result<Response> {
+    auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *cart, ctx.clock, ctx.payment_window));
+    CUNHUO_CHECK(charge_organisation(tx, buyer_id, checkout));
     JsonWriter w;
     write_checkout(w, checkout);
     return Response::json(201, w.take());
-  });
+  }, std::move(respond));
 }
 
 // Who may see an order: its buyer, the shop that sells it, the county's staff.
@@ -561,8 +564,8 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
   route("GET", "/api/v1/products/:id", get_product, false, "One listing");
   route("PATCH", "/api/v1/products/:id", update_product, true, "Edit a listing of your own shop");
   route("POST", "/api/v1/campaigns", create_campaign, true, "Create a campaign (county centre)");
-  router.add(Route{"POST", "/api/v1/orders", [ctx](const Request& r) mutable { return place_order(ctx, r); }, -1, true,
-                   "Check out a cart: one order per shop; needs Idempotency-Key"});
+  router.add(Route{"POST", "/api/v1/orders", nullptr, -1, true, "Check out a cart: one order per shop; needs Idempotency-Key",
+                   [ctx](const Request& r, Respond respond) { place_order(ctx, r, std::move(respond)); }});
   route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");
   route("POST", "/api/v1/orders/:id/cancel", cancel_order, false, "Cancel an unpaid order (its buyer)");
   route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");

@@ -31,11 +31,12 @@ std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-enum class Phase { idle, head, body, closing };
+enum class Phase { idle, head, body, awaiting, closing };
 
 // One client connection. Its bytes are handled on the connection's reactor thread only;
 // the sweeper reads `phase` and `since_ms` from its own thread.
 struct Connection {
+  std::mutex mu;  // its reactor thread and an asynchronous answer may both touch it
   std::weak_ptr<Tcp::Peer> peer;
   std::string buffer;
   std::optional<http1::Head> head;  // parsed, waiting for its body
@@ -96,8 +97,8 @@ Response method_not_allowed(const Request& request, const std::vector<std::strin
   return r;
 }
 
-// Runs the matched route (or says why there is none).
-Response dispatch(Shared& shared, Request& request, const Router::Match& match) {
+// Answers that need no handler (or says why there is none); nullopt: run the route.
+std::optional<Response> refuse_early(Shared& shared, Request& request, const Router::Match& match) {
   if (shared.draining.load()) {
     request.route = "draining";
     return error_response(503, "shutting_down", "server is shutting down, retry on another connection");
@@ -112,6 +113,10 @@ Response dispatch(Shared& shared, Request& request, const Router::Match& match) 
   request.params = match.params;
   if (route.takes_json && !is_json_content_type(request.header("content-type")))
     return error_response(415, "unsupported_media_type", "send the body as application/json");
+  return std::nullopt;
+}
+
+Response run_handler(const Route& route, const Request& request) {
   try {
     return route.handler(request);
   } catch (const std::exception& e) {
@@ -119,6 +124,20 @@ Response dispatch(Shared& shared, Request& request, const Router::Match& match) 
     return error_response(500, "internal", "internal error");
   }
 }
+
+// What respond() needs to finish a request, kept for an answer that comes later.
+struct Answering {
+  std::string request_id, method, route;
+  bool keep_alive = true;
+  std::chrono::steady_clock::time_point started;
+};
+
+// Hands an asynchronous answer over: inline (before the handler returned) or later.
+struct PendingAnswer {
+  std::mutex mu;
+  bool handler_returned = false;
+  std::optional<Response> inline_answer;
+};
 
 void send_bytes(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes, bool close_after) {
   const auto size = bytes.size();
@@ -151,30 +170,53 @@ class Adapter final : public Tcp::Handler {
 
   void onInput(const char* data, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     auto conn = std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionKey));
-    if (!conn || conn->phase.load() == Phase::closing) return;  // closing: discard what still arrives
-    if (conn->phase.load() == Phase::idle) conn->enter(Phase::head);
+    if (!conn) return;
+    std::lock_guard lock(conn->mu);
+    const Phase phase = conn->phase.load();
+    if (phase == Phase::closing) return;  // closing: discard what still arrives
+    if (phase == Phase::awaiting) {
+      // Pipelined bytes wait for the answer in progress; a client that floods is cut off.
+      if (conn->buffer.size() + len > http1::kMaxHeadBytes + static_cast<std::size_t>(shared_->options.max_upload_body)) {
+        ::shutdown(peer->fd(), SHUT_RDWR);
+        return;
+      }
+      conn->buffer.append(data, len);
+      return;
+    }
+    if (phase == Phase::idle) conn->enter(Phase::head);
     conn->buffer.append(data, len);
-    process(*conn, peer);
+    process(conn, peer);
   }
 
  private:
-  void process(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer) {
+  // Reads and answers requests while there are complete ones; the caller holds conn->mu.
+  void process(const std::shared_ptr<Connection>& conn_ptr, const std::shared_ptr<Tcp::Peer>& peer) {
+    Connection& conn = *conn_ptr;
     while (true) {
       if (conn.phase.load() != Phase::body && !read_head(conn, peer)) return;
       const auto need = static_cast<std::size_t>(conn.head->content_length);
       if (conn.buffer.size() < need) return;
       conn.head->request.body = conn.buffer.substr(0, need);
       conn.buffer.erase(0, need);
-      const bool keep_alive = respond(conn, peer);
-      conn.head.reset();
-      if (!keep_alive) {
-        conn.buffer.clear();
-        conn.enter(Phase::closing);
+      auto answer = respond(conn_ptr, peer);
+      if (!answer) {
+        conn.enter(Phase::awaiting);  // the answer comes later; it resumes this loop
         return;
       }
-      conn.enter(conn.buffer.empty() ? Phase::idle : Phase::head);
-      if (conn.buffer.empty()) return;
+      if (!after_answer(conn, *answer)) return;
     }
+  }
+
+  // Moves the connection on after an answer; true when more buffered requests wait.
+  static bool after_answer(Connection& conn, bool keep_alive) {
+    conn.head.reset();
+    if (!keep_alive) {
+      conn.buffer.clear();
+      conn.enter(Phase::closing);
+      return false;
+    }
+    conn.enter(conn.buffer.empty() ? Phase::idle : Phase::head);
+    return !conn.buffer.empty();
   }
 
   // Parses the next request head from the buffer; false when there is not enough yet
@@ -228,29 +270,80 @@ class Adapter final : public Tcp::Handler {
     conn.enter(Phase::closing);
   }
 
-  // Handles one complete request; returns whether the connection stays open.
-  bool respond(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer) {
-    const auto started = std::chrono::steady_clock::now();
+  // Handles one complete request: the connection's keep-alive when answered now,
+  // nullopt when an asynchronous route will answer later.
+  std::optional<bool> respond(const std::shared_ptr<Connection>& conn_ptr, const std::shared_ptr<Tcp::Peer>& peer) {
+    Connection& conn = *conn_ptr;
     shared_->metrics->set_in_flight(++shared_->in_flight);
     Request& request = conn.head->request;
     auto given_id = request.header("x-request-id");
     request.request_id = given_id && acceptable_request_id(*given_id) ? *given_id : new_request_id();
     RequestIdScope log_scope(request.request_id);
+    Answering answering{request.request_id, request.method, "", conn.head->keep_alive,
+                        std::chrono::steady_clock::now()};
 
     Router::Match match;
     match.route = conn.route;
     match.params = std::move(conn.params);
     if (match.route == nullptr) match = shared_->router->match(request.method, request.path);  // for Allow
-    Response response = dispatch(*shared_, request, match);
-    const bool keep_alive = conn.head->keep_alive && !shared_->draining.load();
-    send_bytes(peer, http1::write_response(response, request.request_id, keep_alive), !keep_alive);
+    std::optional<Response> response = refuse_early(*shared_, request, match);
+    answering.route = request.route;
+    if (!response && !match.route->async_handler) response = run_handler(*match.route, request);
+    if (!response) {
+      auto pending = std::make_shared<PendingAnswer>();
+      std::weak_ptr<Tcp::Peer> weak_peer = peer;
+      auto shared = shared_;
+      Respond later = [pending, conn_ptr, weak_peer, shared, answering](Response r) {
+        {
+          std::lock_guard lock(pending->mu);
+          if (!pending->handler_returned) {
+            pending->inline_answer = std::move(r);
+            return;
+          }
+        }
+        finish_later(shared, conn_ptr, weak_peer, answering, std::move(r));
+      };
+      try {
+        match.route->async_handler(request, later);
+      } catch (const std::exception& e) {
+        spdlog::error("unhandled exception in {} {}: {}", request.method, request.route, e.what());
+        std::lock_guard lock(pending->mu);
+        if (!pending->inline_answer) pending->inline_answer = error_response(500, "internal", "internal error");
+      }
+      std::lock_guard lock(pending->mu);
+      pending->handler_returned = true;
+      if (!pending->inline_answer) return std::nullopt;
+      response = std::move(pending->inline_answer);
+    }
+    return send_answer(*shared_, peer, answering, *response);
+  }
 
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    shared_->metrics->observe(request.route, request.method, response.status, seconds);
-    if (response.status >= 500) spdlog::warn("{} {} -> {}", request.method, request.route, response.status);
-    else spdlog::debug("{} {} -> {} in {:.3f} ms", request.method, request.route, response.status, seconds * 1000);
-    shared_->metrics->set_in_flight(--shared_->in_flight);
+  // Sends an answer and counts it; returns whether the connection stays open.
+  static bool send_answer(Shared& shared, const std::shared_ptr<Tcp::Peer>& peer, const Answering& a, const Response& response) {
+    const bool keep_alive = a.keep_alive && !shared.draining.load();
+    send_bytes(peer, http1::write_response(response, a.request_id, keep_alive), !keep_alive);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - a.started).count();
+    shared.metrics->observe(a.route, a.method, response.status, seconds);
+    if (response.status >= 500) spdlog::warn("{} {} -> {}", a.method, a.route, response.status);
+    else spdlog::debug("{} {} -> {} in {:.3f} ms", a.method, a.route, response.status, seconds * 1000);
+    shared.metrics->set_in_flight(--shared.in_flight);
     return keep_alive;
+  }
+
+  // An asynchronous answer arriving after its handler returned: send it, then go on
+  // with the connection's buffered requests, from this thread.
+  static void finish_later(const std::shared_ptr<Shared>& shared, const std::shared_ptr<Connection>& conn,
+                           const std::weak_ptr<Tcp::Peer>& weak_peer, const Answering& answering, Response response) {
+    auto peer = weak_peer.lock();
+    if (!peer) {
+      shared->metrics->set_in_flight(--shared->in_flight);
+      return;
+    }
+    std::lock_guard lock(conn->mu);
+    const bool keep_alive = send_answer(*shared, peer, answering, response);
+    if (!after_answer(*conn, keep_alive)) return;
+    Adapter resumer(shared);
+    resumer.process(conn, peer);
   }
 
   std::shared_ptr<Shared> shared_;
@@ -275,6 +368,7 @@ void sweep(Shared& shared) {
         case Phase::head: limit = shared.options.header_timeout_ms; break;
         case Phase::body: limit = shared.options.body_timeout_ms; break;
         case Phase::closing: limit = kLingerMs; break;
+        case Phase::awaiting: limit = INT64_MAX; break;  // the server owes the answer, not the client
       }
       if (age > limit) expired.push_back(std::move(peer));
       ++it;

@@ -123,6 +123,14 @@ class Database {
   template <class F>
   auto read(F&& body) { return run_typed(TxMode::read, std::forward<F>(body)); }
 
+  // Like write(), but the caller does not wait: `done` is called with the outcome once
+  // the transaction is durable (or failed), possibly on another thread, possibly before
+  // write_async returns. `body` and `done` must own what they use.
+  virtual void write_async(std::function<Status(Session&)> body, std::function<void(Status)> done) {
+    Status st = run(TxMode::write, body);
+    done(st);
+  }
+
  protected:
   virtual Status run(TxMode mode, const std::function<Status(Session&)>& body) = 0;
 

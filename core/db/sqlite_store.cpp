@@ -189,39 +189,79 @@ class SqliteDatabase final : public Database {
   }
 
  private:
-  // One caller's write, waiting in the group-commit queue.
+  // One caller's write in the group-commit queue: either a thread waiting for it
+  // (`wake`) or a callback to call when it is durable (`done`).
   struct PendingWrite {
-    const std::function<Status(Session&)>* body;
+    std::function<Status(Session&)> owned_body;           // for asynchronous writes
+    const std::function<Status(Session&)>* body = nullptr;
     Status result;
-    bool done = false;
-    std::condition_variable wake;  // each waiter is woken alone: no thundering herd
+    bool done_flag = false;
+    std::condition_variable wake;
+    std::function<void(Status)> done;                     // set: nobody waits, call this
   };
 
   Status run_write(const std::function<Status(Session&)>& body) {
-    PendingWrite mine{&body, {}, false, {}};
+    PendingWrite mine;
+    mine.body = &body;
     std::unique_lock lock(queue_mu_);
     assert(queue_.size() < kMaxQueuedWrites && "more waiting writers than threads could make");
     queue_.push_back(&mine);
     // Wait until a leader has committed this write, or until it is first in line with
     // no leader, when it leads the next group itself.
-    mine.wake.wait(lock, [&] { return mine.done || (!leading_ && queue_.front() == &mine); });
-    if (mine.done) return mine.result;
-    leading_ = true;
-    std::vector<PendingWrite*> batch;
-    while (!queue_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    lock.unlock();
-    commit_group(batch);
-    lock.lock();
-    leading_ = false;
-    for (auto* p : batch) {
-      p->done = true;
-      if (p != &mine) p->wake.notify_one();
-    }
-    if (!queue_.empty()) queue_.front()->wake.notify_one();  // the next leader
+    mine.wake.wait(lock, [&] { return mine.done_flag || (!leading_ && queue_.front() == &mine); });
+    if (!mine.done_flag) lead(lock);
+    assert(mine.done_flag);
     return mine.result;
+  }
+
+ public:
+  void write_async(std::function<Status(Session&)> body, std::function<void(Status)> done) override {
+    auto* entry = new PendingWrite;  // owned by the queue until its callback has run
+    entry->owned_body = std::move(body);
+    entry->body = &entry->owned_body;
+    entry->done = std::move(done);
+    std::unique_lock lock(queue_mu_);
+    assert(queue_.size() < kMaxQueuedWrites);
+    queue_.push_back(entry);
+    if (!leading_ && queue_.front() == entry) lead(lock);  // nobody is committing: do it now
+  }
+
+ private:
+  // Commits groups while there is work nobody waits to lead. Called with the queue
+  // lock held and no leader; returns with the lock held. Callbacks run with no leader
+  // and no lock, so they may write again.
+  void lead(std::unique_lock<std::mutex>& lock) {
+    while (!leading_ && !queue_.empty()) {
+      leading_ = true;
+      std::vector<PendingWrite*> batch;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      commit_group(batch);
+      lock.lock();
+      leading_ = false;
+      std::vector<PendingWrite*> callbacks;
+      for (auto* p : batch) {
+        if (p->done) {
+          callbacks.push_back(p);
+        } else {
+          p->done_flag = true;
+          p->wake.notify_one();
+        }
+      }
+      // A waiting thread first in line leads the next group; otherwise this thread goes on.
+      const bool handed_over = !queue_.empty() && !queue_.front()->done;
+      if (handed_over) queue_.front()->wake.notify_one();
+      lock.unlock();
+      for (auto* p : callbacks) {
+        p->done(p->result);
+        delete p;
+      }
+      lock.lock();
+      if (handed_over) return;
+    }
   }
 
   void commit_group(const std::vector<PendingWrite*>& batch) {

@@ -74,13 +74,19 @@ int main(int argc, char** argv) {
   const std::string body = R"({"items":[{"product_id":)" + product + R"(,"quantity":1}],"campaign_id":)" + campaign +
                            R"(,"shipping_address":{"name":"张三明","phone":"13711112222","address":"兰州市城关区某路1号","region_code":"620102"}})";
 
-  std::atomic<int> next{0}, created{0}, sold_out{0}, other{0};
+  std::atomic<int> next{0}, created{0}, sold_out{0}, other{0}, ready{0};
+  std::atomic<bool> go{false};
   std::atomic<std::int64_t> last_order_us{0};
-  const auto start = Clock::now();
+  Clock::time_point start;
   std::vector<std::thread> threads;
   for (int t = 0; t < connections; ++t)
     threads.emplace_back([&] {
+      // Connections are opened (and used once) before the clock starts: the sale is
+      // measured, not TCP set-up.
       HttpClient c(port);
+      c.request("GET", "/healthz");
+      ++ready;
+      while (!go.load()) std::this_thread::yield();
       for (int i = next++; i < attempts; i = next++) {
         auto reply = post(c, "/api/v1/orders", body, buyer, label + "-" + std::to_string(i));
         if (reply.status == 201) {
@@ -95,6 +101,9 @@ int main(int argc, char** argv) {
         }
       }
     });
+  while (ready.load() < connections) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  start = Clock::now();
+  go = true;
   for (auto& t : threads) t.join();
   const double total_s = std::chrono::duration<double>(Clock::now() - start).count();
   const double sellout_s = static_cast<double>(last_order_us.load()) / 1e6;

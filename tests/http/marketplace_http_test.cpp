@@ -263,3 +263,19 @@ STORE_TEST("an organisation buys against its budget and sees how far it is from 
   CHECK(json_int(c.request("GET", report_path, "", bearer(buyer)).body, "spent_fen") == 0);
   CHECK(c.request("GET", report_path, "", bearer(server.login("13900000003"))).status == 404);
 }
+
+STORE_TEST("a pipelined request after an order is answered after the order, in order", "[http][marketplace][keepalive]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000001")));
+  const std::string consumer = server.login("13900000003");
+  const std::string body = order_body(json_int(listed.body, "id"), 1);
+  c.send_raw("POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " + consumer +
+             "\r\nIdempotency-Key: piped\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
+             "GET /api/v1/orders/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + consumer + "\r\n\r\n");
+  auto first = c.read_reply();
+  auto second = c.read_reply();
+  CHECK(first.status == 201);
+  CHECK(second.status == 200);  // the order it asks for exists: it was answered after the first
+  CHECK(second.body.find("pending_payment") != std::string::npos);
+}
