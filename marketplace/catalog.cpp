@@ -187,13 +187,6 @@ Result<Product> product_row(const db::Row& r) {
   return p;
 }
 
-// "?, ?, ?" for n parameters.
-std::string placeholders(std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out;
-}
-
 void apply(Product& p, const ListingFields& f) {
   if (f.title) p.title = *f.title;
   if (f.category) p.category = *f.category;
@@ -324,9 +317,8 @@ Result<std::vector<Product>> find_products(db::Session& s, const std::vector<Pro
   std::vector<Product> out;
   if (ids.empty()) return out;
   assert(ids.size() <= 1000);
-  std::vector<db::Value> params;
-  for (auto id : ids) params.emplace_back(id.value);
-  const std::string in = placeholders(ids.size());
+  const auto params = db::id_values(ids);
+  const std::string in = db::placeholders(ids.size());
   std::map<std::int64_t, Product> by_id;
   for (const auto& r : CUNHUO_TRY(s.query_with(std::string("SELECT ") + kProductColumns + " FROM products WHERE id IN (" + in + ")", params))) {
     auto p = CUNHUO_TRY(product_row(r));

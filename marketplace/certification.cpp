@@ -160,16 +160,10 @@ Result<std::optional<Certification>> find_certification(db::Session& s, Certific
 Result<std::map<std::int64_t, Certification>> certificates_of(db::Session& s, const std::vector<ProductId>& products) {
   std::map<std::int64_t, Certification> out;
   if (products.empty()) return out;
-  std::string in;
-  std::vector<db::Value> params;
-  for (auto p : products) {
-    in += in.empty() ? "?" : ", ?";
-    params.emplace_back(p.value);
-  }
   for (const auto& r : CUNHUO_TRY(s.query_with(
            "SELECT id, product_id, status, benefit_mechanism, certificate_no, issuing_office, issued_date FROM certifications "
-           "WHERE status = 'approved' AND product_id IN (" + in + ")",
-           params)))
+           "WHERE status = 'approved' AND product_id IN (" + db::placeholders(products.size()) + ")",
+           db::id_values(products))))
     out.emplace(r.i64(1), Certification{CertificationId{r.i64(0)}, ProductId{r.i64(1)}, parse(r.str(2)), r.str(3), r.str(4),
                                         r.str(5), r.str(6)});
   return out;

@@ -171,15 +171,9 @@ Result<std::vector<Photo>> photos_of(db::Session& s, ProductId product) {
 Result<std::map<std::int64_t, std::vector<Photo>>> photos_of(db::Session& s, const std::vector<ProductId>& products) {
   std::map<std::int64_t, std::vector<Photo>> out;
   if (products.empty()) return out;
-  std::string in;
-  std::vector<db::Value> params;
-  for (auto p : products) {
-    in += in.empty() ? "?" : ", ?";
-    params.emplace_back(p.value);
-  }
   for (const auto& r : CUNHUO_TRY(s.query_with("SELECT id, product_id, file_key, width, height FROM product_photos "
-                                               "WHERE product_id IN (" + in + ") ORDER BY id",
-                                               params)))
+                                               "WHERE product_id IN (" + db::placeholders(products.size()) + ") ORDER BY id",
+                                               db::id_values(products))))
     out[r.i64(1)].push_back(Photo{PhotoId{r.i64(0)}, ProductId{r.i64(1)}, r.str(2), static_cast<int>(r.i64(3)), static_cast<int>(r.i64(4))});
   return out;
 }

@@ -1,5 +1,6 @@
 #include "core/db/database.hpp"
 
+#include <cassert>
 #include <charconv>
 
 #include "core/db/stores.hpp"
@@ -50,6 +51,13 @@ Result<std::optional<Row>> Session::query_one(std::string_view sql, std::initial
   auto rows = CUNHUO_TRY(query(sql, params));
   if (rows.empty()) return std::optional<Row>();
   return std::optional<Row>(std::move(rows.front()));
+}
+
+std::string placeholders(std::size_t n) {
+  assert(n > 0);
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
 }
 
 Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOptions options) {

@@ -149,6 +149,17 @@ class Database {
   }
 };
 
+// "?, ?, ?" for an IN list of n parameters (n > 0).
+std::string placeholders(std::size_t n);
+// The ids as statement parameters.
+template <class IdT>
+std::vector<Value> id_values(const std::vector<IdT>& ids) {
+  std::vector<Value> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.emplace_back(id.value);
+  return out;
+}
+
 // Opens "sqlite:PATH" (":memory:" allowed) or "mysql://USER:PASS@HOST:PORT/NAME[?pool=N]".
 Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOptions options = {});
 
