@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace cunhuo {
 
@@ -37,5 +39,18 @@ class ManualClock final : public Clock {
 std::string format_utc(std::int64_t epoch_ms);
 // "2026-11-25T08:41:26+08:00"
 std::string format_shanghai(std::int64_t epoch_ms);
+
+// A calendar day in Asia/Shanghai: business days, bills and statement periods.
+struct LocalDate {
+  int year = 1970;
+  unsigned month = 1, day = 1;
+  auto operator<=>(const LocalDate&) const = default;
+};
+LocalDate shanghai_date(std::int64_t epoch_ms);
+// 00:00 of `date` in Shanghai, in UTC milliseconds.
+std::int64_t shanghai_midnight_ms(LocalDate date);
+// "2026-11-25" → that date, or nothing when it is not a real date (2026-02-30).
+std::optional<LocalDate> parse_date(std::string_view text);
+std::string format_date(LocalDate date);
 
 }  // namespace cunhuo

@@ -73,6 +73,18 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.shutdown_grace_ms = CUNHUO_TRY(parse_int(key, value, 0, 600'000));
   } else if (key == "payment-window-ms") {
     c.payment_window_ms = CUNHUO_TRY(parse_int(key, value, 1000, 7LL * 24 * 3600 * 1000));
+  } else if (key == "auto-confirm-ms") {
+    c.auto_confirm_ms = CUNHUO_TRY(parse_int(key, value, 1000, 90LL * 24 * 3600 * 1000));
+  } else if (key == "payment-simulator") {
+    if (value != "on" && value != "off")
+      return config_error(key, "payment-simulator is on or off");
+    c.payment_simulator = value == "on";
+  } else if (key == "platform-fee-bps") {
+    c.platform_fee_bps = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 0, 5000)));
+  } else if (key == "cooperative-commission-bps") {
+    c.cooperative_commission_bps = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 0, 5000)));
+  } else if (key == "logistics-fee-fen") {
+    c.logistics_fee_fen = CUNHUO_TRY(parse_int(key, value, 0, 100'000'00));
   } else if (key == "outbox-poll-ms") {
     c.outbox_poll_ms = CUNHUO_TRY(parse_int(key, value, 1, 60'000));
   } else {
@@ -124,7 +136,8 @@ Result<std::map<std::string, std::string>> read_file(const std::string& path) {
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
       "listen", "db", "seed", "log-level", "data-dir", "threads", "max-json-body", "max-upload-body",
-      "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms"};
+      "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms", "auto-confirm-ms", "payment-simulator",
+      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen"};
   return keys;
 }
 

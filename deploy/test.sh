@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash deploy/install-deps.sh --test
-bash deploy/build.sh build/test RelWithDebInfo -DCUNHUO_SANITIZE="${CUNHUO_SANITIZE:-ON}"
+# Assertions stay on in the tested build: invariants are checked on every run.
+bash deploy/build.sh build/test RelWithDebInfo -DCUNHUO_SANITIZE="${CUNHUO_SANITIZE:-ON}" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g"
 
 dbdir=$(mktemp -d /tmp/cunhuo-mariadb.XXXXXX)
 trap 'bash "$root/deploy/mariadb-test.sh" stop "$dbdir"' EXIT

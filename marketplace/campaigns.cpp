@@ -110,6 +110,16 @@ Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const 
   return id;
 }
 
+Result<std::optional<CampaignKind>> campaign_kind(db::Session& s, CampaignId campaign) {
+  auto row = CUNHUO_TRY(s.query_one("SELECT kind FROM campaigns WHERE id = ?", {campaign.value}));
+  if (!row) return std::optional<CampaignKind>();
+  return std::optional<CampaignKind>(CUNHUO_TRY(parse_campaign_kind(row->str(0))));
+}
+
+bool is_alleviation_campaign(CampaignKind kind) {
+  return kind == CampaignKind::consumption || kind == CampaignKind::enterprise_pairing;
+}
+
 Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t quantity,
                                      std::int64_t now_ms, const std::string& field) {
   auto row = CUNHUO_TRY(tx.query_one(

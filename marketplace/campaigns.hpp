@@ -43,6 +43,10 @@ struct NewCampaign {
 std::span<const db::Migration> campaign_migrations();
 
 Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& campaign, const Clock& clock);
+Result<std::optional<CampaignKind>> campaign_kind(db::Session& s, CampaignId campaign);
+// Consumption poverty alleviation and enterprise pairing exist to lift household income:
+// the platform takes no fee on what they sell.
+bool is_alleviation_campaign(CampaignKind kind);
 
 // For checkout, in two steps so that the contended rows are locked only at the end of
 // the transaction: first the unit price of `product` in the campaign at `now` (checks

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/organisations.hpp"
@@ -329,6 +330,10 @@ Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, s
     CUNHUO_CHECK(release_order_charge(tx, order->id.value));
   }
   CUNHUO_CHECK(record_event(tx, id, order->status, to, actor, reason, now));
+  JsonWriter event;
+  event.begin_object().field("order_id", id.value).field("shop_id", order->shop.value).field("buyer_id", order->buyer);
+  event.field("total_fen", order->total.fen()).end_object();
+  CUNHUO_TRY(outbox::publish(tx, std::string(kOrderTopicPrefix) + std::string(to_string(to)), event.take(), clock));
   order->status = to;
   return std::move(*order);
 }
@@ -348,6 +353,23 @@ Result<int> release_expired_orders(db::Database& db, const Clock& clock, int lim
     else if (moved.error().kind != ErrorKind::conflict) return moved.error();
   }
   return released;
+}
+
+Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock, std::chrono::milliseconds window, int limit) {
+  auto due = CUNHUO_TRY(db.read([&](db::Session& s) -> Result<std::vector<db::Row>> {
+    return s.query("SELECT id FROM orders WHERE status = ? AND updated_at <= ? ORDER BY updated_at LIMIT ?",
+                   {to_string(OrderStatus::delivered), clock.now_ms() - window.count(), limit});
+  }));
+  int confirmed = 0;
+  for (const auto& row : due) {
+    auto moved = db.write([&](db::Session& tx) {
+      return change_order_status(tx, OrderId{row.i64(0)}, OrderStatus::completed, "system",
+                                 "delivery confirmed automatically after the window", clock);
+    });
+    if (moved.ok()) ++confirmed;
+    else if (moved.error().kind != ErrorKind::conflict) return moved.error();
+  }
+  return confirmed;
 }
 
 }  // namespace cunhuo::marketplace

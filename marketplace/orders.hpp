@@ -91,5 +91,12 @@ Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, s
                                   std::string_view reason, const Clock& clock);
 // Cancels up to `limit` unpaid orders whose hold has expired and gives their stock back.
 Result<int> release_expired_orders(db::Database& db, const Clock& clock, int limit);
+// Completes up to `limit` orders delivered longer than `window` ago that the buyer has
+// not confirmed (nor disputed): the auto-confirmation that lets escrow settle.
+Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock, std::chrono::milliseconds window, int limit);
+
+// Every status change publishes "order.<new status>" with {"order_id", "shop_id",
+// "buyer_id", "total_fen"} in the same transaction.
+inline constexpr std::string_view kOrderTopicPrefix = "order.";
 
 }  // namespace cunhuo::marketplace

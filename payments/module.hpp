@@ -1,13 +1,17 @@
-// The payments module: the double-entry ledger, payment intents, escrow, settlement and income evidence.
-// Its schema grows by appending migrations to the list in module.cpp.
+// The payments module: the double-entry ledger (ledger.hpp), payment intents and signed
+// provider notifications (intents.hpp, provider.hpp), the provider sandbox
+// (simulator.hpp), settlement splits (settlement.hpp), refunds (refunds.hpp), payouts
+// (payouts.hpp), daily reconciliation (reconciliation.hpp) and household income
+// statements (statements.hpp).
 #pragma once
 
-#include <span>
+#include <vector>
 
 #include "core/db/migrations.hpp"
 
 namespace cunhuo::payments {
 
-std::span<const db::Migration> migrations();
+// Every payments migration, in order.
+std::vector<db::Migration> migrations();
 
 }  // namespace cunhuo::payments

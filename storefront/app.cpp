@@ -10,7 +10,11 @@
 #include "core/log.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
+#include "payments/ledger.hpp"
 #include "payments/module.hpp"
+#include "payments/reconciliation.hpp"
+#include "payments/refunds.hpp"
+#include "storefront/payments_routes.hpp"
 #include "seeds/loader.hpp"
 #include "storefront/marketplace_routes.hpp"
 #include "storefront/registry_routes.hpp"
@@ -56,15 +60,20 @@ void ensure_sqlite_folder(const std::string& url) {
 std::vector<db::Migration> all_migrations() {
   std::vector<db::Migration> out;
   const auto marketplace = marketplace::migrations();
+  const auto payments = payments::migrations();
   for (auto list : {outbox::migrations(), seeds::migrations(), std::span<const db::Migration>(marketplace),
-                    logistics::migrations(), payments::migrations(), alleviation::migrations(), Auth::migrations(),
+                    logistics::migrations(), std::span<const db::Migration>(payments), alleviation::migrations(), Auth::migrations(),
                     Idempotency::migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 
-App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db)
-    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock), idempotency_(*db_, clock) {
+App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys)
+    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock), idempotency_(*db_, clock), keys_(std::move(keys)) {
+  if (config_.payment_simulator) {
+    simulator_ = std::make_unique<payments::Simulator>(*db_, clock_, keys_.provider, payments::SimulatorOptions{});
+    verifier_.trust(keys_.provider.serial(), keys_.provider.public_key());
+  }
   outbox::DispatcherOptions options;
   options.poll_ms = config_.outbox_poll_ms;
   dispatcher_ = std::make_unique<outbox::Dispatcher>(*db_, clock_, options);
@@ -94,7 +103,12 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   spdlog::info("store: {}", db->describe());
   const auto migrations = all_migrations();
   CUNHUO_TRY(db::migrate(*db, migrations));
-  std::unique_ptr<App> app(new App(config, clock, std::move(db)));
+  // Balances must sum to zero and equal their transfers before any money moves.
+  CUNHUO_CHECK(db->read([](db::Session& s) { return payments::check_ledger(s); }));
+  Keys keys{CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir + "/keys/statement-ed25519.key")),
+            CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir + "/keys/provider-sandbox-ed25519.key"))};
+  spdlog::info("statements are signed with key {}", keys.statement.serial());
+  std::unique_ptr<App> app(new App(config, clock, std::move(db), std::move(keys)));
   CUNHUO_CHECK(load_seed(*app->db_, config, clock, app->auth_));
   return app;
 }
@@ -107,21 +121,59 @@ void App::add_routes() {
   add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
                                                      std::chrono::milliseconds(config_.payment_window_ms),
                                                      config_.data_dir + "/photos", config_.max_upload_body});
+  if (simulator_) {
+    PaymentsContext payments{*db_, clock_, auth_, idempotency_, *simulator_, simulator_.get(), verifier_, keys_.statement, fees(),
+                             *dispatcher_};
+    add_payments_routes(router_, payments);
+    add_simulator_routes(router_, payments);
+  }
+  subscribe_payment_flow(*dispatcher_, clock_, fees());
   add_openapi_route(router_);
+}
+
+payments::FeeRules App::fees() const {
+  payments::FeeRules f;
+  f.platform_fee_bps = config_.platform_fee_bps;
+  f.cooperative_commission_bps = config_.cooperative_commission_bps;
+  f.logistics_fee = Money::fen(config_.logistics_fee_fen);
+  return f;
+}
+
+// Every second: unpaid orders give their stock back, delivered orders the buyer forgot
+// complete, refunds go to the provider, and once a day yesterday's bill is reconciled.
+void App::housekeeping() {
+  auto released = marketplace::release_expired_orders(*db_, clock_, 500);
+  if (!released.ok()) spdlog::warn("releasing expired orders failed: {}", released.error().message);
+  else if (*released > 0) spdlog::info("released the stock of {} unpaid orders", *released);
+  auto confirmed = marketplace::confirm_delivered_orders(*db_, clock_, std::chrono::milliseconds(config_.auto_confirm_ms), 500);
+  if (!confirmed.ok()) spdlog::warn("auto-confirming deliveries failed: {}", confirmed.error().message);
+  else if (*confirmed > 0) dispatcher_->wake();
+  if (!simulator_) return;
+  auto refunded = payments::send_provider_refunds(*db_, *simulator_, clock_);
+  if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
+  const std::string yesterday = format_date(shanghai_date(clock_.now_ms() - 86'400'000));
+  if (reconciled_through_ != yesterday) {
+    auto report = payments::reconcile(*db_, *simulator_, yesterday, clock_);
+    if (report.ok()) reconciled_through_ = yesterday;
+    else spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
+  }
 }
 
 Status App::start() {
   CUNHUO_CHECK(server_->start());
   dispatcher_->start();
+  if (simulator_) {
+    simulator_->notify_to("http://" + (config_.listen_host == "0.0.0.0" ? std::string("127.0.0.1") : config_.listen_host) + ":" +
+                          std::to_string(server_->port()) + "/api/v1/payments/notify");
+    simulator_->start();
+  }
   stopping_ = false;
   expiry_ = std::thread([this] {
     std::unique_lock lock(expiry_mu_);
     while (!stopping_) {
       expiry_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
       lock.unlock();
-      auto released = marketplace::release_expired_orders(*db_, clock_, 500);
-      if (!released.ok()) spdlog::warn("releasing expired orders failed: {}", released.error().message);
-      else if (*released > 0) spdlog::info("released the stock of {} unpaid orders", *released);
+      housekeeping();
       lock.lock();
     }
   });
@@ -139,6 +191,7 @@ void App::stop(std::chrono::milliseconds grace) {
   }
   expiry_cv_.notify_all();
   expiry_.join();
+  if (simulator_) simulator_->stop();
   dispatcher_->stop();
   if (auto st = db_->flush(); !st.ok()) spdlog::error("could not flush the store: {}", st.error().message);
   spdlog::info("stopped");

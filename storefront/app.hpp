@@ -14,6 +14,10 @@
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
 #include "core/outbox/outbox.hpp"
+#include "payments/provider.hpp"
+#include "payments/settlement.hpp"
+#include "payments/signing.hpp"
+#include "payments/simulator.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
@@ -38,10 +42,18 @@ class App {
   db::Database& db() { return *db_; }
   outbox::Dispatcher& dispatcher() { return *dispatcher_; }
   Router& router() { return router_; }
+  payments::Simulator* simulator() { return simulator_.get(); }  // null when the sandbox is off
+  const payments::SigningKey& statement_key() const { return keys_.statement; }
+  payments::FeeRules fees() const;
 
  private:
-  App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db);
+  struct Keys {
+    payments::SigningKey statement;  // signs household income statements
+    payments::SigningKey provider;   // the sandbox provider's own key
+  };
+  App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys);
   void add_routes();
+  void housekeeping();  // the periodic work of the background thread
 
   Config config_;
   const Clock& clock_;
@@ -52,7 +64,11 @@ class App {
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
-  std::thread expiry_;                 // gives back the stock of unpaid orders
+  Keys keys_;
+  std::unique_ptr<payments::Simulator> simulator_;
+  payments::NotificationVerifier verifier_;
+  std::string reconciled_through_;    // the last bill date reconciled by this process
+  std::thread expiry_;                 // stock of unpaid orders, auto-confirmation, refunds, reconciliation
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;
   bool stopping_ = false;

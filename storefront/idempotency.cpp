@@ -144,6 +144,13 @@ void Idempotency::run_async(const Request& request, std::int64_t account, Work w
       });
 }
 
+Result<std::optional<Response>> Idempotency::replay(const Request& request, std::int64_t account) {
+  auto key = request.header("idempotency-key");
+  if (!key || !valid_key(*key)) return std::optional<Response>();  // run() answers the missing or bad key
+  const Claim claim{account, *key, request_hash(request)};
+  return db_.read([&](db::Session& s) { return earlier(s, claim); });
+}
+
 Response Idempotency::run(const Request& request, std::int64_t account, Work work) {
   std::promise<Response> answered;
   auto future = answered.get_future();

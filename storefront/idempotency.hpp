@@ -33,6 +33,9 @@ class Idempotency {
   void run_async(const Request& request, std::int64_t account, Work work, Respond respond);
   // The same, waiting for the answer.
   Response run(const Request& request, std::int64_t account, Work work);
+  // The answer already recorded for this request's key (or the 422 for a key reused with
+  // another body), for routes that must call out before `run` and so check first.
+  Result<std::optional<Response>> replay(const Request& request, std::int64_t account);
 
  private:
   class InFlight;

@@ -13,43 +13,12 @@
 #include "marketplace/orders.hpp"
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
+#include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
 namespace {
 
 namespace mk = cunhuo::marketplace;
-
-Response respond(const Result<Response>& r) { return r.ok() ? *r : error_response(r.error()); }
-
-Result<std::int64_t> path_id(const Request& req, const char* name = "id") {
-  const std::string& text = req.params.at(name);
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0)
-    return make_error(ErrorKind::not_found, "not_found", "no such object", name);
-  return id;
-}
-
-Error no_such(const char* what) { return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what); }
-
-Result<Account> require_role(Auth& auth, const Request& req, std::initializer_list<Role> roles) {
-  auto account = CUNHUO_TRY(auth.authenticate(req));
-  for (Role r : roles)
-    if (account.role == r) return account;
-  return make_error(ErrorKind::forbidden, "forbidden", "your role cannot do this");
-}
-
-// Farmers manage their own household's shop; a shop manager their shop; admins any.
-Result<bool> can_manage_shop(db::Session& s, const Account& a, mk::ShopId shop) {
-  if (a.role == Role::admin) return true;
-  if (a.role == Role::shop_manager) return a.shop_id && *a.shop_id == shop.value;
-  if (a.role != Role::farmer || !a.household_id) return false;
-  auto row = CUNHUO_TRY(s.query_one(
-      "SELECT 1 FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.id = ? AND s.kind = 'household' "
-      "AND m.household_id = ?",
-      {shop.value, *a.household_id}));
-  return row.has_value();
-}
 
 // The shop a farmer lists into when the request names none: their household's own shop.
 Result<mk::ShopId> default_shop(db::Session& s, const Account& a) {
@@ -158,8 +127,6 @@ void write_checkout(JsonWriter& w, const mk::Checkout& c) {
   for (const auto& o : c.orders) write_order(w, o, true);
   w.end_array().end_object();
 }
-
-Result<Json> json_body(const Request& req) { return Json::parse(req.body); }
 
 Result<Response> create_product(MarketplaceContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
@@ -328,17 +295,6 @@ void place_order(MarketplaceContext ctx, const Request& req, Respond respond) {
   }, std::move(respond));
 }
 
-// Who may see an order: its buyer, the shop that sells it, the county's staff.
-Result<bool> may_see_order(db::Session& s, const Account& a, const mk::Order& o) {
-  if (o.buyer == a.id || a.role == Role::admin) return true;
-  if (CUNHUO_TRY(can_manage_shop(s, a, o.shop))) return true;
-  if (a.role == Role::county_centre || a.role == Role::poverty_office) {
-    auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
-    return shop && region_within(shop->village_code, a.region_code);
-  }
-  return false;
-}
-
 Result<Response> get_order(MarketplaceContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
@@ -373,6 +329,51 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Request& req) {
     return Response::json(200, w.take());
   });
 }
+
+// Who moves an order along: its shop packs it; the county's centre and stations ship and
+// deliver it (until logistics scans do it); its buyer confirms receipt.
+Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o, mk::OrderStatus to) {
+  if (a.role == Role::admin) return true;
+  switch (to) {
+    case mk::OrderStatus::packed: return can_manage_shop(s, a, o.shop);
+    case mk::OrderStatus::shipped:
+    case mk::OrderStatus::delivered: {
+      if (a.role != Role::county_centre && a.role != Role::station_operator) return false;
+      auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
+      return shop && region_within(shop->village_code, a.region_code.substr(0, 6));
+    }
+    case mk::OrderStatus::completed: return o.buyer == a.id;
+    default: return false;
+  }
+}
+
+Result<Response> move_order(MarketplaceContext& ctx, const Request& req, std::optional<mk::OrderStatus> fixed) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const mk::OrderId id{CUNHUO_TRY(path_id(req))};
+  mk::OrderStatus to = mk::OrderStatus::completed;
+  if (fixed) {
+    to = *fixed;
+  } else {
+    auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+    CUNHUO_CHECK(body.only({"status"}));
+    to = CUNHUO_TRY(mk::parse_order_status(CUNHUO_TRY(body.string("status", 20))));
+    if (to != mk::OrderStatus::packed && to != mk::OrderStatus::shipped && to != mk::OrderStatus::delivered)
+      return make_error(ErrorKind::invalid, "invalid_status", "here an order becomes packed, shipped or delivered", "status");
+  }
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto order = CUNHUO_TRY(mk::find_order(tx, id));
+    if (!order || !CUNHUO_TRY(may_see_order(tx, account, *order))) return no_such("order");
+    if (!CUNHUO_TRY(may_move_order(tx, account, *order, to)))
+      return make_error(ErrorKind::forbidden, "forbidden", "your role cannot move this order to " + std::string(mk::to_string(to)));
+    auto moved = CUNHUO_TRY(mk::change_order_status(tx, id, to, actor_of(account), "moved by " + std::string(to_string(account.role)), ctx.clock));
+    JsonWriter w;
+    write_order(w, moved, moved.buyer == account.id);
+    return Response::json(200, w.take());
+  });
+}
+
+Result<Response> set_order_status(MarketplaceContext& ctx, const Request& req) { return move_order(ctx, req, std::nullopt); }
+Result<Response> confirm_receipt(MarketplaceContext& ctx, const Request& req) { return move_order(ctx, req, mk::OrderStatus::completed); }
 
 Result<Response> upload_photo(MarketplaceContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
@@ -483,8 +484,6 @@ Result<Response> certification_response(const mk::Certification& c, int status) 
   return Response::json(status, w.take());
 }
 
-std::string actor_of(const Account& a) { return "account:" + std::to_string(a.id); }
-
 Result<Response> apply_certification(MarketplaceContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager}));
   const mk::ProductId id{CUNHUO_TRY(path_id(req))};
@@ -568,6 +567,8 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
                    [ctx](const Request& r, Respond respond) { place_order(ctx, r, std::move(respond)); }});
   route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");
   route("POST", "/api/v1/orders/:id/cancel", cancel_order, false, "Cancel an unpaid order (its buyer)");
+  route("POST", "/api/v1/orders/:id/status", set_order_status, true, "Mark an order packed (its shop), shipped or delivered (county centre, station)");
+  route("POST", "/api/v1/orders/:id/confirm-receipt", confirm_receipt, false, "The buyer confirms delivery: the order completes and settles");
   route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");
   router.add(Route{"POST", "/api/v1/products/:id/photos",
                    [ctx](const Request& r) mutable { return respond(upload_photo(ctx, r)); }, ctx.max_upload_body, false,

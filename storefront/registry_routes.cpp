@@ -6,6 +6,7 @@
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
+#include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -19,8 +20,6 @@ struct Context {
 };
 
 enum class View { full, masked };
-
-Response respond(const Result<Response>& r) { return r.ok() ? *r : error_response(r.error()); }
 
 Result<mk::HouseholdId> household_id(const Request& req) {
   const std::string& text = req.params.at("id");

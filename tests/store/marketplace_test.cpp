@@ -213,7 +213,7 @@ STORE_TEST("a campaign prices, caps and limits what it sells, inside its window"
   ManualClock clock(1'000'000);
   auto shops = make_shops(store.db(), clock);
   auto melon = list(store.db(), clock, shops.wang_shop, listing("蜜瓜", 4000, 100, {{shops.wang, 10000}}));
-  NewCampaign flash{"秒杀", CampaignKind::flash_sale, 2'000'000, 3'000'000, 2500, 3, {{melon, std::nullopt, 5}}};
+  NewCampaign flash{"秒杀", CampaignKind::flash_sale, 2'000'000, 3'000'000, 2500, 3, {{melon, std::nullopt, 5}}, {}};
   auto id = store.db().write([&](db::Session& tx) { return create_campaign(tx, flash, clock); });
   REQUIRE(id.ok());
   auto buy = [&](std::int64_t buyer, std::int64_t qty) {
@@ -303,9 +303,11 @@ TEST_CASE("search results and their order are identical on SQLite and MariaDB", 
     store.migrate();
     auto shops = make_shops(store.db(), clock);
     int i = 0;
-    for (const char* t : titles)
-      list(store.db(), clock, i++ % 2 ? shops.coop : shops.wang_shop,
-           listing(t, 1000 + i, 10, {{shops.wang, 10000}}, i % 3 ? "甘肃民勤" : "甘肃武威"));
+    for (const char* t : titles) {
+      const int n = i++;
+      list(store.db(), clock, n % 2 ? shops.coop : shops.wang_shop,
+           listing(t, 1001 + n, 10, {{shops.wang, 10000}}, (n + 1) % 3 ? "甘肃民勤" : "甘肃武威"));
+    }
   };
   fill(lite);
   fill(maria);

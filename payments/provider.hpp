@@ -1,0 +1,72 @@
+// A payment provider as the platform sees it (WeChat Pay v3 / Alipay style): it takes a
+// payment request and returns where the payer goes; it later tells the platform the
+// outcome in an asynchronous notification signed with its key; it refunds; and it serves
+// a daily bill. The built-in simulator implements this; a real provider can replace it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/money.hpp"
+#include "core/result.hpp"
+
+namespace cunhuo::payments {
+
+struct PaymentRequest {
+  std::int64_t intent_id = 0;
+  Money amount;
+  std::string currency = "CNY";
+  std::string description;
+};
+
+struct ProviderPayment {
+  std::string provider_ref;  // the provider's transaction id
+  std::string pay_url;       // where the payer confirms
+};
+
+struct BillLine {
+  std::string type;          // "payment" or "refund"
+  std::string provider_ref;  // transaction or refund id at the provider
+  std::int64_t intent_id = 0;
+  std::int64_t amount_fen = 0;
+};
+
+class PaymentProvider {
+ public:
+  virtual ~PaymentProvider() = default;
+  virtual std::string name() const = 0;
+  virtual Result<ProviderPayment> create_payment(const PaymentRequest& request) = 0;
+  // Sends `amount` back to the payer of `intent_id`; `refund_key` makes a retry harmless.
+  virtual Result<std::string> refund(std::int64_t intent_id, Money amount, const std::string& refund_key) = 0;
+  // Every payment and refund the provider completed on `date` (YYYY-MM-DD, Beijing time).
+  virtual Result<std::vector<BillLine>> bill(const std::string& date) = 0;
+};
+
+// The headers a notification travels with (named after WeChat Pay v3's).
+inline constexpr const char* kSerialHeader = "cunhuo-pay-serial";
+inline constexpr const char* kTimestampHeader = "cunhuo-pay-timestamp";
+inline constexpr const char* kNonceHeader = "cunhuo-pay-nonce";
+inline constexpr const char* kSignatureHeader = "cunhuo-pay-signature";
+inline constexpr std::int64_t kNotificationSkewMs = 5 * 60 * 1000;
+
+struct Notification {
+  std::string serial, timestamp, nonce, signature, body;  // timestamp in Unix seconds
+};
+
+// What is signed: timestamp, nonce and body, one per line.
+std::string notification_message(const Notification& n);
+
+// Checks a notification's signature against the provider keys it trusts and its
+// timestamp against the clock. (Nonce reuse is checked in the store, where it is kept.)
+class NotificationVerifier {
+ public:
+  void trust(std::string serial, std::string public_key) { keys_[std::move(serial)] = std::move(public_key); }
+  Status verify(const Notification& n, std::int64_t now_ms) const;
+
+ private:
+  std::map<std::string, std::string> keys_;
+};
+
+}  // namespace cunhuo::payments

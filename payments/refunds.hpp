@@ -1,0 +1,55 @@
+// Refunds. A buyer claims a full or partial refund of an order that has not settled;
+// the claimed amount is held in the order's escrow (a pending transfer) until the centre
+// approves (posted) or rejects (voided) it. Logistics reporting goods spoiled refunds
+// what is left in escrow at once. Each refund records who bears the loss: the shop when
+// the goods were bad before pickup (the household earns nothing for them), logistics
+// when the cold chain broke in transit (the carrier pays the goods' value into escrow,
+// so the households are paid as if sold). The money goes back through the provider;
+// requests to it are sent outside any transaction by `send_provider_refunds`.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/money.hpp"
+#include "payments/provider.hpp"
+#include "payments/settlement.hpp"
+
+namespace cunhuo::payments {
+
+enum class LossBearer { none, shop, logistics };
+std::string_view to_string(LossBearer bearer);
+Result<LossBearer> parse_loss_bearer(std::string_view text);
+
+struct RefundClaim {
+  std::int64_t id = 0, order_id = 0, buyer_id = 0;
+  Money amount;
+  std::string reason, status;  // requested, approved, rejected
+  LossBearer bearer = LossBearer::none;
+  std::int64_t created_at_ms = 0;
+};
+
+std::span<const db::Migration> refund_migrations();
+
+// The buyer's claim; holds `amount` of the order's escrow.
+Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id, Money amount,
+                                 const std::string& reason, const Clock& clock);
+// The centre's decision. An approval refunds the buyer; `bearer` says who bears the loss.
+Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool approve, LossBearer bearer,
+                                 const FeeRules& rules, const Clock& clock);
+Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim_id);
+
+// Refunds everything left in the order's escrow (goods spoiled, or a payment that came
+// after the order was cancelled). A repeat is a no-op.
+Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer, const std::string& reason,
+                    const FeeRules& rules, const Clock& clock);
+
+// Asks the provider to send back every refund recorded but not yet sent; runs outside
+// any transaction. Returns how many were sent.
+Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock);
+
+}  // namespace cunhuo::payments

@@ -1,0 +1,513 @@
+#include "storefront/payments_routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/json.hpp"
+#include "core/privacy.hpp"
+#include "core/region.hpp"
+#include "marketplace/campaigns.hpp"
+#include "marketplace/orders.hpp"
+#include "marketplace/registry.hpp"
+#include "payments/accounts.hpp"
+#include "payments/intents.hpp"
+#include "payments/ledger.hpp"
+#include "payments/payouts.hpp"
+#include "payments/reconciliation.hpp"
+#include "payments/refunds.hpp"
+#include "payments/statements.hpp"
+#include "storefront/route_support.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+namespace mk = cunhuo::marketplace;
+namespace pay = cunhuo::payments;
+
+// ---- paying a checkout -------------------------------------------------------------
+
+Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
+  pay::Payable p{checkout.id.value, checkout.buyer, checkout.total, {}};
+  for (const auto& o : checkout.orders) {
+    if (o.status != mk::OrderStatus::pending_payment)
+      return make_error(ErrorKind::conflict, "checkout_not_payable",
+                        "order " + std::to_string(o.id.value) + " is " + std::string(mk::to_string(o.status)), "checkout_id");
+    auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
+    pay::PayableOrder po{o.id.value, o.shop.value, shop && shop->kind == mk::ShopKind::cooperative, o.total, {}};
+    for (const auto& l : o.lines) {
+      pay::PayableLine line{l.product.value, l.title, l.quantity, l.line_total, std::nullopt, "", false, {}};
+      if (l.campaign) {
+        line.campaign_id = l.campaign->value;
+        if (auto kind = CUNHUO_TRY(mk::campaign_kind(s, *l.campaign))) {
+          line.campaign_kind = std::string(mk::to_string(*kind));
+          line.alleviation_campaign = mk::is_alleviation_campaign(*kind);
+        }
+      }
+      for (const auto& share : l.producers) line.producers.push_back({share.household.value, share.share_bps});
+      po.lines.push_back(std::move(line));
+    }
+    p.orders.push_back(std::move(po));
+  }
+  return p;
+}
+
+void write_intent(JsonWriter& w, const pay::Intent& i) {
+  w.begin_object().field("id", i.id).field("checkout_id", i.checkout_id).field("amount_fen", i.amount.fen());
+  w.field("currency", i.currency).field("status", pay::to_string(i.status)).field("provider", i.provider);
+  w.field("pay_url", i.pay_url).field("created_at", format_utc(i.created_at_ms));
+  w.key("paid_at");
+  if (i.paid_at_ms) w.value(format_utc(*i.paid_at_ms)); else w.null();
+  w.end_object();
+}
+
+// The intent is opened and handed to the provider before the idempotent answer is
+// recorded: the provider is called outside any transaction. Both steps are idempotent
+// themselves (one open intent per checkout; the provider keys by intent).
+Result<Response> pay_checkout(PaymentsContext& ctx, const Request& req) {
+  auto buyer = CUNHUO_TRY(require_role(ctx.auth, req, {Role::consumer, Role::org_buyer}));
+  const mk::CheckoutId id{CUNHUO_TRY(path_id(req))};
+  if (!req.header("idempotency-key"))
+    return make_error(ErrorKind::invalid, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key");
+  if (!req.body.empty()) {
+    auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+    CUNHUO_CHECK(body.only({}));
+  }
+  if (auto earlier = CUNHUO_TRY(ctx.idempotency.replay(req, buyer.id))) return std::move(*earlier);
+  auto intent = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<pay::Intent> {
+    auto checkout = CUNHUO_TRY(mk::find_checkout(tx, id));
+    if (!checkout || checkout->buyer != buyer.id) return no_such("checkout");
+    return pay::open_intent(tx, CUNHUO_TRY(payable_of(tx, *checkout)), ctx.provider.name(), ctx.clock);
+  }));
+  if (intent.pay_url.empty()) {
+    auto made = CUNHUO_TRY(ctx.provider.create_payment(pay::PaymentRequest{intent.id, intent.amount, intent.currency,
+                                                                           "Cunhuo checkout " + std::to_string(id.value)}));
+    intent.provider_ref = made.provider_ref;
+    intent.pay_url = made.pay_url;
+  }
+  return ctx.idempotency.run(req, buyer.id, [&, intent](db::Session& tx) -> Result<Response> {
+    CUNHUO_CHECK(pay::attach_provider_payment(tx, intent.id, pay::ProviderPayment{intent.provider_ref, intent.pay_url}));
+    JsonWriter w;
+    write_intent(w, intent);
+    return Response::json(201, w.take());
+  });
+}
+
+Result<Response> get_payment(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  auto intent = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_intent(s, id); }));
+  if (!intent || (intent->buyer_id != account.id && account.role != Role::admin)) return no_such("payment");
+  JsonWriter w;
+  write_intent(w, *intent);
+  return Response::json(200, w.take());
+}
+
+// ---- the provider's callback -------------------------------------------------------
+
+// Answers fast whatever happens downstream (that goes through the outbox); a
+// notification that fails verification gets a 4xx so the provider sends it again.
+Response notify(PaymentsContext& ctx, const Request& req) {
+  pay::Notification n{req.header(pay::kSerialHeader).value_or(""), req.header(pay::kTimestampHeader).value_or(""),
+                      req.header(pay::kNonceHeader).value_or(""), req.header(pay::kSignatureHeader).value_or(""), req.body};
+  if (auto verified = ctx.verifier.verify(n, ctx.clock.now_ms()); !verified.ok()) return error_response(verified.error());
+  auto outcome = ctx.db.write([&](db::Session& tx) { return pay::apply_notification(tx, n, ctx.provider.name(), ctx.clock); });
+  if (!outcome.ok()) return error_response(outcome.error());
+  if (*outcome == pay::NoticeOutcome::captured) ctx.dispatcher.wake();
+  return Response::json(200, R"({"code":"SUCCESS"})");
+}
+
+// ---- refunds -----------------------------------------------------------------------
+
+void write_claim(JsonWriter& w, const pay::RefundClaim& c) {
+  w.begin_object().field("id", c.id).field("order_id", c.order_id).field("amount_fen", c.amount.fen()).field("reason", c.reason);
+  w.field("status", c.status).field("bearer", pay::to_string(c.bearer)).field("created_at", format_utc(c.created_at_ms)).end_object();
+}
+
+Result<Response> claim_refund(PaymentsContext& ctx, const Request& req) {
+  auto buyer = CUNHUO_TRY(require_role(ctx.auth, req, {Role::consumer, Role::org_buyer}));
+  const std::int64_t order = CUNHUO_TRY(path_id(req));
+  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  CUNHUO_CHECK(body.only({"amount_fen", "reason"}));
+  const Money amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
+  const std::string reason = CUNHUO_TRY(body.string("reason", 500));
+  return ctx.idempotency.run(req, buyer.id, [&, amount, reason, order](db::Session& tx) -> Result<Response> {
+    JsonWriter w;
+    write_claim(w, CUNHUO_TRY(pay::claim_refund(tx, order, buyer.id, amount, reason, ctx.clock)));
+    return Response::json(201, w.take());
+  });
+}
+
+// The centre decides on claims for orders of shops in its county.
+Result<bool> centre_covers_order(db::Session& s, const Account& a, std::int64_t order_id) {
+  if (a.role == Role::admin) return true;
+  auto order = CUNHUO_TRY(mk::find_order(s, mk::OrderId{order_id}));
+  if (!order || a.role != Role::county_centre) return false;
+  auto shop = CUNHUO_TRY(mk::find_shop(s, order->shop));
+  return shop && region_within(shop->village_code, a.region_code);
+}
+
+Result<Response> decide_claim(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  CUNHUO_CHECK(body.only({"approve", "bearer"}));
+  const bool approve = CUNHUO_TRY(body.boolean("approve"));
+  pay::LossBearer bearer = pay::LossBearer::none;
+  if (approve) bearer = CUNHUO_TRY(pay::parse_loss_bearer(CUNHUO_TRY(body.string("bearer", 20))));
+  auto response = ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto claim = CUNHUO_TRY(pay::find_claim(tx, id));
+    if (!claim || !CUNHUO_TRY(centre_covers_order(tx, account, claim->order_id))) return no_such("refund claim");
+    JsonWriter w;
+    write_claim(w, CUNHUO_TRY(pay::decide_claim(tx, id, approve, bearer, ctx.fees, ctx.clock)));
+    return Response::json(200, w.take());
+  });
+  ctx.dispatcher.wake();
+  return response;
+}
+
+Result<Response> get_claim(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto claim = CUNHUO_TRY(pay::find_claim(s, id));
+    if (!claim || (claim->buyer_id != account.id && !CUNHUO_TRY(centre_covers_order(s, account, claim->order_id))))
+      return no_such("refund claim");
+    JsonWriter w;
+    write_claim(w, *claim);
+    return Response::json(200, w.take());
+  });
+}
+
+// ---- households: statements, balances, payout accounts -----------------------------
+
+// A farmer sees their own household; the poverty office and the centre their area's.
+Result<std::optional<mk::Household>> household_for(db::Session& s, const Account& a, std::int64_t id) {
+  auto h = CUNHUO_TRY(mk::find_household(s, mk::HouseholdId{id}));
+  if (!h) return h;
+  const bool own = a.role == Role::farmer && a.household_id && *a.household_id == id;
+  const bool office = (a.role == Role::poverty_office || a.role == Role::county_centre) && region_within(h->village_code, a.region_code);
+  if (own || office || a.role == Role::admin) return h;
+  return std::optional<mk::Household>();
+}
+
+Result<Response> get_statement(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const auto period = CUNHUO_TRY(pay::parse_period(req.params.at("period")));
+  const std::string format = req.query_param("format").value_or("json");
+  if (format != "json" && format != "csv" && format != "html")
+    return make_error(ErrorKind::invalid, "invalid_format", "format is json, csv or html", "format");
+  auto statement = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<pay::SignedStatement> {
+    auto h = CUNHUO_TRY(household_for(s, account, id));
+    if (!h) return no_such("household");
+    const pay::StatementSubject subject{h->id.value, mask_name(h->head_name), h->village_code, std::max(1, h->member_count)};
+    return pay::issue_statement(s, subject, period, ctx.statement_key, ctx.clock);
+  }));
+  const std::string file = "statement-" + std::to_string(id) + "-" + period.label;
+  Response r;
+  if (format == "json") r = Response::text(200, statement.document(), "application/json; charset=utf-8");
+  else if (format == "csv") r = Response::text(200, CUNHUO_TRY(pay::statement_csv(statement)), "text/csv; charset=utf-8");
+  else r = Response::text(200, CUNHUO_TRY(pay::statement_html(statement)), "text/html; charset=utf-8");
+  if (format != "html") r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file + "." + format + "\"");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+// Anyone may check a statement: it carries no more than its holder chose to show.
+Response verify_statement(PaymentsContext& ctx, const Request& req) {
+  const auto verdict = pay::verify_statement(req.body, ctx.statement_key.public_key());
+  if (!verdict.genuine) spdlog::warn("statement verification failed: {}", verdict.reason);
+  JsonWriter w;
+  w.begin_object().field("genuine", verdict.genuine);
+  if (!verdict.genuine) w.field("reason", verdict.reason);
+  w.field("key_serial", ctx.statement_key.serial()).end_object();
+  return Response::json(200, w.take());
+}
+
+Result<Response> get_balance(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
+    const std::string code = pay::accounts::household(id);
+    auto balance = CUNHUO_TRY(pay::find_account(s, code)).value_or(pay::AccountBalance{code});
+    JsonWriter w;
+    w.begin_object().field("household_id", id).field("balance_fen", balance.balance()).field("available_fen", balance.available());
+    w.field("on_hold_fen", balance.debits_pending).key("postings").begin_array();
+    for (const auto& p : CUNHUO_TRY(pay::postings(s, code, 50)))
+      w.begin_object().field("amount_fen", p.amount).field("reference", p.reference).field("memo", p.memo).field("at", format_utc(p.at_ms)).end_object();
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
+
+void write_payout_account(JsonWriter& w, const pay::PayoutAccount& a) {
+  w.begin_object().field("household_id", a.household_id).field("bank", a.bank).field("account_number", mask_account(a.account_number));
+  w.field("holder", mask_name(a.holder)).end_object();
+}
+
+Result<Response> put_payout_account(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  CUNHUO_CHECK(body.only({"bank", "account_number", "holder"}));
+  const pay::PayoutAccount a{id, CUNHUO_TRY(body.string("bank", 60)), CUNHUO_TRY(body.string("account_number", 30)),
+                             CUNHUO_TRY(body.string("holder", 100))};
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    if (!CUNHUO_TRY(household_for(tx, account, id))) return no_such("household");
+    CUNHUO_CHECK(pay::set_payout_account(tx, a, ctx.clock));
+    spdlog::info("payout account of household {} set to {} by account {}", id, mask_account(a.account_number), account.id);
+    JsonWriter w;
+    write_payout_account(w, a);
+    return Response::json(200, w.take());
+  });
+}
+
+Result<Response> get_payout_account(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
+    auto a = CUNHUO_TRY(pay::payout_account(s, id));
+    if (!a) return no_such("payout account");
+    JsonWriter w;
+    write_payout_account(w, *a);
+    return Response::json(200, w.take());
+  });
+}
+
+// ---- payout batches (the county centre) --------------------------------------------
+
+void write_batch(JsonWriter& w, const pay::PayoutBatch& b) {
+  w.begin_object().field("id", b.id).field("status", b.status).field("total_fen", b.total.fen());
+  w.field("created_at", format_utc(b.created_at_ms)).key("payouts").begin_array();
+  for (const auto& p : b.payouts)
+    w.begin_object().field("household_id", p.household_id).field("amount_fen", p.amount.fen()).field("bank", p.bank)
+        .field("account_number", mask_account(p.account_number)).field("status", p.status).end_object();
+  w.end_array().end_object();
+}
+
+Result<Response> create_batch(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+  return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
+    std::vector<std::int64_t> ids;
+    for (const auto& h : CUNHUO_TRY(mk::households_in(tx, account.region_code))) ids.push_back(h.id.value);
+    JsonWriter w;
+    write_batch(w, CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.clock)));
+    return Response::json(201, w.take());
+  });
+}
+
+// A batch holds payouts to the centre's own county only, so any of its payouts tells.
+Result<std::optional<pay::PayoutBatch>> batch_for(db::Session& s, const Account& a, std::int64_t id) {
+  auto batch = CUNHUO_TRY(pay::find_payout_batch(s, id));
+  if (!batch || batch->payouts.empty()) return batch;
+  auto h = CUNHUO_TRY(mk::find_household(s, mk::HouseholdId{batch->payouts.front().household_id}));
+  if (h && region_within(h->village_code, a.region_code)) return batch;
+  return std::optional<pay::PayoutBatch>();
+}
+
+Result<Response> get_batch(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  auto batch = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return batch_for(s, account, id); }));
+  if (!batch) return no_such("payout batch");
+  JsonWriter w;
+  write_batch(w, *batch);
+  return Response::json(200, w.take());
+}
+
+// The payout record for the bank: the one place account numbers appear whole.
+Result<Response> bank_file(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  auto batch = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return batch_for(s, account, id); }));
+  if (!batch) return no_such("payout batch");
+  spdlog::info("bank file of payout batch {} downloaded by account {}", id, account.id);
+  std::string csv = "household_id,bank,account_number,holder,amount_yuan\n";
+  for (const auto& p : batch->payouts)
+    csv += std::to_string(p.household_id) + ",\"" + p.bank + "\"," + p.account_number + ",\"" + p.holder + "\"," +
+           std::to_string(p.amount.fen() / 100) + "." + (p.amount.fen() % 100 < 10 ? "0" : "") + std::to_string(p.amount.fen() % 100) + "\n";
+  auto r = Response::text(200, csv, "text/csv; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+Result<Response> confirm_batch(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  CUNHUO_CHECK(body.only({"failed_household_ids"}));
+  std::vector<std::int64_t> failed;
+  if (body.has("failed_household_ids"))
+    for (const auto& s : CUNHUO_TRY(body.strings("failed_household_ids", pay::kMaxPayoutsPerBatch, 20))) failed.push_back(std::atoll(s.c_str()));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    if (!CUNHUO_TRY(batch_for(tx, account, id))) return no_such("payout batch");
+    JsonWriter w;
+    write_batch(w, CUNHUO_TRY(pay::confirm_payout_batch(tx, id, failed, ctx.clock)));
+    return Response::json(200, w.take());
+  });
+}
+
+// ---- reconciliation ----------------------------------------------------------------
+
+void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
+  w.begin_object().field("id", r.id).field("date", r.date).field("provider", r.provider).field("matched", r.matched);
+  w.field("run_at", format_utc(r.run_at_ms)).key("differences").begin_array();
+  for (const auto& d : r.differences)
+    w.begin_object().field("kind", d.kind).field("type", d.type).field("reference", d.reference).field("intent_id", d.intent_id)
+        .field("books_fen", d.books_fen).field("provider_fen", d.provider_fen).end_object();
+  w.end_array().end_object();
+}
+
+Result<Response> run_reconciliation(PaymentsContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  CUNHUO_CHECK(body.only({"date"}));
+  const std::string date = CUNHUO_TRY(body.string("date", 10));
+  JsonWriter w;
+  write_reconciliation(w, CUNHUO_TRY(pay::reconcile(ctx.db, ctx.provider, date, ctx.clock)));
+  return Response::json(201, w.take());
+}
+
+Result<Response> get_reconciliation(PaymentsContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const std::string date = req.params.at("date");
+  if (!parse_date(date)) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
+  auto r = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_reconciliation(s, date); }));
+  if (!r) return no_such("reconciliation");
+  JsonWriter w;
+  write_reconciliation(w, *r);
+  return Response::json(200, w.take());
+}
+
+// ---- the sandbox's pages -----------------------------------------------------------
+
+Result<Response> sim_page(PaymentsContext& ctx, const Request& req) {
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  auto p = CUNHUO_TRY(ctx.simulator->find(id));
+  if (!p) return no_such("payment");
+  const std::string yuan = std::to_string(p->amount.fen() / 100) + "." + (p->amount.fen() % 100 < 10 ? "0" : "") +
+                           std::to_string(p->amount.fen() % 100);
+  std::string html = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                     "content=\"width=device-width\"><title>支付沙箱 Payment sandbox</title></head><body>"
+                     "<h1>支付沙箱 Payment sandbox</h1><p>订单 Order " + std::to_string(p->intent_id) + " · ¥<b id=amount>" + yuan +
+                     "</b> · <span id=status>" + p->status + "</span></p>";
+  if (p->status == "created")
+    html += "<form method=post action=\"/sim/pay/" + std::to_string(id) + "/confirm\"><button id=confirm>确认支付 Pay</button></form>"
+            "<form method=post action=\"/sim/pay/" + std::to_string(id) + "/fail\"><button id=fail>支付失败 Fail</button></form>";
+  html += "</body></html>";
+  return Response::text(200, html, "text/html; charset=utf-8");
+}
+
+Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool success) {
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  CUNHUO_CHECK(success ? ctx.simulator->confirm(id) : ctx.simulator->fail(id));
+  auto p = CUNHUO_TRY(ctx.simulator->find(id));
+  JsonWriter w;
+  w.begin_object().field("id", id).field("status", p->status).end_object();
+  return Response::json(200, w.take());
+}
+
+Result<Response> sim_bill(PaymentsContext& ctx, const Request& req) {
+  return Response::text(200, CUNHUO_TRY(ctx.simulator->bill_csv(req.params.at("date"))), "text/csv; charset=utf-8");
+}
+
+// ---- the flow between modules ------------------------------------------------------
+
+Result<std::int64_t> int_field(const outbox::Event& e, const char* key) {
+  auto doc = CUNHUO_TRY(Json::parse(e.payload));
+  const Json* v = doc.find(key);
+  if (!v || v->type() != Json::Type::integer)
+    return make_error(ErrorKind::internal, "bad_event", e.topic + " without " + key);
+  return v->as_integer();
+}
+
+Status mark_paid(db::Session& tx, const outbox::Event& e, const Clock& clock, const pay::FeeRules& fees) {
+  auto doc = CUNHUO_TRY(Json::parse(e.payload));
+  const Json* ids = doc.find("order_ids");
+  if (!ids || ids->type() != Json::Type::array) return make_error(ErrorKind::internal, "bad_event", "payment.captured without order_ids");
+  for (const auto& id : ids->as_array()) {
+    auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{id.as_integer()}));
+    if (!order) continue;
+    if (order->status == mk::OrderStatus::pending_payment) {
+      CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::paid, "payments", "payment captured", clock));
+    } else if (order->status == mk::OrderStatus::cancelled) {
+      // Paid after the hold ran out and the stock went back: the money goes back too.
+      CUNHUO_CHECK(pay::refund_order(tx, order->id.value, pay::LossBearer::none, "paid after the order was cancelled", fees, clock));
+    }
+  }
+  return {};
+}
+
+Status mark_refunded(db::Session& tx, const outbox::Event& e, const Clock& clock) {
+  auto doc = CUNHUO_TRY(Json::parse(e.payload));
+  const Json* full = doc.find("full");
+  if (!full || full->type() != Json::Type::boolean || !full->as_bool()) return {};
+  auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{CUNHUO_TRY(int_field(e, "order_id"))}));
+  if (!order || !mk::transition_allowed(order->status, mk::OrderStatus::refunded)) return {};
+  CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::refunded, "payments", "refunded in full", clock));
+  return {};
+}
+
+Status refund_spoiled(db::Session& tx, const outbox::Event& e, const Clock& clock, const pay::FeeRules& fees) {
+  auto doc = CUNHUO_TRY(Json::parse(e.payload));
+  const Json* bearer = doc.find("bearer");
+  const auto who = bearer && bearer->type() == Json::Type::string ? pay::parse_loss_bearer(bearer->as_string())
+                                                                   : Result<pay::LossBearer>(pay::LossBearer::logistics);
+  return pay::refund_order(tx, CUNHUO_TRY(int_field(e, "order_id")), who.ok() ? *who : pay::LossBearer::logistics,
+                           "goods spoiled", fees, clock);
+}
+
+}  // namespace
+
+void add_payments_routes(Router& router, PaymentsContext ctx) {
+  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
+    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
+  };
+  route("POST", "/api/v1/checkouts/:id/payments", pay_checkout, false, "Pay a checkout: opens a payment intent and says where to pay; needs Idempotency-Key");
+  route("GET", "/api/v1/payments/:id", get_payment, false, "A payment intent (its buyer)");
+  router.add(Route{"POST", "/api/v1/payments/notify", [ctx](const Request& r) mutable { return notify(ctx, r); }, 64 << 10, true,
+                   "The payment provider's signed notification"});
+  route("POST", "/api/v1/orders/:id/refund-claims", claim_refund, true, "Claim a full or partial refund of a paid order (its buyer); needs Idempotency-Key");
+  route("GET", "/api/v1/refund-claims/:id", get_claim, false, "A refund claim (its buyer, the county centre)");
+  route("POST", "/api/v1/refund-claims/:id/decision", decide_claim, true, "Approve (saying who bears the loss) or reject a refund claim (county centre)");
+  route("GET", "/api/v1/households/:id/statements/:period", get_statement, false,
+        "A household's signed income statement for a month (2026-11), quarter (2026-Q4) or year; format=json|csv|html");
+  router.add(Route{"POST", "/api/v1/statements/verify", [ctx](const Request& r) mutable { return verify_statement(ctx, r); }, -1, false,
+                   "Is this statement (the downloaded JSON, as the body) genuine and unaltered?"});
+  route("GET", "/api/v1/households/:id/balance", get_balance, false, "A household's ledger balance and latest postings");
+  route("PUT", "/api/v1/households/:id/payout-account", put_payout_account, true, "Set a household's bank account for payouts (poverty office)");
+  route("GET", "/api/v1/households/:id/payout-account", get_payout_account, false, "A household's payout account, masked");
+  route("POST", "/api/v1/payout-batches", create_batch, false, "Batch payouts of the county's household balances (county centre); needs Idempotency-Key");
+  route("GET", "/api/v1/payout-batches/:id", get_batch, false, "A payout batch, account numbers masked");
+  route("GET", "/api/v1/payout-batches/:id/bank-file", bank_file, false, "The batch's payout record for the bank (whole account numbers)");
+  route("POST", "/api/v1/payout-batches/:id/confirmation", confirm_batch, true, "The bank's answer: paid, except failed_household_ids");
+  route("POST", "/api/v1/reconciliations", run_reconciliation, true, "Reconcile the provider's bill for a date against the books");
+  route("GET", "/api/v1/reconciliations/:date", get_reconciliation, false, "The latest reconciliation report for a date");
+}
+
+void add_simulator_routes(Router& router, PaymentsContext ctx) {
+  auto route = [&](const char* method, const char* pattern, auto fn, const char* summary) {
+    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, false, summary});
+  };
+  route("GET", "/sim/pay/:id", sim_page, "Sandbox: the payer's page");
+  route("POST", "/sim/pay/:id/confirm", [](PaymentsContext& c, const Request& r) { return sim_decide(c, r, true); }, "Sandbox: the payer pays");
+  route("POST", "/sim/pay/:id/fail", [](PaymentsContext& c, const Request& r) { return sim_decide(c, r, false); }, "Sandbox: the payment fails");
+  route("GET", "/sim/bills/:date", sim_bill, "Sandbox: the provider's bill for a date (CSV)");
+}
+
+void subscribe_payment_flow(outbox::Dispatcher& dispatcher, const Clock& clock, pay::FeeRules fees) {
+  dispatcher.subscribe("marketplace.mark_paid", pay::kPaymentCaptured,
+                       [&clock, fees](db::Session& tx, const outbox::Event& e) { return mark_paid(tx, e, clock, fees); });
+  dispatcher.subscribe("payments.settle", std::string(mk::kOrderTopicPrefix) + "completed",
+                       [&clock, fees](db::Session& tx, const outbox::Event& e) -> Status {
+                         CUNHUO_TRY(pay::complete_order(tx, CUNHUO_TRY(int_field(e, "order_id")), fees, clock));
+                         return {};
+                       });
+  dispatcher.subscribe("marketplace.mark_refunded", pay::kOrderRefunded,
+                       [&clock](db::Session& tx, const outbox::Event& e) { return mark_refunded(tx, e, clock); });
+  dispatcher.subscribe("payments.refund_spoiled", kShipmentSpoiled,
+                       [&clock, fees](db::Session& tx, const outbox::Event& e) { return refund_spoiled(tx, e, clock, fees); });
+}
+
+}  // namespace cunhuo::storefront

@@ -1,0 +1,45 @@
+// Payments over HTTP: paying a checkout, the provider's signed callback, the provider
+// sandbox's pages, refund claims, household statements and their verification, payout
+// accounts and batches, and daily reconciliation. Also the outbox handlers that join
+// payments and the marketplace (paid, completed, refunded, spoiled).
+#pragma once
+
+#include <chrono>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/outbox/outbox.hpp"
+#include "payments/provider.hpp"
+#include "payments/settlement.hpp"
+#include "payments/signing.hpp"
+#include "payments/simulator.hpp"
+#include "storefront/auth.hpp"
+#include "storefront/http.hpp"
+#include "storefront/idempotency.hpp"
+
+namespace cunhuo::storefront {
+
+struct PaymentsContext {
+  db::Database& db;
+  const Clock& clock;
+  Auth& auth;
+  Idempotency& idempotency;
+  payments::PaymentProvider& provider;
+  payments::Simulator* simulator;  // null when the sandbox is off
+  const payments::NotificationVerifier& verifier;
+  const payments::SigningKey& statement_key;
+  payments::FeeRules fees;
+  outbox::Dispatcher& dispatcher;
+};
+
+void add_payments_routes(Router& router, PaymentsContext context);
+void add_simulator_routes(Router& router, PaymentsContext context);
+
+// Topic a logistics excursion confirmed as spoilage publishes: {"order_id", "bearer"}.
+inline constexpr const char* kShipmentSpoiled = "shipment.spoiled";
+
+// paid → orders paid (or refunded when they were cancelled meanwhile); completed →
+// settlement; refunded in full → order refunded; spoiled → refund.
+void subscribe_payment_flow(outbox::Dispatcher& dispatcher, const Clock& clock, payments::FeeRules fees);
+
+}  // namespace cunhuo::storefront

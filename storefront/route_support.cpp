@@ -1,0 +1,55 @@
+#include "storefront/route_support.hpp"
+
+#include <charconv>
+
+#include "core/region.hpp"
+#include "marketplace/registry.hpp"
+
+namespace cunhuo::storefront {
+
+Response respond(const Result<Response>& r) { return r.ok() ? *r : error_response(r.error()); }
+
+Result<std::int64_t> path_id(const Request& req, const char* name) {
+  const std::string& text = req.params.at(name);
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0)
+    return make_error(ErrorKind::not_found, "not_found", "no such object", name);
+  return id;
+}
+
+Error no_such(const char* what) { return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what); }
+
+Result<Account> require_role(Auth& auth, const Request& req, std::initializer_list<Role> roles) {
+  auto account = CUNHUO_TRY(auth.authenticate(req));
+  for (Role r : roles)
+    if (account.role == r) return account;
+  return make_error(ErrorKind::forbidden, "forbidden", "your role cannot do this");
+}
+
+Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::ShopId shop) {
+  if (a.role == Role::admin) return true;
+  if (a.role == Role::shop_manager) return a.shop_id && *a.shop_id == shop.value;
+  if (a.role != Role::farmer || !a.household_id) return false;
+  auto row = CUNHUO_TRY(s.query_one(
+      "SELECT 1 FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.id = ? AND s.kind = 'household' "
+      "AND m.household_id = ?",
+      {shop.value, *a.household_id}));
+  return row.has_value();
+}
+
+Result<Json> json_body(const Request& req) { return Json::parse(req.body); }
+
+std::string actor_of(const Account& a) { return "account:" + std::to_string(a.id); }
+
+Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::Order& o) {
+  if (o.buyer == a.id || a.role == Role::admin) return true;
+  if (CUNHUO_TRY(can_manage_shop(s, a, o.shop))) return true;
+  if (a.role == Role::county_centre || a.role == Role::poverty_office) {
+    auto shop = CUNHUO_TRY(marketplace::find_shop(s, o.shop));
+    return shop && region_within(shop->village_code, a.region_code);
+  }
+  return false;
+}
+
+}  // namespace cunhuo::storefront

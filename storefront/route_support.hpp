@@ -1,0 +1,30 @@
+// What every group of routes needs: turning results into responses, reading path ids,
+// checking roles, and the object-level checks shared by marketplace and payments
+// routes (who manages a shop, who may see an order).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+#include "core/json.hpp"
+#include "marketplace/orders.hpp"
+#include "storefront/auth.hpp"
+#include "storefront/http.hpp"
+
+namespace cunhuo::storefront {
+
+Response respond(const Result<Response>& r);
+// A positive integer path parameter; anything else is a 404, as an unknown id is.
+Result<std::int64_t> path_id(const Request& req, const char* name = "id");
+Error no_such(const char* what);
+Result<Account> require_role(Auth& auth, const Request& req, std::initializer_list<Role> roles);
+Result<Json> json_body(const Request& req);
+std::string actor_of(const Account& a);
+
+// Farmers manage their own household's shop; a shop manager their shop; admins any.
+Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::ShopId shop);
+// Who may see an order: its buyer, the shop that sells it, the county's staff.
+Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::Order& o);
+
+}  // namespace cunhuo::storefront
