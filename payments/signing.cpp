@@ -85,6 +85,11 @@ Result<SigningKey> SigningKey::load_or_create(const std::string& path) {
   return from_seed(CUNHUO_TRY(read_seed(path)));
 }
 
+Result<SigningKey> SigningKey::load(const std::string& path) {
+  if (!ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
+  return from_seed(CUNHUO_TRY(read_seed(path)));
+}
+
 std::string SigningKey::public_key() const {
   return base64(std::string_view(reinterpret_cast<const char*>(public_.data()), public_.size()));
 }

@@ -16,6 +16,7 @@ namespace cunhuo::payments {
 class SigningKey {
  public:
   static Result<SigningKey> load_or_create(const std::string& path);
+  static Result<SigningKey> load(const std::string& path);  // never creates one
   static SigningKey from_seed(const std::array<unsigned char, 32>& seed);
 
   const std::string& serial() const { return serial_; }
