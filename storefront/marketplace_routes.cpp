@@ -354,7 +354,8 @@ Result<Response> move_order(MarketplaceContext& ctx, const Request& req, std::op
   if (fixed) {
     to = *fixed;
   } else {
-    auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+    const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+    auto body = CUNHUO_TRY(FieldReader::root(doc));
     CUNHUO_CHECK(body.only({"status"}));
     to = CUNHUO_TRY(mk::parse_order_status(CUNHUO_TRY(body.string("status", 20))));
     if (to != mk::OrderStatus::packed && to != mk::OrderStatus::shipped && to != mk::OrderStatus::delivered)

@@ -68,7 +68,8 @@ Result<Response> pay_checkout(PaymentsContext& ctx, const Request& req) {
   if (!req.header("idempotency-key"))
     return make_error(ErrorKind::invalid, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key");
   if (!req.body.empty()) {
-    auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+    const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+    auto body = CUNHUO_TRY(FieldReader::root(doc));
     CUNHUO_CHECK(body.only({}));
   }
   if (auto earlier = CUNHUO_TRY(ctx.idempotency.replay(req, buyer.id))) return std::move(*earlier);
@@ -125,7 +126,8 @@ void write_claim(JsonWriter& w, const pay::RefundClaim& c) {
 Result<Response> claim_refund(PaymentsContext& ctx, const Request& req) {
   auto buyer = CUNHUO_TRY(require_role(ctx.auth, req, {Role::consumer, Role::org_buyer}));
   const std::int64_t order = CUNHUO_TRY(path_id(req));
-  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"amount_fen", "reason"}));
   const Money amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
   const std::string reason = CUNHUO_TRY(body.string("reason", 500));
@@ -148,7 +150,8 @@ Result<bool> centre_covers_order(db::Session& s, const Account& a, std::int64_t 
 Result<Response> decide_claim(PaymentsContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   const std::int64_t id = CUNHUO_TRY(path_id(req));
-  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"approve", "bearer"}));
   const bool approve = CUNHUO_TRY(body.boolean("approve"));
   pay::LossBearer bearer = pay::LossBearer::none;
@@ -248,7 +251,8 @@ void write_payout_account(JsonWriter& w, const pay::PayoutAccount& a) {
 Result<Response> put_payout_account(PaymentsContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
   const std::int64_t id = CUNHUO_TRY(path_id(req));
-  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"bank", "account_number", "holder"}));
   const pay::PayoutAccount a{id, CUNHUO_TRY(body.string("bank", 60)), CUNHUO_TRY(body.string("account_number", 30)),
                              CUNHUO_TRY(body.string("holder", 100))};
@@ -335,7 +339,8 @@ Result<Response> bank_file(PaymentsContext& ctx, const Request& req) {
 Result<Response> confirm_batch(PaymentsContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
   const std::int64_t id = CUNHUO_TRY(path_id(req));
-  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"failed_household_ids"}));
   std::vector<std::int64_t> failed;
   if (body.has("failed_household_ids"))
@@ -361,7 +366,8 @@ void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
 
 Result<Response> run_reconciliation(PaymentsContext& ctx, const Request& req) {
   CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
-  auto body = CUNHUO_TRY(FieldReader::root(CUNHUO_TRY(json_body(req))));
+  const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"date"}));
   const std::string date = CUNHUO_TRY(body.string("date", 10));
   JsonWriter w;

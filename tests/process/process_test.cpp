@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/outbox/outbox.hpp"
+#include "payments/statements.hpp"
 #include "tests/support/support.hpp"
 
 using namespace cunhuo;
@@ -125,4 +126,44 @@ TEST_CASE("the service stops cleanly on SIGTERM", "[process]") {
   ::kill(pid, SIGTERM);
   CHECK(wait_exit(pid, std::chrono::seconds(30)) == 0);
   CHECK_THROWS(HttpClient(port).request("GET", "/healthz"));
+}
+
+namespace {
+
+int run_verify(const std::string& file, const std::string& data_dir) {
+  const std::string cmd = std::string(CUNHUO_BINARY) + " verify-statement '" + file + "' --data-dir '" + data_dir + "' >/dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::fclose(f);
+}
+
+}  // namespace
+
+TEST_CASE("cunhuo verify-statement accepts a genuine statement and rejects one altered by a digit", "[process][payments]") {
+  const std::string dir = cunhuo::test::temp_dir();
+  auto key = cunhuo::payments::SigningKey::load_or_create(dir + "/keys/statement-ed25519.key");
+  REQUIRE(key.ok());
+  cunhuo::test::TestStore store(cunhuo::test::StoreKind::sqlite);
+  store.migrate();
+  cunhuo::ManualClock clock(1'790'000'000'000);
+  auto period = cunhuo::payments::parse_period("2026-09");
+  REQUIRE(period.ok());
+  auto statement = store.db().read([&](cunhuo::db::Session& s) {
+    return cunhuo::payments::issue_statement(s, {7, "王*国", "620621104201", 4}, *period, *key, clock);
+  });
+  REQUIRE(statement.ok());
+  const std::string genuine = dir + "/genuine.json", altered = dir + "/altered.json";
+  write_file(genuine, statement->document());
+  std::string text = statement->document();
+  text.replace(text.find("\"members\":4"), 11, "\"members\":3");
+  write_file(altered, text);
+  CHECK(run_verify(genuine, dir) == 0);
+  CHECK(run_verify(altered, dir) == 1);
+  CHECK(run_verify(genuine, dir + "/nowhere") == 2);  // no platform key to check against
 }
