@@ -1,5 +1,7 @@
 #include "payments/ledger.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cassert>
 #include <map>
 
@@ -102,8 +104,10 @@ Status move(db::Session& tx, Net& net, std::int64_t account, std::string_view co
   std::string sql = "UPDATE ledger_accounts SET " + std::string(column) + " = " + std::string(column) + " + ? WHERE id = ?";
   if (checked) sql += " AND (may_go_negative = 1 OR credits_posted - debits_posted - debits_pending >= ?)";
   auto done = checked ? CUNHUO_TRY(tx.exec(sql, {amount, account, amount})) : CUNHUO_TRY(tx.exec(sql, {amount, account}));
-  if (done.affected_rows != 1)
+  if (done.affected_rows != 1) {
+    spdlog::warn("ledger: debit of {} fen refused, account {} would go below zero", amount, account);
     return refused("exceeds_credits", "the account does not hold enough to be debited " + std::to_string(amount) + " fen", "amount");
+  }
   return {};
 }
 

@@ -23,6 +23,13 @@ namespace {
 namespace mk = cunhuo::marketplace;
 namespace pay = cunhuo::payments;
 
+// A refused money operation leaves a line in the log, with who asked and why not.
+Result<Response> logged(Result<Response> r, const Request& req) {
+  if (!r.ok() && r.error().kind != ErrorKind::internal)
+    spdlog::warn("refused {} {}: {} ({})", req.method, req.path, r.error().code, r.error().message);
+  return r;
+}
+
 // ---- paying a checkout -------------------------------------------------------------
 
 Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
@@ -132,8 +139,13 @@ Result<Response> claim_refund(PaymentsContext& ctx, const Request& req) {
   const Money amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
   const std::string reason = CUNHUO_TRY(body.string("reason", 500));
   return ctx.idempotency.run(req, buyer.id, [&, amount, reason, order](db::Session& tx) -> Result<Response> {
+    auto claim = pay::claim_refund(tx, order, buyer.id, amount, reason, ctx.clock);
+    if (!claim.ok()) {
+      spdlog::warn("refused refund claim on order {} for {} fen: {}", order, amount.fen(), claim.error().message);
+      return claim.error();
+    }
     JsonWriter w;
-    write_claim(w, CUNHUO_TRY(pay::claim_refund(tx, order, buyer.id, amount, reason, ctx.clock)));
+    write_claim(w, *claim);
     return Response::json(201, w.take());
   });
 }
@@ -470,13 +482,13 @@ void add_payments_routes(Router& router, PaymentsContext ctx) {
   auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
     router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
   };
-  route("POST", "/api/v1/checkouts/:id/payments", pay_checkout, false, "Pay a checkout: opens a payment intent and says where to pay; needs Idempotency-Key");
+  route("POST", "/api/v1/checkouts/:id/payments", [](PaymentsContext& c, const Request& r) { return logged(pay_checkout(c, r), r); }, false, "Pay a checkout: opens a payment intent and says where to pay; needs Idempotency-Key");
   route("GET", "/api/v1/payments/:id", get_payment, false, "A payment intent (its buyer)");
   router.add(Route{"POST", "/api/v1/payments/notify", [ctx](const Request& r) mutable { return notify(ctx, r); }, 64 << 10, true,
                    "The payment provider's signed notification"});
-  route("POST", "/api/v1/orders/:id/refund-claims", claim_refund, true, "Claim a full or partial refund of a paid order (its buyer); needs Idempotency-Key");
+  route("POST", "/api/v1/orders/:id/refund-claims", [](PaymentsContext& c, const Request& r) { return logged(claim_refund(c, r), r); }, true, "Claim a full or partial refund of a paid order (its buyer); needs Idempotency-Key");
   route("GET", "/api/v1/refund-claims/:id", get_claim, false, "A refund claim (its buyer, the county centre)");
-  route("POST", "/api/v1/refund-claims/:id/decision", decide_claim, true, "Approve (saying who bears the loss) or reject a refund claim (county centre)");
+  route("POST", "/api/v1/refund-claims/:id/decision", [](PaymentsContext& c, const Request& r) { return logged(decide_claim(c, r), r); }, true, "Approve (saying who bears the loss) or reject a refund claim (county centre)");
   route("GET", "/api/v1/households/:id/statements/:period", get_statement, false,
         "A household's signed income statement for a month (2026-11), quarter (2026-Q4) or year; format=json|csv|html");
   router.add(Route{"POST", "/api/v1/statements/verify", [ctx](const Request& r) mutable { return verify_statement(ctx, r); }, -1, false,

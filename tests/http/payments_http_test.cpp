@@ -272,3 +272,17 @@ STORE_TEST("household earnings are paid out in a batch with account numbers mask
   auto balance = c.request("GET", "/api/v1/households/1/balance", "", bearer(office));
   CHECK(json_int(balance.body, "balance_fen") == 0);
 }
+
+STORE_TEST("a delivered order the buyer does not confirm completes and settles after the window", "[http][payments]") {
+  TestServer server(store_kind, "minqin", [](Config& c) { c.auto_confirm_ms = 1000; });
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer), centre = server.login(kCentre);
+  const Bought b = buy_and_pay(server, c, consumer);
+  const std::string order_path = "/api/v1/orders/" + std::to_string(b.order);
+  REQUIRE(post_json(c, order_path + "/status", R"({"status":"packed"})", bearer(server.login(kFarmer))).status == 200);
+  REQUIRE(post_json(c, order_path + "/status", R"({"status":"shipped"})", bearer(centre)).status == 200);
+  REQUIRE(post_json(c, order_path + "/status", R"({"status":"delivered"})", bearer(centre)).status == 200);
+  REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "completed"; }));
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM settlement_lines") == 1; }));
+  CHECK(server.count("SELECT status = 'settled' FROM payment_orders") == 1);
+}

@@ -273,3 +273,25 @@ STORE_TEST("a checkout cannot be paid twice; a notification for the wrong amount
   CHECK(balance(store.db(), accounts::escrow(100)).balance() == 15001);
   ledger_is_sound(store.db());
 }
+
+STORE_TEST("notifications out of order: a failure after success changes nothing, a success after failure captures", "[store][payments]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(1'790'000'000'000);
+  auto notice = [&](std::int64_t intent, const char* type, const std::string& nonce) {
+    const std::string body = R"({"id":"e","event_type":")" + std::string(type) + R"(","out_trade_no":")" + std::to_string(intent) +
+                             R"(","transaction_id":"SIM1","amount":{"total":15001,"currency":"CNY"}})";
+    return store.db().write([&](db::Session& tx) { return apply_notification(tx, Notification{"", "", nonce, "", body}, "sim", clock); });
+  };
+  auto first = store.db().write([&](db::Session& tx) { return open_intent(tx, sample_payable(1, 100), "sim", clock); });
+  REQUIRE(first.ok());
+  REQUIRE(*notice(first->id, "TRANSACTION.SUCCESS", "a") == NoticeOutcome::captured);
+  CHECK(*notice(first->id, "TRANSACTION.FAIL", "b") == NoticeOutcome::duplicate);
+  CHECK(balance(store.db(), accounts::escrow(100)).balance() == 15001);
+  auto second = store.db().write([&](db::Session& tx) { return open_intent(tx, sample_payable(2, 200), "sim", clock); });
+  REQUIRE(second.ok());
+  CHECK(*notice(second->id, "TRANSACTION.FAIL", "c") == NoticeOutcome::failed);
+  CHECK(*notice(second->id, "TRANSACTION.SUCCESS", "d") == NoticeOutcome::captured);  // the money did arrive
+  CHECK(balance(store.db(), accounts::escrow(200)).balance() == 15001);
+  ledger_is_sound(store.db());
+}
