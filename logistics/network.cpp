@@ -5,6 +5,7 @@
 #include "core/enum_names.hpp"
 
 #include "core/region.hpp"
+#include "logistics/routing.hpp"
 
 namespace cunhuo::logistics {
 namespace {
@@ -21,6 +22,19 @@ constexpr db::Migration kMigrations[] = {
      "  created_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS network_nodes_region ON network_nodes (region_code);\n"},
+    {"logistics", 2, "network links with timetables",
+     "CREATE TABLE IF NOT EXISTS network_links (\n"
+     "  id {{ID}},\n"
+     "  from_node BIGINT NOT NULL,\n"
+     "  to_node BIGINT NOT NULL,\n"
+     "  mode VARCHAR(20) NOT NULL,\n"
+     "  refrigerated INT NOT NULL,\n"
+     "  duration_min INT NOT NULL,\n"
+     "  cost_fen BIGINT NOT NULL,\n"
+     "  timetable VARCHAR(2000) NOT NULL,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS network_links_from ON network_links (from_node);\n"},
 };
 
 constexpr std::array<std::pair<NodeKind, std::string_view>, 5> kKindNames = {{
@@ -35,7 +49,7 @@ constexpr int kMaxCapacity = 1'000'000;
 
 }  // namespace
 
-std::span<const db::Migration> migrations() { return kMigrations; }
+std::span<const db::Migration> network_migrations() { return kMigrations; }
 
 std::string_view to_string(NodeKind kind) { return name_of(kKindNames, kind); }
 
@@ -80,6 +94,47 @@ Result<std::vector<Node>> nodes_in(db::Session& s, std::string_view region_code)
     out.push_back(Node{NodeId{r.i64(0)}, r.str(1), kind.ok() ? *kind : NodeKind::village_point, r.str(3), r.str(4),
                        static_cast<int>(r.i64(5))});
   }
+  return out;
+}
+
+}  // namespace cunhuo::logistics
+
+namespace cunhuo::logistics {
+
+Result<std::optional<Node>> find_node(db::Session& s, std::string_view code) {
+  auto r = CUNHUO_TRY(s.query_one("SELECT id, code, kind, name, region_code, cold_capacity_crates FROM network_nodes WHERE code = ?", {code}));
+  if (!r) return std::optional<Node>();
+  return std::optional<Node>(Node{NodeId{r->i64(0)}, r->str(1), CUNHUO_TRY(parse_node_kind(r->str(2))), r->str(3), r->str(4),
+                                  static_cast<int>(r->i64(5))});
+}
+
+Result<std::int64_t> create_link(db::Session& tx, const NewLink& l, const Clock& clock) {
+  const LinkMode mode = CUNHUO_TRY(parse_link_mode(l.mode));
+  auto from = CUNHUO_TRY(find_node(tx, l.from_code));
+  if (!from) return make_error(ErrorKind::not_found, "unknown_node", "no node " + l.from_code, "from_code");
+  auto to = CUNHUO_TRY(find_node(tx, l.to_code));
+  if (!to) return make_error(ErrorKind::not_found, "unknown_node", "no node " + l.to_code, "to_code");
+  if (from->id == to->id) return make_error(ErrorKind::invalid, "same_node", "a link joins two different nodes", "to_code");
+  if (l.duration_min < 1 || l.duration_min > 7 * 24 * 60)
+    return make_error(ErrorKind::invalid, "out_of_range", "a duration is 1 minute to 7 days", "duration_min");
+  if (l.cost_fen < 0 || l.cost_fen > 100'000'000) return make_error(ErrorKind::invalid, "out_of_range", "cost must be 0 to 1,000,000 yuan", "cost_fen");
+  const bool cold_mode = mode == LinkMode::refrigerated_van || mode == LinkMode::refrigerated_trunk;
+  if (l.refrigerated != cold_mode)
+    return make_error(ErrorKind::invalid, "inconsistent", "only refrigerated vans and trunks are refrigerated", "refrigerated");
+  const Timetable timetable = CUNHUO_TRY(parse_timetable(l.timetable));
+  (void)timetable;
+  CUNHUO_TRY(tx.exec("INSERT INTO network_links (from_node, to_node, mode, refrigerated, duration_min, cost_fen, timetable, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     {from->id.value, to->id.value, l.mode, l.refrigerated ? 1 : 0, l.duration_min, l.cost_fen, l.timetable, clock.now_ms()}));
+  return tx.last_insert_id();
+}
+
+Result<std::vector<Link>> all_links(db::Session& s) {
+  std::vector<Link> out;
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT l.id, f.code, t.code, l.mode, l.timetable, l.refrigerated, l.duration_min, l.cost_fen FROM network_links l "
+           "JOIN network_nodes f ON f.id = l.from_node JOIN network_nodes t ON t.id = l.to_node ORDER BY l.id")))
+    out.push_back(Link{r.i64(0), r.str(1), r.str(2), r.str(3), r.str(4), r.i64(5) != 0, static_cast<int>(r.i64(6)), r.i64(7)});
   return out;
 }
 

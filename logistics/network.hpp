@@ -37,10 +37,33 @@ struct Node {
   int cold_capacity_crates = 0;
 };
 
-std::span<const db::Migration> migrations();
+struct NewLink {
+  std::string from_code, to_code;
+  std::string mode;           // tricycle, van, refrigerated_van, refrigerated_trunk, ambient_trunk
+  bool refrigerated = false;
+  int duration_min = 0;
+  std::int64_t cost_fen = 0;
+  std::string timetable = "on_demand";  // or "Mon-Fri 08:00,14:00; Sat 09:00"
+};
+
+struct Link {
+  std::int64_t id = 0;
+  std::string from_code, to_code, mode, timetable;
+  bool refrigerated = false;
+  int duration_min = 0;
+  std::int64_t cost_fen = 0;
+};
+
+std::span<const db::Migration> network_migrations();
 
 Result<NodeId> create_node(db::Session& tx, const NewNode& node, const Clock& clock);
 // Nodes whose region lies within `region_code` (a county, township or village).
 Result<std::vector<Node>> nodes_in(db::Session& s, std::string_view region_code);
+Result<std::optional<Node>> find_node(db::Session& s, std::string_view code);
+
+// A link between two known nodes; refuses what makes no sense (a node to itself, a
+// duration or cost out of range, a refrigerated tricycle, a timetable it cannot read).
+Result<std::int64_t> create_link(db::Session& tx, const NewLink& link, const Clock& clock);
+Result<std::vector<Link>> all_links(db::Session& s);
 
 }  // namespace cunhuo::logistics

@@ -4,6 +4,7 @@
 
 #include "core/json.hpp"
 #include "logistics/network.hpp"
+#include "logistics/telemetry.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/organisations.hpp"
@@ -34,6 +35,32 @@ Result<std::optional<std::int64_t>> resolve(const FieldReader& item, std::string
   if (it == keys.end())
     return make_error(ErrorKind::invalid, "unknown_reference", "no seed entry with key " + *key, item.path() + "." + std::string(field));
   return std::optional<std::int64_t>(it->second);
+}
+
+// Links, and the sensors in cold stores: optional in a seed set.
+Status load_links(db::Session& tx, const FieldReader& root, const Clock& clock, LoadReport& report) {
+  if (root.has("links"))
+    for (const auto& item : CUNHUO_TRY(root.objects("links", kMaxItems))) {
+      logistics::NewLink link;
+      link.from_code = CUNHUO_TRY(item.string("from", 40));
+      link.to_code = CUNHUO_TRY(item.string("to", 40));
+      link.mode = CUNHUO_TRY(item.string("mode", 20));
+      link.refrigerated = link.mode == "refrigerated_van" || link.mode == "refrigerated_trunk";
+      link.duration_min = static_cast<int>(CUNHUO_TRY(item.integer("duration_min", 1, 10080)));
+      link.cost_fen = CUNHUO_TRY(item.integer("cost_fen", 0, 100'000'000));
+      link.timetable = CUNHUO_TRY(item.optional_string("timetable", 2000)).value_or("on_demand");
+      CUNHUO_TRY(logistics::create_link(tx, link, clock));
+      if (CUNHUO_TRY(item.optional_boolean("both_ways")).value_or(true)) {
+        std::swap(link.from_code, link.to_code);
+        link.timetable = CUNHUO_TRY(item.optional_string("return_timetable", 2000)).value_or(link.timetable);
+        CUNHUO_TRY(logistics::create_link(tx, link, clock));
+      }
+      ++report.links;
+    }
+  if (root.has("sensors"))
+    for (const auto& item : CUNHUO_TRY(root.objects("sensors", kMaxItems)))
+      CUNHUO_CHECK(logistics::register_sensor(tx, CUNHUO_TRY(item.string("code", 40)), CUNHUO_TRY(item.string("node", 40)), clock));
+  return {};
 }
 
 Status load_nodes(db::Session& tx, const FieldReader& root, const Clock& clock, Keys& nodes, LoadReport& report) {
@@ -160,6 +187,7 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
         CUNHUO_CHECK(marketplace::register_poor_county(tx, CUNHUO_TRY(county.string("code", 6)), CUNHUO_TRY(county.string("name", 100))));
     }
     CUNHUO_CHECK(load_nodes(tx, root, clock, nodes, report));
+    CUNHUO_CHECK(load_links(tx, root, clock, report));
     CUNHUO_CHECK(load_households(tx, root, clock, households, report));
     CUNHUO_CHECK(load_shops(tx, root, clock, households, shops, report));
     CUNHUO_CHECK(load_accounts(tx, root, households, shops, nodes, create_account, accounts, report));

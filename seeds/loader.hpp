@@ -31,7 +31,7 @@ std::optional<std::string_view> builtin(std::string_view name);
 
 struct LoadReport {
   bool loaded = false;  // false: this set was loaded before
-  int nodes = 0, households = 0, shops = 0, accounts = 0, organisations = 0;
+  int nodes = 0, links = 0, households = 0, shops = 0, accounts = 0, organisations = 0;
 };
 
 // `seed` is the JSON text of a seed set.

@@ -8,12 +8,14 @@
 #include "alleviation/module.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "logistics/module.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
 #include "payments/ledger.hpp"
 #include "payments/module.hpp"
 #include "payments/reconciliation.hpp"
 #include "payments/refunds.hpp"
+#include "storefront/logistics_routes.hpp"
 #include "storefront/payments_routes.hpp"
 #include "seeds/loader.hpp"
 #include "storefront/marketplace_routes.hpp"
@@ -61,8 +63,9 @@ std::vector<db::Migration> all_migrations() {
   std::vector<db::Migration> out;
   const auto marketplace = marketplace::migrations();
   const auto payments = payments::migrations();
+  const auto logistics = logistics::migrations();
   for (auto list : {outbox::migrations(), seeds::migrations(), std::span<const db::Migration>(marketplace),
-                    logistics::migrations(), std::span<const db::Migration>(payments), alleviation::migrations(), Auth::migrations(),
+                    std::span<const db::Migration>(logistics), std::span<const db::Migration>(payments), alleviation::migrations(), Auth::migrations(),
                     Idempotency::migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
@@ -70,6 +73,7 @@ std::vector<db::Migration> all_migrations() {
 
 App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys)
     : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock), idempotency_(*db_, clock), keys_(std::move(keys)) {
+  planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
   if (config_.payment_simulator) {
     simulator_ = std::make_unique<payments::Simulator>(*db_, clock_, keys_.provider, payments::SimulatorOptions{});
     verifier_.trust(keys_.provider.serial(), keys_.provider.public_key());
@@ -128,6 +132,9 @@ void App::add_routes() {
     add_simulator_routes(router_, payments);
   }
   subscribe_payment_flow(*dispatcher_, clock_, fees());
+  LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
+  add_logistics_routes(router_, logistics);
+  subscribe_logistics_flow(*dispatcher_, logistics);
   add_openapi_route(router_);
 }
 
@@ -148,6 +155,12 @@ void App::housekeeping() {
   auto confirmed = marketplace::confirm_delivered_orders(*db_, clock_, std::chrono::milliseconds(config_.auto_confirm_ms), 500);
   if (!confirmed.ok()) spdlog::warn("auto-confirming deliveries failed: {}", confirmed.error().message);
   else if (*confirmed > 0) dispatcher_->wake();
+  if (clock_.now_ms() - silence_checked_ms_ >= 60'000) {  // sensors gone quiet where parcels wait
+    silence_checked_ms_ = clock_.now_ms();
+    auto silent = db_->write([&](db::Session& tx) { return logistics::check_silence(tx, excursion_rules_, clock_); });
+    if (!silent.ok()) spdlog::warn("checking for silent sensors failed: {}", silent.error().message);
+    else if (!silent->empty()) dispatcher_->wake();
+  }
   if (!simulator_) return;
   auto refunded = payments::send_provider_refunds(*db_, *simulator_, clock_);
   if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);

@@ -14,6 +14,8 @@
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
 #include "core/outbox/outbox.hpp"
+#include "logistics/planner.hpp"
+#include "logistics/telemetry.hpp"
 #include "payments/provider.hpp"
 #include "payments/settlement.hpp"
 #include "payments/signing.hpp"
@@ -66,6 +68,9 @@ class App {
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
   Keys keys_;
   std::unique_ptr<payments::Simulator> simulator_;
+  std::unique_ptr<logistics::Planner> planner_;
+  logistics::ExcursionRules excursion_rules_;
+  std::int64_t silence_checked_ms_ = 0;
   payments::NotificationVerifier verifier_;
   std::string reconciled_through_;    // the last bill date reconciled by this process
   std::thread expiry_;                 // stock of unpaid orders, auto-confirmation, refunds, reconciliation

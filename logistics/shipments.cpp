@@ -1,0 +1,267 @@
+#include "logistics/shipments.hpp"
+
+#include <random>
+#include <set>
+
+#include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
+#include "logistics/network.hpp"
+
+namespace cunhuo::logistics {
+namespace {
+
+constexpr db::Migration kMigrations[] = {
+    {"logistics", 3, "shipments and their EPCIS-shaped scan events",
+     "CREATE TABLE IF NOT EXISTS shipments (\n"
+     "  id {{ID}},\n"
+     "  tracking_number VARCHAR(20) NOT NULL UNIQUE,\n"
+     "  order_id BIGINT NOT NULL,\n"
+     "  origin_node BIGINT NOT NULL,\n"
+     "  destination_node BIGINT NOT NULL,\n"
+     "  current_node BIGINT NOT NULL,\n"
+     "  temperature_class VARCHAR(10) NOT NULL,\n"
+     "  lot VARCHAR(60) NOT NULL,\n"
+     "  crates INT NOT NULL,\n"
+     "  status VARCHAR(12) NOT NULL,\n"
+     "  note VARCHAR(300) NOT NULL,\n"
+     "  ready_at BIGINT NOT NULL,\n"
+     "  shelf_deadline BIGINT NOT NULL,\n"
+     "  eta BIGINT,\n"
+     "  route TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  updated_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS shipments_order ON shipments (order_id);\n"
+     "CREATE INDEX IF NOT EXISTS shipments_node ON shipments (current_node, status);\n"
+     "CREATE TABLE IF NOT EXISTS scan_events (\n"
+     "  id {{ID}},\n"
+     "  shipment_id BIGINT NOT NULL,\n"
+     "  event_time BIGINT NOT NULL,\n"
+     "  event_zone VARCHAR(6) NOT NULL,\n"
+     "  record_time BIGINT NOT NULL,\n"
+     "  read_point VARCHAR(40) NOT NULL,\n"
+     "  biz_location VARCHAR(40) NOT NULL,\n"
+     "  biz_step VARCHAR(20) NOT NULL,\n"
+     "  disposition VARCHAR(20) NOT NULL,\n"
+     "  actor VARCHAR(60) NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS scan_events_shipment ON scan_events (shipment_id, id);\n"},
+};
+
+const std::set<std::string, std::less<>> kBizSteps = {"receiving", "storing", "departing", "arriving", "delivering", "holding"};
+const std::set<std::string, std::less<>> kDispositions = {"in_progress", "in_transit", "damaged", "expired", "held", "delivered"};
+constexpr std::int64_t kLateToleranceMs = 30 * 60 * 1000;  // later than this against the plan: re-plan
+
+std::string route_json(const std::vector<PlannedHop>& hops) {
+  JsonWriter w;
+  w.begin_array();
+  for (const auto& h : hops)
+    w.begin_object().field("from", h.from_code).field("to", h.to_code).field("mode", h.mode).field("refrigerated", h.refrigerated)
+        .field("depart_ms", h.depart_ms).field("arrive_ms", h.arrive_ms).field("cost_fen", h.cost_fen).end_object();
+  w.end_array();
+  return w.take();
+}
+
+std::vector<PlannedHop> route_from(const std::string& text) {
+  std::vector<PlannedHop> out;
+  auto doc = Json::parse(text);
+  if (!doc.ok() || doc->type() != Json::Type::array) return out;
+  for (const auto& h : doc->as_array())
+    out.push_back(PlannedHop{h.find("from")->as_string(), h.find("to")->as_string(), h.find("mode")->as_string(),
+                             h.find("refrigerated")->as_bool(), h.find("depart_ms")->as_integer(), h.find("arrive_ms")->as_integer(),
+                             h.find("cost_fen")->as_integer()});
+  return out;
+}
+
+constexpr const char* kShipmentColumns =
+    "s.id, s.order_id, s.tracking_number, o.code, d.code, s.temperature_class, s.lot, s.status, c.code, s.note, s.crates, "
+    "s.ready_at, s.shelf_deadline, s.eta, s.route FROM shipments s JOIN network_nodes o ON o.id = s.origin_node "
+    "JOIN network_nodes d ON d.id = s.destination_node JOIN network_nodes c ON c.id = s.current_node";
+
+Result<Shipment> shipment_from(db::Session& s, const db::Row& r) {
+  Shipment sh;
+  sh.id = r.i64(0);
+  sh.order_id = r.i64(1);
+  sh.tracking_number = r.str(2);
+  sh.origin_code = r.str(3);
+  sh.destination_code = r.str(4);
+  sh.temperature_class = r.str(5);
+  sh.lot = r.str(6);
+  sh.status = r.str(7);
+  sh.current_code = r.str(8);
+  sh.note = r.str(9);
+  sh.crates = static_cast<int>(r.i64(10));
+  sh.ready_at_ms = r.i64(11);
+  sh.shelf_deadline_ms = r.i64(12);
+  sh.eta_ms = r.opt_i64(13);
+  sh.route = route_from(r.str(14));
+  for (const auto& e : CUNHUO_TRY(s.query("SELECT read_point, biz_location, biz_step, disposition, actor, event_time, record_time, event_zone "
+                                          "FROM scan_events WHERE shipment_id = ? ORDER BY id", {sh.id})))
+    sh.scans.push_back(ScanEvent{e.str(0), e.str(1), e.str(2), e.str(3), e.str(4), e.i64(5), e.i64(6), e.str(7)});
+  return sh;
+}
+
+Result<std::int64_t> node_id(db::Session& tx, std::string_view code, const char* field) {
+  auto n = CUNHUO_TRY(find_node(tx, code));
+  if (!n) return make_error(ErrorKind::not_found, "unknown_node", "no node " + std::string(code), field);
+  return n->id.value;
+}
+
+// Tracking numbers are random, not counted, so one cannot guess the next parcel's.
+Result<std::string> fresh_tracking_number(db::Session& tx) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string digits = "CH";
+    for (int i = 0; i < 12; ++i) digits += static_cast<char>('0' + rng() % 10);
+    if (!CUNHUO_TRY(tx.query_one("SELECT 1 FROM shipments WHERE tracking_number = ?", {digits}))) return digits;
+  }
+  return make_error(ErrorKind::unavailable, "busy", "could not pick a tracking number");
+}
+
+Status publish(db::Session& tx, const char* topic, const Shipment& sh, std::string_view bearer, const Clock& clock) {
+  JsonWriter w;
+  w.begin_object().field("order_id", sh.order_id).field("shipment_id", sh.id).field("tracking_number", sh.tracking_number);
+  if (!bearer.empty()) w.field("bearer", bearer);
+  w.end_object();
+  CUNHUO_TRY(outbox::publish(tx, topic, w.take(), clock));
+  return {};
+}
+
+Status save_route(db::Session& tx, std::int64_t id, const std::vector<PlannedHop>& route, std::optional<std::int64_t> eta,
+                  std::string_view note, std::int64_t now) {
+  CUNHUO_TRY(tx.exec("UPDATE shipments SET route = ?, eta = ?, note = ?, updated_at = ? WHERE id = ?",
+                     {route_json(route), eta, note, now, id}));
+  return {};
+}
+
+}  // namespace
+
+std::span<const db::Migration> shipment_migrations() { return kMigrations; }
+
+Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& n, const Clock& clock) {
+  const std::int64_t origin = CUNHUO_TRY(node_id(tx, n.origin_code, "origin_code"));
+  const std::int64_t destination = CUNHUO_TRY(node_id(tx, n.destination_code, "destination_code"));
+  CUNHUO_TRY(planner.rules().budget_for(n.temperature_class));
+  std::vector<PlannedHop> route;
+  std::optional<std::int64_t> eta;
+  std::string status = "planned", note;
+  auto plan = planner.plan(PlanRequest{n.origin_code, n.destination_code, n.temperature_class, n.ready_at_ms, n.shelf_deadline_ms,
+                                       n.crates, std::nullopt});
+  if (plan.ok()) {
+    route = plan->hops;
+    eta = plan->arrival_ms;
+  } else if (plan.error().code == "no_route") {
+    status = "unroutable";  // the centre sees it and arranges something else
+    note = plan.error().message;
+  } else {
+    return plan.error();
+  }
+  const std::string tracking = CUNHUO_TRY(fresh_tracking_number(tx));
+  const auto now = clock.now_ms();
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO shipments (tracking_number, order_id, origin_node, destination_node, current_node, temperature_class, lot, crates, "
+      "status, note, ready_at, shelf_deadline, eta, route, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {tracking, n.order_id, origin, destination, origin, n.temperature_class, n.lot, n.crates, status, note, n.ready_at_ms,
+       n.shelf_deadline_ms, eta, route_json(route), now, now}));
+  auto made = CUNHUO_TRY(find_shipment(tx, tracking));
+  return std::move(*made);
+}
+
+Result<std::optional<Shipment>> find_shipment(db::Session& s, std::string_view tracking_number) {
+  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kShipmentColumns + " WHERE s.tracking_number = ?", {tracking_number}));
+  if (!row) return std::optional<Shipment>();
+  return std::optional<Shipment>(CUNHUO_TRY(shipment_from(s, *row)));
+}
+
+Result<std::vector<Shipment>> shipments_of_order(db::Session& s, std::int64_t order_id) {
+  std::vector<Shipment> out;
+  for (const auto& r : CUNHUO_TRY(s.query(std::string("SELECT ") + kShipmentColumns + " WHERE s.order_id = ? ORDER BY s.id", {order_id})))
+    out.push_back(CUNHUO_TRY(shipment_from(s, r)));
+  return out;
+}
+
+Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view tracking_number, const ScanInput& scan,
+                             std::string_view actor, const Clock& clock) {
+  if (!kBizSteps.contains(scan.biz_step))
+    return make_error(ErrorKind::invalid, "invalid_biz_step", "receiving, storing, departing, arriving, delivering or holding", "biz_step");
+  if (!kDispositions.contains(scan.disposition))
+    return make_error(ErrorKind::invalid, "invalid_disposition", "in_progress, in_transit, damaged, expired, held or delivered", "disposition");
+  auto found = CUNHUO_TRY(find_shipment(tx, tracking_number));
+  if (!found) return make_error(ErrorKind::not_found, "not_found", "no such shipment", "tracking_number");
+  Shipment sh = std::move(*found);
+  if (sh.status == "delivered" || sh.status == "spoiled" || sh.status == "unroutable")
+    return make_error(ErrorKind::conflict, "shipment_closed", "this shipment is " + sh.status, "tracking_number");
+  // Where the parcel may be scanned: where it is, or a stop ahead on its route.
+  std::size_t at = sh.route.size() + 1;
+  if (scan.node_code == sh.current_code) at = 0;
+  for (std::size_t i = 0; i < sh.route.size() && at > sh.route.size(); ++i)
+    if (sh.route[i].to_code == scan.node_code) at = i + 1;
+  if (at > sh.route.size())
+    return make_error(ErrorKind::unprocessable, "not_on_route", "node " + scan.node_code + " is not on this shipment's route", "node_code");
+  const auto now = clock.now_ms();
+  const std::int64_t when = scan.event_time_ms > 0 ? scan.event_time_ms : now;
+  if (when > now + 5 * 60 * 1000) return make_error(ErrorKind::invalid, "in_the_future", "a scan cannot be in the future", "event_time_ms");
+  const std::int64_t node = CUNHUO_TRY(node_id(tx, scan.node_code, "node_code"));
+  CUNHUO_TRY(tx.exec("INSERT INTO scan_events (shipment_id, event_time, event_zone, record_time, read_point, biz_location, biz_step, "
+                     "disposition, actor) VALUES (?, ?, '+08:00', ?, ?, ?, ?, ?, ?)",
+                     {sh.id, when, now, scan.node_code, scan.node_code, scan.biz_step, scan.disposition, actor}));
+  const bool delivered = scan.biz_step == "delivering" && scan.node_code == sh.destination_code;
+  std::string status = delivered ? "delivered"
+                       : scan.biz_step == "holding" || scan.disposition == "held" ? "held"
+                       : scan.biz_step == "departing" ? "in_transit" : "at_node";
+  if (scan.disposition == "damaged" || scan.disposition == "expired") status = "held";
+  CUNHUO_TRY(tx.exec("UPDATE shipments SET status = ?, current_node = ?, updated_at = ? WHERE id = ?", {status, node, now, sh.id}));
+  // The route ahead: what is left after this stop; re-planned when the parcel runs late.
+  std::vector<PlannedHop> rest(sh.route.begin() + static_cast<std::ptrdiff_t>(at), sh.route.end());
+  const bool late = at > 0 && when > sh.route[at - 1].arrive_ms + kLateToleranceMs;
+  std::string note = sh.note;
+  std::optional<std::int64_t> eta = sh.eta_ms;
+  if (!delivered && status != "held" && late) {
+    auto again = planner.plan(PlanRequest{scan.node_code, sh.destination_code, sh.temperature_class, when, sh.shelf_deadline_ms,
+                                          sh.crates, std::nullopt});
+    if (again.ok()) {
+      rest = again->hops;
+      eta = again->arrival_ms;
+      note = "re-planned at " + scan.node_code + " after running late";
+    } else {
+      note = again.error().message;
+    }
+  }
+  if (delivered) {
+    rest.clear();
+    eta = when;
+  }
+  CUNHUO_CHECK(save_route(tx, sh.id, rest, eta, note, now));
+  auto updated = CUNHUO_TRY(find_shipment(tx, tracking_number));
+  if (scan.biz_step == "departing" && sh.status != "in_transit" && sh.scans.empty()) CUNHUO_CHECK(publish(tx, kShipmentDeparted, *updated, "", clock));
+  if (delivered) CUNHUO_CHECK(publish(tx, kShipmentDelivered, *updated, "", clock));
+  return std::move(*updated);
+}
+
+Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_view node_code, std::string_view reason, const Clock& clock) {
+  const std::int64_t node = CUNHUO_TRY(node_id(tx, node_code, "node_code"));
+  std::vector<std::int64_t> held;
+  for (const auto& r : CUNHUO_TRY(tx.query("SELECT id FROM shipments WHERE current_node = ? AND status = 'at_node' ORDER BY id", {node})))
+    held.push_back(r.i64(0));
+  for (auto id : held)
+    CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'held', note = ?, updated_at = ? WHERE id = ?", {reason, clock.now_ms(), id}));
+  return held;
+}
+
+Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer, const Clock& clock) {
+  auto moved = CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'spoiled', updated_at = ? WHERE id = ? AND status = 'held'",
+                                  {clock.now_ms(), shipment_id}));
+  if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be confirmed spoiled", "id");
+  auto row = CUNHUO_TRY(tx.query_one("SELECT tracking_number FROM shipments WHERE id = ?", {shipment_id}));
+  auto sh = CUNHUO_TRY(find_shipment(tx, row->str(0)));
+  return publish(tx, kShipmentSpoiledTopic, *sh, bearer, clock);
+}
+
+Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& clock) {
+  auto moved = CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'at_node', note = 'released after review', updated_at = ? "
+                                  "WHERE id = ? AND status = 'held'", {clock.now_ms(), shipment_id}));
+  if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be released", "id");
+  return {};
+}
+
+}  // namespace cunhuo::logistics

@@ -1,0 +1,70 @@
+// Shipments: a paid order's goods from their village service point to the buyer's city,
+// each with a tracking number and a planned cold-chain route. Every hop is a scan event
+// shaped after GS1 EPCIS (what: the parcel and its lot; when: event time with its zone
+// and the record time; where: read point and business location; why: business step and
+// disposition). A scan later than planned re-plans the rest of the route.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "logistics/planner.hpp"
+
+namespace cunhuo::logistics {
+
+struct NewShipment {
+  std::int64_t order_id = 0;
+  std::string origin_code, destination_code, temperature_class, lot;
+  int crates = 1;
+  std::int64_t ready_at_ms = 0, shelf_deadline_ms = INT64_MAX;
+};
+
+struct ScanEvent {
+  std::string read_point, biz_location, biz_step, disposition, actor;
+  std::int64_t event_time_ms = 0, record_time_ms = 0;
+  std::string event_zone = "+08:00";
+};
+
+// planned (not yet picked up), at_node, in_transit, held, delivered, spoiled, unroutable
+struct Shipment {
+  std::int64_t id = 0, order_id = 0;
+  std::string tracking_number, origin_code, destination_code, temperature_class, lot, status, current_code, note;
+  int crates = 1;
+  std::int64_t ready_at_ms = 0, shelf_deadline_ms = 0;
+  std::optional<std::int64_t> eta_ms;
+  std::vector<PlannedHop> route;  // the planned remainder
+  std::vector<ScanEvent> scans;
+};
+
+struct ScanInput {
+  std::string node_code, biz_step, disposition;
+  std::int64_t event_time_ms = 0;
+};
+
+std::span<const db::Migration> shipment_migrations();
+
+// Topics published: "shipment.departed", "shipment.delivered", "shipment.spoiled"
+// ({"order_id", "shipment_id", "bearer"}).
+inline constexpr const char* kShipmentDeparted = "shipment.departed";
+inline constexpr const char* kShipmentDelivered = "shipment.delivered";
+inline constexpr const char* kShipmentSpoiledTopic = "shipment.spoiled";
+
+Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& shipment, const Clock& clock);
+Result<std::optional<Shipment>> find_shipment(db::Session& s, std::string_view tracking_number);
+Result<std::vector<Shipment>> shipments_of_order(db::Session& s, std::int64_t order_id);
+Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view tracking_number, const ScanInput& scan,
+                             std::string_view actor, const Clock& clock);
+// Holds every parcel waiting at `node_code` (an excursion there); returns their ids.
+Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_view node_code, std::string_view reason, const Clock& clock);
+// Confirms a held parcel spoiled: publishes the event that refunds its order.
+Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer, const Clock& clock);
+// Releases a held parcel (the excursion did not harm it).
+Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& clock);
+
+}  // namespace cunhuo::logistics

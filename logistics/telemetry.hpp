@@ -1,0 +1,73 @@
+// Temperature telemetry from cold stores and vehicles. Sensors post batches of readings
+// (sensor id, time, hundredths of a degree). A parcel's exposure follows where it is: the
+// readings of the sensors at its node count against its temperature class's range, with
+// both alarms the cold-chain trade uses, configurable per class: one continuous violation
+// longer than a limit, and time outside the range adding up over the journey beyond
+// another. An alarm holds the parcels there and opens an excursion for the county
+// centre; a sensor that stops reporting raises its own alarm. Readings out of order or
+// repeated are kept once and do not move the running state backwards; readings from
+// unknown sensors are counted and skipped.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+
+namespace cunhuo::logistics {
+
+inline constexpr std::size_t kMaxReadingsPerBatch = 50'000;
+inline constexpr int kMinCenti = -8000, kMaxCenti = 8000;  // −80 °C to +80 °C; anything else is a broken sensor
+
+struct ClassLimits {
+  int min_centi = INT32_MIN, max_centi = INT32_MAX;
+  std::int64_t continuous_ms = INT64_MAX, cumulative_ms = INT64_MAX;
+};
+
+struct ExcursionRules {
+  ClassLimits chilled{0, 800, 30 * 60'000, 60 * 60'000};        // 0–8 °C
+  ClassLimits frozen{INT32_MIN, -1800, 15 * 60'000, 30 * 60'000};  // −18 °C or colder
+  ClassLimits ambient{};                                          // no limits
+  std::int64_t silence_ms = 15 * 60'000;  // a sensor quiet this long while parcels wait raises an alarm
+  std::int64_t max_gap_ms = 10 * 60'000;  // a reading stands for at most this long
+  const ClassLimits& of(std::string_view temperature_class) const;
+};
+
+struct Reading {
+  std::string sensor;
+  std::int64_t at_ms = 0;
+  int centi = 0;
+};
+
+struct IngestReport {
+  std::size_t stored = 0, duplicates = 0, late = 0, unknown_sensor = 0;
+  std::vector<std::int64_t> excursions;  // opened by this batch
+};
+
+struct Excursion {
+  std::int64_t id = 0;
+  std::string node_code, sensor_code, kind, status, detail;  // kind: continuous, cumulative, silent
+  std::int64_t started_at_ms = 0, detected_at_ms = 0;
+  std::vector<std::int64_t> shipments;
+};
+
+std::span<const db::Migration> telemetry_migrations();
+
+Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code, const Clock& clock);
+// Checks every reading first (an absurd value refuses the whole batch, naming it).
+Status check_readings(std::span<const Reading> readings);
+Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, const ExcursionRules& rules, const Clock& clock);
+// Sensors gone quiet at nodes where parcels wait; returns the alarms opened.
+Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const ExcursionRules& rules, const Clock& clock);
+Result<std::vector<Excursion>> excursions_in(db::Session& s, std::string_view region_code, std::string_view status);
+Result<std::optional<Excursion>> find_excursion(db::Session& s, std::int64_t id);
+// The centre's verdict: spoiled (the held parcels are refunded at logistics' cost) or
+// not (they go on).
+Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoiled, const Clock& clock);
+
+}  // namespace cunhuo::logistics

@@ -1,0 +1,368 @@
+#include "storefront/logistics_routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "core/json.hpp"
+#include "core/region.hpp"
+#include "logistics/network.hpp"
+#include "logistics/shipments.hpp"
+#include "marketplace/catalog.hpp"
+#include "marketplace/orders.hpp"
+#include "marketplace/registry.hpp"
+#include "storefront/route_support.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+namespace mk = cunhuo::marketplace;
+namespace lg = cunhuo::logistics;
+
+// ---- the network -------------------------------------------------------------------
+
+Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates"}));
+  lg::NewNode n{CUNHUO_TRY(body.string("code", 40)), CUNHUO_TRY(lg::parse_node_kind(CUNHUO_TRY(body.string("kind", 20)))),
+                CUNHUO_TRY(body.string("name", 200)), CUNHUO_TRY(body.string("region_code", 12)),
+                static_cast<int>(CUNHUO_TRY(body.optional_integer("cold_capacity_crates", INT32_MIN, INT32_MAX)).value_or(0))};
+  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_node(tx, n, ctx.clock); }));
+  ctx.planner.invalidate();
+  JsonWriter w;
+  w.begin_object().field("id", id.value).field("code", n.code).end_object();
+  return Response::json(201, w.take());
+}
+
+Result<Response> create_link(LogisticsContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"from_code", "to_code", "mode", "refrigerated", "duration_min", "cost_fen", "timetable"}));
+  lg::NewLink l;
+  l.from_code = CUNHUO_TRY(body.string("from_code", 40));
+  l.to_code = CUNHUO_TRY(body.string("to_code", 40));
+  l.mode = CUNHUO_TRY(body.string("mode", 20));
+  l.refrigerated = CUNHUO_TRY(body.boolean("refrigerated"));
+  l.duration_min = static_cast<int>(CUNHUO_TRY(body.integer("duration_min", INT32_MIN, INT32_MAX)));
+  l.cost_fen = CUNHUO_TRY(body.integer("cost_fen", INT64_MIN, INT64_MAX));
+  l.timetable = CUNHUO_TRY(body.optional_string("timetable", 2000)).value_or("on_demand");
+  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_link(tx, l, ctx.clock); }));
+  ctx.planner.invalidate();
+  JsonWriter w;
+  w.begin_object().field("id", id).end_object();
+  return Response::json(201, w.take());
+}
+
+Result<Response> list_links(LogisticsContext& ctx, const Request&) {
+  auto links = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return lg::all_links(s); }));
+  JsonWriter w;
+  w.begin_object().key("links").begin_array();
+  for (const auto& l : links)
+    w.begin_object().field("id", l.id).field("from_code", l.from_code).field("to_code", l.to_code).field("mode", l.mode)
+        .field("refrigerated", l.refrigerated).field("duration_min", l.duration_min).field("cost_fen", l.cost_fen)
+        .field("timetable", l.timetable).end_object();
+  w.end_array().end_object();
+  return Response::json(200, w.take());
+}
+
+void write_hops(JsonWriter& w, const std::vector<lg::PlannedHop>& hops) {
+  w.begin_array();
+  for (const auto& h : hops)
+    w.begin_object().field("from", h.from_code).field("to", h.to_code).field("mode", h.mode).field("refrigerated", h.refrigerated)
+        .field("depart_at", format_shanghai(h.depart_ms)).field("arrive_at", format_shanghai(h.arrive_ms)).end_object();
+  w.end_array();
+}
+
+Result<Response> plan_route(LogisticsContext& ctx, const Request& req) {
+  CUNHUO_TRY(ctx.auth.authenticate(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"origin_code", "destination_code", "temperature_class", "ready_at_ms", "shelf_life_hours", "crates", "arrive_by_ms"}));
+  lg::PlanRequest r;
+  r.origin_code = CUNHUO_TRY(body.string("origin_code", 40));
+  r.destination_code = CUNHUO_TRY(body.string("destination_code", 40));
+  r.temperature_class = CUNHUO_TRY(body.string("temperature_class", 10));
+  r.ready_at_ms = CUNHUO_TRY(body.optional_integer("ready_at_ms", 1'500'000'000'000, 4'000'000'000'000)).value_or(ctx.clock.now_ms());
+  if (auto h = CUNHUO_TRY(body.optional_integer("shelf_life_hours", 1, 24 * 365))) r.shelf_deadline_ms = r.ready_at_ms + *h * 3'600'000;
+  r.crates = static_cast<int>(CUNHUO_TRY(body.optional_integer("crates", 1, 1000)).value_or(1));
+  r.arrive_by_ms = CUNHUO_TRY(body.optional_integer("arrive_by_ms", 1'500'000'000'000, 4'000'000'000'000));
+  auto plan = CUNHUO_TRY(ctx.planner.plan(r));
+  JsonWriter w;
+  w.begin_object().field("arrive_at", format_shanghai(plan.arrival_ms)).field("arrival_ms", plan.arrival_ms);
+  w.field("cost_fen", plan.cost_fen).field("unrefrigerated_min", plan.unrefrigerated_min).key("hops");
+  write_hops(w, plan.hops);
+  w.end_object();
+  return Response::json(200, w.take());
+}
+
+// ---- shipments ---------------------------------------------------------------------
+
+// The public view carries no personal data and no order: where the parcel has been and
+// where it goes next.
+void write_shipment(JsonWriter& w, const lg::Shipment& s, bool full) {
+  w.begin_object().field("tracking_number", s.tracking_number).field("status", s.status).field("temperature_class", s.temperature_class);
+  w.field("origin", s.origin_code).field("destination", s.destination_code).field("at", s.current_code);
+  w.key("eta");
+  if (s.eta_ms) w.value(format_shanghai(*s.eta_ms)); else w.null();
+  if (full) w.field("order_id", s.order_id).field("lot", s.lot).field("crates", s.crates).field("note", s.note);
+  w.key("route_ahead");
+  write_hops(w, s.route);
+  w.key("events").begin_array();
+  for (const auto& e : s.scans) {
+    w.begin_object().field("event_time", format_shanghai(e.event_time_ms)).field("event_zone", e.event_zone);
+    w.field("read_point", e.read_point).field("biz_location", e.biz_location).field("biz_step", e.biz_step).field("disposition", e.disposition);
+    if (full) w.field("record_time", format_utc(e.record_time_ms)).field("actor", e.actor);
+    w.end_object();
+  }
+  w.end_array().end_object();
+}
+
+Result<Response> track(LogisticsContext& ctx, const Request& req) {
+  const std::string number = req.params.at("number");
+  if (number.size() > 20) return no_such("shipment");
+  auto s = CUNHUO_TRY(ctx.db.read([&](db::Session& r) { return lg::find_shipment(r, number); }));
+  if (!s) return no_such("shipment");
+  JsonWriter w;
+  write_shipment(w, *s, false);
+  auto r = Response::json(200, w.take());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+Result<Response> order_shipments(LogisticsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const mk::OrderId id{CUNHUO_TRY(path_id(req))};
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto order = CUNHUO_TRY(mk::find_order(s, id));
+    if (!order || !CUNHUO_TRY(may_see_order(s, account, *order))) return no_such("order");
+    JsonWriter w;
+    w.begin_object().key("shipments").begin_array();
+    for (const auto& sh : CUNHUO_TRY(lg::shipments_of_order(s, id.value))) write_shipment(w, sh, true);
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
+
+// A station operator scans at their own station only; the centre anywhere in its county.
+Result<bool> may_scan_at(db::Session& s, const Account& a, const lg::Node& node) {
+  if (a.role == Role::admin) return true;
+  if (a.role == Role::station_operator) return a.node_id && *a.node_id == node.id.value;
+  if (a.role == Role::county_centre) return region_within(node.region_code, a.region_code);
+  (void)s;
+  return false;
+}
+
+Result<Response> scan(LogisticsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
+  const std::string number = req.params.at("number");
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"node_code", "biz_step", "disposition", "event_time_ms"}));
+  lg::ScanInput in{CUNHUO_TRY(body.string("node_code", 40)), CUNHUO_TRY(body.string("biz_step", 20)),
+                   CUNHUO_TRY(body.string("disposition", 20)),
+                   CUNHUO_TRY(body.optional_integer("event_time_ms", 1'500'000'000'000, 4'000'000'000'000)).value_or(0)};
+  auto response = ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto node = CUNHUO_TRY(lg::find_node(tx, in.node_code));
+    if (!node) return make_error(ErrorKind::not_found, "unknown_node", "no node " + in.node_code, "node_code");
+    if (!CUNHUO_TRY(may_scan_at(tx, account, *node)))
+      return make_error(ErrorKind::forbidden, "forbidden", "you scan only at your own station", "node_code");
+    JsonWriter w;
+    write_shipment(w, CUNHUO_TRY(lg::record_scan(tx, ctx.planner, number, in, actor_of(account), ctx.clock)), true);
+    return Response::json(201, w.take());
+  });
+  ctx.dispatcher.wake();
+  return response;
+}
+
+// ---- sensors, telemetry and excursions ---------------------------------------------
+
+Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"sensor_code", "node_code"}));
+  const std::string code = CUNHUO_TRY(body.string("sensor_code", 40)), node = CUNHUO_TRY(body.string("node_code", 40));
+  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return lg::register_sensor(tx, code, node, ctx.clock); }));
+  JsonWriter w;
+  w.begin_object().field("sensor_code", code).field("node_code", node).end_object();
+  return Response::json(201, w.take());
+}
+
+Result<std::vector<lg::Reading>> readings_of(const Request& req) {
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"readings"}));
+  std::vector<lg::Reading> out;
+  for (const auto& r : CUNHUO_TRY(body.objects("readings", lg::kMaxReadingsPerBatch))) {
+    CUNHUO_CHECK(r.only({"sensor", "at_ms", "centi"}));
+    out.push_back(lg::Reading{CUNHUO_TRY(r.string("sensor", 40)), CUNHUO_TRY(r.integer("at_ms", INT64_MIN, INT64_MAX)),
+                              static_cast<int>(CUNHUO_TRY(r.integer("centi", INT32_MIN, INT32_MAX)))});
+  }
+  return out;
+}
+
+Result<Response> post_telemetry(LogisticsContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::station_operator, Role::admin}));
+  const auto readings = CUNHUO_TRY(readings_of(req));
+  CUNHUO_CHECK(lg::check_readings(readings));
+  auto report = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::ingest(tx, readings, ctx.excursions, ctx.clock); }));
+  if (!report.excursions.empty()) ctx.dispatcher.wake();
+  JsonWriter w;
+  w.begin_object().field("stored", static_cast<std::int64_t>(report.stored)).field("duplicates", static_cast<std::int64_t>(report.duplicates));
+  w.field("late", static_cast<std::int64_t>(report.late)).field("unknown_sensor", static_cast<std::int64_t>(report.unknown_sensor));
+  w.key("excursions").begin_array();
+  for (auto id : report.excursions) w.value(id);
+  w.end_array().end_object();
+  return Response::json(200, w.take());
+}
+
+void write_excursion(JsonWriter& w, const lg::Excursion& e) {
+  w.begin_object().field("id", e.id).field("node", e.node_code).field("sensor", e.sensor_code).field("kind", e.kind);
+  w.field("status", e.status).field("detail", e.detail).field("started_at", format_shanghai(e.started_at_ms));
+  w.field("detected_at", format_shanghai(e.detected_at_ms)).key("shipment_ids").begin_array();
+  for (auto id : e.shipments) w.value(id);
+  w.end_array().end_object();
+}
+
+Result<Response> list_excursions(LogisticsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const std::string status = req.query_param("status").value_or("open");
+  if (status != "open" && status != "spoiled" && status != "released")
+    return make_error(ErrorKind::invalid, "invalid_status", "open, spoiled or released", "status");
+  auto list = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
+    return lg::excursions_in(s, account.role == Role::admin ? std::string() : account.region_code.substr(0, 6), status);
+  }));
+  JsonWriter w;
+  w.begin_object().key("excursions").begin_array();
+  for (const auto& e : list) write_excursion(w, e);
+  w.end_array().end_object();
+  return Response::json(200, w.take());
+}
+
+Result<Response> decide_excursion(LogisticsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"spoiled"}));
+  const bool spoiled = CUNHUO_TRY(body.boolean("spoiled"));
+  auto response = ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto e = CUNHUO_TRY(lg::find_excursion(tx, id));
+    if (!e) return no_such("excursion");
+    auto node = CUNHUO_TRY(lg::find_node(tx, e->node_code));
+    if (account.role != Role::admin && (!node || !region_within(node->region_code, account.region_code.substr(0, 6)))) return no_such("excursion");
+    JsonWriter w;
+    write_excursion(w, CUNHUO_TRY(lg::decide_excursion(tx, id, spoiled, ctx.clock)));
+    return Response::json(200, w.take());
+  });
+  ctx.dispatcher.wake();
+  return response;
+}
+
+// ---- from paid order to shipments --------------------------------------------------
+
+// A parcel travels at the temperature its most demanding product needs.
+std::string coldest(const std::string& a, std::string_view b) {
+  auto rank = [](std::string_view c) { return c == "frozen" ? 2 : c == "chilled" ? 1 : 0; };
+  return rank(b) > rank(a) ? std::string(b) : a;
+}
+
+// The village service point where the goods start: the origin village's own, else its
+// township's station.
+Result<std::optional<std::string>> origin_point(db::Session& s, const std::string& village_code) {
+  if (village_code.size() < 9) return std::optional<std::string>();
+  for (const auto& n : CUNHUO_TRY(lg::nodes_in(s, village_code.substr(0, 9))))
+    if (n.kind == lg::NodeKind::village_point && n.region_code == village_code) return std::optional<std::string>(n.code);
+  for (const auto& n : CUNHUO_TRY(lg::nodes_in(s, village_code.substr(0, 9))))
+    if (n.kind == lg::NodeKind::township_station) return std::optional<std::string>(n.code);
+  return std::optional<std::string>();
+}
+
+// The city hub serving the buyer's city (same prefecture), else the first hub there is.
+Result<std::optional<std::string>> destination_hub(db::Session& s, const std::string& region_code) {
+  auto rows = CUNHUO_TRY(s.query("SELECT code, region_code FROM network_nodes WHERE kind = 'city_hub' ORDER BY id"));
+  for (const auto& r : rows)
+    if (r.str(1).substr(0, 4) == region_code.substr(0, 4)) return std::optional<std::string>(r.str(0));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows.front().str(0));
+}
+
+Status ship_order(db::Session& tx, LogisticsContext& ctx, std::int64_t order_id) {
+  auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{order_id}));
+  if (!order || !CUNHUO_TRY(lg::shipments_of_order(tx, order_id)).empty()) return {};  // unknown, or shipped before
+  auto destination = CUNHUO_TRY(destination_hub(tx, order->ship_to.region_code));
+  if (!destination) return {};
+  std::vector<mk::ProductId> ids;
+  for (const auto& l : order->lines) ids.push_back(l.product);
+  std::map<std::string, lg::NewShipment> by_origin;
+  for (const auto& p : CUNHUO_TRY(mk::find_products(tx, ids))) {
+    auto origin = CUNHUO_TRY(origin_point(tx, p.origin_code));
+    if (!origin) continue;
+    auto& sh = by_origin[*origin];
+    if (sh.order_id == 0) {
+      sh = lg::NewShipment{order_id, *origin, *destination, "ambient", "", 0, ctx.clock.now_ms(), INT64_MAX};
+    }
+    sh.temperature_class = coldest(sh.temperature_class, mk::to_string(p.temperature));
+    sh.crates += 1;
+    if (!p.lot.empty() && sh.lot.size() + p.lot.size() < 55) sh.lot += (sh.lot.empty() ? "" : ",") + p.lot;
+    if (p.shelf_life_days > 0) sh.shelf_deadline_ms = std::min(sh.shelf_deadline_ms, sh.ready_at_ms + static_cast<std::int64_t>(p.shelf_life_days) * 86'400'000);
+  }
+  for (const auto& [origin, sh] : by_origin) {
+    auto made = CUNHUO_TRY(lg::create_shipment(tx, ctx.planner, sh, ctx.clock));
+    spdlog::info("order {}: shipment {} from {} to {} ({})", order_id, made.tracking_number, made.origin_code, made.destination_code, made.status);
+  }
+  return {};
+}
+
+Result<std::int64_t> event_order(const outbox::Event& e) {
+  auto doc = CUNHUO_TRY(Json::parse(e.payload));
+  const Json* v = doc.find("order_id");
+  if (!v || v->type() != Json::Type::integer) return make_error(ErrorKind::internal, "bad_event", e.topic + " without order_id");
+  return v->as_integer();
+}
+
+// Moves the order forward through every state up to `to`, as far as the state machine lets it.
+Status advance_order(db::Session& tx, std::int64_t order_id, std::initializer_list<mk::OrderStatus> steps, const Clock& clock) {
+  for (auto step : steps) {
+    auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{order_id}));
+    if (!order || !mk::transition_allowed(order->status, step)) continue;
+    CUNHUO_TRY(mk::change_order_status(tx, order->id, step, "logistics", "parcel scanned", clock));
+  }
+  return {};
+}
+
+}  // namespace
+
+void add_logistics_routes(Router& router, LogisticsContext ctx) {
+  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary, std::int64_t max_body = -1) {
+    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, max_body, json, summary});
+  };
+  route("POST", "/api/v1/network/nodes", create_node, true, "Add a service point, station, cold store or hub (county centre)");
+  route("POST", "/api/v1/network/links", create_link, true, "Add a link with its mode, duration, cost and timetable (county centre)");
+  route("GET", "/api/v1/network/links", list_links, false, "Every link with its timetable");
+  route("POST", "/api/v1/routes/plan", plan_route, true, "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms)");
+  route("GET", "/api/v1/tracking/:number", track, false, "Public tracking: hops, events and ETA, no personal data");
+  route("GET", "/api/v1/orders/:id/shipments", order_shipments, false, "An order's shipments in full (its buyer, its shop, the county)");
+  route("POST", "/api/v1/shipments/:number/scans", scan, true, "Record a scan (EPCIS-shaped) at your station");
+  route("POST", "/api/v1/sensors", create_sensor, true, "Register a temperature sensor at a node (county centre)");
+  route("POST", "/api/v1/telemetry", post_telemetry, true, "A batch of sensor readings (hundredths of a degree)", 8 << 20);
+  route("GET", "/api/v1/excursions", list_excursions, false, "Cold-chain excursions in the county (status=open|spoiled|released)");
+  route("POST", "/api/v1/excursions/:id/decision", decide_excursion, true, "Confirm the held parcels spoiled (refunded) or release them");
+}
+
+void subscribe_logistics_flow(outbox::Dispatcher& dispatcher, LogisticsContext ctx) {
+  dispatcher.subscribe("logistics.ship", std::string(mk::kOrderTopicPrefix) + "paid",
+                       [ctx](db::Session& tx, const outbox::Event& e) mutable -> Status { return ship_order(tx, ctx, CUNHUO_TRY(event_order(e))); });
+  dispatcher.subscribe("marketplace.mark_shipped", lg::kShipmentDeparted, [ctx](db::Session& tx, const outbox::Event& e) -> Status {
+    return advance_order(tx, CUNHUO_TRY(event_order(e)), {mk::OrderStatus::packed, mk::OrderStatus::shipped}, ctx.clock);
+  });
+  dispatcher.subscribe("marketplace.mark_delivered", lg::kShipmentDelivered, [ctx](db::Session& tx, const outbox::Event& e) -> Status {
+    return advance_order(tx, CUNHUO_TRY(event_order(e)),
+                         {mk::OrderStatus::packed, mk::OrderStatus::shipped, mk::OrderStatus::delivered}, ctx.clock);
+  });
+}
+
+}  // namespace cunhuo::storefront

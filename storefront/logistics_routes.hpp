@@ -1,0 +1,29 @@
+// Logistics over HTTP: the network (nodes, timetabled links), route planning, shipments
+// with their scans and public tracking, sensors, telemetry batches and excursions. Also
+// the outbox handlers that turn a paid order into shipments and move the order along
+// as its parcels depart and arrive.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/outbox/outbox.hpp"
+#include "logistics/planner.hpp"
+#include "logistics/telemetry.hpp"
+#include "storefront/auth.hpp"
+#include "storefront/http.hpp"
+
+namespace cunhuo::storefront {
+
+struct LogisticsContext {
+  db::Database& db;
+  const Clock& clock;
+  Auth& auth;
+  logistics::Planner& planner;
+  logistics::ExcursionRules excursions;
+  outbox::Dispatcher& dispatcher;
+};
+
+void add_logistics_routes(Router& router, LogisticsContext context);
+void subscribe_logistics_flow(outbox::Dispatcher& dispatcher, LogisticsContext context);
+
+}  // namespace cunhuo::storefront

@@ -1,0 +1,29 @@
+// Steps many tests take the same way, over HTTP as users take them: list, buy, pay in
+// the sandbox, wait for what the outbox does in the background.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "tests/support/server.hpp"
+
+namespace cunhuo::test {
+
+extern const std::string kMelon;  // a chilled melon listing by household 1 in 西渠镇
+extern const std::string kFarmer, kOtherFarmer, kConsumer, kCentre, kOffice, kStation;
+
+std::string str_field(const std::string& body, const char* key);
+
+struct Bought {
+  std::int64_t checkout = 0, order = 0;
+};
+// The farmer lists `listing`, the consumer orders `quantity` of it.
+Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity = 2, const std::string& listing = kMelon);
+HttpReply start_payment(HttpClient& c, const std::string& consumer, std::int64_t checkout, const std::string& key);
+// Polls for up to 10 s.
+bool eventually(const std::function<bool()>& done);
+std::string order_status(HttpClient& c, const std::string& token, std::int64_t order);
+// Buys and pays in the sandbox; returns once the order is paid.
+Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer, const std::string& listing = kMelon);
+
+}  // namespace cunhuo::test
