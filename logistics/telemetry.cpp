@@ -15,6 +15,8 @@
 namespace cunhuo::logistics {
 namespace {
 
+// Readings are keyed time first: batches arrive in time order across all sensors, so
+// each commit appends to the end of the key instead of touching a page per sensor.
 constexpr db::Migration kMigrations[] = {
     {"logistics", 4, "sensors, readings, parcel exposure and excursions",
      "CREATE TABLE IF NOT EXISTS sensors (\n"
@@ -28,7 +30,7 @@ constexpr db::Migration kMigrations[] = {
      "  sensor_id BIGINT NOT NULL,\n"
      "  at BIGINT NOT NULL,\n"
      "  centi INT NOT NULL,\n"
-     "  PRIMARY KEY (sensor_id, at)\n"
+     "  PRIMARY KEY (at, sensor_id)\n"
      ");\n"
      "CREATE TABLE IF NOT EXISTS parcel_exposure (\n"
      "  shipment_id BIGINT NOT NULL PRIMARY KEY,\n"
@@ -73,6 +75,31 @@ Result<std::unordered_map<std::string, Sensor>> load_sensors(db::Session& tx) {
                                            "JOIN network_nodes n ON n.id = s.node_id")))
     out.emplace(r.str(0), Sensor{r.i64(1), r.i64(2), r.i64(3), r.str(4)});
   return out;
+}
+
+constexpr std::size_t kRowsPerInsert = 100;
+
+Status insert_fresh(db::Session& tx, std::int64_t sensor_id, const std::vector<Reading>& fresh) {
+  static const std::string full = [] {
+    std::string sql = "INSERT INTO readings (sensor_id, at, centi) VALUES ";
+    for (std::size_t i = 0; i < kRowsPerInsert; ++i) sql += i ? ", (?, ?, ?)" : "(?, ?, ?)";
+    return sql;
+  }();
+  std::vector<db::Value> params;
+  params.reserve(kRowsPerInsert * 3);
+  for (std::size_t at = 0; at < fresh.size(); at += kRowsPerInsert) {
+    const std::size_t n = std::min(kRowsPerInsert, fresh.size() - at);
+    params.clear();
+    for (std::size_t i = at; i < at + n; ++i) {
+      params.emplace_back(sensor_id);
+      params.emplace_back(fresh[i].at_ms);
+      params.emplace_back(fresh[i].centi);
+    }
+    std::string partial;
+    if (n < kRowsPerInsert) partial = full.substr(0, full.find("VALUES ") + 7 + n * 11 - 2);
+    CUNHUO_TRY(tx.exec_with(n == kRowsPerInsert ? full : partial, params));
+  }
+  return {};
 }
 
 Result<std::vector<Parcel>> parcels_at(db::Session& tx, std::int64_t node_id) {
@@ -177,6 +204,19 @@ Status register_sensor(db::Session& tx, std::string_view sensor_code, std::strin
   return {};
 }
 
+Result<std::vector<Reading>> readings_from_json(std::string_view body) {
+  const Json doc = CUNHUO_TRY(Json::parse(body));
+  auto root = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(root.only({"readings"}));
+  std::vector<Reading> out;
+  for (const auto& r : CUNHUO_TRY(root.objects("readings", kMaxReadingsPerBatch))) {
+    CUNHUO_CHECK(r.only({"sensor", "at_ms", "centi"}));
+    out.push_back(Reading{CUNHUO_TRY(r.string("sensor", 40)), CUNHUO_TRY(r.integer("at_ms", INT64_MIN, INT64_MAX)),
+                          static_cast<int>(CUNHUO_TRY(r.integer("centi", INT32_MIN, INT32_MAX)))});
+  }
+  return out;
+}
+
 Status check_readings(std::span<const Reading> readings) {
   if (readings.size() > kMaxReadingsPerBatch)
     return make_error(ErrorKind::too_large, "batch_too_large", "at most 50000 readings in a batch", "readings");
@@ -204,25 +244,32 @@ Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, 
     }
     by_sensor[r.sensor].push_back(r);
   }
+  const std::string late_sql = std::string(tx.insert_ignore()) + " INTO readings (sensor_id, at, centi) VALUES (?, ?, ?)";
   for (auto& [code, list] : by_sensor) {
     const Sensor& sensor = sensors.at(code);
     std::sort(list.begin(), list.end(), [](const Reading& a, const Reading& b) { return a.at_ms < b.at_ms; });
+    // Readings after the sensor's last are new for certain: they go in by the hundred.
+    // Older ones may repeat what is stored: one by one, so repeats are counted.
     std::vector<Reading> fresh;
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (i > 0 && list[i].at_ms == list[i - 1].at_ms) {
         ++report.duplicates;
         continue;
       }
-      auto stored = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) + " INTO readings (sensor_id, at, centi) VALUES (?, ?, ?)",
-                                       {sensor.id, list[i].at_ms, list[i].centi}));
+      if (list[i].at_ms > sensor.last_at) {
+        fresh.push_back(list[i]);
+        continue;
+      }
+      auto stored = CUNHUO_TRY(tx.exec(late_sql, {sensor.id, list[i].at_ms, list[i].centi}));
       if (stored.affected_rows == 0) {
         ++report.duplicates;
         continue;
       }
       ++report.stored;
-      if (list[i].at_ms <= sensor.last_at) ++report.late;  // kept, but the running state does not go back
-      else fresh.push_back(list[i]);
+      ++report.late;  // kept, but the running state does not go back
     }
+    CUNHUO_CHECK(insert_fresh(tx, sensor.id, fresh));
+    report.stored += fresh.size();
     if (fresh.empty()) continue;
     CUNHUO_TRY(tx.exec("UPDATE sensors SET last_reading_at = ? WHERE id = ?", {fresh.back().at_ms, sensor.id}));
     auto parcels = CUNHUO_TRY(parcels_at(tx, sensor.node_id));

@@ -59,6 +59,9 @@ struct Excursion {
 std::span<const db::Migration> telemetry_migrations();
 
 Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code, const Clock& clock);
+// {"readings":[{"sensor":"S1","at_ms":1790000000000,"centi":450}, ...]}, parsed with
+// simdjson; errors name the field ("readings[3].centi").
+Result<std::vector<Reading>> readings_from_json(std::string_view body);
 // Checks every reading first (an absurd value refuses the whole batch, naming it).
 Status check_readings(std::span<const Reading> readings);
 Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, const ExcursionRules& rules, const Clock& clock);

@@ -191,22 +191,9 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
   return Response::json(201, w.take());
 }
 
-Result<std::vector<lg::Reading>> readings_of(const Request& req) {
-  const Json doc = CUNHUO_TRY(json_body(req));
-  auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"readings"}));
-  std::vector<lg::Reading> out;
-  for (const auto& r : CUNHUO_TRY(body.objects("readings", lg::kMaxReadingsPerBatch))) {
-    CUNHUO_CHECK(r.only({"sensor", "at_ms", "centi"}));
-    out.push_back(lg::Reading{CUNHUO_TRY(r.string("sensor", 40)), CUNHUO_TRY(r.integer("at_ms", INT64_MIN, INT64_MAX)),
-                              static_cast<int>(CUNHUO_TRY(r.integer("centi", INT32_MIN, INT32_MAX)))});
-  }
-  return out;
-}
-
 Result<Response> post_telemetry(LogisticsContext& ctx, const Request& req) {
   CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::station_operator, Role::admin}));
-  const auto readings = CUNHUO_TRY(readings_of(req));
+  const auto readings = CUNHUO_TRY(lg::readings_from_json(req.body));
   CUNHUO_CHECK(lg::check_readings(readings));
   auto report = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::ingest(tx, readings, ctx.excursions, ctx.clock); }));
   if (!report.excursions.empty()) ctx.dispatcher.wake();
