@@ -1,6 +1,7 @@
 #include "logistics/network.hpp"
 
 #include <array>
+#include <cstdlib>
 
 #include "core/enum_names.hpp"
 
@@ -35,6 +36,19 @@ constexpr db::Migration kMigrations[] = {
      "  created_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS network_links_from ON network_links (from_node);\n"},
+    {"logistics", 5, "node positions and pickup runs",
+     "ALTER TABLE network_nodes ADD COLUMN lat_e6 BIGINT;\n"
+     "ALTER TABLE network_nodes ADD COLUMN lon_e6 BIGINT;\n"
+     "CREATE TABLE IF NOT EXISTS pickup_runs (\n"
+     "  id {{ID}},\n"
+     "  station_node BIGINT NOT NULL,\n"
+     "  run_date VARCHAR(10) NOT NULL,\n"
+     "  plan TEXT NOT NULL,\n"
+     "  total_m BIGINT NOT NULL,\n"
+     "  baseline_m BIGINT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS pickup_runs_station ON pickup_runs (station_node, run_date);\n"},
 };
 
 constexpr std::array<std::pair<NodeKind, std::string_view>, 5> kKindNames = {{
@@ -69,9 +83,11 @@ Result<NodeId> create_node(db::Session& tx, const NewNode& node, const Clock& cl
                       "cold_capacity_crates");
   if (node.kind == NodeKind::cold_store && node.cold_capacity_crates == 0)
     return make_error(ErrorKind::invalid, "out_of_range", "a cold store needs a capacity", "cold_capacity_crates");
+  if (node.lat_e6.has_value() != node.lon_e6.has_value() || (node.lat_e6 && (std::llabs(*node.lat_e6) > 90'000'000 || std::llabs(*node.lon_e6) > 180'000'000)))
+    return make_error(ErrorKind::invalid, "out_of_range", "a position is latitude and longitude in microdegrees", "lat_e6");
   auto inserted = tx.exec(
-      "INSERT INTO network_nodes (code, kind, name, region_code, cold_capacity_crates, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-      {node.code, to_string(node.kind), node.name, node.region_code, node.cold_capacity_crates, clock.now_ms()});
+      "INSERT INTO network_nodes (code, kind, name, region_code, cold_capacity_crates, lat_e6, lon_e6, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      {node.code, to_string(node.kind), node.name, node.region_code, node.cold_capacity_crates, node.lat_e6, node.lon_e6, clock.now_ms()});
   if (!inserted.ok()) {
     if (inserted.error().code == db::kDuplicate)
       return make_error(ErrorKind::conflict, "duplicate_code", "a node with this code exists", "code");

@@ -26,6 +26,7 @@ struct NewNode {
   std::string name;
   std::string region_code;    // where it stands
   int cold_capacity_crates = 0;
+  std::optional<std::int64_t> lat_e6, lon_e6;  // position in microdegrees, for pickup runs
 };
 
 struct Node {

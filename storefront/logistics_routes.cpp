@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <map>
 
 #include "core/json.hpp"
 #include "core/region.hpp"
 #include "logistics/network.hpp"
+#include "logistics/pickup.hpp"
 #include "logistics/shipments.hpp"
 #include "marketplace/catalog.hpp"
 #include "marketplace/orders.hpp"
@@ -25,10 +27,11 @@ Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
   CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates"}));
+  CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates", "lat_e6", "lon_e6"}));
   lg::NewNode n{CUNHUO_TRY(body.string("code", 40)), CUNHUO_TRY(lg::parse_node_kind(CUNHUO_TRY(body.string("kind", 20)))),
                 CUNHUO_TRY(body.string("name", 200)), CUNHUO_TRY(body.string("region_code", 12)),
-                static_cast<int>(CUNHUO_TRY(body.optional_integer("cold_capacity_crates", INT32_MIN, INT32_MAX)).value_or(0))};
+                static_cast<int>(CUNHUO_TRY(body.optional_integer("cold_capacity_crates", INT32_MIN, INT32_MAX)).value_or(0)),
+                CUNHUO_TRY(body.optional_integer("lat_e6", INT64_MIN, INT64_MAX)), CUNHUO_TRY(body.optional_integer("lon_e6", INT64_MIN, INT64_MAX))};
   auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_node(tx, n, ctx.clock); }));
   ctx.planner.invalidate();
   JsonWriter w;
@@ -249,6 +252,37 @@ Result<Response> decide_excursion(LogisticsContext& ctx, const Request& req) {
   return response;
 }
 
+// ---- pickup runs ------------------------------------------------------------------
+
+Result<Response> pickup_runs(LogisticsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
+  const std::string code = req.params.at("code");
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"date", "vehicle_capacity_crates"}));
+  auto date = parse_date(CUNHUO_TRY(body.string("date", 10)));
+  if (!date) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
+  lg::PickupVehicle vehicle;
+  vehicle.capacity_crates = static_cast<int>(CUNHUO_TRY(body.optional_integer("vehicle_capacity_crates", 1, 1000)).value_or(40));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto node = CUNHUO_TRY(lg::find_node(tx, code));
+    if (!node || !CUNHUO_TRY(may_scan_at(tx, account, *node))) return no_such("station");
+    auto p = CUNHUO_TRY(lg::plan_station_pickups(tx, code, *date, vehicle, ctx.clock));
+    JsonWriter w;
+    w.begin_object().field("id", p.id).field("station", p.station_code).field("date", p.date).field("parcels", p.parcels);
+    w.field("total_km", std::round(p.total_km * 10) / 10).field("baseline_km", std::round(p.baseline_km * 10) / 10).key("runs").begin_array();
+    for (const auto& r : p.runs) {
+      w.begin_object().key("stops").begin_array();
+      for (const auto& s : r.stops) w.value(s);
+      w.end_array().field("km", std::round(r.km * 10) / 10).field("crates", r.crates).field("start", r.start).field("end", r.end).end_object();
+    }
+    w.end_array().key("unserved").begin_array();
+    for (const auto& u : p.unserved) w.value(u);
+    w.end_array().end_object();
+    return Response::json(201, w.take());
+  });
+}
+
 // ---- from paid order to shipments --------------------------------------------------
 
 // A parcel travels at the temperature its most demanding product needs.
@@ -334,6 +368,8 @@ void add_logistics_routes(Router& router, LogisticsContext ctx) {
   route("GET", "/api/v1/tracking/:number", track, false, "Public tracking: hops, events and ETA, no personal data");
   route("GET", "/api/v1/orders/:id/shipments", order_shipments, false, "An order's shipments in full (its buyer, its shop, the county)");
   route("POST", "/api/v1/shipments/:number/scans", scan, true, "Record a scan (EPCIS-shaped) at your station");
+  route("POST", "/api/v1/stations/:code/pickup-runs", pickup_runs, true,
+        "Plan the day's pickup runs to the township's village points (savings, against a nearest-neighbour baseline)");
   route("POST", "/api/v1/sensors", create_sensor, true, "Register a temperature sensor at a node (county centre)");
   route("POST", "/api/v1/telemetry", post_telemetry, true, "A batch of sensor readings (hundredths of a degree)", 8 << 20);
   route("GET", "/api/v1/excursions", list_excursions, false, "Cold-chain excursions in the county (status=open|spoiled|released)");

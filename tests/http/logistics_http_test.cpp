@@ -140,3 +140,27 @@ STORE_TEST("telemetry with bad JSON, absurd values or too many bytes is refused;
   CHECK(big.read_reply().status == 413);
   CHECK(server.count("SELECT COUNT(*) FROM readings") == 7);
 }
+
+STORE_TEST("a station plans the day's pickup runs and sees them against the nearest-neighbour baseline", "[http][logistics][pickup]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer), station = server.login(kStation);
+  std::string second = kMelon;
+  second.replace(second.find("620621104201"), 12, "620621104202");
+  const Bought a = buy_and_pay(server, c, consumer);
+  const Bought b = buy_and_pay(server, c, consumer, second);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM shipments") == 2; }));
+  (void)a;
+  (void)b;
+  const std::string body = R"({"date":")" + format_date(shanghai_date(SystemClock().now_ms())) + R"("})";
+  auto plan = post_json(c, "/api/v1/stations/MQ-TS-XQ/pickup-runs", body, bearer(station));
+  REQUIRE(plan.status == 201);
+  CHECK(json_int(plan.body, "parcels") == 2);
+  CHECK(plan.body.find("MQ-VP-XQ01") != std::string::npos);
+  CHECK(plan.body.find("MQ-VP-XQ02") != std::string::npos);
+  auto doc = Json::parse(plan.body);
+  CHECK(doc->find("total_km")->as_number() <= doc->find("baseline_km")->as_number());
+  CHECK(doc->find("total_km")->as_number() > 0);
+  CHECK(post_json(c, "/api/v1/stations/MQ-TS-SL/pickup-runs", body, bearer(station)).status == 404);  // not their station
+  CHECK(post_json(c, "/api/v1/stations/MQ-TS-XQ/pickup-runs", R"({"date":"2026-02-30"})", bearer(station)).status == 400);
+}
