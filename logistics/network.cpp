@@ -36,9 +36,11 @@ constexpr db::Migration kMigrations[] = {
      "  created_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS network_links_from ON network_links (from_node);\n"},
-    {"logistics", 5, "node positions and pickup runs",
+    {"logistics", 5, "node positions, cold store ranges and pickup runs",
      "ALTER TABLE network_nodes ADD COLUMN lat_e6 BIGINT;\n"
      "ALTER TABLE network_nodes ADD COLUMN lon_e6 BIGINT;\n"
+     "ALTER TABLE network_nodes ADD COLUMN min_centi INT;\n"
+     "ALTER TABLE network_nodes ADD COLUMN max_centi INT;\n"
      "CREATE TABLE IF NOT EXISTS pickup_runs (\n"
      "  id {{ID}},\n"
      "  station_node BIGINT NOT NULL,\n"
@@ -85,9 +87,14 @@ Result<NodeId> create_node(db::Session& tx, const NewNode& node, const Clock& cl
     return make_error(ErrorKind::invalid, "out_of_range", "a cold store needs a capacity", "cold_capacity_crates");
   if (node.lat_e6.has_value() != node.lon_e6.has_value() || (node.lat_e6 && (std::llabs(*node.lat_e6) > 90'000'000 || std::llabs(*node.lon_e6) > 180'000'000)))
     return make_error(ErrorKind::invalid, "out_of_range", "a position is latitude and longitude in microdegrees", "lat_e6");
+  if (node.min_centi.has_value() != node.max_centi.has_value() ||
+      (node.min_centi && (*node.min_centi >= *node.max_centi || *node.min_centi < -8000 || *node.max_centi > 8000)))
+    return make_error(ErrorKind::invalid, "out_of_range", "a temperature range is min below max, within -80 to +80 degrees", "min_centi");
   auto inserted = tx.exec(
-      "INSERT INTO network_nodes (code, kind, name, region_code, cold_capacity_crates, lat_e6, lon_e6, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {node.code, to_string(node.kind), node.name, node.region_code, node.cold_capacity_crates, node.lat_e6, node.lon_e6, clock.now_ms()});
+      "INSERT INTO network_nodes (code, kind, name, region_code, cold_capacity_crates, lat_e6, lon_e6, min_centi, max_centi, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {node.code, to_string(node.kind), node.name, node.region_code, node.cold_capacity_crates, node.lat_e6, node.lon_e6,
+       node.min_centi, node.max_centi, clock.now_ms()});
   if (!inserted.ok()) {
     if (inserted.error().code == db::kDuplicate)
       return make_error(ErrorKind::conflict, "duplicate_code", "a node with this code exists", "code");

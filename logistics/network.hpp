@@ -27,6 +27,7 @@ struct NewNode {
   std::string region_code;    // where it stands
   int cold_capacity_crates = 0;
   std::optional<std::int64_t> lat_e6, lon_e6;  // position in microdegrees, for pickup runs
+  std::optional<int> min_centi, max_centi;      // a cold store's rated range, hundredths of a degree
 };
 
 struct Node {

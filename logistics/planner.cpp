@@ -3,6 +3,23 @@
 #include "logistics/network.hpp"
 
 namespace cunhuo::logistics {
+namespace {
+
+// A store rated for a range keeps the classes whose range holds it; one with no rating
+// is taken for an ordinary 0–4 °C fresh store.
+unsigned keeps(std::optional<std::int64_t> min_centi, std::optional<std::int64_t> max_centi) {
+  if (!min_centi || !max_centi) return kKeepsChilled;
+  unsigned k = 0;
+  if (*min_centi >= 0 && *max_centi <= 800) k |= kKeepsChilled;
+  if (*max_centi <= -1800) k |= kKeepsFrozen;
+  return k;
+}
+
+unsigned needs(std::string_view temperature_class) {
+  return temperature_class == "frozen" ? kKeepsFrozen : temperature_class == "chilled" ? kKeepsChilled : 0;
+}
+
+}  // namespace
 
 Result<int> ColdChainRules::budget_for(std::string_view temperature_class) const {
   if (temperature_class == "ambient") return kUnlimited;
@@ -27,10 +44,10 @@ Result<std::shared_ptr<const Planner::Snapshot>> Planner::snapshot() {
     for (const auto& r : CUNHUO_TRY(s.query("SELECT n.code, SUM(sh.crates) FROM shipments sh JOIN network_nodes n ON n.id = sh.current_node "
                                             "WHERE sh.status IN ('at_node', 'held') GROUP BY n.code")))
       held[r.str(0)] = static_cast<int>(r.i64(1));
-    for (const auto& r : CUNHUO_TRY(s.query("SELECT code, kind, cold_capacity_crates FROM network_nodes ORDER BY id"))) {
+    for (const auto& r : CUNHUO_TRY(s.query("SELECT code, kind, cold_capacity_crates, min_centi, max_centi FROM network_nodes ORDER BY id"))) {
       const bool cold = r.str(1) == "cold_store" || r.str(1) == "city_hub";
       const int room = std::max(0, static_cast<int>(r.i64(2)) - held[r.str(0)]);
-      snap->index[r.str(0)] = snap->graph.add_point(RoutePoint{cold && r.i64(2) > 0, room});
+      snap->index[r.str(0)] = snap->graph.add_point(RoutePoint{cold && r.i64(2) > 0, room, keeps(r.opt_i64(3), r.opt_i64(4))});
       snap->codes.push_back(r.str(0));
     }
     for (const auto& l : CUNHUO_TRY(all_links(s))) {
@@ -62,6 +79,7 @@ Result<Plan> Planner::plan(const PlanRequest& r) {
   q.unrefrigerated_budget_min = budget;
   q.shelf_deadline_minute = r.shelf_deadline_ms == INT64_MAX ? INT64_MAX : minute_of(r.shelf_deadline_ms);
   q.crates = r.crates;
+  q.needs = needs(r.temperature_class);
   const RouteAnswer answer = r.arrive_by_ms ? cheapest_by(snap->graph, q, minute_of(*r.arrive_by_ms)) : earliest_arrival(snap->graph, q);
   if (!answer.plan)
     return make_error(ErrorKind::unprocessable, "no_route", "no cold-chain-feasible route: " + std::string(to_string(answer.reason)),

@@ -97,7 +97,10 @@ struct Search {
   bool hit_budget = false, hit_capacity = false, hit_deadline = false, hit_arrive_by = false;
 
   bool unlimited() const { return q.unrefrigerated_budget_min == kUnlimited; }
-  bool cold_wait(int point) const { return g.point(point).cold_store && g.point(point).free_crates >= q.crates; }
+  bool cold_wait(int point) const {
+    const RoutePoint& p = g.point(point);
+    return p.cold_store && p.free_crates >= q.crates && (q.needs == 0 || (p.keeps & q.needs) != 0);
+  }
 
   // Can `m` do everything `l` can? Waiting out of the cold spends budget, so an earlier
   // label must still have budget left after waiting until the later one arrives.
@@ -150,7 +153,9 @@ struct Search {
           if (!link.refrigerated) u += link.duration_min;
           if (u > q.unrefrigerated_budget_min) {
             hit_budget = true;
-            hit_capacity = hit_capacity || (g.point(l.point).cold_store && !cold_wait(l.point));
+            const RoutePoint& here = g.point(l.point);
+            const bool rated = q.needs == 0 || (here.keeps & q.needs) != 0;
+            hit_capacity = hit_capacity || (here.cold_store && rated && here.free_crates < q.crates);
             continue;
           }
         }

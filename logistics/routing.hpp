@@ -42,9 +42,14 @@ struct Timetable {
 // "on_demand" or "Mon-Fri 08:00,14:00; Sat 09:00" (days: Mon..Sun, ranges or lists).
 Result<Timetable> parse_timetable(std::string_view text);
 
+// Which classes a cold store can keep: its rated range decides (0–8 °C for chilled,
+// −18 °C or colder for frozen).
+inline constexpr unsigned kKeepsChilled = 1, kKeepsFrozen = 2;
+
 struct RoutePoint {
   bool cold_store = false;
   int free_crates = 0;  // room left to wait refrigerated
+  unsigned keeps = kKeepsChilled | kKeepsFrozen;
 };
 
 struct RouteLink {
@@ -87,6 +92,7 @@ struct ParcelQuery {
   int unrefrigerated_budget_min = kUnlimited;
   std::int64_t shelf_deadline_minute = INT64_MAX;
   int crates = 1;
+  unsigned needs = 0;  // kKeepsChilled or kKeepsFrozen; 0 for ambient goods
 };
 
 struct Hop {

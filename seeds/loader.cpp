@@ -73,6 +73,8 @@ Status load_nodes(db::Session& tx, const FieldReader& root, const Clock& clock, 
     node.cold_capacity_crates = static_cast<int>(CUNHUO_TRY(item.optional_integer("cold_capacity_crates", 0, 1'000'000)).value_or(0));
     node.lat_e6 = CUNHUO_TRY(item.optional_integer("lat_e6", -90'000'000, 90'000'000));
     node.lon_e6 = CUNHUO_TRY(item.optional_integer("lon_e6", -180'000'000, 180'000'000));
+    if (auto v = CUNHUO_TRY(item.optional_integer("min_centi", -8000, 8000))) node.min_centi = static_cast<int>(*v);
+    if (auto v = CUNHUO_TRY(item.optional_integer("max_centi", -8000, 8000))) node.max_centi = static_cast<int>(*v);
     nodes[node.code] = CUNHUO_TRY(logistics::create_node(tx, node, clock)).value;
     ++report.nodes;
   }

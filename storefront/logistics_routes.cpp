@@ -27,11 +27,14 @@ Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
   CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates", "lat_e6", "lon_e6"}));
+  CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates", "lat_e6", "lon_e6", "min_centi", "max_centi"}));
   lg::NewNode n{CUNHUO_TRY(body.string("code", 40)), CUNHUO_TRY(lg::parse_node_kind(CUNHUO_TRY(body.string("kind", 20)))),
                 CUNHUO_TRY(body.string("name", 200)), CUNHUO_TRY(body.string("region_code", 12)),
                 static_cast<int>(CUNHUO_TRY(body.optional_integer("cold_capacity_crates", INT32_MIN, INT32_MAX)).value_or(0)),
-                CUNHUO_TRY(body.optional_integer("lat_e6", INT64_MIN, INT64_MAX)), CUNHUO_TRY(body.optional_integer("lon_e6", INT64_MIN, INT64_MAX))};
+                CUNHUO_TRY(body.optional_integer("lat_e6", INT64_MIN, INT64_MAX)), CUNHUO_TRY(body.optional_integer("lon_e6", INT64_MIN, INT64_MAX)),
+                std::nullopt, std::nullopt};
+  if (auto v = CUNHUO_TRY(body.optional_integer("min_centi", -8000, 8000))) n.min_centi = static_cast<int>(*v);
+  if (auto v = CUNHUO_TRY(body.optional_integer("max_centi", -8000, 8000))) n.max_centi = static_cast<int>(*v);
   auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_node(tx, n, ctx.clock); }));
   ctx.planner.invalidate();
   JsonWriter w;

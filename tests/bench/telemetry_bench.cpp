@@ -47,10 +47,10 @@ std::unique_ptr<db::Database> open_store(const std::string& url) {
 void build_network(db::Database& db, const Clock& clock) {
   Planner planner(db, ColdChainRules{});
   must(db.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(create_node(tx, NewNode{"HUB", NodeKind::city_hub, "hub", "620100", 0, std::nullopt, std::nullopt}, clock));
+    CUNHUO_TRY(create_node(tx, NewNode{"HUB", NodeKind::city_hub, "hub", "620100", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, clock));
     for (int s = 0; s < kStores; ++s) {
       const std::string code = "CS-" + std::to_string(s);
-      CUNHUO_TRY(create_node(tx, NewNode{code, NodeKind::cold_store, "store " + std::to_string(s), "620621", 1000, std::nullopt, std::nullopt}, clock));
+      CUNHUO_TRY(create_node(tx, NewNode{code, NodeKind::cold_store, "store " + std::to_string(s), "620621", 1000, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, clock));
       CUNHUO_TRY(create_link(tx, NewLink{code, "HUB", "refrigerated_trunk", true, 240, 9000, "Mon-Sun 20:00"}, clock));
       for (int k = 0; k < kSensorsPerStore; ++k) CUNHUO_CHECK(register_sensor(tx, code + "-T" + std::to_string(k), code, clock));
     }

@@ -21,10 +21,10 @@ struct Fixture {
   explicit Fixture(test::StoreKind kind) : store(kind), planner(store.db(), ColdChainRules{}) {
     store.migrate();
     auto made = store.db().write([&](db::Session& tx) -> Status {
-      for (auto n : {NewNode{"VP", NodeKind::village_point, "村", "620621104201", 0, std::nullopt, std::nullopt},
-                     NewNode{"TS", NodeKind::township_station, "站", "620621104", 0, std::nullopt, std::nullopt},
-                     NewNode{"CS", NodeKind::cold_store, "冷库", "620621104", 100, std::nullopt, std::nullopt},
-                     NewNode{"HUB", NodeKind::city_hub, "枢纽", "620100", 0, std::nullopt, std::nullopt}})
+      for (auto n : {NewNode{"VP", NodeKind::village_point, "村", "620621104201", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+                     NewNode{"TS", NodeKind::township_station, "站", "620621104", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+                     NewNode{"CS", NodeKind::cold_store, "冷库", "620621104", 100, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+                     NewNode{"HUB", NodeKind::city_hub, "枢纽", "620100", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt}})
         CUNHUO_TRY(create_node(tx, n, clock));
       CUNHUO_TRY(create_link(tx, NewLink{"VP", "TS", "tricycle", false, 30, 300, "on_demand"}, clock));
       CUNHUO_TRY(create_link(tx, NewLink{"TS", "CS", "tricycle", false, 10, 100, "on_demand"}, clock));

@@ -76,11 +76,11 @@ STORE_TEST("network nodes have unique codes and are listed by region", "[store][
   TestStore store(store_kind);
   store.migrate();
   ManualClock clock(1'795'000'000'000);  // late 2026
-  logistics::NewNode station{"TS-1", logistics::NodeKind::township_station, "站", "620621104", 0, std::nullopt, std::nullopt};
+  logistics::NewNode station{"TS-1", logistics::NodeKind::township_station, "站", "620621104", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
   REQUIRE(store.db().write([&](db::Session& tx) { return logistics::create_node(tx, station, clock); }).ok());
   auto dup = store.db().write([&](db::Session& tx) { return logistics::create_node(tx, station, clock); });
   CHECK(dup.error().code == "duplicate_code");
-  logistics::NewNode cold{"CS-1", logistics::NodeKind::cold_store, "冷库", "620621", 0, std::nullopt, std::nullopt};
+  logistics::NewNode cold{"CS-1", logistics::NodeKind::cold_store, "冷库", "620621", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
   CHECK(store.db().write([&](db::Session& tx) { return logistics::create_node(tx, cold, clock); }).error().field ==
         "cold_capacity_crates");
   auto in_county = store.db().read([](db::Session& s) { return logistics::nodes_in(s, "620621"); });

@@ -24,12 +24,12 @@ Timetable at(const char* text) {
 struct Net {
   RoutingGraph g;
   int village, station, centre, hub, township_store, county_store;
-  explicit Net(int township_crates = 100) {
+  explicit Net(int township_crates = 100, unsigned township_keeps = kKeepsChilled | kKeepsFrozen) {
     village = g.add_point({});
     station = g.add_point({});
     centre = g.add_point({});
     hub = g.add_point({true, 1000});
-    township_store = g.add_point({true, township_crates});
+    township_store = g.add_point({true, township_crates, township_keeps});
     county_store = g.add_point({true, 500});
     g.add_link({village, station, LinkMode::tricycle, false, 30, 300, {}});
     g.add_link({station, centre, LinkMode::van, false, 60, 800, at("Mon-Sun 14:00")});
@@ -134,4 +134,18 @@ TEST_CASE("on the province network the search agrees with the plain Dijkstra for
     REQUIRE(ours.plan.has_value() == plain.has_value());
     if (plain) CHECK(ours.plan->arrival_minute == *plain);
   }
+}
+
+TEST_CASE("frozen goods wait cold only in a store rated for frozen", "[unit][routing]") {
+  Net chilled_only(100, kKeepsChilled);
+  auto q = chilled_only.query(kMonday + 11 * 60, 120);
+  REQUIRE(earliest_arrival(chilled_only.g, q).plan);  // chilled: fine
+  q.needs = kKeepsFrozen;
+  auto frozen = earliest_arrival(chilled_only.g, q);
+  CHECK_FALSE(frozen.plan);
+  CHECK(frozen.reason == NoRouteReason::unrefrigerated_budget);
+  Net both;
+  auto ok = both.query(kMonday + 11 * 60, 120);
+  ok.needs = kKeepsFrozen;
+  CHECK(earliest_arrival(both.g, ok).plan);
 }
