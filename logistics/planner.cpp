@@ -55,6 +55,7 @@ Result<std::shared_ptr<const Planner::Snapshot>> Planner::snapshot() {
       snap->graph.add_link(RouteLink{snap->index.at(l.from_code), snap->index.at(l.to_code), mode, l.refrigerated, l.duration_min,
                                      l.cost_fen, CUNHUO_TRY(parse_timetable(l.timetable))});
       snap->link_modes.push_back(l.mode);
+      snap->link_ids.push_back(l.id);
     }
     return {};
   }));
@@ -90,7 +91,7 @@ Result<Plan> Planner::plan(const PlanRequest& r) {
   p.unrefrigerated_min = answer.plan->unrefrigerated_min;
   for (const auto& h : answer.plan->hops) {
     const RouteLink& l = snap->graph.link(h.link);
-    p.hops.push_back(PlannedHop{snap->codes[static_cast<std::size_t>(l.from)], snap->codes[static_cast<std::size_t>(l.to)],
+    p.hops.push_back(PlannedHop{snap->link_ids[static_cast<std::size_t>(h.link)], snap->codes[static_cast<std::size_t>(l.from)], snap->codes[static_cast<std::size_t>(l.to)],
                                 snap->link_modes[static_cast<std::size_t>(h.link)], l.refrigerated, epoch_ms_of(h.depart_minute),
                                 epoch_ms_of(h.arrive_minute), l.cost_fen});
   }

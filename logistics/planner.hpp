@@ -31,6 +31,7 @@ struct PlanRequest {
 };
 
 struct PlannedHop {
+  std::int64_t link_id = 0;
   std::string from_code, to_code, mode;
   bool refrigerated = false;
   std::int64_t depart_ms = 0, arrive_ms = 0, cost_fen = 0;
@@ -56,6 +57,7 @@ class Planner {
     std::unordered_map<std::string, int> index;  // node code → point
     std::vector<std::string> codes;
     std::vector<std::string> link_modes;
+    std::vector<std::int64_t> link_ids;
   };
   Result<std::shared_ptr<const Snapshot>> snapshot();
   db::Database& db_;

@@ -19,6 +19,7 @@ constexpr db::Migration kMigrations[] = {
      "  origin_node BIGINT NOT NULL,\n"
      "  destination_node BIGINT NOT NULL,\n"
      "  current_node BIGINT NOT NULL,\n"
+     "  current_link BIGINT,\n"
      "  temperature_class VARCHAR(10) NOT NULL,\n"
      "  lot VARCHAR(60) NOT NULL,\n"
      "  crates INT NOT NULL,\n"
@@ -56,7 +57,7 @@ std::string route_json(const std::vector<PlannedHop>& hops) {
   JsonWriter w;
   w.begin_array();
   for (const auto& h : hops)
-    w.begin_object().field("from", h.from_code).field("to", h.to_code).field("mode", h.mode).field("refrigerated", h.refrigerated)
+    w.begin_object().field("link_id", h.link_id).field("from", h.from_code).field("to", h.to_code).field("mode", h.mode).field("refrigerated", h.refrigerated)
         .field("depart_ms", h.depart_ms).field("arrive_ms", h.arrive_ms).field("cost_fen", h.cost_fen).end_object();
   w.end_array();
   return w.take();
@@ -67,7 +68,7 @@ std::vector<PlannedHop> route_from(const std::string& text) {
   auto doc = Json::parse(text);
   if (!doc.ok() || doc->type() != Json::Type::array) return out;
   for (const auto& h : doc->as_array())
-    out.push_back(PlannedHop{h.find("from")->as_string(), h.find("to")->as_string(), h.find("mode")->as_string(),
+    out.push_back(PlannedHop{h.find("link_id")->as_integer(), h.find("from")->as_string(), h.find("to")->as_string(), h.find("mode")->as_string(),
                              h.find("refrigerated")->as_bool(), h.find("depart_ms")->as_integer(), h.find("arrive_ms")->as_integer(),
                              h.find("cost_fen")->as_integer()});
   return out;
@@ -210,7 +211,20 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
                        : scan.biz_step == "holding" || scan.disposition == "held" ? "held"
                        : scan.biz_step == "departing" ? "in_transit" : "at_node";
   if (scan.disposition == "damaged" || scan.disposition == "expired") status = "held";
-  CUNHUO_TRY(tx.exec("UPDATE shipments SET status = ?, current_node = ?, updated_at = ? WHERE id = ?", {status, node, now, sh.id}));
+  if (sh.status == "held") {  // on hold until the centre decides: it may move, not be delivered
+    if (delivered) return make_error(ErrorKind::conflict, "on_hold", "this parcel is on hold after an excursion", "tracking_number");
+    status = "held";
+  }
+  // Riding a link, the parcel is exposed to what the vehicle's sensor reads.
+  std::optional<std::int64_t> riding;
+  if (status == "in_transit")
+    for (const auto& h : sh.route)
+      if (h.from_code == scan.node_code) {
+        riding = h.link_id;
+        break;
+      }
+  CUNHUO_TRY(tx.exec("UPDATE shipments SET status = ?, current_node = ?, current_link = ?, updated_at = ? WHERE id = ?",
+                     {status, node, riding, now, sh.id}));
   // The route ahead: what is left after this stop; re-planned when the parcel runs late.
   std::vector<PlannedHop> rest(sh.route.begin() + static_cast<std::ptrdiff_t>(at), sh.route.end());
   const bool late = at > 0 && when > sh.route[at - 1].arrive_ms + kLateToleranceMs;
@@ -248,6 +262,15 @@ Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_v
   return held;
 }
 
+Result<std::vector<std::int64_t>> hold_parcels_on(db::Session& tx, std::int64_t link_id, std::string_view reason, const Clock& clock) {
+  std::vector<std::int64_t> held;
+  for (const auto& r : CUNHUO_TRY(tx.query("SELECT id FROM shipments WHERE current_link = ? AND status = 'in_transit' ORDER BY id", {link_id})))
+    held.push_back(r.i64(0));
+  for (auto id : held)
+    CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'held', note = ?, updated_at = ? WHERE id = ?", {reason, clock.now_ms(), id}));
+  return held;
+}
+
 Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer, const Clock& clock) {
   auto moved = CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'spoiled', updated_at = ? WHERE id = ? AND status = 'held'",
                                   {clock.now_ms(), shipment_id}));
@@ -258,8 +281,9 @@ Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view 
 }
 
 Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& clock) {
-  auto moved = CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'at_node', note = 'released after review', updated_at = ? "
-                                  "WHERE id = ? AND status = 'held'", {clock.now_ms(), shipment_id}));
+  auto moved = CUNHUO_TRY(tx.exec("UPDATE shipments SET status = CASE WHEN current_link IS NULL THEN 'at_node' ELSE 'in_transit' END, "
+                                  "note = 'released after review', updated_at = ? WHERE id = ? AND status = 'held'",
+                                  {clock.now_ms(), shipment_id}));
   if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be released", "id");
   return {};
 }

@@ -23,6 +23,7 @@ constexpr db::Migration kMigrations[] = {
      "  id {{ID}},\n"
      "  sensor_code VARCHAR(40) NOT NULL UNIQUE,\n"
      "  node_id BIGINT NOT NULL,\n"
+     "  link_id BIGINT,\n"
      "  last_reading_at BIGINT NOT NULL DEFAULT 0,\n"
      "  created_at BIGINT NOT NULL\n"
      ");\n"
@@ -51,9 +52,12 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS excursions_node ON excursions (node_id, status);\n"},
 };
 
+// A sensor in a cold store (node) or in the vehicle serving a link (then its node is
+// where the link starts).
 struct Sensor {
   std::int64_t id = 0, node_id = 0, last_at = 0;
   std::string node_code;
+  std::optional<std::int64_t> link_id;
 };
 
 struct Parcel {
@@ -71,9 +75,9 @@ struct Alarm {
 
 Result<std::unordered_map<std::string, Sensor>> load_sensors(db::Session& tx) {
   std::unordered_map<std::string, Sensor> out;
-  for (const auto& r : CUNHUO_TRY(tx.query("SELECT s.sensor_code, s.id, s.node_id, s.last_reading_at, n.code FROM sensors s "
+  for (const auto& r : CUNHUO_TRY(tx.query("SELECT s.sensor_code, s.id, s.node_id, s.last_reading_at, n.code, s.link_id FROM sensors s "
                                            "JOIN network_nodes n ON n.id = s.node_id")))
-    out.emplace(r.str(0), Sensor{r.i64(1), r.i64(2), r.i64(3), r.str(4)});
+    out.emplace(r.str(0), Sensor{r.i64(1), r.i64(2), r.i64(3), r.str(4), r.opt_i64(5)});
   return out;
 }
 
@@ -102,12 +106,16 @@ Status insert_fresh(db::Session& tx, std::int64_t sensor_id, const std::vector<R
   return {};
 }
 
-Result<std::vector<Parcel>> parcels_at(db::Session& tx, std::int64_t node_id) {
+// The parcels a sensor's readings count against: those waiting in its store, or riding
+// its vehicle.
+Result<std::vector<Parcel>> parcels_near(db::Session& tx, const Sensor& sensor) {
   std::vector<Parcel> out;
+  const std::string where = sensor.link_id ? "s.current_link = ? AND s.status IN ('in_transit', 'held')"
+                                           : "s.current_node = ? AND s.current_link IS NULL AND s.status IN ('at_node', 'held')";
   for (const auto& r : CUNHUO_TRY(tx.query(
            "SELECT s.id, s.temperature_class, COALESCE(e.out_ms, 0), e.run_start FROM shipments s "
-           "LEFT JOIN parcel_exposure e ON e.shipment_id = s.id WHERE s.current_node = ? AND s.status IN ('at_node', 'held')",
-           {node_id})))
+           "LEFT JOIN parcel_exposure e ON e.shipment_id = s.id WHERE " + where,
+           {sensor.link_id ? *sensor.link_id : sensor.node_id})))
     out.push_back(Parcel{r.i64(0), r.str(1), r.i64(2), r.opt_i64(3), false});
   return out;
 }
@@ -126,10 +134,10 @@ std::string ids_json(const std::vector<std::int64_t>& ids) {
   return w.take();
 }
 
-// One open excursion per node and kind: a breach that goes on does not open another.
+// One open excursion per sensor and kind: a breach that goes on does not open another.
 Result<std::optional<std::int64_t>> open_excursion(db::Session& tx, const Sensor& sensor, const Alarm& alarm,
                                                    const std::vector<std::int64_t>& held, const Clock& clock) {
-  if (CUNHUO_TRY(tx.query_one("SELECT id FROM excursions WHERE node_id = ? AND kind = ? AND status = 'open'", {sensor.node_id, alarm.kind})))
+  if (CUNHUO_TRY(tx.query_one("SELECT id FROM excursions WHERE sensor_id = ? AND kind = ? AND status = 'open'", {sensor.id, alarm.kind})))
     return std::optional<std::int64_t>();
   CUNHUO_TRY(tx.exec("INSERT INTO excursions (node_id, sensor_id, kind, status, detail, shipments, started_at, detected_at) "
                      "VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
@@ -191,6 +199,19 @@ const ClassLimits& ExcursionRules::of(std::string_view temperature_class) const 
 }
 
 std::span<const db::Migration> telemetry_migrations() { return kMigrations; }
+
+Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, std::int64_t link_id, const Clock& clock) {
+  if (sensor_code.empty() || sensor_code.size() > 40)
+    return make_error(ErrorKind::invalid, "invalid_code", "a sensor code is 1 to 40 bytes", "sensor_code");
+  auto link = CUNHUO_TRY(tx.query_one("SELECT from_node FROM network_links WHERE id = ?", {link_id}));
+  if (!link) return make_error(ErrorKind::not_found, "unknown_link", "no link " + std::to_string(link_id), "link_id");
+  auto added = tx.exec("INSERT INTO sensors (sensor_code, node_id, link_id, created_at) VALUES (?, ?, ?, ?)",
+                       {sensor_code, link->i64(0), link_id, clock.now_ms()});
+  if (!added.ok() && added.error().code == db::kDuplicate)
+    return make_error(ErrorKind::conflict, "duplicate_code", "a sensor with this code exists", "sensor_code");
+  if (!added.ok()) return added.error();
+  return {};
+}
 
 Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code, const Clock& clock) {
   if (sensor_code.empty() || sensor_code.size() > 40)
@@ -272,13 +293,15 @@ Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, 
     report.stored += fresh.size();
     if (fresh.empty()) continue;
     CUNHUO_TRY(tx.exec("UPDATE sensors SET last_reading_at = ? WHERE id = ?", {fresh.back().at_ms, sensor.id}));
-    auto parcels = CUNHUO_TRY(parcels_at(tx, sensor.node_id));
+    auto parcels = CUNHUO_TRY(parcels_near(tx, sensor));
     if (parcels.empty()) continue;
     const auto alarm = expose(parcels, fresh, sensor.last_at, rules);
     for (const auto& p : parcels)
       if (p.changed) CUNHUO_CHECK(save_exposure(tx, p));
     if (!alarm) continue;
-    auto held = CUNHUO_TRY(hold_parcels_at(tx, sensor.node_code, "cold-chain excursion: " + alarm->detail, clock));
+    const std::string reason = "cold-chain excursion: " + alarm->detail;
+    auto held = sensor.link_id ? CUNHUO_TRY(hold_parcels_on(tx, *sensor.link_id, reason, clock))
+                               : CUNHUO_TRY(hold_parcels_at(tx, sensor.node_code, reason, clock));
     for (const auto& p : parcels) held.push_back(p.shipment_id);
     std::sort(held.begin(), held.end());
     held.erase(std::unique(held.begin(), held.end()), held.end());
@@ -292,7 +315,7 @@ Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const Excursion
   const auto now = clock.now_ms();
   for (const auto& [code, sensor] : CUNHUO_TRY(load_sensors(tx))) {
     if (sensor.last_at > now - rules.silence_ms) continue;
-    auto parcels = CUNHUO_TRY(parcels_at(tx, sensor.node_id));
+    auto parcels = CUNHUO_TRY(parcels_near(tx, sensor));
     if (parcels.empty()) continue;
     std::vector<std::int64_t> ids;
     for (const auto& p : parcels) ids.push_back(p.shipment_id);

@@ -59,6 +59,8 @@ struct Excursion {
 std::span<const db::Migration> telemetry_migrations();
 
 Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code, const Clock& clock);
+// A sensor in the vehicle that serves a link: parcels riding it are exposed to it.
+Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, std::int64_t link_id, const Clock& clock);
 // {"readings":[{"sensor":"S1","at_ms":1790000000000,"centi":450}, ...]}, parsed with
 // simdjson; errors name the field ("readings[3].centi").
 Result<std::vector<Reading>> readings_from_json(std::string_view body);

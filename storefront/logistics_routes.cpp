@@ -189,11 +189,19 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
   CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"sensor_code", "node_code"}));
-  const std::string code = CUNHUO_TRY(body.string("sensor_code", 40)), node = CUNHUO_TRY(body.string("node_code", 40));
-  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return lg::register_sensor(tx, code, node, ctx.clock); }));
+  CUNHUO_CHECK(body.only({"sensor_code", "node_code", "link_id"}));
+  const std::string code = CUNHUO_TRY(body.string("sensor_code", 40));
+  const auto node = CUNHUO_TRY(body.optional_string("node_code", 40));
+  const auto link = CUNHUO_TRY(body.optional_integer("link_id", 1, INT64_MAX));
+  if (node.has_value() == link.has_value())
+    return make_error(ErrorKind::invalid, "missing_field", "a sensor is in a cold store (node_code) or a vehicle (link_id)", "node_code");
+  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) {
+    return node ? lg::register_sensor(tx, code, *node, ctx.clock) : lg::register_vehicle_sensor(tx, code, *link, ctx.clock);
+  }));
   JsonWriter w;
-  w.begin_object().field("sensor_code", code).field("node_code", node).end_object();
+  w.begin_object().field("sensor_code", code);
+  if (node) w.field("node_code", *node); else w.field("link_id", *link);
+  w.end_object();
   return Response::json(201, w.take());
 }
 

@@ -125,3 +125,26 @@ STORE_TEST("readings in range keep a parcel moving; a released excursion lets it
   auto after = f.store.db().read([&](db::Session& sn) { return find_shipment(sn, s.tracking_number); });
   CHECK((*after)->status == "at_node");
 }
+
+STORE_TEST("a warm truck holds the parcels riding it, and a held parcel cannot be delivered", "[store][logistics][telemetry]") {
+  Fixture f(store_kind);
+  const auto s = f.ship();
+  REQUIRE(f.scan(s.tracking_number, "CS", "storing").ok());
+  f.clock.advance(std::chrono::hours(11));  // 20:00: the trunk leaves
+  auto riding = f.scan(s.tracking_number, "CS", "departing");
+  REQUIRE(riding.ok());
+  REQUIRE(riding->status == "in_transit");
+  const std::int64_t link = riding->route.front().link_id;
+  REQUIRE(f.store.db().write([&](db::Session& tx) { return register_vehicle_sensor(tx, "TRUCK-1", link, f.clock); }).ok());
+  std::vector<Reading> warm;
+  for (int m = 1; m <= 9; ++m) warm.push_back({"TRUCK-1", f.clock.now_ms() + m * 5 * 60'000, 1400});
+  auto report = f.readings(warm);
+  REQUIRE(report.ok());
+  REQUIRE(report->excursions.size() == 1);
+  f.clock.advance(std::chrono::hours(5));
+  auto arrived = f.scan(s.tracking_number, "HUB", "arriving");
+  REQUIRE(arrived.ok());
+  CHECK(arrived->status == "held");
+  auto delivered = f.scan(s.tracking_number, "HUB", "delivering");
+  CHECK(delivered.error().code == "on_hold");
+}
