@@ -1,8 +1,12 @@
 #include "alleviation/module.hpp"
 
+#include "alleviation/scores.hpp"
+
 namespace cunhuo::alleviation {
 
-// No tables yet: the module's first migration arrives with its first feature.
-std::span<const db::Migration> migrations() { return {}; }
+std::vector<db::Migration> migrations() {
+  const auto scores = score_migrations();
+  return std::vector<db::Migration>(scores.begin(), scores.end());
+}
 
 }  // namespace cunhuo::alleviation

@@ -1,13 +1,14 @@
-// The alleviation module: exit evaluation, monitoring, fund tracking and public notices.
-// Its schema grows by appending migrations to the list in module.cpp.
+// The alleviation module: exit evaluation (evaluation.hpp) and the scores kept for each
+// household (scores.hpp). Monitoring, fund tracking and public notices come next.
 #pragma once
 
-#include <span>
+#include <vector>
 
 #include "core/db/migrations.hpp"
 
 namespace cunhuo::alleviation {
 
-std::span<const db::Migration> migrations();
+// Every alleviation migration, in order.
+std::vector<db::Migration> migrations();
 
 }  // namespace cunhuo::alleviation

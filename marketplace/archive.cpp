@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
 #include "core/privacy.hpp"
 
 namespace cunhuo::marketplace {
@@ -298,6 +299,9 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
                      "updated_at = ? WHERE id = ?",
                      {card.members[0].name, card.members[0].id_number, static_cast<std::int64_t>(card.members.size()),
                       to_string(new_status), now, id.value}));
+  JsonWriter event;  // the card changed: whoever scores households scores this one again
+  event.begin_object().field("household_id", id.value).end_object();
+  CUNHUO_TRY(outbox::publish(tx, kCardChanged, event.take(), clock));
   auto updated = CUNHUO_TRY(find_household_record(tx, id));
   return std::move(*updated);
 }
@@ -307,6 +311,44 @@ Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id) 
   for (const auto& r : CUNHUO_TRY(s.query(
            "SELECT actor, field, old_value, new_value, at FROM household_audit WHERE household_id = ? ORDER BY id", {id.value})))
     out.push_back(AuditEntry{r.str(0), r.str(1), r.str(2), r.str(3), r.i64(4)});
+  return out;
+}
+
+Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_view region_code, std::int64_t after,
+                                                   int limit, int year) {
+  std::vector<HouseholdFacts> out;
+  const std::string like = std::string(region_code) + "%";
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT h.id, h.village_code, h.poverty_status, h.member_count, p.income_wages_fen, p.income_business_fen, "
+           "p.income_property_fen, p.income_transfers_fen, p.housing, p.drinking_water FROM households h "
+           "JOIN household_profiles p ON p.household_id = h.id WHERE h.id > ? AND h.village_code LIKE ? ORDER BY h.id LIMIT ?",
+           {after, like, limit}))) {
+    HouseholdFacts f;
+    f.id = HouseholdId{r.i64(0)};
+    f.village_code = r.str(1);
+    f.status = CUNHUO_TRY(parse_poverty_status(r.str(2)));
+    f.members = std::max<int>(1, static_cast<int>(r.i64(3)));
+    f.card_income = Money::fen(r.i64(4) + r.i64(5) + r.i64(6) + r.i64(7));
+    f.wages_or_business = r.i64(4) > 0 || r.i64(5) > 0;
+    f.housing_safe = r.str(8) != "unsafe";
+    f.water_safe = r.str(9) == "safe";
+    out.push_back(std::move(f));
+  }
+  if (out.empty()) return out;
+  // Members, counted per household in the same id range.
+  std::map<std::int64_t, HouseholdFacts*> by_id;
+  for (auto& f : out) by_id[f.id.value] = &f;
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT household_id, COUNT(*), SUM(CASE WHEN medical_insurance = 0 THEN 1 ELSE 0 END), "
+           "SUM(CASE WHEN ? - birth_year BETWEEN 6 AND 15 AND education IN ('none', 'preschool') THEN 1 ELSE 0 END) "
+           "FROM household_members WHERE household_id > ? AND household_id <= ? GROUP BY household_id",
+           {year, after, out.back().id.value}))) {
+    auto it = by_id.find(r.i64(0));
+    if (it == by_id.end()) continue;  // outside the region
+    it->second->members = std::max<int>(1, static_cast<int>(r.i64(1)));
+    it->second->uninsured = static_cast<int>(r.i64(2));
+    it->second->school_age_out_of_school = static_cast<int>(r.i64(3));
+  }
   return out;
 }
 

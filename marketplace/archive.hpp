@@ -69,10 +69,30 @@ Result<ArchiveCard> archive_card_from_json(const FieldReader& card);
 Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& household, const ArchiveCard& card,
                                        std::string_view actor, const Clock& clock);
 Result<std::optional<HouseholdRecord>> find_household_record(db::Session& s, HouseholdId id);
+// Published when a card changes: {"household_id"}.
+inline constexpr const char* kCardChanged = "household.card_changed";
+
 // Replaces the card (and optionally the status), recording every changed field.
 Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& card,
                                                 std::optional<PovertyStatus> status, std::string_view actor,
                                                 std::string_view reason, const Clock& clock);
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id);
+
+// What exit evaluation reads from the registry, for a page of households in id order.
+struct HouseholdFacts {
+  HouseholdId id;
+  std::string village_code;
+  PovertyStatus status = PovertyStatus::not_registered;
+  int members = 1;
+  Money card_income;              // wages + own business + property + transfers, yearly
+  bool wages_or_business = false;
+  bool housing_safe = false, water_safe = false;
+  int school_age_out_of_school = 0;  // aged 6 to 15 in `year`, with no schooling recorded
+  int uninsured = 0;
+};
+// Households with a card, within `region_code` ("" for all), id greater than `after`,
+// at most `limit`; two queries however many households.
+Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_view region_code, std::int64_t after,
+                                                   int limit, int year);
 
 }  // namespace cunhuo::marketplace

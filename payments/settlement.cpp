@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
 #include "payments/accounts.hpp"
 #include "payments/ledger.hpp"
 
@@ -172,9 +173,24 @@ Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const
     const Split s = CUNHUO_TRY(split(lines, order_id, available, order->i64(3) != 0, rules));
     CUNHUO_CHECK(move_money(tx, order_id, order->i64(2), s, clock));
     CUNHUO_CHECK(record_lines(tx, s.lines, now));
+    JsonWriter event;  // income arrived: who earned it
+    event.begin_object().field("order_id", order_id).key("household_ids").begin_array();
+    for (const auto& [h, net] : s.households) event.value(h);
+    event.end_array().end_object();
+    CUNHUO_TRY(outbox::publish(tx, kIncomeSettled, event.take(), clock));
   }
   CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'settled', settled_at = ? WHERE order_id = ?", {now, order_id}));
   return SettleOutcome::settled;
+}
+
+Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::int64_t after, std::int64_t last,
+                                                          std::int64_t from_ms, std::int64_t to_ms) {
+  std::map<std::int64_t, Money> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id, SUM(net_fen) FROM settlement_lines WHERE household_id > ? "
+                                          "AND household_id <= ? AND settled_at >= ? AND settled_at < ? GROUP BY household_id",
+                                          {after, last, from_ms, to_ms})))
+    out[r.i64(0)] = Money::fen(r.i64(1));
+  return out;
 }
 
 Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id, std::int64_t from_ms,

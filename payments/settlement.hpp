@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,10 +45,17 @@ struct SettlementLine {
 
 std::span<const db::Migration> settlement_migrations();
 
+// Published when an order settles: {"order_id", "household_ids": [...]}.
+inline constexpr const char* kIncomeSettled = "payment.settled";
+
 // Marks the order completed (the delivery is confirmed) and settles it when it can.
 Result<SettleOutcome> complete_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules, const Clock& clock);
 // Settles a completed order; a no-op when it was settled before.
 Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules, const Clock& clock);
+
+// Net settled income of the households with ids in (after, last], settled in [from_ms, to_ms).
+Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::int64_t after, std::int64_t last,
+                                                          std::int64_t from_ms, std::int64_t to_ms);
 
 // A household's settlement lines settled in [from_ms, to_ms), oldest first.
 Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id, std::int64_t from_ms,

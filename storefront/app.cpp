@@ -15,6 +15,7 @@
 #include "payments/module.hpp"
 #include "payments/reconciliation.hpp"
 #include "payments/refunds.hpp"
+#include "storefront/alleviation_routes.hpp"
 #include "storefront/logistics_routes.hpp"
 #include "storefront/payments_routes.hpp"
 #include "seeds/loader.hpp"
@@ -64,8 +65,9 @@ std::vector<db::Migration> all_migrations() {
   const auto marketplace = marketplace::migrations();
   const auto payments = payments::migrations();
   const auto logistics = logistics::migrations();
+  const auto alleviation = alleviation::migrations();
   for (auto list : {outbox::migrations(), seeds::migrations(), std::span<const db::Migration>(marketplace),
-                    std::span<const db::Migration>(logistics), std::span<const db::Migration>(payments), alleviation::migrations(), Auth::migrations(),
+                    std::span<const db::Migration>(logistics), std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation), Auth::migrations(),
                     Idempotency::migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
@@ -135,6 +137,8 @@ void App::add_routes() {
   LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
   add_logistics_routes(router_, logistics);
   subscribe_logistics_flow(*dispatcher_, logistics);
+  add_alleviation_routes(router_, AlleviationContext{*db_, clock_, auth_});
+  subscribe_alleviation_flow(*dispatcher_, clock_);
   add_openapi_route(router_);
 }
 

@@ -194,16 +194,6 @@ Result<Response> get_claim(PaymentsContext& ctx, const Request& req) {
 
 // ---- households: statements, balances, payout accounts -----------------------------
 
-// A farmer sees their own household; the poverty office and the centre their area's.
-Result<std::optional<mk::Household>> household_for(db::Session& s, const Account& a, std::int64_t id) {
-  auto h = CUNHUO_TRY(mk::find_household(s, mk::HouseholdId{id}));
-  if (!h) return h;
-  const bool own = a.role == Role::farmer && a.household_id && *a.household_id == id;
-  const bool office = (a.role == Role::poverty_office || a.role == Role::county_centre) && region_within(h->village_code, a.region_code);
-  if (own || office || a.role == Role::admin) return h;
-  return std::optional<mk::Household>();
-}
-
 Result<Response> get_statement(PaymentsContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
   const std::int64_t id = CUNHUO_TRY(path_id(req));

@@ -52,4 +52,13 @@ Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::
   return false;
 }
 
+Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a, std::int64_t id) {
+  auto h = CUNHUO_TRY(marketplace::find_household(s, marketplace::HouseholdId{id}));
+  if (!h) return h;
+  const bool own = a.role == Role::farmer && a.household_id && *a.household_id == id;
+  const bool office = (a.role == Role::poverty_office || a.role == Role::county_centre) && region_within(h->village_code, a.region_code);
+  if (own || office || a.role == Role::admin) return h;
+  return std::optional<marketplace::Household>();
+}
+
 }  // namespace cunhuo::storefront

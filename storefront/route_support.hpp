@@ -9,6 +9,7 @@
 
 #include "core/json.hpp"
 #include "marketplace/orders.hpp"
+#include "marketplace/registry.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
 
@@ -26,5 +27,9 @@ std::string actor_of(const Account& a);
 Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::ShopId shop);
 // Who may see an order: its buyer, the shop that sells it, the county's staff.
 Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::Order& o);
+
+// A farmer sees their own household; the poverty office and the centre their area's;
+// admins all. Anyone else: nothing (a 404 for the caller).
+Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a, std::int64_t id);
 
 }  // namespace cunhuo::storefront

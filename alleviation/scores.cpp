@@ -1,0 +1,197 @@
+#include "alleviation/scores.hpp"
+
+#include <cassert>
+
+#include "core/json.hpp"
+#include "marketplace/archive.hpp"
+#include "payments/settlement.hpp"
+
+namespace cunhuo::alleviation {
+namespace {
+
+constexpr db::Migration kMigrations[] = {
+    {"alleviation", 1, "evaluation models and exit scores",
+     "CREATE TABLE IF NOT EXISTS evaluation_models (\n"
+     "  version INTEGER NOT NULL PRIMARY KEY,\n"
+     "  definition TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE TABLE IF NOT EXISTS evaluations (\n"
+     "  id {{ID}},\n"
+     "  household_id BIGINT NOT NULL,\n"
+     "  model_version INTEGER NOT NULL,\n"
+     "  score INTEGER NOT NULL,\n"
+     "  band VARCHAR(24) NOT NULL,\n"
+     "  exit_eligible INTEGER NOT NULL,\n"
+     "  failed_veto VARCHAR(24),\n"
+     "  met_mask INTEGER NOT NULL,\n"
+     "  per_capita_fen BIGINT NOT NULL,\n"
+     "  members INTEGER NOT NULL,\n"
+     "  card_income_fen BIGINT NOT NULL,\n"
+     "  platform_net_fen BIGINT NOT NULL,\n"
+     "  housing_safe INTEGER NOT NULL,\n"
+     "  water_safe INTEGER NOT NULL,\n"
+     "  out_of_school INTEGER NOT NULL,\n"
+     "  uninsured INTEGER NOT NULL,\n"
+     "  stable_source INTEGER NOT NULL,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS evaluations_household ON evaluations (household_id, id);\n"},
+};
+
+constexpr std::int64_t kYearMs = 365LL * 86'400'000;
+
+HouseholdFacts facts_of(const marketplace::HouseholdFacts& h, Money platform_net) {
+  HouseholdFacts f;
+  f.members = h.members;
+  f.registry_income = h.card_income;
+  f.platform_net = platform_net;
+  f.housing_safe = h.housing_safe;
+  f.water_safe = h.water_safe;
+  f.school_age_out_of_school = h.school_age_out_of_school;
+  f.members_uninsured = h.uninsured;
+  f.stable_income_source = h.wages_or_business || platform_net.fen() > 0;
+  return f;
+}
+
+int met_mask(const Evaluation& e) {
+  int mask = 0;
+  for (std::size_t i = 0; i < e.indicators.size(); ++i)
+    if (e.indicators[i].met) mask |= 1 << i;
+  return mask;
+}
+
+Status store(db::Session& tx, std::int64_t household, const HouseholdFacts& f, const Evaluation& e, std::int64_t now) {
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO evaluations (household_id, model_version, score, band, exit_eligible, failed_veto, met_mask, per_capita_fen, "
+      "members, card_income_fen, platform_net_fen, housing_safe, water_safe, out_of_school, uninsured, stable_source, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {household, e.model_version, e.score, to_string(e.band), e.exit_eligible ? 1 : 0,
+       e.failed_veto ? db::Value(to_string(*e.failed_veto)) : db::Value(), met_mask(e), e.per_capita_income.fen(), f.members,
+       f.registry_income.fen(), f.platform_net.fen(), f.housing_safe ? 1 : 0, f.water_safe ? 1 : 0, f.school_age_out_of_school,
+       f.members_uninsured, f.stable_income_source ? 1 : 0, now}));
+  return {};
+}
+
+// One page: facts and incomes read, scored, stored in one transaction.
+Result<std::int64_t> rescore_page(db::Session& tx, const EvaluationModel& model, std::string_view region, std::int64_t after,
+                                  std::int64_t now, int& count) {
+  const int year = shanghai_date(now).year;
+  const auto page = CUNHUO_TRY(marketplace::household_facts(tx, region, after, kRescorePage, year));
+  count = static_cast<int>(page.size());
+  if (page.empty()) return after;
+  const auto income = CUNHUO_TRY(payments::household_net_income(tx, after, page.back().id.value, now - kYearMs, now));
+  for (const auto& h : page) {
+    auto it = income.find(h.id.value);
+    const HouseholdFacts f = facts_of(h, it == income.end() ? Money() : it->second);
+    CUNHUO_CHECK(store(tx, h.id.value, f, evaluate(model, f), now));
+  }
+  return page.back().id.value;
+}
+
+}  // namespace
+
+std::span<const db::Migration> score_migrations() { return kMigrations; }
+
+std::string model_json(const EvaluationModel& m) {
+  JsonWriter w;
+  w.begin_object().field("version", m.version).field("name", m.name).field("exit_threshold", m.exit_threshold);
+  w.field("lower_band", m.lower_band).field("poverty_line_fen", m.poverty_line_per_person_year.fen()).field("sample_values", m.sample_values);
+  w.key("indicators").begin_array();
+  for (const auto& r : m.indicators) w.begin_object().field("indicator", to_string(r.indicator)).field("weight", r.weight).field("veto", r.veto).end_object();
+  w.end_array().end_object();
+  return w.take();
+}
+
+Result<EvaluationModel> model_from_json(std::string_view text) {
+  const Json doc = CUNHUO_TRY(Json::parse(text));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"version", "name", "exit_threshold", "lower_band", "poverty_line_fen", "sample_values", "indicators"}));
+  EvaluationModel m;
+  m.version = static_cast<int>(CUNHUO_TRY(body.optional_integer("version", 1, 1'000'000)).value_or(0));
+  m.name = CUNHUO_TRY(body.string("name", 200));
+  m.exit_threshold = static_cast<int>(CUNHUO_TRY(body.optional_integer("exit_threshold", 0, 100)).value_or(80));
+  m.lower_band = static_cast<int>(CUNHUO_TRY(body.optional_integer("lower_band", 0, 100)).value_or(60));
+  m.poverty_line_per_person_year = Money::fen(CUNHUO_TRY(body.integer("poverty_line_fen", 1, 100'000'000)));
+  m.sample_values = CUNHUO_TRY(body.optional_boolean("sample_values")).value_or(false);
+  for (const auto& item : CUNHUO_TRY(body.objects("indicators", 20))) {
+    CUNHUO_CHECK(item.only({"indicator", "weight", "veto"}));
+    m.indicators.push_back(IndicatorRule{CUNHUO_TRY(parse_indicator(CUNHUO_TRY(item.string("indicator", 40)))),
+                                         static_cast<int>(CUNHUO_TRY(item.integer("weight", -1000, 1000))),
+                                         CUNHUO_TRY(item.optional_boolean("veto")).value_or(false)});
+  }
+  CUNHUO_CHECK(validate(m));
+  return m;
+}
+
+Result<std::optional<EvaluationModel>> find_model(db::Session& s, int version) {
+  if (version == 1) {
+    auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM evaluation_models WHERE version = 1"));
+    if (!row) return std::optional<EvaluationModel>(default_model());  // the default needs no row
+  }
+  auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM evaluation_models WHERE version = ?", {version}));
+  if (!row) return std::optional<EvaluationModel>();
+  return std::optional<EvaluationModel>(CUNHUO_TRY(model_from_json(row->str(0))));
+}
+
+Result<EvaluationModel> current_model(db::Session& s) {
+  auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM evaluation_models ORDER BY version DESC LIMIT 1"));
+  if (!row) return default_model();
+  return model_from_json(row->str(0));
+}
+
+Result<EvaluationModel> add_model(db::Session& tx, EvaluationModel model, const Clock& clock) {
+  CUNHUO_CHECK(validate(model));
+  auto last = CUNHUO_TRY(tx.query_one("SELECT MAX(version) FROM evaluation_models"));
+  model.version = std::max<int>(1, static_cast<int>(last && !last->is_null(0) ? last->i64(0) : 1)) + 1;
+  CUNHUO_TRY(tx.exec("INSERT INTO evaluation_models (version, definition, created_at) VALUES (?, ?, ?)",
+                     {model.version, model_json(model), clock.now_ms()}));
+  return model;
+}
+
+Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx, std::int64_t household_id, const Clock& clock) {
+  const auto now = clock.now_ms();
+  const auto model = CUNHUO_TRY(current_model(tx));
+  const auto page = CUNHUO_TRY(marketplace::household_facts(tx, "", household_id - 1, 1, shanghai_date(now).year));
+  if (page.empty() || page.front().id.value != household_id) return std::optional<StoredEvaluation>();
+  const auto income = CUNHUO_TRY(payments::household_net_income(tx, household_id - 1, household_id, now - kYearMs, now));
+  const HouseholdFacts f = facts_of(page.front(), income.empty() ? Money() : income.begin()->second);
+  const Evaluation e = evaluate(model, f);
+  CUNHUO_CHECK(store(tx, household_id, f, e, now));
+  return std::optional<StoredEvaluation>(StoredEvaluation{CUNHUO_TRY(tx.last_insert_id()), household_id, now, f, e});
+}
+
+Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code, const Clock& clock) {
+  const auto model = CUNHUO_TRY(db.read([](db::Session& s) { return current_model(s); }));
+  const auto now = clock.now_ms();
+  std::int64_t after = 0, total = 0;
+  for (;;) {
+    int count = 0;
+    after = CUNHUO_TRY(db.write([&](db::Session& tx) { return rescore_page(tx, model, region_code, after, now, count); }));
+    total += count;
+    if (count < kRescorePage) return total;
+  }
+}
+
+Result<std::vector<StoredEvaluation>> evaluations_of(db::Session& s, std::int64_t household_id, int limit) {
+  std::vector<StoredEvaluation> out;
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT id, model_version, created_at, members, card_income_fen, platform_net_fen, housing_safe, water_safe, "
+           "out_of_school, uninsured, stable_source FROM evaluations WHERE household_id = ? ORDER BY id DESC LIMIT ?",
+           {household_id, limit}))) {
+    StoredEvaluation e;
+    e.id = r.i64(0);
+    e.household_id = household_id;
+    e.created_at_ms = r.i64(2);
+    e.inputs = HouseholdFacts{static_cast<int>(r.i64(3)), Money::fen(r.i64(4)), Money::fen(r.i64(5)), r.i64(6) != 0, r.i64(7) != 0,
+                              static_cast<int>(r.i64(8)), static_cast<int>(r.i64(9)), r.i64(10) != 0};
+    // The stored inputs under the stored model version give back the result exactly.
+    auto model = CUNHUO_TRY(find_model(s, static_cast<int>(r.i64(1))));
+    if (!model) return make_error(ErrorKind::internal, "missing_model", "evaluation " + std::to_string(e.id) + " names an unknown model");
+    e.result = evaluate(*model, e.inputs);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace cunhuo::alleviation

@@ -1,0 +1,95 @@
+// Exit scores over real TCP: a household's score follows its card and its settled sales.
+#include "core/json.hpp"
+#include "tests/support/flows.hpp"
+#include "tests/support/server.hpp"
+
+using namespace cunhuo;
+using namespace cunhuo::test;
+
+namespace {
+
+// Household 1's card from the seed, with its yearly income set.
+std::string card_with_income(std::int64_t wages_fen) {
+  return R"({"members":[{"name":"王建国","relationship":"head","birth_year":1978,"health":"healthy","education":"junior","id_number":"620621197803150012","medical_insurance":true},)"
+         R"({"name":"刘桂芳","relationship":"spouse","birth_year":1980,"health":"chronic_illness","education":"primary","id_number":"620621198001230025","medical_insurance":true},)"
+         R"({"name":"王小军","relationship":"child","birth_year":2008,"health":"healthy","education":"in_school","id_number":"620621200805060013","medical_insurance":true},)"
+         R"({"name":"王秀兰","relationship":"parent","birth_year":1950,"health":"serious_illness","education":"none","id_number":"620621195002020028","medical_insurance":true}],)"
+         R"("causes":["illness","water_shortage"],"land_mu_hundredths":1250,"housing":"safe","drinking_water":"safe",)"
+         R"("income":{"year":2025,"wages_fen":)" + std::to_string(wages_fen) +
+         R"(,"own_business_fen":0,"property_fen":0,"transfers_fen":300000},"helper":{"name":"陈志刚","phone":"13600000001"}})";
+}
+
+Json latest(HttpClient& c, const std::string& token) {
+  auto r = c.request("GET", "/api/v1/households/1/evaluations", "", bearer(token));
+  REQUIRE(r.status == 200);
+  auto doc = Json::parse(r.body);
+  REQUIRE(doc.ok());
+  return *doc;
+}
+
+std::size_t count(const Json& evaluations) { return evaluations.find("evaluations")->as_array().size(); }
+const Json& newest(const Json& evaluations) { return evaluations.find("evaluations")->as_array().front(); }
+
+}  // namespace
+
+STORE_TEST("a household's score rises with its settled sales until it may exit, and says why", "[http][alleviation]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string office = server.login(kOffice), farmer = server.login(kFarmer), consumer = server.login(kConsumer),
+                    centre = server.login(kCentre);
+  // The office records a poor year: 3,000 yuan for four people.
+  auto changed = c.request("PATCH", "/api/v1/households/1",
+                           R"({"card":)" + card_with_income(0) + R"(,"reason":"harvest failed"})", bearer(office));
+  REQUIRE(changed.status == 200);
+  REQUIRE(eventually([&] { return count(latest(c, office)) == 1; }));
+  const Json before = latest(c, office);
+  CHECK(newest(before).find("score")->as_integer() == 60);  // no income above the line, no stable source
+  CHECK(newest(before).find("failed_veto")->as_string() == "income");
+  CHECK_FALSE(newest(before).find("exit_eligible")->as_bool());
+
+  // A 10,000-yuan sale, delivered and settled.
+  std::string listing = kMelon;
+  listing.replace(listing.find("\"price_fen\":3980"), 16, "\"price_fen\":1000000");
+  const Bought b = buy_and_pay(server, c, consumer, listing);
+  const std::string order = "/api/v1/orders/" + std::to_string(b.order);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"packed"})", bearer(farmer)).status == 200);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"shipped"})", bearer(centre)).status == 200);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"delivered"})", bearer(centre)).status == 200);
+  REQUIRE(c.request("POST", order + "/confirm-receipt", "", bearer(consumer)).status == 200);
+  REQUIRE(eventually([&] { return count(latest(c, office)) == 2; }));
+  const Json after = latest(c, farmer);  // the farmer sees their own household's result and why
+  const Json& e = newest(after);
+  CHECK(e.find("score")->as_integer() == 100);
+  CHECK(e.find("exit_eligible")->as_bool());
+  CHECK(e.find("band")->as_string() == "lifted_out");
+  const std::int64_t net = 2 * 1000000 - 2 * 30000 - 600;  // less 3% platform fee and the logistics fee
+  CHECK(e.find("inputs")->find("platform_net_income_fen")->as_integer() == net);
+  CHECK(e.find("per_capita_income_fen")->as_integer() == (300000 + net) / 4);
+  // Others do not see it.
+  CHECK(c.request("GET", "/api/v1/households/1/evaluations", "", bearer(server.login(kOtherFarmer))).status == 404);
+  CHECK(c.request("GET", "/api/v1/households/1/evaluations", "", bearer(consumer)).status == 404);
+}
+
+STORE_TEST("the office versions the model; a model whose weights do not add up to 100 is refused", "[http][alleviation][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string office = server.login(kOffice);
+  auto current = c.request("GET", "/api/v1/evaluation-models/current", "", bearer(office));
+  REQUIRE(current.status == 200);
+  CHECK(json_int(current.body, "version") == 1);
+  const std::string bad = R"({"name":"x","poverty_line_fen":450000,"indicators":[{"indicator":"income","weight":60,"veto":true},{"indicator":"housing","weight":30,"veto":true}]})";
+  CHECK(error_code(post_json(c, "/api/v1/evaluation-models", bad, bearer(office))) == "weights_not_100");
+  const std::string unknown = R"({"name":"x","poverty_line_fen":450000,"indicators":[{"indicator":"luck","weight":100}]})";
+  CHECK(error_code(post_json(c, "/api/v1/evaluation-models", unknown, bearer(office))) == "unknown_indicator");
+  const std::string good = R"({"name":"2027 line","poverty_line_fen":450000,"indicators":[{"indicator":"income","weight":60,"veto":true},{"indicator":"housing","weight":40,"veto":true}]})";
+  CHECK(post_json(c, "/api/v1/evaluation-models", good, bearer(server.login(kFarmer))).status == 403);
+  auto added = post_json(c, "/api/v1/evaluation-models", good, bearer(office));
+  REQUIRE(added.status == 201);
+  CHECK(json_int(added.body, "version") == 2);
+  auto rescored = post_json(c, "/api/v1/evaluations/rescore", "{}", bearer(office));
+  REQUIRE(rescored.status == 200);
+  CHECK(json_int(rescored.body, "rescored") >= 2);
+  auto evaluations = c.request("GET", "/api/v1/households/1/evaluations", "", bearer(office));
+  CHECK(evaluations.body.find("\"model_version\":2") != std::string::npos);
+  CHECK(post_json(c, "/api/v1/evaluations/rescore", R"({"region_code":"110101"})", bearer(office)).status == 403);
+}
