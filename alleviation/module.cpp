@@ -1,12 +1,14 @@
 #include "alleviation/module.hpp"
 
+#include "alleviation/exits.hpp"
 #include "alleviation/scores.hpp"
 
 namespace cunhuo::alleviation {
 
 std::vector<db::Migration> migrations() {
-  const auto scores = score_migrations();
-  return std::vector<db::Migration>(scores.begin(), scores.end());
+  std::vector<db::Migration> out;
+  for (auto list : {score_migrations(), exit_migrations()}) out.insert(out.end(), list.begin(), list.end());
+  return out;
 }
 
 }  // namespace cunhuo::alleviation

@@ -1,7 +1,9 @@
 #include "alleviation/scores.hpp"
 
 #include <cassert>
+#include <set>
 
+#include "alleviation/exits.hpp"
 #include "core/json.hpp"
 #include "marketplace/archive.hpp"
 #include "payments/settlement.hpp"
@@ -75,16 +77,25 @@ Status store(db::Session& tx, std::int64_t household, const HouseholdFacts& f, c
 
 // One page: facts and incomes read, scored, stored in one transaction.
 Result<std::int64_t> rescore_page(db::Session& tx, const EvaluationModel& model, std::string_view region, std::int64_t after,
-                                  std::int64_t now, int& count) {
+                                  const Clock& clock, std::int64_t now, int& count) {
   const int year = shanghai_date(now).year;
   const auto page = CUNHUO_TRY(marketplace::household_facts(tx, region, after, kRescorePage, year));
   count = static_cast<int>(page.size());
   if (page.empty()) return after;
   const auto income = CUNHUO_TRY(payments::household_net_income(tx, after, page.back().id.value, now - kYearMs, now));
+  // Households already under an exit proposal are not proposed twice.
+  std::set<std::int64_t> open;
+  for (const auto& r : CUNHUO_TRY(tx.query("SELECT household_id FROM exit_proposals WHERE household_id > ? AND household_id <= ? "
+                                           "AND status NOT IN ('exited', 'rejected')", {after, page.back().id.value})))
+    open.insert(r.i64(0));
   for (const auto& h : page) {
     auto it = income.find(h.id.value);
     const HouseholdFacts f = facts_of(h, it == income.end() ? Money() : it->second);
-    CUNHUO_CHECK(store(tx, h.id.value, f, evaluate(model, f), now));
+    const Evaluation e = evaluate(model, f);
+    CUNHUO_CHECK(store(tx, h.id.value, f, e, now));
+    const bool may_propose = h.status == marketplace::PovertyStatus::registered_poor || h.status == marketplace::PovertyStatus::returned_to_poverty ||
+                             h.status == marketplace::PovertyStatus::at_risk;
+    if (e.exit_eligible && may_propose && !open.contains(h.id.value)) CUNHUO_TRY(propose_exit(tx, h.id.value, CUNHUO_TRY(tx.last_insert_id()), clock));
   }
   return page.back().id.value;
 }
@@ -158,7 +169,9 @@ Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx, std::
   const HouseholdFacts f = facts_of(page.front(), income.empty() ? Money() : income.begin()->second);
   const Evaluation e = evaluate(model, f);
   CUNHUO_CHECK(store(tx, household_id, f, e, now));
-  return std::optional<StoredEvaluation>(StoredEvaluation{CUNHUO_TRY(tx.last_insert_id()), household_id, now, f, e});
+  const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
+  if (e.exit_eligible) CUNHUO_TRY(propose_exit(tx, household_id, id, clock));
+  return std::optional<StoredEvaluation>(StoredEvaluation{id, household_id, now, f, e});
 }
 
 Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code, const Clock& clock) {
@@ -167,7 +180,7 @@ Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code,
   std::int64_t after = 0, total = 0;
   for (;;) {
     int count = 0;
-    after = CUNHUO_TRY(db.write([&](db::Session& tx) { return rescore_page(tx, model, region_code, after, now, count); }));
+    after = CUNHUO_TRY(db.write([&](db::Session& tx) { return rescore_page(tx, model, region_code, after, clock, now, count); }));
     total += count;
     if (count < kRescorePage) return total;
   }

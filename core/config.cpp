@@ -85,6 +85,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.cooperative_commission_bps = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 0, 5000)));
   } else if (key == "logistics-fee-fen") {
     c.logistics_fee_fen = CUNHUO_TRY(parse_int(key, value, 0, 100'000'00));
+  } else if (key == "exit-notice-ms") {
+    c.exit_notice_ms = CUNHUO_TRY(parse_int(key, value, 1000, 90LL * 24 * 3600 * 1000));
   } else if (key == "outbox-poll-ms") {
     c.outbox_poll_ms = CUNHUO_TRY(parse_int(key, value, 1, 60'000));
   } else {
@@ -137,7 +139,7 @@ const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
       "listen", "db", "seed", "log-level", "data-dir", "threads", "max-json-body", "max-upload-body",
       "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms", "auto-confirm-ms", "payment-simulator",
-      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen"};
+      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen", "exit-notice-ms"};
   return keys;
 }
 

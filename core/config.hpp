@@ -31,6 +31,7 @@ struct Config {
   int platform_fee_bps = 300;                         // outside poverty-alleviation campaigns
   int cooperative_commission_bps = 500;
   std::int64_t logistics_fee_fen = 600;               // per order
+  std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;  // how long an exit's public notice runs
 };
 
 // Every key a flag, variable or file line may set, e.g. "listen", "db", "threads".

@@ -306,6 +306,21 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
   return std::move(*updated);
 }
 
+Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus status, std::string_view actor,
+                            std::string_view reason, const Clock& clock) {
+  if (reason.empty() || reason.size() > 500) return invalid("missing_field", "say why the status changes (1 to 500 bytes)", "reason");
+  auto h = CUNHUO_TRY(find_household(tx, id));
+  if (!h) return make_error(ErrorKind::not_found, "unknown_household", "no such household", "id");
+  if (h->status == status) return {};
+  const auto now = clock.now_ms();
+  CUNHUO_CHECK(audit(tx, id, actor, "status", std::string(to_string(h->status)), std::string(to_string(status)), reason, now));
+  CUNHUO_TRY(tx.exec("UPDATE households SET poverty_status = ?, updated_at = ? WHERE id = ?", {to_string(status), now, id.value}));
+  JsonWriter event;
+  event.begin_object().field("household_id", id.value).end_object();
+  CUNHUO_TRY(outbox::publish(tx, kCardChanged, event.take(), clock));
+  return {};
+}
+
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id) {
   std::vector<AuditEntry> out;
   for (const auto& r : CUNHUO_TRY(s.query(

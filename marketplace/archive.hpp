@@ -77,6 +77,10 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
                                                 std::optional<PovertyStatus> status, std::string_view actor,
                                                 std::string_view reason, const Clock& clock);
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id);
+// Changes only the registration status (an exit decided, a return to poverty), audited;
+// a change needs a reason.
+Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus status, std::string_view actor,
+                            std::string_view reason, const Clock& clock);
 
 // What exit evaluation reads from the registry, for a page of households in id order.
 struct HouseholdFacts {

@@ -1,5 +1,6 @@
 #include "storefront/alleviation_routes.hpp"
 
+#include "alleviation/exits.hpp"
 #include "alleviation/scores.hpp"
 #include "core/json.hpp"
 #include "core/region.hpp"
@@ -82,6 +83,143 @@ Result<Response> add_model(AlleviationContext& ctx, const Request& req) {
   return Response::json(201, al::model_json(stored));
 }
 
+// ---- exit proposals, notices, objections -------------------------------------------
+
+void write_proposal(JsonWriter& w, const al::ExitProposal& p) {
+  w.begin_object().field("id", p.id).field("household_id", p.household_id).field("evaluation_id", p.evaluation_id).field("status", p.status);
+  w.key("notice_ends_at");
+  if (p.notice_ends_ms) w.value(format_shanghai(*p.notice_ends_ms)); else w.null();
+  w.key("steps").begin_array();
+  for (const auto& st : p.steps)
+    w.begin_object().field("step", st.step).field("actor", st.actor).field("decision", st.decision).field("reason", st.reason)
+        .field("at", format_shanghai(st.at_ms)).end_object();
+  w.end_array().key("objections").begin_array();
+  for (const auto& o : p.objections)
+    w.begin_object().field("id", o.id).field("text", o.text).field("status", o.status).field("resolution", o.resolution)
+        .field("lodged_at", format_shanghai(o.lodged_at_ms)).end_object();
+  w.end_array().end_object();
+}
+
+Response proposal_response(const al::ExitProposal& p, int status = 200) {
+  JsonWriter w;
+  write_proposal(w, p);
+  return Response::json(status, w.take());
+}
+
+Result<Response> household_proposals(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
+    JsonWriter w;
+    w.begin_object().key("proposals").begin_array();
+    for (const auto& p : CUNHUO_TRY(al::proposals_of(s, id))) write_proposal(w, p);
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
+
+// Offices act on households of their own area: the township office reviews (for its
+// villages too), the county office approves, resolves objections and marks the exit.
+Result<al::ExitProposal> proposal_for_office(db::Session& tx, const Account& a, std::int64_t id, bool county) {
+  auto p = CUNHUO_TRY(al::find_proposal(tx, id));
+  if (!p) return no_such("exit proposal");
+  auto h = CUNHUO_TRY(marketplace::find_household(tx, marketplace::HouseholdId{p->household_id}));
+  if (a.role == Role::admin) return std::move(*p);
+  if (a.role != Role::poverty_office || !h || !region_within(h->village_code, a.region_code)) return no_such("exit proposal");
+  if (county != (a.region_code.size() == 6))
+    return make_error(ErrorKind::forbidden, "forbidden", county ? "the county office decides this" : "the township office reviews this");
+  return std::move(*p);
+}
+
+struct Decision {
+  bool approve = false;
+  std::string reason, level;
+};
+
+Result<Decision> decision_of(const Request& req, const char* yes_field, bool with_level) {
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  if (with_level) CUNHUO_CHECK(body.only({yes_field, "reason", "level"}));
+  else CUNHUO_CHECK(body.only({yes_field, "reason"}));
+  Decision d{CUNHUO_TRY(body.boolean(yes_field)), CUNHUO_TRY(body.string("reason", 500)), ""};
+  if (with_level) d.level = CUNHUO_TRY(body.string("level", 20));
+  return d;
+}
+
+Result<Response> review(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Decision d = CUNHUO_TRY(decision_of(req, "approve", true));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    CUNHUO_TRY(proposal_for_office(tx, account, id, false));
+    return proposal_response(CUNHUO_TRY(al::review_proposal(tx, id, d.level, d.approve, actor_of(account), d.reason, ctx.clock)));
+  });
+}
+
+Result<Response> county_decision(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Decision d = CUNHUO_TRY(decision_of(req, "approve", false));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    CUNHUO_TRY(proposal_for_office(tx, account, id, true));
+    return proposal_response(CUNHUO_TRY(al::decide_proposal(tx, id, d.approve, ctx.exit_notice_ms, actor_of(account), d.reason, ctx.clock)));
+  });
+}
+
+// Anyone may object while the notice runs: no account needed.
+Result<Response> object(AlleviationContext& ctx, const Request& req) {
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"text"}));
+  const std::string text = CUNHUO_TRY(body.string("text", 2000));
+  auto o = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return al::lodge_objection(tx, id, text, ctx.clock); }));
+  JsonWriter w;
+  w.begin_object().field("id", o.id).field("proposal_id", o.proposal_id).field("status", o.status).end_object();
+  return Response::json(201, w.take());
+}
+
+Result<Response> resolve(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Decision d = CUNHUO_TRY(decision_of(req, "upheld", false));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto o = CUNHUO_TRY(tx.query_one("SELECT proposal_id FROM exit_objections WHERE id = ?", {id}));
+    if (!o) return no_such("objection");
+    CUNHUO_TRY(proposal_for_office(tx, account, o->i64(0), true));
+    return proposal_response(CUNHUO_TRY(al::resolve_objection(tx, id, d.approve, actor_of(account), d.reason, ctx.clock)));
+  });
+}
+
+Result<Response> mark_exited(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"reason"}));
+  const std::string reason = CUNHUO_TRY(body.string("reason", 500));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    CUNHUO_TRY(proposal_for_office(tx, account, id, true));
+    return proposal_response(CUNHUO_TRY(al::complete_exit(tx, id, actor_of(account), reason, ctx.clock)));
+  });
+}
+
+// Public: masked names, village codes and deadlines; nothing else about the household.
+Result<Response> public_notices(AlleviationContext& ctx, const Request& req) {
+  const std::string region = req.query_param("region").value_or("");
+  if (region.empty()) return make_error(ErrorKind::invalid, "missing_field", "give ?region=CODE", "region");
+  CUNHUO_TRY(region_level(region, "region"));
+  auto notices = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::notices_in(s, region, ctx.clock); }));
+  JsonWriter w;
+  w.begin_object().key("notices").begin_array();
+  for (const auto& n : notices)
+    w.begin_object().field("proposal_id", n.proposal_id).field("household", n.masked_name).field("village_code", n.village_code)
+        .field("objections_until", format_shanghai(n.ends_ms)).end_object();
+  w.end_array().end_object();
+  return Response::json(200, w.take());
+}
+
 Result<std::int64_t> int_of(const outbox::Event& e, const char* key) {
   auto doc = CUNHUO_TRY(Json::parse(e.payload));
   const Json* v = doc.find(key);
@@ -98,6 +236,13 @@ void add_alleviation_routes(Router& router, AlleviationContext ctx) {
   route("GET", "/api/v1/households/:id/evaluations", household_evaluations, false,
         "A household's exit scores, newest first, each with its indicators, inputs and model version");
   route("POST", "/api/v1/evaluations/rescore", rescore, true, "Score every household of an area again (poverty office)");
+  route("GET", "/api/v1/households/:id/exit-proposals", household_proposals, false, "A household's exit proposals with every step");
+  route("POST", "/api/v1/exit-proposals/:id/review", review, true, "Village, then township review of an exit proposal (township office)");
+  route("POST", "/api/v1/exit-proposals/:id/decision", county_decision, true, "County approval starts the public notice (county office)");
+  route("POST", "/api/v1/exit-proposals/:id/objections", object, true, "Object to an exit while its notice runs (anyone)");
+  route("POST", "/api/v1/objections/:id/resolution", resolve, true, "Uphold (the exit is rejected) or dismiss an objection (county office)");
+  route("POST", "/api/v1/exit-proposals/:id/exit", mark_exited, true, "Mark the household exited once the notice closed clean (county office)");
+  route("GET", "/api/v1/public/notices", public_notices, false, "Exit notices under way in a region, names masked (public)");
   route("GET", "/api/v1/evaluation-models/current", current_model, false, "The evaluation model in force");
   route("POST", "/api/v1/evaluation-models", add_model, true, "A new version of the evaluation model (county poverty office)");
 }

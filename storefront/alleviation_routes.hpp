@@ -15,6 +15,7 @@ struct AlleviationContext {
   db::Database& db;
   const Clock& clock;
   Auth& auth;
+  std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;
 };
 
 void add_alleviation_routes(Router& router, AlleviationContext context);

@@ -137,7 +137,7 @@ void App::add_routes() {
   LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
   add_logistics_routes(router_, logistics);
   subscribe_logistics_flow(*dispatcher_, logistics);
-  add_alleviation_routes(router_, AlleviationContext{*db_, clock_, auth_});
+  add_alleviation_routes(router_, AlleviationContext{*db_, clock_, auth_, config_.exit_notice_ms});
   subscribe_alleviation_flow(*dispatcher_, clock_);
   add_openapi_route(router_);
 }

@@ -1,4 +1,6 @@
 // Exit scores over real TCP: a household's score follows its card and its settled sales.
+#include <thread>
+
 #include "core/json.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
@@ -30,6 +32,24 @@ Json latest(HttpClient& c, const std::string& token) {
 std::size_t count(const Json& evaluations) { return evaluations.find("evaluations")->as_array().size(); }
 const Json& newest(const Json& evaluations) { return evaluations.find("evaluations")->as_array().front(); }
 
+// A consumer buys two boxes at `price_fen` from household 1; delivered and confirmed, it settles.
+void sell_and_settle(TestServer& server, HttpClient& c, std::int64_t price_fen) {
+  const std::string farmer = server.login(kFarmer), consumer = server.login(kConsumer), centre = server.login(kCentre);
+  std::string listing = kMelon;
+  listing.replace(listing.find("\"price_fen\":3980"), 16, "\"price_fen\":" + std::to_string(price_fen));
+  const Bought b = buy_and_pay(server, c, consumer, listing);
+  const std::string order = "/api/v1/orders/" + std::to_string(b.order);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"packed"})", bearer(farmer)).status == 200);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"shipped"})", bearer(centre)).status == 200);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"delivered"})", bearer(centre)).status == 200);
+  REQUIRE(c.request("POST", order + "/confirm-receipt", "", bearer(consumer)).status == 200);
+}
+
+void record_poor_year(HttpClient& c, const std::string& office) {
+  auto changed = c.request("PATCH", "/api/v1/households/1", R"({"card":)" + card_with_income(0) + R"(,"reason":"harvest failed"})", bearer(office));
+  REQUIRE(changed.status == 200);
+}
+
 }  // namespace
 
 STORE_TEST("a household's score rises with its settled sales until it may exit, and says why", "[http][alleviation]") {
@@ -38,24 +58,15 @@ STORE_TEST("a household's score rises with its settled sales until it may exit, 
   const std::string office = server.login(kOffice), farmer = server.login(kFarmer), consumer = server.login(kConsumer),
                     centre = server.login(kCentre);
   // The office records a poor year: 3,000 yuan for four people.
-  auto changed = c.request("PATCH", "/api/v1/households/1",
-                           R"({"card":)" + card_with_income(0) + R"(,"reason":"harvest failed"})", bearer(office));
-  REQUIRE(changed.status == 200);
+  record_poor_year(c, office);
   REQUIRE(eventually([&] { return count(latest(c, office)) == 1; }));
   const Json before = latest(c, office);
   CHECK(newest(before).find("score")->as_integer() == 60);  // no income above the line, no stable source
   CHECK(newest(before).find("failed_veto")->as_string() == "income");
   CHECK_FALSE(newest(before).find("exit_eligible")->as_bool());
 
-  // A 10,000-yuan sale, delivered and settled.
-  std::string listing = kMelon;
-  listing.replace(listing.find("\"price_fen\":3980"), 16, "\"price_fen\":1000000");
-  const Bought b = buy_and_pay(server, c, consumer, listing);
-  const std::string order = "/api/v1/orders/" + std::to_string(b.order);
-  REQUIRE(post_json(c, order + "/status", R"({"status":"packed"})", bearer(farmer)).status == 200);
-  REQUIRE(post_json(c, order + "/status", R"({"status":"shipped"})", bearer(centre)).status == 200);
-  REQUIRE(post_json(c, order + "/status", R"({"status":"delivered"})", bearer(centre)).status == 200);
-  REQUIRE(c.request("POST", order + "/confirm-receipt", "", bearer(consumer)).status == 200);
+  // Two boxes at 10,000 yuan, delivered and settled.
+  sell_and_settle(server, c, 1000000);
   REQUIRE(eventually([&] { return count(latest(c, office)) == 2; }));
   const Json after = latest(c, farmer);  // the farmer sees their own household's result and why
   const Json& e = newest(after);
@@ -92,4 +103,49 @@ STORE_TEST("the office versions the model; a model whose weights do not add up t
   auto evaluations = c.request("GET", "/api/v1/households/1/evaluations", "", bearer(office));
   CHECK(evaluations.body.find("\"model_version\":2") != std::string::npos);
   CHECK(post_json(c, "/api/v1/evaluations/rescore", R"({"region_code":"110101"})", bearer(office)).status == 403);
+}
+
+STORE_TEST("an exit goes village, township, county, then a public notice; an objection is heard before the household exits", "[http][alleviation][exit]") {
+  TestServer server(store_kind, "minqin", [](Config& cfg) { cfg.exit_notice_ms = 1500; });
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice), township = server.login("13900000010");
+  record_poor_year(c, county);
+  sell_and_settle(server, c, 1000000);
+  std::int64_t proposal = 0;
+  REQUIRE(eventually([&] {
+    auto r = c.request("GET", "/api/v1/households/1/exit-proposals", "", bearer(county));
+    auto doc = Json::parse(r.body);
+    if (!doc.ok() || doc->find("proposals")->as_array().empty()) return false;
+    proposal = doc->find("proposals")->as_array().front().find("id")->as_integer();
+    return true;
+  }));
+  const std::string path = "/api/v1/exit-proposals/" + std::to_string(proposal);
+  // Out of order: the county before the township, the township before the village.
+  CHECK(error_code(post_json(c, path + "/decision", R"({"approve":true,"reason":"ok"})", bearer(county))) == "out_of_order");
+  CHECK(error_code(post_json(c, path + "/review", R"({"level":"township","approve":true,"reason":"ok"})", bearer(township))) == "out_of_order");
+  CHECK(post_json(c, path + "/review", R"({"level":"village","approve":true})", bearer(township)).status == 400);  // no reason
+  CHECK(post_json(c, path + "/review", R"({"level":"village","approve":true,"reason":"x"})", bearer(county)).status == 403);
+  REQUIRE(post_json(c, path + "/review", R"({"level":"village","approve":true,"reason":"村民代表会议评议通过"})", bearer(township)).status == 200);
+  REQUIRE(post_json(c, path + "/review", R"({"level":"township","approve":true,"reason":"乡镇审核通过"})", bearer(township)).status == 200);
+  REQUIRE(post_json(c, path + "/decision", R"({"approve":true,"reason":"县级审定，公示"})", bearer(county)).status == 200);
+  // The notice is public, with the name masked.
+  auto notices = c.request("GET", "/api/v1/public/notices?region=620621");
+  REQUIRE(notices.status == 200);
+  CHECK(notices.body.find("王*国") != std::string::npos);
+  CHECK(notices.body.find("王建国") == std::string::npos);
+  auto objection = post_json(c, path + "/objections", R"({"text":"他家还有外债未还"})", {});
+  REQUIRE(objection.status == 201);
+  CHECK(error_code(post_json(c, path + "/exit", R"({"reason":"公示期满"})", bearer(county))) == "notice_running");
+  REQUIRE(post_json(c, "/api/v1/objections/" + std::to_string(json_int(objection.body, "id")) + "/resolution",
+                    R"({"upheld":false,"reason":"核实：债务已结清"})", bearer(county)).status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  CHECK(error_code(post_json(c, path + "/objections", R"({"text":"too late"})", {})) == "notice_closed");
+  auto exited = post_json(c, path + "/exit", R"({"reason":"公示期满无异议"})", bearer(county));
+  REQUIRE(exited.status == 200);
+  CHECK(str_field(exited.body, "status") == "exited");
+  CHECK(c.request("GET", "/api/v1/households/1", "", bearer(county)).body.find("\"status\":\"exited\"") != std::string::npos);
+  // Every step is kept with who and why.
+  auto steps = c.request("GET", "/api/v1/households/1/exit-proposals", "", bearer(county)).body;
+  for (const char* step : {"propose", "village_review", "township_review", "county_approval", "objection_resolution", "exit"})
+    CHECK(steps.find(std::string("\"step\":\"") + step + "\"") != std::string::npos);
 }

@@ -1,0 +1,177 @@
+#include "alleviation/exits.hpp"
+
+#include "core/privacy.hpp"
+#include "marketplace/archive.hpp"
+#include "marketplace/registry.hpp"
+
+namespace cunhuo::alleviation {
+namespace {
+
+constexpr db::Migration kMigrations[] = {
+    {"alleviation", 2, "exit proposals, their steps, notices and objections",
+     "CREATE TABLE IF NOT EXISTS exit_proposals (\n"
+     "  id {{ID}},\n"
+     "  household_id BIGINT NOT NULL,\n"
+     "  evaluation_id BIGINT NOT NULL,\n"
+     "  status VARCHAR(20) NOT NULL,\n"
+     "  notice_ends_at BIGINT,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  updated_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS exit_proposals_household ON exit_proposals (household_id, status);\n"
+     "CREATE INDEX IF NOT EXISTS exit_proposals_status ON exit_proposals (status, notice_ends_at);\n"
+     "CREATE TABLE IF NOT EXISTS exit_steps (\n"
+     "  id {{ID}},\n"
+     "  proposal_id BIGINT NOT NULL,\n"
+     "  step VARCHAR(24) NOT NULL,\n"
+     "  actor VARCHAR(100) NOT NULL,\n"
+     "  decision VARCHAR(10) NOT NULL,\n"
+     "  reason VARCHAR(500) NOT NULL,\n"
+     "  at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS exit_steps_proposal ON exit_steps (proposal_id, id);\n"
+     "CREATE TABLE IF NOT EXISTS exit_objections (\n"
+     "  id {{ID}},\n"
+     "  proposal_id BIGINT NOT NULL,\n"
+     "  text VARCHAR(2000) NOT NULL,\n"
+     "  status VARCHAR(10) NOT NULL,\n"
+     "  resolution VARCHAR(500) NOT NULL,\n"
+     "  lodged_at BIGINT NOT NULL,\n"
+     "  resolved_at BIGINT\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS exit_objections_proposal ON exit_objections (proposal_id);\n"},
+};
+
+Error conflict(std::string code, std::string message) { return make_error(ErrorKind::conflict, std::move(code), std::move(message), "status"); }
+
+Status check_reason(std::string_view reason) {
+  if (reason.empty() || reason.size() > 500) return make_error(ErrorKind::invalid, "missing_field", "say why (1 to 500 bytes)", "reason");
+  return {};
+}
+
+Status step(db::Session& tx, std::int64_t id, std::string_view name, std::string_view actor, bool approve, std::string_view reason,
+            std::int64_t now) {
+  CUNHUO_TRY(tx.exec("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+                     {id, name, actor, approve ? "approve" : "reject", reason, now}));
+  return {};
+}
+
+// Moves the proposal from `from` to `to` (or to rejected), recording the step.
+Result<ExitProposal> advance(db::Session& tx, std::int64_t id, std::string_view from, std::string_view to, std::string_view step_name,
+                             bool approve, std::string_view actor, std::string_view reason, const Clock& clock,
+                             std::optional<std::int64_t> notice_ends = std::nullopt) {
+  CUNHUO_CHECK(check_reason(reason));
+  auto p = CUNHUO_TRY(find_proposal(tx, id));
+  if (!p) return make_error(ErrorKind::not_found, "not_found", "no such exit proposal", "id");
+  if (p->status != from)
+    return conflict("out_of_order", "this proposal is " + p->status + "; " + std::string(step_name) + " comes when it is " + std::string(from));
+  const auto now = clock.now_ms();
+  const std::string next = approve ? std::string(to) : "rejected";
+  CUNHUO_TRY(tx.exec("UPDATE exit_proposals SET status = ?, notice_ends_at = COALESCE(?, notice_ends_at), updated_at = ? WHERE id = ? AND status = ?",
+                     {next, notice_ends, now, id, from}));
+  CUNHUO_CHECK(step(tx, id, step_name, actor, approve, reason, now));
+  return std::move(*CUNHUO_TRY(find_proposal(tx, id)));
+}
+
+}  // namespace
+
+std::span<const db::Migration> exit_migrations() { return kMigrations; }
+
+Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t household_id, std::int64_t evaluation_id, const Clock& clock) {
+  auto h = CUNHUO_TRY(marketplace::find_household(tx, marketplace::HouseholdId{household_id}));
+  if (!h || (h->status != marketplace::PovertyStatus::registered_poor && h->status != marketplace::PovertyStatus::returned_to_poverty &&
+             h->status != marketplace::PovertyStatus::at_risk))
+    return std::optional<std::int64_t>();
+  if (CUNHUO_TRY(tx.query_one("SELECT id FROM exit_proposals WHERE household_id = ? AND status NOT IN ('exited', 'rejected')", {household_id})))
+    return std::optional<std::int64_t>();
+  const auto now = clock.now_ms();
+  CUNHUO_TRY(tx.exec("INSERT INTO exit_proposals (household_id, evaluation_id, status, created_at, updated_at) VALUES (?, ?, 'proposed', ?, ?)",
+                     {household_id, evaluation_id, now, now}));
+  const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
+  CUNHUO_CHECK(step(tx, id, "propose", "system", true, "score at the exit threshold with no veto failed (evaluation " + std::to_string(evaluation_id) + ")", now));
+  return std::optional<std::int64_t>(id);
+}
+
+Result<std::optional<ExitProposal>> find_proposal(db::Session& s, std::int64_t id) {
+  auto r = CUNHUO_TRY(s.query_one("SELECT id, household_id, evaluation_id, status, notice_ends_at FROM exit_proposals WHERE id = ?", {id}));
+  if (!r) return std::optional<ExitProposal>();
+  ExitProposal p{r->i64(0), r->i64(1), r->i64(2), r->str(3), r->opt_i64(4), {}, {}};
+  for (const auto& st : CUNHUO_TRY(s.query("SELECT step, actor, decision, reason, at FROM exit_steps WHERE proposal_id = ? ORDER BY id", {id})))
+    p.steps.push_back(ExitStep{st.str(0), st.str(1), st.str(2), st.str(3), st.i64(4)});
+  for (const auto& o : CUNHUO_TRY(s.query("SELECT id, text, status, resolution, lodged_at FROM exit_objections WHERE proposal_id = ? ORDER BY id", {id})))
+    p.objections.push_back(Objection{o.i64(0), id, o.str(1), o.str(2), o.str(3), o.i64(4)});
+  return std::optional<ExitProposal>(std::move(p));
+}
+
+Result<std::vector<ExitProposal>> proposals_of(db::Session& s, std::int64_t household_id) {
+  std::vector<ExitProposal> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT id FROM exit_proposals WHERE household_id = ? ORDER BY id DESC", {household_id})))
+    out.push_back(std::move(*CUNHUO_TRY(find_proposal(s, r.i64(0)))));
+  return out;
+}
+
+Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::string_view level, bool approve, std::string_view actor,
+                                     std::string_view reason, const Clock& clock) {
+  if (level == "village") return advance(tx, id, "proposed", "village_reviewed", "village_review", approve, actor, reason, clock);
+  if (level == "township") return advance(tx, id, "village_reviewed", "township_reviewed", "township_review", approve, actor, reason, clock);
+  return make_error(ErrorKind::invalid, "invalid_level", "a review is by the village or the township", "level");
+}
+
+Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve, std::int64_t notice_ms, std::string_view actor,
+                                     std::string_view reason, const Clock& clock) {
+  return advance(tx, id, "township_reviewed", "in_notice", "county_approval", approve, actor, reason, clock,
+                 approve ? std::optional<std::int64_t>(clock.now_ms() + notice_ms) : std::nullopt);
+}
+
+Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text, const Clock& clock) {
+  if (text.empty() || text.size() > 2000) return make_error(ErrorKind::invalid, "invalid_length", "an objection is 1 to 2000 bytes", "text");
+  auto p = CUNHUO_TRY(find_proposal(tx, proposal_id));
+  if (!p) return make_error(ErrorKind::not_found, "not_found", "no such notice", "id");
+  const auto now = clock.now_ms();
+  if (p->status != "in_notice" || !p->notice_ends_ms || now >= *p->notice_ends_ms)
+    return conflict("notice_closed", "objections are taken only while the notice runs");
+  CUNHUO_TRY(tx.exec("INSERT INTO exit_objections (proposal_id, text, status, resolution, lodged_at) VALUES (?, ?, 'open', '', ?)",
+                     {proposal_id, text, now}));
+  return Objection{CUNHUO_TRY(tx.last_insert_id()), proposal_id, std::string(text), "open", "", now};
+}
+
+Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld, std::string_view actor,
+                                       std::string_view reason, const Clock& clock) {
+  CUNHUO_CHECK(check_reason(reason));
+  auto o = CUNHUO_TRY(tx.query_one("SELECT proposal_id, status FROM exit_objections WHERE id = ?", {objection_id}));
+  if (!o) return make_error(ErrorKind::not_found, "not_found", "no such objection", "id");
+  if (o->str(1) != "open") return conflict("already_resolved", "this objection was " + o->str(1));
+  const auto now = clock.now_ms();
+  CUNHUO_TRY(tx.exec("UPDATE exit_objections SET status = ?, resolution = ?, resolved_at = ? WHERE id = ?",
+                     {upheld ? "upheld" : "dismissed", reason, now, objection_id}));
+  const std::int64_t proposal = o->i64(0);
+  CUNHUO_CHECK(step(tx, proposal, "objection_resolution", actor, !upheld, reason, now));
+  if (upheld) CUNHUO_TRY(tx.exec("UPDATE exit_proposals SET status = 'rejected', updated_at = ? WHERE id = ?", {now, proposal}));
+  return std::move(*CUNHUO_TRY(find_proposal(tx, proposal)));
+}
+
+Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor, std::string_view reason, const Clock& clock) {
+  CUNHUO_CHECK(check_reason(reason));
+  auto p = CUNHUO_TRY(find_proposal(tx, id));
+  if (!p) return make_error(ErrorKind::not_found, "not_found", "no such exit proposal", "id");
+  if (p->status != "in_notice") return conflict("out_of_order", "this proposal is " + p->status + "; exit follows the notice");
+  if (clock.now_ms() < *p->notice_ends_ms) return conflict("notice_running", "the notice has not closed yet");
+  for (const auto& o : p->objections)
+    if (o.status == "open") return conflict("objection_open", "an objection is still open");
+  CUNHUO_CHECK(marketplace::set_household_status(tx, marketplace::HouseholdId{p->household_id}, marketplace::PovertyStatus::exited, actor,
+                                                 reason, clock));
+  return advance(tx, id, "in_notice", "exited", "exit", true, actor, reason, clock);
+}
+
+Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code, const Clock& clock) {
+  std::vector<Notice> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, household_id, notice_ends_at FROM exit_proposals WHERE status = 'in_notice' "
+                                          "AND notice_ends_at > ? ORDER BY notice_ends_at", {clock.now_ms()}))) {
+    auto h = CUNHUO_TRY(marketplace::find_household(s, marketplace::HouseholdId{r.i64(1)}));
+    if (!h || h->village_code.rfind(region_code, 0) != 0) continue;
+    out.push_back(Notice{r.i64(0), r.i64(1), r.i64(2), h->village_code, mask_name(h->head_name)});
+  }
+  return out;
+}
+
+}  // namespace cunhuo::alleviation

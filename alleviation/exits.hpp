@@ -1,0 +1,70 @@
+// Exit is decided by people, with the machine's evidence. A household whose score reaches
+// the threshold with no veto failed becomes a proposal; the village, then the township
+// review it, the county approves, and a public notice (公示) runs for a configurable
+// period during which anyone may object. An upheld objection rejects the proposal; an
+// objection dismissed lets it go on; when the notice has closed with nothing open, the
+// county marks the household exited. Every step keeps who, when and why. Scores alone
+// never change a household's status.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+
+namespace cunhuo::alleviation {
+
+inline constexpr std::int64_t kDefaultNoticeMs = 7LL * 24 * 3600 * 1000;
+
+// proposed → village_reviewed → township_reviewed → in_notice → exited, or rejected
+struct ExitStep {
+  std::string step, actor, decision, reason;
+  std::int64_t at_ms = 0;
+};
+
+struct Objection {
+  std::int64_t id = 0, proposal_id = 0;
+  std::string text, status, resolution;  // status: open, upheld, dismissed
+  std::int64_t lodged_at_ms = 0;
+};
+
+struct ExitProposal {
+  std::int64_t id = 0, household_id = 0, evaluation_id = 0;
+  std::string status;
+  std::optional<std::int64_t> notice_ends_ms;
+  std::vector<ExitStep> steps;
+  std::vector<Objection> objections;
+};
+
+std::span<const db::Migration> exit_migrations();
+
+// Proposes the household's exit unless a proposal is already open for it.
+Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t household_id, std::int64_t evaluation_id, const Clock& clock);
+Result<std::optional<ExitProposal>> find_proposal(db::Session& s, std::int64_t id);
+Result<std::vector<ExitProposal>> proposals_of(db::Session& s, std::int64_t household_id);
+
+// level: "village" then "township"; a rejection closes the proposal.
+Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::string_view level, bool approve, std::string_view actor,
+                                     std::string_view reason, const Clock& clock);
+// The county's approval starts the notice; its rejection closes the proposal.
+Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve, std::int64_t notice_ms, std::string_view actor,
+                                     std::string_view reason, const Clock& clock);
+Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text, const Clock& clock);
+Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld, std::string_view actor,
+                                       std::string_view reason, const Clock& clock);
+// After the notice closed with no objection open: the household is marked exited.
+Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor, std::string_view reason, const Clock& clock);
+
+struct Notice {
+  std::int64_t proposal_id = 0, household_id = 0, ends_ms = 0;
+  std::string village_code, masked_name;
+};
+// Notices under way within `region_code`, for the public pages.
+Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code, const Clock& clock);
+
+}  // namespace cunhuo::alleviation
