@@ -335,7 +335,7 @@ Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_
   const std::string like = std::string(region_code) + "%";
   for (const auto& r : CUNHUO_TRY(s.query(
            "SELECT h.id, h.village_code, h.poverty_status, h.member_count, p.income_wages_fen, p.income_business_fen, "
-           "p.income_property_fen, p.income_transfers_fen, p.housing, p.drinking_water FROM households h "
+           "p.income_property_fen, p.income_transfers_fen, p.housing, p.drinking_water, p.helper_account_id FROM households h "
            "JOIN household_profiles p ON p.household_id = h.id WHERE h.id > ? AND h.village_code LIKE ? ORDER BY h.id LIMIT ?",
            {after, like, limit}))) {
     HouseholdFacts f;
@@ -347,6 +347,7 @@ Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_
     f.wages_or_business = r.i64(4) > 0 || r.i64(5) > 0;
     f.housing_safe = r.str(8) != "unsafe";
     f.water_safe = r.str(9) == "safe";
+    f.helper_account = r.opt_i64(10);
     out.push_back(std::move(f));
   }
   if (out.empty()) return out;

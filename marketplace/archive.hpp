@@ -93,6 +93,7 @@ struct HouseholdFacts {
   bool housing_safe = false, water_safe = false;
   int school_age_out_of_school = 0;  // aged 6 to 15 in `year`, with no schooling recorded
   int uninsured = 0;
+  std::optional<std::int64_t> helper_account;  // the assigned helper (帮扶责任人), when they have an account
 };
 // Households with a card, within `region_code` ("" for all), id greater than `after`,
 // at most `limit`; two queries however many households.

@@ -1,6 +1,7 @@
 #include "storefront/alleviation_routes.hpp"
 
 #include "alleviation/exits.hpp"
+#include "alleviation/monitoring.hpp"
 #include "alleviation/scores.hpp"
 #include "core/json.hpp"
 #include "core/region.hpp"
@@ -220,6 +221,91 @@ Result<Response> public_notices(AlleviationContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
+// ---- monitoring --------------------------------------------------------------------
+
+void write_alert(JsonWriter& w, const al::Alert& a) {
+  w.begin_object().field("id", a.id).field("household_id", a.household_id).field("village_code", a.village_code).field("rule", a.rule);
+  w.field("figures", a.figures).field("status", a.status).field("outcome", a.outcome).field("raised_at", format_shanghai(a.raised_at_ms));
+  w.key("helper_account");
+  if (a.helper_account) w.value(*a.helper_account); else w.null();
+  w.key("history").begin_array();
+  for (const auto& h : a.history) w.value(h);
+  w.end_array().end_object();
+}
+
+// The township and county offices see their area's alerts; a helper the ones assigned to them.
+bool may_see_alert(const Account& a, const al::Alert& alert) {
+  if (a.role == Role::admin) return true;
+  if (a.role == Role::poverty_office && region_within(alert.village_code, a.region_code)) return true;
+  return alert.helper_account && *alert.helper_account == a.id;
+}
+
+Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"income_projection_bps", "income_drop_bps", "large_expense_fen", "no_sales_days"}));
+  al::MonitoringRules r;
+  r.income_projection_bps = static_cast<int>(CUNHUO_TRY(body.integer("income_projection_bps", INT32_MIN, INT32_MAX)));
+  r.income_drop_bps = static_cast<int>(CUNHUO_TRY(body.integer("income_drop_bps", INT32_MIN, INT32_MAX)));
+  r.large_expense = Money::fen(CUNHUO_TRY(body.integer("large_expense_fen", INT64_MIN, INT64_MAX)));
+  r.no_sales_days = static_cast<int>(CUNHUO_TRY(body.integer("no_sales_days", INT32_MIN, INT32_MAX)));
+  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return al::set_rules(tx, r, actor_of(account), ctx.clock); }));
+  return Response::json(200, doc.type() == Json::Type::object ? req.body : "{}");
+}
+
+Result<Response> record_expense(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"kind", "amount_fen", "note"}));
+  const std::string kind = CUNHUO_TRY(body.string("kind", 12));
+  const Money amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
+  const std::string note = CUNHUO_TRY(body.optional_string("note", 500)).value_or("");
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    if (!CUNHUO_TRY(household_for(tx, account, id))) return no_such("household");
+    CUNHUO_CHECK(al::record_expense(tx, id, kind, amount, note, actor_of(account), ctx.clock));
+    JsonWriter w;
+    w.begin_object().field("household_id", id).key("alerts").begin_array();
+    for (auto alert : CUNHUO_TRY(al::monitor_household(tx, id, ctx.clock))) w.value(alert);
+    w.end_array().end_object();
+    return Response::json(201, w.take());
+  });
+}
+
+Result<Response> list_alerts(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::string status = req.query_param("status").value_or("open");
+  if (status != "open" && status != "closed") return make_error(ErrorKind::invalid, "invalid_status", "open or closed", "status");
+  const bool office = account.role == Role::poverty_office || account.role == Role::admin;
+  auto alerts = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
+    return al::alerts_for(s, account.role == Role::admin ? std::string() : account.region_code,
+                          office ? std::nullopt : std::optional<std::int64_t>(account.id), status);
+  }));
+  JsonWriter w;
+  w.begin_object().key("alerts").begin_array();
+  for (const auto& a : alerts) write_alert(w, a);
+  w.end_array().end_object();
+  return Response::json(200, w.take());
+}
+
+Result<Response> close_alert(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"outcome", "note"}));
+  const std::string outcome = CUNHUO_TRY(body.string("outcome", 20)), note = CUNHUO_TRY(body.string("note", 500));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto a = CUNHUO_TRY(al::find_alert(tx, id));
+    if (!a || !may_see_alert(account, *a)) return no_such("alert");
+    JsonWriter w;
+    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), ctx.clock)));
+    return Response::json(200, w.take());
+  });
+}
+
 Result<std::int64_t> int_of(const outbox::Event& e, const char* key) {
   auto doc = CUNHUO_TRY(Json::parse(e.payload));
   const Json* v = doc.find(key);
@@ -243,20 +329,29 @@ void add_alleviation_routes(Router& router, AlleviationContext ctx) {
   route("POST", "/api/v1/objections/:id/resolution", resolve, true, "Uphold (the exit is rejected) or dismiss an objection (county office)");
   route("POST", "/api/v1/exit-proposals/:id/exit", mark_exited, true, "Mark the household exited once the notice closed clean (county office)");
   route("GET", "/api/v1/public/notices", public_notices, false, "Exit notices under way in a region, names masked (public)");
+  route("PUT", "/api/v1/monitoring-rules", set_monitoring_rules, true, "Set the return-to-poverty alert rules (poverty office)");
+  route("POST", "/api/v1/households/:id/expenses", record_expense, true, "Record a large medical or disaster expense; monitoring looks at once");
+  route("GET", "/api/v1/alerts", list_alerts, false, "Monitoring alerts: the office's area, or those assigned to you as helper");
+  route("POST", "/api/v1/alerts/:id/close", close_alert, true, "Close an alert: help_given, status_changed (returned to poverty) or false_alarm");
   route("GET", "/api/v1/evaluation-models/current", current_model, false, "The evaluation model in force");
   route("POST", "/api/v1/evaluation-models", add_model, true, "A new version of the evaluation model (county poverty office)");
 }
 
 void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock) {
   dispatcher.subscribe("alleviation.rescore_on_card", marketplace::kCardChanged, [&clock](db::Session& tx, const outbox::Event& e) -> Status {
-    CUNHUO_TRY(al::rescore_household(tx, CUNHUO_TRY(int_of(e, "household_id")), clock));
+    const std::int64_t household = CUNHUO_TRY(int_of(e, "household_id"));
+    CUNHUO_TRY(al::rescore_household(tx, household, clock));
+    CUNHUO_TRY(al::monitor_household(tx, household, clock));
     return {};
   });
   dispatcher.subscribe("alleviation.rescore_on_income", payments::kIncomeSettled, [&clock](db::Session& tx, const outbox::Event& e) -> Status {
     auto doc = CUNHUO_TRY(Json::parse(e.payload));
     const Json* ids = doc.find("household_ids");
     if (!ids || ids->type() != Json::Type::array) return make_error(ErrorKind::internal, "bad_event", "payment.settled without household_ids");
-    for (const auto& id : ids->as_array()) CUNHUO_TRY(al::rescore_household(tx, id.as_integer(), clock));
+    for (const auto& id : ids->as_array()) {
+      CUNHUO_TRY(al::rescore_household(tx, id.as_integer(), clock));
+      CUNHUO_TRY(al::monitor_household(tx, id.as_integer(), clock));
+    }
     return {};
   });
 }

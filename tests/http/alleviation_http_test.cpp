@@ -149,3 +149,33 @@ STORE_TEST("an exit goes village, township, county, then a public notice; an obj
   for (const char* step : {"propose", "village_review", "township_review", "county_approval", "objection_resolution", "exit"})
     CHECK(steps.find(std::string("\"step\":\"") + step + "\"") != std::string::npos);
 }
+
+STORE_TEST("a large medical expense on an at-risk household raises an alert the township works to a close", "[http][alleviation][monitoring]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice), township = server.login("13900000010");
+  auto at_risk = c.request("PATCH", "/api/v1/households/1",
+                           R"({"card":)" + card_with_income(1200000) + R"(,"status":"at_risk","reason":"illness in the family"})", bearer(county));
+  REQUIRE(at_risk.status == 200);
+  CHECK(error_field(post_json(c, "/api/v1/households/1/expenses", R"({"kind":"lottery","amount_fen":3000000})", bearer(county))) == "kind");
+  CHECK(post_json(c, "/api/v1/households/1/expenses", R"({"kind":"medical","amount_fen":3000000})", bearer(server.login(kConsumer))).status == 403);
+  auto expense = post_json(c, "/api/v1/households/1/expenses", R"({"kind":"medical","amount_fen":3000000,"note":"住院手术"})", bearer(county));
+  REQUIRE(expense.status == 201);
+  auto alerts = c.request("GET", "/api/v1/alerts", "", bearer(township));
+  REQUIRE(alerts.status == 200);
+  CHECK(alerts.body.find("\"rule\":\"large_expense\"") != std::string::npos);
+  CHECK(alerts.body.find("30000.00") != std::string::npos);
+  auto doc = Json::parse(alerts.body);
+  std::int64_t alert = 0;
+  for (const auto& a : doc->find("alerts")->as_array())
+    if (a.find("rule")->as_string() == "large_expense") alert = a.find("id")->as_integer();
+  REQUIRE(alert > 0);
+  const std::string close = "/api/v1/alerts/" + std::to_string(alert) + "/close";
+  CHECK(post_json(c, close, R"({"outcome":"help_given","note":"x"})", bearer(server.login(kConsumer))).status == 404);
+  CHECK(post_json(c, close, R"({"outcome":"forgot","note":"x"})", bearer(township)).status == 400);
+  auto closed = post_json(c, close, R"({"outcome":"status_changed","note":"医疗支出致贫，重新纳入"})", bearer(township));
+  REQUIRE(closed.status == 200);
+  CHECK(closed.body.find("closed: status_changed") != std::string::npos);
+  CHECK(c.request("GET", "/api/v1/households/1", "", bearer(county)).body.find("\"status\":\"returned_to_poverty\"") != std::string::npos);
+  CHECK(post_json(c, close, R"({"outcome":"false_alarm","note":"again"})", bearer(township)).status == 409);
+}

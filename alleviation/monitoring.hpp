@@ -1,0 +1,58 @@
+// Dynamic monitoring against return to poverty. For exited and at-risk households the
+// office's rules raise alerts: per-capita income of the last three months, projected
+// over a year, below a multiple of the line; platform income down against the same
+// months last year; a large medical or disaster expense recorded; no platform sales for
+// a household whose income depends on them. An alert names the household, the rule and
+// the figures, goes to the assigned helper and the township, and is worked to a close
+// (help given, status changed, false alarm) with its history kept. Closing with
+// "status changed" re-enrols the household as returned to poverty.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/money.hpp"
+
+namespace cunhuo::alleviation {
+
+struct MonitoringRules {
+  int income_projection_bps = 15000;   // alert below 1.5 times the line
+  int income_drop_bps = 3000;          // alert when platform income falls by more than 30 %
+  Money large_expense = Money::fen(2'000'000);  // a 20,000-yuan medical or disaster expense
+  int no_sales_days = 60;              // ... for a household that sells on the platform
+};
+
+struct Alert {
+  std::int64_t id = 0, household_id = 0;
+  std::string rule, figures, status, outcome;  // status: open, closed
+  std::optional<std::int64_t> helper_account;
+  std::string village_code;
+  std::int64_t raised_at_ms = 0;
+  std::vector<std::string> history;  // "2026-11-25T10:00:00+08:00 account:7 closed: help given — …"
+};
+
+std::span<const db::Migration> monitoring_migrations();
+
+Result<MonitoringRules> current_rules(db::Session& s);
+Status set_rules(db::Session& tx, const MonitoringRules& rules, std::string_view actor, const Clock& clock);
+
+// A large expense on the household (medical, disaster); monitoring looks at it next.
+Status record_expense(db::Session& tx, std::int64_t household_id, std::string_view kind, Money amount, std::string_view note,
+                      std::string_view actor, const Clock& clock);
+// Checks one household against the rules; returns the alerts it opened.
+Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_t household_id, const Clock& clock);
+
+Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code, std::optional<std::int64_t> helper_account,
+                                      std::string_view status);
+Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id);
+// outcome: help_given, status_changed, false_alarm.
+Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome, std::string_view note, std::string_view actor,
+                          const Clock& clock);
+
+}  // namespace cunhuo::alleviation
