@@ -24,14 +24,12 @@ constexpr std::array<std::pair<Band, std::string_view>, 3> kBandNames = {{
     {Band::lifted_out, "lifted_out"},
 }};
 
-std::string yuan(Money m) { return std::to_string(m.fen() / 100) + "." + std::to_string(m.fen() % 100 / 10) + std::to_string(m.fen() % 10); }
-
 IndicatorResult judge(const IndicatorRule& rule, const HouseholdFacts& f, Money per_capita, Money line) {
   IndicatorResult r{rule.indicator, rule.weight, rule.veto, false, 0, ""};
   switch (rule.indicator) {
     case Indicator::income:
       r.met = per_capita >= line;
-      r.inputs = "per capita " + yuan(per_capita) + " yuan against the line " + yuan(line);
+      r.inputs = "per capita " + per_capita.to_yuan() + " yuan against the line " + line.to_yuan();
       break;
     case Indicator::housing:
       r.met = f.housing_safe;

@@ -53,12 +53,6 @@ constexpr db::Migration kMigrations[] = {
 
 constexpr std::int64_t kDayMs = 86'400'000;
 
-std::string yuan(Money m) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(m.fen() / 100), static_cast<long long>(std::llabs(m.fen() % 100)));
-  return buf;
-}
-
 Result<Money> platform_income(db::Session& tx, std::int64_t h, std::int64_t from, std::int64_t to) {
   auto m = CUNHUO_TRY(payments::household_net_income(tx, h - 1, h, from, to));
   return m.empty() ? Money() : m.begin()->second;
@@ -137,21 +131,21 @@ Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_
   const Money projected = Money::fen((h.card_income.fen() + recent.fen() * 4) / std::max(1, h.members));
   const Money floor = Money::fen(model.poverty_line_per_person_year.fen() * rules.income_projection_bps / 10000);
   if (projected < floor)
-    add(CUNHUO_TRY(raise(tx, h, "income_projection", "projected per-capita income " + yuan(projected) + " yuan, below " + yuan(floor), now)));
+    add(CUNHUO_TRY(raise(tx, h, "income_projection", "projected per-capita income " + projected.to_yuan() + " yuan, below " + floor.to_yuan(), now)));
   // Platform income against the same three months a year ago.
   const Money year_ago = CUNHUO_TRY(platform_income(tx, household_id, now - 455 * kDayMs, now - 365 * kDayMs));
   if (year_ago.fen() > 0 && recent.fen() * 10000 < year_ago.fen() * (10000 - rules.income_drop_bps))
-    add(CUNHUO_TRY(raise(tx, h, "income_drop", "platform income " + yuan(recent) + " yuan in three months against " + yuan(year_ago) + " a year ago", now)));
+    add(CUNHUO_TRY(raise(tx, h, "income_drop", "platform income " + recent.to_yuan() + " yuan in three months against " + year_ago.to_yuan() + " a year ago", now)));
   // A large expense in the last three months.
   auto expense = CUNHUO_TRY(tx.query_one("SELECT COALESCE(SUM(amount_fen), 0) FROM household_expenses WHERE household_id = ? AND at >= ?",
                                          {household_id, now - 90 * kDayMs}));
   if (expense->i64(0) >= rules.large_expense.fen())
-    add(CUNHUO_TRY(raise(tx, h, "large_expense", "medical or disaster expenses of " + yuan(Money::fen(expense->i64(0))) + " yuan in three months", now)));
+    add(CUNHUO_TRY(raise(tx, h, "large_expense", "medical or disaster expenses of " + Money::fen(expense->i64(0)).to_yuan() + " yuan in three months", now)));
   // A household that sold on the platform last year and has sold nothing lately.
   const Money last_year = CUNHUO_TRY(platform_income(tx, household_id, now - 365 * kDayMs, now));
   const Money lately = CUNHUO_TRY(platform_income(tx, household_id, now - rules.no_sales_days * kDayMs, now));
   if (last_year.fen() * 3 > h.card_income.fen() + last_year.fen() && lately.fen() == 0)
-    add(CUNHUO_TRY(raise(tx, h, "no_sales", "no platform sales in " + std::to_string(rules.no_sales_days) + " days; " + yuan(last_year) + " yuan in the year", now)));
+    add(CUNHUO_TRY(raise(tx, h, "no_sales", "no platform sales in " + std::to_string(rules.no_sales_days) + " days; " + last_year.to_yuan() + " yuan in the year", now)));
   return opened;
 }
 

@@ -47,12 +47,7 @@ Status write_canonical(JsonWriter& w, const Json& v, int depth) {
 
 Result<Json> statement_of(const SignedStatement& s) { return Json::parse(s.canonical); }
 
-std::string yuan(std::int64_t fen) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%s%lld.%02lld", fen < 0 ? "-" : "", static_cast<long long>(std::llabs(fen) / 100),
-                static_cast<long long>(std::llabs(fen) % 100));
-  return buf;
-}
+std::string yuan(std::int64_t fen) { return Money::fen(fen).to_yuan(); }
 
 std::string html_escape(std::string_view text) {
   std::string out;

@@ -14,12 +14,6 @@ namespace {
 
 namespace al = cunhuo::alleviation;
 
-std::string yuan(Money m) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(m.fen() / 100), static_cast<long long>(m.fen() % 100));
-  return buf;
-}
-
 // Why, as well as what: every indicator with its inputs, and the inputs themselves.
 void write_evaluation(JsonWriter& w, const al::StoredEvaluation& e) {
   const auto& r = e.result;
@@ -35,7 +29,7 @@ void write_evaluation(JsonWriter& w, const al::StoredEvaluation& e) {
   w.end_array();
   const auto& f = e.inputs;
   w.key("inputs").begin_object().field("members", f.members).field("card_income_fen", f.registry_income.fen());
-  w.field("platform_net_income_fen", f.platform_net.fen()).field("platform_income_note", "net settled sales over the twelve months before, " + yuan(f.platform_net) + " yuan");
+  w.field("platform_net_income_fen", f.platform_net.fen()).field("platform_income_note", "net settled sales over the twelve months before, " + f.platform_net.to_yuan() + " yuan");
   w.field("housing_safe", f.housing_safe).field("water_safe", f.water_safe).field("school_age_out_of_school", f.school_age_out_of_school);
   w.field("members_uninsured", f.members_uninsured).field("stable_income_source", f.stable_income_source).end_object();
   w.end_object();

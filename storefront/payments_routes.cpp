@@ -332,7 +332,7 @@ Result<Response> bank_file(PaymentsContext& ctx, const Request& req) {
   std::string csv = "household_id,bank,account_number,holder,amount_yuan\n";
   for (const auto& p : batch->payouts)
     csv += std::to_string(p.household_id) + ",\"" + p.bank + "\"," + p.account_number + ",\"" + p.holder + "\"," +
-           std::to_string(p.amount.fen() / 100) + "." + (p.amount.fen() % 100 < 10 ? "0" : "") + std::to_string(p.amount.fen() % 100) + "\n";
+           p.amount.to_yuan() + "\n";
   auto r = Response::text(200, csv, "text/csv; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -394,8 +394,7 @@ Result<Response> sim_page(PaymentsContext& ctx, const Request& req) {
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   auto p = CUNHUO_TRY(ctx.simulator->find(id));
   if (!p) return no_such("payment");
-  const std::string yuan = std::to_string(p->amount.fen() / 100) + "." + (p->amount.fen() % 100 < 10 ? "0" : "") +
-                           std::to_string(p->amount.fen() % 100);
+  const std::string yuan = p->amount.to_yuan();
   std::string html = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                      "content=\"width=device-width\"><title>支付沙箱 Payment sandbox</title></head><body>"
                      "<h1>支付沙箱 Payment sandbox</h1><p>订单 Order " + std::to_string(p->intent_id) + " · ¥<b id=amount>" + yuan +
