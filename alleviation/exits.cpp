@@ -169,7 +169,7 @@ Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_c
                                           "AND notice_ends_at > ? ORDER BY notice_ends_at", {clock.now_ms()}))) {
     auto h = CUNHUO_TRY(marketplace::find_household(s, marketplace::HouseholdId{r.i64(1)}));
     if (!h || h->village_code.rfind(region_code, 0) != 0) continue;
-    out.push_back(Notice{r.i64(0), r.i64(1), r.i64(2), h->village_code, mask_name(h->head_name)});
+    out.push_back(Notice{r.i64(0), r.i64(1), r.i64(2), h->village_code, mask_name(h->head_name), h->member_count});
   }
   return out;
 }

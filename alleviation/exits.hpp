@@ -60,9 +60,12 @@ Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_i
 // After the notice closed with no objection open: the household is marked exited.
 Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor, std::string_view reason, const Clock& clock);
 
+// What a public notice shows: a masked name, the village, the household's size and the
+// proposed status; never ID numbers, phones, health or income.
 struct Notice {
   std::int64_t proposal_id = 0, household_id = 0, ends_ms = 0;
   std::string village_code, masked_name;
+  int members = 0;
 };
 // Notices under way within `region_code`, for the public pages.
 Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code, const Clock& clock);

@@ -1,6 +1,7 @@
 #include "alleviation/module.hpp"
 
 #include "alleviation/exits.hpp"
+#include "alleviation/funds.hpp"
 #include "alleviation/monitoring.hpp"
 #include "alleviation/scores.hpp"
 
@@ -8,7 +9,7 @@ namespace cunhuo::alleviation {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out;
-  for (auto list : {score_migrations(), exit_migrations(), monitoring_migrations()}) out.insert(out.end(), list.begin(), list.end());
+  for (auto list : {score_migrations(), exit_migrations(), monitoring_migrations(), fund_migrations()}) out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 

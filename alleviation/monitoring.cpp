@@ -149,6 +149,30 @@ Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_
   return opened;
 }
 
+Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code, const Clock& clock) {
+  struct Page {
+    std::int64_t last = 0, households = 0, opened = 0;
+  };
+  const std::string like = std::string(region_code) + "%";
+  std::int64_t opened = 0;
+  for (Page page; ;) {
+    // A retried transaction starts its page again, so the counts live inside it.
+    page = CUNHUO_TRY(db.write([&, after = page.last](db::Session& tx) -> Result<Page> {
+      Page p{after, 0, 0};
+      for (const auto& r : CUNHUO_TRY(tx.query("SELECT id FROM households WHERE id > ? AND village_code LIKE ? AND poverty_status IN ('exited', 'at_risk') "
+                                               "ORDER BY id LIMIT " + std::to_string(kMonitorPage), {after, like}))) {
+        p.last = r.i64(0);
+        ++p.households;
+        p.opened += static_cast<std::int64_t>(CUNHUO_TRY(monitor_household(tx, r.i64(0), clock)).size());
+      }
+      return p;
+    }));
+    opened += page.opened;
+    if (page.households < kMonitorPage) break;
+  }
+  return opened;
+}
+
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id) {
   auto r = CUNHUO_TRY(s.query_one("SELECT id, household_id, rule, figures, status, outcome, helper_account, village_code, raised_at "
                                   "FROM monitoring_alerts WHERE id = ?", {id}));

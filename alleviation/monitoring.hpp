@@ -48,6 +48,11 @@ Status record_expense(db::Session& tx, std::int64_t household_id, std::string_vi
 // Checks one household against the rules; returns the alerts it opened.
 Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_t household_id, const Clock& clock);
 
+inline constexpr int kMonitorPage = 500;
+// The daily pass: every exited and at-risk household of `region_code` ("" for all),
+// a page per transaction; returns how many alerts it opened.
+Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code, const Clock& clock);
+
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code, std::optional<std::int64_t> helper_account,
                                       std::string_view status);
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id);

@@ -87,6 +87,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.logistics_fee_fen = CUNHUO_TRY(parse_int(key, value, 0, 100'000'00));
   } else if (key == "exit-notice-ms") {
     c.exit_notice_ms = CUNHUO_TRY(parse_int(key, value, 1000, 90LL * 24 * 3600 * 1000));
+  } else if (key == "fund-idle-ms") {
+    c.fund_idle_ms = CUNHUO_TRY(parse_int(key, value, 1000, 3650LL * 24 * 3600 * 1000));
   } else if (key == "outbox-poll-ms") {
     c.outbox_poll_ms = CUNHUO_TRY(parse_int(key, value, 1, 60'000));
   } else {
@@ -139,7 +141,7 @@ const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
       "listen", "db", "seed", "log-level", "data-dir", "threads", "max-json-body", "max-upload-body",
       "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms", "auto-confirm-ms", "payment-simulator",
-      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen", "exit-notice-ms"};
+      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen", "exit-notice-ms", "fund-idle-ms"};
   return keys;
 }
 

@@ -32,6 +32,7 @@ struct Config {
   int cooperative_commission_bps = 500;
   std::int64_t logistics_fee_fen = 600;               // per order
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;  // how long an exit's public notice runs
+  std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;   // an allocation not disbursed after this is flagged
 };
 
 // Every key a flag, variable or file line may set, e.g. "listen", "db", "threads".

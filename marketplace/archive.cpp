@@ -321,6 +321,11 @@ Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus statu
   return {};
 }
 
+Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id) {
+  auto row = CUNHUO_TRY(s.query_one("SELECT helper_account_id FROM household_profiles WHERE household_id = ?", {id.value}));
+  return row ? row->opt_i64(0) : std::optional<std::int64_t>();
+}
+
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id) {
   std::vector<AuditEntry> out;
   for (const auto& r : CUNHUO_TRY(s.query(

@@ -76,6 +76,8 @@ inline constexpr const char* kCardChanged = "household.card_changed";
 Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& card,
                                                 std::optional<PovertyStatus> status, std::string_view actor,
                                                 std::string_view reason, const Clock& clock);
+// The account of the household's assigned helper (帮扶责任人), when the card names one.
+Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id);
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id);
 // Changes only the registration status (an exit decided, a return to poverty), audited;
 // a change needs a reason.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "payments/settlement.hpp"
 
 namespace cunhuo::payments {
@@ -48,28 +49,6 @@ Status write_canonical(JsonWriter& w, const Json& v, int depth) {
 Result<Json> statement_of(const SignedStatement& s) { return Json::parse(s.canonical); }
 
 std::string yuan(std::int64_t fen) { return Money::fen(fen).to_yuan(); }
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string csv_field(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  // A leading = + - @ would be a formula in a spreadsheet.
-  if (!text.empty() && std::string_view("=+-@").find(text.front()) != std::string_view::npos) out.insert(1, "'");
-  return out + "\"";
-}
 
 std::int64_t int_at(const Json& o, std::string_view key) {
   const Json* v = o.find(key);

@@ -1,6 +1,8 @@
 // Alleviation over HTTP: exit scores with their reasons, re-scoring an area, the
-// evaluation model's versions; and the outbox handlers that re-score a household when
-// its card changes or its sales settle.
+// evaluation model's versions, exit proposals and notices, monitoring alerts, open
+// statistics (pages and CSV); fund projects, allocations and disbursements with their
+// flags; and the outbox handlers that re-score a household when its card changes or its
+// sales settle.
 #pragma once
 
 #include "core/clock.hpp"
@@ -8,6 +10,7 @@
 #include "core/outbox/outbox.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
+#include "storefront/idempotency.hpp"
 
 namespace cunhuo::storefront {
 
@@ -15,10 +18,14 @@ struct AlleviationContext {
   db::Database& db;
   const Clock& clock;
   Auth& auth;
+  Idempotency& idempotency;
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;
+  std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;
 };
 
 void add_alleviation_routes(Router& router, AlleviationContext context);
+// Fund tracking (fund_routes.cpp).
+void add_fund_routes(Router& router, AlleviationContext context);
 void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock);
 
 }  // namespace cunhuo::storefront

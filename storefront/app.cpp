@@ -137,7 +137,9 @@ void App::add_routes() {
   LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
   add_logistics_routes(router_, logistics);
   subscribe_logistics_flow(*dispatcher_, logistics);
-  add_alleviation_routes(router_, AlleviationContext{*db_, clock_, auth_, config_.exit_notice_ms});
+  const AlleviationContext alleviation_context{*db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
+  add_alleviation_routes(router_, alleviation_context);
+  add_fund_routes(router_, alleviation_context);
   subscribe_alleviation_flow(*dispatcher_, clock_);
   add_openapi_route(router_);
 }

@@ -33,11 +33,14 @@ Result<mk::HouseholdId> household_id(const Request& req) {
 bool is_office(const Account& a) { return a.role == Role::poverty_office; }
 
 // The office sees its own area whole; the household's own farmers see their card whole;
-// the county centre sees its area masked; everyone else sees nothing.
-std::optional<View> view_for(const Account& a, const mk::Household& h) {
+// the county centre sees its area masked, and so does the household's assigned helper;
+// everyone else sees nothing.
+std::optional<View> view_for(const Account& a, const mk::HouseholdRecord& r) {
+  const auto& h = r.household;
   if (is_office(a) && region_within(h.village_code, a.region_code)) return View::full;
   if (a.role == Role::farmer && a.household_id && *a.household_id == h.id.value) return View::full;
   if (a.role == Role::county_centre && region_within(h.village_code, a.region_code)) return View::masked;
+  if (r.card.helper_account && *r.card.helper_account == a.id) return View::masked;
   return std::nullopt;
 }
 
@@ -99,7 +102,7 @@ Result<Response> get(Context& ctx, const Request& req) {
   auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
   auto id = CUNHUO_TRY(household_id(req));
   auto record = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_household_record(s, id); }));
-  auto view = record ? view_for(account, record->household) : std::nullopt;
+  auto view = record ? view_for(account, *record) : std::nullopt;
   if (!view) return make_error(ErrorKind::not_found, "not_found", "no such household");
   JsonWriter w;
   write_record(w, *record, *view);

@@ -29,7 +29,7 @@ Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::Shop
 Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::Order& o);
 
 // A farmer sees their own household; the poverty office and the centre their area's;
-// admins all. Anyone else: nothing (a 404 for the caller).
+// the assigned helper the households they help; admins all. Anyone else: nothing (a 404 for the caller).
 Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a, std::int64_t id);
 
 }  // namespace cunhuo::storefront

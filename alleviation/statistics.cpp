@@ -1,0 +1,177 @@
+#include "alleviation/statistics.hpp"
+
+#include <cassert>
+#include <map>
+
+#include "core/text.hpp"
+
+namespace cunhuo::alleviation {
+namespace {
+
+// The digits every village code of the area starts with (620000 → "62").
+std::string prefix_of(std::string_view code, RegionLevel level) {
+  if (level == RegionLevel::province) return std::string(code.substr(0, 2));
+  if (level == RegionLevel::prefecture) return std::string(code.substr(0, 4));
+  return std::string(code);
+}
+
+// How many digits name the parts shown under an area: counties under a province or
+// prefecture, townships under a county, villages under a township, none under a village.
+std::size_t part_digits(RegionLevel level) {
+  switch (level) {
+    case RegionLevel::province:
+    case RegionLevel::prefecture: return 6;
+    case RegionLevel::county: return 9;
+    case RegionLevel::township: return 12;
+    case RegionLevel::village: return 0;
+  }
+  return 0;
+}
+
+void add_status(AreaCounts& c, std::string_view status, std::int64_t n) {
+  if (status == "not_registered") return;
+  c.registered += n;
+  if (status == "registered_poor") c.poor += n;
+  else if (status == "at_risk") c.at_risk += n;
+  else if (status == "exited") c.exited += n;
+  else if (status == "returned_to_poverty") c.returned += n;
+}
+
+Status count_households(db::Session& s, AreaStatistics& out, const std::string& like, std::size_t digits) {
+  std::map<std::string, AreaCounts> parts;
+  const std::string part = "SUBSTR(village_code, 1, " + std::to_string(digits == 0 ? 12 : digits) + ")";
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT " + part + ", poverty_status, COUNT(*) FROM households WHERE village_code LIKE ? GROUP BY " + part +
+                                              ", poverty_status", {like}))) {
+    add_status(out.total, r.str(1), r.i64(2));
+    if (digits != 0) add_status(parts[r.str(0)], r.str(1), r.i64(2));
+  }
+  const std::string h_part = "SUBSTR(h.village_code, 1, " + std::to_string(digits == 0 ? 12 : digits) + ")";
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT " + h_part + ", COUNT(*) FROM exit_proposals p JOIN households h ON h.id = p.household_id "
+                                              "WHERE p.status IN ('proposed', 'village_reviewed', 'township_reviewed', 'in_notice') "
+                                              "AND h.village_code LIKE ? GROUP BY " + h_part, {like}))) {
+    out.total.proposed += r.i64(1);
+    if (digits != 0) parts[r.str(0)].proposed += r.i64(1);
+  }
+  for (auto& [code, counts] : parts) {
+    counts.code = code;
+    out.parts.push_back(counts);
+  }
+  return {};
+}
+
+LocalDate first_of_month(LocalDate d, int back) {
+  int months = d.year * 12 + static_cast<int>(d.month) - 1 - back;
+  return LocalDate{months / 12, static_cast<unsigned>(months % 12 + 1), 1};
+}
+
+Result<MonthFigures> month_figures(db::Session& s, const std::string& like, LocalDate first, LocalDate next) {
+  auto r = CUNHUO_TRY(s.query_one("SELECT COUNT(DISTINCT l.household_id), COALESCE(SUM(l.gross_fen), 0), "
+                                  "COUNT(DISTINCT CASE WHEN h.poverty_status <> 'not_registered' THEN l.household_id END), "
+                                  "COALESCE(SUM(CASE WHEN h.poverty_status <> 'not_registered' THEN l.net_fen ELSE 0 END), 0) "
+                                  "FROM settlement_lines l JOIN households h ON h.id = l.household_id "
+                                  "WHERE h.village_code LIKE ? AND l.settled_at >= ? AND l.settled_at < ?",
+                                  {like, shanghai_midnight_ms(first), shanghai_midnight_ms(next)}));
+  MonthFigures m;
+  m.month = format_date(first).substr(0, 7);
+  m.selling_households = r->i64(0);
+  if (r->i64(0) >= kMinHouseholdsPerFigure) m.sales = Money::fen(r->i64(1));
+  if (r->i64(2) >= kMinHouseholdsPerFigure) m.income_to_registered = Money::fen(r->i64(3));
+  return m;
+}
+
+std::string shown(const std::optional<Money>& m, bool for_csv) {
+  if (m) return m->to_yuan();
+  return for_csv ? "" : "—";
+}
+
+std::string counts_row_csv(const AreaCounts& c) {
+  std::string row = c.code;
+  for (auto n : {c.registered, c.poor, c.at_risk, c.proposed, c.exited, c.returned}) row += "," + std::to_string(n);
+  return row + "\n";
+}
+
+std::string counts_row_html(const AreaCounts& c, bool link) {
+  std::string h = "<tr><td>";
+  h += link ? "<a href=\"/public/statistics?region=" + c.code + "\">" + c.code + "</a>" : c.code;
+  h += "</td>";
+  for (auto n : {c.registered, c.poor, c.at_risk, c.proposed, c.exited, c.returned}) h += "<td class=n>" + std::to_string(n) + "</td>";
+  return h + "</tr>";
+}
+
+constexpr const char* kCountHeads =
+    "<th>建档立卡户 Registered</th><th>未脱贫 Poor</th><th>监测户 At risk</th><th>拟退出 Proposed</th><th>已脱贫 Exited</th><th>返贫 Returned</th>";
+
+std::string csv_link(const AreaStatistics& s, const char* table, const char* label) {
+  return "<a href=\"/api/v1/public/statistics?region=" + s.region_code + "&amp;format=csv&amp;table=" + table + "\" download>" + label + "</a>";
+}
+
+}  // namespace
+
+Result<AreaStatistics> area_statistics(db::Session& s, std::string_view region_code, int months, const Clock& clock) {
+  AreaStatistics out;
+  out.level = CUNHUO_TRY(region_level(region_code, "region"));
+  if (months < 1 || months > kMaxStatisticsMonths) return make_error(ErrorKind::invalid, "out_of_range", "1 to 24 months", "months");
+  out.region_code = std::string(region_code);
+  out.total.code = out.region_code;
+  out.generated_at_ms = clock.now_ms();
+  const std::string like = prefix_of(region_code, out.level) + "%";
+  CUNHUO_CHECK(count_households(s, out, like, part_digits(out.level)));
+  const LocalDate today = shanghai_date(out.generated_at_ms);
+  for (int back = 0; back < months; ++back)
+    out.months.push_back(CUNHUO_TRY(month_figures(s, like, first_of_month(today, back), first_of_month(today, back - 1))));
+  for (auto& n : CUNHUO_TRY(notices_in(s, prefix_of(region_code, out.level), clock))) out.notices.push_back(std::move(n));
+  assert(out.total.registered >= out.total.poor + out.total.at_risk + out.total.exited + out.total.returned);
+  return out;
+}
+
+Result<std::string> statistics_csv(const AreaStatistics& s, std::string_view table) {
+  std::string csv;
+  if (table == "areas") {
+    csv = "area_code,registered,poor,at_risk,proposed_for_exit,exited,returned_to_poverty\n" + counts_row_csv(s.total);
+    for (const auto& p : s.parts) csv += counts_row_csv(p);
+  } else if (table == "months") {
+    csv = "month,selling_households,platform_sales_yuan,income_to_registered_households_yuan\n";
+    for (const auto& m : s.months)
+      csv += m.month + "," + std::to_string(m.selling_households) + "," + shown(m.sales, true) + "," + shown(m.income_to_registered, true) + "\n";
+  } else if (table == "notices") {
+    csv = "village_code,household,members,proposed_status,objections_until\n";
+    for (const auto& n : s.notices)
+      csv += n.village_code + "," + csv_field(n.masked_name) + "," + std::to_string(n.members) + ",exited," + format_shanghai(n.ends_ms) + "\n";
+  } else {
+    return make_error(ErrorKind::invalid, "invalid_table", "areas, months or notices", "table");
+  }
+  return csv;
+}
+
+std::string statistics_html(const AreaStatistics& s) {
+  std::string h = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=viewport content=\"width=device-width\">"
+                  "<title>扶贫信息公开 Open statistics " + s.region_code + "</title><style>body{font-family:sans-serif;margin:1em}"
+                  "table{border-collapse:collapse}td,th{border:1px solid #999;padding:3px 6px}td.n{text-align:right}</style></head><body>";
+  h += "<h1>扶贫信息公开 Open statistics</h1><p>地区 Area: <b id=area>" + s.region_code + "</b> · 更新 As of " + format_shanghai(s.generated_at_ms) + "</p>";
+  h += "<h2>农户 Households</h2><table id=areas><thead><tr><th>地区 Area</th>" + std::string(kCountHeads) + "</tr></thead><tbody>";
+  h += counts_row_html(s.total, false);
+  for (const auto& p : s.parts) h += counts_row_html(p, true);
+  h += "</tbody></table><p>" + csv_link(s, "areas", "下载 CSV download") + "</p>";
+  h += "<h2>平台销售 Platform sales by month</h2><table id=months><thead><tr><th>月份 Month</th><th>销售农户 Selling households</th>"
+       "<th>销售额 Sales ¥</th><th>建档立卡户收入 Income to registered households ¥</th></tr></thead><tbody>";
+  for (const auto& m : s.months)
+    h += "<tr><td>" + m.month + "</td><td class=n>" + std::to_string(m.selling_households) + "</td><td class=n>" + shown(m.sales, false) +
+         "</td><td class=n>" + shown(m.income_to_registered, false) + "</td></tr>";
+  h += "</tbody></table><p>“—”：少于 " + std::to_string(kMinHouseholdsPerFigure) + " 户，不公开金额 (fewer than " +
+       std::to_string(kMinHouseholdsPerFigure) + " households: not shown). " + csv_link(s, "months", "下载 CSV download") + "</p>";
+  h += "<h2>退出公示 Exit notices</h2><table id=notices><thead><tr><th>村 Village</th><th>户主 Household</th><th>人口 Members</th>"
+       "<th>拟退出 Proposed</th><th>异议截止 Objections until</th><th>剩余 Left</th></tr></thead><tbody>";
+  for (const auto& n : s.notices)
+    h += "<tr><td>" + n.village_code + "</td><td>" + html_escape(n.masked_name) + "</td><td class=n>" + std::to_string(n.members) +
+         "</td><td>脱贫 exit</td><td>" + format_shanghai(n.ends_ms) + "</td><td class=left data-ends=\"" + std::to_string(n.ends_ms) + "\"></td></tr>";
+  if (s.notices.empty()) h += "<tr><td colspan=6>暂无 None</td></tr>";
+  h += "</tbody></table><p>" + csv_link(s, "notices", "下载 CSV download") +
+       " · 异议请联系乡镇扶贫工作站 To object, see the township office or POST /api/v1/exit-proposals/{id}/objections.</p>";
+  // The time left, counted on the reader's own clock; the deadline itself is printed above.
+  h += "<script>for(const c of document.querySelectorAll('td.left')){const ms=Number(c.dataset.ends)-Date.now();"
+       "const d=Math.floor(ms/864e5),hr=Math.floor(ms%864e5/36e5);"
+       "c.textContent=ms>0?'剩 '+d+' 天 '+hr+' 小时 ('+d+'d '+hr+'h left)':'已截止 closed';}</script></body></html>";
+  return h;
+}
+
+}  // namespace cunhuo::alleviation

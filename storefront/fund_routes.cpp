@@ -1,0 +1,216 @@
+// Fund tracking over HTTP. The county office creates projects, allocates to them and
+// disburses from allocations (each money-moving POST under an Idempotency-Key); any
+// poverty office of the county reads the projects, the trace down from an allocation,
+// and the flags; a household's own funds are traced up to the allocation for whoever
+// may see the household.
+#include "alleviation/funds.hpp"
+#include "core/json.hpp"
+#include "core/privacy.hpp"
+#include "core/region.hpp"
+#include "storefront/alleviation_routes.hpp"
+#include "storefront/route_support.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+namespace al = cunhuo::alleviation;
+
+// Every poverty office of the county reads its funds; only the county office moves them.
+bool reads_funds_of(const Account& a, std::string_view county) {
+  return a.role == Role::admin || (a.role == Role::poverty_office && county_of(a.region_code) == county);
+}
+
+Status moves_funds_of(const Account& a, std::string_view county) {
+  if (a.role == Role::admin || (a.role == Role::poverty_office && a.region_code == county)) return {};
+  return make_error(ErrorKind::forbidden, "forbidden", "the county poverty office manages its county's funds");
+}
+
+void write_project(JsonWriter& w, const al::Project& p) {
+  w.begin_object().field("id", p.id).field("county_code", p.county_code).field("name", p.name).field("kind", p.kind).field("benefit", p.benefit);
+  w.field("budget_fen", p.budget.fen()).field("allocated_fen", p.allocated.fen()).field("disbursed_fen", p.disbursed.fen());
+  w.field("created_at", format_shanghai(p.created_at_ms)).end_object();
+}
+
+void write_allocation(JsonWriter& w, const al::Allocation& a) {
+  w.begin_object().field("id", a.id).field("project_id", a.project_id).field("document_number", a.document_number);
+  w.field("amount_fen", a.amount.fen()).field("disbursed_fen", a.disbursed.fen()).field("remaining_fen", a.remaining().fen());
+  w.field("actor", a.actor).field("at", format_shanghai(a.at_ms)).field("ledger_account", "fund:allocation:" + std::to_string(a.id)).end_object();
+}
+
+void write_disbursement(JsonWriter& w, const al::Disbursement& d) {
+  w.begin_object().field("id", d.id).field("document_number", d.document_number).field("amount_fen", d.amount.fen());
+  w.field("allocation_id", d.allocation_id).field("allocation_document", d.allocation_document);
+  w.field("project_id", d.project_id).field("project", d.project_name).field("benefit", d.benefit).field("village_code", d.village_code);
+  w.key("household_id");
+  if (d.household_id) w.value(*d.household_id); else w.null();
+  w.field("id_number", d.id_number.empty() ? std::string() : mask_id_number(d.id_number));
+  w.field("household_status_then", d.household_status).field("actor", d.actor).field("at", format_shanghai(d.at_ms)).end_object();
+}
+
+Result<Response> create_project(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"county_code", "name", "kind", "benefit", "budget_fen"}));
+  al::NewProject p;
+  p.county_code = CUNHUO_TRY(body.optional_string("county_code", 6)).value_or(county_of(account.region_code));
+  p.name = CUNHUO_TRY(body.string("name", 200));
+  p.kind = CUNHUO_TRY(body.string("kind", 24));
+  p.benefit = CUNHUO_TRY(body.optional_string("benefit", 40)).value_or("");
+  p.budget = Money::fen(CUNHUO_TRY(body.integer("budget_fen", INT64_MIN, INT64_MAX)));
+  CUNHUO_CHECK(moves_funds_of(account, p.county_code));
+  auto made = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return al::create_project(tx, p, actor_of(account), ctx.clock); }));
+  JsonWriter w;
+  write_project(w, made);
+  return Response::json(201, w.take());
+}
+
+Result<Response> list_projects(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::string county = req.query_param("county").value_or(county_of(account.region_code));
+  if (!reads_funds_of(account, county)) return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
+  auto projects = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::projects_in(s, county); }));
+  JsonWriter w;
+  w.begin_object().key("projects").begin_array();
+  for (const auto& p : projects) write_project(w, p);
+  w.end_array().end_object();
+  return Response::json(200, w.take());
+}
+
+Result<Response> get_project(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto p = CUNHUO_TRY(al::find_project(s, id));
+    if (!p || !reads_funds_of(account, p->county_code)) return no_such("project");
+    JsonWriter w;
+    w.begin_object().key("project");
+    write_project(w, *p);
+    w.key("allocations").begin_array();
+    for (const auto& a : CUNHUO_TRY(al::allocations_of(s, id))) write_allocation(w, a);
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
+
+Result<Response> allocate(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"document_number", "amount_fen"}));
+  const std::string number = CUNHUO_TRY(body.string("document_number", al::kMaxDocumentNumber));
+  const Money amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
+  return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
+    auto p = CUNHUO_TRY(al::find_project(tx, id));
+    if (!p || !reads_funds_of(account, p->county_code)) return no_such("project");
+    CUNHUO_CHECK(moves_funds_of(account, p->county_code));
+    JsonWriter w;
+    write_allocation(w, CUNHUO_TRY(al::allocate(tx, id, number, amount, actor_of(account), ctx.clock)));
+    return Response::json(201, w.take());
+  });
+}
+
+// The trace down: the allocation, its project and every disbursement made from it.
+Result<Response> get_allocation(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto a = CUNHUO_TRY(al::find_allocation(s, id));
+    auto p = a ? CUNHUO_TRY(al::find_project(s, a->project_id)) : std::nullopt;
+    if (!p || !reads_funds_of(account, p->county_code)) return no_such("allocation");
+    JsonWriter w;
+    w.begin_object().key("allocation");
+    write_allocation(w, *a);
+    w.key("project");
+    write_project(w, *p);
+    w.key("disbursements").begin_array();
+    for (const auto& d : CUNHUO_TRY(al::disbursements_of(s, id))) write_disbursement(w, d);
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
+
+Result<al::NewDisbursement> disbursement_of(const Request& req) {
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"document_number", "amount_fen", "household_id", "village_code", "id_number"}));
+  al::NewDisbursement d;
+  d.document_number = CUNHUO_TRY(body.string("document_number", al::kMaxDocumentNumber));
+  d.amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
+  d.household_id = CUNHUO_TRY(body.optional_integer("household_id", 1, INT64_MAX));
+  d.village_code = CUNHUO_TRY(body.optional_string("village_code", 12)).value_or("");
+  d.id_number = CUNHUO_TRY(body.optional_string("id_number", 18)).value_or("");
+  if (d.household_id.has_value() == !d.village_code.empty())
+    return make_error(ErrorKind::invalid, "missing_field", "name either a household_id or a village_code", "household_id");
+  return d;
+}
+
+Result<Response> disburse(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const al::NewDisbursement d = CUNHUO_TRY(disbursement_of(req));
+  return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
+    auto a = CUNHUO_TRY(al::find_allocation(tx, id));
+    auto p = a ? CUNHUO_TRY(al::find_project(tx, a->project_id)) : std::nullopt;
+    if (!p || !reads_funds_of(account, p->county_code)) return no_such("allocation");
+    CUNHUO_CHECK(moves_funds_of(account, p->county_code));
+    JsonWriter w;
+    write_disbursement(w, CUNHUO_TRY(al::disburse(tx, id, d, actor_of(account), ctx.clock)));
+    return Response::json(201, w.take());
+  });
+}
+
+// The trace up: what the household received, from which allocation and project.
+Result<Response> household_funds(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
+    JsonWriter w;
+    w.begin_object().field("household_id", id).key("disbursements").begin_array();
+    for (const auto& d : CUNHUO_TRY(al::household_funds(s, id))) write_disbursement(w, d);
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
+
+Result<Response> fund_flags(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::string county = req.query_param("county").value_or(county_of(account.region_code));
+  if (!reads_funds_of(account, county)) return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
+  auto flags = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::fund_flags(s, county, ctx.fund_idle_ms, ctx.clock); }));
+  JsonWriter w;
+  w.begin_object().field("county_code", county).key("flags").begin_array();
+  for (const auto& f : flags) {
+    w.begin_object().field("kind", f.kind).field("project_id", f.project_id);
+    for (auto [key, value] : {std::pair{"allocation_id", f.allocation_id}, {"disbursement_id", f.disbursement_id}, {"household_id", f.household_id}}) {
+      w.key(key);
+      if (value) w.value(*value); else w.null();
+    }
+    w.field("detail", f.detail).end_object();
+  }
+  w.end_array().end_object();
+  return Response::json(200, w.take());
+}
+
+}  // namespace
+
+void add_fund_routes(Router& router, AlleviationContext ctx) {
+  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
+    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
+  };
+  route("POST", "/api/v1/fund-projects", create_project, true, "A poverty-alleviation project with its kind, benefit and budget (county office)");
+  route("GET", "/api/v1/fund-projects", list_projects, false, "The county's projects with what was allocated and disbursed");
+  route("GET", "/api/v1/fund-projects/:id", get_project, false, "A project and its allocations");
+  route("POST", "/api/v1/fund-projects/:id/allocations", allocate, true,
+        "Allocate county funds to a project under a document number (Idempotency-Key; county office)");
+  route("GET", "/api/v1/fund-allocations/:id", get_allocation, false, "An allocation traced down to every recipient");
+  route("POST", "/api/v1/fund-allocations/:id/disbursements", disburse, true,
+        "Disburse from an allocation to a village or a household member (Idempotency-Key; county office)");
+  route("GET", "/api/v1/households/:id/funds", household_funds, false, "What a household received, traced back to allocation and project");
+  route("GET", "/api/v1/fund-flags", fund_flags, false,
+        "Flags: recipients not registered or exited, one benefit twice to one person, over budget, idle allocations");
+}
+
+}  // namespace cunhuo::storefront
