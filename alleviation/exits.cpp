@@ -1,6 +1,7 @@
 #include "alleviation/exits.hpp"
 
 #include "core/privacy.hpp"
+#include "core/region.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/registry.hpp"
 
@@ -163,12 +164,20 @@ Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string
   return advance(tx, id, "in_notice", "exited", "exit", true, actor, reason, clock);
 }
 
+Result<std::vector<std::int64_t>> open_proposal_households(db::Session& s) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id FROM exit_proposals WHERE status NOT IN ('exited', 'rejected') "
+                                          "ORDER BY household_id LIMIT " + std::to_string(kMaxOpenProposals))))
+    out.push_back(r.i64(0));
+  return out;
+}
+
 Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code, const Clock& clock) {
   std::vector<Notice> out;
   for (const auto& r : CUNHUO_TRY(s.query("SELECT id, household_id, notice_ends_at FROM exit_proposals WHERE status = 'in_notice' "
                                           "AND notice_ends_at > ? ORDER BY notice_ends_at", {clock.now_ms()}))) {
     auto h = CUNHUO_TRY(marketplace::find_household(s, marketplace::HouseholdId{r.i64(1)}));
-    if (!h || h->village_code.rfind(region_code, 0) != 0) continue;
+    if (!h || !region_within(h->village_code, region_code)) continue;
     out.push_back(Notice{r.i64(0), r.i64(1), r.i64(2), h->village_code, mask_name(h->head_name), h->member_count});
   }
   return out;

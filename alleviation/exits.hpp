@@ -67,6 +67,10 @@ struct Notice {
   std::string village_code, masked_name;
   int members = 0;
 };
+inline constexpr int kMaxOpenProposals = 1'000'000;
+// The households with an exit proposal under way (proposed, in review or in notice).
+Result<std::vector<std::int64_t>> open_proposal_households(db::Session& s);
+
 // Notices under way within `region_code`, for the public pages.
 Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code, const Clock& clock);
 

@@ -153,17 +153,17 @@ Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
   struct Page {
     std::int64_t last = 0, households = 0, opened = 0;
   };
-  const std::string like = std::string(region_code) + "%";
   std::int64_t opened = 0;
-  for (Page page; ;) {
+  for (Page page;;) {
     // A retried transaction starts its page again, so the counts live inside it.
     page = CUNHUO_TRY(db.write([&, after = page.last](db::Session& tx) -> Result<Page> {
       Page p{after, 0, 0};
-      for (const auto& r : CUNHUO_TRY(tx.query("SELECT id FROM households WHERE id > ? AND village_code LIKE ? AND poverty_status IN ('exited', 'at_risk') "
-                                               "ORDER BY id LIMIT " + std::to_string(kMonitorPage), {after, like}))) {
-        p.last = r.i64(0);
+      const int year = shanghai_date(clock.now_ms()).year;
+      for (const auto& h : CUNHUO_TRY(marketplace::household_facts(tx, region_code, after, kMonitorPage, year))) {
+        p.last = h.id.value;
         ++p.households;
-        p.opened += static_cast<std::int64_t>(CUNHUO_TRY(monitor_household(tx, r.i64(0), clock)).size());
+        if (h.status != marketplace::PovertyStatus::exited && h.status != marketplace::PovertyStatus::at_risk) continue;
+        p.opened += static_cast<std::int64_t>(CUNHUO_TRY(monitor_household(tx, h.id.value, clock)).size());
       }
       return p;
     }));

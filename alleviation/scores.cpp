@@ -41,7 +41,7 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS evaluations_household ON evaluations (household_id, id);\n"},
 };
 
-constexpr std::int64_t kYearMs = 365LL * 86'400'000;
+constexpr std::int64_t kYearMs = kIncomeWindowMs;
 
 HouseholdFacts facts_of(const marketplace::HouseholdFacts& h, Money platform_net) {
   HouseholdFacts f;

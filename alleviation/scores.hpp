@@ -35,6 +35,8 @@ struct StoredEvaluation {
 };
 
 inline constexpr int kRescorePage = 5000;
+// Platform income counts the net settled in the year before the evaluation.
+inline constexpr std::int64_t kIncomeWindowMs = 365LL * 86'400'000;
 
 // Scores one household now (after its card changed or income settled).
 Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx, std::int64_t household_id, const Clock& clock);

@@ -1,19 +1,15 @@
 #include "alleviation/statistics.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <map>
 
 #include "core/text.hpp"
+#include "marketplace/registry.hpp"
+#include "payments/settlement.hpp"
 
 namespace cunhuo::alleviation {
 namespace {
-
-// The digits every village code of the area starts with (620000 → "62").
-std::string prefix_of(std::string_view code, RegionLevel level) {
-  if (level == RegionLevel::province) return std::string(code.substr(0, 2));
-  if (level == RegionLevel::prefecture) return std::string(code.substr(0, 4));
-  return std::string(code);
-}
 
 // How many digits name the parts shown under an area: counties under a province or
 // prefecture, townships under a county, villages under a township, none under a village.
@@ -28,30 +24,40 @@ std::size_t part_digits(RegionLevel level) {
   return 0;
 }
 
-void add_status(AreaCounts& c, std::string_view status, std::int64_t n) {
-  if (status == "not_registered") return;
+void add_status(AreaCounts& c, marketplace::PovertyStatus status, std::int64_t n) {
+  using enum marketplace::PovertyStatus;
+  if (status == not_registered) return;
   c.registered += n;
-  if (status == "registered_poor") c.poor += n;
-  else if (status == "at_risk") c.at_risk += n;
-  else if (status == "exited") c.exited += n;
-  else if (status == "returned_to_poverty") c.returned += n;
+  if (status == registered_poor) c.poor += n;
+  else if (status == at_risk) c.at_risk += n;
+  else if (status == exited) c.exited += n;
+  else if (status == returned_to_poverty) c.returned += n;
 }
 
-Status count_households(db::Session& s, AreaStatistics& out, const std::string& like, std::size_t digits) {
+// Calls `each(id, place)` for every household of `ids` living under `prefix`.
+template <class Each>
+Status in_area(db::Session& s, const std::vector<std::int64_t>& ids, std::string_view prefix, Each each) {
+  for (std::size_t at = 0; at < ids.size(); at += marketplace::kMaxPlacesPerCall) {
+    const auto end = std::min(ids.size(), at + marketplace::kMaxPlacesPerCall);
+    const std::vector<std::int64_t> chunk(ids.begin() + static_cast<std::ptrdiff_t>(at), ids.begin() + static_cast<std::ptrdiff_t>(end));
+    for (const auto& [id, place] : CUNHUO_TRY(marketplace::household_places(s, chunk)))
+      if (place.village_code.starts_with(prefix)) each(id, place);
+  }
+  return {};
+}
+
+Status count_households(db::Session& s, AreaStatistics& out, const std::string& prefix, std::size_t digits) {
   std::map<std::string, AreaCounts> parts;
-  const std::string part = "SUBSTR(village_code, 1, " + std::to_string(digits == 0 ? 12 : digits) + ")";
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT " + part + ", poverty_status, COUNT(*) FROM households WHERE village_code LIKE ? GROUP BY " + part +
-                                              ", poverty_status", {like}))) {
-    add_status(out.total, r.str(1), r.i64(2));
-    if (digits != 0) add_status(parts[r.str(0)], r.str(1), r.i64(2));
+  for (const auto& c : CUNHUO_TRY(marketplace::status_counts(s, prefix, digits == 0 ? 12 : digits))) {
+    add_status(out.total, c.status, c.households);
+    if (digits != 0) add_status(parts[c.area], c.status, c.households);
   }
-  const std::string h_part = "SUBSTR(h.village_code, 1, " + std::to_string(digits == 0 ? 12 : digits) + ")";
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT " + h_part + ", COUNT(*) FROM exit_proposals p JOIN households h ON h.id = p.household_id "
-                                              "WHERE p.status IN ('proposed', 'village_reviewed', 'township_reviewed', 'in_notice') "
-                                              "AND h.village_code LIKE ? GROUP BY " + h_part, {like}))) {
-    out.total.proposed += r.i64(1);
-    if (digits != 0) parts[r.str(0)].proposed += r.i64(1);
-  }
+  std::vector<std::int64_t> proposed;
+  for (const auto& r : CUNHUO_TRY(open_proposal_households(s))) proposed.push_back(r);
+  CUNHUO_CHECK(in_area(s, proposed, prefix, [&](std::int64_t, const marketplace::HouseholdPlace& place) {
+    ++out.total.proposed;
+    if (digits != 0) ++parts[place.village_code.substr(0, digits)].proposed;
+  }));
   for (auto& [code, counts] : parts) {
     counts.code = code;
     out.parts.push_back(counts);
@@ -64,18 +70,29 @@ LocalDate first_of_month(LocalDate d, int back) {
   return LocalDate{months / 12, static_cast<unsigned>(months % 12 + 1), 1};
 }
 
-Result<MonthFigures> month_figures(db::Session& s, const std::string& like, LocalDate first, LocalDate next) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT COUNT(DISTINCT l.household_id), COALESCE(SUM(l.gross_fen), 0), "
-                                  "COUNT(DISTINCT CASE WHEN h.poverty_status <> 'not_registered' THEN l.household_id END), "
-                                  "COALESCE(SUM(CASE WHEN h.poverty_status <> 'not_registered' THEN l.net_fen ELSE 0 END), 0) "
-                                  "FROM settlement_lines l JOIN households h ON h.id = l.household_id "
-                                  "WHERE h.village_code LIKE ? AND l.settled_at >= ? AND l.settled_at < ?",
-                                  {like, shanghai_midnight_ms(first), shanghai_midnight_ms(next)}));
+// A month's sales of the area's households and the net income of its registered ones;
+// a figure made up by fewer than kMinHouseholdsPerFigure households is withheld.
+Result<MonthFigures> month_figures(db::Session& s, const std::string& prefix, LocalDate first, LocalDate next) {
+  const auto sales = CUNHUO_TRY(payments::sales_by_household(s, shanghai_midnight_ms(first), shanghai_midnight_ms(next)));
+  std::map<std::int64_t, const payments::HouseholdSales*> by_id;
+  std::vector<std::int64_t> ids;
+  for (const auto& h : sales) {
+    by_id.emplace(h.household_id, &h);
+    ids.push_back(h.household_id);
+  }
+  std::int64_t gross = 0, net = 0, registered = 0;
   MonthFigures m;
+  CUNHUO_CHECK(in_area(s, ids, prefix, [&](std::int64_t id, const marketplace::HouseholdPlace& place) {
+    const auto* h = by_id.at(id);
+    ++m.selling_households;
+    gross += h->gross.fen();
+    if (place.status == marketplace::PovertyStatus::not_registered) return;
+    ++registered;
+    net += h->net.fen();
+  }));
   m.month = format_date(first).substr(0, 7);
-  m.selling_households = r->i64(0);
-  if (r->i64(0) >= kMinHouseholdsPerFigure) m.sales = Money::fen(r->i64(1));
-  if (r->i64(2) >= kMinHouseholdsPerFigure) m.income_to_registered = Money::fen(r->i64(3));
+  if (m.selling_households >= kMinHouseholdsPerFigure) m.sales = Money::fen(gross);
+  if (registered >= kMinHouseholdsPerFigure) m.income_to_registered = Money::fen(net);
   return m;
 }
 
@@ -114,12 +131,12 @@ Result<AreaStatistics> area_statistics(db::Session& s, std::string_view region_c
   out.region_code = std::string(region_code);
   out.total.code = out.region_code;
   out.generated_at_ms = clock.now_ms();
-  const std::string like = prefix_of(region_code, out.level) + "%";
-  CUNHUO_CHECK(count_households(s, out, like, part_digits(out.level)));
+  const std::string prefix(region_prefix(region_code));
+  CUNHUO_CHECK(count_households(s, out, prefix, part_digits(out.level)));
   const LocalDate today = shanghai_date(out.generated_at_ms);
   for (int back = 0; back < months; ++back)
-    out.months.push_back(CUNHUO_TRY(month_figures(s, like, first_of_month(today, back), first_of_month(today, back - 1))));
-  for (auto& n : CUNHUO_TRY(notices_in(s, prefix_of(region_code, out.level), clock))) out.notices.push_back(std::move(n));
+    out.months.push_back(CUNHUO_TRY(month_figures(s, prefix, first_of_month(today, back), first_of_month(today, back - 1))));
+  for (auto& n : CUNHUO_TRY(notices_in(s, region_code, clock))) out.notices.push_back(std::move(n));
   assert(out.total.registered >= out.total.poor + out.total.at_risk + out.total.exited + out.total.returned);
   return out;
 }

@@ -21,13 +21,14 @@ Result<RegionLevel> region_level(std::string_view code, std::string_view field) 
 
 std::string county_of(std::string_view code) { return std::string(code.substr(0, std::min<std::size_t>(6, code.size()))); }
 
-bool region_within(std::string_view code, std::string_view area) {
-  std::string_view prefix = area;
+std::string_view region_prefix(std::string_view area) {
   if (area.size() == 6) {
-    if (area.substr(2) == "0000") prefix = area.substr(0, 2);
-    else if (area.substr(4) == "00") prefix = area.substr(0, 4);
+    if (area.substr(2) == "0000") return area.substr(0, 2);
+    if (area.substr(4) == "00") return area.substr(0, 4);
   }
-  return code.substr(0, prefix.size()) == prefix;
+  return area;
 }
+
+bool region_within(std::string_view code, std::string_view area) { return code.starts_with(region_prefix(area)); }
 
 }  // namespace cunhuo

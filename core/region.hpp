@@ -19,5 +19,7 @@ std::string county_of(std::string_view code);
 // Whether `code` lies within `area` (a shorter code whose digits it starts with,
 // ignoring the area's trailing zero pairs: 620000 contains 620621001).
 bool region_within(std::string_view code, std::string_view area);
+// The digits every code within `area` starts with: 620000 → "62", 620600 → "6206".
+std::string_view region_prefix(std::string_view area);
 
 }  // namespace cunhuo

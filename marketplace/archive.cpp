@@ -326,6 +326,11 @@ Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id) {
   return row ? row->opt_i64(0) : std::optional<std::int64_t>();
 }
 
+Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone, std::int64_t account_id) {
+  auto linked = CUNHUO_TRY(tx.exec("UPDATE household_profiles SET helper_account_id = ? WHERE helper_phone = ?", {account_id, phone}));
+  return linked.affected_rows;
+}
+
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id) {
   std::vector<AuditEntry> out;
   for (const auto& r : CUNHUO_TRY(s.query(

@@ -78,6 +78,8 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
                                                 std::string_view reason, const Clock& clock);
 // The account of the household's assigned helper (帮扶责任人), when the card names one.
 Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id);
+// Links the cards naming a helper by `phone` to that helper's account; returns how many.
+Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone, std::int64_t account_id);
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id);
 // Changes only the registration status (an exit decided, a return to poverty), audited;
 // a change needs a reason.

@@ -1,6 +1,7 @@
 #include "marketplace/registry.hpp"
 
 #include <array>
+#include <cassert>
 
 #include "core/enum_names.hpp"
 
@@ -120,6 +121,27 @@ Result<std::vector<Household>> households_in(db::Session& s, std::string_view re
       {std::string(region_code) + "%"}));
   std::vector<Household> out;
   for (const auto& r : rows) out.push_back(household_from(r));
+  return out;
+}
+
+Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix, std::size_t digits) {
+  assert(digits == 6 || digits == 9 || digits == 12);
+  const std::string area = "SUBSTR(village_code, 1, " + std::to_string(digits) + ")";
+  std::vector<StatusCount> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT " + area + ", poverty_status, COUNT(*) FROM households WHERE village_code LIKE ? GROUP BY " +
+                                              area + ", poverty_status ORDER BY 1, 2", {std::string(prefix) + "%"})))
+    out.push_back(StatusCount{r.str(0), CUNHUO_TRY(parse_poverty_status(r.str(1))), r.i64(2)});
+  return out;
+}
+
+Result<std::map<std::int64_t, HouseholdPlace>> household_places(db::Session& s, const std::vector<std::int64_t>& ids) {
+  std::map<std::int64_t, HouseholdPlace> out;
+  if (ids.empty()) return out;
+  assert(ids.size() <= kMaxPlacesPerCall);
+  const std::vector<db::Value> params(ids.begin(), ids.end());
+  for (const auto& r : CUNHUO_TRY(s.query_with("SELECT id, village_code, poverty_status FROM households WHERE id IN (" +
+                                                   db::placeholders(ids.size()) + ")", params)))
+    out.emplace(r.i64(0), HouseholdPlace{r.str(1), CUNHUO_TRY(parse_poverty_status(r.str(2)))});
   return out;
 }
 

@@ -3,6 +3,7 @@
 // masked to roles that do not need them.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -61,6 +62,24 @@ std::vector<db::Migration> migrations();
 Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& household, const Clock& clock);
 Result<std::optional<Household>> find_household(db::Session& s, HouseholdId id);
 Result<std::vector<Household>> households_in(db::Session& s, std::string_view region_code);
+
+// Households of each status by area, for open statistics: areas are the first `digits`
+// digits of the village code (6 county, 9 township, 12 village), among village codes
+// starting with `prefix`.
+struct StatusCount {
+  std::string area;
+  PovertyStatus status = PovertyStatus::not_registered;
+  std::int64_t households = 0;
+};
+Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix, std::size_t digits);
+
+// Where households live and their status now; at most kMaxPlacesPerCall ids a call.
+inline constexpr std::size_t kMaxPlacesPerCall = 1000;
+struct HouseholdPlace {
+  std::string village_code;
+  PovertyStatus status = PovertyStatus::not_registered;
+};
+Result<std::map<std::int64_t, HouseholdPlace>> household_places(db::Session& s, const std::vector<std::int64_t>& ids);
 
 Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& clock);
 Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id);

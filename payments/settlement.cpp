@@ -193,6 +193,15 @@ Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::
   return out;
 }
 
+Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int64_t from_ms, std::int64_t to_ms) {
+  std::vector<HouseholdSales> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id, SUM(gross_fen), SUM(net_fen) FROM settlement_lines WHERE settled_at >= ? "
+                                          "AND settled_at < ? GROUP BY household_id ORDER BY household_id LIMIT " +
+                                              std::to_string(kMaxSellingHouseholds), {from_ms, to_ms})))
+    out.push_back(HouseholdSales{r.i64(0), Money::fen(r.i64(1)), Money::fen(r.i64(2))});
+  return out;
+}
+
 Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id, std::int64_t from_ms,
                                                      std::int64_t to_ms) {
   std::vector<SettlementLine> out;

@@ -57,6 +57,15 @@ Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const
 Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::int64_t after, std::int64_t last,
                                                           std::int64_t from_ms, std::int64_t to_ms);
 
+// What each household sold and earned in [from_ms, to_ms): gross sales and net income,
+// for open statistics. Households with no line are absent.
+struct HouseholdSales {
+  std::int64_t household_id = 0;
+  Money gross, net;
+};
+inline constexpr std::size_t kMaxSellingHouseholds = 1'000'000;
+Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int64_t from_ms, std::int64_t to_ms);
+
 // A household's settlement lines settled in [from_ms, to_ms), oldest first.
 Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id, std::int64_t from_ms,
                                                      std::int64_t to_ms);

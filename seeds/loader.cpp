@@ -138,6 +138,8 @@ Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& house
     a.shop_id = CUNHUO_TRY(resolve(item, "shop", shops));
     a.node_id = CUNHUO_TRY(resolve(item, "node", nodes));
     accounts[a.phone] = CUNHUO_TRY(create(tx, a));
+    // A helper's account serves the households whose cards name them by phone.
+    if (a.role == "helper") CUNHUO_TRY(marketplace::link_helper_account(tx, a.phone, accounts[a.phone]));
     ++report.accounts;
   }
   return {};

@@ -15,7 +15,8 @@ namespace {
 namespace al = cunhuo::alleviation;
 
 // Why, as well as what: every indicator with its inputs, and the inputs themselves.
-void write_evaluation(JsonWriter& w, const al::StoredEvaluation& e) {
+// Leaves the object open when `close` is false, for the caller to add to it.
+void write_evaluation(JsonWriter& w, const al::StoredEvaluation& e, bool close = true) {
   const auto& r = e.result;
   w.begin_object().field("id", e.id).field("household_id", e.household_id).field("model_version", r.model_version);
   w.field("score", r.score).field("band", al::to_string(r.band)).field("exit_eligible", r.exit_eligible);
@@ -32,7 +33,35 @@ void write_evaluation(JsonWriter& w, const al::StoredEvaluation& e) {
   w.field("platform_net_income_fen", f.platform_net.fen()).field("platform_income_note", "net settled sales over the twelve months before, " + f.platform_net.to_yuan() + " yuan");
   w.field("housing_safe", f.housing_safe).field("water_safe", f.water_safe).field("school_age_out_of_school", f.school_age_out_of_school);
   w.field("members_uninsured", f.members_uninsured).field("stable_income_source", f.stable_income_source).end_object();
-  w.end_object();
+  if (close) w.end_object();
+}
+
+constexpr std::size_t kMaxEvidenceOrders = 100;
+
+// The settled orders behind an evaluation's platform income: the ledger's settlement lines
+// of the year before it, summed per order, so the income can be traced to each sale.
+Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEvaluation& e) {
+  const auto lines = CUNHUO_TRY(payments::settlement_lines(s, e.household_id, e.created_at_ms - al::kIncomeWindowMs, e.created_at_ms));
+  std::vector<payments::SettlementLine> orders;  // one per order, in settlement order
+  for (const auto& l : lines) {
+    if (orders.empty() || orders.back().order_id != l.order_id) {
+      orders.push_back(l);
+      continue;
+    }
+    orders.back().net = CUNHUO_TRY(orders.back().net.plus(l.net));
+    orders.back().gross = CUNHUO_TRY(orders.back().gross.plus(l.gross));
+  }
+  w.key("income_evidence").begin_object().field("orders_count", static_cast<std::int64_t>(orders.size()));
+  w.field("window", format_shanghai(e.created_at_ms - al::kIncomeWindowMs) + " – " + format_shanghai(e.created_at_ms));
+  w.key("orders").begin_array();
+  for (std::size_t i = 0; i < orders.size() && i < kMaxEvidenceOrders; ++i) {
+    const auto& o = orders[i];
+    w.begin_object().field("order_id", o.order_id).field("title", o.title).field("gross_fen", o.gross.fen()).field("net_fen", o.net.fen());
+    w.field("settled_at", format_shanghai(o.settled_at_ms)).end_object();
+  }
+  w.end_array().field("statement", "/api/v1/households/" + std::to_string(e.household_id) + "/statements/" +
+                                       format_date(shanghai_date(e.created_at_ms)).substr(0, 4)).end_object();
+  return {};
 }
 
 Result<Response> household_evaluations(AlleviationContext& ctx, const Request& req) {
@@ -42,7 +71,13 @@ Result<Response> household_evaluations(AlleviationContext& ctx, const Request& r
     if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
     JsonWriter w;
     w.begin_object().key("evaluations").begin_array();
-    for (const auto& e : CUNHUO_TRY(al::evaluations_of(s, id, 20))) write_evaluation(w, e);
+    bool newest = true;
+    for (const auto& e : CUNHUO_TRY(al::evaluations_of(s, id, 20))) {
+      write_evaluation(w, e, false);
+      if (newest) CUNHUO_CHECK(write_income_evidence(w, s, e));  // the newest carries its orders; older ones their sums
+      newest = false;
+      w.end_object();
+    }
     w.end_array().end_object();
     return Response::json(200, w.take());
   });
@@ -210,6 +245,7 @@ Result<Response> public_notices(AlleviationContext& ctx, const Request& req) {
   w.begin_object().key("notices").begin_array();
   for (const auto& n : notices)
     w.begin_object().field("proposal_id", n.proposal_id).field("household", n.masked_name).field("village_code", n.village_code)
+        .field("members", static_cast<std::int64_t>(n.members)).field("proposed_status", "exited")
         .field("objections_until", format_shanghai(n.ends_ms)).end_object();
   w.end_array().end_object();
   return Response::json(200, w.take());
@@ -266,6 +302,22 @@ Result<Response> record_expense(AlleviationContext& ctx, const Request& req) {
     w.end_array().end_object();
     return Response::json(201, w.take());
   });
+}
+
+// The monitoring pass the service runs daily, on demand for an area.
+Result<Response> run_monitoring(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"region_code"}));
+  const std::string region = CUNHUO_TRY(body.optional_string("region_code", 12)).value_or(account.role == Role::admin ? "" : account.region_code);
+  if (!region.empty()) CUNHUO_TRY(region_level(region, "region_code"));
+  if (account.role != Role::admin && !region_within(region, account.region_code))
+    return make_error(ErrorKind::forbidden, "forbidden", "you monitor households of your own area", "region_code");
+  const auto opened = CUNHUO_TRY(al::monitor_all(ctx.db, region_prefix(region), ctx.clock));
+  JsonWriter w;
+  w.begin_object().field("region_code", region).field("alerts_opened", opened).end_object();
+  return Response::json(200, w.take());
 }
 
 Result<Response> list_alerts(AlleviationContext& ctx, const Request& req) {
@@ -325,6 +377,7 @@ void add_alleviation_routes(Router& router, AlleviationContext ctx) {
   route("GET", "/api/v1/public/notices", public_notices, false, "Exit notices under way in a region, names masked (public)");
   route("PUT", "/api/v1/monitoring-rules", set_monitoring_rules, true, "Set the return-to-poverty alert rules (poverty office)");
   route("POST", "/api/v1/households/:id/expenses", record_expense, true, "Record a large medical or disaster expense; monitoring looks at once");
+  route("POST", "/api/v1/monitoring/runs", run_monitoring, true, "Check every exited and at-risk household of an area against the rules now (poverty office)");
   route("GET", "/api/v1/alerts", list_alerts, false, "Monitoring alerts: the office's area, or those assigned to you as helper");
   route("POST", "/api/v1/alerts/:id/close", close_alert, true, "Close an alert: help_given, status_changed (returned to poverty) or false_alarm");
   route("GET", "/api/v1/evaluation-models/current", current_model, false, "The evaluation model in force");

@@ -26,6 +26,8 @@ struct AlleviationContext {
 void add_alleviation_routes(Router& router, AlleviationContext context);
 // Fund tracking (fund_routes.cpp).
 void add_fund_routes(Router& router, AlleviationContext context);
+// Open statistics pages and downloads (statistics_routes.cpp).
+void add_statistics_routes(Router& router, AlleviationContext context);
 void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock);
 
 }  // namespace cunhuo::storefront

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "alleviation/module.hpp"
+#include "alleviation/monitoring.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "logistics/module.hpp"
@@ -26,6 +27,9 @@
 
 namespace cunhuo::storefront {
 namespace {
+
+constexpr std::int64_t kFirstMonitoringDelayMs = 3600LL * 1000;
+constexpr std::int64_t kMonitoringIntervalMs = 24 * 3600LL * 1000;
 
 Result<std::string> seed_text(const std::string& seed) {
   if (auto text = seeds::builtin(seed)) return std::string(*text);
@@ -140,6 +144,7 @@ void App::add_routes() {
   const AlleviationContext alleviation_context{*db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
   add_alleviation_routes(router_, alleviation_context);
   add_fund_routes(router_, alleviation_context);
+  add_statistics_routes(router_, alleviation_context);
   subscribe_alleviation_flow(*dispatcher_, clock_);
   add_openapi_route(router_);
 }
@@ -153,7 +158,8 @@ payments::FeeRules App::fees() const {
 }
 
 // Every second: unpaid orders give their stock back, delivered orders the buyer forgot
-// complete, refunds go to the provider, and once a day yesterday's bill is reconciled.
+// complete, refunds go to the provider, once a day yesterday's bill is reconciled, and
+// once a day every exited and at-risk household is checked against the monitoring rules.
 void App::housekeeping() {
   auto released = marketplace::release_expired_orders(*db_, clock_, 500);
   if (!released.ok()) spdlog::warn("releasing expired orders failed: {}", released.error().message);
@@ -166,6 +172,12 @@ void App::housekeeping() {
     auto silent = db_->write([&](db::Session& tx) { return logistics::check_silence(tx, excursion_rules_, clock_); });
     if (!silent.ok()) spdlog::warn("checking for silent sensors failed: {}", silent.error().message);
     else if (!silent->empty()) dispatcher_->wake();
+  }
+  if (clock_.now_ms() >= next_monitoring_ms_) {
+    next_monitoring_ms_ = clock_.now_ms() + kMonitoringIntervalMs;
+    auto opened = alleviation::monitor_all(*db_, "", clock_);
+    if (!opened.ok()) spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
+    else spdlog::info("daily monitoring pass: {} alerts opened", *opened);
   }
   if (!simulator_) return;
   auto refunded = payments::send_provider_refunds(*db_, *simulator_, clock_);
@@ -187,6 +199,7 @@ Status App::start() {
     simulator_->start();
   }
   stopping_ = false;
+  next_monitoring_ms_ = clock_.now_ms() + kFirstMonitoringDelayMs;
   expiry_ = std::thread([this] {
     std::unique_lock lock(expiry_mu_);
     while (!stopping_) {

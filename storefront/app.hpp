@@ -73,6 +73,7 @@ class App {
   std::int64_t silence_checked_ms_ = 0;
   payments::NotificationVerifier verifier_;
   std::string reconciled_through_;    // the last bill date reconciled by this process
+  std::int64_t next_monitoring_ms_ = 0;  // the daily return-to-poverty pass, first an hour after start
   std::thread expiry_;                 // stock of unpaid orders, auto-confirmation, refunds, reconciliation
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;

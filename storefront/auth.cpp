@@ -40,7 +40,7 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);\n"},
 };
 
-constexpr std::array<std::pair<Role, std::string_view>, 8> kRoleNames = {{
+constexpr std::array<std::pair<Role, std::string_view>, 9> kRoleNames = {{
     {Role::farmer, "farmer"},
     {Role::shop_manager, "shop_manager"},
     {Role::consumer, "consumer"},
@@ -48,6 +48,7 @@ constexpr std::array<std::pair<Role, std::string_view>, 8> kRoleNames = {{
     {Role::station_operator, "station_operator"},
     {Role::county_centre, "county_centre"},
     {Role::poverty_office, "poverty_office"},
+    {Role::helper, "helper"},
     {Role::admin, "admin"},
 }};
 

@@ -17,7 +17,9 @@
 
 namespace cunhuo::storefront {
 
-enum class Role { farmer, shop_manager, consumer, org_buyer, station_operator, county_centre, poverty_office, admin };
+// A helper (帮扶责任人) is the cadre assigned to households on their archive cards: they
+// see those households masked, and the monitoring alerts raised for them.
+enum class Role { farmer, shop_manager, consumer, org_buyer, station_operator, county_centre, poverty_office, helper, admin };
 std::string_view to_string(Role role);
 Result<Role> parse_role(std::string_view text);
 

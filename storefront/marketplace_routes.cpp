@@ -180,15 +180,7 @@ Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
     if (!parsed.ok()) return parsed.error();
     q.temperature = *parsed;
   }
-  auto integer = [&](const char* name, std::int64_t lo, std::int64_t hi) -> Result<std::optional<std::int64_t>> {
-    auto text = req.query_param(name);
-    if (!text) return std::optional<std::int64_t>();
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-    if (ec != std::errc{} || end != text->data() + text->size() || v < lo || v > hi)
-      return make_error(ErrorKind::invalid, "out_of_range", "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi), name);
-    return std::optional<std::int64_t>(v);
-  };
+  auto integer = [&](const char* name, std::int64_t lo, std::int64_t hi) { return query_integer(req, name, lo, hi); };
   q.campaign_id = CUNHUO_TRY(integer("campaign_id", 1, INT64_MAX));
   q.limit = static_cast<int>(CUNHUO_TRY(integer("limit", 1, 100)).value_or(20));
   q.cursor = req.query_param("cursor").value_or("");

@@ -41,6 +41,16 @@ Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::Shop
 
 Result<Json> json_body(const Request& req) { return Json::parse(req.body); }
 
+Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name, std::int64_t lo, std::int64_t hi) {
+  auto text = req.query_param(name);
+  if (!text) return std::optional<std::int64_t>();
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || end != text->data() + text->size() || v < lo || v > hi)
+    return make_error(ErrorKind::invalid, "out_of_range", "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi), name);
+  return std::optional<std::int64_t>(v);
+}
+
 std::string actor_of(const Account& a) { return "account:" + std::to_string(a.id); }
 
 Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::Order& o) {

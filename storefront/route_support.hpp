@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "core/json.hpp"
@@ -21,6 +22,8 @@ Result<std::int64_t> path_id(const Request& req, const char* name = "id");
 Error no_such(const char* what);
 Result<Account> require_role(Auth& auth, const Request& req, std::initializer_list<Role> roles);
 Result<Json> json_body(const Request& req);
+// An optional whole-number query parameter within [lo, hi]; anything else is a 400 naming it.
+Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name, std::int64_t lo, std::int64_t hi);
 std::string actor_of(const Account& a);
 
 // Farmers manage their own household's shop; a shop manager their shop; admins any.

@@ -37,7 +37,7 @@ TEST_CASE("every enumeration reads back from its name", "[enum]") {
     CHECK(*logistics::parse_node_kind(logistics::to_string(k)) == k);
   for (auto r : {storefront::Role::farmer, storefront::Role::shop_manager, storefront::Role::consumer, storefront::Role::org_buyer,
                  storefront::Role::station_operator, storefront::Role::county_centre, storefront::Role::poverty_office,
-                 storefront::Role::admin})
+                 storefront::Role::helper, storefront::Role::admin})
     CHECK(*storefront::parse_role(storefront::to_string(r)) == r);
   CHECK_FALSE(parse_order_status("shipped ").ok());
 }

@@ -1,0 +1,82 @@
+// Open statistics over HTTP, for anyone: a page per area and its numbers as JSON or CSV.
+// Only counts and sums leave alleviation/statistics; nothing here adds a person.
+#include "alleviation/statistics.hpp"
+#include "core/json.hpp"
+#include "core/region.hpp"
+#include "storefront/alleviation_routes.hpp"
+#include "storefront/route_support.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+namespace al = cunhuo::alleviation;
+
+Result<al::AreaStatistics> statistics_for(AlleviationContext& ctx, const Request& req) {
+  const std::string region = req.query_param("region").value_or("");
+  if (region.empty()) return make_error(ErrorKind::invalid, "missing_field", "give ?region=CODE (county, township or village)", "region");
+  if (region.size() > 12) return make_error(ErrorKind::invalid, "invalid_region", "a region code of 6, 9 or 12 digits", "region");
+  const int months = static_cast<int>(CUNHUO_TRY(query_integer(req, "months", 1, al::kMaxStatisticsMonths)).value_or(12));
+  return ctx.db.read([&](db::Session& s) { return al::area_statistics(s, region, months, ctx.clock); });
+}
+
+void write_counts(JsonWriter& w, const al::AreaCounts& c) {
+  w.begin_object().field("area_code", c.code).field("registered", c.registered).field("poor", c.poor).field("at_risk", c.at_risk);
+  w.field("proposed_for_exit", c.proposed).field("exited", c.exited).field("returned_to_poverty", c.returned).end_object();
+}
+
+void write_money(JsonWriter& w, const char* key, const std::optional<Money>& m) {
+  w.key(key);
+  if (m) w.value(m->fen()); else w.null();
+}
+
+std::string statistics_json(const al::AreaStatistics& s) {
+  JsonWriter w;
+  w.begin_object().field("region_code", s.region_code).field("as_of", format_shanghai(s.generated_at_ms));
+  w.field("min_households_per_figure", static_cast<std::int64_t>(al::kMinHouseholdsPerFigure)).key("total");
+  write_counts(w, s.total);
+  w.key("areas").begin_array();
+  for (const auto& p : s.parts) write_counts(w, p);
+  w.end_array().key("months").begin_array();
+  for (const auto& m : s.months) {
+    w.begin_object().field("month", m.month).field("selling_households", m.selling_households);
+    write_money(w, "sales_fen", m.sales);
+    write_money(w, "income_to_registered_fen", m.income_to_registered);
+    w.end_object();
+  }
+  w.end_array().key("notices").begin_array();
+  for (const auto& n : s.notices)
+    w.begin_object().field("proposal_id", n.proposal_id).field("household", n.masked_name).field("village_code", n.village_code)
+        .field("members", static_cast<std::int64_t>(n.members)).field("proposed_status", "exited")
+        .field("objections_until", format_shanghai(n.ends_ms)).end_object();
+  w.end_array().end_object();
+  return w.take();
+}
+
+// GET /api/v1/public/statistics?region=&months=&format=json|csv&table=areas|months|notices
+Result<Response> statistics(AlleviationContext& ctx, const Request& req) {
+  const std::string format = req.query_param("format").value_or("json");
+  if (format != "json" && format != "csv") return make_error(ErrorKind::invalid, "invalid_format", "format is json or csv", "format");
+  const std::string table = req.query_param("table").value_or("areas");
+  const auto stats = CUNHUO_TRY(statistics_for(ctx, req));
+  if (format == "json") return Response::json(200, statistics_json(stats));
+  auto r = Response::text(200, CUNHUO_TRY(al::statistics_csv(stats, table)), "text/csv; charset=utf-8");
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"statistics-" + stats.region_code + "-" + table + ".csv\"");
+  return r;
+}
+
+Result<Response> statistics_page(AlleviationContext& ctx, const Request& req) {
+  return Response::text(200, al::statistics_html(CUNHUO_TRY(statistics_for(ctx, req))), "text/html; charset=utf-8");
+}
+
+}  // namespace
+
+void add_statistics_routes(Router& router, AlleviationContext ctx) {
+  auto route = [&](const char* pattern, auto fn, const char* summary) {
+    router.add(Route{"GET", pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, false, summary});
+  };
+  route("/api/v1/public/statistics", statistics,
+        "Open statistics of an area: households by status, sales and income by month, notices (public; ?format=csv&table=areas|months|notices)");
+  route("/public/statistics", statistics_page, "The open statistics page of an area (public, Chinese first)");
+}
+
+}  // namespace cunhuo::storefront
