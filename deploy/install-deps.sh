@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Cunhuo needs. `--test` adds what the test suite and
-# benchmarks need (MariaDB server, wrk). Installs only what is missing.
+# benchmarks need (MariaDB server, wrk, Chromium). Installs only what is missing.
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config git
   libpistache-dev libmysqlcppconn-dev libboost-dev libsimdjson-dev libspdlog-dev
   libsqlite3-dev libsodium-dev libgd-dev catch2)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(mariadb-server mariadb-client wrk procps curl)
+  # Chromium renders the web pages in the browser tests.
+  packages+=(mariadb-server mariadb-client wrk procps curl chromium)
 fi
 
 missing=()

@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "core/json.hpp"
+#include "tests/support/browser.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
 
@@ -9,6 +10,12 @@ using namespace cunhuo;
 using namespace cunhuo::test;
 
 namespace {
+
+// Nothing that names or reaches a person of household 1: name, ID numbers, phones.
+#define CHECK_PERSONAL_DATA_ABSENT(text)                                                                    \
+  for (const char* personal : {"王建国", "刘桂芳", "620621197803150012", "620621200805060013", "13800000001", \
+                               "13600000001", "住院"})                                                       \
+    CHECK((text).find(personal) == std::string::npos)
 
 // Household 1's card from the seed, with its yearly income set.
 std::string card_with_income(std::int64_t wages_fen) {
@@ -32,8 +39,9 @@ Json latest(HttpClient& c, const std::string& token) {
 std::size_t count(const Json& evaluations) { return evaluations.find("evaluations")->as_array().size(); }
 const Json& newest(const Json& evaluations) { return evaluations.find("evaluations")->as_array().front(); }
 
-// A consumer buys two boxes at `price_fen` from household 1; delivered and confirmed, it settles.
-void sell_and_settle(TestServer& server, HttpClient& c, std::int64_t price_fen) {
+// A consumer buys two boxes at `price_fen` from household 1; delivered and confirmed, it
+// settles. Returns the order.
+std::int64_t sell_and_settle(TestServer& server, HttpClient& c, std::int64_t price_fen) {
   const std::string farmer = server.login(kFarmer), consumer = server.login(kConsumer), centre = server.login(kCentre);
   std::string listing = kMelon;
   listing.replace(listing.find("\"price_fen\":3980"), 16, "\"price_fen\":" + std::to_string(price_fen));
@@ -43,6 +51,7 @@ void sell_and_settle(TestServer& server, HttpClient& c, std::int64_t price_fen) 
   REQUIRE(post_json(c, order + "/status", R"({"status":"shipped"})", bearer(centre)).status == 200);
   REQUIRE(post_json(c, order + "/status", R"({"status":"delivered"})", bearer(centre)).status == 200);
   REQUIRE(c.request("POST", order + "/confirm-receipt", "", bearer(consumer)).status == 200);
+  return b.order;
 }
 
 void record_poor_year(HttpClient& c, const std::string& office) {
@@ -66,7 +75,7 @@ STORE_TEST("a household's score rises with its settled sales until it may exit, 
   CHECK_FALSE(newest(before).find("exit_eligible")->as_bool());
 
   // Two boxes at 10,000 yuan, delivered and settled.
-  sell_and_settle(server, c, 1000000);
+  const std::int64_t order = sell_and_settle(server, c, 1000000);
   REQUIRE(eventually([&] { return count(latest(c, office)) == 2; }));
   const Json after = latest(c, farmer);  // the farmer sees their own household's result and why
   const Json& e = newest(after);
@@ -76,6 +85,11 @@ STORE_TEST("a household's score rises with its settled sales until it may exit, 
   const std::int64_t net = 2 * 1000000 - 2 * 30000 - 600;  // less 3% platform fee and the logistics fee
   CHECK(e.find("inputs")->find("platform_net_income_fen")->as_integer() == net);
   CHECK(e.find("per_capita_income_fen")->as_integer() == (300000 + net) / 4);
+  // The platform income is traced to the order that earned it.
+  const Json& evidence = *e.find("income_evidence");
+  REQUIRE(evidence.find("orders")->as_array().size() == 1);
+  CHECK(evidence.find("orders")->as_array().front().find("order_id")->as_integer() == order);
+  CHECK(evidence.find("orders")->as_array().front().find("net_fen")->as_integer() == net);
   // Others do not see it.
   CHECK(c.request("GET", "/api/v1/households/1/evaluations", "", bearer(server.login(kOtherFarmer))).status == 404);
   CHECK(c.request("GET", "/api/v1/households/1/evaluations", "", bearer(consumer)).status == 404);
@@ -133,6 +147,21 @@ STORE_TEST("an exit goes village, township, county, then a public notice; an obj
   REQUIRE(notices.status == 200);
   CHECK(notices.body.find("王*国") != std::string::npos);
   CHECK(notices.body.find("王建国") == std::string::npos);
+  CHECK(notices.body.find("\"members\":4") != std::string::npos);
+  // The village's open statistics show the notice and the counts, and nothing personal.
+  for (const char* table : {"areas", "months", "notices"}) {
+    auto csv = c.request("GET", std::string("/api/v1/public/statistics?region=620621104201&format=csv&table=") + table);
+    REQUIRE(csv.status == 200);
+    CHECK_PERSONAL_DATA_ABSENT(csv.body);
+    if (std::string(table) == "notices") CHECK(csv.body.find("620621104201,\"王*国\",4,exited,") != std::string::npos);
+    if (std::string(table) == "areas") CHECK(csv.body.find("620621104201,2,2,0,1,0,0\n") != std::string::npos);
+    // One household sold this month: the sum is withheld rather than showing its income.
+    if (std::string(table) == "months") CHECK(csv.body.find(",1,,\n") != std::string::npos);
+  }
+  auto page = c.request("GET", "/public/statistics?region=620621104");
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("王*国") != std::string::npos);
+  CHECK_PERSONAL_DATA_ABSENT(page.body);
   auto objection = post_json(c, path + "/objections", R"({"text":"他家还有外债未还"})", {});
   REQUIRE(objection.status == 201);
   CHECK(error_code(post_json(c, path + "/exit", R"({"reason":"公示期满"})", bearer(county))) == "notice_running");
@@ -164,6 +193,16 @@ STORE_TEST("a large medical expense on an at-risk household raises an alert the 
   auto alerts = c.request("GET", "/api/v1/alerts", "", bearer(township));
   REQUIRE(alerts.status == 200);
   CHECK(alerts.body.find("\"rule\":\"large_expense\"") != std::string::npos);
+  // The household's helper (帮扶责任人) has it too, and sees the household masked; not others'.
+  const std::string helper = server.login("13600000001");
+  auto helped = c.request("GET", "/api/v1/alerts", "", bearer(helper));
+  REQUIRE(helped.status == 200);
+  CHECK(helped.body.find("\"rule\":\"large_expense\"") != std::string::npos);
+  auto card = c.request("GET", "/api/v1/households/1", "", bearer(helper));
+  REQUIRE(card.status == 200);
+  CHECK(card.body.find("620621197803150012") == std::string::npos);
+  CHECK(c.request("GET", "/api/v1/households/3", "", bearer(helper)).status == 404);
+  CHECK(c.request("GET", "/api/v1/alerts", "", bearer(server.login(kOtherFarmer))).body.find("large_expense") == std::string::npos);
   CHECK(alerts.body.find("30000.00") != std::string::npos);
   auto doc = Json::parse(alerts.body);
   std::int64_t alert = 0;
@@ -178,4 +217,107 @@ STORE_TEST("a large medical expense on an at-risk household raises an alert the 
   CHECK(closed.body.find("closed: status_changed") != std::string::npos);
   CHECK(c.request("GET", "/api/v1/households/1", "", bearer(county)).body.find("\"status\":\"returned_to_poverty\"") != std::string::npos);
   CHECK(post_json(c, close, R"({"outcome":"false_alarm","note":"again"})", bearer(township)).status == 409);
+}
+
+STORE_TEST("the daily monitoring pass, run on demand, raises an alert for an at-risk household whose income is too low", "[http][alleviation][monitoring]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice);
+  // Household 3 (张明德, at risk): 29,000 yuan a year for five people is 5,800 a person, below 1.5 times the 4,000 line.
+  CHECK(post_json(c, "/api/v1/monitoring/runs", R"({"region_code":"110101"})", bearer(county)).status == 403);
+  CHECK(post_json(c, "/api/v1/monitoring/runs", R"({"region_code":"62062"})", bearer(county)).status == 400);
+  CHECK(post_json(c, "/api/v1/monitoring/runs", "{}", bearer(server.login(kFarmer))).status == 403);
+  auto run = post_json(c, "/api/v1/monitoring/runs", "{}", bearer(county));
+  REQUIRE(run.status == 200);
+  CHECK(json_int(run.body, "alerts_opened") >= 1);
+  auto again = post_json(c, "/api/v1/monitoring/runs", "{}", bearer(county));
+  CHECK(json_int(again.body, "alerts_opened") == 0);  // an open alert is not raised twice
+  CHECK(c.request("GET", "/api/v1/alerts", "", bearer(county)).body.find("\"rule\":\"income_projection\"") != std::string::npos);
+}
+
+STORE_TEST("funds are allocated and disbursed under Idempotency-Keys and traced to the household, with the office's flags", "[http][alleviation][funds]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice), township = server.login("13900000010"), farmer = server.login(kFarmer);
+  auto project = post_json(c, "/api/v1/fund-projects", R"({"name":"2026年产业扶持（示例）","kind":"industry","budget_fen":10000000})", bearer(county));
+  REQUIRE(project.status == 201);
+  const std::string allocations = "/api/v1/fund-projects/" + std::to_string(json_int(project.body, "id")) + "/allocations";
+  const std::string allocation_body = R"({"document_number":"民财扶〔2026〕7号","amount_fen":1000000})";
+  CHECK(error_code(post_json(c, allocations, allocation_body, bearer(county))) == "missing_idempotency_key");
+  CHECK(post_json(c, allocations, allocation_body, bearer(township, {{"Idempotency-Key", "a-1"}})).status == 403);
+  auto allocated = post_json(c, allocations, allocation_body, bearer(county, {{"Idempotency-Key", "a-1"}}));
+  REQUIRE(allocated.status == 201);
+  auto replayed = post_json(c, allocations, allocation_body, bearer(county, {{"Idempotency-Key", "a-1"}}));
+  CHECK(replayed.status == 201);
+  CHECK(replayed.body == allocated.body);
+  CHECK(post_json(c, allocations, R"({"document_number":"x","amount_fen":1})", bearer(county, {{"Idempotency-Key", "a-1"}})).status == 422);
+
+  const std::string disburse = "/api/v1/fund-allocations/" + std::to_string(json_int(allocated.body, "id")) + "/disbursements";
+  auto pay = [&](const std::string& body, const std::string& key) { return post_json(c, disburse, body, bearer(county, {{"Idempotency-Key", key}})); };
+  CHECK(pay(R"({"document_number":"D-1","amount_fen":1000,"household_id":999})", "d-0").status == 404);
+  CHECK(error_code(pay(R"({"document_number":"D-1","amount_fen":1000001,"household_id":1})", "d-1")) == "above_remaining");
+  CHECK(error_field(pay(R"({"document_number":"D-1","amount_fen":"many","household_id":1})", "d-2")) == "amount_fen");
+  CHECK(error_code(pay(R"({"document_number":"D-1","amount_fen":100})", "d-3")) == "missing_field");
+  CHECK(server.count("SELECT COUNT(*) FROM fund_disbursements") == 0);
+  auto paid = pay(R"({"document_number":"D-1","amount_fen":300000,"household_id":1})", "d-4");
+  REQUIRE(paid.status == 201);
+  CHECK(paid.body.find("620621197803150012") == std::string::npos);  // the recipient's ID number, masked
+  REQUIRE(pay(R"({"document_number":"D-2","amount_fen":200000,"household_id":5})", "d-5").status == 201);  // 马有福, exited
+
+  // The farmer traces their money up to the allocation; another farmer sees nothing.
+  auto funds = c.request("GET", "/api/v1/households/1/funds", "", bearer(farmer));
+  REQUIRE(funds.status == 200);
+  CHECK(funds.body.find("民财扶〔2026〕7号") != std::string::npos);
+  CHECK(c.request("GET", "/api/v1/households/1/funds", "", bearer(server.login(kOtherFarmer))).status == 404);
+  // The office traces the allocation down and sees the exited recipient flagged.
+  auto down = c.request("GET", "/api/v1/fund-allocations/" + std::to_string(json_int(allocated.body, "id")), "", bearer(township));
+  REQUIRE(down.status == 200);
+  CHECK(down.body.find("\"remaining_fen\":500000") != std::string::npos);
+  auto flags = c.request("GET", "/api/v1/fund-flags", "", bearer(county));
+  REQUIRE(flags.status == 200);
+  CHECK(flags.body.find("\"kind\":\"exited_recipient\"") != std::string::npos);
+  CHECK(c.request("GET", "/api/v1/fund-flags?county=110101", "", bearer(county)).status == 403);
+  CHECK(c.request("GET", "/api/v1/fund-flags", "", bearer(farmer)).status == 403);
+}
+
+TEST_CASE("open statistics refuse a bad region, format, table or month count", "[http][alleviation][bad-input]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  CHECK(error_field(c.request("GET", "/api/v1/public/statistics")) == "region");
+  CHECK(error_field(c.request("GET", "/api/v1/public/statistics?region=abc")) == "region");
+  CHECK(error_field(c.request("GET", "/api/v1/public/statistics?region=620621&format=xml")) == "format");
+  CHECK(error_field(c.request("GET", "/api/v1/public/statistics?region=620621&format=csv&table=people")) == "table");
+  CHECK(error_field(c.request("GET", "/api/v1/public/statistics?region=620621&months=0")) == "months");
+  CHECK(error_field(c.request("GET", "/public/statistics?region=6206211")) == "region");
+  auto ok = c.request("GET", "/api/v1/public/statistics?region=620621&months=2");
+  REQUIRE(ok.status == 200);
+  auto doc = Json::parse(ok.body);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("total")->find("registered")->as_integer() == 6);
+  CHECK(doc->find("months")->as_array().size() == 2);
+}
+
+TEST_CASE("the open statistics page, rendered in headless Chromium, counts down a running notice and names no one", "[http][alleviation][browser]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice), township = server.login("13900000010");
+  record_poor_year(c, county);
+  sell_and_settle(server, c, 1000000);
+  std::string proposal;
+  REQUIRE(eventually([&] {
+    auto doc = Json::parse(c.request("GET", "/api/v1/households/1/exit-proposals", "", bearer(county)).body);
+    if (!doc.ok() || doc->find("proposals")->as_array().empty()) return false;
+    proposal = "/api/v1/exit-proposals/" + std::to_string(doc->find("proposals")->as_array().front().find("id")->as_integer());
+    return true;
+  }));
+  REQUIRE(post_json(c, proposal + "/review", R"({"level":"village","approve":true,"reason":"评议通过"})", bearer(township)).status == 200);
+  REQUIRE(post_json(c, proposal + "/review", R"({"level":"township","approve":true,"reason":"审核通过"})", bearer(township)).status == 200);
+  REQUIRE(post_json(c, proposal + "/decision", R"({"approve":true,"reason":"公示"})", bearer(county)).status == 200);
+
+  auto dom = rendered_dom("http://127.0.0.1:" + std::to_string(server.port()) + "/public/statistics?region=620621104");
+  REQUIRE(dom.ok());
+  CHECK(dom->find("王*国") != std::string::npos);
+  CHECK(dom->find("剩 6 天") != std::string::npos);  // the script ran: a seven-day notice just begun
+  CHECK(dom->find("/api/v1/public/statistics?region=620621104&amp;format=csv&amp;table=notices") != std::string::npos);
+  CHECK_PERSONAL_DATA_ABSENT(*dom);
 }

@@ -103,7 +103,7 @@ STORE_TEST("the Minqin seed loads once with accounts for every role", "[store][s
   REQUIRE(second.ok());
   CHECK_FALSE(second->loaded);
   auto roles = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(DISTINCT role) FROM accounts"); });
-  CHECK((*roles)->i64(0) == 8);
+  CHECK((*roles)->i64(0) == 9);
 }
 
 STORE_TEST("a seed with a broken reference loads nothing at all", "[store][seeds]") {
