@@ -92,7 +92,7 @@ Result<Response> rescore(AlleviationContext& ctx, const Request& req) {
   if (!region.empty()) CUNHUO_TRY(region_level(region, "region_code"));
   if (account.role != Role::admin && !region_within(region, account.region_code))
     return make_error(ErrorKind::forbidden, "forbidden", "you score households of your own area", "region_code");
-  const auto n = CUNHUO_TRY(al::rescore_all(ctx.db, region, ctx.clock));
+  const auto n = CUNHUO_TRY(al::rescore_all(ctx.db, region_prefix(region), ctx.clock));
   JsonWriter w;
   w.begin_object().field("region_code", region).field("rescored", n).end_object();
   return Response::json(200, w.take());
