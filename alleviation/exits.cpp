@@ -1,5 +1,8 @@
 #include "alleviation/exits.hpp"
 
+#include <algorithm>
+#include <cassert>
+
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
@@ -50,6 +53,19 @@ Status check_reason(std::string_view reason) {
   return {};
 }
 
+constexpr std::size_t kProposalsPerStatement = 500;
+
+// "(row), (row), ..." for a multi-row INSERT.
+std::string rows_of(std::string_view row, std::size_t n) {
+  std::string out;
+  out.reserve((row.size() + 2) * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += row;
+  }
+  return out;
+}
+
 Status step(db::Session& tx, std::int64_t id, std::string_view name, std::string_view actor, bool approve, std::string_view reason,
             std::int64_t now) {
   CUNHUO_TRY(tx.exec("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -85,12 +101,35 @@ Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t h
     return std::optional<std::int64_t>();
   if (CUNHUO_TRY(tx.query_one("SELECT id FROM exit_proposals WHERE household_id = ? AND status NOT IN ('exited', 'rejected')", {household_id})))
     return std::optional<std::int64_t>();
+  const Eligible one{household_id, evaluation_id};
+  CUNHUO_CHECK(propose_exits(tx, std::span(&one, 1), clock));
+  auto made = CUNHUO_TRY(tx.query_one("SELECT id FROM exit_proposals WHERE household_id = ? AND status = 'proposed'", {household_id}));
+  assert(made && "the proposal was just written");
+  return std::optional<std::int64_t>(made->i64(0));
+}
+
+Status propose_exits(db::Session& tx, std::span<const Eligible> batch, const Clock& clock) {
+  assert(batch.size() <= kMaxProposalsPerBatch);
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO exit_proposals (household_id, evaluation_id, status, created_at, updated_at) VALUES (?, ?, 'proposed', ?, ?)",
-                     {household_id, evaluation_id, now, now}));
-  const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
-  CUNHUO_CHECK(step(tx, id, "propose", "system", true, "score at the exit threshold with no veto failed (evaluation " + std::to_string(evaluation_id) + ")", now));
-  return std::optional<std::int64_t>(id);
+  for (std::size_t at = 0; at < batch.size(); at += kProposalsPerStatement) {
+    const auto part = batch.subspan(at, std::min(kProposalsPerStatement, batch.size() - at));
+    std::vector<db::Value> proposals, households;
+    for (const auto& e : part) {
+      proposals.insert(proposals.end(), {e.household_id, e.evaluation_id, now, now});
+      households.emplace_back(e.household_id);
+    }
+    CUNHUO_TRY(tx.exec_with("INSERT INTO exit_proposals (household_id, evaluation_id, status, created_at, updated_at) VALUES " +
+                                rows_of("(?, ?, 'proposed', ?, ?)", part.size()), proposals));
+    // A household has one proposal open at most, so the new ids are found by household.
+    std::vector<db::Value> steps;
+    for (const auto& r : CUNHUO_TRY(tx.query_with("SELECT id, evaluation_id FROM exit_proposals WHERE status = 'proposed' AND household_id IN (" +
+                                                      db::placeholders(part.size()) + ")", households)))
+      steps.insert(steps.end(), {r.i64(0), "score at the exit threshold with no veto failed (evaluation " + std::to_string(r.i64(1)) + ")", now});
+    assert(steps.size() == part.size() * 3 && "one new proposal per household");
+    CUNHUO_TRY(tx.exec_with("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES " +
+                                rows_of("(?, 'propose', 'system', 'approve', ?, ?)", part.size()), steps));
+  }
+  return {};
 }
 
 Result<std::optional<ExitProposal>> find_proposal(db::Session& s, std::int64_t id) {

@@ -44,6 +44,14 @@ struct ExitProposal {
 std::span<const db::Migration> exit_migrations();
 
 // Proposes the household's exit unless a proposal is already open for it.
+struct Eligible {
+  std::int64_t household_id = 0, evaluation_id = 0;
+};
+inline constexpr std::size_t kMaxProposalsPerBatch = 10'000;
+// Proposes the exit of households the caller found may be proposed (registered poor, at
+// risk or returned, with no proposal open; each once): a few statements for the batch, so
+// re-scoring a county does not pay four round trips per eligible household.
+Status propose_exits(db::Session& tx, std::span<const Eligible> batch, const Clock& clock);
 Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t household_id, std::int64_t evaluation_id, const Clock& clock);
 Result<std::optional<ExitProposal>> find_proposal(db::Session& s, std::int64_t id);
 Result<std::vector<ExitProposal>> proposals_of(db::Session& s, std::int64_t household_id);

@@ -42,6 +42,7 @@ constexpr db::Migration kMigrations[] = {
 };
 
 constexpr std::int64_t kYearMs = kIncomeWindowMs;
+static_assert(kRescorePage <= static_cast<int>(kMaxProposalsPerBatch), "a page of proposals fits one batch");
 
 HouseholdFacts facts_of(const marketplace::HouseholdFacts& h, Money platform_net) {
   HouseholdFacts f;
@@ -88,6 +89,7 @@ Result<std::int64_t> rescore_page(db::Session& tx, const EvaluationModel& model,
   for (const auto& r : CUNHUO_TRY(tx.query("SELECT household_id FROM exit_proposals WHERE household_id > ? AND household_id <= ? "
                                            "AND status NOT IN ('exited', 'rejected')", {after, page.back().id.value})))
     open.insert(r.i64(0));
+  std::vector<Eligible> eligible;
   for (const auto& h : page) {
     auto it = income.find(h.id.value);
     const HouseholdFacts f = facts_of(h, it == income.end() ? Money() : it->second);
@@ -95,8 +97,9 @@ Result<std::int64_t> rescore_page(db::Session& tx, const EvaluationModel& model,
     CUNHUO_CHECK(store(tx, h.id.value, f, e, now));
     const bool may_propose = h.status == marketplace::PovertyStatus::registered_poor || h.status == marketplace::PovertyStatus::returned_to_poverty ||
                              h.status == marketplace::PovertyStatus::at_risk;
-    if (e.exit_eligible && may_propose && !open.contains(h.id.value)) CUNHUO_TRY(propose_exit(tx, h.id.value, CUNHUO_TRY(tx.last_insert_id()), clock));
+    if (e.exit_eligible && may_propose && !open.contains(h.id.value)) eligible.push_back(Eligible{h.id.value, CUNHUO_TRY(tx.last_insert_id())});
   }
+  CUNHUO_CHECK(propose_exits(tx, eligible, clock));
   return page.back().id.value;
 }
 

@@ -52,8 +52,7 @@ Status count_households(db::Session& s, AreaStatistics& out, const std::string& 
     add_status(out.total, c.status, c.households);
     if (digits != 0) add_status(parts[c.area], c.status, c.households);
   }
-  std::vector<std::int64_t> proposed;
-  for (const auto& r : CUNHUO_TRY(open_proposal_households(s))) proposed.push_back(r);
+  const auto proposed = CUNHUO_TRY(open_proposal_households(s));
   CUNHUO_CHECK(in_area(s, proposed, prefix, [&](std::int64_t, const marketplace::HouseholdPlace& place) {
     ++out.total.proposed;
     if (digits != 0) ++parts[place.village_code.substr(0, digits)].proposed;

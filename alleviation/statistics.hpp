@@ -25,7 +25,7 @@ inline constexpr int kMaxStatisticsMonths = 24;
 
 struct AreaCounts {
   std::string code;
-  std::int64_t registered = 0;  // every household with an archive card, whatever its status now
+  std::int64_t registered = 0;  // every household ever registered as poor (建档立卡), whatever its status now
   std::int64_t poor = 0, at_risk = 0, proposed = 0, exited = 0, returned = 0;
 };
 
