@@ -55,17 +55,6 @@ Status check_reason(std::string_view reason) {
 
 constexpr std::size_t kProposalsPerStatement = 500;
 
-// "(row), (row), ..." for a multi-row INSERT.
-std::string rows_of(std::string_view row, std::size_t n) {
-  std::string out;
-  out.reserve((row.size() + 2) * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i > 0) out += ", ";
-    out += row;
-  }
-  return out;
-}
-
 Status step(db::Session& tx, std::int64_t id, std::string_view name, std::string_view actor, bool approve, std::string_view reason,
             std::int64_t now) {
   CUNHUO_TRY(tx.exec("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -119,7 +108,7 @@ Status propose_exits(db::Session& tx, std::span<const Eligible> batch, const Clo
       households.emplace_back(e.household_id);
     }
     CUNHUO_TRY(tx.exec_with("INSERT INTO exit_proposals (household_id, evaluation_id, status, created_at, updated_at) VALUES " +
-                                rows_of("(?, ?, 'proposed', ?, ?)", part.size()), proposals));
+                                db::row_list("(?, ?, 'proposed', ?, ?)", part.size()), proposals));
     // A household has one proposal open at most, so the new ids are found by household.
     std::vector<db::Value> steps;
     for (const auto& r : CUNHUO_TRY(tx.query_with("SELECT id, evaluation_id FROM exit_proposals WHERE status = 'proposed' AND household_id IN (" +
@@ -127,7 +116,7 @@ Status propose_exits(db::Session& tx, std::span<const Eligible> batch, const Clo
       steps.insert(steps.end(), {r.i64(0), "score at the exit threshold with no veto failed (evaluation " + std::to_string(r.i64(1)) + ")", now});
     assert(steps.size() == part.size() * 3 && "one new proposal per household");
     CUNHUO_TRY(tx.exec_with("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES " +
-                                rows_of("(?, 'propose', 'system', 'approve', ?, ?)", part.size()), steps));
+                                db::row_list("(?, 'propose', 'system', 'approve', ?, ?)", part.size()), steps));
   }
   return {};
 }

@@ -1,7 +1,9 @@
 #include "alleviation/scores.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <set>
+#include <span>
 
 #include "alleviation/exits.hpp"
 #include "core/json.hpp"
@@ -43,6 +45,7 @@ constexpr db::Migration kMigrations[] = {
 
 constexpr std::int64_t kYearMs = kIncomeWindowMs;
 static_assert(kRescorePage <= static_cast<int>(kMaxProposalsPerBatch), "a page of proposals fits one batch");
+constexpr std::size_t kMaxIdsPerQuery = 500;
 
 HouseholdFacts facts_of(const marketplace::HouseholdFacts& h, Money platform_net) {
   HouseholdFacts f;
@@ -64,16 +67,49 @@ int met_mask(const Evaluation& e) {
   return mask;
 }
 
-Status store(db::Session& tx, std::int64_t household, const HouseholdFacts& f, const Evaluation& e, std::int64_t now) {
-  CUNHUO_TRY(tx.exec(
+constexpr std::size_t kEvaluationColumns = 17;
+constexpr std::size_t kEvaluationsPerStatement = 100;
+
+// Results to store, as statement parameters, a row of kEvaluationColumns each.
+struct EvaluationRows {
+  std::vector<db::Value> values;
+  std::size_t count() const { return values.size() / kEvaluationColumns; }
+  void add(std::int64_t household, const HouseholdFacts& f, const Evaluation& e, std::int64_t now) {
+    values.insert(values.end(), {household, e.model_version, e.score, to_string(e.band), e.exit_eligible ? 1 : 0,
+                                 e.failed_veto ? db::Value(to_string(*e.failed_veto)) : db::Value(), met_mask(e), e.per_capita_income.fen(),
+                                 f.members, f.registry_income.fen(), f.platform_net.fen(), f.housing_safe ? 1 : 0, f.water_safe ? 1 : 0,
+                                 f.school_age_out_of_school, f.members_uninsured, f.stable_income_source ? 1 : 0, now});
+    assert(values.size() % kEvaluationColumns == 0);
+  }
+};
+
+// Appends every result, a hundred rows a statement: a page of a county's re-scoring
+// costs fifty statements, not five thousand.
+Status store(db::Session& tx, const EvaluationRows& rows) {
+  const std::string head =
       "INSERT INTO evaluations (household_id, model_version, score, band, exit_eligible, failed_veto, met_mask, per_capita_fen, "
-      "members, card_income_fen, platform_net_fen, housing_safe, water_safe, out_of_school, uninsured, stable_source, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {household, e.model_version, e.score, to_string(e.band), e.exit_eligible ? 1 : 0,
-       e.failed_veto ? db::Value(to_string(*e.failed_veto)) : db::Value(), met_mask(e), e.per_capita_income.fen(), f.members,
-       f.registry_income.fen(), f.platform_net.fen(), f.housing_safe ? 1 : 0, f.water_safe ? 1 : 0, f.school_age_out_of_school,
-       f.members_uninsured, f.stable_income_source ? 1 : 0, now}));
+      "members, card_income_fen, platform_net_fen, housing_safe, water_safe, out_of_school, uninsured, stable_source, created_at) VALUES ";
+  const std::string row = "(" + db::placeholders(kEvaluationColumns) + ")";
+  const std::string full = head + db::row_list(row, kEvaluationsPerStatement);
+  for (std::size_t at = 0; at < rows.count(); at += kEvaluationsPerStatement) {
+    const std::size_t n = std::min(kEvaluationsPerStatement, rows.count() - at);
+    const std::span<const db::Value> part(rows.values.data() + at * kEvaluationColumns, n * kEvaluationColumns);
+    CUNHUO_TRY(tx.exec_with(n == kEvaluationsPerStatement ? full : head + db::row_list(row, n), part));
+  }
   return {};
+}
+
+// The newest result of each household, for the proposals that cite it.
+Result<std::vector<Eligible>> newest_evaluations(db::Session& tx, const std::vector<db::Value>& households) {
+  std::vector<Eligible> out;
+  for (std::size_t at = 0; at < households.size(); at += kMaxIdsPerQuery) {
+    const std::size_t n = std::min(kMaxIdsPerQuery, households.size() - at);
+    for (const auto& r : CUNHUO_TRY(tx.query_with("SELECT household_id, MAX(id) FROM evaluations WHERE household_id IN (" + db::placeholders(n) +
+                                                      ") GROUP BY household_id ORDER BY household_id",
+                                                  std::span<const db::Value>(households.data() + at, n))))
+      out.push_back(Eligible{r.i64(0), r.i64(1)});
+  }
+  return out;
 }
 
 // One page: facts and incomes read, scored, stored in one transaction.
@@ -89,17 +125,19 @@ Result<std::int64_t> rescore_page(db::Session& tx, const EvaluationModel& model,
   for (const auto& r : CUNHUO_TRY(tx.query("SELECT household_id FROM exit_proposals WHERE household_id > ? AND household_id <= ? "
                                            "AND status NOT IN ('exited', 'rejected')", {after, page.back().id.value})))
     open.insert(r.i64(0));
-  std::vector<Eligible> eligible;
+  EvaluationRows rows;
+  std::vector<db::Value> eligible;
   for (const auto& h : page) {
     auto it = income.find(h.id.value);
     const HouseholdFacts f = facts_of(h, it == income.end() ? Money() : it->second);
     const Evaluation e = evaluate(model, f);
-    CUNHUO_CHECK(store(tx, h.id.value, f, e, now));
+    rows.add(h.id.value, f, e, now);
     const bool may_propose = h.status == marketplace::PovertyStatus::registered_poor || h.status == marketplace::PovertyStatus::returned_to_poverty ||
                              h.status == marketplace::PovertyStatus::at_risk;
-    if (e.exit_eligible && may_propose && !open.contains(h.id.value)) eligible.push_back(Eligible{h.id.value, CUNHUO_TRY(tx.last_insert_id())});
+    if (e.exit_eligible && may_propose && !open.contains(h.id.value)) eligible.emplace_back(h.id.value);
   }
-  CUNHUO_CHECK(propose_exits(tx, eligible, clock));
+  CUNHUO_CHECK(store(tx, rows));
+  CUNHUO_CHECK(propose_exits(tx, CUNHUO_TRY(newest_evaluations(tx, eligible)), clock));
   return page.back().id.value;
 }
 
@@ -171,7 +209,9 @@ Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx, std::
   const auto income = CUNHUO_TRY(payments::household_net_income(tx, household_id - 1, household_id, now - kYearMs, now));
   const HouseholdFacts f = facts_of(page.front(), income.empty() ? Money() : income.begin()->second);
   const Evaluation e = evaluate(model, f);
-  CUNHUO_CHECK(store(tx, household_id, f, e, now));
+  EvaluationRows row;
+  row.add(household_id, f, e, now);
+  CUNHUO_CHECK(store(tx, row));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
   if (e.exit_eligible) CUNHUO_TRY(propose_exit(tx, household_id, id, clock));
   return std::optional<StoredEvaluation>(StoredEvaluation{id, household_id, now, f, e});

@@ -60,6 +60,17 @@ std::string placeholders(std::size_t n) {
   return out;
 }
 
+std::string row_list(std::string_view row, std::size_t n) {
+  assert(n > 0);
+  std::string out;
+  out.reserve((row.size() + 2) * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += row;
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOptions options) {
   if (url.rfind("sqlite:", 0) == 0) {
     std::string_view path = url.substr(7);

@@ -151,6 +151,8 @@ class Database {
 
 // "?, ?, ?" for an IN list of n parameters (n > 0).
 std::string placeholders(std::size_t n);
+// "(row), (row), ..." n times, for a multi-row INSERT (n > 0).
+std::string row_list(std::string_view row, std::size_t n);
 // The ids as statement parameters.
 template <class IdT>
 std::vector<Value> id_values(const std::vector<IdT>& ids) {
