@@ -83,15 +83,22 @@ Result<Response> household_evaluations(AlleviationContext& ctx, const Request& r
   });
 }
 
-Result<Response> rescore(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+// The area a bulk run covers: {"region_code"} within the office's own area, the office's
+// area when absent ("" for an admin: the whole store).
+Result<std::string> office_area(const Account& account, const Request& req) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"region_code"}));
   std::string region = CUNHUO_TRY(body.optional_string("region_code", 12)).value_or(account.role == Role::admin ? "" : account.region_code);
   if (!region.empty()) CUNHUO_TRY(region_level(region, "region_code"));
   if (account.role != Role::admin && !region_within(region, account.region_code))
-    return make_error(ErrorKind::forbidden, "forbidden", "you score households of your own area", "region_code");
+    return make_error(ErrorKind::forbidden, "forbidden", "households of your own area only", "region_code");
+  return region;
+}
+
+Result<Response> rescore(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::string region = CUNHUO_TRY(office_area(account, req));
   const auto n = CUNHUO_TRY(al::rescore_all(ctx.db, region_prefix(region), ctx.clock));
   JsonWriter w;
   w.begin_object().field("region_code", region).field("rescored", n).end_object();
@@ -307,13 +314,7 @@ Result<Response> record_expense(AlleviationContext& ctx, const Request& req) {
 // The monitoring pass the service runs daily, on demand for an area.
 Result<Response> run_monitoring(AlleviationContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
-  const Json doc = CUNHUO_TRY(json_body(req));
-  auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"region_code"}));
-  const std::string region = CUNHUO_TRY(body.optional_string("region_code", 12)).value_or(account.role == Role::admin ? "" : account.region_code);
-  if (!region.empty()) CUNHUO_TRY(region_level(region, "region_code"));
-  if (account.role != Role::admin && !region_within(region, account.region_code))
-    return make_error(ErrorKind::forbidden, "forbidden", "you monitor households of your own area", "region_code");
+  const std::string region = CUNHUO_TRY(office_area(account, req));
   const auto opened = CUNHUO_TRY(al::monitor_all(ctx.db, region_prefix(region), ctx.clock));
   JsonWriter w;
   w.begin_object().field("region_code", region).field("alerts_opened", opened).end_object();
