@@ -146,9 +146,11 @@ Result<Recipient> recipient_of(db::Session& tx, const NewDisbursement& d, std::s
   return r;
 }
 
-bool same_disbursement(const Disbursement& earlier, std::int64_t allocation, const NewDisbursement& d, const Recipient& r) {
-  return earlier.allocation_id == allocation && earlier.amount == d.amount && earlier.household_id == r.household_id &&
-         earlier.village_code == r.village_code && earlier.id_number == r.id_number;
+// The same request again: same allocation, amount and recipient (the member, when named).
+bool same_disbursement(const Disbursement& earlier, std::int64_t allocation, const NewDisbursement& d) {
+  const bool same_recipient = d.household_id ? earlier.household_id == d.household_id && (d.id_number.empty() || d.id_number == earlier.id_number)
+                                             : !earlier.household_id && earlier.village_code == d.village_code;
+  return earlier.allocation_id == allocation && earlier.amount == d.amount && same_recipient;
 }
 
 Result<std::optional<Disbursement>> disbursement_by_document(db::Session& s, std::string_view doc) {
@@ -238,12 +240,13 @@ Result<Disbursement> disburse(db::Session& tx, std::int64_t allocation_id, const
   auto allocation = CUNHUO_TRY(find_allocation(tx, allocation_id));
   if (!allocation) return make_error(ErrorKind::not_found, "not_found", "no such allocation", "allocation_id");
   const auto project = CUNHUO_TRY(find_project(tx, allocation->project_id));
-  assert(project && "an allocation belongs to a project");
-  const Recipient r = CUNHUO_TRY(recipient_of(tx, d, project->county_code));
+  if (!project) return make_error(ErrorKind::internal, "orphan_allocation", "allocation " + std::to_string(allocation_id) + " has no project");
+  // A retry finds what was done, even if the card changed since.
   if (auto earlier = CUNHUO_TRY(disbursement_by_document(tx, d.document_number))) {
-    if (same_disbursement(*earlier, allocation_id, d, r)) return std::move(*earlier);
+    if (same_disbursement(*earlier, allocation_id, d)) return std::move(*earlier);
     return make_error(ErrorKind::conflict, "document_number_used", "this document number was used for another disbursement", "document_number");
   }
+  const Recipient r = CUNHUO_TRY(recipient_of(tx, d, project->county_code));
   // One conditional statement, as for stock: the allocation never goes below zero.
   auto taken = CUNHUO_TRY(tx.exec("UPDATE fund_allocations SET disbursed_fen = disbursed_fen + ? WHERE id = ? AND amount_fen - disbursed_fen >= ?",
                                   {d.amount.fen(), allocation_id, d.amount.fen()}));

@@ -66,7 +66,10 @@ Status history(db::Session& tx, std::int64_t alert, std::string_view actor, cons
 // One open alert per household and rule: a condition that goes on does not repeat.
 Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::HouseholdFacts& h, const char* rule, const std::string& figures,
                                           std::int64_t now) {
-  if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = ? AND status = 'open'", {h.id.value, rule})))
+  // Open, or raised lately and worked to a close: the daily pass does not raise it again
+  // while the same condition holds, or a helper's "false alarm" would come back each day.
+  if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = ? AND (status = 'open' OR raised_at >= ?)",
+                              {h.id.value, rule, now - kRealertAfterMs})))
     return std::optional<std::int64_t>();
   CUNHUO_TRY(tx.exec("INSERT INTO monitoring_alerts (household_id, village_code, helper_account, rule, figures, status, outcome, raised_at) "
                      "VALUES (?, ?, ?, ?, ?, 'open', '', ?)",

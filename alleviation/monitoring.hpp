@@ -49,6 +49,8 @@ Status record_expense(db::Session& tx, std::int64_t household_id, std::string_vi
 Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_t household_id, const Clock& clock);
 
 inline constexpr int kMonitorPage = 500;
+// A rule raised for a household is not raised for it again within this time.
+inline constexpr std::int64_t kRealertAfterMs = 30LL * 24 * 3600 * 1000;
 // The daily pass: every exited and at-risk household of `region_code` ("" for all),
 // a page per transaction; returns how many alerts it opened.
 Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code, const Clock& clock);

@@ -69,8 +69,16 @@ LocalDate first_of_month(LocalDate d, int back) {
   return LocalDate{months / 12, static_cast<unsigned>(months % 12 + 1), 1};
 }
 
-// A month's sales of the area's households and the net income of its registered ones;
-// a figure made up by fewer than kMinHouseholdsPerFigure households is withheld.
+// A money figure is shown only when every village of the area that contributes to it
+// has kMinHouseholdsPerFigure households or more in it. Withholding a small village's
+// figure alone is not enough: its township's total minus the other villages would give it.
+bool shown_safely(const std::map<std::string, std::int64_t>& households_per_village) {
+  if (households_per_village.empty()) return false;
+  return std::all_of(households_per_village.begin(), households_per_village.end(),
+                     [](const auto& v) { return v.second >= kMinHouseholdsPerFigure; });
+}
+
+// A month's sales of the area's households and the net income of its registered ones.
 Result<MonthFigures> month_figures(db::Session& s, const std::string& prefix, LocalDate first, LocalDate next) {
   const auto sales = CUNHUO_TRY(payments::sales_by_household(s, shanghai_midnight_ms(first), shanghai_midnight_ms(next)));
   std::map<std::int64_t, const payments::HouseholdSales*> by_id;
@@ -79,19 +87,21 @@ Result<MonthFigures> month_figures(db::Session& s, const std::string& prefix, Lo
     by_id.emplace(h.household_id, &h);
     ids.push_back(h.household_id);
   }
-  std::int64_t gross = 0, net = 0, registered = 0;
+  std::int64_t gross = 0, net = 0;
+  std::map<std::string, std::int64_t> sellers, registered_sellers;  // per village
   MonthFigures m;
   CUNHUO_CHECK(in_area(s, ids, prefix, [&](std::int64_t id, const marketplace::HouseholdPlace& place) {
     const auto* h = by_id.at(id);
     ++m.selling_households;
+    ++sellers[place.village_code];
     gross += h->gross.fen();
     if (place.status == marketplace::PovertyStatus::not_registered) return;
-    ++registered;
+    ++registered_sellers[place.village_code];
     net += h->net.fen();
   }));
   m.month = format_date(first).substr(0, 7);
-  if (m.selling_households >= kMinHouseholdsPerFigure) m.sales = Money::fen(gross);
-  if (registered >= kMinHouseholdsPerFigure) m.income_to_registered = Money::fen(net);
+  if (shown_safely(sellers)) m.sales = Money::fen(gross);
+  if (shown_safely(registered_sellers)) m.income_to_registered = Money::fen(net);
   return m;
 }
 
@@ -173,8 +183,8 @@ std::string statistics_html(const AreaStatistics& s) {
   for (const auto& m : s.months)
     h += "<tr><td>" + m.month + "</td><td class=n>" + std::to_string(m.selling_households) + "</td><td class=n>" + shown(m.sales, false) +
          "</td><td class=n>" + shown(m.income_to_registered, false) + "</td></tr>";
-  h += "</tbody></table><p>“—”：少于 " + std::to_string(kMinHouseholdsPerFigure) + " 户，不公开金额 (fewer than " +
-       std::to_string(kMinHouseholdsPerFigure) + " households: not shown). " + csv_link(s, "months", "下载 CSV download") + "</p>";
+  h += "</tbody></table><p>“—”：有村销售农户少于 " + std::to_string(kMinHouseholdsPerFigure) + " 户，不公开金额 (a village with fewer than " +
+       std::to_string(kMinHouseholdsPerFigure) + " selling households: not shown). " + csv_link(s, "months", "下载 CSV download") + "</p>";
   h += "<h2>退出公示 Exit notices</h2><table id=notices><thead><tr><th>村 Village</th><th>户主 Household</th><th>人口 Members</th>"
        "<th>拟退出 Proposed</th><th>异议截止 Objections until</th><th>剩余 Left</th></tr></thead><tbody>";
   for (const auto& n : s.notices)

@@ -2,9 +2,9 @@
 // village: households registered, poor, at risk, proposed for exit, exited, returned;
 // platform sales and the net income reaching registered households, by month; exit
 // notices under way with their objection deadline. Only counts and sums leave here:
-// names are masked, and a month's money figure is withheld when fewer than
-// kMinHouseholdsPerFigure households make it up, so no one household's income can be
-// read off a small village's row.
+// names are masked, and a month's money figure is withheld unless every village that
+// makes it up has kMinHouseholdsPerFigure households in it, so no one household's income
+// can be read off a row, nor worked out by subtracting one area's row from another's.
 #pragma once
 
 #include <cstdint>

@@ -282,16 +282,13 @@ Result<std::optional<HouseholdRecord>> find_household_record(db::Session& s, Hou
   return std::optional<HouseholdRecord>(std::move(record));
 }
 
-Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& edited,
+Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& card,
                                                 std::optional<PovertyStatus> status, std::string_view actor,
                                                 std::string_view reason, const Clock& clock) {
   if (reason.empty() || reason.size() > 500) return invalid("missing_field", "say why the card changes (1 to 500 bytes)", "reason");
-  CUNHUO_CHECK(check_card(edited, clock.now_ms()));
+  CUNHUO_CHECK(check_card(card, clock.now_ms()));
   auto current = CUNHUO_TRY(find_household_record(tx, id));
   if (!current) return make_error(ErrorKind::not_found, "unknown_household", "no such household", "id");
-  // A card edited without the helper's account keeps the link while it names the same helper.
-  ArchiveCard card = edited;
-  if (!card.helper_account && card.helper_phone == current->card.helper_phone) card.helper_account = current->card.helper_account;
   const PovertyStatus new_status = status.value_or(current->household.status);
   const auto before = flatten(current->card, current->household.status);
   const auto after = flatten(card, new_status);

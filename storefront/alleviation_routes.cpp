@@ -42,21 +42,24 @@ constexpr std::size_t kMaxEvidenceOrders = 100;
 // of the year before it, summed per order, so the income can be traced to each sale.
 Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEvaluation& e) {
   const auto lines = CUNHUO_TRY(payments::settlement_lines(s, e.household_id, e.created_at_ms - al::kIncomeWindowMs, e.created_at_ms));
-  std::vector<payments::SettlementLine> orders;  // one per order, in settlement order
+  std::vector<payments::SettlementLine> orders;  // one per order, in settlement order; line_no counts its lines
   for (const auto& l : lines) {
     if (orders.empty() || orders.back().order_id != l.order_id) {
       orders.push_back(l);
+      orders.back().line_no = 1;
       continue;
     }
     orders.back().net = CUNHUO_TRY(orders.back().net.plus(l.net));
     orders.back().gross = CUNHUO_TRY(orders.back().gross.plus(l.gross));
+    ++orders.back().line_no;
   }
   w.key("income_evidence").begin_object().field("orders_count", static_cast<std::int64_t>(orders.size()));
   w.field("window", format_shanghai(e.created_at_ms - al::kIncomeWindowMs) + " – " + format_shanghai(e.created_at_ms));
   w.key("orders").begin_array();
   for (std::size_t i = 0; i < orders.size() && i < kMaxEvidenceOrders; ++i) {
     const auto& o = orders[i];
-    w.begin_object().field("order_id", o.order_id).field("title", o.title).field("gross_fen", o.gross.fen()).field("net_fen", o.net.fen());
+    w.begin_object().field("order_id", o.order_id).field("title", o.title).field("lines", static_cast<std::int64_t>(o.line_no));
+    w.field("gross_fen", o.gross.fen()).field("net_fen", o.net.fen());
     w.field("settled_at", format_shanghai(o.settled_at_ms)).end_object();
   }
   w.end_array().field("statement", "/api/v1/households/" + std::to_string(e.household_id) + "/statements/" +
@@ -274,7 +277,7 @@ void write_alert(JsonWriter& w, const al::Alert& a) {
 bool may_see_alert(const Account& a, const al::Alert& alert) {
   if (a.role == Role::admin) return true;
   if (a.role == Role::poverty_office && region_within(alert.village_code, a.region_code)) return true;
-  return alert.helper_account && *alert.helper_account == a.id;
+  return a.role == Role::helper && alert.helper_account == a.id;
 }
 
 Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Request& req) {
@@ -321,8 +324,9 @@ Result<Response> run_monitoring(AlleviationContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
+// Offices list their area's alerts, helpers the ones assigned to them; nobody else has any.
 Result<Response> list_alerts(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin, Role::helper}));
   const std::string status = req.query_param("status").value_or("open");
   if (status != "open" && status != "closed") return make_error(ErrorKind::invalid, "invalid_status", "open or closed", "status");
   const bool office = account.role == Role::poverty_office || account.role == Role::admin;

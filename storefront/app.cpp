@@ -173,11 +173,15 @@ void App::housekeeping() {
     if (!silent.ok()) spdlog::warn("checking for silent sensors failed: {}", silent.error().message);
     else if (!silent->empty()) dispatcher_->wake();
   }
-  if (clock_.now_ms() >= next_monitoring_ms_) {
+  const bool monitoring_idle = !monitoring_.valid() || monitoring_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  if (monitoring_idle && clock_.now_ms() >= next_monitoring_ms_) {
     next_monitoring_ms_ = clock_.now_ms() + kMonitoringIntervalMs;
-    auto opened = alleviation::monitor_all(*db_, "", clock_);
-    if (!opened.ok()) spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
-    else spdlog::info("daily monitoring pass: {} alerts opened", *opened);
+    // A province's pass takes a while: it runs on its own so unpaid stock and refunds do not wait.
+    monitoring_ = std::async(std::launch::async, [this] {
+      auto opened = alleviation::monitor_all(*db_, "", clock_);
+      if (!opened.ok()) spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
+      else spdlog::info("daily monitoring pass: {} alerts opened", *opened);
+    });
   }
   if (!simulator_) return;
   auto refunded = payments::send_provider_refunds(*db_, *simulator_, clock_);
@@ -223,6 +227,7 @@ void App::stop(std::chrono::milliseconds grace) {
   }
   expiry_cv_.notify_all();
   expiry_.join();
+  if (monitoring_.valid()) monitoring_.wait();
   if (simulator_) simulator_->stop();
   dispatcher_->stop();
   if (auto st = db_->flush(); !st.ok()) spdlog::error("could not flush the store: {}", st.error().message);

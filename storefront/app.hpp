@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <memory>
@@ -74,6 +75,7 @@ class App {
   payments::NotificationVerifier verifier_;
   std::string reconciled_through_;    // the last bill date reconciled by this process
   std::int64_t next_monitoring_ms_ = 0;  // the daily return-to-poverty pass, first an hour after start
+  std::future<void> monitoring_;          // that pass, running off the housekeeping thread
   std::thread expiry_;                 // stock of unpaid orders, auto-confirmation, refunds, reconciliation
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;

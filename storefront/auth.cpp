@@ -153,6 +153,18 @@ Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) 
   return tx.last_insert_id();
 }
 
+Result<std::optional<Account>> Auth::find_account(db::Session& s, std::int64_t id) {
+  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?", {id}));
+  if (!row) return std::optional<Account>();
+  return std::optional<Account>(CUNHUO_TRY(account_from(*row)));
+}
+
+Result<std::optional<Account>> Auth::find_account_by_phone(db::Session& s, std::string_view phone) {
+  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.phone = ?", {phone}));
+  if (!row) return std::optional<Account>();
+  return std::optional<Account>(CUNHUO_TRY(account_from(*row)));
+}
+
 Result<SessionGrant> Auth::login(std::string_view phone, std::string_view password) {
   if (!sodium_ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
   auto found = CUNHUO_TRY(db_.read([&](db::Session& s) -> Result<std::optional<std::pair<Account, std::string>>> {

@@ -60,6 +60,9 @@ class Auth {
 
   Result<std::int64_t> create_account(db::Session& tx, const NewAccount& account) const;
   Result<SessionGrant> login(std::string_view phone, std::string_view password);
+  // An account by its id or its phone, for checks such as "is this a helper".
+  static Result<std::optional<Account>> find_account(db::Session& s, std::int64_t id);
+  static Result<std::optional<Account>> find_account_by_phone(db::Session& s, std::string_view phone);
   // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
   Result<Account> authenticate(const Request& request);
   Status logout(const Request& request);

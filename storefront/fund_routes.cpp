@@ -59,10 +59,11 @@ Result<Response> create_project(AlleviationContext& ctx, const Request& req) {
   p.benefit = CUNHUO_TRY(body.optional_string("benefit", 40)).value_or("");
   p.budget = Money::fen(CUNHUO_TRY(body.integer("budget_fen", INT64_MIN, INT64_MAX)));
   CUNHUO_CHECK(moves_funds_of(account, p.county_code));
-  auto made = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return al::create_project(tx, p, actor_of(account), ctx.clock); }));
-  JsonWriter w;
-  write_project(w, made);
-  return Response::json(201, w.take());
+  return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
+    JsonWriter w;
+    write_project(w, CUNHUO_TRY(al::create_project(tx, p, actor_of(account), ctx.clock)));
+    return Response::json(201, w.take());
+  });
 }
 
 Result<Response> list_projects(AlleviationContext& ctx, const Request& req) {
@@ -200,7 +201,8 @@ void add_fund_routes(Router& router, AlleviationContext ctx) {
   auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
     router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
   };
-  route("POST", "/api/v1/fund-projects", create_project, true, "A poverty-alleviation project with its kind, benefit and budget (county office)");
+  route("POST", "/api/v1/fund-projects", create_project, true,
+        "A poverty-alleviation project with its kind, benefit and budget (Idempotency-Key; county office)");
   route("GET", "/api/v1/fund-projects", list_projects, false, "The county's projects with what was allocated and disbursed");
   route("GET", "/api/v1/fund-projects/:id", get_project, false, "A project and its allocations");
   route("POST", "/api/v1/fund-projects/:id/allocations", allocate, true,

@@ -40,7 +40,7 @@ std::optional<View> view_for(const Account& a, const mk::HouseholdRecord& r) {
   if (is_office(a) && region_within(h.village_code, a.region_code)) return View::full;
   if (a.role == Role::farmer && a.household_id && *a.household_id == h.id.value) return View::full;
   if (a.role == Role::county_centre && region_within(h.village_code, a.region_code)) return View::masked;
-  if (r.card.helper_account && *r.card.helper_account == a.id) return View::masked;
+  if (a.role == Role::helper && r.card.helper_account == a.id) return View::masked;
   return std::nullopt;
 }
 
@@ -76,6 +76,20 @@ void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
   w.end_object().end_object();
 }
 
+// The helper a card names is linked to the helper account with that phone; an account
+// named outright must be a helper's.
+Status resolve_helper(db::Session& tx, mk::ArchiveCard& card) {
+  if (card.helper_account) {
+    auto a = CUNHUO_TRY(Auth::find_account(tx, *card.helper_account));
+    if (!a || a->role != Role::helper) return make_error(ErrorKind::invalid, "not_a_helper", "no helper account with this id", "card.helper.account_id");
+    return {};
+  }
+  if (card.helper_phone.empty()) return {};
+  auto a = CUNHUO_TRY(Auth::find_account_by_phone(tx, card.helper_phone));
+  if (a && a->role == Role::helper) card.helper_account = a->id;
+  return {};
+}
+
 Result<Response> create(Context& ctx, const Request& req) {
   auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
   if (!is_office(account)) return make_error(ErrorKind::forbidden, "forbidden", "only the poverty-alleviation office registers households");
@@ -90,6 +104,7 @@ Result<Response> create(Context& ctx, const Request& req) {
   if (!region_within(h.village_code, account.region_code))
     return make_error(ErrorKind::forbidden, "outside_your_area", "this village is outside your area", "village_code");
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    CUNHUO_CHECK(resolve_helper(tx, card));
     auto id = CUNHUO_TRY(mk::register_household(tx, h, card, "account:" + std::to_string(account.id), ctx.clock));
     auto record = CUNHUO_TRY(mk::find_household_record(tx, id));
     JsonWriter w;
@@ -123,6 +138,7 @@ Result<Response> update(Context& ctx, const Request& req) {
     auto current = CUNHUO_TRY(mk::find_household(tx, id));
     if (!current || !is_office(account) || !region_within(current->village_code, account.region_code))
       return make_error(ErrorKind::not_found, "not_found", "no such household");
+    CUNHUO_CHECK(resolve_helper(tx, card));
     auto record = CUNHUO_TRY(mk::update_household_record(tx, id, card, status, "account:" + std::to_string(account.id),
                                                          reason, ctx.clock));
     JsonWriter w;

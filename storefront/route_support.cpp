@@ -69,7 +69,7 @@ Result<std::optional<marketplace::Household>> household_for(db::Session& s, cons
   const bool own = a.role == Role::farmer && a.household_id && *a.household_id == id;
   const bool office = (a.role == Role::poverty_office || a.role == Role::county_centre) && region_within(h->village_code, a.region_code);
   if (own || office || a.role == Role::admin) return h;
-  if (CUNHUO_TRY(marketplace::helper_of(s, h->id)) == a.id) return h;  // the household's assigned helper
+  if (a.role == Role::helper && CUNHUO_TRY(marketplace::helper_of(s, h->id)) == a.id) return h;  // the household's assigned helper
   return std::optional<marketplace::Household>();
 }
 

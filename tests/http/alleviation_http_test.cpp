@@ -202,7 +202,12 @@ STORE_TEST("a large medical expense on an at-risk household raises an alert the 
   REQUIRE(card.status == 200);
   CHECK(card.body.find("620621197803150012") == std::string::npos);
   CHECK(c.request("GET", "/api/v1/households/3", "", bearer(helper)).status == 404);
-  CHECK(c.request("GET", "/api/v1/alerts", "", bearer(server.login(kOtherFarmer))).body.find("large_expense") == std::string::npos);
+  // Only a helper's account can be named as a card's helper.
+  std::string farmer_as_helper = card_with_income(1200000);
+  farmer_as_helper.replace(farmer_as_helper.find(R"("phone":"13600000001"})"), 22, R"("phone":"13600000001","account_id":1})");
+  auto refused = c.request("PATCH", "/api/v1/households/1", R"({"card":)" + farmer_as_helper + R"(,"reason":"x"})", bearer(county));
+  CHECK(error_code(refused) == "not_a_helper");
+  CHECK(c.request("GET", "/api/v1/alerts", "", bearer(server.login(kOtherFarmer))).status == 403);
   CHECK(alerts.body.find("30000.00") != std::string::npos);
   auto doc = Json::parse(alerts.body);
   std::int64_t alert = 0;
@@ -239,7 +244,8 @@ STORE_TEST("funds are allocated and disbursed under Idempotency-Keys and traced 
   TestServer server(store_kind);
   HttpClient c(server.port());
   const std::string county = server.login(kOffice), township = server.login("13900000010"), farmer = server.login(kFarmer);
-  auto project = post_json(c, "/api/v1/fund-projects", R"({"name":"2026年产业扶持（示例）","kind":"industry","budget_fen":10000000})", bearer(county));
+  auto project = post_json(c, "/api/v1/fund-projects", R"({"name":"2026年产业扶持（示例）","kind":"industry","budget_fen":10000000})",
+                           bearer(county, {{"Idempotency-Key", "p-1"}}));
   REQUIRE(project.status == 201);
   const std::string allocations = "/api/v1/fund-projects/" + std::to_string(json_int(project.body, "id")) + "/allocations";
   const std::string allocation_body = R"({"document_number":"民财扶〔2026〕7号","amount_fen":1000000})";

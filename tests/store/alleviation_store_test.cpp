@@ -212,3 +212,38 @@ STORE_TEST("open statistics count households by area and withhold money figures 
   CHECK(csv->starts_with("area_code,registered,poor,at_risk,proposed_for_exit,exited,returned_to_poverty\n620621,6,"));
   CHECK_FALSE(al::statistics_csv(*county, "people").ok());
 }
+
+STORE_TEST("a month's money is withheld for an area when any of its selling villages has fewer than three sellers", "[store][statistics]") {
+  SeededStore s(store_kind);
+  // Test data goes in directly: three sellers in 620621104201 (households 1, 2 and a new
+  // one), one seller in 620621104202 (household 3, 张明德).
+  auto added = s.write([&](db::Session& tx) {
+    return marketplace::create_household(tx, {"620621104201", "周大海", "620621196601010031", "13800000099", 2, marketplace::PovertyStatus::registered_poor},
+                                         s.clock);
+  });
+  REQUIRE(added.ok());
+  REQUIRE(s.write([&](db::Session& tx) -> Status {
+    for (std::int64_t household : {std::int64_t{1}, std::int64_t{2}, added->value, std::int64_t{3}})
+      CUNHUO_TRY(tx.exec("INSERT INTO settlement_lines (household_id, order_id, line_no, product_id, title, quantity, share_bps, gross_fen, fees_fen, "
+                         "net_fen, campaign_id, campaign_kind, settled_at) VALUES (?, ?, 1, 1, '蜜瓜', 1, 10000, 100000, 3000, 97000, NULL, '', ?)",
+                         {household, household, s.clock.now_ms() - 1000}));
+    return {};
+  }).ok());
+  auto figures = [&](const char* region) {
+    auto st = s.read([&](db::Session& x) { return al::area_statistics(x, region, 1, s.clock); });
+    REQUIRE(st.ok());
+    return st->months.front();
+  };
+  const auto village = figures("620621104201");
+  CHECK(village.selling_households == 3);
+  REQUIRE(village.sales.has_value());
+  CHECK(village.sales->fen() == 300000);
+  CHECK(village.income_to_registered->fen() == 291000);
+  CHECK_FALSE(figures("620621104202").sales.has_value());  // one seller
+  // The township has four sellers, but its total minus 620621104201's would give 张明德's sales.
+  const auto township = figures("620621104");
+  CHECK(township.selling_households == 4);
+  CHECK_FALSE(township.sales.has_value());
+  CHECK_FALSE(township.income_to_registered.has_value());
+  CHECK_FALSE(figures("620621").sales.has_value());
+}
