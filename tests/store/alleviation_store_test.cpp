@@ -53,6 +53,14 @@ struct SeededStore {
   Result<al::Disbursement> disburse(std::int64_t allocation, const al::NewDisbursement& d) {
     return write([&](db::Session& tx) { return al::disburse(tx, allocation, d, "office", clock); });
   }
+  // A seventh household in 620621104201, without a card.
+  marketplace::HouseholdId add_household(marketplace::PovertyStatus status) {
+    auto id = write([&](db::Session& tx) {
+      return marketplace::create_household(tx, {"620621104201", "周大海", "620621196601010031", "13800000099", 2, status}, clock);
+    });
+    REQUIRE(id.ok());
+    return *id;
+  }
   std::vector<al::FundFlag> flags() {
     auto f = read([&](db::Session& s) { return al::fund_flags(s, "620621", 90 * kDayMs, clock); });
     REQUIRE(f.ok());
@@ -163,15 +171,11 @@ STORE_TEST("the same document number finds the earlier step; used for another, i
 
 STORE_TEST("the office's flags: recipients not registered or exited, one benefit twice, over budget, idle money", "[store][funds]") {
   SeededStore s(store_kind);
-  auto outsider = s.write([&](db::Session& tx) {
-    return marketplace::create_household(tx, {"620621104201", "周大海", "620621196601010031", "13800000099", 2, marketplace::PovertyStatus::not_registered},
-                                         s.clock);
-  });
-  REQUIRE(outsider.ok());
+  const auto outsider = s.add_household(marketplace::PovertyStatus::not_registered);
   const auto project = s.project(300'000, "education_subsidy_2026");
   auto allocation = s.allocate(project.id, "DOC-1", 400'000);  // more than the budget: allowed, flagged
   REQUIRE(allocation.ok());
-  REQUIRE(s.disburse(allocation->id, to_household("PAY-1", 1000, outsider->value)).ok());
+  REQUIRE(s.disburse(allocation->id, to_household("PAY-1", 1000, outsider.value)).ok());
   REQUIRE(s.disburse(allocation->id, to_household("PAY-2", 1000, 5)).ok());  // 马有福 exited
   REQUIRE(s.disburse(allocation->id, to_household("PAY-3", 1000, 1, "620621200805060013")).ok());
   CHECK(count_kind(s.flags(), "duplicate_benefit") == 0);
@@ -217,13 +221,9 @@ STORE_TEST("a month's money is withheld for an area when any of its selling vill
   SeededStore s(store_kind);
   // Test data goes in directly: three sellers in 620621104201 (households 1, 2 and a new
   // one), one seller in 620621104202 (household 3, 张明德).
-  auto added = s.write([&](db::Session& tx) {
-    return marketplace::create_household(tx, {"620621104201", "周大海", "620621196601010031", "13800000099", 2, marketplace::PovertyStatus::registered_poor},
-                                         s.clock);
-  });
-  REQUIRE(added.ok());
+  const auto added = s.add_household(marketplace::PovertyStatus::registered_poor);
   REQUIRE(s.write([&](db::Session& tx) -> Status {
-    for (std::int64_t household : {std::int64_t{1}, std::int64_t{2}, added->value, std::int64_t{3}})
+    for (std::int64_t household : {std::int64_t{1}, std::int64_t{2}, added.value, std::int64_t{3}})
       CUNHUO_TRY(tx.exec("INSERT INTO settlement_lines (household_id, order_id, line_no, product_id, title, quantity, share_bps, gross_fen, fees_fen, "
                          "net_fen, campaign_id, campaign_kind, settled_at) VALUES (?, ?, 1, 1, '蜜瓜', 1, 10000, 100000, 3000, 97000, NULL, '', ?)",
                          {household, household, s.clock.now_ms() - 1000}));
