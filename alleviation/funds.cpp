@@ -1,7 +1,6 @@
 #include "alleviation/funds.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 #include <spdlog/spdlog.h>
 

@@ -14,7 +14,6 @@ namespace al = cunhuo::alleviation;
 Result<al::AreaStatistics> statistics_for(AlleviationContext& ctx, const Request& req) {
   const std::string region = req.query_param("region").value_or("");
   if (region.empty()) return make_error(ErrorKind::invalid, "missing_field", "give ?region=CODE (county, township or village)", "region");
-  if (region.size() > 12) return make_error(ErrorKind::invalid, "invalid_region", "a region code of 6, 9 or 12 digits", "region");
   const int months = static_cast<int>(CUNHUO_TRY(query_integer(req, "months", 1, al::kMaxStatisticsMonths)).value_or(12));
   return ctx.db.read([&](db::Session& s) { return al::area_statistics(s, region, months, ctx.clock); });
 }
