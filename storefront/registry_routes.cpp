@@ -55,10 +55,15 @@ void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
   w.key("members").begin_array();
   for (const auto& m : c.members) {
     w.begin_object().field("name", full ? m.name : mask_name(m.name)).field("relationship", m.relationship);
-    w.field("birth_year", m.birth_year).field("education", m.education);
-    // Health is sensitive personal information: only for those who need it.
-    if (full) w.field("health", m.health).field("id_number", m.id_number).field("medical_insurance", m.medical_insurance);
-    else w.field("id_number", mask_id_number(m.id_number));
+    w.field("education", m.education);
+    // Health and age are sensitive personal information: only for those who need them. A
+    // birth year beside a masked name and village would single a person out.
+    if (full) {
+      w.field("birth_year", m.birth_year).field("health", m.health).field("id_number", m.id_number);
+      w.field("medical_insurance", m.medical_insurance);
+    } else {
+      w.field("id_number", mask_id_number(m.id_number));
+    }
     w.end_object();
   }
   w.end_array();

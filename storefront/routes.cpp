@@ -33,8 +33,11 @@ void add_system_routes(Router& router, SystemContext ctx) {
   router.add(Route{"GET", "/readyz",
                    [ctx](const Request&) {
                      if (ctx.server.draining()) return error_response(503, "shutting_down", "server is shutting down");
-                     if (auto st = ctx.db.ping(); !st.ok())
+                     if (auto st = ctx.db.ping(); !st.ok()) {
+                       // Not ready while the store is full, so a proxy drains this process.
+                       if (st.error().code == db::kStorageFull) return error_response(st.error());
                        return error_response(503, "store_unavailable", "the store does not answer");
+                     }
                      JsonWriter w;
                      w.begin_object().field("status", "ready");
                      w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql").end_object();

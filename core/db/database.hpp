@@ -110,7 +110,8 @@ class Database {
   virtual Dialect dialect() const = 0;
   // The store's address with any password masked, for logs.
   virtual std::string describe() const = 0;
-  // Is the store reachable right now?
+  // Is the store reachable right now, and (after a write found the disk full) can it write
+  // again? A full store answers an `unavailable` error coded kStorageFull.
   virtual Status ping() = 0;
   // Makes everything committed durable in the main store file (SQLite WAL checkpoint).
   virtual Status flush() = 0;
@@ -170,5 +171,7 @@ inline constexpr std::string_view kDuplicate = "duplicate";        // unique key
 inline constexpr std::string_view kStoreBusy = "store_busy";       // deadlock / lock timeout: retried
 inline constexpr std::string_view kStoreLost = "store_lost";       // connection dropped: retried
 inline constexpr std::string_view kStoreError = "store_error";     // anything else (internal)
+// The store's disk (or its size cap) is full: nothing was written; retry once space returns.
+inline constexpr std::string_view kStorageFull = "storage_full";
 
 }  // namespace cunhuo::db
