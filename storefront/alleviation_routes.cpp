@@ -108,19 +108,63 @@ Result<Response> rescore(AlleviationContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
+// The county a request reads: `?county=` or the caller's own.
+Result<std::string> county_to_read(const Account& account, const Request& req) {
+  const std::string county = req.query_param("county").value_or(county_of(account.region_code));
+  if (county.size() != 6) return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code", "county");
+  CUNHUO_TRY(region_level(county, "county"));
+  return county;
+}
+
+// Models and monitoring rules are a county's: only its own county office sets them (a
+// township office reviews under them, it does not set them), or an admin naming the county.
+Result<std::string> county_to_govern(const Account& account, const Request& req) {
+  if (account.role == Role::poverty_office && account.region_code.size() != 6)
+    return make_error(ErrorKind::forbidden, "county_office_only", "the county office sets its county's rules");
+  if (account.role != Role::admin && account.role != Role::poverty_office)
+    return make_error(ErrorKind::forbidden, "forbidden", "the county office sets its county's rules");
+  auto given = req.query_param("county");
+  if (account.role == Role::admin && !given)
+    return make_error(ErrorKind::invalid, "missing_county", "name the county as ?county=", "county");
+  const std::string county = given.value_or(account.region_code);
+  if (county.size() != 6) return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code", "county");
+  CUNHUO_TRY(region_level(county, "county"));
+  if (account.role != Role::admin && county != account.region_code)
+    return make_error(ErrorKind::forbidden, "outside_your_area", "another county's rules are its own office's", "county");
+  return county;
+}
+
 Result<Response> current_model(AlleviationContext& ctx, const Request& req) {
-  CUNHUO_TRY(ctx.auth.authenticate(req));
-  auto m = CUNHUO_TRY(ctx.db.read([](db::Session& s) { return al::current_model(s); }));
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+  const std::string county = CUNHUO_TRY(county_to_read(account, req));
+  auto m = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::current_model(s, county); }));
   return Response::json(200, al::model_json(m));
 }
 
 Result<Response> add_model(AlleviationContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
-  if (account.role == Role::poverty_office && account.region_code.size() != 6)
-    return make_error(ErrorKind::forbidden, "forbidden", "the county office defines the model");
+  const std::string county = CUNHUO_TRY(county_to_govern(account, req));
   auto model = CUNHUO_TRY(al::model_from_json(req.body));
-  auto stored = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return al::add_model(tx, model, ctx.clock); }));
+  auto stored = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
+    return al::add_model(tx, model, county, actor_of(account), ctx.clock);
+  }));
   return Response::json(201, al::model_json(stored));
+}
+
+// Who changed a county's model and when: its office and admins read the audit.
+Result<Response> model_history(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::string county = CUNHUO_TRY(county_to_read(account, req));
+  if (account.role != Role::admin && !region_within(county, account.region_code) &&
+      !region_within(account.region_code, county))
+    return make_error(ErrorKind::forbidden, "outside_your_area", "another county's audit is its own", "county");
+  auto changes = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::model_history(s, county); }));
+  JsonWriter w;
+  w.begin_object().field("county_code", county).key("changes").begin_array();
+  for (const auto& c : changes)
+    w.begin_object().field("version", c.version).field("actor", c.actor).field("at", format_utc(c.at_ms)).end_object();
+  w.end_array().end_object();
+  return Response::json(200, w.take());
 }
 
 // ---- exit proposals, notices, objections -------------------------------------------
@@ -282,6 +326,7 @@ bool may_see_alert(const Account& a, const al::Alert& alert) {
 
 Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::string county = CUNHUO_TRY(county_to_govern(account, req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"income_projection_bps", "income_drop_bps", "large_expense_fen", "no_sales_days"}));
@@ -290,7 +335,7 @@ Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Request& re
   r.income_drop_bps = static_cast<int>(CUNHUO_TRY(body.integer("income_drop_bps", INT32_MIN, INT32_MAX)));
   r.large_expense = Money::fen(CUNHUO_TRY(body.integer("large_expense_fen", INT64_MIN, INT64_MAX)));
   r.no_sales_days = static_cast<int>(CUNHUO_TRY(body.integer("no_sales_days", INT32_MIN, INT32_MAX)));
-  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return al::set_rules(tx, r, actor_of(account), ctx.clock); }));
+  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return al::set_rules(tx, r, county, actor_of(account), ctx.clock); }));
   return Response::json(200, doc.type() == Json::Type::object ? req.body : "{}");
 }
 
@@ -328,7 +373,8 @@ Result<Response> run_monitoring(AlleviationContext& ctx, const Request& req) {
 Result<Response> list_alerts(AlleviationContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin, Role::helper}));
   const std::string status = req.query_param("status").value_or("open");
-  if (status != "open" && status != "closed") return make_error(ErrorKind::invalid, "invalid_status", "open or closed", "status");
+  if (status != "open" && status != "closed" && status != "proposed")
+    return make_error(ErrorKind::invalid, "invalid_status", "open, proposed or closed", "status");
   const bool office = account.role == Role::poverty_office || account.role == Role::admin;
   auto alerts = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
     return al::alerts_for(s, account.role == Role::admin ? std::string() : account.region_code,
@@ -352,7 +398,26 @@ Result<Response> close_alert(AlleviationContext& ctx, const Request& req) {
     auto a = CUNHUO_TRY(al::find_alert(tx, id));
     if (!a || !may_see_alert(account, *a)) return no_such("alert");
     JsonWriter w;
-    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), ctx.clock)));
+    const auto closer = account.role == Role::helper ? al::AlertCloser::helper : al::AlertCloser::office;
+    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), closer, ctx.clock)));
+    return Response::json(200, w.take());
+  });
+}
+
+// The office of the household's area decides on a helper's proposed status change.
+Result<Response> decide_status_change(AlleviationContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"approve", "reason"}));
+  const bool approve = CUNHUO_TRY(body.boolean("approve"));
+  const std::string reason = CUNHUO_TRY(body.string("reason", 500));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto a = CUNHUO_TRY(al::find_alert(tx, id));
+    if (!a || !may_see_alert(account, *a)) return no_such("alert");
+    JsonWriter w;
+    write_alert(w, CUNHUO_TRY(al::decide_status_change(tx, id, approve, reason, actor_of(account), ctx.clock)));
     return Response::json(200, w.take());
   });
 }
@@ -380,13 +445,20 @@ void add_alleviation_routes(Router& router, AlleviationContext ctx) {
   route("POST", "/api/v1/objections/:id/resolution", resolve, true, "Uphold (the exit is rejected) or dismiss an objection (county office)");
   route("POST", "/api/v1/exit-proposals/:id/exit", mark_exited, true, "Mark the household exited once the notice closed clean (county office)");
   route("GET", "/api/v1/public/notices", public_notices, false, "Exit notices under way in a region, names masked (public)");
-  route("PUT", "/api/v1/monitoring-rules", set_monitoring_rules, true, "Set the return-to-poverty alert rules (poverty office)");
+  route("PUT", "/api/v1/monitoring-rules", set_monitoring_rules, true, "Set the county's return-to-poverty alert rules (its county office; admin names ?county=)");
   route("POST", "/api/v1/households/:id/expenses", record_expense, true, "Record a large medical or disaster expense; monitoring looks at once");
   route("POST", "/api/v1/monitoring/runs", run_monitoring, true, "Check every exited and at-risk household of an area against the rules now (poverty office)");
   route("GET", "/api/v1/alerts", list_alerts, false, "Monitoring alerts: the office's area, or those assigned to you as helper");
-  route("POST", "/api/v1/alerts/:id/close", close_alert, true, "Close an alert: help_given, status_changed (returned to poverty) or false_alarm");
-  route("GET", "/api/v1/evaluation-models/current", current_model, false, "The evaluation model in force");
-  route("POST", "/api/v1/evaluation-models", add_model, true, "A new version of the evaluation model (county poverty office)");
+  route("POST", "/api/v1/alerts/:id/close", close_alert, true,
+        "Close an alert: help_given, status_changed (returned to poverty; a helper's only proposes it) or false_alarm");
+  route("POST", "/api/v1/alerts/:id/status-decision", decide_status_change, true,
+        "Approve or refuse a helper's proposed return to poverty (poverty office)");
+  route("GET", "/api/v1/evaluation-models/current", current_model, false,
+        "The evaluation model in force in a county (?county=, default your own)");
+  route("POST", "/api/v1/evaluation-models", add_model, true,
+        "A new version of the county's evaluation model (its county office; admin names ?county=)");
+  route("GET", "/api/v1/evaluation-models/history", model_history, false,
+        "Who set each of a county's evaluation models, and when (poverty office)");
 }
 
 void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock) {
