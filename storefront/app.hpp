@@ -72,6 +72,7 @@ class App {
   std::unique_ptr<logistics::Planner> planner_;
   logistics::ExcursionRules excursion_rules_;
   std::int64_t silence_checked_ms_ = 0;
+  std::int64_t pruned_ms_ = 0;  // when expired sessions, keys and nonces were last pruned
   payments::NotificationVerifier verifier_;
   std::string reconciled_through_;    // the last bill date reconciled by this process
   std::int64_t next_monitoring_ms_ = 0;  // the daily return-to-poverty pass, first an hour after start

@@ -163,6 +163,12 @@ std::vector<Value> id_values(const std::vector<IdT>& ids) {
   return out;
 }
 
+// Deletes rows of `table` whose `age_column` is below `before`, at most about `limit` of
+// them (rows that tie on the cut-off go together), so that pruning never holds a long
+// transaction; returns how many went. `age_column` must be indexed. For housekeeping.
+Result<std::int64_t> prune_older(Session& tx, std::string_view table, std::string_view age_column,
+                                 std::int64_t before, int limit);
+
 // Opens "sqlite:PATH" (":memory:" allowed) or "mysql://USER:PASS@HOST:PORT/NAME[?pool=N]".
 Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOptions options = {});
 
