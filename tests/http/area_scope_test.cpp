@@ -149,7 +149,7 @@ TEST_CASE("a helper proposes a return to poverty and the office decides it", "[h
   }).ok());
   const auto alert = server.count("SELECT MAX(id) FROM monitoring_alerts");
   const auto status_of_household = [&] { return server.count("SELECT COUNT(*) FROM households WHERE id = 1 AND "
-                                                             "status = 'returned_to_poverty'"); };
+                                                             "poverty_status = 'returned_to_poverty'"); };
   HttpClient c(server.port());
   const std::string path = "/api/v1/alerts/" + std::to_string(alert);
   auto proposed = post_json(c, path + "/close", R"({"outcome":"status_changed","note":"住院"})",
@@ -177,7 +177,9 @@ TEST_CASE("a centre reads only organisations paired with its own county's villag
   CHECK(elsewhere.status == 403);
   CHECK(error_code(elsewhere) == "outside_your_area");
   REQUIRE(server.app().db().write([](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec("UPDATE organisation_villages SET village_code = '620622100201'"));
+    CUNHUO_TRY(tx.exec("DELETE FROM organisation_villages"));
+    CUNHUO_TRY(tx.exec("INSERT INTO organisation_villages (organisation_id, village_code) "
+                       "SELECT MIN(id), '620622100201' FROM organisations"));
     return {};
   }).ok());
   const auto org = server.count("SELECT MIN(id) FROM organisations");
