@@ -143,7 +143,7 @@ void App::add_routes() {
   add_auth_routes(router_, auth_);
   add_system_routes(router_, SystemContext{*db_, metrics_, *server_});
   add_network_routes(router_, *db_);
-  add_registry_routes(router_, *db_, clock_, auth_);
+  add_registry_routes(table_, *db_, clock_, auth_);
   add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
                                                      std::chrono::milliseconds(config_.payment_window_ms),
                                                      config_.data_dir + "/photos", config_.max_upload_body});
@@ -158,11 +158,11 @@ void App::add_routes() {
   add_logistics_routes(router_, logistics);
   subscribe_logistics_flow(*dispatcher_, logistics);
   const AlleviationContext alleviation_context{*db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
-  add_alleviation_routes(router_, alleviation_context);
-  add_fund_routes(router_, alleviation_context);
-  add_statistics_routes(router_, alleviation_context);
+  add_alleviation_routes(table_, alleviation_context);
+  add_fund_routes(table_, alleviation_context);
+  add_statistics_routes(table_, alleviation_context);
   subscribe_alleviation_flow(*dispatcher_, clock_);
-  add_openapi_route(router_);
+  add_openapi_route(table_);
 }
 
 payments::FeeRules App::fees() const {

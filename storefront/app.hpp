@@ -25,6 +25,7 @@
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/metrics.hpp"
+#include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
 
 namespace cunhuo::storefront {
@@ -64,6 +65,7 @@ class App {
   Auth auth_;
   Idempotency idempotency_;
   Router router_;
+  RouteTable table_{router_, auth_};  // every API operation, declared once
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;

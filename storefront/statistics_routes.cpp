@@ -85,22 +85,39 @@ Result<Response> statistics_page(AlleviationContext& ctx, StatisticsCache& cache
 
 }  // namespace
 
-void add_statistics_routes(Router& router, AlleviationContext ctx) {
+void add_statistics_routes(RouteTable& table, AlleviationContext ctx) {
   auto cache = std::make_shared<StatisticsCache>(ctx.clock, kStatisticsTtlMs, kStatisticsCacheEntries);
-  auto route = [&](const char* pattern, auto fn, const char* summary) {
-    router.add(Route{"GET", pattern, [ctx, cache, fn](const Request& r) mutable { return respond(fn(ctx, *cache, r)); }, -1,
-                     false, summary});
+  auto bind = [ctx, cache](auto fn) {
+    return [ctx, cache, fn](const Call& call) mutable { return fn(ctx, *cache, call.request); };
   };
-  route("/api/v1/public/statistics", statistics,
-        "Open statistics of an area: households by status, sales and income by month, notices (public; ?format=csv&table=areas|months|notices)");
-  route("/public/statistics", statistics_page, "The open statistics page of an area (public, Chinese first)");
-  router.add(Route{"GET", "/assets/countdown.js",
-                   [](const Request&) {
-                     auto r = Response::text(200, countdown_js(), "text/javascript; charset=utf-8");
-                     r.headers.emplace_back("Cache-Control", "public, max-age=86400");
-                     return r;
-                   },
-                   -1, false, "The statistics page's countdown script"});
+  const std::vector<QueryParam> query = {
+      {.name = "region", .type = "string", .description = "a county, township or village code", .required = true},
+      {.name = "months", .type = "integer", .description = "months back from this one, 1 to 24 (12)"}};
+  table.add({.method = "GET",
+             .pattern = "/api/v1/public/statistics",
+             .access = anyone(),
+             .query = {query[0], query[1],
+                       {.name = "format", .description = "json (the default) or csv"},
+                       {.name = "table", .description = "with csv: areas, months or notices"}},
+             .errors = {"missing_field", "invalid_region_code", "out_of_range", "invalid_format", "invalid_table"},
+             .summary = "Open statistics of an area: households by status, sales and income by month, notices (public)",
+             .handler = bind(statistics)});
+  table.add({.method = "GET",
+             .pattern = "/public/statistics",
+             .access = anyone(),
+             .query = query,
+             .errors = {"missing_field", "invalid_region_code", "out_of_range"},
+             .summary = "The open statistics page of an area (public, Chinese first)",
+             .handler = bind(statistics_page)});
+  table.add({.method = "GET",
+             .pattern = "/assets/countdown.js",
+             .access = anyone(),
+             .summary = "The statistics page's countdown script",
+             .handler = [](const Call&) -> Result<Response> {
+               auto r = Response::text(200, countdown_js(), "text/javascript; charset=utf-8");
+               r.headers.emplace_back("Cache-Control", "public, max-age=86400");
+               return r;
+             }});
 }
 
 }  // namespace cunhuo::storefront
