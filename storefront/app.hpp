@@ -46,6 +46,7 @@ class App {
   db::Database& db() { return *db_; }
   outbox::Dispatcher& dispatcher() { return *dispatcher_; }
   Router& router() { return router_; }
+  const RouteTable& routes() const { return table_; }
   payments::Simulator* simulator() { return simulator_.get(); }  // null when the sandbox is off
   const payments::SigningKey& statement_key() const { return keys_.statement; }
   payments::FeeRules fees() const;

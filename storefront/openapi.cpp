@@ -93,7 +93,7 @@ void write_error(JsonWriter& w, const char* status, const std::string& descripti
 std::string error_codes(const Operation& op) {
   std::vector<std::string> codes = op.errors;
   if (op.access.kind != Access::Kind::anyone) codes.push_back("unauthenticated");
-  if (op.access.kind == Access::Kind::roles) codes.push_back("forbidden");
+  if (op.access.kind == Access::Kind::roles) codes.emplace_back(kRoleNotAllowed);
   if (op.body == Body::json)
     codes.insert(codes.end(), {"malformed_json", "invalid_type", "missing_field", "unknown_field", "unsupported_media_type"});
   if (op.body != Body::none) codes.push_back("body_too_large");

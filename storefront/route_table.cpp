@@ -126,7 +126,7 @@ struct Guard {
     if (access.kind != Access::Kind::anyone) {
       account = CUNHUO_TRY(auth.authenticate(req));
       if (!access.admits(account->role))
-        return make_error(ErrorKind::forbidden, "forbidden", "your role cannot do this");
+        return make_error(ErrorKind::forbidden, std::string(kRoleNotAllowed), "your role cannot do this");
     }
     if (body == Body::json) CUNHUO_CHECK(check_json_body(req, schema.get()));
     return account;

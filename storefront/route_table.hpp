@@ -29,6 +29,9 @@
 
 namespace cunhuo::storefront {
 
+// The error code of a caller whose role the operation's access does not admit (403).
+inline constexpr std::string_view kRoleNotAllowed = "role_not_allowed";
+
 // Who may call an operation: anyone, any signed-in account, or only the listed roles.
 struct Access {
   enum class Kind { anyone, signed_in, roles };
