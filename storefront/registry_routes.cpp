@@ -6,6 +6,7 @@
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
+#include "storefront/policy.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -19,7 +20,6 @@ struct Context {
   Auth& auth;
 };
 
-enum class View { full, masked };
 
 Result<mk::HouseholdId> household_id(const Request& req) {
   const std::string& text = req.params.at("id");
@@ -30,18 +30,17 @@ Result<mk::HouseholdId> household_id(const Request& req) {
   return mk::HouseholdId{id};
 }
 
-bool is_office(const Account& a) { return a.role == Role::poverty_office; }
 
-// The office sees its own area whole; the household's own farmers see their card whole;
-// the county centre sees its area masked, and so does the household's assigned helper;
-// everyone else sees nothing.
-std::optional<View> view_for(const Account& a, const mk::HouseholdRecord& r) {
-  const auto& h = r.household;
-  if (is_office(a) && region_within(h.village_code, a.region_code)) return View::full;
-  if (a.role == Role::farmer && a.household_id && *a.household_id == h.id.value) return View::full;
-  if (a.role == Role::county_centre && region_within(h.village_code, a.region_code)) return View::masked;
-  if (a.role == Role::helper && r.card.helper_account == a.id) return View::masked;
-  return std::nullopt;
+// Where the caller stands to the household; the policy table (policy.hpp) says what that shows.
+Relation relation_to(const Account& a, const mk::HouseholdRecord& r) {
+  if (a.household_id && *a.household_id == r.household.id.value) return Relation::own;
+  if (r.card.helper_account && *r.card.helper_account == a.id) return Relation::assigned;
+  if (!a.region_code.empty() && region_within(r.household.village_code, a.region_code)) return Relation::in_area;
+  return Relation::unrelated;
+}
+
+View view_for(const Account& a, const mk::HouseholdRecord& r) {
+  return view_of(ObjectKind::household_card, a.role, relation_to(a, r));
 }
 
 void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
@@ -123,10 +122,10 @@ Result<Response> get(Context& ctx, const Call& call) {
   const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
   auto record = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_household_record(s, id); }));
-  auto view = record ? view_for(account, *record) : std::nullopt;
-  if (!view) return make_error(ErrorKind::not_found, "not_found", "no such household");
+  const View view = record ? view_for(account, *record) : View::none;
+  if (view == View::none) return make_error(ErrorKind::not_found, "not_found", "no such household");
   JsonWriter w;
-  write_record(w, *record, *view);
+  write_record(w, *record, view);
   return Response::json(200, w.take());
 }
 

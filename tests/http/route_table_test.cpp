@@ -5,6 +5,7 @@
 
 #include "core/json.hpp"
 #include "storefront/route_table.hpp"
+#include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -129,5 +130,67 @@ TEST_CASE("the OpenAPI document lists every declared operation with its roles", 
     REQUIRE(operation != nullptr);
     CHECK(operation->find("x-roles") != nullptr);
     CHECK(operation->find("responses")->find("4XX") != nullptr);
+  }
+}
+
+namespace {
+
+enum class Seen { whole, masked, nothing };
+
+Seen household_seen(HttpClient& c, const std::string& token) {
+  auto reply = c.request("GET", "/api/v1/households/1", "", bearer(token));
+  if (reply.status == 404) return Seen::nothing;
+  REQUIRE(reply.status == 200);
+  if (reply.body.find("620621197803150012") != std::string::npos) return Seen::whole;
+  CHECK(reply.body.find("620621********0012") != std::string::npos);
+  CHECK(reply.body.find("birth_year") == std::string::npos);
+  CHECK(reply.body.find("health") == std::string::npos);
+  return Seen::masked;
+}
+
+}  // namespace
+
+TEST_CASE("each role sees a household card whole, masked or not at all, as the policy says", "[http][access][policy]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const std::vector<std::pair<std::string, Seen>> table = {
+      {"13900000001", Seen::whole},    // the household's own farmer
+      {"13900000009", Seen::nothing},  // another household's farmer
+      {"13900000007", Seen::whole},    // the county office
+      {"13900000010", Seen::whole},    // the township office of its village
+      {"13900000006", Seen::masked},   // the county centre
+      {"13600000001", Seen::masked},   // the household's helper
+      {"13900000008", Seen::masked},   // admin
+      {"13900000002", Seen::nothing},  // a shop manager
+      {"13900000003", Seen::nothing},  // a consumer
+      {"13900000004", Seen::nothing},  // an organisation buyer
+      {"13900000005", Seen::nothing},  // a station operator
+  };
+  for (const auto& [phone, seen] : table) {
+    CAPTURE(phone);
+    CHECK(household_seen(c, server.login(phone)) == seen);
+  }
+}
+
+TEST_CASE("each role sees an order only as its buyer, its shop, the area's staff or admin", "[http][access][policy]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const auto bought = buy(server, c, server.login(kConsumer));
+  const std::string path = "/api/v1/orders/" + std::to_string(bought.order);
+  const std::vector<std::pair<std::string, int>> table = {
+      {"13900000003", 200},  // its buyer
+      {"13900000001", 200},  // the farmer whose shop sells it
+      {"13900000009", 404},  // another farmer
+      {"13900000006", 200},  // the county centre
+      {"13900000007", 200},  // the county office
+      {"13900000008", 200},  // admin
+      {"13900000002", 404},  // another shop's manager
+      {"13900000004", 404},  // another buyer
+      {"13900000005", 404},  // a station operator
+      {"13600000001", 404},  // a helper
+  };
+  for (const auto& [phone, status] : table) {
+    CAPTURE(phone);
+    CHECK(c.request("GET", path, "", bearer(server.login(phone))).status == status);
   }
 }
