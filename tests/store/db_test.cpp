@@ -1,5 +1,7 @@
 // Store conformance: every case runs on SQLite and on the real MariaDB.
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "core/db/migrations.hpp"
@@ -162,6 +164,74 @@ TEST_CASE("a dropped MariaDB connection is replaced and the work retried", "[sto
   auto again = store.db().read([](db::Session& s) { return s.query_one("SELECT 1"); });
   REQUIRE(again.ok());
   CHECK((*again)->i64(0) == 1);
+}
+
+namespace {
+
+// Transactions that stay open until the test lets them finish, each holding a connection.
+class HeldTransactions {
+ public:
+  HeldTransactions(db::Database& db, int n) {
+    for (int i = 0; i < n; ++i)
+      threads_.emplace_back([this, &db] {
+        Status held = db.read([this](db::Session& s) -> Status {
+          CUNHUO_TRY(s.query("SELECT 1"));
+          std::unique_lock lock(mu_);
+          ++inside_;
+          cv_.notify_all();
+          cv_.wait_for(lock, std::chrono::seconds(60), [this] { return released_; });
+          return {};
+        });
+        std::lock_guard lock(mu_);
+        failures_ += held.ok() ? 0 : 1;
+        cv_.notify_all();
+      });
+  }
+  ~HeldTransactions() { release(); }
+  // True once `n` are inside their transactions at the same time (false if one failed first).
+  bool all_inside(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return inside_ == n || failures_ > 0; });
+    return inside_ == n;
+  }
+  // Lets them commit and waits for them; returns how many failed.
+  int release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    return failures_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inside_ = 0, failures_ = 0;
+  bool released_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+TEST_CASE("a MariaDB url with ?pool=N holds N transactions at once and no more",
+          "[store][mariadb]") {
+  TestStore store(test::StoreKind::mariadb);
+  constexpr int kPool = 3;  // below the default of 8, so a pool that ignores the url holds more
+  auto pooled = db::open_database(store.url() + "?pool=" + std::to_string(kPool));
+  REQUIRE(pooled.ok());
+  HeldTransactions held(**pooled, kPool);
+  const bool all_inside = held.all_inside(kPool);
+  // Every connection is taken: one more transaction waits for one, then says none is free.
+  auto extra = (*pooled)->read([](db::Session& s) { return s.query_one("SELECT 1"); });
+  CHECK(held.release() == 0);
+  CHECK(all_inside);
+  REQUIRE_FALSE(extra.ok());
+  CHECK(extra.error().code == "store_busy_pool");
+  // Once they are back, the pool serves again.
+  CHECK((*pooled)->read([](db::Session& s) { return s.query_one("SELECT 1"); }).ok());
 }
 
 TEST_CASE("an unreachable MariaDB is reported as unavailable", "[store][mariadb]") {
