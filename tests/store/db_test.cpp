@@ -1,6 +1,8 @@
 // Store conformance: every case runs on SQLite and on the real MariaDB.
 #include <atomic>
 #include <condition_variable>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -275,4 +277,44 @@ STORE_TEST("concurrent writers each commit or roll back on their own", "[store]"
   CHECK(refused.load() == 8 * 14);
   CHECK((*ok_rows)->i64(0) == committed.load());
   CHECK((*bad_rows)->i64(0) == 0);
+}
+
+STORE_TEST("a write made from an asynchronous write's callback completes while another "
+           "asynchronous write waits in line", "[store]") {
+  // What a refused checkout does: its callback keeps the refusal with a write of its own.
+  // On SQLite the callback runs on the thread that led the group commit, and behind it in
+  // line is an asynchronous write whose caller has gone on.
+  auto store = std::make_unique<TestStore>(store_kind);
+  make_table(store->db());
+  db::Database& db = store->db();
+  std::promise<void> first_running, release_first;
+  std::promise<Status> callback_wrote;
+  auto insert = [](const char* name) {
+    return [name](db::Session& s) -> Status {
+      CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {name, 1}));
+      return {};
+    };
+  };
+  std::thread leader([&] {
+    db.write_async(
+        [&](db::Session& s) -> Status {
+          first_running.set_value();
+          release_first.get_future().wait();
+          return insert("first")(s);
+        },
+        [&](Status) { callback_wrote.set_value(db.write(insert("from the callback"))); });
+  });
+  first_running.get_future().wait();
+  db.write_async(insert("queued"), [](Status) {});  // waits in line behind the first
+  release_first.set_value();
+  auto wrote = callback_wrote.get_future();
+  if (wrote.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    leader.detach();
+    (void)store.release();  // its writers are stuck for good: leave the store to the process
+    FAIL("the callback's write never completed");
+  }
+  leader.join();
+  CHECK(wrote.get().ok());
+  auto rows = db.read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
+  CHECK((*rows)->i64(0) == 3);
 }
