@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace cunhuo::bench {
 namespace {
 
@@ -43,6 +46,15 @@ Result<BenchAccount> with_session(db::Session& tx, std::int64_t id, std::int64_t
 }
 
 }  // namespace
+
+std::unique_ptr<db::Database> open_store_or_exit(const std::string& url) {
+  auto db = db::open_database(url);
+  if (!db.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", url.c_str(), db.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*db);
+}
 
 Result<std::vector<BenchAccount>> make_accounts(db::Database& db, const Clock& clock,
                                                 const storefront::NewAccount& like, int n,

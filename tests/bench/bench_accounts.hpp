@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct BenchAccount {
   std::int64_t id = 0;
   std::string token;  // for "Authorization: Bearer <token>"
 };
+
+// The store at `url`; a benchmark that cannot open it says so and exits.
+std::unique_ptr<db::Database> open_store_or_exit(const std::string& url);
 
 // Creates `n` accounts like `like`; account i has the phone `like.phone` plus i, and
 // `vary(account, i)`, when given, changes anything else (its shop, say).

@@ -92,12 +92,8 @@ int main(int argc, char** argv) {
   const int n = std::stoi(argv[3]);
   const int connections = argc > 4 ? std::stoi(argv[4]) : 8;
   const int shop_count = argc > 5 ? std::stoi(argv[5]) : 200;
-  auto db = cunhuo::db::open_database(store_url);
-  if (!db.ok()) {
-    std::fprintf(stderr, "cannot open %s\n", store_url.c_str());
-    return 1;
-  }
-  const auto shops = make_shops(**db, shop_count);
+  const auto db = cunhuo::bench::open_store_or_exit(store_url);
+  const auto shops = make_shops(*db, shop_count);
   std::atomic<int> next{0}, failed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < connections; ++t)

@@ -272,12 +272,8 @@ int main(int argc, char** argv) {
   const int connections = argc > 5 ? std::stoi(argv[5]) : 64;
   const int units = argc > 6 ? std::stoi(argv[6]) : 1000;
   const int buyer_count = argc > 7 ? std::stoi(argv[7]) : 10000;
-  auto db = cunhuo::db::open_database(store_url);
-  if (!db.ok()) {
-    std::fprintf(stderr, "cannot open %s\n", store_url.c_str());
-    return 1;
-  }
-  const auto buyers = make_buyers(**db, buyer_count);
+  const auto db = cunhuo::bench::open_store_or_exit(store_url);
+  const auto buyers = make_buyers(*db, buyer_count);
   const Offer offer = list_offer(port, units);
 
   const Sale sale = run_sale(port, connections, attempts, [&](int i) {
@@ -285,7 +281,7 @@ int main(int argc, char** argv) {
     return checkout_request(offer, buyer.token, label + "-" + std::to_string(i));
   });
 
-  auto stored = count_stored(**db, std::stoll(offer.product));
+  auto stored = count_stored(*db, std::stoll(offer.product));
   if (!stored.ok()) return 1;
   const std::int64_t oversold = std::max<std::int64_t>(0, stored->orders - units) +
                                 std::max<std::int64_t>(0, stored->accounted - units);
