@@ -25,6 +25,7 @@
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/metrics.hpp"
+#include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
 
 namespace cunhuo::storefront {
@@ -45,6 +46,7 @@ class App {
   db::Database& db() { return *db_; }
   outbox::Dispatcher& dispatcher() { return *dispatcher_; }
   Router& router() { return router_; }
+  const RouteTable& routes() const { return table_; }
   payments::Simulator* simulator() { return simulator_.get(); }  // null when the sandbox is off
   const payments::SigningKey& statement_key() const { return keys_.statement; }
   payments::FeeRules fees() const;
@@ -64,6 +66,7 @@ class App {
   Auth auth_;
   Idempotency idempotency_;
   Router router_;
+  RouteTable table_{router_, auth_};  // every API operation, declared once
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
@@ -72,6 +75,7 @@ class App {
   std::unique_ptr<logistics::Planner> planner_;
   logistics::ExcursionRules excursion_rules_;
   std::int64_t silence_checked_ms_ = 0;
+  std::int64_t pruned_ms_ = 0;  // when expired sessions, keys and nonces were last pruned
   payments::NotificationVerifier verifier_;
   std::string reconciled_through_;    // the last bill date reconciled by this process
   std::int64_t next_monitoring_ms_ = 0;  // the daily return-to-poverty pass, first an hour after start

@@ -6,6 +6,7 @@
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
+#include "storefront/policy.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -19,7 +20,6 @@ struct Context {
   Auth& auth;
 };
 
-enum class View { full, masked };
 
 Result<mk::HouseholdId> household_id(const Request& req) {
   const std::string& text = req.params.at("id");
@@ -30,18 +30,17 @@ Result<mk::HouseholdId> household_id(const Request& req) {
   return mk::HouseholdId{id};
 }
 
-bool is_office(const Account& a) { return a.role == Role::poverty_office; }
 
-// The office sees its own area whole; the household's own farmers see their card whole;
-// the county centre sees its area masked, and so does the household's assigned helper;
-// everyone else sees nothing.
-std::optional<View> view_for(const Account& a, const mk::HouseholdRecord& r) {
-  const auto& h = r.household;
-  if (is_office(a) && region_within(h.village_code, a.region_code)) return View::full;
-  if (a.role == Role::farmer && a.household_id && *a.household_id == h.id.value) return View::full;
-  if (a.role == Role::county_centre && region_within(h.village_code, a.region_code)) return View::masked;
-  if (a.role == Role::helper && r.card.helper_account == a.id) return View::masked;
-  return std::nullopt;
+// Where the caller stands to the household; the policy table (policy.hpp) says what that shows.
+Relation relation_to(const Account& a, const mk::HouseholdRecord& r) {
+  if (a.household_id && *a.household_id == r.household.id.value) return Relation::own;
+  if (r.card.helper_account && *r.card.helper_account == a.id) return Relation::assigned;
+  if (!a.region_code.empty() && region_within(r.household.village_code, a.region_code)) return Relation::in_area;
+  return Relation::unrelated;
+}
+
+View view_for(const Account& a, const mk::HouseholdRecord& r) {
+  return view_of(ObjectKind::household_card, a.role, relation_to(a, r));
 }
 
 void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
@@ -55,10 +54,15 @@ void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
   w.key("members").begin_array();
   for (const auto& m : c.members) {
     w.begin_object().field("name", full ? m.name : mask_name(m.name)).field("relationship", m.relationship);
-    w.field("birth_year", m.birth_year).field("education", m.education);
-    // Health is sensitive personal information: only for those who need it.
-    if (full) w.field("health", m.health).field("id_number", m.id_number).field("medical_insurance", m.medical_insurance);
-    else w.field("id_number", mask_id_number(m.id_number));
+    w.field("education", m.education);
+    // Health and age are sensitive personal information: only for those who need them. A
+    // birth year beside a masked name and village would single a person out.
+    if (full) {
+      w.field("birth_year", m.birth_year).field("health", m.health).field("id_number", m.id_number);
+      w.field("medical_insurance", m.medical_insurance);
+    } else {
+      w.field("id_number", mask_id_number(m.id_number));
+    }
     w.end_object();
   }
   w.end_array();
@@ -90,9 +94,9 @@ Status resolve_helper(db::Session& tx, mk::ArchiveCard& card) {
   return {};
 }
 
-Result<Response> create(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
-  if (!is_office(account)) return make_error(ErrorKind::forbidden, "forbidden", "only the poverty-alleviation office registers households");
+Result<Response> create(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(Json::parse(req.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"village_code", "phone", "status", "card"}));
@@ -113,19 +117,21 @@ Result<Response> create(Context& ctx, const Request& req) {
   });
 }
 
-Result<Response> get(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
   auto record = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_household_record(s, id); }));
-  auto view = record ? view_for(account, *record) : std::nullopt;
-  if (!view) return make_error(ErrorKind::not_found, "not_found", "no such household");
+  const View view = record ? view_for(account, *record) : View::none;
+  if (view == View::none) return make_error(ErrorKind::not_found, "not_found", "no such household");
   JsonWriter w;
-  write_record(w, *record, *view);
+  write_record(w, *record, view);
   return Response::json(200, w.take());
 }
 
-Result<Response> update(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> update(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
   auto doc = CUNHUO_TRY(Json::parse(req.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -136,7 +142,7 @@ Result<Response> update(Context& ctx, const Request& req) {
   const std::string reason = CUNHUO_TRY(body.string("reason", 500));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto current = CUNHUO_TRY(mk::find_household(tx, id));
-    if (!current || !is_office(account) || !region_within(current->village_code, account.region_code))
+    if (!current || !region_within(current->village_code, account.region_code))
       return make_error(ErrorKind::not_found, "not_found", "no such household");
     CUNHUO_CHECK(resolve_helper(tx, card));
     auto record = CUNHUO_TRY(mk::update_household_record(tx, id, card, status, "account:" + std::to_string(account.id),
@@ -147,12 +153,13 @@ Result<Response> update(Context& ctx, const Request& req) {
   });
 }
 
-Result<Response> audit_trail(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> audit_trail(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto household = CUNHUO_TRY(mk::find_household(s, id));
-    if (!household || !is_office(account) || !region_within(household->village_code, account.region_code))
+    if (!household || !region_within(household->village_code, account.region_code))
       return make_error(ErrorKind::not_found, "not_found", "no such household");
     JsonWriter w;
     w.begin_object().key("entries").begin_array();
@@ -167,15 +174,31 @@ Result<Response> audit_trail(Context& ctx, const Request& req) {
 
 }  // namespace
 
-void add_registry_routes(Router& router, db::Database& db, const Clock& clock, Auth& auth) {
+void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock, Auth& auth) {
   Context ctx{db, clock, auth};
-  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
-  };
-  route("POST", "/api/v1/households", create, true, "Register a household with its archive card (office)");
-  route("GET", "/api/v1/households/:id", get, false, "A household's card: whole for the office and the household, masked for the county centre");
-  route("PATCH", "/api/v1/households/:id", update, true, "Change a card (office); every changed field is audited");
-  route("GET", "/api/v1/households/:id/audit", audit_trail, false, "The card's audit trail (office)");
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  table.add({.method = "POST",
+             .pattern = "/api/v1/households",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .summary = "Register a household with its archive card (office)",
+             .handler = bind(create)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id",
+             .access = signed_in(),
+             .summary = "A household's card: whole for the office and the household, masked for the county centre",
+             .handler = bind(get)});
+  table.add({.method = "PATCH",
+             .pattern = "/api/v1/households/:id",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .summary = "Change a card (office); every changed field is audited",
+             .handler = bind(update)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/audit",
+             .access = only({Role::poverty_office}),
+             .summary = "The card's audit trail (office)",
+             .handler = bind(audit_trail)});
 }
 
 }  // namespace cunhuo::storefront

@@ -1,5 +1,7 @@
 #include "storefront/route_support.hpp"
 
+#include "storefront/policy.hpp"
+
 #include <charconv>
 
 #include "core/region.hpp"
@@ -54,13 +56,14 @@ Result<std::optional<std::int64_t>> query_integer(const Request& req, const char
 std::string actor_of(const Account& a) { return "account:" + std::to_string(a.id); }
 
 Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::Order& o) {
-  if (o.buyer == a.id || a.role == Role::admin) return true;
-  if (CUNHUO_TRY(can_manage_shop(s, a, o.shop))) return true;
-  if (a.role == Role::county_centre || a.role == Role::poverty_office) {
+  Relation relation = Relation::unrelated;
+  if (o.buyer == a.id || CUNHUO_TRY(can_manage_shop(s, a, o.shop))) {
+    relation = Relation::own;
+  } else if (!a.region_code.empty()) {
     auto shop = CUNHUO_TRY(marketplace::find_shop(s, o.shop));
-    return shop && region_within(shop->village_code, a.region_code);
+    if (shop && region_within(shop->village_code, a.region_code)) relation = Relation::in_area;
   }
-  return false;
+  return view_of(ObjectKind::order, a.role, relation) != View::none;
 }
 
 Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a, std::int64_t id) {
