@@ -2,6 +2,7 @@
 // milliseconds since the Unix epoch; pages show Asia/Shanghai (UTC+8, no DST).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -24,15 +25,16 @@ class SystemClock final : public Clock {
   TimePoint now() const override;
 };
 
-// A clock that only moves when told to; for tests and replays.
+// A clock that only moves when told to; for tests and replays. A test moves it while the
+// service's threads (housekeeping, the outbox dispatcher, request handlers) read it.
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(std::int64_t start_ms) : now_ms_(start_ms) {}
-  TimePoint now() const override { return TimePoint(std::chrono::milliseconds(now_ms_)); }
+  TimePoint now() const override { return TimePoint(std::chrono::milliseconds(now_ms_.load())); }
   void advance(std::chrono::milliseconds by) { now_ms_ += by.count(); }
 
  private:
-  std::int64_t now_ms_;
+  std::atomic<std::int64_t> now_ms_;
 };
 
 // "2026-11-25T00:41:26.000Z"

@@ -231,11 +231,15 @@ class SqliteDatabase final : public Database {
     std::unique_lock lock(queue_mu_);
     assert(queue_.size() < kMaxQueuedWrites && "more waiting writers than threads could make");
     queue_.push_back(&mine);
-    // Wait until a leader has committed this write, or until it is first in line with
-    // no leader, when it leads the next group itself.
-    mine.wake.wait(lock, [&] { return mine.done_flag || (!leading_ && queue_.front() == &mine); });
-    if (!mine.done_flag) lead(lock);
-    assert(mine.done_flag);
+    // Wait until a leader has committed this write, or until there is no leader and the
+    // first in line is this write or an asynchronous one (whose caller has gone on and
+    // will not lead it): then this thread leads. The second case is a callback that writes
+    // again: its leader is running callbacks, and nobody else would commit the queue.
+    const auto may_lead = [&] { return !leading_ && (queue_.front() == &mine || queue_.front()->done); };
+    while (!mine.done_flag) {
+      mine.wake.wait(lock, [&] { return mine.done_flag || may_lead(); });
+      if (!mine.done_flag) lead(lock);
+    }
     return mine.result;
   }
 

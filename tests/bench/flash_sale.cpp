@@ -1,10 +1,13 @@
-// Flash-sale benchmark client. Against a running Cunhuo server (seeded with minqin): lists
-// one product with UNITS units in a flash-sale campaign, then sends ATTEMPTS checkout
-// requests (each with its own Idempotency-Key) over CONNECTIONS keep-alive connections
-// driven by one epoll thread,
-// and checks in the store that no unit was sold twice.
-//   flash_sale PORT STORE_URL LABEL [ATTEMPTS] [CONNECTIONS] [UNITS]
-// Prints BENCH flash_sale_<label>_orders_per_s / _oversold / _orders (and attempts/s).
+// Flash-sale benchmark client. Against a running Cunhuo server (seeded with minqin): makes
+// BUYERS consumer accounts with sessions straight in the store (before the timed part),
+// lists one product with UNITS units in a flash-sale campaign that allows each buyer one
+// unit, then sends ATTEMPTS checkout requests (attempt i as buyer i mod BUYERS, each with
+// its own Idempotency-Key) over CONNECTIONS keep-alive connections driven by one epoll
+// thread. Then it checks in the store that no unit was sold twice, that no buyer got more
+// than one, and that the store holds exactly the orders the client saw 201 for.
+//   flash_sale PORT STORE_URL LABEL [ATTEMPTS] [CONNECTIONS] [UNITS] [BUYERS]
+// Prints BENCH flash_sale_<label>_orders_per_s / _oversold / _orders / _over_buyer_limit /
+// _client_store_mismatch (and attempts/s and replies other than 201, 409 and 422).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,6 +26,7 @@
 
 #include "core/db/database.hpp"
 #include "core/json.hpp"
+#include "tests/bench/bench_accounts.hpp"
 #include "tests/support/http_client.hpp"
 
 using cunhuo::test::HttpClient;
@@ -67,7 +71,7 @@ struct Connection {
 };
 
 struct Sale {
-  int created = 0, sold_out = 0, other = 0;
+  int created = 0, sold_out = 0, over_limit = 0, other = 0;
   double total_s = 0, sellout_s = 0;
 };
 
@@ -159,6 +163,8 @@ Sale run_sale(std::uint16_t port, int connections, int attempts, const MakeReque
           sale.sellout_s = std::chrono::duration<double>(Clock::now() - start).count();
         } else if (status == 409) {
           ++sale.sold_out;
+        } else if (status == 422) {  // over_buyer_limit, the only 422 a well-formed checkout gets
+          ++sale.over_limit;
         } else if (++sale.other <= 3) {
           std::fprintf(stderr, "unexpected status %d\n", status);
         }
@@ -172,11 +178,92 @@ Sale run_sale(std::uint16_t port, int connections, int attempts, const MakeReque
   return sale;
 }
 
+// What the store holds after the sale.
+struct Stored {
+  std::int64_t accounted = 0;         // units sold plus units left: must equal UNITS
+  std::int64_t orders = 0;            // order lines of the product
+  std::int64_t over_buyer_limit = 0;  // buyers holding more than one unit: must be 0
+};
+
+cunhuo::Result<Stored> count_stored(cunhuo::db::Database& db, std::int64_t product) {
+  return db.read([&](cunhuo::db::Session& s) -> cunhuo::Result<Stored> {
+    auto sold = CUNHUO_TRY(s.query_one(
+        "SELECT COALESCE(SUM(quantity), 0), COUNT(*) FROM order_lines WHERE product_id = ?",
+        {product}));
+    auto stock = CUNHUO_TRY(s.query_one("SELECT stock FROM products WHERE id = ?", {product}));
+    auto greedy = CUNHUO_TRY(s.query_one(
+        "SELECT COUNT(*) FROM (SELECT o.buyer_id FROM orders o "
+        "JOIN order_lines l ON l.order_id = o.id WHERE l.product_id = ? "
+        "GROUP BY o.buyer_id HAVING SUM(l.quantity) > 1) g",
+        {product}));
+    return Stored{sold->i64(0) + stock->i64(0), sold->i64(1), greedy->i64(0)};
+  });
+}
+
+// Consumers with sessions, made in the store: the timed part is checkouts only.
+std::vector<cunhuo::bench::BenchAccount> make_buyers(cunhuo::db::Database& db, int n) {
+  cunhuo::SystemClock clock;
+  const cunhuo::storefront::NewAccount like{.phone = "17700000000",
+                                            .password = "flash-sale-buyer",
+                                            .display_name = "秒杀买家",
+                                            .role = cunhuo::storefront::Role::consumer,
+                                            .region_code = "620100",
+                                            .household_id = {},
+                                            .shop_id = {},
+                                            .node_id = {}};
+  auto buyers = cunhuo::bench::make_accounts(db, clock, like, n);
+  if (!buyers.ok()) {
+    std::fprintf(stderr, "cannot make the buyers: %s\n", buyers.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*buyers);
+}
+
+struct Offer {
+  std::string product, campaign;
+};
+
+// A listing of `units` units in a flash sale running now, one unit per buyer.
+Offer list_offer(std::uint16_t port, int units) {
+  HttpClient setup(port);
+  Offer offer;
+  offer.product = field(post(setup, "/api/v1/products",
+      R"({"title":"秒杀 民勤蜜瓜","category":"水果","unit":"box","price_fen":3980,"stock":)" +
+      std::to_string(units) + R"(,"temperature_class":"chilled","shelf_life_days":20,)"
+      R"("origin_code":"620621104201","origin_name":"甘肃民勤",)"
+      R"("producers":[{"household_id":1,"share_bps":10000}]})",
+      login(setup, "13900000001")).body, "id");
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch()).count();
+  offer.campaign = field(post(setup, "/api/v1/campaigns",
+      R"({"name":"限时秒杀","kind":"flash_sale","starts_at_ms":)" + std::to_string(now_ms - 60'000) +
+      R"(,"ends_at_ms":)" + std::to_string(now_ms + 3'600'000) +
+      R"(,"discount_bps":2000,"per_buyer_limit":1,"items":[{"product_id":)" + offer.product +
+      R"(,"stock_cap":)" + std::to_string(units) + "}]}",
+      login(setup, "13900000006")).body, "id");
+  return offer;
+}
+
+std::string checkout_request(const Offer& offer, const std::string& token, const std::string& key) {
+  const std::string body =
+      R"({"items":[{"product_id":)" + offer.product + R"(,"quantity":1}],"campaign_id":)" +
+      offer.campaign + R"(,"shipping_address":{"name":"张三明","phone":"13711112222",)"
+      R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
+  return "POST /api/v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+         "Authorization: Bearer " + token + "\r\nIdempotency-Key: " + key +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+void print_bench(const std::string& label, const char* name, long long value) {
+  std::printf("BENCH flash_sale_%s_%s %lld\n", label.c_str(), name, value);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: flash_sale PORT STORE_URL LABEL [ATTEMPTS] [CONNECTIONS] [UNITS]\n");
+    std::fprintf(stderr, "usage: flash_sale PORT STORE_URL LABEL [ATTEMPTS] [CONNECTIONS] "
+                         "[UNITS] [BUYERS]\n");
     return 2;
   }
   const auto port = static_cast<std::uint16_t>(std::stoi(argv[1]));
@@ -184,53 +271,36 @@ int main(int argc, char** argv) {
   const int attempts = argc > 4 ? std::stoi(argv[4]) : 10000;
   const int connections = argc > 5 ? std::stoi(argv[5]) : 64;
   const int units = argc > 6 ? std::stoi(argv[6]) : 1000;
+  const int buyer_count = argc > 7 ? std::stoi(argv[7]) : 10000;
+  const auto db = cunhuo::bench::open_store_or_exit(store_url);
+  const auto buyers = make_buyers(*db, buyer_count);
+  const Offer offer = list_offer(port, units);
 
-  HttpClient setup(port);
-  const std::string farmer = login(setup, "13900000001");
-  const std::string product = field(post(setup, "/api/v1/products",
-      R"({"title":"秒杀 民勤蜜瓜","category":"水果","unit":"box","price_fen":3980,"stock":)" + std::to_string(units) +
-      R"(,"temperature_class":"chilled","shelf_life_days":20,"origin_code":"620621104201","origin_name":"甘肃民勤",)"
-      R"("producers":[{"household_id":1,"share_bps":10000}]})", farmer).body, "id");
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::string centre = login(setup, "13900000006");
-  const std::string campaign = field(post(setup, "/api/v1/campaigns",
-      R"({"name":"限时秒杀","kind":"flash_sale","starts_at_ms":)" + std::to_string(now_ms - 60'000) +
-      R"(,"ends_at_ms":)" + std::to_string(now_ms + 3'600'000) + R"(,"discount_bps":2000,"items":[{"product_id":)" + product +
-      R"(,"stock_cap":)" + std::to_string(units) + "}]}", centre).body, "id");
-  const std::string buyer = login(setup, "13900000003");
-  const std::string body = R"({"items":[{"product_id":)" + product + R"(,"quantity":1}],"campaign_id":)" + campaign +
-                           R"(,"shipping_address":{"name":"张三明","phone":"13711112222","address":"兰州市城关区某路1号","region_code":"620102"}})";
-
-  const auto request_for = [&](int i) {
-    const std::string key = label + "-" + std::to_string(i);
-    return "POST /api/v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
-           buyer + "\r\nIdempotency-Key: " + key + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  };
-  const Sale sale = run_sale(port, connections, attempts, request_for);
-  const int created = sale.created, sold_out = sale.sold_out, other = sale.other;
-  const double total_s = sale.total_s, sellout_s = sale.sellout_s;
-
-  auto db = cunhuo::db::open_database(store_url);
-  if (!db.ok()) {
-    std::fprintf(stderr, "cannot open %s\n", store_url.c_str());
-    return 1;
-  }
-  auto counted = (*db)->read([&](cunhuo::db::Session& s) -> cunhuo::Result<std::pair<std::int64_t, std::int64_t>> {
-    auto sold = CUNHUO_TRY(s.query_one("SELECT COALESCE(SUM(quantity), 0), COUNT(*) FROM order_lines WHERE product_id = ?",
-                                       {std::stoll(product)}));
-    auto stock = CUNHUO_TRY(s.query_one("SELECT stock FROM products WHERE id = ?", {std::stoll(product)}));
-    return std::make_pair(sold->i64(0) + stock->i64(0), sold->i64(1));
+  const Sale sale = run_sale(port, connections, attempts, [&](int i) {
+    const auto& buyer = buyers[static_cast<std::size_t>(i) % buyers.size()];
+    return checkout_request(offer, buyer.token, label + "-" + std::to_string(i));
   });
-  if (!counted.ok()) return 1;
-  const std::int64_t accounted = counted->first;  // units sold plus units left: must equal UNITS
-  const std::int64_t orders = counted->second;
-  const std::int64_t oversold = std::max<std::int64_t>(0, orders - units) + std::max<std::int64_t>(0, accounted - units);
 
-  std::printf("flash sale on %s: %d attempts over %d connections in %.2f s; %d orders, %d sold out, %d other; sold out after %.3f s\n",
-              label.c_str(), attempts, connections, total_s, created, sold_out, other, sellout_s);
-  std::printf("BENCH flash_sale_%s_orders_per_s %.0f\n", label.c_str(), sellout_s > 0 ? created / sellout_s : 0.0);
-  std::printf("BENCH flash_sale_%s_attempts_per_s %.0f\n", label.c_str(), attempts / total_s);
-  std::printf("BENCH flash_sale_%s_oversold %lld\n", label.c_str(), static_cast<long long>(oversold));
-  std::printf("BENCH flash_sale_%s_orders %lld\n", label.c_str(), static_cast<long long>(orders));
-  return oversold == 0 && orders == units && accounted == units ? 0 : 1;
+  auto stored = count_stored(*db, std::stoll(offer.product));
+  if (!stored.ok()) return 1;
+  const std::int64_t oversold = std::max<std::int64_t>(0, stored->orders - units) +
+                                std::max<std::int64_t>(0, stored->accounted - units);
+  // 201s the store does not hold, or orders the client never saw a 201 for.
+  const std::int64_t mismatch = std::llabs(stored->orders - sale.created);
+  std::printf("flash sale on %s: %d attempts by %zu buyers over %d connections in %.2f s; "
+              "%d orders, %d sold out, %d over the buyer limit, %d other; sold out after %.3f s\n",
+              label.c_str(), attempts, buyers.size(), connections, sale.total_s, sale.created,
+              sale.sold_out, sale.over_limit, sale.other, sale.sellout_s);
+  std::printf("BENCH flash_sale_%s_orders_per_s %.0f\n", label.c_str(),
+              sale.sellout_s > 0 ? sale.created / sale.sellout_s : 0.0);
+  std::printf("BENCH flash_sale_%s_attempts_per_s %.0f\n", label.c_str(), attempts / sale.total_s);
+  print_bench(label, "oversold", oversold);
+  print_bench(label, "orders", stored->orders);
+  print_bench(label, "over_buyer_limit", stored->over_buyer_limit);
+  print_bench(label, "other_replies", sale.other);
+  print_bench(label, "client_store_mismatch", mismatch);
+  const int expected_orders = std::min(units, std::min(attempts, buyer_count));
+  const bool ok = oversold == 0 && stored->accounted == units && mismatch == 0 &&
+                  stored->orders == expected_orders && stored->over_buyer_limit == 0;
+  return ok ? 0 : 1;
 }

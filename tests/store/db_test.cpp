@@ -1,5 +1,9 @@
 // Store conformance: every case runs on SQLite and on the real MariaDB.
 #include <atomic>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "core/db/migrations.hpp"
@@ -164,6 +168,74 @@ TEST_CASE("a dropped MariaDB connection is replaced and the work retried", "[sto
   CHECK((*again)->i64(0) == 1);
 }
 
+namespace {
+
+// Transactions that stay open until the test lets them finish, each holding a connection.
+class HeldTransactions {
+ public:
+  HeldTransactions(db::Database& db, int n) {
+    for (int i = 0; i < n; ++i)
+      threads_.emplace_back([this, &db] {
+        Status held = db.read([this](db::Session& s) -> Status {
+          CUNHUO_TRY(s.query("SELECT 1"));
+          std::unique_lock lock(mu_);
+          ++inside_;
+          cv_.notify_all();
+          cv_.wait_for(lock, std::chrono::seconds(60), [this] { return released_; });
+          return {};
+        });
+        std::lock_guard lock(mu_);
+        failures_ += held.ok() ? 0 : 1;
+        cv_.notify_all();
+      });
+  }
+  ~HeldTransactions() { release(); }
+  // True once `n` are inside their transactions at the same time (false if one failed first).
+  bool all_inside(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return inside_ == n || failures_ > 0; });
+    return inside_ == n;
+  }
+  // Lets them commit and waits for them; returns how many failed.
+  int release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    return failures_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inside_ = 0, failures_ = 0;
+  bool released_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+TEST_CASE("a MariaDB url with ?pool=N holds N transactions at once and no more",
+          "[store][mariadb]") {
+  TestStore store(test::StoreKind::mariadb);
+  constexpr int kPool = 3;  // below the default of 8, so a pool that ignores the url holds more
+  auto pooled = db::open_database(store.url() + "?pool=" + std::to_string(kPool));
+  REQUIRE(pooled.ok());
+  HeldTransactions held(**pooled, kPool);
+  const bool all_inside = held.all_inside(kPool);
+  // Every connection is taken: one more transaction waits for one, then says none is free.
+  auto extra = (*pooled)->read([](db::Session& s) { return s.query_one("SELECT 1"); });
+  CHECK(held.release() == 0);
+  CHECK(all_inside);
+  REQUIRE_FALSE(extra.ok());
+  CHECK(extra.error().code == "store_busy_pool");
+  // Once they are back, the pool serves again.
+  CHECK((*pooled)->read([](db::Session& s) { return s.query_one("SELECT 1"); }).ok());
+}
+
 TEST_CASE("an unreachable MariaDB is reported as unavailable", "[store][mariadb]") {
   auto opened = db::open_database("mysql://nobody:wrong@127.0.0.1:1/nothing");
   REQUIRE_FALSE(opened.ok());
@@ -205,4 +277,44 @@ STORE_TEST("concurrent writers each commit or roll back on their own", "[store]"
   CHECK(refused.load() == 8 * 14);
   CHECK((*ok_rows)->i64(0) == committed.load());
   CHECK((*bad_rows)->i64(0) == 0);
+}
+
+STORE_TEST("a write made from an asynchronous write's callback completes while another "
+           "asynchronous write waits in line", "[store]") {
+  // What a refused checkout does: its callback keeps the refusal with a write of its own.
+  // On SQLite the callback runs on the thread that led the group commit, and behind it in
+  // line is an asynchronous write whose caller has gone on.
+  auto store = std::make_unique<TestStore>(store_kind);
+  make_table(store->db());
+  db::Database& db = store->db();
+  std::promise<void> first_running, release_first;
+  std::promise<Status> callback_wrote;
+  auto insert = [](const char* name) {
+    return [name](db::Session& s) -> Status {
+      CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {name, 1}));
+      return {};
+    };
+  };
+  std::thread leader([&] {
+    db.write_async(
+        [&](db::Session& s) -> Status {
+          first_running.set_value();
+          release_first.get_future().wait();
+          return insert("first")(s);
+        },
+        [&](Status) { callback_wrote.set_value(db.write(insert("from the callback"))); });
+  });
+  first_running.get_future().wait();
+  db.write_async(insert("queued"), [](Status) {});  // waits in line behind the first
+  release_first.set_value();
+  auto wrote = callback_wrote.get_future();
+  if (wrote.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    leader.detach();
+    (void)store.release();  // its writers are stuck for good: leave the store to the process
+    FAIL("the callback's write never completed");
+  }
+  leader.join();
+  CHECK(wrote.get().ok());
+  auto rows = db.read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
+  CHECK((*rows)->i64(0) == 3);
 }

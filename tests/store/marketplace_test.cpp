@@ -1,5 +1,7 @@
 // Listings, search, campaigns and checkout on both stores.
+#include <array>
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -58,6 +60,9 @@ ProductId list(db::Database& db, const Clock& clock, ShopId shop, const ListingF
 CheckoutRequest cart(std::int64_t buyer, std::vector<CheckoutItem> items) {
   return CheckoutRequest{buyer, std::move(items), std::nullopt, {"张三明", "13711112222", "兰州市城关区某路1号", "620102"}};
 }
+
+constexpr std::array kTemperatureClasses = {TemperatureClass::ambient, TemperatureClass::chilled,
+                                            TemperatureClass::frozen};
 
 std::int64_t count(db::Database& db, const std::string& sql) {
   auto r = db.read([&](db::Session& s) { return s.query_one(sql); });
@@ -307,8 +312,10 @@ TEST_CASE("search results and their order are identical on SQLite and MariaDB", 
     int i = 0;
     for (const char* t : titles) {
       const int n = i++;
-      list(store.db(), clock, n % 2 ? shops.coop : shops.wang_shop,
-           listing(t, 1001 + n, 10, {{shops.wang, 10000}}, (n + 1) % 3 ? "甘肃民勤" : "甘肃武威"));
+      auto f = listing(t, 1001 + n, 10, {{shops.wang, 10000}}, (n + 1) % 3 ? "甘肃民勤" : "甘肃武威");
+      const auto klass = static_cast<std::size_t>(n / 2) % kTemperatureClasses.size();
+      f.temperature = kTemperatureClasses[klass];
+      list(store.db(), clock, n % 2 ? shops.coop : shops.wang_shop, f);
     }
   };
   fill(lite);
@@ -329,10 +336,44 @@ TEST_CASE("search results and their order are identical on SQLite and MariaDB", 
     return out;
   };
   for (std::string text : {"", "民勤蜜瓜", "牦牛", "苁蓉", "枸杞", "民勤", "瓜", "lamb", "ONION", "蜜", "不存在的东西"}) {
-    for (auto temp : {std::optional<TemperatureClass>(), std::optional<TemperatureClass>(TemperatureClass::chilled)}) {
+    for (auto temp : {std::optional<TemperatureClass>(),
+                      std::optional<TemperatureClass>(TemperatureClass::ambient),
+                      std::optional<TemperatureClass>(TemperatureClass::chilled),
+                      std::optional<TemperatureClass>(TemperatureClass::frozen)}) {
       INFO("query: " << text);
       CHECK(run(lite, text, temp) == run(maria, text, temp));
     }
   }
   CHECK(run(lite, "苁蓉", std::nullopt).size() == 3);
+}
+
+STORE_TEST("a temperature filter returns every listing of its class and no other",
+           "[store][catalog]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(1'000'000);
+  auto shops = make_shops(store.db(), clock);
+  std::map<TemperatureClass, std::set<std::int64_t>> listed;
+  for (int n = 0; n < 9; ++n) {
+    auto f = listing("民勤蜜瓜 第" + std::to_string(n) + "批", 1000 + n, 10, {{shops.wang, 10000}});
+    f.temperature = kTemperatureClasses[static_cast<std::size_t>(n) % kTemperatureClasses.size()];
+    listed[*f.temperature].insert(list(store.db(), clock, shops.wang_shop, f).value);
+  }
+  for (auto temp : kTemperatureClasses) {
+    INFO("filter: " << to_string(temp));
+    ProductQuery q;
+    q.temperature = temp;
+    q.limit = 100;
+    for (std::string text : {"", "蜜瓜"}) {
+      q.text = text;
+      auto page = store.db().read([&](db::Session& s) { return search_products(s, q); });
+      REQUIRE(page.ok());
+      std::set<std::int64_t> found;
+      for (const auto& p : page->items) {
+        CHECK(p.temperature == temp);
+        found.insert(p.id.value);
+      }
+      CHECK(found == listed[temp]);
+    }
+  }
 }

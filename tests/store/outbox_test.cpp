@@ -1,3 +1,5 @@
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "core/outbox/outbox.hpp"
@@ -33,6 +35,30 @@ outbox::Handler recording(const char* name) {
     return {};
   };
 }
+
+// Counts handler calls so a test can wait for them instead of sleeping.
+class Handled {
+ public:
+  outbox::Handler counting(outbox::Handler inner) {
+    return [this, inner = std::move(inner)](db::Session& tx, const outbox::Event& e) -> Status {
+      CUNHUO_CHECK(inner(tx, e));
+      std::lock_guard lock(mu_);
+      ++calls_;
+      cv_.notify_all();
+      return {};
+    };
+  }
+  // True once `n` calls were made; false after a generous timeout.
+  bool wait_for(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return calls_ >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int calls_ = 0;
+};
 
 }  // namespace
 
@@ -155,15 +181,23 @@ STORE_TEST("the background dispatcher delivers after a wake-up", "[store][outbox
   store.migrate();
   make_effects(store.db());
   SystemClock clock;
+  REQUIRE(publish_n(store.db(), clock, 1, "warm.up").ok());
+  // The poll is far longer than the test may take: only wake() can start the second pass.
   outbox::DispatcherOptions options;
-  options.poll_ms = 50;
+  options.poll_ms = 3'600'000;
   outbox::Dispatcher d(store.db(), clock, options);
-  d.subscribe("h", "order.paid", recording("h"));
+  Handled handled;
+  d.subscribe("warm", "warm.up", handled.counting(recording("warm")));
+  d.subscribe("h", "order.paid", handled.counting(recording("h")));
   d.start();
+  // The first pass has read its batch once it runs the warm-up handler: what is published
+  // after that waits for a wake-up.
+  REQUIRE(handled.wait_for(1));
   REQUIRE(publish_n(store.db(), clock, 10).ok());
   d.wake();
-  for (int i = 0; i < 200 && count(store.db(), "SELECT COUNT(*) FROM effects") < 10; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  d.stop();
-  CHECK(count(store.db(), "SELECT COUNT(*) FROM effects") == 10);
+  const bool all_handled = handled.wait_for(11);
+  d.stop();  // finishes the pass, so every handled event is committed
+  CHECK(all_handled);
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM effects WHERE handler = 'h'") == 10);
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_events WHERE delivered_at IS NULL") == 0);
 }

@@ -40,7 +40,12 @@ std::int64_t json_int(const std::string& body, const char* key) {
   return v->as_integer();
 }
 
-TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Config&)> tweak) : store_(kind) {
+TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Config&)> tweak,
+                       ServerClock clock)
+    : store_(kind),
+      manual_clock_(system_clock_.now_ms()),
+      clock_(clock == ServerClock::manual ? static_cast<const Clock&>(manual_clock_)
+                                          : system_clock_) {
   Config config;
   config.listen_host = "127.0.0.1";
   config.listen_port = 0;
@@ -55,6 +60,11 @@ TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Conf
   app_ = std::move(*app);
   auto started = app_->start();
   if (!started.ok()) FAIL("cannot start the app: " << started.error().message);
+}
+
+void TestServer::advance(std::chrono::milliseconds by) {
+  REQUIRE(&clock_ == &manual_clock_);  // a server on the system clock cannot be moved
+  manual_clock_.advance(by);
 }
 
 TestServer::~TestServer() { app_->stop(std::chrono::milliseconds(2000)); }

@@ -1,6 +1,7 @@
 // An in-process Cunhuo server on a free loopback port, over a fresh store.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -18,9 +19,15 @@ std::string error_field(const HttpReply& reply);
 // An integer member of a JSON object body.
 std::int64_t json_int(const std::string& body, const char* key);
 
+// The clock a TestServer reads: the system's, or a manual one the test moves with
+// TestServer::advance, so a test of a time limit need not sleep through it.
+enum class ServerClock { system, manual };
+
 class TestServer {
  public:
-  explicit TestServer(StoreKind kind, std::string seed = "minqin", std::function<void(Config&)> tweak = {});
+  explicit TestServer(StoreKind kind, std::string seed = "minqin",
+                      std::function<void(Config&)> tweak = {},
+                      ServerClock clock = ServerClock::system);
   ~TestServer();
   std::uint16_t port() const { return app_->port(); }
   TestStore& store() { return store_; }
@@ -28,10 +35,15 @@ class TestServer {
   // Logs in over HTTP and returns the bearer token.
   std::string login(const std::string& phone, const std::string& password = "cunhuo-demo");
   std::int64_t count(const std::string& sql);
+  const Clock& clock() const { return clock_; }
+  // Moves the manual clock (which starts at the system's time) while the server runs.
+  void advance(std::chrono::milliseconds by);
 
  private:
   TestStore store_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  ManualClock manual_clock_;
+  const Clock& clock_;
   std::unique_ptr<storefront::App> app_;
 };
 
