@@ -189,7 +189,11 @@ std::string two_sensors(const std::string& first, const std::string& second, std
   return a.substr(0, a.size() - 2) + "," + b.substr(b.find('[') + 1);
 }
 
-const Json& refused(const Json& doc) { return *doc.find("refused"); }
+const Json& refused(const Json& doc) {
+  const Json* list = doc.find("refused");
+  REQUIRE(list != nullptr);
+  return *list;
+}
 
 }  // namespace
 
