@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
   for (int n = 0; n < prepared; ++n) bodies.push_back(batch_json(n, start_ms));
   std::atomic<int> next{0};
   std::atomic<bool> stop{false};
-  std::atomic<std::int64_t> stored{0}, checked{0}, excursions{0}, done{0};
+  std::atomic<std::int64_t> stored{0}, checked{0}, late{0}, excursions{0}, done{0};
   std::vector<std::thread> writers;
   const auto t0 = Steady::now();
   for (int w = 0; w < 4; ++w)
@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
         }
         stored += static_cast<std::int64_t>(report->stored);
         checked += static_cast<std::int64_t>(report->checked);
+        late += static_cast<std::int64_t>(report->late);
         ++done;
         excursions += static_cast<std::int64_t>(report->excursions.size());
       }
@@ -179,8 +180,10 @@ int main(int argc, char** argv) {
   for (auto& t : writers) t.join();
   timer.join();
   const double s = std::chrono::duration<double>(Steady::now() - t0).count();
-  std::printf("telemetry on sqlite: %lld readings from %d sensors in %.2f s, batches of %d; %lld excursions opened\n",
-              static_cast<long long>(stored.load()), kStores * kSensorsPerStore, s, kBatch, static_cast<long long>(excursions.load()));
+  std::printf("telemetry on sqlite: %lld readings (%lld of them late) from %d sensors in %.2f s, batches of %d; "
+              "%lld excursions opened\n",
+              static_cast<long long>(stored.load()), static_cast<long long>(late.load()), kStores * kSensorsPerStore, s, kBatch,
+              static_cast<long long>(excursions.load()));
   std::printf("BENCH telemetry_ingest_readings_per_s %.0f\n", static_cast<double>(stored.load()) / s);
   std::printf("BENCH telemetry_readings_checked %lld\n", static_cast<long long>(checked.load()));
   // Batches are taken in order and each taken one finishes: the first `done` went in.

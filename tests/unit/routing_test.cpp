@@ -259,3 +259,17 @@ TEST_CASE("on small generated networks the earliest arrival agrees with a brute 
     if (expected) CHECK(epoch_ms_of(ours.plan->arrival_minute) == *expected);
   }
 }
+
+TEST_CASE("a search that runs out of its time budget stops and says so", "[unit][routing]") {
+  auto net = cunhuo::seeds::generate_province(7, {3, 8, 60, 600});
+  ParcelQuery q;
+  q.origin = net->villages.front();
+  q.destination = net->city_hubs.front();
+  q.ready_minute = kMonday;
+  q.time_budget = std::chrono::milliseconds(-1);  // spent before it starts
+  const auto answer = earliest_arrival(net->graph, q);
+  CHECK_FALSE(answer.plan);
+  CHECK(answer.reason == NoRouteReason::search_limit);
+  q.time_budget = kMaxSearchTime;
+  CHECK(earliest_arrival(net->graph, q).plan);
+}
