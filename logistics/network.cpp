@@ -160,18 +160,22 @@ Result<std::int64_t> create_link(db::Session& tx, const NewLink& l, const Clock&
 namespace {
 
 constexpr const char* kLinkColumns =
-    "SELECT l.id, f.code, t.code, l.mode, l.timetable, l.refrigerated, l.duration_min, l.cost_fen FROM network_links l "
+    "SELECT l.id, f.code, t.code, l.mode, l.timetable, l.refrigerated, l.duration_min, l.cost_fen "
+    "FROM network_links l "
     "JOIN network_nodes f ON f.id = l.from_node JOIN network_nodes t ON t.id = l.to_node";
 
 Link link_from(const db::Row& r) {
-  return Link{r.i64(0), r.str(1), r.str(2), r.str(3), r.str(4), r.i64(5) != 0, static_cast<int>(r.i64(6)), r.i64(7)};
+  return Link{
+      r.i64(0), r.str(1), r.str(2), r.str(3), r.str(4), r.i64(5) != 0, static_cast<int>(r.i64(6)),
+      r.i64(7)};
 }
 
 }  // namespace
 
 Result<std::vector<Link>> all_links(db::Session& s) {
   std::vector<Link> out;
-  for (const auto& r : CUNHUO_TRY(s.query(std::string(kLinkColumns) + " ORDER BY l.id"))) out.push_back(link_from(r));
+  for (const auto& r : CUNHUO_TRY(s.query(std::string(kLinkColumns) + " ORDER BY l.id")))
+    out.push_back(link_from(r));
   return out;
 }
 

@@ -214,8 +214,10 @@ RouteAnswer explain(const RoutingGraph& g, const ParcelQuery& q, RouteAnswer fai
   auto bounds = g.ride_bounds(q.destination);
   Search relaxed(g, free, *bounds);
   const RouteAnswer lifted = relaxed.run();
-  if (lifted.reason == NoRouteReason::search_limit) failed.reason = NoRouteReason::search_limit;
-  else if (!lifted.plan) failed.reason = NoRouteReason::unreachable;
+  if (lifted.reason == NoRouteReason::search_limit)
+    failed.reason = NoRouteReason::search_limit;
+  else if (!lifted.plan)
+    failed.reason = NoRouteReason::unreachable;
   return failed;
 }
 

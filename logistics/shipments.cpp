@@ -122,14 +122,16 @@ std::string random_tracking_number() {
   while (digits.size() < 2 + kTrackingDigits) {
     randombytes_buf(bytes, sizeof bytes);
     for (unsigned char b : bytes)
-      if (b < kUnbiasedByteLimit && digits.size() < 2 + kTrackingDigits) digits += static_cast<char>('0' + b % 10);
+      if (b < kUnbiasedByteLimit && digits.size() < 2 + kTrackingDigits)
+        digits += static_cast<char>('0' + b % 10);
   }
   return digits;
 }
 
 // Tracking numbers are random, not counted, so one cannot guess the next parcel's.
 Result<std::string> fresh_tracking_number(db::Session& tx) {
-  if (sodium_init() < 0) return make_error(ErrorKind::internal, "no_random", "libsodium did not start");
+  if (sodium_init() < 0)
+    return make_error(ErrorKind::internal, "no_random", "libsodium did not start");
   for (int attempt = 0; attempt < 8; ++attempt) {
     const std::string digits = random_tracking_number();
     if (!CUNHUO_TRY(tx.query_one("SELECT 1 FROM shipments WHERE tracking_number = ?", {digits}))) return digits;

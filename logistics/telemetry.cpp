@@ -88,9 +88,13 @@ Result<std::unordered_map<std::string, Sensor>> load_sensors(db::Session& tx) {
   for (const auto& r : CUNHUO_TRY(tx.query(
            "SELECT s.sensor_code, s.id, s.node_id, s.last_reading_at, s.newest_reading_at, n.code, "
            "n.region_code, s.link_id FROM sensors s JOIN network_nodes n ON n.id = s.node_id")))
-    out.emplace(r.str(0), Sensor{.id = r.i64(1), .node_id = r.i64(2), .last_at = r.i64(3),
-                                 .newest_at = r.i64(4), .node_code = r.str(5),
-                                 .region_code = r.str(6), .link_id = r.opt_i64(7)});
+    out.emplace(r.str(0), Sensor{.id = r.i64(1),
+                                 .node_id = r.i64(2),
+                                 .last_at = r.i64(3),
+                                 .newest_at = r.i64(4),
+                                 .node_code = r.str(5),
+                                 .region_code = r.str(6),
+                                 .link_id = r.opt_i64(7)});
   return out;
 }
 
@@ -163,16 +167,23 @@ Result<std::optional<std::int64_t>> open_excursion(db::Session& tx, const Sensor
   return std::optional<std::int64_t>(id);
 }
 
-bool out_of(const ClassLimits& lim, int centi) { return centi < lim.min_centi || centi > lim.max_centi; }
+bool out_of(const ClassLimits& lim, int centi) {
+  return centi < lim.min_centi || centi > lim.max_centi;
+}
 
-Alarm continuous_alarm(std::int64_t run, std::int64_t started_at, const std::string& temperature_class) {
-  return Alarm{"continuous", "out of range for " + std::to_string(run / 60'000) + " min without a break (" +
-                                 temperature_class + ")", started_at};
+Alarm continuous_alarm(std::int64_t run, std::int64_t started_at,
+                       const std::string& temperature_class) {
+  return Alarm{"continuous",
+               "out of range for " + std::to_string(run / 60'000) + " min without a break (" +
+                   temperature_class + ")",
+               started_at};
 }
 
 Alarm cumulative_alarm(std::int64_t out_ms, std::int64_t at, const std::string& temperature_class) {
-  return Alarm{"cumulative", "out of range for " + std::to_string(out_ms / 60'000) + " min in all (" +
-                                 temperature_class + ")", at};
+  return Alarm{"cumulative",
+               "out of range for " + std::to_string(out_ms / 60'000) + " min in all (" +
+                   temperature_class + ")",
+               at};
 }
 
 // Walks one sensor's new readings, in time order, against each parcel waiting there.
@@ -220,10 +231,11 @@ struct ByTime {
 } constexpr by_time;
 
 // The sensor's readings from the one just before `from` up to `to`, in time order.
-Result<std::vector<Point>> neighbourhood(db::Session& tx, std::int64_t sensor_id, std::int64_t from, std::int64_t to,
-                                         const std::vector<Reading>& added) {
+Result<std::vector<Point>> neighbourhood(db::Session& tx, std::int64_t sensor_id, std::int64_t from,
+                                         std::int64_t to, const std::vector<Reading>& added) {
   auto before = CUNHUO_TRY(tx.query_one(
-      "SELECT at FROM readings WHERE sensor_id = ? AND at < ? ORDER BY at DESC LIMIT 1", {sensor_id, from}));
+      "SELECT at FROM readings WHERE sensor_id = ? AND at < ? ORDER BY at DESC LIMIT 1",
+      {sensor_id, from}));
   std::vector<Point> out;
   for (const auto& r : CUNHUO_TRY(tx.query(
            "SELECT at, centi FROM readings WHERE sensor_id = ? AND at >= ? AND at <= ? ORDER BY at",
@@ -250,13 +262,13 @@ std::int64_t out_time(const std::vector<Point>& points, bool with_added, const C
 
 // What the added readings change for one temperature class.
 struct Replay {
-  std::int64_t out_delta = 0;               // time out of range they add (or, in range, take away)
-  std::optional<Alarm> continuous;          // a run through one of them that lasted too long
-  std::optional<std::int64_t> open_run;     // the run still going at the last point
+  std::int64_t out_delta = 0;            // time out of range they add (or, in range, take away)
+  std::optional<Alarm> continuous;       // a run through one of them that lasted too long
+  std::optional<std::int64_t> open_run;  // the run still going at the last point
 };
 
-Replay replay(const std::vector<Point>& points, const ClassLimits& lim, const std::string& temperature_class,
-              std::int64_t max_gap) {
+Replay replay(const std::vector<Point>& points, const ClassLimits& lim,
+              const std::string& temperature_class, std::int64_t max_gap) {
   Replay out;
   out.out_delta = out_time(points, true, lim, max_gap) - out_time(points, false, lim, max_gap);
   std::optional<std::int64_t> previous, start;
@@ -280,15 +292,17 @@ Replay replay(const std::vector<Point>& points, const ClassLimits& lim, const st
 // Re-walks the neighbourhood of a sensor's late readings for every parcel exposed to it:
 // a late breach extends or re-opens its run and adds to its time out of range. Looks far
 // enough either side to see a whole run that is too long.
-Result<std::optional<Alarm>> expose_late(db::Session& tx, std::vector<Parcel>& parcels, const Sensor& sensor,
-                                         const std::vector<Reading>& late, const ExcursionRules& rules) {
+Result<std::optional<Alarm>> expose_late(db::Session& tx, std::vector<Parcel>& parcels,
+                                         const Sensor& sensor, const std::vector<Reading>& late,
+                                         const ExcursionRules& rules) {
   std::int64_t margin = rules.max_gap_ms;
   for (const auto& p : parcels) {
     const std::int64_t limit = rules.of(p.temperature_class).continuous_ms;
     if (limit != INT64_MAX) margin = std::max(margin, limit + rules.max_gap_ms);
   }
   const std::int64_t to = std::min(sensor.newest_at, late.back().at_ms + margin);
-  const auto points = CUNHUO_TRY(neighbourhood(tx, sensor.id, late.front().at_ms - margin, to, late));
+  const auto points =
+      CUNHUO_TRY(neighbourhood(tx, sensor.id, late.front().at_ms - margin, to, late));
   std::map<std::string, Replay> by_class;
   std::optional<Alarm> alarm;
   for (auto& p : parcels) {
@@ -318,33 +332,36 @@ bool answers_for(const ReadingSender& sender, const std::string& code, const Sen
 }
 
 // Holds the parcels where the alarm went off and opens the excursion.
-Status raise(db::Session& tx, const Sensor& sensor, const Alarm& alarm, const std::vector<Parcel>& parcels,
-             const Clock& clock, IngestReport& report) {
+Status raise(db::Session& tx, const Sensor& sensor, const Alarm& alarm,
+             const std::vector<Parcel>& parcels, const Clock& clock, IngestReport& report) {
   const std::string reason = "cold-chain excursion: " + alarm.detail;
   auto held = sensor.link_id ? CUNHUO_TRY(hold_parcels_on(tx, *sensor.link_id, reason, clock))
                              : CUNHUO_TRY(hold_parcels_at(tx, sensor.node_code, reason, clock));
   for (const auto& p : parcels) held.push_back(p.shipment_id);
   std::sort(held.begin(), held.end());
   held.erase(std::unique(held.begin(), held.end()), held.end());
-  if (auto id = CUNHUO_TRY(open_excursion(tx, sensor, alarm, held, clock))) report.excursions.push_back(*id);
+  if (auto id = CUNHUO_TRY(open_excursion(tx, sensor, alarm, held, clock)))
+    report.excursions.push_back(*id);
   return {};
 }
 
 // Stores one sensor's readings and evaluates them: the late ones (at or before its newest
 // stored reading) among their neighbours first, then the new ones from the running state.
-Status ingest_sensor(db::Session& tx, const Sensor& sensor, std::vector<Reading>& list, const ExcursionRules& rules,
-                     const Clock& clock, IngestReport& report) {
+Status ingest_sensor(db::Session& tx, const Sensor& sensor, std::vector<Reading>& list,
+                     const ExcursionRules& rules, const Clock& clock, IngestReport& report) {
   std::sort(list.begin(), list.end(), by_time);
   // Readings after the sensor's newest are new for certain: they go in by the hundred.
   // Older ones may repeat what is stored: one by one, so repeats are counted.
-  const std::string late_sql = std::string(tx.insert_ignore()) + " INTO readings (sensor_id, at, centi) VALUES (?, ?, ?)";
+  const std::string late_sql =
+      std::string(tx.insert_ignore()) + " INTO readings (sensor_id, at, centi) VALUES (?, ?, ?)";
   std::vector<Reading> fresh, late;
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (i > 0 && list[i].at_ms == list[i - 1].at_ms) {
       ++report.duplicates;
     } else if (list[i].at_ms > sensor.newest_at) {
       fresh.push_back(list[i]);
-    } else if (CUNHUO_TRY(tx.exec(late_sql, {sensor.id, list[i].at_ms, list[i].centi})).affected_rows == 0) {
+    } else if (CUNHUO_TRY(tx.exec(late_sql, {sensor.id, list[i].at_ms, list[i].centi}))
+                   .affected_rows == 0) {
       ++report.duplicates;
     } else {
       late.push_back(list[i]);
@@ -420,7 +437,8 @@ namespace {
 
 std::string device_key_hash(std::string_view key) {
   unsigned char digest[32];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr, 0);
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(key.data()),
+                     key.size(), nullptr, 0);
   char hex[sizeof digest * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
   return hex;
@@ -431,7 +449,8 @@ std::string device_key_hash(std::string_view key) {
 // The key is random, so a fast hash keeps it as safe as a slow one would: there is
 // nothing to guess.
 Result<std::string> rotate_device_key(db::Session& tx, std::string_view sensor_code) {
-  if (sodium_init() < 0) return make_error(ErrorKind::internal, "no_random", "libsodium did not start");
+  if (sodium_init() < 0)
+    return make_error(ErrorKind::internal, "no_random", "libsodium did not start");
   unsigned char raw[kDeviceKeyBytes];
   randombytes_buf(raw, sizeof raw);
   char hex[sizeof raw * 2 + 1];
@@ -440,20 +459,24 @@ Result<std::string> rotate_device_key(db::Session& tx, std::string_view sensor_c
   auto changed = CUNHUO_TRY(tx.exec("UPDATE sensors SET device_key_hash = ? WHERE sensor_code = ?",
                                     {device_key_hash(key), sensor_code}));
   if (changed.affected_rows == 0)
-    return make_error(ErrorKind::not_found, "unknown_sensor", "no sensor " + std::string(sensor_code), "sensor_code");
+    return make_error(ErrorKind::not_found, "unknown_sensor",
+                      "no sensor " + std::string(sensor_code), "sensor_code");
   return key;
 }
 
 Result<std::optional<std::string>> sensor_of_device_key(db::Session& s, std::string_view key) {
   if (key.size() != kDeviceKeyBytes * 2) return std::optional<std::string>();
-  auto r = CUNHUO_TRY(s.query_one("SELECT sensor_code FROM sensors WHERE device_key_hash = ?", {device_key_hash(key)}));
+  auto r = CUNHUO_TRY(s.query_one("SELECT sensor_code FROM sensors WHERE device_key_hash = ?",
+                                  {device_key_hash(key)}));
   if (!r) return std::optional<std::string>();
   return std::optional<std::string>(r->str(0));
 }
 
 Result<std::optional<SensorPlace>> find_sensor(db::Session& s, std::string_view sensor_code) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT s.sensor_code, n.code, n.region_code FROM sensors s "
-                                  "JOIN network_nodes n ON n.id = s.node_id WHERE s.sensor_code = ?", {sensor_code}));
+  auto r =
+      CUNHUO_TRY(s.query_one("SELECT s.sensor_code, n.code, n.region_code FROM sensors s "
+                             "JOIN network_nodes n ON n.id = s.node_id WHERE s.sensor_code = ?",
+                             {sensor_code}));
   if (!r) return std::optional<SensorPlace>();
   return std::optional<SensorPlace>(SensorPlace{r->str(0), r->str(1), r->str(2)});
 }
@@ -486,8 +509,9 @@ Status check_readings(std::span<const Reading> readings) {
   return {};
 }
 
-Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, const ReadingSender& sender,
-                            const ExcursionRules& rules, const Clock& clock) {
+Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings,
+                            const ReadingSender& sender, const ExcursionRules& rules,
+                            const Clock& clock) {
   CUNHUO_CHECK(check_readings(readings));
   IngestReport report;
   const auto sensors = CUNHUO_TRY(load_sensors(tx));
@@ -501,7 +525,8 @@ Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, 
     } else if (!answers_for(sender, r.sensor, found->second)) {
       report.refused.push_back({i, "not_your_sensor", "you do not report for sensor " + r.sensor});
     } else if (r.at_ms > now + kMaxReadingAheadMs) {
-      report.refused.push_back({i, "future_time", "a reading more than 5 minutes ahead of the present"});
+      report.refused.push_back(
+          {i, "future_time", "a reading more than 5 minutes ahead of the present"});
     } else {
       by_sensor[r.sensor].push_back(r);
     }

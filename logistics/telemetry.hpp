@@ -53,7 +53,7 @@ struct Reading {
 
 // Who sends a batch: each reading is taken only for a sensor its sender answers for.
 struct ReadingSender {
-  bool anywhere = false;                   // admin
+  bool anywhere = false;                        // admin
   std::optional<std::int64_t> node_id = {};     // a station operator: its own node's sensors
   std::optional<std::string> region_code = {};  // a county centre: its own county's sensors
   std::optional<std::string> sensor_code = {};  // a device key: exactly its own sensor
@@ -89,8 +89,9 @@ Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, st
 Result<std::vector<Reading>> readings_from_json(std::string_view body);
 // Checks every reading first (an absurd value refuses the whole batch, naming it).
 Status check_readings(std::span<const Reading> readings);
-Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, const ReadingSender& sender,
-                            const ExcursionRules& rules, const Clock& clock);
+Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings,
+                            const ReadingSender& sender, const ExcursionRules& rules,
+                            const Clock& clock);
 // A new device key for a sensor (the old one stops working): returned once, kept hashed.
 Result<std::string> rotate_device_key(db::Session& tx, std::string_view sensor_code);
 // The sensor a device key belongs to, if any.

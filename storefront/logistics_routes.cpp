@@ -30,7 +30,8 @@ bool may_edit_network(const Account& a, std::string_view region_code) {
 }
 
 Error outside_area(const char* field) {
-  return make_error(ErrorKind::forbidden, "outside_area", "you change the network only in your own county", field);
+  return make_error(ErrorKind::forbidden, "outside_area",
+                    "you change the network only in your own county", field);
 }
 
 Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
@@ -70,7 +71,9 @@ Result<Response> create_link(LogisticsContext& ctx, const Request& req) {
     // Only the origin must lie in the centre's county: a trunk from the county to a city
     // hub elsewhere is the centre's to run, but a link leaving another county is not.
     auto from = CUNHUO_TRY(lg::find_node(tx, l.from_code));
-    if (!from) return make_error(ErrorKind::not_found, "unknown_node", "no node " + l.from_code, "from_code");
+    if (!from)
+      return make_error(ErrorKind::not_found, "unknown_node", "no node " + l.from_code,
+                        "from_code");
     if (!may_edit_network(account, from->region_code)) return outside_area("from_code");
     return lg::create_link(tx, l, ctx.clock);
   }));
@@ -103,7 +106,8 @@ void write_hops(JsonWriter& w, const std::vector<lg::PlannedHop>& hops) {
 // Planning is search work with a label and a time budget: for logistics staff, not for
 // any client that can log in.
 Result<Response> plan_route(LogisticsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
+  CUNHUO_TRY(
+      require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"origin_code", "destination_code", "temperature_class", "ready_at_ms", "shelf_life_hours", "crates", "arrive_by_ms"}));
@@ -210,7 +214,9 @@ Result<std::optional<lg::Node>> sensor_node(db::Session& tx, const std::optional
                                             std::optional<std::int64_t> link) {
   if (node) return lg::find_node(tx, *node);
   auto found = CUNHUO_TRY(lg::find_link(tx, *link));
-  if (!found) return make_error(ErrorKind::not_found, "unknown_link", "no link " + std::to_string(*link), "link_id");
+  if (!found)
+    return make_error(ErrorKind::not_found, "unknown_link", "no link " + std::to_string(*link),
+                      "link_id");
   return lg::find_node(tx, found->from_code);
 }
 
@@ -226,7 +232,8 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
     return make_error(ErrorKind::invalid, "missing_field", "a sensor is in a cold store (node_code) or a vehicle (link_id)", "node_code");
   CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
     auto at = CUNHUO_TRY(sensor_node(tx, node, link));
-    if (at && !may_edit_network(account, at->region_code)) return outside_area(node ? "node_code" : "link_id");
+    if (at && !may_edit_network(account, at->region_code))
+      return outside_area(node ? "node_code" : "link_id");
     return node ? lg::register_sensor(tx, code, *node, ctx.clock) : lg::register_vehicle_sensor(tx, code, *link, ctx.clock);
   }));
   JsonWriter w;
@@ -256,14 +263,18 @@ Result<Response> rotate_device_key(LogisticsContext& ctx, const Request& req) {
 // only for the sensors the sender answers for.
 Result<lg::ReadingSender> reading_sender(LogisticsContext& ctx, const Request& req) {
   if (auto key = req.header("x-device-key")) {
-    auto sensor = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return lg::sensor_of_device_key(s, *key); }));
-    if (!sensor) return make_error(ErrorKind::unauthorized, "bad_device_key", "this device key is not valid");
+    auto sensor =
+        CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return lg::sensor_of_device_key(s, *key); }));
+    if (!sensor)
+      return make_error(ErrorKind::unauthorized, "bad_device_key", "this device key is not valid");
     return lg::ReadingSender{.sensor_code = *sensor};
   }
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::station_operator, Role::admin}));
+  auto account = CUNHUO_TRY(
+      require_role(ctx.auth, req, {Role::county_centre, Role::station_operator, Role::admin}));
   if (account.role == Role::admin) return lg::ReadingSender{.anywhere = true};
   if (account.role == Role::station_operator) {
-    if (!account.node_id) return make_error(ErrorKind::forbidden, "forbidden", "your account has no station");
+    if (!account.node_id)
+      return make_error(ErrorKind::forbidden, "forbidden", "your account has no station");
     return lg::ReadingSender{.node_id = *account.node_id};
   }
   return lg::ReadingSender{.region_code = account.region_code};
@@ -273,14 +284,20 @@ Result<Response> post_telemetry(LogisticsContext& ctx, const Request& req) {
   const lg::ReadingSender sender = CUNHUO_TRY(reading_sender(ctx, req));
   const auto readings = CUNHUO_TRY(lg::readings_from_json(req.body));
   CUNHUO_CHECK(lg::check_readings(readings));
-  auto report = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::ingest(tx, readings, sender, ctx.excursions, ctx.clock); }));
+  auto report = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
+    return lg::ingest(tx, readings, sender, ctx.excursions, ctx.clock);
+  }));
   if (!report.excursions.empty()) ctx.dispatcher.wake();
   JsonWriter w;
   w.begin_object().field("stored", static_cast<std::int64_t>(report.stored)).field("duplicates", static_cast<std::int64_t>(report.duplicates));
   w.field("late", static_cast<std::int64_t>(report.late)).field("unknown_sensor", static_cast<std::int64_t>(report.unknown_sensor));
   w.field("checked", static_cast<std::int64_t>(report.checked)).key("refused").begin_array();
   for (const auto& r : report.refused)
-    w.begin_object().field("index", static_cast<std::int64_t>(r.index)).field("code", r.code).field("message", r.message).end_object();
+    w.begin_object()
+        .field("index", static_cast<std::int64_t>(r.index))
+        .field("code", r.code)
+        .field("message", r.message)
+        .end_object();
   w.end_array().key("excursions").begin_array();
   for (auto id : report.excursions) w.value(id);
   w.end_array().end_object();
@@ -442,7 +459,9 @@ void add_logistics_routes(Router& router, LogisticsContext ctx) {
   route("POST", "/api/v1/network/nodes", create_node, true, "Add a service point, station, cold store or hub (county centre)");
   route("POST", "/api/v1/network/links", create_link, true, "Add a link with its mode, duration, cost and timetable (county centre)");
   route("GET", "/api/v1/network/links", list_links, false, "Every link with its timetable");
-  route("POST", "/api/v1/routes/plan", plan_route, true, "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms; logistics staff)");
+  route("POST", "/api/v1/routes/plan", plan_route, true,
+        "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms; "
+        "logistics staff)");
   route("GET", "/api/v1/tracking/:number", track, false, "Public tracking: hops, events and ETA, no personal data");
   route("GET", "/api/v1/orders/:id/shipments", order_shipments, false, "An order's shipments in full (its buyer, its shop, the county)");
   route("POST", "/api/v1/shipments/:number/scans", scan, true, "Record a scan (EPCIS-shaped) at your station");
@@ -450,8 +469,12 @@ void add_logistics_routes(Router& router, LogisticsContext ctx) {
         "Plan the day's pickup runs to the township's village points (savings, against a nearest-neighbour baseline)");
   route("POST", "/api/v1/sensors", create_sensor, true, "Register a temperature sensor at a node (county centre)");
   route("POST", "/api/v1/sensors/:code/device-key", rotate_device_key, false,
-        "A new device key for a sensor, shown once (county centre); a device sends it as X-Device-Key");
-  route("POST", "/api/v1/telemetry", post_telemetry, true, "A batch of sensor readings (hundredths of a degree), by staff or with a sensor's X-Device-Key", 8 << 20);
+        "A new device key for a sensor, shown once (county centre); a device sends it as "
+        "X-Device-Key");
+  route("POST", "/api/v1/telemetry", post_telemetry, true,
+        "A batch of sensor readings (hundredths of a degree), by staff or with a sensor's "
+        "X-Device-Key",
+        8 << 20);
   route("GET", "/api/v1/excursions", list_excursions, false, "Cold-chain excursions in the county (status=open|spoiled|released)");
   route("POST", "/api/v1/excursions/:id/decision", decide_excursion, true, "Confirm the held parcels spoiled (refunded) or release them");
 }

@@ -31,8 +31,8 @@ using Steady = std::chrono::steady_clock;
 namespace {
 
 constexpr int kStores = 400, kSensorsPerStore = 2, kParcelsPerStore = 5, kBatch = 5000;
-constexpr int kWarmEvery = 50;                     // one store in 50 runs warm
-constexpr std::int64_t kRoundMs = 30'000;          // every sensor reports every 30 s
+constexpr int kWarmEvery = 50;             // one store in 50 runs warm
+constexpr std::int64_t kRoundMs = 30'000;  // every sensor reports every 30 s
 
 void must(const Status& st, const char* what) {
   if (!st.ok()) {
@@ -86,8 +86,10 @@ std::string batch_json(std::int64_t n, std::int64_t start_ms) {
     const int store = sensor / kSensorsPerStore;
     const int centi = store % kWarmEvery == 0 ? 1100 : 300 + static_cast<int>(k % 200);
     if (i) body += ',';
-    body += R"({"sensor":"CS-)" + std::to_string(store) + "-T" + std::to_string(sensor % kSensorsPerStore) + R"(","at_ms":)" +
-            std::to_string(start_ms + round * kRoundMs) + R"(,"centi":)" + std::to_string(centi) + "}";
+    body += R"({"sensor":"CS-)" + std::to_string(store) + "-T" +
+            std::to_string(sensor % kSensorsPerStore) + R"(","at_ms":)" +
+            std::to_string(start_ms + round * kRoundMs) + R"(,"centi":)" + std::to_string(centi) +
+            "}";
   }
   return body + "]}";
 }
@@ -111,14 +113,17 @@ std::set<std::string> stores_that_must_alarm(std::int64_t batches, const Excursi
 
 // Checks what the run left behind: every reading stored was checked, the warm stores
 // raised their excursions and no other store did.
-bool verify(db::Database& db, std::int64_t batches, std::int64_t stored, std::int64_t checked, const ExcursionRules& rules) {
+bool verify(db::Database& db, std::int64_t batches, std::int64_t stored, std::int64_t checked,
+            const ExcursionRules& rules) {
   std::set<std::string> alarmed;
   auto listed = db.read([&](db::Session& s) { return excursions_in(s, "", "open"); });
   if (!listed.ok()) return false;
   for (const auto& e : *listed) alarmed.insert(e.node_code);
   const auto expected = stores_that_must_alarm(batches, rules);
   bool ok = checked == stored;
-  if (!ok) std::fprintf(stderr, "%lld readings stored, %lld checked\n", static_cast<long long>(stored), static_cast<long long>(checked));
+  if (!ok)
+    std::fprintf(stderr, "%lld readings stored, %lld checked\n", static_cast<long long>(stored),
+                 static_cast<long long>(checked));
   for (const auto& store : expected)
     if (!alarmed.contains(store)) {
       std::fprintf(stderr, "warm store %s raised no excursion\n", store.c_str());
@@ -129,7 +134,8 @@ bool verify(db::Database& db, std::int64_t batches, std::int64_t stored, std::in
       std::fprintf(stderr, "store %s is cold but raised an excursion\n", store.c_str());
       ok = false;
     }
-  std::printf("%zu warm stores must have alarmed, %zu stores did\n", expected.size(), alarmed.size());
+  std::printf("%zu warm stores must have alarmed, %zu stores did\n", expected.size(),
+              alarmed.size());
   return ok;
 }
 
@@ -161,7 +167,9 @@ int main(int argc, char** argv) {
       for (int n = next++; n < prepared && !stop.load(); n = next++) {
         auto readings = readings_from_json(bodies[static_cast<std::size_t>(n)]);
         if (!readings.ok()) std::exit(1);
-        auto report = db->write([&](db::Session& tx) { return ingest(tx, *readings, ReadingSender{.anywhere = true}, rules, clock); });
+        auto report = db->write([&](db::Session& tx) {
+          return ingest(tx, *readings, ReadingSender{.anywhere = true}, rules, clock);
+        });
         if (!report.ok()) {
           std::fprintf(stderr, "ingest: %s\n", report.error().message.c_str());
           std::exit(1);
@@ -180,10 +188,12 @@ int main(int argc, char** argv) {
   for (auto& t : writers) t.join();
   timer.join();
   const double s = std::chrono::duration<double>(Steady::now() - t0).count();
-  std::printf("telemetry on sqlite: %lld readings (%lld of them late) from %d sensors in %.2f s, batches of %d; "
-              "%lld excursions opened\n",
-              static_cast<long long>(stored.load()), static_cast<long long>(late.load()), kStores * kSensorsPerStore, s, kBatch,
-              static_cast<long long>(excursions.load()));
+  std::printf(
+      "telemetry on sqlite: %lld readings (%lld of them late) from %d sensors in %.2f s, batches "
+      "of %d; "
+      "%lld excursions opened\n",
+      static_cast<long long>(stored.load()), static_cast<long long>(late.load()),
+      kStores * kSensorsPerStore, s, kBatch, static_cast<long long>(excursions.load()));
   std::printf("BENCH telemetry_ingest_readings_per_s %.0f\n", static_cast<double>(stored.load()) / s);
   std::printf("BENCH telemetry_readings_checked %lld\n", static_cast<long long>(checked.load()));
   // Batches are taken in order and each taken one finishes: the first `done` went in.

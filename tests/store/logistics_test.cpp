@@ -51,12 +51,15 @@ struct Fixture {
   // Readings as a sensor sends them live: the clock has reached the newest of them.
   Result<IngestReport> readings(std::vector<Reading> rs) {
     for (const auto& r : rs)
-      if (r.at_ms > clock.now_ms()) clock.advance(std::chrono::milliseconds(r.at_ms - clock.now_ms()));
+      if (r.at_ms > clock.now_ms())
+        clock.advance(std::chrono::milliseconds(r.at_ms - clock.now_ms()));
     return sent(rs);
   }
   // Readings as they arrive, whatever the clock says.
-  Result<IngestReport> sent(std::vector<Reading> rs, ReadingSender sender = ReadingSender{.anywhere = true}) {
-    return store.db().write([&](db::Session& tx) { return ingest(tx, rs, sender, ExcursionRules{}, clock); });
+  Result<IngestReport> sent(std::vector<Reading> rs,
+                            ReadingSender sender = ReadingSender{.anywhere = true}) {
+    return store.db().write(
+        [&](db::Session& tx) { return ingest(tx, rs, sender, ExcursionRules{}, clock); });
   }
   std::vector<Excursion> open_excursions() {
     auto list = store.db().read([&](db::Session& sn) { return excursions_in(sn, "", "open"); });
@@ -65,7 +68,8 @@ struct Fixture {
   }
   std::int64_t sensor_column(const char* column) {
     auto v = store.db().read([&](db::Session& sn) -> Result<std::int64_t> {
-      auto r = CUNHUO_TRY(sn.query_one(std::string("SELECT ") + column + " FROM sensors WHERE sensor_code = 'CS-T1'"));
+      auto r = CUNHUO_TRY(sn.query_one(std::string("SELECT ") + column +
+                                       " FROM sensors WHERE sensor_code = 'CS-T1'"));
       return r ? r->i64(0) : -1;
     });
     REQUIRE(v.ok());
@@ -179,14 +183,17 @@ STORE_TEST("a warm truck holds the parcels riding it, and a held parcel cannot b
 // `count` readings of one sensor, `step_min` apart from `from_ms`.
 std::vector<Reading> series(std::int64_t from_ms, int count, int step_min, int centi) {
   std::vector<Reading> out;
-  for (int i = 0; i < count; ++i) out.push_back({"CS-T1", from_ms + i * step_min * 60'000LL, centi});
+  for (int i = 0; i < count; ++i)
+    out.push_back({"CS-T1", from_ms + i * step_min * 60'000LL, centi});
   return out;
 }
 
 const std::int64_t k2096 = shanghai_midnight_ms(LocalDate{2096, 1, 1});
 
-STORE_TEST("a reading dated in 2096 is refused on its own, and two warm hours after it raise the excursion",
-           "[store][logistics][telemetry]") {
+STORE_TEST(
+    "a reading dated in 2096 is refused on its own, and two warm hours after it raise the "
+    "excursion",
+    "[store][logistics][telemetry]") {
   Fixture f(store_kind);
   const auto s = f.ship();
   REQUIRE(f.scan(s.tracking_number, "CS", "storing").ok());
@@ -205,8 +212,9 @@ STORE_TEST("a reading dated in 2096 is refused on its own, and two warm hours af
   CHECK(warm->excursions.size() == 1);
 }
 
-STORE_TEST("a reading a little ahead of the clock is kept, but the sensor's state stays at the present",
-           "[store][logistics][telemetry]") {
+STORE_TEST(
+    "a reading a little ahead of the clock is kept, but the sensor's state stays at the present",
+    "[store][logistics][telemetry]") {
   Fixture f(store_kind);
   const std::int64_t now = f.clock.now_ms();
   auto ahead = f.sent({{"CS-T1", now + kMaxReadingAheadMs, 400}});
@@ -271,7 +279,8 @@ STORE_TEST("a late cold reading inside a warm spell starts the running breach ag
   CHECK(on->excursions.empty());
 }
 
-STORE_TEST("readings for a sensor the sender does not answer for are refused one by one", "[store][logistics][telemetry]") {
+STORE_TEST("readings for a sensor the sender does not answer for are refused one by one",
+           "[store][logistics][telemetry]") {
   Fixture f(store_kind);
   auto node = f.store.db().read([&](db::Session& sn) { return find_node(sn, "CS"); });
   REQUIRE(node.ok());
@@ -297,7 +306,8 @@ STORE_TEST("readings for a sensor the sender does not answer for are refused one
     CHECK(report->refused.size() == rs.size() - row.stored);
     if (!report->refused.empty()) CHECK(report->refused.front().code == "not_your_sensor");
   }
-  for (const auto& sender : {ReadingSender{.node_id = (*node)->id.value}, ReadingSender{.region_code = "620621"}})
+  for (const auto& sender :
+       {ReadingSender{.node_id = (*node)->id.value}, ReadingSender{.region_code = "620621"}})
     CHECK(f.sent(rs, sender)->duplicates == 2);  // taken (and already there)
 }
 
@@ -309,7 +319,8 @@ namespace {
 void fixed_buf(void* out, std::size_t n) { std::memset(out, 7, n); }
 uint32_t fixed_random() { return 0x07070707u; }
 const char* fixed_name() { return "fixed"; }
-randombytes_implementation kFixed = {fixed_name, fixed_random, nullptr, nullptr, fixed_buf, nullptr};
+randombytes_implementation kFixed = {fixed_name, fixed_random, nullptr,
+                                     nullptr,    fixed_buf,    nullptr};
 
 }  // namespace
 
@@ -318,7 +329,9 @@ STORE_TEST("tracking numbers are drawn from libsodium's CSPRNG", "[store][logist
   REQUIRE(sodium_init() >= 0);
   randombytes_set_implementation(&kFixed);
   auto made = f.store.db().write([&](db::Session& tx) {
-    return create_shipment(tx, f.planner, NewShipment{1, "VP", "HUB", "ambient", "", 1, f.clock.now_ms(), INT64_MAX}, f.clock);
+    return create_shipment(
+        tx, f.planner, NewShipment{1, "VP", "HUB", "ambient", "", 1, f.clock.now_ms(), INT64_MAX},
+        f.clock);
   });
   randombytes_set_implementation(&randombytes_internal_implementation);
   REQUIRE(made.ok());
@@ -327,13 +340,18 @@ STORE_TEST("tracking numbers are drawn from libsodium's CSPRNG", "[store][logist
 
 // ---- planning ---------------------------------------------------------------------------
 
-STORE_TEST("a parcel ready a second after a departure's minute misses it", "[store][logistics][routing]") {
+STORE_TEST("a parcel ready a second after a departure's minute misses it",
+           "[store][logistics][routing]") {
   Fixture f(store_kind);
   // 19:20 at the village: 40 minutes by tricycle to the cold store, the 20:00 trunk.
-  const std::int64_t at_1920 = shanghai_midnight_ms(LocalDate{2026, 11, 23}) + (19 * 60 + 20) * 60'000LL;
+  const std::int64_t at_1920 =
+      shanghai_midnight_ms(LocalDate{2026, 11, 23}) + (19 * 60 + 20) * 60'000LL;
   auto plan_from = [&](std::int64_t ready) {
-    auto p = f.planner.plan(PlanRequest{.origin_code = "VP", .destination_code = "HUB", .temperature_class = "ambient",
-                                        .ready_at_ms = ready});
+    auto p = f.planner.plan(PlanRequest{.origin_code = "VP",
+                                        .destination_code = "HUB",
+                                        .temperature_class = "ambient",
+                                        .ready_at_ms = ready,
+                                        .arrive_by_ms = std::nullopt});
     REQUIRE(p.ok());
     return p->hops.back().depart_ms;
   };

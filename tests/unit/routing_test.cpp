@@ -1,13 +1,13 @@
 // Cold-chain routing on small networks where the right answer is known.
-#include <catch2/catch.hpp>
+#include "logistics/routing.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <optional>
 #include <random>
 
 #include "core/clock.hpp"
-#include "logistics/routing.hpp"
 #include "seeds/province.hpp"
 
 using namespace cunhuo::logistics;
@@ -177,12 +177,16 @@ SmallNet::SmallNet(std::mt19937& rng) {
   for (int i = 0; i < points; ++i) n.g.add_point({});
   const int links = points + static_cast<int>(rng() % (2 * points));
   for (int i = 0; i < links; ++i) {
-    SmallNet::Line l{static_cast<int>(rng() % points), static_cast<int>(rng() % points), 1 + static_cast<int>(rng() % 300), {}};
+    SmallNet::Line l{static_cast<int>(rng() % points),
+                     static_cast<int>(rng() % points),
+                     1 + static_cast<int>(rng() % 300),
+                     {}};
     if (l.from == l.to) continue;
     std::string text = "on_demand";
     if (rng() % 4 != 0) {
       text = "Mon-Sun ";
-      for (int k = 0, count = 1 + static_cast<int>(rng() % 3); k < count; ++k) l.times.push_back(static_cast<int>(rng() % 1440));
+      for (int k = 0, count = 1 + static_cast<int>(rng() % 3); k < count; ++k)
+        l.times.push_back(static_cast<int>(rng() % 1440));
       std::sort(l.times.begin(), l.times.end());
       l.times.erase(std::unique(l.times.begin(), l.times.end()), l.times.end());
       for (std::size_t k = 0; k < l.times.size(); ++k) {
@@ -200,7 +204,8 @@ SmallNet::SmallNet(std::mt19937& rng) {
 // Earliest arrival in milliseconds by relaxing every link over every departure of the
 // next weeks until nothing improves. Vehicles leave on whole minutes: a parcel takes the
 // first departure at or after the moment it is there.
-std::optional<std::int64_t> brute_force(const SmallNet& n, int origin, int destination, std::int64_t ready_ms) {
+std::optional<std::int64_t> brute_force(const SmallNet& n, int origin, int destination,
+                                        std::int64_t ready_ms) {
   constexpr std::int64_t kDayMs = 86'400'000, kNever = INT64_MAX;
   const std::int64_t monday_ms = epoch_ms_of(kMonday);
   std::vector<std::int64_t> best(static_cast<std::size_t>(n.g.points()), kNever);
@@ -214,7 +219,9 @@ std::optional<std::int64_t> brute_force(const SmallNet& n, int origin, int desti
       if (l.times.empty()) depart = (there + 59'999) / 60'000 * 60'000;  // the next whole minute
       for (std::int64_t day = 0; day < 28 && depart == kNever; ++day)
         for (int t : l.times)
-          if (const std::int64_t d = monday_ms + day * kDayMs + t * 60'000LL; d >= there && d < depart) depart = d;
+          if (const std::int64_t d = monday_ms + day * kDayMs + t * 60'000LL;
+              d >= there && d < depart)
+            depart = d;
       if (depart == kNever) continue;
       const std::int64_t arrive = depart + l.duration * 60'000LL;
       if (arrive < best[static_cast<std::size_t>(l.to)]) {
@@ -229,14 +236,17 @@ std::optional<std::int64_t> brute_force(const SmallNet& n, int origin, int desti
 
 }  // namespace
 
-TEST_CASE("a ready time is rounded up to the minute: 08:00:01 misses the 08:00 van", "[unit][routing]") {
+TEST_CASE("a ready time is rounded up to the minute: 08:00:01 misses the 08:00 van",
+          "[unit][routing]") {
   const std::int64_t eight = epoch_ms_of(kMonday + 8 * 60);
   CHECK(ready_minute_of(eight) == kMonday + 8 * 60);
   CHECK(ready_minute_of(eight + 1000) == kMonday + 8 * 60 + 1);
   CHECK(ready_minute_of(eight - 1) == kMonday + 8 * 60);
 }
 
-TEST_CASE("on small generated networks the earliest arrival agrees with a brute force over the timetable", "[unit][routing]") {
+TEST_CASE(
+    "on small generated networks the earliest arrival agrees with a brute force over the timetable",
+    "[unit][routing]") {
   const auto seed = static_cast<std::uint32_t>(std::random_device{}());
   INFO("seed " << seed);
   std::mt19937 rng(seed);
@@ -246,7 +256,8 @@ TEST_CASE("on small generated networks the earliest arrival agrees with a brute 
     const int destination = static_cast<int>(rng() % static_cast<unsigned>(n.g.points()));
     if (origin == destination) continue;
     // Ready within the first day, often a few seconds after a whole minute.
-    const std::int64_t ready_ms = epoch_ms_of(kMonday) + static_cast<std::int64_t>(rng() % 1440) * 60'000 +
+    const std::int64_t ready_ms = epoch_ms_of(kMonday) +
+                                  static_cast<std::int64_t>(rng() % 1440) * 60'000 +
                                   (rng() % 2 ? static_cast<std::int64_t>(rng() % 60) * 1000 : 0);
     ParcelQuery q;
     q.origin = origin;
