@@ -89,6 +89,9 @@ Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, st
 Result<std::vector<Reading>> readings_from_json(std::string_view body);
 // Checks every reading first (an absurd value refuses the whole batch, naming it).
 Status check_readings(std::span<const Reading> readings);
+// Stores and evaluates a batch. A reading for a sensor the sender does not answer for, or
+// more than kMaxReadingAheadMs ahead of the clock, is refused on its own (in `refused`);
+// the rest of the batch is stored.
 Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings,
                             const ReadingSender& sender, const ExcursionRules& rules,
                             const Clock& clock);
