@@ -30,7 +30,7 @@ bool may_edit_network(const Account& a, std::string_view region_code) {
 }
 
 Error outside_area(const char* field) {
-  return make_error(ErrorKind::forbidden, "outside_area",
+  return make_error(ErrorKind::forbidden, "outside_your_area",
                     "you change the network only in your own county", field);
 }
 

@@ -335,13 +335,13 @@ STORE_TEST("network changes are refused outside the centre's county, in order of
       {"a malformed body", "/api/v1/network/nodes", centre, R"({"code":)", 400, ""},
       {"a node in another county", "/api/v1/network/nodes", centre,
        R"({"code":"LZ-VP-01","kind":"village_point","name":"外县","region_code":"620102001001"})",
-       403, "outside_area"},
+       403, "outside_your_area"},
       {"a link from an unknown node", "/api/v1/network/links", centre,
        R"({"from_code":"NOPE","to_code":"MQ-CS-01",)" + trunk + "}", 404, "unknown_node"},
       {"a link leaving another county", "/api/v1/network/links", centre,
-       R"({"from_code":"LZ-HUB-01","to_code":"MQ-CC-01",)" + trunk + "}", 403, "outside_area"},
+       R"({"from_code":"LZ-HUB-01","to_code":"MQ-CC-01",)" + trunk + "}", 403, "outside_your_area"},
       {"a sensor in another county", "/api/v1/sensors", centre,
-       R"({"sensor_code":"LZ-T9","node_code":"LZ-HUB-01"})", 403, "outside_area"},
+       R"({"sensor_code":"LZ-T9","node_code":"LZ-HUB-01"})", 403, "outside_your_area"},
       {"a node in its own county", "/api/v1/network/nodes", centre,
        R"({"code":"MQ-VP-XQ03","kind":"village_point","name":"新村","region_code":"620621104203"})",
        201, ""},
@@ -364,7 +364,7 @@ STORE_TEST("network changes are refused outside the centre's county, in order of
       post_json(c, "/api/v1/sensors",
                 R"({"sensor_code":"LZ-TRUCK","link_id":)" + std::to_string(out_of_county) + "}",
                 bearer(centre));
-  CHECK(error_code(vehicle) == "outside_area");
+  CHECK(error_code(vehicle) == "outside_your_area");
 }
 
 STORE_TEST("a node's position at the edge of int64 is a 400, not undefined behaviour",
