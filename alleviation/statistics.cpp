@@ -194,9 +194,7 @@ std::string statistics_html(const AreaStatistics& s) {
   h += "</tbody></table><p>" + csv_link(s, "notices", "下载 CSV download") +
        " · 异议请联系乡镇扶贫工作站 To object, see the township office or POST /api/v1/exit-proposals/{id}/objections.</p>";
   // The time left, counted on the reader's own clock; the deadline itself is printed above.
-  h += "<script>for(const c of document.querySelectorAll('td.left')){const ms=Number(c.dataset.ends)-Date.now();"
-       "const d=Math.floor(ms/864e5),hr=Math.floor(ms%864e5/36e5);"
-       "c.textContent=ms>0?'剩 '+d+' 天 '+hr+' 小时 ('+d+'d '+hr+'h left)':'已截止 closed';}</script></body></html>";
+  h += "<script src=\"/assets/exit-countdown.js\" defer></script></body></html>";
   return h;
 }
 

@@ -191,7 +191,8 @@ Result<std::string> statement_html(const SignedStatement& statement) {
        yuan(int_at(t, "fees_fen")) + "</td><td class=n>" + yuan(int_at(t, "net_fen")) + "</td><td></td></tr></tfoot></table>";
   h += "<p>人均净收入 Net income per member: ¥" + yuan(int_at(doc, "net_per_member_fen")) + "</p>";
   h += "<p class=sig>SHA-256: " + statement.sha256 + "<br>Ed25519 key " + statement.key_serial + " signature: " +
-       html_escape(statement.signature) + "</p><button onclick=\"print()\">打印 Print</button></body></html>";
+       html_escape(statement.signature) + "</p><button id=print>打印 Print</button>"
+       "<script src=\"/assets/print.js\" defer></script></body></html>";
   return h;
 }
 

@@ -26,6 +26,7 @@
 #include "storefront/idempotency.hpp"
 #include "storefront/metrics.hpp"
 #include "storefront/server.hpp"
+#include "storefront/work_pool.hpp"
 
 namespace cunhuo::storefront {
 
@@ -81,6 +82,8 @@ class App {
   std::condition_variable expiry_cv_;
   bool stopping_ = false;
   bool started_ = false;
+  // Password hashing and photo decoding; last, so its jobs finish before the rest goes.
+  WorkPool work_pool_;
 };
 
 // Runs the service until SIGTERM or SIGINT; returns the process exit code.
