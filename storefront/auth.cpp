@@ -114,7 +114,10 @@ Result<Credentials> read_credentials(const Request& req) {
 
 Response granted(const SessionGrant& grant) {
   JsonWriter w;
-  w.begin_object().field("token", grant.token).field("expires_at", format_utc(grant.expires_at_ms)).key("account");
+  w.begin_object()
+      .field("token", grant.token)
+      .field("expires_at", format_utc(grant.expires_at_ms))
+      .key("account");
   write_account(w, grant.account);
   w.end_object();
   return Response::json(201, w.take());
@@ -139,7 +142,8 @@ void login_route(Auth& auth, WorkPool& pool, const Request& req, const Respond& 
   if (!credentials.ok()) return respond(error_response(credentials.error()));
   if (auto wait = auth.wrong_passwords().blocked(credentials->phone))
     return respond(too_many_requests(*wait, "too many wrong passwords for this phone; try later"));
-  const bool queued = pool.try_submit([&auth, c = std::move(*credentials), respond] { respond(verify_on_pool(auth, c)); });
+  const bool queued = pool.try_submit(
+      [&auth, c = std::move(*credentials), respond] { respond(verify_on_pool(auth, c)); });
   if (!queued) respond(pool_full_response("too many logins at once; try again shortly"));
 }
 
@@ -280,16 +284,17 @@ void write_account(JsonWriter& w, const Account& a) {
 }
 
 void add_auth_routes(Router& router, Auth& auth, WorkPool& pool) {
-  router.add(Route{.method = "POST",
-                   .pattern = "/api/v1/sessions",
-                   .handler = nullptr,
-                   .max_body = -1,
-                   .takes_json = true,
-                   .summary = "Log in with phone and password; returns a bearer token",
-                   .async_handler = [&auth, &pool](const Request& r, Respond respond) {
-                     login_route(auth, pool, r, respond);
-                   },
-                   .authenticate_before_body = false});
+  router.add(Route{
+      .method = "POST",
+      .pattern = "/api/v1/sessions",
+      .handler = nullptr,
+      .max_body = -1,
+      .takes_json = true,
+      .summary = "Log in with phone and password; returns a bearer token",
+      .async_handler = [&auth, &pool](const Request& r, Respond respond) {
+        login_route(auth, pool, r, respond);
+      },
+      .authenticate_before_body = false});
   router.add(Route{"GET", "/api/v1/me",
                    [&auth](const Request& r) {
                      auto account = auth.authenticate(r);

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
-#include <unordered_map>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -69,7 +69,9 @@ class Auth {
   static constexpr std::size_t kSessionCacheLimit = 100'000;
 
   Auth(db::Database& db, const Clock& clock, LoginLimits limits = {})
-      : db_(db), clock_(clock), wrong_passwords_(limits.wrong_passwords_per_phone, clock),
+      : db_(db),
+        clock_(clock),
+        wrong_passwords_(limits.wrong_passwords_per_phone, clock),
         attempts_(limits.attempts_per_address, clock) {}
 
   static std::span<const db::Migration> migrations();

@@ -92,7 +92,8 @@ Result<Head> parse_head(std::string_view text) {
     std::string_view value = trim(line.substr(colon + 1));
     if (has_forbidden_byte(value)) return bad("bad_header", "a header value holds CR, LF or NUL");
     // Two Hosts may name two sites; which one a proxy and this server pick could differ.
-    if (key == "host" && head.request.header("host")) return bad("duplicate_host", "send one Host header");
+    if (key == "host" && head.request.header("host"))
+      return bad("duplicate_host", "send one Host header");
     if (key == "content-length") {
       std::int64_t n = -1;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

@@ -1,7 +1,7 @@
 #include "storefront/metrics.hpp"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <thread>
 
@@ -27,7 +27,8 @@ std::string number(double v) {
   return buf;
 }
 
-constexpr std::array<std::string_view, 7> kMethodLabels = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+constexpr std::array<std::string_view, 7> kMethodLabels = {"GET",   "HEAD",   "POST",   "PUT",
+                                                           "PATCH", "DELETE", "OPTIONS"};
 
 }  // namespace
 
@@ -43,7 +44,8 @@ bool Metrics::permits(const Request& request) const {
   return access_.is_admin && access_.is_admin(request);
 }
 
-void Metrics::observe(const std::string& route, const std::string& raw_method, int status, double seconds) {
+void Metrics::observe(const std::string& route, const std::string& raw_method, int status,
+                      double seconds) {
   const std::string method(method_label(raw_method));
   thread_local const std::size_t shard_index = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
   Shard& shard = shards_[shard_index];

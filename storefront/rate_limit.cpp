@@ -4,7 +4,9 @@
 
 namespace cunhuo::storefront {
 
-std::int64_t RateLimiter::seconds_until(std::int64_t ms) { return std::max<std::int64_t>(1, (ms + 999) / 1000); }
+std::int64_t RateLimiter::seconds_until(std::int64_t ms) {
+  return std::max<std::int64_t>(1, (ms + 999) / 1000);
+}
 
 std::optional<std::int64_t> RateLimiter::blocked_locked(const std::string& key, std::int64_t now) {
   auto it = windows_.find(key);
@@ -23,7 +25,8 @@ std::optional<std::int64_t> RateLimiter::blocked_locked(const std::string& key, 
 
 // Drops windows that have ended; true when there is room for one more key.
 bool RateLimiter::make_room(std::int64_t now) {
-  std::erase_if(windows_, [&](const auto& entry) { return entry.second.start_ms + limit_.window_ms <= now; });
+  std::erase_if(windows_,
+                [&](const auto& entry) { return entry.second.start_ms + limit_.window_ms <= now; });
   return windows_.size() < kMaxKeys;
 }
 

@@ -15,7 +15,7 @@
 namespace cunhuo::storefront {
 
 struct RateLimit {
-  int max_events = 0;         // events a key may have in one window
+  int max_events = 0;          // events a key may have in one window
   std::int64_t window_ms = 0;  // a window starts at a key's first event
 };
 

@@ -30,8 +30,8 @@ constexpr auto kSweepEvery = std::chrono::milliseconds(100);
 // Pages are rendered by the server and load scripts only from it: no inline script, no
 // framing (clickjacking of the payment and statement pages), no plugins.
 constexpr const char* kHtmlPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -45,10 +45,10 @@ enum class Phase { idle, head, body, awaiting, paused, closing };
 struct Connection {
   std::mutex mu;  // its reactor thread and an asynchronous answer may both touch it
   std::weak_ptr<Tcp::Peer> peer;
-  std::string address;        // the client's IP address
-  bool counted = false;       // counted against the connection caps
-  std::atomic<std::int64_t> unsent{0};   // answer bytes handed to Pistache, not yet written
-  std::atomic<bool> paused{false};       // stopped serving until `unsent` drains
+  std::string address;                  // the client's IP address
+  bool counted = false;                 // counted against the connection caps
+  std::atomic<std::int64_t> unsent{0};  // answer bytes handed to Pistache, not yet written
+  std::atomic<bool> paused{false};      // stopped serving until `unsent` drains
   std::string buffer;
   std::optional<http1::Head> head;  // parsed, waiting for its body
   const Route* route = nullptr;
@@ -168,13 +168,16 @@ void drop_header(Response& r, std::string_view lower_name) {
 // authenticated request, or an API answer its route did not mark cacheable, is never
 // stored by a browser or proxy (it may hold personal data).
 void add_safety_headers(Response& r, const Answering& a) {
-  if (!has_header(r, "x-content-type-options")) r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (!has_header(r, "x-content-type-options"))
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (r.content_type.rfind("text/html", 0) == 0) {
-    if (!has_header(r, "content-security-policy")) r.headers.emplace_back("Content-Security-Policy", kHtmlPolicy);
+    if (!has_header(r, "content-security-policy"))
+      r.headers.emplace_back("Content-Security-Policy", kHtmlPolicy);
     if (!has_header(r, "referrer-policy")) r.headers.emplace_back("Referrer-Policy", "no-referrer");
   }
   if (a.authenticated) drop_header(r, "cache-control");
-  if ((a.authenticated || a.api) && !has_header(r, "cache-control")) r.headers.emplace_back("Cache-Control", "no-store");
+  if ((a.authenticated || a.api) && !has_header(r, "cache-control"))
+    r.headers.emplace_back("Cache-Control", "no-store");
 }
 
 using Sent = std::function<void()>;
@@ -216,7 +219,8 @@ class Adapter final : public Tcp::Handler {
     }
     if (admitted) return;
     conn->enter(Phase::closing);
-    auto busy = error_response(503, "too_many_connections", "too many connections; try again shortly");
+    auto busy =
+        error_response(503, "too_many_connections", "too many connections; try again shortly");
     busy.headers.emplace_back("Retry-After", "1");
     send_bytes(peer, http1::write_response(busy, new_request_id(), false), true);
     shared_->metrics->observe("refused", "other", 503, 0);
@@ -237,9 +241,10 @@ class Adapter final : public Tcp::Handler {
     if (phase == Phase::closing) return;  // closing: discard what still arrives
     if (phase == Phase::awaiting || phase == Phase::paused) {
       // Pipelined bytes wait for the answer in progress; a client that floods is cut off.
-      const std::size_t cap = phase == Phase::paused
-                                  ? kMaxPipelinedBytes
-                                  : http1::kMaxHeadBytes + static_cast<std::size_t>(shared_->options.max_upload_body);
+      const std::size_t cap =
+          phase == Phase::paused
+              ? kMaxPipelinedBytes
+              : http1::kMaxHeadBytes + static_cast<std::size_t>(shared_->options.max_upload_body);
       if (conn->buffer.size() + len > cap) {
         ::shutdown(peer->fd(), SHUT_RDWR);
         return;
@@ -257,7 +262,8 @@ class Adapter final : public Tcp::Handler {
   void process(const std::shared_ptr<Connection>& conn_ptr, const std::shared_ptr<Tcp::Peer>& peer) {
     Connection& conn = *conn_ptr;
     while (true) {
-      if (conn.phase.load() != Phase::body && conn.unsent.load() > kMaxUnsentBytes && pause(conn)) return;
+      if (conn.phase.load() != Phase::body && conn.unsent.load() > kMaxUnsentBytes && pause(conn))
+        return;
       if (conn.phase.load() != Phase::body && !read_head(conn, peer)) return;
       const auto need = static_cast<std::size_t>(conn.head->content_length);
       if (conn.buffer.size() < need) return;
@@ -291,7 +297,8 @@ class Adapter final : public Tcp::Handler {
     if (!conn.counted) return;
     conn.counted = false;
     --shared_->open_connections;
-    if (auto it = shared_->open_by_address.find(conn.address); it != shared_->open_by_address.end() && --it->second <= 0)
+    if (auto it = shared_->open_by_address.find(conn.address);
+        it != shared_->open_by_address.end() && --it->second <= 0)
       shared_->open_by_address.erase(it);
   }
 
@@ -306,11 +313,13 @@ class Adapter final : public Tcp::Handler {
     return false;
   }
 
-  static void resume(const std::shared_ptr<Shared>& shared, const std::weak_ptr<Connection>& weak_conn,
+  static void resume(const std::shared_ptr<Shared>& shared,
+                     const std::weak_ptr<Connection>& weak_conn,
                      const std::weak_ptr<Tcp::Peer>& weak_peer) {
     auto conn = weak_conn.lock();
     auto peer = weak_peer.lock();
-    if (!conn || !peer || conn->unsent.load() > kMaxUnsentBytes || !conn->paused.exchange(false)) return;
+    if (!conn || !peer || conn->unsent.load() > kMaxUnsentBytes || !conn->paused.exchange(false))
+      return;
     std::lock_guard lock(conn->mu);
     if (conn->phase.load() != Phase::paused) return;
     conn->enter(conn->buffer.empty() ? Phase::idle : Phase::head);
@@ -363,7 +372,8 @@ class Adapter final : public Tcp::Handler {
       return false;
     }
     // A large body is read only for a caller who may send it.
-    if (match.route != nullptr && match.route->authenticate_before_body && shared_->options.authenticate_head) {
+    if (match.route != nullptr && match.route->authenticate_before_body &&
+        shared_->options.authenticate_head) {
       if (auto refusal = shared_->options.authenticate_head(head->request)) {
         refuse(conn, peer, *refusal);
         return false;
@@ -446,8 +456,10 @@ class Adapter final : public Tcp::Handler {
   }
 
   // Sends an answer and counts it; returns whether the connection stays open.
-  static bool send_answer(const std::shared_ptr<Shared>& shared_ptr, const std::shared_ptr<Connection>& conn,
-                          const std::shared_ptr<Tcp::Peer>& peer, const Answering& a, Response response) {
+  static bool send_answer(const std::shared_ptr<Shared>& shared_ptr,
+                          const std::shared_ptr<Connection>& conn,
+                          const std::shared_ptr<Tcp::Peer>& peer, const Answering& a,
+                          Response response) {
     Shared& shared = *shared_ptr;
     const bool keep_alive = a.keep_alive && !shared.draining.load();
     add_safety_headers(response, a);
@@ -502,7 +514,9 @@ void sweep(Shared& shared) {
         case Phase::body: limit = shared.options.body_timeout_ms; break;
         case Phase::closing: limit = kLingerMs; break;
         case Phase::awaiting: limit = INT64_MAX; break;  // the server owes the answer, not the client
-        case Phase::paused: limit = shared.options.idle_timeout_ms; break;  // the client owes a read
+        case Phase::paused:
+          limit = shared.options.idle_timeout_ms;
+          break;  // the client owes a read
       }
       if (age > limit) expired.push_back(std::move(peer));
       ++it;

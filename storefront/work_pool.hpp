@@ -18,9 +18,9 @@ namespace cunhuo::storefront {
 
 class WorkPool {
  public:
-  static constexpr int kDefaultThreads = 2;              // argon2 and libgd each use one core
-  static constexpr std::size_t kDefaultQueue = 64;       // about a second of logins at most
-  static constexpr int kRetryAfterSeconds = 1;           // what a refused caller is told
+  static constexpr int kDefaultThreads = 2;         // argon2 and libgd each use one core
+  static constexpr std::size_t kDefaultQueue = 64;  // a few seconds of logins
+  static constexpr int kRetryAfterSeconds = 1;      // what a refused caller is told
 
   explicit WorkPool(int threads = kDefaultThreads, std::size_t queue_limit = kDefaultQueue);
   ~WorkPool();  // runs what is queued, then joins

@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "core/db/database.hpp"
-
 #include "core/outbox/outbox.hpp"
 #include "payments/statements.hpp"
 #include "tests/support/http_client.hpp"
@@ -148,7 +147,8 @@ TEST_CASE("the service stops cleanly on SIGTERM", "[process]") {
   CHECK_THROWS(HttpClient(port).request("GET", "/healthz"));
 }
 
-TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the store is flushed", "[process]") {
+TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the store is flushed",
+          "[process]") {
   const std::string dir = temp_dir();
   const auto port = free_port();
   pid_t pid = start_service(dir, port);
@@ -158,8 +158,10 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
   std::vector<std::unique_ptr<HttpClient>> logins;
   for (int i = 0; i < kLogins; ++i) {
     logins.push_back(std::make_unique<HttpClient>(port));
-    logins.back()->send_raw("POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    logins.back()->send_raw(
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
   }
   // The service's own gauge says when all of them are being handled (this request too).
   std::int64_t in_flight = 0;

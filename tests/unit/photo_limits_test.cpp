@@ -22,7 +22,8 @@ std::string png_claiming(std::uint32_t width, std::uint32_t height) {
 }  // namespace
 
 TEST_CASE("a photo of more than 40 million pixels is refused before decoding", "[photos]") {
-  const std::pair<std::uint32_t, std::uint32_t> refused[] = {{12000, 12000}, {8000, 8000}, {12000, 3400}};
+  const std::pair<std::uint32_t, std::uint32_t> refused[] = {
+      {12000, 12000}, {8000, 8000}, {12000, 3400}};
   for (auto [w, h] : refused) {
     auto processed = marketplace::process_image(png_claiming(w, h));
     INFO(w << " x " << h);

@@ -1,21 +1,22 @@
 // The rate limiter on a manual clock, and the work pool's bounded queue.
-#include <catch2/catch.hpp>
+#include "storefront/rate_limit.hpp"
 
+#include <catch2/catch.hpp>
 #include <future>
 
-#include "storefront/rate_limit.hpp"
 #include "storefront/work_pool.hpp"
 
 using namespace cunhuo;
 using namespace cunhuo::storefront;
 
-TEST_CASE("a key is blocked after its events fill the window, until the window ends", "[rate-limit]") {
+TEST_CASE("a key is blocked after its events fill the window, until the window ends",
+          "[rate-limit]") {
   ManualClock clock(1'790'000'000'000);
   RateLimiter limiter(RateLimit{.max_events = 3, .window_ms = 60'000}, clock);
   for (int i = 0; i < 3; ++i) CHECK_FALSE(limiter.take("10.0.0.1").has_value());
   clock.advance(std::chrono::milliseconds(20'000));
   CHECK(limiter.take("10.0.0.1") == std::optional<std::int64_t>(40));  // seconds left in the window
-  CHECK_FALSE(limiter.take("10.0.0.2").has_value());                     // other keys are apart
+  CHECK_FALSE(limiter.take("10.0.0.2").has_value());                   // other keys are apart
   clock.advance(std::chrono::milliseconds(40'000));
   CHECK_FALSE(limiter.take("10.0.0.1").has_value());
 }
@@ -31,7 +32,8 @@ TEST_CASE("blocked() counts nothing, record() counts, and reset() forgets", "[ra
   CHECK_FALSE(limiter.blocked("13900000001").has_value());
 }
 
-TEST_CASE("a limiter full of live keys refuses new keys instead of forgetting old counts", "[rate-limit]") {
+TEST_CASE("a limiter full of live keys refuses new keys instead of forgetting old counts",
+          "[rate-limit]") {
   ManualClock clock(1'790'000'000'000);
   RateLimiter limiter(RateLimit{.max_events = 1, .window_ms = 1000}, clock);
   for (std::size_t i = 0; i < RateLimiter::kMaxKeys; ++i) limiter.record(std::to_string(i));
@@ -48,7 +50,8 @@ TEST_CASE("a 429 says when to come back", "[rate-limit]") {
   CHECK(r.headers[0] == std::pair<std::string, std::string>{"Retry-After", "17"});
 }
 
-TEST_CASE("a work pool refuses work beyond its queue at once, and runs what it took", "[work-pool]") {
+TEST_CASE("a work pool refuses work beyond its queue at once, and runs what it took",
+          "[work-pool]") {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::promise<void> started;
