@@ -41,6 +41,19 @@ Result<std::int64_t> parse_int(const std::string& key, const std::string& text, 
   return v;
 }
 
+// "a, b,,c" -> {"a", "b", "c"}; an empty text is an empty list.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (auto item = trim(text.substr(start, comma - start)); !item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
 Status apply(Config& c, const std::string& key, const std::string& value) {
   if (key == "listen") {
     auto colon = value.rfind(':');
@@ -91,6 +104,14 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.fund_idle_ms = CUNHUO_TRY(parse_int(key, value, 1000, 3650LL * 24 * 3600 * 1000));
   } else if (key == "outbox-poll-ms") {
     c.outbox_poll_ms = CUNHUO_TRY(parse_int(key, value, 1, 60'000));
+  } else if (key == "metrics-allow") {
+    c.metrics_allow = split_list(value);
+  } else if (key == "max-connections") {
+    c.max_connections = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
+  } else if (key == "max-connections-per-address") {
+    c.max_connections_per_address = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
+  } else if (key == "login-attempts-per-address") {
+    c.login_attempts_per_address = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
   } else {
     return config_error(key, "unknown setting " + key);
   }
@@ -141,7 +162,8 @@ const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
       "listen", "db", "seed", "log-level", "data-dir", "threads", "max-json-body", "max-upload-body",
       "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms", "auto-confirm-ms", "payment-simulator",
-      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen", "exit-notice-ms", "fund-idle-ms"};
+      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen", "exit-notice-ms", "fund-idle-ms",
+      "metrics-allow", "max-connections", "max-connections-per-address", "login-attempts-per-address"};
   return keys;
 }
 

@@ -33,6 +33,11 @@ struct Config {
   std::int64_t logistics_fee_fen = 600;               // per order
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;  // how long an exit's public notice runs
   std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;   // an allocation not disbursed after this is flagged
+  // Who may read /metrics without an admin session: exact client addresses.
+  std::vector<std::string> metrics_allow = {"127.0.0.1", "::1"};
+  int max_connections = 4096;               // open at once, over all clients
+  int max_connections_per_address = 256;    // open at once from one client address
+  int login_attempts_per_address = 60;      // per minute, from one client address
 };
 
 // Every key a flag, variable or file line may set, e.g. "listen", "db", "threads".

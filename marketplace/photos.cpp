@@ -108,6 +108,9 @@ Result<ProcessedImage> process_image(std::string_view bytes) {
   auto [format, size] = CUNHUO_TRY(sniff(bytes));
   if (size.first == 0 || size.second == 0 || size.first > kMaxSourceSide || size.second > kMaxSourceSide)
     return make_error(ErrorKind::invalid, "image_too_big", "pictures may be at most 12000 px on a side", "body");
+  if (static_cast<std::int64_t>(size.first) * size.second > kMaxSourcePixels)
+    return make_error(ErrorKind::invalid, "image_too_big",
+                      "pictures may have at most 40 million pixels", "body");
   void* data = const_cast<char*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
   ImageHandle source(format == Format::png ? gdImageCreateFromPngPtr(length, data) : gdImageCreateFromJpegPtr(length, data));

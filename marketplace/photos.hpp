@@ -4,6 +4,7 @@
 // 320 px thumbnail is made for 2G pages.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -23,6 +24,8 @@ using PhotoId = Id<struct PhotoTag>;
 constexpr int kPhotoMaxSide = 1600;
 constexpr int kThumbnailSide = 320;
 constexpr int kMaxSourceSide = 12000;      // refuse decompression bombs before decoding
+// Decoding holds 4 bytes a pixel: 40 MP is 160 MB, a phone camera's photo is 12 to 50.
+constexpr std::int64_t kMaxSourcePixels = 40'000'000;
 constexpr std::size_t kMaxPhotosPerListing = 12;
 
 struct Photo {

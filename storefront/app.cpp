@@ -71,6 +71,12 @@ Status load_seed(db::Database& db, const Config& config, const Clock& clock, Aut
   return {};
 }
 
+LoginLimits login_limits(const Config& config) {
+  LoginLimits limits;
+  limits.attempts_per_address.max_events = config.login_attempts_per_address;
+  return limits;
+}
+
 // The store file's folder must exist before SQLite can create the file.
 void ensure_sqlite_folder(const std::string& url) {
   if (url.rfind("sqlite:", 0) != 0) return;
@@ -94,7 +100,8 @@ std::vector<db::Migration> all_migrations() {
 }
 
 App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys)
-    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock), idempotency_(*db_, clock), keys_(std::move(keys)) {
+    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock, login_limits(config)), idempotency_(*db_, clock),
+      keys_(std::move(keys)) {
   planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
   if (config_.payment_simulator) {
     simulator_ = std::make_unique<payments::Simulator>(*db_, clock_, keys_.provider, payments::SimulatorOptions{});
@@ -111,6 +118,17 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
   server.max_upload_body = config_.max_upload_body;
   server.header_timeout_ms = config_.header_timeout_ms;
   server.body_timeout_ms = config_.body_timeout_ms;
+  server.max_connections = config_.max_connections;
+  server.max_connections_per_address = config_.max_connections_per_address;
+  server.authenticate_head = [this](const Request& r) -> std::optional<Response> {
+    auto account = auth_.authenticate(r);
+    if (account.ok()) return std::nullopt;
+    return error_response(account.error());
+  };
+  metrics_.set_access(MetricsAccess{.allow = config_.metrics_allow, .is_admin = [this](const Request& r) {
+                                      auto account = auth_.authenticate(r);
+                                      return account.ok() && account->role == Role::admin;
+                                    }});
   server_ = std::make_unique<HttpServer>(server, router_, metrics_);
   add_routes();
 }
@@ -140,13 +158,15 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
 }
 
 void App::add_routes() {
-  add_auth_routes(router_, auth_);
+  add_auth_routes(router_, auth_, work_pool_);
   add_system_routes(router_, SystemContext{*db_, metrics_, *server_});
+  add_asset_routes(router_);
   add_network_routes(router_, *db_);
   add_registry_routes(table_, *db_, clock_, auth_);
   add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
                                                      std::chrono::milliseconds(config_.payment_window_ms),
-                                                     config_.data_dir + "/photos", config_.max_upload_body});
+                                                     config_.data_dir + "/photos", config_.max_upload_body,
+                                                     &work_pool_});
   if (simulator_) {
     PaymentsContext payments{*db_, clock_, auth_, idempotency_, *simulator_, simulator_.get(), verifier_, keys_.statement, fees(),
                              *dispatcher_};

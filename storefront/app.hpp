@@ -27,6 +27,7 @@
 #include "storefront/metrics.hpp"
 #include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
+#include "storefront/work_pool.hpp"
 
 namespace cunhuo::storefront {
 
@@ -85,6 +86,8 @@ class App {
   std::condition_variable expiry_cv_;
   bool stopping_ = false;
   bool started_ = false;
+  // Password hashing and photo decoding; last, so its jobs finish before the rest goes.
+  WorkPool work_pool_;
 };
 
 // Runs the service until SIGTERM or SIGINT; returns the process exit code.

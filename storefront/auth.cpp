@@ -101,23 +101,52 @@ const std::string& decoy_hash() {
   return hash;
 }
 
-Response login_route(Auth& auth, const Request& req) {
-  auto doc = Json::parse(req.body);
-  if (!doc.ok()) return error_response(doc.error());
-  auto body = FieldReader::root(*doc);
-  if (!body.ok()) return error_response(body.error());
-  if (auto st = body->only({"phone", "password"}); !st.ok()) return error_response(st.error());
-  auto phone = body->string("phone", 20);
-  if (!phone.ok()) return error_response(phone.error());
-  auto password = body->string("password", kMaxPassword);
-  if (!password.ok()) return error_response(password.error());
-  auto grant = auth.login(*phone, *password);
-  if (!grant.ok()) return error_response(grant.error());
+struct Credentials {
+  std::string phone, password;
+};
+
+Result<Credentials> read_credentials(const Request& req) {
+  auto doc = CUNHUO_TRY(Json::parse(req.body));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"phone", "password"}));
+  auto phone = CUNHUO_TRY(body.string("phone", 20));
+  auto password = CUNHUO_TRY(body.string("password", kMaxPassword));
+  return Credentials{std::move(phone), std::move(password)};
+}
+
+Response granted(const SessionGrant& grant) {
   JsonWriter w;
-  w.begin_object().field("token", grant->token).field("expires_at", format_utc(grant->expires_at_ms)).key("account");
-  write_account(w, grant->account);
+  w.begin_object()
+      .field("token", grant.token)
+      .field("expires_at", format_utc(grant.expires_at_ms))
+      .key("account");
+  write_account(w, grant.account);
   w.end_object();
   return Response::json(201, w.take());
+}
+
+// Runs on the pool: the hash check, then the count of wrong passwords for the phone.
+Response verify_on_pool(Auth& auth, const Credentials& c) {
+  auto grant = auth.login(c.phone, c.password);
+  if (grant.ok()) {
+    auth.wrong_passwords().reset(c.phone);
+    return granted(*grant);
+  }
+  if (grant.error().code == "invalid_credentials") auth.wrong_passwords().record(c.phone);
+  return error_response(grant.error());
+}
+
+// The limits are checked on the network thread (cheap); the hash on the pool.
+void login_route(Auth& auth, WorkPool& pool, const Request& req, const Respond& respond) {
+  if (auto wait = auth.login_attempts().take(req.client_address))
+    return respond(too_many_requests(*wait, "too many login attempts from this address"));
+  auto credentials = read_credentials(req);
+  if (!credentials.ok()) return respond(error_response(credentials.error()));
+  if (auto wait = auth.wrong_passwords().blocked(credentials->phone))
+    return respond(too_many_requests(*wait, "too many wrong passwords for this phone; try later"));
+  const bool queued = pool.try_submit(
+      [&auth, c = std::move(*credentials), respond] { respond(verify_on_pool(auth, c)); });
+  if (!queued) respond(pool_full_response("too many logins at once; try again shortly"));
 }
 
 }  // namespace
@@ -260,9 +289,18 @@ void write_account(JsonWriter& w, const Account& a) {
   w.end_object();
 }
 
-void add_auth_routes(Router& router, Auth& auth) {
-  router.add(Route{"POST", "/api/v1/sessions", [&auth](const Request& r) { return login_route(auth, r); }, -1, true,
-                   "Log in with phone and password; returns a bearer token"});
+void add_auth_routes(Router& router, Auth& auth, WorkPool& pool) {
+  router.add(Route{
+      .method = "POST",
+      .pattern = "/api/v1/sessions",
+      .handler = nullptr,
+      .max_body = -1,
+      .takes_json = true,
+      .summary = "Log in with phone and password; returns a bearer token",
+      .async_handler = [&auth, &pool](const Request& r, Respond respond) {
+        login_route(auth, pool, r, respond);
+      },
+      .authenticate_before_body = false});
   router.add(Route{"GET", "/api/v1/me",
                    [&auth](const Request& r) {
                      auto account = auth.authenticate(r);

@@ -5,15 +5,17 @@
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
-#include <unordered_map>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
 #include "core/json.hpp"
 #include "storefront/http.hpp"
+#include "storefront/rate_limit.hpp"
+#include "storefront/work_pool.hpp"
 
 namespace cunhuo::storefront {
 
@@ -46,6 +48,18 @@ struct SessionGrant {
   std::int64_t expires_at_ms = 0;
 };
 
+// How often a login may be tried. Guessing one phone's password is stopped by the count
+// of wrong passwords in a row; spraying many phones from one address by the attempts.
+struct LoginLimits {
+  static constexpr int kWrongPasswordsPerPhone = 30;
+  static constexpr std::int64_t kPhoneLockMs = 15 * 60 * 1000;
+  static constexpr int kDefaultAttemptsPerAddress = 60;
+  static constexpr std::int64_t kAddressWindowMs = 60 * 1000;
+
+  RateLimit wrong_passwords_per_phone{kWrongPasswordsPerPhone, kPhoneLockMs};
+  RateLimit attempts_per_address{kDefaultAttemptsPerAddress, kAddressWindowMs};
+};
+
 // Sessions checked recently are kept in memory for a few seconds, so a busy client does
 // not cost a store read per request. Logging out drops the entry at once in this process;
 // another process serving the same store may accept the token for up to kSessionCacheMs.
@@ -54,7 +68,11 @@ class Auth {
   static constexpr std::int64_t kSessionCacheMs = 5'000;
   static constexpr std::size_t kSessionCacheLimit = 100'000;
 
-  Auth(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  Auth(db::Database& db, const Clock& clock, LoginLimits limits = {})
+      : db_(db),
+        clock_(clock),
+        wrong_passwords_(limits.wrong_passwords_per_phone, clock),
+        attempts_(limits.attempts_per_address, clock) {}
 
   static std::span<const db::Migration> migrations();
   static constexpr int kPruneBatch = 1000;  // rows per pruning transaction
@@ -69,6 +87,8 @@ class Auth {
   // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
   Result<Account> authenticate(const Request& request);
   Status logout(const Request& request);
+  RateLimiter& wrong_passwords() { return wrong_passwords_; }  // keyed by phone
+  RateLimiter& login_attempts() { return attempts_; }          // keyed by client address
 
  private:
   struct Cached {
@@ -82,9 +102,11 @@ class Auth {
   const Clock& clock_;
   std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;
+  RateLimiter wrong_passwords_, attempts_;
 };
 
-void add_auth_routes(Router& router, Auth& auth);
+// Login verifies the password hash on `pool`, never on a network thread.
+void add_auth_routes(Router& router, Auth& auth, WorkPool& pool);
 void write_account(JsonWriter& w, const Account& account);
 
 }  // namespace cunhuo::storefront

@@ -24,6 +24,7 @@ struct Request {
   std::string body;
   std::string request_id;
   std::string route;                                         // the matched pattern
+  std::string client_address;                                // the peer's IP, e.g. "127.0.0.1"
 
   std::optional<std::string> header(std::string_view lower_name) const;
   std::optional<std::string> query_param(std::string_view name) const;
@@ -62,6 +63,9 @@ struct Route {
   bool takes_json = false;           // body must be application/json
   std::string summary;               // for the OpenAPI document
   AsyncRouteHandler async_handler = nullptr;
+  // The server authenticates from the headers (ServerOptions::authenticate_head) and
+  // answers 401 before it reads the body: for routes whose body is large.
+  bool authenticate_before_body = false;
 };
 
 class Router {

@@ -53,6 +53,12 @@ Status parse_request_line(std::string_view line, Head& head) {
   return {};
 }
 
+// A value holding CR, LF or NUL could split into a header or a response of its own
+// wherever it is copied (logs, a proxy's request line): it is refused, not cleaned.
+bool has_forbidden_byte(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     auto comma = list.find(',');
@@ -84,6 +90,10 @@ Result<Head> parse_head(std::string_view text) {
     if (head.request.headers.size() >= kMaxHeaders) return make_error(ErrorKind::too_large, "too_many_headers", "over 100 headers");
     std::string key = ascii_lower(name);
     std::string_view value = trim(line.substr(colon + 1));
+    if (has_forbidden_byte(value)) return bad("bad_header", "a header value holds CR, LF or NUL");
+    // Two Hosts may name two sites; which one a proxy and this server pick could differ.
+    if (key == "host" && head.request.header("host"))
+      return bad("duplicate_host", "send one Host header");
     if (key == "content-length") {
       std::int64_t n = -1;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

@@ -427,6 +427,15 @@ Result<Response> upload_photo(MarketplaceContext& ctx, const Request& req) {
   return r;
 }
 
+// Decoding a photo takes a core for a while: it runs on the work pool, never on a
+// network thread, and a full pool answers 503 at once.
+void upload_photo_on_pool(MarketplaceContext ctx, const Request& req, const Respond& answer) {
+  if (ctx.work_pool == nullptr) return answer(respond(upload_photo(ctx, req)));
+  auto job = [ctx, req, answer]() mutable { answer(respond(upload_photo(ctx, req))); };
+  if (!ctx.work_pool->try_submit(std::move(job)))
+    answer(pool_full_response("too many photos being processed; retry shortly"));
+}
+
 Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool thumbnail) {
   const mk::PhotoId id{CUNHUO_TRY(path_id(req))};
   auto photo = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<mk::Photo>> {
@@ -619,9 +628,17 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
   route("POST", "/api/v1/orders/:id/status", set_order_status, true, "Mark an order packed (its shop), shipped or delivered (county centre, station)");
   route("POST", "/api/v1/orders/:id/confirm-receipt", confirm_receipt, false, "The buyer confirms delivery: the order completes and settles");
   route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");
-  router.add(Route{"POST", "/api/v1/products/:id/photos",
-                   [ctx](const Request& r) mutable { return respond(upload_photo(ctx, r)); }, ctx.max_upload_body, false,
-                   "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made"});
+  router.add(
+      Route{.method = "POST",
+            .pattern = "/api/v1/products/:id/photos",
+            .handler = nullptr,
+            .max_body = ctx.max_upload_body,
+            .takes_json = false,
+            .summary = "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made",
+            .async_handler = [ctx](const Request& r, Respond answer) {
+              upload_photo_on_pool(ctx, r, answer);
+            },
+            .authenticate_before_body = true});
   route("GET", "/api/v1/photos/:id", get_photo, false, "A listing photo (JPEG)");
   route("GET", "/api/v1/photos/:id/thumbnail", get_thumbnail, false, "A listing photo's thumbnail (JPEG)");
   route("POST", "/api/v1/organisations", create_organisation, true, "Register an organisation buyer with its budget (county centre)");

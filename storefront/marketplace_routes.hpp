@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "storefront/auth.hpp"
+#include "storefront/work_pool.hpp"
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
 
@@ -20,6 +21,7 @@ struct MarketplaceContext {
   std::chrono::milliseconds payment_window;
   std::string photo_folder;          // where listing photos are kept
   std::int64_t max_upload_body = 8 << 20;
+  WorkPool* work_pool = nullptr;     // decodes photos off the network threads
 };
 
 void add_marketplace_routes(Router& router, MarketplaceContext context);

@@ -1,5 +1,6 @@
 #include "storefront/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <thread>
@@ -26,9 +27,26 @@ std::string number(double v) {
   return buf;
 }
 
+constexpr std::array<std::string_view, 7> kMethodLabels = {"GET",   "HEAD",   "POST",   "PUT",
+                                                           "PATCH", "DELETE", "OPTIONS"};
+
 }  // namespace
 
-void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
+std::string_view method_label(std::string_view method) {
+  for (auto known : kMethodLabels)
+    if (method == known) return known;
+  return "other";
+}
+
+bool Metrics::permits(const Request& request) const {
+  for (const auto& address : access_.allow)
+    if (request.client_address == address) return true;
+  return access_.is_admin && access_.is_admin(request);
+}
+
+void Metrics::observe(const std::string& route, const std::string& raw_method, int status,
+                      double seconds) {
+  const std::string method(method_label(raw_method));
   thread_local const std::size_t shard_index = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
   Shard& shard = shards_[shard_index];
   std::lock_guard lock(shard.mu);

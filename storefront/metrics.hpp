@@ -6,12 +6,26 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
+
+#include "storefront/http.hpp"
 
 namespace cunhuo::storefront {
+
+// The method label: one of a fixed set, so a client cannot mint series with odd methods.
+std::string_view method_label(std::string_view method);
+
+// Who may read the metrics: a request from one of `allow` (exact client addresses), or
+// one that `is_admin` accepts. Route patterns and counts tell an attacker too much.
+struct MetricsAccess {
+  std::vector<std::string> allow = {"127.0.0.1", "::1"};
+  std::function<bool(const Request&)> is_admin;
+};
 
 class Metrics {
  public:
@@ -22,6 +36,8 @@ class Metrics {
   void observe(const std::string& route, const std::string& method, int status, double seconds);
   void set_in_flight(std::int64_t n) { in_flight_.store(n); }
   std::string render() const;
+  void set_access(MetricsAccess access) { access_ = std::move(access); }
+  bool permits(const Request& request) const;
 
  private:
   struct Series {
@@ -39,6 +55,7 @@ class Metrics {
   mutable std::array<Shard, kShards> shards_;
   std::atomic<std::size_t> series_count_{0};
   std::atomic<std::int64_t> in_flight_{0};
+  MetricsAccess access_;
 };
 
 }  // namespace cunhuo::storefront

@@ -48,7 +48,8 @@ std::string statement_html(const payments::StatementView& v) {
        v.fees.to_yuan() + "</td><td class=n>" + v.net.to_yuan() + "</td><td></td></tr></tfoot></table>";
   h += "<p>人均净收入 Net income per member: ¥" + v.net_per_member.to_yuan() + "</p>";
   h += "<p class=sig>SHA-256: " + html_escape(v.sha256) + "<br>Ed25519 key " + html_escape(v.key_serial) + " signature: " +
-       html_escape(v.signature) + "</p><p class=hint>用浏览器打印本页 Print this page from your browser.</p></body></html>";
+       html_escape(v.signature) + "</p><button id=print class=hint>打印 Print</button>"
+       "<script src=\"/assets/print.js\" defer></script></body></html>";
   return h;
 }
 
@@ -78,16 +79,9 @@ std::string statistics_html(const al::AreaStatistics& s) {
        " · 异议请联系乡镇扶贫工作站 To object, see the township office or POST /api/v1/exit-proposals/{id}/objections.</p>";
   // The time left, counted on the reader's own clock by a served script (no inline script,
   // so the page's CSP need not allow one); the deadline itself is printed above.
-  h += "<script src=\"/assets/countdown.js\" defer></script></body></html>";
+  h += "<script src=\"/assets/exit-countdown.js\" defer></script></body></html>";
   return h;
 }
 
-const std::string& countdown_js() {
-  static const std::string js =
-      "for(const c of document.querySelectorAll('td.left')){const ms=Number(c.dataset.ends)-Date.now();"
-      "const d=Math.floor(ms/864e5),hr=Math.floor(ms%864e5/36e5);"
-      "c.textContent=ms>0?'剩 '+d+' 天 '+hr+' 小时 ('+d+'d '+hr+'h left)':'已截止 closed';}\n";
-  return js;
-}
 
 }  // namespace cunhuo::storefront

@@ -12,7 +12,6 @@ namespace cunhuo::storefront {
 
 std::string statement_html(const payments::StatementView& statement);
 std::string statistics_html(const alleviation::AreaStatistics& stats);
-// The statistics page's script: the time left on each notice, on the reader's clock.
-const std::string& countdown_js();
+
 
 }  // namespace cunhuo::storefront

@@ -29,10 +29,40 @@ void add_system_routes(Router& router, SystemContext ctx) {
                    },
                    -1, false, "The store is reachable and the server takes traffic"});
   router.add(Route{"GET", "/metrics",
-                   [ctx](const Request&) {
+                   [ctx](const Request& req) {
+                     if (!ctx.metrics.permits(req))
+                       return error_response(403, "forbidden",
+                                             "metrics are for admins and allowed addresses");
                      return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
                    },
                    -1, false, "Prometheus metrics"});
+}
+
+// Pages run no inline script (their Content-Security-Policy forbids it): they load these.
+void add_asset_routes(Router& router) {
+  // The time left on each exit notice, counted on the reader's own clock.
+  static constexpr const char* kCountdown =
+      "for(const c of document.querySelectorAll('td.left')){"
+      "const ms=Number(c.dataset.ends)-Date.now();"
+      "const d=Math.floor(ms/864e5),hr=Math.floor(ms%864e5/36e5);"
+      "c.textContent=ms>0?'剩 '+d+' 天 '+hr+' 小时 ('+d+'d '+hr+'h left)':'已截止 closed';}\n";
+  static constexpr const char* kPrint =
+      "const b=document.getElementById('print');if(b)b.addEventListener('click',()=>print());\n";
+  for (auto [path, script] :
+       {std::pair{"/assets/exit-countdown.js", kCountdown}, std::pair{"/assets/print.js", kPrint}})
+    router.add(Route{.method = "GET",
+                     .pattern = path,
+                     .handler =
+                         [script](const Request&) {
+                           auto r = Response::text(200, script, "text/javascript; charset=utf-8");
+                           r.headers.emplace_back("Cache-Control", "public, max-age=3600");
+                           return r;
+                         },
+                     .max_body = -1,
+                     .takes_json = false,
+                     .summary = "A script the server-rendered pages load",
+                     .async_handler = nullptr,
+                     .authenticate_before_body = false});
 }
 
 void add_network_routes(Router& router, db::Database& db) {

@@ -27,17 +27,28 @@ constexpr const char* kConnectionKey = "cunhuo.connection";
 constexpr std::int64_t kLingerMs = 2000;   // how long a closing connection may keep sending
 constexpr auto kSweepEvery = std::chrono::milliseconds(100);
 
+// Pages are rendered by the server and load scripts only from it: no inline script, no
+// framing (clickjacking of the payment and statement pages), no plugins.
+constexpr const char* kHtmlPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-enum class Phase { idle, head, body, awaiting, closing };
+// paused: the client does not read its answers; nothing more is served until it does.
+enum class Phase { idle, head, body, awaiting, paused, closing };
 
 // One client connection. Its bytes are handled on the connection's reactor thread only;
 // the sweeper reads `phase` and `since_ms` from its own thread.
 struct Connection {
   std::mutex mu;  // its reactor thread and an asynchronous answer may both touch it
   std::weak_ptr<Tcp::Peer> peer;
+  std::string address;                  // the client's IP address
+  bool counted = false;                 // counted against the connection caps
+  std::atomic<std::int64_t> unsent{0};  // answer bytes handed to Pistache, not yet written
+  std::atomic<bool> paused{false};      // stopped serving until `unsent` drains
   std::string buffer;
   std::optional<http1::Head> head;  // parsed, waiting for its body
   const Route* route = nullptr;
@@ -59,6 +70,8 @@ struct Shared {
   std::atomic<bool> draining{false};
   std::mutex connections_mu;
   std::unordered_map<std::size_t, std::shared_ptr<Connection>> connections;
+  int open_connections = 0;                              // counted ones, under connections_mu
+  std::unordered_map<std::string, int> open_by_address;  // the same, by client address
 };
 
 std::string new_request_id() {
@@ -129,6 +142,8 @@ Response run_handler(const Route& route, const Request& request) {
 struct Answering {
   std::string request_id, method, route;
   bool keep_alive = true;
+  bool authenticated = false;  // the request carried Authorization
+  bool api = false;            // under /api/v1
   std::chrono::steady_clock::time_point started;
 };
 
@@ -139,15 +154,51 @@ struct PendingAnswer {
   std::optional<Response> inline_answer;
 };
 
-void send_bytes(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes, bool close_after) {
-  const auto size = bytes.size();
-  auto sent = peer->send(RawBuffer(std::move(bytes), size));
-  if (!close_after) return;
+bool has_header(const Response& r, std::string_view lower_name) {
+  for (const auto& [name, value] : r.headers)
+    if (ascii_lower(name) == lower_name) return true;
+  return false;
+}
+
+void drop_header(Response& r, std::string_view lower_name) {
+  std::erase_if(r.headers, [&](const auto& h) { return ascii_lower(h.first) == lower_name; });
+}
+
+// Every answer, in one place: no type sniffing; pages get their policy; an answer to an
+// authenticated request, or an API answer its route did not mark cacheable, is never
+// stored by a browser or proxy (it may hold personal data).
+void add_safety_headers(Response& r, const Answering& a) {
+  if (!has_header(r, "x-content-type-options"))
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (r.content_type.rfind("text/html", 0) == 0) {
+    if (!has_header(r, "content-security-policy"))
+      r.headers.emplace_back("Content-Security-Policy", kHtmlPolicy);
+    if (!has_header(r, "referrer-policy")) r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  }
+  if (a.authenticated) drop_header(r, "cache-control");
+  if ((a.authenticated || a.api) && !has_header(r, "cache-control"))
+    r.headers.emplace_back("Cache-Control", "no-store");
+}
+
+using Sent = std::function<void()>;
+
+// Hands bytes to Pistache, which writes them later from the reactor; `written` runs once
+// they are out (or the write failed), to resume a connection paused on unsent bytes.
+void send_bytes(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes, bool close_after,
+                const std::shared_ptr<Connection>& conn = nullptr, Sent written = nullptr) {
+  const auto size = static_cast<std::int64_t>(bytes.size());
+  if (conn) conn->unsent += size;
+  auto sent = peer->send(RawBuffer(std::move(bytes), static_cast<std::size_t>(size)));
   std::weak_ptr<Tcp::Peer> weak = peer;
-  // Half-close once the answer is written: the client reads it, then sees the end.
-  sent.then([weak](ssize_t) {
-    if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
-  }, Async::NoExcept);
+  std::weak_ptr<Connection> weak_conn = conn;
+  auto done = [weak, weak_conn, size, close_after, written](bool ok) {
+    if (auto c = weak_conn.lock()) c->unsent -= size;
+    auto p = weak.lock();
+    // Half-close once the answer is written: the client reads it, then sees the end.
+    if (p && close_after) ::shutdown(p->fd(), ok ? SHUT_WR : SHUT_RDWR);
+    if (written) written();
+  };
+  sent.then([done](ssize_t) { done(true); }, [done](std::exception_ptr) { done(false); });
 }
 
 class Adapter final : public Tcp::Handler {
@@ -158,13 +209,27 @@ class Adapter final : public Tcp::Handler {
   void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
     auto conn = std::make_shared<Connection>();
     conn->peer = peer;
+    conn->address = peer->address().host();
     peer->putData(kConnectionKey, conn);
-    std::lock_guard lock(shared_->connections_mu);
-    shared_->connections[peer->getID()] = conn;
+    bool admitted = false;
+    {
+      std::lock_guard lock(shared_->connections_mu);
+      admitted = admit(*conn);
+      shared_->connections[peer->getID()] = conn;
+    }
+    if (admitted) return;
+    conn->enter(Phase::closing);
+    auto busy =
+        error_response(503, "too_many_connections", "too many connections; try again shortly");
+    busy.headers.emplace_back("Retry-After", "1");
+    send_bytes(peer, http1::write_response(busy, new_request_id(), false), true);
+    shared_->metrics->observe("refused", "other", 503, 0);
   }
 
   void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto conn = std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionKey));
     std::lock_guard lock(shared_->connections_mu);
+    if (conn) release(*conn);
     shared_->connections.erase(peer->getID());
   }
 
@@ -174,9 +239,13 @@ class Adapter final : public Tcp::Handler {
     std::lock_guard lock(conn->mu);
     const Phase phase = conn->phase.load();
     if (phase == Phase::closing) return;  // closing: discard what still arrives
-    if (phase == Phase::awaiting) {
+    if (phase == Phase::awaiting || phase == Phase::paused) {
       // Pipelined bytes wait for the answer in progress; a client that floods is cut off.
-      if (conn->buffer.size() + len > http1::kMaxHeadBytes + static_cast<std::size_t>(shared_->options.max_upload_body)) {
+      const std::size_t cap =
+          phase == Phase::paused
+              ? kMaxPipelinedBytes
+              : http1::kMaxHeadBytes + static_cast<std::size_t>(shared_->options.max_upload_body);
+      if (conn->buffer.size() + len > cap) {
         ::shutdown(peer->fd(), SHUT_RDWR);
         return;
       }
@@ -193,6 +262,8 @@ class Adapter final : public Tcp::Handler {
   void process(const std::shared_ptr<Connection>& conn_ptr, const std::shared_ptr<Tcp::Peer>& peer) {
     Connection& conn = *conn_ptr;
     while (true) {
+      if (conn.phase.load() != Phase::body && conn.unsent.load() > kMaxUnsentBytes && pause(conn))
+        return;
       if (conn.phase.load() != Phase::body && !read_head(conn, peer)) return;
       const auto need = static_cast<std::size_t>(conn.head->content_length);
       if (conn.buffer.size() < need) return;
@@ -205,6 +276,55 @@ class Adapter final : public Tcp::Handler {
       }
       if (!after_answer(conn, *answer)) return;
     }
+  }
+
+  // Counts a new connection against the caps; the caller holds connections_mu.
+  bool admit(Connection& conn) {
+    int& from_address = shared_->open_by_address[conn.address];
+    if (shared_->open_connections >= shared_->options.max_connections ||
+        from_address >= shared_->options.max_connections_per_address) {
+      if (from_address == 0) shared_->open_by_address.erase(conn.address);
+      return false;
+    }
+    ++from_address;
+    ++shared_->open_connections;
+    conn.counted = true;
+    return true;
+  }
+
+  // The caller holds connections_mu.
+  void release(Connection& conn) {
+    if (!conn.counted) return;
+    conn.counted = false;
+    --shared_->open_connections;
+    if (auto it = shared_->open_by_address.find(conn.address);
+        it != shared_->open_by_address.end() && --it->second <= 0)
+      shared_->open_by_address.erase(it);
+  }
+
+  // Stops serving while the answers already sent wait to be written; true when paused.
+  // resume() picks it up again, from the thread that finishes a write.
+  static bool pause(Connection& conn) {
+    conn.enter(Phase::paused);
+    conn.paused.store(true);
+    // The writes may all have finished before `paused` was set: then go on here.
+    if (conn.unsent.load() > kMaxUnsentBytes || !conn.paused.exchange(false)) return true;
+    conn.enter(conn.buffer.empty() ? Phase::idle : Phase::head);
+    return false;
+  }
+
+  static void resume(const std::shared_ptr<Shared>& shared,
+                     const std::weak_ptr<Connection>& weak_conn,
+                     const std::weak_ptr<Tcp::Peer>& weak_peer) {
+    auto conn = weak_conn.lock();
+    auto peer = weak_peer.lock();
+    if (!conn || !peer || conn->unsent.load() > kMaxUnsentBytes || !conn->paused.exchange(false))
+      return;
+    std::lock_guard lock(conn->mu);
+    if (conn->phase.load() != Phase::paused) return;
+    conn->enter(conn->buffer.empty() ? Phase::idle : Phase::head);
+    Adapter resumer(shared);
+    resumer.process(conn, peer);
   }
 
   // Moves the connection on after an answer; true when more buffered requests wait.
@@ -234,6 +354,7 @@ class Adapter final : public Tcp::Handler {
     }
     auto head = http1::parse_head(std::string_view(conn.buffer).substr(0, end));
     conn.buffer.erase(0, end + 4);
+    if (head.ok()) head->request.client_address = conn.address;
     if (!head.ok()) {
       const Error& e = head.error();
       int status = e.kind == ErrorKind::too_large ? 431
@@ -250,6 +371,14 @@ class Adapter final : public Tcp::Handler {
       refuse(conn, peer, error_response(413, "body_too_large", "request body is over " + std::to_string(limit) + " bytes"));
       return false;
     }
+    // A large body is read only for a caller who may send it.
+    if (match.route != nullptr && match.route->authenticate_before_body &&
+        shared_->options.authenticate_head) {
+      if (auto refusal = shared_->options.authenticate_head(head->request)) {
+        refuse(conn, peer, *refusal);
+        return false;
+      }
+    }
     if (head->expect_continue && head->content_length > 0 && conn.buffer.empty())
       send_bytes(peer, "HTTP/1.1 100 Continue\r\n\r\n", false);
     conn.route = match.route;
@@ -261,10 +390,13 @@ class Adapter final : public Tcp::Handler {
   }
 
   // Answers a request that cannot be read any further, then closes the connection.
-  void refuse(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer, const Response& response) {
+  void refuse(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer, Response response) {
     const std::string id = new_request_id();
+    Answering facts;
+    facts.api = true;  // refusals are JSON errors: never stored
+    add_safety_headers(response, facts);
     send_bytes(peer, http1::write_response(response, id, false), true);
-    shared_->metrics->observe("unparsed", "-", response.status, 0);
+    shared_->metrics->observe("unparsed", "other", response.status, 0);
     conn.buffer.clear();
     conn.head.reset();
     conn.enter(Phase::closing);
@@ -279,8 +411,13 @@ class Adapter final : public Tcp::Handler {
     auto given_id = request.header("x-request-id");
     request.request_id = given_id && acceptable_request_id(*given_id) ? *given_id : new_request_id();
     RequestIdScope log_scope(request.request_id);
-    Answering answering{request.request_id, request.method, "", conn.head->keep_alive,
-                        std::chrono::steady_clock::now()};
+    Answering answering{.request_id = request.request_id,
+                        .method = request.method,
+                        .route = "",
+                        .keep_alive = conn.head->keep_alive,
+                        .authenticated = request.header("authorization").has_value(),
+                        .api = request.path.rfind("/api/v1/", 0) == 0,
+                        .started = std::chrono::steady_clock::now()};
 
     Router::Match match;
     match.route = conn.route;
@@ -315,13 +452,21 @@ class Adapter final : public Tcp::Handler {
       if (!pending->inline_answer) return std::nullopt;
       response = std::move(pending->inline_answer);
     }
-    return send_answer(*shared_, peer, answering, *response);
+    return send_answer(shared_, conn_ptr, peer, answering, std::move(*response));
   }
 
   // Sends an answer and counts it; returns whether the connection stays open.
-  static bool send_answer(Shared& shared, const std::shared_ptr<Tcp::Peer>& peer, const Answering& a, const Response& response) {
+  static bool send_answer(const std::shared_ptr<Shared>& shared_ptr,
+                          const std::shared_ptr<Connection>& conn,
+                          const std::shared_ptr<Tcp::Peer>& peer, const Answering& a,
+                          Response response) {
+    Shared& shared = *shared_ptr;
     const bool keep_alive = a.keep_alive && !shared.draining.load();
-    send_bytes(peer, http1::write_response(response, a.request_id, keep_alive), !keep_alive);
+    add_safety_headers(response, a);
+    std::weak_ptr<Connection> weak_conn = conn;
+    std::weak_ptr<Tcp::Peer> weak_peer = peer;
+    send_bytes(peer, http1::write_response(response, a.request_id, keep_alive), !keep_alive, conn,
+               [shared_ptr, weak_conn, weak_peer] { resume(shared_ptr, weak_conn, weak_peer); });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - a.started).count();
     shared.metrics->observe(a.route, a.method, response.status, seconds);
     if (response.status >= 500) spdlog::warn("{} {} -> {}", a.method, a.route, response.status);
@@ -340,7 +485,7 @@ class Adapter final : public Tcp::Handler {
       return;
     }
     std::lock_guard lock(conn->mu);
-    const bool keep_alive = send_answer(*shared, peer, answering, response);
+    const bool keep_alive = send_answer(shared, conn, peer, answering, std::move(response));
     if (!after_answer(*conn, keep_alive)) return;
     Adapter resumer(shared);
     resumer.process(conn, peer);
@@ -369,6 +514,9 @@ void sweep(Shared& shared) {
         case Phase::body: limit = shared.options.body_timeout_ms; break;
         case Phase::closing: limit = kLingerMs; break;
         case Phase::awaiting: limit = INT64_MAX; break;  // the server owes the answer, not the client
+        case Phase::paused:
+          limit = shared.options.idle_timeout_ms;
+          break;  // the client owes a read
       }
       if (age > limit) expired.push_back(std::move(peer));
       ++it;

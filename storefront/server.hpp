@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/result.hpp"
@@ -18,6 +20,17 @@
 #include "storefront/metrics.hpp"
 
 namespace cunhuo::storefront {
+
+// A connection whose answers the client does not read stops being served while this many
+// answer bytes wait to be written: a pipelining client cannot make the server buffer
+// answers without bound.
+constexpr std::int64_t kMaxUnsentBytes = 1 << 20;
+// What such a connection may send meanwhile; more and it is closed.
+constexpr std::size_t kMaxPipelinedBytes = 64 * 1024;
+
+// Answers a request from its head alone: nullopt lets it through, otherwise the refusal
+// (a 401) is sent without reading the body.
+using HeadCheck = std::function<std::optional<Response>(const Request&)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -28,6 +41,9 @@ struct ServerOptions {
   std::int64_t header_timeout_ms = 10'000;
   std::int64_t body_timeout_ms = 30'000;
   std::int64_t idle_timeout_ms = 75'000;  // an idle keep-alive connection is closed after this
+  int max_connections = 4096;             // over either cap a new connection gets a 503
+  int max_connections_per_address = 256;
+  HeadCheck authenticate_head;            // for routes with authenticate_before_body
 };
 
 class HttpServer {

@@ -109,15 +109,6 @@ void add_statistics_routes(RouteTable& table, AlleviationContext ctx) {
              .errors = {"missing_field", "invalid_region_code", "out_of_range"},
              .summary = "The open statistics page of an area (public, Chinese first)",
              .handler = bind(statistics_page)});
-  table.add({.method = "GET",
-             .pattern = "/assets/countdown.js",
-             .access = anyone(),
-             .summary = "The statistics page's countdown script",
-             .handler = [](const Call&) -> Result<Response> {
-               auto r = Response::text(200, countdown_js(), "text/javascript; charset=utf-8");
-               r.headers.emplace_back("Cache-Control", "public, max-age=86400");
-               return r;
-             }});
 }
 
 }  // namespace cunhuo::storefront

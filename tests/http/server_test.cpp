@@ -1,4 +1,13 @@
 // The HTTP server over real TCP: keep-alive, errors, limits and the documented shapes.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
 #include "core/json.hpp"
 #include "tests/support/server.hpp"
 
@@ -297,10 +306,307 @@ TEST_CASE("the OpenAPI document lists the routes", "[http]") {
   CHECK(doc->find("paths")->find("/api/v1/sessions") != nullptr);
 }
 
-TEST_CASE("a server shutting down finishes what it has and refuses new work", "[http]") {
+namespace {
+
+using storefront::Request;
+using storefront::Respond;
+using storefront::Response;
+using storefront::Route;
+
+// A route that answers only when the test says so: a request held in flight.
+struct HeldRoute {
+  std::promise<void> entered;
+  Respond answer;
+
+  void install(storefront::Router& router) {
+    router.add(Route{.method = "GET",
+                     .pattern = "/test/held",
+                     .handler = nullptr,
+                     .max_body = -1,
+                     .takes_json = false,
+                     .summary = "held until the test answers",
+                     .async_handler =
+                         [this](const Request&, Respond respond) {
+                           answer = std::move(respond);
+                           entered.set_value();
+                         },
+                     .authenticate_before_body = false});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a server shutting down finishes the request in flight and answers new work with 503",
+          "[http][shutdown]") {
+  TestServer server(StoreKind::sqlite);
+  HeldRoute held;
+  held.install(server.app().router());  // before any request reaches the new route
+  HttpClient in_flight(server.port());
+  in_flight.send_raw("GET /test/held HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(held.entered.get_future().wait_for(std::chrono::seconds(10)) ==
+          std::future_status::ready);
+
+  std::jthread stopper([&] { server.app().stop(std::chrono::milliseconds(10'000)); });
+  // Until the server notices the stop, new requests are still served; then every one is a 503.
+  HttpReply refused;
+  for (int i = 0; i < 10'000 && refused.status != 503; ++i) {
+    HttpClient fresh(server.port());
+    refused = fresh.request("GET", "/healthz");
+  }
+  CHECK(refused.status == 503);
+  CHECK(error_code(refused) == "shutting_down");
+  CHECK(refused.header("connection") == std::optional<std::string>("close"));
+
+  held.answer(Response::json(200, R"({"finished":true})"));
+  auto finished = in_flight.read_reply();
+  stopper.join();
+  CHECK(finished.status == 200);
+  CHECK(finished.body == R"({"finished":true})");
+}
+
+STORE_TEST("thirty wrong passwords in a row lock the phone with a 429 and Retry-After",
+           "[http][auth][limits]") {
+  TestServer server(store_kind);
+  HttpClient client(server.port());
+  const std::string wrong = R"({"phone":"13900000001","password":"not-the-password"})";
+  for (int i = 0; i < storefront::LoginLimits::kWrongPasswordsPerPhone; ++i)
+    REQUIRE(post_json(client, kLogin, wrong).status == 401);
+  auto locked = post_json(client, kLogin, R"({"phone":"13900000001","password":"cunhuo-demo"})");
+  CHECK(locked.status == 429);
+  CHECK(error_code(locked) == "too_many_requests");
+  const auto retry = std::stoll(locked.header("retry-after").value_or("0"));
+  CHECK(retry > 0);
+  CHECK(retry <= storefront::LoginLimits::kPhoneLockMs / 1000);
+  CHECK(server.count(kSessions) == 0);
+  const std::string other = R"({"phone":"13900000006","password":"cunhuo-demo"})";
+  CHECK(post_json(client, kLogin, other).status == 201);  // other phones still log in
+}
+
+TEST_CASE("login attempts from one address over its limit get a 429 with Retry-After",
+          "[http][auth][limits]") {
+  TestServer server(StoreKind::sqlite, "minqin",
+                    [](Config& c) { c.login_attempts_per_address = 5; });
+  HttpClient client(server.port());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(post_json(client, kLogin, "{}").status == 400);  // cheap attempts count too
+  auto refused = post_json(client, kLogin, R"({"phone":"13900000001","password":"cunhuo-demo"})");
+  CHECK(refused.status == 429);
+  CHECK(error_code(refused) == "too_many_requests");
+  CHECK(std::stoll(refused.header("retry-after").value_or("0")) > 0);
+  CHECK(server.count(kSessions) == 0);
+}
+
+TEST_CASE("metrics label a made-up method as other, not as itself", "[http][metrics]") {
   TestServer server(StoreKind::sqlite);
   HttpClient client(server.port());
-  CHECK(client.request("GET", "/healthz").status == 200);
-  server.app().stop(std::chrono::milliseconds(1000));
-  CHECK(client.closed_by_server(3000));
+  const std::string method(200, 'Q');
+  CHECK(client.request(method, "/healthz").status == 405);
+  auto reply = client.request("GET", "/metrics");
+  REQUIRE(reply.status == 200);
+  CHECK(reply.body.find(method) == std::string::npos);
+  CHECK(reply.body.find("route=\"unmatched\",method=\"other\",status=\"405\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("metrics are served only to an allowed address or an admin", "[http][metrics]") {
+  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.metrics_allow.clear(); });
+  HttpClient client(server.port());
+  CHECK(client.request("GET", "/metrics").status == 403);
+  const Headers farmer = {{"Authorization", "Bearer " + server.login("13900000001")}};
+  const Headers admin = {{"Authorization", "Bearer " + server.login("13900000008")}};
+  CHECK(client.request("GET", "/metrics", "", farmer).status == 403);
+  CHECK(client.request("GET", "/metrics", "", admin).status == 200);
+}
+
+namespace {
+
+// Opens connections until the server refuses one; returns how many it kept open.
+int connections_until_refused(TestServer& server, std::vector<std::unique_ptr<HttpClient>>& open,
+                              HttpReply& refusal) {
+  for (int i = 0; i < 100; ++i) {
+    auto client = std::make_unique<HttpClient>(server.port());
+    auto reply = client->request("GET", "/healthz");
+    if (reply.status != 200) {
+      refusal = reply;
+      return i;
+    }
+    open.push_back(std::move(client));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("connections over the total cap get a 503 and are closed", "[http][limits]") {
+  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.max_connections = 3; });
+  std::vector<std::unique_ptr<HttpClient>> open;
+  HttpReply refusal;
+  CHECK(connections_until_refused(server, open, refusal) == 3);
+  CHECK(refusal.status == 503);
+  CHECK(error_code(refusal) == "too_many_connections");
+  CHECK(refusal.header("retry-after").has_value());
+}
+
+TEST_CASE("connections from one address over its cap get a 503, and a closed one frees its place",
+          "[http][limits]") {
+  TestServer server(StoreKind::sqlite, "minqin",
+                    [](Config& c) { c.max_connections_per_address = 2; });
+  std::vector<std::unique_ptr<HttpClient>> open;
+  HttpReply refusal;
+  CHECK(connections_until_refused(server, open, refusal) == 2);
+  CHECK(error_code(refusal) == "too_many_connections");
+  open.pop_back();  // the server hears of the close a moment later
+  int status = 0;
+  for (int i = 0; i < 1000 && status != 200; ++i)
+    status = HttpClient(server.port()).request("GET", "/healthz").status;
+  CHECK(status == 200);
+}
+
+TEST_CASE("an upload without a session is refused from its headers before the body is read",
+          "[http][auth][limits]") {
+  // The old server waited for the body: the timeout then closed the connection unanswered.
+  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.body_timeout_ms = 1000; });
+  HttpClient client(server.port());
+  client.send_raw(
+      "POST /api/v1/products/1/photos HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+      "Content-Length: 4000000\r\n\r\n");
+  auto reply = client.read_reply();
+  CHECK(reply.status == 401);
+  CHECK(error_code(reply) == "unauthenticated");
+  CHECK(client.closed_by_server());
+}
+
+TEST_CASE("pages carry a policy against framing and inline script, and nosniff",
+          "[http][headers]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient client(server.port());
+  auto page = client.request("GET", "/public/statistics?region=620621104");
+  REQUIRE(page.status == 200);
+  const std::string policy = page.header("content-security-policy").value_or("");
+  CHECK(policy.find("default-src 'self'") != std::string::npos);
+  CHECK(policy.find("script-src 'self';") != std::string::npos);  // no inline script
+  CHECK(policy.find("frame-ancestors 'none'") != std::string::npos);
+  CHECK(page.header("referrer-policy") == std::optional<std::string>("no-referrer"));
+  CHECK(page.header("x-content-type-options") == std::optional<std::string>("nosniff"));
+  CHECK(page.body.find("<script>") == std::string::npos);  // its script is a served file
+  auto script = client.request("GET", "/assets/exit-countdown.js");
+  CHECK(script.status == 200);
+  CHECK(script.header("content-type").value_or("").rfind("text/javascript", 0) == 0);
+}
+
+TEST_CASE("JSON answers say nosniff, and API answers are not stored unless marked public",
+          "[http][headers]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient client(server.port());
+  auto health = client.request("GET", "/healthz");
+  CHECK(health.header("x-content-type-options") == std::optional<std::string>("nosniff"));
+  auto me = client.request("GET", "/api/v1/me", "",
+                           {{"Authorization", "Bearer " + server.login("13900000001")}});
+  REQUIRE(me.status == 200);
+  CHECK(me.header("cache-control") == std::optional<std::string>("no-store"));
+  CHECK(me.header("x-content-type-options") == std::optional<std::string>("nosniff"));
+  auto refused = client.request("GET", "/api/v1/me");
+  CHECK(refused.status == 401);
+  CHECK(refused.header("cache-control") == std::optional<std::string>("no-store"));
+}
+
+namespace {
+
+// A client that writes without reading: non-blocking, with a small receive buffer so
+// the answers back up at the server rather than in this process's kernel buffers.
+class Pipeliner {
+ public:
+  explicit Pipeliner(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  }
+  ~Pipeliner() { ::close(fd_); }
+
+  // Sends `request` up to `times` times; stops early when the server stops taking bytes
+  // (for `stall_ms`) or closes. Returns how many were sent whole.
+  int send_many(const std::string& request, int times, int stall_ms) {
+    for (int sent = 0; sent < times; ++sent)
+      for (std::size_t at = 0; at < request.size();) {
+        ssize_t n = ::send(fd_, request.data() + at, request.size() - at, MSG_NOSIGNAL);
+        if (n > 0) {
+          at += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return sent;  // closed by the server
+        pollfd p{fd_, POLLOUT, 0};
+        if (::poll(&p, 1, stall_ms) <= 0) return sent;  // the server stopped reading
+      }
+    return times;
+  }
+
+  // Whether any answer bytes have arrived, without waiting.
+  bool has_bytes() {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+  // Reads until the connection ends or stays quiet for `quiet_ms`; counts the answers.
+  int count_answers(int quiet_ms) {
+    std::string bytes;
+    char buf[65536];
+    while (true) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, quiet_ms) <= 0) break;
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      bytes.append(buf, static_cast<std::size_t>(n));
+    }
+    int answers = 0;
+    for (std::size_t at = bytes.find("HTTP/1.1 "); at != std::string::npos;
+         at = bytes.find("HTTP/1.1 ", at + 1))
+      ++answers;
+    return answers;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("a client that pipelines requests and never reads the answers is cut off",
+          "[http][keepalive][limits]") {
+  TestServer server(StoreKind::sqlite);
+  constexpr int kRequests = 3000;  // the old server queued every answer: 3000 OpenAPI documents
+  Pipeliner client(server.port());
+  const int sent =
+      client.send_many("GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n", kRequests, 3000);
+  const int answered = client.count_answers(3000);
+  INFO("sent " << sent << ", answered " << answered);
+  CHECK(answered < kRequests);
+  HttpClient other(server.port());
+  CHECK(other.request("GET", "/healthz").status == 200);  // the server is fine
+}
+
+TEST_CASE("logins being hashed do not hold up other requests on the network thread",
+          "[http][auth][limits]") {
+  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.threads = 1; });
+  const std::string body = R"({"phone":"13900000001","password":"not-the-password"})";
+  const std::string login =
+      "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  constexpr int kLogins = 4;  // the pool hashes two at a time: at least two rounds
+  std::vector<std::unique_ptr<Pipeliner>> logins;
+  for (int i = 0; i < kLogins; ++i) {
+    logins.push_back(std::make_unique<Pipeliner>(server.port()));
+    REQUIRE(logins.back()->send_many(login, 1, 1000) == 1);
+  }
+  HttpClient other(server.port());
+  CHECK(other.request("GET", "/healthz").status == 200);
+  int answered = 0;
+  for (auto& l : logins) answered += l->has_bytes() ? 1 : 0;
+  CHECK(answered < kLogins);  // the health check did not wait for every hash
 }

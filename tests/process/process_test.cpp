@@ -7,10 +7,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <thread>
 
+#include "core/db/database.hpp"
 #include "core/outbox/outbox.hpp"
 #include "payments/statements.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/support.hpp"
 
 using namespace cunhuo;
@@ -68,8 +72,6 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-}  // namespace
-
 STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event handled once", "[process][outbox]") {
   TestStore store(store_kind);
   store.migrate();
@@ -105,9 +107,17 @@ STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event 
   CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_handled WHERE handler = 'probe'") == kEvents);
 }
 
-TEST_CASE("the service stops cleanly on SIGTERM", "[process]") {
-  const std::string dir = temp_dir();
-  const auto port = free_port();
+// The service's gauge of requests being handled, read from /metrics.
+std::int64_t requests_in_flight(std::uint16_t port) {
+  const std::string body = HttpClient(port).request("GET", "/metrics").body;
+  const std::string name = "\ncunhuo_http_requests_in_flight ";
+  const auto at = body.find(name);
+  REQUIRE(at != std::string::npos);
+  return std::stoll(body.substr(at + name.size()));
+}
+
+// Starts `cunhuo serve` on a fresh SQLite store in `dir` and waits until it answers.
+pid_t start_service(const std::string& dir, std::uint16_t port) {
   pid_t pid = spawn({CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
                      "sqlite:" + dir + "/cunhuo.db", "--seed", "minqin", "--threads", "2"},
                     dir + "/serve.log");
@@ -121,11 +131,66 @@ TEST_CASE("the service stops cleanly on SIGTERM", "[process]") {
     }
   }
   REQUIRE(up);
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("the service stops cleanly on SIGTERM", "[process]") {
+  const std::string dir = temp_dir();
+  const auto port = free_port();
+  pid_t pid = start_service(dir, port);
   HttpClient idle(port);  // an open keep-alive connection must not hold the shutdown up
   CHECK(idle.request("GET", "/readyz").status == 200);
   ::kill(pid, SIGTERM);
   CHECK(wait_exit(pid, std::chrono::seconds(30)) == 0);
   CHECK_THROWS(HttpClient(port).request("GET", "/healthz"));
+}
+
+TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the store is flushed",
+          "[process]") {
+  const std::string dir = temp_dir();
+  const auto port = free_port();
+  pid_t pid = start_service(dir, port);
+  // Each login hashes for a while on the service's small pool of workers.
+  constexpr int kLogins = 6;
+  const std::string body = R"({"phone":"13900000001","password":"cunhuo-demo"})";
+  std::vector<std::unique_ptr<HttpClient>> logins;
+  for (int i = 0; i < kLogins; ++i) {
+    logins.push_back(std::make_unique<HttpClient>(port));
+    logins.back()->send_raw(
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+  }
+  // The service's own gauge says when all of them are being handled (this request too).
+  std::int64_t in_flight = 0;
+  for (int i = 0; i < 10'000 && in_flight <= kLogins; ++i) in_flight = requests_in_flight(port);
+  REQUIRE(in_flight > kLogins);
+  ::kill(pid, SIGTERM);
+  // Until the service sees the signal it serves; then a new request is a 503 or not taken.
+  int status = 200;
+  for (int i = 0; i < 100'000 && status == 200; ++i) {
+    try {
+      status = HttpClient(port).request("GET", "/healthz").status;
+    } catch (const std::exception&) {
+      status = 0;  // refused or closed: the listener is gone
+    }
+  }
+  CHECK((status == 503 || status == 0));
+  int finished = 0;
+  for (auto& client : logins) {
+    auto reply = client->read_reply();
+    finished += reply.status == 201 ? 1 : 0;
+  }
+  INFO("logins finished during the drain: " << finished << " of " << kLogins);
+  CHECK(finished == kLogins);  // all were in flight: all finish
+  CHECK(wait_exit(pid, std::chrono::seconds(30)) == 0);
+  const std::string wal = dir + "/cunhuo.db-wal";  // checkpointed into the store: empty or gone
+  CHECK((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0));
+  auto db = db::open_database("sqlite:" + dir + "/cunhuo.db", db::DatabaseOptions{});
+  REQUIRE(db.ok());
+  CHECK(count(**db, "SELECT COUNT(*) FROM sessions") == finished);
 }
 
 namespace {

@@ -38,3 +38,18 @@ TEST_CASE("unknown flags and bad values are refused with the key named", "[confi
   CHECK_FALSE(load_config({"--db"}, {}).ok());
   CHECK_FALSE(load_config({}, {{"CUNHUO_LOG_LEVEL", "chatty"}}).ok());
 }
+
+TEST_CASE("the edge limits are set by flags, and metrics-allow takes a list of addresses",
+          "[config]") {
+  auto c = load_config({"--metrics-allow", "10.0.0.5, 127.0.0.1,,", "--max-connections=100",
+                        "--max-connections-per-address", "4", "--login-attempts-per-address", "9"},
+                       {});
+  REQUIRE(c.ok());
+  CHECK(c->metrics_allow == std::vector<std::string>{"10.0.0.5", "127.0.0.1"});
+  CHECK(c->max_connections == 100);
+  CHECK(c->max_connections_per_address == 4);
+  CHECK(c->login_attempts_per_address == 9);
+  CHECK(load_config({}, {})->metrics_allow == std::vector<std::string>{"127.0.0.1", "::1"});
+  CHECK(load_config({"--metrics-allow="}, {})->metrics_allow.empty());  // admins only
+  CHECK_FALSE(load_config({"--max-connections", "0"}, {}).ok());
+}

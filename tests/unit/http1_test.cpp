@@ -47,3 +47,24 @@ TEST_CASE("a response is framed with length, connection and request id", "[http1
         "Connection: keep-alive\r\nX-Request-Id: abc\r\nLocation: /x/1\r\n\r\n{}");
   CHECK(http1::write_response(r, "", false).find("Connection: close") != std::string::npos);
 }
+
+TEST_CASE("a header value holding CR, LF or NUL is refused", "[http1]") {
+  using namespace std::string_literals;
+  const std::string refused[] = {
+      "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb"s,
+      "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\nSet-Cookie: b"s,
+      "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b"s,
+  };
+  for (const auto& head : refused) {
+    auto parsed = http1::parse_head(head);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == "bad_header");
+  }
+}
+
+TEST_CASE("a request with two Host headers is refused", "[http1]") {
+  auto parsed = http1::parse_head("GET / HTTP/1.1\r\nHost: shop.example\r\nHost: evil.example");
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.error().code == "duplicate_host");
+  CHECK(parsed.error().kind == cunhuo::ErrorKind::invalid);
+}
