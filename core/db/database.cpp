@@ -1,8 +1,8 @@
 #include "core/db/database.hpp"
 
-#include <cassert>
 #include <charconv>
 
+#include "core/assert.hpp"
 #include "core/db/stores.hpp"
 
 namespace cunhuo::db {
@@ -54,14 +54,14 @@ Result<std::optional<Row>> Session::query_one(std::string_view sql, std::initial
 }
 
 std::string placeholders(std::size_t n) {
-  assert(n > 0);
+  CUNHUO_ASSERT(n > 0);
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
   return out;
 }
 
 std::string row_list(std::string_view row, std::size_t n) {
-  assert(n > 0);
+  CUNHUO_ASSERT(n > 0);
   std::string out;
   out.reserve((row.size() + 2) * n);
   for (std::size_t i = 0; i < n; ++i) {
