@@ -174,6 +174,8 @@ Status set_aside(db::Session& tx, const Intent& intent, const std::string& provi
                     .debit = accounts::provider(provider),
                     .credit = accounts::kReturns,
                     .amount = intent.amount,
+                    .kind = TransferKind::posted,
+                    .pending_key = "",
                     .reference = "intent:" + std::to_string(intent.id),
                     .memo = "paid after the checkout was paid: goes back"};
   CUNHUO_TRY(transfer(tx, std::span(&in, 1), clock));

@@ -207,6 +207,8 @@ Status return_payment(db::Session& tx, std::int64_t intent_id, const Clock& cloc
                       .debit = accounts::kReturns,
                       .credit = accounts::provider(intent->provider),
                       .amount = intent->amount,
+                      .kind = TransferKind::posted,
+                      .pending_key = "",
                       .reference = "intent:" + std::to_string(intent_id),
                       .memo = "a second payment of a checkout, sent back"};
   if (CUNHUO_TRY(transfer(tx, std::span(&back, 1), clock)).front() == Outcome::exists)

@@ -71,7 +71,10 @@ int transfers(const std::string& url, const std::string& label, int seconds, int
                        .debit = "bench:source",
                        .credit = "bench:" + std::to_string(i),
                        .amount = Money::fen(kFunding),
-                       .reference = "bench"});
+                       .kind = TransferKind::posted,
+                       .pending_key = "",
+                       .reference = "bench",
+                       .memo = ""});
   }
   must(db->write([&](db::Session& tx) -> Status {
     CUNHUO_CHECK(open_accounts(tx, specs, clock));
@@ -101,7 +104,10 @@ int transfers(const std::string& url, const std::string& label, int seconds, int
                        .debit = account(from),
                        .credit = account(to),
                        .amount = Money::fen(1 + static_cast<std::int64_t>(rng() % 10000)),
-                       .reference = "bench"});
+                       .kind = TransferKind::posted,
+                       .pending_key = "",
+                       .reference = "bench",
+                       .memo = ""});
         }
         auto done = db->write([&](db::Session& tx) { return transfer(tx, b, clock); });
         if (!done.ok()) {

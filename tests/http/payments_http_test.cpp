@@ -372,7 +372,10 @@ Status tamper_one_account(db::Database& db, const Clock& clock) {
                                 .debit = "provider:sim",
                                 .credit = "escrow:order:1",
                                 .amount = Money::fen(1000),
-                                .reference = "t"};
+                                .kind = payments::TransferKind::posted,
+                                .pending_key = "",
+                                .reference = "t",
+                                .memo = ""};
     CUNHUO_TRY(payments::transfer(tx, std::span(&in, 1), clock));
     CUNHUO_TRY(tx.exec("UPDATE ledger_accounts SET credits_posted = credits_posted + 5, "
                        "debits_posted = debits_posted + 5 WHERE code = 'escrow:order:1'"));

@@ -100,7 +100,10 @@ std::int64_t pending_batch(db::Database& db, const Clock& clock) {
                     .debit = "provider:wechat",
                     .credit = accounts::household(1),
                     .amount = Money::fen(1000),
-                    .reference = "test"};
+                    .kind = TransferKind::posted,
+                    .pending_key = "",
+                    .reference = "test",
+                    .memo = ""};
   REQUIRE(db.write([&](db::Session& tx) { return transfer(tx, std::span(&in, 1), clock); }).ok());
   REQUIRE(
       set_account(db, clock, household_account("甘肃农村信用社", kAccountNumber, "王建国")).ok());
