@@ -156,7 +156,13 @@ Result<std::vector<PayoutAccountChange>> payout_account_changes(db::Session& s,
   return out;
 }
 
-std::string bank_file_csv(const PayoutBatch& batch) {
+Result<std::string> bank_file_csv(const PayoutBatch& batch, bool sandbox_on) {
+  const bool sandbox_money = std::any_of(batch.payouts.begin(), batch.payouts.end(),
+                                         [](const Payout& p) { return p.sandbox_fen > 0; });
+  if (sandbox_money && !sandbox_on)
+    return make_error(ErrorKind::conflict, "sandbox_money",
+                      "this batch pays out money the sandbox captured: no bank file without the sandbox",
+                      "id");
   std::string csv = "household_id,bank,account_number,holder,amount_yuan\n";
   for (const auto& p : batch.payouts)
     csv += bank_field(std::to_string(p.household_id)) + "," + bank_field(p.bank) + "," +
@@ -187,14 +193,20 @@ Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::in
     const Transfer hold{hold_key(batch.id, h), accounts::household(h), accounts::kPayoutClearing, amount, TransferKind::pending, "",
                         "payout:" + std::to_string(batch.id), "payout to the household's bank account"};
     CUNHUO_TRY(transfer(tx, std::span(&hold, 1), clock));
+    const Payout payout{.household_id = h,
+                        .amount = amount,
+                        .bank = account->bank,
+                        .account_number = account->account_number,
+                        .holder = account->holder,
+                        .status = "pending",
+                        .sandbox_fen = sandbox_on ? sandbox_left : 0};
     CUNHUO_TRY(
         tx.exec("INSERT INTO payouts (batch_id, household_id, amount_fen, bank, account_number, "
-                "holder, status, "
-                "sandbox_fen) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                {batch.id, h, amount.fen(), account->bank, account->account_number, account->holder,
-                 sandbox_on ? sandbox_left : 0}));
+                "holder, status, sandbox_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                {batch.id, h, amount.fen(), payout.bank, payout.account_number, payout.holder,
+                 payout.status, payout.sandbox_fen}));
     batch.total = CUNHUO_TRY(batch.total.plus(amount));
-    batch.payouts.push_back(Payout{h, amount, account->bank, account->account_number, account->holder, "pending"});
+    batch.payouts.push_back(payout);
   }
   CUNHUO_TRY(tx.exec("UPDATE payout_batches SET total_fen = ? WHERE id = ?", {batch.total.fen(), batch.id}));
   return batch;
@@ -204,9 +216,16 @@ Result<std::optional<PayoutBatch>> find_payout_batch(db::Session& s, std::int64_
   auto b = CUNHUO_TRY(s.query_one("SELECT id, status, total_fen, created_at FROM payout_batches WHERE id = ?", {batch_id}));
   if (!b) return std::optional<PayoutBatch>();
   PayoutBatch batch{b->i64(0), b->i64(3), b->str(1), Money::fen(b->i64(2)), {}};
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id, amount_fen, bank, account_number, holder, status FROM payouts "
-                                          "WHERE batch_id = ? ORDER BY household_id", {batch_id})))
-    batch.payouts.push_back(Payout{r.i64(0), Money::fen(r.i64(1)), r.str(2), r.str(3), r.str(4), r.str(5)});
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id, amount_fen, bank, account_number, holder, status, "
+                                          "sandbox_fen FROM payouts WHERE batch_id = ? ORDER BY household_id",
+                                          {batch_id})))
+    batch.payouts.push_back(Payout{.household_id = r.i64(0),
+                                   .amount = Money::fen(r.i64(1)),
+                                   .bank = r.str(2),
+                                   .account_number = r.str(3),
+                                   .holder = r.str(4),
+                                   .status = r.str(5),
+                                   .sandbox_fen = r.i64(6)});
   return std::optional<PayoutBatch>(std::move(batch));
 }
 

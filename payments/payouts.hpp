@@ -29,6 +29,7 @@ struct Payout {
   std::int64_t household_id = 0;
   Money amount;
   std::string bank, account_number, holder, status;  // pending, paid, failed
+  std::int64_t sandbox_fen = 0;  // of the amount, what the sandbox captured (a demonstration's)
 };
 
 struct PayoutBatch {
@@ -59,8 +60,9 @@ Result<std::vector<PayoutAccountChange>> payout_account_changes(db::Session& s,
 Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::int64_t> households,
                                         bool sandbox_on, const Clock& clock);
 // The batch's payout record for the bank (CSV): every field quoted and a leading
-// formula character defused, so no field can add a row or run in a spreadsheet.
-std::string bank_file_csv(const PayoutBatch& batch);
+// formula character defused, so no field can add a row or run in a spreadsheet. A batch
+// that pays out sandbox money has no bank file while the sandbox is off (409).
+Result<std::string> bank_file_csv(const PayoutBatch& batch, bool sandbox_on);
 // The bank's answer: every payout is paid except those to `failed` households.
 Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id, std::span<const std::int64_t> failed,
                                          const Clock& clock);

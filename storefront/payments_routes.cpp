@@ -336,7 +336,8 @@ Result<Response> bank_file(PaymentsContext& ctx, const Request& req) {
   auto batch = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return batch_for(s, account, id); }));
   if (!batch) return no_such("payout batch");
   spdlog::info("bank file of payout batch {} downloaded by account {}", id, account.id);
-  auto r = Response::text(200, pay::bank_file_csv(*batch), "text/csv; charset=utf-8");
+  auto r = Response::text(200, CUNHUO_TRY(pay::bank_file_csv(*batch, ctx.simulator != nullptr)),
+                          "text/csv; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

@@ -275,8 +275,15 @@ STORE_TEST("money the sandbox captured stays out of payout batches while the san
   auto real_only = batch(false);
   REQUIRE(real_only.payouts.size() == 1);
   CHECK(real_only.total.fen() == from_wechat);
-  // With the sandbox on (a demonstration), its money is paid out too, and only once.
-  CHECK(batch(true).total.fen() == from_sandbox);
+  CHECK(bank_file_csv(real_only, false).ok());
+  // With the sandbox on (a demonstration), its money is paid out too, and only once; that
+  // batch has no bank file once the sandbox is off.
+  const auto demo = batch(true);
+  CHECK(demo.total.fen() == from_sandbox);
+  CHECK(bank_file_csv(demo, true).ok());
+  auto no_file = bank_file_csv(demo, false);
+  REQUIRE_FALSE(no_file.ok());
+  CHECK(no_file.error().code == "sandbox_money");
   CHECK(batch(true).payouts.empty());
   CHECK(batch(false).payouts.empty());
   ledger_is_sound(store.db());
@@ -361,7 +368,7 @@ STORE_TEST("the bank file has exactly one row per payout whatever a stored name 
   auto batch = store.db().read([&](db::Session& s) { return find_payout_batch(s, id); });
   REQUIRE(batch.ok());
   REQUIRE(batch->has_value());
-  const auto records = csv_records(bank_file_csv(**batch));
+  const auto records = csv_records(*bank_file_csv(**batch, true));
   REQUIRE(records.size() == 1 + (*batch)->payouts.size());
   for (std::size_t r = 1; r < records.size(); ++r) {
     REQUIRE(records[r].size() == 5);
