@@ -159,6 +159,11 @@ Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std
   const auto now = clock.now_ms();
   if (p->status != "in_notice" || !p->notice_ends_ms || now >= *p->notice_ends_ms)
     return conflict("notice_closed", "objections are taken only while the notice runs");
+  // Anyone may object, unauthenticated: a notice's objections are bounded so that one
+  // client cannot fill the store or bury the office's queue.
+  auto lodged = CUNHUO_TRY(tx.query_one("SELECT COUNT(*) FROM exit_objections WHERE proposal_id = ?", {proposal_id}));
+  if (lodged->i64(0) >= kMaxObjectionsPerProposal)
+    return conflict("too_many_objections", "this notice has taken as many objections as it can; contact the office");
   CUNHUO_TRY(tx.exec("INSERT INTO exit_objections (proposal_id, text, status, resolution, lodged_at) VALUES (?, ?, 'open', '', ?)",
                      {proposal_id, text, now}));
   return Objection{CUNHUO_TRY(tx.last_insert_id()), proposal_id, std::string(text), "open", "", now};

@@ -62,6 +62,8 @@ Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::stri
 // The county's approval starts the notice; its rejection closes the proposal.
 Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve, std::int64_t notice_ms, std::string_view actor,
                                      std::string_view reason, const Clock& clock);
+// Objections one exit notice takes at most (they are anonymous; the office reads each).
+inline constexpr std::int64_t kMaxObjectionsPerProposal = 200;
 Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text, const Clock& clock);
 Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld, std::string_view actor,
                                        std::string_view reason, const Clock& clock);

@@ -56,6 +56,52 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS fund_disbursements_household ON fund_disbursements (household_id);\n"
      "CREATE INDEX IF NOT EXISTS fund_disbursements_person ON fund_disbursements (id_number, benefit);\n"
      "CREATE INDEX IF NOT EXISTS fund_disbursements_county ON fund_disbursements (county_code, household_status);\n"},
+    // Document numbers are issued by each county's own offices: two counties may both issue
+    // MQ-D-0001. The tables are rebuilt (SQLite cannot drop a column's UNIQUE in place).
+    {"alleviation", 7, "fund document numbers unique per county",
+     "CREATE TABLE fund_allocations_v7 (\n"
+     "  id {{ID}},\n"
+     "  project_id BIGINT NOT NULL,\n"
+     "  county_code VARCHAR(6) NOT NULL,\n"
+     "  document_number VARCHAR(40) NOT NULL,\n"
+     "  amount_fen BIGINT NOT NULL,\n"
+     "  disbursed_fen BIGINT NOT NULL,\n"
+     "  actor VARCHAR(100) NOT NULL,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  UNIQUE (county_code, document_number)\n"
+     ");\n"
+     "INSERT INTO fund_allocations_v7 (id, project_id, county_code, document_number, amount_fen, disbursed_fen, actor, at) "
+     "SELECT id, project_id, county_code, document_number, amount_fen, disbursed_fen, actor, at FROM fund_allocations;\n"
+     "DROP TABLE fund_allocations;\n"
+     "ALTER TABLE fund_allocations_v7 RENAME TO fund_allocations;\n"
+     "CREATE INDEX IF NOT EXISTS fund_allocations_project ON fund_allocations (project_id);\n"
+     "CREATE INDEX IF NOT EXISTS fund_allocations_county ON fund_allocations (county_code, at);\n"
+     "CREATE TABLE fund_disbursements_v7 (\n"
+     "  id {{ID}},\n"
+     "  allocation_id BIGINT NOT NULL,\n"
+     "  project_id BIGINT NOT NULL,\n"
+     "  county_code VARCHAR(6) NOT NULL,\n"
+     "  document_number VARCHAR(40) NOT NULL,\n"
+     "  benefit VARCHAR(40) NOT NULL,\n"
+     "  village_code VARCHAR(12) NOT NULL,\n"
+     "  household_id BIGINT,\n"
+     "  id_number VARCHAR(18) NOT NULL,\n"
+     "  household_status VARCHAR(24) NOT NULL,\n"
+     "  amount_fen BIGINT NOT NULL,\n"
+     "  actor VARCHAR(100) NOT NULL,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  UNIQUE (county_code, document_number)\n"
+     ");\n"
+     "INSERT INTO fund_disbursements_v7 (id, allocation_id, project_id, county_code, document_number, benefit, village_code, "
+     "household_id, id_number, household_status, amount_fen, actor, at) SELECT id, allocation_id, project_id, county_code, "
+     "document_number, benefit, village_code, household_id, id_number, household_status, amount_fen, actor, at "
+     "FROM fund_disbursements;\n"
+     "DROP TABLE fund_disbursements;\n"
+     "ALTER TABLE fund_disbursements_v7 RENAME TO fund_disbursements;\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_allocation ON fund_disbursements (allocation_id);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_household ON fund_disbursements (household_id);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_person ON fund_disbursements (id_number, benefit);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_county ON fund_disbursements (county_code, household_status);\n"},
 };
 
 std::string county_account(std::string_view county) { return "fund:county:" + std::string(county); }
@@ -152,8 +198,10 @@ bool same_disbursement(const Disbursement& earlier, std::int64_t allocation, con
   return earlier.allocation_id == allocation && earlier.amount == d.amount && same_recipient;
 }
 
-Result<std::optional<Disbursement>> disbursement_by_document(db::Session& s, std::string_view doc) {
-  auto row = CUNHUO_TRY(s.query_one(std::string(kDisbursementColumns) + "WHERE d.document_number = ?", {doc}));
+Result<std::optional<Disbursement>> disbursement_by_document(db::Session& s, std::string_view county,
+                                                             std::string_view doc) {
+  auto row = CUNHUO_TRY(s.query_one(std::string(kDisbursementColumns) + "WHERE d.county_code = ? AND d.document_number = ?",
+                                    {county, doc}));
   if (!row) return std::optional<Disbursement>();
   return std::optional<Disbursement>(disbursement_of(*row));
 }
@@ -202,7 +250,8 @@ Result<Allocation> allocate(db::Session& tx, std::int64_t project_id, std::strin
   CUNHUO_CHECK(check_amount(amount));
   auto project = CUNHUO_TRY(find_project(tx, project_id));
   if (!project) return make_error(ErrorKind::not_found, "not_found", "no such project", "project_id");
-  if (auto earlier = CUNHUO_TRY(tx.query_one(std::string(kAllocationColumns) + "WHERE document_number = ?", {doc}))) {
+  if (auto earlier = CUNHUO_TRY(tx.query_one(std::string(kAllocationColumns) + "WHERE county_code = ? AND document_number = ?",
+                                             {project->county_code, doc}))) {
     auto a = allocation_of(*earlier);
     if (a.project_id == project_id && a.amount == amount) return a;
     return make_error(ErrorKind::conflict, "document_number_used", "this document number was used for another allocation", "document_number");
@@ -214,7 +263,7 @@ Result<Allocation> allocate(db::Session& tx, std::int64_t project_id, std::strin
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
   const payments::AccountSpec accounts[] = {{county_account(project->county_code), true}, {allocation_account(id), false}};
   CUNHUO_CHECK(payments::open_accounts(tx, accounts, clock));
-  CUNHUO_CHECK(move(tx, "fund-allocation:" + std::string(doc), county_account(project->county_code), allocation_account(id), amount,
+  CUNHUO_CHECK(move(tx, "fund-allocation:" + project->county_code + ":" + std::string(doc), county_account(project->county_code), allocation_account(id), amount,
                     "fund_project:" + std::to_string(project_id), std::string(doc), clock));
   spdlog::info("fund allocation {} ({}) of {} yuan to project {}", id, doc, amount.to_yuan(), project_id);
   return std::move(*CUNHUO_TRY(find_allocation(tx, id)));
@@ -241,7 +290,7 @@ Result<Disbursement> disburse(db::Session& tx, std::int64_t allocation_id, const
   const auto project = CUNHUO_TRY(find_project(tx, allocation->project_id));
   if (!project) return make_error(ErrorKind::internal, "orphan_allocation", "allocation " + std::to_string(allocation_id) + " has no project");
   // A retry finds what was done, even if the card changed since.
-  if (auto earlier = CUNHUO_TRY(disbursement_by_document(tx, d.document_number))) {
+  if (auto earlier = CUNHUO_TRY(disbursement_by_document(tx, project->county_code, d.document_number))) {
     if (same_disbursement(*earlier, allocation_id, d)) return std::move(*earlier);
     return make_error(ErrorKind::conflict, "document_number_used", "this document number was used for another disbursement", "document_number");
   }
@@ -259,11 +308,11 @@ Result<Disbursement> disburse(db::Session& tx, std::int64_t allocation_id, const
   const std::string to = r.household_id ? household_account(*r.household_id) : village_account(r.village_code);
   const payments::AccountSpec account{to, false};
   CUNHUO_CHECK(payments::open_accounts(tx, std::span(&account, 1), clock));
-  CUNHUO_CHECK(move(tx, "fund-disbursement:" + d.document_number, allocation_account(allocation_id), to, d.amount,
+  CUNHUO_CHECK(move(tx, "fund-disbursement:" + project->county_code + ":" + d.document_number, allocation_account(allocation_id), to, d.amount,
                     "fund_allocation:" + std::to_string(allocation_id), d.document_number, clock));
   spdlog::info("fund disbursement {} of {} yuan from allocation {} to {}", d.document_number, d.amount.to_yuan(), allocation_id,
                r.household_id ? "household " + std::to_string(*r.household_id) : "village " + r.village_code);
-  return std::move(*CUNHUO_TRY(disbursement_by_document(tx, d.document_number)));
+  return std::move(*CUNHUO_TRY(disbursement_by_document(tx, project->county_code, d.document_number)));
 }
 
 Result<std::vector<Disbursement>> disbursements_of(db::Session& s, std::int64_t allocation_id) {

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "alleviation/scores.hpp"
+#include "core/assert.hpp"
 #include "core/json.hpp"
+#include "core/region.hpp"
 #include "marketplace/archive.hpp"
 #include "payments/settlement.hpp"
 
@@ -49,6 +51,10 @@ constexpr db::Migration kMigrations[] = {
      "  at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS monitoring_alert_history_alert ON monitoring_alert_history (alert_id, id);\n"},
+    // Each county's office sets its own rules; rows from before carry no county.
+    {"alleviation", 6, "monitoring rules per county",
+     "ALTER TABLE monitoring_rules ADD COLUMN county_code VARCHAR(6) NOT NULL DEFAULT '';\n"
+     "CREATE INDEX IF NOT EXISTS monitoring_rules_county ON monitoring_rules (county_code, id);\n"},
 };
 
 constexpr std::int64_t kDayMs = 86'400'000;
@@ -68,7 +74,7 @@ Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::Ho
                                           std::int64_t now) {
   // Open, or raised lately and worked to a close: the daily pass does not raise it again
   // while the same condition holds, or a helper's "false alarm" would come back each day.
-  if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = ? AND (status = 'open' OR raised_at >= ?)",
+  if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = ? AND (status IN ('open', 'proposed') OR raised_at >= ?)",
                               {h.id.value, rule, now - kRealertAfterMs})))
     return std::optional<std::int64_t>();
   CUNHUO_TRY(tx.exec("INSERT INTO monitoring_alerts (household_id, village_code, helper_account, rule, figures, status, outcome, raised_at) "
@@ -84,8 +90,9 @@ Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::Ho
 
 std::span<const db::Migration> monitoring_migrations() { return kMigrations; }
 
-Result<MonitoringRules> current_rules(db::Session& s) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM monitoring_rules ORDER BY id DESC LIMIT 1"));
+Result<MonitoringRules> current_rules(db::Session& s, std::string_view county_code) {
+  auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM monitoring_rules WHERE county_code = ? "
+                                    "ORDER BY id DESC LIMIT 1", {std::string(county_code)}));
   if (!row) return MonitoringRules{};
   const Json doc = CUNHUO_TRY(Json::parse(row->str(0)));
   MonitoringRules r;
@@ -96,7 +103,9 @@ Result<MonitoringRules> current_rules(db::Session& s) {
   return r;
 }
 
-Status set_rules(db::Session& tx, const MonitoringRules& r, std::string_view actor, const Clock& clock) {
+Status set_rules(db::Session& tx, const MonitoringRules& r, std::string_view county_code, std::string_view actor,
+                 const Clock& clock) {
+  CUNHUO_ASSERT(county_code.size() == 6);
   if (r.income_projection_bps < 10000 || r.income_projection_bps > 50000)
     return make_error(ErrorKind::invalid, "out_of_range", "1 to 5 times the line, in basis points", "income_projection_bps");
   if (r.income_drop_bps < 100 || r.income_drop_bps > 10000) return make_error(ErrorKind::invalid, "out_of_range", "1 % to 100 %", "income_drop_bps");
@@ -105,7 +114,9 @@ Status set_rules(db::Session& tx, const MonitoringRules& r, std::string_view act
   JsonWriter w;
   w.begin_object().field("income_projection_bps", r.income_projection_bps).field("income_drop_bps", r.income_drop_bps);
   w.field("large_expense_fen", r.large_expense.fen()).field("no_sales_days", r.no_sales_days).end_object();
-  CUNHUO_TRY(tx.exec("INSERT INTO monitoring_rules (definition, actor, created_at) VALUES (?, ?, ?)", {w.take(), actor, clock.now_ms()}));
+  CUNHUO_TRY(tx.exec("INSERT INTO monitoring_rules (definition, actor, created_at, county_code) VALUES (?, ?, ?, ?)",
+                     {w.take(), actor, clock.now_ms(), std::string(county_code)}));
+  spdlog::info("monitoring rules set for county {} by {}", county_code, actor);
   return {};
 }
 
@@ -126,8 +137,8 @@ Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_
   if (page.empty() || page.front().id.value != household_id) return opened;
   const auto& h = page.front();
   if (h.status != marketplace::PovertyStatus::exited && h.status != marketplace::PovertyStatus::at_risk) return opened;
-  const auto rules = CUNHUO_TRY(current_rules(tx));
-  const auto model = CUNHUO_TRY(current_model(tx));
+  const auto rules = CUNHUO_TRY(current_rules(tx, county_of(h.village_code)));
+  const auto model = CUNHUO_TRY(current_model(tx, county_of(h.village_code)));
   auto add = [&](std::optional<std::int64_t> id) { if (id) opened.push_back(*id); };
   // Income of the last three months, projected over the year, per person.
   const Money recent = CUNHUO_TRY(platform_income(tx, household_id, now - 90 * kDayMs, now));
@@ -198,8 +209,18 @@ Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_co
   return out;
 }
 
+namespace {
+
+Status mark_returned(db::Session& tx, const Alert& a, std::string_view actor, std::string_view note, const Clock& clock) {
+  return marketplace::set_household_status(tx, marketplace::HouseholdId{a.household_id},
+                                           marketplace::PovertyStatus::returned_to_poverty, actor,
+                                           "monitoring alert " + std::to_string(a.id) + ": " + std::string(note), clock);
+}
+
+}  // namespace
+
 Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome, std::string_view note, std::string_view actor,
-                          const Clock& clock) {
+                          AlertCloser closer, const Clock& clock) {
   if (outcome != "help_given" && outcome != "status_changed" && outcome != "false_alarm")
     return make_error(ErrorKind::invalid, "invalid_outcome", "help_given, status_changed or false_alarm", "outcome");
   if (note.empty() || note.size() > 500) return make_error(ErrorKind::invalid, "missing_field", "say what was done (1 to 500 bytes)", "note");
@@ -207,11 +228,36 @@ Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view out
   if (!a) return make_error(ErrorKind::not_found, "not_found", "no such alert", "id");
   if (a->status != "open") return make_error(ErrorKind::conflict, "already_closed", "this alert was closed", "id");
   const auto now = clock.now_ms();
+  // A helper sees the household; the office decides its official status.
+  if (outcome == "status_changed" && closer == AlertCloser::helper) {
+    CUNHUO_TRY(tx.exec("UPDATE monitoring_alerts SET status = 'proposed', outcome = ? WHERE id = ? AND status = 'open'",
+                       {outcome, id}));
+    CUNHUO_CHECK(history(tx, id, actor, "proposed: returned to poverty — " + std::string(note), now));
+    return std::move(*CUNHUO_TRY(find_alert(tx, id)));
+  }
   CUNHUO_TRY(tx.exec("UPDATE monitoring_alerts SET status = 'closed', outcome = ? WHERE id = ?", {outcome, id}));
   CUNHUO_CHECK(history(tx, id, actor, "closed: " + std::string(outcome) + " — " + std::string(note), now));
-  if (outcome == "status_changed")
-    CUNHUO_CHECK(marketplace::set_household_status(tx, marketplace::HouseholdId{a->household_id}, marketplace::PovertyStatus::returned_to_poverty,
-                                                   actor, "monitoring alert " + std::to_string(id) + ": " + std::string(note), clock));
+  if (outcome == "status_changed") CUNHUO_CHECK(mark_returned(tx, *a, actor, note, clock));
+  return std::move(*CUNHUO_TRY(find_alert(tx, id)));
+}
+
+Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approve, std::string_view reason,
+                                   std::string_view actor, const Clock& clock) {
+  if (reason.empty() || reason.size() > 500)
+    return make_error(ErrorKind::invalid, "missing_field", "give the reason (1 to 500 bytes)", "reason");
+  auto a = CUNHUO_TRY(find_alert(tx, id));
+  if (!a) return make_error(ErrorKind::not_found, "not_found", "no such alert", "id");
+  if (a->status != "proposed")
+    return make_error(ErrorKind::conflict, "nothing_proposed", "no status change is proposed on this alert", "id");
+  const auto now = clock.now_ms();
+  // Conditional: of two decisions at once, one moves the alert and the other finds it moved.
+  auto moved = CUNHUO_TRY(tx.exec("UPDATE monitoring_alerts SET status = ?, outcome = ? WHERE id = ? AND status = 'proposed'",
+                                  {approve ? "closed" : "open", approve ? "status_changed" : "", id}));
+  if (moved.affected_rows != 1)
+    return make_error(ErrorKind::conflict, "nothing_proposed", "no status change is proposed on this alert", "id");
+  CUNHUO_CHECK(history(tx, id, actor, std::string(approve ? "status change approved — " : "status change refused — ") +
+                                          std::string(reason), now));
+  if (approve) CUNHUO_CHECK(mark_returned(tx, *a, actor, reason, clock));
   return std::move(*CUNHUO_TRY(find_alert(tx, id)));
 }
 

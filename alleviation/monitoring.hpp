@@ -39,8 +39,11 @@ struct Alert {
 
 std::span<const db::Migration> monitoring_migrations();
 
-Result<MonitoringRules> current_rules(db::Session& s);
-Status set_rules(db::Session& tx, const MonitoringRules& rules, std::string_view actor, const Clock& clock);
+// A county's rules (6-digit code; the defaults until its office sets them), and setting
+// them, logged with who did.
+Result<MonitoringRules> current_rules(db::Session& s, std::string_view county_code);
+Status set_rules(db::Session& tx, const MonitoringRules& rules, std::string_view county_code, std::string_view actor,
+                 const Clock& clock);
 
 // A large expense on the household (medical, disaster); monitoring looks at it next.
 Status record_expense(db::Session& tx, std::int64_t household_id, std::string_view kind, Money amount, std::string_view note,
@@ -58,8 +61,16 @@ Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code, std::optional<std::int64_t> helper_account,
                                       std::string_view status);
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id);
-// outcome: help_given, status_changed, false_alarm.
-Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome, std::string_view note, std::string_view actor,
-                          const Clock& clock);
+// Who closes an alert: the household's helper, or the office (or an admin).
+enum class AlertCloser { helper, office };
+// outcome: help_given, status_changed, false_alarm. The office's status_changed re-enrols the
+// household as returned to poverty; a helper's only proposes it (status "proposed") and the
+// office decides.
+Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome, std::string_view note,
+                          std::string_view actor, AlertCloser closer, const Clock& clock);
+// The office approves (the household returns to poverty, the alert closes) or refuses (the
+// alert opens again) a helper's proposed status change; with a reason, kept in its history.
+Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approve, std::string_view reason,
+                                   std::string_view actor, const Clock& clock);
 
 }  // namespace cunhuo::alleviation

@@ -5,8 +5,12 @@
 #include <set>
 #include <span>
 
+#include <spdlog/spdlog.h>
+
 #include "alleviation/exits.hpp"
+#include "core/assert.hpp"
 #include "core/json.hpp"
+#include "core/region.hpp"
 #include "marketplace/archive.hpp"
 #include "payments/settlement.hpp"
 
@@ -41,6 +45,12 @@ constexpr db::Migration kMigrations[] = {
      "  created_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS evaluations_household ON evaluations (household_id, id);\n"},
+    // Each county's office sets its own model; versions stay one sequence so an evaluation
+    // names its model by version alone. Rows from before carry no county: no county uses them.
+    {"alleviation", 5, "evaluation models per county, with who set them",
+     "ALTER TABLE evaluation_models ADD COLUMN county_code VARCHAR(6) NOT NULL DEFAULT '';\n"
+     "ALTER TABLE evaluation_models ADD COLUMN actor VARCHAR(100) NOT NULL DEFAULT '';\n"
+     "CREATE INDEX IF NOT EXISTS evaluation_models_county ON evaluation_models (county_code, version);\n"},
 };
 
 constexpr std::int64_t kYearMs = kIncomeWindowMs;
@@ -113,7 +123,7 @@ Result<std::vector<Eligible>> newest_evaluations(db::Session& tx, const std::vec
 }
 
 // One page: facts and incomes read, scored, stored in one transaction.
-Result<std::int64_t> rescore_page(db::Session& tx, const EvaluationModel& model, std::string_view region, std::int64_t after,
+Result<std::int64_t> rescore_page(db::Session& tx, CountyModels& models, std::string_view region, std::int64_t after,
                                   const Clock& clock, std::int64_t now, int& count) {
   const int year = shanghai_date(now).year;
   const auto page = CUNHUO_TRY(marketplace::household_facts(tx, region, after, kRescorePage, year));
@@ -130,7 +140,7 @@ Result<std::int64_t> rescore_page(db::Session& tx, const EvaluationModel& model,
   for (const auto& h : page) {
     auto it = income.find(h.id.value);
     const HouseholdFacts f = facts_of(h, it == income.end() ? Money() : it->second);
-    const Evaluation e = evaluate(model, f);
+    const Evaluation e = evaluate(*CUNHUO_TRY(models.of(tx, h.village_code)), f);
     rows.add(h.id.value, f, e, now);
     const bool may_propose = h.status == marketplace::PovertyStatus::registered_poor || h.status == marketplace::PovertyStatus::returned_to_poverty ||
                              h.status == marketplace::PovertyStatus::at_risk;
@@ -186,26 +196,48 @@ Result<std::optional<EvaluationModel>> find_model(db::Session& s, int version) {
   return std::optional<EvaluationModel>(CUNHUO_TRY(model_from_json(row->str(0))));
 }
 
-Result<EvaluationModel> current_model(db::Session& s) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM evaluation_models ORDER BY version DESC LIMIT 1"));
+Result<EvaluationModel> current_model(db::Session& s, std::string_view county_code) {
+  auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM evaluation_models WHERE county_code = ? "
+                                    "ORDER BY version DESC LIMIT 1", {std::string(county_code)}));
   if (!row) return default_model();
   return model_from_json(row->str(0));
 }
 
-Result<EvaluationModel> add_model(db::Session& tx, EvaluationModel model, const Clock& clock) {
+Result<EvaluationModel> add_model(db::Session& tx, EvaluationModel model, std::string_view county_code,
+                                  std::string_view actor, const Clock& clock) {
+  CUNHUO_ASSERT(county_code.size() == 6);
   CUNHUO_CHECK(validate(model));
   auto last = CUNHUO_TRY(tx.query_one("SELECT MAX(version) FROM evaluation_models"));
   model.version = std::max<int>(1, static_cast<int>(last && !last->is_null(0) ? last->i64(0) : 1)) + 1;
-  CUNHUO_TRY(tx.exec("INSERT INTO evaluation_models (version, definition, created_at) VALUES (?, ?, ?)",
-                     {model.version, model_json(model), clock.now_ms()}));
+  CUNHUO_TRY(tx.exec("INSERT INTO evaluation_models (version, definition, created_at, county_code, actor) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     {model.version, model_json(model), clock.now_ms(), std::string(county_code),
+                      std::string(actor)}));
+  spdlog::info("evaluation model {} set for county {} by {}", model.version, county_code, actor);
   return model;
+}
+
+Result<std::vector<ModelChange>> model_history(db::Session& s, std::string_view county_code) {
+  std::vector<ModelChange> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT version, actor, created_at FROM evaluation_models "
+                                          "WHERE county_code = ? ORDER BY version DESC",
+                                          {std::string(county_code)})))
+    out.push_back(ModelChange{.version = static_cast<int>(r.i64(0)), .actor = r.str(1), .at_ms = r.i64(2)});
+  return out;
+}
+
+Result<const EvaluationModel*> CountyModels::of(db::Session& s, std::string_view village_code) {
+  const std::string county = county_of(village_code);
+  auto it = by_county_.find(county);
+  if (it == by_county_.end()) it = by_county_.emplace(county, CUNHUO_TRY(current_model(s, county))).first;
+  return &it->second;
 }
 
 Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx, std::int64_t household_id, const Clock& clock) {
   const auto now = clock.now_ms();
-  const auto model = CUNHUO_TRY(current_model(tx));
   const auto page = CUNHUO_TRY(marketplace::household_facts(tx, "", household_id - 1, 1, shanghai_date(now).year));
   if (page.empty() || page.front().id.value != household_id) return std::optional<StoredEvaluation>();
+  const auto model = CUNHUO_TRY(current_model(tx, county_of(page.front().village_code)));
   const auto income = CUNHUO_TRY(payments::household_net_income(tx, household_id - 1, household_id, now - kYearMs, now));
   const HouseholdFacts f = facts_of(page.front(), income.empty() ? Money() : income.begin()->second);
   const Evaluation e = evaluate(model, f);
@@ -218,12 +250,12 @@ Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx, std::
 }
 
 Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code, const Clock& clock) {
-  const auto model = CUNHUO_TRY(db.read([](db::Session& s) { return current_model(s); }));
+  CountyModels models;  // read once per county for the whole run, so every page scores alike
   const auto now = clock.now_ms();
   std::int64_t after = 0, total = 0;
   for (;;) {
     int count = 0;
-    after = CUNHUO_TRY(db.write([&](db::Session& tx) { return rescore_page(tx, model, region_code, after, clock, now, count); }));
+    after = CUNHUO_TRY(db.write([&](db::Session& tx) { return rescore_page(tx, models, region_code, after, clock, now, count); }));
     total += count;
     if (count < kRescorePage) return total;
   }

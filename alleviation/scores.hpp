@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,11 +21,29 @@ namespace cunhuo::alleviation {
 
 std::span<const db::Migration> score_migrations();
 
-// The newest model (the default, version 1, until the office adds one).
-Result<EvaluationModel> current_model(db::Session& s);
+// The newest model of a county (6-digit code): the default, version 1, until its office
+// adds one. Each county's office sets its own; no office changes another county's.
+Result<EvaluationModel> current_model(db::Session& s, std::string_view county_code);
 Result<std::optional<EvaluationModel>> find_model(db::Session& s, int version);
-// Stores `model` as the next version; returns it with its version.
-Result<EvaluationModel> add_model(db::Session& tx, EvaluationModel model, const Clock& clock);
+// Stores `model` as the county's next version, with who set it; returns it with its version.
+Result<EvaluationModel> add_model(db::Session& tx, EvaluationModel model, std::string_view county_code,
+                                  std::string_view actor, const Clock& clock);
+// Who set each of a county's models and when, newest first: the audit of its changes.
+struct ModelChange {
+  int version = 0;
+  std::string actor;
+  std::int64_t at_ms = 0;
+};
+Result<std::vector<ModelChange>> model_history(db::Session& s, std::string_view county_code);
+
+// The model in force for each county, read once per county (a bulk run may span a province).
+class CountyModels {
+ public:
+  Result<const EvaluationModel*> of(db::Session& s, std::string_view village_code);
+
+ private:
+  std::map<std::string, EvaluationModel, std::less<>> by_county_;
+};
 std::string model_json(const EvaluationModel& model);
 Result<EvaluationModel> model_from_json(std::string_view text);
 

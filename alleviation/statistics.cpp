@@ -116,22 +116,9 @@ std::string counts_row_csv(const AreaCounts& c) {
   return row + "\n";
 }
 
-std::string counts_row_html(const AreaCounts& c, bool link) {
-  std::string h = "<tr><td>";
-  h += link ? "<a href=\"/public/statistics?region=" + c.code + "\">" + c.code + "</a>" : c.code;
-  h += "</td>";
-  for (auto n : {c.registered, c.poor, c.at_risk, c.proposed, c.exited, c.returned}) h += "<td class=n>" + std::to_string(n) + "</td>";
-  return h + "</tr>";
-}
-
-constexpr const char* kCountHeads =
-    "<th>建档立卡户 Registered</th><th>未脱贫 Poor</th><th>监测户 At risk</th><th>拟退出 Proposed</th><th>已脱贫 Exited</th><th>返贫 Returned</th>";
-
-std::string csv_link(const AreaStatistics& s, const char* table, const char* label) {
-  return "<a href=\"/api/v1/public/statistics?region=" + s.region_code + "&amp;format=csv&amp;table=" + table + "\" download>" + label + "</a>";
-}
-
 }  // namespace
+
+std::string shown_yuan(const std::optional<Money>& m, bool for_csv) { return shown(m, for_csv); }
 
 Result<AreaStatistics> area_statistics(db::Session& s, std::string_view region_code, int months, const Clock& clock) {
   AreaStatistics out;
@@ -167,37 +154,6 @@ Result<std::string> statistics_csv(const AreaStatistics& s, std::string_view tab
     return make_error(ErrorKind::invalid, "invalid_table", "areas, months or notices", "table");
   }
   return csv;
-}
-
-std::string statistics_html(const AreaStatistics& s) {
-  std::string h = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=viewport content=\"width=device-width\">"
-                  "<title>扶贫信息公开 Open statistics " + s.region_code + "</title><style>body{font-family:sans-serif;margin:1em}"
-                  "table{border-collapse:collapse}td,th{border:1px solid #999;padding:3px 6px}td.n{text-align:right}</style></head><body>";
-  h += "<h1>扶贫信息公开 Open statistics</h1><p>地区 Area: <b id=area>" + s.region_code + "</b> · 更新 As of " + format_shanghai(s.generated_at_ms) + "</p>";
-  h += "<h2>农户 Households</h2><table id=areas><thead><tr><th>地区 Area</th>" + std::string(kCountHeads) + "</tr></thead><tbody>";
-  h += counts_row_html(s.total, false);
-  for (const auto& p : s.parts) h += counts_row_html(p, true);
-  h += "</tbody></table><p>" + csv_link(s, "areas", "下载 CSV download") + "</p>";
-  h += "<h2>平台销售 Platform sales by month</h2><table id=months><thead><tr><th>月份 Month</th><th>销售农户 Selling households</th>"
-       "<th>销售额 Sales ¥</th><th>建档立卡户收入 Income to registered households ¥</th></tr></thead><tbody>";
-  for (const auto& m : s.months)
-    h += "<tr><td>" + m.month + "</td><td class=n>" + std::to_string(m.selling_households) + "</td><td class=n>" + shown(m.sales, false) +
-         "</td><td class=n>" + shown(m.income_to_registered, false) + "</td></tr>";
-  h += "</tbody></table><p>“—”：有村销售农户少于 " + std::to_string(kMinHouseholdsPerFigure) + " 户，不公开金额 (a village with fewer than " +
-       std::to_string(kMinHouseholdsPerFigure) + " selling households: not shown). " + csv_link(s, "months", "下载 CSV download") + "</p>";
-  h += "<h2>退出公示 Exit notices</h2><table id=notices><thead><tr><th>村 Village</th><th>户主 Household</th><th>人口 Members</th>"
-       "<th>拟退出 Proposed</th><th>异议截止 Objections until</th><th>剩余 Left</th></tr></thead><tbody>";
-  for (const auto& n : s.notices)
-    h += "<tr><td>" + n.village_code + "</td><td>" + html_escape(n.masked_name) + "</td><td class=n>" + std::to_string(n.members) +
-         "</td><td>脱贫 exit</td><td>" + format_shanghai(n.ends_ms) + "</td><td class=left data-ends=\"" + std::to_string(n.ends_ms) + "\"></td></tr>";
-  if (s.notices.empty()) h += "<tr><td colspan=6>暂无 None</td></tr>";
-  h += "</tbody></table><p>" + csv_link(s, "notices", "下载 CSV download") +
-       " · 异议请联系乡镇扶贫工作站 To object, see the township office or POST /api/v1/exit-proposals/{id}/objections.</p>";
-  // The time left, counted on the reader's own clock; the deadline itself is printed above.
-  h += "<script>for(const c of document.querySelectorAll('td.left')){const ms=Number(c.dataset.ends)-Date.now();"
-       "const d=Math.floor(ms/864e5),hr=Math.floor(ms%864e5/36e5);"
-       "c.textContent=ms>0?'剩 '+d+' 天 '+hr+' 小时 ('+d+'d '+hr+'h left)':'已截止 closed';}</script></body></html>";
-  return h;
 }
 
 }  // namespace cunhuo::alleviation

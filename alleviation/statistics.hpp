@@ -48,8 +48,10 @@ struct AreaStatistics {
 // `months` back from this month (1 to kMaxStatisticsMonths).
 Result<AreaStatistics> area_statistics(db::Session& s, std::string_view region_code, int months, const Clock& clock);
 
+// A money figure as yuan for a page or a CSV file, or its mark when it is withheld.
+std::string shown_yuan(const std::optional<Money>& m, bool for_csv);
+
 // table: "areas", "months" or "notices".
 Result<std::string> statistics_csv(const AreaStatistics& stats, std::string_view table);
-std::string statistics_html(const AreaStatistics& stats);
 
 }  // namespace cunhuo::alleviation

@@ -32,9 +32,17 @@ std::string mask_name(std::string_view name) {
   return out;
 }
 
+// A resident ID is region (6), birth date (8 digits, or 6 on the old 15-digit cards), then a
+// sequence and on 18-digit cards a check digit. Only the region and what follows the birth
+// date are kept, so no digit of the date shows; anything else is masked whole.
 std::string mask_id_number(std::string_view id) {
-  if (id.size() <= 10) return std::string(id.size(), '*');
-  return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') + std::string(id.substr(id.size() - 4));
+  constexpr std::size_t kRegionDigits = 6;
+  std::size_t tail = 0;
+  if (id.size() == 18) tail = 4;
+  else if (id.size() == 15) tail = 3;
+  else return std::string(id.size(), '*');
+  return std::string(id.substr(0, kRegionDigits)) + std::string(id.size() - kRegionDigits - tail, '*') +
+         std::string(id.substr(id.size() - tail));
 }
 
 std::string mask_phone(std::string_view phone) {
@@ -68,6 +76,19 @@ std::string redact(std::string_view text) {
     // An 18-character resident ID may end in X.
     if (j - i == 17 && j < text.size() && (text[j] == 'X' || text[j] == 'x')) ++j;
     std::string_view run = text.substr(i, j - i);
+    // A phone written with the country code: 8613812345678 (after "+" or not).
+    if (run.size() == 13 && run.substr(0, 2) == "86" && is_mobile_number(run.substr(2))) {
+      out += "86" + mask_phone(run.substr(2));
+      i = j;
+      continue;
+    }
+    // "86 138…" or "86-138…": the country code apart from the number.
+    if (run == "86" && j + 12 <= text.size() && (text[j] == ' ' || text[j] == '-') &&
+        is_mobile_number(text.substr(j + 1, 11)) && (j + 12 == text.size() || !is_digit(text[j + 12]))) {
+      out += std::string(run) + text[j] + mask_phone(text.substr(j + 1, 11));
+      i = j + 12;
+      continue;
+    }
     if (run.size() == 18 || run.size() == 15)
       out += mask_id_number(run);
     else if (run.size() == 11 && run[0] == '1')

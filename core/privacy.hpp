@@ -9,7 +9,8 @@ namespace cunhuo {
 
 // 张三明 -> 张*明, 张三 -> 张*, Li Ming -> L******g. Works on UTF-8 code points.
 std::string mask_name(std::string_view name);
-// 620621199001011234 -> 620621********1234 (keeps the region code and the last four).
+// 620621199001011234 -> 620621********1234: the region code and what follows the birth
+// date (the last four of 18 digits, the last three of 15); other lengths masked whole.
 std::string mask_id_number(std::string_view id_number);
 // 13812345678 -> 138****5678
 std::string mask_phone(std::string_view phone);
@@ -17,7 +18,8 @@ std::string mask_phone(std::string_view phone);
 std::string mask_account(std::string_view account);
 // An 11-digit mainland mobile number (starts with 1).
 bool is_mobile_number(std::string_view phone);
-// Finds runs that look like ID numbers, phones or account numbers in free text and masks them.
+// Finds runs that look like ID numbers, phones (also +86 / 86 prefixed) or account numbers in
+// free text and masks them.
 std::string redact(std::string_view text);
 
 }  // namespace cunhuo

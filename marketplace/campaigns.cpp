@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/region.hpp"
+#include "marketplace/registry.hpp"
 
 namespace cunhuo::marketplace {
 namespace {
@@ -44,6 +45,17 @@ constexpr db::Migration kMigrations[] = {
      "  quantity BIGINT NOT NULL,\n"
      "  PRIMARY KEY (campaign_id, product_id, buyer_id)\n"
      ");\n"},
+    // A campaign belongs to the county whose centre runs it; a shop consents before the
+    // campaign may sell its listings below their own price.
+    {"marketplace", 10, "campaigns per county, shops' consent to campaign prices",
+     "ALTER TABLE campaigns ADD COLUMN county_code VARCHAR(6) NOT NULL DEFAULT '';\n"
+     "CREATE TABLE IF NOT EXISTS campaign_consents (\n"
+     "  campaign_id BIGINT NOT NULL,\n"
+     "  shop_id BIGINT NOT NULL,\n"
+     "  actor VARCHAR(100) NOT NULL,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (campaign_id, shop_id)\n"
+     ");\n"},
 };
 
 constexpr std::array<std::pair<CampaignKind, std::string_view>, 6> kKindNames = {{
@@ -59,6 +71,17 @@ constexpr std::size_t kMaxItems = 10'000;
 
 Error invalid(std::string code, std::string message, std::string field) {
   return make_error(ErrorKind::invalid, std::move(code), std::move(message), std::move(field));
+}
+
+Result<bool> shop_within(db::Session& s, ShopId shop, std::string_view county) {
+  auto found = CUNHUO_TRY(find_shop(s, shop));
+  return found && region_within(found->village_code, county);
+}
+
+Result<bool> has_consented(db::Session& s, CampaignId campaign, ShopId shop) {
+  auto row = CUNHUO_TRY(s.query_one("SELECT 1 FROM campaign_consents WHERE campaign_id = ? AND shop_id = ?",
+                                    {campaign.value, shop.value}));
+  return row.has_value();
 }
 
 }  // namespace
@@ -80,18 +103,22 @@ Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const 
     return invalid("out_of_range", "per-buyer limit must be 1 to 1000000", "per_buyer_limit");
   if ((c.items.empty() && c.villages.empty()) || c.items.size() > kMaxItems || c.villages.size() > kMaxItems)
     return invalid("missing_field", "name 1 to 10000 listings or villages", "items");
-  CUNHUO_TRY(tx.exec("INSERT INTO campaigns (name, kind, starts_at, ends_at, discount_bps, per_buyer_limit, created_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+  if (!c.county_code.empty() && CUNHUO_TRY(region_level(c.county_code, "county_code")) != RegionLevel::county)
+    return invalid("invalid_region_code", "a county has a 6-digit code", "county_code");
+  CUNHUO_TRY(tx.exec("INSERT INTO campaigns (name, kind, starts_at, ends_at, discount_bps, per_buyer_limit, created_at, "
+                     "county_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      {c.name, to_string(c.kind), c.starts_at_ms, c.ends_at_ms, c.discount_bps, c.per_buyer_limit,
-                      clock.now_ms()}));
+                      clock.now_ms(), c.county_code}));
   const CampaignId id{CUNHUO_TRY(tx.last_insert_id())};
   std::set<std::int64_t> seen;
   for (std::size_t i = 0; i < c.items.size(); ++i) {
     const auto& item = c.items[i];
     const std::string field = "items[" + std::to_string(i) + "]";
     if (!seen.insert(item.product.value).second) return invalid("duplicate_item", "listing named twice", field + ".product_id");
-    if (!CUNHUO_TRY(find_product(tx, item.product)))
-      return make_error(ErrorKind::not_found, "unknown_product", "no such product", field + ".product_id");
+    auto product = CUNHUO_TRY(find_product(tx, item.product));
+    if (!product) return make_error(ErrorKind::not_found, "unknown_product", "no such product", field + ".product_id");
+    if (!c.county_code.empty() && !CUNHUO_TRY(shop_within(tx, product->shop, c.county_code)))
+      return make_error(ErrorKind::forbidden, "outside_your_area", "a listing of another county's shop", field + ".product_id");
     if (item.special_price && item.special_price->fen() <= 0)
       return invalid("out_of_range", "special price must be positive", field + ".price_fen");
     if (item.stock_cap && *item.stock_cap < 0) return invalid("out_of_range", "stock cap must not be negative", field + ".stock_cap");
@@ -104,6 +131,8 @@ Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const 
     const std::string field = "villages[" + std::to_string(i) + "]";
     if (CUNHUO_TRY(region_level(c.villages[i], field)) != RegionLevel::village)
       return invalid("invalid_region_code", "a village has a 12-digit code", field);
+    if (!c.county_code.empty() && !region_within(c.villages[i], c.county_code))
+      return make_error(ErrorKind::forbidden, "outside_your_area", "a village of another county", field);
     auto added = tx.exec("INSERT INTO campaign_villages (campaign_id, village_code) VALUES (?, ?)", {id.value, c.villages[i]});
     if (!added.ok()) return added.error().code == db::kDuplicate ? invalid("duplicate_item", "village named twice", field) : added.error();
   }
@@ -150,7 +179,27 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
     const std::int64_t discounted = (product.price.fen() * (10000 - row->i64(2)) + 5000) / 10000;
     terms.unit_price = Money::fen(std::max<std::int64_t>(1, discounted));
   }
+  // Nobody but the shop lowers its price: a campaign price needs the shop's consent.
+  if (terms.unit_price != product.price && !CUNHUO_TRY(has_consented(tx, campaign, product.shop)))
+    return make_error(ErrorKind::unprocessable, "shop_not_opted_in",
+                      "the shop has not agreed to this campaign's price", field + ".product_id");
   return terms;
+}
+
+Result<std::optional<CampaignHeader>> find_campaign(db::Session& s, CampaignId campaign) {
+  auto row = CUNHUO_TRY(s.query_one("SELECT id, name, county_code FROM campaigns WHERE id = ?", {campaign.value}));
+  if (!row) return std::optional<CampaignHeader>();
+  return std::optional<CampaignHeader>(CampaignHeader{CampaignId{row->i64(0)}, row->str(1), row->str(2)});
+}
+
+Status consent_to_campaign(db::Session& tx, CampaignId campaign, ShopId shop, std::string_view actor,
+                           const Clock& clock) {
+  if (!CUNHUO_TRY(find_campaign(tx, campaign)))
+    return make_error(ErrorKind::not_found, "unknown_campaign", "no such campaign", "campaign_id");
+  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                         " INTO campaign_consents (campaign_id, shop_id, actor, at) VALUES (?, ?, ?, ?)",
+                     {campaign.value, shop.value, std::string(actor), clock.now_ms()}));
+  return {};
 }
 
 Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms, ProductId product,

@@ -38,12 +38,25 @@ struct NewCampaign {
   std::optional<std::int64_t> per_buyer_limit;  // units per buyer per listing
   std::vector<CampaignItem> items;
   std::vector<std::string> villages;          // every listing from these villages takes part too (at the discount)
+  std::string county_code;                    // the county whose centre runs it: every listing and
+                                              // village must be of it ("" only for tests of the rules)
 };
 
 std::span<const db::Migration> campaign_migrations();
 
 Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& campaign, const Clock& clock);
 Result<std::optional<CampaignKind>> campaign_kind(db::Session& s, CampaignId campaign);
+
+struct CampaignHeader {
+  CampaignId id;
+  std::string name, county_code;
+};
+Result<std::optional<CampaignHeader>> find_campaign(db::Session& s, CampaignId campaign);
+// The shop agrees that the campaign may sell its listings at the campaign's price (a
+// special price or the discount); until then checkout refuses them below their own price.
+// Agreeing twice is a no-op.
+Status consent_to_campaign(db::Session& tx, CampaignId campaign, ShopId shop, std::string_view actor,
+                           const Clock& clock);
 // Consumption poverty alleviation and enterprise pairing exist to lift household income:
 // the platform takes no fee on what they sell.
 bool is_alleviation_campaign(CampaignKind kind);

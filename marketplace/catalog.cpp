@@ -8,7 +8,9 @@
 #include <map>
 #include <set>
 
+#include "core/assert.hpp"
 #include "core/region.hpp"
+#include "marketplace/certification.hpp"
 
 namespace cunhuo::marketplace {
 namespace {
@@ -259,6 +261,18 @@ std::vector<std::string> search_terms(std::string_view text, bool with_single_ch
   return out;
 }
 
+namespace {
+
+// Produce is sold by a shop of the county it comes from: a county's centre, office and
+// certification vouch for their own county's goods only.
+Status check_origin(const Shop& shop, std::string_view origin_code) {
+  if (!region_within(origin_code, county_of(shop.village_code)))
+    return invalid("origin_outside_county", "the origin must lie in the shop's own county", "origin_code");
+  return {};
+}
+
+}  // namespace
+
 Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFields& f, const Clock& clock) {
   for (auto [present, field] : {std::pair{f.title.has_value(), "title"}, {f.category.has_value(), "category"},
                                 {f.unit.has_value(), "unit"}, {f.price.has_value(), "price_fen"},
@@ -267,7 +281,9 @@ Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFiel
                                 {f.producers.has_value(), "producers"}})
     if (!present) return invalid("missing_field", "field is required", field);
   CUNHUO_CHECK(check_fields(f));
-  if (!CUNHUO_TRY(find_shop(tx, shop))) return make_error(ErrorKind::not_found, "unknown_shop", "no such shop", "shop_id");
+  auto found = CUNHUO_TRY(find_shop(tx, shop));
+  if (!found) return make_error(ErrorKind::not_found, "unknown_shop", "no such shop", "shop_id");
+  CUNHUO_CHECK(check_origin(*found, *f.origin_code));
   CUNHUO_CHECK(check_producers(tx, shop, *f.producers));
   Product p;
   p.shop = shop;
@@ -291,6 +307,14 @@ Result<Product> update_product(db::Session& tx, ProductId id, const ListingField
   if (!current) return make_error(ErrorKind::not_found, "unknown_product", "no such product", "id");
   Product p = std::move(*current);
   if (changes.producers) CUNHUO_CHECK(check_producers(tx, p.shop, *changes.producers));
+  if (changes.origin_code) {
+    auto shop = CUNHUO_TRY(find_shop(tx, p.shop));
+    CUNHUO_ASSERT(shop.has_value());  // a listing's shop is never deleted
+    CUNHUO_CHECK(check_origin(*shop, *changes.origin_code));
+  }
+  const bool described_anew = (changes.title && *changes.title != p.title) ||
+                              (changes.category && *changes.category != p.category) ||
+                              (changes.origin_code && *changes.origin_code != p.origin_code);
   apply(p, changes);
   p.version += 1;
   auto updated = CUNHUO_TRY(tx.exec(
@@ -304,6 +328,7 @@ Result<Product> update_product(db::Session& tx, ProductId id, const ListingField
     return make_error(ErrorKind::conflict, "concurrent_update", "the listing changed meanwhile; read it again");
   if (changes.producers) CUNHUO_CHECK(write_producers(tx, id, p.producers));
   if (changes.title || changes.category || changes.origin_name) CUNHUO_CHECK(index_terms(tx, id, p));
+  if (described_anew) CUNHUO_CHECK(review_again(tx, id, "listing:" + std::to_string(id.value), clock));
   return p;
 }
 

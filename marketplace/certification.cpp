@@ -148,6 +148,16 @@ Result<Certification> revoke_certification(db::Session& tx, CertificationId id, 
   return move(tx, id, c.status, CertificationStatus::revoked, actor, reason, clock.now_ms());
 }
 
+Status review_again(db::Session& tx, ProductId product, std::string_view actor, const Clock& clock) {
+  auto row = CUNHUO_TRY(tx.query_one("SELECT id, status FROM certifications WHERE product_id = ? "
+                                     "AND status IN ('township_reviewed', 'approved')", {product.value}));
+  if (!row) return {};
+  const CertificationId id{row->i64(0)};
+  CUNHUO_TRY(move(tx, id, parse(row->str(1)), CertificationStatus::applied, actor,
+                  "the listing's title, category or origin changed: reviewed again", clock.now_ms()));
+  return {};
+}
+
 Result<std::optional<Certification>> find_certification(db::Session& s, CertificationId id) {
   auto r = CUNHUO_TRY(s.query_one("SELECT id, product_id, status, benefit_mechanism, certificate_no, issuing_office, issued_date "
                                   "FROM certifications WHERE id = ?",

@@ -41,6 +41,10 @@ Result<Certification> review_certification(db::Session& tx, CertificationId id, 
 // The county's approval; only after the township's review.
 Result<Certification> approve_certification(db::Session& tx, CertificationId id, std::string_view certificate_no,
                                             std::string_view issuing_office, std::string_view actor, const Clock& clock);
+// A certificate vouches for what the listing said when it was reviewed: when its title,
+// category or origin changes, a reviewed or certified listing goes back to township review
+// (status applied), and stops counting as certified until approved again.
+Status review_again(db::Session& tx, ProductId product, std::string_view actor, const Clock& clock);
 Result<Certification> revoke_certification(db::Session& tx, CertificationId id, std::string_view reason,
                                            std::string_view actor, const Clock& clock);
 Result<std::optional<Certification>> find_certification(db::Session& s, CertificationId id);

@@ -60,6 +60,8 @@ constexpr db::Migration kMigrations[] = {
      "  nonce VARCHAR(64) NOT NULL PRIMARY KEY,\n"
      "  seen_at BIGINT NOT NULL\n"
      ");\n"},
+    {"payments", 8, "provider nonces pruned by age",
+     "CREATE INDEX IF NOT EXISTS provider_nonces_age ON provider_nonces (seen_at);\n"},
 };
 
 constexpr std::array<std::pair<IntentStatus, std::string_view>, 4> kStatusNames = {{
@@ -238,6 +240,12 @@ Result<std::optional<Intent>> find_intent(db::Session& s, std::int64_t intent_id
   auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kIntentColumns + " FROM payment_intents WHERE id = ?", {intent_id}));
   if (!row) return std::optional<Intent>();
   return std::optional<Intent>(CUNHUO_TRY(intent_from(*row)));
+}
+
+static_assert(kNonceRetentionMs > 2 * kNotificationSkewMs, "a nonce outlives its timestamp's window");
+
+Result<std::int64_t> prune_nonces(db::Session& tx, std::int64_t now_ms) {
+  return db::prune_older(tx, "provider_nonces", "seen_at", now_ms - kNonceRetentionMs, kNoncePruneBatch);
 }
 
 Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider, const Clock& clock) {

@@ -65,6 +65,12 @@ std::span<const db::Migration> intent_migrations();
 
 // Opens the checkout's intent, or returns the one still open. Refuses a checkout already
 // paid (409).
+// A notification's nonce is kept well past the window its timestamp must fall in (±5 min):
+// after that a replay is refused by its timestamp alone, so the nonce may go.
+inline constexpr std::int64_t kNonceRetentionMs = 24LL * 3600 * 1000;
+inline constexpr int kNoncePruneBatch = 1000;  // rows per pruning transaction
+Result<std::int64_t> prune_nonces(db::Session& tx, std::int64_t now_ms);
+
 Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider, const Clock& clock);
 Status attach_provider_payment(db::Session& tx, std::int64_t intent_id, const ProviderPayment& payment);
 Result<std::optional<Intent>> find_intent(db::Session& s, std::int64_t intent_id);

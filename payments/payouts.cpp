@@ -39,7 +39,7 @@ constexpr db::Migration kMigrations[] = {
      ");\n"},
     // How much of each payout was money the sandbox captured, so that what the sandbox
     // took is never paid out of a deployment without it; and who changed payout accounts.
-    {"payments", 8, "the sandbox's share of payouts, and payout account changes audited",
+    {"payments", 10, "the sandbox's share of payouts, and payout account changes audited",
      "ALTER TABLE payouts ADD COLUMN sandbox_fen BIGINT NOT NULL DEFAULT 0;\n"
      "CREATE TABLE IF NOT EXISTS payout_account_audit (\n"
      "  id {{ID}},\n"

@@ -31,6 +31,9 @@ constexpr db::Migration kMigrations[] = {
      ");\n"
      "CREATE INDEX IF NOT EXISTS settlement_lines_household ON settlement_lines (household_id, settled_at);\n"
      "CREATE INDEX IF NOT EXISTS settlement_lines_order ON settlement_lines (order_id);\n"},
+    // A month's sales per household (open statistics) read from the index alone.
+    {"payments", 9, "settlement lines by month",
+     "CREATE INDEX IF NOT EXISTS settlement_lines_month ON settlement_lines (settled_at, household_id, gross_fen, net_fen);\n"},
 };
 
 struct Line {

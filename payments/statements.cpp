@@ -48,8 +48,6 @@ Status write_canonical(JsonWriter& w, const Json& v, int depth) {
 
 Result<Json> statement_of(const SignedStatement& s) { return Json::parse(s.canonical); }
 
-std::string yuan(std::int64_t fen) { return Money::fen(fen).to_yuan(); }
-
 std::int64_t int_at(const Json& o, std::string_view key) {
   const Json* v = o.find(key);
   return v && v->type() == Json::Type::integer ? v->as_integer() : 0;
@@ -151,48 +149,50 @@ Verdict verify_statement(std::string_view document, std::string_view public_key)
   return {true, ""};
 }
 
-Result<std::string> statement_csv(const SignedStatement& statement) {
-  const Json doc = CUNHUO_TRY(statement_of(statement));
-  std::string csv = "date,order_id,product,quantity,share_bps,gross_yuan,fees_yuan,net_yuan,campaign_kind\n";
-  for (const auto& l : doc.find("lines")->as_array())
-    csv += str_at(l, "date") + "," + std::to_string(int_at(l, "order_id")) + "," + csv_field(str_at(l, "product")) + "," +
-           std::to_string(int_at(l, "quantity")) + "," + std::to_string(int_at(l, "share_bps")) + "," + yuan(int_at(l, "gross_fen")) +
-           "," + yuan(int_at(l, "fees_fen")) + "," + yuan(int_at(l, "net_fen")) + "," + csv_field(str_at(l, "campaign_kind")) + "\n";
-  const Json& t = *doc.find("totals");
-  csv += "total,,,,," + yuan(int_at(t, "gross_fen")) + "," + yuan(int_at(t, "fees_fen")) + "," + yuan(int_at(t, "net_fen")) + ",\n";
-  csv += "net_per_member,,,,,,," + yuan(int_at(doc, "net_per_member_fen")) + ",\n";
-  csv += "sha256," + statement.sha256 + ",,,,,,,\n";
-  return csv;
-}
-
-Result<std::string> statement_html(const SignedStatement& statement) {
+Result<StatementView> statement_view(const SignedStatement& statement) {
   const Json doc = CUNHUO_TRY(statement_of(statement));
   const Json& period = *doc.find("period");
-  std::string h = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>收入证明 " +
-                  html_escape(str_at(period, "label")) + "</title><style>body{font-family:sans-serif;margin:2em}"
-                  "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px 6px}"
-                  "td.n{text-align:right}.sig{font-family:monospace;word-break:break-all;font-size:.8em}"
-                  "@media print{button{display:none}}</style></head><body>";
-  h += "<h1>农户销售收入证明 Household income statement</h1>";
-  h += "<p>户 Household: " + html_escape(str_at(doc, "household_name")) + " (No. " + std::to_string(int_at(doc, "household_id")) +
-       ") · 村 Village: " + html_escape(str_at(doc, "village_code")) + " · 人口 Members: " + std::to_string(int_at(doc, "members")) + "</p>";
-  h += "<p>期间 Period: " + html_escape(str_at(period, "label")) + " (" + html_escape(str_at(period, "from")) + " – " +
-       html_escape(str_at(period, "to")) + ") · 开具 Issued: " + html_escape(str_at(doc, "issued_at")) + "</p>";
-  h += "<table><thead><tr><th>日期 Date</th><th>订单 Order</th><th>商品 Product</th><th>数量 Qty</th><th>份额 Share</th>"
-       "<th>销售额 Gross ¥</th><th>费用 Fees ¥</th><th>净收入 Net ¥</th><th>活动 Campaign</th></tr></thead><tbody>";
-  for (const auto& l : doc.find("lines")->as_array())
-    h += "<tr><td>" + html_escape(str_at(l, "date")) + "</td><td class=n>" + std::to_string(int_at(l, "order_id")) + "</td><td>" +
-         html_escape(str_at(l, "product")) + "</td><td class=n>" + std::to_string(int_at(l, "quantity")) + "</td><td class=n>" +
-         std::to_string(int_at(l, "share_bps") / 100) + "%</td><td class=n>" + yuan(int_at(l, "gross_fen")) + "</td><td class=n>" +
-         yuan(int_at(l, "fees_fen")) + "</td><td class=n>" + yuan(int_at(l, "net_fen")) + "</td><td>" +
-         html_escape(str_at(l, "campaign_kind")) + "</td></tr>";
   const Json& t = *doc.find("totals");
-  h += "</tbody><tfoot><tr><th colspan=5>合计 Total</th><td class=n>" + yuan(int_at(t, "gross_fen")) + "</td><td class=n>" +
-       yuan(int_at(t, "fees_fen")) + "</td><td class=n>" + yuan(int_at(t, "net_fen")) + "</td><td></td></tr></tfoot></table>";
-  h += "<p>人均净收入 Net income per member: ¥" + yuan(int_at(doc, "net_per_member_fen")) + "</p>";
-  h += "<p class=sig>SHA-256: " + statement.sha256 + "<br>Ed25519 key " + statement.key_serial + " signature: " +
-       html_escape(statement.signature) + "</p><button onclick=\"print()\">打印 Print</button></body></html>";
-  return h;
+  StatementView v{.household_id = int_at(doc, "household_id"),
+                  .household_name = str_at(doc, "household_name"),
+                  .village_code = str_at(doc, "village_code"),
+                  .period_label = str_at(period, "label"),
+                  .period_from = str_at(period, "from"),
+                  .period_to = str_at(period, "to"),
+                  .issued_at = str_at(doc, "issued_at"),
+                  .members = int_at(doc, "members"),
+                  .lines = {},
+                  .gross = Money::fen(int_at(t, "gross_fen")),
+                  .fees = Money::fen(int_at(t, "fees_fen")),
+                  .net = Money::fen(int_at(t, "net_fen")),
+                  .net_per_member = Money::fen(int_at(doc, "net_per_member_fen")),
+                  .sha256 = statement.sha256,
+                  .signature = statement.signature,
+                  .key_serial = statement.key_serial};
+  for (const auto& l : doc.find("lines")->as_array())
+    v.lines.push_back(StatementLineView{.date = str_at(l, "date"),
+                                        .product = str_at(l, "product"),
+                                        .campaign_kind = str_at(l, "campaign_kind"),
+                                        .order_id = int_at(l, "order_id"),
+                                        .quantity = int_at(l, "quantity"),
+                                        .share_bps = static_cast<int>(int_at(l, "share_bps")),
+                                        .gross = Money::fen(int_at(l, "gross_fen")),
+                                        .fees = Money::fen(int_at(l, "fees_fen")),
+                                        .net = Money::fen(int_at(l, "net_fen"))});
+  return v;
+}
+
+Result<std::string> statement_csv(const SignedStatement& statement) {
+  const StatementView v = CUNHUO_TRY(statement_view(statement));
+  std::string csv = "date,order_id,product,quantity,share_bps,gross_yuan,fees_yuan,net_yuan,campaign_kind\n";
+  for (const auto& l : v.lines)
+    csv += l.date + "," + std::to_string(l.order_id) + "," + csv_field(l.product) + "," + std::to_string(l.quantity) + "," +
+           std::to_string(l.share_bps) + "," + l.gross.to_yuan() + "," + l.fees.to_yuan() + "," + l.net.to_yuan() + "," +
+           csv_field(l.campaign_kind) + "\n";
+  csv += "total,,,,," + v.gross.to_yuan() + "," + v.fees.to_yuan() + "," + v.net.to_yuan() + ",\n";
+  csv += "net_per_member,,,,,,," + v.net_per_member.to_yuan() + ",\n";
+  csv += "sha256," + statement.sha256 + ",,,,,,,\n";
+  return csv;
 }
 
 }  // namespace cunhuo::payments

@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/json.hpp"
+#include "core/money.hpp"
 #include "payments/signing.hpp"
 
 namespace cunhuo::payments {
@@ -47,9 +49,25 @@ struct Verdict {
 };
 Verdict verify_statement(std::string_view document, std::string_view public_key);
 
-// The same statement as CSV (one row per line, then the totals) and as a printable page.
+// What a signed statement says, read back for showing it (the storefront renders the page).
+struct StatementLineView {
+  std::string date, product, campaign_kind;
+  std::int64_t order_id = 0, quantity = 0;
+  int share_bps = 0;
+  Money gross, fees, net;
+};
+struct StatementView {
+  std::int64_t household_id = 0;
+  std::string household_name, village_code, period_label, period_from, period_to, issued_at;
+  std::int64_t members = 0;
+  std::vector<StatementLineView> lines;
+  Money gross, fees, net, net_per_member;
+  std::string sha256, signature, key_serial;
+};
+Result<StatementView> statement_view(const SignedStatement& statement);
+
+// The same statement as CSV: one row per line, then the totals.
 Result<std::string> statement_csv(const SignedStatement& statement);
-Result<std::string> statement_html(const SignedStatement& statement);
 
 // Objects with keys sorted bytewise, arrays in order, no spaces; only integers, strings,
 // booleans and null (no floating point in evidence).

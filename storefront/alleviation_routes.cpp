@@ -67,8 +67,9 @@ Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEval
   return {};
 }
 
-Result<Response> household_evaluations(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> household_evaluations(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
@@ -99,8 +100,9 @@ Result<std::string> office_area(const Account& account, const Request& req) {
   return region;
 }
 
-Result<Response> rescore(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> rescore(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string region = CUNHUO_TRY(office_area(account, req));
   const auto n = CUNHUO_TRY(al::rescore_all(ctx.db, region_prefix(region), ctx.clock));
   JsonWriter w;
@@ -108,19 +110,66 @@ Result<Response> rescore(AlleviationContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
-Result<Response> current_model(AlleviationContext& ctx, const Request& req) {
-  CUNHUO_TRY(ctx.auth.authenticate(req));
-  auto m = CUNHUO_TRY(ctx.db.read([](db::Session& s) { return al::current_model(s); }));
+// The county a request reads: `?county=` or the caller's own.
+Result<std::string> county_to_read(const Account& account, const Request& req) {
+  const std::string county = req.query_param("county").value_or(county_of(account.region_code));
+  if (county.size() != 6) return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code", "county");
+  CUNHUO_TRY(region_level(county, "county"));
+  return county;
+}
+
+// Models and monitoring rules are a county's: only its own county office sets them (a
+// township office reviews under them, it does not set them), or an admin naming the county.
+Result<std::string> county_to_govern(const Account& account, const Request& req) {
+  if (account.role == Role::poverty_office && account.region_code.size() != 6)
+    return make_error(ErrorKind::forbidden, "county_office_only", "the county office sets its county's rules");
+  if (account.role != Role::admin && account.role != Role::poverty_office)
+    return make_error(ErrorKind::forbidden, "forbidden", "the county office sets its county's rules");
+  auto given = req.query_param("county");
+  if (account.role == Role::admin && !given)
+    return make_error(ErrorKind::invalid, "missing_county", "name the county as ?county=", "county");
+  const std::string county = given.value_or(account.region_code);
+  if (county.size() != 6) return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code", "county");
+  CUNHUO_TRY(region_level(county, "county"));
+  if (account.role != Role::admin && county != account.region_code)
+    return make_error(ErrorKind::forbidden, "outside_your_area", "another county's rules are its own office's", "county");
+  return county;
+}
+
+Result<Response> current_model(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const std::string county = CUNHUO_TRY(county_to_read(account, req));
+  auto m = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::current_model(s, county); }));
   return Response::json(200, al::model_json(m));
 }
 
-Result<Response> add_model(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
-  if (account.role == Role::poverty_office && account.region_code.size() != 6)
-    return make_error(ErrorKind::forbidden, "forbidden", "the county office defines the model");
+Result<Response> add_model(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const std::string county = CUNHUO_TRY(county_to_govern(account, req));
   auto model = CUNHUO_TRY(al::model_from_json(req.body));
-  auto stored = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return al::add_model(tx, model, ctx.clock); }));
+  auto stored = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
+    return al::add_model(tx, model, county, actor_of(account), ctx.clock);
+  }));
   return Response::json(201, al::model_json(stored));
+}
+
+// Who changed a county's model and when: its office and admins read the audit.
+Result<Response> model_history(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const std::string county = CUNHUO_TRY(county_to_read(account, req));
+  if (account.role != Role::admin && !region_within(county, account.region_code) &&
+      !region_within(account.region_code, county))
+    return make_error(ErrorKind::forbidden, "outside_your_area", "another county's audit is its own", "county");
+  auto changes = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::model_history(s, county); }));
+  JsonWriter w;
+  w.begin_object().field("county_code", county).key("changes").begin_array();
+  for (const auto& c : changes)
+    w.begin_object().field("version", c.version).field("actor", c.actor).field("at", format_utc(c.at_ms)).end_object();
+  w.end_array().end_object();
+  return Response::json(200, w.take());
 }
 
 // ---- exit proposals, notices, objections -------------------------------------------
@@ -146,8 +195,9 @@ Response proposal_response(const al::ExitProposal& p, int status = 200) {
   return Response::json(status, w.take());
 }
 
-Result<Response> household_proposals(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> household_proposals(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
@@ -187,8 +237,9 @@ Result<Decision> decision_of(const Request& req, const char* yes_field, bool wit
   return d;
 }
 
-Result<Response> review(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> review(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Decision d = CUNHUO_TRY(decision_of(req, "approve", true));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
@@ -197,8 +248,9 @@ Result<Response> review(AlleviationContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> county_decision(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> county_decision(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Decision d = CUNHUO_TRY(decision_of(req, "approve", false));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
@@ -208,7 +260,8 @@ Result<Response> county_decision(AlleviationContext& ctx, const Request& req) {
 }
 
 // Anyone may object while the notice runs: no account needed.
-Result<Response> object(AlleviationContext& ctx, const Request& req) {
+Result<Response> object(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -220,8 +273,9 @@ Result<Response> object(AlleviationContext& ctx, const Request& req) {
   return Response::json(201, w.take());
 }
 
-Result<Response> resolve(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> resolve(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Decision d = CUNHUO_TRY(decision_of(req, "upheld", false));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
@@ -232,8 +286,9 @@ Result<Response> resolve(AlleviationContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> mark_exited(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> mark_exited(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -246,7 +301,8 @@ Result<Response> mark_exited(AlleviationContext& ctx, const Request& req) {
 }
 
 // Public: masked names, village codes and deadlines; nothing else about the household.
-Result<Response> public_notices(AlleviationContext& ctx, const Request& req) {
+Result<Response> public_notices(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const std::string region = req.query_param("region").value_or("");
   if (region.empty()) return make_error(ErrorKind::invalid, "missing_field", "give ?region=CODE", "region");
   CUNHUO_TRY(region_level(region, "region"));
@@ -280,8 +336,10 @@ bool may_see_alert(const Account& a, const al::Alert& alert) {
   return a.role == Role::helper && alert.helper_account == a.id;
 }
 
-Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const std::string county = CUNHUO_TRY(county_to_govern(account, req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"income_projection_bps", "income_drop_bps", "large_expense_fen", "no_sales_days"}));
@@ -290,12 +348,13 @@ Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Request& re
   r.income_drop_bps = static_cast<int>(CUNHUO_TRY(body.integer("income_drop_bps", INT32_MIN, INT32_MAX)));
   r.large_expense = Money::fen(CUNHUO_TRY(body.integer("large_expense_fen", INT64_MIN, INT64_MAX)));
   r.no_sales_days = static_cast<int>(CUNHUO_TRY(body.integer("no_sales_days", INT32_MIN, INT32_MAX)));
-  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return al::set_rules(tx, r, actor_of(account), ctx.clock); }));
+  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return al::set_rules(tx, r, county, actor_of(account), ctx.clock); }));
   return Response::json(200, doc.type() == Json::Type::object ? req.body : "{}");
 }
 
-Result<Response> record_expense(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> record_expense(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -315,8 +374,9 @@ Result<Response> record_expense(AlleviationContext& ctx, const Request& req) {
 }
 
 // The monitoring pass the service runs daily, on demand for an area.
-Result<Response> run_monitoring(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> run_monitoring(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string region = CUNHUO_TRY(office_area(account, req));
   const auto opened = CUNHUO_TRY(al::monitor_all(ctx.db, region_prefix(region), ctx.clock));
   JsonWriter w;
@@ -325,10 +385,12 @@ Result<Response> run_monitoring(AlleviationContext& ctx, const Request& req) {
 }
 
 // Offices list their area's alerts, helpers the ones assigned to them; nobody else has any.
-Result<Response> list_alerts(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin, Role::helper}));
+Result<Response> list_alerts(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string status = req.query_param("status").value_or("open");
-  if (status != "open" && status != "closed") return make_error(ErrorKind::invalid, "invalid_status", "open or closed", "status");
+  if (status != "open" && status != "closed" && status != "proposed")
+    return make_error(ErrorKind::invalid, "invalid_status", "open, proposed or closed", "status");
   const bool office = account.role == Role::poverty_office || account.role == Role::admin;
   auto alerts = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
     return al::alerts_for(s, account.role == Role::admin ? std::string() : account.region_code,
@@ -341,8 +403,9 @@ Result<Response> list_alerts(AlleviationContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
-Result<Response> close_alert(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> close_alert(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -352,7 +415,27 @@ Result<Response> close_alert(AlleviationContext& ctx, const Request& req) {
     auto a = CUNHUO_TRY(al::find_alert(tx, id));
     if (!a || !may_see_alert(account, *a)) return no_such("alert");
     JsonWriter w;
-    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), ctx.clock)));
+    const auto closer = account.role == Role::helper ? al::AlertCloser::helper : al::AlertCloser::office;
+    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), closer, ctx.clock)));
+    return Response::json(200, w.take());
+  });
+}
+
+// The office of the household's area decides on a helper's proposed status change.
+Result<Response> decide_status_change(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"approve", "reason"}));
+  const bool approve = CUNHUO_TRY(body.boolean("approve"));
+  const std::string reason = CUNHUO_TRY(body.string("reason", 500));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto a = CUNHUO_TRY(al::find_alert(tx, id));
+    if (!a || !may_see_alert(account, *a)) return no_such("alert");
+    JsonWriter w;
+    write_alert(w, CUNHUO_TRY(al::decide_status_change(tx, id, approve, reason, actor_of(account), ctx.clock)));
     return Response::json(200, w.take());
   });
 }
@@ -366,27 +449,110 @@ Result<std::int64_t> int_of(const outbox::Event& e, const char* key) {
 
 }  // namespace
 
-void add_alleviation_routes(Router& router, AlleviationContext ctx) {
-  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
-  };
-  route("GET", "/api/v1/households/:id/evaluations", household_evaluations, false,
-        "A household's exit scores, newest first, each with its indicators, inputs and model version");
-  route("POST", "/api/v1/evaluations/rescore", rescore, true, "Score every household of an area again (poverty office)");
-  route("GET", "/api/v1/households/:id/exit-proposals", household_proposals, false, "A household's exit proposals with every step");
-  route("POST", "/api/v1/exit-proposals/:id/review", review, true, "Village, then township review of an exit proposal (township office)");
-  route("POST", "/api/v1/exit-proposals/:id/decision", county_decision, true, "County approval starts the public notice (county office)");
-  route("POST", "/api/v1/exit-proposals/:id/objections", object, true, "Object to an exit while its notice runs (anyone)");
-  route("POST", "/api/v1/objections/:id/resolution", resolve, true, "Uphold (the exit is rejected) or dismiss an objection (county office)");
-  route("POST", "/api/v1/exit-proposals/:id/exit", mark_exited, true, "Mark the household exited once the notice closed clean (county office)");
-  route("GET", "/api/v1/public/notices", public_notices, false, "Exit notices under way in a region, names masked (public)");
-  route("PUT", "/api/v1/monitoring-rules", set_monitoring_rules, true, "Set the return-to-poverty alert rules (poverty office)");
-  route("POST", "/api/v1/households/:id/expenses", record_expense, true, "Record a large medical or disaster expense; monitoring looks at once");
-  route("POST", "/api/v1/monitoring/runs", run_monitoring, true, "Check every exited and at-risk household of an area against the rules now (poverty office)");
-  route("GET", "/api/v1/alerts", list_alerts, false, "Monitoring alerts: the office's area, or those assigned to you as helper");
-  route("POST", "/api/v1/alerts/:id/close", close_alert, true, "Close an alert: help_given, status_changed (returned to poverty) or false_alarm");
-  route("GET", "/api/v1/evaluation-models/current", current_model, false, "The evaluation model in force");
-  route("POST", "/api/v1/evaluation-models", add_model, true, "A new version of the evaluation model (county poverty office)");
+void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/evaluations",
+             .access = signed_in(),
+             .summary = "A household's exit scores, newest first, each with its indicators, inputs and model version",
+             .handler = bind(household_evaluations)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/evaluations/rescore",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Score every household of an area again (poverty office)",
+             .handler = bind(rescore)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/exit-proposals",
+             .access = signed_in(),
+             .summary = "A household's exit proposals with every step",
+             .handler = bind(household_proposals)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/exit-proposals/:id/review",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Village, then township review of an exit proposal (township office)",
+             .handler = bind(review)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/exit-proposals/:id/decision",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "County approval starts the public notice (county office)",
+             .handler = bind(county_decision)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/exit-proposals/:id/objections",
+             .access = anyone(),
+             .body = Body::json,
+             .summary = "Object to an exit while its notice runs (anyone)",
+             .handler = bind(object)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/objections/:id/resolution",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Uphold (the exit is rejected) or dismiss an objection (county office)",
+             .handler = bind(resolve)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/exit-proposals/:id/exit",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Mark the household exited once the notice closed clean (county office)",
+             .handler = bind(mark_exited)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/public/notices",
+             .access = anyone(),
+             .summary = "Exit notices under way in a region, names masked (public)",
+             .handler = bind(public_notices)});
+  table.add({.method = "PUT",
+             .pattern = "/api/v1/monitoring-rules",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Set the county's return-to-poverty alert rules (its county office; admin names ?county=)",
+             .handler = bind(set_monitoring_rules)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/households/:id/expenses",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Record a large medical or disaster expense; monitoring looks at once",
+             .handler = bind(record_expense)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/monitoring/runs",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Check every exited and at-risk household of an area against the rules now (poverty office)",
+             .handler = bind(run_monitoring)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/alerts",
+             .access = only({Role::poverty_office, Role::admin, Role::helper}),
+             .summary = "Monitoring alerts: the office's area, or those assigned to you as helper",
+             .handler = bind(list_alerts)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/alerts/:id/close",
+             .access = signed_in(),
+             .body = Body::json,
+             .summary = "Close an alert: help_given, status_changed (returned to poverty; a helper's only proposes it) or false_alarm",
+             .handler = bind(close_alert)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/alerts/:id/status-decision",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Approve or refuse a helper's proposed return to poverty (poverty office)",
+             .handler = bind(decide_status_change)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/evaluation-models/current",
+             .access = signed_in(),
+             .summary = "The evaluation model in force in a county (?county=, default your own)",
+             .handler = bind(current_model)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/evaluation-models",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "A new version of the county's evaluation model (its county office; admin names ?county=)",
+             .handler = bind(add_model)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/evaluation-models/history",
+             .access = only({Role::poverty_office, Role::admin}),
+             .summary = "Who set each of a county's evaluation models, and when (poverty office)",
+             .handler = bind(model_history)});
 }
 
 void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock) {

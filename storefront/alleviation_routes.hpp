@@ -10,6 +10,7 @@
 #include "core/outbox/outbox.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
+#include "storefront/route_table.hpp"
 #include "storefront/idempotency.hpp"
 
 namespace cunhuo::storefront {
@@ -23,11 +24,11 @@ struct AlleviationContext {
   std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;
 };
 
-void add_alleviation_routes(Router& router, AlleviationContext context);
+void add_alleviation_routes(RouteTable& table, AlleviationContext context);
 // Fund tracking (fund_routes.cpp).
-void add_fund_routes(Router& router, AlleviationContext context);
+void add_fund_routes(RouteTable& table, AlleviationContext context);
 // Open statistics pages and downloads (statistics_routes.cpp).
-void add_statistics_routes(Router& router, AlleviationContext context);
+void add_statistics_routes(RouteTable& table, AlleviationContext context);
 void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock);
 
 }  // namespace cunhuo::storefront

@@ -12,6 +12,7 @@
 #include "logistics/module.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
+#include "payments/intents.hpp"
 #include "payments/ledger.hpp"
 #include "payments/module.hpp"
 #include "payments/reconciliation.hpp"
@@ -30,6 +31,21 @@ namespace {
 
 constexpr std::int64_t kFirstMonitoringDelayMs = 3600LL * 1000;
 constexpr std::int64_t kMonitoringIntervalMs = 24 * 3600LL * 1000;
+constexpr std::int64_t kPruneIntervalMs = 3600LL * 1000;  // expired sessions, old keys and nonces
+
+// One batch of each kind a pass, each in its own short transaction.
+void prune_expired(db::Database& db, const Clock& clock) {
+  const std::int64_t now = clock.now_ms();
+  auto sessions = db.write([&](db::Session& tx) { return Auth::prune_sessions(tx, now); });
+  auto keys = db.write([&](db::Session& tx) { return Idempotency::prune(tx, now); });
+  auto nonces = db.write([&](db::Session& tx) { return payments::prune_nonces(tx, now); });
+  if (!sessions.ok() || !keys.ok() || !nonces.ok()) {
+    spdlog::warn("pruning expired sessions, idempotency keys or nonces failed");
+    return;
+  }
+  if (*sessions + *keys + *nonces > 0)
+    spdlog::info("pruned {} expired sessions, {} idempotency keys, {} nonces", *sessions, *keys, *nonces);
+}
 
 Result<std::string> seed_text(const std::string& seed) {
   if (auto text = seeds::builtin(seed)) return std::string(*text);
@@ -143,7 +159,7 @@ void App::add_routes() {
   add_auth_routes(router_, auth_);
   add_system_routes(router_, SystemContext{*db_, metrics_, *server_});
   add_network_routes(router_, *db_);
-  add_registry_routes(router_, *db_, clock_, auth_);
+  add_registry_routes(table_, *db_, clock_, auth_);
   add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
                                                      std::chrono::milliseconds(config_.payment_window_ms),
                                                      config_.data_dir + "/photos", config_.max_upload_body});
@@ -158,11 +174,11 @@ void App::add_routes() {
   add_logistics_routes(router_, logistics);
   subscribe_logistics_flow(*dispatcher_, logistics);
   const AlleviationContext alleviation_context{*db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
-  add_alleviation_routes(router_, alleviation_context);
-  add_fund_routes(router_, alleviation_context);
-  add_statistics_routes(router_, alleviation_context);
+  add_alleviation_routes(table_, alleviation_context);
+  add_fund_routes(table_, alleviation_context);
+  add_statistics_routes(table_, alleviation_context);
   subscribe_alleviation_flow(*dispatcher_, clock_);
-  add_openapi_route(router_);
+  add_openapi_route(table_);
 }
 
 payments::PaymentProvider& App::provider() {
@@ -188,6 +204,10 @@ void App::housekeeping() {
   auto confirmed = marketplace::confirm_delivered_orders(*db_, clock_, std::chrono::milliseconds(config_.auto_confirm_ms), 500);
   if (!confirmed.ok()) spdlog::warn("auto-confirming deliveries failed: {}", confirmed.error().message);
   else if (*confirmed > 0) dispatcher_->wake();
+  if (clock_.now_ms() - pruned_ms_ >= kPruneIntervalMs) {
+    pruned_ms_ = clock_.now_ms();
+    prune_expired(*db_, clock_);
+  }
   if (clock_.now_ms() - silence_checked_ms_ >= 60'000) {  // sensors gone quiet where parcels wait
     silence_checked_ms_ = clock_.now_ms();
     auto silent = db_->write([&](db::Session& tx) { return logistics::check_silence(tx, excursion_rules_, clock_); });

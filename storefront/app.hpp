@@ -25,6 +25,7 @@
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/metrics.hpp"
+#include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
 
 namespace cunhuo::storefront {
@@ -65,6 +66,7 @@ class App {
   Auth auth_;
   Idempotency idempotency_;
   Router router_;
+  RouteTable table_{router_, auth_};  // every API operation, declared once
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
@@ -74,6 +76,7 @@ class App {
   std::unique_ptr<logistics::Planner> planner_;
   logistics::ExcursionRules excursion_rules_;
   std::int64_t silence_checked_ms_ = 0;
+  std::int64_t pruned_ms_ = 0;  // when expired sessions, keys and nonces were last pruned
   payments::NotificationVerifier verifier_;
   std::string reconciled_through_;    // the last bill date reconciled by this process
   std::int64_t next_monitoring_ms_ = 0;  // the daily return-to-poverty pass, first an hour after start

@@ -38,6 +38,8 @@ constexpr db::Migration kMigrations[] = {
      "  expires_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);\n"},
+    {"storefront", 3, "sessions pruned once expired",
+     "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);\n"},
 };
 
 constexpr std::array<std::pair<Role, std::string_view>, 9> kRoleNames = {{
@@ -128,6 +130,10 @@ Result<Role> parse_role(std::string_view text) {
 }
 
 std::span<const db::Migration> Auth::migrations() { return kMigrations; }
+
+Result<std::int64_t> Auth::prune_sessions(db::Session& tx, std::int64_t now_ms) {
+  return db::prune_older(tx, "sessions", "expires_at", now_ms, kPruneBatch);
+}
 
 Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) const {
   if (!sodium_ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");

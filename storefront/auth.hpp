@@ -57,6 +57,9 @@ class Auth {
   Auth(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   static std::span<const db::Migration> migrations();
+  static constexpr int kPruneBatch = 1000;  // rows per pruning transaction
+  // Deletes expired sessions, a batch at a time; returns how many went.
+  static Result<std::int64_t> prune_sessions(db::Session& tx, std::int64_t now_ms);
 
   Result<std::int64_t> create_account(db::Session& tx, const NewAccount& account) const;
   Result<SessionGrant> login(std::string_view phone, std::string_view password);

@@ -47,8 +47,9 @@ void write_disbursement(JsonWriter& w, const al::Disbursement& d) {
   w.field("household_status_then", d.household_status).field("actor", d.actor).field("at", format_shanghai(d.at_ms)).end_object();
 }
 
-Result<Response> create_project(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> create_project(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"county_code", "name", "kind", "benefit", "budget_fen"}));
@@ -66,8 +67,9 @@ Result<Response> create_project(AlleviationContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> list_projects(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> list_projects(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string county = req.query_param("county").value_or(county_of(account.region_code));
   if (!reads_funds_of(account, county)) return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
   auto projects = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::projects_in(s, county); }));
@@ -78,8 +80,9 @@ Result<Response> list_projects(AlleviationContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
-Result<Response> get_project(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> get_project(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto p = CUNHUO_TRY(al::find_project(s, id));
@@ -94,8 +97,9 @@ Result<Response> get_project(AlleviationContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> allocate(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> allocate(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -113,8 +117,9 @@ Result<Response> allocate(AlleviationContext& ctx, const Request& req) {
 }
 
 // The trace down: the allocation, its project and every disbursement made from it.
-Result<Response> get_allocation(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> get_allocation(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto a = CUNHUO_TRY(al::find_allocation(s, id));
@@ -147,8 +152,9 @@ Result<al::NewDisbursement> disbursement_of(const Request& req) {
   return d;
 }
 
-Result<Response> disburse(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> disburse(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const al::NewDisbursement d = CUNHUO_TRY(disbursement_of(req));
   return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
@@ -163,8 +169,9 @@ Result<Response> disburse(AlleviationContext& ctx, const Request& req) {
 }
 
 // The trace up: what the household received, from which allocation and project.
-Result<Response> household_funds(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> household_funds(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
@@ -176,8 +183,9 @@ Result<Response> household_funds(AlleviationContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> fund_flags(AlleviationContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> fund_flags(AlleviationContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string county = req.query_param("county").value_or(county_of(account.region_code));
   if (!reads_funds_of(account, county)) return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
   auto flags = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::fund_flags(s, county, ctx.fund_idle_ms, ctx.clock); }));
@@ -197,22 +205,51 @@ Result<Response> fund_flags(AlleviationContext& ctx, const Request& req) {
 
 }  // namespace
 
-void add_fund_routes(Router& router, AlleviationContext ctx) {
-  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
-  };
-  route("POST", "/api/v1/fund-projects", create_project, true,
-        "A poverty-alleviation project with its kind, benefit and budget (Idempotency-Key; county office)");
-  route("GET", "/api/v1/fund-projects", list_projects, false, "The county's projects with what was allocated and disbursed");
-  route("GET", "/api/v1/fund-projects/:id", get_project, false, "A project and its allocations");
-  route("POST", "/api/v1/fund-projects/:id/allocations", allocate, true,
-        "Allocate county funds to a project under a document number (Idempotency-Key; county office)");
-  route("GET", "/api/v1/fund-allocations/:id", get_allocation, false, "An allocation traced down to every recipient");
-  route("POST", "/api/v1/fund-allocations/:id/disbursements", disburse, true,
-        "Disburse from an allocation to a village or a household member (Idempotency-Key; county office)");
-  route("GET", "/api/v1/households/:id/funds", household_funds, false, "What a household received, traced back to allocation and project");
-  route("GET", "/api/v1/fund-flags", fund_flags, false,
-        "Flags: recipients not registered or exited, one benefit twice to one person, over budget, idle allocations");
+void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  table.add({.method = "POST",
+             .pattern = "/api/v1/fund-projects",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "A poverty-alleviation project with its kind, benefit and budget (Idempotency-Key; county office)",
+             .handler = bind(create_project)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/fund-projects",
+             .access = only({Role::poverty_office, Role::admin}),
+             .summary = "The county's projects with what was allocated and disbursed",
+             .handler = bind(list_projects)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/fund-projects/:id",
+             .access = only({Role::poverty_office, Role::admin}),
+             .summary = "A project and its allocations",
+             .handler = bind(get_project)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/fund-projects/:id/allocations",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Allocate county funds to a project under a document number (Idempotency-Key; county office)",
+             .handler = bind(allocate)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/fund-allocations/:id",
+             .access = only({Role::poverty_office, Role::admin}),
+             .summary = "An allocation traced down to every recipient",
+             .handler = bind(get_allocation)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/fund-allocations/:id/disbursements",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Disburse from an allocation to a village or a household member (Idempotency-Key; county office)",
+             .handler = bind(disburse)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/funds",
+             .access = signed_in(),
+             .summary = "What a household received, traced back to allocation and project",
+             .handler = bind(household_funds)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/fund-flags",
+             .access = only({Role::poverty_office, Role::admin}),
+             .summary = "Flags: recipients not registered or exited, one benefit twice to one person, over budget, idle allocations",
+             .handler = bind(fund_flags)});
 }
 
 }  // namespace cunhuo::storefront

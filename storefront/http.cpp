@@ -85,7 +85,10 @@ Response error_response(int status, std::string_view code, std::string_view mess
 Response error_response(const Error& error) {
   // Internal details stay in the log; the caller gets a stable code.
   if (error.kind == ErrorKind::internal) return error_response(500, "internal", "internal error");
-  return error_response(http_status(error.kind), error.code, error.message, error.field);
+  Response r = error_response(http_status(error.kind), error.code, error.message, error.field);
+  // A busy, lost or full store is passing: tell the client when to come back.
+  if (error.kind == ErrorKind::unavailable) r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterSeconds));
+  return r;
 }
 
 void Router::add(Route route) {

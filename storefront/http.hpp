@@ -39,6 +39,9 @@ struct Response {
   static Response text(int status, std::string body, std::string content_type);
 };
 
+// How long a client is asked to wait after a 503 for a store that is busy, lost or full.
+inline constexpr int kRetryAfterSeconds = 5;
+
 // {"error":{"code":..., "message":..., "field":...}} with the status for its kind.
 int http_status(ErrorKind kind);
 Response error_response(const Error& error);

@@ -23,6 +23,8 @@ constexpr db::Migration kMigrations[] = {
      "  updated_at BIGINT NOT NULL,\n"
      "  PRIMARY KEY (account_id, idem_key)\n"
      ");\n"},
+    {"storefront", 4, "idempotency keys pruned by age",
+     "CREATE INDEX IF NOT EXISTS idempotency_keys_age ON idempotency_keys (created_at);\n"},
 };
 
 }  // namespace
@@ -56,6 +58,10 @@ bool worth_keeping(int status) { return status >= 400 && status < 500 && status 
 }  // namespace
 
 std::span<const db::Migration> Idempotency::migrations() { return kMigrations; }
+
+Result<std::int64_t> Idempotency::prune(db::Session& tx, std::int64_t now_ms) {
+  return db::prune_older(tx, "idempotency_keys", "created_at", now_ms - kRetentionMs, kPruneBatch);
+}
 
 // Marks (account, key) as running in this process for the life of the object; a second
 // request with the same pair meanwhile is told so (409). Across processes the key's

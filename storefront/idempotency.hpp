@@ -23,6 +23,11 @@ class Idempotency {
  public:
   Idempotency(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   static std::span<const db::Migration> migrations();
+  // A key answers the same for a day (as Stripe's do); after that it may be used afresh.
+  static constexpr std::int64_t kRetentionMs = 24LL * 3600 * 1000;
+  static constexpr int kPruneBatch = 1000;  // rows per pruning transaction
+  // Forgets keys older than kRetentionMs, a batch at a time; returns how many went.
+  static Result<std::int64_t> prune(db::Session& tx, std::int64_t now_ms);
   // What identifies "the same request": method, path and body.
   static std::string request_hash(const Request& request);
 

@@ -1,5 +1,6 @@
 #include "storefront/marketplace_routes.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -212,12 +213,27 @@ Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
+// A centre runs campaigns of its own county; an admin names the county.
+Result<std::string> campaign_county(const Account& account, const FieldReader& body) {
+  auto given = CUNHUO_TRY(body.optional_string("county_code", 6));
+  if (account.role == Role::admin) {
+    if (!given) return make_error(ErrorKind::invalid, "missing_field", "name the campaign's county", "county_code");
+    return *given;
+  }
+  const std::string own = county_of(account.region_code);
+  if (given && *given != own)
+    return make_error(ErrorKind::forbidden, "outside_your_area", "campaigns of your own county only", "county_code");
+  return own;
+}
+
 Result<Response> create_campaign(MarketplaceContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps", "per_buyer_limit", "items", "villages"}));
+  CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps", "per_buyer_limit", "items",
+                          "villages", "county_code"}));
   mk::NewCampaign c;
+  c.county_code = CUNHUO_TRY(campaign_county(account, body));
   c.name = CUNHUO_TRY(body.string("name", 200));
   c.kind = CUNHUO_TRY(mk::parse_campaign_kind(CUNHUO_TRY(body.string("kind", 40))));
   c.starts_at_ms = CUNHUO_TRY(body.integer("starts_at_ms", 0, INT64_MAX / 2));
@@ -235,6 +251,24 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Request& req) {
   }
   auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return mk::create_campaign(tx, c, ctx.clock); }));
   return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
+}
+
+// A shop's manager (or its farmer) agrees to a campaign's price for the shop's listings.
+Result<Response> consent_to_campaign(MarketplaceContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+  const mk::CampaignId campaign{CUNHUO_TRY(path_id(req))};
+  const Json doc = CUNHUO_TRY(json_body(req));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"shop_id"}));
+  const mk::ShopId shop{CUNHUO_TRY(body.integer("shop_id", 1, INT64_MAX))};
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    if (!CUNHUO_TRY(can_manage_shop(tx, account, shop))) return no_such("shop");
+    CUNHUO_CHECK(mk::consent_to_campaign(tx, campaign, shop, actor_of(account), ctx.clock));
+    JsonWriter w;
+    w.begin_object().field("campaign_id", campaign.value).field("shop_id", shop.value).field("consented", true);
+    w.end_object();
+    return Response::json(200, w.take());
+  });
 }
 
 Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& buyer) {
@@ -431,8 +465,29 @@ Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool t
 Result<Response> get_photo(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, false); }
 Result<Response> get_thumbnail(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, true); }
 
+// A centre registers organisation buyers paired with villages of its own county, and sees
+// those; an admin any. (An organisation itself may sit anywhere: a Lanzhou unit buys from
+// Minqin's villages.)
+Status pairs_within_area(const Account& account, const std::vector<std::string>& villages) {
+  if (account.role == Role::admin) return {};
+  if (villages.empty())
+    return make_error(ErrorKind::invalid, "missing_field", "pair it with your county's villages", "paired_villages");
+  for (std::size_t i = 0; i < villages.size(); ++i)
+    if (!region_within(villages[i], account.region_code))
+      return make_error(ErrorKind::forbidden, "outside_your_area", "a village of another county",
+                        "paired_villages[" + std::to_string(i) + "]");
+  return {};
+}
+
+bool centre_covers(const Account& account, const mk::OrganisationReport& report) {
+  if (account.role == Role::admin) return true;
+  if (account.role != Role::county_centre) return false;
+  return std::any_of(report.paired_villages.begin(), report.paired_villages.end(),
+                     [&](const std::string& v) { return region_within(v, account.region_code); });
+}
+
 Result<Response> create_organisation(MarketplaceContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"name", "kind", "region_code", "budget_fen", "required_share_bps", "paired_villages", "buyer_account_ids"}));
@@ -446,6 +501,7 @@ Result<Response> create_organisation(MarketplaceContext& ctx, const Request& req
   o.budget = Money::fen(CUNHUO_TRY(body.integer("budget_fen", -1, INT64_MAX)));
   o.required_share_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("required_share_bps", -1, 100000)).value_or(0));
   o.paired_villages = CUNHUO_TRY(body.strings("paired_villages", 1000, 12));
+  CUNHUO_CHECK(pairs_within_area(account, o.paired_villages));
   if (body.has("buyer_account_ids")) {
     const Json* ids = doc.find("buyer_account_ids");
     if (ids->type() != Json::Type::array)
@@ -466,10 +522,8 @@ Result<Response> get_organisation(MarketplaceContext& ctx, const Request& req) {
   const mk::OrganisationId id{CUNHUO_TRY(path_id(req))};
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto own = CUNHUO_TRY(mk::organisation_of_buyer(s, account.id));
-    const bool staff = account.role == Role::county_centre || account.role == Role::admin;
-    if (!staff && !(own && *own == id)) return no_such("organisation");
     auto report = CUNHUO_TRY(mk::organisation_report(s, id));
-    if (!report) return no_such("organisation");
+    if (!report || (!(own && *own == id) && !centre_covers(account, *report))) return no_such("organisation");
     JsonWriter w;
     w.begin_object().field("id", report->id.value).field("name", report->name);
     w.field("kind", report->kind == mk::OrganisationKind::enterprise ? "enterprise" : "public_unit");
@@ -573,7 +627,9 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
   route("POST", "/api/v1/products", create_product, true, "List a product (farmer, shop manager)");
   route("GET", "/api/v1/products/:id", get_product, false, "One listing");
   route("PATCH", "/api/v1/products/:id", update_product, true, "Edit a listing of your own shop");
-  route("POST", "/api/v1/campaigns", create_campaign, true, "Create a campaign (county centre)");
+  route("POST", "/api/v1/campaigns", create_campaign, true, "Create a campaign of your county (county centre)");
+  route("POST", "/api/v1/campaigns/:id/consent", consent_to_campaign, true,
+        "Agree that a campaign may sell your shop's listings at its price (the shop)");
   router.add(Route{"POST", "/api/v1/orders", nullptr, -1, true, "Check out a cart: one order per shop; needs Idempotency-Key",
                    [ctx](const Request& r, Respond respond) { place_order(ctx, r, std::move(respond)); }});
   route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");

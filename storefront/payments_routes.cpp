@@ -16,6 +16,7 @@
 #include "payments/reconciliation.hpp"
 #include "payments/refunds.hpp"
 #include "payments/statements.hpp"
+#include "storefront/pages.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -217,7 +218,7 @@ Result<Response> get_statement(PaymentsContext& ctx, const Request& req) {
   Response r;
   if (format == "json") r = Response::text(200, statement.document(), "application/json; charset=utf-8");
   else if (format == "csv") r = Response::text(200, CUNHUO_TRY(pay::statement_csv(statement)), "text/csv; charset=utf-8");
-  else r = Response::text(200, CUNHUO_TRY(pay::statement_html(statement)), "text/html; charset=utf-8");
+  else r = Response::text(200, statement_html(CUNHUO_TRY(pay::statement_view(statement))), "text/html; charset=utf-8");
   if (format != "html") r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file + "." + format + "\"");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;

@@ -55,10 +55,15 @@ void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
   w.key("members").begin_array();
   for (const auto& m : c.members) {
     w.begin_object().field("name", full ? m.name : mask_name(m.name)).field("relationship", m.relationship);
-    w.field("birth_year", m.birth_year).field("education", m.education);
-    // Health is sensitive personal information: only for those who need it.
-    if (full) w.field("health", m.health).field("id_number", m.id_number).field("medical_insurance", m.medical_insurance);
-    else w.field("id_number", mask_id_number(m.id_number));
+    w.field("education", m.education);
+    // Health and age are sensitive personal information: only for those who need them. A
+    // birth year beside a masked name and village would single a person out.
+    if (full) {
+      w.field("birth_year", m.birth_year).field("health", m.health).field("id_number", m.id_number);
+      w.field("medical_insurance", m.medical_insurance);
+    } else {
+      w.field("id_number", mask_id_number(m.id_number));
+    }
     w.end_object();
   }
   w.end_array();
@@ -90,9 +95,9 @@ Status resolve_helper(db::Session& tx, mk::ArchiveCard& card) {
   return {};
 }
 
-Result<Response> create(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
-  if (!is_office(account)) return make_error(ErrorKind::forbidden, "forbidden", "only the poverty-alleviation office registers households");
+Result<Response> create(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(Json::parse(req.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"village_code", "phone", "status", "card"}));
@@ -113,8 +118,9 @@ Result<Response> create(Context& ctx, const Request& req) {
   });
 }
 
-Result<Response> get(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
   auto record = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_household_record(s, id); }));
   auto view = record ? view_for(account, *record) : std::nullopt;
@@ -124,8 +130,9 @@ Result<Response> get(Context& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
-Result<Response> update(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> update(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
   auto doc = CUNHUO_TRY(Json::parse(req.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -136,7 +143,7 @@ Result<Response> update(Context& ctx, const Request& req) {
   const std::string reason = CUNHUO_TRY(body.string("reason", 500));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto current = CUNHUO_TRY(mk::find_household(tx, id));
-    if (!current || !is_office(account) || !region_within(current->village_code, account.region_code))
+    if (!current || !region_within(current->village_code, account.region_code))
       return make_error(ErrorKind::not_found, "not_found", "no such household");
     CUNHUO_CHECK(resolve_helper(tx, card));
     auto record = CUNHUO_TRY(mk::update_household_record(tx, id, card, status, "account:" + std::to_string(account.id),
@@ -147,12 +154,13 @@ Result<Response> update(Context& ctx, const Request& req) {
   });
 }
 
-Result<Response> audit_trail(Context& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> audit_trail(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto household = CUNHUO_TRY(mk::find_household(s, id));
-    if (!household || !is_office(account) || !region_within(household->village_code, account.region_code))
+    if (!household || !region_within(household->village_code, account.region_code))
       return make_error(ErrorKind::not_found, "not_found", "no such household");
     JsonWriter w;
     w.begin_object().key("entries").begin_array();
@@ -167,15 +175,31 @@ Result<Response> audit_trail(Context& ctx, const Request& req) {
 
 }  // namespace
 
-void add_registry_routes(Router& router, db::Database& db, const Clock& clock, Auth& auth) {
+void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock, Auth& auth) {
   Context ctx{db, clock, auth};
-  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
-  };
-  route("POST", "/api/v1/households", create, true, "Register a household with its archive card (office)");
-  route("GET", "/api/v1/households/:id", get, false, "A household's card: whole for the office and the household, masked for the county centre");
-  route("PATCH", "/api/v1/households/:id", update, true, "Change a card (office); every changed field is audited");
-  route("GET", "/api/v1/households/:id/audit", audit_trail, false, "The card's audit trail (office)");
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  table.add({.method = "POST",
+             .pattern = "/api/v1/households",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .summary = "Register a household with its archive card (office)",
+             .handler = bind(create)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id",
+             .access = signed_in(),
+             .summary = "A household's card: whole for the office and the household, masked for the county centre",
+             .handler = bind(get)});
+  table.add({.method = "PATCH",
+             .pattern = "/api/v1/households/:id",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .summary = "Change a card (office); every changed field is audited",
+             .handler = bind(update)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/audit",
+             .access = only({Role::poverty_office}),
+             .summary = "The card's audit trail (office)",
+             .handler = bind(audit_trail)});
 }
 
 }  // namespace cunhuo::storefront

@@ -6,9 +6,10 @@
 #include "core/db/database.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
+#include "storefront/route_table.hpp"
 
 namespace cunhuo::storefront {
 
-void add_registry_routes(Router& router, db::Database& db, const Clock& clock, Auth& auth);
+void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock, Auth& auth);
 
 }  // namespace cunhuo::storefront

@@ -1,29 +1,13 @@
 #include "storefront/routes.hpp"
 
+#include <memory>
+
 #include "core/json.hpp"
 #include "logistics/network.hpp"
 
 namespace cunhuo::storefront {
 namespace {
 
-std::string openapi_path(const std::string& pattern) {
-  // "/api/v1/orders/:id" -> "/api/v1/orders/{id}"
-  std::string out;
-  bool in_param = false;
-  for (char c : pattern) {
-    if (c == ':') {
-      out += '{';
-      in_param = true;
-    } else if (c == '/' && in_param) {
-      out += "}/";
-      in_param = false;
-    } else {
-      out += c;
-    }
-  }
-  if (in_param) out += '}';
-  return out;
-}
 
 }  // namespace
 
@@ -33,8 +17,11 @@ void add_system_routes(Router& router, SystemContext ctx) {
   router.add(Route{"GET", "/readyz",
                    [ctx](const Request&) {
                      if (ctx.server.draining()) return error_response(503, "shutting_down", "server is shutting down");
-                     if (auto st = ctx.db.ping(); !st.ok())
+                     if (auto st = ctx.db.ping(); !st.ok()) {
+                       // Not ready while the store is full, so a proxy drains this process.
+                       if (st.error().code == db::kStorageFull) return error_response(st.error());
                        return error_response(503, "store_unavailable", "the store does not answer");
+                     }
                      JsonWriter w;
                      w.begin_object().field("status", "ready");
                      w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql").end_object();
@@ -73,31 +60,15 @@ void add_network_routes(Router& router, db::Database& db) {
                    -1, false, "Service points, stations, cold stores and hubs in a region"});
 }
 
-void add_openapi_route(Router& router) {
-  JsonWriter w;
-  w.begin_object().field("openapi", "3.0.3");
-  w.key("info").begin_object().field("title", "Cunhuo API").field("version", "0.1.0").end_object();
-  w.key("paths").begin_object();
-  // Group by path, keeping registration order.
-  std::vector<std::string> paths;
-  for (const auto& r : router.routes()) {
-    auto p = openapi_path(r.pattern);
-    if (std::find(paths.begin(), paths.end(), p) == paths.end()) paths.push_back(p);
-  }
-  for (const auto& p : paths) {
-    w.key(p).begin_object();
-    for (const auto& r : router.routes()) {
-      if (openapi_path(r.pattern) != p) continue;
-      w.key(ascii_lower(r.method)).begin_object().field("summary", r.summary);
-      w.key("responses").begin_object().key("default").begin_object().field("description", "JSON; errors as {\"error\":{code,message,field}}");
-      w.end_object().end_object().end_object();
-    }
-    w.end_object();
-  }
-  w.end_object().end_object();
-  std::string doc = w.take();
-  router.add(Route{"GET", "/api/v1/openapi.json", [doc](const Request&) { return Response::json(200, doc); }, -1, false,
-                   "This document"});
+void add_openapi_route(RouteTable& table) {
+  // Declared last, and filled in right after: the document describes itself too.
+  auto document = std::make_shared<std::string>();
+  table.add({.method = "GET",
+             .pattern = "/api/v1/openapi.json",
+             .access = anyone(),
+             .summary = "This document: every operation with its parameters, schemas, roles and error codes",
+             .handler = [document](const Call&) -> Result<Response> { return Response::json(200, *document); }});
+  *document = openapi_document(table);
 }
 
 }  // namespace cunhuo::storefront

@@ -5,6 +5,7 @@
 #include "core/db/database.hpp"
 #include "storefront/http.hpp"
 #include "storefront/metrics.hpp"
+#include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
 
 namespace cunhuo::storefront {
@@ -19,7 +20,7 @@ struct SystemContext {
 void add_system_routes(Router& router, SystemContext context);
 // GET /api/v1/network/nodes?region=CODE: the public list of service points and stations.
 void add_network_routes(Router& router, db::Database& db);
-// GET /api/v1/openapi.json, built from the routes registered before it.
-void add_openapi_route(Router& router);
+// GET /api/v1/openapi.json, generated from every operation declared in the table.
+void add_openapi_route(RouteTable& table);
 
 }  // namespace cunhuo::storefront

@@ -1,21 +1,37 @@
 // Open statistics over HTTP, for anyone: a page per area and its numbers as JSON or CSV.
 // Only counts and sums leave alleviation/statistics; nothing here adds a person.
+#include <memory>
+
 #include "alleviation/statistics.hpp"
 #include "core/json.hpp"
 #include "core/region.hpp"
+#include "core/text.hpp"
 #include "storefront/alleviation_routes.hpp"
+#include "storefront/pages.hpp"
 #include "storefront/route_support.hpp"
+#include "storefront/ttl_cache.hpp"
 
 namespace cunhuo::storefront {
 namespace {
 
 namespace al = cunhuo::alleviation;
 
-Result<al::AreaStatistics> statistics_for(AlleviationContext& ctx, const Request& req) {
+// Anyone may ask, as often as they like: an area's figures are computed once a minute at
+// most, and the page says as of when.
+constexpr std::int64_t kStatisticsTtlMs = 60'000;
+constexpr std::size_t kStatisticsCacheEntries = 512;  // areas × month counts kept at once
+using StatisticsCache = TtlCache<al::AreaStatistics>;
+
+Result<al::AreaStatistics> statistics_for(AlleviationContext& ctx, StatisticsCache& cache, const Request& req) {
   const std::string region = req.query_param("region").value_or("");
   if (region.empty()) return make_error(ErrorKind::invalid, "missing_field", "give ?region=CODE (county, township or village)", "region");
   const int months = static_cast<int>(CUNHUO_TRY(query_integer(req, "months", 1, al::kMaxStatisticsMonths)).value_or(12));
-  return ctx.db.read([&](db::Session& s) { return al::area_statistics(s, region, months, ctx.clock); });
+  CUNHUO_TRY(region_level(region, "region"));  // only well-formed areas take a place in the cache
+  const std::string key = region + "/" + std::to_string(months);
+  if (auto cached = cache.get(key)) return std::move(*cached);
+  auto fresh = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::area_statistics(s, region, months, ctx.clock); }));
+  cache.put(key, fresh);
+  return fresh;
 }
 
 void write_counts(JsonWriter& w, const al::AreaCounts& c) {
@@ -52,30 +68,56 @@ std::string statistics_json(const al::AreaStatistics& s) {
 }
 
 // GET /api/v1/public/statistics?region=&months=&format=json|csv&table=areas|months|notices
-Result<Response> statistics(AlleviationContext& ctx, const Request& req) {
+Result<Response> statistics(AlleviationContext& ctx, StatisticsCache& cache, const Request& req) {
   const std::string format = req.query_param("format").value_or("json");
   if (format != "json" && format != "csv") return make_error(ErrorKind::invalid, "invalid_format", "format is json or csv", "format");
   const std::string table = req.query_param("table").value_or("areas");
-  const auto stats = CUNHUO_TRY(statistics_for(ctx, req));
+  const auto stats = CUNHUO_TRY(statistics_for(ctx, cache, req));
   if (format == "json") return Response::json(200, statistics_json(stats));
   auto r = Response::text(200, CUNHUO_TRY(al::statistics_csv(stats, table)), "text/csv; charset=utf-8");
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"statistics-" + stats.region_code + "-" + table + ".csv\"");
   return r;
 }
 
-Result<Response> statistics_page(AlleviationContext& ctx, const Request& req) {
-  return Response::text(200, al::statistics_html(CUNHUO_TRY(statistics_for(ctx, req))), "text/html; charset=utf-8");
+Result<Response> statistics_page(AlleviationContext& ctx, StatisticsCache& cache, const Request& req) {
+  return Response::text(200, statistics_html(CUNHUO_TRY(statistics_for(ctx, cache, req))), "text/html; charset=utf-8");
 }
 
 }  // namespace
 
-void add_statistics_routes(Router& router, AlleviationContext ctx) {
-  auto route = [&](const char* pattern, auto fn, const char* summary) {
-    router.add(Route{"GET", pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, false, summary});
+void add_statistics_routes(RouteTable& table, AlleviationContext ctx) {
+  auto cache = std::make_shared<StatisticsCache>(ctx.clock, kStatisticsTtlMs, kStatisticsCacheEntries);
+  auto bind = [ctx, cache](auto fn) {
+    return [ctx, cache, fn](const Call& call) mutable { return fn(ctx, *cache, call.request); };
   };
-  route("/api/v1/public/statistics", statistics,
-        "Open statistics of an area: households by status, sales and income by month, notices (public; ?format=csv&table=areas|months|notices)");
-  route("/public/statistics", statistics_page, "The open statistics page of an area (public, Chinese first)");
+  const std::vector<QueryParam> query = {
+      {.name = "region", .type = "string", .description = "a county, township or village code", .required = true},
+      {.name = "months", .type = "integer", .description = "months back from this one, 1 to 24 (12)"}};
+  table.add({.method = "GET",
+             .pattern = "/api/v1/public/statistics",
+             .access = anyone(),
+             .query = {query[0], query[1],
+                       {.name = "format", .description = "json (the default) or csv"},
+                       {.name = "table", .description = "with csv: areas, months or notices"}},
+             .errors = {"missing_field", "invalid_region_code", "out_of_range", "invalid_format", "invalid_table"},
+             .summary = "Open statistics of an area: households by status, sales and income by month, notices (public)",
+             .handler = bind(statistics)});
+  table.add({.method = "GET",
+             .pattern = "/public/statistics",
+             .access = anyone(),
+             .query = query,
+             .errors = {"missing_field", "invalid_region_code", "out_of_range"},
+             .summary = "The open statistics page of an area (public, Chinese first)",
+             .handler = bind(statistics_page)});
+  table.add({.method = "GET",
+             .pattern = "/assets/countdown.js",
+             .access = anyone(),
+             .summary = "The statistics page's countdown script",
+             .handler = [](const Call&) -> Result<Response> {
+               auto r = Response::text(200, countdown_js(), "text/javascript; charset=utf-8");
+               r.headers.emplace_back("Cache-Control", "public, max-age=86400");
+               return r;
+             }});
 }
 
 }  // namespace cunhuo::storefront

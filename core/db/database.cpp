@@ -1,5 +1,6 @@
 #include "core/db/database.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/assert.hpp"
@@ -51,6 +52,18 @@ Result<std::optional<Row>> Session::query_one(std::string_view sql, std::initial
   auto rows = CUNHUO_TRY(query(sql, params));
   if (rows.empty()) return std::optional<Row>();
   return std::optional<Row>(std::move(rows.front()));
+}
+
+Result<std::int64_t> prune_older(Session& tx, std::string_view table, std::string_view age_column,
+                                 std::int64_t before, int limit) {
+  CUNHUO_ASSERT(limit > 0);
+  const std::string t(table), col(age_column);
+  // The `limit`-th oldest row below the cut-off, if there are that many, bounds this pass.
+  auto nth = CUNHUO_TRY(tx.query_one("SELECT " + col + " FROM " + t + " WHERE " + col + " < ? ORDER BY " + col +
+                                     " LIMIT 1 OFFSET ?", {before, limit - 1}));
+  const std::int64_t bound = nth ? nth->i64(0) + 1 : before;
+  auto gone = CUNHUO_TRY(tx.exec("DELETE FROM " + t + " WHERE " + col + " < ?", {std::min(bound, before)}));
+  return gone.affected_rows;
 }
 
 std::string placeholders(std::size_t n) {

@@ -110,7 +110,8 @@ class Database {
   virtual Dialect dialect() const = 0;
   // The store's address with any password masked, for logs.
   virtual std::string describe() const = 0;
-  // Is the store reachable right now?
+  // Is the store reachable right now, and (after a write found the disk full) can it write
+  // again? A full store answers an `unavailable` error coded kStorageFull.
   virtual Status ping() = 0;
   // Makes everything committed durable in the main store file (SQLite WAL checkpoint).
   virtual Status flush() = 0;
@@ -162,6 +163,12 @@ std::vector<Value> id_values(const std::vector<IdT>& ids) {
   return out;
 }
 
+// Deletes rows of `table` whose `age_column` is below `before`, at most about `limit` of
+// them (rows that tie on the cut-off go together), so that pruning never holds a long
+// transaction; returns how many went. `age_column` must be indexed. For housekeeping.
+Result<std::int64_t> prune_older(Session& tx, std::string_view table, std::string_view age_column,
+                                 std::int64_t before, int limit);
+
 // Opens "sqlite:PATH" (":memory:" allowed) or "mysql://USER:PASS@HOST:PORT/NAME[?pool=N]".
 Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOptions options = {});
 
@@ -170,5 +177,7 @@ inline constexpr std::string_view kDuplicate = "duplicate";        // unique key
 inline constexpr std::string_view kStoreBusy = "store_busy";       // deadlock / lock timeout: retried
 inline constexpr std::string_view kStoreLost = "store_lost";       // connection dropped: retried
 inline constexpr std::string_view kStoreError = "store_error";     // anything else (internal)
+// The store's disk (or its size cap) is full: nothing was written; retry once space returns.
+inline constexpr std::string_view kStorageFull = "storage_full";
 
 }  // namespace cunhuo::db

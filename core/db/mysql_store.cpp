@@ -45,6 +45,9 @@ Error mysql_error(const sql::SQLException& e, std::string_view sql, bool& broken
   if (code == 1062) return make_error(ErrorKind::conflict, std::string(kDuplicate), "already exists");
   if (code == 1213 || code == 1205)
     return make_error(ErrorKind::unavailable, std::string(kStoreBusy), "store is busy, try again");
+  // 1021 disk full, 1114 table full: the operator's to fix; nothing was written.
+  if (code == 1021 || code == 1114)
+    return make_error(ErrorKind::unavailable, std::string(kStorageFull), "the store is full; try again later");
   if (is_connection_lost(code)) {
     broken = true;
     return make_error(ErrorKind::unavailable, std::string(kStoreLost), "lost the connection to the store");

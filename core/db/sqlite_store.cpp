@@ -10,7 +10,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cassert>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -28,6 +30,11 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view sql) {
     return make_error(ErrorKind::conflict, std::string(kDuplicate), "already exists");
   if ((rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED)
     return make_error(ErrorKind::unavailable, std::string(kStoreBusy), "store is busy, try again");
+  // A full disk (or the store's page cap) is the operator's to fix, not a bug: a 503.
+  if ((rc & 0xFF) == SQLITE_FULL || ((rc & 0xFF) == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC)) {
+    spdlog::error("sqlite store is full: {}", msg);
+    return make_error(ErrorKind::unavailable, std::string(kStorageFull), "the store is full; try again later");
+  }
   spdlog::error("sqlite error {} ({}) in: {}", msg, ext, sql.substr(0, 200));
   return make_error(ErrorKind::internal, std::string(kStoreError), "store error");
 }
@@ -88,6 +95,13 @@ class SqliteSession final : public Session {
     }
     return {};
   }
+
+  // SQLite rolls a transaction back by itself on some errors (a full disk among them); a
+  // second ROLLBACK would only fail with "no transaction is active".
+  void rollback_if_open() {
+    if (in_transaction()) (void)plain("ROLLBACK");
+  }
+  bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
   Status plain(const char* sql) {
     char* err = nullptr;
@@ -173,8 +187,16 @@ class SqliteDatabase final : public Database {
   std::string describe() const override { return "sqlite:" + path_; }
 
   Status ping() override {
-    return read([](Session& s) -> Status {
+    CUNHUO_CHECK(read([](Session& s) -> Status {
       CUNHUO_TRY(s.query("SELECT 1"));
+      return {};
+    }));
+    if (!full_.load()) return {};
+    // The last write found the store full: ready again only once a write commits.
+    return run_write([](Session& s) -> Status {
+      CUNHUO_TRY(s.exec("CREATE TABLE IF NOT EXISTS store_probe (at INTEGER NOT NULL)"));
+      CUNHUO_TRY(s.exec("INSERT INTO store_probe (at) VALUES (1)"));
+      CUNHUO_TRY(s.exec("DELETE FROM store_probe"));
       return {};
     });
   }
@@ -269,6 +291,22 @@ class SqliteDatabase final : public Database {
 
   void commit_group(const std::vector<PendingWrite*>& batch) {
     std::lock_guard lock(write_mu_);
+    commit_group_locked(batch);
+    note_fullness(batch);
+  }
+
+  // Remembers whether the store was found full, for ping(); a commit clears it.
+  void note_fullness(const std::vector<PendingWrite*>& batch) {
+    bool committed = false, full = false;
+    for (const auto* p : batch) {
+      committed = committed || p->result.ok();
+      full = full || (!p->result.ok() && p->result.error().code == kStorageFull);
+    }
+    if (full) full_.store(true);
+    else if (committed) full_.store(false);
+  }
+
+  void commit_group_locked(const std::vector<PendingWrite*>& batch) {
     if (batch.size() == 1) {
       batch[0]->result = write_alone(*batch[0]->body);
       return;
@@ -279,21 +317,35 @@ class SqliteDatabase final : public Database {
       return;
     }
     bool any_ok = false;
-    for (auto* p : batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto* p = batch[i];
       p->result = writer_->plain("SAVEPOINT grouped");
       if (!p->result.ok()) continue;
       p->result = (*p->body)(*writer_);
+      if (!p->result.ok() && !writer_->in_transaction()) {
+        // SQLite rolled the whole group back by itself (a full disk does): the bodies
+        // before this one are undone too, so each of the others runs alone.
+        for (std::size_t j = 0; j < batch.size(); ++j)
+          if (j != i && (j > i || batch[j]->result.ok())) batch[j]->result = write_alone(*batch[j]->body);
+        return;
+      }
       if (!p->result.ok()) (void)writer_->plain("ROLLBACK TO grouped");
       (void)writer_->plain("RELEASE grouped");
       any_ok = any_ok || p->result.ok();
     }
     if (!any_ok) {
-      (void)writer_->plain("ROLLBACK");
+      writer_->rollback_if_open();
       return;
     }
-    if (writer_->plain("COMMIT").ok()) return;
+    Status committed = writer_->plain("COMMIT");
+    if (committed.ok()) return;
     // The group did not commit: undo it and give each successful body a transaction of its own.
-    (void)writer_->plain("ROLLBACK");
+    writer_->rollback_if_open();
+    if (committed.error().code == kStorageFull) {
+      for (auto* p : batch)
+        if (p->result.ok()) p->result = committed;
+      return;
+    }
     for (auto* p : batch)
       if (p->result.ok()) p->result = write_alone(*p->body);
   }
@@ -312,7 +364,7 @@ class SqliteDatabase final : public Database {
       if (st.ok()) {
         st = body(*writer_);
         if (st.ok()) st = writer_->plain("COMMIT");
-        if (!st.ok()) (void)writer_->plain("ROLLBACK");
+        if (!st.ok()) writer_->rollback_if_open();
       }
       if (st.ok() || !is_retryable(st.error()) || attempt >= options_.max_retries) return st;
       backoff(attempt);
@@ -349,6 +401,7 @@ class SqliteDatabase final : public Database {
 
   std::string path_;
   DatabaseOptions options_;
+  std::atomic<bool> full_{false};  // a write found the store full and none has committed since
   static constexpr std::size_t kMaxBatch = 256;               // bodies per grouped transaction
   static constexpr std::size_t kMaxQueuedWrites = 1 << 16;
 

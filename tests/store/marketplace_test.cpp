@@ -216,6 +216,7 @@ STORE_TEST("a campaign prices, caps and limits what it sells, inside its window"
   NewCampaign flash{"秒杀", CampaignKind::flash_sale, 2'000'000, 3'000'000, 2500, 3, {{melon, std::nullopt, 5}}, {}};
   auto id = store.db().write([&](db::Session& tx) { return create_campaign(tx, flash, clock); });
   REQUIRE(id.ok());
+  REQUIRE(store.db().write([&](db::Session& tx) { return consent_to_campaign(tx, *id, shops.wang_shop, "test", clock); }).ok());
   auto buy = [&](std::int64_t buyer, std::int64_t qty) {
     auto r = cart(buyer, {{melon, qty}});
     r.campaign = *id;
@@ -277,6 +278,7 @@ STORE_TEST("every listing from a participating village sells at the campaign's d
   NewCampaign festival{"丰收节", CampaignKind::festival, 0, 5'000'000, 1000, std::nullopt, {}, {"620621104201"}};
   auto id = store.db().write([&](db::Session& tx) { return create_campaign(tx, festival, clock); });
   REQUIRE(id.ok());
+  REQUIRE(store.db().write([&](db::Session& tx) { return consent_to_campaign(tx, *id, shops.wang_shop, "test", clock); }).ok());
   auto r = cart(1, {{melon, 2}});
   r.campaign = *id;
   auto checkout = store.db().write([&](db::Session& tx) { return place_checkout(tx, r, clock, std::chrono::minutes(15)); });

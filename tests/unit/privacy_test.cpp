@@ -2,6 +2,7 @@
 
 #include "core/privacy.hpp"
 #include "core/region.hpp"
+#include "core/text.hpp"
 
 TEST_CASE("names are masked by code point", "[privacy]") {
   CHECK(cunhuo::mask_name("张三明") == "张*明");
@@ -14,6 +15,30 @@ TEST_CASE("id numbers keep the region code and the last four", "[privacy]") {
   CHECK(cunhuo::mask_id_number("620621199001011234") == "620621********1234");
   CHECK(cunhuo::mask_phone("13812345678") == "138****5678");
   CHECK(cunhuo::mask_account("6222021234567890123") == "***************0123");
+}
+
+TEST_CASE("a masked id number shows no digit of the birth date", "[privacy]") {
+  CHECK(cunhuo::mask_id_number("620621199001011234") == "620621********1234");
+  CHECK(cunhuo::mask_id_number("620621900101123") == "620621******123");  // old 15-digit card
+  CHECK(cunhuo::mask_id_number("62062119900101") == "**************");    // not an ID: all masked
+}
+
+TEST_CASE("phones with the +86 or 86 country code are redacted", "[privacy]") {
+  for (const std::string text : {"call +8613812345678 now", "call 8613812345678 now",
+                                  "call +86 13812345678 now", "call 86-13812345678 now"}) {
+    CAPTURE(text);
+    const std::string clean = cunhuo::redact(text);
+    CHECK(clean.find("13812345678") == std::string::npos);
+    CHECK(clean.find("138****5678") != std::string::npos);
+  }
+}
+
+TEST_CASE("a csv field cannot start a formula, a tab or a carriage return", "[privacy]") {
+  for (const std::string text : {"=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"}) {
+    CAPTURE(text);
+    CHECK(cunhuo::csv_field(text).substr(0, 2) == "\"'");
+  }
+  CHECK(cunhuo::csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
 }
 
 TEST_CASE("free text is redacted of id numbers, phones and card numbers", "[privacy]") {

@@ -1,0 +1,18 @@
+// The pages the storefront renders from what the domain modules return: a household's
+// printable income statement and an area's open statistics. Chinese first, readable at
+// 360 px, no script (a Content-Security-Policy without 'unsafe-inline' holds).
+#pragma once
+
+#include <string>
+
+#include "alleviation/statistics.hpp"
+#include "payments/statements.hpp"
+
+namespace cunhuo::storefront {
+
+std::string statement_html(const payments::StatementView& statement);
+std::string statistics_html(const alleviation::AreaStatistics& stats);
+// The statistics page's script: the time left on each notice, on the reader's clock.
+const std::string& countdown_js();
+
+}  // namespace cunhuo::storefront

@@ -1,0 +1,112 @@
+// The one declaration of every API operation: method and pattern, who may call it, what
+// body it takes (kind, limit, JSON Schema), its query parameters, the error codes it can
+// answer, a summary, and its handler. Declared with designated initializers:
+//
+//   table.add({.method = "POST", .pattern = "/api/v1/evaluation-models",
+//              .access = only({Role::poverty_office, Role::admin}),
+//              .body = Body::json, .request_schema = kModelSchema,
+//              .errors = {"county_office_only", "outside_your_area"},
+//              .summary = "A new version of the county's evaluation model",
+//              .handler = [ctx](const Call& call) { return add_model(ctx, call); }});
+//
+// Before the handler runs, the table authenticates the caller, checks the role against
+// `access`, and for a JSON body parses it and checks it against the schema; so no handler
+// repeats who may call it. The OpenAPI document is generated from these declarations, and
+// a second declaration of one method and pattern stops the start.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "storefront/auth.hpp"
+#include "storefront/http.hpp"
+
+namespace cunhuo::storefront {
+
+// Who may call an operation: anyone, any signed-in account, or only the listed roles.
+struct Access {
+  enum class Kind { anyone, signed_in, roles };
+  Kind kind = Kind::anyone;
+  std::vector<Role> roles;  // for Kind::roles
+
+  bool admits(Role role) const;
+};
+Access anyone();
+Access signed_in();
+Access only(std::initializer_list<Role> roles);
+
+// What an operation's request body is.
+enum class Body {
+  none,  // no body (GET, or a POST whose meaning is in its path)
+  json,  // application/json, checked against the request schema
+  raw,   // bytes of their own type (a photo); authenticated before it is read
+};
+
+struct QueryParam {
+  std::string name;
+  std::string type = "string";  // JSON Schema type: string, integer, boolean
+  std::string description;
+  bool required = false;
+};
+
+// One call of an operation: the request and, unless the operation is for anyone, the
+// authenticated caller whose role the table has checked.
+struct Call {
+  const Request& request;
+  const Account* account = nullptr;
+
+  const Account& caller() const;  // asserts that the operation was not for anyone
+  bool signed_in() const { return account != nullptr; }
+};
+
+using CallHandler = std::function<Result<Response>(const Call&)>;
+using AsyncCallHandler = std::function<void(const Call&, Respond)>;
+
+struct Operation {
+  std::string method, pattern;
+  Access access;
+  Body body = Body::none;
+  std::int64_t max_body = -1;      // bytes; -1: the server's JSON limit
+  std::string request_schema;      // JSON Schema of a JSON body; "" for any object
+  std::string response_schema;     // JSON Schema of the success answer; "" for any object
+  int success_status = 200;
+  std::vector<QueryParam> query;
+  std::vector<std::string> errors;  // the error codes its handler itself can answer
+  std::string summary;
+  CallHandler handler;              // or, when set, async_handler answers
+  AsyncCallHandler async_handler = nullptr;
+  bool idempotent_post = false;     // takes an Idempotency-Key header (money or orders)
+};
+
+class RouteTable {
+ public:
+  RouteTable(Router& router, Auth& auth) : router_(router), auth_(auth) {}
+
+  // Registers `op` with the router, wrapped in its access and body checks.
+  void add(Operation op);
+  // Every operation, in the order declared, without handlers.
+  const std::vector<Operation>& operations() const { return operations_; }
+  Auth& auth() { return auth_; }
+
+ private:
+  Router& router_;
+  Auth& auth_;
+  std::vector<Operation> operations_;
+  std::set<std::pair<std::string, std::string>> declared_;  // (method, pattern)
+};
+
+// Checks a parsed JSON body against a (small) JSON Schema: type, required, properties with
+// additionalProperties false, string maxLength/minLength, integer minimum/maximum, enum,
+// arrays with maxItems and items. A 400 naming the field on the first mismatch.
+Status check_against_schema(const Json& value, const Json& schema, const std::string& field);
+
+// The OpenAPI 3.1 document of every operation in `table`.
+std::string openapi_document(const RouteTable& table);
+
+}  // namespace cunhuo::storefront
