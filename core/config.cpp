@@ -10,9 +10,16 @@ namespace cunhuo {
 namespace {
 
 constexpr std::size_t kMaxConfigFileLines = 10'000;
+// Flags that are switches: given alone (`--demo`) they mean on.
+const std::vector<std::string> kSwitches = {"demo"};
 
 Error config_error(const std::string& key, const std::string& message) {
   return make_error(ErrorKind::invalid, "invalid_config", message, key);
+}
+
+Result<bool> on_off(const std::string& key, const std::string& value) {
+  if (value != "on" && value != "off") return config_error(key, key + " is on or off");
+  return value == "on";
 }
 
 std::string env_name(const std::string& key) {
@@ -89,9 +96,9 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   } else if (key == "auto-confirm-ms") {
     c.auto_confirm_ms = CUNHUO_TRY(parse_int(key, value, 1000, 90LL * 24 * 3600 * 1000));
   } else if (key == "payment-simulator") {
-    if (value != "on" && value != "off")
-      return config_error(key, "payment-simulator is on or off");
-    c.payment_simulator = value == "on";
+    c.payment_simulator = CUNHUO_TRY(on_off(key, value));
+  } else if (key == "demo") {
+    c.demo = CUNHUO_TRY(on_off(key, value));
   } else if (key == "platform-fee-bps") {
     c.platform_fee_bps = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 0, 5000)));
   } else if (key == "cooperative-commission-bps") {
@@ -128,6 +135,8 @@ Result<std::map<std::string, std::string>> parse_flags(const std::vector<std::st
     if (eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
+    } else if (std::find(kSwitches.begin(), kSwitches.end(), key) != kSwitches.end()) {
+      value = "on";
     } else {
       if (i + 1 >= args.size()) return config_error(key, "--" + key + " needs a value");
       value = args[++i];
@@ -161,9 +170,10 @@ Result<std::map<std::string, std::string>> read_file(const std::string& path) {
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> keys = {
       "listen", "db", "seed", "log-level", "data-dir", "threads", "max-json-body", "max-upload-body",
-      "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms", "auto-confirm-ms", "payment-simulator",
-      "platform-fee-bps", "cooperative-commission-bps", "logistics-fee-fen", "exit-notice-ms", "fund-idle-ms",
-      "metrics-allow", "max-connections", "max-connections-per-address", "login-attempts-per-address"};
+      "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms",
+      "auto-confirm-ms", "payment-simulator", "demo", "platform-fee-bps", "cooperative-commission-bps",
+      "logistics-fee-fen", "exit-notice-ms", "fund-idle-ms", "metrics-allow", "max-connections",
+      "max-connections-per-address", "login-attempts-per-address"};
   return keys;
 }
 

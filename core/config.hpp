@@ -28,6 +28,7 @@ struct Config {
   std::int64_t payment_window_ms = 15 * 60 * 1000;  // an unpaid order gives its stock back after this
   std::int64_t auto_confirm_ms = 7LL * 24 * 3600 * 1000;  // a delivered order completes by itself after this
   bool payment_simulator = true;                      // serve the provider sandbox (off in production)
+  bool demo = false;  // a demonstration: the sandbox may then listen beyond loopback
   int platform_fee_bps = 300;                         // outside poverty-alleviation campaigns
   int cooperative_commission_bps = 500;
   std::int64_t logistics_fee_fen = 600;               // per order

@@ -210,7 +210,8 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
   auto found = CUNHUO_TRY(find_shipment(tx, tracking_number));
   if (!found) return make_error(ErrorKind::not_found, "not_found", "no such shipment", "tracking_number");
   Shipment sh = std::move(*found);
-  if (sh.status == "delivered" || sh.status == "spoiled" || sh.status == "unroutable")
+  if (sh.status == "delivered" || sh.status == "spoiled" || sh.status == "unroutable" ||
+      sh.status == "cancelled")
     return make_error(ErrorKind::conflict, "shipment_closed", "this shipment is " + sh.status, "tracking_number");
   // Where the parcel may be scanned: where it is, or a stop ahead on its route.
   std::size_t at = sh.route.size() + 1;
@@ -305,6 +306,14 @@ Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& cloc
                                   "note = 'released after review', updated_at = ? WHERE id = ? AND status = 'held'",
                                   {clock.now_ms(), shipment_id}));
   if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be released", "id");
+  return {};
+}
+
+Status cancel_order_shipments(db::Session& tx, std::int64_t order_id, const Clock& clock) {
+  CUNHUO_TRY(tx.exec(
+      "UPDATE shipments SET status = 'cancelled', note = 'the order was cancelled', updated_at = ? "
+      "WHERE order_id = ? AND status IN ('planned', 'at_node', 'in_transit', 'held', 'unroutable')",
+      {clock.now_ms(), order_id}));
   return {};
 }
 

@@ -69,5 +69,8 @@ Result<std::vector<std::int64_t>> hold_parcels_on(db::Session& tx, std::int64_t 
 Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer, const Clock& clock);
 // Releases a held parcel (the excursion did not harm it).
 Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& clock);
+// Cancels every shipment of an order not yet delivered or closed (the order was
+// cancelled); a repeat changes nothing.
+Status cancel_order_shipments(db::Session& tx, std::int64_t order_id, const Clock& clock);
 
 }  // namespace cunhuo::logistics

@@ -16,5 +16,7 @@ inline const std::string kPlatformFees = "platform:fees";
 inline const std::string kLogisticsFees = "logistics:fees";
 inline const std::string kLogisticsLiability = "logistics:liability";  // what carriers owe for goods they spoiled
 inline const std::string kPayoutClearing = "payout:bank";               // money on its way to household bank accounts
+inline const std::string kReturns =
+    "payments:returns";  // a checkout paid twice: the second payment, going back
 
 }  // namespace cunhuo::payments::accounts

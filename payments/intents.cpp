@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cassert>
-
+#include "core/assert.hpp"
 #include "core/enum_names.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
@@ -65,10 +64,11 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS provider_nonces_age ON provider_nonces (seen_at);\n"},
 };
 
-constexpr std::array<std::pair<IntentStatus, std::string_view>, 3> kStatusNames = {{
+constexpr std::array<std::pair<IntentStatus, std::string_view>, 4> kStatusNames = {{
     {IntentStatus::open, "open"},
     {IntentStatus::succeeded, "succeeded"},
     {IntentStatus::failed, "failed"},
+    {IntentStatus::returned, "returned"},
 }};
 
 constexpr const char* kIntentColumns =
@@ -165,8 +165,46 @@ Error refuse(std::string code, std::string message) {
   return make_error(ErrorKind::unprocessable, std::move(code), std::move(message), "body");
 }
 
-// Money arrives: provider → the escrow of each order in the checkout.
-Status capture(db::Session& tx, const Intent& intent, const std::string& provider, const Clock& clock) {
+// The money of an intent that succeeded after another one had paid its checkout: it is
+// kept apart from any escrow and sent back through the outbox.
+Status set_aside(db::Session& tx, const Intent& intent, const std::string& provider,
+                 const Clock& clock) {
+  CUNHUO_TRY(tx.exec("UPDATE payment_intents SET status = 'returned' WHERE id = ?", {intent.id}));
+  const AccountSpec specs[] = {{accounts::provider(provider), true}, {accounts::kReturns, false}};
+  CUNHUO_CHECK(open_accounts(tx, specs, clock));
+  const Transfer in{.key = "pay:" + std::to_string(intent.id) + ":returned",
+                    .debit = accounts::provider(provider),
+                    .credit = accounts::kReturns,
+                    .amount = intent.amount,
+                    .kind = TransferKind::posted,
+                    .pending_key = "",
+                    .reference = "intent:" + std::to_string(intent.id),
+                    .memo = "paid after the checkout was paid: goes back"};
+  CUNHUO_TRY(transfer(tx, std::span(&in, 1), clock));
+  JsonWriter event;
+  event.begin_object()
+      .field("intent_id", intent.id)
+      .field("checkout_id", intent.checkout_id)
+      .end_object();
+  CUNHUO_TRY(outbox::publish(tx, kPaymentReturned, event.take(), clock));
+  spdlog::warn("intent {} paid checkout {} a second time: the money goes back", intent.id,
+               intent.checkout_id);
+  return {};
+}
+
+// Money arrives: provider → the escrow of each order in the checkout. The checkout's
+// orders are claimed first by a conditional update: of two intents succeeding at once,
+// only one finds them unpaid; the other's money is set aside and sent back.
+Result<NoticeOutcome> capture(db::Session& tx, const Intent& intent, const std::string& provider,
+                              const Clock& clock) {
+  auto claimed = CUNHUO_TRY(
+      tx.exec("UPDATE payment_orders SET status = 'paid', paid_at = ? WHERE checkout_id = ? "
+              "AND status = 'unpaid'",
+              {clock.now_ms(), intent.checkout_id}));
+  if (claimed.affected_rows == 0) {
+    CUNHUO_CHECK(set_aside(tx, intent, provider, clock));
+    return NoticeOutcome::returned;
+  }
   auto orders = CUNHUO_TRY(tx.query("SELECT order_id, total_fen FROM payment_orders WHERE checkout_id = ? ORDER BY order_id",
                                     {intent.checkout_id}));
   std::vector<AccountSpec> specs{{accounts::provider(provider), true}};
@@ -183,13 +221,13 @@ Status capture(db::Session& tx, const Intent& intent, const std::string& provide
     event.value(o.i64(0));
   }
   event.end_array().end_object();
-  assert(sum == intent.amount.fen() && "an intent is for exactly its checkout's orders");
+  // An intent is for exactly its checkout's orders, which move from unpaid together.
+  CUNHUO_ASSERT(sum == intent.amount.fen());
+  CUNHUO_ASSERT(claimed.affected_rows == static_cast<std::int64_t>(orders.size()));
   CUNHUO_CHECK(open_accounts(tx, specs, clock));
   CUNHUO_TRY(transfer(tx, moves, clock));
-  CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'paid', paid_at = ? WHERE checkout_id = ? AND status = 'unpaid'",
-                     {clock.now_ms(), intent.checkout_id}));
   CUNHUO_TRY(outbox::publish(tx, kPaymentCaptured, event.take(), clock));
-  return {};
+  return NoticeOutcome::captured;
 }
 
 }  // namespace
@@ -255,7 +293,8 @@ Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& no
                                          " " + intent->currency + ", the notification says " + std::to_string(n.amount_fen) +
                                          " " + n.currency);
   const bool success = n.event_type == "TRANSACTION.SUCCESS";
-  if (intent->status == IntentStatus::succeeded) return NoticeOutcome::duplicate;  // paid is final
+  if (intent->status == IntentStatus::succeeded || intent->status == IntentStatus::returned)
+    return NoticeOutcome::duplicate;  // paid is final
   if (!success) {
     if (intent->status == IntentStatus::failed) return NoticeOutcome::duplicate;
     CUNHUO_TRY(tx.exec("UPDATE payment_intents SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'open'",
@@ -263,14 +302,17 @@ Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& no
     return NoticeOutcome::failed;
   }
   // A success after a failure still means the money arrived: it is captured, never lost.
-  [[maybe_unused]] auto moved = CUNHUO_TRY(tx.exec(
-      "UPDATE payment_intents SET status = 'succeeded', provider_ref = ?, paid_at = ?, updated_at = ? WHERE id = ? "
-      "AND status <> 'succeeded'",
-      {n.provider_ref, n.paid_at_ms > 0 ? n.paid_at_ms : clock.now_ms(), clock.now_ms(), intent->id}));
-  assert(moved.affected_rows == 1);
+  auto moved =
+      CUNHUO_TRY(tx.exec("UPDATE payment_intents SET status = 'succeeded', provider_ref = ?, "
+                         "paid_at = ?, updated_at = ? WHERE id = ? "
+                         "AND status IN ('open', 'failed')",
+                         {n.provider_ref, n.paid_at_ms > 0 ? n.paid_at_ms : clock.now_ms(),
+                          clock.now_ms(), intent->id}));
+  if (moved.affected_rows != 1)  // the same success applied meanwhile by another transaction
+    return make_error(ErrorKind::conflict, "concurrent_update", "the intent changed meanwhile",
+                      "body");
   intent->status = IntentStatus::succeeded;
-  CUNHUO_CHECK(capture(tx, *intent, provider, clock));
-  return NoticeOutcome::captured;
+  return capture(tx, *intent, provider, clock);
 }
 
 }  // namespace cunhuo::payments

@@ -47,7 +47,8 @@ struct Payable {
   std::vector<PayableOrder> orders;
 };
 
-enum class IntentStatus { open, succeeded, failed };
+// returned: succeeded after another intent had paid the checkout; its money goes back.
+enum class IntentStatus { open, succeeded, failed, returned };
 std::string_view to_string(IntentStatus status);
 
 struct Intent {
@@ -75,7 +76,8 @@ Status attach_provider_payment(db::Session& tx, std::int64_t intent_id, const Pr
 Result<std::optional<Intent>> find_intent(db::Session& s, std::int64_t intent_id);
 
 // What a verified notification did.
-enum class NoticeOutcome { captured, failed, duplicate };
+// returned: the money came for a checkout another intent had paid; it is sent back.
+enum class NoticeOutcome { captured, failed, duplicate, returned };
 
 // Applies a notification whose signature has been verified: refuses a reused nonce, an
 // unknown intent, a wrong amount or currency; a repeat of an outcome already recorded is
@@ -87,5 +89,6 @@ Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& no
 // Topics this module publishes.
 inline constexpr const char* kPaymentCaptured = "payment.captured";  // {"checkout_id", "intent_id", "order_ids":[...]}
 inline constexpr const char* kOrderRefunded = "payment.order_refunded";  // {"order_id", "amount_fen", "full"}
+inline constexpr const char* kPaymentReturned = "payment.returned";  // {"intent_id", "checkout_id"}
 
 }  // namespace cunhuo::payments

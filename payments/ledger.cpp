@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cassert>
 #include <map>
 
+#include "core/assert.hpp"
 #include "core/enum_names.hpp"
 
 namespace cunhuo::payments {
@@ -124,7 +124,7 @@ Result<std::optional<Stored>> stored(db::Session& tx, const std::string& key) {
       {key}));
   if (!row) return std::optional<Stored>();
   auto kind = value_of(kKindNames, row->str(0));
-  assert(kind && "a stored transfer kind is always known");
+  CUNHUO_ASSERT(kind);  // a stored transfer kind is always one this code wrote
   return std::optional<Stored>(Stored{*kind, row->i64(1), row->i64(2), row->i64(3), row->str(4), row->str(5)});
 }
 
@@ -146,9 +146,13 @@ Status complete(db::Session& tx, Net& net, const Transfer& t, std::int64_t now) 
     return make_error(ErrorKind::not_found, "unknown_pending", "no pending transfer " + t.pending_key, "pending_key");
   if (pending->state != "pending") return refused("pending_done", "the pending transfer was already " + pending->state, "pending_key");
   const bool post = t.kind == TransferKind::post_pending;
-  [[maybe_unused]] auto changed = CUNHUO_TRY(tx.exec("UPDATE ledger_transfers SET state = ? WHERE transfer_key = ? AND state = 'pending'",
-                                    {post ? "posted" : "voided", t.pending_key}));
-  assert(changed.affected_rows == 1);
+  auto changed = CUNHUO_TRY(
+      tx.exec("UPDATE ledger_transfers SET state = ? WHERE transfer_key = ? AND state = 'pending'",
+              {post ? "posted" : "voided", t.pending_key}));
+  // Another transaction completed it after we read it (MariaDB reads a snapshot, updates
+  // the latest row): only one of the two may move the money.
+  if (changed.affected_rows != 1)
+    return refused("pending_done", "the pending transfer was completed meanwhile", "pending_key");
   CUNHUO_CHECK(move(tx, net, pending->debit, "debits_pending", -pending->amount, false));
   CUNHUO_CHECK(move(tx, net, pending->credit, "credits_pending", -pending->amount, false));
   if (post) {
@@ -207,7 +211,7 @@ Result<std::vector<Outcome>> transfer(db::Session& tx, std::span<const Transfer>
   Net net;
   for (const auto& t : batch) {
     out.push_back(CUNHUO_TRY(apply(tx, accounts, net, t, now)));
-    assert(net.zero() && "every transfer debits and credits the same amount");
+    CUNHUO_ASSERT(net.zero());  // every transfer debits and credits the same amount
   }
   return out;
 }
@@ -219,7 +223,7 @@ Result<std::optional<AccountBalance>> find_account(db::Session& s, std::string_v
       {code}));
   if (!row) return std::optional<AccountBalance>();
   AccountBalance b{row->str(0), row->i64(1), row->i64(2), row->i64(3), row->i64(4), row->i64(5) != 0};
-  assert((b.may_go_negative || b.available() >= 0) && "an account that may not go negative never does");
+  CUNHUO_ASSERT(b.may_go_negative || b.available() >= 0);  // the conditional debit guarantees it
   return std::optional<AccountBalance>(b);
 }
 

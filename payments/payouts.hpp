@@ -29,6 +29,7 @@ struct Payout {
   std::int64_t household_id = 0;
   Money amount;
   std::string bank, account_number, holder, status;  // pending, paid, failed
+  std::int64_t sandbox_fen = 0;  // of the amount, what the sandbox captured (a demonstration's)
 };
 
 struct PayoutBatch {
@@ -40,11 +41,28 @@ struct PayoutBatch {
 
 std::span<const db::Migration> payout_migrations();
 
-Status set_payout_account(db::Session& tx, const PayoutAccount& account, const Clock& clock);
+// Sets (or replaces) a household's payout account; refuses quotes and control characters
+// in the bank and holder names. The change is audited: who, when, old and new masked.
+Status set_payout_account(db::Session& tx, const PayoutAccount& account, std::int64_t actor_id,
+                          const Clock& clock);
 Result<std::optional<PayoutAccount>> payout_account(db::Session& s, std::int64_t household_id);
 
-// Holds the balance of each of `households` that has one and a payout account.
-Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::int64_t> households, const Clock& clock);
+struct PayoutAccountChange {
+  std::int64_t actor_id = 0;
+  std::string old_value, new_value;  // "bank account-masked holder-masked"; old empty at first
+  std::int64_t at_ms = 0;
+};
+Result<std::vector<PayoutAccountChange>> payout_account_changes(db::Session& s,
+                                                                std::int64_t household_id);
+
+// Holds the balance of each of `households` that has one and a payout account. With the
+// sandbox off, what households earned from money the sandbox captured stays out of it.
+Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::int64_t> households,
+                                        bool sandbox_on, const Clock& clock);
+// The batch's payout record for the bank (CSV): every field quoted and a leading
+// formula character defused, so no field can add a row or run in a spreadsheet. A batch
+// that pays out sandbox money has no bank file while the sandbox is off (409).
+Result<std::string> bank_file_csv(const PayoutBatch& batch, bool sandbox_on);
 // The bank's answer: every payout is paid except those to `failed` households.
 Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id, std::span<const std::int64_t> failed,
                                          const Clock& clock);

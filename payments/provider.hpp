@@ -42,6 +42,22 @@ class PaymentProvider {
   virtual Result<std::string> refund(std::int64_t intent_id, Money amount, const std::string& refund_key) = 0;
   // Every payment and refund the provider completed on `date` (YYYY-MM-DD, Beijing time).
   virtual Result<std::vector<BillLine>> bill(const std::string& date) = 0;
+  // False for the stand-in below: nothing is opened for a payment it cannot take.
+  virtual bool configured() const { return true; }
+};
+
+inline constexpr std::string_view kProviderUnavailable = "provider_unavailable";
+
+// Stands in when no provider is configured (the sandbox off, no real provider yet):
+// every payments route exists, and what needs the provider answers 503.
+class NoProvider final : public PaymentProvider {
+ public:
+  std::string name() const override { return "none"; }
+  Result<ProviderPayment> create_payment(const PaymentRequest& request) override;
+  Result<std::string> refund(std::int64_t intent_id, Money amount,
+                             const std::string& refund_key) override;
+  Result<std::vector<BillLine>> bill(const std::string& date) override;
+  bool configured() const override { return false; }
 };
 
 // The headers a notification travels with (named after WeChat Pay v3's).

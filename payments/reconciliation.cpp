@@ -31,8 +31,10 @@ using Side = std::map<std::string, Item>;  // "payment:<intent>" or "refund:<pro
 
 Result<Side> books(db::Session& s, const std::string& provider, std::int64_t from, std::int64_t to) {
   Side side;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, amount_fen FROM payment_intents WHERE provider = ? AND status = 'succeeded' "
-                                          "AND paid_at >= ? AND paid_at < ?", {provider, from, to})))
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, amount_fen FROM payment_intents WHERE "
+                                          "provider = ? AND status IN ('succeeded', 'returned') "
+                                          "AND paid_at >= ? AND paid_at < ?",
+                                          {provider, from, to})))
     side["payment:" + r.str(0)] = Item{"payment", r.str(0), r.i64(0), r.i64(1)};
   for (const auto& r : CUNHUO_TRY(s.query("SELECT r.provider_ref, r.intent_id, r.amount_fen FROM provider_refunds r JOIN payment_intents i "
                                           "ON i.id = r.intent_id WHERE i.provider = ? AND r.status = 'sent' AND r.sent_at >= ? "

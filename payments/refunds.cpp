@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cassert>
-
+#include "core/assert.hpp"
 #include "core/enum_names.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
@@ -95,6 +94,10 @@ Status compensate(db::Session& tx, std::int64_t order_id, const std::string& key
   return {};
 }
 
+Error already_decided(const std::string& status) {
+  return make_error(ErrorKind::conflict, "already_decided", "this claim was " + status, "id");
+}
+
 Status publish_refunded(db::Session& tx, std::int64_t order_id, Money amount, bool full, const Clock& clock) {
   JsonWriter w;
   w.begin_object().field("order_id", order_id).field("amount_fen", amount.fen()).field("full", full).end_object();
@@ -142,17 +145,22 @@ Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool ap
                                  const FeeRules& rules, const Clock& clock) {
   auto claim = CUNHUO_TRY(claim_row(tx, claim_id));
   if (!claim) return make_error(ErrorKind::not_found, "not_found", "no such refund claim", "id");
-  if (claim->status != "requested") return make_error(ErrorKind::conflict, "already_decided", "this claim was " + claim->status, "id");
+  if (claim->status != "requested") return already_decided(claim->status);
   auto order = CUNHUO_TRY(paid_order(tx, claim->order_id));
-  assert(order && "a claim is only made on a paid order");
+  CUNHUO_ASSERT(order);  // a claim is only made on a paid order, and paid stays paid
+  claim->status = approve ? "approved" : "rejected";
+  claim->bearer = approve ? bearer : LossBearer::none;
+  // The decision is taken by a conditional update before any money moves: of two
+  // decisions at once (MariaDB reads a snapshot), only one finds the claim requested.
+  auto decided = CUNHUO_TRY(
+      tx.exec("UPDATE refund_claims SET status = ?, bearer = ?, decided_at = ? WHERE id = ? "
+              "AND status = 'requested'",
+              {claim->status, name_of(kBearerNames, claim->bearer), clock.now_ms(), claim_id}));
+  if (decided.affected_rows != 1) return already_decided("decided meanwhile");
   const std::string key = "claim:" + std::to_string(claim_id);
   Transfer complete{key + (approve ? ":post" : ":void"), "", "", Money(), approve ? TransferKind::post_pending : TransferKind::void_pending,
                     key, "order:" + std::to_string(claim->order_id), approve ? "refund approved" : "refund rejected"};
   CUNHUO_TRY(transfer(tx, std::span(&complete, 1), clock));
-  claim->status = approve ? "approved" : "rejected";
-  claim->bearer = approve ? bearer : LossBearer::none;
-  CUNHUO_TRY(tx.exec("UPDATE refund_claims SET status = ?, bearer = ?, decided_at = ? WHERE id = ?",
-                     {claim->status, name_of(kBearerNames, claim->bearer), clock.now_ms(), claim_id}));
   if (approve) {
     CUNHUO_CHECK(request_provider_refund(tx, *order, claim->order_id, key, claim->amount, bearer, claim->reason, clock));
     if (bearer == LossBearer::logistics) CUNHUO_CHECK(compensate(tx, claim->order_id, key, claim->amount, clock));
@@ -189,6 +197,28 @@ Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer, c
     CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'refunded' WHERE order_id = ?", {order_id}));
   }
   return publish_refunded(tx, order_id, left, true, clock);
+}
+
+Status return_payment(db::Session& tx, std::int64_t intent_id, const Clock& clock) {
+  auto intent = CUNHUO_TRY(find_intent(tx, intent_id));
+  if (!intent || intent->status != IntentStatus::returned) return {};
+  const std::string key = "return:intent:" + std::to_string(intent_id);
+  const Transfer back{.key = key,
+                      .debit = accounts::kReturns,
+                      .credit = accounts::provider(intent->provider),
+                      .amount = intent->amount,
+                      .kind = TransferKind::posted,
+                      .pending_key = "",
+                      .reference = "intent:" + std::to_string(intent_id),
+                      .memo = "a second payment of a checkout, sent back"};
+  if (CUNHUO_TRY(transfer(tx, std::span(&back, 1), clock)).front() == Outcome::exists)
+    return {};  // handled before
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO provider_refunds (refund_key, intent_id, order_id, amount_fen, bearer, "
+              "reason, status, created_at) "
+              "VALUES (?, ?, 0, ?, 'none', 'the checkout was already paid', 'requested', ?)",
+              {key, intent_id, intent->amount.fen(), clock.now_ms()}));
+  return {};
 }
 
 Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock) {

@@ -48,6 +48,10 @@ Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim
 Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer, const std::string& reason,
                     const FeeRules& rules, const Clock& clock);
 
+// Sends back the whole of an intent that succeeded after another one had paid its
+// checkout (status `returned`); the handler of "payment.returned". A repeat is a no-op.
+Status return_payment(db::Session& tx, std::int64_t intent_id, const Clock& clock);
+
 // Asks the provider to send back every refund recorded but not yet sent; runs outside
 // any transaction. Returns how many were sent.
 Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock);

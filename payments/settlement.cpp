@@ -1,8 +1,8 @@
 #include "payments/settlement.hpp"
 
-#include <cassert>
 #include <map>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
 #include "payments/accounts.hpp"
@@ -88,7 +88,7 @@ Result<Split> split(const std::vector<Line>& lines, std::int64_t order_id, Money
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto& l = lines[i];
     const std::int64_t g = gross[i].fen(), lf = logistics[i].fen();
-    assert(lf <= g);
+    CUNHUO_ASSERT(lf <= g);  // logistics is allocated by gross weight out of at most the total
     const std::int64_t pf = std::min(bps_of(g, l.alleviation ? rules.alleviation_platform_fee_bps : rules.platform_fee_bps), g - lf);
     const std::int64_t cf = cooperative ? std::min(bps_of(g, rules.cooperative_commission_bps), g - lf - pf) : 0;
     const std::int64_t net = g - lf - pf - cf;
@@ -120,7 +120,7 @@ Result<Split> split(const std::vector<Line>& lines, std::int64_t order_id, Money
   }
   std::int64_t sum = out.commission + out.logistics + out.platform;
   for (const auto& [h, v] : out.households) sum += v;
-  assert(sum == available.fen() && "a settlement splits exactly what is in escrow");
+  CUNHUO_ASSERT(sum == available.fen());  // a settlement splits exactly what is in escrow
   return out;
 }
 
@@ -167,7 +167,7 @@ Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const
   if (order->str(0) == "settled") return SettleOutcome::already;
   if (order->str(0) != "paid" || order->i64(1) == 0) return SettleOutcome::not_payable;
   auto escrow = CUNHUO_TRY(find_account(tx, accounts::escrow(order_id)));
-  assert(escrow && "a paid order has an escrow account");
+  CUNHUO_ASSERT(escrow);  // a paid order has an escrow account
   if (escrow->debits_pending > 0) return SettleOutcome::waiting;
   const auto now = clock.now_ms();
   const Money available = Money::fen(escrow->balance());

@@ -2,13 +2,14 @@
 
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <cassert>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
-#include <unistd.h>
 #include <vector>
+
+#include "core/assert.hpp"
 
 namespace cunhuo::payments {
 namespace {
@@ -67,8 +68,7 @@ Status write_seed(const std::string& path, const std::array<unsigned char, 32>& 
 }  // namespace
 
 SigningKey SigningKey::from_seed(const std::array<unsigned char, 32>& seed) {
-  [[maybe_unused]] const bool ok = ready();
-  assert(ok);
+  CUNHUO_ASSERT(ready());  // libsodium initialises once; without it no key is safe
   SigningKey key;
   crypto_sign_seed_keypair(key.public_.data(), key.secret_.data(), seed.data());
   key.serial_ = key_serial(key.public_key());

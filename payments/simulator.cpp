@@ -229,9 +229,9 @@ Result<int> Simulator::deliver_due() {
   return acknowledged;
 }
 
-Result<bool> Simulator::probe() {
-  Notification n = sign(R"({"id":"EVT-PROBE","event_type":"TRANSACTION.SUCCESS","out_trade_no":"0","transaction_id":"PROBE",)"
-                        R"("amount":{"total":1,"currency":"CNY"}})");
+Result<bool> Simulator::probe(std::int64_t intent_id, Money amount) {
+  const SimPayment p{0, intent_id, amount, "created"};
+  Notification n = sign(notification_body(p, true, clock_.now_ms()));
   n.signature = SigningKey::from_seed({}).sign(notification_message(n));  // a key the platform does not trust
   auto status = CUNHUO_TRY(post(n));
   return status >= 400 && status < 500;

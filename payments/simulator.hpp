@@ -58,8 +58,9 @@ class Simulator final : public PaymentProvider {
   // Sends every notification that is due once; returns how many were acknowledged.
   Result<int> deliver_due();
   // A notification with a broken signature, as real providers send to check the
-  // platform verifies: true when the platform refused it with a 4xx.
-  Result<bool> probe();
+  // platform verifies: a success for a real intent and its real amount, so that only the
+  // signature check can refuse it. True when the platform refused it with a 4xx.
+  Result<bool> probe(std::int64_t intent_id, Money amount);
   // A body signed now with a fresh nonce (also how tests forge or replay notifications).
   Notification sign(const std::string& body) const;
   const SigningKey& key() const { return key_; }

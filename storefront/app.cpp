@@ -78,6 +78,21 @@ LoginLimits login_limits(const Config& config) {
 }
 
 // The store file's folder must exist before SQLite can create the file.
+bool loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// The sandbox lets anyone with an account "pay" without money: a demonstration may show
+// it beyond this machine, a deployment may not.
+Status check_sandbox_exposure(const Config& config) {
+  if (!config.payment_simulator || config.demo || loopback(config.listen_host)) return {};
+  return make_error(
+      ErrorKind::invalid, "sandbox_exposed",
+      "the payment sandbox listens on " + config.listen_host +
+          ", beyond loopback: pass --demo for a demonstration, or --payment-simulator off",
+      "payment-simulator");
+}
+
 void ensure_sqlite_folder(const std::string& url) {
   if (url.rfind("sqlite:", 0) != 0) return;
   std::filesystem::path path(url.substr(url.rfind("sqlite://", 0) == 0 ? 9 : 7));
@@ -136,6 +151,7 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
 App::~App() { stop(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
+  CUNHUO_CHECK(check_sandbox_exposure(config));
   try {
     ensure_sqlite_folder(config.db_url);
   } catch (const std::filesystem::filesystem_error& e) {
@@ -167,12 +183,12 @@ void App::add_routes() {
                                                      std::chrono::milliseconds(config_.payment_window_ms),
                                                      config_.data_dir + "/photos", config_.max_upload_body,
                                                      &work_pool_});
-  if (simulator_) {
-    PaymentsContext payments{*db_, clock_, auth_, idempotency_, *simulator_, simulator_.get(), verifier_, keys_.statement, fees(),
-                             *dispatcher_};
-    add_payments_routes(router_, payments);
-    add_simulator_routes(router_, payments);
-  }
+  // Every payments route exists whatever the sandbox; its own pages only when it is on.
+  PaymentsContext payments{*db_,       clock_,           auth_,     idempotency_,
+                           provider(), simulator_.get(), verifier_, keys_.statement,
+                           fees(),     *dispatcher_};
+  add_payments_routes(router_, payments);
+  if (simulator_) add_simulator_routes(router_, payments);
   subscribe_payment_flow(*dispatcher_, clock_, fees());
   LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
   add_logistics_routes(router_, logistics);
@@ -183,6 +199,11 @@ void App::add_routes() {
   add_statistics_routes(table_, alleviation_context);
   subscribe_alleviation_flow(*dispatcher_, clock_);
   add_openapi_route(table_);
+}
+
+payments::PaymentProvider& App::provider() {
+  if (simulator_) return *simulator_;
+  return no_provider_;
 }
 
 payments::FeeRules App::fees() const {

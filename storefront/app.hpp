@@ -49,6 +49,7 @@ class App {
   Router& router() { return router_; }
   const RouteTable& routes() const { return table_; }
   payments::Simulator* simulator() { return simulator_.get(); }  // null when the sandbox is off
+  payments::PaymentProvider& provider();  // the sandbox, or a stand-in that takes no payments
   const payments::SigningKey& statement_key() const { return keys_.statement; }
   payments::FeeRules fees() const;
 
@@ -73,6 +74,7 @@ class App {
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
   Keys keys_;
   std::unique_ptr<payments::Simulator> simulator_;
+  payments::NoProvider no_provider_;
   std::unique_ptr<logistics::Planner> planner_;
   logistics::ExcursionRules excursion_rules_;
   std::int64_t silence_checked_ms_ = 0;

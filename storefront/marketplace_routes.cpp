@@ -343,13 +343,31 @@ Result<Response> get_checkout(MarketplaceContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
+// Staff who may cancel an order: admin, and the county centre of the order's shop.
+Result<bool> staff_may_cancel(db::Session& s, const Account& a, const mk::Order& o) {
+  if (a.role == Role::admin) return true;
+  if (a.role != Role::county_centre) return false;
+  auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
+  return shop && region_within(shop->village_code, a.region_code);
+}
+
+// The buyer cancels an unpaid order only: a paid one goes through a refund claim. Staff
+// may cancel a paid one too; "order.cancelled", published with the change, refunds its
+// escrow and cancels its shipments through the outbox.
 Result<Response> cancel_order(MarketplaceContext& ctx, const Request& req) {
   auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto order = CUNHUO_TRY(mk::find_order(tx, id));
-    if (!order || order->buyer != account.id) return no_such("order");
-    auto moved = CUNHUO_TRY(mk::change_order_status(tx, id, mk::OrderStatus::cancelled, "buyer", "cancelled by the buyer", ctx.clock));
+    if (!order) return no_such("order");
+    const bool buyer = order->buyer == account.id;
+    if (!buyer && !CUNHUO_TRY(staff_may_cancel(tx, account, *order))) return no_such("order");
+    if (buyer && order->status != mk::OrderStatus::pending_payment)
+      return make_error(ErrorKind::conflict, "order_paid",
+                        "a paid order is not cancelled: claim a refund instead", "status");
+    auto moved = CUNHUO_TRY(mk::change_order_status(
+        tx, id, mk::OrderStatus::cancelled, buyer ? "buyer" : "staff",
+        buyer ? "cancelled by the buyer" : "cancelled by staff", ctx.clock));
     JsonWriter w;
     write_order(w, moved, true);
     return Response::json(200, w.take());
@@ -624,7 +642,8 @@ void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
   router.add(Route{"POST", "/api/v1/orders", nullptr, -1, true, "Check out a cart: one order per shop; needs Idempotency-Key",
                    [ctx](const Request& r, Respond respond) { place_order(ctx, r, std::move(respond)); }});
   route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");
-  route("POST", "/api/v1/orders/:id/cancel", cancel_order, false, "Cancel an unpaid order (its buyer)");
+  route("POST", "/api/v1/orders/:id/cancel", cancel_order, false,
+        "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)");
   route("POST", "/api/v1/orders/:id/status", set_order_status, true, "Mark an order packed (its shop), shipped or delivered (county centre, station)");
   route("POST", "/api/v1/orders/:id/confirm-receipt", confirm_receipt, false, "The buyer confirms delivery: the order completes and settles");
   route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");

@@ -5,6 +5,7 @@
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
+#include "logistics/shipments.hpp"
 #include "marketplace/campaigns.hpp"
 #include "marketplace/orders.hpp"
 #include "marketplace/registry.hpp"
@@ -73,6 +74,10 @@ void write_intent(JsonWriter& w, const pay::Intent& i) {
 Result<Response> pay_checkout(PaymentsContext& ctx, const Request& req) {
   auto buyer = CUNHUO_TRY(require_role(ctx.auth, req, {Role::consumer, Role::org_buyer}));
   const mk::CheckoutId id{CUNHUO_TRY(path_id(req))};
+  if (!ctx.provider
+           .configured())  // checked first: no intent is opened for a provider that is not there
+    return make_error(ErrorKind::unavailable, std::string(pay::kProviderUnavailable),
+                      "no payment provider is configured: paying is not possible yet");
   if (!req.header("idempotency-key"))
     return make_error(ErrorKind::invalid, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key");
   if (!req.body.empty()) {
@@ -120,7 +125,8 @@ Response notify(PaymentsContext& ctx, const Request& req) {
   if (auto verified = ctx.verifier.verify(n, ctx.clock.now_ms()); !verified.ok()) return error_response(verified.error());
   auto outcome = ctx.db.write([&](db::Session& tx) { return pay::apply_notification(tx, n, ctx.provider.name(), ctx.clock); });
   if (!outcome.ok()) return error_response(outcome.error());
-  if (*outcome == pay::NoticeOutcome::captured) ctx.dispatcher.wake();
+  if (*outcome == pay::NoticeOutcome::captured || *outcome == pay::NoticeOutcome::returned)
+    ctx.dispatcher.wake();
   return Response::json(200, R"({"code":"SUCCESS"})");
 }
 
@@ -261,7 +267,7 @@ Result<Response> put_payout_account(PaymentsContext& ctx, const Request& req) {
                              CUNHUO_TRY(body.string("holder", 100))};
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(tx, account, id))) return no_such("household");
-    CUNHUO_CHECK(pay::set_payout_account(tx, a, ctx.clock));
+    CUNHUO_CHECK(pay::set_payout_account(tx, a, account.id, ctx.clock));
     spdlog::info("payout account of household {} set to {} by account {}", id, mask_account(a.account_number), account.id);
     JsonWriter w;
     write_payout_account(w, a);
@@ -299,7 +305,8 @@ Result<Response> create_batch(PaymentsContext& ctx, const Request& req) {
     std::vector<std::int64_t> ids;
     for (const auto& h : CUNHUO_TRY(mk::households_in(tx, account.region_code))) ids.push_back(h.id.value);
     JsonWriter w;
-    write_batch(w, CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.clock)));
+    write_batch(w,
+                CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.simulator != nullptr, ctx.clock)));
     return Response::json(201, w.take());
   });
 }
@@ -330,11 +337,8 @@ Result<Response> bank_file(PaymentsContext& ctx, const Request& req) {
   auto batch = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return batch_for(s, account, id); }));
   if (!batch) return no_such("payout batch");
   spdlog::info("bank file of payout batch {} downloaded by account {}", id, account.id);
-  std::string csv = "household_id,bank,account_number,holder,amount_yuan\n";
-  for (const auto& p : batch->payouts)
-    csv += std::to_string(p.household_id) + ",\"" + p.bank + "\"," + p.account_number + ",\"" + p.holder + "\"," +
-           p.amount.to_yuan() + "\n";
-  auto r = Response::text(200, csv, "text/csv; charset=utf-8");
+  auto r = Response::text(200, CUNHUO_TRY(pay::bank_file_csv(*batch, ctx.simulator != nullptr)),
+                          "text/csv; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
@@ -391,16 +395,29 @@ Result<Response> get_reconciliation(PaymentsContext& ctx, const Request& req) {
 
 // ---- the sandbox's pages -----------------------------------------------------------
 
-Result<Response> sim_page(PaymentsContext& ctx, const Request& req) {
+// A sandbox payment is the payer's alone: without a session 401, someone else's 404.
+Result<pay::SimPayment> payers_payment(PaymentsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   auto p = CUNHUO_TRY(ctx.simulator->find(id));
   if (!p) return no_such("payment");
-  const std::string yuan = p->amount.to_yuan();
-  std::string html = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                     "content=\"width=device-width\"><title>支付沙箱 Payment sandbox</title></head><body>"
-                     "<h1>支付沙箱 Payment sandbox</h1><p>订单 Order " + std::to_string(p->intent_id) + " · ¥<b id=amount>" + yuan +
-                     "</b> · <span id=status>" + p->status + "</span></p>";
-  if (p->status == "created")
+  auto intent =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_intent(s, p->intent_id); }));
+  if (!intent || intent->buyer_id != account.id) return no_such("payment");
+  return *p;
+}
+
+Result<Response> sim_page(PaymentsContext& ctx, const Request& req) {
+  const auto p = CUNHUO_TRY(payers_payment(ctx, req));
+  const std::int64_t id = p.id;
+  const std::string yuan = p.amount.to_yuan();
+  std::string html =
+      "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width\"><title>支付沙箱 Payment sandbox</title></head><body>"
+      "<h1>支付沙箱 Payment sandbox</h1><p>订单 Order " +
+      std::to_string(p.intent_id) + " · ¥<b id=amount>" + yuan + "</b> · <span id=status>" +
+      p.status + "</span></p>";
+  if (p.status == "created")
     html += "<form method=post action=\"/sim/pay/" + std::to_string(id) + "/confirm\"><button id=confirm>确认支付 Pay</button></form>"
             "<form method=post action=\"/sim/pay/" + std::to_string(id) + "/fail\"><button id=fail>支付失败 Fail</button></form>";
   html += "</body></html>";
@@ -408,7 +425,7 @@ Result<Response> sim_page(PaymentsContext& ctx, const Request& req) {
 }
 
 Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool success) {
-  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const std::int64_t id = CUNHUO_TRY(payers_payment(ctx, req)).id;
   CUNHUO_CHECK(success ? ctx.simulator->confirm(id) : ctx.simulator->fail(id));
   auto p = CUNHUO_TRY(ctx.simulator->find(id));
   JsonWriter w;
@@ -416,7 +433,9 @@ Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool succe
   return Response::json(200, w.take());
 }
 
+// The provider's bill is the county centre's (and admin's) to reconcile, no one else's.
 Result<Response> sim_bill(PaymentsContext& ctx, const Request& req) {
+  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   return Response::text(200, CUNHUO_TRY(ctx.simulator->bill_csv(req.params.at("date"))), "text/csv; charset=utf-8");
 }
 
@@ -464,6 +483,14 @@ Status refund_spoiled(db::Session& tx, const outbox::Event& e, const Clock& cloc
                                                                    : Result<pay::LossBearer>(pay::LossBearer::logistics);
   return pay::refund_order(tx, CUNHUO_TRY(int_field(e, "order_id")), who.ok() ? *who : pay::LossBearer::logistics,
                            "goods spoiled", fees, clock);
+}
+
+// A paid order cancelled by staff: its money goes back (refund_order is a no-op for an
+// order that was never paid, or was refunded or settled before).
+Status refund_cancelled(db::Session& tx, const outbox::Event& e, const Clock& clock,
+                        const pay::FeeRules& fees) {
+  return pay::refund_order(tx, CUNHUO_TRY(int_field(e, "order_id")), pay::LossBearer::none,
+                           "the order was cancelled", fees, clock);
 }
 
 }  // namespace
@@ -514,6 +541,21 @@ void subscribe_payment_flow(outbox::Dispatcher& dispatcher, const Clock& clock, 
                        });
   dispatcher.subscribe("marketplace.mark_refunded", pay::kOrderRefunded,
                        [&clock](db::Session& tx, const outbox::Event& e) { return mark_refunded(tx, e, clock); });
+  dispatcher.subscribe("payments.return_second_payment", pay::kPaymentReturned,
+                       [&clock](db::Session& tx, const outbox::Event& e) -> Status {
+                         return pay::return_payment(tx, CUNHUO_TRY(int_field(e, "intent_id")),
+                                                    clock);
+                       });
+  dispatcher.subscribe("payments.refund_cancelled",
+                       std::string(mk::kOrderTopicPrefix) + "cancelled",
+                       [&clock, fees](db::Session& tx, const outbox::Event& e) {
+                         return refund_cancelled(tx, e, clock, fees);
+                       });
+  dispatcher.subscribe(
+      "logistics.cancel_shipments", std::string(mk::kOrderTopicPrefix) + "cancelled",
+      [&clock](db::Session& tx, const outbox::Event& e) -> Status {
+        return logistics::cancel_order_shipments(tx, CUNHUO_TRY(int_field(e, "order_id")), clock);
+      });
   dispatcher.subscribe("payments.refund_spoiled", kShipmentSpoiled,
                        [&clock, fees](db::Session& tx, const outbox::Event& e) { return refund_spoiled(tx, e, clock, fees); });
 }

@@ -1,12 +1,9 @@
 #include "core/db/database.hpp"
 
 #include <algorithm>
-
-#include "core/assert.hpp"
-
-#include <cassert>
 #include <charconv>
 
+#include "core/assert.hpp"
 #include "core/db/stores.hpp"
 
 namespace cunhuo::db {
@@ -70,14 +67,14 @@ Result<std::int64_t> prune_older(Session& tx, std::string_view table, std::strin
 }
 
 std::string placeholders(std::size_t n) {
-  assert(n > 0);
+  CUNHUO_ASSERT(n > 0);
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
   return out;
 }
 
 std::string row_list(std::string_view row, std::size_t n) {
-  assert(n > 0);
+  CUNHUO_ASSERT(n > 0);
   std::string out;
   out.reserve((row.size() + 2) * n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -2,7 +2,9 @@
 // the household's statement and its verification, refunds, reconciliation and payouts.
 #include <thread>
 
+#include "core/config.hpp"
 #include "core/json.hpp"
+#include "payments/ledger.hpp"
 #include "payments/provider.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
@@ -33,10 +35,10 @@ STORE_TEST("buy, pay in the sandbox, deliver, and the farmer's statement shows t
   CHECK(json_int(intent.body, "amount_fen") == 2 * 3980);
   CHECK(start_payment(c, consumer, b.checkout, "pay-1").body == intent.body);  // a retry gets the same intent
   const std::string pay_url = str_field(intent.body, "pay_url");
-  auto page = c.request("GET", pay_url);
+  auto page = c.request("GET", pay_url, "", bearer(consumer));
   CHECK(page.status == 200);
   CHECK(page.body.find("79.60") != std::string::npos);
-  REQUIRE(c.request("POST", pay_url + "/confirm").status == 200);
+  REQUIRE(c.request("POST", pay_url + "/confirm", "", bearer(consumer)).status == 200);
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
   // The sandbox sends every notification twice: the money still moved once.
   REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM sim_notifications WHERE acknowledged = 1") == 2; }));
@@ -104,16 +106,18 @@ STORE_TEST("forged, replayed, stale and wrong-amount notifications are refused a
   CHECK(notify(c, unknown).status == 422);
   auto garbage = sim.sign("not json");
   CHECK(notify(c, garbage).status == 400);
+  // The provider's deliberately mis-signed probe names this very intent and its amount:
+  // only the signature check stands between it and the money.
+  auto probed = sim.probe(id, Money::fen(7960));
+  REQUIRE(probed.ok());
+  CHECK(*probed);
   CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 0);
+  CHECK(server.count("SELECT COUNT(*) FROM payment_intents WHERE status = 'succeeded'") == 0);
   auto good = sim.sign(body);
   CHECK(notify(c, good).status == 200);
   CHECK(notify(c, good).status == 422);  // the same nonce again is a replay
   CHECK(notify(c, sim.sign(body)).status == 200);  // a duplicate with a fresh nonce is acknowledged, a no-op
   CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 1);
-  // The provider's deliberately mis-signed probe gets a 4xx.
-  auto probed = sim.probe();
-  REQUIRE(probed.ok());
-  CHECK(*probed);
 }
 
 STORE_TEST("a cancelled or already paid checkout cannot be paid", "[http][payments][bad-input]") {
@@ -168,7 +172,7 @@ STORE_TEST("the day's bill reconciles with the books, and a difference is report
   REQUIRE(clean.status == 201);
   CHECK(json_int(clean.body, "matched") == 1);
   CHECK(clean.body.find("\"differences\":[]") != std::string::npos);
-  auto bill = c.request("GET", "/sim/bills/" + today());
+  auto bill = c.request("GET", "/sim/bills/" + today(), "", bearer(centre));
   CHECK(bill.body.find(",7960,CNY") != std::string::npos);
   // The provider's books say something else: the centre sees it.
   REQUIRE(server.app().db().write([](db::Session& tx) -> Status {
@@ -226,4 +230,224 @@ STORE_TEST("a delivered order the buyer does not confirm completes and settles a
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "completed"; }));
   REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM settlement_lines") == 1; }));
   CHECK(server.count("SELECT status = 'settled' FROM payment_orders") == 1);
+}
+
+namespace {
+
+// Did the router find a route for the request (whatever the route answered)?
+bool routed(const HttpReply& r) {
+  if (r.status != 404) return true;
+  auto doc = Json::parse(r.body);
+  const Json* error = doc.ok() ? doc->find("error") : nullptr;
+  return error && error->find("code") && error->find("code")->as_string() != "route_not_found";
+}
+
+}  // namespace
+
+STORE_TEST("the sandbox pays only for its payer: 401 without a session, 404 for anyone else",
+           "[http][payments][sandbox]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer), other = server.login("13900000004"),
+                    centre = server.login(kCentre);
+  const Bought b = buy(server, c, consumer);
+  auto intent = start_payment(c, consumer, b.checkout, "pay-1");
+  REQUIRE(intent.status == 201);
+  const std::string pay_url = str_field(intent.body, "pay_url");
+  CHECK(c.request("GET", pay_url).status == 401);
+  CHECK(c.request("POST", pay_url + "/confirm").status == 401);
+  CHECK(c.request("POST", pay_url + "/fail").status == 401);
+  CHECK(c.request("GET", pay_url, "", bearer(other)).status == 404);
+  CHECK(c.request("POST", pay_url + "/confirm", "", bearer(other)).status == 404);
+  CHECK(c.request("POST", pay_url + "/fail", "", bearer(centre)).status == 404);
+  CHECK(server.count("SELECT COUNT(*) FROM sim_payments WHERE status = 'created'") == 1);
+  CHECK(c.request("GET", pay_url, "", bearer(consumer)).status == 200);
+  REQUIRE(c.request("POST", pay_url + "/confirm", "", bearer(consumer)).status == 200);
+  REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
+}
+
+STORE_TEST("the sandbox's daily bill is for the county centre and admin only",
+           "[http][payments][sandbox]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string path = "/sim/bills/" + today();
+  CHECK(c.request("GET", path).status == 401);
+  CHECK(c.request("GET", path, "", bearer(server.login(kConsumer))).status == 403);
+  CHECK(c.request("GET", path, "", bearer(server.login(kFarmer))).status == 403);
+  CHECK(c.request("GET", path, "", bearer(server.login(kCentre))).status == 200);
+  CHECK(c.request("GET", path, "", bearer(server.login("13900000008"))).status == 200);  // admin
+}
+
+STORE_TEST("with the sandbox off every payments route answers, paying is a 503, and /sim is gone",
+           "[http][payments][sandbox]") {
+  TestServer server(store_kind, "minqin", [](Config& c) { c.payment_simulator = false; });
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer), centre = server.login(kCentre),
+                    office = server.login(kOffice), farmer = server.login(kFarmer);
+  const Bought b = buy(server, c, consumer);
+  auto pay = start_payment(c, consumer, b.checkout, "pay-1");
+  CHECK(pay.status == 503);
+  CHECK(error_code(pay) == "provider_unavailable");
+  CHECK(server.count("SELECT COUNT(*) FROM payment_intents") == 0);
+  const std::string account =
+      R"({"bank":"甘肃农村信用社","account_number":"6228480402564890018","holder":"王建国"})";
+  CHECK(c.request("PUT", "/api/v1/households/1/payout-account", account, bearer(office)).status ==
+        200);
+  CHECK(c.request("GET", "/api/v1/households/1/balance", "", bearer(farmer)).status == 200);
+  CHECK(c.request("GET", "/api/v1/households/1/statements/" + this_month(), "", bearer(farmer))
+            .status == 200);
+  CHECK(c.request("POST", "/api/v1/payout-batches", "", bearer(centre, {{"Idempotency-Key", "b1"}}))
+            .status == 201);
+  CHECK(notify(c, payments::Notification{"serial", "0", "n", "sig", "{}"}).status ==
+        401);  // no provider key trusted
+  const std::string order = "/api/v1/orders/" + std::to_string(b.order);
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", "/api/v1/payments/1"},
+      {"POST", order + "/refund-claims"},
+      {"GET", "/api/v1/refund-claims/1"},
+      {"POST", "/api/v1/refund-claims/1/decision"},
+      {"POST", "/api/v1/statements/verify"},
+      {"GET", "/api/v1/households/1/payout-account"},
+      {"GET", "/api/v1/payout-batches/1"},
+      {"GET", "/api/v1/payout-batches/1/bank-file"},
+      {"POST", "/api/v1/payout-batches/1/confirmation"},
+      {"POST", "/api/v1/reconciliations"},
+      {"GET", "/api/v1/reconciliations/" + today()},
+  };
+  for (const auto& [method, path] : routes) {
+    INFO(method << " " << path);
+    CHECK(
+        routed(c.request(method, path, method == "GET" ? "" : "{}",
+                         bearer(centre, {{"Idempotency-Key", "k-" + path}}))));
+  }
+  auto reconcile =
+      post_json(c, "/api/v1/reconciliations", R"({"date":")" + today() + R"("})", bearer(centre));
+  CHECK(reconcile.status == 503);
+  for (const auto& path : {std::string("/sim/pay/1"), "/sim/bills/" + today()}) {
+    INFO(path);
+    CHECK_FALSE(routed(c.request("GET", path, "", bearer(centre))));
+  }
+  CHECK_FALSE(routed(c.request("POST", "/sim/pay/1/confirm", "", bearer(consumer))));
+}
+
+TEST_CASE("the sandbox refuses to start beyond loopback unless it is a demonstration",
+          "[http][payments][sandbox]") {
+  TestStore store(StoreKind::sqlite);
+  auto open = [&](const char* host, bool sandbox, bool demo) {
+    Config config;
+    config.listen_host = host;
+    config.listen_port = 0;
+    config.db_url = store.url();
+    config.seed = "none";
+    config.data_dir = temp_dir();
+    config.payment_simulator = sandbox;
+    config.demo = demo;
+    SystemClock clock;
+    auto app = storefront::App::open(config, clock);
+    return app.ok() ? std::string() : app.error().code;
+  };
+  CHECK(open("0.0.0.0", true, false) == "sandbox_exposed");
+  CHECK(open("192.168.1.20", true, false) == "sandbox_exposed");
+  CHECK(open("0.0.0.0", true, true).empty());
+  CHECK(open("0.0.0.0", false, false).empty());
+  CHECK(open("127.0.0.1", true, false).empty());
+  auto flags = load_config({"--listen", "0.0.0.0:8080", "--demo"}, {});
+  REQUIRE(flags.ok());
+  CHECK(flags->demo);
+  auto env = load_config({}, {{"CUNHUO_DEMO", "on"}});
+  REQUIRE(env.ok());
+  CHECK(env->demo);
+  CHECK_FALSE(load_config({}, {{"CUNHUO_DEMO", "yes"}}).ok());
+}
+
+namespace {
+
+// Money in one escrow, then that account's credits and debits both grown by 5 fen behind
+// the ledger's back: every balance, and so their sum, stays as it was.
+Status tamper_one_account(db::Database& db, const Clock& clock) {
+  return db.write([&](db::Session& tx) -> Status {
+    const payments::AccountSpec specs[] = {{"provider:sim", true}, {"escrow:order:1", false}};
+    CUNHUO_CHECK(payments::open_accounts(tx, specs, clock));
+    const payments::Transfer in{.key = "in",
+                                .debit = "provider:sim",
+                                .credit = "escrow:order:1",
+                                .amount = Money::fen(1000),
+                                .kind = payments::TransferKind::posted,
+                                .pending_key = "",
+                                .reference = "t",
+                                .memo = ""};
+    CUNHUO_TRY(payments::transfer(tx, std::span(&in, 1), clock));
+    CUNHUO_TRY(tx.exec("UPDATE ledger_accounts SET credits_posted = credits_posted + 5, "
+                       "debits_posted = debits_posted + 5 WHERE code = 'escrow:order:1'"));
+    return {};
+  });
+}
+
+}  // namespace
+
+TEST_CASE("the service refuses to start on a store whose ledger was tampered with",
+          "[http][payments][ledger]") {
+  TestStore store(StoreKind::sqlite);
+  store.migrate();
+  ManualClock clock(1'790'000'000'000);
+  REQUIRE(tamper_one_account(store.db(), clock).ok());
+  Config config;
+  config.listen_port = 0;
+  config.db_url = store.url();
+  config.seed = "none";
+  config.data_dir = temp_dir();
+  auto app = storefront::App::open(config, clock);
+  REQUIRE_FALSE(app.ok());
+  CHECK(app.error().code == "ledger_mismatch");
+}
+
+STORE_TEST(
+    "a buyer cannot cancel a paid order; the centre's cancellation refunds it and cancels its "
+    "shipments",
+    "[http][payments][cancel]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer), centre = server.login(kCentre);
+  const Bought b = buy_and_pay(server, c, consumer);
+  const std::string order = std::to_string(b.order);
+  REQUIRE(eventually([&] {
+    return server.count("SELECT COUNT(*) FROM shipments WHERE order_id = " + order) > 0;
+  }));
+  auto by_buyer = c.request("POST", "/api/v1/orders/" + order + "/cancel", "", bearer(consumer));
+  CHECK(by_buyer.status == 409);
+  CHECK(error_code(by_buyer) == "order_paid");
+  CHECK(order_status(c, consumer, b.order) == "paid");
+  CHECK(c.request("POST", "/api/v1/orders/" + order + "/cancel", "", bearer(server.login(kFarmer)))
+            .status == 404);
+  REQUIRE(c.request("POST", "/api/v1/orders/" + order + "/cancel", "", bearer(centre)).status ==
+          200);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM sim_refunds") == 1; }));
+  CHECK(server.count("SELECT amount_fen FROM sim_refunds") == 7960);
+  CHECK(
+      server.count("SELECT COUNT(*) FROM payment_orders WHERE status = 'refunded' AND order_id = " +
+                   order) == 1);
+  REQUIRE(eventually([&] {
+    return server.count(
+               "SELECT COUNT(*) FROM shipments WHERE status <> 'cancelled' AND order_id = " +
+               order) == 0;
+  }));
+  // The money went back once, and nothing is left to claim.
+  auto claim = post_json(c, "/api/v1/orders/" + order + "/refund-claims",
+                         R"({"amount_fen":100,"reason":"x"})",
+                         bearer(consumer, {{"Idempotency-Key", "late"}}));
+  CHECK(claim.status == 409);
+}
+
+STORE_TEST("a payout holder name with a quote and a newline is refused",
+           "[http][payments][payouts][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string office = server.login(kOffice);
+  const std::string evil = R"({"bank":"农信社","account_number":"6228480402564890018",)"
+                           R"("holder":"王\"\n2,农信社,6228000000000000000,\"x\",999.00"})";
+  auto refused = c.request("PUT", "/api/v1/households/1/payout-account", evil, bearer(office));
+  CHECK(refused.status == 400);
+  CHECK(error_code(refused) == "invalid_characters");
+  CHECK(error_field(refused) == "holder");
+  CHECK(server.count("SELECT COUNT(*) FROM payout_accounts") == 0);
 }

@@ -54,7 +54,8 @@ Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consume
   const Bought b = buy(server, c, consumer, 2, listing);
   auto intent = start_payment(c, consumer, b.checkout, "pay-" + std::to_string(b.checkout));
   REQUIRE(intent.status == 201);
-  auto confirmed = c.request("POST", str_field(intent.body, "pay_url") + "/confirm");
+  auto confirmed =
+      c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(consumer));
   REQUIRE(confirmed.status == 200);
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
   return b;
