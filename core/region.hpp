@@ -12,6 +12,10 @@ namespace cunhuo {
 
 enum class RegionLevel { province, prefecture, county, township, village };
 
+inline constexpr std::size_t kCountyCodeDigits = 6;
+inline constexpr std::size_t kTownshipCodeDigits = 9;
+inline constexpr std::size_t kVillageCodeDigits = 12;
+
 // Validates a code and says its level; `field` names the input for the error.
 Result<RegionLevel> region_level(std::string_view code, std::string_view field = "region_code");
 // The 6-digit county code a township or village code belongs to.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Cunhuo needs. `--test` adds what the test suite and
-# benchmarks need (MariaDB server, wrk, Chromium). Installs only what is missing.
+# benchmarks need (MariaDB server, wrk, Chromium, Node.js and npm for the OpenAPI linter).
+# Installs only what is missing.
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config git
@@ -8,7 +9,9 @@ packages=(g++ cmake ninja-build pkg-config git
   libsqlite3-dev libsodium-dev libgd-dev catch2)
 if [[ "${1:-}" == "--test" ]]; then
   # Chromium renders the web pages in the browser tests.
-  packages+=(mariadb-server mariadb-client wrk procps curl chromium)
+  packages+=(mariadb-server mariadb-client wrk procps curl chromium nodejs)
+  # Debian's npm goes with Debian's nodejs; a machine whose Node.js came with its own npm keeps it.
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()

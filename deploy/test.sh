@@ -6,6 +6,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash deploy/install-deps.sh --test
+# The OpenAPI linter, exactly as pinned in the lockfile.
+if [[ ! -x tests/tools/node_modules/.bin/redocly || tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]]; then
+  npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
+fi
 # Assertions stay on in the tested build: invariants are checked on every run.
 bash deploy/build.sh build/test RelWithDebInfo -DCUNHUO_SANITIZE="${CUNHUO_SANITIZE:-ON}" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g"
 

@@ -1,7 +1,6 @@
 #include "logistics/network.hpp"
 
 #include <array>
-#include <cstdlib>
 
 #include "core/enum_names.hpp"
 
@@ -62,6 +61,11 @@ constexpr std::array<std::pair<NodeKind, std::string_view>, 5> kKindNames = {{
 }};
 
 constexpr int kMaxCapacity = 1'000'000;
+// A position is microdegrees: latitude within ±90°, longitude within ±180°. Compared
+// directly, never through llabs, which has no answer for INT64_MIN.
+constexpr std::int64_t kMaxLatE6 = 90'000'000, kMaxLonE6 = 180'000'000;
+
+bool within(std::int64_t v, std::int64_t limit) { return v >= -limit && v <= limit; }
 
 }  // namespace
 
@@ -85,7 +89,8 @@ Result<NodeId> create_node(db::Session& tx, const NewNode& node, const Clock& cl
                       "cold_capacity_crates");
   if (node.kind == NodeKind::cold_store && node.cold_capacity_crates == 0)
     return make_error(ErrorKind::invalid, "out_of_range", "a cold store needs a capacity", "cold_capacity_crates");
-  if (node.lat_e6.has_value() != node.lon_e6.has_value() || (node.lat_e6 && (std::llabs(*node.lat_e6) > 90'000'000 || std::llabs(*node.lon_e6) > 180'000'000)))
+  if (node.lat_e6.has_value() != node.lon_e6.has_value() ||
+      (node.lat_e6 && (!within(*node.lat_e6, kMaxLatE6) || !within(*node.lon_e6, kMaxLonE6))))
     return make_error(ErrorKind::invalid, "out_of_range", "a position is latitude and longitude in microdegrees", "lat_e6");
   if (node.min_centi.has_value() != node.max_centi.has_value() ||
       (node.min_centi && (*node.min_centi >= *node.max_centi || *node.min_centi < -8000 || *node.max_centi > 8000)))
@@ -152,13 +157,32 @@ Result<std::int64_t> create_link(db::Session& tx, const NewLink& l, const Clock&
   return tx.last_insert_id();
 }
 
+namespace {
+
+constexpr const char* kLinkColumns =
+    "SELECT l.id, f.code, t.code, l.mode, l.timetable, l.refrigerated, l.duration_min, l.cost_fen "
+    "FROM network_links l "
+    "JOIN network_nodes f ON f.id = l.from_node JOIN network_nodes t ON t.id = l.to_node";
+
+Link link_from(const db::Row& r) {
+  return Link{
+      r.i64(0), r.str(1), r.str(2), r.str(3), r.str(4), r.i64(5) != 0, static_cast<int>(r.i64(6)),
+      r.i64(7)};
+}
+
+}  // namespace
+
 Result<std::vector<Link>> all_links(db::Session& s) {
   std::vector<Link> out;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT l.id, f.code, t.code, l.mode, l.timetable, l.refrigerated, l.duration_min, l.cost_fen FROM network_links l "
-           "JOIN network_nodes f ON f.id = l.from_node JOIN network_nodes t ON t.id = l.to_node ORDER BY l.id")))
-    out.push_back(Link{r.i64(0), r.str(1), r.str(2), r.str(3), r.str(4), r.i64(5) != 0, static_cast<int>(r.i64(6)), r.i64(7)});
+  for (const auto& r : CUNHUO_TRY(s.query(std::string(kLinkColumns) + " ORDER BY l.id")))
+    out.push_back(link_from(r));
   return out;
+}
+
+Result<std::optional<Link>> find_link(db::Session& s, std::int64_t id) {
+  auto r = CUNHUO_TRY(s.query_one(std::string(kLinkColumns) + " WHERE l.id = ?", {id}));
+  if (!r) return std::optional<Link>();
+  return std::optional<Link>(link_from(*r));
 }
 
 }  // namespace cunhuo::logistics

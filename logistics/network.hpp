@@ -67,5 +67,6 @@ Result<std::optional<Node>> find_node(db::Session& s, std::string_view code);
 // duration or cost out of range, a refrigerated tricycle, a timetable it cannot read).
 Result<std::int64_t> create_link(db::Session& tx, const NewLink& link, const Clock& clock);
 Result<std::vector<Link>> all_links(db::Session& s);
+Result<std::optional<Link>> find_link(db::Session& s, std::int64_t id);
 
 }  // namespace cunhuo::logistics

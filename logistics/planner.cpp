@@ -76,7 +76,7 @@ Result<Plan> Planner::plan(const PlanRequest& r) {
   ParcelQuery q;
   q.origin = origin->second;
   q.destination = destination->second;
-  q.ready_minute = minute_of(r.ready_at_ms);
+  q.ready_minute = ready_minute_of(r.ready_at_ms);
   q.unrefrigerated_budget_min = budget;
   q.shelf_deadline_minute = r.shelf_deadline_ms == INT64_MAX ? INT64_MAX : minute_of(r.shelf_deadline_ms);
   q.crates = r.crates;

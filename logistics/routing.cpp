@@ -84,6 +84,9 @@ struct Label {
   bool dead = false;
 };
 
+// How many labels a search takes between looks at the clock (a look costs ~20 ns).
+constexpr std::size_t kLabelsPerClockCheck = 1024;
+
 struct Search {
   Search(const RoutingGraph& graph, const ParcelQuery& query, const std::vector<std::int32_t>& bounds)
       : g(graph), q(query), lb(bounds) {}
@@ -134,7 +137,10 @@ struct Search {
     if (lb[static_cast<std::size_t>(q.origin)] == kFar) return RouteAnswer{std::nullopt, NoRouteReason::unreachable, 0};
     auto first = add(Label{q.ready_minute, 0, 0, q.origin, -1, -1, 0, false});
     open.emplace(key(labels[static_cast<std::size_t>(*first)]), *first);
-    while (!open.empty()) {
+    const auto deadline = std::chrono::steady_clock::now() + q.time_budget;
+    for (std::size_t popped = 0; !open.empty(); ++popped) {
+      if (popped % kLabelsPerClockCheck == 0 && std::chrono::steady_clock::now() > deadline)
+        return RouteAnswer{std::nullopt, NoRouteReason::search_limit, labels.size()};
       const int id = open.top().second;
       open.pop();
       const Label l = labels[static_cast<std::size_t>(id)];
@@ -207,7 +213,11 @@ RouteAnswer explain(const RoutingGraph& g, const ParcelQuery& q, RouteAnswer fai
   free.shelf_deadline_minute = INT64_MAX;
   auto bounds = g.ride_bounds(q.destination);
   Search relaxed(g, free, *bounds);
-  if (!relaxed.run().plan) failed.reason = NoRouteReason::unreachable;
+  const RouteAnswer lifted = relaxed.run();
+  if (lifted.reason == NoRouteReason::search_limit)
+    failed.reason = NoRouteReason::search_limit;
+  else if (!lifted.plan)
+    failed.reason = NoRouteReason::unreachable;
   return failed;
 }
 
@@ -228,6 +238,11 @@ std::int64_t minute_of(std::int64_t epoch_ms) {
 }
 
 std::int64_t epoch_ms_of(std::int64_t minute) { return minute * 60000 - kBeijingOffsetMs; }
+
+std::int64_t ready_minute_of(std::int64_t epoch_ms) {
+  const std::int64_t minute = minute_of(epoch_ms);
+  return epoch_ms_of(minute) == epoch_ms ? minute : minute + 1;
+}
 
 std::int64_t Timetable::next_departure(std::int64_t minute) const {
   if (departures.empty()) return minute;

@@ -12,6 +12,7 @@
 // timetable with no cold-chain limits: the reference the benchmark compares against.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,6 +32,9 @@ Result<LinkMode> parse_link_mode(std::string_view text);
 
 inline constexpr int kMinutesPerWeek = 7 * 24 * 60;
 inline constexpr int kUnlimited = -1;
+// Wall time one search may take before it gives up with search_limit: labels alone do
+// not bound it (a label's dominance check grows with the labels at its point).
+inline constexpr std::chrono::milliseconds kMaxSearchTime{250};
 
 // Departures in minutes from Monday 00:00 Beijing time, sorted; empty means on demand.
 struct Timetable {
@@ -93,6 +97,7 @@ struct ParcelQuery {
   std::int64_t shelf_deadline_minute = INT64_MAX;
   int crates = 1;
   unsigned needs = 0;  // kKeepsChilled or kKeepsFrozen; 0 for ambient goods
+  std::chrono::milliseconds time_budget = kMaxSearchTime;
 };
 
 struct Hop {
@@ -124,6 +129,9 @@ std::optional<std::int64_t> timetable_dijkstra(const RoutingGraph& g, int origin
 
 // Minutes since the epoch, Beijing-aligned (so minute-of-week 0 is Monday 00:00 +08:00).
 std::int64_t minute_of(std::int64_t epoch_ms);
+// The first whole minute at or after `epoch_ms`: a parcel ready at 08:00:01 is not ready
+// for the 08:00 van.
+std::int64_t ready_minute_of(std::int64_t epoch_ms);
 std::int64_t epoch_ms_of(std::int64_t minute);
 
 }  // namespace cunhuo::logistics

@@ -1,6 +1,7 @@
 #include "logistics/shipments.hpp"
 
-#include <random>
+#include <sodium.h>
+
 #include <set>
 
 #include "core/json.hpp"
@@ -108,12 +109,31 @@ Result<std::int64_t> node_id(db::Session& tx, std::string_view code, const char*
   return n->id.value;
 }
 
+constexpr int kTrackingDigits = 12;
+// 250 is the largest multiple of 10 a byte holds: bytes above it are drawn again, so
+// every digit is equally likely.
+constexpr unsigned char kUnbiasedByteLimit = 250;
+
+// Twelve digits from libsodium's CSPRNG: a number one has seen tells nothing of the
+// next (a seeded mt19937 would, after a few hundred numbers).
+std::string random_tracking_number() {
+  std::string digits = "CH";
+  unsigned char bytes[kTrackingDigits * 2];
+  while (digits.size() < 2 + kTrackingDigits) {
+    randombytes_buf(bytes, sizeof bytes);
+    for (unsigned char b : bytes)
+      if (b < kUnbiasedByteLimit && digits.size() < 2 + kTrackingDigits)
+        digits += static_cast<char>('0' + b % 10);
+  }
+  return digits;
+}
+
 // Tracking numbers are random, not counted, so one cannot guess the next parcel's.
 Result<std::string> fresh_tracking_number(db::Session& tx) {
+  if (sodium_init() < 0)
+    return make_error(ErrorKind::internal, "no_random", "libsodium did not start");
   for (int attempt = 0; attempt < 8; ++attempt) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::string digits = "CH";
-    for (int i = 0; i < 12; ++i) digits += static_cast<char>('0' + rng() % 10);
+    const std::string digits = random_tracking_number();
     if (!CUNHUO_TRY(tx.query_one("SELECT 1 FROM shipments WHERE tracking_number = ?", {digits}))) return digits;
   }
   return make_error(ErrorKind::unavailable, "busy", "could not pick a tracking number");

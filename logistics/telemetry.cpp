@@ -1,5 +1,6 @@
 #include "logistics/telemetry.hpp"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -50,13 +51,22 @@ constexpr db::Migration kMigrations[] = {
      "  detected_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS excursions_node ON excursions (node_id, status);\n"},
+    // A late reading is evaluated among its sensor's neighbouring readings, found by
+    // sensor. newest_reading_at is the newest reading stored (it may be a little ahead
+    // of the clock); last_reading_at, the sensor's state, never passes the present.
+    {"logistics", 6, "sensor device keys, newest reading, readings by sensor",
+     "ALTER TABLE sensors ADD COLUMN device_key_hash VARCHAR(64);\n"
+     "ALTER TABLE sensors ADD COLUMN newest_reading_at BIGINT NOT NULL DEFAULT 0;\n"
+     "UPDATE sensors SET newest_reading_at = last_reading_at;\n"
+     "CREATE UNIQUE INDEX IF NOT EXISTS sensors_device_key ON sensors (device_key_hash);\n"
+     "CREATE INDEX IF NOT EXISTS readings_sensor ON readings (sensor_id, at);\n"},
 };
 
 // A sensor in a cold store (node) or in the vehicle serving a link (then its node is
 // where the link starts).
 struct Sensor {
-  std::int64_t id = 0, node_id = 0, last_at = 0;
-  std::string node_code;
+  std::int64_t id = 0, node_id = 0, last_at = 0, newest_at = 0;
+  std::string node_code, region_code;
   std::optional<std::int64_t> link_id;
 };
 
@@ -75,9 +85,16 @@ struct Alarm {
 
 Result<std::unordered_map<std::string, Sensor>> load_sensors(db::Session& tx) {
   std::unordered_map<std::string, Sensor> out;
-  for (const auto& r : CUNHUO_TRY(tx.query("SELECT s.sensor_code, s.id, s.node_id, s.last_reading_at, n.code, s.link_id FROM sensors s "
-                                           "JOIN network_nodes n ON n.id = s.node_id")))
-    out.emplace(r.str(0), Sensor{r.i64(1), r.i64(2), r.i64(3), r.str(4), r.opt_i64(5)});
+  for (const auto& r : CUNHUO_TRY(tx.query(
+           "SELECT s.sensor_code, s.id, s.node_id, s.last_reading_at, s.newest_reading_at, n.code, "
+           "n.region_code, s.link_id FROM sensors s JOIN network_nodes n ON n.id = s.node_id")))
+    out.emplace(r.str(0), Sensor{.id = r.i64(1),
+                                 .node_id = r.i64(2),
+                                 .last_at = r.i64(3),
+                                 .newest_at = r.i64(4),
+                                 .node_code = r.str(5),
+                                 .region_code = r.str(6),
+                                 .link_id = r.opt_i64(7)});
   return out;
 }
 
@@ -150,6 +167,25 @@ Result<std::optional<std::int64_t>> open_excursion(db::Session& tx, const Sensor
   return std::optional<std::int64_t>(id);
 }
 
+bool out_of(const ClassLimits& lim, int centi) {
+  return centi < lim.min_centi || centi > lim.max_centi;
+}
+
+Alarm continuous_alarm(std::int64_t run, std::int64_t started_at,
+                       const std::string& temperature_class) {
+  return Alarm{"continuous",
+               "out of range for " + std::to_string(run / 60'000) + " min without a break (" +
+                   temperature_class + ")",
+               started_at};
+}
+
+Alarm cumulative_alarm(std::int64_t out_ms, std::int64_t at, const std::string& temperature_class) {
+  return Alarm{"cumulative",
+               "out of range for " + std::to_string(out_ms / 60'000) + " min in all (" +
+                   temperature_class + ")",
+               at};
+}
+
 // Walks one sensor's new readings, in time order, against each parcel waiting there.
 std::optional<Alarm> expose(std::vector<Parcel>& parcels, const std::vector<Reading>& readings, std::int64_t last_at,
                             const ExcursionRules& rules) {
@@ -159,8 +195,7 @@ std::optional<Alarm> expose(std::vector<Parcel>& parcels, const std::vector<Read
     const std::int64_t span = previous > 0 ? std::min(r.at_ms - previous, rules.max_gap_ms) : 0;
     for (auto& p : parcels) {
       const ClassLimits& lim = rules.of(p.temperature_class);
-      const bool out = r.centi < lim.min_centi || r.centi > lim.max_centi;
-      if (!out) {
+      if (!out_of(lim, r.centi)) {
         if (p.run_start) p.changed = true;
         p.run_start.reset();
         continue;
@@ -170,13 +205,186 @@ std::optional<Alarm> expose(std::vector<Parcel>& parcels, const std::vector<Read
       if (!p.run_start) p.run_start = previous > 0 ? previous : r.at_ms;
       const std::int64_t run = r.at_ms - *p.run_start;
       if (!alarm && run > lim.continuous_ms)
-        alarm = Alarm{"continuous", "out of range for " + std::to_string(run / 60'000) + " min without a break (" + p.temperature_class + ")", *p.run_start};
+        alarm = continuous_alarm(run, *p.run_start, p.temperature_class);
       else if (!alarm && p.out_ms > lim.cumulative_ms)
-        alarm = Alarm{"cumulative", "out of range for " + std::to_string(p.out_ms / 60'000) + " min in all (" + p.temperature_class + ")", r.at_ms};
+        alarm = cumulative_alarm(p.out_ms, r.at_ms, p.temperature_class);
     }
     previous = r.at_ms;
   }
   return alarm;
+}
+
+// ---- late readings, evaluated in their place in time ----------------------------------
+
+// One stored reading of a sensor; `added` marks the late ones this batch put in.
+struct Point {
+  std::int64_t at = 0;
+  int centi = 0;
+  bool added = false;
+};
+
+// Orders readings and times alike (readings are sorted by time before they are stored).
+struct ByTime {
+  static std::int64_t at(const Reading& r) { return r.at_ms; }
+  static std::int64_t at(std::int64_t t) { return t; }
+  bool operator()(const auto& a, const auto& b) const { return at(a) < at(b); }
+} constexpr by_time;
+
+// The sensor's readings from the one just before `from` up to `to`, in time order.
+Result<std::vector<Point>> neighbourhood(db::Session& tx, std::int64_t sensor_id, std::int64_t from,
+                                         std::int64_t to, const std::vector<Reading>& added) {
+  auto before = CUNHUO_TRY(tx.query_one(
+      "SELECT at FROM readings WHERE sensor_id = ? AND at < ? ORDER BY at DESC LIMIT 1",
+      {sensor_id, from}));
+  std::vector<Point> out;
+  for (const auto& r : CUNHUO_TRY(tx.query(
+           "SELECT at, centi FROM readings WHERE sensor_id = ? AND at >= ? AND at <= ? ORDER BY at",
+           {sensor_id, before ? before->i64(0) : from, to}))) {
+    const bool is_added = std::binary_search(added.begin(), added.end(), r.i64(0), by_time);
+    out.push_back(Point{.at = r.i64(0), .centi = static_cast<int>(r.i64(1)), .added = is_added});
+  }
+  return out;
+}
+
+// Time out of range over the points (each standing for the time since the one before it,
+// at most max_gap), with or without the added ones: their difference is what they change.
+std::int64_t out_time(const std::vector<Point>& points, bool with_added, const ClassLimits& lim,
+                      std::int64_t max_gap) {
+  std::int64_t total = 0;
+  std::optional<std::int64_t> previous;
+  for (const auto& p : points) {
+    if (p.added && !with_added) continue;
+    if (previous && out_of(lim, p.centi)) total += std::min(p.at - *previous, max_gap);
+    previous = p.at;
+  }
+  return total;
+}
+
+// What the added readings change for one temperature class.
+struct Replay {
+  std::int64_t out_delta = 0;            // time out of range they add (or, in range, take away)
+  std::optional<Alarm> continuous;       // a run through one of them that lasted too long
+  std::optional<std::int64_t> open_run;  // the run still going at the last point
+};
+
+Replay replay(const std::vector<Point>& points, const ClassLimits& lim,
+              const std::string& temperature_class, std::int64_t max_gap) {
+  Replay out;
+  out.out_delta = out_time(points, true, lim, max_gap) - out_time(points, false, lim, max_gap);
+  std::optional<std::int64_t> previous, start;
+  bool through_added = false;
+  for (const auto& p : points) {
+    if (!out_of(lim, p.centi)) {
+      start.reset();
+      through_added = false;
+    } else {
+      if (!start) start = previous ? *previous : p.at;
+      through_added = through_added || p.added;
+      if (through_added && !out.continuous && p.at - *start > lim.continuous_ms)
+        out.continuous = continuous_alarm(p.at - *start, *start, temperature_class);
+    }
+    previous = p.at;
+  }
+  out.open_run = start;
+  return out;
+}
+
+// Re-walks the neighbourhood of a sensor's late readings for every parcel exposed to it:
+// a late breach extends or re-opens its run and adds to its time out of range. Looks far
+// enough either side to see a whole run that is too long.
+Result<std::optional<Alarm>> expose_late(db::Session& tx, std::vector<Parcel>& parcels,
+                                         const Sensor& sensor, const std::vector<Reading>& late,
+                                         const ExcursionRules& rules) {
+  std::int64_t margin = rules.max_gap_ms;
+  for (const auto& p : parcels) {
+    const std::int64_t limit = rules.of(p.temperature_class).continuous_ms;
+    if (limit != INT64_MAX) margin = std::max(margin, limit + rules.max_gap_ms);
+  }
+  const std::int64_t to = std::min(sensor.newest_at, late.back().at_ms + margin);
+  const auto points =
+      CUNHUO_TRY(neighbourhood(tx, sensor.id, late.front().at_ms - margin, to, late));
+  std::map<std::string, Replay> by_class;
+  std::optional<Alarm> alarm;
+  for (auto& p : parcels) {
+    const ClassLimits& lim = rules.of(p.temperature_class);
+    auto [it, fresh] = by_class.try_emplace(p.temperature_class);
+    if (fresh) it->second = replay(points, lim, p.temperature_class, rules.max_gap_ms);
+    const Replay& r = it->second;
+    p.out_ms += r.out_delta;
+    p.changed = p.changed || r.out_delta != 0;
+    if (to == sensor.newest_at && p.run_start != r.open_run) {  // the walk reached the present run
+      p.run_start = r.open_run;
+      p.changed = true;
+    }
+    if (!alarm && r.continuous) alarm = r.continuous;
+    if (!alarm && r.out_delta > 0 && p.out_ms > lim.cumulative_ms)
+      alarm = cumulative_alarm(p.out_ms, late.back().at_ms, p.temperature_class);
+  }
+  return alarm;
+}
+
+bool answers_for(const ReadingSender& sender, const std::string& code, const Sensor& sensor) {
+  if (sender.sensor_code) return *sender.sensor_code == code;  // a device key: its own sensor only
+  if (sender.anywhere) return true;
+  if (sender.node_id) return *sender.node_id == sensor.node_id;
+  if (sender.region_code) return region_within(sensor.region_code, *sender.region_code);
+  return false;
+}
+
+// Holds the parcels where the alarm went off and opens the excursion.
+Status raise(db::Session& tx, const Sensor& sensor, const Alarm& alarm,
+             const std::vector<Parcel>& parcels, const Clock& clock, IngestReport& report) {
+  const std::string reason = "cold-chain excursion: " + alarm.detail;
+  auto held = sensor.link_id ? CUNHUO_TRY(hold_parcels_on(tx, *sensor.link_id, reason, clock))
+                             : CUNHUO_TRY(hold_parcels_at(tx, sensor.node_code, reason, clock));
+  for (const auto& p : parcels) held.push_back(p.shipment_id);
+  std::sort(held.begin(), held.end());
+  held.erase(std::unique(held.begin(), held.end()), held.end());
+  if (auto id = CUNHUO_TRY(open_excursion(tx, sensor, alarm, held, clock)))
+    report.excursions.push_back(*id);
+  return {};
+}
+
+// Stores one sensor's readings and evaluates them: the late ones (at or before its newest
+// stored reading) among their neighbours first, then the new ones from the running state.
+Status ingest_sensor(db::Session& tx, const Sensor& sensor, std::vector<Reading>& list,
+                     const ExcursionRules& rules, const Clock& clock, IngestReport& report) {
+  std::sort(list.begin(), list.end(), by_time);
+  // Readings after the sensor's newest are new for certain: they go in by the hundred.
+  // Older ones may repeat what is stored: one by one, so repeats are counted.
+  const std::string late_sql =
+      std::string(tx.insert_ignore()) + " INTO readings (sensor_id, at, centi) VALUES (?, ?, ?)";
+  std::vector<Reading> fresh, late;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i > 0 && list[i].at_ms == list[i - 1].at_ms) {
+      ++report.duplicates;
+    } else if (list[i].at_ms > sensor.newest_at) {
+      fresh.push_back(list[i]);
+    } else if (CUNHUO_TRY(tx.exec(late_sql, {sensor.id, list[i].at_ms, list[i].centi}))
+                   .affected_rows == 0) {
+      ++report.duplicates;
+    } else {
+      late.push_back(list[i]);
+    }
+  }
+  CUNHUO_CHECK(insert_fresh(tx, sensor.id, fresh));
+  report.stored += fresh.size() + late.size();
+  report.late += late.size();
+  if (fresh.empty() && late.empty()) return {};
+  const std::int64_t newest = fresh.empty() ? sensor.newest_at : fresh.back().at_ms;
+  CUNHUO_TRY(tx.exec("UPDATE sensors SET newest_reading_at = ?, last_reading_at = ? WHERE id = ?",
+                     {newest, std::min(newest, clock.now_ms()), sensor.id}));
+  auto parcels = CUNHUO_TRY(parcels_near(tx, sensor));
+  if (parcels.empty()) return {};
+  report.checked += fresh.size() + late.size();
+  std::optional<Alarm> alarm;
+  if (!late.empty()) alarm = CUNHUO_TRY(expose_late(tx, parcels, sensor, late, rules));
+  const auto fresh_alarm = expose(parcels, fresh, sensor.newest_at, rules);
+  if (!alarm) alarm = fresh_alarm;
+  for (const auto& p : parcels)
+    if (p.changed) CUNHUO_CHECK(save_exposure(tx, p));
+  if (alarm) CUNHUO_CHECK(raise(tx, sensor, *alarm, parcels, clock, report));
+  return {};
 }
 
 Result<Excursion> excursion_from(const db::Row& r) {
@@ -225,6 +433,54 @@ Status register_sensor(db::Session& tx, std::string_view sensor_code, std::strin
   return {};
 }
 
+namespace {
+
+std::string device_key_hash(std::string_view key) {
+  unsigned char digest[32];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(key.data()),
+                     key.size(), nullptr, 0);
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+}  // namespace
+
+// The key is random, so a fast hash keeps it as safe as a slow one would: there is
+// nothing to guess.
+Result<std::string> rotate_device_key(db::Session& tx, std::string_view sensor_code) {
+  if (sodium_init() < 0)
+    return make_error(ErrorKind::internal, "no_random", "libsodium did not start");
+  unsigned char raw[kDeviceKeyBytes];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  const std::string key = hex;
+  auto changed = CUNHUO_TRY(tx.exec("UPDATE sensors SET device_key_hash = ? WHERE sensor_code = ?",
+                                    {device_key_hash(key), sensor_code}));
+  if (changed.affected_rows == 0)
+    return make_error(ErrorKind::not_found, "unknown_sensor",
+                      "no sensor " + std::string(sensor_code), "sensor_code");
+  return key;
+}
+
+Result<std::optional<std::string>> sensor_of_device_key(db::Session& s, std::string_view key) {
+  if (key.size() != kDeviceKeyBytes * 2) return std::optional<std::string>();
+  auto r = CUNHUO_TRY(s.query_one("SELECT sensor_code FROM sensors WHERE device_key_hash = ?",
+                                  {device_key_hash(key)}));
+  if (!r) return std::optional<std::string>();
+  return std::optional<std::string>(r->str(0));
+}
+
+Result<std::optional<SensorPlace>> find_sensor(db::Session& s, std::string_view sensor_code) {
+  auto r =
+      CUNHUO_TRY(s.query_one("SELECT s.sensor_code, n.code, n.region_code FROM sensors s "
+                             "JOIN network_nodes n ON n.id = s.node_id WHERE s.sensor_code = ?",
+                             {sensor_code}));
+  if (!r) return std::optional<SensorPlace>();
+  return std::optional<SensorPlace>(SensorPlace{r->str(0), r->str(1), r->str(2)});
+}
+
 Result<std::vector<Reading>> readings_from_json(std::string_view body) {
   const Json doc = CUNHUO_TRY(Json::parse(body));
   auto root = CUNHUO_TRY(FieldReader::root(doc));
@@ -253,60 +509,30 @@ Status check_readings(std::span<const Reading> readings) {
   return {};
 }
 
-Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, const ExcursionRules& rules, const Clock& clock) {
+Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings,
+                            const ReadingSender& sender, const ExcursionRules& rules,
+                            const Clock& clock) {
   CUNHUO_CHECK(check_readings(readings));
   IngestReport report;
   const auto sensors = CUNHUO_TRY(load_sensors(tx));
+  const std::int64_t now = clock.now_ms();
   std::map<std::string, std::vector<Reading>> by_sensor;
-  for (const auto& r : readings) {
-    if (!sensors.contains(r.sensor)) {
+  for (std::size_t i = 0; i < readings.size(); ++i) {
+    const Reading& r = readings[i];
+    auto found = sensors.find(r.sensor);
+    if (found == sensors.end()) {
       ++report.unknown_sensor;
-      continue;
+    } else if (!answers_for(sender, r.sensor, found->second)) {
+      report.refused.push_back({i, "not_your_sensor", "you do not report for sensor " + r.sensor});
+    } else if (r.at_ms > now + kMaxReadingAheadMs) {
+      report.refused.push_back(
+          {i, "future_time", "a reading more than 5 minutes ahead of the present"});
+    } else {
+      by_sensor[r.sensor].push_back(r);
     }
-    by_sensor[r.sensor].push_back(r);
   }
-  const std::string late_sql = std::string(tx.insert_ignore()) + " INTO readings (sensor_id, at, centi) VALUES (?, ?, ?)";
-  for (auto& [code, list] : by_sensor) {
-    const Sensor& sensor = sensors.at(code);
-    std::sort(list.begin(), list.end(), [](const Reading& a, const Reading& b) { return a.at_ms < b.at_ms; });
-    // Readings after the sensor's last are new for certain: they go in by the hundred.
-    // Older ones may repeat what is stored: one by one, so repeats are counted.
-    std::vector<Reading> fresh;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (i > 0 && list[i].at_ms == list[i - 1].at_ms) {
-        ++report.duplicates;
-        continue;
-      }
-      if (list[i].at_ms > sensor.last_at) {
-        fresh.push_back(list[i]);
-        continue;
-      }
-      auto stored = CUNHUO_TRY(tx.exec(late_sql, {sensor.id, list[i].at_ms, list[i].centi}));
-      if (stored.affected_rows == 0) {
-        ++report.duplicates;
-        continue;
-      }
-      ++report.stored;
-      ++report.late;  // kept, but the running state does not go back
-    }
-    CUNHUO_CHECK(insert_fresh(tx, sensor.id, fresh));
-    report.stored += fresh.size();
-    if (fresh.empty()) continue;
-    CUNHUO_TRY(tx.exec("UPDATE sensors SET last_reading_at = ? WHERE id = ?", {fresh.back().at_ms, sensor.id}));
-    auto parcels = CUNHUO_TRY(parcels_near(tx, sensor));
-    if (parcels.empty()) continue;
-    const auto alarm = expose(parcels, fresh, sensor.last_at, rules);
-    for (const auto& p : parcels)
-      if (p.changed) CUNHUO_CHECK(save_exposure(tx, p));
-    if (!alarm) continue;
-    const std::string reason = "cold-chain excursion: " + alarm->detail;
-    auto held = sensor.link_id ? CUNHUO_TRY(hold_parcels_on(tx, *sensor.link_id, reason, clock))
-                               : CUNHUO_TRY(hold_parcels_at(tx, sensor.node_code, reason, clock));
-    for (const auto& p : parcels) held.push_back(p.shipment_id);
-    std::sort(held.begin(), held.end());
-    held.erase(std::unique(held.begin(), held.end()), held.end());
-    if (auto id = CUNHUO_TRY(open_excursion(tx, sensor, *alarm, held, clock))) report.excursions.push_back(*id);
-  }
+  for (auto& [code, list] : by_sensor)
+    CUNHUO_CHECK(ingest_sensor(tx, sensors.at(code), list, rules, clock, report));
   return report;
 }
 

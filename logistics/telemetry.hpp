@@ -4,9 +4,11 @@
 // both alarms the cold-chain trade uses, configurable per class: one continuous violation
 // longer than a limit, and time outside the range adding up over the journey beyond
 // another. An alarm holds the parcels there and opens an excursion for the county
-// centre; a sensor that stops reporting raises its own alarm. Readings out of order or
-// repeated are kept once and do not move the running state backwards; readings from
-// unknown sensors are counted and skipped.
+// centre; a sensor that stops reporting raises its own alarm. Readings repeated are kept
+// once; readings that arrive late (a sensor buffering offline on a weak rural network)
+// are evaluated in their place in time, re-opening or extending an exposure; readings
+// from unknown sensors are counted and skipped. Each reading is taken only from a sender
+// that answers for its sensor, and never from further in the future than clocks drift.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,11 @@ namespace cunhuo::logistics {
 
 inline constexpr std::size_t kMaxReadingsPerBatch = 50'000;
 inline constexpr int kMinCenti = -8000, kMaxCenti = 8000;  // −80 °C to +80 °C; anything else is a broken sensor
+// A sensor's clock may run a little ahead of ours; a reading further ahead is forged or
+// from a broken clock, and taking it would file every real reading after it as late.
+inline constexpr std::int64_t kMaxReadingAheadMs = 5 * 60'000;
+// Device keys are 32 random bytes, shown once as hex; the store keeps only their hash.
+inline constexpr std::size_t kDeviceKeyBytes = 32;
 
 struct ClassLimits {
   int min_centi = INT32_MIN, max_centi = INT32_MAX;
@@ -44,8 +51,24 @@ struct Reading {
   int centi = 0;
 };
 
+// Who sends a batch: each reading is taken only for a sensor its sender answers for.
+struct ReadingSender {
+  bool anywhere = false;                        // admin
+  std::optional<std::int64_t> node_id = {};     // a station operator: its own node's sensors
+  std::optional<std::string> region_code = {};  // a county centre: its own county's sensors
+  std::optional<std::string> sensor_code = {};  // a device key: exactly its own sensor
+};
+
+// A reading of the batch that was not taken, by its index in the batch.
+struct RefusedReading {
+  std::size_t index = 0;
+  std::string code, message;  // future_time, not_your_sensor
+};
+
 struct IngestReport {
   std::size_t stored = 0, duplicates = 0, late = 0, unknown_sensor = 0;
+  std::size_t checked = 0;  // stored readings evaluated against the parcels exposed to them
+  std::vector<RefusedReading> refused;
   std::vector<std::int64_t> excursions;  // opened by this batch
 };
 
@@ -66,7 +89,22 @@ Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, st
 Result<std::vector<Reading>> readings_from_json(std::string_view body);
 // Checks every reading first (an absurd value refuses the whole batch, naming it).
 Status check_readings(std::span<const Reading> readings);
-Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings, const ExcursionRules& rules, const Clock& clock);
+// Stores and evaluates a batch. A reading for a sensor the sender does not answer for, or
+// more than kMaxReadingAheadMs ahead of the clock, is refused on its own (in `refused`);
+// the rest of the batch is stored.
+Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings,
+                            const ReadingSender& sender, const ExcursionRules& rules,
+                            const Clock& clock);
+// A new device key for a sensor (the old one stops working): returned once, kept hashed.
+Result<std::string> rotate_device_key(db::Session& tx, std::string_view sensor_code);
+// The sensor a device key belongs to, if any.
+Result<std::optional<std::string>> sensor_of_device_key(db::Session& s, std::string_view key);
+// Where a sensor reports from: its node's code and region (for a vehicle sensor, where
+// its link starts).
+struct SensorPlace {
+  std::string sensor_code, node_code, region_code;
+};
+Result<std::optional<SensorPlace>> find_sensor(db::Session& s, std::string_view sensor_code);
 // Sensors gone quiet at nodes where parcels wait; returns the alarms opened.
 Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const ExcursionRules& rules, const Clock& clock);
 Result<std::vector<Excursion>> excursions_in(db::Session& s, std::string_view region_code, std::string_view status);

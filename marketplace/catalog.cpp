@@ -58,8 +58,6 @@ constexpr db::Migration kMigrations[] = {
 constexpr std::array<std::pair<TemperatureClass, std::string_view>, 3> kTemperatureNames = {{
     {TemperatureClass::ambient, "ambient"}, {TemperatureClass::chilled, "chilled"}, {TemperatureClass::frozen, "frozen"}}};
 constexpr std::array<std::string_view, 4> kUnits = {"jin", "kg", "box", "piece"};
-constexpr std::int64_t kMaxPrice = 100'000'000;  // 1,000,000 yuan per unit
-constexpr std::int64_t kMaxStock = 100'000'000;
 
 constexpr const char* kProductColumns =
     "id, shop_id, title, category, unit, price_fen, stock, temperature_class, shelf_life_days, harvest_date, lot, "
@@ -110,19 +108,20 @@ Status check_date(const std::optional<std::string>& v, std::string_view field) {
 }
 
 Status check_fields(const ListingFields& f) {
-  CUNHUO_CHECK(check_text(f.title, "title", 1, 200));
-  CUNHUO_CHECK(check_text(f.category, "category", 1, 40));
-  CUNHUO_CHECK(check_text(f.lot, "lot", 0, 60));
-  CUNHUO_CHECK(check_text(f.origin_name, "origin_name", 0, 100));
-  CUNHUO_CHECK(check_text(f.description, "description", 0, 4000));
+  CUNHUO_CHECK(check_text(f.title, "title", 1, kMaxTitleBytes));
+  CUNHUO_CHECK(check_text(f.category, "category", 1, kMaxCategoryBytes));
+  CUNHUO_CHECK(check_text(f.lot, "lot", 0, kMaxLotBytes));
+  CUNHUO_CHECK(check_text(f.origin_name, "origin_name", 0, kMaxOriginNameBytes));
+  CUNHUO_CHECK(check_text(f.description, "description", 0, kMaxDescriptionBytes));
   CUNHUO_CHECK(check_date(f.harvest_date, "harvest_date"));
   if (f.unit && std::find(kUnits.begin(), kUnits.end(), *f.unit) == kUnits.end())
     return invalid("invalid_unit", "unit must be jin, kg, box or piece", "unit");
-  if (f.price && (f.price->fen() <= 0 || f.price->fen() > kMaxPrice))
-    return invalid("out_of_range", "price must be 1 to 100000000 fen", "price_fen");
-  if (f.stock && (*f.stock < 0 || *f.stock > kMaxStock)) return invalid("out_of_range", "stock must be 0 to 100000000", "stock");
-  if (f.shelf_life_days && (*f.shelf_life_days < 1 || *f.shelf_life_days > 3650))
-    return invalid("out_of_range", "shelf life must be 1 to 3650 days", "shelf_life_days");
+  if (f.price && (f.price->fen() <= 0 || f.price->fen() > kMaxPriceFen))
+    return invalid("out_of_range", "price must be 1 to " + std::to_string(kMaxPriceFen) + " fen", "price_fen");
+  if (f.stock && (*f.stock < 0 || *f.stock > kMaxStock))
+    return invalid("out_of_range", "stock must be 0 to " + std::to_string(kMaxStock), "stock");
+  if (f.shelf_life_days && (*f.shelf_life_days < 1 || *f.shelf_life_days > kMaxShelfLifeDays))
+    return invalid("out_of_range", "shelf life must be 1 to " + std::to_string(kMaxShelfLifeDays) + " days", "shelf_life_days");
   if (f.origin_code) CUNHUO_TRY(region_level(*f.origin_code, "origin_code"));
   return {};
 }
@@ -130,7 +129,8 @@ Status check_fields(const ListingFields& f) {
 // Producers must be distinct member households of the shop, with shares summing to 10000.
 Status check_producers(db::Session& s, ShopId shop, const std::vector<ProducerShare>& producers) {
   if (producers.empty()) return invalid("missing_field", "name at least one producer household", "producers");
-  if (producers.size() > kMaxProducers) return invalid("too_many_items", "at most 200 producers", "producers");
+  if (producers.size() > kMaxProducers)
+    return invalid("too_many_items", "at most " + std::to_string(kMaxProducers) + " producers", "producers");
   std::int64_t total = 0;
   std::set<std::int64_t> seen;
   for (std::size_t i = 0; i < producers.size(); ++i) {

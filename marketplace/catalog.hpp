@@ -25,6 +25,18 @@ Result<TemperatureClass> parse_temperature_class(std::string_view text);
 constexpr int kFullShare = 10000;  // producer shares are basis points that sum to this
 constexpr std::size_t kMaxProducers = 200;
 
+// A listing's limits, for the catalog's checks and the API's schema alike (UTF-8 bytes).
+constexpr std::size_t kMaxTitleBytes = 200;
+constexpr std::size_t kMaxCategoryBytes = 40;
+constexpr std::size_t kMaxUnitBytes = 10;
+constexpr std::size_t kMaxLotBytes = 60;  // a lot number as printed on the box
+constexpr std::size_t kMaxOriginNameBytes = 100;
+constexpr std::size_t kMaxDescriptionBytes = 4000;
+constexpr std::size_t kDateBytes = 10;  // YYYY-MM-DD
+constexpr std::int64_t kMaxPriceFen = 100'000'000;  // 1,000,000 yuan per unit
+constexpr std::int64_t kMaxStock = 100'000'000;
+constexpr int kMaxShelfLifeDays = 3650;
+
 struct ProducerShare {
   HouseholdId household;
   int share_bps = 0;

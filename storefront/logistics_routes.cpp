@@ -23,8 +23,19 @@ namespace lg = cunhuo::logistics;
 
 // ---- the network -------------------------------------------------------------------
 
+// A centre changes the network only inside its own county; admin anywhere.
+bool may_edit_network(const Account& a, std::string_view region_code) {
+  if (a.role == Role::admin) return true;
+  return a.role == Role::county_centre && region_within(region_code, a.region_code);
+}
+
+Error outside_area(const char* field) {
+  return make_error(ErrorKind::forbidden, "outside_your_area",
+                    "you change the network only in your own county", field);
+}
+
 Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates", "lat_e6", "lon_e6", "min_centi", "max_centi"}));
@@ -35,6 +46,7 @@ Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
                 std::nullopt, std::nullopt};
   if (auto v = CUNHUO_TRY(body.optional_integer("min_centi", -8000, 8000))) n.min_centi = static_cast<int>(*v);
   if (auto v = CUNHUO_TRY(body.optional_integer("max_centi", -8000, 8000))) n.max_centi = static_cast<int>(*v);
+  if (!may_edit_network(account, n.region_code)) return outside_area("region_code");
   auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_node(tx, n, ctx.clock); }));
   ctx.planner.invalidate();
   JsonWriter w;
@@ -43,7 +55,7 @@ Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
 }
 
 Result<Response> create_link(LogisticsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"from_code", "to_code", "mode", "refrigerated", "duration_min", "cost_fen", "timetable"}));
@@ -55,7 +67,16 @@ Result<Response> create_link(LogisticsContext& ctx, const Request& req) {
   l.duration_min = static_cast<int>(CUNHUO_TRY(body.integer("duration_min", INT32_MIN, INT32_MAX)));
   l.cost_fen = CUNHUO_TRY(body.integer("cost_fen", INT64_MIN, INT64_MAX));
   l.timetable = CUNHUO_TRY(body.optional_string("timetable", 2000)).value_or("on_demand");
-  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_link(tx, l, ctx.clock); }));
+  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<std::int64_t> {
+    // Only the origin must lie in the centre's county: a trunk from the county to a city
+    // hub elsewhere is the centre's to run, but a link leaving another county is not.
+    auto from = CUNHUO_TRY(lg::find_node(tx, l.from_code));
+    if (!from)
+      return make_error(ErrorKind::not_found, "unknown_node", "no node " + l.from_code,
+                        "from_code");
+    if (!may_edit_network(account, from->region_code)) return outside_area("from_code");
+    return lg::create_link(tx, l, ctx.clock);
+  }));
   ctx.planner.invalidate();
   JsonWriter w;
   w.begin_object().field("id", id).end_object();
@@ -82,8 +103,11 @@ void write_hops(JsonWriter& w, const std::vector<lg::PlannedHop>& hops) {
   w.end_array();
 }
 
+// Planning is search work with a label and a time budget: for logistics staff, not for
+// any client that can log in.
 Result<Response> plan_route(LogisticsContext& ctx, const Request& req) {
-  CUNHUO_TRY(ctx.auth.authenticate(req));
+  CUNHUO_TRY(
+      require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"origin_code", "destination_code", "temperature_class", "ready_at_ms", "shelf_life_hours", "crates", "arrive_by_ms"}));
@@ -185,8 +209,19 @@ Result<Response> scan(LogisticsContext& ctx, const Request& req) {
 
 // ---- sensors, telemetry and excursions ---------------------------------------------
 
+// Where a new sensor would stand: its node, or for a vehicle sensor where its link starts.
+Result<std::optional<lg::Node>> sensor_node(db::Session& tx, const std::optional<std::string>& node,
+                                            std::optional<std::int64_t> link) {
+  if (node) return lg::find_node(tx, *node);
+  auto found = CUNHUO_TRY(lg::find_link(tx, *link));
+  if (!found)
+    return make_error(ErrorKind::not_found, "unknown_link", "no link " + std::to_string(*link),
+                      "link_id");
+  return lg::find_node(tx, found->from_code);
+}
+
 Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"sensor_code", "node_code", "link_id"}));
@@ -195,7 +230,10 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
   const auto link = CUNHUO_TRY(body.optional_integer("link_id", 1, INT64_MAX));
   if (node.has_value() == link.has_value())
     return make_error(ErrorKind::invalid, "missing_field", "a sensor is in a cold store (node_code) or a vehicle (link_id)", "node_code");
-  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) {
+  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
+    auto at = CUNHUO_TRY(sensor_node(tx, node, link));
+    if (at && !may_edit_network(account, at->region_code))
+      return outside_area(node ? "node_code" : "link_id");
     return node ? lg::register_sensor(tx, code, *node, ctx.clock) : lg::register_vehicle_sensor(tx, code, *link, ctx.clock);
   }));
   JsonWriter w;
@@ -205,16 +243,62 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
   return Response::json(201, w.take());
 }
 
+// A new device key for a sensor of the centre's county, shown this once.
+Result<Response> rotate_device_key(LogisticsContext& ctx, const Request& req) {
+  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+  const std::string code = req.params.at("code");
+  auto key = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<std::string> {
+    auto sensor = CUNHUO_TRY(lg::find_sensor(tx, code));
+    if (!sensor || !may_edit_network(account, sensor->region_code)) return no_such("sensor");
+    return lg::rotate_device_key(tx, code);
+  }));
+  JsonWriter w;
+  w.begin_object().field("sensor_code", code).field("device_key", key).end_object();
+  auto r = Response::json(201, w.take());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+// A batch comes from a device with its sensor's key, or from staff: each reading is taken
+// only for the sensors the sender answers for.
+Result<lg::ReadingSender> reading_sender(LogisticsContext& ctx, const Request& req) {
+  if (auto key = req.header("x-device-key")) {
+    auto sensor =
+        CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return lg::sensor_of_device_key(s, *key); }));
+    if (!sensor)
+      return make_error(ErrorKind::unauthorized, "bad_device_key", "this device key is not valid");
+    return lg::ReadingSender{.sensor_code = *sensor};
+  }
+  auto account = CUNHUO_TRY(
+      require_role(ctx.auth, req, {Role::county_centre, Role::station_operator, Role::admin}));
+  if (account.role == Role::admin) return lg::ReadingSender{.anywhere = true};
+  if (account.role == Role::station_operator) {
+    if (!account.node_id)
+      return make_error(ErrorKind::forbidden, "forbidden", "your account has no station");
+    return lg::ReadingSender{.node_id = *account.node_id};
+  }
+  return lg::ReadingSender{.region_code = account.region_code};
+}
+
 Result<Response> post_telemetry(LogisticsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::station_operator, Role::admin}));
+  const lg::ReadingSender sender = CUNHUO_TRY(reading_sender(ctx, req));
   const auto readings = CUNHUO_TRY(lg::readings_from_json(req.body));
   CUNHUO_CHECK(lg::check_readings(readings));
-  auto report = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::ingest(tx, readings, ctx.excursions, ctx.clock); }));
+  auto report = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
+    return lg::ingest(tx, readings, sender, ctx.excursions, ctx.clock);
+  }));
   if (!report.excursions.empty()) ctx.dispatcher.wake();
   JsonWriter w;
   w.begin_object().field("stored", static_cast<std::int64_t>(report.stored)).field("duplicates", static_cast<std::int64_t>(report.duplicates));
   w.field("late", static_cast<std::int64_t>(report.late)).field("unknown_sensor", static_cast<std::int64_t>(report.unknown_sensor));
-  w.key("excursions").begin_array();
+  w.field("checked", static_cast<std::int64_t>(report.checked)).key("refused").begin_array();
+  for (const auto& r : report.refused)
+    w.begin_object()
+        .field("index", static_cast<std::int64_t>(r.index))
+        .field("code", r.code)
+        .field("message", r.message)
+        .end_object();
+  w.end_array().key("excursions").begin_array();
   for (auto id : report.excursions) w.value(id);
   w.end_array().end_object();
   return Response::json(200, w.take());
@@ -375,14 +459,22 @@ void add_logistics_routes(Router& router, LogisticsContext ctx) {
   route("POST", "/api/v1/network/nodes", create_node, true, "Add a service point, station, cold store or hub (county centre)");
   route("POST", "/api/v1/network/links", create_link, true, "Add a link with its mode, duration, cost and timetable (county centre)");
   route("GET", "/api/v1/network/links", list_links, false, "Every link with its timetable");
-  route("POST", "/api/v1/routes/plan", plan_route, true, "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms)");
+  route("POST", "/api/v1/routes/plan", plan_route, true,
+        "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms; "
+        "logistics staff)");
   route("GET", "/api/v1/tracking/:number", track, false, "Public tracking: hops, events and ETA, no personal data");
   route("GET", "/api/v1/orders/:id/shipments", order_shipments, false, "An order's shipments in full (its buyer, its shop, the county)");
   route("POST", "/api/v1/shipments/:number/scans", scan, true, "Record a scan (EPCIS-shaped) at your station");
   route("POST", "/api/v1/stations/:code/pickup-runs", pickup_runs, true,
         "Plan the day's pickup runs to the township's village points (savings, against a nearest-neighbour baseline)");
   route("POST", "/api/v1/sensors", create_sensor, true, "Register a temperature sensor at a node (county centre)");
-  route("POST", "/api/v1/telemetry", post_telemetry, true, "A batch of sensor readings (hundredths of a degree)", 8 << 20);
+  route("POST", "/api/v1/sensors/:code/device-key", rotate_device_key, false,
+        "A new device key for a sensor, shown once (county centre); a device sends it as "
+        "X-Device-Key");
+  route("POST", "/api/v1/telemetry", post_telemetry, true,
+        "A batch of sensor readings (hundredths of a degree), by staff or with a sensor's "
+        "X-Device-Key",
+        8 << 20);
   route("GET", "/api/v1/excursions", list_excursions, false, "Cold-chain excursions in the county (status=open|spoiled|released)");
   route("POST", "/api/v1/excursions/:id/decision", decide_excursion, true, "Confirm the held parcels spoiled (refunded) or release them");
 }

@@ -39,18 +39,18 @@ Result<mk::ListingFields> listing_fields(const FieldReader& body) {
                           "shelf_life_days", "harvest_date", "lot", "origin_code", "origin_name", "description",
                           "producers", "active"}));
   mk::ListingFields f;
-  f.title = CUNHUO_TRY(body.optional_string("title", 200));
-  f.category = CUNHUO_TRY(body.optional_string("category", 40));
-  f.unit = CUNHUO_TRY(body.optional_string("unit", 10));
+  f.title = CUNHUO_TRY(body.optional_string("title", mk::kMaxTitleBytes));
+  f.category = CUNHUO_TRY(body.optional_string("category", mk::kMaxCategoryBytes));
+  f.unit = CUNHUO_TRY(body.optional_string("unit", mk::kMaxUnitBytes));
   if (auto p = CUNHUO_TRY(body.optional_integer("price_fen", -1'000'000'000'000, 1'000'000'000'000))) f.price = Money::fen(*p);
   f.stock = CUNHUO_TRY(body.optional_integer("stock", -1'000'000'000'000, 1'000'000'000'000));
   if (auto t = CUNHUO_TRY(body.optional_string("temperature_class", 20))) f.temperature = CUNHUO_TRY(mk::parse_temperature_class(*t));
   if (auto d = CUNHUO_TRY(body.optional_integer("shelf_life_days", -100000, 100000))) f.shelf_life_days = static_cast<int>(*d);
-  f.harvest_date = CUNHUO_TRY(body.optional_string("harvest_date", 10));
-  f.lot = CUNHUO_TRY(body.optional_string("lot", 60));
-  f.origin_code = CUNHUO_TRY(body.optional_string("origin_code", 12));
-  f.origin_name = CUNHUO_TRY(body.optional_string("origin_name", 100));
-  f.description = CUNHUO_TRY(body.optional_string("description", 4000));
+  f.harvest_date = CUNHUO_TRY(body.optional_string("harvest_date", mk::kDateBytes));
+  f.lot = CUNHUO_TRY(body.optional_string("lot", mk::kMaxLotBytes));
+  f.origin_code = CUNHUO_TRY(body.optional_string("origin_code", kVillageCodeDigits));
+  f.origin_name = CUNHUO_TRY(body.optional_string("origin_name", mk::kMaxOriginNameBytes));
+  f.description = CUNHUO_TRY(body.optional_string("description", mk::kMaxDescriptionBytes));
   f.active = CUNHUO_TRY(body.optional_boolean("active"));
   if (body.has("producers")) {
     std::vector<mk::ProducerShare> producers;

@@ -223,17 +223,17 @@ struct Offer {
   std::string product, campaign;
 };
 
-// A listing of `units` units in a flash sale running now, one unit per buyer, at the
-// campaign's price with the shop's consent.
+// A listing of `units` units in a flash sale running now, one unit per buyer.
 Offer list_offer(std::uint16_t port, int units) {
   HttpClient setup(port);
+  Offer offer;
   const std::string farmer = login(setup, "13900000001");
   const std::string listed = post(setup, "/api/v1/products",
       R"({"title":"秒杀 民勤蜜瓜","category":"水果","unit":"box","price_fen":3980,"stock":)" +
       std::to_string(units) + R"(,"temperature_class":"chilled","shelf_life_days":20,)"
       R"("origin_code":"620621104201","origin_name":"甘肃民勤",)"
-      R"("producers":[{"household_id":1,"share_bps":10000}]})", farmer).body;
-  Offer offer;
+      R"("producers":[{"household_id":1,"share_bps":10000}]})",
+      farmer).body;
   offer.product = field(listed, "id");
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch()).count();
@@ -243,8 +243,13 @@ Offer list_offer(std::uint16_t port, int units) {
       R"(,"discount_bps":2000,"per_buyer_limit":1,"items":[{"product_id":)" + offer.product +
       R"(,"stock_cap":)" + std::to_string(units) + "}]}",
       login(setup, "13900000006")).body, "id");
-  (void)field(post(setup, "/api/v1/campaigns/" + offer.campaign + "/consent",
-                   R"({"shop_id":)" + field(listed, "shop_id") + "}", farmer).body, "campaign_id");
+  // The shop agrees to the campaign's price, as a campaign price needs.
+  const auto consent = post(setup, "/api/v1/campaigns/" + offer.campaign + "/consent",
+                            R"({"shop_id":)" + field(listed, "shop_id") + "}", farmer);
+  if (consent.status != 200) {
+    std::fprintf(stderr, "the shop could not agree to the campaign: %s\n", consent.body.c_str());
+    std::exit(1);
+  }
   return offer;
 }
 

@@ -2,12 +2,16 @@
 // runs: JSON batches parsed with simdjson, then ingested with excursion detection.
 // 400 cold stores with 2 sensors each and 5 chilled parcels waiting in each; every sensor
 // reports every 30 s; batches of 5,000 readings from 4 writer threads (group commit)
-// for SECONDS. Some stores run warm, so excursions open and parcels are held.
+// for SECONDS. Some stores run warm, so excursions open and parcels are held. Threads
+// commit out of order, so a sensor's readings often arrive late: every one must still be
+// checked, and every warm store must raise its excursion whatever order its readings
+// came in (the run fails otherwise).
 //   telemetry_bench STORE_URL [seconds]
-// Prints BENCH telemetry_ingest_readings_per_s <n>.
+// Prints BENCH telemetry_ingest_readings_per_s <n> and BENCH telemetry_readings_checked <n>.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +31,8 @@ using Steady = std::chrono::steady_clock;
 namespace {
 
 constexpr int kStores = 400, kSensorsPerStore = 2, kParcelsPerStore = 5, kBatch = 5000;
+constexpr int kWarmEvery = 50;             // one store in 50 runs warm
+constexpr std::int64_t kRoundMs = 30'000;  // every sensor reports every 30 s
 
 void must(const Status& st, const char* what) {
   if (!st.ok()) {
@@ -78,12 +84,59 @@ std::string batch_json(std::int64_t n, std::int64_t start_ms) {
     const int sensor = static_cast<int>(k % sensors);
     const std::int64_t round = k / sensors;
     const int store = sensor / kSensorsPerStore;
-    const int centi = store % 50 == 0 ? 1100 : 300 + static_cast<int>(k % 200);
+    const int centi = store % kWarmEvery == 0 ? 1100 : 300 + static_cast<int>(k % 200);
     if (i) body += ',';
-    body += R"({"sensor":"CS-)" + std::to_string(store) + "-T" + std::to_string(sensor % kSensorsPerStore) + R"(","at_ms":)" +
-            std::to_string(start_ms + round * 30'000) + R"(,"centi":)" + std::to_string(centi) + "}";
+    body += R"({"sensor":"CS-)" + std::to_string(store) + "-T" +
+            std::to_string(sensor % kSensorsPerStore) + R"(","at_ms":)" +
+            std::to_string(start_ms + round * kRoundMs) + R"(,"centi":)" + std::to_string(centi) +
+            "}";
   }
   return body + "]}";
+}
+
+// The warm stores whose every sensor has been warm longer than the chilled limit allows,
+// after the first `batches` batches: each must have an excursion open.
+std::set<std::string> stores_that_must_alarm(std::int64_t batches, const ExcursionRules& rules) {
+  std::set<std::string> out;
+  const int sensors = kStores * kSensorsPerStore;
+  for (int store = 0; store < kStores; store += kWarmEvery) {
+    bool all_long = true;
+    for (int k = 0; k < kSensorsPerStore; ++k) {
+      const std::int64_t sensor = store * kSensorsPerStore + k;
+      const std::int64_t last_round = (batches * kBatch - 1 - sensor) / sensors;
+      all_long = all_long && last_round * kRoundMs > rules.chilled.continuous_ms + kRoundMs;
+    }
+    if (all_long) out.insert("CS-" + std::to_string(store));
+  }
+  return out;
+}
+
+// Checks what the run left behind: every reading stored was checked, the warm stores
+// raised their excursions and no other store did.
+bool verify(db::Database& db, std::int64_t batches, std::int64_t stored, std::int64_t checked,
+            const ExcursionRules& rules) {
+  std::set<std::string> alarmed;
+  auto listed = db.read([&](db::Session& s) { return excursions_in(s, "", "open"); });
+  if (!listed.ok()) return false;
+  for (const auto& e : *listed) alarmed.insert(e.node_code);
+  const auto expected = stores_that_must_alarm(batches, rules);
+  bool ok = checked == stored;
+  if (!ok)
+    std::fprintf(stderr, "%lld readings stored, %lld checked\n", static_cast<long long>(stored),
+                 static_cast<long long>(checked));
+  for (const auto& store : expected)
+    if (!alarmed.contains(store)) {
+      std::fprintf(stderr, "warm store %s raised no excursion\n", store.c_str());
+      ok = false;
+    }
+  for (const auto& store : alarmed)
+    if (std::stoi(store.substr(3)) % kWarmEvery != 0) {
+      std::fprintf(stderr, "store %s is cold but raised an excursion\n", store.c_str());
+      ok = false;
+    }
+  std::printf("%zu warm stores must have alarmed, %zu stores did\n", expected.size(),
+              alarmed.size());
+  return ok;
 }
 
 }  // namespace
@@ -105,7 +158,7 @@ int main(int argc, char** argv) {
   for (int n = 0; n < prepared; ++n) bodies.push_back(batch_json(n, start_ms));
   std::atomic<int> next{0};
   std::atomic<bool> stop{false};
-  std::atomic<std::int64_t> stored{0}, excursions{0};
+  std::atomic<std::int64_t> stored{0}, checked{0}, late{0}, excursions{0}, done{0};
   std::vector<std::thread> writers;
   const auto t0 = Steady::now();
   for (int w = 0; w < 4; ++w)
@@ -114,12 +167,17 @@ int main(int argc, char** argv) {
       for (int n = next++; n < prepared && !stop.load(); n = next++) {
         auto readings = readings_from_json(bodies[static_cast<std::size_t>(n)]);
         if (!readings.ok()) std::exit(1);
-        auto report = db->write([&](db::Session& tx) { return ingest(tx, *readings, rules, clock); });
+        auto report = db->write([&](db::Session& tx) {
+          return ingest(tx, *readings, ReadingSender{.anywhere = true}, rules, clock);
+        });
         if (!report.ok()) {
           std::fprintf(stderr, "ingest: %s\n", report.error().message.c_str());
           std::exit(1);
         }
         stored += static_cast<std::int64_t>(report->stored);
+        checked += static_cast<std::int64_t>(report->checked);
+        late += static_cast<std::int64_t>(report->late);
+        ++done;
         excursions += static_cast<std::int64_t>(report->excursions.size());
       }
     });
@@ -130,8 +188,14 @@ int main(int argc, char** argv) {
   for (auto& t : writers) t.join();
   timer.join();
   const double s = std::chrono::duration<double>(Steady::now() - t0).count();
-  std::printf("telemetry on sqlite: %lld readings from %d sensors in %.2f s, batches of %d; %lld excursions opened\n",
-              static_cast<long long>(stored.load()), kStores * kSensorsPerStore, s, kBatch, static_cast<long long>(excursions.load()));
+  std::printf(
+      "telemetry on sqlite: %lld readings (%lld of them late) from %d sensors in %.2f s, batches "
+      "of %d; "
+      "%lld excursions opened\n",
+      static_cast<long long>(stored.load()), static_cast<long long>(late.load()),
+      kStores * kSensorsPerStore, s, kBatch, static_cast<long long>(excursions.load()));
   std::printf("BENCH telemetry_ingest_readings_per_s %.0f\n", static_cast<double>(stored.load()) / s);
-  return 0;
+  std::printf("BENCH telemetry_readings_checked %lld\n", static_cast<long long>(checked.load()));
+  // Batches are taken in order and each taken one finishes: the first `done` went in.
+  return verify(*db, done.load(), stored.load(), checked.load(), rules) ? 0 : 1;
 }

@@ -164,3 +164,263 @@ STORE_TEST("a station plans the day's pickup runs and sees them against the near
   CHECK(post_json(c, "/api/v1/stations/MQ-TS-SL/pickup-runs", body, bearer(station)).status == 404);  // not their station
   CHECK(post_json(c, "/api/v1/stations/MQ-TS-XQ/pickup-runs", R"({"date":"2026-02-30"})", bearer(station)).status == 400);
 }
+
+// ---- telemetry: who may report, and from when -----------------------------------------
+
+namespace {
+
+constexpr const char* kAdmin = "13900000008";
+const std::int64_t k2096 = shanghai_midnight_ms(LocalDate{2096, 1, 1});
+
+// A paid chilled order whose parcel now waits in 西渠镇's cold store (sensor MQ-CS-XQ-T1).
+void parcel_in_cold_store(TestServer& server, HttpClient& c) {
+  const std::string consumer = server.login(kConsumer), centre = server.login(kCentre);
+  const std::string number = tracking_of(c, consumer, buy_and_pay(server, c, consumer).order);
+  REQUIRE(scan(c, centre, number, "MQ-VP-XQ01", "departing").status == 201);
+  REQUIRE(scan(c, centre, number, "MQ-TS-XQ", "arriving").status == 201);
+  REQUIRE(scan(c, centre, number, "MQ-CS-XQ", "storing", "in_progress").status == 201);
+}
+
+std::string one_reading(const std::string& sensor, std::int64_t at_ms) {
+  return readings(sensor, at_ms, 1, 1, 400);
+}
+
+// Two readings in one batch: `first`'s, then `second`'s.
+std::string two_sensors(const std::string& first, const std::string& second, std::int64_t at_ms) {
+  const std::string a = one_reading(first, at_ms), b = one_reading(second, at_ms);
+  return a.substr(0, a.size() - 2) + "," + b.substr(b.find('[') + 1);
+}
+
+const Json& refused(const Json& doc) {
+  const Json* list = doc.find("refused");
+  REQUIRE(list != nullptr);
+  return *list;
+}
+
+}  // namespace
+
+STORE_TEST(
+    "a reading dated 2096 is refused on its own, and two warm hours after it raise the excursion",
+    "[http][logistics][telemetry]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  parcel_in_cold_store(server, c);
+  const std::string centre = server.login(kCentre);
+  const std::int64_t now = SystemClock().now_ms();
+  auto forged =
+      post_json(c, "/api/v1/telemetry",
+                R"({"readings":[{"sensor":"MQ-CS-XQ-T1","at_ms":)" + std::to_string(k2096) +
+                    R"(,"centi":400},{"sensor":"MQ-CS-XQ-T1","at_ms":)" +
+                    std::to_string(now - 125 * 60'000) + R"(,"centi":400}]})",
+                bearer(centre));
+  REQUIRE(forged.status == 200);
+  CHECK(json_int(forged.body, "stored") == 1);
+  auto doc = Json::parse(forged.body);
+  REQUIRE(refused(*doc).as_array().size() == 1);
+  CHECK(refused(*doc).as_array().front().find("index")->as_integer() == 0);
+  CHECK(refused(*doc).as_array().front().find("code")->as_string() == "future_time");
+  auto warm = post_json(c, "/api/v1/telemetry",
+                        readings("MQ-CS-XQ-T1", now - 120 * 60'000, 25, 5, 1500), bearer(centre));
+  REQUIRE(warm.status == 200);
+  CHECK(json_int(warm.body, "late") == 0);
+  CHECK(warm.body.find("\"excursions\":[]") == std::string::npos);
+}
+
+STORE_TEST("a station operator's readings count only for sensors at its own station",
+           "[http][logistics][telemetry]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string centre = server.login(kCentre), station = server.login(kStation);
+  REQUIRE(post_json(c, "/api/v1/sensors", R"({"sensor_code":"MQ-TS-XQ-T1","node_code":"MQ-TS-XQ"})",
+                    bearer(centre))
+              .status == 201);
+  auto sent =
+      post_json(c, "/api/v1/telemetry",
+                two_sensors("MQ-TS-XQ-T1", "MQ-CS-01-T1", SystemClock().now_ms()), bearer(station));
+  REQUIRE(sent.status == 200);
+  CHECK(json_int(sent.body, "stored") == 1);
+  auto doc = Json::parse(sent.body);
+  REQUIRE(refused(*doc).as_array().size() == 1);
+  CHECK(refused(*doc).as_array().front().find("index")->as_integer() == 1);
+  CHECK(refused(*doc).as_array().front().find("code")->as_string() == "not_your_sensor");
+}
+
+STORE_TEST("a county centre's readings count only for its own county's sensors",
+           "[http][logistics][telemetry]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t now = SystemClock().now_ms();
+  auto centre = post_json(c, "/api/v1/telemetry", one_reading("LZ-HUB-01-T1", now),
+                          bearer(server.login(kCentre)));
+  REQUIRE(centre.status == 200);
+  CHECK(json_int(centre.body, "stored") == 0);
+  CHECK(centre.body.find("not_your_sensor") != std::string::npos);
+  auto admin = post_json(c, "/api/v1/telemetry", one_reading("LZ-HUB-01-T1", now),
+                         bearer(server.login(kAdmin)));
+  CHECK(json_int(admin.body, "stored") == 1);
+}
+
+STORE_TEST(
+    "a device key, shown once, reports for its own sensor only, and rotating it retires the old "
+    "one",
+    "[http][logistics][telemetry]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string centre = server.login(kCentre);
+  const std::string path = "/api/v1/sensors/MQ-CS-01-T1/device-key";
+  CHECK(c.request("POST", path, "", bearer(server.login(kConsumer))).status == 403);
+  CHECK(c.request("POST", "/api/v1/sensors/LZ-HUB-01-T1/device-key", "", bearer(centre)).status ==
+        404);  // not its county
+  auto issued = c.request("POST", path, "", bearer(centre));
+  REQUIRE(issued.status == 201);
+  const std::string key = str_field(issued.body, "device_key");
+  REQUIRE(key.size() == 64);
+  CHECK(server.count("SELECT COUNT(*) FROM sensors WHERE device_key_hash = '" + key + "'") ==
+        0);  // kept hashed
+  const std::int64_t now = SystemClock().now_ms();
+  auto sent = post_json(c, "/api/v1/telemetry", two_sensors("MQ-CS-01-T1", "MQ-CS-XQ-T1", now),
+                        {{"X-Device-Key", key}});
+  REQUIRE(sent.status == 200);
+  CHECK(json_int(sent.body, "stored") == 1);
+  CHECK(sent.body.find(R"("index":1,"code":"not_your_sensor")") != std::string::npos);
+  CHECK(post_json(c, "/api/v1/telemetry", one_reading("MQ-CS-01-T1", now),
+                  {{"X-Device-Key", std::string(64, 'a')}})
+            .status == 401);
+  auto rotated = c.request("POST", path, "", bearer(centre));
+  REQUIRE(rotated.status == 201);
+  CHECK(post_json(c, "/api/v1/telemetry", one_reading("MQ-CS-01-T1", now - 1000),
+                  {{"X-Device-Key", key}})
+            .status == 401);
+  auto fresh = post_json(c, "/api/v1/telemetry", one_reading("MQ-CS-01-T1", now - 1000),
+                         {{"X-Device-Key", str_field(rotated.body, "device_key")}});
+  CHECK(json_int(fresh.body, "stored") == 1);
+}
+
+// ---- planning -----------------------------------------------------------------------------
+
+STORE_TEST("only logistics staff may run the route planner", "[http][logistics][routing]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string body =
+      R"({"origin_code":"MQ-VP-XQ01","destination_code":"LZ-HUB-01","temperature_class":"ambient"})";
+  CHECK(post_json(c, "/api/v1/routes/plan", body).status == 401);
+  CHECK(post_json(c, "/api/v1/routes/plan", body, bearer(server.login(kConsumer))).status == 403);
+  CHECK(post_json(c, "/api/v1/routes/plan", body, bearer(server.login(kFarmer))).status == 403);
+  for (const auto& who : {kStation, kCentre, std::string(kAdmin)})
+    CHECK(post_json(c, "/api/v1/routes/plan", body, bearer(server.login(who))).status == 200);
+}
+
+// ---- the network, in the centre's own county ---------------------------------------------
+
+STORE_TEST("network changes are refused outside the centre's county, in order of precedence",
+           "[http][logistics][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string centre = server.login(kCentre), admin = server.login(kAdmin),
+                    consumer = server.login(kConsumer);
+  const std::string station = server.login(kStation);
+  const std::string trunk =
+      R"("mode":"ambient_trunk","refrigerated":false,"duration_min":300,"cost_fen":5000)";
+  struct Row {
+    const char* what;
+    const char* path;
+    std::string token, body;
+    int status;
+    const char* code;
+  };
+  const std::vector<Row> rows{
+      {"no session", "/api/v1/network/nodes", "", R"({})", 401, ""},
+      {"a consumer", "/api/v1/network/nodes", consumer, R"({})", 403, "forbidden"},
+      {"a station operator", "/api/v1/network/links", station, R"({})", 403, "forbidden"},
+      {"a malformed body", "/api/v1/network/nodes", centre, R"({"code":)", 400, ""},
+      {"a node in another county", "/api/v1/network/nodes", centre,
+       R"({"code":"LZ-VP-01","kind":"village_point","name":"外县","region_code":"620102001001"})",
+       403, "outside_your_area"},
+      {"a link from an unknown node", "/api/v1/network/links", centre,
+       R"({"from_code":"NOPE","to_code":"MQ-CS-01",)" + trunk + "}", 404, "unknown_node"},
+      {"a link leaving another county", "/api/v1/network/links", centre,
+       R"({"from_code":"LZ-HUB-01","to_code":"MQ-CC-01",)" + trunk + "}", 403, "outside_your_area"},
+      {"a sensor in another county", "/api/v1/sensors", centre,
+       R"({"sensor_code":"LZ-T9","node_code":"LZ-HUB-01"})", 403, "outside_your_area"},
+      {"a node in its own county", "/api/v1/network/nodes", centre,
+       R"({"code":"MQ-VP-XQ03","kind":"village_point","name":"新村","region_code":"620621104203"})",
+       201, ""},
+      {"a trunk from its county to a city hub", "/api/v1/network/links", centre,
+       R"({"from_code":"MQ-CC-01","to_code":"LZ-HUB-01",)" + trunk + "}", 201, ""},
+      {"a sensor in its own county", "/api/v1/sensors", centre,
+       R"({"sensor_code":"MQ-CC-01-T1","node_code":"MQ-CC-01"})", 201, ""},
+      {"admin, anywhere", "/api/v1/network/links", admin,
+       R"({"from_code":"LZ-HUB-01","to_code":"MQ-CC-01",)" + trunk + "}", 201, ""},
+  };
+  for (const auto& row : rows) {
+    INFO(row.what);
+    auto r = post_json(c, row.path, row.body, row.token.empty() ? Headers{} : bearer(row.token));
+    CHECK(r.status == row.status);
+    if (*row.code) CHECK(error_code(r) == row.code);
+  }
+  // A vehicle sensor stands where its link starts.
+  const auto out_of_county = server.count("SELECT MAX(id) FROM network_links");
+  auto vehicle =
+      post_json(c, "/api/v1/sensors",
+                R"({"sensor_code":"LZ-TRUCK","link_id":)" + std::to_string(out_of_county) + "}",
+                bearer(centre));
+  CHECK(error_code(vehicle) == "outside_your_area");
+}
+
+STORE_TEST("a node's position at the edge of int64 is a 400, not undefined behaviour",
+           "[http][logistics][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string centre = server.login(kCentre);
+  for (const char* position :
+       {R"("lat_e6":-9223372036854775808,"lon_e6":0)",
+        R"("lat_e6":0,"lon_e6":-9223372036854775808)", R"("lat_e6":9223372036854775807,"lon_e6":0)",
+        R"("lat_e6":90000001,"lon_e6":0)"}) {
+    INFO(position);
+    auto r = post_json(
+        c, "/api/v1/network/nodes",
+        R"({"code":"MQ-VP-X","kind":"village_point","name":"村","region_code":"620621104201",)" +
+            std::string(position) + "}",
+        bearer(centre));
+    CHECK(r.status == 400);
+    CHECK(error_field(r) == "lat_e6");
+  }
+  CHECK(server.count("SELECT COUNT(*) FROM network_nodes WHERE code = 'MQ-VP-X'") == 0);
+}
+
+// ---- shipments ------------------------------------------------------------------------------
+
+STORE_TEST("an order with listings from two village points makes one shipment from each",
+           "[http][logistics]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer), farmer = server.login(kFarmer);
+  std::string second = kMelon;
+  second.replace(second.find("620621104201"), 12, "620621104202");
+  std::string items;
+  for (const auto& listing : {kMelon, second}) {
+    auto listed = post_json(c, "/api/v1/products", listing, bearer(farmer));
+    REQUIRE(listed.status == 201);
+    items += (items.empty() ? "" : ",") + std::string(R"({"product_id":)") +
+             std::to_string(json_int(listed.body, "id")) + R"(,"quantity":1})";
+  }
+  auto ordered = post_json(c, "/api/v1/orders",
+                           R"({"items":[)" + items +
+                               R"(],"shipping_address":{"name":"张三明","phone":"13711112222",)"
+                               R"("address":"兰州市城关区某路1号","region_code":"620102"}})",
+                           bearer(consumer, {{"Idempotency-Key", "two-points"}}));
+  REQUIRE(ordered.status == 201);
+  auto doc = Json::parse(ordered.body);
+  REQUIRE(doc->find("orders")->as_array().size() == 1);
+  const auto order = doc->find("orders")->as_array().front().find("id")->as_integer();
+  auto intent = start_payment(c, consumer, json_int(ordered.body, "checkout_id"), "pay-two-points");
+  REQUIRE(intent.status == 201);
+  REQUIRE(c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(consumer))
+              .status == 200);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM shipments") == 2; }));
+  auto shipments = c.request("GET", "/api/v1/orders/" + std::to_string(order) + "/shipments", "",
+                             bearer(consumer));
+  REQUIRE(shipments.status == 200);
+  CHECK(shipments.body.find(R"("origin":"MQ-VP-XQ01")") != std::string::npos);
+  CHECK(shipments.body.find(R"("origin":"MQ-VP-XQ02")") != std::string::npos);
+}

@@ -1,6 +1,9 @@
 // The route table is the one access policy: for every declared operation and every role,
 // the table admits exactly the roles it declares, and no malformed body derived from an
 // operation's schema makes any operation answer 5xx.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "core/json.hpp"
@@ -193,4 +196,28 @@ TEST_CASE("each role sees an order only as its buyer, its shop, the area's staff
     CAPTURE(phone);
     CHECK(c.request("GET", path, "", bearer(server.login(phone))).status == status);
   }
+}
+
+TEST_CASE("the OpenAPI document passes the OpenAPI linter with no error", "[http][openapi][lint]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  auto reply = c.request("GET", "/api/v1/openapi.json");
+  REQUIRE(reply.status == 200);
+  const std::string dir = temp_dir();
+  const std::string file = dir + "/openapi.json";
+  {
+    std::ofstream out(file);
+    out << reply.body;
+  }
+  // The linter is installed by deploy/test.sh from tests/tools/package-lock.json.
+  const std::string command = std::string(REDOCLY) + " lint --format=stylish " + file + " 2>&1";
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  INFO(output);
+  CHECK(status == 0);
+  std::filesystem::remove_all(dir);
 }

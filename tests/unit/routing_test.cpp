@@ -1,8 +1,13 @@
 // Cold-chain routing on small networks where the right answer is known.
+#include "logistics/routing.hpp"
+
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <optional>
+#include <random>
 
 #include "core/clock.hpp"
-#include "logistics/routing.hpp"
 #include "seeds/province.hpp"
 
 using namespace cunhuo::logistics;
@@ -148,4 +153,134 @@ TEST_CASE("frozen goods wait cold only in a store rated for frozen", "[unit][rou
   auto ok = both.query(kMonday + 11 * 60, 120);
   ok.needs = kKeepsFrozen;
   CHECK(earliest_arrival(both.g, ok).plan);
+}
+
+// ---- ready times with seconds ---------------------------------------------------------
+
+namespace {
+
+// A small random network for the brute force: every link runs daily at its own few times
+// (or on demand); all goods ambient.
+struct SmallNet {
+  RoutingGraph g;
+  struct Line {
+    int from, to, duration;
+    std::vector<int> times;  // minutes after midnight; empty: on demand
+  };
+  std::vector<Line> lines;
+  explicit SmallNet(std::mt19937& rng);
+};
+
+SmallNet::SmallNet(std::mt19937& rng) {
+  SmallNet& n = *this;
+  const int points = 3 + static_cast<int>(rng() % 5);
+  for (int i = 0; i < points; ++i) n.g.add_point({});
+  const int links = points + static_cast<int>(rng() % (2 * points));
+  for (int i = 0; i < links; ++i) {
+    SmallNet::Line l{static_cast<int>(rng() % points),
+                     static_cast<int>(rng() % points),
+                     1 + static_cast<int>(rng() % 300),
+                     {}};
+    if (l.from == l.to) continue;
+    std::string text = "on_demand";
+    if (rng() % 4 != 0) {
+      text = "Mon-Sun ";
+      for (int k = 0, count = 1 + static_cast<int>(rng() % 3); k < count; ++k)
+        l.times.push_back(static_cast<int>(rng() % 1440));
+      std::sort(l.times.begin(), l.times.end());
+      l.times.erase(std::unique(l.times.begin(), l.times.end()), l.times.end());
+      for (std::size_t k = 0; k < l.times.size(); ++k) {
+        char hhmm[16];
+        std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", l.times[k] / 60, l.times[k] % 60);
+        text += (k ? "," : "") + std::string(hhmm);
+      }
+    }
+    n.g.add_link({l.from, l.to, LinkMode::van, false, l.duration, 100, at(text.c_str())});
+    n.lines.push_back(l);
+  }
+  n.g.finalize();
+}
+
+// Earliest arrival in milliseconds by relaxing every link over every departure of the
+// next weeks until nothing improves. Vehicles leave on whole minutes: a parcel takes the
+// first departure at or after the moment it is there.
+std::optional<std::int64_t> brute_force(const SmallNet& n, int origin, int destination,
+                                        std::int64_t ready_ms) {
+  constexpr std::int64_t kDayMs = 86'400'000, kNever = INT64_MAX;
+  const std::int64_t monday_ms = epoch_ms_of(kMonday);
+  std::vector<std::int64_t> best(static_cast<std::size_t>(n.g.points()), kNever);
+  best[static_cast<std::size_t>(origin)] = ready_ms;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& l : n.lines) {
+      const std::int64_t there = best[static_cast<std::size_t>(l.from)];
+      if (there == kNever) continue;
+      std::int64_t depart = kNever;
+      if (l.times.empty()) depart = (there + 59'999) / 60'000 * 60'000;  // the next whole minute
+      for (std::int64_t day = 0; day < 28 && depart == kNever; ++day)
+        for (int t : l.times)
+          if (const std::int64_t d = monday_ms + day * kDayMs + t * 60'000LL;
+              d >= there && d < depart)
+            depart = d;
+      if (depart == kNever) continue;
+      const std::int64_t arrive = depart + l.duration * 60'000LL;
+      if (arrive < best[static_cast<std::size_t>(l.to)]) {
+        best[static_cast<std::size_t>(l.to)] = arrive;
+        changed = true;
+      }
+    }
+  }
+  if (best[static_cast<std::size_t>(destination)] == kNever) return std::nullopt;
+  return best[static_cast<std::size_t>(destination)];
+}
+
+}  // namespace
+
+TEST_CASE("a ready time is rounded up to the minute: 08:00:01 misses the 08:00 van",
+          "[unit][routing]") {
+  const std::int64_t eight = epoch_ms_of(kMonday + 8 * 60);
+  CHECK(ready_minute_of(eight) == kMonday + 8 * 60);
+  CHECK(ready_minute_of(eight + 1000) == kMonday + 8 * 60 + 1);
+  CHECK(ready_minute_of(eight - 1) == kMonday + 8 * 60);
+}
+
+TEST_CASE(
+    "on small generated networks the earliest arrival agrees with a brute force over the timetable",
+    "[unit][routing]") {
+  const auto seed = static_cast<std::uint32_t>(std::random_device{}());
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  for (int network = 0; network < 200; ++network) {
+    const SmallNet n(rng);
+    const int origin = static_cast<int>(rng() % static_cast<unsigned>(n.g.points()));
+    const int destination = static_cast<int>(rng() % static_cast<unsigned>(n.g.points()));
+    if (origin == destination) continue;
+    // Ready within the first day, often a few seconds after a whole minute.
+    const std::int64_t ready_ms = epoch_ms_of(kMonday) +
+                                  static_cast<std::int64_t>(rng() % 1440) * 60'000 +
+                                  (rng() % 2 ? static_cast<std::int64_t>(rng() % 60) * 1000 : 0);
+    ParcelQuery q;
+    q.origin = origin;
+    q.destination = destination;
+    q.ready_minute = ready_minute_of(ready_ms);
+    const auto ours = earliest_arrival(n.g, q);
+    const auto expected = brute_force(n, origin, destination, ready_ms);
+    INFO("network " << network << " ready " << ready_ms);
+    REQUIRE(ours.plan.has_value() == expected.has_value());
+    if (expected) CHECK(epoch_ms_of(ours.plan->arrival_minute) == *expected);
+  }
+}
+
+TEST_CASE("a search that runs out of its time budget stops and says so", "[unit][routing]") {
+  auto net = cunhuo::seeds::generate_province(7, {3, 8, 60, 600});
+  ParcelQuery q;
+  q.origin = net->villages.front();
+  q.destination = net->city_hubs.front();
+  q.ready_minute = kMonday;
+  q.time_budget = std::chrono::milliseconds(-1);  // spent before it starts
+  const auto answer = earliest_arrival(net->graph, q);
+  CHECK_FALSE(answer.plan);
+  CHECK(answer.reason == NoRouteReason::search_limit);
+  q.time_budget = kMaxSearchTime;
+  CHECK(earliest_arrival(net->graph, q).plan);
 }
