@@ -174,12 +174,12 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
 }
 
 void App::add_routes() {
-  add_auth_routes(router_, auth_, work_pool_);
-  add_system_routes(router_, SystemContext{*db_, metrics_, *server_});
-  add_asset_routes(router_);
-  add_network_routes(router_, *db_);
+  add_auth_routes(table_, auth_, work_pool_);
+  add_system_routes(table_, SystemContext{*db_, metrics_, *server_});
+  add_asset_routes(table_);
+  add_network_routes(table_, *db_);
   add_registry_routes(table_, *db_, clock_, auth_);
-  add_marketplace_routes(router_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
+  add_marketplace_routes(table_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
                                                      std::chrono::milliseconds(config_.payment_window_ms),
                                                      config_.data_dir + "/photos", config_.max_upload_body,
                                                      &work_pool_});
@@ -187,11 +187,11 @@ void App::add_routes() {
   PaymentsContext payments{*db_,       clock_,           auth_,     idempotency_,
                            provider(), simulator_.get(), verifier_, keys_.statement,
                            fees(),     *dispatcher_};
-  add_payments_routes(router_, payments);
-  if (simulator_) add_simulator_routes(router_, payments);
+  add_payments_routes(table_, payments);
+  if (simulator_) add_simulator_routes(table_, payments);
   subscribe_payment_flow(*dispatcher_, clock_, fees());
   LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
-  add_logistics_routes(router_, logistics);
+  add_logistics_routes(table_, logistics);
   subscribe_logistics_flow(*dispatcher_, logistics);
   const AlleviationContext alleviation_context{*db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
   add_alleviation_routes(table_, alleviation_context);

@@ -1,5 +1,7 @@
 #include "storefront/auth.hpp"
 
+#include "storefront/route_table.hpp"
+
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -289,34 +291,35 @@ void write_account(JsonWriter& w, const Account& a) {
   w.end_object();
 }
 
-void add_auth_routes(Router& router, Auth& auth, WorkPool& pool) {
-  router.add(Route{
-      .method = "POST",
-      .pattern = "/api/v1/sessions",
-      .handler = nullptr,
-      .max_body = -1,
-      .takes_json = true,
-      .summary = "Log in with phone and password; returns a bearer token",
-      .async_handler = [&auth, &pool](const Request& r, Respond respond) {
-        login_route(auth, pool, r, respond);
-      },
-      .authenticate_before_body = false});
-  router.add(Route{"GET", "/api/v1/me",
-                   [&auth](const Request& r) {
-                     auto account = auth.authenticate(r);
-                     if (!account.ok()) return error_response(account.error());
-                     JsonWriter w;
-                     write_account(w, *account);
-                     return Response::json(200, w.take());
-                   },
-                   -1, false, "The logged-in account"});
-  router.add(Route{"DELETE", "/api/v1/sessions/current",
-                   [&auth](const Request& r) {
-                     auto st = auth.logout(r);
-                     if (!st.ok()) return error_response(st.error());
-                     return Response::json(200, "{\"ended\":true}");
-                   },
-                   -1, false, "Log out"});
+void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool) {
+  // Logging in is for anyone; its limits (per phone, per address) are the handler's.
+  table.add({.method = "POST",
+             .pattern = "/api/v1/sessions",
+             .access = anyone(),
+             .body = Body::json,
+             .success_status = 201,
+             .errors = {"invalid_credentials", "too_many_requests", "busy"},
+             .summary = "Log in with phone and password; returns a bearer token",
+             .async_handler = [&auth, &pool](const Call& call, Respond respond) {
+               login_route(auth, pool, call.request, respond);
+             }});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/me",
+             .access = signed_in(),
+             .summary = "The logged-in account",
+             .handler = [](const Call& call) -> Result<Response> {
+               JsonWriter w;
+               write_account(w, call.caller());
+               return Response::json(200, w.take());
+             }});
+  table.add({.method = "DELETE",
+             .pattern = "/api/v1/sessions/current",
+             .access = signed_in(),
+             .summary = "Log out",
+             .handler = [&auth](const Call& call) -> Result<Response> {
+               CUNHUO_CHECK(auth.logout(call.request));
+               return Response::json(200, "{\"ended\":true}");
+             }});
 }
 
 }  // namespace cunhuo::storefront

@@ -106,7 +106,9 @@ class Auth {
 };
 
 // Login verifies the password hash on `pool`, never on a network thread.
-void add_auth_routes(Router& router, Auth& auth, WorkPool& pool);
+class RouteTable;
+// Logging in and out, and who is logged in: declared in the route table.
+void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool);
 void write_account(JsonWriter& w, const Account& account);
 
 }  // namespace cunhuo::storefront

@@ -19,6 +19,8 @@ namespace cunhuo::storefront {
 namespace {
 
 namespace mk = cunhuo::marketplace;
+
+constexpr std::int64_t kMaxTelemetryBody = 8 << 20;  // a sensor's day of buffered readings
 namespace lg = cunhuo::logistics;
 
 // ---- the network -------------------------------------------------------------------
@@ -34,8 +36,9 @@ Error outside_area(const char* field) {
                     "you change the network only in your own county", field);
 }
 
-Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> create_node(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates", "lat_e6", "lon_e6", "min_centi", "max_centi"}));
@@ -54,8 +57,9 @@ Result<Response> create_node(LogisticsContext& ctx, const Request& req) {
   return Response::json(201, w.take());
 }
 
-Result<Response> create_link(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> create_link(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"from_code", "to_code", "mode", "refrigerated", "duration_min", "cost_fen", "timetable"}));
@@ -83,7 +87,7 @@ Result<Response> create_link(LogisticsContext& ctx, const Request& req) {
   return Response::json(201, w.take());
 }
 
-Result<Response> list_links(LogisticsContext& ctx, const Request&) {
+Result<Response> list_links(LogisticsContext& ctx, const Call&) {
   auto links = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return lg::all_links(s); }));
   JsonWriter w;
   w.begin_object().key("links").begin_array();
@@ -105,9 +109,8 @@ void write_hops(JsonWriter& w, const std::vector<lg::PlannedHop>& hops) {
 
 // Planning is search work with a label and a time budget: for logistics staff, not for
 // any client that can log in.
-Result<Response> plan_route(LogisticsContext& ctx, const Request& req) {
-  CUNHUO_TRY(
-      require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
+Result<Response> plan_route(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"origin_code", "destination_code", "temperature_class", "ready_at_ms", "shelf_life_hours", "crates", "arrive_by_ms"}));
@@ -150,7 +153,8 @@ void write_shipment(JsonWriter& w, const lg::Shipment& s, bool full) {
   w.end_array().end_object();
 }
 
-Result<Response> track(LogisticsContext& ctx, const Request& req) {
+Result<Response> track(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const std::string number = req.params.at("number");
   if (number.size() > 20) return no_such("shipment");
   auto s = CUNHUO_TRY(ctx.db.read([&](db::Session& r) { return lg::find_shipment(r, number); }));
@@ -162,8 +166,9 @@ Result<Response> track(LogisticsContext& ctx, const Request& req) {
   return r;
 }
 
-Result<Response> order_shipments(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> order_shipments(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto order = CUNHUO_TRY(mk::find_order(s, id));
@@ -185,8 +190,9 @@ Result<bool> may_scan_at(db::Session& s, const Account& a, const lg::Node& node)
   return false;
 }
 
-Result<Response> scan(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
+Result<Response> scan(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string number = req.params.at("number");
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -220,8 +226,9 @@ Result<std::optional<lg::Node>> sensor_node(db::Session& tx, const std::optional
   return lg::find_node(tx, found->from_code);
 }
 
-Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> create_sensor(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"sensor_code", "node_code", "link_id"}));
@@ -244,8 +251,9 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Request& req) {
 }
 
 // A new device key for a sensor of the centre's county, shown this once.
-Result<Response> rotate_device_key(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> rotate_device_key(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string code = req.params.at("code");
   auto key = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<std::string> {
     auto sensor = CUNHUO_TRY(lg::find_sensor(tx, code));
@@ -280,7 +288,8 @@ Result<lg::ReadingSender> reading_sender(LogisticsContext& ctx, const Request& r
   return lg::ReadingSender{.region_code = account.region_code};
 }
 
-Result<Response> post_telemetry(LogisticsContext& ctx, const Request& req) {
+Result<Response> post_telemetry(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const lg::ReadingSender sender = CUNHUO_TRY(reading_sender(ctx, req));
   const auto readings = CUNHUO_TRY(lg::readings_from_json(req.body));
   CUNHUO_CHECK(lg::check_readings(readings));
@@ -312,8 +321,9 @@ void write_excursion(JsonWriter& w, const lg::Excursion& e) {
   w.end_array().end_object();
 }
 
-Result<Response> list_excursions(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> list_excursions(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string status = req.query_param("status").value_or("open");
   if (status != "open" && status != "spoiled" && status != "released")
     return make_error(ErrorKind::invalid, "invalid_status", "open, spoiled or released", "status");
@@ -327,8 +337,9 @@ Result<Response> list_excursions(LogisticsContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
-Result<Response> decide_excursion(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> decide_excursion(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -349,8 +360,9 @@ Result<Response> decide_excursion(LogisticsContext& ctx, const Request& req) {
 
 // ---- pickup runs ------------------------------------------------------------------
 
-Result<Response> pickup_runs(LogisticsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::station_operator, Role::county_centre, Role::admin}));
+Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::string code = req.params.at("code");
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -452,31 +464,85 @@ Status advance_order(db::Session& tx, std::int64_t order_id, std::initializer_li
 
 }  // namespace
 
-void add_logistics_routes(Router& router, LogisticsContext ctx) {
-  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary, std::int64_t max_body = -1) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, max_body, json, summary});
-  };
-  route("POST", "/api/v1/network/nodes", create_node, true, "Add a service point, station, cold store or hub (county centre)");
-  route("POST", "/api/v1/network/links", create_link, true, "Add a link with its mode, duration, cost and timetable (county centre)");
-  route("GET", "/api/v1/network/links", list_links, false, "Every link with its timetable");
-  route("POST", "/api/v1/routes/plan", plan_route, true,
-        "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms; "
-        "logistics staff)");
-  route("GET", "/api/v1/tracking/:number", track, false, "Public tracking: hops, events and ETA, no personal data");
-  route("GET", "/api/v1/orders/:id/shipments", order_shipments, false, "An order's shipments in full (its buyer, its shop, the county)");
-  route("POST", "/api/v1/shipments/:number/scans", scan, true, "Record a scan (EPCIS-shaped) at your station");
-  route("POST", "/api/v1/stations/:code/pickup-runs", pickup_runs, true,
-        "Plan the day's pickup runs to the township's village points (savings, against a nearest-neighbour baseline)");
-  route("POST", "/api/v1/sensors", create_sensor, true, "Register a temperature sensor at a node (county centre)");
-  route("POST", "/api/v1/sensors/:code/device-key", rotate_device_key, false,
-        "A new device key for a sensor, shown once (county centre); a device sends it as "
-        "X-Device-Key");
-  route("POST", "/api/v1/telemetry", post_telemetry, true,
-        "A batch of sensor readings (hundredths of a degree), by staff or with a sensor's "
-        "X-Device-Key",
-        8 << 20);
-  route("GET", "/api/v1/excursions", list_excursions, false, "Cold-chain excursions in the county (status=open|spoiled|released)");
-  route("POST", "/api/v1/excursions/:id/decision", decide_excursion, true, "Confirm the held parcels spoiled (refunded) or release them");
+void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  table.add({.method = "POST",
+             .pattern = "/api/v1/network/nodes",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Add a service point, station, cold store or hub (county centre)",
+             .handler = bind(create_node)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/network/links",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Add a link with its mode, duration, cost and timetable (county centre)",
+             .handler = bind(create_link)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/network/links",
+             .access = anyone(),
+             .summary = "Every link with its timetable",
+             .handler = bind(list_links)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/routes/plan",
+             .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms; logistics staff)",
+             .handler = bind(plan_route)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/tracking/:number",
+             .access = anyone(),
+             .summary = "Public tracking: hops, events and ETA, no personal data",
+             .handler = bind(track)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/orders/:id/shipments",
+             .access = signed_in(),
+             .summary = "An order's shipments in full (its buyer, its shop, the county)",
+             .handler = bind(order_shipments)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/shipments/:number/scans",
+             .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Record a scan (EPCIS-shaped) at your station",
+             .handler = bind(scan)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/stations/:code/pickup-runs",
+             .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Plan the day's pickup runs to the township's village points (savings, against a nearest-neighbour baseline)",
+             .handler = bind(pickup_runs)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/sensors",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Register a temperature sensor at a node (county centre)",
+             .handler = bind(create_sensor)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/sensors/:code/device-key",
+             .access = only({Role::county_centre, Role::admin}),
+             .summary = "A new device key for a sensor, shown once (county centre); a device sends it as X-Device-Key",
+             .handler = bind(rotate_device_key)});
+  // Readings come from staff sessions or from a sensor's own device key: the handler asks
+  // which and checks the sender against each sensor (telemetry_sender), not the table.
+  table.add({.method = "POST",
+             .pattern = "/api/v1/telemetry",
+             .access = anyone(),
+             .body = Body::json,
+             .max_body = kMaxTelemetryBody,
+             .errors = {"unauthenticated", "bad_device_key", "batch_too_large", "absurd_time", "absurd_value"},
+             .summary = "A batch of sensor readings (hundredths of a degree), by staff or with a sensor's X-Device-Key",
+             .handler = bind(post_telemetry)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/excursions",
+             .access = only({Role::county_centre, Role::admin}),
+             .summary = "Cold-chain excursions in the county (status=open|spoiled|released)",
+             .handler = bind(list_excursions)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/excursions/:id/decision",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Confirm the held parcels spoiled (refunded) or release them",
+             .handler = bind(decide_excursion)});
 }
 
 void subscribe_logistics_flow(outbox::Dispatcher& dispatcher, LogisticsContext ctx) {

@@ -11,6 +11,7 @@
 #include "logistics/telemetry.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
+#include "storefront/route_table.hpp"
 
 namespace cunhuo::storefront {
 
@@ -23,7 +24,7 @@ struct LogisticsContext {
   outbox::Dispatcher& dispatcher;
 };
 
-void add_logistics_routes(Router& router, LogisticsContext context);
+void add_logistics_routes(RouteTable& table, LogisticsContext context);
 void subscribe_logistics_flow(outbox::Dispatcher& dispatcher, LogisticsContext context);
 
 }  // namespace cunhuo::storefront

@@ -129,8 +129,9 @@ void write_checkout(JsonWriter& w, const mk::Checkout& c) {
   w.end_array().end_object();
 }
 
-Result<Response> create_product(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+Result<Response> create_product(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   auto fields = CUNHUO_TRY(listing_fields(body));
@@ -146,8 +147,9 @@ Result<Response> create_product(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> update_product(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+Result<Response> update_product(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::ProductId id{CUNHUO_TRY(path_id(req))};
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -162,7 +164,8 @@ Result<Response> update_product(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> get_product(MarketplaceContext& ctx, const Request& req) {
+Result<Response> get_product(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const mk::ProductId id{CUNHUO_TRY(path_id(req))};
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto product = CUNHUO_TRY(mk::find_product(s, id));
@@ -171,7 +174,8 @@ Result<Response> get_product(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> list_products(MarketplaceContext& ctx, const Request& req) {
+Result<Response> list_products(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
   mk::ProductQuery q;
   q.text = req.query_param("q").value_or("");
   q.region = req.query_param("region");
@@ -226,8 +230,9 @@ Result<std::string> campaign_county(const Account& account, const FieldReader& b
   return own;
 }
 
-Result<Response> create_campaign(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> create_campaign(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps", "per_buyer_limit", "items",
@@ -254,8 +259,9 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Request& req) {
 }
 
 // A shop's manager (or its farmer) agrees to a campaign's price for the shop's listings.
-Result<Response> consent_to_campaign(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+Result<Response> consent_to_campaign(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::CampaignId campaign{CUNHUO_TRY(path_id(req))};
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -305,13 +311,13 @@ Status charge_organisation(db::Session& tx, std::int64_t buyer, const mk::Checko
 }
 
 // Answers once the order is durable; the reactor thread does not wait for the commit.
-void place_order(MarketplaceContext ctx, const Request& req, Respond respond) {
-  auto buyer = require_role(ctx.auth, req, {Role::consumer, Role::org_buyer});
-  if (!buyer.ok()) return respond(error_response(buyer.error()));
-  auto request = checkout_request(req, *buyer);
+void place_order(MarketplaceContext ctx, const Call& call, Respond respond) {
+  const Request& req = call.request;
+  const Account& buyer = call.caller();
+  auto request = checkout_request(req, buyer);
   if (!request.ok()) return respond(error_response(request.error()));  // bad input never claims the key
   auto cart = std::make_shared<mk::CheckoutRequest>(std::move(*request));
-  const std::int64_t buyer_id = buyer->id;
+  const std::int64_t buyer_id = buyer.id;
   ctx.idempotency.run_async(req, buyer_id, [ctx, cart, buyer_id](db::Session& tx) -> Result<Response> {
     auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *cart, ctx.clock, ctx.payment_window));
     CUNHUO_CHECK(charge_organisation(tx, buyer_id, checkout));
@@ -321,8 +327,9 @@ void place_order(MarketplaceContext ctx, const Request& req, Respond respond) {
   }, std::move(respond));
 }
 
-Result<Response> get_order(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_order(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto order = CUNHUO_TRY(mk::find_order(s, id));
@@ -333,8 +340,9 @@ Result<Response> get_order(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> get_checkout(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_checkout(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::CheckoutId id{CUNHUO_TRY(path_id(req))};
   auto checkout = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_checkout(s, id); }));
   if (!checkout || checkout->buyer != account.id) return no_such("checkout");
@@ -354,8 +362,9 @@ Result<bool> staff_may_cancel(db::Session& s, const Account& a, const mk::Order&
 // The buyer cancels an unpaid order only: a paid one goes through a refund claim. Staff
 // may cancel a paid one too; "order.cancelled", published with the change, refunds its
 // escrow and cancels its shipments through the outbox.
-Result<Response> cancel_order(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> cancel_order(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto order = CUNHUO_TRY(mk::find_order(tx, id));
@@ -391,8 +400,9 @@ Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o
   }
 }
 
-Result<Response> move_order(MarketplaceContext& ctx, const Request& req, std::optional<mk::OrderStatus> fixed) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> move_order(MarketplaceContext& ctx, const Call& call, std::optional<mk::OrderStatus> fixed) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
   mk::OrderStatus to = mk::OrderStatus::completed;
   if (fixed) {
@@ -417,11 +427,14 @@ Result<Response> move_order(MarketplaceContext& ctx, const Request& req, std::op
   });
 }
 
-Result<Response> set_order_status(MarketplaceContext& ctx, const Request& req) { return move_order(ctx, req, std::nullopt); }
-Result<Response> confirm_receipt(MarketplaceContext& ctx, const Request& req) { return move_order(ctx, req, mk::OrderStatus::completed); }
+Result<Response> set_order_status(MarketplaceContext& ctx, const Call& call) { return move_order(ctx, call, std::nullopt); }
+Result<Response> confirm_receipt(MarketplaceContext& ctx, const Call& call) {
+  return move_order(ctx, call, mk::OrderStatus::completed);
+}
 
-Result<Response> upload_photo(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager, Role::admin}));
+Result<Response> upload_photo(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::ProductId id{CUNHUO_TRY(path_id(req))};
   auto owned = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<bool> {
     auto product = CUNHUO_TRY(mk::find_product(s, id));
@@ -447,9 +460,12 @@ Result<Response> upload_photo(MarketplaceContext& ctx, const Request& req) {
 
 // Decoding a photo takes a core for a while: it runs on the work pool, never on a
 // network thread, and a full pool answers 503 at once.
-void upload_photo_on_pool(MarketplaceContext ctx, const Request& req, const Respond& answer) {
-  if (ctx.work_pool == nullptr) return answer(respond(upload_photo(ctx, req)));
-  auto job = [ctx, req, answer]() mutable { answer(respond(upload_photo(ctx, req))); };
+void upload_photo_on_pool(MarketplaceContext ctx, const Call& call, const Respond& answer) {
+  if (ctx.work_pool == nullptr) return answer(respond(upload_photo(ctx, call)));
+  // The job runs after this call returns: it keeps its own copies of the request and caller.
+  auto job = [ctx, req = call.request, account = call.caller(), answer]() mutable {
+    answer(respond(upload_photo(ctx, Call{req, &account})));
+  };
   if (!ctx.work_pool->try_submit(std::move(job)))
     answer(pool_full_response("too many photos being processed; retry shortly"));
 }
@@ -471,8 +487,10 @@ Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool t
   return r;
 }
 
-Result<Response> get_photo(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, false); }
-Result<Response> get_thumbnail(MarketplaceContext& ctx, const Request& req) { return serve_photo(ctx, req, true); }
+Result<Response> get_photo(MarketplaceContext& ctx, const Call& call) { return serve_photo(ctx, call.request, false); }
+Result<Response> get_thumbnail(MarketplaceContext& ctx, const Call& call) {
+  return serve_photo(ctx, call.request, true);
+}
 
 // A centre registers organisation buyers paired with villages of its own county, and sees
 // those; an admin any. (An organisation itself may sit anywhere: a Lanzhou unit buys from
@@ -495,8 +513,9 @@ bool centre_covers(const Account& account, const mk::OrganisationReport& report)
                      [&](const std::string& v) { return region_within(v, account.region_code); });
 }
 
-Result<Response> create_organisation(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> create_organisation(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"name", "kind", "region_code", "budget_fen", "required_share_bps", "paired_villages", "buyer_account_ids"}));
@@ -526,8 +545,9 @@ Result<Response> create_organisation(MarketplaceContext& ctx, const Request& req
   return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
 }
 
-Result<Response> get_organisation(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_organisation(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::OrganisationId id{CUNHUO_TRY(path_id(req))};
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto own = CUNHUO_TRY(mk::organisation_of_buyer(s, account.id));
@@ -558,8 +578,9 @@ Result<Response> certification_response(const mk::Certification& c, int status) 
   return Response::json(status, w.take());
 }
 
-Result<Response> apply_certification(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::farmer, Role::shop_manager}));
+Result<Response> apply_certification(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const mk::ProductId id{CUNHUO_TRY(path_id(req))};
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -580,7 +601,7 @@ Result<mk::Certification> certification_for_office(db::Session& tx, const Accoun
   auto c = CUNHUO_TRY(mk::find_certification(tx, id));
   if (!c) return no_such("certification");
   auto product = CUNHUO_TRY(mk::find_product(tx, c->product));
-  if (a.role != Role::poverty_office || !product || !region_within(product->origin_code, a.region_code)) return no_such("certification");
+  if (!product || !region_within(product->origin_code, a.region_code)) return no_such("certification");
   auto office_level = region_level(a.region_code);
   if (!office_level.ok() || *office_level != level)
     return make_error(ErrorKind::forbidden, "wrong_office",
@@ -588,8 +609,9 @@ Result<mk::Certification> certification_for_office(db::Session& tx, const Accoun
   return std::move(*c);
 }
 
-Result<Response> review(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> review(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"approve", "note"}));
@@ -601,8 +623,9 @@ Result<Response> review(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> approve(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> approve(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"certificate_no", "issuing_office"}));
@@ -614,8 +637,9 @@ Result<Response> approve(MarketplaceContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> revoke(MarketplaceContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> revoke(MarketplaceContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"reason"}));
@@ -628,44 +652,130 @@ Result<Response> revoke(MarketplaceContext& ctx, const Request& req) {
 
 }  // namespace
 
-void add_marketplace_routes(Router& router, MarketplaceContext ctx) {
-  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
-  };
-  route("GET", "/api/v1/products", list_products, false, "Search and filter listings (q, region, category, temperature_class, campaign_id, cursor, limit)");
-  route("POST", "/api/v1/products", create_product, true, "List a product (farmer, shop manager)");
-  route("GET", "/api/v1/products/:id", get_product, false, "One listing");
-  route("PATCH", "/api/v1/products/:id", update_product, true, "Edit a listing of your own shop");
-  route("POST", "/api/v1/campaigns", create_campaign, true, "Create a campaign of your county (county centre)");
-  route("POST", "/api/v1/campaigns/:id/consent", consent_to_campaign, true,
-        "Agree that a campaign may sell your shop's listings at its price (the shop)");
-  router.add(Route{"POST", "/api/v1/orders", nullptr, -1, true, "Check out a cart: one order per shop; needs Idempotency-Key",
-                   [ctx](const Request& r, Respond respond) { place_order(ctx, r, std::move(respond)); }});
-  route("GET", "/api/v1/orders/:id", get_order, false, "One order (its buyer, its shop, the county)");
-  route("POST", "/api/v1/orders/:id/cancel", cancel_order, false,
-        "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)");
-  route("POST", "/api/v1/orders/:id/status", set_order_status, true, "Mark an order packed (its shop), shipped or delivered (county centre, station)");
-  route("POST", "/api/v1/orders/:id/confirm-receipt", confirm_receipt, false, "The buyer confirms delivery: the order completes and settles");
-  route("GET", "/api/v1/checkouts/:id", get_checkout, false, "One checkout with its orders (its buyer)");
-  router.add(
-      Route{.method = "POST",
-            .pattern = "/api/v1/products/:id/photos",
-            .handler = nullptr,
-            .max_body = ctx.max_upload_body,
-            .takes_json = false,
-            .summary = "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made",
-            .async_handler = [ctx](const Request& r, Respond answer) {
-              upload_photo_on_pool(ctx, r, answer);
-            },
-            .authenticate_before_body = true});
-  route("GET", "/api/v1/photos/:id", get_photo, false, "A listing photo (JPEG)");
-  route("GET", "/api/v1/photos/:id/thumbnail", get_thumbnail, false, "A listing photo's thumbnail (JPEG)");
-  route("POST", "/api/v1/organisations", create_organisation, true, "Register an organisation buyer with its budget (county centre)");
-  route("GET", "/api/v1/organisations/:id", get_organisation, false, "An organisation's budget and how far it is from its required share");
-  route("POST", "/api/v1/products/:id/certification", apply_certification, true, "Apply to certify a listing as a poverty-alleviation product (its shop)");
-  route("POST", "/api/v1/certifications/:id/review", review, true, "Township review of an application");
-  route("POST", "/api/v1/certifications/:id/approve", approve, true, "County approval: issues the certificate");
-  route("POST", "/api/v1/certifications/:id/revoke", revoke, true, "County revocation of a certificate");
+void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  table.add({.method = "GET",
+             .pattern = "/api/v1/products",
+             .access = anyone(),
+             .summary = "Search and filter listings (q, region, category, temperature_class, campaign_id, cursor, limit)",
+             .handler = bind(list_products)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/products",
+             .access = only({Role::farmer, Role::shop_manager, Role::admin}),
+             .body = Body::json,
+             .summary = "List a product (farmer, shop manager)",
+             .handler = bind(create_product)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/products/:id",
+             .access = anyone(),
+             .summary = "One listing",
+             .handler = bind(get_product)});
+  table.add({.method = "PATCH",
+             .pattern = "/api/v1/products/:id",
+             .access = only({Role::farmer, Role::shop_manager, Role::admin}),
+             .body = Body::json,
+             .summary = "Edit a listing of your own shop",
+             .handler = bind(update_product)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/campaigns",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Create a campaign of your county (county centre)",
+             .handler = bind(create_campaign)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/campaigns/:id/consent",
+             .access = only({Role::farmer, Role::shop_manager, Role::admin}),
+             .body = Body::json,
+             .summary = "Agree that a campaign may sell your shop's listings at its price (the shop)",
+             .handler = bind(consent_to_campaign)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/orders",
+             .access = only({Role::consumer, Role::org_buyer}),
+             .body = Body::json,
+             .errors = {"not_in_campaign", "campaign_not_running", "over_buyer_limit", "campaign_sold_out",
+                        "shop_not_opted_in", "out_of_stock", "over_budget"},
+             .summary = "Check out a cart: one order per shop",
+             .async_handler = [ctx](const Call& call, Respond respond) { place_order(ctx, call, std::move(respond)); },
+             .idempotent_post = true});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/orders/:id",
+             .access = signed_in(),
+             .summary = "One order (its buyer, its shop, the county)",
+             .handler = bind(get_order)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/orders/:id/cancel",
+             .access = signed_in(),
+             .summary = "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)",
+             .handler = bind(cancel_order)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/orders/:id/status",
+             .access = signed_in(),
+             .body = Body::json,
+             .summary = "Mark an order packed (its shop), shipped or delivered (county centre, station)",
+             .handler = bind(set_order_status)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/orders/:id/confirm-receipt",
+             .access = signed_in(),
+             .summary = "The buyer confirms delivery: the order completes and settles",
+             .handler = bind(confirm_receipt)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/checkouts/:id",
+             .access = signed_in(),
+             .summary = "One checkout with its orders (its buyer)",
+             .handler = bind(get_checkout)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/products/:id/photos",
+             .access = only({Role::farmer, Role::shop_manager, Role::admin}),
+             .body = Body::raw,
+             .max_body = ctx.max_upload_body,
+             .errors = {"unsupported_image", "too_many_pixels", "busy"},
+             .summary = "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made",
+             .async_handler = [ctx](const Call& call, Respond answer) { upload_photo_on_pool(ctx, call, answer); }});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/photos/:id",
+             .access = anyone(),
+             .summary = "A listing photo (JPEG)",
+             .handler = bind(get_photo)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/photos/:id/thumbnail",
+             .access = anyone(),
+             .summary = "A listing photo's thumbnail (JPEG)",
+             .handler = bind(get_thumbnail)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/organisations",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Register an organisation buyer with its budget (county centre)",
+             .handler = bind(create_organisation)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/organisations/:id",
+             .access = signed_in(),
+             .summary = "An organisation's budget and how far it is from its required share",
+             .handler = bind(get_organisation)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/products/:id/certification",
+             .access = only({Role::farmer, Role::shop_manager}),
+             .body = Body::json,
+             .summary = "Apply to certify a listing as a poverty-alleviation product (its shop)",
+             .handler = bind(apply_certification)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/certifications/:id/review",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .summary = "Township review of an application",
+             .handler = bind(review)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/certifications/:id/approve",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .summary = "County approval: issues the certificate",
+             .handler = bind(approve)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/certifications/:id/revoke",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .summary = "County revocation of a certificate",
+             .handler = bind(revoke)});
 }
 
 }  // namespace cunhuo::storefront

@@ -9,6 +9,7 @@
 #include "storefront/auth.hpp"
 #include "storefront/work_pool.hpp"
 #include "storefront/http.hpp"
+#include "storefront/route_table.hpp"
 #include "storefront/idempotency.hpp"
 
 namespace cunhuo::storefront {
@@ -24,6 +25,6 @@ struct MarketplaceContext {
   WorkPool* work_pool = nullptr;     // decodes photos off the network threads
 };
 
-void add_marketplace_routes(Router& router, MarketplaceContext context);
+void add_marketplace_routes(RouteTable& table, MarketplaceContext context);
 
 }  // namespace cunhuo::storefront

@@ -25,6 +25,8 @@ namespace {
 namespace mk = cunhuo::marketplace;
 namespace pay = cunhuo::payments;
 
+constexpr std::int64_t kMaxNotificationBody = 64 << 10;  // a provider's notice is small
+
 // A refused money operation leaves a line in the log, with who asked and why not.
 Result<Response> logged(Result<Response> r, const Request& req) {
   if (!r.ok() && r.error().kind != ErrorKind::internal)
@@ -71,8 +73,9 @@ void write_intent(JsonWriter& w, const pay::Intent& i) {
 // The intent is opened and handed to the provider before the idempotent answer is
 // recorded: the provider is called outside any transaction. Both steps are idempotent
 // themselves (one open intent per checkout; the provider keys by intent).
-Result<Response> pay_checkout(PaymentsContext& ctx, const Request& req) {
-  auto buyer = CUNHUO_TRY(require_role(ctx.auth, req, {Role::consumer, Role::org_buyer}));
+Result<Response> pay_checkout(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& buyer = call.caller();
   const mk::CheckoutId id{CUNHUO_TRY(path_id(req))};
   if (!ctx.provider
            .configured())  // checked first: no intent is opened for a provider that is not there
@@ -105,8 +108,9 @@ Result<Response> pay_checkout(PaymentsContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> get_payment(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_payment(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   auto intent = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_intent(s, id); }));
   if (!intent || (intent->buyer_id != account.id && account.role != Role::admin)) return no_such("payment");
@@ -137,8 +141,9 @@ void write_claim(JsonWriter& w, const pay::RefundClaim& c) {
   w.field("status", c.status).field("bearer", pay::to_string(c.bearer)).field("created_at", format_utc(c.created_at_ms)).end_object();
 }
 
-Result<Response> claim_refund(PaymentsContext& ctx, const Request& req) {
-  auto buyer = CUNHUO_TRY(require_role(ctx.auth, req, {Role::consumer, Role::org_buyer}));
+Result<Response> claim_refund(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& buyer = call.caller();
   const std::int64_t order = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -166,8 +171,9 @@ Result<bool> centre_covers_order(db::Session& s, const Account& a, std::int64_t 
   return shop && region_within(shop->village_code, a.region_code);
 }
 
-Result<Response> decide_claim(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> decide_claim(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -186,8 +192,9 @@ Result<Response> decide_claim(PaymentsContext& ctx, const Request& req) {
   return response;
 }
 
-Result<Response> get_claim(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_claim(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto claim = CUNHUO_TRY(pay::find_claim(s, id));
@@ -201,8 +208,9 @@ Result<Response> get_claim(PaymentsContext& ctx, const Request& req) {
 
 // ---- households: statements, balances, payout accounts -----------------------------
 
-Result<Response> get_statement(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const auto period = CUNHUO_TRY(pay::parse_period(req.params.at("period")));
   const std::string format = req.query_param("format").value_or("json");
@@ -235,8 +243,9 @@ Response verify_statement(PaymentsContext& ctx, const Request& req) {
   return Response::json(200, w.take());
 }
 
-Result<Response> get_balance(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_balance(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
@@ -257,8 +266,9 @@ void write_payout_account(JsonWriter& w, const pay::PayoutAccount& a) {
   w.field("holder", mask_name(a.holder)).end_object();
 }
 
-Result<Response> put_payout_account(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::poverty_office, Role::admin}));
+Result<Response> put_payout_account(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -275,8 +285,9 @@ Result<Response> put_payout_account(PaymentsContext& ctx, const Request& req) {
   });
 }
 
-Result<Response> get_payout_account(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
+Result<Response> get_payout_account(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(s, account, id))) return no_such("household");
@@ -299,8 +310,9 @@ void write_batch(JsonWriter& w, const pay::PayoutBatch& b) {
   w.end_array().end_object();
 }
 
-Result<Response> create_batch(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+Result<Response> create_batch(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
     std::vector<std::int64_t> ids;
     for (const auto& h : CUNHUO_TRY(mk::households_in(tx, account.region_code))) ids.push_back(h.id.value);
@@ -320,8 +332,9 @@ Result<std::optional<pay::PayoutBatch>> batch_for(db::Session& s, const Account&
   return std::optional<pay::PayoutBatch>();
 }
 
-Result<Response> get_batch(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+Result<Response> get_batch(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   auto batch = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return batch_for(s, account, id); }));
   if (!batch) return no_such("payout batch");
@@ -331,8 +344,9 @@ Result<Response> get_batch(PaymentsContext& ctx, const Request& req) {
 }
 
 // The payout record for the bank: the one place account numbers appear whole.
-Result<Response> bank_file(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+Result<Response> bank_file(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   auto batch = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return batch_for(s, account, id); }));
   if (!batch) return no_such("payout batch");
@@ -343,8 +357,9 @@ Result<Response> bank_file(PaymentsContext& ctx, const Request& req) {
   return r;
 }
 
-Result<Response> confirm_batch(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre}));
+Result<Response> confirm_batch(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -371,8 +386,8 @@ void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
   w.end_array().end_object();
 }
 
-Result<Response> run_reconciliation(PaymentsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> run_reconciliation(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"date"}));
@@ -382,8 +397,8 @@ Result<Response> run_reconciliation(PaymentsContext& ctx, const Request& req) {
   return Response::json(201, w.take());
 }
 
-Result<Response> get_reconciliation(PaymentsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> get_reconciliation(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const std::string date = req.params.at("date");
   if (!parse_date(date)) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
   auto r = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_reconciliation(s, date); }));
@@ -407,7 +422,8 @@ Result<pay::SimPayment> payers_payment(PaymentsContext& ctx, const Request& req)
   return *p;
 }
 
-Result<Response> sim_page(PaymentsContext& ctx, const Request& req) {
+Result<Response> sim_page(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
   const auto p = CUNHUO_TRY(payers_payment(ctx, req));
   const std::int64_t id = p.id;
   const std::string yuan = p.amount.to_yuan();
@@ -434,8 +450,8 @@ Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool succe
 }
 
 // The provider's bill is the county centre's (and admin's) to reconcile, no one else's.
-Result<Response> sim_bill(PaymentsContext& ctx, const Request& req) {
-  CUNHUO_TRY(require_role(ctx.auth, req, {Role::county_centre, Role::admin}));
+Result<Response> sim_bill(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
   return Response::text(200, CUNHUO_TRY(ctx.simulator->bill_csv(req.params.at("date"))), "text/csv; charset=utf-8");
 }
 
@@ -495,40 +511,143 @@ Status refund_cancelled(db::Session& tx, const outbox::Event& e, const Clock& cl
 
 }  // namespace
 
-void add_payments_routes(Router& router, PaymentsContext ctx) {
-  auto route = [&](const char* method, const char* pattern, auto fn, bool json, const char* summary) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, json, summary});
+void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  // A refused money operation leaves a line in the log, with who asked and why not.
+  auto bind_logged = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return logged(fn(ctx, call), call.request); };
   };
-  route("POST", "/api/v1/checkouts/:id/payments", [](PaymentsContext& c, const Request& r) { return logged(pay_checkout(c, r), r); }, false, "Pay a checkout: opens a payment intent and says where to pay; needs Idempotency-Key");
-  route("GET", "/api/v1/payments/:id", get_payment, false, "A payment intent (its buyer)");
-  router.add(Route{"POST", "/api/v1/payments/notify", [ctx](const Request& r) mutable { return notify(ctx, r); }, 64 << 10, true,
-                   "The payment provider's signed notification"});
-  route("POST", "/api/v1/orders/:id/refund-claims", [](PaymentsContext& c, const Request& r) { return logged(claim_refund(c, r), r); }, true, "Claim a full or partial refund of a paid order (its buyer); needs Idempotency-Key");
-  route("GET", "/api/v1/refund-claims/:id", get_claim, false, "A refund claim (its buyer, the county centre)");
-  route("POST", "/api/v1/refund-claims/:id/decision", [](PaymentsContext& c, const Request& r) { return logged(decide_claim(c, r), r); }, true, "Approve (saying who bears the loss) or reject a refund claim (county centre)");
-  route("GET", "/api/v1/households/:id/statements/:period", get_statement, false,
-        "A household's signed income statement for a month (2026-11), quarter (2026-Q4) or year; format=json|csv|html");
-  router.add(Route{"POST", "/api/v1/statements/verify", [ctx](const Request& r) mutable { return verify_statement(ctx, r); }, -1, false,
-                   "Is this statement (the downloaded JSON, as the body) genuine and unaltered?"});
-  route("GET", "/api/v1/households/:id/balance", get_balance, false, "A household's ledger balance and latest postings");
-  route("PUT", "/api/v1/households/:id/payout-account", put_payout_account, true, "Set a household's bank account for payouts (poverty office)");
-  route("GET", "/api/v1/households/:id/payout-account", get_payout_account, false, "A household's payout account, masked");
-  route("POST", "/api/v1/payout-batches", create_batch, false, "Batch payouts of the county's household balances (county centre); needs Idempotency-Key");
-  route("GET", "/api/v1/payout-batches/:id", get_batch, false, "A payout batch, account numbers masked");
-  route("GET", "/api/v1/payout-batches/:id/bank-file", bank_file, false, "The batch's payout record for the bank (whole account numbers)");
-  route("POST", "/api/v1/payout-batches/:id/confirmation", confirm_batch, true, "The bank's answer: paid, except failed_household_ids");
-  route("POST", "/api/v1/reconciliations", run_reconciliation, true, "Reconcile the provider's bill for a date against the books");
-  route("GET", "/api/v1/reconciliations/:date", get_reconciliation, false, "The latest reconciliation report for a date");
+  table.add({.method = "POST",
+             .pattern = "/api/v1/checkouts/:id/payments",
+             .access = only({Role::consumer, Role::org_buyer}),
+             .body = Body::json,
+             .errors = {"checkout_not_payable", "provider_unavailable"},
+             .summary = "Pay a checkout: opens a payment intent and says where to pay",
+             .handler = bind_logged(pay_checkout),
+             .idempotent_post = true});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/payments/:id",
+             .access = signed_in(),
+             .summary = "A payment intent (its buyer)",
+             .handler = bind(get_payment)});
+  // The provider is not an account: the notification is authenticated by its signature.
+  table.add({.method = "POST",
+             .pattern = "/api/v1/payments/notify",
+             .access = anyone(),
+             .body = Body::json,
+             .max_body = kMaxNotificationBody,
+             .errors = {"unknown_key", "bad_timestamp", "stale", "bad_signature", "bad_notification", "bad_nonce",
+                        "replayed", "unknown_intent", "amount_mismatch"},
+             .summary = "The payment provider's signed notification",
+             .handler = [ctx](const Call& call) mutable -> Result<Response> { return notify(ctx, call.request); }});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/orders/:id/refund-claims",
+             .access = only({Role::consumer, Role::org_buyer}),
+             .body = Body::json,
+             .errors = {"exceeds_paid", "not_refundable", "invalid_length"},
+             .summary = "Claim a full or partial refund of a paid order (its buyer)",
+             .handler = bind_logged(claim_refund),
+             .idempotent_post = true});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/refund-claims/:id",
+             .access = signed_in(),
+             .summary = "A refund claim (its buyer, the county centre)",
+             .handler = bind(get_claim)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/refund-claims/:id/decision",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .errors = {"already_decided"},
+             .summary = "Approve (saying who bears the loss) or reject a refund claim (county centre)",
+             .handler = bind_logged(decide_claim)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/statements/:period",
+             .access = signed_in(),
+             .summary = "A household's signed income statement for a month (2026-11), quarter (2026-Q4) or year; format=json|csv|html",
+             .handler = bind(get_statement)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/statements/verify",
+             .access = anyone(),
+             .body = Body::json,
+             .summary = "Is this statement (the downloaded JSON, as the body) genuine and unaltered?",
+             .handler = [ctx](const Call& call) mutable -> Result<Response> { return verify_statement(ctx, call.request); }});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/balance",
+             .access = signed_in(),
+             .summary = "A household's ledger balance and latest postings",
+             .handler = bind(get_balance)});
+  table.add({.method = "PUT",
+             .pattern = "/api/v1/households/:id/payout-account",
+             .access = only({Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .summary = "Set a household's bank account for payouts (poverty office)",
+             .handler = bind(put_payout_account)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households/:id/payout-account",
+             .access = signed_in(),
+             .summary = "A household's payout account, masked",
+             .handler = bind(get_payout_account)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/payout-batches",
+             .access = only({Role::county_centre}),
+             .summary = "Batch payouts of the county's household balances (county centre)",
+             .handler = bind(create_batch),
+             .idempotent_post = true});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/payout-batches/:id",
+             .access = only({Role::county_centre}),
+             .summary = "A payout batch, account numbers masked",
+             .handler = bind(get_batch)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/payout-batches/:id/bank-file",
+             .access = only({Role::county_centre}),
+             .summary = "The batch's payout record for the bank (whole account numbers)",
+             .handler = bind(bank_file)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/payout-batches/:id/confirmation",
+             .access = only({Role::county_centre}),
+             .body = Body::json,
+             .summary = "The bank's answer: paid, except failed_household_ids",
+             .handler = bind(confirm_batch)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/reconciliations",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .summary = "Reconcile the provider's bill for a date against the books",
+             .handler = bind(run_reconciliation)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/reconciliations/:date",
+             .access = only({Role::county_centre, Role::admin}),
+             .summary = "The latest reconciliation report for a date",
+             .handler = bind(get_reconciliation)});
 }
 
-void add_simulator_routes(Router& router, PaymentsContext ctx) {
-  auto route = [&](const char* method, const char* pattern, auto fn, const char* summary) {
-    router.add(Route{method, pattern, [ctx, fn](const Request& r) mutable { return respond(fn(ctx, r)); }, -1, false, summary});
+void add_simulator_routes(RouteTable& table, PaymentsContext ctx) {
+  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  auto decide = [ctx](bool success) {
+    return [ctx, success](const Call& call) mutable { return sim_decide(ctx, call.request, success); };
   };
-  route("GET", "/sim/pay/:id", sim_page, "Sandbox: the payer's page");
-  route("POST", "/sim/pay/:id/confirm", [](PaymentsContext& c, const Request& r) { return sim_decide(c, r, true); }, "Sandbox: the payer pays");
-  route("POST", "/sim/pay/:id/fail", [](PaymentsContext& c, const Request& r) { return sim_decide(c, r, false); }, "Sandbox: the payment fails");
-  route("GET", "/sim/bills/:date", sim_bill, "Sandbox: the provider's bill for a date (CSV)");
+  // The payer's own pages: their session is checked against the payment (payers_payment).
+  table.add({.method = "GET",
+             .pattern = "/sim/pay/:id",
+             .access = signed_in(),
+             .summary = "Sandbox: the payer's page",
+             .handler = bind(sim_page)});
+  table.add({.method = "POST",
+             .pattern = "/sim/pay/:id/confirm",
+             .access = signed_in(),
+             .summary = "Sandbox: the payer pays",
+             .handler = decide(true)});
+  table.add({.method = "POST",
+             .pattern = "/sim/pay/:id/fail",
+             .access = signed_in(),
+             .summary = "Sandbox: the payment fails",
+             .handler = decide(false)});
+  table.add({.method = "GET",
+             .pattern = "/sim/bills/:date",
+             .access = only({Role::county_centre, Role::admin}),
+             .summary = "Sandbox: the provider's bill for a date (CSV)",
+             .handler = bind(sim_bill)});
 }
 
 void subscribe_payment_flow(outbox::Dispatcher& dispatcher, const Clock& clock, pay::FeeRules fees) {

@@ -15,6 +15,7 @@
 #include "payments/simulator.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
+#include "storefront/route_table.hpp"
 #include "storefront/idempotency.hpp"
 
 namespace cunhuo::storefront {
@@ -32,8 +33,8 @@ struct PaymentsContext {
   outbox::Dispatcher& dispatcher;
 };
 
-void add_payments_routes(Router& router, PaymentsContext context);
-void add_simulator_routes(Router& router, PaymentsContext context);
+void add_payments_routes(RouteTable& table, PaymentsContext context);
+void add_simulator_routes(RouteTable& table, PaymentsContext context);
 
 // Topic a logistics excursion confirmed as spoilage publishes: {"order_id", "bearer"}.
 inline constexpr const char* kShipmentSpoiled = "shipment.spoiled";

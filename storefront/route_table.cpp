@@ -174,7 +174,9 @@ void RouteTable::add(Operation op) {
               .max_body = op.max_body,
               .takes_json = op.body == Body::json,
               .summary = op.summary,
-              .async_handler = nullptr};
+              .async_handler = nullptr,
+              // A raw body (a photo) is large: its caller is known from the headers first.
+              .authenticate_before_body = op.body == Body::raw};
   Auth& auth = auth_;
   if (op.handler) {
     route.handler = [guard, &auth, handler = op.handler](const Request& req) {

@@ -6,40 +6,45 @@
 #include "logistics/network.hpp"
 
 namespace cunhuo::storefront {
-namespace {
-
-
-}  // namespace
-
-void add_system_routes(Router& router, SystemContext ctx) {
-  router.add(Route{"GET", "/healthz", [](const Request&) { return Response::json(200, "{\"status\":\"ok\"}"); }, -1,
-                   false, "The process is up"});
-  router.add(Route{"GET", "/readyz",
-                   [ctx](const Request&) {
-                     if (ctx.server.draining()) return error_response(503, "shutting_down", "server is shutting down");
-                     if (auto st = ctx.db.ping(); !st.ok()) {
-                       // Not ready while the store is full, so a proxy drains this process.
-                       if (st.error().code == db::kStorageFull) return error_response(st.error());
-                       return error_response(503, "store_unavailable", "the store does not answer");
-                     }
-                     JsonWriter w;
-                     w.begin_object().field("status", "ready");
-                     w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql").end_object();
-                     return Response::json(200, w.take());
-                   },
-                   -1, false, "The store is reachable and the server takes traffic"});
-  router.add(Route{"GET", "/metrics",
-                   [ctx](const Request& req) {
-                     if (!ctx.metrics.permits(req))
-                       return error_response(403, "forbidden",
-                                             "metrics are for admins and allowed addresses");
-                     return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
-                   },
-                   -1, false, "Prometheus metrics"});
+void add_system_routes(RouteTable& table, SystemContext ctx) {
+  table.add({.method = "GET",
+             .pattern = "/healthz",
+             .access = anyone(),
+             .summary = "The process is up",
+             .handler = [](const Call&) -> Result<Response> { return Response::json(200, "{\"status\":\"ok\"}"); }});
+  table.add({.method = "GET",
+             .pattern = "/readyz",
+             .access = anyone(),
+             .errors = {"shutting_down", "store_unavailable", "storage_full"},
+             .summary = "The store is reachable and writable, and the server takes traffic",
+             .handler = [ctx](const Call&) -> Result<Response> {
+               if (ctx.server.draining()) return error_response(503, "shutting_down", "server is shutting down");
+               if (auto st = ctx.db.ping(); !st.ok()) {
+                 // Not ready while the store is full, so a proxy drains this process.
+                 if (st.error().code == db::kStorageFull) return error_response(st.error());
+                 return error_response(503, "store_unavailable", "the store does not answer");
+               }
+               JsonWriter w;
+               w.begin_object().field("status", "ready");
+               w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql").end_object();
+               return Response::json(200, w.take());
+             }});
+  // Metrics go to an admin session or to an address the operator allowed (a scraper has
+  // no account): Metrics::permits decides both.
+  table.add({.method = "GET",
+             .pattern = "/metrics",
+             .access = anyone(),
+             .errors = {"forbidden"},
+             .summary = "Prometheus metrics (admins and allowed addresses)",
+             .handler = [ctx](const Call& call) -> Result<Response> {
+               if (!ctx.metrics.permits(call.request))
+                 return error_response(403, "forbidden", "metrics are for admins and allowed addresses");
+               return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+             }});
 }
 
 // Pages run no inline script (their Content-Security-Policy forbids it): they load these.
-void add_asset_routes(Router& router) {
+void add_asset_routes(RouteTable& table) {
   // The time left on each exit notice, counted on the reader's own clock.
   static constexpr const char* kCountdown =
       "for(const c of document.querySelectorAll('td.left')){"
@@ -50,44 +55,44 @@ void add_asset_routes(Router& router) {
       "const b=document.getElementById('print');if(b)b.addEventListener('click',()=>print());\n";
   for (auto [path, script] :
        {std::pair{"/assets/exit-countdown.js", kCountdown}, std::pair{"/assets/print.js", kPrint}})
-    router.add(Route{.method = "GET",
-                     .pattern = path,
-                     .handler =
-                         [script](const Request&) {
-                           auto r = Response::text(200, script, "text/javascript; charset=utf-8");
-                           r.headers.emplace_back("Cache-Control", "public, max-age=3600");
-                           return r;
-                         },
-                     .max_body = -1,
-                     .takes_json = false,
-                     .summary = "A script the server-rendered pages load",
-                     .async_handler = nullptr,
-                     .authenticate_before_body = false});
+    table.add({.method = "GET",
+               .pattern = path,
+               .access = anyone(),
+               .summary = "A script the server-rendered pages load",
+               .handler = [script](const Call&) -> Result<Response> {
+                 auto r = Response::text(200, script, "text/javascript; charset=utf-8");
+                 r.headers.emplace_back("Cache-Control", "public, max-age=3600");
+                 return r;
+               }});
 }
 
-void add_network_routes(Router& router, db::Database& db) {
-  router.add(Route{"GET", "/api/v1/network/nodes",
-                   [&db](const Request& req) {
-                     auto region = req.query_param("region").value_or("");
-                     if (region.empty()) return error_response(400, "missing_field", "give ?region=CODE", "region");
-                     auto nodes = db.read([&](db::Session& s) { return logistics::nodes_in(s, region); });
-                     if (!nodes.ok()) {
-                       Error e = nodes.error();
-                       if (e.field == "region_code") e.field = "region";
-                       return error_response(e);
-                     }
-                     JsonWriter w;
-                     w.begin_object().key("nodes").begin_array();
-                     for (const auto& n : *nodes) {
-                       w.begin_object().field("id", n.id.value).field("code", n.code);
-                       w.field("kind", logistics::to_string(n.kind)).field("name", n.name);
-                       w.field("region_code", n.region_code).field("cold_capacity_crates", n.cold_capacity_crates);
-                       w.end_object();
-                     }
-                     w.end_array().end_object();
-                     return Response::json(200, w.take());
-                   },
-                   -1, false, "Service points, stations, cold stores and hubs in a region"});
+void add_network_routes(RouteTable& table, db::Database& db) {
+  table.add({.method = "GET",
+             .pattern = "/api/v1/network/nodes",
+             .access = anyone(),
+             .query = {{.name = "region", .description = "a county, township or village code", .required = true}},
+             .errors = {"missing_field", "invalid_region_code"},
+             .summary = "Service points, stations, cold stores and hubs in a region",
+             .handler = [&db](const Call& call) -> Result<Response> {
+               auto region = call.request.query_param("region").value_or("");
+               if (region.empty()) return error_response(400, "missing_field", "give ?region=CODE", "region");
+               auto nodes = db.read([&](db::Session& s) { return logistics::nodes_in(s, region); });
+               if (!nodes.ok()) {
+                 Error e = nodes.error();
+                 if (e.field == "region_code") e.field = "region";
+                 return error_response(e);
+               }
+               JsonWriter w;
+               w.begin_object().key("nodes").begin_array();
+               for (const auto& n : *nodes) {
+                 w.begin_object().field("id", n.id.value).field("code", n.code);
+                 w.field("kind", logistics::to_string(n.kind)).field("name", n.name);
+                 w.field("region_code", n.region_code).field("cold_capacity_crates", n.cold_capacity_crates);
+                 w.end_object();
+               }
+               w.end_array().end_object();
+               return Response::json(200, w.take());
+             }});
 }
 
 void add_openapi_route(RouteTable& table) {

@@ -17,11 +17,11 @@ struct SystemContext {
 };
 
 // GET /healthz (the process answers), /readyz (the store answers, not draining), /metrics.
-void add_system_routes(Router& router, SystemContext context);
+void add_system_routes(RouteTable& table, SystemContext context);
 // GET /assets/*.js: the scripts of the server-rendered pages.
-void add_asset_routes(Router& router);
+void add_asset_routes(RouteTable& table);
 // GET /api/v1/network/nodes?region=CODE: the public list of service points and stations.
-void add_network_routes(Router& router, db::Database& db);
+void add_network_routes(RouteTable& table, db::Database& db);
 // GET /api/v1/openapi.json, generated from every operation declared in the table.
 void add_openapi_route(RouteTable& table);
 
