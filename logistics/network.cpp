@@ -185,4 +185,24 @@ Result<std::optional<Link>> find_link(db::Session& s, std::int64_t id) {
   return std::optional<Link>(link_from(*r));
 }
 
+Result<std::optional<std::string>> origin_point(db::Session& s, std::string_view village_code) {
+  if (village_code.size() < kTownshipCodeDigits) return std::optional<std::string>();
+  const auto nodes = CUNHUO_TRY(nodes_in(s, village_code.substr(0, kTownshipCodeDigits)));
+  for (const auto& n : nodes)
+    if (n.kind == NodeKind::village_point && n.region_code == village_code) return std::optional<std::string>(n.code);
+  for (const auto& n : nodes)
+    if (n.kind == NodeKind::township_station) return std::optional<std::string>(n.code);
+  return std::optional<std::string>();
+}
+
+Result<std::optional<std::string>> destination_hub(db::Session& s, std::string_view region_code) {
+  constexpr std::size_t kPrefectureDigits = 4;
+  auto rows = CUNHUO_TRY(s.query("SELECT code, region_code FROM network_nodes WHERE kind = 'city_hub' ORDER BY id"));
+  for (const auto& r : rows)
+    if (r.str(1).substr(0, kPrefectureDigits) == region_code.substr(0, kPrefectureDigits))
+      return std::optional<std::string>(r.str(0));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows.front().str(0));
+}
+
 }  // namespace cunhuo::logistics

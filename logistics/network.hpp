@@ -61,6 +61,11 @@ std::span<const db::Migration> network_migrations();
 Result<NodeId> create_node(db::Session& tx, const NewNode& node, const Clock& clock);
 // Nodes whose region lies within `region_code` (a county, township or village).
 Result<std::vector<Node>> nodes_in(db::Session& s, std::string_view region_code);
+// The village service point where goods from a village start: the village's own, else its
+// township's station; none when the network does not reach it.
+Result<std::optional<std::string>> origin_point(db::Session& s, std::string_view village_code);
+// The city hub serving a buyer's region (same prefecture), else the first hub there is.
+Result<std::optional<std::string>> destination_hub(db::Session& s, std::string_view region_code);
 Result<std::optional<Node>> find_node(db::Session& s, std::string_view code);
 
 // A link between two known nodes; refuses what makes no sense (a node to itself, a

@@ -317,4 +317,15 @@ Status cancel_order_shipments(db::Session& tx, std::int64_t order_id, const Cloc
   return {};
 }
 
+std::string_view colder_class(std::string_view a, std::string_view b) {
+  auto rank = [](std::string_view c) { return c == "frozen" ? 2 : c == "chilled" ? 1 : 0; };
+  return rank(b) > rank(a) ? b : a;
+}
+
+void add_lot(std::string& lots, std::string_view lot) {
+  if (lot.empty() || lots.size() + lot.size() + 1 > kMaxShipmentLotBytes) return;
+  if (!lots.empty()) lots += ',';
+  lots += lot;
+}
+
 }  // namespace cunhuo::logistics

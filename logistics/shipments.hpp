@@ -51,6 +51,14 @@ std::span<const db::Migration> shipment_migrations();
 
 // Topics published: "shipment.departed", "shipment.delivered", "shipment.spoiled"
 // ({"order_id", "shipment_id", "bearer"}).
+// A shipment's lot field lists its products' lots, comma-separated, within this many bytes.
+inline constexpr std::size_t kMaxShipmentLotBytes = 55;
+// Of two temperature classes ("ambient", "chilled", "frozen"), the one that needs more cold:
+// a parcel travels at the temperature its most demanding product needs.
+std::string_view colder_class(std::string_view a, std::string_view b);
+// Adds a product's lot to a shipment's list, while the list has room for it.
+void add_lot(std::string& lots, std::string_view lot);
+
 inline constexpr const char* kShipmentDeparted = "shipment.departed";
 inline constexpr const char* kShipmentDelivered = "shipment.delivered";
 inline constexpr const char* kShipmentSpoiledTopic = "shipment.spoiled";

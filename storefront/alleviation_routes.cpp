@@ -440,12 +440,6 @@ Result<Response> decide_status_change(AlleviationContext& ctx, const Call& call)
   });
 }
 
-Result<std::int64_t> int_of(const outbox::Event& e, const char* key) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* v = doc.find(key);
-  if (!v || v->type() != Json::Type::integer) return make_error(ErrorKind::internal, "bad_event", e.topic + " without " + key);
-  return v->as_integer();
-}
 
 }  // namespace
 
@@ -555,23 +549,5 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .handler = bind(model_history)});
 }
 
-void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock) {
-  dispatcher.subscribe("alleviation.rescore_on_card", marketplace::kCardChanged, [&clock](db::Session& tx, const outbox::Event& e) -> Status {
-    const std::int64_t household = CUNHUO_TRY(int_of(e, "household_id"));
-    CUNHUO_TRY(al::rescore_household(tx, household, clock));
-    CUNHUO_TRY(al::monitor_household(tx, household, clock));
-    return {};
-  });
-  dispatcher.subscribe("alleviation.rescore_on_income", payments::kIncomeSettled, [&clock](db::Session& tx, const outbox::Event& e) -> Status {
-    auto doc = CUNHUO_TRY(Json::parse(e.payload));
-    const Json* ids = doc.find("household_ids");
-    if (!ids || ids->type() != Json::Type::array) return make_error(ErrorKind::internal, "bad_event", "payment.settled without household_ids");
-    for (const auto& id : ids->as_array()) {
-      CUNHUO_TRY(al::rescore_household(tx, id.as_integer(), clock));
-      CUNHUO_TRY(al::monitor_household(tx, id.as_integer(), clock));
-    }
-    return {};
-  });
-}
 
 }  // namespace cunhuo::storefront

@@ -29,6 +29,5 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext context);
 void add_fund_routes(RouteTable& table, AlleviationContext context);
 // Open statistics pages and downloads (statistics_routes.cpp).
 void add_statistics_routes(RouteTable& table, AlleviationContext context);
-void subscribe_alleviation_flow(outbox::Dispatcher& dispatcher, const Clock& clock);
 
 }  // namespace cunhuo::storefront

@@ -18,6 +18,7 @@
 #include "payments/reconciliation.hpp"
 #include "payments/refunds.hpp"
 #include "storefront/alleviation_routes.hpp"
+#include "storefront/flows.hpp"
 #include "storefront/logistics_routes.hpp"
 #include "storefront/payments_routes.hpp"
 #include "seeds/loader.hpp"
@@ -189,15 +190,13 @@ void App::add_routes() {
                            fees(),     *dispatcher_};
   add_payments_routes(table_, payments);
   if (simulator_) add_simulator_routes(table_, payments);
-  subscribe_payment_flow(*dispatcher_, clock_, fees());
   LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
   add_logistics_routes(table_, logistics);
-  subscribe_logistics_flow(*dispatcher_, logistics);
   const AlleviationContext alleviation_context{*db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
   add_alleviation_routes(table_, alleviation_context);
   add_fund_routes(table_, alleviation_context);
   add_statistics_routes(table_, alleviation_context);
-  subscribe_alleviation_flow(*dispatcher_, clock_);
+  subscribe_flows(*dispatcher_, FlowContext{.clock = clock_, .fees = fees(), .planner = *planner_});
   add_openapi_route(table_);
 }
 

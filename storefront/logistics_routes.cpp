@@ -390,78 +390,6 @@ Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
   });
 }
 
-// ---- from paid order to shipments --------------------------------------------------
-
-// A parcel travels at the temperature its most demanding product needs.
-std::string coldest(const std::string& a, std::string_view b) {
-  auto rank = [](std::string_view c) { return c == "frozen" ? 2 : c == "chilled" ? 1 : 0; };
-  return rank(b) > rank(a) ? std::string(b) : a;
-}
-
-// The village service point where the goods start: the origin village's own, else its
-// township's station.
-Result<std::optional<std::string>> origin_point(db::Session& s, const std::string& village_code) {
-  if (village_code.size() < 9) return std::optional<std::string>();
-  for (const auto& n : CUNHUO_TRY(lg::nodes_in(s, village_code.substr(0, 9))))
-    if (n.kind == lg::NodeKind::village_point && n.region_code == village_code) return std::optional<std::string>(n.code);
-  for (const auto& n : CUNHUO_TRY(lg::nodes_in(s, village_code.substr(0, 9))))
-    if (n.kind == lg::NodeKind::township_station) return std::optional<std::string>(n.code);
-  return std::optional<std::string>();
-}
-
-// The city hub serving the buyer's city (same prefecture), else the first hub there is.
-Result<std::optional<std::string>> destination_hub(db::Session& s, const std::string& region_code) {
-  auto rows = CUNHUO_TRY(s.query("SELECT code, region_code FROM network_nodes WHERE kind = 'city_hub' ORDER BY id"));
-  for (const auto& r : rows)
-    if (r.str(1).substr(0, 4) == region_code.substr(0, 4)) return std::optional<std::string>(r.str(0));
-  if (rows.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(rows.front().str(0));
-}
-
-Status ship_order(db::Session& tx, LogisticsContext& ctx, std::int64_t order_id) {
-  auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{order_id}));
-  if (!order || !CUNHUO_TRY(lg::shipments_of_order(tx, order_id)).empty()) return {};  // unknown, or shipped before
-  auto destination = CUNHUO_TRY(destination_hub(tx, order->ship_to.region_code));
-  if (!destination) return {};
-  std::vector<mk::ProductId> ids;
-  for (const auto& l : order->lines) ids.push_back(l.product);
-  std::map<std::string, lg::NewShipment> by_origin;
-  for (const auto& p : CUNHUO_TRY(mk::find_products(tx, ids))) {
-    auto origin = CUNHUO_TRY(origin_point(tx, p.origin_code));
-    if (!origin) continue;
-    auto& sh = by_origin[*origin];
-    if (sh.order_id == 0) {
-      sh = lg::NewShipment{order_id, *origin, *destination, "ambient", "", 0, ctx.clock.now_ms(), INT64_MAX};
-    }
-    sh.temperature_class = coldest(sh.temperature_class, mk::to_string(p.temperature));
-    sh.crates += 1;
-    if (!p.lot.empty() && sh.lot.size() + p.lot.size() < 55) sh.lot += (sh.lot.empty() ? "" : ",") + p.lot;
-    if (p.shelf_life_days > 0) sh.shelf_deadline_ms = std::min(sh.shelf_deadline_ms, sh.ready_at_ms + static_cast<std::int64_t>(p.shelf_life_days) * 86'400'000);
-  }
-  for (const auto& [origin, sh] : by_origin) {
-    auto made = CUNHUO_TRY(lg::create_shipment(tx, ctx.planner, sh, ctx.clock));
-    spdlog::info("order {}: shipment {} from {} to {} ({})", order_id, made.tracking_number, made.origin_code, made.destination_code, made.status);
-  }
-  return {};
-}
-
-Result<std::int64_t> event_order(const outbox::Event& e) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* v = doc.find("order_id");
-  if (!v || v->type() != Json::Type::integer) return make_error(ErrorKind::internal, "bad_event", e.topic + " without order_id");
-  return v->as_integer();
-}
-
-// Moves the order forward through every state up to `to`, as far as the state machine lets it.
-Status advance_order(db::Session& tx, std::int64_t order_id, std::initializer_list<mk::OrderStatus> steps, const Clock& clock) {
-  for (auto step : steps) {
-    auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{order_id}));
-    if (!order || !mk::transition_allowed(order->status, step)) continue;
-    CUNHUO_TRY(mk::change_order_status(tx, order->id, step, "logistics", "parcel scanned", clock));
-  }
-  return {};
-}
-
 }  // namespace
 
 void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
@@ -545,16 +473,5 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .handler = bind(decide_excursion)});
 }
 
-void subscribe_logistics_flow(outbox::Dispatcher& dispatcher, LogisticsContext ctx) {
-  dispatcher.subscribe("logistics.ship", std::string(mk::kOrderTopicPrefix) + "paid",
-                       [ctx](db::Session& tx, const outbox::Event& e) mutable -> Status { return ship_order(tx, ctx, CUNHUO_TRY(event_order(e))); });
-  dispatcher.subscribe("marketplace.mark_shipped", lg::kShipmentDeparted, [ctx](db::Session& tx, const outbox::Event& e) -> Status {
-    return advance_order(tx, CUNHUO_TRY(event_order(e)), {mk::OrderStatus::packed, mk::OrderStatus::shipped}, ctx.clock);
-  });
-  dispatcher.subscribe("marketplace.mark_delivered", lg::kShipmentDelivered, [ctx](db::Session& tx, const outbox::Event& e) -> Status {
-    return advance_order(tx, CUNHUO_TRY(event_order(e)),
-                         {mk::OrderStatus::packed, mk::OrderStatus::shipped, mk::OrderStatus::delivered}, ctx.clock);
-  });
-}
 
 }  // namespace cunhuo::storefront

@@ -25,6 +25,5 @@ struct LogisticsContext {
 };
 
 void add_logistics_routes(RouteTable& table, LogisticsContext context);
-void subscribe_logistics_flow(outbox::Dispatcher& dispatcher, LogisticsContext context);
 
 }  // namespace cunhuo::storefront

@@ -77,7 +77,7 @@ void write_request_body(JsonWriter& w, const Operation& op) {
     w.end_object();
   } else {
     w.key("application/octet-stream").begin_object().key("schema").begin_object().field("type", "string");
-    w.field("contentMediaType", "image/*").end_object().end_object();
+    w.end_object().end_object();
   }
   w.end_object().end_object();
 }

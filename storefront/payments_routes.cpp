@@ -455,60 +455,6 @@ Result<Response> sim_bill(PaymentsContext& ctx, const Call& call) {
   return Response::text(200, CUNHUO_TRY(ctx.simulator->bill_csv(req.params.at("date"))), "text/csv; charset=utf-8");
 }
 
-// ---- the flow between modules ------------------------------------------------------
-
-Result<std::int64_t> int_field(const outbox::Event& e, const char* key) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* v = doc.find(key);
-  if (!v || v->type() != Json::Type::integer)
-    return make_error(ErrorKind::internal, "bad_event", e.topic + " without " + key);
-  return v->as_integer();
-}
-
-Status mark_paid(db::Session& tx, const outbox::Event& e, const Clock& clock, const pay::FeeRules& fees) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* ids = doc.find("order_ids");
-  if (!ids || ids->type() != Json::Type::array) return make_error(ErrorKind::internal, "bad_event", "payment.captured without order_ids");
-  for (const auto& id : ids->as_array()) {
-    auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{id.as_integer()}));
-    if (!order) continue;
-    if (order->status == mk::OrderStatus::pending_payment) {
-      CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::paid, "payments", "payment captured", clock));
-    } else if (order->status == mk::OrderStatus::cancelled) {
-      // Paid after the hold ran out and the stock went back: the money goes back too.
-      CUNHUO_CHECK(pay::refund_order(tx, order->id.value, pay::LossBearer::none, "paid after the order was cancelled", fees, clock));
-    }
-  }
-  return {};
-}
-
-Status mark_refunded(db::Session& tx, const outbox::Event& e, const Clock& clock) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* full = doc.find("full");
-  if (!full || full->type() != Json::Type::boolean || !full->as_bool()) return {};
-  auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{CUNHUO_TRY(int_field(e, "order_id"))}));
-  if (!order || !mk::transition_allowed(order->status, mk::OrderStatus::refunded)) return {};
-  CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::refunded, "payments", "refunded in full", clock));
-  return {};
-}
-
-Status refund_spoiled(db::Session& tx, const outbox::Event& e, const Clock& clock, const pay::FeeRules& fees) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* bearer = doc.find("bearer");
-  const auto who = bearer && bearer->type() == Json::Type::string ? pay::parse_loss_bearer(bearer->as_string())
-                                                                   : Result<pay::LossBearer>(pay::LossBearer::logistics);
-  return pay::refund_order(tx, CUNHUO_TRY(int_field(e, "order_id")), who.ok() ? *who : pay::LossBearer::logistics,
-                           "goods spoiled", fees, clock);
-}
-
-// A paid order cancelled by staff: its money goes back (refund_order is a no-op for an
-// order that was never paid, or was refunded or settled before).
-Status refund_cancelled(db::Session& tx, const outbox::Event& e, const Clock& clock,
-                        const pay::FeeRules& fees) {
-  return pay::refund_order(tx, CUNHUO_TRY(int_field(e, "order_id")), pay::LossBearer::none,
-                           "the order was cancelled", fees, clock);
-}
-
 }  // namespace
 
 void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
@@ -520,7 +466,6 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
   table.add({.method = "POST",
              .pattern = "/api/v1/checkouts/:id/payments",
              .access = only({Role::consumer, Role::org_buyer}),
-             .body = Body::json,
              .errors = {"checkout_not_payable", "provider_unavailable"},
              .summary = "Pay a checkout: opens a payment intent and says where to pay",
              .handler = bind_logged(pay_checkout),
@@ -568,7 +513,7 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
   table.add({.method = "POST",
              .pattern = "/api/v1/statements/verify",
              .access = anyone(),
-             .body = Body::json,
+             .body = Body::raw,  // the file as downloaded, whatever type the client names
              .summary = "Is this statement (the downloaded JSON, as the body) genuine and unaltered?",
              .handler = [ctx](const Call& call) mutable -> Result<Response> { return verify_statement(ctx, call.request); }});
   table.add({.method = "GET",
@@ -650,33 +595,5 @@ void add_simulator_routes(RouteTable& table, PaymentsContext ctx) {
              .handler = bind(sim_bill)});
 }
 
-void subscribe_payment_flow(outbox::Dispatcher& dispatcher, const Clock& clock, pay::FeeRules fees) {
-  dispatcher.subscribe("marketplace.mark_paid", pay::kPaymentCaptured,
-                       [&clock, fees](db::Session& tx, const outbox::Event& e) { return mark_paid(tx, e, clock, fees); });
-  dispatcher.subscribe("payments.settle", std::string(mk::kOrderTopicPrefix) + "completed",
-                       [&clock, fees](db::Session& tx, const outbox::Event& e) -> Status {
-                         CUNHUO_TRY(pay::complete_order(tx, CUNHUO_TRY(int_field(e, "order_id")), fees, clock));
-                         return {};
-                       });
-  dispatcher.subscribe("marketplace.mark_refunded", pay::kOrderRefunded,
-                       [&clock](db::Session& tx, const outbox::Event& e) { return mark_refunded(tx, e, clock); });
-  dispatcher.subscribe("payments.return_second_payment", pay::kPaymentReturned,
-                       [&clock](db::Session& tx, const outbox::Event& e) -> Status {
-                         return pay::return_payment(tx, CUNHUO_TRY(int_field(e, "intent_id")),
-                                                    clock);
-                       });
-  dispatcher.subscribe("payments.refund_cancelled",
-                       std::string(mk::kOrderTopicPrefix) + "cancelled",
-                       [&clock, fees](db::Session& tx, const outbox::Event& e) {
-                         return refund_cancelled(tx, e, clock, fees);
-                       });
-  dispatcher.subscribe(
-      "logistics.cancel_shipments", std::string(mk::kOrderTopicPrefix) + "cancelled",
-      [&clock](db::Session& tx, const outbox::Event& e) -> Status {
-        return logistics::cancel_order_shipments(tx, CUNHUO_TRY(int_field(e, "order_id")), clock);
-      });
-  dispatcher.subscribe("payments.refund_spoiled", kShipmentSpoiled,
-                       [&clock, fees](db::Session& tx, const outbox::Event& e) { return refund_spoiled(tx, e, clock, fees); });
-}
 
 }  // namespace cunhuo::storefront

@@ -37,10 +37,8 @@ void add_payments_routes(RouteTable& table, PaymentsContext context);
 void add_simulator_routes(RouteTable& table, PaymentsContext context);
 
 // Topic a logistics excursion confirmed as spoilage publishes: {"order_id", "bearer"}.
-inline constexpr const char* kShipmentSpoiled = "shipment.spoiled";
 
 // paid → orders paid (or refunded when they were cancelled meanwhile); completed →
 // settlement; refunded in full → order refunded; spoiled → refund.
-void subscribe_payment_flow(outbox::Dispatcher& dispatcher, const Clock& clock, payments::FeeRules fees);
 
 }  // namespace cunhuo::storefront

@@ -176,7 +176,7 @@ void RouteTable::add(Operation op) {
               .summary = op.summary,
               .async_handler = nullptr,
               // A raw body (a photo) is large: its caller is known from the headers first.
-              .authenticate_before_body = op.body == Body::raw};
+              .authenticate_before_body = op.body == Body::raw && op.access.kind != Access::Kind::anyone};
   Auth& auth = auth_;
   if (op.handler) {
     route.handler = [guard, &auth, handler = op.handler](const Request& req) {

@@ -48,7 +48,8 @@ Access only(std::initializer_list<Role> roles);
 enum class Body {
   none,  // no body (GET, or a POST whose meaning is in its path)
   json,  // application/json, checked against the request schema
-  raw,   // bytes of their own type (a photo); authenticated before it is read
+  raw,   // bytes of their own type (a photo, a downloaded statement); a caller who must sign
+         // in is authenticated from the headers before the body is read
 };
 
 struct QueryParam {

@@ -26,6 +26,7 @@
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
 #include "payments/settlement.hpp"
+#include "tests/support/service_flows.hpp"
 #include "storefront/alleviation_routes.hpp"
 #include "storefront/app.hpp"
 #include "storefront/payments_routes.hpp"
@@ -193,8 +194,7 @@ int settle(const std::string& url, std::int64_t orders) {
   outbox::DispatcherOptions options;
   options.max_attempts = 1;  // a failure is not retried in the background: it is reported
   outbox::Dispatcher dispatcher(*db, clock, options);
-  storefront::subscribe_payment_flow(dispatcher, clock, FeeRules{});
-  storefront::subscribe_alleviation_flow(dispatcher, clock);
+  test::ServiceFlows flows(*db, dispatcher, clock);
   const auto start = Steady::now();
   auto passes = dispatcher.drain(1'000'000);
   const double s = std::chrono::duration<double>(Steady::now() - start).count();

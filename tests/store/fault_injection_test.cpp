@@ -16,6 +16,7 @@
 #include "storefront/idempotency.hpp"
 #include "storefront/payments_routes.hpp"
 #include "tests/support/faulty_store.hpp"
+#include "tests/support/service_flows.hpp"
 #include "tests/support/support.hpp"
 
 using namespace cunhuo;
@@ -89,9 +90,8 @@ class Sale {
         product_(product),
         buyer_(buyer),
         idempotency_(db, clock),
-        dispatcher_(db, clock) {
-    storefront::subscribe_payment_flow(dispatcher_, clock, pay::FeeRules{});
-  }
+        dispatcher_(db, clock),
+        flows_(db, dispatcher_, clock) {}
 
   bool run() { return checkout() && pay() && deliver() && refund() && complete(); }
   std::int64_t order() const { return order_; }
@@ -174,6 +174,7 @@ class Sale {
   std::int64_t buyer_;
   storefront::Idempotency idempotency_;
   outbox::Dispatcher dispatcher_;
+  test::ServiceFlows flows_;
   mk::CheckoutId checkout_{0};
   std::int64_t order_ = 0;
 };
@@ -223,7 +224,7 @@ void nothing_partial(db::Database& db) {
 // still unpaid in the marketplace, no completed order unsettled.
 void outbox_catches_up(db::Database& db, ManualClock& clock) {
   outbox::Dispatcher dispatcher(db, clock);
-  storefront::subscribe_payment_flow(dispatcher, clock, pay::FeeRules{});
+  test::ServiceFlows flows(db, dispatcher, clock);
   clock.advance(std::chrono::hours(1));  // past every retry's back-off
   auto passes = dispatcher.drain();
   REQUIRE(passes.ok());

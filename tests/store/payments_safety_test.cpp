@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/outbox/outbox.hpp"
+#include "tests/support/service_flows.hpp"
 #include "payments/accounts.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
@@ -237,7 +238,7 @@ STORE_TEST(
         0);  // not yet: the outbox sends it back
 
   outbox::Dispatcher dispatcher(store.db(), clock);
-  storefront::subscribe_payment_flow(dispatcher, clock, FeeRules{});
+  test::ServiceFlows flows(store.db(), dispatcher, clock);
   REQUIRE(dispatcher.drain().ok());
   REQUIRE(dispatcher.drain().ok());  // a second pass finds nothing more to do
   CHECK(count(store.db(), "SELECT COUNT(*) FROM provider_refunds WHERE intent_id = " +
