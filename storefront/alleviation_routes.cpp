@@ -1,5 +1,7 @@
 #include "storefront/alleviation_routes.hpp"
 
+#include <memory>
+
 #include "alleviation/exits.hpp"
 #include "alleviation/monitoring.hpp"
 #include "alleviation/scores.hpp"
@@ -7,12 +9,15 @@
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
 #include "payments/settlement.hpp"
+#include "storefront/rate_limit.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
 namespace {
 
 namespace al = cunhuo::alleviation;
+
+constexpr RateLimit kObjectionsPerAddress{.max_events = 5, .window_ms = 3600LL * 1000};
 
 // Why, as well as what: every indicator with its inputs, and the inputs themselves.
 // Leaves the object open when `close` is false, for the caller to add to it.
@@ -445,6 +450,8 @@ Result<Response> decide_status_change(AlleviationContext& ctx, const Call& call)
 
 void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
   auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  // Objections are anonymous: each client address lodges a few an hour at most.
+  auto objections = std::make_shared<RateLimiter>(kObjectionsPerAddress, ctx.clock);
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/evaluations",
              .access = signed_in(),
@@ -477,8 +484,13 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/exit-proposals/:id/objections",
              .access = anyone(),
              .body = Body::json,
-             .summary = "Object to an exit while its notice runs (anyone)",
-             .handler = bind(object)});
+             .errors = {"notice_closed", "too_many_objections", "too_many_requests", "invalid_length"},
+             .summary = "Object to an exit while its notice runs (anyone; a few an hour from one address)",
+             .handler = [ctx, objections](const Call& call) mutable -> Result<Response> {
+               if (auto wait = objections->take(call.request.client_address))
+                 return too_many_requests(*wait, "too many objections from this address; try again later");
+               return object(ctx, call);
+             }});
   table.add({.method = "POST",
              .pattern = "/api/v1/objections/:id/resolution",
              .access = only({Role::poverty_office, Role::admin}),

@@ -230,3 +230,20 @@ TEST_CASE("a certified listing whose title changes goes back to review", "[http]
   CHECK(server.count("SELECT COUNT(*) FROM certifications WHERE status = 'applied'") == 1);
   CHECK(c.request("GET", "/api/v1/products?certified=true").body.find("MQ-2026-009") == std::string::npos);
 }
+
+TEST_CASE("one address lodges only a few objections an hour", "[http][scope][alleviation]") {
+  TestServer server(StoreKind::sqlite);
+  REQUIRE(server.app().db().write([](db::Session& tx) -> Status {
+    CUNHUO_TRY(tx.exec("INSERT INTO exit_proposals (household_id, evaluation_id, status, notice_ends_at, created_at, "
+                       "updated_at) VALUES (1, 1, 'in_notice', 4102444800000, 0, 0)"));
+    return {};
+  }).ok());
+  const auto proposal = server.count("SELECT MAX(id) FROM exit_proposals");
+  HttpClient c(server.port());
+  const std::string path = "/api/v1/exit-proposals/" + std::to_string(proposal) + "/objections";
+  for (int i = 0; i < 5; ++i) REQUIRE(post_json(c, path, R"({"text":"他家还有外债"})").status == 201);
+  auto refused = post_json(c, path, R"({"text":"他家还有外债"})");
+  CHECK(refused.status == 429);
+  CHECK(refused.header("retry-after").has_value());
+  CHECK(server.count("SELECT COUNT(*) FROM exit_objections") == 5);
+}
