@@ -330,8 +330,8 @@ STORE_TEST("network changes are refused outside the centre's county, in order of
   };
   const std::vector<Row> rows{
       {"no session", "/api/v1/network/nodes", "", R"({})", 401, ""},
-      {"a consumer", "/api/v1/network/nodes", consumer, R"({})", 403, "forbidden"},
-      {"a station operator", "/api/v1/network/links", station, R"({})", 403, "forbidden"},
+      {"a consumer", "/api/v1/network/nodes", consumer, R"({})", 403, "role_not_allowed"},
+      {"a station operator", "/api/v1/network/links", station, R"({})", 403, "role_not_allowed"},
       {"a malformed body", "/api/v1/network/nodes", centre, R"({"code":)", 400, ""},
       {"a node in another county", "/api/v1/network/nodes", centre,
        R"({"code":"LZ-VP-01","kind":"village_point","name":"外县","region_code":"620102001001"})",
