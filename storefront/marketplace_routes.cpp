@@ -34,6 +34,30 @@ Result<mk::ShopId> default_shop(db::Session& s, const Account& a) {
   return make_error(ErrorKind::invalid, "missing_field", "name the shop to list in", "shop_id");
 }
 
+// The JSON Schema of a listing's fields, from the catalog's own limits; `required` lists the
+// fields a new listing must name.
+std::string listing_schema(bool for_new_listing) {
+  auto text = [](std::size_t max) { return R"({"type":"string","maxLength":)" + std::to_string(max) + "}"; };
+  const std::string integer = R"({"type":"integer"})";
+  std::string s = R"({"type":"object","additionalProperties":false,"properties":{)";
+  s += R"("shop_id":)" + integer + R"(,"title":)" + text(mk::kMaxTitleBytes) + R"(,"category":)" +
+       text(mk::kMaxCategoryBytes) + R"(,"unit":{"type":"string","description":"jin, kg, box or piece"},)";
+  s += R"("price_fen":{"type":"integer","minimum":1,"maximum":)" + std::to_string(mk::kMaxPriceFen) + "},";
+  s += R"("stock":{"type":"integer","minimum":0,"maximum":)" + std::to_string(mk::kMaxStock) + "},";
+  s += R"("temperature_class":{"type":"string","description":"ambient, chilled or frozen"},)";
+  s += R"("shelf_life_days":{"type":"integer","minimum":1,"maximum":)" + std::to_string(mk::kMaxShelfLifeDays) + "},";
+  s += R"("harvest_date":)" + text(mk::kDateBytes) + R"(,"lot":)" + text(mk::kMaxLotBytes) + R"(,"origin_code":)" +
+       text(kVillageCodeDigits) + R"(,"origin_name":)" + text(mk::kMaxOriginNameBytes) + R"(,"description":)" +
+       text(mk::kMaxDescriptionBytes) + R"(,"active":{"type":"boolean"},)";
+  s += R"("producers":{"type":"array","maxItems":)" + std::to_string(mk::kMaxProducers) +
+       R"(,"items":{"type":"object","additionalProperties":false,"required":["household_id","share_bps"],)"
+       R"("properties":{"household_id":{"type":"integer","minimum":1},"share_bps":{"type":"integer"}}}}})";
+  if (for_new_listing)
+    s += R"(,"required":["title","category","unit","price_fen","stock","temperature_class","shelf_life_days",)"
+         R"("origin_code","producers"])";
+  return s + "}";
+}
+
 Result<mk::ListingFields> listing_fields(const FieldReader& body) {
   CUNHUO_CHECK(body.only({"shop_id", "title", "category", "unit", "price_fen", "stock", "temperature_class",
                           "shelf_life_days", "harvest_date", "lot", "origin_code", "origin_name", "description",
@@ -663,6 +687,11 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .pattern = "/api/v1/products",
              .access = only({Role::farmer, Role::shop_manager, Role::admin}),
              .body = Body::json,
+             .request_schema = listing_schema(true),
+             .success_status = 201,
+             .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county", "unknown_shop",
+                        "invalid_region_code", "not_a_member", "shares_not_whole", "duplicate_producer",
+                        "invalid_temperature_class"},
              .summary = "List a product (farmer, shop manager)",
              .handler = bind(create_product)});
   table.add({.method = "GET",
@@ -674,6 +703,9 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .pattern = "/api/v1/products/:id",
              .access = only({Role::farmer, Role::shop_manager, Role::admin}),
              .body = Body::json,
+             .request_schema = listing_schema(false),
+             .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county", "concurrent_update",
+                        "invalid_temperature_class", "not_a_member", "shares_not_whole"},
              .summary = "Edit a listing of your own shop",
              .handler = bind(update_product)});
   table.add({.method = "POST",

@@ -43,7 +43,7 @@ std::string concrete(const std::string& pattern) {
 }
 
 // Operations that must not be run blindly here: they stop or reshape the whole server.
-bool skipped(const Operation& op) { return op.pattern == "/api/v1/sessions" && op.method == "DELETE"; }
+bool skipped(const Operation& op) { return op.pattern == "/api/v1/sessions/current" && op.method == "DELETE"; }
 
 HttpReply call(HttpClient& c, const Operation& op, const std::string& body, const Headers& headers) {
   return c.request(op.method, concrete(op.pattern), body, headers);
@@ -78,7 +78,10 @@ TEST_CASE("every operation admits exactly the roles its declaration names", "[ht
     if (skipped(op) || op.access.kind == Access::Kind::anyone) continue;
     CAPTURE(op.method, op.pattern);
     const Headers json = {{"Content-Type", "application/json"}};
-    CHECK(call(c, op, "{}", json).status == 401);
+    {
+      HttpClient anonymous(server.port());  // a refusal before the body is read closes its connection
+      CHECK(call(anonymous, op, "{}", json).status == 401);
+    }
     for (const auto& [role, token] : tokens) {
       CAPTURE(storefront::to_string(role));
       auto reply = call(c, op, "{}", bearer(token));
