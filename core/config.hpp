@@ -39,6 +39,8 @@ struct Config {
   int max_connections = 4096;               // open at once, over all clients
   int max_connections_per_address = 256;    // open at once from one client address
   int login_attempts_per_address = 60;      // per minute, from one client address
+  // Check every JSON success answer against its published schema (tests; not a flag).
+  bool check_response_schemas = false;
 };
 
 // Every key a flag, variable or file line may set, e.g. "listen", "db", "threads".

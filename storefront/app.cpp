@@ -146,6 +146,7 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
                                       return account.ok() && account->role == Role::admin;
                                     }});
   server_ = std::make_unique<HttpServer>(server, router_, metrics_);
+  if (config_.check_response_schemas) table_.check_responses();
   add_routes();
 }
 

@@ -36,26 +36,53 @@ Result<mk::ShopId> default_shop(db::Session& s, const Account& a) {
 
 // The JSON Schema of a listing's fields, from the catalog's own limits; `required` lists the
 // fields a new listing must name.
-std::string listing_schema(bool for_new_listing) {
-  auto text = [](std::size_t max) { return R"({"type":"string","maxLength":)" + std::to_string(max) + "}"; };
-  const std::string integer = R"({"type":"integer"})";
-  std::string s = R"({"type":"object","additionalProperties":false,"properties":{)";
-  s += R"("shop_id":)" + integer + R"(,"title":)" + text(mk::kMaxTitleBytes) + R"(,"category":)" +
-       text(mk::kMaxCategoryBytes) + R"(,"unit":{"type":"string","description":"jin, kg, box or piece"},)";
-  s += R"("price_fen":{"type":"integer","minimum":1,"maximum":)" + std::to_string(mk::kMaxPriceFen) + "},";
-  s += R"("stock":{"type":"integer","minimum":0,"maximum":)" + std::to_string(mk::kMaxStock) + "},";
-  s += R"("temperature_class":{"type":"string","description":"ambient, chilled or frozen"},)";
-  s += R"("shelf_life_days":{"type":"integer","minimum":1,"maximum":)" + std::to_string(mk::kMaxShelfLifeDays) + "},";
-  s += R"("harvest_date":)" + text(mk::kDateBytes) + R"(,"lot":)" + text(mk::kMaxLotBytes) + R"(,"origin_code":)" +
-       text(kVillageCodeDigits) + R"(,"origin_name":)" + text(mk::kMaxOriginNameBytes) + R"(,"description":)" +
-       text(mk::kMaxDescriptionBytes) + R"(,"active":{"type":"boolean"},)";
-  s += R"("producers":{"type":"array","maxItems":)" + std::to_string(mk::kMaxProducers) +
-       R"(,"items":{"type":"object","additionalProperties":false,"required":["household_id","share_bps"],)"
-       R"("properties":{"household_id":{"type":"integer","minimum":1},"share_bps":{"type":"integer"}}}}})";
-  if (for_new_listing)
-    s += R"(,"required":["title","category","unit","price_fen","stock","temperature_class","shelf_life_days",)"
-         R"("origin_code","producers"])";
-  return s + "}";
+schema::Schema listing_schema(bool for_new_listing) {
+  using namespace schema;
+  auto field = [for_new_listing](std::string name, Schema s, bool needed_when_new) {
+    return needed_when_new && for_new_listing ? required(std::move(name), std::move(s))
+                                              : optional(std::move(name), std::move(s));
+  };
+  const Schema producer = object({required("household_id", id()), required("share_bps", integer())});
+  return object({
+      field("shop_id", integer(), false),
+      field("title", text(mk::kMaxTitleBytes), true),
+      field("category", text(mk::kMaxCategoryBytes), true),
+      field("unit", text().described("jin, kg, box or piece"), true),
+      field("price_fen", integer(1, mk::kMaxPriceFen), true),
+      field("stock", integer(0, mk::kMaxStock), true),
+      field("temperature_class", text().described("ambient, chilled or frozen"), true),
+      field("shelf_life_days", integer(1, mk::kMaxShelfLifeDays), true),
+      field("harvest_date", text(mk::kDateBytes), false),
+      field("lot", text(mk::kMaxLotBytes), false),
+      field("origin_code", text(kVillageCodeDigits), true),
+      field("origin_name", text(mk::kMaxOriginNameBytes), false),
+      field("description", text(mk::kMaxDescriptionBytes), false),
+      field("active", boolean(), false),
+      field("producers", array(producer, mk::kMaxProducers), true),
+  });
+}
+
+// A listing as write_product writes it.
+schema::Schema product_schema() {
+  using namespace schema;
+  const Schema photo = object({required("id", id()), required("url", text()),
+                               required("thumbnail_url", text()), required("width", integer(1)),
+                               required("height", integer(1))});
+  const Schema certification = object({
+      required("certificate_no", text()), required("issued_date", text()),
+      required("issuing_office", text()), required("benefit_mechanism", text())});
+  const Schema share = object({required("household_id", id()), required("share_bps", integer(1, 10'000))});
+  return object({
+      required("id", id()), required("shop_id", id()), required("title", text()),
+      required("category", text()), required("unit", text()), required("price_fen", fen()),
+      required("stock", integer(0)),
+      required("temperature_class", choice({"ambient", "chilled", "frozen"})),
+      required("shelf_life_days", integer(1)), required("harvest_date", text()),
+      required("lot", text()), required("origin_code", text()), required("origin_name", text()),
+      required("description", text()), required("active", boolean()),
+      required("version", integer(1)), required("producers", array(share)),
+      required("photos", array(photo)), required("certification", nullable(certification)),
+  });
 }
 
 Result<mk::ListingFields> listing_fields(const FieldReader& body) {
@@ -688,6 +715,7 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .access = only({Role::farmer, Role::shop_manager, Role::admin}),
              .body = Body::json,
              .request_schema = listing_schema(true),
+             .response_schema = product_schema(),
              .success_status = 201,
              .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county", "unknown_shop",
                         "invalid_region_code", "not_a_member", "shares_not_whole", "duplicate_producer",
@@ -697,6 +725,7 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
   table.add({.method = "GET",
              .pattern = "/api/v1/products/:id",
              .access = anyone(),
+             .response_schema = product_schema(),
              .summary = "One listing",
              .handler = bind(get_product)});
   table.add({.method = "PATCH",
@@ -704,6 +733,7 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .access = only({Role::farmer, Role::shop_manager, Role::admin}),
              .body = Body::json,
              .request_schema = listing_schema(false),
+             .response_schema = product_schema(),
              .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county", "concurrent_update",
                         "invalid_temperature_class", "not_a_member", "shares_not_whole"},
              .summary = "Edit a listing of your own shop",

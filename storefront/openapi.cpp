@@ -72,8 +72,8 @@ void write_request_body(JsonWriter& w, const Operation& op) {
   w.key("requestBody").begin_object().field("required", true).key("content").begin_object();
   if (op.body == Body::json) {
     w.key("application/json").begin_object().key("schema");
-    if (op.request_schema.empty()) w.begin_object().field("type", "object").end_object();
-    else w.raw(op.request_schema);
+    if (!op.request_schema) w.begin_object().field("type", "object").end_object();
+    else w.value(op.request_schema->json());
     w.end_object();
   } else {
     w.key("application/octet-stream").begin_object().key("schema").begin_object().field("type", "string");
@@ -109,9 +109,10 @@ std::string error_codes(const Operation& op) {
 void write_responses(JsonWriter& w, const Operation& op) {
   w.key("responses").begin_object();
   w.key(std::to_string(op.success_status)).begin_object().field("description", "Done");
-  w.key("content").begin_object().key("application/json").begin_object().key("schema");
-  if (op.response_schema.empty()) w.begin_object().field("type", "object").end_object();
-  else w.raw(op.response_schema);
+  w.key("content").begin_object().key(op.response_type).begin_object().key("schema");
+  if (op.response_schema) w.value(op.response_schema->json());
+  else if (op.response_type == "application/json") w.begin_object().field("type", "object").end_object();
+  else w.begin_object().field("type", "string").end_object();
   w.end_object().end_object().end_object();
   write_error(w, "4XX", "Refused; error.code is one of: " + error_codes(op));
   write_error(w, "503", "The store is busy, lost or full, or the server is draining; retry after Retry-After");

@@ -58,7 +58,9 @@ Status check_at(const Json& value, const Json& schema, const std::string& field,
   if (const Json* options = schema.find("enum")) {
     const auto& list = options->as_array();
     const bool listed = std::any_of(list.begin(), list.end(), [&](const Json& o) {
-      return o.type() == Json::Type::string && value.type() == Json::Type::string && o.as_string() == value.as_string();
+      if (o.is_null()) return value.is_null();
+      return o.type() == Json::Type::string && value.type() == Json::Type::string &&
+             o.as_string() == value.as_string();
     });
     if (!listed) return schema_error("invalid_value", "not one of the allowed values", field);
   }
@@ -95,8 +97,10 @@ Status check_object(const Json& value, const Json& schema, const std::string& fi
   const Json* properties = schema.find("properties");
   const Json* additional = schema.find("additionalProperties");
   const bool closed = additional && additional->type() == Json::Type::boolean && !additional->as_bool();
+  const Json* rest = additional && additional->type() == Json::Type::object ? additional : nullptr;
   for (const auto& [name, member] : value.as_object()) {
     const Json* property = properties ? properties->find(name) : nullptr;
+    if (!property) property = rest;  // a map's values
     if (!property) {
       if (closed) return schema_error("unknown_field", "no such field", prefix + name);
       continue;
@@ -133,13 +137,34 @@ struct Guard {
   }
 };
 
-std::shared_ptr<const Json> parse_schema(const std::string& text, const std::string& where) {
-  if (text.empty()) return nullptr;
-  auto doc = Json::parse(text);
-  if (!doc.ok()) std::fprintf(stderr, "the schema of %s is not JSON: %s\n", where.c_str(), doc.error().message.c_str());
-  CUNHUO_ASSERT(doc.ok());
-  return std::make_shared<const Json>(std::move(*doc));
+std::shared_ptr<const Json> schema_of(const std::optional<schema::Schema>& declared) {
+  if (!declared) return nullptr;
+  return std::make_shared<const Json>(declared->json());
 }
+
+bool is_json(const Response& response) {
+  return response.content_type.rfind("application/json", 0) == 0;
+}
+
+// A success answer its operation's schema does not describe becomes a 500 naming the field:
+// the check that keeps the OpenAPI document true, on in tests.
+struct AnswerCheck {
+  std::shared_ptr<const Json> schema;  // null: not checked
+  std::string where;
+
+  Response operator()(Response response) const {
+    if (!schema || response.status >= 300 || !is_json(response)) return response;
+    Status ok = [&]() -> Status {
+      const Json doc = CUNHUO_TRY(Json::parse(response.body));
+      return check_against_schema(doc, *schema, "");
+    }();
+    if (ok.ok()) return response;
+    std::fprintf(stderr, "%s answered outside its response schema: %s %s\n", where.c_str(),
+                 ok.error().field.c_str(), ok.error().message.c_str());
+    return error_response(make_error(ErrorKind::internal, std::string(kResponseSchemaMismatch),
+                                     ok.error().message, ok.error().field));
+  }
+};
 
 }  // namespace
 
@@ -167,7 +192,9 @@ void RouteTable::add(Operation op) {
   CUNHUO_ASSERT(fresh);
   CUNHUO_ASSERT(static_cast<bool>(op.handler) != static_cast<bool>(op.async_handler));
   CUNHUO_ASSERT(op.access.kind != Access::Kind::roles || !op.access.roles.empty());
-  const Guard guard{op.access, op.body, parse_schema(op.request_schema, op.method + " " + op.pattern)};
+  const Guard guard{op.access, op.body, schema_of(op.request_schema)};
+  const AnswerCheck check{check_responses_ ? schema_of(op.response_schema) : nullptr,
+                          op.method + " " + op.pattern};
   Route route{.method = op.method,
               .pattern = op.pattern,
               .handler = nullptr,
@@ -179,16 +206,20 @@ void RouteTable::add(Operation op) {
               .authenticate_before_body = op.body == Body::raw && op.access.kind != Access::Kind::anyone};
   Auth& auth = auth_;
   if (op.handler) {
-    route.handler = [guard, &auth, handler = op.handler](const Request& req) {
+    route.handler = [guard, check, &auth, handler = op.handler](const Request& req) {
       auto account = guard.admit(auth, req);
       if (!account.ok()) return error_response(account.error());
-      return respond(handler(Call{req, *account ? &**account : nullptr}));
+      return check(respond(handler(Call{req, *account ? &**account : nullptr})));
     };
   } else {
-    route.async_handler = [guard, &auth, handler = op.async_handler](const Request& req, Respond respond_later) {
+    route.async_handler = [guard, check, &auth, handler = op.async_handler](const Request& req,
+                                                                             Respond respond_later) {
       auto account = guard.admit(auth, req);
       if (!account.ok()) return respond_later(error_response(account.error()));
-      handler(Call{req, *account ? &**account : nullptr}, std::move(respond_later));
+      Respond checked = [check, respond_later = std::move(respond_later)](Response r) {
+        respond_later(check(std::move(r)));
+      };
+      handler(Call{req, *account ? &**account : nullptr}, std::move(checked));
     };
   }
   router_.add(std::move(route));

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <initializer_list>
 #include <set>
 #include <string>
@@ -26,8 +27,12 @@
 #include "core/result.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
+#include "storefront/schema.hpp"
 
 namespace cunhuo::storefront {
+
+// The error code of an answer that its operation's response schema does not describe.
+inline constexpr std::string_view kResponseSchemaMismatch = "response_schema_mismatch";
 
 // The error code of a caller whose role the operation's access does not admit (403).
 inline constexpr std::string_view kRoleNotAllowed = "role_not_allowed";
@@ -77,8 +82,9 @@ struct Operation {
   Access access;
   Body body = Body::none;
   std::int64_t max_body = -1;      // bytes; -1: the server's JSON limit
-  std::string request_schema;      // JSON Schema of a JSON body; "" for any object
-  std::string response_schema;     // JSON Schema of the success answer; "" for any object
+  std::optional<schema::Schema> request_schema;   // of a JSON body; unset: the handler reads it
+  std::optional<schema::Schema> response_schema;  // of a JSON success answer
+  std::string response_type = "application/json";  // or the media type of another answer
   int success_status = 200;
   std::vector<QueryParam> query;
   std::vector<std::string> errors;  // the error codes its handler itself can answer
@@ -92,6 +98,11 @@ class RouteTable {
  public:
   RouteTable(Router& router, Auth& auth) : router_(router), auth_(auth) {}
 
+  // From now on, every JSON success answer is checked against its operation's response
+  // schema; one that does not match becomes a 500 `response_schema_mismatch` naming the
+  // field. For tests, so that the whole suite proves the published document.
+  void check_responses() { check_responses_ = true; }
+
   // Registers `op` with the router, wrapped in its access and body checks.
   void add(Operation op);
   // Every operation, in the order declared, without handlers.
@@ -102,12 +113,14 @@ class RouteTable {
   Router& router_;
   Auth& auth_;
   std::vector<Operation> operations_;
+  bool check_responses_ = false;
   std::set<std::pair<std::string, std::string>> declared_;  // (method, pattern)
 };
 
-// Checks a parsed JSON body against a (small) JSON Schema: type, required, properties with
-// additionalProperties false, string maxLength/minLength, integer minimum/maximum, enum,
-// arrays with maxItems and items. A 400 naming the field on the first mismatch.
+// Checks a parsed JSON body against a (small) JSON Schema: type (one or a list), required,
+// properties with additionalProperties false or a schema, string maxLength/minLength,
+// integer minimum/maximum, enum (strings or null), arrays with maxItems and items. A 400
+// naming the field on the first mismatch.
 Status check_against_schema(const Json& value, const Json& schema, const std::string& field);
 
 // The OpenAPI 3.1 document of every operation in `table`.

@@ -54,6 +54,7 @@ TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Conf
   config.threads = 2;
   config.outbox_poll_ms = 20;
   config.data_dir = temp_dir();
+  config.check_response_schemas = true;  // every test also proves the published schemas
   if (tweak) tweak(config);
   auto app = storefront::App::open(config, clock_);
   if (!app.ok()) FAIL("cannot open the app: " << app.error().message);
