@@ -14,6 +14,7 @@
 #include "marketplace/orders.hpp"
 #include "marketplace/registry.hpp"
 #include "storefront/route_support.hpp"
+#include "storefront/schema.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -22,6 +23,54 @@ namespace mk = cunhuo::marketplace;
 
 constexpr std::int64_t kMaxTelemetryBody = 8 << 20;  // a sensor's day of buffered readings
 namespace lg = cunhuo::logistics;
+
+// The limits the handlers read their bodies with, published in the request schemas.
+constexpr std::size_t kMaxCodeBytes = 40;       // a node's or a sensor's business code
+constexpr std::size_t kMaxWordBytes = 20;       // a node kind, link mode, step or disposition
+constexpr std::size_t kMaxNodeNameBytes = 200;
+constexpr std::size_t kMaxTimetableBytes = 2000;
+constexpr std::size_t kMaxClassBytes = 10;      // a temperature class
+constexpr std::int64_t kEarliestMs = 1'500'000'000'000;  // 2017: no plan or scan before
+constexpr std::int64_t kLatestMs = 4'000'000'000'000;    // 2096
+constexpr std::int64_t kMaxShelfLifeHours = 24 * 365;
+constexpr std::int64_t kMaxPlanCrates = 1000;
+constexpr std::int64_t kMaxVehicleCrates = 1000;
+
+// ---- schema parts ------------------------------------------------------------------
+
+// Every name of an enumeration numbered from 0, read from its module's to_string table
+// (which answers "" past the last value), so the schemas list what the code accepts.
+template <class E>
+std::vector<std::string> names_of() {
+  std::vector<std::string> out;
+  for (int i = 0;; ++i) {
+    const std::string_view name = to_string(static_cast<E>(i));
+    if (name.empty()) return out;
+    out.emplace_back(name);
+  }
+}
+
+// A name read as text: the module answers its own code (invalid_kind, invalid_mode...)
+// for one it does not know, so the schema lists the names without refusing others.
+schema::Schema name_among(std::size_t max_bytes, const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return schema::text(max_bytes).described(list);
+}
+
+// An optional field of a body: the reader takes null as absent.
+schema::Property maybe(std::string name, const schema::Schema& s) {
+  return schema::optional(std::move(name), schema::nullable(s));
+}
+
+// A time as format_shanghai writes it: "2026-11-25T08:41:26+08:00".
+schema::Schema beijing_time() { return schema::utc_time().described("Beijing time, +08:00"); }
+
+// Milliseconds since the epoch within the years a body may name.
+schema::Schema body_time(std::string_view meaning) {
+  return schema::integer(kEarliestMs, kLatestMs)
+      .described(std::string(meaning) + ", in milliseconds since 1970-01-01 UTC");
+}
 
 // ---- the network -------------------------------------------------------------------
 
@@ -34,6 +83,30 @@ bool may_edit_network(const Account& a, std::string_view region_code) {
 Error outside_area(const char* field) {
   return make_error(ErrorKind::forbidden, "outside_your_area",
                     "you change the network only in your own county", field);
+}
+
+// A new node, as create_node reads it.
+schema::Schema new_node_schema() {
+  using namespace schema;
+  const Schema centi = integer(lg::kMinCenti, lg::kMaxCenti).described("hundredths of a degree");
+  return object({
+      required("code", text(kMaxCodeBytes)),
+      required("kind", name_among(kMaxWordBytes, names_of<lg::NodeKind>())),
+      required("name", text(kMaxNodeNameBytes)),
+      required("region_code", text(kVillageCodeDigits)),
+      maybe("cold_capacity_crates",
+            integer(std::numeric_limits<int>::min(), std::numeric_limits<int>::max())),
+      maybe("lat_e6", integer().described("microdegrees")),
+      maybe("lon_e6", integer().described("microdegrees")),
+      maybe("min_centi", centi),
+      maybe("max_centi", centi),
+  });
+}
+
+// The node create_node answers with.
+schema::Schema created_node_schema() {
+  using namespace schema;
+  return object({required("id", id()), required("code", text())});
 }
 
 Result<Response> create_node(LogisticsContext& ctx, const Call& call) {
@@ -55,6 +128,27 @@ Result<Response> create_node(LogisticsContext& ctx, const Call& call) {
   JsonWriter w;
   w.begin_object().field("id", id.value).field("code", n.code).end_object();
   return Response::json(201, w.take());
+}
+
+// A new link, as create_link reads it.
+schema::Schema new_link_schema() {
+  using namespace schema;
+  return object({
+      required("from_code", text(kMaxCodeBytes)),
+      required("to_code", text(kMaxCodeBytes)),
+      required("mode", name_among(kMaxWordBytes, names_of<lg::LinkMode>())),
+      required("refrigerated", boolean()),
+      required("duration_min",
+               integer(std::numeric_limits<int>::min(), std::numeric_limits<int>::max())),
+      required("cost_fen", integer().described("fen (1/100 yuan)")),
+      maybe("timetable", text(kMaxTimetableBytes)
+                             .described("on_demand (the default) or \"Mon-Fri 08:00; Sat 09:00\"")),
+  });
+}
+
+// The link create_link answers with: its id.
+schema::Schema created_link_schema() {
+  return schema::object({schema::required("id", schema::id())});
 }
 
 Result<Response> create_link(LogisticsContext& ctx, const Call& call) {
@@ -87,6 +181,17 @@ Result<Response> create_link(LogisticsContext& ctx, const Call& call) {
   return Response::json(201, w.take());
 }
 
+// A link as list_links writes it.
+schema::Schema link_schema() {
+  using namespace schema;
+  return object({
+      required("id", id()), required("from_code", text()), required("to_code", text()),
+      required("mode", choice(names_of<lg::LinkMode>())), required("refrigerated", boolean()),
+      required("duration_min", integer(1)), required("cost_fen", fen()),
+      required("timetable", text()),
+  });
+}
+
 Result<Response> list_links(LogisticsContext& ctx, const Call&) {
   auto links = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return lg::all_links(s); }));
   JsonWriter w;
@@ -99,12 +204,46 @@ Result<Response> list_links(LogisticsContext& ctx, const Call&) {
   return Response::json(200, w.take());
 }
 
+// A hop as write_hops writes it.
+schema::Schema hop_schema() {
+  using namespace schema;
+  return object({
+      required("from", text()), required("to", text()),
+      required("mode", choice(names_of<lg::LinkMode>())), required("refrigerated", boolean()),
+      required("depart_at", beijing_time()), required("arrive_at", beijing_time()),
+  });
+}
+
 void write_hops(JsonWriter& w, const std::vector<lg::PlannedHop>& hops) {
   w.begin_array();
   for (const auto& h : hops)
     w.begin_object().field("from", h.from_code).field("to", h.to_code).field("mode", h.mode).field("refrigerated", h.refrigerated)
         .field("depart_at", format_shanghai(h.depart_ms)).field("arrive_at", format_shanghai(h.arrive_ms)).end_object();
   w.end_array();
+}
+
+// A planning request, as plan_route reads it.
+schema::Schema plan_request_schema() {
+  using namespace schema;
+  return object({
+      required("origin_code", text(kMaxCodeBytes)),
+      required("destination_code", text(kMaxCodeBytes)),
+      required("temperature_class", name_among(kMaxClassBytes, names_of<mk::TemperatureClass>())),
+      maybe("ready_at_ms", body_time("when the goods are ready; default now")),
+      maybe("shelf_life_hours", integer(1, kMaxShelfLifeHours)),
+      maybe("crates", integer(1, kMaxPlanCrates)),
+      maybe("arrive_by_ms", body_time("set: the cheapest route arriving by then")),
+  });
+}
+
+// The plan plan_route answers with.
+schema::Schema plan_schema() {
+  using namespace schema;
+  return object({
+      required("arrive_at", beijing_time()), required("arrival_ms", timestamp()),
+      required("cost_fen", fen()), required("unrefrigerated_min", integer(0)),
+      required("hops", array(hop_schema())),
+  });
 }
 
 // Planning is search work with a label and a time budget: for logistics staff, not for
@@ -132,6 +271,52 @@ Result<Response> plan_route(LogisticsContext& ctx, const Call& call) {
 }
 
 // ---- shipments ---------------------------------------------------------------------
+
+// The business steps and dispositions record_scan admits (EPCIS's, as far as a parcel's
+// journey needs them).
+std::vector<std::string> biz_steps() {
+  return {"receiving", "storing", "departing", "arriving", "delivering", "holding"};
+}
+std::vector<std::string> dispositions() {
+  return {"in_progress", "in_transit", "damaged", "expired", "held", "delivered"};
+}
+
+// A scan event as write_shipment writes it; staff also see when it was recorded and by whom.
+schema::Schema scan_event_schema(bool full) {
+  using namespace schema;
+  std::vector<Property> fields = {
+      required("event_time", beijing_time()),
+      required("event_zone", text()),
+      required("read_point", text()),
+      required("biz_location", text()),
+      required("biz_step", choice(biz_steps())),
+      required("disposition", choice(dispositions())),
+  };
+  if (full) fields.insert(fields.end(), {required("record_time", utc_time()),
+                                         required("actor", text())});
+  return object(fields);
+}
+
+// A shipment as write_shipment writes it: `full` for those who may see its order.
+schema::Schema shipment_schema(bool full) {
+  using namespace schema;
+  std::vector<Property> fields = {
+      required("tracking_number", text()),
+      required("status", choice({"planned", "at_node", "in_transit", "held", "delivered",
+                                 "spoiled", "unroutable", "cancelled"})),
+      required("temperature_class", choice(names_of<mk::TemperatureClass>())),
+      required("origin", text()),
+      required("destination", text()),
+      required("at", text()),
+      required("eta", nullable(beijing_time())),
+      required("route_ahead", array(hop_schema())),
+      required("events", array(scan_event_schema(full))),
+  };
+  if (full)
+    fields.insert(fields.end(), {required("order_id", id()), required("lot", text()),
+                                 required("crates", integer(1)), required("note", text())});
+  return object(fields);
+}
 
 // The public view carries no personal data and no order: where the parcel has been and
 // where it goes next.
@@ -190,6 +375,18 @@ Result<bool> may_scan_at(db::Session& s, const Account& a, const lg::Node& node)
   return false;
 }
 
+// A scan, as scan reads it: the module answers invalid_biz_step or invalid_disposition
+// for a step or disposition it does not know.
+schema::Schema scan_request_schema() {
+  using namespace schema;
+  return object({
+      required("node_code", text(kMaxCodeBytes)),
+      required("biz_step", name_among(kMaxWordBytes, biz_steps())),
+      required("disposition", name_among(kMaxWordBytes, dispositions())),
+      maybe("event_time_ms", body_time("when it happened; default now")),
+  });
+}
+
 Result<Response> scan(LogisticsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -226,6 +423,23 @@ Result<std::optional<lg::Node>> sensor_node(db::Session& tx, const std::optional
   return lg::find_node(tx, found->from_code);
 }
 
+// A new sensor, as create_sensor reads it: at a node or in the vehicle of a link.
+schema::Schema new_sensor_schema() {
+  using namespace schema;
+  return object({
+      required("sensor_code", text(kMaxCodeBytes)),
+      maybe("node_code", text(kMaxCodeBytes).described("a cold store's sensor; or link_id")),
+      maybe("link_id", id().described("a vehicle's sensor; or node_code")),
+  });
+}
+
+// The sensor create_sensor answers with, where it stands.
+schema::Schema created_sensor_schema() {
+  using namespace schema;
+  return object({required("sensor_code", text()), optional("node_code", text()),
+                 optional("link_id", id())});
+}
+
 Result<Response> create_sensor(LogisticsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -248,6 +462,14 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Call& call) {
   if (node) w.field("node_code", *node); else w.field("link_id", *link);
   w.end_object();
   return Response::json(201, w.take());
+}
+
+// The device key rotate_device_key answers with, as hex.
+schema::Schema device_key_schema() {
+  using namespace schema;
+  constexpr std::size_t kHexDigits = 2 * lg::kDeviceKeyBytes;
+  return object({required("sensor_code", text()),
+                 required("device_key", text(kHexDigits, kHexDigits))});
 }
 
 // A new device key for a sensor of the centre's county, shown this once.
@@ -288,6 +510,33 @@ Result<lg::ReadingSender> reading_sender(LogisticsContext& ctx, const Request& r
   return lg::ReadingSender{.region_code = account.region_code};
 }
 
+// A batch of readings, as readings_from_json reads it. Absurd times and temperatures are
+// left to check_readings, which names them absurd_time and absurd_value.
+schema::Schema telemetry_schema() {
+  using namespace schema;
+  const Schema reading = object({
+      required("sensor", text(kMaxCodeBytes)),
+      required("at_ms", integer().described("milliseconds since 1970-01-01 UTC")),
+      required("centi", integer().described("hundredths of a degree")),
+  });
+  return object({required("readings", array(reading, lg::kMaxReadingsPerBatch))});
+}
+
+// What post_telemetry answers: the batch's counts, the readings refused on their own and
+// the excursions it opened.
+schema::Schema ingest_report_schema() {
+  using namespace schema;
+  const Schema refused = object({required("index", integer(0)),
+                                 required("code", choice({"future_time", "not_your_sensor"})),
+                                 required("message", text())});
+  return object({
+      required("stored", integer(0)), required("duplicates", integer(0)),
+      required("late", integer(0)), required("unknown_sensor", integer(0)),
+      required("checked", integer(0)), required("refused", array(refused)),
+      required("excursions", array(id())),
+  });
+}
+
 Result<Response> post_telemetry(LogisticsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const lg::ReadingSender sender = CUNHUO_TRY(reading_sender(ctx, req));
@@ -311,6 +560,18 @@ Result<Response> post_telemetry(LogisticsContext& ctx, const Call& call) {
   for (auto id : report.excursions) w.value(id);
   w.end_array().end_object();
   return Response::json(200, w.take());
+}
+
+// An excursion as write_excursion writes it.
+schema::Schema excursion_schema() {
+  using namespace schema;
+  return object({
+      required("id", id()), required("node", text()), required("sensor", text()),
+      required("kind", choice({"continuous", "cumulative", "silent"})),
+      required("status", choice({"open", "spoiled", "released"})),
+      required("detail", text()), required("started_at", beijing_time()),
+      required("detected_at", beijing_time()), required("shipment_ids", array(id())),
+  });
 }
 
 void write_excursion(JsonWriter& w, const lg::Excursion& e) {
@@ -337,6 +598,11 @@ Result<Response> list_excursions(LogisticsContext& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
+// The centre's verdict, as decide_excursion reads it.
+schema::Schema decision_schema() {
+  return schema::object({schema::required("spoiled", schema::boolean())});
+}
+
 Result<Response> decide_excursion(LogisticsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -359,6 +625,28 @@ Result<Response> decide_excursion(LogisticsContext& ctx, const Call& call) {
 }
 
 // ---- pickup runs ------------------------------------------------------------------
+
+// A day's pickup runs, as pickup_runs reads the request.
+schema::Schema pickup_request_schema() {
+  using namespace schema;
+  return object({required("date", date()),
+                 maybe("vehicle_capacity_crates", integer(1, kMaxVehicleCrates))});
+}
+
+// The plan pickup_runs answers with; distances in kilometres to a tenth.
+schema::Schema pickup_plan_schema() {
+  using namespace schema;
+  const Schema run = object({
+      required("stops", array(text())), required("km", number()), required("crates", integer(0)),
+      required("start", text().described("HH:MM")), required("end", text().described("HH:MM")),
+  });
+  return object({
+      required("id", id()), required("station", text()), required("date", date()),
+      required("parcels", integer(0)), required("total_km", number()),
+      required("baseline_km", number()), required("runs", array(run)),
+      required("unserved", array(text())),
+  });
+}
 
 Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
   const Request& req = call.request;
@@ -398,56 +686,78 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .pattern = "/api/v1/network/nodes",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = new_node_schema(),
+             .response_schema = created_node_schema(),
+             .success_status = 201,
              .summary = "Add a service point, station, cold store or hub (county centre)",
              .handler = bind(create_node)});
   table.add({.method = "POST",
              .pattern = "/api/v1/network/links",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = new_link_schema(),
+             .response_schema = created_link_schema(),
+             .success_status = 201,
              .summary = "Add a link with its mode, duration, cost and timetable (county centre)",
              .handler = bind(create_link)});
   table.add({.method = "GET",
              .pattern = "/api/v1/network/links",
              .access = anyone(),
+             .response_schema = schema::list_of("links", link_schema()),
              .summary = "Every link with its timetable",
              .handler = bind(list_links)});
   table.add({.method = "POST",
              .pattern = "/api/v1/routes/plan",
              .access = only({Role::station_operator, Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = plan_request_schema(),
+             .response_schema = plan_schema(),
              .summary = "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms; logistics staff)",
              .handler = bind(plan_route)});
   table.add({.method = "GET",
              .pattern = "/api/v1/tracking/:number",
              .access = anyone(),
+             .response_schema = shipment_schema(false),
              .summary = "Public tracking: hops, events and ETA, no personal data",
              .handler = bind(track)});
   table.add({.method = "GET",
              .pattern = "/api/v1/orders/:id/shipments",
              .access = signed_in(),
+             .response_schema = schema::list_of("shipments", shipment_schema(true)),
              .summary = "An order's shipments in full (its buyer, its shop, the county)",
              .handler = bind(order_shipments)});
   table.add({.method = "POST",
              .pattern = "/api/v1/shipments/:number/scans",
              .access = only({Role::station_operator, Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = scan_request_schema(),
+             .response_schema = shipment_schema(true),
+             .success_status = 201,
              .summary = "Record a scan (EPCIS-shaped) at your station",
              .handler = bind(scan)});
   table.add({.method = "POST",
              .pattern = "/api/v1/stations/:code/pickup-runs",
              .access = only({Role::station_operator, Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = pickup_request_schema(),
+             .response_schema = pickup_plan_schema(),
+             .success_status = 201,
              .summary = "Plan the day's pickup runs to the township's village points (savings, against a nearest-neighbour baseline)",
              .handler = bind(pickup_runs)});
   table.add({.method = "POST",
              .pattern = "/api/v1/sensors",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = new_sensor_schema(),
+             .response_schema = created_sensor_schema(),
+             .success_status = 201,
              .summary = "Register a temperature sensor at a node (county centre)",
              .handler = bind(create_sensor)});
   table.add({.method = "POST",
              .pattern = "/api/v1/sensors/:code/device-key",
              .access = only({Role::county_centre, Role::admin}),
+             .response_schema = device_key_schema(),
+             .success_status = 201,
              .summary = "A new device key for a sensor, shown once (county centre); a device sends it as X-Device-Key",
              .handler = bind(rotate_device_key)});
   // Readings come from staff sessions or from a sensor's own device key: the handler asks
@@ -457,18 +767,23 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .access = anyone(),
              .body = Body::json,
              .max_body = kMaxTelemetryBody,
+             .request_schema = telemetry_schema(),
+             .response_schema = ingest_report_schema(),
              .errors = {"unauthenticated", "bad_device_key", "batch_too_large", "absurd_time", "absurd_value"},
              .summary = "A batch of sensor readings (hundredths of a degree), by staff or with a sensor's X-Device-Key",
              .handler = bind(post_telemetry)});
   table.add({.method = "GET",
              .pattern = "/api/v1/excursions",
              .access = only({Role::county_centre, Role::admin}),
+             .response_schema = schema::list_of("excursions", excursion_schema()),
              .summary = "Cold-chain excursions in the county (status=open|spoiled|released)",
              .handler = bind(list_excursions)});
   table.add({.method = "POST",
              .pattern = "/api/v1/excursions/:id/decision",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = decision_schema(),
+             .response_schema = excursion_schema(),
              .summary = "Confirm the held parcels spoiled (refunded) or release them",
              .handler = bind(decide_excursion)});
 }

@@ -424,3 +424,88 @@ STORE_TEST("an order with listings from two village points makes one shipment fr
   CHECK(shipments.body.find(R"("origin":"MQ-VP-XQ01")") != std::string::npos);
   CHECK(shipments.body.find(R"("origin":"MQ-VP-XQ02")") != std::string::npos);
 }
+
+// ---- what the published schemas describe ----------------------------------------------------
+
+STORE_TEST("anyone sees every link of the network with its mode, cost and timetable",
+           "[http][logistics]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto added = post_json(c, "/api/v1/network/links",
+                         R"({"from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"van",)"
+                         R"("refrigerated":false,"duration_min":50,"cost_fen":700,)"
+                         R"("timetable":"Mon-Sat 09:00,15:30"})",
+                         bearer(server.login(kCentre)));
+  REQUIRE(added.status == 201);
+  auto listed = c.request("GET", "/api/v1/network/links");
+  REQUIRE(listed.status == 200);
+  auto doc = Json::parse(listed.body);
+  REQUIRE(doc.ok());
+  const Json* link = nullptr;
+  for (const auto& l : doc->find("links")->as_array())
+    if (l.find("id")->as_integer() == json_int(added.body, "id")) link = &l;
+  REQUIRE(link != nullptr);
+  CHECK(link->find("from_code")->as_string() == "MQ-TS-SL");
+  CHECK(link->find("to_code")->as_string() == "MQ-CS-01");
+  CHECK(link->find("mode")->as_string() == "van");
+  CHECK(link->find("duration_min")->as_integer() == 50);
+  CHECK(link->find("cost_fen")->as_integer() == 700);
+  CHECK(link->find("timetable")->as_string() == "Mon-Sat 09:00,15:30");
+}
+
+STORE_TEST("a sensor in a vehicle is registered on its link", "[http][logistics][telemetry]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string centre = server.login(kCentre);
+  auto van = post_json(c, "/api/v1/network/links",
+                       R"({"from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"refrigerated_van",)"
+                       R"("refrigerated":true,"duration_min":50,"cost_fen":900})",
+                       bearer(centre));
+  REQUIRE(van.status == 201);
+  const std::string link = std::to_string(json_int(van.body, "id"));
+  auto sensor = post_json(c, "/api/v1/sensors",
+                          R"({"sensor_code":"MQ-VAN-T1","link_id":)" + link + "}", bearer(centre));
+  REQUIRE(sensor.status == 201);
+  CHECK(str_field(sensor.body, "sensor_code") == "MQ-VAN-T1");
+  CHECK(std::to_string(json_int(sensor.body, "link_id")) == link);
+  CHECK(sensor.body.find("node_code") == std::string::npos);
+  CHECK(server.count("SELECT COUNT(*) FROM sensors WHERE sensor_code = 'MQ-VAN-T1' AND link_id = " +
+                     link) == 1);
+}
+
+STORE_TEST("a name the network does not know is refused with the code of what it names",
+           "[http][logistics][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string centre = server.login(kCentre);
+  const std::string number = "CH000000000000";  // the step is judged before the parcel is sought
+  struct Row {
+    const char* what;
+    std::string path, body;
+    const char* code;
+  };
+  const std::vector<Row> rows{
+      {"a node kind", "/api/v1/network/nodes",
+       R"({"code":"MQ-VP-X","kind":"warehouse","name":"村","region_code":"620621104201"})",
+       "invalid_kind"},
+      {"a link mode", "/api/v1/network/links",
+       R"({"from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"airship","refrigerated":false,)"
+       R"("duration_min":50,"cost_fen":700})",
+       "invalid_mode"},
+      {"a temperature class", "/api/v1/routes/plan",
+       R"({"origin_code":"MQ-VP-XQ01","destination_code":"LZ-HUB-01","temperature_class":"warm"})",
+       "invalid_temperature_class"},
+      {"a business step", "/api/v1/shipments/" + number + "/scans",
+       R"({"node_code":"MQ-VP-XQ01","biz_step":"flying","disposition":"in_transit"})",
+       "invalid_biz_step"},
+      {"a disposition", "/api/v1/shipments/" + number + "/scans",
+       R"({"node_code":"MQ-VP-XQ01","biz_step":"departing","disposition":"lost"})",
+       "invalid_disposition"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.what);
+    auto r = post_json(c, row.path, row.body, bearer(centre));
+    CHECK(r.status == 400);
+    CHECK(error_code(r) == row.code);
+  }
+}
