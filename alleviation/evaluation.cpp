@@ -83,14 +83,14 @@ Status validate(const EvaluationModel& m) {
   std::set<Indicator> seen;
   for (std::size_t i = 0; i < m.indicators.size(); ++i) {
     const auto& r = m.indicators[i];
-    if (r.weight < 0 || r.weight > 100)
+    if (r.weight < 0 || r.weight > kMaxPoints)
       return make_error(ErrorKind::invalid, "out_of_range", "a weight is 0 to 100", "indicators[" + std::to_string(i) + "].weight");
     if (!seen.insert(r.indicator).second)
       return make_error(ErrorKind::invalid, "duplicate_indicator", "an indicator appears twice", "indicators[" + std::to_string(i) + "].indicator");
     sum += r.weight;
   }
   if (sum != 100) return make_error(ErrorKind::invalid, "weights_not_100", "weights add up to " + std::to_string(sum) + ", not 100", "indicators");
-  if (m.lower_band < 0 || m.lower_band > m.exit_threshold || m.exit_threshold > 100)
+  if (m.lower_band < 0 || m.lower_band > m.exit_threshold || m.exit_threshold > kMaxPoints)
     return make_error(ErrorKind::invalid, "out_of_range", "0 <= lower band <= exit threshold <= 100", "exit_threshold");
   if (m.poverty_line_per_person_year.fen() <= 0)
     return make_error(ErrorKind::invalid, "out_of_range", "the poverty line is a positive amount", "poverty_line_fen");

@@ -24,6 +24,9 @@ Result<Indicator> parse_indicator(std::string_view text);
 enum class Band { impoverished, likely_impoverished, lifted_out };
 std::string_view to_string(Band band);
 
+// A score, a weight and a threshold are points out of this.
+inline constexpr int kMaxPoints = 100;
+
 struct IndicatorRule {
   Indicator indicator = Indicator::income;
   int weight = 0;     // points out of 100

@@ -49,7 +49,8 @@ constexpr db::Migration kMigrations[] = {
 Error conflict(std::string code, std::string message) { return make_error(ErrorKind::conflict, std::move(code), std::move(message), "status"); }
 
 Status check_reason(std::string_view reason) {
-  if (reason.empty() || reason.size() > 500) return make_error(ErrorKind::invalid, "missing_field", "say why (1 to 500 bytes)", "reason");
+  if (reason.empty() || reason.size() > kMaxReasonBytes)
+    return make_error(ErrorKind::invalid, "missing_field", "say why (1 to 500 bytes)", "reason");
   return {};
 }
 
@@ -153,7 +154,9 @@ Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool appr
 }
 
 Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text, const Clock& clock) {
-  if (text.empty() || text.size() > 2000) return make_error(ErrorKind::invalid, "invalid_length", "an objection is 1 to 2000 bytes", "text");
+  if (text.empty() || text.size() > kMaxObjectionBytes)
+    return make_error(ErrorKind::invalid, "invalid_length", "an objection is 1 to 2000 bytes",
+                      "text");
   auto p = CUNHUO_TRY(find_proposal(tx, proposal_id));
   if (!p) return make_error(ErrorKind::not_found, "not_found", "no such notice", "id");
   const auto now = clock.now_ms();

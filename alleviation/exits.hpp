@@ -20,6 +20,10 @@
 namespace cunhuo::alleviation {
 
 inline constexpr std::int64_t kDefaultNoticeMs = 7LL * 24 * 3600 * 1000;
+// Why a step was taken or an objection resolved, kept with it.
+inline constexpr std::size_t kMaxReasonBytes = 500;
+// What one objection says.
+inline constexpr std::size_t kMaxObjectionBytes = 2000;
 
 // proposed → village_reviewed → township_reviewed → in_notice → exited, or rejected
 struct ExitStep {

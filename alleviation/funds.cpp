@@ -127,7 +127,8 @@ Status check_document_number(std::string_view doc) {
 
 Status check_benefit(std::string_view benefit) {
   const bool plain = std::all_of(benefit.begin(), benefit.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
-  if (benefit.empty() || benefit.size() > 40 || !plain) return invalid("invalid_benefit", "a-z, 0-9 and _ (1 to 40)", "benefit");
+  if (benefit.empty() || benefit.size() > kMaxBenefitBytes || !plain)
+    return invalid("invalid_benefit", "a-z, 0-9 and _ (1 to 40)", "benefit");
   return {};
 }
 
@@ -218,7 +219,8 @@ const std::vector<std::string>& project_kinds() {
 Result<Project> create_project(db::Session& tx, const NewProject& p, std::string_view actor, const Clock& clock) {
   if (CUNHUO_TRY(region_level(p.county_code, "county_code")) != RegionLevel::county)
     return invalid("invalid_region", "a 6-digit county code", "county_code");
-  if (p.name.empty() || p.name.size() > 200) return invalid("invalid_length", "a name of 1 to 200 bytes", "name");
+  if (p.name.empty() || p.name.size() > kMaxProjectNameBytes)
+    return invalid("invalid_length", "a name of 1 to 200 bytes", "name");
   const auto& kinds = project_kinds();
   if (std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end())
     return invalid("invalid_kind", "industry, infrastructure, consumption_subsidy, education or medical", "kind");

@@ -25,6 +25,10 @@ namespace cunhuo::alleviation {
 
 inline constexpr std::size_t kMaxDocumentNumber = 40;
 inline constexpr std::int64_t kMaxFundAmountFen = 100'000'000'000;  // one billion yuan
+inline constexpr std::size_t kMaxProjectNameBytes = 200;
+inline constexpr std::size_t kMaxProjectKindBytes = 24;  // the longest of project_kinds() fits
+inline constexpr std::size_t kMaxBenefitBytes = 40;
+inline constexpr std::size_t kMaxIdNumberBytes = 18;  // a resident ID number
 
 const std::vector<std::string>& project_kinds();  // industry, infrastructure, consumption_subsidy, education, medical
 

@@ -106,11 +106,14 @@ Result<MonitoringRules> current_rules(db::Session& s, std::string_view county_co
 Status set_rules(db::Session& tx, const MonitoringRules& r, std::string_view county_code, std::string_view actor,
                  const Clock& clock) {
   CUNHUO_ASSERT(county_code.size() == 6);
-  if (r.income_projection_bps < 10000 || r.income_projection_bps > 50000)
+  if (r.income_projection_bps < kMinIncomeProjectionBps ||
+      r.income_projection_bps > kMaxIncomeProjectionBps)
     return make_error(ErrorKind::invalid, "out_of_range", "1 to 5 times the line, in basis points", "income_projection_bps");
-  if (r.income_drop_bps < 100 || r.income_drop_bps > 10000) return make_error(ErrorKind::invalid, "out_of_range", "1 % to 100 %", "income_drop_bps");
+  if (r.income_drop_bps < kMinIncomeDropBps || r.income_drop_bps > kMaxIncomeDropBps)
+    return make_error(ErrorKind::invalid, "out_of_range", "1 % to 100 %", "income_drop_bps");
   if (r.large_expense.fen() <= 0) return make_error(ErrorKind::invalid, "out_of_range", "a positive amount", "large_expense_fen");
-  if (r.no_sales_days < 7 || r.no_sales_days > 365) return make_error(ErrorKind::invalid, "out_of_range", "7 to 365 days", "no_sales_days");
+  if (r.no_sales_days < kMinNoSalesDays || r.no_sales_days > kMaxNoSalesDays)
+    return make_error(ErrorKind::invalid, "out_of_range", "7 to 365 days", "no_sales_days");
   JsonWriter w;
   w.begin_object().field("income_projection_bps", r.income_projection_bps).field("income_drop_bps", r.income_drop_bps);
   w.field("large_expense_fen", r.large_expense.fen()).field("no_sales_days", r.no_sales_days).end_object();
@@ -123,8 +126,10 @@ Status set_rules(db::Session& tx, const MonitoringRules& r, std::string_view cou
 Status record_expense(db::Session& tx, std::int64_t household_id, std::string_view kind, Money amount, std::string_view note,
                       std::string_view actor, const Clock& clock) {
   if (kind != "medical" && kind != "disaster") return make_error(ErrorKind::invalid, "invalid_kind", "medical or disaster", "kind");
-  if (amount.fen() <= 0 || amount.fen() > 100'000'000'00) return make_error(ErrorKind::invalid, "out_of_range", "a positive amount", "amount_fen");
-  if (note.size() > 500) return make_error(ErrorKind::invalid, "invalid_length", "a note is up to 500 bytes", "note");
+  if (amount.fen() <= 0 || amount.fen() > kMaxExpenseFen)
+    return make_error(ErrorKind::invalid, "out_of_range", "a positive amount", "amount_fen");
+  if (note.size() > kMaxNoteBytes)
+    return make_error(ErrorKind::invalid, "invalid_length", "a note is up to 500 bytes", "note");
   CUNHUO_TRY(tx.exec("INSERT INTO household_expenses (household_id, kind, amount_fen, note, actor, at) VALUES (?, ?, ?, ?, ?, ?)",
                      {household_id, kind, amount.fen(), note, actor, clock.now_ms()}));
   return {};
@@ -223,7 +228,9 @@ Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view out
                           AlertCloser closer, const Clock& clock) {
   if (outcome != "help_given" && outcome != "status_changed" && outcome != "false_alarm")
     return make_error(ErrorKind::invalid, "invalid_outcome", "help_given, status_changed or false_alarm", "outcome");
-  if (note.empty() || note.size() > 500) return make_error(ErrorKind::invalid, "missing_field", "say what was done (1 to 500 bytes)", "note");
+  if (note.empty() || note.size() > kMaxNoteBytes)
+    return make_error(ErrorKind::invalid, "missing_field", "say what was done (1 to 500 bytes)",
+                      "note");
   auto a = CUNHUO_TRY(find_alert(tx, id));
   if (!a) return make_error(ErrorKind::not_found, "not_found", "no such alert", "id");
   if (a->status != "open") return make_error(ErrorKind::conflict, "already_closed", "this alert was closed", "id");
@@ -243,7 +250,7 @@ Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view out
 
 Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approve, std::string_view reason,
                                    std::string_view actor, const Clock& clock) {
-  if (reason.empty() || reason.size() > 500)
+  if (reason.empty() || reason.size() > kMaxNoteBytes)
     return make_error(ErrorKind::invalid, "missing_field", "give the reason (1 to 500 bytes)", "reason");
   auto a = CUNHUO_TRY(find_alert(tx, id));
   if (!a) return make_error(ErrorKind::not_found, "not_found", "no such alert", "id");

@@ -37,6 +37,15 @@ struct Alert {
   std::vector<std::string> history;  // "2026-11-25T10:00:00+08:00 account:7 closed: help given — …"
 };
 
+// What a county's rules may say.
+inline constexpr int kMinIncomeProjectionBps = 10'000, kMaxIncomeProjectionBps = 50'000;
+inline constexpr int kMinIncomeDropBps = 100, kMaxIncomeDropBps = 10'000;
+inline constexpr int kMinNoSalesDays = 7, kMaxNoSalesDays = 365;
+// The largest expense one record takes: 100 million yuan.
+inline constexpr std::int64_t kMaxExpenseFen = 10'000'000'000;
+// A note or reason kept with an expense or in an alert's history.
+inline constexpr std::size_t kMaxNoteBytes = 500;
+
 std::span<const db::Migration> monitoring_migrations();
 
 // A county's rules (6-digit code; the defaults until its office sets them), and setting

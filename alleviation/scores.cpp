@@ -170,15 +170,20 @@ Result<EvaluationModel> model_from_json(std::string_view text) {
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"version", "name", "exit_threshold", "lower_band", "poverty_line_fen", "sample_values", "indicators"}));
   EvaluationModel m;
-  m.version = static_cast<int>(CUNHUO_TRY(body.optional_integer("version", 1, 1'000'000)).value_or(0));
-  m.name = CUNHUO_TRY(body.string("name", 200));
-  m.exit_threshold = static_cast<int>(CUNHUO_TRY(body.optional_integer("exit_threshold", 0, 100)).value_or(80));
-  m.lower_band = static_cast<int>(CUNHUO_TRY(body.optional_integer("lower_band", 0, 100)).value_or(60));
-  m.poverty_line_per_person_year = Money::fen(CUNHUO_TRY(body.integer("poverty_line_fen", 1, 100'000'000)));
+  const auto version = CUNHUO_TRY(body.optional_integer("version", 1, kMaxModelVersion));
+  m.version = static_cast<int>(version.value_or(0));
+  m.name = CUNHUO_TRY(body.string("name", kMaxModelNameBytes));
+  const auto threshold = CUNHUO_TRY(body.optional_integer("exit_threshold", 0, kMaxPoints));
+  m.exit_threshold = static_cast<int>(threshold.value_or(80));
+  m.lower_band =
+      static_cast<int>(CUNHUO_TRY(body.optional_integer("lower_band", 0, kMaxPoints)).value_or(60));
+  m.poverty_line_per_person_year =
+      Money::fen(CUNHUO_TRY(body.integer("poverty_line_fen", 1, kMaxPovertyLineFen)));
   m.sample_values = CUNHUO_TRY(body.optional_boolean("sample_values")).value_or(false);
-  for (const auto& item : CUNHUO_TRY(body.objects("indicators", 20))) {
+  for (const auto& item : CUNHUO_TRY(body.objects("indicators", kMaxModelIndicators))) {
     CUNHUO_CHECK(item.only({"indicator", "weight", "veto"}));
-    m.indicators.push_back(IndicatorRule{CUNHUO_TRY(parse_indicator(CUNHUO_TRY(item.string("indicator", 40)))),
+    const std::string name = CUNHUO_TRY(item.string("indicator", kMaxIndicatorNameBytes));
+    m.indicators.push_back(IndicatorRule{CUNHUO_TRY(parse_indicator(name)),
                                          static_cast<int>(CUNHUO_TRY(item.integer("weight", -1000, 1000))),
                                          CUNHUO_TRY(item.optional_boolean("veto")).value_or(false)});
   }

@@ -44,6 +44,12 @@ class CountyModels {
  private:
   std::map<std::string, EvaluationModel, std::less<>> by_county_;
 };
+// What a model's JSON may hold.
+inline constexpr std::int64_t kMaxModelVersion = 1'000'000;
+inline constexpr std::size_t kMaxModelNameBytes = 200;
+inline constexpr std::int64_t kMaxPovertyLineFen = 100'000'000;  // a million yuan a person
+inline constexpr std::size_t kMaxModelIndicators = 20;
+inline constexpr std::size_t kMaxIndicatorNameBytes = 40;
 std::string model_json(const EvaluationModel& model);
 Result<EvaluationModel> model_from_json(std::string_view text);
 

@@ -18,6 +18,12 @@ namespace {
 namespace al = cunhuo::alleviation;
 
 constexpr RateLimit kObjectionsPerAddress{.max_events = 5, .window_ms = 3600LL * 1000};
+// What the handlers read of a field whose value the module checks against its own list.
+constexpr std::size_t kMaxLevelBytes = 20;        // a review's level: village or township
+constexpr std::size_t kMaxExpenseKindBytes = 12;  // medical or disaster
+constexpr std::size_t kMaxOutcomeBytes = 20;      // how an alert was closed
+
+schema::Schema indicator_name() { return schema::choice(enum_names<al::Indicator>()); }
 
 // Why, as well as what: every indicator with its inputs, and the inputs themselves.
 // Leaves the object open when `close` is false, for the caller to add to it.
@@ -72,6 +78,48 @@ Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEval
   return {};
 }
 
+// The income evidence as write_income_evidence writes it.
+schema::Schema income_evidence_schema() {
+  using namespace schema;
+  const Schema order = object({
+      required("order_id", id()), required("title", text()), required("lines", integer(1)),
+      required("gross_fen", fen()), required("net_fen", fen()),
+      required("settled_at", shanghai_time()),
+  });
+  return object({
+      required("orders_count", integer(0)),
+      required("window", text().described("from – to, Asia/Shanghai times")),
+      required("orders", array(order, kMaxEvidenceOrders)),
+      required("statement", text().described("the household's statement of that year")),
+  });
+}
+
+// An evaluation as write_evaluation writes it; the newest also carries its income evidence.
+schema::Schema evaluation_schema() {
+  using namespace schema;
+  const Schema indicator = object({
+      required("indicator", indicator_name()), required("weight", integer(0, al::kMaxPoints)),
+      required("veto", boolean()), required("met", boolean()),
+      required("points", integer(0, al::kMaxPoints)), required("inputs", text()),
+  });
+  const Schema inputs = object({
+      required("members", integer(0)), required("card_income_fen", fen()),
+      required("platform_net_income_fen", fen()), required("platform_income_note", text()),
+      required("housing_safe", boolean()), required("water_safe", boolean()),
+      required("school_age_out_of_school", integer(0)), required("members_uninsured", integer(0)),
+      required("stable_income_source", boolean()),
+  });
+  return object({
+      required("id", id()), required("household_id", id()), required("model_version", integer(1)),
+      required("score", integer(0, al::kMaxPoints)),
+      required("band", choice(enum_names<al::Band>())), required("exit_eligible", boolean()),
+      required("failed_veto", nullable(indicator_name())),
+      required("per_capita_income_fen", fen()), required("evaluated_at", shanghai_time()),
+      required("indicators", array(indicator)), required("inputs", inputs),
+      optional("income_evidence", income_evidence_schema()),
+  });
+}
+
 Result<Response> household_evaluations(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -98,11 +146,27 @@ Result<std::string> office_area(const Account& account, const Request& req) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"region_code"}));
-  std::string region = CUNHUO_TRY(body.optional_string("region_code", 12)).value_or(account.role == Role::admin ? "" : account.region_code);
+  const std::string own = account.role == Role::admin ? "" : account.region_code;
+  std::string region =
+      CUNHUO_TRY(body.optional_string("region_code", kVillageCodeDigits)).value_or(own);
   if (!region.empty()) CUNHUO_TRY(region_level(region, "region_code"));
   if (account.role != Role::admin && !region_within(region, account.region_code))
     return make_error(ErrorKind::forbidden, "forbidden", "households of your own area only", "region_code");
   return region;
+}
+
+// The body office_area reads.
+schema::Schema office_area_schema() {
+  using namespace schema;
+  return object({optional(
+      "region_code", text(kVillageCodeDigits).described("within your area; yours when absent"))});
+}
+
+// What a bulk run answers: the area and how many it did.
+schema::Schema bulk_run_schema(const char* count) {
+  using namespace schema;
+  return object({required("region_code", text().described("\"\": the whole store")),
+                 required(count, integer(0))});
 }
 
 Result<Response> rescore(AlleviationContext& ctx, const Call& call) {
@@ -141,6 +205,40 @@ Result<std::string> county_to_govern(const Account& account, const Request& req)
   return county;
 }
 
+// A model as al::model_json writes it.
+schema::Schema model_schema() {
+  using namespace schema;
+  const Schema rule = object({required("indicator", indicator_name()),
+                              required("weight", integer(0, al::kMaxPoints)),
+                              required("veto", boolean())});
+  return object({
+      required("version", integer(1)), required("name", text()),
+      required("exit_threshold", integer(0, al::kMaxPoints)),
+      required("lower_band", integer(0, al::kMaxPoints)), required("poverty_line_fen", fen()),
+      required("sample_values", boolean()), required("indicators", array(rule)),
+  });
+}
+
+// A new model as al::model_from_json reads it; its weights add up to 100.
+schema::Schema new_model_schema() {
+  using namespace schema;
+  const Schema rule = object({
+      required("indicator", text(al::kMaxIndicatorNameBytes)
+                                .described(one_of(enum_names<al::Indicator>()))),
+      required("weight", integer(0, al::kMaxPoints)), optional("veto", boolean()),
+  });
+  return object({
+      optional("version", integer(1, al::kMaxModelVersion)
+                              .described("ignored: the store numbers the versions")),
+      required("name", text(al::kMaxModelNameBytes)),
+      optional("exit_threshold", integer(0, al::kMaxPoints)),
+      optional("lower_band", integer(0, al::kMaxPoints)),
+      required("poverty_line_fen", fen(al::kMaxPovertyLineFen)),
+      optional("sample_values", boolean()),
+      required("indicators", array(rule, al::kMaxModelIndicators)),
+  });
+}
+
 Result<Response> current_model(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -177,7 +275,39 @@ Result<Response> model_history(AlleviationContext& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
+// The audit as model_history writes it.
+schema::Schema model_history_schema() {
+  using namespace schema;
+  const Schema change = object({required("version", integer(1)), required("actor", text()),
+                                required("at", utc_time())});
+  return object({required("county_code", text()), required("changes", array(change))});
+}
+
 // ---- exit proposals, notices, objections -------------------------------------------
+
+schema::Schema objection_status() { return schema::choice({"open", "upheld", "dismissed"}); }
+
+// A proposal as write_proposal writes it.
+schema::Schema proposal_schema() {
+  using namespace schema;
+  const Schema step = object({
+      required("step", choice({"propose", "village_review", "township_review", "county_approval",
+                               "objection_resolution", "exit"})),
+      required("actor", text()), required("decision", choice({"approve", "reject"})),
+      required("reason", text()), required("at", shanghai_time()),
+  });
+  const Schema objection = object({
+      required("id", id()), required("text", text()), required("status", objection_status()),
+      required("resolution", text()), required("lodged_at", shanghai_time()),
+  });
+  return object({
+      required("id", id()), required("household_id", id()), required("evaluation_id", id()),
+      required("status", choice({"proposed", "village_reviewed", "township_reviewed", "in_notice",
+                                 "exited", "rejected"})),
+      required("notice_ends_at", nullable(shanghai_time())),
+      required("steps", array(step)), required("objections", array(objection)),
+  });
+}
 
 void write_proposal(JsonWriter& w, const al::ExitProposal& p) {
   w.begin_object().field("id", p.id).field("household_id", p.household_id).field("evaluation_id", p.evaluation_id).field("status", p.status);
@@ -237,9 +367,21 @@ Result<Decision> decision_of(const Request& req, const char* yes_field, bool wit
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   if (with_level) CUNHUO_CHECK(body.only({yes_field, "reason", "level"}));
   else CUNHUO_CHECK(body.only({yes_field, "reason"}));
-  Decision d{CUNHUO_TRY(body.boolean(yes_field)), CUNHUO_TRY(body.string("reason", 500)), ""};
-  if (with_level) d.level = CUNHUO_TRY(body.string("level", 20));
+  Decision d{.approve = CUNHUO_TRY(body.boolean(yes_field)),
+             .reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes)),
+             .level = ""};
+  if (with_level) d.level = CUNHUO_TRY(body.string("level", kMaxLevelBytes));
   return d;
+}
+
+// The body decision_of reads.
+schema::Schema decision_schema(const char* yes_field, bool with_level) {
+  using namespace schema;
+  std::vector<Property> fields{required(yes_field, boolean()),
+                               required("reason", text(al::kMaxReasonBytes))};
+  if (with_level)
+    fields.push_back(required("level", text(kMaxLevelBytes).described("village, then township")));
+  return object(fields);
 }
 
 Result<Response> review(AlleviationContext& ctx, const Call& call) {
@@ -265,17 +407,29 @@ Result<Response> county_decision(AlleviationContext& ctx, const Call& call) {
 }
 
 // Anyone may object while the notice runs: no account needed.
-Result<Response> object(AlleviationContext& ctx, const Call& call) {
+Result<Response> object_to_exit(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"text"}));
-  const std::string text = CUNHUO_TRY(body.string("text", 2000));
+  const std::string text = CUNHUO_TRY(body.string("text", al::kMaxObjectionBytes));
   auto o = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return al::lodge_objection(tx, id, text, ctx.clock); }));
   JsonWriter w;
   w.begin_object().field("id", o.id).field("proposal_id", o.proposal_id).field("status", o.status).end_object();
   return Response::json(201, w.take());
+}
+
+schema::Schema objection_schema() {
+  using namespace schema;
+  return object({required("text", text(al::kMaxObjectionBytes))});
+}
+
+// A lodged objection as object_to_exit answers it.
+schema::Schema lodged_schema() {
+  using namespace schema;
+  return object({required("id", id()), required("proposal_id", id()),
+                 required("status", objection_status())});
 }
 
 Result<Response> resolve(AlleviationContext& ctx, const Call& call) {
@@ -298,11 +452,16 @@ Result<Response> mark_exited(AlleviationContext& ctx, const Call& call) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"reason"}));
-  const std::string reason = CUNHUO_TRY(body.string("reason", 500));
+  const std::string reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     CUNHUO_TRY(proposal_for_office(tx, account, id, true));
     return proposal_response(CUNHUO_TRY(al::complete_exit(tx, id, actor_of(account), reason, ctx.clock)));
   });
+}
+
+schema::Schema exit_schema() {
+  using namespace schema;
+  return object({required("reason", text(al::kMaxReasonBytes))});
 }
 
 // Public: masked names, village codes and deadlines; nothing else about the household.
@@ -322,6 +481,17 @@ Result<Response> public_notices(AlleviationContext& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
+schema::Schema notices_schema() {
+  using namespace schema;
+  const Schema notice = object({
+      required("proposal_id", id()), required("household", text().described("the name, masked")),
+      required("village_code", text()), required("members", integer(0)),
+      required("proposed_status", choice({"exited"})),
+      required("objections_until", shanghai_time()),
+  });
+  return list_of("notices", notice);
+}
+
 // ---- monitoring --------------------------------------------------------------------
 
 void write_alert(JsonWriter& w, const al::Alert& a) {
@@ -332,6 +502,19 @@ void write_alert(JsonWriter& w, const al::Alert& a) {
   w.key("history").begin_array();
   for (const auto& h : a.history) w.value(h);
   w.end_array().end_object();
+}
+
+// An alert as write_alert writes it.
+schema::Schema alert_schema() {
+  using namespace schema;
+  return object({
+      required("id", id()), required("household_id", id()), required("village_code", text()),
+      required("rule", choice({"income_projection", "income_drop", "large_expense", "no_sales"})),
+      required("figures", text()), required("status", choice({"open", "proposed", "closed"})),
+      required("outcome", choice({"", "help_given", "status_changed", "false_alarm"})),
+      required("raised_at", shanghai_time()), required("helper_account", nullable(id())),
+      required("history", array(text())),
+  });
 }
 
 // The township and county offices see their area's alerts; a helper the ones assigned to them.
@@ -357,6 +540,20 @@ Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Call& call)
   return Response::json(200, doc.type() == Json::Type::object ? req.body : "{}");
 }
 
+// The rules set_monitoring_rules reads, and answers as it took them.
+schema::Schema rules_schema() {
+  using namespace schema;
+  return object({
+      required("income_projection_bps",
+               integer(al::kMinIncomeProjectionBps, al::kMaxIncomeProjectionBps)
+                   .described("alert below this multiple of the line, in basis points")),
+      required("income_drop_bps", integer(al::kMinIncomeDropBps, al::kMaxIncomeDropBps)
+                                      .described("alert when platform income falls by more")),
+      required("large_expense_fen", fen()),
+      required("no_sales_days", integer(al::kMinNoSalesDays, al::kMaxNoSalesDays)),
+  });
+}
+
 Result<Response> record_expense(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -364,9 +561,9 @@ Result<Response> record_expense(AlleviationContext& ctx, const Call& call) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"kind", "amount_fen", "note"}));
-  const std::string kind = CUNHUO_TRY(body.string("kind", 12));
+  const std::string kind = CUNHUO_TRY(body.string("kind", kMaxExpenseKindBytes));
   const Money amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
-  const std::string note = CUNHUO_TRY(body.optional_string("note", 500)).value_or("");
+  const std::string note = CUNHUO_TRY(body.optional_string("note", al::kMaxNoteBytes)).value_or("");
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(tx, account, id))) return no_such("household");
     CUNHUO_CHECK(al::record_expense(tx, id, kind, amount, note, actor_of(account), ctx.clock));
@@ -376,6 +573,21 @@ Result<Response> record_expense(AlleviationContext& ctx, const Call& call) {
     w.end_array().end_object();
     return Response::json(201, w.take());
   });
+}
+
+schema::Schema expense_schema() {
+  using namespace schema;
+  return object({
+      required("kind", text(kMaxExpenseKindBytes).described("medical or disaster")),
+      required("amount_fen", fen(al::kMaxExpenseFen)),
+      optional("note", text(al::kMaxNoteBytes)),
+  });
+}
+
+// What record_expense answers: the alerts monitoring opened at once.
+schema::Schema expense_recorded_schema() {
+  using namespace schema;
+  return object({required("household_id", id()), required("alerts", array(id()))});
 }
 
 // The monitoring pass the service runs daily, on demand for an area.
@@ -415,7 +627,8 @@ Result<Response> close_alert(AlleviationContext& ctx, const Call& call) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"outcome", "note"}));
-  const std::string outcome = CUNHUO_TRY(body.string("outcome", 20)), note = CUNHUO_TRY(body.string("note", 500));
+  const std::string outcome = CUNHUO_TRY(body.string("outcome", kMaxOutcomeBytes));
+  const std::string note = CUNHUO_TRY(body.string("note", al::kMaxNoteBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto a = CUNHUO_TRY(al::find_alert(tx, id));
     if (!a || !may_see_alert(account, *a)) return no_such("alert");
@@ -423,6 +636,15 @@ Result<Response> close_alert(AlleviationContext& ctx, const Call& call) {
     const auto closer = account.role == Role::helper ? al::AlertCloser::helper : al::AlertCloser::office;
     write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), closer, ctx.clock)));
     return Response::json(200, w.take());
+  });
+}
+
+schema::Schema close_alert_schema() {
+  using namespace schema;
+  return object({
+      required("outcome", text(kMaxOutcomeBytes)
+                              .described("help_given, status_changed or false_alarm")),
+      required("note", text(al::kMaxNoteBytes)),
   });
 }
 
@@ -435,7 +657,7 @@ Result<Response> decide_status_change(AlleviationContext& ctx, const Call& call)
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"approve", "reason"}));
   const bool approve = CUNHUO_TRY(body.boolean("approve"));
-  const std::string reason = CUNHUO_TRY(body.string("reason", 500));
+  const std::string reason = CUNHUO_TRY(body.string("reason", al::kMaxNoteBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto a = CUNHUO_TRY(al::find_alert(tx, id));
     if (!a || !may_see_alert(account, *a)) return no_such("alert");
@@ -445,8 +667,23 @@ Result<Response> decide_status_change(AlleviationContext& ctx, const Call& call)
   });
 }
 
+schema::Schema status_decision_schema() {
+  using namespace schema;
+  return object({required("approve", boolean()), required("reason", text(al::kMaxNoteBytes))});
+}
 
 }  // namespace
+
+schema::Schema shanghai_time() {
+  return schema::utc_time().described("Asia/Shanghai time, +08:00");
+}
+
+std::string one_of(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
 
 void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
   auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
@@ -455,108 +692,141 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/evaluations",
              .access = signed_in(),
+             .response_schema = schema::list_of("evaluations", evaluation_schema()),
              .summary = "A household's exit scores, newest first, each with its indicators, inputs and model version",
              .handler = bind(household_evaluations)});
   table.add({.method = "POST",
              .pattern = "/api/v1/evaluations/rescore",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = office_area_schema(),
+             .response_schema = bulk_run_schema("rescored"),
              .summary = "Score every household of an area again (poverty office)",
              .handler = bind(rescore)});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/exit-proposals",
              .access = signed_in(),
+             .response_schema = schema::list_of("proposals", proposal_schema()),
              .summary = "A household's exit proposals with every step",
              .handler = bind(household_proposals)});
   table.add({.method = "POST",
              .pattern = "/api/v1/exit-proposals/:id/review",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = decision_schema("approve", true),
+             .response_schema = proposal_schema(),
              .summary = "Village, then township review of an exit proposal (township office)",
              .handler = bind(review)});
   table.add({.method = "POST",
              .pattern = "/api/v1/exit-proposals/:id/decision",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = decision_schema("approve", false),
+             .response_schema = proposal_schema(),
              .summary = "County approval starts the public notice (county office)",
              .handler = bind(county_decision)});
   table.add({.method = "POST",
              .pattern = "/api/v1/exit-proposals/:id/objections",
              .access = anyone(),
              .body = Body::json,
+             .request_schema = objection_schema(),
+             .response_schema = lodged_schema(),
+             .success_status = 201,
              .errors = {"notice_closed", "too_many_objections", "too_many_requests", "invalid_length"},
              .summary = "Object to an exit while its notice runs (anyone; a few an hour from one address)",
              .handler = [ctx, objections](const Call& call) mutable -> Result<Response> {
                if (auto wait = objections->take(call.request.client_address))
                  return too_many_requests(*wait, "too many objections from this address; try again later");
-               return object(ctx, call);
+               return object_to_exit(ctx, call);
              }});
   table.add({.method = "POST",
              .pattern = "/api/v1/objections/:id/resolution",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = decision_schema("upheld", false),
+             .response_schema = proposal_schema(),
              .summary = "Uphold (the exit is rejected) or dismiss an objection (county office)",
              .handler = bind(resolve)});
   table.add({.method = "POST",
              .pattern = "/api/v1/exit-proposals/:id/exit",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = exit_schema(),
+             .response_schema = proposal_schema(),
              .summary = "Mark the household exited once the notice closed clean (county office)",
              .handler = bind(mark_exited)});
   table.add({.method = "GET",
              .pattern = "/api/v1/public/notices",
              .access = anyone(),
+             .response_schema = notices_schema(),
              .summary = "Exit notices under way in a region, names masked (public)",
              .handler = bind(public_notices)});
   table.add({.method = "PUT",
              .pattern = "/api/v1/monitoring-rules",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = rules_schema(),
+             .response_schema = rules_schema(),
              .summary = "Set the county's return-to-poverty alert rules (its county office; admin names ?county=)",
              .handler = bind(set_monitoring_rules)});
   table.add({.method = "POST",
              .pattern = "/api/v1/households/:id/expenses",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = expense_schema(),
+             .response_schema = expense_recorded_schema(),
+             .success_status = 201,
              .summary = "Record a large medical or disaster expense; monitoring looks at once",
              .handler = bind(record_expense)});
   table.add({.method = "POST",
              .pattern = "/api/v1/monitoring/runs",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = office_area_schema(),
+             .response_schema = bulk_run_schema("alerts_opened"),
              .summary = "Check every exited and at-risk household of an area against the rules now (poverty office)",
              .handler = bind(run_monitoring)});
   table.add({.method = "GET",
              .pattern = "/api/v1/alerts",
              .access = only({Role::poverty_office, Role::admin, Role::helper}),
+             .response_schema = schema::list_of("alerts", alert_schema()),
              .summary = "Monitoring alerts: the office's area, or those assigned to you as helper",
              .handler = bind(list_alerts)});
   table.add({.method = "POST",
              .pattern = "/api/v1/alerts/:id/close",
              .access = signed_in(),
              .body = Body::json,
+             .request_schema = close_alert_schema(),
+             .response_schema = alert_schema(),
              .summary = "Close an alert: help_given, status_changed (returned to poverty; a helper's only proposes it) or false_alarm",
              .handler = bind(close_alert)});
   table.add({.method = "POST",
              .pattern = "/api/v1/alerts/:id/status-decision",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = status_decision_schema(),
+             .response_schema = alert_schema(),
              .summary = "Approve or refuse a helper's proposed return to poverty (poverty office)",
              .handler = bind(decide_status_change)});
   table.add({.method = "GET",
              .pattern = "/api/v1/evaluation-models/current",
              .access = signed_in(),
+             .response_schema = model_schema(),
              .summary = "The evaluation model in force in a county (?county=, default your own)",
              .handler = bind(current_model)});
   table.add({.method = "POST",
              .pattern = "/api/v1/evaluation-models",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = new_model_schema(),
+             .response_schema = model_schema(),
+             .success_status = 201,
              .summary = "A new version of the county's evaluation model (its county office; admin names ?county=)",
              .handler = bind(add_model)});
   table.add({.method = "GET",
              .pattern = "/api/v1/evaluation-models/history",
              .access = only({Role::poverty_office, Role::admin}),
+             .response_schema = model_history_schema(),
              .summary = "Who set each of a county's evaluation models, and when (poverty office)",
              .handler = bind(model_history)});
 }

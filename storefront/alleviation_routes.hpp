@@ -5,6 +5,10 @@
 // sales settle.
 #pragma once
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/outbox/outbox.hpp"
@@ -23,6 +27,22 @@ struct AlleviationContext {
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;
   std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;
 };
+
+// Schema parts the alleviation and fund routes share, until schema.hpp has them: a time as
+// format_shanghai writes it ("2026-11-25T08:41:26+08:00", an RFC 3339 date-time); "a, b or
+// c" for a field's description; and the names of an enumeration from its module's
+// to_string table, whose values run from 0 and which answers "" past the last.
+schema::Schema shanghai_time();
+std::string one_of(const std::vector<std::string>& names);
+template <class E>
+std::vector<std::string> enum_names() {
+  std::vector<std::string> names;
+  for (int i = 0;; ++i) {
+    const std::string_view name = to_string(static_cast<E>(i));
+    if (name.empty()) return names;
+    names.emplace_back(name);
+  }
+}
 
 void add_alleviation_routes(RouteTable& table, AlleviationContext context);
 // Fund tracking (fund_routes.cpp).

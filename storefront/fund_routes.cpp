@@ -31,10 +31,33 @@ void write_project(JsonWriter& w, const al::Project& p) {
   w.field("created_at", format_shanghai(p.created_at_ms)).end_object();
 }
 
+// A project as write_project writes it.
+schema::Schema project_schema() {
+  using namespace schema;
+  return object({
+      required("id", id()), required("county_code", text()), required("name", text()),
+      required("kind", choice(al::project_kinds())),
+      required("benefit", text().described("what one person receives once")),
+      required("budget_fen", fen()), required("allocated_fen", fen()),
+      required("disbursed_fen", fen()), required("created_at", shanghai_time()),
+  });
+}
+
 void write_allocation(JsonWriter& w, const al::Allocation& a) {
   w.begin_object().field("id", a.id).field("project_id", a.project_id).field("document_number", a.document_number);
   w.field("amount_fen", a.amount.fen()).field("disbursed_fen", a.disbursed.fen()).field("remaining_fen", a.remaining().fen());
   w.field("actor", a.actor).field("at", format_shanghai(a.at_ms)).field("ledger_account", "fund:allocation:" + std::to_string(a.id)).end_object();
+}
+
+// An allocation as write_allocation writes it.
+schema::Schema allocation_schema() {
+  using namespace schema;
+  return object({
+      required("id", id()), required("project_id", id()), required("document_number", text()),
+      required("amount_fen", fen()), required("disbursed_fen", fen()),
+      required("remaining_fen", fen()), required("actor", text()),
+      required("at", shanghai_time()), required("ledger_account", text()),
+  });
 }
 
 void write_disbursement(JsonWriter& w, const al::Disbursement& d) {
@@ -47,6 +70,22 @@ void write_disbursement(JsonWriter& w, const al::Disbursement& d) {
   w.field("household_status_then", d.household_status).field("actor", d.actor).field("at", format_shanghai(d.at_ms)).end_object();
 }
 
+// A disbursement as write_disbursement writes it; a village's names no household.
+schema::Schema disbursement_schema() {
+  using namespace schema;
+  std::vector<std::string> statuses{"village"};
+  for (auto& name : enum_names<marketplace::PovertyStatus>()) statuses.push_back(std::move(name));
+  return object({
+      required("id", id()), required("document_number", text()), required("amount_fen", fen()),
+      required("allocation_id", id()), required("allocation_document", text()),
+      required("project_id", id()), required("project", text()), required("benefit", text()),
+      required("village_code", text()), required("household_id", nullable(id())),
+      required("id_number", text().described("masked; empty for a village")),
+      required("household_status_then", choice(statuses)), required("actor", text()),
+      required("at", shanghai_time()),
+  });
+}
+
 Result<Response> create_project(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -54,16 +93,30 @@ Result<Response> create_project(AlleviationContext& ctx, const Call& call) {
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"county_code", "name", "kind", "benefit", "budget_fen"}));
   al::NewProject p;
-  p.county_code = CUNHUO_TRY(body.optional_string("county_code", 6)).value_or(county_of(account.region_code));
-  p.name = CUNHUO_TRY(body.string("name", 200));
-  p.kind = CUNHUO_TRY(body.string("kind", 24));
-  p.benefit = CUNHUO_TRY(body.optional_string("benefit", 40)).value_or("");
+  p.county_code = CUNHUO_TRY(body.optional_string("county_code", kCountyCodeDigits))
+                      .value_or(county_of(account.region_code));
+  p.name = CUNHUO_TRY(body.string("name", al::kMaxProjectNameBytes));
+  p.kind = CUNHUO_TRY(body.string("kind", al::kMaxProjectKindBytes));
+  p.benefit = CUNHUO_TRY(body.optional_string("benefit", al::kMaxBenefitBytes)).value_or("");
   p.budget = Money::fen(CUNHUO_TRY(body.integer("budget_fen", INT64_MIN, INT64_MAX)));
   CUNHUO_CHECK(moves_funds_of(account, p.county_code));
   return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
     JsonWriter w;
     write_project(w, CUNHUO_TRY(al::create_project(tx, p, actor_of(account), ctx.clock)));
     return Response::json(201, w.take());
+  });
+}
+
+// The body create_project reads.
+schema::Schema new_project_schema() {
+  using namespace schema;
+  return object({
+      optional("county_code", text(kCountyCodeDigits).described("yours when absent")),
+      required("name", text(al::kMaxProjectNameBytes)),
+      required("kind", text(al::kMaxProjectKindBytes).described(one_of(al::project_kinds()))),
+      optional("benefit",
+               text(al::kMaxBenefitBytes).described("a-z, 0-9 and _; the kind when absent")),
+      required("budget_fen", fen(al::kMaxFundAmountFen)),
   });
 }
 
@@ -97,6 +150,12 @@ Result<Response> get_project(AlleviationContext& ctx, const Call& call) {
   });
 }
 
+schema::Schema project_detail_schema() {
+  using namespace schema;
+  return object({required("project", project_schema()),
+                 required("allocations", array(allocation_schema()))});
+}
+
 Result<Response> allocate(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -114,6 +173,13 @@ Result<Response> allocate(AlleviationContext& ctx, const Call& call) {
     write_allocation(w, CUNHUO_TRY(al::allocate(tx, id, number, amount, actor_of(account), ctx.clock)));
     return Response::json(201, w.take());
   });
+}
+
+// The body allocate reads.
+schema::Schema new_allocation_schema() {
+  using namespace schema;
+  return object({required("document_number", text(al::kMaxDocumentNumber)),
+                 required("amount_fen", fen(al::kMaxFundAmountFen))});
 }
 
 // The trace down: the allocation, its project and every disbursement made from it.
@@ -137,6 +203,12 @@ Result<Response> get_allocation(AlleviationContext& ctx, const Call& call) {
   });
 }
 
+schema::Schema allocation_detail_schema() {
+  using namespace schema;
+  return object({required("allocation", allocation_schema()), required("project", project_schema()),
+                 required("disbursements", array(disbursement_schema()))});
+}
+
 Result<al::NewDisbursement> disbursement_of(const Request& req) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -145,11 +217,25 @@ Result<al::NewDisbursement> disbursement_of(const Request& req) {
   d.document_number = CUNHUO_TRY(body.string("document_number", al::kMaxDocumentNumber));
   d.amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
   d.household_id = CUNHUO_TRY(body.optional_integer("household_id", 1, INT64_MAX));
-  d.village_code = CUNHUO_TRY(body.optional_string("village_code", 12)).value_or("");
-  d.id_number = CUNHUO_TRY(body.optional_string("id_number", 18)).value_or("");
+  d.village_code =
+      CUNHUO_TRY(body.optional_string("village_code", kVillageCodeDigits)).value_or("");
+  d.id_number = CUNHUO_TRY(body.optional_string("id_number", al::kMaxIdNumberBytes)).value_or("");
   if (d.household_id.has_value() == !d.village_code.empty())
     return make_error(ErrorKind::invalid, "missing_field", "name either a household_id or a village_code", "household_id");
   return d;
+}
+
+// The body disbursement_of reads: a household (and which member) or else a village.
+schema::Schema new_disbursement_schema() {
+  using namespace schema;
+  return object({
+      required("document_number", text(al::kMaxDocumentNumber)),
+      required("amount_fen", fen(al::kMaxFundAmountFen)),
+      optional("household_id", id()),
+      optional("village_code", text(kVillageCodeDigits).described("without a household")),
+      optional("id_number", text(al::kMaxIdNumberBytes)
+                                .described("the member who receives; the head when absent")),
+  });
 }
 
 Result<Response> disburse(AlleviationContext& ctx, const Call& call) {
@@ -183,6 +269,12 @@ Result<Response> household_funds(AlleviationContext& ctx, const Call& call) {
   });
 }
 
+schema::Schema household_funds_schema() {
+  using namespace schema;
+  return object({required("household_id", id()),
+                 required("disbursements", array(disbursement_schema()))});
+}
+
 Result<Response> fund_flags(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -203,6 +295,19 @@ Result<Response> fund_flags(AlleviationContext& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
+// The flags as fund_flags writes them.
+schema::Schema fund_flags_schema() {
+  using namespace schema;
+  const Schema flag = object({
+      required("kind", choice({"unregistered_recipient", "exited_recipient", "duplicate_benefit",
+                               "over_budget", "idle_allocation"})),
+      required("project_id", id()), required("allocation_id", nullable(id())),
+      required("disbursement_id", nullable(id())), required("household_id", nullable(id())),
+      required("detail", text()),
+  });
+  return object({required("county_code", text()), required("flags", array(flag))});
+}
+
 }  // namespace
 
 void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
@@ -211,43 +316,60 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/fund-projects",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = new_project_schema(),
+             .response_schema = project_schema(),
+             .success_status = 201,
              .summary = "A poverty-alleviation project with its kind, benefit and budget (Idempotency-Key; county office)",
-             .handler = bind(create_project)});
+             .handler = bind(create_project),
+             .idempotent_post = true});
   table.add({.method = "GET",
              .pattern = "/api/v1/fund-projects",
              .access = only({Role::poverty_office, Role::admin}),
+             .response_schema = schema::list_of("projects", project_schema()),
              .summary = "The county's projects with what was allocated and disbursed",
              .handler = bind(list_projects)});
   table.add({.method = "GET",
              .pattern = "/api/v1/fund-projects/:id",
              .access = only({Role::poverty_office, Role::admin}),
+             .response_schema = project_detail_schema(),
              .summary = "A project and its allocations",
              .handler = bind(get_project)});
   table.add({.method = "POST",
              .pattern = "/api/v1/fund-projects/:id/allocations",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = new_allocation_schema(),
+             .response_schema = allocation_schema(),
+             .success_status = 201,
              .summary = "Allocate county funds to a project under a document number (Idempotency-Key; county office)",
-             .handler = bind(allocate)});
+             .handler = bind(allocate),
+             .idempotent_post = true});
   table.add({.method = "GET",
              .pattern = "/api/v1/fund-allocations/:id",
              .access = only({Role::poverty_office, Role::admin}),
+             .response_schema = allocation_detail_schema(),
              .summary = "An allocation traced down to every recipient",
              .handler = bind(get_allocation)});
   table.add({.method = "POST",
              .pattern = "/api/v1/fund-allocations/:id/disbursements",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = new_disbursement_schema(),
+             .response_schema = disbursement_schema(),
+             .success_status = 201,
              .summary = "Disburse from an allocation to a village or a household member (Idempotency-Key; county office)",
-             .handler = bind(disburse)});
+             .handler = bind(disburse),
+             .idempotent_post = true});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/funds",
              .access = signed_in(),
+             .response_schema = household_funds_schema(),
              .summary = "What a household received, traced back to allocation and project",
              .handler = bind(household_funds)});
   table.add({.method = "GET",
              .pattern = "/api/v1/fund-flags",
              .access = only({Role::poverty_office, Role::admin}),
+             .response_schema = fund_flags_schema(),
              .summary = "Flags: recipients not registered or exited, one benefit twice to one person, over budget, idle allocations",
              .handler = bind(fund_flags)});
 }

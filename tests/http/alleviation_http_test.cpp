@@ -336,3 +336,76 @@ TEST_CASE("the open statistics page, rendered in headless Chromium, counts down 
   CHECK(dom->find("/api/v1/public/statistics?region=620621104&amp;format=csv&amp;table=notices") != std::string::npos);
   CHECK_PERSONAL_DATA_ABSENT(*dom);
 }
+
+namespace {
+
+// The county office's project of 100,000 yuan with 10,000 allocated to it; returns the
+// allocation's path.
+std::string project_with_allocation(HttpClient& c, const std::string& county) {
+  auto project = post_json(c, "/api/v1/fund-projects",
+                           R"({"name":"2026年产业扶持（示例）","kind":"industry","budget_fen":10000000})",
+                           bearer(county, {{"Idempotency-Key", "p-1"}}));
+  REQUIRE(project.status == 201);
+  const std::string allocations =
+      "/api/v1/fund-projects/" + std::to_string(json_int(project.body, "id")) + "/allocations";
+  auto allocated = post_json(c, allocations,
+                             R"({"document_number":"民财扶〔2026〕7号","amount_fen":1000000})",
+                             bearer(county, {{"Idempotency-Key", "a-1"}}));
+  REQUIRE(allocated.status == 201);
+  return "/api/v1/fund-allocations/" + std::to_string(json_int(allocated.body, "id"));
+}
+
+}  // namespace
+
+STORE_TEST("the county's projects list what was allocated and disbursed, and a project reads with "
+           "its allocations", "[http][alleviation][funds]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice), township = server.login("13900000010");
+  const std::string allocation = project_with_allocation(c, county);
+  REQUIRE(post_json(c, allocation + "/disbursements",
+                    R"({"document_number":"D-1","amount_fen":300000,"household_id":1})",
+                    bearer(county, {{"Idempotency-Key", "d-1"}})).status == 201);
+
+  // Any poverty office of the county reads its funds.
+  auto listed = c.request("GET", "/api/v1/fund-projects", "", bearer(township));
+  REQUIRE(listed.status == 200);
+  auto doc = Json::parse(listed.body);
+  REQUIRE(doc.ok());
+  const auto& projects = doc->find("projects")->as_array();
+  REQUIRE(projects.size() == 1);
+  CHECK(projects.front().find("budget_fen")->as_integer() == 10000000);
+  CHECK(projects.front().find("allocated_fen")->as_integer() == 1000000);
+  CHECK(projects.front().find("disbursed_fen")->as_integer() == 300000);
+
+  const std::string path =
+      "/api/v1/fund-projects/" + std::to_string(projects.front().find("id")->as_integer());
+  auto read = c.request("GET", path, "", bearer(township));
+  REQUIRE(read.status == 200);
+  auto project = Json::parse(read.body);
+  REQUIRE(project.ok());
+  CHECK(project->find("project")->find("kind")->as_string() == "industry");
+  const auto& allocations = project->find("allocations")->as_array();
+  REQUIRE(allocations.size() == 1);
+  CHECK(allocations.front().find("remaining_fen")->as_integer() == 700000);
+  CHECK(c.request("GET", path, "", bearer(server.login(kFarmer))).status == 403);
+}
+
+STORE_TEST("a disbursement to a village names no household and no person",
+           "[http][alleviation][funds]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice);
+  const std::string allocation = project_with_allocation(c, county);
+  const std::string to_village =
+      R"({"document_number":"V-1","amount_fen":50000,"village_code":"620621104201"})";
+  auto paid = post_json(c, allocation + "/disbursements", to_village,
+                        bearer(county, {{"Idempotency-Key", "v-1"}}));
+  REQUIRE(paid.status == 201);
+  auto doc = Json::parse(paid.body);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("household_id")->is_null());
+  CHECK(doc->find("id_number")->as_string().empty());
+  CHECK(doc->find("household_status_then")->as_string() == "village");
+  CHECK(doc->find("village_code")->as_string() == "620621104201");
+}
