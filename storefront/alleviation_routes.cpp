@@ -759,6 +759,7 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/public/notices",
              .access = anyone(),
              .response_schema = notices_schema(),
+             .query = {{.name = "region", .description = "a county, township or village code"}},
              .summary = "Exit notices under way in a region, names masked (public)",
              .handler = bind(public_notices)});
   table.add({.method = "PUT",
@@ -767,6 +768,7 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .body = Body::json,
              .request_schema = rules_schema(),
              .response_schema = rules_schema(),
+             .query = {county_query()},
              .summary = "Set the county's return-to-poverty alert rules (its county office; admin names ?county=)",
              .handler = bind(set_monitoring_rules)});
   table.add({.method = "POST",
@@ -790,6 +792,7 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/alerts",
              .access = only({Role::poverty_office, Role::admin, Role::helper}),
              .response_schema = schema::list_of("alerts", alert_schema()),
+             .query = {{.name = "status", .description = "open (default), proposed or closed"}},
              .summary = "Monitoring alerts: the office's area, or those assigned to you as helper",
              .handler = bind(list_alerts)});
   table.add({.method = "POST",
@@ -812,6 +815,7 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/evaluation-models/current",
              .access = signed_in(),
              .response_schema = model_schema(),
+             .query = {county_query()},
              .summary = "The evaluation model in force in a county (?county=, default your own)",
              .handler = bind(current_model)});
   table.add({.method = "POST",
@@ -821,12 +825,14 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .request_schema = new_model_schema(),
              .response_schema = model_schema(),
              .success_status = 201,
+             .query = {county_query()},
              .summary = "A new version of the county's evaluation model (its county office; admin names ?county=)",
              .handler = bind(add_model)});
   table.add({.method = "GET",
              .pattern = "/api/v1/evaluation-models/history",
              .access = only({Role::poverty_office, Role::admin}),
              .response_schema = model_history_schema(),
+             .query = {county_query()},
              .summary = "Who set each of a county's evaluation models, and when (poverty office)",
              .handler = bind(model_history)});
 }

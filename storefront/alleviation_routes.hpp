@@ -44,6 +44,14 @@ std::vector<std::string> enum_names() {
   }
 }
 
+// `?county=`: the county an admin acts on; every other caller acts on its own.
+inline QueryParam county_query() {
+  return QueryParam{.name = "county",
+                    .type = "string",
+                    .description = "a county's 6-digit code (admin); others use their own",
+                    .required = false};
+}
+
 void add_alleviation_routes(RouteTable& table, AlleviationContext context);
 // Fund tracking (fund_routes.cpp).
 void add_fund_routes(RouteTable& table, AlleviationContext context);

@@ -326,6 +326,7 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/fund-projects",
              .access = only({Role::poverty_office, Role::admin}),
              .response_schema = schema::list_of("projects", project_schema()),
+             .query = {county_query()},
              .summary = "The county's projects with what was allocated and disbursed",
              .handler = bind(list_projects)});
   table.add({.method = "GET",
@@ -370,6 +371,7 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/fund-flags",
              .access = only({Role::poverty_office, Role::admin}),
              .response_schema = fund_flags_schema(),
+             .query = {county_query()},
              .summary = "Flags: recipients not registered or exited, one benefit twice to one person, over budget, idle allocations",
              .handler = bind(fund_flags)});
 }

@@ -776,6 +776,7 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .pattern = "/api/v1/excursions",
              .access = only({Role::county_centre, Role::admin}),
              .response_schema = schema::list_of("excursions", excursion_schema()),
+             .query = {{.name = "status", .description = "open (default), spoiled or released"}},
              .summary = "Cold-chain excursions in the county (status=open|spoiled|released)",
              .handler = bind(list_excursions)});
   table.add({.method = "POST",

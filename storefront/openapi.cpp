@@ -98,6 +98,7 @@ std::string error_codes(const Operation& op) {
     codes.insert(codes.end(), {"malformed_json", "invalid_type", "missing_field", "unknown_field", "unsupported_media_type"});
   if (op.body != Body::none) codes.push_back("body_too_large");
   if (!path_params(op.pattern).empty()) codes.push_back("not_found");
+  codes.emplace_back(kUnknownParameter);
   if (op.idempotent_post) codes.insert(codes.end(), {"missing_idempotency_key", "invalid_idempotency_key", "idempotency_key_reused", "request_in_progress"});
   std::sort(codes.begin(), codes.end());
   codes.erase(std::unique(codes.begin(), codes.end()), codes.end());

@@ -1,6 +1,7 @@
 #include "storefront/route_table.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 
 #include "core/assert.hpp"
@@ -119,11 +120,31 @@ Status check_json_body(const Request& req, const Json* schema) {
   return check_against_schema(doc, *schema, "");
 }
 
-// What runs before every handler: who is calling, may they, is the body well formed.
+// A query parameter the operation does not declare is refused, so the published document
+// lists every parameter a handler reads (a test that sends one proves it is declared).
+Status check_query(const Request& req, const std::vector<QueryParam>& declared) {
+  for (const auto& [name, value] : req.query) {
+    auto it = std::find_if(declared.begin(), declared.end(),
+                           [&](const QueryParam& q) { return q.name == name; });
+    if (it == declared.end())
+      return schema_error(std::string(kUnknownParameter), "no such query parameter", name);
+    std::int64_t number = 0;
+    const char* end = value.data() + value.size();
+    if (it->type == "integer" && std::from_chars(value.data(), end, number).ptr != end)
+      return schema_error("invalid_type", "expected a whole number", name);
+  }
+  for (const auto& q : declared)
+    if (q.required && !req.query_param(q.name))
+      return schema_error("missing_field", "query parameter is required", q.name);
+  return {};
+}
+
+// What runs before every handler: who is calling, may they, is the request well formed.
 struct Guard {
   Access access;
   Body body = Body::none;
   std::shared_ptr<const Json> schema;  // null: any object
+  std::vector<QueryParam> query;       // the declared query parameters
 
   Result<std::optional<Account>> admit(Auth& auth, const Request& req) const {
     std::optional<Account> account;
@@ -132,6 +153,7 @@ struct Guard {
       if (!access.admits(account->role))
         return make_error(ErrorKind::forbidden, std::string(kRoleNotAllowed), "your role cannot do this");
     }
+    CUNHUO_CHECK(check_query(req, query));
     if (body == Body::json) CUNHUO_CHECK(check_json_body(req, schema.get()));
     return account;
   }
@@ -192,7 +214,10 @@ void RouteTable::add(Operation op) {
   CUNHUO_ASSERT(fresh);
   CUNHUO_ASSERT(static_cast<bool>(op.handler) != static_cast<bool>(op.async_handler));
   CUNHUO_ASSERT(op.access.kind != Access::Kind::roles || !op.access.roles.empty());
-  const Guard guard{op.access, op.body, schema_of(op.request_schema)};
+  const Guard guard{.access = op.access,
+                    .body = op.body,
+                    .schema = schema_of(op.request_schema),
+                    .query = op.query};
   const AnswerCheck check{check_responses_ ? schema_of(op.response_schema) : nullptr,
                           op.method + " " + op.pattern};
   Route route{.method = op.method,

@@ -34,6 +34,9 @@ namespace cunhuo::storefront {
 // The error code of an answer that its operation's response schema does not describe.
 inline constexpr std::string_view kResponseSchemaMismatch = "response_schema_mismatch";
 
+// The error code of a query parameter the operation does not declare (400).
+inline constexpr std::string_view kUnknownParameter = "unknown_parameter";
+
 // The error code of a caller whose role the operation's access does not admit (403).
 inline constexpr std::string_view kRoleNotAllowed = "role_not_allowed";
 
