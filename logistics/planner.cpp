@@ -15,17 +15,25 @@ unsigned keeps(std::optional<std::int64_t> min_centi, std::optional<std::int64_t
   return k;
 }
 
-unsigned needs(std::string_view temperature_class) {
-  return temperature_class == "frozen" ? kKeepsFrozen : temperature_class == "chilled" ? kKeepsChilled : 0;
+// What a store must keep for a parcel of the class to wait there.
+unsigned needs(TemperatureClass temperature_class) {
+  switch (temperature_class) {
+    case TemperatureClass::frozen: return kKeepsFrozen;
+    case TemperatureClass::chilled: return kKeepsChilled;
+    case TemperatureClass::ambient: break;
+  }
+  return 0;
 }
 
 }  // namespace
 
-Result<int> ColdChainRules::budget_for(std::string_view temperature_class) const {
-  if (temperature_class == "ambient") return kUnlimited;
-  if (temperature_class == "chilled") return chilled_unrefrigerated_min;
-  if (temperature_class == "frozen") return frozen_unrefrigerated_min;
-  return make_error(ErrorKind::invalid, "invalid_temperature_class", "ambient, chilled or frozen", "temperature_class");
+int ColdChainRules::budget_for(TemperatureClass temperature_class) const {
+  switch (temperature_class) {
+    case TemperatureClass::chilled: return chilled_unrefrigerated_min;
+    case TemperatureClass::frozen: return frozen_unrefrigerated_min;
+    case TemperatureClass::ambient: break;
+  }
+  return kUnlimited;
 }
 
 void Planner::invalidate() {
@@ -66,7 +74,7 @@ Result<std::shared_ptr<const Planner::Snapshot>> Planner::snapshot() {
 }
 
 Result<Plan> Planner::plan(const PlanRequest& r) {
-  const int budget = CUNHUO_TRY(rules_.budget_for(r.temperature_class));
+  const int budget = rules_.budget_for(r.temperature_class);
   if (r.crates < 1 || r.crates > 1000) return make_error(ErrorKind::invalid, "out_of_range", "1 to 1000 crates", "crates");
   auto snap = CUNHUO_TRY(snapshot());
   auto origin = snap->index.find(r.origin_code), destination = snap->index.find(r.destination_code);

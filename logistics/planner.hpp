@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/db/database.hpp"
+#include "core/temperature.hpp"
 #include "logistics/routing.hpp"
 
 namespace cunhuo::logistics {
@@ -19,12 +20,13 @@ namespace cunhuo::logistics {
 struct ColdChainRules {
   int chilled_unrefrigerated_min = 120;
   int frozen_unrefrigerated_min = 30;
-  // kUnlimited for ambient; an error for a class it does not know.
-  Result<int> budget_for(std::string_view temperature_class) const;
+  // Minutes a parcel of the class may spend unrefrigerated; kUnlimited for ambient.
+  int budget_for(TemperatureClass temperature_class) const;
 };
 
 struct PlanRequest {
-  std::string origin_code, destination_code, temperature_class;
+  std::string origin_code, destination_code;
+  TemperatureClass temperature_class = TemperatureClass::ambient;
   std::int64_t ready_at_ms = 0, shelf_deadline_ms = INT64_MAX;
   int crates = 1;
   std::optional<std::int64_t> arrive_by_ms;  // set: the cheapest route arriving by then

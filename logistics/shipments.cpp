@@ -2,10 +2,12 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "logistics/network.hpp"
 
 namespace cunhuo::logistics {
@@ -87,7 +89,7 @@ Result<Shipment> shipment_from(db::Session& s, const db::Row& r) {
   sh.tracking_number = r.str(2);
   sh.origin_code = r.str(3);
   sh.destination_code = r.str(4);
-  sh.temperature_class = r.str(5);
+  sh.temperature_class = CUNHUO_TRY(parse_temperature_class(r.str(5)));
   sh.lot = r.str(6);
   sh.status = r.str(7);
   sh.current_code = r.str(8);
@@ -139,12 +141,13 @@ Result<std::string> fresh_tracking_number(db::Session& tx) {
   return make_error(ErrorKind::unavailable, "busy", "could not pick a tracking number");
 }
 
-Status publish(db::Session& tx, const char* topic, const Shipment& sh, std::string_view bearer, const Clock& clock) {
-  JsonWriter w;
-  w.begin_object().field("order_id", sh.order_id).field("shipment_id", sh.id).field("tracking_number", sh.tracking_number);
-  if (!bearer.empty()) w.field("bearer", bearer);
-  w.end_object();
-  CUNHUO_TRY(outbox::publish(tx, topic, w.take(), clock));
+Status publish(db::Session& tx, const char* topic, const Shipment& sh,
+               std::optional<std::string> bearer, const Clock& clock) {
+  const ShipmentEvent event{.order_id = sh.order_id,
+                            .shipment_id = sh.id,
+                            .tracking_number = sh.tracking_number,
+                            .bearer = std::move(bearer)};
+  CUNHUO_TRY(outbox::publish(tx, topic, event.encode(), clock));
   return {};
 }
 
@@ -162,12 +165,16 @@ std::span<const db::Migration> shipment_migrations() { return kMigrations; }
 Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& n, const Clock& clock) {
   const std::int64_t origin = CUNHUO_TRY(node_id(tx, n.origin_code, "origin_code"));
   const std::int64_t destination = CUNHUO_TRY(node_id(tx, n.destination_code, "destination_code"));
-  CUNHUO_TRY(planner.rules().budget_for(n.temperature_class));
   std::vector<PlannedHop> route;
   std::optional<std::int64_t> eta;
   std::string status = "planned", note;
-  auto plan = planner.plan(PlanRequest{n.origin_code, n.destination_code, n.temperature_class, n.ready_at_ms, n.shelf_deadline_ms,
-                                       n.crates, std::nullopt});
+  auto plan = planner.plan(PlanRequest{.origin_code = n.origin_code,
+                                       .destination_code = n.destination_code,
+                                       .temperature_class = n.temperature_class,
+                                       .ready_at_ms = n.ready_at_ms,
+                                       .shelf_deadline_ms = n.shelf_deadline_ms,
+                                       .crates = n.crates,
+                                       .arrive_by_ms = std::nullopt});
   if (plan.ok()) {
     route = plan->hops;
     eta = plan->arrival_ms;
@@ -182,8 +189,9 @@ Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShi
   CUNHUO_TRY(tx.exec(
       "INSERT INTO shipments (tracking_number, order_id, origin_node, destination_node, current_node, temperature_class, lot, crates, "
       "status, note, ready_at, shelf_deadline, eta, route, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {tracking, n.order_id, origin, destination, origin, n.temperature_class, n.lot, n.crates, status, note, n.ready_at_ms,
-       n.shelf_deadline_ms, eta, route_json(route), now, now}));
+      {tracking, n.order_id, origin, destination, origin, to_string(n.temperature_class), n.lot,
+       n.crates, status, note, n.ready_at_ms, n.shelf_deadline_ms, eta, route_json(route), now,
+       now}));
   auto made = CUNHUO_TRY(find_shipment(tx, tracking));
   return std::move(*made);
 }
@@ -252,8 +260,13 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
   std::string note = sh.note;
   std::optional<std::int64_t> eta = sh.eta_ms;
   if (!delivered && status != "held" && late) {
-    auto again = planner.plan(PlanRequest{scan.node_code, sh.destination_code, sh.temperature_class, when, sh.shelf_deadline_ms,
-                                          sh.crates, std::nullopt});
+    auto again = planner.plan(PlanRequest{.origin_code = scan.node_code,
+                                          .destination_code = sh.destination_code,
+                                          .temperature_class = sh.temperature_class,
+                                          .ready_at_ms = when,
+                                          .shelf_deadline_ms = sh.shelf_deadline_ms,
+                                          .crates = sh.crates,
+                                          .arrive_by_ms = std::nullopt});
     if (again.ok()) {
       rest = again->hops;
       eta = again->arrival_ms;
@@ -268,8 +281,9 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
   }
   CUNHUO_CHECK(save_route(tx, sh.id, rest, eta, note, now));
   auto updated = CUNHUO_TRY(find_shipment(tx, tracking_number));
-  if (scan.biz_step == "departing" && sh.status != "in_transit" && sh.scans.empty()) CUNHUO_CHECK(publish(tx, kShipmentDeparted, *updated, "", clock));
-  if (delivered) CUNHUO_CHECK(publish(tx, kShipmentDelivered, *updated, "", clock));
+  if (scan.biz_step == "departing" && sh.status != "in_transit" && sh.scans.empty())
+    CUNHUO_CHECK(publish(tx, kShipmentDeparted, *updated, std::nullopt, clock));
+  if (delivered) CUNHUO_CHECK(publish(tx, kShipmentDelivered, *updated, std::nullopt, clock));
   return std::move(*updated);
 }
 
@@ -298,7 +312,8 @@ Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view 
   if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be confirmed spoiled", "id");
   auto row = CUNHUO_TRY(tx.query_one("SELECT tracking_number FROM shipments WHERE id = ?", {shipment_id}));
   auto sh = CUNHUO_TRY(find_shipment(tx, row->str(0)));
-  return publish(tx, kShipmentSpoiledTopic, *sh, bearer, clock);
+  auto named = bearer.empty() ? std::nullopt : std::optional<std::string>(bearer);
+  return publish(tx, kShipmentSpoiledTopic, *sh, std::move(named), clock);
 }
 
 Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& clock) {
@@ -317,15 +332,30 @@ Status cancel_order_shipments(db::Session& tx, std::int64_t order_id, const Cloc
   return {};
 }
 
-std::string_view colder_class(std::string_view a, std::string_view b) {
-  auto rank = [](std::string_view c) { return c == "frozen" ? 2 : c == "chilled" ? 1 : 0; };
-  return rank(b) > rank(a) ? b : a;
-}
+// The classes are declared in order of the cold they need.
+TemperatureClass colder_class(TemperatureClass a, TemperatureClass b) { return std::max(a, b); }
 
 void add_lot(std::string& lots, std::string_view lot) {
   if (lot.empty() || lots.size() + lot.size() + 1 > kMaxShipmentLotBytes) return;
   if (!lots.empty()) lots += ',';
   lots += lot;
+}
+
+std::string ShipmentEvent::encode() const {
+  JsonWriter w;
+  w.begin_object().field("order_id", order_id).field("shipment_id", shipment_id);
+  w.field("tracking_number", tracking_number);
+  if (bearer) w.field("bearer", *bearer);
+  w.end_object();
+  return w.take();
+}
+
+Result<ShipmentEvent> ShipmentEvent::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("ShipmentEvent", payload));
+  return ShipmentEvent{.order_id = CUNHUO_TRY(p.integer("order_id")),
+                       .shipment_id = CUNHUO_TRY(p.integer("shipment_id")),
+                       .tracking_number = CUNHUO_TRY(p.string("tracking_number")),
+                       .bearer = CUNHUO_TRY(p.optional_string("bearer"))};
 }
 
 }  // namespace cunhuo::logistics

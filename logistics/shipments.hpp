@@ -9,18 +9,22 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
+#include "core/temperature.hpp"
 #include "logistics/planner.hpp"
 
 namespace cunhuo::logistics {
 
 struct NewShipment {
   std::int64_t order_id = 0;
-  std::string origin_code, destination_code, temperature_class, lot;
+  std::string origin_code, destination_code;
+  TemperatureClass temperature_class = TemperatureClass::ambient;
+  std::string lot;
   int crates = 1;
   std::int64_t ready_at_ms = 0, shelf_deadline_ms = INT64_MAX;
 };
@@ -34,7 +38,9 @@ struct ScanEvent {
 // planned (not yet picked up), at_node, in_transit, held, delivered, spoiled, unroutable
 struct Shipment {
   std::int64_t id = 0, order_id = 0;
-  std::string tracking_number, origin_code, destination_code, temperature_class, lot, status, current_code, note;
+  std::string tracking_number, origin_code, destination_code;
+  TemperatureClass temperature_class = TemperatureClass::ambient;
+  std::string lot, status, current_code, note;
   int crates = 1;
   std::int64_t ready_at_ms = 0, shelf_deadline_ms = 0;
   std::optional<std::int64_t> eta_ms;
@@ -49,19 +55,28 @@ struct ScanInput {
 
 std::span<const db::Migration> shipment_migrations();
 
-// Topics published: "shipment.departed", "shipment.delivered", "shipment.spoiled"
-// ({"order_id", "shipment_id", "bearer"}).
 // A shipment's lot field lists its products' lots, comma-separated, within this many bytes.
 inline constexpr std::size_t kMaxShipmentLotBytes = 55;
-// Of two temperature classes ("ambient", "chilled", "frozen"), the one that needs more cold:
-// a parcel travels at the temperature its most demanding product needs.
-std::string_view colder_class(std::string_view a, std::string_view b);
+// Of two temperature classes, the one that needs more cold: a parcel travels at the
+// temperature its most demanding product needs.
+TemperatureClass colder_class(TemperatureClass a, TemperatureClass b);
 // Adds a product's lot to a shipment's list, while the list has room for it.
 void add_lot(std::string& lots, std::string_view lot);
 
+// Topics published, each with a ShipmentEvent: the parcel left its first node, reached
+// its buyer's city, or was confirmed spoiled (then it says who bears the loss).
 inline constexpr const char* kShipmentDeparted = "shipment.departed";
 inline constexpr const char* kShipmentDelivered = "shipment.delivered";
 inline constexpr const char* kShipmentSpoiledTopic = "shipment.spoiled";
+struct ShipmentEvent {
+  std::int64_t order_id = 0, shipment_id = 0;
+  std::string tracking_number;
+  std::optional<std::string> bearer;  // on shipment.spoiled: who bears the loss, by name
+
+  std::string encode() const;  // {"order_id", "shipment_id", "tracking_number", "bearer"?}
+  static Result<ShipmentEvent> decode(std::string_view payload);
+  bool operator==(const ShipmentEvent&) const = default;
+};
 
 Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& shipment, const Clock& clock);
 Result<std::optional<Shipment>> find_shipment(db::Session& s, std::string_view tracking_number);

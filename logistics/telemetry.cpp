@@ -9,6 +9,7 @@
 
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "core/region.hpp"
 #include "logistics/network.hpp"
 #include "logistics/shipments.hpp"
@@ -72,7 +73,7 @@ struct Sensor {
 
 struct Parcel {
   std::int64_t shipment_id = 0;
-  std::string temperature_class;
+  TemperatureClass temperature_class = TemperatureClass::ambient;
   std::int64_t out_ms = 0;
   std::optional<std::int64_t> run_start;
   bool changed = false;
@@ -133,7 +134,10 @@ Result<std::vector<Parcel>> parcels_near(db::Session& tx, const Sensor& sensor) 
            "SELECT s.id, s.temperature_class, COALESCE(e.out_ms, 0), e.run_start FROM shipments s "
            "LEFT JOIN parcel_exposure e ON e.shipment_id = s.id WHERE " + where,
            {sensor.link_id ? *sensor.link_id : sensor.node_id})))
-    out.push_back(Parcel{r.i64(0), r.str(1), r.i64(2), r.opt_i64(3), false});
+    out.push_back(Parcel{.shipment_id = r.i64(0),
+                         .temperature_class = CUNHUO_TRY(parse_temperature_class(r.str(1))),
+                         .out_ms = r.i64(2),
+                         .run_start = r.opt_i64(3)});
   return out;
 }
 
@@ -160,9 +164,9 @@ Result<std::optional<std::int64_t>> open_excursion(db::Session& tx, const Sensor
                      "VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
                      {sensor.node_id, sensor.id, alarm.kind, alarm.detail, ids_json(held), alarm.started_at, clock.now_ms()}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
-  JsonWriter w;
-  w.begin_object().field("excursion_id", id).field("node", sensor.node_code).field("kind", alarm.kind).end_object();
-  CUNHUO_TRY(outbox::publish(tx, "excursion.raised", w.take(), clock));
+  const ExcursionRaised raised{
+      .excursion_id = id, .node_code = sensor.node_code, .kind = alarm.kind};
+  CUNHUO_TRY(outbox::publish(tx, kExcursionRaised, raised.encode(), clock));
   spdlog::warn("cold-chain excursion {} at {}: {} ({} parcels held)", id, sensor.node_code, alarm.detail, held.size());
   return std::optional<std::int64_t>(id);
 }
@@ -172,17 +176,17 @@ bool out_of(const ClassLimits& lim, int centi) {
 }
 
 Alarm continuous_alarm(std::int64_t run, std::int64_t started_at,
-                       const std::string& temperature_class) {
+                       TemperatureClass temperature_class) {
   return Alarm{"continuous",
                "out of range for " + std::to_string(run / 60'000) + " min without a break (" +
-                   temperature_class + ")",
+                   std::string(to_string(temperature_class)) + ")",
                started_at};
 }
 
-Alarm cumulative_alarm(std::int64_t out_ms, std::int64_t at, const std::string& temperature_class) {
+Alarm cumulative_alarm(std::int64_t out_ms, std::int64_t at, TemperatureClass temperature_class) {
   return Alarm{"cumulative",
                "out of range for " + std::to_string(out_ms / 60'000) + " min in all (" +
-                   temperature_class + ")",
+                   std::string(to_string(temperature_class)) + ")",
                at};
 }
 
@@ -268,7 +272,7 @@ struct Replay {
 };
 
 Replay replay(const std::vector<Point>& points, const ClassLimits& lim,
-              const std::string& temperature_class, std::int64_t max_gap) {
+              TemperatureClass temperature_class, std::int64_t max_gap) {
   Replay out;
   out.out_delta = out_time(points, true, lim, max_gap) - out_time(points, false, lim, max_gap);
   std::optional<std::int64_t> previous, start;
@@ -303,7 +307,7 @@ Result<std::optional<Alarm>> expose_late(db::Session& tx, std::vector<Parcel>& p
   const std::int64_t to = std::min(sensor.newest_at, late.back().at_ms + margin);
   const auto points =
       CUNHUO_TRY(neighbourhood(tx, sensor.id, late.front().at_ms - margin, to, late));
-  std::map<std::string, Replay> by_class;
+  std::map<TemperatureClass, Replay> by_class;
   std::optional<Alarm> alarm;
   for (auto& p : parcels) {
     const ClassLimits& lim = rules.of(p.temperature_class);
@@ -400,9 +404,12 @@ constexpr const char* kExcursionColumns =
 
 }  // namespace
 
-const ClassLimits& ExcursionRules::of(std::string_view temperature_class) const {
-  if (temperature_class == "chilled") return chilled;
-  if (temperature_class == "frozen") return frozen;
+const ClassLimits& ExcursionRules::of(TemperatureClass temperature_class) const {
+  switch (temperature_class) {
+    case TemperatureClass::chilled: return chilled;
+    case TemperatureClass::frozen: return frozen;
+    case TemperatureClass::ambient: break;
+  }
   return ambient;
 }
 
@@ -578,6 +585,20 @@ Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoile
   e->status = spoiled ? "spoiled" : "released";
   CUNHUO_TRY(tx.exec("UPDATE excursions SET status = ? WHERE id = ?", {e->status, id}));
   return std::move(*e);
+}
+
+std::string ExcursionRaised::encode() const {
+  JsonWriter w;
+  w.begin_object().field("excursion_id", excursion_id).field("node", node_code);
+  w.field("kind", kind).end_object();
+  return w.take();
+}
+
+Result<ExcursionRaised> ExcursionRaised::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("ExcursionRaised", payload));
+  return ExcursionRaised{.excursion_id = CUNHUO_TRY(p.integer("excursion_id")),
+                         .node_code = CUNHUO_TRY(p.string("node")),
+                         .kind = CUNHUO_TRY(p.string("kind"))};
 }
 
 }  // namespace cunhuo::logistics

@@ -15,11 +15,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
+#include "core/temperature.hpp"
 
 namespace cunhuo::logistics {
 
@@ -42,7 +44,7 @@ struct ExcursionRules {
   ClassLimits ambient{};                                          // no limits
   std::int64_t silence_ms = 15 * 60'000;  // a sensor quiet this long while parcels wait raises an alarm
   std::int64_t max_gap_ms = 10 * 60'000;  // a reading stands for at most this long
-  const ClassLimits& of(std::string_view temperature_class) const;
+  const ClassLimits& of(TemperatureClass temperature_class) const;
 };
 
 struct Reading {
@@ -80,6 +82,17 @@ struct Excursion {
 };
 
 std::span<const db::Migration> telemetry_migrations();
+
+// Published when an excursion opens, for whoever watches the cold chain.
+inline constexpr const char* kExcursionRaised = "excursion.raised";
+struct ExcursionRaised {
+  std::int64_t excursion_id = 0;
+  std::string node_code, kind;  // kind: continuous, cumulative, silent
+
+  std::string encode() const;  // {"excursion_id", "node", "kind"}
+  static Result<ExcursionRaised> decode(std::string_view payload);
+  bool operator==(const ExcursionRaised&) const = default;
+};
 
 Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code, const Clock& clock);
 // A sensor in the vehicle that serves a link: parcels riding it are exposed to it.

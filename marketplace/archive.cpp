@@ -5,6 +5,7 @@
 
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "core/privacy.hpp"
 
 namespace cunhuo::marketplace {
@@ -303,9 +304,7 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
                      "updated_at = ? WHERE id = ?",
                      {card.members[0].name, card.members[0].id_number, static_cast<std::int64_t>(card.members.size()),
                       to_string(new_status), now, id.value}));
-  JsonWriter event;  // the card changed: whoever scores households scores this one again
-  event.begin_object().field("household_id", id.value).end_object();
-  CUNHUO_TRY(outbox::publish(tx, kCardChanged, event.take(), clock));
+  CUNHUO_TRY(outbox::publish(tx, kCardChanged, CardChanged{.household_id = id}.encode(), clock));
   auto updated = CUNHUO_TRY(find_household_record(tx, id));
   return std::move(*updated);
 }
@@ -319,9 +318,7 @@ Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus statu
   const auto now = clock.now_ms();
   CUNHUO_CHECK(audit(tx, id, actor, "status", std::string(to_string(h->status)), std::string(to_string(status)), reason, now));
   CUNHUO_TRY(tx.exec("UPDATE households SET poverty_status = ?, updated_at = ? WHERE id = ?", {to_string(status), now, id.value}));
-  JsonWriter event;
-  event.begin_object().field("household_id", id.value).end_object();
-  CUNHUO_TRY(outbox::publish(tx, kCardChanged, event.take(), clock));
+  CUNHUO_TRY(outbox::publish(tx, kCardChanged, CardChanged{.household_id = id}.encode(), clock));
   return {};
 }
 
@@ -380,6 +377,17 @@ Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_
     it->second->school_age_out_of_school = static_cast<int>(r.i64(3));
   }
   return out;
+}
+
+std::string CardChanged::encode() const {
+  JsonWriter w;
+  w.begin_object().field("household_id", household_id.value).end_object();
+  return w.take();
+}
+
+Result<CardChanged> CardChanged::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("CardChanged", payload));
+  return CardChanged{.household_id = HouseholdId{CUNHUO_TRY(p.integer("household_id"))}};
 }
 
 }  // namespace cunhuo::marketplace

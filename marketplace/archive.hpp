@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -69,8 +70,16 @@ Result<ArchiveCard> archive_card_from_json(const FieldReader& card);
 Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& household, const ArchiveCard& card,
                                        std::string_view actor, const Clock& clock);
 Result<std::optional<HouseholdRecord>> find_household_record(db::Session& s, HouseholdId id);
-// Published when a card changes: {"household_id"}.
+// Published when a household's card or registration status changes: whoever scores
+// households scores this one again.
 inline constexpr const char* kCardChanged = "household.card_changed";
+struct CardChanged {
+  HouseholdId household_id;
+
+  std::string encode() const;  // {"household_id"}
+  static Result<CardChanged> decode(std::string_view payload);
+  bool operator==(const CardChanged&) const = default;
+};
 
 // Replaces the card (and optionally the status), recording every changed field.
 Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& card,

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <array>
-
-#include "core/enum_names.hpp"
 #include <charconv>
 #include <map>
 #include <set>
@@ -55,8 +53,6 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS product_terms_product ON product_terms (product_id);\n"},
 };
 
-constexpr std::array<std::pair<TemperatureClass, std::string_view>, 3> kTemperatureNames = {{
-    {TemperatureClass::ambient, "ambient"}, {TemperatureClass::chilled, "chilled"}, {TemperatureClass::frozen, "frozen"}}};
 constexpr std::array<std::string_view, 4> kUnits = {"jin", "kg", "box", "piece"};
 
 constexpr const char* kProductColumns =
@@ -226,13 +222,6 @@ Result<std::optional<Cursor>> parse_cursor(const std::string& text) {
 }  // namespace
 
 std::span<const db::Migration> catalog_migrations() { return kMigrations; }
-
-std::string_view to_string(TemperatureClass t) { return name_of(kTemperatureNames, t); }
-
-Result<TemperatureClass> parse_temperature_class(std::string_view text) {
-  if (auto v = value_of(kTemperatureNames, text)) return *v;
-  return invalid("invalid_temperature_class", "temperature class must be ambient, chilled or frozen", "temperature_class");
-}
 
 std::vector<std::string> search_terms(std::string_view text, bool with_single_characters) {
   std::vector<std::string> out;

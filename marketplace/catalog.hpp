@@ -12,15 +12,17 @@
 #include "core/db/migrations.hpp"
 #include "core/id.hpp"
 #include "core/money.hpp"
+#include "core/temperature.hpp"
 #include "marketplace/registry.hpp"
 
 namespace cunhuo::marketplace {
 
 using ProductId = Id<struct ProductTag>;
 
-enum class TemperatureClass { ambient, chilled, frozen };
-std::string_view to_string(TemperatureClass t);
-Result<TemperatureClass> parse_temperature_class(std::string_view text);
+// A product's temperature class is core's, shared with logistics, which carries it.
+using cunhuo::TemperatureClass;
+using cunhuo::parse_temperature_class;
+using cunhuo::to_string;
 
 constexpr int kFullShare = 10000;  // producer shares are basis points that sum to this
 constexpr std::size_t kMaxProducers = 200;

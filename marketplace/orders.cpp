@@ -8,6 +8,7 @@
 
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/organisations.hpp"
@@ -330,10 +331,9 @@ Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, s
     CUNHUO_CHECK(release_order_charge(tx, order->id.value));
   }
   CUNHUO_CHECK(record_event(tx, id, order->status, to, actor, reason, now));
-  JsonWriter event;
-  event.begin_object().field("order_id", id.value).field("shop_id", order->shop.value).field("buyer_id", order->buyer);
-  event.field("total_fen", order->total.fen()).end_object();
-  CUNHUO_TRY(outbox::publish(tx, std::string(kOrderTopicPrefix) + std::string(to_string(to)), event.take(), clock));
+  const OrderStatusChanged changed{
+      .order_id = id, .shop_id = order->shop, .buyer_id = order->buyer, .total = order->total};
+  CUNHUO_TRY(outbox::publish(tx, order_topic(to), changed.encode(), clock));
   order->status = to;
   return std::move(*order);
 }
@@ -370,6 +370,25 @@ Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock, std::
     else if (moved.error().kind != ErrorKind::conflict) return moved.error();
   }
   return confirmed;
+}
+
+std::string order_topic(OrderStatus to) {
+  return std::string(kOrderTopicPrefix) + std::string(to_string(to));
+}
+
+std::string OrderStatusChanged::encode() const {
+  JsonWriter w;
+  w.begin_object().field("order_id", order_id.value).field("shop_id", shop_id.value);
+  w.field("buyer_id", buyer_id).field("total_fen", total.fen()).end_object();
+  return w.take();
+}
+
+Result<OrderStatusChanged> OrderStatusChanged::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("OrderStatusChanged", payload));
+  return OrderStatusChanged{.order_id = OrderId{CUNHUO_TRY(p.integer("order_id"))},
+                            .shop_id = ShopId{CUNHUO_TRY(p.integer("shop_id"))},
+                            .buyer_id = CUNHUO_TRY(p.integer("buyer_id")),
+                            .total = Money::fen(CUNHUO_TRY(p.integer("total_fen")))};
 }
 
 }  // namespace cunhuo::marketplace

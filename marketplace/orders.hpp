@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -95,8 +96,18 @@ Result<int> release_expired_orders(db::Database& db, const Clock& clock, int lim
 // not confirmed (nor disputed): the auto-confirmation that lets escrow settle.
 Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock, std::chrono::milliseconds window, int limit);
 
-// Every status change publishes "order.<new status>" with {"order_id", "shop_id",
-// "buyer_id", "total_fen"} in the same transaction.
+// Every status change publishes "order.<new status>" in the same transaction.
 inline constexpr std::string_view kOrderTopicPrefix = "order.";
+std::string order_topic(OrderStatus to);
+struct OrderStatusChanged {
+  OrderId order_id;
+  ShopId shop_id;
+  std::int64_t buyer_id = 0;
+  Money total;
+
+  std::string encode() const;  // {"order_id", "shop_id", "buyer_id", "total_fen"}
+  static Result<OrderStatusChanged> decode(std::string_view payload);
+  bool operator==(const OrderStatusChanged&) const = default;
+};
 
 }  // namespace cunhuo::marketplace

@@ -6,6 +6,7 @@
 #include "core/enum_names.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "payments/accounts.hpp"
 #include "payments/ledger.hpp"
 
@@ -181,12 +182,8 @@ Status set_aside(db::Session& tx, const Intent& intent, const std::string& provi
                     .reference = "intent:" + std::to_string(intent.id),
                     .memo = "paid after the checkout was paid: goes back"};
   CUNHUO_TRY(transfer(tx, std::span(&in, 1), clock));
-  JsonWriter event;
-  event.begin_object()
-      .field("intent_id", intent.id)
-      .field("checkout_id", intent.checkout_id)
-      .end_object();
-  CUNHUO_TRY(outbox::publish(tx, kPaymentReturned, event.take(), clock));
+  const PaymentReturned returned{.intent_id = intent.id, .checkout_id = intent.checkout_id};
+  CUNHUO_TRY(outbox::publish(tx, kPaymentReturned, returned.encode(), clock));
   spdlog::warn("intent {} paid checkout {} a second time: the money goes back", intent.id,
                intent.checkout_id);
   return {};
@@ -210,29 +207,55 @@ Result<NoticeOutcome> capture(db::Session& tx, const Intent& intent, const std::
   std::vector<AccountSpec> specs{{accounts::provider(provider), true}};
   std::vector<Transfer> moves;
   std::int64_t sum = 0;
-  JsonWriter event;
-  event.begin_object().field("checkout_id", intent.checkout_id).field("intent_id", intent.id).key("order_ids").begin_array();
+  PaymentCaptured captured{.checkout_id = intent.checkout_id, .intent_id = intent.id};
   for (const auto& o : orders) {
     specs.push_back({accounts::escrow(o.i64(0)), false});
     moves.push_back(Transfer{"pay:" + std::to_string(intent.id) + ":order:" + std::to_string(o.i64(0)),
                              accounts::provider(provider), accounts::escrow(o.i64(0)), Money::fen(o.i64(1)),
                              TransferKind::posted, "", "order:" + std::to_string(o.i64(0)), "payment captured"});
     sum += o.i64(1);
-    event.value(o.i64(0));
+    captured.order_ids.push_back(o.i64(0));
   }
-  event.end_array().end_object();
   // An intent is for exactly its checkout's orders, which move from unpaid together.
   CUNHUO_ASSERT(sum == intent.amount.fen());
   CUNHUO_ASSERT(claimed.affected_rows == static_cast<std::int64_t>(orders.size()));
   CUNHUO_CHECK(open_accounts(tx, specs, clock));
   CUNHUO_TRY(transfer(tx, moves, clock));
-  CUNHUO_TRY(outbox::publish(tx, kPaymentCaptured, event.take(), clock));
+  CUNHUO_TRY(outbox::publish(tx, kPaymentCaptured, captured.encode(), clock));
   return NoticeOutcome::captured;
 }
 
 }  // namespace
 
 std::span<const db::Migration> intent_migrations() { return kMigrations; }
+
+std::string PaymentCaptured::encode() const {
+  JsonWriter w;
+  w.begin_object().field("checkout_id", checkout_id).field("intent_id", intent_id);
+  w.key("order_ids").begin_array();
+  for (std::int64_t id : order_ids) w.value(id);
+  w.end_array().end_object();
+  return w.take();
+}
+
+Result<PaymentCaptured> PaymentCaptured::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("PaymentCaptured", payload));
+  return PaymentCaptured{.checkout_id = CUNHUO_TRY(p.integer("checkout_id")),
+                         .intent_id = CUNHUO_TRY(p.integer("intent_id")),
+                         .order_ids = CUNHUO_TRY(p.integers("order_ids"))};
+}
+
+std::string PaymentReturned::encode() const {
+  JsonWriter w;
+  w.begin_object().field("intent_id", intent_id).field("checkout_id", checkout_id).end_object();
+  return w.take();
+}
+
+Result<PaymentReturned> PaymentReturned::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("PaymentReturned", payload));
+  return PaymentReturned{.intent_id = CUNHUO_TRY(p.integer("intent_id")),
+                         .checkout_id = CUNHUO_TRY(p.integer("checkout_id"))};
+}
 
 std::string_view to_string(IntentStatus status) { return name_of(kStatusNames, status); }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -86,9 +87,28 @@ enum class NoticeOutcome { captured, failed, duplicate, returned };
 Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& notice, const std::string& provider,
                                          const Clock& clock);
 
-// Topics this module publishes.
-inline constexpr const char* kPaymentCaptured = "payment.captured";  // {"checkout_id", "intent_id", "order_ids":[...]}
-inline constexpr const char* kOrderRefunded = "payment.order_refunded";  // {"order_id", "amount_fen", "full"}
-inline constexpr const char* kPaymentReturned = "payment.returned";  // {"intent_id", "checkout_id"}
+// Topics this module publishes, each with its event. An event encodes to its payload
+// and decodes from it (a payload without a field it requires is a "bad_event").
+
+// The provider's money for a checkout reached the escrow of each of its orders.
+inline constexpr const char* kPaymentCaptured = "payment.captured";
+struct PaymentCaptured {
+  std::int64_t checkout_id = 0, intent_id = 0;
+  std::vector<std::int64_t> order_ids;
+
+  std::string encode() const;  // {"checkout_id", "intent_id", "order_ids": [...]}
+  static Result<PaymentCaptured> decode(std::string_view payload);
+  bool operator==(const PaymentCaptured&) const = default;
+};
+
+// An intent paid a checkout another intent had paid: its money is set aside to go back.
+inline constexpr const char* kPaymentReturned = "payment.returned";
+struct PaymentReturned {
+  std::int64_t intent_id = 0, checkout_id = 0;
+
+  std::string encode() const;  // {"intent_id", "checkout_id"}
+  static Result<PaymentReturned> decode(std::string_view payload);
+  bool operator==(const PaymentReturned&) const = default;
+};
 
 }  // namespace cunhuo::payments

@@ -6,6 +6,7 @@
 #include "core/enum_names.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "payments/accounts.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
@@ -99,15 +100,28 @@ Error already_decided(const std::string& status) {
 }
 
 Status publish_refunded(db::Session& tx, std::int64_t order_id, Money amount, bool full, const Clock& clock) {
-  JsonWriter w;
-  w.begin_object().field("order_id", order_id).field("amount_fen", amount.fen()).field("full", full).end_object();
-  CUNHUO_TRY(outbox::publish(tx, kOrderRefunded, w.take(), clock));
+  const OrderRefunded refunded{.order_id = order_id, .amount = amount, .full = full};
+  CUNHUO_TRY(outbox::publish(tx, kOrderRefunded, refunded.encode(), clock));
   return {};
 }
 
 }  // namespace
 
 std::span<const db::Migration> refund_migrations() { return kMigrations; }
+
+std::string OrderRefunded::encode() const {
+  JsonWriter w;
+  w.begin_object().field("order_id", order_id).field("amount_fen", amount.fen());
+  w.field("full", full).end_object();
+  return w.take();
+}
+
+Result<OrderRefunded> OrderRefunded::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("OrderRefunded", payload));
+  return OrderRefunded{.order_id = CUNHUO_TRY(p.integer("order_id")),
+                       .amount = Money::fen(CUNHUO_TRY(p.integer("amount_fen"))),
+                       .full = CUNHUO_TRY(p.boolean("full"))};
+}
 
 std::string_view to_string(LossBearer bearer) { return name_of(kBearerNames, bearer); }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -34,6 +35,18 @@ struct RefundClaim {
 };
 
 std::span<const db::Migration> refund_migrations();
+
+// Published when money goes back to the buyer; `full` when nothing of the order is left.
+inline constexpr const char* kOrderRefunded = "payment.order_refunded";
+struct OrderRefunded {
+  std::int64_t order_id = 0;
+  Money amount;
+  bool full = false;
+
+  std::string encode() const;  // {"order_id", "amount_fen", "full"}
+  static Result<OrderRefunded> decode(std::string_view payload);
+  bool operator==(const OrderRefunded&) const = default;
+};
 
 // The buyer's claim; holds `amount` of the order's escrow.
 Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id, Money amount,

@@ -5,6 +5,7 @@
 #include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "payments/accounts.hpp"
 #include "payments/ledger.hpp"
 
@@ -176,11 +177,9 @@ Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const
     const Split s = CUNHUO_TRY(split(lines, order_id, available, order->i64(3) != 0, rules));
     CUNHUO_CHECK(move_money(tx, order_id, order->i64(2), s, clock));
     CUNHUO_CHECK(record_lines(tx, s.lines, now));
-    JsonWriter event;  // income arrived: who earned it
-    event.begin_object().field("order_id", order_id).key("household_ids").begin_array();
-    for (const auto& [h, net] : s.households) event.value(h);
-    event.end_array().end_object();
-    CUNHUO_TRY(outbox::publish(tx, kIncomeSettled, event.take(), clock));
+    IncomeSettled income{.order_id = order_id};  // income arrived: who earned it
+    for (const auto& [h, net] : s.households) income.household_ids.push_back(h);
+    CUNHUO_TRY(outbox::publish(tx, kIncomeSettled, income.encode(), clock));
   }
   CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'settled', settled_at = ? WHERE order_id = ?", {now, order_id}));
   return SettleOutcome::settled;
@@ -230,6 +229,20 @@ Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_
     out.push_back(std::move(l));
   }
   return out;
+}
+
+std::string IncomeSettled::encode() const {
+  JsonWriter w;
+  w.begin_object().field("order_id", order_id).key("household_ids").begin_array();
+  for (std::int64_t id : household_ids) w.value(id);
+  w.end_array().end_object();
+  return w.take();
+}
+
+Result<IncomeSettled> IncomeSettled::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("IncomeSettled", payload));
+  return IncomeSettled{.order_id = CUNHUO_TRY(p.integer("order_id")),
+                       .household_ids = CUNHUO_TRY(p.integers("household_ids"))};
 }
 
 }  // namespace cunhuo::payments

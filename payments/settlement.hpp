@@ -11,6 +11,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -45,8 +46,16 @@ struct SettlementLine {
 
 std::span<const db::Migration> settlement_migrations();
 
-// Published when an order settles: {"order_id", "household_ids": [...]}.
+// Published when an order settles: the households whose income it paid.
 inline constexpr const char* kIncomeSettled = "payment.settled";
+struct IncomeSettled {
+  std::int64_t order_id = 0;
+  std::vector<std::int64_t> household_ids;
+
+  std::string encode() const;  // {"order_id", "household_ids": [...]}
+  static Result<IncomeSettled> decode(std::string_view payload);
+  bool operator==(const IncomeSettled&) const = default;
+};
 
 // Marks the order completed (the delivery is confirmed) and settles it when it can.
 Result<SettleOutcome> complete_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules, const Clock& clock);

@@ -2,13 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "alleviation/monitoring.hpp"
 #include "alleviation/scores.hpp"
-#include "core/json.hpp"
 #include "logistics/network.hpp"
 #include "logistics/shipments.hpp"
 #include "marketplace/archive.hpp"
@@ -16,6 +16,7 @@
 #include "marketplace/orders.hpp"
 #include "payments/intents.hpp"
 #include "payments/refunds.hpp"
+#include "payments/settlement.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -25,82 +26,60 @@ namespace lg = cunhuo::logistics;
 namespace mk = cunhuo::marketplace;
 namespace pay = cunhuo::payments;
 
-// ---- reading events ----------------------------------------------------------------
-
-Result<std::int64_t> int_field(const outbox::Event& e, const char* key) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* v = doc.find(key);
-  if (!v || v->type() != Json::Type::integer)
-    return make_error(ErrorKind::internal, "bad_event", e.topic + " without " + key);
-  return v->as_integer();
-}
-
-Result<std::vector<std::int64_t>> ids_field(const outbox::Event& e, const char* key) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* ids = doc.find(key);
-  if (!ids || ids->type() != Json::Type::array)
-    return make_error(ErrorKind::internal, "bad_event", e.topic + " without " + key);
-  std::vector<std::int64_t> out;
-  for (const auto& id : ids->as_array()) {
-    if (id.type() != Json::Type::integer) return make_error(ErrorKind::internal, "bad_event", e.topic + " " + key);
-    out.push_back(id.as_integer());
-  }
-  return out;
-}
-
 // ---- payments → marketplace --------------------------------------------------------
 
-Status mark_paid(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  for (std::int64_t id : CUNHUO_TRY(ids_field(e, "order_ids"))) {
+Status mark_paid(db::Session& tx, const pay::PaymentCaptured& e, const FlowContext& ctx) {
+  for (std::int64_t id : e.order_ids) {
     auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{id}));
     if (!order) continue;
     if (order->status == mk::OrderStatus::pending_payment) {
-      CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::paid, "payments", "payment captured", ctx.clock));
+      CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::paid, "payments",
+                                         "payment captured", ctx.clock));
     } else if (order->status == mk::OrderStatus::cancelled) {
       // Paid after the hold ran out and the stock went back: the money goes back too.
-      CUNHUO_CHECK(pay::refund_order(tx, order->id.value, pay::LossBearer::none, "paid after the order was cancelled",
-                                     ctx.fees, ctx.clock));
+      CUNHUO_CHECK(pay::refund_order(tx, order->id.value, pay::LossBearer::none,
+                                     "paid after the order was cancelled", ctx.fees, ctx.clock));
     }
   }
   return {};
 }
 
-Status mark_refunded(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* full = doc.find("full");
-  if (!full || full->type() != Json::Type::boolean || !full->as_bool()) return {};
-  auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{CUNHUO_TRY(int_field(e, "order_id"))}));
+Status mark_refunded(db::Session& tx, const pay::OrderRefunded& e, const FlowContext& ctx) {
+  if (!e.full) return {};
+  auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{e.order_id}));
   if (!order || !mk::transition_allowed(order->status, mk::OrderStatus::refunded)) return {};
-  CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::refunded, "payments", "refunded in full", ctx.clock));
+  CUNHUO_TRY(mk::change_order_status(tx, order->id, mk::OrderStatus::refunded, "payments",
+                                     "refunded in full", ctx.clock));
   return {};
 }
 
 // ---- marketplace → payments --------------------------------------------------------
 
-Status settle(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  CUNHUO_TRY(pay::complete_order(tx, CUNHUO_TRY(int_field(e, "order_id")), ctx.fees, ctx.clock));
+Status settle(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContext& ctx) {
+  CUNHUO_TRY(pay::complete_order(tx, e.order_id.value, ctx.fees, ctx.clock));
   return {};
 }
 
 // A paid order cancelled by staff: its money goes back (refund_order is a no-op for an
 // order that was never paid, or was refunded or settled before).
-Status refund_cancelled(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  return pay::refund_order(tx, CUNHUO_TRY(int_field(e, "order_id")), pay::LossBearer::none, "the order was cancelled",
-                           ctx.fees, ctx.clock);
+Status refund_cancelled(db::Session& tx, const mk::OrderStatusChanged& e,
+                        const FlowContext& ctx) {
+  return pay::refund_order(tx, e.order_id.value, pay::LossBearer::none,
+                           "the order was cancelled", ctx.fees, ctx.clock);
 }
 
-Status return_second_payment(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  return pay::return_payment(tx, CUNHUO_TRY(int_field(e, "intent_id")), ctx.clock);
+Status return_second_payment(db::Session& tx, const pay::PaymentReturned& e,
+                             const FlowContext& ctx) {
+  return pay::return_payment(tx, e.intent_id, ctx.clock);
 }
 
 // ---- logistics → payments ----------------------------------------------------------
 
-Status refund_spoiled(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  auto doc = CUNHUO_TRY(Json::parse(e.payload));
-  const Json* bearer = doc.find("bearer");
-  const auto who = bearer && bearer->type() == Json::Type::string ? pay::parse_loss_bearer(bearer->as_string())
-                                                                   : Result<pay::LossBearer>(pay::LossBearer::logistics);
-  return pay::refund_order(tx, CUNHUO_TRY(int_field(e, "order_id")), who.ok() ? *who : pay::LossBearer::logistics,
+// The loss is logistics' unless the event names another bearer payments knows.
+Status refund_spoiled(db::Session& tx, const lg::ShipmentEvent& e, const FlowContext& ctx) {
+  auto named = e.bearer ? pay::parse_loss_bearer(*e.bearer)
+                        : Result<pay::LossBearer>(pay::LossBearer::logistics);
+  return pay::refund_order(tx, e.order_id, named.ok() ? *named : pay::LossBearer::logistics,
                            "goods spoiled", ctx.fees, ctx.clock);
 }
 
@@ -108,12 +87,14 @@ Status refund_spoiled(db::Session& tx, const outbox::Event& e, const FlowContext
 
 // A paid order becomes one shipment per origin village point, at the temperature its most
 // demanding product needs, due before the first of its products would spoil.
-Status ship_order(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  const std::int64_t order_id = CUNHUO_TRY(int_field(e, "order_id"));
-  auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{order_id}));
-  if (!order || !CUNHUO_TRY(lg::shipments_of_order(tx, order_id)).empty()) return {};  // unknown, or shipped before
+Status ship_order(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContext& ctx) {
+  const std::int64_t order_id = e.order_id.value;
+  auto order = CUNHUO_TRY(mk::find_order(tx, e.order_id));
+  // Unknown, or shipped before.
+  if (!order || !CUNHUO_TRY(lg::shipments_of_order(tx, order_id)).empty()) return {};
   // A delivery of order.paid retried after a staff cancellation ships nothing.
-  if (order->status == mk::OrderStatus::cancelled || order->status == mk::OrderStatus::refunded) return {};
+  if (order->status == mk::OrderStatus::cancelled || order->status == mk::OrderStatus::refunded)
+    return {};
   auto destination = CUNHUO_TRY(lg::destination_hub(tx, order->ship_to.region_code));
   if (!destination) return {};
   std::vector<mk::ProductId> ids;
@@ -123,46 +104,54 @@ Status ship_order(db::Session& tx, const outbox::Event& e, const FlowContext& ct
     auto origin = CUNHUO_TRY(lg::origin_point(tx, p.origin_code));
     if (!origin) continue;
     auto& sh = by_origin[*origin];
-    if (sh.order_id == 0) sh = lg::NewShipment{order_id, *origin, *destination, "ambient", "", 0, ctx.clock.now_ms(), INT64_MAX};
-    sh.temperature_class = std::string(lg::colder_class(sh.temperature_class, mk::to_string(p.temperature)));
+    if (sh.order_id == 0)
+      sh = lg::NewShipment{.order_id = order_id,
+                           .origin_code = *origin,
+                           .destination_code = *destination,
+                           .crates = 0,
+                           .ready_at_ms = ctx.clock.now_ms()};
+    sh.temperature_class = lg::colder_class(sh.temperature_class, p.temperature);
     sh.crates += 1;
     lg::add_lot(sh.lot, p.lot);
     if (p.shelf_life_days > 0)
       sh.shelf_deadline_ms =
-          std::min(sh.shelf_deadline_ms, sh.ready_at_ms + static_cast<std::int64_t>(p.shelf_life_days) * 86'400'000);
+          std::min(sh.shelf_deadline_ms,
+                   sh.ready_at_ms + static_cast<std::int64_t>(p.shelf_life_days) * 86'400'000);
   }
   for (const auto& [origin, sh] : by_origin) {
     auto made = CUNHUO_TRY(lg::create_shipment(tx, ctx.planner, sh, ctx.clock));
-    spdlog::info("order {}: shipment {} from {} to {} ({})", order_id, made.tracking_number, made.origin_code,
-                 made.destination_code, made.status);
+    spdlog::info("order {}: shipment {} from {} to {} ({})", order_id, made.tracking_number,
+                 made.origin_code, made.destination_code, made.status);
   }
   return {};
 }
 
-Status cancel_shipments(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  return lg::cancel_order_shipments(tx, CUNHUO_TRY(int_field(e, "order_id")), ctx.clock);
+Status cancel_shipments(db::Session& tx, const mk::OrderStatusChanged& e,
+                        const FlowContext& ctx) {
+  return lg::cancel_order_shipments(tx, e.order_id.value, ctx.clock);
 }
 
 // ---- logistics → marketplace -------------------------------------------------------
 
 // Moves the order forward through `steps`, as far as its state machine lets it.
-Status advance_order(db::Session& tx, const outbox::Event& e, std::initializer_list<mk::OrderStatus> steps,
-                     const Clock& clock) {
-  const std::int64_t order_id = CUNHUO_TRY(int_field(e, "order_id"));
+Status advance_order(db::Session& tx, const lg::ShipmentEvent& e,
+                     std::initializer_list<mk::OrderStatus> steps, const Clock& clock) {
   for (auto step : steps) {
-    auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{order_id}));
+    auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{e.order_id}));
     if (!order || !mk::transition_allowed(order->status, step)) continue;
     CUNHUO_TRY(mk::change_order_status(tx, order->id, step, "logistics", "parcel scanned", clock));
   }
   return {};
 }
 
-Status mark_shipped(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
+Status mark_shipped(db::Session& tx, const lg::ShipmentEvent& e, const FlowContext& ctx) {
   return advance_order(tx, e, {mk::OrderStatus::packed, mk::OrderStatus::shipped}, ctx.clock);
 }
 
-Status mark_delivered(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  return advance_order(tx, e, {mk::OrderStatus::packed, mk::OrderStatus::shipped, mk::OrderStatus::delivered}, ctx.clock);
+Status mark_delivered(db::Session& tx, const lg::ShipmentEvent& e, const FlowContext& ctx) {
+  return advance_order(
+      tx, e, {mk::OrderStatus::packed, mk::OrderStatus::shipped, mk::OrderStatus::delivered},
+      ctx.clock);
 }
 
 // ---- marketplace and payments → alleviation ----------------------------------------
@@ -173,12 +162,12 @@ Status rescore(db::Session& tx, std::int64_t household, const Clock& clock) {
   return {};
 }
 
-Status rescore_on_card(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  return rescore(tx, CUNHUO_TRY(int_field(e, "household_id")), ctx.clock);
+Status rescore_on_card(db::Session& tx, const mk::CardChanged& e, const FlowContext& ctx) {
+  return rescore(tx, e.household_id.value, ctx.clock);
 }
 
-Status rescore_on_income(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
-  for (std::int64_t household : CUNHUO_TRY(ids_field(e, "household_ids"))) CUNHUO_CHECK(rescore(tx, household, ctx.clock));
+Status rescore_on_income(db::Session& tx, const pay::IncomeSettled& e, const FlowContext& ctx) {
+  for (std::int64_t household : e.household_ids) CUNHUO_CHECK(rescore(tx, household, ctx.clock));
   return {};
 }
 
@@ -186,38 +175,56 @@ Status rescore_on_income(db::Session& tx, const outbox::Event& e, const FlowCont
 
 using FlowHandler = Status (*)(db::Session&, const outbox::Event&, const FlowContext&);
 
-struct Flow {
-  const char* name;   // the handler's name in the outbox's records: never rename one
-  std::string topic;  // the event it follows
-  FlowHandler handler;
+// The event a flow handler takes: the type of its second parameter.
+template <class Handler>
+struct EventOf;
+template <class Event>
+struct EventOf<Status (*)(db::Session&, const Event&, const FlowContext&)> {
+  using type = Event;
 };
 
-std::string order_topic(const char* what) { return std::string(mk::kOrderTopicPrefix) + what; }
+// Decodes the payload into the event `handler` takes, then runs it: a payload that does
+// not decode is a "bad_event", retried and in the end parked.
+template <auto handler>
+Status decoded(db::Session& tx, const outbox::Event& e, const FlowContext& ctx) {
+  using Event = typename EventOf<decltype(handler)>::type;
+  return handler(tx, CUNHUO_TRY(Event::decode(e.payload)), ctx);
+}
+
+struct Flow {
+  const char* name;     // the handler's name in the outbox's records: never rename one
+  std::string topic;    // the event it follows
+  FlowHandler handler;  // decoded<f>, where f takes the topic's typed event
+};
 
 std::vector<Flow> flows() {
+  using mk::order_topic;
+  using enum mk::OrderStatus;
   return {
-      {"marketplace.mark_paid", pay::kPaymentCaptured, mark_paid},
-      {"marketplace.mark_refunded", pay::kOrderRefunded, mark_refunded},
-      {"payments.settle", order_topic("completed"), settle},
-      {"payments.refund_cancelled", order_topic("cancelled"), refund_cancelled},
-      {"payments.return_second_payment", pay::kPaymentReturned, return_second_payment},
-      {"payments.refund_spoiled", lg::kShipmentSpoiledTopic, refund_spoiled},
-      {"logistics.ship", order_topic("paid"), ship_order},
-      {"logistics.cancel_shipments", order_topic("cancelled"), cancel_shipments},
-      {"marketplace.mark_shipped", lg::kShipmentDeparted, mark_shipped},
-      {"marketplace.mark_delivered", lg::kShipmentDelivered, mark_delivered},
-      {"alleviation.rescore_on_card", mk::kCardChanged, rescore_on_card},
-      {"alleviation.rescore_on_income", pay::kIncomeSettled, rescore_on_income},
+      {"marketplace.mark_paid", pay::kPaymentCaptured, decoded<mark_paid>},
+      {"marketplace.mark_refunded", pay::kOrderRefunded, decoded<mark_refunded>},
+      {"payments.settle", order_topic(completed), decoded<settle>},
+      {"payments.refund_cancelled", order_topic(cancelled), decoded<refund_cancelled>},
+      {"payments.return_second_payment", pay::kPaymentReturned, decoded<return_second_payment>},
+      {"payments.refund_spoiled", lg::kShipmentSpoiledTopic, decoded<refund_spoiled>},
+      {"logistics.ship", order_topic(paid), decoded<ship_order>},
+      {"logistics.cancel_shipments", order_topic(cancelled), decoded<cancel_shipments>},
+      {"marketplace.mark_shipped", lg::kShipmentDeparted, decoded<mark_shipped>},
+      {"marketplace.mark_delivered", lg::kShipmentDelivered, decoded<mark_delivered>},
+      {"alleviation.rescore_on_card", mk::kCardChanged, decoded<rescore_on_card>},
+      {"alleviation.rescore_on_income", pay::kIncomeSettled, decoded<rescore_on_income>},
   };
 }
 
 }  // namespace
 
 void subscribe_flows(outbox::Dispatcher& dispatcher, FlowContext context) {
-  for (const auto& flow : flows())
-    dispatcher.subscribe(flow.name, flow.topic, [context, handler = flow.handler](db::Session& tx, const outbox::Event& e) {
-      return handler(tx, e, context);
-    });
+  for (const auto& flow : flows()) {
+    auto handler = [context, run = flow.handler](db::Session& tx, const outbox::Event& e) {
+      return run(tx, e, context);
+    };
+    dispatcher.subscribe(flow.name, flow.topic, std::move(handler));
+  }
 }
 
 }  // namespace cunhuo::storefront

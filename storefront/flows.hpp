@@ -1,5 +1,6 @@
 // The flows between modules: which module's event sets off which other module's work.
-// Each flow is one row of the table in flows.cpp (name, topic, handler); the outbox runs
+// Each flow is one row of the table in flows.cpp (name, topic, handler of the topic's
+// typed event, decoded from its payload by the publishing module's decode); the outbox runs
 // every handler at least once per event and commits its effects exactly once.
 #pragma once
 

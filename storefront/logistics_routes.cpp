@@ -256,7 +256,8 @@ Result<Response> plan_route(LogisticsContext& ctx, const Call& call) {
   lg::PlanRequest r;
   r.origin_code = CUNHUO_TRY(body.string("origin_code", 40));
   r.destination_code = CUNHUO_TRY(body.string("destination_code", 40));
-  r.temperature_class = CUNHUO_TRY(body.string("temperature_class", 10));
+  const std::string temperature = CUNHUO_TRY(body.string("temperature_class", 10));
+  r.temperature_class = CUNHUO_TRY(parse_temperature_class(temperature));
   r.ready_at_ms = CUNHUO_TRY(body.optional_integer("ready_at_ms", 1'500'000'000'000, 4'000'000'000'000)).value_or(ctx.clock.now_ms());
   if (auto h = CUNHUO_TRY(body.optional_integer("shelf_life_hours", 1, 24 * 365))) r.shelf_deadline_ms = r.ready_at_ms + *h * 3'600'000;
   r.crates = static_cast<int>(CUNHUO_TRY(body.optional_integer("crates", 1, 1000)).value_or(1));
@@ -321,7 +322,8 @@ schema::Schema shipment_schema(bool full) {
 // The public view carries no personal data and no order: where the parcel has been and
 // where it goes next.
 void write_shipment(JsonWriter& w, const lg::Shipment& s, bool full) {
-  w.begin_object().field("tracking_number", s.tracking_number).field("status", s.status).field("temperature_class", s.temperature_class);
+  w.begin_object().field("tracking_number", s.tracking_number).field("status", s.status);
+  w.field("temperature_class", to_string(s.temperature_class));
   w.field("origin", s.origin_code).field("destination", s.destination_code).field("at", s.current_code);
   w.key("eta");
   if (s.eta_ms) w.value(format_shanghai(*s.eta_ms)); else w.null();

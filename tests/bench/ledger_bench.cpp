@@ -154,14 +154,13 @@ Status register_households(db::Database& db, const Clock& clock) {
 
 // What the marketplace publishes when the buyer confirms receipt.
 Status publish_completed(db::Session& tx, std::int64_t order, const Clock& clock) {
-  JsonWriter w;
-  w.begin_object()
-      .field("order_id", order)
-      .field("shop_id", 1 + order % 20)
-      .field("buyer_id", 7)
-      .end_object();
-  CUNHUO_TRY(outbox::publish(tx, std::string(marketplace::kOrderTopicPrefix) + "completed",
-                             w.take(), clock));
+  using marketplace::OrderStatusChanged;
+  const OrderStatusChanged completed{.order_id = marketplace::OrderId{order},
+                                     .shop_id = marketplace::ShopId{1 + order % 20},
+                                     .buyer_id = 7,
+                                     .total = Money::fen(20760)};
+  CUNHUO_TRY(outbox::publish(tx, marketplace::order_topic(marketplace::OrderStatus::completed),
+                             completed.encode(), clock));
   return {};
 }
 

@@ -66,7 +66,12 @@ void build_network(db::Database& db, const Clock& clock) {
     for (int s = 0; s < kStores; ++s)
       for (int p = 0; p < kParcelsPerStore; ++p) {
         const std::string code = "CS-" + std::to_string(s);
-        auto sh = CUNHUO_TRY(create_shipment(tx, planner, NewShipment{s * 100 + p, code, "HUB", "chilled", "", 1, clock.now_ms(), INT64_MAX}, clock));
+        const NewShipment parcel{.order_id = s * 100 + p,
+                                 .origin_code = code,
+                                 .destination_code = "HUB",
+                                 .temperature_class = TemperatureClass::chilled,
+                                 .ready_at_ms = clock.now_ms()};
+        auto sh = CUNHUO_TRY(create_shipment(tx, planner, parcel, clock));
         CUNHUO_TRY(record_scan(tx, planner, sh.tracking_number, ScanInput{code, "storing", "in_progress", 0}, "bench", clock));
       }
     return {};

@@ -310,6 +310,18 @@ STORE_TEST("only logistics staff may run the route planner", "[http][logistics][
     CHECK(post_json(c, "/api/v1/routes/plan", body, bearer(server.login(who))).status == 200);
 }
 
+STORE_TEST("a route plan at a temperature class outside the table is a 400 naming the field",
+           "[http][logistics][routing][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string body =
+      R"({"origin_code":"MQ-VP-XQ01","destination_code":"LZ-HUB-01","temperature_class":"warm"})";
+  auto plan = post_json(c, "/api/v1/routes/plan", body, bearer(server.login(kCentre)));
+  CHECK(plan.status == 400);
+  CHECK(error_code(plan) == "invalid_temperature_class");
+  CHECK(error_field(plan) == "temperature_class");
+}
+
 // ---- the network, in the centre's own county ---------------------------------------------
 
 STORE_TEST("network changes are refused outside the centre's county, in order of precedence",

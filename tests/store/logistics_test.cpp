@@ -40,7 +40,14 @@ struct Fixture {
   }
   Shipment ship() {
     auto s = store.db().write([&](db::Session& tx) {
-      return create_shipment(tx, planner, NewShipment{1, "VP", "HUB", "chilled", "LOT-1", 1, clock.now_ms(), clock.now_ms() + 10 * 86'400'000LL}, clock);
+      const NewShipment melon{.order_id = 1,
+                              .origin_code = "VP",
+                              .destination_code = "HUB",
+                              .temperature_class = TemperatureClass::chilled,
+                              .lot = "LOT-1",
+                              .ready_at_ms = clock.now_ms(),
+                              .shelf_deadline_ms = clock.now_ms() + 10 * 86'400'000LL};
+      return create_shipment(tx, planner, melon, clock);
     });
     REQUIRE(s.ok());
     return *s;
@@ -330,7 +337,9 @@ STORE_TEST("tracking numbers are drawn from libsodium's CSPRNG", "[store][logist
   randombytes_set_implementation(&kFixed);
   auto made = f.store.db().write([&](db::Session& tx) {
     return create_shipment(
-        tx, f.planner, NewShipment{1, "VP", "HUB", "ambient", "", 1, f.clock.now_ms(), INT64_MAX},
+        tx, f.planner,
+        NewShipment{.order_id = 1, .origin_code = "VP", .destination_code = "HUB",
+                    .ready_at_ms = f.clock.now_ms()},
         f.clock);
   });
   randombytes_set_implementation(&randombytes_internal_implementation);
@@ -349,7 +358,7 @@ STORE_TEST("a parcel ready a second after a departure's minute misses it",
   auto plan_from = [&](std::int64_t ready) {
     auto p = f.planner.plan(PlanRequest{.origin_code = "VP",
                                         .destination_code = "HUB",
-                                        .temperature_class = "ambient",
+                                        .temperature_class = TemperatureClass::ambient,
                                         .ready_at_ms = ready,
                                         .arrive_by_ms = std::nullopt});
     REQUIRE(p.ok());
