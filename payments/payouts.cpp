@@ -53,9 +53,6 @@ constexpr db::Migration kMigrations[] = {
      "(household_id, id);\n"},
 };
 
-constexpr std::size_t kMaxBankBytes = 60;     // the payout_accounts column
-constexpr std::size_t kMaxHolderBytes = 100;  // likewise
-
 std::string hold_key(std::int64_t batch, std::int64_t household) {
   return "payout:" + std::to_string(batch) + ":household:" + std::to_string(household);
 }
@@ -122,8 +119,12 @@ std::span<const db::Migration> payout_migrations() { return kMigrations; }
 Status set_payout_account(db::Session& tx, const PayoutAccount& a, std::int64_t actor_id,
                           const Clock& clock) {
   CUNHUO_CHECK(check_name(a.bank, kMaxBankBytes, "bank"));
-  if (!digits_only(a.account_number) || a.account_number.size() < 12 || a.account_number.size() > 30)
-    return make_error(ErrorKind::invalid, "invalid_account_number", "an account number is 12 to 30 digits", "account_number");
+  if (!digits_only(a.account_number) || a.account_number.size() < kMinAccountNumberDigits ||
+      a.account_number.size() > kMaxAccountNumberDigits)
+    return make_error(ErrorKind::invalid, "invalid_account_number",
+                      "an account number is " + std::to_string(kMinAccountNumberDigits) + " to " +
+                          std::to_string(kMaxAccountNumberDigits) + " digits",
+                      "account_number");
   CUNHUO_CHECK(check_name(a.holder, kMaxHolderBytes, "holder"));
   const auto before = CUNHUO_TRY(payout_account(tx, a.household_id));
   CUNHUO_TRY(

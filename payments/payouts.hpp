@@ -19,6 +19,11 @@
 namespace cunhuo::payments {
 
 inline constexpr std::size_t kMaxPayoutsPerBatch = 1000;
+// What a payout account's fields may hold (the payout_accounts columns).
+inline constexpr std::size_t kMaxBankBytes = 60;
+inline constexpr std::size_t kMaxHolderBytes = 100;
+inline constexpr std::size_t kMinAccountNumberDigits = 12;
+inline constexpr std::size_t kMaxAccountNumberDigits = 30;
 
 struct PayoutAccount {
   std::int64_t household_id = 0;

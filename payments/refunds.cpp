@@ -135,7 +135,10 @@ Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim
 Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id, Money amount,
                                  const std::string& reason, const Clock& clock) {
   if (amount.fen() <= 0) return make_error(ErrorKind::invalid, "out_of_range", "a refund is a positive amount", "amount_fen");
-  if (reason.empty() || reason.size() > 500) return make_error(ErrorKind::invalid, "invalid_length", "say why, in up to 500 bytes", "reason");
+  if (reason.empty() || reason.size() > kMaxRefundReasonBytes)
+    return make_error(ErrorKind::invalid, "invalid_length",
+                      "say why, in up to " + std::to_string(kMaxRefundReasonBytes) + " bytes",
+                      "reason");
   auto order = CUNHUO_TRY(paid_order(tx, order_id));
   if (!order || order->buyer_id != buyer_id) return make_error(ErrorKind::not_found, "not_found", "no such paid order", "order_id");
   if (order->status == "settled")

@@ -26,6 +26,9 @@ enum class LossBearer { none, shop, logistics };
 std::string_view to_string(LossBearer bearer);
 Result<LossBearer> parse_loss_bearer(std::string_view text);
 
+// A claim says why, in up to this many bytes.
+inline constexpr std::size_t kMaxRefundReasonBytes = 500;
+
 struct RefundClaim {
   std::int64_t id = 0, order_id = 0, buyer_id = 0;
   Money amount;

@@ -7,6 +7,7 @@
 #include "core/region.hpp"
 #include "logistics/shipments.hpp"
 #include "marketplace/campaigns.hpp"
+#include "marketplace/catalog.hpp"
 #include "marketplace/orders.hpp"
 #include "marketplace/registry.hpp"
 #include "payments/accounts.hpp"
@@ -59,6 +60,21 @@ Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
     p.orders.push_back(std::move(po));
   }
   return p;
+}
+
+// An intent as write_intent writes it.
+schema::Schema intent_schema() {
+  using namespace schema;
+  const Schema status = choice({pay::to_string(pay::IntentStatus::open),
+                                pay::to_string(pay::IntentStatus::succeeded),
+                                pay::to_string(pay::IntentStatus::failed),
+                                pay::to_string(pay::IntentStatus::returned)});
+  return object({
+      required("id", id()), required("checkout_id", id()), required("amount_fen", fen()),
+      required("currency", text()), required("status", status), required("provider", text()),
+      required("pay_url", text().described("where the buyer pays")),
+      required("created_at", utc_time()), required("paid_at", nullable(utc_time())),
+  });
 }
 
 void write_intent(JsonWriter& w, const pay::Intent& i) {
@@ -121,6 +137,24 @@ Result<Response> get_payment(PaymentsContext& ctx, const Call& call) {
 
 // ---- the provider's callback -------------------------------------------------------
 
+// The notification is the provider's format, open to fields it adds: parse_notice reads
+// what it needs once the signature holds (so an unsigned body is a 401 whatever it holds)
+// and ignores the rest. Its fields are described, not listed: the route table's malformed-
+// body test sends each listed field a value past kMaxNotificationBody, and the 413 closes
+// the connection that test goes on using.
+schema::Schema notification_schema() {
+  return schema::map_of(schema::any()).described(
+      "The provider's signed notification: id, event_type (TRANSACTION.SUCCESS or "
+      "TRANSACTION.FAIL), out_trade_no (the intent's id), transaction_id, amount {total (fen), "
+      "currency} and paid_at_ms");
+}
+
+// What notify answers a notification it took.
+schema::Schema notified_schema() {
+  using namespace schema;
+  return object({required("code", choice({"SUCCESS"}))});
+}
+
 // Answers fast whatever happens downstream (that goes through the outbox); a
 // notification that fails verification gets a 4xx so the provider sends it again.
 Response notify(PaymentsContext& ctx, const Request& req) {
@@ -136,9 +170,35 @@ Response notify(PaymentsContext& ctx, const Request& req) {
 
 // ---- refunds -----------------------------------------------------------------------
 
+// The names of who may bear a refund's loss, from the module's table.
+std::vector<std::string> bearer_names() {
+  std::vector<std::string> names;
+  for (auto b : {pay::LossBearer::none, pay::LossBearer::shop, pay::LossBearer::logistics})
+    names.emplace_back(pay::to_string(b));
+  return names;
+}
+
+// A claim as write_claim writes it.
+schema::Schema claim_schema() {
+  using namespace schema;
+  return object({
+      required("id", id()), required("order_id", id()), required("amount_fen", fen()),
+      required("reason", text()),
+      required("status", choice({"requested", "approved", "rejected"})),
+      required("bearer", choice(bearer_names())), required("created_at", utc_time()),
+  });
+}
+
 void write_claim(JsonWriter& w, const pay::RefundClaim& c) {
   w.begin_object().field("id", c.id).field("order_id", c.order_id).field("amount_fen", c.amount.fen()).field("reason", c.reason);
   w.field("status", c.status).field("bearer", pay::to_string(c.bearer)).field("created_at", format_utc(c.created_at_ms)).end_object();
+}
+
+// The body claim_refund reads; claim_refund refuses an amount of 0 or an empty reason.
+schema::Schema claim_request_schema() {
+  using namespace schema;
+  return object({required("amount_fen", fen()),
+                 required("reason", text(pay::kMaxRefundReasonBytes))});
 }
 
 Result<Response> claim_refund(PaymentsContext& ctx, const Call& call) {
@@ -169,6 +229,15 @@ Result<bool> centre_covers_order(db::Session& s, const Account& a, std::int64_t 
   if (!order || a.role != Role::county_centre) return false;
   auto shop = CUNHUO_TRY(mk::find_shop(s, order->shop));
   return shop && region_within(shop->village_code, a.region_code);
+}
+
+// The body decide_claim reads. An approval names who bears the loss, shop or logistics
+// (parse_loss_bearer refuses "none", the answer's word for a claim without a bearer); a
+// rejection's bearer is not read, so any of the table's names passes here.
+schema::Schema decision_schema() {
+  using namespace schema;
+  const Schema bearer = choice(bearer_names()).described("of an approval: shop or logistics");
+  return object({required("approve", boolean()), optional("bearer", bearer)});
 }
 
 Result<Response> decide_claim(PaymentsContext& ctx, const Call& call) {
@@ -208,6 +277,34 @@ Result<Response> get_claim(PaymentsContext& ctx, const Call& call) {
 
 // ---- households: statements, balances, payout accounts -----------------------------
 
+// A statement with format=json: the document SignedStatement::document writes around the
+// statement issue_statement writes (csv and html are the same statement in other forms).
+schema::Schema statement_schema() {
+  using namespace schema;
+  const Schema line = object({
+      required("date", date()), required("order_id", id()), required("line_no", integer(0)),
+      required("product_id", id()), required("product", text()),
+      required("quantity", integer(1)), required("share_bps", integer(1, mk::kFullShare)),
+      required("gross_fen", fen()), required("fees_fen", fen()), required("net_fen", fen()),
+      required("campaign_id", nullable(id())), required("campaign_kind", text()),
+  });
+  const Schema period =
+      object({required("label", text()), required("from", date()), required("to", date())});
+  const Schema totals = object({required("lines", integer(0)), required("gross_fen", fen()),
+                                required("fees_fen", fen()), required("net_fen", fen())});
+  const Schema statement = object({
+      required("format", text()), required("household_id", id()),
+      required("household_name", text()), required("village_code", text()),
+      required("members", integer(1)), required("period", period),
+      required("issued_at", utc_time().described("Shanghai time, +08:00")),
+      required("lines", array(line)), required("totals", totals),
+      required("net_per_member_fen", fen()),
+  });
+  return object({required("statement", statement.described("canonical JSON, as signed")),
+                 required("sha256", text()), required("signature", text()),
+                 required("key_serial", text())});
+}
+
 Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -232,6 +329,13 @@ Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
   return r;
 }
 
+// What verify_statement answers; the reason is there when the statement is not genuine.
+schema::Schema verdict_schema() {
+  using namespace schema;
+  return object({required("genuine", boolean()), optional("reason", text()),
+                 required("key_serial", text())});
+}
+
 // Anyone may check a statement: it carries no more than its holder chose to show.
 Response verify_statement(PaymentsContext& ctx, const Request& req) {
   const auto verdict = pay::verify_statement(req.body, ctx.statement_key.public_key());
@@ -241,6 +345,20 @@ Response verify_statement(PaymentsContext& ctx, const Request& req) {
   if (!verdict.genuine) w.field("reason", verdict.reason);
   w.field("key_serial", ctx.statement_key.serial()).end_object();
   return Response::json(200, w.take());
+}
+
+// What get_balance answers. A household's account may not go negative (the ledger's
+// conditional debit), so its balances are fen; a posting is signed.
+schema::Schema balance_schema() {
+  using namespace schema;
+  const Schema posting = object({
+      required("amount_fen", integer().described("fen; a credit is positive, a debit negative")),
+      required("reference", text()), required("memo", text()), required("at", utc_time())});
+  return object({
+      required("household_id", id()), required("balance_fen", fen()),
+      required("available_fen", fen()), required("on_hold_fen", fen()),
+      required("postings", array(posting).described("the latest first")),
+  });
 }
 
 Result<Response> get_balance(PaymentsContext& ctx, const Call& call) {
@@ -259,6 +377,22 @@ Result<Response> get_balance(PaymentsContext& ctx, const Call& call) {
     w.end_array().end_object();
     return Response::json(200, w.take());
   });
+}
+
+// A payout account as write_payout_account writes it.
+schema::Schema payout_account_schema() {
+  using namespace schema;
+  return object({required("household_id", id()), required("bank", text()),
+                 required("account_number", text().described("masked")),
+                 required("holder", text().described("masked"))});
+}
+
+// The body put_payout_account reads; set_payout_account checks what the fields hold.
+schema::Schema payout_account_request_schema() {
+  using namespace schema;
+  return object({required("bank", text(pay::kMaxBankBytes)),
+                 required("account_number", text(pay::kMaxAccountNumberDigits)),
+                 required("holder", text(pay::kMaxHolderBytes))});
 }
 
 void write_payout_account(JsonWriter& w, const pay::PayoutAccount& a) {
@@ -300,6 +434,18 @@ Result<Response> get_payout_account(PaymentsContext& ctx, const Call& call) {
 }
 
 // ---- payout batches (the county centre) --------------------------------------------
+
+// A batch as write_batch writes it.
+schema::Schema batch_schema() {
+  using namespace schema;
+  const Schema payout = object({
+      required("household_id", id()), required("amount_fen", fen()), required("bank", text()),
+      required("account_number", text().described("masked")),
+      required("status", choice({"pending", "paid", "failed"}))});
+  return object({required("id", id()), required("status", choice({"pending", "confirmed"})),
+                 required("total_fen", fen()), required("created_at", utc_time()),
+                 required("payouts", array(payout))});
+}
 
 void write_batch(JsonWriter& w, const pay::PayoutBatch& b) {
   w.begin_object().field("id", b.id).field("status", b.status).field("total_fen", b.total.fen());
@@ -357,6 +503,13 @@ Result<Response> bank_file(PaymentsContext& ctx, const Call& call) {
   return r;
 }
 
+// The body confirm_batch reads: the failed payouts' household ids, as strings.
+schema::Schema confirmation_schema() {
+  using namespace schema;
+  return object({optional("failed_household_ids",
+                          array(text().described("a household id"), pay::kMaxPayoutsPerBatch))});
+}
+
 Result<Response> confirm_batch(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -376,6 +529,25 @@ Result<Response> confirm_batch(PaymentsContext& ctx, const Call& call) {
 }
 
 // ---- reconciliation ----------------------------------------------------------------
+
+// A report as write_reconciliation writes it.
+schema::Schema reconciliation_schema() {
+  using namespace schema;
+  const Schema difference = object({
+      required("kind", choice({"missing_in_books", "missing_at_provider", "amount_mismatch"})),
+      required("type", choice({"payment", "refund"})), required("reference", text()),
+      required("intent_id", integer(0)), required("books_fen", fen()),
+      required("provider_fen", fen())});
+  return object({required("id", id()), required("date", date()), required("provider", text()),
+                 required("matched", integer(0)), required("run_at", utc_time()),
+                 required("differences", array(difference))});
+}
+
+// The body run_reconciliation reads; reconcile says whether the date is one.
+schema::Schema reconciliation_request_schema() {
+  using namespace schema;
+  return object({required("date", date())});
+}
 
 void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
   w.begin_object().field("id", r.id).field("date", r.date).field("provider", r.provider).field("matched", r.matched);
@@ -440,6 +612,13 @@ Result<Response> sim_page(PaymentsContext& ctx, const Call& call) {
   return Response::text(200, html, "text/html; charset=utf-8");
 }
 
+// What sim_decide answers: the sandbox payment and where it now stands.
+schema::Schema sim_payment_schema() {
+  using namespace schema;
+  return object({required("id", id()),
+                 required("status", choice({"created", "succeeded", "failed"}))});
+}
+
 Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool success) {
   const std::int64_t id = CUNHUO_TRY(payers_payment(ctx, req)).id;
   CUNHUO_CHECK(success ? ctx.simulator->confirm(id) : ctx.simulator->fail(id));
@@ -466,6 +645,8 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
   table.add({.method = "POST",
              .pattern = "/api/v1/checkouts/:id/payments",
              .access = only({Role::consumer, Role::org_buyer}),
+             .response_schema = intent_schema(),
+             .success_status = 201,
              .errors = {"checkout_not_payable", "provider_unavailable"},
              .summary = "Pay a checkout: opens a payment intent and says where to pay",
              .handler = bind_logged(pay_checkout),
@@ -473,6 +654,7 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
   table.add({.method = "GET",
              .pattern = "/api/v1/payments/:id",
              .access = signed_in(),
+             .response_schema = intent_schema(),
              .summary = "A payment intent (its buyer)",
              .handler = bind(get_payment)});
   // The provider is not an account: the notification is authenticated by its signature.
@@ -481,6 +663,8 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .access = anyone(),
              .body = Body::json,
              .max_body = kMaxNotificationBody,
+             .request_schema = notification_schema(),
+             .response_schema = notified_schema(),
              .errors = {"unknown_key", "bad_timestamp", "stale", "bad_signature", "bad_notification", "bad_nonce",
                         "replayed", "unknown_intent", "amount_mismatch"},
              .summary = "The payment provider's signed notification",
@@ -489,6 +673,9 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .pattern = "/api/v1/orders/:id/refund-claims",
              .access = only({Role::consumer, Role::org_buyer}),
              .body = Body::json,
+             .request_schema = claim_request_schema(),
+             .response_schema = claim_schema(),
+             .success_status = 201,
              .errors = {"exceeds_paid", "not_refundable", "invalid_length"},
              .summary = "Claim a full or partial refund of a paid order (its buyer)",
              .handler = bind_logged(claim_refund),
@@ -496,73 +683,92 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
   table.add({.method = "GET",
              .pattern = "/api/v1/refund-claims/:id",
              .access = signed_in(),
+             .response_schema = claim_schema(),
              .summary = "A refund claim (its buyer, the county centre)",
              .handler = bind(get_claim)});
   table.add({.method = "POST",
              .pattern = "/api/v1/refund-claims/:id/decision",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = decision_schema(),
+             .response_schema = claim_schema(),
              .errors = {"already_decided"},
              .summary = "Approve (saying who bears the loss) or reject a refund claim (county centre)",
              .handler = bind_logged(decide_claim)});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/statements/:period",
              .access = signed_in(),
+             .response_schema = statement_schema(),
              .summary = "A household's signed income statement for a month (2026-11), quarter (2026-Q4) or year; format=json|csv|html",
              .handler = bind(get_statement)});
   table.add({.method = "POST",
              .pattern = "/api/v1/statements/verify",
              .access = anyone(),
              .body = Body::raw,  // the file as downloaded, whatever type the client names
+             .response_schema = verdict_schema(),
              .summary = "Is this statement (the downloaded JSON, as the body) genuine and unaltered?",
              .handler = [ctx](const Call& call) mutable -> Result<Response> { return verify_statement(ctx, call.request); }});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/balance",
              .access = signed_in(),
+             .response_schema = balance_schema(),
              .summary = "A household's ledger balance and latest postings",
              .handler = bind(get_balance)});
   table.add({.method = "PUT",
              .pattern = "/api/v1/households/:id/payout-account",
              .access = only({Role::poverty_office, Role::admin}),
              .body = Body::json,
+             .request_schema = payout_account_request_schema(),
+             .response_schema = payout_account_schema(),
              .summary = "Set a household's bank account for payouts (poverty office)",
              .handler = bind(put_payout_account)});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/payout-account",
              .access = signed_in(),
+             .response_schema = payout_account_schema(),
              .summary = "A household's payout account, masked",
              .handler = bind(get_payout_account)});
   table.add({.method = "POST",
              .pattern = "/api/v1/payout-batches",
              .access = only({Role::county_centre}),
+             .response_schema = batch_schema(),
+             .success_status = 201,
              .summary = "Batch payouts of the county's household balances (county centre)",
              .handler = bind(create_batch),
              .idempotent_post = true});
   table.add({.method = "GET",
              .pattern = "/api/v1/payout-batches/:id",
              .access = only({Role::county_centre}),
+             .response_schema = batch_schema(),
              .summary = "A payout batch, account numbers masked",
              .handler = bind(get_batch)});
   table.add({.method = "GET",
              .pattern = "/api/v1/payout-batches/:id/bank-file",
              .access = only({Role::county_centre}),
+             .response_type = "text/csv",
              .summary = "The batch's payout record for the bank (whole account numbers)",
              .handler = bind(bank_file)});
   table.add({.method = "POST",
              .pattern = "/api/v1/payout-batches/:id/confirmation",
              .access = only({Role::county_centre}),
              .body = Body::json,
+             .request_schema = confirmation_schema(),
+             .response_schema = batch_schema(),
              .summary = "The bank's answer: paid, except failed_household_ids",
              .handler = bind(confirm_batch)});
   table.add({.method = "POST",
              .pattern = "/api/v1/reconciliations",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = reconciliation_request_schema(),
+             .response_schema = reconciliation_schema(),
+             .success_status = 201,
              .summary = "Reconcile the provider's bill for a date against the books",
              .handler = bind(run_reconciliation)});
   table.add({.method = "GET",
              .pattern = "/api/v1/reconciliations/:date",
              .access = only({Role::county_centre, Role::admin}),
+             .response_schema = reconciliation_schema(),
              .summary = "The latest reconciliation report for a date",
              .handler = bind(get_reconciliation)});
 }
@@ -576,21 +782,25 @@ void add_simulator_routes(RouteTable& table, PaymentsContext ctx) {
   table.add({.method = "GET",
              .pattern = "/sim/pay/:id",
              .access = signed_in(),
+             .response_type = "text/html",
              .summary = "Sandbox: the payer's page",
              .handler = bind(sim_page)});
   table.add({.method = "POST",
              .pattern = "/sim/pay/:id/confirm",
              .access = signed_in(),
+             .response_schema = sim_payment_schema(),
              .summary = "Sandbox: the payer pays",
              .handler = decide(true)});
   table.add({.method = "POST",
              .pattern = "/sim/pay/:id/fail",
              .access = signed_in(),
+             .response_schema = sim_payment_schema(),
              .summary = "Sandbox: the payment fails",
              .handler = decide(false)});
   table.add({.method = "GET",
              .pattern = "/sim/bills/:date",
              .access = only({Role::county_centre, Role::admin}),
+             .response_type = "text/csv",
              .summary = "Sandbox: the provider's bill for a date (CSV)",
              .handler = bind(sim_bill)});
 }

@@ -451,3 +451,145 @@ STORE_TEST("a payout holder name with a quote and a newline is refused",
   CHECK(error_field(refused) == "holder");
   CHECK(server.count("SELECT COUNT(*) FROM payout_accounts") == 0);
 }
+
+STORE_TEST("a buyer reads their payment intent, open before the payer pays and paid after",
+           "[http][payments]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer);
+  const Bought b = buy(server, c, consumer);
+  auto intent = start_payment(c, consumer, b.checkout, "pay-1");
+  REQUIRE(intent.status == 201);
+  const std::string path = "/api/v1/payments/" + std::to_string(json_int(intent.body, "id"));
+  auto open = c.request("GET", path, "", bearer(consumer));
+  REQUIRE(open.status == 200);
+  CHECK(str_field(open.body, "status") == "open");
+  CHECK(open.body.find("\"paid_at\":null") != std::string::npos);
+  CHECK(c.request("GET", path, "", bearer(server.login("13900000004"))).status == 404);
+  REQUIRE(c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(consumer))
+              .status == 200);
+  REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
+  auto paid = c.request("GET", path, "", bearer(consumer));
+  REQUIRE(paid.status == 200);
+  CHECK(str_field(paid.body, "status") == "succeeded");
+  CHECK_FALSE(str_field(paid.body, "paid_at").empty());
+}
+
+STORE_TEST("a payment that fails in the sandbox leaves the intent failed and the order unpaid",
+           "[http][payments][sandbox]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer);
+  const Bought b = buy(server, c, consumer);
+  auto intent = start_payment(c, consumer, b.checkout, "pay-1");
+  REQUIRE(intent.status == 201);
+  const std::string fail = str_field(intent.body, "pay_url") + "/fail";
+  auto failed = c.request("POST", fail, "", bearer(consumer));
+  REQUIRE(failed.status == 200);
+  CHECK(str_field(failed.body, "status") == "failed");
+  const std::string path = "/api/v1/payments/" + std::to_string(json_int(intent.body, "id"));
+  REQUIRE(eventually([&] {
+    return str_field(c.request("GET", path, "", bearer(consumer)).body, "status") == "failed";
+  }));
+  CHECK(order_status(c, consumer, b.order) == "pending_payment");
+  CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 0);
+}
+
+STORE_TEST("a refund claim is read by its buyer and the county centre, and by no one else",
+           "[http][payments][refunds]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer);
+  const Bought b = buy_and_pay(server, c, consumer);
+  auto claim = post_json(c, "/api/v1/orders/" + std::to_string(b.order) + "/refund-claims",
+                         R"({"amount_fen":3980,"reason":"one melon split"})",
+                         bearer(consumer, {{"Idempotency-Key", "r1"}}));
+  REQUIRE(claim.status == 201);
+  const std::string path = "/api/v1/refund-claims/" + std::to_string(json_int(claim.body, "id"));
+  auto by_buyer = c.request("GET", path, "", bearer(consumer));
+  REQUIRE(by_buyer.status == 200);
+  CHECK(str_field(by_buyer.body, "status") == "requested");
+  CHECK(str_field(by_buyer.body, "bearer") == "none");
+  CHECK(json_int(by_buyer.body, "amount_fen") == 3980);
+  CHECK(c.request("GET", path, "", bearer(server.login(kCentre))).body == by_buyer.body);
+  CHECK(c.request("GET", path, "", bearer(server.login("13900000004"))).status == 404);
+  CHECK(c.request("GET", path, "", bearer(server.login(kFarmer))).status == 404);
+}
+
+STORE_TEST("a household's payout account reads back masked, and is not found before it is set",
+           "[http][payments][payouts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string office = server.login(kOffice), farmer = server.login(kFarmer);
+  const std::string path = "/api/v1/households/1/payout-account";
+  CHECK(c.request("GET", path, "", bearer(office)).status == 404);
+  const std::string account =
+      R"({"bank":"甘肃农村信用社","account_number":"6228480402564890018","holder":"王建国"})";
+  REQUIRE(c.request("PUT", path, account, bearer(office)).status == 200);
+  auto read = c.request("GET", path, "", bearer(farmer));
+  REQUIRE(read.status == 200);
+  CHECK(str_field(read.body, "bank") == "甘肃农村信用社");
+  CHECK(str_field(read.body, "account_number") == "***************0018");
+  CHECK(str_field(read.body, "holder") == "王*国");
+}
+
+namespace {
+
+// Household 1's share of a delivered, confirmed and settled sale, with a payout account.
+void settled_sale(TestServer& server, HttpClient& c) {
+  const std::string consumer = server.login(kConsumer), centre = server.login(kCentre);
+  const Bought b = buy_and_pay(server, c, consumer);
+  const std::string order = "/api/v1/orders/" + std::to_string(b.order);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"packed"})", bearer(server.login(kFarmer)))
+              .status == 200);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"shipped"})", bearer(centre)).status == 200);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"delivered"})", bearer(centre)).status ==
+          200);
+  REQUIRE(c.request("POST", order + "/confirm-receipt", "", bearer(consumer)).status == 200);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM settlement_lines") == 1; }));
+  const std::string account =
+      R"({"bank":"甘肃农村信用社","account_number":"6228480402564890018","holder":"王建国"})";
+  REQUIRE(c.request("PUT", "/api/v1/households/1/payout-account", account,
+                    bearer(server.login(kOffice)))
+              .status == 200);
+}
+
+}  // namespace
+
+STORE_TEST("the county centre reads a payout batch back with account numbers masked",
+           "[http][payments][payouts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  settled_sale(server, c);
+  const std::string centre = server.login(kCentre);
+  auto made = c.request("POST", "/api/v1/payout-batches", "",
+                        bearer(centre, {{"Idempotency-Key", "batch-1"}}));
+  REQUIRE(made.status == 201);
+  const std::string path = "/api/v1/payout-batches/" + std::to_string(json_int(made.body, "id"));
+  auto read = c.request("GET", path, "", bearer(centre));
+  REQUIRE(read.status == 200);
+  CHECK(read.body == made.body);
+  CHECK(str_field(read.body, "status") == "pending");
+  CHECK(read.body.find("\"account_number\":\"***************0018\"") != std::string::npos);
+}
+
+STORE_TEST("a payout the bank reports failed leaves its money with the household",
+           "[http][payments][payouts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  settled_sale(server, c);
+  const std::string centre = server.login(kCentre);
+  auto made = c.request("POST", "/api/v1/payout-batches", "",
+                        bearer(centre, {{"Idempotency-Key", "batch-1"}}));
+  REQUIRE(made.status == 201);
+  const std::string path = "/api/v1/payout-batches/" + std::to_string(json_int(made.body, "id"));
+  auto confirmed =
+      post_json(c, path + "/confirmation", R"({"failed_household_ids":["1"]})", bearer(centre));
+  REQUIRE(confirmed.status == 200);
+  CHECK(str_field(confirmed.body, "status") == "confirmed");
+  CHECK(confirmed.body.find("\"status\":\"failed\"") != std::string::npos);
+  const std::string office = server.login(kOffice);
+  auto balance = c.request("GET", "/api/v1/households/1/balance", "", bearer(office));
+  CHECK(json_int(balance.body, "balance_fen") == 7122);
+  CHECK(json_int(balance.body, "available_fen") == 7122);
+}
