@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::int64_t kSessionLifetimeMs = 30LL * 24 * 3600 * 1000;
 constexpr std::size_t kMinPassword = 8, kMaxPassword = 128;
+constexpr std::size_t kMaxPhoneBytes = 20;
 
 constexpr db::Migration kMigrations[] = {
     {"storefront", 1, "accounts and sessions",
@@ -107,13 +108,30 @@ struct Credentials {
   std::string phone, password;
 };
 
+// Credentials as read_credentials reads it. Both fields are required, but by the handler:
+// a body the table refused would not count against the address's login attempts.
+schema::Schema credentials_schema() {
+  using namespace schema;
+  return object({optional("phone", text(kMaxPhoneBytes).described("required")),
+                 optional("password", text(kMaxPassword).described("required"))});
+}
+
 Result<Credentials> read_credentials(const Request& req) {
   auto doc = CUNHUO_TRY(Json::parse(req.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"phone", "password"}));
-  auto phone = CUNHUO_TRY(body.string("phone", 20));
+  auto phone = CUNHUO_TRY(body.string("phone", kMaxPhoneBytes));
   auto password = CUNHUO_TRY(body.string("password", kMaxPassword));
   return Credentials{std::move(phone), std::move(password)};
+}
+
+schema::Schema account_schema();  // next to write_account, which writes it
+
+// A session as granted writes it.
+schema::Schema grant_schema() {
+  using namespace schema;
+  return object({required("token", text()), required("expires_at", utc_time()),
+                 required("account", account_schema())});
 }
 
 Response granted(const SessionGrant& grant) {
@@ -282,6 +300,22 @@ Status Auth::logout(const Request& request) {
   });
 }
 
+namespace {
+
+// An account as write_account writes it.
+schema::Schema account_schema() {
+  using namespace schema;
+  std::vector<std::string> roles;
+  for (const auto& [role, name] : kRoleNames) roles.emplace_back(name);
+  return object({
+      required("id", id()), required("phone", text().described("masked")),
+      required("display_name", text()), required("role", choice(roles)),
+      required("region_code", text()), optional("household_id", id()),
+      optional("shop_id", id()), optional("node_id", id())});
+}
+
+}  // namespace
+
 void write_account(JsonWriter& w, const Account& a) {
   w.begin_object().field("id", a.id).field("phone", mask_phone(a.phone)).field("display_name", a.display_name);
   w.field("role", to_string(a.role)).field("region_code", a.region_code);
@@ -297,6 +331,8 @@ void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool) {
              .pattern = "/api/v1/sessions",
              .access = anyone(),
              .body = Body::json,
+             .request_schema = credentials_schema(),
+             .response_schema = grant_schema(),
              .success_status = 201,
              .errors = {"invalid_credentials", "too_many_requests", "busy"},
              .summary = "Log in with phone and password; returns a bearer token",
@@ -306,6 +342,7 @@ void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool) {
   table.add({.method = "GET",
              .pattern = "/api/v1/me",
              .access = signed_in(),
+             .response_schema = account_schema(),
              .summary = "The logged-in account",
              .handler = [](const Call& call) -> Result<Response> {
                JsonWriter w;
@@ -315,6 +352,7 @@ void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool) {
   table.add({.method = "DELETE",
              .pattern = "/api/v1/sessions/current",
              .access = signed_in(),
+             .response_schema = schema::object({schema::required("ended", schema::boolean())}),
              .summary = "Log out",
              .handler = [&auth](const Call& call) -> Result<Response> {
                CUNHUO_CHECK(auth.logout(call.request));

@@ -21,6 +21,23 @@ namespace {
 
 namespace mk = cunhuo::marketplace;
 
+// Limits of fields these routes read that the marketplace modules do not name; the handler
+// reads with each and the operation's schema publishes it.
+constexpr std::size_t kMaxCampaignNameBytes = 200;
+constexpr std::size_t kMaxCampaignKindBytes = 40;
+constexpr std::size_t kMaxCampaignEntries = 10'000;  // listings, or villages, of one campaign
+constexpr std::size_t kMaxRecipientNameBytes = 100;
+constexpr std::size_t kMaxPhoneBytes = 20;
+constexpr std::size_t kMaxAddressBytes = 500;
+constexpr std::size_t kMaxOrderStatusBytes = 20;
+constexpr std::size_t kMaxOrganisationNameBytes = 200;
+constexpr std::size_t kMaxOrganisationKindBytes = 20;
+constexpr std::size_t kMaxPairedVillages = 1000;
+constexpr std::size_t kMaxOrganisationBuyers = 1000;
+constexpr std::size_t kMaxCertificationTextBytes = 1000;  // a benefit mechanism, note or reason
+constexpr std::size_t kMaxCertificateNoBytes = 60;
+constexpr std::size_t kMaxIssuingOfficeBytes = 200;
+
 // The shop a farmer lists into when the request names none: their household's own shop.
 Result<mk::ShopId> default_shop(db::Session& s, const Account& a) {
   if (a.role == Role::shop_manager && a.shop_id) return mk::ShopId{*a.shop_id};
@@ -62,29 +79,6 @@ schema::Schema listing_schema(bool for_new_listing) {
   });
 }
 
-// A listing as write_product writes it.
-schema::Schema product_schema() {
-  using namespace schema;
-  const Schema photo = object({required("id", id()), required("url", text()),
-                               required("thumbnail_url", text()), required("width", integer(1)),
-                               required("height", integer(1))});
-  const Schema certification = object({
-      required("certificate_no", text()), required("issued_date", text()),
-      required("issuing_office", text()), required("benefit_mechanism", text())});
-  const Schema share = object({required("household_id", id()), required("share_bps", integer(1, 10'000))});
-  return object({
-      required("id", id()), required("shop_id", id()), required("title", text()),
-      required("category", text()), required("unit", text()), required("price_fen", fen()),
-      required("stock", integer(0)),
-      required("temperature_class", choice({"ambient", "chilled", "frozen"})),
-      required("shelf_life_days", integer(1)), required("harvest_date", text()),
-      required("lot", text()), required("origin_code", text()), required("origin_name", text()),
-      required("description", text()), required("active", boolean()),
-      required("version", integer(1)), required("producers", array(share)),
-      required("photos", array(photo)), required("certification", nullable(certification)),
-  });
-}
-
 Result<mk::ListingFields> listing_fields(const FieldReader& body) {
   CUNHUO_CHECK(body.only({"shop_id", "title", "category", "unit", "price_fen", "stock", "temperature_class",
                           "shelf_life_days", "harvest_date", "lot", "origin_code", "origin_name", "description",
@@ -115,26 +109,84 @@ Result<mk::ListingFields> listing_fields(const FieldReader& body) {
   return f;
 }
 
-void write_product(JsonWriter& w, const mk::Product& p, const std::optional<mk::Certification>& certificate = std::nullopt,
+// The names mk::to_string gives a temperature class.
+schema::Schema temperature_schema() {
+  using T = mk::TemperatureClass;
+  return schema::choice({mk::to_string(T::ambient), mk::to_string(T::chilled),
+                         mk::to_string(T::frozen)});
+}
+
+// A producer's share of a listing or of an order line, in basis points.
+schema::Schema share_schema() {
+  using namespace schema;
+  return object({required("household_id", id()),
+                 required("share_bps", integer(1, mk::kFullShare))});
+}
+
+void write_shares(JsonWriter& w, const std::vector<mk::ProducerShare>& shares) {
+  w.begin_array();
+  for (const auto& s : shares) {
+    w.begin_object().field("household_id", s.household.value).field("share_bps", s.share_bps);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+// A listing photo as write_photo writes it.
+schema::Schema photo_schema() {
+  using namespace schema;
+  return object({required("id", id()), required("url", text()), required("thumbnail_url", text()),
+                 required("width", integer(1)), required("height", integer(1))});
+}
+
+std::string photo_url(const mk::Photo& photo) {
+  return "/api/v1/photos/" + std::to_string(photo.id.value);
+}
+
+void write_photo(JsonWriter& w, const mk::Photo& photo) {
+  const std::string url = photo_url(photo);
+  w.begin_object().field("id", photo.id.value).field("url", url);
+  w.field("thumbnail_url", url + "/thumbnail").field("width", photo.width);
+  w.field("height", photo.height).end_object();
+}
+
+// A listing as write_product writes it.
+schema::Schema product_schema() {
+  using namespace schema;
+  const Schema certification = object({
+      required("certificate_no", text()), required("issued_date", text()),
+      required("issuing_office", text()), required("benefit_mechanism", text())});
+  return object({
+      required("id", id()), required("shop_id", id()), required("title", text()),
+      required("category", text()), required("unit", text()), required("price_fen", fen()),
+      required("stock", integer(0)), required("temperature_class", temperature_schema()),
+      required("shelf_life_days", integer(1)), required("harvest_date", text()),
+      required("lot", text()), required("origin_code", text()), required("origin_name", text()),
+      required("description", text()), required("active", boolean()),
+      required("version", integer(1)), required("producers", array(share_schema())),
+      required("photos", array(photo_schema())),
+      required("certification", nullable(certification)),
+  });
+}
+
+void write_product(JsonWriter& w, const mk::Product& p,
+                   const std::optional<mk::Certification>& certificate = std::nullopt,
                    const std::vector<mk::Photo>& photos = {}) {
   w.begin_object().field("id", p.id.value).field("shop_id", p.shop.value).field("title", p.title);
-  w.field("category", p.category).field("unit", p.unit).field("price_fen", p.price.fen()).field("stock", p.stock);
-  w.field("temperature_class", mk::to_string(p.temperature)).field("shelf_life_days", p.shelf_life_days);
-  w.field("harvest_date", p.harvest_date).field("lot", p.lot).field("origin_code", p.origin_code);
-  w.field("origin_name", p.origin_name).field("description", p.description).field("active", p.active);
-  w.field("version", p.version).key("producers").begin_array();
-  for (const auto& s : p.producers) w.begin_object().field("household_id", s.household.value).field("share_bps", s.share_bps).end_object();
-  w.end_array();
+  w.field("category", p.category).field("unit", p.unit).field("price_fen", p.price.fen());
+  w.field("stock", p.stock).field("temperature_class", mk::to_string(p.temperature));
+  w.field("shelf_life_days", p.shelf_life_days).field("harvest_date", p.harvest_date);
+  w.field("lot", p.lot).field("origin_code", p.origin_code).field("origin_name", p.origin_name);
+  w.field("description", p.description).field("active", p.active).field("version", p.version);
+  w.key("producers");
+  write_shares(w, p.producers);
   w.key("photos").begin_array();
-  for (const auto& ph : photos) {
-    const std::string url = "/api/v1/photos/" + std::to_string(ph.id.value);
-    w.begin_object().field("id", ph.id.value).field("url", url).field("thumbnail_url", url + "/thumbnail");
-    w.field("width", ph.width).field("height", ph.height).end_object();
-  }
+  for (const auto& ph : photos) write_photo(w, ph);
   w.end_array();
   if (certificate) {
     w.key("certification").begin_object().field("certificate_no", certificate->certificate_no);
-    w.field("issued_date", certificate->issued_date).field("issuing_office", certificate->issuing_office);
+    w.field("issued_date", certificate->issued_date);
+    w.field("issuing_office", certificate->issuing_office);
     w.field("benefit_mechanism", certificate->benefit_mechanism).end_object();
   } else {
     w.key("certification").null();
@@ -151,26 +203,62 @@ Result<Response> product_response(db::Session& s, const mk::Product& p, int stat
   return Response::json(status, w.take());
 }
 
+// The names mk::to_string gives an order status.
+schema::Schema order_status_schema() {
+  using S = mk::OrderStatus;
+  auto name = [](S s) { return mk::to_string(s); };
+  return schema::choice({name(S::pending_payment), name(S::paid), name(S::packed),
+                         name(S::shipped), name(S::delivered), name(S::completed),
+                         name(S::cancelled), name(S::refunded)});
+}
+
+// An order as write_order writes it, the recipient whole or masked.
+schema::Schema order_schema() {
+  using namespace schema;
+  const Schema address = object({required("name", text()), required("phone", text()),
+                                 required("address", text()), required("region_code", text())});
+  const Schema line = object({
+      required("product_id", id()), required("title", text()), required("quantity", integer(1)),
+      required("unit_price_fen", fen()), required("line_total_fen", fen()),
+      required("campaign_id", nullable(id())), required("temperature_class", temperature_schema()),
+      required("producers", array(share_schema()))});
+  return object({
+      required("id", id()), required("checkout_id", id()), required("shop_id", id()),
+      required("status", order_status_schema()), required("total_fen", fen()),
+      required("created_at", utc_time()), required("pay_before", utc_time()),
+      required("shipping_address", address), required("lines", array(line))});
+}
+
+void write_order_line(JsonWriter& w, const mk::OrderLine& l) {
+  w.begin_object().field("product_id", l.product.value).field("title", l.title);
+  w.field("quantity", l.quantity).field("unit_price_fen", l.unit_price.fen());
+  w.field("line_total_fen", l.line_total.fen());
+  if (l.campaign) w.field("campaign_id", l.campaign->value);
+  else w.key("campaign_id").null();
+  w.field("temperature_class", mk::to_string(l.temperature)).key("producers");
+  write_shares(w, l.producers);
+  w.end_object();
+}
+
 // `full`: the buyer (and the office) see the recipient whole; the shop sees it masked.
 void write_order(JsonWriter& w, const mk::Order& o, bool full) {
-  w.begin_object().field("id", o.id.value).field("checkout_id", o.checkout.value).field("shop_id", o.shop.value);
-  w.field("status", mk::to_string(o.status)).field("total_fen", o.total.fen());
-  w.field("created_at", format_utc(o.created_at_ms)).field("pay_before", format_utc(o.expires_at_ms));
-  w.key("shipping_address").begin_object();
+  w.begin_object().field("id", o.id.value).field("checkout_id", o.checkout.value);
+  w.field("shop_id", o.shop.value).field("status", mk::to_string(o.status));
+  w.field("total_fen", o.total.fen()).field("created_at", format_utc(o.created_at_ms));
+  w.field("pay_before", format_utc(o.expires_at_ms)).key("shipping_address").begin_object();
   w.field("name", full ? o.ship_to.name : mask_name(o.ship_to.name));
   w.field("phone", full ? o.ship_to.phone : mask_phone(o.ship_to.phone));
   w.field("address", o.ship_to.address).field("region_code", o.ship_to.region_code).end_object();
   w.key("lines").begin_array();
-  for (const auto& l : o.lines) {
-    w.begin_object().field("product_id", l.product.value).field("title", l.title).field("quantity", l.quantity);
-    w.field("unit_price_fen", l.unit_price.fen()).field("line_total_fen", l.line_total.fen());
-    if (l.campaign) w.field("campaign_id", l.campaign->value);
-    else w.key("campaign_id").null();
-    w.field("temperature_class", mk::to_string(l.temperature)).key("producers").begin_array();
-    for (const auto& s : l.producers) w.begin_object().field("household_id", s.household.value).field("share_bps", s.share_bps).end_object();
-    w.end_array().end_object();
-  }
+  for (const auto& l : o.lines) write_order_line(w, l);
   w.end_array().end_object();
+}
+
+// A checkout as write_checkout writes it.
+schema::Schema checkout_schema() {
+  using namespace schema;
+  return object({required("checkout_id", id()), required("total_fen", fen()),
+                 required("pay_before", utc_time()), required("orders", array(order_schema()))});
 }
 
 void write_checkout(JsonWriter& w, const mk::Checkout& c) {
@@ -178,6 +266,13 @@ void write_checkout(JsonWriter& w, const mk::Checkout& c) {
   w.field("pay_before", format_utc(c.expires_at_ms)).key("orders").begin_array();
   for (const auto& o : c.orders) write_order(w, o, true);
   w.end_array().end_object();
+}
+
+// What a create answers when the new row's id is all there is to say.
+schema::Schema created_schema() { return schema::object({schema::required("id", schema::id())}); }
+
+Response created(std::int64_t id) {
+  return Response::json(201, "{\"id\":" + std::to_string(id) + "}");
 }
 
 Result<Response> create_product(MarketplaceContext& ctx, const Call& call) {
@@ -225,6 +320,13 @@ Result<Response> get_product(MarketplaceContext& ctx, const Call& call) {
   });
 }
 
+// A page of listings as list_products writes it; next_cursor is null on the last page.
+schema::Schema product_page_schema() {
+  using namespace schema;
+  return object({required("items", array(product_schema())),
+                 required("next_cursor", nullable(text()))});
+}
+
 Result<Response> list_products(MarketplaceContext& ctx, const Call& call) {
   const Request& req = call.request;
   mk::ProductQuery q;
@@ -270,7 +372,7 @@ Result<Response> list_products(MarketplaceContext& ctx, const Call& call) {
 
 // A centre runs campaigns of its own county; an admin names the county.
 Result<std::string> campaign_county(const Account& account, const FieldReader& body) {
-  auto given = CUNHUO_TRY(body.optional_string("county_code", 6));
+  auto given = CUNHUO_TRY(body.optional_string("county_code", kCountyCodeDigits));
   if (account.role == Role::admin) {
     if (!given) return make_error(ErrorKind::invalid, "missing_field", "name the campaign's county", "county_code");
     return *given;
@@ -279,6 +381,34 @@ Result<std::string> campaign_county(const Account& account, const FieldReader& b
   if (given && *given != own)
     return make_error(ErrorKind::forbidden, "outside_your_area", "campaigns of your own county only", "county_code");
   return own;
+}
+
+// The names mk::to_string gives the campaign kinds, for a description: the handler parses
+// the kind itself, so that an unknown one is its invalid_kind.
+std::string campaign_kinds() {
+  using K = mk::CampaignKind;
+  std::string out;
+  for (K k : {K::consumption, K::festival, K::anti_season, K::special_price, K::flash_sale,
+              K::enterprise_pairing})
+    out += (out.empty() ? "" : ", ") + std::string(mk::to_string(k));
+  return out;
+}
+
+// A new campaign as create_campaign reads it; the campaign module checks the values.
+schema::Schema new_campaign_schema() {
+  using namespace schema;
+  const Schema item = object({required("product_id", id()), optional("price_fen", fen()),
+                              optional("stock_cap", integer(0))});
+  const Schema kind = text(kMaxCampaignKindBytes).described("one of " + campaign_kinds());
+  return object({
+      required("name", text(kMaxCampaignNameBytes)), required("kind", kind),
+      required("starts_at_ms", timestamp()), required("ends_at_ms", timestamp()),
+      optional("discount_bps", integer(0, mk::kFullShare - 1)),
+      optional("per_buyer_limit", integer(1)),
+      optional("items", array(item, kMaxCampaignEntries)),
+      optional("villages", array(text(kVillageCodeDigits), kMaxCampaignEntries)),
+      optional("county_code", text(kCountyCodeDigits).described("an admin names it")),
+  });
 }
 
 Result<Response> create_campaign(MarketplaceContext& ctx, const Call& call) {
@@ -290,14 +420,17 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Call& call) {
                           "villages", "county_code"}));
   mk::NewCampaign c;
   c.county_code = CUNHUO_TRY(campaign_county(account, body));
-  c.name = CUNHUO_TRY(body.string("name", 200));
-  c.kind = CUNHUO_TRY(mk::parse_campaign_kind(CUNHUO_TRY(body.string("kind", 40))));
+  c.name = CUNHUO_TRY(body.string("name", kMaxCampaignNameBytes));
+  const std::string kind = CUNHUO_TRY(body.string("kind", kMaxCampaignKindBytes));
+  c.kind = CUNHUO_TRY(mk::parse_campaign_kind(kind));
   c.starts_at_ms = CUNHUO_TRY(body.integer("starts_at_ms", 0, INT64_MAX / 2));
   c.ends_at_ms = CUNHUO_TRY(body.integer("ends_at_ms", 0, INT64_MAX / 2));
   c.discount_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("discount_bps", -100000, 100000)).value_or(0));
   c.per_buyer_limit = CUNHUO_TRY(body.optional_integer("per_buyer_limit", -1'000'000'000, 1'000'000'000));
-  c.villages = CUNHUO_TRY(body.strings("villages", 10'000, 12));
-  for (const auto& item : body.has("items") ? CUNHUO_TRY(body.objects("items", 10'000)) : std::vector<FieldReader>{}) {
+  c.villages = CUNHUO_TRY(body.strings("villages", kMaxCampaignEntries, kVillageCodeDigits));
+  const auto items = body.has("items") ? CUNHUO_TRY(body.objects("items", kMaxCampaignEntries))
+                                       : std::vector<FieldReader>{};
+  for (const auto& item : items) {
     CUNHUO_CHECK(item.only({"product_id", "price_fen", "stock_cap"}));
     mk::CampaignItem ci;
     ci.product = mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))};
@@ -306,7 +439,18 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Call& call) {
     c.items.push_back(ci);
   }
   auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return mk::create_campaign(tx, c, ctx.clock); }));
-  return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
+  return created(id.value);
+}
+
+schema::Schema consent_request_schema() {
+  return schema::object({schema::required("shop_id", schema::id())});
+}
+
+// The consent as consent_to_campaign answers it.
+schema::Schema consent_schema() {
+  using namespace schema;
+  return object({required("campaign_id", id()), required("shop_id", id()),
+                 required("consented", boolean())});
 }
 
 // A shop's manager (or its farmer) agrees to a campaign's price for the shop's listings.
@@ -328,6 +472,19 @@ Result<Response> consent_to_campaign(MarketplaceContext& ctx, const Call& call) 
   });
 }
 
+// A cart as checkout_request reads it; the order module checks quantities and the address.
+schema::Schema checkout_request_schema() {
+  using namespace schema;
+  const Schema item = object({required("product_id", id()),
+                              required("quantity", integer(1, mk::kMaxItemQuantity))});
+  const Schema address = object({
+      required("name", text(kMaxRecipientNameBytes)), required("phone", text(kMaxPhoneBytes)),
+      required("address", text(kMaxAddressBytes)),
+      required("region_code", text(kVillageCodeDigits))});
+  return object({required("items", array(item, mk::kMaxCheckoutItems)),
+                 optional("campaign_id", id()), required("shipping_address", address)});
+}
+
 Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& buyer) {
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -342,8 +499,10 @@ Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& 
   if (auto c = CUNHUO_TRY(body.optional_integer("campaign_id", 1, INT64_MAX))) r.campaign = mk::CampaignId{*c};
   auto ship = CUNHUO_TRY(body.object("shipping_address"));
   CUNHUO_CHECK(ship.only({"name", "phone", "address", "region_code"}));
-  r.ship_to = mk::ShippingAddress{CUNHUO_TRY(ship.string("name", 100)), CUNHUO_TRY(ship.string("phone", 20)),
-                                  CUNHUO_TRY(ship.string("address", 500)), CUNHUO_TRY(ship.string("region_code", 12))};
+  r.ship_to = mk::ShippingAddress{CUNHUO_TRY(ship.string("name", kMaxRecipientNameBytes)),
+                                  CUNHUO_TRY(ship.string("phone", kMaxPhoneBytes)),
+                                  CUNHUO_TRY(ship.string("address", kMaxAddressBytes)),
+                                  CUNHUO_TRY(ship.string("region_code", kVillageCodeDigits))};
   return r;
 }
 
@@ -451,6 +610,12 @@ Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o
   }
 }
 
+schema::Schema order_move_schema() {
+  using namespace schema;
+  return object({required(
+      "status", text(kMaxOrderStatusBytes).described("packed, shipped or delivered"))});
+}
+
 Result<Response> move_order(MarketplaceContext& ctx, const Call& call, std::optional<mk::OrderStatus> fixed) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -462,7 +627,8 @@ Result<Response> move_order(MarketplaceContext& ctx, const Call& call, std::opti
     const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
     auto body = CUNHUO_TRY(FieldReader::root(doc));
     CUNHUO_CHECK(body.only({"status"}));
-    to = CUNHUO_TRY(mk::parse_order_status(CUNHUO_TRY(body.string("status", 20))));
+    const std::string status = CUNHUO_TRY(body.string("status", kMaxOrderStatusBytes));
+    to = CUNHUO_TRY(mk::parse_order_status(status));
     if (to != mk::OrderStatus::packed && to != mk::OrderStatus::shipped && to != mk::OrderStatus::delivered)
       return make_error(ErrorKind::invalid, "invalid_status", "here an order becomes packed, shipped or delivered", "status");
   }
@@ -500,12 +666,10 @@ Result<Response> upload_photo(MarketplaceContext& ctx, const Call& call) {
     mk::remove_photo_files(ctx.photo_folder, key);
     return photo.error();
   }
-  const std::string url = "/api/v1/photos/" + std::to_string(photo->id.value);
   JsonWriter w;
-  w.begin_object().field("id", photo->id.value).field("url", url).field("thumbnail_url", url + "/thumbnail");
-  w.field("width", photo->width).field("height", photo->height).end_object();
+  write_photo(w, *photo);
   auto r = Response::json(201, w.take());
-  r.headers.emplace_back("Location", url);
+  r.headers.emplace_back("Location", photo_url(*photo));
   return r;
 }
 
@@ -564,6 +728,40 @@ bool centre_covers(const Account& account, const mk::OrganisationReport& report)
                      [&](const std::string& v) { return region_within(v, account.region_code); });
 }
 
+// A new organisation as create_organisation reads it; the module checks the values.
+schema::Schema new_organisation_schema() {
+  using namespace schema;
+  return object({
+      required("name", text(kMaxOrganisationNameBytes)),
+      required("kind", text(kMaxOrganisationKindBytes).described("enterprise or public_unit")),
+      required("region_code", text(kVillageCodeDigits)), required("budget_fen", fen()),
+      optional("required_share_bps", integer(0, mk::kFullShare)),
+      optional("paired_villages", array(text(kVillageCodeDigits), kMaxPairedVillages)),
+      optional("buyer_account_ids", array(id(), kMaxOrganisationBuyers)),
+  });
+}
+
+// The buyer accounts an organisation is created with: positive ids, at most
+// kMaxOrganisationBuyers of them.
+Result<std::vector<std::int64_t>> buyer_accounts(const Json& doc) {
+  const Json* ids = doc.find("buyer_account_ids");
+  if (ids->type() != Json::Type::array)
+    return make_error(ErrorKind::invalid, "invalid_type", "expected array", "buyer_account_ids");
+  const auto& list = ids->as_array();
+  if (list.size() > kMaxOrganisationBuyers)
+    return make_error(ErrorKind::invalid, "too_many_items",
+                      "at most " + std::to_string(kMaxOrganisationBuyers) + " items",
+                      "buyer_account_ids");
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (list[i].type() != Json::Type::integer || list[i].as_integer() <= 0)
+      return make_error(ErrorKind::invalid, "invalid_type", "expected an account id",
+                        "buyer_account_ids[" + std::to_string(i) + "]");
+    out.push_back(list[i].as_integer());
+  }
+  return out;
+}
+
 Result<Response> create_organisation(MarketplaceContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -571,29 +769,34 @@ Result<Response> create_organisation(MarketplaceContext& ctx, const Call& call) 
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"name", "kind", "region_code", "budget_fen", "required_share_bps", "paired_villages", "buyer_account_ids"}));
   mk::NewOrganisation o;
-  o.name = CUNHUO_TRY(body.string("name", 200));
-  const std::string kind = CUNHUO_TRY(body.string("kind", 20));
+  o.name = CUNHUO_TRY(body.string("name", kMaxOrganisationNameBytes));
+  const std::string kind = CUNHUO_TRY(body.string("kind", kMaxOrganisationKindBytes));
   if (kind != "enterprise" && kind != "public_unit")
     return make_error(ErrorKind::invalid, "invalid_kind", "kind is enterprise or public_unit", "kind");
   o.kind = kind == "enterprise" ? mk::OrganisationKind::enterprise : mk::OrganisationKind::public_unit;
-  o.region_code = CUNHUO_TRY(body.string("region_code", 12));
+  o.region_code = CUNHUO_TRY(body.string("region_code", kVillageCodeDigits));
   o.budget = Money::fen(CUNHUO_TRY(body.integer("budget_fen", -1, INT64_MAX)));
   o.required_share_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("required_share_bps", -1, 100000)).value_or(0));
-  o.paired_villages = CUNHUO_TRY(body.strings("paired_villages", 1000, 12));
+  o.paired_villages =
+      CUNHUO_TRY(body.strings("paired_villages", kMaxPairedVillages, kVillageCodeDigits));
   CUNHUO_CHECK(pairs_within_area(account, o.paired_villages));
-  if (body.has("buyer_account_ids")) {
-    const Json* ids = doc.find("buyer_account_ids");
-    if (ids->type() != Json::Type::array)
-      return make_error(ErrorKind::invalid, "invalid_type", "expected array", "buyer_account_ids");
-    for (std::size_t i = 0; i < ids->as_array().size() && i < 1000; ++i) {
-      const Json& v = ids->as_array()[i];
-      if (v.type() != Json::Type::integer || v.as_integer() <= 0)
-        return make_error(ErrorKind::invalid, "invalid_type", "expected an account id", "buyer_account_ids[" + std::to_string(i) + "]");
-      o.buyer_accounts.push_back(v.as_integer());
-    }
-  }
+  if (body.has("buyer_account_ids")) o.buyer_accounts = CUNHUO_TRY(buyer_accounts(doc));
   auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return mk::create_organisation(tx, o, ctx.clock); }));
-  return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
+  return created(id.value);
+}
+
+// An organisation's report as get_organisation writes it.
+schema::Schema organisation_report_schema() {
+  using namespace schema;
+  const Schema share = integer(0, mk::kFullShare);
+  return object({
+      required("id", id()), required("name", text()),
+      required("kind", choice({"enterprise", "public_unit"})), required("budget_fen", fen()),
+      required("spent_fen", fen()), required("remaining_fen", fen()),
+      required("certified_spent_fen", fen()), required("required_share_bps", share),
+      required("achieved_share_bps", share), required("certified_needed_fen", fen()),
+      required("paired_villages", array(text())),
+  });
 }
 
 Result<Response> get_organisation(MarketplaceContext& ctx, const Call& call) {
@@ -617,6 +820,21 @@ Result<Response> get_organisation(MarketplaceContext& ctx, const Call& call) {
   });
 }
 
+// A certification as write_certification writes it.
+schema::Schema certification_schema() {
+  using namespace schema;
+  using S = mk::CertificationStatus;
+  auto name = [](S s) { return mk::to_string(s); };
+  const Schema status = choice({name(S::applied), name(S::township_reviewed), name(S::approved),
+                                name(S::rejected), name(S::revoked)});
+  return object({
+      required("id", id()), required("product_id", id()), required("status", status),
+      required("benefit_mechanism", text()), required("certificate_no", text()),
+      required("issuing_office", text()),
+      required("issued_date", text().described("YYYY-MM-DD once approved, else empty")),
+  });
+}
+
 void write_certification(JsonWriter& w, const mk::Certification& c) {
   w.begin_object().field("id", c.id.value).field("product_id", c.product.value).field("status", mk::to_string(c.status));
   w.field("benefit_mechanism", c.benefit_mechanism).field("certificate_no", c.certificate_no);
@@ -629,6 +847,11 @@ Result<Response> certification_response(const mk::Certification& c, int status) 
   return Response::json(status, w.take());
 }
 
+schema::Schema application_schema() {
+  using namespace schema;
+  return object({required("benefit_mechanism", text(kMaxCertificationTextBytes))});
+}
+
 Result<Response> apply_certification(MarketplaceContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -636,7 +859,8 @@ Result<Response> apply_certification(MarketplaceContext& ctx, const Call& call) 
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"benefit_mechanism"}));
-  const std::string benefit = CUNHUO_TRY(body.string("benefit_mechanism", 1000));
+  const std::string benefit =
+      CUNHUO_TRY(body.string("benefit_mechanism", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto product = CUNHUO_TRY(mk::find_product(tx, id));
     if (!product || !CUNHUO_TRY(can_manage_shop(tx, account, product->shop))) return no_such("product");
@@ -660,6 +884,12 @@ Result<mk::Certification> certification_for_office(db::Session& tx, const Accoun
   return std::move(*c);
 }
 
+schema::Schema review_schema() {
+  using namespace schema;
+  return object({required("approve", boolean()),
+                 required("note", text(kMaxCertificationTextBytes))});
+}
+
 Result<Response> review(MarketplaceContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -667,11 +897,17 @@ Result<Response> review(MarketplaceContext& ctx, const Call& call) {
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"approve", "note"}));
   const bool approve = CUNHUO_TRY(body.boolean("approve"));
-  const std::string note = CUNHUO_TRY(body.string("note", 1000));
+  const std::string note = CUNHUO_TRY(body.string("note", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::township));
     return certification_response(CUNHUO_TRY(mk::review_certification(tx, c.id, approve, note, actor_of(account), ctx.clock)), 200);
   });
+}
+
+schema::Schema approval_schema() {
+  using namespace schema;
+  return object({required("certificate_no", text(kMaxCertificateNoBytes)),
+                 required("issuing_office", text(kMaxIssuingOfficeBytes))});
 }
 
 Result<Response> approve(MarketplaceContext& ctx, const Call& call) {
@@ -680,12 +916,17 @@ Result<Response> approve(MarketplaceContext& ctx, const Call& call) {
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"certificate_no", "issuing_office"}));
-  const std::string number = CUNHUO_TRY(body.string("certificate_no", 60));
-  const std::string office = CUNHUO_TRY(body.string("issuing_office", 200));
+  const std::string number = CUNHUO_TRY(body.string("certificate_no", kMaxCertificateNoBytes));
+  const std::string office = CUNHUO_TRY(body.string("issuing_office", kMaxIssuingOfficeBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
     return certification_response(CUNHUO_TRY(mk::approve_certification(tx, c.id, number, office, actor_of(account), ctx.clock)), 200);
   });
+}
+
+schema::Schema revocation_schema() {
+  using namespace schema;
+  return object({required("reason", text(kMaxCertificationTextBytes))});
 }
 
 Result<Response> revoke(MarketplaceContext& ctx, const Call& call) {
@@ -694,7 +935,7 @@ Result<Response> revoke(MarketplaceContext& ctx, const Call& call) {
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"reason"}));
-  const std::string reason = CUNHUO_TRY(body.string("reason", 1000));
+  const std::string reason = CUNHUO_TRY(body.string("reason", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
     return certification_response(CUNHUO_TRY(mk::revoke_certification(tx, c.id, reason, actor_of(account), ctx.clock)), 200);
@@ -708,6 +949,7 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
   table.add({.method = "GET",
              .pattern = "/api/v1/products",
              .access = anyone(),
+             .response_schema = product_page_schema(),
              .summary = "Search and filter listings (q, region, category, temperature_class, campaign_id, cursor, limit)",
              .handler = bind(list_products)});
   table.add({.method = "POST",
@@ -742,18 +984,26 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .pattern = "/api/v1/campaigns",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = new_campaign_schema(),
+             .response_schema = created_schema(),
+             .success_status = 201,
              .summary = "Create a campaign of your county (county centre)",
              .handler = bind(create_campaign)});
   table.add({.method = "POST",
              .pattern = "/api/v1/campaigns/:id/consent",
              .access = only({Role::farmer, Role::shop_manager, Role::admin}),
              .body = Body::json,
+             .request_schema = consent_request_schema(),
+             .response_schema = consent_schema(),
              .summary = "Agree that a campaign may sell your shop's listings at its price (the shop)",
              .handler = bind(consent_to_campaign)});
   table.add({.method = "POST",
              .pattern = "/api/v1/orders",
              .access = only({Role::consumer, Role::org_buyer}),
              .body = Body::json,
+             .request_schema = checkout_request_schema(),
+             .response_schema = checkout_schema(),
+             .success_status = 201,
              .errors = {"not_in_campaign", "campaign_not_running", "over_buyer_limit", "campaign_sold_out",
                         "shop_not_opted_in", "out_of_stock", "over_budget"},
              .summary = "Check out a cart: one order per shop",
@@ -762,27 +1012,33 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
   table.add({.method = "GET",
              .pattern = "/api/v1/orders/:id",
              .access = signed_in(),
+             .response_schema = order_schema(),
              .summary = "One order (its buyer, its shop, the county)",
              .handler = bind(get_order)});
   table.add({.method = "POST",
              .pattern = "/api/v1/orders/:id/cancel",
              .access = signed_in(),
+             .response_schema = order_schema(),
              .summary = "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)",
              .handler = bind(cancel_order)});
   table.add({.method = "POST",
              .pattern = "/api/v1/orders/:id/status",
              .access = signed_in(),
              .body = Body::json,
+             .request_schema = order_move_schema(),
+             .response_schema = order_schema(),
              .summary = "Mark an order packed (its shop), shipped or delivered (county centre, station)",
              .handler = bind(set_order_status)});
   table.add({.method = "POST",
              .pattern = "/api/v1/orders/:id/confirm-receipt",
              .access = signed_in(),
+             .response_schema = order_schema(),
              .summary = "The buyer confirms delivery: the order completes and settles",
              .handler = bind(confirm_receipt)});
   table.add({.method = "GET",
              .pattern = "/api/v1/checkouts/:id",
              .access = signed_in(),
+             .response_schema = checkout_schema(),
              .summary = "One checkout with its orders (its buyer)",
              .handler = bind(get_checkout)});
   table.add({.method = "POST",
@@ -790,52 +1046,69 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .access = only({Role::farmer, Role::shop_manager, Role::admin}),
              .body = Body::raw,
              .max_body = ctx.max_upload_body,
+             .response_schema = photo_schema(),
+             .success_status = 201,
              .errors = {"unsupported_image", "too_many_pixels", "busy"},
              .summary = "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made",
              .async_handler = [ctx](const Call& call, Respond answer) { upload_photo_on_pool(ctx, call, answer); }});
   table.add({.method = "GET",
              .pattern = "/api/v1/photos/:id",
              .access = anyone(),
+             .response_type = "image/jpeg",
              .summary = "A listing photo (JPEG)",
              .handler = bind(get_photo)});
   table.add({.method = "GET",
              .pattern = "/api/v1/photos/:id/thumbnail",
              .access = anyone(),
+             .response_type = "image/jpeg",
              .summary = "A listing photo's thumbnail (JPEG)",
              .handler = bind(get_thumbnail)});
   table.add({.method = "POST",
              .pattern = "/api/v1/organisations",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .request_schema = new_organisation_schema(),
+             .response_schema = created_schema(),
+             .success_status = 201,
              .summary = "Register an organisation buyer with its budget (county centre)",
              .handler = bind(create_organisation)});
   table.add({.method = "GET",
              .pattern = "/api/v1/organisations/:id",
              .access = signed_in(),
+             .response_schema = organisation_report_schema(),
              .summary = "An organisation's budget and how far it is from its required share",
              .handler = bind(get_organisation)});
   table.add({.method = "POST",
              .pattern = "/api/v1/products/:id/certification",
              .access = only({Role::farmer, Role::shop_manager}),
              .body = Body::json,
+             .request_schema = application_schema(),
+             .response_schema = certification_schema(),
+             .success_status = 201,
              .summary = "Apply to certify a listing as a poverty-alleviation product (its shop)",
              .handler = bind(apply_certification)});
   table.add({.method = "POST",
              .pattern = "/api/v1/certifications/:id/review",
              .access = only({Role::poverty_office}),
              .body = Body::json,
+             .request_schema = review_schema(),
+             .response_schema = certification_schema(),
              .summary = "Township review of an application",
              .handler = bind(review)});
   table.add({.method = "POST",
              .pattern = "/api/v1/certifications/:id/approve",
              .access = only({Role::poverty_office}),
              .body = Body::json,
+             .request_schema = approval_schema(),
+             .response_schema = certification_schema(),
              .summary = "County approval: issues the certificate",
              .handler = bind(approve)});
   table.add({.method = "POST",
              .pattern = "/api/v1/certifications/:id/revoke",
              .access = only({Role::poverty_office}),
              .body = Body::json,
+             .request_schema = revocation_schema(),
+             .response_schema = certification_schema(),
              .summary = "County revocation of a certificate",
              .handler = bind(revoke)});
 }

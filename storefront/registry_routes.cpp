@@ -14,12 +14,17 @@ namespace {
 
 namespace mk = cunhuo::marketplace;
 
+// Limits of the fields these routes read themselves (the card's are the archive's): the
+// handler reads with each and the operation's schema publishes it.
+constexpr std::size_t kMaxPhoneBytes = 20;
+constexpr std::size_t kMaxStatusBytes = 30;  // a registration status, read before it is parsed
+constexpr std::size_t kMaxReasonBytes = 500;
+
 struct Context {
   db::Database& db;
   const Clock& clock;
   Auth& auth;
 };
-
 
 Result<mk::HouseholdId> household_id(const Request& req) {
   const std::string& text = req.params.at("id");
@@ -41,6 +46,38 @@ Relation relation_to(const Account& a, const mk::HouseholdRecord& r) {
 
 View view_for(const Account& a, const mk::HouseholdRecord& r) {
   return view_of(ObjectKind::household_card, a.role, relation_to(a, r));
+}
+
+// The names mk::to_string gives a registration status.
+schema::Schema poverty_status_schema() {
+  using S = mk::PovertyStatus;
+  auto name = [](S s) { return mk::to_string(s); };
+  return schema::choice({name(S::registered_poor), name(S::at_risk), name(S::exited),
+                         name(S::returned_to_poverty), name(S::not_registered)});
+}
+
+// A household's card as write_record writes it: health, age, causes, land, housing, water
+// and income only in the full view; names, phones and ID numbers masked in the others.
+schema::Schema record_schema() {
+  using namespace schema;
+  const Schema member = object({
+      required("name", text()), required("relationship", text()), required("education", text()),
+      optional("birth_year", integer()), optional("health", text()),
+      required("id_number", text()), optional("medical_insurance", boolean())});
+  const Schema income = object({
+      required("year", integer()), required("wages_fen", fen()),
+      required("own_business_fen", fen()), required("property_fen", fen()),
+      required("transfers_fen", fen())});
+  const Schema helper = object({required("name", text()), required("phone", text()),
+                                optional("account_id", id())});
+  return object({
+      required("id", id()), required("village_code", text()), required("head_name", text()),
+      required("phone", text()), required("member_count", integer(0)),
+      required("status", poverty_status_schema()), required("members", array(member)),
+      optional("causes", array(choice(mk::poverty_causes()))),
+      optional("land_mu_hundredths", integer(0)), optional("housing", text()),
+      optional("drinking_water", text()), optional("income", income),
+      required("helper", helper)});
 }
 
 void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
@@ -94,6 +131,36 @@ Status resolve_helper(db::Session& tx, mk::ArchiveCard& card) {
   return {};
 }
 
+// A card as mk::archive_card_from_json reads it: shapes and types only, since the archive
+// checks the values (and keeps their lists and limits) with its own codes and fields.
+schema::Schema card_schema() {
+  using namespace schema;
+  const Schema member = object({
+      required("name", text()), required("relationship", text()),
+      required("birth_year", integer()), required("health", text()),
+      required("education", text()), required("id_number", text()),
+      required("medical_insurance", boolean())});
+  const Schema income = object({
+      required("year", integer()), required("wages_fen", integer()),
+      required("own_business_fen", integer()), required("property_fen", integer()),
+      required("transfers_fen", integer())});
+  const Schema helper = object({optional("name", text()), optional("phone", text()),
+                                optional("account_id", id())});
+  return object({
+      required("members", array(member)), optional("causes", array(text())),
+      required("land_mu_hundredths", integer()), required("housing", text()),
+      required("drinking_water", text()), required("income", income),
+      optional("helper", helper)});
+}
+
+schema::Schema new_household_schema() {
+  using namespace schema;
+  return object({required("village_code", text(kVillageCodeDigits)),
+                 required("phone", text(kMaxPhoneBytes)),
+                 required("status", text(kMaxStatusBytes).described("a registration status")),
+                 required("card", card_schema())});
+}
+
 Result<Response> create(Context& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -101,9 +168,10 @@ Result<Response> create(Context& ctx, const Call& call) {
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"village_code", "phone", "status", "card"}));
   mk::NewHousehold h;
-  h.village_code = CUNHUO_TRY(body.string("village_code", 12));
-  h.phone = CUNHUO_TRY(body.string("phone", 20));
-  h.status = CUNHUO_TRY(mk::parse_poverty_status(CUNHUO_TRY(body.string("status", 30))));
+  h.village_code = CUNHUO_TRY(body.string("village_code", kVillageCodeDigits));
+  h.phone = CUNHUO_TRY(body.string("phone", kMaxPhoneBytes));
+  const std::string status = CUNHUO_TRY(body.string("status", kMaxStatusBytes));
+  h.status = CUNHUO_TRY(mk::parse_poverty_status(status));
   auto card = CUNHUO_TRY(mk::archive_card_from_json(CUNHUO_TRY(body.object("card"))));
   if (!region_within(h.village_code, account.region_code))
     return make_error(ErrorKind::forbidden, "outside_your_area", "this village is outside your area", "village_code");
@@ -129,6 +197,13 @@ Result<Response> get(Context& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
+schema::Schema card_change_schema() {
+  using namespace schema;
+  return object({required("card", card_schema()),
+                 optional("status", text(kMaxStatusBytes).described("a registration status")),
+                 required("reason", text(kMaxReasonBytes))});
+}
+
 Result<Response> update(Context& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -138,8 +213,9 @@ Result<Response> update(Context& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"card", "status", "reason"}));
   auto card = CUNHUO_TRY(mk::archive_card_from_json(CUNHUO_TRY(body.object("card"))));
   std::optional<mk::PovertyStatus> status;
-  if (auto s = CUNHUO_TRY(body.optional_string("status", 30))) status = CUNHUO_TRY(mk::parse_poverty_status(*s));
-  const std::string reason = CUNHUO_TRY(body.string("reason", 500));
+  if (auto s = CUNHUO_TRY(body.optional_string("status", kMaxStatusBytes)))
+    status = CUNHUO_TRY(mk::parse_poverty_status(*s));
+  const std::string reason = CUNHUO_TRY(body.string("reason", kMaxReasonBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto current = CUNHUO_TRY(mk::find_household(tx, id));
     if (!current || !region_within(current->village_code, account.region_code))
@@ -151,6 +227,14 @@ Result<Response> update(Context& ctx, const Call& call) {
     write_record(w, record, View::full);
     return Response::json(200, w.take());
   });
+}
+
+// The audit trail as audit_trail writes it.
+schema::Schema audit_schema() {
+  using namespace schema;
+  return list_of("entries", object({required("at", utc_time()), required("actor", text()),
+                                    required("field", text()), required("old", text()),
+                                    required("new", text())}));
 }
 
 Result<Response> audit_trail(Context& ctx, const Call& call) {
@@ -181,22 +265,29 @@ void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock
              .pattern = "/api/v1/households",
              .access = only({Role::poverty_office}),
              .body = Body::json,
+             .request_schema = new_household_schema(),
+             .response_schema = record_schema(),
+             .success_status = 201,
              .summary = "Register a household with its archive card (office)",
              .handler = bind(create)});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id",
              .access = signed_in(),
+             .response_schema = record_schema(),
              .summary = "A household's card: whole for the office and the household, masked for the county centre",
              .handler = bind(get)});
   table.add({.method = "PATCH",
              .pattern = "/api/v1/households/:id",
              .access = only({Role::poverty_office}),
              .body = Body::json,
+             .request_schema = card_change_schema(),
+             .response_schema = record_schema(),
              .summary = "Change a card (office); every changed field is audited",
              .handler = bind(update)});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/audit",
              .access = only({Role::poverty_office}),
+             .response_schema = audit_schema(),
              .summary = "The card's audit trail (office)",
              .handler = bind(audit_trail)});
 }

@@ -6,15 +6,65 @@
 #include "logistics/network.hpp"
 
 namespace cunhuo::storefront {
+namespace {
+
+using schema::Schema;
+
+// The answers of /healthz and /readyz, as their handlers write them.
+Schema health_schema() {
+  using namespace schema;
+  return object({required("status", choice({"ok"}))});
+}
+
+Schema readiness_schema() {
+  using namespace schema;
+  return object({required("status", choice({"ready"})),
+                 required("store", choice({"sqlite", "mysql"}))});
+}
+
+// The node list as the network listing writes it.
+Schema nodes_schema() {
+  using namespace schema;
+  using K = logistics::NodeKind;
+  auto name = [](K k) { return logistics::to_string(k); };
+  const Schema kind = choice({name(K::village_point), name(K::township_station),
+                              name(K::county_centre), name(K::cold_store), name(K::city_hub)});
+  return list_of("nodes", object({required("id", id()), required("code", text()),
+                                  required("kind", kind), required("name", text()),
+                                  required("region_code", text()),
+                                  required("cold_capacity_crates", integer(0))}));
+}
+
+// The outline of the document openapi_document writes; within it, the OpenAPI 3.1
+// specification is the schema.
+Schema openapi_schema() {
+  using namespace schema;
+  const Schema license = object({required("name", text()), required("identifier", text())});
+  const Schema info = object({required("title", text()), required("version", text()),
+                              required("description", text()), required("license", license)});
+  const Schema components = object({required("securitySchemes", map_of(any())),
+                                    required("schemas", map_of(any()))});
+  return object({
+      required("openapi", choice({"3.1.0"})), required("info", info),
+      required("servers", array(object({required("url", text())}))),
+      required("components", components),
+      required("paths", map_of(map_of(any())).described("operations by path and method")),
+  });
+}
+
+}  // namespace
+
 void add_system_routes(RouteTable& table, SystemContext ctx) {
   table.add({.method = "GET",
              .pattern = "/healthz",
              .access = anyone(),
+             .response_schema = health_schema(),
              .summary = "The process is up",
              .handler = [](const Call&) -> Result<Response> { return Response::json(200, "{\"status\":\"ok\"}"); }});
   table.add({.method = "GET",
              .pattern = "/readyz",
              .access = anyone(),
+             .response_schema = readiness_schema(),
              .errors = {"shutting_down", "store_unavailable", "storage_full"},
              .summary = "The store is reachable and writable, and the server takes traffic",
              .handler = [ctx](const Call&) -> Result<Response> {
@@ -34,6 +84,7 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
   table.add({.method = "GET",
              .pattern = "/metrics",
              .access = anyone(),
+             .response_type = "text/plain",
              .errors = {"forbidden"},
              .summary = "Prometheus metrics (admins and allowed addresses)",
              .handler = [ctx](const Call& call) -> Result<Response> {
@@ -58,6 +109,7 @@ void add_asset_routes(RouteTable& table) {
     table.add({.method = "GET",
                .pattern = path,
                .access = anyone(),
+               .response_type = "text/javascript",
                .summary = "A script the server-rendered pages load",
                .handler = [script](const Call&) -> Result<Response> {
                  auto r = Response::text(200, script, "text/javascript; charset=utf-8");
@@ -70,6 +122,7 @@ void add_network_routes(RouteTable& table, db::Database& db) {
   table.add({.method = "GET",
              .pattern = "/api/v1/network/nodes",
              .access = anyone(),
+             .response_schema = nodes_schema(),
              .query = {{.name = "region", .description = "a county, township or village code", .required = true}},
              .errors = {"missing_field", "invalid_region_code"},
              .summary = "Service points, stations, cold stores and hubs in a region",
@@ -101,6 +154,7 @@ void add_openapi_route(RouteTable& table) {
   table.add({.method = "GET",
              .pattern = "/api/v1/openapi.json",
              .access = anyone(),
+             .response_schema = openapi_schema(),
              .summary = "This document: every operation with its parameters, schemas, roles and error codes",
              .handler = [document](const Call&) -> Result<Response> { return Response::json(200, *document); }});
   *document = openapi_document(table);

@@ -34,6 +34,16 @@ Result<al::AreaStatistics> statistics_for(AlleviationContext& ctx, StatisticsCac
   return fresh;
 }
 
+// An area's households by status, as write_counts writes them.
+schema::Schema counts_schema() {
+  using namespace schema;
+  return object({
+      required("area_code", text()), required("registered", integer(0)),
+      required("poor", integer(0)), required("at_risk", integer(0)),
+      required("proposed_for_exit", integer(0)), required("exited", integer(0)),
+      required("returned_to_poverty", integer(0))});
+}
+
 void write_counts(JsonWriter& w, const al::AreaCounts& c) {
   w.begin_object().field("area_code", c.code).field("registered", c.registered).field("poor", c.poor).field("at_risk", c.at_risk);
   w.field("proposed_for_exit", c.proposed).field("exited", c.exited).field("returned_to_poverty", c.returned).end_object();
@@ -42,6 +52,25 @@ void write_counts(JsonWriter& w, const al::AreaCounts& c) {
 void write_money(JsonWriter& w, const char* key, const std::optional<Money>& m) {
   w.key(key);
   if (m) w.value(m->fen()); else w.null();
+}
+
+// An area's statistics as statistics_json writes them; a withheld money figure is null.
+schema::Schema statistics_schema() {
+  using namespace schema;
+  const Schema month = object({
+      required("month", text().described("YYYY-MM, Shanghai time")),
+      required("selling_households", integer(0)), required("sales_fen", nullable(fen())),
+      required("income_to_registered_fen", nullable(fen()))});
+  const Schema notice = object({
+      required("proposal_id", id()), required("household", text().described("masked")),
+      required("village_code", text()), required("members", integer(0)),
+      required("proposed_status", choice({"exited"})),
+      required("objections_until", utc_time().described("Shanghai time"))});
+  return object({
+      required("region_code", text()), required("as_of", utc_time().described("Shanghai time")),
+      required("min_households_per_figure", integer(1)), required("total", counts_schema()),
+      required("areas", array(counts_schema())), required("months", array(month)),
+      required("notices", array(notice))});
 }
 
 std::string statistics_json(const al::AreaStatistics& s) {
@@ -96,6 +125,7 @@ void add_statistics_routes(RouteTable& table, AlleviationContext ctx) {
   table.add({.method = "GET",
              .pattern = "/api/v1/public/statistics",
              .access = anyone(),
+             .response_schema = statistics_schema(),
              .query = {query[0], query[1],
                        {.name = "format", .description = "json (the default) or csv"},
                        {.name = "table", .description = "with csv: areas, months or notices"}},
@@ -105,6 +135,7 @@ void add_statistics_routes(RouteTable& table, AlleviationContext ctx) {
   table.add({.method = "GET",
              .pattern = "/public/statistics",
              .access = anyone(),
+             .response_type = "text/html",
              .query = query,
              .errors = {"missing_field", "invalid_region_code", "out_of_range"},
              .summary = "The open statistics page of an area (public, Chinese first)",

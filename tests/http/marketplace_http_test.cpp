@@ -141,6 +141,25 @@ STORE_TEST("an order is seen by its buyer and its shop, masked for the shop, and
   CHECK(c.request("GET", path).status == 401);
 }
 
+STORE_TEST("a buyer reads back a checkout with its orders, and nobody else can",
+           "[http][marketplace][access]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login("13900000001")));
+  const std::string consumer = server.login("13900000003");
+  auto ordered = post_json(c, "/api/v1/orders", order_body(json_int(listed.body, "id"), 2),
+                           bearer(consumer, {{"Idempotency-Key", "read-back"}}));
+  REQUIRE(ordered.status == 201);
+  const auto checkout = json_int(ordered.body, "checkout_id");
+  const std::string path = "/api/v1/checkouts/" + std::to_string(checkout);
+  auto read = c.request("GET", path, "", bearer(consumer));
+  REQUIRE(read.status == 200);
+  CHECK(json_int(read.body, "total_fen") == 2 * 3980);
+  CHECK(read.body.find("\"status\":\"pending_payment\"") != std::string::npos);
+  CHECK(read.body.find("13711112222") != std::string::npos);  // the buyer's own address, whole
+  CHECK(c.request("GET", path, "", bearer(server.login("13900000004"))).status == 404);
+}
+
 STORE_TEST("a buyer cancels an unpaid order and the stock comes back; a second cancel is a 409", "[http][marketplace]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
@@ -280,4 +299,27 @@ STORE_TEST("a pipelined request after an order is answered after the order, in o
   CHECK(first.status == 201);
   CHECK(second.status == 200);  // the order it asks for exists: it was answered after the first
   CHECK(second.body.find("pending_payment") != std::string::npos);
+}
+
+STORE_TEST("a county centre registers an organisation paired with its own villages",
+           "[http][organisations]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string centre = server.login("13900000006");
+  const auto buyer = server.count("SELECT id FROM accounts WHERE phone = '13900000003'");
+  auto created = post_json(c, "/api/v1/organisations",
+                           R"({"name":"兰州某中学","kind":"public_unit","region_code":"620102",)"
+                           R"("budget_fen":500000,"required_share_bps":3000,)"
+                           R"("paired_villages":["620621104201"],"buyer_account_ids":[)" +
+                               std::to_string(buyer) + "]}",
+                           bearer(centre));
+  REQUIRE(created.status == 201);
+  const std::string path = "/api/v1/organisations/" + std::to_string(json_int(created.body, "id"));
+  auto report = c.request("GET", path, "", bearer(centre));
+  REQUIRE(report.status == 200);
+  CHECK(json_int(report.body, "budget_fen") == 500000);
+  CHECK(json_int(report.body, "remaining_fen") == 500000);
+  CHECK(report.body.find("\"paired_villages\":[\"620621104201\"]") != std::string::npos);
+  const std::string its_buyer = server.login("13900000003");
+  CHECK(c.request("GET", path, "", bearer(its_buyer)).status == 200);
 }
