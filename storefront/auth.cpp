@@ -108,12 +108,18 @@ struct Credentials {
   std::string phone, password;
 };
 
-// Credentials as read_credentials reads it. Both fields are required, but by the handler:
-// a body the table refused would not count against the address's login attempts.
+// Credentials as read_credentials reads it.
 schema::Schema credentials_schema() {
   using namespace schema;
-  return object({optional("phone", text(kMaxPhoneBytes).described("required")),
-                 optional("password", text(kMaxPassword).described("required"))});
+  return object({required("phone", text(kMaxPhoneBytes)),
+                 required("password", text(kMaxPassword))});
+}
+
+// Every attempt from an address counts, a malformed one too: this runs before the body check.
+std::optional<Response> admit_login(Auth& auth, const Request& req) {
+  if (auto wait = auth.login_attempts().take(req.client_address))
+    return too_many_requests(*wait, "too many login attempts from this address");
+  return std::nullopt;
 }
 
 Result<Credentials> read_credentials(const Request& req) {
@@ -158,8 +164,6 @@ Response verify_on_pool(Auth& auth, const Credentials& c) {
 
 // The limits are checked on the network thread (cheap); the hash on the pool.
 void login_route(Auth& auth, WorkPool& pool, const Request& req, const Respond& respond) {
-  if (auto wait = auth.login_attempts().take(req.client_address))
-    return respond(too_many_requests(*wait, "too many login attempts from this address"));
   auto credentials = read_credentials(req);
   if (!credentials.ok()) return respond(error_response(credentials.error()));
   if (auto wait = auth.wrong_passwords().blocked(credentials->phone))
@@ -338,7 +342,8 @@ void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool) {
              .summary = "Log in with phone and password; returns a bearer token",
              .async_handler = [&auth, &pool](const Call& call, Respond respond) {
                login_route(auth, pool, call.request, respond);
-             }});
+             },
+             .admission = [&auth](const Request& req) { return admit_login(auth, req); }});
   table.add({.method = "GET",
              .pattern = "/api/v1/me",
              .access = signed_in(),

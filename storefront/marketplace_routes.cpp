@@ -950,6 +950,15 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .pattern = "/api/v1/products",
              .access = anyone(),
              .response_schema = product_page_schema(),
+             .query = {
+                 {.name = "q", .description = "words of the title, a partial word matches"},
+                 {.name = "region", .description = "a county, township or village code of origin"},
+                 {.name = "category", .description = "the category, exactly"},
+                 {.name = "temperature_class", .description = "ambient, chilled or frozen"},
+                 {.name = "campaign_id", .type = "integer", .description = "listings in a campaign"},
+                 {.name = "certified", .type = "boolean", .description = "true: certified only"},
+                 {.name = "limit", .type = "integer", .description = "1 to 100 (20)"},
+                 {.name = "cursor", .description = "next_cursor of the page before"}},
              .summary = "Search and filter listings (q, region, category, temperature_class, campaign_id, cursor, limit)",
              .handler = bind(list_products)});
   table.add({.method = "POST",

@@ -114,7 +114,12 @@ void write_responses(JsonWriter& w, const Operation& op) {
   if (op.response_schema) w.value(op.response_schema->json());
   else if (op.response_type == "application/json") w.begin_object().field("type", "object").end_object();
   else w.begin_object().field("type", "string").end_object();
-  w.end_object().end_object().end_object();
+  w.end_object();
+  for (const auto& type : op.other_types) {
+    w.key(type).begin_object().key("schema").begin_object().field("type", "string");
+    w.end_object().end_object();
+  }
+  w.end_object().end_object();
   write_error(w, "4XX", "Refused; error.code is one of: " + error_codes(op));
   write_error(w, "503", "The store is busy, lost or full, or the server is draining; retry after Retry-After");
   w.end_object();

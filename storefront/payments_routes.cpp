@@ -699,6 +699,8 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .pattern = "/api/v1/households/:id/statements/:period",
              .access = signed_in(),
              .response_schema = statement_schema(),
+             .other_types = {"text/csv", "text/html"},
+             .query = {{.name = "format", .description = "json (the default), csv or html"}},
              .summary = "A household's signed income statement for a month (2026-11), quarter (2026-Q4) or year; format=json|csv|html",
              .handler = bind(get_statement)});
   table.add({.method = "POST",

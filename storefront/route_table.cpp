@@ -231,14 +231,19 @@ void RouteTable::add(Operation op) {
               .authenticate_before_body = op.body == Body::raw && op.access.kind != Access::Kind::anyone};
   Auth& auth = auth_;
   if (op.handler) {
-    route.handler = [guard, check, &auth, handler = op.handler](const Request& req) {
+    route.handler = [guard, check, &auth, handler = op.handler,
+                     admission = op.admission](const Request& req) {
+      if (admission)
+        if (auto refused = admission(req)) return *refused;
       auto account = guard.admit(auth, req);
       if (!account.ok()) return error_response(account.error());
       return check(respond(handler(Call{req, *account ? &**account : nullptr})));
     };
   } else {
-    route.async_handler = [guard, check, &auth, handler = op.async_handler](const Request& req,
-                                                                             Respond respond_later) {
+    route.async_handler = [guard, check, &auth, handler = op.async_handler,
+                           admission = op.admission](const Request& req, Respond respond_later) {
+      if (admission)
+        if (auto refused = admission(req)) return respond_later(std::move(*refused));
       auto account = guard.admit(auth, req);
       if (!account.ok()) return respond_later(error_response(account.error()));
       Respond checked = [check, respond_later = std::move(respond_later)](Response r) {
@@ -250,6 +255,7 @@ void RouteTable::add(Operation op) {
   router_.add(std::move(route));
   op.handler = nullptr;
   op.async_handler = nullptr;
+  op.admission = nullptr;
   operations_.push_back(std::move(op));
 }
 

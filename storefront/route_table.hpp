@@ -78,6 +78,9 @@ struct Call {
 };
 
 using CallHandler = std::function<Result<Response>(const Call&)>;
+// Runs before every other check and may answer instead (a rate limit that must count every
+// attempt, a well-formed one or not).
+using Admission = std::function<std::optional<Response>(const Request&)>;
 using AsyncCallHandler = std::function<void(const Call&, Respond)>;
 
 struct Operation {
@@ -88,6 +91,7 @@ struct Operation {
   std::optional<schema::Schema> request_schema;   // of a JSON body; unset: the handler reads it
   std::optional<schema::Schema> response_schema;  // of a JSON success answer
   std::string response_type = "application/json";  // or the media type of another answer
+  std::vector<std::string> other_types;             // further media types, by ?format=
   int success_status = 200;
   std::vector<QueryParam> query;
   std::vector<std::string> errors;  // the error codes its handler itself can answer
@@ -95,6 +99,7 @@ struct Operation {
   CallHandler handler;              // or, when set, async_handler answers
   AsyncCallHandler async_handler = nullptr;
   bool idempotent_post = false;     // takes an Idempotency-Key header (money or orders)
+  Admission admission = nullptr;
 };
 
 class RouteTable {

@@ -126,6 +126,7 @@ void add_statistics_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/public/statistics",
              .access = anyone(),
              .response_schema = statistics_schema(),
+             .other_types = {"text/csv"},
              .query = {query[0], query[1],
                        {.name = "format", .description = "json (the default) or csv"},
                        {.name = "table", .description = "with csv: areas, months or notices"}},
