@@ -249,7 +249,8 @@ void App::housekeeping() {
   if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
   const std::string yesterday = format_date(shanghai_date(clock_.now_ms() - 86'400'000));
   if (reconciled_through_ != yesterday) {
-    auto report = payments::reconcile(*db_, *simulator_, yesterday, clock_);
+    auto report =
+        payments::reconcile(*db_, *simulator_, yesterday, payments::whole_bill(), clock_);
     if (report.ok()) reconciled_through_ = yesterday;
     else spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
   }

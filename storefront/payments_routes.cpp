@@ -386,22 +386,55 @@ void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
   w.end_array().end_object();
 }
 
+const QueryParam kReconciledCounty{
+    .name = "county",
+    .description = "the county whose part of the bill: a centre's own (the default); for an "
+                   "admin any, the whole bill by default"};
+
+// The part of the bill a caller reconciles and reads: a centre its own county's (naming
+// another county is acting outside its area); an admin the whole bill ("") or the county
+// it names as ?county=.
+Result<std::string> county_to_reconcile(const Account& account, const Request& req) {
+  const auto named = req.query_param("county");
+  if (account.role == Role::admin && !named) return std::string();
+  const std::string county = named.value_or(account.region_code);
+  if (county.size() != kCountyCodeDigits ||
+      CUNHUO_TRY(region_level(county, "county")) != RegionLevel::county)
+    return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code",
+                      "county");
+  if (account.role != Role::admin && !region_within(county, account.region_code))
+    return make_error(ErrorKind::forbidden, "outside_your_area",
+                      "another county's payments are its own centre's to reconcile", "county");
+  return county;
+}
+
+Result<pay::BillScope> bill_scope(db::Session& s, const std::string& county) {
+  pay::BillScope scope{.county_code = county, .shop_ids = {}};
+  if (scope.whole()) return scope;
+  for (const auto& shop : CUNHUO_TRY(mk::shops_in(s, county))) scope.shop_ids.insert(shop.value);
+  return scope;
+}
+
 Result<Response> run_reconciliation(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"date"}));
   const std::string date = CUNHUO_TRY(body.string("date", 10));
+  const std::string county = CUNHUO_TRY(county_to_reconcile(call.caller(), req));
+  const auto scope = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return bill_scope(s, county); }));
   JsonWriter w;
-  write_reconciliation(w, CUNHUO_TRY(pay::reconcile(ctx.db, ctx.provider, date, ctx.clock)));
+  write_reconciliation(w, CUNHUO_TRY(pay::reconcile(ctx.db, ctx.provider, date, scope, ctx.clock)));
   return Response::json(201, w.take());
 }
 
 Result<Response> get_reconciliation(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
+  const std::string county = CUNHUO_TRY(county_to_reconcile(call.caller(), req));
   const std::string date = req.params.at("date");
   if (!parse_date(date)) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
-  auto r = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_reconciliation(s, date); }));
+  auto r = CUNHUO_TRY(
+      ctx.db.read([&](db::Session& s) { return pay::find_reconciliation(s, date, county); }));
   if (!r) return no_such("reconciliation");
   JsonWriter w;
   write_reconciliation(w, *r);
@@ -558,11 +591,16 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .pattern = "/api/v1/reconciliations",
              .access = only({Role::county_centre, Role::admin}),
              .body = Body::json,
+             .query = {kReconciledCounty},
+             .errors = {"invalid_date", "invalid_region_code", "outside_your_area",
+                        "provider_unavailable"},
              .summary = "Reconcile the provider's bill for a date against the books",
              .handler = bind(run_reconciliation)});
   table.add({.method = "GET",
              .pattern = "/api/v1/reconciliations/:date",
              .access = only({Role::county_centre, Role::admin}),
+             .query = {kReconciledCounty},
+             .errors = {"invalid_date", "invalid_region_code", "outside_your_area"},
              .summary = "The latest reconciliation report for a date",
              .handler = bind(get_reconciliation)});
 }
