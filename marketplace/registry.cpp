@@ -176,4 +176,14 @@ Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id) {
   return std::optional<Shop>(std::move(shop));
 }
 
+Result<std::vector<ShopId>> shops_in(db::Session& s, std::string_view region_code) {
+  CUNHUO_TRY(region_level(region_code));
+  std::vector<ShopId> out;
+  const std::string like = std::string(region_prefix(region_code)) + "%";
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT id FROM shops WHERE village_code LIKE ? ORDER BY id", {like})))
+    out.push_back(ShopId{r.i64(0)});
+  return out;
+}
+
 }  // namespace cunhuo::marketplace

@@ -83,5 +83,7 @@ Result<std::map<std::int64_t, HouseholdPlace>> household_places(db::Session& s, 
 
 Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& clock);
 Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id);
+// The shops whose village lies in `region_code` (a county's, for its part of the bill).
+Result<std::vector<ShopId>> shops_in(db::Session& s, std::string_view region_code);
 
 }  // namespace cunhuo::marketplace

@@ -7,6 +7,7 @@
 
 #include "alleviation/module.hpp"
 #include "alleviation/monitoring.hpp"
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "logistics/module.hpp"
@@ -249,7 +250,8 @@ void App::housekeeping() {
   if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
   const std::string yesterday = format_date(shanghai_date(clock_.now_ms() - 86'400'000));
   if (reconciled_through_ != yesterday) {
-    auto report = payments::reconcile(*db_, *simulator_, yesterday, clock_);
+    auto report =
+        payments::reconcile(*db_, *simulator_, yesterday, payments::whole_bill(), clock_);
     if (report.ok()) reconciled_through_ = yesterday;
     else spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
   }
@@ -268,14 +270,29 @@ Status App::start() {
   expiry_ = std::thread([this] {
     std::unique_lock lock(expiry_mu_);
     while (!stopping_) {
-      expiry_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      expiry_cv_.wait_for(lock, std::chrono::seconds(1),
+                          [&] { return stopping_ || housekeeping_asked_; });
+      housekeeping_asked_ = false;
+      ++passes_started_;
       lock.unlock();
       housekeeping();
       lock.lock();
+      ++passes_done_;
+      pass_done_cv_.notify_all();
     }
   });
   started_ = true;
   return {};
+}
+
+void App::housekeep_now() {
+  CUNHUO_ASSERT(expiry_.joinable());  // started
+  std::unique_lock lock(expiry_mu_);
+  // The next pass to start begins after this call has asked for it.
+  const std::uint64_t pass = passes_started_ + 1;
+  housekeeping_asked_ = true;
+  expiry_cv_.notify_all();
+  pass_done_cv_.wait(lock, [&] { return passes_done_ >= pass || stopping_; });
 }
 
 void App::stop(std::chrono::milliseconds grace) {

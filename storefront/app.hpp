@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -42,6 +43,10 @@ class App {
 
   Status start();                                  // HTTP server and outbox dispatcher
   void stop(std::chrono::milliseconds grace);      // graceful: drain, stop, flush the store
+  // Runs one housekeeping pass on its thread, reading the clock as it is now, and returns
+  // once the pass is done: a test that moves a manual clock sees what the time it moved
+  // to does (unpaid stock released, deliveries confirmed) without waiting for the tick.
+  void housekeep_now();
   std::uint16_t port() const { return server_->port(); }
 
   db::Database& db() { return *db_; }
@@ -86,6 +91,9 @@ class App {
   std::thread expiry_;                 // stock of unpaid orders, auto-confirmation, refunds, reconciliation
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;
+  std::condition_variable pass_done_cv_;  // a housekeeping pass has finished
+  bool housekeeping_asked_ = false;       // by housekeep_now, before the next tick
+  std::uint64_t passes_started_ = 0, passes_done_ = 0;
   bool stopping_ = false;
   bool started_ = false;
   // Password hashing and photo decoding; last, so its jobs finish before the rest goes.

@@ -539,6 +539,8 @@ schema::Schema reconciliation_schema() {
       required("intent_id", integer(0)), required("books_fen", fen()),
       required("provider_fen", fen())});
   return object({required("id", id()), required("date", date()), required("provider", text()),
+                 required("county", nullable(text(kCountyCodeDigits)).described(
+                                        "the county whose part it covers; null: the whole bill")),
                  required("matched", integer(0)), required("run_at", utc_time()),
                  required("differences", array(difference))});
 }
@@ -550,12 +552,44 @@ schema::Schema reconciliation_request_schema() {
 }
 
 void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
-  w.begin_object().field("id", r.id).field("date", r.date).field("provider", r.provider).field("matched", r.matched);
+  w.begin_object().field("id", r.id).field("date", r.date).field("provider", r.provider);
+  if (r.county_code.empty()) w.key("county").null();
+  else w.field("county", r.county_code);
+  w.field("matched", r.matched);
   w.field("run_at", format_utc(r.run_at_ms)).key("differences").begin_array();
   for (const auto& d : r.differences)
     w.begin_object().field("kind", d.kind).field("type", d.type).field("reference", d.reference).field("intent_id", d.intent_id)
         .field("books_fen", d.books_fen).field("provider_fen", d.provider_fen).end_object();
   w.end_array().end_object();
+}
+
+const QueryParam kReconciledCounty{
+    .name = "county",
+    .description = "the county whose part of the bill: a centre's own (the default); for an "
+                   "admin any, the whole bill by default"};
+
+// The part of the bill a caller reconciles and reads: a centre its own county's (naming
+// another county is acting outside its area); an admin the whole bill ("") or the county
+// it names as ?county=.
+Result<std::string> county_to_reconcile(const Account& account, const Request& req) {
+  const auto named = req.query_param("county");
+  if (account.role == Role::admin && !named) return std::string();
+  const std::string county = named.value_or(account.region_code);
+  if (county.size() != kCountyCodeDigits ||
+      CUNHUO_TRY(region_level(county, "county")) != RegionLevel::county)
+    return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code",
+                      "county");
+  if (account.role != Role::admin && !region_within(county, account.region_code))
+    return make_error(ErrorKind::forbidden, "outside_your_area",
+                      "another county's payments are its own centre's to reconcile", "county");
+  return county;
+}
+
+Result<pay::BillScope> bill_scope(db::Session& s, const std::string& county) {
+  pay::BillScope scope{.county_code = county, .shop_ids = {}};
+  if (scope.whole()) return scope;
+  for (const auto& shop : CUNHUO_TRY(mk::shops_in(s, county))) scope.shop_ids.insert(shop.value);
+  return scope;
 }
 
 Result<Response> run_reconciliation(PaymentsContext& ctx, const Call& call) {
@@ -564,16 +598,20 @@ Result<Response> run_reconciliation(PaymentsContext& ctx, const Call& call) {
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"date"}));
   const std::string date = CUNHUO_TRY(body.string("date", 10));
+  const std::string county = CUNHUO_TRY(county_to_reconcile(call.caller(), req));
+  const auto scope = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return bill_scope(s, county); }));
   JsonWriter w;
-  write_reconciliation(w, CUNHUO_TRY(pay::reconcile(ctx.db, ctx.provider, date, ctx.clock)));
+  write_reconciliation(w, CUNHUO_TRY(pay::reconcile(ctx.db, ctx.provider, date, scope, ctx.clock)));
   return Response::json(201, w.take());
 }
 
 Result<Response> get_reconciliation(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
+  const std::string county = CUNHUO_TRY(county_to_reconcile(call.caller(), req));
   const std::string date = req.params.at("date");
   if (!parse_date(date)) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
-  auto r = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_reconciliation(s, date); }));
+  auto r = CUNHUO_TRY(
+      ctx.db.read([&](db::Session& s) { return pay::find_reconciliation(s, date, county); }));
   if (!r) return no_such("reconciliation");
   JsonWriter w;
   write_reconciliation(w, *r);
@@ -765,12 +803,17 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .request_schema = reconciliation_request_schema(),
              .response_schema = reconciliation_schema(),
              .success_status = 201,
+             .query = {kReconciledCounty},
+             .errors = {"invalid_date", "invalid_region_code", "outside_your_area",
+                        "provider_unavailable"},
              .summary = "Reconcile the provider's bill for a date against the books",
              .handler = bind(run_reconciliation)});
   table.add({.method = "GET",
              .pattern = "/api/v1/reconciliations/:date",
              .access = only({Role::county_centre, Role::admin}),
              .response_schema = reconciliation_schema(),
+             .query = {kReconciledCounty},
+             .errors = {"invalid_date", "invalid_region_code", "outside_your_area"},
              .summary = "The latest reconciliation report for a date",
              .handler = bind(get_reconciliation)});
 }

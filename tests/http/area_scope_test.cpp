@@ -1,5 +1,6 @@
 // Offices and centres act within their own area only (issue: "Safe to expose", defect 4).
 // Each refusal table is ordered by which refusal takes precedence.
+#include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -7,8 +8,9 @@ using namespace cunhuo::test;
 
 namespace {
 
-const std::string kCountyOffice = "13900000007", kTownshipOffice = "13900000010", kCentre = "13900000006",
-                  kFarmer = "13900000001", kConsumer = "13900000003", kHelper = "13600000001", kAdmin = "13900000008";
+// The centre, farmer and consumer are the seed's, as tests/support/flows.hpp names them.
+const std::string kCountyOffice = "13900000007", kTownshipOffice = "13900000010",
+                  kHelper = "13600000001", kAdmin = "13900000008";
 
 const std::string kModel =
     R"({"name":"民勤县2027","poverty_line_fen":450000,"indicators":[{"indicator":"income","weight":60,"veto":true},)"
@@ -186,14 +188,6 @@ TEST_CASE("a centre reads only organisations paired with its own county's villag
   CHECK(c.request("GET", "/api/v1/organisations/" + std::to_string(org), "", bearer(centre)).status == 404);
 }
 
-namespace {
-
-const std::string kMelon =
-    R"({"title":"民勤蜜瓜","category":"水果","unit":"box","price_fen":3980,"stock":10,"temperature_class":"chilled",)"
-    R"("shelf_life_days":20,"origin_code":"620621104201","origin_name":"甘肃民勤","producers":[{"household_id":1,"share_bps":10000}]})";
-
-}  // namespace
-
 TEST_CASE("a listing's origin lies in its shop's county", "[http][scope][catalog]") {
   TestServer server(StoreKind::sqlite);
   HttpClient c(server.port());
@@ -246,4 +240,94 @@ TEST_CASE("one address lodges only a few objections an hour", "[http][scope][all
   CHECK(refused.status == 429);
   CHECK(refused.header("retry-after").has_value());
   CHECK(server.count("SELECT COUNT(*) FROM exit_objections") == 5);
+}
+
+namespace {
+
+// A second county's centre: the seed's centre account, copied into 古浪县 (620622).
+const std::string kOtherCentre = "13900000016";
+
+void add_other_centre(TestServer& server) {
+  REQUIRE(server.app().db().write([](db::Session& tx) -> Status {
+    CUNHUO_TRY(tx.exec("INSERT INTO accounts (phone, display_name, role, region_code, "
+                       "password_hash, created_at) SELECT ?, '古浪县电商中心值班员', role, "
+                       "'620622', password_hash, created_at FROM accounts WHERE phone = ?",
+                       {kOtherCentre, kCentre}));
+    return {};
+  }).ok());
+}
+
+std::string today() { return format_date(shanghai_date(SystemClock().now_ms())); }
+std::string day_body() { return R"({"date":")" + today() + R"("})"; }
+
+}  // namespace
+
+STORE_TEST("another county's centre neither runs nor reads this county's reconciliation",
+           "[http][scope][reconciliation]") {
+  TestServer server(store_kind);
+  add_other_centre(server);
+  HttpClient c(server.port());
+  buy_and_pay(server, c, server.login(kConsumer));
+  const std::string runs = "/api/v1/reconciliations", minqin = "?county=620621";
+  check_refusals(server, "POST", day_body(),
+                 {
+                     {"", runs + minqin, 401, "unauthenticated"},
+                     {kConsumer, runs + minqin, 403, "role_not_allowed"},
+                     {kOtherCentre, runs + "?county=62062", 400, "invalid_region_code"},
+                     {kOtherCentre, runs + "?county=620600", 400, "invalid_region_code"},
+                     {kOtherCentre, runs + minqin, 403, "outside_your_area"},
+                 });
+  CHECK(server.count("SELECT COUNT(*) FROM reconciliations WHERE county_code <> ''") == 0);
+  REQUIRE(post_json(c, runs, day_body(), bearer(server.login(kCentre))).status == 201);
+  const std::string report = runs + "/" + today();
+  check_refusals(server, "GET", "",
+                 {
+                     {"", report + minqin, 401, "unauthenticated"},
+                     {kConsumer, report + minqin, 403, "role_not_allowed"},
+                     {kOtherCentre, report + "?county=62062", 400, "invalid_region_code"},
+                     {kOtherCentre, runs + "/2026-02-30" + minqin, 403, "outside_your_area"},
+                     {kOtherCentre, report + minqin, 403, "outside_your_area"},
+                     {kOtherCentre, runs + "/2026-02-30", 400, "invalid_date"},
+                     {kOtherCentre, report, 404, "not_found"},  // its own county has no report yet
+                 });
+}
+
+STORE_TEST("a centre reconciles its own county's part of the bill, and admin the whole bill",
+           "[http][scope][reconciliation]") {
+  TestServer server(store_kind);
+  add_other_centre(server);
+  HttpClient c(server.port());
+  buy_and_pay(server, c, server.login(kConsumer));
+  // The provider took another amount for Minqin's payment, and has a payment the books
+  // never opened, which no county can be told of.
+  REQUIRE(server.app().db().write([](db::Session& tx) -> Status {
+    CUNHUO_TRY(tx.exec("UPDATE sim_payments SET amount_fen = 7000"));
+    CUNHUO_TRY(tx.exec("INSERT INTO sim_payments (intent_id, amount_fen, currency, status, "
+                       "created_at, paid_at) SELECT 999999, 100, 'CNY', 'succeeded', created_at, "
+                       "paid_at FROM sim_payments"));
+    return {};
+  }).ok());
+  const std::string centre = server.login(kCentre), other = server.login(kOtherCentre),
+                    admin = server.login(kAdmin);
+  auto own = post_json(c, "/api/v1/reconciliations", day_body(), bearer(centre));
+  REQUIRE(own.status == 201);
+  CHECK(own.body.find("amount_mismatch") != std::string::npos);
+  CHECK(own.body.find("missing_in_books") == std::string::npos);
+  CHECK(own.body.find("\"county\":\"620621\"") != std::string::npos);
+  auto elsewhere = post_json(c, "/api/v1/reconciliations", day_body(), bearer(other));
+  REQUIRE(elsewhere.status == 201);
+  CHECK(json_int(elsewhere.body, "matched") == 0);
+  CHECK(elsewhere.body.find("\"differences\":[]") != std::string::npos);
+  auto whole = post_json(c, "/api/v1/reconciliations", day_body(), bearer(admin));
+  REQUIRE(whole.status == 201);
+  CHECK(whole.body.find("amount_mismatch") != std::string::npos);
+  CHECK(whole.body.find("\"intent_id\":999999") != std::string::npos);
+  CHECK(whole.body.find("\"county\":null") != std::string::npos);
+  // Each reads back the latest report of its own part; admin any county's by name.
+  const std::string report = "/api/v1/reconciliations/" + today();
+  CHECK(c.request("GET", report, "", bearer(centre)).body == own.body);
+  CHECK(c.request("GET", report + "?county=620621", "", bearer(centre)).body == own.body);
+  CHECK(c.request("GET", report, "", bearer(other)).body == elsewhere.body);
+  CHECK(c.request("GET", report, "", bearer(admin)).body == whole.body);
+  CHECK(c.request("GET", report + "?county=620621", "", bearer(admin)).body == own.body);
 }

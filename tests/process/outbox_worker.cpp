@@ -1,13 +1,14 @@
 // A process that dispatches outbox events, so a test can SIGKILL it mid-flight.
-//   outbox_worker URL dispatch DELAY_MS   handle every due "probe.tick" event, then exit 0
-// Each handling inserts one row into probe_effects in the handler's transaction and
-// then takes DELAY_MS, so a kill lands while events are still pending.
+//   outbox_worker URL dispatch HANG_AT   handle every due "probe.tick" event, then exit 0
+// Each handling inserts one row into probe_effects in the handler's transaction. With
+// HANG_AT above 0, the HANG_AT-th handling never finishes: it waits, its transaction open,
+// for the signal that kills the process, so the kill lands while events are still pending.
 #include <spdlog/spdlog.h>
 
-#include <chrono>
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
-#include <thread>
 
 #include "core/db/database.hpp"
 #include "core/log.hpp"
@@ -15,7 +16,7 @@
 
 int main(int argc, char** argv) {
   if (argc != 4 || std::string(argv[2]) != "dispatch") {
-    std::fprintf(stderr, "usage: outbox_worker URL dispatch DELAY_MS\n");
+    std::fprintf(stderr, "usage: outbox_worker URL dispatch HANG_AT\n");
     return 2;
   }
   cunhuo::init_logging("warn");
@@ -24,12 +25,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open failed: %s\n", db.error().message.c_str());
     return 1;
   }
-  const int delay_ms = std::stoi(argv[3]);
+  const int hang_at = std::stoi(argv[3]);
+  int handled = 0;
   cunhuo::SystemClock clock;
   cunhuo::outbox::Dispatcher dispatcher(**db, clock);
   dispatcher.subscribe("probe", "probe.tick", [&](cunhuo::db::Session& tx, const cunhuo::outbox::Event& e) -> cunhuo::Status {
     CUNHUO_TRY(tx.exec("INSERT INTO probe_effects (event_id) VALUES (?)", {e.id}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    if (++handled == hang_at)
+      for (;;) ::pause();  // until killed
     return {};
   });
   auto done = dispatcher.drain(100000);
