@@ -15,6 +15,10 @@
 namespace cunhuo::storefront {
 namespace {
 
+using schema::enum_names;
+using schema::one_of;
+using schema::shanghai_time;
+
 namespace al = cunhuo::alleviation;
 
 constexpr RateLimit kObjectionsPerAddress{.max_events = 5, .window_ms = 3600LL * 1000};
@@ -673,17 +677,6 @@ schema::Schema status_decision_schema() {
 }
 
 }  // namespace
-
-schema::Schema shanghai_time() {
-  return schema::utc_time().described("Asia/Shanghai time, +08:00");
-}
-
-std::string one_of(const std::vector<std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
-  return out;
-}
 
 void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
   auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };

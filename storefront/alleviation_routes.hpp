@@ -28,22 +28,6 @@ struct AlleviationContext {
   std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;
 };
 
-// Schema parts the alleviation and fund routes share, until schema.hpp has them: a time as
-// format_shanghai writes it ("2026-11-25T08:41:26+08:00", an RFC 3339 date-time); "a, b or
-// c" for a field's description; and the names of an enumeration from its module's
-// to_string table, whose values run from 0 and which answers "" past the last.
-schema::Schema shanghai_time();
-std::string one_of(const std::vector<std::string>& names);
-template <class E>
-std::vector<std::string> enum_names() {
-  std::vector<std::string> names;
-  for (int i = 0;; ++i) {
-    const std::string_view name = to_string(static_cast<E>(i));
-    if (name.empty()) return names;
-    names.emplace_back(name);
-  }
-}
-
 // `?county=`: the county an admin acts on; every other caller acts on its own.
 inline QueryParam county_query() {
   return QueryParam{.name = "county",

@@ -13,6 +13,10 @@
 namespace cunhuo::storefront {
 namespace {
 
+using schema::enum_names;
+using schema::one_of;
+using schema::shanghai_time;
+
 namespace al = cunhuo::alleviation;
 
 // Every poverty office of the county reads its funds; only the county office moves them.

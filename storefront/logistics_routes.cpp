@@ -38,33 +38,10 @@ constexpr std::int64_t kMaxVehicleCrates = 1000;
 
 // ---- schema parts ------------------------------------------------------------------
 
-// Every name of an enumeration numbered from 0, read from its module's to_string table
-// (which answers "" past the last value), so the schemas list what the code accepts.
-template <class E>
-std::vector<std::string> names_of() {
-  std::vector<std::string> out;
-  for (int i = 0;; ++i) {
-    const std::string_view name = to_string(static_cast<E>(i));
-    if (name.empty()) return out;
-    out.emplace_back(name);
-  }
-}
-
-// A name read as text: the module answers its own code (invalid_kind, invalid_mode...)
-// for one it does not know, so the schema lists the names without refusing others.
-schema::Schema name_among(std::size_t max_bytes, const std::vector<std::string>& names) {
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return schema::text(max_bytes).described(list);
-}
-
 // An optional field of a body: the reader takes null as absent.
 schema::Property maybe(std::string name, const schema::Schema& s) {
   return schema::optional(std::move(name), schema::nullable(s));
 }
-
-// A time as format_shanghai writes it: "2026-11-25T08:41:26+08:00".
-schema::Schema beijing_time() { return schema::utc_time().described("Beijing time, +08:00"); }
 
 // Milliseconds since the epoch within the years a body may name.
 schema::Schema body_time(std::string_view meaning) {
@@ -91,7 +68,7 @@ schema::Schema new_node_schema() {
   const Schema centi = integer(lg::kMinCenti, lg::kMaxCenti).described("hundredths of a degree");
   return object({
       required("code", text(kMaxCodeBytes)),
-      required("kind", name_among(kMaxWordBytes, names_of<lg::NodeKind>())),
+      required("kind", schema::name_among(kMaxWordBytes, schema::enum_names<lg::NodeKind>())),
       required("name", text(kMaxNodeNameBytes)),
       required("region_code", text(kVillageCodeDigits)),
       maybe("cold_capacity_crates",
@@ -136,7 +113,7 @@ schema::Schema new_link_schema() {
   return object({
       required("from_code", text(kMaxCodeBytes)),
       required("to_code", text(kMaxCodeBytes)),
-      required("mode", name_among(kMaxWordBytes, names_of<lg::LinkMode>())),
+      required("mode", schema::name_among(kMaxWordBytes, schema::enum_names<lg::LinkMode>())),
       required("refrigerated", boolean()),
       required("duration_min",
                integer(std::numeric_limits<int>::min(), std::numeric_limits<int>::max())),
@@ -186,7 +163,7 @@ schema::Schema link_schema() {
   using namespace schema;
   return object({
       required("id", id()), required("from_code", text()), required("to_code", text()),
-      required("mode", choice(names_of<lg::LinkMode>())), required("refrigerated", boolean()),
+      required("mode", choice(schema::enum_names<lg::LinkMode>())), required("refrigerated", boolean()),
       required("duration_min", integer(1)), required("cost_fen", fen()),
       required("timetable", text()),
   });
@@ -209,8 +186,8 @@ schema::Schema hop_schema() {
   using namespace schema;
   return object({
       required("from", text()), required("to", text()),
-      required("mode", choice(names_of<lg::LinkMode>())), required("refrigerated", boolean()),
-      required("depart_at", beijing_time()), required("arrive_at", beijing_time()),
+      required("mode", choice(schema::enum_names<lg::LinkMode>())), required("refrigerated", boolean()),
+      required("depart_at", schema::shanghai_time()), required("arrive_at", schema::shanghai_time()),
   });
 }
 
@@ -228,7 +205,7 @@ schema::Schema plan_request_schema() {
   return object({
       required("origin_code", text(kMaxCodeBytes)),
       required("destination_code", text(kMaxCodeBytes)),
-      required("temperature_class", name_among(kMaxClassBytes, names_of<mk::TemperatureClass>())),
+      required("temperature_class", schema::name_among(kMaxClassBytes, schema::enum_names<mk::TemperatureClass>())),
       maybe("ready_at_ms", body_time("when the goods are ready; default now")),
       maybe("shelf_life_hours", integer(1, kMaxShelfLifeHours)),
       maybe("crates", integer(1, kMaxPlanCrates)),
@@ -240,7 +217,7 @@ schema::Schema plan_request_schema() {
 schema::Schema plan_schema() {
   using namespace schema;
   return object({
-      required("arrive_at", beijing_time()), required("arrival_ms", timestamp()),
+      required("arrive_at", schema::shanghai_time()), required("arrival_ms", timestamp()),
       required("cost_fen", fen()), required("unrefrigerated_min", integer(0)),
       required("hops", array(hop_schema())),
   });
@@ -286,7 +263,7 @@ std::vector<std::string> dispositions() {
 schema::Schema scan_event_schema(bool full) {
   using namespace schema;
   std::vector<Property> fields = {
-      required("event_time", beijing_time()),
+      required("event_time", schema::shanghai_time()),
       required("event_zone", text()),
       required("read_point", text()),
       required("biz_location", text()),
@@ -305,11 +282,11 @@ schema::Schema shipment_schema(bool full) {
       required("tracking_number", text()),
       required("status", choice({"planned", "at_node", "in_transit", "held", "delivered",
                                  "spoiled", "unroutable", "cancelled"})),
-      required("temperature_class", choice(names_of<mk::TemperatureClass>())),
+      required("temperature_class", choice(schema::enum_names<mk::TemperatureClass>())),
       required("origin", text()),
       required("destination", text()),
       required("at", text()),
-      required("eta", nullable(beijing_time())),
+      required("eta", nullable(schema::shanghai_time())),
       required("route_ahead", array(hop_schema())),
       required("events", array(scan_event_schema(full))),
   };
@@ -383,8 +360,8 @@ schema::Schema scan_request_schema() {
   using namespace schema;
   return object({
       required("node_code", text(kMaxCodeBytes)),
-      required("biz_step", name_among(kMaxWordBytes, biz_steps())),
-      required("disposition", name_among(kMaxWordBytes, dispositions())),
+      required("biz_step", schema::name_among(kMaxWordBytes, biz_steps())),
+      required("disposition", schema::name_among(kMaxWordBytes, dispositions())),
       maybe("event_time_ms", body_time("when it happened; default now")),
   });
 }
@@ -571,8 +548,8 @@ schema::Schema excursion_schema() {
       required("id", id()), required("node", text()), required("sensor", text()),
       required("kind", choice({"continuous", "cumulative", "silent"})),
       required("status", choice({"open", "spoiled", "released"})),
-      required("detail", text()), required("started_at", beijing_time()),
-      required("detected_at", beijing_time()), required("shipment_ids", array(id())),
+      required("detail", text()), required("started_at", schema::shanghai_time()),
+      required("detected_at", schema::shanghai_time()), required("shipment_ids", array(id())),
   });
 }
 

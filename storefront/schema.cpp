@@ -59,6 +59,7 @@ Schema id() { return integer(1); }
 Schema fen(std::int64_t max) { return integer(0, max).described("fen (1/100 yuan)"); }
 Schema timestamp() { return integer(0).described("milliseconds since 1970-01-01 UTC"); }
 Schema utc_time() { return typed("string", {{"format", str("date-time")}}); }
+Schema shanghai_time() { return utc_time().described("Asia/Shanghai time, +08:00"); }
 Schema date() { return typed("string", {{"format", str("date")}, {"maxLength", num(10)}}); }
 
 Schema text(std::size_t max_chars, std::size_t min_chars) {
@@ -130,6 +131,17 @@ Schema nullable(const Schema& schema) {
 
 Schema list_of(std::string key, const Schema& items) {
   return object({required(std::move(key), array(items))});
+}
+
+std::string one_of(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
+
+Schema name_among(std::size_t max_chars, const std::vector<std::string>& names) {
+  return text(max_chars).described(one_of(names));
 }
 
 }  // namespace cunhuo::storefront::schema

@@ -55,6 +55,7 @@ Schema text(std::size_t max_chars, std::size_t min_chars = 0);
 Schema text();                                // a string of any length (answers only)
 Schema timestamp();                           // milliseconds since the epoch
 Schema utc_time();                            // "2026-11-25T00:41:26Z", as format_utc writes
+Schema shanghai_time();                       // "2026-11-25T08:41:26+08:00", format_shanghai's
 Schema date();                                // "2026-11-25"
 Schema choice(std::initializer_list<std::string_view> values);
 Schema choice(const std::vector<std::string>& values);
@@ -67,5 +68,24 @@ Schema nullable(const Schema& schema);        // also null
 
 // An answer that is a list under one key, e.g. {"items":[...]}.
 Schema list_of(std::string key, const Schema& items);
+
+// "a, b or c", for a description.
+std::string one_of(const std::vector<std::string>& names);
+
+// A name read as text: its module answers its own code (invalid_kind, invalid_mode...) for a
+// name it does not know, so the schema describes the names without refusing others first.
+Schema name_among(std::size_t max_chars, const std::vector<std::string>& names);
+
+// Every name of an enumeration numbered from 0, read from its module's to_string table (which
+// answers "" past the last value), so a schema lists what the code accepts.
+template <class E>
+std::vector<std::string> enum_names() {
+  std::vector<std::string> names;
+  for (int i = 0;; ++i) {
+    const std::string_view name = to_string(static_cast<E>(i));
+    if (name.empty()) return names;
+    names.emplace_back(name);
+  }
+}
 
 }  // namespace cunhuo::storefront::schema
