@@ -24,7 +24,8 @@ constexpr std::array<std::pair<Band, std::string_view>, 3> kBandNames = {{
     {Band::lifted_out, "lifted_out"},
 }};
 
-IndicatorResult judge(const IndicatorRule& rule, const HouseholdFacts& f, Money per_capita, Money line) {
+IndicatorResult judge(const IndicatorRule& rule, const HouseholdFacts& f, Money per_capita,
+                      Money line) {
   IndicatorResult r{rule.indicator, rule.weight, rule.veto, false, 0, ""};
   switch (rule.indicator) {
     case Indicator::income:
@@ -63,37 +64,48 @@ std::string_view to_string(Band band) { return name_of(kBandNames, band); }
 
 Result<Indicator> parse_indicator(std::string_view text) {
   if (auto v = value_of(kIndicatorNames, text)) return *v;
-  return make_error(ErrorKind::invalid, "unknown_indicator", "no indicator named '" + std::string(text) + "'", "indicator");
+  return make_error(ErrorKind::invalid, "unknown_indicator",
+                    "no indicator named '" + std::string(text) + "'", "indicator");
 }
 
 EvaluationModel default_model() {
   EvaluationModel m;
   m.version = 1;
   m.name = "Gansu six indicators (sample weights)";
-  m.indicators = {{Indicator::income, 30, true},         {Indicator::housing, 20, true},
-                  {Indicator::drinking_water, 15, false}, {Indicator::compulsory_education, 15, false},
-                  {Indicator::medical_insurance, 10, false}, {Indicator::stable_income_source, 10, false}};
+  m.indicators = {{Indicator::income, 30, true},
+                  {Indicator::housing, 20, true},
+                  {Indicator::drinking_water, 15, false},
+                  {Indicator::compulsory_education, 15, false},
+                  {Indicator::medical_insurance, 10, false},
+                  {Indicator::stable_income_source, 10, false}};
   m.poverty_line_per_person_year = Money::fen(4'000'00);  // sample: 4,000 yuan a person a year
   return m;
 }
 
 Status validate(const EvaluationModel& m) {
-  if (m.indicators.empty()) return make_error(ErrorKind::invalid, "missing_field", "a model has indicators", "indicators");
+  if (m.indicators.empty())
+    return make_error(ErrorKind::invalid, "missing_field", "a model has indicators", "indicators");
   int sum = 0;
   std::set<Indicator> seen;
   for (std::size_t i = 0; i < m.indicators.size(); ++i) {
     const auto& r = m.indicators[i];
     if (r.weight < 0 || r.weight > kMaxPoints)
-      return make_error(ErrorKind::invalid, "out_of_range", "a weight is 0 to 100", "indicators[" + std::to_string(i) + "].weight");
+      return make_error(ErrorKind::invalid, "out_of_range", "a weight is 0 to 100",
+                        "indicators[" + std::to_string(i) + "].weight");
     if (!seen.insert(r.indicator).second)
-      return make_error(ErrorKind::invalid, "duplicate_indicator", "an indicator appears twice", "indicators[" + std::to_string(i) + "].indicator");
+      return make_error(ErrorKind::invalid, "duplicate_indicator", "an indicator appears twice",
+                        "indicators[" + std::to_string(i) + "].indicator");
     sum += r.weight;
   }
-  if (sum != 100) return make_error(ErrorKind::invalid, "weights_not_100", "weights add up to " + std::to_string(sum) + ", not 100", "indicators");
+  if (sum != 100)
+    return make_error(ErrorKind::invalid, "weights_not_100",
+                      "weights add up to " + std::to_string(sum) + ", not 100", "indicators");
   if (m.lower_band < 0 || m.lower_band > m.exit_threshold || m.exit_threshold > kMaxPoints)
-    return make_error(ErrorKind::invalid, "out_of_range", "0 <= lower band <= exit threshold <= 100", "exit_threshold");
+    return make_error(ErrorKind::invalid, "out_of_range",
+                      "0 <= lower band <= exit threshold <= 100", "exit_threshold");
   if (m.poverty_line_per_person_year.fen() <= 0)
-    return make_error(ErrorKind::invalid, "out_of_range", "the poverty line is a positive amount", "poverty_line_fen");
+    return make_error(ErrorKind::invalid, "out_of_range", "the poverty line is a positive amount",
+                      "poverty_line_fen");
   return {};
 }
 
@@ -110,7 +122,9 @@ Evaluation evaluate(const EvaluationModel& m, const HouseholdFacts& f) {
     e.indicators.push_back(std::move(r));
   }
   assert(e.score >= 0 && e.score <= 100);
-  e.band = e.score >= m.exit_threshold ? Band::lifted_out : e.score >= m.lower_band ? Band::likely_impoverished : Band::impoverished;
+  e.band = e.score >= m.exit_threshold ? Band::lifted_out
+           : e.score >= m.lower_band   ? Band::likely_impoverished
+                                       : Band::impoverished;
   // A failed veto keeps the household from "lifted out" whatever it scores.
   if (e.failed_veto && e.band == Band::lifted_out) e.band = Band::likely_impoverished;
   e.exit_eligible = e.score >= m.exit_threshold && !e.failed_veto;

@@ -17,7 +17,14 @@
 
 namespace cunhuo::alleviation {
 
-enum class Indicator { income, housing, drinking_water, compulsory_education, medical_insurance, stable_income_source };
+enum class Indicator {
+  income,
+  housing,
+  drinking_water,
+  compulsory_education,
+  medical_insurance,
+  stable_income_source
+};
 std::string_view to_string(Indicator indicator);
 Result<Indicator> parse_indicator(std::string_view text);
 
@@ -38,9 +45,9 @@ struct EvaluationModel {
   std::string name;
   std::vector<IndicatorRule> indicators;
   int exit_threshold = 80;
-  int lower_band = 60;                    // below: impoverished
-  Money poverty_line_per_person_year;     // per-capita disposable income line
-  bool sample_values = true;              // weights and line are illustrations, not policy
+  int lower_band = 60;                 // below: impoverished
+  Money poverty_line_per_person_year;  // per-capita disposable income line
+  bool sample_values = true;           // weights and line are illustrations, not policy
 };
 
 // The default: Gansu's six indicators with sample weights and a sample line.
@@ -51,8 +58,8 @@ Status validate(const EvaluationModel& model);
 // What the evaluation reads about one household for one period.
 struct HouseholdFacts {
   int members = 1;
-  Money registry_income;        // the card's yearly income: wages, own business, property, transfers
-  Money platform_net;           // net settled platform income over the last twelve months
+  Money registry_income;  // the card's yearly income: wages, own business, property, transfers
+  Money platform_net;     // net settled platform income over the last twelve months
   bool housing_safe = false;
   bool water_safe = false;
   int school_age_out_of_school = 0;  // members aged 6 to 15 not in school
@@ -64,7 +71,7 @@ struct IndicatorResult {
   Indicator indicator = Indicator::income;
   int weight = 0;
   bool veto = false, met = false;
-  int points = 0;  // weight when met, 0 otherwise
+  int points = 0;      // weight when met, 0 otherwise
   std::string inputs;  // what was compared, for "why"
 };
 

@@ -22,8 +22,10 @@ constexpr db::Migration kMigrations[] = {
      "  created_at BIGINT NOT NULL,\n"
      "  updated_at BIGINT NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS exit_proposals_household ON exit_proposals (household_id, status);\n"
-     "CREATE INDEX IF NOT EXISTS exit_proposals_status ON exit_proposals (status, notice_ends_at);\n"
+     "CREATE INDEX IF NOT EXISTS exit_proposals_household ON exit_proposals (household_id, "
+     "status);\n"
+     "CREATE INDEX IF NOT EXISTS exit_proposals_status ON exit_proposals (status, "
+     "notice_ends_at);\n"
      "CREATE TABLE IF NOT EXISTS exit_steps (\n"
      "  id {{ID}},\n"
      "  proposal_id BIGINT NOT NULL,\n"
@@ -46,7 +48,9 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS exit_objections_proposal ON exit_objections (proposal_id);\n"},
 };
 
-Error conflict(std::string code, std::string message) { return make_error(ErrorKind::conflict, std::move(code), std::move(message), "status"); }
+Error conflict(std::string code, std::string message) {
+  return make_error(ErrorKind::conflict, std::move(code), std::move(message), "status");
+}
 
 Status check_reason(std::string_view reason) {
   if (reason.empty() || reason.size() > kMaxReasonBytes)
@@ -56,26 +60,33 @@ Status check_reason(std::string_view reason) {
 
 constexpr std::size_t kProposalsPerStatement = 500;
 
-Status step(db::Session& tx, std::int64_t id, std::string_view name, std::string_view actor, bool approve, std::string_view reason,
-            std::int64_t now) {
-  CUNHUO_TRY(tx.exec("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-                     {id, name, actor, approve ? "approve" : "reject", reason, now}));
+Status step(db::Session& tx, std::int64_t id, std::string_view name, std::string_view actor,
+            bool approve, std::string_view reason, std::int64_t now) {
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES (?, "
+              "?, ?, ?, ?, ?)",
+              {id, name, actor, approve ? "approve" : "reject", reason, now}));
   return {};
 }
 
 // Moves the proposal from `from` to `to` (or to rejected), recording the step.
-Result<ExitProposal> advance(db::Session& tx, std::int64_t id, std::string_view from, std::string_view to, std::string_view step_name,
-                             bool approve, std::string_view actor, std::string_view reason, const Clock& clock,
+Result<ExitProposal> advance(db::Session& tx, std::int64_t id, std::string_view from,
+                             std::string_view to, std::string_view step_name, bool approve,
+                             std::string_view actor, std::string_view reason, const Clock& clock,
                              std::optional<std::int64_t> notice_ends = std::nullopt) {
   CUNHUO_CHECK(check_reason(reason));
   auto p = CUNHUO_TRY(find_proposal(tx, id));
   if (!p) return make_error(ErrorKind::not_found, "not_found", "no such exit proposal", "id");
   if (p->status != from)
-    return conflict("out_of_order", "this proposal is " + p->status + "; " + std::string(step_name) + " comes when it is " + std::string(from));
+    return conflict("out_of_order", "this proposal is " + p->status + "; " +
+                                        std::string(step_name) + " comes when it is " +
+                                        std::string(from));
   const auto now = clock.now_ms();
   const std::string next = approve ? std::string(to) : "rejected";
-  CUNHUO_TRY(tx.exec("UPDATE exit_proposals SET status = ?, notice_ends_at = COALESCE(?, notice_ends_at), updated_at = ? WHERE id = ? AND status = ?",
-                     {next, notice_ends, now, id, from}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE exit_proposals SET status = ?, notice_ends_at = COALESCE(?, notice_ends_at), "
+              "updated_at = ? WHERE id = ? AND status = ?",
+              {next, notice_ends, now, id, from}));
   CUNHUO_CHECK(step(tx, id, step_name, actor, approve, reason, now));
   return std::move(*CUNHUO_TRY(find_proposal(tx, id)));
 }
@@ -84,16 +95,22 @@ Result<ExitProposal> advance(db::Session& tx, std::int64_t id, std::string_view 
 
 std::span<const db::Migration> exit_migrations() { return kMigrations; }
 
-Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t household_id, std::int64_t evaluation_id, const Clock& clock) {
+Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t household_id,
+                                                 std::int64_t evaluation_id, const Clock& clock) {
   auto h = CUNHUO_TRY(marketplace::find_household(tx, marketplace::HouseholdId{household_id}));
-  if (!h || (h->status != marketplace::PovertyStatus::registered_poor && h->status != marketplace::PovertyStatus::returned_to_poverty &&
+  if (!h || (h->status != marketplace::PovertyStatus::registered_poor &&
+             h->status != marketplace::PovertyStatus::returned_to_poverty &&
              h->status != marketplace::PovertyStatus::at_risk))
     return std::optional<std::int64_t>();
-  if (CUNHUO_TRY(tx.query_one("SELECT id FROM exit_proposals WHERE household_id = ? AND status NOT IN ('exited', 'rejected')", {household_id})))
+  if (CUNHUO_TRY(tx.query_one("SELECT id FROM exit_proposals WHERE household_id = ? AND status NOT "
+                              "IN ('exited', 'rejected')",
+                              {household_id})))
     return std::optional<std::int64_t>();
   const Eligible one{household_id, evaluation_id};
   CUNHUO_CHECK(propose_exits(tx, std::span(&one, 1), clock));
-  auto made = CUNHUO_TRY(tx.query_one("SELECT id FROM exit_proposals WHERE household_id = ? AND status = 'proposed'", {household_id}));
+  auto made = CUNHUO_TRY(
+      tx.query_one("SELECT id FROM exit_proposals WHERE household_id = ? AND status = 'proposed'",
+                   {household_id}));
   assert(made && "the proposal was just written");
   return std::optional<std::int64_t>(made->i64(0));
 }
@@ -108,52 +125,81 @@ Status propose_exits(db::Session& tx, std::span<const Eligible> batch, const Clo
       proposals.insert(proposals.end(), {e.household_id, e.evaluation_id, now, now});
       households.emplace_back(e.household_id);
     }
-    CUNHUO_TRY(tx.exec_with("INSERT INTO exit_proposals (household_id, evaluation_id, status, created_at, updated_at) VALUES " +
-                                db::row_list("(?, ?, 'proposed', ?, ?)", part.size()), proposals));
+    CUNHUO_TRY(
+        tx.exec_with("INSERT INTO exit_proposals (household_id, evaluation_id, status, created_at, "
+                     "updated_at) VALUES " +
+                         db::row_list("(?, ?, 'proposed', ?, ?)", part.size()),
+                     proposals));
     // A household has one proposal open at most, so the new ids are found by household.
     std::vector<db::Value> steps;
-    for (const auto& r : CUNHUO_TRY(tx.query_with("SELECT id, evaluation_id FROM exit_proposals WHERE status = 'proposed' AND household_id IN (" +
-                                                      db::placeholders(part.size()) + ")", households)))
-      steps.insert(steps.end(), {r.i64(0), "score at the exit threshold with no veto failed (evaluation " + std::to_string(r.i64(1)) + ")", now});
+    for (const auto& r :
+         CUNHUO_TRY(tx.query_with("SELECT id, evaluation_id FROM exit_proposals WHERE status = "
+                                  "'proposed' AND household_id IN (" +
+                                      db::placeholders(part.size()) + ")",
+                                  households)))
+      steps.insert(steps.end(), {r.i64(0),
+                                 "score at the exit threshold with no veto failed (evaluation " +
+                                     std::to_string(r.i64(1)) + ")",
+                                 now});
     assert(steps.size() == part.size() * 3 && "one new proposal per household");
-    CUNHUO_TRY(tx.exec_with("INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES " +
-                                db::row_list("(?, 'propose', 'system', 'approve', ?, ?)", part.size()), steps));
+    CUNHUO_TRY(tx.exec_with(
+        "INSERT INTO exit_steps (proposal_id, step, actor, decision, reason, at) VALUES " +
+            db::row_list("(?, 'propose', 'system', 'approve', ?, ?)", part.size()),
+        steps));
   }
   return {};
 }
 
 Result<std::optional<ExitProposal>> find_proposal(db::Session& s, std::int64_t id) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT id, household_id, evaluation_id, status, notice_ends_at FROM exit_proposals WHERE id = ?", {id}));
+  auto r =
+      CUNHUO_TRY(s.query_one("SELECT id, household_id, evaluation_id, status, notice_ends_at FROM "
+                             "exit_proposals WHERE id = ?",
+                             {id}));
   if (!r) return std::optional<ExitProposal>();
   ExitProposal p{r->i64(0), r->i64(1), r->i64(2), r->str(3), r->opt_i64(4), {}, {}};
-  for (const auto& st : CUNHUO_TRY(s.query("SELECT step, actor, decision, reason, at FROM exit_steps WHERE proposal_id = ? ORDER BY id", {id})))
+  for (const auto& st : CUNHUO_TRY(s.query("SELECT step, actor, decision, reason, at FROM "
+                                           "exit_steps WHERE proposal_id = ? ORDER BY id",
+                                           {id})))
     p.steps.push_back(ExitStep{st.str(0), st.str(1), st.str(2), st.str(3), st.i64(4)});
-  for (const auto& o : CUNHUO_TRY(s.query("SELECT id, text, status, resolution, lodged_at FROM exit_objections WHERE proposal_id = ? ORDER BY id", {id})))
+  for (const auto& o : CUNHUO_TRY(s.query("SELECT id, text, status, resolution, lodged_at FROM "
+                                          "exit_objections WHERE proposal_id = ? ORDER BY id",
+                                          {id})))
     p.objections.push_back(Objection{o.i64(0), id, o.str(1), o.str(2), o.str(3), o.i64(4)});
   return std::optional<ExitProposal>(std::move(p));
 }
 
 Result<std::vector<ExitProposal>> proposals_of(db::Session& s, std::int64_t household_id) {
   std::vector<ExitProposal> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT id FROM exit_proposals WHERE household_id = ? ORDER BY id DESC", {household_id})))
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT id FROM exit_proposals WHERE household_id = ? ORDER BY id DESC",
+                          {household_id})))
     out.push_back(std::move(*CUNHUO_TRY(find_proposal(s, r.i64(0)))));
   return out;
 }
 
-Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::string_view level, bool approve, std::string_view actor,
-                                     std::string_view reason, const Clock& clock) {
-  if (level == "village") return advance(tx, id, "proposed", "village_reviewed", "village_review", approve, actor, reason, clock);
-  if (level == "township") return advance(tx, id, "village_reviewed", "township_reviewed", "township_review", approve, actor, reason, clock);
-  return make_error(ErrorKind::invalid, "invalid_level", "a review is by the village or the township", "level");
+Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::string_view level,
+                                     bool approve, std::string_view actor, std::string_view reason,
+                                     const Clock& clock) {
+  if (level == "village")
+    return advance(tx, id, "proposed", "village_reviewed", "village_review", approve, actor, reason,
+                   clock);
+  if (level == "township")
+    return advance(tx, id, "village_reviewed", "township_reviewed", "township_review", approve,
+                   actor, reason, clock);
+  return make_error(ErrorKind::invalid, "invalid_level",
+                    "a review is by the village or the township", "level");
 }
 
-Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve, std::int64_t notice_ms, std::string_view actor,
+Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve,
+                                     std::int64_t notice_ms, std::string_view actor,
                                      std::string_view reason, const Clock& clock) {
-  return advance(tx, id, "township_reviewed", "in_notice", "county_approval", approve, actor, reason, clock,
+  return advance(tx, id, "township_reviewed", "in_notice", "county_approval", approve, actor,
+                 reason, clock,
                  approve ? std::optional<std::int64_t>(clock.now_ms() + notice_ms) : std::nullopt);
 }
 
-Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text, const Clock& clock) {
+Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text,
+                                  const Clock& clock) {
   if (text.empty() || text.size() > kMaxObjectionBytes)
     return make_error(ErrorKind::invalid, "invalid_length", "an objection is 1 to 2000 bytes",
                       "text");
@@ -164,57 +210,77 @@ Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std
     return conflict("notice_closed", "objections are taken only while the notice runs");
   // Anyone may object, unauthenticated: a notice's objections are bounded so that one
   // client cannot fill the store or bury the office's queue.
-  auto lodged = CUNHUO_TRY(tx.query_one("SELECT COUNT(*) FROM exit_objections WHERE proposal_id = ?", {proposal_id}));
+  auto lodged = CUNHUO_TRY(
+      tx.query_one("SELECT COUNT(*) FROM exit_objections WHERE proposal_id = ?", {proposal_id}));
   if (lodged->i64(0) >= kMaxObjectionsPerProposal)
-    return conflict("too_many_objections", "this notice has taken as many objections as it can; contact the office");
-  CUNHUO_TRY(tx.exec("INSERT INTO exit_objections (proposal_id, text, status, resolution, lodged_at) VALUES (?, ?, 'open', '', ?)",
-                     {proposal_id, text, now}));
-  return Objection{CUNHUO_TRY(tx.last_insert_id()), proposal_id, std::string(text), "open", "", now};
+    return conflict("too_many_objections",
+                    "this notice has taken as many objections as it can; contact the office");
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO exit_objections (proposal_id, text, status, resolution, lodged_at) "
+              "VALUES (?, ?, 'open', '', ?)",
+              {proposal_id, text, now}));
+  return Objection{
+      CUNHUO_TRY(tx.last_insert_id()), proposal_id, std::string(text), "open", "", now};
 }
 
-Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld, std::string_view actor,
-                                       std::string_view reason, const Clock& clock) {
+Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld,
+                                       std::string_view actor, std::string_view reason,
+                                       const Clock& clock) {
   CUNHUO_CHECK(check_reason(reason));
-  auto o = CUNHUO_TRY(tx.query_one("SELECT proposal_id, status FROM exit_objections WHERE id = ?", {objection_id}));
+  auto o = CUNHUO_TRY(
+      tx.query_one("SELECT proposal_id, status FROM exit_objections WHERE id = ?", {objection_id}));
   if (!o) return make_error(ErrorKind::not_found, "not_found", "no such objection", "id");
   if (o->str(1) != "open") return conflict("already_resolved", "this objection was " + o->str(1));
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("UPDATE exit_objections SET status = ?, resolution = ?, resolved_at = ? WHERE id = ?",
-                     {upheld ? "upheld" : "dismissed", reason, now, objection_id}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE exit_objections SET status = ?, resolution = ?, resolved_at = ? WHERE id = ?",
+              {upheld ? "upheld" : "dismissed", reason, now, objection_id}));
   const std::int64_t proposal = o->i64(0);
   CUNHUO_CHECK(step(tx, proposal, "objection_resolution", actor, !upheld, reason, now));
-  if (upheld) CUNHUO_TRY(tx.exec("UPDATE exit_proposals SET status = 'rejected', updated_at = ? WHERE id = ?", {now, proposal}));
+  if (upheld)
+    CUNHUO_TRY(tx.exec("UPDATE exit_proposals SET status = 'rejected', updated_at = ? WHERE id = ?",
+                       {now, proposal}));
   return std::move(*CUNHUO_TRY(find_proposal(tx, proposal)));
 }
 
-Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor, std::string_view reason, const Clock& clock) {
+Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor,
+                                   std::string_view reason, const Clock& clock) {
   CUNHUO_CHECK(check_reason(reason));
   auto p = CUNHUO_TRY(find_proposal(tx, id));
   if (!p) return make_error(ErrorKind::not_found, "not_found", "no such exit proposal", "id");
-  if (p->status != "in_notice") return conflict("out_of_order", "this proposal is " + p->status + "; exit follows the notice");
-  if (clock.now_ms() < *p->notice_ends_ms) return conflict("notice_running", "the notice has not closed yet");
+  if (p->status != "in_notice")
+    return conflict("out_of_order", "this proposal is " + p->status + "; exit follows the notice");
+  if (clock.now_ms() < *p->notice_ends_ms)
+    return conflict("notice_running", "the notice has not closed yet");
   for (const auto& o : p->objections)
     if (o.status == "open") return conflict("objection_open", "an objection is still open");
-  CUNHUO_CHECK(marketplace::set_household_status(tx, marketplace::HouseholdId{p->household_id}, marketplace::PovertyStatus::exited, actor,
-                                                 reason, clock));
+  CUNHUO_CHECK(marketplace::set_household_status(tx, marketplace::HouseholdId{p->household_id},
+                                                 marketplace::PovertyStatus::exited, actor, reason,
+                                                 clock));
   return advance(tx, id, "in_notice", "exited", "exit", true, actor, reason, clock);
 }
 
 Result<std::vector<std::int64_t>> open_proposal_households(db::Session& s) {
   std::vector<std::int64_t> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id FROM exit_proposals WHERE status NOT IN ('exited', 'rejected') "
-                                          "ORDER BY household_id LIMIT " + std::to_string(kMaxOpenProposals))))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT household_id FROM exit_proposals WHERE status NOT IN ('exited', 'rejected') "
+           "ORDER BY household_id LIMIT " +
+           std::to_string(kMaxOpenProposals))))
     out.push_back(r.i64(0));
   return out;
 }
 
-Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code, const Clock& clock) {
+Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code,
+                                       const Clock& clock) {
   std::vector<Notice> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, household_id, notice_ends_at FROM exit_proposals WHERE status = 'in_notice' "
-                                          "AND notice_ends_at > ? ORDER BY notice_ends_at", {clock.now_ms()}))) {
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT id, household_id, notice_ends_at FROM exit_proposals WHERE status = 'in_notice' "
+           "AND notice_ends_at > ? ORDER BY notice_ends_at",
+           {clock.now_ms()}))) {
     auto h = CUNHUO_TRY(marketplace::find_household(s, marketplace::HouseholdId{r.i64(1)}));
     if (!h || !region_within(h->village_code, region_code)) continue;
-    out.push_back(Notice{r.i64(0), r.i64(1), r.i64(2), h->village_code, mask_name(h->head_name), h->member_count});
+    out.push_back(Notice{r.i64(0), r.i64(1), r.i64(2), h->village_code, mask_name(h->head_name),
+                         h->member_count});
   }
   return out;
 }

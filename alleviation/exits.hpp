@@ -56,23 +56,29 @@ inline constexpr std::size_t kMaxProposalsPerBatch = 10'000;
 // risk or returned, with no proposal open; each once): a few statements for the batch, so
 // re-scoring a county does not pay four round trips per eligible household.
 Status propose_exits(db::Session& tx, std::span<const Eligible> batch, const Clock& clock);
-Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t household_id, std::int64_t evaluation_id, const Clock& clock);
+Result<std::optional<std::int64_t>> propose_exit(db::Session& tx, std::int64_t household_id,
+                                                 std::int64_t evaluation_id, const Clock& clock);
 Result<std::optional<ExitProposal>> find_proposal(db::Session& s, std::int64_t id);
 Result<std::vector<ExitProposal>> proposals_of(db::Session& s, std::int64_t household_id);
 
 // level: "village" then "township"; a rejection closes the proposal.
-Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::string_view level, bool approve, std::string_view actor,
-                                     std::string_view reason, const Clock& clock);
+Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::string_view level,
+                                     bool approve, std::string_view actor, std::string_view reason,
+                                     const Clock& clock);
 // The county's approval starts the notice; its rejection closes the proposal.
-Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve, std::int64_t notice_ms, std::string_view actor,
+Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve,
+                                     std::int64_t notice_ms, std::string_view actor,
                                      std::string_view reason, const Clock& clock);
 // Objections one exit notice takes at most (they are anonymous; the office reads each).
 inline constexpr std::int64_t kMaxObjectionsPerProposal = 200;
-Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text, const Clock& clock);
-Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld, std::string_view actor,
-                                       std::string_view reason, const Clock& clock);
+Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text,
+                                  const Clock& clock);
+Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld,
+                                       std::string_view actor, std::string_view reason,
+                                       const Clock& clock);
 // After the notice closed with no objection open: the household is marked exited.
-Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor, std::string_view reason, const Clock& clock);
+Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor,
+                                   std::string_view reason, const Clock& clock);
 
 // What a public notice shows: a masked name, the village, the household's size and the
 // proposed status; never ID numbers, phones, health or income.
@@ -86,6 +92,7 @@ inline constexpr int kMaxOpenProposals = 1'000'000;
 Result<std::vector<std::int64_t>> open_proposal_households(db::Session& s);
 
 // Notices under way within `region_code`, for the public pages.
-Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code, const Clock& clock);
+Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_code,
+                                       const Clock& clock);
 
 }  // namespace cunhuo::alleviation

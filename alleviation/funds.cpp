@@ -52,10 +52,14 @@ constexpr db::Migration kMigrations[] = {
      "  actor VARCHAR(100) NOT NULL,\n"
      "  at BIGINT NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_allocation ON fund_disbursements (allocation_id);\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_household ON fund_disbursements (household_id);\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_person ON fund_disbursements (id_number, benefit);\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_county ON fund_disbursements (county_code, household_status);\n"},
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_allocation ON fund_disbursements "
+     "(allocation_id);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_household ON fund_disbursements "
+     "(household_id);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_person ON fund_disbursements (id_number, "
+     "benefit);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_county ON fund_disbursements (county_code, "
+     "household_status);\n"},
     // Document numbers are issued by each county's own offices: two counties may both issue
     // MQ-D-0001. The tables are rebuilt (SQLite cannot drop a column's UNIQUE in place).
     {"alleviation", 7, "fund document numbers unique per county",
@@ -70,8 +74,10 @@ constexpr db::Migration kMigrations[] = {
      "  at BIGINT NOT NULL,\n"
      "  UNIQUE (county_code, document_number)\n"
      ");\n"
-     "INSERT INTO fund_allocations_v7 (id, project_id, county_code, document_number, amount_fen, disbursed_fen, actor, at) "
-     "SELECT id, project_id, county_code, document_number, amount_fen, disbursed_fen, actor, at FROM fund_allocations;\n"
+     "INSERT INTO fund_allocations_v7 (id, project_id, county_code, document_number, amount_fen, "
+     "disbursed_fen, actor, at) "
+     "SELECT id, project_id, county_code, document_number, amount_fen, disbursed_fen, actor, at "
+     "FROM fund_allocations;\n"
      "DROP TABLE fund_allocations;\n"
      "ALTER TABLE fund_allocations_v7 RENAME TO fund_allocations;\n"
      "CREATE INDEX IF NOT EXISTS fund_allocations_project ON fund_allocations (project_id);\n"
@@ -92,21 +98,30 @@ constexpr db::Migration kMigrations[] = {
      "  at BIGINT NOT NULL,\n"
      "  UNIQUE (county_code, document_number)\n"
      ");\n"
-     "INSERT INTO fund_disbursements_v7 (id, allocation_id, project_id, county_code, document_number, benefit, village_code, "
-     "household_id, id_number, household_status, amount_fen, actor, at) SELECT id, allocation_id, project_id, county_code, "
-     "document_number, benefit, village_code, household_id, id_number, household_status, amount_fen, actor, at "
+     "INSERT INTO fund_disbursements_v7 (id, allocation_id, project_id, county_code, "
+     "document_number, benefit, village_code, "
+     "household_id, id_number, household_status, amount_fen, actor, at) SELECT id, allocation_id, "
+     "project_id, county_code, "
+     "document_number, benefit, village_code, household_id, id_number, household_status, "
+     "amount_fen, actor, at "
      "FROM fund_disbursements;\n"
      "DROP TABLE fund_disbursements;\n"
      "ALTER TABLE fund_disbursements_v7 RENAME TO fund_disbursements;\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_allocation ON fund_disbursements (allocation_id);\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_household ON fund_disbursements (household_id);\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_person ON fund_disbursements (id_number, benefit);\n"
-     "CREATE INDEX IF NOT EXISTS fund_disbursements_county ON fund_disbursements (county_code, household_status);\n"},
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_allocation ON fund_disbursements "
+     "(allocation_id);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_household ON fund_disbursements "
+     "(household_id);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_person ON fund_disbursements (id_number, "
+     "benefit);\n"
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_county ON fund_disbursements (county_code, "
+     "household_status);\n"},
 };
 
 std::string county_account(std::string_view county) { return "fund:county:" + std::string(county); }
 std::string allocation_account(std::int64_t id) { return "fund:allocation:" + std::to_string(id); }
-std::string village_account(std::string_view village) { return "fund:village:" + std::string(village); }
+std::string village_account(std::string_view village) {
+  return "fund:village:" + std::string(village);
+}
 std::string household_account(std::int64_t id) { return "fund:household:" + std::to_string(id); }
 
 Error invalid(std::string code, std::string message, std::string field) {
@@ -114,52 +129,78 @@ Error invalid(std::string code, std::string message, std::string field) {
 }
 
 Status check_amount(Money amount) {
-  if (amount.fen() <= 0 || amount.fen() > kMaxFundAmountFen) return invalid("out_of_range", "a positive amount up to one billion yuan", "amount_fen");
+  if (amount.fen() <= 0 || amount.fen() > kMaxFundAmountFen)
+    return invalid("out_of_range", "a positive amount up to one billion yuan", "amount_fen");
   return {};
 }
 
 Status check_document_number(std::string_view doc) {
-  const bool printable = std::all_of(doc.begin(), doc.end(), [](char c) { return c > ' ' || c < 0; });
+  const bool printable =
+      std::all_of(doc.begin(), doc.end(), [](char c) { return c > ' ' || c < 0; });
   if (doc.empty() || doc.size() > kMaxDocumentNumber || !printable)
-    return invalid("invalid_document_number", "a document number of 1 to 40 bytes without spaces", "document_number");
+    return invalid("invalid_document_number", "a document number of 1 to 40 bytes without spaces",
+                   "document_number");
   return {};
 }
 
 Status check_benefit(std::string_view benefit) {
-  const bool plain = std::all_of(benefit.begin(), benefit.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  const bool plain = std::all_of(benefit.begin(), benefit.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
   if (benefit.empty() || benefit.size() > kMaxBenefitBytes || !plain)
     return invalid("invalid_benefit", "a-z, 0-9 and _ (1 to 40)", "benefit");
   return {};
 }
 
 Project project_of(const db::Row& r) {
-  return Project{r.i64(0), r.str(1), r.str(2), r.str(3), r.str(4), Money::fen(r.i64(5)), Money::fen(r.i64(6)), Money::fen(r.i64(7)), r.i64(8)};
+  return Project{r.i64(0),
+                 r.str(1),
+                 r.str(2),
+                 r.str(3),
+                 r.str(4),
+                 Money::fen(r.i64(5)),
+                 Money::fen(r.i64(6)),
+                 Money::fen(r.i64(7)),
+                 r.i64(8)};
 }
 
 constexpr const char* kProjectColumns =
     "SELECT p.id, p.county_code, p.name, p.kind, p.benefit, p.budget_fen, "
     "COALESCE((SELECT SUM(a.amount_fen) FROM fund_allocations a WHERE a.project_id = p.id), 0), "
-    "COALESCE((SELECT SUM(a.disbursed_fen) FROM fund_allocations a WHERE a.project_id = p.id), 0), p.created_at FROM fund_projects p ";
+    "COALESCE((SELECT SUM(a.disbursed_fen) FROM fund_allocations a WHERE a.project_id = p.id), 0), "
+    "p.created_at FROM fund_projects p ";
 
 Allocation allocation_of(const db::Row& r) {
-  return Allocation{r.i64(0), r.i64(1), r.str(2), r.str(3), Money::fen(r.i64(4)), Money::fen(r.i64(5)), r.i64(6)};
+  return Allocation{
+      r.i64(0), r.i64(1), r.str(2), r.str(3), Money::fen(r.i64(4)), Money::fen(r.i64(5)), r.i64(6)};
 }
 
-constexpr const char* kAllocationColumns = "SELECT id, project_id, document_number, actor, amount_fen, disbursed_fen, at FROM fund_allocations ";
+constexpr const char* kAllocationColumns =
+    "SELECT id, project_id, document_number, actor, amount_fen, disbursed_fen, at FROM "
+    "fund_allocations ";
 
 Disbursement disbursement_of(const db::Row& r) {
-  return Disbursement{r.i64(0), r.i64(1), r.i64(2), r.str(3), r.str(4), r.str(5), r.str(6), r.str(7), r.opt_i64(8), r.str(9), r.str(10),
-                      Money::fen(r.i64(11)), r.str(12), r.i64(13)};
+  return Disbursement{r.i64(0),  r.i64(1), r.i64(2),     r.str(3), r.str(4),  r.str(5),
+                      r.str(6),  r.str(7), r.opt_i64(8), r.str(9), r.str(10), Money::fen(r.i64(11)),
+                      r.str(12), r.i64(13)};
 }
 
 constexpr const char* kDisbursementColumns =
-    "SELECT d.id, d.allocation_id, d.project_id, d.document_number, a.document_number, p.name, d.benefit, d.village_code, d.household_id, "
+    "SELECT d.id, d.allocation_id, d.project_id, d.document_number, a.document_number, p.name, "
+    "d.benefit, d.village_code, d.household_id, "
     "d.id_number, d.household_status, d.amount_fen, d.actor, d.at FROM fund_disbursements d "
-    "JOIN fund_allocations a ON a.id = d.allocation_id JOIN fund_projects p ON p.id = d.project_id ";
+    "JOIN fund_allocations a ON a.id = d.allocation_id JOIN fund_projects p ON p.id = "
+    "d.project_id ";
 
-Status move(db::Session& tx, std::string key, std::string debit, std::string credit, Money amount, std::string reference,
-            std::string memo, const Clock& clock) {
-  const payments::Transfer t{std::move(key), std::move(debit), std::move(credit), amount, payments::TransferKind::posted, "", std::move(reference),
+Status move(db::Session& tx, std::string key, std::string debit, std::string credit, Money amount,
+            std::string reference, std::string memo, const Clock& clock) {
+  const payments::Transfer t{std::move(key),
+                             std::move(debit),
+                             std::move(credit),
+                             amount,
+                             payments::TransferKind::posted,
+                             "",
+                             std::move(reference),
                              std::move(memo)};
   CUNHUO_TRY(payments::transfer(tx, std::span(&t, 1), clock));
   return {};
@@ -174,35 +215,50 @@ struct Recipient {
 Result<Recipient> recipient_of(db::Session& tx, const NewDisbursement& d, std::string_view county) {
   Recipient r;
   if (!d.household_id) {
-    if (!d.id_number.empty()) return invalid("unexpected_field", "a village disbursement names no person", "id_number");
+    if (!d.id_number.empty())
+      return invalid("unexpected_field", "a village disbursement names no person", "id_number");
     if (CUNHUO_TRY(region_level(d.village_code, "village_code")) != RegionLevel::village)
       return invalid("invalid_region", "a 12-digit village code", "village_code");
     r.village_code = d.village_code;
   } else {
-    auto record = CUNHUO_TRY(marketplace::find_household_record(tx, marketplace::HouseholdId{*d.household_id}));
-    if (!record) return make_error(ErrorKind::not_found, "unknown_household", "no such household", "household_id");
+    auto record = CUNHUO_TRY(
+        marketplace::find_household_record(tx, marketplace::HouseholdId{*d.household_id}));
+    if (!record)
+      return make_error(ErrorKind::not_found, "unknown_household", "no such household",
+                        "household_id");
     const auto& members = record->card.members;
     const std::string wanted = d.id_number.empty() ? record->household.head_id_number : d.id_number;
     const bool member = wanted == record->household.head_id_number ||
-                        std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.id_number == wanted; });
-    if (!member) return invalid("not_a_member", "the ID number is not a member of this household", "id_number");
-    r = Recipient{record->household.village_code, wanted, std::string(marketplace::to_string(record->household.status)), d.household_id};
+                        std::any_of(members.begin(), members.end(),
+                                    [&](const auto& m) { return m.id_number == wanted; });
+    if (!member)
+      return invalid("not_a_member", "the ID number is not a member of this household",
+                     "id_number");
+    r = Recipient{record->household.village_code, wanted,
+                  std::string(marketplace::to_string(record->household.status)), d.household_id};
   }
-  if (!region_within(r.village_code, county)) return invalid("outside_county", "the recipient is outside the project's county", "household_id");
+  if (!region_within(r.village_code, county))
+    return invalid("outside_county", "the recipient is outside the project's county",
+                   "household_id");
   return r;
 }
 
 // The same request again: same allocation, amount and recipient (the member, when named).
-bool same_disbursement(const Disbursement& earlier, std::int64_t allocation, const NewDisbursement& d) {
-  const bool same_recipient = d.household_id ? earlier.household_id == d.household_id && (d.id_number.empty() || d.id_number == earlier.id_number)
-                                             : !earlier.household_id && earlier.village_code == d.village_code;
+bool same_disbursement(const Disbursement& earlier, std::int64_t allocation,
+                       const NewDisbursement& d) {
+  const bool same_recipient = d.household_id
+                                  ? earlier.household_id == d.household_id &&
+                                        (d.id_number.empty() || d.id_number == earlier.id_number)
+                                  : !earlier.household_id && earlier.village_code == d.village_code;
   return earlier.allocation_id == allocation && earlier.amount == d.amount && same_recipient;
 }
 
-Result<std::optional<Disbursement>> disbursement_by_document(db::Session& s, std::string_view county,
+Result<std::optional<Disbursement>> disbursement_by_document(db::Session& s,
+                                                             std::string_view county,
                                                              std::string_view doc) {
-  auto row = CUNHUO_TRY(s.query_one(std::string(kDisbursementColumns) + "WHERE d.county_code = ? AND d.document_number = ?",
-                                    {county, doc}));
+  auto row = CUNHUO_TRY(s.query_one(
+      std::string(kDisbursementColumns) + "WHERE d.county_code = ? AND d.document_number = ?",
+      {county, doc}));
   if (!row) return std::optional<Disbursement>();
   return std::optional<Disbursement>(disbursement_of(*row));
 }
@@ -212,23 +268,29 @@ Result<std::optional<Disbursement>> disbursement_by_document(db::Session& s, std
 std::span<const db::Migration> fund_migrations() { return kMigrations; }
 
 const std::vector<std::string>& project_kinds() {
-  static const std::vector<std::string> kinds{"industry", "infrastructure", "consumption_subsidy", "education", "medical"};
+  static const std::vector<std::string> kinds{"industry", "infrastructure", "consumption_subsidy",
+                                              "education", "medical"};
   return kinds;
 }
 
-Result<Project> create_project(db::Session& tx, const NewProject& p, std::string_view actor, const Clock& clock) {
+Result<Project> create_project(db::Session& tx, const NewProject& p, std::string_view actor,
+                               const Clock& clock) {
   if (CUNHUO_TRY(region_level(p.county_code, "county_code")) != RegionLevel::county)
     return invalid("invalid_region", "a 6-digit county code", "county_code");
   if (p.name.empty() || p.name.size() > kMaxProjectNameBytes)
     return invalid("invalid_length", "a name of 1 to 200 bytes", "name");
   const auto& kinds = project_kinds();
   if (std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end())
-    return invalid("invalid_kind", "industry, infrastructure, consumption_subsidy, education or medical", "kind");
+    return invalid("invalid_kind",
+                   "industry, infrastructure, consumption_subsidy, education or medical", "kind");
   const std::string benefit = p.benefit.empty() ? p.kind : p.benefit;
   CUNHUO_CHECK(check_benefit(benefit));
-  if (p.budget.fen() <= 0 || p.budget.fen() > kMaxFundAmountFen) return invalid("out_of_range", "a positive budget up to one billion yuan", "budget_fen");
-  CUNHUO_TRY(tx.exec("INSERT INTO fund_projects (county_code, name, kind, benefit, budget_fen, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     {p.county_code, p.name, p.kind, benefit, p.budget.fen(), actor, clock.now_ms()}));
+  if (p.budget.fen() <= 0 || p.budget.fen() > kMaxFundAmountFen)
+    return invalid("out_of_range", "a positive budget up to one billion yuan", "budget_fen");
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO fund_projects (county_code, name, kind, benefit, budget_fen, actor, "
+              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {p.county_code, p.name, p.kind, benefit, p.budget.fen(), actor, clock.now_ms()}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
   return std::move(*CUNHUO_TRY(find_project(tx, id)));
 }
@@ -241,33 +303,43 @@ Result<std::optional<Project>> find_project(db::Session& s, std::int64_t id) {
 
 Result<std::vector<Project>> projects_in(db::Session& s, std::string_view county_code) {
   std::vector<Project> out;
-  for (const auto& r : CUNHUO_TRY(s.query(std::string(kProjectColumns) + "WHERE p.county_code = ? ORDER BY p.id LIMIT 1000", {county_code})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           std::string(kProjectColumns) + "WHERE p.county_code = ? ORDER BY p.id LIMIT 1000",
+           {county_code})))
     out.push_back(project_of(r));
   return out;
 }
 
-Result<Allocation> allocate(db::Session& tx, std::int64_t project_id, std::string_view doc, Money amount, std::string_view actor,
-                            const Clock& clock) {
+Result<Allocation> allocate(db::Session& tx, std::int64_t project_id, std::string_view doc,
+                            Money amount, std::string_view actor, const Clock& clock) {
   CUNHUO_CHECK(check_document_number(doc));
   CUNHUO_CHECK(check_amount(amount));
   auto project = CUNHUO_TRY(find_project(tx, project_id));
-  if (!project) return make_error(ErrorKind::not_found, "not_found", "no such project", "project_id");
-  if (auto earlier = CUNHUO_TRY(tx.query_one(std::string(kAllocationColumns) + "WHERE county_code = ? AND document_number = ?",
-                                             {project->county_code, doc}))) {
+  if (!project)
+    return make_error(ErrorKind::not_found, "not_found", "no such project", "project_id");
+  if (auto earlier = CUNHUO_TRY(tx.query_one(
+          std::string(kAllocationColumns) + "WHERE county_code = ? AND document_number = ?",
+          {project->county_code, doc}))) {
     auto a = allocation_of(*earlier);
     if (a.project_id == project_id && a.amount == amount) return a;
-    return make_error(ErrorKind::conflict, "document_number_used", "this document number was used for another allocation", "document_number");
+    return make_error(ErrorKind::conflict, "document_number_used",
+                      "this document number was used for another allocation", "document_number");
   }
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO fund_allocations (project_id, county_code, document_number, amount_fen, disbursed_fen, actor, at) "
-                     "VALUES (?, ?, ?, ?, 0, ?, ?)",
-                     {project_id, project->county_code, doc, amount.fen(), actor, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO fund_allocations (project_id, county_code, document_number, amount_fen, "
+              "disbursed_fen, actor, at) "
+              "VALUES (?, ?, ?, ?, 0, ?, ?)",
+              {project_id, project->county_code, doc, amount.fen(), actor, now}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
-  const payments::AccountSpec accounts[] = {{county_account(project->county_code), true}, {allocation_account(id), false}};
+  const payments::AccountSpec accounts[] = {{county_account(project->county_code), true},
+                                            {allocation_account(id), false}};
   CUNHUO_CHECK(payments::open_accounts(tx, accounts, clock));
-  CUNHUO_CHECK(move(tx, "fund-allocation:" + project->county_code + ":" + std::string(doc), county_account(project->county_code), allocation_account(id), amount,
+  CUNHUO_CHECK(move(tx, "fund-allocation:" + project->county_code + ":" + std::string(doc),
+                    county_account(project->county_code), allocation_account(id), amount,
                     "fund_project:" + std::to_string(project_id), std::string(doc), clock));
-  spdlog::info("fund allocation {} ({}) of {} yuan to project {}", id, doc, amount.to_yuan(), project_id);
+  spdlog::info("fund allocation {} ({}) of {} yuan to project {}", id, doc, amount.to_yuan(),
+               project_id);
   return std::move(*CUNHUO_TRY(find_allocation(tx, id)));
 }
 
@@ -279,89 +351,131 @@ Result<std::optional<Allocation>> find_allocation(db::Session& s, std::int64_t i
 
 Result<std::vector<Allocation>> allocations_of(db::Session& s, std::int64_t project_id) {
   std::vector<Allocation> out;
-  for (const auto& r : CUNHUO_TRY(s.query(std::string(kAllocationColumns) + "WHERE project_id = ? ORDER BY id LIMIT 1000", {project_id})))
+  for (const auto& r : CUNHUO_TRY(
+           s.query(std::string(kAllocationColumns) + "WHERE project_id = ? ORDER BY id LIMIT 1000",
+                   {project_id})))
     out.push_back(allocation_of(r));
   return out;
 }
 
-Result<Disbursement> disburse(db::Session& tx, std::int64_t allocation_id, const NewDisbursement& d, std::string_view actor, const Clock& clock) {
+Result<Disbursement> disburse(db::Session& tx, std::int64_t allocation_id, const NewDisbursement& d,
+                              std::string_view actor, const Clock& clock) {
   CUNHUO_CHECK(check_document_number(d.document_number));
   CUNHUO_CHECK(check_amount(d.amount));
   auto allocation = CUNHUO_TRY(find_allocation(tx, allocation_id));
-  if (!allocation) return make_error(ErrorKind::not_found, "not_found", "no such allocation", "allocation_id");
+  if (!allocation)
+    return make_error(ErrorKind::not_found, "not_found", "no such allocation", "allocation_id");
   const auto project = CUNHUO_TRY(find_project(tx, allocation->project_id));
-  if (!project) return make_error(ErrorKind::internal, "orphan_allocation", "allocation " + std::to_string(allocation_id) + " has no project");
+  if (!project)
+    return make_error(ErrorKind::internal, "orphan_allocation",
+                      "allocation " + std::to_string(allocation_id) + " has no project");
   // A retry finds what was done, even if the card changed since.
-  if (auto earlier = CUNHUO_TRY(disbursement_by_document(tx, project->county_code, d.document_number))) {
+  if (auto earlier =
+          CUNHUO_TRY(disbursement_by_document(tx, project->county_code, d.document_number))) {
     if (same_disbursement(*earlier, allocation_id, d)) return std::move(*earlier);
-    return make_error(ErrorKind::conflict, "document_number_used", "this document number was used for another disbursement", "document_number");
+    return make_error(ErrorKind::conflict, "document_number_used",
+                      "this document number was used for another disbursement", "document_number");
   }
   const Recipient r = CUNHUO_TRY(recipient_of(tx, d, project->county_code));
   // One conditional statement, as for stock: the allocation never goes below zero.
-  auto taken = CUNHUO_TRY(tx.exec("UPDATE fund_allocations SET disbursed_fen = disbursed_fen + ? WHERE id = ? AND amount_fen - disbursed_fen >= ?",
-                                  {d.amount.fen(), allocation_id, d.amount.fen()}));
+  auto taken =
+      CUNHUO_TRY(tx.exec("UPDATE fund_allocations SET disbursed_fen = disbursed_fen + ? WHERE id = "
+                         "? AND amount_fen - disbursed_fen >= ?",
+                         {d.amount.fen(), allocation_id, d.amount.fen()}));
   if (taken.affected_rows != 1)
-    return invalid("above_remaining", "the allocation has " + allocation->remaining().to_yuan() + " yuan left", "amount_fen");
+    return invalid("above_remaining",
+                   "the allocation has " + allocation->remaining().to_yuan() + " yuan left",
+                   "amount_fen");
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO fund_disbursements (allocation_id, project_id, county_code, document_number, benefit, village_code, household_id, "
-                     "id_number, household_status, amount_fen, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     {allocation_id, project->id, project->county_code, d.document_number, project->benefit, r.village_code, r.household_id,
-                      r.id_number, r.status, d.amount.fen(), actor, now}));
-  const std::string to = r.household_id ? household_account(*r.household_id) : village_account(r.village_code);
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO fund_disbursements (allocation_id, project_id, county_code, document_number, "
+      "benefit, village_code, household_id, "
+      "id_number, household_status, amount_fen, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?)",
+      {allocation_id, project->id, project->county_code, d.document_number, project->benefit,
+       r.village_code, r.household_id, r.id_number, r.status, d.amount.fen(), actor, now}));
+  const std::string to =
+      r.household_id ? household_account(*r.household_id) : village_account(r.village_code);
   const payments::AccountSpec account{to, false};
   CUNHUO_CHECK(payments::open_accounts(tx, std::span(&account, 1), clock));
-  CUNHUO_CHECK(move(tx, "fund-disbursement:" + project->county_code + ":" + d.document_number, allocation_account(allocation_id), to, d.amount,
+  CUNHUO_CHECK(move(tx, "fund-disbursement:" + project->county_code + ":" + d.document_number,
+                    allocation_account(allocation_id), to, d.amount,
                     "fund_allocation:" + std::to_string(allocation_id), d.document_number, clock));
-  spdlog::info("fund disbursement {} of {} yuan from allocation {} to {}", d.document_number, d.amount.to_yuan(), allocation_id,
-               r.household_id ? "household " + std::to_string(*r.household_id) : "village " + r.village_code);
-  return std::move(*CUNHUO_TRY(disbursement_by_document(tx, project->county_code, d.document_number)));
+  spdlog::info("fund disbursement {} of {} yuan from allocation {} to {}", d.document_number,
+               d.amount.to_yuan(), allocation_id,
+               r.household_id ? "household " + std::to_string(*r.household_id)
+                              : "village " + r.village_code);
+  return std::move(
+      *CUNHUO_TRY(disbursement_by_document(tx, project->county_code, d.document_number)));
 }
 
 Result<std::vector<Disbursement>> disbursements_of(db::Session& s, std::int64_t allocation_id) {
   std::vector<Disbursement> out;
-  for (const auto& r : CUNHUO_TRY(s.query(std::string(kDisbursementColumns) + "WHERE d.allocation_id = ? ORDER BY d.id LIMIT 10000", {allocation_id})))
+  for (const auto& r : CUNHUO_TRY(s.query(std::string(kDisbursementColumns) +
+                                              "WHERE d.allocation_id = ? ORDER BY d.id LIMIT 10000",
+                                          {allocation_id})))
     out.push_back(disbursement_of(r));
   return out;
 }
 
 Result<std::vector<Disbursement>> household_funds(db::Session& s, std::int64_t household_id) {
   std::vector<Disbursement> out;
-  for (const auto& r : CUNHUO_TRY(s.query(std::string(kDisbursementColumns) + "WHERE d.household_id = ? ORDER BY d.id LIMIT 1000", {household_id})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           std::string(kDisbursementColumns) + "WHERE d.household_id = ? ORDER BY d.id LIMIT 1000",
+           {household_id})))
     out.push_back(disbursement_of(r));
   return out;
 }
 
-Result<std::vector<FundFlag>> fund_flags(db::Session& s, std::string_view county, std::int64_t idle_ms, const Clock& clock) {
+Result<std::vector<FundFlag>> fund_flags(db::Session& s, std::string_view county,
+                                         std::int64_t idle_ms, const Clock& clock) {
   std::vector<FundFlag> flags;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, project_id, allocation_id, household_id, household_status, document_number, amount_fen "
-                                          "FROM fund_disbursements WHERE county_code = ? AND household_status IN ('not_registered', 'exited') "
-                                          "ORDER BY id LIMIT 1000", {county}))) {
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, project_id, allocation_id, household_id, "
+                                          "household_status, document_number, amount_fen "
+                                          "FROM fund_disbursements WHERE county_code = ? AND "
+                                          "household_status IN ('not_registered', 'exited') "
+                                          "ORDER BY id LIMIT 1000",
+                                          {county}))) {
     const bool exited = r.str(4) == "exited";
-    flags.push_back(FundFlag{exited ? "exited_recipient" : "unregistered_recipient", r.i64(1), r.i64(2), r.i64(0), r.opt_i64(3),
-                             r.str(5) + ": " + Money::fen(r.i64(6)).to_yuan() + " yuan to a household " +
+    flags.push_back(FundFlag{exited ? "exited_recipient" : "unregistered_recipient", r.i64(1),
+                             r.i64(2), r.i64(0), r.opt_i64(3),
+                             r.str(5) + ": " + Money::fen(r.i64(6)).to_yuan() +
+                                 " yuan to a household " +
                                  (exited ? "already exited" : "not registered as poor")});
   }
   // A person who received one benefit more than once, here or in another county.
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT d.id, d.project_id, d.allocation_id, d.household_id, d.id_number, d.benefit, d.document_number, "
-                                          "(SELECT COUNT(*) FROM fund_disbursements e WHERE e.id_number = d.id_number AND e.benefit = d.benefit) "
-                                          "FROM fund_disbursements d WHERE d.county_code = ? AND d.id_number <> '' AND EXISTS "
-                                          "(SELECT 1 FROM fund_disbursements e WHERE e.id_number = d.id_number AND e.benefit = d.benefit AND e.id <> d.id) "
-                                          "ORDER BY d.id LIMIT 1000", {county})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT d.id, d.project_id, d.allocation_id, d.household_id, d.id_number, d.benefit, "
+           "d.document_number, "
+           "(SELECT COUNT(*) FROM fund_disbursements e WHERE e.id_number = d.id_number AND "
+           "e.benefit = d.benefit) "
+           "FROM fund_disbursements d WHERE d.county_code = ? AND d.id_number <> '' AND EXISTS "
+           "(SELECT 1 FROM fund_disbursements e WHERE e.id_number = d.id_number AND e.benefit = "
+           "d.benefit AND e.id <> d.id) "
+           "ORDER BY d.id LIMIT 1000",
+           {county})))
     flags.push_back(FundFlag{"duplicate_benefit", r.i64(1), r.i64(2), r.i64(0), r.opt_i64(3),
-                             r.str(6) + ": ID " + mask_id_number(r.str(4)) + " received " + r.str(5) + " " + std::to_string(r.i64(7)) + " times"});
+                             r.str(6) + ": ID " + mask_id_number(r.str(4)) + " received " +
+                                 r.str(5) + " " + std::to_string(r.i64(7)) + " times"});
   for (const auto& p : CUNHUO_TRY(projects_in(s, county))) {
     if (p.disbursed > p.budget)
       flags.push_back(FundFlag{"over_budget", p.id, std::nullopt, std::nullopt, std::nullopt,
-                               p.name + ": " + p.disbursed.to_yuan() + " yuan disbursed against a budget of " + p.budget.to_yuan()});
+                               p.name + ": " + p.disbursed.to_yuan() +
+                                   " yuan disbursed against a budget of " + p.budget.to_yuan()});
     else if (p.allocated > p.budget)
       flags.push_back(FundFlag{"over_budget", p.id, std::nullopt, std::nullopt, std::nullopt,
-                               p.name + ": " + p.allocated.to_yuan() + " yuan allocated against a budget of " + p.budget.to_yuan()});
+                               p.name + ": " + p.allocated.to_yuan() +
+                                   " yuan allocated against a budget of " + p.budget.to_yuan()});
   }
   const std::int64_t before = clock.now_ms() - idle_ms;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, project_id, document_number, amount_fen - disbursed_fen, at FROM fund_allocations "
-                                          "WHERE county_code = ? AND at < ? AND disbursed_fen < amount_fen ORDER BY id LIMIT 1000", {county, before})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT id, project_id, document_number, amount_fen - disbursed_fen, at FROM "
+           "fund_allocations "
+           "WHERE county_code = ? AND at < ? AND disbursed_fen < amount_fen ORDER BY id LIMIT 1000",
+           {county, before})))
     flags.push_back(FundFlag{"idle_allocation", r.i64(1), r.i64(0), std::nullopt, std::nullopt,
-                             r.str(2) + ": " + Money::fen(r.i64(3)).to_yuan() + " yuan not disbursed since " + format_shanghai(r.i64(4))});
+                             r.str(2) + ": " + Money::fen(r.i64(3)).to_yuan() +
+                                 " yuan not disbursed since " + format_shanghai(r.i64(4))});
   return flags;
 }
 

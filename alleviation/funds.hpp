@@ -30,11 +30,13 @@ inline constexpr std::size_t kMaxProjectKindBytes = 24;  // the longest of proje
 inline constexpr std::size_t kMaxBenefitBytes = 40;
 inline constexpr std::size_t kMaxIdNumberBytes = 18;  // a resident ID number
 
-const std::vector<std::string>& project_kinds();  // industry, infrastructure, consumption_subsidy, education, medical
+const std::vector<std::string>&
+project_kinds();  // industry, infrastructure, consumption_subsidy, education, medical
 
 struct NewProject {
   std::string county_code, name, kind;
-  std::string benefit;  // what one person may receive once, e.g. "education_subsidy_2026"; default: the kind
+  std::string benefit;  // what one person may receive once, e.g. "education_subsidy_2026"; default:
+                        // the kind
   Money budget;
 };
 
@@ -58,9 +60,9 @@ struct Allocation {
 struct NewDisbursement {
   std::string document_number;
   Money amount;
-  std::string village_code;                // for a village; taken from the household otherwise
+  std::string village_code;  // for a village; taken from the household otherwise
   std::optional<std::int64_t> household_id;
-  std::string id_number;                   // the member who receives; the head's when empty
+  std::string id_number;  // the member who receives; the head's when empty
 };
 
 struct Disbursement {
@@ -68,15 +70,16 @@ struct Disbursement {
   std::string document_number, allocation_document, project_name, benefit;
   std::string village_code;
   std::optional<std::int64_t> household_id;
-  std::string id_number;        // stored whole; shown masked
-  std::string household_status; // at the time of the disbursement
+  std::string id_number;         // stored whole; shown masked
+  std::string household_status;  // at the time of the disbursement
   Money amount;
   std::string actor;
   std::int64_t at_ms = 0;
 };
 
 struct FundFlag {
-  std::string kind;  // unregistered_recipient, exited_recipient, duplicate_benefit, over_budget, idle_allocation
+  std::string kind;  // unregistered_recipient, exited_recipient, duplicate_benefit, over_budget,
+                     // idle_allocation
   std::int64_t project_id = 0;
   std::optional<std::int64_t> allocation_id, disbursement_id, household_id;
   std::string detail;
@@ -84,24 +87,28 @@ struct FundFlag {
 
 std::span<const db::Migration> fund_migrations();
 
-Result<Project> create_project(db::Session& tx, const NewProject& project, std::string_view actor, const Clock& clock);
+Result<Project> create_project(db::Session& tx, const NewProject& project, std::string_view actor,
+                               const Clock& clock);
 Result<std::optional<Project>> find_project(db::Session& s, std::int64_t id);
 Result<std::vector<Project>> projects_in(db::Session& s, std::string_view county_code);
 
 // Moves money from the county's fund to the project. The same document number with the
 // same project and amount finds the earlier allocation; with others it is refused.
-Result<Allocation> allocate(db::Session& tx, std::int64_t project_id, std::string_view document_number, Money amount,
-                            std::string_view actor, const Clock& clock);
+Result<Allocation> allocate(db::Session& tx, std::int64_t project_id,
+                            std::string_view document_number, Money amount, std::string_view actor,
+                            const Clock& clock);
 Result<std::optional<Allocation>> find_allocation(db::Session& s, std::int64_t id);
 Result<std::vector<Allocation>> allocations_of(db::Session& s, std::int64_t project_id);
 
-Result<Disbursement> disburse(db::Session& tx, std::int64_t allocation_id, const NewDisbursement& disbursement, std::string_view actor,
+Result<Disbursement> disburse(db::Session& tx, std::int64_t allocation_id,
+                              const NewDisbursement& disbursement, std::string_view actor,
                               const Clock& clock);
 Result<std::vector<Disbursement>> disbursements_of(db::Session& s, std::int64_t allocation_id);
 // What a household received, each traced back to its allocation and project.
 Result<std::vector<Disbursement>> household_funds(db::Session& s, std::int64_t household_id);
 
 // The flags of a county's funds now; allocations idle for longer than `idle_ms` are flagged.
-Result<std::vector<FundFlag>> fund_flags(db::Session& s, std::string_view county_code, std::int64_t idle_ms, const Clock& clock);
+Result<std::vector<FundFlag>> fund_flags(db::Session& s, std::string_view county_code,
+                                         std::int64_t idle_ms, const Clock& clock);
 
 }  // namespace cunhuo::alleviation

@@ -29,7 +29,8 @@ constexpr db::Migration kMigrations[] = {
      "  actor VARCHAR(100) NOT NULL,\n"
      "  at BIGINT NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS household_expenses_household ON household_expenses (household_id, at);\n"
+     "CREATE INDEX IF NOT EXISTS household_expenses_household ON household_expenses (household_id, "
+     "at);\n"
      "CREATE TABLE IF NOT EXISTS monitoring_alerts (\n"
      "  id {{ID}},\n"
      "  household_id BIGINT NOT NULL,\n"
@@ -41,8 +42,10 @@ constexpr db::Migration kMigrations[] = {
      "  outcome VARCHAR(20) NOT NULL,\n"
      "  raised_at BIGINT NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS monitoring_alerts_household ON monitoring_alerts (household_id, rule, status);\n"
-     "CREATE INDEX IF NOT EXISTS monitoring_alerts_village ON monitoring_alerts (village_code, status);\n"
+     "CREATE INDEX IF NOT EXISTS monitoring_alerts_household ON monitoring_alerts (household_id, "
+     "rule, status);\n"
+     "CREATE INDEX IF NOT EXISTS monitoring_alerts_village ON monitoring_alerts (village_code, "
+     "status);\n"
      "CREATE TABLE IF NOT EXISTS monitoring_alert_history (\n"
      "  id {{ID}},\n"
      "  alert_id BIGINT NOT NULL,\n"
@@ -50,7 +53,8 @@ constexpr db::Migration kMigrations[] = {
      "  entry VARCHAR(600) NOT NULL,\n"
      "  at BIGINT NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS monitoring_alert_history_alert ON monitoring_alert_history (alert_id, id);\n"},
+     "CREATE INDEX IF NOT EXISTS monitoring_alert_history_alert ON monitoring_alert_history "
+     "(alert_id, id);\n"},
     // Each county's office sets its own rules; rows from before carry no county.
     {"alleviation", 6, "monitoring rules per county",
      "ALTER TABLE monitoring_rules ADD COLUMN county_code VARCHAR(6) NOT NULL DEFAULT '';\n"
@@ -64,22 +68,29 @@ Result<Money> platform_income(db::Session& tx, std::int64_t h, std::int64_t from
   return m.empty() ? Money() : m.begin()->second;
 }
 
-Status history(db::Session& tx, std::int64_t alert, std::string_view actor, const std::string& entry, std::int64_t now) {
-  CUNHUO_TRY(tx.exec("INSERT INTO monitoring_alert_history (alert_id, actor, entry, at) VALUES (?, ?, ?, ?)", {alert, actor, entry.substr(0, 600), now}));
+Status history(db::Session& tx, std::int64_t alert, std::string_view actor,
+               const std::string& entry, std::int64_t now) {
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO monitoring_alert_history (alert_id, actor, entry, at) VALUES (?, ?, ?, ?)",
+      {alert, actor, entry.substr(0, 600), now}));
   return {};
 }
 
 // One open alert per household and rule: a condition that goes on does not repeat.
-Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::HouseholdFacts& h, const char* rule, const std::string& figures,
+Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::HouseholdFacts& h,
+                                          const char* rule, const std::string& figures,
                                           std::int64_t now) {
   // Open, or raised lately and worked to a close: the daily pass does not raise it again
   // while the same condition holds, or a helper's "false alarm" would come back each day.
-  if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = ? AND (status IN ('open', 'proposed') OR raised_at >= ?)",
+  if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = "
+                              "? AND (status IN ('open', 'proposed') OR raised_at >= ?)",
                               {h.id.value, rule, now - kRealertAfterMs})))
     return std::optional<std::int64_t>();
-  CUNHUO_TRY(tx.exec("INSERT INTO monitoring_alerts (household_id, village_code, helper_account, rule, figures, status, outcome, raised_at) "
-                     "VALUES (?, ?, ?, ?, ?, 'open', '', ?)",
-                     {h.id.value, h.village_code, h.helper_account, rule, figures, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO monitoring_alerts (household_id, village_code, helper_account, rule, "
+              "figures, status, outcome, raised_at) "
+              "VALUES (?, ?, ?, ?, ?, 'open', '', ?)",
+              {h.id.value, h.village_code, h.helper_account, rule, figures, now}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
   CUNHUO_CHECK(history(tx, id, "system", "raised: " + figures, now));
   spdlog::info("monitoring alert {} for household {}: {}", id, h.id.value, rule);
@@ -91,8 +102,10 @@ Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::Ho
 std::span<const db::Migration> monitoring_migrations() { return kMigrations; }
 
 Result<MonitoringRules> current_rules(db::Session& s, std::string_view county_code) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT definition FROM monitoring_rules WHERE county_code = ? "
-                                    "ORDER BY id DESC LIMIT 1", {std::string(county_code)}));
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT definition FROM monitoring_rules WHERE county_code = ? "
+                             "ORDER BY id DESC LIMIT 1",
+                             {std::string(county_code)}));
   if (!row) return MonitoringRules{};
   const Json doc = CUNHUO_TRY(Json::parse(row->str(0)));
   MonitoringRules r;
@@ -103,72 +116,109 @@ Result<MonitoringRules> current_rules(db::Session& s, std::string_view county_co
   return r;
 }
 
-Status set_rules(db::Session& tx, const MonitoringRules& r, std::string_view county_code, std::string_view actor,
-                 const Clock& clock) {
+Status set_rules(db::Session& tx, const MonitoringRules& r, std::string_view county_code,
+                 std::string_view actor, const Clock& clock) {
   CUNHUO_ASSERT(county_code.size() == 6);
   if (r.income_projection_bps < kMinIncomeProjectionBps ||
       r.income_projection_bps > kMaxIncomeProjectionBps)
-    return make_error(ErrorKind::invalid, "out_of_range", "1 to 5 times the line, in basis points", "income_projection_bps");
+    return make_error(ErrorKind::invalid, "out_of_range", "1 to 5 times the line, in basis points",
+                      "income_projection_bps");
   if (r.income_drop_bps < kMinIncomeDropBps || r.income_drop_bps > kMaxIncomeDropBps)
     return make_error(ErrorKind::invalid, "out_of_range", "1 % to 100 %", "income_drop_bps");
-  if (r.large_expense.fen() <= 0) return make_error(ErrorKind::invalid, "out_of_range", "a positive amount", "large_expense_fen");
+  if (r.large_expense.fen() <= 0)
+    return make_error(ErrorKind::invalid, "out_of_range", "a positive amount", "large_expense_fen");
   if (r.no_sales_days < kMinNoSalesDays || r.no_sales_days > kMaxNoSalesDays)
     return make_error(ErrorKind::invalid, "out_of_range", "7 to 365 days", "no_sales_days");
   JsonWriter w;
-  w.begin_object().field("income_projection_bps", r.income_projection_bps).field("income_drop_bps", r.income_drop_bps);
-  w.field("large_expense_fen", r.large_expense.fen()).field("no_sales_days", r.no_sales_days).end_object();
-  CUNHUO_TRY(tx.exec("INSERT INTO monitoring_rules (definition, actor, created_at, county_code) VALUES (?, ?, ?, ?)",
-                     {w.take(), actor, clock.now_ms(), std::string(county_code)}));
+  w.begin_object()
+      .field("income_projection_bps", r.income_projection_bps)
+      .field("income_drop_bps", r.income_drop_bps);
+  w.field("large_expense_fen", r.large_expense.fen())
+      .field("no_sales_days", r.no_sales_days)
+      .end_object();
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO monitoring_rules (definition, actor, created_at, county_code) VALUES "
+              "(?, ?, ?, ?)",
+              {w.take(), actor, clock.now_ms(), std::string(county_code)}));
   spdlog::info("monitoring rules set for county {} by {}", county_code, actor);
   return {};
 }
 
-Status record_expense(db::Session& tx, std::int64_t household_id, std::string_view kind, Money amount, std::string_view note,
-                      std::string_view actor, const Clock& clock) {
-  if (kind != "medical" && kind != "disaster") return make_error(ErrorKind::invalid, "invalid_kind", "medical or disaster", "kind");
+Status record_expense(db::Session& tx, std::int64_t household_id, std::string_view kind,
+                      Money amount, std::string_view note, std::string_view actor,
+                      const Clock& clock) {
+  if (kind != "medical" && kind != "disaster")
+    return make_error(ErrorKind::invalid, "invalid_kind", "medical or disaster", "kind");
   if (amount.fen() <= 0 || amount.fen() > kMaxExpenseFen)
     return make_error(ErrorKind::invalid, "out_of_range", "a positive amount", "amount_fen");
   if (note.size() > kMaxNoteBytes)
     return make_error(ErrorKind::invalid, "invalid_length", "a note is up to 500 bytes", "note");
-  CUNHUO_TRY(tx.exec("INSERT INTO household_expenses (household_id, kind, amount_fen, note, actor, at) VALUES (?, ?, ?, ?, ?, ?)",
-                     {household_id, kind, amount.fen(), note, actor, clock.now_ms()}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO household_expenses (household_id, kind, amount_fen, note, actor, at) "
+              "VALUES (?, ?, ?, ?, ?, ?)",
+              {household_id, kind, amount.fen(), note, actor, clock.now_ms()}));
   return {};
 }
 
-Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_t household_id, const Clock& clock) {
+Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_t household_id,
+                                                    const Clock& clock) {
   std::vector<std::int64_t> opened;
   const auto now = clock.now_ms();
-  auto page = CUNHUO_TRY(marketplace::household_facts(tx, "", household_id - 1, 1, shanghai_date(now).year));
+  auto page = CUNHUO_TRY(
+      marketplace::household_facts(tx, "", household_id - 1, 1, shanghai_date(now).year));
   if (page.empty() || page.front().id.value != household_id) return opened;
   const auto& h = page.front();
-  if (h.status != marketplace::PovertyStatus::exited && h.status != marketplace::PovertyStatus::at_risk) return opened;
+  if (h.status != marketplace::PovertyStatus::exited &&
+      h.status != marketplace::PovertyStatus::at_risk)
+    return opened;
   const auto rules = CUNHUO_TRY(current_rules(tx, county_of(h.village_code)));
   const auto model = CUNHUO_TRY(current_model(tx, county_of(h.village_code)));
-  auto add = [&](std::optional<std::int64_t> id) { if (id) opened.push_back(*id); };
+  auto add = [&](std::optional<std::int64_t> id) {
+    if (id) opened.push_back(*id);
+  };
   // Income of the last three months, projected over the year, per person.
   const Money recent = CUNHUO_TRY(platform_income(tx, household_id, now - 90 * kDayMs, now));
-  const Money projected = Money::fen((h.card_income.fen() + recent.fen() * 4) / std::max(1, h.members));
-  const Money floor = Money::fen(model.poverty_line_per_person_year.fen() * rules.income_projection_bps / 10000);
+  const Money projected =
+      Money::fen((h.card_income.fen() + recent.fen() * 4) / std::max(1, h.members));
+  const Money floor =
+      Money::fen(model.poverty_line_per_person_year.fen() * rules.income_projection_bps / 10000);
   if (projected < floor)
-    add(CUNHUO_TRY(raise(tx, h, "income_projection", "projected per-capita income " + projected.to_yuan() + " yuan, below " + floor.to_yuan(), now)));
+    add(CUNHUO_TRY(raise(
+        tx, h, "income_projection",
+        "projected per-capita income " + projected.to_yuan() + " yuan, below " + floor.to_yuan(),
+        now)));
   // Platform income against the same three months a year ago.
-  const Money year_ago = CUNHUO_TRY(platform_income(tx, household_id, now - 455 * kDayMs, now - 365 * kDayMs));
+  const Money year_ago =
+      CUNHUO_TRY(platform_income(tx, household_id, now - 455 * kDayMs, now - 365 * kDayMs));
   if (year_ago.fen() > 0 && recent.fen() * 10000 < year_ago.fen() * (10000 - rules.income_drop_bps))
-    add(CUNHUO_TRY(raise(tx, h, "income_drop", "platform income " + recent.to_yuan() + " yuan in three months against " + year_ago.to_yuan() + " a year ago", now)));
+    add(CUNHUO_TRY(raise(tx, h, "income_drop",
+                         "platform income " + recent.to_yuan() + " yuan in three months against " +
+                             year_ago.to_yuan() + " a year ago",
+                         now)));
   // A large expense in the last three months.
-  auto expense = CUNHUO_TRY(tx.query_one("SELECT COALESCE(SUM(amount_fen), 0) FROM household_expenses WHERE household_id = ? AND at >= ?",
-                                         {household_id, now - 90 * kDayMs}));
+  auto expense =
+      CUNHUO_TRY(tx.query_one("SELECT COALESCE(SUM(amount_fen), 0) FROM household_expenses WHERE "
+                              "household_id = ? AND at >= ?",
+                              {household_id, now - 90 * kDayMs}));
   if (expense->i64(0) >= rules.large_expense.fen())
-    add(CUNHUO_TRY(raise(tx, h, "large_expense", "medical or disaster expenses of " + Money::fen(expense->i64(0)).to_yuan() + " yuan in three months", now)));
+    add(CUNHUO_TRY(raise(tx, h, "large_expense",
+                         "medical or disaster expenses of " +
+                             Money::fen(expense->i64(0)).to_yuan() + " yuan in three months",
+                         now)));
   // A household that sold on the platform last year and has sold nothing lately.
   const Money last_year = CUNHUO_TRY(platform_income(tx, household_id, now - 365 * kDayMs, now));
-  const Money lately = CUNHUO_TRY(platform_income(tx, household_id, now - rules.no_sales_days * kDayMs, now));
+  const Money lately =
+      CUNHUO_TRY(platform_income(tx, household_id, now - rules.no_sales_days * kDayMs, now));
   if (last_year.fen() * 3 > h.card_income.fen() + last_year.fen() && lately.fen() == 0)
-    add(CUNHUO_TRY(raise(tx, h, "no_sales", "no platform sales in " + std::to_string(rules.no_sales_days) + " days; " + last_year.to_yuan() + " yuan in the year", now)));
+    add(CUNHUO_TRY(raise(tx, h, "no_sales",
+                         "no platform sales in " + std::to_string(rules.no_sales_days) + " days; " +
+                             last_year.to_yuan() + " yuan in the year",
+                         now)));
   return opened;
 }
 
-Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code, const Clock& clock) {
+Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
+                                 const Clock& clock) {
   struct Page {
     std::int64_t last = 0, households = 0, opened = 0;
   };
@@ -178,11 +228,15 @@ Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
     page = CUNHUO_TRY(db.write([&, after = page.last](db::Session& tx) -> Result<Page> {
       Page p{after, 0, 0};
       const int year = shanghai_date(clock.now_ms()).year;
-      for (const auto& h : CUNHUO_TRY(marketplace::household_facts(tx, region_code, after, kMonitorPage, year))) {
+      for (const auto& h :
+           CUNHUO_TRY(marketplace::household_facts(tx, region_code, after, kMonitorPage, year))) {
         p.last = h.id.value;
         ++p.households;
-        if (h.status != marketplace::PovertyStatus::exited && h.status != marketplace::PovertyStatus::at_risk) continue;
-        p.opened += static_cast<std::int64_t>(CUNHUO_TRY(monitor_household(tx, h.id.value, clock)).size());
+        if (h.status != marketplace::PovertyStatus::exited &&
+            h.status != marketplace::PovertyStatus::at_risk)
+          continue;
+        p.opened +=
+            static_cast<std::int64_t>(CUNHUO_TRY(monitor_household(tx, h.id.value, clock)).size());
       }
       return p;
     }));
@@ -193,77 +247,103 @@ Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
 }
 
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT id, household_id, rule, figures, status, outcome, helper_account, village_code, raised_at "
-                                  "FROM monitoring_alerts WHERE id = ?", {id}));
+  auto r =
+      CUNHUO_TRY(s.query_one("SELECT id, household_id, rule, figures, status, outcome, "
+                             "helper_account, village_code, raised_at "
+                             "FROM monitoring_alerts WHERE id = ?",
+                             {id}));
   if (!r) return std::optional<Alert>();
-  Alert a{r->i64(0), r->i64(1), r->str(2), r->str(3), r->str(4), r->str(5), r->opt_i64(6), r->str(7), r->i64(8), {}};
-  for (const auto& h : CUNHUO_TRY(s.query("SELECT at, actor, entry FROM monitoring_alert_history WHERE alert_id = ? ORDER BY id", {id})))
+  Alert a{r->i64(0), r->i64(1),     r->str(2), r->str(3), r->str(4),
+          r->str(5), r->opt_i64(6), r->str(7), r->i64(8), {}};
+  for (const auto& h : CUNHUO_TRY(s.query(
+           "SELECT at, actor, entry FROM monitoring_alert_history WHERE alert_id = ? ORDER BY id",
+           {id})))
     a.history.push_back(format_shanghai(h.i64(0)) + " " + h.str(1) + " " + h.str(2));
   return std::optional<Alert>(std::move(a));
 }
 
-Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code, std::optional<std::int64_t> helper_account,
+Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,
+                                      std::optional<std::int64_t> helper_account,
                                       std::string_view status) {
   std::vector<Alert> out;
-  const auto rows = helper_account
-                        ? CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE helper_account = ? AND status = ? ORDER BY id DESC LIMIT 200",
-                                             {*helper_account, status}))
-                        : CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE village_code LIKE ? AND status = ? ORDER BY id DESC LIMIT 200",
-                                             {std::string(region_code) + "%", status}));
+  const auto rows =
+      helper_account ? CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE helper_account = "
+                                          "? AND status = ? ORDER BY id DESC LIMIT 200",
+                                          {*helper_account, status}))
+                     : CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE village_code "
+                                          "LIKE ? AND status = ? ORDER BY id DESC LIMIT 200",
+                                          {std::string(region_code) + "%", status}));
   for (const auto& r : rows) out.push_back(std::move(*CUNHUO_TRY(find_alert(s, r.i64(0)))));
   return out;
 }
 
 namespace {
 
-Status mark_returned(db::Session& tx, const Alert& a, std::string_view actor, std::string_view note, const Clock& clock) {
-  return marketplace::set_household_status(tx, marketplace::HouseholdId{a.household_id},
-                                           marketplace::PovertyStatus::returned_to_poverty, actor,
-                                           "monitoring alert " + std::to_string(a.id) + ": " + std::string(note), clock);
+Status mark_returned(db::Session& tx, const Alert& a, std::string_view actor, std::string_view note,
+                     const Clock& clock) {
+  return marketplace::set_household_status(
+      tx, marketplace::HouseholdId{a.household_id}, marketplace::PovertyStatus::returned_to_poverty,
+      actor, "monitoring alert " + std::to_string(a.id) + ": " + std::string(note), clock);
 }
 
 }  // namespace
 
-Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome, std::string_view note, std::string_view actor,
-                          AlertCloser closer, const Clock& clock) {
+Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome,
+                          std::string_view note, std::string_view actor, AlertCloser closer,
+                          const Clock& clock) {
   if (outcome != "help_given" && outcome != "status_changed" && outcome != "false_alarm")
-    return make_error(ErrorKind::invalid, "invalid_outcome", "help_given, status_changed or false_alarm", "outcome");
+    return make_error(ErrorKind::invalid, "invalid_outcome",
+                      "help_given, status_changed or false_alarm", "outcome");
   if (note.empty() || note.size() > kMaxNoteBytes)
     return make_error(ErrorKind::invalid, "missing_field", "say what was done (1 to 500 bytes)",
                       "note");
   auto a = CUNHUO_TRY(find_alert(tx, id));
   if (!a) return make_error(ErrorKind::not_found, "not_found", "no such alert", "id");
-  if (a->status != "open") return make_error(ErrorKind::conflict, "already_closed", "this alert was closed", "id");
+  if (a->status != "open")
+    return make_error(ErrorKind::conflict, "already_closed", "this alert was closed", "id");
   const auto now = clock.now_ms();
   // A helper sees the household; the office decides its official status.
   if (outcome == "status_changed" && closer == AlertCloser::helper) {
-    CUNHUO_TRY(tx.exec("UPDATE monitoring_alerts SET status = 'proposed', outcome = ? WHERE id = ? AND status = 'open'",
-                       {outcome, id}));
-    CUNHUO_CHECK(history(tx, id, actor, "proposed: returned to poverty — " + std::string(note), now));
+    CUNHUO_TRY(
+        tx.exec("UPDATE monitoring_alerts SET status = 'proposed', outcome = ? WHERE id = ? AND "
+                "status = 'open'",
+                {outcome, id}));
+    CUNHUO_CHECK(
+        history(tx, id, actor, "proposed: returned to poverty — " + std::string(note), now));
     return std::move(*CUNHUO_TRY(find_alert(tx, id)));
   }
-  CUNHUO_TRY(tx.exec("UPDATE monitoring_alerts SET status = 'closed', outcome = ? WHERE id = ?", {outcome, id}));
-  CUNHUO_CHECK(history(tx, id, actor, "closed: " + std::string(outcome) + " — " + std::string(note), now));
+  CUNHUO_TRY(tx.exec("UPDATE monitoring_alerts SET status = 'closed', outcome = ? WHERE id = ?",
+                     {outcome, id}));
+  CUNHUO_CHECK(
+      history(tx, id, actor, "closed: " + std::string(outcome) + " — " + std::string(note), now));
   if (outcome == "status_changed") CUNHUO_CHECK(mark_returned(tx, *a, actor, note, clock));
   return std::move(*CUNHUO_TRY(find_alert(tx, id)));
 }
 
-Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approve, std::string_view reason,
-                                   std::string_view actor, const Clock& clock) {
+Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approve,
+                                   std::string_view reason, std::string_view actor,
+                                   const Clock& clock) {
   if (reason.empty() || reason.size() > kMaxNoteBytes)
-    return make_error(ErrorKind::invalid, "missing_field", "give the reason (1 to 500 bytes)", "reason");
+    return make_error(ErrorKind::invalid, "missing_field", "give the reason (1 to 500 bytes)",
+                      "reason");
   auto a = CUNHUO_TRY(find_alert(tx, id));
   if (!a) return make_error(ErrorKind::not_found, "not_found", "no such alert", "id");
   if (a->status != "proposed")
-    return make_error(ErrorKind::conflict, "nothing_proposed", "no status change is proposed on this alert", "id");
+    return make_error(ErrorKind::conflict, "nothing_proposed",
+                      "no status change is proposed on this alert", "id");
   const auto now = clock.now_ms();
   // Conditional: of two decisions at once, one moves the alert and the other finds it moved.
-  auto moved = CUNHUO_TRY(tx.exec("UPDATE monitoring_alerts SET status = ?, outcome = ? WHERE id = ? AND status = 'proposed'",
-                                  {approve ? "closed" : "open", approve ? "status_changed" : "", id}));
+  auto moved = CUNHUO_TRY(tx.exec(
+      "UPDATE monitoring_alerts SET status = ?, outcome = ? WHERE id = ? AND status = 'proposed'",
+      {approve ? "closed" : "open", approve ? "status_changed" : "", id}));
   if (moved.affected_rows != 1)
-    return make_error(ErrorKind::conflict, "nothing_proposed", "no status change is proposed on this alert", "id");
-  CUNHUO_CHECK(history(tx, id, actor, std::string(approve ? "status change approved — " : "status change refused — ") +
-                                          std::string(reason), now));
+    return make_error(ErrorKind::conflict, "nothing_proposed",
+                      "no status change is proposed on this alert", "id");
+  CUNHUO_CHECK(
+      history(tx, id, actor,
+              std::string(approve ? "status change approved — " : "status change refused — ") +
+                  std::string(reason),
+              now));
   if (approve) CUNHUO_CHECK(mark_returned(tx, *a, actor, reason, clock));
   return std::move(*CUNHUO_TRY(find_alert(tx, id)));
 }

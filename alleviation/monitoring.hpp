@@ -22,10 +22,10 @@
 namespace cunhuo::alleviation {
 
 struct MonitoringRules {
-  int income_projection_bps = 15000;   // alert below 1.5 times the line
-  int income_drop_bps = 3000;          // alert when platform income falls by more than 30 %
+  int income_projection_bps = 15000;  // alert below 1.5 times the line
+  int income_drop_bps = 3000;         // alert when platform income falls by more than 30 %
   Money large_expense = Money::fen(2'000'000);  // a 20,000-yuan medical or disaster expense
-  int no_sales_days = 60;              // ... for a household that sells on the platform
+  int no_sales_days = 60;                       // ... for a household that sells on the platform
 };
 
 struct Alert {
@@ -51,23 +51,27 @@ std::span<const db::Migration> monitoring_migrations();
 // A county's rules (6-digit code; the defaults until its office sets them), and setting
 // them, logged with who did.
 Result<MonitoringRules> current_rules(db::Session& s, std::string_view county_code);
-Status set_rules(db::Session& tx, const MonitoringRules& rules, std::string_view county_code, std::string_view actor,
-                 const Clock& clock);
+Status set_rules(db::Session& tx, const MonitoringRules& rules, std::string_view county_code,
+                 std::string_view actor, const Clock& clock);
 
 // A large expense on the household (medical, disaster); monitoring looks at it next.
-Status record_expense(db::Session& tx, std::int64_t household_id, std::string_view kind, Money amount, std::string_view note,
-                      std::string_view actor, const Clock& clock);
+Status record_expense(db::Session& tx, std::int64_t household_id, std::string_view kind,
+                      Money amount, std::string_view note, std::string_view actor,
+                      const Clock& clock);
 // Checks one household against the rules; returns the alerts it opened.
-Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_t household_id, const Clock& clock);
+Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_t household_id,
+                                                    const Clock& clock);
 
 inline constexpr int kMonitorPage = 500;
 // A rule raised for a household is not raised for it again within this time.
 inline constexpr std::int64_t kRealertAfterMs = 30LL * 24 * 3600 * 1000;
 // The daily pass: every exited and at-risk household of `region_code` ("" for all),
 // a page per transaction; returns how many alerts it opened.
-Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code, const Clock& clock);
+Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
+                                 const Clock& clock);
 
-Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code, std::optional<std::int64_t> helper_account,
+Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,
+                                      std::optional<std::int64_t> helper_account,
                                       std::string_view status);
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id);
 // Who closes an alert: the household's helper, or the office (or an admin).
@@ -75,11 +79,13 @@ enum class AlertCloser { helper, office };
 // outcome: help_given, status_changed, false_alarm. The office's status_changed re-enrols the
 // household as returned to poverty; a helper's only proposes it (status "proposed") and the
 // office decides.
-Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome, std::string_view note,
-                          std::string_view actor, AlertCloser closer, const Clock& clock);
+Result<Alert> close_alert(db::Session& tx, std::int64_t id, std::string_view outcome,
+                          std::string_view note, std::string_view actor, AlertCloser closer,
+                          const Clock& clock);
 // The office approves (the household returns to poverty, the alert closes) or refuses (the
 // alert opens again) a helper's proposed status change; with a reason, kept in its history.
-Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approve, std::string_view reason,
-                                   std::string_view actor, const Clock& clock);
+Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approve,
+                                   std::string_view reason, std::string_view actor,
+                                   const Clock& clock);
 
 }  // namespace cunhuo::alleviation

@@ -26,8 +26,9 @@ std::span<const db::Migration> score_migrations();
 Result<EvaluationModel> current_model(db::Session& s, std::string_view county_code);
 Result<std::optional<EvaluationModel>> find_model(db::Session& s, int version);
 // Stores `model` as the county's next version, with who set it; returns it with its version.
-Result<EvaluationModel> add_model(db::Session& tx, EvaluationModel model, std::string_view county_code,
-                                  std::string_view actor, const Clock& clock);
+Result<EvaluationModel> add_model(db::Session& tx, EvaluationModel model,
+                                  std::string_view county_code, std::string_view actor,
+                                  const Clock& clock);
 // Who set each of a county's models and when, newest first: the audit of its changes.
 struct ModelChange {
   int version = 0;
@@ -64,10 +65,14 @@ inline constexpr int kRescorePage = 5000;
 inline constexpr std::int64_t kIncomeWindowMs = 365LL * 86'400'000;
 
 // Scores one household now (after its card changed or income settled).
-Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx, std::int64_t household_id, const Clock& clock);
+Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx,
+                                                          std::int64_t household_id,
+                                                          const Clock& clock);
 // Scores every household with a card in `region_code` ("" for the whole store), a page
 // at a time; returns how many.
-Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code, const Clock& clock);
-Result<std::vector<StoredEvaluation>> evaluations_of(db::Session& s, std::int64_t household_id, int limit);
+Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code,
+                                 const Clock& clock);
+Result<std::vector<StoredEvaluation>> evaluations_of(db::Session& s, std::int64_t household_id,
+                                                     int limit);
 
 }  // namespace cunhuo::alleviation

@@ -25,7 +25,8 @@ inline constexpr int kMaxStatisticsMonths = 24;
 
 struct AreaCounts {
   std::string code;
-  std::int64_t registered = 0;  // every household ever registered as poor (建档立卡), whatever its status now
+  std::int64_t registered =
+      0;  // every household ever registered as poor (建档立卡), whatever its status now
   std::int64_t poor = 0, at_risk = 0, proposed = 0, exited = 0, returned = 0;
 };
 
@@ -39,14 +40,15 @@ struct AreaStatistics {
   std::string region_code;
   RegionLevel level = RegionLevel::county;
   AreaCounts total;
-  std::vector<AreaCounts> parts;  // the townships of a county, the villages of a township, ...
+  std::vector<AreaCounts> parts;     // the townships of a county, the villages of a township, ...
   std::vector<MonthFigures> months;  // newest first
   std::vector<Notice> notices;
   std::int64_t generated_at_ms = 0;
 };
 
 // `months` back from this month (1 to kMaxStatisticsMonths).
-Result<AreaStatistics> area_statistics(db::Session& s, std::string_view region_code, int months, const Clock& clock);
+Result<AreaStatistics> area_statistics(db::Session& s, std::string_view region_code, int months,
+                                       const Clock& clock);
 
 // A money figure as yuan for a page or a CSV file, or its mark when it is withheld.
 std::string shown_yuan(const std::optional<Money>& m, bool for_csv);

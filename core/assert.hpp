@@ -10,8 +10,8 @@ namespace cunhuo::detail {
 
 }  // namespace cunhuo::detail
 
-#define CUNHUO_ASSERT(condition)                                                \
-  do {                                                                          \
-    if (!(condition)) [[unlikely]]                                              \
-      ::cunhuo::detail::assertion_failed(#condition, __FILE__, __LINE__);       \
+#define CUNHUO_ASSERT(condition)                                          \
+  do {                                                                    \
+    if (!(condition)) [[unlikely]]                                        \
+      ::cunhuo::detail::assertion_failed(#condition, __FILE__, __LINE__); \
   } while (false)

@@ -24,7 +24,8 @@ Result<bool> on_off(const std::string& key, const std::string& value) {
 
 std::string env_name(const std::string& key) {
   std::string name = "CUNHUO_";
-  for (char c : key) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : key)
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return name;
 }
 
@@ -40,11 +41,13 @@ bool known_key(const std::string& key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-Result<std::int64_t> parse_int(const std::string& key, const std::string& text, std::int64_t lo, std::int64_t hi) {
+Result<std::int64_t> parse_int(const std::string& key, const std::string& text, std::int64_t lo,
+                               std::int64_t hi) {
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc{} || end != text.data() + text.size() || v < lo || v > hi)
-    return config_error(key, key + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return config_error(key, key + " must be a whole number from " + std::to_string(lo) + " to " +
+                                 std::to_string(hi));
   return v;
 }
 
@@ -64,7 +67,8 @@ std::vector<std::string> split_list(const std::string& text) {
 Status apply(Config& c, const std::string& key, const std::string& value) {
   if (key == "listen") {
     auto colon = value.rfind(':');
-    if (colon == std::string::npos || colon == 0) return config_error(key, "listen must be host:port");
+    if (colon == std::string::npos || colon == 0)
+      return config_error(key, "listen must be host:port");
     auto port = CUNHUO_TRY(parse_int(key, value.substr(colon + 1), 0, 65535));
     c.listen_host = value.substr(0, colon);
     c.listen_port = static_cast<std::uint16_t>(port);
@@ -74,8 +78,10 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   } else if (key == "seed") {
     c.seed = value;
   } else if (key == "log-level") {
-    static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-    if (std::find(levels.begin(), levels.end(), value) == levels.end()) return config_error(key, "unknown log level");
+    static const std::vector<std::string> levels = {"trace", "debug",    "info", "warn",
+                                                    "error", "critical", "off"};
+    if (std::find(levels.begin(), levels.end(), value) == levels.end())
+      return config_error(key, "unknown log level");
     c.log_level = value;
   } else if (key == "data-dir") {
     c.data_dir = value;
@@ -116,9 +122,11 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   } else if (key == "max-connections") {
     c.max_connections = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
   } else if (key == "max-connections-per-address") {
-    c.max_connections_per_address = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
+    c.max_connections_per_address =
+        static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
   } else if (key == "login-attempts-per-address") {
-    c.login_attempts_per_address = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
+    c.login_attempts_per_address =
+        static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
   } else {
     return config_error(key, "unknown setting " + key);
   }
@@ -157,9 +165,11 @@ Result<std::map<std::string, std::string>> read_file(const std::string& path) {
     line = trim(line);
     if (line.empty() || line[0] == '#') continue;
     auto eq = line.find('=');
-    if (eq == std::string::npos) return config_error("config", path + ":" + std::to_string(n) + ": expected key = value");
+    if (eq == std::string::npos)
+      return config_error("config", path + ":" + std::to_string(n) + ": expected key = value");
     std::string key = trim(line.substr(0, eq));
-    if (!known_key(key)) return config_error(key, path + ":" + std::to_string(n) + ": unknown setting " + key);
+    if (!known_key(key))
+      return config_error(key, path + ":" + std::to_string(n) + ": unknown setting " + key);
     out[key] = trim(line.substr(eq + 1));
   }
   return out;
@@ -168,16 +178,36 @@ Result<std::map<std::string, std::string>> read_file(const std::string& path) {
 }  // namespace
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> keys = {
-      "listen", "db", "seed", "log-level", "data-dir", "threads", "max-json-body", "max-upload-body",
-      "header-timeout-ms", "body-timeout-ms", "shutdown-grace-ms", "outbox-poll-ms", "payment-window-ms",
-      "auto-confirm-ms", "payment-simulator", "demo", "platform-fee-bps", "cooperative-commission-bps",
-      "logistics-fee-fen", "exit-notice-ms", "fund-idle-ms", "metrics-allow", "max-connections",
-      "max-connections-per-address", "login-attempts-per-address"};
+  static const std::vector<std::string> keys = {"listen",
+                                                "db",
+                                                "seed",
+                                                "log-level",
+                                                "data-dir",
+                                                "threads",
+                                                "max-json-body",
+                                                "max-upload-body",
+                                                "header-timeout-ms",
+                                                "body-timeout-ms",
+                                                "shutdown-grace-ms",
+                                                "outbox-poll-ms",
+                                                "payment-window-ms",
+                                                "auto-confirm-ms",
+                                                "payment-simulator",
+                                                "demo",
+                                                "platform-fee-bps",
+                                                "cooperative-commission-bps",
+                                                "logistics-fee-fen",
+                                                "exit-notice-ms",
+                                                "fund-idle-ms",
+                                                "metrics-allow",
+                                                "max-connections",
+                                                "max-connections-per-address",
+                                                "login-attempts-per-address"};
   return keys;
 }
 
-Result<Config> load_config(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+Result<Config> load_config(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env) {
   auto flags = CUNHUO_TRY(parse_flags(args));
   std::string file;
   if (auto it = flags.find("config"); it != flags.end()) {
@@ -188,10 +218,12 @@ Result<Config> load_config(const std::vector<std::string>& args, const std::map<
   }
   Config config;
   if (!file.empty()) {
-    for (const auto& [key, value] : CUNHUO_TRY(read_file(file))) CUNHUO_CHECK(apply(config, key, value));
+    for (const auto& [key, value] : CUNHUO_TRY(read_file(file)))
+      CUNHUO_CHECK(apply(config, key, value));
   }
   for (const auto& key : config_keys()) {
-    if (auto e = env.find(env_name(key)); e != env.end()) CUNHUO_CHECK(apply(config, key, e->second));
+    if (auto e = env.find(env_name(key)); e != env.end())
+      CUNHUO_CHECK(apply(config, key, e->second));
   }
   for (const auto& [key, value] : flags) CUNHUO_CHECK(apply(config, key, value));
   return config;

@@ -15,30 +15,33 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   std::string db_url = "sqlite:var/cunhuo.db";
-  std::string seed = "minqin";        // seed data set to load at start, or "none"
+  std::string seed = "minqin";  // seed data set to load at start, or "none"
   std::string log_level = "info";
-  std::string data_dir = "var";       // uploads and other files
-  int threads = 4;                     // HTTP worker threads
-  std::int64_t max_json_body = 1 << 20;        // bytes
-  std::int64_t max_upload_body = 8 << 20;      // bytes, upload routes only
+  std::string data_dir = "var";            // uploads and other files
+  int threads = 4;                         // HTTP worker threads
+  std::int64_t max_json_body = 1 << 20;    // bytes
+  std::int64_t max_upload_body = 8 << 20;  // bytes, upload routes only
   std::int64_t header_timeout_ms = 10'000;
   std::int64_t body_timeout_ms = 30'000;
   std::int64_t shutdown_grace_ms = 10'000;
   std::int64_t outbox_poll_ms = 200;
-  std::int64_t payment_window_ms = 15 * 60 * 1000;  // an unpaid order gives its stock back after this
-  std::int64_t auto_confirm_ms = 7LL * 24 * 3600 * 1000;  // a delivered order completes by itself after this
-  bool payment_simulator = true;                      // serve the provider sandbox (off in production)
-  bool demo = false;  // a demonstration: the sandbox may then listen beyond loopback
-  int platform_fee_bps = 300;                         // outside poverty-alleviation campaigns
+  std::int64_t payment_window_ms =
+      15 * 60 * 1000;  // an unpaid order gives its stock back after this
+  std::int64_t auto_confirm_ms =
+      7LL * 24 * 3600 * 1000;     // a delivered order completes by itself after this
+  bool payment_simulator = true;  // serve the provider sandbox (off in production)
+  bool demo = false;              // a demonstration: the sandbox may then listen beyond loopback
+  int platform_fee_bps = 300;     // outside poverty-alleviation campaigns
   int cooperative_commission_bps = 500;
-  std::int64_t logistics_fee_fen = 600;               // per order
+  std::int64_t logistics_fee_fen = 600;                  // per order
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;  // how long an exit's public notice runs
-  std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;   // an allocation not disbursed after this is flagged
+  std::int64_t fund_idle_ms =
+      90LL * 24 * 3600 * 1000;  // an allocation not disbursed after this is flagged
   // Who may read /metrics without an admin session: exact client addresses.
   std::vector<std::string> metrics_allow = {"127.0.0.1", "::1"};
-  int max_connections = 4096;               // open at once, over all clients
-  int max_connections_per_address = 256;    // open at once from one client address
-  int login_attempts_per_address = 60;      // per minute, from one client address
+  int max_connections = 4096;             // open at once, over all clients
+  int max_connections_per_address = 256;  // open at once from one client address
+  int login_attempts_per_address = 60;    // per minute, from one client address
   // Check every JSON success answer against its published schema (tests; not a flag).
   bool check_response_schemas = false;
 };
@@ -48,7 +51,8 @@ const std::vector<std::string>& config_keys();
 
 // `args` are the flags after the program name and subcommand, e.g. {"--db", "mysql://..."}
 // or {"--db=mysql://..."}. `env` holds the process environment (name -> value).
-Result<Config> load_config(const std::vector<std::string>& args, const std::map<std::string, std::string>& env);
+Result<Config> load_config(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env);
 
 std::map<std::string, std::string> environment_map();
 

@@ -18,5 +18,7 @@ struct Id {
 
 template <class Tag>
 struct std::hash<cunhuo::Id<Tag>> {
-  std::size_t operator()(const cunhuo::Id<Tag>& id) const noexcept { return std::hash<std::int64_t>{}(id.value); }
+  std::size_t operator()(const cunhuo::Id<Tag>& id) const noexcept {
+    return std::hash<std::int64_t>{}(id.value);
+  }
 };

@@ -21,8 +21,9 @@ Error parse_error(simdjson::error_code code) {
     case simdjson::CAPACITY:
       return make_error(ErrorKind::too_large, "too_large", "JSON document is too large");
     default:
-      return make_error(ErrorKind::invalid, "malformed_json",
-                        std::string("request body is not valid JSON: ") + simdjson::error_message(code));
+      return make_error(
+          ErrorKind::invalid, "malformed_json",
+          std::string("request body is not valid JSON: ") + simdjson::error_message(code));
   }
 }
 
@@ -34,7 +35,8 @@ Result<Json> convert_object(simdjson::dom::object obj) {
   std::unordered_set<std::string_view> seen;
   for (auto field : obj) {
     if (!seen.insert(field.key).second)
-      return make_error(ErrorKind::invalid, "duplicate_field", "field appears twice", std::string(field.key));
+      return make_error(ErrorKind::invalid, "duplicate_field", "field appears twice",
+                        std::string(field.key));
     auto value = CUNHUO_TRY(convert(field.value));
     out.emplace_back(std::string(field.key), std::move(value));
   }
@@ -62,8 +64,10 @@ Result<Json> convert(simdjson::dom::element e) {
 }
 
 Error type_error(const std::string& field, Json::Type expected, const Json& got) {
-  return make_error(ErrorKind::invalid, "invalid_type",
-                    std::string("expected ") + json_type_name(expected) + ", got " + json_type_name(got.type()), field);
+  return make_error(
+      ErrorKind::invalid, "invalid_type",
+      std::string("expected ") + json_type_name(expected) + ", got " + json_type_name(got.type()),
+      field);
 }
 
 }  // namespace
@@ -95,7 +99,8 @@ Result<Json> Json::parse(std::string_view text) {
 }
 
 double Json::as_number() const {
-  return type() == Type::integer ? static_cast<double>(std::get<std::int64_t>(value_)) : std::get<double>(value_);
+  return type() == Type::integer ? static_cast<double>(std::get<std::int64_t>(value_))
+                                 : std::get<double>(value_);
 }
 
 const Json* Json::find(std::string_view key) const {
@@ -109,8 +114,9 @@ const Json* Json::find(std::string_view key) const {
 
 Result<FieldReader> FieldReader::root(const Json& doc) {
   if (doc.type() != Json::Type::object)
-    return make_error(ErrorKind::invalid, "invalid_type",
-                      std::string("request body must be a JSON object, got ") + json_type_name(doc.type()));
+    return make_error(
+        ErrorKind::invalid, "invalid_type",
+        std::string("request body must be a JSON object, got ") + json_type_name(doc.type()));
   return FieldReader(&doc, "");
 }
 
@@ -137,38 +143,49 @@ Result<const Json*> FieldReader::optional(std::string_view key, Json::Type type)
 Result<const Json*> FieldReader::required(std::string_view key, Json::Type type) const {
   const Json* v = CUNHUO_TRY(optional(key, type));
   if (v == nullptr)
-    return make_error(ErrorKind::invalid, "missing_field", std::string("field is required (") + json_type_name(type) + ")",
+    return make_error(ErrorKind::invalid, "missing_field",
+                      std::string("field is required (") + json_type_name(type) + ")",
                       field_path(key));
   return v;
 }
 
 Result<std::string> FieldReader::string(std::string_view key, std::size_t max_bytes) const {
   auto v = CUNHUO_TRY(optional_string(key, max_bytes));
-  if (!v) return make_error(ErrorKind::invalid, "missing_field", "field is required (string)", field_path(key));
+  if (!v)
+    return make_error(ErrorKind::invalid, "missing_field", "field is required (string)",
+                      field_path(key));
   return std::move(*v);
 }
 
-Result<std::optional<std::string>> FieldReader::optional_string(std::string_view key, std::size_t max_bytes) const {
+Result<std::optional<std::string>> FieldReader::optional_string(std::string_view key,
+                                                                std::size_t max_bytes) const {
   const Json* v = CUNHUO_TRY(optional(key, Json::Type::string));
   if (v == nullptr) return std::optional<std::string>();
   if (v->as_string().size() > max_bytes)
-    return make_error(ErrorKind::invalid, "too_long", "at most " + std::to_string(max_bytes) + " bytes", field_path(key));
+    return make_error(ErrorKind::invalid, "too_long",
+                      "at most " + std::to_string(max_bytes) + " bytes", field_path(key));
   return std::optional<std::string>(v->as_string());
 }
 
-Result<std::int64_t> FieldReader::integer(std::string_view key, std::int64_t min, std::int64_t max) const {
+Result<std::int64_t> FieldReader::integer(std::string_view key, std::int64_t min,
+                                          std::int64_t max) const {
   auto v = CUNHUO_TRY(optional_integer(key, min, max));
-  if (!v) return make_error(ErrorKind::invalid, "missing_field", "field is required (integer)", field_path(key));
+  if (!v)
+    return make_error(ErrorKind::invalid, "missing_field", "field is required (integer)",
+                      field_path(key));
   return *v;
 }
 
-Result<std::optional<std::int64_t>> FieldReader::optional_integer(std::string_view key, std::int64_t min,
+Result<std::optional<std::int64_t>> FieldReader::optional_integer(std::string_view key,
+                                                                  std::int64_t min,
                                                                   std::int64_t max) const {
   const Json* v = CUNHUO_TRY(optional(key, Json::Type::integer));
   if (v == nullptr) return std::optional<std::int64_t>();
   auto range_error = [&] {
-    return make_error(ErrorKind::invalid, "out_of_range",
-                      "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max), field_path(key));
+    return make_error(
+        ErrorKind::invalid, "out_of_range",
+        "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max),
+        field_path(key));
   };
   std::int64_t n = 0;
   if (v->type() == Json::Type::number) {
@@ -198,17 +215,19 @@ Result<FieldReader> FieldReader::object(std::string_view key) const {
   return FieldReader(v, field_path(key));
 }
 
-Result<std::vector<FieldReader>> FieldReader::objects(std::string_view key, std::size_t max_items) const {
+Result<std::vector<FieldReader>> FieldReader::objects(std::string_view key,
+                                                      std::size_t max_items) const {
   const Json* v = CUNHUO_TRY(required(key, Json::Type::array));
   const auto& items = v->as_array();
   if (items.size() > max_items)
-    return make_error(ErrorKind::invalid, "too_many_items", "at most " + std::to_string(max_items) + " items",
-                      field_path(key));
+    return make_error(ErrorKind::invalid, "too_many_items",
+                      "at most " + std::to_string(max_items) + " items", field_path(key));
   std::vector<FieldReader> out;
   out.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::string item_path = field_path(key) + "[" + std::to_string(i) + "]";
-    if (items[i].type() != Json::Type::object) return type_error(item_path, Json::Type::object, items[i]);
+    if (items[i].type() != Json::Type::object)
+      return type_error(item_path, Json::Type::object, items[i]);
     out.push_back(FieldReader(&items[i], item_path));
   }
   return out;
@@ -221,13 +240,15 @@ Result<std::vector<std::string>> FieldReader::strings(std::string_view key, std:
   if (v == nullptr) return out;
   const auto& items = v->as_array();
   if (items.size() > max_items)
-    return make_error(ErrorKind::invalid, "too_many_items", "at most " + std::to_string(max_items) + " items",
-                      field_path(key));
+    return make_error(ErrorKind::invalid, "too_many_items",
+                      "at most " + std::to_string(max_items) + " items", field_path(key));
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::string item_path = field_path(key) + "[" + std::to_string(i) + "]";
-    if (items[i].type() != Json::Type::string) return type_error(item_path, Json::Type::string, items[i]);
+    if (items[i].type() != Json::Type::string)
+      return type_error(item_path, Json::Type::string, items[i]);
     if (items[i].as_string().size() > max_bytes)
-      return make_error(ErrorKind::invalid, "too_long", "at most " + std::to_string(max_bytes) + " bytes", item_path);
+      return make_error(ErrorKind::invalid, "too_long",
+                        "at most " + std::to_string(max_bytes) + " bytes", item_path);
     out.push_back(items[i].as_string());
   }
   return out;
@@ -237,7 +258,9 @@ Status FieldReader::only(std::initializer_list<std::string_view> known) const {
   for (const auto& [k, v] : object_->as_object()) {
     bool found = false;
     for (auto name : known) found = found || name == k;
-    if (!found) return make_error(ErrorKind::invalid, "unknown_field", "field is not recognised", field_path(k));
+    if (!found)
+      return make_error(ErrorKind::invalid, "unknown_field", "field is not recognised",
+                        field_path(k));
   }
   return {};
 }
@@ -263,9 +286,15 @@ void append_json_string(std::string& out, std::string_view s) {
         case '\b': out += "\\b"; break;
         case '\f': out += "\\f"; break;
         // <, > and & are escaped so JSON can be inlined in a page without closing a tag.
-        case '<': case '>': case '&': case 0x7F: escape_u(c); break;
+        case '<':
+        case '>':
+        case '&':
+        case 0x7F: escape_u(c); break;
         default:
-          if (c < 0x20) escape_u(c); else out += static_cast<char>(c);
+          if (c < 0x20)
+            escape_u(c);
+          else
+            out += static_cast<char>(c);
       }
       ++i;
       continue;
@@ -288,8 +317,10 @@ void append_json_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    if (cp == 0x2028 || cp == 0x2029) escape_u(cp);  // line separators break JavaScript string literals
-    else out.append(s.substr(i, len));
+    if (cp == 0x2028 || cp == 0x2029)
+      escape_u(cp);  // line separators break JavaScript string literals
+    else
+      out.append(s.substr(i, len));
     i += len;
   }
   out += '"';

@@ -38,15 +38,40 @@ class Json {
   const Json* find(std::string_view key) const;  // nullptr if absent or not an object
 
   static Json of(std::nullptr_t) { return Json(); }
-  static Json of(bool v) { Json j; j.value_ = v; return j; }
-  static Json of(std::int64_t v) { Json j; j.value_ = v; return j; }
-  static Json of(double v) { Json j; j.value_ = v; return j; }
-  static Json of(std::string v) { Json j; j.value_ = std::move(v); return j; }
-  static Json of(Array v) { Json j; j.value_ = std::move(v); return j; }
-  static Json of(Object v) { Json j; j.value_ = std::move(v); return j; }
+  static Json of(bool v) {
+    Json j;
+    j.value_ = v;
+    return j;
+  }
+  static Json of(std::int64_t v) {
+    Json j;
+    j.value_ = v;
+    return j;
+  }
+  static Json of(double v) {
+    Json j;
+    j.value_ = v;
+    return j;
+  }
+  static Json of(std::string v) {
+    Json j;
+    j.value_ = std::move(v);
+    return j;
+  }
+  static Json of(Array v) {
+    Json j;
+    j.value_ = std::move(v);
+    return j;
+  }
+  static Json of(Object v) {
+    Json j;
+    j.value_ = std::move(v);
+    return j;
+  }
 
  private:
-  std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object> value_ = nullptr;
+  std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object> value_ =
+      nullptr;
 };
 
 const char* json_type_name(Json::Type type);
@@ -59,14 +84,17 @@ class FieldReader {
   static Result<FieldReader> root(const Json& doc);
 
   Result<std::string> string(std::string_view key, std::size_t max_bytes = 1024) const;
-  Result<std::optional<std::string>> optional_string(std::string_view key, std::size_t max_bytes = 1024) const;
+  Result<std::optional<std::string>> optional_string(std::string_view key,
+                                                     std::size_t max_bytes = 1024) const;
   Result<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) const;
-  Result<std::optional<std::int64_t>> optional_integer(std::string_view key, std::int64_t min, std::int64_t max) const;
+  Result<std::optional<std::int64_t>> optional_integer(std::string_view key, std::int64_t min,
+                                                       std::int64_t max) const;
   Result<bool> boolean(std::string_view key) const;
   Result<std::optional<bool>> optional_boolean(std::string_view key) const;
   Result<FieldReader> object(std::string_view key) const;
   Result<std::vector<FieldReader>> objects(std::string_view key, std::size_t max_items) const;
-  Result<std::vector<std::string>> strings(std::string_view key, std::size_t max_items, std::size_t max_bytes) const;
+  Result<std::vector<std::string>> strings(std::string_view key, std::size_t max_items,
+                                           std::size_t max_bytes) const;
   bool has(std::string_view key) const;
   // Refuses any field not in `known`: a misspelt field is an error, not silently ignored.
   Status only(std::initializer_list<std::string_view> known) const;
@@ -103,7 +131,10 @@ class JsonWriter {
   // Inserts already-serialised JSON (trusted, produced by another JsonWriter).
   JsonWriter& raw(std::string_view json);
   template <class T>
-  JsonWriter& field(std::string_view name, const T& v) { key(name); return value(v); }
+  JsonWriter& field(std::string_view name, const T& v) {
+    key(name);
+    return value(v);
+  }
   const std::string& str() const { return out_; }
   std::string take() { return std::move(out_); }
 

@@ -15,10 +15,13 @@ thread_local std::string t_request_id = "-";
 
 class RequestIdFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     dest.append(t_request_id.data(), t_request_id.data() + t_request_id.size());
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<RequestIdFlag>(); }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<RequestIdFlag>();
+  }
 };
 
 // Masks personal data in the message before the wrapped sink formats it.
@@ -35,7 +38,9 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
   void flush_() override { inner_->flush(); }
   void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
-  void set_formatter_(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> f) override {
+    inner_->set_formatter(std::move(f));
+  }
 
  private:
   spdlog::sink_ptr inner_;
@@ -54,7 +59,8 @@ std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr inner, std::string_
 }
 
 void init_logging(std::string_view level) {
-  spdlog::set_default_logger(make_logger(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), level));
+  spdlog::set_default_logger(
+      make_logger(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), level));
 }
 
 void set_request_id(std::string_view id) { t_request_id = id.empty() ? "-" : std::string(id); }

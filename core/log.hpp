@@ -21,7 +21,9 @@ const std::string& current_request_id();
 // Sets the request id for a scope and restores the previous one after.
 class RequestIdScope {
  public:
-  explicit RequestIdScope(std::string_view id) : previous_(current_request_id()) { set_request_id(id); }
+  explicit RequestIdScope(std::string_view id) : previous_(current_request_id()) {
+    set_request_id(id);
+  }
   ~RequestIdScope() { set_request_id(previous_); }
   RequestIdScope(const RequestIdScope&) = delete;
   RequestIdScope& operator=(const RequestIdScope&) = delete;

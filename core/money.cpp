@@ -14,17 +14,21 @@ Error overflow() {
 }  // namespace
 
 Result<Money> Money::parse_yuan(std::string_view text) {
-  auto bad = [] { return make_error(ErrorKind::invalid, "invalid_amount", "amount must look like 12.34"); };
+  auto bad = [] {
+    return make_error(ErrorKind::invalid, "invalid_amount", "amount must look like 12.34");
+  };
   bool negative = !text.empty() && text.front() == '-';
   if (negative) text.remove_prefix(1);
   auto dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
   std::string_view frac = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
-  if (whole.empty() || (dot != std::string_view::npos && (frac.empty() || frac.size() > 2))) return bad();
+  if (whole.empty() || (dot != std::string_view::npos && (frac.empty() || frac.size() > 2)))
+    return bad();
   std::int64_t fen = 0;
   for (char c : whole) {
     if (c < '0' || c > '9') return bad();
-    if (__builtin_mul_overflow(fen, 10, &fen) || __builtin_add_overflow(fen, c - '0', &fen)) return overflow();
+    if (__builtin_mul_overflow(fen, 10, &fen) || __builtin_add_overflow(fen, c - '0', &fen))
+      return overflow();
   }
   if (__builtin_mul_overflow(fen, 100, &fen)) return overflow();
   std::int64_t cents = 0;
@@ -57,7 +61,8 @@ Result<Money> Money::times(std::int64_t quantity) const {
 
 std::string Money::to_yuan() const {
   // Work in unsigned so that INT64_MIN prints correctly.
-  std::uint64_t magnitude = fen_ < 0 ? 0 - static_cast<std::uint64_t>(fen_) : static_cast<std::uint64_t>(fen_);
+  std::uint64_t magnitude =
+      fen_ < 0 ? 0 - static_cast<std::uint64_t>(fen_) : static_cast<std::uint64_t>(fen_);
   std::string out = fen_ < 0 ? "-" : "";
   out += std::to_string(magnitude / 100);
   out += '.';
@@ -67,13 +72,16 @@ std::string Money::to_yuan() const {
 }
 
 Result<std::vector<Money>> allocate(Money total, std::span<const std::int64_t> weights) {
-  if (weights.empty()) return make_error(ErrorKind::invalid, "invalid_weights", "no weights to allocate by");
+  if (weights.empty())
+    return make_error(ErrorKind::invalid, "invalid_weights", "no weights to allocate by");
   __int128 weight_sum = 0;
   for (auto w : weights) {
-    if (w < 0) return make_error(ErrorKind::invalid, "invalid_weights", "weights must not be negative");
+    if (w < 0)
+      return make_error(ErrorKind::invalid, "invalid_weights", "weights must not be negative");
     weight_sum += w;
   }
-  if (weight_sum == 0) return make_error(ErrorKind::invalid, "invalid_weights", "weights must not all be zero");
+  if (weight_sum == 0)
+    return make_error(ErrorKind::invalid, "invalid_weights", "weights must not all be zero");
 
   std::vector<Money> parts(weights.size());
   std::vector<__int128> remainders(weights.size());

@@ -9,7 +9,11 @@ std::vector<std::string_view> code_points(std::string_view s) {
   std::vector<std::string_view> out;
   for (std::size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 1;
     if (i + len > s.size()) len = 1;
     out.push_back(s.substr(i, len));
     i += len;
@@ -38,16 +42,21 @@ std::string mask_name(std::string_view name) {
 std::string mask_id_number(std::string_view id) {
   constexpr std::size_t kRegionDigits = 6;
   std::size_t tail = 0;
-  if (id.size() == 18) tail = 4;
-  else if (id.size() == 15) tail = 3;
-  else return std::string(id.size(), '*');
-  return std::string(id.substr(0, kRegionDigits)) + std::string(id.size() - kRegionDigits - tail, '*') +
+  if (id.size() == 18)
+    tail = 4;
+  else if (id.size() == 15)
+    tail = 3;
+  else
+    return std::string(id.size(), '*');
+  return std::string(id.substr(0, kRegionDigits)) +
+         std::string(id.size() - kRegionDigits - tail, '*') +
          std::string(id.substr(id.size() - tail));
 }
 
 std::string mask_phone(std::string_view phone) {
   if (phone.size() <= 7) return std::string(phone.size(), '*');
-  return std::string(phone.substr(0, 3)) + std::string(phone.size() - 7, '*') + std::string(phone.substr(phone.size() - 4));
+  return std::string(phone.substr(0, 3)) + std::string(phone.size() - 7, '*') +
+         std::string(phone.substr(phone.size() - 4));
 }
 
 std::string mask_account(std::string_view account) {
@@ -84,7 +93,8 @@ std::string redact(std::string_view text) {
     }
     // "86 138…" or "86-138…": the country code apart from the number.
     if (run == "86" && j + 12 <= text.size() && (text[j] == ' ' || text[j] == '-') &&
-        is_mobile_number(text.substr(j + 1, 11)) && (j + 12 == text.size() || !is_digit(text[j + 12]))) {
+        is_mobile_number(text.substr(j + 1, 11)) &&
+        (j + 12 == text.size() || !is_digit(text[j + 12]))) {
       out += std::string(run) + text[j] + mask_phone(text.substr(j + 1, 11));
       i = j + 12;
       continue;

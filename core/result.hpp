@@ -40,22 +40,34 @@ inline Error make_error(ErrorKind kind, std::string code, std::string message,
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(state_); }
-  const T& value() const& { assert(ok()); return std::get<0>(state_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(state_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<T, Error> state_;
@@ -69,7 +81,10 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return !error_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { assert(!ok()); return *error_; }
+  const Error& error() const {
+    assert(!ok());
+    return *error_;
+  }
 
  private:
   std::optional<Error> error_;
@@ -85,17 +100,17 @@ using Status = Result<void>;
 // Propagates an error to the caller, otherwise yields the value.
 // Uses a GNU statement expression, supported by GCC and Clang.
 #define CUNHUO_TRY(expr) CUNHUO_TRY_IMPL(expr, CUNHUO_CONCAT(cunhuo_try_, __COUNTER__))
-#define CUNHUO_TRY_IMPL(expr, var)    \
-  ({                                  \
-    auto var = (expr);                \
+#define CUNHUO_TRY_IMPL(expr, var)     \
+  ({                                   \
+    auto var = (expr);                 \
     if (!var.ok()) return var.error(); \
-    std::move(var).value();           \
+    std::move(var).value();            \
   })
 
 // Propagates an error from a Status (or any Result whose value is not needed).
 #define CUNHUO_CHECK(expr) CUNHUO_CHECK_IMPL(expr, CUNHUO_CONCAT(cunhuo_check_, __COUNTER__))
-#define CUNHUO_CHECK_IMPL(expr, var)  \
-  do {                                \
-    auto var = (expr);                \
+#define CUNHUO_CHECK_IMPL(expr, var)   \
+  do {                                 \
+    auto var = (expr);                 \
     if (!var.ok()) return var.error(); \
   } while (0)

@@ -21,7 +21,8 @@ std::string html_escape(std::string_view text) {
 std::string csv_field(std::string_view text) {
   std::string out = "\"";
   for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) out.insert(1, "'");
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos)
+    out.insert(1, "'");
   out += '"';
   return out;
 }

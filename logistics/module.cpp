@@ -8,7 +8,8 @@ namespace cunhuo::logistics {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out;
-  for (auto list : {network_migrations(), shipment_migrations(), telemetry_migrations()}) out.insert(out.end(), list.begin(), list.end());
+  for (auto list : {network_migrations(), shipment_migrations(), telemetry_migrations()})
+    out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 

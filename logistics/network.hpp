@@ -21,13 +21,13 @@ std::string_view to_string(NodeKind kind);
 Result<NodeKind> parse_node_kind(std::string_view text);
 
 struct NewNode {
-  std::string code;           // stable business code, e.g. "MQ-TS-01"
+  std::string code;  // stable business code, e.g. "MQ-TS-01"
   NodeKind kind = NodeKind::village_point;
   std::string name;
-  std::string region_code;    // where it stands
+  std::string region_code;  // where it stands
   int cold_capacity_crates = 0;
   std::optional<std::int64_t> lat_e6, lon_e6;  // position in microdegrees, for pickup runs
-  std::optional<int> min_centi, max_centi;      // a cold store's rated range, hundredths of a degree
+  std::optional<int> min_centi, max_centi;     // a cold store's rated range, hundredths of a degree
 };
 
 struct Node {
@@ -41,7 +41,7 @@ struct Node {
 
 struct NewLink {
   std::string from_code, to_code;
-  std::string mode;           // tricycle, van, refrigerated_van, refrigerated_trunk, ambient_trunk
+  std::string mode;  // tricycle, van, refrigerated_van, refrigerated_trunk, ambient_trunk
   bool refrigerated = false;
   int duration_min = 0;
   std::int64_t cost_fen = 0;

@@ -10,11 +10,14 @@ namespace {
 
 class Problem {
  public:
-  Problem(const PickupDepot& d, const std::vector<PickupStop>& s, const PickupVehicle& v) : depot_(d), stops_(s), vehicle_(v) {}
+  Problem(const PickupDepot& d, const std::vector<PickupStop>& s, const PickupVehicle& v)
+      : depot_(d), stops_(s), vehicle_(v) {}
 
   double km(int a, int b) const {  // -1 is the depot
-    const double ax = a < 0 ? depot_.x_km : stops_[static_cast<std::size_t>(a)].x_km, ay = a < 0 ? depot_.y_km : stops_[static_cast<std::size_t>(a)].y_km;
-    const double bx = b < 0 ? depot_.x_km : stops_[static_cast<std::size_t>(b)].x_km, by = b < 0 ? depot_.y_km : stops_[static_cast<std::size_t>(b)].y_km;
+    const double ax = a < 0 ? depot_.x_km : stops_[static_cast<std::size_t>(a)].x_km,
+                 ay = a < 0 ? depot_.y_km : stops_[static_cast<std::size_t>(a)].y_km;
+    const double bx = b < 0 ? depot_.x_km : stops_[static_cast<std::size_t>(b)].x_km,
+                 by = b < 0 ? depot_.y_km : stops_[static_cast<std::size_t>(b)].y_km;
     return std::hypot(ax - bx, ay - by) * vehicle_.road_factor;
   }
   double minutes(int a, int b) const { return km(a, b) / vehicle_.speed_kmh * 60.0; }
@@ -101,19 +104,21 @@ void improve(const Problem& p, std::vector<PickupRun>& runs) {
             }
           }
         }
-    next_stop:;
+  next_stop:;
   }
 }
 
 }  // namespace
 
-void to_km(std::int64_t lat_e6, std::int64_t lon_e6, double origin_lat_deg, double& x_km, double& y_km) {
+void to_km(std::int64_t lat_e6, std::int64_t lon_e6, double origin_lat_deg, double& x_km,
+           double& y_km) {
   constexpr double kPi = 3.14159265358979323846;
   x_km = static_cast<double>(lon_e6) / 1e6 * 111.32 * std::cos(origin_lat_deg * kPi / 180.0);
   y_km = static_cast<double>(lat_e6) / 1e6 * 110.57;
 }
 
-PickupPlan plan_pickups(const PickupDepot& depot, const std::vector<PickupStop>& stops, const PickupVehicle& vehicle) {
+PickupPlan plan_pickups(const PickupDepot& depot, const std::vector<PickupStop>& stops,
+                        const PickupVehicle& vehicle) {
   assert(stops.size() <= kMaxPickupStops);
   const Problem p(depot, stops, vehicle);
   // Start: one run per stop; a stop no run can serve alone is unserved.
@@ -135,17 +140,22 @@ PickupPlan plan_pickups(const PickupDepot& depot, const std::vector<PickupStop>&
   std::vector<Saving> savings;
   for (int i = 0; i < p.size(); ++i)
     for (int j = 0; j < p.size(); ++j)
-      if (i != j && run_of[static_cast<std::size_t>(i)] >= 0 && run_of[static_cast<std::size_t>(j)] >= 0)
+      if (i != j && run_of[static_cast<std::size_t>(i)] >= 0 &&
+          run_of[static_cast<std::size_t>(j)] >= 0)
         savings.push_back({p.km(-1, i) + p.km(-1, j) - p.km(i, j), i, j});
   std::sort(savings.begin(), savings.end(), [](const Saving& a, const Saving& b) {
     return a.value != b.value ? a.value > b.value : (a.i != b.i ? a.i < b.i : a.j < b.j);
   });
   for (const auto& s : savings) {
     if (s.value <= 0) break;
-    const int ri = run_of[static_cast<std::size_t>(s.i)], rj = run_of[static_cast<std::size_t>(s.j)];
-    if (ri == rj || runs[static_cast<std::size_t>(ri)].stops.back() != s.i || runs[static_cast<std::size_t>(rj)].stops.front() != s.j) continue;
+    const int ri = run_of[static_cast<std::size_t>(s.i)],
+              rj = run_of[static_cast<std::size_t>(s.j)];
+    if (ri == rj || runs[static_cast<std::size_t>(ri)].stops.back() != s.i ||
+        runs[static_cast<std::size_t>(rj)].stops.front() != s.j)
+      continue;
     std::vector<int> joined = runs[static_cast<std::size_t>(ri)].stops;
-    joined.insert(joined.end(), runs[static_cast<std::size_t>(rj)].stops.begin(), runs[static_cast<std::size_t>(rj)].stops.end());
+    joined.insert(joined.end(), runs[static_cast<std::size_t>(rj)].stops.begin(),
+                  runs[static_cast<std::size_t>(rj)].stops.end());
     auto r = p.simulate(joined);
     if (!r) continue;
     runs[static_cast<std::size_t>(ri)] = *r;
@@ -159,7 +169,8 @@ PickupPlan plan_pickups(const PickupDepot& depot, const std::vector<PickupStop>&
   return finish(std::move(live), std::move(unserved));
 }
 
-PickupPlan plan_nearest_neighbour(const PickupDepot& depot, const std::vector<PickupStop>& stops, const PickupVehicle& vehicle) {
+PickupPlan plan_nearest_neighbour(const PickupDepot& depot, const std::vector<PickupStop>& stops,
+                                  const PickupVehicle& vehicle) {
   const Problem p(depot, stops, vehicle);
   std::vector<bool> done(stops.size(), false);
   std::vector<int> unserved;

@@ -46,11 +46,14 @@ struct PickupPlan {
 
 inline constexpr std::size_t kMaxPickupStops = 300;  // a township has dozens of villages
 
-PickupPlan plan_pickups(const PickupDepot& depot, const std::vector<PickupStop>& stops, const PickupVehicle& vehicle);
-PickupPlan plan_nearest_neighbour(const PickupDepot& depot, const std::vector<PickupStop>& stops, const PickupVehicle& vehicle);
+PickupPlan plan_pickups(const PickupDepot& depot, const std::vector<PickupStop>& stops,
+                        const PickupVehicle& vehicle);
+PickupPlan plan_nearest_neighbour(const PickupDepot& depot, const std::vector<PickupStop>& stops,
+                                  const PickupVehicle& vehicle);
 
 // Kilometres between two points given in microdegrees (equirectangular, good at a county's scale).
-void to_km(std::int64_t lat_e6, std::int64_t lon_e6, double origin_lat_deg, double& x_km, double& y_km);
+void to_km(std::int64_t lat_e6, std::int64_t lon_e6, double origin_lat_deg, double& x_km,
+           double& y_km);
 
 }  // namespace cunhuo::logistics
 
@@ -62,7 +65,7 @@ struct StationRun {
   std::vector<std::string> stops;  // village point codes in visiting order
   double km = 0;
   int crates = 0;
-  std::string start, end;          // HH:MM
+  std::string start, end;  // HH:MM
 };
 
 struct StationPickups {
@@ -76,7 +79,8 @@ struct StationPickups {
 
 // Plans the runs that collect, on `date`, the parcels waiting (planned, ready by the end
 // of that day) at the village service points of `station_code`'s township, and keeps it.
-Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view station_code, const LocalDate& date,
-                                            const PickupVehicle& vehicle, const Clock& clock);
+Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view station_code,
+                                            const LocalDate& date, const PickupVehicle& vehicle,
+                                            const Clock& clock);
 
 }  // namespace cunhuo::logistics

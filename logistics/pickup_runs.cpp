@@ -27,7 +27,9 @@ std::string plan_json(const StationPickups& p) {
   for (const auto& r : p.runs) {
     w.begin_object().key("stops").begin_array();
     for (const auto& s : r.stops) w.value(s);
-    w.end_array().field("km_x1000", static_cast<std::int64_t>(std::llround(r.km * 1000))).field("crates", r.crates);
+    w.end_array()
+        .field("km_x1000", static_cast<std::int64_t>(std::llround(r.km * 1000)))
+        .field("crates", r.crates);
     w.field("start", r.start).field("end", r.end).end_object();
   }
   w.end_array().key("unserved").begin_array();
@@ -38,21 +40,31 @@ std::string plan_json(const StationPickups& p) {
 
 }  // namespace
 
-Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view station_code, const LocalDate& date,
-                                            const PickupVehicle& vehicle, const Clock& clock) {
-  auto station = CUNHUO_TRY(tx.query_one("SELECT id, code, region_code, lat_e6, lon_e6, kind FROM network_nodes WHERE code = ?", {station_code}));
-  if (!station || station->str(5) != "township_station") return make_error(ErrorKind::not_found, "not_found", "no such station", "code");
-  if (station->is_null(3)) return make_error(ErrorKind::conflict, "no_position", "the station has no position to plan from", "code");
+Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view station_code,
+                                            const LocalDate& date, const PickupVehicle& vehicle,
+                                            const Clock& clock) {
+  auto station = CUNHUO_TRY(tx.query_one(
+      "SELECT id, code, region_code, lat_e6, lon_e6, kind FROM network_nodes WHERE code = ?",
+      {station_code}));
+  if (!station || station->str(5) != "township_station")
+    return make_error(ErrorKind::not_found, "not_found", "no such station", "code");
+  if (station->is_null(3))
+    return make_error(ErrorKind::conflict, "no_position",
+                      "the station has no position to plan from", "code");
   const std::int64_t day_end = shanghai_midnight_ms(date) + 86'400'000;
   // Parcels waiting at each village point of the township, ready by the end of the day.
   std::map<std::string, std::pair<Place, int>> waiting;
   for (const auto& r : CUNHUO_TRY(tx.query(
-           "SELECT n.id, n.code, n.lat_e6, n.lon_e6, SUM(s.crates) FROM shipments s JOIN network_nodes n ON n.id = s.current_node "
-           "WHERE s.status = 'planned' AND n.kind = 'village_point' AND n.region_code LIKE ? AND s.ready_at < ? "
+           "SELECT n.id, n.code, n.lat_e6, n.lon_e6, SUM(s.crates) FROM shipments s JOIN "
+           "network_nodes n ON n.id = s.current_node "
+           "WHERE s.status = 'planned' AND n.kind = 'village_point' AND n.region_code LIKE ? AND "
+           "s.ready_at < ? "
            "AND n.lat_e6 IS NOT NULL GROUP BY n.id, n.code, n.lat_e6, n.lon_e6 ORDER BY n.code",
            {station->str(2) + "%", day_end})))
     waiting[r.str(1)] = {Place{r.i64(0), r.str(1), r.i64(2), r.i64(3)}, static_cast<int>(r.i64(4))};
-  if (waiting.size() > kMaxPickupStops) return make_error(ErrorKind::too_large, "too_many_stops", "more village points than a plan takes", "code");
+  if (waiting.size() > kMaxPickupStops)
+    return make_error(ErrorKind::too_large, "too_many_stops",
+                      "more village points than a plan takes", "code");
   const double origin_lat = static_cast<double>(station->i64(3)) / 1e6;
   PickupDepot depot;
   to_km(station->i64(3), station->i64(4), origin_lat, depot.x_km, depot.y_km);
@@ -79,9 +91,12 @@ Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view st
     out.runs.push_back(std::move(run));
   }
   for (int u : plan.unserved) out.unserved.push_back(codes[static_cast<std::size_t>(u)]);
-  CUNHUO_TRY(tx.exec("INSERT INTO pickup_runs (station_node, run_date, plan, total_m, baseline_m, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                     {station->i64(0), out.date, plan_json(out), static_cast<std::int64_t>(std::llround(out.total_km * 1000)),
-                      static_cast<std::int64_t>(std::llround(out.baseline_km * 1000)), clock.now_ms()}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO pickup_runs (station_node, run_date, plan, total_m, baseline_m, "
+              "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+              {station->i64(0), out.date, plan_json(out),
+               static_cast<std::int64_t>(std::llround(out.total_km * 1000)),
+               static_cast<std::int64_t>(std::llround(out.baseline_km * 1000)), clock.now_ms()}));
   out.id = CUNHUO_TRY(tx.last_insert_id());
   return out;
 }

@@ -60,7 +60,8 @@ Result<std::vector<int>> parse_days(std::string_view text) {
     const auto dash = part.find('-');
     auto first = day_index(trim(part.substr(0, dash)));
     auto last = dash == std::string_view::npos ? first : day_index(trim(part.substr(dash + 1)));
-    if (!first || !last || *last < *first) return bad_timetable("unknown days '" + std::string(part) + "': use Mon..Sun");
+    if (!first || !last || *last < *first)
+      return bad_timetable("unknown days '" + std::string(part) + "': use Mon..Sun");
     for (int d = *first; d <= *last; ++d) days.push_back(d);
   }
   if (days.empty()) return bad_timetable("name the days");
@@ -69,8 +70,10 @@ Result<std::vector<int>> parse_days(std::string_view text) {
 
 Result<int> parse_time(std::string_view t) {
   t = trim(t);
-  if (t.size() != 5 || t[2] != ':' || !std::isdigit(static_cast<unsigned char>(t[0])) || !std::isdigit(static_cast<unsigned char>(t[1])) ||
-      !std::isdigit(static_cast<unsigned char>(t[3])) || !std::isdigit(static_cast<unsigned char>(t[4])))
+  if (t.size() != 5 || t[2] != ':' || !std::isdigit(static_cast<unsigned char>(t[0])) ||
+      !std::isdigit(static_cast<unsigned char>(t[1])) ||
+      !std::isdigit(static_cast<unsigned char>(t[3])) ||
+      !std::isdigit(static_cast<unsigned char>(t[4])))
     return bad_timetable("a time is HH:MM, not '" + std::string(t) + "'");
   const int h = (t[0] - '0') * 10 + (t[1] - '0'), m = (t[3] - '0') * 10 + (t[4] - '0');
   if (h > 23 || m > 59) return bad_timetable("no such time " + std::string(t));
@@ -88,7 +91,8 @@ struct Label {
 constexpr std::size_t kLabelsPerClockCheck = 1024;
 
 struct Search {
-  Search(const RoutingGraph& graph, const ParcelQuery& query, const std::vector<std::int32_t>& bounds)
+  Search(const RoutingGraph& graph, const ParcelQuery& query,
+         const std::vector<std::int32_t>& bounds)
       : g(graph), q(query), lb(bounds) {}
   const RoutingGraph& g;
   const ParcelQuery& q;
@@ -119,22 +123,29 @@ struct Search {
   std::optional<int> add(Label l) {
     auto& here = at[static_cast<std::size_t>(l.point)];
     for (int i : here)
-      if (!labels[static_cast<std::size_t>(i)].dead && dominates(labels[static_cast<std::size_t>(i)], l)) return std::nullopt;
+      if (!labels[static_cast<std::size_t>(i)].dead &&
+          dominates(labels[static_cast<std::size_t>(i)], l))
+        return std::nullopt;
     for (int i : here)
-      if (!labels[static_cast<std::size_t>(i)].dead && dominates(l, labels[static_cast<std::size_t>(i)])) labels[static_cast<std::size_t>(i)].dead = true;
+      if (!labels[static_cast<std::size_t>(i)].dead &&
+          dominates(l, labels[static_cast<std::size_t>(i)]))
+        labels[static_cast<std::size_t>(i)].dead = true;
     labels.push_back(l);
     const int id = static_cast<int>(labels.size()) - 1;
     here.push_back(id);
     return id;
   }
 
-  std::int64_t key(const Label& l) const { return by_cost ? l.cost : l.t + lb[static_cast<std::size_t>(l.point)]; }
+  std::int64_t key(const Label& l) const {
+    return by_cost ? l.cost : l.t + lb[static_cast<std::size_t>(l.point)];
+  }
 
   RouteAnswer run() {
     at.assign(static_cast<std::size_t>(g.points()), {});
     using Item = std::pair<std::int64_t, int>;
     std::priority_queue<Item, std::vector<Item>, std::greater<>> open;
-    if (lb[static_cast<std::size_t>(q.origin)] == kFar) return RouteAnswer{std::nullopt, NoRouteReason::unreachable, 0};
+    if (lb[static_cast<std::size_t>(q.origin)] == kFar)
+      return RouteAnswer{std::nullopt, NoRouteReason::unreachable, 0};
     auto first = add(Label{q.ready_minute, 0, 0, q.origin, -1, -1, 0, false});
     open.emplace(key(labels[static_cast<std::size_t>(*first)]), *first);
     const auto deadline = std::chrono::steady_clock::now() + q.time_budget;
@@ -145,8 +156,10 @@ struct Search {
       open.pop();
       const Label l = labels[static_cast<std::size_t>(id)];
       if (l.dead) continue;
-      if (l.point == q.destination) return RouteAnswer{plan(id), NoRouteReason::unreachable, labels.size()};
-      if (labels.size() > kMaxLabels) return RouteAnswer{std::nullopt, NoRouteReason::search_limit, labels.size()};
+      if (l.point == q.destination)
+        return RouteAnswer{plan(id), NoRouteReason::unreachable, labels.size()};
+      if (labels.size() > kMaxLabels)
+        return RouteAnswer{std::nullopt, NoRouteReason::search_limit, labels.size()};
       auto [begin, end] = g.out_links(l.point);
       for (const int* e = begin; e != end; ++e) {
         const RouteLink& link = g.link(*e);
@@ -161,7 +174,8 @@ struct Search {
             hit_budget = true;
             const RoutePoint& here = g.point(l.point);
             const bool rated = q.needs == 0 || (here.keeps & q.needs) != 0;
-            hit_capacity = hit_capacity || (here.cold_store && rated && here.free_crates < q.crates);
+            hit_capacity =
+                hit_capacity || (here.cold_store && rated && here.free_crates < q.crates);
             continue;
           }
         }
@@ -174,8 +188,10 @@ struct Search {
           hit_arrive_by = true;
           continue;
         }
-        Label next{arrive, l.cost + link.cost_fen, static_cast<int>(u), link.to, id, *e, depart, false};
-        if (auto added = add(next)) open.emplace(key(labels[static_cast<std::size_t>(*added)]), *added);
+        Label next{arrive, l.cost + link.cost_fen, static_cast<int>(u), link.to, id, *e, depart,
+                   false};
+        if (auto added = add(next))
+          open.emplace(key(labels[static_cast<std::size_t>(*added)]), *added);
       }
     }
     return RouteAnswer{std::nullopt, why_not(), labels.size()};
@@ -195,7 +211,8 @@ struct Search {
     p.arrival_minute = last.t;
     p.cost_fen = last.cost;
     p.unrefrigerated_min = last.u;
-    for (int i = id; labels[static_cast<std::size_t>(i)].parent >= 0; i = labels[static_cast<std::size_t>(i)].parent) {
+    for (int i = id; labels[static_cast<std::size_t>(i)].parent >= 0;
+         i = labels[static_cast<std::size_t>(i)].parent) {
       const Label& l = labels[static_cast<std::size_t>(i)];
       p.hops.push_back(Hop{l.link, l.depart, l.t});
     }
@@ -227,7 +244,9 @@ std::string_view to_string(LinkMode mode) { return name_of(kModeNames, mode); }
 
 Result<LinkMode> parse_link_mode(std::string_view text) {
   if (auto v = value_of(kModeNames, text)) return *v;
-  return make_error(ErrorKind::invalid, "invalid_mode", "mode is tricycle, van, refrigerated_van, refrigerated_trunk or ambient_trunk", "mode");
+  return make_error(ErrorKind::invalid, "invalid_mode",
+                    "mode is tricycle, van, refrigerated_van, refrigerated_trunk or ambient_trunk",
+                    "mode");
 }
 
 std::string_view to_string(NoRouteReason reason) { return name_of(kReasonNames, reason); }
@@ -246,7 +265,8 @@ std::int64_t ready_minute_of(std::int64_t epoch_ms) {
 
 std::int64_t Timetable::next_departure(std::int64_t minute) const {
   if (departures.empty()) return minute;
-  const std::int64_t mow = ((minute + kEpochWeekdayOffsetMin) % kMinutesPerWeek + kMinutesPerWeek) % kMinutesPerWeek;
+  const std::int64_t mow =
+      ((minute + kEpochWeekdayOffsetMin) % kMinutesPerWeek + kMinutesPerWeek) % kMinutesPerWeek;
   auto it = std::lower_bound(departures.begin(), departures.end(), static_cast<int>(mow));
   if (it != departures.end()) return minute + (*it - mow);
   return minute + (kMinutesPerWeek - mow) + departures.front();
@@ -255,7 +275,9 @@ std::int64_t Timetable::next_departure(std::int64_t minute) const {
 Result<Timetable> parse_timetable(std::string_view text) {
   text = trim(text);
   if (text == "on_demand") return Timetable{};
-  if (text.empty()) return bad_timetable("a timetable is 'on_demand' or days and times, like 'Mon-Fri 08:00,14:00'");
+  if (text.empty())
+    return bad_timetable(
+        "a timetable is 'on_demand' or days and times, like 'Mon-Fri 08:00,14:00'");
   if (text.size() > 2000) return bad_timetable("a timetable is at most 2000 bytes");
   Timetable t;
   while (!text.empty()) {
@@ -263,7 +285,8 @@ Result<Timetable> parse_timetable(std::string_view text) {
     const std::string_view part = trim(text.substr(0, semi));
     text = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
     const auto space = part.find(' ');
-    if (space == std::string_view::npos) return bad_timetable("write days then times, like 'Mon-Fri 08:00,14:00'");
+    if (space == std::string_view::npos)
+      return bad_timetable("write days then times, like 'Mon-Fri 08:00,14:00'");
     auto days = CUNHUO_TRY(parse_days(part.substr(0, space)));
     std::string_view times = part.substr(space + 1);
     while (!times.empty()) {
@@ -306,10 +329,13 @@ void RoutingGraph::finalize() {
   }
   out_.assign(links_.size(), 0);
   in_.assign(links_.size(), 0);
-  std::vector<int> o(out_start_.begin(), out_start_.end() - 1), in(in_start_.begin(), in_start_.end() - 1);
+  std::vector<int> o(out_start_.begin(), out_start_.end() - 1),
+      in(in_start_.begin(), in_start_.end() - 1);
   for (std::size_t e = 0; e < links_.size(); ++e) {
-    out_[static_cast<std::size_t>(o[static_cast<std::size_t>(links_[e].from)]++)] = static_cast<int>(e);
-    in_[static_cast<std::size_t>(in[static_cast<std::size_t>(links_[e].to)]++)] = static_cast<int>(e);
+    out_[static_cast<std::size_t>(o[static_cast<std::size_t>(links_[e].from)]++)] =
+        static_cast<int>(e);
+    in_[static_cast<std::size_t>(in[static_cast<std::size_t>(links_[e].to)]++)] =
+        static_cast<int>(e);
   }
 }
 
@@ -364,7 +390,8 @@ RouteAnswer earliest_arrival(const RoutingGraph& g, const ParcelQuery& q) {
   return answer.plan ? answer : explain(g, q, answer);
 }
 
-RouteAnswer cheapest_by(const RoutingGraph& g, const ParcelQuery& q, std::int64_t arrive_by_minute) {
+RouteAnswer cheapest_by(const RoutingGraph& g, const ParcelQuery& q,
+                        std::int64_t arrive_by_minute) {
   auto bounds = g.ride_bounds(q.destination);
   Search s(g, q, *bounds);
   s.by_cost = true;
@@ -373,7 +400,8 @@ RouteAnswer cheapest_by(const RoutingGraph& g, const ParcelQuery& q, std::int64_
   return answer.plan ? answer : explain(g, q, answer);
 }
 
-std::optional<std::int64_t> timetable_dijkstra(const RoutingGraph& g, int origin, int destination, std::int64_t ready_minute) {
+std::optional<std::int64_t> timetable_dijkstra(const RoutingGraph& g, int origin, int destination,
+                                               std::int64_t ready_minute) {
   std::vector<std::int64_t> best(static_cast<std::size_t>(g.points()), INT64_MAX);
   using Item = std::pair<std::int64_t, int>;
   std::priority_queue<Item, std::vector<Item>, std::greater<>> open;

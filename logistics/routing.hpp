@@ -92,7 +92,7 @@ class RoutingGraph {
 
 struct ParcelQuery {
   int origin = 0, destination = 0;
-  std::int64_t ready_minute = 0;           // minutes since the epoch
+  std::int64_t ready_minute = 0;  // minutes since the epoch
   int unrefrigerated_budget_min = kUnlimited;
   std::int64_t shelf_deadline_minute = INT64_MAX;
   int crates = 1;
@@ -111,7 +111,14 @@ struct RoutePlan {
   int unrefrigerated_min = 0;
 };
 
-enum class NoRouteReason { unreachable, unrefrigerated_budget, shelf_life, cold_store_capacity, arrive_by, search_limit };
+enum class NoRouteReason {
+  unreachable,
+  unrefrigerated_budget,
+  shelf_life,
+  cold_store_capacity,
+  arrive_by,
+  search_limit
+};
 std::string_view to_string(NoRouteReason reason);
 
 struct RouteAnswer {
@@ -125,7 +132,8 @@ inline constexpr std::size_t kMaxLabels = 2'000'000;
 RouteAnswer earliest_arrival(const RoutingGraph& g, const ParcelQuery& q);
 RouteAnswer cheapest_by(const RoutingGraph& g, const ParcelQuery& q, std::int64_t arrive_by_minute);
 // Earliest arrival ignoring every cold-chain limit; nullopt when unreachable.
-std::optional<std::int64_t> timetable_dijkstra(const RoutingGraph& g, int origin, int destination, std::int64_t ready_minute);
+std::optional<std::int64_t> timetable_dijkstra(const RoutingGraph& g, int origin, int destination,
+                                               std::int64_t ready_minute);
 
 // Minutes since the epoch, Beijing-aligned (so minute-of-week 0 is Monday 00:00 +08:00).
 std::int64_t minute_of(std::int64_t epoch_ms);

@@ -52,16 +52,27 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS scan_events_shipment ON scan_events (shipment_id, id);\n"},
 };
 
-const std::set<std::string, std::less<>> kBizSteps = {"receiving", "storing", "departing", "arriving", "delivering", "holding"};
-const std::set<std::string, std::less<>> kDispositions = {"in_progress", "in_transit", "damaged", "expired", "held", "delivered"};
-constexpr std::int64_t kLateToleranceMs = 30 * 60 * 1000;  // later than this against the plan: re-plan
+const std::set<std::string, std::less<>> kBizSteps = {"receiving", "storing",    "departing",
+                                                      "arriving",  "delivering", "holding"};
+const std::set<std::string, std::less<>> kDispositions = {"in_progress", "in_transit", "damaged",
+                                                          "expired",     "held",       "delivered"};
+constexpr std::int64_t kLateToleranceMs =
+    30 * 60 * 1000;  // later than this against the plan: re-plan
 
 std::string route_json(const std::vector<PlannedHop>& hops) {
   JsonWriter w;
   w.begin_array();
   for (const auto& h : hops)
-    w.begin_object().field("link_id", h.link_id).field("from", h.from_code).field("to", h.to_code).field("mode", h.mode).field("refrigerated", h.refrigerated)
-        .field("depart_ms", h.depart_ms).field("arrive_ms", h.arrive_ms).field("cost_fen", h.cost_fen).end_object();
+    w.begin_object()
+        .field("link_id", h.link_id)
+        .field("from", h.from_code)
+        .field("to", h.to_code)
+        .field("mode", h.mode)
+        .field("refrigerated", h.refrigerated)
+        .field("depart_ms", h.depart_ms)
+        .field("arrive_ms", h.arrive_ms)
+        .field("cost_fen", h.cost_fen)
+        .end_object();
   w.end_array();
   return w.take();
 }
@@ -71,16 +82,20 @@ std::vector<PlannedHop> route_from(const std::string& text) {
   auto doc = Json::parse(text);
   if (!doc.ok() || doc->type() != Json::Type::array) return out;
   for (const auto& h : doc->as_array())
-    out.push_back(PlannedHop{h.find("link_id")->as_integer(), h.find("from")->as_string(), h.find("to")->as_string(), h.find("mode")->as_string(),
-                             h.find("refrigerated")->as_bool(), h.find("depart_ms")->as_integer(), h.find("arrive_ms")->as_integer(),
-                             h.find("cost_fen")->as_integer()});
+    out.push_back(PlannedHop{h.find("link_id")->as_integer(), h.find("from")->as_string(),
+                             h.find("to")->as_string(), h.find("mode")->as_string(),
+                             h.find("refrigerated")->as_bool(), h.find("depart_ms")->as_integer(),
+                             h.find("arrive_ms")->as_integer(), h.find("cost_fen")->as_integer()});
   return out;
 }
 
 constexpr const char* kShipmentColumns =
-    "s.id, s.order_id, s.tracking_number, o.code, d.code, s.temperature_class, s.lot, s.status, c.code, s.note, s.crates, "
-    "s.ready_at, s.shelf_deadline, s.eta, s.route FROM shipments s JOIN network_nodes o ON o.id = s.origin_node "
-    "JOIN network_nodes d ON d.id = s.destination_node JOIN network_nodes c ON c.id = s.current_node";
+    "s.id, s.order_id, s.tracking_number, o.code, d.code, s.temperature_class, s.lot, s.status, "
+    "c.code, s.note, s.crates, "
+    "s.ready_at, s.shelf_deadline, s.eta, s.route FROM shipments s JOIN network_nodes o ON o.id = "
+    "s.origin_node "
+    "JOIN network_nodes d ON d.id = s.destination_node JOIN network_nodes c ON c.id = "
+    "s.current_node";
 
 Result<Shipment> shipment_from(db::Session& s, const db::Row& r) {
   Shipment sh;
@@ -99,15 +114,19 @@ Result<Shipment> shipment_from(db::Session& s, const db::Row& r) {
   sh.shelf_deadline_ms = r.i64(12);
   sh.eta_ms = r.opt_i64(13);
   sh.route = route_from(r.str(14));
-  for (const auto& e : CUNHUO_TRY(s.query("SELECT read_point, biz_location, biz_step, disposition, actor, event_time, record_time, event_zone "
-                                          "FROM scan_events WHERE shipment_id = ? ORDER BY id", {sh.id})))
-    sh.scans.push_back(ScanEvent{e.str(0), e.str(1), e.str(2), e.str(3), e.str(4), e.i64(5), e.i64(6), e.str(7)});
+  for (const auto& e : CUNHUO_TRY(s.query("SELECT read_point, biz_location, biz_step, disposition, "
+                                          "actor, event_time, record_time, event_zone "
+                                          "FROM scan_events WHERE shipment_id = ? ORDER BY id",
+                                          {sh.id})))
+    sh.scans.push_back(
+        ScanEvent{e.str(0), e.str(1), e.str(2), e.str(3), e.str(4), e.i64(5), e.i64(6), e.str(7)});
   return sh;
 }
 
 Result<std::int64_t> node_id(db::Session& tx, std::string_view code, const char* field) {
   auto n = CUNHUO_TRY(find_node(tx, code));
-  if (!n) return make_error(ErrorKind::not_found, "unknown_node", "no node " + std::string(code), field);
+  if (!n)
+    return make_error(ErrorKind::not_found, "unknown_node", "no node " + std::string(code), field);
   return n->id.value;
 }
 
@@ -136,7 +155,8 @@ Result<std::string> fresh_tracking_number(db::Session& tx) {
     return make_error(ErrorKind::internal, "no_random", "libsodium did not start");
   for (int attempt = 0; attempt < 8; ++attempt) {
     const std::string digits = random_tracking_number();
-    if (!CUNHUO_TRY(tx.query_one("SELECT 1 FROM shipments WHERE tracking_number = ?", {digits}))) return digits;
+    if (!CUNHUO_TRY(tx.query_one("SELECT 1 FROM shipments WHERE tracking_number = ?", {digits})))
+      return digits;
   }
   return make_error(ErrorKind::unavailable, "busy", "could not pick a tracking number");
 }
@@ -151,10 +171,11 @@ Status publish(db::Session& tx, const char* topic, const Shipment& sh,
   return {};
 }
 
-Status save_route(db::Session& tx, std::int64_t id, const std::vector<PlannedHop>& route, std::optional<std::int64_t> eta,
-                  std::string_view note, std::int64_t now) {
-  CUNHUO_TRY(tx.exec("UPDATE shipments SET route = ?, eta = ?, note = ?, updated_at = ? WHERE id = ?",
-                     {route_json(route), eta, note, now, id}));
+Status save_route(db::Session& tx, std::int64_t id, const std::vector<PlannedHop>& route,
+                  std::optional<std::int64_t> eta, std::string_view note, std::int64_t now) {
+  CUNHUO_TRY(
+      tx.exec("UPDATE shipments SET route = ?, eta = ?, note = ?, updated_at = ? WHERE id = ?",
+              {route_json(route), eta, note, now, id}));
   return {};
 }
 
@@ -162,7 +183,8 @@ Status save_route(db::Session& tx, std::int64_t id, const std::vector<PlannedHop
 
 std::span<const db::Migration> shipment_migrations() { return kMigrations; }
 
-Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& n, const Clock& clock) {
+Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& n,
+                                 const Clock& clock) {
   const std::int64_t origin = CUNHUO_TRY(node_id(tx, n.origin_code, "origin_code"));
   const std::int64_t destination = CUNHUO_TRY(node_id(tx, n.destination_code, "destination_code"));
   std::vector<PlannedHop> route;
@@ -186,62 +208,81 @@ Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShi
   }
   const std::string tracking = CUNHUO_TRY(fresh_tracking_number(tx));
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO shipments (tracking_number, order_id, origin_node, destination_node, current_node, temperature_class, lot, crates, "
-      "status, note, ready_at, shelf_deadline, eta, route, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {tracking, n.order_id, origin, destination, origin, to_string(n.temperature_class), n.lot,
-       n.crates, status, note, n.ready_at_ms, n.shelf_deadline_ms, eta, route_json(route), now,
-       now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO shipments (tracking_number, order_id, origin_node, destination_node, "
+              "current_node, temperature_class, lot, crates, "
+              "status, note, ready_at, shelf_deadline, eta, route, created_at, updated_at) VALUES "
+              "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {tracking, n.order_id, origin, destination, origin, to_string(n.temperature_class),
+               n.lot, n.crates, status, note, n.ready_at_ms, n.shelf_deadline_ms, eta,
+               route_json(route), now, now}));
   auto made = CUNHUO_TRY(find_shipment(tx, tracking));
   return std::move(*made);
 }
 
 Result<std::optional<Shipment>> find_shipment(db::Session& s, std::string_view tracking_number) {
-  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kShipmentColumns + " WHERE s.tracking_number = ?", {tracking_number}));
+  auto row = CUNHUO_TRY(
+      s.query_one(std::string("SELECT ") + kShipmentColumns + " WHERE s.tracking_number = ?",
+                  {tracking_number}));
   if (!row) return std::optional<Shipment>();
   return std::optional<Shipment>(CUNHUO_TRY(shipment_from(s, *row)));
 }
 
 Result<std::vector<Shipment>> shipments_of_order(db::Session& s, std::int64_t order_id) {
   std::vector<Shipment> out;
-  for (const auto& r : CUNHUO_TRY(s.query(std::string("SELECT ") + kShipmentColumns + " WHERE s.order_id = ? ORDER BY s.id", {order_id})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           std::string("SELECT ") + kShipmentColumns + " WHERE s.order_id = ? ORDER BY s.id",
+           {order_id})))
     out.push_back(CUNHUO_TRY(shipment_from(s, r)));
   return out;
 }
 
-Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view tracking_number, const ScanInput& scan,
-                             std::string_view actor, const Clock& clock) {
+Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view tracking_number,
+                             const ScanInput& scan, std::string_view actor, const Clock& clock) {
   if (!kBizSteps.contains(scan.biz_step))
-    return make_error(ErrorKind::invalid, "invalid_biz_step", "receiving, storing, departing, arriving, delivering or holding", "biz_step");
+    return make_error(ErrorKind::invalid, "invalid_biz_step",
+                      "receiving, storing, departing, arriving, delivering or holding", "biz_step");
   if (!kDispositions.contains(scan.disposition))
-    return make_error(ErrorKind::invalid, "invalid_disposition", "in_progress, in_transit, damaged, expired, held or delivered", "disposition");
+    return make_error(ErrorKind::invalid, "invalid_disposition",
+                      "in_progress, in_transit, damaged, expired, held or delivered",
+                      "disposition");
   auto found = CUNHUO_TRY(find_shipment(tx, tracking_number));
-  if (!found) return make_error(ErrorKind::not_found, "not_found", "no such shipment", "tracking_number");
+  if (!found)
+    return make_error(ErrorKind::not_found, "not_found", "no such shipment", "tracking_number");
   Shipment sh = std::move(*found);
   if (sh.status == "delivered" || sh.status == "spoiled" || sh.status == "unroutable" ||
       sh.status == "cancelled")
-    return make_error(ErrorKind::conflict, "shipment_closed", "this shipment is " + sh.status, "tracking_number");
+    return make_error(ErrorKind::conflict, "shipment_closed", "this shipment is " + sh.status,
+                      "tracking_number");
   // Where the parcel may be scanned: where it is, or a stop ahead on its route.
   std::size_t at = sh.route.size() + 1;
   if (scan.node_code == sh.current_code) at = 0;
   for (std::size_t i = 0; i < sh.route.size() && at > sh.route.size(); ++i)
     if (sh.route[i].to_code == scan.node_code) at = i + 1;
   if (at > sh.route.size())
-    return make_error(ErrorKind::unprocessable, "not_on_route", "node " + scan.node_code + " is not on this shipment's route", "node_code");
+    return make_error(ErrorKind::unprocessable, "not_on_route",
+                      "node " + scan.node_code + " is not on this shipment's route", "node_code");
   const auto now = clock.now_ms();
   const std::int64_t when = scan.event_time_ms > 0 ? scan.event_time_ms : now;
-  if (when > now + 5 * 60 * 1000) return make_error(ErrorKind::invalid, "in_the_future", "a scan cannot be in the future", "event_time_ms");
+  if (when > now + 5 * 60 * 1000)
+    return make_error(ErrorKind::invalid, "in_the_future", "a scan cannot be in the future",
+                      "event_time_ms");
   const std::int64_t node = CUNHUO_TRY(node_id(tx, scan.node_code, "node_code"));
-  CUNHUO_TRY(tx.exec("INSERT INTO scan_events (shipment_id, event_time, event_zone, record_time, read_point, biz_location, biz_step, "
-                     "disposition, actor) VALUES (?, ?, '+08:00', ?, ?, ?, ?, ?, ?)",
-                     {sh.id, when, now, scan.node_code, scan.node_code, scan.biz_step, scan.disposition, actor}));
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO scan_events (shipment_id, event_time, event_zone, record_time, read_point, "
+      "biz_location, biz_step, "
+      "disposition, actor) VALUES (?, ?, '+08:00', ?, ?, ?, ?, ?, ?)",
+      {sh.id, when, now, scan.node_code, scan.node_code, scan.biz_step, scan.disposition, actor}));
   const bool delivered = scan.biz_step == "delivering" && scan.node_code == sh.destination_code;
-  std::string status = delivered ? "delivered"
+  std::string status = delivered                                                  ? "delivered"
                        : scan.biz_step == "holding" || scan.disposition == "held" ? "held"
-                       : scan.biz_step == "departing" ? "in_transit" : "at_node";
+                       : scan.biz_step == "departing"                             ? "in_transit"
+                                                                                  : "at_node";
   if (scan.disposition == "damaged" || scan.disposition == "expired") status = "held";
   if (sh.status == "held") {  // on hold until the centre decides: it may move, not be delivered
-    if (delivered) return make_error(ErrorKind::conflict, "on_hold", "this parcel is on hold after an excursion", "tracking_number");
+    if (delivered)
+      return make_error(ErrorKind::conflict, "on_hold", "this parcel is on hold after an excursion",
+                        "tracking_number");
     status = "held";
   }
   // Riding a link, the parcel is exposed to what the vehicle's sensor reads.
@@ -252,8 +293,10 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
         riding = h.link_id;
         break;
       }
-  CUNHUO_TRY(tx.exec("UPDATE shipments SET status = ?, current_node = ?, current_link = ?, updated_at = ? WHERE id = ?",
-                     {status, node, riding, now, sh.id}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE shipments SET status = ?, current_node = ?, current_link = ?, updated_at = ? "
+              "WHERE id = ?",
+              {status, node, riding, now, sh.id}));
   // The route ahead: what is left after this stop; re-planned when the parcel runs late.
   std::vector<PlannedHop> rest(sh.route.begin() + static_cast<std::ptrdiff_t>(at), sh.route.end());
   const bool late = at > 0 && when > sh.route[at - 1].arrive_ms + kLateToleranceMs;
@@ -287,40 +330,58 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
   return std::move(*updated);
 }
 
-Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_view node_code, std::string_view reason, const Clock& clock) {
+Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_view node_code,
+                                                  std::string_view reason, const Clock& clock) {
   const std::int64_t node = CUNHUO_TRY(node_id(tx, node_code, "node_code"));
   std::vector<std::int64_t> held;
-  for (const auto& r : CUNHUO_TRY(tx.query("SELECT id FROM shipments WHERE current_node = ? AND status = 'at_node' ORDER BY id", {node})))
+  for (const auto& r : CUNHUO_TRY(tx.query(
+           "SELECT id FROM shipments WHERE current_node = ? AND status = 'at_node' ORDER BY id",
+           {node})))
     held.push_back(r.i64(0));
   for (auto id : held)
-    CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'held', note = ?, updated_at = ? WHERE id = ?", {reason, clock.now_ms(), id}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE shipments SET status = 'held', note = ?, updated_at = ? WHERE id = ?",
+                {reason, clock.now_ms(), id}));
   return held;
 }
 
-Result<std::vector<std::int64_t>> hold_parcels_on(db::Session& tx, std::int64_t link_id, std::string_view reason, const Clock& clock) {
+Result<std::vector<std::int64_t>> hold_parcels_on(db::Session& tx, std::int64_t link_id,
+                                                  std::string_view reason, const Clock& clock) {
   std::vector<std::int64_t> held;
-  for (const auto& r : CUNHUO_TRY(tx.query("SELECT id FROM shipments WHERE current_link = ? AND status = 'in_transit' ORDER BY id", {link_id})))
+  for (const auto& r : CUNHUO_TRY(tx.query(
+           "SELECT id FROM shipments WHERE current_link = ? AND status = 'in_transit' ORDER BY id",
+           {link_id})))
     held.push_back(r.i64(0));
   for (auto id : held)
-    CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'held', note = ?, updated_at = ? WHERE id = ?", {reason, clock.now_ms(), id}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE shipments SET status = 'held', note = ?, updated_at = ? WHERE id = ?",
+                {reason, clock.now_ms(), id}));
   return held;
 }
 
-Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer, const Clock& clock) {
-  auto moved = CUNHUO_TRY(tx.exec("UPDATE shipments SET status = 'spoiled', updated_at = ? WHERE id = ? AND status = 'held'",
-                                  {clock.now_ms(), shipment_id}));
-  if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be confirmed spoiled", "id");
-  auto row = CUNHUO_TRY(tx.query_one("SELECT tracking_number FROM shipments WHERE id = ?", {shipment_id}));
+Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer,
+                    const Clock& clock) {
+  auto moved = CUNHUO_TRY(tx.exec(
+      "UPDATE shipments SET status = 'spoiled', updated_at = ? WHERE id = ? AND status = 'held'",
+      {clock.now_ms(), shipment_id}));
+  if (moved.affected_rows != 1)
+    return make_error(ErrorKind::conflict, "not_held",
+                      "only a held parcel can be confirmed spoiled", "id");
+  auto row =
+      CUNHUO_TRY(tx.query_one("SELECT tracking_number FROM shipments WHERE id = ?", {shipment_id}));
   auto sh = CUNHUO_TRY(find_shipment(tx, row->str(0)));
   auto named = bearer.empty() ? std::nullopt : std::optional<std::string>(bearer);
   return publish(tx, kShipmentSpoiledTopic, *sh, std::move(named), clock);
 }
 
 Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& clock) {
-  auto moved = CUNHUO_TRY(tx.exec("UPDATE shipments SET status = CASE WHEN current_link IS NULL THEN 'at_node' ELSE 'in_transit' END, "
-                                  "note = 'released after review', updated_at = ? WHERE id = ? AND status = 'held'",
-                                  {clock.now_ms(), shipment_id}));
-  if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be released", "id");
+  auto moved = CUNHUO_TRY(
+      tx.exec("UPDATE shipments SET status = CASE WHEN current_link IS NULL THEN 'at_node' ELSE "
+              "'in_transit' END, "
+              "note = 'released after review', updated_at = ? WHERE id = ? AND status = 'held'",
+              {clock.now_ms(), shipment_id}));
+  if (moved.affected_rows != 1)
+    return make_error(ErrorKind::conflict, "not_held", "only a held parcel can be released", "id");
   return {};
 }
 

@@ -78,18 +78,22 @@ struct ShipmentEvent {
   bool operator==(const ShipmentEvent&) const = default;
 };
 
-Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& shipment, const Clock& clock);
+Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShipment& shipment,
+                                 const Clock& clock);
 Result<std::optional<Shipment>> find_shipment(db::Session& s, std::string_view tracking_number);
 Result<std::vector<Shipment>> shipments_of_order(db::Session& s, std::int64_t order_id);
-Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view tracking_number, const ScanInput& scan,
-                             std::string_view actor, const Clock& clock);
+Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view tracking_number,
+                             const ScanInput& scan, std::string_view actor, const Clock& clock);
 // Holds every parcel waiting at `node_code` (an excursion there); returns their ids.
-Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_view node_code, std::string_view reason, const Clock& clock);
+Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_view node_code,
+                                                  std::string_view reason, const Clock& clock);
 // Holds every parcel riding the vehicle on `link_id` (an excursion in it); they are
 // inspected where they arrive.
-Result<std::vector<std::int64_t>> hold_parcels_on(db::Session& tx, std::int64_t link_id, std::string_view reason, const Clock& clock);
+Result<std::vector<std::int64_t>> hold_parcels_on(db::Session& tx, std::int64_t link_id,
+                                                  std::string_view reason, const Clock& clock);
 // Confirms a held parcel spoiled: publishes the event that refunds its order.
-Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer, const Clock& clock);
+Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer,
+                    const Clock& clock);
 // Releases a held parcel (the excursion did not harm it).
 Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& clock);
 // Cancels every shipment of an order not yet delivered or closed (the order was

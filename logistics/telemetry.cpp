@@ -128,11 +128,14 @@ Status insert_fresh(db::Session& tx, std::int64_t sensor_id, const std::vector<R
 // its vehicle.
 Result<std::vector<Parcel>> parcels_near(db::Session& tx, const Sensor& sensor) {
   std::vector<Parcel> out;
-  const std::string where = sensor.link_id ? "s.current_link = ? AND s.status IN ('in_transit', 'held')"
-                                           : "s.current_node = ? AND s.current_link IS NULL AND s.status IN ('at_node', 'held')";
+  const std::string where =
+      sensor.link_id
+          ? "s.current_link = ? AND s.status IN ('in_transit', 'held')"
+          : "s.current_node = ? AND s.current_link IS NULL AND s.status IN ('at_node', 'held')";
   for (const auto& r : CUNHUO_TRY(tx.query(
            "SELECT s.id, s.temperature_class, COALESCE(e.out_ms, 0), e.run_start FROM shipments s "
-           "LEFT JOIN parcel_exposure e ON e.shipment_id = s.id WHERE " + where,
+           "LEFT JOIN parcel_exposure e ON e.shipment_id = s.id WHERE " +
+               where,
            {sensor.link_id ? *sensor.link_id : sensor.node_id})))
     out.push_back(Parcel{.shipment_id = r.i64(0),
                          .temperature_class = CUNHUO_TRY(parse_temperature_class(r.str(1))),
@@ -143,7 +146,9 @@ Result<std::vector<Parcel>> parcels_near(db::Session& tx, const Sensor& sensor) 
 
 Status save_exposure(db::Session& tx, const Parcel& p) {
   CUNHUO_TRY(tx.exec("DELETE FROM parcel_exposure WHERE shipment_id = ?", {p.shipment_id}));
-  CUNHUO_TRY(tx.exec("INSERT INTO parcel_exposure (shipment_id, out_ms, run_start) VALUES (?, ?, ?)", {p.shipment_id, p.out_ms, p.run_start}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO parcel_exposure (shipment_id, out_ms, run_start) VALUES (?, ?, ?)",
+              {p.shipment_id, p.out_ms, p.run_start}));
   return {};
 }
 
@@ -156,18 +161,26 @@ std::string ids_json(const std::vector<std::int64_t>& ids) {
 }
 
 // One open excursion per sensor and kind: a breach that goes on does not open another.
-Result<std::optional<std::int64_t>> open_excursion(db::Session& tx, const Sensor& sensor, const Alarm& alarm,
-                                                   const std::vector<std::int64_t>& held, const Clock& clock) {
-  if (CUNHUO_TRY(tx.query_one("SELECT id FROM excursions WHERE sensor_id = ? AND kind = ? AND status = 'open'", {sensor.id, alarm.kind})))
+Result<std::optional<std::int64_t>> open_excursion(db::Session& tx, const Sensor& sensor,
+                                                   const Alarm& alarm,
+                                                   const std::vector<std::int64_t>& held,
+                                                   const Clock& clock) {
+  if (CUNHUO_TRY(tx.query_one(
+          "SELECT id FROM excursions WHERE sensor_id = ? AND kind = ? AND status = 'open'",
+          {sensor.id, alarm.kind})))
     return std::optional<std::int64_t>();
-  CUNHUO_TRY(tx.exec("INSERT INTO excursions (node_id, sensor_id, kind, status, detail, shipments, started_at, detected_at) "
-                     "VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
-                     {sensor.node_id, sensor.id, alarm.kind, alarm.detail, ids_json(held), alarm.started_at, clock.now_ms()}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO excursions (node_id, sensor_id, kind, status, detail, shipments, "
+              "started_at, detected_at) "
+              "VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
+              {sensor.node_id, sensor.id, alarm.kind, alarm.detail, ids_json(held),
+               alarm.started_at, clock.now_ms()}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
   const ExcursionRaised raised{
       .excursion_id = id, .node_code = sensor.node_code, .kind = alarm.kind};
   CUNHUO_TRY(outbox::publish(tx, kExcursionRaised, raised.encode(), clock));
-  spdlog::warn("cold-chain excursion {} at {}: {} ({} parcels held)", id, sensor.node_code, alarm.detail, held.size());
+  spdlog::warn("cold-chain excursion {} at {}: {} ({} parcels held)", id, sensor.node_code,
+               alarm.detail, held.size());
   return std::optional<std::int64_t>(id);
 }
 
@@ -191,8 +204,8 @@ Alarm cumulative_alarm(std::int64_t out_ms, std::int64_t at, TemperatureClass te
 }
 
 // Walks one sensor's new readings, in time order, against each parcel waiting there.
-std::optional<Alarm> expose(std::vector<Parcel>& parcels, const std::vector<Reading>& readings, std::int64_t last_at,
-                            const ExcursionRules& rules) {
+std::optional<Alarm> expose(std::vector<Parcel>& parcels, const std::vector<Reading>& readings,
+                            std::int64_t last_at, const ExcursionRules& rules) {
   std::optional<Alarm> alarm;
   std::int64_t previous = last_at;
   for (const auto& r : readings) {
@@ -399,7 +412,8 @@ Result<Excursion> excursion_from(const db::Row& r) {
 }
 
 constexpr const char* kExcursionColumns =
-    "e.id, n.code, s.sensor_code, e.kind, e.status, e.detail, e.started_at, e.detected_at, e.shipments FROM excursions e "
+    "e.id, n.code, s.sensor_code, e.kind, e.status, e.detail, e.started_at, e.detected_at, "
+    "e.shipments FROM excursions e "
     "JOIN network_nodes n ON n.id = e.node_id JOIN sensors s ON s.id = e.sensor_id";
 
 }  // namespace
@@ -415,27 +429,40 @@ const ClassLimits& ExcursionRules::of(TemperatureClass temperature_class) const 
 
 std::span<const db::Migration> telemetry_migrations() { return kMigrations; }
 
-Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, std::int64_t link_id, const Clock& clock) {
+Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, std::int64_t link_id,
+                               const Clock& clock) {
   if (sensor_code.empty() || sensor_code.size() > 40)
-    return make_error(ErrorKind::invalid, "invalid_code", "a sensor code is 1 to 40 bytes", "sensor_code");
-  auto link = CUNHUO_TRY(tx.query_one("SELECT from_node FROM network_links WHERE id = ?", {link_id}));
-  if (!link) return make_error(ErrorKind::not_found, "unknown_link", "no link " + std::to_string(link_id), "link_id");
-  auto added = tx.exec("INSERT INTO sensors (sensor_code, node_id, link_id, created_at) VALUES (?, ?, ?, ?)",
-                       {sensor_code, link->i64(0), link_id, clock.now_ms()});
+    return make_error(ErrorKind::invalid, "invalid_code", "a sensor code is 1 to 40 bytes",
+                      "sensor_code");
+  auto link =
+      CUNHUO_TRY(tx.query_one("SELECT from_node FROM network_links WHERE id = ?", {link_id}));
+  if (!link)
+    return make_error(ErrorKind::not_found, "unknown_link", "no link " + std::to_string(link_id),
+                      "link_id");
+  auto added =
+      tx.exec("INSERT INTO sensors (sensor_code, node_id, link_id, created_at) VALUES (?, ?, ?, ?)",
+              {sensor_code, link->i64(0), link_id, clock.now_ms()});
   if (!added.ok() && added.error().code == db::kDuplicate)
-    return make_error(ErrorKind::conflict, "duplicate_code", "a sensor with this code exists", "sensor_code");
+    return make_error(ErrorKind::conflict, "duplicate_code", "a sensor with this code exists",
+                      "sensor_code");
   if (!added.ok()) return added.error();
   return {};
 }
 
-Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code, const Clock& clock) {
+Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code,
+                       const Clock& clock) {
   if (sensor_code.empty() || sensor_code.size() > 40)
-    return make_error(ErrorKind::invalid, "invalid_code", "a sensor code is 1 to 40 bytes", "sensor_code");
+    return make_error(ErrorKind::invalid, "invalid_code", "a sensor code is 1 to 40 bytes",
+                      "sensor_code");
   auto node = CUNHUO_TRY(find_node(tx, node_code));
-  if (!node) return make_error(ErrorKind::not_found, "unknown_node", "no node " + std::string(node_code), "node_code");
-  auto added = tx.exec("INSERT INTO sensors (sensor_code, node_id, created_at) VALUES (?, ?, ?)", {sensor_code, node->id.value, clock.now_ms()});
+  if (!node)
+    return make_error(ErrorKind::not_found, "unknown_node", "no node " + std::string(node_code),
+                      "node_code");
+  auto added = tx.exec("INSERT INTO sensors (sensor_code, node_id, created_at) VALUES (?, ?, ?)",
+                       {sensor_code, node->id.value, clock.now_ms()});
   if (!added.ok() && added.error().code == db::kDuplicate)
-    return make_error(ErrorKind::conflict, "duplicate_code", "a sensor with this code exists", "sensor_code");
+    return make_error(ErrorKind::conflict, "duplicate_code", "a sensor with this code exists",
+                      "sensor_code");
   if (!added.ok()) return added.error();
   return {};
 }
@@ -495,7 +522,8 @@ Result<std::vector<Reading>> readings_from_json(std::string_view body) {
   std::vector<Reading> out;
   for (const auto& r : CUNHUO_TRY(root.objects("readings", kMaxReadingsPerBatch))) {
     CUNHUO_CHECK(r.only({"sensor", "at_ms", "centi"}));
-    out.push_back(Reading{CUNHUO_TRY(r.string("sensor", 40)), CUNHUO_TRY(r.integer("at_ms", INT64_MIN, INT64_MAX)),
+    out.push_back(Reading{CUNHUO_TRY(r.string("sensor", 40)),
+                          CUNHUO_TRY(r.integer("at_ms", INT64_MIN, INT64_MAX)),
                           static_cast<int>(CUNHUO_TRY(r.integer("centi", INT32_MIN, INT32_MAX)))});
   }
   return out;
@@ -503,15 +531,21 @@ Result<std::vector<Reading>> readings_from_json(std::string_view body) {
 
 Status check_readings(std::span<const Reading> readings) {
   if (readings.size() > kMaxReadingsPerBatch)
-    return make_error(ErrorKind::too_large, "batch_too_large", "at most 50000 readings in a batch", "readings");
+    return make_error(ErrorKind::too_large, "batch_too_large", "at most 50000 readings in a batch",
+                      "readings");
   for (std::size_t i = 0; i < readings.size(); ++i) {
     const auto& r = readings[i];
     const std::string field = "readings[" + std::to_string(i) + "]";
-    if (r.sensor.empty() || r.sensor.size() > 40) return make_error(ErrorKind::invalid, "invalid_sensor", "a sensor code is 1 to 40 bytes", field + ".sensor");
+    if (r.sensor.empty() || r.sensor.size() > 40)
+      return make_error(ErrorKind::invalid, "invalid_sensor", "a sensor code is 1 to 40 bytes",
+                        field + ".sensor");
     if (r.centi < kMinCenti || r.centi > kMaxCenti)
-      return make_error(ErrorKind::invalid, "absurd_value", "a temperature between -80.00 and +80.00 degrees, in hundredths", field + ".centi");
+      return make_error(ErrorKind::invalid, "absurd_value",
+                        "a temperature between -80.00 and +80.00 degrees, in hundredths",
+                        field + ".centi");
     if (r.at_ms < 1'500'000'000'000 || r.at_ms > 4'000'000'000'000)
-      return make_error(ErrorKind::invalid, "absurd_time", "a time in milliseconds since 1970, after 2017", field + ".at_ms");
+      return make_error(ErrorKind::invalid, "absurd_time",
+                        "a time in milliseconds since 1970, after 2017", field + ".at_ms");
   }
   return {};
 }
@@ -543,7 +577,8 @@ Result<IngestReport> ingest(db::Session& tx, std::span<const Reading> readings,
   return report;
 }
 
-Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const ExcursionRules& rules, const Clock& clock) {
+Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const ExcursionRules& rules,
+                                                const Clock& clock) {
   std::vector<std::int64_t> opened;
   const auto now = clock.now_ms();
   for (const auto& [code, sensor] : CUNHUO_TRY(load_sensors(tx))) {
@@ -552,35 +587,46 @@ Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const Excursion
     if (parcels.empty()) continue;
     std::vector<std::int64_t> ids;
     for (const auto& p : parcels) ids.push_back(p.shipment_id);
-    const Alarm alarm{"silent", "sensor " + code + " has not reported since " + (sensor.last_at > 0 ? format_utc(sensor.last_at) : std::string("it was installed")),
-                      sensor.last_at};
+    const Alarm alarm{
+        "silent",
+        "sensor " + code + " has not reported since " +
+            (sensor.last_at > 0 ? format_utc(sensor.last_at) : std::string("it was installed")),
+        sensor.last_at};
     if (auto id = CUNHUO_TRY(open_excursion(tx, sensor, alarm, ids, clock))) opened.push_back(*id);
   }
   return opened;
 }
 
-Result<std::vector<Excursion>> excursions_in(db::Session& s, std::string_view region_code, std::string_view status) {
+Result<std::vector<Excursion>> excursions_in(db::Session& s, std::string_view region_code,
+                                             std::string_view status) {
   std::vector<Excursion> out;
-  for (const auto& r : CUNHUO_TRY(s.query(std::string("SELECT ") + kExcursionColumns +
-                                              " WHERE n.region_code LIKE ? AND e.status = ? ORDER BY e.id DESC LIMIT 200",
-                                          {std::string(region_code) + "%", status})))
+  for (const auto& r : CUNHUO_TRY(
+           s.query(std::string("SELECT ") + kExcursionColumns +
+                       " WHERE n.region_code LIKE ? AND e.status = ? ORDER BY e.id DESC LIMIT 200",
+                   {std::string(region_code) + "%", status})))
     out.push_back(CUNHUO_TRY(excursion_from(r)));
   return out;
 }
 
 Result<std::optional<Excursion>> find_excursion(db::Session& s, std::int64_t id) {
-  auto r = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kExcursionColumns + " WHERE e.id = ?", {id}));
+  auto r =
+      CUNHUO_TRY(s.query_one(std::string("SELECT ") + kExcursionColumns + " WHERE e.id = ?", {id}));
   if (!r) return std::optional<Excursion>();
   return std::optional<Excursion>(CUNHUO_TRY(excursion_from(*r)));
 }
 
-Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoiled, const Clock& clock) {
+Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoiled,
+                                   const Clock& clock) {
   auto e = CUNHUO_TRY(find_excursion(tx, id));
   if (!e) return make_error(ErrorKind::not_found, "not_found", "no such excursion", "id");
-  if (e->status != "open") return make_error(ErrorKind::conflict, "already_decided", "this excursion was " + e->status, "id");
+  if (e->status != "open")
+    return make_error(ErrorKind::conflict, "already_decided", "this excursion was " + e->status,
+                      "id");
   for (auto shipment : e->shipments) {
-    auto st = spoiled ? mark_spoiled(tx, shipment, "logistics", clock) : release_hold(tx, shipment, clock);
-    if (!st.ok() && st.error().code != "not_held") return st.error();  // a parcel decided by another excursion stays as it is
+    auto st = spoiled ? mark_spoiled(tx, shipment, "logistics", clock)
+                      : release_hold(tx, shipment, clock);
+    if (!st.ok() && st.error().code != "not_held")
+      return st.error();  // a parcel decided by another excursion stays as it is
   }
   e->status = spoiled ? "spoiled" : "released";
   CUNHUO_TRY(tx.exec("UPDATE excursions SET status = ? WHERE id = ?", {e->status, id}));

@@ -26,7 +26,8 @@
 namespace cunhuo::logistics {
 
 inline constexpr std::size_t kMaxReadingsPerBatch = 50'000;
-inline constexpr int kMinCenti = -8000, kMaxCenti = 8000;  // −80 °C to +80 °C; anything else is a broken sensor
+inline constexpr int kMinCenti = -8000,
+                     kMaxCenti = 8000;  // −80 °C to +80 °C; anything else is a broken sensor
 // A sensor's clock may run a little ahead of ours; a reading further ahead is forged or
 // from a broken clock, and taking it would file every real reading after it as late.
 inline constexpr std::int64_t kMaxReadingAheadMs = 5 * 60'000;
@@ -39,10 +40,11 @@ struct ClassLimits {
 };
 
 struct ExcursionRules {
-  ClassLimits chilled{0, 800, 30 * 60'000, 60 * 60'000};        // 0–8 °C
+  ClassLimits chilled{0, 800, 30 * 60'000, 60 * 60'000};           // 0–8 °C
   ClassLimits frozen{INT32_MIN, -1800, 15 * 60'000, 30 * 60'000};  // −18 °C or colder
-  ClassLimits ambient{};                                          // no limits
-  std::int64_t silence_ms = 15 * 60'000;  // a sensor quiet this long while parcels wait raises an alarm
+  ClassLimits ambient{};                                           // no limits
+  std::int64_t silence_ms =
+      15 * 60'000;  // a sensor quiet this long while parcels wait raises an alarm
   std::int64_t max_gap_ms = 10 * 60'000;  // a reading stands for at most this long
   const ClassLimits& of(TemperatureClass temperature_class) const;
 };
@@ -94,9 +96,11 @@ struct ExcursionRaised {
   bool operator==(const ExcursionRaised&) const = default;
 };
 
-Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code, const Clock& clock);
+Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code,
+                       const Clock& clock);
 // A sensor in the vehicle that serves a link: parcels riding it are exposed to it.
-Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, std::int64_t link_id, const Clock& clock);
+Status register_vehicle_sensor(db::Session& tx, std::string_view sensor_code, std::int64_t link_id,
+                               const Clock& clock);
 // {"readings":[{"sensor":"S1","at_ms":1790000000000,"centi":450}, ...]}, parsed with
 // simdjson; errors name the field ("readings[3].centi").
 Result<std::vector<Reading>> readings_from_json(std::string_view body);
@@ -119,11 +123,14 @@ struct SensorPlace {
 };
 Result<std::optional<SensorPlace>> find_sensor(db::Session& s, std::string_view sensor_code);
 // Sensors gone quiet at nodes where parcels wait; returns the alarms opened.
-Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const ExcursionRules& rules, const Clock& clock);
-Result<std::vector<Excursion>> excursions_in(db::Session& s, std::string_view region_code, std::string_view status);
+Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const ExcursionRules& rules,
+                                                const Clock& clock);
+Result<std::vector<Excursion>> excursions_in(db::Session& s, std::string_view region_code,
+                                             std::string_view status);
 Result<std::optional<Excursion>> find_excursion(db::Session& s, std::int64_t id);
 // The centre's verdict: spoiled (the held parcels are refunded at logistics' cost) or
 // not (they go on).
-Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoiled, const Clock& clock);
+Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoiled,
+                                   const Clock& clock);
 
 }  // namespace cunhuo::logistics

@@ -55,12 +55,16 @@ constexpr db::Migration kMigrations[] = {
     // Scoring counts members per household by insurance, age and schooling: with these in
     // the index it reads the index alone, not a table row per member.
     {"marketplace", 9, "household members indexed for scoring",
-     "CREATE INDEX IF NOT EXISTS household_members_facts ON household_members (household_id, medical_insurance, birth_year, education);\n"},
+     "CREATE INDEX IF NOT EXISTS household_members_facts ON household_members (household_id, "
+     "medical_insurance, birth_year, education);\n"},
 };
 
-const std::vector<std::string> kRelationships = {"head", "spouse", "child", "parent", "grandchild", "sibling", "other"};
-const std::vector<std::string> kHealth = {"healthy", "chronic_illness", "serious_illness", "disabled"};
-const std::vector<std::string> kEducation = {"none", "preschool", "primary", "junior", "senior", "vocational", "college", "in_school"};
+const std::vector<std::string> kRelationships = {"head",       "spouse",  "child", "parent",
+                                                 "grandchild", "sibling", "other"};
+const std::vector<std::string> kHealth = {"healthy", "chronic_illness", "serious_illness",
+                                          "disabled"};
+const std::vector<std::string> kEducation = {"none",   "preschool",  "primary", "junior",
+                                             "senior", "vocational", "college", "in_school"};
 const std::vector<std::string> kHousing = {"safe", "unsafe", "renovated"};
 const std::vector<std::string> kWater = {"safe", "unsafe"};
 constexpr std::size_t kMaxMembers = 30;
@@ -74,7 +78,8 @@ bool one_of(const std::vector<std::string>& list, const std::string& v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
-Status check_choice(const std::vector<std::string>& list, const std::string& v, const std::string& field) {
+Status check_choice(const std::vector<std::string>& list, const std::string& v,
+                    const std::string& field) {
   if (one_of(list, v)) return {};
   std::string allowed;
   for (const auto& x : list) allowed += (allowed.empty() ? "" : ", ") + x;
@@ -83,38 +88,49 @@ Status check_choice(const std::vector<std::string>& list, const std::string& v, 
 
 Status check_id_number(const std::string& id, const std::string& field) {
   bool ok = id.size() == 18;
-  for (std::size_t i = 0; ok && i < 18; ++i) ok = (id[i] >= '0' && id[i] <= '9') || (i == 17 && id[i] == 'X');
+  for (std::size_t i = 0; ok && i < 18; ++i)
+    ok = (id[i] >= '0' && id[i] <= '9') || (i == 17 && id[i] == 'X');
   if (!ok) return invalid("invalid_id_number", "ID number must be 18 characters", field);
   return {};
 }
 
 Status check_card(const ArchiveCard& c, std::int64_t now_ms) {
   const int this_year = static_cast<int>(1970 + now_ms / 31'556'952'000LL);
-  if (c.members.empty() || c.members.size() > kMaxMembers) return invalid("out_of_range", "a household has 1 to 30 members", "members");
+  if (c.members.empty() || c.members.size() > kMaxMembers)
+    return invalid("out_of_range", "a household has 1 to 30 members", "members");
   for (std::size_t i = 0; i < c.members.size(); ++i) {
     const auto& m = c.members[i];
     const std::string f = "members[" + std::to_string(i) + "]";
-    if (m.name.empty() || m.name.size() > 100) return invalid("invalid_length", "name must be 1 to 100 bytes", f + ".name");
+    if (m.name.empty() || m.name.size() > 100)
+      return invalid("invalid_length", "name must be 1 to 100 bytes", f + ".name");
     CUNHUO_CHECK(check_choice(kRelationships, m.relationship, f + ".relationship"));
     if ((i == 0) != (m.relationship == "head"))
-      return invalid("invalid_head", "the first member, and only the first, is the head", f + ".relationship");
-    if (m.birth_year < 1900 || m.birth_year > this_year) return invalid("out_of_range", "birth year out of range", f + ".birth_year");
+      return invalid("invalid_head", "the first member, and only the first, is the head",
+                     f + ".relationship");
+    if (m.birth_year < 1900 || m.birth_year > this_year)
+      return invalid("out_of_range", "birth year out of range", f + ".birth_year");
     CUNHUO_CHECK(check_choice(kHealth, m.health, f + ".health"));
     CUNHUO_CHECK(check_choice(kEducation, m.education, f + ".education"));
     CUNHUO_CHECK(check_id_number(m.id_number, f + ".id_number"));
   }
-  if (c.causes.size() > poverty_causes().size()) return invalid("too_many_items", "too many causes", "causes");
+  if (c.causes.size() > poverty_causes().size())
+    return invalid("too_many_items", "too many causes", "causes");
   for (std::size_t i = 0; i < c.causes.size(); ++i)
     CUNHUO_CHECK(check_choice(poverty_causes(), c.causes[i], "causes[" + std::to_string(i) + "]"));
   if (c.land_mu_hundredths < 0 || c.land_mu_hundredths > 100'000'000)
     return invalid("out_of_range", "land must be 0 to 1000000 mu", "land_mu_hundredths");
   CUNHUO_CHECK(check_choice(kHousing, c.housing, "housing"));
   CUNHUO_CHECK(check_choice(kWater, c.drinking_water, "drinking_water"));
-  if (c.income.year < 2000 || c.income.year > this_year) return invalid("out_of_range", "income year out of range", "income.year");
-  for (auto [money, field] : {std::pair{c.income.wages, "income.wages_fen"}, {c.income.own_business, "income.own_business_fen"},
-                              {c.income.property, "income.property_fen"}, {c.income.transfers, "income.transfers_fen"}})
-    if (money.fen() < 0 || money.fen() > kMaxIncomeFen) return invalid("out_of_range", "income must be 0 or more", field);
-  if (c.helper_name.size() > 100) return invalid("invalid_length", "helper name is at most 100 bytes", "helper.name");
+  if (c.income.year < 2000 || c.income.year > this_year)
+    return invalid("out_of_range", "income year out of range", "income.year");
+  for (auto [money, field] : {std::pair{c.income.wages, "income.wages_fen"},
+                              {c.income.own_business, "income.own_business_fen"},
+                              {c.income.property, "income.property_fen"},
+                              {c.income.transfers, "income.transfers_fen"}})
+    if (money.fen() < 0 || money.fen() > kMaxIncomeFen)
+      return invalid("out_of_range", "income must be 0 or more", field);
+  if (c.helper_name.size() > 100)
+    return invalid("invalid_length", "helper name is at most 100 bytes", "helper.name");
   if (!c.helper_phone.empty() && !is_mobile_number(c.helper_phone))
     return invalid("invalid_phone", "an 11-digit mobile number", "helper.phone");
   return {};
@@ -171,29 +187,34 @@ std::map<std::string, std::string> flatten(const ArchiveCard& c, PovertyStatus s
 Status write_card(db::Session& tx, HouseholdId id, const ArchiveCard& c) {
   CUNHUO_TRY(tx.exec("DELETE FROM household_profiles WHERE household_id = ?", {id.value}));
   CUNHUO_TRY(tx.exec(
-      "INSERT INTO household_profiles (household_id, causes, land_mu_hundredths, housing, drinking_water, income_year, "
-      "income_wages_fen, income_business_fen, income_property_fen, income_transfers_fen, helper_name, helper_phone, "
+      "INSERT INTO household_profiles (household_id, causes, land_mu_hundredths, housing, "
+      "drinking_water, income_year, "
+      "income_wages_fen, income_business_fen, income_property_fen, income_transfers_fen, "
+      "helper_name, helper_phone, "
       "helper_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {id.value, join(c.causes), c.land_mu_hundredths, c.housing, c.drinking_water, c.income.year, c.income.wages.fen(),
-       c.income.own_business.fen(), c.income.property.fen(), c.income.transfers.fen(), c.helper_name, c.helper_phone,
-       c.helper_account}));
+      {id.value, join(c.causes), c.land_mu_hundredths, c.housing, c.drinking_water, c.income.year,
+       c.income.wages.fen(), c.income.own_business.fen(), c.income.property.fen(),
+       c.income.transfers.fen(), c.helper_name, c.helper_phone, c.helper_account}));
   CUNHUO_TRY(tx.exec("DELETE FROM household_members WHERE household_id = ?", {id.value}));
   for (std::size_t i = 0; i < c.members.size(); ++i) {
     const auto& m = c.members[i];
-    CUNHUO_TRY(tx.exec(
-        "INSERT INTO household_members (household_id, position, name, relationship, birth_year, health, education, "
-        "id_number, medical_insurance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {id.value, static_cast<std::int64_t>(i), m.name, m.relationship, m.birth_year, m.health, m.education, m.id_number,
-         m.medical_insurance ? 1 : 0}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO household_members (household_id, position, name, relationship, "
+                "birth_year, health, education, "
+                "id_number, medical_insurance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                {id.value, static_cast<std::int64_t>(i), m.name, m.relationship, m.birth_year,
+                 m.health, m.education, m.id_number, m.medical_insurance ? 1 : 0}));
   }
   return {};
 }
 
-Status audit(db::Session& tx, HouseholdId id, std::string_view actor, const std::string& field, const std::string& old_value,
-             const std::string& new_value, std::string_view reason, std::int64_t now) {
-  CUNHUO_TRY(tx.exec("INSERT INTO household_audit (household_id, actor, field, old_value, new_value, reason, at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     {id.value, actor, field, old_value.substr(0, 500), new_value.substr(0, 500), reason, now}));
+Status audit(db::Session& tx, HouseholdId id, std::string_view actor, const std::string& field,
+             const std::string& old_value, const std::string& new_value, std::string_view reason,
+             std::int64_t now) {
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO household_audit (household_id, actor, field, old_value, new_value, reason, at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {id.value, actor, field, old_value.substr(0, 500), new_value.substr(0, 500), reason, now}));
   return {};
 }
 
@@ -201,35 +222,41 @@ Status audit(db::Session& tx, HouseholdId id, std::string_view actor, const std:
 
 const std::vector<std::string>& poverty_causes() {
   static const std::vector<std::string> causes = {
-      "illness", "disability", "education", "natural_disaster", "land_shortage", "water_shortage",
-      "lack_of_technology", "labour_shortage", "capital_shortage", "poor_transport", "lack_of_motivation"};
+      "illness",          "disability",     "education",          "natural_disaster",
+      "land_shortage",    "water_shortage", "lack_of_technology", "labour_shortage",
+      "capital_shortage", "poor_transport", "lack_of_motivation"};
   return causes;
 }
 
 std::span<const db::Migration> archive_migrations() { return kMigrations; }
 
 Result<ArchiveCard> archive_card_from_json(const FieldReader& card) {
-  CUNHUO_CHECK(card.only({"members", "causes", "land_mu_hundredths", "housing", "drinking_water", "income", "helper"}));
+  CUNHUO_CHECK(card.only({"members", "causes", "land_mu_hundredths", "housing", "drinking_water",
+                          "income", "helper"}));
   ArchiveCard c;
   for (const auto& m : CUNHUO_TRY(card.objects("members", 30))) {
-    CUNHUO_CHECK(m.only({"name", "relationship", "birth_year", "health", "education", "id_number", "medical_insurance"}));
-    c.members.push_back(Member{CUNHUO_TRY(m.string("name", 100)), CUNHUO_TRY(m.string("relationship", 20)),
-                                   static_cast<int>(CUNHUO_TRY(m.integer("birth_year", 0, 9999))),
-                                   CUNHUO_TRY(m.string("health", 20)), CUNHUO_TRY(m.string("education", 20)),
-                                   CUNHUO_TRY(m.string("id_number", 18)), CUNHUO_TRY(m.boolean("medical_insurance"))});
+    CUNHUO_CHECK(m.only({"name", "relationship", "birth_year", "health", "education", "id_number",
+                         "medical_insurance"}));
+    c.members.push_back(
+        Member{CUNHUO_TRY(m.string("name", 100)), CUNHUO_TRY(m.string("relationship", 20)),
+               static_cast<int>(CUNHUO_TRY(m.integer("birth_year", 0, 9999))),
+               CUNHUO_TRY(m.string("health", 20)), CUNHUO_TRY(m.string("education", 20)),
+               CUNHUO_TRY(m.string("id_number", 18)), CUNHUO_TRY(m.boolean("medical_insurance"))});
   }
   c.causes = CUNHUO_TRY(card.strings("causes", 20, 40));
-  c.land_mu_hundredths = CUNHUO_TRY(card.integer("land_mu_hundredths", -1'000'000'000, 1'000'000'000));
+  c.land_mu_hundredths =
+      CUNHUO_TRY(card.integer("land_mu_hundredths", -1'000'000'000, 1'000'000'000));
   c.housing = CUNHUO_TRY(card.string("housing", 20));
   c.drinking_water = CUNHUO_TRY(card.string("drinking_water", 20));
   auto income = CUNHUO_TRY(card.object("income"));
-  CUNHUO_CHECK(income.only({"year", "wages_fen", "own_business_fen", "property_fen", "transfers_fen"}));
+  CUNHUO_CHECK(
+      income.only({"year", "wages_fen", "own_business_fen", "property_fen", "transfers_fen"}));
   constexpr std::int64_t kBig = 1'000'000'000'000'000;
   c.income = Income{static_cast<int>(CUNHUO_TRY(income.integer("year", 0, 9999))),
-                        Money::fen(CUNHUO_TRY(income.integer("wages_fen", -kBig, kBig))),
-                        Money::fen(CUNHUO_TRY(income.integer("own_business_fen", -kBig, kBig))),
-                        Money::fen(CUNHUO_TRY(income.integer("property_fen", -kBig, kBig))),
-                        Money::fen(CUNHUO_TRY(income.integer("transfers_fen", -kBig, kBig)))};
+                    Money::fen(CUNHUO_TRY(income.integer("wages_fen", -kBig, kBig))),
+                    Money::fen(CUNHUO_TRY(income.integer("own_business_fen", -kBig, kBig))),
+                    Money::fen(CUNHUO_TRY(income.integer("property_fen", -kBig, kBig))),
+                    Money::fen(CUNHUO_TRY(income.integer("transfers_fen", -kBig, kBig)))};
   if (card.has("helper")) {
     auto helper = CUNHUO_TRY(card.object("helper"));
     CUNHUO_CHECK(helper.only({"name", "phone", "account_id"}));
@@ -240,9 +267,9 @@ Result<ArchiveCard> archive_card_from_json(const FieldReader& card) {
   return c;
 }
 
-
-Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& household, const ArchiveCard& card,
-                                       std::string_view actor, const Clock& clock) {
+Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& household,
+                                       const ArchiveCard& card, std::string_view actor,
+                                       const Clock& clock) {
   CUNHUO_CHECK(check_card(card, clock.now_ms()));
   NewHousehold h = household;
   h.head_name = card.members[0].name;
@@ -260,7 +287,8 @@ Result<std::optional<HouseholdRecord>> find_household_record(db::Session& s, Hou
   HouseholdRecord record{std::move(*household), {}};
   auto& c = record.card;
   auto p = CUNHUO_TRY(s.query_one(
-      "SELECT causes, land_mu_hundredths, housing, drinking_water, income_year, income_wages_fen, income_business_fen, "
+      "SELECT causes, land_mu_hundredths, housing, drinking_water, income_year, income_wages_fen, "
+      "income_business_fen, "
       "income_property_fen, income_transfers_fen, helper_name, helper_phone, helper_account_id "
       "FROM household_profiles WHERE household_id = ?",
       {id.value}));
@@ -269,27 +297,33 @@ Result<std::optional<HouseholdRecord>> find_household_record(db::Session& s, Hou
     c.land_mu_hundredths = p->i64(1);
     c.housing = p->str(2);
     c.drinking_water = p->str(3);
-    c.income = Income{static_cast<int>(p->i64(4)), Money::fen(p->i64(5)), Money::fen(p->i64(6)), Money::fen(p->i64(7)),
-                      Money::fen(p->i64(8))};
+    c.income = Income{static_cast<int>(p->i64(4)), Money::fen(p->i64(5)), Money::fen(p->i64(6)),
+                      Money::fen(p->i64(7)), Money::fen(p->i64(8))};
     c.helper_name = p->str(9);
     c.helper_phone = p->str(10);
     c.helper_account = p->opt_i64(11);
   }
-  for (const auto& m : CUNHUO_TRY(s.query(
-           "SELECT name, relationship, birth_year, health, education, id_number, medical_insurance FROM household_members "
-           "WHERE household_id = ? ORDER BY position",
-           {id.value})))
-    c.members.push_back(Member{m.str(0), m.str(1), static_cast<int>(m.i64(2)), m.str(3), m.str(4), m.str(5), m.i64(6) != 0});
+  for (const auto& m :
+       CUNHUO_TRY(s.query("SELECT name, relationship, birth_year, health, education, id_number, "
+                          "medical_insurance FROM household_members "
+                          "WHERE household_id = ? ORDER BY position",
+                          {id.value})))
+    c.members.push_back(Member{m.str(0), m.str(1), static_cast<int>(m.i64(2)), m.str(3), m.str(4),
+                               m.str(5), m.i64(6) != 0});
   return std::optional<HouseholdRecord>(std::move(record));
 }
 
-Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& card,
-                                                std::optional<PovertyStatus> status, std::string_view actor,
-                                                std::string_view reason, const Clock& clock) {
-  if (reason.empty() || reason.size() > 500) return invalid("missing_field", "say why the card changes (1 to 500 bytes)", "reason");
+Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
+                                                const ArchiveCard& card,
+                                                std::optional<PovertyStatus> status,
+                                                std::string_view actor, std::string_view reason,
+                                                const Clock& clock) {
+  if (reason.empty() || reason.size() > 500)
+    return invalid("missing_field", "say why the card changes (1 to 500 bytes)", "reason");
   CUNHUO_CHECK(check_card(card, clock.now_ms()));
   auto current = CUNHUO_TRY(find_household_record(tx, id));
-  if (!current) return make_error(ErrorKind::not_found, "unknown_household", "no such household", "id");
+  if (!current)
+    return make_error(ErrorKind::not_found, "unknown_household", "no such household", "id");
   const PovertyStatus new_status = status.value_or(current->household.status);
   const auto before = flatten(current->card, current->household.status);
   const auto after = flatten(card, new_status);
@@ -298,57 +332,71 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
   for (const auto& [k, v] : before) changes[k].first = v;
   for (const auto& [k, v] : after) changes[k].second = v;
   for (const auto& [field, values] : changes)
-    if (values.first != values.second) CUNHUO_CHECK(audit(tx, id, actor, field, values.first, values.second, reason, now));
+    if (values.first != values.second)
+      CUNHUO_CHECK(audit(tx, id, actor, field, values.first, values.second, reason, now));
   CUNHUO_CHECK(write_card(tx, id, card));
-  CUNHUO_TRY(tx.exec("UPDATE households SET head_name = ?, head_id_number = ?, member_count = ?, poverty_status = ?, "
-                     "updated_at = ? WHERE id = ?",
-                     {card.members[0].name, card.members[0].id_number, static_cast<std::int64_t>(card.members.size()),
-                      to_string(new_status), now, id.value}));
+  CUNHUO_TRY(tx.exec(
+      "UPDATE households SET head_name = ?, head_id_number = ?, member_count = ?, poverty_status = "
+      "?, "
+      "updated_at = ? WHERE id = ?",
+      {card.members[0].name, card.members[0].id_number,
+       static_cast<std::int64_t>(card.members.size()), to_string(new_status), now, id.value}));
   CUNHUO_TRY(outbox::publish(tx, kCardChanged, CardChanged{.household_id = id}.encode(), clock));
   auto updated = CUNHUO_TRY(find_household_record(tx, id));
   return std::move(*updated);
 }
 
-Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus status, std::string_view actor,
-                            std::string_view reason, const Clock& clock) {
-  if (reason.empty() || reason.size() > 500) return invalid("missing_field", "say why the status changes (1 to 500 bytes)", "reason");
+Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus status,
+                            std::string_view actor, std::string_view reason, const Clock& clock) {
+  if (reason.empty() || reason.size() > 500)
+    return invalid("missing_field", "say why the status changes (1 to 500 bytes)", "reason");
   auto h = CUNHUO_TRY(find_household(tx, id));
   if (!h) return make_error(ErrorKind::not_found, "unknown_household", "no such household", "id");
   if (h->status == status) return {};
   const auto now = clock.now_ms();
-  CUNHUO_CHECK(audit(tx, id, actor, "status", std::string(to_string(h->status)), std::string(to_string(status)), reason, now));
-  CUNHUO_TRY(tx.exec("UPDATE households SET poverty_status = ?, updated_at = ? WHERE id = ?", {to_string(status), now, id.value}));
+  CUNHUO_CHECK(audit(tx, id, actor, "status", std::string(to_string(h->status)),
+                     std::string(to_string(status)), reason, now));
+  CUNHUO_TRY(tx.exec("UPDATE households SET poverty_status = ?, updated_at = ? WHERE id = ?",
+                     {to_string(status), now, id.value}));
   CUNHUO_TRY(outbox::publish(tx, kCardChanged, CardChanged{.household_id = id}.encode(), clock));
   return {};
 }
 
 Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT helper_account_id FROM household_profiles WHERE household_id = ?", {id.value}));
+  auto row = CUNHUO_TRY(s.query_one(
+      "SELECT helper_account_id FROM household_profiles WHERE household_id = ?", {id.value}));
   return row ? row->opt_i64(0) : std::optional<std::int64_t>();
 }
 
-Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone, std::int64_t account_id) {
-  auto linked = CUNHUO_TRY(tx.exec("UPDATE household_profiles SET helper_account_id = ? WHERE helper_phone = ?", {account_id, phone}));
+Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone,
+                                         std::int64_t account_id) {
+  auto linked = CUNHUO_TRY(
+      tx.exec("UPDATE household_profiles SET helper_account_id = ? WHERE helper_phone = ?",
+              {account_id, phone}));
   return linked.affected_rows;
 }
 
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id) {
   std::vector<AuditEntry> out;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT actor, field, old_value, new_value, at FROM household_audit WHERE household_id = ? ORDER BY id", {id.value})))
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT actor, field, old_value, new_value, at FROM "
+                                          "household_audit WHERE household_id = ? ORDER BY id",
+                                          {id.value})))
     out.push_back(AuditEntry{r.str(0), r.str(1), r.str(2), r.str(3), r.i64(4)});
   return out;
 }
 
-Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_view region_code, std::int64_t after,
-                                                   int limit, int year) {
+Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_view region_code,
+                                                    std::int64_t after, int limit, int year) {
   std::vector<HouseholdFacts> out;
   const std::string like = std::string(region_code) + "%";
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT h.id, h.village_code, h.poverty_status, h.member_count, p.income_wages_fen, p.income_business_fen, "
-           "p.income_property_fen, p.income_transfers_fen, p.housing, p.drinking_water, p.helper_account_id FROM households h "
-           "JOIN household_profiles p ON p.household_id = h.id WHERE h.id > ? AND h.village_code LIKE ? ORDER BY h.id LIMIT ?",
-           {after, like, limit}))) {
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT h.id, h.village_code, h.poverty_status, h.member_count, "
+                          "p.income_wages_fen, p.income_business_fen, "
+                          "p.income_property_fen, p.income_transfers_fen, p.housing, "
+                          "p.drinking_water, p.helper_account_id FROM households h "
+                          "JOIN household_profiles p ON p.household_id = h.id WHERE h.id > ? AND "
+                          "h.village_code LIKE ? ORDER BY h.id LIMIT ?",
+                          {after, like, limit}))) {
     HouseholdFacts f;
     f.id = HouseholdId{r.i64(0)};
     f.village_code = r.str(1);
@@ -367,8 +415,10 @@ Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_
   for (auto& f : out) by_id[f.id.value] = &f;
   for (const auto& r : CUNHUO_TRY(s.query(
            "SELECT household_id, COUNT(*), SUM(CASE WHEN medical_insurance = 0 THEN 1 ELSE 0 END), "
-           "SUM(CASE WHEN ? - birth_year BETWEEN 6 AND 15 AND education IN ('none', 'preschool') THEN 1 ELSE 0 END) "
-           "FROM household_members WHERE household_id > ? AND household_id <= ? GROUP BY household_id",
+           "SUM(CASE WHEN ? - birth_year BETWEEN 6 AND 15 AND education IN ('none', 'preschool') "
+           "THEN 1 ELSE 0 END) "
+           "FROM household_members WHERE household_id > ? AND household_id <= ? GROUP BY "
+           "household_id",
            {year, after, out.back().id.value}))) {
     auto it = by_id.find(r.i64(0));
     if (it == by_id.end()) continue;  // outside the region

@@ -24,10 +24,11 @@ namespace cunhuo::marketplace {
 const std::vector<std::string>& poverty_causes();
 
 struct Member {
-  std::string name, relationship;   // relationship to the head: head, spouse, child, parent, grandchild, other
+  std::string name,
+      relationship;  // relationship to the head: head, spouse, child, parent, grandchild, other
   int birth_year = 0;
-  std::string health;               // healthy, chronic_illness, serious_illness, disabled
-  std::string education;            // none, primary, junior, senior, vocational, college, in_school
+  std::string health;     // healthy, chronic_illness, serious_illness, disabled
+  std::string education;  // none, primary, junior, senior, vocational, college, in_school
   std::string id_number;
   bool medical_insurance = false;
 };
@@ -67,8 +68,9 @@ std::span<const db::Migration> archive_migrations();
 Result<ArchiveCard> archive_card_from_json(const FieldReader& card);
 
 // Creates a household with its card (the head is the first member).
-Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& household, const ArchiveCard& card,
-                                       std::string_view actor, const Clock& clock);
+Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& household,
+                                       const ArchiveCard& card, std::string_view actor,
+                                       const Clock& clock);
 Result<std::optional<HouseholdRecord>> find_household_record(db::Session& s, HouseholdId id);
 // Published when a household's card or registration status changes: whoever scores
 // households scores this one again.
@@ -82,18 +84,21 @@ struct CardChanged {
 };
 
 // Replaces the card (and optionally the status), recording every changed field.
-Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id, const ArchiveCard& card,
-                                                std::optional<PovertyStatus> status, std::string_view actor,
-                                                std::string_view reason, const Clock& clock);
+Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
+                                                const ArchiveCard& card,
+                                                std::optional<PovertyStatus> status,
+                                                std::string_view actor, std::string_view reason,
+                                                const Clock& clock);
 // The account of the household's assigned helper (帮扶责任人), when the card names one.
 Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id);
 // Links the cards naming a helper by `phone` to that helper's account; returns how many.
-Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone, std::int64_t account_id);
+Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone,
+                                         std::int64_t account_id);
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id);
 // Changes only the registration status (an exit decided, a return to poverty), audited;
 // a change needs a reason.
-Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus status, std::string_view actor,
-                            std::string_view reason, const Clock& clock);
+Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus status,
+                            std::string_view actor, std::string_view reason, const Clock& clock);
 
 // What exit evaluation reads from the registry, for a page of households in id order.
 struct HouseholdFacts {
@@ -101,16 +106,17 @@ struct HouseholdFacts {
   std::string village_code;
   PovertyStatus status = PovertyStatus::not_registered;
   int members = 1;
-  Money card_income;              // wages + own business + property + transfers, yearly
+  Money card_income;  // wages + own business + property + transfers, yearly
   bool wages_or_business = false;
   bool housing_safe = false, water_safe = false;
   int school_age_out_of_school = 0;  // aged 6 to 15 in `year`, with no schooling recorded
   int uninsured = 0;
-  std::optional<std::int64_t> helper_account;  // the assigned helper (帮扶责任人), when they have an account
+  std::optional<std::int64_t>
+      helper_account;  // the assigned helper (帮扶责任人), when they have an account
 };
 // Households with a card, within `region_code` ("" for all), id greater than `after`,
 // at most `limit`; two queries however many households.
-Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_view region_code, std::int64_t after,
-                                                   int limit, int year);
+Result<std::vector<HouseholdFacts>> household_facts(db::Session& s, std::string_view region_code,
+                                                    std::int64_t after, int limit, int year);
 
 }  // namespace cunhuo::marketplace

@@ -30,7 +30,8 @@ constexpr db::Migration kMigrations[] = {
      "  stock_cap BIGINT,\n"
      "  sold BIGINT NOT NULL DEFAULT 0,\n"
      "  PRIMARY KEY (campaign_id, product_id),\n"
-     "  CONSTRAINT campaign_sold_within_cap CHECK (sold >= 0 AND (stock_cap IS NULL OR sold <= stock_cap))\n"
+     "  CONSTRAINT campaign_sold_within_cap CHECK (sold >= 0 AND (stock_cap IS NULL OR sold <= "
+     "stock_cap))\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS campaign_products_product ON campaign_products (product_id);\n"
      "CREATE TABLE IF NOT EXISTS campaign_villages (\n"
@@ -79,8 +80,9 @@ Result<bool> shop_within(db::Session& s, ShopId shop, std::string_view county) {
 }
 
 Result<bool> has_consented(db::Session& s, CampaignId campaign, ShopId shop) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT 1 FROM campaign_consents WHERE campaign_id = ? AND shop_id = ?",
-                                    {campaign.value, shop.value}));
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT 1 FROM campaign_consents WHERE campaign_id = ? AND shop_id = ?",
+                  {campaign.value, shop.value}));
   return row.has_value();
 }
 
@@ -96,45 +98,64 @@ Result<CampaignKind> parse_campaign_kind(std::string_view text) {
 }
 
 Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& c, const Clock& clock) {
-  if (c.name.empty() || c.name.size() > 200) return invalid("invalid_length", "name must be 1 to 200 bytes", "name");
-  if (c.ends_at_ms <= c.starts_at_ms) return invalid("invalid_window", "a campaign ends after it starts", "ends_at");
-  if (c.discount_bps < 0 || c.discount_bps > 9999) return invalid("out_of_range", "discount must be 0 to 9999 bps", "discount_bps");
+  if (c.name.empty() || c.name.size() > 200)
+    return invalid("invalid_length", "name must be 1 to 200 bytes", "name");
+  if (c.ends_at_ms <= c.starts_at_ms)
+    return invalid("invalid_window", "a campaign ends after it starts", "ends_at");
+  if (c.discount_bps < 0 || c.discount_bps > 9999)
+    return invalid("out_of_range", "discount must be 0 to 9999 bps", "discount_bps");
   if (c.per_buyer_limit && (*c.per_buyer_limit < 1 || *c.per_buyer_limit > 1'000'000))
     return invalid("out_of_range", "per-buyer limit must be 1 to 1000000", "per_buyer_limit");
-  if ((c.items.empty() && c.villages.empty()) || c.items.size() > kMaxItems || c.villages.size() > kMaxItems)
+  if ((c.items.empty() && c.villages.empty()) || c.items.size() > kMaxItems ||
+      c.villages.size() > kMaxItems)
     return invalid("missing_field", "name 1 to 10000 listings or villages", "items");
-  if (!c.county_code.empty() && CUNHUO_TRY(region_level(c.county_code, "county_code")) != RegionLevel::county)
+  if (!c.county_code.empty() &&
+      CUNHUO_TRY(region_level(c.county_code, "county_code")) != RegionLevel::county)
     return invalid("invalid_region_code", "a county has a 6-digit code", "county_code");
-  CUNHUO_TRY(tx.exec("INSERT INTO campaigns (name, kind, starts_at, ends_at, discount_bps, per_buyer_limit, created_at, "
-                     "county_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     {c.name, to_string(c.kind), c.starts_at_ms, c.ends_at_ms, c.discount_bps, c.per_buyer_limit,
-                      clock.now_ms(), c.county_code}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO campaigns (name, kind, starts_at, ends_at, discount_bps, "
+              "per_buyer_limit, created_at, "
+              "county_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              {c.name, to_string(c.kind), c.starts_at_ms, c.ends_at_ms, c.discount_bps,
+               c.per_buyer_limit, clock.now_ms(), c.county_code}));
   const CampaignId id{CUNHUO_TRY(tx.last_insert_id())};
   std::set<std::int64_t> seen;
   for (std::size_t i = 0; i < c.items.size(); ++i) {
     const auto& item = c.items[i];
     const std::string field = "items[" + std::to_string(i) + "]";
-    if (!seen.insert(item.product.value).second) return invalid("duplicate_item", "listing named twice", field + ".product_id");
+    if (!seen.insert(item.product.value).second)
+      return invalid("duplicate_item", "listing named twice", field + ".product_id");
     auto product = CUNHUO_TRY(find_product(tx, item.product));
-    if (!product) return make_error(ErrorKind::not_found, "unknown_product", "no such product", field + ".product_id");
+    if (!product)
+      return make_error(ErrorKind::not_found, "unknown_product", "no such product",
+                        field + ".product_id");
     if (!c.county_code.empty() && !CUNHUO_TRY(shop_within(tx, product->shop, c.county_code)))
-      return make_error(ErrorKind::forbidden, "outside_your_area", "a listing of another county's shop", field + ".product_id");
+      return make_error(ErrorKind::forbidden, "outside_your_area",
+                        "a listing of another county's shop", field + ".product_id");
     if (item.special_price && item.special_price->fen() <= 0)
       return invalid("out_of_range", "special price must be positive", field + ".price_fen");
-    if (item.stock_cap && *item.stock_cap < 0) return invalid("out_of_range", "stock cap must not be negative", field + ".stock_cap");
-    CUNHUO_TRY(tx.exec("INSERT INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, sold) "
-                       "VALUES (?, ?, ?, ?, 0)",
-                       {id.value, item.product.value,
-                        item.special_price ? db::Value(item.special_price->fen()) : db::Value(), item.stock_cap}));
+    if (item.stock_cap && *item.stock_cap < 0)
+      return invalid("out_of_range", "stock cap must not be negative", field + ".stock_cap");
+    CUNHUO_TRY(tx.exec(
+        "INSERT INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, "
+        "sold) "
+        "VALUES (?, ?, ?, ?, 0)",
+        {id.value, item.product.value,
+         item.special_price ? db::Value(item.special_price->fen()) : db::Value(), item.stock_cap}));
   }
   for (std::size_t i = 0; i < c.villages.size(); ++i) {
     const std::string field = "villages[" + std::to_string(i) + "]";
     if (CUNHUO_TRY(region_level(c.villages[i], field)) != RegionLevel::village)
       return invalid("invalid_region_code", "a village has a 12-digit code", field);
     if (!c.county_code.empty() && !region_within(c.villages[i], c.county_code))
-      return make_error(ErrorKind::forbidden, "outside_your_area", "a village of another county", field);
-    auto added = tx.exec("INSERT INTO campaign_villages (campaign_id, village_code) VALUES (?, ?)", {id.value, c.villages[i]});
-    if (!added.ok()) return added.error().code == db::kDuplicate ? invalid("duplicate_item", "village named twice", field) : added.error();
+      return make_error(ErrorKind::forbidden, "outside_your_area", "a village of another county",
+                        field);
+    auto added = tx.exec("INSERT INTO campaign_villages (campaign_id, village_code) VALUES (?, ?)",
+                         {id.value, c.villages[i]});
+    if (!added.ok())
+      return added.error().code == db::kDuplicate
+                 ? invalid("duplicate_item", "village named twice", field)
+                 : added.error();
   }
   return id;
 }
@@ -149,11 +170,13 @@ bool is_alleviation_campaign(CampaignKind kind) {
   return kind == CampaignKind::consumption || kind == CampaignKind::enterprise_pairing;
 }
 
-Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t quantity,
-                                     std::int64_t now_ms, const std::string& field) {
+Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product,
+                                     std::int64_t quantity, std::int64_t now_ms,
+                                     const std::string& field) {
   auto row = CUNHUO_TRY(tx.query_one(
       "SELECT c.starts_at, c.ends_at, c.discount_bps, c.per_buyer_limit, cp.special_price_fen "
-      "FROM campaigns c JOIN campaign_products cp ON cp.campaign_id = c.id WHERE c.id = ? AND cp.product_id = ?",
+      "FROM campaigns c JOIN campaign_products cp ON cp.campaign_id = c.id WHERE c.id = ? AND "
+      "cp.product_id = ?",
       {campaign.value, product.id.value}));
   const bool listed = row.has_value();
   if (!row)  // taking part through its village: the campaign's discount, no cap of its own
@@ -162,15 +185,20 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
         "JOIN campaign_villages v ON v.campaign_id = c.id WHERE c.id = ? AND v.village_code = ?",
         {campaign.value, product.origin_code}));
   if (!row) {
-    auto exists = CUNHUO_TRY(tx.query_one("SELECT 1 FROM campaigns WHERE id = ?", {campaign.value}));
-    if (!exists) return make_error(ErrorKind::not_found, "unknown_campaign", "no such campaign", "campaign_id");
-    return make_error(ErrorKind::unprocessable, "not_in_campaign", "this listing is not in the campaign", field + ".product_id");
+    auto exists =
+        CUNHUO_TRY(tx.query_one("SELECT 1 FROM campaigns WHERE id = ?", {campaign.value}));
+    if (!exists)
+      return make_error(ErrorKind::not_found, "unknown_campaign", "no such campaign",
+                        "campaign_id");
+    return make_error(ErrorKind::unprocessable, "not_in_campaign",
+                      "this listing is not in the campaign", field + ".product_id");
   }
   if (now_ms < row->i64(0) || now_ms >= row->i64(1))
-    return make_error(ErrorKind::unprocessable, "campaign_not_running", "the campaign is not running now", "campaign_id");
+    return make_error(ErrorKind::unprocessable, "campaign_not_running",
+                      "the campaign is not running now", "campaign_id");
   if (auto limit = row->opt_i64(3); limit && quantity > *limit)
-    return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
-                      field + ".quantity");
+    return make_error(ErrorKind::unprocessable, "over_buyer_limit",
+                      "over the per-buyer limit of " + std::to_string(*limit), field + ".quantity");
   CampaignTerms terms{Money::fen(0), row->opt_i64(3), !listed};
   if (auto special = row->opt_i64(4)) {
     terms.unit_price = Money::fen(*special);
@@ -187,58 +215,69 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
 }
 
 Result<std::optional<CampaignHeader>> find_campaign(db::Session& s, CampaignId campaign) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT id, name, county_code FROM campaigns WHERE id = ?", {campaign.value}));
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT id, name, county_code FROM campaigns WHERE id = ?", {campaign.value}));
   if (!row) return std::optional<CampaignHeader>();
-  return std::optional<CampaignHeader>(CampaignHeader{CampaignId{row->i64(0)}, row->str(1), row->str(2)});
+  return std::optional<CampaignHeader>(
+      CampaignHeader{CampaignId{row->i64(0)}, row->str(1), row->str(2)});
 }
 
-Status consent_to_campaign(db::Session& tx, CampaignId campaign, ShopId shop, std::string_view actor,
-                           const Clock& clock) {
+Status consent_to_campaign(db::Session& tx, CampaignId campaign, ShopId shop,
+                           std::string_view actor, const Clock& clock) {
   if (!CUNHUO_TRY(find_campaign(tx, campaign)))
     return make_error(ErrorKind::not_found, "unknown_campaign", "no such campaign", "campaign_id");
-  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                         " INTO campaign_consents (campaign_id, shop_id, actor, at) VALUES (?, ?, ?, ?)",
-                     {campaign.value, shop.value, std::string(actor), clock.now_ms()}));
+  CUNHUO_TRY(
+      tx.exec(std::string(tx.insert_ignore()) +
+                  " INTO campaign_consents (campaign_id, shop_id, actor, at) VALUES (?, ?, ?, ?)",
+              {campaign.value, shop.value, std::string(actor), clock.now_ms()}));
   return {};
 }
 
-Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms, ProductId product,
-                        std::int64_t buyer, std::int64_t quantity, const std::string& field) {
+Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms,
+                        ProductId product, std::int64_t buyer, std::int64_t quantity,
+                        const std::string& field) {
   // A listing taking part through its village gets its row (with no cap) on first sale.
   if (terms.through_village)
-    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                           " INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, sold) "
-                           "VALUES (?, ?, NULL, NULL, 0)",
-                       {campaign.value, product.value}));
+    CUNHUO_TRY(tx.exec(
+        std::string(tx.insert_ignore()) +
+            " INTO campaign_products (campaign_id, product_id, special_price_fen, stock_cap, sold) "
+            "VALUES (?, ?, NULL, NULL, 0)",
+        {campaign.value, product.value}));
   // The cap and the buyer's limit are both conditional updates: no unit is sold twice.
   auto capped = CUNHUO_TRY(tx.exec(
       "UPDATE campaign_products SET sold = sold + ? WHERE campaign_id = ? AND product_id = ? "
       "AND (stock_cap IS NULL OR sold + ? <= stock_cap)",
       {quantity, campaign.value, product.value, quantity}));
   if (capped.affected_rows != 1)
-    return make_error(ErrorKind::conflict, "campaign_sold_out", "the campaign has no more of this listing", field + ".quantity");
+    return make_error(ErrorKind::conflict, "campaign_sold_out",
+                      "the campaign has no more of this listing", field + ".quantity");
   const auto& limit = terms.per_buyer_limit;
   if (!limit) return {};
-  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                         " INTO campaign_buyers (campaign_id, product_id, buyer_id, quantity) VALUES (?, ?, ?, 0)",
-                     {campaign.value, product.value, buyer}));
-  auto within = CUNHUO_TRY(tx.exec(
-      "UPDATE campaign_buyers SET quantity = quantity + ? WHERE campaign_id = ? AND product_id = ? AND buyer_id = ? "
-      "AND quantity + ? <= ?",
-      {quantity, campaign.value, product.value, buyer, quantity, *limit}));
+  CUNHUO_TRY(tx.exec(
+      std::string(tx.insert_ignore()) +
+          " INTO campaign_buyers (campaign_id, product_id, buyer_id, quantity) VALUES (?, ?, ?, 0)",
+      {campaign.value, product.value, buyer}));
+  auto within =
+      CUNHUO_TRY(tx.exec("UPDATE campaign_buyers SET quantity = quantity + ? WHERE campaign_id = ? "
+                         "AND product_id = ? AND buyer_id = ? "
+                         "AND quantity + ? <= ?",
+                         {quantity, campaign.value, product.value, buyer, quantity, *limit}));
   if (within.affected_rows != 1)
-    return make_error(ErrorKind::unprocessable, "over_buyer_limit", "over the per-buyer limit of " + std::to_string(*limit),
-                      field + ".quantity");
+    return make_error(ErrorKind::unprocessable, "over_buyer_limit",
+                      "over the per-buyer limit of " + std::to_string(*limit), field + ".quantity");
   return {};
 }
 
-Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product, std::int64_t buyer,
-                           std::int64_t quantity) {
-  CUNHUO_TRY(tx.exec("UPDATE campaign_products SET sold = sold - ? WHERE campaign_id = ? AND product_id = ? AND sold >= ?",
-                     {quantity, campaign.value, product.value, quantity}));
-  CUNHUO_TRY(tx.exec("UPDATE campaign_buyers SET quantity = quantity - ? WHERE campaign_id = ? AND product_id = ? "
-                     "AND buyer_id = ? AND quantity >= ?",
-                     {quantity, campaign.value, product.value, buyer, quantity}));
+Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product,
+                           std::int64_t buyer, std::int64_t quantity) {
+  CUNHUO_TRY(
+      tx.exec("UPDATE campaign_products SET sold = sold - ? WHERE campaign_id = ? AND product_id = "
+              "? AND sold >= ?",
+              {quantity, campaign.value, product.value, quantity}));
+  CUNHUO_TRY(tx.exec(
+      "UPDATE campaign_buyers SET quantity = quantity - ? WHERE campaign_id = ? AND product_id = ? "
+      "AND buyer_id = ? AND quantity >= ?",
+      {quantity, campaign.value, product.value, buyer, quantity}));
   return {};
 }
 

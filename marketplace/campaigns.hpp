@@ -20,31 +20,40 @@ namespace cunhuo::marketplace {
 
 using CampaignId = Id<struct CampaignTag>;
 
-enum class CampaignKind { consumption, festival, anti_season, special_price, flash_sale, enterprise_pairing };
+enum class CampaignKind {
+  consumption,
+  festival,
+  anti_season,
+  special_price,
+  flash_sale,
+  enterprise_pairing
+};
 std::string_view to_string(CampaignKind kind);
 Result<CampaignKind> parse_campaign_kind(std::string_view text);
 
 struct CampaignItem {
   ProductId product;
-  std::optional<Money> special_price;        // replaces the discount for this listing
-  std::optional<std::int64_t> stock_cap;     // units this campaign may sell of it
+  std::optional<Money> special_price;     // replaces the discount for this listing
+  std::optional<std::int64_t> stock_cap;  // units this campaign may sell of it
 };
 
 struct NewCampaign {
   std::string name;
   CampaignKind kind = CampaignKind::consumption;
   std::int64_t starts_at_ms = 0, ends_at_ms = 0;
-  int discount_bps = 0;                       // 0 to 9999 off the listing price
+  int discount_bps = 0;                         // 0 to 9999 off the listing price
   std::optional<std::int64_t> per_buyer_limit;  // units per buyer per listing
   std::vector<CampaignItem> items;
-  std::vector<std::string> villages;          // every listing from these villages takes part too (at the discount)
-  std::string county_code;                    // the county whose centre runs it: every listing and
-                                              // village must be of it ("" only for tests of the rules)
+  std::vector<std::string>
+      villages;             // every listing from these villages takes part too (at the discount)
+  std::string county_code;  // the county whose centre runs it: every listing and
+                            // village must be of it ("" only for tests of the rules)
 };
 
 std::span<const db::Migration> campaign_migrations();
 
-Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& campaign, const Clock& clock);
+Result<CampaignId> create_campaign(db::Session& tx, const NewCampaign& campaign,
+                                   const Clock& clock);
 Result<std::optional<CampaignKind>> campaign_kind(db::Session& s, CampaignId campaign);
 
 struct CampaignHeader {
@@ -55,8 +64,8 @@ Result<std::optional<CampaignHeader>> find_campaign(db::Session& s, CampaignId c
 // The shop agrees that the campaign may sell its listings at the campaign's price (a
 // special price or the discount); until then checkout refuses them below their own price.
 // Agreeing twice is a no-op.
-Status consent_to_campaign(db::Session& tx, CampaignId campaign, ShopId shop, std::string_view actor,
-                           const Clock& clock);
+Status consent_to_campaign(db::Session& tx, CampaignId campaign, ShopId shop,
+                           std::string_view actor, const Clock& clock);
 // Consumption poverty alleviation and enterprise pairing exist to lift household income:
 // the platform takes no fee on what they sell.
 bool is_alleviation_campaign(CampaignKind kind);
@@ -71,12 +80,14 @@ struct CampaignTerms {
   std::optional<std::int64_t> per_buyer_limit;
   bool through_village = false;  // the listing takes part because of its village
 };
-Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product, std::int64_t quantity,
-                                     std::int64_t now_ms, const std::string& field);
-Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms, ProductId product,
-                        std::int64_t buyer, std::int64_t quantity, const std::string& field);
+Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const Product& product,
+                                     std::int64_t quantity, std::int64_t now_ms,
+                                     const std::string& field);
+Status take_in_campaign(db::Session& tx, CampaignId campaign, const CampaignTerms& terms,
+                        ProductId product, std::int64_t buyer, std::int64_t quantity,
+                        const std::string& field);
 // Gives back what reserve_in_campaign took (an order cancelled or expired).
-Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product, std::int64_t buyer,
-                           std::int64_t quantity);
+Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId product,
+                           std::int64_t buyer, std::int64_t quantity);
 
 }  // namespace cunhuo::marketplace

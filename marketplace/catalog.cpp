@@ -56,7 +56,8 @@ constexpr db::Migration kMigrations[] = {
 constexpr std::array<std::string_view, 4> kUnits = {"jin", "kg", "box", "piece"};
 
 constexpr const char* kProductColumns =
-    "id, shop_id, title, category, unit, price_fen, stock, temperature_class, shelf_life_days, harvest_date, lot, "
+    "id, shop_id, title, category, unit, price_fen, stock, temperature_class, shelf_life_days, "
+    "harvest_date, lot, "
     "origin_code, origin_name, description, active, version";
 
 Error invalid(std::string code, std::string message, std::string field) {
@@ -66,10 +67,15 @@ Error invalid(std::string code, std::string message, std::string field) {
 // Decodes one UTF-8 code point; returns its length (1 for a stray byte).
 std::size_t next_code_point(std::string_view s, std::size_t i, char32_t& cp) {
   auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+  std::size_t len = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 1;
   if (i + len > s.size()) len = 1;
   cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  for (std::size_t k = 1; k < len; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
   return len;
 }
 
@@ -84,9 +90,12 @@ bool is_word_character(char32_t cp) {
   return true;
 }
 
-Status check_text(const std::optional<std::string>& v, std::string_view field, std::size_t min, std::size_t max) {
+Status check_text(const std::optional<std::string>& v, std::string_view field, std::size_t min,
+                  std::size_t max) {
   if (v && (v->size() < min || v->size() > max))
-    return invalid("invalid_length", "must be " + std::to_string(min) + " to " + std::to_string(max) + " bytes", std::string(field));
+    return invalid("invalid_length",
+                   "must be " + std::to_string(min) + " to " + std::to_string(max) + " bytes",
+                   std::string(field));
   return {};
 }
 
@@ -94,7 +103,8 @@ Status check_date(const std::optional<std::string>& v, std::string_view field) {
   if (!v || v->empty()) return {};
   const std::string& d = *v;
   bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
-  for (std::size_t i = 0; ok && i < d.size(); ++i) ok = (i == 4 || i == 7) || (d[i] >= '0' && d[i] <= '9');
+  for (std::size_t i = 0; ok && i < d.size(); ++i)
+    ok = (i == 4 || i == 7) || (d[i] >= '0' && d[i] <= '9');
   if (ok) {
     int month = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
     ok = month >= 1 && month <= 12 && day >= 1 && day <= 31;
@@ -113,20 +123,25 @@ Status check_fields(const ListingFields& f) {
   if (f.unit && std::find(kUnits.begin(), kUnits.end(), *f.unit) == kUnits.end())
     return invalid("invalid_unit", "unit must be jin, kg, box or piece", "unit");
   if (f.price && (f.price->fen() <= 0 || f.price->fen() > kMaxPriceFen))
-    return invalid("out_of_range", "price must be 1 to " + std::to_string(kMaxPriceFen) + " fen", "price_fen");
+    return invalid("out_of_range", "price must be 1 to " + std::to_string(kMaxPriceFen) + " fen",
+                   "price_fen");
   if (f.stock && (*f.stock < 0 || *f.stock > kMaxStock))
     return invalid("out_of_range", "stock must be 0 to " + std::to_string(kMaxStock), "stock");
   if (f.shelf_life_days && (*f.shelf_life_days < 1 || *f.shelf_life_days > kMaxShelfLifeDays))
-    return invalid("out_of_range", "shelf life must be 1 to " + std::to_string(kMaxShelfLifeDays) + " days", "shelf_life_days");
+    return invalid("out_of_range",
+                   "shelf life must be 1 to " + std::to_string(kMaxShelfLifeDays) + " days",
+                   "shelf_life_days");
   if (f.origin_code) CUNHUO_TRY(region_level(*f.origin_code, "origin_code"));
   return {};
 }
 
 // Producers must be distinct member households of the shop, with shares summing to 10000.
 Status check_producers(db::Session& s, ShopId shop, const std::vector<ProducerShare>& producers) {
-  if (producers.empty()) return invalid("missing_field", "name at least one producer household", "producers");
+  if (producers.empty())
+    return invalid("missing_field", "name at least one producer household", "producers");
   if (producers.size() > kMaxProducers)
-    return invalid("too_many_items", "at most " + std::to_string(kMaxProducers) + " producers", "producers");
+    return invalid("too_many_items", "at most " + std::to_string(kMaxProducers) + " producers",
+                   "producers");
   std::int64_t total = 0;
   std::set<std::int64_t> seen;
   for (std::size_t i = 0; i < producers.size(); ++i) {
@@ -134,14 +149,20 @@ Status check_producers(db::Session& s, ShopId shop, const std::vector<ProducerSh
     const std::string field = "producers[" + std::to_string(i) + "]";
     if (p.share_bps <= 0 || p.share_bps > kFullShare)
       return invalid("out_of_range", "share must be 1 to 10000 basis points", field + ".share_bps");
-    if (!seen.insert(p.household.value).second) return invalid("duplicate_producer", "household named twice", field + ".household_id");
-    auto member = CUNHUO_TRY(s.query_one("SELECT 1 FROM shop_members WHERE shop_id = ? AND household_id = ?",
-                                         {shop.value, p.household.value}));
-    if (!member) return invalid("not_a_member", "household is not a member of this shop", field + ".household_id");
+    if (!seen.insert(p.household.value).second)
+      return invalid("duplicate_producer", "household named twice", field + ".household_id");
+    auto member =
+        CUNHUO_TRY(s.query_one("SELECT 1 FROM shop_members WHERE shop_id = ? AND household_id = ?",
+                               {shop.value, p.household.value}));
+    if (!member)
+      return invalid("not_a_member", "household is not a member of this shop",
+                     field + ".household_id");
     total += p.share_bps;
   }
   if (total != kFullShare)
-    return invalid("shares_not_whole", "producer shares must sum to 10000 basis points, not " + std::to_string(total), "producers");
+    return invalid("shares_not_whole",
+                   "producer shares must sum to 10000 basis points, not " + std::to_string(total),
+                   "producers");
   return {};
 }
 
@@ -150,7 +171,8 @@ Status index_terms(db::Session& tx, ProductId id, const Product& p) {
   std::set<std::string> terms;
   for (const auto* text : {&p.title, &p.category, &p.origin_name})
     for (auto& t : search_terms(*text, true)) terms.insert(std::move(t));
-  const std::string sql = std::string(tx.insert_ignore()) + " INTO product_terms (term, product_id) VALUES (?, ?)";
+  const std::string sql =
+      std::string(tx.insert_ignore()) + " INTO product_terms (term, product_id) VALUES (?, ?)";
   for (const auto& t : terms) CUNHUO_TRY(tx.exec(sql, {t, id.value}));
   return {};
 }
@@ -158,8 +180,9 @@ Status index_terms(db::Session& tx, ProductId id, const Product& p) {
 Status write_producers(db::Session& tx, ProductId id, const std::vector<ProducerShare>& producers) {
   CUNHUO_TRY(tx.exec("DELETE FROM product_producers WHERE product_id = ?", {id.value}));
   for (const auto& p : producers)
-    CUNHUO_TRY(tx.exec("INSERT INTO product_producers (product_id, household_id, share_bps) VALUES (?, ?, ?)",
-                       {id.value, p.household.value, p.share_bps}));
+    CUNHUO_TRY(tx.exec(
+        "INSERT INTO product_producers (product_id, household_id, share_bps) VALUES (?, ?, ?)",
+        {id.value, p.household.value, p.share_bps}));
   return {};
 }
 
@@ -210,11 +233,14 @@ Result<std::optional<Cursor>> parse_cursor(const std::string& text) {
   if (text.empty()) return std::optional<Cursor>();
   Cursor c;
   auto dash = text.find('-');
-  auto bad = [] { return invalid("invalid_cursor", "cursor is not one this server gave", "cursor"); };
+  auto bad = [] {
+    return invalid("invalid_cursor", "cursor is not one this server gave", "cursor");
+  };
   if (dash == std::string::npos) return bad();
   auto [e1, ec1] = std::from_chars(text.data(), text.data() + dash, c.score);
   auto [e2, ec2] = std::from_chars(text.data() + dash + 1, text.data() + text.size(), c.id);
-  if (ec1 != std::errc{} || ec2 != std::errc{} || e1 != text.data() + dash || e2 != text.data() + text.size())
+  if (ec1 != std::errc{} || ec2 != std::errc{} || e1 != text.data() + dash ||
+      e2 != text.data() + text.size())
     return bad();
   return std::optional<Cursor>(c);
 }
@@ -256,17 +282,23 @@ namespace {
 // certification vouch for their own county's goods only.
 Status check_origin(const Shop& shop, std::string_view origin_code) {
   if (!region_within(origin_code, county_of(shop.village_code)))
-    return invalid("origin_outside_county", "the origin must lie in the shop's own county", "origin_code");
+    return invalid("origin_outside_county", "the origin must lie in the shop's own county",
+                   "origin_code");
   return {};
 }
 
 }  // namespace
 
-Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFields& f, const Clock& clock) {
-  for (auto [present, field] : {std::pair{f.title.has_value(), "title"}, {f.category.has_value(), "category"},
-                                {f.unit.has_value(), "unit"}, {f.price.has_value(), "price_fen"},
-                                {f.stock.has_value(), "stock"}, {f.temperature.has_value(), "temperature_class"},
-                                {f.shelf_life_days.has_value(), "shelf_life_days"}, {f.origin_code.has_value(), "origin_code"},
+Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFields& f,
+                                 const Clock& clock) {
+  for (auto [present, field] : {std::pair{f.title.has_value(), "title"},
+                                {f.category.has_value(), "category"},
+                                {f.unit.has_value(), "unit"},
+                                {f.price.has_value(), "price_fen"},
+                                {f.stock.has_value(), "stock"},
+                                {f.temperature.has_value(), "temperature_class"},
+                                {f.shelf_life_days.has_value(), "shelf_life_days"},
+                                {f.origin_code.has_value(), "origin_code"},
                                 {f.producers.has_value(), "producers"}})
     if (!present) return invalid("missing_field", "field is required", field);
   CUNHUO_CHECK(check_fields(f));
@@ -278,19 +310,23 @@ Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFiel
   p.shop = shop;
   apply(p, f);
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO products (shop_id, title, category, unit, price_fen, stock, temperature_class, shelf_life_days, "
-      "harvest_date, lot, origin_code, origin_name, description, active, version, created_at, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?)",
-      {shop.value, p.title, p.category, p.unit, p.price.fen(), p.stock, to_string(p.temperature), p.shelf_life_days,
-       p.harvest_date, p.lot, p.origin_code, p.origin_name, p.description, now, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO products (shop_id, title, category, unit, price_fen, stock, "
+              "temperature_class, shelf_life_days, "
+              "harvest_date, lot, origin_code, origin_name, description, active, version, "
+              "created_at, updated_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?)",
+              {shop.value, p.title, p.category, p.unit, p.price.fen(), p.stock,
+               to_string(p.temperature), p.shelf_life_days, p.harvest_date, p.lot, p.origin_code,
+               p.origin_name, p.description, now, now}));
   const ProductId id{CUNHUO_TRY(tx.last_insert_id())};
   CUNHUO_CHECK(write_producers(tx, id, p.producers));
   CUNHUO_CHECK(index_terms(tx, id, p));
   return id;
 }
 
-Result<Product> update_product(db::Session& tx, ProductId id, const ListingFields& changes, const Clock& clock) {
+Result<Product> update_product(db::Session& tx, ProductId id, const ListingFields& changes,
+                               const Clock& clock) {
   CUNHUO_CHECK(check_fields(changes));
   auto current = CUNHUO_TRY(find_product(tx, id));
   if (!current) return make_error(ErrorKind::not_found, "unknown_product", "no such product", "id");
@@ -307,17 +343,22 @@ Result<Product> update_product(db::Session& tx, ProductId id, const ListingField
   apply(p, changes);
   p.version += 1;
   auto updated = CUNHUO_TRY(tx.exec(
-      "UPDATE products SET title = ?, category = ?, unit = ?, price_fen = ?, stock = ?, temperature_class = ?, "
-      "shelf_life_days = ?, harvest_date = ?, lot = ?, origin_code = ?, origin_name = ?, description = ?, active = ?, "
+      "UPDATE products SET title = ?, category = ?, unit = ?, price_fen = ?, stock = ?, "
+      "temperature_class = ?, "
+      "shelf_life_days = ?, harvest_date = ?, lot = ?, origin_code = ?, origin_name = ?, "
+      "description = ?, active = ?, "
       "version = ?, updated_at = ? WHERE id = ? AND version = ?",
-      {p.title, p.category, p.unit, p.price.fen(), p.stock, to_string(p.temperature), p.shelf_life_days, p.harvest_date,
-       p.lot, p.origin_code, p.origin_name, p.description, p.active ? 1 : 0, p.version, clock.now_ms(), id.value,
-       p.version - 1}));
+      {p.title, p.category, p.unit, p.price.fen(), p.stock, to_string(p.temperature),
+       p.shelf_life_days, p.harvest_date, p.lot, p.origin_code, p.origin_name, p.description,
+       p.active ? 1 : 0, p.version, clock.now_ms(), id.value, p.version - 1}));
   if (updated.affected_rows != 1)
-    return make_error(ErrorKind::conflict, "concurrent_update", "the listing changed meanwhile; read it again");
+    return make_error(ErrorKind::conflict, "concurrent_update",
+                      "the listing changed meanwhile; read it again");
   if (changes.producers) CUNHUO_CHECK(write_producers(tx, id, p.producers));
-  if (changes.title || changes.category || changes.origin_name) CUNHUO_CHECK(index_terms(tx, id, p));
-  if (described_anew) CUNHUO_CHECK(review_again(tx, id, "listing:" + std::to_string(id.value), clock));
+  if (changes.title || changes.category || changes.origin_name)
+    CUNHUO_CHECK(index_terms(tx, id, p));
+  if (described_anew)
+    CUNHUO_CHECK(review_again(tx, id, "listing:" + std::to_string(id.value), clock));
   return p;
 }
 
@@ -334,22 +375,27 @@ Result<std::vector<Product>> find_products(db::Session& s, const std::vector<Pro
   const auto params = db::id_values(ids);
   const std::string in = db::placeholders(ids.size());
   std::map<std::int64_t, Product> by_id;
-  for (const auto& r : CUNHUO_TRY(s.query_with(std::string("SELECT ") + kProductColumns + " FROM products WHERE id IN (" + in + ")", params))) {
+  for (const auto& r : CUNHUO_TRY(s.query_with(
+           std::string("SELECT ") + kProductColumns + " FROM products WHERE id IN (" + in + ")",
+           params))) {
     auto p = CUNHUO_TRY(product_row(r));
     by_id.emplace(p.id.value, std::move(p));
   }
-  for (const auto& r : CUNHUO_TRY(s.query_with(
-           "SELECT product_id, household_id, share_bps FROM product_producers WHERE product_id IN (" + in +
-               ") ORDER BY product_id, household_id",
-           params)))
-    by_id[r.i64(0)].producers.push_back(ProducerShare{HouseholdId{r.i64(1)}, static_cast<int>(r.i64(2))});
+  for (const auto& r : CUNHUO_TRY(s.query_with("SELECT product_id, household_id, share_bps FROM "
+                                               "product_producers WHERE product_id IN (" +
+                                                   in + ") ORDER BY product_id, household_id",
+                                               params)))
+    by_id[r.i64(0)].producers.push_back(
+        ProducerShare{HouseholdId{r.i64(1)}, static_cast<int>(r.i64(2))});
   for (auto id : ids)  // in the order asked for
-    if (auto it = by_id.find(id.value); it != by_id.end() && it->second.id.valid()) out.push_back(std::move(it->second));
+    if (auto it = by_id.find(id.value); it != by_id.end() && it->second.id.valid())
+      out.push_back(std::move(it->second));
   return out;
 }
 
 Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
-  if (q.limit < 1 || q.limit > 100) return invalid("out_of_range", "limit must be 1 to 100", "limit");
+  if (q.limit < 1 || q.limit > 100)
+    return invalid("out_of_range", "limit must be 1 to 100", "limit");
   if (q.region) CUNHUO_TRY(region_level(*q.region, "region"));
   auto cursor = CUNHUO_TRY(parse_cursor(q.cursor));
   if (q.text.size() > 200) return invalid("too_long", "search text is at most 200 bytes", "q");
@@ -358,9 +404,10 @@ Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
   auto terms = search_terms(q.text, false);
   if (terms.size() > 64) terms.resize(64);
   const bool by_text = !terms.empty();
-  const std::int64_t need = by_text ? (terms.size() <= 2 ? static_cast<std::int64_t>(terms.size())
-                                                         : (static_cast<std::int64_t>(terms.size()) * 6 + 9) / 10)
-                                    : 0;
+  const std::int64_t need =
+      by_text ? (terms.size() <= 2 ? static_cast<std::int64_t>(terms.size())
+                                   : (static_cast<std::int64_t>(terms.size()) * 6 + 9) / 10)
+              : 0;
   std::string sql;
   std::vector<db::Value> params;
   std::string filters = " AND p.active = 1";
@@ -376,10 +423,12 @@ Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
     filters += " AND p.temperature_class = ?";
     params.emplace_back(to_string(*q.temperature));
   }
-  if (q.certified_only) filters += " AND p.id IN (SELECT product_id FROM certifications WHERE status = 'approved')";
+  if (q.certified_only)
+    filters += " AND p.id IN (SELECT product_id FROM certifications WHERE status = 'approved')";
   if (q.campaign_id) {
-    filters += " AND (p.id IN (SELECT product_id FROM campaign_products WHERE campaign_id = ?)"
-               " OR p.origin_code IN (SELECT village_code FROM campaign_villages WHERE campaign_id = ?))";
+    filters +=
+        " AND (p.id IN (SELECT product_id FROM campaign_products WHERE campaign_id = ?)"
+        " OR p.origin_code IN (SELECT village_code FROM campaign_villages WHERE campaign_id = ?))";
     params.emplace_back(*q.campaign_id);
     params.emplace_back(*q.campaign_id);
   }
@@ -391,8 +440,11 @@ Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
       in += in.empty() ? "?" : ", ?";
       term_params.emplace_back(t);
     }
-    sql = "SELECT t.product_id, COUNT(*) AS score FROM product_terms t JOIN products p ON p.id = t.product_id "
-          "WHERE t.term IN (" + in + ")" + filters + " GROUP BY t.product_id HAVING COUNT(*) >= ?";
+    sql =
+        "SELECT t.product_id, COUNT(*) AS score FROM product_terms t JOIN products p ON p.id = "
+        "t.product_id "
+        "WHERE t.term IN (" +
+        in + ")" + filters + " GROUP BY t.product_id HAVING COUNT(*) >= ?";
     term_params.insert(term_params.end(), params.begin(), params.end());
     params = std::move(term_params);
     params.emplace_back(need);
@@ -413,7 +465,8 @@ Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
   auto hits = CUNHUO_TRY(s.query_with(sql, params));
   ProductPage page;
   std::vector<ProductId> ids;
-  for (std::size_t i = 0; i < hits.size() && i < static_cast<std::size_t>(q.limit); ++i) ids.push_back(ProductId{hits[i].i64(0)});
+  for (std::size_t i = 0; i < hits.size() && i < static_cast<std::size_t>(q.limit); ++i)
+    ids.push_back(ProductId{hits[i].i64(0)});
   page.items = CUNHUO_TRY(find_products(s, ids));
   if (hits.size() > static_cast<std::size_t>(q.limit)) {
     const auto& last = hits[static_cast<std::size_t>(q.limit) - 1];

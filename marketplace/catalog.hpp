@@ -20,8 +20,8 @@ namespace cunhuo::marketplace {
 using ProductId = Id<struct ProductTag>;
 
 // A product's temperature class is core's, shared with logistics, which carries it.
-using cunhuo::TemperatureClass;
 using cunhuo::parse_temperature_class;
+using cunhuo::TemperatureClass;
 using cunhuo::to_string;
 
 constexpr int kFullShare = 10000;  // producer shares are basis points that sum to this
@@ -34,7 +34,7 @@ constexpr std::size_t kMaxUnitBytes = 10;
 constexpr std::size_t kMaxLotBytes = 60;  // a lot number as printed on the box
 constexpr std::size_t kMaxOriginNameBytes = 100;
 constexpr std::size_t kMaxDescriptionBytes = 4000;
-constexpr std::size_t kDateBytes = 10;  // YYYY-MM-DD
+constexpr std::size_t kDateBytes = 10;              // YYYY-MM-DD
 constexpr std::int64_t kMaxPriceFen = 100'000'000;  // 1,000,000 yuan per unit
 constexpr std::int64_t kMaxStock = 100'000'000;
 constexpr int kMaxShelfLifeDays = 3650;
@@ -46,7 +46,8 @@ struct ProducerShare {
 
 // Everything a listing states. On update, unset optionals keep their current value.
 struct ListingFields {
-  std::optional<std::string> title, category, unit, harvest_date, lot, origin_code, origin_name, description;
+  std::optional<std::string> title, category, unit, harvest_date, lot, origin_code, origin_name,
+      description;
   std::optional<Money> price;
   std::optional<std::int64_t> stock;
   std::optional<TemperatureClass> temperature;
@@ -70,26 +71,28 @@ struct Product {
 
 std::span<const db::Migration> catalog_migrations();
 
-Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFields& fields, const Clock& clock);
-Result<Product> update_product(db::Session& tx, ProductId id, const ListingFields& changes, const Clock& clock);
+Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFields& fields,
+                                 const Clock& clock);
+Result<Product> update_product(db::Session& tx, ProductId id, const ListingFields& changes,
+                               const Clock& clock);
 Result<std::optional<Product>> find_product(db::Session& s, ProductId id);
 // Several products in one go, in the order of `ids` (missing ones left out); at most 1000.
 Result<std::vector<Product>> find_products(db::Session& s, const std::vector<ProductId>& ids);
 
 struct ProductQuery {
-  std::string text;                       // Chinese or other words; partial words match
-  std::optional<std::string> region;      // origin county, township or village code
+  std::string text;                   // Chinese or other words; partial words match
+  std::optional<std::string> region;  // origin county, township or village code
   std::optional<std::string> category;
   std::optional<TemperatureClass> temperature;
   std::optional<std::int64_t> campaign_id;
-  bool certified_only = false;            // only certified poverty-alleviation products
-  std::string cursor;                     // from the previous page, empty for the first
-  int limit = 20;                         // 1 to 100
+  bool certified_only = false;  // only certified poverty-alleviation products
+  std::string cursor;           // from the previous page, empty for the first
+  int limit = 20;               // 1 to 100
 };
 
 struct ProductPage {
   std::vector<Product> items;
-  std::string next_cursor;                // empty on the last page
+  std::string next_cursor;  // empty on the last page
 };
 
 Result<ProductPage> search_products(db::Session& s, const ProductQuery& query);

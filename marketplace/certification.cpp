@@ -53,26 +53,34 @@ CertificationStatus parse(std::string_view text) {
 
 Error out_of_order(CertificationStatus from, std::string_view step) {
   return make_error(ErrorKind::conflict, "out_of_order",
-                    std::string("cannot ") + std::string(step) + " a certification that is " + std::string(to_string(from)),
+                    std::string("cannot ") + std::string(step) + " a certification that is " +
+                        std::string(to_string(from)),
                     "status");
 }
 
 Status check_text(std::string_view text, std::string_view field, std::size_t max) {
   if (text.empty() || text.size() > max)
-    return make_error(ErrorKind::invalid, "invalid_length", "must be 1 to " + std::to_string(max) + " bytes", std::string(field));
+    return make_error(ErrorKind::invalid, "invalid_length",
+                      "must be 1 to " + std::to_string(max) + " bytes", std::string(field));
   return {};
 }
 
 // Shanghai calendar date of a UTC instant.
 std::string shanghai_date(std::int64_t ms) { return format_shanghai(ms).substr(0, 10); }
 
-Result<Certification> move(db::Session& tx, CertificationId id, CertificationStatus from, CertificationStatus to,
-                           std::string_view actor, std::string_view note, std::int64_t now) {
-  auto moved = CUNHUO_TRY(tx.exec("UPDATE certifications SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-                                  {to_string(to), now, id.value, to_string(from)}));
-  if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "concurrent_update", "the certification changed meanwhile");
-  CUNHUO_TRY(tx.exec("INSERT INTO certification_events (certification_id, to_status, actor, note, at) VALUES (?, ?, ?, ?, ?)",
-                     {id.value, to_string(to), actor, note, now}));
+Result<Certification> move(db::Session& tx, CertificationId id, CertificationStatus from,
+                           CertificationStatus to, std::string_view actor, std::string_view note,
+                           std::int64_t now) {
+  auto moved = CUNHUO_TRY(
+      tx.exec("UPDATE certifications SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+              {to_string(to), now, id.value, to_string(from)}));
+  if (moved.affected_rows != 1)
+    return make_error(ErrorKind::conflict, "concurrent_update",
+                      "the certification changed meanwhile");
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO certification_events (certification_id, to_status, actor, note, at) "
+              "VALUES (?, ?, ?, ?, ?)",
+              {id.value, to_string(to), actor, note, now}));
   auto c = CUNHUO_TRY(find_certification(tx, id));
   return std::move(*c);
 }
@@ -91,96 +99,127 @@ std::span<const db::Migration> certification_migrations() { return kMigrations; 
 
 Status register_poor_county(db::Session& tx, std::string_view code, std::string_view name) {
   if (CUNHUO_TRY(region_level(code, "code")) != RegionLevel::county)
-    return make_error(ErrorKind::invalid, "invalid_region_code", "a county code has 6 digits", "code");
-  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) + " INTO poor_counties (code, name) VALUES (?, ?)", {code, name}));
+    return make_error(ErrorKind::invalid, "invalid_region_code", "a county code has 6 digits",
+                      "code");
+  CUNHUO_TRY(
+      tx.exec(std::string(tx.insert_ignore()) + " INTO poor_counties (code, name) VALUES (?, ?)",
+              {code, name}));
   return {};
 }
 
-Result<CertificationId> apply_for_certification(db::Session& tx, ProductId product, std::string_view benefit,
-                                                std::string_view actor, const Clock& clock) {
+Result<CertificationId> apply_for_certification(db::Session& tx, ProductId product,
+                                                std::string_view benefit, std::string_view actor,
+                                                const Clock& clock) {
   CUNHUO_CHECK(check_text(benefit, "benefit_mechanism", 1000));
   auto p = CUNHUO_TRY(find_product(tx, product));
   if (!p) return make_error(ErrorKind::not_found, "not_found", "no such product");
-  auto poor = CUNHUO_TRY(tx.query_one("SELECT 1 FROM poor_counties WHERE code = ?", {county_of(p->origin_code)}));
+  auto poor = CUNHUO_TRY(
+      tx.query_one("SELECT 1 FROM poor_counties WHERE code = ?", {county_of(p->origin_code)}));
   if (!poor)
     return make_error(ErrorKind::unprocessable, "not_from_poor_county",
                       "only produce from a registered poor county can be certified", "origin_code");
-  auto open = CUNHUO_TRY(tx.query_one(
-      "SELECT id FROM certifications WHERE product_id = ? AND status IN ('applied', 'township_reviewed', 'approved')",
-      {product.value}));
-  if (open) return make_error(ErrorKind::conflict, "already_certifying", "this listing has an application or certificate already");
+  auto open =
+      CUNHUO_TRY(tx.query_one("SELECT id FROM certifications WHERE product_id = ? AND status IN "
+                              "('applied', 'township_reviewed', 'approved')",
+                              {product.value}));
+  if (open)
+    return make_error(ErrorKind::conflict, "already_certifying",
+                      "this listing has an application or certificate already");
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO certifications (product_id, status, benefit_mechanism, certificate_no, issuing_office, "
-                     "issued_date, created_at, updated_at) VALUES (?, 'applied', ?, '', '', '', ?, ?)",
-                     {product.value, benefit, now, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO certifications (product_id, status, benefit_mechanism, certificate_no, "
+              "issuing_office, "
+              "issued_date, created_at, updated_at) VALUES (?, 'applied', ?, '', '', '', ?, ?)",
+              {product.value, benefit, now, now}));
   const CertificationId id{CUNHUO_TRY(tx.last_insert_id())};
-  CUNHUO_TRY(tx.exec("INSERT INTO certification_events (certification_id, to_status, actor, note, at) VALUES (?, 'applied', ?, ?, ?)",
-                     {id.value, actor, benefit, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO certification_events (certification_id, to_status, actor, note, at) "
+              "VALUES (?, 'applied', ?, ?, ?)",
+              {id.value, actor, benefit, now}));
   return id;
 }
 
-Result<Certification> review_certification(db::Session& tx, CertificationId id, bool approve, std::string_view note,
-                                           std::string_view actor, const Clock& clock) {
+Result<Certification> review_certification(db::Session& tx, CertificationId id, bool approve,
+                                           std::string_view note, std::string_view actor,
+                                           const Clock& clock) {
   CUNHUO_CHECK(check_text(note, "note", 1000));
   auto c = CUNHUO_TRY(existing(tx, id));
   if (c.status != CertificationStatus::applied) return out_of_order(c.status, "review");
-  return move(tx, id, c.status, approve ? CertificationStatus::township_reviewed : CertificationStatus::rejected, actor, note,
-              clock.now_ms());
+  return move(tx, id, c.status,
+              approve ? CertificationStatus::township_reviewed : CertificationStatus::rejected,
+              actor, note, clock.now_ms());
 }
 
-Result<Certification> approve_certification(db::Session& tx, CertificationId id, std::string_view certificate_no,
-                                            std::string_view issuing_office, std::string_view actor, const Clock& clock) {
+Result<Certification> approve_certification(db::Session& tx, CertificationId id,
+                                            std::string_view certificate_no,
+                                            std::string_view issuing_office, std::string_view actor,
+                                            const Clock& clock) {
   CUNHUO_CHECK(check_text(certificate_no, "certificate_no", 60));
   CUNHUO_CHECK(check_text(issuing_office, "issuing_office", 200));
   auto c = CUNHUO_TRY(existing(tx, id));
   if (c.status != CertificationStatus::township_reviewed) return out_of_order(c.status, "approve");
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("UPDATE certifications SET certificate_no = ?, issuing_office = ?, issued_date = ? WHERE id = ?",
-                     {certificate_no, issuing_office, shanghai_date(now), id.value}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE certifications SET certificate_no = ?, issuing_office = ?, issued_date = ? "
+              "WHERE id = ?",
+              {certificate_no, issuing_office, shanghai_date(now), id.value}));
   return move(tx, id, c.status, CertificationStatus::approved, actor, certificate_no, now);
 }
 
-Result<Certification> revoke_certification(db::Session& tx, CertificationId id, std::string_view reason,
-                                           std::string_view actor, const Clock& clock) {
+Result<Certification> revoke_certification(db::Session& tx, CertificationId id,
+                                           std::string_view reason, std::string_view actor,
+                                           const Clock& clock) {
   CUNHUO_CHECK(check_text(reason, "reason", 1000));
   auto c = CUNHUO_TRY(existing(tx, id));
   if (c.status != CertificationStatus::approved) return out_of_order(c.status, "revoke");
   return move(tx, id, c.status, CertificationStatus::revoked, actor, reason, clock.now_ms());
 }
 
-Status review_again(db::Session& tx, ProductId product, std::string_view actor, const Clock& clock) {
-  auto row = CUNHUO_TRY(tx.query_one("SELECT id, status FROM certifications WHERE product_id = ? "
-                                     "AND status IN ('township_reviewed', 'approved')", {product.value}));
+Status review_again(db::Session& tx, ProductId product, std::string_view actor,
+                    const Clock& clock) {
+  auto row =
+      CUNHUO_TRY(tx.query_one("SELECT id, status FROM certifications WHERE product_id = ? "
+                              "AND status IN ('township_reviewed', 'approved')",
+                              {product.value}));
   if (!row) return {};
   const CertificationId id{row->i64(0)};
   CUNHUO_TRY(move(tx, id, parse(row->str(1)), CertificationStatus::applied, actor,
-                  "the listing's title, category or origin changed: reviewed again", clock.now_ms()));
+                  "the listing's title, category or origin changed: reviewed again",
+                  clock.now_ms()));
   return {};
 }
 
 Result<std::optional<Certification>> find_certification(db::Session& s, CertificationId id) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT id, product_id, status, benefit_mechanism, certificate_no, issuing_office, issued_date "
-                                  "FROM certifications WHERE id = ?",
-                                  {id.value}));
+  auto r =
+      CUNHUO_TRY(s.query_one("SELECT id, product_id, status, benefit_mechanism, certificate_no, "
+                             "issuing_office, issued_date "
+                             "FROM certifications WHERE id = ?",
+                             {id.value}));
   if (!r) return std::optional<Certification>();
-  return std::optional<Certification>(Certification{CertificationId{r->i64(0)}, ProductId{r->i64(1)}, parse(r->str(2)),
+  return std::optional<Certification>(Certification{CertificationId{r->i64(0)},
+                                                    ProductId{r->i64(1)}, parse(r->str(2)),
                                                     r->str(3), r->str(4), r->str(5), r->str(6)});
 }
 
-Result<std::map<std::int64_t, Certification>> certificates_of(db::Session& s, const std::vector<ProductId>& products) {
+Result<std::map<std::int64_t, Certification>> certificates_of(
+    db::Session& s, const std::vector<ProductId>& products) {
   std::map<std::int64_t, Certification> out;
   if (products.empty()) return out;
-  for (const auto& r : CUNHUO_TRY(s.query_with(
-           "SELECT id, product_id, status, benefit_mechanism, certificate_no, issuing_office, issued_date FROM certifications "
-           "WHERE status = 'approved' AND product_id IN (" + db::placeholders(products.size()) + ")",
-           db::id_values(products))))
-    out.emplace(r.i64(1), Certification{CertificationId{r.i64(0)}, ProductId{r.i64(1)}, parse(r.str(2)), r.str(3), r.str(4),
-                                        r.str(5), r.str(6)});
+  for (const auto& r :
+       CUNHUO_TRY(s.query_with("SELECT id, product_id, status, benefit_mechanism, certificate_no, "
+                               "issuing_office, issued_date FROM certifications "
+                               "WHERE status = 'approved' AND product_id IN (" +
+                                   db::placeholders(products.size()) + ")",
+                               db::id_values(products))))
+    out.emplace(r.i64(1), Certification{CertificationId{r.i64(0)}, ProductId{r.i64(1)},
+                                        parse(r.str(2)), r.str(3), r.str(4), r.str(5), r.str(6)});
   return out;
 }
 
 Result<std::optional<Certification>> certificate_of(db::Session& s, ProductId product) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT id FROM certifications WHERE product_id = ? AND status = 'approved'", {product.value}));
+  auto r = CUNHUO_TRY(
+      s.query_one("SELECT id FROM certifications WHERE product_id = ? AND status = 'approved'",
+                  {product.value}));
   if (!r) return std::optional<Certification>();
   return find_certification(s, CertificationId{r->i64(0)});
 }

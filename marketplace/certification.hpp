@@ -27,30 +27,37 @@ struct Certification {
   CertificationId id;
   ProductId product;
   CertificationStatus status = CertificationStatus::applied;
-  std::string benefit_mechanism, certificate_no, issuing_office, issued_date;  // YYYY-MM-DD (Asia/Shanghai)
+  std::string benefit_mechanism, certificate_no, issuing_office,
+      issued_date;  // YYYY-MM-DD (Asia/Shanghai)
 };
 
 std::span<const db::Migration> certification_migrations();
 
 Status register_poor_county(db::Session& tx, std::string_view county_code, std::string_view name);
-Result<CertificationId> apply_for_certification(db::Session& tx, ProductId product, std::string_view benefit_mechanism,
+Result<CertificationId> apply_for_certification(db::Session& tx, ProductId product,
+                                                std::string_view benefit_mechanism,
                                                 std::string_view actor, const Clock& clock);
 // The township's review (approve or send back); only after an application.
-Result<Certification> review_certification(db::Session& tx, CertificationId id, bool approve, std::string_view note,
-                                           std::string_view actor, const Clock& clock);
+Result<Certification> review_certification(db::Session& tx, CertificationId id, bool approve,
+                                           std::string_view note, std::string_view actor,
+                                           const Clock& clock);
 // The county's approval; only after the township's review.
-Result<Certification> approve_certification(db::Session& tx, CertificationId id, std::string_view certificate_no,
-                                            std::string_view issuing_office, std::string_view actor, const Clock& clock);
+Result<Certification> approve_certification(db::Session& tx, CertificationId id,
+                                            std::string_view certificate_no,
+                                            std::string_view issuing_office, std::string_view actor,
+                                            const Clock& clock);
 // A certificate vouches for what the listing said when it was reviewed: when its title,
 // category or origin changes, a reviewed or certified listing goes back to township review
 // (status applied), and stops counting as certified until approved again.
 Status review_again(db::Session& tx, ProductId product, std::string_view actor, const Clock& clock);
-Result<Certification> revoke_certification(db::Session& tx, CertificationId id, std::string_view reason,
-                                           std::string_view actor, const Clock& clock);
+Result<Certification> revoke_certification(db::Session& tx, CertificationId id,
+                                           std::string_view reason, std::string_view actor,
+                                           const Clock& clock);
 Result<std::optional<Certification>> find_certification(db::Session& s, CertificationId id);
 // The product's certificate in force, if any.
 Result<std::optional<Certification>> certificate_of(db::Session& s, ProductId product);
 // The certificates in force of several listings at once, by listing id.
-Result<std::map<std::int64_t, Certification>> certificates_of(db::Session& s, const std::vector<ProductId>& products);
+Result<std::map<std::int64_t, Certification>> certificates_of(
+    db::Session& s, const std::vector<ProductId>& products);
 
 }  // namespace cunhuo::marketplace

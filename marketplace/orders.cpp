@@ -86,19 +86,26 @@ Error invalid(std::string code, std::string message, std::string field) {
 
 Status check_request(const CheckoutRequest& r) {
   if (r.items.empty()) return invalid("missing_field", "the cart is empty", "items");
-  if (r.items.size() > kMaxCheckoutItems) return invalid("too_many_items", "at most 50 items per checkout", "items");
+  if (r.items.size() > kMaxCheckoutItems)
+    return invalid("too_many_items", "at most 50 items per checkout", "items");
   std::set<std::int64_t> seen;
   for (std::size_t i = 0; i < r.items.size(); ++i) {
     const std::string field = "items[" + std::to_string(i) + "]";
     if (r.items[i].quantity < 1 || r.items[i].quantity > kMaxItemQuantity)
       return invalid("out_of_range", "quantity must be 1 to 10000", field + ".quantity");
     if (!seen.insert(r.items[i].product.value).second)
-      return invalid("duplicate_item", "a product appears twice; send one item with the total quantity", field + ".product_id");
+      return invalid("duplicate_item",
+                     "a product appears twice; send one item with the total quantity",
+                     field + ".product_id");
   }
   const auto& s = r.ship_to;
-  if (s.name.empty() || s.name.size() > 100) return invalid("invalid_length", "recipient name must be 1 to 100 bytes", "shipping_address.name");
-  if (!is_mobile_number(s.phone)) return invalid("invalid_phone", "an 11-digit mobile number", "shipping_address.phone");
-  if (s.address.empty() || s.address.size() > 500) return invalid("invalid_length", "address must be 1 to 500 bytes", "shipping_address.address");
+  if (s.name.empty() || s.name.size() > 100)
+    return invalid("invalid_length", "recipient name must be 1 to 100 bytes",
+                   "shipping_address.name");
+  if (!is_mobile_number(s.phone))
+    return invalid("invalid_phone", "an 11-digit mobile number", "shipping_address.phone");
+  if (s.address.empty() || s.address.size() > 500)
+    return invalid("invalid_length", "address must be 1 to 500 bytes", "shipping_address.address");
   CUNHUO_TRY(region_level(s.region_code, "shipping_address.region_code"));
   return {};
 }
@@ -106,7 +113,11 @@ Status check_request(const CheckoutRequest& r) {
 std::string producers_json(const std::vector<ProducerShare>& producers) {
   JsonWriter w;
   w.begin_array();
-  for (const auto& p : producers) w.begin_object().field("household_id", p.household.value).field("share_bps", p.share_bps).end_object();
+  for (const auto& p : producers)
+    w.begin_object()
+        .field("household_id", p.household.value)
+        .field("share_bps", p.share_bps)
+        .end_object();
   w.end_array();
   return w.take();
 }
@@ -124,23 +135,28 @@ std::vector<ProducerShare> producers_from_json(const std::string& text) {
   return out;
 }
 
-Status record_event(db::Session& tx, OrderId id, std::optional<OrderStatus> from, OrderStatus to, std::string_view actor,
-                    std::string_view reason, std::int64_t now) {
-  CUNHUO_TRY(tx.exec("INSERT INTO order_events (order_id, from_status, to_status, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-                     {id.value, from ? db::Value(to_string(*from)) : db::Value(), to_string(to), actor, reason, now}));
+Status record_event(db::Session& tx, OrderId id, std::optional<OrderStatus> from, OrderStatus to,
+                    std::string_view actor, std::string_view reason, std::int64_t now) {
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO order_events (order_id, from_status, to_status, actor, reason, at) "
+              "VALUES (?, ?, ?, ?, ?, ?)",
+              {id.value, from ? db::Value(to_string(*from)) : db::Value(), to_string(to), actor,
+               reason, now}));
   return {};
 }
 
 // Prices one item; locks nothing.
-Result<OrderLine> price_item(db::Session& tx, const CheckoutRequest& r, std::size_t i, std::int64_t now, ShopId& shop,
-                             std::optional<CampaignTerms>& terms) {
+Result<OrderLine> price_item(db::Session& tx, const CheckoutRequest& r, std::size_t i,
+                             std::int64_t now, ShopId& shop, std::optional<CampaignTerms>& terms) {
   const auto& item = r.items[i];
   const std::string field = "items[" + std::to_string(i) + "]";
   auto product = CUNHUO_TRY(find_product(tx, item.product));
   if (!product || !product->active)
-    return make_error(ErrorKind::not_found, "unknown_product", "no such product on sale", field + ".product_id");
+    return make_error(ErrorKind::not_found, "unknown_product", "no such product on sale",
+                      field + ".product_id");
   if (product->stock < item.quantity)  // a fast refusal; the decrement below is what counts
-    return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity", field + ".quantity");
+    return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity",
+                      field + ".quantity");
   OrderLine line;
   line.product = product->id;
   line.title = product->title;
@@ -160,19 +176,25 @@ Result<OrderLine> price_item(db::Session& tx, const CheckoutRequest& r, std::siz
 
 // Takes the stock (and the campaign's share) of one item. These rows are the contended
 // ones, so this runs last: their locks are held only until the commit that follows.
-Status take_item(db::Session& tx, const CheckoutRequest& r, std::size_t i, const std::optional<CampaignTerms>& terms) {
+Status take_item(db::Session& tx, const CheckoutRequest& r, std::size_t i,
+                 const std::optional<CampaignTerms>& terms) {
   const auto& item = r.items[i];
   const std::string field = "items[" + std::to_string(i) + "]";
-  auto taken = CUNHUO_TRY(tx.exec("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND active = 1",
-                                  {item.quantity, item.product.value, item.quantity}));
+  auto taken = CUNHUO_TRY(
+      tx.exec("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? AND active = 1",
+              {item.quantity, item.product.value, item.quantity}));
   if (taken.affected_rows != 1)
-    return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity", field + ".quantity");
-  if (r.campaign && terms) CUNHUO_CHECK(take_in_campaign(tx, *r.campaign, *terms, item.product, r.buyer, item.quantity, field));
+    return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity",
+                      field + ".quantity");
+  if (r.campaign && terms)
+    CUNHUO_CHECK(
+        take_in_campaign(tx, *r.campaign, *terms, item.product, r.buyer, item.quantity, field));
   return {};
 }
 
-Result<Order> insert_order(db::Session& tx, const CheckoutRequest& r, CheckoutId checkout, ShopId shop,
-                           std::vector<OrderLine> lines, std::int64_t now, std::int64_t expires) {
+Result<Order> insert_order(db::Session& tx, const CheckoutRequest& r, CheckoutId checkout,
+                           ShopId shop, std::vector<OrderLine> lines, std::int64_t now,
+                           std::int64_t expires) {
   Order order;
   order.checkout = checkout;
   order.buyer = r.buyer;
@@ -181,29 +203,36 @@ Result<Order> insert_order(db::Session& tx, const CheckoutRequest& r, CheckoutId
   order.expires_at_ms = expires;
   order.ship_to = r.ship_to;
   for (const auto& l : lines) order.total = CUNHUO_TRY(order.total.plus(l.line_total));
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO orders (checkout_id, buyer_id, shop_id, status, total_fen, ship_name, ship_phone, ship_address, "
-      "ship_region, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {checkout.value, r.buyer, shop.value, to_string(OrderStatus::pending_payment), order.total.fen(), r.ship_to.name,
-       r.ship_to.phone, r.ship_to.address, r.ship_to.region_code, now, now, expires}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO orders (checkout_id, buyer_id, shop_id, status, total_fen, ship_name, "
+              "ship_phone, ship_address, "
+              "ship_region, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?)",
+              {checkout.value, r.buyer, shop.value, to_string(OrderStatus::pending_payment),
+               order.total.fen(), r.ship_to.name, r.ship_to.phone, r.ship_to.address,
+               r.ship_to.region_code, now, now, expires}));
   order.id = OrderId{CUNHUO_TRY(tx.last_insert_id())};
   for (const auto& l : lines)
-    CUNHUO_TRY(tx.exec(
-        "INSERT INTO order_lines (order_id, product_id, title, quantity, unit_price_fen, line_total_fen, campaign_id, "
-        "temperature_class, producers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {order.id.value, l.product.value, l.title, l.quantity, l.unit_price.fen(), l.line_total.fen(),
-         l.campaign ? db::Value(l.campaign->value) : db::Value(), to_string(l.temperature), producers_json(l.producers)}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO order_lines (order_id, product_id, title, quantity, unit_price_fen, "
+                "line_total_fen, campaign_id, "
+                "temperature_class, producers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                {order.id.value, l.product.value, l.title, l.quantity, l.unit_price.fen(),
+                 l.line_total.fen(), l.campaign ? db::Value(l.campaign->value) : db::Value(),
+                 to_string(l.temperature), producers_json(l.producers)}));
   order.lines = std::move(lines);
-  CUNHUO_CHECK(record_event(tx, order.id, std::nullopt, OrderStatus::pending_payment, "buyer", "checkout", now));
+  CUNHUO_CHECK(record_event(tx, order.id, std::nullopt, OrderStatus::pending_payment, "buyer",
+                            "checkout", now));
   return order;
 }
 
 Result<std::vector<OrderLine>> load_lines(db::Session& s, OrderId id) {
   std::vector<OrderLine> lines;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT product_id, title, quantity, unit_price_fen, line_total_fen, campaign_id, temperature_class, producers "
-           "FROM order_lines WHERE order_id = ? ORDER BY id",
-           {id.value}))) {
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT product_id, title, quantity, unit_price_fen, line_total_fen, "
+                          "campaign_id, temperature_class, producers "
+                          "FROM order_lines WHERE order_id = ? ORDER BY id",
+                          {id.value}))) {
     OrderLine l;
     l.product = ProductId{r.i64(0)};
     l.title = r.str(1);
@@ -219,7 +248,8 @@ Result<std::vector<OrderLine>> load_lines(db::Session& s, OrderId id) {
 }
 
 constexpr const char* kOrderColumns =
-    "id, checkout_id, buyer_id, shop_id, status, total_fen, created_at, expires_at, ship_name, ship_phone, "
+    "id, checkout_id, buyer_id, shop_id, status, total_fen, created_at, expires_at, ship_name, "
+    "ship_phone, "
     "ship_address, ship_region";
 
 Result<Order> order_from(db::Session& s, const db::Row& r) {
@@ -240,8 +270,10 @@ Result<Order> order_from(db::Session& s, const db::Row& r) {
 // Puts an order's stock (and campaign quantities) back.
 Status give_back(db::Session& tx, const Order& order) {
   for (const auto& l : order.lines) {
-    CUNHUO_TRY(tx.exec("UPDATE products SET stock = stock + ? WHERE id = ?", {l.quantity, l.product.value}));
-    if (l.campaign) CUNHUO_CHECK(release_in_campaign(tx, *l.campaign, l.product, order.buyer, l.quantity));
+    CUNHUO_TRY(tx.exec("UPDATE products SET stock = stock + ? WHERE id = ?",
+                       {l.quantity, l.product.value}));
+    if (l.campaign)
+      CUNHUO_CHECK(release_in_campaign(tx, *l.campaign, l.product, order.buyer, l.quantity));
   }
   return {};
 }
@@ -266,7 +298,8 @@ bool transition_allowed(OrderStatus from, OrderStatus to) {
     case S::shipped: return to == S::delivered || to == S::refunded;
     case S::delivered: return to == S::completed || to == S::refunded;
     case S::completed: return to == S::refunded;
-    case S::cancelled: case S::refunded: return false;
+    case S::cancelled:
+    case S::refunded: return false;
   }
   return false;
 }
@@ -289,43 +322,53 @@ Result<Checkout> place_checkout(db::Session& tx, const CheckoutRequest& r, const
   checkout.buyer = r.buyer;
   checkout.expires_at_ms = expires;
   checkout.total = total;
-  CUNHUO_TRY(tx.exec("INSERT INTO checkouts (buyer_id, total_fen, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                     {r.buyer, total.fen(), now, expires}));
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO checkouts (buyer_id, total_fen, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      {r.buyer, total.fen(), now, expires}));
   checkout.id = CheckoutId{CUNHUO_TRY(tx.last_insert_id())};
   for (auto& [shop, lines] : by_shop)
-    checkout.orders.push_back(CUNHUO_TRY(insert_order(tx, r, checkout.id, ShopId{shop}, std::move(lines), now, expires)));
+    checkout.orders.push_back(
+        CUNHUO_TRY(insert_order(tx, r, checkout.id, ShopId{shop}, std::move(lines), now, expires)));
   for (std::size_t i = 0; i < r.items.size(); ++i) CUNHUO_CHECK(take_item(tx, r, i, terms[i]));
   return checkout;
 }
 
 Result<std::optional<Order>> find_order(db::Session& s, OrderId id) {
-  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kOrderColumns + " FROM orders WHERE id = ?", {id.value}));
+  auto row = CUNHUO_TRY(s.query_one(
+      std::string("SELECT ") + kOrderColumns + " FROM orders WHERE id = ?", {id.value}));
   if (!row) return std::optional<Order>();
   return std::optional<Order>(CUNHUO_TRY(order_from(s, *row)));
 }
 
 Result<std::optional<Checkout>> find_checkout(db::Session& s, CheckoutId id) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT id, buyer_id, total_fen, expires_at FROM checkouts WHERE id = ?", {id.value}));
+  auto row = CUNHUO_TRY(s.query_one(
+      "SELECT id, buyer_id, total_fen, expires_at FROM checkouts WHERE id = ?", {id.value}));
   if (!row) return std::optional<Checkout>();
   Checkout c{CheckoutId{row->i64(0)}, row->i64(1), Money::fen(row->i64(2)), row->i64(3), {}};
-  for (const auto& r : CUNHUO_TRY(s.query(std::string("SELECT ") + kOrderColumns + " FROM orders WHERE checkout_id = ? ORDER BY id",
+  for (const auto& r : CUNHUO_TRY(s.query(std::string("SELECT ") + kOrderColumns +
+                                              " FROM orders WHERE checkout_id = ? ORDER BY id",
                                           {id.value})))
     c.orders.push_back(CUNHUO_TRY(order_from(s, r)));
   return std::optional<Checkout>(std::move(c));
 }
 
-Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, std::string_view actor,
-                                  std::string_view reason, const Clock& clock) {
+Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to,
+                                  std::string_view actor, std::string_view reason,
+                                  const Clock& clock) {
   auto order = CUNHUO_TRY(find_order(tx, id));
   if (!order) return make_error(ErrorKind::not_found, "unknown_order", "no such order", "id");
   if (!transition_allowed(order->status, to))
     return make_error(ErrorKind::conflict, "invalid_transition",
-                      "an order cannot go from " + std::string(to_string(order->status)) + " to " + std::string(to_string(to)),
+                      "an order cannot go from " + std::string(to_string(order->status)) + " to " +
+                          std::string(to_string(to)),
                       "status");
   const auto now = clock.now_ms();
-  auto moved = CUNHUO_TRY(tx.exec("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-                                  {to_string(to), now, id.value, to_string(order->status)}));
-  if (moved.affected_rows != 1) return make_error(ErrorKind::conflict, "concurrent_update", "the order changed meanwhile", "status");
+  auto moved =
+      CUNHUO_TRY(tx.exec("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+                         {to_string(to), now, id.value, to_string(order->status)}));
+  if (moved.affected_rows != 1)
+    return make_error(ErrorKind::conflict, "concurrent_update", "the order changed meanwhile",
+                      "status");
   if (to == OrderStatus::cancelled) {
     CUNHUO_CHECK(give_back(tx, *order));
     CUNHUO_CHECK(release_order_charge(tx, order->id.value));
@@ -340,25 +383,31 @@ Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, s
 
 Result<int> release_expired_orders(db::Database& db, const Clock& clock, int limit) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) -> Result<std::vector<db::Row>> {
-    return s.query("SELECT id FROM orders WHERE status = ? AND expires_at <= ? ORDER BY expires_at LIMIT ?",
-                   {to_string(OrderStatus::pending_payment), clock.now_ms(), limit});
+    return s.query(
+        "SELECT id FROM orders WHERE status = ? AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        {to_string(OrderStatus::pending_payment), clock.now_ms(), limit});
   }));
   int released = 0;
   for (const auto& row : due) {
     auto moved = db.write([&](db::Session& tx) {
-      return change_order_status(tx, OrderId{row.i64(0)}, OrderStatus::cancelled, "system", "payment window expired", clock);
+      return change_order_status(tx, OrderId{row.i64(0)}, OrderStatus::cancelled, "system",
+                                 "payment window expired", clock);
     });
     // A concurrent payment wins: the order is no longer pending, nothing to give back.
-    if (moved.ok()) ++released;
-    else if (moved.error().kind != ErrorKind::conflict) return moved.error();
+    if (moved.ok())
+      ++released;
+    else if (moved.error().kind != ErrorKind::conflict)
+      return moved.error();
   }
   return released;
 }
 
-Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock, std::chrono::milliseconds window, int limit) {
+Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock,
+                                     std::chrono::milliseconds window, int limit) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) -> Result<std::vector<db::Row>> {
-    return s.query("SELECT id FROM orders WHERE status = ? AND updated_at <= ? ORDER BY updated_at LIMIT ?",
-                   {to_string(OrderStatus::delivered), clock.now_ms() - window.count(), limit});
+    return s.query(
+        "SELECT id FROM orders WHERE status = ? AND updated_at <= ? ORDER BY updated_at LIMIT ?",
+        {to_string(OrderStatus::delivered), clock.now_ms() - window.count(), limit});
   }));
   int confirmed = 0;
   for (const auto& row : due) {
@@ -366,8 +415,10 @@ Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock, std::
       return change_order_status(tx, OrderId{row.i64(0)}, OrderStatus::completed, "system",
                                  "delivery confirmed automatically after the window", clock);
     });
-    if (moved.ok()) ++confirmed;
-    else if (moved.error().kind != ErrorKind::conflict) return moved.error();
+    if (moved.ok())
+      ++confirmed;
+    else if (moved.error().kind != ErrorKind::conflict)
+      return moved.error();
   }
   return confirmed;
 }

@@ -25,7 +25,16 @@ namespace cunhuo::marketplace {
 using CheckoutId = Id<struct CheckoutTag>;
 using OrderId = Id<struct OrderTag>;
 
-enum class OrderStatus { pending_payment, paid, packed, shipped, delivered, completed, cancelled, refunded };
+enum class OrderStatus {
+  pending_payment,
+  paid,
+  packed,
+  shipped,
+  delivered,
+  completed,
+  cancelled,
+  refunded
+};
 std::string_view to_string(OrderStatus status);
 Result<OrderStatus> parse_order_status(std::string_view text);
 // pending_payment -> paid -> packed -> shipped -> delivered -> completed; cancelled
@@ -88,13 +97,15 @@ Result<Checkout> place_checkout(db::Session& tx, const CheckoutRequest& request,
 Result<std::optional<Order>> find_order(db::Session& s, OrderId id);
 Result<std::optional<Checkout>> find_checkout(db::Session& s, CheckoutId id);
 // Moves an order along its life; a move the state machine does not allow is a 409.
-Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to, std::string_view actor,
-                                  std::string_view reason, const Clock& clock);
+Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to,
+                                  std::string_view actor, std::string_view reason,
+                                  const Clock& clock);
 // Cancels up to `limit` unpaid orders whose hold has expired and gives their stock back.
 Result<int> release_expired_orders(db::Database& db, const Clock& clock, int limit);
 // Completes up to `limit` orders delivered longer than `window` ago that the buyer has
 // not confirmed (nor disputed): the auto-confirmation that lets escrow settle.
-Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock, std::chrono::milliseconds window, int limit);
+Result<int> confirm_delivered_orders(db::Database& db, const Clock& clock,
+                                     std::chrono::milliseconds window, int limit);
 
 // Every status change publishes "order.<new status>" in the same transaction.
 inline constexpr std::string_view kOrderTopicPrefix = "order.";

@@ -46,31 +46,44 @@ Error invalid(std::string code, std::string message, std::string field) {
 
 std::span<const db::Migration> organisation_migrations() { return kMigrations; }
 
-Result<OrganisationId> create_organisation(db::Session& tx, const NewOrganisation& o, const Clock& clock) {
-  if (o.name.empty() || o.name.size() > 200) return invalid("invalid_length", "name must be 1 to 200 bytes", "name");
+Result<OrganisationId> create_organisation(db::Session& tx, const NewOrganisation& o,
+                                           const Clock& clock) {
+  if (o.name.empty() || o.name.size() > 200)
+    return invalid("invalid_length", "name must be 1 to 200 bytes", "name");
   CUNHUO_TRY(region_level(o.region_code));
-  if (o.budget.fen() < 0 || o.budget.fen() > kMaxBudget) return invalid("out_of_range", "budget out of range", "budget_fen");
+  if (o.budget.fen() < 0 || o.budget.fen() > kMaxBudget)
+    return invalid("out_of_range", "budget out of range", "budget_fen");
   if (o.required_share_bps < 0 || o.required_share_bps > 10000)
-    return invalid("out_of_range", "required share must be 0 to 10000 basis points", "required_share_bps");
+    return invalid("out_of_range", "required share must be 0 to 10000 basis points",
+                   "required_share_bps");
   if (o.kind == OrganisationKind::enterprise && o.required_share_bps != 0)
     return invalid("out_of_range", "only public units have a required share", "required_share_bps");
-  CUNHUO_TRY(tx.exec("INSERT INTO organisations (name, kind, region_code, budget_fen, spent_fen, certified_fen, "
-                     "required_share_bps, created_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?)",
-                     {o.name, o.kind == OrganisationKind::enterprise ? "enterprise" : "public_unit", o.region_code,
-                      o.budget.fen(), o.required_share_bps, clock.now_ms()}));
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO organisations (name, kind, region_code, budget_fen, spent_fen, certified_fen, "
+      "required_share_bps, created_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?)",
+      {o.name, o.kind == OrganisationKind::enterprise ? "enterprise" : "public_unit", o.region_code,
+       o.budget.fen(), o.required_share_bps, clock.now_ms()}));
   const OrganisationId id{CUNHUO_TRY(tx.last_insert_id())};
   for (std::size_t i = 0; i < o.paired_villages.size(); ++i) {
     const std::string field = "paired_villages[" + std::to_string(i) + "]";
     if (CUNHUO_TRY(region_level(o.paired_villages[i], field)) != RegionLevel::village)
       return invalid("invalid_region_code", "a village has a 12-digit code", field);
-    auto added = tx.exec("INSERT INTO organisation_villages (organisation_id, village_code) VALUES (?, ?)", {id.value, o.paired_villages[i]});
-    if (!added.ok()) return added.error().code == db::kDuplicate ? invalid("duplicate_item", "village named twice", field) : added.error();
-  }
-  for (std::size_t i = 0; i < o.buyer_accounts.size(); ++i) {
-    auto added = tx.exec("INSERT INTO organisation_buyers (account_id, organisation_id) VALUES (?, ?)", {o.buyer_accounts[i], id.value});
+    auto added =
+        tx.exec("INSERT INTO organisation_villages (organisation_id, village_code) VALUES (?, ?)",
+                {id.value, o.paired_villages[i]});
     if (!added.ok())
       return added.error().code == db::kDuplicate
-                 ? make_error(ErrorKind::conflict, "buyer_taken", "this account buys for another organisation",
+                 ? invalid("duplicate_item", "village named twice", field)
+                 : added.error();
+  }
+  for (std::size_t i = 0; i < o.buyer_accounts.size(); ++i) {
+    auto added =
+        tx.exec("INSERT INTO organisation_buyers (account_id, organisation_id) VALUES (?, ?)",
+                {o.buyer_accounts[i], id.value});
+    if (!added.ok())
+      return added.error().code == db::kDuplicate
+                 ? make_error(ErrorKind::conflict, "buyer_taken",
+                              "this account buys for another organisation",
                               "buyer_account_ids[" + std::to_string(i) + "]")
                  : added.error();
   }
@@ -78,42 +91,53 @@ Result<OrganisationId> create_organisation(db::Session& tx, const NewOrganisatio
 }
 
 Result<std::optional<OrganisationId>> organisation_of_buyer(db::Session& s, std::int64_t account) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT organisation_id FROM organisation_buyers WHERE account_id = ?", {account}));
+  auto r = CUNHUO_TRY(s.query_one(
+      "SELECT organisation_id FROM organisation_buyers WHERE account_id = ?", {account}));
   return r ? std::optional<OrganisationId>(OrganisationId{r->i64(0)}) : std::nullopt;
 }
 
-Status charge_order(db::Session& tx, OrganisationId org, std::int64_t order_id, Money amount, Money certified) {
+Status charge_order(db::Session& tx, OrganisationId org, std::int64_t order_id, Money amount,
+                    Money certified) {
   assert(certified <= amount && certified.fen() >= 0);
   auto charged = CUNHUO_TRY(tx.exec(
       "UPDATE organisations SET spent_fen = spent_fen + ?, certified_fen = certified_fen + ? "
       "WHERE id = ? AND spent_fen + ? <= budget_fen",
       {amount.fen(), certified.fen(), org.value, amount.fen()}));
   if (charged.affected_rows != 1)
-    return make_error(ErrorKind::conflict, "over_budget", "this order is over the organisation's remaining budget", "items");
-  CUNHUO_TRY(tx.exec("INSERT INTO organisation_orders (order_id, organisation_id, amount_fen, certified_fen) VALUES (?, ?, ?, ?)",
-                     {order_id, org.value, amount.fen(), certified.fen()}));
+    return make_error(ErrorKind::conflict, "over_budget",
+                      "this order is over the organisation's remaining budget", "items");
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO organisation_orders (order_id, organisation_id, amount_fen, "
+              "certified_fen) VALUES (?, ?, ?, ?)",
+              {order_id, org.value, amount.fen(), certified.fen()}));
   return {};
 }
 
 Status release_order_charge(db::Session& tx, std::int64_t order_id) {
-  auto charge = CUNHUO_TRY(tx.query_one("SELECT organisation_id, amount_fen, certified_fen FROM organisation_orders WHERE order_id = ?",
-                                        {order_id}));
+  auto charge =
+      CUNHUO_TRY(tx.query_one("SELECT organisation_id, amount_fen, certified_fen FROM "
+                              "organisation_orders WHERE order_id = ?",
+                              {order_id}));
   if (!charge) return {};
-  CUNHUO_TRY(tx.exec("UPDATE organisations SET spent_fen = spent_fen - ?, certified_fen = certified_fen - ? WHERE id = ?",
-                     {charge->i64(1), charge->i64(2), charge->i64(0)}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE organisations SET spent_fen = spent_fen - ?, certified_fen = certified_fen - "
+              "? WHERE id = ?",
+              {charge->i64(1), charge->i64(2), charge->i64(0)}));
   CUNHUO_TRY(tx.exec("DELETE FROM organisation_orders WHERE order_id = ?", {order_id}));
   return {};
 }
 
 Result<std::optional<OrganisationReport>> organisation_report(db::Session& s, OrganisationId id) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT id, name, kind, budget_fen, spent_fen, certified_fen, required_share_bps "
-                                  "FROM organisations WHERE id = ?",
-                                  {id.value}));
+  auto r = CUNHUO_TRY(
+      s.query_one("SELECT id, name, kind, budget_fen, spent_fen, certified_fen, required_share_bps "
+                  "FROM organisations WHERE id = ?",
+                  {id.value}));
   if (!r) return std::optional<OrganisationReport>();
   OrganisationReport rep;
   rep.id = OrganisationId{r->i64(0)};
   rep.name = r->str(1);
-  rep.kind = r->str(2) == "public_unit" ? OrganisationKind::public_unit : OrganisationKind::enterprise;
+  rep.kind =
+      r->str(2) == "public_unit" ? OrganisationKind::public_unit : OrganisationKind::enterprise;
   rep.budget = Money::fen(r->i64(3));
   rep.spent = Money::fen(r->i64(4));
   rep.remaining = Money::fen(r->i64(3) - r->i64(4));
@@ -124,12 +148,15 @@ Result<std::optional<OrganisationReport>> organisation_report(db::Session& s, Or
   // Buying x more of certified produce gives (c + x) / (s + x) >= r, so x >= (r*s - c) / (1 - r).
   const std::int64_t req = rep.required_share_bps;
   if (req >= 10000) {
-    rep.certified_needed = Money::fen(spent > certified ? spent - certified : 0);  // only certified buying counts then
+    rep.certified_needed =
+        Money::fen(spent > certified ? spent - certified : 0);  // only certified buying counts then
   } else {
     const std::int64_t numerator = req * spent - 10000 * certified;
-    rep.certified_needed = Money::fen(numerator > 0 ? (numerator + (10000 - req) - 1) / (10000 - req) : 0);
+    rep.certified_needed =
+        Money::fen(numerator > 0 ? (numerator + (10000 - req) - 1) / (10000 - req) : 0);
   }
-  for (const auto& v : CUNHUO_TRY(s.query("SELECT village_code FROM organisation_villages WHERE organisation_id = ? ORDER BY village_code",
+  for (const auto& v : CUNHUO_TRY(s.query("SELECT village_code FROM organisation_villages WHERE "
+                                          "organisation_id = ? ORDER BY village_code",
                                           {id.value})))
     rep.paired_villages.push_back(v.str(0));
   return std::optional<OrganisationReport>(std::move(rep));

@@ -26,9 +26,9 @@ struct NewOrganisation {
   OrganisationKind kind = OrganisationKind::enterprise;
   std::string region_code;
   Money budget;
-  int required_share_bps = 0;               // public units: share of purchases that must be certified
-  std::vector<std::string> paired_villages; // 12-digit village codes
-  std::vector<std::int64_t> buyer_accounts; // accounts that order for it
+  int required_share_bps = 0;  // public units: share of purchases that must be certified
+  std::vector<std::string> paired_villages;  // 12-digit village codes
+  std::vector<std::int64_t> buyer_accounts;  // accounts that order for it
 };
 
 struct OrganisationReport {
@@ -36,18 +36,20 @@ struct OrganisationReport {
   std::string name;
   OrganisationKind kind = OrganisationKind::enterprise;
   Money budget, spent, remaining;
-  Money certified_spent;                    // on certified poverty-alleviation products
+  Money certified_spent;  // on certified poverty-alleviation products
   int required_share_bps = 0, achieved_share_bps = 0;
-  Money certified_needed;                   // more certified buying that would reach the share, with no other buying
+  Money certified_needed;  // more certified buying that would reach the share, with no other buying
   std::vector<std::string> paired_villages;
 };
 
 std::span<const db::Migration> organisation_migrations();
 
-Result<OrganisationId> create_organisation(db::Session& tx, const NewOrganisation& org, const Clock& clock);
+Result<OrganisationId> create_organisation(db::Session& tx, const NewOrganisation& org,
+                                           const Clock& clock);
 Result<std::optional<OrganisationId>> organisation_of_buyer(db::Session& s, std::int64_t account);
 // Charges an order to the organisation's budget; a 409 when it would go over.
-Status charge_order(db::Session& tx, OrganisationId org, std::int64_t order_id, Money amount, Money certified_amount);
+Status charge_order(db::Session& tx, OrganisationId org, std::int64_t order_id, Money amount,
+                    Money certified_amount);
 // Gives an order's charge back (the order was cancelled); nothing when it was not charged.
 Status release_order_charge(db::Session& tx, std::int64_t order_id);
 Result<std::optional<OrganisationReport>> organisation_report(db::Session& s, OrganisationId id);

@@ -25,7 +25,8 @@ constexpr db::Migration kMigrations[] = {
 enum class Format { jpeg, png };
 
 Error not_an_image(const std::string& why) {
-  return make_error(ErrorKind::unsupported, "not_an_image", "the upload is not a JPEG or PNG picture: " + why, "body");
+  return make_error(ErrorKind::unsupported, "not_an_image",
+                    "the upload is not a JPEG or PNG picture: " + why, "body");
 }
 
 std::uint32_t be32(std::string_view b, std::size_t at) {
@@ -36,16 +37,18 @@ std::uint32_t be32(std::string_view b, std::size_t at) {
 }
 
 std::uint32_t be16(std::string_view b, std::size_t at) {
-  return (static_cast<std::uint32_t>(static_cast<unsigned char>(b[at])) << 8) | static_cast<unsigned char>(b[at + 1]);
+  return (static_cast<std::uint32_t>(static_cast<unsigned char>(b[at])) << 8) |
+         static_cast<unsigned char>(b[at + 1]);
 }
 
 // The format and the declared size, read from the header before anything is decoded.
 Result<std::pair<Format, std::pair<std::uint32_t, std::uint32_t>>> sniff(std::string_view b) {
   static const char png_magic[] = "\x89PNG\r\n\x1a\n";
-  if (b.size() >= 24 && b.substr(0, 8) == std::string_view(png_magic, 8) && b.substr(12, 4) == "IHDR")
+  if (b.size() >= 24 && b.substr(0, 8) == std::string_view(png_magic, 8) &&
+      b.substr(12, 4) == "IHDR")
     return std::make_pair(Format::png, std::make_pair(be32(b, 16), be32(b, 20)));
-  if (b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8 &&
-      static_cast<unsigned char>(b[2]) == 0xFF) {
+  if (b.size() >= 4 && static_cast<unsigned char>(b[0]) == 0xFF &&
+      static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF) {
     // Walk the markers to the frame header (SOF0..SOF15 except DHT, JPG, DAC).
     std::size_t i = 2;
     while (i + 9 < b.size()) {
@@ -68,15 +71,18 @@ Result<std::pair<Format, std::pair<std::uint32_t, std::uint32_t>>> sniff(std::st
 
 gdImagePtr scaled(gdImagePtr source, int max_side) {
   const int w = gdImageSX(source), h = gdImageSY(source);
-  if (w <= max_side && h <= max_side) return gdImageScale(source, static_cast<unsigned>(w), static_cast<unsigned>(h));
+  if (w <= max_side && h <= max_side)
+    return gdImageScale(source, static_cast<unsigned>(w), static_cast<unsigned>(h));
   const double f = static_cast<double>(max_side) / std::max(w, h);
-  return gdImageScale(source, static_cast<unsigned>(std::max(1.0, w * f)), static_cast<unsigned>(std::max(1.0, h * f)));
+  return gdImageScale(source, static_cast<unsigned>(std::max(1.0, w * f)),
+                      static_cast<unsigned>(std::max(1.0, h * f)));
 }
 
 Result<std::string> encode_jpeg(gdImagePtr image) {
   int size = 0;
   void* data = gdImageJpegPtr(image, &size, 82);
-  if (data == nullptr || size <= 0) return make_error(ErrorKind::internal, "image_encode", "could not encode the picture");
+  if (data == nullptr || size <= 0)
+    return make_error(ErrorKind::internal, "image_encode", "could not encode the picture");
   std::string out(static_cast<const char*>(data), static_cast<std::size_t>(size));
   gdFree(data);
   return out;
@@ -96,7 +102,8 @@ Status write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.flush();
-  if (!out) return make_error(ErrorKind::unavailable, "storage_failed", "could not store the picture");
+  if (!out)
+    return make_error(ErrorKind::unavailable, "storage_failed", "could not store the picture");
   return {};
 }
 
@@ -106,19 +113,23 @@ std::span<const db::Migration> photo_migrations() { return kMigrations; }
 
 Result<ProcessedImage> process_image(std::string_view bytes) {
   auto [format, size] = CUNHUO_TRY(sniff(bytes));
-  if (size.first == 0 || size.second == 0 || size.first > kMaxSourceSide || size.second > kMaxSourceSide)
-    return make_error(ErrorKind::invalid, "image_too_big", "pictures may be at most 12000 px on a side", "body");
+  if (size.first == 0 || size.second == 0 || size.first > kMaxSourceSide ||
+      size.second > kMaxSourceSide)
+    return make_error(ErrorKind::invalid, "image_too_big",
+                      "pictures may be at most 12000 px on a side", "body");
   if (static_cast<std::int64_t>(size.first) * size.second > kMaxSourcePixels)
     return make_error(ErrorKind::invalid, "image_too_big",
                       "pictures may have at most 40 million pixels", "body");
   void* data = const_cast<char*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
-  ImageHandle source(format == Format::png ? gdImageCreateFromPngPtr(length, data) : gdImageCreateFromJpegPtr(length, data));
+  ImageHandle source(format == Format::png ? gdImageCreateFromPngPtr(length, data)
+                                           : gdImageCreateFromJpegPtr(length, data));
   if (source.p == nullptr) return not_an_image("it does not decode");
   gdImageSetInterpolationMethod(source.p, GD_BILINEAR_FIXED);
   ImageHandle photo(scaled(source.p, kPhotoMaxSide));
   ImageHandle thumb(scaled(source.p, kThumbnailSide));
-  if (photo.p == nullptr || thumb.p == nullptr) return make_error(ErrorKind::internal, "image_scale", "could not scale the picture");
+  if (photo.p == nullptr || thumb.p == nullptr)
+    return make_error(ErrorKind::internal, "image_scale", "could not scale the picture");
   ProcessedImage out;
   out.photo_jpeg = CUNHUO_TRY(encode_jpeg(photo.p));
   out.thumbnail_jpeg = CUNHUO_TRY(encode_jpeg(thumb.p));
@@ -139,7 +150,8 @@ Result<std::string> store_photo_files(const ProcessedImage& image, const std::st
   const Photo photo{PhotoId{}, ProductId{}, hex, image.width, image.height};
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
-  if (ec) return make_error(ErrorKind::unavailable, "storage_failed", "could not store the picture");
+  if (ec)
+    return make_error(ErrorKind::unavailable, "storage_failed", "could not store the picture");
   CUNHUO_CHECK(write_file(photo_path(folder, photo, false), image.photo_jpeg));
   CUNHUO_CHECK(write_file(photo_path(folder, photo, true), image.thumbnail_jpeg));
   return photo.file_key;
@@ -152,40 +164,52 @@ void remove_photo_files(const std::string& folder, const std::string& file_key) 
   std::filesystem::remove(photo_path(folder, photo, true), ec);
 }
 
-Result<Photo> record_photo(db::Session& tx, ProductId product, const std::string& file_key, const ProcessedImage& image,
-                           const Clock& clock) {
-  auto count = CUNHUO_TRY(tx.query_one("SELECT COUNT(*) FROM product_photos WHERE product_id = ?", {product.value}));
+Result<Photo> record_photo(db::Session& tx, ProductId product, const std::string& file_key,
+                           const ProcessedImage& image, const Clock& clock) {
+  auto count = CUNHUO_TRY(
+      tx.query_one("SELECT COUNT(*) FROM product_photos WHERE product_id = ?", {product.value}));
   if (count && count->i64(0) >= static_cast<std::int64_t>(kMaxPhotosPerListing))
     return make_error(ErrorKind::conflict, "too_many_photos", "a listing has at most 12 photos");
-  CUNHUO_TRY(tx.exec("INSERT INTO product_photos (product_id, file_key, width, height, created_at) VALUES (?, ?, ?, ?, ?)",
-                     {product.value, file_key, image.width, image.height, clock.now_ms()}));
-  return Photo{PhotoId{CUNHUO_TRY(tx.last_insert_id())}, product, file_key, image.width, image.height};
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO product_photos (product_id, file_key, width, height, created_at) VALUES "
+              "(?, ?, ?, ?, ?)",
+              {product.value, file_key, image.width, image.height, clock.now_ms()}));
+  return Photo{PhotoId{CUNHUO_TRY(tx.last_insert_id())}, product, file_key, image.width,
+               image.height};
 }
 
 Result<std::vector<Photo>> photos_of(db::Session& s, ProductId product) {
   std::vector<Photo> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, product_id, file_key, width, height FROM product_photos "
-                                          "WHERE product_id = ? ORDER BY id",
-                                          {product.value})))
-    out.push_back(Photo{PhotoId{r.i64(0)}, ProductId{r.i64(1)}, r.str(2), static_cast<int>(r.i64(3)), static_cast<int>(r.i64(4))});
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT id, product_id, file_key, width, height FROM product_photos "
+                          "WHERE product_id = ? ORDER BY id",
+                          {product.value})))
+    out.push_back(Photo{PhotoId{r.i64(0)}, ProductId{r.i64(1)}, r.str(2),
+                        static_cast<int>(r.i64(3)), static_cast<int>(r.i64(4))});
   return out;
 }
 
-Result<std::map<std::int64_t, std::vector<Photo>>> photos_of(db::Session& s, const std::vector<ProductId>& products) {
+Result<std::map<std::int64_t, std::vector<Photo>>> photos_of(
+    db::Session& s, const std::vector<ProductId>& products) {
   std::map<std::int64_t, std::vector<Photo>> out;
   if (products.empty()) return out;
-  for (const auto& r : CUNHUO_TRY(s.query_with("SELECT id, product_id, file_key, width, height FROM product_photos "
-                                               "WHERE product_id IN (" + db::placeholders(products.size()) + ") ORDER BY id",
-                                               db::id_values(products))))
-    out[r.i64(1)].push_back(Photo{PhotoId{r.i64(0)}, ProductId{r.i64(1)}, r.str(2), static_cast<int>(r.i64(3)), static_cast<int>(r.i64(4))});
+  for (const auto& r :
+       CUNHUO_TRY(s.query_with("SELECT id, product_id, file_key, width, height FROM product_photos "
+                               "WHERE product_id IN (" +
+                                   db::placeholders(products.size()) + ") ORDER BY id",
+                               db::id_values(products))))
+    out[r.i64(1)].push_back(Photo{PhotoId{r.i64(0)}, ProductId{r.i64(1)}, r.str(2),
+                                  static_cast<int>(r.i64(3)), static_cast<int>(r.i64(4))});
   return out;
 }
 
 Result<std::optional<Photo>> find_photo(db::Session& s, PhotoId id) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT id, product_id, file_key, width, height FROM product_photos WHERE id = ?", {id.value}));
+  auto r = CUNHUO_TRY(
+      s.query_one("SELECT id, product_id, file_key, width, height FROM product_photos WHERE id = ?",
+                  {id.value}));
   if (!r) return std::optional<Photo>();
-  return std::optional<Photo>(Photo{PhotoId{r->i64(0)}, ProductId{r->i64(1)}, r->str(2), static_cast<int>(r->i64(3)),
-                                    static_cast<int>(r->i64(4))});
+  return std::optional<Photo>(Photo{PhotoId{r->i64(0)}, ProductId{r->i64(1)}, r->str(2),
+                                    static_cast<int>(r->i64(3)), static_cast<int>(r->i64(4))});
 }
 
 }  // namespace cunhuo::marketplace

@@ -23,7 +23,7 @@ using PhotoId = Id<struct PhotoTag>;
 
 constexpr int kPhotoMaxSide = 1600;
 constexpr int kThumbnailSide = 320;
-constexpr int kMaxSourceSide = 12000;      // refuse decompression bombs before decoding
+constexpr int kMaxSourceSide = 12000;  // refuse decompression bombs before decoding
 // Decoding holds 4 bytes a pixel: 40 MP is 160 MB, a phone camera's photo is 12 to 50.
 constexpr std::int64_t kMaxSourcePixels = 40'000'000;
 constexpr std::size_t kMaxPhotosPerListing = 12;
@@ -49,12 +49,13 @@ Result<ProcessedImage> process_image(std::string_view bytes);
 // returns their key; then record_photo() records them in the caller's transaction, and
 // remove_photo_files() cleans up if that transaction does not commit.
 Result<std::string> store_photo_files(const ProcessedImage& image, const std::string& folder);
-Result<Photo> record_photo(db::Session& tx, ProductId product, const std::string& file_key, const ProcessedImage& image,
-                           const Clock& clock);
+Result<Photo> record_photo(db::Session& tx, ProductId product, const std::string& file_key,
+                           const ProcessedImage& image, const Clock& clock);
 void remove_photo_files(const std::string& folder, const std::string& file_key);
 Result<std::vector<Photo>> photos_of(db::Session& s, ProductId product);
 // The photos of several listings at once, by listing id.
-Result<std::map<std::int64_t, std::vector<Photo>>> photos_of(db::Session& s, const std::vector<ProductId>& products);
+Result<std::map<std::int64_t, std::vector<Photo>>> photos_of(
+    db::Session& s, const std::vector<ProductId>& products);
 Result<std::optional<Photo>> find_photo(db::Session& s, PhotoId id);
 std::string photo_path(const std::string& folder, const Photo& photo, bool thumbnail);
 

@@ -54,20 +54,30 @@ constexpr std::array<std::pair<PovertyStatus, std::string_view>, 5> kStatusNames
 
 Status check_id_number(std::string_view id) {
   bool ok = id.size() == 18;
-  for (std::size_t i = 0; ok && i < 18; ++i) ok = (id[i] >= '0' && id[i] <= '9') || (i == 17 && (id[i] == 'X'));
-  if (!ok) return make_error(ErrorKind::invalid, "invalid_id_number", "ID number must be 18 characters", "head_id_number");
+  for (std::size_t i = 0; ok && i < 18; ++i)
+    ok = (id[i] >= '0' && id[i] <= '9') || (i == 17 && (id[i] == 'X'));
+  if (!ok)
+    return make_error(ErrorKind::invalid, "invalid_id_number", "ID number must be 18 characters",
+                      "head_id_number");
   return {};
 }
 
 Status check_phone(std::string_view phone) {
-  if (!is_mobile_number(phone)) return make_error(ErrorKind::invalid, "invalid_phone", "phone must be an 11-digit mobile number", "phone");
+  if (!is_mobile_number(phone))
+    return make_error(ErrorKind::invalid, "invalid_phone",
+                      "phone must be an 11-digit mobile number", "phone");
   return {};
 }
 
 Household household_from(const db::Row& r) {
   auto status = parse_poverty_status(r.str(6));
   assert(status.ok() && "the store holds only known statuses");
-  return Household{HouseholdId{r.i64(0)}, r.str(1), r.str(2), r.str(3), r.str(4), static_cast<int>(r.i64(5)),
+  return Household{HouseholdId{r.i64(0)},
+                   r.str(1),
+                   r.str(2),
+                   r.str(3),
+                   r.str(4),
+                   static_cast<int>(r.i64(5)),
                    status.ok() ? *status : PovertyStatus::not_registered};
 }
 
@@ -75,7 +85,10 @@ Household household_from(const db::Row& r) {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out(std::begin(kMigrations), std::end(kMigrations));
-  for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations(), certification_migrations(), photo_migrations(), organisation_migrations()}) out.insert(out.end(), list.begin(), list.end());
+  for (auto list :
+       {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations(),
+        certification_migrations(), photo_migrations(), organisation_migrations()})
+    out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 
@@ -88,90 +101,112 @@ Result<PovertyStatus> parse_poverty_status(std::string_view text) {
 
 Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& h, const Clock& clock) {
   if (CUNHUO_TRY(region_level(h.village_code, "village_code")) != RegionLevel::village)
-    return make_error(ErrorKind::invalid, "invalid_region_code", "a household belongs to a 12-digit village code",
-                      "village_code");
+    return make_error(ErrorKind::invalid, "invalid_region_code",
+                      "a household belongs to a 12-digit village code", "village_code");
   if (h.head_name.empty() || h.head_name.size() > 100)
-    return make_error(ErrorKind::invalid, "invalid_name", "name must be 1 to 100 bytes", "head_name");
+    return make_error(ErrorKind::invalid, "invalid_name", "name must be 1 to 100 bytes",
+                      "head_name");
   CUNHUO_CHECK(check_id_number(h.head_id_number));
   CUNHUO_CHECK(check_phone(h.phone));
   if (h.member_count < 1 || h.member_count > 30)
-    return make_error(ErrorKind::invalid, "out_of_range", "a household has 1 to 30 members", "member_count");
+    return make_error(ErrorKind::invalid, "out_of_range", "a household has 1 to 30 members",
+                      "member_count");
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO households (village_code, head_name, head_id_number, phone, member_count, poverty_status, "
-      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {h.village_code, h.head_name, h.head_id_number, h.phone, h.member_count, to_string(h.status), now, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO households (village_code, head_name, head_id_number, phone, "
+              "member_count, poverty_status, "
+              "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              {h.village_code, h.head_name, h.head_id_number, h.phone, h.member_count,
+               to_string(h.status), now, now}));
   return HouseholdId{CUNHUO_TRY(tx.last_insert_id())};
 }
 
 Result<std::optional<Household>> find_household(db::Session& s, HouseholdId id) {
-  auto row = CUNHUO_TRY(s.query_one(
-      "SELECT id, village_code, head_name, head_id_number, phone, member_count, poverty_status FROM households "
-      "WHERE id = ?",
-      {id.value}));
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT id, village_code, head_name, head_id_number, phone, "
+                             "member_count, poverty_status FROM households "
+                             "WHERE id = ?",
+                             {id.value}));
   if (!row) return std::optional<Household>();
   return std::optional<Household>(household_from(*row));
 }
 
 Result<std::vector<Household>> households_in(db::Session& s, std::string_view region_code) {
   CUNHUO_TRY(region_level(region_code));
-  auto rows = CUNHUO_TRY(s.query(
-      "SELECT id, village_code, head_name, head_id_number, phone, member_count, poverty_status FROM households "
-      "WHERE village_code LIKE ? ORDER BY id",
-      {std::string(region_code) + "%"}));
+  auto rows =
+      CUNHUO_TRY(s.query("SELECT id, village_code, head_name, head_id_number, phone, member_count, "
+                         "poverty_status FROM households "
+                         "WHERE village_code LIKE ? ORDER BY id",
+                         {std::string(region_code) + "%"}));
   std::vector<Household> out;
   for (const auto& r : rows) out.push_back(household_from(r));
   return out;
 }
 
-Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix, std::size_t digits) {
+Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix,
+                                               std::size_t digits) {
   assert(digits == 6 || digits == 9 || digits == 12);
   const std::string area = "SUBSTR(village_code, 1, " + std::to_string(digits) + ")";
   std::vector<StatusCount> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT " + area + ", poverty_status, COUNT(*) FROM households WHERE village_code LIKE ? GROUP BY " +
-                                              area + ", poverty_status ORDER BY 1, 2", {std::string(prefix) + "%"})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT " + area +
+               ", poverty_status, COUNT(*) FROM households WHERE village_code LIKE ? GROUP BY " +
+               area + ", poverty_status ORDER BY 1, 2",
+           {std::string(prefix) + "%"})))
     out.push_back(StatusCount{r.str(0), CUNHUO_TRY(parse_poverty_status(r.str(1))), r.i64(2)});
   return out;
 }
 
-Result<std::map<std::int64_t, HouseholdPlace>> household_places(db::Session& s, const std::vector<std::int64_t>& ids) {
+Result<std::map<std::int64_t, HouseholdPlace>> household_places(
+    db::Session& s, const std::vector<std::int64_t>& ids) {
   std::map<std::int64_t, HouseholdPlace> out;
   if (ids.empty()) return out;
   assert(ids.size() <= kMaxPlacesPerCall);
   const std::vector<db::Value> params(ids.begin(), ids.end());
-  for (const auto& r : CUNHUO_TRY(s.query_with("SELECT id, village_code, poverty_status FROM households WHERE id IN (" +
-                                                   db::placeholders(ids.size()) + ")", params)))
+  for (const auto& r : CUNHUO_TRY(
+           s.query_with("SELECT id, village_code, poverty_status FROM households WHERE id IN (" +
+                            db::placeholders(ids.size()) + ")",
+                        params)))
     out.emplace(r.i64(0), HouseholdPlace{r.str(1), CUNHUO_TRY(parse_poverty_status(r.str(2)))});
   return out;
 }
 
 Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& clock) {
   if (shop.name.empty() || shop.name.size() > 200)
-    return make_error(ErrorKind::invalid, "invalid_name", "shop name must be 1 to 200 bytes", "name");
+    return make_error(ErrorKind::invalid, "invalid_name", "shop name must be 1 to 200 bytes",
+                      "name");
   CUNHUO_TRY(region_level(shop.village_code, "village_code"));
   if (shop.members.empty())
-    return make_error(ErrorKind::invalid, "missing_field", "a shop has at least one member household", "members");
+    return make_error(ErrorKind::invalid, "missing_field",
+                      "a shop has at least one member household", "members");
   if (shop.kind == ShopKind::household && shop.members.size() != 1)
-    return make_error(ErrorKind::invalid, "invalid_members", "a household shop has exactly one household", "members");
+    return make_error(ErrorKind::invalid, "invalid_members",
+                      "a household shop has exactly one household", "members");
   CUNHUO_TRY(tx.exec("INSERT INTO shops (name, kind, village_code, created_at) VALUES (?, ?, ?, ?)",
-                     {shop.name, shop.kind == ShopKind::household ? "household" : "cooperative", shop.village_code,
-                      clock.now_ms()}));
+                     {shop.name, shop.kind == ShopKind::household ? "household" : "cooperative",
+                      shop.village_code, clock.now_ms()}));
   const ShopId id{CUNHUO_TRY(tx.last_insert_id())};
   for (auto member : shop.members) {
     if (!CUNHUO_TRY(find_household(tx, member)))
       return make_error(ErrorKind::not_found, "unknown_household", "no such household", "members");
-    CUNHUO_TRY(tx.exec("INSERT INTO shop_members (shop_id, household_id) VALUES (?, ?)", {id.value, member.value}));
+    CUNHUO_TRY(tx.exec("INSERT INTO shop_members (shop_id, household_id) VALUES (?, ?)",
+                       {id.value, member.value}));
   }
   return id;
 }
 
 Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT id, name, kind, village_code FROM shops WHERE id = ?", {id.value}));
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT id, name, kind, village_code FROM shops WHERE id = ?", {id.value}));
   if (!row) return std::optional<Shop>();
-  Shop shop{ShopId{row->i64(0)}, row->str(1), row->str(2) == "household" ? ShopKind::household : ShopKind::cooperative,
-            row->str(3), {}};
-  for (const auto& m : CUNHUO_TRY(s.query("SELECT household_id FROM shop_members WHERE shop_id = ? ORDER BY household_id",
-                                          {id.value})))
+  Shop shop{ShopId{row->i64(0)},
+            row->str(1),
+            row->str(2) == "household" ? ShopKind::household : ShopKind::cooperative,
+            row->str(3),
+            {}};
+  for (const auto& m : CUNHUO_TRY(
+           s.query("SELECT household_id FROM shop_members WHERE shop_id = ? ORDER BY household_id",
+                   {id.value})))
     shop.members.push_back(HouseholdId{m.i64(0)});
   return std::optional<Shop>(std::move(shop));
 }

@@ -24,9 +24,9 @@ std::string_view to_string(PovertyStatus status);
 Result<PovertyStatus> parse_poverty_status(std::string_view text);
 
 struct NewHousehold {
-  std::string village_code;   // 12 digits
+  std::string village_code;  // 12 digits
   std::string head_name;
-  std::string head_id_number; // 18-character resident ID
+  std::string head_id_number;  // 18-character resident ID
   std::string phone;
   int member_count = 1;
   PovertyStatus status = PovertyStatus::registered_poor;
@@ -59,7 +59,8 @@ struct Shop {
 // Every marketplace migration, in order (registry, catalog, campaigns, orders).
 std::vector<db::Migration> migrations();
 
-Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& household, const Clock& clock);
+Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& household,
+                                     const Clock& clock);
 Result<std::optional<Household>> find_household(db::Session& s, HouseholdId id);
 Result<std::vector<Household>> households_in(db::Session& s, std::string_view region_code);
 
@@ -71,7 +72,8 @@ struct StatusCount {
   PovertyStatus status = PovertyStatus::not_registered;
   std::int64_t households = 0;
 };
-Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix, std::size_t digits);
+Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix,
+                                               std::size_t digits);
 
 // Where households live and their status now; at most kMaxPlacesPerCall ids a call.
 inline constexpr std::size_t kMaxPlacesPerCall = 1000;
@@ -79,7 +81,8 @@ struct HouseholdPlace {
   std::string village_code;
   PovertyStatus status = PovertyStatus::not_registered;
 };
-Result<std::map<std::int64_t, HouseholdPlace>> household_places(db::Session& s, const std::vector<std::int64_t>& ids);
+Result<std::map<std::int64_t, HouseholdPlace>> household_places(
+    db::Session& s, const std::vector<std::int64_t>& ids);
 
 Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& clock);
 Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id);

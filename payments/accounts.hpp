@@ -8,14 +8,22 @@
 
 namespace cunhuo::payments::accounts {
 
-inline std::string escrow(std::int64_t order_id) { return "escrow:order:" + std::to_string(order_id); }
-inline std::string household(std::int64_t household_id) { return "household:" + std::to_string(household_id); }
+inline std::string escrow(std::int64_t order_id) {
+  return "escrow:order:" + std::to_string(order_id);
+}
+inline std::string household(std::int64_t household_id) {
+  return "household:" + std::to_string(household_id);
+}
 inline std::string shop(std::int64_t shop_id) { return "shop:" + std::to_string(shop_id); }
-inline std::string provider(const std::string& name) { return "provider:" + name; }  // outside money: may go negative
+inline std::string provider(const std::string& name) {
+  return "provider:" + name;
+}  // outside money: may go negative
 inline const std::string kPlatformFees = "platform:fees";
 inline const std::string kLogisticsFees = "logistics:fees";
-inline const std::string kLogisticsLiability = "logistics:liability";  // what carriers owe for goods they spoiled
-inline const std::string kPayoutClearing = "payout:bank";               // money on its way to household bank accounts
+inline const std::string kLogisticsLiability =
+    "logistics:liability";  // what carriers owe for goods they spoiled
+inline const std::string kPayoutClearing =
+    "payout:bank";  // money on its way to household bank accounts
 inline const std::string kReturns =
     "payments:returns";  // a checkout paid twice: the second payment, going back
 

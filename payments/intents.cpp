@@ -73,7 +73,8 @@ constexpr std::array<std::pair<IntentStatus, std::string_view>, 4> kStatusNames 
 }};
 
 constexpr const char* kIntentColumns =
-    "id, checkout_id, buyer_id, amount_fen, currency, status, provider, COALESCE(provider_ref, ''), COALESCE(pay_url, ''), "
+    "id, checkout_id, buyer_id, amount_fen, currency, status, provider, COALESCE(provider_ref, "
+    "''), COALESCE(pay_url, ''), "
     "created_at, paid_at";
 
 Result<Intent> intent_from(const db::Row& r) {
@@ -84,7 +85,8 @@ Result<Intent> intent_from(const db::Row& r) {
   i.amount = Money::fen(r.i64(3));
   i.currency = r.str(4);
   auto status = value_of(kStatusNames, r.str(5));
-  if (!status) return make_error(ErrorKind::internal, "corrupt_intent", "unknown intent status " + r.str(5));
+  if (!status)
+    return make_error(ErrorKind::internal, "corrupt_intent", "unknown intent status " + r.str(5));
   i.status = *status;
   i.provider = r.str(6);
   i.provider_ref = r.str(7);
@@ -97,7 +99,11 @@ Result<Intent> intent_from(const db::Row& r) {
 std::string producers_json(const std::vector<ProducerPart>& producers) {
   JsonWriter w;
   w.begin_array();
-  for (const auto& p : producers) w.begin_object().field("household_id", p.household_id).field("share_bps", p.share_bps).end_object();
+  for (const auto& p : producers)
+    w.begin_object()
+        .field("household_id", p.household_id)
+        .field("share_bps", p.share_bps)
+        .end_object();
   w.end_array();
   return w.take();
 }
@@ -109,29 +115,38 @@ Status check_payable(const Payable& p) {
     for (const auto& l : o.lines) {
       int bps = 0;
       for (const auto& part : l.producers) bps += part.share_bps;
-      if (bps != 10000) return make_error(ErrorKind::internal, "bad_payable", "producer shares of a line do not sum to 10000");
+      if (bps != 10000)
+        return make_error(ErrorKind::internal, "bad_payable",
+                          "producer shares of a line do not sum to 10000");
       lines = CUNHUO_TRY(lines.plus(l.line_total));
     }
-    if (lines != o.total) return make_error(ErrorKind::internal, "bad_payable", "an order's lines do not add up to its total");
+    if (lines != o.total)
+      return make_error(ErrorKind::internal, "bad_payable",
+                        "an order's lines do not add up to its total");
     sum = CUNHUO_TRY(sum.plus(o.total));
   }
-  if (sum != p.total || p.total.fen() <= 0) return make_error(ErrorKind::internal, "bad_payable", "orders do not add up to the checkout");
+  if (sum != p.total || p.total.fen() <= 0)
+    return make_error(ErrorKind::internal, "bad_payable", "orders do not add up to the checkout");
   return {};
 }
 
 Status record_payable(db::Session& tx, const Payable& p) {
   for (const auto& o : p.orders) {
-    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                           " INTO payment_orders (order_id, checkout_id, buyer_id, shop_id, cooperative, total_fen, status) "
-                           "VALUES (?, ?, ?, ?, ?, ?, 'unpaid')",
-                       {o.order_id, p.checkout_id, p.buyer_id, o.shop_id, o.cooperative ? 1 : 0, o.total.fen()}));
+    CUNHUO_TRY(tx.exec(
+        std::string(tx.insert_ignore()) + " INTO payment_orders (order_id, checkout_id, buyer_id, "
+                                          "shop_id, cooperative, total_fen, status) "
+                                          "VALUES (?, ?, ?, ?, ?, ?, 'unpaid')",
+        {o.order_id, p.checkout_id, p.buyer_id, o.shop_id, o.cooperative ? 1 : 0, o.total.fen()}));
     for (std::size_t n = 0; n < o.lines.size(); ++n) {
       const auto& l = o.lines[n];
-      CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                             " INTO payment_lines (order_id, line_no, product_id, title, quantity, line_total_fen, campaign_id, "
-                             "campaign_kind, alleviation, producers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         {o.order_id, static_cast<std::int64_t>(n), l.product_id, l.title, l.quantity, l.line_total.fen(),
-                          l.campaign_id, l.campaign_kind, l.alleviation_campaign ? 1 : 0, producers_json(l.producers)}));
+      CUNHUO_TRY(tx.exec(
+          std::string(tx.insert_ignore()) +
+              " INTO payment_lines (order_id, line_no, product_id, title, quantity, "
+              "line_total_fen, campaign_id, "
+              "campaign_kind, alleviation, producers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {o.order_id, static_cast<std::int64_t>(n), l.product_id, l.title, l.quantity,
+           l.line_total.fen(), l.campaign_id, l.campaign_kind, l.alleviation_campaign ? 1 : 0,
+           producers_json(l.producers)}));
     }
   }
   return {};
@@ -143,7 +158,9 @@ struct Notice {
 };
 
 Result<Notice> parse_notice(const std::string& body) {
-  auto bad = [](std::string what) { return make_error(ErrorKind::invalid, "bad_notification", std::move(what), "body"); };
+  auto bad = [](std::string what) {
+    return make_error(ErrorKind::invalid, "bad_notification", std::move(what), "body");
+  };
   auto doc = Json::parse(body);
   if (!doc.ok()) return bad("the notification is not JSON");
   auto reader = FieldReader::root(*doc);
@@ -157,7 +174,8 @@ Result<Notice> parse_notice(const std::string& body) {
   n.amount_fen = CUNHUO_TRY(amount.integer("total", 0, INT64_MAX / 4));
   n.currency = CUNHUO_TRY(amount.string("currency", 3));
   n.paid_at_ms = CUNHUO_TRY(reader->optional_integer("paid_at_ms", 0, INT64_MAX)).value_or(0);
-  if (n.event_type != "TRANSACTION.SUCCESS" && n.event_type != "TRANSACTION.FAIL") return bad("unknown event type " + n.event_type);
+  if (n.event_type != "TRANSACTION.SUCCESS" && n.event_type != "TRANSACTION.FAIL")
+    return bad("unknown event type " + n.event_type);
   return n;
 }
 
@@ -202,17 +220,19 @@ Result<NoticeOutcome> capture(db::Session& tx, const Intent& intent, const std::
     CUNHUO_CHECK(set_aside(tx, intent, provider, clock));
     return NoticeOutcome::returned;
   }
-  auto orders = CUNHUO_TRY(tx.query("SELECT order_id, total_fen FROM payment_orders WHERE checkout_id = ? ORDER BY order_id",
-                                    {intent.checkout_id}));
+  auto orders = CUNHUO_TRY(tx.query(
+      "SELECT order_id, total_fen FROM payment_orders WHERE checkout_id = ? ORDER BY order_id",
+      {intent.checkout_id}));
   std::vector<AccountSpec> specs{{accounts::provider(provider), true}};
   std::vector<Transfer> moves;
   std::int64_t sum = 0;
   PaymentCaptured captured{.checkout_id = intent.checkout_id, .intent_id = intent.id};
   for (const auto& o : orders) {
     specs.push_back({accounts::escrow(o.i64(0)), false});
-    moves.push_back(Transfer{"pay:" + std::to_string(intent.id) + ":order:" + std::to_string(o.i64(0)),
-                             accounts::provider(provider), accounts::escrow(o.i64(0)), Money::fen(o.i64(1)),
-                             TransferKind::posted, "", "order:" + std::to_string(o.i64(0)), "payment captured"});
+    moves.push_back(Transfer{
+        "pay:" + std::to_string(intent.id) + ":order:" + std::to_string(o.i64(0)),
+        accounts::provider(provider), accounts::escrow(o.i64(0)), Money::fen(o.i64(1)),
+        TransferKind::posted, "", "order:" + std::to_string(o.i64(0)), "payment captured"});
     sum += o.i64(1);
     captured.order_ids.push_back(o.i64(0));
   }
@@ -260,32 +280,40 @@ Result<PaymentReturned> PaymentReturned::decode(std::string_view payload) {
 std::string_view to_string(IntentStatus status) { return name_of(kStatusNames, status); }
 
 Result<std::optional<Intent>> find_intent(db::Session& s, std::int64_t intent_id) {
-  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kIntentColumns + " FROM payment_intents WHERE id = ?", {intent_id}));
+  auto row = CUNHUO_TRY(s.query_one(
+      std::string("SELECT ") + kIntentColumns + " FROM payment_intents WHERE id = ?", {intent_id}));
   if (!row) return std::optional<Intent>();
   return std::optional<Intent>(CUNHUO_TRY(intent_from(*row)));
 }
 
-static_assert(kNonceRetentionMs > 2 * kNotificationSkewMs, "a nonce outlives its timestamp's window");
+static_assert(kNonceRetentionMs > 2 * kNotificationSkewMs,
+              "a nonce outlives its timestamp's window");
 
 Result<std::int64_t> prune_nonces(db::Session& tx, std::int64_t now_ms) {
-  return db::prune_older(tx, "provider_nonces", "seen_at", now_ms - kNonceRetentionMs, kNoncePruneBatch);
+  return db::prune_older(tx, "provider_nonces", "seen_at", now_ms - kNonceRetentionMs,
+                         kNoncePruneBatch);
 }
 
-Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider, const Clock& clock) {
+Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider,
+                           const Clock& clock) {
   CUNHUO_CHECK(check_payable(payable));
-  for (const auto& row : CUNHUO_TRY(tx.query(std::string("SELECT ") + kIntentColumns +
-                                                 " FROM payment_intents WHERE checkout_id = ? ORDER BY id DESC",
-                                             {payable.checkout_id}))) {
+  for (const auto& row :
+       CUNHUO_TRY(tx.query(std::string("SELECT ") + kIntentColumns +
+                               " FROM payment_intents WHERE checkout_id = ? ORDER BY id DESC",
+                           {payable.checkout_id}))) {
     auto intent = CUNHUO_TRY(intent_from(row));
     if (intent.status == IntentStatus::succeeded)
-      return make_error(ErrorKind::conflict, "already_paid", "this checkout is already paid", "checkout_id");
+      return make_error(ErrorKind::conflict, "already_paid", "this checkout is already paid",
+                        "checkout_id");
     if (intent.status == IntentStatus::open) return intent;  // one payment in progress per checkout
   }
   CUNHUO_CHECK(record_payable(tx, payable));
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO payment_intents (checkout_id, buyer_id, amount_fen, currency, status, provider, created_at, "
-                     "updated_at) VALUES (?, ?, ?, 'CNY', 'open', ?, ?, ?)",
-                     {payable.checkout_id, payable.buyer_id, payable.total.fen(), provider, now, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO payment_intents (checkout_id, buyer_id, amount_fen, currency, status, "
+              "provider, created_at, "
+              "updated_at) VALUES (?, ?, ?, 'CNY', 'open', ?, ?, ?)",
+              {payable.checkout_id, payable.buyer_id, payable.total.fen(), provider, now, now}));
   Intent intent;
   intent.id = CUNHUO_TRY(tx.last_insert_id());
   intent.checkout_id = payable.checkout_id;
@@ -296,32 +324,40 @@ Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::s
   return intent;
 }
 
-Status attach_provider_payment(db::Session& tx, std::int64_t intent_id, const ProviderPayment& payment) {
+Status attach_provider_payment(db::Session& tx, std::int64_t intent_id,
+                               const ProviderPayment& payment) {
   CUNHUO_TRY(tx.exec("UPDATE payment_intents SET provider_ref = ?, pay_url = ? WHERE id = ?",
                      {payment.provider_ref, payment.pay_url, intent_id}));
   return {};
 }
 
-Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& notification, const std::string& provider,
-                                         const Clock& clock) {
-  if (notification.nonce.empty() || notification.nonce.size() > 64) return refuse("bad_nonce", "a nonce is 1 to 64 bytes");
-  auto fresh = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) + " INTO provider_nonces (nonce, seen_at) VALUES (?, ?)",
-                                  {notification.nonce, clock.now_ms()}));
-  if (fresh.affected_rows != 1) return refuse("replayed", "nonce " + notification.nonce + " was used before");
+Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& notification,
+                                         const std::string& provider, const Clock& clock) {
+  if (notification.nonce.empty() || notification.nonce.size() > 64)
+    return refuse("bad_nonce", "a nonce is 1 to 64 bytes");
+  auto fresh = CUNHUO_TRY(tx.exec(
+      std::string(tx.insert_ignore()) + " INTO provider_nonces (nonce, seen_at) VALUES (?, ?)",
+      {notification.nonce, clock.now_ms()}));
+  if (fresh.affected_rows != 1)
+    return refuse("replayed", "nonce " + notification.nonce + " was used before");
   const Notice n = CUNHUO_TRY(parse_notice(notification.body));
   auto intent = CUNHUO_TRY(find_intent(tx, n.intent_id));
-  if (!intent || intent->provider != provider) return refuse("unknown_intent", "no intent " + std::to_string(n.intent_id));
+  if (!intent || intent->provider != provider)
+    return refuse("unknown_intent", "no intent " + std::to_string(n.intent_id));
   if (n.amount_fen != intent->amount.fen() || n.currency != intent->currency)
-    return refuse("amount_mismatch", "intent " + std::to_string(intent->id) + " is for " + std::to_string(intent->amount.fen()) +
-                                         " " + intent->currency + ", the notification says " + std::to_string(n.amount_fen) +
-                                         " " + n.currency);
+    return refuse("amount_mismatch", "intent " + std::to_string(intent->id) + " is for " +
+                                         std::to_string(intent->amount.fen()) + " " +
+                                         intent->currency + ", the notification says " +
+                                         std::to_string(n.amount_fen) + " " + n.currency);
   const bool success = n.event_type == "TRANSACTION.SUCCESS";
   if (intent->status == IntentStatus::succeeded || intent->status == IntentStatus::returned)
     return NoticeOutcome::duplicate;  // paid is final
   if (!success) {
     if (intent->status == IntentStatus::failed) return NoticeOutcome::duplicate;
-    CUNHUO_TRY(tx.exec("UPDATE payment_intents SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'open'",
-                       {clock.now_ms(), intent->id}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE payment_intents SET status = 'failed', updated_at = ? WHERE id = ? AND "
+                "status = 'open'",
+                {clock.now_ms(), intent->id}));
     return NoticeOutcome::failed;
   }
   // A success after a failure still means the money arrived: it is captured, never lost.

@@ -72,8 +72,10 @@ inline constexpr std::int64_t kNonceRetentionMs = 24LL * 3600 * 1000;
 inline constexpr int kNoncePruneBatch = 1000;  // rows per pruning transaction
 Result<std::int64_t> prune_nonces(db::Session& tx, std::int64_t now_ms);
 
-Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider, const Clock& clock);
-Status attach_provider_payment(db::Session& tx, std::int64_t intent_id, const ProviderPayment& payment);
+Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider,
+                           const Clock& clock);
+Status attach_provider_payment(db::Session& tx, std::int64_t intent_id,
+                               const ProviderPayment& payment);
 Result<std::optional<Intent>> find_intent(db::Session& s, std::int64_t intent_id);
 
 // What a verified notification did.
@@ -84,8 +86,8 @@ enum class NoticeOutcome { captured, failed, duplicate, returned };
 // unknown intent, a wrong amount or currency; a repeat of an outcome already recorded is
 // a no-op. On success money moves provider → each order's escrow and "payment.captured"
 // is published, all in `tx`.
-Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& notice, const std::string& provider,
-                                         const Clock& clock);
+Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& notice,
+                                         const std::string& provider, const Clock& clock);
 
 // Topics this module publishes, each with its event. An event encodes to its payload
 // and decodes from it (a payload without a field it requires is a "bad_event").

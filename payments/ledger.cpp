@@ -36,7 +36,8 @@ constexpr db::Migration kMigrations[] = {
      "  created_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS ledger_transfers_debit ON ledger_transfers (debit_account, id);\n"
-     "CREATE INDEX IF NOT EXISTS ledger_transfers_credit ON ledger_transfers (credit_account, id);\n"
+     "CREATE INDEX IF NOT EXISTS ledger_transfers_credit ON ledger_transfers (credit_account, "
+     "id);\n"
      "CREATE INDEX IF NOT EXISTS ledger_transfers_reference ON ledger_transfers (reference);\n"},
 };
 
@@ -61,7 +62,9 @@ class Accounts {
   Result<AccountRef> by_code(const std::string& code) {
     if (auto it = by_code_.find(code); it != by_code_.end()) return it->second;
     auto row = CUNHUO_TRY(tx_.query_one("SELECT id FROM ledger_accounts WHERE code = ?", {code}));
-    if (!row) return make_error(ErrorKind::not_found, "unknown_account", "no ledger account " + code, "account");
+    if (!row)
+      return make_error(ErrorKind::not_found, "unknown_account", "no ledger account " + code,
+                        "account");
     AccountRef ref{row->i64(0)};
     by_code_.emplace(code, ref);
     return ref;
@@ -73,16 +76,25 @@ class Accounts {
 };
 
 Status check_shape(const Transfer& t) {
-  if (t.key.empty() || t.key.size() > kMaxKeyBytes) return make_error(ErrorKind::invalid, "invalid_key", "a transfer key is 1 to 100 bytes", "key");
+  if (t.key.empty() || t.key.size() > kMaxKeyBytes)
+    return make_error(ErrorKind::invalid, "invalid_key", "a transfer key is 1 to 100 bytes", "key");
   if (t.reference.size() > 100 || t.memo.size() > 200)
-    return make_error(ErrorKind::invalid, "invalid_length", "reference up to 100 bytes, memo up to 200", "memo");
-  const bool completes = t.kind == TransferKind::post_pending || t.kind == TransferKind::void_pending;
+    return make_error(ErrorKind::invalid, "invalid_length",
+                      "reference up to 100 bytes, memo up to 200", "memo");
+  const bool completes =
+      t.kind == TransferKind::post_pending || t.kind == TransferKind::void_pending;
   if (completes) {
-    if (t.pending_key.empty()) return make_error(ErrorKind::invalid, "missing_field", "name the pending transfer", "pending_key");
+    if (t.pending_key.empty())
+      return make_error(ErrorKind::invalid, "missing_field", "name the pending transfer",
+                        "pending_key");
     return {};
   }
-  if (t.amount.fen() <= 0) return make_error(ErrorKind::invalid, "out_of_range", "a transfer moves a positive amount", "amount");
-  if (t.debit == t.credit) return make_error(ErrorKind::invalid, "same_account", "debit and credit are the same account", "credit");
+  if (t.amount.fen() <= 0)
+    return make_error(ErrorKind::invalid, "out_of_range", "a transfer moves a positive amount",
+                      "amount");
+  if (t.debit == t.credit)
+    return make_error(ErrorKind::invalid, "same_account", "debit and credit are the same account",
+                      "credit");
   return {};
 }
 
@@ -99,14 +111,22 @@ struct Net {
 
 // Adds to one side of an account. A debit on an account that may not go negative
 // only succeeds while what it holds, net of holds, covers it.
-Status move(db::Session& tx, Net& net, std::int64_t account, std::string_view column, std::int64_t amount, bool checked) {
+Status move(db::Session& tx, Net& net, std::int64_t account, std::string_view column,
+            std::int64_t amount, bool checked) {
   net.add(column, amount);
-  std::string sql = "UPDATE ledger_accounts SET " + std::string(column) + " = " + std::string(column) + " + ? WHERE id = ?";
-  if (checked) sql += " AND (may_go_negative = 1 OR credits_posted - debits_posted - debits_pending >= ?)";
-  auto done = checked ? CUNHUO_TRY(tx.exec(sql, {amount, account, amount})) : CUNHUO_TRY(tx.exec(sql, {amount, account}));
+  std::string sql = "UPDATE ledger_accounts SET " + std::string(column) + " = " +
+                    std::string(column) + " + ? WHERE id = ?";
+  if (checked)
+    sql += " AND (may_go_negative = 1 OR credits_posted - debits_posted - debits_pending >= ?)";
+  auto done = checked ? CUNHUO_TRY(tx.exec(sql, {amount, account, amount}))
+                      : CUNHUO_TRY(tx.exec(sql, {amount, account}));
   if (done.affected_rows != 1) {
-    spdlog::warn("ledger: debit of {} fen refused, account {} would go below zero", amount, account);
-    return refused("exceeds_credits", "the account does not hold enough to be debited " + std::to_string(amount) + " fen", "amount");
+    spdlog::warn("ledger: debit of {} fen refused, account {} would go below zero", amount,
+                 account);
+    return refused(
+        "exceeds_credits",
+        "the account does not hold enough to be debited " + std::to_string(amount) + " fen",
+        "amount");
   }
   return {};
 }
@@ -118,23 +138,27 @@ struct Stored {
 };
 
 Result<std::optional<Stored>> stored(db::Session& tx, const std::string& key) {
-  auto row = CUNHUO_TRY(tx.query_one(
-      "SELECT kind, debit_account, credit_account, amount, COALESCE(pending_key, ''), state FROM ledger_transfers "
-      "WHERE transfer_key = ?",
-      {key}));
+  auto row =
+      CUNHUO_TRY(tx.query_one("SELECT kind, debit_account, credit_account, amount, "
+                              "COALESCE(pending_key, ''), state FROM ledger_transfers "
+                              "WHERE transfer_key = ?",
+                              {key}));
   if (!row) return std::optional<Stored>();
   auto kind = value_of(kKindNames, row->str(0));
   CUNHUO_ASSERT(kind);  // a stored transfer kind is always one this code wrote
-  return std::optional<Stored>(Stored{*kind, row->i64(1), row->i64(2), row->i64(3), row->str(4), row->str(5)});
+  return std::optional<Stored>(
+      Stored{*kind, row->i64(1), row->i64(2), row->i64(3), row->str(4), row->str(5)});
 }
 
-Status insert(db::Session& tx, const Transfer& t, std::int64_t debit, std::int64_t credit, std::int64_t amount,
-              std::string_view state, std::int64_t now) {
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO ledger_transfers (transfer_key, kind, debit_account, credit_account, amount, pending_key, state, "
-      "reference, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {t.key, name_of(kKindNames, t.kind), debit, credit, amount, t.pending_key.empty() ? db::Value() : db::Value(t.pending_key),
-       state, t.reference, t.memo, now}));
+Status insert(db::Session& tx, const Transfer& t, std::int64_t debit, std::int64_t credit,
+              std::int64_t amount, std::string_view state, std::int64_t now) {
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO ledger_transfers (transfer_key, kind, debit_account, credit_account, "
+              "amount, pending_key, state, "
+              "reference, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {t.key, name_of(kKindNames, t.kind), debit, credit, amount,
+               t.pending_key.empty() ? db::Value() : db::Value(t.pending_key), state, t.reference,
+               t.memo, now}));
   return {};
 }
 
@@ -143,8 +167,11 @@ Status insert(db::Session& tx, const Transfer& t, std::int64_t debit, std::int64
 Status complete(db::Session& tx, Net& net, const Transfer& t, std::int64_t now) {
   auto pending = CUNHUO_TRY(stored(tx, t.pending_key));
   if (!pending || pending->kind != TransferKind::pending)
-    return make_error(ErrorKind::not_found, "unknown_pending", "no pending transfer " + t.pending_key, "pending_key");
-  if (pending->state != "pending") return refused("pending_done", "the pending transfer was already " + pending->state, "pending_key");
+    return make_error(ErrorKind::not_found, "unknown_pending",
+                      "no pending transfer " + t.pending_key, "pending_key");
+  if (pending->state != "pending")
+    return refused("pending_done", "the pending transfer was already " + pending->state,
+                   "pending_key");
   const bool post = t.kind == TransferKind::post_pending;
   auto changed = CUNHUO_TRY(
       tx.exec("UPDATE ledger_transfers SET state = ? WHERE transfer_key = ? AND state = 'pending'",
@@ -162,16 +189,22 @@ Status complete(db::Session& tx, Net& net, const Transfer& t, std::int64_t now) 
   return insert(tx, t, pending->debit, pending->credit, pending->amount, "done", now);
 }
 
-Result<Outcome> apply(db::Session& tx, Accounts& accounts, Net& net, const Transfer& t, std::int64_t now) {
+Result<Outcome> apply(db::Session& tx, Accounts& accounts, Net& net, const Transfer& t,
+                      std::int64_t now) {
   CUNHUO_CHECK(check_shape(t));
-  const bool completes = t.kind == TransferKind::post_pending || t.kind == TransferKind::void_pending;
+  const bool completes =
+      t.kind == TransferKind::post_pending || t.kind == TransferKind::void_pending;
   if (auto before = CUNHUO_TRY(stored(tx, t.key))) {
     bool same = before->kind == t.kind && before->pending_key == t.pending_key;
     if (same && !completes) {
-      const auto debit = CUNHUO_TRY(accounts.by_code(t.debit)), credit = CUNHUO_TRY(accounts.by_code(t.credit));
-      same = before->debit == debit.id && before->credit == credit.id && before->amount == t.amount.fen();
+      const auto debit = CUNHUO_TRY(accounts.by_code(t.debit)),
+                 credit = CUNHUO_TRY(accounts.by_code(t.credit));
+      same = before->debit == debit.id && before->credit == credit.id &&
+             before->amount == t.amount.fen();
     }
-    if (!same) return make_error(ErrorKind::unprocessable, "transfer_key_reused", "transfer " + t.key + " exists with other fields", "key");
+    if (!same)
+      return make_error(ErrorKind::unprocessable, "transfer_key_reused",
+                        "transfer " + t.key + " exists with other fields", "key");
     return Outcome::exists;
   }
   if (completes) {
@@ -181,9 +214,12 @@ Result<Outcome> apply(db::Session& tx, Accounts& accounts, Net& net, const Trans
   const auto debit = CUNHUO_TRY(accounts.by_code(t.debit));
   const auto credit = CUNHUO_TRY(accounts.by_code(t.credit));
   const bool hold = t.kind == TransferKind::pending;
-  CUNHUO_CHECK(move(tx, net, debit.id, hold ? "debits_pending" : "debits_posted", t.amount.fen(), true));
-  CUNHUO_CHECK(move(tx, net, credit.id, hold ? "credits_pending" : "credits_posted", t.amount.fen(), false));
-  CUNHUO_CHECK(insert(tx, t, debit.id, credit.id, t.amount.fen(), hold ? "pending" : "posted", now));
+  CUNHUO_CHECK(
+      move(tx, net, debit.id, hold ? "debits_pending" : "debits_posted", t.amount.fen(), true));
+  CUNHUO_CHECK(
+      move(tx, net, credit.id, hold ? "credits_pending" : "credits_posted", t.amount.fen(), false));
+  CUNHUO_CHECK(
+      insert(tx, t, debit.id, credit.id, t.amount.fen(), hold ? "pending" : "posted", now));
   return Outcome::created;
 }
 
@@ -193,17 +229,22 @@ std::span<const db::Migration> ledger_migrations() { return kMigrations; }
 
 Status open_accounts(db::Session& tx, std::span<const AccountSpec> specs, const Clock& clock) {
   for (const auto& a : specs) {
-    if (a.code.empty() || a.code.size() > 100) return make_error(ErrorKind::invalid, "invalid_account", "an account code is 1 to 100 bytes", "code");
-    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                           " INTO ledger_accounts (code, may_go_negative, created_at) VALUES (?, ?, ?)",
-                       {a.code, a.may_go_negative ? 1 : 0, clock.now_ms()}));
+    if (a.code.empty() || a.code.size() > 100)
+      return make_error(ErrorKind::invalid, "invalid_account", "an account code is 1 to 100 bytes",
+                        "code");
+    CUNHUO_TRY(
+        tx.exec(std::string(tx.insert_ignore()) +
+                    " INTO ledger_accounts (code, may_go_negative, created_at) VALUES (?, ?, ?)",
+                {a.code, a.may_go_negative ? 1 : 0, clock.now_ms()}));
   }
   return {};
 }
 
-Result<std::vector<Outcome>> transfer(db::Session& tx, std::span<const Transfer> batch, const Clock& clock) {
+Result<std::vector<Outcome>> transfer(db::Session& tx, std::span<const Transfer> batch,
+                                      const Clock& clock) {
   if (batch.size() > kMaxTransfersPerBatch)
-    return make_error(ErrorKind::too_large, "batch_too_large", "at most 8192 transfers in one batch", "transfers");
+    return make_error(ErrorKind::too_large, "batch_too_large",
+                      "at most 8192 transfers in one batch", "transfers");
   Accounts accounts(tx);
   std::vector<Outcome> out;
   out.reserve(batch.size());
@@ -217,50 +258,61 @@ Result<std::vector<Outcome>> transfer(db::Session& tx, std::span<const Transfer>
 }
 
 Result<std::optional<AccountBalance>> find_account(db::Session& s, std::string_view code) {
-  auto row = CUNHUO_TRY(s.query_one(
-      "SELECT code, debits_posted, credits_posted, debits_pending, credits_pending, may_go_negative FROM ledger_accounts "
-      "WHERE code = ?",
-      {code}));
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT code, debits_posted, credits_posted, debits_pending, "
+                             "credits_pending, may_go_negative FROM ledger_accounts "
+                             "WHERE code = ?",
+                             {code}));
   if (!row) return std::optional<AccountBalance>();
-  AccountBalance b{row->str(0), row->i64(1), row->i64(2), row->i64(3), row->i64(4), row->i64(5) != 0};
+  AccountBalance b{row->str(0), row->i64(1), row->i64(2),
+                   row->i64(3), row->i64(4), row->i64(5) != 0};
   CUNHUO_ASSERT(b.may_go_negative || b.available() >= 0);  // the conditional debit guarantees it
   return std::optional<AccountBalance>(b);
 }
 
 Result<std::vector<Posting>> postings(db::Session& s, std::string_view code, int limit) {
   std::vector<Posting> out;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT t.transfer_key, CASE WHEN t.credit_account = a.id THEN t.amount ELSE -t.amount END, "
-           "c.code, t.reference, t.memo, t.created_at FROM ledger_accounts a "
-           "JOIN ledger_transfers t ON (t.credit_account = a.id OR t.debit_account = a.id) "
-           "JOIN ledger_accounts c ON c.id = CASE WHEN t.credit_account = a.id THEN t.debit_account ELSE t.credit_account END "
-           "WHERE a.code = ? AND t.state = 'posted' ORDER BY t.id DESC LIMIT ?",
-           {code, limit})))
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT t.transfer_key, CASE WHEN t.credit_account = a.id THEN t.amount ELSE "
+                   "-t.amount END, "
+                   "c.code, t.reference, t.memo, t.created_at FROM ledger_accounts a "
+                   "JOIN ledger_transfers t ON (t.credit_account = a.id OR t.debit_account = a.id) "
+                   "JOIN ledger_accounts c ON c.id = CASE WHEN t.credit_account = a.id THEN "
+                   "t.debit_account ELSE t.credit_account END "
+                   "WHERE a.code = ? AND t.state = 'posted' ORDER BY t.id DESC LIMIT ?",
+                   {code, limit})))
     out.push_back(Posting{r.str(0), r.str(2), r.str(3), r.str(4), r.i64(1), r.i64(5)});
   return out;
 }
 
 Status check_ledger(db::Session& s) {
-  auto sums = CUNHUO_TRY(s.query_one(
-      "SELECT COALESCE(SUM(credits_posted - debits_posted), 0), COALESCE(SUM(credits_pending - debits_pending), 0), "
-      "COUNT(*) FROM ledger_accounts"));
+  auto sums =
+      CUNHUO_TRY(s.query_one("SELECT COALESCE(SUM(credits_posted - debits_posted), 0), "
+                             "COALESCE(SUM(credits_pending - debits_pending), 0), "
+                             "COUNT(*) FROM ledger_accounts"));
   if (sums->i64(0) != 0 || sums->i64(1) != 0)
     return make_error(ErrorKind::internal, "ledger_unbalanced",
-                      "posted balances sum to " + std::to_string(sums->i64(0)) + ", pending to " + std::to_string(sums->i64(1)));
+                      "posted balances sum to " + std::to_string(sums->i64(0)) + ", pending to " +
+                          std::to_string(sums->i64(1)));
   // Each account against its own transfers: posted ones, pending ones still held, and
   // pending ones posted later (whose amount moved when the post record was written).
   auto off = CUNHUO_TRY(s.query_one(
       "SELECT a.code FROM ledger_accounts a LEFT JOIN ("
       " SELECT account, SUM(dp) dp, SUM(cp) cp, SUM(dh) dh, SUM(ch) ch FROM ("
       "  SELECT debit_account account, CASE WHEN state = 'posted' THEN amount ELSE 0 END dp, 0 cp,"
-      "   CASE WHEN state = 'pending' THEN amount ELSE 0 END dh, 0 ch FROM ledger_transfers WHERE kind IN ('posted', 'pending')"
+      "   CASE WHEN state = 'pending' THEN amount ELSE 0 END dh, 0 ch FROM ledger_transfers WHERE "
+      "kind IN ('posted', 'pending')"
       "  UNION ALL"
       "  SELECT credit_account, 0, CASE WHEN state = 'posted' THEN amount ELSE 0 END, 0,"
-      "   CASE WHEN state = 'pending' THEN amount ELSE 0 END FROM ledger_transfers WHERE kind IN ('posted', 'pending')"
+      "   CASE WHEN state = 'pending' THEN amount ELSE 0 END FROM ledger_transfers WHERE kind IN "
+      "('posted', 'pending')"
       " ) m GROUP BY account) t ON t.account = a.id "
       "WHERE a.debits_posted <> COALESCE(t.dp, 0) OR a.credits_posted <> COALESCE(t.cp, 0) "
-      "OR a.debits_pending <> COALESCE(t.dh, 0) OR a.credits_pending <> COALESCE(t.ch, 0) LIMIT 1"));
-  if (off) return make_error(ErrorKind::internal, "ledger_mismatch", "account " + off->str(0) + " does not equal its transfers");
+      "OR a.debits_pending <> COALESCE(t.dh, 0) OR a.credits_pending <> COALESCE(t.ch, 0) LIMIT "
+      "1"));
+  if (off)
+    return make_error(ErrorKind::internal, "ledger_mismatch",
+                      "account " + off->str(0) + " does not equal its transfers");
   return {};
 }
 

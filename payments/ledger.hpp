@@ -24,8 +24,8 @@ inline constexpr std::size_t kMaxTransfersPerBatch = 8192;
 inline constexpr std::size_t kMaxKeyBytes = 100;
 
 struct AccountSpec {
-  std::string code;             // "household:12", "escrow:order:7", "provider:sim"
-  bool may_go_negative = false; // outside money (a provider's clearing account) may
+  std::string code;              // "household:12", "escrow:order:7", "provider:sim"
+  bool may_go_negative = false;  // outside money (a provider's clearing account) may
 };
 
 struct AccountBalance {
@@ -50,7 +50,7 @@ struct Transfer {
   Money amount;               // post/void: taken from the pending transfer
   TransferKind kind = TransferKind::posted;
   std::string pending_key;
-  std::string reference;      // what it is for: "order:12", "checkout:3"
+  std::string reference;  // what it is for: "order:12", "checkout:3"
   std::string memo;
 };
 
@@ -61,7 +61,8 @@ Status open_accounts(db::Session& tx, std::span<const AccountSpec> accounts, con
 
 // Applies the transfers in order, all or none (an error leaves the caller to roll back).
 // A key already used with the same fields is `exists`; with other fields it is refused.
-Result<std::vector<Outcome>> transfer(db::Session& tx, std::span<const Transfer> batch, const Clock& clock);
+Result<std::vector<Outcome>> transfer(db::Session& tx, std::span<const Transfer> batch,
+                                      const Clock& clock);
 
 Result<std::optional<AccountBalance>> find_account(db::Session& s, std::string_view code);
 // The posted transfers touching an account, newest first.

@@ -12,8 +12,9 @@ namespace cunhuo::payments {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out;
-  for (auto list : {ledger_migrations(), intent_migrations(), Simulator::migrations(), settlement_migrations(),
-                    refund_migrations(), payout_migrations(), reconciliation_migrations()})
+  for (auto list :
+       {ledger_migrations(), intent_migrations(), Simulator::migrations(), settlement_migrations(),
+        refund_migrations(), payout_migrations(), reconciliation_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }

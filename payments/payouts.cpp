@@ -133,14 +133,18 @@ Status set_payout_account(db::Session& tx, const PayoutAccount& a, std::int64_t 
               {a.household_id, actor_id, before ? masked(*before) : std::string(), masked(a),
                clock.now_ms()}));
   CUNHUO_TRY(tx.exec("DELETE FROM payout_accounts WHERE household_id = ?", {a.household_id}));
-  CUNHUO_TRY(tx.exec("INSERT INTO payout_accounts (household_id, bank, account_number, holder, updated_at) VALUES (?, ?, ?, ?, ?)",
-                     {a.household_id, a.bank, a.account_number, a.holder, clock.now_ms()}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO payout_accounts (household_id, bank, account_number, holder, "
+              "updated_at) VALUES (?, ?, ?, ?, ?)",
+              {a.household_id, a.bank, a.account_number, a.holder, clock.now_ms()}));
   return {};
 }
 
 Result<std::optional<PayoutAccount>> payout_account(db::Session& s, std::int64_t household_id) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT household_id, bank, account_number, holder FROM payout_accounts WHERE household_id = ?",
-                                  {household_id}));
+  auto r =
+      CUNHUO_TRY(s.query_one("SELECT household_id, bank, account_number, holder FROM "
+                             "payout_accounts WHERE household_id = ?",
+                             {household_id}));
   if (!r) return std::optional<PayoutAccount>();
   return std::optional<PayoutAccount>(PayoutAccount{r->i64(0), r->str(1), r->str(2), r->str(3)});
 }
@@ -161,9 +165,9 @@ Result<std::string> bank_file_csv(const PayoutBatch& batch, bool sandbox_on) {
   const bool sandbox_money = std::any_of(batch.payouts.begin(), batch.payouts.end(),
                                          [](const Payout& p) { return p.sandbox_fen > 0; });
   if (sandbox_money && !sandbox_on)
-    return make_error(ErrorKind::conflict, "sandbox_money",
-                      "this batch pays out money the sandbox captured: no bank file without the sandbox",
-                      "id");
+    return make_error(
+        ErrorKind::conflict, "sandbox_money",
+        "this batch pays out money the sandbox captured: no bank file without the sandbox", "id");
   std::string csv = "household_id,bank,account_number,holder,amount_yuan\n";
   for (const auto& p : batch.payouts)
     csv += bank_field(std::to_string(p.household_id)) + "," + bank_field(p.bank) + "," +
@@ -175,7 +179,9 @@ Result<std::string> bank_file_csv(const PayoutBatch& batch, bool sandbox_on) {
 Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::int64_t> households,
                                         bool sandbox_on, const Clock& clock) {
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO payout_batches (status, total_fen, created_at) VALUES ('pending', 0, ?)", {now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO payout_batches (status, total_fen, created_at) VALUES ('pending', 0, ?)",
+              {now}));
   PayoutBatch batch;
   batch.id = CUNHUO_TRY(tx.last_insert_id());
   batch.status = "pending";
@@ -191,8 +197,14 @@ Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::in
         std::min(balance->available(), CUNHUO_TRY(sandbox_money_left(tx, h)));
     const Money amount = Money::fen(balance->available() - (sandbox_on ? 0 : sandbox_left));
     if (amount.fen() <= 0) continue;  // all of it came through the sandbox, which is off
-    const Transfer hold{hold_key(batch.id, h), accounts::household(h), accounts::kPayoutClearing, amount, TransferKind::pending, "",
-                        "payout:" + std::to_string(batch.id), "payout to the household's bank account"};
+    const Transfer hold{hold_key(batch.id, h),
+                        accounts::household(h),
+                        accounts::kPayoutClearing,
+                        amount,
+                        TransferKind::pending,
+                        "",
+                        "payout:" + std::to_string(batch.id),
+                        "payout to the household's bank account"};
     CUNHUO_TRY(transfer(tx, std::span(&hold, 1), clock));
     const Payout payout{.household_id = h,
                         .amount = amount,
@@ -209,17 +221,20 @@ Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::in
     batch.total = CUNHUO_TRY(batch.total.plus(amount));
     batch.payouts.push_back(payout);
   }
-  CUNHUO_TRY(tx.exec("UPDATE payout_batches SET total_fen = ? WHERE id = ?", {batch.total.fen(), batch.id}));
+  CUNHUO_TRY(tx.exec("UPDATE payout_batches SET total_fen = ? WHERE id = ?",
+                     {batch.total.fen(), batch.id}));
   return batch;
 }
 
 Result<std::optional<PayoutBatch>> find_payout_batch(db::Session& s, std::int64_t batch_id) {
-  auto b = CUNHUO_TRY(s.query_one("SELECT id, status, total_fen, created_at FROM payout_batches WHERE id = ?", {batch_id}));
+  auto b = CUNHUO_TRY(s.query_one(
+      "SELECT id, status, total_fen, created_at FROM payout_batches WHERE id = ?", {batch_id}));
   if (!b) return std::optional<PayoutBatch>();
   PayoutBatch batch{b->i64(0), b->i64(3), b->str(1), Money::fen(b->i64(2)), {}};
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id, amount_fen, bank, account_number, holder, status, "
-                                          "sandbox_fen FROM payouts WHERE batch_id = ? ORDER BY household_id",
-                                          {batch_id})))
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT household_id, amount_fen, bank, account_number, holder, status, "
+                          "sandbox_fen FROM payouts WHERE batch_id = ? ORDER BY household_id",
+                          {batch_id})))
     batch.payouts.push_back(Payout{.household_id = r.i64(0),
                                    .amount = Money::fen(r.i64(1)),
                                    .bank = r.str(2),
@@ -230,8 +245,8 @@ Result<std::optional<PayoutBatch>> find_payout_batch(db::Session& s, std::int64_
   return std::optional<PayoutBatch>(std::move(batch));
 }
 
-Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id, std::span<const std::int64_t> failed,
-                                         const Clock& clock) {
+Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id,
+                                         std::span<const std::int64_t> failed, const Clock& clock) {
   auto batch = CUNHUO_TRY(find_payout_batch(tx, batch_id));
   if (!batch) return make_error(ErrorKind::not_found, "not_found", "no such payout batch", "id");
   // The decision is taken by a conditional update before any money moves: of two
@@ -246,11 +261,18 @@ Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id,
   for (auto& p : batch->payouts) {
     const bool paid = std::find(failed.begin(), failed.end(), p.household_id) == failed.end();
     const std::string key = hold_key(batch_id, p.household_id);
-    const Transfer done{key + (paid ? ":post" : ":void"), "", "", Money(), paid ? TransferKind::post_pending : TransferKind::void_pending,
-                        key, "payout:" + std::to_string(batch_id), paid ? "paid by the bank" : "the bank refused the account"};
+    const Transfer done{key + (paid ? ":post" : ":void"),
+                        "",
+                        "",
+                        Money(),
+                        paid ? TransferKind::post_pending : TransferKind::void_pending,
+                        key,
+                        "payout:" + std::to_string(batch_id),
+                        paid ? "paid by the bank" : "the bank refused the account"};
     CUNHUO_TRY(transfer(tx, std::span(&done, 1), clock));
     p.status = paid ? "paid" : "failed";
-    CUNHUO_TRY(tx.exec("UPDATE payouts SET status = ? WHERE batch_id = ? AND household_id = ?", {p.status, batch_id, p.household_id}));
+    CUNHUO_TRY(tx.exec("UPDATE payouts SET status = ? WHERE batch_id = ? AND household_id = ?",
+                       {p.status, batch_id, p.household_id}));
   }
   batch->status = "confirmed";
   return std::move(*batch);

@@ -69,8 +69,8 @@ Result<PayoutBatch> create_payout_batch(db::Session& tx, std::span<const std::in
 // that pays out sandbox money has no bank file while the sandbox is off (409).
 Result<std::string> bank_file_csv(const PayoutBatch& batch, bool sandbox_on);
 // The bank's answer: every payout is paid except those to `failed` households.
-Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id, std::span<const std::int64_t> failed,
-                                         const Clock& clock);
+Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id,
+                                         std::span<const std::int64_t> failed, const Clock& clock);
 Result<std::optional<PayoutBatch>> find_payout_batch(db::Session& s, std::int64_t batch_id);
 
 }  // namespace cunhuo::payments

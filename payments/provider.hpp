@@ -39,7 +39,8 @@ class PaymentProvider {
   virtual std::string name() const = 0;
   virtual Result<ProviderPayment> create_payment(const PaymentRequest& request) = 0;
   // Sends `amount` back to the payer of `intent_id`; `refund_key` makes a retry harmless.
-  virtual Result<std::string> refund(std::int64_t intent_id, Money amount, const std::string& refund_key) = 0;
+  virtual Result<std::string> refund(std::int64_t intent_id, Money amount,
+                                     const std::string& refund_key) = 0;
   // Every payment and refund the provider completed on `date` (YYYY-MM-DD, Beijing time).
   virtual Result<std::vector<BillLine>> bill(const std::string& date) = 0;
   // False for the stand-in below: nothing is opened for a payment it cannot take.
@@ -78,7 +79,9 @@ std::string notification_message(const Notification& n);
 // timestamp against the clock. (Nonce reuse is checked in the store, where it is kept.)
 class NotificationVerifier {
  public:
-  void trust(std::string serial, std::string public_key) { keys_[std::move(serial)] = std::move(public_key); }
+  void trust(std::string serial, std::string public_key) {
+    keys_[std::move(serial)] = std::move(public_key);
+  }
   Status verify(const Notification& n, std::int64_t now_ms) const;
 
  private:

@@ -67,8 +67,8 @@ Status book_payments(db::Session& s, const std::string& provider, std::int64_t f
 }
 
 // Refunds the books say went to the provider in [from, to), each with its order's shop.
-Status book_refunds(db::Session& s, const std::string& provider, std::int64_t from,
-                    std::int64_t to, Side& side) {
+Status book_refunds(db::Session& s, const std::string& provider, std::int64_t from, std::int64_t to,
+                    Side& side) {
   for (const auto& r : CUNHUO_TRY(s.query(
            "SELECT r.provider_ref, r.intent_id, r.amount_fen, o.shop_id FROM provider_refunds r "
            "JOIN payment_intents i ON i.id = r.intent_id "
@@ -85,7 +85,8 @@ Status book_refunds(db::Session& s, const std::string& provider, std::int64_t fr
   return {};
 }
 
-Result<Side> books(db::Session& s, const std::string& provider, std::int64_t from, std::int64_t to) {
+Result<Side> books(db::Session& s, const std::string& provider, std::int64_t from,
+                   std::int64_t to) {
   Side side;
   CUNHUO_CHECK(book_payments(s, provider, from, to, side));
   CUNHUO_CHECK(book_refunds(s, provider, from, to, side));
@@ -96,9 +97,11 @@ Side provider_side(const std::vector<BillLine>& bill) {
   Side side;
   for (const auto& l : bill) {
     const std::string ref = l.type == "payment" ? std::to_string(l.intent_id) : l.provider_ref;
-    side[key_of(l.type, ref)] =
-        Item{.type = l.type, .reference = ref, .intent_id = l.intent_id, .fen = l.amount_fen,
-             .shops = {}};
+    side[key_of(l.type, ref)] = Item{.type = l.type,
+                                     .reference = ref,
+                                     .intent_id = l.intent_id,
+                                     .fen = l.amount_fen,
+                                     .shops = {}};
   }
   return side;
 }
@@ -111,10 +114,10 @@ Status place_provider_lines(db::Session& s, const Side& ours, Side& theirs) {
       item.shops = it->second.shops;
       continue;
     }
-    for (const auto& r : CUNHUO_TRY(s.query(
-             "SELECT o.shop_id FROM payment_intents i JOIN payment_orders o "
-             "ON o.checkout_id = i.checkout_id WHERE i.id = ?",
-             {item.intent_id})))
+    for (const auto& r :
+         CUNHUO_TRY(s.query("SELECT o.shop_id FROM payment_intents i JOIN payment_orders o "
+                            "ON o.checkout_id = i.checkout_id WHERE i.id = ?",
+                            {item.intent_id})))
       add_shop(item, r, 0);
   }
   return {};
@@ -134,8 +137,14 @@ std::string differences_json(const std::vector<Difference>& ds) {
   JsonWriter w;
   w.begin_array();
   for (const auto& d : ds)
-    w.begin_object().field("kind", d.kind).field("type", d.type).field("reference", d.reference).field("intent_id", d.intent_id)
-        .field("books_fen", d.books_fen).field("provider_fen", d.provider_fen).end_object();
+    w.begin_object()
+        .field("kind", d.kind)
+        .field("type", d.type)
+        .field("reference", d.reference)
+        .field("intent_id", d.intent_id)
+        .field("books_fen", d.books_fen)
+        .field("provider_fen", d.provider_fen)
+        .end_object();
   w.end_array();
   return w.take();
 }
@@ -145,8 +154,10 @@ std::vector<Difference> differences_from(const std::string& text) {
   auto doc = Json::parse(text);
   if (!doc.ok() || doc->type() != Json::Type::array) return out;
   for (const auto& d : doc->as_array())
-    out.push_back(Difference{d.find("kind")->as_string(), d.find("type")->as_string(), d.find("reference")->as_string(),
-                             d.find("intent_id")->as_integer(), d.find("books_fen")->as_integer(), d.find("provider_fen")->as_integer()});
+    out.push_back(Difference{d.find("kind")->as_string(), d.find("type")->as_string(),
+                             d.find("reference")->as_string(), d.find("intent_id")->as_integer(),
+                             d.find("books_fen")->as_integer(),
+                             d.find("provider_fen")->as_integer()});
   return out;
 }
 
@@ -169,7 +180,8 @@ Reconciliation compare(const Side& ours, const Side& theirs) {
       r.differences.push_back(difference("missing_at_provider", item, item.fen, 0));
     else if (it->second.fen != item.fen)
       r.differences.push_back(difference("amount_mismatch", item, item.fen, it->second.fen));
-    else ++r.matched;
+    else
+      ++r.matched;
   }
   for (const auto& [key, item] : theirs)
     if (!ours.contains(key))

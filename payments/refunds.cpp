@@ -59,38 +59,53 @@ struct PaidOrder {
 Result<std::optional<PaidOrder>> paid_order(db::Session& tx, std::int64_t order_id) {
   auto row = CUNHUO_TRY(tx.query_one(
       "SELECT o.status, o.buyer_id, i.id, i.provider FROM payment_orders o JOIN payment_intents i "
-      "ON i.checkout_id = o.checkout_id AND i.status = 'succeeded' WHERE o.order_id = ? ORDER BY i.id LIMIT 1",
+      "ON i.checkout_id = o.checkout_id AND i.status = 'succeeded' WHERE o.order_id = ? ORDER BY "
+      "i.id LIMIT 1",
       {order_id}));
   if (!row) return std::optional<PaidOrder>();
   return std::optional<PaidOrder>(PaidOrder{row->str(0), row->i64(1), row->i64(2), row->str(3)});
 }
 
 Result<std::optional<RefundClaim>> claim_row(db::Session& s, std::int64_t claim_id) {
-  auto r = CUNHUO_TRY(s.query_one(
-      "SELECT id, order_id, buyer_id, amount_fen, reason, status, bearer, created_at FROM refund_claims WHERE id = ?", {claim_id}));
+  auto r =
+      CUNHUO_TRY(s.query_one("SELECT id, order_id, buyer_id, amount_fen, reason, status, bearer, "
+                             "created_at FROM refund_claims WHERE id = ?",
+                             {claim_id}));
   if (!r) return std::optional<RefundClaim>();
-  RefundClaim c{r->i64(0), r->i64(1), r->i64(2), Money::fen(r->i64(3)), r->str(4), r->str(5), LossBearer::none, r->i64(7)};
+  RefundClaim c{r->i64(0), r->i64(1), r->i64(2),        Money::fen(r->i64(3)),
+                r->str(4), r->str(5), LossBearer::none, r->i64(7)};
   c.bearer = value_of(kBearerNames, r->str(6)).value_or(LossBearer::none);
   return std::optional<RefundClaim>(std::move(c));
 }
 
 // Money back to the buyer through the provider: recorded now, sent by the refund sender.
-Status request_provider_refund(db::Session& tx, const PaidOrder& order, std::int64_t order_id, const std::string& key,
-                               Money amount, LossBearer bearer, const std::string& reason, const Clock& clock) {
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO provider_refunds (refund_key, intent_id, order_id, amount_fen, bearer, reason, status, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, 'requested', ?)",
-      {key, order.intent_id, order_id, amount.fen(), name_of(kBearerNames, bearer), reason, clock.now_ms()}));
-  CUNHUO_TRY(tx.exec("UPDATE payment_orders SET refunded_fen = refunded_fen + ? WHERE order_id = ?", {amount.fen(), order_id}));
+Status request_provider_refund(db::Session& tx, const PaidOrder& order, std::int64_t order_id,
+                               const std::string& key, Money amount, LossBearer bearer,
+                               const std::string& reason, const Clock& clock) {
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO provider_refunds (refund_key, intent_id, order_id, amount_fen, bearer, "
+              "reason, status, created_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, 'requested', ?)",
+              {key, order.intent_id, order_id, amount.fen(), name_of(kBearerNames, bearer), reason,
+               clock.now_ms()}));
+  CUNHUO_TRY(tx.exec("UPDATE payment_orders SET refunded_fen = refunded_fen + ? WHERE order_id = ?",
+                     {amount.fen(), order_id}));
   return {};
 }
 
 // The carrier pays the goods' value into escrow: the households are paid as if sold.
-Status compensate(db::Session& tx, std::int64_t order_id, const std::string& key, Money amount, const Clock& clock) {
+Status compensate(db::Session& tx, std::int64_t order_id, const std::string& key, Money amount,
+                  const Clock& clock) {
   const AccountSpec liability{accounts::kLogisticsLiability, true};
   CUNHUO_CHECK(open_accounts(tx, std::span(&liability, 1), clock));
-  const Transfer t{key + ":compensation", accounts::kLogisticsLiability, accounts::escrow(order_id), amount,
-                   TransferKind::posted, "", "order:" + std::to_string(order_id), "carrier pays for goods spoiled in transit"};
+  const Transfer t{key + ":compensation",
+                   accounts::kLogisticsLiability,
+                   accounts::escrow(order_id),
+                   amount,
+                   TransferKind::posted,
+                   "",
+                   "order:" + std::to_string(order_id),
+                   "carrier pays for goods spoiled in transit"};
   CUNHUO_TRY(transfer(tx, std::span(&t, 1), clock));
   return {};
 }
@@ -99,7 +114,8 @@ Error already_decided(const std::string& status) {
   return make_error(ErrorKind::conflict, "already_decided", "this claim was " + status, "id");
 }
 
-Status publish_refunded(db::Session& tx, std::int64_t order_id, Money amount, bool full, const Clock& clock) {
+Status publish_refunded(db::Session& tx, std::int64_t order_id, Money amount, bool full,
+                        const Clock& clock) {
   const OrderRefunded refunded{.order_id = order_id, .amount = amount, .full = full};
   CUNHUO_TRY(outbox::publish(tx, kOrderRefunded, refunded.encode(), clock));
   return {};
@@ -127,39 +143,58 @@ std::string_view to_string(LossBearer bearer) { return name_of(kBearerNames, bea
 
 Result<LossBearer> parse_loss_bearer(std::string_view text) {
   if (auto v = value_of(kBearerNames, text); v && *v != LossBearer::none) return *v;
-  return make_error(ErrorKind::invalid, "invalid_bearer", "who bears the loss: shop or logistics", "bearer");
+  return make_error(ErrorKind::invalid, "invalid_bearer", "who bears the loss: shop or logistics",
+                    "bearer");
 }
 
-Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim_id) { return claim_row(s, claim_id); }
+Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim_id) {
+  return claim_row(s, claim_id);
+}
 
-Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id, Money amount,
-                                 const std::string& reason, const Clock& clock) {
-  if (amount.fen() <= 0) return make_error(ErrorKind::invalid, "out_of_range", "a refund is a positive amount", "amount_fen");
+Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id,
+                                 Money amount, const std::string& reason, const Clock& clock) {
+  if (amount.fen() <= 0)
+    return make_error(ErrorKind::invalid, "out_of_range", "a refund is a positive amount",
+                      "amount_fen");
   if (reason.empty() || reason.size() > kMaxRefundReasonBytes)
     return make_error(ErrorKind::invalid, "invalid_length",
                       "say why, in up to " + std::to_string(kMaxRefundReasonBytes) + " bytes",
                       "reason");
   auto order = CUNHUO_TRY(paid_order(tx, order_id));
-  if (!order || order->buyer_id != buyer_id) return make_error(ErrorKind::not_found, "not_found", "no such paid order", "order_id");
+  if (!order || order->buyer_id != buyer_id)
+    return make_error(ErrorKind::not_found, "not_found", "no such paid order", "order_id");
   if (order->status == "settled")
-    return make_error(ErrorKind::conflict, "already_settled", "this order has been settled to its producers; ask the centre", "order_id");
-  if (order->status != "paid") return make_error(ErrorKind::conflict, "not_refundable", "this order has been refunded", "order_id");
+    return make_error(ErrorKind::conflict, "already_settled",
+                      "this order has been settled to its producers; ask the centre", "order_id");
+  if (order->status != "paid")
+    return make_error(ErrorKind::conflict, "not_refundable", "this order has been refunded",
+                      "order_id");
   auto escrow = CUNHUO_TRY(find_account(tx, accounts::escrow(order_id)));
   if (!escrow || amount.fen() > escrow->available())
-    return make_error(ErrorKind::conflict, "exceeds_paid", "more than what was paid and is not already refunded or claimed", "amount_fen");
+    return make_error(ErrorKind::conflict, "exceeds_paid",
+                      "more than what was paid and is not already refunded or claimed",
+                      "amount_fen");
   const auto now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO refund_claims (order_id, buyer_id, amount_fen, reason, status, bearer, created_at) "
-                     "VALUES (?, ?, ?, ?, 'requested', 'none', ?)",
-                     {order_id, buyer_id, amount.fen(), reason, now}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO refund_claims (order_id, buyer_id, amount_fen, reason, status, bearer, "
+              "created_at) "
+              "VALUES (?, ?, ?, ?, 'requested', 'none', ?)",
+              {order_id, buyer_id, amount.fen(), reason, now}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
-  const Transfer hold{"claim:" + std::to_string(id), accounts::escrow(order_id), accounts::provider(order->provider), amount,
-                      TransferKind::pending, "", "order:" + std::to_string(order_id), "refund claimed"};
+  const Transfer hold{"claim:" + std::to_string(id),
+                      accounts::escrow(order_id),
+                      accounts::provider(order->provider),
+                      amount,
+                      TransferKind::pending,
+                      "",
+                      "order:" + std::to_string(order_id),
+                      "refund claimed"};
   CUNHUO_TRY(transfer(tx, std::span(&hold, 1), clock));
   return RefundClaim{id, order_id, buyer_id, amount, reason, "requested", LossBearer::none, now};
 }
 
-Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool approve, LossBearer bearer,
-                                 const FeeRules& rules, const Clock& clock) {
+Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool approve,
+                                 LossBearer bearer, const FeeRules& rules, const Clock& clock) {
   auto claim = CUNHUO_TRY(claim_row(tx, claim_id));
   if (!claim) return make_error(ErrorKind::not_found, "not_found", "no such refund claim", "id");
   if (claim->status != "requested") return already_decided(claim->status);
@@ -175,43 +210,64 @@ Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool ap
               {claim->status, name_of(kBearerNames, claim->bearer), clock.now_ms(), claim_id}));
   if (decided.affected_rows != 1) return already_decided("decided meanwhile");
   const std::string key = "claim:" + std::to_string(claim_id);
-  Transfer complete{key + (approve ? ":post" : ":void"), "", "", Money(), approve ? TransferKind::post_pending : TransferKind::void_pending,
-                    key, "order:" + std::to_string(claim->order_id), approve ? "refund approved" : "refund rejected"};
+  Transfer complete{key + (approve ? ":post" : ":void"),
+                    "",
+                    "",
+                    Money(),
+                    approve ? TransferKind::post_pending : TransferKind::void_pending,
+                    key,
+                    "order:" + std::to_string(claim->order_id),
+                    approve ? "refund approved" : "refund rejected"};
   CUNHUO_TRY(transfer(tx, std::span(&complete, 1), clock));
   if (approve) {
-    CUNHUO_CHECK(request_provider_refund(tx, *order, claim->order_id, key, claim->amount, bearer, claim->reason, clock));
-    if (bearer == LossBearer::logistics) CUNHUO_CHECK(compensate(tx, claim->order_id, key, claim->amount, clock));
+    CUNHUO_CHECK(request_provider_refund(tx, *order, claim->order_id, key, claim->amount, bearer,
+                                         claim->reason, clock));
+    if (bearer == LossBearer::logistics)
+      CUNHUO_CHECK(compensate(tx, claim->order_id, key, claim->amount, clock));
     auto escrow = CUNHUO_TRY(find_account(tx, accounts::escrow(claim->order_id)));
     const bool full = escrow->balance() == 0 && escrow->debits_pending == 0;
-    if (full) CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'refunded' WHERE order_id = ?", {claim->order_id}));
+    if (full)
+      CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'refunded' WHERE order_id = ?",
+                         {claim->order_id}));
     CUNHUO_CHECK(publish_refunded(tx, claim->order_id, claim->amount, full, clock));
   }
-  CUNHUO_TRY(settle_order(tx, claim->order_id, rules, clock));  // a completed order waiting on this claim
+  CUNHUO_TRY(
+      settle_order(tx, claim->order_id, rules, clock));  // a completed order waiting on this claim
   return std::move(*claim);
 }
 
-Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer, const std::string& reason,
-                    const FeeRules& rules, const Clock& clock) {
+Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer,
+                    const std::string& reason, const FeeRules& rules, const Clock& clock) {
   auto order = CUNHUO_TRY(paid_order(tx, order_id));
-  if (!order || order->status != "paid") return {};  // unpaid (nothing to give back), settled, or refunded before
+  if (!order || order->status != "paid")
+    return {};  // unpaid (nothing to give back), settled, or refunded before
   auto escrow = CUNHUO_TRY(find_account(tx, accounts::escrow(order_id)));
   // Claims still open are rejected: the whole rest of the escrow goes back now.
-  for (const auto& row : CUNHUO_TRY(tx.query("SELECT id FROM refund_claims WHERE order_id = ? AND status = 'requested'", {order_id})))
+  for (const auto& row : CUNHUO_TRY(tx.query(
+           "SELECT id FROM refund_claims WHERE order_id = ? AND status = 'requested'", {order_id})))
     CUNHUO_TRY(decide_claim(tx, row.i64(0), false, LossBearer::none, rules, clock));
   escrow = CUNHUO_TRY(find_account(tx, accounts::escrow(order_id)));
   const Money left = Money::fen(escrow->balance());
   const std::string key = "refund:order:" + std::to_string(order_id);
   if (left.fen() > 0) {
-    const Transfer back{key, accounts::escrow(order_id), accounts::provider(order->provider), left, TransferKind::posted, "",
-                        "order:" + std::to_string(order_id), reason.substr(0, 200)};
+    const Transfer back{key,
+                        accounts::escrow(order_id),
+                        accounts::provider(order->provider),
+                        left,
+                        TransferKind::posted,
+                        "",
+                        "order:" + std::to_string(order_id),
+                        reason.substr(0, 200)};
     CUNHUO_TRY(transfer(tx, std::span(&back, 1), clock));
     CUNHUO_CHECK(request_provider_refund(tx, *order, order_id, key, left, bearer, reason, clock));
   }
   if (bearer == LossBearer::logistics && left.fen() > 0) {
     CUNHUO_CHECK(compensate(tx, order_id, key, left, clock));
-    CUNHUO_TRY(complete_order(tx, order_id, rules, clock));  // the carrier bought the goods: settle now
+    CUNHUO_TRY(
+        complete_order(tx, order_id, rules, clock));  // the carrier bought the goods: settle now
   } else {
-    CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'refunded' WHERE order_id = ?", {order_id}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE payment_orders SET status = 'refunded' WHERE order_id = ?", {order_id}));
   }
   return publish_refunded(tx, order_id, left, true, clock);
 }
@@ -240,9 +296,12 @@ Status return_payment(db::Session& tx, std::int64_t intent_id, const Clock& cloc
 
 Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
-    return s.query("SELECT r.id, r.refund_key, r.intent_id, r.amount_fen FROM provider_refunds r JOIN payment_intents i "
-                   "ON i.id = r.intent_id WHERE r.status = 'requested' AND i.provider = ? ORDER BY r.id LIMIT 100",
-                   {provider.name()});
+    return s.query(
+        "SELECT r.id, r.refund_key, r.intent_id, r.amount_fen FROM provider_refunds r JOIN "
+        "payment_intents i "
+        "ON i.id = r.intent_id WHERE r.status = 'requested' AND i.provider = ? ORDER BY r.id LIMIT "
+        "100",
+        {provider.name()});
   }));
   int sent = 0;
   for (const auto& r : due) {
@@ -252,8 +311,9 @@ Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, c
       continue;
     }
     CUNHUO_CHECK(db.write([&](db::Session& tx) -> Status {
-      CUNHUO_TRY(tx.exec("UPDATE provider_refunds SET status = 'sent', provider_ref = ?, sent_at = ? WHERE id = ?",
-                         {*ref, clock.now_ms(), r.i64(0)}));
+      CUNHUO_TRY(tx.exec(
+          "UPDATE provider_refunds SET status = 'sent', provider_ref = ?, sent_at = ? WHERE id = ?",
+          {*ref, clock.now_ms(), r.i64(0)}));
       return {};
     }));
     ++sent;

@@ -52,17 +52,17 @@ struct OrderRefunded {
 };
 
 // The buyer's claim; holds `amount` of the order's escrow.
-Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id, Money amount,
-                                 const std::string& reason, const Clock& clock);
+Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id,
+                                 Money amount, const std::string& reason, const Clock& clock);
 // The centre's decision. An approval refunds the buyer; `bearer` says who bears the loss.
-Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool approve, LossBearer bearer,
-                                 const FeeRules& rules, const Clock& clock);
+Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool approve,
+                                 LossBearer bearer, const FeeRules& rules, const Clock& clock);
 Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim_id);
 
 // Refunds everything left in the order's escrow (goods spoiled, or a payment that came
 // after the order was cancelled). A repeat is a no-op.
-Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer, const std::string& reason,
-                    const FeeRules& rules, const Clock& clock);
+Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer,
+                    const std::string& reason, const FeeRules& rules, const Clock& clock);
 
 // Sends back the whole of an intent that succeeded after another one had paid its
 // checkout (status `returned`); the handler of "payment.returned". A repeat is a no-op.

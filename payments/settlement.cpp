@@ -30,11 +30,13 @@ constexpr db::Migration kMigrations[] = {
      "  campaign_kind VARCHAR(20) NOT NULL,\n"
      "  settled_at BIGINT NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS settlement_lines_household ON settlement_lines (household_id, settled_at);\n"
+     "CREATE INDEX IF NOT EXISTS settlement_lines_household ON settlement_lines (household_id, "
+     "settled_at);\n"
      "CREATE INDEX IF NOT EXISTS settlement_lines_order ON settlement_lines (order_id);\n"},
     // A month's sales per household (open statistics) read from the index alone.
     {"payments", 9, "settlement lines by month",
-     "CREATE INDEX IF NOT EXISTS settlement_lines_month ON settlement_lines (settled_at, household_id, gross_fen, net_fen);\n"},
+     "CREATE INDEX IF NOT EXISTS settlement_lines_month ON settlement_lines (settled_at, "
+     "household_id, gross_fen, net_fen);\n"},
 };
 
 struct Line {
@@ -49,15 +51,19 @@ struct Line {
 
 Result<std::vector<Line>> load_lines(db::Session& tx, std::int64_t order_id) {
   std::vector<Line> out;
-  for (const auto& r : CUNHUO_TRY(tx.query(
-           "SELECT line_no, product_id, quantity, title, campaign_kind, campaign_id, line_total_fen, alleviation, producers "
-           "FROM payment_lines WHERE order_id = ? ORDER BY line_no",
-           {order_id}))) {
-    Line l{static_cast<int>(r.i64(0)), r.i64(1), r.i64(2), r.str(3), r.str(4), r.opt_i64(5), Money::fen(r.i64(6)), r.i64(7) != 0, {}};
+  for (const auto& r :
+       CUNHUO_TRY(tx.query("SELECT line_no, product_id, quantity, title, campaign_kind, "
+                           "campaign_id, line_total_fen, alleviation, producers "
+                           "FROM payment_lines WHERE order_id = ? ORDER BY line_no",
+                           {order_id}))) {
+    Line l{static_cast<int>(r.i64(0)), r.i64(1),      r.i64(2), r.str(3), r.str(4), r.opt_i64(5),
+           Money::fen(r.i64(6)),       r.i64(7) != 0, {}};
     auto doc = CUNHUO_TRY(Json::parse(r.str(8)));
     for (const auto& p : doc.as_array())
-      l.producers.emplace_back(p.find("household_id")->as_integer(), static_cast<int>(p.find("share_bps")->as_integer()));
-    std::sort(l.producers.begin(), l.producers.end());  // ties in remainders go to the lower household id
+      l.producers.emplace_back(p.find("household_id")->as_integer(),
+                               static_cast<int>(p.find("share_bps")->as_integer()));
+    std::sort(l.producers.begin(),
+              l.producers.end());  // ties in remainders go to the lower household id
     out.push_back(std::move(l));
   }
   return out;
@@ -69,7 +75,9 @@ std::vector<std::int64_t> weights_of(const std::vector<Line>& lines) {
   return w;
 }
 
-std::int64_t bps_of(std::int64_t amount, int bps) { return static_cast<std::int64_t>((static_cast<__int128>(amount) * bps) / 10000); }
+std::int64_t bps_of(std::int64_t amount, int bps) {
+  return static_cast<std::int64_t>((static_cast<__int128>(amount) * bps) / 10000);
+}
 
 struct Split {
   std::map<std::int64_t, std::int64_t> households;  // household → net fen
@@ -77,8 +85,8 @@ struct Split {
   std::vector<SettlementLine> lines;
 };
 
-Result<Split> split(const std::vector<Line>& lines, std::int64_t order_id, Money available, bool cooperative,
-                    const FeeRules& rules) {
+Result<Split> split(const std::vector<Line>& lines, std::int64_t order_id, Money available,
+                    bool cooperative, const FeeRules& rules) {
   const auto weights = weights_of(lines);
   const auto gross = CUNHUO_TRY(allocate(available, weights));
   const Money logistics_total = Money::fen(std::min(rules.logistics_fee.fen(), available.fen()));
@@ -90,8 +98,11 @@ Result<Split> split(const std::vector<Line>& lines, std::int64_t order_id, Money
     const auto& l = lines[i];
     const std::int64_t g = gross[i].fen(), lf = logistics[i].fen();
     CUNHUO_ASSERT(lf <= g);  // logistics is allocated by gross weight out of at most the total
-    const std::int64_t pf = std::min(bps_of(g, l.alleviation ? rules.alleviation_platform_fee_bps : rules.platform_fee_bps), g - lf);
-    const std::int64_t cf = cooperative ? std::min(bps_of(g, rules.cooperative_commission_bps), g - lf - pf) : 0;
+    const std::int64_t pf = std::min(
+        bps_of(g, l.alleviation ? rules.alleviation_platform_fee_bps : rules.platform_fee_bps),
+        g - lf);
+    const std::int64_t cf =
+        cooperative ? std::min(bps_of(g, rules.cooperative_commission_bps), g - lf - pf) : 0;
     const std::int64_t net = g - lf - pf - cf;
     out.logistics += lf;
     out.platform += pf;
@@ -125,19 +136,29 @@ Result<Split> split(const std::vector<Line>& lines, std::int64_t order_id, Money
   return out;
 }
 
-Status move_money(db::Session& tx, std::int64_t order_id, std::int64_t shop_id, const Split& s, const Clock& clock) {
+Status move_money(db::Session& tx, std::int64_t order_id, std::int64_t shop_id, const Split& s,
+                  const Clock& clock) {
   const std::string escrow = accounts::escrow(order_id), ref = "order:" + std::to_string(order_id);
   const std::string key = "settle:order:" + std::to_string(order_id) + ":";
-  std::vector<AccountSpec> specs{{accounts::shop(shop_id), false}, {accounts::kLogisticsFees, false}, {accounts::kPlatformFees, false}};
+  std::vector<AccountSpec> specs{{accounts::shop(shop_id), false},
+                                 {accounts::kLogisticsFees, false},
+                                 {accounts::kPlatformFees, false}};
   std::vector<Transfer> moves;
   for (const auto& [h, net] : s.households) {
     specs.push_back({accounts::household(h), false});
-    if (net > 0) moves.push_back({key + "household:" + std::to_string(h), escrow, accounts::household(h), Money::fen(net),
-                                  TransferKind::posted, "", ref, "sale income"});
+    if (net > 0)
+      moves.push_back({key + "household:" + std::to_string(h), escrow, accounts::household(h),
+                       Money::fen(net), TransferKind::posted, "", ref, "sale income"});
   }
-  if (s.commission > 0) moves.push_back({key + "shop", escrow, accounts::shop(shop_id), Money::fen(s.commission), TransferKind::posted, "", ref, "cooperative commission"});
-  if (s.logistics > 0) moves.push_back({key + "logistics", escrow, accounts::kLogisticsFees, Money::fen(s.logistics), TransferKind::posted, "", ref, "logistics fee"});
-  if (s.platform > 0) moves.push_back({key + "platform", escrow, accounts::kPlatformFees, Money::fen(s.platform), TransferKind::posted, "", ref, "platform fee"});
+  if (s.commission > 0)
+    moves.push_back({key + "shop", escrow, accounts::shop(shop_id), Money::fen(s.commission),
+                     TransferKind::posted, "", ref, "cooperative commission"});
+  if (s.logistics > 0)
+    moves.push_back({key + "logistics", escrow, accounts::kLogisticsFees, Money::fen(s.logistics),
+                     TransferKind::posted, "", ref, "logistics fee"});
+  if (s.platform > 0)
+    moves.push_back({key + "platform", escrow, accounts::kPlatformFees, Money::fen(s.platform),
+                     TransferKind::posted, "", ref, "platform fee"});
   CUNHUO_CHECK(open_accounts(tx, specs, clock));
   CUNHUO_TRY(transfer(tx, moves, clock));
   return {};
@@ -146,10 +167,12 @@ Status move_money(db::Session& tx, std::int64_t order_id, std::int64_t shop_id, 
 Status record_lines(db::Session& tx, const std::vector<SettlementLine>& lines, std::int64_t now) {
   for (const auto& l : lines)
     CUNHUO_TRY(tx.exec(
-        "INSERT INTO settlement_lines (household_id, order_id, line_no, product_id, title, quantity, share_bps, gross_fen, "
-        "fees_fen, net_fen, campaign_id, campaign_kind, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {l.household_id, l.order_id, l.line_no, l.product_id, l.title, l.quantity, l.share_bps, l.gross.fen(), l.fees.fen(),
-         l.net.fen(), l.campaign_id, l.campaign_kind, now}));
+        "INSERT INTO settlement_lines (household_id, order_id, line_no, product_id, title, "
+        "quantity, share_bps, gross_fen, "
+        "fees_fen, net_fen, campaign_id, campaign_kind, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?)",
+        {l.household_id, l.order_id, l.line_no, l.product_id, l.title, l.quantity, l.share_bps,
+         l.gross.fen(), l.fees.fen(), l.net.fen(), l.campaign_id, l.campaign_kind, now}));
   return {};
 }
 
@@ -157,13 +180,17 @@ Status record_lines(db::Session& tx, const std::vector<SettlementLine>& lines, s
 
 std::span<const db::Migration> settlement_migrations() { return kMigrations; }
 
-Result<SettleOutcome> complete_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules, const Clock& clock) {
+Result<SettleOutcome> complete_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules,
+                                     const Clock& clock) {
   CUNHUO_TRY(tx.exec("UPDATE payment_orders SET completed = 1 WHERE order_id = ?", {order_id}));
   return settle_order(tx, order_id, rules, clock);
 }
 
-Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules, const Clock& clock) {
-  auto order = CUNHUO_TRY(tx.query_one("SELECT status, completed, shop_id, cooperative FROM payment_orders WHERE order_id = ?", {order_id}));
+Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules,
+                                   const Clock& clock) {
+  auto order = CUNHUO_TRY(tx.query_one(
+      "SELECT status, completed, shop_id, cooperative FROM payment_orders WHERE order_id = ?",
+      {order_id}));
   if (!order) return SettleOutcome::not_payable;
   if (order->str(0) == "settled") return SettleOutcome::already;
   if (order->str(0) != "paid" || order->i64(1) == 0) return SettleOutcome::not_payable;
@@ -181,37 +208,47 @@ Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const
     for (const auto& [h, net] : s.households) income.household_ids.push_back(h);
     CUNHUO_TRY(outbox::publish(tx, kIncomeSettled, income.encode(), clock));
   }
-  CUNHUO_TRY(tx.exec("UPDATE payment_orders SET status = 'settled', settled_at = ? WHERE order_id = ?", {now, order_id}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE payment_orders SET status = 'settled', settled_at = ? WHERE order_id = ?",
+              {now, order_id}));
   return SettleOutcome::settled;
 }
 
-Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::int64_t after, std::int64_t last,
-                                                          std::int64_t from_ms, std::int64_t to_ms) {
+Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::int64_t after,
+                                                           std::int64_t last, std::int64_t from_ms,
+                                                           std::int64_t to_ms) {
   std::map<std::int64_t, Money> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id, SUM(net_fen) FROM settlement_lines WHERE household_id > ? "
-                                          "AND household_id <= ? AND settled_at >= ? AND settled_at < ? GROUP BY household_id",
-                                          {after, last, from_ms, to_ms})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT household_id, SUM(net_fen) FROM settlement_lines WHERE household_id > ? "
+           "AND household_id <= ? AND settled_at >= ? AND settled_at < ? GROUP BY household_id",
+           {after, last, from_ms, to_ms})))
     out[r.i64(0)] = Money::fen(r.i64(1));
   return out;
 }
 
-Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int64_t from_ms, std::int64_t to_ms) {
+Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int64_t from_ms,
+                                                       std::int64_t to_ms) {
   std::vector<HouseholdSales> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT household_id, SUM(gross_fen), SUM(net_fen) FROM settlement_lines WHERE settled_at >= ? "
-                                          "AND settled_at < ? GROUP BY household_id ORDER BY household_id LIMIT " +
-                                              std::to_string(kMaxSellingHouseholds), {from_ms, to_ms})))
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT household_id, SUM(gross_fen), SUM(net_fen) FROM settlement_lines "
+                          "WHERE settled_at >= ? "
+                          "AND settled_at < ? GROUP BY household_id ORDER BY household_id LIMIT " +
+                              std::to_string(kMaxSellingHouseholds),
+                          {from_ms, to_ms})))
     out.push_back(HouseholdSales{r.i64(0), Money::fen(r.i64(1)), Money::fen(r.i64(2))});
   return out;
 }
 
-Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id, std::int64_t from_ms,
-                                                     std::int64_t to_ms) {
+Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id,
+                                                     std::int64_t from_ms, std::int64_t to_ms) {
   std::vector<SettlementLine> out;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT household_id, order_id, product_id, quantity, line_no, share_bps, title, campaign_kind, campaign_id, "
-           "gross_fen, fees_fen, net_fen, settled_at FROM settlement_lines WHERE household_id = ? AND settled_at >= ? "
-           "AND settled_at < ? ORDER BY settled_at, order_id, line_no",
-           {household_id, from_ms, to_ms}))) {
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT household_id, order_id, product_id, quantity, line_no, "
+                          "share_bps, title, campaign_kind, campaign_id, "
+                          "gross_fen, fees_fen, net_fen, settled_at FROM settlement_lines WHERE "
+                          "household_id = ? AND settled_at >= ? "
+                          "AND settled_at < ? ORDER BY settled_at, order_id, line_no",
+                          {household_id, from_ms, to_ms}))) {
     SettlementLine l;
     l.household_id = r.i64(0);
     l.order_id = r.i64(1);

@@ -58,13 +58,16 @@ struct IncomeSettled {
 };
 
 // Marks the order completed (the delivery is confirmed) and settles it when it can.
-Result<SettleOutcome> complete_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules, const Clock& clock);
+Result<SettleOutcome> complete_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules,
+                                     const Clock& clock);
 // Settles a completed order; a no-op when it was settled before.
-Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules, const Clock& clock);
+Result<SettleOutcome> settle_order(db::Session& tx, std::int64_t order_id, const FeeRules& rules,
+                                   const Clock& clock);
 
 // Net settled income of the households with ids in (after, last], settled in [from_ms, to_ms).
-Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::int64_t after, std::int64_t last,
-                                                          std::int64_t from_ms, std::int64_t to_ms);
+Result<std::map<std::int64_t, Money>> household_net_income(db::Session& s, std::int64_t after,
+                                                           std::int64_t last, std::int64_t from_ms,
+                                                           std::int64_t to_ms);
 
 // What each household sold and earned in [from_ms, to_ms): gross sales and net income,
 // for open statistics. Households with no line are absent.
@@ -73,10 +76,11 @@ struct HouseholdSales {
   Money gross, net;
 };
 inline constexpr std::size_t kMaxSellingHouseholds = 1'000'000;
-Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int64_t from_ms, std::int64_t to_ms);
+Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int64_t from_ms,
+                                                       std::int64_t to_ms);
 
 // A household's settlement lines settled in [from_ms, to_ms), oldest first.
-Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id, std::int64_t from_ms,
-                                                     std::int64_t to_ms);
+Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id,
+                                                     std::int64_t from_ms, std::int64_t to_ms);
 
 }  // namespace cunhuo::payments

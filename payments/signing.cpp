@@ -37,14 +37,17 @@ std::optional<std::string> unbase64(std::string_view text, std::size_t max) {
 
 Result<std::array<unsigned char, 32>> read_seed(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return make_error(ErrorKind::unavailable, "key_unreadable", "cannot read the key file " + path);
+  if (f == nullptr)
+    return make_error(ErrorKind::unavailable, "key_unreadable", "cannot read the key file " + path);
   char text[80] = {};
   const std::size_t n = std::fread(text, 1, sizeof text - 1, f);
   std::fclose(f);
   std::array<unsigned char, 32> seed{};
   std::size_t len = 0;
-  if (sodium_hex2bin(seed.data(), seed.size(), text, n, "\n", &len, nullptr) != 0 || len != seed.size())
-    return make_error(ErrorKind::unavailable, "key_unreadable", "the key file " + path + " does not hold a 32-byte hex seed");
+  if (sodium_hex2bin(seed.data(), seed.size(), text, n, "\n", &len, nullptr) != 0 ||
+      len != seed.size())
+    return make_error(ErrorKind::unavailable, "key_unreadable",
+                      "the key file " + path + " does not hold a 32-byte hex seed");
   return seed;
 }
 
@@ -56,12 +59,16 @@ Status write_seed(const std::string& path, const std::array<unsigned char, 32>& 
   const mode_t old = ::umask(077);  // the seed is the key: owner-only
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   ::umask(old);
-  if (f == nullptr) return make_error(ErrorKind::unavailable, "key_unwritable", "cannot create the key file " + path);
+  if (f == nullptr)
+    return make_error(ErrorKind::unavailable, "key_unwritable",
+                      "cannot create the key file " + path);
   const std::string text = hex(seed.data(), seed.size()) + "\n";
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
+                       std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
   std::fclose(f);
   if (!written || std::rename(tmp.c_str(), path.c_str()) != 0)
-    return make_error(ErrorKind::unavailable, "key_unwritable", "cannot write the key file " + path);
+    return make_error(ErrorKind::unavailable, "key_unwritable",
+                      "cannot write the key file " + path);
   return {};
 }
 
@@ -96,18 +103,21 @@ std::string SigningKey::public_key() const {
 
 std::string SigningKey::sign(std::string_view message) const {
   std::array<unsigned char, crypto_sign_BYTES> sig{};
-  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                       secret_.data());
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), secret_.data());
   return base64(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
 }
 
-bool signature_valid(std::string_view public_key, std::string_view message, std::string_view signature) {
+bool signature_valid(std::string_view public_key, std::string_view message,
+                     std::string_view signature) {
   if (!ready()) return false;
   auto pk = unbase64(public_key, 64);
   auto sig = unbase64(signature, 128);
-  if (!pk || !sig || pk->size() != crypto_sign_PUBLICKEYBYTES || sig->size() != crypto_sign_BYTES) return false;
+  if (!pk || !sig || pk->size() != crypto_sign_PUBLICKEYBYTES || sig->size() != crypto_sign_BYTES)
+    return false;
   return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig->data()),
-                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(),
                                      reinterpret_cast<const unsigned char*>(pk->data())) == 0;
 }
 
@@ -116,14 +126,15 @@ std::string key_serial(std::string_view public_key) { return sha256_hex(public_k
 std::string sha256_hex(std::string_view data) {
   [[maybe_unused]] const bool ok = ready();
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size());
   return hex(digest.data(), digest.size());
 }
 
 std::string base64(std::string_view bytes) {
   std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }

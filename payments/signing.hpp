@@ -32,7 +32,8 @@ class SigningKey {
 };
 
 // True when `signature` (base64) is `public_key`'s (base64) signature over `message`.
-bool signature_valid(std::string_view public_key, std::string_view message, std::string_view signature);
+bool signature_valid(std::string_view public_key, std::string_view message,
+                     std::string_view signature);
 std::string key_serial(std::string_view public_key);
 
 std::string sha256_hex(std::string_view data);

@@ -36,7 +36,8 @@ constexpr db::Migration kMigrations[] = {
      "  acknowledged INT NOT NULL DEFAULT 0,\n"
      "  last_status INT NOT NULL DEFAULT 0\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS sim_notifications_due ON sim_notifications (acknowledged, next_attempt_at);\n"
+     "CREATE INDEX IF NOT EXISTS sim_notifications_due ON sim_notifications (acknowledged, "
+     "next_attempt_at);\n"
      "CREATE TABLE IF NOT EXISTS sim_refunds (\n"
      "  id {{ID}},\n"
      "  refund_key VARCHAR(100) NOT NULL UNIQUE,\n"
@@ -58,9 +59,12 @@ struct Url {
 
 Result<Url> parse_url(const std::string& url) {
   const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) return make_error(ErrorKind::invalid, "bad_url", "the notify URL must be http://host:port/path");
+  if (url.rfind(scheme, 0) != 0)
+    return make_error(ErrorKind::invalid, "bad_url",
+                      "the notify URL must be http://host:port/path");
   const auto slash = url.find('/', scheme.size());
-  const std::string authority = url.substr(scheme.size(), slash == std::string::npos ? std::string::npos : slash - scheme.size());
+  const std::string authority = url.substr(
+      scheme.size(), slash == std::string::npos ? std::string::npos : slash - scheme.size());
   const auto colon = authority.rfind(':');
   Url u;
   u.host = colon == std::string::npos ? authority : authority.substr(0, colon);
@@ -70,7 +74,8 @@ Result<Url> parse_url(const std::string& url) {
 }
 
 // One HTTP/1.1 POST with short timeouts; returns the status code.
-Result<int> http_post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+Result<int> http_post(const std::string& url,
+                      const std::vector<std::pair<std::string, std::string>>& headers,
                       const std::string& body) {
   const Url u = CUNHUO_TRY(parse_url(url));
   addrinfo hints{};
@@ -89,9 +94,11 @@ Result<int> http_post(const std::string& url, const std::vector<std::pair<std::s
   ::freeaddrinfo(found);
   if (!connected) {
     if (fd >= 0) ::close(fd);
-    return make_error(ErrorKind::unavailable, "unreachable", "cannot connect to " + u.host + ":" + u.port);
+    return make_error(ErrorKind::unavailable, "unreachable",
+                      "cannot connect to " + u.host + ":" + u.port);
   }
-  std::string req = "POST " + u.path + " HTTP/1.1\r\nHost: " + u.host + "\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  std::string req = "POST " + u.path + " HTTP/1.1\r\nHost: " + u.host +
+                    "\r\nContent-Type: application/json\r\nConnection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::size_t sent = 0;
@@ -120,7 +127,11 @@ std::string notification_body(const SimPayment& p, bool success, std::int64_t pa
       .field("event_type", success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL")
       .field("out_trade_no", std::to_string(p.intent_id))
       .field("transaction_id", provider_ref(p.id))
-      .key("amount").begin_object().field("total", p.amount.fen()).field("currency", "CNY").end_object()
+      .key("amount")
+      .begin_object()
+      .field("total", p.amount.fen())
+      .field("currency", "CNY")
+      .end_object()
       .field("paid_at_ms", paid_at_ms)
       .end_object();
   return w.take();
@@ -139,12 +150,15 @@ Result<ProviderPayment> Simulator::create_payment(const PaymentRequest& request)
   if (request.amount.fen() <= 0 || request.currency != "CNY")
     return make_error(ErrorKind::invalid, "bad_request", "the sandbox takes positive CNY amounts");
   auto id = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
-    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                           " INTO sim_payments (intent_id, amount_fen, currency, status, created_at) VALUES (?, ?, 'CNY', 'created', ?)",
-                       {request.intent_id, request.amount.fen(), clock_.now_ms()}));
-    auto row = CUNHUO_TRY(tx.query_one("SELECT id, amount_fen FROM sim_payments WHERE intent_id = ?", {request.intent_id}));
+    CUNHUO_TRY(tx.exec(
+        std::string(tx.insert_ignore()) + " INTO sim_payments (intent_id, amount_fen, currency, "
+                                          "status, created_at) VALUES (?, ?, 'CNY', 'created', ?)",
+        {request.intent_id, request.amount.fen(), clock_.now_ms()}));
+    auto row = CUNHUO_TRY(tx.query_one(
+        "SELECT id, amount_fen FROM sim_payments WHERE intent_id = ?", {request.intent_id}));
     if (row->i64(1) != request.amount.fen())
-      return make_error(ErrorKind::conflict, "amount_changed", "this order was requested before with another amount");
+      return make_error(ErrorKind::conflict, "amount_changed",
+                        "this order was requested before with another amount");
     return row->i64(0);
   }));
   return ProviderPayment{provider_ref(id), "/sim/pay/" + std::to_string(id)};
@@ -152,25 +166,32 @@ Result<ProviderPayment> Simulator::create_payment(const PaymentRequest& request)
 
 Result<std::optional<SimPayment>> Simulator::find(std::int64_t payment_id) {
   return db_.read([&](db::Session& s) -> Result<std::optional<SimPayment>> {
-    auto row = CUNHUO_TRY(s.query_one("SELECT id, intent_id, amount_fen, status FROM sim_payments WHERE id = ?", {payment_id}));
+    auto row = CUNHUO_TRY(s.query_one(
+        "SELECT id, intent_id, amount_fen, status FROM sim_payments WHERE id = ?", {payment_id}));
     if (!row) return std::optional<SimPayment>();
-    return std::optional<SimPayment>(SimPayment{row->i64(0), row->i64(1), Money::fen(row->i64(2)), row->str(3)});
+    return std::optional<SimPayment>(
+        SimPayment{row->i64(0), row->i64(1), Money::fen(row->i64(2)), row->str(3)});
   });
 }
 
 Status Simulator::decide(std::int64_t payment_id, bool success) {
   CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
-    auto row = CUNHUO_TRY(tx.query_one("SELECT id, intent_id, amount_fen, status FROM sim_payments WHERE id = ?", {payment_id}));
+    auto row = CUNHUO_TRY(tx.query_one(
+        "SELECT id, intent_id, amount_fen, status FROM sim_payments WHERE id = ?", {payment_id}));
     if (!row) return make_error(ErrorKind::not_found, "not_found", "no such payment");
-    if (row->str(3) != "created") return make_error(ErrorKind::conflict, "already_decided", "this payment was already " + row->str(3));
+    if (row->str(3) != "created")
+      return make_error(ErrorKind::conflict, "already_decided",
+                        "this payment was already " + row->str(3));
     const auto now = clock_.now_ms();
-    CUNHUO_TRY(tx.exec("UPDATE sim_payments SET status = ?, paid_at = ? WHERE id = ?",
-                       {success ? "succeeded" : "failed", success ? db::Value(now) : db::Value(), payment_id}));
+    CUNHUO_TRY(tx.exec(
+        "UPDATE sim_payments SET status = ?, paid_at = ? WHERE id = ?",
+        {success ? "succeeded" : "failed", success ? db::Value(now) : db::Value(), payment_id}));
     const SimPayment p{row->i64(0), row->i64(1), Money::fen(row->i64(2)), ""};
     const std::string body = notification_body(p, success, now);
     for (int copy = 0; copy < (options_.send_twice ? 2 : 1); ++copy)
-      CUNHUO_TRY(tx.exec("INSERT INTO sim_notifications (payment_id, body, next_attempt_at) VALUES (?, ?, ?)",
-                         {payment_id, body, now}));
+      CUNHUO_TRY(tx.exec(
+          "INSERT INTO sim_notifications (payment_id, body, next_attempt_at) VALUES (?, ?, ?)",
+          {payment_id, body, now}));
     return {};
   }));
   wake();
@@ -202,29 +223,40 @@ Result<int> Simulator::post(const Notification& n) {
     url = options_.notify_url;
   }
   return http_post(url,
-                   {{kSerialHeader, n.serial}, {kTimestampHeader, n.timestamp}, {kNonceHeader, n.nonce}, {kSignatureHeader, n.signature}},
+                   {{kSerialHeader, n.serial},
+                    {kTimestampHeader, n.timestamp},
+                    {kNonceHeader, n.nonce},
+                    {kSignatureHeader, n.signature}},
                    n.body);
 }
 
 Result<int> Simulator::deliver_due() {
   auto due = CUNHUO_TRY(db_.read([&](db::Session& s) {
-    return s.query("SELECT id, body, attempts FROM sim_notifications WHERE acknowledged = 0 AND next_attempt_at <= ? "
-                   "AND attempts < ? ORDER BY next_attempt_at, id LIMIT 100",
-                   {clock_.now_ms(), options_.max_attempts});
+    return s.query(
+        "SELECT id, body, attempts FROM sim_notifications WHERE acknowledged = 0 AND "
+        "next_attempt_at <= ? "
+        "AND attempts < ? ORDER BY next_attempt_at, id LIMIT 100",
+        {clock_.now_ms(), options_.max_attempts});
   }));
   int acknowledged = 0;
   for (const auto& row : due) {
     auto status = post(sign(row.str(1)));
     const bool ok = status.ok() && *status >= 200 && *status < 300;
     const int attempts = static_cast<int>(row.i64(2)) + 1;
-    const std::int64_t wait = std::min(options_.retry_cap_ms, options_.retry_base_ms << std::min(attempts, 20));
+    const std::int64_t wait =
+        std::min(options_.retry_cap_ms, options_.retry_base_ms << std::min(attempts, 20));
     CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
-      CUNHUO_TRY(tx.exec("UPDATE sim_notifications SET attempts = ?, acknowledged = ?, last_status = ?, next_attempt_at = ? WHERE id = ?",
-                         {attempts, ok ? 1 : 0, status.ok() ? *status : 0, clock_.now_ms() + wait, row.i64(0)}));
+      CUNHUO_TRY(tx.exec(
+          "UPDATE sim_notifications SET attempts = ?, acknowledged = ?, last_status = ?, "
+          "next_attempt_at = ? WHERE id = ?",
+          {attempts, ok ? 1 : 0, status.ok() ? *status : 0, clock_.now_ms() + wait, row.i64(0)}));
       return {};
     }));
-    if (ok) ++acknowledged;
-    else spdlog::info("sandbox: notification {} not acknowledged (attempt {}), retrying in {} ms", row.i64(0), attempts, wait);
+    if (ok)
+      ++acknowledged;
+    else
+      spdlog::info("sandbox: notification {} not acknowledged (attempt {}), retrying in {} ms",
+                   row.i64(0), attempts, wait);
   }
   return acknowledged;
 }
@@ -232,22 +264,31 @@ Result<int> Simulator::deliver_due() {
 Result<bool> Simulator::probe(std::int64_t intent_id, Money amount) {
   const SimPayment p{0, intent_id, amount, "created"};
   Notification n = sign(notification_body(p, true, clock_.now_ms()));
-  n.signature = SigningKey::from_seed({}).sign(notification_message(n));  // a key the platform does not trust
+  n.signature =
+      SigningKey::from_seed({}).sign(notification_message(n));  // a key the platform does not trust
   auto status = CUNHUO_TRY(post(n));
   return status >= 400 && status < 500;
 }
 
-Result<std::string> Simulator::refund(std::int64_t intent_id, Money amount, const std::string& refund_key) {
+Result<std::string> Simulator::refund(std::int64_t intent_id, Money amount,
+                                      const std::string& refund_key) {
   return db_.write([&](db::Session& tx) -> Result<std::string> {
-    auto paid = CUNHUO_TRY(tx.query_one("SELECT amount_fen FROM sim_payments WHERE intent_id = ? AND status = 'succeeded'", {intent_id}));
-    if (!paid) return make_error(ErrorKind::conflict, "not_paid", "the sandbox has no payment to refund");
-    auto before = CUNHUO_TRY(tx.query_one("SELECT id, amount_fen FROM sim_refunds WHERE refund_key = ?", {refund_key}));
+    auto paid = CUNHUO_TRY(tx.query_one(
+        "SELECT amount_fen FROM sim_payments WHERE intent_id = ? AND status = 'succeeded'",
+        {intent_id}));
+    if (!paid)
+      return make_error(ErrorKind::conflict, "not_paid", "the sandbox has no payment to refund");
+    auto before = CUNHUO_TRY(
+        tx.query_one("SELECT id, amount_fen FROM sim_refunds WHERE refund_key = ?", {refund_key}));
     if (before) return "SIMR" + provider_ref(before->i64(0)).substr(3);
-    auto refunded = CUNHUO_TRY(tx.query_one("SELECT COALESCE(SUM(amount_fen), 0) FROM sim_refunds WHERE intent_id = ?", {intent_id}));
+    auto refunded = CUNHUO_TRY(tx.query_one(
+        "SELECT COALESCE(SUM(amount_fen), 0) FROM sim_refunds WHERE intent_id = ?", {intent_id}));
     if (refunded->i64(0) + amount.fen() > paid->i64(0))
       return make_error(ErrorKind::conflict, "over_refund", "refunds would exceed the payment");
-    CUNHUO_TRY(tx.exec("INSERT INTO sim_refunds (refund_key, intent_id, amount_fen, created_at) VALUES (?, ?, ?, ?)",
-                       {refund_key, intent_id, amount.fen(), clock_.now_ms()}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO sim_refunds (refund_key, intent_id, amount_fen, created_at) VALUES "
+                "(?, ?, ?, ?)",
+                {refund_key, intent_id, amount.fen(), clock_.now_ms()}));
     return "SIMR" + provider_ref(CUNHUO_TRY(tx.last_insert_id())).substr(3);
   });
 }
@@ -258,12 +299,17 @@ Result<std::vector<BillLine>> Simulator::bill(const std::string& date) {
   const std::int64_t from = shanghai_midnight_ms(*day), to = from + 86'400'000;
   return db_.read([&](db::Session& s) -> Result<std::vector<BillLine>> {
     std::vector<BillLine> out;
-    for (const auto& r : CUNHUO_TRY(s.query("SELECT id, intent_id, amount_fen FROM sim_payments WHERE status = 'succeeded' "
-                                            "AND paid_at >= ? AND paid_at < ? ORDER BY id", {from, to})))
+    for (const auto& r : CUNHUO_TRY(s.query(
+             "SELECT id, intent_id, amount_fen FROM sim_payments WHERE status = 'succeeded' "
+             "AND paid_at >= ? AND paid_at < ? ORDER BY id",
+             {from, to})))
       out.push_back(BillLine{"payment", provider_ref(r.i64(0)), r.i64(1), r.i64(2)});
-    for (const auto& r : CUNHUO_TRY(s.query("SELECT id, intent_id, amount_fen FROM sim_refunds WHERE created_at >= ? "
-                                            "AND created_at < ? ORDER BY id", {from, to})))
-      out.push_back(BillLine{"refund", "SIMR" + provider_ref(r.i64(0)).substr(3), r.i64(1), r.i64(2)});
+    for (const auto& r : CUNHUO_TRY(
+             s.query("SELECT id, intent_id, amount_fen FROM sim_refunds WHERE created_at >= ? "
+                     "AND created_at < ? ORDER BY id",
+                     {from, to})))
+      out.push_back(
+          BillLine{"refund", "SIMR" + provider_ref(r.i64(0)).substr(3), r.i64(1), r.i64(2)});
     return out;
   });
 }
@@ -272,7 +318,8 @@ Result<std::string> Simulator::bill_csv(const std::string& date) {
   auto lines = CUNHUO_TRY(bill(date));
   std::string csv = "type,provider_ref,out_trade_no,amount_fen,currency\n";
   for (const auto& l : lines)
-    csv += l.type + "," + l.provider_ref + "," + std::to_string(l.intent_id) + "," + std::to_string(l.amount_fen) + ",CNY\n";
+    csv += l.type + "," + l.provider_ref + "," + std::to_string(l.intent_id) + "," +
+           std::to_string(l.amount_fen) + ",CNY\n";
   return csv;
 }
 
@@ -285,7 +332,8 @@ void Simulator::start() {
     while (!stopping_) {
       held.unlock();
       auto sent = deliver_due();
-      if (!sent.ok()) spdlog::warn("sandbox: delivering notifications failed: {}", sent.error().message);
+      if (!sent.ok())
+        spdlog::warn("sandbox: delivering notifications failed: {}", sent.error().message);
       held.lock();
       cv_.wait_for(held, std::chrono::milliseconds(options_.poll_ms), [&] { return stopping_; });
     }

@@ -22,11 +22,11 @@
 namespace cunhuo::payments {
 
 struct SimulatorOptions {
-  std::string notify_url;              // http://host:port/path of the platform's callback
-  bool send_twice = true;              // every notification is also sent a second time
-  std::int64_t retry_base_ms = 1000;   // back-off: base * 2^attempts, capped
+  std::string notify_url;             // http://host:port/path of the platform's callback
+  bool send_twice = true;             // every notification is also sent a second time
+  std::int64_t retry_base_ms = 1000;  // back-off: base * 2^attempts, capped
   std::int64_t retry_cap_ms = 5 * 60 * 1000;
-  int max_attempts = 24;               // then the provider gives up, as real ones do
+  int max_attempts = 24;  // then the provider gives up, as real ones do
   std::int64_t poll_ms = 200;
 };
 
@@ -45,7 +45,8 @@ class Simulator final : public PaymentProvider {
 
   std::string name() const override { return kName; }
   Result<ProviderPayment> create_payment(const PaymentRequest& request) override;
-  Result<std::string> refund(std::int64_t intent_id, Money amount, const std::string& refund_key) override;
+  Result<std::string> refund(std::int64_t intent_id, Money amount,
+                             const std::string& refund_key) override;
   Result<std::vector<BillLine>> bill(const std::string& date) override;
 
   // The payer's choice on the pay page; queues the notification.

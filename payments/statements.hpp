@@ -39,8 +39,9 @@ struct SignedStatement {
   std::string document() const;  // {"statement":…, "sha256":…, "signature":…, "key_serial":…}
 };
 
-Result<SignedStatement> issue_statement(db::Session& s, const StatementSubject& subject, const Period& period,
-                                        const SigningKey& key, const Clock& clock);
+Result<SignedStatement> issue_statement(db::Session& s, const StatementSubject& subject,
+                                        const Period& period, const SigningKey& key,
+                                        const Clock& clock);
 
 // Whether `document` (as downloaded) is a genuine, unaltered statement signed by `public_key`.
 struct Verdict {

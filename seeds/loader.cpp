@@ -28,17 +28,20 @@ constexpr db::Migration kMigrations[] = {
 
 using Keys = std::map<std::string, std::int64_t>;
 
-Result<std::optional<std::int64_t>> resolve(const FieldReader& item, std::string_view field, const Keys& keys) {
+Result<std::optional<std::int64_t>> resolve(const FieldReader& item, std::string_view field,
+                                            const Keys& keys) {
   auto key = CUNHUO_TRY(item.optional_string(field, 100));
   if (!key) return std::optional<std::int64_t>();
   auto it = keys.find(*key);
   if (it == keys.end())
-    return make_error(ErrorKind::invalid, "unknown_reference", "no seed entry with key " + *key, item.path() + "." + std::string(field));
+    return make_error(ErrorKind::invalid, "unknown_reference", "no seed entry with key " + *key,
+                      item.path() + "." + std::string(field));
   return std::optional<std::int64_t>(it->second);
 }
 
 // Links, and the sensors in cold stores: optional in a seed set.
-Status load_links(db::Session& tx, const FieldReader& root, const Clock& clock, LoadReport& report) {
+Status load_links(db::Session& tx, const FieldReader& root, const Clock& clock,
+                  LoadReport& report) {
   if (root.has("links"))
     for (const auto& item : CUNHUO_TRY(root.objects("links", kMaxItems))) {
       logistics::NewLink link;
@@ -52,37 +55,43 @@ Status load_links(db::Session& tx, const FieldReader& root, const Clock& clock, 
       CUNHUO_TRY(logistics::create_link(tx, link, clock));
       if (CUNHUO_TRY(item.optional_boolean("both_ways")).value_or(true)) {
         std::swap(link.from_code, link.to_code);
-        link.timetable = CUNHUO_TRY(item.optional_string("return_timetable", 2000)).value_or(link.timetable);
+        link.timetable =
+            CUNHUO_TRY(item.optional_string("return_timetable", 2000)).value_or(link.timetable);
         CUNHUO_TRY(logistics::create_link(tx, link, clock));
       }
       ++report.links;
     }
   if (root.has("sensors"))
     for (const auto& item : CUNHUO_TRY(root.objects("sensors", kMaxItems)))
-      CUNHUO_CHECK(logistics::register_sensor(tx, CUNHUO_TRY(item.string("code", 40)), CUNHUO_TRY(item.string("node", 40)), clock));
+      CUNHUO_CHECK(logistics::register_sensor(tx, CUNHUO_TRY(item.string("code", 40)),
+                                              CUNHUO_TRY(item.string("node", 40)), clock));
   return {};
 }
 
-Status load_nodes(db::Session& tx, const FieldReader& root, const Clock& clock, Keys& nodes, LoadReport& report) {
+Status load_nodes(db::Session& tx, const FieldReader& root, const Clock& clock, Keys& nodes,
+                  LoadReport& report) {
   for (const auto& item : CUNHUO_TRY(root.objects("nodes", kMaxItems))) {
     logistics::NewNode node;
     node.code = CUNHUO_TRY(item.string("code", 40));
     node.kind = CUNHUO_TRY(logistics::parse_node_kind(CUNHUO_TRY(item.string("kind", 40))));
     node.name = CUNHUO_TRY(item.string("name", 200));
     node.region_code = CUNHUO_TRY(item.string("region_code", 12));
-    node.cold_capacity_crates = static_cast<int>(CUNHUO_TRY(item.optional_integer("cold_capacity_crates", 0, 1'000'000)).value_or(0));
+    node.cold_capacity_crates = static_cast<int>(
+        CUNHUO_TRY(item.optional_integer("cold_capacity_crates", 0, 1'000'000)).value_or(0));
     node.lat_e6 = CUNHUO_TRY(item.optional_integer("lat_e6", -90'000'000, 90'000'000));
     node.lon_e6 = CUNHUO_TRY(item.optional_integer("lon_e6", -180'000'000, 180'000'000));
-    if (auto v = CUNHUO_TRY(item.optional_integer("min_centi", -8000, 8000))) node.min_centi = static_cast<int>(*v);
-    if (auto v = CUNHUO_TRY(item.optional_integer("max_centi", -8000, 8000))) node.max_centi = static_cast<int>(*v);
+    if (auto v = CUNHUO_TRY(item.optional_integer("min_centi", -8000, 8000)))
+      node.min_centi = static_cast<int>(*v);
+    if (auto v = CUNHUO_TRY(item.optional_integer("max_centi", -8000, 8000)))
+      node.max_centi = static_cast<int>(*v);
     nodes[node.code] = CUNHUO_TRY(logistics::create_node(tx, node, clock)).value;
     ++report.nodes;
   }
   return {};
 }
 
-Status load_households(db::Session& tx, const FieldReader& root, const Clock& clock, Keys& households,
-                       LoadReport& report) {
+Status load_households(db::Session& tx, const FieldReader& root, const Clock& clock,
+                       Keys& households, LoadReport& report) {
   for (const auto& item : CUNHUO_TRY(root.objects("households", kMaxItems))) {
     marketplace::NewHousehold h;
     h.village_code = CUNHUO_TRY(item.string("village_code", 12));
@@ -104,28 +113,32 @@ Status load_households(db::Session& tx, const FieldReader& root, const Clock& cl
   return {};
 }
 
-Status load_shops(db::Session& tx, const FieldReader& root, const Clock& clock, const Keys& households, Keys& shops,
-                  LoadReport& report) {
+Status load_shops(db::Session& tx, const FieldReader& root, const Clock& clock,
+                  const Keys& households, Keys& shops, LoadReport& report) {
   for (const auto& item : CUNHUO_TRY(root.objects("shops", kMaxItems))) {
     marketplace::NewShop shop;
     shop.name = CUNHUO_TRY(item.string("name", 200));
-    shop.kind = CUNHUO_TRY(item.string("kind", 20)) == "cooperative" ? marketplace::ShopKind::cooperative
-                                                                     : marketplace::ShopKind::household;
+    shop.kind = CUNHUO_TRY(item.string("kind", 20)) == "cooperative"
+                    ? marketplace::ShopKind::cooperative
+                    : marketplace::ShopKind::household;
     shop.village_code = CUNHUO_TRY(item.string("village_code", 12));
     for (const auto& key : CUNHUO_TRY(item.strings("members", 1000, 100))) {
       auto it = households.find(key);
       if (it == households.end())
-        return make_error(ErrorKind::invalid, "unknown_reference", "no household with key " + key, item.path() + ".members");
+        return make_error(ErrorKind::invalid, "unknown_reference", "no household with key " + key,
+                          item.path() + ".members");
       shop.members.push_back(marketplace::HouseholdId{it->second});
     }
-    shops[CUNHUO_TRY(item.string("key", 100))] = CUNHUO_TRY(marketplace::create_shop(tx, shop, clock)).value;
+    shops[CUNHUO_TRY(item.string("key", 100))] =
+        CUNHUO_TRY(marketplace::create_shop(tx, shop, clock)).value;
     ++report.shops;
   }
   return {};
 }
 
-Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& households, const Keys& shops,
-                     const Keys& nodes, const AccountCreator& create, Keys& accounts, LoadReport& report) {
+Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& households,
+                     const Keys& shops, const Keys& nodes, const AccountCreator& create,
+                     Keys& accounts, LoadReport& report) {
   if (!root.has("accounts")) return {};
   for (const auto& item : CUNHUO_TRY(root.objects("accounts", kMaxItems))) {
     SeedAccount a;
@@ -139,28 +152,32 @@ Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& house
     a.node_id = CUNHUO_TRY(resolve(item, "node", nodes));
     accounts[a.phone] = CUNHUO_TRY(create(tx, a));
     // A helper's account serves the households whose cards name them by phone.
-    if (a.role == "helper") CUNHUO_TRY(marketplace::link_helper_account(tx, a.phone, accounts[a.phone]));
+    if (a.role == "helper")
+      CUNHUO_TRY(marketplace::link_helper_account(tx, a.phone, accounts[a.phone]));
     ++report.accounts;
   }
   return {};
 }
 
-Status load_organisations(db::Session& tx, const FieldReader& root, const Keys& accounts, const Clock& clock,
-                          LoadReport& report) {
+Status load_organisations(db::Session& tx, const FieldReader& root, const Keys& accounts,
+                          const Clock& clock, LoadReport& report) {
   if (!root.has("organisations")) return {};
   for (const auto& item : CUNHUO_TRY(root.objects("organisations", kMaxItems))) {
     marketplace::NewOrganisation o;
     o.name = CUNHUO_TRY(item.string("name", 200));
-    o.kind = CUNHUO_TRY(item.string("kind", 20)) == "public_unit" ? marketplace::OrganisationKind::public_unit
-                                                                  : marketplace::OrganisationKind::enterprise;
+    o.kind = CUNHUO_TRY(item.string("kind", 20)) == "public_unit"
+                 ? marketplace::OrganisationKind::public_unit
+                 : marketplace::OrganisationKind::enterprise;
     o.region_code = CUNHUO_TRY(item.string("region_code", 12));
     o.budget = Money::fen(CUNHUO_TRY(item.integer("budget_fen", 0, INT64_MAX)));
-    o.required_share_bps = static_cast<int>(CUNHUO_TRY(item.optional_integer("required_share_bps", 0, 10000)).value_or(0));
+    o.required_share_bps = static_cast<int>(
+        CUNHUO_TRY(item.optional_integer("required_share_bps", 0, 10000)).value_or(0));
     o.paired_villages = CUNHUO_TRY(item.strings("paired_villages", 1000, 12));
     for (const auto& phone : CUNHUO_TRY(item.strings("buyers", 1000, 20))) {
       auto it = accounts.find(phone);
       if (it == accounts.end())
-        return make_error(ErrorKind::invalid, "unknown_reference", "no seed account with phone " + phone, item.path() + ".buyers");
+        return make_error(ErrorKind::invalid, "unknown_reference",
+                          "no seed account with phone " + phone, item.path() + ".buyers");
       o.buyer_accounts.push_back(it->second);
     }
     CUNHUO_TRY(marketplace::create_organisation(tx, o, clock));
@@ -178,29 +195,33 @@ std::optional<std::string_view> builtin(std::string_view name) {
   return std::nullopt;
 }
 
-Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& create_account) {
+Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock,
+                        const AccountCreator& create_account) {
   auto doc = CUNHUO_TRY(Json::parse(seed));
   auto root = CUNHUO_TRY(FieldReader::root(doc));
   const std::string name = CUNHUO_TRY(root.string("name", 100));
   return db.write([&](db::Session& tx) -> Result<LoadReport> {
     LoadReport report;
-    auto claimed = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) + " INTO seed_sets (name, loaded_at) VALUES (?, ?)",
-                                      {name, clock.now_ms()}));
+    auto claimed = CUNHUO_TRY(
+        tx.exec(std::string(tx.insert_ignore()) + " INTO seed_sets (name, loaded_at) VALUES (?, ?)",
+                {name, clock.now_ms()}));
     if (claimed.affected_rows == 0) return report;  // loaded before
     Keys nodes, households, shops, accounts;
     if (root.has("poor_counties")) {
       for (const auto& county : CUNHUO_TRY(root.objects("poor_counties", 10'000)))
-        CUNHUO_CHECK(marketplace::register_poor_county(tx, CUNHUO_TRY(county.string("code", 6)), CUNHUO_TRY(county.string("name", 100))));
+        CUNHUO_CHECK(marketplace::register_poor_county(tx, CUNHUO_TRY(county.string("code", 6)),
+                                                       CUNHUO_TRY(county.string("name", 100))));
     }
     CUNHUO_CHECK(load_nodes(tx, root, clock, nodes, report));
     CUNHUO_CHECK(load_links(tx, root, clock, report));
     CUNHUO_CHECK(load_households(tx, root, clock, households, report));
     CUNHUO_CHECK(load_shops(tx, root, clock, households, shops, report));
-    CUNHUO_CHECK(load_accounts(tx, root, households, shops, nodes, create_account, accounts, report));
+    CUNHUO_CHECK(
+        load_accounts(tx, root, households, shops, nodes, create_account, accounts, report));
     CUNHUO_CHECK(load_organisations(tx, root, accounts, clock, report));
     report.loaded = true;
-    spdlog::info("loaded seed set {}: {} nodes, {} households, {} shops, {} accounts", name, report.nodes,
-                 report.households, report.shops, report.accounts);
+    spdlog::info("loaded seed set {}: {} nodes, {} households, {} shops, {} accounts", name,
+                 report.nodes, report.households, report.shops, report.accounts);
     return report;
   });
 }

@@ -22,7 +22,8 @@ struct SeedAccount {
 };
 
 // Accounts belong to the storefront (auth); the loader hands them over through this.
-using AccountCreator = std::function<Result<std::int64_t>(db::Session& tx, const SeedAccount& account)>;
+using AccountCreator =
+    std::function<Result<std::int64_t>(db::Session& tx, const SeedAccount& account)>;
 
 std::span<const db::Migration> migrations();
 
@@ -35,6 +36,7 @@ struct LoadReport {
 };
 
 // `seed` is the JSON text of a seed set.
-Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock, const AccountCreator& create_account);
+Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock,
+                        const AccountCreator& create_account);
 
 }  // namespace cunhuo::seeds

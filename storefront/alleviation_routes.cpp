@@ -33,21 +33,45 @@ schema::Schema indicator_name() { return schema::choice(enum_names<al::Indicator
 // Leaves the object open when `close` is false, for the caller to add to it.
 void write_evaluation(JsonWriter& w, const al::StoredEvaluation& e, bool close = true) {
   const auto& r = e.result;
-  w.begin_object().field("id", e.id).field("household_id", e.household_id).field("model_version", r.model_version);
-  w.field("score", r.score).field("band", al::to_string(r.band)).field("exit_eligible", r.exit_eligible);
+  w.begin_object()
+      .field("id", e.id)
+      .field("household_id", e.household_id)
+      .field("model_version", r.model_version);
+  w.field("score", r.score)
+      .field("band", al::to_string(r.band))
+      .field("exit_eligible", r.exit_eligible);
   w.key("failed_veto");
-  if (r.failed_veto) w.value(al::to_string(*r.failed_veto)); else w.null();
-  w.field("per_capita_income_fen", r.per_capita_income.fen()).field("evaluated_at", format_shanghai(e.created_at_ms));
+  if (r.failed_veto)
+    w.value(al::to_string(*r.failed_veto));
+  else
+    w.null();
+  w.field("per_capita_income_fen", r.per_capita_income.fen())
+      .field("evaluated_at", format_shanghai(e.created_at_ms));
   w.key("indicators").begin_array();
   for (const auto& i : r.indicators)
-    w.begin_object().field("indicator", al::to_string(i.indicator)).field("weight", i.weight).field("veto", i.veto)
-        .field("met", i.met).field("points", i.points).field("inputs", i.inputs).end_object();
+    w.begin_object()
+        .field("indicator", al::to_string(i.indicator))
+        .field("weight", i.weight)
+        .field("veto", i.veto)
+        .field("met", i.met)
+        .field("points", i.points)
+        .field("inputs", i.inputs)
+        .end_object();
   w.end_array();
   const auto& f = e.inputs;
-  w.key("inputs").begin_object().field("members", f.members).field("card_income_fen", f.registry_income.fen());
-  w.field("platform_net_income_fen", f.platform_net.fen()).field("platform_income_note", "net settled sales over the twelve months before, " + f.platform_net.to_yuan() + " yuan");
-  w.field("housing_safe", f.housing_safe).field("water_safe", f.water_safe).field("school_age_out_of_school", f.school_age_out_of_school);
-  w.field("members_uninsured", f.members_uninsured).field("stable_income_source", f.stable_income_source).end_object();
+  w.key("inputs")
+      .begin_object()
+      .field("members", f.members)
+      .field("card_income_fen", f.registry_income.fen());
+  w.field("platform_net_income_fen", f.platform_net.fen())
+      .field("platform_income_note", "net settled sales over the twelve months before, " +
+                                         f.platform_net.to_yuan() + " yuan");
+  w.field("housing_safe", f.housing_safe)
+      .field("water_safe", f.water_safe)
+      .field("school_age_out_of_school", f.school_age_out_of_school);
+  w.field("members_uninsured", f.members_uninsured)
+      .field("stable_income_source", f.stable_income_source)
+      .end_object();
   if (close) w.end_object();
 }
 
@@ -56,8 +80,10 @@ constexpr std::size_t kMaxEvidenceOrders = 100;
 // The settled orders behind an evaluation's platform income: the ledger's settlement lines
 // of the year before it, summed per order, so the income can be traced to each sale.
 Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEvaluation& e) {
-  const auto lines = CUNHUO_TRY(payments::settlement_lines(s, e.household_id, e.created_at_ms - al::kIncomeWindowMs, e.created_at_ms));
-  std::vector<payments::SettlementLine> orders;  // one per order, in settlement order; line_no counts its lines
+  const auto lines = CUNHUO_TRY(payments::settlement_lines(
+      s, e.household_id, e.created_at_ms - al::kIncomeWindowMs, e.created_at_ms));
+  std::vector<payments::SettlementLine>
+      orders;  // one per order, in settlement order; line_no counts its lines
   for (const auto& l : lines) {
     if (orders.empty() || orders.back().order_id != l.order_id) {
       orders.push_back(l);
@@ -68,17 +94,25 @@ Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEval
     orders.back().gross = CUNHUO_TRY(orders.back().gross.plus(l.gross));
     ++orders.back().line_no;
   }
-  w.key("income_evidence").begin_object().field("orders_count", static_cast<std::int64_t>(orders.size()));
-  w.field("window", format_shanghai(e.created_at_ms - al::kIncomeWindowMs) + " – " + format_shanghai(e.created_at_ms));
+  w.key("income_evidence")
+      .begin_object()
+      .field("orders_count", static_cast<std::int64_t>(orders.size()));
+  w.field("window", format_shanghai(e.created_at_ms - al::kIncomeWindowMs) + " – " +
+                        format_shanghai(e.created_at_ms));
   w.key("orders").begin_array();
   for (std::size_t i = 0; i < orders.size() && i < kMaxEvidenceOrders; ++i) {
     const auto& o = orders[i];
-    w.begin_object().field("order_id", o.order_id).field("title", o.title).field("lines", static_cast<std::int64_t>(o.line_no));
+    w.begin_object()
+        .field("order_id", o.order_id)
+        .field("title", o.title)
+        .field("lines", static_cast<std::int64_t>(o.line_no));
     w.field("gross_fen", o.gross.fen()).field("net_fen", o.net.fen());
     w.field("settled_at", format_shanghai(o.settled_at_ms)).end_object();
   }
-  w.end_array().field("statement", "/api/v1/households/" + std::to_string(e.household_id) + "/statements/" +
-                                       format_date(shanghai_date(e.created_at_ms)).substr(0, 4)).end_object();
+  w.end_array()
+      .field("statement", "/api/v1/households/" + std::to_string(e.household_id) + "/statements/" +
+                              format_date(shanghai_date(e.created_at_ms)).substr(0, 4))
+      .end_object();
   return {};
 }
 
@@ -86,8 +120,11 @@ Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEval
 schema::Schema income_evidence_schema() {
   using namespace schema;
   const Schema order = object({
-      required("order_id", id()), required("title", text()), required("lines", integer(1)),
-      required("gross_fen", fen()), required("net_fen", fen()),
+      required("order_id", id()),
+      required("title", text()),
+      required("lines", integer(1)),
+      required("gross_fen", fen()),
+      required("net_fen", fen()),
       required("settled_at", shanghai_time()),
   });
   return object({
@@ -102,24 +139,36 @@ schema::Schema income_evidence_schema() {
 schema::Schema evaluation_schema() {
   using namespace schema;
   const Schema indicator = object({
-      required("indicator", indicator_name()), required("weight", integer(0, al::kMaxPoints)),
-      required("veto", boolean()), required("met", boolean()),
-      required("points", integer(0, al::kMaxPoints)), required("inputs", text()),
+      required("indicator", indicator_name()),
+      required("weight", integer(0, al::kMaxPoints)),
+      required("veto", boolean()),
+      required("met", boolean()),
+      required("points", integer(0, al::kMaxPoints)),
+      required("inputs", text()),
   });
   const Schema inputs = object({
-      required("members", integer(0)), required("card_income_fen", fen()),
-      required("platform_net_income_fen", fen()), required("platform_income_note", text()),
-      required("housing_safe", boolean()), required("water_safe", boolean()),
-      required("school_age_out_of_school", integer(0)), required("members_uninsured", integer(0)),
+      required("members", integer(0)),
+      required("card_income_fen", fen()),
+      required("platform_net_income_fen", fen()),
+      required("platform_income_note", text()),
+      required("housing_safe", boolean()),
+      required("water_safe", boolean()),
+      required("school_age_out_of_school", integer(0)),
+      required("members_uninsured", integer(0)),
       required("stable_income_source", boolean()),
   });
   return object({
-      required("id", id()), required("household_id", id()), required("model_version", integer(1)),
+      required("id", id()),
+      required("household_id", id()),
+      required("model_version", integer(1)),
       required("score", integer(0, al::kMaxPoints)),
-      required("band", choice(enum_names<al::Band>())), required("exit_eligible", boolean()),
+      required("band", choice(enum_names<al::Band>())),
+      required("exit_eligible", boolean()),
       required("failed_veto", nullable(indicator_name())),
-      required("per_capita_income_fen", fen()), required("evaluated_at", shanghai_time()),
-      required("indicators", array(indicator)), required("inputs", inputs),
+      required("per_capita_income_fen", fen()),
+      required("evaluated_at", shanghai_time()),
+      required("indicators", array(indicator)),
+      required("inputs", inputs),
       optional("income_evidence", income_evidence_schema()),
   });
 }
@@ -135,7 +184,9 @@ Result<Response> household_evaluations(AlleviationContext& ctx, const Call& call
     bool newest = true;
     for (const auto& e : CUNHUO_TRY(al::evaluations_of(s, id, 20))) {
       write_evaluation(w, e, false);
-      if (newest) CUNHUO_CHECK(write_income_evidence(w, s, e));  // the newest carries its orders; older ones their sums
+      if (newest)
+        CUNHUO_CHECK(write_income_evidence(
+            w, s, e));  // the newest carries its orders; older ones their sums
       newest = false;
       w.end_object();
     }
@@ -155,7 +206,8 @@ Result<std::string> office_area(const Account& account, const Request& req) {
       CUNHUO_TRY(body.optional_string("region_code", kVillageCodeDigits)).value_or(own);
   if (!region.empty()) CUNHUO_TRY(region_level(region, "region_code"));
   if (account.role != Role::admin && !region_within(region, account.region_code))
-    return make_error(ErrorKind::forbidden, "forbidden", "households of your own area only", "region_code");
+    return make_error(ErrorKind::forbidden, "forbidden", "households of your own area only",
+                      "region_code");
   return region;
 }
 
@@ -186,7 +238,9 @@ Result<Response> rescore(AlleviationContext& ctx, const Call& call) {
 // The county a request reads: `?county=` or the caller's own.
 Result<std::string> county_to_read(const Account& account, const Request& req) {
   const std::string county = req.query_param("county").value_or(county_of(account.region_code));
-  if (county.size() != 6) return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code", "county");
+  if (county.size() != 6)
+    return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code",
+                      "county");
   CUNHUO_TRY(region_level(county, "county"));
   return county;
 }
@@ -195,31 +249,40 @@ Result<std::string> county_to_read(const Account& account, const Request& req) {
 // township office reviews under them, it does not set them), or an admin naming the county.
 Result<std::string> county_to_govern(const Account& account, const Request& req) {
   if (account.role == Role::poverty_office && account.region_code.size() != 6)
-    return make_error(ErrorKind::forbidden, "county_office_only", "the county office sets its county's rules");
+    return make_error(ErrorKind::forbidden, "county_office_only",
+                      "the county office sets its county's rules");
   if (account.role != Role::admin && account.role != Role::poverty_office)
-    return make_error(ErrorKind::forbidden, "forbidden", "the county office sets its county's rules");
+    return make_error(ErrorKind::forbidden, "forbidden",
+                      "the county office sets its county's rules");
   auto given = req.query_param("county");
   if (account.role == Role::admin && !given)
-    return make_error(ErrorKind::invalid, "missing_county", "name the county as ?county=", "county");
+    return make_error(ErrorKind::invalid, "missing_county",
+                      "name the county as ?county=", "county");
   const std::string county = given.value_or(account.region_code);
-  if (county.size() != 6) return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code", "county");
+  if (county.size() != 6)
+    return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code",
+                      "county");
   CUNHUO_TRY(region_level(county, "county"));
   if (account.role != Role::admin && county != account.region_code)
-    return make_error(ErrorKind::forbidden, "outside_your_area", "another county's rules are its own office's", "county");
+    return make_error(ErrorKind::forbidden, "outside_your_area",
+                      "another county's rules are its own office's", "county");
   return county;
 }
 
 // A model as al::model_json writes it.
 schema::Schema model_schema() {
   using namespace schema;
-  const Schema rule = object({required("indicator", indicator_name()),
-                              required("weight", integer(0, al::kMaxPoints)),
-                              required("veto", boolean())});
+  const Schema rule =
+      object({required("indicator", indicator_name()),
+              required("weight", integer(0, al::kMaxPoints)), required("veto", boolean())});
   return object({
-      required("version", integer(1)), required("name", text()),
+      required("version", integer(1)),
+      required("name", text()),
       required("exit_threshold", integer(0, al::kMaxPoints)),
-      required("lower_band", integer(0, al::kMaxPoints)), required("poverty_line_fen", fen()),
-      required("sample_values", boolean()), required("indicators", array(rule)),
+      required("lower_band", integer(0, al::kMaxPoints)),
+      required("poverty_line_fen", fen()),
+      required("sample_values", boolean()),
+      required("indicators", array(rule)),
   });
 }
 
@@ -227,13 +290,15 @@ schema::Schema model_schema() {
 schema::Schema new_model_schema() {
   using namespace schema;
   const Schema rule = object({
-      required("indicator", text(al::kMaxIndicatorNameBytes)
-                                .described(one_of(enum_names<al::Indicator>()))),
-      required("weight", integer(0, al::kMaxPoints)), optional("veto", boolean()),
+      required("indicator",
+               text(al::kMaxIndicatorNameBytes).described(one_of(enum_names<al::Indicator>()))),
+      required("weight", integer(0, al::kMaxPoints)),
+      optional("veto", boolean()),
   });
   return object({
-      optional("version", integer(1, al::kMaxModelVersion)
-                              .described("ignored: the store numbers the versions")),
+      optional(
+          "version",
+          integer(1, al::kMaxModelVersion).described("ignored: the store numbers the versions")),
       required("name", text(al::kMaxModelNameBytes)),
       optional("exit_threshold", integer(0, al::kMaxPoints)),
       optional("lower_band", integer(0, al::kMaxPoints)),
@@ -269,12 +334,18 @@ Result<Response> model_history(AlleviationContext& ctx, const Call& call) {
   const std::string county = CUNHUO_TRY(county_to_read(account, req));
   if (account.role != Role::admin && !region_within(county, account.region_code) &&
       !region_within(account.region_code, county))
-    return make_error(ErrorKind::forbidden, "outside_your_area", "another county's audit is its own", "county");
-  auto changes = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::model_history(s, county); }));
+    return make_error(ErrorKind::forbidden, "outside_your_area",
+                      "another county's audit is its own", "county");
+  auto changes =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::model_history(s, county); }));
   JsonWriter w;
   w.begin_object().field("county_code", county).key("changes").begin_array();
   for (const auto& c : changes)
-    w.begin_object().field("version", c.version).field("actor", c.actor).field("at", format_utc(c.at_ms)).end_object();
+    w.begin_object()
+        .field("version", c.version)
+        .field("actor", c.actor)
+        .field("at", format_utc(c.at_ms))
+        .end_object();
   w.end_array().end_object();
   return Response::json(200, w.take());
 }
@@ -282,8 +353,8 @@ Result<Response> model_history(AlleviationContext& ctx, const Call& call) {
 // The audit as model_history writes it.
 schema::Schema model_history_schema() {
   using namespace schema;
-  const Schema change = object({required("version", integer(1)), required("actor", text()),
-                                required("at", utc_time())});
+  const Schema change = object(
+      {required("version", integer(1)), required("actor", text()), required("at", utc_time())});
   return object({required("county_code", text()), required("changes", array(change))});
 }
 
@@ -297,34 +368,59 @@ schema::Schema proposal_schema() {
   const Schema step = object({
       required("step", choice({"propose", "village_review", "township_review", "county_approval",
                                "objection_resolution", "exit"})),
-      required("actor", text()), required("decision", choice({"approve", "reject"})),
-      required("reason", text()), required("at", shanghai_time()),
+      required("actor", text()),
+      required("decision", choice({"approve", "reject"})),
+      required("reason", text()),
+      required("at", shanghai_time()),
   });
   const Schema objection = object({
-      required("id", id()), required("text", text()), required("status", objection_status()),
-      required("resolution", text()), required("lodged_at", shanghai_time()),
+      required("id", id()),
+      required("text", text()),
+      required("status", objection_status()),
+      required("resolution", text()),
+      required("lodged_at", shanghai_time()),
   });
   return object({
-      required("id", id()), required("household_id", id()), required("evaluation_id", id()),
+      required("id", id()),
+      required("household_id", id()),
+      required("evaluation_id", id()),
       required("status", choice({"proposed", "village_reviewed", "township_reviewed", "in_notice",
                                  "exited", "rejected"})),
       required("notice_ends_at", nullable(shanghai_time())),
-      required("steps", array(step)), required("objections", array(objection)),
+      required("steps", array(step)),
+      required("objections", array(objection)),
   });
 }
 
 void write_proposal(JsonWriter& w, const al::ExitProposal& p) {
-  w.begin_object().field("id", p.id).field("household_id", p.household_id).field("evaluation_id", p.evaluation_id).field("status", p.status);
+  w.begin_object()
+      .field("id", p.id)
+      .field("household_id", p.household_id)
+      .field("evaluation_id", p.evaluation_id)
+      .field("status", p.status);
   w.key("notice_ends_at");
-  if (p.notice_ends_ms) w.value(format_shanghai(*p.notice_ends_ms)); else w.null();
+  if (p.notice_ends_ms)
+    w.value(format_shanghai(*p.notice_ends_ms));
+  else
+    w.null();
   w.key("steps").begin_array();
   for (const auto& st : p.steps)
-    w.begin_object().field("step", st.step).field("actor", st.actor).field("decision", st.decision).field("reason", st.reason)
-        .field("at", format_shanghai(st.at_ms)).end_object();
+    w.begin_object()
+        .field("step", st.step)
+        .field("actor", st.actor)
+        .field("decision", st.decision)
+        .field("reason", st.reason)
+        .field("at", format_shanghai(st.at_ms))
+        .end_object();
   w.end_array().key("objections").begin_array();
   for (const auto& o : p.objections)
-    w.begin_object().field("id", o.id).field("text", o.text).field("status", o.status).field("resolution", o.resolution)
-        .field("lodged_at", format_shanghai(o.lodged_at_ms)).end_object();
+    w.begin_object()
+        .field("id", o.id)
+        .field("text", o.text)
+        .field("status", o.status)
+        .field("resolution", o.resolution)
+        .field("lodged_at", format_shanghai(o.lodged_at_ms))
+        .end_object();
   w.end_array().end_object();
 }
 
@@ -350,14 +446,18 @@ Result<Response> household_proposals(AlleviationContext& ctx, const Call& call) 
 
 // Offices act on households of their own area: the township office reviews (for its
 // villages too), the county office approves, resolves objections and marks the exit.
-Result<al::ExitProposal> proposal_for_office(db::Session& tx, const Account& a, std::int64_t id, bool county) {
+Result<al::ExitProposal> proposal_for_office(db::Session& tx, const Account& a, std::int64_t id,
+                                             bool county) {
   auto p = CUNHUO_TRY(al::find_proposal(tx, id));
   if (!p) return no_such("exit proposal");
   auto h = CUNHUO_TRY(marketplace::find_household(tx, marketplace::HouseholdId{p->household_id}));
   if (a.role == Role::admin) return std::move(*p);
-  if (a.role != Role::poverty_office || !h || !region_within(h->village_code, a.region_code)) return no_such("exit proposal");
+  if (a.role != Role::poverty_office || !h || !region_within(h->village_code, a.region_code))
+    return no_such("exit proposal");
   if (county != (a.region_code.size() == 6))
-    return make_error(ErrorKind::forbidden, "forbidden", county ? "the county office decides this" : "the township office reviews this");
+    return make_error(
+        ErrorKind::forbidden, "forbidden",
+        county ? "the county office decides this" : "the township office reviews this");
   return std::move(*p);
 }
 
@@ -369,8 +469,10 @@ struct Decision {
 Result<Decision> decision_of(const Request& req, const char* yes_field, bool with_level) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  if (with_level) CUNHUO_CHECK(body.only({yes_field, "reason", "level"}));
-  else CUNHUO_CHECK(body.only({yes_field, "reason"}));
+  if (with_level)
+    CUNHUO_CHECK(body.only({yes_field, "reason", "level"}));
+  else
+    CUNHUO_CHECK(body.only({yes_field, "reason"}));
   Decision d{.approve = CUNHUO_TRY(body.boolean(yes_field)),
              .reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes)),
              .level = ""};
@@ -395,7 +497,8 @@ Result<Response> review(AlleviationContext& ctx, const Call& call) {
   const Decision d = CUNHUO_TRY(decision_of(req, "approve", true));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     CUNHUO_TRY(proposal_for_office(tx, account, id, false));
-    return proposal_response(CUNHUO_TRY(al::review_proposal(tx, id, d.level, d.approve, actor_of(account), d.reason, ctx.clock)));
+    return proposal_response(CUNHUO_TRY(
+        al::review_proposal(tx, id, d.level, d.approve, actor_of(account), d.reason, ctx.clock)));
   });
 }
 
@@ -406,7 +509,8 @@ Result<Response> county_decision(AlleviationContext& ctx, const Call& call) {
   const Decision d = CUNHUO_TRY(decision_of(req, "approve", false));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     CUNHUO_TRY(proposal_for_office(tx, account, id, true));
-    return proposal_response(CUNHUO_TRY(al::decide_proposal(tx, id, d.approve, ctx.exit_notice_ms, actor_of(account), d.reason, ctx.clock)));
+    return proposal_response(CUNHUO_TRY(al::decide_proposal(
+        tx, id, d.approve, ctx.exit_notice_ms, actor_of(account), d.reason, ctx.clock)));
   });
 }
 
@@ -418,9 +522,14 @@ Result<Response> object_to_exit(AlleviationContext& ctx, const Call& call) {
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"text"}));
   const std::string text = CUNHUO_TRY(body.string("text", al::kMaxObjectionBytes));
-  auto o = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return al::lodge_objection(tx, id, text, ctx.clock); }));
+  auto o = CUNHUO_TRY(
+      ctx.db.write([&](db::Session& tx) { return al::lodge_objection(tx, id, text, ctx.clock); }));
   JsonWriter w;
-  w.begin_object().field("id", o.id).field("proposal_id", o.proposal_id).field("status", o.status).end_object();
+  w.begin_object()
+      .field("id", o.id)
+      .field("proposal_id", o.proposal_id)
+      .field("status", o.status)
+      .end_object();
   return Response::json(201, w.take());
 }
 
@@ -445,7 +554,8 @@ Result<Response> resolve(AlleviationContext& ctx, const Call& call) {
     auto o = CUNHUO_TRY(tx.query_one("SELECT proposal_id FROM exit_objections WHERE id = ?", {id}));
     if (!o) return no_such("objection");
     CUNHUO_TRY(proposal_for_office(tx, account, o->i64(0), true));
-    return proposal_response(CUNHUO_TRY(al::resolve_objection(tx, id, d.approve, actor_of(account), d.reason, ctx.clock)));
+    return proposal_response(CUNHUO_TRY(
+        al::resolve_objection(tx, id, d.approve, actor_of(account), d.reason, ctx.clock)));
   });
 }
 
@@ -459,7 +569,8 @@ Result<Response> mark_exited(AlleviationContext& ctx, const Call& call) {
   const std::string reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     CUNHUO_TRY(proposal_for_office(tx, account, id, true));
-    return proposal_response(CUNHUO_TRY(al::complete_exit(tx, id, actor_of(account), reason, ctx.clock)));
+    return proposal_response(
+        CUNHUO_TRY(al::complete_exit(tx, id, actor_of(account), reason, ctx.clock)));
   });
 }
 
@@ -472,15 +583,22 @@ schema::Schema exit_schema() {
 Result<Response> public_notices(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const std::string region = req.query_param("region").value_or("");
-  if (region.empty()) return make_error(ErrorKind::invalid, "missing_field", "give ?region=CODE", "region");
+  if (region.empty())
+    return make_error(ErrorKind::invalid, "missing_field", "give ?region=CODE", "region");
   CUNHUO_TRY(region_level(region, "region"));
-  auto notices = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::notices_in(s, region, ctx.clock); }));
+  auto notices =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::notices_in(s, region, ctx.clock); }));
   JsonWriter w;
   w.begin_object().key("notices").begin_array();
   for (const auto& n : notices)
-    w.begin_object().field("proposal_id", n.proposal_id).field("household", n.masked_name).field("village_code", n.village_code)
-        .field("members", static_cast<std::int64_t>(n.members)).field("proposed_status", "exited")
-        .field("objections_until", format_shanghai(n.ends_ms)).end_object();
+    w.begin_object()
+        .field("proposal_id", n.proposal_id)
+        .field("household", n.masked_name)
+        .field("village_code", n.village_code)
+        .field("members", static_cast<std::int64_t>(n.members))
+        .field("proposed_status", "exited")
+        .field("objections_until", format_shanghai(n.ends_ms))
+        .end_object();
   w.end_array().end_object();
   return Response::json(200, w.take());
 }
@@ -488,8 +606,10 @@ Result<Response> public_notices(AlleviationContext& ctx, const Call& call) {
 schema::Schema notices_schema() {
   using namespace schema;
   const Schema notice = object({
-      required("proposal_id", id()), required("household", text().described("the name, masked")),
-      required("village_code", text()), required("members", integer(0)),
+      required("proposal_id", id()),
+      required("household", text().described("the name, masked")),
+      required("village_code", text()),
+      required("members", integer(0)),
       required("proposed_status", choice({"exited"})),
       required("objections_until", shanghai_time()),
   });
@@ -499,10 +619,20 @@ schema::Schema notices_schema() {
 // ---- monitoring --------------------------------------------------------------------
 
 void write_alert(JsonWriter& w, const al::Alert& a) {
-  w.begin_object().field("id", a.id).field("household_id", a.household_id).field("village_code", a.village_code).field("rule", a.rule);
-  w.field("figures", a.figures).field("status", a.status).field("outcome", a.outcome).field("raised_at", format_shanghai(a.raised_at_ms));
+  w.begin_object()
+      .field("id", a.id)
+      .field("household_id", a.household_id)
+      .field("village_code", a.village_code)
+      .field("rule", a.rule);
+  w.field("figures", a.figures)
+      .field("status", a.status)
+      .field("outcome", a.outcome)
+      .field("raised_at", format_shanghai(a.raised_at_ms));
   w.key("helper_account");
-  if (a.helper_account) w.value(*a.helper_account); else w.null();
+  if (a.helper_account)
+    w.value(*a.helper_account);
+  else
+    w.null();
   w.key("history").begin_array();
   for (const auto& h : a.history) w.value(h);
   w.end_array().end_object();
@@ -512,11 +642,15 @@ void write_alert(JsonWriter& w, const al::Alert& a) {
 schema::Schema alert_schema() {
   using namespace schema;
   return object({
-      required("id", id()), required("household_id", id()), required("village_code", text()),
+      required("id", id()),
+      required("household_id", id()),
+      required("village_code", text()),
       required("rule", choice({"income_projection", "income_drop", "large_expense", "no_sales"})),
-      required("figures", text()), required("status", choice({"open", "proposed", "closed"})),
+      required("figures", text()),
+      required("status", choice({"open", "proposed", "closed"})),
       required("outcome", choice({"", "help_given", "status_changed", "false_alarm"})),
-      required("raised_at", shanghai_time()), required("helper_account", nullable(id())),
+      required("raised_at", shanghai_time()),
+      required("helper_account", nullable(id())),
       required("history", array(text())),
   });
 }
@@ -524,7 +658,8 @@ schema::Schema alert_schema() {
 // The township and county offices see their area's alerts; a helper the ones assigned to them.
 bool may_see_alert(const Account& a, const al::Alert& alert) {
   if (a.role == Role::admin) return true;
-  if (a.role == Role::poverty_office && region_within(alert.village_code, a.region_code)) return true;
+  if (a.role == Role::poverty_office && region_within(alert.village_code, a.region_code))
+    return true;
   return a.role == Role::helper && alert.helper_account == a.id;
 }
 
@@ -534,13 +669,18 @@ Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Call& call)
   const std::string county = CUNHUO_TRY(county_to_govern(account, req));
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"income_projection_bps", "income_drop_bps", "large_expense_fen", "no_sales_days"}));
+  CUNHUO_CHECK(body.only(
+      {"income_projection_bps", "income_drop_bps", "large_expense_fen", "no_sales_days"}));
   al::MonitoringRules r;
-  r.income_projection_bps = static_cast<int>(CUNHUO_TRY(body.integer("income_projection_bps", INT32_MIN, INT32_MAX)));
-  r.income_drop_bps = static_cast<int>(CUNHUO_TRY(body.integer("income_drop_bps", INT32_MIN, INT32_MAX)));
+  r.income_projection_bps =
+      static_cast<int>(CUNHUO_TRY(body.integer("income_projection_bps", INT32_MIN, INT32_MAX)));
+  r.income_drop_bps =
+      static_cast<int>(CUNHUO_TRY(body.integer("income_drop_bps", INT32_MIN, INT32_MAX)));
   r.large_expense = Money::fen(CUNHUO_TRY(body.integer("large_expense_fen", INT64_MIN, INT64_MAX)));
-  r.no_sales_days = static_cast<int>(CUNHUO_TRY(body.integer("no_sales_days", INT32_MIN, INT32_MAX)));
-  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) { return al::set_rules(tx, r, county, actor_of(account), ctx.clock); }));
+  r.no_sales_days =
+      static_cast<int>(CUNHUO_TRY(body.integer("no_sales_days", INT32_MIN, INT32_MAX)));
+  CUNHUO_CHECK(ctx.db.write(
+      [&](db::Session& tx) { return al::set_rules(tx, r, county, actor_of(account), ctx.clock); }));
   return Response::json(200, doc.type() == Json::Type::object ? req.body : "{}");
 }
 
@@ -637,8 +777,10 @@ Result<Response> close_alert(AlleviationContext& ctx, const Call& call) {
     auto a = CUNHUO_TRY(al::find_alert(tx, id));
     if (!a || !may_see_alert(account, *a)) return no_such("alert");
     JsonWriter w;
-    const auto closer = account.role == Role::helper ? al::AlertCloser::helper : al::AlertCloser::office;
-    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), closer, ctx.clock)));
+    const auto closer =
+        account.role == Role::helper ? al::AlertCloser::helper : al::AlertCloser::office;
+    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), closer,
+                                              ctx.clock)));
     return Response::json(200, w.take());
   });
 }
@@ -646,8 +788,8 @@ Result<Response> close_alert(AlleviationContext& ctx, const Call& call) {
 schema::Schema close_alert_schema() {
   using namespace schema;
   return object({
-      required("outcome", text(kMaxOutcomeBytes)
-                              .described("help_given, status_changed or false_alarm")),
+      required("outcome",
+               text(kMaxOutcomeBytes).described("help_given, status_changed or false_alarm")),
       required("note", text(al::kMaxNoteBytes)),
   });
 }
@@ -666,7 +808,8 @@ Result<Response> decide_status_change(AlleviationContext& ctx, const Call& call)
     auto a = CUNHUO_TRY(al::find_alert(tx, id));
     if (!a || !may_see_alert(account, *a)) return no_such("alert");
     JsonWriter w;
-    write_alert(w, CUNHUO_TRY(al::decide_status_change(tx, id, approve, reason, actor_of(account), ctx.clock)));
+    write_alert(w, CUNHUO_TRY(al::decide_status_change(tx, id, approve, reason, actor_of(account),
+                                                       ctx.clock)));
     return Response::json(200, w.take());
   });
 }
@@ -679,14 +822,17 @@ schema::Schema status_decision_schema() {
 }  // namespace
 
 void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
-  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  auto bind = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
+  };
   // Objections are anonymous: each client address lodges a few an hour at most.
   auto objections = std::make_shared<RateLimiter>(kObjectionsPerAddress, ctx.clock);
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/evaluations",
              .access = signed_in(),
              .response_schema = schema::list_of("evaluations", evaluation_schema()),
-             .summary = "A household's exit scores, newest first, each with its indicators, inputs and model version",
+             .summary = "A household's exit scores, newest first, each with its indicators, inputs "
+                        "and model version",
              .handler = bind(household_evaluations)});
   table.add({.method = "POST",
              .pattern = "/api/v1/evaluations/rescore",
@@ -718,20 +864,23 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .response_schema = proposal_schema(),
              .summary = "County approval starts the public notice (county office)",
              .handler = bind(county_decision)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/exit-proposals/:id/objections",
-             .access = anyone(),
-             .body = Body::json,
-             .request_schema = objection_schema(),
-             .response_schema = lodged_schema(),
-             .success_status = 201,
-             .errors = {"notice_closed", "too_many_objections", "too_many_requests", "invalid_length"},
-             .summary = "Object to an exit while its notice runs (anyone; a few an hour from one address)",
-             .handler = [ctx, objections](const Call& call) mutable -> Result<Response> {
-               if (auto wait = objections->take(call.request.client_address))
-                 return too_many_requests(*wait, "too many objections from this address; try again later");
-               return object_to_exit(ctx, call);
-             }});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/exit-proposals/:id/objections",
+       .access = anyone(),
+       .body = Body::json,
+       .request_schema = objection_schema(),
+       .response_schema = lodged_schema(),
+       .success_status = 201,
+       .errors = {"notice_closed", "too_many_objections", "too_many_requests", "invalid_length"},
+       .summary =
+           "Object to an exit while its notice runs (anyone; a few an hour from one address)",
+       .handler = [ctx, objections](const Call& call) mutable -> Result<Response> {
+         if (auto wait = objections->take(call.request.client_address))
+           return too_many_requests(*wait,
+                                    "too many objections from this address; try again later");
+         return object_to_exit(ctx, call);
+       }});
   table.add({.method = "POST",
              .pattern = "/api/v1/objections/:id/resolution",
              .access = only({Role::poverty_office, Role::admin}),
@@ -762,7 +911,8 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .request_schema = rules_schema(),
              .response_schema = rules_schema(),
              .query = {county_query()},
-             .summary = "Set the county's return-to-poverty alert rules (its county office; admin names ?county=)",
+             .summary = "Set the county's return-to-poverty alert rules (its county office; admin "
+                        "names ?county=)",
              .handler = bind(set_monitoring_rules)});
   table.add({.method = "POST",
              .pattern = "/api/v1/households/:id/expenses",
@@ -779,7 +929,8 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .body = Body::json,
              .request_schema = office_area_schema(),
              .response_schema = bulk_run_schema("alerts_opened"),
-             .summary = "Check every exited and at-risk household of an area against the rules now (poverty office)",
+             .summary = "Check every exited and at-risk household of an area against the rules now "
+                        "(poverty office)",
              .handler = bind(run_monitoring)});
   table.add({.method = "GET",
              .pattern = "/api/v1/alerts",
@@ -794,7 +945,8 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .body = Body::json,
              .request_schema = close_alert_schema(),
              .response_schema = alert_schema(),
-             .summary = "Close an alert: help_given, status_changed (returned to poverty; a helper's only proposes it) or false_alarm",
+             .summary = "Close an alert: help_given, status_changed (returned to poverty; a "
+                        "helper's only proposes it) or false_alarm",
              .handler = bind(close_alert)});
   table.add({.method = "POST",
              .pattern = "/api/v1/alerts/:id/status-decision",
@@ -819,7 +971,8 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .response_schema = model_schema(),
              .success_status = 201,
              .query = {county_query()},
-             .summary = "A new version of the county's evaluation model (its county office; admin names ?county=)",
+             .summary = "A new version of the county's evaluation model (its county office; admin "
+                        "names ?county=)",
              .handler = bind(add_model)});
   table.add({.method = "GET",
              .pattern = "/api/v1/evaluation-models/history",
@@ -829,6 +982,5 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .summary = "Who set each of a county's evaluation models, and when (poverty office)",
              .handler = bind(model_history)});
 }
-
 
 }  // namespace cunhuo::storefront

@@ -46,13 +46,16 @@ void prune_expired(db::Database& db, const Clock& clock) {
     return;
   }
   if (*sessions + *keys + *nonces > 0)
-    spdlog::info("pruned {} expired sessions, {} idempotency keys, {} nonces", *sessions, *keys, *nonces);
+    spdlog::info("pruned {} expired sessions, {} idempotency keys, {} nonces", *sessions, *keys,
+                 *nonces);
 }
 
 Result<std::string> seed_text(const std::string& seed) {
   if (auto text = seeds::builtin(seed)) return std::string(*text);
   std::FILE* f = std::fopen(seed.c_str(), "rb");
-  if (f == nullptr) return make_error(ErrorKind::invalid, "unknown_seed", "no built-in seed or file named " + seed, "seed");
+  if (f == nullptr)
+    return make_error(ErrorKind::invalid, "unknown_seed", "no built-in seed or file named " + seed,
+                      "seed");
   std::string out;
   char buf[65536];
   std::size_t n;
@@ -65,8 +68,9 @@ Status load_seed(db::Database& db, const Config& config, const Clock& clock, Aut
   if (config.seed == "none" || config.seed.empty()) return {};
   auto text = CUNHUO_TRY(seed_text(config.seed));
   auto create = [&](db::Session& tx, const seeds::SeedAccount& a) -> Result<std::int64_t> {
-    NewAccount account{a.phone, a.password, a.display_name, CUNHUO_TRY(parse_role(a.role)), a.region_code,
-                       a.household_id, a.shop_id, a.node_id};
+    NewAccount account{
+        a.phone,       a.password,     a.display_name, CUNHUO_TRY(parse_role(a.role)),
+        a.region_code, a.household_id, a.shop_id,      a.node_id};
     return auth.create_account(tx, account);
   };
   CUNHUO_TRY(seeds::load(db, text, clock, create));
@@ -109,19 +113,25 @@ std::vector<db::Migration> all_migrations() {
   const auto payments = payments::migrations();
   const auto logistics = logistics::migrations();
   const auto alleviation = alleviation::migrations();
-  for (auto list : {outbox::migrations(), seeds::migrations(), std::span<const db::Migration>(marketplace),
-                    std::span<const db::Migration>(logistics), std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation), Auth::migrations(),
-                    Idempotency::migrations()})
+  for (auto list :
+       {outbox::migrations(), seeds::migrations(), std::span<const db::Migration>(marketplace),
+        std::span<const db::Migration>(logistics), std::span<const db::Migration>(payments),
+        std::span<const db::Migration>(alleviation), Auth::migrations(), Idempotency::migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 
 App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys)
-    : config_(config), clock_(clock), db_(std::move(db)), auth_(*db_, clock, login_limits(config)), idempotency_(*db_, clock),
+    : config_(config),
+      clock_(clock),
+      db_(std::move(db)),
+      auth_(*db_, clock, login_limits(config)),
+      idempotency_(*db_, clock),
       keys_(std::move(keys)) {
   planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
   if (config_.payment_simulator) {
-    simulator_ = std::make_unique<payments::Simulator>(*db_, clock_, keys_.provider, payments::SimulatorOptions{});
+    simulator_ = std::make_unique<payments::Simulator>(*db_, clock_, keys_.provider,
+                                                       payments::SimulatorOptions{});
     verifier_.trust(keys_.provider.serial(), keys_.provider.public_key());
   }
   outbox::DispatcherOptions options;
@@ -142,10 +152,11 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
     if (account.ok()) return std::nullopt;
     return error_response(account.error());
   };
-  metrics_.set_access(MetricsAccess{.allow = config_.metrics_allow, .is_admin = [this](const Request& r) {
-                                      auto account = auth_.authenticate(r);
-                                      return account.ok() && account->role == Role::admin;
-                                    }});
+  metrics_.set_access(
+      MetricsAccess{.allow = config_.metrics_allow, .is_admin = [this](const Request& r) {
+                      auto account = auth_.authenticate(r);
+                      return account.ok() && account->role == Role::admin;
+                    }});
   server_ = std::make_unique<HttpServer>(server, router_, metrics_);
   if (config_.check_response_schemas) table_.check_responses();
   add_routes();
@@ -158,7 +169,8 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   try {
     ensure_sqlite_folder(config.db_url);
   } catch (const std::filesystem::filesystem_error& e) {
-    return make_error(ErrorKind::unavailable, "store_unavailable", std::string("cannot create the store folder: ") + e.what());
+    return make_error(ErrorKind::unavailable, "store_unavailable",
+                      std::string("cannot create the store folder: ") + e.what());
   }
   db::DatabaseOptions options;
   options.pool_size = std::max(4, config.threads + 2);
@@ -168,8 +180,10 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   CUNHUO_TRY(db::migrate(*db, migrations));
   // Balances must sum to zero and equal their transfers before any money moves.
   CUNHUO_CHECK(db->read([](db::Session& s) { return payments::check_ledger(s); }));
-  Keys keys{CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir + "/keys/statement-ed25519.key")),
-            CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir + "/keys/provider-sandbox-ed25519.key"))};
+  Keys keys{CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
+                                                            "/keys/statement-ed25519.key")),
+            CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
+                                                            "/keys/provider-sandbox-ed25519.key"))};
   spdlog::info("statements are signed with key {}", keys.statement.serial());
   std::unique_ptr<App> app(new App(config, clock, std::move(db), std::move(keys)));
   CUNHUO_CHECK(load_seed(*app->db_, config, clock, app->auth_));
@@ -182,10 +196,11 @@ void App::add_routes() {
   add_asset_routes(table_);
   add_network_routes(table_, *db_);
   add_registry_routes(table_, *db_, clock_, auth_);
-  add_marketplace_routes(table_, MarketplaceContext{*db_, clock_, auth_, idempotency_,
-                                                     std::chrono::milliseconds(config_.payment_window_ms),
-                                                     config_.data_dir + "/photos", config_.max_upload_body,
-                                                     &work_pool_});
+  add_marketplace_routes(
+      table_,
+      MarketplaceContext{*db_, clock_, auth_, idempotency_,
+                         std::chrono::milliseconds(config_.payment_window_ms),
+                         config_.data_dir + "/photos", config_.max_upload_body, &work_pool_});
   // Every payments route exists whatever the sandbox; its own pages only when it is on.
   PaymentsContext payments{*db_,       clock_,           auth_,     idempotency_,
                            provider(), simulator_.get(), verifier_, keys_.statement,
@@ -194,7 +209,8 @@ void App::add_routes() {
   if (simulator_) add_simulator_routes(table_, payments);
   LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
   add_logistics_routes(table_, logistics);
-  const AlleviationContext alleviation_context{*db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
+  const AlleviationContext alleviation_context{
+      *db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
   add_alleviation_routes(table_, alleviation_context);
   add_fund_routes(table_, alleviation_context);
   add_statistics_routes(table_, alleviation_context);
@@ -220,29 +236,41 @@ payments::FeeRules App::fees() const {
 // once a day every exited and at-risk household is checked against the monitoring rules.
 void App::housekeeping() {
   auto released = marketplace::release_expired_orders(*db_, clock_, 500);
-  if (!released.ok()) spdlog::warn("releasing expired orders failed: {}", released.error().message);
-  else if (*released > 0) spdlog::info("released the stock of {} unpaid orders", *released);
-  auto confirmed = marketplace::confirm_delivered_orders(*db_, clock_, std::chrono::milliseconds(config_.auto_confirm_ms), 500);
-  if (!confirmed.ok()) spdlog::warn("auto-confirming deliveries failed: {}", confirmed.error().message);
-  else if (*confirmed > 0) dispatcher_->wake();
+  if (!released.ok())
+    spdlog::warn("releasing expired orders failed: {}", released.error().message);
+  else if (*released > 0)
+    spdlog::info("released the stock of {} unpaid orders", *released);
+  auto confirmed = marketplace::confirm_delivered_orders(
+      *db_, clock_, std::chrono::milliseconds(config_.auto_confirm_ms), 500);
+  if (!confirmed.ok())
+    spdlog::warn("auto-confirming deliveries failed: {}", confirmed.error().message);
+  else if (*confirmed > 0)
+    dispatcher_->wake();
   if (clock_.now_ms() - pruned_ms_ >= kPruneIntervalMs) {
     pruned_ms_ = clock_.now_ms();
     prune_expired(*db_, clock_);
   }
   if (clock_.now_ms() - silence_checked_ms_ >= 60'000) {  // sensors gone quiet where parcels wait
     silence_checked_ms_ = clock_.now_ms();
-    auto silent = db_->write([&](db::Session& tx) { return logistics::check_silence(tx, excursion_rules_, clock_); });
-    if (!silent.ok()) spdlog::warn("checking for silent sensors failed: {}", silent.error().message);
-    else if (!silent->empty()) dispatcher_->wake();
+    auto silent = db_->write(
+        [&](db::Session& tx) { return logistics::check_silence(tx, excursion_rules_, clock_); });
+    if (!silent.ok())
+      spdlog::warn("checking for silent sensors failed: {}", silent.error().message);
+    else if (!silent->empty())
+      dispatcher_->wake();
   }
-  const bool monitoring_idle = !monitoring_.valid() || monitoring_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  const bool monitoring_idle =
+      !monitoring_.valid() ||
+      monitoring_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   if (monitoring_idle && clock_.now_ms() >= next_monitoring_ms_) {
     next_monitoring_ms_ = clock_.now_ms() + kMonitoringIntervalMs;
     // A province's pass takes a while: it runs on its own so unpaid stock and refunds do not wait.
     monitoring_ = std::async(std::launch::async, [this] {
       auto opened = alleviation::monitor_all(*db_, "", clock_);
-      if (!opened.ok()) spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
-      else spdlog::info("daily monitoring pass: {} alerts opened", *opened);
+      if (!opened.ok())
+        spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
+      else
+        spdlog::info("daily monitoring pass: {} alerts opened", *opened);
     });
   }
   if (!simulator_) return;
@@ -250,10 +278,11 @@ void App::housekeeping() {
   if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
   const std::string yesterday = format_date(shanghai_date(clock_.now_ms() - 86'400'000));
   if (reconciled_through_ != yesterday) {
-    auto report =
-        payments::reconcile(*db_, *simulator_, yesterday, payments::whole_bill(), clock_);
-    if (report.ok()) reconciled_through_ = yesterday;
-    else spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
+    auto report = payments::reconcile(*db_, *simulator_, yesterday, payments::whole_bill(), clock_);
+    if (report.ok())
+      reconciled_through_ = yesterday;
+    else
+      spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
   }
 }
 
@@ -261,8 +290,10 @@ Status App::start() {
   CUNHUO_CHECK(server_->start());
   dispatcher_->start();
   if (simulator_) {
-    simulator_->notify_to("http://" + (config_.listen_host == "0.0.0.0" ? std::string("127.0.0.1") : config_.listen_host) + ":" +
-                          std::to_string(server_->port()) + "/api/v1/payments/notify");
+    simulator_->notify_to(
+        "http://" +
+        (config_.listen_host == "0.0.0.0" ? std::string("127.0.0.1") : config_.listen_host) + ":" +
+        std::to_string(server_->port()) + "/api/v1/payments/notify");
     simulator_->start();
   }
   stopping_ = false;
@@ -308,7 +339,8 @@ void App::stop(std::chrono::milliseconds grace) {
   if (monitoring_.valid()) monitoring_.wait();
   if (simulator_) simulator_->stop();
   dispatcher_->stop();
-  if (auto st = db_->flush(); !st.ok()) spdlog::error("could not flush the store: {}", st.error().message);
+  if (auto st = db_->flush(); !st.ok())
+    spdlog::error("could not flush the store: {}", st.error().message);
   spdlog::info("stopped");
 }
 

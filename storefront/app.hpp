@@ -41,8 +41,8 @@ class App {
   static Result<std::unique_ptr<App>> open(const Config& config, const Clock& clock);
   ~App();
 
-  Status start();                                  // HTTP server and outbox dispatcher
-  void stop(std::chrono::milliseconds grace);      // graceful: drain, stop, flush the store
+  Status start();                              // HTTP server and outbox dispatcher
+  void stop(std::chrono::milliseconds grace);  // graceful: drain, stop, flush the store
   // Runs one housekeeping pass on its thread, reading the clock as it is now, and returns
   // once the pass is done: a test that moves a manual clock sees what the time it moved
   // to does (unpaid stock released, deliveries confirmed) without waiting for the tick.
@@ -85,10 +85,11 @@ class App {
   std::int64_t silence_checked_ms_ = 0;
   std::int64_t pruned_ms_ = 0;  // when expired sessions, keys and nonces were last pruned
   payments::NotificationVerifier verifier_;
-  std::string reconciled_through_;    // the last bill date reconciled by this process
-  std::int64_t next_monitoring_ms_ = 0;  // the daily return-to-poverty pass, first an hour after start
-  std::future<void> monitoring_;          // that pass, running off the housekeeping thread
-  std::thread expiry_;                 // stock of unpaid orders, auto-confirmation, refunds, reconciliation
+  std::string reconciled_through_;  // the last bill date reconciled by this process
+  std::int64_t next_monitoring_ms_ =
+      0;                          // the daily return-to-poverty pass, first an hour after start
+  std::future<void> monitoring_;  // that pass, running off the housekeeping thread
+  std::thread expiry_;  // stock of unpaid orders, auto-confirmation, refunds, reconciliation
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;
   std::condition_variable pass_done_cv_;  // a housekeeping pass has finished

@@ -73,23 +73,27 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
 
 std::string token_hash(std::string_view token) {
   unsigned char digest[32];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
   return to_hex(digest, sizeof digest);
 }
 
 Result<Account> account_from(const db::Row& r) {
   auto role = CUNHUO_TRY(parse_role(r.str(3)));
-  return Account{r.i64(0), r.str(1), r.str(2), role, r.str(4), r.opt_i64(5), r.opt_i64(6), r.opt_i64(7)};
+  return Account{r.i64(0), r.str(1),     r.str(2),     role,
+                 r.str(4), r.opt_i64(5), r.opt_i64(6), r.opt_i64(7)};
 }
 
 Error bad_credentials() {
-  return make_error(ErrorKind::unauthorized, "invalid_credentials", "phone number or password is wrong");
+  return make_error(ErrorKind::unauthorized, "invalid_credentials",
+                    "phone number or password is wrong");
 }
 
 Result<std::string> hash_password(std::string_view password) {
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0)
     return make_error(ErrorKind::unavailable, "out_of_memory", "cannot hash the password now");
   return std::string(out);
 }
@@ -111,8 +115,8 @@ struct Credentials {
 // Credentials as read_credentials reads it.
 schema::Schema credentials_schema() {
   using namespace schema;
-  return object({required("phone", text(kMaxPhoneBytes)),
-                 required("password", text(kMaxPassword))});
+  return object(
+      {required("phone", text(kMaxPhoneBytes)), required("password", text(kMaxPassword))});
 }
 
 // Every attempt from an address counts, a malformed one too: this runs before the body check.
@@ -189,50 +193,64 @@ Result<std::int64_t> Auth::prune_sessions(db::Session& tx, std::int64_t now_ms) 
 }
 
 Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) const {
-  if (!sodium_ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
-  if (!is_mobile_number(a.phone)) return make_error(ErrorKind::invalid, "invalid_phone", "phone must be an 11-digit mobile number", "phone");
+  if (!sodium_ready())
+    return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
+  if (!is_mobile_number(a.phone))
+    return make_error(ErrorKind::invalid, "invalid_phone",
+                      "phone must be an 11-digit mobile number", "phone");
   if (a.password.size() < kMinPassword || a.password.size() > kMaxPassword)
-    return make_error(ErrorKind::invalid, "invalid_password", "password must be 8 to 128 bytes", "password");
+    return make_error(ErrorKind::invalid, "invalid_password", "password must be 8 to 128 bytes",
+                      "password");
   if (a.display_name.empty() || a.display_name.size() > 100)
-    return make_error(ErrorKind::invalid, "invalid_name", "display name must be 1 to 100 bytes", "display_name");
+    return make_error(ErrorKind::invalid, "invalid_name", "display name must be 1 to 100 bytes",
+                      "display_name");
   CUNHUO_TRY(region_level(a.region_code));
   if (a.role == Role::farmer && !a.household_id)
-    return make_error(ErrorKind::invalid, "missing_field", "a farmer account belongs to a household", "household_id");
+    return make_error(ErrorKind::invalid, "missing_field",
+                      "a farmer account belongs to a household", "household_id");
   const std::string hash = CUNHUO_TRY(hash_password(a.password));
   auto inserted = tx.exec(
-      "INSERT INTO accounts (phone, display_name, role, region_code, household_id, shop_id, node_id, password_hash, "
+      "INSERT INTO accounts (phone, display_name, role, region_code, household_id, shop_id, "
+      "node_id, password_hash, "
       "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {a.phone, a.display_name, to_string(a.role), a.region_code, a.household_id, a.shop_id, a.node_id, hash,
-       clock_.now_ms()});
+      {a.phone, a.display_name, to_string(a.role), a.region_code, a.household_id, a.shop_id,
+       a.node_id, hash, clock_.now_ms()});
   if (!inserted.ok()) {
     if (inserted.error().code == db::kDuplicate)
-      return make_error(ErrorKind::conflict, "duplicate_phone", "an account with this phone exists", "phone");
+      return make_error(ErrorKind::conflict, "duplicate_phone", "an account with this phone exists",
+                        "phone");
     return inserted.error();
   }
   return tx.last_insert_id();
 }
 
 Result<std::optional<Account>> Auth::find_account(db::Session& s, std::int64_t id) {
-  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?", {id}));
+  auto row = CUNHUO_TRY(s.query_one(
+      std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?", {id}));
   if (!row) return std::optional<Account>();
   return std::optional<Account>(CUNHUO_TRY(account_from(*row)));
 }
 
 Result<std::optional<Account>> Auth::find_account_by_phone(db::Session& s, std::string_view phone) {
-  auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.phone = ?", {phone}));
+  auto row = CUNHUO_TRY(s.query_one(
+      std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.phone = ?", {phone}));
   if (!row) return std::optional<Account>();
   return std::optional<Account>(CUNHUO_TRY(account_from(*row)));
 }
 
 Result<SessionGrant> Auth::login(std::string_view phone, std::string_view password) {
-  if (!sodium_ready()) return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
-  auto found = CUNHUO_TRY(db_.read([&](db::Session& s) -> Result<std::optional<std::pair<Account, std::string>>> {
-    auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns + ", a.password_hash FROM accounts a WHERE a.phone = ?",
-                                      {phone}));
-    if (!row) return std::optional<std::pair<Account, std::string>>();
-    auto account = CUNHUO_TRY(account_from(*row));
-    return std::optional<std::pair<Account, std::string>>(std::make_pair(std::move(account), row->str(8)));
-  }));
+  if (!sodium_ready())
+    return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
+  auto found = CUNHUO_TRY(
+      db_.read([&](db::Session& s) -> Result<std::optional<std::pair<Account, std::string>>> {
+        auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns +
+                                              ", a.password_hash FROM accounts a WHERE a.phone = ?",
+                                          {phone}));
+        if (!row) return std::optional<std::pair<Account, std::string>>();
+        auto account = CUNHUO_TRY(account_from(*row));
+        return std::optional<std::pair<Account, std::string>>(
+            std::make_pair(std::move(account), row->str(8)));
+      }));
   // Verification is slow by design; it runs outside any transaction.
   const std::string& hash = found ? found->second : decoy_hash();
   const std::string pw(password);
@@ -243,10 +261,12 @@ Result<SessionGrant> Auth::login(std::string_view phone, std::string_view passwo
   }
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
-  SessionGrant grant{to_hex(raw, sizeof raw), std::move(found->first), clock_.now_ms() + kSessionLifetimeMs};
+  SessionGrant grant{to_hex(raw, sizeof raw), std::move(found->first),
+                     clock_.now_ms() + kSessionLifetimeMs};
   CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                       {token_hash(grant.token), grant.account.id, clock_.now_ms(), grant.expires_at_ms}));
+    CUNHUO_TRY(tx.exec(
+        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        {token_hash(grant.token), grant.account.id, clock_.now_ms(), grant.expires_at_ms}));
     return {};
   }));
   return grant;
@@ -262,11 +282,14 @@ std::optional<Account> Auth::cached(const std::string& hash) {
   std::shared_lock lock(cache_mu_);
   auto it = cache_.find(hash);
   const auto now = clock_.now_ms();
-  if (it == cache_.end() || it->second.cached_until_ms <= now || it->second.session_expires_ms <= now) return std::nullopt;
+  if (it == cache_.end() || it->second.cached_until_ms <= now ||
+      it->second.session_expires_ms <= now)
+    return std::nullopt;
   return it->second.account;
 }
 
-void Auth::remember(const std::string& hash, const Account& account, std::int64_t session_expires_ms) {
+void Auth::remember(const std::string& hash, const Account& account,
+                    std::int64_t session_expires_ms) {
   std::unique_lock lock(cache_mu_);
   if (cache_.size() >= kSessionCacheLimit) cache_.clear();  // bounded: start over rather than grow
   cache_[hash] = Cached{account, session_expires_ms, clock_.now_ms() + kSessionCacheMs};
@@ -275,15 +298,19 @@ void Auth::remember(const std::string& hash, const Account& account, std::int64_
 Result<Account> Auth::authenticate(const Request& request) {
   auto token = bearer_token(request);
   if (!token || token->size() != 64)
-    return make_error(ErrorKind::unauthorized, "unauthenticated", "log in and send Authorization: Bearer <token>");
+    return make_error(ErrorKind::unauthorized, "unauthenticated",
+                      "log in and send Authorization: Bearer <token>");
   const std::string hash = token_hash(*token);
   if (auto account = cached(hash)) return std::move(*account);
   auto found = CUNHUO_TRY(db_.read([&](db::Session& s) -> Result<std::pair<Account, std::int64_t>> {
-    auto row = CUNHUO_TRY(s.query_one(std::string("SELECT ") + kAccountColumns +
-                                          ", t.expires_at FROM sessions t JOIN accounts a ON a.id = t.account_id "
-                                          "WHERE t.token_hash = ? AND t.expires_at > ?",
-                                      {hash, clock_.now_ms()}));
-    if (!row) return make_error(ErrorKind::unauthorized, "unauthenticated", "session is unknown or has expired");
+    auto row = CUNHUO_TRY(
+        s.query_one(std::string("SELECT ") + kAccountColumns +
+                        ", t.expires_at FROM sessions t JOIN accounts a ON a.id = t.account_id "
+                        "WHERE t.token_hash = ? AND t.expires_at > ?",
+                    {hash, clock_.now_ms()}));
+    if (!row)
+      return make_error(ErrorKind::unauthorized, "unauthenticated",
+                        "session is unknown or has expired");
     return std::make_pair(CUNHUO_TRY(account_from(*row)), row->i64(8));
   }));
   remember(hash, found.first, found.second);
@@ -311,17 +338,19 @@ schema::Schema account_schema() {
   using namespace schema;
   std::vector<std::string> roles;
   for (const auto& [role, name] : kRoleNames) roles.emplace_back(name);
-  return object({
-      required("id", id()), required("phone", text().described("masked")),
-      required("display_name", text()), required("role", choice(roles)),
-      required("region_code", text()), optional("household_id", id()),
-      optional("shop_id", id()), optional("node_id", id())});
+  return object({required("id", id()), required("phone", text().described("masked")),
+                 required("display_name", text()), required("role", choice(roles)),
+                 required("region_code", text()), optional("household_id", id()),
+                 optional("shop_id", id()), optional("node_id", id())});
 }
 
 }  // namespace
 
 void write_account(JsonWriter& w, const Account& a) {
-  w.begin_object().field("id", a.id).field("phone", mask_phone(a.phone)).field("display_name", a.display_name);
+  w.begin_object()
+      .field("id", a.id)
+      .field("phone", mask_phone(a.phone))
+      .field("display_name", a.display_name);
   w.field("role", to_string(a.role)).field("region_code", a.region_code);
   if (a.household_id) w.field("household_id", *a.household_id);
   if (a.shop_id) w.field("shop_id", *a.shop_id);
@@ -340,9 +369,10 @@ void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool) {
              .success_status = 201,
              .errors = {"invalid_credentials", "too_many_requests", "busy"},
              .summary = "Log in with phone and password; returns a bearer token",
-             .async_handler = [&auth, &pool](const Call& call, Respond respond) {
-               login_route(auth, pool, call.request, respond);
-             },
+             .async_handler =
+                 [&auth, &pool](const Call& call, Respond respond) {
+                   login_route(auth, pool, call.request, respond);
+                 },
              .admission = [&auth](const Request& req) { return admit_login(auth, req); }});
   table.add({.method = "GET",
              .pattern = "/api/v1/me",

@@ -21,7 +21,17 @@ namespace cunhuo::storefront {
 
 // A helper (帮扶责任人) is the cadre assigned to households on their archive cards: they
 // see those households masked, and the monitoring alerts raised for them.
-enum class Role { farmer, shop_manager, consumer, org_buyer, station_operator, county_centre, poverty_office, helper, admin };
+enum class Role {
+  farmer,
+  shop_manager,
+  consumer,
+  org_buyer,
+  station_operator,
+  county_centre,
+  poverty_office,
+  helper,
+  admin
+};
 std::string_view to_string(Role role);
 Result<Role> parse_role(std::string_view text);
 
@@ -29,7 +39,7 @@ struct Account {
   std::int64_t id = 0;
   std::string phone, display_name;
   Role role = Role::consumer;
-  std::string region_code;                 // the area the account works in
+  std::string region_code;                   // the area the account works in
   std::optional<std::int64_t> household_id;  // farmers
   std::optional<std::int64_t> shop_id;       // shop managers
   std::optional<std::int64_t> node_id;       // station operators
@@ -83,7 +93,8 @@ class Auth {
   Result<SessionGrant> login(std::string_view phone, std::string_view password);
   // An account by its id or its phone, for checks such as "is this a helper".
   static Result<std::optional<Account>> find_account(db::Session& s, std::int64_t id);
-  static Result<std::optional<Account>> find_account_by_phone(db::Session& s, std::string_view phone);
+  static Result<std::optional<Account>> find_account_by_phone(db::Session& s,
+                                                              std::string_view phone);
   // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
   Result<Account> authenticate(const Request& request);
   Status logout(const Request& request);
@@ -96,7 +107,8 @@ class Auth {
     std::int64_t session_expires_ms = 0, cached_until_ms = 0;
   };
   std::optional<Account> cached(const std::string& token_hash);
-  void remember(const std::string& token_hash, const Account& account, std::int64_t session_expires_ms);
+  void remember(const std::string& token_hash, const Account& account,
+                std::int64_t session_expires_ms);
 
   db::Database& db_;
   const Clock& clock_;

@@ -62,10 +62,9 @@ Status settle(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContex
 
 // A paid order cancelled by staff: its money goes back (refund_order is a no-op for an
 // order that was never paid, or was refunded or settled before).
-Status refund_cancelled(db::Session& tx, const mk::OrderStatusChanged& e,
-                        const FlowContext& ctx) {
-  return pay::refund_order(tx, e.order_id.value, pay::LossBearer::none,
-                           "the order was cancelled", ctx.fees, ctx.clock);
+Status refund_cancelled(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContext& ctx) {
+  return pay::refund_order(tx, e.order_id.value, pay::LossBearer::none, "the order was cancelled",
+                           ctx.fees, ctx.clock);
 }
 
 Status return_second_payment(db::Session& tx, const pay::PaymentReturned& e,
@@ -126,8 +125,7 @@ Status ship_order(db::Session& tx, const mk::OrderStatusChanged& e, const FlowCo
   return {};
 }
 
-Status cancel_shipments(db::Session& tx, const mk::OrderStatusChanged& e,
-                        const FlowContext& ctx) {
+Status cancel_shipments(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContext& ctx) {
   return lg::cancel_order_shipments(tx, e.order_id.value, ctx.clock);
 }
 

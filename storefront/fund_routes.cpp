@@ -21,17 +21,27 @@ namespace al = cunhuo::alleviation;
 
 // Every poverty office of the county reads its funds; only the county office moves them.
 bool reads_funds_of(const Account& a, std::string_view county) {
-  return a.role == Role::admin || (a.role == Role::poverty_office && county_of(a.region_code) == county);
+  return a.role == Role::admin ||
+         (a.role == Role::poverty_office && county_of(a.region_code) == county);
 }
 
 Status moves_funds_of(const Account& a, std::string_view county) {
-  if (a.role == Role::admin || (a.role == Role::poverty_office && a.region_code == county)) return {};
-  return make_error(ErrorKind::forbidden, "forbidden", "the county poverty office manages its county's funds");
+  if (a.role == Role::admin || (a.role == Role::poverty_office && a.region_code == county))
+    return {};
+  return make_error(ErrorKind::forbidden, "forbidden",
+                    "the county poverty office manages its county's funds");
 }
 
 void write_project(JsonWriter& w, const al::Project& p) {
-  w.begin_object().field("id", p.id).field("county_code", p.county_code).field("name", p.name).field("kind", p.kind).field("benefit", p.benefit);
-  w.field("budget_fen", p.budget.fen()).field("allocated_fen", p.allocated.fen()).field("disbursed_fen", p.disbursed.fen());
+  w.begin_object()
+      .field("id", p.id)
+      .field("county_code", p.county_code)
+      .field("name", p.name)
+      .field("kind", p.kind)
+      .field("benefit", p.benefit);
+  w.field("budget_fen", p.budget.fen())
+      .field("allocated_fen", p.allocated.fen())
+      .field("disbursed_fen", p.disbursed.fen());
   w.field("created_at", format_shanghai(p.created_at_ms)).end_object();
 }
 
@@ -39,39 +49,68 @@ void write_project(JsonWriter& w, const al::Project& p) {
 schema::Schema project_schema() {
   using namespace schema;
   return object({
-      required("id", id()), required("county_code", text()), required("name", text()),
+      required("id", id()),
+      required("county_code", text()),
+      required("name", text()),
       required("kind", choice(al::project_kinds())),
       required("benefit", text().described("what one person receives once")),
-      required("budget_fen", fen()), required("allocated_fen", fen()),
-      required("disbursed_fen", fen()), required("created_at", shanghai_time()),
+      required("budget_fen", fen()),
+      required("allocated_fen", fen()),
+      required("disbursed_fen", fen()),
+      required("created_at", shanghai_time()),
   });
 }
 
 void write_allocation(JsonWriter& w, const al::Allocation& a) {
-  w.begin_object().field("id", a.id).field("project_id", a.project_id).field("document_number", a.document_number);
-  w.field("amount_fen", a.amount.fen()).field("disbursed_fen", a.disbursed.fen()).field("remaining_fen", a.remaining().fen());
-  w.field("actor", a.actor).field("at", format_shanghai(a.at_ms)).field("ledger_account", "fund:allocation:" + std::to_string(a.id)).end_object();
+  w.begin_object()
+      .field("id", a.id)
+      .field("project_id", a.project_id)
+      .field("document_number", a.document_number);
+  w.field("amount_fen", a.amount.fen())
+      .field("disbursed_fen", a.disbursed.fen())
+      .field("remaining_fen", a.remaining().fen());
+  w.field("actor", a.actor)
+      .field("at", format_shanghai(a.at_ms))
+      .field("ledger_account", "fund:allocation:" + std::to_string(a.id))
+      .end_object();
 }
 
 // An allocation as write_allocation writes it.
 schema::Schema allocation_schema() {
   using namespace schema;
   return object({
-      required("id", id()), required("project_id", id()), required("document_number", text()),
-      required("amount_fen", fen()), required("disbursed_fen", fen()),
-      required("remaining_fen", fen()), required("actor", text()),
-      required("at", shanghai_time()), required("ledger_account", text()),
+      required("id", id()),
+      required("project_id", id()),
+      required("document_number", text()),
+      required("amount_fen", fen()),
+      required("disbursed_fen", fen()),
+      required("remaining_fen", fen()),
+      required("actor", text()),
+      required("at", shanghai_time()),
+      required("ledger_account", text()),
   });
 }
 
 void write_disbursement(JsonWriter& w, const al::Disbursement& d) {
-  w.begin_object().field("id", d.id).field("document_number", d.document_number).field("amount_fen", d.amount.fen());
+  w.begin_object()
+      .field("id", d.id)
+      .field("document_number", d.document_number)
+      .field("amount_fen", d.amount.fen());
   w.field("allocation_id", d.allocation_id).field("allocation_document", d.allocation_document);
-  w.field("project_id", d.project_id).field("project", d.project_name).field("benefit", d.benefit).field("village_code", d.village_code);
+  w.field("project_id", d.project_id)
+      .field("project", d.project_name)
+      .field("benefit", d.benefit)
+      .field("village_code", d.village_code);
   w.key("household_id");
-  if (d.household_id) w.value(*d.household_id); else w.null();
+  if (d.household_id)
+    w.value(*d.household_id);
+  else
+    w.null();
   w.field("id_number", d.id_number.empty() ? std::string() : mask_id_number(d.id_number));
-  w.field("household_status_then", d.household_status).field("actor", d.actor).field("at", format_shanghai(d.at_ms)).end_object();
+  w.field("household_status_then", d.household_status)
+      .field("actor", d.actor)
+      .field("at", format_shanghai(d.at_ms))
+      .end_object();
 }
 
 // A disbursement as write_disbursement writes it; a village's names no household.
@@ -80,12 +119,19 @@ schema::Schema disbursement_schema() {
   std::vector<std::string> statuses{"village"};
   for (auto& name : enum_names<marketplace::PovertyStatus>()) statuses.push_back(std::move(name));
   return object({
-      required("id", id()), required("document_number", text()), required("amount_fen", fen()),
-      required("allocation_id", id()), required("allocation_document", text()),
-      required("project_id", id()), required("project", text()), required("benefit", text()),
-      required("village_code", text()), required("household_id", nullable(id())),
+      required("id", id()),
+      required("document_number", text()),
+      required("amount_fen", fen()),
+      required("allocation_id", id()),
+      required("allocation_document", text()),
+      required("project_id", id()),
+      required("project", text()),
+      required("benefit", text()),
+      required("village_code", text()),
+      required("household_id", nullable(id())),
       required("id_number", text().described("masked; empty for a village")),
-      required("household_status_then", choice(statuses)), required("actor", text()),
+      required("household_status_then", choice(statuses)),
+      required("actor", text()),
       required("at", shanghai_time()),
   });
 }
@@ -128,8 +174,10 @@ Result<Response> list_projects(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const std::string county = req.query_param("county").value_or(county_of(account.region_code));
-  if (!reads_funds_of(account, county)) return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
-  auto projects = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::projects_in(s, county); }));
+  if (!reads_funds_of(account, county))
+    return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
+  auto projects =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::projects_in(s, county); }));
   JsonWriter w;
   w.begin_object().key("projects").begin_array();
   for (const auto& p : projects) write_project(w, p);
@@ -156,8 +204,8 @@ Result<Response> get_project(AlleviationContext& ctx, const Call& call) {
 
 schema::Schema project_detail_schema() {
   using namespace schema;
-  return object({required("project", project_schema()),
-                 required("allocations", array(allocation_schema()))});
+  return object(
+      {required("project", project_schema()), required("allocations", array(allocation_schema()))});
 }
 
 Result<Response> allocate(AlleviationContext& ctx, const Call& call) {
@@ -174,7 +222,8 @@ Result<Response> allocate(AlleviationContext& ctx, const Call& call) {
     if (!p || !reads_funds_of(account, p->county_code)) return no_such("project");
     CUNHUO_CHECK(moves_funds_of(account, p->county_code));
     JsonWriter w;
-    write_allocation(w, CUNHUO_TRY(al::allocate(tx, id, number, amount, actor_of(account), ctx.clock)));
+    write_allocation(
+        w, CUNHUO_TRY(al::allocate(tx, id, number, amount, actor_of(account), ctx.clock)));
     return Response::json(201, w.take());
   });
 }
@@ -216,7 +265,8 @@ schema::Schema allocation_detail_schema() {
 Result<al::NewDisbursement> disbursement_of(const Request& req) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"document_number", "amount_fen", "household_id", "village_code", "id_number"}));
+  CUNHUO_CHECK(
+      body.only({"document_number", "amount_fen", "household_id", "village_code", "id_number"}));
   al::NewDisbursement d;
   d.document_number = CUNHUO_TRY(body.string("document_number", al::kMaxDocumentNumber));
   d.amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
@@ -225,7 +275,8 @@ Result<al::NewDisbursement> disbursement_of(const Request& req) {
       CUNHUO_TRY(body.optional_string("village_code", kVillageCodeDigits)).value_or("");
   d.id_number = CUNHUO_TRY(body.optional_string("id_number", al::kMaxIdNumberBytes)).value_or("");
   if (d.household_id.has_value() == !d.village_code.empty())
-    return make_error(ErrorKind::invalid, "missing_field", "name either a household_id or a village_code", "household_id");
+    return make_error(ErrorKind::invalid, "missing_field",
+                      "name either a household_id or a village_code", "household_id");
   return d;
 }
 
@@ -237,8 +288,9 @@ schema::Schema new_disbursement_schema() {
       required("amount_fen", fen(al::kMaxFundAmountFen)),
       optional("household_id", id()),
       optional("village_code", text(kVillageCodeDigits).described("without a household")),
-      optional("id_number", text(al::kMaxIdNumberBytes)
-                                .described("the member who receives; the head when absent")),
+      optional(
+          "id_number",
+          text(al::kMaxIdNumberBytes).described("the member who receives; the head when absent")),
   });
 }
 
@@ -275,23 +327,30 @@ Result<Response> household_funds(AlleviationContext& ctx, const Call& call) {
 
 schema::Schema household_funds_schema() {
   using namespace schema;
-  return object({required("household_id", id()),
-                 required("disbursements", array(disbursement_schema()))});
+  return object(
+      {required("household_id", id()), required("disbursements", array(disbursement_schema()))});
 }
 
 Result<Response> fund_flags(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const std::string county = req.query_param("county").value_or(county_of(account.region_code));
-  if (!reads_funds_of(account, county)) return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
-  auto flags = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::fund_flags(s, county, ctx.fund_idle_ms, ctx.clock); }));
+  if (!reads_funds_of(account, county))
+    return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
+  auto flags = CUNHUO_TRY(ctx.db.read(
+      [&](db::Session& s) { return al::fund_flags(s, county, ctx.fund_idle_ms, ctx.clock); }));
   JsonWriter w;
   w.begin_object().field("county_code", county).key("flags").begin_array();
   for (const auto& f : flags) {
     w.begin_object().field("kind", f.kind).field("project_id", f.project_id);
-    for (auto [key, value] : {std::pair{"allocation_id", f.allocation_id}, {"disbursement_id", f.disbursement_id}, {"household_id", f.household_id}}) {
+    for (auto [key, value] : {std::pair{"allocation_id", f.allocation_id},
+                              {"disbursement_id", f.disbursement_id},
+                              {"household_id", f.household_id}}) {
       w.key(key);
-      if (value) w.value(*value); else w.null();
+      if (value)
+        w.value(*value);
+      else
+        w.null();
     }
     w.field("detail", f.detail).end_object();
   }
@@ -305,8 +364,10 @@ schema::Schema fund_flags_schema() {
   const Schema flag = object({
       required("kind", choice({"unregistered_recipient", "exited_recipient", "duplicate_benefit",
                                "over_budget", "idle_allocation"})),
-      required("project_id", id()), required("allocation_id", nullable(id())),
-      required("disbursement_id", nullable(id())), required("household_id", nullable(id())),
+      required("project_id", id()),
+      required("allocation_id", nullable(id())),
+      required("disbursement_id", nullable(id())),
+      required("household_id", nullable(id())),
       required("detail", text()),
   });
   return object({required("county_code", text()), required("flags", array(flag))});
@@ -315,7 +376,9 @@ schema::Schema fund_flags_schema() {
 }  // namespace
 
 void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
-  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  auto bind = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
+  };
   table.add({.method = "POST",
              .pattern = "/api/v1/fund-projects",
              .access = only({Role::poverty_office, Role::admin}),
@@ -323,7 +386,8 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .request_schema = new_project_schema(),
              .response_schema = project_schema(),
              .success_status = 201,
-             .summary = "A poverty-alleviation project with its kind, benefit and budget (Idempotency-Key; county office)",
+             .summary = "A poverty-alleviation project with its kind, benefit and budget "
+                        "(Idempotency-Key; county office)",
              .handler = bind(create_project),
              .idempotent_post = true});
   table.add({.method = "GET",
@@ -346,7 +410,8 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .request_schema = new_allocation_schema(),
              .response_schema = allocation_schema(),
              .success_status = 201,
-             .summary = "Allocate county funds to a project under a document number (Idempotency-Key; county office)",
+             .summary = "Allocate county funds to a project under a document number "
+                        "(Idempotency-Key; county office)",
              .handler = bind(allocate),
              .idempotent_post = true});
   table.add({.method = "GET",
@@ -362,7 +427,8 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .request_schema = new_disbursement_schema(),
              .response_schema = disbursement_schema(),
              .success_status = 201,
-             .summary = "Disburse from an allocation to a village or a household member (Idempotency-Key; county office)",
+             .summary = "Disburse from an allocation to a village or a household member "
+                        "(Idempotency-Key; county office)",
              .handler = bind(disburse),
              .idempotent_post = true});
   table.add({.method = "GET",
@@ -376,7 +442,8 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .access = only({Role::poverty_office, Role::admin}),
              .response_schema = fund_flags_schema(),
              .query = {county_query()},
-             .summary = "Flags: recipients not registered or exited, one benefit twice to one person, over budget, idle allocations",
+             .summary = "Flags: recipients not registered or exited, one benefit twice to one "
+                        "person, over budget, idle allocations",
              .handler = bind(fund_flags)});
 }
 

@@ -19,7 +19,8 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
-bool matches(const Route& route, std::string_view path, std::map<std::string, std::string>& params) {
+bool matches(const Route& route, std::string_view path,
+             std::map<std::string, std::string>& params) {
   auto want = segments(route.pattern);
   auto got = segments(path);
   if (want.size() != got.size()) return false;
@@ -51,7 +52,9 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   return std::nullopt;
 }
 
-Response Response::json(int status, std::string body) { return Response{status, std::move(body), "application/json; charset=utf-8", {}}; }
+Response Response::json(int status, std::string body) {
+  return Response{status, std::move(body), "application/json; charset=utf-8", {}};
+}
 
 Response Response::text(int status, std::string body, std::string content_type) {
   return Response{status, std::move(body), std::move(content_type), {}};
@@ -73,7 +76,8 @@ int http_status(ErrorKind kind) {
   return 500;
 }
 
-Response error_response(int status, std::string_view code, std::string_view message, std::string_view field) {
+Response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view field) {
   JsonWriter w;
   w.begin_object().key("error").begin_object();
   w.field("code", code).field("message", message);
@@ -87,7 +91,8 @@ Response error_response(const Error& error) {
   if (error.kind == ErrorKind::internal) return error_response(500, "internal", "internal error");
   Response r = error_response(http_status(error.kind), error.code, error.message, error.field);
   // A busy, lost or full store is passing: tell the client when to come back.
-  if (error.kind == ErrorKind::unavailable) r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterSeconds));
+  if (error.kind == ErrorKind::unavailable)
+    r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterSeconds));
   return r;
 }
 

@@ -23,8 +23,8 @@ struct Request {
   std::map<std::string, std::string> params;                 // from the route pattern
   std::string body;
   std::string request_id;
-  std::string route;                                         // the matched pattern
-  std::string client_address;                                // the peer's IP, e.g. "127.0.0.1"
+  std::string route;           // the matched pattern
+  std::string client_address;  // the peer's IP, e.g. "127.0.0.1"
 
   std::optional<std::string> header(std::string_view lower_name) const;
   std::optional<std::string> query_param(std::string_view name) const;
@@ -46,7 +46,8 @@ inline constexpr int kRetryAfterSeconds = 5;
 // {"error":{"code":..., "message":..., "field":...}} with the status for its kind.
 int http_status(ErrorKind kind);
 Response error_response(const Error& error);
-Response error_response(int status, std::string_view code, std::string_view message, std::string_view field = {});
+Response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view field = {});
 
 using RouteHandler = std::function<Response(const Request&)>;
 // An asynchronous route answers through `respond`, from any thread, exactly once; the
@@ -57,11 +58,11 @@ using AsyncRouteHandler = std::function<void(const Request&, Respond respond)>;
 
 struct Route {
   std::string method;
-  std::string pattern;               // "/api/v1/orders/:id"
-  RouteHandler handler;              // or, when set, async_handler answers
-  std::int64_t max_body = -1;        // bytes; -1 means the server's JSON limit
-  bool takes_json = false;           // body must be application/json
-  std::string summary;               // for the OpenAPI document
+  std::string pattern;         // "/api/v1/orders/:id"
+  RouteHandler handler;        // or, when set, async_handler answers
+  std::int64_t max_body = -1;  // bytes; -1 means the server's JSON limit
+  bool takes_json = false;     // body must be application/json
+  std::string summary;         // for the OpenAPI document
   AsyncRouteHandler async_handler = nullptr;
   // The server authenticates from the headers (ServerOptions::authenticate_head) and
   // answers 401 before it reads the body: for routes whose body is large.
@@ -73,9 +74,9 @@ class Router {
   void add(Route route);
 
   struct Match {
-    const Route* route = nullptr;                 // null: no route for the path or method
+    const Route* route = nullptr;  // null: no route for the path or method
     std::map<std::string, std::string> params;
-    std::vector<std::string> allowed;             // methods the path does take (for 405)
+    std::vector<std::string> allowed;  // methods the path does take (for 405)
   };
   Match match(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }

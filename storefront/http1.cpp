@@ -6,7 +6,9 @@
 namespace cunhuo::storefront::http1 {
 namespace {
 
-Error bad(std::string code, std::string message) { return make_error(ErrorKind::invalid, std::move(code), std::move(message)); }
+Error bad(std::string code, std::string message) {
+  return make_error(ErrorKind::invalid, std::move(code), std::move(message));
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -15,7 +17,8 @@ std::string_view trim(std::string_view s) {
 }
 
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 Status parse_query(std::string_view query, Request& request) {
@@ -26,7 +29,8 @@ Status parse_query(std::string_view query, Request& request) {
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     auto key = percent_decode(pair.substr(0, eq), true);
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+    auto value = percent_decode(
+        eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!key || !value) return bad("invalid_query", "the query string has a bad %-escape");
     request.query.emplace_back(std::move(*key), std::move(*value));
   }
@@ -36,16 +40,24 @@ Status parse_query(std::string_view query, Request& request) {
 Status parse_request_line(std::string_view line, Head& head) {
   auto sp1 = line.find(' ');
   auto sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp2 == sp1) return bad("bad_request_line", "malformed request line");
-  std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1), version = line.substr(sp2 + 1);
+  if (sp1 == std::string_view::npos || sp2 == sp1)
+    return bad("bad_request_line", "malformed request line");
+  std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
+                   version = line.substr(sp2 + 1);
   if (method.empty() || !std::all_of(method.begin(), method.end(), is_token_char))
     return bad("bad_request_line", "malformed method");
-  if (version == "HTTP/1.1") head.http11 = true;
-  else if (version == "HTTP/1.0") head.http11 = false;
-  else return make_error(ErrorKind::unsupported, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are spoken here");
-  if (target.empty() || target.front() != '/') return bad("bad_request_target", "the request target must be a path");
+  if (version == "HTTP/1.1")
+    head.http11 = true;
+  else if (version == "HTTP/1.0")
+    head.http11 = false;
+  else
+    return make_error(ErrorKind::unsupported, "http_version_not_supported",
+                      "only HTTP/1.0 and HTTP/1.1 are spoken here");
+  if (target.empty() || target.front() != '/')
+    return bad("bad_request_target", "the request target must be a path");
   for (char c : target)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return bad("bad_request_target", "bad character in the path");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F)
+      return bad("bad_request_target", "bad character in the path");
   auto q = target.find('?');
   head.request.method = std::string(method);
   head.request.path = std::string(target.substr(0, q));
@@ -80,14 +92,19 @@ Result<Head> parse_head(std::string_view text) {
   while (eol != std::string_view::npos) {
     std::size_t start = eol + 2;
     eol = text.find("\r\n", start);
-    std::string_view line = text.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
+    std::string_view line =
+        text.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
     if (line.empty()) continue;
-    if (line.front() == ' ' || line.front() == '\t') return bad("bad_header", "folded header lines are not accepted");
+    if (line.front() == ' ' || line.front() == '\t')
+      return bad("bad_header", "folded header lines are not accepted");
     auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return bad("bad_header", "malformed header line");
+    if (colon == std::string_view::npos || colon == 0)
+      return bad("bad_header", "malformed header line");
     std::string_view name = line.substr(0, colon);
-    if (!std::all_of(name.begin(), name.end(), is_token_char)) return bad("bad_header", "malformed header name");
-    if (head.request.headers.size() >= kMaxHeaders) return make_error(ErrorKind::too_large, "too_many_headers", "over 100 headers");
+    if (!std::all_of(name.begin(), name.end(), is_token_char))
+      return bad("bad_header", "malformed header name");
+    if (head.request.headers.size() >= kMaxHeaders)
+      return make_error(ErrorKind::too_large, "too_many_headers", "over 100 headers");
     std::string key = ascii_lower(name);
     std::string_view value = trim(line.substr(colon + 1));
     if (has_forbidden_byte(value)) return bad("bad_header", "a header value holds CR, LF or NUL");
@@ -97,22 +114,28 @@ Result<Head> parse_head(std::string_view text) {
     if (key == "content-length") {
       std::int64_t n = -1;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc{} || end != value.data() + value.size() || n < 0 || (length && *length != n))
+      if (ec != std::errc{} || end != value.data() + value.size() || n < 0 ||
+          (length && *length != n))
         return bad("bad_content_length", "Content-Length must be one non-negative number");
       length = n;
     } else if (key == "transfer-encoding") {
-      return make_error(ErrorKind::unsupported, "length_required", "send the body with a Content-Length, not chunked");
+      return make_error(ErrorKind::unsupported, "length_required",
+                        "send the body with a Content-Length, not chunked");
     } else if (key == "connection") {
       connection = std::string(value);
     } else if (key == "expect") {
-      if (ascii_lower(value) != "100-continue") return make_error(ErrorKind::unprocessable, "expectation_failed", "only 100-continue is understood");
+      if (ascii_lower(value) != "100-continue")
+        return make_error(ErrorKind::unprocessable, "expectation_failed",
+                          "only 100-continue is understood");
       head.expect_continue = true;
     }
     head.request.headers.emplace_back(std::move(key), std::string(value));
   }
   head.content_length = length.value_or(0);
-  head.keep_alive = head.http11 ? !has_token(connection, "close") : has_token(connection, "keep-alive");
-  if (head.request.header("host") == std::nullopt && head.http11) return bad("missing_host", "HTTP/1.1 requests need a Host header");
+  head.keep_alive =
+      head.http11 ? !has_token(connection, "close") : has_token(connection, "keep-alive");
+  if (head.request.header("host") == std::nullopt && head.http11)
+    return bad("missing_host", "HTTP/1.1 requests need a Host header");
   return head;
 }
 
@@ -145,7 +168,8 @@ static std::string_view reason(int status) {
   }
 }
 
-std::string write_response(const Response& response, const std::string& request_id, bool keep_alive) {
+std::string write_response(const Response& response, const std::string& request_id,
+                           bool keep_alive) {
   std::string out;
   out.reserve(160 + response.body.size());
   out += "HTTP/1.1 ";

@@ -17,9 +17,9 @@ constexpr std::size_t kMaxHeadBytes = 16 * 1024;  // request line and headers to
 constexpr std::size_t kMaxHeaders = 100;
 
 struct Head {
-  Request request;               // method, path, query and headers filled in
+  Request request;  // method, path, query and headers filled in
   bool http11 = true;
-  bool keep_alive = true;        // RFC 9112 §9.3, from the version and Connection
+  bool keep_alive = true;  // RFC 9112 §9.3, from the version and Connection
   std::int64_t content_length = 0;
   bool expect_continue = false;
 };
@@ -30,6 +30,7 @@ struct Head {
 Result<Head> parse_head(std::string_view head);
 
 // Serialises a whole response.
-std::string write_response(const Response& response, const std::string& request_id, bool keep_alive);
+std::string write_response(const Response& response, const std::string& request_id,
+                           bool keep_alive);
 
 }  // namespace cunhuo::storefront::http1

@@ -34,7 +34,8 @@ std::string Idempotency::request_hash(const Request& r) {
   unsigned char digest[32];
   crypto_generichash_init(&state, nullptr, 0, sizeof digest);
   for (const std::string* part : {&r.method, &r.path, &r.body}) {
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part->data()), part->size());
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part->data()),
+                              part->size());
     crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>("\n"), 1);
   }
   crypto_generichash_final(&state, digest, sizeof digest);
@@ -53,7 +54,9 @@ bool valid_key(const std::string& key) {
 }
 
 // A refusal the same request would get again is kept; one that may pass later is not.
-bool worth_keeping(int status) { return status >= 400 && status < 500 && status != 409 && status != 429; }
+bool worth_keeping(int status) {
+  return status >= 400 && status < 500 && status != 409 && status != 429;
+}
 
 }  // namespace
 
@@ -86,19 +89,24 @@ class Idempotency::InFlight {
 };
 
 Result<std::optional<Response>> Idempotency::earlier(db::Session& tx, const Claim& c) {
-  auto row = CUNHUO_TRY(tx.query_one(
-      "SELECT request_hash, status, response FROM idempotency_keys WHERE account_id = ? AND idem_key = ?", {c.account, c.key}));
+  auto row =
+      CUNHUO_TRY(tx.query_one("SELECT request_hash, status, response FROM idempotency_keys WHERE "
+                              "account_id = ? AND idem_key = ?",
+                              {c.account, c.key}));
   if (!row) return std::optional<Response>();
   if (row->str(0) != c.hash)
-    return std::optional<Response>(error_response(422, "idempotency_key_reused", "this key was used for a different request",
+    return std::optional<Response>(error_response(422, "idempotency_key_reused",
+                                                  "this key was used for a different request",
                                                   "Idempotency-Key"));
   return std::optional<Response>(Response::json(static_cast<int>(row->i64(1)), row->str(2)));
 }
 
 Status Idempotency::record(db::Session& tx, const Claim& c, const Response& response) {
-  CUNHUO_TRY(tx.exec("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, state, status, response, "
-                     "created_at, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?)",
-                     {c.account, c.key, c.hash, response.status, response.body, clock_.now_ms(), clock_.now_ms()}));
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, state, status, response, "
+      "created_at, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?)",
+      {c.account, c.key, c.hash, response.status, response.body, clock_.now_ms(),
+       clock_.now_ms()}));
   return {};
 }
 
@@ -115,19 +123,25 @@ Response Idempotency::settle_refusal(const Claim& c, const Error& error) {
       if (CUNHUO_TRY(earlier(tx, c))) return {};
       return record(tx, c, refusal);
     });
-    if (!kept.ok()) spdlog::warn("could not keep the refusal for an idempotency key: {}", kept.error().message);
+    if (!kept.ok())
+      spdlog::warn("could not keep the refusal for an idempotency key: {}", kept.error().message);
   }
   return refusal;
 }
 
-void Idempotency::run_async(const Request& request, std::int64_t account, Work work, Respond respond) {
+void Idempotency::run_async(const Request& request, std::int64_t account, Work work,
+                            Respond respond) {
   auto key = request.header("idempotency-key");
-  if (!key) return respond(error_response(400, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key"));
+  if (!key)
+    return respond(error_response(400, "missing_idempotency_key", "send an Idempotency-Key header",
+                                  "Idempotency-Key"));
   if (!valid_key(*key))
-    return respond(error_response(400, "invalid_idempotency_key", "1 to 255 visible ASCII characters", "Idempotency-Key"));
+    return respond(error_response(400, "invalid_idempotency_key",
+                                  "1 to 255 visible ASCII characters", "Idempotency-Key"));
   auto running = std::make_shared<InFlight>(*this, std::to_string(account) + "/" + *key);
   if (!running->claimed())
-    return respond(error_response(409, "request_in_progress", "the first request with this key is still running",
+    return respond(error_response(409, "request_in_progress",
+                                  "the first request with this key is still running",
                                   "Idempotency-Key"));
   auto claim = std::make_shared<Claim>(Claim{account, *key, request_hash(request)});
   auto answer = std::make_shared<std::optional<Response>>();
@@ -152,7 +166,8 @@ void Idempotency::run_async(const Request& request, std::int64_t account, Work w
 
 Result<std::optional<Response>> Idempotency::replay(const Request& request, std::int64_t account) {
   auto key = request.header("idempotency-key");
-  if (!key || !valid_key(*key)) return std::optional<Response>();  // run() answers the missing or bad key
+  if (!key || !valid_key(*key))
+    return std::optional<Response>();  // run() answers the missing or bad key
   const Claim claim{account, *key, request_hash(request)};
   return db_.read([&](db::Session& s) { return earlier(s, claim); });
 }
@@ -160,7 +175,8 @@ Result<std::optional<Response>> Idempotency::replay(const Request& request, std:
 Response Idempotency::run(const Request& request, std::int64_t account, Work work) {
   std::promise<Response> answered;
   auto future = answered.get_future();
-  run_async(request, account, std::move(work), [&answered](Response r) { answered.set_value(std::move(r)); });
+  run_async(request, account, std::move(work),
+            [&answered](Response r) { answered.set_value(std::move(r)); });
   return future.get();
 }
 

@@ -25,11 +25,11 @@ constexpr std::int64_t kMaxTelemetryBody = 8 << 20;  // a sensor's day of buffer
 namespace lg = cunhuo::logistics;
 
 // The limits the handlers read their bodies with, published in the request schemas.
-constexpr std::size_t kMaxCodeBytes = 40;       // a node's or a sensor's business code
-constexpr std::size_t kMaxWordBytes = 20;       // a node kind, link mode, step or disposition
+constexpr std::size_t kMaxCodeBytes = 40;  // a node's or a sensor's business code
+constexpr std::size_t kMaxWordBytes = 20;  // a node kind, link mode, step or disposition
 constexpr std::size_t kMaxNodeNameBytes = 200;
 constexpr std::size_t kMaxTimetableBytes = 2000;
-constexpr std::size_t kMaxClassBytes = 10;      // a temperature class
+constexpr std::size_t kMaxClassBytes = 10;               // a temperature class
 constexpr std::int64_t kEarliestMs = 1'500'000'000'000;  // 2017: no plan or scan before
 constexpr std::int64_t kLatestMs = 4'000'000'000'000;    // 2096
 constexpr std::int64_t kMaxShelfLifeHours = 24 * 365;
@@ -91,16 +91,26 @@ Result<Response> create_node(LogisticsContext& ctx, const Call& call) {
   const Account& account = call.caller();
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates", "lat_e6", "lon_e6", "min_centi", "max_centi"}));
-  lg::NewNode n{CUNHUO_TRY(body.string("code", 40)), CUNHUO_TRY(lg::parse_node_kind(CUNHUO_TRY(body.string("kind", 20)))),
-                CUNHUO_TRY(body.string("name", 200)), CUNHUO_TRY(body.string("region_code", 12)),
-                static_cast<int>(CUNHUO_TRY(body.optional_integer("cold_capacity_crates", INT32_MIN, INT32_MAX)).value_or(0)),
-                CUNHUO_TRY(body.optional_integer("lat_e6", INT64_MIN, INT64_MAX)), CUNHUO_TRY(body.optional_integer("lon_e6", INT64_MIN, INT64_MAX)),
-                std::nullopt, std::nullopt};
-  if (auto v = CUNHUO_TRY(body.optional_integer("min_centi", -8000, 8000))) n.min_centi = static_cast<int>(*v);
-  if (auto v = CUNHUO_TRY(body.optional_integer("max_centi", -8000, 8000))) n.max_centi = static_cast<int>(*v);
+  CUNHUO_CHECK(body.only({"code", "kind", "name", "region_code", "cold_capacity_crates", "lat_e6",
+                          "lon_e6", "min_centi", "max_centi"}));
+  lg::NewNode n{CUNHUO_TRY(body.string("code", 40)),
+                CUNHUO_TRY(lg::parse_node_kind(CUNHUO_TRY(body.string("kind", 20)))),
+                CUNHUO_TRY(body.string("name", 200)),
+                CUNHUO_TRY(body.string("region_code", 12)),
+                static_cast<int>(
+                    CUNHUO_TRY(body.optional_integer("cold_capacity_crates", INT32_MIN, INT32_MAX))
+                        .value_or(0)),
+                CUNHUO_TRY(body.optional_integer("lat_e6", INT64_MIN, INT64_MAX)),
+                CUNHUO_TRY(body.optional_integer("lon_e6", INT64_MIN, INT64_MAX)),
+                std::nullopt,
+                std::nullopt};
+  if (auto v = CUNHUO_TRY(body.optional_integer("min_centi", -8000, 8000)))
+    n.min_centi = static_cast<int>(*v);
+  if (auto v = CUNHUO_TRY(body.optional_integer("max_centi", -8000, 8000)))
+    n.max_centi = static_cast<int>(*v);
   if (!may_edit_network(account, n.region_code)) return outside_area("region_code");
-  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_node(tx, n, ctx.clock); }));
+  auto id =
+      CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return lg::create_node(tx, n, ctx.clock); }));
   ctx.planner.invalidate();
   JsonWriter w;
   w.begin_object().field("id", id.value).field("code", n.code).end_object();
@@ -133,7 +143,8 @@ Result<Response> create_link(LogisticsContext& ctx, const Call& call) {
   const Account& account = call.caller();
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"from_code", "to_code", "mode", "refrigerated", "duration_min", "cost_fen", "timetable"}));
+  CUNHUO_CHECK(body.only(
+      {"from_code", "to_code", "mode", "refrigerated", "duration_min", "cost_fen", "timetable"}));
   lg::NewLink l;
   l.from_code = CUNHUO_TRY(body.string("from_code", 40));
   l.to_code = CUNHUO_TRY(body.string("to_code", 40));
@@ -162,9 +173,13 @@ Result<Response> create_link(LogisticsContext& ctx, const Call& call) {
 schema::Schema link_schema() {
   using namespace schema;
   return object({
-      required("id", id()), required("from_code", text()), required("to_code", text()),
-      required("mode", choice(schema::enum_names<lg::LinkMode>())), required("refrigerated", boolean()),
-      required("duration_min", integer(1)), required("cost_fen", fen()),
+      required("id", id()),
+      required("from_code", text()),
+      required("to_code", text()),
+      required("mode", choice(schema::enum_names<lg::LinkMode>())),
+      required("refrigerated", boolean()),
+      required("duration_min", integer(1)),
+      required("cost_fen", fen()),
       required("timetable", text()),
   });
 }
@@ -174,9 +189,16 @@ Result<Response> list_links(LogisticsContext& ctx, const Call&) {
   JsonWriter w;
   w.begin_object().key("links").begin_array();
   for (const auto& l : links)
-    w.begin_object().field("id", l.id).field("from_code", l.from_code).field("to_code", l.to_code).field("mode", l.mode)
-        .field("refrigerated", l.refrigerated).field("duration_min", l.duration_min).field("cost_fen", l.cost_fen)
-        .field("timetable", l.timetable).end_object();
+    w.begin_object()
+        .field("id", l.id)
+        .field("from_code", l.from_code)
+        .field("to_code", l.to_code)
+        .field("mode", l.mode)
+        .field("refrigerated", l.refrigerated)
+        .field("duration_min", l.duration_min)
+        .field("cost_fen", l.cost_fen)
+        .field("timetable", l.timetable)
+        .end_object();
   w.end_array().end_object();
   return Response::json(200, w.take());
 }
@@ -185,17 +207,26 @@ Result<Response> list_links(LogisticsContext& ctx, const Call&) {
 schema::Schema hop_schema() {
   using namespace schema;
   return object({
-      required("from", text()), required("to", text()),
-      required("mode", choice(schema::enum_names<lg::LinkMode>())), required("refrigerated", boolean()),
-      required("depart_at", schema::shanghai_time()), required("arrive_at", schema::shanghai_time()),
+      required("from", text()),
+      required("to", text()),
+      required("mode", choice(schema::enum_names<lg::LinkMode>())),
+      required("refrigerated", boolean()),
+      required("depart_at", schema::shanghai_time()),
+      required("arrive_at", schema::shanghai_time()),
   });
 }
 
 void write_hops(JsonWriter& w, const std::vector<lg::PlannedHop>& hops) {
   w.begin_array();
   for (const auto& h : hops)
-    w.begin_object().field("from", h.from_code).field("to", h.to_code).field("mode", h.mode).field("refrigerated", h.refrigerated)
-        .field("depart_at", format_shanghai(h.depart_ms)).field("arrive_at", format_shanghai(h.arrive_ms)).end_object();
+    w.begin_object()
+        .field("from", h.from_code)
+        .field("to", h.to_code)
+        .field("mode", h.mode)
+        .field("refrigerated", h.refrigerated)
+        .field("depart_at", format_shanghai(h.depart_ms))
+        .field("arrive_at", format_shanghai(h.arrive_ms))
+        .end_object();
   w.end_array();
 }
 
@@ -205,7 +236,8 @@ schema::Schema plan_request_schema() {
   return object({
       required("origin_code", text(kMaxCodeBytes)),
       required("destination_code", text(kMaxCodeBytes)),
-      required("temperature_class", schema::name_among(kMaxClassBytes, schema::enum_names<mk::TemperatureClass>())),
+      required("temperature_class",
+               schema::name_among(kMaxClassBytes, schema::enum_names<mk::TemperatureClass>())),
       maybe("ready_at_ms", body_time("when the goods are ready; default now")),
       maybe("shelf_life_hours", integer(1, kMaxShelfLifeHours)),
       maybe("crates", integer(1, kMaxPlanCrates)),
@@ -217,8 +249,10 @@ schema::Schema plan_request_schema() {
 schema::Schema plan_schema() {
   using namespace schema;
   return object({
-      required("arrive_at", schema::shanghai_time()), required("arrival_ms", timestamp()),
-      required("cost_fen", fen()), required("unrefrigerated_min", integer(0)),
+      required("arrive_at", schema::shanghai_time()),
+      required("arrival_ms", timestamp()),
+      required("cost_fen", fen()),
+      required("unrefrigerated_min", integer(0)),
       required("hops", array(hop_schema())),
   });
 }
@@ -229,20 +263,29 @@ Result<Response> plan_route(LogisticsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"origin_code", "destination_code", "temperature_class", "ready_at_ms", "shelf_life_hours", "crates", "arrive_by_ms"}));
+  CUNHUO_CHECK(body.only({"origin_code", "destination_code", "temperature_class", "ready_at_ms",
+                          "shelf_life_hours", "crates", "arrive_by_ms"}));
   lg::PlanRequest r;
   r.origin_code = CUNHUO_TRY(body.string("origin_code", 40));
   r.destination_code = CUNHUO_TRY(body.string("destination_code", 40));
   const std::string temperature = CUNHUO_TRY(body.string("temperature_class", 10));
   r.temperature_class = CUNHUO_TRY(parse_temperature_class(temperature));
-  r.ready_at_ms = CUNHUO_TRY(body.optional_integer("ready_at_ms", 1'500'000'000'000, 4'000'000'000'000)).value_or(ctx.clock.now_ms());
-  if (auto h = CUNHUO_TRY(body.optional_integer("shelf_life_hours", 1, 24 * 365))) r.shelf_deadline_ms = r.ready_at_ms + *h * 3'600'000;
+  r.ready_at_ms =
+      CUNHUO_TRY(body.optional_integer("ready_at_ms", 1'500'000'000'000, 4'000'000'000'000))
+          .value_or(ctx.clock.now_ms());
+  if (auto h = CUNHUO_TRY(body.optional_integer("shelf_life_hours", 1, 24 * 365)))
+    r.shelf_deadline_ms = r.ready_at_ms + *h * 3'600'000;
   r.crates = static_cast<int>(CUNHUO_TRY(body.optional_integer("crates", 1, 1000)).value_or(1));
-  r.arrive_by_ms = CUNHUO_TRY(body.optional_integer("arrive_by_ms", 1'500'000'000'000, 4'000'000'000'000));
+  r.arrive_by_ms =
+      CUNHUO_TRY(body.optional_integer("arrive_by_ms", 1'500'000'000'000, 4'000'000'000'000));
   auto plan = CUNHUO_TRY(ctx.planner.plan(r));
   JsonWriter w;
-  w.begin_object().field("arrive_at", format_shanghai(plan.arrival_ms)).field("arrival_ms", plan.arrival_ms);
-  w.field("cost_fen", plan.cost_fen).field("unrefrigerated_min", plan.unrefrigerated_min).key("hops");
+  w.begin_object()
+      .field("arrive_at", format_shanghai(plan.arrival_ms))
+      .field("arrival_ms", plan.arrival_ms);
+  w.field("cost_fen", plan.cost_fen)
+      .field("unrefrigerated_min", plan.unrefrigerated_min)
+      .key("hops");
   write_hops(w, plan.hops);
   w.end_object();
   return Response::json(200, w.take());
@@ -270,8 +313,8 @@ schema::Schema scan_event_schema(bool full) {
       required("biz_step", choice(biz_steps())),
       required("disposition", choice(dispositions())),
   };
-  if (full) fields.insert(fields.end(), {required("record_time", utc_time()),
-                                         required("actor", text())});
+  if (full)
+    fields.insert(fields.end(), {required("record_time", utc_time()), required("actor", text())});
   return object(fields);
 }
 
@@ -280,8 +323,8 @@ schema::Schema shipment_schema(bool full) {
   using namespace schema;
   std::vector<Property> fields = {
       required("tracking_number", text()),
-      required("status", choice({"planned", "at_node", "in_transit", "held", "delivered",
-                                 "spoiled", "unroutable", "cancelled"})),
+      required("status", choice({"planned", "at_node", "in_transit", "held", "delivered", "spoiled",
+                                 "unroutable", "cancelled"})),
       required("temperature_class", choice(schema::enum_names<mk::TemperatureClass>())),
       required("origin", text()),
       required("destination", text()),
@@ -301,16 +344,30 @@ schema::Schema shipment_schema(bool full) {
 void write_shipment(JsonWriter& w, const lg::Shipment& s, bool full) {
   w.begin_object().field("tracking_number", s.tracking_number).field("status", s.status);
   w.field("temperature_class", to_string(s.temperature_class));
-  w.field("origin", s.origin_code).field("destination", s.destination_code).field("at", s.current_code);
+  w.field("origin", s.origin_code)
+      .field("destination", s.destination_code)
+      .field("at", s.current_code);
   w.key("eta");
-  if (s.eta_ms) w.value(format_shanghai(*s.eta_ms)); else w.null();
-  if (full) w.field("order_id", s.order_id).field("lot", s.lot).field("crates", s.crates).field("note", s.note);
+  if (s.eta_ms)
+    w.value(format_shanghai(*s.eta_ms));
+  else
+    w.null();
+  if (full)
+    w.field("order_id", s.order_id)
+        .field("lot", s.lot)
+        .field("crates", s.crates)
+        .field("note", s.note);
   w.key("route_ahead");
   write_hops(w, s.route);
   w.key("events").begin_array();
   for (const auto& e : s.scans) {
-    w.begin_object().field("event_time", format_shanghai(e.event_time_ms)).field("event_zone", e.event_zone);
-    w.field("read_point", e.read_point).field("biz_location", e.biz_location).field("biz_step", e.biz_step).field("disposition", e.disposition);
+    w.begin_object()
+        .field("event_time", format_shanghai(e.event_time_ms))
+        .field("event_zone", e.event_zone);
+    w.field("read_point", e.read_point)
+        .field("biz_location", e.biz_location)
+        .field("biz_step", e.biz_step)
+        .field("disposition", e.disposition);
     if (full) w.field("record_time", format_utc(e.record_time_ms)).field("actor", e.actor);
     w.end_object();
   }
@@ -339,7 +396,8 @@ Result<Response> order_shipments(LogisticsContext& ctx, const Call& call) {
     if (!order || !CUNHUO_TRY(may_see_order(s, account, *order))) return no_such("order");
     JsonWriter w;
     w.begin_object().key("shipments").begin_array();
-    for (const auto& sh : CUNHUO_TRY(lg::shipments_of_order(s, id.value))) write_shipment(w, sh, true);
+    for (const auto& sh : CUNHUO_TRY(lg::shipments_of_order(s, id.value)))
+      write_shipment(w, sh, true);
     w.end_array().end_object();
     return Response::json(200, w.take());
   });
@@ -373,16 +431,23 @@ Result<Response> scan(LogisticsContext& ctx, const Call& call) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"node_code", "biz_step", "disposition", "event_time_ms"}));
-  lg::ScanInput in{CUNHUO_TRY(body.string("node_code", 40)), CUNHUO_TRY(body.string("biz_step", 20)),
-                   CUNHUO_TRY(body.string("disposition", 20)),
-                   CUNHUO_TRY(body.optional_integer("event_time_ms", 1'500'000'000'000, 4'000'000'000'000)).value_or(0)};
+  lg::ScanInput in{
+      CUNHUO_TRY(body.string("node_code", 40)), CUNHUO_TRY(body.string("biz_step", 20)),
+      CUNHUO_TRY(body.string("disposition", 20)),
+      CUNHUO_TRY(body.optional_integer("event_time_ms", 1'500'000'000'000, 4'000'000'000'000))
+          .value_or(0)};
   auto response = ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto node = CUNHUO_TRY(lg::find_node(tx, in.node_code));
-    if (!node) return make_error(ErrorKind::not_found, "unknown_node", "no node " + in.node_code, "node_code");
+    if (!node)
+      return make_error(ErrorKind::not_found, "unknown_node", "no node " + in.node_code,
+                        "node_code");
     if (!CUNHUO_TRY(may_scan_at(tx, account, *node)))
-      return make_error(ErrorKind::forbidden, "forbidden", "you scan only at your own station", "node_code");
+      return make_error(ErrorKind::forbidden, "forbidden", "you scan only at your own station",
+                        "node_code");
     JsonWriter w;
-    write_shipment(w, CUNHUO_TRY(lg::record_scan(tx, ctx.planner, number, in, actor_of(account), ctx.clock)), true);
+    write_shipment(
+        w, CUNHUO_TRY(lg::record_scan(tx, ctx.planner, number, in, actor_of(account), ctx.clock)),
+        true);
     return Response::json(201, w.take());
   });
   ctx.dispatcher.wake();
@@ -415,8 +480,8 @@ schema::Schema new_sensor_schema() {
 // The sensor create_sensor answers with, where it stands.
 schema::Schema created_sensor_schema() {
   using namespace schema;
-  return object({required("sensor_code", text()), optional("node_code", text()),
-                 optional("link_id", id())});
+  return object(
+      {required("sensor_code", text()), optional("node_code", text()), optional("link_id", id())});
 }
 
 Result<Response> create_sensor(LogisticsContext& ctx, const Call& call) {
@@ -429,16 +494,22 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Call& call) {
   const auto node = CUNHUO_TRY(body.optional_string("node_code", 40));
   const auto link = CUNHUO_TRY(body.optional_integer("link_id", 1, INT64_MAX));
   if (node.has_value() == link.has_value())
-    return make_error(ErrorKind::invalid, "missing_field", "a sensor is in a cold store (node_code) or a vehicle (link_id)", "node_code");
+    return make_error(ErrorKind::invalid, "missing_field",
+                      "a sensor is in a cold store (node_code) or a vehicle (link_id)",
+                      "node_code");
   CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
     auto at = CUNHUO_TRY(sensor_node(tx, node, link));
     if (at && !may_edit_network(account, at->region_code))
       return outside_area(node ? "node_code" : "link_id");
-    return node ? lg::register_sensor(tx, code, *node, ctx.clock) : lg::register_vehicle_sensor(tx, code, *link, ctx.clock);
+    return node ? lg::register_sensor(tx, code, *node, ctx.clock)
+                : lg::register_vehicle_sensor(tx, code, *link, ctx.clock);
   }));
   JsonWriter w;
   w.begin_object().field("sensor_code", code);
-  if (node) w.field("node_code", *node); else w.field("link_id", *link);
+  if (node)
+    w.field("node_code", *node);
+  else
+    w.field("link_id", *link);
   w.end_object();
   return Response::json(201, w.take());
 }
@@ -447,8 +518,8 @@ Result<Response> create_sensor(LogisticsContext& ctx, const Call& call) {
 schema::Schema device_key_schema() {
   using namespace schema;
   constexpr std::size_t kHexDigits = 2 * lg::kDeviceKeyBytes;
-  return object({required("sensor_code", text()),
-                 required("device_key", text(kHexDigits, kHexDigits))});
+  return object(
+      {required("sensor_code", text()), required("device_key", text(kHexDigits, kHexDigits))});
 }
 
 // A new device key for a sensor of the centre's county, shown this once.
@@ -509,9 +580,12 @@ schema::Schema ingest_report_schema() {
                                  required("code", choice({"future_time", "not_your_sensor"})),
                                  required("message", text())});
   return object({
-      required("stored", integer(0)), required("duplicates", integer(0)),
-      required("late", integer(0)), required("unknown_sensor", integer(0)),
-      required("checked", integer(0)), required("refused", array(refused)),
+      required("stored", integer(0)),
+      required("duplicates", integer(0)),
+      required("late", integer(0)),
+      required("unknown_sensor", integer(0)),
+      required("checked", integer(0)),
+      required("refused", array(refused)),
       required("excursions", array(id())),
   });
 }
@@ -526,8 +600,11 @@ Result<Response> post_telemetry(LogisticsContext& ctx, const Call& call) {
   }));
   if (!report.excursions.empty()) ctx.dispatcher.wake();
   JsonWriter w;
-  w.begin_object().field("stored", static_cast<std::int64_t>(report.stored)).field("duplicates", static_cast<std::int64_t>(report.duplicates));
-  w.field("late", static_cast<std::int64_t>(report.late)).field("unknown_sensor", static_cast<std::int64_t>(report.unknown_sensor));
+  w.begin_object()
+      .field("stored", static_cast<std::int64_t>(report.stored))
+      .field("duplicates", static_cast<std::int64_t>(report.duplicates));
+  w.field("late", static_cast<std::int64_t>(report.late))
+      .field("unknown_sensor", static_cast<std::int64_t>(report.unknown_sensor));
   w.field("checked", static_cast<std::int64_t>(report.checked)).key("refused").begin_array();
   for (const auto& r : report.refused)
     w.begin_object()
@@ -545,17 +622,27 @@ Result<Response> post_telemetry(LogisticsContext& ctx, const Call& call) {
 schema::Schema excursion_schema() {
   using namespace schema;
   return object({
-      required("id", id()), required("node", text()), required("sensor", text()),
+      required("id", id()),
+      required("node", text()),
+      required("sensor", text()),
       required("kind", choice({"continuous", "cumulative", "silent"})),
       required("status", choice({"open", "spoiled", "released"})),
-      required("detail", text()), required("started_at", schema::shanghai_time()),
-      required("detected_at", schema::shanghai_time()), required("shipment_ids", array(id())),
+      required("detail", text()),
+      required("started_at", schema::shanghai_time()),
+      required("detected_at", schema::shanghai_time()),
+      required("shipment_ids", array(id())),
   });
 }
 
 void write_excursion(JsonWriter& w, const lg::Excursion& e) {
-  w.begin_object().field("id", e.id).field("node", e.node_code).field("sensor", e.sensor_code).field("kind", e.kind);
-  w.field("status", e.status).field("detail", e.detail).field("started_at", format_shanghai(e.started_at_ms));
+  w.begin_object()
+      .field("id", e.id)
+      .field("node", e.node_code)
+      .field("sensor", e.sensor_code)
+      .field("kind", e.kind);
+  w.field("status", e.status)
+      .field("detail", e.detail)
+      .field("started_at", format_shanghai(e.started_at_ms));
   w.field("detected_at", format_shanghai(e.detected_at_ms)).key("shipment_ids").begin_array();
   for (auto id : e.shipments) w.value(id);
   w.end_array().end_object();
@@ -568,7 +655,8 @@ Result<Response> list_excursions(LogisticsContext& ctx, const Call& call) {
   if (status != "open" && status != "spoiled" && status != "released")
     return make_error(ErrorKind::invalid, "invalid_status", "open, spoiled or released", "status");
   auto list = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
-    return lg::excursions_in(s, account.role == Role::admin ? std::string() : account.region_code.substr(0, 6), status);
+    return lg::excursions_in(
+        s, account.role == Role::admin ? std::string() : account.region_code.substr(0, 6), status);
   }));
   JsonWriter w;
   w.begin_object().key("excursions").begin_array();
@@ -594,7 +682,9 @@ Result<Response> decide_excursion(LogisticsContext& ctx, const Call& call) {
     auto e = CUNHUO_TRY(lg::find_excursion(tx, id));
     if (!e) return no_such("excursion");
     auto node = CUNHUO_TRY(lg::find_node(tx, e->node_code));
-    if (account.role != Role::admin && (!node || !region_within(node->region_code, account.region_code.substr(0, 6)))) return no_such("excursion");
+    if (account.role != Role::admin &&
+        (!node || !region_within(node->region_code, account.region_code.substr(0, 6))))
+      return no_such("excursion");
     JsonWriter w;
     write_excursion(w, CUNHUO_TRY(lg::decide_excursion(tx, id, spoiled, ctx.clock)));
     return Response::json(200, w.take());
@@ -608,21 +698,28 @@ Result<Response> decide_excursion(LogisticsContext& ctx, const Call& call) {
 // A day's pickup runs, as pickup_runs reads the request.
 schema::Schema pickup_request_schema() {
   using namespace schema;
-  return object({required("date", date()),
-                 maybe("vehicle_capacity_crates", integer(1, kMaxVehicleCrates))});
+  return object(
+      {required("date", date()), maybe("vehicle_capacity_crates", integer(1, kMaxVehicleCrates))});
 }
 
 // The plan pickup_runs answers with; distances in kilometres to a tenth.
 schema::Schema pickup_plan_schema() {
   using namespace schema;
   const Schema run = object({
-      required("stops", array(text())), required("km", number()), required("crates", integer(0)),
-      required("start", text().described("HH:MM")), required("end", text().described("HH:MM")),
+      required("stops", array(text())),
+      required("km", number()),
+      required("crates", integer(0)),
+      required("start", text().described("HH:MM")),
+      required("end", text().described("HH:MM")),
   });
   return object({
-      required("id", id()), required("station", text()), required("date", date()),
-      required("parcels", integer(0)), required("total_km", number()),
-      required("baseline_km", number()), required("runs", array(run)),
+      required("id", id()),
+      required("station", text()),
+      required("date", date()),
+      required("parcels", integer(0)),
+      required("total_km", number()),
+      required("baseline_km", number()),
+      required("runs", array(run)),
       required("unserved", array(text())),
   });
 }
@@ -637,18 +734,31 @@ Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
   auto date = parse_date(CUNHUO_TRY(body.string("date", 10)));
   if (!date) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
   lg::PickupVehicle vehicle;
-  vehicle.capacity_crates = static_cast<int>(CUNHUO_TRY(body.optional_integer("vehicle_capacity_crates", 1, 1000)).value_or(40));
+  vehicle.capacity_crates = static_cast<int>(
+      CUNHUO_TRY(body.optional_integer("vehicle_capacity_crates", 1, 1000)).value_or(40));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto node = CUNHUO_TRY(lg::find_node(tx, code));
     if (!node || !CUNHUO_TRY(may_scan_at(tx, account, *node))) return no_such("station");
     auto p = CUNHUO_TRY(lg::plan_station_pickups(tx, code, *date, vehicle, ctx.clock));
     JsonWriter w;
-    w.begin_object().field("id", p.id).field("station", p.station_code).field("date", p.date).field("parcels", p.parcels);
-    w.field("total_km", std::round(p.total_km * 10) / 10).field("baseline_km", std::round(p.baseline_km * 10) / 10).key("runs").begin_array();
+    w.begin_object()
+        .field("id", p.id)
+        .field("station", p.station_code)
+        .field("date", p.date)
+        .field("parcels", p.parcels);
+    w.field("total_km", std::round(p.total_km * 10) / 10)
+        .field("baseline_km", std::round(p.baseline_km * 10) / 10)
+        .key("runs")
+        .begin_array();
     for (const auto& r : p.runs) {
       w.begin_object().key("stops").begin_array();
       for (const auto& s : r.stops) w.value(s);
-      w.end_array().field("km", std::round(r.km * 10) / 10).field("crates", r.crates).field("start", r.start).field("end", r.end).end_object();
+      w.end_array()
+          .field("km", std::round(r.km * 10) / 10)
+          .field("crates", r.crates)
+          .field("start", r.start)
+          .field("end", r.end)
+          .end_object();
     }
     w.end_array().key("unserved").begin_array();
     for (const auto& u : p.unserved) w.value(u);
@@ -660,7 +770,9 @@ Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
 }  // namespace
 
 void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
-  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  auto bind = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
+  };
   table.add({.method = "POST",
              .pattern = "/api/v1/network/nodes",
              .access = only({Role::county_centre, Role::admin}),
@@ -691,7 +803,8 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .body = Body::json,
              .request_schema = plan_request_schema(),
              .response_schema = plan_schema(),
-             .summary = "The earliest cold-chain-feasible route (or the cheapest arriving by arrive_by_ms; logistics staff)",
+             .summary = "The earliest cold-chain-feasible route (or the cheapest arriving by "
+                        "arrive_by_ms; logistics staff)",
              .handler = bind(plan_route)});
   table.add({.method = "GET",
              .pattern = "/api/v1/tracking/:number",
@@ -721,7 +834,8 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .request_schema = pickup_request_schema(),
              .response_schema = pickup_plan_schema(),
              .success_status = 201,
-             .summary = "Plan the day's pickup runs to the township's village points (savings, against a nearest-neighbour baseline)",
+             .summary = "Plan the day's pickup runs to the township's village points (savings, "
+                        "against a nearest-neighbour baseline)",
              .handler = bind(pickup_runs)});
   table.add({.method = "POST",
              .pattern = "/api/v1/sensors",
@@ -737,7 +851,8 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .access = only({Role::county_centre, Role::admin}),
              .response_schema = device_key_schema(),
              .success_status = 201,
-             .summary = "A new device key for a sensor, shown once (county centre); a device sends it as X-Device-Key",
+             .summary = "A new device key for a sensor, shown once (county centre); a device sends "
+                        "it as X-Device-Key",
              .handler = bind(rotate_device_key)});
   // Readings come from staff sessions or from a sensor's own device key: the handler asks
   // which and checks the sender against each sensor (telemetry_sender), not the table.
@@ -748,8 +863,10 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .max_body = kMaxTelemetryBody,
              .request_schema = telemetry_schema(),
              .response_schema = ingest_report_schema(),
-             .errors = {"unauthenticated", "bad_device_key", "batch_too_large", "absurd_time", "absurd_value"},
-             .summary = "A batch of sensor readings (hundredths of a degree), by staff or with a sensor's X-Device-Key",
+             .errors = {"unauthenticated", "bad_device_key", "batch_too_large", "absurd_time",
+                        "absurd_value"},
+             .summary = "A batch of sensor readings (hundredths of a degree), by staff or with a "
+                        "sensor's X-Device-Key",
              .handler = bind(post_telemetry)});
   table.add({.method = "GET",
              .pattern = "/api/v1/excursions",
@@ -767,6 +884,5 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .summary = "Confirm the held parcels spoiled (refunded) or release them",
              .handler = bind(decide_excursion)});
 }
-
 
 }  // namespace cunhuo::storefront

@@ -24,7 +24,8 @@ int verify_statement(const std::string& file, const cunhuo::Config& config) {
     std::cerr << "cannot read " << file << "\n";
     return 2;
   }
-  const std::string document((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string document((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   auto key = cunhuo::payments::SigningKey::load(config.data_dir + "/keys/statement-ed25519.key");
   if (!key.ok()) {
     std::cerr << key.error().message << "\n";
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
     args.erase(args.begin());
   }
   if (command == "help" || command == "--help") {
-    std::cout << "usage: cunhuo [serve|migrate] [--listen HOST:PORT] [--db URL] [--seed NAME|FILE|none] ...\n"
+    std::cout << "usage: cunhuo [serve|migrate] [--listen HOST:PORT] [--db URL] [--seed "
+                 "NAME|FILE|none] ...\n"
                  "       cunhuo verify-statement FILE [--data-dir DIR]\n";
     return 0;
   }

@@ -42,10 +42,11 @@ constexpr std::size_t kMaxIssuingOfficeBytes = 200;
 Result<mk::ShopId> default_shop(db::Session& s, const Account& a) {
   if (a.role == Role::shop_manager && a.shop_id) return mk::ShopId{*a.shop_id};
   if (a.role == Role::farmer && a.household_id) {
-    auto row = CUNHUO_TRY(s.query_one(
-        "SELECT s.id FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.kind = 'household' "
-        "AND m.household_id = ? ORDER BY s.id LIMIT 1",
-        {*a.household_id}));
+    auto row =
+        CUNHUO_TRY(s.query_one("SELECT s.id FROM shops s JOIN shop_members m ON m.shop_id = s.id "
+                               "WHERE s.kind = 'household' "
+                               "AND m.household_id = ? ORDER BY s.id LIMIT 1",
+                               {*a.household_id}));
     if (row) return mk::ShopId{row->i64(0)};
   }
   return make_error(ErrorKind::invalid, "missing_field", "name the shop to list in", "shop_id");
@@ -59,7 +60,8 @@ schema::Schema listing_schema(bool for_new_listing) {
     return needed_when_new && for_new_listing ? required(std::move(name), std::move(s))
                                               : optional(std::move(name), std::move(s));
   };
-  const Schema producer = object({required("household_id", id()), required("share_bps", integer())});
+  const Schema producer =
+      object({required("household_id", id()), required("share_bps", integer())});
   return object({
       field("shop_id", integer(), false),
       field("title", text(mk::kMaxTitleBytes), true),
@@ -80,17 +82,21 @@ schema::Schema listing_schema(bool for_new_listing) {
 }
 
 Result<mk::ListingFields> listing_fields(const FieldReader& body) {
-  CUNHUO_CHECK(body.only({"shop_id", "title", "category", "unit", "price_fen", "stock", "temperature_class",
-                          "shelf_life_days", "harvest_date", "lot", "origin_code", "origin_name", "description",
-                          "producers", "active"}));
+  CUNHUO_CHECK(body.only({"shop_id", "title", "category", "unit", "price_fen", "stock",
+                          "temperature_class", "shelf_life_days", "harvest_date", "lot",
+                          "origin_code", "origin_name", "description", "producers", "active"}));
   mk::ListingFields f;
   f.title = CUNHUO_TRY(body.optional_string("title", mk::kMaxTitleBytes));
   f.category = CUNHUO_TRY(body.optional_string("category", mk::kMaxCategoryBytes));
   f.unit = CUNHUO_TRY(body.optional_string("unit", mk::kMaxUnitBytes));
-  if (auto p = CUNHUO_TRY(body.optional_integer("price_fen", -1'000'000'000'000, 1'000'000'000'000))) f.price = Money::fen(*p);
+  if (auto p =
+          CUNHUO_TRY(body.optional_integer("price_fen", -1'000'000'000'000, 1'000'000'000'000)))
+    f.price = Money::fen(*p);
   f.stock = CUNHUO_TRY(body.optional_integer("stock", -1'000'000'000'000, 1'000'000'000'000));
-  if (auto t = CUNHUO_TRY(body.optional_string("temperature_class", 20))) f.temperature = CUNHUO_TRY(mk::parse_temperature_class(*t));
-  if (auto d = CUNHUO_TRY(body.optional_integer("shelf_life_days", -100000, 100000))) f.shelf_life_days = static_cast<int>(*d);
+  if (auto t = CUNHUO_TRY(body.optional_string("temperature_class", 20)))
+    f.temperature = CUNHUO_TRY(mk::parse_temperature_class(*t));
+  if (auto d = CUNHUO_TRY(body.optional_integer("shelf_life_days", -100000, 100000)))
+    f.shelf_life_days = static_cast<int>(*d);
   f.harvest_date = CUNHUO_TRY(body.optional_string("harvest_date", mk::kDateBytes));
   f.lot = CUNHUO_TRY(body.optional_string("lot", mk::kMaxLotBytes));
   f.origin_code = CUNHUO_TRY(body.optional_string("origin_code", kVillageCodeDigits));
@@ -101,8 +107,9 @@ Result<mk::ListingFields> listing_fields(const FieldReader& body) {
     std::vector<mk::ProducerShare> producers;
     for (const auto& p : CUNHUO_TRY(body.objects("producers", mk::kMaxProducers))) {
       CUNHUO_CHECK(p.only({"household_id", "share_bps"}));
-      producers.push_back(mk::ProducerShare{mk::HouseholdId{CUNHUO_TRY(p.integer("household_id", 1, INT64_MAX))},
-                                            static_cast<int>(CUNHUO_TRY(p.integer("share_bps", -100000, 100000)))});
+      producers.push_back(
+          mk::ProducerShare{mk::HouseholdId{CUNHUO_TRY(p.integer("household_id", 1, INT64_MAX))},
+                            static_cast<int>(CUNHUO_TRY(p.integer("share_bps", -100000, 100000)))});
     }
     f.producers = std::move(producers);
   }
@@ -112,15 +119,15 @@ Result<mk::ListingFields> listing_fields(const FieldReader& body) {
 // The names mk::to_string gives a temperature class.
 schema::Schema temperature_schema() {
   using T = mk::TemperatureClass;
-  return schema::choice({mk::to_string(T::ambient), mk::to_string(T::chilled),
-                         mk::to_string(T::frozen)});
+  return schema::choice(
+      {mk::to_string(T::ambient), mk::to_string(T::chilled), mk::to_string(T::frozen)});
 }
 
 // A producer's share of a listing or of an order line, in basis points.
 schema::Schema share_schema() {
   using namespace schema;
-  return object({required("household_id", id()),
-                 required("share_bps", integer(1, mk::kFullShare))});
+  return object(
+      {required("household_id", id()), required("share_bps", integer(1, mk::kFullShare))});
 }
 
 void write_shares(JsonWriter& w, const std::vector<mk::ProducerShare>& shares) {
@@ -153,17 +160,27 @@ void write_photo(JsonWriter& w, const mk::Photo& photo) {
 // A listing as write_product writes it.
 schema::Schema product_schema() {
   using namespace schema;
-  const Schema certification = object({
-      required("certificate_no", text()), required("issued_date", text()),
-      required("issuing_office", text()), required("benefit_mechanism", text())});
+  const Schema certification =
+      object({required("certificate_no", text()), required("issued_date", text()),
+              required("issuing_office", text()), required("benefit_mechanism", text())});
   return object({
-      required("id", id()), required("shop_id", id()), required("title", text()),
-      required("category", text()), required("unit", text()), required("price_fen", fen()),
-      required("stock", integer(0)), required("temperature_class", temperature_schema()),
-      required("shelf_life_days", integer(1)), required("harvest_date", text()),
-      required("lot", text()), required("origin_code", text()), required("origin_name", text()),
-      required("description", text()), required("active", boolean()),
-      required("version", integer(1)), required("producers", array(share_schema())),
+      required("id", id()),
+      required("shop_id", id()),
+      required("title", text()),
+      required("category", text()),
+      required("unit", text()),
+      required("price_fen", fen()),
+      required("stock", integer(0)),
+      required("temperature_class", temperature_schema()),
+      required("shelf_life_days", integer(1)),
+      required("harvest_date", text()),
+      required("lot", text()),
+      required("origin_code", text()),
+      required("origin_name", text()),
+      required("description", text()),
+      required("active", boolean()),
+      required("version", integer(1)),
+      required("producers", array(share_schema())),
       required("photos", array(photo_schema())),
       required("certification", nullable(certification)),
   });
@@ -207,9 +224,9 @@ Result<Response> product_response(db::Session& s, const mk::Product& p, int stat
 schema::Schema order_status_schema() {
   using S = mk::OrderStatus;
   auto name = [](S s) { return mk::to_string(s); };
-  return schema::choice({name(S::pending_payment), name(S::paid), name(S::packed),
-                         name(S::shipped), name(S::delivered), name(S::completed),
-                         name(S::cancelled), name(S::refunded)});
+  return schema::choice({name(S::pending_payment), name(S::paid), name(S::packed), name(S::shipped),
+                         name(S::delivered), name(S::completed), name(S::cancelled),
+                         name(S::refunded)});
 }
 
 // An order as write_order writes it, the recipient whole or masked.
@@ -217,24 +234,25 @@ schema::Schema order_schema() {
   using namespace schema;
   const Schema address = object({required("name", text()), required("phone", text()),
                                  required("address", text()), required("region_code", text())});
-  const Schema line = object({
-      required("product_id", id()), required("title", text()), required("quantity", integer(1)),
-      required("unit_price_fen", fen()), required("line_total_fen", fen()),
-      required("campaign_id", nullable(id())), required("temperature_class", temperature_schema()),
-      required("producers", array(share_schema()))});
-  return object({
-      required("id", id()), required("checkout_id", id()), required("shop_id", id()),
-      required("status", order_status_schema()), required("total_fen", fen()),
-      required("created_at", utc_time()), required("pay_before", utc_time()),
-      required("shipping_address", address), required("lines", array(line))});
+  const Schema line = object(
+      {required("product_id", id()), required("title", text()), required("quantity", integer(1)),
+       required("unit_price_fen", fen()), required("line_total_fen", fen()),
+       required("campaign_id", nullable(id())), required("temperature_class", temperature_schema()),
+       required("producers", array(share_schema()))});
+  return object({required("id", id()), required("checkout_id", id()), required("shop_id", id()),
+                 required("status", order_status_schema()), required("total_fen", fen()),
+                 required("created_at", utc_time()), required("pay_before", utc_time()),
+                 required("shipping_address", address), required("lines", array(line))});
 }
 
 void write_order_line(JsonWriter& w, const mk::OrderLine& l) {
   w.begin_object().field("product_id", l.product.value).field("title", l.title);
   w.field("quantity", l.quantity).field("unit_price_fen", l.unit_price.fen());
   w.field("line_total_fen", l.line_total.fen());
-  if (l.campaign) w.field("campaign_id", l.campaign->value);
-  else w.key("campaign_id").null();
+  if (l.campaign)
+    w.field("campaign_id", l.campaign->value);
+  else
+    w.key("campaign_id").null();
   w.field("temperature_class", mk::to_string(l.temperature)).key("producers");
   write_shares(w, l.producers);
   w.end_object();
@@ -300,11 +318,14 @@ Result<Response> update_product(MarketplaceContext& ctx, const Call& call) {
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   auto fields = CUNHUO_TRY(listing_fields(body));
-  if (body.has("shop_id")) return make_error(ErrorKind::invalid, "immutable_field", "a listing cannot move shops", "shop_id");
+  if (body.has("shop_id"))
+    return make_error(ErrorKind::invalid, "immutable_field", "a listing cannot move shops",
+                      "shop_id");
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto current = CUNHUO_TRY(mk::find_product(tx, id));
     // Another household's listing is indistinguishable from a missing one.
-    if (!current || !CUNHUO_TRY(can_manage_shop(tx, account, current->shop))) return no_such("product");
+    if (!current || !CUNHUO_TRY(can_manage_shop(tx, account, current->shop)))
+      return no_such("product");
     auto updated = CUNHUO_TRY(mk::update_product(tx, id, fields, ctx.clock));
     return product_response(tx, updated, 200);
   });
@@ -323,8 +344,8 @@ Result<Response> get_product(MarketplaceContext& ctx, const Call& call) {
 // A page of listings as list_products writes it; next_cursor is null on the last page.
 schema::Schema product_page_schema() {
   using namespace schema;
-  return object({required("items", array(product_schema())),
-                 required("next_cursor", nullable(text()))});
+  return object(
+      {required("items", array(product_schema())), required("next_cursor", nullable(text()))});
 }
 
 Result<Response> list_products(MarketplaceContext& ctx, const Call& call) {
@@ -338,13 +359,16 @@ Result<Response> list_products(MarketplaceContext& ctx, const Call& call) {
     if (!parsed.ok()) return parsed.error();
     q.temperature = *parsed;
   }
-  auto integer = [&](const char* name, std::int64_t lo, std::int64_t hi) { return query_integer(req, name, lo, hi); };
+  auto integer = [&](const char* name, std::int64_t lo, std::int64_t hi) {
+    return query_integer(req, name, lo, hi);
+  };
   q.campaign_id = CUNHUO_TRY(integer("campaign_id", 1, INT64_MAX));
   q.limit = static_cast<int>(CUNHUO_TRY(integer("limit", 1, 100)).value_or(20));
   q.cursor = req.query_param("cursor").value_or("");
   if (auto certified = req.query_param("certified")) {
     if (*certified != "true" && *certified != "false")
-      return make_error(ErrorKind::invalid, "invalid_type", "certified is true or false", "certified");
+      return make_error(ErrorKind::invalid, "invalid_type", "certified is true or false",
+                        "certified");
     q.certified_only = *certified == "true";
   }
   JsonWriter w;
@@ -358,12 +382,16 @@ Result<Response> list_products(MarketplaceContext& ctx, const Call& call) {
     for (const auto& p : page.items) {
       auto c = certificates.find(p.id.value);
       auto ph = photos.find(p.id.value);
-      write_product(w, p, c == certificates.end() ? std::nullopt : std::optional<mk::Certification>(c->second),
-                    ph == photos.end() ? std::vector<mk::Photo>{} : ph->second);
+      write_product(
+          w, p,
+          c == certificates.end() ? std::nullopt : std::optional<mk::Certification>(c->second),
+          ph == photos.end() ? std::vector<mk::Photo>{} : ph->second);
     }
     w.end_array();
-    if (page.next_cursor.empty()) w.key("next_cursor").null();
-    else w.field("next_cursor", page.next_cursor);
+    if (page.next_cursor.empty())
+      w.key("next_cursor").null();
+    else
+      w.field("next_cursor", page.next_cursor);
     return {};
   }));
   w.end_object();
@@ -374,12 +402,15 @@ Result<Response> list_products(MarketplaceContext& ctx, const Call& call) {
 Result<std::string> campaign_county(const Account& account, const FieldReader& body) {
   auto given = CUNHUO_TRY(body.optional_string("county_code", kCountyCodeDigits));
   if (account.role == Role::admin) {
-    if (!given) return make_error(ErrorKind::invalid, "missing_field", "name the campaign's county", "county_code");
+    if (!given)
+      return make_error(ErrorKind::invalid, "missing_field", "name the campaign's county",
+                        "county_code");
     return *given;
   }
   const std::string own = county_of(account.region_code);
   if (given && *given != own)
-    return make_error(ErrorKind::forbidden, "outside_your_area", "campaigns of your own county only", "county_code");
+    return make_error(ErrorKind::forbidden, "outside_your_area",
+                      "campaigns of your own county only", "county_code");
   return own;
 }
 
@@ -401,8 +432,10 @@ schema::Schema new_campaign_schema() {
                               optional("stock_cap", integer(0))});
   const Schema kind = text(kMaxCampaignKindBytes).described("one of " + campaign_kinds());
   return object({
-      required("name", text(kMaxCampaignNameBytes)), required("kind", kind),
-      required("starts_at_ms", timestamp()), required("ends_at_ms", timestamp()),
+      required("name", text(kMaxCampaignNameBytes)),
+      required("kind", kind),
+      required("starts_at_ms", timestamp()),
+      required("ends_at_ms", timestamp()),
       optional("discount_bps", integer(0, mk::kFullShare - 1)),
       optional("per_buyer_limit", integer(1)),
       optional("items", array(item, kMaxCampaignEntries)),
@@ -416,8 +449,8 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Call& call) {
   const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps", "per_buyer_limit", "items",
-                          "villages", "county_code"}));
+  CUNHUO_CHECK(body.only({"name", "kind", "starts_at_ms", "ends_at_ms", "discount_bps",
+                          "per_buyer_limit", "items", "villages", "county_code"}));
   mk::NewCampaign c;
   c.county_code = CUNHUO_TRY(campaign_county(account, body));
   c.name = CUNHUO_TRY(body.string("name", kMaxCampaignNameBytes));
@@ -425,8 +458,10 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Call& call) {
   c.kind = CUNHUO_TRY(mk::parse_campaign_kind(kind));
   c.starts_at_ms = CUNHUO_TRY(body.integer("starts_at_ms", 0, INT64_MAX / 2));
   c.ends_at_ms = CUNHUO_TRY(body.integer("ends_at_ms", 0, INT64_MAX / 2));
-  c.discount_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("discount_bps", -100000, 100000)).value_or(0));
-  c.per_buyer_limit = CUNHUO_TRY(body.optional_integer("per_buyer_limit", -1'000'000'000, 1'000'000'000));
+  c.discount_bps = static_cast<int>(
+      CUNHUO_TRY(body.optional_integer("discount_bps", -100000, 100000)).value_or(0));
+  c.per_buyer_limit =
+      CUNHUO_TRY(body.optional_integer("per_buyer_limit", -1'000'000'000, 1'000'000'000));
   c.villages = CUNHUO_TRY(body.strings("villages", kMaxCampaignEntries, kVillageCodeDigits));
   const auto items = body.has("items") ? CUNHUO_TRY(body.objects("items", kMaxCampaignEntries))
                                        : std::vector<FieldReader>{};
@@ -434,11 +469,15 @@ Result<Response> create_campaign(MarketplaceContext& ctx, const Call& call) {
     CUNHUO_CHECK(item.only({"product_id", "price_fen", "stock_cap"}));
     mk::CampaignItem ci;
     ci.product = mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))};
-    if (auto p = CUNHUO_TRY(item.optional_integer("price_fen", -1'000'000'000'000, 1'000'000'000'000))) ci.special_price = Money::fen(*p);
-    ci.stock_cap = CUNHUO_TRY(item.optional_integer("stock_cap", -1'000'000'000'000, 1'000'000'000'000));
+    if (auto p =
+            CUNHUO_TRY(item.optional_integer("price_fen", -1'000'000'000'000, 1'000'000'000'000)))
+      ci.special_price = Money::fen(*p);
+    ci.stock_cap =
+        CUNHUO_TRY(item.optional_integer("stock_cap", -1'000'000'000'000, 1'000'000'000'000));
     c.items.push_back(ci);
   }
-  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return mk::create_campaign(tx, c, ctx.clock); }));
+  auto id = CUNHUO_TRY(
+      ctx.db.write([&](db::Session& tx) { return mk::create_campaign(tx, c, ctx.clock); }));
   return created(id.value);
 }
 
@@ -449,8 +488,8 @@ schema::Schema consent_request_schema() {
 // The consent as consent_to_campaign answers it.
 schema::Schema consent_schema() {
   using namespace schema;
-  return object({required("campaign_id", id()), required("shop_id", id()),
-                 required("consented", boolean())});
+  return object(
+      {required("campaign_id", id()), required("shop_id", id()), required("consented", boolean())});
 }
 
 // A shop's manager (or its farmer) agrees to a campaign's price for the shop's listings.
@@ -466,7 +505,10 @@ Result<Response> consent_to_campaign(MarketplaceContext& ctx, const Call& call) 
     if (!CUNHUO_TRY(can_manage_shop(tx, account, shop))) return no_such("shop");
     CUNHUO_CHECK(mk::consent_to_campaign(tx, campaign, shop, actor_of(account), ctx.clock));
     JsonWriter w;
-    w.begin_object().field("campaign_id", campaign.value).field("shop_id", shop.value).field("consented", true);
+    w.begin_object()
+        .field("campaign_id", campaign.value)
+        .field("shop_id", shop.value)
+        .field("consented", true);
     w.end_object();
     return Response::json(200, w.take());
   });
@@ -475,12 +517,12 @@ Result<Response> consent_to_campaign(MarketplaceContext& ctx, const Call& call) 
 // A cart as checkout_request reads it; the order module checks quantities and the address.
 schema::Schema checkout_request_schema() {
   using namespace schema;
-  const Schema item = object({required("product_id", id()),
-                              required("quantity", integer(1, mk::kMaxItemQuantity))});
-  const Schema address = object({
-      required("name", text(kMaxRecipientNameBytes)), required("phone", text(kMaxPhoneBytes)),
-      required("address", text(kMaxAddressBytes)),
-      required("region_code", text(kVillageCodeDigits))});
+  const Schema item = object(
+      {required("product_id", id()), required("quantity", integer(1, mk::kMaxItemQuantity))});
+  const Schema address =
+      object({required("name", text(kMaxRecipientNameBytes)),
+              required("phone", text(kMaxPhoneBytes)), required("address", text(kMaxAddressBytes)),
+              required("region_code", text(kVillageCodeDigits))});
   return object({required("items", array(item, mk::kMaxCheckoutItems)),
                  optional("campaign_id", id()), required("shipping_address", address)});
 }
@@ -493,10 +535,12 @@ Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& 
   r.buyer = buyer.id;
   for (const auto& item : CUNHUO_TRY(body.objects("items", mk::kMaxCheckoutItems))) {
     CUNHUO_CHECK(item.only({"product_id", "quantity"}));
-    r.items.push_back(mk::CheckoutItem{mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))},
-                                       CUNHUO_TRY(item.integer("quantity", INT64_MIN, INT64_MAX))});
+    r.items.push_back(
+        mk::CheckoutItem{mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))},
+                         CUNHUO_TRY(item.integer("quantity", INT64_MIN, INT64_MAX))});
   }
-  if (auto c = CUNHUO_TRY(body.optional_integer("campaign_id", 1, INT64_MAX))) r.campaign = mk::CampaignId{*c};
+  if (auto c = CUNHUO_TRY(body.optional_integer("campaign_id", 1, INT64_MAX)))
+    r.campaign = mk::CampaignId{*c};
   auto ship = CUNHUO_TRY(body.object("shipping_address"));
   CUNHUO_CHECK(ship.only({"name", "phone", "address", "region_code"}));
   r.ship_to = mk::ShippingAddress{CUNHUO_TRY(ship.string("name", kMaxRecipientNameBytes)),
@@ -514,7 +558,8 @@ Status charge_organisation(db::Session& tx, std::int64_t buyer, const mk::Checko
   for (const auto& order : checkout.orders) {
     Money certified;
     for (const auto& line : order.lines)
-      if (CUNHUO_TRY(mk::certificate_of(tx, line.product))) certified = CUNHUO_TRY(certified.plus(line.line_total));
+      if (CUNHUO_TRY(mk::certificate_of(tx, line.product)))
+        certified = CUNHUO_TRY(certified.plus(line.line_total));
     CUNHUO_CHECK(mk::charge_order(tx, *org, order.id.value, order.total, certified));
   }
   return {};
@@ -525,16 +570,20 @@ void place_order(MarketplaceContext ctx, const Call& call, Respond respond) {
   const Request& req = call.request;
   const Account& buyer = call.caller();
   auto request = checkout_request(req, buyer);
-  if (!request.ok()) return respond(error_response(request.error()));  // bad input never claims the key
+  if (!request.ok())
+    return respond(error_response(request.error()));  // bad input never claims the key
   auto cart = std::make_shared<mk::CheckoutRequest>(std::move(*request));
   const std::int64_t buyer_id = buyer.id;
-  ctx.idempotency.run_async(req, buyer_id, [ctx, cart, buyer_id](db::Session& tx) -> Result<Response> {
-    auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *cart, ctx.clock, ctx.payment_window));
-    CUNHUO_CHECK(charge_organisation(tx, buyer_id, checkout));
-    JsonWriter w;
-    write_checkout(w, checkout);
-    return Response::json(201, w.take());
-  }, std::move(respond));
+  ctx.idempotency.run_async(
+      req, buyer_id,
+      [ctx, cart, buyer_id](db::Session& tx) -> Result<Response> {
+        auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *cart, ctx.clock, ctx.payment_window));
+        CUNHUO_CHECK(charge_organisation(tx, buyer_id, checkout));
+        JsonWriter w;
+        write_checkout(w, checkout);
+        return Response::json(201, w.take());
+      },
+      std::move(respond));
 }
 
 Result<Response> get_order(MarketplaceContext& ctx, const Call& call) {
@@ -595,7 +644,8 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Call& call) {
 
 // Who moves an order along: its shop packs it; the county's centre and stations ship and
 // deliver it (until logistics scans do it); its buyer confirms receipt.
-Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o, mk::OrderStatus to) {
+Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o,
+                            mk::OrderStatus to) {
   if (a.role == Role::admin) return true;
   switch (to) {
     case mk::OrderStatus::packed: return can_manage_shop(s, a, o.shop);
@@ -612,11 +662,12 @@ Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o
 
 schema::Schema order_move_schema() {
   using namespace schema;
-  return object({required(
-      "status", text(kMaxOrderStatusBytes).described("packed, shipped or delivered"))});
+  return object(
+      {required("status", text(kMaxOrderStatusBytes).described("packed, shipped or delivered"))});
 }
 
-Result<Response> move_order(MarketplaceContext& ctx, const Call& call, std::optional<mk::OrderStatus> fixed) {
+Result<Response> move_order(MarketplaceContext& ctx, const Call& call,
+                            std::optional<mk::OrderStatus> fixed) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
@@ -629,22 +680,29 @@ Result<Response> move_order(MarketplaceContext& ctx, const Call& call, std::opti
     CUNHUO_CHECK(body.only({"status"}));
     const std::string status = CUNHUO_TRY(body.string("status", kMaxOrderStatusBytes));
     to = CUNHUO_TRY(mk::parse_order_status(status));
-    if (to != mk::OrderStatus::packed && to != mk::OrderStatus::shipped && to != mk::OrderStatus::delivered)
-      return make_error(ErrorKind::invalid, "invalid_status", "here an order becomes packed, shipped or delivered", "status");
+    if (to != mk::OrderStatus::packed && to != mk::OrderStatus::shipped &&
+        to != mk::OrderStatus::delivered)
+      return make_error(ErrorKind::invalid, "invalid_status",
+                        "here an order becomes packed, shipped or delivered", "status");
   }
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto order = CUNHUO_TRY(mk::find_order(tx, id));
     if (!order || !CUNHUO_TRY(may_see_order(tx, account, *order))) return no_such("order");
     if (!CUNHUO_TRY(may_move_order(tx, account, *order, to)))
-      return make_error(ErrorKind::forbidden, "forbidden", "your role cannot move this order to " + std::string(mk::to_string(to)));
-    auto moved = CUNHUO_TRY(mk::change_order_status(tx, id, to, actor_of(account), "moved by " + std::string(to_string(account.role)), ctx.clock));
+      return make_error(ErrorKind::forbidden, "forbidden",
+                        "your role cannot move this order to " + std::string(mk::to_string(to)));
+    auto moved = CUNHUO_TRY(
+        mk::change_order_status(tx, id, to, actor_of(account),
+                                "moved by " + std::string(to_string(account.role)), ctx.clock));
     JsonWriter w;
     write_order(w, moved, moved.buyer == account.id);
     return Response::json(200, w.take());
   });
 }
 
-Result<Response> set_order_status(MarketplaceContext& ctx, const Call& call) { return move_order(ctx, call, std::nullopt); }
+Result<Response> set_order_status(MarketplaceContext& ctx, const Call& call) {
+  return move_order(ctx, call, std::nullopt);
+}
 Result<Response> confirm_receipt(MarketplaceContext& ctx, const Call& call) {
   return move_order(ctx, call, mk::OrderStatus::completed);
 }
@@ -661,7 +719,8 @@ Result<Response> upload_photo(MarketplaceContext& ctx, const Call& call) {
   // Decoding and scaling are slow: they run before any transaction.
   auto image = CUNHUO_TRY(mk::process_image(req.body));
   auto key = CUNHUO_TRY(mk::store_photo_files(image, ctx.photo_folder));
-  auto photo = ctx.db.write([&](db::Session& tx) { return mk::record_photo(tx, id, key, image, ctx.clock); });
+  auto photo = ctx.db.write(
+      [&](db::Session& tx) { return mk::record_photo(tx, id, key, image, ctx.clock); });
   if (!photo.ok()) {
     mk::remove_photo_files(ctx.photo_folder, key);
     return photo.error();
@@ -702,7 +761,9 @@ Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool t
   return r;
 }
 
-Result<Response> get_photo(MarketplaceContext& ctx, const Call& call) { return serve_photo(ctx, call.request, false); }
+Result<Response> get_photo(MarketplaceContext& ctx, const Call& call) {
+  return serve_photo(ctx, call.request, false);
+}
 Result<Response> get_thumbnail(MarketplaceContext& ctx, const Call& call) {
   return serve_photo(ctx, call.request, true);
 }
@@ -713,7 +774,8 @@ Result<Response> get_thumbnail(MarketplaceContext& ctx, const Call& call) {
 Status pairs_within_area(const Account& account, const std::vector<std::string>& villages) {
   if (account.role == Role::admin) return {};
   if (villages.empty())
-    return make_error(ErrorKind::invalid, "missing_field", "pair it with your county's villages", "paired_villages");
+    return make_error(ErrorKind::invalid, "missing_field", "pair it with your county's villages",
+                      "paired_villages");
   for (std::size_t i = 0; i < villages.size(); ++i)
     if (!region_within(villages[i], account.region_code))
       return make_error(ErrorKind::forbidden, "outside_your_area", "a village of another county",
@@ -734,7 +796,8 @@ schema::Schema new_organisation_schema() {
   return object({
       required("name", text(kMaxOrganisationNameBytes)),
       required("kind", text(kMaxOrganisationKindBytes).described("enterprise or public_unit")),
-      required("region_code", text(kVillageCodeDigits)), required("budget_fen", fen()),
+      required("region_code", text(kVillageCodeDigits)),
+      required("budget_fen", fen()),
       optional("required_share_bps", integer(0, mk::kFullShare)),
       optional("paired_villages", array(text(kVillageCodeDigits), kMaxPairedVillages)),
       optional("buyer_account_ids", array(id(), kMaxOrganisationBuyers)),
@@ -767,21 +830,26 @@ Result<Response> create_organisation(MarketplaceContext& ctx, const Call& call) 
   const Account& account = call.caller();
   auto doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"name", "kind", "region_code", "budget_fen", "required_share_bps", "paired_villages", "buyer_account_ids"}));
+  CUNHUO_CHECK(body.only({"name", "kind", "region_code", "budget_fen", "required_share_bps",
+                          "paired_villages", "buyer_account_ids"}));
   mk::NewOrganisation o;
   o.name = CUNHUO_TRY(body.string("name", kMaxOrganisationNameBytes));
   const std::string kind = CUNHUO_TRY(body.string("kind", kMaxOrganisationKindBytes));
   if (kind != "enterprise" && kind != "public_unit")
-    return make_error(ErrorKind::invalid, "invalid_kind", "kind is enterprise or public_unit", "kind");
-  o.kind = kind == "enterprise" ? mk::OrganisationKind::enterprise : mk::OrganisationKind::public_unit;
+    return make_error(ErrorKind::invalid, "invalid_kind", "kind is enterprise or public_unit",
+                      "kind");
+  o.kind =
+      kind == "enterprise" ? mk::OrganisationKind::enterprise : mk::OrganisationKind::public_unit;
   o.region_code = CUNHUO_TRY(body.string("region_code", kVillageCodeDigits));
   o.budget = Money::fen(CUNHUO_TRY(body.integer("budget_fen", -1, INT64_MAX)));
-  o.required_share_bps = static_cast<int>(CUNHUO_TRY(body.optional_integer("required_share_bps", -1, 100000)).value_or(0));
+  o.required_share_bps = static_cast<int>(
+      CUNHUO_TRY(body.optional_integer("required_share_bps", -1, 100000)).value_or(0));
   o.paired_villages =
       CUNHUO_TRY(body.strings("paired_villages", kMaxPairedVillages, kVillageCodeDigits));
   CUNHUO_CHECK(pairs_within_area(account, o.paired_villages));
   if (body.has("buyer_account_ids")) o.buyer_accounts = CUNHUO_TRY(buyer_accounts(doc));
-  auto id = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return mk::create_organisation(tx, o, ctx.clock); }));
+  auto id = CUNHUO_TRY(
+      ctx.db.write([&](db::Session& tx) { return mk::create_organisation(tx, o, ctx.clock); }));
   return created(id.value);
 }
 
@@ -790,11 +858,16 @@ schema::Schema organisation_report_schema() {
   using namespace schema;
   const Schema share = integer(0, mk::kFullShare);
   return object({
-      required("id", id()), required("name", text()),
-      required("kind", choice({"enterprise", "public_unit"})), required("budget_fen", fen()),
-      required("spent_fen", fen()), required("remaining_fen", fen()),
-      required("certified_spent_fen", fen()), required("required_share_bps", share),
-      required("achieved_share_bps", share), required("certified_needed_fen", fen()),
+      required("id", id()),
+      required("name", text()),
+      required("kind", choice({"enterprise", "public_unit"})),
+      required("budget_fen", fen()),
+      required("spent_fen", fen()),
+      required("remaining_fen", fen()),
+      required("certified_spent_fen", fen()),
+      required("required_share_bps", share),
+      required("achieved_share_bps", share),
+      required("certified_needed_fen", fen()),
       required("paired_villages", array(text())),
   });
 }
@@ -806,14 +879,20 @@ Result<Response> get_organisation(MarketplaceContext& ctx, const Call& call) {
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto own = CUNHUO_TRY(mk::organisation_of_buyer(s, account.id));
     auto report = CUNHUO_TRY(mk::organisation_report(s, id));
-    if (!report || (!(own && *own == id) && !centre_covers(account, *report))) return no_such("organisation");
+    if (!report || (!(own && *own == id) && !centre_covers(account, *report)))
+      return no_such("organisation");
     JsonWriter w;
     w.begin_object().field("id", report->id.value).field("name", report->name);
-    w.field("kind", report->kind == mk::OrganisationKind::enterprise ? "enterprise" : "public_unit");
+    w.field("kind",
+            report->kind == mk::OrganisationKind::enterprise ? "enterprise" : "public_unit");
     w.field("budget_fen", report->budget.fen()).field("spent_fen", report->spent.fen());
-    w.field("remaining_fen", report->remaining.fen()).field("certified_spent_fen", report->certified_spent.fen());
-    w.field("required_share_bps", report->required_share_bps).field("achieved_share_bps", report->achieved_share_bps);
-    w.field("certified_needed_fen", report->certified_needed.fen()).key("paired_villages").begin_array();
+    w.field("remaining_fen", report->remaining.fen())
+        .field("certified_spent_fen", report->certified_spent.fen());
+    w.field("required_share_bps", report->required_share_bps)
+        .field("achieved_share_bps", report->achieved_share_bps);
+    w.field("certified_needed_fen", report->certified_needed.fen())
+        .key("paired_villages")
+        .begin_array();
     for (const auto& v : report->paired_villages) w.value(v);
     w.end_array().end_object();
     return Response::json(200, w.take());
@@ -828,15 +907,21 @@ schema::Schema certification_schema() {
   const Schema status = choice({name(S::applied), name(S::township_reviewed), name(S::approved),
                                 name(S::rejected), name(S::revoked)});
   return object({
-      required("id", id()), required("product_id", id()), required("status", status),
-      required("benefit_mechanism", text()), required("certificate_no", text()),
+      required("id", id()),
+      required("product_id", id()),
+      required("status", status),
+      required("benefit_mechanism", text()),
+      required("certificate_no", text()),
       required("issuing_office", text()),
       required("issued_date", text().described("YYYY-MM-DD once approved, else empty")),
   });
 }
 
 void write_certification(JsonWriter& w, const mk::Certification& c) {
-  w.begin_object().field("id", c.id.value).field("product_id", c.product.value).field("status", mk::to_string(c.status));
+  w.begin_object()
+      .field("id", c.id.value)
+      .field("product_id", c.product.value)
+      .field("status", mk::to_string(c.status));
   w.field("benefit_mechanism", c.benefit_mechanism).field("certificate_no", c.certificate_no);
   w.field("issuing_office", c.issuing_office).field("issued_date", c.issued_date).end_object();
 }
@@ -863,31 +948,36 @@ Result<Response> apply_certification(MarketplaceContext& ctx, const Call& call) 
       CUNHUO_TRY(body.string("benefit_mechanism", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto product = CUNHUO_TRY(mk::find_product(tx, id));
-    if (!product || !CUNHUO_TRY(can_manage_shop(tx, account, product->shop))) return no_such("product");
-    auto cid = CUNHUO_TRY(mk::apply_for_certification(tx, id, benefit, actor_of(account), ctx.clock));
+    if (!product || !CUNHUO_TRY(can_manage_shop(tx, account, product->shop)))
+      return no_such("product");
+    auto cid =
+        CUNHUO_TRY(mk::apply_for_certification(tx, id, benefit, actor_of(account), ctx.clock));
     return certification_response(*CUNHUO_TRY(mk::find_certification(tx, cid)), 201);
   });
 }
 
 // The office that may act on a certification: a township office (9-digit area) reviews,
 // a county office (6-digit area) approves and revokes, each only for produce from its area.
-Result<mk::Certification> certification_for_office(db::Session& tx, const Account& a, const Request& req, RegionLevel level) {
+Result<mk::Certification> certification_for_office(db::Session& tx, const Account& a,
+                                                   const Request& req, RegionLevel level) {
   const mk::CertificationId id{CUNHUO_TRY(path_id(req))};
   auto c = CUNHUO_TRY(mk::find_certification(tx, id));
   if (!c) return no_such("certification");
   auto product = CUNHUO_TRY(mk::find_product(tx, c->product));
-  if (!product || !region_within(product->origin_code, a.region_code)) return no_such("certification");
+  if (!product || !region_within(product->origin_code, a.region_code))
+    return no_such("certification");
   auto office_level = region_level(a.region_code);
   if (!office_level.ok() || *office_level != level)
     return make_error(ErrorKind::forbidden, "wrong_office",
-                      level == RegionLevel::township ? "the township office reviews" : "the county office decides");
+                      level == RegionLevel::township ? "the township office reviews"
+                                                     : "the county office decides");
   return std::move(*c);
 }
 
 schema::Schema review_schema() {
   using namespace schema;
-  return object({required("approve", boolean()),
-                 required("note", text(kMaxCertificationTextBytes))});
+  return object(
+      {required("approve", boolean()), required("note", text(kMaxCertificationTextBytes))});
 }
 
 Result<Response> review(MarketplaceContext& ctx, const Call& call) {
@@ -900,7 +990,9 @@ Result<Response> review(MarketplaceContext& ctx, const Call& call) {
   const std::string note = CUNHUO_TRY(body.string("note", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::township));
-    return certification_response(CUNHUO_TRY(mk::review_certification(tx, c.id, approve, note, actor_of(account), ctx.clock)), 200);
+    return certification_response(
+        CUNHUO_TRY(mk::review_certification(tx, c.id, approve, note, actor_of(account), ctx.clock)),
+        200);
   });
 }
 
@@ -920,7 +1012,9 @@ Result<Response> approve(MarketplaceContext& ctx, const Call& call) {
   const std::string office = CUNHUO_TRY(body.string("issuing_office", kMaxIssuingOfficeBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
-    return certification_response(CUNHUO_TRY(mk::approve_certification(tx, c.id, number, office, actor_of(account), ctx.clock)), 200);
+    return certification_response(CUNHUO_TRY(mk::approve_certification(
+                                      tx, c.id, number, office, actor_of(account), ctx.clock)),
+                                  200);
   });
 }
 
@@ -938,29 +1032,35 @@ Result<Response> revoke(MarketplaceContext& ctx, const Call& call) {
   const std::string reason = CUNHUO_TRY(body.string("reason", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
-    return certification_response(CUNHUO_TRY(mk::revoke_certification(tx, c.id, reason, actor_of(account), ctx.clock)), 200);
+    return certification_response(
+        CUNHUO_TRY(mk::revoke_certification(tx, c.id, reason, actor_of(account), ctx.clock)), 200);
   });
 }
 
 }  // namespace
 
 void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
-  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
-  table.add({.method = "GET",
-             .pattern = "/api/v1/products",
-             .access = anyone(),
-             .response_schema = product_page_schema(),
-             .query = {
-                 {.name = "q", .description = "words of the title, a partial word matches"},
+  auto bind = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
+  };
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/products",
+       .access = anyone(),
+       .response_schema = product_page_schema(),
+       .query = {{.name = "q", .description = "words of the title, a partial word matches"},
                  {.name = "region", .description = "a county, township or village code of origin"},
                  {.name = "category", .description = "the category, exactly"},
                  {.name = "temperature_class", .description = "ambient, chilled or frozen"},
-                 {.name = "campaign_id", .type = "integer", .description = "listings in a campaign"},
+                 {.name = "campaign_id",
+                  .type = "integer",
+                  .description = "listings in a campaign"},
                  {.name = "certified", .type = "boolean", .description = "true: certified only"},
                  {.name = "limit", .type = "integer", .description = "1 to 100 (20)"},
                  {.name = "cursor", .description = "next_cursor of the page before"}},
-             .summary = "Search and filter listings (q, region, category, temperature_class, campaign_id, cursor, limit)",
-             .handler = bind(list_products)});
+       .summary = "Search and filter listings (q, region, category, temperature_class, "
+                  "campaign_id, cursor, limit)",
+       .handler = bind(list_products)});
   table.add({.method = "POST",
              .pattern = "/api/v1/products",
              .access = only({Role::farmer, Role::shop_manager, Role::admin}),
@@ -968,9 +1068,9 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .request_schema = listing_schema(true),
              .response_schema = product_schema(),
              .success_status = 201,
-             .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county", "unknown_shop",
-                        "invalid_region_code", "not_a_member", "shares_not_whole", "duplicate_producer",
-                        "invalid_temperature_class"},
+             .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county",
+                        "unknown_shop", "invalid_region_code", "not_a_member", "shares_not_whole",
+                        "duplicate_producer", "invalid_temperature_class"},
              .summary = "List a product (farmer, shop manager)",
              .handler = bind(create_product)});
   table.add({.method = "GET",
@@ -985,8 +1085,9 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .body = Body::json,
              .request_schema = listing_schema(false),
              .response_schema = product_schema(),
-             .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county", "concurrent_update",
-                        "invalid_temperature_class", "not_a_member", "shares_not_whole"},
+             .errors = {"out_of_range", "invalid_unit", "invalid_date", "origin_outside_county",
+                        "concurrent_update", "invalid_temperature_class", "not_a_member",
+                        "shares_not_whole"},
              .summary = "Edit a listing of your own shop",
              .handler = bind(update_product)});
   table.add({.method = "POST",
@@ -998,46 +1099,52 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .success_status = 201,
              .summary = "Create a campaign of your county (county centre)",
              .handler = bind(create_campaign)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/campaigns/:id/consent",
-             .access = only({Role::farmer, Role::shop_manager, Role::admin}),
-             .body = Body::json,
-             .request_schema = consent_request_schema(),
-             .response_schema = consent_schema(),
-             .summary = "Agree that a campaign may sell your shop's listings at its price (the shop)",
-             .handler = bind(consent_to_campaign)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/orders",
-             .access = only({Role::consumer, Role::org_buyer}),
-             .body = Body::json,
-             .request_schema = checkout_request_schema(),
-             .response_schema = checkout_schema(),
-             .success_status = 201,
-             .errors = {"not_in_campaign", "campaign_not_running", "over_buyer_limit", "campaign_sold_out",
-                        "shop_not_opted_in", "out_of_stock", "over_budget"},
-             .summary = "Check out a cart: one order per shop",
-             .async_handler = [ctx](const Call& call, Respond respond) { place_order(ctx, call, std::move(respond)); },
-             .idempotent_post = true});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/campaigns/:id/consent",
+       .access = only({Role::farmer, Role::shop_manager, Role::admin}),
+       .body = Body::json,
+       .request_schema = consent_request_schema(),
+       .response_schema = consent_schema(),
+       .summary = "Agree that a campaign may sell your shop's listings at its price (the shop)",
+       .handler = bind(consent_to_campaign)});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/orders",
+       .access = only({Role::consumer, Role::org_buyer}),
+       .body = Body::json,
+       .request_schema = checkout_request_schema(),
+       .response_schema = checkout_schema(),
+       .success_status = 201,
+       .errors = {"not_in_campaign", "campaign_not_running", "over_buyer_limit",
+                  "campaign_sold_out", "shop_not_opted_in", "out_of_stock", "over_budget"},
+       .summary = "Check out a cart: one order per shop",
+       .async_handler = [ctx](const Call& call,
+                              Respond respond) { place_order(ctx, call, std::move(respond)); },
+       .idempotent_post = true});
   table.add({.method = "GET",
              .pattern = "/api/v1/orders/:id",
              .access = signed_in(),
              .response_schema = order_schema(),
              .summary = "One order (its buyer, its shop, the county)",
              .handler = bind(get_order)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/orders/:id/cancel",
-             .access = signed_in(),
-             .response_schema = order_schema(),
-             .summary = "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)",
-             .handler = bind(cancel_order)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/orders/:id/status",
-             .access = signed_in(),
-             .body = Body::json,
-             .request_schema = order_move_schema(),
-             .response_schema = order_schema(),
-             .summary = "Mark an order packed (its shop), shipped or delivered (county centre, station)",
-             .handler = bind(set_order_status)});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/orders/:id/cancel",
+       .access = signed_in(),
+       .response_schema = order_schema(),
+       .summary =
+           "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)",
+       .handler = bind(cancel_order)});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/orders/:id/status",
+       .access = signed_in(),
+       .body = Body::json,
+       .request_schema = order_move_schema(),
+       .response_schema = order_schema(),
+       .summary = "Mark an order packed (its shop), shipped or delivered (county centre, station)",
+       .handler = bind(set_order_status)});
   table.add({.method = "POST",
              .pattern = "/api/v1/orders/:id/confirm-receipt",
              .access = signed_in(),
@@ -1050,16 +1157,19 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .response_schema = checkout_schema(),
              .summary = "One checkout with its orders (its buyer)",
              .handler = bind(get_checkout)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/products/:id/photos",
-             .access = only({Role::farmer, Role::shop_manager, Role::admin}),
-             .body = Body::raw,
-             .max_body = ctx.max_upload_body,
-             .response_schema = photo_schema(),
-             .success_status = 201,
-             .errors = {"unsupported_image", "too_many_pixels", "busy"},
-             .summary = "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made",
-             .async_handler = [ctx](const Call& call, Respond answer) { upload_photo_on_pool(ctx, call, answer); }});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/products/:id/photos",
+       .access = only({Role::farmer, Role::shop_manager, Role::admin}),
+       .body = Body::raw,
+       .max_body = ctx.max_upload_body,
+       .response_schema = photo_schema(),
+       .success_status = 201,
+       .errors = {"unsupported_image", "too_many_pixels", "busy"},
+       .summary = "Upload a JPEG or PNG photo of your listing (raw body); a thumbnail is made",
+       .async_handler = [ctx](const Call& call, Respond answer) {
+         upload_photo_on_pool(ctx, call, answer);
+       }});
   table.add({.method = "GET",
              .pattern = "/api/v1/photos/:id",
              .access = anyone(),

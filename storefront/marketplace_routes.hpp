@@ -20,9 +20,9 @@ struct MarketplaceContext {
   Auth& auth;
   Idempotency& idempotency;
   std::chrono::milliseconds payment_window;
-  std::string photo_folder;          // where listing photos are kept
+  std::string photo_folder;  // where listing photos are kept
   std::int64_t max_upload_body = 8 << 20;
-  WorkPool* work_pool = nullptr;     // decodes photos off the network threads
+  WorkPool* work_pool = nullptr;  // decodes photos off the network threads
 };
 
 void add_marketplace_routes(RouteTable& table, MarketplaceContext context);

@@ -47,7 +47,8 @@ bool Metrics::permits(const Request& request) const {
 void Metrics::observe(const std::string& route, const std::string& raw_method, int status,
                       double seconds) {
   const std::string method(method_label(raw_method));
-  thread_local const std::size_t shard_index = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
+  thread_local const std::size_t shard_index =
+      std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
   Shard& shard = shards_[shard_index];
   std::lock_guard lock(shard.mu);
   auto it = shard.series.find(Key{route, method, status});
@@ -79,21 +80,25 @@ std::string Metrics::render() const {
   out += "# TYPE cunhuo_http_requests_total counter\n";
   for (const auto& [key, s] : series_) {
     const auto& [route, method, status] = key;
-    out += "cunhuo_http_requests_total{route=\"" + label(route) + "\",method=\"" + label(method) + "\",status=\"" +
-           std::to_string(status) + "\"} " + std::to_string(s.count) + "\n";
+    out += "cunhuo_http_requests_total{route=\"" + label(route) + "\",method=\"" + label(method) +
+           "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(s.count) + "\n";
   }
-  out += "# HELP cunhuo_http_request_duration_seconds HTTP request latency by route, method and status.\n";
+  out +=
+      "# HELP cunhuo_http_request_duration_seconds HTTP request latency by route, method and "
+      "status.\n";
   out += "# TYPE cunhuo_http_request_duration_seconds histogram\n";
   for (const auto& [key, s] : series_) {
     const auto& [route, method, status] = key;
-    std::string labels =
-        "route=\"" + label(route) + "\",method=\"" + label(method) + "\",status=\"" + std::to_string(status) + "\"";
+    std::string labels = "route=\"" + label(route) + "\",method=\"" + label(method) +
+                         "\",status=\"" + std::to_string(status) + "\"";
     for (std::size_t i = 0; i < kBuckets.size(); ++i)
-      out += "cunhuo_http_request_duration_seconds_bucket{" + labels + ",le=\"" + number(kBuckets[i]) + "\"} " +
-             std::to_string(s.buckets[i]) + "\n";
-    out += "cunhuo_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(s.count) + "\n";
+      out += "cunhuo_http_request_duration_seconds_bucket{" + labels + ",le=\"" +
+             number(kBuckets[i]) + "\"} " + std::to_string(s.buckets[i]) + "\n";
+    out += "cunhuo_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
+           std::to_string(s.count) + "\n";
     out += "cunhuo_http_request_duration_seconds_sum{" + labels + "} " + number(s.sum) + "\n";
-    out += "cunhuo_http_request_duration_seconds_count{" + labels + "} " + std::to_string(s.count) + "\n";
+    out += "cunhuo_http_request_duration_seconds_count{" + labels + "} " + std::to_string(s.count) +
+           "\n";
   }
   out += "# HELP cunhuo_http_requests_in_flight Requests being handled now.\n";
   out += "# TYPE cunhuo_http_requests_in_flight gauge\n";

@@ -13,5 +13,4 @@ namespace cunhuo::storefront {
 std::string statement_html(const payments::StatementView& statement);
 std::string statistics_html(const alleviation::AreaStatistics& stats);
 
-
 }  // namespace cunhuo::storefront

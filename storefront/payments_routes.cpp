@@ -41,12 +41,16 @@ Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
   pay::Payable p{checkout.id.value, checkout.buyer, checkout.total, {}};
   for (const auto& o : checkout.orders) {
     if (o.status != mk::OrderStatus::pending_payment)
-      return make_error(ErrorKind::conflict, "checkout_not_payable",
-                        "order " + std::to_string(o.id.value) + " is " + std::string(mk::to_string(o.status)), "checkout_id");
+      return make_error(
+          ErrorKind::conflict, "checkout_not_payable",
+          "order " + std::to_string(o.id.value) + " is " + std::string(mk::to_string(o.status)),
+          "checkout_id");
     auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
-    pay::PayableOrder po{o.id.value, o.shop.value, shop && shop->kind == mk::ShopKind::cooperative, o.total, {}};
+    pay::PayableOrder po{
+        o.id.value, o.shop.value, shop && shop->kind == mk::ShopKind::cooperative, o.total, {}};
     for (const auto& l : o.lines) {
-      pay::PayableLine line{l.product.value, l.title, l.quantity, l.line_total, std::nullopt, "", false, {}};
+      pay::PayableLine line{l.product.value, l.title, l.quantity, l.line_total,
+                            std::nullopt,    "",      false,      {}};
       if (l.campaign) {
         line.campaign_id = l.campaign->value;
         if (auto kind = CUNHUO_TRY(mk::campaign_kind(s, *l.campaign))) {
@@ -54,7 +58,8 @@ Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
           line.alleviation_campaign = mk::is_alleviation_campaign(*kind);
         }
       }
-      for (const auto& share : l.producers) line.producers.push_back({share.household.value, share.share_bps});
+      for (const auto& share : l.producers)
+        line.producers.push_back({share.household.value, share.share_bps});
       po.lines.push_back(std::move(line));
     }
     p.orders.push_back(std::move(po));
@@ -65,24 +70,36 @@ Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
 // An intent as write_intent writes it.
 schema::Schema intent_schema() {
   using namespace schema;
-  const Schema status = choice({pay::to_string(pay::IntentStatus::open),
-                                pay::to_string(pay::IntentStatus::succeeded),
-                                pay::to_string(pay::IntentStatus::failed),
-                                pay::to_string(pay::IntentStatus::returned)});
+  const Schema status = choice(
+      {pay::to_string(pay::IntentStatus::open), pay::to_string(pay::IntentStatus::succeeded),
+       pay::to_string(pay::IntentStatus::failed), pay::to_string(pay::IntentStatus::returned)});
   return object({
-      required("id", id()), required("checkout_id", id()), required("amount_fen", fen()),
-      required("currency", text()), required("status", status), required("provider", text()),
+      required("id", id()),
+      required("checkout_id", id()),
+      required("amount_fen", fen()),
+      required("currency", text()),
+      required("status", status),
+      required("provider", text()),
       required("pay_url", text().described("where the buyer pays")),
-      required("created_at", utc_time()), required("paid_at", nullable(utc_time())),
+      required("created_at", utc_time()),
+      required("paid_at", nullable(utc_time())),
   });
 }
 
 void write_intent(JsonWriter& w, const pay::Intent& i) {
-  w.begin_object().field("id", i.id).field("checkout_id", i.checkout_id).field("amount_fen", i.amount.fen());
-  w.field("currency", i.currency).field("status", pay::to_string(i.status)).field("provider", i.provider);
+  w.begin_object()
+      .field("id", i.id)
+      .field("checkout_id", i.checkout_id)
+      .field("amount_fen", i.amount.fen());
+  w.field("currency", i.currency)
+      .field("status", pay::to_string(i.status))
+      .field("provider", i.provider);
   w.field("pay_url", i.pay_url).field("created_at", format_utc(i.created_at_ms));
   w.key("paid_at");
-  if (i.paid_at_ms) w.value(format_utc(*i.paid_at_ms)); else w.null();
+  if (i.paid_at_ms)
+    w.value(format_utc(*i.paid_at_ms));
+  else
+    w.null();
   w.end_object();
 }
 
@@ -98,7 +115,8 @@ Result<Response> pay_checkout(PaymentsContext& ctx, const Call& call) {
     return make_error(ErrorKind::unavailable, std::string(pay::kProviderUnavailable),
                       "no payment provider is configured: paying is not possible yet");
   if (!req.header("idempotency-key"))
-    return make_error(ErrorKind::invalid, "missing_idempotency_key", "send an Idempotency-Key header", "Idempotency-Key");
+    return make_error(ErrorKind::invalid, "missing_idempotency_key",
+                      "send an Idempotency-Key header", "Idempotency-Key");
   if (!req.body.empty()) {
     const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
     auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -108,16 +126,18 @@ Result<Response> pay_checkout(PaymentsContext& ctx, const Call& call) {
   auto intent = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<pay::Intent> {
     auto checkout = CUNHUO_TRY(mk::find_checkout(tx, id));
     if (!checkout || checkout->buyer != buyer.id) return no_such("checkout");
-    return pay::open_intent(tx, CUNHUO_TRY(payable_of(tx, *checkout)), ctx.provider.name(), ctx.clock);
+    return pay::open_intent(tx, CUNHUO_TRY(payable_of(tx, *checkout)), ctx.provider.name(),
+                            ctx.clock);
   }));
   if (intent.pay_url.empty()) {
-    auto made = CUNHUO_TRY(ctx.provider.create_payment(pay::PaymentRequest{intent.id, intent.amount, intent.currency,
-                                                                           "Cunhuo checkout " + std::to_string(id.value)}));
+    auto made = CUNHUO_TRY(ctx.provider.create_payment(pay::PaymentRequest{
+        intent.id, intent.amount, intent.currency, "Cunhuo checkout " + std::to_string(id.value)}));
     intent.provider_ref = made.provider_ref;
     intent.pay_url = made.pay_url;
   }
   return ctx.idempotency.run(req, buyer.id, [&, intent](db::Session& tx) -> Result<Response> {
-    CUNHUO_CHECK(pay::attach_provider_payment(tx, intent.id, pay::ProviderPayment{intent.provider_ref, intent.pay_url}));
+    CUNHUO_CHECK(pay::attach_provider_payment(
+        tx, intent.id, pay::ProviderPayment{intent.provider_ref, intent.pay_url}));
     JsonWriter w;
     write_intent(w, intent);
     return Response::json(201, w.take());
@@ -129,7 +149,8 @@ Result<Response> get_payment(PaymentsContext& ctx, const Call& call) {
   const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   auto intent = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_intent(s, id); }));
-  if (!intent || (intent->buyer_id != account.id && account.role != Role::admin)) return no_such("payment");
+  if (!intent || (intent->buyer_id != account.id && account.role != Role::admin))
+    return no_such("payment");
   JsonWriter w;
   write_intent(w, *intent);
   return Response::json(200, w.take());
@@ -143,10 +164,11 @@ Result<Response> get_payment(PaymentsContext& ctx, const Call& call) {
 // body test sends each listed field a value past kMaxNotificationBody, and the 413 closes
 // the connection that test goes on using.
 schema::Schema notification_schema() {
-  return schema::map_of(schema::any()).described(
-      "The provider's signed notification: id, event_type (TRANSACTION.SUCCESS or "
-      "TRANSACTION.FAIL), out_trade_no (the intent's id), transaction_id, amount {total (fen), "
-      "currency} and paid_at_ms");
+  return schema::map_of(schema::any())
+      .described(
+          "The provider's signed notification: id, event_type (TRANSACTION.SUCCESS or "
+          "TRANSACTION.FAIL), out_trade_no (the intent's id), transaction_id, amount {total (fen), "
+          "currency} and paid_at_ms");
 }
 
 // What notify answers a notification it took.
@@ -158,10 +180,15 @@ schema::Schema notified_schema() {
 // Answers fast whatever happens downstream (that goes through the outbox); a
 // notification that fails verification gets a 4xx so the provider sends it again.
 Response notify(PaymentsContext& ctx, const Request& req) {
-  pay::Notification n{req.header(pay::kSerialHeader).value_or(""), req.header(pay::kTimestampHeader).value_or(""),
-                      req.header(pay::kNonceHeader).value_or(""), req.header(pay::kSignatureHeader).value_or(""), req.body};
-  if (auto verified = ctx.verifier.verify(n, ctx.clock.now_ms()); !verified.ok()) return error_response(verified.error());
-  auto outcome = ctx.db.write([&](db::Session& tx) { return pay::apply_notification(tx, n, ctx.provider.name(), ctx.clock); });
+  pay::Notification n{req.header(pay::kSerialHeader).value_or(""),
+                      req.header(pay::kTimestampHeader).value_or(""),
+                      req.header(pay::kNonceHeader).value_or(""),
+                      req.header(pay::kSignatureHeader).value_or(""), req.body};
+  if (auto verified = ctx.verifier.verify(n, ctx.clock.now_ms()); !verified.ok())
+    return error_response(verified.error());
+  auto outcome = ctx.db.write([&](db::Session& tx) {
+    return pay::apply_notification(tx, n, ctx.provider.name(), ctx.clock);
+  });
   if (!outcome.ok()) return error_response(outcome.error());
   if (*outcome == pay::NoticeOutcome::captured || *outcome == pay::NoticeOutcome::returned)
     ctx.dispatcher.wake();
@@ -182,23 +209,33 @@ std::vector<std::string> bearer_names() {
 schema::Schema claim_schema() {
   using namespace schema;
   return object({
-      required("id", id()), required("order_id", id()), required("amount_fen", fen()),
+      required("id", id()),
+      required("order_id", id()),
+      required("amount_fen", fen()),
       required("reason", text()),
       required("status", choice({"requested", "approved", "rejected"})),
-      required("bearer", choice(bearer_names())), required("created_at", utc_time()),
+      required("bearer", choice(bearer_names())),
+      required("created_at", utc_time()),
   });
 }
 
 void write_claim(JsonWriter& w, const pay::RefundClaim& c) {
-  w.begin_object().field("id", c.id).field("order_id", c.order_id).field("amount_fen", c.amount.fen()).field("reason", c.reason);
-  w.field("status", c.status).field("bearer", pay::to_string(c.bearer)).field("created_at", format_utc(c.created_at_ms)).end_object();
+  w.begin_object()
+      .field("id", c.id)
+      .field("order_id", c.order_id)
+      .field("amount_fen", c.amount.fen())
+      .field("reason", c.reason);
+  w.field("status", c.status)
+      .field("bearer", pay::to_string(c.bearer))
+      .field("created_at", format_utc(c.created_at_ms))
+      .end_object();
 }
 
 // The body claim_refund reads; claim_refund refuses an amount of 0 or an empty reason.
 schema::Schema claim_request_schema() {
   using namespace schema;
-  return object({required("amount_fen", fen()),
-                 required("reason", text(pay::kMaxRefundReasonBytes))});
+  return object(
+      {required("amount_fen", fen()), required("reason", text(pay::kMaxRefundReasonBytes))});
 }
 
 Result<Response> claim_refund(PaymentsContext& ctx, const Call& call) {
@@ -210,16 +247,18 @@ Result<Response> claim_refund(PaymentsContext& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"amount_fen", "reason"}));
   const Money amount = Money::fen(CUNHUO_TRY(body.integer("amount_fen", INT64_MIN, INT64_MAX)));
   const std::string reason = CUNHUO_TRY(body.string("reason", 500));
-  return ctx.idempotency.run(req, buyer.id, [&, amount, reason, order](db::Session& tx) -> Result<Response> {
-    auto claim = pay::claim_refund(tx, order, buyer.id, amount, reason, ctx.clock);
-    if (!claim.ok()) {
-      spdlog::warn("refused refund claim on order {} for {} fen: {}", order, amount.fen(), claim.error().message);
-      return claim.error();
-    }
-    JsonWriter w;
-    write_claim(w, *claim);
-    return Response::json(201, w.take());
-  });
+  return ctx.idempotency.run(
+      req, buyer.id, [&, amount, reason, order](db::Session& tx) -> Result<Response> {
+        auto claim = pay::claim_refund(tx, order, buyer.id, amount, reason, ctx.clock);
+        if (!claim.ok()) {
+          spdlog::warn("refused refund claim on order {} for {} fen: {}", order, amount.fen(),
+                       claim.error().message);
+          return claim.error();
+        }
+        JsonWriter w;
+        write_claim(w, *claim);
+        return Response::json(201, w.take());
+      });
 }
 
 // The centre decides on claims for orders of shops in its county.
@@ -252,7 +291,8 @@ Result<Response> decide_claim(PaymentsContext& ctx, const Call& call) {
   if (approve) bearer = CUNHUO_TRY(pay::parse_loss_bearer(CUNHUO_TRY(body.string("bearer", 20))));
   auto response = ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto claim = CUNHUO_TRY(pay::find_claim(tx, id));
-    if (!claim || !CUNHUO_TRY(centre_covers_order(tx, account, claim->order_id))) return no_such("refund claim");
+    if (!claim || !CUNHUO_TRY(centre_covers_order(tx, account, claim->order_id)))
+      return no_such("refund claim");
     JsonWriter w;
     write_claim(w, CUNHUO_TRY(pay::decide_claim(tx, id, approve, bearer, ctx.fees, ctx.clock)));
     return Response::json(200, w.take());
@@ -267,7 +307,8 @@ Result<Response> get_claim(PaymentsContext& ctx, const Call& call) {
   const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto claim = CUNHUO_TRY(pay::find_claim(s, id));
-    if (!claim || (claim->buyer_id != account.id && !CUNHUO_TRY(centre_covers_order(s, account, claim->order_id))))
+    if (!claim || (claim->buyer_id != account.id &&
+                   !CUNHUO_TRY(centre_covers_order(s, account, claim->order_id))))
       return no_such("refund claim");
     JsonWriter w;
     write_claim(w, *claim);
@@ -282,22 +323,33 @@ Result<Response> get_claim(PaymentsContext& ctx, const Call& call) {
 schema::Schema statement_schema() {
   using namespace schema;
   const Schema line = object({
-      required("date", date()), required("order_id", id()), required("line_no", integer(0)),
-      required("product_id", id()), required("product", text()),
-      required("quantity", integer(1)), required("share_bps", integer(1, mk::kFullShare)),
-      required("gross_fen", fen()), required("fees_fen", fen()), required("net_fen", fen()),
-      required("campaign_id", nullable(id())), required("campaign_kind", text()),
+      required("date", date()),
+      required("order_id", id()),
+      required("line_no", integer(0)),
+      required("product_id", id()),
+      required("product", text()),
+      required("quantity", integer(1)),
+      required("share_bps", integer(1, mk::kFullShare)),
+      required("gross_fen", fen()),
+      required("fees_fen", fen()),
+      required("net_fen", fen()),
+      required("campaign_id", nullable(id())),
+      required("campaign_kind", text()),
   });
   const Schema period =
       object({required("label", text()), required("from", date()), required("to", date())});
   const Schema totals = object({required("lines", integer(0)), required("gross_fen", fen()),
                                 required("fees_fen", fen()), required("net_fen", fen())});
   const Schema statement = object({
-      required("format", text()), required("household_id", id()),
-      required("household_name", text()), required("village_code", text()),
-      required("members", integer(1)), required("period", period),
+      required("format", text()),
+      required("household_id", id()),
+      required("household_name", text()),
+      required("village_code", text()),
+      required("members", integer(1)),
+      required("period", period),
       required("issued_at", utc_time().described("Shanghai time, +08:00")),
-      required("lines", array(line)), required("totals", totals),
+      required("lines", array(line)),
+      required("totals", totals),
       required("net_per_member_fen", fen()),
   });
   return object({required("statement", statement.described("canonical JSON, as signed")),
@@ -312,19 +364,27 @@ Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
   const auto period = CUNHUO_TRY(pay::parse_period(req.params.at("period")));
   const std::string format = req.query_param("format").value_or("json");
   if (format != "json" && format != "csv" && format != "html")
-    return make_error(ErrorKind::invalid, "invalid_format", "format is json, csv or html", "format");
+    return make_error(ErrorKind::invalid, "invalid_format", "format is json, csv or html",
+                      "format");
   auto statement = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<pay::SignedStatement> {
     auto h = CUNHUO_TRY(household_for(s, account, id));
     if (!h) return no_such("household");
-    const pay::StatementSubject subject{h->id.value, mask_name(h->head_name), h->village_code, std::max(1, h->member_count)};
+    const pay::StatementSubject subject{h->id.value, mask_name(h->head_name), h->village_code,
+                                        std::max(1, h->member_count)};
     return pay::issue_statement(s, subject, period, ctx.statement_key, ctx.clock);
   }));
   const std::string file = "statement-" + std::to_string(id) + "-" + period.label;
   Response r;
-  if (format == "json") r = Response::text(200, statement.document(), "application/json; charset=utf-8");
-  else if (format == "csv") r = Response::text(200, CUNHUO_TRY(pay::statement_csv(statement)), "text/csv; charset=utf-8");
-  else r = Response::text(200, statement_html(CUNHUO_TRY(pay::statement_view(statement))), "text/html; charset=utf-8");
-  if (format != "html") r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file + "." + format + "\"");
+  if (format == "json")
+    r = Response::text(200, statement.document(), "application/json; charset=utf-8");
+  else if (format == "csv")
+    r = Response::text(200, CUNHUO_TRY(pay::statement_csv(statement)), "text/csv; charset=utf-8");
+  else
+    r = Response::text(200, statement_html(CUNHUO_TRY(pay::statement_view(statement))),
+                       "text/html; charset=utf-8");
+  if (format != "html")
+    r.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"" + file + "." + format + "\"");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
@@ -332,8 +392,8 @@ Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
 // What verify_statement answers; the reason is there when the statement is not genuine.
 schema::Schema verdict_schema() {
   using namespace schema;
-  return object({required("genuine", boolean()), optional("reason", text()),
-                 required("key_serial", text())});
+  return object(
+      {required("genuine", boolean()), optional("reason", text()), required("key_serial", text())});
 }
 
 // Anyone may check a statement: it carries no more than its holder chose to show.
@@ -351,12 +411,14 @@ Response verify_statement(PaymentsContext& ctx, const Request& req) {
 // conditional debit), so its balances are fen; a posting is signed.
 schema::Schema balance_schema() {
   using namespace schema;
-  const Schema posting = object({
-      required("amount_fen", integer().described("fen; a credit is positive, a debit negative")),
-      required("reference", text()), required("memo", text()), required("at", utc_time())});
+  const Schema posting = object(
+      {required("amount_fen", integer().described("fen; a credit is positive, a debit negative")),
+       required("reference", text()), required("memo", text()), required("at", utc_time())});
   return object({
-      required("household_id", id()), required("balance_fen", fen()),
-      required("available_fen", fen()), required("on_hold_fen", fen()),
+      required("household_id", id()),
+      required("balance_fen", fen()),
+      required("available_fen", fen()),
+      required("on_hold_fen", fen()),
       required("postings", array(posting).described("the latest first")),
   });
 }
@@ -370,10 +432,18 @@ Result<Response> get_balance(PaymentsContext& ctx, const Call& call) {
     const std::string code = pay::accounts::household(id);
     auto balance = CUNHUO_TRY(pay::find_account(s, code)).value_or(pay::AccountBalance{code});
     JsonWriter w;
-    w.begin_object().field("household_id", id).field("balance_fen", balance.balance()).field("available_fen", balance.available());
+    w.begin_object()
+        .field("household_id", id)
+        .field("balance_fen", balance.balance())
+        .field("available_fen", balance.available());
     w.field("on_hold_fen", balance.debits_pending).key("postings").begin_array();
     for (const auto& p : CUNHUO_TRY(pay::postings(s, code, 50)))
-      w.begin_object().field("amount_fen", p.amount).field("reference", p.reference).field("memo", p.memo).field("at", format_utc(p.at_ms)).end_object();
+      w.begin_object()
+          .field("amount_fen", p.amount)
+          .field("reference", p.reference)
+          .field("memo", p.memo)
+          .field("at", format_utc(p.at_ms))
+          .end_object();
     w.end_array().end_object();
     return Response::json(200, w.take());
   });
@@ -396,7 +466,10 @@ schema::Schema payout_account_request_schema() {
 }
 
 void write_payout_account(JsonWriter& w, const pay::PayoutAccount& a) {
-  w.begin_object().field("household_id", a.household_id).field("bank", a.bank).field("account_number", mask_account(a.account_number));
+  w.begin_object()
+      .field("household_id", a.household_id)
+      .field("bank", a.bank)
+      .field("account_number", mask_account(a.account_number));
   w.field("holder", mask_name(a.holder)).end_object();
 }
 
@@ -407,12 +480,14 @@ Result<Response> put_payout_account(PaymentsContext& ctx, const Call& call) {
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   CUNHUO_CHECK(body.only({"bank", "account_number", "holder"}));
-  const pay::PayoutAccount a{id, CUNHUO_TRY(body.string("bank", 60)), CUNHUO_TRY(body.string("account_number", 30)),
+  const pay::PayoutAccount a{id, CUNHUO_TRY(body.string("bank", 60)),
+                             CUNHUO_TRY(body.string("account_number", 30)),
                              CUNHUO_TRY(body.string("holder", 100))};
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     if (!CUNHUO_TRY(household_for(tx, account, id))) return no_such("household");
     CUNHUO_CHECK(pay::set_payout_account(tx, a, account.id, ctx.clock));
-    spdlog::info("payout account of household {} set to {} by account {}", id, mask_account(a.account_number), account.id);
+    spdlog::info("payout account of household {} set to {} by account {}", id,
+                 mask_account(a.account_number), account.id);
     JsonWriter w;
     write_payout_account(w, a);
     return Response::json(200, w.take());
@@ -438,10 +513,10 @@ Result<Response> get_payout_account(PaymentsContext& ctx, const Call& call) {
 // A batch as write_batch writes it.
 schema::Schema batch_schema() {
   using namespace schema;
-  const Schema payout = object({
-      required("household_id", id()), required("amount_fen", fen()), required("bank", text()),
-      required("account_number", text().described("masked")),
-      required("status", choice({"pending", "paid", "failed"}))});
+  const Schema payout =
+      object({required("household_id", id()), required("amount_fen", fen()),
+              required("bank", text()), required("account_number", text().described("masked")),
+              required("status", choice({"pending", "paid", "failed"}))});
   return object({required("id", id()), required("status", choice({"pending", "confirmed"})),
                  required("total_fen", fen()), required("created_at", utc_time()),
                  required("payouts", array(payout))});
@@ -451,8 +526,13 @@ void write_batch(JsonWriter& w, const pay::PayoutBatch& b) {
   w.begin_object().field("id", b.id).field("status", b.status).field("total_fen", b.total.fen());
   w.field("created_at", format_utc(b.created_at_ms)).key("payouts").begin_array();
   for (const auto& p : b.payouts)
-    w.begin_object().field("household_id", p.household_id).field("amount_fen", p.amount.fen()).field("bank", p.bank)
-        .field("account_number", mask_account(p.account_number)).field("status", p.status).end_object();
+    w.begin_object()
+        .field("household_id", p.household_id)
+        .field("amount_fen", p.amount.fen())
+        .field("bank", p.bank)
+        .field("account_number", mask_account(p.account_number))
+        .field("status", p.status)
+        .end_object();
   w.end_array().end_object();
 }
 
@@ -461,7 +541,8 @@ Result<Response> create_batch(PaymentsContext& ctx, const Call& call) {
   const Account& account = call.caller();
   return ctx.idempotency.run(req, account.id, [&](db::Session& tx) -> Result<Response> {
     std::vector<std::int64_t> ids;
-    for (const auto& h : CUNHUO_TRY(mk::households_in(tx, account.region_code))) ids.push_back(h.id.value);
+    for (const auto& h : CUNHUO_TRY(mk::households_in(tx, account.region_code)))
+      ids.push_back(h.id.value);
     JsonWriter w;
     write_batch(w,
                 CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.simulator != nullptr, ctx.clock)));
@@ -470,7 +551,8 @@ Result<Response> create_batch(PaymentsContext& ctx, const Call& call) {
 }
 
 // A batch holds payouts to the centre's own county only, so any of its payouts tells.
-Result<std::optional<pay::PayoutBatch>> batch_for(db::Session& s, const Account& a, std::int64_t id) {
+Result<std::optional<pay::PayoutBatch>> batch_for(db::Session& s, const Account& a,
+                                                  std::int64_t id) {
   auto batch = CUNHUO_TRY(pay::find_payout_batch(s, id));
   if (!batch || batch->payouts.empty()) return batch;
   auto h = CUNHUO_TRY(mk::find_household(s, mk::HouseholdId{batch->payouts.front().household_id}));
@@ -519,7 +601,9 @@ Result<Response> confirm_batch(PaymentsContext& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"failed_household_ids"}));
   std::vector<std::int64_t> failed;
   if (body.has("failed_household_ids"))
-    for (const auto& s : CUNHUO_TRY(body.strings("failed_household_ids", pay::kMaxPayoutsPerBatch, 20))) failed.push_back(std::atoll(s.c_str()));
+    for (const auto& s :
+         CUNHUO_TRY(body.strings("failed_household_ids", pay::kMaxPayoutsPerBatch, 20)))
+      failed.push_back(std::atoll(s.c_str()));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     if (!CUNHUO_TRY(batch_for(tx, account, id))) return no_such("payout batch");
     JsonWriter w;
@@ -533,16 +617,17 @@ Result<Response> confirm_batch(PaymentsContext& ctx, const Call& call) {
 // A report as write_reconciliation writes it.
 schema::Schema reconciliation_schema() {
   using namespace schema;
-  const Schema difference = object({
-      required("kind", choice({"missing_in_books", "missing_at_provider", "amount_mismatch"})),
-      required("type", choice({"payment", "refund"})), required("reference", text()),
-      required("intent_id", integer(0)), required("books_fen", fen()),
-      required("provider_fen", fen())});
-  return object({required("id", id()), required("date", date()), required("provider", text()),
-                 required("county", nullable(text(kCountyCodeDigits)).described(
-                                        "the county whose part it covers; null: the whole bill")),
-                 required("matched", integer(0)), required("run_at", utc_time()),
-                 required("differences", array(difference))});
+  const Schema difference = object(
+      {required("kind", choice({"missing_in_books", "missing_at_provider", "amount_mismatch"})),
+       required("type", choice({"payment", "refund"})), required("reference", text()),
+       required("intent_id", integer(0)), required("books_fen", fen()),
+       required("provider_fen", fen())});
+  return object(
+      {required("id", id()), required("date", date()), required("provider", text()),
+       required("county", nullable(text(kCountyCodeDigits))
+                              .described("the county whose part it covers; null: the whole bill")),
+       required("matched", integer(0)), required("run_at", utc_time()),
+       required("differences", array(difference))});
 }
 
 // The body run_reconciliation reads; reconcile says whether the date is one.
@@ -553,20 +638,29 @@ schema::Schema reconciliation_request_schema() {
 
 void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
   w.begin_object().field("id", r.id).field("date", r.date).field("provider", r.provider);
-  if (r.county_code.empty()) w.key("county").null();
-  else w.field("county", r.county_code);
+  if (r.county_code.empty())
+    w.key("county").null();
+  else
+    w.field("county", r.county_code);
   w.field("matched", r.matched);
   w.field("run_at", format_utc(r.run_at_ms)).key("differences").begin_array();
   for (const auto& d : r.differences)
-    w.begin_object().field("kind", d.kind).field("type", d.type).field("reference", d.reference).field("intent_id", d.intent_id)
-        .field("books_fen", d.books_fen).field("provider_fen", d.provider_fen).end_object();
+    w.begin_object()
+        .field("kind", d.kind)
+        .field("type", d.type)
+        .field("reference", d.reference)
+        .field("intent_id", d.intent_id)
+        .field("books_fen", d.books_fen)
+        .field("provider_fen", d.provider_fen)
+        .end_object();
   w.end_array().end_object();
 }
 
 const QueryParam kReconciledCounty{
     .name = "county",
-    .description = "the county whose part of the bill: a centre's own (the default); for an "
-                   "admin any, the whole bill by default"};
+    .description =
+        "the county whose part of the bill: a centre's own (the default); for an "
+        "admin any, the whole bill by default"};
 
 // The part of the bill a caller reconciles and reads: a centre its own county's (naming
 // another county is acting outside its area); an admin the whole bill ("") or the county
@@ -609,7 +703,8 @@ Result<Response> get_reconciliation(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const std::string county = CUNHUO_TRY(county_to_reconcile(call.caller(), req));
   const std::string date = req.params.at("date");
-  if (!parse_date(date)) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
+  if (!parse_date(date))
+    return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
   auto r = CUNHUO_TRY(
       ctx.db.read([&](db::Session& s) { return pay::find_reconciliation(s, date, county); }));
   if (!r) return no_such("reconciliation");
@@ -644,8 +739,10 @@ Result<Response> sim_page(PaymentsContext& ctx, const Call& call) {
       std::to_string(p.intent_id) + " · ¥<b id=amount>" + yuan + "</b> · <span id=status>" +
       p.status + "</span></p>";
   if (p.status == "created")
-    html += "<form method=post action=\"/sim/pay/" + std::to_string(id) + "/confirm\"><button id=confirm>确认支付 Pay</button></form>"
-            "<form method=post action=\"/sim/pay/" + std::to_string(id) + "/fail\"><button id=fail>支付失败 Fail</button></form>";
+    html += "<form method=post action=\"/sim/pay/" + std::to_string(id) +
+            "/confirm\"><button id=confirm>确认支付 Pay</button></form>"
+            "<form method=post action=\"/sim/pay/" +
+            std::to_string(id) + "/fail\"><button id=fail>支付失败 Fail</button></form>";
   html += "</body></html>";
   return Response::text(200, html, "text/html; charset=utf-8");
 }
@@ -653,8 +750,8 @@ Result<Response> sim_page(PaymentsContext& ctx, const Call& call) {
 // What sim_decide answers: the sandbox payment and where it now stands.
 schema::Schema sim_payment_schema() {
   using namespace schema;
-  return object({required("id", id()),
-                 required("status", choice({"created", "succeeded", "failed"}))});
+  return object(
+      {required("id", id()), required("status", choice({"created", "succeeded", "failed"}))});
 }
 
 Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool success) {
@@ -669,13 +766,16 @@ Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool succe
 // The provider's bill is the county centre's (and admin's) to reconcile, no one else's.
 Result<Response> sim_bill(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
-  return Response::text(200, CUNHUO_TRY(ctx.simulator->bill_csv(req.params.at("date"))), "text/csv; charset=utf-8");
+  return Response::text(200, CUNHUO_TRY(ctx.simulator->bill_csv(req.params.at("date"))),
+                        "text/csv; charset=utf-8");
 }
 
 }  // namespace
 
 void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
-  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  auto bind = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
+  };
   // A refused money operation leaves a line in the log, with who asked and why not.
   auto bind_logged = [ctx](auto fn) {
     return [ctx, fn](const Call& call) mutable { return logged(fn(ctx, call), call.request); };
@@ -696,17 +796,20 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .summary = "A payment intent (its buyer)",
              .handler = bind(get_payment)});
   // The provider is not an account: the notification is authenticated by its signature.
-  table.add({.method = "POST",
-             .pattern = "/api/v1/payments/notify",
-             .access = anyone(),
-             .body = Body::json,
-             .max_body = kMaxNotificationBody,
-             .request_schema = notification_schema(),
-             .response_schema = notified_schema(),
-             .errors = {"unknown_key", "bad_timestamp", "stale", "bad_signature", "bad_notification", "bad_nonce",
-                        "replayed", "unknown_intent", "amount_mismatch"},
-             .summary = "The payment provider's signed notification",
-             .handler = [ctx](const Call& call) mutable -> Result<Response> { return notify(ctx, call.request); }});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/payments/notify",
+       .access = anyone(),
+       .body = Body::json,
+       .max_body = kMaxNotificationBody,
+       .request_schema = notification_schema(),
+       .response_schema = notified_schema(),
+       .errors = {"unknown_key", "bad_timestamp", "stale", "bad_signature", "bad_notification",
+                  "bad_nonce", "replayed", "unknown_intent", "amount_mismatch"},
+       .summary = "The payment provider's signed notification",
+       .handler = [ctx](const Call& call) mutable -> Result<Response> {
+         return notify(ctx, call.request);
+       }});
   table.add({.method = "POST",
              .pattern = "/api/v1/orders/:id/refund-claims",
              .access = only({Role::consumer, Role::org_buyer}),
@@ -724,30 +827,35 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .response_schema = claim_schema(),
              .summary = "A refund claim (its buyer, the county centre)",
              .handler = bind(get_claim)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/refund-claims/:id/decision",
-             .access = only({Role::county_centre, Role::admin}),
-             .body = Body::json,
-             .request_schema = decision_schema(),
-             .response_schema = claim_schema(),
-             .errors = {"already_decided"},
-             .summary = "Approve (saying who bears the loss) or reject a refund claim (county centre)",
-             .handler = bind_logged(decide_claim)});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/refund-claims/:id/decision",
+       .access = only({Role::county_centre, Role::admin}),
+       .body = Body::json,
+       .request_schema = decision_schema(),
+       .response_schema = claim_schema(),
+       .errors = {"already_decided"},
+       .summary = "Approve (saying who bears the loss) or reject a refund claim (county centre)",
+       .handler = bind_logged(decide_claim)});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/statements/:period",
              .access = signed_in(),
              .response_schema = statement_schema(),
              .other_types = {"text/csv", "text/html"},
              .query = {{.name = "format", .description = "json (the default), csv or html"}},
-             .summary = "A household's signed income statement for a month (2026-11), quarter (2026-Q4) or year; format=json|csv|html",
+             .summary = "A household's signed income statement for a month (2026-11), quarter "
+                        "(2026-Q4) or year; format=json|csv|html",
              .handler = bind(get_statement)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/statements/verify",
-             .access = anyone(),
-             .body = Body::raw,  // the file as downloaded, whatever type the client names
-             .response_schema = verdict_schema(),
-             .summary = "Is this statement (the downloaded JSON, as the body) genuine and unaltered?",
-             .handler = [ctx](const Call& call) mutable -> Result<Response> { return verify_statement(ctx, call.request); }});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/statements/verify",
+       .access = anyone(),
+       .body = Body::raw,  // the file as downloaded, whatever type the client names
+       .response_schema = verdict_schema(),
+       .summary = "Is this statement (the downloaded JSON, as the body) genuine and unaltered?",
+       .handler = [ctx](const Call& call) mutable -> Result<Response> {
+         return verify_statement(ctx, call.request);
+       }});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/balance",
              .access = signed_in(),
@@ -819,9 +927,12 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
 }
 
 void add_simulator_routes(RouteTable& table, PaymentsContext ctx) {
-  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  auto bind = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
+  };
   auto decide = [ctx](bool success) {
-    return [ctx, success](const Call& call) mutable { return sim_decide(ctx, call.request, success); };
+    return
+        [ctx, success](const Call& call) mutable { return sim_decide(ctx, call.request, success); };
   };
   // The payer's own pages: their session is checked against the payment (payers_payment).
   table.add({.method = "GET",
@@ -849,6 +960,5 @@ void add_simulator_routes(RouteTable& table, PaymentsContext ctx) {
              .summary = "Sandbox: the provider's bill for a date (CSV)",
              .handler = bind(sim_bill)});
 }
-
 
 }  // namespace cunhuo::storefront

@@ -25,7 +25,8 @@ View order(Role role, Relation relation) {
     case Role::farmer:
     case Role::shop_manager: return relation == Relation::own ? View::full : View::none;
     case Role::county_centre:
-    case Role::poverty_office: return relation == Relation::in_area || relation == Relation::own ? View::full : View::none;
+    case Role::poverty_office:
+      return relation == Relation::in_area || relation == Relation::own ? View::full : View::none;
     case Role::admin: return View::full;
     case Role::helper:
     case Role::station_operator: return relation == Relation::own ? View::full : View::none;

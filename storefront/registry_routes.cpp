@@ -35,12 +35,12 @@ Result<mk::HouseholdId> household_id(const Request& req) {
   return mk::HouseholdId{id};
 }
 
-
 // Where the caller stands to the household; the policy table (policy.hpp) says what that shows.
 Relation relation_to(const Account& a, const mk::HouseholdRecord& r) {
   if (a.household_id && *a.household_id == r.household.id.value) return Relation::own;
   if (r.card.helper_account && *r.card.helper_account == a.id) return Relation::assigned;
-  if (!a.region_code.empty() && region_within(r.household.village_code, a.region_code)) return Relation::in_area;
+  if (!a.region_code.empty() && region_within(r.household.village_code, a.region_code))
+    return Relation::in_area;
   return Relation::unrelated;
 }
 
@@ -60,24 +60,22 @@ schema::Schema poverty_status_schema() {
 // and income only in the full view; names, phones and ID numbers masked in the others.
 schema::Schema record_schema() {
   using namespace schema;
-  const Schema member = object({
-      required("name", text()), required("relationship", text()), required("education", text()),
-      optional("birth_year", integer()), optional("health", text()),
-      required("id_number", text()), optional("medical_insurance", boolean())});
-  const Schema income = object({
-      required("year", integer()), required("wages_fen", fen()),
-      required("own_business_fen", fen()), required("property_fen", fen()),
-      required("transfers_fen", fen())});
-  const Schema helper = object({required("name", text()), required("phone", text()),
-                                optional("account_id", id())});
-  return object({
-      required("id", id()), required("village_code", text()), required("head_name", text()),
-      required("phone", text()), required("member_count", integer(0)),
-      required("status", poverty_status_schema()), required("members", array(member)),
-      optional("causes", array(choice(mk::poverty_causes()))),
-      optional("land_mu_hundredths", integer(0)), optional("housing", text()),
-      optional("drinking_water", text()), optional("income", income),
-      required("helper", helper)});
+  const Schema member = object({required("name", text()), required("relationship", text()),
+                                required("education", text()), optional("birth_year", integer()),
+                                optional("health", text()), required("id_number", text()),
+                                optional("medical_insurance", boolean())});
+  const Schema income = object({required("year", integer()), required("wages_fen", fen()),
+                                required("own_business_fen", fen()),
+                                required("property_fen", fen()), required("transfers_fen", fen())});
+  const Schema helper =
+      object({required("name", text()), required("phone", text()), optional("account_id", id())});
+  return object(
+      {required("id", id()), required("village_code", text()), required("head_name", text()),
+       required("phone", text()), required("member_count", integer(0)),
+       required("status", poverty_status_schema()), required("members", array(member)),
+       optional("causes", array(choice(mk::poverty_causes()))),
+       optional("land_mu_hundredths", integer(0)), optional("housing", text()),
+       optional("drinking_water", text()), optional("income", income), required("helper", helper)});
 }
 
 void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
@@ -90,7 +88,9 @@ void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
   w.field("member_count", h.member_count).field("status", mk::to_string(h.status));
   w.key("members").begin_array();
   for (const auto& m : c.members) {
-    w.begin_object().field("name", full ? m.name : mask_name(m.name)).field("relationship", m.relationship);
+    w.begin_object()
+        .field("name", full ? m.name : mask_name(m.name))
+        .field("relationship", m.relationship);
     w.field("education", m.education);
     // Health and age are sensitive personal information: only for those who need them. A
     // birth year beside a masked name and village would single a person out.
@@ -107,12 +107,21 @@ void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
     w.key("causes").begin_array();
     for (const auto& cause : c.causes) w.value(cause);
     w.end_array();
-    w.field("land_mu_hundredths", c.land_mu_hundredths).field("housing", c.housing).field("drinking_water", c.drinking_water);
-    w.key("income").begin_object().field("year", c.income.year).field("wages_fen", c.income.wages.fen());
-    w.field("own_business_fen", c.income.own_business.fen()).field("property_fen", c.income.property.fen());
+    w.field("land_mu_hundredths", c.land_mu_hundredths)
+        .field("housing", c.housing)
+        .field("drinking_water", c.drinking_water);
+    w.key("income")
+        .begin_object()
+        .field("year", c.income.year)
+        .field("wages_fen", c.income.wages.fen());
+    w.field("own_business_fen", c.income.own_business.fen())
+        .field("property_fen", c.income.property.fen());
     w.field("transfers_fen", c.income.transfers.fen()).end_object();
   }
-  w.key("helper").begin_object().field("name", c.helper_name).field("phone", full ? c.helper_phone : mask_phone(c.helper_phone));
+  w.key("helper")
+      .begin_object()
+      .field("name", c.helper_name)
+      .field("phone", full ? c.helper_phone : mask_phone(c.helper_phone));
   if (c.helper_account) w.field("account_id", *c.helper_account);
   w.end_object().end_object();
 }
@@ -122,7 +131,9 @@ void write_record(JsonWriter& w, const mk::HouseholdRecord& r, View view) {
 Status resolve_helper(db::Session& tx, mk::ArchiveCard& card) {
   if (card.helper_account) {
     auto a = CUNHUO_TRY(Auth::find_account(tx, *card.helper_account));
-    if (!a || a->role != Role::helper) return make_error(ErrorKind::invalid, "not_a_helper", "no helper account with this id", "card.helper.account_id");
+    if (!a || a->role != Role::helper)
+      return make_error(ErrorKind::invalid, "not_a_helper", "no helper account with this id",
+                        "card.helper.account_id");
     return {};
   }
   if (card.helper_phone.empty()) return {};
@@ -135,22 +146,20 @@ Status resolve_helper(db::Session& tx, mk::ArchiveCard& card) {
 // checks the values (and keeps their lists and limits) with its own codes and fields.
 schema::Schema card_schema() {
   using namespace schema;
-  const Schema member = object({
-      required("name", text()), required("relationship", text()),
-      required("birth_year", integer()), required("health", text()),
-      required("education", text()), required("id_number", text()),
-      required("medical_insurance", boolean())});
-  const Schema income = object({
-      required("year", integer()), required("wages_fen", integer()),
-      required("own_business_fen", integer()), required("property_fen", integer()),
-      required("transfers_fen", integer())});
-  const Schema helper = object({optional("name", text()), optional("phone", text()),
-                                optional("account_id", id())});
-  return object({
-      required("members", array(member)), optional("causes", array(text())),
-      required("land_mu_hundredths", integer()), required("housing", text()),
-      required("drinking_water", text()), required("income", income),
-      optional("helper", helper)});
+  const Schema member = object({required("name", text()), required("relationship", text()),
+                                required("birth_year", integer()), required("health", text()),
+                                required("education", text()), required("id_number", text()),
+                                required("medical_insurance", boolean())});
+  const Schema income =
+      object({required("year", integer()), required("wages_fen", integer()),
+              required("own_business_fen", integer()), required("property_fen", integer()),
+              required("transfers_fen", integer())});
+  const Schema helper =
+      object({optional("name", text()), optional("phone", text()), optional("account_id", id())});
+  return object({required("members", array(member)), optional("causes", array(text())),
+                 required("land_mu_hundredths", integer()), required("housing", text()),
+                 required("drinking_water", text()), required("income", income),
+                 optional("helper", helper)});
 }
 
 schema::Schema new_household_schema() {
@@ -174,10 +183,12 @@ Result<Response> create(Context& ctx, const Call& call) {
   h.status = CUNHUO_TRY(mk::parse_poverty_status(status));
   auto card = CUNHUO_TRY(mk::archive_card_from_json(CUNHUO_TRY(body.object("card"))));
   if (!region_within(h.village_code, account.region_code))
-    return make_error(ErrorKind::forbidden, "outside_your_area", "this village is outside your area", "village_code");
+    return make_error(ErrorKind::forbidden, "outside_your_area",
+                      "this village is outside your area", "village_code");
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     CUNHUO_CHECK(resolve_helper(tx, card));
-    auto id = CUNHUO_TRY(mk::register_household(tx, h, card, "account:" + std::to_string(account.id), ctx.clock));
+    auto id = CUNHUO_TRY(
+        mk::register_household(tx, h, card, "account:" + std::to_string(account.id), ctx.clock));
     auto record = CUNHUO_TRY(mk::find_household_record(tx, id));
     JsonWriter w;
     write_record(w, *record, View::full);
@@ -189,7 +200,8 @@ Result<Response> get(Context& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   auto id = CUNHUO_TRY(household_id(req));
-  auto record = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_household_record(s, id); }));
+  auto record =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_household_record(s, id); }));
   const View view = record ? view_for(account, *record) : View::none;
   if (view == View::none) return make_error(ErrorKind::not_found, "not_found", "no such household");
   JsonWriter w;
@@ -221,8 +233,8 @@ Result<Response> update(Context& ctx, const Call& call) {
     if (!current || !region_within(current->village_code, account.region_code))
       return make_error(ErrorKind::not_found, "not_found", "no such household");
     CUNHUO_CHECK(resolve_helper(tx, card));
-    auto record = CUNHUO_TRY(mk::update_household_record(tx, id, card, status, "account:" + std::to_string(account.id),
-                                                         reason, ctx.clock));
+    auto record = CUNHUO_TRY(mk::update_household_record(
+        tx, id, card, status, "account:" + std::to_string(account.id), reason, ctx.clock));
     JsonWriter w;
     write_record(w, record, View::full);
     return Response::json(200, w.take());
@@ -248,7 +260,10 @@ Result<Response> audit_trail(Context& ctx, const Call& call) {
     JsonWriter w;
     w.begin_object().key("entries").begin_array();
     for (const auto& e : CUNHUO_TRY(mk::household_audit(s, id))) {
-      w.begin_object().field("at", format_utc(e.at_ms)).field("actor", e.actor).field("field", e.field);
+      w.begin_object()
+          .field("at", format_utc(e.at_ms))
+          .field("actor", e.actor)
+          .field("field", e.field);
       w.field("old", e.old_value).field("new", e.new_value).end_object();
     }
     w.end_array().end_object();
@@ -260,7 +275,9 @@ Result<Response> audit_trail(Context& ctx, const Call& call) {
 
 void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock, Auth& auth) {
   Context ctx{db, clock, auth};
-  auto bind = [ctx](auto fn) { return [ctx, fn](const Call& call) mutable { return fn(ctx, call); }; };
+  auto bind = [ctx](auto fn) {
+    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
+  };
   table.add({.method = "POST",
              .pattern = "/api/v1/households",
              .access = only({Role::poverty_office}),
@@ -274,7 +291,8 @@ void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock
              .pattern = "/api/v1/households/:id",
              .access = signed_in(),
              .response_schema = record_schema(),
-             .summary = "A household's card: whole for the office and the household, masked for the county centre",
+             .summary = "A household's card: whole for the office and the household, masked for "
+                        "the county centre",
              .handler = bind(get)});
   table.add({.method = "PATCH",
              .pattern = "/api/v1/households/:id",

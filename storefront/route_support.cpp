@@ -21,7 +21,9 @@ Result<std::int64_t> path_id(const Request& req, const char* name) {
   return id;
 }
 
-Error no_such(const char* what) { return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what); }
+Error no_such(const char* what) {
+  return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what);
+}
 
 Result<Account> require_role(Auth& auth, const Request& req, std::initializer_list<Role> roles) {
   auto account = CUNHUO_TRY(auth.authenticate(req));
@@ -34,22 +36,26 @@ Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::Shop
   if (a.role == Role::admin) return true;
   if (a.role == Role::shop_manager) return a.shop_id && *a.shop_id == shop.value;
   if (a.role != Role::farmer || !a.household_id) return false;
-  auto row = CUNHUO_TRY(s.query_one(
-      "SELECT 1 FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.id = ? AND s.kind = 'household' "
-      "AND m.household_id = ?",
-      {shop.value, *a.household_id}));
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT 1 FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE "
+                             "s.id = ? AND s.kind = 'household' "
+                             "AND m.household_id = ?",
+                             {shop.value, *a.household_id}));
   return row.has_value();
 }
 
 Result<Json> json_body(const Request& req) { return Json::parse(req.body); }
 
-Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name, std::int64_t lo, std::int64_t hi) {
+Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name,
+                                                  std::int64_t lo, std::int64_t hi) {
   auto text = req.query_param(name);
   if (!text) return std::optional<std::int64_t>();
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
   if (ec != std::errc{} || end != text->data() + text->size() || v < lo || v > hi)
-    return make_error(ErrorKind::invalid, "out_of_range", "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi), name);
+    return make_error(
+        ErrorKind::invalid, "out_of_range",
+        "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi), name);
   return std::optional<std::int64_t>(v);
 }
 
@@ -66,13 +72,16 @@ Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::
   return view_of(ObjectKind::order, a.role, relation) != View::none;
 }
 
-Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a, std::int64_t id) {
+Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a,
+                                                            std::int64_t id) {
   auto h = CUNHUO_TRY(marketplace::find_household(s, marketplace::HouseholdId{id}));
   if (!h) return h;
   const bool own = a.role == Role::farmer && a.household_id && *a.household_id == id;
-  const bool office = (a.role == Role::poverty_office || a.role == Role::county_centre) && region_within(h->village_code, a.region_code);
+  const bool office = (a.role == Role::poverty_office || a.role == Role::county_centre) &&
+                      region_within(h->village_code, a.region_code);
   if (own || office || a.role == Role::admin) return h;
-  if (a.role == Role::helper && CUNHUO_TRY(marketplace::helper_of(s, h->id)) == a.id) return h;  // the household's assigned helper
+  if (a.role == Role::helper && CUNHUO_TRY(marketplace::helper_of(s, h->id)) == a.id)
+    return h;  // the household's assigned helper
   return std::optional<marketplace::Household>();
 }
 

@@ -23,7 +23,8 @@ Error no_such(const char* what);
 Result<Account> require_role(Auth& auth, const Request& req, std::initializer_list<Role> roles);
 Result<Json> json_body(const Request& req);
 // An optional whole-number query parameter within [lo, hi]; anything else is a 400 naming it.
-Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name, std::int64_t lo, std::int64_t hi);
+Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name,
+                                                  std::int64_t lo, std::int64_t hi);
 std::string actor_of(const Account& a);
 
 // Farmers manage their own household's shop; a shop manager their shop; admins any.
@@ -32,7 +33,9 @@ Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::Shop
 Result<bool> may_see_order(db::Session& s, const Account& a, const marketplace::Order& o);
 
 // A farmer sees their own household; the poverty office and the centre their area's;
-// the assigned helper the households they help; admins all. Anyone else: nothing (a 404 for the caller).
-Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a, std::int64_t id);
+// the assigned helper the households they help; admins all. Anyone else: nothing (a 404 for the
+// caller).
+Result<std::optional<marketplace::Household>> household_for(db::Session& s, const Account& a,
+                                                            std::int64_t id);
 
 }  // namespace cunhuo::storefront

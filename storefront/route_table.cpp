@@ -15,7 +15,8 @@ namespace {
 constexpr int kMaxSchemaDepth = 8;
 
 std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
 Error schema_error(std::string code, std::string message, const std::string& field) {
@@ -39,14 +40,16 @@ bool has_type(const Json& value, std::string_view type) {
 bool type_matches(const Json& value, const Json& type) {
   if (type.type() == Json::Type::string) return has_type(value, type.as_string());
   if (type.type() != Json::Type::array) return true;
-  return std::any_of(type.as_array().begin(), type.as_array().end(),
-                     [&](const Json& t) { return t.type() == Json::Type::string && has_type(value, t.as_string()); });
+  return std::any_of(type.as_array().begin(), type.as_array().end(), [&](const Json& t) {
+    return t.type() == Json::Type::string && has_type(value, t.as_string());
+  });
 }
 
 std::string type_names(const Json& type) {
   if (type.type() == Json::Type::string) return type.as_string();
   std::string out;
-  for (const auto& t : type.as_array()) out += (out.empty() ? "" : " or ") + (t.type() == Json::Type::string ? t.as_string() : "?");
+  for (const auto& t : type.as_array())
+    out += (out.empty() ? "" : " or ") + (t.type() == Json::Type::string ? t.as_string() : "?");
   return out;
 }
 
@@ -67,10 +70,14 @@ Status check_at(const Json& value, const Json& schema, const std::string& field,
   }
   if (value.type() == Json::Type::string) {
     const std::size_t n = code_points(value.as_string());
-    if (const Json* max = schema.find("maxLength"); max && n > static_cast<std::size_t>(max->as_integer()))
-      return schema_error("too_long", "at most " + std::to_string(max->as_integer()) + " characters", field);
-    if (const Json* min = schema.find("minLength"); min && n < static_cast<std::size_t>(min->as_integer()))
-      return schema_error("too_short", "at least " + std::to_string(min->as_integer()) + " characters", field);
+    if (const Json* max = schema.find("maxLength");
+        max && n > static_cast<std::size_t>(max->as_integer()))
+      return schema_error("too_long",
+                          "at most " + std::to_string(max->as_integer()) + " characters", field);
+    if (const Json* min = schema.find("minLength");
+        min && n < static_cast<std::size_t>(min->as_integer()))
+      return schema_error("too_short",
+                          "at least " + std::to_string(min->as_integer()) + " characters", field);
   }
   if (value.type() == Json::Type::integer) {
     if (const Json* max = schema.find("maximum"); max && value.as_integer() > max->as_integer())
@@ -80,8 +87,10 @@ Status check_at(const Json& value, const Json& schema, const std::string& field,
   }
   if (value.type() == Json::Type::array) {
     const auto& items = value.as_array();
-    if (const Json* max = schema.find("maxItems"); max && items.size() > static_cast<std::size_t>(max->as_integer()))
-      return schema_error("too_many_items", "at most " + std::to_string(max->as_integer()) + " items", field);
+    if (const Json* max = schema.find("maxItems");
+        max && items.size() > static_cast<std::size_t>(max->as_integer()))
+      return schema_error("too_many_items",
+                          "at most " + std::to_string(max->as_integer()) + " items", field);
     if (const Json* item = schema.find("items"))
       for (std::size_t i = 0; i < items.size(); ++i)
         CUNHUO_CHECK(check_at(items[i], *item, field + "[" + std::to_string(i) + "]", depth + 1));
@@ -94,10 +103,12 @@ Status check_object(const Json& value, const Json& schema, const std::string& fi
   const std::string prefix = field.empty() ? "" : field + ".";
   if (const Json* required = schema.find("required"))
     for (const auto& name : required->as_array())
-      if (!value.find(name.as_string())) return schema_error("missing_field", "field is required", prefix + name.as_string());
+      if (!value.find(name.as_string()))
+        return schema_error("missing_field", "field is required", prefix + name.as_string());
   const Json* properties = schema.find("properties");
   const Json* additional = schema.find("additionalProperties");
-  const bool closed = additional && additional->type() == Json::Type::boolean && !additional->as_bool();
+  const bool closed =
+      additional && additional->type() == Json::Type::boolean && !additional->as_bool();
   const Json* rest = additional && additional->type() == Json::Type::object ? additional : nullptr;
   for (const auto& [name, member] : value.as_object()) {
     const Json* property = properties ? properties->find(name) : nullptr;
@@ -116,7 +127,8 @@ Status check_object(const Json& value, const Json& schema, const std::string& fi
 Status check_json_body(const Request& req, const Json* schema) {
   if (schema == nullptr || req.body.empty()) return {};  // the handler says whether it needs one
   const Json doc = CUNHUO_TRY(Json::parse(req.body));
-  if (doc.type() != Json::Type::object) return schema_error("invalid_type", "the body is a JSON object", "");
+  if (doc.type() != Json::Type::object)
+    return schema_error("invalid_type", "the body is a JSON object", "");
   return check_against_schema(doc, *schema, "");
 }
 
@@ -151,7 +163,8 @@ struct Guard {
     if (access.kind != Access::Kind::anyone) {
       account = CUNHUO_TRY(auth.authenticate(req));
       if (!access.admits(account->role))
-        return make_error(ErrorKind::forbidden, std::string(kRoleNotAllowed), "your role cannot do this");
+        return make_error(ErrorKind::forbidden, std::string(kRoleNotAllowed),
+                          "your role cannot do this");
     }
     CUNHUO_CHECK(check_query(req, query));
     if (body == Body::json) CUNHUO_CHECK(check_json_body(req, schema.get()));
@@ -197,7 +210,9 @@ bool Access::admits(Role role) const {
 
 Access anyone() { return Access{}; }
 Access signed_in() { return Access{.kind = Access::Kind::signed_in, .roles = {}}; }
-Access only(std::initializer_list<Role> roles) { return Access{.kind = Access::Kind::roles, .roles = roles}; }
+Access only(std::initializer_list<Role> roles) {
+  return Access{.kind = Access::Kind::roles, .roles = roles};
+}
 
 const Account& Call::caller() const {
   CUNHUO_ASSERT(account != nullptr);
@@ -210,7 +225,8 @@ Status check_against_schema(const Json& value, const Json& schema, const std::st
 
 void RouteTable::add(Operation op) {
   const bool fresh = declared_.emplace(op.method, op.pattern).second;
-  if (!fresh) std::fprintf(stderr, "route %s %s is declared twice\n", op.method.c_str(), op.pattern.c_str());
+  if (!fresh)
+    std::fprintf(stderr, "route %s %s is declared twice\n", op.method.c_str(), op.pattern.c_str());
   CUNHUO_ASSERT(fresh);
   CUNHUO_ASSERT(static_cast<bool>(op.handler) != static_cast<bool>(op.async_handler));
   CUNHUO_ASSERT(op.access.kind != Access::Kind::roles || !op.access.roles.empty());
@@ -220,15 +236,16 @@ void RouteTable::add(Operation op) {
                     .query = op.query};
   const AnswerCheck check{check_responses_ ? schema_of(op.response_schema) : nullptr,
                           op.method + " " + op.pattern};
-  Route route{.method = op.method,
-              .pattern = op.pattern,
-              .handler = nullptr,
-              .max_body = op.max_body,
-              .takes_json = op.body == Body::json,
-              .summary = op.summary,
-              .async_handler = nullptr,
-              // A raw body (a photo) is large: its caller is known from the headers first.
-              .authenticate_before_body = op.body == Body::raw && op.access.kind != Access::Kind::anyone};
+  Route route{
+      .method = op.method,
+      .pattern = op.pattern,
+      .handler = nullptr,
+      .max_body = op.max_body,
+      .takes_json = op.body == Body::json,
+      .summary = op.summary,
+      .async_handler = nullptr,
+      // A raw body (a photo) is large: its caller is known from the headers first.
+      .authenticate_before_body = op.body == Body::raw && op.access.kind != Access::Kind::anyone};
   Auth& auth = auth_;
   if (op.handler) {
     route.handler = [guard, check, &auth, handler = op.handler,

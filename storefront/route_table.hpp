@@ -87,18 +87,18 @@ struct Operation {
   std::string method, pattern;
   Access access;
   Body body = Body::none;
-  std::int64_t max_body = -1;      // bytes; -1: the server's JSON limit
-  std::optional<schema::Schema> request_schema;   // of a JSON body; unset: the handler reads it
-  std::optional<schema::Schema> response_schema;  // of a JSON success answer
+  std::int64_t max_body = -1;                      // bytes; -1: the server's JSON limit
+  std::optional<schema::Schema> request_schema;    // of a JSON body; unset: the handler reads it
+  std::optional<schema::Schema> response_schema;   // of a JSON success answer
   std::string response_type = "application/json";  // or the media type of another answer
-  std::vector<std::string> other_types;             // further media types, by ?format=
+  std::vector<std::string> other_types;            // further media types, by ?format=
   int success_status = 200;
   std::vector<QueryParam> query;
   std::vector<std::string> errors;  // the error codes its handler itself can answer
   std::string summary;
-  CallHandler handler;              // or, when set, async_handler answers
+  CallHandler handler;  // or, when set, async_handler answers
   AsyncCallHandler async_handler = nullptr;
-  bool idempotent_post = false;     // takes an Idempotency-Key header (money or orders)
+  bool idempotent_post = false;  // takes an Idempotency-Key header (money or orders)
   Admission admission = nullptr;
 };
 

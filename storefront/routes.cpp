@@ -18,8 +18,8 @@ Schema health_schema() {
 
 Schema readiness_schema() {
   using namespace schema;
-  return object({required("status", choice({"ready"})),
-                 required("store", choice({"sqlite", "mysql"}))});
+  return object(
+      {required("status", choice({"ready"})), required("store", choice({"sqlite", "mysql"}))});
 }
 
 // The node list as the network listing writes it.
@@ -29,10 +29,10 @@ Schema nodes_schema() {
   auto name = [](K k) { return logistics::to_string(k); };
   const Schema kind = choice({name(K::village_point), name(K::township_station),
                               name(K::county_centre), name(K::cold_store), name(K::city_hub)});
-  return list_of("nodes", object({required("id", id()), required("code", text()),
-                                  required("kind", kind), required("name", text()),
-                                  required("region_code", text()),
-                                  required("cold_capacity_crates", integer(0))}));
+  return list_of("nodes",
+                 object({required("id", id()), required("code", text()), required("kind", kind),
+                         required("name", text()), required("region_code", text()),
+                         required("cold_capacity_crates", integer(0))}));
 }
 
 // The outline of the document openapi_document writes; within it, the OpenAPI 3.1
@@ -42,10 +42,11 @@ Schema openapi_schema() {
   const Schema license = object({required("name", text()), required("identifier", text())});
   const Schema info = object({required("title", text()), required("version", text()),
                               required("description", text()), required("license", license)});
-  const Schema components = object({required("securitySchemes", map_of(any())),
-                                    required("schemas", map_of(any()))});
+  const Schema components =
+      object({required("securitySchemes", map_of(any())), required("schemas", map_of(any()))});
   return object({
-      required("openapi", choice({"3.1.0"})), required("info", info),
+      required("openapi", choice({"3.1.0"})),
+      required("info", info),
       required("servers", array(object({required("url", text())}))),
       required("components", components),
       required("paths", map_of(map_of(any())).described("operations by path and method")),
@@ -60,7 +61,9 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
              .access = anyone(),
              .response_schema = health_schema(),
              .summary = "The process is up",
-             .handler = [](const Call&) -> Result<Response> { return Response::json(200, "{\"status\":\"ok\"}"); }});
+             .handler = [](const Call&) -> Result<Response> {
+               return Response::json(200, "{\"status\":\"ok\"}");
+             }});
   table.add({.method = "GET",
              .pattern = "/readyz",
              .access = anyone(),
@@ -68,7 +71,8 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
              .errors = {"shutting_down", "store_unavailable", "storage_full"},
              .summary = "The store is reachable and writable, and the server takes traffic",
              .handler = [ctx](const Call&) -> Result<Response> {
-               if (ctx.server.draining()) return error_response(503, "shutting_down", "server is shutting down");
+               if (ctx.server.draining())
+                 return error_response(503, "shutting_down", "server is shutting down");
                if (auto st = ctx.db.ping(); !st.ok()) {
                  // Not ready while the store is full, so a proxy drains this process.
                  if (st.error().code == db::kStorageFull) return error_response(st.error());
@@ -76,7 +80,8 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
                }
                JsonWriter w;
                w.begin_object().field("status", "ready");
-               w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql").end_object();
+               w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql")
+                   .end_object();
                return Response::json(200, w.take());
              }});
   // Metrics go to an admin session or to an address the operator allowed (a scraper has
@@ -89,8 +94,10 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
              .summary = "Prometheus metrics (admins and allowed addresses)",
              .handler = [ctx](const Call& call) -> Result<Response> {
                if (!ctx.metrics.permits(call.request))
-                 return error_response(403, "forbidden", "metrics are for admins and allowed addresses");
-               return Response::text(200, ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+                 return error_response(403, "forbidden",
+                                       "metrics are for admins and allowed addresses");
+               return Response::text(200, ctx.metrics.render(),
+                                     "text/plain; version=0.0.4; charset=utf-8");
              }});
 }
 
@@ -123,12 +130,15 @@ void add_network_routes(RouteTable& table, db::Database& db) {
              .pattern = "/api/v1/network/nodes",
              .access = anyone(),
              .response_schema = nodes_schema(),
-             .query = {{.name = "region", .description = "a county, township or village code", .required = true}},
+             .query = {{.name = "region",
+                        .description = "a county, township or village code",
+                        .required = true}},
              .errors = {"missing_field", "invalid_region_code"},
              .summary = "Service points, stations, cold stores and hubs in a region",
              .handler = [&db](const Call& call) -> Result<Response> {
                auto region = call.request.query_param("region").value_or("");
-               if (region.empty()) return error_response(400, "missing_field", "give ?region=CODE", "region");
+               if (region.empty())
+                 return error_response(400, "missing_field", "give ?region=CODE", "region");
                auto nodes = db.read([&](db::Session& s) { return logistics::nodes_in(s, region); });
                if (!nodes.ok()) {
                  Error e = nodes.error();
@@ -140,7 +150,8 @@ void add_network_routes(RouteTable& table, db::Database& db) {
                for (const auto& n : *nodes) {
                  w.begin_object().field("id", n.id.value).field("code", n.code);
                  w.field("kind", logistics::to_string(n.kind)).field("name", n.name);
-                 w.field("region_code", n.region_code).field("cold_capacity_crates", n.cold_capacity_crates);
+                 w.field("region_code", n.region_code)
+                     .field("cold_capacity_crates", n.cold_capacity_crates);
                  w.end_object();
                }
                w.end_array().end_object();
@@ -151,12 +162,16 @@ void add_network_routes(RouteTable& table, db::Database& db) {
 void add_openapi_route(RouteTable& table) {
   // Declared last, and filled in right after: the document describes itself too.
   auto document = std::make_shared<std::string>();
-  table.add({.method = "GET",
-             .pattern = "/api/v1/openapi.json",
-             .access = anyone(),
-             .response_schema = openapi_schema(),
-             .summary = "This document: every operation with its parameters, schemas, roles and error codes",
-             .handler = [document](const Call&) -> Result<Response> { return Response::json(200, *document); }});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/openapi.json",
+       .access = anyone(),
+       .response_schema = openapi_schema(),
+       .summary =
+           "This document: every operation with its parameters, schemas, roles and error codes",
+       .handler = [document](const Call&) -> Result<Response> {
+         return Response::json(200, *document);
+       }});
   *document = openapi_document(table);
 }
 

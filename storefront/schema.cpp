@@ -80,8 +80,8 @@ Schema choice(const std::vector<std::string>& values) {
 }
 
 Schema array(const Schema& items, std::size_t max_items) {
-  return typed("array", {{"maxItems", num(static_cast<std::int64_t>(max_items))},
-                         {"items", items.json()}});
+  return typed("array",
+               {{"maxItems", num(static_cast<std::int64_t>(max_items))}, {"items", items.json()}});
 }
 Schema array(const Schema& items) { return typed("array", {{"items", items.json()}}); }
 
@@ -93,8 +93,8 @@ Schema object(const std::vector<Property>& properties) {
   Json::Object props;
   std::vector<std::string> needed;
   for (const auto& p : properties) {
-    const bool fresh = std::none_of(props.begin(), props.end(),
-                                    [&](const auto& m) { return m.first == p.name; });
+    const bool fresh =
+        std::none_of(props.begin(), props.end(), [&](const auto& m) { return m.first == p.name; });
     CUNHUO_ASSERT(fresh);
     props.emplace_back(p.name, p.schema.json());
     if (p.required) needed.push_back(p.name);

@@ -49,22 +49,22 @@ Schema boolean();
 Schema number();
 Schema integer(std::int64_t min = std::numeric_limits<std::int64_t>::min(),
                std::int64_t max = std::numeric_limits<std::int64_t>::max());
-Schema id();                                  // a positive integer naming a row
+Schema id();  // a positive integer naming a row
 Schema fen(std::int64_t max = std::numeric_limits<std::int64_t>::max());  // money, >= 0
 Schema text(std::size_t max_chars, std::size_t min_chars = 0);
-Schema text();                                // a string of any length (answers only)
-Schema timestamp();                           // milliseconds since the epoch
-Schema utc_time();                            // "2026-11-25T00:41:26Z", as format_utc writes
-Schema shanghai_time();                       // "2026-11-25T08:41:26+08:00", format_shanghai's
-Schema date();                                // "2026-11-25"
+Schema text();           // a string of any length (answers only)
+Schema timestamp();      // milliseconds since the epoch
+Schema utc_time();       // "2026-11-25T00:41:26Z", as format_utc writes
+Schema shanghai_time();  // "2026-11-25T08:41:26+08:00", format_shanghai's
+Schema date();           // "2026-11-25"
 Schema choice(std::initializer_list<std::string_view> values);
 Schema choice(const std::vector<std::string>& values);
 Schema array(const Schema& items, std::size_t max_items);
-Schema array(const Schema& items);            // any length (answers only)
+Schema array(const Schema& items);  // any length (answers only)
 Schema object(std::initializer_list<Property> properties);
 Schema object(const std::vector<Property>& properties);
-Schema map_of(const Schema& values);          // an object whose keys are data
-Schema nullable(const Schema& schema);        // also null
+Schema map_of(const Schema& values);    // an object whose keys are data
+Schema nullable(const Schema& schema);  // also null
 
 // An answer that is a list under one key, e.g. {"items":[...]}.
 Schema list_of(std::string key, const Schema& items);

@@ -24,17 +24,20 @@ namespace {
 using namespace Pistache;
 
 constexpr const char* kConnectionKey = "cunhuo.connection";
-constexpr std::int64_t kLingerMs = 2000;   // how long a closing connection may keep sending
+constexpr std::int64_t kLingerMs = 2000;  // how long a closing connection may keep sending
 constexpr auto kSweepEvery = std::chrono::milliseconds(100);
 
 // Pages are rendered by the server and load scripts only from it: no inline script, no
 // framing (clickjacking of the payment and statement pages), no plugins.
 constexpr const char* kHtmlPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
+    "'none'";
 
 std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // paused: the client does not read its answers; nothing more is served until it does.
@@ -89,7 +92,8 @@ std::string new_request_id() {
 bool acceptable_request_id(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return false;
   return true;
 }
 
@@ -105,7 +109,8 @@ std::int64_t body_limit(const Shared& shared, const Route* route) {
 Response method_not_allowed(const Request& request, const std::vector<std::string>& allowed) {
   std::string allow;
   for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-  auto r = error_response(405, "method_not_allowed", "method " + request.method + " is not allowed here; use " + allow);
+  auto r = error_response(405, "method_not_allowed",
+                          "method " + request.method + " is not allowed here; use " + allow);
   r.headers.emplace_back("Allow", allow);
   return r;
 }
@@ -114,7 +119,8 @@ Response method_not_allowed(const Request& request, const std::vector<std::strin
 std::optional<Response> refuse_early(Shared& shared, Request& request, const Router::Match& match) {
   if (shared.draining.load()) {
     request.route = "draining";
-    return error_response(503, "shutting_down", "server is shutting down, retry on another connection");
+    return error_response(503, "shutting_down",
+                          "server is shutting down, retry on another connection");
   }
   if (match.route == nullptr) {
     request.route = "unmatched";
@@ -259,7 +265,8 @@ class Adapter final : public Tcp::Handler {
 
  private:
   // Reads and answers requests while there are complete ones; the caller holds conn->mu.
-  void process(const std::shared_ptr<Connection>& conn_ptr, const std::shared_ptr<Tcp::Peer>& peer) {
+  void process(const std::shared_ptr<Connection>& conn_ptr,
+               const std::shared_ptr<Tcp::Peer>& peer) {
     Connection& conn = *conn_ptr;
     while (true) {
       if (conn.phase.load() != Phase::body && conn.unsent.load() > kMaxUnsentBytes && pause(conn))
@@ -349,7 +356,9 @@ class Adapter final : public Tcp::Handler {
     const auto end = conn.buffer.find("\r\n\r\n");
     if (end == std::string::npos || end > http1::kMaxHeadBytes) {
       if (conn.buffer.size() > http1::kMaxHeadBytes)
-        refuse(conn, peer, error_response(431, "headers_too_large", "request line and headers are over 16 KiB"));
+        refuse(
+            conn, peer,
+            error_response(431, "headers_too_large", "request line and headers are over 16 KiB"));
       return false;
     }
     auto head = http1::parse_head(std::string_view(conn.buffer).substr(0, end));
@@ -357,18 +366,20 @@ class Adapter final : public Tcp::Handler {
     if (head.ok()) head->request.client_address = conn.address;
     if (!head.ok()) {
       const Error& e = head.error();
-      int status = e.kind == ErrorKind::too_large ? 431
-                   : e.code == "length_required" ? 411
-                   : e.code == "expectation_failed" ? 417
+      int status = e.kind == ErrorKind::too_large     ? 431
+                   : e.code == "length_required"      ? 411
+                   : e.code == "expectation_failed"   ? 417
                    : e.kind == ErrorKind::unsupported ? 505
-                                                       : 400;
+                                                      : 400;
       refuse(conn, peer, error_response(status, e.code, e.message));
       return false;
     }
     auto match = shared_->router->match(head->request.method, head->request.path);
     const std::int64_t limit = body_limit(*shared_, match.route);
     if (head->content_length > limit) {
-      refuse(conn, peer, error_response(413, "body_too_large", "request body is over " + std::to_string(limit) + " bytes"));
+      refuse(conn, peer,
+             error_response(413, "body_too_large",
+                            "request body is over " + std::to_string(limit) + " bytes"));
       return false;
     }
     // A large body is read only for a caller who may send it.
@@ -404,12 +415,14 @@ class Adapter final : public Tcp::Handler {
 
   // Handles one complete request: the connection's keep-alive when answered now,
   // nullopt when an asynchronous route will answer later.
-  std::optional<bool> respond(const std::shared_ptr<Connection>& conn_ptr, const std::shared_ptr<Tcp::Peer>& peer) {
+  std::optional<bool> respond(const std::shared_ptr<Connection>& conn_ptr,
+                              const std::shared_ptr<Tcp::Peer>& peer) {
     Connection& conn = *conn_ptr;
     shared_->metrics->set_in_flight(++shared_->in_flight);
     Request& request = conn.head->request;
     auto given_id = request.header("x-request-id");
-    request.request_id = given_id && acceptable_request_id(*given_id) ? *given_id : new_request_id();
+    request.request_id =
+        given_id && acceptable_request_id(*given_id) ? *given_id : new_request_id();
     RequestIdScope log_scope(request.request_id);
     Answering answering{.request_id = request.request_id,
                         .method = request.method,
@@ -422,7 +435,8 @@ class Adapter final : public Tcp::Handler {
     Router::Match match;
     match.route = conn.route;
     match.params = std::move(conn.params);
-    if (match.route == nullptr) match = shared_->router->match(request.method, request.path);  // for Allow
+    if (match.route == nullptr)
+      match = shared_->router->match(request.method, request.path);  // for Allow
     std::optional<Response> response = refuse_early(*shared_, request, match);
     answering.route = request.route;
     if (!response && !match.route->async_handler) response = run_handler(*match.route, request);
@@ -445,7 +459,8 @@ class Adapter final : public Tcp::Handler {
       } catch (const std::exception& e) {
         spdlog::error("unhandled exception in {} {}: {}", request.method, request.route, e.what());
         std::lock_guard lock(pending->mu);
-        if (!pending->inline_answer) pending->inline_answer = error_response(500, "internal", "internal error");
+        if (!pending->inline_answer)
+          pending->inline_answer = error_response(500, "internal", "internal error");
       }
       std::lock_guard lock(pending->mu);
       pending->handler_returned = true;
@@ -467,18 +482,23 @@ class Adapter final : public Tcp::Handler {
     std::weak_ptr<Tcp::Peer> weak_peer = peer;
     send_bytes(peer, http1::write_response(response, a.request_id, keep_alive), !keep_alive, conn,
                [shared_ptr, weak_conn, weak_peer] { resume(shared_ptr, weak_conn, weak_peer); });
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - a.started).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - a.started).count();
     shared.metrics->observe(a.route, a.method, response.status, seconds);
-    if (response.status >= 500) spdlog::warn("{} {} -> {}", a.method, a.route, response.status);
-    else spdlog::debug("{} {} -> {} in {:.3f} ms", a.method, a.route, response.status, seconds * 1000);
+    if (response.status >= 500)
+      spdlog::warn("{} {} -> {}", a.method, a.route, response.status);
+    else
+      spdlog::debug("{} {} -> {} in {:.3f} ms", a.method, a.route, response.status, seconds * 1000);
     shared.metrics->set_in_flight(--shared.in_flight);
     return keep_alive;
   }
 
   // An asynchronous answer arriving after its handler returned: send it, then go on
   // with the connection's buffered requests, from this thread.
-  static void finish_later(const std::shared_ptr<Shared>& shared, const std::shared_ptr<Connection>& conn,
-                           const std::weak_ptr<Tcp::Peer>& weak_peer, const Answering& answering, Response response) {
+  static void finish_later(const std::shared_ptr<Shared>& shared,
+                           const std::shared_ptr<Connection>& conn,
+                           const std::weak_ptr<Tcp::Peer>& weak_peer, const Answering& answering,
+                           Response response) {
     auto peer = weak_peer.lock();
     if (!peer) {
       shared->metrics->set_in_flight(--shared->in_flight);
@@ -513,7 +533,9 @@ void sweep(Shared& shared) {
         case Phase::head: limit = shared.options.header_timeout_ms; break;
         case Phase::body: limit = shared.options.body_timeout_ms; break;
         case Phase::closing: limit = kLingerMs; break;
-        case Phase::awaiting: limit = INT64_MAX; break;  // the server owes the answer, not the client
+        case Phase::awaiting:
+          limit = INT64_MAX;
+          break;  // the server owes the answer, not the client
         case Phase::paused:
           limit = shared.options.idle_timeout_ms;
           break;  // the client owes a read
@@ -547,7 +569,8 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& metrics) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>()) {
   impl_->shared->options = std::move(options);
   impl_->shared->router = &router;
   impl_->shared->metrics = &metrics;
@@ -559,13 +582,15 @@ Status HttpServer::start() {
   const auto& o = impl_->shared->options;
   try {
     impl_->listener = std::make_unique<Tcp::Listener>(Address(o.host, Port(o.port)));
-    impl_->listener->init(static_cast<std::size_t>(o.threads), Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay);
+    impl_->listener->init(static_cast<std::size_t>(o.threads),
+                          Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay);
     impl_->listener->setHandler(std::make_shared<Adapter>(impl_->shared));
     impl_->listener->bind();
     impl_->listener->runThreaded();
   } catch (const std::exception& e) {
-    return make_error(ErrorKind::unavailable, "listen_failed",
-                      "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
+    return make_error(
+        ErrorKind::unavailable, "listen_failed",
+        "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
   }
   impl_->running = true;
   impl_->sweeper = std::thread([this] { impl_->sweep_loop(); });

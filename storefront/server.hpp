@@ -43,7 +43,7 @@ struct ServerOptions {
   std::int64_t idle_timeout_ms = 75'000;  // an idle keep-alive connection is closed after this
   int max_connections = 4096;             // over either cap a new connection gets a 503
   int max_connections_per_address = 256;
-  HeadCheck authenticate_head;            // for routes with authenticate_before_body
+  HeadCheck authenticate_head;  // for routes with authenticate_before_body
 };
 
 class HttpServer {

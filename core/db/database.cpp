@@ -48,7 +48,8 @@ std::optional<std::string> Row::opt_str(std::size_t i) const {
   return is_null(i) ? std::nullopt : std::optional<std::string>(str(i));
 }
 
-Result<std::optional<Row>> Session::query_one(std::string_view sql, std::initializer_list<Value> params) {
+Result<std::optional<Row>> Session::query_one(std::string_view sql,
+                                              std::initializer_list<Value> params) {
   auto rows = CUNHUO_TRY(query(sql, params));
   if (rows.empty()) return std::optional<Row>();
   return std::optional<Row>(std::move(rows.front()));
@@ -59,10 +60,12 @@ Result<std::int64_t> prune_older(Session& tx, std::string_view table, std::strin
   CUNHUO_ASSERT(limit > 0);
   const std::string t(table), col(age_column);
   // The `limit`-th oldest row below the cut-off, if there are that many, bounds this pass.
-  auto nth = CUNHUO_TRY(tx.query_one("SELECT " + col + " FROM " + t + " WHERE " + col + " < ? ORDER BY " + col +
-                                     " LIMIT 1 OFFSET ?", {before, limit - 1}));
+  auto nth = CUNHUO_TRY(tx.query_one("SELECT " + col + " FROM " + t + " WHERE " + col +
+                                         " < ? ORDER BY " + col + " LIMIT 1 OFFSET ?",
+                                     {before, limit - 1}));
   const std::int64_t bound = nth ? nth->i64(0) + 1 : before;
-  auto gone = CUNHUO_TRY(tx.exec("DELETE FROM " + t + " WHERE " + col + " < ?", {std::min(bound, before)}));
+  auto gone =
+      CUNHUO_TRY(tx.exec("DELETE FROM " + t + " WHERE " + col + " < ?", {std::min(bound, before)}));
   return gone.affected_rows;
 }
 
@@ -88,14 +91,16 @@ Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOp
   if (url.rfind("sqlite:", 0) == 0) {
     std::string_view path = url.substr(7);
     if (path.rfind("//", 0) == 0) path.remove_prefix(2);
-    if (path.empty()) return make_error(ErrorKind::invalid, "invalid_db_url", "sqlite: needs a file path", "db");
+    if (path.empty())
+      return make_error(ErrorKind::invalid, "invalid_db_url", "sqlite: needs a file path", "db");
     return detail::open_sqlite(std::string(path), options);
   }
   if (url.rfind("mysql://", 0) == 0 || url.rfind("mariadb://", 0) == 0) {
     auto address = CUNHUO_TRY(detail::parse_mysql_url(url));
     return detail::open_mysql(address, options);
   }
-  return make_error(ErrorKind::invalid, "invalid_db_url", "db must start with sqlite: or mysql://", "db");
+  return make_error(ErrorKind::invalid, "invalid_db_url", "db must start with sqlite: or mysql://",
+                    "db");
 }
 
 namespace detail {
@@ -146,7 +151,9 @@ static Result<std::string> percent_decode(std::string_view s) {
 }
 
 Result<MysqlAddress> parse_mysql_url(std::string_view url) {
-  auto bad = [](const char* why) { return make_error(ErrorKind::invalid, "invalid_db_url", why, "db"); };
+  auto bad = [](const char* why) {
+    return make_error(ErrorKind::invalid, "invalid_db_url", why, "db");
+  };
   url.remove_prefix(url.find("://") + 3);
   MysqlAddress a;
   auto at = url.rfind('@');
@@ -154,7 +161,8 @@ Result<MysqlAddress> parse_mysql_url(std::string_view url) {
     std::string_view cred = url.substr(0, at);
     auto colon = cred.find(':');
     a.user = CUNHUO_TRY(percent_decode(cred.substr(0, colon)));
-    if (colon != std::string_view::npos) a.password = CUNHUO_TRY(percent_decode(cred.substr(colon + 1)));
+    if (colon != std::string_view::npos)
+      a.password = CUNHUO_TRY(percent_decode(cred.substr(colon + 1)));
     url.remove_prefix(at + 1);
   }
   auto slash = url.find('/');
@@ -165,13 +173,15 @@ Result<MysqlAddress> parse_mysql_url(std::string_view url) {
   a.schema = std::string(rest.substr(0, q));
   if (a.schema.empty()) return bad("mysql url needs /DATABASE");
   for (char c : a.schema)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return bad("database name may use letters, digits and _");
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+      return bad("database name may use letters, digits and _");
   auto colon = hostport.rfind(':');
   a.host = std::string(hostport.substr(0, colon));
   if (colon != std::string_view::npos) {
     auto p = hostport.substr(colon + 1);
     auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), a.port);
-    if (ec != std::errc{} || end != p.data() + p.size() || a.port <= 0 || a.port > 65535) return bad("bad port in db url");
+    if (ec != std::errc{} || end != p.data() + p.size() || a.port <= 0 || a.port > 65535)
+      return bad("bad port in db url");
   }
   if (a.host.empty()) return bad("mysql url needs a host");
   if (q != std::string_view::npos) {
@@ -179,7 +189,8 @@ Result<MysqlAddress> parse_mysql_url(std::string_view url) {
     if (query.rfind("pool=", 0) != 0) return bad("the only db url option is pool=N");
     auto p = query.substr(5);
     auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), a.pool);
-    if (ec != std::errc{} || end != p.data() + p.size() || a.pool < 1 || a.pool > 256) return bad("pool must be 1 to 256");
+    if (ec != std::errc{} || end != p.data() + p.size() || a.pool < 1 || a.pool > 256)
+      return bad("pool must be 1 to 256");
   }
   return a;
 }

@@ -29,7 +29,8 @@ std::string checksum(std::string_view sql) {
 }
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -37,8 +38,9 @@ std::int64_t now_ms() {
 // commit together; MariaDB commits DDL implicitly, so migrations use IF NOT EXISTS and
 // can be re-run safely if a crash falls between the DDL and the record.
 Result<bool> apply_one(Session& s, const Migration& m) {
-  auto row = CUNHUO_TRY(s.query_one("SELECT checksum FROM schema_migrations WHERE module = ? AND version = ?",
-                                    {m.module, m.version}));
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT checksum FROM schema_migrations WHERE module = ? AND version = ?",
+                  {m.module, m.version}));
   const std::string sum = checksum(m.sql);
   if (row) {
     if (row->str(0) != sum)
@@ -48,8 +50,10 @@ Result<bool> apply_one(Session& s, const Migration& m) {
     return false;
   }
   CUNHUO_CHECK(s.exec_script(expand_sql(m.sql, s.dialect())));
-  CUNHUO_TRY(s.exec("INSERT INTO schema_migrations (module, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)",
-                    {m.module, m.version, m.name, sum, now_ms()}));
+  CUNHUO_TRY(
+      s.exec("INSERT INTO schema_migrations (module, version, name, checksum, applied_at) VALUES "
+             "(?, ?, ?, ?, ?)",
+             {m.module, m.version, m.name, sum, now_ms()}));
   spdlog::info("applied migration {} {} {}", m.module, m.version, m.name);
   return true;
 }

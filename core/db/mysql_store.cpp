@@ -25,7 +25,9 @@ namespace {
 constexpr auto kPoolWait = std::chrono::seconds(10);
 
 sql::mysql::MySQL_Driver* driver() {
-  static sql::mysql::MySQL_Driver* instance = [] { return sql::mysql::get_mysql_driver_instance(); }();
+  static sql::mysql::MySQL_Driver* instance = [] {
+    return sql::mysql::get_mysql_driver_instance();
+  }();
   return instance;
 }
 
@@ -38,19 +40,24 @@ void ensure_thread_initialised() {
   thread_local ThreadGuard guard;
 }
 
-bool is_connection_lost(int code) { return code == 2006 || code == 2013 || code == 2055 || code == 4031; }
+bool is_connection_lost(int code) {
+  return code == 2006 || code == 2013 || code == 2055 || code == 4031;
+}
 
 Error mysql_error(const sql::SQLException& e, std::string_view sql, bool& broken) {
   const int code = e.getErrorCode();
-  if (code == 1062) return make_error(ErrorKind::conflict, std::string(kDuplicate), "already exists");
+  if (code == 1062)
+    return make_error(ErrorKind::conflict, std::string(kDuplicate), "already exists");
   if (code == 1213 || code == 1205)
     return make_error(ErrorKind::unavailable, std::string(kStoreBusy), "store is busy, try again");
   // 1021 disk full, 1114 table full: the operator's to fix; nothing was written.
   if (code == 1021 || code == 1114)
-    return make_error(ErrorKind::unavailable, std::string(kStorageFull), "the store is full; try again later");
+    return make_error(ErrorKind::unavailable, std::string(kStorageFull),
+                      "the store is full; try again later");
   if (is_connection_lost(code)) {
     broken = true;
-    return make_error(ErrorKind::unavailable, std::string(kStoreLost), "lost the connection to the store");
+    return make_error(ErrorKind::unavailable, std::string(kStoreLost),
+                      "lost the connection to the store");
   }
   spdlog::error("mysql error {} ({}) in: {}", e.what(), code, sql.substr(0, 200));
   return make_error(ErrorKind::internal, std::string(kStoreError), "store error");
@@ -79,7 +86,8 @@ class MysqlSession final : public Session {
     }
   }
 
-  Result<std::vector<Row>> query_with(std::string_view sql, std::span<const Value> params) override {
+  Result<std::vector<Row>> query_with(std::string_view sql,
+                                      std::span<const Value> params) override {
     try {
       auto* ps = CUNHUO_TRY(prepare(sql, params));
       std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
@@ -138,20 +146,21 @@ class MysqlSession final : public Session {
     std::vector<int> kinds(n);  // 0 text, 1 integer, 2 double
     for (unsigned i = 0; i < n; ++i) {
       switch (meta->getColumnType(i + 1)) {
-        case sql::DataType::BIT: case sql::DataType::TINYINT: case sql::DataType::SMALLINT:
-        case sql::DataType::MEDIUMINT: case sql::DataType::INTEGER: case sql::DataType::BIGINT:
-        case sql::DataType::YEAR:
-          kinds[i] = 1;
-          break;
-        case sql::DataType::DECIMAL: case sql::DataType::NUMERIC:
+        case sql::DataType::BIT:
+        case sql::DataType::TINYINT:
+        case sql::DataType::SMALLINT:
+        case sql::DataType::MEDIUMINT:
+        case sql::DataType::INTEGER:
+        case sql::DataType::BIGINT:
+        case sql::DataType::YEAR: kinds[i] = 1; break;
+        case sql::DataType::DECIMAL:
+        case sql::DataType::NUMERIC:
           // SUM() over integers comes back as DECIMAL with scale 0.
           kinds[i] = meta->getScale(i + 1) == 0 ? 1 : 2;
           break;
-        case sql::DataType::REAL: case sql::DataType::DOUBLE:
-          kinds[i] = 2;
-          break;
-        default:
-          kinds[i] = 0;
+        case sql::DataType::REAL:
+        case sql::DataType::DOUBLE: kinds[i] = 2; break;
+        default: kinds[i] = 0;
       }
     }
     std::vector<Row> rows;
@@ -159,10 +168,14 @@ class MysqlSession final : public Session {
       std::vector<Value> cols;
       cols.reserve(n);
       for (unsigned i = 0; i < n; ++i) {
-        if (rs.isNull(i + 1)) cols.emplace_back();
-        else if (kinds[i] == 1) cols.emplace_back(static_cast<std::int64_t>(rs.getInt64(i + 1)));
-        else if (kinds[i] == 2) cols.emplace_back(static_cast<double>(rs.getDouble(i + 1)));
-        else cols.emplace_back(std::string(rs.getString(i + 1)));
+        if (rs.isNull(i + 1))
+          cols.emplace_back();
+        else if (kinds[i] == 1)
+          cols.emplace_back(static_cast<std::int64_t>(rs.getInt64(i + 1)));
+        else if (kinds[i] == 2)
+          cols.emplace_back(static_cast<double>(rs.getDouble(i + 1)));
+        else
+          cols.emplace_back(std::string(rs.getString(i + 1)));
       }
       rows.emplace_back(std::move(cols));
     }
@@ -174,16 +187,22 @@ class MysqlSession final : public Session {
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       if (cache_.size() >= kStatementCacheLimit) cache_.clear();
-      it = cache_.emplace(key, std::unique_ptr<sql::PreparedStatement>(conn_->prepareStatement(key))).first;
+      it =
+          cache_.emplace(key, std::unique_ptr<sql::PreparedStatement>(conn_->prepareStatement(key)))
+              .first;
     }
     sql::PreparedStatement* ps = it->second.get();
     for (std::size_t i = 0; i < params.size(); ++i) {
       const Value& v = params[i];
       auto idx = static_cast<unsigned>(i + 1);
-      if (v.is_null()) ps->setNull(idx, sql::DataType::SQLNULL);
-      else if (v.is_int()) ps->setInt64(idx, v.as_int());
-      else if (v.is_double()) ps->setDouble(idx, v.as_double());
-      else ps->setString(idx, v.text_ref());
+      if (v.is_null())
+        ps->setNull(idx, sql::DataType::SQLNULL);
+      else if (v.is_int())
+        ps->setInt64(idx, v.as_int());
+      else if (v.is_double())
+        ps->setDouble(idx, v.as_double());
+      else
+        ps->setString(idx, v.text_ref());
     }
     return ps;
   }
@@ -195,14 +214,15 @@ class MysqlSession final : public Session {
 
 class MysqlDatabase final : public Database {
  public:
-  MysqlDatabase(MysqlAddress address, DatabaseOptions options) : address_(std::move(address)), options_(options) {
+  MysqlDatabase(MysqlAddress address, DatabaseOptions options)
+      : address_(std::move(address)), options_(options) {
     if (address_.pool > 0) options_.pool_size = address_.pool;
   }
 
   Dialect dialect() const override { return Dialect::mysql; }
   std::string describe() const override {
-    return "mysql://" + address_.user + ":***@" + address_.host + ":" + std::to_string(address_.port) + "/" +
-           address_.schema;
+    return "mysql://" + address_.user + ":***@" + address_.host + ":" +
+           std::to_string(address_.port) + "/" + address_.schema;
   }
 
   Status ping() override {
@@ -212,7 +232,9 @@ class MysqlDatabase final : public Database {
     });
   }
 
-  Status flush() override { return {}; }  // InnoDB is durable at each commit (flush_log_at_trx_commit=1)
+  Status flush() override {
+    return {};
+  }  // InnoDB is durable at each commit (flush_log_at_trx_commit=1)
 
   // Creates the schema if this user may; harmless when it exists.
   Status create_schema_if_missing() {
@@ -229,8 +251,10 @@ class MysqlDatabase final : public Database {
       std::unique_ptr<MysqlSession> session = std::move(*acquired);
       Status st = mode == TxMode::read ? session->plain("START TRANSACTION READ ONLY") : Status{};
       if (st.ok()) st = body(*session);
-      if (st.ok()) st = session->commit();
-      else session->rollback();
+      if (st.ok())
+        st = session->commit();
+      else
+        session->rollback();
       release(std::move(session));
       if (st.ok() || !is_retryable(st.error()) || attempt >= options_.max_retries) return st;
       backoff(attempt);
@@ -257,7 +281,8 @@ class MysqlDatabase final : public Database {
       CUNHUO_CHECK(session->plain("SET NAMES utf8mb4 COLLATE utf8mb4_bin"));
       CUNHUO_CHECK(session->plain("SET SESSION time_zone = '+00:00'"));
       CUNHUO_CHECK(session->plain(
-          "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE'"));
+          "SET SESSION sql_mode = "
+          "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE'"));
       CUNHUO_CHECK(session->plain("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
       CUNHUO_CHECK(session->plain("SET SESSION innodb_lock_wait_timeout = 10"));
       CUNHUO_CHECK(session->plain("SET autocommit = 0"));
@@ -272,8 +297,10 @@ class MysqlDatabase final : public Database {
     ensure_thread_initialised();
     {
       std::unique_lock lock(mu_);
-      if (!cv_.wait_for(lock, kPoolWait, [&] { return !idle_.empty() || open_ < options_.pool_size; }))
-        return make_error(ErrorKind::unavailable, "store_busy_pool", "all store connections are busy");
+      if (!cv_.wait_for(lock, kPoolWait,
+                        [&] { return !idle_.empty() || open_ < options_.pool_size; }))
+        return make_error(ErrorKind::unavailable, "store_busy_pool",
+                          "all store connections are busy");
       if (!idle_.empty()) {
         auto s = std::move(idle_.back());
         idle_.pop_back();
@@ -311,7 +338,8 @@ class MysqlDatabase final : public Database {
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> open_mysql(const MysqlAddress& address, const DatabaseOptions& options) {
+Result<std::unique_ptr<Database>> open_mysql(const MysqlAddress& address,
+                                             const DatabaseOptions& options) {
   auto db = std::make_unique<MysqlDatabase>(address, options);
   if (auto st = db->create_schema_if_missing(); !st.ok())
     spdlog::info("could not create schema (it may exist already): {}", st.error().message);

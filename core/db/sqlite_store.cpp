@@ -31,9 +31,11 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view sql) {
   if ((rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED)
     return make_error(ErrorKind::unavailable, std::string(kStoreBusy), "store is busy, try again");
   // A full disk (or the store's page cap) is the operator's to fix, not a bug: a 503.
-  if ((rc & 0xFF) == SQLITE_FULL || ((rc & 0xFF) == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC)) {
+  if ((rc & 0xFF) == SQLITE_FULL ||
+      ((rc & 0xFF) == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC)) {
     spdlog::error("sqlite store is full: {}", msg);
-    return make_error(ErrorKind::unavailable, std::string(kStorageFull), "the store is full; try again later");
+    return make_error(ErrorKind::unavailable, std::string(kStorageFull),
+                      "the store is full; try again later");
   }
   spdlog::error("sqlite error {} ({}) in: {}", msg, ext, sql.substr(0, 200));
   return make_error(ErrorKind::internal, std::string(kStoreError), "store error");
@@ -63,7 +65,8 @@ class SqliteSession final : public Session {
     return out;
   }
 
-  Result<std::vector<Row>> query_with(std::string_view sql, std::span<const Value> params) override {
+  Result<std::vector<Row>> query_with(std::string_view sql,
+                                      std::span<const Value> params) override {
     sqlite3_stmt* stmt = CUNHUO_TRY(prepare(sql, params));
     std::vector<Row> rows;
     int rc;
@@ -80,7 +83,9 @@ class SqliteSession final : public Session {
     return rows;
   }
 
-  Result<std::int64_t> last_insert_id() override { return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)); }
+  Result<std::int64_t> last_insert_id() override {
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+  }
 
   Status exec_script(std::string_view sql) override {
     for (const auto& stmt : split_script(sql)) {
@@ -90,7 +95,8 @@ class SqliteSession final : public Session {
         std::string msg = err ? err : "";
         sqlite3_free(err);
         spdlog::error("sqlite script failed: {}: {}", msg, stmt.substr(0, 200));
-        return make_error(ErrorKind::internal, std::string(kStoreError), "migration failed: " + msg);
+        return make_error(ErrorKind::internal, std::string(kStoreError),
+                          "migration failed: " + msg);
       }
     }
     return {};
@@ -119,7 +125,8 @@ class SqliteSession final : public Session {
       case SQLITE_NULL: return Value();
       default: {
         auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, i));
-        return Value(std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
+        return Value(
+            std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
       }
     }
   }
@@ -130,7 +137,8 @@ class SqliteSession final : public Session {
     if (it != cache_.end()) {
       stmt = it->second;
     } else {
-      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
       if (rc != SQLITE_OK) return sqlite_error(db_, rc, sql);
       if (cache_.size() >= kStatementCacheLimit) {
         for (auto& [s, old] : cache_) sqlite3_finalize(old);
@@ -139,14 +147,20 @@ class SqliteSession final : public Session {
       cache_.emplace(std::string(sql), stmt);
     }
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt))
-      return make_error(ErrorKind::internal, std::string(kStoreError), "parameter count does not match statement");
+      return make_error(ErrorKind::internal, std::string(kStoreError),
+                        "parameter count does not match statement");
     for (std::size_t i = 0; i < params.size(); ++i) {
       const Value& v = params[i];
       int idx = static_cast<int>(i) + 1, rc;
-      if (v.is_null()) rc = sqlite3_bind_null(stmt, idx);
-      else if (v.is_int()) rc = sqlite3_bind_int64(stmt, idx, v.as_int());
-      else if (v.is_double()) rc = sqlite3_bind_double(stmt, idx, v.as_double());
-      else rc = sqlite3_bind_text64(stmt, idx, v.text_ref().data(), v.text_ref().size(), SQLITE_STATIC, SQLITE_UTF8);
+      if (v.is_null())
+        rc = sqlite3_bind_null(stmt, idx);
+      else if (v.is_int())
+        rc = sqlite3_bind_int64(stmt, idx, v.as_int());
+      else if (v.is_double())
+        rc = sqlite3_bind_double(stmt, idx, v.as_double());
+      else
+        rc = sqlite3_bind_text64(stmt, idx, v.text_ref().data(), v.text_ref().size(), SQLITE_STATIC,
+                                 SQLITE_UTF8);
       if (rc != SQLITE_OK) return sqlite_error(db_, rc, sql);
     }
     return stmt;
@@ -156,14 +170,16 @@ class SqliteSession final : public Session {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-Result<std::unique_ptr<SqliteSession>> connect(const std::string& path, const DatabaseOptions& options, bool read_only) {
+Result<std::unique_ptr<SqliteSession>> connect(const std::string& path,
+                                               const DatabaseOptions& options, bool read_only) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close_v2(raw);
-    return make_error(ErrorKind::unavailable, "store_unavailable", "cannot open sqlite store " + path + ": " + msg);
+    return make_error(ErrorKind::unavailable, "store_unavailable",
+                      "cannot open sqlite store " + path + ": " + msg);
   }
   auto session = std::make_unique<SqliteSession>(raw);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
@@ -174,7 +190,8 @@ Result<std::unique_ptr<SqliteSession>> connect(const std::string& path, const Da
   if (read_only) CUNHUO_CHECK(session->plain("PRAGMA query_only=1"));
   // The one writer keeps the hot pages of growing tables (readings, ledger) in memory
   // rather than reading them back from the OS on every insert.
-  else CUNHUO_CHECK(session->plain("PRAGMA cache_size=-65536"));
+  else
+    CUNHUO_CHECK(session->plain("PRAGMA cache_size=-65536"));
   return session;
 }
 
@@ -217,12 +234,12 @@ class SqliteDatabase final : public Database {
   // One caller's write in the group-commit queue: either a thread waiting for it
   // (`wake`) or a callback to call when it is durable (`done`).
   struct PendingWrite {
-    std::function<Status(Session&)> owned_body;           // for asynchronous writes
+    std::function<Status(Session&)> owned_body;  // for asynchronous writes
     const std::function<Status(Session&)>* body = nullptr;
     Status result;
     bool done_flag = false;
     std::condition_variable wake;
-    std::function<void(Status)> done;                     // set: nobody waits, call this
+    std::function<void(Status)> done;  // set: nobody waits, call this
   };
 
   Status run_write(const std::function<Status(Session&)>& body) {
@@ -235,7 +252,9 @@ class SqliteDatabase final : public Database {
     // first in line is this write or an asynchronous one (whose caller has gone on and
     // will not lead it): then this thread leads. The second case is a callback that writes
     // again: its leader is running callbacks, and nobody else would commit the queue.
-    const auto may_lead = [&] { return !leading_ && (queue_.front() == &mine || queue_.front()->done); };
+    const auto may_lead = [&] {
+      return !leading_ && (queue_.front() == &mine || queue_.front()->done);
+    };
     while (!mine.done_flag) {
       mine.wake.wait(lock, [&] { return mine.done_flag || may_lead(); });
       if (!mine.done_flag) lead(lock);
@@ -244,7 +263,8 @@ class SqliteDatabase final : public Database {
   }
 
  public:
-  void write_async(std::function<Status(Session&)> body, std::function<void(Status)> done) override {
+  void write_async(std::function<Status(Session&)> body,
+                   std::function<void(Status)> done) override {
     auto* entry = new PendingWrite;  // owned by the queue until its callback has run
     entry->owned_body = std::move(body);
     entry->body = &entry->owned_body;
@@ -306,8 +326,10 @@ class SqliteDatabase final : public Database {
       committed = committed || p->result.ok();
       full = full || (!p->result.ok() && p->result.error().code == kStorageFull);
     }
-    if (full) full_.store(true);
-    else if (committed) full_.store(false);
+    if (full)
+      full_.store(true);
+    else if (committed)
+      full_.store(false);
   }
 
   void commit_group_locked(const std::vector<PendingWrite*>& batch) {
@@ -330,7 +352,8 @@ class SqliteDatabase final : public Database {
         // SQLite rolled the whole group back by itself (a full disk does): the bodies
         // before this one are undone too, so each of the others runs alone.
         for (std::size_t j = 0; j < batch.size(); ++j)
-          if (j != i && (j > i || batch[j]->result.ok())) batch[j]->result = write_alone(*batch[j]->body);
+          if (j != i && (j > i || batch[j]->result.ok()))
+            batch[j]->result = write_alone(*batch[j]->body);
         return;
       }
       if (!p->result.ok()) (void)writer_->plain("ROLLBACK TO grouped");
@@ -400,13 +423,14 @@ class SqliteDatabase final : public Database {
 
   void release_reader(std::unique_ptr<SqliteSession> session) {
     std::lock_guard lock(pool_mu_);
-    if (readers_.size() < static_cast<std::size_t>(options_.pool_size)) readers_.push_back(std::move(session));
+    if (readers_.size() < static_cast<std::size_t>(options_.pool_size))
+      readers_.push_back(std::move(session));
   }
 
   std::string path_;
   DatabaseOptions options_;
   std::atomic<bool> full_{false};  // a write found the store full and none has committed since
-  static constexpr std::size_t kMaxBatch = 256;               // bodies per grouped transaction
+  static constexpr std::size_t kMaxBatch = 256;  // bodies per grouped transaction
   static constexpr std::size_t kMaxQueuedWrites = 1 << 16;
 
   std::mutex write_mu_;  // the writer connection
@@ -421,14 +445,17 @@ class SqliteDatabase final : public Database {
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> open_sqlite(const std::string& path, const DatabaseOptions& options) {
+Result<std::unique_ptr<Database>> open_sqlite(const std::string& path,
+                                              const DatabaseOptions& options) {
   if (sqlite3_threadsafe() == 0)
-    return make_error(ErrorKind::internal, "store_unavailable", "sqlite was built without thread support");
+    return make_error(ErrorKind::internal, "store_unavailable",
+                      "sqlite was built without thread support");
   // Memory statistics put one global mutex on every allocation; nothing here reads them.
   static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)configured;
   auto writer = CUNHUO_TRY(connect(path, options, /*read_only=*/false));
-  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(path, options, std::move(writer)));
+  return std::unique_ptr<Database>(
+      std::make_unique<SqliteDatabase>(path, options, std::move(writer)));
 }
 
 }  // namespace cunhuo::db::detail

@@ -12,7 +12,8 @@ namespace cunhuo::db::detail {
 
 constexpr std::size_t kStatementCacheLimit = 512;
 
-Result<std::unique_ptr<Database>> open_sqlite(const std::string& path, const DatabaseOptions& options);
+Result<std::unique_ptr<Database>> open_sqlite(const std::string& path,
+                                              const DatabaseOptions& options);
 
 struct MysqlAddress {
   std::string user, password, host, schema;
@@ -20,7 +21,8 @@ struct MysqlAddress {
   int pool = 0;  // 0: use DatabaseOptions::pool_size
 };
 Result<MysqlAddress> parse_mysql_url(std::string_view url);
-Result<std::unique_ptr<Database>> open_mysql(const MysqlAddress& address, const DatabaseOptions& options);
+Result<std::unique_ptr<Database>> open_mysql(const MysqlAddress& address,
+                                             const DatabaseOptions& options);
 
 // Splits a migration script into statements at ";" ending a line.
 std::vector<std::string> split_script(std::string_view sql);

@@ -20,7 +20,8 @@ constexpr db::Migration kMigrations[] = {
      "  delivered_at BIGINT,\n"
      "  dead_at BIGINT\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events (delivered_at, dead_at, available_at, id);\n"
+     "CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events (delivered_at, dead_at, "
+     "available_at, id);\n"
      "CREATE TABLE IF NOT EXISTS outbox_handled (\n"
      "  handler VARCHAR(100) NOT NULL,\n"
      "  event_id BIGINT NOT NULL,\n"
@@ -36,12 +37,15 @@ constexpr std::size_t kMaxPayload = 1 << 20;
 
 std::span<const db::Migration> migrations() { return kMigrations; }
 
-Result<std::int64_t> publish(db::Session& tx, std::string_view topic, std::string_view payload, const Clock& clock) {
+Result<std::int64_t> publish(db::Session& tx, std::string_view topic, std::string_view payload,
+                             const Clock& clock) {
   assert(!topic.empty() && topic.size() <= kMaxTopic);
-  if (payload.size() > kMaxPayload) return make_error(ErrorKind::too_large, "event_too_large", "event payload over 1 MiB");
+  if (payload.size() > kMaxPayload)
+    return make_error(ErrorKind::too_large, "event_too_large", "event payload over 1 MiB");
   const std::int64_t now = clock.now_ms();
-  CUNHUO_TRY(tx.exec("INSERT INTO outbox_events (topic, payload, created_at, available_at) VALUES (?, ?, ?, ?)",
-                     {topic, payload, now, now}));
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO outbox_events (topic, payload, created_at, available_at) VALUES (?, ?, ?, ?)",
+      {topic, payload, now, now}));
   return tx.last_insert_id();
 }
 
@@ -60,9 +64,10 @@ Status Dispatcher::handle_once(const Subscription& sub, const Event& event) {
   return db_.write([&](db::Session& tx) -> Status {
     // Claim first: a concurrent dispatcher (another process) that claimed the same pair
     // makes this insert fail or wait, and the loser rolls back without running the handler.
-    auto claimed = tx.exec(std::string(tx.insert_ignore()) +
-                               " INTO outbox_handled (handler, event_id, handled_at) VALUES (?, ?, ?)",
-                           {sub.name, event.id, clock_.now_ms()});
+    auto claimed =
+        tx.exec(std::string(tx.insert_ignore()) +
+                    " INTO outbox_handled (handler, event_id, handled_at) VALUES (?, ?, ?)",
+                {sub.name, event.id, clock_.now_ms()});
     if (!claimed.ok()) return claimed.error();
     if (claimed->affected_rows == 0) return {};  // handled before: nothing to do
     return sub.handler(tx, event);
@@ -75,7 +80,8 @@ Status Dispatcher::deliver(const Event& event) {
     CUNHUO_CHECK(handle_once(sub, event));
   }
   return db_.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec("UPDATE outbox_events SET delivered_at = ? WHERE id = ?", {clock_.now_ms(), event.id}));
+    CUNHUO_TRY(tx.exec("UPDATE outbox_events SET delivered_at = ? WHERE id = ?",
+                       {clock_.now_ms(), event.id}));
     return {};
   });
 }
@@ -86,12 +92,18 @@ Status Dispatcher::record_failure(const Event& event, const Error& error) {
       std::min(options_.retry_cap_ms, options_.retry_base_ms << std::min(attempts, 20));
   const std::int64_t now = clock_.now_ms();
   const bool dead = attempts >= options_.max_attempts;
-  if (dead) spdlog::error("outbox event {} ({}) parked after {} attempts: {}", event.id, event.topic, attempts, error.message);
-  else spdlog::warn("outbox event {} ({}) failed, attempt {}: {}", event.id, event.topic, attempts, error.message);
+  if (dead)
+    spdlog::error("outbox event {} ({}) parked after {} attempts: {}", event.id, event.topic,
+                  attempts, error.message);
+  else
+    spdlog::warn("outbox event {} ({}) failed, attempt {}: {}", event.id, event.topic, attempts,
+                 error.message);
   return db_.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec("UPDATE outbox_events SET attempts = ?, available_at = ?, last_error = ?, dead_at = ? WHERE id = ?",
-                       {attempts, now + delay, error.code + ": " + error.message.substr(0, 400),
-                        dead ? db::Value(now) : db::Value(), event.id}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE outbox_events SET attempts = ?, available_at = ?, last_error = ?, dead_at "
+                "= ? WHERE id = ?",
+                {attempts, now + delay, error.code + ": " + error.message.substr(0, 400),
+                 dead ? db::Value(now) : db::Value(), event.id}));
     return {};
   });
 }
@@ -119,7 +131,8 @@ Result<DispatchStats> Dispatcher::run_once() {
     }
     ++stats.failed;
     if (auto rec = record_failure(event, st.error()); !rec.ok())
-      spdlog::error("could not record outbox failure for event {}: {}", event.id, rec.error().message);
+      spdlog::error("could not record outbox failure for event {}: {}", event.id,
+                    rec.error().message);
   }
   return stats;
 }
@@ -161,7 +174,8 @@ void Dispatcher::loop() {
     // A full batch means more may be waiting: go again at once.
     if (pass.ok() && pass->delivered + pass->failed >= options_.batch_size) continue;
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms), [&] { return woken_ || stopping_.load(); });
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
+                 [&] { return woken_ || stopping_.load(); });
     woken_ = false;
   }
 }

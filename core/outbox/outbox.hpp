@@ -34,17 +34,18 @@ struct Event {
 std::span<const db::Migration> migrations();
 
 // Writes an event in the caller's transaction and returns its id.
-Result<std::int64_t> publish(db::Session& tx, std::string_view topic, std::string_view payload, const Clock& clock);
+Result<std::int64_t> publish(db::Session& tx, std::string_view topic, std::string_view payload,
+                             const Clock& clock);
 
 // Runs inside the handler's transaction; return an error to roll it back and retry later.
 using Handler = std::function<Status(db::Session& tx, const Event& event)>;
 
 struct DispatcherOptions {
-  std::size_t batch_size = 256;        // events read per pass
-  int max_attempts = 20;               // then the event is parked as dead for a person to look at
-  std::int64_t retry_base_ms = 500;    // back-off: base * 2^attempts, capped
+  std::size_t batch_size = 256;      // events read per pass
+  int max_attempts = 20;             // then the event is parked as dead for a person to look at
+  std::int64_t retry_base_ms = 500;  // back-off: base * 2^attempts, capped
   std::int64_t retry_cap_ms = 10 * 60 * 1000;
-  std::int64_t poll_ms = 200;          // idle wait between passes when not woken
+  std::int64_t poll_ms = 200;  // idle wait between passes when not woken
 };
 
 struct DispatchStats {
@@ -67,9 +68,9 @@ class Dispatcher {
   // Passes until nothing is due (or `max_passes` is reached).
   Result<DispatchStats> drain(int max_passes = 1000);
 
-  void start();   // background thread
-  void wake();    // after a publish, to deliver without waiting for the poll
-  void stop();    // finishes the current pass, then returns
+  void start();  // background thread
+  void wake();   // after a publish, to deliver without waiting for the poll
+  void stop();   // finishes the current pass, then returns
 
  private:
   struct Subscription {

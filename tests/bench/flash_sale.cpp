@@ -35,8 +35,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-HttpReply post(HttpClient& c, const std::string& path, const std::string& body, const std::string& token,
-               const std::string& key = "") {
+HttpReply post(HttpClient& c, const std::string& path, const std::string& body,
+               const std::string& token, const std::string& key = "") {
   std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"},
                                                         {"Authorization", "Bearer " + token}};
   if (!key.empty()) h.emplace_back("Idempotency-Key", key);
@@ -54,11 +54,12 @@ std::string field(const std::string& body, const char* key) {
 }
 
 std::string login(HttpClient& c, const std::string& phone) {
-  return field(c.request("POST", "/api/v1/sessions", R"({"phone":")" + phone + R"(","password":"cunhuo-demo"})",
-                         {{"Content-Type", "application/json"}}).body,
+  return field(c.request("POST", "/api/v1/sessions",
+                         R"({"phone":")" + phone + R"(","password":"cunhuo-demo"})",
+                         {{"Content-Type", "application/json"}})
+                   .body,
                "token");
 }
-
 
 // One load-generating thread drives every connection through epoll, as wrk does, so
 // the client's own thread switching does not eat the 2 cores the server runs on.
@@ -97,7 +98,8 @@ int take_reply(std::string& in) {
   if (head_end == std::string::npos) return 0;
   std::size_t length = 0;
   const auto cl = in.find("ontent-Length:");
-  if (cl != std::string::npos && cl < head_end) length = std::strtoul(in.c_str() + cl + 14, nullptr, 10);
+  if (cl != std::string::npos && cl < head_end)
+    length = std::strtoul(in.c_str() + cl + 14, nullptr, 10);
   if (in.size() < head_end + 4 + length) return 0;
   const int status = std::atoi(in.c_str() + 9);  // "HTTP/1.1 201"
   in.erase(0, head_end + 4 + length);
@@ -148,7 +150,10 @@ Sale run_sale(std::uint16_t port, int connections, int attempts, const MakeReque
       if (!flush_out(c)) std::exit(1);
       for (;;) {
         auto got = ::recv(c.fd, buf, sizeof buf, 0);
-        if (got > 0) { c.in.append(buf, static_cast<std::size_t>(got)); continue; }
+        if (got > 0) {
+          c.in.append(buf, static_cast<std::size_t>(got));
+          continue;
+        }
         if (got == 0 || errno != EAGAIN) {
           std::fprintf(stderr, "the server closed a connection\n");
           std::exit(1);
@@ -191,11 +196,11 @@ cunhuo::Result<Stored> count_stored(cunhuo::db::Database& db, std::int64_t produ
         "SELECT COALESCE(SUM(quantity), 0), COUNT(*) FROM order_lines WHERE product_id = ?",
         {product}));
     auto stock = CUNHUO_TRY(s.query_one("SELECT stock FROM products WHERE id = ?", {product}));
-    auto greedy = CUNHUO_TRY(s.query_one(
-        "SELECT COUNT(*) FROM (SELECT o.buyer_id FROM orders o "
-        "JOIN order_lines l ON l.order_id = o.id WHERE l.product_id = ? "
-        "GROUP BY o.buyer_id HAVING SUM(l.quantity) > 1) g",
-        {product}));
+    auto greedy =
+        CUNHUO_TRY(s.query_one("SELECT COUNT(*) FROM (SELECT o.buyer_id FROM orders o "
+                               "JOIN order_lines l ON l.order_id = o.id WHERE l.product_id = ? "
+                               "GROUP BY o.buyer_id HAVING SUM(l.quantity) > 1) g",
+                               {product}));
     return Stored{sold->i64(0) + stock->i64(0), sold->i64(1), greedy->i64(0)};
   });
 }
@@ -228,21 +233,29 @@ Offer list_offer(std::uint16_t port, int units) {
   HttpClient setup(port);
   Offer offer;
   const std::string farmer = login(setup, "13900000001");
-  const std::string listed = post(setup, "/api/v1/products",
-      R"({"title":"秒杀 民勤蜜瓜","category":"水果","unit":"box","price_fen":3980,"stock":)" +
-      std::to_string(units) + R"(,"temperature_class":"chilled","shelf_life_days":20,)"
-      R"("origin_code":"620621104201","origin_name":"甘肃民勤",)"
-      R"("producers":[{"household_id":1,"share_bps":10000}]})",
-      farmer).body;
+  const std::string listed =
+      post(setup, "/api/v1/products",
+           R"({"title":"秒杀 民勤蜜瓜","category":"水果","unit":"box","price_fen":3980,"stock":)" +
+               std::to_string(units) +
+               R"(,"temperature_class":"chilled","shelf_life_days":20,)"
+               R"("origin_code":"620621104201","origin_name":"甘肃民勤",)"
+               R"("producers":[{"household_id":1,"share_bps":10000}]})",
+           farmer)
+          .body;
   offer.product = field(listed, "id");
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch()).count();
-  offer.campaign = field(post(setup, "/api/v1/campaigns",
-      R"({"name":"限时秒杀","kind":"flash_sale","starts_at_ms":)" + std::to_string(now_ms - 60'000) +
-      R"(,"ends_at_ms":)" + std::to_string(now_ms + 3'600'000) +
-      R"(,"discount_bps":2000,"per_buyer_limit":1,"items":[{"product_id":)" + offer.product +
-      R"(,"stock_cap":)" + std::to_string(units) + "}]}",
-      login(setup, "13900000006")).body, "id");
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  offer.campaign =
+      field(post(setup, "/api/v1/campaigns",
+                 R"({"name":"限时秒杀","kind":"flash_sale","starts_at_ms":)" +
+                     std::to_string(now_ms - 60'000) + R"(,"ends_at_ms":)" +
+                     std::to_string(now_ms + 3'600'000) +
+                     R"(,"discount_bps":2000,"per_buyer_limit":1,"items":[{"product_id":)" +
+                     offer.product + R"(,"stock_cap":)" + std::to_string(units) + "}]}",
+                 login(setup, "13900000006"))
+                .body,
+            "id");
   // The shop agrees to the campaign's price, as a campaign price needs.
   const auto consent = post(setup, "/api/v1/campaigns/" + offer.campaign + "/consent",
                             R"({"shop_id":)" + field(listed, "shop_id") + "}", farmer);
@@ -254,12 +267,13 @@ Offer list_offer(std::uint16_t port, int units) {
 }
 
 std::string checkout_request(const Offer& offer, const std::string& token, const std::string& key) {
-  const std::string body =
-      R"({"items":[{"product_id":)" + offer.product + R"(,"quantity":1}],"campaign_id":)" +
-      offer.campaign + R"(,"shipping_address":{"name":"张三明","phone":"13711112222",)"
-      R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
+  const std::string body = R"({"items":[{"product_id":)" + offer.product +
+                           R"(,"quantity":1}],"campaign_id":)" + offer.campaign +
+                           R"(,"shipping_address":{"name":"张三明","phone":"13711112222",)"
+                           R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
   return "POST /api/v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-         "Authorization: Bearer " + token + "\r\nIdempotency-Key: " + key +
+         "Authorization: Bearer " +
+         token + "\r\nIdempotency-Key: " + key +
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
@@ -271,8 +285,9 @@ void print_bench(const std::string& label, const char* name, long long value) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: flash_sale PORT STORE_URL LABEL [ATTEMPTS] [CONNECTIONS] "
-                         "[UNITS] [BUYERS]\n");
+    std::fprintf(stderr,
+                 "usage: flash_sale PORT STORE_URL LABEL [ATTEMPTS] [CONNECTIONS] "
+                 "[UNITS] [BUYERS]\n");
     return 2;
   }
   const auto port = static_cast<std::uint16_t>(std::stoi(argv[1]));
@@ -296,10 +311,11 @@ int main(int argc, char** argv) {
                                 std::max<std::int64_t>(0, stored->accounted - units);
   // 201s the store does not hold, or orders the client never saw a 201 for.
   const std::int64_t mismatch = std::llabs(stored->orders - sale.created);
-  std::printf("flash sale on %s: %d attempts by %zu buyers over %d connections in %.2f s; "
-              "%d orders, %d sold out, %d over the buyer limit, %d other; sold out after %.3f s\n",
-              label.c_str(), attempts, buyers.size(), connections, sale.total_s, sale.created,
-              sale.sold_out, sale.over_limit, sale.other, sale.sellout_s);
+  std::printf(
+      "flash sale on %s: %d attempts by %zu buyers over %d connections in %.2f s; "
+      "%d orders, %d sold out, %d over the buyer limit, %d other; sold out after %.3f s\n",
+      label.c_str(), attempts, buyers.size(), connections, sale.total_s, sale.created,
+      sale.sold_out, sale.over_limit, sale.other, sale.sellout_s);
   std::printf("BENCH flash_sale_%s_orders_per_s %.0f\n", label.c_str(),
               sale.sellout_s > 0 ? sale.created / sale.sellout_s : 0.0);
   std::printf("BENCH flash_sale_%s_attempts_per_s %.0f\n", label.c_str(), attempts / sale.total_s);

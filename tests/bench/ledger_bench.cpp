@@ -59,7 +59,8 @@ void must(const Status& st, const char* what) {
   }
 }
 
-int transfers(const std::string& url, const std::string& label, int seconds, int writers, int batch) {
+int transfers(const std::string& url, const std::string& label, int seconds, int writers,
+              int batch) {
   auto db = open_store(url);
   SystemClock clock;
   constexpr int kAccounts = 1000;
@@ -99,7 +100,8 @@ int transfers(const std::string& url, const std::string& label, int seconds, int
       for (std::int64_t n = 0; !stop.load(); ++n) {
         std::vector<Transfer> b;
         for (int i = 0; i < batch; ++i) {
-          const std::string key = "b" + std::to_string(w) + "-" + std::to_string(n) + "-" + std::to_string(i);
+          const std::string key =
+              "b" + std::to_string(w) + "-" + std::to_string(n) + "-" + std::to_string(i);
           const std::uint64_t from = rng() % share, to = (from + 1 + rng() % (share - 1)) % share;
           b.push_back({.key = key,
                        .debit = account(from),
@@ -123,18 +125,30 @@ int transfers(const std::string& url, const std::string& label, int seconds, int
   for (auto& t : threads) t.join();
   const double s = std::chrono::duration<double>(Steady::now() - start).count();
   must(db->read([](db::Session& r) { return check_ledger(r); }), "ledger check");
-  std::printf("ledger on %s: %lld transfers in %.2f s, %d writers, %d per batch; balances sum to zero\n", label.c_str(),
-              static_cast<long long>(moved.load()), s, writers, batch);
-  std::printf("BENCH ledger_%s_transfers_per_s %.0f\n", label.c_str(), static_cast<double>(moved.load()) / s);
+  std::printf(
+      "ledger on %s: %lld transfers in %.2f s, %d writers, %d per batch; balances sum to zero\n",
+      label.c_str(), static_cast<long long>(moved.load()), s, writers, batch);
+  std::printf("BENCH ledger_%s_transfers_per_s %.0f\n", label.c_str(),
+              static_cast<double>(moved.load()) / s);
   return 0;
 }
 
 constexpr std::int64_t kHouseholds = 1500;
 
 Payable order_payable(std::int64_t n) {
-  PayableLine a{1, "民勤蜜瓜", 2, Money::fen(7960), std::nullopt, "", false, {{1 + n % 500, 6000}, {501 + n % 500, 4000}}};
+  PayableLine a{1,
+                "民勤蜜瓜",
+                2,
+                Money::fen(7960),
+                std::nullopt,
+                "",
+                false,
+                {{1 + n % 500, 6000}, {501 + n % 500, 4000}}};
   PayableLine b{2, "羊肉", 1, Money::fen(12800), 9, "consumption", true, {{1001 + n % 500, 10000}}};
-  return Payable{n, 7, Money::fen(20760), {PayableOrder{n, 1 + n % 20, n % 2 == 0, Money::fen(20760), {a, b}}}};
+  return Payable{n,
+                 7,
+                 Money::fen(20760),
+                 {PayableOrder{n, 1 + n % 20, n % 2 == 0, Money::fen(20760), {a, b}}}};
 }
 
 // The producers are registered households (ids 1 to 1500), so re-scoring has facts to use.
@@ -181,13 +195,17 @@ int settle(const std::string& url, std::int64_t orders) {
       for (std::int64_t n = from; n < from + kChunk && n <= orders; ++n) {
         const auto p = order_payable(n);
         auto intent = CUNHUO_TRY(open_intent(tx, p, "sim", clock));
-        const std::string body = R"({"id":"e","event_type":"TRANSACTION.SUCCESS","out_trade_no":")" + std::to_string(intent.id) +
-                                 R"(","transaction_id":"S","amount":{"total":20760,"currency":"CNY"}})";
-        CUNHUO_TRY(apply_notification(tx, Notification{"", "", "n" + std::to_string(n), "", body}, "sim", clock));
+        const std::string body =
+            R"({"id":"e","event_type":"TRANSACTION.SUCCESS","out_trade_no":")" +
+            std::to_string(intent.id) +
+            R"(","transaction_id":"S","amount":{"total":20760,"currency":"CNY"}})";
+        CUNHUO_TRY(apply_notification(tx, Notification{"", "", "n" + std::to_string(n), "", body},
+                                      "sim", clock));
         CUNHUO_CHECK(publish_completed(tx, n, clock));
       }
       return {};
-    }), "paying the orders");
+    }),
+         "paying the orders");
   // The service's dispatcher and handlers: settlement, then re-scoring of the households
   // paid (the captures' events find no marketplace order here and do nothing).
   outbox::DispatcherOptions options;
@@ -210,8 +228,9 @@ int settle(const std::string& url, std::int64_t orders) {
                  left.ok() ? static_cast<long long>(*left) : -1LL);
     std::exit(1);
   }
-  std::printf("settled %lld orders in %.2f s (%.0f orders/s); every escrow emptied, balances sum to zero\n",
-              static_cast<long long>(orders), s, static_cast<double>(orders) / s);
+  std::printf(
+      "settled %lld orders in %.2f s (%.0f orders/s); every escrow emptied, balances sum to zero\n",
+      static_cast<long long>(orders), s, static_cast<double>(orders) / s);
   std::printf("BENCH settle_100k_orders_s %.2f\n", s * 100000.0 / static_cast<double>(orders));
   return 0;
 }
@@ -221,10 +240,12 @@ int settle(const std::string& url, std::int64_t orders) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "transfers" && argc >= 4)
-    return transfers(argv[2], argv[3], argc > 4 ? std::stoi(argv[4]) : 5, argc > 5 ? std::stoi(argv[5]) : 8,
-                     argc > 6 ? std::stoi(argv[6]) : 100);
-  if (mode == "settle" && argc >= 3) return settle(argv[2], argc > 3 ? std::stoll(argv[3]) : 100000);
-  std::fprintf(stderr, "usage: ledger_bench transfers STORE_URL LABEL [seconds] [writers] [batch]\n"
-                       "       ledger_bench settle STORE_URL [orders]\n");
+    return transfers(argv[2], argv[3], argc > 4 ? std::stoi(argv[4]) : 5,
+                     argc > 5 ? std::stoi(argv[5]) : 8, argc > 6 ? std::stoi(argv[6]) : 100);
+  if (mode == "settle" && argc >= 3)
+    return settle(argv[2], argc > 3 ? std::stoll(argv[3]) : 100000);
+  std::fprintf(stderr,
+               "usage: ledger_bench transfers STORE_URL LABEL [seconds] [writers] [batch]\n"
+               "       ledger_bench settle STORE_URL [orders]\n");
   return 2;
 }

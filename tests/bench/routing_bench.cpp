@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
   const std::uint64_t seed = argc > 2 ? std::stoull(argv[2]) : 20261125;
   const auto built = Steady::now();
   auto net = seeds::generate_province(seed);
-  std::printf("province network: %d points, %zu villages, %zu stations, %zu county centres, %zu cold stores, %zu city hubs; built in %.2f s\n",
-              net->graph.points(), net->villages.size(), net->stations.size(), net->county_centres.size(), net->cold_stores.size(),
-              net->city_hubs.size(), std::chrono::duration<double>(Steady::now() - built).count());
+  std::printf(
+      "province network: %d points, %zu villages, %zu stations, %zu county centres, %zu cold "
+      "stores, %zu city hubs; built in %.2f s\n",
+      net->graph.points(), net->villages.size(), net->stations.size(), net->county_centres.size(),
+      net->cold_stores.size(), net->city_hubs.size(),
+      std::chrono::duration<double>(Steady::now() - built).count());
   std::mt19937_64 rng(seed + 1);
   const std::int64_t week = logistics::minute_of(1'795'000'000'000);
   // Random queries until `queries` of them have a feasible route; those are the ones
@@ -47,7 +50,8 @@ int main(int argc, char** argv) {
   std::vector<std::optional<std::int64_t>> arrivals;
   std::size_t labels = 0;
   std::map<std::string, int> reasons;
-  while (static_cast<int>(qs.size()) < queries && refused_us.size() < static_cast<std::size_t>(queries) * 10) {
+  while (static_cast<int>(qs.size()) < queries &&
+         refused_us.size() < static_cast<std::size_t>(queries) * 10) {
     logistics::ParcelQuery q;
     q.origin = net->villages[rng() % net->villages.size()];
     q.destination = net->city_hubs[rng() % net->city_hubs.size()];
@@ -75,16 +79,19 @@ int main(int argc, char** argv) {
   int compared = 0, disagree = 0, earlier = 0;
   for (std::size_t i = 0; i < qs.size(); ++i) {
     const auto t0 = Steady::now();
-    auto reference = logistics::timetable_dijkstra(net->graph, qs[i].origin, qs[i].destination, qs[i].ready_minute);
+    auto reference = logistics::timetable_dijkstra(net->graph, qs[i].origin, qs[i].destination,
+                                                   qs[i].ready_minute);
     plain.push_back(std::chrono::duration<double, std::micro>(Steady::now() - t0).count());
     if (!arrivals[i] || !reference) continue;
     ++compared;
-    if (qs[i].unrefrigerated_budget_min == logistics::kUnlimited && *arrivals[i] != *reference) ++disagree;
+    if (qs[i].unrefrigerated_budget_min == logistics::kUnlimited && *arrivals[i] != *reference)
+      ++disagree;
     if (*arrivals[i] < *reference) ++earlier;
   }
-  std::printf("%d feasible route queries (%.1f labels each); compared %d with the plain Dijkstra: "
-              "%d ambient disagreements, %d earlier than it (both must be 0)\n",
-              found, static_cast<double>(labels) / std::max(1, found), compared, disagree, earlier);
+  std::printf(
+      "%d feasible route queries (%.1f labels each); compared %d with the plain Dijkstra: "
+      "%d ambient disagreements, %d earlier than it (both must be 0)\n",
+      found, static_cast<double>(labels) / std::max(1, found), compared, disagree, earlier);
   std::printf("BENCH route_query_p50_us %.0f\n", percentile(ours, 0.50));
   std::printf("BENCH route_query_p99_us %.0f\n", percentile(ours, 0.99));
   std::printf("BENCH route_infeasible_queries %zu\n", refused_us.size());

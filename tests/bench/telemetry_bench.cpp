@@ -53,15 +53,25 @@ std::unique_ptr<db::Database> open_store(const std::string& url) {
 void build_network(db::Database& db, const Clock& clock) {
   Planner planner(db, ColdChainRules{});
   must(db.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(create_node(tx, NewNode{"HUB", NodeKind::city_hub, "hub", "620100", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, clock));
+    CUNHUO_TRY(create_node(tx,
+                           NewNode{"HUB", NodeKind::city_hub, "hub", "620100", 0, std::nullopt,
+                                   std::nullopt, std::nullopt, std::nullopt},
+                           clock));
     for (int s = 0; s < kStores; ++s) {
       const std::string code = "CS-" + std::to_string(s);
-      CUNHUO_TRY(create_node(tx, NewNode{code, NodeKind::cold_store, "store " + std::to_string(s), "620621", 1000, std::nullopt, std::nullopt, std::nullopt, std::nullopt}, clock));
-      CUNHUO_TRY(create_link(tx, NewLink{code, "HUB", "refrigerated_trunk", true, 240, 9000, "Mon-Sun 20:00"}, clock));
-      for (int k = 0; k < kSensorsPerStore; ++k) CUNHUO_CHECK(register_sensor(tx, code + "-T" + std::to_string(k), code, clock));
+      CUNHUO_TRY(
+          create_node(tx,
+                      NewNode{code, NodeKind::cold_store, "store " + std::to_string(s), "620621",
+                              1000, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+                      clock));
+      CUNHUO_TRY(create_link(
+          tx, NewLink{code, "HUB", "refrigerated_trunk", true, 240, 9000, "Mon-Sun 20:00"}, clock));
+      for (int k = 0; k < kSensorsPerStore; ++k)
+        CUNHUO_CHECK(register_sensor(tx, code + "-T" + std::to_string(k), code, clock));
     }
     return {};
-  }), "network");
+  }),
+       "network");
   must(db.write([&](db::Session& tx) -> Status {
     for (int s = 0; s < kStores; ++s)
       for (int p = 0; p < kParcelsPerStore; ++p) {
@@ -72,10 +82,12 @@ void build_network(db::Database& db, const Clock& clock) {
                                  .temperature_class = TemperatureClass::chilled,
                                  .ready_at_ms = clock.now_ms()};
         auto sh = CUNHUO_TRY(create_shipment(tx, planner, parcel, clock));
-        CUNHUO_TRY(record_scan(tx, planner, sh.tracking_number, ScanInput{code, "storing", "in_progress", 0}, "bench", clock));
+        CUNHUO_TRY(record_scan(tx, planner, sh.tracking_number,
+                               ScanInput{code, "storing", "in_progress", 0}, "bench", clock));
       }
     return {};
-  }), "parcels");
+  }),
+       "parcels");
 }
 
 // Batch n: readings from consecutive sensors at consecutive 30 s rounds; one store in 50
@@ -156,7 +168,8 @@ int main(int argc, char** argv) {
   SystemClock clock;
   build_network(*db, clock);
   ExcursionRules rules;
-  const std::int64_t start_ms = clock.now_ms() - 30LL * 24 * 3600 * 1000;  // a month ago, moving forward
+  const std::int64_t start_ms =
+      clock.now_ms() - 30LL * 24 * 3600 * 1000;  // a month ago, moving forward
   // Bodies are made before the clock starts: the client's work is not the server's.
   std::vector<std::string> bodies;
   const int prepared = 200 * seconds;  // more than the store can take in that time
@@ -187,7 +200,8 @@ int main(int argc, char** argv) {
       }
     });
   std::thread timer([&] {
-    for (int tenth = 0; tenth < seconds * 10 && next.load() < prepared; ++tenth) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int tenth = 0; tenth < seconds * 10 && next.load() < prepared; ++tenth)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     stop = true;
   });
   for (auto& t : writers) t.join();
@@ -199,7 +213,8 @@ int main(int argc, char** argv) {
       "%lld excursions opened\n",
       static_cast<long long>(stored.load()), static_cast<long long>(late.load()),
       kStores * kSensorsPerStore, s, kBatch, static_cast<long long>(excursions.load()));
-  std::printf("BENCH telemetry_ingest_readings_per_s %.0f\n", static_cast<double>(stored.load()) / s);
+  std::printf("BENCH telemetry_ingest_readings_per_s %.0f\n",
+              static_cast<double>(stored.load()) / s);
   std::printf("BENCH telemetry_readings_checked %lld\n", static_cast<long long>(checked.load()));
   // Batches are taken in order and each taken one finishes: the first `done` went in.
   return verify(*db, done.load(), stored.load(), checked.load(), rules) ? 0 : 1;

@@ -22,10 +22,15 @@ namespace {
 
 // One seed account per role.
 const std::map<Role, std::string> kAccounts = {
-    {Role::farmer, "13900000001"},           {Role::shop_manager, "13900000002"}, {Role::consumer, "13900000003"},
-    {Role::org_buyer, "13900000004"},        {Role::station_operator, "13900000005"},
-    {Role::county_centre, "13900000006"},    {Role::poverty_office, "13900000007"},
-    {Role::helper, "13600000001"},           {Role::admin, "13900000008"},
+    {Role::farmer, "13900000001"},
+    {Role::shop_manager, "13900000002"},
+    {Role::consumer, "13900000003"},
+    {Role::org_buyer, "13900000004"},
+    {Role::station_operator, "13900000005"},
+    {Role::county_centre, "13900000006"},
+    {Role::poverty_office, "13900000007"},
+    {Role::helper, "13600000001"},
+    {Role::admin, "13900000008"},
 };
 
 // The operation's pattern with every parameter filled in.
@@ -43,21 +48,31 @@ std::string concrete(const std::string& pattern) {
 }
 
 // Operations that must not be run blindly here: they stop or reshape the whole server.
-bool skipped(const Operation& op) { return op.pattern == "/api/v1/sessions/current" && op.method == "DELETE"; }
+bool skipped(const Operation& op) {
+  return op.pattern == "/api/v1/sessions/current" && op.method == "DELETE";
+}
 
-HttpReply call(HttpClient& c, const Operation& op, const std::string& body, const Headers& headers) {
+HttpReply call(HttpClient& c, const Operation& op, const std::string& body,
+               const Headers& headers) {
   return c.request(op.method, concrete(op.pattern), body, headers);
 }
 
 std::vector<std::string> malformed_bodies(const Operation& op) {
-  std::vector<std::string> out = {"{", "[]", "\"text\"", "null", "{\"a\":", std::string(70, '[') + std::string(70, ']'),
-                                  "{\"unknown_field\":1}", "\xff\xfe"};
+  std::vector<std::string> out = {"{",
+                                  "[]",
+                                  "\"text\"",
+                                  "null",
+                                  "{\"a\":",
+                                  std::string(70, '[') + std::string(70, ']'),
+                                  "{\"unknown_field\":1}",
+                                  "\xff\xfe"};
   if (!op.request_schema) return out;
   const Json schema = op.request_schema->json();
   const Json* properties = schema.find("properties");
   if (!properties) return out;
   for (const auto& [name, property] : properties->as_object()) {
-    for (const char* wrong : {"[]", "{}", "\"x\"", "-1", "9223372036854775807", "true", "null", "1.5"}) {
+    for (const char* wrong :
+         {"[]", "{}", "\"x\"", "-1", "9223372036854775807", "true", "null", "1.5"}) {
       const std::string body = "{\"" + name + "\":" + wrong + "}";
       // A value its field admits (an empty list, a boolean) can make a whole, valid body.
       if (storefront::check_against_schema(*Json::parse(body), schema, "").ok()) continue;
@@ -82,13 +97,15 @@ TEST_CASE("every operation admits exactly the roles its declaration names", "[ht
     CAPTURE(op.method, op.pattern);
     const Headers json = {{"Content-Type", "application/json"}};
     {
-      HttpClient anonymous(server.port());  // a refusal before the body is read closes its connection
+      HttpClient anonymous(
+          server.port());  // a refusal before the body is read closes its connection
       CHECK(call(anonymous, op, "{}", json).status == 401);
     }
     for (const auto& [role, token] : tokens) {
       CAPTURE(storefront::to_string(role));
       auto reply = call(c, op, "{}", bearer(token));
-      const bool refused_by_role = reply.status == 403 && error_code(reply) == storefront::kRoleNotAllowed;
+      const bool refused_by_role =
+          reply.status == 403 && error_code(reply) == storefront::kRoleNotAllowed;
       CHECK(refused_by_role == !op.access.admits(role));
       CHECK(reply.status != 401);
     }
@@ -129,7 +146,9 @@ TEST_CASE("the OpenAPI document lists every declared operation with its roles", 
         continue;
       }
       const auto end = op.pattern.find('/', i);
-      path += "{" + op.pattern.substr(i + 1, end == std::string::npos ? std::string::npos : end - i - 1) + "}";
+      path += "{" +
+              op.pattern.substr(i + 1, end == std::string::npos ? std::string::npos : end - i - 1) +
+              "}";
       i = end == std::string::npos ? op.pattern.size() : end - 1;
     }
     CAPTURE(path);
@@ -142,12 +161,14 @@ TEST_CASE("the OpenAPI document lists every declared operation with its roles", 
   }
 }
 
-TEST_CASE("every operation declares the schema of its JSON answer and of its JSON body", "[http][openapi]") {
+TEST_CASE("every operation declares the schema of its JSON answer and of its JSON body",
+          "[http][openapi]") {
   TestServer server(StoreKind::sqlite);
   std::vector<std::string> undeclared;
   for (const auto& op : server.app().routes().operations()) {
     const bool json_answer = op.response_type == "application/json";
-    if (json_answer && !op.response_schema) undeclared.push_back("answer of " + op.method + " " + op.pattern);
+    if (json_answer && !op.response_schema)
+      undeclared.push_back("answer of " + op.method + " " + op.pattern);
     if (op.body == storefront::Body::json && !op.request_schema)
       undeclared.push_back("body of " + op.method + " " + op.pattern);
   }
@@ -174,7 +195,8 @@ Seen household_seen(HttpClient& c, const std::string& token) {
 
 }  // namespace
 
-TEST_CASE("each role sees a household card whole, masked or not at all, as the policy says", "[http][access][policy]") {
+TEST_CASE("each role sees a household card whole, masked or not at all, as the policy says",
+          "[http][access][policy]") {
   TestServer server(StoreKind::sqlite);
   HttpClient c(server.port());
   const std::vector<std::pair<std::string, Seen>> table = {
@@ -196,7 +218,8 @@ TEST_CASE("each role sees a household card whole, masked or not at all, as the p
   }
 }
 
-TEST_CASE("each role sees an order only as its buyer, its shop, the area's staff or admin", "[http][access][policy]") {
+TEST_CASE("each role sees an order only as its buyer, its shop, the area's staff or admin",
+          "[http][access][policy]") {
   TestServer server(StoreKind::sqlite);
   HttpClient c(server.port());
   const auto bought = buy(server, c, server.login(kConsumer));

@@ -30,7 +30,8 @@ TEST_CASE("healthz answers ok", "[http]") {
   CHECK(reply.header("x-request-id").has_value());
 }
 
-TEST_CASE("an HTTP/1.1 request without a Connection header keeps the connection open", "[http][keepalive]") {
+TEST_CASE("an HTTP/1.1 request without a Connection header keeps the connection open",
+          "[http][keepalive]") {
   TestServer server(StoreKind::sqlite);
   HttpClient client(server.port());
   client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -52,7 +53,8 @@ TEST_CASE("Connection: close is honoured", "[http][keepalive]") {
   CHECK(client.closed_by_server());
 }
 
-TEST_CASE("an HTTP/1.0 request without keep-alive is closed after the answer", "[http][keepalive]") {
+TEST_CASE("an HTTP/1.0 request without keep-alive is closed after the answer",
+          "[http][keepalive]") {
   TestServer server(StoreKind::sqlite);
   HttpClient client(server.port());
   client.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
@@ -93,7 +95,9 @@ TEST_CASE("metrics count requests by route pattern and status", "[http]") {
   auto reply = client.request("GET", "/metrics");
   CHECK(reply.status == 200);
   CHECK(reply.header("content-type").value_or("").rfind("text/plain", 0) == 0);
-  CHECK(reply.body.find("cunhuo_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1") != std::string::npos);
+  CHECK(reply.body.find(
+            "cunhuo_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1") !=
+        std::string::npos);
   CHECK(reply.body.find("route=\"unmatched\",method=\"GET\",status=\"404\"") != std::string::npos);
   CHECK(reply.body.find("/no/such/route") == std::string::npos);  // raw paths never become labels
   CHECK(reply.body.find("cunhuo_http_request_duration_seconds_bucket") != std::string::npos);
@@ -149,7 +153,8 @@ STORE_TEST("a missing field is a 400 naming the field and writes nothing", "[htt
 STORE_TEST("a body over the JSON limit is a JSON 413 and writes nothing", "[http][bad-input]") {
   TestServer server(store_kind);
   HttpClient client(server.port());
-  std::string big = R"({"phone":"13900000001","password":"cunhuo-demo","pad":")" + std::string(2 << 20, 'x') + "\"}";
+  std::string big = R"({"phone":"13900000001","password":"cunhuo-demo","pad":")" +
+                    std::string(2 << 20, 'x') + "\"}";
   auto reply = post_json(client, kLogin, big);
   CHECK(reply.status == 413);
   CHECK(error_code(reply) == "body_too_large");
@@ -160,8 +165,9 @@ TEST_CASE("a huge body is refused from its Content-Length before it is read", "[
   TestServer server(StoreKind::sqlite);
   HttpClient client(server.port());
   // Only the head is sent: the answer must not wait for 50 MB that never comes.
-  client.send_raw("POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  "Content-Length: 52428800\r\n\r\n");
+  client.send_raw(
+      "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 52428800\r\n\r\n");
   auto reply = client.read_reply();
   CHECK(reply.status == 413);
   CHECK(error_code(reply) == "body_too_large");
@@ -176,8 +182,11 @@ TEST_CASE("a client that expects 100-continue is told to go on", "[http]") {
   TestServer server(StoreKind::sqlite);
   HttpClient client(server.port());
   std::string body = R"({"phone":"13900000001","password":"wrong-password"})";
-  client.send_raw("POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-                  "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  client.send_raw(
+      "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: "
+      "100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   CHECK(client.read_reply().status == 100);
   client.send_raw(body);
   CHECK(client.read_reply().status == 401);
@@ -194,7 +203,8 @@ TEST_CASE("headers over 16 KiB are refused with 431", "[http][bad-input]") {
 TEST_CASE("a chunked body is refused with 411", "[http][bad-input]") {
   TestServer server(StoreKind::sqlite);
   HttpClient client(server.port());
-  client.send_raw("POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  client.send_raw(
+      "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
   auto reply = client.read_reply();
   CHECK(reply.status == 411);
   CHECK(error_code(reply) == "length_required");
@@ -220,7 +230,9 @@ TEST_CASE("a client too slow to send its headers is disconnected", "[http][timeo
 TEST_CASE("a client too slow to send its body is disconnected", "[http][timeouts]") {
   TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.body_timeout_ms = 300; });
   HttpClient client(server.port());
-  client.send_raw("POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+  client.send_raw(
+      "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/json\r\nContent-Length: 100\r\n\r\n{");
   CHECK(client.closed_by_server(5000));
   CHECK(server.count(kSessions) == 0);
 }
@@ -228,7 +240,8 @@ TEST_CASE("a client too slow to send its body is disconnected", "[http][timeouts
 STORE_TEST("a body that is not UTF-8 is a 400 and writes nothing", "[http][bad-input]") {
   TestServer server(store_kind);
   HttpClient client(server.port());
-  auto reply = post_json(client, kLogin, "{\"phone\":\"13900000001\",\"password\":\"cunhuo-\xff\xfe\"}");
+  auto reply =
+      post_json(client, kLogin, "{\"phone\":\"13900000001\",\"password\":\"cunhuo-\xff\xfe\"}");
   CHECK(reply.status == 400);
   CHECK(error_code(reply) == "invalid_utf8");
   CHECK(server.count(kSessions) == 0);
@@ -237,7 +250,8 @@ STORE_TEST("a body that is not UTF-8 is a 400 and writes nothing", "[http][bad-i
 STORE_TEST("a body that is not JSON at all is refused by media type", "[http][bad-input]") {
   TestServer server(store_kind);
   HttpClient client(server.port());
-  auto reply = client.request("POST", kLogin, "phone=1&password=2", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto reply = client.request("POST", kLogin, "phone=1&password=2",
+                              {{"Content-Type", "application/x-www-form-urlencoded"}});
   CHECK(reply.status == 415);
   CHECK(error_code(reply) == "unsupported_media_type");
   CHECK(server.count(kSessions) == 0);
@@ -246,7 +260,8 @@ STORE_TEST("a body that is not JSON at all is refused by media type", "[http][ba
 STORE_TEST("an unknown field is a 400 naming it", "[http][bad-input]") {
   TestServer server(store_kind);
   HttpClient client(server.port());
-  auto reply = post_json(client, kLogin, R"({"phone":"13900000001","password":"cunhuo-demo","admin":true})");
+  auto reply =
+      post_json(client, kLogin, R"({"phone":"13900000001","password":"cunhuo-demo","admin":true})");
   CHECK(reply.status == 400);
   CHECK(error_field(reply) == "admin");
   CHECK(server.count(kSessions) == 0);
@@ -267,18 +282,21 @@ STORE_TEST("a seeded account logs in and sees itself with its phone masked", "[h
 STORE_TEST("a wrong password is a 401 and opens no session", "[http][auth]") {
   TestServer server(store_kind);
   HttpClient client(server.port());
-  auto reply = post_json(client, kLogin, R"({"phone":"13900000001","password":"not-the-password"})");
+  auto reply =
+      post_json(client, kLogin, R"({"phone":"13900000001","password":"not-the-password"})");
   CHECK(reply.status == 401);
   CHECK(error_code(reply) == "invalid_credentials");
   CHECK(server.count(kSessions) == 0);
 }
 
-TEST_CASE("a request without a token is a 401 and a logged-out token stops working", "[http][auth]") {
+TEST_CASE("a request without a token is a 401 and a logged-out token stops working",
+          "[http][auth]") {
   TestServer server(StoreKind::sqlite);
   HttpClient client(server.port());
   CHECK(client.request("GET", "/api/v1/me").status == 401);
   std::string token = server.login("13900000006");
-  auto auth = std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + token}};
+  auto auth =
+      std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + token}};
   CHECK(client.request("GET", "/api/v1/me", "", auth).status == 200);
   CHECK(client.request("DELETE", "/api/v1/sessions/current", "", auth).status == 200);
   CHECK(client.request("GET", "/api/v1/me", "", auth).status == 401);

@@ -11,8 +11,10 @@ namespace {
 
 const std::string kMelon =
     R"({"title":"民勤沙漠蜜瓜 5斤装","category":"水果","unit":"box","price_fen":3980,"stock":100,)"
-    R"("temperature_class":"chilled","shelf_life_days":20,"origin_code":"620621104201","origin_name":"甘肃民勤",)"
-    R"("description":"沙漠里长大的蜜瓜，甜而多汁，产地直发，冷链到家。","producers":[{"household_id":1,"share_bps":10000}]})";
+    R"("temperature_class":"chilled","shelf_life_days":20,"origin_code":"620621104201",)"
+    R"("origin_name":"甘肃民勤",)"
+    R"("description":"沙漠里长大的蜜瓜，甜而多汁，产地直发，冷链到家。","producers":[{"household_id":1,)"
+    R"("share_bps":10000}]})";
 
 Status set_page_cap(db::Database& db, std::int64_t pages) {
   return db.write([&](db::Session& s) -> Status {
@@ -24,8 +26,9 @@ Status set_page_cap(db::Database& db, std::int64_t pages) {
 // Caps the store at its present size and writes until it is full; returns the rows kept.
 std::int64_t fill_to_the_brim(db::Database& db) {
   REQUIRE(db.write([](db::Session& s) -> Status {
-    return s.exec_script("CREATE TABLE filler (id INTEGER PRIMARY KEY, bytes TEXT NOT NULL)");
-  }).ok());
+              return s.exec_script(
+                  "CREATE TABLE filler (id INTEGER PRIMARY KEY, bytes TEXT NOT NULL)");
+            }).ok());
   auto pages = db.read([](db::Session& s) { return s.query_one("PRAGMA page_count"); });
   REQUIRE(pages.ok());
   REQUIRE(set_page_cap(db, (*pages)->i64(0) + 8).ok());
@@ -89,7 +92,8 @@ TEST_CASE("a full store loses nothing it acknowledged and stays intact", "[store
   const std::int64_t kept = fill_to_the_brim(store.db());
   REQUIRE(set_page_cap(store.db(), 1'000'000).ok());
   auto reopened = store.reopen();
-  auto rows = reopened->read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM filler"); });
+  auto rows =
+      reopened->read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM filler"); });
   REQUIRE(rows.ok());
   CHECK((*rows)->i64(0) == kept);
   auto check = reopened->read([](db::Session& s) { return s.query_one("PRAGMA integrity_check"); });

@@ -29,12 +29,14 @@ int main(int argc, char** argv) {
   int handled = 0;
   cunhuo::SystemClock clock;
   cunhuo::outbox::Dispatcher dispatcher(**db, clock);
-  dispatcher.subscribe("probe", "probe.tick", [&](cunhuo::db::Session& tx, const cunhuo::outbox::Event& e) -> cunhuo::Status {
-    CUNHUO_TRY(tx.exec("INSERT INTO probe_effects (event_id) VALUES (?)", {e.id}));
-    if (++handled == hang_at)
-      for (;;) ::pause();  // until killed
-    return {};
-  });
+  dispatcher.subscribe(
+      "probe", "probe.tick",
+      [&](cunhuo::db::Session& tx, const cunhuo::outbox::Event& e) -> cunhuo::Status {
+        CUNHUO_TRY(tx.exec("INSERT INTO probe_effects (event_id) VALUES (?)", {e.id}));
+        if (++handled == hang_at)
+          for (;;) ::pause();  // until killed
+        return {};
+      });
   auto done = dispatcher.drain(100000);
   if (!done.ok()) {
     std::fprintf(stderr, "dispatch failed: %s\n", done.error().message.c_str());

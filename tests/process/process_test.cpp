@@ -72,18 +72,24 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event handled once", "[process][outbox]") {
+STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event handled once",
+           "[process][outbox]") {
   TestStore store(store_kind);
   store.migrate();
-  REQUIRE(store.db().write([](db::Session& s) -> Status {
-    return s.exec_script("CREATE TABLE probe_effects (event_id BIGINT NOT NULL);");
-  }).ok());
+  REQUIRE(store.db()
+              .write([](db::Session& s) -> Status {
+                return s.exec_script("CREATE TABLE probe_effects (event_id BIGINT NOT NULL);");
+              })
+              .ok());
   constexpr int kEvents = 300;
   SystemClock clock;
-  REQUIRE(store.db().write([&](db::Session& tx) -> Status {
-    for (int i = 0; i < kEvents; ++i) CUNHUO_TRY(outbox::publish(tx, "probe.tick", "{}", clock));
-    return {};
-  }).ok());
+  REQUIRE(store.db()
+              .write([&](db::Session& tx) -> Status {
+                for (int i = 0; i < kEvents; ++i)
+                  CUNHUO_TRY(outbox::publish(tx, "probe.tick", "{}", clock));
+                return {};
+              })
+              .ok());
   const std::string log = temp_dir() + "/worker.log";
 
   // The worker stops inside its 41st handling, that handler's transaction open: the kill
@@ -108,7 +114,8 @@ STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event 
   CHECK(count(store.db(), "SELECT COUNT(*) FROM probe_effects") == kEvents);
   CHECK(count(store.db(), "SELECT COUNT(DISTINCT event_id) FROM probe_effects") == kEvents);
   CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_events WHERE delivered_at IS NULL") == 0);
-  CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_handled WHERE handler = 'probe'") == kEvents);
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_handled WHERE handler = 'probe'") ==
+        kEvents);
 }
 
 // The service's gauge of requests being handled, read from /metrics.
@@ -122,8 +129,8 @@ std::int64_t requests_in_flight(std::uint16_t port) {
 
 // Starts `cunhuo serve` on a fresh SQLite store in `dir` and waits until it answers.
 pid_t start_service(const std::string& dir, std::uint16_t port) {
-  pid_t pid = spawn({CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
-                     "sqlite:" + dir + "/cunhuo.db", "--seed", "minqin", "--threads", "2"},
+  pid_t pid = spawn({CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port),
+                     "--db", "sqlite:" + dir + "/cunhuo.db", "--seed", "minqin", "--threads", "2"},
                     dir + "/serve.log");
   bool up = false;
   for (int i = 0; i < 300 && !up; ++i) {
@@ -200,7 +207,8 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
 namespace {
 
 int run_verify(const std::string& file, const std::string& data_dir) {
-  const std::string cmd = std::string(CUNHUO_BINARY) + " verify-statement '" + file + "' --data-dir '" + data_dir + "' >/dev/null 2>&1";
+  const std::string cmd = std::string(CUNHUO_BINARY) + " verify-statement '" + file +
+                          "' --data-dir '" + data_dir + "' >/dev/null 2>&1";
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -214,7 +222,8 @@ void write_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("cunhuo verify-statement accepts a genuine statement and rejects one altered by a digit", "[process][payments]") {
+TEST_CASE("cunhuo verify-statement accepts a genuine statement and rejects one altered by a digit",
+          "[process][payments]") {
   const std::string dir = cunhuo::test::temp_dir();
   auto key = cunhuo::payments::SigningKey::load_or_create(dir + "/keys/statement-ed25519.key");
   REQUIRE(key.ok());
@@ -224,7 +233,8 @@ TEST_CASE("cunhuo verify-statement accepts a genuine statement and rejects one a
   auto period = cunhuo::payments::parse_period("2026-09");
   REQUIRE(period.ok());
   auto statement = store.db().read([&](cunhuo::db::Session& s) {
-    return cunhuo::payments::issue_statement(s, {7, "王*国", "620621104201", 4}, *period, *key, clock);
+    return cunhuo::payments::issue_statement(s, {7, "王*国", "620621104201", 4}, *period, *key,
+                                             clock);
   });
   REQUIRE(statement.ok());
   const std::string genuine = dir + "/genuine.json", altered = dir + "/altered.json";

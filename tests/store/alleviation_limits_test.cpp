@@ -12,13 +12,18 @@ STORE_TEST("an exit notice takes a bounded number of objections", "[store][allev
   store.migrate();
   ManualClock clock(1'800'000'000'000);
   auto proposal = store.db().write([&](db::Session& tx) -> Result<std::int64_t> {
-    CUNHUO_TRY(tx.exec("INSERT INTO exit_proposals (household_id, evaluation_id, status, notice_ends_at, created_at, "
-                       "updated_at) VALUES (1, 1, 'in_notice', ?, 0, 0)", {clock.now_ms() + 3'600'000}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO exit_proposals (household_id, evaluation_id, status, notice_ends_at, "
+                "created_at, "
+                "updated_at) VALUES (1, 1, 'in_notice', ?, 0, 0)",
+                {clock.now_ms() + 3'600'000}));
     return tx.last_insert_id();
   });
   REQUIRE(proposal.ok());
   auto lodge = [&] {
-    return store.db().write([&](db::Session& tx) { return alleviation::lodge_objection(tx, *proposal, "异议", clock); });
+    return store.db().write([&](db::Session& tx) {
+      return alleviation::lodge_objection(tx, *proposal, "异议", clock);
+    });
   };
   for (std::int64_t i = 0; i < alleviation::kMaxObjectionsPerProposal; ++i) REQUIRE(lodge().ok());
   auto refused = lodge();
@@ -27,13 +32,15 @@ STORE_TEST("an exit notice takes a bounded number of objections", "[store][allev
   CHECK(refused.error().kind == ErrorKind::conflict);
 }
 
-STORE_TEST("two counties may issue the same fund document number; one county may not reuse it", "[store][funds]") {
+STORE_TEST("two counties may issue the same fund document number; one county may not reuse it",
+           "[store][funds]") {
   TestStore store(store_kind);
   store.migrate();
   ManualClock clock(1'800'000'000'000);
   auto project = [&](const char* county) {
     auto p = store.db().write([&](db::Session& tx) {
-      return alleviation::create_project(tx, {county, "产业扶持", "industry", "", Money::fen(10'000'000)}, "test", clock);
+      return alleviation::create_project(
+          tx, {county, "产业扶持", "industry", "", Money::fen(10'000'000)}, "test", clock);
     });
     REQUIRE(p.ok());
     return p->id;

@@ -15,9 +15,10 @@ using cunhuo::test::TestStore;
 namespace {
 void make_table(db::Database& db) {
   auto st = db.write([](db::Session& s) -> Status {
-    return s.exec_script(db::expand_sql(
-        "CREATE TABLE items (id {{ID}}, name VARCHAR(100) NOT NULL UNIQUE, qty BIGINT NOT NULL, price DOUBLE, note TEXT);",
-        s.dialect()));
+    return s.exec_script(
+        db::expand_sql("CREATE TABLE items (id {{ID}}, name VARCHAR(100) NOT NULL UNIQUE, qty "
+                       "BIGINT NOT NULL, price DOUBLE, note TEXT);",
+                       s.dialect()));
   });
   REQUIRE(st.ok());
 }
@@ -27,12 +28,15 @@ STORE_TEST("a committed write is visible to later reads", "[store]") {
   TestStore store(store_kind);
   make_table(store.db());
   auto id = store.db().write([](db::Session& s) -> Result<std::int64_t> {
-    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty, price, note) VALUES (?, ?, ?, ?)", {"蜜瓜", 12, 3.5, nullptr}));
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty, price, note) VALUES (?, ?, ?, ?)",
+                      {"蜜瓜", 12, 3.5, nullptr}));
     return s.last_insert_id();
   });
   REQUIRE(id.ok());
   CHECK(*id > 0);
-  auto row = store.db().read([&](db::Session& s) { return s.query_one("SELECT name, qty, price, note FROM items WHERE id = ?", {*id}); });
+  auto row = store.db().read([&](db::Session& s) {
+    return s.query_one("SELECT name, qty, price, note FROM items WHERE id = ?", {*id});
+  });
   REQUIRE(row.ok());
   REQUIRE(row->has_value());
   CHECK((*row)->str(0) == "蜜瓜");
@@ -49,7 +53,8 @@ STORE_TEST("a body that returns an error writes nothing", "[store]") {
     return make_error(ErrorKind::invalid, "nope", "refused after the insert");
   });
   REQUIRE_FALSE(st.ok());
-  auto count = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
+  auto count =
+      store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
   CHECK((*count)->i64(0) == 0);
 }
 
@@ -72,24 +77,28 @@ STORE_TEST("a unique violation is a conflict named duplicate", "[store]") {
 STORE_TEST("a conditional decrement never drives stock negative under concurrency", "[store]") {
   TestStore store(store_kind);
   make_table(store.db());
-  REQUIRE(store.db().write([](db::Session& s) -> Status {
-    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"stock", 50}));
-    return {};
-  }).ok());
+  REQUIRE(store.db()
+              .write([](db::Session& s) -> Status {
+                CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"stock", 50}));
+                return {};
+              })
+              .ok());
   std::atomic<int> sold{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < 25; ++i) {
         auto took = store.db().write([](db::Session& s) -> Result<std::int64_t> {
-          auto r = CUNHUO_TRY(s.exec("UPDATE items SET qty = qty - 1 WHERE name = ? AND qty >= 1", {"stock"}));
+          auto r = CUNHUO_TRY(
+              s.exec("UPDATE items SET qty = qty - 1 WHERE name = ? AND qty >= 1", {"stock"}));
           return r.affected_rows;
         });
         if (took.ok() && *took == 1) ++sold;
       }
     });
   for (auto& t : threads) t.join();
-  auto left = store.db().read([](db::Session& s) { return s.query_one("SELECT qty FROM items WHERE name = 'stock'"); });
+  auto left = store.db().read(
+      [](db::Session& s) { return s.query_one("SELECT qty FROM items WHERE name = 'stock'"); });
   CHECK(sold.load() == 50);
   CHECK((*left)->i64(0) == 0);
 }
@@ -97,26 +106,37 @@ STORE_TEST("a conditional decrement never drives stock negative under concurrenc
 STORE_TEST("text round-trips as utf-8 and compares byte for byte", "[store]") {
   TestStore store(store_kind);
   make_table(store.db());
-  REQUIRE(store.db().write([](db::Session& s) -> Status {
-    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty, note) VALUES (?, ?, ?)", {"白牦牛肉", 1, "🐂 emoji"}));
-    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"Abc", 1}));
-    return {};
-  }).ok());
-  auto rows = store.db().read([](db::Session& s) { return s.query("SELECT name, note FROM items WHERE name LIKE ? ORDER BY id", {"%牦牛%"}); });
+  REQUIRE(store.db()
+              .write([](db::Session& s) -> Status {
+                CUNHUO_TRY(s.exec("INSERT INTO items (name, qty, note) VALUES (?, ?, ?)",
+                                  {"白牦牛肉", 1, "🐂 emoji"}));
+                CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"Abc", 1}));
+                return {};
+              })
+              .ok());
+  auto rows = store.db().read([](db::Session& s) {
+    return s.query("SELECT name, note FROM items WHERE name LIKE ? ORDER BY id", {"%牦牛%"});
+  });
   REQUIRE(rows->size() == 1);
   CHECK((*rows)[0].str(1) == "🐂 emoji");
-  auto exact = store.db().read([](db::Session& s) { return s.query("SELECT name FROM items WHERE name = ?", {"abc"}); });
+  auto exact = store.db().read(
+      [](db::Session& s) { return s.query("SELECT name FROM items WHERE name = ?", {"abc"}); });
   CHECK(exact->empty());  // binary collation on both stores
 }
 
 STORE_TEST("sums over integer columns come back as integers", "[store]") {
   TestStore store(store_kind);
   make_table(store.db());
-  REQUIRE(store.db().write([](db::Session& s) -> Status {
-    for (int i = 0; i < 3; ++i) CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"n" + std::to_string(i), 4000000000LL}));
-    return {};
-  }).ok());
-  auto sum = store.db().read([](db::Session& s) { return s.query_one("SELECT SUM(qty) FROM items"); });
+  REQUIRE(store.db()
+              .write([](db::Session& s) -> Status {
+                for (int i = 0; i < 3; ++i)
+                  CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)",
+                                    {"n" + std::to_string(i), 4000000000LL}));
+                return {};
+              })
+              .ok());
+  auto sum =
+      store.db().read([](db::Session& s) { return s.query_one("SELECT SUM(qty) FROM items"); });
   REQUIRE((*sum)->at(0).is_int());
   CHECK((*sum)->i64(0) == 12000000000LL);
 }
@@ -132,10 +152,12 @@ STORE_TEST("a wrong statement is an error value, not a crash", "[store]") {
 STORE_TEST("reads see a snapshot while a writer works", "[store]") {
   TestStore store(store_kind);
   make_table(store.db());
-  REQUIRE(store.db().write([](db::Session& s) -> Status {
-    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"x", 1}));
-    return {};
-  }).ok());
+  REQUIRE(store.db()
+              .write([](db::Session& s) -> Status {
+                CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)", {"x", 1}));
+                return {};
+              })
+              .ok());
   auto seen = store.db().read([&](db::Session& s) -> Result<std::pair<std::int64_t, std::int64_t>> {
     auto before = CUNHUO_TRY(s.query_one("SELECT qty FROM items WHERE name = 'x'"));
     std::thread writer([&] {
@@ -158,10 +180,12 @@ TEST_CASE("a dropped MariaDB connection is replaced and the work retried", "[sto
   auto id = store.db().read([](db::Session& s) { return s.query_one("SELECT CONNECTION_ID()"); });
   REQUIRE(id.ok());
   auto killer = store.reopen();
-  REQUIRE(killer->write([&](db::Session& s) -> Status {
-    CUNHUO_TRY(s.exec("KILL " + std::to_string((*id)->i64(0))));
-    return {};
-  }).ok());
+  REQUIRE(killer
+              ->write([&](db::Session& s) -> Status {
+                CUNHUO_TRY(s.exec("KILL " + std::to_string((*id)->i64(0))));
+                return {};
+              })
+              .ok());
   // The pooled connection is dead now; the next transaction must still succeed.
   auto again = store.db().read([](db::Session& s) { return s.query_one("SELECT 1"); });
   REQUIRE(again.ok());
@@ -262,8 +286,9 @@ STORE_TEST("concurrent writers each commit or roll back on their own", "[store]"
       for (int i = 0; i < 40; ++i) {
         const bool fail = (i % 3) == 0;
         auto st = store.db().write([&](db::Session& s) -> Status {
-          CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, ?)",
-                            {(fail ? "bad-" : "ok-") + std::to_string(t) + "-" + std::to_string(i), 1}));
+          CUNHUO_TRY(
+              s.exec("INSERT INTO items (name, qty) VALUES (?, ?)",
+                     {(fail ? "bad-" : "ok-") + std::to_string(t) + "-" + std::to_string(i), 1}));
           if (fail) return make_error(ErrorKind::invalid, "refused", "refused after writing");
           return {};
         });
@@ -271,16 +296,22 @@ STORE_TEST("concurrent writers each commit or roll back on their own", "[store]"
       }
     });
   for (auto& t : threads) t.join();
-  auto ok_rows = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items WHERE name LIKE 'ok-%'"); });
-  auto bad_rows = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items WHERE name LIKE 'bad-%'"); });
+  auto ok_rows = store.db().read([](db::Session& s) {
+    return s.query_one("SELECT COUNT(*) FROM items WHERE name LIKE 'ok-%'");
+  });
+  auto bad_rows = store.db().read([](db::Session& s) {
+    return s.query_one("SELECT COUNT(*) FROM items WHERE name LIKE 'bad-%'");
+  });
   CHECK(committed.load() == 8 * 26);
   CHECK(refused.load() == 8 * 14);
   CHECK((*ok_rows)->i64(0) == committed.load());
   CHECK((*bad_rows)->i64(0) == 0);
 }
 
-STORE_TEST("a write made from an asynchronous write's callback completes while another "
-           "asynchronous write waits in line", "[store]") {
+STORE_TEST(
+    "a write made from an asynchronous write's callback completes while another "
+    "asynchronous write waits in line",
+    "[store]") {
   // What a refused checkout does: its callback keeps the refusal with a write of its own.
   // On SQLite the callback runs on the thread that led the group commit, and behind it in
   // line is an asynchronous write whose caller has gone on.

@@ -32,17 +32,23 @@ struct Counter {
 
 void prepare(TestStore& store) {
   store.migrate();
-  REQUIRE(store.db().write([](db::Session& s) -> Status { return s.exec_script("CREATE TABLE effects (n BIGINT NOT NULL);"); }).ok());
+  REQUIRE(store.db()
+              .write([](db::Session& s) -> Status {
+                return s.exec_script("CREATE TABLE effects (n BIGINT NOT NULL);");
+              })
+              .ok());
 }
 
 std::int64_t effects(TestStore& store) {
-  auto r = store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM effects"); });
+  auto r =
+      store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM effects"); });
   return (*r)->i64(0);
 }
 
 }  // namespace
 
-STORE_TEST("the same key and body replay the first answer without running again", "[store][idempotency]") {
+STORE_TEST("the same key and body replay the first answer without running again",
+           "[store][idempotency]") {
   TestStore store(store_kind);
   prepare(store);
   SystemClock clock;
@@ -78,9 +84,11 @@ STORE_TEST("the same key while the first request runs is a 409", "[store][idempo
   Idempotency idem(store.db(), clock);
   Response concurrent;
   auto first = idem.run(post("k1", "{}"), 7, [&](db::Session&) -> Result<Response> {
-    std::thread second([&] { concurrent = idem.run(post("k1", "{}"), 7, [](db::Session&) -> Result<Response> {
-                                return Response::json(201, "{}");
-                              }); });
+    std::thread second([&] {
+      concurrent = idem.run(post("k1", "{}"), 7, [](db::Session&) -> Result<Response> {
+        return Response::json(201, "{}");
+      });
+    });
     second.join();
     return Response::json(201, "{\"first\":true}");
   });
@@ -107,7 +115,7 @@ STORE_TEST("a refusal is kept for the key but a passing conflict is not", "[stor
   CHECK(runs == 1);  // replayed, not re-run
   CHECK(idem.run(post("busy", "{}"), 7, refuse(ErrorKind::conflict)).status == 409);
   CHECK(idem.run(post("busy", "{}"), 7, refuse(ErrorKind::conflict)).status == 409);
-  CHECK(runs == 3);  // a conflict may pass later: the key stays free
+  CHECK(runs == 3);            // a conflict may pass later: the key stays free
   CHECK(effects(store) == 0);  // refused work never commits
 }
 

@@ -26,14 +26,21 @@ struct Fixture {
   explicit Fixture(test::StoreKind kind) : store(kind), planner(store.db(), ColdChainRules{}) {
     store.migrate();
     auto made = store.db().write([&](db::Session& tx) -> Status {
-      for (auto n : {NewNode{"VP", NodeKind::village_point, "村", "620621104201", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
-                     NewNode{"TS", NodeKind::township_station, "站", "620621104", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
-                     NewNode{"CS", NodeKind::cold_store, "冷库", "620621104", 100, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
-                     NewNode{"HUB", NodeKind::city_hub, "枢纽", "620100", 0, std::nullopt, std::nullopt, std::nullopt, std::nullopt}})
+      for (auto n : {NewNode{"VP", NodeKind::village_point, "村", "620621104201", 0, std::nullopt,
+                             std::nullopt, std::nullopt, std::nullopt},
+                     NewNode{"TS", NodeKind::township_station, "站", "620621104", 0, std::nullopt,
+                             std::nullopt, std::nullopt, std::nullopt},
+                     NewNode{"CS", NodeKind::cold_store, "冷库", "620621104", 100, std::nullopt,
+                             std::nullopt, std::nullopt, std::nullopt},
+                     NewNode{"HUB", NodeKind::city_hub, "枢纽", "620100", 0, std::nullopt,
+                             std::nullopt, std::nullopt, std::nullopt}})
         CUNHUO_TRY(create_node(tx, n, clock));
-      CUNHUO_TRY(create_link(tx, NewLink{"VP", "TS", "tricycle", false, 30, 300, "on_demand"}, clock));
-      CUNHUO_TRY(create_link(tx, NewLink{"TS", "CS", "tricycle", false, 10, 100, "on_demand"}, clock));
-      CUNHUO_TRY(create_link(tx, NewLink{"CS", "HUB", "refrigerated_trunk", true, 300, 9000, "Mon-Sun 20:00"}, clock));
+      CUNHUO_TRY(
+          create_link(tx, NewLink{"VP", "TS", "tricycle", false, 30, 300, "on_demand"}, clock));
+      CUNHUO_TRY(
+          create_link(tx, NewLink{"TS", "CS", "tricycle", false, 10, 100, "on_demand"}, clock));
+      CUNHUO_TRY(create_link(
+          tx, NewLink{"CS", "HUB", "refrigerated_trunk", true, 300, 9000, "Mon-Sun 20:00"}, clock));
       return register_sensor(tx, "CS-T1", "CS", clock);
     });
     REQUIRE(made.ok());
@@ -53,7 +60,10 @@ struct Fixture {
     return *s;
   }
   Result<Shipment> scan(const std::string& number, const char* node, const char* step) {
-    return store.db().write([&](db::Session& tx) { return record_scan(tx, planner, number, ScanInput{node, step, "in_progress", 0}, "test", clock); });
+    return store.db().write([&](db::Session& tx) {
+      return record_scan(tx, planner, number, ScanInput{node, step, "in_progress", 0}, "test",
+                         clock);
+    });
   }
   // Readings as a sensor sends them live: the clock has reached the newest of them.
   Result<IngestReport> readings(std::vector<Reading> rs) {
@@ -102,7 +112,8 @@ STORE_TEST("a parcel running late is re-planned from where it was scanned", "[st
   CHECK(wrong.error().code == "not_on_route");
 }
 
-STORE_TEST("short breaches that add up raise the cumulative alarm and hold the parcel", "[store][logistics][telemetry]") {
+STORE_TEST("short breaches that add up raise the cumulative alarm and hold the parcel",
+           "[store][logistics][telemetry]") {
   Fixture f(store_kind);
   const auto s = f.ship();
   REQUIRE(f.scan(s.tracking_number, "CS", "storing").ok());
@@ -116,11 +127,13 @@ STORE_TEST("short breaches that add up raise the cumulative alarm and hold the p
   auto report = f.readings(rs);
   REQUIRE(report.ok());
   REQUIRE(report->excursions.size() == 1);
-  auto e = f.store.db().read([&](db::Session& sn) { return find_excursion(sn, report->excursions.front()); });
+  auto e = f.store.db().read(
+      [&](db::Session& sn) { return find_excursion(sn, report->excursions.front()); });
   REQUIRE(e.ok());
   CHECK((*e)->kind == "cumulative");
   CHECK((*e)->shipments == std::vector<std::int64_t>{s.id});
-  auto held = f.store.db().read([&](db::Session& sn) { return find_shipment(sn, s.tracking_number); });
+  auto held =
+      f.store.db().read([&](db::Session& sn) { return find_shipment(sn, s.tracking_number); });
   CHECK((*held)->status == "held");
   // The same readings again change nothing and open nothing.
   auto again = f.readings(rs);
@@ -128,27 +141,33 @@ STORE_TEST("short breaches that add up raise the cumulative alarm and hold the p
   CHECK(again->excursions.empty());
 }
 
-STORE_TEST("a sensor that stops reporting where parcels wait raises its own alarm, once", "[store][logistics][telemetry]") {
+STORE_TEST("a sensor that stops reporting where parcels wait raises its own alarm, once",
+           "[store][logistics][telemetry]") {
   Fixture f(store_kind);
   const auto s = f.ship();
   REQUIRE(f.scan(s.tracking_number, "CS", "storing").ok());
   REQUIRE(f.readings({{"CS-T1", f.clock.now_ms(), 300}}).ok());
   f.clock.advance(std::chrono::minutes(10));
-  auto quiet = f.store.db().write([&](db::Session& tx) { return check_silence(tx, ExcursionRules{}, f.clock); });
+  auto quiet = f.store.db().write(
+      [&](db::Session& tx) { return check_silence(tx, ExcursionRules{}, f.clock); });
   CHECK(quiet->empty());
   f.clock.advance(std::chrono::minutes(10));
-  auto silent = f.store.db().write([&](db::Session& tx) { return check_silence(tx, ExcursionRules{}, f.clock); });
+  auto silent = f.store.db().write(
+      [&](db::Session& tx) { return check_silence(tx, ExcursionRules{}, f.clock); });
   REQUIRE(silent->size() == 1);
-  auto twice = f.store.db().write([&](db::Session& tx) { return check_silence(tx, ExcursionRules{}, f.clock); });
+  auto twice = f.store.db().write(
+      [&](db::Session& tx) { return check_silence(tx, ExcursionRules{}, f.clock); });
   CHECK(twice->empty());
 }
 
-STORE_TEST("readings in range keep a parcel moving; a released excursion lets it go on", "[store][logistics][telemetry]") {
+STORE_TEST("readings in range keep a parcel moving; a released excursion lets it go on",
+           "[store][logistics][telemetry]") {
   Fixture f(store_kind);
   const auto s = f.ship();
   REQUIRE(f.scan(s.tracking_number, "CS", "storing").ok());
   std::vector<Reading> rs;
-  for (int m = 1; m <= 12; ++m) rs.push_back({"CS-T1", f.clock.now_ms() + m * 5 * 60'000, m == 6 ? 1200 : 400});
+  for (int m = 1; m <= 12; ++m)
+    rs.push_back({"CS-T1", f.clock.now_ms() + m * 5 * 60'000, m == 6 ? 1200 : 400});
   auto report = f.readings(rs);
   REQUIRE(report.ok());
   CHECK(report->excursions.empty());  // five warm minutes are within the limits
@@ -156,13 +175,17 @@ STORE_TEST("readings in range keep a parcel moving; a released excursion lets it
   for (int m = 13; m <= 22; ++m) warm.push_back({"CS-T1", f.clock.now_ms() + m * 5 * 60'000, 1500});
   auto hot = f.readings(warm);
   REQUIRE(hot->excursions.size() == 1);
-  auto decided = f.store.db().write([&](db::Session& tx) { return decide_excursion(tx, hot->excursions.front(), false, f.clock); });
+  auto decided = f.store.db().write([&](db::Session& tx) {
+    return decide_excursion(tx, hot->excursions.front(), false, f.clock);
+  });
   REQUIRE(decided.ok());
-  auto after = f.store.db().read([&](db::Session& sn) { return find_shipment(sn, s.tracking_number); });
+  auto after =
+      f.store.db().read([&](db::Session& sn) { return find_shipment(sn, s.tracking_number); });
   CHECK((*after)->status == "at_node");
 }
 
-STORE_TEST("a warm truck holds the parcels riding it, and a held parcel cannot be delivered", "[store][logistics][telemetry]") {
+STORE_TEST("a warm truck holds the parcels riding it, and a held parcel cannot be delivered",
+           "[store][logistics][telemetry]") {
   Fixture f(store_kind);
   const auto s = f.ship();
   REQUIRE(f.scan(s.tracking_number, "CS", "storing").ok());
@@ -171,7 +194,11 @@ STORE_TEST("a warm truck holds the parcels riding it, and a held parcel cannot b
   REQUIRE(riding.ok());
   REQUIRE(riding->status == "in_transit");
   const std::int64_t link = riding->route.front().link_id;
-  REQUIRE(f.store.db().write([&](db::Session& tx) { return register_vehicle_sensor(tx, "TRUCK-1", link, f.clock); }).ok());
+  REQUIRE(f.store.db()
+              .write([&](db::Session& tx) {
+                return register_vehicle_sensor(tx, "TRUCK-1", link, f.clock);
+              })
+              .ok());
   std::vector<Reading> warm;
   for (int m = 1; m <= 9; ++m) warm.push_back({"TRUCK-1", f.clock.now_ms() + m * 5 * 60'000, 1400});
   auto report = f.readings(warm);
@@ -336,11 +363,12 @@ STORE_TEST("tracking numbers are drawn from libsodium's CSPRNG", "[store][logist
   REQUIRE(sodium_init() >= 0);
   randombytes_set_implementation(&kFixed);
   auto made = f.store.db().write([&](db::Session& tx) {
-    return create_shipment(
-        tx, f.planner,
-        NewShipment{.order_id = 1, .origin_code = "VP", .destination_code = "HUB",
-                    .ready_at_ms = f.clock.now_ms()},
-        f.clock);
+    return create_shipment(tx, f.planner,
+                           NewShipment{.order_id = 1,
+                                       .origin_code = "VP",
+                                       .destination_code = "HUB",
+                                       .ready_at_ms = f.clock.now_ms()},
+                           f.clock);
   });
   randombytes_set_implementation(&randombytes_internal_implementation);
   REQUIRE(made.ok());

@@ -12,13 +12,15 @@ namespace {
 
 void make_effects(db::Database& db) {
   REQUIRE(db.write([](db::Session& s) -> Status {
-    return s.exec_script("CREATE TABLE effects (event_id BIGINT NOT NULL, handler VARCHAR(50) NOT NULL);");
-  }).ok());
+              return s.exec_script(
+                  "CREATE TABLE effects (event_id BIGINT NOT NULL, handler VARCHAR(50) NOT NULL);");
+            }).ok());
 }
 
 Status publish_n(db::Database& db, const Clock& clock, int n, const char* topic = "order.paid") {
   return db.write([&](db::Session& tx) -> Status {
-    for (int i = 0; i < n; ++i) CUNHUO_TRY(outbox::publish(tx, topic, "{\"n\":" + std::to_string(i) + "}", clock));
+    for (int i = 0; i < n; ++i)
+      CUNHUO_TRY(outbox::publish(tx, topic, "{\"n\":" + std::to_string(i) + "}", clock));
     return {};
   });
 }
@@ -102,10 +104,12 @@ STORE_TEST("redelivering an event after a crash does not repeat its effects", "[
   first.subscribe("h", "order.paid", recording("h"));
   REQUIRE(first.drain().ok());
   // Simulate a crash between the handler's commit and the delivered mark.
-  REQUIRE(store.db().write([](db::Session& s) -> Status {
-    CUNHUO_TRY(s.exec("UPDATE outbox_events SET delivered_at = NULL"));
-    return {};
-  }).ok());
+  REQUIRE(store.db()
+              .write([](db::Session& s) -> Status {
+                CUNHUO_TRY(s.exec("UPDATE outbox_events SET delivered_at = NULL"));
+                return {};
+              })
+              .ok());
   outbox::Dispatcher second(store.db(), clock);
   second.subscribe("h", "order.paid", recording("h"));
   REQUIRE(second.drain().ok());

@@ -6,11 +6,13 @@
 
 namespace cunhuo::test {
 
-const std::string kMelon = R"({"title":"民勤沙漠蜜瓜 5斤装","category":"水果","unit":"box","price_fen":3980,"stock":5,)"
-                           R"("temperature_class":"chilled","shelf_life_days":20,"harvest_date":"2026-08-20",)"
-                           R"("origin_code":"620621104201","origin_name":"甘肃民勤","producers":[{"household_id":1,"share_bps":10000}]})";
-const std::string kFarmer = "13900000001", kOtherFarmer = "13900000009", kConsumer = "13900000003", kCentre = "13900000006",
-                  kOffice = "13900000007", kStation = "13900000005";
+const std::string kMelon =
+    R"({"title":"民勤沙漠蜜瓜 5斤装","category":"水果","unit":"box","price_fen":3980,"stock":5,)"
+    R"("temperature_class":"chilled","shelf_life_days":20,"harvest_date":"2026-08-20",)"
+    R"("origin_code":"620621104201","origin_name":"甘肃民勤","producers":[{"household_id":1,)"
+    R"("share_bps":10000}]})";
+const std::string kFarmer = "13900000001", kOtherFarmer = "13900000009", kConsumer = "13900000003",
+                  kCentre = "13900000006", kOffice = "13900000007", kStation = "13900000005";
 
 std::string str_field(const std::string& body, const char* key) {
   auto doc = Json::parse(body);
@@ -20,19 +22,27 @@ std::string str_field(const std::string& body, const char* key) {
   return v->as_string();
 }
 
-Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity, const std::string& listing) {
+Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity,
+           const std::string& listing) {
   auto listed = post_json(c, "/api/v1/products", listing, bearer(server.login(kFarmer)));
   REQUIRE(listed.status == 201);
-  const std::string body = R"({"items":[{"product_id":)" + std::to_string(json_int(listed.body, "id")) + R"(,"quantity":)" +
-                           std::to_string(quantity) + R"(}],"shipping_address":{"name":"张三明","phone":"13711112222",)"
+  const std::string body = R"({"items":[{"product_id":)" +
+                           std::to_string(json_int(listed.body, "id")) + R"(,"quantity":)" +
+                           std::to_string(quantity) +
+                           R"(}],"shipping_address":{"name":"张三明","phone":"13711112222",)"
                            R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
-  auto ordered = post_json(c, "/api/v1/orders", body, bearer(consumer, {{"Idempotency-Key", "order-" + std::to_string(json_int(listed.body, "id"))}}));
+  auto ordered = post_json(
+      c, "/api/v1/orders", body,
+      bearer(consumer,
+             {{"Idempotency-Key", "order-" + std::to_string(json_int(listed.body, "id"))}}));
   REQUIRE(ordered.status == 201);
   auto doc = Json::parse(ordered.body);
-  return Bought{json_int(ordered.body, "checkout_id"), doc->find("orders")->as_array().front().find("id")->as_integer()};
+  return Bought{json_int(ordered.body, "checkout_id"),
+                doc->find("orders")->as_array().front().find("id")->as_integer()};
 }
 
-HttpReply start_payment(HttpClient& c, const std::string& consumer, std::int64_t checkout, const std::string& key) {
+HttpReply start_payment(HttpClient& c, const std::string& consumer, std::int64_t checkout,
+                        const std::string& key) {
   return c.request("POST", "/api/v1/checkouts/" + std::to_string(checkout) + "/payments", "",
                    bearer(consumer, {{"Idempotency-Key", key}}));
 }
@@ -50,7 +60,8 @@ std::string order_status(HttpClient& c, const std::string& token, std::int64_t o
   return r.status == 200 ? str_field(r.body, "status") : "";
 }
 
-Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer, const std::string& listing) {
+Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer,
+                   const std::string& listing) {
   const Bought b = buy(server, c, consumer, 2, listing);
   auto intent = start_payment(c, consumer, b.checkout, "pay-" + std::to_string(b.checkout));
   REQUIRE(intent.status == 201);

@@ -18,12 +18,15 @@ struct Bought {
   std::int64_t checkout = 0, order = 0;
 };
 // The farmer lists `listing`, the consumer orders `quantity` of it.
-Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity = 2, const std::string& listing = kMelon);
-HttpReply start_payment(HttpClient& c, const std::string& consumer, std::int64_t checkout, const std::string& key);
+Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity = 2,
+           const std::string& listing = kMelon);
+HttpReply start_payment(HttpClient& c, const std::string& consumer, std::int64_t checkout,
+                        const std::string& key);
 // Polls for up to 10 s.
 bool eventually(const std::function<bool()>& done);
 std::string order_status(HttpClient& c, const std::string& token, std::int64_t order);
 // Buys and pays in the sandbox; returns once the order is paid.
-Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer, const std::string& listing = kMelon);
+Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer,
+                   const std::string& listing = kMelon);
 
 }  // namespace cunhuo::test

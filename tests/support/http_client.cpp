@@ -24,7 +24,8 @@ HttpClient::HttpClient(std::uint16_t port) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect failed");
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw std::runtime_error("connect failed");
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
@@ -60,7 +61,8 @@ HttpReply HttpClient::read_reply() {
   std::size_t length = 0;
   while (pos != std::string::npos && pos < head.size()) {
     std::size_t next = head.find("\r\n", pos + 2);
-    std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+    std::string line =
+        head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
     auto colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon), value = line.substr(colon + 1);
@@ -77,7 +79,8 @@ HttpReply HttpClient::read_reply() {
   return reply;
 }
 
-HttpReply HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
+HttpReply HttpClient::request(const std::string& method, const std::string& path,
+                              const std::string& body,
                               const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";

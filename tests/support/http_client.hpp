@@ -27,7 +27,8 @@ class HttpClient {
 
   void send_raw(const std::string& bytes);
   HttpReply read_reply();
-  HttpReply request(const std::string& method, const std::string& path, const std::string& body = "",
+  HttpReply request(const std::string& method, const std::string& path,
+                    const std::string& body = "",
                     const std::vector<std::pair<std::string, std::string>>& headers = {});
   // True when the server has closed the connection (reads EOF within the timeout).
   bool closed_by_server(int timeout_ms = 2000);

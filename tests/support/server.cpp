@@ -72,7 +72,8 @@ TestServer::~TestServer() { app_->stop(std::chrono::milliseconds(2000)); }
 
 std::string TestServer::login(const std::string& phone, const std::string& password) {
   HttpClient client(port());
-  auto reply = post_json(client, "/api/v1/sessions", "{\"phone\":\"" + phone + "\",\"password\":\"" + password + "\"}");
+  auto reply = post_json(client, "/api/v1/sessions",
+                         "{\"phone\":\"" + phone + "\",\"password\":\"" + password + "\"}");
   REQUIRE(reply.status == 201);
   auto doc = Json::parse(reply.body);
   REQUIRE(doc.ok());

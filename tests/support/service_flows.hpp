@@ -12,9 +12,11 @@
 namespace cunhuo::test {
 
 struct ServiceFlows {
-  ServiceFlows(db::Database& db, outbox::Dispatcher& dispatcher, const Clock& clock, payments::FeeRules fees = {})
+  ServiceFlows(db::Database& db, outbox::Dispatcher& dispatcher, const Clock& clock,
+               payments::FeeRules fees = {})
       : planner(db, logistics::ColdChainRules{}) {
-    storefront::subscribe_flows(dispatcher, storefront::FlowContext{.clock = clock, .fees = fees, .planner = planner});
+    storefront::subscribe_flows(
+        dispatcher, storefront::FlowContext{.clock = clock, .fees = fees, .planner = planner});
   }
   logistics::Planner planner;
 };

@@ -18,7 +18,8 @@ std::atomic<int> g_counter{0};
 std::string mysql_base() {
   const char* env = std::getenv("CUNHUO_TEST_MYSQL");
   if (env == nullptr || *env == '\0')
-    FAIL("CUNHUO_TEST_MYSQL is not set: run the suite through deploy/test.sh, which starts MariaDB");
+    FAIL(
+        "CUNHUO_TEST_MYSQL is not set: run the suite through deploy/test.sh, which starts MariaDB");
   return env;
 }
 

@@ -41,14 +41,15 @@ std::string store_name(StoreKind kind);
 std::string temp_dir();
 
 // Runs `body(StoreKind)` once as "<name> [sqlite]" and once as "<name> [mariadb]".
-#define STORE_TEST(name, tags)                                                                  \
-  static void CUNHUO_CONCAT(store_test_body_, __LINE__)(::cunhuo::test::StoreKind);             \
-  TEST_CASE(name " [sqlite]", tags "[sqlite]") {                                                \
-    CUNHUO_CONCAT(store_test_body_, __LINE__)(::cunhuo::test::StoreKind::sqlite);               \
-  }                                                                                             \
-  TEST_CASE(name " [mariadb]", tags "[mariadb]") {                                              \
-    CUNHUO_CONCAT(store_test_body_, __LINE__)(::cunhuo::test::StoreKind::mariadb);              \
-  }                                                                                             \
-  static void CUNHUO_CONCAT(store_test_body_, __LINE__)([[maybe_unused]] ::cunhuo::test::StoreKind store_kind)
+#define STORE_TEST(name, tags)                                                      \
+  static void CUNHUO_CONCAT(store_test_body_, __LINE__)(::cunhuo::test::StoreKind); \
+  TEST_CASE(name " [sqlite]", tags "[sqlite]") {                                    \
+    CUNHUO_CONCAT(store_test_body_, __LINE__)(::cunhuo::test::StoreKind::sqlite);   \
+  }                                                                                 \
+  TEST_CASE(name " [mariadb]", tags "[mariadb]") {                                  \
+    CUNHUO_CONCAT(store_test_body_, __LINE__)(::cunhuo::test::StoreKind::mariadb);  \
+  }                                                                                 \
+  static void CUNHUO_CONCAT(store_test_body_,                                       \
+                            __LINE__)([[maybe_unused]] ::cunhuo::test::StoreKind store_kind)
 
 }  // namespace cunhuo::test

@@ -22,22 +22,32 @@ void round_trip(std::initializer_list<E> values, Parse parse) {
 
 TEST_CASE("every enumeration reads back from its name", "[enum]") {
   using namespace marketplace;
-  round_trip({PovertyStatus::registered_poor, PovertyStatus::at_risk, PovertyStatus::exited, PovertyStatus::returned_to_poverty,
-              PovertyStatus::not_registered}, parse_poverty_status);
-  round_trip({TemperatureClass::ambient, TemperatureClass::chilled, TemperatureClass::frozen}, parse_temperature_class);
-  round_trip({CampaignKind::consumption, CampaignKind::festival, CampaignKind::anti_season, CampaignKind::special_price,
-              CampaignKind::flash_sale, CampaignKind::enterprise_pairing}, parse_campaign_kind);
-  round_trip({OrderStatus::pending_payment, OrderStatus::paid, OrderStatus::packed, OrderStatus::shipped, OrderStatus::delivered,
-              OrderStatus::completed, OrderStatus::cancelled, OrderStatus::refunded}, parse_order_status);
-  for (auto s : {CertificationStatus::applied, CertificationStatus::township_reviewed, CertificationStatus::approved,
-                 CertificationStatus::rejected, CertificationStatus::revoked})
+  round_trip({PovertyStatus::registered_poor, PovertyStatus::at_risk, PovertyStatus::exited,
+              PovertyStatus::returned_to_poverty, PovertyStatus::not_registered},
+             parse_poverty_status);
+  round_trip({TemperatureClass::ambient, TemperatureClass::chilled, TemperatureClass::frozen},
+             parse_temperature_class);
+  round_trip(
+      {CampaignKind::consumption, CampaignKind::festival, CampaignKind::anti_season,
+       CampaignKind::special_price, CampaignKind::flash_sale, CampaignKind::enterprise_pairing},
+      parse_campaign_kind);
+  round_trip({OrderStatus::pending_payment, OrderStatus::paid, OrderStatus::packed,
+              OrderStatus::shipped, OrderStatus::delivered, OrderStatus::completed,
+              OrderStatus::cancelled, OrderStatus::refunded},
+             parse_order_status);
+  for (auto s :
+       {CertificationStatus::applied, CertificationStatus::township_reviewed,
+        CertificationStatus::approved, CertificationStatus::rejected, CertificationStatus::revoked})
     CHECK_FALSE(to_string(s).empty());
-  for (auto k : {logistics::NodeKind::village_point, logistics::NodeKind::township_station, logistics::NodeKind::county_centre,
-                 logistics::NodeKind::cold_store, logistics::NodeKind::city_hub})
+  for (auto k : {logistics::NodeKind::village_point, logistics::NodeKind::township_station,
+                 logistics::NodeKind::county_centre, logistics::NodeKind::cold_store,
+                 logistics::NodeKind::city_hub})
     CHECK(*logistics::parse_node_kind(logistics::to_string(k)) == k);
-  for (auto r : {storefront::Role::farmer, storefront::Role::shop_manager, storefront::Role::consumer, storefront::Role::org_buyer,
-                 storefront::Role::station_operator, storefront::Role::county_centre, storefront::Role::poverty_office,
-                 storefront::Role::helper, storefront::Role::admin})
+  for (auto r :
+       {storefront::Role::farmer, storefront::Role::shop_manager, storefront::Role::consumer,
+        storefront::Role::org_buyer, storefront::Role::station_operator,
+        storefront::Role::county_centre, storefront::Role::poverty_office, storefront::Role::helper,
+        storefront::Role::admin})
     CHECK(*storefront::parse_role(storefront::to_string(r)) == r);
   CHECK_FALSE(parse_order_status("shipped ").ok());
 }

@@ -26,8 +26,7 @@ HouseholdFacts random_facts(std::mt19937_64& rng, Money line) {
   f.stable_income_source = rng() % 3 != 0;
   // Per-capita income on the line or a fen either side, where >= and > differ.
   if (rng() % 8 == 0) {
-    const std::int64_t yearly =
-        line.fen() * f.members + static_cast<std::int64_t>(rng() % 3) - 1;
+    const std::int64_t yearly = line.fen() * f.members + static_cast<std::int64_t>(rng() % 3) - 1;
     f.platform_net = Money::fen(static_cast<std::int64_t>(rng() % 100'000));
     f.registry_income = Money::fen(yearly - f.platform_net.fen());
   }
@@ -75,7 +74,10 @@ Band expected_band(const EvaluationModel& m, int score, bool veto_failed) {
 
 }  // namespace
 
-TEST_CASE("the default model is valid and follows Gansu: six indicators, exit at 80, income and housing vetoes", "[unit][alleviation]") {
+TEST_CASE(
+    "the default model is valid and follows Gansu: six indicators, exit at 80, income and housing "
+    "vetoes",
+    "[unit][alleviation]") {
   const auto m = default_model();
   REQUIRE(validate(m).ok());
   CHECK(m.indicators.size() == 6);
@@ -86,7 +88,8 @@ TEST_CASE("the default model is valid and follows Gansu: six indicators, exit at
   CHECK(vetoes == 2);
 }
 
-TEST_CASE("a model whose weights do not add up to 100, or names an indicator twice, is refused", "[unit][alleviation]") {
+TEST_CASE("a model whose weights do not add up to 100, or names an indicator twice, is refused",
+          "[unit][alleviation]") {
   auto m = default_model();
   m.indicators[0].weight = 31;
   CHECK(validate(m).error().code == "weights_not_100");
@@ -96,9 +99,10 @@ TEST_CASE("a model whose weights do not add up to 100, or names an indicator twi
   CHECK(parse_indicator("happiness").error().code == "unknown_indicator");
 }
 
-TEST_CASE("random households: each indicator follows the facts, the score is the weighted "
-          "sum, vetoes block exit, the same facts give the same result",
-          "[unit][alleviation][property]") {
+TEST_CASE(
+    "random households: each indicator follows the facts, the score is the weighted "
+    "sum, vetoes block exit, the same facts give the same result",
+    "[unit][alleviation][property]") {
   const auto m = default_model();
   const std::uint64_t seed = property_seed();
   CAPTURE(seed);  // rerun a failure with CUNHUO_TEST_SEED=<seed>
@@ -106,8 +110,7 @@ TEST_CASE("random households: each indicator follows the facts, the score is the
   for (int i = 0; i < 20000; ++i) {
     const auto f = random_facts(rng, m.poverty_line_per_person_year);
     CAPTURE(i, f.members, f.registry_income.fen(), f.platform_net.fen(), f.housing_safe,
-            f.water_safe, f.school_age_out_of_school, f.members_uninsured,
-            f.stable_income_source);
+            f.water_safe, f.school_age_out_of_school, f.members_uninsured, f.stable_income_source);
     const auto e = evaluate(m, f);
     const std::int64_t yearly_fen = f.registry_income.fen() + f.platform_net.fen();
     REQUIRE(e.per_capita_income.fen() == yearly_fen / f.members);
@@ -138,7 +141,8 @@ TEST_CASE("random households: each indicator follows the facts, the score is the
   }
 }
 
-TEST_CASE("each veto alone keeps an otherwise perfect household from exiting", "[unit][alleviation][property]") {
+TEST_CASE("each veto alone keeps an otherwise perfect household from exiting",
+          "[unit][alleviation][property]") {
   const auto m = default_model();
   REQUIRE(evaluate(m, all_met()).exit_eligible);
   CHECK(evaluate(m, all_met()).score == 100);

@@ -35,10 +35,8 @@ const mk::OrderStatusChanged kChanged{.order_id = mk::OrderId{21},
 const mk::CardChanged kCard{.household_id = mk::HouseholdId{4}};
 const lg::ShipmentEvent kDeparted{
     .order_id = 21, .shipment_id = 5, .tracking_number = "CH123456789012"};
-const lg::ShipmentEvent kSpoiled{.order_id = 21,
-                                 .shipment_id = 5,
-                                 .tracking_number = "CH123456789012",
-                                 .bearer = "logistics"};
+const lg::ShipmentEvent kSpoiled{
+    .order_id = 21, .shipment_id = 5, .tracking_number = "CH123456789012", .bearer = "logistics"};
 const lg::ExcursionRaised kRaised{.excursion_id = 9, .node_code = "MQ-CS-XQ", .kind = "continuous"};
 
 template <class Event>
@@ -91,8 +89,7 @@ TEST_CASE("every event decodes back to what it encoded", "[unit][events]") {
 }
 
 // The payloads as the publishers wrote them before events were typed.
-TEST_CASE("every event encodes to the payload its publisher has always written",
-          "[unit][events]") {
+TEST_CASE("every event encodes to the payload its publisher has always written", "[unit][events]") {
   CHECK(kCaptured.encode() == R"({"checkout_id":11,"intent_id":12,"order_ids":[21,22]})");
   CHECK(kReturned.encode() == R"({"intent_id":13,"checkout_id":11})");
   CHECK(kRefunded.encode() == R"({"order_id":21,"amount_fen":3980,"full":true})");

@@ -5,7 +5,8 @@
 using namespace cunhuo::storefront;
 
 TEST_CASE("a request head is parsed into method, path, query and headers", "[http1]") {
-  auto head = http1::parse_head("GET /api/v1/products?q=%E8%8B%81%E8%93%89&county=620621 HTTP/1.1\r\nHost: x\r\nX-A:  b ");
+  auto head = http1::parse_head(
+      "GET /api/v1/products?q=%E8%8B%81%E8%93%89&county=620621 HTTP/1.1\r\nHost: x\r\nX-A:  b ");
   REQUIRE(head.ok());
   CHECK(head->request.method == "GET");
   CHECK(head->request.path == "/api/v1/products");
@@ -22,16 +23,21 @@ TEST_CASE("HTTP/1.1 persists unless close, HTTP/1.0 only with keep-alive", "[htt
 }
 
 TEST_CASE("content length must be one non-negative number", "[http1]") {
-  CHECK(http1::parse_head("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12")->content_length == 12);
+  CHECK(http1::parse_head("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12")->content_length ==
+        12);
   CHECK_FALSE(http1::parse_head("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1").ok());
   CHECK_FALSE(http1::parse_head("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x").ok());
-  CHECK_FALSE(http1::parse_head("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2").ok());
+  CHECK_FALSE(
+      http1::parse_head("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2")
+          .ok());
 }
 
 TEST_CASE("malformed heads are refused", "[http1]") {
   CHECK(http1::parse_head("GET /\r\nHost: x").error().code == "bad_request_line");
-  CHECK(http1::parse_head("GET http://evil/ HTTP/1.1\r\nHost: x").error().code == "bad_request_target");
-  CHECK(http1::parse_head("GET / HTTP/2.0\r\nHost: x").error().code == "http_version_not_supported");
+  CHECK(http1::parse_head("GET http://evil/ HTTP/1.1\r\nHost: x").error().code ==
+        "bad_request_target");
+  CHECK(http1::parse_head("GET / HTTP/2.0\r\nHost: x").error().code ==
+        "http_version_not_supported");
   CHECK(http1::parse_head("GET / HTTP/1.1\r\nHost: x\r\n folded").error().code == "bad_header");
   CHECK(http1::parse_head("GET / HTTP/1.1\r\nBad Name: x\r\nHost: x").error().code == "bad_header");
   CHECK(http1::parse_head("GET / HTTP/1.1").error().code == "missing_host");
@@ -43,7 +49,8 @@ TEST_CASE("a response is framed with length, connection and request id", "[http1
   r.headers.emplace_back("Location", "/x/1");
   std::string bytes = http1::write_response(r, "abc", true);
   CHECK(bytes ==
-        "HTTP/1.1 201 Created\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 2\r\n"
+        "HTTP/1.1 201 Created\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: "
+        "2\r\n"
         "Connection: keep-alive\r\nX-Request-Id: abc\r\nLocation: /x/1\r\n\r\n{}");
   CHECK(http1::write_response(r, "", false).find("Connection: close") != std::string::npos);
 }

@@ -15,7 +15,8 @@ FieldReader reader_for(const Json& doc) {
 }  // namespace
 
 TEST_CASE("json parses objects, arrays, numbers and Chinese text", "[json]") {
-  auto doc = Json::parse(R"({"title":"民勤蜜瓜","price":1280,"ok":true,"tags":["甜","沙漠"],"w":1.5})");
+  auto doc =
+      Json::parse(R"({"title":"民勤蜜瓜","price":1280,"ok":true,"tags":["甜","沙漠"],"w":1.5})");
   REQUIRE(doc.ok());
   auto r = reader_for(*doc);
   CHECK(*r.string("title") == "民勤蜜瓜");
@@ -104,7 +105,11 @@ TEST_CASE("the writer escapes quotes, control characters and html", "[json]") {
 
 TEST_CASE("the writer keeps valid utf-8 and replaces invalid bytes", "[json]") {
   JsonWriter w;
-  w.begin_array().value(std::string("苁蓉")).value(std::string("x\xc3(")).value(std::string("\xed\xa0\x80")).end_array();
+  w.begin_array()
+      .value(std::string("苁蓉"))
+      .value(std::string("x\xc3("))
+      .value(std::string("\xed\xa0\x80"))
+      .end_array();
   CHECK(w.str() == "[\"苁蓉\",\"x\\ufffd(\",\"\\ufffd\\ufffd\\ufffd\"]");
   auto back = Json::parse(w.str());
   REQUIRE(back.ok());

@@ -15,7 +15,8 @@ TEST_CASE("log lines carry the request id and never personal data", "[log]") {
   logger->info("outside a request");
   logger->flush();
   std::string text = out.str();
-  CHECK(text.find("[req-42] login refused for phone 138****0004 id 620621********004X") != std::string::npos);
+  CHECK(text.find("[req-42] login refused for phone 138****0004 id 620621********004X") !=
+        std::string::npos);
   CHECK(text.find("13800000004") == std::string::npos);
   CHECK(text.find("62062119850409004X") == std::string::npos);
   CHECK(text.find("[-] outside a request") != std::string::npos);

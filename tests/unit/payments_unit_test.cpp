@@ -25,7 +25,8 @@ Notification signed_notice(const SigningKey& key, std::int64_t now_ms, const std
 
 }  // namespace
 
-TEST_CASE("a signature verifies with its public key and fails after any change", "[unit][payments]") {
+TEST_CASE("a signature verifies with its public key and fails after any change",
+          "[unit][payments]") {
   const auto key = key_from(7);
   const std::string sig = key.sign("甘肃民勤 3980");
   CHECK(signature_valid(key.public_key(), "甘肃民勤 3980", sig));
@@ -50,7 +51,8 @@ TEST_CASE("a key file is created once and read back as the same key", "[unit][pa
   CHECK_FALSE(SigningKey::load(path + ".missing").ok());
 }
 
-TEST_CASE("a notification signed by a trusted key within five minutes verifies", "[unit][payments]") {
+TEST_CASE("a notification signed by a trusted key within five minutes verifies",
+          "[unit][payments]") {
   const auto provider = key_from(3);
   NotificationVerifier v;
   v.trust(provider.serial(), provider.public_key());
@@ -76,7 +78,8 @@ TEST_CASE("a stale, forged, re-keyed or edited notification is refused", "[unit]
   auto bad_time = signed_notice(provider, now, "{}");
   bad_time.timestamp = "12x";
   CHECK(v.verify(bad_time, now).error().code == "bad_timestamp");
-  CHECK(v.verify(forged, now).error().kind == ErrorKind::unauthorized);  // a 401: the provider sends it again
+  CHECK(v.verify(forged, now).error().kind ==
+        ErrorKind::unauthorized);  // a 401: the provider sends it again
 }
 
 TEST_CASE("canonical JSON sorts keys at every depth and keeps array order", "[unit][payments]") {
@@ -102,7 +105,8 @@ TEST_CASE("a period is a month, a quarter or a year in Beijing time", "[unit][pa
   auto year = parse_period("2024");
   REQUIRE(year.ok());
   CHECK(year->to_ms - year->from_ms == 366LL * 86'400'000);
-  for (const char* bad : {"2026-13", "2026-Q5", "26-01", "2026-1", "", "abcd", "2026-00"}) CHECK_FALSE(parse_period(bad).ok());
+  for (const char* bad : {"2026-13", "2026-Q5", "26-01", "2026-1", "", "abcd", "2026-00"})
+    CHECK_FALSE(parse_period(bad).ok());
 }
 
 TEST_CASE("dates are read only when they exist", "[unit][payments]") {

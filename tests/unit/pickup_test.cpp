@@ -24,7 +24,8 @@ std::vector<PickupStop> random_stops(std::uint64_t seed, int n) {
   return stops;
 }
 
-void check_plan(const PickupPlan& plan, const std::vector<PickupStop>& stops, const PickupVehicle& v) {
+void check_plan(const PickupPlan& plan, const std::vector<PickupStop>& stops,
+                const PickupVehicle& v) {
   std::multiset<int> seen;
   double total = 0;
   for (const auto& run : plan.runs) {
@@ -66,7 +67,8 @@ TEST_CASE("the savings plan is no longer than the nearest-neighbour baseline", "
   CHECK(savings <= baseline);
 }
 
-TEST_CASE("a point that closes before any vehicle can reach it is left unserved, not forced", "[unit][pickup]") {
+TEST_CASE("a point that closes before any vehicle can reach it is left unserved, not forced",
+          "[unit][pickup]") {
   std::vector<PickupStop> stops = random_stops(3, 5);
   stops[2].x_km = 200;  // 200 km out, closes at 08:00
   stops[2].close_min = 8 * 60;

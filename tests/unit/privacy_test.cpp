@@ -25,7 +25,7 @@ TEST_CASE("a masked id number shows no digit of the birth date", "[privacy]") {
 
 TEST_CASE("phones with the +86 or 86 country code are redacted", "[privacy]") {
   for (const std::string text : {"call +8613812345678 now", "call 8613812345678 now",
-                                  "call +86 13812345678 now", "call 86-13812345678 now"}) {
+                                 "call +86 13812345678 now", "call 86-13812345678 now"}) {
     CAPTURE(text);
     const std::string clean = cunhuo::redact(text);
     CHECK(clean.find("13812345678") == std::string::npos);
@@ -42,7 +42,8 @@ TEST_CASE("a csv field cannot start a formula, a tab or a carriage return", "[pr
 }
 
 TEST_CASE("free text is redacted of id numbers, phones and card numbers", "[privacy]") {
-  std::string text = "id 62062119850409004X phone 13800000004 card 6222021234567890123 at 1732500000000 qty 12";
+  std::string text =
+      "id 62062119850409004X phone 13800000004 card 6222021234567890123 at 1732500000000 qty 12";
   std::string clean = cunhuo::redact(text);
   CHECK(clean.find("62062119850409004X") == std::string::npos);
   CHECK(clean.find("13800000004") == std::string::npos);

@@ -7,7 +7,8 @@ using namespace cunhuo::storefront;
 
 namespace {
 Route route(const char* method, const char* pattern) {
-  return Route{method, pattern, [](const Request&) { return Response::json(200, "{}"); }, -1, false, ""};
+  return Route{method, pattern, [](const Request&) { return Response::json(200, "{}"); },
+               -1,     false,   ""};
 }
 }  // namespace
 
@@ -42,10 +43,13 @@ TEST_CASE("path parameters are percent-decoded", "[router]") {
 }
 
 TEST_CASE("errors have the documented shape", "[router]") {
-  auto r = error_response(cunhuo::make_error(cunhuo::ErrorKind::invalid, "invalid_type", "expected integer", "quantity"));
+  auto r = error_response(cunhuo::make_error(cunhuo::ErrorKind::invalid, "invalid_type",
+                                             "expected integer", "quantity"));
   CHECK(r.status == 400);
-  CHECK(r.body == R"({"error":{"code":"invalid_type","message":"expected integer","field":"quantity"}})");
-  auto internal = error_response(cunhuo::make_error(cunhuo::ErrorKind::internal, "store_error", "secret detail"));
+  CHECK(r.body ==
+        R"({"error":{"code":"invalid_type","message":"expected integer","field":"quantity"}})");
+  auto internal = error_response(
+      cunhuo::make_error(cunhuo::ErrorKind::internal, "store_error", "secret detail"));
   CHECK(internal.status == 500);
   CHECK(internal.body.find("secret") == std::string::npos);
 }
@@ -55,7 +59,9 @@ TEST_CASE("metrics render counters and cumulative histogram buckets", "[metrics]
   m.observe("/healthz", "GET", 200, 0.0004);
   m.observe("/healthz", "GET", 200, 0.02);
   std::string text = m.render();
-  CHECK(text.find("cunhuo_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2") != std::string::npos);
+  CHECK(
+      text.find("cunhuo_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2") !=
+      std::string::npos);
   CHECK(text.find("le=\"0.0005\"} 1") != std::string::npos);
   CHECK(text.find("le=\"0.025\"} 2") != std::string::npos);
   CHECK(text.find("le=\"+Inf\"} 2") != std::string::npos);

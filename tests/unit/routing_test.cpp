@@ -15,7 +15,8 @@ using namespace cunhuo::logistics;
 namespace {
 
 // Monday 2026-11-23 00:00 Beijing time, in minutes.
-const std::int64_t kMonday = minute_of(cunhuo::shanghai_midnight_ms(cunhuo::LocalDate{2026, 11, 23}));
+const std::int64_t kMonday =
+    minute_of(cunhuo::shanghai_midnight_ms(cunhuo::LocalDate{2026, 11, 23}));
 
 Timetable at(const char* text) {
   auto t = parse_timetable(text);
@@ -23,9 +24,12 @@ Timetable at(const char* text) {
   return *t;
 }
 
-// village -(tricycle 30, on demand)- station -(van 60, daily 14:00)- county centre -(trunk 240, daily 20:00)- hub
-//                                                                   county centre -(slow cheap trunk 300, daily 06:00)- hub
-// station -(tricycle 10)- township cold store -(refrigerated van 90, daily 10:00)- county cold store -(refrigerated trunk 200, 21:00)- hub
+// village -(tricycle 30, on demand)- station -(van 60, daily 14:00)- county centre -(trunk 240,
+// daily 20:00)- hub
+//                                                                   county centre -(slow cheap
+//                                                                   trunk 300, daily 06:00)- hub
+// station -(tricycle 10)- township cold store -(refrigerated van 90, daily 10:00)- county cold
+// store -(refrigerated trunk 200, 21:00)- hub
 struct Net {
   RoutingGraph g;
   int village, station, centre, hub, township_store, county_store;
@@ -41,8 +45,10 @@ struct Net {
     g.add_link({centre, hub, LinkMode::ambient_trunk, false, 240, 5000, at("Mon-Sun 20:00")});
     g.add_link({centre, hub, LinkMode::ambient_trunk, false, 300, 3000, at("Mon-Sun 06:00")});
     g.add_link({station, township_store, LinkMode::tricycle, false, 10, 100, {}});
-    g.add_link({township_store, county_store, LinkMode::refrigerated_van, true, 90, 1500, at("Mon-Sun 10:00")});
-    g.add_link({county_store, hub, LinkMode::refrigerated_trunk, true, 200, 12000, at("Mon-Sun 21:00")});
+    g.add_link({township_store, county_store, LinkMode::refrigerated_van, true, 90, 1500,
+                at("Mon-Sun 10:00")});
+    g.add_link(
+        {county_store, hub, LinkMode::refrigerated_trunk, true, 200, 12000, at("Mon-Sun 21:00")});
     g.finalize();
   }
   ParcelQuery query(std::int64_t ready, int budget) const {
@@ -57,18 +63,22 @@ struct Net {
 
 }  // namespace
 
-TEST_CASE("a timetable is read from days and times, and gives the next departure", "[unit][routing]") {
+TEST_CASE("a timetable is read from days and times, and gives the next departure",
+          "[unit][routing]") {
   const Timetable t = at("Mon-Fri 08:00,14:00; Sat 09:30");
   CHECK(t.departures.size() == 11);
   CHECK(t.next_departure(kMonday) == kMonday + 8 * 60);
   CHECK(t.next_departure(kMonday + 8 * 60) == kMonday + 8 * 60);
   CHECK(t.next_departure(kMonday + 8 * 60 + 1) == kMonday + 14 * 60);
-  CHECK(t.next_departure(kMonday + 5 * 1440 + 10 * 60) == kMonday + 7 * 1440 + 8 * 60);  // Saturday 10:00 → next Monday
+  CHECK(t.next_departure(kMonday + 5 * 1440 + 10 * 60) ==
+        kMonday + 7 * 1440 + 8 * 60);  // Saturday 10:00 → next Monday
   CHECK(at("on_demand").next_departure(kMonday + 77) == kMonday + 77);
-  for (const char* bad : {"Mon 25:00", "Funday 08:00", "Mon", "Fri-Mon 08:00", "Mon 8:00", ""}) CHECK_FALSE(parse_timetable(bad).ok());
+  for (const char* bad : {"Mon 25:00", "Funday 08:00", "Mon", "Fri-Mon 08:00", "Mon 8:00", ""})
+    CHECK_FALSE(parse_timetable(bad).ok());
 }
 
-TEST_CASE("an ambient parcel takes the earliest route and agrees with the plain Dijkstra", "[unit][routing]") {
+TEST_CASE("an ambient parcel takes the earliest route and agrees with the plain Dijkstra",
+          "[unit][routing]") {
   Net n;
   auto a = earliest_arrival(n.g, n.query(kMonday + 9 * 60, kUnlimited));
   REQUIRE(a.plan);
@@ -93,7 +103,8 @@ TEST_CASE("a chilled parcel waits in the cold store, not at the station", "[unit
 
 TEST_CASE("no route says which limit stopped it", "[unit][routing]") {
   Net n;
-  auto frozen = earliest_arrival(n.g, n.query(kMonday + 11 * 60, 20));  // the tricycle alone takes 30 min
+  auto frozen =
+      earliest_arrival(n.g, n.query(kMonday + 11 * 60, 20));  // the tricycle alone takes 30 min
   CHECK_FALSE(frozen.plan);
   CHECK(frozen.reason == NoRouteReason::unrefrigerated_budget);
   auto q = n.query(kMonday + 11 * 60, 120);
@@ -112,7 +123,8 @@ TEST_CASE("no route says which limit stopped it", "[unit][routing]") {
   CHECK(nowhere.reason == NoRouteReason::unreachable);
 }
 
-TEST_CASE("the cheapest route that arrives in time may be slower than the earliest", "[unit][routing]") {
+TEST_CASE("the cheapest route that arrives in time may be slower than the earliest",
+          "[unit][routing]") {
   Net n;
   const auto ready = kMonday + 9 * 60;
   auto fastest = earliest_arrival(n.g, n.query(ready, kUnlimited));
@@ -127,7 +139,8 @@ TEST_CASE("the cheapest route that arrives in time may be slower than the earlie
   CHECK(too_soon.reason == NoRouteReason::arrive_by);
 }
 
-TEST_CASE("on the province network the search agrees with the plain Dijkstra for ambient parcels", "[unit][routing]") {
+TEST_CASE("on the province network the search agrees with the plain Dijkstra for ambient parcels",
+          "[unit][routing]") {
   auto net = cunhuo::seeds::generate_province(7, {3, 8, 60, 600});
   for (int i = 0; i < 200; ++i) {
     ParcelQuery q;

@@ -32,11 +32,15 @@ const Schema kParcel = object({
 TEST_CASE("an object the schema describes passes", "[schema]") {
   CHECK(verdict(kParcel, R"({"id":1,"weight_g":500})") == "");
   CHECK(verdict(kParcel, R"({"id":1,"weight_g":500,"note":null,"class":null})") == "");
-  CHECK(verdict(kParcel, R"({"id":1,"weight_g":500,"note":"冷","class":"frozen","tags":["a"]})") == "");
+  CHECK(verdict(kParcel, R"({"id":1,"weight_g":500,"note":"冷","class":"frozen","tags":["a"]})") ==
+        "");
 }
 
 TEST_CASE("refusals, each the first the checker meets", "[schema]") {
-  struct Case { const char* body; const char* code; };
+  struct Case {
+    const char* body;
+    const char* code;
+  };
   const Case cases[] = {
       {R"({"weight_g":500})", "missing_field"},
       {R"({"id":1,"weight_g":500,"colour":"red"})", "unknown_field"},
