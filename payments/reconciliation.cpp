@@ -133,22 +133,6 @@ void keep_scope(Side& side, const BillScope& scope) {
   std::erase_if(side, [&](const auto& entry) { return !in_scope(entry.second, scope); });
 }
 
-std::string differences_json(const std::vector<Difference>& ds) {
-  JsonWriter w;
-  w.begin_array();
-  for (const auto& d : ds)
-    w.begin_object()
-        .field("kind", d.kind)
-        .field("type", d.type)
-        .field("reference", d.reference)
-        .field("intent_id", d.intent_id)
-        .field("books_fen", d.books_fen)
-        .field("provider_fen", d.provider_fen)
-        .end_object();
-  w.end_array();
-  return w.take();
-}
-
 std::vector<Difference> differences_from(const std::string& text) {
   std::vector<Difference> out;
   auto doc = Json::parse(text);
@@ -207,6 +191,22 @@ Result<std::int64_t> record(db::Session& tx, const Reconciliation& r) {
 }
 
 }  // namespace
+
+std::string differences_json(const std::vector<Difference>& ds) {
+  JsonWriter w;
+  w.begin_array();
+  for (const auto& d : ds)
+    w.begin_object()
+        .field("kind", d.kind)
+        .field("type", d.type)
+        .field("reference", d.reference)
+        .field("intent_id", d.intent_id)
+        .field("books_fen", d.books_fen)
+        .field("provider_fen", d.provider_fen)
+        .end_object();
+  w.end_array();
+  return w.take();
+}
 
 BillScope whole_bill() { return BillScope{}; }
 

@@ -48,6 +48,9 @@ struct Reconciliation {
 
 std::span<const db::Migration> reconciliation_migrations();
 
+// A report's differences as a JSON array, as stored and as answered.
+std::string differences_json(const std::vector<Difference>& differences);
+
 // Fetches the provider's bill for `date` (outside any transaction), compares the part of
 // it in `scope` with the books, records the report.
 Result<Reconciliation> reconcile(db::Database& db, PaymentProvider& provider,

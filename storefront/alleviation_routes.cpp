@@ -590,15 +590,7 @@ Result<Response> public_notices(AlleviationContext& ctx, const Call& call) {
       CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::notices_in(s, region, ctx.clock); }));
   JsonWriter w;
   w.begin_object().key("notices").begin_array();
-  for (const auto& n : notices)
-    w.begin_object()
-        .field("proposal_id", n.proposal_id)
-        .field("household", n.masked_name)
-        .field("village_code", n.village_code)
-        .field("members", static_cast<std::int64_t>(n.members))
-        .field("proposed_status", "exited")
-        .field("objections_until", format_shanghai(n.ends_ms))
-        .end_object();
+  for (const auto& n : notices) write_notice(w, n);
   w.end_array().end_object();
   return Response::json(200, w.take());
 }
@@ -820,6 +812,17 @@ schema::Schema status_decision_schema() {
 }
 
 }  // namespace
+
+void write_notice(JsonWriter& w, const alleviation::Notice& n) {
+  w.begin_object()
+      .field("proposal_id", n.proposal_id)
+      .field("household", n.masked_name)
+      .field("village_code", n.village_code)
+      .field("members", static_cast<std::int64_t>(n.members))
+      .field("proposed_status", "exited")
+      .field("objections_until", format_shanghai(n.ends_ms))
+      .end_object();
+}
 
 void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
   auto bind = [ctx](auto fn) {

@@ -9,7 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "alleviation/exits.hpp"
 #include "core/clock.hpp"
+#include "core/json.hpp"
 #include "core/db/database.hpp"
 #include "core/outbox/outbox.hpp"
 #include "storefront/auth.hpp"
@@ -35,6 +37,9 @@ inline QueryParam county_query() {
                     .description = "a county's 6-digit code (admin); others use their own",
                     .required = false};
 }
+
+// A public exit notice, as the notices list and the open statistics answer it.
+void write_notice(JsonWriter& w, const alleviation::Notice& notice);
 
 void add_alleviation_routes(RouteTable& table, AlleviationContext context);
 // Fund tracking (fund_routes.cpp).

@@ -643,17 +643,8 @@ void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
   else
     w.field("county", r.county_code);
   w.field("matched", r.matched);
-  w.field("run_at", format_utc(r.run_at_ms)).key("differences").begin_array();
-  for (const auto& d : r.differences)
-    w.begin_object()
-        .field("kind", d.kind)
-        .field("type", d.type)
-        .field("reference", d.reference)
-        .field("intent_id", d.intent_id)
-        .field("books_fen", d.books_fen)
-        .field("provider_fen", d.provider_fen)
-        .end_object();
-  w.end_array().end_object();
+  w.field("run_at", format_utc(r.run_at_ms));
+  w.key("differences").raw(pay::differences_json(r.differences)).end_object();
 }
 
 const QueryParam kReconciledCounty{

@@ -105,15 +105,7 @@ std::string statistics_json(const al::AreaStatistics& s) {
     w.end_object();
   }
   w.end_array().key("notices").begin_array();
-  for (const auto& n : s.notices)
-    w.begin_object()
-        .field("proposal_id", n.proposal_id)
-        .field("household", n.masked_name)
-        .field("village_code", n.village_code)
-        .field("members", static_cast<std::int64_t>(n.members))
-        .field("proposed_status", "exited")
-        .field("objections_until", format_shanghai(n.ends_ms))
-        .end_object();
+  for (const auto& n : s.notices) write_notice(w, n);
   w.end_array().end_object();
   return w.take();
 }
