@@ -142,7 +142,8 @@ Status check_query(const Request& req, const std::vector<QueryParam>& declared) 
       return schema_error(std::string(kUnknownParameter), "no such query parameter", name);
     std::int64_t number = 0;
     const char* end = value.data() + value.size();
-    if (it->type == "integer" && std::from_chars(value.data(), end, number).ptr != end)
+    if (it->type == "integer" &&
+        (value.empty() || std::from_chars(value.data(), end, number).ptr != end))
       return schema_error("invalid_type", "expected a whole number", name);
   }
   for (const auto& q : declared)

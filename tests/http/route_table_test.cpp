@@ -178,6 +178,31 @@ TEST_CASE("every operation declares the schema of its JSON answer and of its JSO
   CHECK(undeclared.empty());
 }
 
+TEST_CASE("query parameters refused before the handler, in order of precedence",
+          "[http][openapi][bad-input]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  struct Case {
+    const char* target;
+    const char* code;
+  };
+  const Case cases[] = {
+      {"/api/v1/products?colour=red", "unknown_parameter"},
+      {"/api/v1/products?limit=5&colour=red", "unknown_parameter"},
+      {"/api/v1/products?limit=five", "invalid_type"},
+      {"/api/v1/products?limit=", "invalid_type"},
+      {"/api/v1/products?campaign_id=1x", "invalid_type"},
+      {"/api/v1/public/statistics", "missing_field"},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.target);
+    auto reply = c.request("GET", k.target);
+    CHECK(reply.status == 400);
+    CHECK(error_code(reply) == k.code);
+  }
+  CHECK(c.request("GET", "/api/v1/products?limit=5").status == 200);
+}
+
 namespace {
 
 enum class Seen { whole, masked, nothing };
