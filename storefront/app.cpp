@@ -13,6 +13,7 @@
 #include "logistics/module.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
+#include "messaging/sms.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
 #include "payments/module.hpp"
@@ -114,9 +115,10 @@ std::vector<db::Migration> all_migrations() {
   const auto logistics = logistics::migrations();
   const auto alleviation = alleviation::migrations();
   for (auto list :
-       {outbox::migrations(), seeds::migrations(), std::span<const db::Migration>(marketplace),
-        std::span<const db::Migration>(logistics), std::span<const db::Migration>(payments),
-        std::span<const db::Migration>(alleviation), Auth::migrations(), Idempotency::migrations()})
+       {outbox::migrations(), messaging::migrations(), seeds::migrations(),
+        std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
+        std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
+        Auth::migrations(), Idempotency::migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -183,7 +185,8 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   Keys keys{CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
                                                             "/keys/statement-ed25519.key")),
             CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
-                                                            "/keys/provider-sandbox-ed25519.key"))};
+                                                            "/keys/provider-sandbox-ed25519.key")),
+            CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key"))};
   spdlog::info("statements are signed with key {}", keys.statement.serial());
   std::unique_ptr<App> app(new App(config, clock, std::move(db), std::move(keys)));
   CUNHUO_CHECK(load_seed(*app->db_, config, clock, app->auth_));

@@ -23,6 +23,7 @@
 #include "payments/signing.hpp"
 #include "payments/simulator.hpp"
 #include "storefront/auth.hpp"
+#include "storefront/cursor.hpp"
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/metrics.hpp"
@@ -57,11 +58,13 @@ class App {
   payments::PaymentProvider& provider();  // the sandbox, or a stand-in that takes no payments
   const payments::SigningKey& statement_key() const { return keys_.statement; }
   payments::FeeRules fees() const;
+  const CursorSeal& cursors() const { return keys_.cursors; }
 
  private:
   struct Keys {
     payments::SigningKey statement;  // signs household income statements
     payments::SigningKey provider;   // the sandbox provider's own key
+    CursorSeal cursors;              // seals the cursors of paged lists
   };
   App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys);
   void add_routes();

@@ -198,7 +198,9 @@ Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) 
   if (!is_mobile_number(a.phone))
     return make_error(ErrorKind::invalid, "invalid_phone",
                       "phone must be an 11-digit mobile number", "phone");
-  if (a.password.size() < kMinPassword || a.password.size() > kMaxPassword)
+  // An account made for someone else (a station operator, a township office) has no
+  // password until its owner sets one; it logs in by a code sent to its phone.
+  if (!a.password.empty() && (a.password.size() < kMinPassword || a.password.size() > kMaxPassword))
     return make_error(ErrorKind::invalid, "invalid_password", "password must be 8 to 128 bytes",
                       "password");
   if (a.display_name.empty() || a.display_name.size() > 100)
@@ -208,7 +210,8 @@ Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) 
   if (a.role == Role::farmer && !a.household_id)
     return make_error(ErrorKind::invalid, "missing_field",
                       "a farmer account belongs to a household", "household_id");
-  const std::string hash = CUNHUO_TRY(hash_password(a.password));
+  const std::string hash =
+      a.password.empty() ? std::string() : CUNHUO_TRY(hash_password(a.password));
   auto inserted = tx.exec(
       "INSERT INTO accounts (phone, display_name, role, region_code, household_id, shop_id, "
       "node_id, password_hash, "
@@ -252,10 +255,13 @@ Result<SessionGrant> Auth::login(std::string_view phone, std::string_view passwo
             std::make_pair(std::move(account), row->str(8)));
       }));
   // Verification is slow by design; it runs outside any transaction.
-  const std::string& hash = found ? found->second : decoy_hash();
+  // No password set (an account that logs in by code) verifies against the decoy, so it
+  // is refused in the same time as a wrong password.
+  const bool has_password = found && !found->second.empty();
+  const std::string& hash = has_password ? found->second : decoy_hash();
   const std::string pw(password);
   const bool verified = crypto_pwhash_str_verify(hash.c_str(), pw.c_str(), pw.size()) == 0;
-  if (!found || !verified) {
+  if (!has_password || !verified) {
     spdlog::info("login refused for phone {}", phone);  // the log redacts the number
     return bad_credentials();
   }

@@ -46,7 +46,9 @@ struct Account {
 };
 
 struct NewAccount {
-  std::string phone, password, display_name;
+  std::string phone;
+  std::string password;  // empty: none yet, the account logs in by a code sent to its phone
+  std::string display_name;
   Role role = Role::consumer;
   std::string region_code;
   std::optional<std::int64_t> household_id, shop_id, node_id;

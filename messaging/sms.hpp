@@ -1,0 +1,54 @@
+// Text messages to phones: verification codes, and the urgent notifications (an order to
+// pack, an excursion, a monitoring alert). A message is queued in the caller's transaction,
+// so it exists if and only if the change that caused it committed; a sender process sends
+// it at least once through an SmsSender, retries a failure with back-off and parks it after
+// kMaxSmsAttempts for a person to look at, so none is lost. A dedupe key makes a second
+// queueing of the same message (a repeated event, a retried request) a no-op.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/result.hpp"
+
+namespace cunhuo::messaging {
+
+inline constexpr int kMaxSmsAttempts = 8;
+inline constexpr std::size_t kMaxTemplateCode = 40;
+inline constexpr std::size_t kMaxDedupeKey = 120;
+inline constexpr std::size_t kMaxSmsParams = 8;
+inline constexpr std::size_t kMaxSmsParamBytes = 200;
+
+// What a gateway is asked to send: a registered template and its parameters, as Chinese
+// SMS gateways take them (free text is not allowed on those channels).
+struct SmsMessage {
+  std::string phone;          // 11-digit mobile number
+  std::string template_code;  // one of the templates the messaging module knows
+  std::vector<std::pair<std::string, std::string>> params;  // name, value
+};
+
+// A channel that sends one message: the sandbox, or a real gateway's adapter. Returns the
+// gateway's own id for the message, or an error (kind unavailable: worth a retry).
+class SmsSender {
+ public:
+  virtual ~SmsSender() = default;
+  virtual Result<std::string> send(const SmsMessage& message) = 0;
+};
+
+// The messaging tables, in order.
+std::span<const db::Migration> migrations();
+
+// Queues `message` in the caller's transaction under `dedupe_key` (unique: say what the
+// message is about, e.g. "order-to-pack:42"). True when queued now, false when a message
+// with that key was queued before.
+Result<bool> queue_sms(db::Session& tx, const SmsMessage& message, std::string_view dedupe_key,
+                       const Clock& clock);
+
+}  // namespace cunhuo::messaging
