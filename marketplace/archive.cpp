@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <map>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
 #include "core/outbox/payload.hpp"
 #include "core/privacy.hpp"
+#include "marketplace/id_numbers.hpp"
+#include "marketplace/integrity.hpp"
 
 namespace cunhuo::marketplace {
 namespace {
@@ -84,14 +87,6 @@ Status check_choice(const std::vector<std::string>& list, const std::string& v,
   std::string allowed;
   for (const auto& x : list) allowed += (allowed.empty() ? "" : ", ") + x;
   return invalid("invalid_choice", "must be one of: " + allowed, field);
-}
-
-Status check_id_number(const std::string& id, const std::string& field) {
-  bool ok = id.size() == 18;
-  for (std::size_t i = 0; ok && i < 18; ++i)
-    ok = (id[i] >= '0' && id[i] <= '9') || (i == 17 && id[i] == 'X');
-  if (!ok) return invalid("invalid_id_number", "ID number must be 18 characters", field);
-  return {};
 }
 
 Status check_card(const ArchiveCard& c, std::int64_t now_ms) {
@@ -184,7 +179,15 @@ std::map<std::string, std::string> flatten(const ArchiveCard& c, PovertyStatus s
   return f;
 }
 
+std::vector<IdNumberAt> id_numbers_of(const ArchiveCard& c) {
+  std::vector<IdNumberAt> out;
+  for (std::size_t i = 0; i < c.members.size(); ++i)
+    out.push_back({c.members[i].id_number, "members[" + std::to_string(i) + "].id_number"});
+  return out;
+}
+
 Status write_card(db::Session& tx, HouseholdId id, const ArchiveCard& c) {
+  CUNHUO_CHECK(claim_id_numbers(tx, id, id_numbers_of(c)));
   CUNHUO_TRY(tx.exec("DELETE FROM household_profiles WHERE household_id = ?", {id.value}));
   CUNHUO_TRY(tx.exec(
       "INSERT INTO household_profiles (household_id, causes, land_mu_hundredths, housing, "
@@ -271,6 +274,7 @@ Result<HouseholdId> register_household(db::Session& tx, const NewHousehold& hous
                                        const ArchiveCard& card, std::string_view actor,
                                        const Clock& clock) {
   CUNHUO_CHECK(check_card(card, clock.now_ms()));
+  CUNHUO_CHECK(check_id_numbers_free(tx, std::nullopt, id_numbers_of(card)));
   NewHousehold h = household;
   h.head_name = card.members[0].name;
   h.head_id_number = card.members[0].id_number;
@@ -324,6 +328,9 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
   auto current = CUNHUO_TRY(find_household_record(tx, id));
   if (!current)
     return make_error(ErrorKind::not_found, "unknown_household", "no such household", "id");
+  if (current->household.merged_into)
+    return make_error(ErrorKind::conflict, "household_merged",
+                      "this household was merged into another; change that one", "id");
   const PovertyStatus new_status = status.value_or(current->household.status);
   const auto before = flatten(current->card, current->household.status);
   const auto after = flatten(card, new_status);
@@ -362,6 +369,31 @@ Status set_household_status(db::Session& tx, HouseholdId id, PovertyStatus statu
   return {};
 }
 
+Status record_audit(db::Session& tx, HouseholdId id, std::string_view actor,
+                    const std::string& field, const std::string& old_value,
+                    const std::string& new_value, std::string_view reason, const Clock& clock) {
+  return audit(tx, id, actor, field, old_value, new_value, reason, clock.now_ms());
+}
+
+Status mark_merged(db::Session& tx, HouseholdId gone, HouseholdId kept, std::string_view actor,
+                   std::string_view reason, const Clock& clock) {
+  auto record = CUNHUO_TRY(find_household_record(tx, gone));
+  CUNHUO_ASSERT(record.has_value());
+  const auto now = clock.now_ms();
+  for (const auto& [field, value] : flatten(record->card, record->household.status))
+    if (field.starts_with("members["))
+      CUNHUO_CHECK(audit(tx, gone, actor, field, value, "", reason, now));
+  CUNHUO_CHECK(audit(tx, gone, actor, "merged_into", "", std::to_string(kept.value), reason, now));
+  CUNHUO_CHECK(release_id_numbers(tx, gone));
+  CUNHUO_TRY(tx.exec("DELETE FROM household_members WHERE household_id = ?", {gone.value}));
+  // Without a profile the household no longer counts in scoring: its people are on the kept card.
+  CUNHUO_TRY(tx.exec("DELETE FROM household_profiles WHERE household_id = ?", {gone.value}));
+  CUNHUO_TRY(tx.exec("UPDATE households SET merged_into = ?, updated_at = ? WHERE id = ?",
+                     {kept.value, now, gone.value}));
+  CUNHUO_TRY(outbox::publish(tx, kCardChanged, CardChanged{.household_id = gone}.encode(), clock));
+  return {};
+}
+
 Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id) {
   auto row = CUNHUO_TRY(s.query_one(
       "SELECT helper_account_id FROM household_profiles WHERE household_id = ?", {id.value}));
@@ -378,10 +410,10 @@ Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone
 
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id) {
   std::vector<AuditEntry> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT actor, field, old_value, new_value, at FROM "
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT actor, field, old_value, new_value, at, reason FROM "
                                           "household_audit WHERE household_id = ? ORDER BY id",
                                           {id.value})))
-    out.push_back(AuditEntry{r.str(0), r.str(1), r.str(2), r.str(3), r.i64(4)});
+    out.push_back(AuditEntry{r.str(0), r.str(1), r.str(2), r.str(3), r.i64(4), r.str(5)});
   return out;
 }
 

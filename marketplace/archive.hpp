@@ -57,6 +57,7 @@ struct HouseholdRecord {
 struct AuditEntry {
   std::string actor, field, old_value, new_value;
   std::int64_t at_ms = 0;
+  std::string reason;
 };
 
 std::span<const db::Migration> archive_migrations();
@@ -94,6 +95,14 @@ Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id);
 // Links the cards naming a helper by `phone` to that helper's account; returns how many.
 Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone,
                                          std::int64_t account_id);
+// One audit entry of a change made outside the card (a phone corrected, a head's ID number).
+Status record_audit(db::Session& tx, HouseholdId id, std::string_view actor,
+                    const std::string& field, const std::string& old_value,
+                    const std::string& new_value, std::string_view reason, const Clock& clock);
+// Marks `gone` merged into `kept` once its members are on kept's card: its members, profile
+// and ID numbers leave it (the audit keeps each value before), and it names `kept`.
+Status mark_merged(db::Session& tx, HouseholdId gone, HouseholdId kept, std::string_view actor,
+                   std::string_view reason, const Clock& clock);
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id);
 // Changes only the registration status (an exit decided, a return to poverty), audited;
 // a change needs a reason.

@@ -304,6 +304,9 @@ Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFiel
   CUNHUO_CHECK(check_fields(f));
   auto found = CUNHUO_TRY(find_shop(tx, shop));
   if (!found) return make_error(ErrorKind::not_found, "unknown_shop", "no such shop", "shop_id");
+  if (found->status != ShopStatus::active)
+    return make_error(ErrorKind::conflict, "shop_not_approved",
+                      "a cooperative lists products once its county approves it", "shop_id");
   CUNHUO_CHECK(check_origin(*found, *f.origin_code));
   CUNHUO_CHECK(check_producers(tx, shop, *f.producers));
   Product p;

@@ -1,5 +1,7 @@
 #include "marketplace/orders.hpp"
 
+#include "marketplace/shops.hpp"
+
 #include <array>
 
 #include "core/enum_names.hpp"
@@ -157,6 +159,14 @@ Result<OrderLine> price_item(db::Session& tx, const CheckoutRequest& r, std::siz
   if (product->stock < item.quantity)  // a fast refusal; the decrement below is what counts
     return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity",
                       field + ".quantity");
+  // A household that left the shop no longer sells through it: the listing waits until its
+  // shares name members only (orders placed before keep the shares they snapshotted).
+  for (const auto& p : product->producers)
+    if (!CUNHUO_TRY(is_member(tx, product->shop, p.household)))
+      return make_error(ErrorKind::conflict, "producer_left_shop",
+                        "a household producing this listing left the shop; its shares must be "
+                        "set anew",
+                        field + ".product_id");
   OrderLine line;
   line.product = product->id;
   line.title = product->title;

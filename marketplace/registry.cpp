@@ -8,9 +8,12 @@
 #include "core/privacy.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/certification.hpp"
+#include "marketplace/id_numbers.hpp"
+#include "marketplace/integrity.hpp"
 #include "marketplace/orders.hpp"
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
+#include "marketplace/shops.hpp"
 #include "core/region.hpp"
 
 namespace cunhuo::marketplace {
@@ -52,16 +55,6 @@ constexpr std::array<std::pair<PovertyStatus, std::string_view>, 5> kStatusNames
     {PovertyStatus::not_registered, "not_registered"},
 }};
 
-Status check_id_number(std::string_view id) {
-  bool ok = id.size() == 18;
-  for (std::size_t i = 0; ok && i < 18; ++i)
-    ok = (id[i] >= '0' && id[i] <= '9') || (i == 17 && (id[i] == 'X'));
-  if (!ok)
-    return make_error(ErrorKind::invalid, "invalid_id_number", "ID number must be 18 characters",
-                      "head_id_number");
-  return {};
-}
-
 Status check_phone(std::string_view phone) {
   if (!is_mobile_number(phone))
     return make_error(ErrorKind::invalid, "invalid_phone",
@@ -78,7 +71,8 @@ Household household_from(const db::Row& r) {
                    r.str(3),
                    r.str(4),
                    static_cast<int>(r.i64(5)),
-                   status.ok() ? *status : PovertyStatus::not_registered};
+                   status.ok() ? *status : PovertyStatus::not_registered,
+                   r.opt_i64(7) ? std::optional(HouseholdId{*r.opt_i64(7)}) : std::nullopt};
 }
 
 }  // namespace
@@ -87,7 +81,8 @@ std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out(std::begin(kMigrations), std::end(kMigrations));
   for (auto list :
        {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations(),
-        certification_migrations(), photo_migrations(), organisation_migrations()})
+        certification_migrations(), photo_migrations(), organisation_migrations(),
+        integrity_migrations(), shop_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -106,7 +101,7 @@ Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& h, con
   if (h.head_name.empty() || h.head_name.size() > 100)
     return make_error(ErrorKind::invalid, "invalid_name", "name must be 1 to 100 bytes",
                       "head_name");
-  CUNHUO_CHECK(check_id_number(h.head_id_number));
+  CUNHUO_CHECK(check_id_number(h.head_id_number, "head_id_number"));
   CUNHUO_CHECK(check_phone(h.phone));
   if (h.member_count < 1 || h.member_count > 30)
     return make_error(ErrorKind::invalid, "out_of_range", "a household has 1 to 30 members",
@@ -118,13 +113,16 @@ Result<HouseholdId> create_household(db::Session& tx, const NewHousehold& h, con
               "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
               {h.village_code, h.head_name, h.head_id_number, h.phone, h.member_count,
                to_string(h.status), now, now}));
-  return HouseholdId{CUNHUO_TRY(tx.last_insert_id())};
+  const HouseholdId id{CUNHUO_TRY(tx.last_insert_id())};
+  CUNHUO_CHECK(claim_id_numbers(tx, id, {{h.head_id_number, "head_id_number"}}));
+  CUNHUO_CHECK(flag_shared_phone(tx, id, h.village_code, h.phone, clock));
+  return id;
 }
 
 Result<std::optional<Household>> find_household(db::Session& s, HouseholdId id) {
   auto row =
       CUNHUO_TRY(s.query_one("SELECT id, village_code, head_name, head_id_number, phone, "
-                             "member_count, poverty_status FROM households "
+                             "member_count, poverty_status, merged_into FROM households "
                              "WHERE id = ?",
                              {id.value}));
   if (!row) return std::optional<Household>();
@@ -135,7 +133,7 @@ Result<std::vector<Household>> households_in(db::Session& s, std::string_view re
   CUNHUO_TRY(region_level(region_code));
   auto rows =
       CUNHUO_TRY(s.query("SELECT id, village_code, head_name, head_id_number, phone, member_count, "
-                         "poverty_status FROM households "
+                         "poverty_status, merged_into FROM households "
                          "WHERE village_code LIKE ? ORDER BY id",
                          {std::string(region_code) + "%"}));
   std::vector<Household> out;
@@ -192,18 +190,17 @@ Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& cl
     CUNHUO_TRY(tx.exec("INSERT INTO shop_members (shop_id, household_id) VALUES (?, ?)",
                        {id.value, member.value}));
   }
+  if (shop.kind == ShopKind::household) CUNHUO_CHECK(claim_household_shop(tx, shop.members[0], id));
   return id;
 }
 
 Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id) {
   auto row = CUNHUO_TRY(
-      s.query_one("SELECT id, name, kind, village_code FROM shops WHERE id = ?", {id.value}));
+      s.query_one("SELECT id, name, kind, village_code, status, story, photo_id, "
+                  "manager_account_id FROM shops WHERE id = ?",
+                  {id.value}));
   if (!row) return std::optional<Shop>();
-  Shop shop{ShopId{row->i64(0)},
-            row->str(1),
-            row->str(2) == "household" ? ShopKind::household : ShopKind::cooperative,
-            row->str(3),
-            {}};
+  Shop shop = shop_from(*row);
   for (const auto& m : CUNHUO_TRY(
            s.query("SELECT household_id FROM shop_members WHERE shop_id = ? ORDER BY household_id",
                    {id.value})))

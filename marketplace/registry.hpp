@@ -37,9 +37,12 @@ struct Household {
   std::string village_code, head_name, head_id_number, phone;
   int member_count = 0;
   PovertyStatus status = PovertyStatus::not_registered;
+  std::optional<HouseholdId> merged_into;  // a duplicate merged into this household
 };
 
 enum class ShopKind { household, cooperative };
+// A household's shop is active when opened; a cooperative waits for its county's approval.
+enum class ShopStatus { active, pending, declined };
 
 struct NewShop {
   std::string name;
@@ -54,6 +57,10 @@ struct Shop {
   ShopKind kind = ShopKind::household;
   std::string village_code;
   std::vector<HouseholdId> members;
+  ShopStatus status = ShopStatus::active;
+  std::string story;
+  std::optional<std::int64_t> photo_id;
+  std::optional<std::int64_t> manager_account;  // who proposed a cooperative
 };
 
 // Every marketplace migration, in order (registry, catalog, campaigns, orders).
@@ -84,6 +91,8 @@ struct HouseholdPlace {
 Result<std::map<std::int64_t, HouseholdPlace>> household_places(
     db::Session& s, const std::vector<std::int64_t>& ids);
 
+// An active shop with these members (the seed's, a test's); shops.hpp opens and proposes shops
+// as users do. A household has at most one household shop (409 household_shop_exists).
 Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& clock);
 Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id);
 // The shops whose village lies in `region_code` (a county's, for its part of the bill).

@@ -26,6 +26,7 @@
 #include "seeds/loader.hpp"
 #include "storefront/marketplace_routes.hpp"
 #include "storefront/registry_routes.hpp"
+#include "storefront/shop_routes.hpp"
 #include "marketplace/orders.hpp"
 #include "storefront/routes.hpp"
 
@@ -198,7 +199,8 @@ void App::add_routes() {
   add_system_routes(table_, SystemContext{*db_, metrics_, *server_});
   add_asset_routes(table_);
   add_network_routes(table_, *db_);
-  add_registry_routes(table_, *db_, clock_, auth_);
+  add_registry_routes(table_, *db_, clock_, auth_, cursors());
+  add_shop_routes(table_, *db_, clock_, auth_, cursors());
   add_marketplace_routes(
       table_,
       MarketplaceContext{*db_, clock_, auth_, idempotency_,

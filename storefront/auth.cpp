@@ -323,6 +323,19 @@ Result<Account> Auth::authenticate(const Request& request) {
   return std::move(found.first);
 }
 
+Status Auth::assign_shop(db::Session& tx, std::int64_t account_id, std::int64_t shop_id) {
+  CUNHUO_TRY(tx.exec("UPDATE accounts SET shop_id = ? WHERE id = ? AND role = 'shop_manager'",
+                     {shop_id, account_id}));
+  return {};
+}
+
+void Auth::forget_account(std::int64_t account_id) {
+  std::unique_lock lock(cache_mu_);
+  std::erase_if(cache_, [account_id](const auto& entry) {
+    return entry.second.account.id == account_id;
+  });
+}
+
 Status Auth::logout(const Request& request) {
   auto token = bearer_token(request);
   if (!token) return make_error(ErrorKind::unauthorized, "unauthenticated", "no session to end");

@@ -97,6 +97,11 @@ class Auth {
   static Result<std::optional<Account>> find_account(db::Session& s, std::int64_t id);
   static Result<std::optional<Account>> find_account_by_phone(db::Session& s,
                                                               std::string_view phone);
+  // Makes a shop manager's account the manager of `shop` (a cooperative its county approved).
+  static Status assign_shop(db::Session& tx, std::int64_t account_id, std::int64_t shop_id);
+  // Drops this process's cached sessions of an account whose fields changed, so that its next
+  // request reads them anew.
+  void forget_account(std::int64_t account_id);
   // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
   Result<Account> authenticate(const Request& request);
   Status logout(const Request& request);

@@ -6,6 +6,8 @@
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
+#include "marketplace/integrity.hpp"
+#include "storefront/cursor.hpp"
 #include "storefront/policy.hpp"
 #include "storefront/route_support.hpp"
 
@@ -20,10 +22,16 @@ constexpr std::size_t kMaxPhoneBytes = 20;
 constexpr std::size_t kMaxStatusBytes = 30;  // a registration status, read before it is parsed
 constexpr std::size_t kMaxReasonBytes = 500;
 
+constexpr std::size_t kMaxIssueKindBytes = 20;
+constexpr std::size_t kMaxActionBytes = 10;
+constexpr std::size_t kMaxCorrectedFieldBytes = 20;
+constexpr std::size_t kMaxCorrectedValueBytes = 20;  // a phone or an ID number
+
 struct Context {
   db::Database& db;
   const Clock& clock;
   Auth& auth;
+  const CursorSeal& cursors;
 };
 
 Result<mk::HouseholdId> household_id(const Request& req) {
@@ -246,7 +254,7 @@ schema::Schema audit_schema() {
   using namespace schema;
   return list_of("entries", object({required("at", utc_time()), required("actor", text()),
                                     required("field", text()), required("old", text()),
-                                    required("new", text())}));
+                                    required("new", text()), required("reason", text())}));
 }
 
 Result<Response> audit_trail(Context& ctx, const Call& call) {
@@ -264,17 +272,127 @@ Result<Response> audit_trail(Context& ctx, const Call& call) {
           .field("at", format_utc(e.at_ms))
           .field("actor", e.actor)
           .field("field", e.field);
-      w.field("old", e.old_value).field("new", e.new_value).end_object();
+      w.field("old", e.old_value).field("new", e.new_value).field("reason", e.reason).end_object();
     }
     w.end_array().end_object();
     return Response::json(200, w.take());
   });
 }
 
+
+schema::Schema issue_schema() {
+  using namespace schema;
+  return object({required("id", id()), required("kind", choice({"duplicate_phone", "suspect"})),
+                 required("household_id", id()), optional("other_household_id", id()),
+                 required("village_code", text()), required("detail", text()),
+                 required("resolved", boolean()), optional("action", text()),
+                 optional("reason", text()), required("created_at", utc_time())});
+}
+
+void write_issue(JsonWriter& w, const mk::RegistryIssue& i) {
+  w.begin_object().field("id", i.id.value).field("kind", mk::to_string(i.kind));
+  w.field("household_id", i.household.value);
+  if (i.other) w.field("other_household_id", i.other->value);
+  w.field("village_code", i.village_code).field("detail", i.detail);
+  w.field("resolved", i.resolved);
+  if (i.resolved) w.field("action", i.action).field("reason", i.reason);
+  w.field("created_at", format_utc(i.created_at_ms)).end_object();
+}
+
+// Duplicates and suspect cards of the office's own area, in the order they were raised.
+Result<Response> list_issues(Context& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  mk::IssueQuery q{.region_code = account.region_code};
+  const auto kind = req.query_param("kind");
+  if (kind) q.kind = CUNHUO_TRY(mk::parse_issue_kind(*kind));
+  const std::string list_name = "registry_issues|" + account.region_code + "|" + kind.value_or("");
+  auto page = CUNHUO_TRY(read_page(req.query_param("limit"), req.query_param("cursor"),
+                                   ctx.cursors, list_name, 1));
+  q.limit = page.limit + 1;  // one more says whether another page follows
+  if (page.after) q.after_id = page.after->front();
+  auto issues = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::list_issues(s, q); }));
+  const bool more = static_cast<std::int64_t>(issues.size()) > page.limit;
+  if (more) issues.pop_back();
+  JsonWriter w;
+  w.begin_object().key("items").begin_array();
+  for (const auto& i : issues) write_issue(w, i);
+  w.end_array().key("next_cursor");
+  if (more)
+    w.value(ctx.cursors.seal(list_name, {issues.back().id.value}));
+  else
+    w.null();
+  w.end_object();
+  return Response::json(200, w.take());
+}
+
+// Looks through the office's area for what was stored before the checks (old data).
+Result<Response> scan(Context& ctx, const Call& call) {
+  const Account& account = call.caller();
+  auto report = CUNHUO_TRY(ctx.db.write(
+      [&](db::Session& tx) { return mk::scan_registry(tx, account.region_code, ctx.clock); }));
+  JsonWriter w;
+  w.begin_object().field("raised", report.raised).end_object();
+  return Response::json(200, w.take());
+}
+
+schema::Schema resolution_schema() {
+  using namespace schema;
+  return object({required("action", choice({"merge", "correct"})),
+                 required("reason", text(mk::kMaxResolutionReasonBytes, 1)),
+                 optional("into_household_id", id()), optional("household_id", id()),
+                 optional("field", name_among(kMaxCorrectedFieldBytes, {"phone", "id_number"})),
+                 optional("value", text(kMaxCorrectedValueBytes)),
+                 optional("member_index", integer(0, 29))});
+}
+
+Result<mk::Resolution> resolution_from(const FieldReader& body) {
+  mk::Resolution r;
+  const std::string action = CUNHUO_TRY(body.string("action", kMaxActionBytes));
+  if (action != "merge" && action != "correct")
+    return make_error(ErrorKind::invalid, "invalid_choice", "merge or correct", "action");
+  r.action = action == "merge" ? mk::ResolutionAction::merge : mk::ResolutionAction::correct;
+  r.reason = CUNHUO_TRY(body.string("reason", mk::kMaxResolutionReasonBytes));
+  if (auto v = CUNHUO_TRY(body.optional_integer("into_household_id", 1, INT64_MAX)))
+    r.into = mk::HouseholdId{*v};
+  if (auto v = CUNHUO_TRY(body.optional_integer("household_id", 1, INT64_MAX)))
+    r.household = mk::HouseholdId{*v};
+  r.field = CUNHUO_TRY(body.optional_string("field", kMaxCorrectedFieldBytes)).value_or("");
+  r.value = CUNHUO_TRY(body.optional_string("value", kMaxCorrectedValueBytes)).value_or("");
+  r.member_index = static_cast<int>(
+      CUNHUO_TRY(body.optional_integer("member_index", 0, 29)).value_or(0));
+  if (r.action == mk::ResolutionAction::correct && r.field.empty())
+    return make_error(ErrorKind::invalid, "missing_field", "name the field to correct", "field");
+  return r;
+}
+
+// Both households of an issue must lie in the office's area for it to merge or correct them.
+Result<Response> resolve(Context& ctx, const Call& call) {
+  const Account& account = call.caller();
+  const mk::IssueId id{CUNHUO_TRY(path_id(call.request))};
+  auto doc = CUNHUO_TRY(Json::parse(call.request.body));
+  const auto how = CUNHUO_TRY(resolution_from(CUNHUO_TRY(FieldReader::root(doc))));
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    auto issue = CUNHUO_TRY(mk::find_issue(tx, id));
+    if (!issue || !region_within(issue->village_code, account.region_code)) return no_such("issue");
+    if (issue->other) {
+      auto other = CUNHUO_TRY(mk::find_household(tx, *issue->other));
+      if (!other || !region_within(other->village_code, account.region_code))
+        return make_error(ErrorKind::forbidden, "outside_your_area",
+                          "the other household is outside your area: its county resolves this");
+    }
+    auto resolved = CUNHUO_TRY(mk::resolve_issue(tx, id, how, actor_of(account), ctx.clock));
+    JsonWriter w;
+    write_issue(w, resolved);
+    return Response::json(200, w.take());
+  });
+}
+
 }  // namespace
 
-void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock, Auth& auth) {
-  Context ctx{db, clock, auth};
+void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock, Auth& auth,
+                         const CursorSeal& cursors) {
+  Context ctx{db, clock, auth, cursors};
   auto bind = [ctx](auto fn) {
     return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
   };
@@ -308,6 +426,34 @@ void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock
              .response_schema = audit_schema(),
              .summary = "The card's audit trail (office)",
              .handler = bind(audit_trail)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/registry/issues",
+             .access = only({Role::poverty_office}),
+             .response_schema = schema::object(
+                 {schema::required("items", schema::array(issue_schema())),
+                  schema::required("next_cursor", schema::nullable(schema::text()))}),
+             .query = {{.name = "kind", .description = "duplicate_phone or suspect"},
+                       {.name = "cursor", .description = "from the previous page"},
+                       {.name = "limit", .type = "integer", .description = "1 to 100"}},
+             .errors = {"invalid_kind", "invalid_cursor"},
+             .summary = "Shared phones and suspect cards of your area (office)",
+             .handler = bind(list_issues)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/registry/issues/scan",
+             .access = only({Role::poverty_office}),
+             .response_schema = schema::object({schema::required("raised", schema::integer(0))}),
+             .summary = "Look through your area's cards stored before the checks (office)",
+             .handler = bind(scan)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/registry/issues/:id/resolution",
+             .access = only({Role::poverty_office}),
+             .body = Body::json,
+             .request_schema = resolution_schema(),
+             .response_schema = issue_schema(),
+             .errors = {"issue_resolved", "nothing_to_merge", "card_missing", "outside_your_area",
+                        "invalid_id_number", "id_number_taken", "invalid_phone"},
+             .summary = "Resolve an issue: merge two households or correct a field, with a reason",
+             .handler = bind(resolve)});
 }
 
 }  // namespace cunhuo::storefront

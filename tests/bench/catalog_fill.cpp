@@ -9,6 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include <chrono>
+#include <cstdio>
+
+#include "marketplace/id_numbers.hpp"
 #include "marketplace/registry.hpp"
 #include "tests/bench/bench_accounts.hpp"
 #include "tests/support/http_client.hpp"
@@ -17,6 +21,17 @@ using cunhuo::test::HttpClient;
 namespace mk = cunhuo::marketplace;
 
 namespace {
+
+// A valid, distinct ID number for the i-th generated household: a birth date a day apart
+// per thousand households, then a sequence number, then the GB 11643 check character.
+std::string generated_id_number(int i) {
+  using namespace std::chrono;
+  const year_month_day d{sys_days{year{1950} / January / 1} + days{i / 1000}};
+  char first17[18];
+  std::snprintf(first17, sizeof first17, "620621%04d%02u%02u%03d", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()), i % 1000);
+  return first17 + std::string(1, cunhuo::marketplace::id_number_check_char(first17));
+}
 
 constexpr const char* kVillage = "620621104201";  // every shop in one of the seed county's villages
 
@@ -35,7 +50,7 @@ std::vector<BenchShop> make_shops(cunhuo::db::Database& db, int n) {
       const std::string number = std::to_string(10000 + i);
       const auto household = CUNHUO_TRY(
           mk::create_household(tx,
-                               {kVillage, "卖家" + number, "62062119800101" + number.substr(1),
+                               {kVillage, "卖家" + number, generated_id_number(i),
                                 "135000" + number, 3, mk::PovertyStatus::registered_poor},
                                clock));
       const auto shop = CUNHUO_TRY(mk::create_shop(

@@ -70,7 +70,7 @@ void generate(db::Database& db, std::int64_t households, std::int64_t now) {
       const std::string village = "62" + std::to_string(10 + id % 80) + "21" +
                                   std::to_string(100 + id % 16) + std::to_string(200 + id % 12);
       for (db::Value v : {db::Value(id), db::Value(village), db::Value("户主"),
-                          db::Value("620621197803150012"), db::Value("13800000000"), db::Value(4),
+                          db::Value("620621197803150013"), db::Value("13800000000"), db::Value(4),
                           db::Value("registered_poor"), db::Value(now), db::Value(now)})
         h.push_back(std::move(v));
       const std::int64_t wages = static_cast<std::int64_t>(rng() % 2'000'000),
@@ -86,7 +86,7 @@ void generate(db::Database& db, std::int64_t households, std::int64_t now) {
              {db::Value(id), db::Value(k), db::Value("成员"), db::Value(k ? "child" : "head"),
               db::Value(k == 3 ? 2015 : 1975 + k * 3), db::Value("healthy"),
               db::Value(k == 3 && rng() % 20 == 0 ? "none" : "junior"),
-              db::Value("620621197803150012"), db::Value(rng() % 15 ? 1 : 0)})
+              db::Value("620621197803150013"), db::Value(rng() % 15 ? 1 : 0)})
           m.push_back(std::move(v));
       if (id % 2 == 0)
         for (int k = 0; k < 2; ++k)

@@ -18,6 +18,10 @@
 #include <thread>
 #include <vector>
 
+#include <chrono>
+#include <cstdio>
+
+#include "marketplace/id_numbers.hpp"
 #include "core/db/database.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
@@ -36,6 +40,17 @@ using namespace cunhuo::payments;
 using Steady = std::chrono::steady_clock;
 
 namespace {
+
+// A valid, distinct ID number for the i-th generated household: a birth date a day apart
+// per thousand households, then a sequence number, then the GB 11643 check character.
+std::string generated_id_number(int i) {
+  using namespace std::chrono;
+  const year_month_day d{sys_days{year{1950} / January / 1} + days{i / 1000}};
+  char first17[18];
+  std::snprintf(first17, sizeof first17, "620621%04d%02u%02u%03d", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()), i % 1000);
+  return first17 + std::string(1, cunhuo::marketplace::id_number_check_char(first17));
+}
 
 std::unique_ptr<db::Database> open_store(const std::string& url) {
   db::DatabaseOptions options;
@@ -155,7 +170,7 @@ Payable order_payable(std::int64_t n) {
 Status register_households(db::Database& db, const Clock& clock) {
   return db.write([&](db::Session& tx) -> Status {
     for (std::int64_t h = 1; h <= kHouseholds; ++h) {
-      const std::string id_number = "620621198001" + std::to_string(100000 + h).substr(0, 6);
+      const std::string id_number = generated_id_number(static_cast<int>(h));
       CUNHUO_TRY(marketplace::create_household(
           tx,
           {"620621104201", "王建国", id_number, "138" + std::to_string(10'000'000 + h), 3,

@@ -211,8 +211,8 @@ Seen household_seen(HttpClient& c, const std::string& token) {
   auto reply = c.request("GET", "/api/v1/households/1", "", bearer(token));
   if (reply.status == 404) return Seen::nothing;
   REQUIRE(reply.status == 200);
-  if (reply.body.find("620621197803150012") != std::string::npos) return Seen::whole;
-  CHECK(reply.body.find("620621********0012") != std::string::npos);
+  if (reply.body.find("620621197803150013") != std::string::npos) return Seen::whole;
+  CHECK(reply.body.find("620621********0013") != std::string::npos);
   CHECK(reply.body.find("birth_year") == std::string::npos);
   CHECK(reply.body.find("health") == std::string::npos);
   return Seen::masked;

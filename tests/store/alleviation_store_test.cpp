@@ -68,7 +68,7 @@ struct SeededStore {
   marketplace::HouseholdId add_household(marketplace::PovertyStatus status) {
     auto id = write([&](db::Session& tx) {
       return marketplace::create_household(
-          tx, {"620621104201", "周大海", "620621196601010031", "13800000099", 2, status}, clock);
+          tx, {"620621104201", "周大海", "620621196601010034", "13800000099", 2, status}, clock);
     });
     REQUIRE(id.ok());
     return *id;
@@ -101,7 +101,7 @@ STORE_TEST("funds move county to allocation to recipient as ledger transfers, tr
   const auto project = s.project(10'000'000);
   auto allocation = s.allocate(project.id, "民财扶〔2026〕12号", 5'000'000);
   REQUIRE(allocation.ok());
-  REQUIRE(s.disburse(allocation->id, to_household("MQ-EDU-0001", 200'000, 1, "620621200805060013"))
+  REQUIRE(s.disburse(allocation->id, to_household("MQ-EDU-0001", 200'000, 1, "620621200805060016"))
               .ok());
   REQUIRE(s.disburse(allocation->id, al::NewDisbursement{"MQ-EDU-0002", Money::fen(500'000),
                                                          "620621104201", std::nullopt, ""})
@@ -117,7 +117,7 @@ STORE_TEST("funds move county to allocation to recipient as ledger transfers, tr
   REQUIRE(up->size() == 1);
   CHECK(up->front().allocation_document == "民财扶〔2026〕12号");
   CHECK(up->front().project_name == "2026年教育资助（示例）");
-  CHECK(up->front().id_number == "620621200805060013");
+  CHECK(up->front().id_number == "620621200805060016");
   auto down = s.read([&](db::Session& x) { return al::disbursements_of(x, allocation->id); });
   CHECK(down->size() == 2);
   auto p = s.read([&](db::Session& x) { return al::find_project(x, project.id); });
@@ -150,7 +150,7 @@ STORE_TEST("a disbursement to an unknown household, a non-member or outside the 
   auto unknown = s.disburse(allocation->id, to_household("PAY-1", 1000, 999));
   CHECK(unknown.error().kind == ErrorKind::not_found);
   CHECK(unknown.error().field == "household_id");
-  CHECK(s.disburse(allocation->id, to_household("PAY-2", 1000, 1, "620621198206220021"))
+  CHECK(s.disburse(allocation->id, to_household("PAY-2", 1000, 1, "620621198206220022"))
             .error()
             .code == "not_a_member");
   CHECK(s.disburse(allocation->id,
@@ -214,12 +214,12 @@ STORE_TEST(
   REQUIRE(allocation.ok());
   REQUIRE(s.disburse(allocation->id, to_household("PAY-1", 1000, outsider.value)).ok());
   REQUIRE(s.disburse(allocation->id, to_household("PAY-2", 1000, 5)).ok());  // 马有福 exited
-  REQUIRE(s.disburse(allocation->id, to_household("PAY-3", 1000, 1, "620621200805060013")).ok());
+  REQUIRE(s.disburse(allocation->id, to_household("PAY-3", 1000, 1, "620621200805060016")).ok());
   CHECK(count_kind(s.flags(), "duplicate_benefit") == 0);
   // A second project with the same benefit pays the same child again.
   const auto second = s.project(300'000, "education_subsidy_2026");
   auto other = s.allocate(second.id, "DOC-2", 100'000);
-  REQUIRE(s.disburse(other->id, to_household("PAY-4", 1000, 1, "620621200805060013")).ok());
+  REQUIRE(s.disburse(other->id, to_household("PAY-4", 1000, 1, "620621200805060016")).ok());
 
   auto flags = s.flags();
   CHECK(count_kind(flags, "unregistered_recipient") == 1);
@@ -228,7 +228,7 @@ STORE_TEST(
   CHECK(count_kind(flags, "over_budget") == 1);
   CHECK(count_kind(flags, "idle_allocation") == 0);
   for (const auto& f : flags)
-    CHECK(f.detail.find("620621200805060013") == std::string::npos);  // ID numbers masked
+    CHECK(f.detail.find("620621200805060016") == std::string::npos);  // ID numbers masked
   s.clock.advance(std::chrono::milliseconds(91 * kDayMs));
   CHECK(count_kind(s.flags(), "idle_allocation") == 2);
 }

@@ -34,7 +34,7 @@ mk::ProductId seed_listing(db::Database& db, const Clock& clock) {
   auto id = db.write([&](db::Session& tx) -> Result<mk::ProductId> {
     const auto wang =
         CUNHUO_TRY(mk::create_household(tx,
-                                        {"620621104201", "王建国", "620621197803150012",
+                                        {"620621104201", "王建国", "620621197803150013",
                                          "13800000001", 4, mk::PovertyStatus::registered_poor},
                                         clock));
     const auto shop = CUNHUO_TRY(

@@ -26,11 +26,11 @@ Shops make_shops(db::Database& db, const Clock& clock) {
   auto r = db.write([&](db::Session& tx) -> Result<Shops> {
     Shops s;
     s.wang = CUNHUO_TRY(create_household(tx,
-                                         {"620621104201", "王建国", "620621197803150012",
+                                         {"620621104201", "王建国", "620621197803150013",
                                           "13800000001", 4, PovertyStatus::registered_poor},
                                          clock));
     s.li = CUNHUO_TRY(create_household(tx,
-                                       {"620621104201", "李秀英", "620621198206220021",
+                                       {"620621104201", "李秀英", "620621198206220022",
                                         "13800000002", 3, PovertyStatus::registered_poor},
                                        clock));
     s.wang_shop = CUNHUO_TRY(

@@ -21,7 +21,7 @@ seeds::AccountCreator account_creator(storefront::Auth& auth) {
 
 marketplace::NewHousehold sample_household() {
   return marketplace::NewHousehold{
-      "620621104201", "王建国", "620621197803150012",
+      "620621104201", "王建国", "620621197803150013",
       "13800000001",  4,        marketplace::PovertyStatus::registered_poor};
 }
 
@@ -37,7 +37,7 @@ STORE_TEST("a household is stored whole and found by id", "[store][registry]") {
   REQUIRE(id.ok());
   auto found = store.db().read([&](db::Session& s) { return marketplace::find_household(s, *id); });
   REQUIRE(found->has_value());
-  CHECK((*found)->head_id_number == "620621197803150012");
+  CHECK((*found)->head_id_number == "620621197803150013");
   CHECK((*found)->status == marketplace::PovertyStatus::registered_poor);
   auto missing = store.db().read([&](db::Session& s) {
     return marketplace::find_household(s, marketplace::HouseholdId{999});
@@ -67,7 +67,9 @@ STORE_TEST("a cooperative shop names its member households", "[store][registry]"
   ManualClock clock(1'795'000'000'000);  // late 2026
   auto shop = store.db().write([&](db::Session& tx) -> Result<marketplace::ShopId> {
     auto a = CUNHUO_TRY(marketplace::create_household(tx, sample_household(), clock));
-    auto b = CUNHUO_TRY(marketplace::create_household(tx, sample_household(), clock));
+    auto neighbour = sample_household();
+    neighbour.head_id_number = "620621198808080012";  // one ID number stands on one card
+    auto b = CUNHUO_TRY(marketplace::create_household(tx, neighbour, clock));
     return marketplace::create_shop(
         tx, {"合作社", marketplace::ShopKind::cooperative, "620621104201", {a, b}}, clock);
   });

@@ -1,0 +1,94 @@
+// Registry integrity: an ID number stands on at most one card across all households (heads
+// and members), a phone shared by two households and a suspect card are raised as issues,
+// and the office resolves each one by merging two households or correcting a field, with a
+// reason; the household audit trail keeps the values before and after.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
+#include "core/id.hpp"
+#include "marketplace/registry.hpp"
+
+namespace cunhuo::marketplace {
+
+using IssueId = Id<struct RegistryIssueTag>;
+
+// A head younger than this (by the birth date in their ID number) makes the card suspect.
+inline constexpr int kMinHeadAge = 16;
+inline constexpr std::size_t kMaxResolutionReasonBytes = 500;
+
+std::span<const db::Migration> integrity_migrations();
+
+// An ID number with the input field it came from, for the refusal.
+struct IdNumberAt {
+  std::string id_number, field;
+};
+// Refuses (409 `id_number_taken`) a number another household's card holds. The refusal does
+// not say which household: the caller may not be allowed to know. `self` may hold its own.
+Status check_id_numbers_free(db::Session& s, std::optional<HouseholdId> self,
+                             const std::vector<IdNumberAt>& numbers);
+// Makes `numbers` the ones `household` holds, after the same check.
+Status claim_id_numbers(db::Session& tx, HouseholdId household,
+                        const std::vector<IdNumberAt>& numbers);
+Status release_id_numbers(db::Session& tx, HouseholdId household);
+
+// Raises a duplicate_phone issue when another household has `phone`; never refuses.
+Status flag_shared_phone(db::Session& tx, HouseholdId household, std::string_view village_code,
+                         std::string_view phone, const Clock& clock);
+
+enum class IssueKind { duplicate_phone, suspect };
+std::string_view to_string(IssueKind kind);
+Result<IssueKind> parse_issue_kind(std::string_view text);
+
+struct RegistryIssue {
+  IssueId id;
+  IssueKind kind = IssueKind::suspect;
+  HouseholdId household;
+  std::optional<HouseholdId> other;  // the second household of a duplicate
+  std::string village_code;
+  std::string detail;  // what is suspect: invalid_id_number:members[1], head_under_16, ...
+  bool resolved = false;
+  std::string action, reason;  // of the resolution
+  std::int64_t created_at_ms = 0;
+};
+
+// Looks at every card in `region_code` for shared phones, ID numbers that fail their check
+// or stand on two cards, and heads under kMinHeadAge; raises each once. Old data is what
+// it finds: new cards are checked as they are written.
+struct ScanReport {
+  std::int64_t raised = 0;
+};
+Result<ScanReport> scan_registry(db::Session& tx, std::string_view region_code,
+                                 const Clock& clock);
+
+struct IssueQuery {
+  std::string region_code;
+  std::optional<IssueKind> kind;
+  std::int64_t after_id = 0;
+  std::int64_t limit = 20;
+};
+// Issues in id order, open and resolved.
+Result<std::vector<RegistryIssue>> list_issues(db::Session& s, const IssueQuery& query);
+Result<std::optional<RegistryIssue>> find_issue(db::Session& s, IssueId id);
+
+enum class ResolutionAction { merge, correct };
+struct Resolution {
+  ResolutionAction action = ResolutionAction::correct;
+  std::string reason;
+  std::optional<HouseholdId> into;       // merge: the household kept, one of the issue's
+  std::optional<HouseholdId> household;  // correct: which of the issue's (default its first)
+  std::string field;                     // correct: phone or id_number
+  std::string value;
+  int member_index = 0;  // correct id_number: the member on the card (0 is the head)
+};
+Result<RegistryIssue> resolve_issue(db::Session& tx, IssueId id, const Resolution& resolution,
+                                    std::string_view actor, const Clock& clock);
+
+}  // namespace cunhuo::marketplace
