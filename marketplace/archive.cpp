@@ -410,9 +410,10 @@ Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone
 
 Result<std::vector<AuditEntry>> household_audit(db::Session& s, HouseholdId id) {
   std::vector<AuditEntry> out;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT actor, field, old_value, new_value, at, reason FROM "
-                                          "household_audit WHERE household_id = ? ORDER BY id",
-                                          {id.value})))
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT actor, field, old_value, new_value, at, reason FROM "
+                          "household_audit WHERE household_id = ? ORDER BY id",
+                          {id.value})))
     out.push_back(AuditEntry{r.str(0), r.str(1), r.str(2), r.str(3), r.i64(4), r.str(5)});
   return out;
 }

@@ -51,14 +51,16 @@ std::optional<BirthDate> id_number_birth_date(std::string_view id) {
 Status check_id_number(std::string_view id, const std::string& field) {
   if (id.size() != kIdNumberChars || !digits(id.substr(0, 17)))
     return refused("an ID number is 17 digits and a check character", field);
-  if (!id_number_birth_date(id)) return refused("the birth date in the ID number is not a date", field);
+  if (!id_number_birth_date(id))
+    return refused("the birth date in the ID number is not a date", field);
   if (id[17] != id_number_check_char(id.substr(0, 17)))
     return refused("the ID number's check character does not match (GB 11643)", field);
   return {};
 }
 
 int age_on(const BirthDate& birth, const BirthDate& on) {
-  const bool had_birthday = on.month > birth.month || (on.month == birth.month && on.day >= birth.day);
+  const bool had_birthday =
+      on.month > birth.month || (on.month == birth.month && on.day >= birth.day);
   return on.year - birth.year - (had_birthday ? 0 : 1);
 }
 

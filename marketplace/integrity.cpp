@@ -151,11 +151,9 @@ Status merge(db::Session& tx, const RegistryIssue& issue, const Resolution& how,
   if (!issue.other)
     return make_error(ErrorKind::conflict, "nothing_to_merge",
                       "this issue names one household: correct it instead", "action");
-  if (!how.into)
-    return invalid("missing_field", "name the household to keep", "into_household_id");
+  if (!how.into) return invalid("missing_field", "name the household to keep", "into_household_id");
   if (*how.into != issue.household && *how.into != *issue.other)
-    return invalid("invalid_choice", "keep one of the issue's two households",
-                   "into_household_id");
+    return invalid("invalid_choice", "keep one of the issue's two households", "into_household_id");
   const HouseholdId keep = *how.into;
   const HouseholdId gone = keep == issue.household ? *issue.other : issue.household;
   auto kept = CUNHUO_TRY(find_household_record(tx, keep));
@@ -191,14 +189,13 @@ Status correct_id_number(db::Session& tx, HouseholdId id, const Resolution& how,
     return {};
   }
   if (how.member_index != 0)
-    return invalid("out_of_range", "a household without a card has only its head",
-                   "member_index");
+    return invalid("out_of_range", "a household without a card has only its head", "member_index");
   CUNHUO_CHECK(check_id_number(how.value, "value"));
   CUNHUO_CHECK(claim_id_numbers(tx, id, {{how.value, "value"}}));
   CUNHUO_TRY(tx.exec("UPDATE households SET head_id_number = ?, updated_at = ? WHERE id = ?",
                      {how.value, clock.now_ms(), id.value}));
-  return record_audit(tx, id, actor, "head_id_number", record->household.head_id_number,
-                      how.value, how.reason, clock);
+  return record_audit(tx, id, actor, "head_id_number", record->household.head_id_number, how.value,
+                      how.reason, clock);
 }
 
 Status correct(db::Session& tx, const RegistryIssue& issue, const Resolution& how,
@@ -207,15 +204,15 @@ Status correct(db::Session& tx, const RegistryIssue& issue, const Resolution& ho
   if (id != issue.household && (!issue.other || id != *issue.other))
     return invalid("invalid_choice", "correct one of the issue's households", "household_id");
   if (how.field == "id_number") return correct_id_number(tx, id, how, actor, clock);
-  if (how.field != "phone")
-    return invalid("invalid_choice", "correct phone or id_number", "field");
+  if (how.field != "phone") return invalid("invalid_choice", "correct phone or id_number", "field");
   if (!is_mobile_number(how.value))
     return invalid("invalid_phone", "phone must be an 11-digit mobile number", "value");
   auto h = CUNHUO_TRY(find_household(tx, id));
   CUNHUO_ASSERT(h.has_value());
   CUNHUO_TRY(tx.exec("UPDATE households SET phone = ?, updated_at = ? WHERE id = ?",
                      {how.value, clock.now_ms(), id.value}));
-  return record_audit(tx, id, actor, "phone", h->phone, how.value, how.reason, clock);
+  CUNHUO_CHECK(record_audit(tx, id, actor, "phone", h->phone, how.value, how.reason, clock));
+  return flag_shared_phone(tx, id, h->village_code, how.value, clock);  // corrected onto another
 }
 
 }  // namespace
@@ -255,8 +252,7 @@ Status claim_id_numbers(db::Session& tx, HouseholdId household,
 }
 
 Status release_id_numbers(db::Session& tx, HouseholdId household) {
-  CUNHUO_TRY(
-      tx.exec("DELETE FROM id_number_holders WHERE household_id = ?", {household.value}));
+  CUNHUO_TRY(tx.exec("DELETE FROM id_number_holders WHERE household_id = ?", {household.value}));
   return {};
 }
 
@@ -267,8 +263,8 @@ Status flag_shared_phone(db::Session& tx, HouseholdId household, std::string_vie
       "LIMIT 1",
       {phone, household.value}));
   if (other)
-    CUNHUO_TRY(raise(tx, IssueKind::duplicate_phone, household.value, other->i64(0),
-                     village_code, "phone", clock.now_ms()));
+    CUNHUO_TRY(raise(tx, IssueKind::duplicate_phone, household.value, other->i64(0), village_code,
+                     "phone", clock.now_ms()));
   return {};
 }
 
@@ -318,10 +314,10 @@ Result<RegistryIssue> resolve_issue(db::Session& tx, IssueId id, const Resolutio
   else
     CUNHUO_CHECK(correct(tx, *issue, how, actor, clock));
   const std::string action = how.action == ResolutionAction::merge ? "merge" : "correct";
-  CUNHUO_TRY(tx.exec(
-      "UPDATE registry_issues SET resolved = 1, action = ?, reason = ?, resolved_by = ?, "
-      "resolved_at = ? WHERE id = ?",
-      {action, how.reason, actor, clock.now_ms(), id.value}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE registry_issues SET resolved = 1, action = ?, reason = ?, resolved_by = ?, "
+              "resolved_at = ? WHERE id = ?",
+              {action, how.reason, actor, clock.now_ms(), id.value}));
   auto done = CUNHUO_TRY(find_issue(tx, id));
   return std::move(*done);
 }

@@ -65,8 +65,7 @@ struct RegistryIssue {
 struct ScanReport {
   std::int64_t raised = 0;
 };
-Result<ScanReport> scan_registry(db::Session& tx, std::string_view region_code,
-                                 const Clock& clock);
+Result<ScanReport> scan_registry(db::Session& tx, std::string_view region_code, const Clock& clock);
 
 struct IssueQuery {
   std::string region_code;

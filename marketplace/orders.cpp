@@ -1,7 +1,5 @@
 #include "marketplace/orders.hpp"
 
-#include "marketplace/shops.hpp"
-
 #include <array>
 
 #include "core/enum_names.hpp"
@@ -14,6 +12,7 @@
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/organisations.hpp"
+#include "marketplace/shops.hpp"
 
 namespace cunhuo::marketplace {
 namespace {

@@ -79,10 +79,9 @@ Household household_from(const db::Row& r) {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out(std::begin(kMigrations), std::end(kMigrations));
-  for (auto list :
-       {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations(),
-        certification_migrations(), photo_migrations(), organisation_migrations(),
-        integrity_migrations(), shop_migrations()})
+  for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations(),
+                    archive_migrations(), certification_migrations(), photo_migrations(),
+                    organisation_migrations(), integrity_migrations(), shop_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -195,10 +194,10 @@ Result<ShopId> create_shop(db::Session& tx, const NewShop& shop, const Clock& cl
 }
 
 Result<std::optional<Shop>> find_shop(db::Session& s, ShopId id) {
-  auto row = CUNHUO_TRY(
-      s.query_one("SELECT id, name, kind, village_code, status, story, photo_id, "
-                  "manager_account_id FROM shops WHERE id = ?",
-                  {id.value}));
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT id, name, kind, village_code, status, story, photo_id, "
+                             "manager_account_id FROM shops WHERE id = ?",
+                             {id.value}));
   if (!row) return std::optional<Shop>();
   Shop shop = shop_from(*row);
   for (const auto& m : CUNHUO_TRY(

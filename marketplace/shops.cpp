@@ -144,10 +144,12 @@ Result<ShopId> open_household_shop(db::Session& tx, HouseholdId household, std::
                                    std::string_view story, const Clock& clock) {
   CUNHUO_CHECK(check_name_and_story(name, story));
   const auto h = CUNHUO_TRY(live_household(tx, household, "household_id"));
-  const ShopId id = CUNHUO_TRY(create_shop(
-      tx, NewShop{.name = std::string(name), .kind = ShopKind::household,
-                  .village_code = h.village_code, .members = {household}},
-      clock));
+  const ShopId id = CUNHUO_TRY(create_shop(tx,
+                                           NewShop{.name = std::string(name),
+                                                   .kind = ShopKind::household,
+                                                   .village_code = h.village_code,
+                                                   .members = {household}},
+                                           clock));
   CUNHUO_TRY(tx.exec("UPDATE shops SET story = ? WHERE id = ?", {story, id.value}));
   return id;
 }
@@ -159,15 +161,14 @@ Result<ShopId> propose_cooperative(db::Session& tx, const NewCooperative& c, con
                    "village_code");
   if (CUNHUO_TRY(pending_cooperative_of(tx, c.manager_account)))
     return conflict("cooperative_pending", "your cooperative already waits for approval");
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO shops (name, kind, village_code, created_at, status, story, "
-      "manager_account_id) VALUES (?, 'cooperative', ?, ?, 'pending', ?, ?)",
-      {c.name, c.village_code, clock.now_ms(), c.story, c.manager_account}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO shops (name, kind, village_code, created_at, status, story, "
+              "manager_account_id) VALUES (?, 'cooperative', ?, ?, 'pending', ?, ?)",
+              {c.name, c.village_code, clock.now_ms(), c.story, c.manager_account}));
   return ShopId{CUNHUO_TRY(tx.last_insert_id())};
 }
 
-Result<std::optional<ShopId>> pending_cooperative_of(db::Session& s,
-                                                     std::int64_t manager_account) {
+Result<std::optional<ShopId>> pending_cooperative_of(db::Session& s, std::int64_t manager_account) {
   auto row = CUNHUO_TRY(
       s.query_one("SELECT id FROM shops WHERE manager_account_id = ? AND status = 'pending'",
                   {manager_account}));
@@ -175,8 +176,7 @@ Result<std::optional<ShopId>> pending_cooperative_of(db::Session& s,
   return std::optional<ShopId>(ShopId{row->i64(0)});
 }
 
-Result<Shop> decide_cooperative(db::Session& tx, ShopId id, bool approve,
-                                std::string_view reason) {
+Result<Shop> decide_cooperative(db::Session& tx, ShopId id, bool approve, std::string_view reason) {
   if (reason.empty() || reason.size() > kMaxDecisionReasonBytes)
     return invalid("missing_field", "say why (1 to 500 bytes)", "reason");
   auto shop = CUNHUO_TRY(find_shop(tx, id));
@@ -241,9 +241,9 @@ Result<MembershipRequest> answer_membership(db::Session& tx, MembershipRequestId
 }
 
 Result<bool> is_member(db::Session& s, ShopId shop, HouseholdId household) {
-  auto row = CUNHUO_TRY(s.query_one(
-      "SELECT 1 FROM shop_members WHERE shop_id = ? AND household_id = ?",
-      {shop.value, household.value}));
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT 1 FROM shop_members WHERE shop_id = ? AND household_id = ?",
+                             {shop.value, household.value}));
   return row.has_value();
 }
 
@@ -260,19 +260,22 @@ Status leave_shop(db::Session& tx, ShopId shop_id, HouseholdId household) {
 
 Result<std::vector<ShopListing>> listings_on_sale(db::Session& s, ShopId shop) {
   std::vector<ShopListing> out;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           std::string("SELECT p.id, p.title, p.unit, p.price_fen FROM products p WHERE "
-                       "p.shop_id = ? AND ") +
-               kOnSale + " ORDER BY p.id",
-           {shop.value})))
-    out.push_back(ShopListing{
-        .product_id = r.i64(0), .title = r.str(1), .unit = r.str(2), .price = Money::fen(r.i64(3))});
+  for (const auto& r : CUNHUO_TRY(
+           s.query(std::string("SELECT p.id, p.title, p.unit, p.price_fen FROM products p WHERE "
+                               "p.shop_id = ? AND ") +
+                       kOnSale + " ORDER BY p.id",
+                   {shop.value})))
+    out.push_back(ShopListing{.product_id = r.i64(0),
+                              .title = r.str(1),
+                              .unit = r.str(2),
+                              .price = Money::fen(r.i64(3))});
   return out;
 }
 
 Result<std::vector<Shop>> list_shops(db::Session& s, const ShopQuery& q) {
-  std::string sql = std::string("SELECT ") + kShopColumns +
-                    " FROM shops s WHERE s.status = 'active' AND s.village_code LIKE ? AND s.id > ?";
+  std::string sql =
+      std::string("SELECT ") + kShopColumns +
+      " FROM shops s WHERE s.status = 'active' AND s.village_code LIKE ? AND s.id > ?";
   std::vector<db::Value> params{
       (q.region_code.empty() ? std::string() : std::string(region_prefix(q.region_code))) + "%",
       q.after_id};
@@ -300,7 +303,8 @@ Result<VillageShops> village_shops(db::Session& s, std::string_view village_code
   auto all = CUNHUO_TRY(s.query_one("SELECT COUNT(*) " + in_village, {village_code}));
   auto active = CUNHUO_TRY(s.query_one("SELECT COUNT(*) " + in_village +
                                            " AND EXISTS (SELECT 1 FROM products p WHERE "
-                                           "p.shop_id = s.id AND " + kOnSale + ")",
+                                           "p.shop_id = s.id AND " +
+                                           kOnSale + ")",
                                        {village_code}));
   v.shops = all ? all->i64(0) : 0;
   v.active_shops = active ? active->i64(0) : 0;

@@ -92,7 +92,7 @@ struct ShopListing {
 Result<std::vector<ShopListing>> listings_on_sale(db::Session& s, ShopId shop);
 
 struct ShopQuery {
-  std::string region_code;     // a village, township or county; "" for all
+  std::string region_code;       // a village, township or county; "" for all
   bool taobao_villages = false;  // only shops in Taobao villages
   std::int64_t after_id = 0;
   std::int64_t limit = 20;

@@ -331,9 +331,8 @@ Status Auth::assign_shop(db::Session& tx, std::int64_t account_id, std::int64_t 
 
 void Auth::forget_account(std::int64_t account_id) {
   std::unique_lock lock(cache_mu_);
-  std::erase_if(cache_, [account_id](const auto& entry) {
-    return entry.second.account.id == account_id;
-  });
+  std::erase_if(cache_,
+                [account_id](const auto& entry) { return entry.second.account.id == account_id; });
 }
 
 Status Auth::logout(const Request& request) {

@@ -279,7 +279,6 @@ Result<Response> audit_trail(Context& ctx, const Call& call) {
   });
 }
 
-
 schema::Schema issue_schema() {
   using namespace schema;
   return object({required("id", id()), required("kind", choice({"duplicate_phone", "suspect"})),
@@ -307,8 +306,8 @@ Result<Response> list_issues(Context& ctx, const Call& call) {
   const auto kind = req.query_param("kind");
   if (kind) q.kind = CUNHUO_TRY(mk::parse_issue_kind(*kind));
   const std::string list_name = "registry_issues|" + account.region_code + "|" + kind.value_or("");
-  auto page = CUNHUO_TRY(read_page(req.query_param("limit"), req.query_param("cursor"),
-                                   ctx.cursors, list_name, 1));
+  auto page = CUNHUO_TRY(
+      read_page(req.query_param("limit"), req.query_param("cursor"), ctx.cursors, list_name, 1));
   q.limit = page.limit + 1;  // one more says whether another page follows
   if (page.after) q.after_id = page.after->front();
   auto issues = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::list_issues(s, q); }));
@@ -359,8 +358,8 @@ Result<mk::Resolution> resolution_from(const FieldReader& body) {
     r.household = mk::HouseholdId{*v};
   r.field = CUNHUO_TRY(body.optional_string("field", kMaxCorrectedFieldBytes)).value_or("");
   r.value = CUNHUO_TRY(body.optional_string("value", kMaxCorrectedValueBytes)).value_or("");
-  r.member_index = static_cast<int>(
-      CUNHUO_TRY(body.optional_integer("member_index", 0, 29)).value_or(0));
+  r.member_index =
+      static_cast<int>(CUNHUO_TRY(body.optional_integer("member_index", 0, 29)).value_or(0));
   if (r.action == mk::ResolutionAction::correct && r.field.empty())
     return make_error(ErrorKind::invalid, "missing_field", "name the field to correct", "field");
   return r;

@@ -52,14 +52,13 @@ schema::Schema shop_schema() {
               required("price_fen", fen()), required("certified", boolean())});
   const Schema certified = object({required("product_id", id()), required("title", text()),
                                    required("certificate_no", text())});
-  return object({required("id", id()), required("name", text()),
-                 required("kind", choice({"household", "cooperative"})),
-                 required("status", choice({"active", "pending", "declined"})),
-                 required("village_code", text()), required("story", text()),
-                 optional("photo_id", id()),
-                 required("members", array(object({required("head_name", text())}))),
-                 required("listings", array(listing)),
-                 required("certified_products", array(certified))});
+  return object(
+      {required("id", id()), required("name", text()),
+       required("kind", choice({"household", "cooperative"})),
+       required("status", choice({"active", "pending", "declined"})),
+       required("village_code", text()), required("story", text()), optional("photo_id", id()),
+       required("members", array(object({required("head_name", text())}))),
+       required("listings", array(listing)), required("certified_products", array(certified))});
 }
 
 // A shop's public page: heads of member households masked, listings on sale.
@@ -155,8 +154,8 @@ Result<Response> propose(Context& ctx, const Call& call) {
 
 schema::Schema decision_schema() {
   using namespace schema;
-  return object({required("approve", boolean()),
-                 required("reason", text(mk::kMaxDecisionReasonBytes, 1))});
+  return object(
+      {required("approve", boolean()), required("reason", text(mk::kMaxDecisionReasonBytes, 1))});
 }
 
 // The county's poverty-alleviation office decides: it keeps the registry of the households a
@@ -196,10 +195,10 @@ Result<Response> get_shop(Context& ctx, const Call& call) {
 
 schema::Schema shop_list_schema() {
   using namespace schema;
-  const Schema item = object({required("id", id()), required("name", text()),
-                              required("kind", choice({"household", "cooperative"})),
-                              required("village_code", text()),
-                              required("member_count", integer(0))});
+  const Schema item =
+      object({required("id", id()), required("name", text()),
+              required("kind", choice({"household", "cooperative"})),
+              required("village_code", text()), required("member_count", integer(0))});
   return object({required("items", array(item)), required("next_cursor", nullable(text()))});
 }
 
@@ -218,8 +217,8 @@ Result<Response> list(Context& ctx, const Call& call) {
   q.taobao_villages = CUNHUO_TRY(flag_param(req, "taobao_village"));
   const std::string list_name =
       "shops|" + q.region_code + "|" + (q.taobao_villages ? "taobao" : "all");
-  auto page = CUNHUO_TRY(read_page(req.query_param("limit"), req.query_param("cursor"),
-                                   ctx.cursors, list_name, 1));
+  auto page = CUNHUO_TRY(
+      read_page(req.query_param("limit"), req.query_param("cursor"), ctx.cursors, list_name, 1));
   q.limit = page.limit + 1;  // one more says whether another page follows
   if (page.after) q.after_id = page.after->front();
   auto shops = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::list_shops(s, q); }));
@@ -253,8 +252,7 @@ schema::Schema village_schema() {
 
 Result<Response> village(Context& ctx, const Call& call) {
   const std::string code = call.request.params.at("code");
-  auto v = CUNHUO_TRY(
-      ctx.db.read([&](db::Session& s) { return mk::village_shops(s, code); }));
+  auto v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::village_shops(s, code); }));
   JsonWriter w;
   w.begin_object().field("village_code", v.village_code).field("shops", v.shops);
   w.field("active_shops", v.active_shops).field("taobao_village", v.taobao_village);
@@ -417,26 +415,25 @@ void add_shop_routes(RouteTable& table, db::Database& db, const Clock& clock, Au
              .errors = {"invalid_region_code"},
              .summary = "A village's shops, active shops and whether it is a Taobao village",
              .handler = bind(village)});
-  table.add({.method = "POST",
-             .pattern = "/api/v1/shops/:id/membership-requests",
-             .access = only({Role::farmer, Role::shop_manager}),
-             .body = Body::json,
-             .request_schema = object({optional("household_id", schema::id())}),
-             .response_schema = request_schema(),
-             .success_status = 201,
-             .errors = {"household_not_confirmed", "not_your_household", "not_a_cooperative",
-                        "shop_declined", "already_a_member", "request_pending",
-                        "unknown_household"},
-             .summary = "A shop invites a household, or a household asks to join",
-             .handler = bind(ask_or_invite)});
+  table.add(
+      {.method = "POST",
+       .pattern = "/api/v1/shops/:id/membership-requests",
+       .access = only({Role::farmer, Role::shop_manager}),
+       .body = Body::json,
+       .request_schema = object({optional("household_id", schema::id())}),
+       .response_schema = request_schema(),
+       .success_status = 201,
+       .errors = {"household_not_confirmed", "not_your_household", "not_a_cooperative",
+                  "shop_declined", "already_a_member", "request_pending", "unknown_household"},
+       .summary = "A shop invites a household, or a household asks to join",
+       .handler = bind(ask_or_invite)});
   table.add({.method = "POST",
              .pattern = "/api/v1/membership-requests/:id/answer",
              .access = only({Role::farmer, Role::shop_manager}),
              .body = Body::json,
              .request_schema = object({required("accept", boolean())}),
              .response_schema = request_schema(),
-             .errors = {"household_consent_required", "shop_consent_required",
-                        "request_answered"},
+             .errors = {"household_consent_required", "shop_consent_required", "request_answered"},
              .summary = "The household accepts an invitation, or the shop a household's request",
              .handler = bind(answer)});
   table.add({.method = "POST",

@@ -145,8 +145,8 @@ STORE_TEST("an ID number failing its check or on another card is refused and wri
   };
   for (const auto& k : cases) {
     INFO(k.why);
-    auto refused = c.request("POST", "/api/v1/households",
-                             new_household(card_with_id(k.id_number)), bearer(office));
+    auto refused = c.request("POST", "/api/v1/households", new_household(card_with_id(k.id_number)),
+                             bearer(office));
     CHECK(refused.status == k.status);
     CHECK(error_code(refused) == k.code);
     CHECK(error_field(refused) == "members[0].id_number");
@@ -167,15 +167,15 @@ STORE_TEST("the office sees shared phones of its area and merges the duplicate",
   REQUIRE(first.status == 201);
   REQUIRE(second.status == 201);  // a shared phone is flagged, not refused
   const auto kept = json_int(first.body, "id"), gone = json_int(second.body, "id");
-  auto listed = c.request("GET", "/api/v1/registry/issues?kind=duplicate_phone", "", bearer(office));
+  auto listed =
+      c.request("GET", "/api/v1/registry/issues?kind=duplicate_phone", "", bearer(office));
   REQUIRE(listed.status == 200);
   auto items = Json::parse(listed.body)->find("items")->as_array();
   REQUIRE(items.size() == 1);
   CHECK(items[0].find("household_id")->as_integer() == gone);
   CHECK(items[0].find("other_household_id")->as_integer() == kept);
-  const std::string resolution =
-      "/api/v1/registry/issues/" + std::to_string(items[0].find("id")->as_integer()) +
-      "/resolution";
+  const std::string resolution = "/api/v1/registry/issues/" +
+                                 std::to_string(items[0].find("id")->as_integer()) + "/resolution";
   const std::string merge = R"({"action":"merge","reason":"同一户重复登记","into_household_id":)" +
                             std::to_string(kept) + "}";
   const std::string elsewhere = server.login("13900000033");
@@ -189,8 +189,8 @@ STORE_TEST("the office sees shared phones of its area and merges the duplicate",
   CHECK(merged.body.find(R"("resolved":true)") != std::string::npos);
   auto card = c.request("GET", "/api/v1/households/" + std::to_string(kept), "", bearer(office));
   CHECK(Json::parse(card.body)->find("members")->as_array().size() == 2);
-  auto trail = c.request("GET", "/api/v1/households/" + std::to_string(gone) + "/audit", "",
-                         bearer(office));
+  auto trail =
+      c.request("GET", "/api/v1/households/" + std::to_string(gone) + "/audit", "", bearer(office));
   CHECK(trail.body.find(R"("field":"merged_into","old":"","new":")" + std::to_string(kept) +
                         R"(","reason":"同一户重复登记")") != std::string::npos);
   CHECK(error_code(c.request("POST", resolution, merge, bearer(office))) == "issue_resolved");
@@ -228,14 +228,14 @@ STORE_TEST("a scan raises old suspect cards, listed a page at a time", "[http][r
   auto next = Json::parse(second.body);
   CHECK(next->find("items")->as_array()[0].find("detail")->as_string() == "head_under_16");
   CHECK(next->find("next_cursor")->is_null());
-  auto fixed = c.request(
-      "POST",
-      "/api/v1/registry/issues/" +
-          std::to_string(doc->find("items")->as_array()[0].find("id")->as_integer()) +
-          "/resolution",
-      R"({"action":"correct","reason":"按户口簿更正","field":"id_number",)"
-      R"("value":"620621198504090043"})",
-      bearer(office));
+  auto fixed =
+      c.request("POST",
+                "/api/v1/registry/issues/" +
+                    std::to_string(doc->find("items")->as_array()[0].find("id")->as_integer()) +
+                    "/resolution",
+                R"({"action":"correct","reason":"按户口簿更正","field":"id_number",)"
+                R"("value":"620621198504090043"})",
+                bearer(office));
   CHECK(fixed.status == 200);
   CHECK(error_code(c.request("GET", "/api/v1/registry/issues?kind=odd", "", bearer(office))) ==
         "invalid_kind");

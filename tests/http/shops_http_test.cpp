@@ -81,9 +81,8 @@ STORE_TEST("a farmer opens the household's own shop, once", "[http][shops]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
   const std::string li = server.login(kOtherFarmer);
-  auto opened =
-      post_json(c, "/api/v1/shops", R"({"name":"李家枸杞小店","story":"三亩枸杞，自家晾晒"})",
-                bearer(li));
+  auto opened = post_json(c, "/api/v1/shops",
+                          R"({"name":"李家枸杞小店","story":"三亩枸杞，自家晾晒"})", bearer(li));
   REQUIRE(opened.status == 201);
   CHECK(str_field(opened.body, "kind") == "household");
   CHECK(str_field(opened.body, "status") == "active");
@@ -103,8 +102,8 @@ STORE_TEST("a farmer opens the household's own shop, once", "[http][shops]") {
       {"no name", li, R"({"story":"x"})", 400, "missing_field"},
       {"a second shop of the same household", li, R"({"name":"又一家"})", 409,
        "household_shop_exists"},
-      {"the seed's household shop counts too", server.login(kFarmer), R"({"name":"王家二店"})",
-       409, "household_shop_exists"},
+      {"the seed's household shop counts too", server.login(kFarmer), R"({"name":"王家二店"})", 409,
+       "household_shop_exists"},
   };
   for (const auto& k : cases) {
     INFO(k.why);
@@ -177,9 +176,9 @@ STORE_TEST("a declined cooperative takes no members", "[http][shops]") {
   auto proposed = post_json(c, "/api/v1/cooperatives",
                             R"({"name":"空壳社","village_code":"620621104201"})", bearer(manager));
   const std::int64_t coop = json_int(proposed.body, "id");
-  auto declined = post_json(c, "/api/v1/cooperatives/" + std::to_string(coop) + "/decision",
-                            R"({"approve":false,"reason":"无实际经营"})",
-                            bearer(server.login(kOffice)));
+  auto declined =
+      post_json(c, "/api/v1/cooperatives/" + std::to_string(coop) + "/decision",
+                R"({"approve":false,"reason":"无实际经营"})", bearer(server.login(kOffice)));
   REQUIRE(declined.status == 200);
   CHECK(str_field(declined.body, "status") == "declined");
   auto asked = post_json(c, shop_path(coop) + "/membership-requests", "{}",
@@ -207,8 +206,9 @@ STORE_TEST("a household joins a cooperative only with its own consent", "[http][
   auto for_it = answer(invitation, true, manager);
   CHECK(for_it.status == 403);
   CHECK(error_code(for_it) == "household_consent_required");
-  CHECK(post_json(c, shop_path(coop) + "/members", R"({"household_id":2})", bearer(manager))
-            .status == 404);
+  CHECK(
+      post_json(c, shop_path(coop) + "/members", R"({"household_id":2})", bearer(manager)).status ==
+      404);
   CHECK(answer(invitation, true, wang).status == 404);  // not wang's household
   CHECK(members_on_page(c, coop) == 0);
   auto accepted = answer(invitation, true, li);
@@ -253,10 +253,10 @@ STORE_TEST("membership requests are refused in order of precedence", "[http][sho
        "unknown_household"},
       {"a farmer asking for another household", requests, li, R"({"household_id":1})", 403,
        "not_your_household"},
-      {"a household shop takes no members", shop_path(kWangShop) + "/membership-requests", li,
-       "{}", 409, "not_a_cooperative"},
-      {"a household already a member", shop_path(kXiquCoop) + "/membership-requests", li, "{}",
-       409, "already_a_member"},
+      {"a household shop takes no members", shop_path(kWangShop) + "/membership-requests", li, "{}",
+       409, "not_a_cooperative"},
+      {"a household already a member", shop_path(kXiquCoop) + "/membership-requests", li, "{}", 409,
+       "already_a_member"},
       {"a request already waiting", requests, manager, R"({"household_id":3})", 409,
        "request_pending"},
   };
@@ -276,11 +276,10 @@ STORE_TEST("a household that leaves keeps what it sold, and its listing waits fo
   HttpClient c(server.port());
   const std::string manager = server.login(kManager), consumer = server.login(kConsumer),
                     li = server.login(kOtherFarmer);
-  auto listed = post_json(
-      c, "/api/v1/products",
-      listing_in(kXiquCoop, R"([{"household_id":1,"share_bps":5000},)"
-                            R"({"household_id":2,"share_bps":5000}])"),
-      bearer(manager));
+  auto listed = post_json(c, "/api/v1/products",
+                          listing_in(kXiquCoop, R"([{"household_id":1,"share_bps":5000},)"
+                                                R"({"household_id":2,"share_bps":5000}])"),
+                          bearer(manager));
   REQUIRE(listed.status == 201);
   const std::int64_t product = json_int(listed.body, "id");
   REQUIRE(order(c, consumer, product, "before-leaving").status == 201);

@@ -187,8 +187,7 @@ STORE_TEST("an ID number stands on one card only, across heads and members",
             .ok());
 }
 
-STORE_TEST("a phone two households share is flagged, not refused",
-           "[store][registry-integrity]") {
+STORE_TEST("a phone two households share is flagged, not refused", "[store][registry-integrity]") {
   Registry r(store_kind);
   auto a = r.add("13800000071", {person("周大山", "head", "620621197001010019")});
   auto b = r.add("13800000071", {person("李四", "head", "620621198808080012")});
@@ -219,16 +218,16 @@ STORE_TEST("a scan raises old cards with bad check characters or a child as head
                 return {};
               })
               .ok());
-  auto scanned = r.store.db().write(
-      [&](db::Session& tx) { return scan_registry(tx, "620621", r.clock); });
+  auto scanned =
+      r.store.db().write([&](db::Session& tx) { return scan_registry(tx, "620621", r.clock); });
   REQUIRE(scanned.ok());
   CHECK(scanned->raised == 3);  // two suspects and the phone they share
   auto suspects = r.issues(IssueKind::suspect);
   REQUIRE(suspects.size() == 2);
   CHECK(suspects[0].detail == "invalid_id_number:head_id_number");
   CHECK(suspects[1].detail == "head_under_16");
-  auto again = r.store.db().write(
-      [&](db::Session& tx) { return scan_registry(tx, "620621", r.clock); });
+  auto again =
+      r.store.db().write([&](db::Session& tx) { return scan_registry(tx, "620621", r.clock); });
   CHECK(again->raised == 0);
 }
 
@@ -273,10 +272,10 @@ STORE_TEST("merging moves the duplicate's people onto the kept card and keeps bo
   CHECK(has(gone_trail, "members[0].id_number", "620621201509090020", ""));
   CHECK(has(gone_trail, "merged_into", "", std::to_string(kept->value)));
   auto twice = r.store.db().write([&](db::Session& tx) {
-    return resolve_issue(tx, issue.id,
-                         Resolution{.action = ResolutionAction::merge, .reason = "again",
-                                    .into = *kept},
-                         "account:7", r.clock);
+    return resolve_issue(
+        tx, issue.id,
+        Resolution{.action = ResolutionAction::merge, .reason = "again", .into = *kept},
+        "account:7", r.clock);
   });
   CHECK(twice.error().code == "issue_resolved");
 }
@@ -298,25 +297,40 @@ STORE_TEST("correcting a field keeps the value before, after and the reason",
     std::string code, field;
   };
   const std::vector<Case> cases = {
-      {"no reason", {.action = ResolutionAction::correct, .field = "phone"}, "missing_field",
+      {"no reason",
+       {.action = ResolutionAction::correct, .field = "phone"},
+       "missing_field",
        "reason"},
       {"merge without a household to keep",
-       {.action = ResolutionAction::merge, .reason = "r"}, "missing_field", "into_household_id"},
+       {.action = ResolutionAction::merge, .reason = "r"},
+       "missing_field",
+       "into_household_id"},
       {"a household not in the issue",
-       {.action = ResolutionAction::correct, .reason = "r", .household = HouseholdId{99},
-        .field = "phone", .value = "13800000079"},
-       "invalid_choice", "household_id"},
+       {.action = ResolutionAction::correct,
+        .reason = "r",
+        .household = HouseholdId{99},
+        .field = "phone",
+        .value = "13800000079"},
+       "invalid_choice",
+       "household_id"},
       {"an unknown field",
        {.action = ResolutionAction::correct, .reason = "r", .field = "name", .value = "x"},
-       "invalid_choice", "field"},
+       "invalid_choice",
+       "field"},
       {"a bad ID number",
-       {.action = ResolutionAction::correct, .reason = "r", .field = "id_number",
+       {.action = ResolutionAction::correct,
+        .reason = "r",
+        .field = "id_number",
         .value = "620621198808080013"},
-       "invalid_id_number", "members[0].id_number"},
+       "invalid_id_number",
+       "members[0].id_number"},
       {"another card's ID number",
-       {.action = ResolutionAction::correct, .reason = "r", .field = "id_number",
+       {.action = ResolutionAction::correct,
+        .reason = "r",
+        .field = "id_number",
         .value = "620621197001010019"},
-       "id_number_taken", "members[0].id_number"},
+       "id_number_taken",
+       "members[0].id_number"},
   };
   for (const auto& c : cases) {
     INFO(c.why);
@@ -325,8 +339,10 @@ STORE_TEST("correcting a field keeps the value before, after and the reason",
     CHECK(refused.error().code == c.code);
     CHECK(refused.error().field == c.field);
   }
-  auto fixed = resolve({.action = ResolutionAction::correct, .reason = "the son's phone",
-                        .field = "phone", .value = "13800000079"});
+  auto fixed = resolve({.action = ResolutionAction::correct,
+                        .reason = "the son's phone",
+                        .field = "phone",
+                        .value = "13800000079"});
   REQUIRE(fixed.ok());
   auto trail = *r.read([&](db::Session& s) { return household_audit(s, *b); });
   REQUIRE_FALSE(trail.empty());
@@ -335,6 +351,5 @@ STORE_TEST("correcting a field keeps the value before, after and the reason",
   CHECK(trail.back().new_value == "13800000079");
   CHECK(trail.back().reason == "the son's phone");
   CHECK(trail.back().actor == "account:7");
-  CHECK((*r.read([&](db::Session& s) { return find_household(s, *a); }))->phone ==
-        "13800000071");
+  CHECK((*r.read([&](db::Session& s) { return find_household(s, *a); }))->phone == "13800000071");
 }
