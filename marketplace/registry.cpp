@@ -145,11 +145,12 @@ Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view 
   assert(digits == 6 || digits == 9 || digits == 12);
   const std::string area = "SUBSTR(village_code, 1, " + std::to_string(digits) + ")";
   std::vector<StatusCount> out;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT " + area +
-               ", poverty_status, COUNT(*) FROM households WHERE village_code LIKE ? GROUP BY " +
-               area + ", poverty_status ORDER BY 1, 2",
-           {std::string(prefix) + "%"})))
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT " + area +
+                       ", poverty_status, COUNT(*) FROM households WHERE village_code LIKE ? AND "
+                       "merged_into IS NULL GROUP BY " +
+                       area + ", poverty_status ORDER BY 1, 2",
+                   {std::string(prefix) + "%"})))
     out.push_back(StatusCount{r.str(0), CUNHUO_TRY(parse_poverty_status(r.str(1))), r.i64(2)});
   return out;
 }

@@ -73,7 +73,7 @@ Result<std::vector<Household>> households_in(db::Session& s, std::string_view re
 
 // Households of each status by area, for open statistics: areas are the first `digits`
 // digits of the village code (6 county, 9 township, 12 village), among village codes
-// starting with `prefix`.
+// starting with `prefix`. A household merged into another is counted once, as that one.
 struct StatusCount {
   std::string area;
   PovertyStatus status = PovertyStatus::not_registered;

@@ -255,6 +255,9 @@ STORE_TEST("merging moves the duplicate's people onto the kept card and keeps bo
   CHECK(kept_record->card.members[2].relationship == "other");  // no second head
   auto gone = *r.read([&](db::Session& s) { return find_household(s, *dup); });
   CHECK(gone->merged_into == std::optional(*kept));  // marked, not deleted
+  auto counted = *r.read([&](db::Session& s) { return status_counts(s, "620621", 6); });
+  REQUIRE(counted.size() == 1);
+  CHECK(counted[0].households == 1);  // the family counts once in open statistics
   CHECK(r.count("SELECT COUNT(*) FROM id_number_holders WHERE id_number = '620621201509090020' "
                 "AND household_id = " +
                 std::to_string(kept->value)) == 1);
