@@ -246,6 +246,20 @@ Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
   return opened;
 }
 
+Result<std::set<std::int64_t>> households_at_risk(db::Session& s,
+                                                  const std::vector<std::int64_t>& household_ids) {
+  CUNHUO_ASSERT(household_ids.size() <= kMaxRiskPerCall);
+  std::set<std::int64_t> out;
+  if (household_ids.empty()) return out;
+  std::vector<db::Value> params(household_ids.begin(), household_ids.end());
+  for (const auto& r : CUNHUO_TRY(
+           s.query_with("SELECT DISTINCT household_id FROM monitoring_alerts WHERE status = 'open' AND "
+                   "household_id IN (" +
+                       db::placeholders(household_ids.size()) + ")", params)))
+    out.insert(r.i64(0));
+  return out;
+}
+
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id) {
   auto r =
       CUNHUO_TRY(s.query_one("SELECT id, household_id, rule, figures, status, outcome, "

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -73,6 +74,10 @@ Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,
                                       std::optional<std::int64_t> helper_account,
                                       std::string_view status);
+// Which of `household_ids` have an alert still open: they are at risk.
+inline constexpr std::size_t kMaxRiskPerCall = 1000;
+Result<std::set<std::int64_t>> households_at_risk(db::Session& s,
+                                                  const std::vector<std::int64_t>& household_ids);
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id);
 // Who closes an alert: the household's helper, or the office (or an admin).
 enum class AlertCloser { helper, office };

@@ -10,6 +10,7 @@
 #include "logistics/planner.hpp"
 #include "logistics/telemetry.hpp"
 #include "storefront/auth.hpp"
+#include "storefront/cursor.hpp"
 #include "storefront/http.hpp"
 #include "storefront/route_table.hpp"
 
@@ -22,6 +23,7 @@ struct LogisticsContext {
   logistics::Planner& planner;
   logistics::ExcursionRules excursions;
   outbox::Dispatcher& dispatcher;
+  const CursorSeal& cursors;
 };
 
 void add_logistics_routes(RouteTable& table, LogisticsContext context);
