@@ -280,8 +280,10 @@ std::string stage_condition(ExitStage stage) {
     case ExitStage::village_review: return "p.status = 'proposed'";
     case ExitStage::township_review: return "p.status = 'village_reviewed'";
     case ExitStage::county_decision: return "p.status = 'township_reviewed'";
-    case ExitStage::notice: return std::string("p.status = 'in_notice' AND ") + kOpenObjections + " = 0";
-    case ExitStage::objected: return std::string("p.status = 'in_notice' AND ") + kOpenObjections + " > 0";
+    case ExitStage::notice:
+      return std::string("p.status = 'in_notice' AND ") + kOpenObjections + " = 0";
+    case ExitStage::objected:
+      return std::string("p.status = 'in_notice' AND ") + kOpenObjections + " > 0";
     case ExitStage::decided: return "p.status IN ('exited', 'rejected')";
   }
   return "1 = 0";
@@ -301,11 +303,11 @@ Result<ExitStage> parse_exit_stage(std::string_view text) {
 Result<std::vector<ProposalLine>> proposals_at(db::Session& s, ExitStage stage,
                                                std::int64_t after_id, std::int64_t limit) {
   std::vector<ProposalLine> out;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           std::string("SELECT p.id, p.household_id, p.status, p.notice_ends_at, ") +
-               kOpenObjections + ", p.updated_at FROM exit_proposals p WHERE " +
-               stage_condition(stage) + " AND p.id > ? ORDER BY p.id LIMIT ?",
-           {after_id, limit})))
+  for (const auto& r :
+       CUNHUO_TRY(s.query(std::string("SELECT p.id, p.household_id, p.status, p.notice_ends_at, ") +
+                              kOpenObjections + ", p.updated_at FROM exit_proposals p WHERE " +
+                              stage_condition(stage) + " AND p.id > ? ORDER BY p.id LIMIT ?",
+                          {after_id, limit})))
     out.push_back(ProposalLine{.id = r.i64(0),
                                .household_id = r.i64(1),
                                .status = r.str(2),

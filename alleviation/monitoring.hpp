@@ -71,9 +71,13 @@ inline constexpr std::int64_t kRealertAfterMs = 30LL * 24 * 3600 * 1000;
 Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
                                  const Clock& clock);
 
+// Newest first, at most `limit`, those older than `before_id` when it is given.
+inline constexpr std::int64_t kMaxAlertsPerCall = 200;
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,
                                       std::optional<std::int64_t> helper_account,
-                                      std::string_view status);
+                                      std::string_view status,
+                                      std::optional<std::int64_t> before_id = std::nullopt,
+                                      std::int64_t limit = kMaxAlertsPerCall);
 // Which of `household_ids` have an alert still open: they are at risk.
 inline constexpr std::size_t kMaxRiskPerCall = 1000;
 Result<std::set<std::int64_t>> households_at_risk(db::Session& s,

@@ -320,10 +320,11 @@ Result<std::map<std::int64_t, Standing>> latest_standings(
   std::map<std::int64_t, Standing> out;
   if (household_ids.empty()) return out;
   std::vector<db::Value> params(household_ids.begin(), household_ids.end());
-  for (const auto& r : CUNHUO_TRY(s.query_with(
-           "SELECT e.household_id, e.score, e.band FROM evaluations e WHERE e.id IN "
-           "(SELECT MAX(id) FROM evaluations WHERE household_id IN (" +
-               db::placeholders(household_ids.size()) + ") GROUP BY household_id)", params))) {
+  for (const auto& r : CUNHUO_TRY(
+           s.query_with("SELECT e.household_id, e.score, e.band FROM evaluations e WHERE e.id IN "
+                        "(SELECT MAX(id) FROM evaluations WHERE household_id IN (" +
+                            db::placeholders(household_ids.size()) + ") GROUP BY household_id)",
+                        params))) {
     auto band = CUNHUO_TRY(parse_band(r.str(2)));
     out[r.i64(0)] = Standing{.score = static_cast<int>(r.i64(1)), .band = band};
   }

@@ -105,8 +105,8 @@ Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view st
 Result<std::vector<StationPickups>> station_pickups_on(db::Session& s,
                                                        std::string_view station_code,
                                                        const LocalDate& date) {
-  auto station = CUNHUO_TRY(
-      s.query_one("SELECT id, kind FROM network_nodes WHERE code = ?", {station_code}));
+  auto station =
+      CUNHUO_TRY(s.query_one("SELECT id, kind FROM network_nodes WHERE code = ?", {station_code}));
   if (!station || station->str(1) != "township_station")
     return make_error(ErrorKind::not_found, "not_found", "no such station", "code");
   std::vector<StationPickups> out;

@@ -372,8 +372,7 @@ std::string_view to_string(ShipmentView view) { return name_of(kViewNames, view)
 Result<ShipmentView> parse_shipment_view(std::string_view text) {
   if (auto v = value_of(kViewNames, text)) return *v;
   return make_error(ErrorKind::invalid, "invalid_view",
-                    "arriving, in_store, to_dispatch, late, held, unroutable or excursion",
-                    "view");
+                    "arriving, in_store, to_dispatch, late, held, unroutable or excursion", "view");
 }
 
 bool is_node_view(ShipmentView view) {
@@ -439,14 +438,16 @@ Result<std::vector<ShipmentLine>> list_shipments(db::Session& s, const ShipmentL
   params.insert(params.end(), {q.after_id.value_or(0), q.limit});
   std::vector<ShipmentLine> out;
   for (const auto& r : CUNHUO_TRY(s.query_with(
-           std::string("SELECT s.id, s.order_id, s.tracking_number, s.status, c.code, nx.code, "
-                       "s.next_depart, s.next_arrive, s.temperature_class, s.ran_late, CASE WHEN ") +
+           std::string(
+               "SELECT s.id, s.order_id, s.tracking_number, s.status, c.code, nx.code, "
+               "s.next_depart, s.next_arrive, s.temperature_class, s.ran_late, CASE WHEN ") +
                kOpenExcursion +
                " THEN 1 ELSE 0 END FROM shipments s "
                "JOIN network_nodes o ON o.id = s.origin_node "
                "JOIN network_nodes c ON c.id = s.current_node "
                "LEFT JOIN network_nodes nx ON nx.id = s.next_node WHERE " +
-               where + " AND s.id > ? ORDER BY s.id LIMIT ?", params)))
+               where + " AND s.id > ? ORDER BY s.id LIMIT ?",
+           params)))
     out.push_back(CUNHUO_TRY(line_from(r, q.now_ms)));
   return out;
 }

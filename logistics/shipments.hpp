@@ -108,7 +108,7 @@ bool has_left_origin(const Shipment& shipment);
 enum class ShipmentView { arriving, in_store, to_dispatch, late, held, unroutable, excursion };
 std::string_view to_string(ShipmentView view);
 Result<ShipmentView> parse_shipment_view(std::string_view text);  // invalid_view
-bool is_node_view(ShipmentView view);  // arriving, in_store, to_dispatch
+bool is_node_view(ShipmentView view);                             // arriving, in_store, to_dispatch
 
 struct ShipmentListQuery {
   ShipmentView view = ShipmentView::arriving;

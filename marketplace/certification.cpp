@@ -118,11 +118,12 @@ Result<std::vector<CertificationLine>> certifications_in(
     params.emplace_back(to_string(st));
   }
   params.emplace_back(limit);
-  for (const auto& r : CUNHUO_TRY(s.query_with(
-           "SELECT c.id, c.product_id, p.title, p.origin_code, c.status, c.updated_at "
-           "FROM certifications c JOIN products p ON p.id = c.product_id "
-           "WHERE p.origin_code LIKE ? AND c.id > ? AND c.status IN (" +
-               in + ") ORDER BY c.id LIMIT ?", params)))
+  for (const auto& r : CUNHUO_TRY(
+           s.query_with("SELECT c.id, c.product_id, p.title, p.origin_code, c.status, c.updated_at "
+                        "FROM certifications c JOIN products p ON p.id = c.product_id "
+                        "WHERE p.origin_code LIKE ? AND c.id > ? AND c.status IN (" +
+                            in + ") ORDER BY c.id LIMIT ?",
+                        params)))
     out.push_back(CertificationLine{.id = r.i64(0),
                                     .product_id = r.i64(1),
                                     .product_title = r.str(2),

@@ -211,11 +211,11 @@ void App::add_routes() {
                            fees(),     *dispatcher_};
   add_payments_routes(table_, payments);
   if (simulator_) add_simulator_routes(table_, payments);
-  LogisticsContext logistics{*db_,           clock_,       auth_,    *planner_,
-                             excursion_rules_, *dispatcher_, cursors()};
+  LogisticsContext logistics{*db_,         clock_,   auth_, *planner_, excursion_rules_,
+                             *dispatcher_, cursors()};
   add_logistics_routes(table_, logistics);
   const AlleviationContext alleviation_context{
-      *db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
+      *db_, clock_, auth_, idempotency_, cursors(), config_.exit_notice_ms, config_.fund_idle_ms};
   add_alleviation_routes(table_, alleviation_context);
   add_fund_routes(table_, alleviation_context);
   add_statistics_routes(table_, alleviation_context);

@@ -466,8 +466,8 @@ schema::Schema shipment_line_schema() {
   return object({
       required("tracking_number", text()),
       required("order_id", id()),
-      required("status", choice({"planned", "at_node", "in_transit", "held", "delivered",
-                                 "spoiled", "unroutable", "cancelled"})),
+      required("status", choice({"planned", "at_node", "in_transit", "held", "delivered", "spoiled",
+                                 "unroutable", "cancelled"})),
       required("temperature_class", choice(schema::enum_names<mk::TemperatureClass>())),
       required("current_node", text()),
       required("next_node", nullable(text())),
@@ -524,15 +524,13 @@ Result<std::int64_t> node_to_read(db::Session& s, const Account& a, const Reques
     return make_error(ErrorKind::invalid, "missing_node", "name the node as ?node=", "node");
   }
   auto node = CUNHUO_TRY(lg::find_node(s, *named));
-  if (!node)
-    return make_error(ErrorKind::invalid, "unknown_node", "no node " + *named, "node");
+  if (!node) return make_error(ErrorKind::invalid, "unknown_node", "no node " + *named, "node");
   const bool yours = a.role == Role::admin ||
                      (a.role == Role::station_operator && a.node_id == node->id.value) ||
                      (a.role == Role::county_centre &&
                       region_within(node->region_code, a.region_code.substr(0, 6)));
   if (!yours)
-    return make_error(ErrorKind::forbidden, "outside_your_area", "that node is not yours",
-                      "node");
+    return make_error(ErrorKind::forbidden, "outside_your_area", "that node is not yours", "node");
   return node->id.value;
 }
 
@@ -540,8 +538,8 @@ Result<std::int64_t> node_to_read(db::Session& s, const Account& a, const Reques
 Result<std::string> county_to_watch(const Account& a, const Request& req) {
   const auto named = req.query_param("county");
   if (!named && a.role == Role::admin)
-    return make_error(ErrorKind::invalid, "missing_county", "name the county as ?county=",
-                      "county");
+    return make_error(ErrorKind::invalid, "missing_county",
+                      "name the county as ?county=", "county");
   const std::string county = named.value_or(a.region_code.substr(0, 6));
   if (county.size() != kCountyCodeDigits || !region_level(county, "county").ok())
     return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code",
@@ -556,11 +554,11 @@ Result<std::string> county_to_watch(const Account& a, const Request& req) {
 Status check_view_for_role(const Account& a, lg::ShipmentView view, const Request& req) {
   if (a.role == Role::station_operator && !lg::is_node_view(view)) return not_your_view(view);
   if (lg::is_node_view(view) && req.query_param("county"))
-    return make_error(ErrorKind::invalid, "not_for_this_view", "a node's view takes ?node=",
-                      "county");
+    return make_error(ErrorKind::invalid, "not_for_this_view",
+                      "a node's view takes ?node=", "county");
   if (!lg::is_node_view(view) && req.query_param("node"))
-    return make_error(ErrorKind::invalid, "not_for_this_view", "a county's view takes ?county=",
-                      "node");
+    return make_error(ErrorKind::invalid, "not_for_this_view",
+                      "a county's view takes ?county=", "node");
   return {};
 }
 
@@ -570,9 +568,8 @@ Result<Response> list_shipments(LogisticsContext& ctx, const Call& call) {
   const auto view = CUNHUO_TRY(lg::parse_shipment_view(req.query_param("view").value_or("")));
   CUNHUO_CHECK(check_view_for_role(account, view, req));
   const std::int64_t now = ctx.clock.now_ms();
-  lg::ShipmentListQuery q{.view = view,
-                          .now_ms = now,
-                          .day_end_ms = shanghai_midnight_ms(shanghai_date(now)) + kDayMs};
+  lg::ShipmentListQuery q{
+      .view = view, .now_ms = now, .day_end_ms = shanghai_midnight_ms(shanghai_date(now)) + kDayMs};
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     std::string list = "shipments:" + std::string(to_string(view)) + ":";
     if (lg::is_node_view(view)) {
@@ -582,8 +579,8 @@ Result<Response> list_shipments(LogisticsContext& ctx, const Call& call) {
       q.county_code = CUNHUO_TRY(county_to_watch(account, req));
       list += q.county_code;
     }
-    const auto page = CUNHUO_TRY(read_page(req.query_param("limit"), req.query_param("cursor"),
-                                           ctx.cursors, list, 1));
+    const auto page = CUNHUO_TRY(
+        read_page(req.query_param("limit"), req.query_param("cursor"), ctx.cursors, list, 1));
     q.limit = page.limit + 1;  // one more says whether a next page exists
     if (page.after) q.after_id = page.after->front();
     auto lines = CUNHUO_TRY(lg::list_shipments(s, q));
@@ -1015,9 +1012,9 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
                  {.name = "county", .description = "a county's 6-digit code (admin)"},
                  {.name = "limit", .type = "integer", .description = "1 to 100; 20 by default"},
                  {.name = "cursor", .description = "next_cursor of the page before"}},
-       .errors = {"invalid_view", "view_not_for_your_role", "not_for_this_view", "missing_node", "unknown_node",
-                  "missing_county", "invalid_region_code", "outside_your_area", "invalid_limit",
-                  "invalid_cursor"},
+       .errors = {"invalid_view", "view_not_for_your_role", "not_for_this_view", "missing_node",
+                  "unknown_node", "missing_county", "invalid_region_code", "outside_your_area",
+                  "invalid_limit", "invalid_cursor"},
        .summary = "Parcels a station sees (arriving, in_store, to_dispatch at its node) or the "
                   "centre (late, held, unroutable, excursion in its county), oldest first",
        .handler = bind(list_shipments)});
@@ -1031,17 +1028,17 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .summary = "Plan the day's pickup runs to the township's village points (savings, "
                         "against a nearest-neighbour baseline)",
              .handler = bind(pickup_runs)});
-  table.add({.method = "GET",
-             .pattern = "/api/v1/stations/:code/pickup-runs",
-             .access = only({Role::station_operator, Role::county_centre, Role::admin}),
-             .response_schema = schema::object(
-                 {schema::required("station", schema::text()),
-                  schema::required("date", schema::date()),
-                  schema::required("plans", schema::array(pickup_plan_schema()))}),
-             .query = {{.name = "date", .description = "YYYY-MM-DD; today (Asia/Shanghai) if absent"}},
-             .errors = {"invalid_date"},
-             .summary = "The pickup runs planned for a station's day, oldest plan first",
-             .handler = bind(list_pickup_runs)});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/stations/:code/pickup-runs",
+       .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+       .response_schema = schema::object(
+           {schema::required("station", schema::text()), schema::required("date", schema::date()),
+            schema::required("plans", schema::array(pickup_plan_schema()))}),
+       .query = {{.name = "date", .description = "YYYY-MM-DD; today (Asia/Shanghai) if absent"}},
+       .errors = {"invalid_date"},
+       .summary = "The pickup runs planned for a station's day, oldest plan first",
+       .handler = bind(list_pickup_runs)});
   table.add({.method = "POST",
              .pattern = "/api/v1/sensors",
              .access = only({Role::county_centre, Role::admin}),

@@ -611,8 +611,9 @@ Result<Response> get_checkout(MarketplaceContext& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
-// Staff who may cancel an order: admin, and the county centre of the order's shop.
-Result<bool> staff_may_cancel(db::Session& s, const Account& a, const mk::Order& o) {
+// Staff who act on an order by hand (cancel it, correct it, read its audit): admin, and the
+// county centre of the order's shop.
+Result<bool> centre_of_order(db::Session& s, const Account& a, const mk::Order& o) {
   if (a.role == Role::admin) return true;
   if (a.role != Role::county_centre) return false;
   auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
@@ -630,7 +631,7 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Call& call) {
     auto order = CUNHUO_TRY(mk::find_order(tx, id));
     if (!order) return no_such("order");
     const bool buyer = order->buyer == account.id;
-    if (!buyer && !CUNHUO_TRY(staff_may_cancel(tx, account, *order))) return no_such("order");
+    if (!buyer && !CUNHUO_TRY(centre_of_order(tx, account, *order))) return no_such("order");
     if (buyer && order->status != mk::OrderStatus::pending_payment)
       return make_error(ErrorKind::conflict, "order_paid",
                         "a paid order is not cancelled: claim a refund instead", "status");
@@ -732,13 +733,12 @@ Result<Response> move_order(MarketplaceContext& ctx, const Call& call,
       return make_error(ErrorKind::forbidden, "forbidden",
                         "your role cannot move this order to " + std::string(mk::to_string(to)));
     CUNHUO_CHECK(check_correction(account, move));
-    auto moved =
-        move.correction_reason
-            ? CUNHUO_TRY(mk::correct_order_status(tx, id, to, actor_of(account),
-                                                  *move.correction_reason, ctx.clock))
-            : CUNHUO_TRY(mk::change_order_status(
-                  tx, id, to, actor_of(account),
-                  "moved by " + std::string(to_string(account.role)), ctx.clock));
+    auto moved = move.correction_reason
+                     ? CUNHUO_TRY(mk::correct_order_status(tx, id, to, actor_of(account),
+                                                           *move.correction_reason, ctx.clock))
+                     : CUNHUO_TRY(mk::change_order_status(
+                           tx, id, to, actor_of(account),
+                           "moved by " + std::string(to_string(account.role)), ctx.clock));
     JsonWriter w;
     write_order(w, moved, moved.buyer == account.id);
     return Response::json(200, w.take());
@@ -761,7 +761,7 @@ Result<Response> order_audit(MarketplaceContext& ctx, const Call& call) {
   const mk::OrderId id{CUNHUO_TRY(path_id(call.request))};
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto order = CUNHUO_TRY(mk::find_order(s, id));
-    if (!order || !CUNHUO_TRY(staff_may_cancel(s, account, *order))) return no_such("order");
+    if (!order || !CUNHUO_TRY(centre_of_order(s, account, *order))) return no_such("order");
     JsonWriter w;
     w.begin_object().field("order_id", id.value).key("events").begin_array();
     for (const auto& e : CUNHUO_TRY(mk::order_history(s, id))) {
@@ -1214,18 +1214,18 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
        .summary =
            "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)",
        .handler = bind(cancel_order)});
-  table.add(
-      {.method = "POST",
-       .pattern = "/api/v1/orders/:id/status",
-       .access = signed_in(),
-       .body = Body::json,
-       .request_schema = order_move_schema(),
-       .response_schema = order_schema(),
-       .errors = {"invalid_status", "invalid_correction_reason", "follows_shipments",
-                  "invalid_transition"},
-       .summary = "Mark an order packed (its shop); shipped and delivered follow the parcels' "
-                  "scans, and only a correction with a reason sets them (county centre, admin)",
-       .handler = bind(set_order_status)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/orders/:id/status",
+             .access = signed_in(),
+             .body = Body::json,
+             .request_schema = order_move_schema(),
+             .response_schema = order_schema(),
+             .errors = {"invalid_status", "invalid_correction_reason", "follows_shipments",
+                        "invalid_transition"},
+             .summary =
+                 "Mark an order packed (its shop); shipped and delivered follow the parcels' "
+                 "scans, and only a correction with a reason sets them (county centre, admin)",
+             .handler = bind(set_order_status)});
   table.add({.method = "GET",
              .pattern = "/api/v1/orders/:id/audit",
              .access = only({Role::county_centre, Role::admin}),

@@ -195,21 +195,20 @@ Result<Response> list_households(OfficeContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const auto filter = CUNHUO_TRY(household_filter(account, req));
-  const std::string list = "households:" + std::to_string(account.id) + ":" +
-                           req.query_param("status").value_or("") + ":" +
-                           filter.village.value_or("") + ":" +
-                           req.query_param("band").value_or("") + ":" +
-                           req.query_param("risk").value_or("");
+  const std::string list =
+      "households:" + std::to_string(account.id) + ":" + req.query_param("status").value_or("") +
+      ":" + filter.village.value_or("") + ":" + req.query_param("band").value_or("") + ":" +
+      req.query_param("risk").value_or("");
   const auto page = CUNHUO_TRY(page_of(ctx, req, list));
   const View view = view_of(ObjectKind::household_card, account.role, Relation::in_area);
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
     auto fetch = [&](std::int64_t after, std::int64_t n) -> Result<std::vector<HouseholdLine>> {
       std::vector<HouseholdLine> out;
       for (auto& h : CUNHUO_TRY(mk::households_page(s, {.area = area_of(account),
-                                                        .village = filter.village,
-                                                        .status = filter.status,
-                                                        .after_id = after,
-                                                        .limit = n})))
+                                                       .village = filter.village,
+                                                       .status = filter.status,
+                                                       .after_id = after,
+                                                       .limit = n})))
         out.push_back(HouseholdLine{.household = std::move(h)});
       return out;
     };
@@ -229,9 +228,9 @@ Result<Response> list_households(OfficeContext& ctx, const Call& call) {
       }
       return out;
     };
-    auto scanned = CUNHUO_TRY(scan_page<HouseholdLine>(
-        page.after ? page.after->front() : 0, page.limit, fetch, keep,
-        [](const HouseholdLine& l) { return l.household.id.value; }));
+    auto scanned = CUNHUO_TRY(
+        scan_page<HouseholdLine>(page.after ? page.after->front() : 0, page.limit, fetch, keep,
+                                 [](const HouseholdLine& l) { return l.household.id.value; }));
     // The standing of what is shown (the filter read it for the rows it kept).
     std::vector<std::int64_t> ids;
     for (const auto& l : scanned.items) ids.push_back(l.household.id.value);
@@ -259,7 +258,8 @@ Result<Response> list_households(OfficeContext& ctx, const Call& call) {
 Result<std::vector<mk::CertificationStatus>> certification_statuses(const Account& a,
                                                                     const std::string& status) {
   using S = mk::CertificationStatus;
-  if (status != "pending") return std::vector<S>{CUNHUO_TRY(mk::parse_certification_status(status))};
+  if (status != "pending")
+    return std::vector<S>{CUNHUO_TRY(mk::parse_certification_status(status))};
   if (a.role == Role::admin) return std::vector<S>{S::applied, S::township_reviewed};
   if (a.region_code.size() == kTownshipCodeDigits) return std::vector<S>{S::applied};
   return std::vector<S>{S::township_reviewed};
@@ -267,10 +267,10 @@ Result<std::vector<mk::CertificationStatus>> certification_statuses(const Accoun
 
 schema::Schema certification_line_schema() {
   using namespace schema;
-  return object({required("id", id()), required("product_id", id()),
-                 required("title", text()), required("origin_code", text()),
-                 required("status", choice({"applied", "township_reviewed", "approved",
-                                            "rejected", "revoked"})),
+  return object({required("id", id()), required("product_id", id()), required("title", text()),
+                 required("origin_code", text()),
+                 required("status", choice({"applied", "township_reviewed", "approved", "rejected",
+                                            "revoked"})),
                  required("updated_at", utc_time())});
 }
 
@@ -336,9 +336,9 @@ Result<Response> list_proposals(OfficeContext& ctx, const Call& call) {
       places.insert(found.begin(), found.end());
       return kept;
     };
-    auto scanned = CUNHUO_TRY(scan_page<al::ProposalLine>(
-        page.after ? page.after->front() : 0, page.limit, fetch, keep,
-        [](const al::ProposalLine& p) { return p.id; }));
+    auto scanned = CUNHUO_TRY(
+        scan_page<al::ProposalLine>(page.after ? page.after->front() : 0, page.limit, fetch, keep,
+                                    [](const al::ProposalLine& p) { return p.id; }));
     JsonWriter w;
     w.begin_object().key("proposals").begin_array();
     for (const auto& p : scanned.items) {
@@ -389,9 +389,9 @@ Result<Response> list_objections(OfficeContext& ctx, const Call& call) {
       places.insert(found.begin(), found.end());
       return kept;
     };
-    auto scanned = CUNHUO_TRY(scan_page<al::ObjectionLine>(
-        page.after ? page.after->front() : 0, page.limit, fetch, keep,
-        [](const al::ObjectionLine& o) { return o.objection.id; }));
+    auto scanned = CUNHUO_TRY(
+        scan_page<al::ObjectionLine>(page.after ? page.after->front() : 0, page.limit, fetch, keep,
+                                     [](const al::ObjectionLine& o) { return o.objection.id; }));
     JsonWriter w;
     w.begin_object().key("objections").begin_array();
     for (const auto& l : scanned.items) {
@@ -420,52 +420,53 @@ void add_office_routes(RouteTable& table, OfficeContext ctx) {
     own.insert(own.end(), paging_errors.begin(), paging_errors.end());
     return own;
   };
+  table.add({.method = "GET",
+             .pattern = "/api/v1/households",
+             .access = only({Role::poverty_office, Role::county_centre, Role::admin}),
+             .response_schema = page_schema("households", household_line_schema()),
+             .query = with_paging(
+                 {{.name = "status", .description = "a registration status"},
+                  {.name = "village", .description = "a 12-digit village code in your area"},
+                  {.name = "band",
+                   .description = "the newest score's band: " +
+                                  schema::one_of(schema::enum_names<al::Band>())},
+                  {.name = "risk",
+                   .type = "boolean",
+                   .description = "true: a monitoring alert is open"}}),
+             .errors = errors({"invalid_status", "invalid_region_code", "outside_your_area",
+                               "invalid_band", "invalid_risk"}),
+             .summary = "Your area's households with their band and risk (office; masked for the "
+                        "centre and admin)",
+             .handler = bind(list_households)});
   table.add(
       {.method = "GET",
-       .pattern = "/api/v1/households",
-       .access = only({Role::poverty_office, Role::county_centre, Role::admin}),
-       .response_schema = page_schema("households", household_line_schema()),
-       .query = with_paging(
-           {{.name = "status", .description = "a registration status"},
-            {.name = "village", .description = "a 12-digit village code in your area"},
-            {.name = "band",
-             .description = "the newest score's band: " +
-                            schema::one_of(schema::enum_names<al::Band>())},
-            {.name = "risk", .type = "boolean", .description = "true: a monitoring alert is open"}}),
-       .errors = errors({"invalid_status", "invalid_region_code", "outside_your_area",
-                         "invalid_band", "invalid_risk"}),
-       .summary = "Your area's households with their band and risk (office; masked for the "
-                  "centre and admin)",
-       .handler = bind(list_households)});
-  table.add({.method = "GET",
-             .pattern = "/api/v1/certifications",
-             .access = only({Role::poverty_office, Role::admin}),
-             .response_schema = page_schema("certifications", certification_line_schema()),
-             .query = with_paging(
-                 {{.name = "status",
-                   .description = "pending (default: what awaits your review), applied, "
-                                  "township_reviewed, approved, rejected or revoked"}}),
-             .errors = errors({"invalid_status"}),
-             .summary = "Certifications of your area's listings: the township office's review "
-                        "queue, the county's approval queue",
-             .handler = bind(list_certifications)});
-  table.add({.method = "GET",
-             .pattern = "/api/v1/exit-proposals",
-             .access = only({Role::poverty_office, Role::admin}),
-             .response_schema = page_schema("proposals", proposal_line_schema()),
-             .query = with_paging(
-                 {{.name = "stage",
-                   .description = schema::one_of(schema::enum_names<al::ExitStage>()),
-                   .required = true}}),
-             .errors = errors({"invalid_stage"}),
-             .summary = "Your area's exit proposals at one stage",
-             .handler = bind(list_proposals)});
+       .pattern = "/api/v1/certifications",
+       .access = only({Role::poverty_office, Role::admin}),
+       .response_schema = page_schema("certifications", certification_line_schema()),
+       .query = with_paging({{.name = "status",
+                              .description = "pending (default: what awaits your review), applied, "
+                                             "township_reviewed, approved, rejected or revoked"}}),
+       .errors = errors({"invalid_status"}),
+       .summary = "Certifications of your area's listings: the township office's review "
+                  "queue, the county's approval queue",
+       .handler = bind(list_certifications)});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/exit-proposals",
+       .access = only({Role::poverty_office, Role::admin}),
+       .response_schema = page_schema("proposals", proposal_line_schema()),
+       .query = with_paging({{.name = "stage",
+                              .description = schema::one_of(schema::enum_names<al::ExitStage>()),
+                              .required = true}}),
+       .errors = errors({"invalid_stage"}),
+       .summary = "Your area's exit proposals at one stage",
+       .handler = bind(list_proposals)});
   table.add({.method = "GET",
              .pattern = "/api/v1/objections",
              .access = only({Role::poverty_office, Role::admin}),
              .response_schema = page_schema("objections", objection_line_schema()),
-             .query = with_paging({{.name = "status",
-                                    .description = "open (default), upheld or dismissed"}}),
+             .query = with_paging(
+                 {{.name = "status", .description = "open (default), upheld or dismissed"}}),
              .errors = errors({"invalid_status"}),
              .summary = "Objections to your area's exit notices",
              .handler = bind(list_objections)});

@@ -18,7 +18,7 @@ namespace {
 // Household 1's card from the seed, with its yearly income set.
 std::string card_with_income(std::int64_t wages_fen) {
   return R"({"members":[{"name":"王建国","relationship":"head","birth_year":1978,"health":"healthy",)"
-      R"("education":"junior","id_number":"620621197803150012","medical_insurance":true},)"
+         R"("education":"junior","id_number":"620621197803150012","medical_insurance":true},)"
          R"({"name":"刘桂芳","relationship":"spouse","birth_year":1980,"health":"chronic_illness",)"
          R"("education":"primary","id_number":"620621198001230025","medical_insurance":true},)"
          R"({"name":"王小军","relationship":"child","birth_year":2008,"health":"healthy",)"

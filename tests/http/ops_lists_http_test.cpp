@@ -16,7 +16,8 @@ const std::string kPlatformAdmin = "13900000008", kTownshipOffice = "13900000010
 
 // The tracking numbers a list answers, in order; REQUIREs a 200.
 std::vector<std::string> listed(HttpClient& c, const std::string& token, const std::string& query,
-                                const char* key = "shipments", const char* field = "tracking_number") {
+                                const char* key = "shipments",
+                                const char* field = "tracking_number") {
   auto r = c.request("GET", query, "", bearer(token));
   INFO(query << " → " << r.body);
   REQUIRE(r.status == 200);
@@ -103,9 +104,9 @@ STORE_TEST("a station sees a paid order's parcel coming, standing in its store, 
   CHECK(runs.body.find(R"("id":)" + std::to_string(json_int(planned.body, "id"))) !=
         std::string::npos);
   CHECK(runs.body.find("MQ-VP-XQ01") != std::string::npos);
-  CHECK(c.request("GET", "/api/v1/stations/MQ-TS-XQ/pickup-runs?date=2026-02-30", "",
-                  bearer(station))
-            .status == 400);
+  CHECK(
+      c.request("GET", "/api/v1/stations/MQ-TS-XQ/pickup-runs?date=2026-02-30", "", bearer(station))
+          .status == 400);
   CHECK(c.request("GET", "/api/v1/stations/MQ-TS-SL/pickup-runs", "", bearer(station)).status ==
         404);
 
@@ -143,8 +144,8 @@ STORE_TEST("the centre sees a parcel held by an excursion until the excursion is
   REQUIRE(post_json(c, "/api/v1/telemetry", readings("MQ-CS-XQ-T1", now - 45 * 60'000, 1, 1, 300),
                     bearer(centre))
               .status == 200);
-  REQUIRE(post_json(c, "/api/v1/telemetry",
-                    readings("MQ-CS-XQ-T1", now - 40 * 60'000, 9, 5, 1200), bearer(centre))
+  REQUIRE(post_json(c, "/api/v1/telemetry", readings("MQ-CS-XQ-T1", now - 40 * 60'000, 9, 5, 1200),
+                    bearer(centre))
               .status == 200);
   const auto flags = flags_of(item_of(c, centre, "/api/v1/shipments?view=held", number));
   CHECK(has(flags, "held"));
@@ -154,8 +155,8 @@ STORE_TEST("the centre sees a parcel held by an excursion until the excursion is
   // Admin names the county; another county has none of it.
   CHECK(has(listed(c, server.login(kPlatformAdmin), "/api/v1/shipments?view=held&county=620621"),
             number));
-  CHECK(listed(c, server.login(kPlatformAdmin), "/api/v1/shipments?view=held&county=620102")
-            .empty());
+  CHECK(
+      listed(c, server.login(kPlatformAdmin), "/api/v1/shipments?view=held&county=620102").empty());
 
   auto open = c.request("GET", "/api/v1/excursions", "", bearer(centre));
   auto doc = Json::parse(open.body);
@@ -262,12 +263,12 @@ STORE_TEST("an order is shipped and delivered as its parcel is scanned, not by s
 
   REQUIRE(scan_parcel(c, centre, number, "MQ-VP-XQ01", "departing").status == 201);
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "shipped"; }));
-  REQUIRE(scan_parcel(c, server.login(kPlatformAdmin), number, "LZ-HUB-01", "delivering",
-                      "delivered")
-              .status == 201);
+  REQUIRE(
+      scan_parcel(c, server.login(kPlatformAdmin), number, "LZ-HUB-01", "delivering", "delivered")
+          .status == 201);
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "delivered"; }));
-  auto audit = c.request("GET", "/api/v1/orders/" + std::to_string(b.order) + "/audit", "",
-                         bearer(centre));
+  auto audit =
+      c.request("GET", "/api/v1/orders/" + std::to_string(b.order) + "/audit", "", bearer(centre));
   REQUIRE(audit.status == 200);
   CHECK(audit.body.find(R"("to":"delivered","actor":"logistics")") != std::string::npos);
   CHECK(audit.body.find(R"("correction":true)") == std::string::npos);
@@ -283,8 +284,8 @@ STORE_TEST("the centre corrects an order's status with a reason, and the correct
       c, centre, b.order, R"({"status":"delivered","correction_reason":"扫码枪故障，已人工交付"})");
   REQUIRE(corrected.status == 200);
   CHECK(str_field(corrected.body, "status") == "delivered");
-  auto audit = c.request("GET", "/api/v1/orders/" + std::to_string(b.order) + "/audit", "",
-                         bearer(centre));
+  auto audit =
+      c.request("GET", "/api/v1/orders/" + std::to_string(b.order) + "/audit", "", bearer(centre));
   REQUIRE(audit.status == 200);
   auto doc = Json::parse(audit.body);
   std::vector<std::string> corrections;
@@ -294,7 +295,8 @@ STORE_TEST("the centre corrects an order's status with a reason, and the correct
       CHECK(e.find("actor")->as_string().starts_with("account:"));
       corrections.push_back(e.find("from")->as_string() + ">" + e.find("to")->as_string());
     }
-  CHECK(corrections == std::vector<std::string>{"paid>packed", "packed>shipped", "shipped>delivered"});
+  CHECK(corrections ==
+        std::vector<std::string>{"paid>packed", "packed>shipped", "shipped>delivered"});
 }
 
 STORE_TEST("a status correction is refused without a reason, or from those who do not correct",
@@ -373,8 +375,8 @@ STORE_TEST("an office lists its own area's households; a township office not ano
       listed(c, county, "/api/v1/households?village=620621101201", "households", "id");
   CHECK(has(sanlei_village, sanlei));
   CHECK_FALSE(has(sanlei_village, "1"));
-  CHECK_FALSE(has(listed(c, county, "/api/v1/households?status=exited", "households", "id"),
-                  sanlei));
+  CHECK_FALSE(
+      has(listed(c, county, "/api/v1/households?status=exited", "households", "id"), sanlei));
   // The office sees names whole; the centre, masked.
   auto whole = c.request("GET", "/api/v1/households?village=620621101201", "", bearer(county));
   CHECK(whole.body.find("13800000099") != std::string::npos);
@@ -456,8 +458,8 @@ STORE_TEST("a listing's certification waits in the township office's queue, then
   CHECK(listed(c, township, "/api/v1/certifications", "certifications", "id").empty());
   CHECK(listed(c, county, "/api/v1/certifications", "certifications", "id") ==
         std::vector<std::string>{id});
-  CHECK(error_code(c.request("GET", "/api/v1/certifications?status=waiting", "",
-                             bearer(county))) == "invalid_status");
+  CHECK(error_code(c.request("GET", "/api/v1/certifications?status=waiting", "", bearer(county))) ==
+        "invalid_status");
 }
 
 STORE_TEST("exit proposals and objections are listed by stage within the office's area",
@@ -500,4 +502,20 @@ STORE_TEST("exit proposals and objections are listed by stage within the office'
     CHECK(r.status == k.status);
     if (!k.code.empty()) CHECK(error_code(r) == k.code);
   }
+}
+
+STORE_TEST("the office's alerts page like the other queues", "[http][ops-lists][office]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice);
+  auto first = c.request("GET", "/api/v1/alerts?limit=1", "", bearer(county));
+  REQUIRE(first.status == 200);
+  auto doc = Json::parse(first.body);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("alerts")->as_array().size() <= 1);
+  CHECK(doc->find("next_cursor") != nullptr);
+  CHECK(error_code(c.request("GET", "/api/v1/alerts?cursor=AAAA", "", bearer(county))) ==
+        "invalid_cursor");
+  CHECK(error_code(c.request("GET", "/api/v1/alerts?limit=101", "", bearer(county))) ==
+        "invalid_limit");
 }

@@ -129,10 +129,10 @@ STORE_TEST("forged, replayed, stale and wrong-amount notifications are refused a
                         std::to_string(id) +
                         R"(","transaction_id":"SIMX","amount":{"total":1,"currency":"CNY"}})");
   CHECK(notify(c, wrong).status == 422);
-  auto unknown = sim.sign(
-      R"({"id":"e1","event_type":"TRANSACTION.SUCCESS","out_trade_no":"999999",)"
-      R"("transaction_id":"SIMX",)"
-      R"("amount":{"total":7960,"currency":"CNY"}})");
+  auto unknown =
+      sim.sign(R"({"id":"e1","event_type":"TRANSACTION.SUCCESS","out_trade_no":"999999",)"
+               R"("transaction_id":"SIMX",)"
+               R"("amount":{"total":7960,"currency":"CNY"}})");
   CHECK(notify(c, unknown).status == 422);
   auto garbage = sim.sign("not json");
   CHECK(notify(c, garbage).status == 400);

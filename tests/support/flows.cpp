@@ -87,16 +87,16 @@ void deliver_by_scans(TestServer& server, HttpClient& c, std::int64_t order) {
   const std::string centre = server.login(kCentre), admin = server.login("13900000008");
   REQUIRE(!tracking_numbers(c, centre, order).empty());  // the outbox has made them
   auto shipments = c.request("GET", "/api/v1/orders/" + std::to_string(order) + "/shipments", "",
-                        bearer(centre));
+                             bearer(centre));
   auto doc = Json::parse(shipments.body);
   REQUIRE(doc.ok());
   for (const auto& s : doc->find("shipments")->as_array()) {
     const std::string number = s.find("tracking_number")->as_string();
     REQUIRE(scan_parcel(c, centre, number, s.find("origin")->as_string(), "departing").status ==
             201);
-    REQUIRE(scan_parcel(c, admin, number, s.find("destination")->as_string(), "delivering",
-                        "delivered")
-                .status == 201);
+    REQUIRE(
+        scan_parcel(c, admin, number, s.find("destination")->as_string(), "delivering", "delivered")
+            .status == 201);
   }
   REQUIRE(eventually([&] { return order_status(c, centre, order) == "delivered"; }));
 }
