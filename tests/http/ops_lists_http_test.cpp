@@ -519,3 +519,34 @@ STORE_TEST("the office's alerts page like the other queues", "[http][ops-lists][
   CHECK(error_code(c.request("GET", "/api/v1/alerts?limit=101", "", bearer(county))) ==
         "invalid_limit");
 }
+
+STORE_TEST("the households queue filters by the newest score's band and by an open alert",
+           "[http][ops-lists][office]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string county = server.login(kOffice);
+  auto at_risk = c.request(
+      "PATCH", "/api/v1/households/1",
+      R"({"card":)" + kCard + R"(,"status":"at_risk","reason":"家中有人患病"})", bearer(county));
+  REQUIRE(at_risk.status == 200);
+  REQUIRE(post_json(c, "/api/v1/households/1/expenses",
+                    R"({"kind":"medical","amount_fen":3000000,"note":"住院手术"})", bearer(county))
+              .status == 201);
+  // Re-scoring follows the card's change through the outbox.
+  std::string band;
+  REQUIRE(eventually([&] {
+    auto r = c.request("GET", "/api/v1/households?status=at_risk", "", bearer(county));
+    auto doc = Json::parse(r.body);
+    for (const auto& h : doc->find("households")->as_array())
+      if (h.find("id")->as_integer() == 1 && h.find("band")->type() == Json::Type::string) {
+        band = h.find("band")->as_string();
+        return h.find("at_risk")->as_bool();
+      }
+    return false;
+  }));
+  CHECK(has(listed(c, county, "/api/v1/households?risk=true", "households", "id"), "1"));
+  CHECK_FALSE(has(listed(c, county, "/api/v1/households?risk=false", "households", "id"), "1"));
+  CHECK(has(listed(c, county, "/api/v1/households?band=" + band, "households", "id"), "1"));
+  const std::string other = band == "lifted_out" ? "impoverished" : "lifted_out";
+  CHECK_FALSE(has(listed(c, county, "/api/v1/households?band=" + other, "households", "id"), "1"));
+}
