@@ -62,6 +62,12 @@ IndicatorResult judge(const IndicatorRule& rule, const HouseholdFacts& f, Money 
 std::string_view to_string(Indicator indicator) { return name_of(kIndicatorNames, indicator); }
 std::string_view to_string(Band band) { return name_of(kBandNames, band); }
 
+Result<Band> parse_band(std::string_view text) {
+  if (auto b = value_of(kBandNames, text)) return *b;
+  return make_error(ErrorKind::invalid, "invalid_band",
+                    "impoverished, likely_impoverished or lifted_out", "band");
+}
+
 Result<Indicator> parse_indicator(std::string_view text) {
   if (auto v = value_of(kIndicatorNames, text)) return *v;
   return make_error(ErrorKind::invalid, "unknown_indicator",

@@ -30,6 +30,7 @@ Result<Indicator> parse_indicator(std::string_view text);
 
 enum class Band { impoverished, likely_impoverished, lifted_out };
 std::string_view to_string(Band band);
+Result<Band> parse_band(std::string_view text);  // invalid_band
 
 // A score, a weight and a threshold are points out of this.
 inline constexpr int kMaxPoints = 100;

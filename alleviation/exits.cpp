@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "core/enum_names.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
@@ -258,6 +259,82 @@ Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string
                                                  marketplace::PovertyStatus::exited, actor, reason,
                                                  clock));
   return advance(tx, id, "in_notice", "exited", "exit", true, actor, reason, clock);
+}
+
+namespace {
+
+constexpr EnumNames<ExitStage, 6> kStageNames = {{
+    {ExitStage::village_review, "village_review"},
+    {ExitStage::township_review, "township_review"},
+    {ExitStage::county_decision, "county_decision"},
+    {ExitStage::notice, "notice"},
+    {ExitStage::objected, "objected"},
+    {ExitStage::decided, "decided"},
+}};
+
+constexpr const char* kOpenObjections =
+    "(SELECT COUNT(*) FROM exit_objections o WHERE o.proposal_id = p.id AND o.status = 'open')";
+
+std::string stage_condition(ExitStage stage) {
+  switch (stage) {
+    case ExitStage::village_review: return "p.status = 'proposed'";
+    case ExitStage::township_review: return "p.status = 'village_reviewed'";
+    case ExitStage::county_decision: return "p.status = 'township_reviewed'";
+    case ExitStage::notice:
+      return std::string("p.status = 'in_notice' AND ") + kOpenObjections + " = 0";
+    case ExitStage::objected:
+      return std::string("p.status = 'in_notice' AND ") + kOpenObjections + " > 0";
+    case ExitStage::decided: return "p.status IN ('exited', 'rejected')";
+  }
+  return "1 = 0";
+}
+
+}  // namespace
+
+std::string_view to_string(ExitStage stage) { return name_of(kStageNames, stage); }
+
+Result<ExitStage> parse_exit_stage(std::string_view text) {
+  if (auto s = value_of(kStageNames, text)) return *s;
+  return make_error(ErrorKind::invalid, "invalid_stage",
+                    "village_review, township_review, county_decision, notice, objected or decided",
+                    "stage");
+}
+
+Result<std::vector<ProposalLine>> proposals_at(db::Session& s, ExitStage stage,
+                                               std::int64_t after_id, std::int64_t limit) {
+  std::vector<ProposalLine> out;
+  for (const auto& r :
+       CUNHUO_TRY(s.query(std::string("SELECT p.id, p.household_id, p.status, p.notice_ends_at, ") +
+                              kOpenObjections + ", p.updated_at FROM exit_proposals p WHERE " +
+                              stage_condition(stage) + " AND p.id > ? ORDER BY p.id LIMIT ?",
+                          {after_id, limit})))
+    out.push_back(ProposalLine{.id = r.i64(0),
+                               .household_id = r.i64(1),
+                               .status = r.str(2),
+                               .notice_ends_ms = r.opt_i64(3),
+                               .open_objections = r.i64(4),
+                               .updated_at_ms = r.i64(5)});
+  return out;
+}
+
+Status check_objection_status(std::string_view status) {
+  if (status == "open" || status == "upheld" || status == "dismissed") return {};
+  return make_error(ErrorKind::invalid, "invalid_status", "open, upheld or dismissed", "status");
+}
+
+Result<std::vector<ObjectionLine>> objections_with(db::Session& s, std::string_view status,
+                                                   std::int64_t after_id, std::int64_t limit) {
+  CUNHUO_CHECK(check_objection_status(status));
+  std::vector<ObjectionLine> out;
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT o.id, o.proposal_id, o.text, o.status, o.resolution, o.lodged_at, "
+                   "p.household_id FROM exit_objections o JOIN exit_proposals p ON p.id = "
+                   "o.proposal_id WHERE o.status = ? AND o.id > ? ORDER BY o.id LIMIT ?",
+                   {status, after_id, limit})))
+    out.push_back(ObjectionLine{
+        .objection = Objection{r.i64(0), r.i64(1), r.str(2), r.str(3), r.str(4), r.i64(5)},
+        .household_id = r.i64(6)});
+  return out;
 }
 
 Result<std::vector<std::int64_t>> open_proposal_households(db::Session& s) {

@@ -80,6 +80,45 @@ Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_i
 Result<ExitProposal> complete_exit(db::Session& tx, std::int64_t id, std::string_view actor,
                                    std::string_view reason, const Clock& clock);
 
+// Where a proposal waits, as the offices' queue names it:
+//   village_review   proposed, for the village's review
+//   township_review  village_reviewed, for the township's
+//   county_decision  township_reviewed, for the county's decision
+//   notice           in_notice with no objection open
+//   objected         in_notice with an objection open, for the office to resolve
+//   decided          exited or rejected
+enum class ExitStage {
+  village_review,
+  township_review,
+  county_decision,
+  notice,
+  objected,
+  decided
+};
+std::string_view to_string(ExitStage stage);
+Result<ExitStage> parse_exit_stage(std::string_view text);  // invalid_stage
+
+// A proposal in a queue.
+struct ProposalLine {
+  std::int64_t id = 0, household_id = 0;
+  std::string status;
+  std::optional<std::int64_t> notice_ends_ms;
+  std::int64_t open_objections = 0, updated_at_ms = 0;
+};
+// A page by id of the proposals at `stage` (every household's: the caller keeps its area's).
+Result<std::vector<ProposalLine>> proposals_at(db::Session& s, ExitStage stage,
+                                               std::int64_t after_id, std::int64_t limit);
+
+// An objection in a queue, with the household its proposal is for.
+struct ObjectionLine {
+  Objection objection;
+  std::int64_t household_id = 0;
+};
+Result<std::vector<ObjectionLine>> objections_with(db::Session& s, std::string_view status,
+                                                   std::int64_t after_id, std::int64_t limit);
+// open, upheld or dismissed; anything else is invalid_status.
+Status check_objection_status(std::string_view status);
+
 // What a public notice shows: a masked name, the village, the household's size and the
 // proposed status; never ID numbers, phones, health or income.
 struct Notice {

@@ -246,6 +246,21 @@ Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
   return opened;
 }
 
+Result<std::set<std::int64_t>> households_at_risk(db::Session& s,
+                                                  const std::vector<std::int64_t>& household_ids) {
+  CUNHUO_ASSERT(household_ids.size() <= kMaxRiskPerCall);
+  std::set<std::int64_t> out;
+  if (household_ids.empty()) return out;
+  std::vector<db::Value> params(household_ids.begin(), household_ids.end());
+  for (const auto& r : CUNHUO_TRY(s.query_with(
+           "SELECT DISTINCT household_id FROM monitoring_alerts WHERE status = 'open' AND "
+           "household_id IN (" +
+               db::placeholders(household_ids.size()) + ")",
+           params)))
+    out.insert(r.i64(0));
+  return out;
+}
+
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id) {
   auto r =
       CUNHUO_TRY(s.query_one("SELECT id, household_id, rule, figures, status, outcome, "
@@ -264,15 +279,19 @@ Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id) {
 
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,
                                       std::optional<std::int64_t> helper_account,
-                                      std::string_view status) {
+                                      std::string_view status,
+                                      std::optional<std::int64_t> before_id, std::int64_t limit) {
+  CUNHUO_ASSERT(limit >= 1 && limit <= kMaxAlertsPerCall + 1);
   std::vector<Alert> out;
+  const std::int64_t before = before_id.value_or(INT64_MAX);
   const auto rows =
-      helper_account ? CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE helper_account = "
-                                          "? AND status = ? ORDER BY id DESC LIMIT 200",
-                                          {*helper_account, status}))
-                     : CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE village_code "
-                                          "LIKE ? AND status = ? ORDER BY id DESC LIMIT 200",
-                                          {std::string(region_code) + "%", status}));
+      helper_account
+          ? CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE helper_account = ? AND "
+                               "status = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                               {*helper_account, status, before, limit}))
+          : CUNHUO_TRY(s.query("SELECT id FROM monitoring_alerts WHERE village_code LIKE ? AND "
+                               "status = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                               {std::string(region_code) + "%", status, before, limit}));
   for (const auto& r : rows) out.push_back(std::move(*CUNHUO_TRY(find_alert(s, r.i64(0)))));
   return out;
 }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -70,9 +71,17 @@ inline constexpr std::int64_t kRealertAfterMs = 30LL * 24 * 3600 * 1000;
 Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
                                  const Clock& clock);
 
+// Newest first, at most `limit`, those older than `before_id` when it is given.
+inline constexpr std::int64_t kMaxAlertsPerCall = 200;
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,
                                       std::optional<std::int64_t> helper_account,
-                                      std::string_view status);
+                                      std::string_view status,
+                                      std::optional<std::int64_t> before_id = std::nullopt,
+                                      std::int64_t limit = kMaxAlertsPerCall);
+// Which of `household_ids` have an alert still open: they are at risk.
+inline constexpr std::size_t kMaxRiskPerCall = 1000;
+Result<std::set<std::int64_t>> households_at_risk(db::Session& s,
+                                                  const std::vector<std::int64_t>& household_ids);
 Result<std::optional<Alert>> find_alert(db::Session& s, std::int64_t id);
 // Who closes an alert: the household's helper, or the office (or an admin).
 enum class AlertCloser { helper, office };

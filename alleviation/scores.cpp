@@ -314,6 +314,23 @@ Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code,
   }
 }
 
+Result<std::map<std::int64_t, Standing>> latest_standings(
+    db::Session& s, const std::vector<std::int64_t>& household_ids) {
+  CUNHUO_ASSERT(household_ids.size() <= kMaxStandingsPerCall);
+  std::map<std::int64_t, Standing> out;
+  if (household_ids.empty()) return out;
+  std::vector<db::Value> params(household_ids.begin(), household_ids.end());
+  for (const auto& r : CUNHUO_TRY(
+           s.query_with("SELECT e.household_id, e.score, e.band FROM evaluations e WHERE e.id IN "
+                        "(SELECT MAX(id) FROM evaluations WHERE household_id IN (" +
+                            db::placeholders(household_ids.size()) + ") GROUP BY household_id)",
+                        params))) {
+    auto band = CUNHUO_TRY(parse_band(r.str(2)));
+    out[r.i64(0)] = Standing{.score = static_cast<int>(r.i64(1)), .band = band};
+  }
+  return out;
+}
+
 Result<std::vector<StoredEvaluation>> evaluations_of(db::Session& s, std::int64_t household_id,
                                                      int limit) {
   std::vector<StoredEvaluation> out;

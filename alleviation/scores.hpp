@@ -72,6 +72,15 @@ Result<std::optional<StoredEvaluation>> rescore_household(db::Session& tx,
 // at a time; returns how many.
 Result<std::int64_t> rescore_all(db::Database& db, std::string_view region_code,
                                  const Clock& clock);
+// The newest score and band of each of `household_ids` that was ever scored.
+struct Standing {
+  int score = 0;
+  Band band = Band::impoverished;
+};
+inline constexpr std::size_t kMaxStandingsPerCall = 1000;
+Result<std::map<std::int64_t, Standing>> latest_standings(
+    db::Session& s, const std::vector<std::int64_t>& household_ids);
+
 Result<std::vector<StoredEvaluation>> evaluations_of(db::Session& s, std::int64_t household_id,
                                                      int limit);
 

@@ -83,4 +83,11 @@ Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view st
                                             const LocalDate& date, const PickupVehicle& vehicle,
                                             const Clock& clock);
 
+// The plans kept for a station's `date`, oldest first (each call of plan_station_pickups
+// keeps one); `parcels` is what the runs carry, in crates.
+inline constexpr std::int64_t kMaxPlansPerDay = 50;  // the newest this many are read
+Result<std::vector<StationPickups>> station_pickups_on(db::Session& s,
+                                                       std::string_view station_code,
+                                                       const LocalDate& date);
+
 }  // namespace cunhuo::logistics

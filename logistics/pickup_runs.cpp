@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -98,6 +99,40 @@ Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view st
                static_cast<std::int64_t>(std::llround(out.total_km * 1000)),
                static_cast<std::int64_t>(std::llround(out.baseline_km * 1000)), clock.now_ms()}));
   out.id = CUNHUO_TRY(tx.last_insert_id());
+  return out;
+}
+
+Result<std::vector<StationPickups>> station_pickups_on(db::Session& s,
+                                                       std::string_view station_code,
+                                                       const LocalDate& date) {
+  auto station =
+      CUNHUO_TRY(s.query_one("SELECT id, kind FROM network_nodes WHERE code = ?", {station_code}));
+  if (!station || station->str(1) != "township_station")
+    return make_error(ErrorKind::not_found, "not_found", "no such station", "code");
+  std::vector<StationPickups> out;
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT id, plan, total_m, baseline_m FROM pickup_runs WHERE station_node = ? AND "
+           "run_date = ? ORDER BY id DESC LIMIT ?",
+           {station->i64(0), format_date(date), kMaxPlansPerDay}))) {
+    StationPickups p{.id = r.i64(0),
+                     .station_code = std::string(station_code),
+                     .date = format_date(date),
+                     .total_km = static_cast<double>(r.i64(2)) / 1000,
+                     .baseline_km = static_cast<double>(r.i64(3)) / 1000};
+    auto plan = CUNHUO_TRY(Json::parse(r.str(1)));
+    for (const auto& run : plan.find("runs")->as_array()) {
+      StationRun one{.km = static_cast<double>(run.find("km_x1000")->as_integer()) / 1000,
+                     .crates = static_cast<int>(run.find("crates")->as_integer()),
+                     .start = run.find("start")->as_string(),
+                     .end = run.find("end")->as_string()};
+      for (const auto& stop : run.find("stops")->as_array()) one.stops.push_back(stop.as_string());
+      p.parcels += one.crates;
+      p.runs.push_back(std::move(one));
+    }
+    for (const auto& u : plan.find("unserved")->as_array()) p.unserved.push_back(u.as_string());
+    out.push_back(std::move(p));
+  }
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

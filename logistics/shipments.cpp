@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/enum_names.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
 #include "core/outbox/payload.hpp"
@@ -50,7 +51,27 @@ constexpr db::Migration kMigrations[] = {
      "  actor VARCHAR(60) NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS scan_events_shipment ON scan_events (shipment_id, id);\n"},
+    // The next hop of the planned remainder, kept in columns so that a station's and a
+    // centre's lists are read by index, not by parsing every route; ran_late marks a
+    // parcel once scanned later than planned. Rows from before keep nulls until scanned.
+    {"logistics", 7, "shipments' next hop and lateness, for the station and centre lists",
+     "ALTER TABLE shipments ADD COLUMN next_node BIGINT;\n"
+     "ALTER TABLE shipments ADD COLUMN next_depart BIGINT;\n"
+     "ALTER TABLE shipments ADD COLUMN next_arrive BIGINT;\n"
+     "ALTER TABLE shipments ADD COLUMN ran_late INT NOT NULL DEFAULT 0;\n"
+     "CREATE INDEX IF NOT EXISTS shipments_next ON shipments (next_node, status);\n"
+     "CREATE INDEX IF NOT EXISTS shipments_status ON shipments (status, id);\n"},
 };
+
+constexpr EnumNames<ShipmentView, 7> kViewNames = {{
+    {ShipmentView::arriving, "arriving"},
+    {ShipmentView::in_store, "in_store"},
+    {ShipmentView::to_dispatch, "to_dispatch"},
+    {ShipmentView::late, "late"},
+    {ShipmentView::held, "held"},
+    {ShipmentView::unroutable, "unroutable"},
+    {ShipmentView::excursion, "excursion"},
+}};
 
 const std::set<std::string, std::less<>> kBizSteps = {"receiving", "storing",    "departing",
                                                       "arriving",  "delivering", "holding"};
@@ -171,11 +192,19 @@ Status publish(db::Session& tx, const char* topic, const Shipment& sh,
   return {};
 }
 
+// The route ahead and, in their own columns, its next hop.
 Status save_route(db::Session& tx, std::int64_t id, const std::vector<PlannedHop>& route,
                   std::optional<std::int64_t> eta, std::string_view note, std::int64_t now) {
+  db::Value next, depart, arrive;
+  if (!route.empty()) {
+    next = CUNHUO_TRY(node_id(tx, route.front().to_code, "route"));
+    depart = route.front().depart_ms;
+    arrive = route.front().arrive_ms;
+  }
   CUNHUO_TRY(
-      tx.exec("UPDATE shipments SET route = ?, eta = ?, note = ?, updated_at = ? WHERE id = ?",
-              {route_json(route), eta, note, now, id}));
+      tx.exec("UPDATE shipments SET route = ?, eta = ?, note = ?, next_node = ?, next_depart = ?, "
+              "next_arrive = ?, updated_at = ? WHERE id = ?",
+              {route_json(route), eta, note, next, depart, arrive, now, id}));
   return {};
 }
 
@@ -217,6 +246,7 @@ Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShi
                n.lot, n.crates, status, note, n.ready_at_ms, n.shelf_deadline_ms, eta,
                route_json(route), now, now}));
   auto made = CUNHUO_TRY(find_shipment(tx, tracking));
+  CUNHUO_CHECK(save_route(tx, made->id, route, eta, note, now));
   return std::move(*made);
 }
 
@@ -302,6 +332,7 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
   const bool late = at > 0 && when > sh.route[at - 1].arrive_ms + kLateToleranceMs;
   std::string note = sh.note;
   std::optional<std::int64_t> eta = sh.eta_ms;
+  if (late) CUNHUO_TRY(tx.exec("UPDATE shipments SET ran_late = 1 WHERE id = ?", {sh.id}));
   if (!delivered && status != "held" && late) {
     auto again = planner.plan(PlanRequest{.origin_code = scan.node_code,
                                           .destination_code = sh.destination_code,
@@ -324,10 +355,101 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
   }
   CUNHUO_CHECK(save_route(tx, sh.id, rest, eta, note, now));
   auto updated = CUNHUO_TRY(find_shipment(tx, tracking_number));
-  if (scan.biz_step == "departing" && sh.status != "in_transit" && sh.scans.empty())
+  if (!has_left_origin(sh) && has_left_origin(*updated))
     CUNHUO_CHECK(publish(tx, kShipmentDeparted, *updated, std::nullopt, clock));
   if (delivered) CUNHUO_CHECK(publish(tx, kShipmentDelivered, *updated, std::nullopt, clock));
   return std::move(*updated);
+}
+
+bool has_left_origin(const Shipment& shipment) {
+  return std::ranges::any_of(shipment.scans, [&](const ScanEvent& e) {
+    return e.biz_step == "departing" || e.read_point != shipment.origin_code;
+  });
+}
+
+std::string_view to_string(ShipmentView view) { return name_of(kViewNames, view); }
+
+Result<ShipmentView> parse_shipment_view(std::string_view text) {
+  if (auto v = value_of(kViewNames, text)) return *v;
+  return make_error(ErrorKind::invalid, "invalid_view",
+                    "arriving, in_store, to_dispatch, late, held, unroutable or excursion", "view");
+}
+
+bool is_node_view(ShipmentView view) {
+  return view == ShipmentView::arriving || view == ShipmentView::in_store ||
+         view == ShipmentView::to_dispatch;
+}
+
+namespace {
+
+constexpr const char* kOpenExcursion =
+    "EXISTS (SELECT 1 FROM excursion_shipments x JOIN excursions e ON e.id = x.excursion_id "
+    "WHERE x.shipment_id = s.id AND e.status = 'open')";
+constexpr const char* kMoving = "s.status IN ('planned', 'at_node', 'in_transit')";
+constexpr const char* kStanding =
+    "s.current_node = ? AND s.current_link IS NULL AND s.status IN ('planned', 'at_node', 'held')";
+
+// The view's condition and its parameters.
+std::pair<std::string, std::vector<db::Value>> view_condition(const ShipmentListQuery& q) {
+  using enum ShipmentView;
+  const std::string county = q.county_code + "%";
+  const std::string in_county = "(o.region_code LIKE ? OR c.region_code LIKE ?)";
+  switch (q.view) {
+    case arriving: return {std::string("s.next_node = ? AND ") + kMoving, {q.node_id}};
+    case in_store: return {kStanding, {q.node_id}};
+    case to_dispatch:
+      return {std::string(kStanding) + " AND s.status <> 'held' AND s.next_depart < ?",
+              {q.node_id, q.day_end_ms}};
+    case late:
+      return {in_county + " AND s.status IN ('planned', 'at_node', 'in_transit', 'held') AND " +
+                  "(s.ran_late = 1 OR s.next_arrive < ?)",
+              {county, county, q.now_ms}};
+    case held: return {in_county + " AND s.status = 'held'", {county, county}};
+    case unroutable: return {in_county + " AND s.status = 'unroutable'", {county, county}};
+    case excursion: return {in_county + " AND " + kOpenExcursion, {county, county}};
+  }
+  return {"1 = 0", {}};
+}
+
+Result<ShipmentLine> line_from(const db::Row& r, std::int64_t now) {
+  ShipmentLine l{.id = r.i64(0),
+                 .order_id = r.i64(1),
+                 .tracking_number = r.str(2),
+                 .status = r.str(3),
+                 .current_code = r.str(4),
+                 .next_code = r.is_null(5) ? std::nullopt : std::optional<std::string>(r.str(5)),
+                 .planned_departure_ms = r.opt_i64(6),
+                 .planned_arrival_ms = r.opt_i64(7),
+                 .temperature_class = CUNHUO_TRY(parse_temperature_class(r.str(8)))};
+  const bool open = l.status == "planned" || l.status == "at_node" || l.status == "in_transit" ||
+                    l.status == "held";
+  if (open && (r.i64(9) == 1 || (l.planned_arrival_ms && *l.planned_arrival_ms < now)))
+    l.flags.emplace_back("late");
+  if (l.status == "held") l.flags.emplace_back("held");
+  if (l.status == "unroutable") l.flags.emplace_back("unroutable");
+  if (r.i64(10) == 1) l.flags.emplace_back("excursion");
+  return l;
+}
+
+}  // namespace
+
+Result<std::vector<ShipmentLine>> list_shipments(db::Session& s, const ShipmentListQuery& q) {
+  auto [where, params] = view_condition(q);
+  params.insert(params.end(), {q.after_id.value_or(0), q.limit});
+  std::vector<ShipmentLine> out;
+  for (const auto& r : CUNHUO_TRY(s.query_with(
+           std::string(
+               "SELECT s.id, s.order_id, s.tracking_number, s.status, c.code, nx.code, "
+               "s.next_depart, s.next_arrive, s.temperature_class, s.ran_late, CASE WHEN ") +
+               kOpenExcursion +
+               " THEN 1 ELSE 0 END FROM shipments s "
+               "JOIN network_nodes o ON o.id = s.origin_node "
+               "JOIN network_nodes c ON c.id = s.current_node "
+               "LEFT JOIN network_nodes nx ON nx.id = s.next_node WHERE " +
+               where + " AND s.id > ? ORDER BY s.id LIMIT ?",
+           params)))
+    out.push_back(CUNHUO_TRY(line_from(r, q.now_ms)));
+  return out;
 }
 
 Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_view node_code,

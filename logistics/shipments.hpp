@@ -91,6 +91,47 @@ Result<std::vector<std::int64_t>> hold_parcels_at(db::Session& tx, std::string_v
 // inspected where they arrive.
 Result<std::vector<std::int64_t>> hold_parcels_on(db::Session& tx, std::int64_t link_id,
                                                   std::string_view reason, const Clock& clock);
+// A parcel has left its origin once it was scanned departing, or scanned at another node.
+bool has_left_origin(const Shipment& shipment);
+
+// What a station or the county centre looks at. One node's (a station's):
+//   arriving     its next stop is the node and it is not yet scanned there (on its way, or
+//                waiting at the stop before to leave for it);
+//   in_store     it stands at the node (last scanned there, not departed; held ones too);
+//   to_dispatch  in store, not held, planned to leave before the end of the day.
+// A county's (the centre's): parcels that start or stand in the county and are
+//   late         open, and scanned at some stop later than planned (by more than the
+//                re-planning tolerance), or past the planned arrival at its next stop;
+//   held         on hold (an excursion, damage, a holding scan);
+//   unroutable   no cold-chain-feasible route could be planned;
+//   excursion    named by an excursion still open.
+enum class ShipmentView { arriving, in_store, to_dispatch, late, held, unroutable, excursion };
+std::string_view to_string(ShipmentView view);
+Result<ShipmentView> parse_shipment_view(std::string_view text);  // invalid_view
+bool is_node_view(ShipmentView view);                             // arriving, in_store, to_dispatch
+
+struct ShipmentListQuery {
+  ShipmentView view = ShipmentView::arriving;
+  std::int64_t node_id = 0;  // for a node's view
+  std::string county_code;   // for a county's view: 6 digits
+  std::int64_t now_ms = 0, day_end_ms = 0;
+  std::optional<std::int64_t> after_id;  // the page starts after this shipment
+  std::int64_t limit = 20;
+};
+
+// A shipment as the lists show it.
+struct ShipmentLine {
+  std::int64_t id = 0, order_id = 0;
+  std::string tracking_number, status, current_code;
+  std::optional<std::string> next_code;
+  std::optional<std::int64_t> planned_departure_ms, planned_arrival_ms;  // of the next hop
+  TemperatureClass temperature_class = TemperatureClass::ambient;
+  std::vector<std::string> flags;  // late, held, unroutable, excursion
+};
+
+// One page of a view, oldest shipment first.
+Result<std::vector<ShipmentLine>> list_shipments(db::Session& s, const ShipmentListQuery& q);
+
 // Confirms a held parcel spoiled: publishes the event that refunds its order.
 Status mark_spoiled(db::Session& tx, std::int64_t shipment_id, std::string_view bearer,
                     const Clock& clock);

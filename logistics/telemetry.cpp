@@ -61,6 +61,14 @@ constexpr db::Migration kMigrations[] = {
      "UPDATE sensors SET newest_reading_at = last_reading_at;\n"
      "CREATE UNIQUE INDEX IF NOT EXISTS sensors_device_key ON sensors (device_key_hash);\n"
      "CREATE INDEX IF NOT EXISTS readings_sensor ON readings (sensor_id, at);\n"},
+    // The parcels an excursion holds, by parcel: the centre's list of parcels under an open
+    // excursion reads it (excursions.shipments keeps the same ids as the excursion's record).
+    {"logistics", 8, "the parcels of each excursion, by parcel",
+     "CREATE TABLE IF NOT EXISTS excursion_shipments (\n"
+     "  shipment_id BIGINT NOT NULL,\n"
+     "  excursion_id BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (shipment_id, excursion_id)\n"
+     ");\n"},
 };
 
 // A sensor in a cold store (node) or in the vehicle serving a link (then its node is
@@ -176,6 +184,9 @@ Result<std::optional<std::int64_t>> open_excursion(db::Session& tx, const Sensor
               {sensor.node_id, sensor.id, alarm.kind, alarm.detail, ids_json(held),
                alarm.started_at, clock.now_ms()}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
+  for (std::int64_t shipment : held)
+    CUNHUO_TRY(tx.exec("INSERT INTO excursion_shipments (shipment_id, excursion_id) VALUES (?, ?)",
+                       {shipment, id}));
   const ExcursionRaised raised{
       .excursion_id = id, .node_code = sensor.node_code, .kind = alarm.kind};
   CUNHUO_TRY(outbox::publish(tx, kExcursionRaised, raised.encode(), clock));

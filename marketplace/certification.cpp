@@ -35,6 +35,9 @@ constexpr db::Migration kMigrations[] = {
      "  note VARCHAR(1000) NOT NULL,\n"
      "  at BIGINT NOT NULL\n"
      ");\n"},
+    // The offices' review queues read certifications by status, in id order.
+    {"marketplace", 19, "certifications by status",
+     "CREATE INDEX IF NOT EXISTS certifications_status ON certifications (status, id);\n"},
 };
 
 constexpr std::array<std::pair<CertificationStatus, std::string_view>, 5> kNames = {{
@@ -96,6 +99,39 @@ Result<Certification> existing(db::Session& tx, CertificationId id) {
 std::string_view to_string(CertificationStatus s) { return name_of(kNames, s); }
 
 std::span<const db::Migration> certification_migrations() { return kMigrations; }
+
+Result<CertificationStatus> parse_certification_status(std::string_view text) {
+  if (auto s = value_of(kNames, text)) return *s;
+  return make_error(ErrorKind::invalid, "invalid_status",
+                    "applied, township_reviewed, approved, rejected or revoked", "status");
+}
+
+Result<std::vector<CertificationLine>> certifications_in(
+    db::Session& s, std::string_view area, const std::vector<CertificationStatus>& statuses,
+    std::int64_t after_id, std::int64_t limit) {
+  std::vector<CertificationLine> out;
+  if (statuses.empty()) return out;
+  std::vector<db::Value> params = {std::string(region_prefix(area)) + "%", after_id};
+  std::string in;
+  for (auto st : statuses) {
+    in += in.empty() ? "?" : ", ?";
+    params.emplace_back(to_string(st));
+  }
+  params.emplace_back(limit);
+  for (const auto& r : CUNHUO_TRY(
+           s.query_with("SELECT c.id, c.product_id, p.title, p.origin_code, c.status, c.updated_at "
+                        "FROM certifications c JOIN products p ON p.id = c.product_id "
+                        "WHERE p.origin_code LIKE ? AND c.id > ? AND c.status IN (" +
+                            in + ") ORDER BY c.id LIMIT ?",
+                        params)))
+    out.push_back(CertificationLine{.id = r.i64(0),
+                                    .product_id = r.i64(1),
+                                    .product_title = r.str(2),
+                                    .origin_code = r.str(3),
+                                    .status = CUNHUO_TRY(parse_certification_status(r.str(4))),
+                                    .updated_at_ms = r.i64(5)});
+  return out;
+}
 
 Status register_poor_county(db::Session& tx, std::string_view code, std::string_view name) {
   if (CUNHUO_TRY(region_level(code, "code")) != RegionLevel::county)

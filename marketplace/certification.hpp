@@ -53,6 +53,19 @@ Status review_again(db::Session& tx, ProductId product, std::string_view actor, 
 Result<Certification> revoke_certification(db::Session& tx, CertificationId id,
                                            std::string_view reason, std::string_view actor,
                                            const Clock& clock);
+// A certification in an office's queue, with the listing it is for.
+struct CertificationLine {
+  std::int64_t id = 0, product_id = 0;
+  std::string product_title, origin_code;
+  CertificationStatus status = CertificationStatus::applied;
+  std::int64_t updated_at_ms = 0;
+};
+Result<CertificationStatus> parse_certification_status(std::string_view text);  // invalid_status
+// A page by id of the certifications in `statuses` whose listing comes from within `area`.
+Result<std::vector<CertificationLine>> certifications_in(
+    db::Session& s, std::string_view area, const std::vector<CertificationStatus>& statuses,
+    std::int64_t after_id, std::int64_t limit);
+
 Result<std::optional<Certification>> find_certification(db::Session& s, CertificationId id);
 // The product's certificate in force, if any.
 Result<std::optional<Certification>> certificate_of(db::Session& s, ProductId product);

@@ -68,6 +68,9 @@ constexpr db::Migration kMigrations[] = {
      "  at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id);\n"},
+    // Staff corrections of an order's status stand apart in its history.
+    {"marketplace", 18, "order status corrections",
+     "ALTER TABLE order_events ADD COLUMN correction INT NOT NULL DEFAULT 0;\n"},
 };
 
 constexpr std::array<std::pair<OrderStatus, std::string_view>, 8> kStatusNames = {{
@@ -137,12 +140,13 @@ std::vector<ProducerShare> producers_from_json(const std::string& text) {
 }
 
 Status record_event(db::Session& tx, OrderId id, std::optional<OrderStatus> from, OrderStatus to,
-                    std::string_view actor, std::string_view reason, std::int64_t now) {
-  CUNHUO_TRY(
-      tx.exec("INSERT INTO order_events (order_id, from_status, to_status, actor, reason, at) "
-              "VALUES (?, ?, ?, ?, ?, ?)",
-              {id.value, from ? db::Value(to_string(*from)) : db::Value(), to_string(to), actor,
-               reason, now}));
+                    std::string_view actor, std::string_view reason, std::int64_t now,
+                    bool correction = false) {
+  CUNHUO_TRY(tx.exec(
+      "INSERT INTO order_events (order_id, from_status, to_status, actor, reason, at, correction) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {id.value, from ? db::Value(to_string(*from)) : db::Value(), to_string(to), actor, reason,
+       now, correction ? 1 : 0}));
   return {};
 }
 
@@ -361,9 +365,10 @@ Result<std::optional<Checkout>> find_checkout(db::Session& s, CheckoutId id) {
   return std::optional<Checkout>(std::move(c));
 }
 
-Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to,
-                                  std::string_view actor, std::string_view reason,
-                                  const Clock& clock) {
+namespace {
+
+Result<Order> move_status(db::Session& tx, OrderId id, OrderStatus to, std::string_view actor,
+                          std::string_view reason, const Clock& clock, bool correction) {
   auto order = CUNHUO_TRY(find_order(tx, id));
   if (!order) return make_error(ErrorKind::not_found, "unknown_order", "no such order", "id");
   if (!transition_allowed(order->status, to))
@@ -382,12 +387,63 @@ Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to,
     CUNHUO_CHECK(give_back(tx, *order));
     CUNHUO_CHECK(release_order_charge(tx, order->id.value));
   }
-  CUNHUO_CHECK(record_event(tx, id, order->status, to, actor, reason, now));
+  CUNHUO_CHECK(record_event(tx, id, order->status, to, actor, reason, now, correction));
   const OrderStatusChanged changed{
       .order_id = id, .shop_id = order->shop, .buyer_id = order->buyer, .total = order->total};
   CUNHUO_TRY(outbox::publish(tx, order_topic(to), changed.encode(), clock));
   order->status = to;
   return std::move(*order);
+}
+
+// The way an order goes while its goods travel, in order.
+constexpr std::array<OrderStatus, 4> kForward = {OrderStatus::paid, OrderStatus::packed,
+                                                 OrderStatus::shipped, OrderStatus::delivered};
+
+std::optional<std::size_t> forward_step(OrderStatus s) {
+  for (std::size_t i = 0; i < kForward.size(); ++i)
+    if (kForward[i] == s) return i;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to,
+                                  std::string_view actor, std::string_view reason,
+                                  const Clock& clock) {
+  return move_status(tx, id, to, actor, reason, clock, false);
+}
+
+Result<Order> correct_order_status(db::Session& tx, OrderId id, OrderStatus to,
+                                   std::string_view actor, std::string_view reason,
+                                   const Clock& clock) {
+  auto order = CUNHUO_TRY(find_order(tx, id));
+  if (!order) return make_error(ErrorKind::not_found, "unknown_order", "no such order", "id");
+  const auto from = forward_step(order->status), target = forward_step(to);
+  // Anything but a step forward along the way is the state machine's to refuse.
+  if (!from || !target || *target <= *from)
+    return move_status(tx, id, to, actor, reason, clock, true);
+  Order moved = std::move(*order);
+  for (std::size_t i = *from + 1; i <= *target; ++i)
+    moved = CUNHUO_TRY(move_status(tx, id, kForward[i], actor, reason, clock, true));
+  return moved;
+}
+
+Result<std::vector<OrderEvent>> order_history(db::Session& s, OrderId id) {
+  std::vector<OrderEvent> out;
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT from_status, to_status, actor, reason, at, correction FROM order_events "
+                   "WHERE order_id = ? ORDER BY id",
+                   {id.value}))) {
+    std::optional<OrderStatus> from;
+    if (!r.is_null(0)) from = CUNHUO_TRY(parse_order_status(r.str(0)));
+    out.push_back(OrderEvent{.from = from,
+                             .to = CUNHUO_TRY(parse_order_status(r.str(1))),
+                             .actor = r.str(2),
+                             .reason = r.str(3),
+                             .at_ms = r.i64(4),
+                             .correction = r.i64(5) == 1});
+  }
+  return out;
 }
 
 Result<int> release_expired_orders(db::Database& db, const Clock& clock, int limit) {

@@ -100,6 +100,24 @@ Result<std::optional<Checkout>> find_checkout(db::Session& s, CheckoutId id);
 Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to,
                                   std::string_view actor, std::string_view reason,
                                   const Clock& clock);
+// A staff correction (a parcel scanned wrongly, or not at all): moves the order forward along
+// paid, packed, shipped, delivered to `to`, each step recorded as a correction with `reason`.
+// Anything else is the state machine's 409.
+Result<Order> correct_order_status(db::Session& tx, OrderId id, OrderStatus to,
+                                   std::string_view actor, std::string_view reason,
+                                   const Clock& clock);
+
+// One change of an order's status: who made it, from what to what, why, when.
+struct OrderEvent {
+  std::optional<OrderStatus> from;  // none for the order's creation
+  OrderStatus to = OrderStatus::pending_payment;
+  std::string actor, reason;
+  std::int64_t at_ms = 0;
+  bool correction = false;  // staff corrected it by hand
+};
+// The order's history, oldest first.
+Result<std::vector<OrderEvent>> order_history(db::Session& s, OrderId id);
+
 // Cancels up to `limit` unpaid orders whose hold has expired and gives their stock back.
 Result<int> release_expired_orders(db::Database& db, const Clock& clock, int limit);
 // Completes up to `limit` orders delivered longer than `window` ago that the buyer has

@@ -140,6 +140,26 @@ Result<std::vector<Household>> households_in(db::Session& s, std::string_view re
   return out;
 }
 
+Result<std::vector<Household>> households_page(db::Session& s, const HouseholdPageQuery& q) {
+  std::string sql =
+      "SELECT id, village_code, head_name, head_id_number, phone, member_count, poverty_status "
+      "FROM households WHERE village_code LIKE ? AND id > ?";
+  std::vector<db::Value> params = {std::string(region_prefix(q.area)) + "%", q.after_id};
+  if (q.village) {
+    sql += " AND village_code = ?";
+    params.emplace_back(*q.village);
+  }
+  if (q.status) {
+    sql += " AND poverty_status = ?";
+    params.emplace_back(to_string(*q.status));
+  }
+  sql += " ORDER BY id LIMIT ?";
+  params.emplace_back(q.limit);
+  std::vector<Household> out;
+  for (const auto& r : CUNHUO_TRY(s.query_with(sql, params))) out.push_back(household_from(r));
+  return out;
+}
+
 Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix,
                                                std::size_t digits) {
   assert(digits == 6 || digits == 9 || digits == 12);

@@ -82,6 +82,16 @@ struct StatusCount {
 Result<std::vector<StatusCount>> status_counts(db::Session& s, std::string_view prefix,
                                                std::size_t digits);
 
+// One page of an area's households by id, optionally in one village and of one status.
+struct HouseholdPageQuery {
+  std::string area;  // a county, township or village code
+  std::optional<std::string> village;
+  std::optional<PovertyStatus> status;
+  std::int64_t after_id = 0;
+  std::int64_t limit = 20;
+};
+Result<std::vector<Household>> households_page(db::Session& s, const HouseholdPageQuery& q);
+
 // Where households live and their status now; at most kMaxPlacesPerCall ids a call.
 inline constexpr std::size_t kMaxPlacesPerCall = 1000;
 struct HouseholdPlace {

@@ -745,14 +745,30 @@ Result<Response> list_alerts(AlleviationContext& ctx, const Call& call) {
   if (status != "open" && status != "closed" && status != "proposed")
     return make_error(ErrorKind::invalid, "invalid_status", "open, proposed or closed", "status");
   const bool office = account.role == Role::poverty_office || account.role == Role::admin;
+  // Paged newest first, as every list: the cursor is the last alert's id.
+  const std::string list = "alerts:" + std::to_string(account.id) + ":" + status;
+  const auto page = CUNHUO_TRY(
+      read_page(req.query_param("limit"), req.query_param("cursor"), ctx.cursors, list, 1));
   auto alerts = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
     return al::alerts_for(s, account.role == Role::admin ? std::string() : account.region_code,
-                          office ? std::nullopt : std::optional<std::int64_t>(account.id), status);
+                          office ? std::nullopt : std::optional<std::int64_t>(account.id), status,
+                          page.after ? std::optional(page.after->front()) : std::nullopt,
+                          page.limit + 1);
   }));
+  std::optional<std::string> next;
+  if (static_cast<std::int64_t>(alerts.size()) > page.limit) {
+    alerts.resize(static_cast<std::size_t>(page.limit));
+    next = ctx.cursors.seal(list, {alerts.back().id});
+  }
   JsonWriter w;
   w.begin_object().key("alerts").begin_array();
   for (const auto& a : alerts) write_alert(w, a);
-  w.end_array().end_object();
+  w.end_array().key("next_cursor");
+  if (next)
+    w.value(*next);
+  else
+    w.null();
+  w.end_object();
   return Response::json(200, w.take());
 }
 
@@ -935,13 +951,19 @@ void add_alleviation_routes(RouteTable& table, AlleviationContext ctx) {
              .summary = "Check every exited and at-risk household of an area against the rules now "
                         "(poverty office)",
              .handler = bind(run_monitoring)});
-  table.add({.method = "GET",
-             .pattern = "/api/v1/alerts",
-             .access = only({Role::poverty_office, Role::admin, Role::helper}),
-             .response_schema = schema::list_of("alerts", alert_schema()),
-             .query = {{.name = "status", .description = "open (default), proposed or closed"}},
-             .summary = "Monitoring alerts: the office's area, or those assigned to you as helper",
-             .handler = bind(list_alerts)});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/alerts",
+       .access = only({Role::poverty_office, Role::admin, Role::helper}),
+       .response_schema =
+           schema::object({schema::required("alerts", schema::array(alert_schema())),
+                           schema::required("next_cursor", schema::nullable(schema::text()))}),
+       .query = {{.name = "status", .description = "open (default), proposed or closed"},
+                 {.name = "limit", .type = "integer", .description = "1 to 100; 20 by default"},
+                 {.name = "cursor", .description = "next_cursor of the page before"}},
+       .errors = {"invalid_status", "invalid_limit", "invalid_cursor"},
+       .summary = "Monitoring alerts: the office's area, or those assigned to you as helper",
+       .handler = bind(list_alerts)});
   table.add({.method = "POST",
              .pattern = "/api/v1/alerts/:id/close",
              .access = signed_in(),

@@ -15,6 +15,7 @@
 #include "core/db/database.hpp"
 #include "core/outbox/outbox.hpp"
 #include "storefront/auth.hpp"
+#include "storefront/cursor.hpp"
 #include "storefront/http.hpp"
 #include "storefront/route_table.hpp"
 #include "storefront/idempotency.hpp"
@@ -26,6 +27,7 @@ struct AlleviationContext {
   const Clock& clock;
   Auth& auth;
   Idempotency& idempotency;
+  const CursorSeal& cursors;
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;
   std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;
 };

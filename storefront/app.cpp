@@ -22,6 +22,7 @@
 #include "storefront/alleviation_routes.hpp"
 #include "storefront/flows.hpp"
 #include "storefront/logistics_routes.hpp"
+#include "storefront/office_routes.hpp"
 #include "storefront/payments_routes.hpp"
 #include "seeds/loader.hpp"
 #include "storefront/marketplace_routes.hpp"
@@ -212,13 +213,15 @@ void App::add_routes() {
                            fees(),     *dispatcher_};
   add_payments_routes(table_, payments);
   if (simulator_) add_simulator_routes(table_, payments);
-  LogisticsContext logistics{*db_, clock_, auth_, *planner_, excursion_rules_, *dispatcher_};
+  LogisticsContext logistics{*db_,         clock_,   auth_, *planner_, excursion_rules_,
+                             *dispatcher_, cursors()};
   add_logistics_routes(table_, logistics);
   const AlleviationContext alleviation_context{
-      *db_, clock_, auth_, idempotency_, config_.exit_notice_ms, config_.fund_idle_ms};
+      *db_, clock_, auth_, idempotency_, cursors(), config_.exit_notice_ms, config_.fund_idle_ms};
   add_alleviation_routes(table_, alleviation_context);
   add_fund_routes(table_, alleviation_context);
   add_statistics_routes(table_, alleviation_context);
+  add_office_routes(table_, OfficeContext{*db_, clock_, cursors()});
   subscribe_flows(*dispatcher_, FlowContext{.clock = clock_, .fees = fees(), .planner = *planner_});
   add_openapi_route(table_);
 }

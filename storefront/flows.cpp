@@ -131,25 +131,28 @@ Status cancel_shipments(db::Session& tx, const mk::OrderStatusChanged& e, const 
 
 // ---- logistics → marketplace -------------------------------------------------------
 
-// Moves the order forward through `steps`, as far as its state machine lets it.
-Status advance_order(db::Session& tx, const lg::ShipmentEvent& e,
-                     std::initializer_list<mk::OrderStatus> steps, const Clock& clock) {
+// An order follows its parcels: shipped once every parcel has left its origin, delivered
+// once every parcel is delivered (parcels spoiled or cancelled aside: their refund or the
+// order's cancellation decides). It moves as far as its state machine lets it, in the
+// transaction that handles the scan's event.
+Status follow_shipments(db::Session& tx, const lg::ShipmentEvent& e, const FlowContext& ctx) {
+  std::vector<lg::Shipment> live;
+  for (auto& sh : CUNHUO_TRY(lg::shipments_of_order(tx, e.order_id)))
+    if (sh.status != "spoiled" && sh.status != "cancelled") live.push_back(std::move(sh));
+  if (live.empty()) return {};
+  const bool left = std::ranges::all_of(live, [](const auto& s) { return lg::has_left_origin(s); });
+  const bool delivered =
+      std::ranges::all_of(live, [](const auto& s) { return s.status == "delivered"; });
+  std::vector<mk::OrderStatus> steps;
+  if (left) steps = {mk::OrderStatus::packed, mk::OrderStatus::shipped};
+  if (left && delivered) steps.push_back(mk::OrderStatus::delivered);
   for (auto step : steps) {
     auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{e.order_id}));
     if (!order || !mk::transition_allowed(order->status, step)) continue;
-    CUNHUO_TRY(mk::change_order_status(tx, order->id, step, "logistics", "parcel scanned", clock));
+    CUNHUO_TRY(
+        mk::change_order_status(tx, order->id, step, "logistics", "parcels scanned", ctx.clock));
   }
   return {};
-}
-
-Status mark_shipped(db::Session& tx, const lg::ShipmentEvent& e, const FlowContext& ctx) {
-  return advance_order(tx, e, {mk::OrderStatus::packed, mk::OrderStatus::shipped}, ctx.clock);
-}
-
-Status mark_delivered(db::Session& tx, const lg::ShipmentEvent& e, const FlowContext& ctx) {
-  return advance_order(
-      tx, e, {mk::OrderStatus::packed, mk::OrderStatus::shipped, mk::OrderStatus::delivered},
-      ctx.clock);
 }
 
 // ---- marketplace and payments → alleviation ----------------------------------------
@@ -207,8 +210,8 @@ std::vector<Flow> flows() {
       {"payments.refund_spoiled", lg::kShipmentSpoiledTopic, decoded<refund_spoiled>},
       {"logistics.ship", order_topic(paid), decoded<ship_order>},
       {"logistics.cancel_shipments", order_topic(cancelled), decoded<cancel_shipments>},
-      {"marketplace.mark_shipped", lg::kShipmentDeparted, decoded<mark_shipped>},
-      {"marketplace.mark_delivered", lg::kShipmentDelivered, decoded<mark_delivered>},
+      {"marketplace.mark_shipped", lg::kShipmentDeparted, decoded<follow_shipments>},
+      {"marketplace.mark_delivered", lg::kShipmentDelivered, decoded<follow_shipments>},
       {"alleviation.rescore_on_card", mk::kCardChanged, decoded<rescore_on_card>},
       {"alleviation.rescore_on_income", pay::kIncomeSettled, decoded<rescore_on_income>},
   };

@@ -454,6 +454,154 @@ Result<Response> scan(LogisticsContext& ctx, const Call& call) {
   return response;
 }
 
+// ---- the station's and the centre's lists -------------------------------------------
+
+constexpr std::int64_t kDayMs = 86'400'000;
+
+std::vector<std::string> shipment_views() { return schema::enum_names<lg::ShipmentView>(); }
+
+// A shipment as list_shipments writes it.
+schema::Schema shipment_line_schema() {
+  using namespace schema;
+  return object({
+      required("tracking_number", text()),
+      required("order_id", id()),
+      required("status", choice({"planned", "at_node", "in_transit", "held", "delivered", "spoiled",
+                                 "unroutable", "cancelled"})),
+      required("temperature_class", choice(schema::enum_names<mk::TemperatureClass>())),
+      required("current_node", text()),
+      required("next_node", nullable(text())),
+      required("planned_departure", nullable(shanghai_time()).described("from where it is")),
+      required("planned_arrival", nullable(shanghai_time()).described("at the next node")),
+      required("flags", array(choice({"late", "held", "unroutable", "excursion"}))),
+  });
+}
+
+schema::Schema shipment_page_schema() {
+  using namespace schema;
+  return object({required("view", choice(shipment_views())),
+                 required("shipments", array(shipment_line_schema())),
+                 required("next_cursor", nullable(text()))});
+}
+
+void write_time(JsonWriter& w, const char* key, std::optional<std::int64_t> ms) {
+  w.key(key);
+  if (ms)
+    w.value(format_shanghai(*ms));
+  else
+    w.null();
+}
+
+void write_shipment_line(JsonWriter& w, const lg::ShipmentLine& l) {
+  w.begin_object().field("tracking_number", l.tracking_number).field("order_id", l.order_id);
+  w.field("status", l.status).field("temperature_class", to_string(l.temperature_class));
+  w.field("current_node", l.current_code).key("next_node");
+  if (l.next_code)
+    w.value(*l.next_code);
+  else
+    w.null();
+  write_time(w, "planned_departure", l.planned_departure_ms);
+  write_time(w, "planned_arrival", l.planned_arrival_ms);
+  w.key("flags").begin_array();
+  for (const auto& f : l.flags) w.value(f);
+  w.end_array().end_object();
+}
+
+Error not_your_view(lg::ShipmentView view) {
+  return make_error(ErrorKind::forbidden, "view_not_for_your_role",
+                    "the " + std::string(to_string(view)) +
+                        " view is a station's (arriving, in_store, to_dispatch) or the county "
+                        "centre's (late, held, unroutable, excursion)",
+                    "view");
+}
+
+// The node a node view reads: the operator's own station; for the centre a node of its
+// county named as ?node=; for admin any node named.
+Result<std::int64_t> node_to_read(db::Session& s, const Account& a, const Request& req) {
+  const auto named = req.query_param("node");
+  if (!named) {
+    if (a.role == Role::station_operator && a.node_id) return *a.node_id;
+    return make_error(ErrorKind::invalid, "missing_node", "name the node as ?node=", "node");
+  }
+  auto node = CUNHUO_TRY(lg::find_node(s, *named));
+  if (!node) return make_error(ErrorKind::invalid, "unknown_node", "no node " + *named, "node");
+  const bool yours = a.role == Role::admin ||
+                     (a.role == Role::station_operator && a.node_id == node->id.value) ||
+                     (a.role == Role::county_centre &&
+                      region_within(node->region_code, a.region_code.substr(0, 6)));
+  if (!yours)
+    return make_error(ErrorKind::forbidden, "outside_your_area", "that node is not yours", "node");
+  return node->id.value;
+}
+
+// The county a county view reads: the centre's own, or one an admin names as ?county=.
+Result<std::string> county_to_watch(const Account& a, const Request& req) {
+  const auto named = req.query_param("county");
+  if (!named && a.role == Role::admin)
+    return make_error(ErrorKind::invalid, "missing_county",
+                      "name the county as ?county=", "county");
+  const std::string county = named.value_or(a.region_code.substr(0, 6));
+  if (county.size() != kCountyCodeDigits || !region_level(county, "county").ok())
+    return make_error(ErrorKind::invalid, "invalid_region_code", "name a 6-digit county code",
+                      "county");
+  if (a.role != Role::admin && county != a.region_code.substr(0, 6))
+    return make_error(ErrorKind::forbidden, "outside_your_area", "another county's parcels",
+                      "county");
+  return county;
+}
+
+// The role's views: a station's own node, the centre's county (and its nodes), admin all.
+Status check_view_for_role(const Account& a, lg::ShipmentView view, const Request& req) {
+  if (a.role == Role::station_operator && !lg::is_node_view(view)) return not_your_view(view);
+  if (lg::is_node_view(view) && req.query_param("county"))
+    return make_error(ErrorKind::invalid, "not_for_this_view",
+                      "a node's view takes ?node=", "county");
+  if (!lg::is_node_view(view) && req.query_param("node"))
+    return make_error(ErrorKind::invalid, "not_for_this_view",
+                      "a county's view takes ?county=", "node");
+  return {};
+}
+
+Result<Response> list_shipments(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const auto view = CUNHUO_TRY(lg::parse_shipment_view(req.query_param("view").value_or("")));
+  CUNHUO_CHECK(check_view_for_role(account, view, req));
+  const std::int64_t now = ctx.clock.now_ms();
+  lg::ShipmentListQuery q{
+      .view = view, .now_ms = now, .day_end_ms = shanghai_midnight_ms(shanghai_date(now)) + kDayMs};
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    std::string list = "shipments:" + std::string(to_string(view)) + ":";
+    if (lg::is_node_view(view)) {
+      q.node_id = CUNHUO_TRY(node_to_read(s, account, req));
+      list += std::to_string(q.node_id);
+    } else {
+      q.county_code = CUNHUO_TRY(county_to_watch(account, req));
+      list += q.county_code;
+    }
+    const auto page = CUNHUO_TRY(
+        read_page(req.query_param("limit"), req.query_param("cursor"), ctx.cursors, list, 1));
+    q.limit = page.limit + 1;  // one more says whether a next page exists
+    if (page.after) q.after_id = page.after->front();
+    auto lines = CUNHUO_TRY(lg::list_shipments(s, q));
+    std::optional<std::string> next;
+    if (static_cast<std::int64_t>(lines.size()) > page.limit) {
+      lines.resize(static_cast<std::size_t>(page.limit));
+      next = ctx.cursors.seal(list, {lines.back().id});
+    }
+    JsonWriter w;
+    w.begin_object().field("view", to_string(view)).key("shipments").begin_array();
+    for (const auto& l : lines) write_shipment_line(w, l);
+    w.end_array().key("next_cursor");
+    if (next)
+      w.value(*next);
+    else
+      w.null();
+    w.end_object();
+    return Response::json(200, w.take());
+  });
+}
+
 // ---- sensors, telemetry and excursions ---------------------------------------------
 
 // Where a new sensor would stand: its node, or for a vehicle sensor where its link starts.
@@ -724,6 +872,52 @@ schema::Schema pickup_plan_schema() {
   });
 }
 
+void write_pickup_plan(JsonWriter& w, const lg::StationPickups& p) {
+  w.begin_object()
+      .field("id", p.id)
+      .field("station", p.station_code)
+      .field("date", p.date)
+      .field("parcels", p.parcels);
+  w.field("total_km", std::round(p.total_km * 10) / 10)
+      .field("baseline_km", std::round(p.baseline_km * 10) / 10)
+      .key("runs")
+      .begin_array();
+  for (const auto& r : p.runs) {
+    w.begin_object().key("stops").begin_array();
+    for (const auto& s : r.stops) w.value(s);
+    w.end_array()
+        .field("km", std::round(r.km * 10) / 10)
+        .field("crates", r.crates)
+        .field("start", r.start)
+        .field("end", r.end)
+        .end_object();
+  }
+  w.end_array().key("unserved").begin_array();
+  for (const auto& u : p.unserved) w.value(u);
+  w.end_array().end_object();
+}
+
+// The plans made for a station's day (?date=, today in Asia/Shanghai by default).
+Result<Response> list_pickup_runs(LogisticsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const std::string code = req.params.at("code");
+  const auto named = req.query_param("date");
+  const auto date = named ? parse_date(*named) : shanghai_date(ctx.clock.now_ms());
+  if (!date) return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto node = CUNHUO_TRY(lg::find_node(s, code));
+    if (!node || !CUNHUO_TRY(may_scan_at(s, account, *node))) return no_such("station");
+    auto plans = CUNHUO_TRY(lg::station_pickups_on(s, code, *date));
+    JsonWriter w;
+    w.begin_object().field("station", code).field("date", format_date(*date));
+    w.key("plans").begin_array();
+    for (const auto& p : plans) write_pickup_plan(w, p);
+    w.end_array().end_object();
+    return Response::json(200, w.take());
+  });
+}
+
 Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -741,28 +935,7 @@ Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
     if (!node || !CUNHUO_TRY(may_scan_at(tx, account, *node))) return no_such("station");
     auto p = CUNHUO_TRY(lg::plan_station_pickups(tx, code, *date, vehicle, ctx.clock));
     JsonWriter w;
-    w.begin_object()
-        .field("id", p.id)
-        .field("station", p.station_code)
-        .field("date", p.date)
-        .field("parcels", p.parcels);
-    w.field("total_km", std::round(p.total_km * 10) / 10)
-        .field("baseline_km", std::round(p.baseline_km * 10) / 10)
-        .key("runs")
-        .begin_array();
-    for (const auto& r : p.runs) {
-      w.begin_object().key("stops").begin_array();
-      for (const auto& s : r.stops) w.value(s);
-      w.end_array()
-          .field("km", std::round(r.km * 10) / 10)
-          .field("crates", r.crates)
-          .field("start", r.start)
-          .field("end", r.end)
-          .end_object();
-    }
-    w.end_array().key("unserved").begin_array();
-    for (const auto& u : p.unserved) w.value(u);
-    w.end_array().end_object();
+    write_pickup_plan(w, p);
     return Response::json(201, w.take());
   });
 }
@@ -827,6 +1000,24 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .success_status = 201,
              .summary = "Record a scan (EPCIS-shaped) at your station",
              .handler = bind(scan)});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/shipments",
+       .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+       .response_schema = shipment_page_schema(),
+       .query = {{.name = "view",
+                  .description = schema::one_of(shipment_views()),
+                  .required = true},
+                 {.name = "node", .description = "a node's code (the centre, admin)"},
+                 {.name = "county", .description = "a county's 6-digit code (admin)"},
+                 {.name = "limit", .type = "integer", .description = "1 to 100; 20 by default"},
+                 {.name = "cursor", .description = "next_cursor of the page before"}},
+       .errors = {"invalid_view", "view_not_for_your_role", "not_for_this_view", "missing_node",
+                  "unknown_node", "missing_county", "invalid_region_code", "outside_your_area",
+                  "invalid_limit", "invalid_cursor"},
+       .summary = "Parcels a station sees (arriving, in_store, to_dispatch at its node) or the "
+                  "centre (late, held, unroutable, excursion in its county), oldest first",
+       .handler = bind(list_shipments)});
   table.add({.method = "POST",
              .pattern = "/api/v1/stations/:code/pickup-runs",
              .access = only({Role::station_operator, Role::county_centre, Role::admin}),
@@ -837,6 +1028,17 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .summary = "Plan the day's pickup runs to the township's village points (savings, "
                         "against a nearest-neighbour baseline)",
              .handler = bind(pickup_runs)});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/stations/:code/pickup-runs",
+       .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+       .response_schema = schema::object(
+           {schema::required("station", schema::text()), schema::required("date", schema::date()),
+            schema::required("plans", schema::array(pickup_plan_schema()))}),
+       .query = {{.name = "date", .description = "YYYY-MM-DD; today (Asia/Shanghai) if absent"}},
+       .errors = {"invalid_date"},
+       .summary = "The pickup runs planned for a station's day, oldest plan first",
+       .handler = bind(list_pickup_runs)});
   table.add({.method = "POST",
              .pattern = "/api/v1/sensors",
              .access = only({Role::county_centre, Role::admin}),

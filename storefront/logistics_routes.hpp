@@ -1,7 +1,7 @@
 // Logistics over HTTP: the network (nodes, timetabled links), route planning, shipments
-// with their scans and public tracking, sensors, telemetry batches and excursions. Also
-// the outbox handlers that turn a paid order into shipments and move the order along
-// as its parcels depart and arrive.
+// with their scans and public tracking, the station's and the centre's lists of parcels,
+// pickup runs, sensors, telemetry batches and excursions. (The outbox handlers that turn a
+// paid order into shipments and move the order along with its parcels are in flows.cpp.)
 #pragma once
 
 #include "core/clock.hpp"
@@ -10,6 +10,7 @@
 #include "logistics/planner.hpp"
 #include "logistics/telemetry.hpp"
 #include "storefront/auth.hpp"
+#include "storefront/cursor.hpp"
 #include "storefront/http.hpp"
 #include "storefront/route_table.hpp"
 
@@ -22,6 +23,7 @@ struct LogisticsContext {
   logistics::Planner& planner;
   logistics::ExcursionRules excursions;
   outbox::Dispatcher& dispatcher;
+  const CursorSeal& cursors;
 };
 
 void add_logistics_routes(RouteTable& table, LogisticsContext context);

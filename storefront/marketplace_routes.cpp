@@ -30,6 +30,7 @@ constexpr std::size_t kMaxRecipientNameBytes = 100;
 constexpr std::size_t kMaxPhoneBytes = 20;
 constexpr std::size_t kMaxAddressBytes = 500;
 constexpr std::size_t kMaxOrderStatusBytes = 20;
+constexpr std::size_t kMaxCorrectionReasonBytes = 500;  // order_events.reason holds this much
 constexpr std::size_t kMaxOrganisationNameBytes = 200;
 constexpr std::size_t kMaxOrganisationKindBytes = 20;
 constexpr std::size_t kMaxPairedVillages = 1000;
@@ -610,8 +611,9 @@ Result<Response> get_checkout(MarketplaceContext& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
-// Staff who may cancel an order: admin, and the county centre of the order's shop.
-Result<bool> staff_may_cancel(db::Session& s, const Account& a, const mk::Order& o) {
+// Staff who act on an order by hand (cancel it, correct it, read its audit): admin, and the
+// county centre of the order's shop.
+Result<bool> centre_of_order(db::Session& s, const Account& a, const mk::Order& o) {
   if (a.role == Role::admin) return true;
   if (a.role != Role::county_centre) return false;
   auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
@@ -629,7 +631,7 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Call& call) {
     auto order = CUNHUO_TRY(mk::find_order(tx, id));
     if (!order) return no_such("order");
     const bool buyer = order->buyer == account.id;
-    if (!buyer && !CUNHUO_TRY(staff_may_cancel(tx, account, *order))) return no_such("order");
+    if (!buyer && !CUNHUO_TRY(centre_of_order(tx, account, *order))) return no_such("order");
     if (buyer && order->status != mk::OrderStatus::pending_payment)
       return make_error(ErrorKind::conflict, "order_paid",
                         "a paid order is not cancelled: claim a refund instead", "status");
@@ -642,8 +644,9 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Call& call) {
   });
 }
 
-// Who moves an order along: its shop packs it; the county's centre and stations ship and
-// deliver it (until logistics scans do it); its buyer confirms receipt.
+// Who moves an order along: its shop packs it; its buyer confirms receipt. Shipped and
+// delivered follow the parcels' scans: the county's centre and stations may ask for them, to
+// be told so, and the centre (or admin) corrects them by hand with a reason.
 Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o,
                             mk::OrderStatus to) {
   if (a.role == Role::admin) return true;
@@ -660,10 +663,56 @@ Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o
   }
 }
 
+bool follows_shipments(mk::OrderStatus to) {
+  return to == mk::OrderStatus::shipped || to == mk::OrderStatus::delivered;
+}
+
 schema::Schema order_move_schema() {
   using namespace schema;
   return object(
-      {required("status", text(kMaxOrderStatusBytes).described("packed, shipped or delivered"))});
+      {required("status", text(kMaxOrderStatusBytes).described("packed, shipped or delivered")),
+       optional("correction_reason",
+                text(kMaxCorrectionReasonBytes, 1)
+                    .described("shipped or delivered set by hand: why (county centre, admin)"))});
+}
+
+// What a status change asks for: the status, and for a correction why.
+struct OrderMove {
+  mk::OrderStatus to = mk::OrderStatus::completed;
+  std::optional<std::string> correction_reason;
+};
+
+Result<OrderMove> read_order_move(const Request& req) {
+  const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"status", "correction_reason"}));
+  const std::string status = CUNHUO_TRY(body.string("status", kMaxOrderStatusBytes));
+  OrderMove move{.to = CUNHUO_TRY(mk::parse_order_status(status)),
+                 .correction_reason = CUNHUO_TRY(
+                     body.optional_string("correction_reason", kMaxCorrectionReasonBytes))};
+  if (move.to != mk::OrderStatus::packed && !follows_shipments(move.to))
+    return make_error(ErrorKind::invalid, "invalid_status",
+                      "here an order becomes packed, shipped or delivered", "status");
+  if (move.correction_reason &&
+      (!follows_shipments(move.to) ||
+       move.correction_reason->find_first_not_of(" \t\r\n") == std::string::npos))
+    return make_error(ErrorKind::invalid, "invalid_correction_reason",
+                      "a correction of shipped or delivered says why", "correction_reason");
+  return move;
+}
+
+// Shipped and delivered by hand: only as a correction, by the centre or admin.
+Status check_correction(const Account& a, const OrderMove& move) {
+  if (!follows_shipments(move.to)) return {};
+  if (!move.correction_reason)
+    return make_error(ErrorKind::conflict, "follows_shipments",
+                      "an order is shipped and delivered as its parcels are scanned; staff "
+                      "correct it with a correction_reason",
+                      "status");
+  if (a.role != Role::county_centre && a.role != Role::admin)
+    return make_error(ErrorKind::forbidden, "forbidden",
+                      "only the county centre corrects an order's status", "correction_reason");
+  return {};
 }
 
 Result<Response> move_order(MarketplaceContext& ctx, const Call& call,
@@ -671,31 +720,60 @@ Result<Response> move_order(MarketplaceContext& ctx, const Call& call,
   const Request& req = call.request;
   const Account& account = call.caller();
   const mk::OrderId id{CUNHUO_TRY(path_id(req))};
-  mk::OrderStatus to = mk::OrderStatus::completed;
-  if (fixed) {
-    to = *fixed;
-  } else {
-    const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
-    auto body = CUNHUO_TRY(FieldReader::root(doc));
-    CUNHUO_CHECK(body.only({"status"}));
-    const std::string status = CUNHUO_TRY(body.string("status", kMaxOrderStatusBytes));
-    to = CUNHUO_TRY(mk::parse_order_status(status));
-    if (to != mk::OrderStatus::packed && to != mk::OrderStatus::shipped &&
-        to != mk::OrderStatus::delivered)
-      return make_error(ErrorKind::invalid, "invalid_status",
-                        "here an order becomes packed, shipped or delivered", "status");
-  }
+  OrderMove move{.to = mk::OrderStatus::completed};
+  if (fixed)
+    move.to = *fixed;
+  else
+    move = CUNHUO_TRY(read_order_move(req));
+  const mk::OrderStatus to = move.to;
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto order = CUNHUO_TRY(mk::find_order(tx, id));
     if (!order || !CUNHUO_TRY(may_see_order(tx, account, *order))) return no_such("order");
     if (!CUNHUO_TRY(may_move_order(tx, account, *order, to)))
       return make_error(ErrorKind::forbidden, "forbidden",
                         "your role cannot move this order to " + std::string(mk::to_string(to)));
-    auto moved = CUNHUO_TRY(
-        mk::change_order_status(tx, id, to, actor_of(account),
-                                "moved by " + std::string(to_string(account.role)), ctx.clock));
+    CUNHUO_CHECK(check_correction(account, move));
+    auto moved = move.correction_reason
+                     ? CUNHUO_TRY(mk::correct_order_status(tx, id, to, actor_of(account),
+                                                           *move.correction_reason, ctx.clock))
+                     : CUNHUO_TRY(mk::change_order_status(
+                           tx, id, to, actor_of(account),
+                           "moved by " + std::string(to_string(account.role)), ctx.clock));
     JsonWriter w;
     write_order(w, moved, moved.buyer == account.id);
+    return Response::json(200, w.take());
+  });
+}
+
+// An order's history as order_audit writes it.
+schema::Schema order_audit_schema() {
+  using namespace schema;
+  const Schema event = object({required("from", nullable(order_status_schema())),
+                               required("to", order_status_schema()), required("actor", text()),
+                               required("reason", text()), required("at", utc_time()),
+                               required("correction", boolean())});
+  return object({required("order_id", id()), required("events", array(event))});
+}
+
+// Every change of an order's status, corrections marked (the county's centre, admin).
+Result<Response> order_audit(MarketplaceContext& ctx, const Call& call) {
+  const Account& account = call.caller();
+  const mk::OrderId id{CUNHUO_TRY(path_id(call.request))};
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    auto order = CUNHUO_TRY(mk::find_order(s, id));
+    if (!order || !CUNHUO_TRY(centre_of_order(s, account, *order))) return no_such("order");
+    JsonWriter w;
+    w.begin_object().field("order_id", id.value).key("events").begin_array();
+    for (const auto& e : CUNHUO_TRY(mk::order_history(s, id))) {
+      w.begin_object().key("from");
+      if (e.from)
+        w.value(mk::to_string(*e.from));
+      else
+        w.null();
+      w.field("to", mk::to_string(e.to)).field("actor", e.actor).field("reason", e.reason);
+      w.field("at", format_utc(e.at_ms)).field("correction", e.correction).end_object();
+    }
+    w.end_array().end_object();
     return Response::json(200, w.take());
   });
 }
@@ -1136,15 +1214,25 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
        .summary =
            "Cancel an unpaid order (its buyer), or a paid one (county centre, admin: refunded)",
        .handler = bind(cancel_order)});
-  table.add(
-      {.method = "POST",
-       .pattern = "/api/v1/orders/:id/status",
-       .access = signed_in(),
-       .body = Body::json,
-       .request_schema = order_move_schema(),
-       .response_schema = order_schema(),
-       .summary = "Mark an order packed (its shop), shipped or delivered (county centre, station)",
-       .handler = bind(set_order_status)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/orders/:id/status",
+             .access = signed_in(),
+             .body = Body::json,
+             .request_schema = order_move_schema(),
+             .response_schema = order_schema(),
+             .errors = {"invalid_status", "invalid_correction_reason", "follows_shipments",
+                        "invalid_transition"},
+             .summary =
+                 "Mark an order packed (its shop); shipped and delivered follow the parcels' "
+                 "scans, and only a correction with a reason sets them (county centre, admin)",
+             .handler = bind(set_order_status)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/orders/:id/audit",
+             .access = only({Role::county_centre, Role::admin}),
+             .response_schema = order_audit_schema(),
+             .summary = "Every change of an order's status: who, from, to, why, when; "
+                        "corrections marked (county centre, admin)",
+             .handler = bind(order_audit)});
   table.add({.method = "POST",
              .pattern = "/api/v1/orders/:id/confirm-receipt",
              .access = signed_in(),

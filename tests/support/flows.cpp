@@ -60,6 +60,47 @@ std::string order_status(HttpClient& c, const std::string& token, std::int64_t o
   return r.status == 200 ? str_field(r.body, "status") : "";
 }
 
+std::vector<std::string> tracking_numbers(HttpClient& c, const std::string& token,
+                                          std::int64_t order) {
+  std::vector<std::string> numbers;
+  eventually([&] {
+    auto r = c.request("GET", "/api/v1/orders/" + std::to_string(order) + "/shipments", "",
+                       bearer(token));
+    auto doc = Json::parse(r.body);
+    if (r.status != 200 || !doc.ok() || doc->find("shipments")->as_array().empty()) return false;
+    for (const auto& s : doc->find("shipments")->as_array())
+      numbers.push_back(s.find("tracking_number")->as_string());
+    return true;
+  });
+  return numbers;
+}
+
+HttpReply scan_parcel(HttpClient& c, const std::string& token, const std::string& number,
+                      const std::string& node, const char* step, const char* disposition) {
+  return post_json(c, "/api/v1/shipments/" + number + "/scans",
+                   R"({"node_code":")" + node + R"(","biz_step":")" + step +
+                       R"(","disposition":")" + disposition + R"("})",
+                   bearer(token));
+}
+
+void deliver_by_scans(TestServer& server, HttpClient& c, std::int64_t order) {
+  const std::string centre = server.login(kCentre), admin = server.login("13900000008");
+  REQUIRE(!tracking_numbers(c, centre, order).empty());  // the outbox has made them
+  auto shipments = c.request("GET", "/api/v1/orders/" + std::to_string(order) + "/shipments", "",
+                             bearer(centre));
+  auto doc = Json::parse(shipments.body);
+  REQUIRE(doc.ok());
+  for (const auto& s : doc->find("shipments")->as_array()) {
+    const std::string number = s.find("tracking_number")->as_string();
+    REQUIRE(scan_parcel(c, centre, number, s.find("origin")->as_string(), "departing").status ==
+            201);
+    REQUIRE(
+        scan_parcel(c, admin, number, s.find("destination")->as_string(), "delivering", "delivered")
+            .status == 201);
+  }
+  REQUIRE(eventually([&] { return order_status(c, centre, order) == "delivered"; }));
+}
+
 Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer,
                    const std::string& listing) {
   const Bought b = buy(server, c, consumer, 2, listing);

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tests/support/server.hpp"
 
@@ -25,6 +26,18 @@ HttpReply start_payment(HttpClient& c, const std::string& consumer, std::int64_t
 // Polls for up to 10 s.
 bool eventually(const std::function<bool()>& done);
 std::string order_status(HttpClient& c, const std::string& token, std::int64_t order);
+// The tracking numbers of an order's shipments, once the outbox has made them (polls).
+std::vector<std::string> tracking_numbers(HttpClient& c, const std::string& token,
+                                          std::int64_t order);
+// A scan of a parcel at a node, over HTTP.
+HttpReply scan_parcel(HttpClient& c, const std::string& token, const std::string& number,
+                      const std::string& node, const char* step,
+                      const char* disposition = "in_transit");
+// An order's parcels leave their village point (the centre scans them) and reach the
+// buyer's city (admin scans them there: the city hub is outside the county); the order
+// follows them. Returns once it is delivered.
+void deliver_by_scans(TestServer& server, HttpClient& c, std::int64_t order);
+
 // Buys and pays in the sandbox; returns once the order is paid.
 Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer,
                    const std::string& listing = kMelon);

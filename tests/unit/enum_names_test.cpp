@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include "alleviation/evaluation.hpp"
+#include "alleviation/exits.hpp"
 #include "logistics/network.hpp"
+#include "logistics/shipments.hpp"
 #include "marketplace/campaigns.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/orders.hpp"
@@ -62,4 +65,26 @@ TEST_CASE("orders move only along the documented life cycle", "[orders]") {
   CHECK_FALSE(transition_allowed(OrderStatus::packed, OrderStatus::cancelled));
   CHECK_FALSE(transition_allowed(OrderStatus::cancelled, OrderStatus::paid));
   CHECK_FALSE(transition_allowed(OrderStatus::refunded, OrderStatus::refunded));
+}
+
+TEST_CASE("the operations lists' views, stages and bands read back from their names", "[enum]") {
+  using logistics::ShipmentView;
+  for (auto v :
+       {ShipmentView::arriving, ShipmentView::in_store, ShipmentView::to_dispatch,
+        ShipmentView::late, ShipmentView::held, ShipmentView::unroutable, ShipmentView::excursion})
+    CHECK(*logistics::parse_shipment_view(logistics::to_string(v)) == v);
+  CHECK(logistics::parse_shipment_view("Arriving").error().code == "invalid_view");
+  using alleviation::ExitStage;
+  for (auto s : {ExitStage::village_review, ExitStage::township_review, ExitStage::county_decision,
+                 ExitStage::notice, ExitStage::objected, ExitStage::decided})
+    CHECK(*alleviation::parse_exit_stage(alleviation::to_string(s)) == s);
+  CHECK(alleviation::parse_exit_stage("").error().code == "invalid_stage");
+  using alleviation::Band;
+  for (auto b : {Band::impoverished, Band::likely_impoverished, Band::lifted_out})
+    CHECK(*alleviation::parse_band(alleviation::to_string(b)) == b);
+  using marketplace::CertificationStatus;
+  for (auto s :
+       {CertificationStatus::applied, CertificationStatus::township_reviewed,
+        CertificationStatus::approved, CertificationStatus::rejected, CertificationStatus::revoked})
+    CHECK(*marketplace::parse_certification_status(marketplace::to_string(s)) == s);
 }
