@@ -467,13 +467,12 @@ Result<std::vector<std::int64_t>> orders_through_node(db::Session& s, std::int64
                                                       int limit) {
   std::vector<std::int64_t> out;
   const auto rows = CUNHUO_TRY(
-      before_order
-          ? s.query("SELECT DISTINCT order_id FROM shipment_stops WHERE node_id = ? "
-                    "AND order_id < ? ORDER BY order_id DESC LIMIT ?",
-                    {node_id, *before_order, limit})
-          : s.query("SELECT DISTINCT order_id FROM shipment_stops WHERE node_id = ? "
-                    "ORDER BY order_id DESC LIMIT ?",
-                    {node_id, limit}));
+      before_order ? s.query("SELECT DISTINCT order_id FROM shipment_stops WHERE node_id = ? "
+                             "AND order_id < ? ORDER BY order_id DESC LIMIT ?",
+                             {node_id, *before_order, limit})
+                   : s.query("SELECT DISTINCT order_id FROM shipment_stops WHERE node_id = ? "
+                             "ORDER BY order_id DESC LIMIT ?",
+                             {node_id, limit}));
   for (const auto& r : rows) out.push_back(r.i64(0));
   return out;
 }

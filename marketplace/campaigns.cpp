@@ -325,18 +325,18 @@ Result<std::vector<CampaignSummary>> running_campaigns(db::Session& s, std::int6
 }
 
 Result<std::optional<CampaignDetail>> campaign_detail(db::Session& s, CampaignId campaign) {
-  auto row = CUNHUO_TRY(
-      s.query_one(std::string(kSummaryColumns) + "WHERE id = ?", {campaign.value}));
+  auto row =
+      CUNHUO_TRY(s.query_one(std::string(kSummaryColumns) + "WHERE id = ?", {campaign.value}));
   if (!row) return std::optional<CampaignDetail>();
   CampaignDetail d{.campaign = CUNHUO_TRY(summary_from(*row)), .listings = {}, .villages = {}};
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT cp.product_id, p.shop_id, p.title, p.price_fen, cp.special_price_fen, "
-           "cp.stock_cap, cp.sold, cc.shop_id FROM campaign_products cp "
-           "JOIN products p ON p.id = cp.product_id "
-           "LEFT JOIN campaign_consents cc ON cc.campaign_id = cp.campaign_id "
-           "AND cc.shop_id = p.shop_id "
-           "WHERE cp.campaign_id = ? AND p.active = 1 ORDER BY cp.product_id",
-           {campaign.value}))) {
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT cp.product_id, p.shop_id, p.title, p.price_fen, cp.special_price_fen, "
+                   "cp.stock_cap, cp.sold, cc.shop_id FROM campaign_products cp "
+                   "JOIN products p ON p.id = cp.product_id "
+                   "LEFT JOIN campaign_consents cc ON cc.campaign_id = cp.campaign_id "
+                   "AND cc.shop_id = p.shop_id "
+                   "WHERE cp.campaign_id = ? AND p.active = 1 ORDER BY cp.product_id",
+                   {campaign.value}))) {
     const Money own = Money::fen(r.i64(3));
     const bool consented = !r.is_null(7);
     d.listings.push_back(CampaignListing{

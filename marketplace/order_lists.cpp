@@ -56,7 +56,8 @@ void add_scope(Where& w, const OrderListQuery& q) {
   else if (prefix.size() == kCountyCodeDigits)
     w.add("shop_county = ?", {prefix});
   else if (prefix.size() > kCountyCodeDigits)
-    w.add("shop_county = ? AND shop_village LIKE ?", {prefix.substr(0, kCountyCodeDigits), prefix + "%"});
+    w.add("shop_county = ? AND shop_village LIKE ?",
+          {prefix.substr(0, kCountyCodeDigits), prefix + "%"});
   else
     w.add("shop_village LIKE ?", {prefix + "%"});
 }
@@ -97,8 +98,8 @@ ListStatement order_list_statement(const OrderListQuery& q) {
   add_scope(w, q);
   add_filters(w, q, key);
   const std::string direction = q.to_pack ? " ASC" : " DESC";
-  std::string sql = kSummaryColumns + w.sql + " ORDER BY " + key + direction + ", id" + direction +
-                    " LIMIT ?";
+  std::string sql =
+      kSummaryColumns + w.sql + " ORDER BY " + key + direction + ", id" + direction + " LIMIT ?";
   w.params.emplace_back(static_cast<std::int64_t>(q.limit) + 1);  // one more: is there a next?
   return ListStatement{std::move(sql), std::move(w.params)};
 }
@@ -125,7 +126,8 @@ Result<std::vector<OrderSummary>> order_summaries(db::Session& s,
   std::vector<OrderSummary> out;
   if (ids.empty()) return out;
   std::vector<db::Value> params(ids.begin(), ids.end());
-  std::string sql = kSummaryColumns + std::string("WHERE id IN (") + db::placeholders(ids.size()) + ")";
+  std::string sql =
+      kSummaryColumns + std::string("WHERE id IN (") + db::placeholders(ids.size()) + ")";
   if (status) {
     sql += " AND status = ?";
     params.emplace_back(to_string(*status));

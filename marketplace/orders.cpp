@@ -405,11 +405,11 @@ Result<Order> change_order_status(db::Session& tx, OrderId id, OrderStatus to,
                       "status");
   const auto now = clock.now_ms();
   // paid_at starts the shop's pack window (the to-pack list sorts by it).
-  auto moved = CUNHUO_TRY(tx.exec(
-      "UPDATE orders SET status = ?, updated_at = ?, paid_at = COALESCE(?, paid_at) "
-      "WHERE id = ? AND status = ?",
-      {to_string(to), now, to == OrderStatus::paid ? db::Value(now) : db::Value(), id.value,
-       to_string(order->status)}));
+  auto moved = CUNHUO_TRY(
+      tx.exec("UPDATE orders SET status = ?, updated_at = ?, paid_at = COALESCE(?, paid_at) "
+              "WHERE id = ? AND status = ?",
+              {to_string(to), now, to == OrderStatus::paid ? db::Value(now) : db::Value(), id.value,
+               to_string(order->status)}));
   if (moved.affected_rows != 1)
     return make_error(ErrorKind::conflict, "concurrent_update", "the order changed meanwhile",
                       "status");

@@ -176,11 +176,11 @@ Result<std::optional<OrganisationProgress>> organisation_progress(db::Session& s
                          .required_share_bps = static_cast<int>(org->i64(2))};
   // organisation_orders holds the charges still standing (a cancelled order gives its
   // charge back); an order is spent once paid, until it is refunded.
-  for (const auto& r : CUNHUO_TRY(
-           s.query("SELECT o.status, COUNT(*), SUM(c.amount_fen), SUM(c.certified_fen) "
-                   "FROM organisation_orders c JOIN orders o ON o.id = c.order_id "
-                   "WHERE c.organisation_id = ? GROUP BY o.status",
-                   {id.value}))) {
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT o.status, COUNT(*), SUM(c.amount_fen), SUM(c.certified_fen) "
+                          "FROM organisation_orders c JOIN orders o ON o.id = c.order_id "
+                          "WHERE c.organisation_id = ? GROUP BY o.status",
+                          {id.value}))) {
     const auto status = CUNHUO_TRY(parse_order_status(r.str(0)));
     if (status == OrderStatus::pending_payment) {
       p.unpaid_orders += r.i64(1);

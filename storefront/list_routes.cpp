@@ -240,8 +240,8 @@ void write_order_item(JsonWriter& w, const mk::OrderSummary& o, View view) {
 
 schema::Schema order_item_schema() {
   using namespace schema;
-  const Schema ship_to = object({required("name", text()), required("phone", text()),
-                                 required("region_code", text())});
+  const Schema ship_to = object(
+      {required("name", text()), required("phone", text()), required("region_code", text())});
   return object({
       required("id", id()),
       required("checkout_id", id()),
@@ -369,8 +369,7 @@ schema::Schema campaign_detail_schema() {
 
 Result<Response> get_campaign(ListContext& ctx, const Call& call) {
   const mk::CampaignId id{CUNHUO_TRY(path_id(call.request))};
-  auto detail =
-      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::campaign_detail(s, id); }));
+  auto detail = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::campaign_detail(s, id); }));
   if (!detail) return no_such("campaign");
   const auto now = ctx.clock.now_ms();
   JsonWriter w;
@@ -424,10 +423,9 @@ Result<bool> may_see_organisation(db::Session& s, const Account& a, mk::Organisa
     return own && *own == id;
   }
   auto report = CUNHUO_TRY(mk::organisation_report(s, id));
-  return report && std::any_of(report->paired_villages.begin(), report->paired_villages.end(),
-                               [&](const std::string& v) {
-                                 return region_within(v, a.region_code);
-                               });
+  return report &&
+         std::any_of(report->paired_villages.begin(), report->paired_villages.end(),
+                     [&](const std::string& v) { return region_within(v, a.region_code); });
 }
 
 Result<Response> get_progress(ListContext& ctx, const Call& call) {
@@ -488,13 +486,14 @@ void add_list_routes(RouteTable& table, ListContext ctx) {
   table.add({
       .method = "GET",
       .pattern = "/api/v1/orders",
-      .access = only({Role::consumer, Role::org_buyer, Role::farmer, Role::shop_manager,
-                      Role::station_operator, Role::county_centre, Role::poverty_office,
-                      Role::admin}),
+      .access =
+          only({Role::consumer, Role::org_buyer, Role::farmer, Role::shop_manager,
+                Role::station_operator, Role::county_centre, Role::poverty_office, Role::admin}),
       .response_schema = page_schema(order_item_schema()),
       .query = {{.name = "status", .description = "an order status (every role)"},
-                {.name = "from", .description = "created on or after this day, YYYY-MM-DD in "
-                                                "Shanghai (buyer, shop, centre, office, admin)"},
+                {.name = "from",
+                 .description = "created on or after this day, YYYY-MM-DD in "
+                                "Shanghai (buyer, shop, centre, office, admin)"},
                 {.name = "to", .description = "created on or before this day, YYYY-MM-DD"},
                 {.name = "shop", .type = "integer", .description = "a shop of your area"},
                 {.name = "village", .description = "a village of your area (12 digits)"},

@@ -108,8 +108,8 @@ void fill(db::Database& db, std::int64_t orders, std::int64_t now) {
       const std::string village = village_code(village_of_shop(shop));
       const char* status = pick_status(rng, big);
       const std::int64_t created = start + id * step + static_cast<std::int64_t>(rng() % 1000);
-      const bool paid = std::string_view(status) != "pending_payment" &&
-                        std::string_view(status) != "cancelled";
+      const bool paid =
+          std::string_view(status) != "pending_payment" && std::string_view(status) != "cancelled";
       const std::int64_t total = 1000 + static_cast<std::int64_t>(rng() % 50'000);
       for (db::Value v :
            {db::Value(id), db::Value(id), db::Value(static_cast<std::int64_t>(rng() % 200'000)),
@@ -148,11 +148,9 @@ struct Timer {
                    const storefront::Account& who, const storefront::OrderListParams& p,
                    std::vector<double>* sample) {
     const auto t0 = Steady::now();
-    auto answer = db.read([&](db::Session& s) {
-      return storefront::order_list_answer(s, seal, who, p);
-    });
-    const double us =
-        std::chrono::duration<double, std::micro>(Steady::now() - t0).count();
+    auto answer =
+        db.read([&](db::Session& s) { return storefront::order_list_answer(s, seal, who, p); });
+    const double us = std::chrono::duration<double, std::micro>(Steady::now() - t0).count();
     must(answer.ok(), "listing orders");
     if (sample) {
       sample->push_back(us);
@@ -170,10 +168,9 @@ void report(const char* name, const std::vector<double>& sample) {
 }
 
 // The cursor of page `page` (1: none), walking from the first.
-storefront::OrderListParams at_page(Timer& t, db::Database& db,
-                                    const storefront::CursorSeal& seal,
-                                    const storefront::Account& who,
-                                    storefront::OrderListParams p, int page) {
+storefront::OrderListParams at_page(Timer& t, db::Database& db, const storefront::CursorSeal& seal,
+                                    const storefront::Account& who, storefront::OrderListParams p,
+                                    int page) {
   for (int i = 1; i < page; ++i) {
     const std::string next = t.call(db, seal, who, p, nullptr);
     must(!next.empty(), "walking to a deep page (too few orders)");
@@ -212,10 +209,9 @@ int main(int argc, char** argv) {
   std::vector<db::Migration> all(outbox::migrations().begin(), outbox::migrations().end());
   for (const auto& m : mk::migrations()) all.push_back(m);
   must(db::migrate(db, all).ok(), "migrating");
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
   const auto t0 = Steady::now();
   fill(db, orders, now);
   std::printf("BENCH orders_list_fill_s %.1f\n",

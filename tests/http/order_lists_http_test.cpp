@@ -15,8 +15,8 @@ namespace mk = cunhuo::marketplace;
 
 namespace {
 
-const std::string kShopManager = "13900000002", kOrgBuyer = "13900000004",
-                  kAdmin = "13900000008", kTownshipOffice = "13900000010";
+const std::string kShopManager = "13900000002", kOrgBuyer = "13900000004", kAdmin = "13900000008",
+                  kTownshipOffice = "13900000010";
 // A village of another county (620622), where the test opens a shop of its own.
 const std::string kOtherCountyVillage = "620622100201";
 
@@ -98,8 +98,7 @@ Page get_page(HttpClient& c, const std::string& token, const std::string& path) 
   return p;
 }
 
-std::vector<std::int64_t> ids_of(HttpClient& c, const std::string& token,
-                                 const std::string& path) {
+std::vector<std::int64_t> ids_of(HttpClient& c, const std::string& token, const std::string& path) {
   return get_page(c, token, path).ids;
 }
 
@@ -147,8 +146,9 @@ STORE_TEST("a buyer lists only their own orders, newest first, with the recipien
   CHECK(item.find("status")->as_string() == "pending_payment");
   CHECK(item.find("paid_at")->type() == Json::Type::null);
   CHECK(ids_of(c, consumer, "/api/v1/orders?status=paid").empty());
-  CHECK(ids_of(c, consumer, "/api/v1/orders?from=" + today(server) + "&to=" + today(server))
-            .size() == 2);
+  CHECK(
+      ids_of(c, consumer, "/api/v1/orders?from=" + today(server) + "&to=" + today(server)).size() ==
+      2);
   CHECK(ids_of(c, consumer, "/api/v1/orders?to=2020-01-01").empty());
 }
 
@@ -229,16 +229,14 @@ STORE_TEST("a centre lists its county's orders only, by shop, village, status an
   CHECK(ids_of(c, server.login(kTownshipOffice), "/api/v1/orders") == county);
   CHECK(ids_of(c, centre, "/api/v1/orders?village=620621104201") == county);
   CHECK(ids_of(c, centre, "/api/v1/orders?village=620621104202").empty());
-  CHECK(ids_of(c, centre, "/api/v1/orders?status=pending_payment&from=" + today(server)) ==
-        county);
+  CHECK(ids_of(c, centre, "/api/v1/orders?status=pending_payment&from=" + today(server)) == county);
   CHECK(ids_of(c, centre, "/api/v1/orders?status=paid").empty());
   CHECK(ids_of(c, centre, "/api/v1/orders?from=2020-01-01&to=2020-12-31").empty());
   auto shop = get_page(c, centre, "/api/v1/orders").items.front().find("shop_id")->as_integer();
   CHECK(ids_of(c, centre, "/api/v1/orders?shop=" + std::to_string(shop)) == county);
 }
 
-STORE_TEST("paging walks every order exactly once, whatever the page size",
-           "[http][orders-list]") {
+STORE_TEST("paging walks every order exactly once, whatever the page size", "[http][orders-list]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
   const auto consumer = server.login(kConsumer);
@@ -265,8 +263,7 @@ STORE_TEST("a bad order-list query is refused, naming the field", "[http][orders
   const auto product = list_product(server, c, "蜜瓜");
   const auto consumer = server.login(kConsumer);
   for (int i = 0; i < 3; ++i) order(c, consumer, product, "k" + std::to_string(i));
-  const std::string cursor =
-      get_page(c, server.login(kCentre), "/api/v1/orders?limit=1").next;
+  const std::string cursor = get_page(c, server.login(kCentre), "/api/v1/orders?limit=1").next;
   REQUIRE(!cursor.empty());
   std::string tampered = cursor;
   tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
@@ -326,8 +323,8 @@ STORE_TEST("the centre's filtered list and a shop's to-pack list read their inde
   to_pack.to_pack = true;
   to_pack.after = std::vector<std::int64_t>{2, 9};
   // Either of the village's indexes keeps the list in its order (the planner picks).
-  for (const auto& [q, index] : {std::pair{centre, "orders_list_village"},
-                                 std::pair{to_pack, "orders_list_to_pack"}}) {
+  for (const auto& [q, index] :
+       {std::pair{centre, "orders_list_village"}, std::pair{to_pack, "orders_list_to_pack"}}) {
     CAPTURE(index);
     const auto statement = mk::order_list_statement(q);
     const bool lite = server.store().kind() == StoreKind::sqlite;
@@ -378,10 +375,10 @@ STORE_TEST("the running campaigns are listed for anyone, each with its listings 
   CHECK(listing.find("product_id")->as_integer() == melon);
   CHECK(listing.find("price_fen")->as_integer() == 1000);
   CHECK(listing.find("campaign_price_fen")->type() == Json::Type::null);  // no consent yet
-  auto consent = post_json(c, "/api/v1/campaigns/" + std::to_string(first) + "/consent",
-                           R"({"shop_id":)" + std::to_string(listing.find("shop_id")->as_integer()) +
-                               "}",
-                           bearer(server.login(kFarmer)));
+  auto consent =
+      post_json(c, "/api/v1/campaigns/" + std::to_string(first) + "/consent",
+                R"({"shop_id":)" + std::to_string(listing.find("shop_id")->as_integer()) + "}",
+                bearer(server.login(kFarmer)));
   REQUIRE(consent.status == 200);
   detail = c.request("GET", "/api/v1/campaigns/" + std::to_string(first), "", {});
   CHECK(Json::parse(detail.body)
