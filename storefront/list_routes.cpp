@@ -358,7 +358,8 @@ schema::Schema campaign_detail_schema() {
       required("title", text()),
       required("price_fen", fen()),
       required("campaign_price_fen",
-               nullable(fen()).described("null until the shop consents to the campaign's price")),
+               nullable(integer(0).described(
+                   "fen; null until the shop consents to the campaign's price"))),
       required("stock_cap", nullable(integer(0))),
       required("sold", integer(0)),
   });
@@ -404,8 +405,9 @@ schema::Schema progress_schema() {
   return object({
       required("organisation_id", id()),
       required("budget_fen", fen()),
-      required("committed_fen", fen().described("held by its orders, unpaid ones too")),
-      required("spent_fen", fen().described("its paid orders (not cancelled nor refunded)")),
+      required("committed_fen", integer(0).described("fen held by its orders, unpaid ones too")),
+      required("spent_fen",
+               integer(0).described("fen of its paid orders (not cancelled nor refunded)")),
       required("remaining_fen", fen()),
       required("certified_spent_fen", fen()),
       required("certified_share_bps", share),
