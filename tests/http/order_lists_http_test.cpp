@@ -2,6 +2,7 @@
 // refusal table is ordered by which refusal takes precedence.
 #include <set>
 
+#include "core/db/migrations.hpp"
 #include "core/json.hpp"
 #include "marketplace/catalog.hpp"
 #include "marketplace/order_lists.hpp"
@@ -423,4 +424,46 @@ STORE_TEST("an organisation's progress counts what its buyers paid, and its cert
   CHECK(ids_of(c, org, "/api/v1/orders").size() == 2);
   CHECK(ids_of(c, org, "/api/v1/orders?status=pending_payment") ==
         std::vector<std::int64_t>{unpaid.order});
+}
+
+STORE_TEST("orders placed before the list columns get them from their shop, lines and events",
+           "[orders-list][migrations]") {
+  TestStore store(store_kind);
+  auto all = mk::migrations();
+  std::vector<db::Migration> before;
+  for (const auto& m : all)
+    if (!(m.module == "marketplace" && m.version == 16)) before.push_back(m);
+  REQUIRE(db::migrate(store.db(), before).ok());
+  auto filled = store.db().write([](db::Session& tx) -> Status {
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO shops (id, name, kind, village_code, created_at) "
+                "VALUES (7, '小店', 'household', '620621104201', 1)"));
+    CUNHUO_TRY(tx.exec(
+        "INSERT INTO orders (id, checkout_id, buyer_id, shop_id, status, total_fen, ship_name, "
+        "ship_phone, ship_address, ship_region, created_at, updated_at, expires_at) "
+        "VALUES (3, 1, 5, 7, 'paid', 2000, '张三明', '13711112222', '某路1号', '620102', 10, "
+        "20, 30)"));
+    for (const char* title : {"蜜瓜", "苁蓉"})
+      CUNHUO_TRY(
+          tx.exec("INSERT INTO order_lines (order_id, product_id, title, quantity, unit_price_fen, "
+                  "line_total_fen, temperature_class, producers) VALUES (3, 1, ?, 1, 1000, 1000, "
+                  "'ambient', '[]')",
+                  {title}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO order_events (order_id, from_status, to_status, actor, "
+                "reason, at) VALUES (3, 'pending_payment', 'paid', 'payments', 'paid', 15)"));
+    return {};
+  });
+  REQUIRE(filled.ok());
+  REQUIRE(db::migrate(store.db(), all).ok());
+  mk::OrderListQuery q;
+  q.area = "620621";
+  auto page = store.db().read([&](db::Session& s) { return mk::list_orders(s, q); });
+  REQUIRE(page.ok());
+  REQUIRE(page->items.size() == 1);
+  const auto& o = page->items.front();
+  CHECK(o.shop_village == "620621104201");
+  CHECK(o.paid_at_ms == std::optional<std::int64_t>(15));
+  CHECK(o.item_count == 2);
+  CHECK(o.first_title == "蜜瓜");
 }
