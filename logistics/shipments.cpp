@@ -61,6 +61,26 @@ constexpr db::Migration kMigrations[] = {
      "ALTER TABLE shipments ADD COLUMN ran_late INT NOT NULL DEFAULT 0;\n"
      "CREATE INDEX IF NOT EXISTS shipments_next ON shipments (next_node, status);\n"
      "CREATE INDEX IF NOT EXISTS shipments_status ON shipments (status, id);\n"},
+    // Every node a shipment was planned through, with its order: a station's orders are
+    // read from here by node (orders_through_node). Shipments made before it get their
+    // origin, current and destination nodes.
+    {"logistics", 9, "the nodes each shipment passes through",
+     "CREATE TABLE IF NOT EXISTS shipment_stops (\n"
+     "  node_id BIGINT NOT NULL,\n"
+     "  order_id BIGINT NOT NULL,\n"
+     "  shipment_id BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (node_id, order_id, shipment_id)\n"
+     ");\n"
+     "INSERT INTO shipment_stops (node_id, order_id, shipment_id) "
+     "SELECT DISTINCT origin_node, order_id, id FROM shipments;\n"
+     "INSERT INTO shipment_stops (node_id, order_id, shipment_id) "
+     "SELECT DISTINCT destination_node, order_id, id FROM shipments s WHERE NOT EXISTS "
+     "(SELECT 1 FROM shipment_stops t WHERE t.node_id = s.destination_node "
+     "AND t.shipment_id = s.id);\n"
+     "INSERT INTO shipment_stops (node_id, order_id, shipment_id) "
+     "SELECT DISTINCT current_node, order_id, id FROM shipments s WHERE NOT EXISTS "
+     "(SELECT 1 FROM shipment_stops t WHERE t.node_id = s.current_node "
+     "AND t.shipment_id = s.id);\n"},
 };
 
 constexpr EnumNames<ShipmentView, 7> kViewNames = {{
@@ -192,6 +212,26 @@ Status publish(db::Session& tx, const char* topic, const Shipment& sh,
   return {};
 }
 
+// Records that shipment `id` passes through the node `code` (a repeat changes nothing).
+Status record_stop(db::Session& tx, std::int64_t id, std::string_view code) {
+  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                         " INTO shipment_stops (node_id, order_id, shipment_id) "
+                         "SELECT n.id, s.order_id, s.id FROM shipments s "
+                         "JOIN network_nodes n ON n.code = ? WHERE s.id = ?",
+                     {code, id}));
+  return {};
+}
+
+// Every stop of a (re-)planned route is kept: a station sees the orders once routed
+// through it, even when a re-plan later takes them elsewhere.
+Status record_stops(db::Session& tx, std::int64_t id, const std::vector<PlannedHop>& route) {
+  for (const auto& hop : route) {
+    CUNHUO_CHECK(record_stop(tx, id, hop.from_code));
+    CUNHUO_CHECK(record_stop(tx, id, hop.to_code));
+  }
+  return {};
+}
+
 // The route ahead and, in their own columns, its next hop.
 Status save_route(db::Session& tx, std::int64_t id, const std::vector<PlannedHop>& route,
                   std::optional<std::int64_t> eta, std::string_view note, std::int64_t now) {
@@ -205,7 +245,7 @@ Status save_route(db::Session& tx, std::int64_t id, const std::vector<PlannedHop
       tx.exec("UPDATE shipments SET route = ?, eta = ?, note = ?, next_node = ?, next_depart = ?, "
               "next_arrive = ?, updated_at = ? WHERE id = ?",
               {route_json(route), eta, note, next, depart, arrive, now, id}));
-  return {};
+  return record_stops(tx, id, route);
 }
 
 }  // namespace
@@ -246,6 +286,8 @@ Result<Shipment> create_shipment(db::Session& tx, Planner& planner, const NewShi
                n.lot, n.crates, status, note, n.ready_at_ms, n.shelf_deadline_ms, eta,
                route_json(route), now, now}));
   auto made = CUNHUO_TRY(find_shipment(tx, tracking));
+  CUNHUO_CHECK(record_stop(tx, made->id, n.origin_code));
+  CUNHUO_CHECK(record_stop(tx, made->id, n.destination_code));
   CUNHUO_CHECK(save_route(tx, made->id, route, eta, note, now));
   return std::move(*made);
 }
@@ -539,6 +581,21 @@ Result<ShipmentEvent> ShipmentEvent::decode(std::string_view payload) {
                        .shipment_id = CUNHUO_TRY(p.integer("shipment_id")),
                        .tracking_number = CUNHUO_TRY(p.string("tracking_number")),
                        .bearer = CUNHUO_TRY(p.optional_string("bearer"))};
+}
+
+Result<std::vector<std::int64_t>> orders_through_node(db::Session& s, std::int64_t node_id,
+                                                      std::optional<std::int64_t> before_order,
+                                                      int limit) {
+  std::vector<std::int64_t> out;
+  const auto rows = CUNHUO_TRY(
+      before_order ? s.query("SELECT DISTINCT order_id FROM shipment_stops WHERE node_id = ? "
+                             "AND order_id < ? ORDER BY order_id DESC LIMIT ?",
+                             {node_id, *before_order, limit})
+                   : s.query("SELECT DISTINCT order_id FROM shipment_stops WHERE node_id = ? "
+                             "ORDER BY order_id DESC LIMIT ?",
+                             {node_id, limit}));
+  for (const auto& r : rows) out.push_back(r.i64(0));
+  return out;
 }
 
 }  // namespace cunhuo::logistics

@@ -141,4 +141,10 @@ Status release_hold(db::Session& tx, std::int64_t shipment_id, const Clock& cloc
 // cancelled); a repeat changes nothing.
 Status cancel_order_shipments(db::Session& tx, std::int64_t order_id, const Clock& clock);
 
+// The orders whose shipments were planned through `node_id`, newest order first, those
+// below `before_order` when given: a station's orders, by id only.
+Result<std::vector<std::int64_t>> orders_through_node(db::Session& s, std::int64_t node_id,
+                                                      std::optional<std::int64_t> before_order,
+                                                      int limit);
+
 }  // namespace cunhuo::logistics

@@ -86,6 +86,29 @@ Result<bool> has_consented(db::Session& s, CampaignId campaign, ShopId shop) {
   return row.has_value();
 }
 
+// A listing's price in a campaign: its special price, else the discount rounded to the
+// nearest fen, never below one fen.
+Money campaign_price(Money own, int discount_bps, std::optional<std::int64_t> special) {
+  if (special) return Money::fen(*special);
+  const std::int64_t discounted = (own.fen() * (10000 - discount_bps) + 5000) / 10000;
+  return Money::fen(std::max<std::int64_t>(1, discounted));
+}
+
+constexpr const char* kSummaryColumns =
+    "SELECT id, name, kind, county_code, starts_at, ends_at, discount_bps, per_buyer_limit "
+    "FROM campaigns ";
+
+Result<CampaignSummary> summary_from(const db::Row& r) {
+  return CampaignSummary{.id = CampaignId{r.i64(0)},
+                         .name = r.str(1),
+                         .kind = CUNHUO_TRY(parse_campaign_kind(r.str(2))),
+                         .county_code = r.str(3),
+                         .starts_at_ms = r.i64(4),
+                         .ends_at_ms = r.i64(5),
+                         .discount_bps = static_cast<int>(r.i64(6)),
+                         .per_buyer_limit = r.opt_i64(7)};
+}
+
 }  // namespace
 
 std::span<const db::Migration> campaign_migrations() { return kMigrations; }
@@ -199,14 +222,8 @@ Result<CampaignTerms> campaign_terms(db::Session& tx, CampaignId campaign, const
   if (auto limit = row->opt_i64(3); limit && quantity > *limit)
     return make_error(ErrorKind::unprocessable, "over_buyer_limit",
                       "over the per-buyer limit of " + std::to_string(*limit), field + ".quantity");
-  CampaignTerms terms{Money::fen(0), row->opt_i64(3), !listed};
-  if (auto special = row->opt_i64(4)) {
-    terms.unit_price = Money::fen(*special);
-  } else {
-    // Discounted price, rounded to the nearest fen, never below one fen.
-    const std::int64_t discounted = (product.price.fen() * (10000 - row->i64(2)) + 5000) / 10000;
-    terms.unit_price = Money::fen(std::max<std::int64_t>(1, discounted));
-  }
+  CampaignTerms terms{campaign_price(product.price, static_cast<int>(row->i64(2)), row->opt_i64(4)),
+                      row->opt_i64(3), !listed};
   // Nobody but the shop lowers its price: a campaign price needs the shop's consent.
   if (terms.unit_price != product.price && !CUNHUO_TRY(has_consented(tx, campaign, product.shop)))
     return make_error(ErrorKind::unprocessable, "shop_not_opted_in",
@@ -279,6 +296,65 @@ Status release_in_campaign(db::Session& tx, CampaignId campaign, ProductId produ
       "AND buyer_id = ? AND quantity >= ?",
       {quantity, campaign.value, product.value, buyer, quantity}));
   return {};
+}
+
+}  // namespace cunhuo::marketplace
+
+namespace cunhuo::marketplace {
+
+Result<std::vector<CampaignSummary>> running_campaigns(db::Session& s, std::int64_t now_ms,
+                                                       std::string_view county,
+                                                       std::optional<std::int64_t> before_id,
+                                                       int limit) {
+  std::string sql = std::string(kSummaryColumns) + "WHERE starts_at <= ? AND ends_at > ?";
+  std::vector<db::Value> params{now_ms, now_ms};
+  if (!county.empty()) {
+    sql += " AND county_code = ?";
+    params.emplace_back(county);
+  }
+  if (before_id) {
+    sql += " AND id < ?";
+    params.emplace_back(*before_id);
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  params.emplace_back(limit);
+  std::vector<CampaignSummary> out;
+  for (const auto& r : CUNHUO_TRY(s.query_with(sql, params)))
+    out.push_back(CUNHUO_TRY(summary_from(r)));
+  return out;
+}
+
+Result<std::optional<CampaignDetail>> campaign_detail(db::Session& s, CampaignId campaign) {
+  auto row =
+      CUNHUO_TRY(s.query_one(std::string(kSummaryColumns) + "WHERE id = ?", {campaign.value}));
+  if (!row) return std::optional<CampaignDetail>();
+  CampaignDetail d{.campaign = CUNHUO_TRY(summary_from(*row)), .listings = {}, .villages = {}};
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT cp.product_id, p.shop_id, p.title, p.price_fen, cp.special_price_fen, "
+                   "cp.stock_cap, cp.sold, cc.shop_id FROM campaign_products cp "
+                   "JOIN products p ON p.id = cp.product_id "
+                   "LEFT JOIN campaign_consents cc ON cc.campaign_id = cp.campaign_id "
+                   "AND cc.shop_id = p.shop_id "
+                   "WHERE cp.campaign_id = ? AND p.active = 1 ORDER BY cp.product_id",
+                   {campaign.value}))) {
+    const Money own = Money::fen(r.i64(3));
+    const bool consented = !r.is_null(7);
+    d.listings.push_back(CampaignListing{
+        .product = ProductId{r.i64(0)},
+        .shop = ShopId{r.i64(1)},
+        .title = r.str(2),
+        .price = own,
+        .campaign_price = consented ? std::optional<Money>(campaign_price(
+                                          own, d.campaign.discount_bps, r.opt_i64(4)))
+                                    : std::nullopt,
+        .stock_cap = r.opt_i64(5),
+        .sold = r.i64(6)});
+  }
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT village_code FROM campaign_villages WHERE campaign_id = ? ORDER BY village_code",
+           {campaign.value})))
+    d.villages.push_back(r.str(0));
+  return std::optional<CampaignDetail>(std::move(d));
 }
 
 }  // namespace cunhuo::marketplace

@@ -70,6 +70,41 @@ Status consent_to_campaign(db::Session& tx, CampaignId campaign, ShopId shop,
 // the platform takes no fee on what they sell.
 bool is_alleviation_campaign(CampaignKind kind);
 
+// The campaigns running at `now_ms` (started, not yet ended), of `county` ("": any), newest
+// first, those with an id below `before_id` when given.
+struct CampaignSummary {
+  CampaignId id;
+  std::string name;
+  CampaignKind kind = CampaignKind::consumption;
+  std::string county_code;
+  std::int64_t starts_at_ms = 0, ends_at_ms = 0;
+  int discount_bps = 0;
+  std::optional<std::int64_t> per_buyer_limit;
+};
+Result<std::vector<CampaignSummary>> running_campaigns(db::Session& s, std::int64_t now_ms,
+                                                       std::string_view county,
+                                                       std::optional<std::int64_t> before_id,
+                                                       int limit);
+
+// A campaign with its listings (active ones) and villages. A listing's campaign price is
+// shown only where its shop has consented to it: elsewhere the campaign sells at the
+// listing's own price.
+struct CampaignListing {
+  ProductId product;
+  ShopId shop;
+  std::string title;
+  Money price;
+  std::optional<Money> campaign_price;
+  std::optional<std::int64_t> stock_cap;
+  std::int64_t sold = 0;
+};
+struct CampaignDetail {
+  CampaignSummary campaign;
+  std::vector<CampaignListing> listings;
+  std::vector<std::string> villages;
+};
+Result<std::optional<CampaignDetail>> campaign_detail(db::Session& s, CampaignId campaign);
+
 // For checkout, in two steps so that the contended rows are locked only at the end of
 // the transaction: first the unit price of `product` in the campaign at `now` (checks
 // the window, participation and the per-buyer limit against `quantity`, locks nothing),

@@ -1,6 +1,7 @@
 #include "marketplace/organisations.hpp"
 
 #include "core/region.hpp"
+#include "marketplace/orders.hpp"
 
 namespace cunhuo::marketplace {
 namespace {
@@ -160,6 +161,39 @@ Result<std::optional<OrganisationReport>> organisation_report(db::Session& s, Or
                                           {id.value})))
     rep.paired_villages.push_back(v.str(0));
   return std::optional<OrganisationReport>(std::move(rep));
+}
+
+Result<std::optional<OrganisationProgress>> organisation_progress(db::Session& s,
+                                                                  OrganisationId id) {
+  auto org = CUNHUO_TRY(s.query_one(
+      "SELECT budget_fen, spent_fen, required_share_bps FROM organisations WHERE id = ?",
+      {id.value}));
+  if (!org) return std::optional<OrganisationProgress>();
+  OrganisationProgress p{.id = id,
+                         .budget = Money::fen(org->i64(0)),
+                         .committed = Money::fen(org->i64(1)),
+                         .remaining = Money::fen(org->i64(0) - org->i64(1)),
+                         .required_share_bps = static_cast<int>(org->i64(2))};
+  // organisation_orders holds the charges still standing (a cancelled order gives its
+  // charge back); an order is spent once paid, until it is refunded.
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT o.status, COUNT(*), SUM(c.amount_fen), SUM(c.certified_fen) "
+                          "FROM organisation_orders c JOIN orders o ON o.id = c.order_id "
+                          "WHERE c.organisation_id = ? GROUP BY o.status",
+                          {id.value}))) {
+    const auto status = CUNHUO_TRY(parse_order_status(r.str(0)));
+    if (status == OrderStatus::pending_payment) {
+      p.unpaid_orders += r.i64(1);
+    } else if (status != OrderStatus::cancelled && status != OrderStatus::refunded) {
+      p.paid_orders += r.i64(1);
+      p.spent = CUNHUO_TRY(p.spent.plus(Money::fen(r.i64(2))));
+      p.certified_spent = CUNHUO_TRY(p.certified_spent.plus(Money::fen(r.i64(3))));
+    }
+  }
+  const std::int64_t spent = p.spent.fen();
+  p.certified_share_bps =
+      spent > 0 ? static_cast<int>(p.certified_spent.fen() * kFullShare / spent) : 0;
+  return std::optional<OrganisationProgress>(p);
 }
 
 }  // namespace cunhuo::marketplace

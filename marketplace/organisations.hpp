@@ -54,4 +54,17 @@ Status charge_order(db::Session& tx, OrganisationId org, std::int64_t order_id, 
 Status release_order_charge(db::Session& tx, std::int64_t order_id);
 Result<std::optional<OrganisationReport>> organisation_report(db::Session& s, OrganisationId id);
 
+// An organisation's progress by what its buyers have actually paid for: the budget, what
+// its orders hold of it (committed: unpaid orders too, as the budget check counts them),
+// what paid orders spent (paid and on, not cancelled nor refunded), what is left, and the
+// certified share of the paid spending in basis points against the required one.
+struct OrganisationProgress {
+  OrganisationId id;
+  Money budget, committed, spent, remaining, certified_spent;
+  int certified_share_bps = 0, required_share_bps = 0;
+  std::int64_t paid_orders = 0, unpaid_orders = 0;
+};
+Result<std::optional<OrganisationProgress>> organisation_progress(db::Session& s,
+                                                                  OrganisationId id);
+
 }  // namespace cunhuo::marketplace

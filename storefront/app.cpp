@@ -25,6 +25,7 @@
 #include "storefront/office_routes.hpp"
 #include "storefront/payments_routes.hpp"
 #include "seeds/loader.hpp"
+#include "storefront/list_routes.hpp"
 #include "storefront/marketplace_routes.hpp"
 #include "storefront/registry_routes.hpp"
 #include "storefront/shop_routes.hpp"
@@ -207,6 +208,7 @@ void App::add_routes() {
       MarketplaceContext{*db_, clock_, auth_, idempotency_,
                          std::chrono::milliseconds(config_.payment_window_ms),
                          config_.data_dir + "/photos", config_.max_upload_body, &work_pool_});
+  add_list_routes(table_, ListContext{*db_, clock_, keys_.cursors});
   // Every payments route exists whatever the sandbox; its own pages only when it is on.
   PaymentsContext payments{*db_,       clock_,           auth_,     idempotency_,
                            provider(), simulator_.get(), verifier_, keys_.statement,

@@ -28,8 +28,12 @@ View order(Role role, Relation relation) {
     case Role::poverty_office:
       return relation == Relation::in_area || relation == Relation::own ? View::full : View::none;
     case Role::admin: return View::full;
-    case Role::helper:
-    case Role::station_operator: return relation == Relation::own ? View::full : View::none;
+    // A station handles the parcels routed through it: who they are for, masked.
+    case Role::station_operator:
+      return relation == Relation::assigned ? View::masked
+             : relation == Relation::own    ? View::full
+                                            : View::none;
+    case Role::helper: return relation == Relation::own ? View::full : View::none;
   }
   return View::none;
 }

@@ -15,6 +15,8 @@
 //                   shop manager)
 //                   county centre,    -       -         full      -
 //                   poverty office
+//                   station operator  -       masked    -         -
+//                   (its orders: routed through its node)
 //                   admin             full    full      full      full
 //
 // "full" shows names, phones and ID numbers whole (health only to the office and the

@@ -1,0 +1,150 @@
+#include "marketplace/order_lists.hpp"
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+#include "core/region.hpp"
+
+namespace cunhuo::marketplace {
+namespace {
+
+constexpr const char* kSummaryColumns =
+    "SELECT id, checkout_id, buyer_id, shop_id, status, total_fen, created_at, paid_at, "
+    "item_count, first_title, ship_name, ship_phone, ship_region, shop_village FROM orders ";
+
+Result<OrderSummary> summary_from(const db::Row& r) {
+  return OrderSummary{.id = OrderId{r.i64(0)},
+                      .checkout = CheckoutId{r.i64(1)},
+                      .buyer = r.i64(2),
+                      .shop = ShopId{r.i64(3)},
+                      .status = CUNHUO_TRY(parse_order_status(r.str(4))),
+                      .total = Money::fen(r.i64(5)),
+                      .created_at_ms = r.i64(6),
+                      .paid_at_ms = r.opt_i64(7),
+                      .item_count = r.i64(8),
+                      .first_title = r.str(9),
+                      .ship_name = r.str(10),
+                      .ship_phone = r.str(11),
+                      .ship_region = r.str(12),
+                      .shop_village = r.str(13)};
+}
+
+// The statement's WHERE clause, as it is built up.
+struct Where {
+  std::string sql;
+  std::vector<db::Value> params;
+
+  void add(std::string condition, std::initializer_list<db::Value> values) {
+    sql += sql.empty() ? "WHERE " : " AND ";
+    sql += condition;
+    params.insert(params.end(), values.begin(), values.end());
+  }
+};
+
+// Whose orders. The area columns are copied from the shop, so that a county or a village
+// is an equality on an indexed column; a township is its county narrowed by prefix.
+void add_scope(Where& w, const OrderListQuery& q) {
+  if (q.buyer) w.add("buyer_id = ?", {*q.buyer});
+  if (!q.shops.empty()) {
+    w.add("shop_id IN (" + db::placeholders(q.shops.size()) + ")", {});
+    for (const auto& shop : q.shops) w.params.emplace_back(shop.value);
+  }
+  if (q.area.empty()) return;
+  const std::string prefix(region_prefix(q.area));
+  if (prefix.size() >= kVillageCodeDigits)
+    w.add("shop_village = ?", {prefix});
+  else if (prefix.size() == kCountyCodeDigits)
+    w.add("shop_county = ?", {prefix});
+  else if (prefix.size() > kCountyCodeDigits)
+    w.add("shop_county = ? AND shop_village LIKE ?",
+          {prefix.substr(0, kCountyCodeDigits), prefix + "%"});
+  else
+    w.add("shop_village LIKE ?", {prefix + "%"});
+}
+
+// The filters, and the keyset position: `key <= k AND (key < k OR id < i)` keeps the range
+// on the index's sort column (both stores use it) and breaks ties by id.
+void add_filters(Where& w, const OrderListQuery& q, const char* key) {
+  if (q.to_pack)
+    w.add("status = ? AND paid_at IS NOT NULL", {to_string(OrderStatus::paid)});
+  else if (q.status)
+    w.add("status = ?", {to_string(*q.status)});
+  if (q.from_ms) w.add("created_at >= ?", {*q.from_ms});
+  if (q.to_ms) w.add("created_at < ?", {*q.to_ms});
+  if (!q.after) return;
+  CUNHUO_ASSERT(q.after->size() == kOrderPositionKeys);
+  const std::string k(key);
+  const auto& at = *q.after;
+  if (q.to_pack)
+    w.add(k + " >= ? AND (" + k + " > ? OR id > ?)", {at[0], at[0], at[1]});
+  else
+    w.add(k + " <= ? AND (" + k + " < ? OR id < ?)", {at[0], at[0], at[1]});
+}
+
+std::vector<std::int64_t> position_of(const OrderSummary& o, bool to_pack) {
+  return {to_pack ? o.paid_at_ms.value_or(0) : o.created_at_ms, o.id.value};
+}
+
+}  // namespace
+
+std::optional<std::int64_t> OrderSummary::pack_by_ms() const {
+  if (!paid_at_ms) return std::nullopt;
+  return *paid_at_ms + kPackWindowMs;
+}
+
+ListStatement order_list_statement(const OrderListQuery& q) {
+  const char* key = q.to_pack ? "paid_at" : "created_at";
+  Where w;
+  add_scope(w, q);
+  add_filters(w, q, key);
+  const std::string direction = q.to_pack ? " ASC" : " DESC";
+  std::string sql =
+      kSummaryColumns + w.sql + " ORDER BY " + key + direction + ", id" + direction + " LIMIT ?";
+  w.params.emplace_back(static_cast<std::int64_t>(q.limit) + 1);  // one more: is there a next?
+  return ListStatement{std::move(sql), std::move(w.params)};
+}
+
+Result<OrderPage> list_orders(db::Session& s, const OrderListQuery& q) {
+  CUNHUO_ASSERT(q.limit >= 1 && q.limit <= kMaxOrderListPage);
+  CUNHUO_ASSERT(!q.to_pack || !q.shops.empty());
+  const auto statement = order_list_statement(q);
+  const auto rows = CUNHUO_TRY(s.query_with(statement.sql, statement.params));
+  OrderPage page;
+  for (const auto& r : rows) {
+    if (page.items.size() == static_cast<std::size_t>(q.limit)) {
+      page.next = position_of(page.items.back(), q.to_pack);
+      break;
+    }
+    page.items.push_back(CUNHUO_TRY(summary_from(r)));
+  }
+  return page;
+}
+
+Result<std::vector<OrderSummary>> order_summaries(db::Session& s,
+                                                  const std::vector<std::int64_t>& ids,
+                                                  std::optional<OrderStatus> status) {
+  std::vector<OrderSummary> out;
+  if (ids.empty()) return out;
+  std::vector<db::Value> params(ids.begin(), ids.end());
+  std::string sql =
+      kSummaryColumns + std::string("WHERE id IN (") + db::placeholders(ids.size()) + ")";
+  if (status) {
+    sql += " AND status = ?";
+    params.emplace_back(to_string(*status));
+  }
+  sql += " ORDER BY id DESC";
+  for (const auto& r : CUNHUO_TRY(s.query_with(sql, params)))
+    out.push_back(CUNHUO_TRY(summary_from(r)));
+  return out;
+}
+
+Result<std::vector<ShopId>> shops_of_household(db::Session& s, HouseholdId household) {
+  std::vector<ShopId> out;
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT shop_id FROM shop_members WHERE household_id = ? ORDER BY shop_id",
+                   {household.value})))
+    out.push_back(ShopId{r.i64(0)});
+  return out;
+}
+
+}  // namespace cunhuo::marketplace
