@@ -142,8 +142,8 @@ Result<std::vector<Household>> households_in(db::Session& s, std::string_view re
 
 Result<std::vector<Household>> households_page(db::Session& s, const HouseholdPageQuery& q) {
   std::string sql =
-      "SELECT id, village_code, head_name, head_id_number, phone, member_count, poverty_status "
-      "FROM households WHERE village_code LIKE ? AND id > ?";
+      "SELECT id, village_code, head_name, head_id_number, phone, member_count, poverty_status, "
+      "merged_into FROM households WHERE village_code LIKE ? AND id > ? AND merged_into IS NULL";
   std::vector<db::Value> params = {std::string(region_prefix(q.area)) + "%", q.after_id};
   if (q.village) {
     sql += " AND village_code = ?";
