@@ -1,0 +1,155 @@
+// The demo county "minqin": what a newcomer finds in it, that it loads once, that it says
+// it is sample data, and that --seed none stays empty. The load takes a while: one load
+// serves all the demo's checks (SQLite only).
+#include <chrono>
+#include <filesystem>
+
+#include "core/config.hpp"
+#include "seeds/demo.hpp"
+#include "tests/support/server.hpp"
+
+using namespace cunhuo;
+using namespace cunhuo::test;
+
+namespace {
+
+constexpr std::int64_t kDayMs = 86'400'000;
+
+std::string month_of(std::int64_t ms) { return format_date(shanghai_date(ms)).substr(0, 7); }
+
+// The demo county, loaded once for every case that looks at it.
+TestServer& demo() {
+  static std::unique_ptr<TestServer> server;
+  if (!server) {
+    const auto started = std::chrono::steady_clock::now();
+    server = std::make_unique<TestServer>(StoreKind::sqlite, std::string(seeds::demo::kName));
+    const auto took = std::chrono::steady_clock::now() - started;
+    WARN("the demo county loaded in "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  }
+  return *server;
+}
+
+std::int64_t now_ms() { return SystemClock().now_ms(); }
+
+}  // namespace
+
+TEST_CASE("the demo county has every township, each with its station", "[http][demo][slow]") {
+  CHECK(demo().count("SELECT COUNT(DISTINCT region_code) FROM network_nodes WHERE kind = "
+                     "'township_station' AND region_code LIKE '620621%'") ==
+        seeds::demo::kTownships);
+}
+
+TEST_CASE("the demo county has a few hundred households with cards and dozens of shops",
+          "[http][demo][slow]") {
+  CHECK(demo().count("SELECT COUNT(DISTINCT household_id) FROM household_members") >= 200);
+  CHECK(demo().count("SELECT COUNT(*) FROM shops") >= 24);
+  CHECK(demo().count("SELECT COUNT(*) FROM shops WHERE kind = 'cooperative'") >= 10);
+}
+
+TEST_CASE("the demo county has about 150 listings, each with a photo", "[http][demo][slow]") {
+  const auto listings = demo().count("SELECT COUNT(*) FROM products");
+  CHECK(listings >= 140);
+  CHECK(listings <= 160);
+  CHECK(demo().count("SELECT COUNT(DISTINCT product_id) FROM product_photos") == listings);
+}
+
+TEST_CASE("the demo county has campaigns running now", "[http][demo][slow]") {
+  const std::string at = std::to_string(now_ms());
+  CHECK(demo().count("SELECT COUNT(*) FROM campaigns WHERE starts_at <= " + at +
+                     " AND ends_at > " + at) >= 3);
+}
+
+TEST_CASE("the demo county has orders on each of 90 days, most settled into household income",
+          "[http][demo][slow]") {
+  auto& server = demo();
+  const std::int64_t first =
+      shanghai_midnight_ms(shanghai_date(now_ms())) - seeds::demo::kHistoryDays * kDayMs;
+  const auto orders = server.count("SELECT COUNT(*) FROM orders");
+  CHECK(orders >= (seeds::demo::kHistoryDays - 1) * seeds::demo::kMinOrdersPerDay);
+  CHECK(server.count("SELECT COUNT(DISTINCT (created_at - " + std::to_string(first) + ") / " +
+                     std::to_string(kDayMs) + ") FROM orders") >= seeds::demo::kHistoryDays - 1);
+  CHECK(server.count("SELECT COUNT(*) FROM orders WHERE status = 'pending_payment'") == 0);
+  CHECK(server.count("SELECT COUNT(*) FROM orders WHERE status = 'completed'") * 10 >= orders * 7);
+  CHECK(server.count("SELECT COUNT(DISTINCT household_id) FROM settlement_lines") >= 20);
+  CHECK(server.count("SELECT COALESCE(SUM(net_fen), 0) FROM settlement_lines") > 0);
+}
+
+TEST_CASE("in the demo county 王建国's statement of last month shows sales and verifies",
+          "[http][demo][slow]") {
+  auto& server = demo();
+  HttpClient c(server.port());
+  const std::string farmer = server.login("13900000001");
+  auto statement = c.request(
+      "GET", "/api/v1/households/1/statements/" + month_of(now_ms() - 31 * kDayMs), "",
+      bearer(farmer));
+  REQUIRE(statement.status == 200);
+  CHECK(statement.body.find("\"lines\":[]") == std::string::npos);
+  auto verified = c.request("POST", "/api/v1/statements/verify", statement.body);
+  CHECK(verified.body.find("\"genuine\":true") != std::string::npos);
+}
+
+TEST_CASE("the demo county leaves a handful of exceptions open", "[http][demo][slow]") {
+  auto& server = demo();
+  const std::string at = std::to_string(now_ms());
+  CHECK(server.count("SELECT COUNT(*) FROM excursions WHERE status = 'open'") >= 1);
+  CHECK(server.count("SELECT COUNT(*) FROM shipments WHERE status = 'held'") >= 1);
+  CHECK(server.count("SELECT COUNT(*) FROM shipments WHERE status NOT IN ('delivered', "
+                     "'cancelled', 'held') AND eta < " +
+                     at) >= 1);
+  CHECK(server.count("SELECT COUNT(*) FROM monitoring_alerts WHERE status = 'open'") >= 1);
+  CHECK(server.count("SELECT COUNT(*) FROM refund_claims WHERE status = 'requested'") >= 1);
+  CHECK(server.count("SELECT COUNT(*) FROM certifications WHERE status = 'applied'") >= 1);
+}
+
+TEST_CASE("every answer of the demo says it is sample data, and its pages say so in words",
+          "[http][demo][slow]") {
+  HttpClient c(demo().port());
+  CHECK(c.request("GET", "/healthz").header("x-sample-data") == "true");
+  auto page = c.request("GET", "/public/statistics?region=620621");
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("演示数据 Sample data") != std::string::npos);
+}
+
+TEST_CASE("the README's accounts log in to the demo county with the demo password",
+          "[http][demo][slow]") {
+  for (const char* phone : {"13900000001", "13900000003", "13900000005", "13900000006",
+                            "13900000007", "13900000010", "13600000001"})
+    CHECK_FALSE(demo().login(phone).empty());
+}
+
+TEST_CASE("a second start finds the demo county loaded and adds nothing", "[http][demo][slow]") {
+  auto& server = demo();
+  const auto orders = server.count("SELECT COUNT(*) FROM orders");
+  const auto sets = server.count("SELECT COUNT(*) FROM seed_sets");
+  Config config;
+  config.listen_host = "127.0.0.1";
+  config.listen_port = 0;
+  config.db_url = server.store().url();
+  config.seed = std::string(seeds::demo::kName);
+  config.data_dir = temp_dir();
+  const SystemClock clock;
+  const auto started = std::chrono::steady_clock::now();
+  auto second = storefront::App::open(config, clock);
+  REQUIRE(second.ok());
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == orders);
+  CHECK(server.count("SELECT COUNT(*) FROM seed_sets") == sets);
+}
+
+TEST_CASE("with --seed none the store stays empty and nothing is marked sample data",
+          "[http][demo]") {
+  TestServer server(StoreKind::sqlite, "none");
+  for (const char* table : {"households", "shops", "products", "orders", "network_nodes",
+                            "accounts", "seed_sets"})
+    CHECK(server.count(std::string("SELECT COUNT(*) FROM ") + table) == 0);
+  HttpClient c(server.port());
+  CHECK_FALSE(c.request("GET", "/healthz").header("x-sample-data").has_value());
+}
+
+TEST_CASE("the small fixture seed is not marked sample data", "[http][demo]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  CHECK_FALSE(c.request("GET", "/healthz").header("x-sample-data").has_value());
+  CHECK(server.count("SELECT COUNT(*) FROM seed_sets WHERE name = 'fixture'") == 1);
+}
