@@ -150,10 +150,10 @@ Result<ProviderPayment> Simulator::create_payment(const PaymentRequest& request)
   if (request.amount.fen() <= 0 || request.currency != "CNY")
     return make_error(ErrorKind::invalid, "bad_request", "the sandbox takes positive CNY amounts");
   auto id = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
-    CUNHUO_TRY(tx.exec(
-        std::string(tx.insert_ignore()) + " INTO sim_payments (intent_id, amount_fen, currency, "
-                                          "status, created_at) VALUES (?, ?, 'CNY', 'created', ?)",
-        {request.intent_id, request.amount.fen(), clock_.now_ms()}));
+    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                           " INTO sim_payments (intent_id, amount_fen, currency, "
+                           "status, created_at) VALUES (?, ?, 'CNY', 'created', ?)",
+                       {request.intent_id, request.amount.fen(), clock_.now_ms()}));
     auto row = CUNHUO_TRY(tx.query_one(
         "SELECT id, amount_fen FROM sim_payments WHERE intent_id = ?", {request.intent_id}));
     if (row->i64(1) != request.amount.fen())
@@ -205,8 +205,8 @@ Status Simulator::decide(std::int64_t payment_id, bool success) {
 }
 
 Result<Notification> Simulator::confirm_in_hand(std::int64_t payment_id) {
-  auto body = CUNHUO_TRY(db_.write(
-      [&](db::Session& tx) { return record_decision(tx, payment_id, true); }));
+  auto body =
+      CUNHUO_TRY(db_.write([&](db::Session& tx) { return record_decision(tx, payment_id, true); }));
   return sign(body);
 }
 

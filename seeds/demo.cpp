@@ -135,8 +135,8 @@ std::string id_number(std::string_view region6, int birth_year, int month, int d
   // The 17th digit is odd for men, even for women.
   const int order = (serial % 499) * 2 + (female ? 0 : 1);
   char body[24];
-  std::snprintf(body, sizeof body, "%.6s%04d%02d%02d%03d", std::string(region6).c_str(),
-                birth_year, month, day, order);
+  std::snprintf(body, sizeof body, "%.6s%04d%02d%02d%03d", std::string(region6).c_str(), birth_year,
+                month, day, order);
   int sum = 0;
   for (int i = 0; i < 17; ++i) sum += (body[i] - '0') * kWeights[i];
   return std::string(body, 17) + kCheck[static_cast<std::size_t>(sum % 11)];
@@ -148,18 +148,17 @@ namespace {
 
 void write_member(JsonWriter& w, Rng& rng, const std::string& name, const char* relationship,
                   int birth_year, bool female, int serial, const char* education) {
-  const char* health = rng.chance(80) ? "healthy" : rng.pick(std::array{"chronic_illness",
-                                                                         "serious_illness",
-                                                                         "disabled"});
+  const char* health = rng.chance(80)
+                           ? "healthy"
+                           : rng.pick(std::array{"chronic_illness", "serious_illness", "disabled"});
   w.begin_object()
       .field("name", name)
       .field("relationship", relationship)
       .field("birth_year", birth_year)
       .field("health", health)
       .field("education", education)
-      .field("id_number",
-             id_number("620621", birth_year, rng.between(1, 12), rng.between(1, 28), serial,
-                       female))
+      .field("id_number", id_number("620621", birth_year, rng.between(1, 12), rng.between(1, 28),
+                                    serial, female))
       .field("medical_insurance", rng.chance(95))
       .end_object();
 }
@@ -174,13 +173,10 @@ void write_household(JsonWriter& w, Rng& rng, const HouseholdPlan& h, int index,
   const int children = rng.between(0, 3);
   const bool spouse = rng.chance(80), parent = rng.chance(35);
   const int count = 1 + (spouse ? 1 : 0) + children + (parent ? 1 : 0);
-  w.begin_object()
-      .field("key", h.key)
-      .field("village_code", h.village)
-      .field("head_name", h.name);
+  w.begin_object().field("key", h.key).field("village_code", h.village).field("head_name", h.name);
   // Heads' birthdays differ by index, so their ID numbers never collide.
-  const std::string head_id = id_number("620621", head_year, 1 + index % 12, 1 + (index / 12) % 28,
-                                        serial, head_female);
+  const std::string head_id =
+      id_number("620621", head_year, 1 + index % 12, 1 + (index / 12) % 28, serial, head_female);
   w.field("head_id_number", head_id).field("phone", h.phone).field("member_count", count);
   w.field("status", status).key("card").begin_object().key("members").begin_array();
   w.begin_object()
@@ -422,9 +418,9 @@ std::string draw_photo(const ProductKind& p, int variant) {
   const int colour = gdTrueColor(p.r, p.g, p.b);
   const int x = 140 + (variant % 3) * 60, size = 120 + (variant % 4) * 15;
   gdImageFilledEllipse(im, x, kH / 2, size, size * 4 / 5, colour);
-  gdImageFilledEllipse(im, x - size / 5, kH / 2 - size / 6, size / 4, size / 6,
-                       gdTrueColor(std::min(255, p.r + 40), std::min(255, p.g + 40),
-                                   std::min(255, p.b + 40)));
+  gdImageFilledEllipse(
+      im, x - size / 5, kH / 2 - size / 6, size / 4, size / 6,
+      gdTrueColor(std::min(255, p.r + 40), std::min(255, p.g + 40), std::min(255, p.b + 40)));
   const std::string label = "SAMPLE " + std::to_string(variant);
   gdImageString(im, gdFontGetLarge(), 10, 10,
                 reinterpret_cast<unsigned char*>(const_cast<char*>(label.c_str())),
@@ -559,8 +555,8 @@ class Demo {
       return {};
     }));
     for (std::size_t i = 0; i < listings_.size(); ++i) {
-      auto image = CUNHUO_TRY(
-          mk::process_image(draw_photo(*listings_[i].kind, static_cast<int>(i) + 1)));
+      auto image =
+          CUNHUO_TRY(mk::process_image(draw_photo(*listings_[i].kind, static_cast<int>(i) + 1)));
       auto key = CUNHUO_TRY(mk::store_photo_files(image, photo_folder));
       CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
         CUNHUO_TRY(mk::record_photo(tx, listings_[i].id, key, image, clock_));
@@ -581,14 +577,30 @@ class Demo {
       std::vector<std::string> categories;
     };
     const std::vector<Plan> plans = {
-        {"民勤蜜瓜消费帮扶季（示例）", mk::CampaignKind::consumption, end_ms - 30 * kDayMs,
-         end_ms + 30 * kDayMs, 1000, {"水果"}},
-        {"沙漠滋补年货节（示例）", mk::CampaignKind::festival, end_ms - 10 * kDayMs,
-         end_ms + 20 * kDayMs, 800, {"滋补", "干果"}},
-        {"兰州对口帮扶采购周（示例）", mk::CampaignKind::enterprise_pairing, history_start,
-         end_ms + 60 * kDayMs, 500, {"粮油", "调味", "酒水"}},
-        {"国庆特惠（示例）", mk::CampaignKind::special_price, history_start + 20 * kDayMs,
-         history_start + 27 * kDayMs, 1500, {"肉类", "蔬菜"}},
+        {"民勤蜜瓜消费帮扶季（示例）",
+         mk::CampaignKind::consumption,
+         end_ms - 30 * kDayMs,
+         end_ms + 30 * kDayMs,
+         1000,
+         {"水果"}},
+        {"沙漠滋补年货节（示例）",
+         mk::CampaignKind::festival,
+         end_ms - 10 * kDayMs,
+         end_ms + 20 * kDayMs,
+         800,
+         {"滋补", "干果"}},
+        {"兰州对口帮扶采购周（示例）",
+         mk::CampaignKind::enterprise_pairing,
+         history_start,
+         end_ms + 60 * kDayMs,
+         500,
+         {"粮油", "调味", "酒水"}},
+        {"国庆特惠（示例）",
+         mk::CampaignKind::special_price,
+         history_start + 20 * kDayMs,
+         history_start + 27 * kDayMs,
+         1500,
+         {"肉类", "蔬菜"}},
     };
     return db_.write([&](db::Session& tx) -> Status {
       for (const auto& p : plans) {
@@ -705,8 +717,8 @@ class Demo {
     const std::size_t n = std::min<std::size_t>(shop.members.size(), 3);
     for (std::size_t m = 0; m < n; ++m)
       producers.push_back(
-          {mk::HouseholdId{
-               shop.members[(m + static_cast<std::size_t>(i)) % shop.members.size()] + 1},
+          {mk::HouseholdId{shop.members[(m + static_cast<std::size_t>(i)) % shop.members.size()] +
+                           1},
            mk::kFullShare / static_cast<int>(n)});
     producers.front().share_bps += mk::kFullShare % static_cast<int>(n);
     const auto& origin = hs_[static_cast<std::size_t>(producers.front().household.value - 1)];
@@ -755,8 +767,8 @@ class Demo {
   // One buyer's checkout of one listing, paid in the sandbox; its parcels are followed
   // unless `stuck` (the late parcel the demo leaves open).
   Status order(Rng& rng, bool stuck) {
-    const auto& listing = listings_[static_cast<std::size_t>(
-        rng.between(0, static_cast<int>(listings_.size()) - 1))];
+    const auto& listing =
+        listings_[static_cast<std::size_t>(rng.between(0, static_cast<int>(listings_.size()) - 1))];
     const std::int64_t buyer = hooks_.buyers[static_cast<std::size_t>(
         rng.between(0, static_cast<int>(hooks_.buyers.size()) - 1))];
     const int n = rng.between(1, 9999);
@@ -783,8 +795,8 @@ class Demo {
     return {};
   }
 
-  Result<lg::Shipment> scan(const std::string& tracking, const std::string& node,
-                            const char* step, const char* disposition, std::int64_t at_ms) {
+  Result<lg::Shipment> scan(const std::string& tracking, const std::string& node, const char* step,
+                            const char* disposition, std::int64_t at_ms) {
     return db_.write([&](db::Session& tx) {
       return lg::record_scan(tx, planner_, tracking, lg::ScanInput{node, step, disposition, at_ms},
                              "seed", clock_);
@@ -795,8 +807,8 @@ class Demo {
   // needs no more following.
   Result<bool> advance(Parcel& p) {
     for (;;) {
-      auto sh = CUNHUO_TRY(
-          db_.read([&](db::Session& s) { return lg::find_shipment(s, p.tracking); }));
+      auto sh =
+          CUNHUO_TRY(db_.read([&](db::Session& s) { return lg::find_shipment(s, p.tracking); }));
       if (!sh || sh->status == "delivered" || sh->status == "held" || sh->route.empty())
         return false;
       const auto hop = sh->route.front();
@@ -863,8 +875,8 @@ class Demo {
   // Forty warm minutes in a cold store where a parcel waits: the excursion holds it.
   Status excursion() {
     for (const auto& p : parcels_) {
-      auto sh = CUNHUO_TRY(
-          db_.read([&](db::Session& s) { return lg::find_shipment(s, p.tracking); }));
+      auto sh =
+          CUNHUO_TRY(db_.read([&](db::Session& s) { return lg::find_shipment(s, p.tracking); }));
       if (!sh || sh->status != "at_node" || sh->current_code.rfind("MQ-CS-", 0) != 0) continue;
       std::vector<lg::Reading> warm;
       for (int m = 40; m >= 0; m -= 5)

@@ -32,9 +32,9 @@ std::string county_json();
 
 // What the storefront lends the history (seeds do not depend on it).
 struct Hooks {
-  std::vector<std::int64_t> buyers;                    // consumer account ids
-  std::function<Status(std::int64_t checkout)> pay;    // pays in the sandbox, notice applied
-  std::function<Status()> drain;                       // runs the outbox now
+  std::vector<std::int64_t> buyers;                  // consumer account ids
+  std::function<Status(std::int64_t checkout)> pay;  // pays in the sandbox, notice applied
+  std::function<Status()> drain;                     // runs the outbox now
   std::chrono::milliseconds payment_window{15 * 60'000};
   std::chrono::milliseconds auto_confirm{7LL * 86'400'000};
 };

@@ -68,13 +68,15 @@ Status App::load_demo() {
   // and its signed notification verified and applied as the callback applies it.
   auto pay = [&](std::int64_t checkout_id) -> Status {
     auto intent = CUNHUO_TRY(store.write([&](db::Session& tx) -> Result<payments::Intent> {
-      auto checkout = CUNHUO_TRY(marketplace::find_checkout(tx, marketplace::CheckoutId{checkout_id}));
+      auto checkout =
+          CUNHUO_TRY(marketplace::find_checkout(tx, marketplace::CheckoutId{checkout_id}));
       CUNHUO_ASSERT(checkout.has_value());
       return payments::open_intent(tx, CUNHUO_TRY(payable_of(tx, *checkout)), sandbox.name(),
                                    clock);
     }));
-    auto made = CUNHUO_TRY(sandbox.create_payment(payments::PaymentRequest{
-        intent.id, intent.amount, intent.currency, "Cunhuo checkout " + std::to_string(checkout_id)}));
+    auto made = CUNHUO_TRY(sandbox.create_payment(
+        payments::PaymentRequest{intent.id, intent.amount, intent.currency,
+                                 "Cunhuo checkout " + std::to_string(checkout_id)}));
     CUNHUO_CHECK(store.write(
         [&](db::Session& tx) { return payments::attach_provider_payment(tx, intent.id, made); }));
     const auto payment = std::stoll(made.pay_url.substr(made.pay_url.rfind('/') + 1));
@@ -96,8 +98,8 @@ Status App::load_demo() {
       .drain = drain,
       .payment_window = std::chrono::milliseconds(config_.payment_window_ms),
       .auto_confirm = std::chrono::milliseconds(config_.auto_confirm_ms)};
-  const auto report = CUNHUO_TRY(seeds::demo::build(store, clock, end_ms, *planner_,
-                                                    config_.data_dir + "/photos", hooks));
+  const auto report = CUNHUO_TRY(
+      seeds::demo::build(store, clock, end_ms, *planner_, config_.data_dir + "/photos", hooks));
   CUNHUO_CHECK(store.flush());
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);

@@ -56,8 +56,8 @@ TEST_CASE("the demo county has about 150 listings, each with a photo", "[http][d
 
 TEST_CASE("the demo county has campaigns running now", "[http][demo][slow]") {
   const std::string at = std::to_string(now_ms());
-  CHECK(demo().count("SELECT COUNT(*) FROM campaigns WHERE starts_at <= " + at +
-                     " AND ends_at > " + at) >= 3);
+  CHECK(demo().count("SELECT COUNT(*) FROM campaigns WHERE starts_at <= " + at + " AND ends_at > " +
+                     at) >= 3);
 }
 
 TEST_CASE("the demo county has orders on each of 90 days, most settled into household income",
@@ -80,9 +80,9 @@ TEST_CASE("in the demo county 王建国's statement of last month shows sales an
   auto& server = demo();
   HttpClient c(server.port());
   const std::string farmer = server.login("13900000001");
-  auto statement = c.request(
-      "GET", "/api/v1/households/1/statements/" + month_of(now_ms() - 31 * kDayMs), "",
-      bearer(farmer));
+  auto statement =
+      c.request("GET", "/api/v1/households/1/statements/" + month_of(now_ms() - 31 * kDayMs), "",
+                bearer(farmer));
   REQUIRE(statement.status == 200);
   CHECK(statement.body.find("\"lines\":[]") == std::string::npos);
   auto verified = c.request("POST", "/api/v1/statements/verify", statement.body);
@@ -140,8 +140,8 @@ TEST_CASE("a second start finds the demo county loaded and adds nothing", "[http
 TEST_CASE("with --seed none the store stays empty and nothing is marked sample data",
           "[http][demo]") {
   TestServer server(StoreKind::sqlite, "none");
-  for (const char* table : {"households", "shops", "products", "orders", "network_nodes",
-                            "accounts", "seed_sets"})
+  for (const char* table :
+       {"households", "shops", "products", "orders", "network_nodes", "accounts", "seed_sets"})
     CHECK(server.count(std::string("SELECT COUNT(*) FROM ") + table) == 0);
   HttpClient c(server.port());
   CHECK_FALSE(c.request("GET", "/healthz").header("x-sample-data").has_value());
