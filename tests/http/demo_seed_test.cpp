@@ -32,6 +32,15 @@ TestServer& demo() {
 
 std::int64_t now_ms() { return SystemClock().now_ms(); }
 
+// GB 11643: the 18th character checks the first 17 digits.
+bool check_character_holds(const std::string& id) {
+  constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  if (id.size() != 18) return false;
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (id[static_cast<std::size_t>(i)] - '0') * kWeights[i];
+  return std::string_view("10X98765432")[static_cast<std::size_t>(sum % 11)] == id[17];
+}
+
 }  // namespace
 
 TEST_CASE("the demo county has every township, each with its station", "[http][demo][slow]") {
@@ -45,6 +54,19 @@ TEST_CASE("the demo county has a few hundred households with cards and dozens of
   CHECK(demo().count("SELECT COUNT(DISTINCT household_id) FROM household_members") >= 200);
   CHECK(demo().count("SELECT COUNT(*) FROM shops") >= 24);
   CHECK(demo().count("SELECT COUNT(*) FROM shops WHERE kind = 'cooperative'") >= 10);
+}
+
+TEST_CASE("the demo's ID numbers carry their GB 11643 check character", "[http][demo]") {
+  CHECK(seeds::demo::id_number("110105", 1949, 12, 31, 1, true) == "11010519491231002X");
+  CHECK(check_character_holds(seeds::demo::id_number("620621", 1978, 3, 15, 7, false)));
+}
+
+TEST_CASE("every member of every demo household has a valid ID number", "[http][demo][slow]") {
+  auto rows = demo().store().db().read(
+      [](db::Session& s) { return s.query("SELECT id_number FROM household_members"); });
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() >= 200);
+  for (const auto& r : *rows) CHECK(check_character_holds(r.str(0)));
 }
 
 TEST_CASE("the demo county has about 150 listings, each with a photo", "[http][demo][slow]") {
