@@ -30,6 +30,10 @@ inline constexpr int kListings = 150;
 // sensors, accounts and organisation, with every township, households, shops and buyers.
 std::string county_json();
 
+// The demo's ids are those of a store it fills alone: a store holding another seed set
+// (the fixture) is refused ("store_not_fresh").
+Status check_no_other_seed(db::Database& db);
+
 // What the storefront lends the history (seeds do not depend on it).
 struct Hooks {
   std::vector<std::int64_t> buyers;                  // consumer account ids

@@ -53,6 +53,7 @@ Status App::load_demo() {
     if (account.role == Role::consumer) buyers.push_back(id);
     return id;
   };
+  CUNHUO_CHECK(seeds::demo::check_no_other_seed(store));
   const auto loaded = CUNHUO_TRY(seeds::load(store, seeds::demo::county_json(), clock, create));
   if (!loaded.loaded) {  // loaded before, maybe not to the end: its buyers are read back
     auto rows = CUNHUO_TRY(store.read([](db::Session& s) {

@@ -175,3 +175,18 @@ TEST_CASE("the small fixture seed is not marked sample data", "[http][demo]") {
   CHECK_FALSE(c.request("GET", "/healthz").header("x-sample-data").has_value());
   CHECK(server.count("SELECT COUNT(*) FROM seed_sets WHERE name = 'fixture'") == 1);
 }
+
+TEST_CASE("the demo county is refused on a store that holds the fixture", "[http][demo]") {
+  TestServer server(StoreKind::sqlite);
+  Config config;
+  config.listen_host = "127.0.0.1";
+  config.listen_port = 0;
+  config.db_url = server.store().url();
+  config.seed = std::string(seeds::demo::kName);
+  config.data_dir = temp_dir();
+  const SystemClock clock;
+  auto refused = storefront::App::open(config, clock);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "store_not_fresh");
+  CHECK(server.count("SELECT COUNT(*) FROM products") == 0);
+}
