@@ -17,19 +17,6 @@ constexpr std::int64_t kDayMs = 86'400'000;
 
 std::string month_of(std::int64_t ms) { return format_date(shanghai_date(ms)).substr(0, 7); }
 
-// The demo county, loaded once for every case that looks at it.
-TestServer& demo() {
-  static std::unique_ptr<TestServer> server;
-  if (!server) {
-    const auto started = std::chrono::steady_clock::now();
-    server = std::make_unique<TestServer>(StoreKind::sqlite, std::string(seeds::demo::kName));
-    const auto took = std::chrono::steady_clock::now() - started;
-    WARN("the demo county loaded in "
-         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
-  }
-  return *server;
-}
-
 std::int64_t now_ms() { return SystemClock().now_ms(); }
 
 // GB 11643: the 18th character checks the first 17 digits.
@@ -41,50 +28,46 @@ bool check_character_holds(const std::string& id) {
   return std::string_view("10X98765432")[static_cast<std::size_t>(sum % 11)] == id[17];
 }
 
-}  // namespace
-
-TEST_CASE("the demo county has every township, each with its station", "[http][demo][slow]") {
-  CHECK(demo().count("SELECT COUNT(DISTINCT region_code) FROM network_nodes WHERE kind = "
+// The demo county has every township, each with its station.
+void every_township_has_its_station(TestServer& server) {
+  CHECK(server.count("SELECT COUNT(DISTINCT region_code) FROM network_nodes WHERE kind = "
                      "'township_station' AND region_code LIKE '620621%'") ==
         seeds::demo::kTownships);
 }
 
-TEST_CASE("the demo county has a few hundred households with cards and dozens of shops",
-          "[http][demo][slow]") {
-  CHECK(demo().count("SELECT COUNT(DISTINCT household_id) FROM household_members") >= 200);
-  CHECK(demo().count("SELECT COUNT(*) FROM shops") >= 24);
-  CHECK(demo().count("SELECT COUNT(*) FROM shops WHERE kind = 'cooperative'") >= 10);
+// The demo county has a few hundred households with cards and dozens of shops.
+void households_with_cards_and_shops(TestServer& server) {
+  CHECK(server.count("SELECT COUNT(DISTINCT household_id) FROM household_members") >= 200);
+  CHECK(server.count("SELECT COUNT(*) FROM shops") >= 24);
+  CHECK(server.count("SELECT COUNT(*) FROM shops WHERE kind = 'cooperative'") >= 10);
 }
 
-TEST_CASE("the demo's ID numbers carry their GB 11643 check character", "[http][demo]") {
-  CHECK(seeds::demo::id_number("110105", 1949, 12, 31, 1, true) == "11010519491231002X");
-  CHECK(check_character_holds(seeds::demo::id_number("620621", 1978, 3, 15, 7, false)));
-}
-
-TEST_CASE("every member of every demo household has a valid ID number", "[http][demo][slow]") {
-  auto rows = demo().store().db().read(
+// Every member of every demo household has a valid ID number.
+void id_numbers_are_valid(TestServer& server) {
+  auto rows = server.store().db().read(
       [](db::Session& s) { return s.query("SELECT id_number FROM household_members"); });
   REQUIRE(rows.ok());
   REQUIRE(rows->size() >= 200);
   for (const auto& r : *rows) CHECK(check_character_holds(r.str(0)));
 }
 
-TEST_CASE("the demo county has about 150 listings, each with a photo", "[http][demo][slow]") {
-  const auto listings = demo().count("SELECT COUNT(*) FROM products");
+// The demo county has about 150 listings, each with a photo.
+void listings_have_photos(TestServer& server) {
+  const auto listings = server.count("SELECT COUNT(*) FROM products");
   CHECK(listings >= 140);
   CHECK(listings <= 160);
-  CHECK(demo().count("SELECT COUNT(DISTINCT product_id) FROM product_photos") == listings);
+  CHECK(server.count("SELECT COUNT(DISTINCT product_id) FROM product_photos") == listings);
 }
 
-TEST_CASE("the demo county has campaigns running now", "[http][demo][slow]") {
+// The demo county has campaigns running now.
+void campaigns_are_running(TestServer& server) {
   const std::string at = std::to_string(now_ms());
-  CHECK(demo().count("SELECT COUNT(*) FROM campaigns WHERE starts_at <= " + at + " AND ends_at > " +
+  CHECK(server.count("SELECT COUNT(*) FROM campaigns WHERE starts_at <= " + at + " AND ends_at > " +
                      at) >= 3);
 }
 
-TEST_CASE("the demo county has orders on each of 90 days, most settled into household income",
-          "[http][demo][slow]") {
-  auto& server = demo();
+// The demo county has orders on each of 90 days, most settled into household income.
+void ninety_days_of_settled_orders(TestServer& server) {
   const std::int64_t first =
       shanghai_midnight_ms(shanghai_date(now_ms())) - seeds::demo::kHistoryDays * kDayMs;
   const auto orders = server.count("SELECT COUNT(*) FROM orders");
@@ -97,9 +80,8 @@ TEST_CASE("the demo county has orders on each of 90 days, most settled into hous
   CHECK(server.count("SELECT COALESCE(SUM(net_fen), 0) FROM settlement_lines") > 0);
 }
 
-TEST_CASE("in the demo county 王建国's statement of last month shows sales and verifies",
-          "[http][demo][slow]") {
-  auto& server = demo();
+// In the demo county 王建国's statement of last month shows sales and verifies.
+void statement_shows_sales_and_verifies(TestServer& server) {
   HttpClient c(server.port());
   const std::string farmer = server.login("13900000001");
   auto statement =
@@ -111,8 +93,8 @@ TEST_CASE("in the demo county 王建国's statement of last month shows sales an
   CHECK(verified.body.find("\"genuine\":true") != std::string::npos);
 }
 
-TEST_CASE("the demo county leaves a handful of exceptions open", "[http][demo][slow]") {
-  auto& server = demo();
+// The demo county leaves a handful of exceptions open.
+void exceptions_are_open(TestServer& server) {
   const std::string at = std::to_string(now_ms());
   CHECK(server.count("SELECT COUNT(*) FROM excursions WHERE status = 'open'") >= 1);
   CHECK(server.count("SELECT COUNT(*) FROM shipments WHERE status = 'held'") >= 1);
@@ -124,24 +106,24 @@ TEST_CASE("the demo county leaves a handful of exceptions open", "[http][demo][s
   CHECK(server.count("SELECT COUNT(*) FROM certifications WHERE status = 'applied'") >= 1);
 }
 
-TEST_CASE("every answer of the demo says it is sample data, and its pages say so in words",
-          "[http][demo][slow]") {
-  HttpClient c(demo().port());
+// Every answer of the demo says it is sample data, and its pages say so in words.
+void answers_say_sample_data(TestServer& server) {
+  HttpClient c(server.port());
   CHECK(c.request("GET", "/healthz").header("x-sample-data") == "true");
   auto page = c.request("GET", "/public/statistics?region=620621");
   REQUIRE(page.status == 200);
   CHECK(page.body.find("演示数据 Sample data") != std::string::npos);
 }
 
-TEST_CASE("the README's accounts log in to the demo county with the demo password",
-          "[http][demo][slow]") {
+// The README's accounts log in to the demo county with the demo password.
+void readme_accounts_log_in(TestServer& server) {
   for (const char* phone : {"13900000001", "13900000003", "13900000005", "13900000006",
                             "13900000007", "13900000010", "13600000001"})
-    CHECK_FALSE(demo().login(phone).empty());
+    CHECK_FALSE(server.login(phone).empty());
 }
 
-TEST_CASE("a second start finds the demo county loaded and adds nothing", "[http][demo][slow]") {
-  auto& server = demo();
+// A second start finds the demo county loaded and adds nothing.
+void second_start_adds_nothing(TestServer& server) {
   const auto orders = server.count("SELECT COUNT(*) FROM orders");
   const auto sets = server.count("SELECT COUNT(*) FROM seed_sets");
   Config config;
@@ -157,6 +139,38 @@ TEST_CASE("a second start finds the demo county loaded and adds nothing", "[http
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
   CHECK(server.count("SELECT COUNT(*) FROM orders") == orders);
   CHECK(server.count("SELECT COUNT(*) FROM seed_sets") == sets);
+}
+
+}  // namespace
+
+// One load of the demo county for all its checks: it takes tens of seconds, and ctest
+// runs each test case in a process of its own.
+TEST_CASE(
+    "the demo county: every township, households, shops, listings, campaigns, 90 days of "
+    "sales, open exceptions, marked as sample data, loaded once",
+    "[http][demo][slow]") {
+  const auto started = std::chrono::steady_clock::now();
+  TestServer server(StoreKind::sqlite, std::string(seeds::demo::kName));
+  WARN("the demo county loaded in " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - started)
+                                           .count()
+                                    << " ms");
+  every_township_has_its_station(server);
+  households_with_cards_and_shops(server);
+  id_numbers_are_valid(server);
+  listings_have_photos(server);
+  campaigns_are_running(server);
+  ninety_days_of_settled_orders(server);
+  statement_shows_sales_and_verifies(server);
+  exceptions_are_open(server);
+  answers_say_sample_data(server);
+  readme_accounts_log_in(server);
+  second_start_adds_nothing(server);
+}
+
+TEST_CASE("the demo's ID numbers carry their GB 11643 check character", "[http][demo]") {
+  CHECK(seeds::demo::id_number("110105", 1949, 12, 31, 1, true) == "11010519491231002X");
+  CHECK(check_character_holds(seeds::demo::id_number("620621", 1978, 3, 15, 7, false)));
 }
 
 TEST_CASE("with --seed none the store stays empty and nothing is marked sample data",
