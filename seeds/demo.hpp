@@ -23,7 +23,7 @@ inline constexpr int kHistoryDays = 90;
 inline constexpr int kMinOrdersPerDay = 20, kMaxOrdersPerDay = 40;
 inline constexpr int kTownships = 18;
 inline constexpr int kGeneratedHouseholds = 240;  // besides the two the walkthrough uses
-inline constexpr int kConsumers = 24;             // buyers besides 13900000003
+inline constexpr int kConsumers = 12;             // buyers besides 13900000003
 inline constexpr int kListings = 150;
 
 // The static part in the loader's format (seeds::load): the fixture's county, nodes, links,
