@@ -150,10 +150,10 @@ Result<ProviderPayment> Simulator::create_payment(const PaymentRequest& request)
   if (request.amount.fen() <= 0 || request.currency != "CNY")
     return make_error(ErrorKind::invalid, "bad_request", "the sandbox takes positive CNY amounts");
   auto id = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
-    CUNHUO_TRY(tx.exec(
-        std::string(tx.insert_ignore()) + " INTO sim_payments (intent_id, amount_fen, currency, "
-                                          "status, created_at) VALUES (?, ?, 'CNY', 'created', ?)",
-        {request.intent_id, request.amount.fen(), clock_.now_ms()}));
+    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                           " INTO sim_payments (intent_id, amount_fen, currency, "
+                           "status, created_at) VALUES (?, ?, 'CNY', 'created', ?)",
+                       {request.intent_id, request.amount.fen(), clock_.now_ms()}));
     auto row = CUNHUO_TRY(tx.query_one(
         "SELECT id, amount_fen FROM sim_payments WHERE intent_id = ?", {request.intent_id}));
     if (row->i64(1) != request.amount.fen())
@@ -174,28 +174,40 @@ Result<std::optional<SimPayment>> Simulator::find(std::int64_t payment_id) {
   });
 }
 
+// Records the payer's choice; returns the notification's body.
+Result<std::string> Simulator::record_decision(db::Session& tx, std::int64_t payment_id,
+                                               bool success) {
+  auto row = CUNHUO_TRY(tx.query_one(
+      "SELECT id, intent_id, amount_fen, status FROM sim_payments WHERE id = ?", {payment_id}));
+  if (!row) return make_error(ErrorKind::not_found, "not_found", "no such payment");
+  if (row->str(3) != "created")
+    return make_error(ErrorKind::conflict, "already_decided",
+                      "this payment was already " + row->str(3));
+  const auto now = clock_.now_ms();
+  CUNHUO_TRY(tx.exec(
+      "UPDATE sim_payments SET status = ?, paid_at = ? WHERE id = ?",
+      {success ? "succeeded" : "failed", success ? db::Value(now) : db::Value(), payment_id}));
+  const SimPayment p{row->i64(0), row->i64(1), Money::fen(row->i64(2)), ""};
+  return notification_body(p, success, now);
+}
+
 Status Simulator::decide(std::int64_t payment_id, bool success) {
   CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
-    auto row = CUNHUO_TRY(tx.query_one(
-        "SELECT id, intent_id, amount_fen, status FROM sim_payments WHERE id = ?", {payment_id}));
-    if (!row) return make_error(ErrorKind::not_found, "not_found", "no such payment");
-    if (row->str(3) != "created")
-      return make_error(ErrorKind::conflict, "already_decided",
-                        "this payment was already " + row->str(3));
-    const auto now = clock_.now_ms();
-    CUNHUO_TRY(tx.exec(
-        "UPDATE sim_payments SET status = ?, paid_at = ? WHERE id = ?",
-        {success ? "succeeded" : "failed", success ? db::Value(now) : db::Value(), payment_id}));
-    const SimPayment p{row->i64(0), row->i64(1), Money::fen(row->i64(2)), ""};
-    const std::string body = notification_body(p, success, now);
+    const std::string body = CUNHUO_TRY(record_decision(tx, payment_id, success));
     for (int copy = 0; copy < (options_.send_twice ? 2 : 1); ++copy)
       CUNHUO_TRY(tx.exec(
           "INSERT INTO sim_notifications (payment_id, body, next_attempt_at) VALUES (?, ?, ?)",
-          {payment_id, body, now}));
+          {payment_id, body, clock_.now_ms()}));
     return {};
   }));
   wake();
   return {};
+}
+
+Result<Notification> Simulator::confirm_in_hand(std::int64_t payment_id) {
+  auto body =
+      CUNHUO_TRY(db_.write([&](db::Session& tx) { return record_decision(tx, payment_id, true); }));
+  return sign(body);
 }
 
 Status Simulator::confirm(std::int64_t payment_id) { return decide(payment_id, true); }

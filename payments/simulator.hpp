@@ -52,6 +52,9 @@ class Simulator final : public PaymentProvider {
   // The payer's choice on the pay page; queues the notification.
   Status confirm(std::int64_t payment_id);
   Status fail(std::int64_t payment_id);
+  // The payer confirms and the signed notification is handed back instead of queued for
+  // sending: the demo seed pays thousands of orders before the platform listens.
+  Result<Notification> confirm_in_hand(std::int64_t payment_id);
   Result<std::optional<SimPayment>> find(std::int64_t payment_id);
   // The bill as the provider's CSV download.
   Result<std::string> bill_csv(const std::string& date);
@@ -75,6 +78,7 @@ class Simulator final : public PaymentProvider {
 
  private:
   Status decide(std::int64_t payment_id, bool success);
+  Result<std::string> record_decision(db::Session& tx, std::int64_t payment_id, bool success);
   Result<int> post(const Notification& n);
   db::Database& db_;
   const Clock& clock_;

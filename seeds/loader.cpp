@@ -12,7 +12,7 @@
 
 namespace cunhuo::seeds {
 
-extern const std::string_view kMinqinSeed;  // generated from minqin/seed.json at build time
+extern const std::string_view kFixtureSeed;  // generated from fixture/seed.json at build time
 
 namespace {
 
@@ -24,6 +24,10 @@ constexpr db::Migration kMigrations[] = {
      "  name VARCHAR(100) NOT NULL PRIMARY KEY,\n"
      "  loaded_at BIGINT NOT NULL\n"
      ");\n"},
+    // A set that says "sample_data": true is invented data: the service says so on every
+    // answer while the store holds one.
+    {"seeds", 2, "seed sets marked as sample data",
+     "ALTER TABLE seed_sets ADD COLUMN sample_data INTEGER NOT NULL DEFAULT 0;\n"},
 };
 
 using Keys = std::map<std::string, std::int64_t>;
@@ -190,8 +194,12 @@ Status load_organisations(db::Session& tx, const FieldReader& root, const Keys& 
 
 std::span<const db::Migration> migrations() { return kMigrations; }
 
+Result<bool> holds_sample_data(db::Session& s) {
+  return CUNHUO_TRY(s.query_one("SELECT name FROM seed_sets WHERE sample_data = 1")).has_value();
+}
+
 std::optional<std::string_view> builtin(std::string_view name) {
-  if (name == "minqin") return kMinqinSeed;
+  if (name == "fixture") return kFixtureSeed;
   return std::nullopt;
 }
 
@@ -202,9 +210,11 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
   const std::string name = CUNHUO_TRY(root.string("name", 100));
   return db.write([&](db::Session& tx) -> Result<LoadReport> {
     LoadReport report;
-    auto claimed = CUNHUO_TRY(
-        tx.exec(std::string(tx.insert_ignore()) + " INTO seed_sets (name, loaded_at) VALUES (?, ?)",
-                {name, clock.now_ms()}));
+    const bool sample = CUNHUO_TRY(root.optional_boolean("sample_data")).value_or(false);
+    auto claimed = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                                          " INTO seed_sets (name, loaded_at, sample_data) "
+                                          "VALUES (?, ?, ?)",
+                                      {name, clock.now_ms(), sample ? 1 : 0}));
     if (claimed.affected_rows == 0) return report;  // loaded before
     Keys nodes, households, shops, accounts;
     if (root.has("poor_counties")) {

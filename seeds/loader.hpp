@@ -27,8 +27,12 @@ using AccountCreator =
 
 std::span<const db::Migration> migrations();
 
-// The JSON of a built-in seed set ("minqin"), if there is one by that name.
+// The JSON of a built-in seed set ("fixture", the small set the tests use), if there is
+// one by that name. The demo county "minqin" is generated: seeds/demo.hpp.
 std::optional<std::string_view> builtin(std::string_view name);
+
+// Whether the store holds a seed set of invented sample data ("sample_data": true).
+Result<bool> holds_sample_data(db::Session& s);
 
 struct LoadReport {
   bool loaded = false;  // false: this set was loaded before

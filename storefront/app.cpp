@@ -24,6 +24,7 @@
 #include "storefront/logistics_routes.hpp"
 #include "storefront/office_routes.hpp"
 #include "storefront/payments_routes.hpp"
+#include "seeds/demo.hpp"
 #include "seeds/loader.hpp"
 #include "storefront/list_routes.hpp"
 #include "storefront/marketplace_routes.hpp"
@@ -192,7 +193,12 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
             CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key"))};
   spdlog::info("statements are signed with key {}", keys.statement.serial());
   std::unique_ptr<App> app(new App(config, clock, std::move(db), std::move(keys)));
-  CUNHUO_CHECK(load_seed(*app->db_, config, clock, app->auth_));
+  if (config.seed == seeds::demo::kName)
+    CUNHUO_CHECK(app->load_demo());
+  else
+    CUNHUO_CHECK(load_seed(*app->db_, config, clock, app->auth_));
+  app->server_->mark_sample_data(
+      CUNHUO_TRY(app->db_->read([](db::Session& s) { return seeds::holds_sample_data(s); })));
   return app;
 }
 

@@ -21,23 +21,10 @@
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
-namespace {
 
-namespace mk = cunhuo::marketplace;
-namespace pay = cunhuo::payments;
-
-constexpr std::int64_t kMaxNotificationBody = 64 << 10;  // a provider's notice is small
-
-// A refused money operation leaves a line in the log, with who asked and why not.
-Result<Response> logged(Result<Response> r, const Request& req) {
-  if (!r.ok() && r.error().kind != ErrorKind::internal)
-    spdlog::warn("refused {} {}: {} ({})", req.method, req.path, r.error().code, r.error().message);
-  return r;
-}
-
-// ---- paying a checkout -------------------------------------------------------------
-
-Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
+Result<payments::Payable> payable_of(db::Session& s, const marketplace::Checkout& checkout) {
+  namespace mk = cunhuo::marketplace;
+  namespace pay = cunhuo::payments;
   pay::Payable p{checkout.id.value, checkout.buyer, checkout.total, {}};
   for (const auto& o : checkout.orders) {
     if (o.status != mk::OrderStatus::pending_payment)
@@ -65,6 +52,20 @@ Result<pay::Payable> payable_of(db::Session& s, const mk::Checkout& checkout) {
     p.orders.push_back(std::move(po));
   }
   return p;
+}
+
+namespace {
+
+namespace mk = cunhuo::marketplace;
+namespace pay = cunhuo::payments;
+
+constexpr std::int64_t kMaxNotificationBody = 64 << 10;  // a provider's notice is small
+
+// A refused money operation leaves a line in the log, with who asked and why not.
+Result<Response> logged(Result<Response> r, const Request& req) {
+  if (!r.ok() && r.error().kind != ErrorKind::internal)
+    spdlog::warn("refused {} {}: {} ({})", req.method, req.path, r.error().code, r.error().message);
+  return r;
 }
 
 // An intent as write_intent writes it.

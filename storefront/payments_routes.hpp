@@ -9,6 +9,8 @@
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/outbox/outbox.hpp"
+#include "marketplace/orders.hpp"
+#include "payments/intents.hpp"
 #include "payments/provider.hpp"
 #include "payments/settlement.hpp"
 #include "payments/signing.hpp"
@@ -34,6 +36,10 @@ struct PaymentsContext {
 };
 
 void add_payments_routes(RouteTable& table, PaymentsContext context);
+
+// What paying a checkout asks for: its orders, lines, producer shares and campaigns, as
+// payments keeps them. A checkout with an order no longer pending payment is a 409.
+Result<payments::Payable> payable_of(db::Session& s, const marketplace::Checkout& checkout);
 void add_simulator_routes(RouteTable& table, PaymentsContext context);
 
 // Topic a logistics excursion confirmed as spoilage publishes: {"order_id", "bearer"}.

@@ -71,6 +71,7 @@ struct Shared {
   Metrics* metrics = nullptr;
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<bool> draining{false};
+  std::atomic<bool> sample_data{false};  // the store holds invented sample data
   std::mutex connections_mu;
   std::unordered_map<std::size_t, std::shared_ptr<Connection>> connections;
   int open_connections = 0;                              // counted ones, under connections_mu
@@ -184,6 +185,17 @@ void add_safety_headers(Response& r, const Answering& a) {
   if (a.authenticated) drop_header(r, "cache-control");
   if ((a.authenticated || a.api) && !has_header(r, "cache-control"))
     r.headers.emplace_back("Cache-Control", "no-store");
+}
+
+// Invented data says so on every answer, and in words at the top of every page.
+void mark_sample(Response& r) {
+  r.headers.emplace_back("X-Sample-Data", "true");
+  if (r.content_type.rfind("text/html", 0) != 0) return;
+  constexpr std::string_view kBody = "<body>";
+  if (auto at = r.body.find(kBody); at != std::string::npos)
+    r.body.insert(at + kBody.size(),
+                  "<p id=sample-data role=note><b>演示数据 Sample data</b>: every name, "
+                  "household, order and figure here is invented.</p>");
 }
 
 using Sent = std::function<void()>;
@@ -478,6 +490,7 @@ class Adapter final : public Tcp::Handler {
     Shared& shared = *shared_ptr;
     const bool keep_alive = a.keep_alive && !shared.draining.load();
     add_safety_headers(response, a);
+    if (shared.sample_data.load()) mark_sample(response);
     std::weak_ptr<Connection> weak_conn = conn;
     std::weak_ptr<Tcp::Peer> weak_peer = peer;
     send_bytes(peer, http1::write_response(response, a.request_id, keep_alive), !keep_alive, conn,
@@ -603,6 +616,8 @@ std::uint16_t HttpServer::port() const {
 }
 
 bool HttpServer::draining() const { return impl_->shared->draining.load(); }
+
+void HttpServer::mark_sample_data(bool sample) { impl_->shared->sample_data = sample; }
 
 void HttpServer::shutdown(std::chrono::milliseconds grace) {
   if (!impl_->running) return;

@@ -56,6 +56,8 @@ class HttpServer {
   Status start();
   std::uint16_t port() const;
   bool draining() const;
+  // Every answer then says `X-Sample-Data: true`: the store holds invented data.
+  void mark_sample_data(bool sample);
   // New requests get 503 and `Connection: close`; requests in flight finish (up to
   // `grace`); then the listener and its threads stop.
   void shutdown(std::chrono::milliseconds grace);

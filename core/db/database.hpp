@@ -106,6 +106,10 @@ struct DatabaseOptions {
   int pool_size = 8;  // MySQL connections / SQLite readers kept open
   int busy_timeout_ms = 5000;
   int max_retries = 5;  // for transient conflicts
+  // false for a bulk load (the demo county): SQLite commits without waiting for the disk
+  // (synchronous=NORMAL: WAL keeps the file consistent; a power cut may lose the last
+  // commits, never a process crash) until flush(). MySQL/MariaDB ignore it.
+  bool durable_commits = true;
 };
 
 class Database {

@@ -185,7 +185,8 @@ Result<std::unique_ptr<SqliteSession>> connect(const std::string& path,
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
   CUNHUO_CHECK(session->plain("PRAGMA journal_mode=WAL"));
-  CUNHUO_CHECK(session->plain("PRAGMA synchronous=FULL"));
+  CUNHUO_CHECK(session->plain(options.durable_commits ? "PRAGMA synchronous=FULL"
+                                                      : "PRAGMA synchronous=NORMAL"));
   CUNHUO_CHECK(session->plain("PRAGMA foreign_keys=ON"));
   if (read_only) CUNHUO_CHECK(session->plain("PRAGMA query_only=1"));
   // The one writer keeps the hot pages of growing tables (readings, ledger) in memory

@@ -1,4 +1,4 @@
-// Fills a running Cunhuo server (seeded with minqin) with N listings spread over SHOPS
+// Fills a running Cunhuo server (seeded with fixture) with N listings spread over SHOPS
 // shops, as many farmers' shops would list them. The shops, their households and their
 // managers' accounts and sessions are made in the store first; the listings go through the
 // API, each by its own shop's manager.

@@ -1,4 +1,4 @@
-// Flash-sale benchmark client. Against a running Cunhuo server (seeded with minqin): makes
+// Flash-sale benchmark client. Against a running Cunhuo server (seeded with fixture): makes
 // BUYERS consumer accounts with sessions straight in the store (before the timed part),
 // lists one product with UNITS units in a flash-sale campaign that allows each buyer one
 // unit, then sends ATTEMPTS checkout requests (attempt i as buyer i mod BUYERS, each with

@@ -149,7 +149,7 @@ STORE_TEST(
     "an exit goes village, township, county, then a public notice; an objection is heard before "
     "the household exits",
     "[http][alleviation][exit]") {
-  TestServer server(store_kind, "minqin", {}, ServerClock::manual);
+  TestServer server(store_kind, "fixture", {}, ServerClock::manual);
   HttpClient c(server.port());
   const std::string county = server.login(kOffice), township = server.login("13900000010");
   record_poor_year(c, county);

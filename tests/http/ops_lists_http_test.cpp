@@ -170,7 +170,7 @@ STORE_TEST("the centre sees a parcel held by an excursion until the excursion is
 
 STORE_TEST("a parcel whose planned arrival has passed unscanned is late for the centre",
            "[http][ops-lists]") {
-  TestServer server(store_kind, "minqin", {}, ServerClock::manual);
+  TestServer server(store_kind, "fixture", {}, ServerClock::manual);
   HttpClient c(server.port());
   const std::string consumer = server.login(kConsumer), centre = server.login(kCentre);
   const Bought b = buy_and_pay(server, c, consumer);

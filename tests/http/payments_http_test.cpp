@@ -284,7 +284,7 @@ STORE_TEST(
 
 STORE_TEST("a delivered order the buyer does not confirm completes and settles after the window",
            "[http][payments]") {
-  TestServer server(store_kind, "minqin", {}, ServerClock::manual);
+  TestServer server(store_kind, "fixture", {}, ServerClock::manual);
   HttpClient c(server.port());
   const std::string consumer = server.login(kConsumer), centre = server.login(kCentre);
   const Bought b = buy_and_pay(server, c, consumer);
@@ -355,7 +355,7 @@ STORE_TEST("the sandbox's daily bill is for the county centre and admin only",
 
 STORE_TEST("with the sandbox off every payments route answers, paying is a 503, and /sim is gone",
            "[http][payments][sandbox]") {
-  TestServer server(store_kind, "minqin", [](Config& c) { c.payment_simulator = false; });
+  TestServer server(store_kind, "fixture", [](Config& c) { c.payment_simulator = false; });
   HttpClient c(server.port());
   const std::string consumer = server.login(kConsumer), centre = server.login(kCentre),
                     office = server.login(kOffice), farmer = server.login(kFarmer);

@@ -221,14 +221,14 @@ TEST_CASE("a garbled request line is a JSON 400 and the connection closes", "[ht
 }
 
 TEST_CASE("a client too slow to send its headers is disconnected", "[http][timeouts]") {
-  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.header_timeout_ms = 300; });
+  TestServer server(StoreKind::sqlite, "fixture", [](Config& c) { c.header_timeout_ms = 300; });
   HttpClient client(server.port());
   client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // never finishes the head
   CHECK(client.closed_by_server(5000));
 }
 
 TEST_CASE("a client too slow to send its body is disconnected", "[http][timeouts]") {
-  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.body_timeout_ms = 300; });
+  TestServer server(StoreKind::sqlite, "fixture", [](Config& c) { c.body_timeout_ms = 300; });
   HttpClient client(server.port());
   client.send_raw(
       "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: "
@@ -402,7 +402,7 @@ STORE_TEST("thirty wrong passwords in a row lock the phone with a 429 and Retry-
 
 TEST_CASE("login attempts from one address over its limit get a 429 with Retry-After",
           "[http][auth][limits]") {
-  TestServer server(StoreKind::sqlite, "minqin",
+  TestServer server(StoreKind::sqlite, "fixture",
                     [](Config& c) { c.login_attempts_per_address = 5; });
   HttpClient client(server.port());
   for (int i = 0; i < 5; ++i)
@@ -427,7 +427,7 @@ TEST_CASE("metrics label a made-up method as other, not as itself", "[http][metr
 }
 
 TEST_CASE("metrics are served only to an allowed address or an admin", "[http][metrics]") {
-  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.metrics_allow.clear(); });
+  TestServer server(StoreKind::sqlite, "fixture", [](Config& c) { c.metrics_allow.clear(); });
   HttpClient client(server.port());
   CHECK(client.request("GET", "/metrics").status == 403);
   const Headers farmer = {{"Authorization", "Bearer " + server.login("13900000001")}};
@@ -456,7 +456,7 @@ int connections_until_refused(TestServer& server, std::vector<std::unique_ptr<Ht
 }  // namespace
 
 TEST_CASE("connections over the total cap get a 503 and are closed", "[http][limits]") {
-  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.max_connections = 3; });
+  TestServer server(StoreKind::sqlite, "fixture", [](Config& c) { c.max_connections = 3; });
   std::vector<std::unique_ptr<HttpClient>> open;
   HttpReply refusal;
   CHECK(connections_until_refused(server, open, refusal) == 3);
@@ -467,7 +467,7 @@ TEST_CASE("connections over the total cap get a 503 and are closed", "[http][lim
 
 TEST_CASE("connections from one address over its cap get a 503, and a closed one frees its place",
           "[http][limits]") {
-  TestServer server(StoreKind::sqlite, "minqin",
+  TestServer server(StoreKind::sqlite, "fixture",
                     [](Config& c) { c.max_connections_per_address = 2; });
   std::vector<std::unique_ptr<HttpClient>> open;
   HttpReply refusal;
@@ -483,7 +483,7 @@ TEST_CASE("connections from one address over its cap get a 503, and a closed one
 TEST_CASE("an upload without a session is refused from its headers before the body is read",
           "[http][auth][limits]") {
   // The old server waited for the body: the timeout then closed the connection unanswered.
-  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.body_timeout_ms = 1000; });
+  TestServer server(StoreKind::sqlite, "fixture", [](Config& c) { c.body_timeout_ms = 1000; });
   HttpClient client(server.port());
   client.send_raw(
       "POST /api/v1/products/1/photos HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
@@ -610,7 +610,7 @@ TEST_CASE("a client that pipelines requests and never reads the answers is cut o
 
 TEST_CASE("logins being hashed do not hold up other requests on the network thread",
           "[http][auth][limits]") {
-  TestServer server(StoreKind::sqlite, "minqin", [](Config& c) { c.threads = 1; });
+  TestServer server(StoreKind::sqlite, "fixture", [](Config& c) { c.threads = 1; });
   const std::string body = R"({"phone":"13900000001","password":"not-the-password"})";
   const std::string login =
       "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

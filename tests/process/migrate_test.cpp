@@ -17,12 +17,12 @@ namespace {
 // How long one migrate run may take before the test gives up on it.
 constexpr int kMigrateTimeoutS = 120;
 
-// Runs `cunhuo migrate` on `db_url` with the minqin seed; returns its exit status
+// Runs `cunhuo migrate` on `db_url` with the fixture seed; returns its exit status
 // (-1 when it did not exit normally).
 int run_migrate(const std::string& db_url, const std::string& dir) {
   const std::string command = "timeout " + std::to_string(kMigrateTimeoutS) +
                               " '" CUNHUO_BINARY "' migrate --db '" + db_url +
-                              "' --seed minqin --data-dir '" + dir + "' --log-level warn >>'" +
+                              "' --seed fixture --data-dir '" + dir + "' --log-level warn >>'" +
                               dir + "/migrate.log' 2>&1";
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -34,9 +34,9 @@ std::int64_t count(db::Database& db, const std::string& sql) {
   return (*r)->i64(0);
 }
 
-// The number of entries of one list in the built-in minqin seed.
+// The number of entries of one list in the built-in fixture seed.
 std::int64_t seeded(const char* list) {
-  auto doc = Json::parse(*seeds::builtin("minqin"));
+  auto doc = Json::parse(*seeds::builtin("fixture"));
   REQUIRE(doc.ok());
   return static_cast<std::int64_t>(doc->find(list)->as_array().size());
 }
@@ -50,7 +50,7 @@ STORE_TEST("cunhuo migrate applies every migration and the seed to a fresh store
   REQUIRE(run_migrate(store.url(), dir) == 0);
   const auto expected_migrations = static_cast<std::int64_t>(storefront::all_migrations().size());
   CHECK(count(store.db(), "SELECT COUNT(*) FROM schema_migrations") == expected_migrations);
-  CHECK(count(store.db(), "SELECT COUNT(*) FROM seed_sets WHERE name = 'minqin'") == 1);
+  CHECK(count(store.db(), "SELECT COUNT(*) FROM seed_sets WHERE name = 'fixture'") == 1);
   CHECK(count(store.db(), "SELECT COUNT(*) FROM households") == seeded("households"));
   CHECK(count(store.db(), "SELECT COUNT(*) FROM accounts") == seeded("accounts"));
   // A second run finds everything in place: it succeeds and adds nothing.

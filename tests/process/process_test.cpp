@@ -130,7 +130,7 @@ std::int64_t requests_in_flight(std::uint16_t port) {
 // Starts `cunhuo serve` on a fresh SQLite store in `dir` and waits until it answers.
 pid_t start_service(const std::string& dir, std::uint16_t port) {
   pid_t pid = spawn({CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port),
-                     "--db", "sqlite:" + dir + "/cunhuo.db", "--seed", "minqin", "--threads", "2"},
+                     "--db", "sqlite:" + dir + "/cunhuo.db", "--seed", "fixture", "--threads", "2"},
                     dir + "/serve.log");
   bool up = false;
   for (int i = 0; i < 300 && !up; ++i) {

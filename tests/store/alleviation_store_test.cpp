@@ -21,7 +21,7 @@ struct SeededStore {
     store.migrate();
     storefront::Auth auth(store.db(), clock);
     auto loaded = seeds::load(
-        store.db(), *seeds::builtin("minqin"), clock,
+        store.db(), *seeds::builtin("fixture"), clock,
         [&auth](db::Session& tx, const seeds::SeedAccount& a) -> Result<std::int64_t> {
           return auth.create_account(
               tx, {a.phone, a.password, a.display_name, CUNHUO_TRY(storefront::parse_role(a.role)),

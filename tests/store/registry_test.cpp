@@ -128,12 +128,12 @@ STORE_TEST("the Minqin seed loads once with accounts for every role", "[store][s
   store.migrate();
   ManualClock clock(1'795'000'000'000);  // late 2026
   storefront::Auth auth(store.db(), clock);
-  auto first = seeds::load(store.db(), *seeds::builtin("minqin"), clock, account_creator(auth));
+  auto first = seeds::load(store.db(), *seeds::builtin("fixture"), clock, account_creator(auth));
   REQUIRE(first.ok());
   CHECK(first->loaded);
   CHECK(first->households == 6);
   CHECK(first->accounts >= 8);
-  auto second = seeds::load(store.db(), *seeds::builtin("minqin"), clock, account_creator(auth));
+  auto second = seeds::load(store.db(), *seeds::builtin("fixture"), clock, account_creator(auth));
   REQUIRE(second.ok());
   CHECK_FALSE(second->loaded);
   auto roles = store.db().read(

@@ -25,7 +25,7 @@ enum class ServerClock { system, manual };
 
 class TestServer {
  public:
-  explicit TestServer(StoreKind kind, std::string seed = "minqin",
+  explicit TestServer(StoreKind kind, std::string seed = "fixture",
                       std::function<void(Config&)> tweak = {},
                       ServerClock clock = ServerClock::system);
   ~TestServer();
