@@ -76,7 +76,9 @@ std::vector<std::string> session_ids(HttpClient& c, const std::string& token,
   auto listed = c.request("GET", "/api/v1/sessions", "", bearer(token));
   REQUIRE(listed.status == 200);
   std::vector<std::string> ids;
-  for (const auto& s : Json::parse(listed.body)->find("items")->as_array()) {
+  auto doc = Json::parse(listed.body);
+  REQUIRE(doc.ok());
+  for (const auto& s : doc->find("items")->as_array()) {
     ids.push_back(s.find("id")->as_string());
     if (current != nullptr && s.find("current")->as_bool()) *current = ids.back();
   }
@@ -189,7 +191,7 @@ STORE_TEST("requests for a code are refused in order, and send nothing", "[http]
     std::string code, field;
   };
   const std::vector<Case> cases = {
-      {R"({"phone":)", 400, "invalid_json", ""},
+      {R"({"phone":)", 400, "malformed_json", ""},
       {R"({"phone":"13700000001","purpose":"sign_up","extra":1})", 400, "unknown_field", "extra"},
       {R"({"purpose":"sign_up"})", 400, "missing_field", "phone"},
       {R"({"phone":"13700000001"})", 400, "missing_field", "purpose"},
