@@ -140,8 +140,7 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   } else if (key == "sms-sign-name") {
     c.sms_sign_name = value;
   } else if (key == "code-requests-per-address") {
-    c.code_requests_per_address =
-        static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
+    c.code_requests_per_address = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
   } else {
     return config_error(key, "unknown setting " + key);
   }

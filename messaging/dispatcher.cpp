@@ -36,11 +36,11 @@ std::int64_t sms_retry_delay_ms(int attempts) {
 Result<std::vector<SmsDispatcher::Claimed>> SmsDispatcher::claim_due() {
   return db_.write([&](db::Session& tx) -> Result<std::vector<Claimed>> {
     const std::int64_t now = clock_.now_ms();
-    auto rows = CUNHUO_TRY(
-        tx.query("SELECT id, attempts, phone, template_code, params, next_attempt_at "
-                 "FROM sms_queue WHERE status = 'queued' AND next_attempt_at <= ? "
-                 "ORDER BY next_attempt_at, id LIMIT ?",
-                 {now, kSmsBatch}));
+    auto rows =
+        CUNHUO_TRY(tx.query("SELECT id, attempts, phone, template_code, params, next_attempt_at "
+                            "FROM sms_queue WHERE status = 'queued' AND next_attempt_at <= ? "
+                            "ORDER BY next_attempt_at, id LIMIT ?",
+                            {now, kSmsBatch}));
     std::vector<Claimed> out;
     for (const auto& r : rows) {
       auto moved = CUNHUO_TRY(
@@ -56,23 +56,21 @@ Result<std::vector<SmsDispatcher::Claimed>> SmsDispatcher::claim_due() {
   });
 }
 
-Status SmsDispatcher::record(const Claimed& c, const Result<std::string>& outcome,
-                             SmsPass& pass) {
+Status SmsDispatcher::record(const Claimed& c, const Result<std::string>& outcome, SmsPass& pass) {
   const std::int64_t now = clock_.now_ms();
   const int attempts = c.attempts + 1;
   return db_.write([&](db::Session& tx) -> Status {
     if (outcome.ok()) {
       ++pass.sent;
-      CUNHUO_TRY(tx.exec(
-          "UPDATE sms_queue SET status = 'sent', attempts = ?, gateway_id = ?, sent_at = ? "
-          "WHERE id = ?",
-          {attempts, *outcome, now, c.id}));
+      CUNHUO_TRY(
+          tx.exec("UPDATE sms_queue SET status = 'sent', attempts = ?, gateway_id = ?, sent_at = ? "
+                  "WHERE id = ?",
+                  {attempts, *outcome, now, c.id}));
       return {};
     }
     // A gateway that refuses the message itself (a bad number, an unknown template) will
     // refuse it again: only an unavailable gateway is worth another try.
-    const bool retry =
-        outcome.error().kind == ErrorKind::unavailable && attempts < kMaxSmsAttempts;
+    const bool retry = outcome.error().kind == ErrorKind::unavailable && attempts < kMaxSmsAttempts;
     const std::string why =
         (outcome.error().code + ": " + outcome.error().message).substr(0, kMaxErrorText);
     if (retry) {

@@ -17,10 +17,10 @@
 
 namespace cunhuo::messaging {
 
-inline constexpr std::int64_t kSmsRetryBaseMs = 10'000;         // first retry after this
+inline constexpr std::int64_t kSmsRetryBaseMs = 10'000;           // first retry after this
 inline constexpr std::int64_t kSmsRetryCapMs = 30LL * 60 * 1000;  // back-off grows to this
-inline constexpr std::int64_t kSmsClaimLeaseMs = 60'000;  // a claimed send's time to finish
-inline constexpr int kSmsBatch = 50;                       // messages claimed per pass
+inline constexpr std::int64_t kSmsClaimLeaseMs = 60'000;          // a claimed send's time to finish
+inline constexpr int kSmsBatch = 50;                              // messages claimed per pass
 inline constexpr std::int64_t kSmsPollMs = 1000;
 
 // The wait before attempt `attempts + 1`, after `attempts` failed ones (>= 1).

@@ -226,8 +226,9 @@ Result<std::string> read_gateway_answer(int http_status, std::string_view body) 
   const Json* code = doc.ok() ? doc->find("Code") : nullptr;
   if (code == nullptr || code->type() != Json::Type::string) {
     const ErrorKind kind = http_status >= 500 ? ErrorKind::unavailable : ErrorKind::internal;
-    return make_error(kind, "gateway_bad_answer",
-                      "the SMS gateway answered " + std::to_string(http_status) + " without a code");
+    return make_error(
+        kind, "gateway_bad_answer",
+        "the SMS gateway answered " + std::to_string(http_status) + " without a code");
   }
   const Json* message = doc->find("Message");
   const std::string said = message != nullptr && message->type() == Json::Type::string

@@ -40,8 +40,7 @@ std::string_view to_string(CodePurpose purpose) { return name_of(kPurposeNames, 
 
 Result<CodePurpose> parse_code_purpose(std::string_view text) {
   if (auto v = value_of(kPurposeNames, text)) return *v;
-  return make_error(ErrorKind::invalid, "invalid_purpose", "unknown purpose for a code",
-                    "purpose");
+  return make_error(ErrorKind::invalid, "invalid_purpose", "unknown purpose for a code", "purpose");
 }
 
 Result<std::optional<std::int64_t>> code_send_wait_ms(db::Session& tx, std::string_view phone,
@@ -55,7 +54,8 @@ Result<std::optional<std::int64_t>> code_send_wait_ms(db::Session& tx, std::stri
     wait = rows.back().i64(0) + kCodeResendMs - now;
   if (static_cast<int>(rows.size()) >= kCodesPerPhonePerDay) {
     // The oldest send of the day leaves the window first.
-    const std::int64_t day_wait = rows[rows.size() - kCodesPerPhonePerDay].i64(0) + kCodeDayMs - now;
+    const std::int64_t day_wait =
+        rows[rows.size() - kCodesPerPhonePerDay].i64(0) + kCodeDayMs - now;
     wait = std::max(wait.value_or(0), day_wait);
   }
   return wait;
@@ -66,8 +66,7 @@ Status record_code_send(db::Session& tx, std::string_view phone, const Clock& cl
   // The day's window is all the limits read: older sends of this phone can go.
   CUNHUO_TRY(tx.exec("DELETE FROM phone_code_sends WHERE phone = ? AND sent_at <= ?",
                      {phone, now - kCodeDayMs}));
-  CUNHUO_TRY(
-      tx.exec("INSERT INTO phone_code_sends (phone, sent_at) VALUES (?, ?)", {phone, now}));
+  CUNHUO_TRY(tx.exec("INSERT INTO phone_code_sends (phone, sent_at) VALUES (?, ?)", {phone, now}));
   return {};
 }
 
@@ -112,8 +111,7 @@ Result<CodeCheck> verify_code(db::Session& tx, std::string_view phone, CodePurpo
     return consumed.affected_rows == 1 ? CodeCheck::accepted : CodeCheck::wrong;
   }
   CUNHUO_TRY(tx.exec(
-      "UPDATE phone_codes SET tries_left = tries_left - 1 WHERE id = ? AND tries_left > 0",
-      {id}));
+      "UPDATE phone_codes SET tries_left = tries_left - 1 WHERE id = ? AND tries_left > 0", {id}));
   return CodeCheck::wrong;
 }
 

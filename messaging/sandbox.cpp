@@ -5,9 +5,9 @@ namespace cunhuo::messaging {
 Result<std::string> SandboxSms::send(const SmsMessage& message) {
   const std::string text = CUNHUO_TRY(render(message));
   const std::int64_t id = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
-    CUNHUO_TRY(tx.exec(
-        "INSERT INTO sandbox_sms (phone, template_code, text, sent_at) VALUES (?, ?, ?, ?)",
-        {message.phone, message.template_code, text, clock_.now_ms()}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO sandbox_sms (phone, template_code, text, sent_at) VALUES (?, ?, ?, ?)",
+                {message.phone, message.template_code, text, clock_.now_ms()}));
     return tx.last_insert_id();
   }));
   return "sandbox-" + std::to_string(id);

@@ -47,7 +47,7 @@ std::span<const db::Migration> migrations();
 
 // The templates the messaging module knows (see templates.cpp for their text). A gateway
 // registers each one; a message names one and fills its ${param} placeholders.
-inline constexpr std::string_view kVerificationCode = "verification_code";  // code, minutes
+inline constexpr std::string_view kVerificationCode = "verification_code";    // code, minutes
 inline constexpr std::string_view kAlreadyRegistered = "already_registered";  // (none)
 
 struct SmsTemplate {

@@ -38,8 +38,7 @@ Result<std::string> render(const SmsMessage& message) {
       if (n == name) value = &v;
     if (value == nullptr)
       return make_error(ErrorKind::invalid, "missing_param",
-                        "the template needs the parameter " + std::string(name),
-                        std::string(name));
+                        "the template needs the parameter " + std::string(name), std::string(name));
     out += *value;
     rest = rest.substr(close + 1);
   }

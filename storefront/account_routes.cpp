@@ -37,33 +37,20 @@ Error invalid_code() {
 
 std::int64_t seconds_rounded_up(std::int64_t ms) { return (ms + 999) / 1000; }
 
-Response granted(const SessionGrant& grant) {
-  JsonWriter w;
-  w.begin_object()
-      .field("token", grant.token)
-      .field("expires_at", format_utc(grant.expires_at_ms))
-      .key("account");
-  write_account(w, grant.account);
-  w.end_object();
-  return Response::json(201, w.take());
-}
-
 // --- POST /api/v1/phone-codes --------------------------------------------------------------
 
 // What a request for a code leads to. Whether the phone has an account decides only what is
 // sent, never the answer: a code, a "you already have an account" text, or nothing.
 Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Session& tx,
-                                              const std::string& phone,
-                                              msg::CodePurpose purpose) {
+                                              const std::string& phone, msg::CodePurpose purpose) {
   if (auto wait = CUNHUO_TRY(msg::code_send_wait_ms(tx, phone, ctx.clock))) return wait;
   const bool registered = CUNHUO_TRY(Auth::find_account_by_phone(tx, phone)).has_value();
   switch (purpose) {
     case msg::CodePurpose::sign_up:
       if (!registered) break;
       {
-        const msg::SmsMessage notice{.phone = phone,
-                                     .template_code = std::string(msg::kAlreadyRegistered),
-                                     .params = {}};
+        const msg::SmsMessage notice{
+            .phone = phone, .template_code = std::string(msg::kAlreadyRegistered), .params = {}};
         const std::string key =
             "already-registered:" + phone + ":" + std::to_string(ctx.clock.now_ms());
         CUNHUO_CHECK(msg::queue_sms(tx, notice, key, ctx.clock));
@@ -75,8 +62,7 @@ Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Ses
       if (registered) break;
       CUNHUO_CHECK(msg::record_code_send(tx, phone, ctx.clock));  // counted all the same
       return std::optional<std::int64_t>();
-    case msg::CodePurpose::proxy_confirm:
-      break;
+    case msg::CodePurpose::proxy_confirm: break;
   }
   CUNHUO_CHECK(msg::issue_code(tx, phone, purpose, ctx.clock));
   return std::optional<std::int64_t>();
@@ -89,9 +75,8 @@ Result<Response> request_code(const AccountContext& ctx, const Call& call) {
   CUNHUO_CHECK(check_phone(phone));
   const auto purpose =
       CUNHUO_TRY(msg::parse_code_purpose(CUNHUO_TRY(body.string("purpose", kMaxPhoneBytes))));
-  const auto wait = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
-    return send_code(ctx, tx, phone, purpose);
-  }));
+  const auto wait =
+      CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return send_code(ctx, tx, phone, purpose); }));
   if (wait)
     return too_many_requests(seconds_rounded_up(*wait), "a code was sent to this phone recently");
   if (ctx.sms != nullptr) ctx.sms->wake();
@@ -117,27 +102,27 @@ Result<Response> sign_up(const AccountContext& ctx, const Call& call) {
                       "display_name");
   // An existing phone is refused before its code is looked at, and writes nothing: the
   // answer is a wrong code's, so it does not tell that the phone has an account.
-  auto grant =
-      CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<std::optional<SessionGrant>> {
-        if (CUNHUO_TRY(Auth::find_account_by_phone(tx, phone))) return std::optional<SessionGrant>();
-        const auto check =
-            CUNHUO_TRY(msg::verify_code(tx, phone, msg::CodePurpose::sign_up, code, ctx.clock));
-        if (check != msg::CodeCheck::accepted) return std::optional<SessionGrant>();  // the try is committed
-        const NewAccount account{.phone = phone,
-                                 .password = "",
-                                 .display_name = name,
-                                 .role = Role::consumer,
-                                 .region_code = std::string(kConsumerRegionCode),
-                                 .household_id = std::nullopt,
-                                 .shop_id = std::nullopt,
-                                 .node_id = std::nullopt};
-        const std::int64_t id = CUNHUO_TRY(ctx.auth.create_account(tx, account));
-        auto created = CUNHUO_TRY(Auth::find_account(tx, id));
-        return std::optional<SessionGrant>(CUNHUO_TRY(ctx.auth.open_session(tx, *created)));
-      }));
+  auto grant = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<std::optional<SessionGrant>> {
+    if (CUNHUO_TRY(Auth::find_account_by_phone(tx, phone))) return std::optional<SessionGrant>();
+    const auto check =
+        CUNHUO_TRY(msg::verify_code(tx, phone, msg::CodePurpose::sign_up, code, ctx.clock));
+    if (check != msg::CodeCheck::accepted)
+      return std::optional<SessionGrant>();  // the try is committed
+    const NewAccount account{.phone = phone,
+                             .password = "",
+                             .display_name = name,
+                             .role = Role::consumer,
+                             .region_code = std::string(kConsumerRegionCode),
+                             .household_id = std::nullopt,
+                             .shop_id = std::nullopt,
+                             .node_id = std::nullopt};
+    const std::int64_t id = CUNHUO_TRY(ctx.auth.create_account(tx, account));
+    auto created = CUNHUO_TRY(Auth::find_account(tx, id));
+    return std::optional<SessionGrant>(CUNHUO_TRY(ctx.auth.open_session(tx, *created)));
+  }));
   if (!grant) return invalid_code();
   spdlog::info("consumer account {} signed up", grant->account.id);
-  return granted(*grant);
+  return session_granted(*grant);
 }
 
 // --- PUT /api/v1/me/password ---------------------------------------------------------------
@@ -152,12 +137,12 @@ struct PasswordChange {
 Result<PasswordChange> read_password_change(const Call& call) {
   auto doc = CUNHUO_TRY(Json::parse(call.request.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  PasswordChange c{.account = call.caller(),
-                   .session_key = Auth::session_key(call.request),
-                   .current_password =
-                       CUNHUO_TRY(body.optional_string("current_password", kMaxPasswordBytes)),
-                   .code = CUNHUO_TRY(body.optional_string("code", kMaxCodeBytes)),
-                   .new_password = CUNHUO_TRY(body.string("new_password", kMaxPasswordBytes))};
+  PasswordChange c{
+      .account = call.caller(),
+      .session_key = Auth::session_key(call.request),
+      .current_password = CUNHUO_TRY(body.optional_string("current_password", kMaxPasswordBytes)),
+      .code = CUNHUO_TRY(body.optional_string("code", kMaxCodeBytes)),
+      .new_password = CUNHUO_TRY(body.string("new_password", kMaxPasswordBytes))};
   if (!c.current_password && !c.code)
     return make_error(ErrorKind::invalid, "missing_field",
                       "prove it is you: the current password, or a code sent to your phone",
@@ -167,8 +152,8 @@ Result<PasswordChange> read_password_change(const Call& call) {
 
 // A code for resetting the password, or failing that one for logging in.
 Result<bool> code_proves(db::Session& tx, const AccountContext& ctx, const PasswordChange& c) {
-  auto check = CUNHUO_TRY(msg::verify_code(tx, c.account.phone, msg::CodePurpose::reset_password,
-                                           *c.code, ctx.clock));
+  auto check = CUNHUO_TRY(
+      msg::verify_code(tx, c.account.phone, msg::CodePurpose::reset_password, *c.code, ctx.clock));
   if (check == msg::CodeCheck::missing)
     check = CUNHUO_TRY(
         msg::verify_code(tx, c.account.phone, msg::CodePurpose::log_in, *c.code, ctx.clock));
@@ -268,16 +253,14 @@ Result<Response> sandbox_inbox(const AccountContext& ctx, const Call& call) {
 
 void add_account_routes(RouteTable& table, const AccountContext& ctx) {
   using namespace schema;
-  const Schema grant = object({required("token", text()), required("expires_at", utc_time()),
-                               required("account", any())});
   table.add({.method = "POST",
              .pattern = "/api/v1/phone-codes",
              .access = anyone(),
              .body = Body::json,
              .request_schema = object({required("phone", text(kMaxPhoneBytes)),
                                        required("purpose", name_among(20, purpose_names()))}),
-             .response_schema = object({required("sent", boolean()),
-                                        required("expires_in_s", integer(1))}),
+             .response_schema =
+                 object({required("sent", boolean()), required("expires_in_s", integer(1))}),
              .success_status = 202,
              .errors = {"invalid_phone", "invalid_purpose", "too_many_requests"},
              .summary = "Send a one-time code by text message (the same answer whether or not "
@@ -295,7 +278,7 @@ void add_account_routes(RouteTable& table, const AccountContext& ctx) {
              .request_schema = object({required("phone", text(kMaxPhoneBytes)),
                                        required("code", text(kMaxCodeBytes)),
                                        required("display_name", text(kMaxNameBytes))}),
-             .response_schema = grant,
+             .response_schema = session_grant_schema(),
              .success_status = 201,
              .errors = {"invalid_phone", "invalid_code", "invalid_name", "too_many_requests"},
              .summary = "Sign up as a consumer with a sign_up code; returns a session",
@@ -311,29 +294,28 @@ void add_account_routes(RouteTable& table, const AccountContext& ctx) {
        .pattern = "/api/v1/me/password",
        .access = signed_in(),
        .body = Body::json,
-       .request_schema = object({optional("current_password", text(kMaxPasswordBytes)),
-                                 required("new_password", text(kMaxPasswordBytes)),
-                                 optional("code", text(kMaxCodeBytes).described(
-                                                      "a reset_password or log_in code"))}),
+       .request_schema = object(
+           {optional("current_password", text(kMaxPasswordBytes)),
+            required("new_password", text(kMaxPasswordBytes)),
+            optional("code", text(kMaxCodeBytes).described("a reset_password or log_in code"))}),
        .response_schema =
            object({required("changed", boolean()), required("sessions_ended", integer(0))}),
        .errors = {"invalid_password", "wrong_password", "invalid_code", "missing_field",
                   "too_many_requests", "busy"},
        .summary = "Set or change the password (with the current one, or a code); ends the "
                   "account's other sessions",
-       .async_handler =
-           [ctx](const Call& call, Respond respond) {
-             auto change = read_password_change(call);
-             if (!change.ok()) return respond(error_response(change.error()));
-             const bool queued = ctx.pool.try_submit([ctx, c = std::move(*change), respond] {
-               auto answer = change_password(ctx, c);
-               respond(answer.ok() ? std::move(*answer) : error_response(answer.error()));
-             });
-             if (!queued) respond(pool_full_response("too many password changes at once"));
-           }});
-  const Schema session = object({required("id", text()), required("created_at", utc_time()),
-                                 required("expires_at", utc_time()),
-                                 required("current", boolean())});
+       .async_handler = [ctx](const Call& call, Respond respond) {
+         auto change = read_password_change(call);
+         if (!change.ok()) return respond(error_response(change.error()));
+         const bool queued = ctx.pool.try_submit([ctx, c = std::move(*change), respond] {
+           auto answer = change_password(ctx, c);
+           respond(answer.ok() ? std::move(*answer) : error_response(answer.error()));
+         });
+         if (!queued) respond(pool_full_response("too many password changes at once"));
+       }});
+  const Schema session =
+      object({required("id", text()), required("created_at", utc_time()),
+              required("expires_at", utc_time()), required("current", boolean())});
   table.add({.method = "GET",
              .pattern = "/api/v1/sessions",
              .access = signed_in(),

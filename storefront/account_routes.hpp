@@ -24,10 +24,10 @@ struct AccountContext {
   const Clock& clock;
   Auth& auth;
   WorkPool& pool;
-  RateLimiter& code_requests;          // per client address
-  messaging::SmsDispatcher* sms;       // woken when a message is queued; null when off
-  messaging::SandboxSms* sandbox;      // null unless the sandbox is on
-  bool demo = false;                   // the sandbox may answer beyond loopback
+  RateLimiter& code_requests;      // per client address
+  messaging::SmsDispatcher* sms;   // woken when a message is queued; null when off
+  messaging::SandboxSms* sandbox;  // null unless the sandbox is on
+  bool demo = false;               // the sandbox may answer beyond loopback
 };
 
 void add_account_routes(RouteTable& table, const AccountContext& ctx);

@@ -296,8 +296,8 @@ Result<SessionGrant> Auth::login_by_code(std::string_view phone, std::string_vie
   auto grant = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::optional<SessionGrant>> {
     auto account = CUNHUO_TRY(find_account_by_phone(tx, phone));
     if (!account) return std::optional<SessionGrant>();
-    const auto check = CUNHUO_TRY(
-        messaging::verify_code(tx, phone, messaging::CodePurpose::log_in, code, clock_));
+    const auto check =
+        CUNHUO_TRY(messaging::verify_code(tx, phone, messaging::CodePurpose::log_in, code, clock_));
     if (check != messaging::CodeCheck::accepted) return std::optional<SessionGrant>();
     return std::optional<SessionGrant>(CUNHUO_TRY(open_session(tx, std::move(*account))));
   }));
@@ -316,11 +316,11 @@ Result<SessionGrant> Auth::open_session(db::Session& tx, Account account) const 
   randombytes_buf(raw, sizeof raw);
   SessionGrant grant{to_hex(raw, sizeof raw), std::move(account),
                      clock_.now_ms() + kSessionLifetimeMs};
-  CUNHUO_TRY(tx.exec(
-      "INSERT INTO sessions (token_hash, account_id, created_at, expires_at, public_id) "
-      "VALUES (?, ?, ?, ?, ?)",
-      {token_hash(grant.token), grant.account.id, clock_.now_ms(), grant.expires_at_ms,
-       new_public_id()}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO sessions (token_hash, account_id, created_at, expires_at, public_id) "
+              "VALUES (?, ?, ?, ?, ?)",
+              {token_hash(grant.token), grant.account.id, clock_.now_ms(), grant.expires_at_ms,
+               new_public_id()}));
   return grant;
 }
 
@@ -334,8 +334,8 @@ Result<std::string> Auth::hash_new_password(std::string_view password) {
 }
 
 Result<bool> Auth::has_password(db::Session& s, std::int64_t account_id) {
-  auto row = CUNHUO_TRY(
-      s.query_one("SELECT password_hash FROM accounts WHERE id = ?", {account_id}));
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT password_hash FROM accounts WHERE id = ?", {account_id}));
   return row && !row->str(0).empty();
 }
 
@@ -411,8 +411,7 @@ static std::string request_token_hash(const Request& request) {
   return token ? token_hash(*token) : std::string();
 }
 
-Result<std::vector<SessionInfo>> Auth::sessions_of(const Account& account,
-                                                   const Request& request) {
+Result<std::vector<SessionInfo>> Auth::sessions_of(const Account& account, const Request& request) {
   const std::string current = request_token_hash(request);
   return db_.write([&](db::Session& tx) -> Result<std::vector<SessionInfo>> {
     auto rows = CUNHUO_TRY(tx.query(
@@ -424,8 +423,8 @@ Result<std::vector<SessionInfo>> Auth::sessions_of(const Account& account,
       std::string id = r.str(1);
       if (r.is_null(1)) {  // a session older than public ids gets one now
         id = new_public_id();
-        CUNHUO_TRY(tx.exec("UPDATE sessions SET public_id = ? WHERE token_hash = ?",
-                           {id, r.str(0)}));
+        CUNHUO_TRY(
+            tx.exec("UPDATE sessions SET public_id = ? WHERE token_hash = ?", {id, r.str(0)}));
       }
       out.push_back(SessionInfo{.id = std::move(id),
                                 .created_at_ms = r.i64(2),
@@ -438,9 +437,9 @@ Result<std::vector<SessionInfo>> Auth::sessions_of(const Account& account,
 
 Result<bool> Auth::end_session(const Account& account, std::string_view public_id) {
   auto hash = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::optional<std::string>> {
-    auto row = CUNHUO_TRY(tx.query_one(
-        "SELECT token_hash FROM sessions WHERE public_id = ? AND account_id = ?",
-        {public_id, account.id}));
+    auto row = CUNHUO_TRY(
+        tx.query_one("SELECT token_hash FROM sessions WHERE public_id = ? AND account_id = ?",
+                     {public_id, account.id}));
     if (!row) return std::optional<std::string>();
     CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE token_hash = ?", {row->str(0)}));
     return std::optional<std::string>(row->str(0));
@@ -455,8 +454,8 @@ std::string Auth::session_key(const Request& request) { return request_token_has
 
 Result<std::int64_t> Auth::end_sessions(const Account& account, const std::string& kept) {
   auto ended = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
-    auto done = CUNHUO_TRY(tx.exec(
-        "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?", {account.id, kept}));
+    auto done = CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?",
+                                   {account.id, kept}));
     return done.affected_rows;
   }));
   forget_account(account.id, kept);
@@ -491,6 +490,9 @@ schema::Schema account_schema() {
 }
 
 }  // namespace
+
+Response session_granted(const SessionGrant& grant) { return granted(grant); }
+schema::Schema session_grant_schema() { return grant_schema(); }
 
 void write_account(JsonWriter& w, const Account& a) {
   w.begin_object()

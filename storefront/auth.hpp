@@ -152,6 +152,13 @@ class Auth {
   RateLimiter wrong_passwords_, attempts_;
 };
 
+namespace schema {
+class Schema;
+}
+// A new session as the API answers it (201 {token, expires_at, account}), and its schema.
+Response session_granted(const SessionGrant& grant);
+schema::Schema session_grant_schema();
+
 // Login verifies the password hash on `pool`, never on a network thread.
 class RouteTable;
 // Logging in and out, and who is logged in: declared in the route table.

@@ -22,9 +22,9 @@ HttpReply ask_code(HttpClient& c, const std::string& phone, const std::string& p
 
 HttpReply sign_up(HttpClient& c, const std::string& phone, const std::string& code,
                   const std::string& name = "新顾客") {
-  return post_json(c, "/api/v1/accounts",
-                   R"({"phone":")" + phone + R"(","code":")" + code +
-                       R"(","display_name":")" + name + R"("})");
+  return post_json(
+      c, "/api/v1/accounts",
+      R"({"phone":")" + phone + R"(","code":")" + code + R"(","display_name":")" + name + R"("})");
 }
 
 HttpReply code_login(HttpClient& c, const std::string& phone, const std::string& code) {
@@ -42,8 +42,7 @@ std::vector<std::string> inbox(TestServer& server, const std::string& phone) {
   auto doc = Json::parse(reply.body);
   REQUIRE(doc.ok());
   std::vector<std::string> texts;
-  for (const auto& m : doc->find("items")->as_array())
-    texts.push_back(m.find("text")->as_string());
+  for (const auto& m : doc->find("items")->as_array()) texts.push_back(m.find("text")->as_string());
   return texts;
 }
 
@@ -221,8 +220,7 @@ STORE_TEST("sign-ups are refused in order, and write nothing", "[http][accounts]
   const std::vector<Case> cases = {
       {R"({"phone":"12345","code":"1","display_name":""})", "invalid_phone", "phone"},
       {"{" + p + R"(,"display_name":"x"})", "missing_field", "code"},
-      {"{" + p + R"(,"code":")" + code + R"(","display_name":""})", "invalid_name",
-       "display_name"},
+      {"{" + p + R"(,"code":")" + code + R"(","display_name":""})", "invalid_name", "display_name"},
       {"{" + p + R"(,"code":")" + other_code(code) + R"(","display_name":"x"})", "invalid_code",
        "code"},
   };
@@ -279,15 +277,14 @@ STORE_TEST("a consumer sets a password with a code, then logs in with it", "[htt
   TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
   HttpClient c(server.port());
   const std::string token = signed_up_token(server, c, kNewPhone);
-  auto no_proof = c.request("PUT", "/api/v1/me/password", R"({"new_password":"melon-2026"})",
-                            bearer(token));
+  auto no_proof =
+      c.request("PUT", "/api/v1/me/password", R"({"new_password":"melon-2026"})", bearer(token));
   CHECK(error_code(no_proof) == "missing_field");
   server.advance(std::chrono::milliseconds(messaging::kCodeResendMs));
   REQUIRE(ask_code(c, kNewPhone, "reset_password").status == 202);
   const std::string code = latest_code(server, kNewPhone);
   auto set = c.request("PUT", "/api/v1/me/password",
-                       R"({"new_password":"melon-2026","code":")" + code + R"("})",
-                       bearer(token));
+                       R"({"new_password":"melon-2026","code":")" + code + R"("})", bearer(token));
   REQUIRE(set.status == 200);
   CHECK(server.login(kNewPhone, "melon-2026").size() == 64);
 }
@@ -302,9 +299,9 @@ STORE_TEST("changing the password ends the account's other sessions", "[http][ac
                          bearer(here));
   CHECK(wrong.status == 403);
   CHECK(error_code(wrong) == "wrong_password");
-  auto changed = c.request("PUT", "/api/v1/me/password",
-                           R"({"current_password":"cunhuo-demo","new_password":"melon-2026"})",
-                           bearer(here));
+  auto changed =
+      c.request("PUT", "/api/v1/me/password",
+                R"({"current_password":"cunhuo-demo","new_password":"melon-2026"})", bearer(here));
   REQUIRE(changed.status == 200);
   CHECK(changed.body == R"({"changed":true,"sessions_ended":1})");
   CHECK(c.request("GET", "/api/v1/me", "", bearer(here)).status == 200);
@@ -392,4 +389,29 @@ STORE_TEST("the text message sandbox will not listen beyond loopback without --d
   CHECK(refused.error().field == "sms");
   config.sms = "off";
   CHECK(storefront::App::open(config, clock).ok());
+}
+
+STORE_TEST("logging in by code counts against the address's login attempts",
+           "[http][accounts][limits]") {
+  TestServer server(store_kind, kTestSeed, [](Config& c) { c.login_attempts_per_address = 2; });
+  HttpClient c(server.port());
+  CHECK(code_login(c, kSeedConsumer, "000000").status == 401);
+  CHECK(code_login(c, kSeedConsumer, "111111").status == 401);
+  auto refused = code_login(c, kSeedConsumer, "222222");
+  CHECK(refused.status == 429);
+  CHECK(refused.header("retry-after").has_value());
+}
+
+STORE_TEST("a login gives a password or a code, not both and not neither",
+           "[http][accounts][bad-input]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto both =
+      post_json(c, "/api/v1/sessions",
+                R"({"phone":")" + kSeedConsumer + R"(","password":"cunhuo-demo","code":"1"})");
+  CHECK(both.status == 400);
+  CHECK(error_field(both) == "code");
+  auto neither = post_json(c, "/api/v1/sessions", R"({"phone":")" + kSeedConsumer + R"("})");
+  CHECK(neither.status == 400);
+  CHECK(error_field(neither) == "password");
 }

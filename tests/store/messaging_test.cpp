@@ -137,9 +137,11 @@ STORE_TEST("a code is accepted once, after wrong tries short of its limit",
     return *check;
   };
   CHECK(verify("000000") == CodeCheck::missing);
-  REQUIRE(store.db().write([&](db::Session& tx) {
-    return issue_code(tx, "13800000001", CodePurpose::proxy_confirm, clock);
-  }).ok());
+  REQUIRE(store.db()
+              .write([&](db::Session& tx) {
+                return issue_code(tx, "13800000001", CodePurpose::proxy_confirm, clock);
+              })
+              .ok());
   auto params = store.db().read([](db::Session& s) {
     return s.query_one("SELECT params FROM sms_queue WHERE phone = '13800000001'");
   });

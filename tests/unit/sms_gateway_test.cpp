@@ -107,10 +107,12 @@ TEST_CASE("a SendSms request for a code is signed as openssl signs it", "[unit][
 
 TEST_CASE("the gateway's answer: OK gives the BizId, throttling is worth a retry, the rest not",
           "[unit][sms-gateway]") {
-  auto ok = read_gateway_answer(200, R"({"Code":"OK","Message":"OK","BizId":"9006197","RequestId":"F655"})");
+  auto ok = read_gateway_answer(
+      200, R"({"Code":"OK","Message":"OK","BizId":"9006197","RequestId":"F655"})");
   REQUIRE(ok.ok());
   CHECK(*ok == "9006197");
-  auto throttled = read_gateway_answer(200, R"({"Code":"isv.BUSINESS_LIMIT_CONTROL","Message":"x"})");
+  auto throttled =
+      read_gateway_answer(200, R"({"Code":"isv.BUSINESS_LIMIT_CONTROL","Message":"x"})");
   REQUIRE_FALSE(throttled.ok());
   CHECK(throttled.error().kind == ErrorKind::unavailable);
   auto refused = read_gateway_answer(200, R"({"Code":"isv.MOBILE_NUMBER_ILLEGAL","Message":"x"})");
@@ -251,9 +253,10 @@ class FakeGateway {
         in.append(buf, static_cast<std::size_t>(n));
       }
       const std::string body = respond(in);
-      const std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                              "Content-Length: " + std::to_string(body.size()) +
-                              "\r\nConnection: close\r\n\r\n" + body;
+      const std::string out =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+          "Content-Length: " +
+          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
       (void)::send(c, out.data(), out.size(), MSG_NOSIGNAL);
       ::close(c);
     }
