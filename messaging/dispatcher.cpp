@@ -61,11 +61,12 @@ Status SmsDispatcher::record(const Claimed& c, const Result<std::string>& outcom
   const int attempts = c.attempts + 1;
   return db_.write([&](db::Session& tx) -> Status {
     if (outcome.ok()) {
+      // A sent message's parameters are not kept: they may hold a one-time code.
       ++pass.sent;
-      CUNHUO_TRY(
-          tx.exec("UPDATE sms_queue SET status = 'sent', attempts = ?, gateway_id = ?, sent_at = ? "
-                  "WHERE id = ?",
-                  {attempts, *outcome, now, c.id}));
+      CUNHUO_TRY(tx.exec(
+          "UPDATE sms_queue SET status = 'sent', attempts = ?, gateway_id = ?, sent_at = ?, "
+          "params = '{}' WHERE id = ?",
+          {attempts, *outcome, now, c.id}));
       return {};
     }
     // A gateway that refuses the message itself (a bad number, an unknown template) will

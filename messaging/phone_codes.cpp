@@ -70,6 +70,14 @@ Status record_code_send(db::Session& tx, std::string_view phone, const Clock& cl
   return {};
 }
 
+Result<std::int64_t> prune_phone_codes(db::Session& tx, std::int64_t now_ms) {
+  const std::int64_t codes =
+      CUNHUO_TRY(db::prune_older(tx, "phone_codes", "expires_at", now_ms, kCodePruneBatch));
+  const std::int64_t sends = CUNHUO_TRY(
+      db::prune_older(tx, "phone_code_sends", "sent_at", now_ms - kCodeDayMs, kCodePruneBatch));
+  return codes + sends;
+}
+
 Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePurpose purpose,
                                 const Clock& clock) {
   if (sodium_init() < 0)

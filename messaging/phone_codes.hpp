@@ -44,6 +44,11 @@ Status record_code_send(db::Session& tx, std::string_view phone, const Clock& cl
 Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePurpose purpose,
                                 const Clock& clock);
 
+inline constexpr int kCodePruneBatch = 1000;  // rows per pruning transaction
+// Deletes a batch of expired codes and of sends older than the day the limits read;
+// returns how many rows went.
+Result<std::int64_t> prune_phone_codes(db::Session& tx, std::int64_t now_ms);
+
 enum class CodeCheck {
   accepted,  // right and live: consumed now
   wrong,     // wrong, expired, or out of tries: one try counted

@@ -39,12 +39,14 @@ constexpr db::Migration kMigrations[] = {
      "  created_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE UNIQUE INDEX IF NOT EXISTS phone_codes_key ON phone_codes (phone, purpose);\n"
+     "CREATE INDEX IF NOT EXISTS phone_codes_expiry ON phone_codes (expires_at);\n"
      "CREATE TABLE IF NOT EXISTS phone_code_sends (\n"
      "  id {{ID}},\n"
      "  phone VARCHAR(20) NOT NULL,\n"
      "  sent_at BIGINT NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS phone_code_sends_phone ON phone_code_sends (phone, sent_at);\n"},
+     "CREATE INDEX IF NOT EXISTS phone_code_sends_phone ON phone_code_sends (phone, sent_at);\n"
+     "CREATE INDEX IF NOT EXISTS phone_code_sends_age ON phone_code_sends (sent_at);\n"},
     // What the sandbox "sent": the demo reads a phone's messages from here.
     {"messaging", 3, "the text message sandbox's inbox",
      "CREATE TABLE IF NOT EXISTS sandbox_sms (\n"

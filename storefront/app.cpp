@@ -14,6 +14,7 @@
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
 #include "messaging/gateway.hpp"
+#include "messaging/phone_codes.hpp"
 #include "messaging/sms.hpp"
 #include "storefront/account_routes.hpp"
 #include "payments/intents.hpp"
@@ -44,6 +45,9 @@ void prune_expired(db::Database& db, const Clock& clock) {
   auto sessions = db.write([&](db::Session& tx) { return Auth::prune_sessions(tx, now); });
   auto keys = db.write([&](db::Session& tx) { return Idempotency::prune(tx, now); });
   auto nonces = db.write([&](db::Session& tx) { return payments::prune_nonces(tx, now); });
+  // Expired codes and old sends: their own pass, so a failure here holds up nothing else.
+  auto codes = db.write([&](db::Session& tx) { return messaging::prune_phone_codes(tx, now); });
+  if (!codes.ok()) spdlog::warn("pruning expired one-time codes failed");
   if (!sessions.ok() || !keys.ok() || !nonces.ok()) {
     spdlog::warn("pruning expired sessions, idempotency keys or nonces failed");
     return;

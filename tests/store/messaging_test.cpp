@@ -47,8 +47,9 @@ void queue(TestStore& store, const Clock& clock) {
 
 db::Row message_row(TestStore& store) {
   auto row = store.db().read([](db::Session& s) {
-    return s.query_one("SELECT status, attempts, gateway_id FROM sms_queue WHERE dedupe_key = ?",
-                       {"test:1"});
+    return s.query_one(
+        "SELECT status, attempts, gateway_id, params FROM sms_queue WHERE dedupe_key = ?",
+        {"test:1"});
   });
   REQUIRE(row.ok());
   REQUIRE(row->has_value());
@@ -79,6 +80,7 @@ STORE_TEST("a message the gateway fails twice is retried after a back-off, then 
   CHECK(row.str(0) == "sent");
   CHECK(row.i64(1) == 3);
   CHECK(row.str(2) == "biz-1");
+  CHECK(row.str(3) == "{}");  // the code it carried is not kept once sent
 }
 
 STORE_TEST("a message the gateway always fails ends parked after the last attempt",
@@ -152,4 +154,24 @@ STORE_TEST("a code is accepted once, after wrong tries short of its limit",
   for (int i = 0; i < kCodeTries - 1; ++i) CHECK(verify(wrong) == CodeCheck::wrong);
   CHECK(verify(code) == CodeCheck::accepted);
   CHECK(verify(code) == CodeCheck::missing);  // consumed
+}
+
+STORE_TEST("expired codes and a day's old sends are pruned", "[store][sms][phone-codes]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  REQUIRE(store.db()
+              .write([&](db::Session& tx) {
+                return issue_code(tx, "13800000001", CodePurpose::log_in, clock);
+              })
+              .ok());
+  auto kept =
+      store.db().write([&](db::Session& tx) { return prune_phone_codes(tx, clock.now_ms()); });
+  REQUIRE(kept.ok());
+  CHECK(*kept == 0);
+  clock.advance(std::chrono::milliseconds(kCodeDayMs + 1));
+  auto pruned =
+      store.db().write([&](db::Session& tx) { return prune_phone_codes(tx, clock.now_ms()); });
+  REQUIRE(pruned.ok());
+  CHECK(*pruned == 2);  // the code and its send
 }
