@@ -28,6 +28,7 @@
 #include "storefront/registry_routes.hpp"
 #include "marketplace/orders.hpp"
 #include "storefront/routes.hpp"
+#include "storefront/staff_accounts.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -118,7 +119,7 @@ std::vector<db::Migration> all_migrations() {
        {outbox::migrations(), messaging::migrations(), seeds::migrations(),
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
-        Auth::migrations(), Idempotency::migrations()})
+        Auth::migrations(), Idempotency::migrations(), staff_account_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -199,6 +200,9 @@ void App::add_routes() {
   add_asset_routes(table_);
   add_network_routes(table_, *db_);
   add_registry_routes(table_, *db_, clock_, auth_);
+  add_staff_account_routes(
+      table_,
+      StaffAccountsContext{.db = *db_, .clock = clock_, .auth = auth_, .cursors = keys_.cursors});
   add_marketplace_routes(
       table_,
       MarketplaceContext{*db_, clock_, auth_, idempotency_,

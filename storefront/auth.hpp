@@ -15,6 +15,7 @@
 #include "core/json.hpp"
 #include "storefront/http.hpp"
 #include "storefront/rate_limit.hpp"
+#include "storefront/schema.hpp"
 #include "storefront/work_pool.hpp"
 
 namespace cunhuo::storefront {
@@ -93,6 +94,12 @@ class Auth {
 
   Result<std::int64_t> create_account(db::Session& tx, const NewAccount& account) const;
   Result<SessionGrant> login(std::string_view phone, std::string_view password);
+  // Ties a farmer's account to the household an office confirmed it for, placing it in the
+  // household's village.
+  static Status tie_household(db::Session& tx, std::int64_t account, std::int64_t household,
+                              std::string_view village_code);
+  // Drops the account's cached sessions, so a change to it is seen at its next request.
+  void forget_account(std::int64_t account);
   // An account by its id or its phone, for checks such as "is this a helper".
   static Result<std::optional<Account>> find_account(db::Session& s, std::int64_t id);
   static Result<std::optional<Account>> find_account_by_phone(db::Session& s,
@@ -124,5 +131,6 @@ class RouteTable;
 // Logging in and out, and who is logged in: declared in the route table.
 void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool);
 void write_account(JsonWriter& w, const Account& account);
+schema::Schema account_schema();  // what write_account writes
 
 }  // namespace cunhuo::storefront
