@@ -13,7 +13,9 @@
 #include "logistics/module.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
+#include "messaging/gateway.hpp"
 #include "messaging/sms.hpp"
+#include "storefront/account_routes.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
 #include "payments/module.hpp"
@@ -101,6 +103,22 @@ Status check_sandbox_exposure(const Config& config) {
       "payment-simulator");
 }
 
+// The text message sandbox shows anyone's codes: the same rule as the payment sandbox. A
+// real gateway needs TLS, which this build's plain HTTP client does not have yet.
+Status check_sms_config(const Config& config) {
+  if (config.sms == "sandbox" && !config.demo && !loopback(config.listen_host))
+    return make_error(ErrorKind::invalid, "sandbox_exposed",
+                      "the text message sandbox listens on " + config.listen_host +
+                          ", beyond loopback: pass --demo for a demonstration, or --sms off",
+                      "sms");
+  if (config.sms == "gateway" && config.sms_gateway_url.rfind("http://", 0) != 0)
+    return make_error(ErrorKind::invalid, "tls_not_supported",
+                      "the SMS gateway over https comes with Boost.Beast (a later issue); "
+                      "only an http:// gateway URL works for now",
+                      "sms-gateway-url");
+  return {};
+}
+
 void ensure_sqlite_folder(const std::string& url) {
   if (url.rfind("sqlite:", 0) != 0) return;
   std::filesystem::path path(url.substr(url.rfind("sqlite://", 0) == 0 ? 9 : 7));
@@ -130,6 +148,7 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
       db_(std::move(db)),
       auth_(*db_, clock, login_limits(config)),
       idempotency_(*db_, clock),
+      code_requests_(RateLimit{config.code_requests_per_address, kCodeRequestWindowMs}, clock),
       keys_(std::move(keys)) {
   planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
   if (config_.payment_simulator) {
@@ -137,6 +156,20 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
                                                        payments::SimulatorOptions{});
     verifier_.trust(keys_.provider.serial(), keys_.provider.public_key());
   }
+  if (config_.sms == "sandbox") {
+    auto sandbox = std::make_unique<messaging::SandboxSms>(*db_, clock_);
+    sms_sandbox_ = sandbox.get();
+    sms_sender_ = std::move(sandbox);
+  } else if (config_.sms == "gateway") {
+    sms_sender_ = std::make_unique<messaging::GatewaySms>(
+        messaging::GatewaySmsOptions{.endpoint = config_.sms_gateway_url,
+                                     .access_key_id = config_.sms_access_key_id,
+                                     .access_key_secret = config_.sms_access_key_secret,
+                                     .sign_name = config_.sms_sign_name,
+                                     .template_codes = {}},
+        clock_);
+  }
+  if (sms_sender_) sms_ = std::make_unique<messaging::SmsDispatcher>(*db_, clock_, *sms_sender_);
   outbox::DispatcherOptions options;
   options.poll_ms = config_.outbox_poll_ms;
   dispatcher_ = std::make_unique<outbox::Dispatcher>(*db_, clock_, options);
@@ -169,6 +202,7 @@ App::~App() { stop(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
   CUNHUO_CHECK(check_sandbox_exposure(config));
+  CUNHUO_CHECK(check_sms_config(config));
   try {
     ensure_sqlite_folder(config.db_url);
   } catch (const std::filesystem::filesystem_error& e) {
@@ -196,6 +230,16 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
 
 void App::add_routes() {
   add_auth_routes(table_, auth_, work_pool_);
+  const AccountContext accounts{.db = *db_,
+                                .clock = clock_,
+                                .auth = auth_,
+                                .pool = work_pool_,
+                                .code_requests = code_requests_,
+                                .sms = sms_.get(),
+                                .sandbox = sms_sandbox_,
+                                .demo = config_.demo};
+  add_account_routes(table_, accounts);
+  if (sms_sandbox_ != nullptr) add_sms_sandbox_routes(table_, accounts);
   add_system_routes(table_, SystemContext{*db_, metrics_, *server_});
   add_asset_routes(table_);
   add_network_routes(table_, *db_);
@@ -296,6 +340,7 @@ void App::housekeeping() {
 Status App::start() {
   CUNHUO_CHECK(server_->start());
   dispatcher_->start();
+  if (sms_) sms_->start();
   if (simulator_) {
     simulator_->notify_to(
         "http://" +
@@ -345,6 +390,7 @@ void App::stop(std::chrono::milliseconds grace) {
   expiry_.join();
   if (monitoring_.valid()) monitoring_.wait();
   if (simulator_) simulator_->stop();
+  if (sms_) sms_->stop();
   dispatcher_->stop();
   if (auto st = db_->flush(); !st.ok())
     spdlog::error("could not flush the store: {}", st.error().message);
