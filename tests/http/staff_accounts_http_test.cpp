@@ -5,7 +5,6 @@
 #include "core/json.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
-#include "storefront/auth.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -430,38 +429,6 @@ STORE_TEST("the county office reads its county's account audit; others are refus
   CHECK(neighbour.body.find(R"("entries":[])") != std::string::npos);
 }
 
-STORE_TEST("a farmer no office has confirmed acts for no household", "[http][staff-accounts]") {
-  TestServer server(store_kind);
-  // A pending farmer with a password, as one will have once they set it by a phone code.
-  storefront::Auth auth(server.app().db(), server.clock());
-  auto made = server.app().db().write([&](db::Session& tx) {
-    return auth.create_account(tx, {.phone = "13700000060",
-                                    .password = "cunhuo-demo",
-                                    .display_name = "待确认农户",
-                                    .role = storefront::Role::farmer,
-                                    .region_code = "620621",
-                                    .household_id = std::nullopt,
-                                    .shop_id = std::nullopt,
-                                    .node_id = std::nullopt});
-  });
-  REQUIRE(made.ok());
-  const std::string farmer = server.login("13700000060");
-  HttpClient c(server.port());
-  auto listing = post_json(c, "/api/v1/products", "{}", bearer(farmer));
-  CHECK(listing.status == 403);
-  CHECK(error_code(listing) == "household_not_confirmed");
-  auto certification = post_json(c, "/api/v1/products/1/certification", "{}", bearer(farmer));
-  CHECK(error_code(certification) == "household_not_confirmed");
-  for (const std::string path : {"/api/v1/households/1", "/api/v1/households/1/evaluations",
-                                 "/api/v1/households/1/funds", "/api/v1/households/1/balance"}) {
-    CAPTURE(path);
-    CHECK(c.request("GET", path, "", bearer(farmer)).status == 404);
-  }
-  auto me = c.request("GET", "/api/v1/me", "", bearer(farmer));
-  REQUIRE(me.status == 200);
-  CHECK(me.body.find("household_id") == std::string::npos);
-}
-
 // ---- assisted selling at the station (代买代卖) ----
 
 namespace {
@@ -687,4 +654,42 @@ STORE_TEST("a proxy listing is the household's own, and needs its code; refusals
       });
   CHECK(server.count("SELECT COUNT(*) FROM products") == products);
   CHECK(server.count("SELECT COUNT(*) FROM proxy_actions") == 0);
+}
+
+STORE_TEST(
+    "an invited farmer logs in by code, acts for no household until the office confirms, "
+    "then for theirs",
+    "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t claim = claim_id(invite_zhang(server, c, kZhangCard));
+  const std::string zhang = std::to_string(household_with_card(server, kZhangCard));
+  REQUIRE(
+      post_json(c, "/api/v1/phone-codes", R"({"phone":")" + kZhangCard + R"(","purpose":"log_in"})")
+          .status == 202);
+  auto session = post_json(
+      c, "/api/v1/sessions",
+      R"({"phone":")" + kZhangCard + R"(","code":")" + latest_code(server, kZhangCard) + R"("})");
+  REQUIRE(session.status == 201);
+  const std::string farmer = Json::parse(session.body)->find("token")->as_string();
+  auto listing = post_json(c, "/api/v1/products", "{}", bearer(farmer));
+  CHECK(listing.status == 403);
+  CHECK(error_code(listing) == "household_not_confirmed");
+  auto certification = post_json(c, "/api/v1/products/1/certification", "{}", bearer(farmer));
+  CHECK(error_code(certification) == "household_not_confirmed");
+  for (const std::string& path :
+       {"/api/v1/households/" + zhang, "/api/v1/households/" + zhang + "/evaluations",
+        "/api/v1/households/" + zhang + "/funds", std::string("/api/v1/households/1")}) {
+    CAPTURE(path);
+    CHECK(c.request("GET", path, "", bearer(farmer)).status == 404);
+  }
+  REQUIRE(post_json(c, decision_path(claim), R"({"approve":true})",
+                    bearer(server.login(kTownshipOffice)))
+              .status == 200);
+  // The same session now acts for the household the office confirmed, and no other.
+  CHECK(c.request("GET", "/api/v1/households/" + zhang, "", bearer(farmer)).status == 200);
+  CHECK(c.request("GET", "/api/v1/households/1", "", bearer(farmer)).status == 404);
+  auto me = c.request("GET", "/api/v1/me", "", bearer(farmer));
+  REQUIRE(me.status == 200);
+  CHECK(me.body.find("\"household_id\":" + zhang) != std::string::npos);
 }
