@@ -526,6 +526,9 @@ STORE_TEST("a station lists a villager's produce with the code their phone got, 
         std::string::npos);
   CHECK(actions.body.find("\"villager_account\":" + std::to_string(account_id(server, kFarmer))) !=
         std::string::npos);
+  auto stranger = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/proxy-actions",
+                            "", bearer(server.login(kConsumer)));
+  CHECK(stranger.status == 404);
   auto audit = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/audit", "",
                          bearer(server.login(kCountyOffice)));
   REQUIRE(audit.status == 200);
