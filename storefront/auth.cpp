@@ -7,7 +7,6 @@
 
 #include <array>
 
-#include "core/assert.hpp"
 #include "core/enum_names.hpp"
 
 #include "core/json.hpp"
@@ -254,7 +253,8 @@ Status Auth::tie_household(db::Session& tx, std::int64_t account, std::int64_t h
   auto updated = CUNHUO_TRY(
       tx.exec("UPDATE accounts SET household_id = ?, region_code = ? WHERE id = ? AND role = ?",
               {household, village_code, account, to_string(Role::farmer)}));
-  CUNHUO_ASSERT(updated.affected_rows == 1);
+  if (updated.affected_rows == 0)
+    return make_error(ErrorKind::conflict, "not_a_farmer", "no farmer account to tie");
   return {};
 }
 
