@@ -35,6 +35,9 @@
 #include "storefront/shop_routes.hpp"
 #include "marketplace/orders.hpp"
 #include "storefront/routes.hpp"
+#include "storefront/proxy_selling.hpp"
+#include "storefront/staff_accounts.hpp"
+#include "marketplace/proxy.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -144,7 +147,8 @@ std::vector<db::Migration> all_migrations() {
        {outbox::migrations(), messaging::migrations(), seeds::migrations(),
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
-        Auth::migrations(), Idempotency::migrations()})
+        marketplace::proxy_migrations(), Auth::migrations(), Idempotency::migrations(),
+        staff_account_migrations(), proxy_selling_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -257,6 +261,16 @@ void App::add_routes() {
   add_network_routes(table_, *db_);
   add_registry_routes(table_, *db_, clock_, auth_, cursors());
   add_shop_routes(table_, *db_, clock_, auth_, cursors());
+  add_staff_account_routes(
+      table_,
+      StaffAccountsContext{.db = *db_, .clock = clock_, .auth = auth_, .cursors = keys_.cursors});
+  add_proxy_selling_routes(
+      table_,
+      ProxySellingContext{.db = *db_,
+                          .clock = clock_,
+                          .idempotency = idempotency_,
+                          .payment_window = std::chrono::milliseconds(config_.payment_window_ms),
+                          .sms = sms_.get()});
   add_marketplace_routes(
       table_,
       MarketplaceContext{*db_, clock_, auth_, idempotency_,

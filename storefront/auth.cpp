@@ -155,8 +155,6 @@ Result<Credentials> read_credentials(const Request& req) {
   return Credentials{std::move(phone), password.value_or(""), code.value_or("")};
 }
 
-schema::Schema account_schema();  // next to write_account, which writes it
-
 // A session as granted writes it.
 schema::Schema grant_schema() {
   using namespace schema;
@@ -231,9 +229,8 @@ Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) 
     return make_error(ErrorKind::invalid, "invalid_name", "display name must be 1 to 100 bytes",
                       "display_name");
   CUNHUO_TRY(region_level(a.region_code));
-  if (a.role == Role::farmer && !a.household_id)
-    return make_error(ErrorKind::invalid, "missing_field",
-                      "a farmer account belongs to a household", "household_id");
+  // A farmer without a household is one invited and not yet confirmed by an office
+  // (staff_accounts.hpp); the route table answers it `household_not_confirmed`.
   const std::string hash =
       a.password.empty() ? std::string() : CUNHUO_TRY(hash_password(a.password));
   auto inserted = tx.exec(
@@ -249,6 +246,22 @@ Result<std::int64_t> Auth::create_account(db::Session& tx, const NewAccount& a) 
     return inserted.error();
   }
   return tx.last_insert_id();
+}
+
+Status Auth::tie_household(db::Session& tx, std::int64_t account, std::int64_t household,
+                           std::string_view village_code) {
+  auto updated = CUNHUO_TRY(
+      tx.exec("UPDATE accounts SET household_id = ?, region_code = ? WHERE id = ? AND role = ?",
+              {household, village_code, account, to_string(Role::farmer)}));
+  if (updated.affected_rows == 0)
+    return make_error(ErrorKind::conflict, "not_a_farmer", "no farmer account to tie");
+  return {};
+}
+
+void Auth::forget_account(std::int64_t account) {
+  std::unique_lock lock(cache_mu_);
+  std::erase_if(cache_,
+                [account](const auto& entry) { return entry.second.account.id == account; });
 }
 
 Result<std::optional<Account>> Auth::find_account(db::Session& s, std::int64_t id) {
@@ -481,8 +494,6 @@ Status Auth::logout(const Request& request) {
     return {};
   });
 }
-
-namespace {
 
 // An account as write_account writes it.
 schema::Schema account_schema() {

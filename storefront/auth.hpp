@@ -16,6 +16,7 @@
 #include "core/json.hpp"
 #include "storefront/http.hpp"
 #include "storefront/rate_limit.hpp"
+#include "storefront/schema.hpp"
 #include "storefront/work_pool.hpp"
 
 namespace cunhuo::storefront {
@@ -101,6 +102,12 @@ class Auth {
 
   Result<std::int64_t> create_account(db::Session& tx, const NewAccount& account) const;
   Result<SessionGrant> login(std::string_view phone, std::string_view password);
+  // Ties a farmer's account to the household an office confirmed it for, placing it in the
+  // household's village.
+  static Status tie_household(db::Session& tx, std::int64_t account, std::int64_t household,
+                              std::string_view village_code);
+  // Drops the account's cached sessions, so a change to it is seen at its next request.
+  void forget_account(std::int64_t account);
   // A login by a log_in code sent to the phone: a wrong, expired or used-up code, or an
   // unknown phone, all answer invalid_credentials (the wrong try is counted all the same).
   Result<SessionGrant> login_by_code(std::string_view phone, std::string_view code);
@@ -167,5 +174,6 @@ class RouteTable;
 // Logging in and out, and who is logged in: declared in the route table.
 void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool);
 void write_account(JsonWriter& w, const Account& account);
+schema::Schema account_schema();  // what write_account writes
 
 }  // namespace cunhuo::storefront

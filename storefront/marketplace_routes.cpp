@@ -528,12 +528,10 @@ schema::Schema checkout_request_schema() {
                  optional("campaign_id", id()), required("shipping_address", address)});
 }
 
-Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& buyer) {
-  auto doc = CUNHUO_TRY(json_body(req));
-  auto body = CUNHUO_TRY(FieldReader::root(doc));
+Result<mk::CheckoutRequest> cart_from(const FieldReader& body, std::int64_t buyer) {
   CUNHUO_CHECK(body.only({"items", "campaign_id", "shipping_address"}));
   mk::CheckoutRequest r;
-  r.buyer = buyer.id;
+  r.buyer = buyer;
   for (const auto& item : CUNHUO_TRY(body.objects("items", mk::kMaxCheckoutItems))) {
     CUNHUO_CHECK(item.only({"product_id", "quantity"}));
     r.items.push_back(
@@ -549,6 +547,11 @@ Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& 
                                   CUNHUO_TRY(ship.string("address", kMaxAddressBytes)),
                                   CUNHUO_TRY(ship.string("region_code", kVillageCodeDigits))};
   return r;
+}
+
+Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& buyer) {
+  auto doc = CUNHUO_TRY(json_body(req));
+  return cart_from(CUNHUO_TRY(FieldReader::root(doc)), buyer.id);
 }
 
 // An organisation's buyer orders against its budget; certified produce counts toward
@@ -1116,6 +1119,25 @@ Result<Response> revoke(MarketplaceContext& ctx, const Call& call) {
 }
 
 }  // namespace
+
+schema::Schema new_listing_schema() { return listing_schema(true); }
+Result<marketplace::ListingFields> read_listing(const FieldReader& listing) {
+  return listing_fields(listing);
+}
+schema::Schema product_answer_schema() { return product_schema(); }
+Result<Response> product_answer(db::Session& s, const marketplace::Product& product, int status) {
+  return product_response(s, product, status);
+}
+schema::Schema cart_schema() { return checkout_request_schema(); }
+Result<marketplace::CheckoutRequest> read_cart(const FieldReader& cart, std::int64_t buyer) {
+  return cart_from(cart, buyer);
+}
+schema::Schema checkout_answer_schema() { return checkout_schema(); }
+Response checkout_answer(const marketplace::Checkout& checkout) {
+  JsonWriter w;
+  write_checkout(w, checkout);
+  return Response::json(201, w.take());
+}
 
 void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
   auto bind = [ctx](auto fn) {

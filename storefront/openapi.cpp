@@ -114,6 +114,7 @@ std::string error_codes(const Operation& op) {
   std::vector<std::string> codes = op.errors;
   if (op.access.kind != Access::Kind::anyone) codes.push_back("unauthenticated");
   if (op.access.kind == Access::Kind::roles) codes.emplace_back(kRoleNotAllowed);
+  if (op.access.names(Role::farmer)) codes.emplace_back(kHouseholdNotConfirmed);
   if (op.body == Body::json)
     codes.insert(codes.end(), {"malformed_json", "invalid_type", "missing_field", "unknown_field",
                                "unsupported_media_type"});

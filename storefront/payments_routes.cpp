@@ -774,7 +774,8 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
   };
   table.add({.method = "POST",
              .pattern = "/api/v1/checkouts/:id/payments",
-             .access = only({Role::consumer, Role::org_buyer}),
+             // A station operator pays for what it ordered for a villager (proxy_selling.hpp).
+             .access = only({Role::consumer, Role::org_buyer, Role::station_operator}),
              .response_schema = intent_schema(),
              .success_status = 201,
              .errors = {"checkout_not_payable", "provider_unavailable"},

@@ -166,6 +166,9 @@ struct Guard {
       if (!access.admits(account->role))
         return make_error(ErrorKind::forbidden, std::string(kRoleNotAllowed),
                           "your role cannot do this");
+      if (access.names(Role::farmer) && account->role == Role::farmer && !account->household_id)
+        return make_error(ErrorKind::forbidden, std::string(kHouseholdNotConfirmed),
+                          "an office has not yet confirmed your household");
     }
     CUNHUO_CHECK(check_query(req, query));
     if (body == Body::json) CUNHUO_CHECK(check_json_body(req, schema.get()));
@@ -208,6 +211,8 @@ bool Access::admits(Role role) const {
   if (kind != Kind::roles) return true;
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
+
+bool Access::names(Role role) const { return kind == Kind::roles && admits(role); }
 
 Access anyone() { return Access{}; }
 Access signed_in() { return Access{.kind = Access::Kind::signed_in, .roles = {}}; }

@@ -40,6 +40,10 @@ inline constexpr std::string_view kUnknownParameter = "unknown_parameter";
 // The error code of a caller whose role the operation's access does not admit (403).
 inline constexpr std::string_view kRoleNotAllowed = "role_not_allowed";
 
+// The error code of a farmer whose account no office has yet tied to a household (403),
+// calling an operation that names farmers: they act for no household until confirmed.
+inline constexpr std::string_view kHouseholdNotConfirmed = "household_not_confirmed";
+
 // Who may call an operation: anyone, any signed-in account, or only the listed roles.
 struct Access {
   enum class Kind { anyone, signed_in, roles };
@@ -47,6 +51,7 @@ struct Access {
   std::vector<Role> roles;  // for Kind::roles
 
   bool admits(Role role) const;
+  bool names(Role role) const;  // listed among the roles (not merely any signed-in account)
 };
 Access anyone();
 Access signed_in();

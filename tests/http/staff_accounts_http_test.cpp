@@ -1,0 +1,698 @@
+// Accounts made by the people who vouch for them (issue 13): a county office makes its
+// township offices and helpers, a centre its station operators, a cooperative invites its
+// member farmers, and an office ties a farmer to a household after checking the card.
+// Refusal tables are ordered by which refusal takes precedence, and write nothing.
+#include "core/json.hpp"
+#include "logistics/network.hpp"
+#include "marketplace/registry.hpp"
+#include "tests/support/server.hpp"
+
+using namespace cunhuo;
+using namespace cunhuo::test;
+
+namespace {
+
+// Seed accounts (tests/support/server.hpp's default seed).
+const std::string kCountyOffice = "13900000007", kTownshipOffice = "13900000010",
+                  kCentre = "13900000006", kStation = "13900000005", kShopManager = "13900000002",
+                  kConsumer = "13900000003", kFarmer = "13900000001", kAdmin = "13900000008";
+// Card phones of seed households (the heads' own phones, not their accounts').
+const std::string kZhangCard = "13800000003";  // 西渠镇首好村, a member of the 西渠 cooperative
+const std::string kMaCard = "13800000005";  // 东坝镇, a member of no cooperative
+
+struct Case {
+  std::string who;  // a seed account's phone, or "" for no session
+  std::string body;
+  int status;
+  std::string code;
+};
+
+std::string token_of(TestServer& server, const std::string& who) {
+  return who.empty() ? "" : server.login(who);
+}
+
+Headers auth_headers(const std::string& token) {
+  return token.empty() ? Headers{{"Content-Type", "application/json"}} : bearer(token);
+}
+
+void check_refusals(TestServer& server, const std::string& method, const std::string& path,
+                    const std::vector<Case>& table) {
+  HttpClient c(server.port());
+  for (const auto& r : table) {
+    CAPTURE(r.who, r.body);
+    auto reply = c.request(method, path, r.body, auth_headers(token_of(server, r.who)));
+    CHECK(reply.status == r.status);
+    CHECK(error_code(reply) == r.code);
+  }
+}
+
+std::string staff(const std::string& phone, const std::string& role, const std::string& place) {
+  return R"({"phone":")" + phone + R"(","display_name":"新同事","role":")" + role + "\"," + place +
+         "}";
+}
+
+std::string region(const std::string& code) { return R"("region_code":")" + code + "\""; }
+std::string node(const std::string& code) { return R"("node_code":")" + code + "\""; }
+
+std::int64_t household_with_card(TestServer& server, const std::string& phone) {
+  return server.count("SELECT id FROM households WHERE phone = '" + phone + "'");
+}
+
+std::int64_t coop_of(TestServer& server, const std::string& manager) {
+  HttpClient c(server.port());
+  auto me = c.request("GET", "/api/v1/me", "", bearer(server.login(manager)));
+  REQUIRE(me.status == 200);
+  return json_int(me.body, "shop_id");
+}
+
+std::string invitation(const std::string& phone, std::int64_t household) {
+  return R"({"phone":")" + phone + R"(","display_name":"张明德","household_id":)" +
+         std::to_string(household) + "}";
+}
+
+std::string invitations_of(std::int64_t shop) {
+  return "/api/v1/shops/" + std::to_string(shop) + "/invitations";
+}
+
+// The claim id of an invitation's answer.
+std::int64_t claim_id(const HttpReply& reply) {
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  return doc->find("claim")->find("id")->as_integer();
+}
+
+const Json* account_in(const Json& doc) { return doc.find("account"); }
+
+// Invites Zhang (household 3 of the seed) to the 西渠 cooperative with `phone`.
+HttpReply invite_zhang(TestServer& server, HttpClient& c, const std::string& phone) {
+  return post_json(c, invitations_of(coop_of(server, kShopManager)),
+                   invitation(phone, household_with_card(server, kZhangCard)),
+                   bearer(server.login(kShopManager)));
+}
+
+std::string decision_path(std::int64_t claim) {
+  return "/api/v1/farmer-claims/" + std::to_string(claim) + "/decision";
+}
+
+// A node of another county, for the centre's refusals (the seed has one county).
+void add_node_elsewhere(TestServer& server) {
+  auto made = server.app().db().write([&](db::Session& tx) {
+    return logistics::create_node(tx,
+                                  {.code = "GL-TS-01",
+                                   .kind = logistics::NodeKind::township_station,
+                                   .name = "邻县某镇电商服务站",
+                                   .region_code = "620622101",
+                                   .cold_capacity_crates = 0,
+                                   .lat_e6 = std::nullopt,
+                                   .lon_e6 = std::nullopt,
+                                   .min_centi = std::nullopt,
+                                   .max_centi = std::nullopt},
+                                  server.clock());
+  });
+  REQUIRE(made.ok());
+}
+
+// A household of another county, for the cooperative's refusals.
+std::int64_t household_elsewhere(TestServer& server) {
+  auto made = server.app().db().write([&](db::Session& tx) {
+    return marketplace::create_household(tx,
+                                         {.village_code = "620622101201",
+                                          .head_name = "邻县户主",
+                                          .head_id_number = "620622197001010011",
+                                          .phone = "13800000099",
+                                          .member_count = 3,
+                                          .status = marketplace::PovertyStatus::registered_poor},
+                                         server.clock());
+  });
+  REQUIRE(made.ok());
+  return made->value;
+}
+
+}  // namespace
+
+STORE_TEST(
+    "a county office makes a township office and a helper of its county, who have no "
+    "password",
+    "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string office = server.login(kCountyOffice);
+  auto township =
+      post_json(c, "/api/v1/accounts/staff",
+                staff("13700000001", "poverty_office", region("620621101")), bearer(office));
+  REQUIRE(township.status == 201);
+  CHECK(township.body.find(R"("role":"poverty_office")") != std::string::npos);
+  CHECK(township.body.find(R"("region_code":"620621101")") != std::string::npos);
+  CHECK(township.body.find("13700000001") == std::string::npos);  // the phone is masked
+  auto helper = post_json(c, "/api/v1/accounts/staff",
+                          staff("13700000002", "helper", region("620621104202")), bearer(office));
+  REQUIRE(helper.status == 201);
+  // Made for someone else, they log in by a code to their phone, never by a password.
+  auto login =
+      post_json(c, "/api/v1/sessions", R"({"phone":"13700000001","password":"cunhuo-demo"})");
+  CHECK(login.status == 401);
+  CHECK(server.count("SELECT COUNT(*) FROM account_audit WHERE action = 'account_created'") == 2);
+}
+
+STORE_TEST("a county centre makes a station operator placed at a station of its county",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto made = post_json(c, "/api/v1/accounts/staff",
+                        staff("13700000003", "station_operator", node("MQ-TS-SL")),
+                        bearer(server.login(kCentre)));
+  REQUIRE(made.status == 201);
+  const std::int64_t station = server.count("SELECT id FROM network_nodes WHERE code = 'MQ-TS-SL'");
+  CHECK(json_int(made.body, "node_id") == station);
+  CHECK(made.body.find(R"("region_code":"620621101")") != std::string::npos);
+}
+
+STORE_TEST("an admin makes an office, a helper and a station operator anywhere",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  add_node_elsewhere(server);
+  HttpClient c(server.port());
+  const std::string admin = server.login(kAdmin);
+  for (const auto& body : {staff("13700000004", "poverty_office", region("620622")),
+                           staff("13700000005", "helper", region("620622101")),
+                           staff("13700000006", "station_operator", node("GL-TS-01"))}) {
+    CAPTURE(body);
+    CHECK(post_json(c, "/api/v1/accounts/staff", body, bearer(admin)).status == 201);
+  }
+}
+
+STORE_TEST("staff accounts are refused, in order of precedence, and the refusals write nothing",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  add_node_elsewhere(server);
+  const std::int64_t accounts = server.count("SELECT COUNT(*) FROM accounts");
+  const std::string helper = staff("13700000010", "helper", region("620621104"));
+  check_refusals(
+      server, "POST", "/api/v1/accounts/staff",
+      {
+          {"", "{}", 401, "unauthenticated"},
+          {kConsumer, "{}", 403, "role_not_allowed"},
+          {kStation, helper, 403, "role_not_allowed"},
+          {kCountyOffice, R"({"display_name":"x","role":"helper"})", 400, "missing_field"},
+          {kCountyOffice, staff("12345", "helper", region("620622")), 400, "invalid_phone"},
+          {kCountyOffice, staff("13700000010", "pilot", region("620622")), 400, "invalid_role"},
+          {kTownshipOffice, staff("13700000010", "farmer", region("620622")), 403,
+           "county_office_only"},
+          {kCountyOffice, staff("13700000010", "station_operator", node("MQ-TS-SL")), 400,
+           "role_not_creatable"},
+          {kCentre, staff("13700000010", "helper", region("620622")), 400, "role_not_creatable"},
+          {kCountyOffice, staff("13700000010", "poverty_office", region("620622")), 400,
+           "invalid_region_level"},
+          {kCountyOffice, staff("13700000010", "helper", node("MQ-TS-SL")), 400,
+           "region_code_only"},
+          {kCentre, staff("13700000010", "station_operator", region("620621101")), 400,
+           "node_code_only"},
+          {kCentre, staff("13700000010", "station_operator", node("MQ-NONE")), 400, "unknown_node"},
+          {kCentre, staff("13700000010", "station_operator", node("MQ-CS-XQ")), 400,
+           "not_a_station"},
+          {kCountyOffice, staff("13700000010", "poverty_office", region("620622101")), 403,
+           "outside_your_area"},
+          {kCountyOffice, staff("13700000010", "helper", region("620622")), 403,
+           "outside_your_area"},
+          {kCentre, staff("13700000010", "station_operator", node("GL-TS-01")), 403,
+           "outside_your_area"},
+          {kCountyOffice, staff(kFarmer, "helper", region("620621104")), 409, "duplicate_phone"},
+      });
+  CHECK(server.count("SELECT COUNT(*) FROM accounts") == accounts);
+  CHECK(server.count("SELECT COUNT(*) FROM account_audit") == 0);
+}
+
+STORE_TEST("a cooperative's manager invites a member farmer, whose account waits for the office",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  auto invited = invite_zhang(server, c, kZhangCard);
+  REQUIRE(invited.status == 201);
+  auto doc = Json::parse(invited.body);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("claim")->find("status")->as_string() == "pending");
+  CHECK(doc->find("claim")->find("household_id")->as_integer() ==
+        household_with_card(server, kZhangCard));
+  CHECK(account_in(*doc)->find("role")->as_string() == "farmer");
+  CHECK(account_in(*doc)->find("household_id") == nullptr);  // not until the office confirms
+  CHECK(server.count("SELECT COUNT(*) FROM accounts WHERE phone = '" + kZhangCard +
+                     "' AND household_id IS NULL") == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM account_audit WHERE action = 'farmer_invited'") == 1);
+}
+
+STORE_TEST("invitations are refused, in order of precedence, and the refusals write nothing",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  const std::int64_t elsewhere = household_elsewhere(server);
+  const std::int64_t coop = coop_of(server, kShopManager);
+  const std::int64_t zhang = household_with_card(server, kZhangCard);
+  const std::int64_t accounts = server.count("SELECT COUNT(*) FROM accounts");
+  const std::string good = invitation("13700000020", zhang);
+  check_refusals(
+      server, "POST", invitations_of(coop),
+      {
+          {"", "{}", 401, "unauthenticated"},
+          {kFarmer, good, 403, "role_not_allowed"},
+          {kCountyOffice, good, 403, "role_not_allowed"},
+          {kShopManager, R"({"phone":"13700000020","display_name":"x"})", 400, "missing_field"},
+          {kShopManager, invitation("1370", zhang), 400, "invalid_phone"},
+          {kShopManager, invitation("13700000020", 99999), 400, "unknown_household"},
+          {kShopManager, invitation("13700000020", elsewhere), 403, "outside_your_area"},
+          {kShopManager, invitation("13700000020", household_with_card(server, kMaCard)), 400,
+           "not_a_member"},
+          {kShopManager, invitation(kFarmer, zhang), 409, "duplicate_phone"},
+      });
+  // Another cooperative is not the manager's: it answers as an unknown one does.
+  const std::int64_t other = server.count(
+      "SELECT MAX(id) FROM shops WHERE kind = 'cooperative' AND id <> " + std::to_string(coop));
+  check_refusals(server, "POST", invitations_of(other), {{kShopManager, good, 404, "not_found"}});
+  const std::int64_t household_shop =
+      server.count("SELECT MIN(id) FROM shops WHERE kind = 'household'");
+  check_refusals(server, "POST", invitations_of(household_shop),
+                 {{kAdmin, good, 409, "not_a_cooperative"}});
+  CHECK(server.count("SELECT COUNT(*) FROM accounts") == accounts);
+  CHECK(server.count("SELECT COUNT(*) FROM farmer_claims") == 0);
+  CHECK(server.count("SELECT COUNT(*) FROM account_audit") == 0);
+}
+
+STORE_TEST("the township office confirms a claim whose phone is the card's, tying the household",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t claim = claim_id(invite_zhang(server, c, kZhangCard));
+  const std::string township = server.login(kTownshipOffice);
+  auto pending = c.request("GET", "/api/v1/farmer-claims?status=pending", "", bearer(township));
+  REQUIRE(pending.status == 200);
+  CHECK(pending.body.find("\"id\":" + std::to_string(claim)) != std::string::npos);
+  auto decided = post_json(c, decision_path(claim), R"({"approve":true})", bearer(township));
+  REQUIRE(decided.status == 200);
+  auto doc = Json::parse(decided.body);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("claim")->find("status")->as_string() == "confirmed");
+  CHECK(doc->find("claim")->find("phone_matched")->as_bool());
+  CHECK(account_in(*doc)->find("household_id")->as_integer() ==
+        household_with_card(server, kZhangCard));
+  CHECK(account_in(*doc)->find("region_code")->as_string() == "620621104202");
+  auto again = post_json(c, decision_path(claim), R"({"approve":true})", bearer(township));
+  CHECK(again.status == 409);
+  CHECK(error_code(again) == "claim_decided");
+}
+
+STORE_TEST("a phone that is not the card's is confirmed only with a reason, which the claim keeps",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t claim = claim_id(invite_zhang(server, c, "13700000030"));
+  const std::string office = server.login(kCountyOffice);
+  auto bare = post_json(c, decision_path(claim), R"({"approve":true})", bearer(office));
+  CHECK(bare.status == 409);
+  CHECK(error_code(bare) == "phone_mismatch");
+  CHECK(server.count("SELECT COUNT(*) FROM accounts WHERE phone = '13700000030' AND "
+                     "household_id IS NULL") == 1);
+  auto reasoned = post_json(c, decision_path(claim),
+                            R"({"approve":true,"reason":"户主之子，到村核实，手机号为本人所用"})",
+                            bearer(office));
+  REQUIRE(reasoned.status == 200);
+  CHECK(reasoned.body.find(R"("phone_matched":false)") != std::string::npos);
+  CHECK(reasoned.body.find("到村核实") != std::string::npos);
+}
+
+STORE_TEST("a refused claim leaves the account without a household, and needs a reason",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t claim = claim_id(invite_zhang(server, c, kZhangCard));
+  const std::string office = server.login(kTownshipOffice);
+  auto bare = post_json(c, decision_path(claim), R"({"approve":false})", bearer(office));
+  CHECK(bare.status == 400);
+  CHECK(error_field(bare) == "reason");
+  auto refused = post_json(c, decision_path(claim), R"({"approve":false,"reason":"非本户成员"})",
+                           bearer(office));
+  REQUIRE(refused.status == 200);
+  CHECK(refused.body.find(R"("status":"refused")") != std::string::npos);
+  CHECK(server.count("SELECT COUNT(*) FROM accounts WHERE phone = '" + kZhangCard +
+                     "' AND household_id IS NULL") == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM account_audit WHERE action = 'claim_refused'") == 1);
+}
+
+STORE_TEST("an office sees and decides only the claims of its own area", "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  // The 三雷镇 cooperative has no manager in the seed: an admin invites for it.
+  const std::int64_t sanlei = server.count(
+      "SELECT id FROM shops WHERE kind = 'cooperative' AND village_code LIKE '620621101%'");
+  const std::int64_t zhao = server.count("SELECT id FROM households WHERE phone = '13800000004'");
+  auto invited = post_json(c, invitations_of(sanlei), invitation("13800000004", zhao),
+                           bearer(server.login(kAdmin)));
+  REQUIRE(invited.status == 201);
+  const std::int64_t claim = claim_id(invited);
+  const std::string township = server.login(kTownshipOffice);  // 西渠镇, not 三雷镇
+  auto listed = c.request("GET", "/api/v1/farmer-claims", "", bearer(township));
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body.find(R"("claims":[])") != std::string::npos);
+  auto decided = post_json(c, decision_path(claim), R"({"approve":true})", bearer(township));
+  CHECK(decided.status == 404);
+  auto county = c.request("GET", "/api/v1/farmer-claims?status=pending", "",
+                          bearer(server.login(kCountyOffice)));
+  CHECK(county.body.find("\"id\":" + std::to_string(claim)) != std::string::npos);
+}
+
+STORE_TEST("claims come a page at a time, and a changed cursor is refused",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string manager = server.login(kShopManager);
+  const std::int64_t coop = coop_of(server, kShopManager);
+  const std::vector<std::pair<std::string, std::string>> members = {
+      {"13700000041", "13800000001"}, {"13700000042", "13800000002"}, {"13700000043", kZhangCard}};
+  for (const auto& [phone, card] : members)
+    REQUIRE(post_json(c, invitations_of(coop), invitation(phone, household_with_card(server, card)),
+                      bearer(manager))
+                .status == 201);
+  const std::string office = server.login(kTownshipOffice);
+  auto first = c.request("GET", "/api/v1/farmer-claims?limit=2", "", bearer(office));
+  REQUIRE(first.status == 200);
+  auto doc = Json::parse(first.body);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("claims")->as_array().size() == 2);
+  const std::string cursor = doc->find("next_cursor")->as_string();
+  auto second =
+      c.request("GET", "/api/v1/farmer-claims?limit=2&cursor=" + cursor, "", bearer(office));
+  REQUIRE(second.status == 200);
+  auto rest = Json::parse(second.body);
+  REQUIRE(rest.ok());
+  CHECK(rest->find("claims")->as_array().size() == 1);
+  CHECK(rest->find("next_cursor")->is_null());
+  // The cursor belongs to this list: with a status filter it is another list.
+  auto other =
+      c.request("GET", "/api/v1/farmer-claims?status=pending&cursor=" + cursor, "", bearer(office));
+  CHECK(error_code(other) == "invalid_cursor");
+}
+
+STORE_TEST("the county office reads its county's account audit; others are refused in order",
+           "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t claim = claim_id(invite_zhang(server, c, kZhangCard));
+  REQUIRE(post_json(c, decision_path(claim), R"({"approve":true})",
+                    bearer(server.login(kTownshipOffice)))
+              .status == 200);
+  REQUIRE(post_json(c, "/api/v1/accounts/staff",
+                    staff("13700000050", "helper", region("620621104")),
+                    bearer(server.login(kCountyOffice)))
+              .status == 201);
+  auto audit =
+      c.request("GET", "/api/v1/account-audit?limit=2", "", bearer(server.login(kCountyOffice)));
+  REQUIRE(audit.status == 200);
+  auto doc = Json::parse(audit.body);
+  REQUIRE(doc.ok());
+  const auto& entries = doc->find("entries")->as_array();
+  REQUIRE(entries.size() == 2);  // newest first
+  CHECK(entries[0].find("action")->as_string() == "account_created");
+  CHECK(entries[1].find("action")->as_string() == "claim_confirmed");
+  auto rest = c.request(
+      "GET", "/api/v1/account-audit?cursor=" + doc->find("next_cursor")->as_string() + "&limit=2",
+      "", bearer(server.login(kCountyOffice)));
+  REQUIRE(rest.status == 200);
+  CHECK(rest.body.find("farmer_invited") != std::string::npos);
+  check_refusals(server, "GET", "/api/v1/account-audit",
+                 {
+                     {"", "", 401, "unauthenticated"},
+                     {kShopManager, "", 403, "role_not_allowed"},
+                     {kTownshipOffice, "", 403, "county_office_only"},
+                 });
+  check_refusals(server, "GET", "/api/v1/account-audit?county=620622",
+                 {{kCountyOffice, "", 403, "outside_your_area"}});
+  auto neighbour =
+      c.request("GET", "/api/v1/account-audit?county=620622", "", bearer(server.login(kAdmin)));
+  REQUIRE(neighbour.status == 200);
+  CHECK(neighbour.body.find(R"("entries":[])") != std::string::npos);
+}
+
+// ---- assisted selling at the station (代买代卖) ----
+
+namespace {
+
+const std::string kWangCard = "13800000001";  // 王建国's household, 西渠镇致力村, its own shop
+const std::string kZhaoCard = "13800000004";  // 三雷镇: not the 西渠镇 station's township
+
+std::string melon_for(std::int64_t household) {
+  return R"({"title":"民勤沙漠蜜瓜 5斤装","category":"水果","unit":"box","price_fen":3980,)"
+         R"("stock":5,"temperature_class":"chilled","shelf_life_days":20,)"
+         R"("origin_code":"620621104201","origin_name":"甘肃民勤","producers":[{"household_id":)" +
+         std::to_string(household) + R"(,"share_bps":10000}]})";
+}
+
+std::string cart_of(std::int64_t product) {
+  return R"({"items":[{"product_id":)" + std::to_string(product) +
+         R"(,"quantity":1}],"shipping_address":{"name":"王建国","phone":"13800000001",)"
+         R"("address":"西渠镇致力村站点自提","region_code":"620621104201"}})";
+}
+
+std::string ask(std::int64_t household, const std::string& action) {
+  return R"({"household_id":)" + std::to_string(household) + R"(,"action":")" + action + "\"}";
+}
+
+std::string proxy_body(std::int64_t household, const std::string& code, const std::string& what,
+                       const std::string& object) {
+  return R"({"household_id":)" + std::to_string(household) + R"(,"confirmation_code":")" + code +
+         R"(",")" + what + "\":" + object + "}";
+}
+
+// The code in the newest text the sandbox "sent" to `phone`, after a sending pass.
+std::string latest_code(TestServer& server, const std::string& phone) {
+  REQUIRE(server.app().sms() != nullptr);
+  REQUIRE(server.app().sms()->run_once().ok());
+  HttpClient c(server.port());
+  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
+  REQUIRE(reply.status == 200);
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  const auto& items = doc->find("items")->as_array();
+  REQUIRE_FALSE(items.empty());
+  const std::string text = items.front().find("text")->as_string();
+  const auto at = text.find_first_of("0123456789");
+  REQUIRE(at != std::string::npos);
+  return text.substr(at, 6);
+}
+
+std::string wrong(const std::string& code) { return code == "000000" ? "111111" : "000000"; }
+
+// Asks the household's phone for a code for `action`; returns the code it got.
+std::string confirmed_code(TestServer& server, HttpClient& c, const std::string& station,
+                           std::int64_t household, const std::string& card,
+                           const std::string& action) {
+  auto asked = post_json(c, "/api/v1/proxy/confirmations", ask(household, action), bearer(station));
+  REQUIRE(asked.status == 202);
+  const std::string code = latest_code(server, card);
+  CHECK(asked.body.find(code) == std::string::npos);  // never in the answer
+  return code;
+}
+
+std::int64_t account_id(TestServer& server, const std::string& phone) {
+  return server.count("SELECT id FROM accounts WHERE phone = '" + phone + "'");
+}
+
+std::int64_t list_melon(TestServer& server, HttpClient& c, std::int64_t household) {
+  auto listed =
+      post_json(c, "/api/v1/products", melon_for(household), bearer(server.login(kFarmer)));
+  REQUIRE(listed.status == 201);
+  return json_int(listed.body, "id");
+}
+
+}  // namespace
+
+STORE_TEST("a station lists a villager's produce with the code their phone got, kept by proxy",
+           "[http][proxy]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string station = server.login(kStation);
+  const std::int64_t wang = household_with_card(server, kWangCard);
+  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "listing");
+  auto listed = post_json(c, "/api/v1/proxy/products",
+                          proxy_body(wang, code, "listing", melon_for(wang)), bearer(station));
+  REQUIRE(listed.status == 201);
+  const std::int64_t own_shop = server.count(
+      "SELECT s.id FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.kind = "
+      "'household' AND m.household_id = " +
+      std::to_string(wang));
+  CHECK(json_int(listed.body, "shop_id") == own_shop);
+  // Both sides are kept: the operator, and the household with its farmer's account.
+  auto actions = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/proxy-actions",
+                           "", bearer(server.login(kCountyOffice)));
+  REQUIRE(actions.status == 200);
+  CHECK(actions.body.find(R"("kind":"listing")") != std::string::npos);
+  CHECK(actions.body.find("\"operator_account\":" + std::to_string(account_id(server, kStation))) !=
+        std::string::npos);
+  CHECK(actions.body.find("\"villager_account\":" + std::to_string(account_id(server, kFarmer))) !=
+        std::string::npos);
+  auto stranger = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/proxy-actions",
+                            "", bearer(server.login(kConsumer)));
+  CHECK(stranger.status == 404);
+  auto audit = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/audit", "",
+                         bearer(server.login(kCountyOffice)));
+  REQUIRE(audit.status == 200);
+  CHECK(audit.body.find("proxy_listing") != std::string::npos);
+}
+
+STORE_TEST("a station orders for a villager with the code, pays for it, and the code is used once",
+           "[http][proxy]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t wang = household_with_card(server, kWangCard);
+  const std::int64_t melon = list_melon(server, c, wang);
+  const std::string station = server.login(kStation);
+  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
+  const std::string body = proxy_body(wang, code, "order", cart_of(melon));
+  auto ordered =
+      post_json(c, "/api/v1/proxy/orders", body, bearer(station, {{"Idempotency-Key", "proxy-1"}}));
+  REQUIRE(ordered.status == 201);
+  auto replayed =
+      post_json(c, "/api/v1/proxy/orders", body, bearer(station, {{"Idempotency-Key", "proxy-1"}}));
+  CHECK(replayed.status == 201);
+  CHECK(replayed.body == ordered.body);
+  auto again =
+      post_json(c, "/api/v1/proxy/orders", body, bearer(station, {{"Idempotency-Key", "proxy-2"}}));
+  CHECK(again.status == 409);
+  CHECK(error_code(again) == "confirmation_not_requested");
+  CHECK(server.count("SELECT COUNT(*) FROM proxy_actions WHERE kind = 'order'") == 1);
+  const std::int64_t checkout = json_int(ordered.body, "checkout_id");
+  auto paid = post_json(c, "/api/v1/checkouts/" + std::to_string(checkout) + "/payments", "",
+                        bearer(station, {{"Idempotency-Key", "pay-proxy-1"}}));
+  CHECK(paid.status == 201);
+}
+
+STORE_TEST("a proxy order without the villager's confirmation is refused in order, writing nothing",
+           "[http][proxy]") {
+  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
+  HttpClient c(server.port());
+  const std::int64_t wang = household_with_card(server, kWangCard);
+  const std::int64_t zhao = household_with_card(server, kZhaoCard);
+  const std::int64_t melon = list_melon(server, c, wang);
+  const std::string station = server.login(kStation);
+  auto order = [&](std::int64_t household, const std::string& code) {
+    return proxy_body(household, code, "order", cart_of(melon));
+  };
+  struct Row {
+    std::string who, body;
+    bool key;
+    int status;
+    std::string code;
+  };
+  int keys = 0;
+  auto run = [&](const std::vector<Row>& rows) {
+    for (const auto& r : rows) {
+      CAPTURE(r.who, r.body);
+      Headers h = auth_headers(r.who.empty()       ? ""
+                               : r.who == kStation ? station
+                                                   : server.login(r.who));
+      if (r.key) h.emplace_back("Idempotency-Key", "key-" + std::to_string(++keys));
+      auto reply = c.request("POST", "/api/v1/proxy/orders", r.body, h);
+      CHECK(reply.status == r.status);
+      CHECK(error_code(reply) == r.code);
+    }
+  };
+  run({
+      {"", "{}", true, 401, "unauthenticated"},
+      {kConsumer, order(wang, "123456"), true, 403, "role_not_allowed"},
+      {kStation, R"({"household_id":1,"order":{}})", true, 400, "missing_field"},
+      {kStation, order(wang, "123456"), false, 400, "missing_idempotency_key"},
+      {kStation, order(99999, "123456"), true, 400, "unknown_household"},
+      {kStation, order(zhao, "123456"), true, 403, "outside_your_area"},
+      {kStation, order(wang, "123456"), true, 409, "confirmation_not_requested"},
+  });
+  // A confirmation for a listing does not confirm an order.
+  confirmed_code(server, c, station, wang, kWangCard, "listing");
+  run({{kStation, order(wang, "123456"), true, 409, "confirmation_not_requested"}});
+  server.advance(std::chrono::minutes(2));  // a phone gets one code a minute
+  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
+  run({{kStation, order(wang, wrong(code)), true, 403, "invalid_confirmation_code"}});
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
+  CHECK(server.count("SELECT COUNT(*) FROM proxy_actions") == 0);
+}
+
+STORE_TEST("asking a villager's phone for a confirmation is refused in order, sending nothing",
+           "[http][proxy]") {
+  TestServer server(store_kind);
+  const std::int64_t wang = household_with_card(server, kWangCard);
+  const std::int64_t zhao = household_with_card(server, kZhaoCard);
+  check_refusals(server, "POST", "/api/v1/proxy/confirmations",
+                 {
+                     {"", "{}", 401, "unauthenticated"},
+                     {kCentre, ask(wang, "order"), 403, "role_not_allowed"},
+                     {kFarmer, ask(wang, "order"), 403, "role_not_allowed"},
+                     {kStation, R"({"household_id":1})", 400, "missing_field"},
+                     {kStation, ask(wang, "refund"), 400, "invalid_action"},
+                     {kStation, ask(99999, "order"), 400, "unknown_household"},
+                     {kStation, ask(zhao, "order"), 403, "outside_your_area"},
+                 });
+  CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == 0);
+  CHECK(server.count("SELECT COUNT(*) FROM proxy_confirmations") == 0);
+  HttpClient c(server.port());
+  const std::string station = server.login(kStation);
+  REQUIRE(post_json(c, "/api/v1/proxy/confirmations", ask(wang, "order"), bearer(station)).status ==
+          202);
+  auto soon = post_json(c, "/api/v1/proxy/confirmations", ask(wang, "order"), bearer(station));
+  CHECK(soon.status == 429);
+}
+
+STORE_TEST("a proxy listing is the household's own, and needs its code; refusals write nothing",
+           "[http][proxy]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t wang = household_with_card(server, kWangCard);
+  const std::int64_t zhang = household_with_card(server, kZhangCard);  // no shop of its own
+  const std::int64_t li = household_with_card(server, "13800000002");
+  const std::string station = server.login(kStation);
+  const std::int64_t products = server.count("SELECT COUNT(*) FROM products");
+  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "listing");
+  check_refusals(
+      server, "POST", "/api/v1/proxy/products",
+      {
+          {kStation, proxy_body(zhang, code, "listing", melon_for(zhang)), 409,
+           "no_household_shop"},
+          {kStation, proxy_body(wang, code, "listing", melon_for(li)), 400, "not_the_household"},
+          {kStation, proxy_body(wang, wrong(code), "listing", melon_for(wang)), 403,
+           "invalid_confirmation_code"},
+      });
+  CHECK(server.count("SELECT COUNT(*) FROM products") == products);
+  CHECK(server.count("SELECT COUNT(*) FROM proxy_actions") == 0);
+}
+
+STORE_TEST(
+    "an invited farmer logs in by code, acts for no household until the office confirms, "
+    "then for theirs",
+    "[http][staff-accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t claim = claim_id(invite_zhang(server, c, kZhangCard));
+  const std::string zhang = std::to_string(household_with_card(server, kZhangCard));
+  REQUIRE(
+      post_json(c, "/api/v1/phone-codes", R"({"phone":")" + kZhangCard + R"(","purpose":"log_in"})")
+          .status == 202);
+  auto session = post_json(
+      c, "/api/v1/sessions",
+      R"({"phone":")" + kZhangCard + R"(","code":")" + latest_code(server, kZhangCard) + R"("})");
+  REQUIRE(session.status == 201);
+  const std::string farmer = Json::parse(session.body)->find("token")->as_string();
+  auto listing = post_json(c, "/api/v1/products", "{}", bearer(farmer));
+  CHECK(listing.status == 403);
+  CHECK(error_code(listing) == "household_not_confirmed");
+  auto certification = post_json(c, "/api/v1/products/1/certification", "{}", bearer(farmer));
+  CHECK(error_code(certification) == "household_not_confirmed");
+  for (const std::string& path :
+       {"/api/v1/households/" + zhang, "/api/v1/households/" + zhang + "/evaluations",
+        "/api/v1/households/" + zhang + "/funds", std::string("/api/v1/households/1")}) {
+    CAPTURE(path);
+    CHECK(c.request("GET", path, "", bearer(farmer)).status == 404);
+  }
+  REQUIRE(post_json(c, decision_path(claim), R"({"approve":true})",
+                    bearer(server.login(kTownshipOffice)))
+              .status == 200);
+  // The same session now acts for the household the office confirmed, and no other.
+  CHECK(c.request("GET", "/api/v1/households/" + zhang, "", bearer(farmer)).status == 200);
+  CHECK(c.request("GET", "/api/v1/households/1", "", bearer(farmer)).status == 404);
+  auto me = c.request("GET", "/api/v1/me", "", bearer(farmer));
+  REQUIRE(me.status == 200);
+  CHECK(me.body.find("\"household_id\":" + zhang) != std::string::npos);
+}
