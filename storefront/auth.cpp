@@ -258,12 +258,6 @@ Status Auth::tie_household(db::Session& tx, std::int64_t account, std::int64_t h
   return {};
 }
 
-void Auth::forget_account(std::int64_t account) {
-  std::unique_lock lock(cache_mu_);
-  std::erase_if(cache_,
-                [account](const auto& entry) { return entry.second.account.id == account; });
-}
-
 Result<std::optional<Account>> Auth::find_account(db::Session& s, std::int64_t id) {
   auto row = CUNHUO_TRY(s.query_one(
       std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?", {id}));
@@ -505,8 +499,6 @@ schema::Schema account_schema() {
                  required("region_code", text()), optional("household_id", id()),
                  optional("shop_id", id()), optional("node_id", id())});
 }
-
-}  // namespace
 
 Response session_granted(const SessionGrant& grant) { return granted(grant); }
 schema::Schema session_grant_schema() { return grant_schema(); }

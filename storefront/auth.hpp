@@ -106,8 +106,6 @@ class Auth {
   // household's village.
   static Status tie_household(db::Session& tx, std::int64_t account, std::int64_t household,
                               std::string_view village_code);
-  // Drops the account's cached sessions, so a change to it is seen at its next request.
-  void forget_account(std::int64_t account);
   // A login by a log_in code sent to the phone: a wrong, expired or used-up code, or an
   // unknown phone, all answer invalid_credentials (the wrong try is counted all the same).
   Result<SessionGrant> login_by_code(std::string_view phone, std::string_view code);

@@ -98,8 +98,7 @@ Result<Sent> send_confirmation(Context& ctx, db::Session& tx, const Account& op,
                                std::int64_t household_id, Kind action) {
   const auto household = CUNHUO_TRY(household_at_station(tx, op, household_id));
   Sent sent{.id = 0, .expires_at_ms = 0, .phone = household.phone, .wait_ms = std::nullopt};
-  if ((sent.wait_ms = CUNHUO_TRY(msg::code_send_wait_ms(tx, household.phone, ctx.clock))))
-    return sent;
+  if ((sent.wait_ms = CUNHUO_TRY(msg::take_code_send(tx, household.phone, ctx.clock)))) return sent;
   sent.expires_at_ms =
       CUNHUO_TRY(msg::issue_code(tx, household.phone, msg::CodePurpose::proxy_confirm, ctx.clock));
   CUNHUO_TRY(tx.exec(
