@@ -30,8 +30,15 @@ std::string Schema::text() const {
   return w.take();
 }
 
+// A part that has a description already (shanghai_time's) gets the new one after it, so a
+// schema never names a member twice.
 Schema Schema::described(std::string_view description) const {
   Json::Object members = members_;
+  for (auto& [name, value] : members)
+    if (name == "description") {
+      value = str(value.as_string() + "; " + std::string(description));
+      return Schema(std::move(members));
+    }
   members.emplace_back("description", str(description));
   return Schema(std::move(members));
 }

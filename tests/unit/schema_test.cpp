@@ -76,3 +76,12 @@ TEST_CASE("a schema is written as the JSON Schema text the document publishes", 
         R"({"type":"object","additionalProperties":false,"properties":{"n":{"type":"integer",)"
         R"("minimum":0,"maximum":9}},"required":["n"]})");
 }
+
+TEST_CASE("describing a part that has a description keeps one description with both",
+          "[schema]") {
+  const Schema s = shanghai_time().described("from where it is");
+  int descriptions = 0;
+  for (const auto& [name, value] : s.members()) descriptions += name == "description" ? 1 : 0;
+  CHECK(descriptions == 1);
+  CHECK(s.text().find("from where it is") != std::string::npos);
+}
