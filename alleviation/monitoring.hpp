@@ -70,6 +70,17 @@ inline constexpr std::int64_t kRealertAfterMs = 30LL * 24 * 3600 * 1000;
 Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
                                  const Clock& clock);
 
+// Published when an alert opens, in the same transaction, for its helper's inbox.
+inline constexpr const char* kAlertRaised = "alert.raised";
+struct AlertRaised {
+  std::int64_t alert_id = 0, household_id = 0;
+  std::string rule;
+
+  std::string encode() const;  // {"alert_id", "household_id", "rule"}
+  static Result<AlertRaised> decode(std::string_view payload);
+  bool operator==(const AlertRaised&) const = default;
+};
+
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,
                                       std::optional<std::int64_t> helper_account,
                                       std::string_view status);

@@ -11,6 +11,7 @@
 #include "marketplace/orders.hpp"
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
+#include "marketplace/work_queue.hpp"
 #include "core/region.hpp"
 
 namespace cunhuo::marketplace {
@@ -89,6 +90,8 @@ std::vector<db::Migration> migrations() {
        {catalog_migrations(), campaign_migrations(), order_migrations(), archive_migrations(),
         certification_migrations(), photo_migrations(), organisation_migrations()})
     out.insert(out.end(), list.begin(), list.end());
+  const auto queue = work_queue_migrations();  // indexes for the "what needs me now" reads
+  out.insert(out.end(), queue.begin(), queue.end());
   return out;
 }
 

@@ -25,6 +25,9 @@
 #include "storefront/payments_routes.hpp"
 #include "seeds/loader.hpp"
 #include "storefront/marketplace_routes.hpp"
+#include "storefront/notification_flows.hpp"
+#include "storefront/notification_routes.hpp"
+#include "storefront/notifications.hpp"
 #include "storefront/registry_routes.hpp"
 #include "marketplace/orders.hpp"
 #include "storefront/routes.hpp"
@@ -118,7 +121,7 @@ std::vector<db::Migration> all_migrations() {
        {outbox::migrations(), messaging::migrations(), seeds::migrations(),
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
-        Auth::migrations(), Idempotency::migrations()})
+        Auth::migrations(), Idempotency::migrations(), notification_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -218,6 +221,10 @@ void App::add_routes() {
   add_fund_routes(table_, alleviation_context);
   add_statistics_routes(table_, alleviation_context);
   subscribe_flows(*dispatcher_, FlowContext{.clock = clock_, .fees = fees(), .planner = *planner_});
+  const NotificationContext inbox{*db_, clock_, keys_.cursors, config_.fund_idle_ms};
+  add_notification_routes(table_, inbox);
+  add_queue_routes(table_, inbox);
+  subscribe_notification_flows(*dispatcher_, clock_);
   add_openapi_route(table_);
 }
 

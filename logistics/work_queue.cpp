@@ -1,0 +1,35 @@
+#include "logistics/work_queue.hpp"
+
+#include <string>
+
+namespace cunhuo::logistics {
+namespace {
+
+// Both reads go through shipments (current_node, status), the index the table has.
+constexpr const char* kArriving =
+    " FROM network_links l JOIN shipments s ON s.current_node = l.from_node AND s.status = "
+    "'in_transit' AND s.current_link = l.id WHERE l.to_node = ?";
+constexpr const char* kStanding =
+    " FROM shipments s WHERE s.current_node = ? AND s.status IN ('at_node', 'held')";
+
+Result<WaitingParcels> read(db::Session& s, const char* where, std::int64_t node_id, int limit) {
+  WaitingParcels out;
+  out.count = CUNHUO_TRY(s.query(std::string("SELECT COUNT(*)") + where, {node_id})).at(0).i64(0);
+  for (const auto& r : CUNHUO_TRY(s.query(std::string("SELECT s.tracking_number, s.updated_at") +
+                                              where + " ORDER BY s.updated_at, s.id LIMIT ?",
+                                          {node_id, static_cast<std::int64_t>(limit)})))
+    out.parcels.push_back(WaitingParcel{r.str(0), r.i64(1)});
+  return out;
+}
+
+}  // namespace
+
+Result<WaitingParcels> parcels_arriving_at(db::Session& s, std::int64_t node_id, int limit) {
+  return read(s, kArriving, node_id, limit);
+}
+
+Result<WaitingParcels> parcels_at(db::Session& s, std::int64_t node_id, int limit) {
+  return read(s, kStanding, node_id, limit);
+}
+
+}  // namespace cunhuo::logistics
