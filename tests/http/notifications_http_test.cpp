@@ -4,7 +4,10 @@
 // every seed account's queue opens for that account.
 #include <set>
 
+#include "alleviation/exits.hpp"
 #include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
+#include "payments/payouts.hpp"
 #include "storefront/notifications.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
@@ -134,6 +137,31 @@ void fill_inbox(TestServer& server, const std::string& phone, int n) {
   REQUIRE(done.ok());
 }
 
+// Proposes household `id`'s exit, as re-scoring does when its score reaches the threshold.
+std::int64_t propose(TestServer& server, std::int64_t household) {
+  auto made = server.app().db().write(
+      [&](db::Session& tx) { return alleviation::propose_exit(tx, household, 1, server.clock()); });
+  REQUIRE(made.ok());
+  REQUIRE(made->has_value());
+  return **made;
+}
+
+// The offices review and approve proposal `id` (its public notice opens), and someone
+// objects to it.
+void notice_and_object(HttpClient& c, std::int64_t id, const std::string& township,
+                       const std::string& county) {
+  const std::string proposal = "/api/v1/exit-proposals/" + std::to_string(id);
+  for (const char* level : {"village", "township"})
+    REQUIRE(post_json(c, proposal + "/review",
+                      R"({"level":")" + std::string(level) + R"(","approve":true,"reason":"ok"})",
+                      bearer(township))
+                .status == 200);
+  REQUIRE(post_json(c, proposal + "/decision", R"({"approve":true,"reason":"县级审定，公示"})",
+                    bearer(county))
+              .status == 200);
+  REQUIRE(post_json(c, proposal + "/objections", R"({"text":"他家还有外债未还"})").status == 201);
+}
+
 }  // namespace
 
 STORE_TEST("a paid order tells its farmer to pack it by a time, once, with one text message",
@@ -231,6 +259,44 @@ STORE_TEST("a monitoring alert tells the household's helper, by SMS too", "[http
                      "AND params LIKE '%large_expense%'") == 1);
 }
 
+STORE_TEST("an exit notice and an objection to it tell the offices over the household",
+           "[http][notifications]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string township = server.login(kTownshipOffice), county = server.login(kOffice);
+  notice_and_object(c, propose(server, 1), township, county);
+  REQUIRE(server.app().dispatcher().drain().ok());
+  for (const auto& office : {kTownshipOffice, kOffice}) {
+    CHECK(notified(server, "exit_notice_opened", office) == 1);
+    CHECK(notified(server, "exit_objection", office) == 1);
+  }
+  CHECK(server.count("SELECT COUNT(*) FROM notifications") == 4);  // nobody else is told
+  CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == 0);      // nothing urgent
+  for (const auto& token : {township, county})
+    for (const auto& n : items_of(get_json(c, "/api/v1/notifications", token)))
+      CHECK(c.request("GET", n.find("link")->as_string(), "", bearer(token)).status == 200);
+}
+
+STORE_TEST("a payout the bank paid tells the household's farmer", "[http][notifications]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  // As confirm_payout_batch publishes it for each payout paid.
+  auto published = server.app().db().write([&](db::Session& tx) {
+    const payments::PayoutSent sent{.batch_id = 1, .household_id = 1, .amount = Money::fen(796000)};
+    return outbox::publish(tx, payments::kPayoutSent, sent.encode(), server.clock());
+  });
+  REQUIRE(published.ok());
+  REQUIRE(server.app().dispatcher().drain().ok());
+  CHECK(notified(server, "payout_sent", kFarmer) == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM notifications") == 1);
+  const std::string farmer = server.login(kFarmer);
+  auto inbox = items_of(get_json(c, "/api/v1/notifications", farmer));
+  REQUIRE(inbox.size() == 1);
+  CHECK(inbox.front().find("title")->as_string().find("7960.00") != std::string::npos);
+  CHECK(c.request("GET", inbox.front().find("link")->as_string(), "", bearer(farmer)).status ==
+        200);
+}
+
 STORE_TEST("the inbox pages by cursor, newest first, and filters the unread",
            "[http][notifications]") {
   TestServer server(store_kind);
@@ -301,6 +367,10 @@ STORE_TEST("every item of every seed account's queue opens for that account",
   const Bought second = buy_and_pay(server, c, consumer);  // still to pack
   (void)second;
   raise_alert(c, server.login(kOffice));
+  // An exit proposal for the township to review, and a notice with an objection for the
+  // county to resolve.
+  propose(server, 2);
+  notice_and_object(c, propose(server, 3), server.login(kTownshipOffice), server.login(kOffice));
   auto listed = post_json(c, "/api/v1/products", kMelon, bearer(farmer));
   REQUIRE(listed.status == 201);
   REQUIRE(post_json(
