@@ -12,6 +12,7 @@
 #include "logistics/telemetry.hpp"
 #include "logistics/work_queue.hpp"
 #include "marketplace/work_queue.hpp"
+#include "payments/work_queue.hpp"
 #include "storefront/notification_routes.hpp"
 #include "storefront/route_support.hpp"
 
@@ -21,6 +22,10 @@ namespace {
 namespace al = cunhuo::alleviation;
 namespace lg = cunhuo::logistics;
 namespace mk = cunhuo::marketplace;
+namespace pay = cunhuo::payments;
+
+// Claims looked at before filtering by county: a county has few undecided at once.
+constexpr int kMaxClaimsScanned = 200;
 
 // The groups a queue may hold, each named once.
 namespace group {
@@ -28,6 +33,7 @@ constexpr std::string_view orders_to_pack = "orders_to_pack";
 constexpr std::string_view parcels_arriving = "parcels_arriving";
 constexpr std::string_view parcels_at_station = "parcels_at_station";
 constexpr std::string_view open_excursions = "open_excursions";
+constexpr std::string_view refund_claims_to_decide = "refund_claims_to_decide";
 constexpr std::string_view certifications_to_review = "certifications_to_review";
 constexpr std::string_view exit_proposals_to_review = "exit_proposals_to_review";
 constexpr std::string_view objections_to_resolve = "objections_to_resolve";
@@ -40,6 +46,7 @@ constexpr std::string_view kGroups[] = {
     group::parcels_arriving,
     group::parcels_at_station,
     group::open_excursions,
+    group::refund_claims_to_decide,
     group::certifications_to_review,
     group::exit_proposals_to_review,
     group::objections_to_resolve,
@@ -139,9 +146,25 @@ Result<std::vector<Group>> station_queue(db::Session& s, const Account& a) {
       parcels_group(group::parcels_at_station, CUNHUO_TRY(lg::parcels_at(s, *a.node_id, kN)))};
 }
 
+// Refund claims on orders of shops within `area` ("" for all), as the centre decides them.
+Result<Group> claims_group(db::Session& s, std::string_view area) {
+  Group g{group::refund_claims_to_decide, 0, {}};
+  for (const auto& c : CUNHUO_TRY(pay::requested_claims(s, kMaxClaimsScanned))) {
+    auto order = CUNHUO_TRY(mk::find_order(s, mk::OrderId{c.order_id}));
+    auto shop = order ? CUNHUO_TRY(mk::find_shop(s, order->shop)) : std::nullopt;
+    if (!shop || !region_within(shop->village_code, area)) continue;
+    ++g.count;
+    if (static_cast<int>(g.items.size()) < kQueueItemsPerGroup)
+      g.items.push_back(
+          {"退款申请 #" + num(c.id), "/api/v1/refund-claims/" + num(c.id), c.since_ms});
+  }
+  return g;
+}
+
 Result<std::vector<Group>> centre_queue(db::Session& s, const Account& a) {
   const std::string county = a.role == Role::admin ? "" : county_of(a.region_code);
-  return std::vector<Group>{excursions_group(CUNHUO_TRY(lg::excursions_in(s, county, "open")))};
+  return std::vector<Group>{excursions_group(CUNHUO_TRY(lg::excursions_in(s, county, "open"))),
+                            CUNHUO_TRY(claims_group(s, county))};
 }
 
 // The township office reviews (for its villages too); the county office decides, resolves

@@ -365,7 +365,10 @@ STORE_TEST("every item of every seed account's queue opens for that account",
   REQUIRE(scan(c, centre, tracking_of(c, consumer, b.order), "MQ-VP-XQ01", "departing").status ==
           201);
   const Bought second = buy_and_pay(server, c, consumer);  // still to pack
-  (void)second;
+  REQUIRE(post_json(c, "/api/v1/orders/" + std::to_string(second.order) + "/refund-claims",
+                    R"({"amount_fen":100,"reason":"bruised"})",
+                    bearer(consumer, {{"Idempotency-Key", "claim-1"}}))
+              .status == 201);
   raise_alert(c, server.login(kOffice));
   // An exit proposal for the township to review, and a notice with an objection for the
   // county to resolve.
