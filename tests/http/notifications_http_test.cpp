@@ -6,8 +6,6 @@
 
 #include "alleviation/exits.hpp"
 #include "core/json.hpp"
-#include "core/outbox/outbox.hpp"
-#include "payments/payouts.hpp"
 #include "storefront/notifications.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
@@ -280,20 +278,38 @@ STORE_TEST("an exit notice and an objection to it tell the offices over the hous
 STORE_TEST("a payout the bank paid tells the household's farmer", "[http][notifications]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
-  // As confirm_payout_batch publishes it for each payout paid.
-  auto published = server.app().db().write([&](db::Session& tx) {
-    const payments::PayoutSent sent{.batch_id = 1, .household_id = 1, .amount = Money::fen(796000)};
-    return outbox::publish(tx, payments::kPayoutSent, sent.encode(), server.clock());
-  });
-  REQUIRE(published.ok());
+  const std::string consumer = server.login(kConsumer), centre = server.login(kCentre),
+                    farmer = server.login(kFarmer);
+  // A sale settles to household 1, and the centre pays its earnings out.
+  const Bought b = buy_and_pay(server, c, consumer);
+  const std::string order = "/api/v1/orders/" + std::to_string(b.order);
+  REQUIRE(post_json(c, order + "/status", R"({"status":"packed"})", bearer(farmer)).status == 200);
+  for (const char* status : {R"({"status":"shipped"})", R"({"status":"delivered"})"})
+    REQUIRE(post_json(c, order + "/status", status, bearer(centre)).status == 200);
+  REQUIRE(c.request("POST", order + "/confirm-receipt", "", bearer(consumer)).status == 200);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM settlement_lines") == 1; }));
+  REQUIRE(c.request("PUT", "/api/v1/households/1/payout-account",
+                    R"({"bank":"甘肃农村信用社","account_number":"6228480402564890018",)"
+                    R"("holder":"王建国"})",
+                    bearer(server.login(kOffice)))
+              .status == 200);
+  auto batch = c.request("POST", "/api/v1/payout-batches", "",
+                         bearer(centre, {{"Idempotency-Key", "batch-1"}}));
+  REQUIRE(batch.status == 201);
+  const std::string path = "/api/v1/payout-batches/" + std::to_string(json_int(batch.body, "id"));
+  REQUIRE(server.app().dispatcher().drain().ok());
+  CHECK(notified(server, "payout_sent", kFarmer) == 0);  // not before the bank confirms
+  REQUIRE(post_json(c, path + "/confirmation", R"({})", bearer(centre)).status == 200);
   REQUIRE(server.app().dispatcher().drain().ok());
   CHECK(notified(server, "payout_sent", kFarmer) == 1);
-  CHECK(server.count("SELECT COUNT(*) FROM notifications") == 1);
-  const std::string farmer = server.login(kFarmer);
-  auto inbox = items_of(get_json(c, "/api/v1/notifications", farmer));
-  REQUIRE(inbox.size() == 1);
-  CHECK(inbox.front().find("title")->as_string().find("7960.00") != std::string::npos);
-  CHECK(c.request("GET", inbox.front().find("link")->as_string(), "", bearer(farmer)).status ==
+  CHECK(server.count("SELECT COUNT(*) FROM notifications WHERE kind = 'payout_sent'") == 1);
+  std::vector<Json> payouts;
+  for (const auto& n : items_of(get_json(c, "/api/v1/notifications", farmer)))
+    if (n.find("kind")->as_string() == "payout_sent") payouts.push_back(n);
+  REQUIRE(payouts.size() == 1);
+  CHECK(payouts.front().find("title")->as_string().find("71.22") != std::string::npos);
+  CHECK(payouts.front().find("body")->as_string().find("6228480402564890018") == std::string::npos);
+  CHECK(c.request("GET", payouts.front().find("link")->as_string(), "", bearer(farmer)).status ==
         200);
 }
 
