@@ -9,6 +9,8 @@ namespace {
 // Keeps the cases whose household lies within `region_code`, counting them.
 Result<WaitingCases> within(db::Session& s, std::vector<WaitingCase> cases,
                             std::string_view region_code, int limit) {
+  // Their places are read at once: at most kMaxPlacesPerCall cases are looked at.
+  if (cases.size() > marketplace::kMaxPlacesPerCall) cases.resize(marketplace::kMaxPlacesPerCall);
   std::vector<std::int64_t> ids;
   for (const auto& c : cases) ids.push_back(c.household_id);
   const auto places = CUNHUO_TRY(marketplace::household_places(s, ids));
