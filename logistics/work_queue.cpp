@@ -32,4 +32,20 @@ Result<WaitingParcels> parcels_at(db::Session& s, std::int64_t node_id, int limi
   return read(s, kStanding, node_id, limit);
 }
 
+Result<std::vector<OrderToCollect>> orders_to_collect(db::Session& s, std::string_view station_code,
+                                                      int limit) {
+  auto station = CUNHUO_TRY(s.query_one(
+      "SELECT region_code FROM network_nodes WHERE code = ? AND kind = 'township_station'",
+      {station_code}));
+  std::vector<OrderToCollect> out;
+  if (!station) return out;
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT s.order_id, n.code FROM network_nodes n JOIN shipments s ON "
+                          "s.current_node = n.id AND s.status = 'planned' WHERE n.kind = "
+                          "'village_point' AND n.region_code LIKE ? ORDER BY s.order_id LIMIT ?",
+                          {station->str(0) + "%", static_cast<std::int64_t>(limit)})))
+    out.push_back(OrderToCollect{r.i64(0), r.str(1)});
+  return out;
+}
+
 }  // namespace cunhuo::logistics

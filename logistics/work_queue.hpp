@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/db/database.hpp"
@@ -23,5 +24,14 @@ struct WaitingParcels {
 Result<WaitingParcels> parcels_arriving_at(db::Session& s, std::int64_t node_id, int limit);
 // Parcels standing at the node (arrived, stored or held), to send on.
 Result<WaitingParcels> parcels_at(db::Session& s, std::int64_t node_id, int limit);
+
+// Orders with parcels waiting (planned) at the village points of `station_code`'s township,
+// as a pickup plan collects them; at most `limit`, by order.
+struct OrderToCollect {
+  std::int64_t order_id = 0;
+  std::string point_code;
+};
+Result<std::vector<OrderToCollect>> orders_to_collect(db::Session& s, std::string_view station_code,
+                                                      int limit);
 
 }  // namespace cunhuo::logistics

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,8 +11,10 @@
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "logistics/network.hpp"
+#include "logistics/pickup.hpp"
 #include "logistics/shipments.hpp"
 #include "logistics/telemetry.hpp"
+#include "logistics/work_queue.hpp"
 #include "marketplace/orders.hpp"
 #include "marketplace/registry.hpp"
 #include "messaging/sms.hpp"
@@ -144,6 +147,27 @@ Status parcel_arriving(db::Session& tx, const outbox::Event& event, const lg::Sh
   return deliver(tx, event, to, m, clock);
 }
 
+// A station planned its pickup runs: whoever manages a shop with a parcel waiting at one of
+// its village points is told the day, once per event, linked to the first such order.
+Status pickup_run_planned(db::Session& tx, const outbox::Event& event,
+                          const lg::PickupRunsPlanned& e, const Clock& clock) {
+  std::set<std::int64_t> told;
+  for (const auto& o : CUNHUO_TRY(lg::orders_to_collect(tx, e.station_code, kMaxOrdersToCollect))) {
+    auto order = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{o.order_id}));
+    if (!order) continue;
+    std::vector<Recipient> to;
+    for (auto& r : CUNHUO_TRY(shop_managers(tx, order->shop)))
+      if (told.insert(r.account_id).second) to.push_back(std::move(r));
+    const Message m{.kind = kind::pickup_run_planned,
+                    .title = e.date + " 上门取件",
+                    .body = "站点 " + e.station_code + " 将于 " + e.date + " 到 " + o.point_code +
+                            " 收取订单 #" + num(o.order_id) + " 的包裹，请备好货",
+                    .link = "/api/v1/orders/" + num(o.order_id)};
+    CUNHUO_CHECK(deliver(tx, event, to, m, clock));
+  }
+  return {};
+}
+
 Status excursion_opened(db::Session& tx, const outbox::Event& event, const lg::ExcursionRaised& e,
                         const Clock& clock) {
   auto node = CUNHUO_TRY(lg::find_node(tx, e.node_code));
@@ -235,6 +259,7 @@ std::vector<NotificationFlow> notification_flows() {
   return {
       {"notify.order_to_pack", mk::order_topic(mk::OrderStatus::paid), decoded<order_to_pack>},
       {"notify.parcel_arriving", lg::kShipmentDeparted, decoded<parcel_arriving>},
+      {"notify.pickup_run_planned", lg::kPickupRunsPlanned, decoded<pickup_run_planned>},
       {"notify.excursion_opened", lg::kExcursionRaised, decoded<excursion_opened>},
       {"notify.monitoring_alert", al::kAlertRaised, decoded<monitoring_alert>},
       {"notify.exit_notice_opened", al::kExitNoticeOpened, decoded<exit_notice_opened>},

@@ -7,6 +7,7 @@
 //   event                  kind                 to                                     SMS
 //   order.paid             order_to_pack        who manages the order's shop            yes
 //   shipment.departed      parcel_arriving      operators of the next station on route  no
+//   pickup.planned         pickup_run_planned   who manages a shop with parcels to collect  no
 //   excursion.raised       excursion_opened     the county's centre                     yes
 //   alert.raised           monitoring_alert     the household's helper                  yes
 //   exit.notice_opened     exit_notice_opened   the offices over the household           no
@@ -26,6 +27,8 @@ namespace cunhuo::storefront {
 inline constexpr std::int64_t kPackWindowMs = 24LL * 3600 * 1000;
 // The most accounts one event notifies (a shop's managers, a county's centre staff...).
 inline constexpr int kMaxRecipientsPerEvent = 50;
+// The most waiting orders a pickup plan's notifications look at.
+inline constexpr int kMaxOrdersToCollect = 200;
 
 // The SMS templates the urgent notifications are sent with (messaging's templates).
 namespace sms_template {

@@ -34,7 +34,7 @@ constexpr std::array kKinds = {
     notification_kind::order_to_pack,      notification_kind::parcel_arriving,
     notification_kind::excursion_opened,   notification_kind::monitoring_alert,
     notification_kind::exit_notice_opened, notification_kind::exit_objection,
-    notification_kind::payout_sent,
+    notification_kind::payout_sent,        notification_kind::pickup_run_planned,
 };
 
 // At most `bytes` of UTF-8 `text`, never splitting a character.

@@ -29,6 +29,7 @@ inline constexpr std::size_t kMaxNotificationKey = 120;
 namespace notification_kind {
 inline constexpr std::string_view order_to_pack = "order_to_pack";
 inline constexpr std::string_view parcel_arriving = "parcel_arriving";
+inline constexpr std::string_view pickup_run_planned = "pickup_run_planned";
 inline constexpr std::string_view excursion_opened = "excursion_opened";
 inline constexpr std::string_view monitoring_alert = "monitoring_alert";
 inline constexpr std::string_view exit_notice_opened = "exit_notice_opened";

@@ -226,6 +226,33 @@ STORE_TEST("a parcel on its way tells the next station; a warm cold store tells 
     CHECK(c.request("GET", n.find("link")->as_string(), "", bearer(centre)).status == 200);
 }
 
+STORE_TEST("a station's pickup plan tells the shops whose parcels it collects",
+           "[http][notifications]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer), farmer = server.login(kFarmer);
+  const Bought b = buy_and_pay(server, c, consumer);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM shipments") == 1; }));
+  const std::string body =
+      R"({"date":")" + format_date(shanghai_date(SystemClock().now_ms())) + R"("})";
+  REQUIRE(
+      post_json(c, "/api/v1/stations/MQ-TS-XQ/pickup-runs", body, bearer(server.login(kStation)))
+          .status == 201);
+  REQUIRE(server.app().dispatcher().drain().ok());
+  CHECK(notified(server, "pickup_run_planned", kFarmer) == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM notifications WHERE kind = 'pickup_run_planned'") == 1);
+  redeliver(server, "pickup.planned", "notify.pickup_run_planned");
+  CHECK(notified(server, "pickup_run_planned", kFarmer) == 1);
+  std::vector<Json> pickups;
+  for (const auto& n : items_of(get_json(c, "/api/v1/notifications", farmer)))
+    if (n.find("kind")->as_string() == "pickup_run_planned") pickups.push_back(n);
+  REQUIRE(pickups.size() == 1);
+  CHECK(pickups.front().find("link")->as_string() == "/api/v1/orders/" + std::to_string(b.order));
+  CHECK(pickups.front().find("body")->as_string().find("MQ-VP-XQ01") != std::string::npos);
+  CHECK(c.request("GET", pickups.front().find("link")->as_string(), "", bearer(farmer)).status ==
+        200);
+}
+
 STORE_TEST("a monitoring alert tells the household's helper, by SMS too", "[http][notifications]") {
   TestServer server(store_kind);
   HttpClient c(server.port());

@@ -11,6 +11,7 @@
 #include "alleviation/exits.hpp"
 #include "alleviation/monitoring.hpp"
 #include "core/outbox/payload.hpp"
+#include "logistics/pickup.hpp"
 #include "logistics/shipments.hpp"
 #include "logistics/telemetry.hpp"
 #include "marketplace/archive.hpp"
@@ -42,6 +43,7 @@ const lg::ShipmentEvent kDeparted{
 const lg::ShipmentEvent kSpoiled{
     .order_id = 21, .shipment_id = 5, .tracking_number = "CH123456789012", .bearer = "logistics"};
 const lg::ExcursionRaised kRaised{.excursion_id = 9, .node_code = "MQ-CS-XQ", .kind = "continuous"};
+const lg::PickupRunsPlanned kPickup{.plan_id = 8, .station_code = "MQ-TS-XQ", .date = "2026-12-07"};
 const al::AlertRaised kAlert{.alert_id = 3, .household_id = 1, .rule = "large_expense"};
 const al::ExitNoticeOpened kNotice{.proposal_id = 6, .household_id = 1};
 const al::ExitObjectionLodged kObjection{.objection_id = 2, .proposal_id = 6, .household_id = 1};
@@ -94,6 +96,7 @@ TEST_CASE("every event decodes back to what it encoded", "[unit][events]") {
   check_round_trip(kDeparted);
   check_round_trip(kSpoiled);
   check_round_trip(kRaised);
+  check_round_trip(kPickup);
   check_round_trip(kAlert);
   check_round_trip(kNotice);
   check_round_trip(kObjection);
@@ -113,6 +116,7 @@ TEST_CASE("every event encodes to the payload its publisher has always written",
   CHECK(kSpoiled.encode() == R"({"order_id":21,"shipment_id":5,"tracking_number":"CH123456789012",)"
                              R"("bearer":"logistics"})");
   CHECK(kRaised.encode() == R"({"excursion_id":9,"node":"MQ-CS-XQ","kind":"continuous"})");
+  CHECK(kPickup.encode() == R"({"plan_id":8,"station":"MQ-TS-XQ","date":"2026-12-07"})");
   CHECK(kAlert.encode() == R"({"alert_id":3,"household_id":1,"rule":"large_expense"})");
   CHECK(kNotice.encode() == R"({"proposal_id":6,"household_id":1})");
   CHECK(kObjection.encode() == R"({"objection_id":2,"proposal_id":6,"household_id":1})");
@@ -156,6 +160,9 @@ TEST_CASE("a payload without a field its event requires is a bad_event naming th
       {decodes<lg::ExcursionRaised>, kRaised.encode(), "excursion_id"},
       {decodes<lg::ExcursionRaised>, kRaised.encode(), "node"},
       {decodes<lg::ExcursionRaised>, kRaised.encode(), "kind"},
+      {decodes<lg::PickupRunsPlanned>, kPickup.encode(), "plan_id"},
+      {decodes<lg::PickupRunsPlanned>, kPickup.encode(), "station"},
+      {decodes<lg::PickupRunsPlanned>, kPickup.encode(), "date"},
       {decodes<al::AlertRaised>, kAlert.encode(), "alert_id"},
       {decodes<al::AlertRaised>, kAlert.encode(), "household_id"},
       {decodes<al::AlertRaised>, kAlert.encode(), "rule"},
