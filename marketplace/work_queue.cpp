@@ -42,6 +42,16 @@ Result<Waiting> orders_to_pack(db::Session& s, std::span<const ShopId> shops, in
   return out;
 }
 
+Result<Waiting> deliveries_to_confirm(db::Session& s, std::int64_t buyer, int limit) {
+  Waiting out;
+  constexpr const char* kWhere = " FROM orders WHERE buyer_id = ? AND status = 'delivered'";
+  out.count = CUNHUO_TRY(s.query(std::string("SELECT COUNT(*)") + kWhere, {buyer})).at(0).i64(0);
+  for (const auto& r : CUNHUO_TRY(s.query(
+           std::string("SELECT id, updated_at") + kWhere + " ORDER BY id LIMIT ?", {buyer, limit})))
+    out.items.push_back(WaitingItem{.id = r.i64(0), .since_ms = r.i64(1)});
+  return out;
+}
+
 Result<Waiting> certifications_in(db::Session& s, CertificationStatus status,
                                   std::string_view region_code, int limit) {
   Waiting out;

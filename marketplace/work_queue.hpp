@@ -33,6 +33,8 @@ struct Waiting {
 Result<std::vector<ShopId>> own_shops_of(db::Session& s, HouseholdId household);
 // Paid orders of the shops, not yet packed.
 Result<Waiting> orders_to_pack(db::Session& s, std::span<const ShopId> shops, int limit);
+// A buyer's delivered orders, waiting for the buyer to confirm receipt.
+Result<Waiting> deliveries_to_confirm(db::Session& s, std::int64_t buyer, int limit);
 // Certifications in `status` whose listing's origin lies within `region_code`.
 Result<Waiting> certifications_in(db::Session& s, CertificationStatus status,
                                   std::string_view region_code, int limit);

@@ -30,6 +30,7 @@ constexpr int kMaxClaimsScanned = 200;
 // The groups a queue may hold, each named once.
 namespace group {
 constexpr std::string_view orders_to_pack = "orders_to_pack";
+constexpr std::string_view deliveries_to_confirm = "deliveries_to_confirm";
 constexpr std::string_view parcels_arriving = "parcels_arriving";
 constexpr std::string_view parcels_at_station = "parcels_at_station";
 constexpr std::string_view open_excursions = "open_excursions";
@@ -43,6 +44,7 @@ constexpr std::string_view fund_flags = "fund_flags";
 
 constexpr std::string_view kGroups[] = {
     group::orders_to_pack,
+    group::deliveries_to_confirm,
     group::parcels_arriving,
     group::parcels_at_station,
     group::open_excursions,
@@ -73,6 +75,14 @@ Group orders_group(const mk::Waiting& w) {
   for (const auto& o : w.items)
     g.items.push_back(
         {"订单 #" + num(o.id) + " 待打包", "/api/v1/orders/" + num(o.id), o.since_ms});
+  return g;
+}
+
+Group deliveries_group(const mk::Waiting& w) {
+  Group g{group::deliveries_to_confirm, w.count, {}};
+  for (const auto& o : w.items)
+    g.items.push_back(
+        {"订单 #" + num(o.id) + " 已送达，请确认收货", "/api/v1/orders/" + num(o.id), o.since_ms});
   return g;
 }
 
@@ -214,7 +224,9 @@ Result<std::vector<Group>> queue_of(db::Session& s, const Account& a,
       return out;
     }
     case Role::consumer:
-    case Role::org_buyer: return std::vector<Group>();
+    case Role::org_buyer:
+      return std::vector<Group>{
+          deliveries_group(CUNHUO_TRY(mk::deliveries_to_confirm(s, a.id, kN)))};
   }
   return std::vector<Group>();
 }

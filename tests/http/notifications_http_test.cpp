@@ -407,6 +407,12 @@ STORE_TEST("every item of every seed account's queue opens for that account",
   const Bought b = buy_and_pay(server, c, consumer);
   REQUIRE(scan(c, centre, tracking_of(c, consumer, b.order), "MQ-VP-XQ01", "departing").status ==
           201);
+  const Bought delivered = buy_and_pay(server, c, consumer);  // for its buyer to confirm
+  for (const char* status : {"packed", "shipped", "delivered"})
+    REQUIRE(post_json(c, "/api/v1/orders/" + std::to_string(delivered.order) + "/status",
+                      R"({"status":")" + std::string(status) + R"("})",
+                      bearer(std::string(status) == "packed" ? farmer : centre))
+                .status == 200);
   const Bought second = buy_and_pay(server, c, consumer);  // still to pack
   REQUIRE(post_json(c, "/api/v1/orders/" + std::to_string(second.order) + "/refund-claims",
                     R"({"amount_fen":100,"reason":"bruised"})",
