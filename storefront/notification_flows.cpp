@@ -50,13 +50,19 @@ Result<std::vector<Recipient>> accounts_where(db::Session& s, const std::string&
 
 // The area codes an account working over `code` may have: the code itself, its township,
 // county, prefecture and province (620621104201 → ..., 620621104, 620621, 620600, 620000).
+// A prefecture's code is its first 4 digits and "00", a province's its first 2 and "0000".
+constexpr std::size_t kPrefectureDigits = 4, kProvinceDigits = 2;
+constexpr std::size_t kAreasOver = 5;  // village, township, county, prefecture, province
+
 std::vector<std::string> areas_over(std::string_view code) {
   std::vector<std::string> out{std::string(code)};
   if (code.size() > kTownshipCodeDigits) out.emplace_back(code.substr(0, kTownshipCodeDigits));
   if (code.size() > kCountyCodeDigits) out.emplace_back(code.substr(0, kCountyCodeDigits));
-  if (code.size() >= 4) out.push_back(std::string(code.substr(0, 4)) + "00");
-  if (code.size() >= 2) out.push_back(std::string(code.substr(0, 2)) + "0000");
-  while (out.size() < 5) out.push_back(out.back());  // the query takes five
+  if (code.size() >= kPrefectureDigits)
+    out.push_back(std::string(code.substr(0, kPrefectureDigits)) + "00");
+  if (code.size() >= kProvinceDigits)
+    out.push_back(std::string(code.substr(0, kProvinceDigits)) + "0000");
+  while (out.size() < kAreasOver) out.push_back(out.back());  // the query takes one of each
   return out;
 }
 
