@@ -121,6 +121,13 @@ Status deliver(db::Session& tx, const outbox::Event& event, const std::vector<Re
 
 std::string num(std::int64_t v) { return std::to_string(v); }
 
+// "12-08 10:00" (Asia/Shanghai): a time short enough for a text message.
+std::string short_time(std::int64_t epoch_ms) {
+  std::string t = format_shanghai(epoch_ms).substr(5, 11);  // from "2026-12-08T10:00:00+08:00"
+  t[5] = ' ';
+  return t;
+}
+
 // ---- the flows ---------------------------------------------------------------------------
 
 Status order_to_pack(db::Session& tx, const outbox::Event& event, const mk::OrderStatusChanged& e,
@@ -132,7 +139,8 @@ Status order_to_pack(db::Session& tx, const outbox::Event& event, const mk::Orde
                   .body = "请在 " + pack_by + " 前打包（合计 " + e.total.to_yuan() + " 元）",
                   .link = "/api/v1/orders/" + order,
                   .sms_template = sms_template::order_to_pack,
-                  .sms_params = {{"order", order}, {"pack_by", pack_by}}};
+                  .sms_params = {{"order", order},
+                                 {"pack_by", short_time(event.created_at_ms + kPackWindowMs)}}};
   return deliver(tx, event, CUNHUO_TRY(shop_managers(tx, e.shop_id)), m, clock);
 }
 

@@ -185,6 +185,10 @@ STORE_TEST("a paid order tells its farmer to pack it by a time, once, with one t
   CHECK(n.find("link")->as_string() == "/api/v1/orders/" + std::to_string(b.order));
   CHECK(n.find("body")->as_string().find("+08:00") != std::string::npos);  // the pack-by time
   CHECK(n.find("read_at")->is_null());
+  // The text says by when, in a few characters ("12-08 10:00").
+  CHECK(server.count(
+            "SELECT COUNT(*) FROM sms_queue WHERE params LIKE '%\"pack_by\":\"__-__ __:__\"%'") ==
+        1);
   CHECK(inbox.find("unread")->as_integer() == 1);
   // The link opens for the farmer.
   CHECK(c.request("GET", n.find("link")->as_string(), "", bearer(farmer)).status == 200);
