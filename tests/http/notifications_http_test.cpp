@@ -196,6 +196,36 @@ STORE_TEST("a paid order tells its farmer to pack it by a time, once, with one t
   CHECK(items_of(get_json(c, "/api/v1/notifications", consumer)).empty());
 }
 
+STORE_TEST("a cooperative's paid order tells its manager, not its member farmers",
+           "[http][notifications]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string manager = "13900000002";
+  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login(manager)));
+  REQUIRE(listed.status == 201);
+  const std::string consumer = server.login(kConsumer);
+  const std::string order_body =
+      R"({"items":[{"product_id":)" + std::to_string(json_int(listed.body, "id")) +
+      R"(,"quantity":1}],"shipping_address":{"name":"张三明","phone":"13711112222",)"
+      R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
+  auto ordered = post_json(c, "/api/v1/orders", order_body,
+                           bearer(consumer, {{"Idempotency-Key", "coop-order"}}));
+  REQUIRE(ordered.status == 201);
+  auto intent = start_payment(c, consumer, json_int(ordered.body, "checkout_id"), "coop-pay");
+  REQUIRE(intent.status == 201);
+  REQUIRE(c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(consumer))
+              .status == 200);
+  REQUIRE(eventually([&] {
+    return server.count(
+               "SELECT COUNT(*) FROM orders WHERE status = "
+               "'paid'") == 1;
+  }));
+  REQUIRE(server.app().dispatcher().drain().ok());
+  CHECK(notified(server, "order_to_pack", manager) == 1);
+  CHECK(texts(server, "order_to_pack", manager) == 1);
+  CHECK(notified(server, "order_to_pack", kFarmer) == 0);  // a member does not open its orders
+}
+
 STORE_TEST("a parcel on its way tells the next station; a warm cold store tells the centre by SMS",
            "[http][notifications]") {
   TestServer server(store_kind);
