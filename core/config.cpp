@@ -127,6 +127,20 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
   } else if (key == "login-attempts-per-address") {
     c.login_attempts_per_address =
         static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
+  } else if (key == "sms") {
+    if (value != "sandbox" && value != "gateway" && value != "off")
+      return config_error(key, "sms is sandbox, gateway or off");
+    c.sms = value;
+  } else if (key == "sms-gateway-url") {
+    c.sms_gateway_url = value;
+  } else if (key == "sms-access-key-id") {
+    c.sms_access_key_id = value;
+  } else if (key == "sms-access-key-secret") {
+    c.sms_access_key_secret = value;
+  } else if (key == "sms-sign-name") {
+    c.sms_sign_name = value;
+  } else if (key == "code-requests-per-address") {
+    c.code_requests_per_address = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, 1'000'000)));
   } else {
     return config_error(key, "unknown setting " + key);
   }
@@ -202,7 +216,13 @@ const std::vector<std::string>& config_keys() {
                                                 "metrics-allow",
                                                 "max-connections",
                                                 "max-connections-per-address",
-                                                "login-attempts-per-address"};
+                                                "login-attempts-per-address",
+                                                "sms",
+                                                "sms-gateway-url",
+                                                "sms-access-key-id",
+                                                "sms-access-key-secret",
+                                                "sms-sign-name",
+                                                "code-requests-per-address"};
   return keys;
 }
 

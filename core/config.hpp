@@ -42,6 +42,13 @@ struct Config {
   int max_connections = 4096;             // open at once, over all clients
   int max_connections_per_address = 256;  // open at once from one client address
   int login_attempts_per_address = 60;    // per minute, from one client address
+  // Text messages: "sandbox" keeps them for GET /sim/sms (loopback unless demo), "gateway"
+  // sends them through Alibaba Cloud SMS, "off" leaves them queued.
+  std::string sms = "sandbox";
+  std::string sms_gateway_url = "https://dysmsapi.aliyuncs.com/";
+  std::string sms_access_key_id, sms_access_key_secret;
+  std::string sms_sign_name = "村货";
+  int code_requests_per_address = 20;  // per hour, from one client address
   // Check every JSON success answer against its published schema (tests; not a flag).
   bool check_response_schemas = false;
 };

@@ -45,9 +45,24 @@ class SmsSender {
 // The messaging tables, in order.
 std::span<const db::Migration> migrations();
 
+// The templates the messaging module knows (see templates.cpp for their text). A gateway
+// registers each one; a message names one and fills its ${param} placeholders.
+inline constexpr std::string_view kVerificationCode = "verification_code";    // code, minutes
+inline constexpr std::string_view kAlreadyRegistered = "already_registered";  // (none)
+
+struct SmsTemplate {
+  std::string_view code;
+  std::string_view text;  // Chinese, with ${name} placeholders
+};
+// The template named `code`, or null when there is none.
+const SmsTemplate* find_template(std::string_view code);
+// The message's text as a phone shows it; an unknown template or a placeholder without its
+// parameter is an error.
+Result<std::string> render(const SmsMessage& message);
+
 // Queues `message` in the caller's transaction under `dedupe_key` (unique: say what the
 // message is about, e.g. "order-to-pack:42"). True when queued now, false when a message
-// with that key was queued before.
+// with that key was queued before. An unknown template is refused.
 Result<bool> queue_sms(db::Session& tx, const SmsMessage& message, std::string_view dedupe_key,
                        const Clock& clock);
 

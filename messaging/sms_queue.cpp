@@ -26,6 +26,37 @@ constexpr db::Migration kMigrations[] = {
      ");\n"
      "CREATE INDEX IF NOT EXISTS sms_queue_due ON sms_queue (status, next_attempt_at);\n"
      "CREATE INDEX IF NOT EXISTS sms_queue_phone ON sms_queue (phone, created_at);\n"},
+    // One live code per phone and purpose (a new one replaces it); only its hash is kept.
+    // Every send is counted per phone, so the limits hold across processes.
+    {"messaging", 2, "one-time codes sent to phones",
+     "CREATE TABLE IF NOT EXISTS phone_codes (\n"
+     "  id {{ID}},\n"
+     "  phone VARCHAR(20) NOT NULL,\n"
+     "  purpose VARCHAR(20) NOT NULL,\n"
+     "  code_hash VARCHAR(64) NOT NULL,\n"
+     "  tries_left INTEGER NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE UNIQUE INDEX IF NOT EXISTS phone_codes_key ON phone_codes (phone, purpose);\n"
+     "CREATE INDEX IF NOT EXISTS phone_codes_expiry ON phone_codes (expires_at);\n"
+     "CREATE TABLE IF NOT EXISTS phone_code_sends (\n"
+     "  id {{ID}},\n"
+     "  phone VARCHAR(20) NOT NULL,\n"
+     "  sent_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS phone_code_sends_phone ON phone_code_sends (phone, sent_at);\n"
+     "CREATE INDEX IF NOT EXISTS phone_code_sends_age ON phone_code_sends (sent_at);\n"},
+    // What the sandbox "sent": the demo reads a phone's messages from here.
+    {"messaging", 3, "the text message sandbox's inbox",
+     "CREATE TABLE IF NOT EXISTS sandbox_sms (\n"
+     "  id {{ID}},\n"
+     "  phone VARCHAR(20) NOT NULL,\n"
+     "  template_code VARCHAR(40) NOT NULL,\n"
+     "  text VARCHAR(1000) NOT NULL,\n"
+     "  sent_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS sandbox_sms_phone ON sandbox_sms (phone, id);\n"},
 };
 
 Status check_message(const SmsMessage& m, std::string_view dedupe_key) {
@@ -38,6 +69,8 @@ Status check_message(const SmsMessage& m, std::string_view dedupe_key) {
   for (const auto& [name, value] : m.params)
     if (value.size() > kMaxSmsParamBytes)
       return make_error(ErrorKind::invalid, "param_too_long", "a parameter is too long", name);
+  // The gateway refuses what it has no template for: refuse it here, where the caller is.
+  CUNHUO_CHECK(render(m));
   return {};
 }
 

@@ -13,7 +13,10 @@
 #include "logistics/module.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
+#include "messaging/gateway.hpp"
+#include "messaging/phone_codes.hpp"
 #include "messaging/sms.hpp"
+#include "storefront/account_routes.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
 #include "payments/module.hpp"
@@ -45,6 +48,9 @@ void prune_expired(db::Database& db, const Clock& clock) {
   auto sessions = db.write([&](db::Session& tx) { return Auth::prune_sessions(tx, now); });
   auto keys = db.write([&](db::Session& tx) { return Idempotency::prune(tx, now); });
   auto nonces = db.write([&](db::Session& tx) { return payments::prune_nonces(tx, now); });
+  // Expired codes and old sends: their own pass, so a failure here holds up nothing else.
+  auto codes = db.write([&](db::Session& tx) { return messaging::prune_phone_codes(tx, now); });
+  if (!codes.ok()) spdlog::warn("pruning expired one-time codes failed");
   if (!sessions.ok() || !keys.ok() || !nonces.ok()) {
     spdlog::warn("pruning expired sessions, idempotency keys or nonces failed");
     return;
@@ -103,6 +109,22 @@ Status check_sandbox_exposure(const Config& config) {
       "payment-simulator");
 }
 
+// The text message sandbox shows anyone's codes: the same rule as the payment sandbox. A
+// real gateway needs TLS, which this build's plain HTTP client does not have yet.
+Status check_sms_config(const Config& config) {
+  if (config.sms == "sandbox" && !config.demo && !loopback(config.listen_host))
+    return make_error(ErrorKind::invalid, "sandbox_exposed",
+                      "the text message sandbox listens on " + config.listen_host +
+                          ", beyond loopback: pass --demo for a demonstration, or --sms off",
+                      "sms");
+  if (config.sms == "gateway" && config.sms_gateway_url.rfind("http://", 0) != 0)
+    return make_error(ErrorKind::invalid, "tls_not_supported",
+                      "the SMS gateway over https comes with Boost.Beast (a later issue); "
+                      "only an http:// gateway URL works for now",
+                      "sms-gateway-url");
+  return {};
+}
+
 void ensure_sqlite_folder(const std::string& url) {
   if (url.rfind("sqlite:", 0) != 0) return;
   std::filesystem::path path(url.substr(url.rfind("sqlite://", 0) == 0 ? 9 : 7));
@@ -132,6 +154,7 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
       db_(std::move(db)),
       auth_(*db_, clock, login_limits(config)),
       idempotency_(*db_, clock),
+      code_requests_(RateLimit{config.code_requests_per_address, kCodeRequestWindowMs}, clock),
       keys_(std::move(keys)) {
   planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
   if (config_.payment_simulator) {
@@ -139,6 +162,20 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
                                                        payments::SimulatorOptions{});
     verifier_.trust(keys_.provider.serial(), keys_.provider.public_key());
   }
+  if (config_.sms == "sandbox") {
+    auto sandbox = std::make_unique<messaging::SandboxSms>(*db_, clock_);
+    sms_sandbox_ = sandbox.get();
+    sms_sender_ = std::move(sandbox);
+  } else if (config_.sms == "gateway") {
+    sms_sender_ = std::make_unique<messaging::GatewaySms>(
+        messaging::GatewaySmsOptions{.endpoint = config_.sms_gateway_url,
+                                     .access_key_id = config_.sms_access_key_id,
+                                     .access_key_secret = config_.sms_access_key_secret,
+                                     .sign_name = config_.sms_sign_name,
+                                     .template_codes = {}},
+        clock_);
+  }
+  if (sms_sender_) sms_ = std::make_unique<messaging::SmsDispatcher>(*db_, clock_, *sms_sender_);
   outbox::DispatcherOptions options;
   options.poll_ms = config_.outbox_poll_ms;
   dispatcher_ = std::make_unique<outbox::Dispatcher>(*db_, clock_, options);
@@ -171,6 +208,7 @@ App::~App() { stop(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
   CUNHUO_CHECK(check_sandbox_exposure(config));
+  CUNHUO_CHECK(check_sms_config(config));
   try {
     ensure_sqlite_folder(config.db_url);
   } catch (const std::filesystem::filesystem_error& e) {
@@ -198,6 +236,16 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
 
 void App::add_routes() {
   add_auth_routes(table_, auth_, work_pool_);
+  const AccountContext accounts{.db = *db_,
+                                .clock = clock_,
+                                .auth = auth_,
+                                .pool = work_pool_,
+                                .code_requests = code_requests_,
+                                .sms = sms_.get(),
+                                .sandbox = sms_sandbox_,
+                                .demo = config_.demo};
+  add_account_routes(table_, accounts);
+  if (sms_sandbox_ != nullptr) add_sms_sandbox_routes(table_, accounts);
   add_system_routes(table_, SystemContext{*db_, metrics_, *server_});
   add_asset_routes(table_);
   add_network_routes(table_, *db_);
@@ -299,6 +347,7 @@ void App::housekeeping() {
 Status App::start() {
   CUNHUO_CHECK(server_->start());
   dispatcher_->start();
+  if (sms_) sms_->start();
   if (simulator_) {
     simulator_->notify_to(
         "http://" +
@@ -348,6 +397,7 @@ void App::stop(std::chrono::milliseconds grace) {
   expiry_.join();
   if (monitoring_.valid()) monitoring_.wait();
   if (simulator_) simulator_->stop();
+  if (sms_) sms_->stop();
   dispatcher_->stop();
   if (auto st = db_->flush(); !st.ok())
     spdlog::error("could not flush the store: {}", st.error().message);

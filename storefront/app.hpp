@@ -16,6 +16,8 @@
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
 #include "core/outbox/outbox.hpp"
+#include "messaging/dispatcher.hpp"
+#include "messaging/sandbox.hpp"
 #include "logistics/planner.hpp"
 #include "logistics/telemetry.hpp"
 #include "payments/provider.hpp"
@@ -55,6 +57,10 @@ class App {
   Router& router() { return router_; }
   const RouteTable& routes() const { return table_; }
   payments::Simulator* simulator() { return simulator_.get(); }  // null when the sandbox is off
+  // The sender of queued text messages (a test runs a pass with run_once()); null with
+  // `--sms off`. The sandbox sender only with `--sms sandbox`.
+  messaging::SmsDispatcher* sms() { return sms_.get(); }
+  messaging::SandboxSms* sms_sandbox() { return sms_sandbox_; }
   payments::PaymentProvider& provider();  // the sandbox, or a stand-in that takes no payments
   const payments::SigningKey& statement_key() const { return keys_.statement; }
   payments::FeeRules fees() const;
@@ -75,6 +81,7 @@ class App {
   std::unique_ptr<db::Database> db_;
   Auth auth_;
   Idempotency idempotency_;
+  RateLimiter code_requests_;  // requests for one-time codes, per client address
   Router router_;
   RouteTable table_{router_, auth_};  // every API operation, declared once
   Metrics metrics_;
@@ -82,6 +89,9 @@ class App {
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
   Keys keys_;
   std::unique_ptr<payments::Simulator> simulator_;
+  std::unique_ptr<messaging::SmsSender> sms_sender_;
+  messaging::SandboxSms* sms_sandbox_ = nullptr;  // sms_sender_, when it is the sandbox
+  std::unique_ptr<messaging::SmsDispatcher> sms_;
   payments::NoProvider no_provider_;
   std::unique_ptr<logistics::Planner> planner_;
   logistics::ExcursionRules excursion_rules_;

@@ -12,6 +12,7 @@
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
+#include "messaging/phone_codes.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -19,6 +20,8 @@ namespace {
 constexpr std::int64_t kSessionLifetimeMs = 30LL * 24 * 3600 * 1000;
 constexpr std::size_t kMinPassword = 8, kMaxPassword = 128;
 constexpr std::size_t kMaxPhoneBytes = 20;
+constexpr std::size_t kMaxCodeBytes = 12;
+constexpr std::int64_t kMaxListedSessions = 100;  // GET /api/v1/sessions, newest first
 
 constexpr db::Migration kMigrations[] = {
     {"storefront", 1, "accounts and sessions",
@@ -43,6 +46,11 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);\n"},
     {"storefront", 3, "sessions pruned once expired",
      "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);\n"},
+    // A session's owner lists and ends sessions by this id; the token hash stays private.
+    // Sessions from before have none until their owner first lists them.
+    {"storefront", 5, "public ids of sessions",
+     "ALTER TABLE sessions ADD COLUMN public_id VARCHAR(32);\n"
+     "CREATE UNIQUE INDEX IF NOT EXISTS sessions_public ON sessions (public_id);\n"},
 };
 
 constexpr std::array<std::pair<Role, std::string_view>, 9> kRoleNames = {{
@@ -69,6 +77,12 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
   std::string out(n * 2, '0');
   sodium_bin2hex(out.data(), out.size() + 1, data, n);
   return out;
+}
+
+std::string new_public_id() {
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  return to_hex(raw, sizeof raw);
 }
 
 std::string token_hash(std::string_view token) {
@@ -108,15 +122,17 @@ const std::string& decoy_hash() {
   return hash;
 }
 
+// A phone with either its password or a log_in code sent to it.
 struct Credentials {
-  std::string phone, password;
+  std::string phone, password, code;
 };
 
 // Credentials as read_credentials reads it.
 schema::Schema credentials_schema() {
   using namespace schema;
-  return object(
-      {required("phone", text(kMaxPhoneBytes)), required("password", text(kMaxPassword))});
+  return object({required("phone", text(kMaxPhoneBytes)),
+                 optional("password", text(kMaxPassword).described("or code, not both")),
+                 optional("code", text(kMaxCodeBytes).described("a log_in code; or password"))});
 }
 
 // Every attempt from an address counts, a malformed one too: this runs before the body check.
@@ -129,10 +145,14 @@ std::optional<Response> admit_login(Auth& auth, const Request& req) {
 Result<Credentials> read_credentials(const Request& req) {
   auto doc = CUNHUO_TRY(Json::parse(req.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"phone", "password"}));
+  CUNHUO_CHECK(body.only({"phone", "password", "code"}));
   auto phone = CUNHUO_TRY(body.string("phone", kMaxPhoneBytes));
-  auto password = CUNHUO_TRY(body.string("password", kMaxPassword));
-  return Credentials{std::move(phone), std::move(password)};
+  auto password = CUNHUO_TRY(body.optional_string("password", kMaxPassword));
+  auto code = CUNHUO_TRY(body.optional_string("code", kMaxCodeBytes));
+  if (password.has_value() == code.has_value())
+    return make_error(ErrorKind::invalid, "missing_field", "give a password or a code, not both",
+                      password ? "code" : "password");
+  return Credentials{std::move(phone), password.value_or(""), code.value_or("")};
 }
 
 schema::Schema account_schema();  // next to write_account, which writes it
@@ -157,6 +177,10 @@ Response granted(const SessionGrant& grant) {
 
 // Runs on the pool: the hash check, then the count of wrong passwords for the phone.
 Response verify_on_pool(Auth& auth, const Credentials& c) {
+  if (!c.code.empty()) {
+    auto grant = auth.login_by_code(c.phone, c.code);
+    return grant.ok() ? granted(*grant) : error_response(grant.error());
+  }
   auto grant = auth.login(c.phone, c.password);
   if (grant.ok()) {
     auth.wrong_passwords().reset(c.phone);
@@ -265,17 +289,69 @@ Result<SessionGrant> Auth::login(std::string_view phone, std::string_view passwo
     spdlog::info("login refused for phone {}", phone);  // the log redacts the number
     return bad_credentials();
   }
+  return db_.write([&](db::Session& tx) { return open_session(tx, std::move(found->first)); });
+}
+
+Result<SessionGrant> Auth::login_by_code(std::string_view phone, std::string_view code) {
+  auto grant = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::optional<SessionGrant>> {
+    auto account = CUNHUO_TRY(find_account_by_phone(tx, phone));
+    if (!account) return std::optional<SessionGrant>();
+    const auto check =
+        CUNHUO_TRY(messaging::verify_code(tx, phone, messaging::CodePurpose::log_in, code, clock_));
+    if (check != messaging::CodeCheck::accepted) return std::optional<SessionGrant>();
+    return std::optional<SessionGrant>(CUNHUO_TRY(open_session(tx, std::move(*account))));
+  }));
+  if (!grant) {
+    spdlog::info("login by code refused for phone {}", phone);
+    return make_error(ErrorKind::unauthorized, "invalid_credentials",
+                      "phone number or code is wrong");
+  }
+  return std::move(*grant);
+}
+
+Result<SessionGrant> Auth::open_session(db::Session& tx, Account account) const {
+  if (!sodium_ready())
+    return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
-  SessionGrant grant{to_hex(raw, sizeof raw), std::move(found->first),
+  SessionGrant grant{to_hex(raw, sizeof raw), std::move(account),
                      clock_.now_ms() + kSessionLifetimeMs};
-  CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec(
-        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        {token_hash(grant.token), grant.account.id, clock_.now_ms(), grant.expires_at_ms}));
-    return {};
-  }));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO sessions (token_hash, account_id, created_at, expires_at, public_id) "
+              "VALUES (?, ?, ?, ?, ?)",
+              {token_hash(grant.token), grant.account.id, clock_.now_ms(), grant.expires_at_ms,
+               new_public_id()}));
   return grant;
+}
+
+Result<std::string> Auth::hash_new_password(std::string_view password) {
+  if (!sodium_ready())
+    return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
+  if (password.size() < kMinPassword || password.size() > kMaxPassword)
+    return make_error(ErrorKind::invalid, "invalid_password", "password must be 8 to 128 bytes",
+                      "new_password");
+  return hash_password(password);
+}
+
+Result<bool> Auth::has_password(db::Session& s, std::int64_t account_id) {
+  auto row =
+      CUNHUO_TRY(s.query_one("SELECT password_hash FROM accounts WHERE id = ?", {account_id}));
+  return row && !row->str(0).empty();
+}
+
+Result<bool> Auth::password_matches(std::int64_t account_id, std::string_view password) {
+  auto row = CUNHUO_TRY(db_.read([&](db::Session& s) {
+    return s.query_one("SELECT password_hash FROM accounts WHERE id = ?", {account_id});
+  }));
+  const bool has = row && !row->str(0).empty();
+  const std::string hash = has ? row->str(0) : decoy_hash();
+  const std::string pw(password);
+  return crypto_pwhash_str_verify(hash.c_str(), pw.c_str(), pw.size()) == 0 && has;
+}
+
+Status Auth::store_password(db::Session& tx, std::int64_t account_id, const std::string& hash) {
+  CUNHUO_TRY(tx.exec("UPDATE accounts SET password_hash = ? WHERE id = ?", {hash, account_id}));
+  return {};
 }
 
 static std::optional<std::string> bearer_token(const Request& request) {
@@ -323,6 +399,69 @@ Result<Account> Auth::authenticate(const Request& request) {
   return std::move(found.first);
 }
 
+void Auth::forget_account(std::int64_t account_id, const std::string& keep) {
+  std::unique_lock lock(cache_mu_);
+  std::erase_if(cache_, [&](const auto& entry) {
+    return entry.second.account.id == account_id && entry.first != keep;
+  });
+}
+
+static std::string request_token_hash(const Request& request) {
+  auto token = bearer_token(request);
+  return token ? token_hash(*token) : std::string();
+}
+
+Result<std::vector<SessionInfo>> Auth::sessions_of(const Account& account, const Request& request) {
+  const std::string current = request_token_hash(request);
+  return db_.write([&](db::Session& tx) -> Result<std::vector<SessionInfo>> {
+    auto rows = CUNHUO_TRY(tx.query(
+        "SELECT token_hash, public_id, created_at, expires_at FROM sessions WHERE account_id = ? "
+        "AND expires_at > ? ORDER BY created_at DESC LIMIT ?",
+        {account.id, clock_.now_ms(), kMaxListedSessions}));
+    std::vector<SessionInfo> out;
+    for (const auto& r : rows) {
+      std::string id = r.str(1);
+      if (r.is_null(1)) {  // a session older than public ids gets one now
+        id = new_public_id();
+        CUNHUO_TRY(
+            tx.exec("UPDATE sessions SET public_id = ? WHERE token_hash = ?", {id, r.str(0)}));
+      }
+      out.push_back(SessionInfo{.id = std::move(id),
+                                .created_at_ms = r.i64(2),
+                                .expires_at_ms = r.i64(3),
+                                .current = r.str(0) == current});
+    }
+    return out;
+  });
+}
+
+Result<bool> Auth::end_session(const Account& account, std::string_view public_id) {
+  auto hash = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::optional<std::string>> {
+    auto row = CUNHUO_TRY(
+        tx.query_one("SELECT token_hash FROM sessions WHERE public_id = ? AND account_id = ?",
+                     {public_id, account.id}));
+    if (!row) return std::optional<std::string>();
+    CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE token_hash = ?", {row->str(0)}));
+    return std::optional<std::string>(row->str(0));
+  }));
+  if (!hash) return false;
+  std::unique_lock lock(cache_mu_);
+  cache_.erase(*hash);
+  return true;
+}
+
+std::string Auth::session_key(const Request& request) { return request_token_hash(request); }
+
+Result<std::int64_t> Auth::end_sessions(const Account& account, const std::string& kept) {
+  auto ended = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
+    auto done = CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?",
+                                   {account.id, kept}));
+    return done.affected_rows;
+  }));
+  forget_account(account.id, kept);
+  return ended;
+}
+
 Status Auth::logout(const Request& request) {
   auto token = bearer_token(request);
   if (!token) return make_error(ErrorKind::unauthorized, "unauthenticated", "no session to end");
@@ -352,6 +491,9 @@ schema::Schema account_schema() {
 
 }  // namespace
 
+Response session_granted(const SessionGrant& grant) { return granted(grant); }
+schema::Schema session_grant_schema() { return grant_schema(); }
+
 void write_account(JsonWriter& w, const Account& a) {
   w.begin_object()
       .field("id", a.id)
@@ -374,7 +516,8 @@ void add_auth_routes(RouteTable& table, Auth& auth, WorkPool& pool) {
              .response_schema = grant_schema(),
              .success_status = 201,
              .errors = {"invalid_credentials", "too_many_requests", "busy"},
-             .summary = "Log in with phone and password; returns a bearer token",
+             .summary = "Log in with phone and password, or phone and a log_in code; returns a "
+                        "bearer token",
              .async_handler =
                  [&auth, &pool](const Call& call, Respond respond) {
                    login_route(auth, pool, call.request, respond);

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -54,6 +55,13 @@ struct NewAccount {
   std::optional<std::int64_t> household_id, shop_id, node_id;
 };
 
+// A session as its owner sees it in the list: never its token.
+struct SessionInfo {
+  std::string id;  // public: not the token, nor its hash
+  std::int64_t created_at_ms = 0, expires_at_ms = 0;
+  bool current = false;  // the session of the request that asked
+};
+
 struct SessionGrant {
   std::string token;  // shown once, to the caller that logged in
   Account account;
@@ -93,6 +101,29 @@ class Auth {
 
   Result<std::int64_t> create_account(db::Session& tx, const NewAccount& account) const;
   Result<SessionGrant> login(std::string_view phone, std::string_view password);
+  // A login by a log_in code sent to the phone: a wrong, expired or used-up code, or an
+  // unknown phone, all answer invalid_credentials (the wrong try is counted all the same).
+  Result<SessionGrant> login_by_code(std::string_view phone, std::string_view code);
+  // A new session for `account`, in the caller's transaction (a login by code, a sign-up).
+  Result<SessionGrant> open_session(db::Session& tx, Account account) const;
+
+  // Passwords. hash_new_password checks the length (8 to 128 bytes) and is slow by design:
+  // call it outside transactions, on the work pool.
+  static Result<std::string> hash_new_password(std::string_view password);
+  // Whether `password` is the account's (false when it has none); slow too.
+  Result<bool> password_matches(std::int64_t account_id, std::string_view password);
+  static Result<bool> has_password(db::Session& s, std::int64_t account_id);
+  static Status store_password(db::Session& tx, std::int64_t account_id, const std::string& hash);
+
+  // The account's live sessions, newest first; `request`'s own is marked current.
+  Result<std::vector<SessionInfo>> sessions_of(const Account& account, const Request& request);
+  // Ends the account's session `public_id`; false when it has none by that id.
+  Result<bool> end_session(const Account& account, std::string_view public_id);
+  // Ends every session of the account but the one whose key is `keep` ("": none); how many
+  // ended.
+  Result<std::int64_t> end_sessions(const Account& account, const std::string& keep);
+  // The key (token hash) of the request's session, "" when it has none: for end_sessions.
+  static std::string session_key(const Request& request);
   // An account by its id or its phone, for checks such as "is this a helper".
   static Result<std::optional<Account>> find_account(db::Session& s, std::int64_t id);
   static Result<std::optional<Account>> find_account_by_phone(db::Session& s,
@@ -111,6 +142,8 @@ class Auth {
   std::optional<Account> cached(const std::string& token_hash);
   void remember(const std::string& token_hash, const Account& account,
                 std::int64_t session_expires_ms);
+  // Drops the account's cached sessions but `keep` (a token hash, or empty).
+  void forget_account(std::int64_t account_id, const std::string& keep);
 
   db::Database& db_;
   const Clock& clock_;
@@ -118,6 +151,13 @@ class Auth {
   std::unordered_map<std::string, Cached> cache_;
   RateLimiter wrong_passwords_, attempts_;
 };
+
+namespace schema {
+class Schema;
+}
+// A new session as the API answers it (201 {token, expires_at, account}), and its schema.
+Response session_granted(const SessionGrant& grant);
+schema::Schema session_grant_schema();
 
 // Login verifies the password hash on `pool`, never on a network thread.
 class RouteTable;

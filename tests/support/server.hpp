@@ -23,9 +23,12 @@ std::int64_t json_int(const std::string& body, const char* key);
 // TestServer::advance, so a test of a time limit need not sleep through it.
 enum class ServerClock { system, manual };
 
+// The seed tests run on unless they name another.
+inline constexpr const char* kTestSeed = "minqin";
+
 class TestServer {
  public:
-  explicit TestServer(StoreKind kind, std::string seed = "minqin",
+  explicit TestServer(StoreKind kind, std::string seed = kTestSeed,
                       std::function<void(Config&)> tweak = {},
                       ServerClock clock = ServerClock::system);
   ~TestServer();

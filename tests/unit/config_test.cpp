@@ -53,3 +53,17 @@ TEST_CASE("the edge limits are set by flags, and metrics-allow takes a list of a
   CHECK(load_config({"--metrics-allow="}, {})->metrics_allow.empty());  // admins only
   CHECK_FALSE(load_config({"--max-connections", "0"}, {}).ok());
 }
+
+TEST_CASE("text messages go to the sandbox by default, a gateway or nowhere by flag", "[config]") {
+  CHECK(load_config({}, {})->sms == "sandbox");
+  auto gateway = load_config({"--sms", "gateway", "--sms-gateway-url", "http://127.0.0.1:9/",
+                              "--sms-access-key-id", "id", "--sms-access-key-secret", "secret"},
+                             {});
+  REQUIRE(gateway.ok());
+  CHECK(gateway->sms == "gateway");
+  CHECK(gateway->sms_gateway_url == "http://127.0.0.1:9/");
+  CHECK(gateway->sms_access_key_secret == "secret");
+  auto pigeon = load_config({"--sms", "pigeon"}, {});
+  REQUIRE_FALSE(pigeon.ok());
+  CHECK(pigeon.error().field == "sms");
+}

@@ -1,0 +1,49 @@
+#include <array>
+#include <string>
+
+#include "messaging/sms.hpp"
+
+namespace cunhuo::messaging {
+namespace {
+
+// One line per template. To add one (an order to pack, an excursion, a monitoring alert):
+// name its code in sms.hpp, add its text here, and register it with the gateway under the
+// same code (or map it in GatewaySmsOptions::template_codes).
+constexpr std::array kTemplates = {
+    SmsTemplate{kVerificationCode, "您的验证码是${code}，${minutes}分钟内有效。请勿告诉他人。"},
+    SmsTemplate{kAlreadyRegistered, "此手机号已注册村货账户，请直接登录。如非本人操作，请忽略。"},
+};
+
+}  // namespace
+
+const SmsTemplate* find_template(std::string_view code) {
+  for (const auto& t : kTemplates)
+    if (t.code == code) return &t;
+  return nullptr;
+}
+
+Result<std::string> render(const SmsMessage& message) {
+  const SmsTemplate* t = find_template(message.template_code);
+  if (t == nullptr)
+    return make_error(ErrorKind::invalid, "unknown_template",
+                      "no text message template named " + message.template_code, "template_code");
+  std::string out;
+  std::string_view rest = t->text;
+  for (auto open = rest.find("${"); open != std::string_view::npos; open = rest.find("${")) {
+    const auto close = rest.find('}', open);
+    out.append(rest.substr(0, open));
+    const std::string_view name = rest.substr(open + 2, close - open - 2);
+    const std::string* value = nullptr;
+    for (const auto& [n, v] : message.params)
+      if (n == name) value = &v;
+    if (value == nullptr)
+      return make_error(ErrorKind::invalid, "missing_param",
+                        "the template needs the parameter " + std::string(name), std::string(name));
+    out += *value;
+    rest = rest.substr(close + 1);
+  }
+  out.append(rest);
+  return out;
+}
+
+}  // namespace cunhuo::messaging
