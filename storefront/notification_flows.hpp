@@ -20,6 +20,7 @@
 
 #include "core/clock.hpp"
 #include "core/outbox/outbox.hpp"
+#include "messaging/sms.hpp"
 
 namespace cunhuo::storefront {
 
@@ -30,11 +31,11 @@ inline constexpr int kMaxRecipientsPerEvent = 50;
 // The most waiting orders a pickup plan's notifications look at.
 inline constexpr int kMaxOrdersToCollect = 200;
 
-// The SMS templates the urgent notifications are sent with (messaging's templates).
+// The SMS templates the urgent notifications are sent with (messaging's templates.cpp).
 namespace sms_template {
-inline constexpr std::string_view order_to_pack = "order_to_pack";
-inline constexpr std::string_view excursion_opened = "excursion_opened";
-inline constexpr std::string_view monitoring_alert = "monitoring_alert";
+inline constexpr std::string_view order_to_pack = messaging::kOrderToPack;
+inline constexpr std::string_view excursion_opened = messaging::kExcursionOpened;
+inline constexpr std::string_view monitoring_alert = messaging::kMonitoringAlert;
 }  // namespace sms_template
 
 // Subscribes every notification flow to the dispatcher (before it starts).

@@ -190,6 +190,13 @@ STORE_TEST("a paid order tells its farmer to pack it by a time, once, with one t
             "SELECT COUNT(*) FROM sms_queue WHERE params LIKE '%\"pack_by\":\"__-__ __:__\"%'") ==
         1);
   CHECK(inbox.find("unread")->as_integer() == 1);
+  // The sender sends it once, as the template reads.
+  REQUIRE(server.app().sms() != nullptr);
+  REQUIRE(server.app().sms()->run_once().ok());
+  REQUIRE(server.app().sms()->run_once().ok());
+  CHECK(server.count("SELECT COUNT(*) FROM sandbox_sms WHERE phone = '" + kFarmer +
+                     "' AND template_code = 'order_to_pack' AND text LIKE '%订单" +
+                     std::to_string(b.order) + "已付款%'") == 1);
   // The link opens for the farmer.
   CHECK(c.request("GET", n.find("link")->as_string(), "", bearer(farmer)).status == 200);
   // The buyer's inbox is empty.
