@@ -2,7 +2,8 @@
 # Installs what is missing, builds in Release, and serves on http://127.0.0.1:8080 with
 # the embedded SQLite store under var/ and the Minqin sample county loaded.
 # Any flag is passed on, e.g. deploy/run.sh --listen 0.0.0.0:8080 --db mysql://u:p@host:3306/cunhuo
-# (beyond loopback the payment sandbox refuses to start: add --payment-simulator off, or --demo)
+# (beyond loopback the payment and SMS sandboxes refuse to start: add --payment-simulator off
+# and --sms off (or --sms gateway), or --demo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -43,38 +43,36 @@ Result<CodePurpose> parse_code_purpose(std::string_view text) {
   return make_error(ErrorKind::invalid, "invalid_purpose", "unknown purpose for a code", "purpose");
 }
 
-Result<std::optional<std::int64_t>> code_send_wait_ms(db::Session& tx, std::string_view phone,
-                                                      const Clock& clock) {
+Result<std::optional<std::int64_t>> take_code_send(db::Session& tx, std::string_view phone,
+                                                   const Clock& clock) {
   const std::int64_t now = clock.now_ms();
-  auto rows = CUNHUO_TRY(tx.query(
-      "SELECT sent_at FROM phone_code_sends WHERE phone = ? AND sent_at > ? ORDER BY sent_at",
-      {phone, now - kCodeDayMs}));
-  std::optional<std::int64_t> wait;
-  if (!rows.empty() && rows.back().i64(0) + kCodeResendMs > now)
-    wait = rows.back().i64(0) + kCodeResendMs - now;
-  if (static_cast<int>(rows.size()) >= kCodesPerPhonePerDay) {
-    // The oldest send of the day leaves the window first.
-    const std::int64_t day_wait =
-        rows[rows.size() - kCodesPerPhonePerDay].i64(0) + kCodeDayMs - now;
-    wait = std::max(wait.value_or(0), day_wait);
-  }
-  return wait;
-}
-
-Status record_code_send(db::Session& tx, std::string_view phone, const Clock& clock) {
-  const std::int64_t now = clock.now_ms();
-  // The day's window is all the limits read: older sends of this phone can go.
-  CUNHUO_TRY(tx.exec("DELETE FROM phone_code_sends WHERE phone = ? AND sent_at <= ?",
-                     {phone, now - kCodeDayMs}));
-  CUNHUO_TRY(tx.exec("INSERT INTO phone_code_sends (phone, sent_at) VALUES (?, ?)", {phone, now}));
-  return {};
+  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                         " INTO phone_code_limits (phone, last_sent_at, day_started_at, "
+                         "day_count) VALUES (?, 0, ?, 0)",
+                     {phone, now}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE phone_code_limits SET day_started_at = ?, day_count = 0 WHERE phone = ? AND "
+              "day_started_at <= ?",
+              {now, phone, now - kCodeDayMs}));
+  auto taken = CUNHUO_TRY(tx.exec(
+      "UPDATE phone_code_limits SET last_sent_at = ?, day_count = day_count + 1 WHERE phone = ? "
+      "AND last_sent_at <= ? AND day_count < ?",
+      {now, phone, now - kCodeResendMs, kCodesPerPhonePerDay}));
+  if (taken.affected_rows == 1) return std::optional<std::int64_t>();
+  auto row = CUNHUO_TRY(tx.query_one(
+      "SELECT last_sent_at, day_started_at, day_count FROM phone_code_limits WHERE phone = ?",
+      {phone}));
+  CUNHUO_ASSERT(row.has_value());
+  std::int64_t wait = std::max<std::int64_t>(0, row->i64(0) + kCodeResendMs - now);
+  if (row->i64(2) >= kCodesPerPhonePerDay) wait = std::max(wait, row->i64(1) + kCodeDayMs - now);
+  return std::optional<std::int64_t>(std::max<std::int64_t>(wait, 1));
 }
 
 Result<std::int64_t> prune_phone_codes(db::Session& tx, std::int64_t now_ms) {
   const std::int64_t codes =
       CUNHUO_TRY(db::prune_older(tx, "phone_codes", "expires_at", now_ms, kCodePruneBatch));
-  const std::int64_t sends = CUNHUO_TRY(
-      db::prune_older(tx, "phone_code_sends", "sent_at", now_ms - kCodeDayMs, kCodePruneBatch));
+  const std::int64_t sends = CUNHUO_TRY(db::prune_older(tx, "phone_code_limits", "last_sent_at",
+                                                        now_ms - kCodeDayMs, kCodePruneBatch));
   return codes + sends;
 }
 
@@ -98,7 +96,6 @@ Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePur
       .params = {{"code", code}, {"minutes", std::to_string(kCodeLifetimeMs / 60'000)}}};
   const bool queued = CUNHUO_TRY(queue_sms(tx, message, "phone-code:" + id, clock));
   CUNHUO_ASSERT(queued);  // a new row's id is a new key
-  CUNHUO_CHECK(record_code_send(tx, phone, clock));
   return now + kCodeLifetimeMs;
 }
 

@@ -33,19 +33,19 @@ enum class CodePurpose { sign_up, log_in, reset_password, proxy_confirm };
 std::string_view to_string(CodePurpose purpose);
 Result<CodePurpose> parse_code_purpose(std::string_view text);
 
-// How long until `phone` may be sent another code; nullopt when it may now.
-Result<std::optional<std::int64_t>> code_send_wait_ms(db::Session& tx, std::string_view phone,
-                                                      const Clock& clock);
-// Counts a send to `phone` (by issue_code, or by a message sent instead of a code).
-Status record_code_send(db::Session& tx, std::string_view phone, const Clock& clock);
+// Takes one send for `phone` if its limits allow (one a minute, kCodesPerPhonePerDay in a
+// day from its first): nullopt when taken, else how long to wait. A conditional update of
+// the phone's own row, so two processes cannot both take the last send.
+Result<std::optional<std::int64_t>> take_code_send(db::Session& tx, std::string_view phone,
+                                                   const Clock& clock);
 
-// Stores a new code for (phone, purpose), queues its text message and counts the send.
-// The caller checks code_send_wait_ms first. Returns the code's expiry.
+// Stores a new code for (phone, purpose) and queues its text message.
+// The caller takes the send first (take_code_send). Returns the code's expiry.
 Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePurpose purpose,
                                 const Clock& clock);
 
 inline constexpr int kCodePruneBatch = 1000;  // rows per pruning transaction
-// Deletes a batch of expired codes and of sends older than the day the limits read;
+// Deletes a batch of expired codes and of phones' send counts idle for a day;
 // returns how many rows went.
 Result<std::int64_t> prune_phone_codes(db::Session& tx, std::int64_t now_ms);
 

@@ -27,7 +27,7 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS sms_queue_due ON sms_queue (status, next_attempt_at);\n"
      "CREATE INDEX IF NOT EXISTS sms_queue_phone ON sms_queue (phone, created_at);\n"},
     // One live code per phone and purpose (a new one replaces it); only its hash is kept.
-    // Every send is counted per phone, so the limits hold across processes.
+    // Sends are counted per phone in the store, so the limits hold across processes.
     {"messaging", 2, "one-time codes sent to phones",
      "CREATE TABLE IF NOT EXISTS phone_codes (\n"
      "  id {{ID}},\n"
@@ -40,13 +40,13 @@ constexpr db::Migration kMigrations[] = {
      ");\n"
      "CREATE UNIQUE INDEX IF NOT EXISTS phone_codes_key ON phone_codes (phone, purpose);\n"
      "CREATE INDEX IF NOT EXISTS phone_codes_expiry ON phone_codes (expires_at);\n"
-     "CREATE TABLE IF NOT EXISTS phone_code_sends (\n"
-     "  id {{ID}},\n"
-     "  phone VARCHAR(20) NOT NULL,\n"
-     "  sent_at BIGINT NOT NULL\n"
+     "CREATE TABLE IF NOT EXISTS phone_code_limits (\n"
+     "  phone VARCHAR(20) NOT NULL PRIMARY KEY,\n"
+     "  last_sent_at BIGINT NOT NULL,\n"
+     "  day_started_at BIGINT NOT NULL,\n"
+     "  day_count INTEGER NOT NULL\n"
      ");\n"
-     "CREATE INDEX IF NOT EXISTS phone_code_sends_phone ON phone_code_sends (phone, sent_at);\n"
-     "CREATE INDEX IF NOT EXISTS phone_code_sends_age ON phone_code_sends (sent_at);\n"},
+     "CREATE INDEX IF NOT EXISTS phone_code_limits_age ON phone_code_limits (last_sent_at);\n"},
     // What the sandbox "sent": the demo reads a phone's messages from here.
     {"messaging", 3, "the text message sandbox's inbox",
      "CREATE TABLE IF NOT EXISTS sandbox_sms (\n"

@@ -43,7 +43,7 @@ std::int64_t seconds_rounded_up(std::int64_t ms) { return (ms + 999) / 1000; }
 // sent, never the answer: a code, a "you already have an account" text, or nothing.
 Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Session& tx,
                                               const std::string& phone, msg::CodePurpose purpose) {
-  if (auto wait = CUNHUO_TRY(msg::code_send_wait_ms(tx, phone, ctx.clock))) return wait;
+  if (auto wait = CUNHUO_TRY(msg::take_code_send(tx, phone, ctx.clock))) return wait;
   const bool registered = CUNHUO_TRY(Auth::find_account_by_phone(tx, phone)).has_value();
   switch (purpose) {
     case msg::CodePurpose::sign_up:
@@ -54,13 +54,12 @@ Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Ses
         const std::string key =
             "already-registered:" + phone + ":" + std::to_string(ctx.clock.now_ms());
         CUNHUO_CHECK(msg::queue_sms(tx, notice, key, ctx.clock));
-        CUNHUO_CHECK(msg::record_code_send(tx, phone, ctx.clock));
         return std::optional<std::int64_t>();
       }
     case msg::CodePurpose::log_in:
     case msg::CodePurpose::reset_password:
       if (registered) break;
-      CUNHUO_CHECK(msg::record_code_send(tx, phone, ctx.clock));  // counted all the same
+      // Nothing to send; the send was counted all the same.
       return std::optional<std::int64_t>();
     case msg::CodePurpose::proxy_confirm: break;
   }

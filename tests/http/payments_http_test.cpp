@@ -423,6 +423,7 @@ TEST_CASE("the sandbox refuses to start beyond loopback unless it is a demonstra
     config.seed = "none";
     config.data_dir = temp_dir();
     config.payment_simulator = sandbox;
+    config.sms = "off";  // the text message sandbox has its own test (accounts_http_test)
     config.demo = demo;
     SystemClock clock;
     auto app = storefront::App::open(config, clock);

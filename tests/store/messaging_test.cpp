@@ -156,13 +156,15 @@ STORE_TEST("a code is accepted once, after wrong tries short of its limit",
   CHECK(verify(code) == CodeCheck::missing);  // consumed
 }
 
-STORE_TEST("expired codes and a day's old sends are pruned", "[store][sms][phone-codes]") {
+STORE_TEST("expired codes and send counts idle for a day are pruned", "[store][sms][phone-codes]") {
   TestStore store(store_kind);
   store.migrate();
   ManualClock clock(kStart);
   REQUIRE(store.db()
-              .write([&](db::Session& tx) {
-                return issue_code(tx, "13800000001", CodePurpose::log_in, clock);
+              .write([&](db::Session& tx) -> Status {
+                CUNHUO_TRY(take_code_send(tx, "13800000001", clock));
+                CUNHUO_TRY(issue_code(tx, "13800000001", CodePurpose::log_in, clock));
+                return {};
               })
               .ok());
   auto kept =
@@ -173,5 +175,22 @@ STORE_TEST("expired codes and a day's old sends are pruned", "[store][sms][phone
   auto pruned =
       store.db().write([&](db::Session& tx) { return prune_phone_codes(tx, clock.now_ms()); });
   REQUIRE(pruned.ok());
-  CHECK(*pruned == 2);  // the code and its send
+  CHECK(*pruned == 2);  // the code and the phone's send count
+}
+
+STORE_TEST("a phone's sends are taken one a minute, whichever process asks",
+           "[store][sms][phone-codes]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  auto other_db = store.reopen();
+  auto take = [&](db::Database& db) {
+    auto wait = db.write([&](db::Session& tx) { return take_code_send(tx, "13800000001", clock); });
+    REQUIRE(wait.ok());
+    return *wait;
+  };
+  CHECK_FALSE(take(store.db()).has_value());
+  CHECK(take(*other_db) == kCodeResendMs);
+  clock.advance(std::chrono::milliseconds(kCodeResendMs));
+  CHECK_FALSE(take(*other_db).has_value());
 }
