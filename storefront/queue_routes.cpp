@@ -1,5 +1,5 @@
 // GET /api/v1/queue: what needs the caller now. A few groups for the caller's role, each
-// counted, with its oldest items first; every item links to an object the caller may GET
+// counted, with a few of its items; every item links to an object the caller may GET
 // (its order, parcel, household, listing...), so the queue never points where its reader
 // would meet a 404.
 #include <string>
