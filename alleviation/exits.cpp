@@ -4,6 +4,9 @@
 #include <cassert>
 
 #include "core/enum_names.hpp"
+#include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
@@ -194,9 +197,14 @@ Result<ExitProposal> review_proposal(db::Session& tx, std::int64_t id, std::stri
 Result<ExitProposal> decide_proposal(db::Session& tx, std::int64_t id, bool approve,
                                      std::int64_t notice_ms, std::string_view actor,
                                      std::string_view reason, const Clock& clock) {
-  return advance(tx, id, "township_reviewed", "in_notice", "county_approval", approve, actor,
-                 reason, clock,
-                 approve ? std::optional<std::int64_t>(clock.now_ms() + notice_ms) : std::nullopt);
+  auto p = CUNHUO_TRY(advance(
+      tx, id, "township_reviewed", "in_notice", "county_approval", approve, actor, reason, clock,
+      approve ? std::optional<std::int64_t>(clock.now_ms() + notice_ms) : std::nullopt));
+  if (approve) {
+    const ExitNoticeOpened opened{.proposal_id = p.id, .household_id = p.household_id};
+    CUNHUO_TRY(outbox::publish(tx, kExitNoticeOpened, opened.encode(), clock));
+  }
+  return p;
 }
 
 Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std::string_view text,
@@ -220,8 +228,11 @@ Result<Objection> lodge_objection(db::Session& tx, std::int64_t proposal_id, std
       tx.exec("INSERT INTO exit_objections (proposal_id, text, status, resolution, lodged_at) "
               "VALUES (?, ?, 'open', '', ?)",
               {proposal_id, text, now}));
-  return Objection{
-      CUNHUO_TRY(tx.last_insert_id()), proposal_id, std::string(text), "open", "", now};
+  const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
+  const ExitObjectionLodged lodged_event{
+      .objection_id = id, .proposal_id = proposal_id, .household_id = p->household_id};
+  CUNHUO_TRY(outbox::publish(tx, kExitObjectionLodged, lodged_event.encode(), clock));
+  return Objection{id, proposal_id, std::string(text), "open", "", now};
 }
 
 Result<ExitProposal> resolve_objection(db::Session& tx, std::int64_t objection_id, bool upheld,
@@ -360,6 +371,33 @@ Result<std::vector<Notice>> notices_in(db::Session& s, std::string_view region_c
                          h->member_count});
   }
   return out;
+}
+
+std::string ExitNoticeOpened::encode() const {
+  JsonWriter w;
+  w.begin_object().field("proposal_id", proposal_id).field("household_id", household_id);
+  w.end_object();
+  return w.take();
+}
+
+Result<ExitNoticeOpened> ExitNoticeOpened::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("ExitNoticeOpened", payload));
+  return ExitNoticeOpened{.proposal_id = CUNHUO_TRY(p.integer("proposal_id")),
+                          .household_id = CUNHUO_TRY(p.integer("household_id"))};
+}
+
+std::string ExitObjectionLodged::encode() const {
+  JsonWriter w;
+  w.begin_object().field("objection_id", objection_id).field("proposal_id", proposal_id);
+  w.field("household_id", household_id).end_object();
+  return w.take();
+}
+
+Result<ExitObjectionLodged> ExitObjectionLodged::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("ExitObjectionLodged", payload));
+  return ExitObjectionLodged{.objection_id = CUNHUO_TRY(p.integer("objection_id")),
+                             .proposal_id = CUNHUO_TRY(p.integer("proposal_id")),
+                             .household_id = CUNHUO_TRY(p.integer("household_id"))};
 }
 
 }  // namespace cunhuo::alleviation

@@ -47,6 +47,25 @@ struct ExitProposal {
 
 std::span<const db::Migration> exit_migrations();
 
+// Published in the same transaction: the county approved an exit and its public notice
+// opened; an objection was lodged against a notice. For the office's inbox.
+inline constexpr const char* kExitNoticeOpened = "exit.notice_opened";
+inline constexpr const char* kExitObjectionLodged = "exit.objection_lodged";
+struct ExitNoticeOpened {
+  std::int64_t proposal_id = 0, household_id = 0;
+
+  std::string encode() const;  // {"proposal_id", "household_id"}
+  static Result<ExitNoticeOpened> decode(std::string_view payload);
+  bool operator==(const ExitNoticeOpened&) const = default;
+};
+struct ExitObjectionLodged {
+  std::int64_t objection_id = 0, proposal_id = 0, household_id = 0;
+
+  std::string encode() const;  // {"objection_id", "proposal_id", "household_id"}
+  static Result<ExitObjectionLodged> decode(std::string_view payload);
+  bool operator==(const ExitObjectionLodged&) const = default;
+};
+
 // Proposes the household's exit unless a proposal is already open for it.
 struct Eligible {
   std::int64_t household_id = 0, evaluation_id = 0;

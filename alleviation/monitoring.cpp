@@ -5,6 +5,8 @@
 #include "alleviation/scores.hpp"
 #include "core/assert.hpp"
 #include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
 #include "payments/settlement.hpp"
@@ -79,7 +81,8 @@ Status history(db::Session& tx, std::int64_t alert, std::string_view actor,
 // One open alert per household and rule: a condition that goes on does not repeat.
 Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::HouseholdFacts& h,
                                           const char* rule, const std::string& figures,
-                                          std::int64_t now) {
+                                          const Clock& clock) {
+  const std::int64_t now = clock.now_ms();
   // Open, or raised lately and worked to a close: the daily pass does not raise it again
   // while the same condition holds, or a helper's "false alarm" would come back each day.
   if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = "
@@ -93,6 +96,8 @@ Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::Ho
               {h.id.value, h.village_code, h.helper_account, rule, figures, now}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
   CUNHUO_CHECK(history(tx, id, "system", "raised: " + figures, now));
+  const AlertRaised raised{.alert_id = id, .household_id = h.id.value, .rule = rule};
+  CUNHUO_TRY(outbox::publish(tx, kAlertRaised, raised.encode(), clock));
   spdlog::info("monitoring alert {} for household {}: {}", id, h.id.value, rule);
   return std::optional<std::int64_t>(id);
 }
@@ -186,7 +191,7 @@ Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_
     add(CUNHUO_TRY(raise(
         tx, h, "income_projection",
         "projected per-capita income " + projected.to_yuan() + " yuan, below " + floor.to_yuan(),
-        now)));
+        clock)));
   // Platform income against the same three months a year ago.
   const Money year_ago =
       CUNHUO_TRY(platform_income(tx, household_id, now - 455 * kDayMs, now - 365 * kDayMs));
@@ -194,7 +199,7 @@ Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_
     add(CUNHUO_TRY(raise(tx, h, "income_drop",
                          "platform income " + recent.to_yuan() + " yuan in three months against " +
                              year_ago.to_yuan() + " a year ago",
-                         now)));
+                         clock)));
   // A large expense in the last three months.
   auto expense =
       CUNHUO_TRY(tx.query_one("SELECT COALESCE(SUM(amount_fen), 0) FROM household_expenses WHERE "
@@ -204,7 +209,7 @@ Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_
     add(CUNHUO_TRY(raise(tx, h, "large_expense",
                          "medical or disaster expenses of " +
                              Money::fen(expense->i64(0)).to_yuan() + " yuan in three months",
-                         now)));
+                         clock)));
   // A household that sold on the platform last year and has sold nothing lately.
   const Money last_year = CUNHUO_TRY(platform_income(tx, household_id, now - 365 * kDayMs, now));
   const Money lately =
@@ -213,7 +218,7 @@ Result<std::vector<std::int64_t>> monitor_household(db::Session& tx, std::int64_
     add(CUNHUO_TRY(raise(tx, h, "no_sales",
                          "no platform sales in " + std::to_string(rules.no_sales_days) + " days; " +
                              last_year.to_yuan() + " yuan in the year",
-                         now)));
+                         clock)));
   return opened;
 }
 
@@ -365,6 +370,20 @@ Result<Alert> decide_status_change(db::Session& tx, std::int64_t id, bool approv
               now));
   if (approve) CUNHUO_CHECK(mark_returned(tx, *a, actor, reason, clock));
   return std::move(*CUNHUO_TRY(find_alert(tx, id)));
+}
+
+std::string AlertRaised::encode() const {
+  JsonWriter w;
+  w.begin_object().field("alert_id", alert_id).field("household_id", household_id);
+  w.field("rule", rule).end_object();
+  return w.take();
+}
+
+Result<AlertRaised> AlertRaised::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("AlertRaised", payload));
+  return AlertRaised{.alert_id = CUNHUO_TRY(p.integer("alert_id")),
+                     .household_id = CUNHUO_TRY(p.integer("household_id")),
+                     .rule = CUNHUO_TRY(p.string("rule"))};
 }
 
 }  // namespace cunhuo::alleviation

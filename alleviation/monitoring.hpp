@@ -71,6 +71,17 @@ inline constexpr std::int64_t kRealertAfterMs = 30LL * 24 * 3600 * 1000;
 Result<std::int64_t> monitor_all(db::Database& db, std::string_view region_code,
                                  const Clock& clock);
 
+// Published when an alert opens, in the same transaction, for its helper's inbox.
+inline constexpr const char* kAlertRaised = "alert.raised";
+struct AlertRaised {
+  std::int64_t alert_id = 0, household_id = 0;
+  std::string rule;
+
+  std::string encode() const;  // {"alert_id", "household_id", "rule"}
+  static Result<AlertRaised> decode(std::string_view payload);
+  bool operator==(const AlertRaised&) const = default;
+};
+
 // Newest first, at most `limit`, those older than `before_id` when it is given.
 inline constexpr std::int64_t kMaxAlertsPerCall = 200;
 Result<std::vector<Alert>> alerts_for(db::Session& s, std::string_view region_code,

@@ -77,6 +77,18 @@ struct StationPickups {
   int parcels = 0;
 };
 
+// Published when a station's runs for a day are planned, in the same transaction, so the
+// shops whose parcels wait at its village points get them ready.
+inline constexpr const char* kPickupRunsPlanned = "pickup.planned";
+struct PickupRunsPlanned {
+  std::int64_t plan_id = 0;
+  std::string station_code, date;  // date: YYYY-MM-DD
+
+  std::string encode() const;  // {"plan_id", "station", "date"}
+  static Result<PickupRunsPlanned> decode(std::string_view payload);
+  bool operator==(const PickupRunsPlanned&) const = default;
+};
+
 // Plans the runs that collect, on `date`, the parcels waiting (planned, ready by the end
 // of that day) at the village service points of `station_code`'s township, and keeps it.
 Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view station_code,

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "logistics/network.hpp"
 #include "logistics/pickup.hpp"
 
@@ -99,6 +101,9 @@ Result<StationPickups> plan_station_pickups(db::Session& tx, std::string_view st
                static_cast<std::int64_t>(std::llround(out.total_km * 1000)),
                static_cast<std::int64_t>(std::llround(out.baseline_km * 1000)), clock.now_ms()}));
   out.id = CUNHUO_TRY(tx.last_insert_id());
+  const PickupRunsPlanned planned{
+      .plan_id = out.id, .station_code = out.station_code, .date = out.date};
+  CUNHUO_TRY(outbox::publish(tx, kPickupRunsPlanned, planned.encode(), clock));
   return out;
 }
 
@@ -134,6 +139,20 @@ Result<std::vector<StationPickups>> station_pickups_on(db::Session& s,
   }
   std::reverse(out.begin(), out.end());
   return out;
+}
+
+std::string PickupRunsPlanned::encode() const {
+  JsonWriter w;
+  w.begin_object().field("plan_id", plan_id).field("station", station_code);
+  w.field("date", date).end_object();
+  return w.take();
+}
+
+Result<PickupRunsPlanned> PickupRunsPlanned::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("PickupRunsPlanned", payload));
+  return PickupRunsPlanned{.plan_id = CUNHUO_TRY(p.integer("plan_id")),
+                           .station_code = CUNHUO_TRY(p.string("station")),
+                           .date = CUNHUO_TRY(p.string("date"))};
 }
 
 }  // namespace cunhuo::logistics

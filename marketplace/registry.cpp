@@ -14,6 +14,7 @@
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
 #include "marketplace/shops.hpp"
+#include "marketplace/work_queue.hpp"
 #include "core/region.hpp"
 
 namespace cunhuo::marketplace {
@@ -83,6 +84,8 @@ std::vector<db::Migration> migrations() {
                     archive_migrations(), certification_migrations(), photo_migrations(),
                     organisation_migrations(), integrity_migrations(), shop_migrations()})
     out.insert(out.end(), list.begin(), list.end());
+  const auto queue = work_queue_migrations();  // indexes for the "what needs me now" reads
+  out.insert(out.end(), queue.begin(), queue.end());
   return out;
 }
 

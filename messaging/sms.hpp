@@ -49,6 +49,10 @@ std::span<const db::Migration> migrations();
 // registers each one; a message names one and fills its ${param} placeholders.
 inline constexpr std::string_view kVerificationCode = "verification_code";    // code, minutes
 inline constexpr std::string_view kAlreadyRegistered = "already_registered";  // (none)
+// The urgent notifications' (storefront/notification_flows.cpp), with their parameters.
+inline constexpr std::string_view kOrderToPack = "order_to_pack";         // order, pack_by
+inline constexpr std::string_view kExcursionOpened = "excursion_opened";  // node, excursion
+inline constexpr std::string_view kMonitoringAlert = "monitoring_alert";  // alert, rule
 
 struct SmsTemplate {
   std::string_view code;

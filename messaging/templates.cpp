@@ -12,6 +12,10 @@ namespace {
 constexpr std::array kTemplates = {
     SmsTemplate{kVerificationCode, "您的验证码是${code}，${minutes}分钟内有效。请勿告诉他人。"},
     SmsTemplate{kAlreadyRegistered, "此手机号已注册村货账户，请直接登录。如非本人操作，请忽略。"},
+    SmsTemplate{kOrderToPack, "订单${order}已付款，请在${pack_by}前打包，等待取件。"},
+    SmsTemplate{kExcursionOpened,
+                "冷链温度异常：${node}（异常${excursion}），相关包裹已暂扣，请尽快确认是否变质。"},
+    SmsTemplate{kMonitoringAlert, "防返贫监测预警${alert}（${rule}），请尽快走访您帮扶的农户。"},
 };
 
 }  // namespace

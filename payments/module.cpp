@@ -7,6 +7,7 @@
 #include "payments/refunds.hpp"
 #include "payments/settlement.hpp"
 #include "payments/simulator.hpp"
+#include "payments/work_queue.hpp"
 
 namespace cunhuo::payments {
 
@@ -16,6 +17,8 @@ std::vector<db::Migration> migrations() {
        {ledger_migrations(), intent_migrations(), Simulator::migrations(), settlement_migrations(),
         refund_migrations(), payout_migrations(), reconciliation_migrations()})
     out.insert(out.end(), list.begin(), list.end());
+  const auto queue = work_queue_migrations();  // an index for the "what needs me now" read
+  out.insert(out.end(), queue.begin(), queue.end());
   return out;
 }
 

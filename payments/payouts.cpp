@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
+#include "core/outbox/payload.hpp"
 #include "core/privacy.hpp"
 #include "core/text.hpp"
 #include "payments/accounts.hpp"
@@ -273,9 +276,26 @@ Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id,
     p.status = paid ? "paid" : "failed";
     CUNHUO_TRY(tx.exec("UPDATE payouts SET status = ? WHERE batch_id = ? AND household_id = ?",
                        {p.status, batch_id, p.household_id}));
+    if (!paid) continue;
+    const PayoutSent sent{.batch_id = batch_id, .household_id = p.household_id, .amount = p.amount};
+    CUNHUO_TRY(outbox::publish(tx, kPayoutSent, sent.encode(), clock));
   }
   batch->status = "confirmed";
   return std::move(*batch);
+}
+
+std::string PayoutSent::encode() const {
+  JsonWriter w;
+  w.begin_object().field("batch_id", batch_id).field("household_id", household_id);
+  w.field("amount_fen", amount.fen()).end_object();
+  return w.take();
+}
+
+Result<PayoutSent> PayoutSent::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("PayoutSent", payload));
+  return PayoutSent{.batch_id = CUNHUO_TRY(p.integer("batch_id")),
+                    .household_id = CUNHUO_TRY(p.integer("household_id")),
+                    .amount = Money::fen(CUNHUO_TRY(p.integer("amount_fen")))};
 }
 
 }  // namespace cunhuo::payments

@@ -71,6 +71,17 @@ Result<std::string> bank_file_csv(const PayoutBatch& batch, bool sandbox_on);
 // The bank's answer: every payout is paid except those to `failed` households.
 Result<PayoutBatch> confirm_payout_batch(db::Session& tx, std::int64_t batch_id,
                                          std::span<const std::int64_t> failed, const Clock& clock);
+// Published for each payout the bank paid, in the confirmation's transaction.
+inline constexpr const char* kPayoutSent = "payout.sent";
+struct PayoutSent {
+  std::int64_t batch_id = 0, household_id = 0;
+  Money amount;
+
+  std::string encode() const;  // {"batch_id", "household_id", "amount_fen"}
+  static Result<PayoutSent> decode(std::string_view payload);
+  bool operator==(const PayoutSent&) const = default;
+};
+
 Result<std::optional<PayoutBatch>> find_payout_batch(db::Session& s, std::int64_t batch_id);
 
 }  // namespace cunhuo::payments

@@ -31,6 +31,9 @@
 #include "seeds/loader.hpp"
 #include "storefront/list_routes.hpp"
 #include "storefront/marketplace_routes.hpp"
+#include "storefront/notification_flows.hpp"
+#include "storefront/notification_routes.hpp"
+#include "storefront/notifications.hpp"
 #include "storefront/registry_routes.hpp"
 #include "storefront/shop_routes.hpp"
 #include "marketplace/orders.hpp"
@@ -148,7 +151,7 @@ std::vector<db::Migration> all_migrations() {
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
         marketplace::proxy_migrations(), Auth::migrations(), Idempotency::migrations(),
-        staff_account_migrations(), proxy_selling_migrations()})
+        staff_account_migrations(), proxy_selling_migrations(), notification_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -293,6 +296,10 @@ void App::add_routes() {
   add_statistics_routes(table_, alleviation_context);
   add_office_routes(table_, OfficeContext{*db_, clock_, cursors()});
   subscribe_flows(*dispatcher_, FlowContext{.clock = clock_, .fees = fees(), .planner = *planner_});
+  const NotificationContext inbox{*db_, clock_, keys_.cursors, config_.fund_idle_ms};
+  add_notification_routes(table_, inbox);
+  add_queue_routes(table_, inbox);
+  subscribe_notification_flows(*dispatcher_, clock_);
   add_openapi_route(table_);
 }
 

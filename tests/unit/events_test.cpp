@@ -8,18 +8,23 @@
 #include <string_view>
 
 #include "core/json.hpp"
+#include "alleviation/exits.hpp"
+#include "alleviation/monitoring.hpp"
 #include "core/outbox/payload.hpp"
+#include "logistics/pickup.hpp"
 #include "logistics/shipments.hpp"
 #include "logistics/telemetry.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/orders.hpp"
 #include "payments/intents.hpp"
+#include "payments/payouts.hpp"
 #include "payments/refunds.hpp"
 #include "payments/settlement.hpp"
 
 using namespace cunhuo;
 namespace lg = cunhuo::logistics;
 namespace mk = cunhuo::marketplace;
+namespace al = cunhuo::alleviation;
 namespace pay = cunhuo::payments;
 
 namespace {
@@ -38,6 +43,11 @@ const lg::ShipmentEvent kDeparted{
 const lg::ShipmentEvent kSpoiled{
     .order_id = 21, .shipment_id = 5, .tracking_number = "CH123456789012", .bearer = "logistics"};
 const lg::ExcursionRaised kRaised{.excursion_id = 9, .node_code = "MQ-CS-XQ", .kind = "continuous"};
+const lg::PickupRunsPlanned kPickup{.plan_id = 8, .station_code = "MQ-TS-XQ", .date = "2026-12-07"};
+const al::AlertRaised kAlert{.alert_id = 3, .household_id = 1, .rule = "large_expense"};
+const al::ExitNoticeOpened kNotice{.proposal_id = 6, .household_id = 1};
+const al::ExitObjectionLodged kObjection{.objection_id = 2, .proposal_id = 6, .household_id = 1};
+const pay::PayoutSent kPayout{.batch_id = 4, .household_id = 1, .amount = Money::fen(12345)};
 
 template <class Event>
 void check_round_trip(const Event& event) {
@@ -86,6 +96,11 @@ TEST_CASE("every event decodes back to what it encoded", "[unit][events]") {
   check_round_trip(kDeparted);
   check_round_trip(kSpoiled);
   check_round_trip(kRaised);
+  check_round_trip(kPickup);
+  check_round_trip(kAlert);
+  check_round_trip(kNotice);
+  check_round_trip(kObjection);
+  check_round_trip(kPayout);
 }
 
 // The payloads as the publishers wrote them before events were typed.
@@ -101,6 +116,11 @@ TEST_CASE("every event encodes to the payload its publisher has always written",
   CHECK(kSpoiled.encode() == R"({"order_id":21,"shipment_id":5,"tracking_number":"CH123456789012",)"
                              R"("bearer":"logistics"})");
   CHECK(kRaised.encode() == R"({"excursion_id":9,"node":"MQ-CS-XQ","kind":"continuous"})");
+  CHECK(kPickup.encode() == R"({"plan_id":8,"station":"MQ-TS-XQ","date":"2026-12-07"})");
+  CHECK(kAlert.encode() == R"({"alert_id":3,"household_id":1,"rule":"large_expense"})");
+  CHECK(kNotice.encode() == R"({"proposal_id":6,"household_id":1})");
+  CHECK(kObjection.encode() == R"({"objection_id":2,"proposal_id":6,"household_id":1})");
+  CHECK(kPayout.encode() == R"({"batch_id":4,"household_id":1,"amount_fen":12345})");
 }
 
 TEST_CASE("a payload's fields decode in any order, and fields an event does not know are ignored",
@@ -140,6 +160,20 @@ TEST_CASE("a payload without a field its event requires is a bad_event naming th
       {decodes<lg::ExcursionRaised>, kRaised.encode(), "excursion_id"},
       {decodes<lg::ExcursionRaised>, kRaised.encode(), "node"},
       {decodes<lg::ExcursionRaised>, kRaised.encode(), "kind"},
+      {decodes<lg::PickupRunsPlanned>, kPickup.encode(), "plan_id"},
+      {decodes<lg::PickupRunsPlanned>, kPickup.encode(), "station"},
+      {decodes<lg::PickupRunsPlanned>, kPickup.encode(), "date"},
+      {decodes<al::AlertRaised>, kAlert.encode(), "alert_id"},
+      {decodes<al::AlertRaised>, kAlert.encode(), "household_id"},
+      {decodes<al::AlertRaised>, kAlert.encode(), "rule"},
+      {decodes<al::ExitNoticeOpened>, kNotice.encode(), "proposal_id"},
+      {decodes<al::ExitNoticeOpened>, kNotice.encode(), "household_id"},
+      {decodes<al::ExitObjectionLodged>, kObjection.encode(), "objection_id"},
+      {decodes<al::ExitObjectionLodged>, kObjection.encode(), "proposal_id"},
+      {decodes<al::ExitObjectionLodged>, kObjection.encode(), "household_id"},
+      {decodes<pay::PayoutSent>, kPayout.encode(), "batch_id"},
+      {decodes<pay::PayoutSent>, kPayout.encode(), "household_id"},
+      {decodes<pay::PayoutSent>, kPayout.encode(), "amount_fen"},
   };
   for (const auto& row : table) {
     INFO(row.payload << " without " << row.field);
