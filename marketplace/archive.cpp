@@ -401,10 +401,11 @@ Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id) {
 }
 
 Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone,
-                                         std::int64_t account_id) {
+                                         std::int64_t account_id, std::string_view area) {
   auto linked = CUNHUO_TRY(
-      tx.exec("UPDATE household_profiles SET helper_account_id = ? WHERE helper_phone = ?",
-              {account_id, phone}));
+      tx.exec("UPDATE household_profiles SET helper_account_id = ? WHERE helper_phone = ? AND "
+              "household_id IN (SELECT id FROM households WHERE village_code LIKE ?)",
+              {account_id, phone, std::string(area) + "%"}));
   return linked.affected_rows;
 }
 

@@ -92,9 +92,10 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
                                                 const Clock& clock);
 // The account of the household's assigned helper (帮扶责任人), when the card names one.
 Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id);
-// Links the cards naming a helper by `phone` to that helper's account; returns how many.
+// Links the cards of households in `area` (a region code) that name a helper by `phone` to
+// that helper's account; returns how many. A helper made in one county never serves another's.
 Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone,
-                                         std::int64_t account_id);
+                                         std::int64_t account_id, std::string_view area);
 // One audit entry of a change made outside the card (a phone corrected, a head's ID number).
 Status record_audit(db::Session& tx, HouseholdId id, std::string_view actor,
                     const std::string& field, const std::string& old_value,

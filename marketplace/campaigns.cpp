@@ -324,6 +324,34 @@ Result<std::vector<CampaignSummary>> running_campaigns(db::Session& s, std::int6
   return out;
 }
 
+// The listings taking part through their village of origin (campaign_terms prices them with
+// the campaign's discount where the shop agreed), after those named, at most
+// kMaxCampaignVillageListings of them.
+Status add_village_listings(db::Session& s, CampaignDetail& d) {
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT p.id, p.shop_id, p.title, p.price_fen, cc.shop_id FROM products p "
+           "JOIN campaign_villages v ON v.village_code = p.origin_code "
+           "LEFT JOIN campaign_consents cc ON cc.campaign_id = v.campaign_id "
+           "AND cc.shop_id = p.shop_id "
+           "WHERE v.campaign_id = ? AND p.active = 1 AND NOT EXISTS (SELECT 1 FROM "
+           "campaign_products cp WHERE cp.campaign_id = v.campaign_id AND cp.product_id = p.id) "
+           "ORDER BY p.id LIMIT ?",
+           {d.campaign.id.value, kMaxCampaignVillageListings}))) {
+    const Money own = Money::fen(r.i64(3));
+    d.listings.push_back(CampaignListing{
+        .product = ProductId{r.i64(0)},
+        .shop = ShopId{r.i64(1)},
+        .title = r.str(2),
+        .price = own,
+        .campaign_price = r.is_null(4) ? std::nullopt
+                                       : std::optional<Money>(campaign_price(
+                                             own, d.campaign.discount_bps, std::nullopt)),
+        .stock_cap = std::nullopt,
+        .sold = 0});
+  }
+  return {};
+}
+
 Result<std::optional<CampaignDetail>> campaign_detail(db::Session& s, CampaignId campaign) {
   auto row =
       CUNHUO_TRY(s.query_one(std::string(kSummaryColumns) + "WHERE id = ?", {campaign.value}));
@@ -354,6 +382,7 @@ Result<std::optional<CampaignDetail>> campaign_detail(db::Session& s, CampaignId
            "SELECT village_code FROM campaign_villages WHERE campaign_id = ? ORDER BY village_code",
            {campaign.value})))
     d.villages.push_back(r.str(0));
+  CUNHUO_CHECK(add_village_listings(s, d));
   return std::optional<CampaignDetail>(std::move(d));
 }
 

@@ -98,6 +98,7 @@ struct CampaignListing {
   std::optional<std::int64_t> stock_cap;
   std::int64_t sold = 0;
 };
+inline constexpr std::int64_t kMaxCampaignVillageListings = 200;  // shown through villages
 struct CampaignDetail {
   CampaignSummary campaign;
   std::vector<CampaignListing> listings;

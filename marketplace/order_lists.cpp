@@ -138,13 +138,4 @@ Result<std::vector<OrderSummary>> order_summaries(db::Session& s,
   return out;
 }
 
-Result<std::vector<ShopId>> shops_of_household(db::Session& s, HouseholdId household) {
-  std::vector<ShopId> out;
-  for (const auto& r : CUNHUO_TRY(
-           s.query("SELECT shop_id FROM shop_members WHERE household_id = ? ORDER BY shop_id",
-                   {household.value})))
-    out.push_back(ShopId{r.i64(0)});
-  return out;
-}
-
 }  // namespace cunhuo::marketplace

@@ -80,7 +80,4 @@ Result<std::vector<OrderSummary>> order_summaries(db::Session& s,
                                                   const std::vector<std::int64_t>& ids,
                                                   std::optional<OrderStatus> status);
 
-// The shops a household is a member of (a farmer's shops).
-Result<std::vector<ShopId>> shops_of_household(db::Session& s, HouseholdId household);
-
 }  // namespace cunhuo::marketplace

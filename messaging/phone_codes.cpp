@@ -92,7 +92,8 @@ Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePur
   const std::string id = std::to_string(CUNHUO_TRY(tx.last_insert_id()));
   const SmsMessage message{
       .phone = std::string(phone),
-      .template_code = std::string(kVerificationCode),
+      .template_code = std::string(purpose == CodePurpose::proxy_confirm ? kProxyConfirmCode
+                                                                         : kVerificationCode),
       .params = {{"code", code}, {"minutes", std::to_string(kCodeLifetimeMs / 60'000)}}};
   const bool queued = CUNHUO_TRY(queue_sms(tx, message, "phone-code:" + id, clock));
   CUNHUO_ASSERT(queued);  // a new row's id is a new key

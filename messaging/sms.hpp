@@ -49,6 +49,9 @@ std::span<const db::Migration> migrations();
 // registers each one; a message names one and fills its ${param} placeholders.
 inline constexpr std::string_view kVerificationCode = "verification_code";    // code, minutes
 inline constexpr std::string_view kAlreadyRegistered = "already_registered";  // (none)
+// A code a villager reads out at a station counter to confirm an order or a listing made
+// for them; its own text, so it is never mistaken for a login code.
+inline constexpr std::string_view kProxyConfirmCode = "proxy_confirm_code";  // code, minutes
 // The urgent notifications' (storefront/notification_flows.cpp), with their parameters.
 inline constexpr std::string_view kOrderToPack = "order_to_pack";         // order, pack_by
 inline constexpr std::string_view kExcursionOpened = "excursion_opened";  // node, excursion

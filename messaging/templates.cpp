@@ -10,7 +10,12 @@ namespace {
 // name its code in sms.hpp, add its text here, and register it with the gateway under the
 // same code (or map it in GatewaySmsOptions::template_codes).
 constexpr std::array kTemplates = {
-    SmsTemplate{kVerificationCode, "您的验证码是${code}，${minutes}分钟内有效。请勿告诉他人。"},
+    SmsTemplate{kVerificationCode,
+                "您的村货验证码是${code}，${minutes}分钟内有效。任何人（包括服务站工作人员）"
+                "索要此码都不要给。"},
+    SmsTemplate{kProxyConfirmCode,
+                "服务站正在为您代买或代卖，确认码${code}，${minutes}分钟内有效。"
+                "只在服务站柜台当面办理时告诉工作人员；此码不能用于登录。"},
     SmsTemplate{kAlreadyRegistered, "此手机号已注册村货账户，请直接登录。如非本人操作，请忽略。"},
     SmsTemplate{kOrderToPack, "订单${order}已付款，请在${pack_by}前打包，等待取件。"},
     SmsTemplate{kExcursionOpened,

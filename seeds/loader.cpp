@@ -157,7 +157,7 @@ Status load_accounts(db::Session& tx, const FieldReader& root, const Keys& house
     accounts[a.phone] = CUNHUO_TRY(create(tx, a));
     // A helper's account serves the households whose cards name them by phone.
     if (a.role == "helper")
-      CUNHUO_TRY(marketplace::link_helper_account(tx, a.phone, accounts[a.phone]));
+      CUNHUO_TRY(marketplace::link_helper_account(tx, a.phone, accounts[a.phone], a.region_code));
     ++report.accounts;
   }
   return {};

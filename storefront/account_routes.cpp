@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "messaging/phone_codes.hpp"
@@ -16,12 +17,24 @@ constexpr std::size_t kMaxPhoneBytes = 20, kMaxCodeBytes = 12, kMaxNameBytes = 1
 constexpr std::size_t kMaxPasswordBytes = 128;
 constexpr std::size_t kMaxSessionIdBytes = 32;
 
+// The purposes anyone may ask a code for. A proxy confirmation is asked for by a station's
+// operator (POST /api/v1/proxy/confirmations) only: were it public, anyone could replace a
+// villager's live code, or spend the phone's sends.
+constexpr msg::CodePurpose kPublicPurposes[] = {msg::CodePurpose::sign_up, msg::CodePurpose::log_in,
+                                                msg::CodePurpose::reset_password};
+
 std::vector<std::string> purpose_names() {
   std::vector<std::string> out;
-  for (auto p : {msg::CodePurpose::sign_up, msg::CodePurpose::log_in,
-                 msg::CodePurpose::reset_password, msg::CodePurpose::proxy_confirm})
-    out.emplace_back(msg::to_string(p));
+  for (auto p : kPublicPurposes) out.emplace_back(msg::to_string(p));
   return out;
+}
+
+Result<msg::CodePurpose> public_purpose(std::string_view name) {
+  const auto purpose = CUNHUO_TRY(msg::parse_code_purpose(name));
+  for (auto p : kPublicPurposes)
+    if (p == purpose) return purpose;
+  return make_error(ErrorKind::invalid, "invalid_purpose",
+                    "a code for this purpose is asked for at a station", "purpose");
 }
 
 Status check_phone(std::string_view phone) {
@@ -61,7 +74,7 @@ Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Ses
       if (registered) break;
       // Nothing to send; the send was counted all the same.
       return std::optional<std::int64_t>();
-    case msg::CodePurpose::proxy_confirm: break;
+    case msg::CodePurpose::proxy_confirm: CUNHUO_ASSERT(false);  // not public
   }
   CUNHUO_CHECK(msg::issue_code(tx, phone, purpose, ctx.clock));
   return std::optional<std::int64_t>();
@@ -73,7 +86,7 @@ Result<Response> request_code(const AccountContext& ctx, const Call& call) {
   const std::string phone = CUNHUO_TRY(body.string("phone", kMaxPhoneBytes));
   CUNHUO_CHECK(check_phone(phone));
   const auto purpose =
-      CUNHUO_TRY(msg::parse_code_purpose(CUNHUO_TRY(body.string("purpose", kMaxPhoneBytes))));
+      CUNHUO_TRY(public_purpose(CUNHUO_TRY(body.string("purpose", kMaxPhoneBytes))));
   const auto wait =
       CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return send_code(ctx, tx, phone, purpose); }));
   if (wait)

@@ -192,8 +192,12 @@ Response verify_on_pool(Auth& auth, const Credentials& c) {
 void login_route(Auth& auth, WorkPool& pool, const Request& req, const Respond& respond) {
   auto credentials = read_credentials(req);
   if (!credentials.ok()) return respond(error_response(credentials.error()));
-  if (auto wait = auth.wrong_passwords().blocked(credentials->phone))
-    return respond(too_many_requests(*wait, "too many wrong passwords for this phone; try later"));
+  // The lock after wrong passwords stops password guessing only: a code login (limited by its
+  // own tries) still works, so a stranger's wrong passwords cannot lock the owner out.
+  if (!credentials->password.empty())
+    if (auto wait = auth.wrong_passwords().blocked(credentials->phone))
+      return respond(
+          too_many_requests(*wait, "too many wrong passwords for this phone; try later"));
   const bool queued = pool.try_submit(
       [&auth, c = std::move(*credentials), respond] { respond(verify_on_pool(auth, c)); });
   if (!queued) respond(pool_full_response("too many logins at once; try again shortly"));

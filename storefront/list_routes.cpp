@@ -10,6 +10,7 @@
 #include "logistics/shipments.hpp"
 #include "marketplace/campaigns.hpp"
 #include "marketplace/order_lists.hpp"
+#include "marketplace/work_queue.hpp"
 #include "marketplace/organisations.hpp"
 #include "storefront/policy.hpp"
 #include "storefront/route_support.hpp"
@@ -182,7 +183,9 @@ Result<std::optional<mk::OrderListQuery>> query_for(db::Session& s, Scope scope,
       if (caller.role == Role::shop_manager && caller.shop_id)
         q.shops = {mk::ShopId{*caller.shop_id}};
       else if (caller.role == Role::farmer && caller.household_id)
-        q.shops = CUNHUO_TRY(mk::shops_of_household(s, mk::HouseholdId{*caller.household_id}));
+        // The household's own shop: a cooperative's orders are its manager's (a member who
+        // saw them would see every buyer of the cooperative).
+        q.shops = CUNHUO_TRY(mk::own_shops_of(s, mk::HouseholdId{*caller.household_id}));
       if (q.shops.empty()) return std::optional<mk::OrderListQuery>();
       break;
     case Scope::area:

@@ -98,7 +98,11 @@ Result<Place> station_place(db::Session& s, const StaffRequest& r) {
   auto node = CUNHUO_TRY(logistics::find_node(s, *r.node_code));
   if (!node)
     return make_error(ErrorKind::invalid, "unknown_node", "no node with this code", "node_code");
-  if (node->kind != logistics::NodeKind::township_station)
+  // The operator acts for the households of the station's township (assisted selling): a
+  // station placed at a county would give it the whole county.
+  const auto level = region_level(node->region_code);
+  if (node->kind != logistics::NodeKind::township_station || !level.ok() ||
+      *level != RegionLevel::township)
     return make_error(ErrorKind::invalid, "not_a_station", "this node is not a township station",
                       "node_code");
   return Place{node->region_code, node->id.value, "node_code"};
@@ -145,7 +149,8 @@ Result<Response> create_staff(Context& ctx, const Call& call) {
                              .shop_id = std::nullopt,
                              .node_id = place.node_id};
     const std::int64_t id = CUNHUO_TRY(ctx.auth.create_account(tx, account));
-    if (r.role == Role::helper) CUNHUO_TRY(mk::link_helper_account(tx, r.phone, id));
+    if (r.role == Role::helper)
+      CUNHUO_TRY(mk::link_helper_account(tx, r.phone, id, place.region_code));
     CUNHUO_CHECK(record_account_action(tx,
                                        {.actor = creator.id,
                                         .action = AccountAction::account_created,

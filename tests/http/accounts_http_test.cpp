@@ -112,6 +112,19 @@ STORE_TEST("a phone logs in with a code sent to it", "[http][accounts]") {
   CHECK(me.body.find(R"("role":"consumer")") != std::string::npos);
 }
 
+STORE_TEST("a phone locked by wrong passwords still logs in with a code sent to it",
+           "[http][accounts]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string wrong = R"({"phone":")" + kSeedConsumer + R"(","password":"not-it-at-all"})";
+  HttpReply last;
+  for (int i = 0; i <= storefront::LoginLimits::kWrongPasswordsPerPhone; ++i)
+    last = post_json(c, "/api/v1/sessions", wrong);
+  REQUIRE(last.status == 429);  // a stranger's guesses locked password logins
+  REQUIRE(ask_code(c, kSeedConsumer, "log_in").status == 202);
+  CHECK(code_login(c, kSeedConsumer, latest_code(server, kSeedConsumer)).status == 201);
+}
+
 STORE_TEST("a code is used once: logging in with it again is refused", "[http][accounts]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
@@ -196,6 +209,8 @@ STORE_TEST("requests for a code are refused in order, and send nothing", "[http]
       {R"({"phone":"13700000001"})", 400, "missing_field", "purpose"},
       {R"({"phone":"12345","purpose":"nonsense"})", 400, "invalid_phone", "phone"},
       {R"({"phone":"13700000001","purpose":"nonsense"})", 400, "invalid_purpose", "purpose"},
+      // A proxy confirmation is asked for by a station's operator only.
+      {R"({"phone":"13700000001","purpose":"proxy_confirm"})", 400, "invalid_purpose", "purpose"},
   };
   for (const auto& k : cases) {
     INFO(k.body);

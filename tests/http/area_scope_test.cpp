@@ -12,10 +12,9 @@ namespace {
 const std::string kCountyOffice = "13900000007", kTownshipOffice = "13900000010",
                   kHelper = "13600000001", kAdmin = "13900000008";
 
-const std::string kModel =
-    R"({"name":"民勤县2027","poverty_line_fen":450000,"indicators":[)"
-    R"({"indicator":"income","weight":60,"veto":true},)"
-    R"({"indicator":"housing","weight":40,"veto":true}]})";
+const std::string kModel = R"({"name":"民勤县2027","poverty_line_fen":450000,"indicators":[)"
+                           R"({"indicator":"income","weight":60,"veto":true},)"
+                           R"({"indicator":"housing","weight":40,"veto":true}]})";
 
 struct Refusal {
   std::string who;  // a seed account's phone, or "" for no session

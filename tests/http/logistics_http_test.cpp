@@ -115,35 +115,26 @@ STORE_TEST("the centre extends the network; links that make no sense are refused
       R"("from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"van","refrigerated":false,)"
       R"("duration_min":50,"cost_fen":700)";
   CHECK(link(ok + R"(,"timetable":"Mon-Sat 09:00,15:30")").status == 201);
-  CHECK(
-      error_field(link(
-          R"("from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"van","refrigerated":false,)"
-          R"("duration_min":-5,"cost_fen":700)")) ==
-      "duration_min");
-  CHECK(
-      link(
-          R"("from_code":"NOPE","to_code":"MQ-CS-01","mode":"van","refrigerated":false,)"
-          R"("duration_min":5,"cost_fen":700)")
-          .status == 404);
+  CHECK(error_field(
+            link(R"("from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"van","refrigerated":false,)"
+                 R"("duration_min":-5,"cost_fen":700)")) == "duration_min");
+  CHECK(link(R"("from_code":"NOPE","to_code":"MQ-CS-01","mode":"van","refrigerated":false,)"
+             R"("duration_min":5,"cost_fen":700)")
+            .status == 404);
   CHECK(error_field(link(ok + R"(,"timetable":"every day at 9")")) == "timetable");
-  CHECK(
-      error_field(link(
-          R"("from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"tricycle","refrigerated":true,)"
-          R"("duration_min":5,"cost_fen":7)")) ==
-      "refrigerated");
-  CHECK(
-      link(
-          R"("from_code":"MQ-TS-SL","to_code":"MQ-TS-SL","mode":"van","refrigerated":false,)"
-          R"("duration_min":5,"cost_fen":7)")
-          .status == 400);
+  CHECK(error_field(link(
+            R"("from_code":"MQ-TS-SL","to_code":"MQ-CS-01","mode":"tricycle","refrigerated":true,)"
+            R"("duration_min":5,"cost_fen":7)")) == "refrigerated");
+  CHECK(link(R"("from_code":"MQ-TS-SL","to_code":"MQ-TS-SL","mode":"van","refrigerated":false,)"
+             R"("duration_min":5,"cost_fen":7)")
+            .status == 400);
   CHECK(post_json(c, "/api/v1/network/links", "{" + ok + "}", bearer(server.login(kConsumer)))
             .status == 403);
   CHECK(
-      post_json(
-          c, "/api/v1/network/nodes",
-          R"({"code":"MQ-CS-02","kind":"cold_store","name":"新冷库","region_code":"620621",)"
-          R"("cold_capacity_crates":0})",
-          bearer(centre))
+      post_json(c, "/api/v1/network/nodes",
+                R"({"code":"MQ-CS-02","kind":"cold_store","name":"新冷库","region_code":"620621",)"
+                R"("cold_capacity_crates":0})",
+                bearer(centre))
           .status == 400);
   auto plan = post_json(
       c, "/api/v1/routes/plan",
@@ -158,13 +149,11 @@ STORE_TEST("the centre extends the network; links that make no sense are refused
       bearer(centre));
   CHECK(frozen.status == 422);
   CHECK(error_field(frozen) == "unrefrigerated_budget");
-  CHECK(
-      post_json(
-          c, "/api/v1/routes/plan",
-          R"({"origin_code":"MQ-VP-XQ01","destination_code":"NOWHERE",)"
-          R"("temperature_class":"chilled"})",
-          bearer(centre))
-          .status == 404);
+  CHECK(post_json(c, "/api/v1/routes/plan",
+                  R"({"origin_code":"MQ-VP-XQ01","destination_code":"NOWHERE",)"
+                  R"("temperature_class":"chilled"})",
+                  bearer(centre))
+            .status == 404);
 }
 
 STORE_TEST(
@@ -377,9 +366,8 @@ STORE_TEST(
 STORE_TEST("only logistics staff may run the route planner", "[http][logistics][routing]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
-  const std::string body =
-      R"({"origin_code":"MQ-VP-XQ01","destination_code":"LZ-HUB-01",)"
-      R"("temperature_class":"ambient"})";
+  const std::string body = R"({"origin_code":"MQ-VP-XQ01","destination_code":"LZ-HUB-01",)"
+                           R"("temperature_class":"ambient"})";
   CHECK(post_json(c, "/api/v1/routes/plan", body).status == 401);
   CHECK(post_json(c, "/api/v1/routes/plan", body, bearer(server.login(kConsumer))).status == 403);
   CHECK(post_json(c, "/api/v1/routes/plan", body, bearer(server.login(kFarmer))).status == 403);

@@ -170,6 +170,21 @@ STORE_TEST("a farmer lists the orders of the shops their household belongs to, a
         std::vector<std::int64_t>{elsewhere, mine});
 }
 
+STORE_TEST("a cooperative's orders are its manager's, not its member farmers'",
+           "[http][orders-list]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto manager = server.login(kShopManager);
+  // The cooperative sells 李秀英's (household 2) melons.
+  auto listed = post_json(c, "/api/v1/products", listing("合作社蜜瓜", "620621104201", 2, 2),
+                          bearer(manager));
+  REQUIRE(listed.status == 201);
+  const auto sold = order(c, server.login(kConsumer), json_int(listed.body, "id"), "coop-1");
+  CHECK(ids_of(c, manager, "/api/v1/orders") == std::vector<std::int64_t>{sold});
+  // A member sees neither the order nor, through it, the cooperative's buyers.
+  CHECK(ids_of(c, server.login(kOtherFarmer), "/api/v1/orders").empty());
+}
+
 STORE_TEST("a shop's to-pack list holds its paid orders, with the time to pack them by",
            "[http][orders-list]") {
   TestServer server(store_kind);

@@ -118,7 +118,7 @@ std::int64_t household_elsewhere(TestServer& server) {
     return marketplace::create_household(tx,
                                          {.village_code = "620622101201",
                                           .head_name = "邻县户主",
-                                          .head_id_number = "620622197001010011",
+                                          .head_id_number = "620622197001010015",
                                           .phone = "13800000099",
                                           .member_count = 3,
                                           .status = marketplace::PovertyStatus::registered_poor},
