@@ -6,6 +6,7 @@
 
 #include "core/config.hpp"
 #include "seeds/demo.hpp"
+#include "core/json.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -122,6 +123,20 @@ void readme_accounts_log_in(TestServer& server) {
     CHECK_FALSE(server.login(phone).empty());
 }
 
+// The check: the 西渠镇 office finds a certification waiting in its queue.
+void township_office_has_a_certification_to_review(TestServer& server) {
+  HttpClient c(server.port());
+  auto queue = c.request("GET", "/api/v1/queue", "", bearer(server.login("13900000010")));
+  REQUIRE(queue.status == 200);
+  auto doc = Json::parse(queue.body);
+  REQUIRE(doc.ok());
+  std::int64_t waiting = 0;
+  for (const auto& group : doc->find("groups")->as_array())
+    if (group.find("kind")->as_string() == "certifications_to_review")
+      waiting = group.find("count")->as_integer();
+  CHECK(waiting >= 1);
+}
+
 // A second start finds the demo county loaded and adds nothing.
 void second_start_adds_nothing(TestServer& server) {
   const auto orders = server.count("SELECT COUNT(*) FROM orders");
@@ -165,6 +180,7 @@ TEST_CASE(
   exceptions_are_open(server);
   answers_say_sample_data(server);
   readme_accounts_log_in(server);
+  township_office_has_a_certification_to_review(server);
   second_start_adds_nothing(server);
 }
 
