@@ -30,16 +30,6 @@ HttpReply scan(HttpClient& c, const std::string& token, const std::string& numbe
                    bearer(token));
 }
 
-std::string readings(const std::string& sensor, std::int64_t from_ms, int count, int step_min,
-                     int centi) {
-  std::string body = R"({"readings":[)";
-  for (int i = 0; i < count; ++i)
-    body += (i ? "," : "") + std::string(R"({"sensor":")") + sensor + R"(","at_ms":)" +
-            std::to_string(from_ms + i * step_min * 60'000LL) + R"(,"centi":)" +
-            std::to_string(centi) + "}";
-  return body + "]}";
-}
-
 }  // namespace
 
 STORE_TEST("a chilled order is followed hop by hop; a warm cold store holds it and it is refunded",
@@ -72,11 +62,12 @@ STORE_TEST("a chilled order is followed hop by hop; a warm cold store holds it a
 
   // The cold store warms to 12 °C for 40 minutes: longer than chilled goods may bear.
   const std::int64_t now = SystemClock().now_ms();
-  auto warm = post_json(c, "/api/v1/telemetry",
-                        readings("MQ-CS-XQ-T1", now - 45 * 60'000, 1, 1, 300), bearer(centre));
+  auto warm =
+      post_json(c, "/api/v1/telemetry",
+                sensor_readings("MQ-CS-XQ-T1", now - 45 * 60'000, 1, 1, 300), bearer(centre));
   REQUIRE(warm.status == 200);
-  warm = post_json(c, "/api/v1/telemetry", readings("MQ-CS-XQ-T1", now - 40 * 60'000, 9, 5, 1200),
-                   bearer(centre));
+  warm = post_json(c, "/api/v1/telemetry",
+                   sensor_readings("MQ-CS-XQ-T1", now - 40 * 60'000, 9, 5, 1200), bearer(centre));
   REQUIRE(warm.status == 200);
   CHECK(warm.body.find("\"excursions\":[]") == std::string::npos);
   auto held = c.request("GET", "/api/v1/tracking/" + number);
@@ -167,28 +158,28 @@ STORE_TEST(
   CHECK(post_json(c, "/api/v1/telemetry", R"({"readings":[{"sensor":"MQ-CS-01-T1","at_ms":)",
                   bearer(centre))
             .status == 400);
-  auto absurd =
-      post_json(c, "/api/v1/telemetry", readings("MQ-CS-01-T1", now, 3, 1, 99999), bearer(centre));
+  auto absurd = post_json(c, "/api/v1/telemetry", sensor_readings("MQ-CS-01-T1", now, 3, 1, 99999),
+                          bearer(centre));
   CHECK(absurd.status == 400);
   CHECK(error_field(absurd) == "readings[0].centi");
   CHECK(error_field(post_json(c, "/api/v1/telemetry",
                               R"({"readings":[{"sensor":"MQ-CS-01-T1","at_ms":"soon","centi":1}]})",
                               bearer(centre))) == "readings[0].at_ms");
   CHECK(server.count("SELECT COUNT(*) FROM readings") == 0);
-  auto first = post_json(c, "/api/v1/telemetry", readings("MQ-CS-01-T1", now - 600'000, 5, 1, 250),
-                         bearer(centre));
+  auto first = post_json(c, "/api/v1/telemetry",
+                         sensor_readings("MQ-CS-01-T1", now - 600'000, 5, 1, 250), bearer(centre));
   REQUIRE(first.status == 200);
   CHECK(json_int(first.body, "stored") == 5);
-  auto again = post_json(c, "/api/v1/telemetry", readings("MQ-CS-01-T1", now - 600'000, 5, 1, 250),
-                         bearer(centre));
+  auto again = post_json(c, "/api/v1/telemetry",
+                         sensor_readings("MQ-CS-01-T1", now - 600'000, 5, 1, 250), bearer(centre));
   CHECK(json_int(again.body, "duplicates") == 5);
-  auto late = post_json(c, "/api/v1/telemetry", readings("MQ-CS-01-T1", now - 900'000, 2, 1, 250),
-                        bearer(centre));
+  auto late = post_json(c, "/api/v1/telemetry",
+                        sensor_readings("MQ-CS-01-T1", now - 900'000, 2, 1, 250), bearer(centre));
   CHECK(json_int(late.body, "late") == 2);
-  auto stranger =
-      post_json(c, "/api/v1/telemetry", readings("NO-SUCH-SENSOR", now, 2, 1, 250), bearer(centre));
+  auto stranger = post_json(c, "/api/v1/telemetry",
+                            sensor_readings("NO-SUCH-SENSOR", now, 2, 1, 250), bearer(centre));
   CHECK(json_int(stranger.body, "unknown_sensor") == 2);
-  CHECK(post_json(c, "/api/v1/telemetry", readings("MQ-CS-01-T1", now, 1, 1, 250),
+  CHECK(post_json(c, "/api/v1/telemetry", sensor_readings("MQ-CS-01-T1", now, 1, 1, 250),
                   bearer(server.login(kConsumer)))
             .status == 403);
   HttpClient big(server.port());
@@ -247,7 +238,7 @@ void parcel_in_cold_store(TestServer& server, HttpClient& c) {
 }
 
 std::string one_reading(const std::string& sensor, std::int64_t at_ms) {
-  return readings(sensor, at_ms, 1, 1, 400);
+  return sensor_readings(sensor, at_ms, 1, 1, 400);
 }
 
 // Two readings in one batch: `first`'s, then `second`'s.
@@ -284,8 +275,9 @@ STORE_TEST(
   REQUIRE(refused(*doc).as_array().size() == 1);
   CHECK(refused(*doc).as_array().front().find("index")->as_integer() == 0);
   CHECK(refused(*doc).as_array().front().find("code")->as_string() == "future_time");
-  auto warm = post_json(c, "/api/v1/telemetry",
-                        readings("MQ-CS-XQ-T1", now - 120 * 60'000, 25, 5, 1500), bearer(centre));
+  auto warm =
+      post_json(c, "/api/v1/telemetry",
+                sensor_readings("MQ-CS-XQ-T1", now - 120 * 60'000, 25, 5, 1500), bearer(centre));
   REQUIRE(warm.status == 200);
   CHECK(json_int(warm.body, "late") == 0);
   CHECK(warm.body.find("\"excursions\":[]") == std::string::npos);

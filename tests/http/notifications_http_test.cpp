@@ -52,37 +52,6 @@ void redeliver(TestServer& server, const std::string& topic, const std::string& 
   CHECK(server.count("SELECT COUNT(*) FROM outbox_handled WHERE handler = '" + handler + "'") >= 1);
 }
 
-std::string tracking_of(HttpClient& c, const std::string& token, std::int64_t order) {
-  std::string number;
-  REQUIRE(eventually([&] {
-    auto r = c.request("GET", "/api/v1/orders/" + std::to_string(order) + "/shipments", "",
-                       bearer(token));
-    auto doc = Json::parse(r.body);
-    if (r.status != 200 || !doc.ok() || doc->find("shipments")->as_array().empty()) return false;
-    number = doc->find("shipments")->as_array().front().find("tracking_number")->as_string();
-    return true;
-  }));
-  return number;
-}
-
-HttpReply scan(HttpClient& c, const std::string& token, const std::string& number,
-               const std::string& node, const char* step, const char* disposition = "in_transit") {
-  return post_json(c, "/api/v1/shipments/" + number + "/scans",
-                   R"({"node_code":")" + node + R"(","biz_step":")" + step +
-                       R"(","disposition":")" + disposition + R"("})",
-                   bearer(token));
-}
-
-std::string readings(const std::string& sensor, std::int64_t from_ms, int count, int step_min,
-                     int centi) {
-  std::string body = R"({"readings":[)";
-  for (int i = 0; i < count; ++i)
-    body += (i ? "," : "") + std::string(R"({"sensor":")") + sensor + R"(","at_ms":)" +
-            std::to_string(from_ms + i * step_min * 60'000LL) + R"(,"centi":)" +
-            std::to_string(centi) + "}";
-  return body + "]}";
-}
-
 // Household 1's card from the seed.
 const std::string kCard =
     R"({"members":[{"name":"王建国","relationship":"head","birth_year":1978,"health":"healthy",)"
@@ -240,22 +209,22 @@ STORE_TEST("a parcel on its way tells the next station; a warm cold store tells 
   const std::string consumer = server.login(kConsumer), centre = server.login(kCentre),
                     station = server.login(kStation);
   const Bought b = buy_and_pay(server, c, consumer);
-  const std::string number = tracking_of(c, consumer, b.order);
-  REQUIRE(scan(c, centre, number, "MQ-VP-XQ01", "departing").status == 201);
+  const std::string number = tracking_numbers(c, consumer, b.order).front();
+  REQUIRE(scan_parcel(c, centre, number, "MQ-VP-XQ01", "departing").status == 201);
   REQUIRE(server.app().dispatcher().drain().ok());
   CHECK(notified(server, "parcel_arriving", kStation) == 1);
   auto arriving = items_of(get_json(c, "/api/v1/notifications", station));
   REQUIRE(arriving.size() == 1);
   CHECK(arriving.front().find("link")->as_string() == "/api/v1/tracking/" + number);
 
-  REQUIRE(scan(c, station, number, "MQ-TS-XQ", "arriving").status == 201);
-  REQUIRE(scan(c, centre, number, "MQ-CS-XQ", "storing", "in_progress").status == 201);
+  REQUIRE(scan_parcel(c, station, number, "MQ-TS-XQ", "arriving").status == 201);
+  REQUIRE(scan_parcel(c, centre, number, "MQ-CS-XQ", "storing", "in_progress").status == 201);
   const std::int64_t now = SystemClock().now_ms();
-  REQUIRE(post_json(c, "/api/v1/telemetry", readings("MQ-CS-XQ-T1", now - 45 * 60'000, 1, 1, 300),
-                    bearer(centre))
+  REQUIRE(post_json(c, "/api/v1/telemetry",
+                    sensor_readings("MQ-CS-XQ-T1", now - 45 * 60'000, 1, 1, 300), bearer(centre))
               .status == 200);
-  REQUIRE(post_json(c, "/api/v1/telemetry", readings("MQ-CS-XQ-T1", now - 40 * 60'000, 9, 5, 1200),
-                    bearer(centre))
+  REQUIRE(post_json(c, "/api/v1/telemetry",
+                    sensor_readings("MQ-CS-XQ-T1", now - 40 * 60'000, 9, 5, 1200), bearer(centre))
               .status == 200);
   REQUIRE(server.app().dispatcher().drain().ok());
   CHECK(notified(server, "excursion_opened", kCentre) == 1);
@@ -445,8 +414,9 @@ STORE_TEST("every item of every seed account's queue opens for that account",
   // Something waits on most roles: an order to pack, a parcel on its way to the station, an
   // alert for the helper and the offices, a listing for the township to certify.
   const Bought b = buy_and_pay(server, c, consumer);
-  REQUIRE(scan(c, centre, tracking_of(c, consumer, b.order), "MQ-VP-XQ01", "departing").status ==
-          201);
+  REQUIRE(scan_parcel(c, centre, tracking_numbers(c, consumer, b.order).front(), "MQ-VP-XQ01",
+                      "departing")
+              .status == 201);
   const Bought delivered = buy_and_pay(server, c, consumer);  // for its buyer to confirm
   REQUIRE(post_json(c, "/api/v1/orders/" + std::to_string(delivered.order) + "/status",
                     R"({"status":"packed"})", bearer(farmer))

@@ -83,6 +83,16 @@ HttpReply scan_parcel(HttpClient& c, const std::string& token, const std::string
                    bearer(token));
 }
 
+std::string sensor_readings(const std::string& sensor, std::int64_t from_ms, int count,
+                            int step_min, int centi) {
+  std::string body = R"({"readings":[)";
+  for (int i = 0; i < count; ++i)
+    body += (i ? "," : "") + std::string(R"({"sensor":")") + sensor + R"(","at_ms":)" +
+            std::to_string(from_ms + i * step_min * 60'000LL) + R"(,"centi":)" +
+            std::to_string(centi) + "}";
+  return body + "]}";
+}
+
 void deliver_by_scans(TestServer& server, HttpClient& c, std::int64_t order) {
   const std::string centre = server.login(kCentre), admin = server.login("13900000008");
   REQUIRE(!tracking_numbers(c, centre, order).empty());  // the outbox has made them

@@ -33,6 +33,10 @@ std::vector<std::string> tracking_numbers(HttpClient& c, const std::string& toke
 HttpReply scan_parcel(HttpClient& c, const std::string& token, const std::string& number,
                       const std::string& node, const char* step,
                       const char* disposition = "in_transit");
+// A telemetry batch: `count` readings of `sensor` every `step_min` minutes from `from_ms`,
+// each `centi` hundredths of a degree.
+std::string sensor_readings(const std::string& sensor, std::int64_t from_ms, int count,
+                            int step_min, int centi);
 // An order's parcels leave their village point (the centre scans them) and reach the
 // buyer's city (admin scans them there: the city hub is outside the county); the order
 // follows them. Returns once it is delivered.
