@@ -1,6 +1,7 @@
 #include "storefront/registry_routes.hpp"
 
 #include <charconv>
+#include <map>
 
 #include "core/json.hpp"
 #include "core/privacy.hpp"
@@ -288,10 +289,12 @@ schema::Schema issue_schema() {
                  optional("reason", text()), required("created_at", utc_time())});
 }
 
-void write_issue(JsonWriter& w, const mk::RegistryIssue& i) {
+// `other_visible`: the other household lies in the reader's area. One outside it is not
+// named, so that an office cannot learn where else a phone stands.
+void write_issue(JsonWriter& w, const mk::RegistryIssue& i, bool other_visible) {
   w.begin_object().field("id", i.id.value).field("kind", mk::to_string(i.kind));
   w.field("household_id", i.household.value);
-  if (i.other) w.field("other_household_id", i.other->value);
+  if (i.other && other_visible) w.field("other_household_id", i.other->value);
   w.field("village_code", i.village_code).field("detail", i.detail);
   w.field("resolved", i.resolved);
   if (i.resolved) w.field("action", i.action).field("reason", i.reason);
@@ -310,12 +313,25 @@ Result<Response> list_issues(Context& ctx, const Call& call) {
       read_page(req.query_param("limit"), req.query_param("cursor"), ctx.cursors, list_name, 1));
   q.limit = page.limit + 1;  // one more says whether another page follows
   if (page.after) q.after_id = page.after->front();
-  auto issues = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::list_issues(s, q); }));
+  std::map<std::int64_t, mk::HouseholdPlace> others;
+  auto issues =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::vector<mk::RegistryIssue>> {
+        auto found = CUNHUO_TRY(mk::list_issues(s, q));
+        std::vector<std::int64_t> ids;
+        for (const auto& i : found)
+          if (i.other) ids.push_back(i.other->value);
+        others = CUNHUO_TRY(mk::household_places(s, ids));
+        return found;
+      }));
   const bool more = static_cast<std::int64_t>(issues.size()) > page.limit;
   if (more) issues.pop_back();
+  auto in_area = [&](const mk::RegistryIssue& i) {
+    const auto place = i.other ? others.find(i.other->value) : others.end();
+    return place != others.end() && region_within(place->second.village_code, account.region_code);
+  };
   JsonWriter w;
   w.begin_object().key("items").begin_array();
-  for (const auto& i : issues) write_issue(w, i);
+  for (const auto& i : issues) write_issue(w, i, in_area(i));
   w.end_array().key("next_cursor");
   if (more)
     w.value(ctx.cursors.seal(list_name, {issues.back().id.value}));
@@ -382,7 +398,7 @@ Result<Response> resolve(Context& ctx, const Call& call) {
     }
     auto resolved = CUNHUO_TRY(mk::resolve_issue(tx, id, how, actor_of(account), ctx.clock));
     JsonWriter w;
-    write_issue(w, resolved);
+    write_issue(w, resolved, true);  // both households lie in the area (checked above)
     return Response::json(200, w.take());
   });
 }

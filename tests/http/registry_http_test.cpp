@@ -155,6 +155,27 @@ STORE_TEST("an ID number failing its check or on another card is refused and wri
   CHECK(server.count("SELECT COUNT(*) FROM households") == 6);
 }
 
+STORE_TEST("a shared phone's other household is not named to an office outside its area",
+           "[http][registry][registry-integrity]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  add_office(server, "13900000033", "620622");
+  const std::string here = server.login("13900000007"), elsewhere = server.login("13900000033");
+  REQUIRE(c.request("POST", "/api/v1/households", new_household(), bearer(here)).status == 201);
+  // The neighbouring county registers a household with the same phone.
+  auto theirs = c.request("POST", "/api/v1/households",
+                          new_household(card_with_id("620622198808080019"), "620622100201"),
+                          bearer(elsewhere));
+  REQUIRE(theirs.status == 201);
+  auto listed =
+      c.request("GET", "/api/v1/registry/issues?kind=duplicate_phone", "", bearer(elsewhere));
+  REQUIRE(listed.status == 200);
+  auto items = Json::parse(listed.body)->find("items")->as_array();
+  REQUIRE(items.size() == 1);
+  CHECK(items[0].find("household_id")->as_integer() == json_int(theirs.body, "id"));
+  CHECK(items[0].find("other_household_id") == nullptr);  // in 620621: not theirs to know
+}
+
 STORE_TEST("the office sees shared phones of its area and merges the duplicate",
            "[http][registry][registry-integrity]") {
   TestServer server(store_kind);
