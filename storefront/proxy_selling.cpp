@@ -134,7 +134,7 @@ Result<Response> ask_confirmation(Context& ctx, const Call& call) {
 enum class Confirmed { yes, not_asked, wrong_code };
 
 // The household's latest confirmation must be this operator's, for this action, unused; the
-// code on the card's phone must be right. Commits either way (a wrong try counts).
+// code on the card's phone must be right, and is then used up.
 Result<Confirmed> check_code(Context& ctx, db::Session& tx, const Account& op,
                              const mk::Household& household, Kind action, const std::string& code) {
   auto latest = CUNHUO_TRY(
@@ -152,11 +152,8 @@ Result<Confirmed> check_code(Context& ctx, db::Session& tx, const Account& op,
   return Confirmed::yes;
 }
 
-Status confirm(Context& ctx, const Account& op, const mk::Household& household, Kind action,
-               const std::string& code) {
-  const auto outcome = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<Confirmed> {
-    return check_code(ctx, tx, op, household, action, code);
-  }));
+// What a check that did not confirm answers.
+Status refusal_of(Confirmed outcome, Kind action) {
   switch (outcome) {
     case Confirmed::yes: return {};
     case Confirmed::not_asked:
@@ -168,6 +165,17 @@ Status confirm(Context& ctx, const Account& op, const mk::Household& household, 
   }
   return make_error(ErrorKind::forbidden, "invalid_confirmation_code",
                     "the code is wrong, expired or used up", "confirmation_code");
+}
+
+// The code is checked in the transaction that writes what it confirms, so a write that fails
+// (out of stock, a campaign's limit) leaves the code for the next try. A wrong code rolls
+// that transaction back; its try is then counted on its own, so guessing still runs out.
+Status count_wrong_try(Context& ctx, const mk::Household& household, const std::string& code) {
+  return ctx.db.write([&](db::Session& tx) -> Status {
+    CUNHUO_TRY(
+        msg::verify_code(tx, household.phone, msg::CodePurpose::proxy_confirm, code, ctx.clock));
+    return {};
+  });
 }
 
 struct ProxyCall {
@@ -206,9 +214,13 @@ Result<Response> proxy_order(Context& ctx, const Call& call) {
   if (auto replay = CUNHUO_TRY(ctx.idempotency.replay(req, op.id))) return std::move(*replay);
   const auto household = CUNHUO_TRY(
       ctx.db.read([&](db::Session& s) { return household_at_station(s, op, p.household_id); }));
-  CUNHUO_CHECK(confirm(ctx, op, household, Kind::order, p.code));
   const std::int64_t operator_id = op.id;
-  auto work = [ctx, cart, household, operator_id](db::Session& tx) -> Result<Response> {
+  auto wrong_code = std::make_shared<bool>(false);
+  auto work = [ctx, cart, household, operator_id, op, code = p.code,
+               wrong_code](db::Session& tx) mutable -> Result<Response> {
+    const auto outcome = CUNHUO_TRY(check_code(ctx, tx, op, household, Kind::order, code));
+    *wrong_code = outcome == Confirmed::wrong_code;
+    CUNHUO_CHECK(refusal_of(outcome, Kind::order));
     auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *cart, ctx.clock, ctx.payment_window));
     const auto villager = CUNHUO_TRY(villager_account(tx, household.id));
     for (const auto& order : checkout.orders)
@@ -223,7 +235,9 @@ Result<Response> proxy_order(Context& ctx, const Call& call) {
                                            ctx.clock));
     return checkout_answer(checkout);
   };
-  return ctx.idempotency.run(req, op.id, work);
+  Response answer = ctx.idempotency.run(req, op.id, work);
+  if (*wrong_code) CUNHUO_CHECK(count_wrong_try(ctx, household, p.code));
+  return answer;
 }
 
 // ---- a listing for the villager ----
@@ -263,8 +277,12 @@ Result<Response> proxy_listing(Context& ctx, const Call& call) {
     return Target{std::move(household), *shop};
   }));
   CUNHUO_CHECK(listing_is_the_households(fields, shop_field, target.shop, target.household.id));
-  CUNHUO_CHECK(confirm(ctx, op, target.household, Kind::listing, p.code));
-  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+  bool wrong_code = false;
+  auto answer = ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    const auto outcome =
+        CUNHUO_TRY(check_code(ctx, tx, op, target.household, Kind::listing, p.code));
+    wrong_code = outcome == Confirmed::wrong_code;
+    CUNHUO_CHECK(refusal_of(outcome, Kind::listing));
     const auto id = CUNHUO_TRY(mk::create_product(tx, target.shop, fields, ctx.clock));
     CUNHUO_CHECK(mk::record_proxy_action(
         tx,
@@ -279,6 +297,8 @@ Result<Response> proxy_listing(Context& ctx, const Call& call) {
     auto product = CUNHUO_TRY(mk::find_product(tx, id));
     return product_answer(tx, *product, 201);
   });
+  if (wrong_code) CUNHUO_CHECK(count_wrong_try(ctx, target.household, p.code));
+  return answer;
 }
 
 // ---- what was done by proxy ----

@@ -5,6 +5,7 @@
 #include "core/json.hpp"
 #include "logistics/network.hpp"
 #include "marketplace/registry.hpp"
+#include "messaging/phone_codes.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -560,6 +561,43 @@ STORE_TEST("a station orders for a villager with the code, pays for it, and the 
   auto paid = post_json(c, "/api/v1/checkouts/" + std::to_string(checkout) + "/payments", "",
                         bearer(station, {{"Idempotency-Key", "pay-proxy-1"}}));
   CHECK(paid.status == 201);
+}
+
+STORE_TEST("a proxy order that fails leaves the villager's code for the next try",
+           "[http][proxy]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t wang = household_with_card(server, kWangCard);
+  const std::int64_t melon = list_melon(server, c, wang);  // 5 in stock
+  const std::string station = server.login(kStation);
+  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
+  std::string too_many = cart_of(melon);
+  too_many.replace(too_many.find(R"("quantity":1)"), 12, R"("quantity":9)");
+  auto failed = post_json(c, "/api/v1/proxy/orders", proxy_body(wang, code, "order", too_many),
+                          bearer(station, {{"Idempotency-Key", "proxy-too-many"}}));
+  REQUIRE(failed.status == 409);
+  auto ordered =
+      post_json(c, "/api/v1/proxy/orders", proxy_body(wang, code, "order", cart_of(melon)),
+                bearer(station, {{"Idempotency-Key", "proxy-one"}}));
+  CHECK(ordered.status == 201);
+}
+
+STORE_TEST("wrong codes on proxy orders still run out the code's tries", "[http][proxy]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::int64_t wang = household_with_card(server, kWangCard);
+  const std::int64_t melon = list_melon(server, c, wang);
+  const std::string station = server.login(kStation);
+  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
+  for (int i = 0; i < messaging::kCodeTries; ++i)
+    CHECK(post_json(c, "/api/v1/proxy/orders",
+                    proxy_body(wang, wrong(code), "order", cart_of(melon)),
+                    bearer(station, {{"Idempotency-Key", "wrong-" + std::to_string(i)}}))
+              .status == 403);
+  auto right = post_json(c, "/api/v1/proxy/orders", proxy_body(wang, code, "order", cart_of(melon)),
+                         bearer(station, {{"Idempotency-Key", "right-at-last"}}));
+  CHECK(right.status == 403);  // the tries ran out: even the right code is refused
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
 }
 
 STORE_TEST("a proxy order without the villager's confirmation is refused in order, writing nothing",
