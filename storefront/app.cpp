@@ -38,6 +38,8 @@
 #include "storefront/shop_routes.hpp"
 #include "marketplace/orders.hpp"
 #include "storefront/routes.hpp"
+#include "storefront/secret_file.hpp"
+#include "storefront/shop_pages.hpp"
 #include "storefront/proxy_selling.hpp"
 #include "storefront/staff_accounts.hpp"
 #include "marketplace/proxy.hpp"
@@ -231,11 +233,13 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   CUNHUO_TRY(db::migrate(*db, migrations));
   // Balances must sum to zero and equal their transfers before any money moves.
   CUNHUO_CHECK(db->read([](db::Session& s) { return payments::check_ledger(s); }));
-  Keys keys{CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
-                                                            "/keys/statement-ed25519.key")),
-            CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
-                                                            "/keys/provider-sandbox-ed25519.key")),
-            CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key"))};
+  Keys keys{
+      CUNHUO_TRY(
+          payments::SigningKey::load_or_create(config.data_dir + "/keys/statement-ed25519.key")),
+      CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
+                                                      "/keys/provider-sandbox-ed25519.key")),
+      CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key")),
+      web::FormSeal(CUNHUO_TRY(load_or_create_secret(config.data_dir + "/keys/form-hmac.key")))};
   spdlog::info("statements are signed with key {}", keys.statement.serial());
   std::unique_ptr<App> app(new App(config, clock, std::move(db), std::move(keys)));
   if (config.seed == seeds::demo::kName)
@@ -301,6 +305,14 @@ void App::add_routes() {
   add_queue_routes(table_, inbox);
   subscribe_notification_flows(*dispatcher_, clock_);
   add_openapi_route(table_);
+  add_pages();
+}
+
+void App::add_pages() {
+  pages_ =
+      std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, web::PageOptions{});
+  add_shop_pages(*pages_,
+                 ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
 }
 
 payments::PaymentProvider& App::provider() {

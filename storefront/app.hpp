@@ -26,6 +26,7 @@
 #include "payments/simulator.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/cursor.hpp"
+#include "storefront/web/page_table.hpp"
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/metrics.hpp"
@@ -71,9 +72,11 @@ class App {
     payments::SigningKey statement;  // signs household income statements
     payments::SigningKey provider;   // the sandbox provider's own key
     CursorSeal cursors;              // seals the cursors of paged lists
+    web::FormSeal forms;             // seals the pages' form tokens (CSRF)
   };
   App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys);
   void add_routes();
+  void add_pages();     // the server-rendered pages (storefront/web)
   Status load_demo();   // the demo county "minqin" (storefront/demo_seed.cpp)
   void housekeeping();  // the periodic work of the background thread
 
@@ -89,6 +92,7 @@ class App {
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
   Keys keys_;
+  std::unique_ptr<web::PageTable> pages_;  // every page, declared once
   std::unique_ptr<payments::Simulator> simulator_;
   std::unique_ptr<messaging::SmsSender> sms_sender_;
   messaging::SandboxSms* sms_sandbox_ = nullptr;  // sms_sender_, when it is the sandbox

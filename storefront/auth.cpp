@@ -390,10 +390,16 @@ void Auth::remember(const std::string& hash, const Account& account,
 
 Result<Account> Auth::authenticate(const Request& request) {
   auto token = bearer_token(request);
-  if (!token || token->size() != 64)
+  if (!token || token->size() != kTokenChars)
     return make_error(ErrorKind::unauthorized, "unauthenticated",
                       "log in and send Authorization: Bearer <token>");
-  const std::string hash = token_hash(*token);
+  return authenticate_token(*token);
+}
+
+Result<Account> Auth::authenticate_token(std::string_view token) {
+  if (token.size() != kTokenChars)
+    return make_error(ErrorKind::unauthorized, "unauthenticated", "log in first");
+  const std::string hash = token_hash(token);
   if (auto account = cached(hash)) return std::move(*account);
   auto found = CUNHUO_TRY(db_.read([&](db::Session& s) -> Result<std::pair<Account, std::int64_t>> {
     auto row = CUNHUO_TRY(
@@ -482,7 +488,11 @@ Result<std::int64_t> Auth::end_sessions(const Account& account, const std::strin
 Status Auth::logout(const Request& request) {
   auto token = bearer_token(request);
   if (!token) return make_error(ErrorKind::unauthorized, "unauthenticated", "no session to end");
-  const std::string hash = token_hash(*token);
+  return end_token(*token);
+}
+
+Status Auth::end_token(std::string_view token) {
+  const std::string hash = token_hash(token);
   {
     std::unique_lock lock(cache_mu_);
     cache_.erase(hash);
@@ -492,6 +502,8 @@ Status Auth::logout(const Request& request) {
     return {};
   });
 }
+
+std::string Auth::token_key(std::string_view token) { return token_hash(token); }
 
 // An account as write_account writes it.
 schema::Schema account_schema() {

@@ -86,6 +86,7 @@ struct LoginLimits {
 // another process serving the same store may accept the token for up to kSessionCacheMs.
 class Auth {
  public:
+  static constexpr std::size_t kTokenChars = 64;  // 32 random bytes, in hex
   static constexpr std::int64_t kSessionCacheMs = 5'000;
   static constexpr std::size_t kSessionCacheLimit = 100'000;
 
@@ -140,7 +141,12 @@ class Auth {
   void forget_account(std::int64_t account_id, const std::string& keep = {});
   // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
   Result<Account> authenticate(const Request& request);
+  // The same for a token carried otherwise (the pages' session cookie).
+  Result<Account> authenticate_token(std::string_view token);
   Status logout(const Request& request);
+  Status end_token(std::string_view token);  // ends the session the token opened
+  // The stored key (hash) of a session token: binds a page's form tokens to its session.
+  static std::string token_key(std::string_view token);
   RateLimiter& wrong_passwords() { return wrong_passwords_; }  // keyed by phone
   RateLimiter& login_attempts() { return attempts_; }          // keyed by client address
 

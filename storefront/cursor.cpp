@@ -4,10 +4,9 @@
 
 #include <charconv>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include "core/assert.hpp"
+#include "storefront/secret_file.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -90,43 +89,10 @@ Result<std::int64_t> read_limit(const std::string& text) {
 
 }  // namespace
 
-CursorSeal CursorSeal::random() {
-  CUNHUO_ASSERT(sodium_init() >= 0);
-  std::array<unsigned char, kKeyBytes> key{};
-  randombytes_buf(key.data(), key.size());
-  return CursorSeal(key);
-}
+CursorSeal CursorSeal::random() { return CursorSeal(random_secret()); }
 
 Result<CursorSeal> CursorSeal::load_or_create(const std::string& path) {
-  CUNHUO_ASSERT(sodium_init() >= 0);
-  std::array<unsigned char, kKeyBytes> key{};
-  std::ifstream in(path);
-  std::string hex;
-  if (in >> hex) {
-    std::size_t n = 0;
-    if (hex.size() != 2 * kKeyBytes ||
-        sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &n, nullptr) != 0 ||
-        n != kKeyBytes)
-      return make_error(ErrorKind::internal, "bad_key", "the cursor key file is damaged: " + path);
-    return CursorSeal(key);
-  }
-  randombytes_buf(key.data(), key.size());
-  char out[2 * kKeyBytes + 1];
-  sodium_bin2hex(out, sizeof out, key.data(), key.size());
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const std::string partial = path + ".new";
-  {
-    std::ofstream file(partial, std::ios::trunc);
-    file << out << '\n';
-    if (!file.flush())
-      return make_error(ErrorKind::unavailable, "key_unwritable", "cannot write " + partial);
-  }
-  std::filesystem::permissions(
-      partial, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
-  std::filesystem::rename(partial, path, ec);
-  if (ec) return make_error(ErrorKind::unavailable, "key_unwritable", "cannot write " + path);
-  return CursorSeal(key);
+  return CursorSeal(CUNHUO_TRY(load_or_create_secret(path)));
 }
 
 std::string CursorSeal::seal(std::string_view list,

@@ -27,7 +27,7 @@ inline constexpr std::size_t kMaxCursorKeys = 4;     // values in one position
 
 class CursorSeal {
  public:
-  static constexpr std::size_t kKeyBytes = 32;
+  static constexpr std::size_t kKeyBytes = 32;  // = kSecretBytes
   explicit CursorSeal(const std::array<unsigned char, kKeyBytes>& key) : key_(key) {}
   // A fresh random key: cursors then last as long as the process. For tests.
   static CursorSeal random();

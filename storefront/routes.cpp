@@ -4,6 +4,7 @@
 
 #include "core/json.hpp"
 #include "logistics/network.hpp"
+#include "storefront/web/assets.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -101,28 +102,27 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
              }});
 }
 
-// Pages run no inline script (their Content-Security-Policy forbids it): they load these.
+// Pages run no inline script (their Content-Security-Policy forbids it): they load these,
+// by hashed name (kept a year) or plain name (kept an hour).
 void add_asset_routes(RouteTable& table) {
-  // The time left on each exit notice, counted on the reader's own clock.
-  static constexpr const char* kCountdown =
-      "for(const c of document.querySelectorAll('td.left')){"
-      "const ms=Number(c.dataset.ends)-Date.now();"
-      "const d=Math.floor(ms/864e5),hr=Math.floor(ms%864e5/36e5);"
-      "c.textContent=ms>0?'剩 '+d+' 天 '+hr+' 小时 ('+d+'d '+hr+'h left)':'已截止 closed';}\n";
-  static constexpr const char* kPrint =
-      "const b=document.getElementById('print');if(b)b.addEventListener('click',()=>print());\n";
-  for (auto [path, script] :
-       {std::pair{"/assets/exit-countdown.js", kCountdown}, std::pair{"/assets/print.js", kPrint}})
-    table.add({.method = "GET",
-               .pattern = path,
-               .access = anyone(),
-               .response_type = "text/javascript",
-               .summary = "A script the server-rendered pages load",
-               .handler = [script](const Call&) -> Result<Response> {
-                 auto r = Response::text(200, script, "text/javascript; charset=utf-8");
-                 r.headers.emplace_back("Cache-Control", "public, max-age=3600");
-                 return r;
-               }});
+  table.add(
+      {.method = "GET",
+       .pattern = "/assets/:file",
+       .access = anyone(),
+       .response_type = "text/css",
+       .other_types = {"text/javascript", "image/svg+xml"},
+       .errors = {"not_found"},
+       .summary = "A stylesheet or script the server-rendered pages load",
+       .handler = [](const Call& call) -> Result<Response> {
+         auto asset = web::Assets::builtin().find(call.request.params.at("file"));
+         if (!asset) return error_response(404, "not_found", "no such asset");
+         auto r =
+             Response::text(200, std::string(asset->content), std::string(asset->content_type));
+         const int max_age = asset->hashed ? web::kHashedAssetMaxAgeS : web::kPlainAssetMaxAgeS;
+         r.headers.emplace_back("Cache-Control", "public, max-age=" + std::to_string(max_age) +
+                                                     (asset->hashed ? ", immutable" : ""));
+         return r;
+       }});
 }
 
 void add_network_routes(RouteTable& table, db::Database& db) {

@@ -1,0 +1,26 @@
+// The pages of the buyer's shop, and of every visitor: the home page with the campaigns
+// now running and a search box, the language switch, and logging out. They render from
+// the same module functions the API uses.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/db/database.hpp"
+#include "storefront/web/page_table.hpp"
+
+namespace cunhuo::storefront {
+
+inline constexpr int kHomeCampaigns = 20;  // campaigns on the home page
+
+struct ShopPageContext {
+  db::Database& db;
+  const Clock& clock;
+  Auth& auth;
+  const web::PageTable& pages;
+};
+
+void add_shop_pages(web::PageTable& pages, const ShopPageContext& ctx);
+
+// "2026-12-07 14:00" in Asia/Shanghai, as pages show times.
+std::string page_time(std::int64_t epoch_ms);
+
+}  // namespace cunhuo::storefront

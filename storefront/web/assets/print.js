@@ -1,0 +1,1 @@
+const b=document.getElementById('print');if(b)b.addEventListener('click',()=>print());

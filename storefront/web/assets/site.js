@@ -1,0 +1,1 @@
+// Improves the pages where JavaScript runs; every core flow works without it.

@@ -1,0 +1,244 @@
+#include "storefront/web/page_table.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/assert.hpp"
+
+namespace cunhuo::storefront::web {
+namespace {
+
+constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
+constexpr std::string_view kSessionExpired = "session_expired";
+
+Response html(int status, std::string body) {
+  return Response::text(status, std::move(body), "text/html; charset=utf-8");
+}
+
+Response see_other(std::string location) {
+  Response r = html(303, "");
+  r.headers.emplace_back("Location", std::move(location));
+  return r;
+}
+
+std::string path_and_query(const Request& request) {
+  std::string url = request.path;
+  char sep = '?';
+  for (const auto& [k, v] : request.query) {
+    url += sep + k + "=" + v;  // already decoded: the login page re-encodes `next`
+    sep = '&';
+  }
+  return url;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool is_form(const Request& request) {
+  auto type = request.header("content-type");
+  return type && ascii_lower(*type).starts_with(kFormType);
+}
+
+// Who the browser is: its session if the cookie names a live one, else its visitor id.
+struct Visitor {
+  std::optional<Account> account;
+  std::string token, visitor_id;
+  bool stale_session = false;  // sent a cookie for a session that has ended
+  bool new_visitor = false;
+};
+
+Result<Visitor> identify(Auth& auth, const Request& request) {
+  Visitor v;
+  if (auto token = cookie(request, kSessionCookie); token && !token->empty()) {
+    auto account = auth.authenticate_token(*token);
+    if (account.ok()) {
+      v.account = std::move(*account);
+      v.token = std::move(*token);
+      return v;
+    }
+    if (account.error().kind != ErrorKind::unauthorized) return account.error();
+    v.stale_session = true;
+  }
+  auto id = cookie(request, kVisitorCookie);
+  v.new_visitor = !id || !is_visitor_id(*id);
+  v.visitor_id = v.new_visitor ? new_visitor_id() : *id;
+  return v;
+}
+
+std::string binding_of(const Visitor& v) {
+  return v.account ? "s:" + Auth::token_key(v.token) : "v:" + v.visitor_id;
+}
+
+}  // namespace
+
+const Account& PageCall::caller() const {
+  CUNHUO_ASSERT(account.has_value());
+  return *account;
+}
+
+std::string PageCall::field(std::string_view name) const {
+  return form_field(form, name).value_or("");
+}
+
+Page Page::show(std::string template_name, std::string title, View view) {
+  return Page{.template_name = std::move(template_name),
+              .title = std::move(title),
+              .view = std::move(view)};
+}
+
+Page Page::see_other(std::string location) {
+  return Page{.status = 303, .redirect = std::move(location)};
+}
+
+std::string refusal_message(const Error& why, Lang lang) {
+  const std::string key = "err_" + why.code;
+  const std::string_view known = text(key, lang);
+  if (known != key) return std::string(known);
+  return std::string(text("err_generic", lang)) + " (" + why.code + ")";
+}
+
+Lang lang_of(const Request& request) {
+  auto lang = cookie(request, kLangCookie);
+  return lang && *lang == "en" ? Lang::en : Lang::zh;
+}
+
+std::string local_path(std::string_view next) {
+  // "//host" and "/\host" are read by browsers as another site.
+  const bool local = next.size() >= 1 && next[0] == '/' &&
+                     (next.size() == 1 || (next[1] != '/' && next[1] != '\\'));
+  const bool plain = next.find_first_of("\r\n") == std::string_view::npos;
+  return local && plain ? std::string(next) : "/";
+}
+
+std::string PageTable::session_cookie(const SessionGrant& grant) const {
+  // Kept as long as the session lives: a farmer who rarely opens the page stays signed in.
+  const std::int64_t left_s = (grant.expires_at_ms - clock_.now_ms()) / 1000;
+  return set_cookie({.name = kSessionCookie,
+                     .value = grant.token,
+                     .max_age_s = std::max<std::int64_t>(1, left_s),
+                     .secure = options_.secure_cookies});
+}
+
+void PageTable::add(PageRoute route) {
+  CUNHUO_ASSERT(route.handler);
+  CUNHUO_ASSERT(route.method == "GET" || route.method == "POST");
+  CUNHUO_ASSERT(route.access.kind != Access::Kind::roles || !route.access.roles.empty());
+  pages_.push_back(route);
+  pages_.back().handler = nullptr;
+  pages_.back().reshow = nullptr;
+  auto shared = std::make_shared<const PageRoute>(std::move(route));
+  router_.add(Route{.method = shared->method,
+                    .pattern = shared->pattern,
+                    .handler = [this, shared](const Request& r) { return answer(*shared, r); },
+                    .max_body = shared->max_body,
+                    .summary = shared->summary});
+}
+
+}  // namespace cunhuo::storefront::web
+
+namespace cunhuo::storefront::web {
+namespace {
+
+// The page of a refusal that has no form to show again (and of a page not found).
+Page refusal_page(const Error& why, Lang lang) {
+  View view;
+  view.set("message", refusal_message(why, lang));
+  const bool missing = why.kind == ErrorKind::not_found;
+  Page page = Page::show(missing ? "not_found" : "refused",
+                         missing ? "title_not_found" : "title_refused", std::move(view));
+  page.status = http_status(why.kind);
+  return page;
+}
+
+}  // namespace
+
+Response PageTable::render(Page page, const PageCall& call, bool private_answer) const {
+  Response r;
+  if (page.redirect) {
+    r = see_other(*page.redirect);
+  } else {
+    const auto title = text(page.title, call.lang);
+    Chrome chrome{.title = std::string(title),
+                  .lang = call.lang,
+                  .account_name = call.account ? call.account->display_name : "",
+                  .csrf = call.csrf,
+                  .path = call.request.path};
+    r = html(page.status,
+             Templates::builtin().page(page.template_name, std::move(page.view), chrome));
+  }
+  for (auto& c : page.set_cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
+  const bool personal = private_answer || !page.set_cookies.empty();
+  r.headers.emplace_back("Cache-Control", personal ? "no-store" : "no-cache");
+  return r;
+}
+
+Result<Page> PageTable::run(const PageRoute& route, PageCall& call, bool signed_out) const {
+  const auto refuse = [&](Error why) -> Result<Page> {
+    if (route.method == "POST" && route.reshow) {
+      auto page = CUNHUO_TRY(route.reshow(call, why));
+      page.status = http_status(why.kind);
+      return page;
+    }
+    return refusal_page(why, call.lang);
+  };
+  if (route.method == "POST") {
+    auto fields = is_form(call.request) ? parse_form(call.request.body) : std::nullopt;
+    if (!fields)
+      return refusal_page(make_error(ErrorKind::invalid, "bad_form", "not a form"), call.lang);
+    call.form = std::move(*fields);
+    if (!seal_.verify(call.binding, call.field(kCsrfField)))
+      return refuse(make_error(ErrorKind::forbidden, std::string(kBadFormToken),
+                               "the form is not this visitor's"));
+  }
+  if (route.access.kind != Access::Kind::anyone && !call.account) {
+    if (route.method == "GET")
+      return Page::see_other(std::string(kLoginPath) +
+                             "?next=" + percent_encode(path_and_query(call.request)));
+    return refuse(make_error(ErrorKind::unauthorized,
+                             std::string(signed_out ? kSessionExpired : "unauthenticated"),
+                             "sign in again"));
+  }
+  if (call.account && !route.access.admits(call.account->role))
+    return refusal_page(
+        make_error(ErrorKind::forbidden, std::string(kRoleNotAllowed), "not for this account"),
+        call.lang);
+  auto page = route.handler(call);
+  if (!page.ok()) return refuse(page.error());
+  return page;
+}
+
+Response PageTable::answer(const PageRoute& route, const Request& request) const {
+  auto visitor = identify(auth_, request);
+  PageCall call{.request = request, .lang = lang_of(request)};
+  if (!visitor.ok()) {
+    spdlog::warn("page {}: {}", request.path, visitor.error().message);
+    return render(refusal_page(visitor.error(), call.lang), call, false);
+  }
+  call.account = visitor->account;
+  call.session_token = visitor->token;
+  call.binding = binding_of(*visitor);
+  call.csrf = seal_.token(call.binding);
+  auto page = run(route, call, visitor->stale_session);
+  if (!page.ok()) page = refusal_page(page.error(), call.lang);
+  if (visitor->stale_session)
+    page->set_cookies.push_back(clear_cookie(kSessionCookie, options_.secure_cookies));
+  if (visitor->new_visitor && !call.account)
+    page->set_cookies.push_back(set_cookie({.name = kVisitorCookie,
+                                            .value = visitor->visitor_id,
+                                            .max_age_s = kVisitorCookieMaxAgeS,
+                                            .secure = options_.secure_cookies}));
+  return render(std::move(*page), call, call.account.has_value());
+}
+
+}  // namespace cunhuo::storefront::web

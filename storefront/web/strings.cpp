@@ -1,0 +1,71 @@
+// The user-facing texts of the pages, Chinese first. A template reads them as {{t.key}};
+// code reads them with text(). Keys hold no dots: mustache reads a dot as a step into an object. A
+// key missing here shows as itself, and the templates test finds every key a template names.
+#include <string_view>
+
+#include "storefront/web/templates.hpp"
+
+namespace cunhuo::storefront::web {
+namespace {
+
+struct Text {
+  std::string_view key, zh, en;
+};
+
+constexpr Text kTexts[] = {
+    {"site_name", "村货", "Cunhuo"},
+    {"site_tagline", "买村里的好货，钱回到种它的农户", "Village goods: the money goes home"},
+    {"nav_home", "首页", "Home"},
+    {"nav_orders", "我的订单", "My orders"},
+    {"nav_login", "登录", "Log in"},
+    {"nav_logout", "退出", "Log out"},
+    {"nav_lang", "English", "中文"},
+    {"search_placeholder", "搜索特产，如 苹果、小米", "Search, e.g. apples, millet"},
+    {"search_button", "搜索", "Search"},
+    {"home_campaigns", "正在进行的帮扶活动", "Campaigns now running"},
+    {"home_no_campaigns", "暂无进行中的活动", "No campaign is running now"},
+    {"home_ends", "截止", "Ends"},
+    {"home_discount", "优惠", "Off"},
+    {"campaign_consumption", "消费帮扶", "Consumption support"},
+    {"campaign_enterprise_pairing", "企业结对", "Enterprise pairing"},
+    {"campaign_festival", "节庆促销", "Festival"},
+    {"campaign_anti_season", "反季节", "Off-season"},
+    {"campaign_special_price", "特价", "Special price"},
+    {"campaign_flash_sale", "限时抢购", "Flash sale"},
+    {"title_home", "村货 · 帮扶好物", "Cunhuo · village goods"},
+    {"title_not_found", "找不到页面", "Not found"},
+    {"title_refused", "无法完成", "Cannot do that"},
+    {"not_found_body", "您要找的内容不存在，或已下架。", "What you looked for does not exist."},
+    {"not_found_back", "回到首页", "Back to the home page"},
+    {"refused_back", "返回", "Back"},
+    {"err_generic", "无法完成，请检查填写的内容。",
+     "That could not be done: check what you entered."},
+    {"err_bad_form_token", "页面已过期，请再提交一次。", "The page had expired: submit it again."},
+    {"err_session_expired", "登录已过期，请重新登录后再提交。",
+     "Your login has expired: log in and submit again."},
+    {"err_unauthenticated", "请先登录。", "Please log in first."},
+    {"err_role_not_allowed", "此页面不对您的账户开放。", "This page is not for your account."},
+    {"err_bad_form", "提交的内容无法识别。", "The form could not be read."},
+    {"err_not_found", "找不到该内容。", "Not found."},
+    {"err_store_unavailable", "系统繁忙，请稍后再试。", "The system is busy: try again soon."},
+    {"err_too_many_requests", "操作太频繁，请稍后再试。", "Too many tries: wait a little."},
+    {"sample_note", "演示数据：这里的姓名、农户、订单和数字都是虚构的。",
+     "Sample data: every name, household, order and figure here is invented."},
+};
+
+}  // namespace
+
+View texts(Lang lang) {
+  View t{View::type::object};
+  for (const auto& x : kTexts)
+    t.set(std::string(x.key), std::string(lang == Lang::en ? x.en : x.zh));
+  return t;
+}
+
+std::string_view text(std::string_view key, Lang lang) {
+  for (const auto& x : kTexts)
+    if (x.key == key) return lang == Lang::en ? x.en : x.zh;
+  return key;
+}
+
+}  // namespace cunhuo::storefront::web
