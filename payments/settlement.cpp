@@ -136,6 +136,30 @@ Result<Split> split(const std::vector<Line>& lines, std::int64_t order_id, Money
   return out;
 }
 
+}  // namespace
+
+Result<PriceSplit> split_of_price(Money price, bool cooperative, bool alleviation,
+                                  const FeeRules& rules) {
+  // One household standing for all: the shares between households do not change the sum.
+  const std::vector<Line> lines{Line{.line_no = 1,
+                                     .product_id = 0,
+                                     .quantity = 1,
+                                     .title = {},
+                                     .campaign_kind = {},
+                                     .campaign_id = std::nullopt,
+                                     .total = price,
+                                     .alleviation = alleviation,
+                                     .producers = {{1, 10000}}}};
+  const auto s = CUNHUO_TRY(split(lines, 0, price, cooperative, rules));
+  return PriceSplit{.price = price,
+                    .logistics = Money::fen(s.logistics),
+                    .platform = Money::fen(s.platform),
+                    .commission = Money::fen(s.commission),
+                    .households = Money::fen(s.households.at(1))};
+}
+
+namespace {
+
 Status move_money(db::Session& tx, std::int64_t order_id, std::int64_t shop_id, const Split& s,
                   const Clock& clock) {
   const std::string escrow = accounts::escrow(order_id), ref = "order:" + std::to_string(order_id);

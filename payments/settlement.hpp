@@ -28,6 +28,15 @@ struct FeeRules {
   Money logistics_fee = Money::fen(600);  // per order, never more than the order
 };
 
+// Where the money of one order buying one listing at `price` goes, split as a settlement
+// splits it: the logistics fee of the order, the platform fee, a cooperative's commission,
+// and what is left for the producing households. Shown to buyers before they buy.
+struct PriceSplit {
+  Money price, logistics, platform, commission, households;
+};
+Result<PriceSplit> split_of_price(Money price, bool cooperative, bool alleviation,
+                                  const FeeRules& rules);
+
 enum class SettleOutcome {
   settled,      // money moved now
   already,      // settled before: nothing moved

@@ -40,6 +40,7 @@
 #include "storefront/routes.hpp"
 #include "storefront/secret_file.hpp"
 #include "storefront/shop_pages.hpp"
+#include "storefront/catalog_pages.hpp"
 #include "storefront/proxy_selling.hpp"
 #include "storefront/staff_accounts.hpp"
 #include "marketplace/proxy.hpp"
@@ -313,6 +314,7 @@ void App::add_pages() {
       std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, web::PageOptions{});
   add_shop_pages(*pages_,
                  ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
+  add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
 }
 
 payments::PaymentProvider& App::provider() {

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/assert.hpp"
 
@@ -102,6 +103,21 @@ std::optional<FormFields> parse_form(std::string_view body) {
     fields.emplace_back(std::move(*name), std::move(*value));
   }
   return fields;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::optional<std::string> form_field(const FormFields& fields, std::string_view name) {

@@ -65,5 +65,7 @@ class FormSeal {
 using FormFields = std::vector<std::pair<std::string, std::string>>;
 std::optional<FormFields> parse_form(std::string_view body);
 std::optional<std::string> form_field(const FormFields& fields, std::string_view name);
+// `text` with every byte but letters, digits and "/-_.~" as %XX: for a query's value.
+std::string percent_encode(std::string_view text);
 
 }  // namespace cunhuo::storefront::web

@@ -30,21 +30,6 @@ std::string path_and_query(const Request& request) {
   return url;
 }
 
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 bool is_form(const Request& request) {
   auto type = request.header("content-type");
   return type && ascii_lower(*type).starts_with(kFormType);
