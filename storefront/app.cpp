@@ -7,6 +7,7 @@
 
 #include "alleviation/module.hpp"
 #include "alleviation/monitoring.hpp"
+#include "payments/statement_keys.hpp"
 #include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -242,6 +243,9 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
       CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key")),
       web::FormSeal(CUNHUO_TRY(load_or_create_secret(config.data_dir + "/keys/form-hmac.key")))};
   spdlog::info("statements are signed with key {}", keys.statement.serial());
+  // Published, with the keys used before it, so that statements verify without the platform.
+  CUNHUO_CHECK(db->write(
+      [&](db::Session& tx) { return payments::record_statement_key(tx, keys.statement, clock); }));
   std::unique_ptr<App> app(new App(config, clock, std::move(db), std::move(keys)));
   if (config.seed == seeds::demo::kName)
     CUNHUO_CHECK(app->load_demo());

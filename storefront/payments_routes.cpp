@@ -16,6 +16,7 @@
 #include "payments/payouts.hpp"
 #include "payments/reconciliation.hpp"
 #include "payments/refunds.hpp"
+#include "payments/statement_keys.hpp"
 #include "payments/statements.hpp"
 #include "storefront/pages.hpp"
 #include "storefront/route_support.hpp"
@@ -397,15 +398,81 @@ schema::Schema verdict_schema() {
       {required("genuine", boolean()), optional("reason", text()), required("key_serial", text())});
 }
 
-// Anyone may check a statement: it carries no more than its holder chose to show.
-Response verify_statement(PaymentsContext& ctx, const Request& req) {
-  const auto verdict = pay::verify_statement(req.body, ctx.statement_key.public_key());
+// The serial a downloaded statement names, "" when it names none.
+std::string serial_named(std::string_view document) {
+  auto doc = Json::parse(document);
+  if (!doc.ok() || doc->type() != Json::Type::object) return "";
+  const Json* serial = doc->find("key_serial");
+  return serial && serial->type() == Json::Type::string ? serial->as_string() : "";
+}
+
+// Anyone may check a statement: it carries no more than its holder chose to show. A
+// statement signed by a key since retired is checked against that key, as published.
+Result<Response> verify_statement(PaymentsContext& ctx, const Request& req) {
+  std::string public_key = ctx.statement_key.public_key();
+  if (const auto serial = serial_named(req.body);
+      !serial.empty() && serial != ctx.statement_key.serial()) {
+    auto published =
+        CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::statement_key(s, serial); }));
+    if (published) public_key = published->public_key;
+  }
+  const auto verdict = pay::verify_statement(req.body, public_key);
   if (!verdict.genuine) spdlog::warn("statement verification failed: {}", verdict.reason);
   JsonWriter w;
   w.begin_object().field("genuine", verdict.genuine);
   if (!verdict.genuine) w.field("reason", verdict.reason);
-  w.field("key_serial", ctx.statement_key.serial()).end_object();
+  w.field("key_serial", pay::key_serial(public_key)).end_object();
   return Response::json(200, w.take());
+}
+
+// The published statement keys as write_key writes them.
+schema::Schema published_key_schema() {
+  using namespace schema;
+  return object({required("serial", text()), required("public_key", text()),
+                 required("public_key_pem", text()), required("in_use", boolean()),
+                 required("first_used_at", utc_time()),
+                 required("retired_at", nullable(utc_time()))});
+}
+
+void write_key(JsonWriter& w, const pay::PublishedKey& k) {
+  w.begin_object().field("serial", k.serial).field("public_key", k.public_key);
+  w.field("public_key_pem", pay::public_key_pem(k.public_key)).field("in_use", !k.retired_ms);
+  w.field("first_used_at", format_utc(k.first_used_ms)).key("retired_at");
+  if (k.retired_ms)
+    w.value(format_utc(*k.retired_ms));
+  else
+    w.null();
+  w.end_object();
+}
+
+Result<Response> list_statement_keys(PaymentsContext& ctx, const Call&) {
+  auto keys = CUNHUO_TRY(ctx.db.read([](db::Session& s) { return pay::statement_keys(s); }));
+  JsonWriter w;
+  w.begin_object().key("keys").begin_array();
+  for (const auto& k : keys) write_key(w, k);
+  w.end_array().end_object();
+  auto r = Response::json(200, w.take());
+  r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  return r;
+}
+
+Result<Response> get_statement_key(PaymentsContext& ctx, const Call& call) {
+  const std::string serial = call.request.params.at("serial");
+  auto key = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::statement_key(s, serial); }));
+  if (!key) return no_such("statement key");
+  const auto format = call.request.query_param("format").value_or("json");
+  Response r;
+  if (format == "pem") {
+    r = Response::text(200, pay::public_key_pem(key->public_key), "application/x-pem-file");
+  } else if (format == "json") {
+    JsonWriter w;
+    write_key(w, *key);
+    r = Response::json(200, w.take());
+  } else {
+    return make_error(ErrorKind::invalid, "invalid_format", "format is json or pem", "format");
+  }
+  r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  return r;
 }
 
 // What get_balance answers. A household's account may not go negative (the ledger's
@@ -849,6 +916,23 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
        .handler = [ctx](const Call& call) mutable -> Result<Response> {
          return verify_statement(ctx, call.request);
        }});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/statement-keys",
+             .access = anyone(),
+             .response_schema =
+                 schema::object({schema::required("keys", schema::array(published_key_schema()))}),
+             .summary = "The keys that sign income statements: the one in use and every one "
+                        "used before, to verify a statement without the platform",
+             .handler = bind(list_statement_keys)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/statement-keys/:serial",
+             .access = anyone(),
+             .response_schema = published_key_schema(),
+             .other_types = {"application/x-pem-file"},
+             .query = {{.name = "format", .description = "json (the default) or pem"}},
+             .errors = {"not_found", "invalid_format"},
+             .summary = "One statement key by serial; format=pem for openssl",
+             .handler = bind(get_statement_key)});
   table.add({.method = "GET",
              .pattern = "/api/v1/households/:id/balance",
              .access = signed_in(),
