@@ -52,34 +52,6 @@ std::int64_t seconds_rounded_up(std::int64_t ms) { return (ms + 999) / 1000; }
 
 // --- POST /api/v1/phone-codes --------------------------------------------------------------
 
-// What a request for a code leads to. Whether the phone has an account decides only what is
-// sent, never the answer: a code, a "you already have an account" text, or nothing.
-Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Session& tx,
-                                              const std::string& phone, msg::CodePurpose purpose) {
-  if (auto wait = CUNHUO_TRY(msg::take_code_send(tx, phone, ctx.clock))) return wait;
-  const bool registered = CUNHUO_TRY(Auth::find_account_by_phone(tx, phone)).has_value();
-  switch (purpose) {
-    case msg::CodePurpose::sign_up:
-      if (!registered) break;
-      {
-        const msg::SmsMessage notice{
-            .phone = phone, .template_code = std::string(msg::kAlreadyRegistered), .params = {}};
-        const std::string key =
-            "already-registered:" + phone + ":" + std::to_string(ctx.clock.now_ms());
-        CUNHUO_CHECK(msg::queue_sms(tx, notice, key, ctx.clock));
-        return std::optional<std::int64_t>();
-      }
-    case msg::CodePurpose::log_in:
-    case msg::CodePurpose::reset_password:
-      if (registered) break;
-      // Nothing to send; the send was counted all the same.
-      return std::optional<std::int64_t>();
-    case msg::CodePurpose::proxy_confirm: CUNHUO_ASSERT(false);  // not public
-  }
-  CUNHUO_CHECK(msg::issue_code(tx, phone, purpose, ctx.clock));
-  return std::optional<std::int64_t>();
-}
-
 Result<Response> request_code(const AccountContext& ctx, const Call& call) {
   auto doc = CUNHUO_TRY(Json::parse(call.request.body));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
@@ -87,11 +59,8 @@ Result<Response> request_code(const AccountContext& ctx, const Call& call) {
   CUNHUO_CHECK(check_phone(phone));
   const auto purpose =
       CUNHUO_TRY(public_purpose(CUNHUO_TRY(body.string("purpose", kMaxPhoneBytes))));
-  const auto wait =
-      CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return send_code(ctx, tx, phone, purpose); }));
-  if (wait)
+  if (auto wait = CUNHUO_TRY(send_phone_code(ctx, phone, purpose)))
     return too_many_requests(seconds_rounded_up(*wait), "a code was sent to this phone recently");
-  if (ctx.sms != nullptr) ctx.sms->wake();
   JsonWriter w;
   w.begin_object()
       .field("sent", true)
@@ -112,26 +81,7 @@ Result<Response> sign_up(const AccountContext& ctx, const Call& call) {
   if (name.empty())
     return make_error(ErrorKind::invalid, "invalid_name", "display name must be 1 to 100 bytes",
                       "display_name");
-  // An existing phone is refused before its code is looked at, and writes nothing: the
-  // answer is a wrong code's, so it does not tell that the phone has an account.
-  auto grant = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<std::optional<SessionGrant>> {
-    if (CUNHUO_TRY(Auth::find_account_by_phone(tx, phone))) return std::optional<SessionGrant>();
-    const auto check =
-        CUNHUO_TRY(msg::verify_code(tx, phone, msg::CodePurpose::sign_up, code, ctx.clock));
-    if (check != msg::CodeCheck::accepted)
-      return std::optional<SessionGrant>();  // the try is committed
-    const NewAccount account{.phone = phone,
-                             .password = "",
-                             .display_name = name,
-                             .role = Role::consumer,
-                             .region_code = std::string(kConsumerRegionCode),
-                             .household_id = std::nullopt,
-                             .shop_id = std::nullopt,
-                             .node_id = std::nullopt};
-    const std::int64_t id = CUNHUO_TRY(ctx.auth.create_account(tx, account));
-    auto created = CUNHUO_TRY(Auth::find_account(tx, id));
-    return std::optional<SessionGrant>(CUNHUO_TRY(ctx.auth.open_session(tx, *created)));
-  }));
+  auto grant = CUNHUO_TRY(sign_up_by_code(ctx, phone, code, name));
   if (!grant) return invalid_code();
   spdlog::info("consumer account {} signed up", grant->account.id);
   return session_granted(*grant);

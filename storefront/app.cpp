@@ -41,6 +41,7 @@
 #include "storefront/routes.hpp"
 #include "storefront/secret_file.hpp"
 #include "storefront/shop_pages.hpp"
+#include "storefront/account_pages.hpp"
 #include "storefront/catalog_pages.hpp"
 #include "storefront/proxy_selling.hpp"
 #include "storefront/staff_accounts.hpp"
@@ -258,14 +259,7 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
 
 void App::add_routes() {
   add_auth_routes(table_, auth_, work_pool_);
-  const AccountContext accounts{.db = *db_,
-                                .clock = clock_,
-                                .auth = auth_,
-                                .pool = work_pool_,
-                                .code_requests = code_requests_,
-                                .sms = sms_.get(),
-                                .sandbox = sms_sandbox_,
-                                .demo = config_.demo};
+  const AccountContext accounts = account_context();
   add_account_routes(table_, accounts);
   if (sms_sandbox_ != nullptr) add_sms_sandbox_routes(table_, accounts);
   add_system_routes(table_, SystemContext{*db_, metrics_, *server_});
@@ -313,11 +307,23 @@ void App::add_routes() {
   add_pages();
 }
 
+AccountContext App::account_context() {
+  return AccountContext{.db = *db_,
+                        .clock = clock_,
+                        .auth = auth_,
+                        .pool = work_pool_,
+                        .code_requests = code_requests_,
+                        .sms = sms_.get(),
+                        .sandbox = sms_sandbox_,
+                        .demo = config_.demo};
+}
+
 void App::add_pages() {
   pages_ =
       std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, web::PageOptions{});
   add_shop_pages(*pages_,
                  ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
+  add_account_pages(*pages_, account_context());
   add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
 }
 

@@ -26,6 +26,7 @@
 #include "payments/simulator.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/cursor.hpp"
+#include "storefront/phone_sign_in.hpp"
 #include "storefront/web/page_table.hpp"
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
@@ -77,6 +78,7 @@ class App {
   App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys);
   void add_routes();
   void add_pages();     // the server-rendered pages (storefront/web)
+  AccountContext account_context();
   Status load_demo();   // the demo county "minqin" (storefront/demo_seed.cpp)
   void housekeeping();  // the periodic work of the background thread
 

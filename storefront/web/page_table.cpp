@@ -135,6 +135,11 @@ void PageTable::add(PageRoute route) {
 namespace cunhuo::storefront::web {
 namespace {
 
+// A refusal's status; too many attempts is 429, as the API answers it.
+int status_of(const Error& why) {
+  return why.code == kTooManyRequests ? 429 : http_status(why.kind);
+}
+
 // The page of a refusal that has no form to show again (and of a page not found).
 Page refusal_page(const Error& why, Lang lang) {
   View view;
@@ -142,7 +147,7 @@ Page refusal_page(const Error& why, Lang lang) {
   const bool missing = why.kind == ErrorKind::not_found;
   Page page = Page::show(missing ? "not_found" : "refused",
                          missing ? "title_not_found" : "title_refused", std::move(view));
-  page.status = http_status(why.kind);
+  page.status = status_of(why);
   return page;
 }
 
@@ -172,7 +177,7 @@ Result<Page> PageTable::run(const PageRoute& route, PageCall& call, bool signed_
   const auto refuse = [&](Error why) -> Result<Page> {
     if (route.method == "POST" && route.reshow) {
       auto page = CUNHUO_TRY(route.reshow(call, why));
-      page.status = http_status(why.kind);
+      page.status = status_of(why);
       return page;
     }
     return refusal_page(why, call.lang);

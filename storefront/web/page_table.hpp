@@ -30,6 +30,8 @@ inline constexpr std::int64_t kMaxFormBytes = 64 * 1024;
 inline constexpr std::string_view kLoginPath = "/login";
 // The error code of a form whose token is missing or not this visitor's (403).
 inline constexpr std::string_view kBadFormToken = "bad_form_token";
+// The error code of a refusal for too many attempts: a page of status 429.
+inline constexpr std::string_view kTooManyRequests = "too_many_requests";
 
 // One call of a page, as the table prepared it.
 struct PageCall {

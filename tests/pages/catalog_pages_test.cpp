@@ -3,16 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/flows.hpp"
+#include "tests/pages/page_support.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
 using namespace cunhuo::test;
 
 namespace {
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::int64_t list_melon(TestServer& server, HttpClient& c) {
   auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login(kFarmer)));

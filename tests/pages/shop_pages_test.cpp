@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "storefront/web/assets.hpp"
+#include "tests/pages/page_support.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -42,10 +43,6 @@ HttpReply post_form(HttpClient& c, const std::string& path, const std::string& b
                     const std::string& cookies) {
   return c.request("POST", path, body,
                    {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", cookies}});
-}
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 void open_campaign(TestServer& server, const std::string& name) {

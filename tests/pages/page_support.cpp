@@ -1,0 +1,79 @@
+#include "tests/pages/page_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+#include "core/json.hpp"
+#include "messaging/phone_codes.hpp"
+#include "storefront/web/page_session.hpp"
+
+namespace cunhuo::test {
+
+namespace web = storefront::web;
+
+HttpReply Browser::get(const std::string& path) {
+  auto reply = client_.request("GET", path, "", {{"Cookie", cookie_header()}});
+  keep_cookies(reply);
+  static const std::regex kToken(R"re(name="csrf" value="([^"]+)")re");
+  std::smatch m;
+  if (std::regex_search(reply.body, m, kToken)) csrf_ = m[1].str();
+  return reply;
+}
+
+HttpReply Browser::post(const std::string& path, const FormFields& fields, bool forged_token) {
+  std::string body = "csrf=" + web::percent_encode(forged_token ? "forged" : csrf_);
+  for (const auto& [name, value] : fields)
+    body += "&" + web::percent_encode(name) + "=" + web::percent_encode(value);
+  auto reply = client_.request(
+      "POST", path, body,
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", cookie_header()}});
+  keep_cookies(reply);
+  return reply;
+}
+
+std::string Browser::session_token() const {
+  auto it = cookies_.find(std::string(web::kSessionCookie));
+  return it == cookies_.end() ? "" : it->second;
+}
+
+void Browser::keep_cookies(const HttpReply& reply) {
+  for (const auto& [name, value] : reply.headers) {
+    if (name != "set-cookie") continue;
+    const auto eq = value.find('=');
+    const auto end = value.find(';');
+    const std::string key = value.substr(0, eq), content = value.substr(eq + 1, end - eq - 1);
+    if (content.empty())
+      cookies_.erase(key);
+    else
+      cookies_[key] = content;
+  }
+}
+
+std::string Browser::cookie_header() const {
+  std::string h;
+  for (const auto& [k, v] : cookies_) h += (h.empty() ? "" : "; ") + k + "=" + v;
+  return h;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string sandbox_code(TestServer& server, const std::string& phone) {
+  REQUIRE(server.app().sms() != nullptr);
+  REQUIRE(server.app().sms()->run_once().ok());
+  HttpClient c(server.port());
+  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
+  REQUIRE(reply.status == 200);
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  const auto& items = doc->find("items")->as_array();
+  REQUIRE_FALSE(items.empty());
+  const std::string text = items.front().find("text")->as_string();
+  const auto at = text.find_first_of("0123456789");
+  REQUIRE(at != std::string::npos);
+  return text.substr(at, messaging::kCodeDigits);
+}
+
+}  // namespace cunhuo::test

@@ -1,0 +1,38 @@
+// What page tests share: a browser-like client over HTTP that keeps its cookies and sends
+// each form with the token of the last page it was shown, and the sandbox's codes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/support/server.hpp"
+
+namespace cunhuo::test {
+
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+
+class Browser {
+ public:
+  explicit Browser(TestServer& server) : client_(server.port()) {}
+
+  HttpReply get(const std::string& path);
+  // Posts `fields` as a form, with the form token of the last page (or a forged one).
+  HttpReply post(const std::string& path, const FormFields& fields, bool forged_token = false);
+  std::string session_token() const;  // the session cookie's value, "" when none
+
+ private:
+  void keep_cookies(const HttpReply& reply);
+  std::string cookie_header() const;
+
+  HttpClient client_;
+  std::map<std::string, std::string> cookies_;
+  std::string csrf_;
+};
+
+bool has(const std::string& text, const std::string& part);
+// The code in the newest text message the sandbox sent to `phone` (after a sending pass).
+std::string sandbox_code(TestServer& server, const std::string& phone);
+
+}  // namespace cunhuo::test
