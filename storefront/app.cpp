@@ -42,6 +42,7 @@
 #include "storefront/secret_file.hpp"
 #include "storefront/shop_pages.hpp"
 #include "storefront/account_pages.hpp"
+#include "storefront/farm_pages.hpp"
 #include "storefront/catalog_pages.hpp"
 #include "storefront/proxy_selling.hpp"
 #include "storefront/staff_accounts.hpp"
@@ -324,6 +325,7 @@ void App::add_pages() {
   add_shop_pages(*pages_,
                  ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
   add_account_pages(*pages_, account_context());
+  add_farm_pages(*pages_, FarmPageContext{.db = *db_, .clock = clock_});
   add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
 }
 

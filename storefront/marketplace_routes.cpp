@@ -1,5 +1,7 @@
 #include "storefront/marketplace_routes.hpp"
 
+#include "storefront/order_moves.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -647,29 +649,6 @@ Result<Response> cancel_order(MarketplaceContext& ctx, const Call& call) {
   });
 }
 
-// Who moves an order along: its shop packs it; its buyer confirms receipt. Shipped and
-// delivered follow the parcels' scans: the county's centre and stations may ask for them, to
-// be told so, and the centre (or admin) corrects them by hand with a reason.
-Result<bool> may_move_order(db::Session& s, const Account& a, const mk::Order& o,
-                            mk::OrderStatus to) {
-  if (a.role == Role::admin) return true;
-  switch (to) {
-    case mk::OrderStatus::packed: return can_manage_shop(s, a, o.shop);
-    case mk::OrderStatus::shipped:
-    case mk::OrderStatus::delivered: {
-      if (a.role != Role::county_centre && a.role != Role::station_operator) return false;
-      auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
-      return shop && region_within(shop->village_code, a.region_code.substr(0, 6));
-    }
-    case mk::OrderStatus::completed: return o.buyer == a.id;
-    default: return false;
-  }
-}
-
-bool follows_shipments(mk::OrderStatus to) {
-  return to == mk::OrderStatus::shipped || to == mk::OrderStatus::delivered;
-}
-
 schema::Schema order_move_schema() {
   using namespace schema;
   return object(
@@ -678,12 +657,6 @@ schema::Schema order_move_schema() {
                 text(kMaxCorrectionReasonBytes, 1)
                     .described("shipped or delivered set by hand: why (county centre, admin)"))});
 }
-
-// What a status change asks for: the status, and for a correction why.
-struct OrderMove {
-  mk::OrderStatus to = mk::OrderStatus::completed;
-  std::optional<std::string> correction_reason;
-};
 
 Result<OrderMove> read_order_move(const Request& req) {
   const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
@@ -704,20 +677,6 @@ Result<OrderMove> read_order_move(const Request& req) {
   return move;
 }
 
-// Shipped and delivered by hand: only as a correction, by the centre or admin.
-Status check_correction(const Account& a, const OrderMove& move) {
-  if (!follows_shipments(move.to)) return {};
-  if (!move.correction_reason)
-    return make_error(ErrorKind::conflict, "follows_shipments",
-                      "an order is shipped and delivered as its parcels are scanned; staff "
-                      "correct it with a correction_reason",
-                      "status");
-  if (a.role != Role::county_centre && a.role != Role::admin)
-    return make_error(ErrorKind::forbidden, "forbidden",
-                      "only the county centre corrects an order's status", "correction_reason");
-  return {};
-}
-
 Result<Response> move_order(MarketplaceContext& ctx, const Call& call,
                             std::optional<mk::OrderStatus> fixed) {
   const Request& req = call.request;
@@ -728,20 +687,8 @@ Result<Response> move_order(MarketplaceContext& ctx, const Call& call,
     move.to = *fixed;
   else
     move = CUNHUO_TRY(read_order_move(req));
-  const mk::OrderStatus to = move.to;
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto order = CUNHUO_TRY(mk::find_order(tx, id));
-    if (!order || !CUNHUO_TRY(may_see_order(tx, account, *order))) return no_such("order");
-    if (!CUNHUO_TRY(may_move_order(tx, account, *order, to)))
-      return make_error(ErrorKind::forbidden, "forbidden",
-                        "your role cannot move this order to " + std::string(mk::to_string(to)));
-    CUNHUO_CHECK(check_correction(account, move));
-    auto moved = move.correction_reason
-                     ? CUNHUO_TRY(mk::correct_order_status(tx, id, to, actor_of(account),
-                                                           *move.correction_reason, ctx.clock))
-                     : CUNHUO_TRY(mk::change_order_status(
-                           tx, id, to, actor_of(account),
-                           "moved by " + std::string(to_string(account.role)), ctx.clock));
+    auto moved = CUNHUO_TRY(move_order_as(tx, account, id, move, ctx.clock));
     JsonWriter w;
     write_order(w, moved, moved.buyer == account.id);
     return Response::json(200, w.take());

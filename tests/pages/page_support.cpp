@@ -37,6 +37,10 @@ std::string Browser::session_token() const {
   return it == cookies_.end() ? "" : it->second;
 }
 
+void Browser::sign_in(const std::string& token) {
+  cookies_[std::string(web::kSessionCookie)] = token;
+}
+
 void Browser::keep_cookies(const HttpReply& reply) {
   for (const auto& [name, value] : reply.headers) {
     if (name != "set-cookie") continue;

@@ -21,6 +21,8 @@ class Browser {
   // Posts `fields` as a form, with the form token of the last page (or a forged one).
   HttpReply post(const std::string& path, const FormFields& fields, bool forged_token = false);
   std::string session_token() const;  // the session cookie's value, "" when none
+  // Signed in as the account `token` (from TestServer::login) is: its session as a cookie.
+  void sign_in(const std::string& token);
 
  private:
   void keep_cookies(const HttpReply& reply);

@@ -1,0 +1,135 @@
+#include "storefront/farm_pages.hpp"
+
+#include <charconv>
+
+#include "logistics/network.hpp"
+#include "logistics/shipments.hpp"
+#include "marketplace/order_lists.hpp"
+#include "marketplace/work_queue.hpp"
+#include "storefront/order_moves.hpp"
+#include "storefront/shop_pages.hpp"
+#include "storefront/web/qr.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+namespace mk = cunhuo::marketplace;
+namespace lg = cunhuo::logistics;
+using web::Lang;
+using web::Page;
+using web::PageCall;
+using web::View;
+using web::ViewList;
+
+Error not_found() { return make_error(ErrorKind::not_found, "not_found", "no such order"); }
+
+Result<mk::OrderId> order_in_path(const PageCall& call) {
+  const std::string& text = call.request.params.at("id");
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id < 1) return not_found();
+  return mk::OrderId{id};
+}
+
+// The households' own shops; a cooperative's orders are its manager's (on /coop).
+Result<std::vector<mk::ShopId>> farm_shops(db::Session& s, const Account& farmer) {
+  if (!farmer.household_id) return std::vector<mk::ShopId>();
+  return mk::own_shops_of(s, mk::HouseholdId{*farmer.household_id});
+}
+
+Result<std::string> point_name(db::Session& s, const std::string& code) {
+  auto node = CUNHUO_TRY(lg::find_node(s, code));
+  return node ? node->name : code;
+}
+
+Result<ViewList> parcel_views(db::Session& s, mk::OrderId order, Lang lang) {
+  ViewList out;
+  for (const auto& p : CUNHUO_TRY(lg::shipments_of_order(s, order.value))) {
+    View v;
+    v.set("tracking", p.tracking_number);
+    v.set("point", CUNHUO_TRY(point_name(s, p.origin_code)));
+    v.set("lot", p.lot);
+    v.set("temperature", std::string(web::text(
+                             "temperature_" + std::string(to_string(p.temperature_class)), lang)));
+    out.push_back(v);
+  }
+  return out;
+}
+
+Result<View> order_view(db::Session& s, const mk::OrderSummary& o, Lang lang) {
+  View v;
+  v.set("id", std::to_string(o.id.value));
+  v.set("title", o.first_title);
+  v.set("items", std::to_string(o.item_count));
+  v.set("total", "¥" + o.total.to_yuan());
+  if (auto by = o.pack_by_ms()) v.set("pack_by", page_time(*by));
+  v.set("parcels", CUNHUO_TRY(parcel_views(s, o.id, lang)));
+  return v;
+}
+
+Result<Page> farm_home(const FarmPageContext& ctx, const PageCall& call) {
+  View view = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
+    View v;
+    const auto shops = CUNHUO_TRY(farm_shops(s, call.caller()));
+    v.set("has_shop", !shops.empty());
+    ViewList orders;
+    if (!shops.empty()) {
+      mk::OrderListQuery q{.shops = shops, .to_pack = true, .limit = kFarmOrdersToPack};
+      for (const auto& o : CUNHUO_TRY(mk::list_orders(s, q)).items)
+        orders.push_back(CUNHUO_TRY(order_view(s, o, call.lang)));
+    }
+    v.set("orders", orders);
+    return v;
+  }));
+  if (auto packed = call.request.query_param("packed")) view.set("packed", *packed);
+  return Page::show("farm", "title_farm", std::move(view));
+}
+
+Result<Page> mark_packed(const FarmPageContext& ctx, const PageCall& call) {
+  const auto id = CUNHUO_TRY(order_in_path(call));
+  CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
+    return move_order_as(tx, call.caller(), id, OrderMove{.to = mk::OrderStatus::packed},
+                         ctx.clock);
+  }));
+  return Page::see_other("/farm?packed=" + std::to_string(id.value));
+}
+
+Result<Page> label(const FarmPageContext& ctx, const PageCall& call) {
+  const auto id = CUNHUO_TRY(order_in_path(call));
+  View view = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
+    auto order = CUNHUO_TRY(mk::find_order(s, id));
+    const auto shops = CUNHUO_TRY(farm_shops(s, call.caller()));
+    if (!order || std::find(shops.begin(), shops.end(), order->shop) == shops.end())
+      return not_found();
+    View v;
+    v.set("id", std::to_string(id.value));
+    ViewList parcels = CUNHUO_TRY(parcel_views(s, id, call.lang));
+    for (auto& p : parcels) {
+      const std::string tracking = p.get("tracking")->string_value();
+      p.set("qr", CUNHUO_TRY(web::qr_svg(tracking, kLabelQrPx)));
+    }
+    v.set("parcels", parcels);
+    return v;
+  }));
+  return Page::show("label", "title_label", std::move(view));
+}
+
+}  // namespace
+
+void add_farm_pages(web::PageTable& pages, const FarmPageContext& ctx) {
+  pages.add({.pattern = "/farm",
+             .access = only({Role::farmer}),
+             .summary = "The farmer's home: orders to pack today, by deadline",
+             .handler = [ctx](const PageCall& call) { return farm_home(ctx, call); }});
+  pages.add({.method = "POST",
+             .pattern = "/farm/orders/:id/packed",
+             .access = only({Role::farmer}),
+             .summary = "Mark an order packed",
+             .handler = [ctx](const PageCall& call) { return mark_packed(ctx, call); }});
+  pages.add({.pattern = "/farm/orders/:id/label",
+             .access = only({Role::farmer}),
+             .summary = "An order's parcel labels: tracking number, QR code, lot, temperature",
+             .handler = [ctx](const PageCall& call) { return label(ctx, call); }});
+}
+
+}  // namespace cunhuo::storefront
