@@ -396,6 +396,15 @@ Result<std::vector<Product>> find_products(db::Session& s, const std::vector<Pro
   return out;
 }
 
+Result<std::vector<Product>> products_of_shop(db::Session& s, ShopId shop) {
+  std::vector<ProductId> ids;
+  for (const auto& r :
+       CUNHUO_TRY(s.query("SELECT id FROM products WHERE shop_id = ? ORDER BY id DESC LIMIT ?",
+                          {shop.value, static_cast<std::int64_t>(kMaxShopListings)})))
+    ids.push_back(ProductId{r.i64(0)});
+  return find_products(s, ids);
+}
+
 Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
   if (q.limit < 1 || q.limit > 100)
     return invalid("out_of_range", "limit must be 1 to 100", "limit");

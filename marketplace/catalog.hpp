@@ -76,6 +76,9 @@ Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFiel
 Result<Product> update_product(db::Session& tx, ProductId id, const ListingFields& changes,
                                const Clock& clock);
 Result<std::optional<Product>> find_product(db::Session& s, ProductId id);
+// A shop's listings, on sale or not, newest first: at most kMaxShopListings (its owner's list).
+inline constexpr int kMaxShopListings = 200;
+Result<std::vector<Product>> products_of_shop(db::Session& s, ShopId shop);
 // Several products in one go, in the order of `ids` (missing ones left out); at most 1000.
 Result<std::vector<Product>> find_products(db::Session& s, const std::vector<ProductId>& ids);
 

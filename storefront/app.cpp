@@ -320,12 +320,18 @@ AccountContext App::account_context() {
 }
 
 void App::add_pages() {
-  pages_ =
-      std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, web::PageOptions{});
+  pages_ = std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, work_pool_,
+                                            web::PageOptions{});
   add_shop_pages(*pages_,
                  ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
   add_account_pages(*pages_, account_context());
-  add_farm_pages(*pages_, FarmPageContext{.db = *db_, .clock = clock_});
+  const FarmPageContext farm{.db = *db_,
+                             .clock = clock_,
+                             .idempotency = idempotency_,
+                             .photo_folder = config_.data_dir + "/photos",
+                             .max_upload_body = config_.max_upload_body};
+  add_farm_pages(*pages_, farm);
+  add_listing_pages(*pages_, farm);
   add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
 }
 

@@ -67,6 +67,7 @@ class App {
   const payments::SigningKey& statement_key() const { return keys_.statement; }
   payments::FeeRules fees() const;
   const CursorSeal& cursors() const { return keys_.cursors; }
+  std::string photo_folder() const { return config_.data_dir + "/photos"; }
 
  private:
   struct Keys {
@@ -77,7 +78,7 @@ class App {
   };
   App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys);
   void add_routes();
-  void add_pages();     // the server-rendered pages (storefront/web)
+  void add_pages();  // the server-rendered pages (storefront/web)
   AccountContext account_context();
   Status load_demo();   // the demo county "minqin" (storefront/demo_seed.cpp)
   void housekeeping();  // the periodic work of the background thread

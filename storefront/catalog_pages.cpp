@@ -9,6 +9,7 @@
 #include "marketplace/photos.hpp"
 #include "marketplace/registry.hpp"
 #include "marketplace/shops.hpp"
+#include "storefront/page_words.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -33,18 +34,12 @@ Result<std::int64_t> page_id(const PageCall& call, const char* what) {
   return id;
 }
 
-std::string yuan(Money m) { return "¥" + m.to_yuan(); }
-
-std::string temperature_text(TemperatureClass t, Lang lang) {
-  return std::string(web::text("temperature_" + std::string(to_string(t)), lang));
-}
-
-View card_view(const mk::Product& p) {
+View card_view(const mk::Product& p, Lang lang) {
   View v;
   v.set("id", std::to_string(p.id.value));
   v.set("title", p.title);
   v.set("price", yuan(p.price));
-  v.set("unit", p.unit);
+  v.set("unit", unit_text(p.unit, lang));
   v.set("origin", p.origin_name);
   return v;
 }
@@ -68,7 +63,7 @@ Result<Page> search(const CatalogPageContext& ctx, const PageCall& call) {
   view.set("q", q.text);
   ViewList items;
   if (found.ok()) {
-    for (const auto& p : found->items) items.push_back(card_view(p));
+    for (const auto& p : found->items) items.push_back(card_view(p, call.lang));
     if (!found->next_cursor.empty())
       view.set("next", "/search?q=" + web::percent_encode(q.text) +
                            "&cursor=" + web::percent_encode(found->next_cursor));
@@ -106,7 +101,7 @@ Result<View> product_view(const CatalogPageContext& ctx, db::Session& s, const m
                           Lang lang) {
   const auto shop = CUNHUO_TRY(mk::find_shop(s, p.shop));
   CUNHUO_ASSERT(shop.has_value());  // a product belongs to a shop that exists
-  View v = card_view(p);
+  View v = card_view(p, lang);
   v.set("stock", std::to_string(p.stock));
   v.set("description", p.description);
   v.set("harvest_date", p.harvest_date);
@@ -149,7 +144,7 @@ Result<Page> product(const CatalogPageContext& ctx, const PageCall& call) {
 
 // --- /shop/{id} ------------------------------------------------------------------------
 
-Result<View> shop_view(db::Session& s, const mk::Shop& shop) {
+Result<View> shop_view(db::Session& s, const mk::Shop& shop, Lang lang) {
   View v;
   v.set("name", shop.name);
   v.set("cooperative", shop.kind == mk::ShopKind::cooperative);
@@ -173,7 +168,7 @@ Result<View> shop_view(db::Session& s, const mk::Shop& shop) {
     item.set("id", std::to_string(l.product_id));
     item.set("title", l.title);
     item.set("price", yuan(l.price));
-    item.set("unit", l.unit);
+    item.set("unit", unit_text(l.unit, lang));
     item.set("certified", certificates.contains(l.product_id));
     items.push_back(item);
   }
@@ -186,7 +181,7 @@ Result<Page> shop(const CatalogPageContext& ctx, const PageCall& call) {
   auto found = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<View>> {
     auto shop = CUNHUO_TRY(mk::find_shop(s, id));
     if (!shop || shop->status != mk::ShopStatus::active) return std::optional<View>();
-    return std::optional<View>(CUNHUO_TRY(shop_view(s, *shop)));
+    return std::optional<View>(CUNHUO_TRY(shop_view(s, *shop, call.lang)));
   }));
   if (!found) return not_found("shop");
   return Page::show("shop", "title_shop", std::move(*found));

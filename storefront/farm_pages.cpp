@@ -7,7 +7,7 @@
 #include "marketplace/order_lists.hpp"
 #include "marketplace/work_queue.hpp"
 #include "storefront/order_moves.hpp"
-#include "storefront/shop_pages.hpp"
+#include "storefront/page_words.hpp"
 #include "storefront/web/qr.hpp"
 
 namespace cunhuo::storefront {
@@ -61,7 +61,7 @@ Result<View> order_view(db::Session& s, const mk::OrderSummary& o, Lang lang) {
   v.set("id", std::to_string(o.id.value));
   v.set("title", o.first_title);
   v.set("items", std::to_string(o.item_count));
-  v.set("total", "¥" + o.total.to_yuan());
+  v.set("total", yuan(o.total));
   if (auto by = o.pack_by_ms()) v.set("pack_by", page_time(*by));
   v.set("parcels", CUNHUO_TRY(parcel_views(s, o.id, lang)));
   return v;

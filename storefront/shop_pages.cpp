@@ -1,6 +1,7 @@
 #include "storefront/shop_pages.hpp"
 
 #include "marketplace/campaigns.hpp"
+#include "storefront/page_words.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -51,12 +52,6 @@ Result<Page> log_out(const ShopPageContext& ctx, const PageCall& call) {
 }
 
 }  // namespace
-
-std::string page_time(std::int64_t epoch_ms) {
-  // "2026-11-25T08:41:26+08:00" -> "2026-11-25 08:41"
-  const std::string iso = format_shanghai(epoch_ms);
-  return iso.substr(0, 10) + " " + iso.substr(11, 5);
-}
 
 void add_shop_pages(web::PageTable& pages, const ShopPageContext& ctx) {
   pages.add({.method = "GET",

@@ -20,7 +20,4 @@ struct ShopPageContext {
 
 void add_shop_pages(web::PageTable& pages, const ShopPageContext& ctx);
 
-// "2026-12-07 14:00" in Asia/Shanghai, as pages show times.
-std::string page_time(std::int64_t epoch_ms);
-
 }  // namespace cunhuo::storefront

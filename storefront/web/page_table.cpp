@@ -123,11 +123,21 @@ void PageTable::add(PageRoute route) {
   pages_.back().handler = nullptr;
   pages_.back().reshow = nullptr;
   auto shared = std::make_shared<const PageRoute>(std::move(route));
-  router_.add(Route{.method = shared->method,
-                    .pattern = shared->pattern,
-                    .handler = [this, shared](const Request& r) { return answer(*shared, r); },
-                    .max_body = shared->max_body,
-                    .summary = shared->summary});
+  Route r{.method = shared->method,
+          .pattern = shared->pattern,
+          .handler = nullptr,
+          .max_body = shared->max_body,
+          .summary = shared->summary};
+  if (shared->on_pool)
+    // The job runs after this call returns: it keeps its own copy of the request.
+    r.async_handler = [this, shared](const Request& request, Respond respond) {
+      auto job = [this, shared, request, respond] { respond(answer(*shared, request)); };
+      if (!pool_.try_submit(std::move(job)))
+        respond(pool_full_response("too many uploads at once; retry shortly"));
+    };
+  else
+    r.handler = [this, shared](const Request& request) { return answer(*shared, request); };
+  router_.add(std::move(r));
 }
 
 }  // namespace cunhuo::storefront::web
@@ -173,6 +183,21 @@ Response PageTable::render(Page page, const PageCall& call, bool private_answer)
   return r;
 }
 
+Status PageTable::read_form(const PageRoute& route, PageCall& call) const {
+  const auto type = call.request.header("content-type").value_or("");
+  if (route.multipart && ascii_lower(type).starts_with("multipart/form-data")) {
+    const auto boundary = CUNHUO_TRY(multipart_boundary(type));
+    auto form = CUNHUO_TRY(parse_multipart(call.request.body, boundary));
+    call.form = std::move(form.fields);
+    call.files = std::move(form.files);
+    return {};
+  }
+  auto fields = is_form(call.request) ? parse_form(call.request.body) : std::nullopt;
+  if (!fields) return make_error(ErrorKind::invalid, "bad_form", "not a form");
+  call.form = std::move(*fields);
+  return {};
+}
+
 Result<Page> PageTable::run(const PageRoute& route, PageCall& call, bool signed_out) const {
   const auto refuse = [&](Error why) -> Result<Page> {
     if (route.method == "POST" && route.reshow) {
@@ -183,10 +208,8 @@ Result<Page> PageTable::run(const PageRoute& route, PageCall& call, bool signed_
     return refusal_page(why, call.lang);
   };
   if (route.method == "POST") {
-    auto fields = is_form(call.request) ? parse_form(call.request.body) : std::nullopt;
-    if (!fields)
-      return refusal_page(make_error(ErrorKind::invalid, "bad_form", "not a form"), call.lang);
-    call.form = std::move(*fields);
+    if (auto read = read_form(route, call); !read.ok())
+      return refusal_page(read.error(), call.lang);
     if (!seal_.verify(call.binding, call.field(kCsrfField)))
       return refuse(make_error(ErrorKind::forbidden, std::string(kBadFormToken),
                                "the form is not this visitor's"));

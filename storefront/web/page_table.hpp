@@ -21,6 +21,8 @@
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
 #include "storefront/route_table.hpp"
+#include "storefront/work_pool.hpp"
+#include "storefront/web/multipart.hpp"
 #include "storefront/web/page_session.hpp"
 #include "storefront/web/templates.hpp"
 
@@ -39,9 +41,10 @@ struct PageCall {
   std::optional<Account> account;  // signed in
   std::string session_token;       // the cookie's token, "" when not signed in
   Lang lang = Lang::zh;
-  std::string binding;  // what the form token is sealed over: the session or the visitor
-  std::string csrf;     // the token the page's forms carry
-  FormFields form;      // a POST's fields
+  std::string binding;          // what the form token is sealed over: the session or the visitor
+  std::string csrf;             // the token the page's forms carry
+  FormFields form;              // a POST's fields
+  std::vector<FormFile> files;  // a multipart POST's files (views into request.body)
 
   const Account& caller() const;                   // asserts that the page is for signed-in roles
   std::string field(std::string_view name) const;  // a form field, "" when absent
@@ -71,6 +74,8 @@ struct PageRoute {
   PageHandler handler;
   FormReshow reshow = nullptr;  // a POST's: without one, a refusal is shown on its own page
   std::int64_t max_body = kMaxFormBytes;
+  bool multipart = false;  // a POST that takes multipart/form-data (a form with a file)
+  bool on_pool = false;    // slow work (a photo to scale): runs on the work pool
 };
 
 struct PageOptions {
@@ -79,9 +84,9 @@ struct PageOptions {
 
 class PageTable {
  public:
-  PageTable(Router& router, Auth& auth, const FormSeal& seal, const Clock& clock,
+  PageTable(Router& router, Auth& auth, const FormSeal& seal, const Clock& clock, WorkPool& pool,
             PageOptions options)
-      : router_(router), auth_(auth), seal_(seal), clock_(clock), options_(options) {}
+      : router_(router), auth_(auth), seal_(seal), clock_(clock), pool_(pool), options_(options) {}
 
   void add(PageRoute route);
   const std::vector<PageRoute>& pages() const { return pages_; }  // without handlers
@@ -93,12 +98,14 @@ class PageTable {
  private:
   Response answer(const PageRoute& route, const Request& request) const;
   Result<Page> run(const PageRoute& route, PageCall& call, bool signed_out) const;
+  Status read_form(const PageRoute& route, PageCall& call) const;
   Response render(Page page, const PageCall& call, bool private_answer) const;
 
   Router& router_;
   Auth& auth_;
   const FormSeal& seal_;
   const Clock& clock_;
+  WorkPool& pool_;
   PageOptions options_;
   std::vector<PageRoute> pages_;
 };

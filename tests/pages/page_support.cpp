@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <gd.h>
+
 #include <regex>
 
 #include "core/json.hpp"
@@ -28,6 +30,28 @@ HttpReply Browser::post(const std::string& path, const FormFields& fields, bool 
   auto reply = client_.request(
       "POST", path, body,
       {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", cookie_header()}});
+  keep_cookies(reply);
+  return reply;
+}
+
+HttpReply Browser::post_multipart(const std::string& path, const FormFields& fields,
+                                  const std::string& file_field, const std::string& bytes,
+                                  bool forged_token) {
+  const std::string boundary = "----cunhuo-test-7d1f";
+  std::string body;
+  const auto part = [&](const std::string& name, const std::string& value) {
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" +
+            value + "\r\n";
+  };
+  part("csrf", forged_token ? "forged" : csrf_);
+  for (const auto& [name, value] : fields) part(name, value);
+  body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + file_field +
+          "\"; filename=\"" + (bytes.empty() ? "" : "photo.jpg") +
+          "\"\r\nContent-Type: " + (bytes.empty() ? "application/octet-stream" : "image/jpeg") +
+          "\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
+  auto reply = client_.request(
+      "POST", path, body,
+      {{"Content-Type", "multipart/form-data; boundary=" + boundary}, {"Cookie", cookie_header()}});
   keep_cookies(reply);
   return reply;
 }
@@ -62,6 +86,21 @@ std::string Browser::cookie_header() const {
 
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+std::string camera_jpeg(int width, int height) {
+  gdImagePtr image = gdImageCreateTrueColor(width, height);
+  REQUIRE(image != nullptr);
+  for (int y = 0; y < height; y += 8)
+    for (int x = 0; x < width; x += 8)
+      gdImageFilledRectangle(image, x, y, x + 7, y + 7,
+                             gdTrueColor((x * 255) / width, (y * 255) / height, (x + y) % 256));
+  int size = 0;
+  void* bytes = gdImageJpegPtr(image, &size, 85);
+  std::string out(static_cast<const char*>(bytes), static_cast<std::size_t>(size));
+  gdFree(bytes);
+  gdImageDestroy(image);
+  return out;
 }
 
 std::string sandbox_code(TestServer& server, const std::string& phone) {

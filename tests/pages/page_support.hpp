@@ -20,6 +20,11 @@ class Browser {
   HttpReply get(const std::string& path);
   // Posts `fields` as a form, with the form token of the last page (or a forged one).
   HttpReply post(const std::string& path, const FormFields& fields, bool forged_token = false);
+  // The same as multipart/form-data, with one file part (as a browser sends a form with a
+  // file input; an empty `bytes` is a file input left empty).
+  HttpReply post_multipart(const std::string& path, const FormFields& fields,
+                           const std::string& file_field, const std::string& bytes,
+                           bool forged_token = false);
   std::string session_token() const;  // the session cookie's value, "" when none
   // Signed in as the account `token` (from TestServer::login) is: its session as a cookie.
   void sign_in(const std::string& token);
@@ -34,6 +39,8 @@ class Browser {
 };
 
 bool has(const std::string& text, const std::string& part);
+// A JPEG photo of `width` x `height` (a gradient), as a phone camera would take.
+std::string camera_jpeg(int width, int height);
 // The code in the newest text message the sandbox sent to `phone` (after a sending pass).
 std::string sandbox_code(TestServer& server, const std::string& phone);
 

@@ -7,6 +7,7 @@
 
 #include "storefront/web/assets.hpp"
 #include "storefront/web/embedded.hpp"
+#include "storefront/web/multipart.hpp"
 #include "storefront/web/page_session.hpp"
 #include "storefront/web/page_table.hpp"
 #include "storefront/web/templates.hpp"
@@ -129,4 +130,30 @@ TEST_CASE("a form body is decoded field by field, and a malformed one is refused
   CHECK(web::form_field(*fields, "empty") == std::optional<std::string>(""));
   CHECK(web::form_field(*fields, "flag") == std::optional<std::string>(""));
   CHECK_FALSE(web::parse_form("a=%zz"));
+}
+
+TEST_CASE("a multipart form is read into its fields and files", "[web]") {
+  const std::string body =
+      "--b1\r\nContent-Disposition: form-data; name=\"unit\"\r\n\r\n箱\r\n"
+      "--b1\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n"
+      "Content-Type: image/jpeg\r\n\r\n\xFF\xD8\r\n\r\nrest\r\n--b1--\r\n";
+  const auto boundary = web::multipart_boundary("multipart/form-data; boundary=b1");
+  REQUIRE(boundary.ok());
+  const auto form = web::parse_multipart(body, *boundary);
+  REQUIRE(form.ok());
+  CHECK(web::form_field(form->fields, "unit") == std::optional<std::string>("箱"));
+  REQUIRE(form->files.size() == 1);
+  CHECK(form->files.front().field == "photo");
+  CHECK(form->files.front().bytes == "\xFF\xD8\r\n\r\nrest");
+}
+
+TEST_CASE("a malformed multipart form is refused whole", "[web]") {
+  for (const std::string body :
+       {"", "--b1", "--b1\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b1--",
+        "--b1\r\nno colon\r\n\r\nx\r\n--b1--",
+        "--b1\r\nContent-Disposition: form-data; "
+        "name=\"a\"\r\n\r\nnever ends"}) {
+    INFO(body);
+    CHECK_FALSE(web::parse_multipart(body, "b1").ok());
+  }
 }

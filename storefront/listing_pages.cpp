@@ -1,0 +1,223 @@
+// The farmer's listings on pages: a new listing with a photo taken by the phone's camera,
+// and the list of listings with their stock to change. A listing sent twice with the same
+// form key (a retry after a dropped connection) appears once.
+#include <charconv>
+
+#include "core/assert.hpp"
+#include "core/json.hpp"
+#include "marketplace/catalog.hpp"
+#include "marketplace/photos.hpp"
+#include "marketplace/work_queue.hpp"
+#include "payments/signing.hpp"
+#include "storefront/farm_pages.hpp"
+#include "storefront/listing_form.hpp"
+#include "storefront/page_words.hpp"
+#include "storefront/route_support.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+namespace mk = cunhuo::marketplace;
+using web::Page;
+using web::PageCall;
+using web::View;
+using web::ViewList;
+
+constexpr std::size_t kFormKeyBytes = 16;  // random, hex: the form's idempotency key
+constexpr std::string_view kListingPath = "/farm/list";
+
+// The household's own shop, where its listings go; an error when it has none.
+Result<mk::Shop> own_shop(db::Session& s, const Account& farmer) {
+  std::vector<mk::ShopId> shops;
+  if (farmer.household_id)
+    shops = CUNHUO_TRY(mk::own_shops_of(s, mk::HouseholdId{*farmer.household_id}));
+  if (shops.empty())
+    return make_error(ErrorKind::conflict, "no_shop", "the household has no shop yet");
+  auto shop = CUNHUO_TRY(mk::find_shop(s, shops.front()));
+  CUNHUO_ASSERT(shop.has_value());
+  return *shop;
+}
+
+// The options of a select: each value with its label (a unit's in the reader's words).
+template <std::size_t N>
+ViewList choices(const std::string_view (&all)[N], const std::string& chosen, web::Lang lang,
+                 bool units) {
+  ViewList out;
+  for (auto c : all) {
+    View v;
+    v.set("value", std::string(c));
+    v.set("label", units ? unit_text(c, lang) : std::string(c));
+    v.set("selected", std::string(c) == chosen);
+    out.push_back(v);
+  }
+  return out;
+}
+
+Page listing_form(const PageCall& call, const ListingForm& typed, const std::string& key,
+                  const std::string& error) {
+  View v;
+  v.set("title", typed.title);
+  v.set("price", typed.price);
+  v.set("stock", typed.stock);
+  v.set("harvest_date", typed.harvest_date);
+  v.set("units", choices(kListingUnits, typed.unit, call.lang, true));
+  v.set("categories", choices(kListingCategories, typed.category, call.lang, false));
+  v.set("chilled", typed.temperature == "chilled");
+  v.set("frozen", typed.temperature == "frozen");
+  v.set("key", key.empty() ? payments::random_hex(kFormKeyBytes) : key);
+  if (!error.empty()) v.set("error", error);
+  return Page::show("listing_new", "title_listing_new", std::move(v));
+}
+
+Result<Page> show_new_listing(const PageCall& call) {
+  return listing_form(call,
+                      ListingForm{.unit = std::string(kListingUnits[0]),
+                                  .category = std::string(kListingCategories[0])},
+                      "", "");
+}
+
+// The photo chosen, if any: a browser sends an empty file part when none was.
+std::string_view photo_of(const PageCall& call) {
+  for (const auto& f : call.files)
+    if (f.field == "photo" && !f.bytes.empty()) return f.bytes;
+  return {};
+}
+
+// The request Idempotency keys "the same listing" by: the form's key and digest.
+Request keyed_request(const PageCall& call, const ListingForm& form, std::string_view photo) {
+  Request r;
+  r.method = "POST";
+  r.path = std::string(kListingPath);
+  r.body = listing_request_digest(form, photo);
+  r.headers.emplace_back("idempotency-key", call.field("key"));
+  return r;
+}
+
+Result<std::int64_t> created_id(const Response& answer) {
+  if (answer.status != 201) {
+    auto doc = Json::parse(answer.body);
+    const Json* error = doc.ok() ? doc->find("error") : nullptr;
+    const Json* code = error ? error->find("code") : nullptr;
+    return make_error(answer.status == 409 ? ErrorKind::conflict : ErrorKind::invalid,
+                      code ? code->as_string() : "listing_refused", "the listing was refused");
+  }
+  auto doc = CUNHUO_TRY(Json::parse(answer.body));
+  return doc.find("id")->as_integer();
+}
+
+// The listing and its photo in one transaction; the photo's files, written before, are
+// removed when it does not commit or when an earlier answer for the same key stands.
+Result<Page> create_listing(const FarmPageContext& ctx, const PageCall& call) {
+  const ListingForm form = read_listing_form(call.form);
+  const auto shop =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return own_shop(s, call.caller()); }));
+  const auto fields = CUNHUO_TRY(
+      listing_fields_of(form, mk::HouseholdId{*call.caller().household_id}, shop.village_code));
+  const std::string_view photo = photo_of(call);
+  const Request keyed = keyed_request(call, form, photo);
+  const std::int64_t account = call.caller().id;
+  if (auto earlier = CUNHUO_TRY(ctx.idempotency.replay(keyed, account)))
+    return Page::see_other("/farm/listings?new=" +
+                           std::to_string(CUNHUO_TRY(created_id(*earlier))));
+  std::optional<mk::ProcessedImage> image;
+  std::string file_key;
+  if (!photo.empty()) {
+    image = CUNHUO_TRY(mk::process_image(photo));  // slow: before any transaction
+    file_key = CUNHUO_TRY(mk::store_photo_files(*image, ctx.photo_folder));
+  }
+  bool recorded = false;
+  const Response answer =
+      ctx.idempotency.run(keyed, account, [&](db::Session& tx) -> Result<Response> {
+        recorded = false;
+        const auto id = CUNHUO_TRY(mk::create_product(tx, shop.id, fields, ctx.clock));
+        if (image) CUNHUO_TRY(mk::record_photo(tx, id, file_key, *image, ctx.clock));
+        recorded = image.has_value();
+        return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
+      });
+  if (!recorded && !file_key.empty()) mk::remove_photo_files(ctx.photo_folder, file_key);
+  return Page::see_other("/farm/listings?new=" + std::to_string(CUNHUO_TRY(created_id(answer))));
+}
+
+// --- /farm/listings ----------------------------------------------------------------------
+
+Result<Page> show_listings(const FarmPageContext& ctx, const PageCall& call) {
+  View view = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
+    const auto shop = CUNHUO_TRY(own_shop(s, call.caller()));
+    ViewList items;
+    for (const auto& p : CUNHUO_TRY(mk::products_of_shop(s, shop.id))) {
+      View v;
+      v.set("id", std::to_string(p.id.value));
+      v.set("title", p.title);
+      v.set("price", p.price.to_yuan());
+      v.set("unit", unit_text(p.unit, call.lang));
+      v.set("stock", std::to_string(p.stock));
+      v.set("active", p.active);
+      items.push_back(v);
+    }
+    View v;
+    v.set("items", items);
+    return v;
+  }));
+  if (auto fresh = call.request.query_param("new")) view.set("new", *fresh);
+  return Page::show("listings", "title_listings", std::move(view));
+}
+
+Result<Page> update_listing(const FarmPageContext& ctx, const PageCall& call) {
+  const std::string& text = call.request.params.at("id");
+  std::int64_t raw = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), raw);
+  if (ec != std::errc() || end != text.data() + text.size() || raw < 1)
+    return make_error(ErrorKind::not_found, "not_found", "no such listing");
+  const mk::ProductId id{raw};
+  ListingForm typed{.price = call.field("price"), .stock = call.field("stock")};
+  mk::ListingFields changes;
+  auto price = Money::parse_yuan(typed.price);
+  if (!price.ok() || price->fen() <= 0 || price->fen() > mk::kMaxPriceFen)
+    return make_error(ErrorKind::invalid, "invalid_price", "a price in yuan", "price");
+  changes.price = *price;
+  std::int64_t stock = 0;
+  auto parsed = std::from_chars(typed.stock.data(), typed.stock.data() + typed.stock.size(), stock);
+  if (parsed.ec != std::errc() || parsed.ptr != typed.stock.data() + typed.stock.size() ||
+      stock < 0 || stock > mk::kMaxStock)
+    return make_error(ErrorKind::invalid, "invalid_stock", "a whole number", "stock");
+  changes.stock = stock;
+  CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<mk::Product> {
+    auto current = CUNHUO_TRY(mk::find_product(tx, id));
+    if (!current || !CUNHUO_TRY(can_manage_shop(tx, call.caller(), current->shop)))
+      return make_error(ErrorKind::not_found, "not_found", "no such listing");
+    return mk::update_product(tx, id, changes, ctx.clock);
+  }));
+  return Page::see_other("/farm/listings");
+}
+
+}  // namespace
+
+void add_listing_pages(web::PageTable& pages, const FarmPageContext& ctx) {
+  pages.add({.pattern = std::string(kListingPath),
+             .access = only({Role::farmer}),
+             .summary = "A new listing: a few taps and a photo from the camera",
+             .handler = [](const PageCall& call) { return show_new_listing(call); }});
+  pages.add({.method = "POST",
+             .pattern = std::string(kListingPath),
+             .access = only({Role::farmer}),
+             .summary = "List the product; the same form sent again lists it once",
+             .handler = [ctx](const PageCall& call) { return create_listing(ctx, call); },
+             .reshow = [](const PageCall& call, const Error& why) -> Result<Page> {
+               return listing_form(call, read_listing_form(call.form), call.field("key"),
+                                   web::refusal_message(why, call.lang));
+             },
+             .max_body = ctx.max_upload_body + static_cast<std::int64_t>(kMaxListingFormBytes),
+             .multipart = true,
+             .on_pool = true});
+  pages.add({.pattern = "/farm/listings",
+             .access = only({Role::farmer}),
+             .summary = "The farmer's listings, their prices and stock",
+             .handler = [ctx](const PageCall& call) { return show_listings(ctx, call); }});
+  pages.add({.method = "POST",
+             .pattern = "/farm/listings/:id",
+             .access = only({Role::farmer}),
+             .summary = "Change a listing's price and stock",
+             .handler = [ctx](const PageCall& call) { return update_listing(ctx, call); }});
+}
+
+}  // namespace cunhuo::storefront

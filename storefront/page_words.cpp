@@ -1,0 +1,23 @@
+#include "storefront/page_words.hpp"
+
+#include "core/clock.hpp"
+
+namespace cunhuo::storefront {
+
+std::string yuan(Money m) { return "¥" + m.to_yuan(); }
+
+std::string page_time(std::int64_t epoch_ms) {
+  // "2026-11-25T08:41:26+08:00" -> "2026-11-25 08:41"
+  const std::string iso = format_shanghai(epoch_ms);
+  return iso.substr(0, 10) + " " + iso.substr(11, 5);
+}
+
+std::string unit_text(std::string_view unit, web::Lang lang) {
+  return std::string(web::text("unit_" + std::string(unit), lang));
+}
+
+std::string temperature_text(TemperatureClass t, web::Lang lang) {
+  return std::string(web::text("temperature_" + std::string(to_string(t)), lang));
+}
+
+}  // namespace cunhuo::storefront
