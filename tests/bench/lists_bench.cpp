@@ -206,7 +206,7 @@ storefront::OrderListParams at_page(Timer& t, db::Database& db, const storefront
 }
 
 void print_plan(db::Database& db, const mk::OrderListQuery& q, const char* name) {
-  const auto st = mk::order_list_statement(q);
+  const auto st = mk::order_list_statement(q, db.dialect());
   const bool lite = db.dialect() == db::Dialect::sqlite;
   auto plan = db.read([&](db::Session& s) {
     return s.query_with((lite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + st.sql, st.params);
