@@ -19,8 +19,8 @@ start)
     --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve --force >"$dir/install.log" 2>&1 \
     || { cat "$dir/install.log" >&2; exit 1; }
   # The production settings (deploy/mariadb/cunhuo.cnf: durable, utf8mb4), with a buffer
-  # pool that holds the benchmarks' stores (tests/bench/lists: 1,000,000 orders, about
-  # 1 GiB with their indexes). Memory is taken as pages are used: the tests' small stores
+  # pool that holds the benchmarks' stores (tests/bench/lists: 1,000,000 orders, 760 MiB
+  # with their indexes). Memory is taken as pages are used: the tests' small stores
   # take little of it. CUNHUO_TEST_MARIADB_POOL overrides it (e.g. 128M to watch cold reads).
   mariadbd --defaults-file="$root/deploy/mariadb/cunhuo.cnf" --datadir="$dir/data" \
     --socket="$dir/mysql.sock" --port="$port" --bind-address=127.0.0.1 \
