@@ -28,6 +28,17 @@ constexpr db::Migration kMigrations[] = {
     // answer while the store holds one.
     {"seeds", 2, "seed sets marked as sample data",
      "ALTER TABLE seed_sets ADD COLUMN sample_data INTEGER NOT NULL DEFAULT 0;\n"},
+    // What the demo county made, under the key of what made it (seeds/demo.hpp): a resumed
+    // load finds its listings, campaigns, photos and checkouts here instead of making them
+    // twice. kind "checkout": (day_index, seq) is the day and the order's number in it.
+    {"seeds", 3, "the demo county's keyed parts",
+     "CREATE TABLE IF NOT EXISTS seed_demo_parts (\n"
+     "  kind VARCHAR(20) NOT NULL,\n"
+     "  day_index INTEGER NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  ref_id BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (kind, day_index, seq)\n"
+     ");\n"},
 };
 
 using Keys = std::map<std::string, std::int64_t>;
