@@ -45,8 +45,8 @@ Result<Cidr> parse_cidr(std::string_view text) {
   if (slash != std::string_view::npos) {
     const auto digits = text.substr(slash + 1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() ||
-        prefix < 0 || prefix > max_bits)
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || prefix < 0 ||
+        prefix > max_bits)
       return bad_cidr(text, "the prefix length is 0 to " + std::to_string(max_bits));
   }
   Cidr range{.base = *address, .prefix = prefix};

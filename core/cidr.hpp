@@ -23,8 +23,8 @@ struct IpAddress {
 std::optional<IpAddress> parse_ip(std::string_view text);
 
 struct Cidr {
-  IpAddress base;   // the range's first address (host bits cleared)
-  int prefix = 0;   // in bits of the form written: 0..32 for IPv4, 0..128 for IPv6
+  IpAddress base;  // the range's first address (host bits cleared)
+  int prefix = 0;  // in bits of the form written: 0..32 for IPv4, 0..128 for IPv6
 };
 
 // "10.0.0.0/8", "2001:db8::/32", or a lone address (a /32 or /128). A bad one is an

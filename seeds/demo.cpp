@@ -89,7 +89,7 @@ struct HouseholdPlan {
 struct ShopPlan {
   std::string key, name, village;
   bool cooperative = false;
-  std::vector<int> members;  // indexes into the households (ids are index + 1)
+  std::vector<int> members;  // indexes into the households
 };
 
 class Rng {
@@ -507,15 +507,16 @@ Status record(db::Session& tx, const std::string& part, const Clock& clock) {
 // there instead of making it twice, and reads ids back from here, not from memory.
 Result<std::optional<std::int64_t>> find_part(db::Session& s, std::string_view kind, int day,
                                               int n) {
-  auto row = CUNHUO_TRY(s.query_one(
-      "SELECT ref_id FROM seed_demo_parts WHERE kind = ? AND day_index = ? AND seq = ?",
-      {std::string(kind), day, n}));
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT ref_id FROM seed_demo_parts WHERE kind = ? AND day_index = ? AND seq = ?",
+                  {std::string(kind), day, n}));
   if (!row) return std::optional<std::int64_t>();
   return std::optional<std::int64_t>(row->i64(0));
 }
 Status keep_part(db::Session& tx, std::string_view kind, int day, int n, std::int64_t ref) {
-  CUNHUO_TRY(tx.exec("INSERT INTO seed_demo_parts (kind, day_index, seq, ref_id) VALUES (?, ?, ?, ?)",
-                     {std::string(kind), day, n, ref}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO seed_demo_parts (kind, day_index, seq, ref_id) VALUES (?, ?, ?, ?)",
+              {std::string(kind), day, n, ref}));
   return {};
 }
 
@@ -526,7 +527,8 @@ struct OrderKey {
 // The buyer's own choices after delivery come from the order's key, not from a random state
 // carried through the run: a resumed load makes the same choices.
 Rng buyer_rng(OrderKey key) {
-  const auto mixed = (static_cast<std::uint64_t>(key.day) << 32 | static_cast<std::uint32_t>(key.n));
+  const auto mixed =
+      (static_cast<std::uint64_t>(key.day) << 32 | static_cast<std::uint32_t>(key.n));
   return Rng(kRandomSeed ^ (mixed * 0x9E37'79B9'7F4A'7C15ULL));
 }
 
@@ -603,6 +605,17 @@ class Demo {
   }
 
   // ---- listings, photos, certificates, campaigns -----------------------------------
+
+  // The ids the loader gave the county's households and shops, by their seed keys (not
+  // by position: a store may skip ids, e.g. MariaDB after a load cut short).
+  Status resolve_ids() {
+    return db_.read([&](db::Session& s) -> Status {
+      household_ids_ = CUNHUO_TRY(seeded_ids(s, kName, "household"));
+      shop_ids_ = CUNHUO_TRY(seeded_ids(s, kName, "shop"));
+      CUNHUO_ASSERT(household_ids_.size() == hs_.size() && shop_ids_.size() == shops_.size());
+      return {};
+    });
+  }
 
   // Listings, their certificates and the campaigns, in one transaction with the part's
   // record: a crash leaves all of it or none.
@@ -722,7 +735,7 @@ class Demo {
       // A large medical expense on an at-risk household: monitoring opens an alert.
       for (std::size_t i = 0; i < hs_.size(); ++i)
         if (std::string_view(hs_[i].status) == "at_risk") {
-          const std::int64_t id = static_cast<std::int64_t>(i) + 1;
+          const std::int64_t id = household_ids_.at(hs_[i].key);
           CUNHUO_CHECK(alleviation::record_expense(tx, id, "medical", Money::fen(3'000'000),
                                                    "住院手术（示例）", "seed", clock_));
           CUNHUO_TRY(alleviation::monitor_household(tx, id, clock_));
@@ -753,13 +766,15 @@ class Demo {
     const auto& pack = kPacks[static_cast<std::size_t>(i) % kPacks.size()];
     std::vector<mk::ProducerShare> producers;
     const std::size_t n = std::min<std::size_t>(shop.members.size(), 3);
+    const auto member = [&](std::size_t m) {
+      return static_cast<std::size_t>(
+          shop.members[(m + static_cast<std::size_t>(i)) % shop.members.size()]);
+    };
     for (std::size_t m = 0; m < n; ++m)
-      producers.push_back(
-          {mk::HouseholdId{shop.members[(m + static_cast<std::size_t>(i)) % shop.members.size()] +
-                           1},
-           mk::kFullShare / static_cast<int>(n)});
+      producers.push_back({mk::HouseholdId{household_ids_.at(hs_[member(m)].key)},
+                           mk::kFullShare / static_cast<int>(n)});
     producers.front().share_bps += mk::kFullShare % static_cast<int>(n);
-    const auto& origin = hs_[static_cast<std::size_t>(producers.front().household.value - 1)];
+    const auto& origin = hs_[member(0)];
     const auto& township = kTownshipList[static_cast<std::size_t>(origin.township)];
     mk::ListingFields f;
     f.title = std::string(kind.title) + " " + pack.first + "（示例）";
@@ -775,7 +790,7 @@ class Demo {
     f.temperature = kind.temperature;
     f.shelf_life_days = kind.shelf_life_days;
     f.producers = producers;
-    const mk::ShopId shop_id{i % static_cast<int>(shops_.size()) + 1};
+    const mk::ShopId shop_id{shop_ids_.at(shop.key)};
     return Listing{CUNHUO_TRY(mk::create_product(tx, shop_id, f, clock_)), shop_id, &kind};
   }
 
@@ -860,7 +875,8 @@ class Demo {
                     .region_code = "620102"}};
     const auto checkout = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
       if (auto made = CUNHUO_TRY(find_part(tx, "checkout", key.day, key.n))) return *made;
-      const auto placed = CUNHUO_TRY(mk::place_checkout(tx, request, clock_, hooks_.payment_window));
+      const auto placed =
+          CUNHUO_TRY(mk::place_checkout(tx, request, clock_, hooks_.payment_window));
       CUNHUO_CHECK(keep_part(tx, "checkout", key.day, key.n, placed.id.value));
       return placed.id.value;
     }));
@@ -888,8 +904,12 @@ class Demo {
           continue;
         parcels_.push_back({sh.tracking_number, o.id.value, key, sh.route.front().arrive_ms});
       }
-      if (o.status == mk::OrderStatus::delivered && delivered_ms > 0)
-        schedule_confirmation(o.id.value, key, delivered_ms);
+      // Delivered, or its parcel's delivery still to reach it through the outbox (the load
+      // was cut short before the drain): the buyer may yet confirm it.
+      const bool open = o.status == mk::OrderStatus::delivered ||
+                        o.status == mk::OrderStatus::shipped || o.status == mk::OrderStatus::paid ||
+                        o.status == mk::OrderStatus::packed;
+      if (open && delivered_ms > 0) schedule_confirmation(o.id.value, key, delivered_ms);
     }
     return {};
   }
@@ -1034,6 +1054,7 @@ class Demo {
   std::vector<HouseholdPlan> hs_;
   std::vector<ShopPlan> shops_;
   std::vector<Listing> listings_;
+  std::map<std::string, std::int64_t> household_ids_, shop_ids_;  // by seed key
   std::vector<CampaignWindow> campaigns_;
   std::vector<Parcel> parcels_;
   std::vector<Confirmation> confirmations_;
@@ -1076,6 +1097,7 @@ Result<Report> build(db::Database& db, ManualClock& clock, std::int64_t end_ms,
   const std::int64_t first_day =
       shanghai_midnight_ms(shanghai_date(end_ms)) - (hooks.days - 1) * kDayMs;
   Demo demo(db, clock, planner, hooks);
+  CUNHUO_CHECK(demo.resolve_ids());
   if (!CUNHUO_TRY(done(db, part_name("listings"))))
     CUNHUO_CHECK(demo.listings_and_campaigns(first_day, end_ms));
   CUNHUO_CHECK(demo.reload(first_day, end_ms, report));

@@ -140,8 +140,8 @@ Status App::load_demo() {
   // finds what a load cut short did before: the checkout paid, the open intent, the
   // sandbox's payment, its confirmation.
   auto pay = [&](std::int64_t checkout_id) -> Status {
-    auto opened = CUNHUO_TRY(
-        store.write([&](db::Session& tx) -> Result<std::optional<payments::Intent>> {
+    auto opened =
+        CUNHUO_TRY(store.write([&](db::Session& tx) -> Result<std::optional<payments::Intent>> {
           auto checkout =
               CUNHUO_TRY(marketplace::find_checkout(tx, marketplace::CheckoutId{checkout_id}));
           CUNHUO_ASSERT(checkout.has_value());
