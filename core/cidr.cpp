@@ -36,6 +36,15 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
   return out;
 }
 
+std::string to_string(const IpAddress& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.v4)
+    ::inet_ntop(AF_INET, address.bytes.data() + 12, text, sizeof text);
+  else
+    ::inet_ntop(AF_INET6, address.bytes.data(), text, sizeof text);
+  return text;
+}
+
 Result<Cidr> parse_cidr(std::string_view text) {
   const auto slash = text.find('/');
   const auto address = parse_ip(text.substr(0, slash));

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/result.hpp"
@@ -21,6 +22,9 @@ struct IpAddress {
 // "192.0.2.7", "2001:db8::1", "::ffff:192.0.2.7"; nullopt for anything else (no port,
 // no brackets, no zone).
 std::optional<IpAddress> parse_ip(std::string_view text);
+
+// Its canonical text: "192.0.2.7" for one written as IPv4, RFC 5952 form otherwise.
+std::string to_string(const IpAddress& address);
 
 struct Cidr {
   IpAddress base;  // the range's first address (host bits cleared)
