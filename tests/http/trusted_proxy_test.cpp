@@ -1,5 +1,7 @@
 // --trusted-proxy over HTTP: the client address a request is limited and checked by. The
 // test client connects from 127.0.0.1; trusting 127.0.0.1 makes it stand as the proxy.
+#include <memory>
+
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -75,4 +77,26 @@ STORE_TEST("the SMS sandbox's inbox stays loopback-only behind a trusted proxy",
     CHECK(reply.status == 403);
     CHECK(error_code(reply) == "sandbox_loopback_only");
   }
+}
+
+STORE_TEST("a trusted proxy's connections are held by the total cap, not the per-address one",
+           "[http][trusted-proxy][limits]") {
+  TestServer server(store_kind, kTestSeed, [](Config& c) {
+    c.max_connections_per_address = 2;
+    c.max_connections = 4;
+    c.trusted_proxies = {"127.0.0.1"};
+  });
+  std::vector<std::unique_ptr<HttpClient>> open;
+  HttpReply refusal;
+  for (int i = 0; i < 10 && refusal.status == 0; ++i) {
+    auto client = std::make_unique<HttpClient>(server.port());
+    auto reply = client->request("GET", "/healthz");
+    if (reply.status != 200)
+      refusal = reply;
+    else
+      open.push_back(std::move(client));
+  }
+  CHECK(open.size() == 4);  // past the per-address cap of 2, up to the total of 4
+  CHECK(refusal.status == 503);
+  CHECK(error_code(refusal) == "too_many_connections");
 }
