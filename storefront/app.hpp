@@ -74,8 +74,9 @@ class App {
   };
   App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys);
   void add_routes();
-  Status load_demo();   // the demo county "minqin" (storefront/demo_seed.cpp)
-  void housekeeping();  // the periodic work of the background thread
+  Status load_demo();  // the demo county "minqin" (storefront/demo_seed.cpp)
+  Status catch_up_outbox(db::Database& store);  // before a resumed demo load
+  void housekeeping();                          // the periodic work of the background thread
 
   Config config_;
   const Clock& clock_;
