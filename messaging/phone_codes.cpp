@@ -61,9 +61,10 @@ Status open_send_rows(db::Session& tx, std::string_view phone, std::string_view 
                            " INTO phone_code_sends (phone, purpose, last_sent_at, "
                            "day_started_at, day_count) VALUES (?, ?, 0, ?, 0)",
                        {phone, row, now}));
-    CUNHUO_TRY(tx.exec("UPDATE phone_code_sends SET day_started_at = ?, day_count = 0 WHERE "
-                       "phone = ? AND purpose = ? AND day_started_at <= ?",
-                       {now, phone, row, now - kCodeDayMs}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE phone_code_sends SET day_started_at = ?, day_count = 0 WHERE "
+                "phone = ? AND purpose = ? AND day_started_at <= ?",
+                {now, phone, row, now - kCodeDayMs}));
   }
   return {};
 }
@@ -110,9 +111,10 @@ Result<CodeSend> take_code_send(db::Session& tx, std::string_view phone, CodePur
                 {now, phone, name, now - kCodeResendMs, budget}));
     if (own.affected_rows == 1) return CodeSend{};
     // The ceiling's send is given back (its row stays locked by this transaction).
-    CUNHUO_TRY(tx.exec("UPDATE phone_code_sends SET day_count = day_count - 1 WHERE phone = ? "
-                       "AND purpose = ?",
-                       {phone, kCeilingRow}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE phone_code_sends SET day_count = day_count - 1 WHERE phone = ? "
+                "AND purpose = ?",
+                {phone, kCeilingRow}));
   }
   auto refused = CUNHUO_TRY(refusal(tx, phone, name, budget, now));
   refused.wait_ms = std::max<std::int64_t>(refused.wait_ms, 1);
@@ -141,11 +143,11 @@ Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePur
       {phone, to_string(purpose), code_hash(phone, purpose, code), kCodeTries,
        now + kCodeLifetimeMs, now}));
   const std::string id = std::to_string(CUNHUO_TRY(tx.last_insert_id()));
-  SmsMessage message{.phone = std::string(phone), .template_code = text.template_code,
-                     .params = text.params};
+  SmsMessage message{
+      .phone = std::string(phone), .template_code = text.template_code, .params = text.params};
   if (message.template_code.empty())
-    message.template_code = purpose == CodePurpose::proxy_confirm ? kProxyConfirmCode
-                                                                  : kVerificationCode;
+    message.template_code =
+        purpose == CodePurpose::proxy_confirm ? kProxyConfirmCode : kVerificationCode;
   message.params.emplace_back("code", code);
   message.params.emplace_back("minutes", std::to_string(kCodeLifetimeMs / 60'000));
   const bool queued = CUNHUO_TRY(queue_sms(tx, message, "phone-code:" + id, clock));
@@ -175,9 +177,10 @@ Result<CodeCheck> verify_code(db::Session& tx, std::string_view phone, CodePurpo
 }
 
 Status spend_code_try(db::Session& tx, std::string_view phone, CodePurpose purpose) {
-  CUNHUO_TRY(tx.exec("UPDATE phone_codes SET tries_left = tries_left - 1 WHERE phone = ? AND "
-                     "purpose = ? AND tries_left > 0",
-                     {phone, to_string(purpose)}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE phone_codes SET tries_left = tries_left - 1 WHERE phone = ? AND "
+              "purpose = ? AND tries_left > 0",
+              {phone, to_string(purpose)}));
   return {};
 }
 

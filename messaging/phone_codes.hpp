@@ -55,9 +55,9 @@ int codes_per_day(CodePurpose purpose);
 // as a sent one (it never tells what was sent).
 struct CodeSend {
   enum class Outcome {
-    taken,      // send the code now
-    too_soon,   // a code for this (phone, purpose) went less than kCodeResendMs ago
-    spent,      // the purpose's day budget, or the phone's ceiling, is used up
+    taken,     // send the code now
+    too_soon,  // a code for this (phone, purpose) went less than kCodeResendMs ago
+    spent,     // the purpose's day budget, or the phone's ceiling, is used up
   } outcome = Outcome::taken;
   std::int64_t wait_ms = 0;  // too_soon, spent: until a send is allowed again
 };

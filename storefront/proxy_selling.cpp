@@ -148,14 +148,13 @@ Result<Confirmable> order_confirmable(Context& ctx, db::Session& tx,
 
 Confirmable listing_confirmable(const mk::ListingFields& f) {
   const std::string unit(mk::unit_in_chinese(f.unit.value_or("")));
-  return Confirmable{
-      .digest = mk::listing_digest(f),
-      .total_fen = std::nullopt,
-      .text = {.template_code = std::string(msg::kProxyListingCode),
-               .params = {{"title", short_title(f.title.value_or(""))},
-                          {"price", f.price.value_or(Money()).to_yuan()},
-                          {"unit", unit},
-                          {"stock", std::to_string(f.stock.value_or(0))}}}};
+  return Confirmable{.digest = mk::listing_digest(f),
+                     .total_fen = std::nullopt,
+                     .text = {.template_code = std::string(msg::kProxyListingCode),
+                              .params = {{"title", short_title(f.title.value_or(""))},
+                                         {"price", f.price.value_or(Money()).to_yuan()},
+                                         {"unit", unit},
+                                         {"stock", std::to_string(f.stock.value_or(0))}}}};
 }
 
 // ---- asking for a confirmation ----
@@ -227,15 +226,14 @@ Result<Sent> send_confirmation(Context& ctx, db::Session& tx, const Account& op,
             .total_fen = what.total_fen,
             .wait_ms = std::nullopt};
   // The operator is told to wait, whichever limit it is: the villager is at the counter.
-  const auto send =
-      CUNHUO_TRY(msg::take_code_send(tx, household.phone, msg::CodePurpose::proxy_confirm,
-                                     ctx.clock));
+  const auto send = CUNHUO_TRY(
+      msg::take_code_send(tx, household.phone, msg::CodePurpose::proxy_confirm, ctx.clock));
   if (send.outcome != msg::CodeSend::Outcome::taken) {
     sent.wait_ms = send.wait_ms;
     return sent;
   }
-  sent.expires_at_ms = CUNHUO_TRY(msg::issue_code(
-      tx, household.phone, msg::CodePurpose::proxy_confirm, ctx.clock, what.text));
+  sent.expires_at_ms = CUNHUO_TRY(
+      msg::issue_code(tx, household.phone, msg::CodePurpose::proxy_confirm, ctx.clock, what.text));
   CUNHUO_TRY(tx.exec(
       "INSERT INTO proxy_confirmations (household_id, operator_account, action, requested_at, "
       "expires_at, digest, quoted_total_fen) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -308,15 +306,14 @@ Status refusal_of(Confirmed outcome, Kind action) {
   switch (outcome) {
     case Confirmed::yes: return {};
     case Confirmed::not_asked:
-      return make_error(ErrorKind::conflict, "confirmation_not_requested",
-                        "ask the household to confirm this " + what +
-                            " first (POST /api/v1/proxy/confirmations)",
-                        "confirmation_code");
+      return make_error(
+          ErrorKind::conflict, "confirmation_not_requested",
+          "ask the household to confirm this " + what + " first (POST /api/v1/proxy/confirmations)",
+          "confirmation_code");
     case Confirmed::mismatch:
-      return make_error(ErrorKind::unprocessable, "confirmation_mismatch",
-                        "this " + what +
-                            " is not the one the household confirmed; ask them to confirm it",
-                        what);
+      return make_error(
+          ErrorKind::unprocessable, "confirmation_mismatch",
+          "this " + what + " is not the one the household confirmed; ask them to confirm it", what);
     case Confirmed::wrong_code: break;
   }
   return make_error(ErrorKind::forbidden, "invalid_confirmation_code",
@@ -382,8 +379,7 @@ Result<Response> proxy_order(Context& ctx, const Call& call) {
     // The villager was told a total; a price changed since is theirs to confirm anew.
     if (check.total_fen != checkout.total.fen())
       return make_error(ErrorKind::conflict, "confirmation_price_changed",
-                        "the price changed since the household confirmed; ask them again",
-                        "order");
+                        "the price changed since the household confirmed; ask them again", "order");
     const auto villager = CUNHUO_TRY(villager_account(tx, household.id));
     for (const auto& order : checkout.orders)
       CUNHUO_CHECK(mk::record_proxy_action(tx,
@@ -484,26 +480,25 @@ void add_proxy_selling_routes(RouteTable& table, ProxySellingContext ctx) {
   const std::vector<std::string> confirmation_errors = {
       "unknown_household", "outside_your_area", "confirmation_not_requested",
       "invalid_confirmation_code", "confirmation_mismatch"};
-  table.add(
-      {.method = "POST",
-       .pattern = "/api/v1/proxy/confirmations",
-       .access = only({Role::station_operator}),
-       .body = Body::json,
-       .request_schema = confirmation_request_schema(),
-       .response_schema = confirmation_sent_schema(),
-       .success_status = 202,
-       .errors = {"invalid_action", "unknown_household", "outside_your_area",
-                  "no_household_shop", "not_the_households_shop", "not_the_household",
-                  "unknown_product", "out_of_stock", "not_in_campaign", "campaign_not_running",
-                  "over_buyer_limit", "too_many_requests"},
-       .summary = "Send the household's card phone a code to confirm this very order or "
-                  "listing (what it is, and an order's total, in the text)",
-       .handler = bind(ask_confirmation)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/proxy/confirmations",
+             .access = only({Role::station_operator}),
+             .body = Body::json,
+             .request_schema = confirmation_request_schema(),
+             .response_schema = confirmation_sent_schema(),
+             .success_status = 202,
+             .errors = {"invalid_action", "unknown_household", "outside_your_area",
+                        "no_household_shop", "not_the_households_shop", "not_the_household",
+                        "unknown_product", "out_of_stock", "not_in_campaign",
+                        "campaign_not_running", "over_buyer_limit", "too_many_requests"},
+             .summary = "Send the household's card phone a code to confirm this very order or "
+                        "listing (what it is, and an order's total, in the text)",
+             .handler = bind(ask_confirmation)});
   std::vector<std::string> order_errors = confirmation_errors;
-  order_errors.insert(order_errors.end(),
-                      {"not_in_campaign", "campaign_not_running", "over_buyer_limit",
-                       "campaign_sold_out", "shop_not_opted_in", "out_of_stock",
-                       "confirmation_price_changed"});
+  order_errors.insert(
+      order_errors.end(),
+      {"not_in_campaign", "campaign_not_running", "over_buyer_limit", "campaign_sold_out",
+       "shop_not_opted_in", "out_of_stock", "confirmation_price_changed"});
   table.add({.method = "POST",
              .pattern = "/api/v1/proxy/orders",
              .access = only({Role::station_operator}),

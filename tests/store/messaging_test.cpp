@@ -215,18 +215,33 @@ STORE_TEST("a phone's sends are limited by the minute, then the purpose's day, t
   };
   const int day = kAnonymousCodesPerDay;
   const std::vector<Case> cases = {
-      {"within a minute of the purpose's last send, its day spent too", "13700000011",
-       {{P::log_in, day}}, false, P::log_in, Outcome::too_soon},
-      {"the purpose's day spent, the phone's ceiling not", "13700000012",
-       {{P::log_in, day}}, true, P::log_in, Outcome::spent},
-      {"the phone's ceiling spent, the purpose's day not", "13700000013",
+      {"within a minute of the purpose's last send, its day spent too",
+       "13700000011",
+       {{P::log_in, day}},
+       false,
+       P::log_in,
+       Outcome::too_soon},
+      {"the purpose's day spent, the phone's ceiling not",
+       "13700000012",
+       {{P::log_in, day}},
+       true,
+       P::log_in,
+       Outcome::spent},
+      {"the phone's ceiling spent, the purpose's day not",
+       "13700000013",
        {{P::sign_up, day},
         {P::log_in, day},
         {P::reset_password, day},
         {P::proxy_confirm, kCodesPerPhonePerDay - kAnonymousPurposes * day}},
-       true, P::proxy_confirm, Outcome::spent},
-      {"another purpose within the minute, its own day not spent", "13700000014",
-       {{P::log_in, day}}, false, P::reset_password, Outcome::taken},
+       true,
+       P::proxy_confirm,
+       Outcome::spent},
+      {"another purpose within the minute, its own day not spent",
+       "13700000014",
+       {{P::log_in, day}},
+       false,
+       P::reset_password,
+       Outcome::taken},
   };
   for (const auto& c : cases) {
     CAPTURE(c.situation);
@@ -260,8 +275,8 @@ STORE_TEST("a phone's sends are taken one a minute per purpose, whichever proces
   ManualClock clock(kStart);
   auto other_db = store.reopen();
   auto take = [&](db::Database& db, CodePurpose purpose) {
-    auto send =
-        db.write([&](db::Session& tx) { return take_code_send(tx, "13800000001", purpose, clock); });
+    auto send = db.write(
+        [&](db::Session& tx) { return take_code_send(tx, "13800000001", purpose, clock); });
     REQUIRE(send.ok());
     return *send;
   };
@@ -291,8 +306,8 @@ STORE_TEST("a purpose's day budget and the phone's ceiling hold across two proce
   CHECK(taken == kAnonymousCodesPerDay);
   // The other purposes keep theirs, up to the phone's ceiling, counted by both processes.
   for (auto purpose : {CodePurpose::sign_up, CodePurpose::reset_password})
-    spend(*handles[purpose == CodePurpose::sign_up ? 0 : 1], phone, purpose,
-          kAnonymousCodesPerDay, clock);
+    spend(*handles[purpose == CodePurpose::sign_up ? 0 : 1], phone, purpose, kAnonymousCodesPerDay,
+          clock);
   const int proxy_left = kCodesPerPhonePerDay - kAnonymousPurposes * kAnonymousCodesPerDay;
   for (int i = 0; i < proxy_left; ++i) {
     clock.advance(std::chrono::milliseconds(kCodeResendMs));
