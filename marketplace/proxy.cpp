@@ -70,9 +70,8 @@ class CanonicalForm {
   std::string out_;
 };
 
-auto write_text = [](CanonicalForm & f, std::string_view name, const std::string& v) -> auto& {
-  return f.text(name, v);
-};
+auto write_text = [](CanonicalForm& f, std::string_view name,
+                     const std::string& v) -> CanonicalForm& { return f.text(name, v); };
 
 }  // namespace
 
@@ -85,11 +84,10 @@ std::string order_digest(const CheckoutRequest& cart) {
   form.number("items", static_cast<std::int64_t>(items.size()));
   for (const auto& item : items)
     form.number("product", item.product.value).number("quantity", item.quantity);
-  form.maybe(
-      "campaign", cart.campaign,
-      [](CanonicalForm & f, std::string_view name, CampaignId c) -> auto& {
-        return f.number(name, c.value);
-      });
+  form.maybe("campaign", cart.campaign,
+             [](CanonicalForm& f, std::string_view name, CampaignId c) -> CanonicalForm& {
+               return f.number(name, c.value);
+             });
   const ShippingAddress& to = cart.ship_to;
   form.text("name", to.name).text("phone", to.phone).text("address", to.address);
   return form.text("region", to.region_code).digest();
@@ -102,29 +100,28 @@ std::string listing_digest(const ListingFields& l) {
   form.maybe("lot", l.lot, write_text).maybe("origin_code", l.origin_code, write_text);
   form.maybe("origin_name", l.origin_name, write_text);
   form.maybe("description", l.description, write_text);
-  auto number = [](CanonicalForm & f, std::string_view name, auto v) -> auto& {
+  auto number = [](CanonicalForm& f, std::string_view name, auto v) -> CanonicalForm& {
     return f.number(name, static_cast<std::int64_t>(v));
   };
   form.maybe("price_fen", l.price ? std::optional(l.price->fen()) : std::nullopt, number);
   form.maybe("stock", l.stock, number).maybe("shelf_life_days", l.shelf_life_days, number);
-  form.maybe(
-      "temperature", l.temperature,
-      [](CanonicalForm & f, std::string_view name, TemperatureClass t) -> auto& {
-        return f.text(name, to_string(t));
-      });
+  form.maybe("temperature", l.temperature,
+             [](CanonicalForm& f, std::string_view name, TemperatureClass t) -> CanonicalForm& {
+               return f.text(name, to_string(t));
+             });
   form.maybe("active", l.active, number);
-  form.maybe(
-      "producers", l.producers,
-      [](CanonicalForm & f, std::string_view name, std::vector<ProducerShare> shares) -> auto& {
-        std::sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) {
-          return std::pair(a.household.value, a.share_bps) <
-                 std::pair(b.household.value, b.share_bps);
-        });
-        f.number(name, static_cast<std::int64_t>(shares.size()));
-        for (const auto& s : shares)
-          f.number("household", s.household.value).number("share_bps", s.share_bps);
-        return f;
-      });
+  form.maybe("producers", l.producers,
+             [](CanonicalForm& f, std::string_view name,
+                std::vector<ProducerShare> shares) -> CanonicalForm& {
+               std::sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) {
+                 return std::pair(a.household.value, a.share_bps) <
+                        std::pair(b.household.value, b.share_bps);
+               });
+               f.number(name, static_cast<std::int64_t>(shares.size()));
+               for (const auto& s : shares)
+                 f.number("household", s.household.value).number("share_bps", s.share_bps);
+               return f;
+             });
   return form.digest();
 }
 
