@@ -4,6 +4,8 @@
 #include <charconv>
 #include <fstream>
 
+#include "core/cidr.hpp"
+
 extern char** environ;
 
 namespace cunhuo {
@@ -117,6 +119,13 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.fund_idle_ms = CUNHUO_TRY(parse_int(key, value, 1000, 3650LL * 24 * 3600 * 1000));
   } else if (key == "outbox-poll-ms") {
     c.outbox_poll_ms = CUNHUO_TRY(parse_int(key, value, 1, 60'000));
+  } else if (key == "demo-days") {
+    c.demo_days = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 1, kMaxDemoDays)));
+  } else if (key == "trusted-proxy") {
+    c.trusted_proxies = split_list(value);
+    for (const auto& range : c.trusted_proxies)
+      if (auto parsed = parse_cidr(range); !parsed.ok())
+        return config_error(key, "trusted-proxy: " + parsed.error().message);
   } else if (key == "metrics-allow") {
     c.metrics_allow = split_list(value);
   } else if (key == "max-connections") {
@@ -213,6 +222,8 @@ const std::vector<std::string>& config_keys() {
                                                 "logistics-fee-fen",
                                                 "exit-notice-ms",
                                                 "fund-idle-ms",
+                                                "demo-days",
+                                                "trusted-proxy",
                                                 "metrics-allow",
                                                 "max-connections",
                                                 "max-connections-per-address",

@@ -11,11 +11,17 @@
 
 namespace cunhuo {
 
+// The demo county's full order history, in days (seeds/demo.hpp).
+inline constexpr int kMaxDemoDays = 90;
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   std::string db_url = "sqlite:var/cunhuo.db";
   std::string seed = "minqin";  // seed data set to load at start, or "none"
+  // Days of order history the demo county "minqin" generates (fewer: a quicker load, for
+  // tests; the same days are the same whatever the count).
+  int demo_days = kMaxDemoDays;
   std::string log_level = "info";
   std::string data_dir = "var";            // uploads and other files
   int threads = 4;                         // HTTP worker threads
@@ -39,6 +45,10 @@ struct Config {
       90LL * 24 * 3600 * 1000;  // an allocation not disbursed after this is flagged
   // Who may read /metrics without an admin session: exact client addresses.
   std::vector<std::string> metrics_allow = {"127.0.0.1", "::1"};
+  // Reverse proxies (CIDR ranges) whose X-Forwarded-For / X-Real-IP name the client: only
+  // for a TCP peer inside one of these is the client address taken from those headers.
+  // Validated CIDRs (core/cidr.hpp); empty: the peer is always the client.
+  std::vector<std::string> trusted_proxies;
   int max_connections = 4096;             // open at once, over all clients
   int max_connections_per_address = 256;  // open at once from one client address
   int login_attempts_per_address = 60;    // per minute, from one client address

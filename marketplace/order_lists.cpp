@@ -81,6 +81,30 @@ void add_filters(Where& w, const OrderListQuery& q, const char* key) {
     w.add(k + " <= ? AND (" + k + " < ? OR id < ?)", {at[0], at[0], at[1]});
 }
 
+// The index a list reads, named to MariaDB: its planner otherwise weighs, on every call, each
+// index on the scope's columns and index merges for the keyset's OR, which costs more than
+// reading the page itself (150 of 260 µs of a shop's to-pack page). SQLite's planner picks
+// the same index at little cost. Empty where no one index fits (several shops, an area wider
+// than a county, everyone's orders): the planner chooses.
+std::string list_index(const OrderListQuery& q) {
+  const bool by_status = q.status.has_value();
+  if (q.to_pack) return q.shops.size() == 1 ? "orders_list_to_pack" : "";
+  if (q.buyer) return "orders_list_buyer";
+  if (q.shops.size() == 1) return by_status ? "orders_list_shop_status" : "orders_list_shop";
+  if (!q.shops.empty() || q.area.empty()) return "";
+  const std::size_t digits = region_prefix(q.area).size();
+  if (digits >= kVillageCodeDigits)
+    return by_status ? "orders_list_village_status" : "orders_list_village";
+  if (digits >= kCountyCodeDigits)
+    return by_status ? "orders_list_county_status" : "orders_list_county";
+  return "";
+}
+
+std::string from_clause(const OrderListQuery& q, db::Dialect dialect) {
+  const std::string index = dialect == db::Dialect::mysql ? list_index(q) : "";
+  return kSummaryColumns + (index.empty() ? "" : "USE INDEX (" + index + ") ");
+}
+
 std::vector<std::int64_t> position_of(const OrderSummary& o, bool to_pack) {
   return {to_pack ? o.paid_at_ms.value_or(0) : o.created_at_ms, o.id.value};
 }
@@ -92,14 +116,14 @@ std::optional<std::int64_t> OrderSummary::pack_by_ms() const {
   return *paid_at_ms + kPackWindowMs;
 }
 
-ListStatement order_list_statement(const OrderListQuery& q) {
+ListStatement order_list_statement(const OrderListQuery& q, db::Dialect dialect) {
   const char* key = q.to_pack ? "paid_at" : "created_at";
   Where w;
   add_scope(w, q);
   add_filters(w, q, key);
   const std::string direction = q.to_pack ? " ASC" : " DESC";
-  std::string sql =
-      kSummaryColumns + w.sql + " ORDER BY " + key + direction + ", id" + direction + " LIMIT ?";
+  std::string sql = from_clause(q, dialect) + w.sql + " ORDER BY " + key + direction + ", id" +
+                    direction + " LIMIT ?";
   w.params.emplace_back(static_cast<std::int64_t>(q.limit) + 1);  // one more: is there a next?
   return ListStatement{std::move(sql), std::move(w.params)};
 }
@@ -107,7 +131,7 @@ ListStatement order_list_statement(const OrderListQuery& q) {
 Result<OrderPage> list_orders(db::Session& s, const OrderListQuery& q) {
   CUNHUO_ASSERT(q.limit >= 1 && q.limit <= kMaxOrderListPage);
   CUNHUO_ASSERT(!q.to_pack || !q.shops.empty());
-  const auto statement = order_list_statement(q);
+  const auto statement = order_list_statement(q, s.dialect());
   const auto rows = CUNHUO_TRY(s.query_with(statement.sql, statement.params));
   OrderPage page;
   for (const auto& r : rows) {

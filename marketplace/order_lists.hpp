@@ -67,13 +67,13 @@ inline constexpr std::size_t kOrderPositionKeys = 2;
 
 Result<OrderPage> list_orders(db::Session& s, const OrderListQuery& q);
 
-// The statement list_orders runs for `q`, for checking its plan (EXPLAIN) in tests and
-// benchmarks.
+// The statement list_orders runs for `q` on a store of `dialect`, for checking its plan
+// (EXPLAIN) in tests and benchmarks. On MariaDB it names the list's index (USE INDEX).
 struct ListStatement {
   std::string sql;
   std::vector<db::Value> params;
 };
-ListStatement order_list_statement(const OrderListQuery& q);
+ListStatement order_list_statement(const OrderListQuery& q, db::Dialect dialect);
 
 // The orders among `ids` (in any status, or `status`), newest id first.
 Result<std::vector<OrderSummary>> order_summaries(db::Session& s,

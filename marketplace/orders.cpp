@@ -387,6 +387,18 @@ Result<Checkout> place_checkout(db::Session& tx, const CheckoutRequest& r, const
   return checkout;
 }
 
+Result<Quote> quote_checkout(db::Session& s, const CheckoutRequest& r, std::int64_t now_ms) {
+  CUNHUO_CHECK(check_request(r));
+  Quote quote;
+  for (std::size_t i = 0; i < r.items.size(); ++i) {
+    ShopId shop;
+    std::optional<CampaignTerms> terms;
+    quote.lines.push_back(CUNHUO_TRY(price_item(s, r, i, now_ms, shop, terms)));
+    quote.total = CUNHUO_TRY(quote.total.plus(quote.lines.back().line_total));
+  }
+  return quote;
+}
+
 Result<std::optional<Order>> find_order(db::Session& s, OrderId id) {
   auto row = CUNHUO_TRY(s.query_one(
       std::string("SELECT ") + kOrderColumns + " FROM orders WHERE id = ?", {id.value}));

@@ -94,6 +94,13 @@ std::span<const db::Migration> order_migrations();
 
 Result<Checkout> place_checkout(db::Session& tx, const CheckoutRequest& request, const Clock& clock,
                                 std::chrono::milliseconds payment_window);
+// What the cart would cost at `now_ms`: its lines priced and checked as checkout prices and
+// checks them (campaign prices, stock, a campaign's limits), writing and locking nothing.
+struct Quote {
+  std::vector<OrderLine> lines;
+  Money total;
+};
+Result<Quote> quote_checkout(db::Session& s, const CheckoutRequest& request, std::int64_t now_ms);
 Result<std::optional<Order>> find_order(db::Session& s, OrderId id);
 Result<std::optional<Checkout>> find_checkout(db::Session& s, CheckoutId id);
 // Moves an order along its life; a move the state machine does not allow is a 409.

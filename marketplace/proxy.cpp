@@ -1,5 +1,12 @@
 #include "marketplace/proxy.hpp"
 
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "core/assert.hpp"
 #include "core/enum_names.hpp"
 
 namespace cunhuo::marketplace {
@@ -30,7 +37,105 @@ Result<ProxyKind> parse_kind(std::string_view text) {
   return make_error(ErrorKind::internal, "unknown_proxy_kind", "an unknown proxy action kind");
 }
 
+// Writes fields as name=length:bytes; an absent one as name!; so no two contents share a
+// form. The first field names what the form is of, and its version.
+class CanonicalForm {
+ public:
+  explicit CanonicalForm(std::string_view of) { text("form", of); }
+  CanonicalForm& text(std::string_view name, std::string_view value) {
+    out_.append(name).append("=").append(std::to_string(value.size())).append(":");
+    out_.append(value).append(";");
+    return *this;
+  }
+  CanonicalForm& number(std::string_view name, std::int64_t value) {
+    return text(name, std::to_string(value));
+  }
+  template <typename T, typename Write>
+  CanonicalForm& maybe(std::string_view name, const std::optional<T>& value, Write write) {
+    if (value) return write(*this, name, *value);
+    out_.append(name).append("!;");
+    return *this;
+  }
+  std::string digest() const {
+    CUNHUO_ASSERT(sodium_init() >= 0);
+    unsigned char hash[32];
+    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(out_.data()),
+                       out_.size(), nullptr, 0);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    return hex;
+  }
+
+ private:
+  std::string out_;
+};
+
+auto write_text = [](CanonicalForm& f, std::string_view name,
+                     const std::string& v) -> CanonicalForm& { return f.text(name, v); };
+
 }  // namespace
+
+std::string order_digest(const CheckoutRequest& cart) {
+  CanonicalForm form("proxy-order-v1");
+  std::vector<CheckoutItem> items = cart.items;
+  std::sort(items.begin(), items.end(), [](const CheckoutItem& a, const CheckoutItem& b) {
+    return std::pair(a.product.value, a.quantity) < std::pair(b.product.value, b.quantity);
+  });
+  form.number("items", static_cast<std::int64_t>(items.size()));
+  for (const auto& item : items)
+    form.number("product", item.product.value).number("quantity", item.quantity);
+  form.maybe("campaign", cart.campaign,
+             [](CanonicalForm& f, std::string_view name, CampaignId c) -> CanonicalForm& {
+               return f.number(name, c.value);
+             });
+  const ShippingAddress& to = cart.ship_to;
+  form.text("name", to.name).text("phone", to.phone).text("address", to.address);
+  return form.text("region", to.region_code).digest();
+}
+
+std::string listing_digest(const ListingFields& l) {
+  CanonicalForm form("proxy-listing-v1");
+  form.maybe("title", l.title, write_text).maybe("category", l.category, write_text);
+  form.maybe("unit", l.unit, write_text).maybe("harvest_date", l.harvest_date, write_text);
+  form.maybe("lot", l.lot, write_text).maybe("origin_code", l.origin_code, write_text);
+  form.maybe("origin_name", l.origin_name, write_text);
+  form.maybe("description", l.description, write_text);
+  auto number = [](CanonicalForm& f, std::string_view name, auto v) -> CanonicalForm& {
+    return f.number(name, static_cast<std::int64_t>(v));
+  };
+  form.maybe("price_fen", l.price ? std::optional(l.price->fen()) : std::nullopt, number);
+  form.maybe("stock", l.stock, number).maybe("shelf_life_days", l.shelf_life_days, number);
+  form.maybe("temperature", l.temperature,
+             [](CanonicalForm& f, std::string_view name, TemperatureClass t) -> CanonicalForm& {
+               return f.text(name, to_string(t));
+             });
+  form.maybe("active", l.active, number);
+  form.maybe("producers", l.producers,
+             [](CanonicalForm& f, std::string_view name,
+                std::vector<ProducerShare> shares) -> CanonicalForm& {
+               std::sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) {
+                 return std::pair(a.household.value, a.share_bps) <
+                        std::pair(b.household.value, b.share_bps);
+               });
+               f.number(name, static_cast<std::int64_t>(shares.size()));
+               for (const auto& s : shares)
+                 f.number("household", s.household.value).number("share_bps", s.share_bps);
+               return f;
+             });
+  return form.digest();
+}
+
+std::string_view unit_in_chinese(std::string_view unit) {
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kNames = {{
+      {"jin", "斤"},
+      {"kg", "公斤"},
+      {"box", "箱"},
+      {"piece", "件"},
+  }};
+  for (const auto& [code, name] : kNames)
+    if (code == unit) return name;
+  return unit;
+}
 
 std::string_view to_string(ProxyKind kind) { return name_of(kKindNames, kind); }
 

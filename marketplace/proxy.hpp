@@ -13,6 +13,8 @@
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
+#include "marketplace/catalog.hpp"
+#include "marketplace/orders.hpp"
 #include "marketplace/registry.hpp"
 
 namespace cunhuo::marketplace {
@@ -36,6 +38,17 @@ std::span<const db::Migration> proxy_migrations();
 Status record_proxy_action(db::Session& tx, const ProxyAction& action, const Clock& clock);
 // The household's proxy actions, oldest first.
 Result<std::vector<ProxyAction>> proxy_actions_of(db::Session& s, HouseholdId household);
+// What a villager confirms is bound to the code by a digest (64 hex digits) of its canonical
+// form: the same content gives the same digest however its JSON was written (key order,
+// the order of a cart's items), and any other content another.
+// A cart: its items and quantities, its campaign, the address (not the buyer: the station
+// operator who asks is bound to the confirmation anyway).
+std::string order_digest(const CheckoutRequest& cart);
+// A listing: every field it states, its producers in household order.
+std::string listing_digest(const ListingFields& listing);
+// A unit's name as a villager's text says it ("box": "箱"); an unknown unit as it is.
+std::string_view unit_in_chinese(std::string_view unit);
+
 // The household's own shop (kind household), where a listing made for it goes.
 Result<std::optional<ShopId>> household_shop(db::Session& s, HouseholdId household);
 

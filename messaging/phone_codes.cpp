@@ -43,41 +43,94 @@ Result<CodePurpose> parse_code_purpose(std::string_view text) {
   return make_error(ErrorKind::invalid, "invalid_purpose", "unknown purpose for a code", "purpose");
 }
 
-Result<std::optional<std::int64_t>> take_code_send(db::Session& tx, std::string_view phone,
-                                                   const Clock& clock) {
+int codes_per_day(CodePurpose purpose) {
+  return purpose == CodePurpose::proxy_confirm ? kProxyCodesPerDay : kAnonymousCodesPerDay;
+}
+
+namespace {
+
+// The row that counts every purpose's sends to a phone (no purpose is spelt so).
+constexpr std::string_view kCeilingRow = "*";
+
+// Opens the phone's ceiling row and the purpose's row, and starts a new day on each whose
+// day is over. Always the ceiling's row first: the order two transactions lock them in.
+Status open_send_rows(db::Session& tx, std::string_view phone, std::string_view purpose,
+                      std::int64_t now) {
+  for (const std::string_view row : {kCeilingRow, purpose}) {
+    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                           " INTO phone_code_sends (phone, purpose, last_sent_at, "
+                           "day_started_at, day_count) VALUES (?, ?, 0, ?, 0)",
+                       {phone, row, now}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE phone_code_sends SET day_started_at = ?, day_count = 0 WHERE "
+                "phone = ? AND purpose = ? AND day_started_at <= ?",
+                {now, phone, row, now - kCodeDayMs}));
+  }
+  return {};
+}
+
+// Why a send could not be taken, in the order the limits take precedence.
+Result<CodeSend> refusal(db::Session& tx, std::string_view phone, std::string_view purpose,
+                         int budget, std::int64_t now) {
+  auto read = [&](std::string_view row) -> Result<db::Row> {
+    auto found = CUNHUO_TRY(tx.query_one(
+        "SELECT last_sent_at, day_started_at, day_count FROM phone_code_sends WHERE phone = ? "
+        "AND purpose = ?",
+        {phone, row}));
+    CUNHUO_ASSERT(found.has_value());  // opened in this transaction
+    return std::move(*found);
+  };
+  const db::Row own = CUNHUO_TRY(read(purpose)), ceiling = CUNHUO_TRY(read(kCeilingRow));
+  using O = CodeSend::Outcome;
+  if (own.i64(0) + kCodeResendMs > now)
+    return CodeSend{.outcome = O::too_soon, .wait_ms = own.i64(0) + kCodeResendMs - now};
+  if (own.i64(2) >= budget)
+    return CodeSend{.outcome = O::spent, .wait_ms = own.i64(1) + kCodeDayMs - now};
+  if (ceiling.i64(2) >= kCodesPerPhonePerDay)
+    return CodeSend{.outcome = O::spent, .wait_ms = ceiling.i64(1) + kCodeDayMs - now};
+  // Another process took the last send between our updates: it is its, not ours.
+  return CodeSend{.outcome = O::too_soon, .wait_ms = kCodeResendMs};
+}
+
+}  // namespace
+
+Result<CodeSend> take_code_send(db::Session& tx, std::string_view phone, CodePurpose purpose,
+                                const Clock& clock) {
   const std::int64_t now = clock.now_ms();
-  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
-                         " INTO phone_code_limits (phone, last_sent_at, day_started_at, "
-                         "day_count) VALUES (?, 0, ?, 0)",
-                     {phone, now}));
-  CUNHUO_TRY(
-      tx.exec("UPDATE phone_code_limits SET day_started_at = ?, day_count = 0 WHERE phone = ? AND "
-              "day_started_at <= ?",
-              {now, phone, now - kCodeDayMs}));
-  auto taken = CUNHUO_TRY(tx.exec(
-      "UPDATE phone_code_limits SET last_sent_at = ?, day_count = day_count + 1 WHERE phone = ? "
-      "AND last_sent_at <= ? AND day_count < ?",
-      {now, phone, now - kCodeResendMs, kCodesPerPhonePerDay}));
-  if (taken.affected_rows == 1) return std::optional<std::int64_t>();
-  auto row = CUNHUO_TRY(tx.query_one(
-      "SELECT last_sent_at, day_started_at, day_count FROM phone_code_limits WHERE phone = ?",
-      {phone}));
-  CUNHUO_ASSERT(row.has_value());
-  std::int64_t wait = std::max<std::int64_t>(0, row->i64(0) + kCodeResendMs - now);
-  if (row->i64(2) >= kCodesPerPhonePerDay) wait = std::max(wait, row->i64(1) + kCodeDayMs - now);
-  return std::optional<std::int64_t>(std::max<std::int64_t>(wait, 1));
+  const std::string_view name = to_string(purpose);
+  const int budget = codes_per_day(purpose);
+  CUNHUO_CHECK(open_send_rows(tx, phone, name, now));
+  auto ceiling = CUNHUO_TRY(
+      tx.exec("UPDATE phone_code_sends SET last_sent_at = ?, day_count = day_count + 1 WHERE "
+              "phone = ? AND purpose = ? AND day_count < ?",
+              {now, phone, kCeilingRow, kCodesPerPhonePerDay}));
+  if (ceiling.affected_rows == 1) {
+    auto own = CUNHUO_TRY(
+        tx.exec("UPDATE phone_code_sends SET last_sent_at = ?, day_count = day_count + 1 WHERE "
+                "phone = ? AND purpose = ? AND last_sent_at <= ? AND day_count < ?",
+                {now, phone, name, now - kCodeResendMs, budget}));
+    if (own.affected_rows == 1) return CodeSend{};
+    // The ceiling's send is given back (its row stays locked by this transaction).
+    CUNHUO_TRY(
+        tx.exec("UPDATE phone_code_sends SET day_count = day_count - 1 WHERE phone = ? "
+                "AND purpose = ?",
+                {phone, kCeilingRow}));
+  }
+  auto refused = CUNHUO_TRY(refusal(tx, phone, name, budget, now));
+  refused.wait_ms = std::max<std::int64_t>(refused.wait_ms, 1);
+  return refused;
 }
 
 Result<std::int64_t> prune_phone_codes(db::Session& tx, std::int64_t now_ms) {
   const std::int64_t codes =
       CUNHUO_TRY(db::prune_older(tx, "phone_codes", "expires_at", now_ms, kCodePruneBatch));
-  const std::int64_t sends = CUNHUO_TRY(db::prune_older(tx, "phone_code_limits", "last_sent_at",
+  const std::int64_t sends = CUNHUO_TRY(db::prune_older(tx, "phone_code_sends", "last_sent_at",
                                                         now_ms - kCodeDayMs, kCodePruneBatch));
   return codes + sends;
 }
 
 Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePurpose purpose,
-                                const Clock& clock) {
+                                const Clock& clock, const CodeText& text) {
   if (sodium_init() < 0)
     return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
   const std::int64_t now = clock.now_ms();
@@ -90,11 +143,13 @@ Result<std::int64_t> issue_code(db::Session& tx, std::string_view phone, CodePur
       {phone, to_string(purpose), code_hash(phone, purpose, code), kCodeTries,
        now + kCodeLifetimeMs, now}));
   const std::string id = std::to_string(CUNHUO_TRY(tx.last_insert_id()));
-  const SmsMessage message{
-      .phone = std::string(phone),
-      .template_code = std::string(purpose == CodePurpose::proxy_confirm ? kProxyConfirmCode
-                                                                         : kVerificationCode),
-      .params = {{"code", code}, {"minutes", std::to_string(kCodeLifetimeMs / 60'000)}}};
+  SmsMessage message{
+      .phone = std::string(phone), .template_code = text.template_code, .params = text.params};
+  if (message.template_code.empty())
+    message.template_code =
+        purpose == CodePurpose::proxy_confirm ? kProxyConfirmCode : kVerificationCode;
+  message.params.emplace_back("code", code);
+  message.params.emplace_back("minutes", std::to_string(kCodeLifetimeMs / 60'000));
   const bool queued = CUNHUO_TRY(queue_sms(tx, message, "phone-code:" + id, clock));
   CUNHUO_ASSERT(queued);  // a new row's id is a new key
   return now + kCodeLifetimeMs;
@@ -119,6 +174,14 @@ Result<CodeCheck> verify_code(db::Session& tx, std::string_view phone, CodePurpo
   CUNHUO_TRY(tx.exec(
       "UPDATE phone_codes SET tries_left = tries_left - 1 WHERE id = ? AND tries_left > 0", {id}));
   return CodeCheck::wrong;
+}
+
+Status spend_code_try(db::Session& tx, std::string_view phone, CodePurpose purpose) {
+  CUNHUO_TRY(
+      tx.exec("UPDATE phone_codes SET tries_left = tries_left - 1 WHERE phone = ? AND "
+              "purpose = ? AND tries_left > 0",
+              {phone, to_string(purpose)}));
+  return {};
 }
 
 }  // namespace cunhuo::messaging

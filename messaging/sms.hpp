@@ -52,6 +52,11 @@ inline constexpr std::string_view kAlreadyRegistered = "already_registered";  //
 // A code a villager reads out at a station counter to confirm an order or a listing made
 // for them; its own text, so it is never mistaken for a login code.
 inline constexpr std::string_view kProxyConfirmCode = "proxy_confirm_code";  // code, minutes
+// The same, saying what the code confirms, so the villager knows what they agree to.
+inline constexpr std::string_view kProxyOrderCode =
+    "proxy_order_code";  // item, total, code, minutes
+inline constexpr std::string_view kProxyListingCode =
+    "proxy_listing_code";  // title, price, unit, stock, code, minutes
 // The urgent notifications' (storefront/notification_flows.cpp), with their parameters.
 inline constexpr std::string_view kOrderToPack = "order_to_pack";         // order, pack_by
 inline constexpr std::string_view kExcursionOpened = "excursion_opened";  // node, excursion

@@ -27,7 +27,7 @@ constexpr db::Migration kMigrations[] = {
      "CREATE INDEX IF NOT EXISTS sms_queue_due ON sms_queue (status, next_attempt_at);\n"
      "CREATE INDEX IF NOT EXISTS sms_queue_phone ON sms_queue (phone, created_at);\n"},
     // One live code per phone and purpose (a new one replaces it); only its hash is kept.
-    // Sends are counted per phone in the store, so the limits hold across processes.
+    // Sends are counted in the store, so the limits hold across processes (see migration 4).
     {"messaging", 2, "one-time codes sent to phones",
      "CREATE TABLE IF NOT EXISTS phone_codes (\n"
      "  id {{ID}},\n"
@@ -57,6 +57,19 @@ constexpr db::Migration kMigrations[] = {
      "  sent_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS sandbox_sms_phone ON sandbox_sms (phone, id);\n"},
+    // Sends counted per (phone, purpose), and per phone over every purpose under purpose "*"
+    // (messaging/phone_codes.hpp), instead of per phone alone: a day's counts start afresh.
+    {"messaging", 4, "code sends counted per phone and purpose",
+     "CREATE TABLE IF NOT EXISTS phone_code_sends (\n"
+     "  phone VARCHAR(20) NOT NULL,\n"
+     "  purpose VARCHAR(20) NOT NULL,\n"
+     "  last_sent_at BIGINT NOT NULL,\n"
+     "  day_started_at BIGINT NOT NULL,\n"
+     "  day_count INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (phone, purpose)\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS phone_code_sends_age ON phone_code_sends (last_sent_at);\n"
+     "DROP TABLE IF EXISTS phone_code_limits;\n"},
 };
 
 Status check_message(const SmsMessage& m, std::string_view dedupe_key) {

@@ -16,6 +16,12 @@ constexpr std::array kTemplates = {
     SmsTemplate{kProxyConfirmCode,
                 "服务站正在为您代买或代卖，确认码${code}，${minutes}分钟内有效。"
                 "只在服务站柜台当面办理时告诉工作人员；此码不能用于登录。"},
+    SmsTemplate{kProxyOrderCode,
+                "服务站为您代买${item}，共${total}元，确认码${code}，${minutes}分钟内有效。"
+                "只在柜台当面办理时告诉工作人员；此码不能用于登录。"},
+    SmsTemplate{kProxyListingCode,
+                "服务站为您代卖${title}，每${unit}${price}元，共${stock}${unit}，确认码${code}，"
+                "${minutes}分钟内有效。只在柜台当面办理时告诉工作人员。"},
     SmsTemplate{kAlreadyRegistered, "此手机号已注册村货账户，请直接登录。如非本人操作，请忽略。"},
     SmsTemplate{kOrderToPack, "订单${order}已付款，请在${pack_by}前打包，等待取件。"},
     SmsTemplate{kExcursionOpened,

@@ -205,8 +205,15 @@ Status Simulator::decide(std::int64_t payment_id, bool success) {
 }
 
 Result<Notification> Simulator::confirm_in_hand(std::int64_t payment_id) {
-  auto body =
-      CUNHUO_TRY(db_.write([&](db::Session& tx) { return record_decision(tx, payment_id, true); }));
+  auto body = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::string> {
+    auto row = CUNHUO_TRY(tx.query_one(
+        "SELECT id, intent_id, amount_fen, status, paid_at FROM sim_payments WHERE id = ?",
+        {payment_id}));
+    if (row && row->str(3) == "succeeded")
+      return notification_body(SimPayment{row->i64(0), row->i64(1), Money::fen(row->i64(2)), ""},
+                               true, row->i64(4));
+    return record_decision(tx, payment_id, true);
+  }));
   return sign(body);
 }
 

@@ -54,6 +54,8 @@ class Simulator final : public PaymentProvider {
   Status fail(std::int64_t payment_id);
   // The payer confirms and the signed notification is handed back instead of queued for
   // sending: the demo seed pays thousands of orders before the platform listens.
+  // For a payment confirmed before, its notification again, signed anew, as a provider
+  // resends one (the demo resumed after a crash before the platform applied it).
   Result<Notification> confirm_in_hand(std::int64_t payment_id);
   Result<std::optional<SimPayment>> find(std::int64_t payment_id);
   // The bill as the provider's CSV download.

@@ -89,7 +89,7 @@ struct HouseholdPlan {
 struct ShopPlan {
   std::string key, name, village;
   bool cooperative = false;
-  std::vector<int> members;  // indexes into the households (ids are index + 1)
+  std::vector<int> members;  // indexes into the households
 };
 
 class Rng {
@@ -502,6 +502,36 @@ Status record(db::Session& tx, const std::string& part, const Clock& clock) {
   return {};
 }
 
+// What the demo made, under the key of what made it ("listing" n, "campaign" n, "photo" n,
+// "checkout" (day, n)), written in the transaction that made it: a resumed load finds it
+// there instead of making it twice, and reads ids back from here, not from memory.
+Result<std::optional<std::int64_t>> find_part(db::Session& s, std::string_view kind, int day,
+                                              int n) {
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT ref_id FROM seed_demo_parts WHERE kind = ? AND day_index = ? AND seq = ?",
+                  {std::string(kind), day, n}));
+  if (!row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(row->i64(0));
+}
+Status keep_part(db::Session& tx, std::string_view kind, int day, int n, std::int64_t ref) {
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO seed_demo_parts (kind, day_index, seq, ref_id) VALUES (?, ?, ?, ?)",
+              {std::string(kind), day, n, ref}));
+  return {};
+}
+
+struct OrderKey {
+  int day = 0, n = 0;  // the day's nth order
+};
+
+// The buyer's own choices after delivery come from the order's key, not from a random state
+// carried through the run: a resumed load makes the same choices.
+Rng buyer_rng(OrderKey key) {
+  const auto mixed =
+      (static_cast<std::uint64_t>(key.day) << 32 | static_cast<std::uint32_t>(key.n));
+  return Rng(kRandomSeed ^ (mixed * 0x9E37'79B9'7F4A'7C15ULL));
+}
+
 struct Listing {
   mk::ProductId id;
   mk::ShopId shop;
@@ -516,8 +546,48 @@ struct CampaignWindow {
 
 struct Parcel {
   std::string tracking;
-  std::int64_t order_id = 0, buyer = 0, due_ms = 0;
+  std::int64_t order_id = 0;
+  OrderKey key;
+  std::int64_t due_ms = 0;
 };
+
+struct CampaignPlan {
+  const char* name;
+  mk::CampaignKind kind;
+  std::int64_t from_ms, to_ms;
+  int discount_bps;
+  std::vector<std::string> categories;
+};
+
+// The campaigns, their windows from the history's first day and end: the same on a resume.
+std::vector<CampaignPlan> campaign_plans(std::int64_t history_start, std::int64_t end_ms) {
+  return {
+      {"民勤蜜瓜消费帮扶季（示例）",
+       mk::CampaignKind::consumption,
+       end_ms - 30 * kDayMs,
+       end_ms + 30 * kDayMs,
+       1000,
+       {"水果"}},
+      {"沙漠滋补年货节（示例）",
+       mk::CampaignKind::festival,
+       end_ms - 10 * kDayMs,
+       end_ms + 20 * kDayMs,
+       800,
+       {"滋补", "干果"}},
+      {"兰州对口帮扶采购周（示例）",
+       mk::CampaignKind::enterprise_pairing,
+       history_start,
+       end_ms + 60 * kDayMs,
+       500,
+       {"粮油", "调味", "酒水"}},
+      {"国庆特惠（示例）",
+       mk::CampaignKind::special_price,
+       history_start + 20 * kDayMs,
+       history_start + 27 * kDayMs,
+       1500,
+       {"肉类", "蔬菜"}},
+  };
+}
 
 struct Confirmation {
   std::int64_t order_id = 0, at_ms = 0;
@@ -536,103 +606,92 @@ class Demo {
 
   // ---- listings, photos, certificates, campaigns -----------------------------------
 
-  Status listings(const std::string& photo_folder, Report& report) {
-    CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
-      for (int i = 0; i < kListings; ++i) {
-        const auto made = CUNHUO_TRY(create_listing(tx, i));
-        listings_.push_back(made);
-        CUNHUO_CHECK(certify(tx, made.id, i));
-      }
+  // The ids the loader gave the county's households and shops, by their seed keys (not
+  // by position: a store may skip ids, e.g. MariaDB after a load cut short).
+  Status resolve_ids() {
+    return db_.read([&](db::Session& s) -> Status {
+      household_ids_ = CUNHUO_TRY(seeded_ids(s, kName, "household"));
+      shop_ids_ = CUNHUO_TRY(seeded_ids(s, kName, "shop"));
+      CUNHUO_ASSERT(household_ids_.size() == hs_.size() && shop_ids_.size() == shops_.size());
       return {};
-    }));
-    for (std::size_t i = 0; i < listings_.size(); ++i) {
-      auto image =
-          CUNHUO_TRY(mk::process_image(draw_photo(*listings_[i].kind, static_cast<int>(i) + 1)));
-      auto key = CUNHUO_TRY(mk::store_photo_files(image, photo_folder));
-      CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
-        CUNHUO_TRY(mk::record_photo(tx, listings_[i].id, key, image, clock_));
-        return {};
-      }));
-      ++report.photos;
-    }
-    report.listings = static_cast<int>(listings_.size());
-    return {};
+    });
   }
 
-  Status campaigns(std::int64_t history_start, std::int64_t end_ms, Report& report) {
-    struct Plan {
-      const char* name;
-      mk::CampaignKind kind;
-      std::int64_t from_ms, to_ms;
-      int discount_bps;
-      std::vector<std::string> categories;
-    };
-    const std::vector<Plan> plans = {
-        {"民勤蜜瓜消费帮扶季（示例）",
-         mk::CampaignKind::consumption,
-         end_ms - 30 * kDayMs,
-         end_ms + 30 * kDayMs,
-         1000,
-         {"水果"}},
-        {"沙漠滋补年货节（示例）",
-         mk::CampaignKind::festival,
-         end_ms - 10 * kDayMs,
-         end_ms + 20 * kDayMs,
-         800,
-         {"滋补", "干果"}},
-        {"兰州对口帮扶采购周（示例）",
-         mk::CampaignKind::enterprise_pairing,
-         history_start,
-         end_ms + 60 * kDayMs,
-         500,
-         {"粮油", "调味", "酒水"}},
-        {"国庆特惠（示例）",
-         mk::CampaignKind::special_price,
-         history_start + 20 * kDayMs,
-         history_start + 27 * kDayMs,
-         1500,
-         {"肉类", "蔬菜"}},
-    };
+  // Listings, their certificates and the campaigns, in one transaction with the part's
+  // record: a crash leaves all of it or none.
+  Status listings_and_campaigns(std::int64_t history_start, std::int64_t end_ms) {
+    const Rng before = rng_;
     return db_.write([&](db::Session& tx) -> Status {
-      for (const auto& p : plans) {
-        mk::NewCampaign c{.name = p.name,
-                          .kind = p.kind,
-                          .starts_at_ms = p.from_ms,
-                          .ends_at_ms = p.to_ms,
-                          .discount_bps = p.discount_bps,
-                          .per_buyer_limit = std::nullopt,
-                          .items = {},
-                          .villages = {},
-                          .county_code = "620621"};
-        std::vector<std::int64_t> shops, products;
-        for (const auto& l : listings_)
-          if (std::find(p.categories.begin(), p.categories.end(), l.kind->category) !=
-              p.categories.end()) {
-            c.items.push_back(mk::CampaignItem{l.id, std::nullopt, std::nullopt});
-            products.push_back(l.id.value);
-            shops.push_back(l.shop.value);
-          }
-        const auto id = CUNHUO_TRY(mk::create_campaign(tx, c, clock_));
-        std::sort(shops.begin(), shops.end());
-        shops.erase(std::unique(shops.begin(), shops.end()), shops.end());
-        for (auto shop : shops)
-          CUNHUO_CHECK(mk::consent_to_campaign(tx, id, mk::ShopId{shop}, "seed", clock_));
-        campaigns_.push_back({id, p.from_ms, p.to_ms, std::move(products)});
-        ++report.campaigns;
+      rng_ = before;  // a retried transaction draws the same prices
+      std::vector<Listing> made;
+      for (int i = 0; i < kListings; ++i) {
+        made.push_back(CUNHUO_TRY(create_listing(tx, i)));
+        CUNHUO_CHECK(keep_part(tx, "listing", 0, i, made.back().id.value));
+        CUNHUO_CHECK(certify(tx, made.back().id, i));
       }
+      const auto plans = campaign_plans(history_start, end_ms);
+      for (std::size_t k = 0; k < plans.size(); ++k)
+        CUNHUO_CHECK(create_campaign(tx, plans[k], made, static_cast<int>(k)));
       return record(tx, part_name("listings"), clock_);
     });
   }
 
-  // Listings made before (a restart resuming the history) are read back; the campaigns
-  // are not (orders after such a restart are at the listings' own prices).
-  Status reload_listings() {
+  // The listings and the campaigns' windows and items, read back (made now or before).
+  Status reload(std::int64_t history_start, std::int64_t end_ms, Report& report) {
     listings_.clear();
-    for (int i = 0; i < kListings; ++i) {
-      auto p = CUNHUO_TRY(
-          db_.read([&](db::Session& s) { return mk::find_product(s, mk::ProductId{i + 1}); }));
-      if (!p) break;
-      listings_.push_back({p->id, p->shop, &kind_of(i)});
+    campaigns_.clear();
+    CUNHUO_CHECK(db_.read([&](db::Session& s) -> Status {
+      for (int i = 0; i < kListings; ++i) {
+        const auto id = CUNHUO_TRY(find_part(s, "listing", 0, i));
+        CUNHUO_ASSERT(id.has_value());
+        const auto p = CUNHUO_TRY(mk::find_product(s, mk::ProductId{*id}));
+        CUNHUO_ASSERT(p.has_value());
+        listings_.push_back({p->id, p->shop, &kind_of(i)});
+      }
+      const auto plans = campaign_plans(history_start, end_ms);
+      for (std::size_t k = 0; k < plans.size(); ++k) {
+        const auto id = CUNHUO_TRY(find_part(s, "campaign", 0, static_cast<int>(k)));
+        CUNHUO_ASSERT(id.has_value());
+        campaigns_.push_back({mk::CampaignId{*id}, plans[k].from_ms, plans[k].to_ms, {}});
+        for (const auto& l : in_categories(plans[k], listings_))
+          campaigns_.back().products.push_back(l.id.value);
+      }
+      return {};
+    }));
+    report.listings = static_cast<int>(listings_.size());
+    report.campaigns = static_cast<int>(campaigns_.size());
+    return {};
+  }
+
+  // Each listing's photo, recorded with its part: a resumed load draws only those missing.
+  Status photos(const std::string& photo_folder, Report& report) {
+    for (std::size_t i = 0; i < listings_.size(); ++i) {
+      const int n = static_cast<int>(i);
+      if (CUNHUO_TRY(db_.read([&](db::Session& s) { return find_part(s, "photo", 0, n); })))
+        continue;
+      auto image = CUNHUO_TRY(mk::process_image(draw_photo(*listings_[i].kind, n + 1)));
+      auto key = CUNHUO_TRY(mk::store_photo_files(image, photo_folder));
+      CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
+        const auto photo = CUNHUO_TRY(mk::record_photo(tx, listings_[i].id, key, image, clock_));
+        return keep_part(tx, "photo", 0, n, photo.id.value);
+      }));
+      ++report.photos;
+    }
+    return {};
+  }
+
+  // Parcels on their way and buyers' confirmations still to come, read back from the
+  // orders made before (a resumed load; nothing on a fresh one). The late parcel the
+  // demo leaves open is not followed, as when it was made.
+  Status resume_following() {
+    auto keyed = CUNHUO_TRY(db_.read([](db::Session& s) {
+      return s.query(
+          "SELECT day_index, seq, ref_id FROM seed_demo_parts WHERE kind = 'checkout' "
+          "ORDER BY day_index, seq");
+    }));
+    for (const auto& row : keyed) {
+      const OrderKey key{static_cast<int>(row.i64(0)), static_cast<int>(row.i64(1))};
+      CUNHUO_CHECK(follow_checkout(mk::CheckoutId{row.i64(2)}, key, stuck(key)));
     }
     return {};
   }
@@ -651,7 +710,8 @@ class Demo {
       const std::int64_t hour_end = std::min(day_start + (hour + 1) * kHourMs, end_ms);
       for (; next < times.size() && times[next] < hour_end; ++next) {
         move_to(clock_, times[next]);
-        CUNHUO_CHECK(order(rng, d == kHistoryDays - 4 && next == 0));
+        const OrderKey key{d, static_cast<int>(next)};
+        CUNHUO_CHECK(order(rng, key));
         ++report.orders;
       }
       move_to(clock_, hour_end);
@@ -675,7 +735,7 @@ class Demo {
       // A large medical expense on an at-risk household: monitoring opens an alert.
       for (std::size_t i = 0; i < hs_.size(); ++i)
         if (std::string_view(hs_[i].status) == "at_risk") {
-          const std::int64_t id = static_cast<std::int64_t>(i) + 1;
+          const std::int64_t id = household_ids_.at(hs_[i].key);
           CUNHUO_CHECK(alleviation::record_expense(tx, id, "medical", Money::fen(3'000'000),
                                                    "住院手术（示例）", "seed", clock_));
           CUNHUO_TRY(alleviation::monitor_household(tx, id, clock_));
@@ -706,13 +766,15 @@ class Demo {
     const auto& pack = kPacks[static_cast<std::size_t>(i) % kPacks.size()];
     std::vector<mk::ProducerShare> producers;
     const std::size_t n = std::min<std::size_t>(shop.members.size(), 3);
+    const auto member = [&](std::size_t m) {
+      return static_cast<std::size_t>(
+          shop.members[(m + static_cast<std::size_t>(i)) % shop.members.size()]);
+    };
     for (std::size_t m = 0; m < n; ++m)
-      producers.push_back(
-          {mk::HouseholdId{shop.members[(m + static_cast<std::size_t>(i)) % shop.members.size()] +
-                           1},
-           mk::kFullShare / static_cast<int>(n)});
+      producers.push_back({mk::HouseholdId{household_ids_.at(hs_[member(m)].key)},
+                           mk::kFullShare / static_cast<int>(n)});
     producers.front().share_bps += mk::kFullShare % static_cast<int>(n);
-    const auto& origin = hs_[static_cast<std::size_t>(producers.front().household.value - 1)];
+    const auto& origin = hs_[member(0)];
     const auto& township = kTownshipList[static_cast<std::size_t>(origin.township)];
     mk::ListingFields f;
     f.title = std::string(kind.title) + " " + pack.first + "（示例）";
@@ -728,7 +790,7 @@ class Demo {
     f.temperature = kind.temperature;
     f.shelf_life_days = kind.shelf_life_days;
     f.producers = producers;
-    const mk::ShopId shop_id{i % static_cast<int>(shops_.size()) + 1};
+    const mk::ShopId shop_id{shop_ids_.at(shop.key)};
     return Listing{CUNHUO_TRY(mk::create_product(tx, shop_id, f, clock_)), shop_id, &kind};
   }
 
@@ -746,6 +808,43 @@ class Demo {
     return {};
   }
 
+  static std::vector<Listing> in_categories(const CampaignPlan& p,
+                                            const std::vector<Listing>& listings) {
+    std::vector<Listing> out;
+    for (const auto& l : listings)
+      if (std::find(p.categories.begin(), p.categories.end(), l.kind->category) !=
+          p.categories.end())
+        out.push_back(l);
+    return out;
+  }
+
+  Status create_campaign(db::Session& tx, const CampaignPlan& p,
+                         const std::vector<Listing>& listings, int k) {
+    mk::NewCampaign c{.name = p.name,
+                      .kind = p.kind,
+                      .starts_at_ms = p.from_ms,
+                      .ends_at_ms = p.to_ms,
+                      .discount_bps = p.discount_bps,
+                      .per_buyer_limit = std::nullopt,
+                      .items = {},
+                      .villages = {},
+                      .county_code = "620621"};
+    std::vector<std::int64_t> shops;
+    for (const auto& l : in_categories(p, listings)) {
+      c.items.push_back(mk::CampaignItem{l.id, std::nullopt, std::nullopt});
+      shops.push_back(l.shop.value);
+    }
+    const auto id = CUNHUO_TRY(mk::create_campaign(tx, c, clock_));
+    std::sort(shops.begin(), shops.end());
+    shops.erase(std::unique(shops.begin(), shops.end()), shops.end());
+    for (auto shop : shops)
+      CUNHUO_CHECK(mk::consent_to_campaign(tx, id, mk::ShopId{shop}, "seed", clock_));
+    return keep_part(tx, "campaign", 0, k, id.value);
+  }
+
+  // The late parcel the demo leaves open: the first order four days before the end.
+  bool stuck(OrderKey key) const { return key.day == hooks_.days - 4 && key.n == 0; }
+
   std::optional<mk::CampaignId> campaign_for(std::int64_t product, Rng& rng) {
     const auto now = clock_.now_ms();
     for (const auto& c : campaigns_)
@@ -757,8 +856,10 @@ class Demo {
   }
 
   // One buyer's checkout of one listing, paid in the sandbox; its parcels are followed
-  // unless `stuck` (the late parcel the demo leaves open).
-  Status order(Rng& rng, bool stuck) {
+  // unless it is the late parcel the demo leaves open. The checkout is kept under its key
+  // in its own transaction: a resumed day draws the same choices, finds the checkouts it
+  // made before and only finishes paying them.
+  Status order(Rng& rng, OrderKey key) {
     const auto& listing =
         listings_[static_cast<std::size_t>(rng.between(0, static_cast<int>(listings_.size()) - 1))];
     const std::int64_t buyer = hooks_.buyers[static_cast<std::size_t>(
@@ -772,19 +873,57 @@ class Demo {
                     .phone = "137" + std::to_string(20000000 + n),
                     .address = "兰州市城关区示例路" + std::to_string(n % 300 + 1) + "号",
                     .region_code = "620102"}};
-    auto checkout = CUNHUO_TRY(db_.write([&](db::Session& tx) {
-      return mk::place_checkout(tx, request, clock_, hooks_.payment_window);
+    const auto checkout = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
+      if (auto made = CUNHUO_TRY(find_part(tx, "checkout", key.day, key.n))) return *made;
+      const auto placed =
+          CUNHUO_TRY(mk::place_checkout(tx, request, clock_, hooks_.payment_window));
+      CUNHUO_CHECK(keep_part(tx, "checkout", key.day, key.n, placed.id.value));
+      return placed.id.value;
     }));
-    CUNHUO_CHECK(hooks_.pay(checkout.id.value));
+    CUNHUO_CHECK(hooks_.pay(checkout));
     CUNHUO_CHECK(hooks_.drain());
-    for (const auto& o : checkout.orders) {
+    return follow_checkout(mk::CheckoutId{checkout}, key, stuck(key));
+  }
+
+  // Follows the checkout's parcels still on their way (each once), and schedules the
+  // buyer's confirmation of an order already delivered.
+  Status follow_checkout(mk::CheckoutId id, OrderKey key, bool stuck) {
+    const auto checkout =
+        CUNHUO_TRY(db_.read([&](db::Session& s) { return mk::find_checkout(s, id); }));
+    CUNHUO_ASSERT(checkout.has_value());
+    for (const auto& o : checkout->orders) {
       auto shipments = CUNHUO_TRY(
           db_.read([&](db::Session& s) { return lg::shipments_of_order(s, o.id.value); }));
-      for (const auto& sh : shipments)
-        if (!stuck && !sh.route.empty())
-          parcels_.push_back({sh.tracking_number, o.id.value, buyer, sh.route.front().arrive_ms});
+      std::int64_t delivered_ms = 0;
+      for (const auto& sh : shipments) {
+        for (const auto& scan : sh.scans)
+          if (scan.disposition == "delivered")
+            delivered_ms = std::max(delivered_ms, scan.event_time_ms);
+        if (stuck || sh.route.empty() || sh.status == "delivered" || sh.status == "held" ||
+            followed(sh.tracking_number))
+          continue;
+        parcels_.push_back({sh.tracking_number, o.id.value, key, sh.route.front().arrive_ms});
+      }
+      // Delivered, or its parcel's delivery still to reach it through the outbox (the load
+      // was cut short before the drain): the buyer may yet confirm it.
+      const bool open = o.status == mk::OrderStatus::delivered ||
+                        o.status == mk::OrderStatus::shipped || o.status == mk::OrderStatus::paid ||
+                        o.status == mk::OrderStatus::packed;
+      if (open && delivered_ms > 0) schedule_confirmation(o.id.value, key, delivered_ms);
     }
     return {};
+  }
+
+  bool followed(const std::string& tracking) const {
+    return std::any_of(parcels_.begin(), parcels_.end(),
+                       [&](const Parcel& p) { return p.tracking == tracking; });
+  }
+
+  // Six in ten buyers confirm receipt themselves, 6 to 72 hours after delivery.
+  void schedule_confirmation(std::int64_t order_id, OrderKey key, std::int64_t delivered_ms) {
+    Rng rng = buyer_rng(key);
+    if (!rng.chance(60)) return;
+    confirmations_.push_back({order_id, delivered_ms + rng.between(6, 72) * kHourMs});
   }
 
   Result<lg::Shipment> scan(const std::string& tracking, const std::string& node, const char* step,
@@ -814,9 +953,7 @@ class Demo {
       CUNHUO_TRY(scan(p.tracking, hop.to_code, last ? "delivering" : "arriving",
                       last ? "delivered" : "in_progress", hop.arrive_ms));
       if (last) {
-        delivered_.push_back({p.order_id, p.buyer});
-        if (rng_.chance(60))
-          confirmations_.push_back({p.order_id, hop.arrive_ms + rng_.between(6, 72) * kHourMs});
+        schedule_confirmation(p.order_id, p.key, hop.arrive_ms);
         return false;
       }
     }
@@ -883,16 +1020,24 @@ class Demo {
     return {};
   }
 
-  // The newest delivered order not yet completed: its buyer claims half of it back.
+  // The newest delivered order not yet completed (by its key, so a resumed load picks the
+  // same one): its buyer claims half of it back.
   Status refund_claim() {
-    for (auto it = delivered_.rbegin(); it != delivered_.rend(); ++it) {
+    auto keyed = CUNHUO_TRY(db_.read([](db::Session& s) {
+      return s.query(
+          "SELECT ref_id FROM seed_demo_parts WHERE kind = 'checkout' "
+          "ORDER BY day_index DESC, seq DESC");
+    }));
+    for (const auto& row : keyed) {
       auto claimed = db_.write([&](db::Session& tx) -> Result<bool> {
-        auto o = CUNHUO_TRY(mk::find_order(tx, mk::OrderId{it->first}));
-        if (!o || o->status != mk::OrderStatus::delivered) return false;
-        CUNHUO_TRY(payments::claim_refund(tx, o->id.value, it->second,
-                                          Money::fen(o->total.fen() / 2),
-                                          "到货时有两个破损（示例）", clock_));
-        return true;
+        auto checkout = CUNHUO_TRY(mk::find_checkout(tx, mk::CheckoutId{row.i64(0)}));
+        for (const auto& o : checkout ? checkout->orders : std::vector<mk::Order>{}) {
+          if (o.status != mk::OrderStatus::delivered) continue;
+          CUNHUO_TRY(payments::claim_refund(tx, o.id.value, o.buyer, Money::fen(o.total.fen() / 2),
+                                            "到货时有两个破损（示例）", clock_));
+          return true;
+        }
+        return false;
       });
       if (claimed.ok() && *claimed) return {};
     }
@@ -909,10 +1054,10 @@ class Demo {
   std::vector<HouseholdPlan> hs_;
   std::vector<ShopPlan> shops_;
   std::vector<Listing> listings_;
+  std::map<std::string, std::int64_t> household_ids_, shop_ids_;  // by seed key
   std::vector<CampaignWindow> campaigns_;
   std::vector<Parcel> parcels_;
   std::vector<Confirmation> confirmations_;
-  std::vector<std::pair<std::int64_t, std::int64_t>> delivered_;  // order, buyer
 };
 
 }  // namespace
@@ -931,22 +1076,34 @@ Status check_no_other_seed(db::Database& db) {
   return {};
 }
 
+Result<HistorySpan> history_span(db::Database& db, HistorySpan proposed) {
+  return db.write([&](db::Session& tx) -> Result<HistorySpan> {
+    const auto end_ms = CUNHUO_TRY(find_part(tx, "history_end", 0, 0));
+    const auto days = CUNHUO_TRY(find_part(tx, "history_days", 0, 0));
+    if (end_ms && days) return HistorySpan{*end_ms, static_cast<int>(*days)};
+    CUNHUO_CHECK(keep_part(tx, "history_end", 0, 0, proposed.end_ms));
+    CUNHUO_CHECK(keep_part(tx, "history_days", 0, 0, proposed.days));
+    return proposed;
+  });
+}
+
 Result<Report> build(db::Database& db, ManualClock& clock, std::int64_t end_ms,
                      logistics::Planner& planner, const std::string& photo_folder,
                      const Hooks& hooks) {
   CUNHUO_ASSERT(!hooks.buyers.empty());
+  CUNHUO_ASSERT(hooks.days >= 1 && hooks.days <= kHistoryDays);
   Report report;
   if (CUNHUO_TRY(done(db, part_name("exceptions")))) return report;
   const std::int64_t first_day =
-      shanghai_midnight_ms(shanghai_date(end_ms)) - (kHistoryDays - 1) * kDayMs;
+      shanghai_midnight_ms(shanghai_date(end_ms)) - (hooks.days - 1) * kDayMs;
   Demo demo(db, clock, planner, hooks);
-  if (!CUNHUO_TRY(done(db, part_name("listings")))) {
-    CUNHUO_CHECK(demo.listings(photo_folder, report));
-    CUNHUO_CHECK(demo.campaigns(first_day, end_ms, report));
-  } else {
-    CUNHUO_CHECK(demo.reload_listings());
-  }
-  for (int d = 0; d < kHistoryDays; ++d) {
+  CUNHUO_CHECK(demo.resolve_ids());
+  if (!CUNHUO_TRY(done(db, part_name("listings"))))
+    CUNHUO_CHECK(demo.listings_and_campaigns(first_day, end_ms));
+  CUNHUO_CHECK(demo.reload(first_day, end_ms, report));
+  CUNHUO_CHECK(demo.photos(photo_folder, report));
+  CUNHUO_CHECK(demo.resume_following());
+  for (int d = 0; d < hooks.days; ++d) {
     if (CUNHUO_TRY(done(db, part_name("day:" + std::to_string(d))))) continue;
     CUNHUO_CHECK(demo.day(d, first_day + d * kDayMs, end_ms, report));
   }

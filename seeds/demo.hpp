@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/config.hpp"
 #include "core/db/database.hpp"
 #include "logistics/planner.hpp"
 
@@ -19,7 +20,7 @@ namespace cunhuo::seeds::demo {
 
 inline constexpr std::string_view kName = "minqin";
 inline constexpr std::uint64_t kRandomSeed = 20'261'207;
-inline constexpr int kHistoryDays = 90;
+inline constexpr int kHistoryDays = kMaxDemoDays;
 inline constexpr int kMinOrdersPerDay = 20, kMaxOrdersPerDay = 40;
 inline constexpr int kTownships = 18;
 inline constexpr int kGeneratedHouseholds = 240;  // besides the two the walkthrough uses
@@ -41,6 +42,7 @@ struct Hooks {
   std::function<Status()> drain;                     // runs the outbox now
   std::chrono::milliseconds payment_window{15 * 60'000};
   std::chrono::milliseconds auto_confirm{7LL * 86'400'000};
+  int days = kHistoryDays;  // of order history, ending at end_ms (fewer: a quicker load)
 };
 
 struct Report {
@@ -50,10 +52,25 @@ struct Report {
 // Listings, photos, campaigns, the days of orders and the open exceptions, each part
 // recorded in seed_sets when done ("minqin:listings", "minqin:day:NN", ...), so a second
 // start does nothing and a start after a crash resumes at the first part not recorded.
-// `clock` is moved from 90 days before `end_ms` to `end_ms`.
+// The resume is exact: whatever point the crash hit, the load ends as an uninterrupted one
+// does. Every listing, campaign, photo and checkout is kept under its key (a checkout's
+// is its day and its number in the day) in seed_demo_parts, in the transaction that made
+// it; day d's choices come from (seed, d), a buyer's after delivery from the order's key;
+// campaigns' prices and parcels on their way are read back from the store, not memory.
+// `pay` must finish a payment begun before (an open intent, a payment already confirmed).
+// `clock` is moved from `hooks.days` days before `end_ms` to `end_ms`.
 Result<Report> build(db::Database& db, ManualClock& clock, std::int64_t end_ms,
                      logistics::Planner& planner, const std::string& photo_folder,
                      const Hooks& hooks);
+
+// The history a load of the demo spans: its last day's end and its number of days. A load
+// begun before (cut short, then started again, perhaps days later or with another day
+// count) keeps its own; a first load records `end_ms` and `days`.
+struct HistorySpan {
+  std::int64_t end_ms = 0;
+  int days = kHistoryDays;
+};
+Result<HistorySpan> history_span(db::Database& db, HistorySpan proposed);
 
 // A resident ID number (GB 11643): 17 digits and their check character.
 std::string id_number(std::string_view region6, int birth_year, int month, int day, int serial,

@@ -28,6 +28,27 @@ constexpr db::Migration kMigrations[] = {
     // answer while the store holds one.
     {"seeds", 2, "seed sets marked as sample data",
      "ALTER TABLE seed_sets ADD COLUMN sample_data INTEGER NOT NULL DEFAULT 0;\n"},
+    // What the demo county made, under the key of what made it (seeds/demo.hpp): a resumed
+    // load finds its listings, campaigns, photos and checkouts here instead of making them
+    // twice. kind "checkout": (day_index, seq) is the day and the order's number in it.
+    {"seeds", 3, "the demo county's keyed parts",
+     "CREATE TABLE IF NOT EXISTS seed_demo_parts (\n"
+     "  kind VARCHAR(20) NOT NULL,\n"
+     "  day_index INTEGER NOT NULL,\n"
+     "  seq INTEGER NOT NULL,\n"
+     "  ref_id BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (kind, day_index, seq)\n"
+     ");\n"},
+    // The ids a set's households and shops were given, by their keys in the seed: a
+    // generated set (the demo county) finds them here whatever ids the store handed out.
+    {"seeds", 4, "seed keys of households and shops",
+     "CREATE TABLE IF NOT EXISTS seed_keys (\n"
+     "  seed_name VARCHAR(100) NOT NULL,\n"
+     "  kind VARCHAR(20) NOT NULL,\n"
+     "  seed_key VARCHAR(100) NOT NULL,\n"
+     "  ref_id BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (seed_name, kind, seed_key)\n"
+     ");\n"},
 };
 
 using Keys = std::map<std::string, std::int64_t>;
@@ -203,6 +224,29 @@ std::optional<std::string_view> builtin(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+Status record_keys(db::Session& tx, const std::string& seed, std::string_view kind,
+                   const Keys& keys) {
+  for (const auto& [key, id] : keys)
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO seed_keys (seed_name, kind, seed_key, ref_id) VALUES (?, ?, ?, ?)",
+                {seed, std::string(kind), key, id}));
+  return {};
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::int64_t>> seeded_ids(db::Session& s, std::string_view seed,
+                                                       std::string_view kind) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& row :
+       CUNHUO_TRY(s.query("SELECT seed_key, ref_id FROM seed_keys WHERE seed_name = ? AND kind = ?",
+                          {std::string(seed), std::string(kind)})))
+    out[row.str(0)] = row.i64(1);
+  return out;
+}
+
 Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock,
                         const AccountCreator& create_account) {
   auto doc = CUNHUO_TRY(Json::parse(seed));
@@ -226,6 +270,8 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
     CUNHUO_CHECK(load_links(tx, root, clock, report));
     CUNHUO_CHECK(load_households(tx, root, clock, households, report));
     CUNHUO_CHECK(load_shops(tx, root, clock, households, shops, report));
+    CUNHUO_CHECK(record_keys(tx, name, "household", households));
+    CUNHUO_CHECK(record_keys(tx, name, "shop", shops));
     CUNHUO_CHECK(
         load_accounts(tx, root, households, shops, nodes, create_account, accounts, report));
     CUNHUO_CHECK(load_organisations(tx, root, accounts, clock, report));

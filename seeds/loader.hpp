@@ -39,6 +39,11 @@ struct LoadReport {
   int nodes = 0, links = 0, households = 0, shops = 0, accounts = 0, organisations = 0;
 };
 
+// The ids a seed set's households ("household") or shops ("shop") were given, by their
+// keys in the seed, as the loader recorded them with the set.
+Result<std::map<std::string, std::int64_t>> seeded_ids(db::Session& s, std::string_view seed,
+                                                       std::string_view kind);
+
 // `seed` is the JSON text of a seed set.
 Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& clock,
                         const AccountCreator& create_account);

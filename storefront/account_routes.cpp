@@ -22,6 +22,8 @@ constexpr std::size_t kMaxSessionIdBytes = 32;
 // villager's live code, or spend the phone's sends.
 constexpr msg::CodePurpose kPublicPurposes[] = {msg::CodePurpose::sign_up, msg::CodePurpose::log_in,
                                                 msg::CodePurpose::reset_password};
+static_assert(std::size(kPublicPurposes) == msg::kAnonymousPurposes,
+              "each purpose anyone may ask for has the anonymous budget");
 
 std::vector<std::string> purpose_names() {
   std::vector<std::string> out;

@@ -203,6 +203,9 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
   server.body_timeout_ms = config_.body_timeout_ms;
   server.max_connections = config_.max_connections;
   server.max_connections_per_address = config_.max_connections_per_address;
+  auto proxies = ProxyTrust::parse(config_.trusted_proxies);
+  CUNHUO_ASSERT(proxies.ok());  // App::open refuses a bad range first
+  server.proxies = std::move(*proxies);
   server.authenticate_head = [this](const Request& r) -> std::optional<Response> {
     auto account = auth_.authenticate(r);
     if (account.ok()) return std::nullopt;
@@ -223,6 +226,7 @@ App::~App() { stop(std::chrono::milliseconds(0)); }
 Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
   CUNHUO_CHECK(check_sandbox_exposure(config));
   CUNHUO_CHECK(check_sms_config(config));
+  CUNHUO_TRY(ProxyTrust::parse(config.trusted_proxies));  // a bad range refused at startup
   try {
     ensure_sqlite_folder(config.db_url);
   } catch (const std::filesystem::filesystem_error& e) {

@@ -80,8 +80,9 @@ class App {
   void add_routes();
   void add_pages();  // the server-rendered pages (storefront/web)
   AccountContext account_context();
-  Status load_demo();   // the demo county "minqin" (storefront/demo_seed.cpp)
-  void housekeeping();  // the periodic work of the background thread
+  Status load_demo();  // the demo county "minqin" (storefront/demo_seed.cpp)
+  Status catch_up_outbox(db::Database& store);  // before a resumed demo load
+  void housekeeping();                          // the periodic work of the background thread
 
   Config config_;
   const Clock& clock_;

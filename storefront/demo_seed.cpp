@@ -4,7 +4,12 @@
 // the service's own threads have not started yet.
 #include <spdlog/spdlog.h>
 
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 
 #include "core/assert.hpp"
 #include "marketplace/orders.hpp"
@@ -28,7 +33,85 @@ std::int64_t history_end(std::int64_t now_ms) {
   return today <= now_ms ? today : today - kDayMs;
 }
 
+// The demo's store, its statements counted. Fault injection for the tests of a resumed
+// load (tests/process): with the environment variable CUNHUO_DEMO_KILL_AT=N the process
+// kills itself with SIGKILL at the load's Nth statement, inside that statement's
+// transaction: a crash at a point the test chooses.
+constexpr const char* kKillAtVariable = "CUNHUO_DEMO_KILL_AT";
+
+class KillingStore final : public db::Database {
+ public:
+  KillingStore(db::Database& inner, std::int64_t kill_at) : inner_(inner), kill_at_(kill_at) {}
+  db::Dialect dialect() const override { return inner_.dialect(); }
+  std::string describe() const override { return inner_.describe(); }
+  Status ping() override { return inner_.ping(); }
+  Status flush() override { return inner_.flush(); }
+  std::int64_t statements() const { return seen_; }
+  void count() {
+    if (++seen_ == kill_at_) ::raise(SIGKILL);
+  }
+
+ protected:
+  Status run(db::TxMode mode, const std::function<Status(db::Session&)>& body) override;
+
+ private:
+  db::Database& inner_;
+  const std::int64_t kill_at_;
+  std::atomic<std::int64_t> seen_ = 0;
+};
+
+class KillingSession final : public db::Session {
+ public:
+  KillingSession(db::Session& inner, KillingStore& store) : inner_(inner), store_(store) {}
+  db::Dialect dialect() const override { return inner_.dialect(); }
+  Result<db::Exec> exec_with(std::string_view sql, std::span<const db::Value> params) override {
+    store_.count();
+    return inner_.exec_with(sql, params);
+  }
+  Result<std::vector<db::Row>> query_with(std::string_view sql,
+                                          std::span<const db::Value> params) override {
+    store_.count();
+    return inner_.query_with(sql, params);
+  }
+  Result<std::int64_t> last_insert_id() override { return inner_.last_insert_id(); }
+  Status exec_script(std::string_view sql) override {
+    store_.count();
+    return inner_.exec_script(sql);
+  }
+
+ private:
+  db::Session& inner_;
+  KillingStore& store_;
+};
+
+Status KillingStore::run(db::TxMode mode, const std::function<Status(db::Session&)>& body) {
+  auto counted = [&](db::Session& s) -> Status {
+    KillingSession killing(s, *this);
+    return body(killing);
+  };
+  return mode == db::TxMode::write ? inner_.write(counted) : inner_.read(counted);
+}
+
+std::int64_t kill_at_from_environment() {
+  const char* text = std::getenv(kKillAtVariable);
+  return text ? std::atoll(text) : 0;
+}
+
 }  // namespace
+
+// A load cut short between a step and the drain that follows it left that step's events
+// waiting: they are handed out first, on a clock at the moment they were published, as
+// the load would have done at once (its clock stands still between a step and its drain).
+Status App::catch_up_outbox(db::Database& store) {
+  const auto waiting =
+      CUNHUO_TRY(store.read([](db::Session& s) { return outbox::newest_waiting_at(s); }));
+  if (!waiting) return {};
+  ManualClock then(*waiting);
+  outbox::Dispatcher dispatcher(store, then, outbox::DispatcherOptions{});
+  subscribe_flows(dispatcher, FlowContext{.clock = then, .fees = fees(), .planner = *planner_});
+  CUNHUO_TRY(dispatcher.drain());
+  return {};
+}
 
 Status App::load_demo() {
   if (!simulator_)
@@ -41,9 +124,12 @@ Status App::load_demo() {
   // by one, made durable together at the end (a crash before that resumes, see build()).
   auto bulk = CUNHUO_TRY(db::open_database(
       config_.db_url, db::DatabaseOptions{.pool_size = 2, .durable_commits = false}));
-  db::Database& store = *bulk;
-  const std::int64_t end_ms = history_end(clock_.now_ms());
-  ManualClock clock(end_ms - (seeds::demo::kHistoryDays + 1) * kDayMs);
+  KillingStore store(*bulk, kill_at_from_environment());
+  CUNHUO_CHECK(seeds::demo::check_no_other_seed(store));
+  const auto span = CUNHUO_TRY(seeds::demo::history_span(
+      store, {.end_ms = history_end(clock_.now_ms()), .days = config_.demo_days}));
+  const std::int64_t end_ms = span.end_ms;
+  ManualClock clock(end_ms - (span.days + 1) * kDayMs);
   std::vector<std::int64_t> buyers;
   auto create = [&](db::Session& tx, const seeds::SeedAccount& a) -> Result<std::int64_t> {
     NewAccount account{
@@ -53,7 +139,6 @@ Status App::load_demo() {
     if (account.role == Role::consumer) buyers.push_back(id);
     return id;
   };
-  CUNHUO_CHECK(seeds::demo::check_no_other_seed(store));
   const auto loaded = CUNHUO_TRY(seeds::load(store, seeds::demo::county_json(), clock, create));
   if (!loaded.loaded) {  // loaded before, maybe not to the end: its buyers are read back
     auto rows = CUNHUO_TRY(store.read([](db::Session& s) {
@@ -62,19 +147,30 @@ Status App::load_demo() {
     for (const auto& r : rows) buyers.push_back(r.i64(0));
   }
   planner_->invalidate();  // the network the loader made
+  CUNHUO_CHECK(catch_up_outbox(store));
   payments::Simulator sandbox(store, clock, keys_.provider, payments::SimulatorOptions{});
   outbox::Dispatcher dispatcher(store, clock, outbox::DispatcherOptions{});
   subscribe_flows(dispatcher, FlowContext{.clock = clock, .fees = fees(), .planner = *planner_});
   // Paying as the buyer does: an intent, the sandbox's payment, the payer's confirmation,
-  // and its signed notification verified and applied as the callback applies it.
+  // and its signed notification verified and applied as the callback applies it. Each step
+  // finds what a load cut short did before: the checkout paid, the open intent, the
+  // sandbox's payment, its confirmation.
   auto pay = [&](std::int64_t checkout_id) -> Status {
-    auto intent = CUNHUO_TRY(store.write([&](db::Session& tx) -> Result<payments::Intent> {
-      auto checkout =
-          CUNHUO_TRY(marketplace::find_checkout(tx, marketplace::CheckoutId{checkout_id}));
-      CUNHUO_ASSERT(checkout.has_value());
-      return payments::open_intent(tx, CUNHUO_TRY(payable_of(tx, *checkout)), sandbox.name(),
-                                   clock);
-    }));
+    auto opened =
+        CUNHUO_TRY(store.write([&](db::Session& tx) -> Result<std::optional<payments::Intent>> {
+          auto checkout =
+              CUNHUO_TRY(marketplace::find_checkout(tx, marketplace::CheckoutId{checkout_id}));
+          CUNHUO_ASSERT(checkout.has_value());
+          const bool paid = std::any_of(
+              checkout->orders.begin(), checkout->orders.end(), [](const marketplace::Order& o) {
+                return o.status != marketplace::OrderStatus::pending_payment;
+              });
+          if (paid) return std::optional<payments::Intent>();
+          return std::optional<payments::Intent>(CUNHUO_TRY(payments::open_intent(
+              tx, CUNHUO_TRY(payable_of(tx, *checkout)), sandbox.name(), clock)));
+        }));
+    if (!opened) return {};  // paid before the load was cut short
+    const auto& intent = *opened;
     auto made = CUNHUO_TRY(sandbox.create_payment(
         payments::PaymentRequest{intent.id, intent.amount, intent.currency,
                                  "Cunhuo checkout " + std::to_string(checkout_id)}));
@@ -98,15 +194,16 @@ Status App::load_demo() {
       .pay = pay,
       .drain = drain,
       .payment_window = std::chrono::milliseconds(config_.payment_window_ms),
-      .auto_confirm = std::chrono::milliseconds(config_.auto_confirm_ms)};
+      .auto_confirm = std::chrono::milliseconds(config_.auto_confirm_ms),
+      .days = span.days};
   const auto report = CUNHUO_TRY(
       seeds::demo::build(store, clock, end_ms, *planner_, config_.data_dir + "/photos", hooks));
   CUNHUO_CHECK(store.flush());
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   if (report.orders > 0)
-    spdlog::info("loaded the demo county in {} ms: {} orders over {} days", took.count(),
-                 report.orders, report.days);
+    spdlog::info("loaded the demo county in {} ms: {} orders over {} days, {} statements",
+                 took.count(), report.orders, report.days, store.statements());
   return {};
 }
 

@@ -1,6 +1,9 @@
 #include "storefront/phone_sign_in.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "core/assert.hpp"
+#include "core/privacy.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -8,10 +11,20 @@ namespace {
 namespace msg = messaging;
 
 // What a request for a code leads to. Whether the phone has an account decides only what is
-// sent, never the answer: a code, a "you already have an account" text, or nothing.
+// sent, never the answer: a code, a "you already have an account" text, or nothing. A
+// purpose whose day budget is spent sends nothing and answers as if it had sent: a request
+// within the minute's spacing gets a wait (nullopt otherwise).
 Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Session& tx,
                                               const std::string& phone, msg::CodePurpose purpose) {
-  if (auto wait = CUNHUO_TRY(msg::take_code_send(tx, phone, ctx.clock))) return wait;
+  const auto send = CUNHUO_TRY(msg::take_code_send(tx, phone, purpose, ctx.clock));
+  switch (send.outcome) {
+    case msg::CodeSend::Outcome::taken: break;
+    case msg::CodeSend::Outcome::too_soon: return std::optional<std::int64_t>(send.wait_ms);
+    case msg::CodeSend::Outcome::spent:
+      spdlog::info("no code sent to {}: its {} budget for the day is spent", mask_phone(phone),
+                   msg::to_string(purpose));
+      return std::optional<std::int64_t>();
+  }
   const bool registered = CUNHUO_TRY(Auth::find_account_by_phone(tx, phone)).has_value();
   switch (purpose) {
     case msg::CodePurpose::sign_up:

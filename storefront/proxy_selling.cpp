@@ -40,6 +40,11 @@ constexpr db::Migration kMigrations[] = {
      ");\n"
      "CREATE INDEX IF NOT EXISTS proxy_confirmations_household ON proxy_confirmations "
      "(household_id, id);\n"},
+    // What was asked to be confirmed: the digest of its canonical form (marketplace/proxy.hpp)
+    // and, for an order, the total the villager's text gave. Older rows match nothing.
+    {"storefront", 12, "what a proxy confirmation confirms",
+     "ALTER TABLE proxy_confirmations ADD COLUMN digest VARCHAR(64) NOT NULL DEFAULT '';\n"
+     "ALTER TABLE proxy_confirmations ADD COLUMN quoted_total_fen BIGINT;\n"},
 };
 
 using Context = ProxySellingContext;
@@ -72,39 +77,168 @@ Result<std::optional<std::int64_t>> villager_account(db::Session& s, mk::Househo
   return std::optional<std::int64_t>(row->i64(0));
 }
 
+// ---- what the villager confirms ----
+
+// A listing as a proxy call carries it: its fields and the shop it names, if any.
+struct ListingFor {
+  mk::ListingFields fields;
+  std::optional<std::int64_t> shop_id;
+};
+
+Result<ListingFor> read_listing_for(const FieldReader& listing) {
+  return ListingFor{.fields = CUNHUO_TRY(read_listing(listing)),
+                    .shop_id = CUNHUO_TRY(listing.optional_integer("shop_id", 1, INT64_MAX))};
+}
+
+// A listing made for a household is its own: in its own shop, produced by it alone.
+Status listing_is_the_households(const ListingFor& l, mk::ShopId own_shop,
+                                 mk::HouseholdId household) {
+  if (l.shop_id && *l.shop_id != own_shop.value)
+    return make_error(ErrorKind::invalid, "not_the_households_shop",
+                      "a listing made for a household goes into its own shop", "listing.shop_id");
+  for (const auto& producer : l.fields.producers.value_or(std::vector<mk::ProducerShare>{}))
+    if (producer.household != household)
+      return make_error(ErrorKind::invalid, "not_the_household",
+                        "a listing made for a household is produced by that household",
+                        "listing.producers");
+  return {};
+}
+
+// The shop a listing for `household` goes into, once the listing is seen to be its own.
+Result<mk::ShopId> shop_for_listing(db::Session& s, const mk::Household& household,
+                                    const ListingFor& listing) {
+  auto shop = CUNHUO_TRY(mk::household_shop(s, household.id));
+  if (!shop)
+    return make_error(ErrorKind::conflict, "no_household_shop",
+                      "the household has no shop of its own to list in", "household_id");
+  CUNHUO_CHECK(listing_is_the_households(listing, *shop, household.id));
+  return *shop;
+}
+
+// What a confirmation binds: the digest of the content, the total the villager was told (an
+// order), and the text their phone gets.
+struct Confirmable {
+  std::string digest;
+  std::optional<std::int64_t> total_fen;
+  msg::CodeText text;
+};
+
+// A title as a text message shows it: its first kTitleCharsInText characters.
+std::string short_title(std::string_view title) {
+  std::size_t chars = 0, at = 0;
+  for (; at < title.size(); ++at)
+    if ((static_cast<unsigned char>(title[at]) & 0xC0) != 0x80 && chars++ == kTitleCharsInText)
+      return std::string(title.substr(0, at)) + "…";
+  return std::string(title);
+}
+
+// An order is priced now, as checkout will price it: a cart that cannot be ordered is
+// refused here, before a code is spent on it.
+Result<Confirmable> order_confirmable(Context& ctx, db::Session& tx,
+                                      const mk::CheckoutRequest& cart) {
+  const auto quote = CUNHUO_TRY(mk::quote_checkout(tx, cart, ctx.clock.now_ms()));
+  const mk::OrderLine& first = quote.lines.front();
+  std::string item = short_title(first.title) + "×" + std::to_string(first.quantity);
+  if (quote.lines.size() > 1) item += "等" + std::to_string(quote.lines.size()) + "种";
+  return Confirmable{.digest = mk::order_digest(cart),
+                     .total_fen = quote.total.fen(),
+                     .text = {.template_code = std::string(msg::kProxyOrderCode),
+                              .params = {{"item", item}, {"total", quote.total.to_yuan()}}}};
+}
+
+Confirmable listing_confirmable(const mk::ListingFields& f) {
+  const std::string unit(mk::unit_in_chinese(f.unit.value_or("")));
+  return Confirmable{.digest = mk::listing_digest(f),
+                     .total_fen = std::nullopt,
+                     .text = {.template_code = std::string(msg::kProxyListingCode),
+                              .params = {{"title", short_title(f.title.value_or(""))},
+                                         {"price", f.price.value_or(Money()).to_yuan()},
+                                         {"unit", unit},
+                                         {"stock", std::to_string(f.stock.value_or(0))}}}};
+}
+
 // ---- asking for a confirmation ----
 
 schema::Schema confirmation_request_schema() {
   using namespace schema;
-  return object({required("household_id", id()),
-                 required("action", name_among(kMaxActionBytes, {"order", "listing"}))});
+  return object(
+      {required("household_id", id()),
+       required("action", name_among(kMaxActionBytes, {"order", "listing"})),
+       optional("order", cart_schema().described("action order: the cart to be ordered, as "
+                                                 "POST /api/v1/proxy/orders will carry it")),
+       optional("listing", new_listing_schema().described(
+                               "action listing: the listing, as POST /api/v1/proxy/products "
+                               "will carry it"))});
 }
 
 schema::Schema confirmation_sent_schema() {
   using namespace schema;
-  return object({required("confirmation_id", id()), required("household_id", id()),
-                 required("action", choice({"order", "listing"})),
-                 required("sent_to", text().described("the card's phone, masked")),
-                 required("expires_at", utc_time())});
+  return object(
+      {required("confirmation_id", id()), required("household_id", id()),
+       required("action", choice({"order", "listing"})),
+       required("sent_to", text().described("the card's phone, masked")),
+       optional("total_fen", integer(0).described("an order's total, as the villager's text "
+                                                  "says it")),
+       required("expires_at", utc_time())});
+}
+
+// What a confirmation is asked for: the household, and the order or listing to confirm.
+struct Ask {
+  std::int64_t household_id = 0;
+  Kind action = Kind::order;
+  std::optional<mk::CheckoutRequest> cart;
+  std::optional<ListingFor> listing;
+};
+
+Result<Ask> read_ask(const FieldReader& body, const Account& op) {
+  Ask ask;
+  ask.household_id = CUNHUO_TRY(body.integer("household_id", 1, INT64_MAX));
+  ask.action = CUNHUO_TRY(parse_action(CUNHUO_TRY(body.string("action", kMaxActionBytes))));
+  const char* what = ask.action == Kind::order ? "order" : "listing";
+  CUNHUO_CHECK(body.only({"household_id", "action", what}));
+  const FieldReader content = CUNHUO_TRY(body.object(what));
+  if (ask.action == Kind::order)
+    ask.cart = CUNHUO_TRY(read_cart(content, op.id));
+  else
+    ask.listing = CUNHUO_TRY(read_listing_for(content));
+  return ask;
 }
 
 struct Sent {
   std::int64_t id = 0, expires_at_ms = 0;
   std::string phone;
-  std::optional<std::int64_t> wait_ms;  // set when the phone had a code too recently
+  std::optional<std::int64_t> total_fen;
+  std::optional<std::int64_t> wait_ms;  // set when the phone may not have a code now
 };
 
-Result<Sent> send_confirmation(Context& ctx, db::Session& tx, const Account& op,
-                               std::int64_t household_id, Kind action) {
-  const auto household = CUNHUO_TRY(household_at_station(tx, op, household_id));
-  Sent sent{.id = 0, .expires_at_ms = 0, .phone = household.phone, .wait_ms = std::nullopt};
-  if ((sent.wait_ms = CUNHUO_TRY(msg::take_code_send(tx, household.phone, ctx.clock)))) return sent;
-  sent.expires_at_ms =
-      CUNHUO_TRY(msg::issue_code(tx, household.phone, msg::CodePurpose::proxy_confirm, ctx.clock));
+Result<Sent> send_confirmation(Context& ctx, db::Session& tx, const Account& op, const Ask& ask) {
+  const auto household = CUNHUO_TRY(household_at_station(tx, op, ask.household_id));
+  Confirmable what;
+  if (ask.cart) {
+    what = CUNHUO_TRY(order_confirmable(ctx, tx, *ask.cart));
+  } else {
+    CUNHUO_CHECK(shop_for_listing(tx, household, *ask.listing));
+    what = listing_confirmable(ask.listing->fields);
+  }
+  Sent sent{.id = 0,
+            .expires_at_ms = 0,
+            .phone = household.phone,
+            .total_fen = what.total_fen,
+            .wait_ms = std::nullopt};
+  // The operator is told to wait, whichever limit it is: the villager is at the counter.
+  const auto send = CUNHUO_TRY(
+      msg::take_code_send(tx, household.phone, msg::CodePurpose::proxy_confirm, ctx.clock));
+  if (send.outcome != msg::CodeSend::Outcome::taken) {
+    sent.wait_ms = send.wait_ms;
+    return sent;
+  }
+  sent.expires_at_ms = CUNHUO_TRY(
+      msg::issue_code(tx, household.phone, msg::CodePurpose::proxy_confirm, ctx.clock, what.text));
   CUNHUO_TRY(tx.exec(
       "INSERT INTO proxy_confirmations (household_id, operator_account, action, requested_at, "
-      "expires_at) VALUES (?, ?, ?, ?, ?)",
-      {household_id, op.id, to_string(action), ctx.clock.now_ms(), sent.expires_at_ms}));
+      "expires_at, digest, quoted_total_fen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {ask.household_id, op.id, to_string(ask.action), ctx.clock.now_ms(), sent.expires_at_ms,
+       what.digest, what.total_fen}));
   sent.id = CUNHUO_TRY(tx.last_insert_id());
   return sent;
 }
@@ -113,54 +247,73 @@ Result<Response> ask_confirmation(Context& ctx, const Call& call) {
   const Account& op = call.caller();
   auto doc = CUNHUO_TRY(json_body(call.request));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
-  CUNHUO_CHECK(body.only({"household_id", "action"}));
-  const std::int64_t household = CUNHUO_TRY(body.integer("household_id", 1, INT64_MAX));
-  const Kind action = CUNHUO_TRY(parse_action(CUNHUO_TRY(body.string("action", kMaxActionBytes))));
-  const Sent sent = CUNHUO_TRY(ctx.db.write(
-      [&](db::Session& tx) { return send_confirmation(ctx, tx, op, household, action); }));
+  const Ask ask = CUNHUO_TRY(read_ask(body, op));
+  const Sent sent = CUNHUO_TRY(
+      ctx.db.write([&](db::Session& tx) { return send_confirmation(ctx, tx, op, ask); }));
   if (sent.wait_ms)
     return too_many_requests((*sent.wait_ms + 999) / 1000,
-                             "a code was sent to this phone recently");
+                             "this phone may not have another code yet");
   if (ctx.sms != nullptr) ctx.sms->wake();
   JsonWriter w;
-  w.begin_object().field("confirmation_id", sent.id).field("household_id", household);
-  w.field("action", to_string(action)).field("sent_to", mask_phone(sent.phone));
+  w.begin_object().field("confirmation_id", sent.id).field("household_id", ask.household_id);
+  w.field("action", to_string(ask.action)).field("sent_to", mask_phone(sent.phone));
+  if (sent.total_fen) w.field("total_fen", *sent.total_fen);
   w.field("expires_at", format_utc(sent.expires_at_ms)).end_object();
   return Response::json(202, w.take());
 }
 
 // ---- checking the villager's code ----
 
-enum class Confirmed { yes, not_asked, wrong_code };
+enum class Confirmed { yes, not_asked, wrong_code, mismatch };
+
+struct Check {
+  Confirmed outcome = Confirmed::not_asked;
+  std::optional<std::int64_t> total_fen;  // what the villager's text said an order costs
+  // A wrong code, or the right one for other content: the code loses a try.
+  bool costs_a_try() const {
+    return outcome == Confirmed::wrong_code || outcome == Confirmed::mismatch;
+  }
+};
 
 // The household's latest confirmation must be this operator's, for this action, unused; the
-// code on the card's phone must be right, and is then used up.
-Result<Confirmed> check_code(Context& ctx, db::Session& tx, const Account& op,
-                             const mk::Household& household, Kind action, const std::string& code) {
-  auto latest = CUNHUO_TRY(
-      tx.query_one("SELECT id, operator_account, action, confirmed_at FROM proxy_confirmations "
-                   "WHERE household_id = ? ORDER BY id DESC LIMIT 1",
-                   {household.id.value}));
+// code on the card's phone must be right, and the content (`digest`) what it was asked
+// for. The code is then used up.
+Result<Check> check_code(Context& ctx, db::Session& tx, const Account& op,
+                         const mk::Household& household, Kind action, const std::string& code,
+                         const std::string& digest) {
+  auto latest = CUNHUO_TRY(tx.query_one(
+      "SELECT id, operator_account, action, confirmed_at, digest, quoted_total_fen FROM "
+      "proxy_confirmations WHERE household_id = ? ORDER BY id DESC LIMIT 1",
+      {household.id.value}));
   if (!latest || latest->i64(1) != op.id || latest->str(2) != to_string(action) ||
       latest->opt_i64(3))
-    return Confirmed::not_asked;
+    return Check{.outcome = Confirmed::not_asked, .total_fen = std::nullopt};
   const auto check = CUNHUO_TRY(
       msg::verify_code(tx, household.phone, msg::CodePurpose::proxy_confirm, code, ctx.clock));
-  if (check != msg::CodeCheck::accepted) return Confirmed::wrong_code;
+  if (check != msg::CodeCheck::accepted)
+    return Check{.outcome = Confirmed::wrong_code, .total_fen = std::nullopt};
+  // The caller's transaction rolls back, so the code's row is back with one try less.
+  if (latest->str(4) != digest)
+    return Check{.outcome = Confirmed::mismatch, .total_fen = std::nullopt};
   CUNHUO_TRY(tx.exec("UPDATE proxy_confirmations SET confirmed_at = ? WHERE id = ?",
                      {ctx.clock.now_ms(), latest->i64(0)}));
-  return Confirmed::yes;
+  return Check{.outcome = Confirmed::yes, .total_fen = latest->opt_i64(5)};
 }
 
 // What a check that did not confirm answers.
 Status refusal_of(Confirmed outcome, Kind action) {
+  const std::string what(to_string(action));
   switch (outcome) {
     case Confirmed::yes: return {};
     case Confirmed::not_asked:
-      return make_error(ErrorKind::conflict, "confirmation_not_requested",
-                        "ask the household to confirm this " + std::string(to_string(action)) +
-                            " first (POST /api/v1/proxy/confirmations)",
-                        "confirmation_code");
+      return make_error(
+          ErrorKind::conflict, "confirmation_not_requested",
+          "ask the household to confirm this " + what + " first (POST /api/v1/proxy/confirmations)",
+          "confirmation_code");
+    case Confirmed::mismatch:
+      return make_error(
+          ErrorKind::unprocessable, "confirmation_mismatch",
+          "this " + what + " is not the one the household confirmed; ask them to confirm it", what);
     case Confirmed::wrong_code: break;
   }
   return make_error(ErrorKind::forbidden, "invalid_confirmation_code",
@@ -168,13 +321,12 @@ Status refusal_of(Confirmed outcome, Kind action) {
 }
 
 // The code is checked in the transaction that writes what it confirms, so a write that fails
-// (out of stock, a campaign's limit) leaves the code for the next try. A wrong code rolls
-// that transaction back; its try is then counted on its own, so guessing still runs out.
-Status count_wrong_try(Context& ctx, const mk::Household& household, const std::string& code) {
-  return ctx.db.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(
-        msg::verify_code(tx, household.phone, msg::CodePurpose::proxy_confirm, code, ctx.clock));
-    return {};
+// (out of stock, a campaign's limit) leaves the code for the next try. A wrong code, or the
+// right one for other content, rolls that transaction back; its try is then counted on its
+// own, so guessing (or trying other content) still runs out.
+Status count_try(Context& ctx, const mk::Household& household) {
+  return ctx.db.write([&](db::Session& tx) {
+    return msg::spend_code_try(tx, household.phone, msg::CodePurpose::proxy_confirm);
   });
 }
 
@@ -191,10 +343,11 @@ Result<ProxyCall> read_proxy_call(const FieldReader& body, const char* what) {
 
 schema::Schema proxy_schema(const char* what, const schema::Schema& object_schema) {
   using namespace schema;
-  return object({required("household_id", id()),
-                 required("confirmation_code",
-                          text(kMaxCodeBytes).described("the code the household's phone got")),
-                 required(what, object_schema)});
+  return object(
+      {required("household_id", id()),
+       required("confirmation_code",
+                text(kMaxCodeBytes).described("the code the household's phone got")),
+       required(what, object_schema.described("exactly what the confirmation was asked for"))});
 }
 
 // ---- an order for the villager ----
@@ -215,13 +368,18 @@ Result<Response> proxy_order(Context& ctx, const Call& call) {
   const auto household = CUNHUO_TRY(
       ctx.db.read([&](db::Session& s) { return household_at_station(s, op, p.household_id); }));
   const std::int64_t operator_id = op.id;
-  auto wrong_code = std::make_shared<bool>(false);
+  auto spend_try = std::make_shared<bool>(false);
   auto work = [ctx, cart, household, operator_id, op, code = p.code,
-               wrong_code](db::Session& tx) mutable -> Result<Response> {
-    const auto outcome = CUNHUO_TRY(check_code(ctx, tx, op, household, Kind::order, code));
-    *wrong_code = outcome == Confirmed::wrong_code;
-    CUNHUO_CHECK(refusal_of(outcome, Kind::order));
+               spend_try](db::Session& tx) mutable -> Result<Response> {
+    const auto check =
+        CUNHUO_TRY(check_code(ctx, tx, op, household, Kind::order, code, mk::order_digest(*cart)));
+    *spend_try = check.costs_a_try();
+    CUNHUO_CHECK(refusal_of(check.outcome, Kind::order));
     auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *cart, ctx.clock, ctx.payment_window));
+    // The villager was told a total; a price changed since is theirs to confirm anew.
+    if (check.total_fen != checkout.total.fen())
+      return make_error(ErrorKind::conflict, "confirmation_price_changed",
+                        "the price changed since the household confirmed; ask them again", "order");
     const auto villager = CUNHUO_TRY(villager_account(tx, household.id));
     for (const auto& order : checkout.orders)
       CUNHUO_CHECK(mk::record_proxy_action(tx,
@@ -236,54 +394,34 @@ Result<Response> proxy_order(Context& ctx, const Call& call) {
     return checkout_answer(checkout);
   };
   Response answer = ctx.idempotency.run(req, op.id, work);
-  if (*wrong_code) CUNHUO_CHECK(count_wrong_try(ctx, household, p.code));
+  if (*spend_try) CUNHUO_CHECK(count_try(ctx, household));
   return answer;
 }
 
 // ---- a listing for the villager ----
-
-// A listing made for a household is its own: in its own shop, produced by it alone.
-Status listing_is_the_households(const mk::ListingFields& f, std::optional<std::int64_t> shop,
-                                 mk::ShopId own_shop, mk::HouseholdId household) {
-  if (shop && *shop != own_shop.value)
-    return make_error(ErrorKind::invalid, "not_the_households_shop",
-                      "a listing made for a household goes into its own shop", "listing.shop_id");
-  for (const auto& producer : f.producers.value_or(std::vector<mk::ProducerShare>{}))
-    if (producer.household != household)
-      return make_error(ErrorKind::invalid, "not_the_household",
-                        "a listing made for a household is produced by that household",
-                        "listing.producers");
-  return {};
-}
 
 Result<Response> proxy_listing(Context& ctx, const Call& call) {
   const Account& op = call.caller();
   auto doc = CUNHUO_TRY(json_body(call.request));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   const ProxyCall p = CUNHUO_TRY(read_proxy_call(body, "listing"));
-  const auto listing = CUNHUO_TRY(body.object("listing"));
-  const auto fields = CUNHUO_TRY(read_listing(listing));
-  const auto shop_field = CUNHUO_TRY(listing.optional_integer("shop_id", 1, INT64_MAX));
+  const ListingFor listing = CUNHUO_TRY(read_listing_for(CUNHUO_TRY(body.object("listing"))));
   struct Target {
     mk::Household household;
     mk::ShopId shop;
   };
   const auto target = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<Target> {
     auto household = CUNHUO_TRY(household_at_station(s, op, p.household_id));
-    auto shop = CUNHUO_TRY(mk::household_shop(s, household.id));
-    if (!shop)
-      return make_error(ErrorKind::conflict, "no_household_shop",
-                        "the household has no shop of its own to list in", "household_id");
-    return Target{std::move(household), *shop};
+    const auto shop = CUNHUO_TRY(shop_for_listing(s, household, listing));
+    return Target{std::move(household), shop};
   }));
-  CUNHUO_CHECK(listing_is_the_households(fields, shop_field, target.shop, target.household.id));
-  bool wrong_code = false;
+  bool spend_try = false;
   auto answer = ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    const auto outcome =
-        CUNHUO_TRY(check_code(ctx, tx, op, target.household, Kind::listing, p.code));
-    wrong_code = outcome == Confirmed::wrong_code;
-    CUNHUO_CHECK(refusal_of(outcome, Kind::listing));
-    const auto id = CUNHUO_TRY(mk::create_product(tx, target.shop, fields, ctx.clock));
+    const auto check = CUNHUO_TRY(check_code(ctx, tx, op, target.household, Kind::listing, p.code,
+                                             mk::listing_digest(listing.fields)));
+    spend_try = check.costs_a_try();
+    CUNHUO_CHECK(refusal_of(check.outcome, Kind::listing));
+    const auto id = CUNHUO_TRY(mk::create_product(tx, target.shop, listing.fields, ctx.clock));
     CUNHUO_CHECK(mk::record_proxy_action(
         tx,
         {.id = 0,
@@ -297,7 +435,7 @@ Result<Response> proxy_listing(Context& ctx, const Call& call) {
     auto product = CUNHUO_TRY(mk::find_product(tx, id));
     return product_answer(tx, *product, 201);
   });
-  if (wrong_code) CUNHUO_CHECK(count_wrong_try(ctx, target.household, p.code));
+  if (spend_try) CUNHUO_CHECK(count_try(ctx, target.household));
   return answer;
 }
 
@@ -339,25 +477,28 @@ void add_proxy_selling_routes(RouteTable& table, ProxySellingContext ctx) {
   auto bind = [ctx](auto fn) {
     return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
   };
-  const std::vector<std::string> confirmation_errors = {"unknown_household", "outside_your_area",
-                                                        "confirmation_not_requested",
-                                                        "invalid_confirmation_code"};
-  table.add(
-      {.method = "POST",
-       .pattern = "/api/v1/proxy/confirmations",
-       .access = only({Role::station_operator}),
-       .body = Body::json,
-       .request_schema = confirmation_request_schema(),
-       .response_schema = confirmation_sent_schema(),
-       .success_status = 202,
-       .errors = {"invalid_action", "unknown_household", "outside_your_area", "too_many_requests"},
-       .summary = "Send the household's card phone a code to confirm an order or listing "
-                  "the station makes for it",
-       .handler = bind(ask_confirmation)});
+  const std::vector<std::string> confirmation_errors = {
+      "unknown_household", "outside_your_area", "confirmation_not_requested",
+      "invalid_confirmation_code", "confirmation_mismatch"};
+  table.add({.method = "POST",
+             .pattern = "/api/v1/proxy/confirmations",
+             .access = only({Role::station_operator}),
+             .body = Body::json,
+             .request_schema = confirmation_request_schema(),
+             .response_schema = confirmation_sent_schema(),
+             .success_status = 202,
+             .errors = {"invalid_action", "unknown_household", "outside_your_area",
+                        "no_household_shop", "not_the_households_shop", "not_the_household",
+                        "unknown_product", "out_of_stock", "not_in_campaign",
+                        "campaign_not_running", "over_buyer_limit", "too_many_requests"},
+             .summary = "Send the household's card phone a code to confirm this very order or "
+                        "listing (what it is, and an order's total, in the text)",
+             .handler = bind(ask_confirmation)});
   std::vector<std::string> order_errors = confirmation_errors;
-  order_errors.insert(order_errors.end(),
-                      {"not_in_campaign", "campaign_not_running", "over_buyer_limit",
-                       "campaign_sold_out", "shop_not_opted_in", "out_of_stock"});
+  order_errors.insert(
+      order_errors.end(),
+      {"not_in_campaign", "campaign_not_running", "over_buyer_limit", "campaign_sold_out",
+       "shop_not_opted_in", "out_of_stock", "confirmation_price_changed"});
   table.add({.method = "POST",
              .pattern = "/api/v1/proxy/orders",
              .access = only({Role::station_operator}),

@@ -299,9 +299,11 @@ class Adapter final : public Tcp::Handler {
 
   // Counts a new connection against the caps; the caller holds connections_mu.
   bool admit(Connection& conn) {
+    // A trusted proxy carries many clients' connections: only the overall cap holds it.
+    const bool proxy = shared_->options.proxies.trusts(conn.address);
     int& from_address = shared_->open_by_address[conn.address];
     if (shared_->open_connections >= shared_->options.max_connections ||
-        from_address >= shared_->options.max_connections_per_address) {
+        (!proxy && from_address >= shared_->options.max_connections_per_address)) {
       if (from_address == 0) shared_->open_by_address.erase(conn.address);
       return false;
     }
@@ -375,7 +377,9 @@ class Adapter final : public Tcp::Handler {
     }
     auto head = http1::parse_head(std::string_view(conn.buffer).substr(0, end));
     conn.buffer.erase(0, end + 4);
-    if (head.ok()) head->request.client_address = conn.address;
+    if (head.ok())
+      head->request.client_address =
+          shared_->options.proxies.client_of(conn.address, head->request.headers);
     if (!head.ok()) {
       const Error& e = head.error();
       int status = e.kind == ErrorKind::too_large     ? 431

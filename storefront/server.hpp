@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "storefront/client_address.hpp"
 #include "storefront/http.hpp"
 #include "storefront/metrics.hpp"
 
@@ -42,7 +43,8 @@ struct ServerOptions {
   std::int64_t body_timeout_ms = 30'000;
   std::int64_t idle_timeout_ms = 75'000;  // an idle keep-alive connection is closed after this
   int max_connections = 4096;             // over either cap a new connection gets a 503
-  int max_connections_per_address = 256;
+  int max_connections_per_address = 256;  // a trusted proxy's connections are exempt
+  ProxyTrust proxies;           // whose forwarded-for headers name the client (client_address)
   HeadCheck authenticate_head;  // for routes with authenticate_before_body
 };
 

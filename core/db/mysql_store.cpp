@@ -77,6 +77,17 @@ class MysqlSession final : public Session {
   Dialect dialect() const override { return Dialect::mysql; }
   bool broken() const { return broken_; }
 
+  // The access mode of the transactions this session runs, set only when it changes. With
+  // autocommit off a transaction begins at its first statement and takes its snapshot at its
+  // first read, as after START TRANSACTION: a read costs no round trip of its own to begin.
+  Status set_read_only(bool read_only) {
+    if (read_only == read_only_) return {};
+    CUNHUO_CHECK(plain(read_only ? "SET SESSION TRANSACTION READ ONLY"
+                                 : "SET SESSION TRANSACTION READ WRITE"));
+    read_only_ = read_only;
+    return {};
+  }
+
   Result<Exec> exec_with(std::string_view sql, std::span<const Value> params) override {
     try {
       auto* ps = CUNHUO_TRY(prepare(sql, params));
@@ -210,6 +221,7 @@ class MysqlSession final : public Session {
   std::unique_ptr<sql::Connection> conn_;
   std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> cache_;
   bool broken_ = false;
+  bool read_only_ = false;  // a new connection's transactions read and write
 };
 
 class MysqlDatabase final : public Database {
@@ -249,7 +261,7 @@ class MysqlDatabase final : public Database {
       auto acquired = acquire();
       if (!acquired.ok()) return acquired.error();
       std::unique_ptr<MysqlSession> session = std::move(*acquired);
-      Status st = mode == TxMode::read ? session->plain("START TRANSACTION READ ONLY") : Status{};
+      Status st = session->set_read_only(mode == TxMode::read);
       if (st.ok()) st = body(*session);
       if (st.ok())
         st = session->commit();

@@ -108,6 +108,13 @@ Status Dispatcher::record_failure(const Event& event, const Error& error) {
   });
 }
 
+Result<std::optional<std::int64_t>> newest_waiting_at(db::Session& s) {
+  auto row = CUNHUO_TRY(s.query_one(
+      "SELECT MAX(created_at) FROM outbox_events WHERE delivered_at IS NULL AND dead_at IS NULL"));
+  if (!row || row->is_null(0)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(row->i64(0));
+}
+
 Result<DispatchStats> Dispatcher::run_once() {
   auto due = db_.read([&](db::Session& s) -> Result<std::vector<Event>> {
     auto rows = CUNHUO_TRY(s.query(

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ std::span<const db::Migration> migrations();
 // Writes an event in the caller's transaction and returns its id.
 Result<std::int64_t> publish(db::Session& tx, std::string_view topic, std::string_view payload,
                              const Clock& clock);
+
+// When the newest event still waiting to be handed out (neither delivered nor parked) was
+// published; nullopt when none waits. A bulk load resumed after a crash (the demo county)
+// hands such events out first, on a clock at that moment.
+Result<std::optional<std::int64_t>> newest_waiting_at(db::Session& s);
 
 // Runs inside the handler's transaction; return an error to roll it back and retry later.
 using Handler = std::function<Status(db::Session& tx, const Event& event)>;

@@ -251,30 +251,79 @@ STORE_TEST("sign-ups are refused in order, and write nothing", "[http][accounts]
   CHECK(sign_up(c, kNewPhone, code).status == 201);  // one wrong try left it usable
 }
 
-STORE_TEST("a second code to one phone within a minute is refused with Retry-After",
+STORE_TEST("a second code for one phone and purpose within a minute is refused with Retry-After",
            "[http][accounts][limits]") {
   TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
   HttpClient c(server.port());
   REQUIRE(ask_code(c, kNewPhone, "sign_up").status == 202);
   server.advance(10s);
-  auto again = ask_code(c, kNewPhone, "log_in");  // any purpose: the limit is the phone's
+  auto again = ask_code(c, kNewPhone, "sign_up");
   CHECK(again.status == 429);
   CHECK(again.header("retry-after") == "50");
+  CHECK(ask_code(c, kNewPhone, "log_in").status == 202);  // another purpose: its own minute
   server.advance(50s);
   CHECK(ask_code(c, kNewPhone, "sign_up").status == 202);
 }
 
-STORE_TEST("a phone gets at most ten codes a day", "[http][accounts][limits]") {
+STORE_TEST("a purpose's codes for the day spent, a request is answered as before and sent nothing",
+           "[http][accounts][limits]") {
   TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
   HttpClient c(server.port());
-  for (int i = 0; i < messaging::kCodesPerPhonePerDay; ++i) {
+  for (int i = 0; i < messaging::kAnonymousCodesPerDay; ++i) {
     REQUIRE(ask_code(c, kNewPhone, "sign_up").status == 202);
     server.advance(std::chrono::milliseconds(messaging::kCodeResendMs));
   }
-  auto refused = ask_code(c, kNewPhone, "sign_up");
-  CHECK(refused.status == 429);
-  REQUIRE(refused.header("retry-after"));
-  CHECK(std::stoll(*refused.header("retry-after")) > 3600);
+  const std::int64_t queued = server.count("SELECT COUNT(*) FROM sms_queue");
+  CHECK(queued == messaging::kAnonymousCodesPerDay);
+  auto spent = ask_code(c, kNewPhone, "sign_up");
+  CHECK(spent.status == 202);
+  CHECK(spent.body == R"({"sent":true,"expires_in_s":300})");
+  CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == queued);
+  server.advance(std::chrono::milliseconds(messaging::kCodeDayMs));
+  REQUIRE(ask_code(c, kNewPhone, "sign_up").status == 202);
+  CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == queued + 1);  // a new day
+}
+
+STORE_TEST("requests for codes are limited in order: the address, the minute, the day",
+           "[http][accounts][limits]") {
+  using messaging::kAnonymousCodesPerDay;
+  struct Case {
+    std::string situation;
+    int extra_requests;  // after the day's log_in codes, the last one just sent
+    std::chrono::milliseconds wait;
+    int status;
+    std::optional<std::string> retry_after;  // "hour": more than a minute
+  };
+  const std::vector<Case> cases = {
+      {"the address's hour spent, the phone's minute and day too", 1, 0ms, 429, "hour"},
+      {"the minute since the last log_in code, the day spent too", 0, 0ms, 429, "60"},
+      {"the log_in day spent: answered as sent, nothing sent", 0, 60s, 202, std::nullopt},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.situation);
+    TestServer server(
+        store_kind, kTestSeed,
+        [](Config& c) { c.code_requests_per_address = kAnonymousCodesPerDay + 1; },
+        ServerClock::manual);
+    HttpClient c(server.port());
+    for (int i = 0; i < kAnonymousCodesPerDay; ++i) {
+      if (i > 0) server.advance(std::chrono::milliseconds(messaging::kCodeResendMs));
+      REQUIRE(ask_code(c, kSeedConsumer, "log_in").status == 202);
+    }
+    for (int i = 0; i < k.extra_requests; ++i) ask_code(c, kSeedConsumer, "log_in");
+    server.advance(k.wait);
+    const std::int64_t queued = server.count("SELECT COUNT(*) FROM sms_queue");
+    CHECK(queued == kAnonymousCodesPerDay);
+    auto reply = ask_code(c, kSeedConsumer, "log_in");
+    CHECK(reply.status == k.status);
+    if (!k.retry_after)
+      CHECK_FALSE(reply.header("retry-after").has_value());
+    else if (*k.retry_after == "hour")
+      CHECK(std::stoll(reply.header("retry-after").value_or("0")) > 60);
+    else
+      CHECK(reply.header("retry-after") == k.retry_after);
+    CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == queued);
+  }
 }
 
 STORE_TEST("an address asking for too many codes is refused with Retry-After",

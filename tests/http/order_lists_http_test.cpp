@@ -325,38 +325,70 @@ STORE_TEST("a bad order-list query is refused, naming the field", "[http][orders
         1);
 }
 
-STORE_TEST("the centre's filtered list and a shop's to-pack list read their indexes",
-           "[http][orders-list]") {
-  TestServer server(store_kind);
-  mk::OrderListQuery centre;
-  centre.area = "620621104201";
-  centre.status = mk::OrderStatus::paid;
-  centre.from_ms = 1;
-  centre.to_ms = 2;
-  centre.after = std::vector<std::int64_t>{2, 9};
-  mk::OrderListQuery to_pack;
-  to_pack.shops = {mk::ShopId{1}};
-  to_pack.to_pack = true;
-  to_pack.after = std::vector<std::int64_t>{2, 9};
-  // Either of the village's indexes keeps the list in its order (the planner picks).
-  for (const auto& [q, index] :
-       {std::pair{centre, "orders_list_village"}, std::pair{to_pack, "orders_list_to_pack"}}) {
-    CAPTURE(index);
-    const auto statement = mk::order_list_statement(q);
-    const bool lite = server.store().kind() == StoreKind::sqlite;
-    auto plan = server.store().db().read([&](db::Session& s) {
-      return s.query_with((lite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + statement.sql,
-                          statement.params);
-    });
-    REQUIRE(plan.ok());
-    std::string text;
-    for (const auto& row : *plan)
-      for (std::size_t i = 0; i < row.size(); ++i) text += row.str(i) + " ";
-    CAPTURE(text);
-    CHECK(text.find(index) != std::string::npos);
-    CHECK(text.find("TEMP B-TREE") == std::string::npos);  // no sort: the index's order
-    CHECK(text.find("filesort") == std::string::npos);
+namespace {
+
+// The list of `q` from the position {2, 9}, dated when `dated`.
+mk::OrderListQuery positioned(mk::OrderListQuery q, bool dated) {
+  if (dated) {
+    q.from_ms = 1;
+    q.to_ms = 2;
   }
+  q.after = std::vector<std::int64_t>{2, 9};
+  return q;
+}
+
+}  // namespace
+
+STORE_TEST("each list reads its own index in the list's order", "[http][orders-list]") {
+  TestServer server(store_kind);
+  const auto paid = mk::OrderStatus::paid;
+  struct Case {
+    const char* list;
+    mk::OrderListQuery query;
+    const char* index;
+  };
+  const std::vector<Case> table = {
+      {"a buyer's", {.buyer = 5}, "orders_list_buyer"},
+      {"a shop's", {.shops = {mk::ShopId{1}}}, "orders_list_shop"},
+      {"a shop's by status", {.shops = {mk::ShopId{1}}, .status = paid}, "orders_list_shop_status"},
+      {"a shop's to pack", {.shops = {mk::ShopId{1}}, .to_pack = true}, "orders_list_to_pack"},
+      {"a village's", {.area = "620621104201"}, "orders_list_village"},
+      {"a village's by status",
+       {.area = "620621104201", .status = paid},
+       "orders_list_village_status"},
+      {"a county's", {.area = "620621"}, "orders_list_county"},
+      {"a county's by status", {.area = "620621", .status = paid}, "orders_list_county_status"},
+      {"a township's by status",
+       {.area = "620621104", .status = paid},
+       "orders_list_county_status"},
+  };
+  const bool lite = server.store().kind() == StoreKind::sqlite;
+  for (const auto& c : table)
+    for (const bool dated : {false, true}) {
+      CAPTURE(c.list, dated);
+      const auto q = positioned(c.query, dated);
+      const auto statement = mk::order_list_statement(q, server.store().db().dialect());
+      auto plan = server.store().db().read([&](db::Session& s) {
+        return s.query_with((lite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + statement.sql,
+                            statement.params);
+      });
+      REQUIRE(plan.ok());
+      std::string text;
+      for (const auto& row : *plan)
+        for (std::size_t i = 0; i < row.size(); ++i) text += row.str(i) + " ";
+      CAPTURE(text);
+      // MariaDB reads the index the statement names; SQLite's planner may take the scope's
+      // index without the status (also in the list's order) for a short date range.
+      const std::string index = c.index, without_status = "_status";
+      auto reads = [&](const std::string& i) { return text.find(i + " ") != std::string::npos; };
+      CHECK((reads(index) || (lite && index.ends_with(without_status) &&
+                              reads(index.substr(0, index.size() - without_status.size())))));
+      CHECK(text.find("TEMP B-TREE") == std::string::npos);  // no sort: the index's order
+      CHECK(text.find("filesort") == std::string::npos);
+      // And the statement runs (an index named to MariaDB must exist).
+      auto listed = server.store().db().read([&](db::Session& s) { return mk::list_orders(s, q); });
+      CHECK(listed.ok());
+    }
 }
 
 STORE_TEST("the running campaigns are listed for anyone, each with its listings and prices",

@@ -129,6 +129,23 @@ std::int64_t household_elsewhere(TestServer& server) {
   return made->value;
 }
 
+// The code in the newest text the sandbox "sent" to `phone`, after a sending pass.
+std::string latest_code(TestServer& server, const std::string& phone) {
+  REQUIRE(server.app().sms() != nullptr);
+  REQUIRE(server.app().sms()->run_once().ok());
+  HttpClient c(server.port());
+  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
+  REQUIRE(reply.status == 200);
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  const auto& items = doc->find("items")->as_array();
+  REQUIRE_FALSE(items.empty());
+  const std::string text = items.front().find("text")->as_string();
+  const auto at = text.find_first_of("0123456789");
+  REQUIRE(at != std::string::npos);
+  return text.substr(at, messaging::kCodeDigits);
+}
+
 }  // namespace
 
 STORE_TEST(
@@ -428,273 +445,6 @@ STORE_TEST("the county office reads its county's account audit; others are refus
       c.request("GET", "/api/v1/account-audit?county=620622", "", bearer(server.login(kAdmin)));
   REQUIRE(neighbour.status == 200);
   CHECK(neighbour.body.find(R"("entries":[])") != std::string::npos);
-}
-
-// ---- assisted selling at the station (代买代卖) ----
-
-namespace {
-
-const std::string kWangCard = "13800000001";  // 王建国's household, 西渠镇致力村, its own shop
-const std::string kZhaoCard = "13800000004";  // 三雷镇: not the 西渠镇 station's township
-
-std::string melon_for(std::int64_t household) {
-  return R"({"title":"民勤沙漠蜜瓜 5斤装","category":"水果","unit":"box","price_fen":3980,)"
-         R"("stock":5,"temperature_class":"chilled","shelf_life_days":20,)"
-         R"("origin_code":"620621104201","origin_name":"甘肃民勤","producers":[{"household_id":)" +
-         std::to_string(household) + R"(,"share_bps":10000}]})";
-}
-
-std::string cart_of(std::int64_t product) {
-  return R"({"items":[{"product_id":)" + std::to_string(product) +
-         R"(,"quantity":1}],"shipping_address":{"name":"王建国","phone":"13800000001",)"
-         R"("address":"西渠镇致力村站点自提","region_code":"620621104201"}})";
-}
-
-std::string ask(std::int64_t household, const std::string& action) {
-  return R"({"household_id":)" + std::to_string(household) + R"(,"action":")" + action + "\"}";
-}
-
-std::string proxy_body(std::int64_t household, const std::string& code, const std::string& what,
-                       const std::string& object) {
-  return R"({"household_id":)" + std::to_string(household) + R"(,"confirmation_code":")" + code +
-         R"(",")" + what + "\":" + object + "}";
-}
-
-// The code in the newest text the sandbox "sent" to `phone`, after a sending pass.
-std::string latest_code(TestServer& server, const std::string& phone) {
-  REQUIRE(server.app().sms() != nullptr);
-  REQUIRE(server.app().sms()->run_once().ok());
-  HttpClient c(server.port());
-  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
-  REQUIRE(reply.status == 200);
-  auto doc = Json::parse(reply.body);
-  REQUIRE(doc.ok());
-  const auto& items = doc->find("items")->as_array();
-  REQUIRE_FALSE(items.empty());
-  const std::string text = items.front().find("text")->as_string();
-  const auto at = text.find_first_of("0123456789");
-  REQUIRE(at != std::string::npos);
-  return text.substr(at, 6);
-}
-
-std::string wrong(const std::string& code) { return code == "000000" ? "111111" : "000000"; }
-
-// Asks the household's phone for a code for `action`; returns the code it got.
-std::string confirmed_code(TestServer& server, HttpClient& c, const std::string& station,
-                           std::int64_t household, const std::string& card,
-                           const std::string& action) {
-  auto asked = post_json(c, "/api/v1/proxy/confirmations", ask(household, action), bearer(station));
-  REQUIRE(asked.status == 202);
-  const std::string code = latest_code(server, card);
-  CHECK(asked.body.find(code) == std::string::npos);  // never in the answer
-  return code;
-}
-
-std::int64_t account_id(TestServer& server, const std::string& phone) {
-  return server.count("SELECT id FROM accounts WHERE phone = '" + phone + "'");
-}
-
-std::int64_t list_melon(TestServer& server, HttpClient& c, std::int64_t household) {
-  auto listed =
-      post_json(c, "/api/v1/products", melon_for(household), bearer(server.login(kFarmer)));
-  REQUIRE(listed.status == 201);
-  return json_int(listed.body, "id");
-}
-
-}  // namespace
-
-STORE_TEST("a station lists a villager's produce with the code their phone got, kept by proxy",
-           "[http][proxy]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::string station = server.login(kStation);
-  const std::int64_t wang = household_with_card(server, kWangCard);
-  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "listing");
-  auto listed = post_json(c, "/api/v1/proxy/products",
-                          proxy_body(wang, code, "listing", melon_for(wang)), bearer(station));
-  REQUIRE(listed.status == 201);
-  const std::int64_t own_shop = server.count(
-      "SELECT s.id FROM shops s JOIN shop_members m ON m.shop_id = s.id WHERE s.kind = "
-      "'household' AND m.household_id = " +
-      std::to_string(wang));
-  CHECK(json_int(listed.body, "shop_id") == own_shop);
-  // Both sides are kept: the operator, and the household with its farmer's account.
-  auto actions = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/proxy-actions",
-                           "", bearer(server.login(kCountyOffice)));
-  REQUIRE(actions.status == 200);
-  CHECK(actions.body.find(R"("kind":"listing")") != std::string::npos);
-  CHECK(actions.body.find("\"operator_account\":" + std::to_string(account_id(server, kStation))) !=
-        std::string::npos);
-  CHECK(actions.body.find("\"villager_account\":" + std::to_string(account_id(server, kFarmer))) !=
-        std::string::npos);
-  auto stranger = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/proxy-actions",
-                            "", bearer(server.login(kConsumer)));
-  CHECK(stranger.status == 404);
-  auto audit = c.request("GET", "/api/v1/households/" + std::to_string(wang) + "/audit", "",
-                         bearer(server.login(kCountyOffice)));
-  REQUIRE(audit.status == 200);
-  CHECK(audit.body.find("proxy_listing") != std::string::npos);
-}
-
-STORE_TEST("a station orders for a villager with the code, pays for it, and the code is used once",
-           "[http][proxy]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::int64_t wang = household_with_card(server, kWangCard);
-  const std::int64_t melon = list_melon(server, c, wang);
-  const std::string station = server.login(kStation);
-  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
-  const std::string body = proxy_body(wang, code, "order", cart_of(melon));
-  auto ordered =
-      post_json(c, "/api/v1/proxy/orders", body, bearer(station, {{"Idempotency-Key", "proxy-1"}}));
-  REQUIRE(ordered.status == 201);
-  auto replayed =
-      post_json(c, "/api/v1/proxy/orders", body, bearer(station, {{"Idempotency-Key", "proxy-1"}}));
-  CHECK(replayed.status == 201);
-  CHECK(replayed.body == ordered.body);
-  auto again =
-      post_json(c, "/api/v1/proxy/orders", body, bearer(station, {{"Idempotency-Key", "proxy-2"}}));
-  CHECK(again.status == 409);
-  CHECK(error_code(again) == "confirmation_not_requested");
-  CHECK(server.count("SELECT COUNT(*) FROM proxy_actions WHERE kind = 'order'") == 1);
-  const std::int64_t checkout = json_int(ordered.body, "checkout_id");
-  auto paid = post_json(c, "/api/v1/checkouts/" + std::to_string(checkout) + "/payments", "",
-                        bearer(station, {{"Idempotency-Key", "pay-proxy-1"}}));
-  CHECK(paid.status == 201);
-}
-
-STORE_TEST("a proxy order that fails leaves the villager's code for the next try",
-           "[http][proxy]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::int64_t wang = household_with_card(server, kWangCard);
-  const std::int64_t melon = list_melon(server, c, wang);  // 5 in stock
-  const std::string station = server.login(kStation);
-  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
-  std::string too_many = cart_of(melon);
-  too_many.replace(too_many.find(R"("quantity":1)"), 12, R"("quantity":9)");
-  auto failed = post_json(c, "/api/v1/proxy/orders", proxy_body(wang, code, "order", too_many),
-                          bearer(station, {{"Idempotency-Key", "proxy-too-many"}}));
-  REQUIRE(failed.status == 409);
-  auto ordered =
-      post_json(c, "/api/v1/proxy/orders", proxy_body(wang, code, "order", cart_of(melon)),
-                bearer(station, {{"Idempotency-Key", "proxy-one"}}));
-  CHECK(ordered.status == 201);
-}
-
-STORE_TEST("wrong codes on proxy orders still run out the code's tries", "[http][proxy]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::int64_t wang = household_with_card(server, kWangCard);
-  const std::int64_t melon = list_melon(server, c, wang);
-  const std::string station = server.login(kStation);
-  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
-  for (int i = 0; i < messaging::kCodeTries; ++i)
-    CHECK(post_json(c, "/api/v1/proxy/orders",
-                    proxy_body(wang, wrong(code), "order", cart_of(melon)),
-                    bearer(station, {{"Idempotency-Key", "wrong-" + std::to_string(i)}}))
-              .status == 403);
-  auto right = post_json(c, "/api/v1/proxy/orders", proxy_body(wang, code, "order", cart_of(melon)),
-                         bearer(station, {{"Idempotency-Key", "right-at-last"}}));
-  CHECK(right.status == 403);  // the tries ran out: even the right code is refused
-  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
-}
-
-STORE_TEST("a proxy order without the villager's confirmation is refused in order, writing nothing",
-           "[http][proxy]") {
-  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
-  HttpClient c(server.port());
-  const std::int64_t wang = household_with_card(server, kWangCard);
-  const std::int64_t zhao = household_with_card(server, kZhaoCard);
-  const std::int64_t melon = list_melon(server, c, wang);
-  const std::string station = server.login(kStation);
-  auto order = [&](std::int64_t household, const std::string& code) {
-    return proxy_body(household, code, "order", cart_of(melon));
-  };
-  struct Row {
-    std::string who, body;
-    bool key;
-    int status;
-    std::string code;
-  };
-  int keys = 0;
-  auto run = [&](const std::vector<Row>& rows) {
-    for (const auto& r : rows) {
-      CAPTURE(r.who, r.body);
-      Headers h = auth_headers(r.who.empty()       ? ""
-                               : r.who == kStation ? station
-                                                   : server.login(r.who));
-      if (r.key) h.emplace_back("Idempotency-Key", "key-" + std::to_string(++keys));
-      auto reply = c.request("POST", "/api/v1/proxy/orders", r.body, h);
-      CHECK(reply.status == r.status);
-      CHECK(error_code(reply) == r.code);
-    }
-  };
-  run({
-      {"", "{}", true, 401, "unauthenticated"},
-      {kConsumer, order(wang, "123456"), true, 403, "role_not_allowed"},
-      {kStation, R"({"household_id":1,"order":{}})", true, 400, "missing_field"},
-      {kStation, order(wang, "123456"), false, 400, "missing_idempotency_key"},
-      {kStation, order(99999, "123456"), true, 400, "unknown_household"},
-      {kStation, order(zhao, "123456"), true, 403, "outside_your_area"},
-      {kStation, order(wang, "123456"), true, 409, "confirmation_not_requested"},
-  });
-  // A confirmation for a listing does not confirm an order.
-  confirmed_code(server, c, station, wang, kWangCard, "listing");
-  run({{kStation, order(wang, "123456"), true, 409, "confirmation_not_requested"}});
-  server.advance(std::chrono::minutes(2));  // a phone gets one code a minute
-  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order");
-  run({{kStation, order(wang, wrong(code)), true, 403, "invalid_confirmation_code"}});
-  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
-  CHECK(server.count("SELECT COUNT(*) FROM proxy_actions") == 0);
-}
-
-STORE_TEST("asking a villager's phone for a confirmation is refused in order, sending nothing",
-           "[http][proxy]") {
-  TestServer server(store_kind);
-  const std::int64_t wang = household_with_card(server, kWangCard);
-  const std::int64_t zhao = household_with_card(server, kZhaoCard);
-  check_refusals(server, "POST", "/api/v1/proxy/confirmations",
-                 {
-                     {"", "{}", 401, "unauthenticated"},
-                     {kCentre, ask(wang, "order"), 403, "role_not_allowed"},
-                     {kFarmer, ask(wang, "order"), 403, "role_not_allowed"},
-                     {kStation, R"({"household_id":1})", 400, "missing_field"},
-                     {kStation, ask(wang, "refund"), 400, "invalid_action"},
-                     {kStation, ask(99999, "order"), 400, "unknown_household"},
-                     {kStation, ask(zhao, "order"), 403, "outside_your_area"},
-                 });
-  CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == 0);
-  CHECK(server.count("SELECT COUNT(*) FROM proxy_confirmations") == 0);
-  HttpClient c(server.port());
-  const std::string station = server.login(kStation);
-  REQUIRE(post_json(c, "/api/v1/proxy/confirmations", ask(wang, "order"), bearer(station)).status ==
-          202);
-  auto soon = post_json(c, "/api/v1/proxy/confirmations", ask(wang, "order"), bearer(station));
-  CHECK(soon.status == 429);
-}
-
-STORE_TEST("a proxy listing is the household's own, and needs its code; refusals write nothing",
-           "[http][proxy]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::int64_t wang = household_with_card(server, kWangCard);
-  const std::int64_t zhang = household_with_card(server, kZhangCard);  // no shop of its own
-  const std::int64_t li = household_with_card(server, "13800000002");
-  const std::string station = server.login(kStation);
-  const std::int64_t products = server.count("SELECT COUNT(*) FROM products");
-  const std::string code = confirmed_code(server, c, station, wang, kWangCard, "listing");
-  check_refusals(
-      server, "POST", "/api/v1/proxy/products",
-      {
-          {kStation, proxy_body(zhang, code, "listing", melon_for(zhang)), 409,
-           "no_household_shop"},
-          {kStation, proxy_body(wang, code, "listing", melon_for(li)), 400, "not_the_household"},
-          {kStation, proxy_body(wang, wrong(code), "listing", melon_for(wang)), 403,
-           "invalid_confirmation_code"},
-      });
-  CHECK(server.count("SELECT COUNT(*) FROM products") == products);
-  CHECK(server.count("SELECT COUNT(*) FROM proxy_actions") == 0);
 }
 
 STORE_TEST(

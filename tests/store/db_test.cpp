@@ -260,6 +260,37 @@ TEST_CASE("a MariaDB url with ?pool=N holds N transactions at once and no more",
   CHECK((*pooled)->read([](db::Session& s) { return s.query_one("SELECT 1"); }).ok());
 }
 
+TEST_CASE(
+    "one MariaDB connection taking turns refuses writes in reads only, and each read "
+    "sees what was committed before it",
+    "[store][mariadb]") {
+  TestStore store(test::StoreKind::mariadb);
+  make_table(store.db());
+  auto one = db::open_database(store.url() + "?pool=1");  // every transaction on one session
+  REQUIRE(one.ok());
+  auto& db = **one;
+  auto insert = [](const char* name) {
+    return [name](db::Session& s) -> Status {
+      CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES (?, 1)", {name}));
+      return {};
+    };
+  };
+  auto count = [&db] {
+    auto row = db.read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
+    REQUIRE(row.ok());
+    return (*row)->i64(0);
+  };
+  CHECK(count() == 0);
+  CHECK_FALSE(db.read(insert("in a read")).ok());
+  REQUIRE(db.write(insert("in a write")).ok());
+  CHECK(count() == 1);
+  // Another handle's commit: the next read on the session takes a new snapshot.
+  REQUIRE(store.db().write(insert("elsewhere")).ok());
+  CHECK(count() == 2);
+  CHECK_FALSE(db.read(insert("in a read again")).ok());
+  CHECK(count() == 2);
+}
+
 TEST_CASE("an unreachable MariaDB is reported as unavailable", "[store][mariadb]") {
   auto opened = db::open_database("mysql://nobody:wrong@127.0.0.1:1/nothing");
   REQUIRE_FALSE(opened.ok());

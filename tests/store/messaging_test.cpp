@@ -162,7 +162,7 @@ STORE_TEST("expired codes and send counts idle for a day are pruned", "[store][s
   ManualClock clock(kStart);
   REQUIRE(store.db()
               .write([&](db::Session& tx) -> Status {
-                CUNHUO_TRY(take_code_send(tx, "13800000001", clock));
+                CUNHUO_TRY(take_code_send(tx, "13800000001", CodePurpose::log_in, clock));
                 CUNHUO_TRY(issue_code(tx, "13800000001", CodePurpose::log_in, clock));
                 return {};
               })
@@ -175,22 +175,144 @@ STORE_TEST("expired codes and send counts idle for a day are pruned", "[store][s
   auto pruned =
       store.db().write([&](db::Session& tx) { return prune_phone_codes(tx, clock.now_ms()); });
   REQUIRE(pruned.ok());
-  CHECK(*pruned == 2);  // the code and the phone's send count
+  CHECK(*pruned == 3);  // the code, the purpose's send count and the phone's
 }
 
-STORE_TEST("a phone's sends are taken one a minute, whichever process asks",
+namespace {
+
+using Outcome = CodeSend::Outcome;
+
+Outcome take_send(db::Database& db, const std::string& phone, CodePurpose purpose,
+                  const Clock& clock) {
+  auto send = db.write([&](db::Session& tx) { return take_code_send(tx, phone, purpose, clock); });
+  REQUIRE(send.ok());
+  return send->outcome;
+}
+
+// Takes `n` sends of `purpose`, a minute apart, each of which must be allowed.
+void spend(db::Database& db, const std::string& phone, CodePurpose purpose, int n,
+           ManualClock& clock) {
+  for (int i = 0; i < n; ++i) {
+    clock.advance(std::chrono::milliseconds(kCodeResendMs));
+    REQUIRE(take_send(db, phone, purpose, clock) == Outcome::taken);
+  }
+}
+
+}  // namespace
+
+STORE_TEST("a phone's sends are limited by the minute, then the purpose's day, then the phone's",
+           "[store][sms][phone-codes]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  using P = CodePurpose;
+  struct Case {
+    std::string situation, phone;
+    std::vector<std::pair<P, int>> before;  // sends taken first, a minute apart
+    bool wait_a_minute;                     // after them
+    P asked;
+    Outcome outcome;
+  };
+  const int day = kAnonymousCodesPerDay;
+  const std::vector<Case> cases = {
+      {"within a minute of the purpose's last send, its day spent too",
+       "13700000011",
+       {{P::log_in, day}},
+       false,
+       P::log_in,
+       Outcome::too_soon},
+      {"the purpose's day spent, the phone's ceiling not",
+       "13700000012",
+       {{P::log_in, day}},
+       true,
+       P::log_in,
+       Outcome::spent},
+      {"the phone's ceiling spent, the purpose's day not",
+       "13700000013",
+       {{P::sign_up, day},
+        {P::log_in, day},
+        {P::reset_password, day},
+        {P::proxy_confirm, kCodesPerPhonePerDay - kAnonymousPurposes * day}},
+       true,
+       P::proxy_confirm,
+       Outcome::spent},
+      {"another purpose within the minute, its own day not spent",
+       "13700000014",
+       {{P::log_in, day}},
+       false,
+       P::reset_password,
+       Outcome::taken},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.situation);
+    for (const auto& [purpose, n] : c.before) spend(store.db(), c.phone, purpose, n, clock);
+    if (c.wait_a_minute) clock.advance(std::chrono::milliseconds(kCodeResendMs));
+    CHECK(take_send(store.db(), c.phone, c.asked, clock) == c.outcome);
+  }
+}
+
+STORE_TEST("a purpose's spent day ends a day after its first send", "[store][sms][phone-codes]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  const std::string phone = "13700000021";
+  spend(store.db(), phone, CodePurpose::log_in, kAnonymousCodesPerDay, clock);
+  clock.advance(std::chrono::milliseconds(kCodeResendMs));
+  auto spent = store.db().write(
+      [&](db::Session& tx) { return take_code_send(tx, phone, CodePurpose::log_in, clock); });
+  REQUIRE(spent.ok());
+  CHECK(spent->outcome == Outcome::spent);
+  // The day began at the first send, kAnonymousCodesPerDay minutes ago.
+  CHECK(spent->wait_ms == kCodeDayMs - kAnonymousCodesPerDay * kCodeResendMs);
+  clock.advance(std::chrono::milliseconds(spent->wait_ms));
+  CHECK(take_send(store.db(), phone, CodePurpose::log_in, clock) == Outcome::taken);
+}
+
+STORE_TEST("a phone's sends are taken one a minute per purpose, whichever process asks",
            "[store][sms][phone-codes]") {
   TestStore store(store_kind);
   store.migrate();
   ManualClock clock(kStart);
   auto other_db = store.reopen();
-  auto take = [&](db::Database& db) {
-    auto wait = db.write([&](db::Session& tx) { return take_code_send(tx, "13800000001", clock); });
-    REQUIRE(wait.ok());
-    return *wait;
+  auto take = [&](db::Database& db, CodePurpose purpose) {
+    auto send = db.write(
+        [&](db::Session& tx) { return take_code_send(tx, "13800000001", purpose, clock); });
+    REQUIRE(send.ok());
+    return *send;
   };
-  CHECK_FALSE(take(store.db()).has_value());
-  CHECK(take(*other_db) == kCodeResendMs);
+  CHECK(take(store.db(), CodePurpose::log_in).outcome == Outcome::taken);
+  const CodeSend soon = take(*other_db, CodePurpose::log_in);
+  CHECK(soon.outcome == Outcome::too_soon);
+  CHECK(soon.wait_ms == kCodeResendMs);
+  CHECK(take(*other_db, CodePurpose::reset_password).outcome == Outcome::taken);
   clock.advance(std::chrono::milliseconds(kCodeResendMs));
-  CHECK_FALSE(take(*other_db).has_value());
+  CHECK(take(*other_db, CodePurpose::log_in).outcome == Outcome::taken);
+}
+
+STORE_TEST("a purpose's day budget and the phone's ceiling hold across two processes",
+           "[store][sms][phone-codes]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  auto other_db = store.reopen();
+  db::Database* handles[] = {&store.db(), other_db.get()};
+  const std::string phone = "13700000031";
+  int taken = 0;
+  // Two processes take turns asking for log_in codes: together they get one day's budget.
+  for (int i = 0; i < 2 * kAnonymousCodesPerDay; ++i) {
+    clock.advance(std::chrono::milliseconds(kCodeResendMs));
+    if (take_send(*handles[i % 2], phone, CodePurpose::log_in, clock) == Outcome::taken) ++taken;
+  }
+  CHECK(taken == kAnonymousCodesPerDay);
+  // The other purposes keep theirs, up to the phone's ceiling, counted by both processes.
+  for (auto purpose : {CodePurpose::sign_up, CodePurpose::reset_password})
+    spend(*handles[purpose == CodePurpose::sign_up ? 0 : 1], phone, purpose, kAnonymousCodesPerDay,
+          clock);
+  const int proxy_left = kCodesPerPhonePerDay - kAnonymousPurposes * kAnonymousCodesPerDay;
+  for (int i = 0; i < proxy_left; ++i) {
+    clock.advance(std::chrono::milliseconds(kCodeResendMs));
+    CHECK(take_send(*handles[i % 2], phone, CodePurpose::proxy_confirm, clock) == Outcome::taken);
+  }
+  clock.advance(std::chrono::milliseconds(kCodeResendMs));
+  CHECK(take_send(*handles[1], phone, CodePurpose::proxy_confirm, clock) == Outcome::spent);
 }

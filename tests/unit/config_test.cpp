@@ -67,3 +67,22 @@ TEST_CASE("text messages go to the sandbox by default, a gateway or nowhere by f
   REQUIRE_FALSE(pigeon.ok());
   CHECK(pigeon.error().field == "sms");
 }
+
+TEST_CASE("trusted-proxy takes a list of CIDR ranges and refuses a bad one by name",
+          "[config][client-address]") {
+  auto c = load_config({"--trusted-proxy", "127.0.0.1, 10.0.0.0/8,2001:db8::/32"}, {});
+  REQUIRE(c.ok());
+  CHECK(c->trusted_proxies == std::vector<std::string>{"127.0.0.1", "10.0.0.0/8", "2001:db8::/32"});
+  CHECK(load_config({}, {})->trusted_proxies.empty());  // no proxy trusted: as before
+  auto bad = load_config({"--trusted-proxy", "10.0.0.0/8,10.0.0.0/40"}, {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("\"10.0.0.0/40\"") != std::string::npos);
+  CHECK(bad.error().message.find("trusted-proxy") != std::string::npos);
+}
+
+TEST_CASE("demo-days shortens the demo county's history, within its 90 days", "[config]") {
+  CHECK(load_config({}, {})->demo_days == cunhuo::kMaxDemoDays);
+  CHECK(load_config({"--demo-days", "5"}, {})->demo_days == 5);
+  CHECK_FALSE(load_config({"--demo-days", "0"}, {}).ok());
+  CHECK_FALSE(load_config({"--demo-days", "91"}, {}).ok());
+}
