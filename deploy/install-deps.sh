@@ -5,8 +5,8 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config git
-  libpistache-dev libmysqlcppconn-dev libboost-dev libsimdjson-dev libspdlog-dev
-  libsqlite3-dev libsodium-dev libgd-dev catch2)
+  libpistache-dev libmysqlcppconn-dev libboost-dev libssl-dev ca-certificates libsimdjson-dev
+  libspdlog-dev libsqlite3-dev libsodium-dev libgd-dev catch2)
 if [[ "${1:-}" == "--test" ]]; then
   # Chromium renders the web pages in the browser tests.
   packages+=(mariadb-server mariadb-client wrk procps curl chromium nodejs)

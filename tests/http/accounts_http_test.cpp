@@ -406,6 +406,36 @@ STORE_TEST("the text message sandbox will not listen beyond loopback without --d
   CHECK(storefront::App::open(config, clock).ok());
 }
 
+TEST_CASE("the service will not start with an SMS gateway it cannot reach securely",
+          "[http][accounts][sms-gateway]") {
+  TestStore store(StoreKind::sqlite);
+  Config config;
+  config.db_url = store.url();
+  config.seed = "none";
+  config.data_dir = temp_dir();
+  config.payment_simulator = false;
+  config.sms = "gateway";
+  struct Case {
+    std::string url, ca_file, code, field;
+  };
+  // In order of precedence: the URL is read before the CA file.
+  const std::vector<Case> cases = {
+      {"http://dysmsapi.aliyuncs.com/", "/no/such/ca.pem", "insecure_gateway_url",
+       "sms-gateway-url"},
+      {"https://dysmsapi.aliyuncs.com/", "/no/such/ca.pem", "tls_failed", "sms-gateway-ca"},
+  };
+  SystemClock clock;
+  for (const auto& c : cases) {
+    INFO(c.url << " " << c.ca_file);
+    config.sms_gateway_url = c.url;
+    config.sms_gateway_ca = c.ca_file;
+    auto refused = storefront::App::open(config, clock);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == c.code);
+    CHECK(refused.error().field == c.field);
+  }
+}
+
 STORE_TEST("logging in by code counts against the address's login attempts",
            "[http][accounts][limits]") {
   TestServer server(store_kind, kTestSeed, [](Config& c) { c.login_attempts_per_address = 2; });
