@@ -36,8 +36,10 @@ Error failure(std::string_view code, std::string message) {
   return make_error(kind, std::string(code), std::move(message));
 }
 
+// The URL without its query: a query may carry phone numbers and keys, and errors are logged.
 Error bad_url(std::string_view url, std::string_view why) {
-  return failure(kInvalidUrl, "cannot call " + std::string(url) + ": " + std::string(why));
+  return failure(kInvalidUrl, "cannot call " + std::string(url.substr(0, url.find('?'))) + ": " +
+                                  std::string(why));
 }
 
 bool is_ip_address(const std::string& host) {

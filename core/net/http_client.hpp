@@ -7,8 +7,10 @@
 // address in subjectAltName), SNI sent, TLS 1.2 at least. There is no way to turn that off.
 //
 // Every call is bounded: one deadline covers connecting, the TLS handshake, writing the
-// request and reading the answer; the answer's header and body have size limits. Failures
-// are error values with the codes below (kind unavailable: worth a retry), never exceptions.
+// request and reading the answer (name resolution is the system resolver's, with its own
+// timeouts); the answer's header and body have size limits. Failures are error values with
+// the codes below (kind unavailable: worth a retry), never exceptions. Error messages name
+// the host, never the URL's query (it may carry phone numbers and keys).
 #pragma once
 
 #include <cstddef>

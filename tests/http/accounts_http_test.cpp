@@ -388,14 +388,24 @@ STORE_TEST("without the sandbox there is no /sim/sms, and codes wait in the queu
   CHECK(server.count("SELECT COUNT(*) FROM sms_queue WHERE status = 'queued'") == 1);
 }
 
-STORE_TEST("the text message sandbox will not listen beyond loopback without --demo",
-           "[http][accounts]") {
-  TestStore store(store_kind);
+namespace {
+
+// A service on `store` that loads nothing and runs no payment sandbox: what start-up checks.
+Config start_up_config(const TestStore& store) {
   Config config;
   config.db_url = store.url();
   config.seed = "none";
   config.data_dir = temp_dir();
   config.payment_simulator = false;
+  return config;
+}
+
+}  // namespace
+
+STORE_TEST("the text message sandbox will not listen beyond loopback without --demo",
+           "[http][accounts]") {
+  TestStore store(store_kind);
+  Config config = start_up_config(store);
   config.listen_host = "0.0.0.0";
   SystemClock clock;
   auto refused = storefront::App::open(config, clock);
@@ -409,11 +419,7 @@ STORE_TEST("the text message sandbox will not listen beyond loopback without --d
 TEST_CASE("the service will not start with an SMS gateway it cannot reach securely",
           "[http][accounts][sms-gateway]") {
   TestStore store(StoreKind::sqlite);
-  Config config;
-  config.db_url = store.url();
-  config.seed = "none";
-  config.data_dir = temp_dir();
-  config.payment_simulator = false;
+  Config config = start_up_config(store);
   config.sms = "gateway";
   struct Case {
     std::string url, ca_file, code, field;

@@ -27,7 +27,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
@@ -54,7 +53,7 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A certificate for `key` named `name`, valid from an hour ago for a day; self-signed when
 // there is no issuer.
-Cert make_cert(EVP_PKEY* key, const std::string& name, X509* issuer, EVP_PKEY* issuer_key) {
+Cert make_cert(EVP_PKEY* key, const std::string& name, X509* issuer) {
   static std::atomic<long> serial{1};
   Cert cert(X509_new(), X509_free);
   require(cert != nullptr, "X509_new");
@@ -82,24 +81,6 @@ void write_pem(const std::string& path, X509* cert, EVP_PKEY* key) {
   require(ok, "PEM_write");
 }
 
-Key read_key(const std::string& path) {
-  std::FILE* in = std::fopen(path.c_str(), "r");
-  require(in != nullptr, "cannot read the CA key");
-  Key key(PEM_read_PrivateKey(in, nullptr, nullptr, nullptr), EVP_PKEY_free);
-  std::fclose(in);
-  require(key != nullptr, "PEM_read_PrivateKey");
-  return key;
-}
-
-Cert read_cert(const std::string& path) {
-  std::FILE* in = std::fopen(path.c_str(), "r");
-  require(in != nullptr, "cannot read the CA certificate");
-  Cert cert(PEM_read_X509(in, nullptr, nullptr, nullptr), X509_free);
-  std::fclose(in);
-  require(cert != nullptr, "PEM_read_X509");
-  return cert;
-}
-
 FakeRequest to_fake(const http::request<http::string_body>& req) {
   FakeRequest out{.method = std::string(req.method_string()),
                   .target = std::string(req.target()),
@@ -121,16 +102,16 @@ http::response<http::string_body> to_beast(const FakeReply& reply) {
 
 }  // namespace
 
-TestPki::TestPki(std::string name) : dir_(temp_dir()) {
-  ca_ = {dir_ + "/ca.pem", dir_ + "/ca.key"};
+TestPki::TestPki(std::string name) : dir_(temp_dir()), ca_file_(dir_ + "/ca.pem") {
   Key key = new_key();
-  Cert cert = make_cert(key.get(), name, nullptr, nullptr);
+  Cert cert = make_cert(key.get(), name, nullptr);
   add_extension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE");
   add_extension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   add_extension(cert.get(), cert.get(), NID_subject_key_identifier, "hash");
   sign(cert.get(), key.get());
-  write_pem(ca_.cert_file, cert.get(), nullptr);
-  write_pem(ca_.key_file, nullptr, key.get());
+  write_pem(ca_file_, cert.get(), nullptr);
+  ca_key_.reset(key.release(), EVP_PKEY_free);
+  ca_cert_.reset(cert.release(), X509_free);
 }
 
 TestPki::~TestPki() {
@@ -140,14 +121,12 @@ TestPki::~TestPki() {
 
 CertFiles TestPki::issue(std::string_view alt_names) {
   const std::string stem = dir_ + "/leaf" + std::to_string(++issued_);
-  const Key ca_key = read_key(ca_.key_file);
-  const Cert ca_cert = read_cert(ca_.cert_file);
   Key key = new_key();
-  Cert cert = make_cert(key.get(), "cunhuo test server", ca_cert.get(), ca_key.get());
-  add_extension(cert.get(), ca_cert.get(), NID_basic_constraints, "CA:FALSE");
-  add_extension(cert.get(), ca_cert.get(), NID_ext_key_usage, "serverAuth");
-  add_extension(cert.get(), ca_cert.get(), NID_subject_alt_name, std::string(alt_names).c_str());
-  sign(cert.get(), ca_key.get());
+  Cert cert = make_cert(key.get(), "cunhuo test server", ca_cert_.get());
+  add_extension(cert.get(), ca_cert_.get(), NID_basic_constraints, "CA:FALSE");
+  add_extension(cert.get(), ca_cert_.get(), NID_ext_key_usage, "serverAuth");
+  add_extension(cert.get(), ca_cert_.get(), NID_subject_alt_name, std::string(alt_names).c_str());
+  sign(cert.get(), ca_key_.get());
   CertFiles files{stem + ".pem", stem + ".key"};
   write_pem(files.cert_file, cert.get(), nullptr);
   write_pem(files.key_file, nullptr, key.get());
@@ -157,7 +136,7 @@ CertFiles TestPki::issue(std::string_view alt_names) {
 struct LocalServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
-  std::optional<ssl::context> tls;
+  std::optional<asio::ssl::context> tls;
   FakeHandler handler;
   std::atomic<int>* answered = nullptr;
   std::thread thread;
@@ -175,7 +154,7 @@ struct LocalServer::Impl {
     beast::error_code ec;
     if (!tls) return exchange(socket);
     beast::ssl_stream<tcp::socket> stream(std::move(socket), *tls);
-    stream.handshake(ssl::stream_base::server, ec);
+    stream.handshake(asio::ssl::stream_base::server, ec);
     if (!ec) exchange(stream);  // a client that refused our certificate has hung up
   }
 
@@ -202,9 +181,9 @@ LocalServer::LocalServer(FakeHandler handler, std::optional<CertFiles> tls)
   impl_->handler = std::move(handler);
   impl_->answered = &answered_;
   if (tls) {
-    impl_->tls.emplace(ssl::context::tls_server);
+    impl_->tls.emplace(asio::ssl::context::tls_server);
     impl_->tls->use_certificate_chain_file(tls->cert_file);
-    impl_->tls->use_private_key_file(tls->key_file, ssl::context::pem);
+    impl_->tls->use_private_key_file(tls->key_file, asio::ssl::context::pem);
   }
   const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), 0);
   impl_->acceptor.open(loopback.protocol());

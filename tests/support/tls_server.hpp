@@ -14,6 +14,9 @@
 
 #include "core/net/http_client.hpp"
 
+struct evp_pkey_st;
+struct x509_st;
+
 namespace cunhuo::test {
 
 // A certificate and its private key, as PEM files.
@@ -30,14 +33,15 @@ class TestPki {
   TestPki& operator=(const TestPki&) = delete;
 
   // The CA's certificate: what a client given it trusts.
-  const std::string& ca_file() const { return ca_.cert_file; }
+  const std::string& ca_file() const { return ca_file_; }
   // A server certificate this CA signs for `alt_names` (subjectAltName, e.g.
   // "DNS:localhost,IP:127.0.0.1").
   CertFiles issue(std::string_view alt_names);
 
  private:
-  std::string dir_;
-  CertFiles ca_;
+  std::string dir_, ca_file_;
+  std::shared_ptr<evp_pkey_st> ca_key_;  // OpenSSL's EVP_PKEY and X509
+  std::shared_ptr<x509_st> ca_cert_;
   int issued_ = 0;
 };
 
