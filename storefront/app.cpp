@@ -101,12 +101,11 @@ LoginLimits login_limits(const Config& config) {
   return limits;
 }
 
-bool loopback(const std::string& host) { return net::is_loopback_host(host); }
-
 // The sandbox lets anyone with an account "pay" without money: a demonstration may show
 // it beyond this machine, a deployment may not.
 Status check_sandbox_exposure(const Config& config) {
-  if (!config.payment_simulator || config.demo || loopback(config.listen_host)) return {};
+  if (!config.payment_simulator || config.demo || net::is_loopback_host(config.listen_host))
+    return {};
   return make_error(
       ErrorKind::invalid, "sandbox_exposed",
       "the payment sandbox listens on " + config.listen_host +
@@ -126,7 +125,7 @@ messaging::GatewaySmsOptions gateway_options(const Config& config) {
 // The text message sandbox shows anyone's codes: the same rule as the payment sandbox. A
 // real gateway is reached over TLS (plain http only on loopback), with CAs that load.
 Status check_sms_config(const Config& config) {
-  if (config.sms == "sandbox" && !config.demo && !loopback(config.listen_host))
+  if (config.sms == "sandbox" && !config.demo && !net::is_loopback_host(config.listen_host))
     return make_error(ErrorKind::invalid, "sandbox_exposed",
                       "the text message sandbox listens on " + config.listen_host +
                           ", beyond loopback: pass --demo for a demonstration, or --sms off",
@@ -140,6 +139,7 @@ Status check_sms_config(const Config& config) {
   return refused;
 }
 
+// The store file's folder must exist before SQLite can create the file.
 void ensure_sqlite_folder(const std::string& url) {
   if (url.rfind("sqlite:", 0) != 0) return;
   std::filesystem::path path(url.substr(url.rfind("sqlite://", 0) == 0 ? 9 : 7));
