@@ -417,6 +417,9 @@ void App::housekeep_now() {
 void App::stop(std::chrono::milliseconds grace) {
   if (!started_) return;
   started_ = false;
+  // The sandbox first: a notification posted to a server that has stopped answering would
+  // hold the stop for the whole notify timeout.
+  if (simulator_) simulator_->stop();
   server_->shutdown(grace);
   {
     std::lock_guard lock(expiry_mu_);
@@ -425,7 +428,6 @@ void App::stop(std::chrono::milliseconds grace) {
   expiry_cv_.notify_all();
   expiry_.join();
   if (monitoring_.valid()) monitoring_.wait();
-  if (simulator_) simulator_->stop();
   if (sms_) sms_->stop();
   dispatcher_->stop();
   if (auto st = db_->flush(); !st.ok())
