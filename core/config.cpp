@@ -142,6 +142,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.sms = value;
   } else if (key == "sms-gateway-url") {
     c.sms_gateway_url = value;
+  } else if (key == "sms-gateway-ca") {
+    c.sms_gateway_ca = value;
   } else if (key == "sms-access-key-id") {
     c.sms_access_key_id = value;
   } else if (key == "sms-access-key-secret") {
@@ -230,6 +232,7 @@ const std::vector<std::string>& config_keys() {
                                                 "login-attempts-per-address",
                                                 "sms",
                                                 "sms-gateway-url",
+                                                "sms-gateway-ca",
                                                 "sms-access-key-id",
                                                 "sms-access-key-secret",
                                                 "sms-sign-name",

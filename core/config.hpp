@@ -55,7 +55,8 @@ struct Config {
   // Text messages: "sandbox" keeps them for GET /sim/sms (loopback unless demo), "gateway"
   // sends them through Alibaba Cloud SMS, "off" leaves them queued.
   std::string sms = "sandbox";
-  std::string sms_gateway_url = "https://dysmsapi.aliyuncs.com/";
+  std::string sms_gateway_url = "https://dysmsapi.aliyuncs.com/";  // http:// on loopback only
+  std::string sms_gateway_ca;  // PEM CAs to trust for the gateway; empty: the system's
   std::string sms_access_key_id, sms_access_key_secret;
   std::string sms_sign_name = "村货";
   int code_requests_per_address = 20;  // per hour, from one client address

@@ -4,9 +4,12 @@
 # Installs only what is missing.
 set -euo pipefail
 
+# libboost-dev is Boost 1.74 on Debian 12 (Beast and Asio, header-only, with libssl-dev for
+# the HTTPS client); libboost1.81-dev cannot replace it: libmysqlcppconn-dev depends on
+# libboost-dev, which holds libboost1.74-dev, and the two conflict.
 packages=(g++ cmake ninja-build pkg-config git
-  libpistache-dev libmysqlcppconn-dev libboost-dev libsimdjson-dev libspdlog-dev
-  libsqlite3-dev libsodium-dev libgd-dev catch2
+  libpistache-dev libmysqlcppconn-dev libboost-dev libssl-dev ca-certificates libsimdjson-dev
+  libspdlog-dev libsqlite3-dev libsodium-dev libgd-dev catch2
   libkainjow-mustache-dev libqrencode-dev libwebp-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # Chromium renders the web pages in the browser tests.

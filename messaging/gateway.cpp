@@ -1,9 +1,6 @@
 #include "messaging/gateway.hpp"
 
-#include <netdb.h>
 #include <sodium.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -56,70 +53,6 @@ std::string template_param_json(const SmsMessage& m) {
   for (const auto& [name, value] : m.params) w.field(name, value);
   w.end_object();
   return w.take();
-}
-
-struct Endpoint {
-  std::string host, port, path;
-};
-
-Result<Endpoint> parse_endpoint(const std::string& url) {
-  if (url.rfind("https://", 0) == 0)
-    return make_error(ErrorKind::unavailable, "tls_not_supported",
-                      "the SMS gateway over TLS comes with Boost.Beast; only http:// for now");
-  if (url.rfind("http://", 0) != 0)
-    return make_error(ErrorKind::invalid, "invalid_gateway_url", "the gateway URL is http://...");
-  const std::string rest = url.substr(7);
-  const auto slash = rest.find('/');
-  const std::string authority = rest.substr(0, slash);
-  const std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
-  const auto colon = authority.rfind(':');
-  if (colon == std::string::npos) return Endpoint{authority, "80", path};
-  return Endpoint{authority.substr(0, colon), authority.substr(colon + 1), path};
-}
-
-// One GET over a fresh connection: the status and the body (Connection: close).
-Result<std::pair<int, std::string>> http_get(const Endpoint& e, const std::string& target) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(e.host.c_str(), e.port.c_str(), &hints, &found) != 0 || found == nullptr)
-    return make_error(ErrorKind::unavailable, "gateway_unreachable", "cannot resolve " + e.host);
-  const int fd = ::socket(found->ai_family, found->ai_socktype, found->ai_protocol);
-  timeval tv{kGatewayTimeoutSeconds, 0};
-  if (fd >= 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  const bool connected = fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0;
-  ::freeaddrinfo(found);
-  if (!connected) {
-    if (fd >= 0) ::close(fd);
-    return make_error(ErrorKind::unavailable, "gateway_unreachable",
-                      "cannot connect to " + e.host + ":" + e.port);
-  }
-  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + e.host +
-                          "\r\nAccept: application/json\r\nConnection: close\r\n\r\n";
-  std::size_t sent = 0;
-  while (sent < req.size()) {
-    const auto n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string in;
-  char buf[4096];
-  while (in.size() < kMaxGatewayAnswer) {
-    const auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    in.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  const auto head_end = in.find("\r\n\r\n");
-  int status = 0;
-  if (sent < req.size() || head_end == std::string::npos ||
-      std::sscanf(in.c_str(), "HTTP/1.%*d %d", &status) != 1)
-    return make_error(ErrorKind::unavailable, "gateway_no_answer", "the gateway did not answer");
-  return std::make_pair(status, in.substr(head_end + 4));
 }
 
 }  // namespace
@@ -246,18 +179,44 @@ Result<std::string> read_gateway_answer(int http_status, std::string_view body) 
                     "gateway_" + code->as_string(), "the SMS gateway refused: " + said);
 }
 
+Status check_gateway_url(std::string_view endpoint) {
+  const net::Url url = CUNHUO_TRY(net::parse_url(endpoint));
+  if (url.tls || net::is_loopback_host(url.host)) return {};
+  return make_error(ErrorKind::invalid, "insecure_gateway_url",
+                    "the SMS gateway URL " + std::string(endpoint) +
+                        " is plain http:// beyond this machine: the access key, phone numbers "
+                        "and codes would cross the network unencrypted; use https://");
+}
+
+Status check_gateway_options(const GatewaySmsOptions& options) {
+  CUNHUO_CHECK(check_gateway_url(options.endpoint));
+  if (options.ca_file.empty()) return {};
+  return net::HttpClient(net::HttpClientOptions{.ca_file = options.ca_file}).trust();
+}
+
+GatewaySms::GatewaySms(GatewaySmsOptions options, const Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      http_(net::HttpClientOptions{.timeout_ms = options_.timeout_ms,
+                                   .max_response_body = kMaxGatewayAnswer,
+                                   .ca_file = options_.ca_file}) {}
+
 Result<std::string> GatewaySms::send(const SmsMessage& message) {
   CUNHUO_CHECK(render(message));  // a template the gateway is known to have
-  const Endpoint endpoint = CUNHUO_TRY(parse_endpoint(options_.endpoint));
+  CUNHUO_CHECK(check_gateway_url(options_.endpoint));
   if (sodium_init() < 0)
     return make_error(ErrorKind::internal, "crypto", "libsodium failed to initialise");
   unsigned char raw[16];
   randombytes_buf(raw, sizeof raw);
   char nonce[33];
   sodium_bin2hex(nonce, sizeof nonce, raw, sizeof raw);
-  const auto [status, body] =
-      CUNHUO_TRY(http_get(endpoint, endpoint.path + "?" + signed_query(message, nonce)));
-  return read_gateway_answer(status, body);
+  const char joint = options_.endpoint.find('?') == std::string::npos ? '?' : '&';
+  const auto answer = CUNHUO_TRY(
+      http_.send(net::HttpRequest{.method = "GET",
+                                  .url = options_.endpoint + joint + signed_query(message, nonce),
+                                  .headers = {{"Accept", "application/json"}},
+                                  .body = {}}));
+  return read_gateway_answer(answer.status, answer.body);
 }
 
 }  // namespace cunhuo::messaging

@@ -1,12 +1,6 @@
 #include "payments/simulator.hpp"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -53,73 +47,6 @@ std::string provider_ref(std::int64_t id) {
   return buf;
 }
 
-struct Url {
-  std::string host, port, path;
-};
-
-Result<Url> parse_url(const std::string& url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0)
-    return make_error(ErrorKind::invalid, "bad_url",
-                      "the notify URL must be http://host:port/path");
-  const auto slash = url.find('/', scheme.size());
-  const std::string authority = url.substr(
-      scheme.size(), slash == std::string::npos ? std::string::npos : slash - scheme.size());
-  const auto colon = authority.rfind(':');
-  Url u;
-  u.host = colon == std::string::npos ? authority : authority.substr(0, colon);
-  u.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
-  u.path = slash == std::string::npos ? "/" : url.substr(slash);
-  return u;
-}
-
-// One HTTP/1.1 POST with short timeouts; returns the status code.
-Result<int> http_post(const std::string& url,
-                      const std::vector<std::pair<std::string, std::string>>& headers,
-                      const std::string& body) {
-  const Url u = CUNHUO_TRY(parse_url(url));
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(u.host.c_str(), u.port.c_str(), &hints, &found) != 0 || found == nullptr)
-    return make_error(ErrorKind::unavailable, "unreachable", "cannot resolve " + u.host);
-  const int fd = ::socket(found->ai_family, found->ai_socktype, found->ai_protocol);
-  timeval tv{5, 0};
-  if (fd >= 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  const bool connected = fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0;
-  ::freeaddrinfo(found);
-  if (!connected) {
-    if (fd >= 0) ::close(fd);
-    return make_error(ErrorKind::unavailable, "unreachable",
-                      "cannot connect to " + u.host + ":" + u.port);
-  }
-  std::string req = "POST " + u.path + " HTTP/1.1\r\nHost: " + u.host +
-                    "\r\nContent-Type: application/json\r\nConnection: close\r\n";
-  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  std::size_t sent = 0;
-  while (sent < req.size()) {
-    auto n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string reply;
-  char buf[4096];
-  while (reply.find("\r\n") == std::string::npos) {
-    auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    reply.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (sent < req.size() || reply.size() < 12 || reply.rfind("HTTP/1.", 0) != 0)
-    return make_error(ErrorKind::unavailable, "no_answer", "the platform did not answer");
-  return std::atoi(reply.c_str() + 9);
-}
-
 std::string notification_body(const SimPayment& p, bool success, std::int64_t paid_at_ms) {
   JsonWriter w;
   w.begin_object()
@@ -140,7 +67,11 @@ std::string notification_body(const SimPayment& p, bool success, std::int64_t pa
 }  // namespace
 
 Simulator::Simulator(db::Database& db, const Clock& clock, SigningKey key, SimulatorOptions options)
-    : db_(db), clock_(clock), key_(std::move(key)), options_(std::move(options)) {}
+    : db_(db),
+      clock_(clock),
+      key_(std::move(key)),
+      options_(std::move(options)),
+      notifier_(net::HttpClientOptions{.timeout_ms = kNotifyTimeoutMs}) {}
 
 Simulator::~Simulator() { stop(); }
 
@@ -241,12 +172,16 @@ Result<int> Simulator::post(const Notification& n) {
     std::lock_guard lock(mu_);
     url = options_.notify_url;
   }
-  return http_post(url,
-                   {{kSerialHeader, n.serial},
-                    {kTimestampHeader, n.timestamp},
-                    {kNonceHeader, n.nonce},
-                    {kSignatureHeader, n.signature}},
-                   n.body);
+  const auto answer =
+      CUNHUO_TRY(notifier_.send(net::HttpRequest{.method = "POST",
+                                                 .url = url,
+                                                 .headers = {{"Content-Type", "application/json"},
+                                                             {kSerialHeader, n.serial},
+                                                             {kTimestampHeader, n.timestamp},
+                                                             {kNonceHeader, n.nonce},
+                                                             {kSignatureHeader, n.signature}},
+                                                 .body = n.body}));
+  return answer.status;
 }
 
 Result<int> Simulator::deliver_due() {

@@ -16,13 +16,17 @@
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
+#include "core/net/http_client.hpp"
 #include "payments/provider.hpp"
 #include "payments/signing.hpp"
 
 namespace cunhuo::payments {
 
+// How long the platform has to answer a notification (WeChat Pay allows 5 s).
+inline constexpr std::int64_t kNotifyTimeoutMs = 5'000;
+
 struct SimulatorOptions {
-  std::string notify_url;             // http://host:port/path of the platform's callback
+  std::string notify_url;             // http(s)://host:port/path of the platform's callback
   bool send_twice = true;             // every notification is also sent a second time
   std::int64_t retry_base_ms = 1000;  // back-off: base * 2^attempts, capped
   std::int64_t retry_cap_ms = 5 * 60 * 1000;
@@ -86,6 +90,7 @@ class Simulator final : public PaymentProvider {
   const Clock& clock_;
   SigningKey key_;
   SimulatorOptions options_;
+  net::HttpClient notifier_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

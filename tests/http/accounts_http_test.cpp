@@ -437,14 +437,24 @@ STORE_TEST("without the sandbox there is no /sim/sms, and codes wait in the queu
   CHECK(server.count("SELECT COUNT(*) FROM sms_queue WHERE status = 'queued'") == 1);
 }
 
-STORE_TEST("the text message sandbox will not listen beyond loopback without --demo",
-           "[http][accounts]") {
-  TestStore store(store_kind);
+namespace {
+
+// A service on `store` that loads nothing and runs no payment sandbox: what start-up checks.
+Config start_up_config(const TestStore& store) {
   Config config;
   config.db_url = store.url();
   config.seed = "none";
   config.data_dir = temp_dir();
   config.payment_simulator = false;
+  return config;
+}
+
+}  // namespace
+
+STORE_TEST("the text message sandbox will not listen beyond loopback without --demo",
+           "[http][accounts]") {
+  TestStore store(store_kind);
+  Config config = start_up_config(store);
   config.listen_host = "0.0.0.0";
   SystemClock clock;
   auto refused = storefront::App::open(config, clock);
@@ -453,6 +463,32 @@ STORE_TEST("the text message sandbox will not listen beyond loopback without --d
   CHECK(refused.error().field == "sms");
   config.sms = "off";
   CHECK(storefront::App::open(config, clock).ok());
+}
+
+TEST_CASE("the service will not start with an SMS gateway it cannot reach securely",
+          "[http][accounts][sms-gateway]") {
+  TestStore store(StoreKind::sqlite);
+  Config config = start_up_config(store);
+  config.sms = "gateway";
+  struct Case {
+    std::string url, ca_file, code, field;
+  };
+  // In order of precedence: the URL is read before the CA file.
+  const std::vector<Case> cases = {
+      {"http://dysmsapi.aliyuncs.com/", "/no/such/ca.pem", "insecure_gateway_url",
+       "sms-gateway-url"},
+      {"https://dysmsapi.aliyuncs.com/", "/no/such/ca.pem", "tls_failed", "sms-gateway-ca"},
+  };
+  SystemClock clock;
+  for (const auto& c : cases) {
+    INFO(c.url << " " << c.ca_file);
+    config.sms_gateway_url = c.url;
+    config.sms_gateway_ca = c.ca_file;
+    auto refused = storefront::App::open(config, clock);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == c.code);
+    CHECK(refused.error().field == c.field);
+  }
 }
 
 STORE_TEST("logging in by code counts against the address's login attempts",

@@ -1,11 +1,14 @@
 // The queue of text messages and its sender: a failure is retried with back-off and the
-// message then sent exactly once; one that always fails ends parked, never lost.
+// message then sent exactly once; one that always fails ends parked, never lost; a gateway
+// that cannot prove who it is gets nothing.
 #include <chrono>
 
 #include "messaging/dispatcher.hpp"
+#include "messaging/gateway.hpp"
 #include "messaging/phone_codes.hpp"
 #include "messaging/sms.hpp"
 #include "tests/support/support.hpp"
+#include "tests/support/tls_server.hpp"
 
 using namespace cunhuo;
 using namespace cunhuo::test;
@@ -99,6 +102,36 @@ STORE_TEST("a message the gateway always fails ends parked after the last attemp
   const auto row = message_row(store);
   CHECK(row.str(0) == "parked");
   CHECK(row.i64(1) == kMaxSmsAttempts);
+}
+
+STORE_TEST(
+    "a message to a gateway whose certificate is not trusted is not sent; it waits for a "
+    "retry",
+    "[store][sms][sms-gateway]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  TestPki trusted, stranger("Someone else's CA");
+  LocalServer impostor([](const FakeRequest&) { return FakeReply{.body = R"({"Code":"OK"})"}; },
+                       stranger.issue("DNS:localhost,IP:127.0.0.1"));
+  GatewaySms gateway(GatewaySmsOptions{.endpoint = impostor.url(),
+                                       .access_key_id = "id",
+                                       .access_key_secret = "secret",
+                                       .sign_name = "村货",
+                                       .template_codes = {},
+                                       .ca_file = trusted.ca_file()},
+                     clock);
+  SmsDispatcher dispatcher(store.db(), clock, gateway);
+  queue(store, clock);
+  const auto pass = dispatcher.run_once();
+  REQUIRE(pass.ok());
+  CHECK(pass->sent == 0);
+  CHECK(pass->retrying == 1);
+  CHECK(impostor.answered() == 0);  // the query, with its code, never left the handshake
+  const auto row = message_row(store);
+  CHECK(row.str(0) == "queued");
+  CHECK(row.i64(1) == 1);
+  CHECK(row.is_null(2));
 }
 
 STORE_TEST("a message claimed by a pass is not sent again by a concurrent one", "[store][sms]") {

@@ -56,13 +56,16 @@ TEST_CASE("the edge limits are set by flags, and metrics-allow takes a list of a
 
 TEST_CASE("text messages go to the sandbox by default, a gateway or nowhere by flag", "[config]") {
   CHECK(load_config({}, {})->sms == "sandbox");
-  auto gateway = load_config({"--sms", "gateway", "--sms-gateway-url", "http://127.0.0.1:9/",
-                              "--sms-access-key-id", "id", "--sms-access-key-secret", "secret"},
-                             {});
+  auto gateway = load_config(
+      {"--sms", "gateway", "--sms-gateway-url", "http://127.0.0.1:9/", "--sms-access-key-id", "id",
+       "--sms-access-key-secret", "secret", "--sms-gateway-ca", "/etc/cunhuo/gateway-ca.pem"},
+      {});
   REQUIRE(gateway.ok());
   CHECK(gateway->sms == "gateway");
   CHECK(gateway->sms_gateway_url == "http://127.0.0.1:9/");
   CHECK(gateway->sms_access_key_secret == "secret");
+  CHECK(gateway->sms_gateway_ca == "/etc/cunhuo/gateway-ca.pem");
+  CHECK(load_config({}, {})->sms_gateway_ca.empty());  // the system's CAs
   auto pigeon = load_config({"--sms", "pigeon"}, {});
   REQUIRE_FALSE(pigeon.ok());
   CHECK(pigeon.error().field == "sms");

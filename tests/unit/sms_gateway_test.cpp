@@ -1,24 +1,25 @@
 // The Alibaba Cloud SMS adapter: its signature against values computed independently
-// (Alibaba's published example, and openssl), and a SendSms against a local fake gateway
-// that checks the signature with the shared secret itself.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+// (Alibaba's published example, and openssl), and a SendSms over TLS against a local fake
+// gateway that checks the signature with the shared secret itself; and what the adapter
+// refuses to send: a plain-http gateway beyond loopback, a peer it cannot trust, an answer
+// too slow or too large.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <map>
-#include <thread>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "messaging/dispatcher.hpp"
 #include "messaging/gateway.hpp"
+#include "tests/support/tls_server.hpp"
 
 using namespace cunhuo;
 using namespace cunhuo::messaging;
+using namespace cunhuo::test;
 
 namespace {
 
@@ -147,30 +148,18 @@ TEST_CASE("retries back off exponentially up to a cap", "[unit][sms-gateway]") {
 
 namespace {
 
-// A fake Alibaba SMS endpoint on a loopback port. It recomputes the signature of each
-// request with its own secret, as the real one does, and answers as told.
+// A fake Alibaba SMS endpoint on a loopback port, over TLS with a certificate from `pki`. It
+// recomputes the signature of each request with its own secret, as the real one does, and
+// answers as told.
 class FakeGateway {
  public:
   enum class Mode { ok, refuse_number, throttle };
 
-  explicit FakeGateway(std::string secret) : secret_(std::move(secret)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    REQUIRE(::listen(fd_, 8) == 0);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~FakeGateway() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  FakeGateway(std::string secret, TestPki& pki)
+      : secret_(std::move(secret)),
+        server_([this](const FakeRequest& r) { return FakeReply{.body = respond(r.target)}; },
+                pki.issue("DNS:localhost,IP:127.0.0.1")) {}
+  std::string url() const { return server_.url(); }
   void answer(Mode mode) { mode_ = mode; }
   int accepted() const { return accepted_; }
   std::map<std::string, std::string> last_query() {
@@ -215,10 +204,9 @@ class FakeGateway {
     const auto mac = hmac_sha1(secret_ + "&", "GET&%2F&" + enc(canonical));
     return base64(std::string(mac.begin(), mac.end()));
   }
-  std::string respond(const std::string& request) {
-    const auto q = request.find('?'), sp = request.find(' ', q);
+  std::string respond(const std::string& target) {
     std::map<std::string, std::string> query;
-    std::string_view rest = std::string_view(request).substr(q + 1, sp - q - 1);
+    std::string_view rest = std::string_view(target).substr(target.find('?') + 1);
     while (!rest.empty()) {
       const auto amp = std::min(rest.find('&'), rest.size());
       const auto pair = rest.substr(0, amp);
@@ -239,56 +227,38 @@ class FakeGateway {
     ++accepted_;
     return R"({"Code":"OK","Message":"OK","BizId":"900619746936498440^0","RequestId":"F655A8D5"})";
   }
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
-      std::string in;
-      char buf[4096];
-      while (in.find("\r\n\r\n") == std::string::npos) {
-        const auto n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<std::size_t>(n));
-      }
-      const std::string body = respond(in);
-      const std::string out =
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-          "Content-Length: " +
-          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-      (void)::send(c, out.data(), out.size(), MSG_NOSIGNAL);
-      ::close(c);
-    }
-  }
 
   std::string secret_;
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
   std::atomic<Mode> mode_{Mode::ok};
   std::atomic<int> accepted_{0};
   std::mutex mu_;
   std::map<std::string, std::string> last_;
-  std::thread thread_;
+  LocalServer server_;  // last: its thread stops before the members it uses go
 };
 
-GatewaySms gateway_to(const FakeGateway& fake, const std::string& secret, const Clock& clock) {
-  return GatewaySms(GatewaySmsOptions{.endpoint = fake.url(),
-                                      .access_key_id = "LTAI-cunhuo-test",
-                                      .access_key_secret = secret,
-                                      .sign_name = "村货",
-                                      .template_codes = {{"verification_code", "SMS_4611"}}},
-                    clock);
+GatewaySmsOptions options_for(std::string endpoint, const std::string& secret,
+                              std::string ca_file) {
+  return GatewaySmsOptions{.endpoint = std::move(endpoint),
+                           .access_key_id = "LTAI-cunhuo-test",
+                           .access_key_secret = secret,
+                           .sign_name = "村货",
+                           .template_codes = {{"verification_code", "SMS_4611"}},
+                           .ca_file = std::move(ca_file)};
+}
+
+GatewaySms gateway_to(const FakeGateway& fake, const std::string& secret, const TestPki& pki,
+                      const Clock& clock) {
+  return GatewaySms(options_for(fake.url(), secret, pki.ca_file()), clock);
 }
 
 }  // namespace
 
-TEST_CASE("the fake gateway accepts a well-signed message and its BizId comes back",
+TEST_CASE("a well-signed SendSms goes over TLS to the gateway, and its BizId comes back",
           "[unit][sms-gateway]") {
   SystemClock clock;
-  FakeGateway fake("cunhuo-secret");
-  auto gateway = gateway_to(fake, "cunhuo-secret", clock);
+  TestPki pki;
+  FakeGateway fake("cunhuo-secret", pki);
+  auto gateway = gateway_to(fake, "cunhuo-secret", pki, clock);
   auto sent = gateway.send(code_message());
   REQUIRE(sent.ok());
   CHECK(*sent == "900619746936498440^0");
@@ -302,8 +272,9 @@ TEST_CASE("the fake gateway accepts a well-signed message and its BizId comes ba
 TEST_CASE("a message signed with the wrong secret is refused by the gateway",
           "[unit][sms-gateway]") {
   SystemClock clock;
-  FakeGateway fake("cunhuo-secret");
-  auto sent = gateway_to(fake, "not-the-secret", clock).send(code_message());
+  TestPki pki;
+  FakeGateway fake("cunhuo-secret", pki);
+  auto sent = gateway_to(fake, "not-the-secret", pki, clock).send(code_message());
   REQUIRE_FALSE(sent.ok());
   CHECK(sent.error().code == "gateway_SignatureDoesNotMatch");
   CHECK(sent.error().kind != ErrorKind::unavailable);
@@ -313,8 +284,9 @@ TEST_CASE("a message signed with the wrong secret is refused by the gateway",
 TEST_CASE("a gateway error code is an error value, a throttling one is retryable",
           "[unit][sms-gateway]") {
   SystemClock clock;
-  FakeGateway fake("cunhuo-secret");
-  auto gateway = gateway_to(fake, "cunhuo-secret", clock);
+  TestPki pki;
+  FakeGateway fake("cunhuo-secret", pki);
+  auto gateway = gateway_to(fake, "cunhuo-secret", pki, clock);
   fake.answer(FakeGateway::Mode::refuse_number);
   auto refused = gateway.send(code_message());
   REQUIRE_FALSE(refused.ok());
@@ -335,4 +307,79 @@ TEST_CASE("an unreachable gateway is unavailable, worth a retry", "[unit][sms-ga
                                        .template_codes = {}},
                      clock);
   CHECK(gateway.send(code_message()).error().kind == ErrorKind::unavailable);
+}
+
+TEST_CASE("a gateway URL is https, or plain http to this machine only", "[unit][sms-gateway]") {
+  struct Case {
+    std::string url, refusal;  // empty: taken
+  };
+  const std::vector<Case> cases = {
+      {"https://dysmsapi.aliyuncs.com/", ""},
+      {"http://127.0.0.1:9/", ""},
+      {"http://localhost:9/", ""},
+      {"http://[::1]:9/", ""},
+      {"ftp://dysmsapi.aliyuncs.com/", "invalid_url"},
+      {"https://:443/", "invalid_url"},
+      {"http://dysmsapi.aliyuncs.com/", "insecure_gateway_url"},
+      {"http://10.0.0.8:8080/", "insecure_gateway_url"},
+      {"http://127.example.com/", "insecure_gateway_url"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.url);
+    const auto checked = check_gateway_url(c.url);
+    CHECK((checked.ok() ? std::string() : checked.error().code) == c.refusal);
+  }
+}
+
+namespace {
+
+std::string answer_of(std::size_t bytes) {
+  return R"({"Code":"OK","BizId":"1","Message":")" + std::string(bytes, 'x') + R"("})";
+}
+
+}  // namespace
+
+// Each row breaks one thing, in the order the adapter finds them: the URL before any
+// connection, the connection, the peer's certificate (chain, then name), then the answer
+// (its time, then its size). Each is an error value; only the URL's is not worth a retry.
+TEST_CASE("what the gateway adapter refuses to send through, in order of precedence",
+          "[unit][sms-gateway]") {
+  SystemClock clock;
+  TestPki trusted("Cunhuo test CA"), stranger("Someone else's CA");
+  const auto ok = [](const FakeRequest&) { return FakeReply{.body = answer_of(10)}; };
+  LocalServer untrusted(ok, stranger.issue("DNS:localhost,IP:127.0.0.1"));
+  LocalServer other_name(ok, trusted.issue("DNS:sms.example.com"));
+  SilentListener silent;
+  LocalServer oversized([](const FakeRequest&) { return FakeReply{.body = answer_of(100'000)}; },
+                        trusted.issue("DNS:localhost,IP:127.0.0.1"));
+  struct Case {
+    std::string what, url, code, says;
+    std::int64_t timeout_ms = kGatewayTimeoutMs;
+  };
+  const std::vector<Case> cases = {
+      {"plain http beyond loopback", "http://dysmsapi.aliyuncs.com/", "insecure_gateway_url",
+       "plain http://"},
+      {"nobody listening", "https://127.0.0.1:1/", "unreachable", "cannot connect"},
+      {"a certificate from a CA not trusted", untrusted.url(), "tls_failed", "local issuer"},
+      {"a certificate for another host name", other_name.url(), "tls_failed", "hostname"},
+      {"a gateway that never answers", silent.url(true), "timeout", "in time", 300},
+      {"an answer over the size limit", oversized.url(), "response_too_large", "more than"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto options = options_for(c.url, "cunhuo-secret", trusted.ca_file());
+    options.timeout_ms = c.timeout_ms;
+    const auto started = std::chrono::steady_clock::now();
+    auto sent = GatewaySms(options, clock).send(code_message());
+    const auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE_FALSE(sent.ok());
+    CHECK(sent.error().code == c.code);
+    CHECK_THAT(sent.error().message, Catch::Contains(c.says));
+    CHECK((sent.error().kind == ErrorKind::unavailable) == (c.code != "insecure_gateway_url"));
+    // The silent gateway is given its own short deadline: it ends the call, not the default.
+    CHECK(took < std::chrono::milliseconds(kGatewayTimeoutMs));
+    if (c.code == "timeout") CHECK(took >= std::chrono::milliseconds(c.timeout_ms));
+  }
+  CHECK(untrusted.answered() == 0);
+  CHECK(other_name.answered() == 0);
 }
