@@ -82,9 +82,13 @@ Status SmsDispatcher::record(const Claimed& c, const Result<std::string>& outcom
     } else {
       ++pass.parked;
       spdlog::warn("text message {} parked after {} attempts: {}", c.id, attempts, why);
-      CUNHUO_TRY(tx.exec(
-          "UPDATE sms_queue SET status = 'parked', attempts = ?, last_error = ? WHERE id = ?",
-          {attempts, why, c.id}));
+      // A parked notification keeps its parameters for an operator to send again; a
+      // one-time code has expired by then and is not kept.
+      const bool forget = carries_one_time_code(c.message.template_code);
+      CUNHUO_TRY(tx.exec(std::string("UPDATE sms_queue SET status = 'parked', attempts = ?, "
+                                     "last_error = ?") +
+                             (forget ? ", params = '{}'" : "") + " WHERE id = ?",
+                         {attempts, why, c.id}));
     }
     return {};
   });

@@ -66,6 +66,9 @@ struct SmsTemplate {
   std::string_view code;
   std::string_view text;  // Chinese, with ${name} placeholders
 };
+// Whether messages of template `code` carry a one-time code: such a message's parameters
+// are not kept once it is sent or parked (the code is worthless by then, and secret).
+bool carries_one_time_code(std::string_view code);
 // The template named `code`, or null when there is none.
 const SmsTemplate* find_template(std::string_view code);
 // The message's text as a phone shows it; an unknown template or a placeholder without its

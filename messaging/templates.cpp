@@ -31,6 +31,12 @@ constexpr std::array kTemplates = {
 
 }  // namespace
 
+bool carries_one_time_code(std::string_view code) {
+  for (auto c : {kVerificationCode, kProxyConfirmCode, kProxyOrderCode, kProxyListingCode})
+    if (code == c) return true;
+  return false;
+}
+
 const SmsTemplate* find_template(std::string_view code) {
   for (const auto& t : kTemplates)
     if (t.code == code) return &t;

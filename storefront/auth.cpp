@@ -262,6 +262,18 @@ Status Auth::tie_household(db::Session& tx, std::int64_t account, std::int64_t h
   return {};
 }
 
+Result<std::vector<std::int64_t>> Auth::move_farmers(db::Session& tx, std::int64_t from,
+                                                     std::int64_t to,
+                                                     std::string_view village_code) {
+  std::vector<std::int64_t> moved;
+  for (const auto& r : CUNHUO_TRY(
+           tx.query("SELECT id FROM accounts WHERE household_id = ? AND role = ? ORDER BY id",
+                    {from, to_string(Role::farmer)})))
+    moved.push_back(r.i64(0));
+  for (auto id : moved) CUNHUO_CHECK(tie_household(tx, id, to, village_code));
+  return moved;
+}
+
 Result<std::optional<Account>> Auth::find_account(db::Session& s, std::int64_t id) {
   auto row = CUNHUO_TRY(s.query_one(
       std::string("SELECT ") + kAccountColumns + " FROM accounts a WHERE a.id = ?", {id}));

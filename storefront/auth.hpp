@@ -107,6 +107,11 @@ class Auth {
   // household's village.
   static Status tie_household(db::Session& tx, std::int64_t account, std::int64_t household,
                               std::string_view village_code);
+  // The farmer accounts of household `from`, tied to `to` instead (a duplicate merged into
+  // the household kept); returns their ids, whose cached sessions the caller then forgets.
+  static Result<std::vector<std::int64_t>> move_farmers(db::Session& tx, std::int64_t from,
+                                                        std::int64_t to,
+                                                        std::string_view village_code);
   // A login by a log_in code sent to the phone: a wrong, expired or used-up code, or an
   // unknown phone, all answer invalid_credentials (the wrong try is counted all the same).
   Result<SessionGrant> login_by_code(std::string_view phone, std::string_view code);

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <map>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
@@ -381,13 +382,26 @@ Result<mk::Resolution> resolution_from(const FieldReader& body) {
   return r;
 }
 
+// A merged household's farmer accounts now act for the household kept.
+Result<std::vector<std::int64_t>> move_farmers_of_merged(db::Session& tx,
+                                                         const mk::RegistryIssue& issue,
+                                                         mk::HouseholdId kept) {
+  CUNHUO_ASSERT(issue.other.has_value());  // a merge needs two households
+  const mk::HouseholdId gone = issue.household == kept ? *issue.other : issue.household;
+  auto into = CUNHUO_TRY(mk::find_household(tx, kept));
+  CUNHUO_ASSERT(into.has_value());  // resolve_issue merged into it
+  return Auth::move_farmers(tx, gone.value, kept.value, into->village_code);
+}
+
 // Both households of an issue must lie in the office's area for it to merge or correct them.
 Result<Response> resolve(Context& ctx, const Call& call) {
   const Account& account = call.caller();
   const mk::IssueId id{CUNHUO_TRY(path_id(call.request))};
   auto doc = CUNHUO_TRY(Json::parse(call.request.body));
   const auto how = CUNHUO_TRY(resolution_from(CUNHUO_TRY(FieldReader::root(doc))));
-  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+  std::vector<std::int64_t> moved;
+  auto answer = ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    moved.clear();  // a retried transaction starts afresh
     auto issue = CUNHUO_TRY(mk::find_issue(tx, id));
     if (!issue || !region_within(issue->village_code, account.region_code)) return no_such("issue");
     if (issue->other) {
@@ -397,10 +411,16 @@ Result<Response> resolve(Context& ctx, const Call& call) {
                           "the other household is outside your area: its county resolves this");
     }
     auto resolved = CUNHUO_TRY(mk::resolve_issue(tx, id, how, actor_of(account), ctx.clock));
+    if (how.action == mk::ResolutionAction::merge)
+      moved = CUNHUO_TRY(move_farmers_of_merged(tx, *issue, *how.into));
     JsonWriter w;
     write_issue(w, resolved, true);  // both households lie in the area (checked above)
     return Response::json(200, w.take());
   });
+  // Their next request reads the household they now belong to.
+  if (answer.ok())
+    for (auto account_id : moved) ctx.auth.forget_account(account_id);
+  return answer;
 }
 
 }  // namespace

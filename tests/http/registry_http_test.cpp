@@ -220,6 +220,41 @@ STORE_TEST("the office sees shared phones of its area and merges the duplicate",
             .status == 409);  // a merged household is changed through the one it joined
 }
 
+STORE_TEST("a merged household's farmer account then acts for the household kept",
+           "[http][registry][registry-integrity]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string office = server.login("13900000007");
+  auto first = c.request("POST", "/api/v1/households", new_household(), bearer(office));
+  auto second = c.request("POST", "/api/v1/households",
+                          new_household(card_with_id("620621198808080012")), bearer(office));
+  const auto kept = json_int(first.body, "id"), gone = json_int(second.body, "id");
+  // The duplicate's farmer had an account, tied to it.
+  REQUIRE(server.app()
+              .db()
+              .write([&](db::Session& tx) -> Status {
+                CUNHUO_TRY(tx.exec("UPDATE accounts SET household_id = ? WHERE phone = ?",
+                                   {gone, std::string("13900000009")}));
+                return {};
+              })
+              .ok());
+  const std::string farmer = server.login("13900000009");
+  CHECK(json_int(c.request("GET", "/api/v1/me", "", bearer(farmer)).body, "household_id") == gone);
+  auto listed =
+      c.request("GET", "/api/v1/registry/issues?kind=duplicate_phone", "", bearer(office));
+  auto doc = Json::parse(listed.body);
+  REQUIRE(doc.ok());
+  REQUIRE(doc->find("items")->as_array().size() == 1);
+  const auto issue = doc->find("items")->as_array().front().find("id")->as_integer();
+  auto merged =
+      c.request("POST", "/api/v1/registry/issues/" + std::to_string(issue) + "/resolution",
+                R"({"action":"merge","reason":"同一户重复登记","into_household_id":)" +
+                    std::to_string(kept) + "}",
+                bearer(office));
+  REQUIRE(merged.status == 200);
+  CHECK(json_int(c.request("GET", "/api/v1/me", "", bearer(farmer)).body, "household_id") == kept);
+}
+
 STORE_TEST("a scan raises old suspect cards, listed a page at a time", "[http][registry]") {
   TestServer server(store_kind);
   HttpClient c(server.port());

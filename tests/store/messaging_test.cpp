@@ -102,6 +102,29 @@ STORE_TEST("a message the gateway always fails ends parked after the last attemp
   const auto row = message_row(store);
   CHECK(row.str(0) == "parked");
   CHECK(row.i64(1) == kMaxSmsAttempts);
+  CHECK(row.str(3) == "{}");  // its one-time code, expired by now, is not kept
+}
+
+STORE_TEST("a parked notification keeps its parameters for an operator to send again",
+           "[store][sms]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  FlakySender sender(1'000);
+  SmsDispatcher dispatcher(store.db(), clock, sender);
+  const SmsMessage notice{.phone = "13800000001",
+                          .template_code = std::string(kOrderToPack),
+                          .params = {{"order", "42"}, {"pack_by", "12-08 10:00"}}};
+  REQUIRE(store.db()
+              .write([&](db::Session& tx) { return queue_sms(tx, notice, "test:1", clock); })
+              .ok());
+  for (int i = 0; i < kMaxSmsAttempts; ++i) {
+    REQUIRE(dispatcher.run_once().ok());
+    clock.advance(std::chrono::milliseconds(kSmsRetryCapMs));
+  }
+  const auto row = message_row(store);
+  CHECK(row.str(0) == "parked");
+  CHECK(row.str(3).find("\"order\":\"42\"") != std::string::npos);
 }
 
 STORE_TEST(
