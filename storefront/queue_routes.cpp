@@ -118,10 +118,9 @@ Group excursions_group(const lg::WaitingExcursions& w) {
   return g;
 }
 
-Group funds_group(const std::vector<al::FundFlag>& flags, std::int64_t now_ms) {
-  Group g{group::fund_flags, static_cast<std::int64_t>(flags.size()), {}};
-  for (const auto& f : flags) {
-    if (static_cast<int>(g.items.size()) == kQueueItemsPerGroup) break;
+Group funds_group(std::int64_t count, const al::FundFlagPage& first, std::int64_t now_ms) {
+  Group g{group::fund_flags, count, {}};
+  for (const auto& f : first.flags) {
     const std::string link = f.allocation_id ? "/api/v1/fund-allocations/" + num(*f.allocation_id)
                                              : "/api/v1/fund-projects/" + num(f.project_id);
     g.items.push_back({"资金预警：" + f.kind, link, now_ms});
@@ -186,9 +185,13 @@ Result<std::vector<Group>> office_queue(db::Session& s, const Account& a,
                               CUNHUO_TRY(al::open_objections(s, area, kN)), true));
   out.push_back(cases_group(group::open_alerts, "监测预警 #",
                             CUNHUO_TRY(al::open_alerts(s, area, std::nullopt, kN)), false));
-  if (county)
-    out.push_back(funds_group(CUNHUO_TRY(al::fund_flags(s, area, ctx.fund_idle_ms, ctx.clock)),
-                              ctx.clock.now_ms()));
+  if (county) {
+    const al::FundFlagQuery flags{
+        .area = area, .idle_ms = ctx.fund_idle_ms, .after = std::nullopt, .limit = kN};
+    out.push_back(
+        funds_group(CUNHUO_TRY(al::count_fund_flags(s, area, ctx.fund_idle_ms, ctx.clock)),
+                    CUNHUO_TRY(al::fund_flags_page(s, flags, ctx.clock)), ctx.clock.now_ms()));
+  }
   return out;
 }
 
