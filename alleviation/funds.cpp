@@ -445,31 +445,42 @@ struct FlagSource {
 
 FundFlag recipient_flag(const db::Row& r) {
   const bool exited = r.str(4) == "exited";
-  return FundFlag{exited ? "exited_recipient" : "unregistered_recipient", r.i64(1), r.i64(2),
-                  r.i64(0), r.opt_i64(3),
-                  r.str(5) + ": " + Money::fen(r.i64(6)).to_yuan() + " yuan to a household " +
-                      (exited ? "already exited" : "not registered as poor")};
+  return FundFlag{.kind = exited ? "exited_recipient" : "unregistered_recipient",
+                  .project_id = r.i64(1),
+                  .allocation_id = r.i64(2),
+                  .disbursement_id = r.i64(0),
+                  .household_id = r.opt_i64(3),
+                  .detail = r.str(5) + ": " + Money::fen(r.i64(6)).to_yuan() +
+                            " yuan to a household " +
+                            (exited ? "already exited" : "not registered as poor")};
 }
 
 FundFlag duplicate_flag(const db::Row& r) {
-  return FundFlag{"duplicate_benefit", r.i64(1), r.i64(2), r.i64(0), r.opt_i64(3),
-                  r.str(6) + ": ID " + mask_id_number(r.str(4)) + " received " + r.str(5) + " " +
-                      std::to_string(r.i64(7)) + " times"};
+  return FundFlag{.kind = "duplicate_benefit",
+                  .project_id = r.i64(1),
+                  .allocation_id = r.i64(2),
+                  .disbursement_id = r.i64(0),
+                  .household_id = r.opt_i64(3),
+                  .detail = r.str(6) + ": ID " + mask_id_number(r.str(4)) + " received " +
+                            r.str(5) + " " + std::to_string(r.i64(7)) + " times"};
 }
 
 FundFlag over_budget_flag(const db::Row& r) {
   const bool disbursed = r.i64(4) > r.i64(2);
   const Money spent = Money::fen(disbursed ? r.i64(4) : r.i64(3));
-  return FundFlag{"over_budget", r.i64(0), std::nullopt, std::nullopt, std::nullopt,
-                  r.str(1) + ": " + spent.to_yuan() + " yuan " +
-                      (disbursed ? "disbursed" : "allocated") + " against a budget of " +
-                      Money::fen(r.i64(2)).to_yuan()};
+  return FundFlag{.kind = "over_budget",
+                  .project_id = r.i64(0),
+                  .detail = r.str(1) + ": " + spent.to_yuan() + " yuan " +
+                            (disbursed ? "disbursed" : "allocated") + " against a budget of " +
+                            Money::fen(r.i64(2)).to_yuan()};
 }
 
 FundFlag idle_flag(const db::Row& r) {
-  return FundFlag{"idle_allocation", r.i64(1), r.i64(0), std::nullopt, std::nullopt,
-                  r.str(2) + ": " + Money::fen(r.i64(3)).to_yuan() + " yuan not disbursed since " +
-                      format_shanghai(r.i64(4))};
+  return FundFlag{.kind = "idle_allocation",
+                  .project_id = r.i64(1),
+                  .allocation_id = r.i64(0),
+                  .detail = r.str(2) + ": " + Money::fen(r.i64(3)).to_yuan() +
+                            " yuan not disbursed since " + format_shanghai(r.i64(4))};
 }
 
 // The kinds an area's list holds, in order. Disbursements are narrowed to the area's
@@ -480,42 +491,48 @@ std::vector<FlagSource> flag_sources(std::string_view area, std::int64_t idle_ms
   const bool whole_county = area.size() <= kCountyCodeDigits;
   const std::string villages = std::string(region_prefix(area)) + "%";
   std::vector<FlagSource> out;
-  out.push_back({FlagPart::recipients,
-                 "d.id, d.project_id, d.allocation_id, d.household_id, d.household_status, "
-                 "d.document_number, d.amount_fen",
-                 " FROM fund_disbursements d WHERE d.county_code = ? AND d.village_code LIKE ? AND "
-                 "d.household_status IN ('not_registered', 'exited')",
-                 "d.id",
-                 {county, villages},
-                 recipient_flag});
+  out.push_back({.part = FlagPart::recipients,
+                 .columns = "d.id, d.project_id, d.allocation_id, d.household_id, "
+                            "d.household_status, d.document_number, d.amount_fen",
+                 .from_where = " FROM fund_disbursements d WHERE d.county_code = ? AND "
+                               "d.village_code LIKE ? AND d.household_status IN "
+                               "('not_registered', 'exited')",
+                 .key = "d.id",
+                 .params = {county, villages},
+                 .flag = recipient_flag});
   // A person who received one benefit more than once, here or in another county.
-  out.push_back({FlagPart::duplicates,
-                 "d.id, d.project_id, d.allocation_id, d.household_id, d.id_number, d.benefit, "
-                 "d.document_number, (SELECT COUNT(*) FROM fund_disbursements e WHERE "
-                 "e.id_number = d.id_number AND e.benefit = d.benefit)",
-                 " FROM fund_disbursements d WHERE d.county_code = ? AND d.village_code LIKE ? AND "
-                 "d.id_number <> '' AND EXISTS (SELECT 1 FROM fund_disbursements e WHERE "
-                 "e.id_number = d.id_number AND e.benefit = d.benefit AND e.id <> d.id)",
-                 "d.id",
-                 {county, villages},
-                 duplicate_flag});
+  out.push_back({.part = FlagPart::duplicates,
+                 .columns = "d.id, d.project_id, d.allocation_id, d.household_id, d.id_number, "
+                            "d.benefit, d.document_number, (SELECT COUNT(*) FROM "
+                            "fund_disbursements e WHERE e.id_number = d.id_number AND e.benefit "
+                            "= d.benefit)",
+                 .from_where = " FROM fund_disbursements d WHERE d.county_code = ? AND "
+                               "d.village_code LIKE ? AND d.id_number <> '' AND EXISTS (SELECT 1 "
+                               "FROM fund_disbursements e WHERE e.id_number = d.id_number AND "
+                               "e.benefit = d.benefit AND e.id <> d.id)",
+                 .key = "d.id",
+                 .params = {county, villages},
+                 .flag = duplicate_flag});
   if (!whole_county) return out;
-  out.push_back(
-      {FlagPart::over_budget, "t.id, t.name, t.budget, t.allocated, t.disbursed",
-       " FROM (SELECT p.id AS id, p.name AS name, p.budget_fen AS budget, "
-       "COALESCE((SELECT SUM(a.amount_fen) FROM fund_allocations a WHERE a.project_id = p.id), 0) "
-       "AS allocated, COALESCE((SELECT SUM(a.disbursed_fen) FROM fund_allocations a WHERE "
-       "a.project_id = p.id), 0) AS disbursed FROM fund_projects p WHERE p.county_code = ?) t "
-       "WHERE (t.disbursed > t.budget OR t.allocated > t.budget)",
-       "t.id",
-       {county},
-       over_budget_flag});
-  out.push_back({FlagPart::idle, "id, project_id, document_number, amount_fen - disbursed_fen, at",
-                 " FROM fund_allocations WHERE county_code = ? AND at < ? AND disbursed_fen < "
-                 "amount_fen",
-                 "id",
-                 {county, clock.now_ms() - idle_ms},
-                 idle_flag});
+  out.push_back({.part = FlagPart::over_budget,
+                 .columns = "t.id, t.name, t.budget, t.allocated, t.disbursed",
+                 .from_where = " FROM (SELECT p.id AS id, p.name AS name, p.budget_fen AS budget, "
+                               "COALESCE((SELECT SUM(a.amount_fen) FROM fund_allocations a WHERE "
+                               "a.project_id = p.id), 0) AS allocated, COALESCE((SELECT "
+                               "SUM(a.disbursed_fen) FROM fund_allocations a WHERE a.project_id "
+                               "= p.id), 0) AS disbursed FROM fund_projects p WHERE "
+                               "p.county_code = ?) t WHERE (t.disbursed > t.budget OR "
+                               "t.allocated > t.budget)",
+                 .key = "t.id",
+                 .params = {county},
+                 .flag = over_budget_flag});
+  out.push_back({.part = FlagPart::idle,
+                 .columns = "id, project_id, document_number, amount_fen - disbursed_fen, at",
+                 .from_where = " FROM fund_allocations WHERE county_code = ? AND at < ? AND "
+                               "disbursed_fen < amount_fen",
+                 .key = "id",
+                 .params = {county, clock.now_ms() - idle_ms},
+                 .flag = idle_flag});
   return out;
 }
 
@@ -530,14 +547,14 @@ Result<FundFlagPage> fund_flags_page(db::Session& s, const FundFlagQuery& q, con
     const auto part = static_cast<std::int64_t>(source.part);
     if (part < from.part) continue;
     // One more than the page holds: is there a next?
-    const auto wanted = static_cast<std::int64_t>(q.limit) + 1 -
-                        static_cast<std::int64_t>(page.flags.size());
+    const auto wanted =
+        static_cast<std::int64_t>(q.limit) + 1 - static_cast<std::int64_t>(page.flags.size());
     source.params.emplace_back(part == from.part ? from.id : 0);
     source.params.emplace_back(wanted);
-    for (const auto& r : CUNHUO_TRY(s.query_with("SELECT " + source.columns + source.from_where +
-                                                     " AND " + source.key + " > ? ORDER BY " +
-                                                     source.key + " LIMIT ?",
-                                                 source.params))) {
+    for (const auto& r :
+         CUNHUO_TRY(s.query_with("SELECT " + source.columns + source.from_where + " AND " +
+                                     source.key + " > ? ORDER BY " + source.key + " LIMIT ?",
+                                 source.params))) {
       page.flags.push_back(source.flag(r));
       positions.push_back(FlagPosition{part, r.i64(0)});
     }
@@ -554,9 +571,8 @@ Result<std::int64_t> count_fund_flags(db::Session& s, std::string_view area, std
                                       const Clock& clock) {
   std::int64_t count = 0;
   for (const auto& source : flag_sources(area, idle_ms, clock))
-    count += CUNHUO_TRY(s.query_with("SELECT COUNT(*)" + source.from_where, source.params))
-                 .at(0)
-                 .i64(0);
+    count +=
+        CUNHUO_TRY(s.query_with("SELECT COUNT(*)" + source.from_where, source.params)).at(0).i64(0);
   return count;
 }
 

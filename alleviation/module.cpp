@@ -10,9 +10,8 @@ namespace cunhuo::alleviation {
 
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out;
-  for (auto list :
-       {score_migrations(), exit_migrations(), monitoring_migrations(), fund_migrations(),
-        work_queue_migrations()})
+  for (auto list : {score_migrations(), exit_migrations(), monitoring_migrations(),
+                    fund_migrations(), work_queue_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }

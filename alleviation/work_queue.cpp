@@ -35,9 +35,8 @@ Result<WaitingCases> waiting(db::Session& s, const std::string& columns,
   WaitingCases out;
   out.count = CUNHUO_TRY(s.query_with("SELECT COUNT(*)" + from_where, params)).at(0).i64(0);
   params.emplace_back(static_cast<std::int64_t>(limit));
-  for (const auto& r : CUNHUO_TRY(
-           s.query_with("SELECT " + columns + from_where + " ORDER BY " + order + " LIMIT ?",
-                        params)))
+  for (const auto& r : CUNHUO_TRY(s.query_with(
+           "SELECT " + columns + from_where + " ORDER BY " + order + " LIMIT ?", params)))
     out.items.push_back(case_from(r));
   return out;
 }

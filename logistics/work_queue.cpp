@@ -43,10 +43,10 @@ Result<WaitingExcursions> open_excursions_in(db::Session& s, std::string_view re
   const std::string prefix = std::string(region_prefix(region_code)) + "%";
   WaitingExcursions out;
   out.count = CUNHUO_TRY(s.query(std::string("SELECT COUNT(*)") + kWhere, {prefix})).at(0).i64(0);
-  for (const auto& r : CUNHUO_TRY(
-           s.query(std::string("SELECT e.id, n.code, e.kind, e.detected_at") + kWhere +
-                       " ORDER BY e.id DESC LIMIT ?",
-                   {prefix, static_cast<std::int64_t>(limit)})))
+  for (const auto& r :
+       CUNHUO_TRY(s.query(std::string("SELECT e.id, n.code, e.kind, e.detected_at") + kWhere +
+                              " ORDER BY e.id DESC LIMIT ?",
+                          {prefix, static_cast<std::int64_t>(limit)})))
     out.items.push_back(WaitingExcursion{
         .id = r.i64(0), .node_code = r.str(1), .kind = r.str(2), .detected_at_ms = r.i64(3)});
   return out;

@@ -127,12 +127,11 @@ struct Batch {
 
 Result<std::int64_t> scan_phones(db::Session& tx, const Batch& b, std::int64_t now) {
   std::int64_t raised = 0;
-  for (const auto& r : CUNHUO_TRY(
-           tx.query_with("SELECT a.id, b.id, a.village_code FROM households a JOIN households b ON "
-                         "b.phone = a.phone AND b.id < a.id WHERE a.id " +
-                             b.in +
-                             " AND a.merged_into IS NULL AND b.merged_into IS NULL ORDER BY a.id",
-                         b.ids)))
+  for (const auto& r : CUNHUO_TRY(tx.query_with(
+           "SELECT a.id, b.id, a.village_code FROM households a JOIN households b ON "
+           "b.phone = a.phone AND b.id < a.id WHERE a.id " +
+               b.in + " AND a.merged_into IS NULL AND b.merged_into IS NULL ORDER BY a.id",
+           b.ids)))
     raised += CUNHUO_TRY(
         raise(tx, IssueKind::duplicate_phone, r.i64(0), r.i64(1), r.str(2), "phone", now));
   return raised;
@@ -141,10 +140,10 @@ Result<std::int64_t> scan_phones(db::Session& tx, const Batch& b, std::int64_t n
 Result<std::int64_t> scan_cards(db::Session& tx, const Batch& b, const BirthDate& on,
                                 std::int64_t now) {
   std::int64_t raised = 0;
-  for (const auto& r : CUNHUO_TRY(tx.query_with(
-           "SELECT id, village_code, head_id_number FROM households WHERE id " + b.in +
-               " AND merged_into IS NULL ORDER BY id",
-           b.ids))) {
+  for (const auto& r : CUNHUO_TRY(
+           tx.query_with("SELECT id, village_code, head_id_number FROM households WHERE id " +
+                             b.in + " AND merged_into IS NULL ORDER BY id",
+                         b.ids))) {
     const auto detail = suspicion(r.str(2), "head_id_number", true, on);
     if (!detail.empty())
       raised += CUNHUO_TRY(raise(tx, IssueKind::suspect, r.i64(0), 0, r.str(1), detail, now));
@@ -361,8 +360,8 @@ Result<RegistryScan> continue_registry_scan(db::Session& tx, std::string_view re
   for (const auto& r : CUNHUO_TRY(tx.query(
            "SELECT village_code, id FROM households WHERE village_code LIKE ? AND (village_code "
            "> ? OR (village_code = ? AND id > ?)) ORDER BY village_code, id LIMIT ?",
-           {std::string(region_prefix(region_code)) + "%", scan->after_village,
-            scan->after_village, scan->after_household, batch}))) {
+           {std::string(region_prefix(region_code)) + "%", scan->after_village, scan->after_village,
+            scan->after_household, batch}))) {
     b.ids.emplace_back(r.i64(1));
     scan->after_village = r.str(0);
     scan->after_household = r.i64(1);
@@ -376,10 +375,11 @@ Result<RegistryScan> continue_registry_scan(db::Session& tx, std::string_view re
   }
   scan->running = static_cast<std::int64_t>(b.ids.size()) == batch;
   scan->updated_at_ms = now;
-  CUNHUO_TRY(tx.exec("UPDATE registry_scans SET status = ?, after_village = ?, after_household = "
-                     "?, households = ?, raised = ?, updated_at = ? WHERE region_code = ?",
-                     {scan->running ? "running" : "done", scan->after_village,
-                      scan->after_household, scan->households, scan->raised, now, region_code}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE registry_scans SET status = ?, after_village = ?, after_household = "
+              "?, households = ?, raised = ?, updated_at = ? WHERE region_code = ?",
+              {scan->running ? "running" : "done", scan->after_village, scan->after_household,
+               scan->households, scan->raised, now, region_code}));
   return std::move(*scan);
 }
 

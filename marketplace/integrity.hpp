@@ -69,8 +69,8 @@ struct RegistryIssue {
 // keeps its position in the store, so that a big area never holds one long transaction and
 // a scan cut short (a crash, a restart) is resumed by the next start. An area has one scan
 // at a time, and a new one starts at least kMinRegistryScanIntervalMs after the last.
-inline constexpr std::int64_t kRegistryScanBatch = 200;                        // households
-inline constexpr std::int64_t kMinRegistryScanIntervalMs = 10LL * 60 * 1000;   // 10 minutes
+inline constexpr std::int64_t kRegistryScanBatch = 200;                       // households
+inline constexpr std::int64_t kMinRegistryScanIntervalMs = 10LL * 60 * 1000;  // 10 minutes
 inline constexpr std::int64_t kRegistryScanStaleMs = 2LL * 60 * 1000;  // not advanced: resumable
 inline constexpr std::string_view kScanRunning = "scan_running";
 inline constexpr std::string_view kScanTooSoon = "scan_too_soon";

@@ -64,7 +64,8 @@ Result<std::optional<PaidOrder>> paid_order(db::Session& tx, std::int64_t order_
       "i.id LIMIT 1",
       {order_id}));
   if (!row) return std::optional<PaidOrder>();
-  return std::optional<PaidOrder>(PaidOrder{row->str(0), row->i64(1), row->i64(2), row->str(3), row->str(4)});
+  return std::optional<PaidOrder>(
+      PaidOrder{row->str(0), row->i64(1), row->i64(2), row->str(3), row->str(4)});
 }
 
 Result<std::optional<RefundClaim>> claim_row(db::Session& s, std::int64_t claim_id) {

@@ -29,9 +29,9 @@ Result<WaitingClaims> requested_claims(db::Session& s, std::string_view region_c
   const std::string prefix = std::string(region_prefix(region_code)) + "%";
   WaitingClaims out;
   out.count = CUNHUO_TRY(s.query(std::string("SELECT COUNT(*)") + kWhere, {prefix})).at(0).i64(0);
-  for (const auto& r : CUNHUO_TRY(s.query(std::string("SELECT id, order_id, created_at") + kWhere +
-                                              " ORDER BY id LIMIT ?",
-                                          {prefix, limit})))
+  for (const auto& r : CUNHUO_TRY(
+           s.query(std::string("SELECT id, order_id, created_at") + kWhere + " ORDER BY id LIMIT ?",
+                   {prefix, limit})))
     out.items.push_back(WaitingClaim{r.i64(0), r.i64(1), r.i64(2)});
   return out;
 }

@@ -364,9 +364,8 @@ Result<Response> fund_flags(AlleviationContext& ctx, const Call& call) {
     return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
   const std::string area = flag_area(account, county);
   const std::string list = "fund-flags:" + std::to_string(account.id) + ":" + area;
-  const auto page =
-      CUNHUO_TRY(read_page(req.query_param("limit"), req.query_param("cursor"), ctx.cursors, list,
-                           kFlagPositionKeys));
+  const auto page = CUNHUO_TRY(read_page(req.query_param("limit"), req.query_param("cursor"),
+                                         ctx.cursors, list, kFlagPositionKeys));
   al::FundFlagQuery q{.area = area,
                       .idle_ms = ctx.fund_idle_ms,
                       .after = std::nullopt,
@@ -374,8 +373,8 @@ Result<Response> fund_flags(AlleviationContext& ctx, const Call& call) {
   if (page.after) {
     const auto& at = *page.after;
     if (at[0] < 0 || at[0] >= al::kFlagParts)  // sealed by us, so never; but never trusted
-      return make_error(ErrorKind::invalid, std::string(kInvalidCursor), "not a cursor of this list",
-                        "cursor");
+      return make_error(ErrorKind::invalid, std::string(kInvalidCursor),
+                        "not a cursor of this list", "cursor");
     q.after = al::FlagPosition{.part = at[0], .id = at[1]};
   }
   auto found =

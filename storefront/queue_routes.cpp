@@ -154,8 +154,7 @@ Result<std::vector<Group>> station_queue(db::Session& s, const Account& a) {
 Group claims_group(const pay::WaitingClaims& w) {
   Group g{group::refund_claims_to_decide, w.count, {}};
   for (const auto& c : w.items)
-    g.items.push_back(
-        {"退款申请 #" + num(c.id), "/api/v1/refund-claims/" + num(c.id), c.since_ms});
+    g.items.push_back({"退款申请 #" + num(c.id), "/api/v1/refund-claims/" + num(c.id), c.since_ms});
   return g;
 }
 

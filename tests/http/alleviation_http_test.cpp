@@ -594,8 +594,11 @@ STORE_TEST("a poverty office sees the fund flags of its own area only", "[http][
       {kOffice, "?county=620622", 403, "", {}},
       {kOffice, "", 200, "620621", county_flags},
       {"13900000010", "", 200, "620621104", {"duplicate_benefit", "duplicate_benefit"}},
-      {"13900000010", "?county=620621", 200, "620621104",
-       {"duplicate_benefit", "duplicate_benefit"}},  // naming the county does not widen it
+      {"13900000010",
+       "?county=620621",
+       200,
+       "620621104",
+       {"duplicate_benefit", "duplicate_benefit"}},      // naming the county does not widen it
       {"13900000008", "", 200, "620621", county_flags},  // admin
       {"13900000008", "?county=620622", 200, "620622", {}},
   };
@@ -629,7 +632,8 @@ STORE_TEST("fund flags are read a page at a time, and a tampered cursor is refus
     auto reply = flags(county, "?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor));
     REQUIRE(reply.status == 200);
     auto doc = Json::parse(reply.body);
-    for (const auto& f : doc->find("flags")->as_array()) paged.push_back(f.find("detail")->as_string());
+    for (const auto& f : doc->find("flags")->as_array())
+      paged.push_back(f.find("detail")->as_string());
     if (doc->find("next_cursor")->is_null()) break;
     cursor = doc->find("next_cursor")->as_string();
     if (first_cursor.empty()) first_cursor = cursor;

@@ -254,8 +254,7 @@ STORE_TEST("a station filters the orders routed through it by status, dates, sho
       {"?shop=999999", false},  // any shop's parcels may pass: another is no refusal
       {"?village=620621104201", true},
       {"?village=620621101201", false},
-      {"?status=paid&from=2000-01-01&to=2099-12-31&shop=" + own_shop +
-           "&village=620621104201",
+      {"?status=paid&from=2000-01-01&to=2099-12-31&shop=" + own_shop + "&village=620621104201",
        true},
   };
   for (const auto& k : cases) {

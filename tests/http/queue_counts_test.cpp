@@ -37,28 +37,30 @@ using Fill = std::function<Status(db::Session&, const std::string& place, int n)
 
 Status claims(db::Session& tx, const std::string& village, int n) {
   for (int i = 0; i < n; ++i)
-    CUNHUO_TRY(tx.exec("INSERT INTO refund_claims (order_id, buyer_id, amount_fen, reason, status, "
-                       "bearer, created_at, region_code) VALUES (?, 3, 100, '瓜裂了', "
-                       "'requested', 'none', 0, ?)",
-                       {900000 + i, village}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO refund_claims (order_id, buyer_id, amount_fen, reason, status, "
+                "bearer, created_at, region_code) VALUES (?, 3, 100, '瓜裂了', "
+                "'requested', 'none', 0, ?)",
+                {900000 + i, village}));
   return {};
 }
 
 Status alerts(db::Session& tx, const std::string& village, int n) {
   for (int i = 0; i < n; ++i)
-    CUNHUO_TRY(tx.exec("INSERT INTO monitoring_alerts (household_id, village_code, helper_account, "
-                       "rule, figures, status, outcome, raised_at) VALUES (1, ?, NULL, "
-                       "'income_drop', '{}', 'open', '', 0)",
-                       {village}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO monitoring_alerts (household_id, village_code, helper_account, "
+                "rule, figures, status, outcome, raised_at) VALUES (1, ?, NULL, "
+                "'income_drop', '{}', 'open', '', 0)",
+                {village}));
   return {};
 }
 
-Status proposals_at(db::Session& tx, const std::string& status, const std::string& village,
-                    int n) {
+Status proposals_at(db::Session& tx, const std::string& status, const std::string& village, int n) {
   for (int i = 0; i < n; ++i)
-    CUNHUO_TRY(tx.exec("INSERT INTO exit_proposals (household_id, evaluation_id, status, "
-                       "village_code, created_at, updated_at) VALUES (1, 1, ?, ?, 0, 0)",
-                       {status, village}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO exit_proposals (household_id, evaluation_id, status, "
+                "village_code, created_at, updated_at) VALUES (1, 1, ?, ?, 0, 0)",
+                {status, village}));
   return {};
 }
 
@@ -66,9 +68,10 @@ Status objections(db::Session& tx, const std::string& village, int n) {
   for (int i = 0; i < n; ++i) {
     CUNHUO_CHECK(proposals_at(tx, "in_notice", village, 1));
     const std::int64_t proposal = CUNHUO_TRY(tx.last_insert_id());
-    CUNHUO_TRY(tx.exec("INSERT INTO exit_objections (proposal_id, text, status, resolution, "
-                       "lodged_at) VALUES (?, '收入不实', 'open', '', 0)",
-                       {proposal}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO exit_objections (proposal_id, text, status, resolution, "
+                "lodged_at) VALUES (?, '收入不实', 'open', '', 0)",
+                {proposal}));
   }
   return {};
 }
@@ -77,18 +80,19 @@ Status excursions(db::Session& tx, const std::string& node, int n) {
   auto id = CUNHUO_TRY(tx.query_one("SELECT id FROM network_nodes WHERE code = ?", {node}));
   REQUIRE(id);
   for (int i = 0; i < n; ++i)
-    CUNHUO_TRY(tx.exec("INSERT INTO excursions (node_id, sensor_id, kind, status, detail, "
-                       "shipments, started_at, detected_at) VALUES (?, 1, 'continuous', 'open', "
-                       "'', '[]', 0, 0)",
-                       {id->i64(0)}));
+    CUNHUO_TRY(
+        tx.exec("INSERT INTO excursions (node_id, sensor_id, kind, status, detail, "
+                "shipments, started_at, detected_at) VALUES (?, 1, 'continuous', 'open', "
+                "'', '[]', 0, 0)",
+                {id->i64(0)}));
   return {};
 }
 
 struct GroupCase {
   const char* group;
-  std::string reader;                // the phone whose queue holds it
-  std::string mine, elsewhere;       // places inside and outside the reader's area
-  int old_bound;                     // rows the queue used to read before filtering
+  std::string reader;           // the phone whose queue holds it
+  std::string mine, elsewhere;  // places inside and outside the reader's area
+  int old_bound;                // rows the queue used to read before filtering
   Fill fill;
 };
 
@@ -128,8 +132,8 @@ STORE_TEST("a queue count stays exact when other areas hold many more",
     fill(server, g, g.mine, 3);
     const Shown after = queue_group(c, token, g.group);
     CHECK(after.count == before.count + 3);
-    CHECK(after.items ==
-          std::min<std::size_t>(static_cast<std::size_t>(after.count), storefront::kQueueItemsPerGroup));
+    CHECK(after.items == std::min<std::size_t>(static_cast<std::size_t>(after.count),
+                                               storefront::kQueueItemsPerGroup));
   }
 }
 

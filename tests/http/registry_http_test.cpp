@@ -282,7 +282,7 @@ STORE_TEST("a scan over more than one batch looks at every household of the area
                       "('620621104202', '旧户', '620621197001010019', ?, 1, 'registered_poor', 0, "
                       "0)",
                       {i == 0 || i == old_rows - 1 ? std::string("13700000000")
-                                         : "137" + std::to_string(10000000 + i)}));
+                                                   : "137" + std::to_string(10000000 + i)}));
                 return {};
               })
               .ok());
@@ -297,7 +297,8 @@ STORE_TEST("a scan over more than one batch looks at every household of the area
                      "WHERE phone = '13700000000')") == 1);
 }
 
-STORE_TEST("a second scan of an area started too soon is refused", "[http][registry][registry-scan]") {
+STORE_TEST("a second scan of an area started too soon is refused",
+           "[http][registry][registry-scan]") {
   TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
   HttpClient c(server.port());
   const std::string county = server.login("13900000007");

@@ -80,10 +80,11 @@ struct Registry {
 // A household row as an old import wrote it, before the checks existed.
 Status insert_old(db::Session& tx, const std::string& village, const std::string& id_number,
                   const std::string& phone) {
-  CUNHUO_TRY(tx.exec("INSERT INTO households (village_code, head_name, head_id_number, phone, "
-                     "member_count, poverty_status, created_at, updated_at) VALUES (?, '旧户', ?, "
-                     "?, 1, 'registered_poor', 0, 0)",
-                     {village, id_number, phone}));
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO households (village_code, head_name, head_id_number, phone, "
+              "member_count, poverty_status, created_at, updated_at) VALUES (?, '旧户', ?, "
+              "?, 1, 'registered_poor', 0, 0)",
+              {village, id_number, phone}));
   return {};
 }
 
@@ -110,8 +111,8 @@ using IssueKey = std::tuple<std::string, std::int64_t, std::int64_t, std::string
 std::set<IssueKey> issue_keys(Registry& r) {
   std::set<IssueKey> out;
   for (const auto& i : r.issues())
-    out.insert({std::string(to_string(i.kind)), i.household.value,
-                i.other ? i.other->value : 0, i.detail});
+    out.insert({std::string(to_string(i.kind)), i.household.value, i.other ? i.other->value : 0,
+                i.detail});
   return out;
 }
 
@@ -421,16 +422,17 @@ STORE_TEST("a scan cut short is resumed where it stood once it has stood still l
   Registry r(store_kind);
   fill_old_rows(r);
   auto& db = r.store.db();
-  REQUIRE(db.write([&](db::Session& tx) { return start_registry_scan(tx, "620621", r.clock); })
-              .ok());
-  auto first = db.write(
-      [&](db::Session& tx) { return continue_registry_scan(tx, "620621", 2, r.clock); });
+  REQUIRE(
+      db.write([&](db::Session& tx) { return start_registry_scan(tx, "620621", r.clock); }).ok());
+  auto first =
+      db.write([&](db::Session& tx) { return continue_registry_scan(tx, "620621", 2, r.clock); });
   REQUIRE(first.ok());
   CHECK(first->running);
   CHECK(first->households == 2);
   // The process stops here. A start before the scan is stale finds it running.
   r.clock.advance(std::chrono::milliseconds(kRegistryScanStaleMs - 1));
-  auto early = db.write([&](db::Session& tx) { return start_registry_scan(tx, "620621", r.clock); });
+  auto early =
+      db.write([&](db::Session& tx) { return start_registry_scan(tx, "620621", r.clock); });
   REQUIRE_FALSE(early.ok());
   CHECK(early.error().code == kScanRunning);
   r.clock.advance(std::chrono::milliseconds(1));
