@@ -355,7 +355,7 @@ Result<RegistryScan> continue_registry_scan(db::Session& tx, std::string_view re
                                             std::int64_t batch, const Clock& clock) {
   CUNHUO_ASSERT(batch >= 1);
   auto scan = CUNHUO_TRY(find_scan(tx, region_code));
-  if (!scan || !scan->running) return scan_refused("scan_not_running", "no scan of this area runs");
+  if (!scan || !scan->running) return scan_refused(kScanNotRunning, "no scan of this area runs");
   Batch b;
   for (const auto& r : CUNHUO_TRY(tx.query(
            "SELECT village_code, id FROM households WHERE village_code LIKE ? AND (village_code "

@@ -74,6 +74,7 @@ inline constexpr std::int64_t kMinRegistryScanIntervalMs = 10LL * 60 * 1000;  //
 inline constexpr std::int64_t kRegistryScanStaleMs = 2LL * 60 * 1000;  // not advanced: resumable
 inline constexpr std::string_view kScanRunning = "scan_running";
 inline constexpr std::string_view kScanTooSoon = "scan_too_soon";
+inline constexpr std::string_view kScanNotRunning = "scan_not_running";
 
 struct RegistryScan {
   std::string region_code;
@@ -88,6 +89,7 @@ struct RegistryScan {
 Result<RegistryScan> start_registry_scan(db::Session& tx, std::string_view region_code,
                                          const Clock& clock);
 // Looks at the running scan's next `batch` households; when fewer are left, it is done.
+// Refused with 409 kScanNotRunning when the area's scan has ended (or never started).
 Result<RegistryScan> continue_registry_scan(db::Session& tx, std::string_view region_code,
                                             std::int64_t batch, const Clock& clock);
 // Starts (or resumes) and runs the scan to its end, each step in a transaction of its own.
