@@ -63,6 +63,7 @@ Status check_reason(std::string_view reason) {
 }
 
 constexpr std::size_t kProposalsPerStatement = 500;
+static_assert(kProposalsPerStatement <= marketplace::kMaxPlacesPerCall);  // places read at once
 
 Status step(db::Session& tx, std::int64_t id, std::string_view name, std::string_view actor,
             bool approve, std::string_view reason, std::int64_t now) {
@@ -125,14 +126,20 @@ Status propose_exits(db::Session& tx, std::span<const Eligible> batch, const Clo
   for (std::size_t at = 0; at < batch.size(); at += kProposalsPerStatement) {
     const auto part = batch.subspan(at, std::min(kProposalsPerStatement, batch.size() - at));
     std::vector<db::Value> proposals, households;
+    std::vector<std::int64_t> ids;
+    for (const auto& e : part) ids.push_back(e.household_id);
+    // The village is kept with the proposal: the offices' queues count by it.
+    const auto places = CUNHUO_TRY(marketplace::household_places(tx, ids));
     for (const auto& e : part) {
-      proposals.insert(proposals.end(), {e.household_id, e.evaluation_id, now, now});
+      auto place = places.find(e.household_id);
+      const std::string village = place == places.end() ? "" : place->second.village_code;
+      proposals.insert(proposals.end(), {e.household_id, e.evaluation_id, village, now, now});
       households.emplace_back(e.household_id);
     }
     CUNHUO_TRY(
-        tx.exec_with("INSERT INTO exit_proposals (household_id, evaluation_id, status, created_at, "
-                     "updated_at) VALUES " +
-                         db::row_list("(?, ?, 'proposed', ?, ?)", part.size()),
+        tx.exec_with("INSERT INTO exit_proposals (household_id, evaluation_id, status, "
+                     "village_code, created_at, updated_at) VALUES " +
+                         db::row_list("(?, ?, 'proposed', ?, ?, ?)", part.size()),
                      proposals));
     // A household has one proposal open at most, so the new ids are found by household.
     std::vector<db::Value> steps;

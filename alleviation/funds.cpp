@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/assert.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
@@ -115,6 +116,10 @@ constexpr db::Migration kMigrations[] = {
      "benefit);\n"
      "CREATE INDEX IF NOT EXISTS fund_disbursements_county ON fund_disbursements (county_code, "
      "household_status);\n"},
+    // The fund flags of a township are its villages' disbursements, paged by id.
+    {"alleviation", 9, "fund disbursements by village",
+     "CREATE INDEX IF NOT EXISTS fund_disbursements_village ON fund_disbursements (county_code, "
+     "village_code, id);\n"},
 };
 
 std::string county_account(std::string_view county) { return "fund:county:" + std::string(county); }
@@ -427,56 +432,148 @@ Result<std::vector<Disbursement>> household_funds(db::Session& s, std::int64_t h
   return out;
 }
 
-Result<std::vector<FundFlag>> fund_flags(db::Session& s, std::string_view county,
-                                         std::int64_t idle_ms, const Clock& clock) {
-  std::vector<FundFlag> flags;
-  for (const auto& r : CUNHUO_TRY(s.query("SELECT id, project_id, allocation_id, household_id, "
-                                          "household_status, document_number, amount_fen "
-                                          "FROM fund_disbursements WHERE county_code = ? AND "
-                                          "household_status IN ('not_registered', 'exited') "
-                                          "ORDER BY id LIMIT 1000",
-                                          {county}))) {
-    const bool exited = r.str(4) == "exited";
-    flags.push_back(FundFlag{exited ? "exited_recipient" : "unregistered_recipient", r.i64(1),
-                             r.i64(2), r.i64(0), r.opt_i64(3),
-                             r.str(5) + ": " + Money::fen(r.i64(6)).to_yuan() +
-                                 " yuan to a household " +
-                                 (exited ? "already exited" : "not registered as poor")});
-  }
+namespace {
+
+// One kind of flag: the rows it flags (`from_where`, ending in a WHERE), the key they are
+// paged by, and how a row reads as a flag.
+struct FlagSource {
+  FlagPart part;
+  std::string columns, from_where, key;
+  std::vector<db::Value> params;
+  FundFlag (*flag)(const db::Row&);
+};
+
+FundFlag recipient_flag(const db::Row& r) {
+  const bool exited = r.str(4) == "exited";
+  return FundFlag{.kind = exited ? "exited_recipient" : "unregistered_recipient",
+                  .project_id = r.i64(1),
+                  .allocation_id = r.i64(2),
+                  .disbursement_id = r.i64(0),
+                  .household_id = r.opt_i64(3),
+                  .detail = r.str(5) + ": " + Money::fen(r.i64(6)).to_yuan() +
+                            " yuan to a household " +
+                            (exited ? "already exited" : "not registered as poor")};
+}
+
+FundFlag duplicate_flag(const db::Row& r) {
+  return FundFlag{.kind = "duplicate_benefit",
+                  .project_id = r.i64(1),
+                  .allocation_id = r.i64(2),
+                  .disbursement_id = r.i64(0),
+                  .household_id = r.opt_i64(3),
+                  .detail = r.str(6) + ": ID " + mask_id_number(r.str(4)) + " received " +
+                            r.str(5) + " " + std::to_string(r.i64(7)) + " times"};
+}
+
+FundFlag over_budget_flag(const db::Row& r) {
+  const bool disbursed = r.i64(4) > r.i64(2);
+  const Money spent = Money::fen(disbursed ? r.i64(4) : r.i64(3));
+  return FundFlag{.kind = "over_budget",
+                  .project_id = r.i64(0),
+                  .detail = r.str(1) + ": " + spent.to_yuan() + " yuan " +
+                            (disbursed ? "disbursed" : "allocated") + " against a budget of " +
+                            Money::fen(r.i64(2)).to_yuan()};
+}
+
+FundFlag idle_flag(const db::Row& r) {
+  return FundFlag{.kind = "idle_allocation",
+                  .project_id = r.i64(1),
+                  .allocation_id = r.i64(0),
+                  .detail = r.str(2) + ": " + Money::fen(r.i64(3)).to_yuan() +
+                            " yuan not disbursed since " + format_shanghai(r.i64(4))};
+}
+
+// The kinds an area's list holds, in order. Disbursements are narrowed to the area's
+// villages below a county; the project kinds belong to the county alone.
+std::vector<FlagSource> flag_sources(std::string_view area, std::int64_t idle_ms,
+                                     const Clock& clock) {
+  const std::string county = county_of(area);
+  const bool whole_county = area.size() <= kCountyCodeDigits;
+  const std::string villages = std::string(region_prefix(area)) + "%";
+  std::vector<FlagSource> out;
+  out.push_back({.part = FlagPart::recipients,
+                 .columns = "d.id, d.project_id, d.allocation_id, d.household_id, "
+                            "d.household_status, d.document_number, d.amount_fen",
+                 .from_where = " FROM fund_disbursements d WHERE d.county_code = ? AND "
+                               "d.village_code LIKE ? AND d.household_status IN "
+                               "('not_registered', 'exited')",
+                 .key = "d.id",
+                 .params = {county, villages},
+                 .flag = recipient_flag});
   // A person who received one benefit more than once, here or in another county.
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT d.id, d.project_id, d.allocation_id, d.household_id, d.id_number, d.benefit, "
-           "d.document_number, "
-           "(SELECT COUNT(*) FROM fund_disbursements e WHERE e.id_number = d.id_number AND "
-           "e.benefit = d.benefit) "
-           "FROM fund_disbursements d WHERE d.county_code = ? AND d.id_number <> '' AND EXISTS "
-           "(SELECT 1 FROM fund_disbursements e WHERE e.id_number = d.id_number AND e.benefit = "
-           "d.benefit AND e.id <> d.id) "
-           "ORDER BY d.id LIMIT 1000",
-           {county})))
-    flags.push_back(FundFlag{"duplicate_benefit", r.i64(1), r.i64(2), r.i64(0), r.opt_i64(3),
-                             r.str(6) + ": ID " + mask_id_number(r.str(4)) + " received " +
-                                 r.str(5) + " " + std::to_string(r.i64(7)) + " times"});
-  for (const auto& p : CUNHUO_TRY(projects_in(s, county))) {
-    if (p.disbursed > p.budget)
-      flags.push_back(FundFlag{"over_budget", p.id, std::nullopt, std::nullopt, std::nullopt,
-                               p.name + ": " + p.disbursed.to_yuan() +
-                                   " yuan disbursed against a budget of " + p.budget.to_yuan()});
-    else if (p.allocated > p.budget)
-      flags.push_back(FundFlag{"over_budget", p.id, std::nullopt, std::nullopt, std::nullopt,
-                               p.name + ": " + p.allocated.to_yuan() +
-                                   " yuan allocated against a budget of " + p.budget.to_yuan()});
+  out.push_back({.part = FlagPart::duplicates,
+                 .columns = "d.id, d.project_id, d.allocation_id, d.household_id, d.id_number, "
+                            "d.benefit, d.document_number, (SELECT COUNT(*) FROM "
+                            "fund_disbursements e WHERE e.id_number = d.id_number AND e.benefit "
+                            "= d.benefit)",
+                 .from_where = " FROM fund_disbursements d WHERE d.county_code = ? AND "
+                               "d.village_code LIKE ? AND d.id_number <> '' AND EXISTS (SELECT 1 "
+                               "FROM fund_disbursements e WHERE e.id_number = d.id_number AND "
+                               "e.benefit = d.benefit AND e.id <> d.id)",
+                 .key = "d.id",
+                 .params = {county, villages},
+                 .flag = duplicate_flag});
+  if (!whole_county) return out;
+  out.push_back({.part = FlagPart::over_budget,
+                 .columns = "t.id, t.name, t.budget, t.allocated, t.disbursed",
+                 .from_where = " FROM (SELECT p.id AS id, p.name AS name, p.budget_fen AS budget, "
+                               "COALESCE((SELECT SUM(a.amount_fen) FROM fund_allocations a WHERE "
+                               "a.project_id = p.id), 0) AS allocated, COALESCE((SELECT "
+                               "SUM(a.disbursed_fen) FROM fund_allocations a WHERE a.project_id "
+                               "= p.id), 0) AS disbursed FROM fund_projects p WHERE "
+                               "p.county_code = ?) t WHERE (t.disbursed > t.budget OR "
+                               "t.allocated > t.budget)",
+                 .key = "t.id",
+                 .params = {county},
+                 .flag = over_budget_flag});
+  out.push_back({.part = FlagPart::idle,
+                 .columns = "id, project_id, document_number, amount_fen - disbursed_fen, at",
+                 .from_where = " FROM fund_allocations WHERE county_code = ? AND at < ? AND "
+                               "disbursed_fen < amount_fen",
+                 .key = "id",
+                 .params = {county, clock.now_ms() - idle_ms},
+                 .flag = idle_flag});
+  return out;
+}
+
+}  // namespace
+
+Result<FundFlagPage> fund_flags_page(db::Session& s, const FundFlagQuery& q, const Clock& clock) {
+  CUNHUO_ASSERT(q.limit >= 1);
+  const FlagPosition from = q.after.value_or(FlagPosition{});
+  FundFlagPage page;
+  std::vector<FlagPosition> positions;
+  for (auto& source : flag_sources(q.area, q.idle_ms, clock)) {
+    const auto part = static_cast<std::int64_t>(source.part);
+    if (part < from.part) continue;
+    // One more than the page holds: is there a next?
+    const auto wanted =
+        static_cast<std::int64_t>(q.limit) + 1 - static_cast<std::int64_t>(page.flags.size());
+    source.params.emplace_back(part == from.part ? from.id : 0);
+    source.params.emplace_back(wanted);
+    for (const auto& r :
+         CUNHUO_TRY(s.query_with("SELECT " + source.columns + source.from_where + " AND " +
+                                     source.key + " > ? ORDER BY " + source.key + " LIMIT ?",
+                                 source.params))) {
+      page.flags.push_back(source.flag(r));
+      positions.push_back(FlagPosition{part, r.i64(0)});
+    }
+    if (page.flags.size() > static_cast<std::size_t>(q.limit)) break;
   }
-  const std::int64_t before = clock.now_ms() - idle_ms;
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT id, project_id, document_number, amount_fen - disbursed_fen, at FROM "
-           "fund_allocations "
-           "WHERE county_code = ? AND at < ? AND disbursed_fen < amount_fen ORDER BY id LIMIT 1000",
-           {county, before})))
-    flags.push_back(FundFlag{"idle_allocation", r.i64(1), r.i64(0), std::nullopt, std::nullopt,
-                             r.str(2) + ": " + Money::fen(r.i64(3)).to_yuan() +
-                                 " yuan not disbursed since " + format_shanghai(r.i64(4))});
-  return flags;
+  if (page.flags.size() > static_cast<std::size_t>(q.limit)) {
+    page.flags.resize(static_cast<std::size_t>(q.limit));
+    page.next = positions[static_cast<std::size_t>(q.limit) - 1];
+  }
+  return page;
+}
+
+Result<std::int64_t> count_fund_flags(db::Session& s, std::string_view area, std::int64_t idle_ms,
+                                      const Clock& clock) {
+  std::int64_t count = 0;
+  for (const auto& source : flag_sources(area, idle_ms, clock))
+    count +=
+        CUNHUO_TRY(s.query_with("SELECT COUNT(*)" + source.from_where, source.params)).at(0).i64(0);
+  return count;
 }
 
 }  // namespace cunhuo::alleviation

@@ -107,8 +107,30 @@ Result<std::vector<Disbursement>> disbursements_of(db::Session& s, std::int64_t 
 // What a household received, each traced back to its allocation and project.
 Result<std::vector<Disbursement>> household_funds(db::Session& s, std::int64_t household_id);
 
-// The flags of a county's funds now; allocations idle for longer than `idle_ms` are flagged.
-Result<std::vector<FundFlag>> fund_flags(db::Session& s, std::string_view county_code,
-                                         std::int64_t idle_ms, const Clock& clock);
+// The flags of an area's funds now, a page at a time. A county's are every kind; a
+// township's or a village's are those of disbursements to its villages (a project and its
+// allocations are the county's). The list gives the kinds in the order of FlagPart and,
+// within a kind, flags by the id of the row flagged; allocations idle for longer than
+// `idle_ms` are flagged.
+enum class FlagPart { recipients = 0, duplicates = 1, over_budget = 2, idle = 3 };
+inline constexpr int kFlagParts = 4;
+struct FlagPosition {  // the last flag a page gave
+  std::int64_t part = 0, id = 0;
+};
+struct FundFlagQuery {
+  std::string area;  // a county, township or village code
+  std::int64_t idle_ms = 0;
+  std::optional<FlagPosition> after;
+  int limit = 20;
+};
+struct FundFlagPage {
+  std::vector<FundFlag> flags;
+  std::optional<FlagPosition> next;  // none on the last page
+};
+Result<FundFlagPage> fund_flags_page(db::Session& s, const FundFlagQuery& query,
+                                     const Clock& clock);
+// How many flags the area's list holds in all, counted by the same conditions.
+Result<std::int64_t> count_fund_flags(db::Session& s, std::string_view area, std::int64_t idle_ms,
+                                      const Clock& clock);
 
 }  // namespace cunhuo::alleviation

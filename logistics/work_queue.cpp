@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/region.hpp"
+
 namespace cunhuo::logistics {
 namespace {
 
@@ -30,6 +32,24 @@ Result<WaitingParcels> parcels_arriving_at(db::Session& s, std::int64_t node_id,
 
 Result<WaitingParcels> parcels_at(db::Session& s, std::int64_t node_id, int limit) {
   return read(s, kStanding, node_id, limit);
+}
+
+Result<WaitingExcursions> open_excursions_in(db::Session& s, std::string_view region_code,
+                                             int limit) {
+  // Through network_nodes (region_code) to excursions (node_id, status).
+  constexpr const char* kWhere =
+      " FROM excursions e JOIN network_nodes n ON n.id = e.node_id WHERE n.region_code LIKE ? AND "
+      "e.status = 'open'";
+  const std::string prefix = std::string(region_prefix(region_code)) + "%";
+  WaitingExcursions out;
+  out.count = CUNHUO_TRY(s.query(std::string("SELECT COUNT(*)") + kWhere, {prefix})).at(0).i64(0);
+  for (const auto& r :
+       CUNHUO_TRY(s.query(std::string("SELECT e.id, n.code, e.kind, e.detected_at") + kWhere +
+                              " ORDER BY e.id DESC LIMIT ?",
+                          {prefix, static_cast<std::int64_t>(limit)})))
+    out.items.push_back(WaitingExcursion{
+        .id = r.i64(0), .node_code = r.str(1), .kind = r.str(2), .detected_at_ms = r.i64(3)});
+  return out;
 }
 
 Result<std::vector<OrderToCollect>> orders_to_collect(db::Session& s, std::string_view station_code,

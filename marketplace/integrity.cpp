@@ -49,6 +49,20 @@ constexpr db::Migration kMigrations[] = {
      "household_id, other_household_id, detail);\n"
      "CREATE INDEX IF NOT EXISTS registry_issues_village ON registry_issues (village_code, "
      "id);\n"},
+    // One row per area: its last scan, where it stands, and when it started. A scan reads
+    // the area's households by (village_code, id), a range of households_village_id.
+    {"marketplace", 24, "registry scans by area, in batches",
+     "CREATE TABLE IF NOT EXISTS registry_scans (\n"
+     "  region_code VARCHAR(12) NOT NULL PRIMARY KEY,\n"
+     "  status VARCHAR(8) NOT NULL,\n"
+     "  after_village VARCHAR(12) NOT NULL,\n"
+     "  after_household BIGINT NOT NULL,\n"
+     "  households BIGINT NOT NULL,\n"
+     "  raised BIGINT NOT NULL,\n"
+     "  started_at BIGINT NOT NULL,\n"
+     "  updated_at BIGINT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS households_village_id ON households (village_code, id);\n"},
 };
 
 constexpr std::array<std::pair<IssueKind, std::string_view>, 2> kKindNames = {{
@@ -105,35 +119,41 @@ std::string suspicion(const std::string& id_number, const std::string& where, bo
   return "";
 }
 
-Result<std::int64_t> scan_phones(db::Session& tx, const std::string& like, std::int64_t now) {
+// The households of one batch, as `IN (?, ...)` and its values.
+struct Batch {
+  std::string in;
+  std::vector<db::Value> ids;
+};
+
+Result<std::int64_t> scan_phones(db::Session& tx, const Batch& b, std::int64_t now) {
   std::int64_t raised = 0;
-  for (const auto& r : CUNHUO_TRY(
-           tx.query("SELECT a.id, b.id, a.village_code FROM households a JOIN households b ON "
-                    "b.phone = a.phone AND b.id < a.id WHERE a.village_code LIKE ? AND "
-                    "a.merged_into IS NULL AND b.merged_into IS NULL ORDER BY a.id",
-                    {like})))
+  for (const auto& r : CUNHUO_TRY(tx.query_with(
+           "SELECT a.id, b.id, a.village_code FROM households a JOIN households b ON "
+           "b.phone = a.phone AND b.id < a.id WHERE a.id " +
+               b.in + " AND a.merged_into IS NULL AND b.merged_into IS NULL ORDER BY a.id",
+           b.ids)))
     raised += CUNHUO_TRY(
         raise(tx, IssueKind::duplicate_phone, r.i64(0), r.i64(1), r.str(2), "phone", now));
   return raised;
 }
 
-Result<std::int64_t> scan_cards(db::Session& tx, const std::string& like, const BirthDate& on,
+Result<std::int64_t> scan_cards(db::Session& tx, const Batch& b, const BirthDate& on,
                                 std::int64_t now) {
   std::int64_t raised = 0;
-  for (const auto& r : CUNHUO_TRY(tx.query(
-           "SELECT id, village_code, head_id_number FROM households WHERE village_code LIKE ? "
-           "AND merged_into IS NULL ORDER BY id",
-           {like}))) {
+  for (const auto& r : CUNHUO_TRY(
+           tx.query_with("SELECT id, village_code, head_id_number FROM households WHERE id " +
+                             b.in + " AND merged_into IS NULL ORDER BY id",
+                         b.ids))) {
     const auto detail = suspicion(r.str(2), "head_id_number", true, on);
     if (!detail.empty())
       raised += CUNHUO_TRY(raise(tx, IssueKind::suspect, r.i64(0), 0, r.str(1), detail, now));
   }
-  for (const auto& r : CUNHUO_TRY(tx.query(
+  for (const auto& r : CUNHUO_TRY(tx.query_with(
            "SELECT h.id, h.village_code, m.position, m.id_number, d.household_id FROM "
            "household_members m JOIN households h ON h.id = m.household_id LEFT JOIN "
-           "id_number_holders d ON d.id_number = m.id_number WHERE h.village_code LIKE ? AND "
-           "h.merged_into IS NULL ORDER BY h.id, m.position",
-           {like}))) {
+           "id_number_holders d ON d.id_number = m.id_number WHERE h.id " +
+               b.in + " AND h.merged_into IS NULL ORDER BY h.id, m.position",
+           b.ids))) {
     const std::string where = "members[" + std::to_string(r.i64(2)) + "].id_number";
     std::string detail = suspicion(r.str(3), where, false, on);
     if (detail.empty() && r.opt_i64(4) && *r.opt_i64(4) != r.i64(0))
@@ -142,6 +162,40 @@ Result<std::int64_t> scan_cards(db::Session& tx, const std::string& like, const 
       raised += CUNHUO_TRY(raise(tx, IssueKind::suspect, r.i64(0), 0, r.str(1), detail, now));
   }
   return raised;
+}
+
+constexpr const char* kScanColumns =
+    "SELECT region_code, status, after_village, after_household, households, raised, "
+    "started_at, updated_at FROM registry_scans WHERE region_code = ?";
+
+Result<std::optional<RegistryScan>> find_scan(db::Session& s, std::string_view region_code) {
+  auto r = CUNHUO_TRY(s.query_one(kScanColumns, {region_code}));
+  if (!r) return std::optional<RegistryScan>();
+  return std::optional<RegistryScan>(RegistryScan{.region_code = r->str(0),
+                                                  .running = r->str(1) == "running",
+                                                  .after_village = r->str(2),
+                                                  .after_household = r->i64(3),
+                                                  .households = r->i64(4),
+                                                  .raised = r->i64(5),
+                                                  .started_at_ms = r->i64(6),
+                                                  .updated_at_ms = r->i64(7)});
+}
+
+Error scan_refused(std::string_view code, std::string message) {
+  return make_error(ErrorKind::conflict, std::string(code), std::move(message));
+}
+
+// Why the area's last scan stops a new one now, if it does; a stale running scan does not
+// (it is resumed).
+std::optional<Error> refusal(const RegistryScan& last, std::int64_t now) {
+  if (last.running && now - last.updated_at_ms < kRegistryScanStaleMs)
+    return scan_refused(kScanRunning, "a scan of this area is under way");
+  if (!last.running && now - last.started_at_ms < kMinRegistryScanIntervalMs)
+    return scan_refused(kScanTooSoon,
+                        "this area was scanned at " + format_shanghai(last.started_at_ms) +
+                            "; scan again from " +
+                            format_shanghai(last.started_at_ms + kMinRegistryScanIntervalMs));
+  return std::nullopt;
 }
 
 Error not_found() { return make_error(ErrorKind::not_found, "not_found", "no such issue"); }
@@ -268,15 +322,75 @@ Status flag_shared_phone(db::Session& tx, HouseholdId household, std::string_vie
   return {};
 }
 
-Result<ScanReport> scan_registry(db::Session& tx, std::string_view region_code,
-                                 const Clock& clock) {
+Result<RegistryScan> start_registry_scan(db::Session& tx, std::string_view region_code,
+                                         const Clock& clock) {
   CUNHUO_TRY(region_level(region_code));
-  const std::string like = std::string(region_prefix(region_code)) + "%";
   const auto now = clock.now_ms();
-  ScanReport report;
-  report.raised += CUNHUO_TRY(scan_phones(tx, like, now));
-  report.raised += CUNHUO_TRY(scan_cards(tx, like, today(clock), now));
-  return report;
+  auto fresh = CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                                      " INTO registry_scans (region_code, status, after_village, "
+                                      "after_household, households, raised, started_at, "
+                                      "updated_at) VALUES (?, 'running', '', 0, 0, 0, ?, ?)",
+                                  {region_code, now, now}));
+  if (fresh.affected_rows == 1) return std::move(*CUNHUO_TRY(find_scan(tx, region_code)));
+  auto last = CUNHUO_TRY(find_scan(tx, region_code));
+  CUNHUO_ASSERT(last.has_value());  // the row was there to be ignored
+  if (auto refused = refusal(*last, now)) return *refused;
+  // Taken only if no other start took it since it was read (MariaDB reads a snapshot).
+  const bool resume = last->running;
+  auto taken = CUNHUO_TRY(
+      resume ? tx.exec("UPDATE registry_scans SET updated_at = ? WHERE region_code = ? AND "
+                       "status = 'running' AND updated_at = ?",
+                       {now, region_code, last->updated_at_ms})
+             : tx.exec("UPDATE registry_scans SET status = 'running', after_village = '', "
+                       "after_household = 0, households = 0, raised = 0, started_at = ?, "
+                       "updated_at = ? WHERE region_code = ? AND status = 'done' AND "
+                       "started_at = ?",
+                       {now, now, region_code, last->started_at_ms}));
+  if (taken.affected_rows != 1)
+    return scan_refused(kScanRunning, "a scan of this area was started meanwhile");
+  return std::move(*CUNHUO_TRY(find_scan(tx, region_code)));
+}
+
+Result<RegistryScan> continue_registry_scan(db::Session& tx, std::string_view region_code,
+                                            std::int64_t batch, const Clock& clock) {
+  CUNHUO_ASSERT(batch >= 1);
+  auto scan = CUNHUO_TRY(find_scan(tx, region_code));
+  if (!scan || !scan->running) return scan_refused(kScanNotRunning, "no scan of this area runs");
+  Batch b;
+  for (const auto& r : CUNHUO_TRY(tx.query(
+           "SELECT village_code, id FROM households WHERE village_code LIKE ? AND (village_code "
+           "> ? OR (village_code = ? AND id > ?)) ORDER BY village_code, id LIMIT ?",
+           {std::string(region_prefix(region_code)) + "%", scan->after_village, scan->after_village,
+            scan->after_household, batch}))) {
+    b.ids.emplace_back(r.i64(1));
+    scan->after_village = r.str(0);
+    scan->after_household = r.i64(1);
+  }
+  const auto now = clock.now_ms();
+  if (!b.ids.empty()) {
+    b.in = "IN (" + db::placeholders(b.ids.size()) + ")";
+    scan->raised += CUNHUO_TRY(scan_phones(tx, b, now));
+    scan->raised += CUNHUO_TRY(scan_cards(tx, b, today(clock), now));
+    scan->households += static_cast<std::int64_t>(b.ids.size());
+  }
+  scan->running = static_cast<std::int64_t>(b.ids.size()) == batch;
+  scan->updated_at_ms = now;
+  CUNHUO_TRY(
+      tx.exec("UPDATE registry_scans SET status = ?, after_village = ?, after_household = "
+              "?, households = ?, raised = ?, updated_at = ? WHERE region_code = ?",
+              {scan->running ? "running" : "done", scan->after_village, scan->after_household,
+               scan->households, scan->raised, now, region_code}));
+  return std::move(*scan);
+}
+
+Result<RegistryScan> scan_registry(db::Database& db, std::string_view region_code,
+                                   std::int64_t batch, const Clock& clock) {
+  auto scan = CUNHUO_TRY(
+      db.write([&](db::Session& tx) { return start_registry_scan(tx, region_code, clock); }));
+  while (scan.running)
+    scan = CUNHUO_TRY(db.write(
+        [&](db::Session& tx) { return continue_registry_scan(tx, region_code, batch, clock); }));
+  return scan;
 }
 
 Result<std::vector<RegistryIssue>> list_issues(db::Session& s, const IssueQuery& q) {

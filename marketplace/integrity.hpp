@@ -4,9 +4,11 @@
 // reason; the household audit trail keeps the values before and after.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -62,10 +64,37 @@ struct RegistryIssue {
 // Looks at every card in `region_code` for shared phones, ID numbers that fail their check
 // or stand on two cards, and heads under kMinHeadAge; raises each once. Old data is what
 // it finds: new cards are checked as they are written.
-struct ScanReport {
-  std::int64_t raised = 0;
+//
+// A scan goes through the area's households by id, kRegistryScanBatch a transaction, and
+// keeps its position in the store, so that a big area never holds one long transaction and
+// a scan cut short (a crash, a restart) is resumed by the next start. An area has one scan
+// at a time, and a new one starts at least kMinRegistryScanIntervalMs after the last.
+inline constexpr std::int64_t kRegistryScanBatch = 200;                       // households
+inline constexpr std::int64_t kMinRegistryScanIntervalMs = 10LL * 60 * 1000;  // 10 minutes
+inline constexpr std::int64_t kRegistryScanStaleMs = 2LL * 60 * 1000;  // not advanced: resumable
+inline constexpr std::string_view kScanRunning = "scan_running";
+inline constexpr std::string_view kScanTooSoon = "scan_too_soon";
+inline constexpr std::string_view kScanNotRunning = "scan_not_running";
+
+struct RegistryScan {
+  std::string region_code;
+  bool running = false;
+  std::string after_village;  // the last household looked at, by (village, id)
+  std::int64_t after_household = 0;
+  std::int64_t households = 0, raised = 0;
+  std::int64_t started_at_ms = 0, updated_at_ms = 0;
 };
-Result<ScanReport> scan_registry(db::Session& tx, std::string_view region_code, const Clock& clock);
+// Starts the area's scan, or resumes one not advanced for kRegistryScanStaleMs. Refused
+// with 409 kScanRunning while another runs, and kScanTooSoon within the interval.
+Result<RegistryScan> start_registry_scan(db::Session& tx, std::string_view region_code,
+                                         const Clock& clock);
+// Looks at the running scan's next `batch` households; when fewer are left, it is done.
+// Refused with 409 kScanNotRunning when the area's scan has ended (or never started).
+Result<RegistryScan> continue_registry_scan(db::Session& tx, std::string_view region_code,
+                                            std::int64_t batch, const Clock& clock);
+// Starts (or resumes) and runs the scan to its end, each step in a transaction of its own.
+Result<RegistryScan> scan_registry(db::Database& db, std::string_view region_code,
+                                   std::int64_t batch, const Clock& clock);
 
 struct IssueQuery {
   std::string region_code;

@@ -146,18 +146,19 @@ Result<OrderPage> list_orders(db::Session& s, const OrderListQuery& q) {
 
 Result<std::vector<OrderSummary>> order_summaries(db::Session& s,
                                                   const std::vector<std::int64_t>& ids,
-                                                  std::optional<OrderStatus> status) {
+                                                  const OrderFilters& filters) {
   std::vector<OrderSummary> out;
   if (ids.empty()) return out;
-  std::vector<db::Value> params(ids.begin(), ids.end());
-  std::string sql =
-      kSummaryColumns + std::string("WHERE id IN (") + db::placeholders(ids.size()) + ")";
-  if (status) {
-    sql += " AND status = ?";
-    params.emplace_back(to_string(*status));
-  }
-  sql += " ORDER BY id DESC";
-  for (const auto& r : CUNHUO_TRY(s.query_with(sql, params)))
+  Where w;
+  w.add("id IN (" + db::placeholders(ids.size()) + ")", {});
+  w.params.assign(ids.begin(), ids.end());
+  if (filters.status) w.add("status = ?", {to_string(*filters.status)});
+  if (filters.from_ms) w.add("created_at >= ?", {*filters.from_ms});
+  if (filters.to_ms) w.add("created_at < ?", {*filters.to_ms});
+  if (filters.shop) w.add("shop_id = ?", {filters.shop->value});
+  if (!filters.village.empty()) w.add("shop_village = ?", {filters.village});
+  for (const auto& r :
+       CUNHUO_TRY(s.query_with(kSummaryColumns + w.sql + " ORDER BY id DESC", w.params)))
     out.push_back(CUNHUO_TRY(summary_from(r)));
   return out;
 }

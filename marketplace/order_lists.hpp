@@ -75,9 +75,17 @@ struct ListStatement {
 };
 ListStatement order_list_statement(const OrderListQuery& q, db::Dialect dialect);
 
-// The orders among `ids` (in any status, or `status`), newest id first.
+// What narrows a given set of orders (a station's); each one set must hold.
+struct OrderFilters {
+  std::optional<OrderStatus> status;
+  std::optional<std::int64_t> from_ms, to_ms;  // created in [from, to)
+  std::optional<ShopId> shop;
+  std::string village;  // the shop's village ("" for any)
+};
+
+// The orders among `ids` that pass `filters`, newest id first.
 Result<std::vector<OrderSummary>> order_summaries(db::Session& s,
                                                   const std::vector<std::int64_t>& ids,
-                                                  std::optional<OrderStatus> status);
+                                                  const OrderFilters& filters);
 
 }  // namespace cunhuo::marketplace

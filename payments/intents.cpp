@@ -132,11 +132,12 @@ Status check_payable(const Payable& p) {
 
 Status record_payable(db::Session& tx, const Payable& p) {
   for (const auto& o : p.orders) {
-    CUNHUO_TRY(tx.exec(
-        std::string(tx.insert_ignore()) + " INTO payment_orders (order_id, checkout_id, buyer_id, "
-                                          "shop_id, cooperative, total_fen, status) "
-                                          "VALUES (?, ?, ?, ?, ?, ?, 'unpaid')",
-        {o.order_id, p.checkout_id, p.buyer_id, o.shop_id, o.cooperative ? 1 : 0, o.total.fen()}));
+    CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                           " INTO payment_orders (order_id, checkout_id, buyer_id, "
+                           "shop_id, cooperative, total_fen, status, "
+                           "region_code) VALUES (?, ?, ?, ?, ?, ?, 'unpaid', ?)",
+                       {o.order_id, p.checkout_id, p.buyer_id, o.shop_id, o.cooperative ? 1 : 0,
+                        o.total.fen(), o.region_code}));
     for (std::size_t n = 0; n < o.lines.size(); ++n) {
       const auto& l = o.lines[n];
       CUNHUO_TRY(tx.exec(

@@ -40,6 +40,7 @@ struct PayableOrder {
   bool cooperative = false;  // a cooperative shop takes a commission
   Money total;
   std::vector<PayableLine> lines;
+  std::string region_code;  // the shop's village: the area its refund claims are decided in
 };
 
 struct Payable {

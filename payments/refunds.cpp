@@ -53,17 +53,19 @@ constexpr std::array<std::pair<LossBearer, std::string_view>, 3> kBearerNames = 
 struct PaidOrder {
   std::string status;
   std::int64_t buyer_id = 0, intent_id = 0;
-  std::string provider;
+  std::string provider, region_code;
 };
 
 Result<std::optional<PaidOrder>> paid_order(db::Session& tx, std::int64_t order_id) {
   auto row = CUNHUO_TRY(tx.query_one(
-      "SELECT o.status, o.buyer_id, i.id, i.provider FROM payment_orders o JOIN payment_intents i "
+      "SELECT o.status, o.buyer_id, i.id, i.provider, o.region_code FROM payment_orders o JOIN "
+      "payment_intents i "
       "ON i.checkout_id = o.checkout_id AND i.status = 'succeeded' WHERE o.order_id = ? ORDER BY "
       "i.id LIMIT 1",
       {order_id}));
   if (!row) return std::optional<PaidOrder>();
-  return std::optional<PaidOrder>(PaidOrder{row->str(0), row->i64(1), row->i64(2), row->str(3)});
+  return std::optional<PaidOrder>(
+      PaidOrder{row->str(0), row->i64(1), row->i64(2), row->str(3), row->str(4)});
 }
 
 Result<std::optional<RefundClaim>> claim_row(db::Session& s, std::int64_t claim_id) {
@@ -177,9 +179,9 @@ Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::in
   const auto now = clock.now_ms();
   CUNHUO_TRY(
       tx.exec("INSERT INTO refund_claims (order_id, buyer_id, amount_fen, reason, status, bearer, "
-              "created_at) "
-              "VALUES (?, ?, ?, ?, 'requested', 'none', ?)",
-              {order_id, buyer_id, amount.fen(), reason, now}));
+              "created_at, region_code) "
+              "VALUES (?, ?, ?, ?, 'requested', 'none', ?, ?)",
+              {order_id, buyer_id, amount.fen(), reason, now, order->region_code}));
   const std::int64_t id = CUNHUO_TRY(tx.last_insert_id());
   const Transfer hold{"claim:" + std::to_string(id),
                       accounts::escrow(order_id),

@@ -18,6 +18,7 @@
 #include "messaging/gateway.hpp"
 #include "messaging/phone_codes.hpp"
 #include "messaging/sms.hpp"
+#include "storefront/area_copies.hpp"
 #include "storefront/account_routes.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
@@ -241,6 +242,7 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   spdlog::info("store: {}", db->describe());
   const auto migrations = all_migrations();
   CUNHUO_TRY(db::migrate(*db, migrations));
+  CUNHUO_CHECK(fill_area_copies(*db));
   // Balances must sum to zero and equal their transfers before any money moves.
   CUNHUO_CHECK(db->read([](db::Session& s) { return payments::check_ledger(s); }));
   Keys keys{

@@ -1,7 +1,8 @@
 // Fund tracking over HTTP. The county office creates projects, allocates to them and
 // disburses from allocations (each money-moving POST under an Idempotency-Key); any
-// poverty office of the county reads the projects, the trace down from an allocation,
-// and the flags; a household's own funds are traced up to the allocation for whoever
+// poverty office of the county reads the projects and the trace down from an allocation,
+// and the flags of its own area (a township office its township's), a page at a time; a
+// household's own funds are traced up to the allocation for whoever
 // may see the household.
 #include "alleviation/funds.hpp"
 #include "core/json.hpp"
@@ -12,6 +13,8 @@
 
 namespace cunhuo::storefront {
 namespace {
+
+constexpr std::size_t kFlagPositionKeys = 2;  // a flag's kind and the id of the row flagged
 
 using schema::enum_names;
 using schema::one_of;
@@ -331,30 +334,60 @@ schema::Schema household_funds_schema() {
       {required("household_id", id()), required("disbursements", array(disbursement_schema()))});
 }
 
+// The area whose flags the caller reads: a county office and an admin the county, a
+// township office its township.
+std::string flag_area(const Account& a, const std::string& county) {
+  const bool township_office =
+      a.role == Role::poverty_office && a.region_code.size() > kCountyCodeDigits;
+  return township_office ? a.region_code : county;
+}
+
+void write_flag(JsonWriter& w, const al::FundFlag& f) {
+  w.begin_object().field("kind", f.kind).field("project_id", f.project_id);
+  for (auto [key, value] : {std::pair{"allocation_id", f.allocation_id},
+                            {"disbursement_id", f.disbursement_id},
+                            {"household_id", f.household_id}}) {
+    w.key(key);
+    if (value)
+      w.value(*value);
+    else
+      w.null();
+  }
+  w.field("detail", f.detail).end_object();
+}
+
 Result<Response> fund_flags(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const std::string county = req.query_param("county").value_or(county_of(account.region_code));
   if (!reads_funds_of(account, county))
     return make_error(ErrorKind::forbidden, "forbidden", "the funds of your own county", "county");
-  auto flags = CUNHUO_TRY(ctx.db.read(
-      [&](db::Session& s) { return al::fund_flags(s, county, ctx.fund_idle_ms, ctx.clock); }));
-  JsonWriter w;
-  w.begin_object().field("county_code", county).key("flags").begin_array();
-  for (const auto& f : flags) {
-    w.begin_object().field("kind", f.kind).field("project_id", f.project_id);
-    for (auto [key, value] : {std::pair{"allocation_id", f.allocation_id},
-                              {"disbursement_id", f.disbursement_id},
-                              {"household_id", f.household_id}}) {
-      w.key(key);
-      if (value)
-        w.value(*value);
-      else
-        w.null();
-    }
-    w.field("detail", f.detail).end_object();
+  const std::string area = flag_area(account, county);
+  const std::string list = "fund-flags:" + std::to_string(account.id) + ":" + area;
+  const auto page = CUNHUO_TRY(read_page(req.query_param("limit"), req.query_param("cursor"),
+                                         ctx.cursors, list, kFlagPositionKeys));
+  al::FundFlagQuery q{.area = area,
+                      .idle_ms = ctx.fund_idle_ms,
+                      .after = std::nullopt,
+                      .limit = static_cast<int>(page.limit)};
+  if (page.after) {
+    const auto& at = *page.after;
+    if (at[0] < 0 || at[0] >= al::kFlagParts)  // sealed by us, so never; but never trusted
+      return make_error(ErrorKind::invalid, std::string(kInvalidCursor),
+                        "not a cursor of this list", "cursor");
+    q.after = al::FlagPosition{.part = at[0], .id = at[1]};
   }
-  w.end_array().end_object();
+  auto found =
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return al::fund_flags_page(s, q, ctx.clock); }));
+  JsonWriter w;
+  w.begin_object().field("county_code", county).field("area", area).key("flags").begin_array();
+  for (const auto& f : found.flags) write_flag(w, f);
+  w.end_array().key("next_cursor");
+  if (found.next)
+    w.value(ctx.cursors.seal(list, {found.next->part, found.next->id}));
+  else
+    w.null();
+  w.end_object();
   return Response::json(200, w.take());
 }
 
@@ -370,7 +403,9 @@ schema::Schema fund_flags_schema() {
       required("household_id", nullable(id())),
       required("detail", text()),
   });
-  return object({required("county_code", text()), required("flags", array(flag))});
+  return object({required("county_code", text()),
+                 required("area", text().described("the county, or a township office's township")),
+                 required("flags", array(flag)), required("next_cursor", nullable(text()))});
 }
 
 }  // namespace
@@ -441,9 +476,13 @@ void add_fund_routes(RouteTable& table, AlleviationContext ctx) {
              .pattern = "/api/v1/fund-flags",
              .access = only({Role::poverty_office, Role::admin}),
              .response_schema = fund_flags_schema(),
-             .query = {county_query()},
-             .summary = "Flags: recipients not registered or exited, one benefit twice to one "
-                        "person, over budget, idle allocations",
+             .query = {county_query(),
+                       {.name = "limit", .type = "integer", .description = "1 to 100 (20)"},
+                       {.name = "cursor", .description = "next_cursor of the page before"}},
+             .errors = {std::string(kInvalidCursor)},
+             .summary = "Flags of your area, a page at a time: recipients not registered or "
+                        "exited, one benefit twice to one person; for a county also over budget "
+                        "and idle allocations",
              .handler = bind(fund_flags)});
 }
 

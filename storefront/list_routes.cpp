@@ -72,7 +72,7 @@ bool allows(Scope scope, std::string_view filter) {
   switch (scope) {
     case Scope::buyer: return in({"status", "from", "to"});
     case Scope::shop: return in({"status", "from", "to", "to_pack"});
-    case Scope::station: return in({"status"});
+    case Scope::station: return in({"status", "from", "to", "shop", "village"});
     case Scope::area:
     case Scope::all: return in({"status", "from", "to", "shop", "village"});
   }
@@ -196,18 +196,24 @@ Result<std::optional<mk::OrderListQuery>> query_for(db::Session& s, Scope scope,
 }
 
 // A station's orders: those whose shipments logistics planned through its node, newest
-// first, read by id in batches and filtered by status here. The position is the last
-// order id looked at.
+// first, read by id in batches and filtered here (status, dates, shop, village: any shop's
+// parcels may pass the station, so a shop or village is not checked against its area; the
+// list holds only its own orders). The position is the last order id looked at.
 Result<mk::OrderPage> station_page(db::Session& s, const Account& caller, const Filters& f,
                                    const PageRequest& page) {
   mk::OrderPage out;
   if (!caller.node_id) return out;
+  const mk::OrderFilters filters{.status = f.status,
+                                 .from_ms = f.from_ms,
+                                 .to_ms = f.to_ms,
+                                 .shop = f.shop ? std::optional(mk::ShopId{*f.shop}) : std::nullopt,
+                                 .village = f.village};
   std::optional<std::int64_t> before;
   if (page.after) before = page.after->front();
   for (int batch = 0; batch < kMaxStationBatches; ++batch) {
     const auto ids =
         CUNHUO_TRY(logistics::orders_through_node(s, *caller.node_id, before, kStationBatch));
-    for (auto& o : CUNHUO_TRY(mk::order_summaries(s, ids, f.status))) {
+    for (auto& o : CUNHUO_TRY(mk::order_summaries(s, ids, filters))) {
       if (out.items.size() == static_cast<std::size_t>(page.limit)) {
         out.next = std::vector<std::int64_t>{out.items.back().id.value};
         return out;
@@ -498,10 +504,13 @@ void add_list_routes(RouteTable& table, ListContext ctx) {
       .query = {{.name = "status", .description = "an order status (every role)"},
                 {.name = "from",
                  .description = "created on or after this day, YYYY-MM-DD in "
-                                "Shanghai (buyer, shop, centre, office, admin)"},
+                                "Shanghai (buyer, shop, station, centre, office, admin)"},
                 {.name = "to", .description = "created on or before this day, YYYY-MM-DD"},
-                {.name = "shop", .type = "integer", .description = "a shop of your area"},
-                {.name = "village", .description = "a village of your area (12 digits)"},
+                {.name = "shop",
+                 .type = "integer",
+                 .description = "a shop of your area (station: any shop)"},
+                {.name = "village",
+                 .description = "a village of your area, 12 digits (station: any village)"},
                 {.name = "to_pack",
                  .type = "boolean",
                  .description = "true: paid orders to pack, by pack_by, oldest first (shop)"},

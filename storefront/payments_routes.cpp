@@ -34,8 +34,12 @@ Result<payments::Payable> payable_of(db::Session& s, const marketplace::Checkout
           "order " + std::to_string(o.id.value) + " is " + std::string(mk::to_string(o.status)),
           "checkout_id");
     auto shop = CUNHUO_TRY(mk::find_shop(s, o.shop));
-    pay::PayableOrder po{
-        o.id.value, o.shop.value, shop && shop->kind == mk::ShopKind::cooperative, o.total, {}};
+    pay::PayableOrder po{.order_id = o.id.value,
+                         .shop_id = o.shop.value,
+                         .cooperative = shop && shop->kind == mk::ShopKind::cooperative,
+                         .total = o.total,
+                         .lines = {},
+                         .region_code = shop ? shop->village_code : std::string()};
     for (const auto& l : o.lines) {
       pay::PayableLine line{l.product.value, l.title, l.quantity, l.line_total,
                             std::nullopt,    "",      false,      {}};

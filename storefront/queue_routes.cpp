@@ -24,9 +24,6 @@ namespace lg = cunhuo::logistics;
 namespace mk = cunhuo::marketplace;
 namespace pay = cunhuo::payments;
 
-// Claims looked at before filtering by county: a county has few undecided at once.
-constexpr int kMaxClaimsScanned = 200;
-
 // The groups a queue may hold, each named once.
 namespace group {
 constexpr std::string_view orders_to_pack = "orders_to_pack";
@@ -113,20 +110,17 @@ Group cases_group(std::string_view kind, const char* title, const al::WaitingCas
   return g;
 }
 
-Group excursions_group(const std::vector<lg::Excursion>& list) {
-  Group g{group::open_excursions, static_cast<std::int64_t>(list.size()), {}};
-  for (const auto& e : list) {
-    if (static_cast<int>(g.items.size()) == kQueueItemsPerGroup) break;
+Group excursions_group(const lg::WaitingExcursions& w) {
+  Group g{group::open_excursions, w.count, {}};
+  for (const auto& e : w.items)
     g.items.push_back({"冷链超温 " + e.node_code + "（" + e.kind + "）",
                        "/api/v1/excursions?status=open", e.detected_at_ms});
-  }
   return g;
 }
 
-Group funds_group(const std::vector<al::FundFlag>& flags, std::int64_t now_ms) {
-  Group g{group::fund_flags, static_cast<std::int64_t>(flags.size()), {}};
-  for (const auto& f : flags) {
-    if (static_cast<int>(g.items.size()) == kQueueItemsPerGroup) break;
+Group funds_group(std::int64_t count, const al::FundFlagPage& first, std::int64_t now_ms) {
+  Group g{group::fund_flags, count, {}};
+  for (const auto& f : first.flags) {
     const std::string link = f.allocation_id ? "/api/v1/fund-allocations/" + num(*f.allocation_id)
                                              : "/api/v1/fund-projects/" + num(f.project_id);
     g.items.push_back({"资金预警：" + f.kind, link, now_ms});
@@ -156,25 +150,18 @@ Result<std::vector<Group>> station_queue(db::Session& s, const Account& a) {
       parcels_group(group::parcels_at_station, CUNHUO_TRY(lg::parcels_at(s, *a.node_id, kN)))};
 }
 
-// Refund claims on orders of shops within `area` ("" for all), as the centre decides them.
-Result<Group> claims_group(db::Session& s, std::string_view area) {
-  Group g{group::refund_claims_to_decide, 0, {}};
-  for (const auto& c : CUNHUO_TRY(pay::requested_claims(s, kMaxClaimsScanned))) {
-    auto order = CUNHUO_TRY(mk::find_order(s, mk::OrderId{c.order_id}));
-    auto shop = order ? CUNHUO_TRY(mk::find_shop(s, order->shop)) : std::nullopt;
-    if (!shop || !region_within(shop->village_code, area)) continue;
-    ++g.count;
-    if (static_cast<int>(g.items.size()) < kQueueItemsPerGroup)
-      g.items.push_back(
-          {"退款申请 #" + num(c.id), "/api/v1/refund-claims/" + num(c.id), c.since_ms});
-  }
+// Refund claims on orders of shops within the centre's county, as the centre decides them.
+Group claims_group(const pay::WaitingClaims& w) {
+  Group g{group::refund_claims_to_decide, w.count, {}};
+  for (const auto& c : w.items)
+    g.items.push_back({"退款申请 #" + num(c.id), "/api/v1/refund-claims/" + num(c.id), c.since_ms});
   return g;
 }
 
 Result<std::vector<Group>> centre_queue(db::Session& s, const Account& a) {
   const std::string county = a.role == Role::admin ? "" : county_of(a.region_code);
-  return std::vector<Group>{excursions_group(CUNHUO_TRY(lg::excursions_in(s, county, "open"))),
-                            CUNHUO_TRY(claims_group(s, county))};
+  return std::vector<Group>{excursions_group(CUNHUO_TRY(lg::open_excursions_in(s, county, kN))),
+                            claims_group(CUNHUO_TRY(pay::requested_claims(s, county, kN)))};
 }
 
 // The township office reviews (for its villages too); the county office decides, resolves
@@ -197,9 +184,13 @@ Result<std::vector<Group>> office_queue(db::Session& s, const Account& a,
                               CUNHUO_TRY(al::open_objections(s, area, kN)), true));
   out.push_back(cases_group(group::open_alerts, "监测预警 #",
                             CUNHUO_TRY(al::open_alerts(s, area, std::nullopt, kN)), false));
-  if (county)
-    out.push_back(funds_group(CUNHUO_TRY(al::fund_flags(s, area, ctx.fund_idle_ms, ctx.clock)),
-                              ctx.clock.now_ms()));
+  if (county) {
+    const al::FundFlagQuery flags{
+        .area = area, .idle_ms = ctx.fund_idle_ms, .after = std::nullopt, .limit = kN};
+    out.push_back(
+        funds_group(CUNHUO_TRY(al::count_fund_flags(s, area, ctx.fund_idle_ms, ctx.clock)),
+                    CUNHUO_TRY(al::fund_flags_page(s, flags, ctx.clock)), ctx.clock.now_ms()));
+  }
   return out;
 }
 

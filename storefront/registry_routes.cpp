@@ -342,13 +342,16 @@ Result<Response> list_issues(Context& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
-// Looks through the office's area for what was stored before the checks (old data).
+constexpr std::int64_t kMinuteMs = 60 * 1000;
+
+// Looks through the office's area for what was stored before the checks (old data), a
+// batch of households per transaction; one scan of an area at a time, and not too often.
 Result<Response> scan(Context& ctx, const Call& call) {
   const Account& account = call.caller();
-  auto report = CUNHUO_TRY(ctx.db.write(
-      [&](db::Session& tx) { return mk::scan_registry(tx, account.region_code, ctx.clock); }));
+  auto done =
+      CUNHUO_TRY(mk::scan_registry(ctx.db, account.region_code, mk::kRegistryScanBatch, ctx.clock));
   JsonWriter w;
-  w.begin_object().field("raised", report.raised).end_object();
+  w.begin_object().field("raised", done.raised).field("households", done.households).end_object();
   return Response::json(200, w.take());
 }
 
@@ -476,8 +479,14 @@ void add_registry_routes(RouteTable& table, db::Database& db, const Clock& clock
   table.add({.method = "POST",
              .pattern = "/api/v1/registry/issues/scan",
              .access = only({Role::poverty_office}),
-             .response_schema = schema::object({schema::required("raised", schema::integer(0))}),
-             .summary = "Look through your area's cards stored before the checks (office)",
+             .response_schema = schema::object(
+                 {schema::required("raised", schema::integer(0).described("issues raised")),
+                  schema::required("households", schema::integer(0).described("looked at"))}),
+             .errors = {std::string(mk::kScanRunning), std::string(mk::kScanTooSoon)},
+             .summary = "Look through your area's cards stored before the checks, in batches; "
+                        "one scan of an area at a time, at most one start every " +
+                        std::to_string(mk::kMinRegistryScanIntervalMs / kMinuteMs) +
+                        " minutes (office)",
              .handler = bind(scan)});
   table.add({.method = "POST",
              .pattern = "/api/v1/registry/issues/:id/resolution",

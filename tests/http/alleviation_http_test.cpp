@@ -1,4 +1,6 @@
 // Exit scores over real TCP: a household's score follows its card and its settled sales.
+#include <set>
+
 #include "core/json.hpp"
 #include "tests/support/browser.hpp"
 #include "tests/support/flows.hpp"
@@ -538,4 +540,121 @@ STORE_TEST("a disbursement to a village names no household and no person",
   CHECK(doc->find("id_number")->as_string().empty());
   CHECK(doc->find("household_status_then")->as_string() == "village");
   CHECK(doc->find("village_code")->as_string() == "620621104201");
+}
+
+namespace {
+
+// Flags in two townships: money to an exited household in 东坝 (620621102201), one benefit
+// twice to one person in 西渠 (620621104201), and a project allocated beyond its budget.
+void flag_funds(TestServer& server, HttpClient& c) {
+  const std::string county = server.login(kOffice);
+  auto post = [&](const std::string& path, const std::string& body, const std::string& key) {
+    auto reply = post_json(c, path, body, bearer(county, {{"Idempotency-Key", key}}));
+    REQUIRE(reply.status == 201);
+    return json_int(reply.body, "id");
+  };
+  const auto project = post("/api/v1/fund-projects",
+                            R"({"name":"教育补助","kind":"education","budget_fen":100000})", "p");
+  const auto allocation =
+      post("/api/v1/fund-projects/" + std::to_string(project) + "/allocations",
+           R"({"document_number":"民财扶〔2026〕9号","amount_fen":200000})", "a");
+  const std::string disburse =
+      "/api/v1/fund-allocations/" + std::to_string(allocation) + "/disbursements";
+  post(disburse, R"({"document_number":"D-1","amount_fen":1000,"household_id":5})", "d1");
+  for (const char* doc : {"D-2", "D-3"})
+    post(disburse,
+         std::string(R"({"document_number":")") + doc +
+             R"(","amount_fen":1000,"household_id":1,"id_number":"620621200805060016"})",
+         doc);
+}
+
+std::multiset<std::string> flag_kinds(const Json& page) {
+  std::multiset<std::string> out;
+  for (const auto& f : page.find("flags")->as_array()) out.insert(f.find("kind")->as_string());
+  return out;
+}
+
+}  // namespace
+
+STORE_TEST("a poverty office sees the fund flags of its own area only", "[http][funds][scope]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  flag_funds(server, c);
+  using Kinds = std::multiset<std::string>;
+  const Kinds county_flags = {"exited_recipient", "duplicate_benefit", "duplicate_benefit",
+                              "over_budget"};
+  struct Case {
+    std::string who, query;
+    int status;
+    std::string area;
+    Kinds kinds;
+  };
+  const std::vector<Case> table = {
+      {kFarmer, "", 403, "", {}},
+      {kOffice, "?county=620622", 403, "", {}},
+      {kOffice, "", 200, "620621", county_flags},
+      {"13900000010", "", 200, "620621104", {"duplicate_benefit", "duplicate_benefit"}},
+      {"13900000010",
+       "?county=620621",
+       200,
+       "620621104",
+       {"duplicate_benefit", "duplicate_benefit"}},      // naming the county does not widen it
+      {"13900000008", "", 200, "620621", county_flags},  // admin
+      {"13900000008", "?county=620622", 200, "620622", {}},
+  };
+  for (const auto& k : table) {
+    CAPTURE(k.who, k.query);
+    auto reply = c.request("GET", "/api/v1/fund-flags" + k.query, "", bearer(server.login(k.who)));
+    REQUIRE(reply.status == k.status);
+    if (k.status != 200) continue;
+    auto doc = Json::parse(reply.body);
+    CHECK(doc->find("area")->as_string() == k.area);
+    CHECK(flag_kinds(*doc) == k.kinds);
+  }
+}
+
+STORE_TEST("fund flags are read a page at a time, and a tampered cursor is refused",
+           "[http][funds][paging]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  flag_funds(server, c);
+  const std::string county = server.login(kOffice), township = server.login("13900000010");
+  auto flags = [&](const std::string& token, const std::string& query) {
+    return c.request("GET", "/api/v1/fund-flags" + query, "", bearer(token));
+  };
+  auto whole = Json::parse(flags(county, "?limit=100").body);
+  const auto& all = whole->find("flags")->as_array();
+  REQUIRE(all.size() == 4);
+  CHECK(whole->find("next_cursor")->is_null());
+  std::vector<std::string> paged;
+  std::string cursor, first_cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto reply = flags(county, "?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    REQUIRE(reply.status == 200);
+    auto doc = Json::parse(reply.body);
+    for (const auto& f : doc->find("flags")->as_array())
+      paged.push_back(f.find("detail")->as_string());
+    if (doc->find("next_cursor")->is_null()) break;
+    cursor = doc->find("next_cursor")->as_string();
+    if (first_cursor.empty()) first_cursor = cursor;
+  }
+  std::vector<std::string> expected;
+  for (const auto& f : all) expected.push_back(f.find("detail")->as_string());
+  CHECK(paged == expected);
+  REQUIRE(!first_cursor.empty());
+  std::string tampered = first_cursor;
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  struct Refusal {
+    std::string token, query;
+  };
+  const std::vector<Refusal> refused = {
+      {county, "?limit=1&cursor=" + tampered},
+      {township, "?limit=1&cursor=" + first_cursor},  // another caller's list
+  };
+  for (const auto& r : refused) {
+    CAPTURE(r.query);
+    auto reply = flags(r.token, r.query);
+    CHECK(reply.status == 400);
+    CHECK(error_code(reply) == "invalid_cursor");
+  }
 }

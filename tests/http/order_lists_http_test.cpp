@@ -230,6 +230,40 @@ STORE_TEST("a station lists the orders routed through its node, the recipient ma
   CHECK(ids_of(c, station, "/api/v1/orders?status=completed").empty());
 }
 
+STORE_TEST("a station filters the orders routed through it by status, dates, shop and village",
+           "[http][orders-list]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto consumer = server.login(kConsumer), station = server.login(kStation);
+  const auto paid = buy_and_pay(server, c, consumer).order;
+  REQUIRE(eventually([&] { return !ids_of(c, station, "/api/v1/orders").empty(); }));
+  const std::string own_shop = std::to_string(
+      get_page(c, station, "/api/v1/orders").items.front().find("shop_id")->as_integer());
+  struct Case {
+    std::string query;
+    bool listed;
+  };
+  const std::vector<Case> cases = {
+      {"?status=paid", true},
+      {"?status=packed", false},
+      {"?from=2000-01-01", true},
+      {"?from=2099-01-01", false},
+      {"?to=2099-12-31", true},
+      {"?to=2000-01-01", false},
+      {"?shop=" + own_shop, true},
+      {"?shop=999999", false},  // any shop's parcels may pass: another is no refusal
+      {"?village=620621104201", true},
+      {"?village=620621101201", false},
+      {"?status=paid&from=2000-01-01&to=2099-12-31&shop=" + own_shop + "&village=620621104201",
+       true},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.query);
+    const auto ids = ids_of(c, station, "/api/v1/orders" + k.query);
+    CHECK(ids == (k.listed ? std::vector<std::int64_t>{paid} : std::vector<std::int64_t>{}));
+  }
+}
+
 STORE_TEST("a centre lists its county's orders only, by shop, village, status and dates",
            "[http][orders-list]") {
   TestServer server(store_kind);
@@ -295,14 +329,20 @@ STORE_TEST("a bad order-list query is refused, naming the field", "[http][orders
       {kConsumer, "?shop=1&status=nope", 400, "filter_not_allowed", "shop"},
       {kConsumer, "?to_pack=true", 400, "filter_not_allowed", "to_pack"},
       {kFarmer, "?village=620621104201", 400, "filter_not_allowed", "village"},
-      {kStation, "?from=2026-01-01", 400, "filter_not_allowed", "from"},
+      {kStation, "?to_pack=true", 400, "filter_not_allowed", "to_pack"},
       {kCentre, "?to_pack=true", 400, "filter_not_allowed", "to_pack"},
       {kCentre, "?status=lost&from=bad", 400, "invalid_status", "status"},
+      {kStation, "?status=lost&from=bad", 400, "invalid_status", "status"},
       {kCentre, "?from=2026-02-30", 400, "invalid_date", "from"},
+      {kStation, "?from=2026-02-30", 400, "invalid_date", "from"},
       {kCentre, "?to=26-01-01", 400, "invalid_date", "to"},
+      {kStation, "?to=26-01-01", 400, "invalid_date", "to"},
       {kCentre, "?from=2026-03-02&to=2026-03-01", 400, "invalid_date_range", "from"},
+      {kStation, "?from=2026-03-02&to=2026-03-01", 400, "invalid_date_range", "from"},
       {kCentre, "?shop=abc", 400, "invalid_type", "shop"},
+      {kStation, "?shop=0", 400, "invalid_type", "shop"},
       {kCentre, "?village=6206211042", 400, "invalid_region_code", "village"},
+      {kStation, "?village=6206211042", 400, "invalid_region_code", "village"},
       {kFarmer, "?to_pack=yes", 400, "invalid_type", "to_pack"},
       {kFarmer, "?to_pack=true&status=paid", 400, "filter_not_allowed", "status"},
       {kCentre, "?limit=0", 400, "", "limit"},

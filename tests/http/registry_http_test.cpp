@@ -1,9 +1,11 @@
 // The household registry over real TCP: who sees what, and the audit trail.
 #include "core/json.hpp"
+#include "marketplace/integrity.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
 using namespace cunhuo::test;
+namespace mk = cunhuo::marketplace;
 
 namespace {
 
@@ -295,4 +297,55 @@ STORE_TEST("a scan raises old suspect cards, listed a page at a time", "[http][r
   CHECK(fixed.status == 200);
   CHECK(error_code(c.request("GET", "/api/v1/registry/issues?kind=odd", "", bearer(office))) ==
         "invalid_kind");
+}
+
+STORE_TEST("a scan over more than one batch looks at every household of the area once",
+           "[http][registry][registry-scan]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string office = server.login("13900000007");
+  // Old rows, more than two batches of them; the first and the last share a phone, so the
+  // pair lies in different batches.
+  const std::int64_t old_rows = 2 * mk::kRegistryScanBatch + 1;
+  REQUIRE(server.app()
+              .db()
+              .write([&](db::Session& tx) -> Status {
+                for (std::int64_t i = 0; i < old_rows; ++i)
+                  CUNHUO_TRY(tx.exec(
+                      "INSERT INTO households (village_code, head_name, head_id_number, phone, "
+                      "member_count, poverty_status, created_at, updated_at) VALUES "
+                      "('620621104202', '旧户', '620621197001010019', ?, 1, 'registered_poor', 0, "
+                      "0)",
+                      {i == 0 || i == old_rows - 1 ? std::string("13700000000")
+                                                   : "137" + std::to_string(10000000 + i)}));
+                return {};
+              })
+              .ok());
+  const std::int64_t in_area =
+      server.count("SELECT COUNT(*) FROM households WHERE village_code LIKE '620621%'");
+  REQUIRE(in_area > 2 * mk::kRegistryScanBatch);
+  auto scanned = c.request("POST", "/api/v1/registry/issues/scan", "", bearer(office));
+  REQUIRE(scanned.status == 200);
+  CHECK(json_int(scanned.body, "households") == in_area);
+  CHECK(server.count("SELECT COUNT(*) FROM registry_issues WHERE kind = 'duplicate_phone' AND "
+                     "detail = 'phone' AND other_household_id = (SELECT MIN(id) FROM households "
+                     "WHERE phone = '13700000000')") == 1);
+}
+
+STORE_TEST("a second scan of an area started too soon is refused",
+           "[http][registry][registry-scan]") {
+  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
+  HttpClient c(server.port());
+  const std::string county = server.login("13900000007");
+  const std::string township = server.login("13900000010");
+  auto scan = [&](const std::string& token) {
+    return c.request("POST", "/api/v1/registry/issues/scan", "", bearer(token));
+  };
+  REQUIRE(scan(county).status == 200);
+  auto again = scan(county);
+  CHECK(again.status == 409);
+  CHECK(error_code(again) == mk::kScanTooSoon);
+  CHECK(scan(township).status == 200);  // another area: its own scan
+  server.advance(std::chrono::milliseconds(mk::kMinRegistryScanIntervalMs));
+  CHECK(scan(county).status == 200);
 }

@@ -74,9 +74,13 @@ struct SeededStore {
     return *id;
   }
   std::vector<al::FundFlag> flags() {
-    auto f = read([&](db::Session& s) { return al::fund_flags(s, "620621", 90 * kDayMs, clock); });
+    auto f = read([&](db::Session& s) {
+      return al::fund_flags_page(
+          s, al::FundFlagQuery{.area = "620621", .idle_ms = 90 * kDayMs, .limit = 100}, clock);
+    });
     REQUIRE(f.ok());
-    return *f;
+    CHECK_FALSE(f->next);
+    return f->flags;
   }
 
   ManualClock clock{1'795'000'000'000};  // late 2026

@@ -2,6 +2,8 @@
 // card only, shared phones and suspect cards become issues, and the office resolves them
 // by merging or correcting with a reason the audit trail keeps.
 #include <functional>
+#include <set>
+#include <tuple>
 
 #include "marketplace/archive.hpp"
 #include "marketplace/id_numbers.hpp"
@@ -74,6 +76,45 @@ struct Registry {
     });
   }
 };
+
+// A household row as an old import wrote it, before the checks existed.
+Status insert_old(db::Session& tx, const std::string& village, const std::string& id_number,
+                  const std::string& phone) {
+  CUNHUO_TRY(
+      tx.exec("INSERT INTO households (village_code, head_name, head_id_number, phone, "
+              "member_count, poverty_status, created_at, updated_at) VALUES (?, '旧户', ?, "
+              "?, 1, 'registered_poor', 0, 0)",
+              {village, id_number, phone}));
+  return {};
+}
+
+// Old rows in two villages of the county and one outside it: two pairs sharing a phone
+// (one pair across villages), a child as head, a bad check character, and clean cards.
+void fill_old_rows(Registry& r) {
+  const std::string other_village = "620621104202";
+  REQUIRE(r.store.db()
+              .write([&](db::Session& tx) -> Status {
+                CUNHUO_CHECK(insert_old(tx, kVillage, "620621197001010019", "13800000081"));
+                CUNHUO_CHECK(insert_old(tx, other_village, "620621198808080020", "13800000081"));
+                CUNHUO_CHECK(insert_old(tx, kVillage, "620621201401010017", "13800000082"));
+                CUNHUO_CHECK(insert_old(tx, other_village, "620621197001010018", "13800000083"));
+                CUNHUO_CHECK(insert_old(tx, kVillage, "620621198504090043", "13800000083"));
+                CUNHUO_CHECK(insert_old(tx, other_village, "620621198504090043", "13800000084"));
+                CUNHUO_CHECK(insert_old(tx, "620622100201", "620621201401010017", "13800000084"));
+                return {};
+              })
+              .ok());
+}
+
+using IssueKey = std::tuple<std::string, std::int64_t, std::int64_t, std::string>;
+
+std::set<IssueKey> issue_keys(Registry& r) {
+  std::set<IssueKey> out;
+  for (const auto& i : r.issues())
+    out.insert({std::string(to_string(i.kind)), i.household.value, i.other ? i.other->value : 0,
+                i.detail});
+  return out;
+}
 
 }  // namespace
 
@@ -218,16 +259,16 @@ STORE_TEST("a scan raises old cards with bad check characters or a child as head
                 return {};
               })
               .ok());
-  auto scanned =
-      r.store.db().write([&](db::Session& tx) { return scan_registry(tx, "620621", r.clock); });
+  auto scanned = scan_registry(r.store.db(), "620621", kRegistryScanBatch, r.clock);
   REQUIRE(scanned.ok());
   CHECK(scanned->raised == 3);  // two suspects and the phone they share
   auto suspects = r.issues(IssueKind::suspect);
   REQUIRE(suspects.size() == 2);
   CHECK(suspects[0].detail == "invalid_id_number:head_id_number");
   CHECK(suspects[1].detail == "head_under_16");
-  auto again =
-      r.store.db().write([&](db::Session& tx) { return scan_registry(tx, "620621", r.clock); });
+  r.clock.advance(std::chrono::milliseconds(kMinRegistryScanIntervalMs));
+  auto again = scan_registry(r.store.db(), "620621", kRegistryScanBatch, r.clock);
+  REQUIRE(again.ok());
   CHECK(again->raised == 0);
 }
 
@@ -355,4 +396,74 @@ STORE_TEST("correcting a field keeps the value before, after and the reason",
   CHECK(trail.back().reason == "the son's phone");
   CHECK(trail.back().actor == "account:7");
   CHECK((*r.read([&](db::Session& s) { return find_household(s, *a); }))->phone == "13800000071");
+}
+
+STORE_TEST("a scan in batches of one household raises what a single batch raises",
+           "[store][registry-integrity][registry-scan]") {
+  Registry one_batch(store_kind);
+  fill_old_rows(one_batch);
+  auto whole = scan_registry(one_batch.store.db(), "620621", kRegistryScanBatch, one_batch.clock);
+  REQUIRE(whole.ok());
+  CHECK(whole->households == 6);  // the county's, not the neighbour's
+  const auto expected = issue_keys(one_batch);
+  CHECK(expected.size() == 4);  // two shared phones, a child as head, a bad check character
+
+  Registry batched(store_kind);
+  fill_old_rows(batched);
+  auto steps = scan_registry(batched.store.db(), "620621", 1, batched.clock);
+  REQUIRE(steps.ok());
+  CHECK(steps->households == 6);
+  CHECK(steps->raised == whole->raised);
+  CHECK(issue_keys(batched) == expected);
+}
+
+STORE_TEST("a scan cut short is resumed where it stood once it has stood still long enough",
+           "[store][registry-integrity][registry-scan]") {
+  Registry r(store_kind);
+  fill_old_rows(r);
+  auto& db = r.store.db();
+  REQUIRE(
+      db.write([&](db::Session& tx) { return start_registry_scan(tx, "620621", r.clock); }).ok());
+  auto first =
+      db.write([&](db::Session& tx) { return continue_registry_scan(tx, "620621", 2, r.clock); });
+  REQUIRE(first.ok());
+  CHECK(first->running);
+  CHECK(first->households == 2);
+  // The process stops here. A start before the scan is stale finds it running.
+  r.clock.advance(std::chrono::milliseconds(kRegistryScanStaleMs - 1));
+  auto early =
+      db.write([&](db::Session& tx) { return start_registry_scan(tx, "620621", r.clock); });
+  REQUIRE_FALSE(early.ok());
+  CHECK(early.error().code == kScanRunning);
+  r.clock.advance(std::chrono::milliseconds(1));
+  auto resumed = scan_registry(db, "620621", 2, r.clock);
+  REQUIRE(resumed.ok());
+  CHECK(resumed->households == 6);  // each household looked at once
+  CHECK(issue_keys(r).size() == 4);
+}
+
+STORE_TEST("a new scan of an area is refused while one runs and until the interval has passed",
+           "[store][registry-integrity][registry-scan]") {
+  Registry r(store_kind);
+  fill_old_rows(r);
+  auto& db = r.store.db();
+  auto start = [&](const char* area) {
+    return db.write([&](db::Session& tx) { return start_registry_scan(tx, area, r.clock); });
+  };
+  auto refusal = [&](const char* area) -> std::string {
+    auto started = start(area);
+    return started.ok() ? "" : started.error().code;
+  };
+  REQUIRE(start("620621").ok());
+  CHECK(refusal("620621") == kScanRunning);
+  CHECK(refusal("620622") == "");  // another area is not held up by this one's
+  auto ended = db.write([&](db::Session& tx) {
+    return continue_registry_scan(tx, "620621", kRegistryScanBatch, r.clock);
+  });
+  REQUIRE(ended.ok());
+  CHECK_FALSE(ended->running);
+  r.clock.advance(std::chrono::milliseconds(kMinRegistryScanIntervalMs - 1));
+  CHECK(refusal("620621") == kScanTooSoon);
+  r.clock.advance(std::chrono::milliseconds(1));
+  CHECK(refusal("620621") == "");
 }
