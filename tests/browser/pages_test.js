@@ -11,13 +11,15 @@ const pageList = require('./page_list');
 const FIRST_VISIT_BUDGET_BYTES = 50 * 1024;
 const PHONE = { width: 360, height: 740, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
 
-let server, browser, token;
+let server, browser;
+const tokens = {};  // by page_list.js `as`
 const fixture = {};
 
 before(async () => {
   server = await support.startServer();
-  token = await support.farmerToken(server);
-  const listed = await support.listMelon(server, token);
+  for (const [role, phone] of Object.entries(support.ACCOUNTS))
+    tokens[role] = await support.tokenOf(server, phone);
+  const listed = await support.listMelon(server, tokens.farmer);
   fixture.product = listed.id;
   const productPage = await (await fetch(`${server.base}/p/${listed.id}`)).text();
   fixture.shop = Number(/href="\/shop\/(\d+)"/.exec(productPage)[1]);
@@ -41,9 +43,10 @@ for (const entry of pageList) {
     try {
       const { page, cdp, errors } = await support.watchedPage(context);
       await page.setViewport(PHONE);
-      if (entry.as === 'farmer') {
+      if (entry.as) {
+        assert.ok(tokens[entry.as], `no fixture account for as: '${entry.as}'`);
         await cdp.send('Network.setCookie', {
-          name: support.SESSION_COOKIE, value: token, url: server.base, httpOnly: true,
+          name: support.SESSION_COOKIE, value: tokens[entry.as], url: server.base, httpOnly: true,
         });
       }
       const tally = support.countBytes(cdp);

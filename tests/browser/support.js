@@ -10,7 +10,9 @@ const puppeteer = require('../tools/node_modules/puppeteer-core');
 
 const CHROMIUM = process.env.CUNHUO_CHROMIUM || '/usr/bin/chromium';
 const FARMER = '13900000001';
-const FARMER_PASSWORD = 'cunhuo-demo';
+// The fixture seed's accounts a page may be visited as (page_list.js `as`).
+const ACCOUNTS = { farmer: FARMER, consumer: '13900000003' };
+const FIXTURE_PASSWORD = 'cunhuo-demo';
 const SESSION_COOKIE = 'cunhuo_session';
 // Bounded waits: generous for a loaded 2-core machine and a sanitized build.
 const START_TIMEOUT_MS = 60_000;
@@ -107,9 +109,10 @@ async function api(server, method, url, { token, body } = {}) {
   return JSON.parse(text);
 }
 
-async function farmerToken(server) {
+// A session (API token, and the page's session cookie) of a fixture account.
+async function tokenOf(server, phone) {
   const session = await api(server, 'POST', '/api/v1/sessions',
-    { body: { phone: FARMER, password: FARMER_PASSWORD } });
+    { body: { phone, password: FIXTURE_PASSWORD } });
   return session.token;
 }
 
@@ -197,7 +200,7 @@ async function signInByCode(server, page, next) {
 }
 
 module.exports = {
-  FARMER, SESSION_COOKIE, RURAL_LINE, WAIT_MS, artifactsDir, figures, startServer, waitFor, api,
-  farmerToken, listMelon, smsCode, launchBrowser, watchedPage, emulateLine, countBytes,
+  FARMER, ACCOUNTS, SESSION_COOKIE, RURAL_LINE, WAIT_MS, artifactsDir, figures, startServer, waitFor, api,
+  tokenOf, listMelon, smsCode, launchBrowser, watchedPage, emulateLine, countBytes,
   signInByCode,
 };
