@@ -35,7 +35,8 @@ const screenshots = support.artifactsDir('screenshots');
 const report = support.figures(__filename);
 
 for (const entry of pageList) {
-  const name = typeof entry.path === 'string' ? entry.path : entry.path({ product: 'ID', shop: 'ID' });
+  const name = typeof entry.path === 'string' ? entry.path
+    : entry.path({ product: 'ID', shop: 'ID' });
   test(`${name} loads with no console error in at most 50 KB`, async () => {
     const url = typeof entry.path === 'string' ? entry.path : entry.path(fixture);
     // A context of its own: an empty cache and no cookies, as on a first visit.

@@ -54,10 +54,13 @@ async function startServer() {
     '--data-dir', dir, '--listen', '127.0.0.1:0', '--log-level', 'info'],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  const exited = new Promise((done) => {
+    child.once('exit', (code, signal) => done({ code, signal }));
+    child.once('error', (error) => done({ error: error.message }));  // e.g. no such binary
+  });
   const port = await new Promise((done, failed) => {
-    const timer = setTimeout(() => failed(new Error(`no port within ${START_TIMEOUT_MS} ms:\n${log}`)),
-      START_TIMEOUT_MS);
+    const late = () => failed(new Error(`no port within ${START_TIMEOUT_MS} ms:\n${log}`));
+    const timer = setTimeout(late, START_TIMEOUT_MS);
     const read = (chunk) => {
       log += chunk;
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
@@ -65,7 +68,10 @@ async function startServer() {
     };
     child.stdout.on('data', read);
     child.stderr.on('data', read);
-    exited.then((e) => { clearTimeout(timer); failed(new Error(`server exited ${JSON.stringify(e)}:\n${log}`)); });
+    exited.then((e) => {
+      clearTimeout(timer);
+      failed(new Error(`server exited ${JSON.stringify(e)}:\n${log}`));
+    });
   });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'GET /healthz');
@@ -200,7 +206,7 @@ async function signInByCode(server, page, next) {
 }
 
 module.exports = {
-  FARMER, ACCOUNTS, SESSION_COOKIE, RURAL_LINE, WAIT_MS, artifactsDir, figures, startServer, waitFor, api,
-  tokenOf, listMelon, smsCode, launchBrowser, watchedPage, emulateLine, countBytes,
+  FARMER, ACCOUNTS, SESSION_COOKIE, RURAL_LINE, WAIT_MS, artifactsDir, figures, startServer,
+  waitFor, api, tokenOf, listMelon, smsCode, launchBrowser, watchedPage, emulateLine, countBytes,
   signInByCode,
 };
