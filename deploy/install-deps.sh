@@ -12,8 +12,9 @@ packages=(g++ cmake ninja-build pkg-config git
   libspdlog-dev libsqlite3-dev libsodium-dev libgd-dev catch2
   libkainjow-mustache-dev libqrencode-dev libwebp-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  # Chromium renders the web pages in the browser tests.
-  packages+=(mariadb-server mariadb-client wrk procps curl chromium nodejs)
+  # Chromium renders the web pages in the browser tests (tests/browser); a Chinese font makes
+  # their screenshots legible (the pages load no web font).
+  packages+=(mariadb-server mariadb-client wrk procps curl chromium fonts-wqy-zenhei nodejs)
   # Debian's npm goes with Debian's nodejs; a machine whose Node.js came with its own npm keeps it.
   command -v npm >/dev/null || packages+=(npm)
 fi

@@ -6,8 +6,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash deploy/install-deps.sh --test
-# The OpenAPI linter, exactly as pinned in the lockfile.
-if [[ ! -x tests/tools/node_modules/.bin/redocly || tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]]; then
+# The OpenAPI linter and puppeteer-core (drives /usr/bin/chromium), as pinned in the lockfile.
+if [[ ! -x tests/tools/node_modules/.bin/redocly || ! -d tests/tools/node_modules/puppeteer-core ||
+      tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]]; then
   npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
 fi
 # Assertions stay on in the tested build: invariants are checked on every run.

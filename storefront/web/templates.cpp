@@ -84,6 +84,8 @@ std::string Templates::render(std::string_view name, View view, Lang lang) const
 }
 
 std::string Templates::page(std::string_view name, View view, const Chrome& chrome) const {
+  // Every form in the body carries the form token too, not only the layout's own forms.
+  view.set("csrf", chrome.csrf);
   View layout;
   layout.set("body", render(name, std::move(view), chrome.lang));
   layout.set("title", chrome.title);

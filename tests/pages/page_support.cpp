@@ -20,6 +20,11 @@ HttpReply Browser::get(const std::string& path) {
   static const std::regex kToken(R"re(name="csrf" value="([^"]+)")re");
   std::smatch m;
   if (std::regex_search(reply.body, m, kToken)) csrf_ = m[1].str();
+  // A real browser posts the token of the form it submits: every form must carry it.
+  static const std::regex kAnyToken(R"re(name="csrf" value="([^"]*)")re");
+  for (std::sregex_iterator it(reply.body.begin(), reply.body.end(), kAnyToken), end; it != end;
+       ++it)
+    CHECK((*it)[1].str() == csrf_);
   return reply;
 }
 

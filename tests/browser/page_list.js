@@ -1,0 +1,19 @@
+// Every page the browser tests visit, in one place: a page added to the site gets a line here.
+//   path: the URL path, or a function of the fixture pages_test.js makes before the pages
+//         ({product, shop}; add what a new page needs there) that gives it;
+//   as: the account a page behind sign-in is visited as: 'farmer' (13900000001) or
+//       'consumer' (13900000003), from support.js ACCOUNTS;
+//   screenshot: a file name, when a 360 px wide screenshot is kept as a test artefact.
+'use strict';
+
+module.exports = [
+  { path: '/', screenshot: 'home' },
+  { path: '/search?q=蜜瓜' },
+  { path: (f) => `/p/${f.product}`, screenshot: 'product' },
+  { path: (f) => `/shop/${f.shop}` },
+  { path: '/village/620621104201' },
+  { path: '/login' },
+  { path: '/farm', as: 'farmer', screenshot: 'farm' },
+  { path: '/farm/list', as: 'farmer', screenshot: 'farm-list' },
+  { path: '/farm/listings', as: 'farmer' },
+];
