@@ -44,6 +44,8 @@
 #include "storefront/shop_pages.hpp"
 #include "storefront/account_pages.hpp"
 #include "storefront/farm_pages.hpp"
+#include "storefront/buyer_pages.hpp"
+#include "storefront/cart.hpp"
 #include "storefront/catalog_pages.hpp"
 #include "storefront/proxy_selling.hpp"
 #include "storefront/staff_accounts.hpp"
@@ -165,7 +167,8 @@ std::vector<db::Migration> all_migrations() {
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
         marketplace::proxy_migrations(), Auth::migrations(), Idempotency::migrations(),
-        staff_account_migrations(), proxy_selling_migrations(), notification_migrations()})
+        staff_account_migrations(), proxy_selling_migrations(), notification_migrations(),
+        cart_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -339,6 +342,13 @@ void App::add_pages() {
   add_farm_pages(*pages_, farm);
   add_listing_pages(*pages_, farm);
   add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
+  add_buyer_pages(
+      *pages_,
+      BuyerPageContext{.db = *db_,
+                       .clock = clock_,
+                       .idempotency = idempotency_,
+                       .provider = provider(),
+                       .payment_window = std::chrono::milliseconds(config_.payment_window_ms)});
 }
 
 payments::PaymentProvider& App::provider() {

@@ -45,6 +45,10 @@ struct Visitor {
 
 Result<Visitor> identify(Auth& auth, const Request& request) {
   Visitor v;
+  // Kept when signed in too: the visitor's cart moves to the account at login.
+  auto id = cookie(request, kVisitorCookie);
+  const bool known = id && is_visitor_id(*id);
+  if (known) v.visitor_id = *id;
   if (auto token = cookie(request, kSessionCookie); token && !token->empty()) {
     auto account = auth.authenticate_token(*token);
     if (account.ok()) {
@@ -55,9 +59,8 @@ Result<Visitor> identify(Auth& auth, const Request& request) {
     if (account.error().kind != ErrorKind::unauthorized) return account.error();
     v.stale_session = true;
   }
-  auto id = cookie(request, kVisitorCookie);
-  v.new_visitor = !id || !is_visitor_id(*id);
-  v.visitor_id = v.new_visitor ? new_visitor_id() : *id;
+  v.new_visitor = !known;
+  if (!known) v.visitor_id = new_visitor_id();
   return v;
 }
 
@@ -241,6 +244,7 @@ Response PageTable::answer(const PageRoute& route, const Request& request) const
   call.account = visitor->account;
   call.session_token = visitor->token;
   call.binding = binding_of(*visitor);
+  call.visitor_id = visitor->visitor_id;
   call.csrf = seal_.token(call.binding);
   auto page = run(route, call, visitor->stale_session);
   if (!page.ok()) page = refusal_page(page.error(), call.lang);
