@@ -168,7 +168,7 @@ std::vector<db::Migration> all_migrations() {
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
         marketplace::proxy_migrations(), Auth::migrations(), Idempotency::migrations(),
         staff_account_migrations(), proxy_selling_migrations(), notification_migrations(),
-        cart_migrations()})
+        cart_migrations(), refund_photo_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -348,7 +348,9 @@ void App::add_pages() {
                        .clock = clock_,
                        .idempotency = idempotency_,
                        .provider = provider(),
-                       .payment_window = std::chrono::milliseconds(config_.payment_window_ms)});
+                       .payment_window = std::chrono::milliseconds(config_.payment_window_ms),
+                       .photo_folder = config_.data_dir + "/photos",
+                       .max_upload_body = config_.max_upload_body});
 }
 
 payments::PaymentProvider& App::provider() {

@@ -1,6 +1,7 @@
 #include "storefront/buyer_pages.hpp"
 
 #include <charconv>
+#include <span>
 
 #include "core/assert.hpp"
 #include "core/json.hpp"
@@ -8,7 +9,9 @@
 #include "marketplace/catalog.hpp"
 #include "marketplace/order_lists.hpp"
 #include "marketplace/orders.hpp"
+#include "marketplace/photos.hpp"
 #include "marketplace/shops.hpp"
+#include "payments/refunds.hpp"
 #include "payments/signing.hpp"
 #include "storefront/cart.hpp"
 #include "storefront/checkout_flow.hpp"
@@ -29,6 +32,18 @@ using web::ViewList;
 
 constexpr std::size_t kFormKeyBytes = 16;  // random, hex: a form's idempotency key
 constexpr std::string_view kCartPath = "/cart", kCheckoutPath = "/checkout";
+constexpr std::string_view kRefundPhotoFolder = "/refunds";  // under the photo folder
+
+constexpr db::Migration kMigrations[] = {
+    {"storefront", 15, "the photo of each refund claim made on a page",
+     "CREATE TABLE IF NOT EXISTS refund_claim_photos (\n"
+     "  claim_id BIGINT NOT NULL PRIMARY KEY,\n"
+     "  file_key VARCHAR(80) NOT NULL,\n"
+     "  width INTEGER NOT NULL,\n"
+     "  height INTEGER NOT NULL,\n"
+     "  created_at BIGINT NOT NULL\n"
+     ");\n"},
+};
 
 Access buyers() { return only({Role::consumer, Role::org_buyer}); }
 
@@ -338,14 +353,25 @@ Result<View> order_view(db::Session& s, const mk::Order& o, Lang lang) {
   v.set("payable", o.status == mk::OrderStatus::pending_payment);
   v.set("confirmable", o.status == mk::OrderStatus::delivered);
   v.set("completed", o.status == mk::OrderStatus::completed);
+  // A claim is for goods paid for and not yet settled; the payments module has the last word.
+  v.set("claimable", o.status != mk::OrderStatus::pending_payment &&
+                         o.status != mk::OrderStatus::cancelled &&
+                         o.status != mk::OrderStatus::refunded);
   return v;
 }
 
-Result<Page> show_order(const BuyerPageContext& ctx, const PageCall& call) {
+// The order's page; after a refused refund claim, with why and what was typed.
+Result<Page> show_order(const BuyerPageContext& ctx, const PageCall& call,
+                        const std::string& error) {
   View v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
     return order_view(s, CUNHUO_TRY(own_order(s, call)), call.lang);
   }));
-  v.set("key", pay::random_hex(kFormKeyBytes));
+  const std::string key = call.field("key");
+  v.set("key", key.empty() ? pay::random_hex(kFormKeyBytes) : key);
+  v.set("amount", call.field("amount"));
+  v.set("reason", call.field("reason"));
+  if (!error.empty()) v.set("error", error);
+  if (call.request.query_param("claimed")) v.set("claimed", true);
   return Page::show("order", "title_order", std::move(v));
 }
 
@@ -360,6 +386,65 @@ Result<Page> confirm_receipt(const BuyerPageContext& ctx, const PageCall& call) 
     return o.id;
   }));
   return Page::see_other("/orders/" + std::to_string(id.value));
+}
+
+// --- a refund claim with a photo of the spoiled goods --------------------------------------
+
+struct RefundForm {
+  Money amount;
+  std::string reason;
+  std::string_view photo;
+};
+
+Result<RefundForm> read_refund_form(const PageCall& call) {
+  auto amount = Money::parse_yuan(call.field("amount"));
+  if (!amount.ok() || amount->fen() <= 0)
+    return make_error(ErrorKind::invalid, "invalid_amount", "an amount in yuan", "amount");
+  RefundForm form{.amount = *amount, .reason = call.field("reason")};
+  if (form.reason.find_first_not_of(" \t\r\n") == std::string::npos ||
+      form.reason.size() > pay::kMaxRefundReasonBytes)
+    return make_error(ErrorKind::invalid, "missing_reason", "say what was wrong", "reason");
+  for (const auto& f : call.files)
+    if (f.field == "photo" && !f.bytes.empty()) form.photo = f.bytes;
+  if (form.photo.empty())
+    return make_error(ErrorKind::invalid, "missing_photo", "a photo of the goods", "photo");
+  return form;
+}
+
+// Claims as POST /api/v1/orders/:id/refund-claims does (pay::claim_refund), keeping the
+// photo as the claim's evidence; the form's key claims once.
+Result<Page> claim_refund(const BuyerPageContext& ctx, const PageCall& call) {
+  CUNHUO_CHECK(need_key(call));
+  const auto order = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return own_order(s, call); }));
+  const RefundForm form = CUNHUO_TRY(read_refund_form(call));
+  const std::string back = "/orders/" + std::to_string(order.id.value);
+  const Request keyed = keyed_request(
+      call, back + "/refund",
+      std::to_string(form.amount.fen()) + "\n" + form.reason + "\n" + std::string(form.photo));
+  const Account& buyer = call.caller();
+  if (auto earlier = CUNHUO_TRY(ctx.idempotency.replay(keyed, buyer.id))) {
+    CUNHUO_TRY(answered_id(*earlier, "id"));
+    return Page::see_other(back + "?claimed=1");
+  }
+  const auto image = CUNHUO_TRY(mk::process_image(form.photo));  // slow: before the transaction
+  const std::string folder = ctx.photo_folder + std::string(kRefundPhotoFolder);
+  const std::string file_key = CUNHUO_TRY(mk::store_photo_files(image, folder));
+  bool recorded = false;
+  const Response answer =
+      ctx.idempotency.run(keyed, buyer.id, [&](db::Session& tx) -> Result<Response> {
+        recorded = false;
+        const auto claim = CUNHUO_TRY(
+            pay::claim_refund(tx, order.id.value, buyer.id, form.amount, form.reason, ctx.clock));
+        CUNHUO_TRY(
+            tx.exec("INSERT INTO refund_claim_photos (claim_id, file_key, width, height, "
+                    "created_at) VALUES (?, ?, ?, ?, ?)",
+                    {claim.id, file_key, image.width, image.height, ctx.clock.now_ms()}));
+        recorded = true;
+        return Response::json(201, "{\"id\":" + std::to_string(claim.id) + "}");
+      });
+  if (!recorded) mk::remove_photo_files(folder, file_key);
+  CUNHUO_TRY(answered_id(answer, "id"));
+  return Page::see_other(back + "?claimed=1");
 }
 
 // --- /track/{number}: public, no personal data (as GET /api/v1/tracking/:number) --------
@@ -390,6 +475,8 @@ Result<Page> track(const BuyerPageContext& ctx, const PageCall& call) {
 }
 
 }  // namespace
+
+std::span<const db::Migration> refund_photo_migrations() { return kMigrations; }
 
 void add_buyer_pages(web::PageTable& pages, const BuyerPageContext& ctx) {
   const auto cart_again = [ctx](const PageCall& call, const Error& why) {
@@ -446,7 +533,19 @@ void add_buyer_pages(web::PageTable& pages, const BuyerPageContext& ctx) {
   pages.add({.pattern = "/orders/:id",
              .access = buyers(),
              .summary = "One of the buyer's orders: its timeline and parcels",
-             .handler = [ctx](const PageCall& call) { return show_order(ctx, call); }});
+             .handler = [ctx](const PageCall& call) { return show_order(ctx, call, ""); }});
+  pages.add({.method = "POST",
+             .pattern = "/orders/:id/refund",
+             .access = buyers(),
+             .summary = "Claim a refund for spoiled goods, with a photo; the same form claims once",
+             .handler = [ctx](const PageCall& call) { return claim_refund(ctx, call); },
+             .reshow =
+                 [ctx](const PageCall& call, const Error& why) {
+                   return show_order(ctx, call, web::refusal_message(why, call.lang));
+                 },
+             .max_body = ctx.max_upload_body + static_cast<std::int64_t>(kMaxRefundFormBytes),
+             .multipart = true,
+             .on_pool = true});
   pages.add({.method = "POST",
              .pattern = "/orders/:id/confirm",
              .access = buyers(),

@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
+#include "core/db/migrations.hpp"
 #include "payments/provider.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/web/page_table.hpp"
@@ -18,6 +19,7 @@ inline constexpr int kBuyerOrdersPerPage = 20;
 inline constexpr std::size_t kMaxRecipientBytes = 100;  // as the order module keeps them
 inline constexpr std::size_t kMaxShipAddressBytes = 500;
 inline constexpr std::size_t kMaxTrackingNumberBytes = 20;
+inline constexpr std::size_t kMaxRefundFormBytes = 16 * 1024;  // the claim without its photo
 
 struct BuyerPageContext {
   db::Database& db;
@@ -25,7 +27,12 @@ struct BuyerPageContext {
   Idempotency& idempotency;  // a checkout or payment sent twice happens once
   payments::PaymentProvider& provider;
   std::chrono::milliseconds payment_window;
+  std::string photo_folder;  // where the photo of spoiled goods is kept, beside listing photos
+  std::int64_t max_upload_body = 0;
 };
+
+// The photo a refund claim was made with (storefront 15): kept as the claim's evidence.
+std::span<const db::Migration> refund_photo_migrations();
 
 void add_buyer_pages(web::PageTable& pages, const BuyerPageContext& ctx);
 

@@ -202,6 +202,18 @@ constexpr Text kTexts[] = {
     {"step_departing", "已发出", "Departed"},
     {"step_arriving", "已到达", "Arrived"},
     {"step_delivering", "派送", "Out for delivery"},
+    {"refund_claim", "到货有问题？申请退款", "Goods spoiled? Claim a refund"},
+    {"refund_amount", "退款金额（元）", "Amount (yuan)"},
+    {"refund_reason", "问题说明", "What was wrong"},
+    {"refund_photo", "拍照上传货物照片", "A photo of the goods"},
+    {"refund_submit", "提交退款申请", "Claim the refund"},
+    {"refund_claimed", "退款申请已提交，县电商中心会尽快处理。",
+     "Your claim is in: the county centre will decide soon."},
+    {"err_invalid_amount", "请填写正确的金额，如 12.50。", "Enter an amount, e.g. 12.50."},
+    {"err_missing_reason", "请说明货物有什么问题。", "Say what was wrong with the goods."},
+    {"err_missing_photo", "请拍一张货物的照片。", "Take a photo of the goods."},
+    {"err_exceeds_paid", "退款金额超过了实付金额。", "That is more than was paid."},
+    {"err_not_refundable", "该订单不能再申请退款。", "This order can no longer be refunded."},
     {"err_invalid_quantity", "数量须为1到99的整数。",
      "The quantity must be a whole number from 1 to 99."},
     {"err_cart_full", "购物车已满（最多30种商品）。", "The cart is full (30 products at most)."},
@@ -214,7 +226,6 @@ constexpr Text kTexts[] = {
     {"err_invalid_region_code", "地区代码不正确。", "The region code is not right."},
     {"err_checkout_not_payable", "该订单已不能付款。", "This order can no longer be paid."},
     {"err_provider_unavailable", "暂时无法付款，请稍后再试。", "Paying is not possible now."},
-    {"err_invalid_transition", "订单当前状态不能这样操作。", "The order cannot do that now."},
 };
 
 }  // namespace

@@ -240,3 +240,88 @@ TEST_CASE("public tracking shows where a parcel has been and no personal data", 
   CHECK_FALSE(has(page.body, "13711112222"));
   CHECK_FALSE(has(page.body, "兰州市城关区"));
 }
+
+STORE_TEST("a buyer claims a refund with a photo of spoiled goods, once for a form sent twice",
+           "[pages][buyer][refund]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto bought = buy_and_pay(server, c, server.login(kConsumer));
+  Browser b(server);
+  b.sign_in(server.login(kConsumer));
+  const std::string path = "/orders/" + std::to_string(bought.order);
+  const std::string key = first_match(b.get(path).body, R"re(name="key" value="([0-9a-f]+)")re");
+  const FormFields claim = {{"amount", "10.00"}, {"reason", "到货时蜜瓜已经坏了"}, {"key", key}};
+  const std::string photo = camera_jpeg(1280, 960);
+  auto first = b.post_multipart(path + "/refund", claim, "photo", photo);
+  auto again = b.post_multipart(path + "/refund", claim, "photo", photo);
+  REQUIRE(first.status == 303);
+  REQUIRE(again.status == 303);
+  CHECK(server.count("SELECT COUNT(*) FROM refund_claims") == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM refund_claim_photos") == 1);
+  CHECK(server.count("SELECT amount_fen FROM refund_claims") == 1000);
+  CHECK(has(b.get(*first.header("location")).body, "退款申请已提交"));
+}
+
+TEST_CASE("a refused refund claim says why in Chinese, keeps what was typed and claims nothing",
+          "[pages][buyer][refund]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const auto bought = buy_and_pay(server, c, server.login(kConsumer));
+  Browser b(server);
+  b.sign_in(server.login(kConsumer));
+  const std::string path = "/orders/" + std::to_string(bought.order);
+  const std::string key = first_match(b.get(path).body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string photo = camera_jpeg(640, 480);
+  struct Case {
+    std::string what;
+    FormFields fields;
+    std::string photo;
+    bool bad_token;
+    int status;
+    std::string says;
+  };
+  // In the order the page checks them: the form's token, the amount, the reason, the photo,
+  // then what the payments module says.
+  const std::vector<Case> refusals = {
+      {"a forged form",
+       {{"amount", "10"}, {"reason", "坏了"}, {"key", key}},
+       photo,
+       true,
+       403,
+       "页面已过期"},
+      {"no amount",
+       {{"amount", ""}, {"reason", "坏了"}, {"key", key}},
+       photo,
+       false,
+       400,
+       "正确的金额"},
+      {"no reason",
+       {{"amount", "10"}, {"reason", " "}, {"key", key}},
+       photo,
+       false,
+       400,
+       "有什么问题"},
+      {"no photo", {{"amount", "10"}, {"reason", "坏了"}, {"key", key}}, "", false, 400, "拍一张"},
+      {"more than was paid",
+       {{"amount", "999"}, {"reason", "坏了"}, {"key", key}},
+       photo,
+       false,
+       409,
+       "超过了实付"},
+  };
+  for (const auto& r : refusals) {
+    INFO(r.what);
+    auto refused = b.post_multipart(path + "/refund", r.fields, "photo", r.photo, r.bad_token);
+    CHECK(refused.status == r.status);
+    CHECK(has(refused.body, r.says));
+    CHECK(has(refused.body, r.fields[1].second));  // the reason typed
+    CHECK(server.count("SELECT COUNT(*) FROM refund_claims") == 0);
+  }
+  Browser other(server);
+  other.sign_in(server.login("13900000004"));
+  other.get("/orders");
+  CHECK(other
+            .post_multipart(path + "/refund", {{"amount", "10"}, {"reason", "坏了"}, {"key", key}},
+                            "photo", photo)
+            .status == 404);
+}
