@@ -67,6 +67,8 @@ void prune_expired(db::Database& db, const Clock& clock) {
   // Expired codes and old sends: their own pass, so a failure here holds up nothing else.
   auto codes = db.write([&](db::Session& tx) { return messaging::prune_phone_codes(tx, now); });
   if (!codes.ok()) spdlog::warn("pruning expired one-time codes failed");
+  auto carts = db.write([&](db::Session& tx) { return prune_carts(tx, now); });
+  if (!carts.ok()) spdlog::warn("pruning forgotten carts failed");
   if (!sessions.ok() || !keys.ok() || !nonces.ok()) {
     spdlog::warn("pruning expired sessions, idempotency keys or nonces failed");
     return;
@@ -350,7 +352,8 @@ void App::add_pages() {
                        .provider = provider(),
                        .payment_window = std::chrono::milliseconds(config_.payment_window_ms),
                        .photo_folder = config_.data_dir + "/photos",
-                       .max_upload_body = config_.max_upload_body});
+                       .max_upload_body = config_.max_upload_body,
+                       .cursors = keys_.cursors});
 }
 
 payments::PaymentProvider& App::provider() {

@@ -288,9 +288,14 @@ Result<Page> pay_checkout(const BuyerPageContext& ctx, const PageCall& call) {
 // --- /orders -----------------------------------------------------------------------------
 
 Result<Page> show_orders(const BuyerPageContext& ctx, const PageCall& call) {
+  const std::string list = "pages/orders:" + std::to_string(call.caller().id);
+  const auto asked =
+      CUNHUO_TRY(read_page(std::to_string(kBuyerOrdersPerPage), call.request.query_param("cursor"),
+                           ctx.cursors, list, mk::kOrderPositionKeys));
   const auto page = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
     return mk::list_orders(
-        s, mk::OrderListQuery{.buyer = call.caller().id, .limit = kBuyerOrdersPerPage});
+        s, mk::OrderListQuery{
+               .buyer = call.caller().id, .after = asked.after, .limit = kBuyerOrdersPerPage});
   }));
   ViewList items;
   for (const auto& o : page.items) {
@@ -305,6 +310,8 @@ Result<Page> show_orders(const BuyerPageContext& ctx, const PageCall& call) {
   }
   View v;
   v.set("items", items);
+  if (page.next)
+    v.set("next", "/orders?cursor=" + web::percent_encode(ctx.cursors.seal(list, *page.next)));
   return Page::show("orders", "title_orders", std::move(v));
 }
 

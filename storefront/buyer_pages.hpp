@@ -10,6 +10,7 @@
 #include "core/db/database.hpp"
 #include "core/db/migrations.hpp"
 #include "payments/provider.hpp"
+#include "storefront/cursor.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/web/page_table.hpp"
 
@@ -29,6 +30,7 @@ struct BuyerPageContext {
   std::chrono::milliseconds payment_window;
   std::string photo_folder;  // where the photo of spoiled goods is kept, beside listing photos
   std::int64_t max_upload_body = 0;
+  const CursorSeal& cursors;  // the next page of the buyer's orders
 };
 
 // The photo a refund claim was made with (storefront 15): kept as the claim's evidence.

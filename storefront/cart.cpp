@@ -19,7 +19,8 @@ constexpr db::Migration kMigrations[] = {
      "  quantity BIGINT NOT NULL,\n"
      "  added_at BIGINT NOT NULL,\n"
      "  PRIMARY KEY (owner, product_id)\n"
-     ");\n"},
+     ");\n"
+     "CREATE INDEX IF NOT EXISTS cart_lines_added ON cart_lines (added_at);\n"},
 };
 
 Error bad_quantity() {
@@ -101,6 +102,10 @@ Status move_cart(db::Session& tx, const CartOwner& from, const CartOwner& to, co
     if (!added.ok() && added.error().code != "cart_full") return added.error();
   }
   return clear_cart(tx, from);
+}
+
+Result<std::int64_t> prune_carts(db::Session& tx, std::int64_t now_ms) {
+  return db::prune_older(tx, "cart_lines", "added_at", now_ms - kCartKeptMs, kCartPruneBatch);
 }
 
 Result<std::int64_t> cart_quantity(std::string_view typed) {

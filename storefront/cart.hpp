@@ -20,6 +20,9 @@ inline constexpr std::size_t kMaxCartLines = 30;       // within marketplace::kM
 inline constexpr std::int64_t kMaxCartQuantity = 99;   // of one product
 inline constexpr std::size_t kMaxCartOwnerBytes = 40;  // the column cart_lines.owner
 static_assert(kMaxCartLines <= marketplace::kMaxCheckoutItems);
+// A line is forgotten this long after it was put in: as long as the visitor cookie lasts.
+inline constexpr std::int64_t kCartKeptMs = 30LL * 24 * 3600 * 1000;
+inline constexpr int kCartPruneBatch = 1000;  // rows per pruning transaction
 
 // Whose cart: an account's ("a:<id>") or a visitor's ("v:<visitor id>").
 struct CartOwner {
@@ -48,6 +51,8 @@ Status remove_from_cart(db::Session& tx, const CartOwner& owner, marketplace::Pr
 Status clear_cart(db::Session& tx, const CartOwner& owner);
 // A visitor logs in: their lines join the account's (quantities added, within the bounds).
 Status move_cart(db::Session& tx, const CartOwner& from, const CartOwner& to, const Clock& clock);
+// Forgets up to a batch of lines older than kCartKeptMs; returns how many went.
+Result<std::int64_t> prune_carts(db::Session& tx, std::int64_t now_ms);
 // Reads a quantity typed in a form: a whole number within 1..kMaxCartQuantity.
 Result<std::int64_t> cart_quantity(std::string_view typed);
 

@@ -171,6 +171,8 @@ constexpr Text kTexts[] = {
     {"checkout_pay", "去付款", "Pay"},
     {"title_orders", "我的订单", "My orders"},
     {"orders_none", "还没有订单。", "No orders yet."},
+    {"orders_more", "更早的订单", "Older orders"},
+    {"err_invalid_cursor", "翻页链接无效，请从第一页看起。", "That page link is not valid: start again."},
     {"title_order", "订单详情", "Order"},
     {"order_number", "订单", "Order"},
     {"order_ship_to", "收货：", "Ship to:"},

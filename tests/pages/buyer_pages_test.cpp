@@ -222,6 +222,7 @@ TEST_CASE("a buyer sees only their own orders; unknown orders and parcels are no
   CHECK(other.get("/orders/" + std::to_string(bought.order)).status == 404);
   CHECK(owner.get("/orders/999999").status == 404);
   CHECK(owner.get("/orders/abc").status == 404);
+  CHECK(owner.get("/orders?cursor=forged").status == 400);
   CHECK(visitor.get("/track/NO-SUCH-PARCEL").status == 404);
 }
 
@@ -324,4 +325,20 @@ TEST_CASE("a refused refund claim says why in Chinese, keeps what was typed and 
             .post_multipart(path + "/refund", {{"amount", "10"}, {"reason", "坏了"}, {"key", key}},
                             "photo", photo)
             .status == 404);
+}
+
+TEST_CASE("the buyer's orders come a page at a time, newest first", "[pages][buyer]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const std::string consumer = server.login(kConsumer);
+  std::vector<std::int64_t> bought;
+  for (int i = 0; i < 21; ++i) bought.push_back(buy(server, c, consumer, 1).order);
+  Browser b(server);
+  b.sign_in(consumer);
+  auto first = b.get("/orders");
+  const auto on_first = order_ids(first.body);
+  REQUIRE(on_first.size() == 20);
+  CHECK(on_first.front() == bought.back());
+  auto second = b.get(first_match(first.body, R"re(href="(/orders\?cursor=[^"]+)")re"));
+  CHECK(order_ids(second.body) == std::vector<std::int64_t>{bought.front()});
 }
