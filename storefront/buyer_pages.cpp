@@ -31,6 +31,7 @@ using web::View;
 using web::ViewList;
 
 constexpr std::size_t kFormKeyBytes = 16;  // random, hex: a form's idempotency key
+constexpr std::string_view kRequestInProgress = "request_in_progress";  // Idempotency's 409
 constexpr std::string_view kCartPath = "/cart", kCheckoutPath = "/checkout";
 constexpr std::string_view kRefundPhotoFolder = "/refunds";  // under the photo folder
 
@@ -103,6 +104,15 @@ Request keyed_request(const PageCall& call, std::string path, std::string digest
   return r;
 }
 
+// The key a form shown again carries: the same while its first sending may still be running
+// (a double tap must not place twice), else a fresh one, since a refusal is kept under its
+// key and the corrected form is another request.
+std::string key_after(const PageCall& call, const Error* why) {
+  const std::string key = call.field("key");
+  const bool in_flight = why && why->code == kRequestInProgress;
+  return key.empty() || !in_flight ? pay::random_hex(kFormKeyBytes) : key;
+}
+
 Status need_key(const PageCall& call) {
   const std::string key = call.field("key");
   if (key.empty() || key.size() > 2 * kFormKeyBytes)
@@ -172,19 +182,17 @@ Result<Page> change_cart(const BuyerPageContext& ctx, const PageCall& call, bool
 
 // --- /checkout ---------------------------------------------------------------------------
 
-Result<Page> checkout_form(const BuyerPageContext& ctx, const PageCall& call,
-                           const std::string& error) {
+Result<Page> checkout_form(const BuyerPageContext& ctx, const PageCall& call, const Error* why) {
   View v = CUNHUO_TRY(
       ctx.db.read([&](db::Session& s) { return cart_view(s, owner_of(call), call.lang); }));
   for (const char* f : {"name", "phone", "address", "region_code"}) v.set(f, call.field(f));
-  const std::string key = call.field("key");
-  v.set("key", key.empty() ? pay::random_hex(kFormKeyBytes) : key);
-  if (!error.empty()) v.set("error", error);
+  v.set("key", key_after(call, why));
+  if (why) v.set("error", web::refusal_message(*why, call.lang));
   return Page::show("checkout", "title_checkout", std::move(v));
 }
 
 Result<Page> show_checkout(const BuyerPageContext& ctx, const PageCall& call) {
-  auto page = CUNHUO_TRY(checkout_form(ctx, call, ""));
+  auto page = CUNHUO_TRY(checkout_form(ctx, call, nullptr));
   if (!page.view.get("filled")->is_true()) return Page::see_other(std::string(kCartPath));
   return page;
 }
@@ -368,16 +376,14 @@ Result<View> order_view(db::Session& s, const mk::Order& o, Lang lang) {
 }
 
 // The order's page; after a refused refund claim, with why and what was typed.
-Result<Page> show_order(const BuyerPageContext& ctx, const PageCall& call,
-                        const std::string& error) {
+Result<Page> show_order(const BuyerPageContext& ctx, const PageCall& call, const Error* why) {
   View v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
     return order_view(s, CUNHUO_TRY(own_order(s, call)), call.lang);
   }));
-  const std::string key = call.field("key");
-  v.set("key", key.empty() ? pay::random_hex(kFormKeyBytes) : key);
+  v.set("key", key_after(call, why));
   v.set("amount", call.field("amount"));
   v.set("reason", call.field("reason"));
-  if (!error.empty()) v.set("error", error);
+  if (why) v.set("error", web::refusal_message(*why, call.lang));
   if (call.request.query_param("claimed")) v.set("claimed", true);
   return Page::show("order", "title_order", std::move(v));
 }
@@ -520,10 +526,8 @@ void add_buyer_pages(web::PageTable& pages, const BuyerPageContext& ctx) {
              .access = buyers(),
              .summary = "Place the cart's orders, one per shop; the same form twice places once",
              .handler = [ctx](const PageCall& call) { return place(ctx, call); },
-             .reshow =
-                 [ctx](const PageCall& call, const Error& why) {
-                   return checkout_form(ctx, call, web::refusal_message(why, call.lang));
-                 }});
+             .reshow = [ctx](const PageCall& call,
+                             const Error& why) { return checkout_form(ctx, call, &why); }});
   pages.add({.pattern = "/checkouts/:id",
              .access = buyers(),
              .summary = "A checkout's orders and paying them",
@@ -540,16 +544,14 @@ void add_buyer_pages(web::PageTable& pages, const BuyerPageContext& ctx) {
   pages.add({.pattern = "/orders/:id",
              .access = buyers(),
              .summary = "One of the buyer's orders: its timeline and parcels",
-             .handler = [ctx](const PageCall& call) { return show_order(ctx, call, ""); }});
+             .handler = [ctx](const PageCall& call) { return show_order(ctx, call, nullptr); }});
   pages.add({.method = "POST",
              .pattern = "/orders/:id/refund",
              .access = buyers(),
              .summary = "Claim a refund for spoiled goods, with a photo; the same form claims once",
              .handler = [ctx](const PageCall& call) { return claim_refund(ctx, call); },
-             .reshow =
-                 [ctx](const PageCall& call, const Error& why) {
-                   return show_order(ctx, call, web::refusal_message(why, call.lang));
-                 },
+             .reshow = [ctx](const PageCall& call,
+                             const Error& why) { return show_order(ctx, call, &why); },
              .max_body = ctx.max_upload_body + static_cast<std::int64_t>(kMaxRefundFormBytes),
              .multipart = true,
              .on_pool = true});

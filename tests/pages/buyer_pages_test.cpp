@@ -342,3 +342,25 @@ TEST_CASE("the buyer's orders come a page at a time, newest first", "[pages][buy
   auto second = b.get(first_match(first.body, R"re(href="(/orders\?cursor=[^"]+)")re"));
   CHECK(order_ids(second.body) == std::vector<std::int64_t>{bought.front()});
 }
+
+TEST_CASE("a checkout refused for a wrong phone is placed once the phone is corrected",
+          "[pages][buyer]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const auto melon = listed(server, c, kFarmer);
+  Browser b(server);
+  b.sign_in(server.login(kConsumer));
+  add(b, melon, "1");
+  const std::string key =
+      first_match(b.get("/checkout").body, R"re(name="key" value="([0-9a-f]+)")re");
+  FormFields wrong = kAddress;
+  wrong[1].second = "12345";
+  auto refused = b.post("/checkout", with_key(wrong, key));
+  CHECK(refused.status == 400);
+  CHECK(has(refused.body, "11 位手机号"));
+  CHECK(has(refused.body, "value=\"12345\""));
+  const std::string fresh = first_match(refused.body, R"re(name="key" value="([0-9a-f]+)")re");
+  CHECK(fresh != key);  // the refusal is kept under the first key
+  REQUIRE(b.post("/checkout", with_key(kAddress, fresh)).status == 303);
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 1);
+}
