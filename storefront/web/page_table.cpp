@@ -213,9 +213,12 @@ Result<Page> PageTable::run(const PageRoute& route, PageCall& call, bool signed_
   if (route.method == "POST") {
     if (auto read = read_form(route, call); !read.ok())
       return refusal_page(read.error(), call.lang);
+    // A form sent after its session ended carries that session's token: say which it was.
     if (!seal_.verify(call.binding, call.field(kCsrfField)))
-      return refuse(make_error(ErrorKind::forbidden, std::string(kBadFormToken),
-                               "the form is not this visitor's"));
+      return refuse(signed_out ? make_error(ErrorKind::unauthorized, std::string(kSessionExpired),
+                                            "sign in again")
+                               : make_error(ErrorKind::forbidden, std::string(kBadFormToken),
+                                            "the form is not this visitor's"));
   }
   if (route.access.kind != Access::Kind::anyone && !call.account) {
     if (route.method == "GET")

@@ -204,8 +204,8 @@ TEST_CASE("a checkout after the session expired is refused and places nothing", 
       first_match(b.get("/checkout").body, R"re(name="key" value="([0-9a-f]+)")re");
   server.advance(std::chrono::hours(24 * 31));
   auto refused = b.post("/checkout", with_key(kAddress, key));
-  CHECK(refused.status == 403);
-  CHECK(has(refused.body, "页面已过期"));
+  CHECK(refused.status == 401);
+  CHECK(has(refused.body, "登录已过期"));
   CHECK(has(refused.body, "张三明"));
   CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
 }
