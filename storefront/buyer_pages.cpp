@@ -155,7 +155,7 @@ Result<Page> cart_page(const BuyerPageContext& ctx, const PageCall& call,
   View v = CUNHUO_TRY(
       ctx.db.read([&](db::Session& s) { return cart_view(s, owner_of(call), call.lang); }));
   if (!error.empty()) v.set("error", error);
-  return Page::show("cart", "title_cart", std::move(v));
+  return Page::show("buyer_cart", "title_cart", std::move(v));
 }
 
 Result<Page> add_to_cart_page(const BuyerPageContext& ctx, const PageCall& call) {
@@ -188,7 +188,7 @@ Result<Page> checkout_form(const BuyerPageContext& ctx, const PageCall& call, co
   for (const char* f : {"name", "phone", "address", "region_code"}) v.set(f, call.field(f));
   v.set("key", key_after(call, why));
   if (why) v.set("error", web::refusal_message(*why, call.lang));
-  return Page::show("checkout", "title_checkout", std::move(v));
+  return Page::show("buyer_checkout", "title_checkout", std::move(v));
 }
 
 Result<Page> show_checkout(const BuyerPageContext& ctx, const PageCall& call) {
@@ -263,7 +263,7 @@ Result<Page> show_checkout_done(const BuyerPageContext& ctx, const PageCall& cal
   v.set("pay_before", page_time(c.expires_at_ms));
   v.set("payable", payable);
   v.set("key", pay::random_hex(kFormKeyBytes));
-  return Page::show("checkout_done", "title_checkout_done", std::move(v));
+  return Page::show("buyer_checkout_done", "title_checkout_done", std::move(v));
 }
 
 // Opens the payment as POST /api/v1/checkouts/:id/payments does and sends the buyer to the
@@ -320,7 +320,7 @@ Result<Page> show_orders(const BuyerPageContext& ctx, const PageCall& call) {
   v.set("items", items);
   if (page.next)
     v.set("next", "/orders?cursor=" + web::percent_encode(ctx.cursors.seal(list, *page.next)));
-  return Page::show("orders", "title_orders", std::move(v));
+  return Page::show("buyer_orders", "title_orders", std::move(v));
 }
 
 Result<mk::Order> own_order(db::Session& s, const PageCall& call) {
@@ -385,7 +385,7 @@ Result<Page> show_order(const BuyerPageContext& ctx, const PageCall& call, const
   v.set("reason", call.field("reason"));
   if (why) v.set("error", web::refusal_message(*why, call.lang));
   if (call.request.query_param("claimed")) v.set("claimed", true);
-  return Page::show("order", "title_order", std::move(v));
+  return Page::show("buyer_order", "title_order", std::move(v));
 }
 
 // The buyer confirms receipt as POST /api/v1/orders/:id/confirm-receipt does; confirming
@@ -484,7 +484,7 @@ Result<Page> track(const BuyerPageContext& ctx, const PageCall& call) {
     events.push_back(ev);
   }
   v.set("events", events);
-  return Page::show("track", "title_track", std::move(v));
+  return Page::show("buyer_track", "title_track", std::move(v));
 }
 
 }  // namespace

@@ -102,6 +102,9 @@ STORE_TEST("a visitor buys from two shops, signs up on the way, pays once and co
   REQUIRE(paying.status == 303);
   const std::string pay_url = *paying.header("location");
   CHECK(pay_url.starts_with("/sim/pay/"));
+  auto sandbox = c.request("GET", pay_url, "", bearer(b.session_token()));
+  REQUIRE(sandbox.status == 200);
+  CHECK(has(sandbox.body, "119.40"));  // the one payment covers both shops' orders
   REQUIRE(c.request("POST", pay_url + "/confirm", "", bearer(b.session_token())).status == 200);
   REQUIRE(eventually(
       [&] { return has(b.get("/orders/" + std::to_string(orders[0])).body, "已付款"); }));
