@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "core/json.hpp"
+#include "storefront/cart.hpp"
 #include "tests/pages/page_support.hpp"
 #include "tests/support/flows.hpp"
 
@@ -166,6 +167,8 @@ TEST_CASE(
     std::string says, kept;
   };
   // In the order the pages check them: the form's token, then what was typed.
+  // The text names the bound the cart keeps.
+  const std::string kQuantityText = "1到" + std::to_string(storefront::kMaxCartQuantity);
   const std::vector<Case> refusals = {
       {"a forged form", "/checkout", with_key(kAddress, key), true, 403, "页面已过期", "张三明"},
       {"a missing address", "/checkout", with_key(no_address, key), false, 400, "请填写收货人",
@@ -175,14 +178,15 @@ TEST_CASE(
        {{"quantity", "0"}},
        false,
        400,
-       "数量须为",
+       kQuantityText,
        "民勤沙漠蜜瓜"},
       {"a quantity past the bound",
        "/cart/add",
-       {{"product_id", std::to_string(melon)}, {"quantity", "100"}},
+       {{"product_id", std::to_string(melon)},
+        {"quantity", std::to_string(storefront::kMaxCartQuantity + 1)}},
        false,
        400,
-       "数量须为",
+       kQuantityText,
        "民勤沙漠蜜瓜"},
   };
   for (const auto& r : refusals) {
@@ -366,4 +370,20 @@ TEST_CASE("a checkout refused for a wrong phone is placed once the phone is corr
   CHECK(fresh != key);  // the refusal is kept under the first key
   REQUIRE(b.post("/checkout", with_key(kAddress, fresh)).status == 303);
   CHECK(server.count("SELECT COUNT(*) FROM orders") == 1);
+}
+
+TEST_CASE("a cart holds a bounded number of products and says so past the bound",
+          "[pages][buyer]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  Browser b(server);
+  for (std::size_t i = 0; i < storefront::kMaxCartLines; ++i)
+    add(b, listed(server, c, kFarmer), "1");
+  const auto one_more = listed(server, c, kFarmer);
+  b.get("/p/" + std::to_string(one_more));
+  auto refused = b.post("/cart/add", {{"product_id", std::to_string(one_more)}, {"quantity", "1"}});
+  CHECK(refused.status == 409);
+  CHECK(has(refused.body, "最多" + std::to_string(storefront::kMaxCartLines)));  // the text's bound
+  CHECK(server.count("SELECT COUNT(*) FROM cart_lines") ==
+        static_cast<std::int64_t>(storefront::kMaxCartLines));
 }
