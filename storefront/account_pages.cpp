@@ -1,6 +1,7 @@
 #include "storefront/account_pages.hpp"
 
 #include "core/privacy.hpp"
+#include "storefront/cart.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -69,6 +70,11 @@ Result<Page> log_in(const AccountContext& ctx, const web::PageTable& pages, cons
     return refusal(ErrorKind::unavailable, web::kTooManyRequests, "too many attempts");
   auto grant = CUNHUO_TRY(sign_in_by_code(ctx, phone, code, new_account_name(phone)));
   if (!grant) return refusal(ErrorKind::invalid, "invalid_code", "wrong or expired code");
+  if (!call.visitor_id.empty())  // the cart filled before logging in is kept
+    CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) {
+      return move_cart(tx, CartOwner::visitor(call.visitor_id),
+                       CartOwner::account(grant->account.id), ctx.clock);
+    }));
   Page page = Page::see_other(web::local_path(call.field("next")));
   page.set_cookies.push_back(pages.session_cookie(*grant));
   return page;

@@ -45,6 +45,8 @@
 #include "storefront/shop_pages.hpp"
 #include "storefront/account_pages.hpp"
 #include "storefront/farm_pages.hpp"
+#include "storefront/buyer_pages.hpp"
+#include "storefront/cart.hpp"
 #include "storefront/catalog_pages.hpp"
 #include "storefront/proxy_selling.hpp"
 #include "storefront/staff_accounts.hpp"
@@ -66,6 +68,8 @@ void prune_expired(db::Database& db, const Clock& clock) {
   // Expired codes and old sends: their own pass, so a failure here holds up nothing else.
   auto codes = db.write([&](db::Session& tx) { return messaging::prune_phone_codes(tx, now); });
   if (!codes.ok()) spdlog::warn("pruning expired one-time codes failed");
+  auto carts = db.write([&](db::Session& tx) { return prune_carts(tx, now); });
+  if (!carts.ok()) spdlog::warn("pruning forgotten carts failed");
   if (!sessions.ok() || !keys.ok() || !nonces.ok()) {
     spdlog::warn("pruning expired sessions, idempotency keys or nonces failed");
     return;
@@ -166,7 +170,8 @@ std::vector<db::Migration> all_migrations() {
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
         marketplace::proxy_migrations(), Auth::migrations(), Idempotency::migrations(),
-        staff_account_migrations(), proxy_selling_migrations(), notification_migrations()})
+        staff_account_migrations(), proxy_selling_migrations(), notification_migrations(),
+        cart_migrations(), refund_photo_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -341,6 +346,16 @@ void App::add_pages() {
   add_farm_pages(*pages_, farm);
   add_listing_pages(*pages_, farm);
   add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
+  add_buyer_pages(
+      *pages_,
+      BuyerPageContext{.db = *db_,
+                       .clock = clock_,
+                       .idempotency = idempotency_,
+                       .provider = provider(),
+                       .payment_window = std::chrono::milliseconds(config_.payment_window_ms),
+                       .photo_folder = config_.data_dir + "/photos",
+                       .max_upload_body = config_.max_upload_body,
+                       .cursors = keys_.cursors});
 }
 
 payments::PaymentProvider& App::provider() {

@@ -16,6 +16,7 @@
 #include "marketplace/orders.hpp"
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
+#include "storefront/checkout_flow.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -556,21 +557,6 @@ Result<mk::CheckoutRequest> checkout_request(const Request& req, const Account& 
   return cart_from(CUNHUO_TRY(FieldReader::root(doc)), buyer.id);
 }
 
-// An organisation's buyer orders against its budget; certified produce counts toward
-// a public unit's required share.
-Status charge_organisation(db::Session& tx, std::int64_t buyer, const mk::Checkout& checkout) {
-  auto org = CUNHUO_TRY(mk::organisation_of_buyer(tx, buyer));
-  if (!org) return {};
-  for (const auto& order : checkout.orders) {
-    Money certified;
-    for (const auto& line : order.lines)
-      if (CUNHUO_TRY(mk::certificate_of(tx, line.product)))
-        certified = CUNHUO_TRY(certified.plus(line.line_total));
-    CUNHUO_CHECK(mk::charge_order(tx, *org, order.id.value, order.total, certified));
-  }
-  return {};
-}
-
 // Answers once the order is durable; the reactor thread does not wait for the commit.
 void place_order(MarketplaceContext ctx, const Call& call, Respond respond) {
   const Request& req = call.request;
@@ -582,9 +568,8 @@ void place_order(MarketplaceContext ctx, const Call& call, Respond respond) {
   const std::int64_t buyer_id = buyer.id;
   ctx.idempotency.run_async(
       req, buyer_id,
-      [ctx, cart, buyer_id](db::Session& tx) -> Result<Response> {
-        auto checkout = CUNHUO_TRY(mk::place_checkout(tx, *cart, ctx.clock, ctx.payment_window));
-        CUNHUO_CHECK(charge_organisation(tx, buyer_id, checkout));
+      [ctx, cart](db::Session& tx) -> Result<Response> {
+        auto checkout = CUNHUO_TRY(check_out(tx, *cart, ctx.clock, ctx.payment_window));
         JsonWriter w;
         write_checkout(w, checkout);
         return Response::json(201, w.take());

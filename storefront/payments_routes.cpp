@@ -18,6 +18,7 @@
 #include "payments/refunds.hpp"
 #include "payments/statement_keys.hpp"
 #include "payments/statements.hpp"
+#include "storefront/checkout_flow.hpp"
 #include "storefront/pages.hpp"
 #include "storefront/route_support.hpp"
 
@@ -129,18 +130,7 @@ Result<Response> pay_checkout(PaymentsContext& ctx, const Call& call) {
     CUNHUO_CHECK(body.only({}));
   }
   if (auto earlier = CUNHUO_TRY(ctx.idempotency.replay(req, buyer.id))) return std::move(*earlier);
-  auto intent = CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<pay::Intent> {
-    auto checkout = CUNHUO_TRY(mk::find_checkout(tx, id));
-    if (!checkout || checkout->buyer != buyer.id) return no_such("checkout");
-    return pay::open_intent(tx, CUNHUO_TRY(payable_of(tx, *checkout)), ctx.provider.name(),
-                            ctx.clock);
-  }));
-  if (intent.pay_url.empty()) {
-    auto made = CUNHUO_TRY(ctx.provider.create_payment(pay::PaymentRequest{
-        intent.id, intent.amount, intent.currency, "Cunhuo checkout " + std::to_string(id.value)}));
-    intent.provider_ref = made.provider_ref;
-    intent.pay_url = made.pay_url;
-  }
+  const auto intent = CUNHUO_TRY(open_payment(ctx.db, ctx.provider, ctx.clock, buyer, id));
   return ctx.idempotency.run(req, buyer.id, [&, intent](db::Session& tx) -> Result<Response> {
     CUNHUO_CHECK(pay::attach_provider_payment(
         tx, intent.id, pay::ProviderPayment{intent.provider_ref, intent.pay_url}));

@@ -45,6 +45,10 @@ struct Visitor {
 
 Result<Visitor> identify(Auth& auth, const Request& request) {
   Visitor v;
+  // Kept when signed in too: the visitor's cart moves to the account at login.
+  auto id = cookie(request, kVisitorCookie);
+  const bool known = id && is_visitor_id(*id);
+  if (known) v.visitor_id = *id;
   if (auto token = cookie(request, kSessionCookie); token && !token->empty()) {
     auto account = auth.authenticate_token(*token);
     if (account.ok()) {
@@ -55,9 +59,8 @@ Result<Visitor> identify(Auth& auth, const Request& request) {
     if (account.error().kind != ErrorKind::unauthorized) return account.error();
     v.stale_session = true;
   }
-  auto id = cookie(request, kVisitorCookie);
-  v.new_visitor = !id || !is_visitor_id(*id);
-  v.visitor_id = v.new_visitor ? new_visitor_id() : *id;
+  v.new_visitor = !known;
+  if (!known) v.visitor_id = new_visitor_id();
   return v;
 }
 
@@ -210,9 +213,12 @@ Result<Page> PageTable::run(const PageRoute& route, PageCall& call, bool signed_
   if (route.method == "POST") {
     if (auto read = read_form(route, call); !read.ok())
       return refusal_page(read.error(), call.lang);
+    // A form sent after its session ended carries that session's token: say which it was.
     if (!seal_.verify(call.binding, call.field(kCsrfField)))
-      return refuse(make_error(ErrorKind::forbidden, std::string(kBadFormToken),
-                               "the form is not this visitor's"));
+      return refuse(signed_out ? make_error(ErrorKind::unauthorized, std::string(kSessionExpired),
+                                            "sign in again")
+                               : make_error(ErrorKind::forbidden, std::string(kBadFormToken),
+                                            "the form is not this visitor's"));
   }
   if (route.access.kind != Access::Kind::anyone && !call.account) {
     if (route.method == "GET")
@@ -241,6 +247,7 @@ Response PageTable::answer(const PageRoute& route, const Request& request) const
   call.account = visitor->account;
   call.session_token = visitor->token;
   call.binding = binding_of(*visitor);
+  call.visitor_id = visitor->visitor_id;
   call.csrf = seal_.token(call.binding);
   auto page = run(route, call, visitor->stale_session);
   if (!page.ok()) page = refusal_page(page.error(), call.lang);

@@ -42,6 +42,7 @@ struct PageCall {
   std::string session_token;       // the cookie's token, "" when not signed in
   Lang lang = Lang::zh;
   std::string binding;          // what the form token is sealed over: the session or the visitor
+  std::string visitor_id;       // the visitor cookie's id (a new one on a first visit)
   std::string csrf;             // the token the page's forms carry
   FormFields form;              // a POST's fields
   std::vector<FormFile> files;  // a multipart POST's files (views into request.body)
