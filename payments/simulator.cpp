@@ -1,5 +1,7 @@
 #include "payments/simulator.hpp"
 
+#include <sodium.h>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -92,7 +94,20 @@ Result<ProviderPayment> Simulator::create_payment(const PaymentRequest& request)
                         "this order was requested before with another amount");
     return row->i64(0);
   }));
-  return ProviderPayment{provider_ref(id), "/sim/pay/" + std::to_string(id)};
+  return ProviderPayment{provider_ref(id),
+                         "/sim/pay/" + std::to_string(id) + "/" + payer_token(id)};
+}
+
+std::string Simulator::payer_token(std::int64_t payment_id) const {
+  // An Ed25519 signature is deterministic and unforgeable without the key.
+  return sha256_hex(key_.sign("sandbox payer:" + std::to_string(payment_id)))
+      .substr(0, kPayerTokenChars);
+}
+
+bool Simulator::payer_token_valid(std::int64_t payment_id, std::string_view token) const {
+  const std::string expected = payer_token(payment_id);
+  return token.size() == expected.size() &&
+         sodium_memcmp(token.data(), expected.data(), expected.size()) == 0;
 }
 
 Result<std::optional<SimPayment>> Simulator::find(std::int64_t payment_id) {

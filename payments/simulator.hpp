@@ -40,9 +40,16 @@ struct SimPayment {
   std::string status;  // created, succeeded, failed
 };
 
+inline constexpr std::size_t kPayerTokenChars = 32;  // hex: 128 bits
+
 class Simulator final : public PaymentProvider {
  public:
   static constexpr const char* kName = "sim";
+  // The payer's capability in the pay URL (/sim/pay/{id}/{token}), as a real provider's H5
+  // link carries its prepay id: whoever holds the link may pay, no one can guess it. Derived
+  // from the sandbox's own key, so nothing more is stored.
+  std::string payer_token(std::int64_t payment_id) const;
+  bool payer_token_valid(std::int64_t payment_id, std::string_view token) const;
   Simulator(db::Database& db, const Clock& clock, SigningKey key, SimulatorOptions options);
   ~Simulator() override;
   static std::span<const db::Migration> migrations();

@@ -768,34 +768,32 @@ Result<Response> get_reconciliation(PaymentsContext& ctx, const Call& call) {
 
 // ---- the sandbox's pages -----------------------------------------------------------
 
-// A sandbox payment is the payer's alone: without a session 401, someone else's 404.
+// A sandbox payment is opened by its pay URL alone, as a provider's H5 link is: the
+// payer's token in it is the capability; a wrong token is no such payment.
 Result<pay::SimPayment> payers_payment(PaymentsContext& ctx, const Request& req) {
-  auto account = CUNHUO_TRY(ctx.auth.authenticate(req));
   const std::int64_t id = CUNHUO_TRY(path_id(req));
+  if (!ctx.simulator->payer_token_valid(id, req.params.at("token"))) return no_such("payment");
   auto p = CUNHUO_TRY(ctx.simulator->find(id));
   if (!p) return no_such("payment");
-  auto intent =
-      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return pay::find_intent(s, p->intent_id); }));
-  if (!intent || intent->buyer_id != account.id) return no_such("payment");
   return *p;
 }
 
 Result<Response> sim_page(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const auto p = CUNHUO_TRY(payers_payment(ctx, req));
-  const std::int64_t id = p.id;
-  const std::string yuan = p.amount.to_yuan();
+  const std::string base =
+      "/sim/pay/" + std::to_string(p.id) + "/" + ctx.simulator->payer_token(p.id);
   std::string html =
       "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
       "content=\"width=device-width\"><title>支付沙箱 Payment sandbox</title></head><body>"
       "<h1>支付沙箱 Payment sandbox</h1><p>订单 Order " +
-      std::to_string(p.intent_id) + " · ¥<b id=amount>" + yuan + "</b> · <span id=status>" +
-      p.status + "</span></p>";
+      std::to_string(p.intent_id) + " · ¥<b id=amount>" + p.amount.to_yuan() +
+      "</b> · <span id=status>" + p.status + "</span></p>";
   if (p.status == "created")
-    html += "<form method=post action=\"/sim/pay/" + std::to_string(id) +
+    html += "<form method=post action=\"" + base +
             "/confirm\"><button id=confirm>确认支付 Pay</button></form>"
-            "<form method=post action=\"/sim/pay/" +
-            std::to_string(id) + "/fail\"><button id=fail>支付失败 Fail</button></form>";
+            "<form method=post action=\"" +
+            base + "/fail\"><button id=fail>支付失败 Fail</button></form>";
   html += "</body></html>";
   return Response::text(200, html, "text/html; charset=utf-8");
 }
@@ -807,10 +805,20 @@ schema::Schema sim_payment_schema() {
       {required("id", id()), required("status", choice({"created", "succeeded", "failed"}))});
 }
 
+// Where the sandbox sends a payer's browser back once they decided: the buyer's orders,
+// as a provider returns to the merchant's redirect URL.
+constexpr std::string_view kSandboxReturnPath = "/orders";
+
 Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool success) {
   const std::int64_t id = CUNHUO_TRY(payers_payment(ctx, req)).id;
   CUNHUO_CHECK(success ? ctx.simulator->confirm(id) : ctx.simulator->fail(id));
   auto p = CUNHUO_TRY(ctx.simulator->find(id));
+  const auto type = req.header("content-type").value_or("");
+  if (type.starts_with("application/x-www-form-urlencoded")) {  // the payer's browser
+    Response back = Response::text(303, "", "text/html; charset=utf-8");
+    back.headers.emplace_back("Location", std::string(kSandboxReturnPath));
+    return back;
+  }
   JsonWriter w;
   w.begin_object().field("id", id).field("status", p->status).end_object();
   return Response::json(200, w.take());
@@ -1005,22 +1013,24 @@ void add_simulator_routes(RouteTable& table, PaymentsContext ctx) {
     return
         [ctx, success](const Call& call) mutable { return sim_decide(ctx, call.request, success); };
   };
-  // The payer's own pages: their session is checked against the payment (payers_payment).
+  // The payer's own pages, opened by the pay URL's token (payers_payment).
   table.add({.method = "GET",
-             .pattern = "/sim/pay/:id",
-             .access = signed_in(),
+             .pattern = "/sim/pay/:id/:token",
+             .access = anyone(),
              .response_type = "text/html",
              .summary = "Sandbox: the payer's page",
              .handler = bind(sim_page)});
   table.add({.method = "POST",
-             .pattern = "/sim/pay/:id/confirm",
-             .access = signed_in(),
+             .pattern = "/sim/pay/:id/:token/confirm",
+             .access = anyone(),
+             .body = Body::raw,  // the payer's browser posts its form, a client nothing
              .response_schema = sim_payment_schema(),
              .summary = "Sandbox: the payer pays",
              .handler = decide(true)});
   table.add({.method = "POST",
-             .pattern = "/sim/pay/:id/fail",
-             .access = signed_in(),
+             .pattern = "/sim/pay/:id/:token/fail",
+             .access = anyone(),
+             .body = Body::raw,
              .response_schema = sim_payment_schema(),
              .summary = "Sandbox: the payment fails",
              .handler = decide(false)});
