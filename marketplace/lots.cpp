@@ -63,7 +63,9 @@ Result<std::optional<std::string>> lot_code_of(db::Session& s, ProductId product
 }
 
 Result<std::optional<LotCode>> find_lot(db::Session& s, std::string_view code) {
-  if (code.size() != kLotCodeChars) return std::optional<LotCode>();
+  // Only codes this module could have made: the store's collation is not asked to decide.
+  if (code.size() != kLotCodeChars || code.find_first_not_of(kAlphabet) != std::string_view::npos)
+    return std::optional<LotCode>();
   auto rows =
       CUNHUO_TRY(s.query("SELECT code, product_id, lot, harvest_date FROM lot_codes WHERE code = ?",
                          {std::string(code)}));

@@ -78,7 +78,7 @@ std::string statement_html(const payments::StatementView& s, web::Lang lang) {
 std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names, web::Lang lang) {
   View v;
   set_place(v, s.region_code, names);
-  v.set("as_of", format_shanghai(s.generated_at_ms));
+  v.set("as_of", page_time(s.generated_at_ms));
   ViewList areas;
   areas.push_back(counts_view(s.total, false, names));
   for (const auto& p : s.parts) areas.push_back(counts_view(p, true, names));
@@ -99,7 +99,7 @@ std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names
     set_place(row, n.village_code, names);
     row.set("household", n.masked_name);
     row.set("members", std::to_string(n.members));
-    row.set("ends", format_shanghai(n.ends_ms));
+    row.set("ends", page_time(n.ends_ms));
     row.set("ends_ms", std::to_string(n.ends_ms));
     notices.push_back(row);
   }

@@ -103,10 +103,11 @@ TEST_CASE("a trace code that names no lot is a page not found", "[pages][trace]"
   struct Case {
     std::string why, path;
   };
-  // Checked before the store: a code of the wrong length; then one of the right length unknown.
+  // Checked before the store: a code of the wrong length or letters; then an unknown one.
   const std::vector<Case> refusals = {
       {"too short", "/t/abc"},
       {"too long", "/t/abcdefghjkmnp"},
+      {"a letter no code has", "/t/ABCDEFGHJKMN"},
       {"unknown", "/t/abcdefghjkmn"},
   };
   for (const auto& r : refusals) {
