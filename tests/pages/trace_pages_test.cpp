@@ -129,6 +129,7 @@ STORE_TEST("the farmer sees this month's income line by line, signed", "[pages][
   REQUIRE(c.request("POST", order_path + "/confirm-receipt", "", bearer(consumer)).status == 200);
   Browser farmer(server);
   farmer.sign_in(server.login(kFarmer));
+  CHECK(has(farmer.get("/farm").body, "href=\"/farm/income\""));  // from the farmer's home
   REQUIRE(eventually([&] { return has(farmer.get("/farm/income").body, "¥71.22"); }));
   auto page = farmer.get("/farm/income");
   CHECK(page.status == 200);
