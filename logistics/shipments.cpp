@@ -566,6 +566,17 @@ void add_lot(std::string& lots, std::string_view lot) {
   lots += lot;
 }
 
+std::vector<std::string> lots_in(std::string_view lots) {
+  std::vector<std::string> out;
+  while (!lots.empty()) {
+    const auto comma = lots.find(',');
+    if (comma != 0) out.emplace_back(lots.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    lots.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 std::string ShipmentEvent::encode() const {
   JsonWriter w;
   w.begin_object().field("order_id", order_id).field("shipment_id", shipment_id);

@@ -62,6 +62,8 @@ inline constexpr std::size_t kMaxShipmentLotBytes = 55;
 TemperatureClass colder_class(TemperatureClass a, TemperatureClass b);
 // Adds a product's lot to a shipment's list, while the list has room for it.
 void add_lot(std::string& lots, std::string_view lot);
+// The lots a shipment's lot field lists.
+std::vector<std::string> lots_in(std::string_view lots);
 
 // Topics published, each with a ShipmentEvent: the parcel left its first node, reached
 // its buyer's city, or was confirmed spoiled (then it says who bears the loss).

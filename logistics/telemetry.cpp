@@ -626,6 +626,20 @@ Result<std::optional<Excursion>> find_excursion(db::Session& s, std::int64_t id)
   return std::optional<Excursion>(CUNHUO_TRY(excursion_from(*r)));
 }
 
+Result<ColdChainRecord> cold_chain_of(db::Session& s, std::int64_t shipment_id) {
+  ColdChainRecord out;
+  if (auto r = CUNHUO_TRY(
+          s.query_one("SELECT out_ms FROM parcel_exposure WHERE shipment_id = ?", {shipment_id})))
+    out.out_of_range_ms = r->i64(0);
+  for (const auto& r : CUNHUO_TRY(s.query(
+           std::string("SELECT ") + kExcursionColumns +
+               " JOIN excursion_shipments x ON x.excursion_id = e.id WHERE x.shipment_id = ? "
+               "ORDER BY e.id",
+           {shipment_id})))
+    out.excursions.push_back(CUNHUO_TRY(excursion_from(r)));
+  return out;
+}
+
 Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoiled,
                                    const Clock& clock) {
   auto e = CUNHUO_TRY(find_excursion(tx, id));

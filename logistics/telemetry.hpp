@@ -128,6 +128,13 @@ Result<std::vector<std::int64_t>> check_silence(db::Session& tx, const Excursion
 Result<std::vector<Excursion>> excursions_in(db::Session& s, std::string_view region_code,
                                              std::string_view status);
 Result<std::optional<Excursion>> find_excursion(db::Session& s, std::int64_t id);
+// A parcel's cold chain as its sensors saw it: the time it spent outside its class's range
+// and the excursions that held it (open, spoiled or released), oldest first.
+struct ColdChainRecord {
+  std::int64_t out_of_range_ms = 0;
+  std::vector<Excursion> excursions;
+};
+Result<ColdChainRecord> cold_chain_of(db::Session& s, std::int64_t shipment_id);
 // The centre's verdict: spoiled (the held parcels are refunded at logistics' cost) or
 // not (they go on).
 Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoiled,

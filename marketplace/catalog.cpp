@@ -9,6 +9,7 @@
 #include "core/assert.hpp"
 #include "core/region.hpp"
 #include "marketplace/certification.hpp"
+#include "marketplace/lots.hpp"
 
 namespace cunhuo::marketplace {
 namespace {
@@ -325,6 +326,7 @@ Result<ProductId> create_product(db::Session& tx, ShopId shop, const ListingFiel
   const ProductId id{CUNHUO_TRY(tx.last_insert_id())};
   CUNHUO_CHECK(write_producers(tx, id, p.producers));
   CUNHUO_CHECK(index_terms(tx, id, p));
+  if (!p.lot.empty()) CUNHUO_TRY(record_lot(tx, id, p.lot, p.harvest_date, clock));
   return id;
 }
 
@@ -362,6 +364,7 @@ Result<Product> update_product(db::Session& tx, ProductId id, const ListingField
     CUNHUO_CHECK(index_terms(tx, id, p));
   if (described_anew)
     CUNHUO_CHECK(review_again(tx, id, "listing:" + std::to_string(id.value), clock));
+  if (!p.lot.empty()) CUNHUO_TRY(record_lot(tx, id, p.lot, p.harvest_date, clock));
   return p;
 }
 

@@ -10,6 +10,7 @@
 #include "marketplace/certification.hpp"
 #include "marketplace/id_numbers.hpp"
 #include "marketplace/integrity.hpp"
+#include "marketplace/lots.hpp"
 #include "marketplace/orders.hpp"
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
@@ -82,7 +83,8 @@ std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out(std::begin(kMigrations), std::end(kMigrations));
   for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations(),
                     archive_migrations(), certification_migrations(), photo_migrations(),
-                    organisation_migrations(), integrity_migrations(), shop_migrations()})
+                    organisation_migrations(), integrity_migrations(), shop_migrations(),
+                    lot_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   const auto queue = work_queue_migrations();  // indexes for the "what needs me now" reads
   out.insert(out.end(), queue.begin(), queue.end());

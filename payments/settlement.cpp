@@ -263,32 +263,50 @@ Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int6
   return out;
 }
 
+namespace {
+
+constexpr const char* kLineColumns =
+    "SELECT household_id, order_id, product_id, quantity, line_no, share_bps, title, "
+    "campaign_kind, campaign_id, gross_fen, fees_fen, net_fen, settled_at FROM settlement_lines ";
+
+SettlementLine line_from(const db::Row& r) {
+  SettlementLine l;
+  l.household_id = r.i64(0);
+  l.order_id = r.i64(1);
+  l.product_id = r.i64(2);
+  l.quantity = r.i64(3);
+  l.line_no = static_cast<int>(r.i64(4));
+  l.share_bps = static_cast<int>(r.i64(5));
+  l.title = r.str(6);
+  l.campaign_kind = r.str(7);
+  l.campaign_id = r.opt_i64(8);
+  l.gross = Money::fen(r.i64(9));
+  l.fees = Money::fen(r.i64(10));
+  l.net = Money::fen(r.i64(11));
+  l.settled_at_ms = r.i64(12);
+  return l;
+}
+
+}  // namespace
+
 Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id,
                                                      std::int64_t from_ms, std::int64_t to_ms) {
   std::vector<SettlementLine> out;
-  for (const auto& r :
-       CUNHUO_TRY(s.query("SELECT household_id, order_id, product_id, quantity, line_no, "
-                          "share_bps, title, campaign_kind, campaign_id, "
-                          "gross_fen, fees_fen, net_fen, settled_at FROM settlement_lines WHERE "
-                          "household_id = ? AND settled_at >= ? "
-                          "AND settled_at < ? ORDER BY settled_at, order_id, line_no",
-                          {household_id, from_ms, to_ms}))) {
-    SettlementLine l;
-    l.household_id = r.i64(0);
-    l.order_id = r.i64(1);
-    l.product_id = r.i64(2);
-    l.quantity = r.i64(3);
-    l.line_no = static_cast<int>(r.i64(4));
-    l.share_bps = static_cast<int>(r.i64(5));
-    l.title = r.str(6);
-    l.campaign_kind = r.str(7);
-    l.campaign_id = r.opt_i64(8);
-    l.gross = Money::fen(r.i64(9));
-    l.fees = Money::fen(r.i64(10));
-    l.net = Money::fen(r.i64(11));
-    l.settled_at_ms = r.i64(12);
-    out.push_back(std::move(l));
-  }
+  for (const auto& r : CUNHUO_TRY(s.query(std::string(kLineColumns) +
+                                              "WHERE household_id = ? AND settled_at >= ? "
+                                              "AND settled_at < ? ORDER BY settled_at, order_id, "
+                                              "line_no",
+                                          {household_id, from_ms, to_ms})))
+    out.push_back(line_from(r));
+  return out;
+}
+
+Result<std::vector<SettlementLine>> settlement_lines_of_order(db::Session& s,
+                                                              std::int64_t order_id) {
+  std::vector<SettlementLine> out;
+  for (const auto& r : CUNHUO_TRY(s.query(
+           std::string(kLineColumns) + "WHERE order_id = ? ORDER BY line_no, id", {order_id})))
+    out.push_back(line_from(r));
   return out;
 }
 

@@ -92,4 +92,8 @@ Result<std::vector<HouseholdSales>> sales_by_household(db::Session& s, std::int6
 Result<std::vector<SettlementLine>> settlement_lines(db::Session& s, std::int64_t household_id,
                                                      std::int64_t from_ms, std::int64_t to_ms);
 
+// The settlement lines of one order (each household's part of each line), by line.
+Result<std::vector<SettlementLine>> settlement_lines_of_order(db::Session& s,
+                                                              std::int64_t order_id);
+
 }  // namespace cunhuo::payments

@@ -60,7 +60,26 @@ std::string str_at(const Json& o, std::string_view key) {
   return v && v->type() == Json::Type::string ? v->as_string() : std::string();
 }
 
+std::string seal_message(const StatementSeal& seal) {
+  return "cunhuo-statement-seal/1\n" + seal.sha256 + "\n" + seal.period + "\n" +
+         std::to_string(seal.net_fen);
+}
+
 }  // namespace
+
+StatementSeal seal_statement(const StatementView& statement, const SigningKey& key) {
+  StatementSeal seal{.sha256 = statement.sha256,
+                     .period = statement.period_label,
+                     .net_fen = statement.net.fen(),
+                     .key_serial = key.serial()};
+  seal.signature = key.sign(seal_message(seal));
+  return seal;
+}
+
+bool seal_genuine(const StatementSeal& seal, std::string_view public_key) {
+  return seal.key_serial == key_serial(public_key) &&
+         signature_valid(public_key, seal_message(seal), seal.signature);
+}
 
 Result<std::string> canonical_json(const Json& value) {
   JsonWriter w;

@@ -67,6 +67,20 @@ struct StatementView {
 };
 Result<StatementView> statement_view(const SignedStatement& statement);
 
+// What a printed statement's QR code carries, so that a bank or a township can check it on
+// a phone without the statement's personal content: its sha256, period and net income,
+// which the paper shows too, signed by the statement's key. The message signed starts
+// with a line no statement's canonical JSON starts with, so neither signature stands for
+// the other.
+struct StatementSeal {
+  std::string sha256, period;
+  std::int64_t net_fen = 0;
+  std::string key_serial, signature;
+};
+StatementSeal seal_statement(const StatementView& statement, const SigningKey& key);
+// Whether `public_key` (base64) signed the seal; a seal of another key is not genuine.
+bool seal_genuine(const StatementSeal& seal, std::string_view public_key);
+
 // The same statement as CSV: one row per line, then the totals.
 Result<std::string> statement_csv(const SignedStatement& statement);
 

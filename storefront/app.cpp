@@ -8,6 +8,7 @@
 #include "alleviation/module.hpp"
 #include "alleviation/monitoring.hpp"
 #include "payments/statement_keys.hpp"
+#include "storefront/trace_pages.hpp"
 #include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -342,7 +343,8 @@ void App::add_pages() {
                              .clock = clock_,
                              .idempotency = idempotency_,
                              .photo_folder = config_.data_dir + "/photos",
-                             .max_upload_body = config_.max_upload_body};
+                             .max_upload_body = config_.max_upload_body,
+                             .https = pages_->options().secure_cookies};
   add_farm_pages(*pages_, farm);
   add_listing_pages(*pages_, farm);
   add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
@@ -356,6 +358,11 @@ void App::add_pages() {
                        .photo_folder = config_.data_dir + "/photos",
                        .max_upload_body = config_.max_upload_body,
                        .cursors = keys_.cursors});
+  add_trace_pages(*pages_, TracePageContext{.db = *db_, .clock = clock_});
+  add_income_pages(*pages_, IncomePageContext{.db = *db_,
+                                              .clock = clock_,
+                                              .statement_key = keys_.statement,
+                                              .https = pages_->options().secure_cookies});
 }
 
 payments::PaymentProvider& App::provider() {

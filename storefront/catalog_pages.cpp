@@ -6,10 +6,12 @@
 #include "core/privacy.hpp"
 #include "marketplace/catalog.hpp"
 #include "marketplace/certification.hpp"
+#include "marketplace/lots.hpp"
 #include "marketplace/photos.hpp"
 #include "marketplace/registry.hpp"
 #include "marketplace/shops.hpp"
 #include "storefront/page_words.hpp"
+#include "storefront/trace_pages.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -106,6 +108,12 @@ Result<View> product_view(const CatalogPageContext& ctx, db::Session& s, const m
   v.set("description", p.description);
   v.set("harvest_date", p.harvest_date);
   v.set("lot", p.lot);
+  if (!p.lot.empty())
+    if (auto code = CUNHUO_TRY(mk::lot_code_of(s, p.id, p.lot))) {
+      View trace;
+      trace.set("url", std::string(kTracePath) + *code);
+      v.set("lot_trace", trace);  // not "trace": that is a template
+    }
   v.set("temperature", temperature_text(p.temperature, lang));
   v.set("shop_id", std::to_string(shop->id.value));
   v.set("shop_name", shop->name);

@@ -4,10 +4,12 @@
 
 #include "logistics/network.hpp"
 #include "logistics/shipments.hpp"
+#include "marketplace/lots.hpp"
 #include "marketplace/order_lists.hpp"
 #include "marketplace/work_queue.hpp"
 #include "storefront/order_moves.hpp"
 #include "storefront/page_words.hpp"
+#include "storefront/trace_pages.hpp"
 #include "storefront/web/qr.hpp"
 
 namespace cunhuo::storefront {
@@ -67,6 +69,23 @@ Result<View> order_view(db::Session& s, const mk::OrderSummary& o, Lang lang) {
   return v;
 }
 
+// A QR code of each lot the parcel carries, opening its trace page (/t/<code>).
+Result<ViewList> trace_views(db::Session& s, const mk::Order& order, const std::string& lots,
+                             const std::string& origin) {
+  ViewList out;
+  for (const auto& lot : lg::lots_in(lots))
+    for (const auto& line : order.lines) {
+      auto code = CUNHUO_TRY(mk::lot_code_of(s, line.product, lot));
+      if (!code) continue;
+      View v;
+      v.set("lot", lot);
+      v.set("qr", CUNHUO_TRY(web::qr_svg(origin + std::string(kTracePath) + *code, kTraceQrPx)));
+      out.push_back(v);
+      break;
+    }
+  return out;
+}
+
 Result<Page> farm_home(const FarmPageContext& ctx, const PageCall& call) {
   View view = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
     View v;
@@ -107,6 +126,8 @@ Result<Page> label(const FarmPageContext& ctx, const PageCall& call) {
     for (auto& p : parcels) {
       const std::string tracking = p.get("tracking")->string_value();
       p.set("qr", CUNHUO_TRY(web::qr_svg(tracking, kLabelQrPx)));
+      p.set("traces", CUNHUO_TRY(trace_views(s, *order, p.get("lot")->string_value(),
+                                             page_origin(call, ctx.https))));
     }
     v.set("parcels", parcels);
     return v;

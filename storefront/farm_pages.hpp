@@ -30,6 +30,7 @@ struct FarmPageContext {
   Idempotency& idempotency;  // a listing sent twice (a retry on a dropped line) appears once
   std::string photo_folder;  // where listing photos are kept
   std::int64_t max_upload_body = 0;
+  bool https = false;  // served over TLS: the label's trace QR codes say https
 };
 
 void add_farm_pages(web::PageTable& pages, const FarmPageContext& ctx);

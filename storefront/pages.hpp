@@ -1,16 +1,24 @@
-// The pages the storefront renders from what the domain modules return: a household's
-// printable income statement and an area's open statistics. Chinese first, readable at
-// 360 px, no script (a Content-Security-Policy without 'unsafe-inline' holds).
+// The pages the storefront renders from what the domain modules return, outside the page
+// table (they answer API routes, whose refusals stay JSON): a household's printable income
+// statement and an area's open statistics. Rendered from templates (statement.mustache,
+// statistics.mustache) in the layout, Chinese first, readable at 360 px: their tables
+// scroll inside their own box. No inline script (the Content-Security-Policy forbids it).
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "alleviation/statistics.hpp"
 #include "payments/statements.hpp"
+#include "storefront/web/templates.hpp"
 
 namespace cunhuo::storefront {
 
-std::string statement_html(const payments::StatementView& statement);
-std::string statistics_html(const alleviation::AreaStatistics& stats);
+// The names the store has for region codes (a code absent has none): shown beside them.
+using PlaceNames = std::map<std::string, std::string>;
+
+std::string statement_html(const payments::StatementView& statement, web::Lang lang);
+std::string statistics_html(const alleviation::AreaStatistics& stats, const PlaceNames& names,
+                            web::Lang lang);
 
 }  // namespace cunhuo::storefront

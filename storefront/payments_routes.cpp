@@ -20,6 +20,7 @@
 #include "payments/statements.hpp"
 #include "storefront/checkout_flow.hpp"
 #include "storefront/pages.hpp"
+#include "storefront/web/page_table.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -376,8 +377,9 @@ Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
   else if (format == "csv")
     r = Response::text(200, CUNHUO_TRY(pay::statement_csv(statement)), "text/csv; charset=utf-8");
   else
-    r = Response::text(200, statement_html(CUNHUO_TRY(pay::statement_view(statement))),
-                       "text/html; charset=utf-8");
+    r = Response::text(
+        200, statement_html(CUNHUO_TRY(pay::statement_view(statement)), web::lang_of(req)),
+        "text/html; charset=utf-8");
   if (format != "html")
     r.headers.emplace_back("Content-Disposition",
                            "attachment; filename=\"" + file + "." + format + "\"");
