@@ -1,6 +1,6 @@
 // Every page the browser tests visit, in one place: a page added to the site gets a line here.
 //   path: the URL path, or a function of the fixture pages_test.js makes before the pages
-//         ({product, shop}; add what a new page needs there) that gives it;
+//         ({product, shop, lot}; add what a new page needs there) that gives it;
 //   as: the account a page behind sign-in is visited as: 'farmer' (13900000001) or
 //       'consumer' (13900000003), from support.js ACCOUNTS;
 //   screenshot: a file name, when a 360 px wide screenshot is kept as a test artefact.
@@ -16,4 +16,8 @@ module.exports = [
   { path: '/farm', as: 'farmer', screenshot: 'farm' },
   { path: '/farm/list', as: 'farmer', screenshot: 'farm-list' },
   { path: '/farm/listings', as: 'farmer' },
+  { path: '/farm/income', as: 'farmer' },
+  { path: (f) => `/t/${f.lot}`, screenshot: 'trace' },
+  { path: '/cart', as: 'consumer' },
+  { path: '/orders', as: 'consumer' },
 ];

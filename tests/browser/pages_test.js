@@ -23,6 +23,7 @@ before(async () => {
   fixture.product = listed.id;
   const productPage = await (await fetch(`${server.base}/p/${listed.id}`)).text();
   fixture.shop = Number(/href="\/shop\/(\d+)"/.exec(productPage)[1]);
+  fixture.lot = /href="\/t\/([A-Za-z0-9]+)"/.exec(productPage)[1];  // the lot's trace page
   browser = await support.launchBrowser();
 });
 
@@ -36,7 +37,7 @@ const report = support.figures(__filename);
 
 for (const entry of pageList) {
   const name = typeof entry.path === 'string' ? entry.path
-    : entry.path({ product: 'ID', shop: 'ID' });
+    : entry.path({ product: 'ID', shop: 'ID', lot: 'CODE' });
   test(`${name} loads with no console error in at most 50 KB`, async () => {
     const url = typeof entry.path === 'string' ? entry.path : entry.path(fixture);
     // A context of its own: an empty cache and no cookies, as on a first visit.

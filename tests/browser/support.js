@@ -129,7 +129,7 @@ async function listMelon(server, token) {
     body: {
       title: '民勤沙漠蜜瓜 5斤装', category: '水果', unit: 'box', price_fen: 3980, stock: 5,
       temperature_class: 'chilled', shelf_life_days: 20, harvest_date: '2026-08-20',
-      origin_code: '620621104201', origin_name: '甘肃民勤',
+      lot: 'MQ-2026-0820', origin_code: '620621104201', origin_name: '甘肃民勤',
       producers: [{ household_id: 1, share_bps: 10000 }],
     },
   });
