@@ -52,7 +52,7 @@ Error not_found(const char* what) {
   return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what);
 }
 
-// A positive id in the page's path (or a form field); anything else is not found.
+// A positive id in a form field; anything else is not found.
 Result<std::int64_t> id_in(std::string_view text, const char* what) {
   std::int64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
@@ -170,7 +170,7 @@ Result<Page> add_to_cart_page(const BuyerPageContext& ctx, const PageCall& call)
 }
 
 Result<Page> change_cart(const BuyerPageContext& ctx, const PageCall& call, bool remove) {
-  const mk::ProductId id{CUNHUO_TRY(id_in(call.request.params.at("id"), "product"))};
+  const mk::ProductId id{CUNHUO_TRY(call.path_id("product"))};
   std::int64_t quantity = 0;
   if (!remove) quantity = CUNHUO_TRY(cart_quantity(call.field("quantity")));
   CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
@@ -238,7 +238,7 @@ Result<Page> place(const BuyerPageContext& ctx, const PageCall& call) {
 // --- /checkouts/{id}: what was ordered, and paying it --------------------------------------
 
 Result<mk::Checkout> own_checkout(const BuyerPageContext& ctx, const PageCall& call) {
-  const mk::CheckoutId id{CUNHUO_TRY(id_in(call.request.params.at("id"), "checkout"))};
+  const mk::CheckoutId id{CUNHUO_TRY(call.path_id("checkout"))};
   auto c = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_checkout(s, id); }));
   if (!c || c->buyer != call.caller().id) return not_found("checkout");
   return *c;
@@ -324,7 +324,7 @@ Result<Page> show_orders(const BuyerPageContext& ctx, const PageCall& call) {
 }
 
 Result<mk::Order> own_order(db::Session& s, const PageCall& call) {
-  const mk::OrderId id{CUNHUO_TRY(id_in(call.request.params.at("id"), "order"))};
+  const mk::OrderId id{CUNHUO_TRY(call.path_id("order"))};
   auto o = CUNHUO_TRY(mk::find_order(s, id));
   if (!o || o->buyer != call.caller().id) return not_found("order");  // another's: none
   return *o;

@@ -27,15 +27,6 @@ Error not_found(const char* what) {
   return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what);
 }
 
-// An id in a page's path; anything else is a page that does not exist.
-Result<std::int64_t> page_id(const PageCall& call, const char* what) {
-  const std::string& text = call.request.params.at("id");
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id < 1) return not_found(what);
-  return id;
-}
-
 View card_view(const mk::Product& p, Lang lang) {
   View v;
   v.set("id", std::to_string(p.id.value));
@@ -139,7 +130,7 @@ Result<View> product_view(const CatalogPageContext& ctx, db::Session& s, const m
 }
 
 Result<Page> product(const CatalogPageContext& ctx, const PageCall& call) {
-  const mk::ProductId id{CUNHUO_TRY(page_id(call, "product"))};
+  const mk::ProductId id{CUNHUO_TRY(call.path_id("product"))};
   auto found = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<View>> {
     auto p = CUNHUO_TRY(mk::find_product(s, id));
     if (!p || !p->active) return std::optional<View>();
@@ -185,7 +176,7 @@ Result<View> shop_view(db::Session& s, const mk::Shop& shop, Lang lang) {
 }
 
 Result<Page> shop(const CatalogPageContext& ctx, const PageCall& call) {
-  const mk::ShopId id{CUNHUO_TRY(page_id(call, "shop"))};
+  const mk::ShopId id{CUNHUO_TRY(call.path_id("shop"))};
   auto found = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<View>> {
     auto shop = CUNHUO_TRY(mk::find_shop(s, id));
     if (!shop || shop->status != mk::ShopStatus::active) return std::optional<View>();

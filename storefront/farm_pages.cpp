@@ -26,11 +26,7 @@ using web::ViewList;
 Error not_found() { return make_error(ErrorKind::not_found, "not_found", "no such order"); }
 
 Result<mk::OrderId> order_in_path(const PageCall& call) {
-  const std::string& text = call.request.params.at("id");
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id < 1) return not_found();
-  return mk::OrderId{id};
+  return mk::OrderId{CUNHUO_TRY(call.path_id("order"))};
 }
 
 // The households' own shops; a cooperative's orders are its manager's (on /coop).

@@ -163,12 +163,7 @@ Result<Page> show_listings(const FarmPageContext& ctx, const PageCall& call) {
 }
 
 Result<Page> update_listing(const FarmPageContext& ctx, const PageCall& call) {
-  const std::string& text = call.request.params.at("id");
-  std::int64_t raw = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), raw);
-  if (ec != std::errc() || end != text.data() + text.size() || raw < 1)
-    return make_error(ErrorKind::not_found, "not_found", "no such listing");
-  const mk::ProductId id{raw};
+  const mk::ProductId id{CUNHUO_TRY(call.path_id("listing"))};
   ListingForm typed{.price = call.field("price"), .stock = call.field("stock")};
   mk::ListingFields changes;
   auto price = Money::parse_yuan(typed.price);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "core/assert.hpp"
 
 namespace cunhuo::storefront::web {
@@ -77,6 +79,17 @@ const Account& PageCall::caller() const {
 
 std::string PageCall::field(std::string_view name) const {
   return form_field(form, name).value_or("");
+}
+
+Result<std::int64_t> PageCall::path_id(const char* what) const {
+  const auto found = request.params.find("id");
+  CUNHUO_ASSERT(found != request.params.end());  // only pages with :id ask
+  const std::string& text = found->second;
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id < 1)
+    return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what);
+  return id;
 }
 
 Page Page::show(std::string template_name, std::string title, View view) {

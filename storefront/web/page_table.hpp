@@ -49,6 +49,9 @@ struct PageCall {
 
   const Account& caller() const;                   // asserts that the page is for signed-in roles
   std::string field(std::string_view name) const;  // a form field, "" when absent
+  // The positive id in the path's `:id`; anything else is a page that does not exist (404
+  // not_found, saying no such `what`).
+  Result<std::int64_t> path_id(const char* what) const;
 };
 
 // What a page answers: a template with its view, or a redirect (303 See Other).

@@ -84,10 +84,10 @@ TEST_CASE("the farmer's pages are the farmer's own", "[pages][farm]") {
   };
   for (const auto& r : refusals) {
     INFO(r.who + " " + r.path);
-    Browser b(server);
-    if (!r.token.empty()) b.sign_in(r.token);
-    b.get("/");
-    auto reply = r.method == "GET" ? b.get(r.path) : b.post(r.path, {});
+    Browser visitor(server);
+    if (!r.token.empty()) visitor.sign_in(r.token);
+    visitor.get("/");
+    auto reply = r.method == "GET" ? visitor.get(r.path) : visitor.post(r.path, {});
     CHECK(reply.status == r.status);
     if (!r.location.empty())
       CHECK(reply.header("location") == std::optional<std::string>(r.location));
