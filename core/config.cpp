@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::size_t kMaxConfigFileLines = 10'000;
 // Flags that are switches: given alone (`--demo`) they mean on.
-const std::vector<std::string> kSwitches = {"demo"};
+const std::vector<std::string> kSwitches = {"demo", "secure-cookies"};
 
 Error config_error(const std::string& key, const std::string& message) {
   return make_error(ErrorKind::invalid, "invalid_config", message, key);
@@ -107,6 +107,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.payment_simulator = CUNHUO_TRY(on_off(key, value));
   } else if (key == "demo") {
     c.demo = CUNHUO_TRY(on_off(key, value));
+  } else if (key == "secure-cookies") {
+    c.secure_cookies = CUNHUO_TRY(on_off(key, value));
   } else if (key == "platform-fee-bps") {
     c.platform_fee_bps = static_cast<int>(CUNHUO_TRY(parse_int(key, value, 0, 5000)));
   } else if (key == "cooperative-commission-bps") {
@@ -219,6 +221,7 @@ const std::vector<std::string>& config_keys() {
                                                 "auto-confirm-ms",
                                                 "payment-simulator",
                                                 "demo",
+                                                "secure-cookies",
                                                 "platform-fee-bps",
                                                 "cooperative-commission-bps",
                                                 "logistics-fee-fen",

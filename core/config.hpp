@@ -36,8 +36,11 @@ struct Config {
   std::int64_t auto_confirm_ms =
       7LL * 24 * 3600 * 1000;     // a delivered order completes by itself after this
   bool payment_simulator = true;  // serve the provider sandbox (off in production)
-  bool demo = false;              // a demonstration: the sandbox may then listen beyond loopback
-  int platform_fee_bps = 300;     // outside poverty-alleviation campaigns
+  // Pages are served over TLS (directly or behind a TLS proxy): their session cookies are
+  // marked Secure and their links to themselves (QR codes) use https.
+  bool secure_cookies = false;
+  bool demo = false;           // a demonstration: the sandbox may then listen beyond loopback
+  int platform_fee_bps = 300;  // outside poverty-alleviation campaigns
   int cooperative_commission_bps = 500;
   std::int64_t logistics_fee_fen = 600;                  // per order
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;  // how long an exit's public notice runs

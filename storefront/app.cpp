@@ -334,8 +334,9 @@ AccountContext App::account_context() {
 }
 
 void App::add_pages() {
-  pages_ = std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, work_pool_,
-                                            web::PageOptions{});
+  pages_ =
+      std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, work_pool_,
+                                       web::PageOptions{.secure_cookies = config_.secure_cookies});
   add_shop_pages(*pages_,
                  ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
   add_account_pages(*pages_, account_context());

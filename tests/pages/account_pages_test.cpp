@@ -94,3 +94,18 @@ TEST_CASE("a login sends no one to another site", "[pages][login]") {
   REQUIRE(in.status == 303);
   CHECK(in.header("location") == std::optional<std::string>("/"));
 }
+
+TEST_CASE("behind TLS the session cookie is Secure, HttpOnly and SameSite=Lax", "[pages][login]") {
+  TestServer server(StoreKind::sqlite, kTestSeed, [](Config& c) { c.secure_cookies = true; });
+  Browser b(server);
+  b.get("/login");
+  REQUIRE(b.post("/login/code", {{"phone", kFarmer}}).status == 200);
+  auto in = b.post("/login", {{"phone", kFarmer}, {"code", sandbox_code(server, kFarmer)}});
+  REQUIRE(in.status == 303);
+  std::string cookie;
+  for (const auto& [name, value] : in.headers)
+    if (name == "set-cookie" && value.starts_with("cunhuo_session=")) cookie = value;
+  CHECK(has(cookie, "; Secure"));
+  CHECK(has(cookie, "; HttpOnly"));
+  CHECK(has(cookie, "; SameSite=Lax"));
+}
