@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "core/json.hpp"
@@ -102,6 +103,17 @@ std::string Simulator::payer_token(std::int64_t payment_id) const {
   // An Ed25519 signature is deterministic and unforgeable without the key.
   return sha256_hex(key_.sign("sandbox payer:" + std::to_string(payment_id)))
       .substr(0, kPayerTokenChars);
+}
+
+std::optional<std::int64_t> Simulator::payment_of_url(std::string_view pay_url) {
+  constexpr std::string_view kPrefix = "/sim/pay/";
+  if (!pay_url.starts_with(kPrefix)) return std::nullopt;
+  pay_url.remove_prefix(kPrefix.size());
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(pay_url.data(), pay_url.data() + pay_url.size(), id);
+  if (ec != std::errc() || id < 1 || end == pay_url.data() + pay_url.size() || *end != '/')
+    return std::nullopt;
+  return id;
 }
 
 bool Simulator::payer_token_valid(std::int64_t payment_id, std::string_view token) const {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 
@@ -50,6 +51,8 @@ class Simulator final : public PaymentProvider {
   // from the sandbox's own key, so nothing more is stored.
   std::string payer_token(std::int64_t payment_id) const;
   bool payer_token_valid(std::int64_t payment_id, std::string_view token) const;
+  // The payment a pay URL of this sandbox opens; nullopt for any other URL.
+  static std::optional<std::int64_t> payment_of_url(std::string_view pay_url);
   Simulator(db::Database& db, const Clock& clock, SigningKey key, SimulatorOptions options);
   ~Simulator() override;
   static std::span<const db::Migration> migrations();

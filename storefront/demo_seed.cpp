@@ -176,8 +176,9 @@ Status App::load_demo() {
                                  "Cunhuo checkout " + std::to_string(checkout_id)}));
     CUNHUO_CHECK(store.write(
         [&](db::Session& tx) { return payments::attach_provider_payment(tx, intent.id, made); }));
-    const auto payment = std::stoll(made.pay_url.substr(made.pay_url.rfind('/') + 1));
-    const auto notice = CUNHUO_TRY(sandbox.confirm_in_hand(payment));
+    const auto payment = payments::Simulator::payment_of_url(made.pay_url);
+    CUNHUO_ASSERT(payment.has_value());  // the sandbox made this URL just now
+    const auto notice = CUNHUO_TRY(sandbox.confirm_in_hand(*payment));
     CUNHUO_CHECK(verifier_.verify(notice, clock.now_ms()));
     const auto outcome = CUNHUO_TRY(store.write([&](db::Session& tx) {
       return payments::apply_notification(tx, notice, sandbox.name(), clock);
