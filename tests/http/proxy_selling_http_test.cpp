@@ -82,23 +82,9 @@ std::string proxy_body(std::int64_t household, const std::string& code, const st
          R"(",")" + what + "\":" + object + "}";
 }
 
-// The newest text the sandbox "sent" to `phone`, after a sending pass.
-std::string latest_text(TestServer& server, const std::string& phone) {
-  REQUIRE(server.app().sms() != nullptr);
-  REQUIRE(server.app().sms()->run_once().ok());
-  HttpClient c(server.port());
-  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
-  REQUIRE(reply.status == 200);
-  auto doc = Json::parse(reply.body);
-  REQUIRE(doc.ok());
-  const auto& items = doc->find("items")->as_array();
-  REQUIRE_FALSE(items.empty());
-  return items.front().find("text")->as_string();
-}
-
 // The code in the newest text to `phone`: the digits after 码 (验证码, 确认码).
 std::string latest_code(TestServer& server, const std::string& phone) {
-  const std::string text = latest_text(server, phone);
+  const std::string text = sandbox_text(server, phone);
   const auto at = text.find_first_of("0123456789", text.find("码"));
   REQUIRE(at != std::string::npos);
   return text.substr(at, messaging::kCodeDigits);
@@ -183,7 +169,7 @@ STORE_TEST("the villager's text says what they confirm: goods, quantity and tota
                          bearer(station));
   REQUIRE(asked.status == 202);
   CHECK(json_int(asked.body, "total_fen") == 2 * 3980);
-  const std::string order_text = latest_text(server, kWangCard);
+  const std::string order_text = sandbox_text(server, kWangCard);
   CAPTURE(order_text);
   CHECK(order_text.find("代买民勤沙漠蜜瓜 5斤装×2，共79.60元") != std::string::npos);
   CHECK(order_text.find("王建国") == std::string::npos);  // no more than the villager needs
@@ -191,7 +177,7 @@ STORE_TEST("the villager's text says what they confirm: goods, quantity and tota
   auto listing = post_json(c, "/api/v1/proxy/confirmations", ask(wang, "listing", melon_for(wang)),
                            bearer(station));
   REQUIRE(listing.status == 202);
-  const std::string listing_text = latest_text(server, kWangCard);
+  const std::string listing_text = sandbox_text(server, kWangCard);
   CAPTURE(listing_text);
   CHECK(listing_text.find("代卖民勤沙漠蜜瓜 5斤装，每箱39.80元，共5箱") != std::string::npos);
 }
@@ -234,7 +220,7 @@ STORE_TEST("a confirmed cart is the same cart whatever the order of its items an
   const std::string asked =
       R"({"items":[)" + item(melon, 1) + "," + item(other, 2) + "]," + kAddress + "}";
   const std::string code = confirmed_code(server, c, station, wang, kWangCard, "order", asked);
-  CHECK(latest_text(server, kWangCard).find("×1等2种，共119.40元") != std::string::npos);
+  CHECK(sandbox_text(server, kWangCard).find("×1等2种，共119.40元") != std::string::npos);
   const std::string same =
       "{" + kAddress + R"(,"items":[)" + item(other, 2) + "," + item(melon, 1) + "]}";
   auto ordered = post_json(c, "/api/v1/proxy/orders", proxy_body(wang, code, "order", same),
@@ -460,7 +446,7 @@ STORE_TEST("ten log_in requests leave reset_password and proxy_confirm codes wor
   // A password reset still reaches the phone.
   REQUIRE(phone_code("reset_password").status == 202);
   CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == sent + 1);
-  CHECK(latest_text(server, kWangCard).find("验证码") != std::string::npos);
+  CHECK(sandbox_text(server, kWangCard).find("验证码") != std::string::npos);
   // And so does the station's confirmation, which then confirms the order.
   const std::int64_t wang = household_with_card(server, kWangCard);
   const std::int64_t melon = list_melon(server, c, wang);

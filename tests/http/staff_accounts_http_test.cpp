@@ -129,23 +129,6 @@ std::int64_t household_elsewhere(TestServer& server) {
   return made->value;
 }
 
-// The code in the newest text the sandbox "sent" to `phone`, after a sending pass.
-std::string latest_code(TestServer& server, const std::string& phone) {
-  REQUIRE(server.app().sms() != nullptr);
-  REQUIRE(server.app().sms()->run_once().ok());
-  HttpClient c(server.port());
-  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
-  REQUIRE(reply.status == 200);
-  auto doc = Json::parse(reply.body);
-  REQUIRE(doc.ok());
-  const auto& items = doc->find("items")->as_array();
-  REQUIRE_FALSE(items.empty());
-  const std::string text = items.front().find("text")->as_string();
-  const auto at = text.find_first_of("0123456789");
-  REQUIRE(at != std::string::npos);
-  return text.substr(at, messaging::kCodeDigits);
-}
-
 }  // namespace
 
 STORE_TEST(
@@ -460,7 +443,7 @@ STORE_TEST(
           .status == 202);
   auto session = post_json(
       c, "/api/v1/sessions",
-      R"({"phone":")" + kZhangCard + R"(","code":")" + latest_code(server, kZhangCard) + R"("})");
+      R"({"phone":")" + kZhangCard + R"(","code":")" + sandbox_code(server, kZhangCard) + R"("})");
   REQUIRE(session.status == 201);
   const std::string farmer = Json::parse(session.body)->find("token")->as_string();
   auto listing = post_json(c, "/api/v1/products", "{}", bearer(farmer));

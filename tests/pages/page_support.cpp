@@ -108,20 +108,4 @@ std::string camera_jpeg(int width, int height) {
   return out;
 }
 
-std::string sandbox_code(TestServer& server, const std::string& phone) {
-  REQUIRE(server.app().sms() != nullptr);
-  REQUIRE(server.app().sms()->run_once().ok());
-  HttpClient c(server.port());
-  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
-  REQUIRE(reply.status == 200);
-  auto doc = Json::parse(reply.body);
-  REQUIRE(doc.ok());
-  const auto& items = doc->find("items")->as_array();
-  REQUIRE_FALSE(items.empty());
-  const std::string text = items.front().find("text")->as_string();
-  const auto at = text.find_first_of("0123456789");
-  REQUIRE(at != std::string::npos);
-  return text.substr(at, messaging::kCodeDigits);
-}
-
 }  // namespace cunhuo::test

@@ -41,7 +41,5 @@ class Browser {
 bool has(const std::string& text, const std::string& part);
 // A JPEG photo of `width` x `height` (a gradient), as a phone camera would take.
 std::string camera_jpeg(int width, int height);
-// The code in the newest text message the sandbox sent to `phone` (after a sending pass).
-std::string sandbox_code(TestServer& server, const std::string& phone);
 
 }  // namespace cunhuo::test

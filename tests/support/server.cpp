@@ -1,6 +1,6 @@
 #include "tests/support/server.hpp"
-
 #include "core/json.hpp"
+#include "messaging/phone_codes.hpp"
 
 namespace cunhuo::test {
 
@@ -84,6 +84,26 @@ std::int64_t TestServer::count(const std::string& sql) {
   auto r = store_.db().read([&](db::Session& s) { return s.query_one(sql); });
   REQUIRE(r.ok());
   return (*r)->i64(0);
+}
+
+std::string sandbox_text(TestServer& server, const std::string& phone) {
+  REQUIRE(server.app().sms() != nullptr);
+  REQUIRE(server.app().sms()->run_once().ok());
+  HttpClient c(server.port());
+  auto reply = c.request("GET", "/sim/sms?phone=" + phone);
+  REQUIRE(reply.status == 200);
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  const auto& items = doc->find("items")->as_array();
+  REQUIRE_FALSE(items.empty());
+  return items.front().find("text")->as_string();
+}
+
+std::string sandbox_code(TestServer& server, const std::string& phone) {
+  const std::string text = sandbox_text(server, phone);
+  const auto at = text.find_first_of("0123456789");
+  REQUIRE(at != std::string::npos);
+  return text.substr(at, messaging::kCodeDigits);
 }
 
 }  // namespace cunhuo::test

@@ -26,6 +26,12 @@ enum class ServerClock { system, manual };
 // The seed tests run on unless they name another.
 inline constexpr const char* kTestSeed = "fixture";
 
+class TestServer;
+// The newest text the SMS sandbox "sent" to `phone`, after a sending pass.
+std::string sandbox_text(TestServer& server, const std::string& phone);
+// The code in it: the first run of digits.
+std::string sandbox_code(TestServer& server, const std::string& phone);
+
 class TestServer {
  public:
   explicit TestServer(StoreKind kind, std::string seed = kTestSeed,
