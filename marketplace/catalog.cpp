@@ -408,6 +408,17 @@ Result<std::vector<Product>> products_of_shop(db::Session& s, ShopId shop) {
   return find_products(s, ids);
 }
 
+Result<std::vector<CategoryCount>> categories_on_sale(db::Session& s, int limit) {
+  CUNHUO_ASSERT(limit > 0 && limit <= kMaxCategoriesListed);
+  std::vector<CategoryCount> out;
+  for (const auto& r : CUNHUO_TRY(s.query("SELECT category, COUNT(*) AS n FROM products "
+                                          "WHERE active = 1 GROUP BY category "
+                                          "ORDER BY n DESC, category LIMIT ?",
+                                          {static_cast<std::int64_t>(limit)})))
+    out.push_back(CategoryCount{.category = r.str(0), .listings = r.i64(1)});
+  return out;
+}
+
 Result<ProductPage> search_products(db::Session& s, const ProductQuery& q) {
   if (q.limit < 1 || q.limit > 100)
     return invalid("out_of_range", "limit must be 1 to 100", "limit");

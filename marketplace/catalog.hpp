@@ -93,6 +93,14 @@ struct ProductQuery {
   int limit = 20;               // 1 to 100
 };
 
+// The categories of the listings on sale, those with most listings first (then by name).
+struct CategoryCount {
+  std::string category;
+  std::int64_t listings = 0;
+};
+inline constexpr int kMaxCategoriesListed = 50;
+Result<std::vector<CategoryCount>> categories_on_sale(db::Session& s, int limit);
+
 struct ProductPage {
   std::vector<Product> items;
   std::string next_cursor;  // empty on the last page

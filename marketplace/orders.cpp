@@ -182,6 +182,14 @@ Status record_event(db::Session& tx, OrderId id, std::optional<OrderStatus> from
   return {};
 }
 
+}  // namespace
+
+std::optional<CampaignId> campaign_of(const CheckoutRequest& request, const CheckoutItem& item) {
+  return item.campaign ? item.campaign : request.campaign;
+}
+
+namespace {
+
 // Prices one item; locks nothing.
 Result<OrderLine> price_item(db::Session& tx, const CheckoutRequest& r, std::size_t i,
                              std::int64_t now, ShopId& shop, std::optional<CampaignTerms>& terms) {
@@ -209,10 +217,10 @@ Result<OrderLine> price_item(db::Session& tx, const CheckoutRequest& r, std::siz
   line.unit_price = product->price;
   line.temperature = product->temperature;
   line.producers = product->producers;
-  if (r.campaign) {
-    terms = CUNHUO_TRY(campaign_terms(tx, *r.campaign, *product, item.quantity, now, field));
+  if (auto campaign = campaign_of(r, item)) {
+    terms = CUNHUO_TRY(campaign_terms(tx, *campaign, *product, item.quantity, now, field));
     line.unit_price = terms->unit_price;
-    line.campaign = r.campaign;
+    line.campaign = campaign;
   }
   line.line_total = CUNHUO_TRY(line.unit_price.times(item.quantity));
   shop = product->shop;
@@ -231,9 +239,11 @@ Status take_item(db::Session& tx, const CheckoutRequest& r, std::size_t i,
   if (taken.affected_rows != 1)
     return make_error(ErrorKind::conflict, "out_of_stock", "not enough stock for this quantity",
                       field + ".quantity");
-  if (r.campaign && terms)
+  const auto campaign = campaign_of(r, item);
+  CUNHUO_ASSERT(campaign.has_value() == terms.has_value());
+  if (campaign)
     CUNHUO_CHECK(
-        take_in_campaign(tx, *r.campaign, *terms, item.product, r.buyer, item.quantity, field));
+        take_in_campaign(tx, *campaign, *terms, item.product, r.buyer, item.quantity, field));
   return {};
 }
 

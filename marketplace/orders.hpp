@@ -47,6 +47,9 @@ constexpr std::int64_t kMaxItemQuantity = 10'000;
 struct CheckoutItem {
   ProductId product;
   std::int64_t quantity = 0;
+  // The campaign this item is bought in (a buyer who came through a campaign's page);
+  // none: the request's campaign, if any.
+  std::optional<CampaignId> campaign;
 };
 
 struct ShippingAddress {
@@ -56,9 +59,11 @@ struct ShippingAddress {
 struct CheckoutRequest {
   std::int64_t buyer = 0;  // account id
   std::vector<CheckoutItem> items;
-  std::optional<CampaignId> campaign;
+  std::optional<CampaignId> campaign;  // for every item that names none of its own
   ShippingAddress ship_to;
 };
+// The campaign an item of `request` is bought in, if any.
+std::optional<CampaignId> campaign_of(const CheckoutRequest& request, const CheckoutItem& item);
 
 struct OrderLine {
   ProductId product;

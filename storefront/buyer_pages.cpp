@@ -122,20 +122,39 @@ Status need_key(const PageCall& call) {
 
 // --- /cart -------------------------------------------------------------------------------
 
-Result<View> cart_view(db::Session& s, const CartOwner& owner, Lang lang) {
+// What a line costs now: its campaign's price where it was put in through a campaign that
+// still sells it, else the listing's own. `why` says why a campaign price no longer holds
+// (checkout would refuse the line the same way).
+struct LinePrice {
+  Money unit;
+  std::string why;
+};
+
+Result<LinePrice> line_price(db::Session& s, const CartLine& line, const mk::Product& p,
+                             std::int64_t now_ms, Lang lang) {
+  if (!line.campaign) return LinePrice{.unit = p.price};
+  auto terms = mk::campaign_terms(s, *line.campaign, p, line.quantity, now_ms, "quantity");
+  if (terms.ok()) return LinePrice{.unit = terms->unit_price};
+  return LinePrice{.unit = p.price, .why = web::refusal_message(terms.error(), lang)};
+}
+
+Result<View> cart_view(db::Session& s, const CartOwner& owner, std::int64_t now_ms, Lang lang) {
   ViewList items;
   Money total;
   for (const auto& line : CUNHUO_TRY(cart_lines(s, owner))) {
     auto p = CUNHUO_TRY(mk::find_product(s, line.product));
     if (!p) continue;
     auto shop = CUNHUO_TRY(mk::find_shop(s, p->shop));
-    const Money sum = CUNHUO_TRY(p->price.times(line.quantity));
+    const LinePrice price = CUNHUO_TRY(line_price(s, line, *p, now_ms, lang));
+    const Money sum = CUNHUO_TRY(price.unit.times(line.quantity));
     total = CUNHUO_TRY(total.plus(sum));
     View v;
     v.set("id", std::to_string(p->id.value));
     v.set("title", p->title);
     v.set("shop_name", shop ? shop->name : "");
-    v.set("price", yuan(p->price));
+    v.set("price", yuan(price.unit));
+    if (price.unit < p->price) v.set("list_price", yuan(p->price));
+    if (!price.why.empty()) v.set("campaign_why", price.why);
     v.set("unit", unit_text(p->unit, lang));
     v.set("quantity", std::to_string(line.quantity));
     v.set("sum", yuan(sum));
@@ -152,10 +171,20 @@ Result<View> cart_view(db::Session& s, const CartOwner& owner, Lang lang) {
 
 Result<Page> cart_page(const BuyerPageContext& ctx, const PageCall& call,
                        const std::string& error) {
-  View v = CUNHUO_TRY(
-      ctx.db.read([&](db::Session& s) { return cart_view(s, owner_of(call), call.lang); }));
+  View v = CUNHUO_TRY(ctx.db.read(
+      [&](db::Session& s) { return cart_view(s, owner_of(call), ctx.clock.now_ms(), call.lang); }));
   if (!error.empty()) v.set("error", error);
   return Page::show("buyer_cart", "title_cart", std::move(v));
+}
+
+// The campaign a product is put in the cart through: the form's, when it came from the
+// campaign's page; whether the campaign still sells it is the cart's and checkout's concern.
+Result<std::optional<mk::CampaignId>> campaign_in(db::Session& s, const PageCall& call) {
+  const std::string typed = call.field("campaign_id");
+  if (typed.empty()) return std::optional<mk::CampaignId>();
+  const mk::CampaignId id{CUNHUO_TRY(id_in(typed, "campaign"))};
+  if (!CUNHUO_TRY(mk::find_campaign(s, id))) return not_found("campaign");
+  return std::optional<mk::CampaignId>(id);
 }
 
 Result<Page> add_to_cart_page(const BuyerPageContext& ctx, const PageCall& call) {
@@ -164,7 +193,9 @@ Result<Page> add_to_cart_page(const BuyerPageContext& ctx, const PageCall& call)
   CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
     auto p = CUNHUO_TRY(mk::find_product(tx, id));
     if (!p || !p->active) return not_found("product");
-    return add_to_cart(tx, owner_of(call), id, quantity, ctx.clock);
+    const auto campaign = CUNHUO_TRY(campaign_in(tx, call));
+    return add_to_cart(tx, owner_of(call),
+                       {.product = id, .quantity = quantity, .campaign = campaign}, ctx.clock);
   }));
   return Page::see_other(std::string(kCartPath));
 }
@@ -183,8 +214,8 @@ Result<Page> change_cart(const BuyerPageContext& ctx, const PageCall& call, bool
 // --- /checkout ---------------------------------------------------------------------------
 
 Result<Page> checkout_form(const BuyerPageContext& ctx, const PageCall& call, const Error* why) {
-  View v = CUNHUO_TRY(
-      ctx.db.read([&](db::Session& s) { return cart_view(s, owner_of(call), call.lang); }));
+  View v = CUNHUO_TRY(ctx.db.read(
+      [&](db::Session& s) { return cart_view(s, owner_of(call), ctx.clock.now_ms(), call.lang); }));
   for (const char* f : {"name", "phone", "address", "region_code"}) v.set(f, call.field(f));
   v.set("key", key_after(call, why));
   if (why) v.set("error", web::refusal_message(*why, call.lang));
@@ -225,7 +256,8 @@ Result<Page> place(const BuyerPageContext& ctx, const PageCall& call) {
         const CartOwner owner = CartOwner::account(buyer.id);
         mk::CheckoutRequest cart{.buyer = buyer.id, .ship_to = to};
         for (const auto& line : CUNHUO_TRY(cart_lines(tx, owner)))
-          cart.items.push_back(mk::CheckoutItem{line.product, line.quantity});
+          cart.items.push_back(mk::CheckoutItem{
+              .product = line.product, .quantity = line.quantity, .campaign = line.campaign});
         if (cart.items.empty())
           return make_error(ErrorKind::invalid, "cart_empty", "the cart is empty");
         const auto checkout = CUNHUO_TRY(check_out(tx, cart, ctx.clock, ctx.payment_window));

@@ -21,7 +21,13 @@ constexpr db::Migration kMigrations[] = {
      "  PRIMARY KEY (owner, product_id)\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS cart_lines_added ON cart_lines (added_at);\n"},
+    {"storefront", 19, "a cart line remembers the campaign it was put in through",
+     "ALTER TABLE cart_lines ADD COLUMN campaign_id BIGINT;\n"},
 };
+
+db::Value campaign_value(std::optional<mk::CampaignId> campaign) {
+  return campaign ? db::Value(campaign->value) : db::Value();
+}
 
 Error bad_quantity() {
   return make_error(ErrorKind::invalid, "invalid_quantity",
@@ -44,29 +50,37 @@ std::span<const db::Migration> cart_migrations() { return kMigrations; }
 Result<std::vector<CartLine>> cart_lines(db::Session& s, const CartOwner& owner) {
   std::vector<CartLine> out;
   for (const auto& r :
-       CUNHUO_TRY(s.query("SELECT product_id, quantity FROM cart_lines WHERE owner = ? "
-                          "ORDER BY added_at, product_id",
-                          {owner.key})))
-    out.push_back(CartLine{mk::ProductId{r.i64(0)}, r.i64(1)});
+       CUNHUO_TRY(s.query("SELECT product_id, quantity, campaign_id FROM cart_lines "
+                          "WHERE owner = ? ORDER BY added_at, product_id",
+                          {owner.key}))) {
+    CartLine line{.product = mk::ProductId{r.i64(0)}, .quantity = r.i64(1)};
+    if (auto c = r.opt_i64(2)) line.campaign = mk::CampaignId{*c};
+    out.push_back(line);
+  }
   return out;
 }
 
-Status add_to_cart(db::Session& tx, const CartOwner& owner, mk::ProductId product,
-                   std::int64_t quantity, const Clock& clock) {
+Status add_to_cart(db::Session& tx, const CartOwner& owner, const CartLine& line,
+                   const Clock& clock) {
   CUNHUO_ASSERT(owner.key.size() <= kMaxCartOwnerBytes);
+  const std::int64_t quantity = line.quantity;
+  const mk::ProductId product = line.product;
   if (quantity < 1 || quantity > kMaxCartQuantity) return bad_quantity();
   if (auto had = CUNHUO_TRY(quantity_in_cart(tx, owner, product))) {
     if (*had + quantity > kMaxCartQuantity) return bad_quantity();
-    CUNHUO_TRY(tx.exec("UPDATE cart_lines SET quantity = ? WHERE owner = ? AND product_id = ?",
-                       {*had + quantity, owner.key, product.value}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE cart_lines SET quantity = ?, "
+                "campaign_id = COALESCE(?, campaign_id) WHERE owner = ? AND product_id = ?",
+                {*had + quantity, campaign_value(line.campaign), owner.key, product.value}));
     return {};
   }
   if (CUNHUO_TRY(cart_lines(tx, owner)).size() >= kMaxCartLines)
     return make_error(ErrorKind::conflict, "cart_full",
                       "a cart holds at most " + std::to_string(kMaxCartLines) + " products");
   CUNHUO_TRY(
-      tx.exec("INSERT INTO cart_lines (owner, product_id, quantity, added_at) VALUES (?, ?, ?, ?)",
-              {owner.key, product.value, quantity, clock.now_ms()}));
+      tx.exec("INSERT INTO cart_lines (owner, product_id, quantity, added_at, campaign_id) "
+              "VALUES (?, ?, ?, ?, ?)",
+              {owner.key, product.value, quantity, clock.now_ms(), campaign_value(line.campaign)}));
   return {};
 }
 
@@ -98,7 +112,9 @@ Status move_cart(db::Session& tx, const CartOwner& from, const CartOwner& to, co
     const std::int64_t room = kMaxCartQuantity - had;
     if (room <= 0) continue;
     // A line past the bounds is dropped rather than refusing the login.
-    auto added = add_to_cart(tx, to, line.product, std::min(room, line.quantity), clock);
+    CartLine moved = line;
+    moved.quantity = std::min(room, line.quantity);
+    auto added = add_to_cart(tx, to, moved, clock);
     if (!added.ok() && added.error().code != "cart_full") return added.error();
   }
   return clear_cart(tx, from);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,16 +35,18 @@ struct CartOwner {
 struct CartLine {
   marketplace::ProductId product;
   std::int64_t quantity = 0;
+  std::optional<marketplace::CampaignId> campaign;  // put in through this campaign's page
 };
 
 std::span<const db::Migration> cart_migrations();
 
 // Oldest line first.
 Result<std::vector<CartLine>> cart_lines(db::Session& s, const CartOwner& owner);
-// Adds `quantity` (1..kMaxCartQuantity) of a product; invalid_quantity past the bound,
-// cart_full when it would be a line too many.
-Status add_to_cart(db::Session& tx, const CartOwner& owner, marketplace::ProductId product,
-                   std::int64_t quantity, const Clock& clock);
+// Adds the line's quantity (1..kMaxCartQuantity) of a product; invalid_quantity past the
+// bound, cart_full when it would be a line too many. A line's campaign replaces the one the
+// product was put in with before; a line without one keeps it.
+Status add_to_cart(db::Session& tx, const CartOwner& owner, const CartLine& line,
+                   const Clock& clock);
 // Sets a line's quantity (1..kMaxCartQuantity); a line not in the cart is not_found.
 Status set_cart_quantity(db::Session& tx, const CartOwner& owner, marketplace::ProductId product,
                          std::int64_t quantity);

@@ -4,6 +4,7 @@
 
 #include "core/assert.hpp"
 #include "core/privacy.hpp"
+#include "marketplace/campaigns.hpp"
 #include "marketplace/catalog.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/lots.hpp"
@@ -27,6 +28,13 @@ Error not_found(const char* what) {
   return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what);
 }
 
+std::optional<std::int64_t> id_of(std::string_view text) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id < 1) return std::nullopt;
+  return id;
+}
+
 View card_view(const mk::Product& p, Lang lang) {
   View v;
   v.set("id", std::to_string(p.id.value));
@@ -46,20 +54,44 @@ std::string cut_query(std::string q) {
   return q.substr(0, at);
 }
 
+std::optional<std::string> query_text(const PageCall& call, const char* name) {
+  auto typed = call.request.query_param(name);
+  if (!typed || typed->empty()) return std::nullopt;
+  return cut_query(std::string(*typed));
+}
+
+// The search's own address with its filters, for the next page's link.
+std::string search_url(const mk::ProductQuery& q) {
+  std::string url = "/search?q=" + web::percent_encode(q.text);
+  if (q.category) url += "&category=" + web::percent_encode(*q.category);
+  if (q.campaign_id) url += "&campaign=" + std::to_string(*q.campaign_id);
+  return url;
+}
+
+// Words, a category and a campaign narrow the search; a filter that is no number (a
+// campaign) finds nothing rather than refusing, as a mistyped word would.
 Result<Page> search(const CatalogPageContext& ctx, const PageCall& call) {
-  mk::ProductQuery q{.text = cut_query(call.request.query_param("q").value_or("")),
+  mk::ProductQuery q{.text = query_text(call, "q").value_or(""),
+                     .category = query_text(call, "category"),
                      .cursor = call.request.query_param("cursor").value_or(""),
                      .limit = kSearchPageSize};
-  auto found = ctx.db.read([&](db::Session& s) { return mk::search_products(s, q); });
+  bool findable = true;
+  if (auto campaign = query_text(call, "campaign")) {
+    auto id = id_of(*campaign);
+    findable = id.has_value();
+    q.campaign_id = id;
+  }
+  Result<mk::ProductPage> found = mk::ProductPage{};
+  if (findable) found = ctx.db.read([&](db::Session& s) { return mk::search_products(s, q); });
   if (!found.ok() && found.error().kind != ErrorKind::invalid) return found.error();
   View view;
   view.set("q", q.text);
+  if (q.category) view.set("category", *q.category);
   ViewList items;
   if (found.ok()) {
     for (const auto& p : found->items) items.push_back(card_view(p, call.lang));
     if (!found->next_cursor.empty())
-      view.set("next", "/search?q=" + web::percent_encode(q.text) +
-                           "&cursor=" + web::percent_encode(found->next_cursor));
+      view.set("next", search_url(q) + "&cursor=" + web::percent_encode(found->next_cursor));
   }
   view.set("items", items);
   return Page::show("search", "title_search", std::move(view));
@@ -80,9 +112,13 @@ Result<ViewList> producer_views(db::Session& s, const mk::Product& p) {
   return out;
 }
 
-Result<View> split_view(const CatalogPageContext& ctx, const mk::Product& p, bool cooperative) {
-  const auto split = CUNHUO_TRY(payments::split_of_price(p.price, cooperative, false, ctx.fees));
+// `alleviation`: sold in a poverty-alleviation campaign, where the platform takes no fee.
+Result<View> split_view(const CatalogPageContext& ctx, Money price, bool cooperative,
+                        bool alleviation) {
+  const auto split =
+      CUNHUO_TRY(payments::split_of_price(price, cooperative, alleviation, ctx.fees));
   View v;
+  v.set("price", yuan(price));
   v.set("households", yuan(split.households));
   v.set("platform", yuan(split.platform));
   v.set("logistics", yuan(split.logistics));
@@ -125,16 +161,46 @@ Result<View> product_view(const CatalogPageContext& ctx, db::Session& s, const m
   }
   v.set("photos", photos);
   v.set("producers", CUNHUO_TRY(producer_views(s, p)));
-  v.set("split", CUNHUO_TRY(split_view(ctx, p, shop->kind == mk::ShopKind::cooperative)));
+  v.set("split",
+        CUNHUO_TRY(split_view(ctx, p.price, shop->kind == mk::ShopKind::cooperative, false)));
   return v;
+}
+
+// The product as a campaign sells it, when the buyer came through the campaign's page and
+// it still does: its price there, and the campaign the cart will remember.
+Result<std::optional<View>> campaign_offer(const CatalogPageContext& ctx, db::Session& s,
+                                           const mk::Product& p,
+                                           std::optional<std::int64_t> campaign,
+                                           std::int64_t now_ms) {
+  if (!campaign) return std::optional<View>();
+  const mk::CampaignId id{*campaign};
+  auto header = CUNHUO_TRY(mk::find_campaign(s, id));
+  if (!header) return std::optional<View>();
+  auto terms = mk::campaign_terms(s, id, p, 1, now_ms, "campaign");
+  if (!terms.ok()) return std::optional<View>();  // over, or not selling it: the own price
+  View v;
+  v.set("id", std::to_string(id.value));
+  v.set("name", header->name);
+  v.set("price", yuan(terms->unit_price));
+  v.set("was", yuan(p.price));
+  const auto shop = CUNHUO_TRY(mk::find_shop(s, p.shop));
+  const auto kind = CUNHUO_TRY(mk::campaign_kind(s, id));
+  v.set("split", CUNHUO_TRY(split_view(ctx, terms->unit_price,
+                                       shop && shop->kind == mk::ShopKind::cooperative,
+                                       kind && mk::is_alleviation_campaign(*kind))));
+  return std::optional<View>(v);
 }
 
 Result<Page> product(const CatalogPageContext& ctx, const PageCall& call) {
   const mk::ProductId id{CUNHUO_TRY(call.path_id("product"))};
+  const auto campaign = id_of(call.request.query_param("campaign").value_or(""));
   auto found = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<View>> {
     auto p = CUNHUO_TRY(mk::find_product(s, id));
     if (!p || !p->active) return std::optional<View>();
-    return std::optional<View>(CUNHUO_TRY(product_view(ctx, s, *p, call.lang)));
+    View v = CUNHUO_TRY(product_view(ctx, s, *p, call.lang));
+    if (auto offer = CUNHUO_TRY(campaign_offer(ctx, s, *p, campaign, ctx.clock.now_ms())))
+      v.set("offer", *offer);
+    return std::optional<View>(std::move(v));
   }));
   if (!found) return not_found("product");
   const std::string title = found->get("title")->string_value();

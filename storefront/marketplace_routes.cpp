@@ -521,8 +521,9 @@ Result<Response> consent_to_campaign(MarketplaceContext& ctx, const Call& call) 
 // A cart as checkout_request reads it; the order module checks quantities and the address.
 schema::Schema checkout_request_schema() {
   using namespace schema;
-  const Schema item = object(
-      {required("product_id", id()), required("quantity", integer(1, mk::kMaxItemQuantity))});
+  const Schema item =
+      object({required("product_id", id()), required("quantity", integer(1, mk::kMaxItemQuantity)),
+              optional("campaign_id", id())});
   const Schema address =
       object({required("name", text(kMaxRecipientNameBytes)),
               required("phone", text(kMaxPhoneBytes)), required("address", text(kMaxAddressBytes)),
@@ -536,10 +537,12 @@ Result<mk::CheckoutRequest> cart_from(const FieldReader& body, std::int64_t buye
   mk::CheckoutRequest r;
   r.buyer = buyer;
   for (const auto& item : CUNHUO_TRY(body.objects("items", mk::kMaxCheckoutItems))) {
-    CUNHUO_CHECK(item.only({"product_id", "quantity"}));
-    r.items.push_back(
-        mk::CheckoutItem{mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))},
-                         CUNHUO_TRY(item.integer("quantity", INT64_MIN, INT64_MAX))});
+    CUNHUO_CHECK(item.only({"product_id", "quantity", "campaign_id"}));
+    mk::CheckoutItem line{mk::ProductId{CUNHUO_TRY(item.integer("product_id", 1, INT64_MAX))},
+                          CUNHUO_TRY(item.integer("quantity", INT64_MIN, INT64_MAX))};
+    if (auto c = CUNHUO_TRY(item.optional_integer("campaign_id", 1, INT64_MAX)))
+      line.campaign = mk::CampaignId{*c};
+    r.items.push_back(line);
   }
   if (auto c = CUNHUO_TRY(body.optional_integer("campaign_id", 1, INT64_MAX)))
     r.campaign = mk::CampaignId{*c};

@@ -9,7 +9,8 @@
 
 namespace cunhuo::storefront {
 
-inline constexpr int kHomeCampaigns = 20;  // campaigns on the home page
+inline constexpr int kHomeCampaigns = 20;   // campaigns on the home page
+inline constexpr int kHomeCategories = 12;  // categories on the home page, the largest
 
 struct ShopPageContext {
   db::Database& db;
