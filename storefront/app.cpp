@@ -31,6 +31,7 @@
 #include "storefront/logistics_routes.hpp"
 #include "storefront/office_routes.hpp"
 #include "storefront/payments_routes.hpp"
+#include "storefront/refund_evidence.hpp"
 #include "seeds/demo.hpp"
 #include "seeds/loader.hpp"
 #include "storefront/list_routes.hpp"
@@ -172,7 +173,7 @@ std::vector<db::Migration> all_migrations() {
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
         marketplace::proxy_migrations(), Auth::migrations(), Idempotency::migrations(),
         staff_account_migrations(), proxy_selling_migrations(), notification_migrations(),
-        cart_migrations(), refund_photo_migrations()})
+        cart_migrations(), refund_evidence_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -299,9 +300,17 @@ void App::add_routes() {
                          config_.data_dir + "/photos", config_.max_upload_body, &work_pool_});
   add_list_routes(table_, ListContext{*db_, clock_, keys_.cursors});
   // Every payments route exists whatever the sandbox; its own pages only when it is on.
-  PaymentsContext payments{*db_,       clock_,           auth_,     idempotency_,
-                           provider(), simulator_.get(), verifier_, keys_.statement,
-                           fees(),     *dispatcher_};
+  PaymentsContext payments{*db_,
+                           clock_,
+                           auth_,
+                           idempotency_,
+                           provider(),
+                           simulator_.get(),
+                           verifier_,
+                           keys_.statement,
+                           fees(),
+                           *dispatcher_,
+                           config_.data_dir + "/photos"};
   add_payments_routes(table_, payments);
   if (simulator_) add_simulator_routes(table_, payments);
   LogisticsContext logistics{*db_,         clock_,   auth_, *planner_, excursion_rules_,

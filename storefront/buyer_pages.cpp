@@ -17,6 +17,7 @@
 #include "storefront/checkout_flow.hpp"
 #include "storefront/order_moves.hpp"
 #include "storefront/page_words.hpp"
+#include "storefront/refund_evidence.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -33,18 +34,6 @@ using web::ViewList;
 constexpr std::size_t kFormKeyBytes = 16;  // random, hex: a form's idempotency key
 constexpr std::string_view kRequestInProgress = "request_in_progress";  // Idempotency's 409
 constexpr std::string_view kCartPath = "/cart", kCheckoutPath = "/checkout";
-constexpr std::string_view kRefundPhotoFolder = "/refunds";  // under the photo folder
-
-constexpr db::Migration kMigrations[] = {
-    {"storefront", 15, "the photo of each refund claim made on a page",
-     "CREATE TABLE IF NOT EXISTS refund_claim_photos (\n"
-     "  claim_id BIGINT NOT NULL PRIMARY KEY,\n"
-     "  file_key VARCHAR(80) NOT NULL,\n"
-     "  width INTEGER NOT NULL,\n"
-     "  height INTEGER NOT NULL,\n"
-     "  created_at BIGINT NOT NULL\n"
-     ");\n"},
-};
 
 Access buyers() { return only({Role::consumer, Role::org_buyer}); }
 
@@ -480,10 +469,12 @@ Result<Page> claim_refund(const BuyerPageContext& ctx, const PageCall& call) {
         recorded = false;
         const auto claim = CUNHUO_TRY(
             pay::claim_refund(tx, order.id.value, buyer.id, form.amount, form.reason, ctx.clock));
-        CUNHUO_TRY(
-            tx.exec("INSERT INTO refund_claim_photos (claim_id, file_key, width, height, "
-                    "created_at) VALUES (?, ?, ?, ?, ?)",
-                    {claim.id, file_key, image.width, image.height, ctx.clock.now_ms()}));
+        CUNHUO_CHECK(record_claim_photo(tx,
+                                        {.claim_id = claim.id,
+                                         .file_key = file_key,
+                                         .width = image.width,
+                                         .height = image.height},
+                                        ctx.clock));
         recorded = true;
         return Response::json(201, "{\"id\":" + std::to_string(claim.id) + "}");
       });
@@ -520,8 +511,6 @@ Result<Page> track(const BuyerPageContext& ctx, const PageCall& call) {
 }
 
 }  // namespace
-
-std::span<const db::Migration> refund_photo_migrations() { return kMigrations; }
 
 void add_buyer_pages(web::PageTable& pages, const BuyerPageContext& ctx) {
   const auto cart_again = [ctx](const PageCall& call, const Error& why) {

@@ -33,9 +33,6 @@ struct BuyerPageContext {
   const CursorSeal& cursors;  // the next page of the buyer's orders
 };
 
-// The photo a refund claim was made with (storefront 15): kept as the claim's evidence.
-std::span<const db::Migration> refund_photo_migrations();
-
 void add_buyer_pages(web::PageTable& pages, const BuyerPageContext& ctx);
 
 }  // namespace cunhuo::storefront

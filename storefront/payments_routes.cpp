@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
@@ -20,6 +23,7 @@
 #include "payments/statements.hpp"
 #include "storefront/checkout_flow.hpp"
 #include "storefront/pages.hpp"
+#include "storefront/refund_evidence.hpp"
 #include "storefront/web/page_table.hpp"
 #include "storefront/route_support.hpp"
 
@@ -213,10 +217,16 @@ schema::Schema claim_schema() {
       required("status", choice({"requested", "approved", "rejected"})),
       required("bearer", choice(bearer_names())),
       required("created_at", utc_time()),
+      optional("photo_url", text().described("the photo of the spoiled goods, when one was "
+                                             "sent (a claim made on the pages)")),
   });
 }
 
-void write_claim(JsonWriter& w, const pay::RefundClaim& c) {
+std::string claim_photo_url(std::int64_t claim) {
+  return "/api/v1/refund-claims/" + std::to_string(claim) + "/photo";
+}
+
+void write_claim(JsonWriter& w, const pay::RefundClaim& c, bool with_photo = false) {
   w.begin_object()
       .field("id", c.id)
       .field("order_id", c.order_id)
@@ -224,8 +234,9 @@ void write_claim(JsonWriter& w, const pay::RefundClaim& c) {
       .field("reason", c.reason);
   w.field("status", c.status)
       .field("bearer", pay::to_string(c.bearer))
-      .field("created_at", format_utc(c.created_at_ms))
-      .end_object();
+      .field("created_at", format_utc(c.created_at_ms));
+  if (with_photo) w.field("photo_url", claim_photo_url(c.id));
+  w.end_object();
 }
 
 // The body claim_refund reads; claim_refund refuses an amount of 0 or an empty reason.
@@ -298,19 +309,42 @@ Result<Response> decide_claim(PaymentsContext& ctx, const Call& call) {
   return response;
 }
 
+// A claim its buyer or the county centre that decides it may see; to anyone else it does
+// not exist.
+Result<std::optional<pay::RefundClaim>> visible_claim(db::Session& s, const Account& account,
+                                                      std::int64_t id) {
+  auto claim = CUNHUO_TRY(pay::find_claim(s, id));
+  if (!claim || (claim->buyer_id != account.id &&
+                 !CUNHUO_TRY(centre_covers_order(s, account, claim->order_id))))
+    return std::optional<pay::RefundClaim>();
+  return claim;
+}
+
 Result<Response> get_claim(PaymentsContext& ctx, const Call& call) {
-  const Request& req = call.request;
-  const Account& account = call.caller();
-  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const std::int64_t id = CUNHUO_TRY(path_id(call.request));
   return ctx.db.read([&](db::Session& s) -> Result<Response> {
-    auto claim = CUNHUO_TRY(pay::find_claim(s, id));
-    if (!claim || (claim->buyer_id != account.id &&
-                   !CUNHUO_TRY(centre_covers_order(s, account, claim->order_id))))
-      return no_such("refund claim");
+    auto claim = CUNHUO_TRY(visible_claim(s, call.caller(), id));
+    if (!claim) return no_such("refund claim");
     JsonWriter w;
-    write_claim(w, *claim);
+    write_claim(w, *claim, CUNHUO_TRY(claim_photo(s, id)).has_value());
     return Response::json(200, w.take());
   });
+}
+
+// The evidence is personal: never cached by a shared cache.
+Result<Response> get_claim_photo(PaymentsContext& ctx, const Call& call) {
+  const std::int64_t id = CUNHUO_TRY(path_id(call.request));
+  auto photo = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<ClaimPhoto>> {
+    if (!CUNHUO_TRY(visible_claim(s, call.caller(), id))) return std::optional<ClaimPhoto>();
+    return claim_photo(s, id);
+  }));
+  if (!photo) return no_such("photo");
+  std::ifstream in(claim_photo_path(ctx.photo_folder, *photo, false), std::ios::binary);
+  if (!in) return no_such("photo");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto r = Response::text(200, std::move(bytes), "image/jpeg");
+  r.headers.emplace_back("Cache-Control", "private, max-age=3600");
+  return r;
 }
 
 // ---- households: statements, balances, payout accounts -----------------------------
@@ -891,6 +925,13 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .response_schema = claim_schema(),
              .summary = "A refund claim (its buyer, the county centre)",
              .handler = bind(get_claim)});
+  table.add({.method = "GET",
+             .pattern = "/api/v1/refund-claims/:id/photo",
+             .access = signed_in(),
+             .response_type = "image/jpeg",
+             .summary = "The photo of spoiled goods a refund claim was made with (its buyer, "
+                        "the county centre)",
+             .handler = bind(get_claim_photo)});
   table.add(
       {.method = "POST",
        .pattern = "/api/v1/refund-claims/:id/decision",

@@ -33,6 +33,7 @@ struct PaymentsContext {
   const payments::SigningKey& statement_key;
   payments::FeeRules fees;
   outbox::Dispatcher& dispatcher;
+  std::string photo_folder;  // where refund claims' photos are kept, beside listing photos
 };
 
 void add_payments_routes(RouteTable& table, PaymentsContext context);

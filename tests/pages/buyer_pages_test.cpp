@@ -272,6 +272,45 @@ STORE_TEST("a buyer claims a refund with a photo of spoiled goods, once for a fo
   CHECK(has(b.get(*first.header("location")).body, "退款申请已提交"));
 }
 
+TEST_CASE("the county centre deciding a refund claim sees its photo; other people do not",
+          "[pages][buyer][refund]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  const auto bought = buy_and_pay(server, c, server.login(kConsumer));
+  Browser b(server);
+  b.sign_in(server.login(kConsumer));
+  const std::string path = "/orders/" + std::to_string(bought.order);
+  const std::string key = first_match(b.get(path).body, R"re(name="key" value="([0-9a-f]+)")re");
+  REQUIRE(b.post_multipart(path + "/refund",
+                           {{"amount", "10.00"}, {"reason", "到货时蜜瓜已经坏了"}, {"key", key}},
+                           "photo", camera_jpeg(1280, 960))
+              .status == 303);
+  const std::string claim = "/api/v1/refund-claims/1";
+  auto seen = c.request("GET", claim, "", bearer(server.login(kCentre)));
+  REQUIRE(seen.status == 200);
+  CHECK(str_field(seen.body, "photo_url") == claim + "/photo");
+  auto photo = c.request("GET", claim + "/photo", "", bearer(server.login(kCentre)));
+  REQUIRE(photo.status == 200);
+  CHECK(photo.header("content-type") == std::optional<std::string>("image/jpeg"));
+  CHECK(photo.body.substr(0, 2) == "\xFF\xD8");
+  CHECK(c.request("GET", claim + "/photo", "", bearer(server.login(kConsumer))).status == 200);
+  struct Refusal {
+    std::string who;
+    Headers headers;
+    int status;
+  };
+  const std::vector<Refusal> refusals = {
+      {"nobody signed in", {}, 401},
+      {"the farmer who sold it", bearer(server.login(kFarmer)), 404},
+      {"another buyer", bearer(server.login("13900000004")), 404},
+      {"the county's poverty office", bearer(server.login(kOffice)), 404},
+  };
+  for (const auto& r : refusals) {
+    INFO(r.who);
+    CHECK(c.request("GET", claim + "/photo", "", r.headers).status == r.status);
+  }
+}
+
 TEST_CASE("a refused refund claim says why in Chinese, keeps what was typed and claims nothing",
           "[pages][buyer][refund]") {
   TestServer server(StoreKind::sqlite);
