@@ -11,6 +11,7 @@
 #include "marketplace/photos.hpp"
 #include "marketplace/registry.hpp"
 #include "marketplace/shops.hpp"
+#include "marketplace/village_profiles.hpp"
 #include "storefront/page_words.hpp"
 #include "storefront/trace_pages.hpp"
 
@@ -47,11 +48,30 @@ View card_view(const mk::Product& p, Lang lang) {
 
 // --- /search ---------------------------------------------------------------------------
 
-std::string cut_query(std::string q) {
-  if (q.size() <= kMaxSearchBytes) return q;
-  std::size_t at = kMaxSearchBytes;
-  while (at > 0 && (static_cast<unsigned char>(q[at]) & 0xC0) == 0x80) --at;  // whole characters
-  return q.substr(0, at);
+// The first `bytes` of a text, in whole characters.
+std::string cut_text(std::string text, std::size_t bytes) {
+  if (text.size() <= bytes) return text;
+  std::size_t at = bytes;
+  while (at > 0 && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) --at;
+  return text.substr(0, at);
+}
+
+std::string cut_query(std::string q) { return cut_text(std::move(q), kMaxSearchBytes); }
+
+// The village's story and photo as its page shows them, and a product's page the start of.
+Result<std::optional<View>> village_story_view(db::Session& s, const std::string& code,
+                                               std::size_t story_bytes) {
+  auto profile = CUNHUO_TRY(mk::find_village_profile(s, code));
+  if (!profile) return std::optional<View>();
+  View v;
+  const std::string story = cut_text(profile->story, story_bytes);
+  v.set("text", story.size() < profile->story.size() ? story + "…" : story);
+  if (profile->photo) {
+    const std::string url = "/api/v1/photos/" + std::to_string(profile->photo->value);
+    v.set("photo", url);
+    v.set("thumbnail", url + "/thumbnail");
+  }
+  return std::optional<View>(v);
 }
 
 std::optional<std::string> query_text(const PageCall& call, const char* name) {
@@ -145,6 +165,8 @@ Result<View> product_view(const CatalogPageContext& ctx, db::Session& s, const m
   v.set("shop_id", std::to_string(shop->id.value));
   v.set("shop_name", shop->name);
   v.set("village_code", shop->village_code);
+  if (auto story = CUNHUO_TRY(village_story_view(s, shop->village_code, kProductStoryBytes)))
+    v.set("village_story", *story);
   if (auto c = CUNHUO_TRY(mk::certificate_of(s, p.id))) {
     View cert;
     cert.set("number", c->certificate_no);
@@ -262,6 +284,8 @@ Result<Page> village(const CatalogPageContext& ctx, const PageCall& call) {
     const auto shops = CUNHUO_TRY(mk::list_shops(s, mk::ShopQuery{.region_code = code}));
     View view;
     view.set("code", code);
+    if (auto story = CUNHUO_TRY(village_story_view(s, code, mk::kMaxVillageStoryBytes)))
+      view.set("village_story", *story);
     view.set("taobao_village", v.taobao_village);
     view.set("active_shops", std::to_string(v.active_shops));
     ViewList list;

@@ -11,7 +11,8 @@
 namespace cunhuo::storefront {
 
 inline constexpr int kSearchPageSize = 20;
-inline constexpr std::size_t kMaxSearchBytes = 100;  // a longer query is cut, not refused
+inline constexpr std::size_t kMaxSearchBytes = 100;     // a longer query is cut, not refused
+inline constexpr std::size_t kProductStoryBytes = 300;  // of the village's story, on a product
 
 struct CatalogPageContext {
   db::Database& db;

@@ -6,6 +6,7 @@
 #include "core/region.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/shops.hpp"
+#include "marketplace/village_profiles.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -247,16 +248,52 @@ schema::Schema village_schema() {
   using namespace schema;
   return object({required("village_code", text()), required("shops", integer(0)),
                  required("active_shops", integer(0)), required("taobao_village", boolean()),
-                 required("taobao_village_shops", integer(0))});
+                 required("taobao_village_shops", integer(0)), optional("story", text()),
+                 optional("photo_id", id())});
 }
 
 Result<Response> village(Context& ctx, const Call& call) {
   const std::string code = call.request.params.at("code");
-  auto v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::village_shops(s, code); }));
+  return ctx.db.read([&](db::Session& s) -> Result<Response> {
+    const auto v = CUNHUO_TRY(mk::village_shops(s, code));
+    const auto profile = CUNHUO_TRY(mk::find_village_profile(s, v.village_code));
+    JsonWriter w;
+    w.begin_object().field("village_code", v.village_code).field("shops", v.shops);
+    w.field("active_shops", v.active_shops).field("taobao_village", v.taobao_village);
+    w.field("taobao_village_shops", mk::kTaobaoVillageShops);
+    if (profile) w.field("story", profile->story);
+    if (profile && profile->photo) w.field("photo_id", profile->photo->value);
+    w.end_object();
+    return Response::json(200, w.take());
+  });
+}
+
+schema::Schema village_profile_schema() {
+  using namespace schema;
+  return object({required("story", text(mk::kMaxVillageStoryBytes)), optional("photo_id", id())});
+}
+
+// The centre or office of the village's area tells its story to buyers.
+Result<Response> set_village_profile(Context& ctx, const Call& call) {
+  const std::string code = call.request.params.at("code");
+  Json doc;
+  auto body = CUNHUO_TRY(body_of(call.request, doc));
+  CUNHUO_CHECK(body.only({"story", "photo_id"}));
+  mk::VillageProfile profile{.village_code = code,
+                             .story = CUNHUO_TRY(body.string("story", mk::kMaxVillageStoryBytes))};
+  if (auto photo = CUNHUO_TRY(body.optional_integer("photo_id", 1, INT64_MAX)))
+    profile.photo = mk::PhotoId{*photo};
+  CUNHUO_TRY(region_level(code, "village_code"));
+  const Account& a = call.caller();
+  if (a.role != Role::admin && !region_within(code, a.region_code))
+    return make_error(ErrorKind::forbidden, "outside_your_area",
+                      "this village is outside your area", "village_code");
+  auto saved = CUNHUO_TRY(ctx.db.write(
+      [&](db::Session& tx) { return mk::set_village_profile(tx, profile, ctx.clock); }));
   JsonWriter w;
-  w.begin_object().field("village_code", v.village_code).field("shops", v.shops);
-  w.field("active_shops", v.active_shops).field("taobao_village", v.taobao_village);
-  w.field("taobao_village_shops", mk::kTaobaoVillageShops).end_object();
+  w.begin_object().field("story", saved.story);
+  if (saved.photo) w.field("photo_id", saved.photo->value);
+  w.end_object();
   return Response::json(200, w.take());
 }
 
@@ -415,6 +452,16 @@ void add_shop_routes(RouteTable& table, db::Database& db, const Clock& clock, Au
              .errors = {"invalid_region_code"},
              .summary = "A village's shops, active shops and whether it is a Taobao village",
              .handler = bind(village)});
+  table.add({.method = "PUT",
+             .pattern = "/api/v1/villages/:code/profile",
+             .access = only({Role::county_centre, Role::poverty_office, Role::admin}),
+             .body = Body::json,
+             .request_schema = village_profile_schema(),
+             .response_schema = village_profile_schema(),
+             .errors = {"outside_your_area", "invalid_region_code", "photo_not_of_village"},
+             .summary = "Tell a village's story to buyers, with a photo of one of its shops' "
+                        "listings (the county centre or poverty office of its area)",
+             .handler = bind(set_village_profile)});
   table.add(
       {.method = "POST",
        .pattern = "/api/v1/shops/:id/membership-requests",

@@ -25,6 +25,7 @@ constexpr Text kTexts[] = {
     {"home_campaigns", "正在进行的帮扶活动", "Campaigns now running"},
     {"home_no_campaigns", "暂无进行中的活动", "No campaign is running now"},
     {"home_categories", "分类", "Categories"},
+    {"product_village", "产地村庄", "The village it comes from"},
     {"home_ends", "截止", "Ends"},
     {"home_discount", "优惠", "Off"},
     {"campaign_consumption", "消费帮扶", "Consumption support"},
