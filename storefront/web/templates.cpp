@@ -44,12 +44,20 @@ mu::mustache& parsed(std::string_view name) {
   return *cache.emplace(std::string(name), std::move(t)).first->second;
 }
 
-// Every template, as a partial any other may include.
-void add_partials(View& view) {
-  for (const auto& [name, text] : sources()) {
-    std::string copy(text);
-    view.set(name, mu::partial([copy] { return copy; }));
-  }
+// What every view of a language sees beneath its own keys: the texts ({{t.key}}), whether
+// the page is in English, and every template as a partial any other may include. Built once:
+// a render only reads it (lookups into a const object), so threads share it.
+const View& base_view(Lang lang) {
+  static const auto make = [](Lang l) {
+    View base{View::type::object};
+    base.set("t", texts(l));
+    base.set("en", l == Lang::en);
+    for (const auto& [name, text] : sources())
+      base.set(name, mu::partial([text] { return std::string(text); }));
+    return base;
+  };
+  static const View zh = make(Lang::zh), en = make(Lang::en);
+  return lang == Lang::en ? en : zh;
 }
 
 }  // namespace
@@ -73,11 +81,10 @@ Templates::Templates() {
 bool Templates::has(std::string_view name) const { return sources().contains(name); }
 
 std::string Templates::render(std::string_view name, View view, Lang lang) const {
-  view.set("t", texts(lang));
-  view.set("en", lang == Lang::en);
-  add_partials(view);
+  mu::context<std::string> context(&base_view(lang));
+  context.push(&view);  // the view's own keys come first
   auto& t = parsed(name);
-  std::string html = t.render(view);
+  std::string html = t.render(context);
   if (!t.is_valid()) spdlog::critical("template {}: {}", name, t.error_message());
   CUNHUO_ASSERT(t.is_valid());  // a template that renders wrong is a bug, not bad input
   return html;
