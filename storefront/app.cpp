@@ -104,6 +104,8 @@ Status load_seed(db::Database& db, const Config& config, const Clock& clock, Aut
     return auth.create_account(tx, account);
   };
   CUNHUO_TRY(seeds::load(db, text, clock, create));
+  for (auto update : seeds::updates_of(config.seed))  // each once, also into an older store
+    CUNHUO_TRY(seeds::load(db, update, clock, create));
   return {};
 }
 

@@ -109,6 +109,7 @@ Result<View> product_view(const CatalogPageContext& ctx, db::Session& s, const m
   v.set("shop_id", std::to_string(shop->id.value));
   v.set("shop_name", shop->name);
   v.set("village_code", shop->village_code);
+  v.set("village_place", CUNHUO_TRY(place_text(s, shop->village_code, lang)));
   if (auto c = CUNHUO_TRY(mk::certificate_of(s, p.id))) {
     View cert;
     cert.set("number", c->certificate_no);
@@ -148,6 +149,7 @@ Result<View> shop_view(db::Session& s, const mk::Shop& shop, Lang lang) {
   v.set("name", shop.name);
   v.set("cooperative", shop.kind == mk::ShopKind::cooperative);
   v.set("village_code", shop.village_code);
+  v.set("village_place", CUNHUO_TRY(place_text(s, shop.village_code, lang)));
   v.set("story", shop.story);
   ViewList members;
   for (auto member : shop.members)
@@ -196,6 +198,7 @@ Result<Page> village(const CatalogPageContext& ctx, const PageCall& call) {
     const auto shops = CUNHUO_TRY(mk::list_shops(s, mk::ShopQuery{.region_code = code}));
     View view;
     view.set("code", code);
+    view.set("place", CUNHUO_TRY(place_text(s, code, call.lang)));
     view.set("taobao_village", v.taobao_village);
     view.set("active_shops", std::to_string(v.active_shops));
     ViewList list;
