@@ -275,6 +275,10 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
 }
 
 void App::add_routes() {
+  // Made first: the pages some API routes render (statistics, statements) wear its frame.
+  pages_ =
+      std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, work_pool_,
+                                       web::PageOptions{.secure_cookies = config_.secure_cookies});
   add_auth_routes(table_, auth_, work_pool_);
   const AccountContext accounts = account_context();
   add_account_routes(table_, accounts);
@@ -301,16 +305,22 @@ void App::add_routes() {
                          config_.data_dir + "/photos", config_.max_upload_body, &work_pool_});
   add_list_routes(table_, ListContext{*db_, clock_, keys_.cursors});
   // Every payments route exists whatever the sandbox; its own pages only when it is on.
-  PaymentsContext payments{*db_,       clock_,           auth_,     idempotency_,
-                           provider(), simulator_.get(), verifier_, keys_.statement,
-                           fees(),     *dispatcher_};
+  PaymentsContext payments{*db_,       clock_,           auth_,       idempotency_,
+                           provider(), simulator_.get(), verifier_,   keys_.statement,
+                           fees(),     *dispatcher_,     pages_.get()};
   add_payments_routes(table_, payments);
   if (simulator_) add_simulator_routes(table_, payments);
   LogisticsContext logistics{*db_,         clock_,   auth_, *planner_, excursion_rules_,
                              *dispatcher_, cursors()};
   add_logistics_routes(table_, logistics);
-  const AlleviationContext alleviation_context{
-      *db_, clock_, auth_, idempotency_, cursors(), config_.exit_notice_ms, config_.fund_idle_ms};
+  const AlleviationContext alleviation_context{*db_,
+                                               clock_,
+                                               auth_,
+                                               idempotency_,
+                                               cursors(),
+                                               config_.exit_notice_ms,
+                                               config_.fund_idle_ms,
+                                               pages_.get()};
   add_alleviation_routes(table_, alleviation_context);
   add_fund_routes(table_, alleviation_context);
   add_statistics_routes(table_, alleviation_context);
@@ -336,9 +346,6 @@ AccountContext App::account_context() {
 }
 
 void App::add_pages() {
-  pages_ =
-      std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, work_pool_,
-                                       web::PageOptions{.secure_cookies = config_.secure_cookies});
   add_shop_pages(*pages_,
                  ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
   add_account_pages(*pages_, account_context());

@@ -51,7 +51,8 @@ View statement_line(const payments::StatementLineView& l) {
 }  // namespace
 
 std::string statement_html(const payments::StatementView& s, const PlaceNames& names,
-                           web::Lang lang) {
+                           web::Chrome chrome) {
+  const web::Lang lang = chrome.lang;
   View v;
   v.set("household_name", s.household_name);
   v.set("household_id", std::to_string(s.household_id));
@@ -71,13 +72,13 @@ std::string statement_html(const payments::StatementView& s, const PlaceNames& n
   v.set("sha256", s.sha256);
   v.set("key_serial", s.key_serial);
   v.set("signature", s.signature);
-  const web::Chrome chrome{
-      .title = std::string(web::text("statement_title", lang)) + " " + s.period_label,
-      .lang = lang};
+  chrome.title = std::string(web::text("statement_title", lang)) + " " + s.period_label;
   return web::Templates::builtin().page("statement", std::move(v), chrome);
 }
 
-std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names, web::Lang lang) {
+std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names,
+                            web::Chrome chrome) {
+  const web::Lang lang = chrome.lang;
   View v;
   set_place(v, s.region_code, names, lang);
   v.set("as_of", page_time(s.generated_at_ms));
@@ -111,9 +112,8 @@ std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names
   v.set("csv_areas", csv_link(s, "areas"));
   v.set("csv_months", csv_link(s, "months"));
   v.set("csv_notices", csv_link(s, "notices"));
-  const web::Chrome chrome{.title = std::string(web::text("statistics_title", lang)) + " " +
-                                    place_text(s.region_code, names, lang),
-                           .lang = lang};
+  chrome.title = std::string(web::text("statistics_title", lang)) + " " +
+                 place_text(s.region_code, names, lang);
   return web::Templates::builtin().page("statistics", std::move(v), chrome);
 }
 

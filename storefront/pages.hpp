@@ -18,9 +18,11 @@ namespace cunhuo::storefront {
 // The names the store has for region codes (a code absent has none): shown beside them.
 using PlaceNames = marketplace::PlaceNames;
 
+// `chrome` is the layout's (web::PageTable::frame_for: account bar and language switch);
+// the title is set here.
 std::string statement_html(const payments::StatementView& statement, const PlaceNames& names,
-                           web::Lang lang);
+                           web::Chrome chrome);
 std::string statistics_html(const alleviation::AreaStatistics& stats, const PlaceNames& names,
-                            web::Lang lang);
+                            web::Chrome chrome);
 
 }  // namespace cunhuo::storefront

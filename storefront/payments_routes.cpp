@@ -360,8 +360,12 @@ Result<Response> statement_page(PaymentsContext& ctx, const pay::SignedStatement
   const auto shown = CUNHUO_TRY(pay::statement_view(statement));
   const auto names = CUNHUO_TRY(ctx.db.read(
       [&](db::Session& s) { return marketplace::place_names(s, {shown.village_code}); }));
-  return Response::text(200, statement_html(shown, names, web::lang_of(req)),
-                        "text/html; charset=utf-8");
+  const auto frame = web::page_frame(ctx.pages, req);
+  auto r =
+      Response::text(200, statement_html(shown, names, frame.chrome), "text/html; charset=utf-8");
+  // Its cookies only: a statement is never stored (get_statement says so).
+  for (const auto& c : frame.set_cookies) r.headers.emplace_back("Set-Cookie", c);
+  return r;
 }
 
 Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {

@@ -22,6 +22,10 @@
 
 namespace cunhuo::storefront {
 
+namespace web {
+class PageTable;
+}
+
 struct PaymentsContext {
   db::Database& db;
   const Clock& clock;
@@ -33,6 +37,7 @@ struct PaymentsContext {
   const payments::SigningKey& statement_key;
   payments::FeeRules fees;
   outbox::Dispatcher& dispatcher;
+  const web::PageTable* pages = nullptr;  // the frame of the printable statement
 };
 
 void add_payments_routes(RouteTable& table, PaymentsContext context);

@@ -139,8 +139,11 @@ Result<Response> statistics_page(AlleviationContext& ctx, StatisticsCache& cache
                                  const Request& req) {
   const auto stats = CUNHUO_TRY(statistics_for(ctx, cache, req));
   const auto names = CUNHUO_TRY(place_names(ctx, stats));
-  return Response::text(200, statistics_html(stats, names, web::lang_of(req)),
-                        "text/html; charset=utf-8");
+  const auto frame = web::page_frame(ctx.pages, req);
+  auto r =
+      Response::text(200, statistics_html(stats, names, frame.chrome), "text/html; charset=utf-8");
+  frame.add_headers(r);
+  return r;
 }
 
 }  // namespace

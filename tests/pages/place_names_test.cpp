@@ -121,3 +121,37 @@ STORE_TEST("a store seeded before place names existed gets them at its next star
   CHECK(server.count("SELECT COUNT(*) FROM place_names") == 15);
   CHECK(server.count("SELECT COUNT(*) FROM households") == 6);  // the fixture is not loaded twice
 }
+
+// --- the language switch on the pages API routes render ----------------------------------
+
+STORE_TEST("the open statistics page switches to English and comes back to the same area",
+           "[pages][lang][statistics]") {
+  TestServer server(store_kind);
+  Browser visitor(server);
+  const std::string path = "/public/statistics?region=620621104";
+  auto page = visitor.get(path);
+  REQUIRE(page.status == 200);
+  CHECK(page.header("cache-control") == std::optional<std::string>("no-store"));  // a cookie
+  CHECK(has(page.body, "action=\"/lang\""));
+  CHECK(has(page.body, "name=\"next\" value=\"/public/statistics?region=620621104\""));
+  auto switched = visitor.post("/lang", {{"next", path}});
+  REQUIRE(switched.status == 303);
+  CHECK(switched.header("location") == std::optional<std::string>(path));
+  auto english = visitor.get(path);
+  CHECK(has(english.body, "<html lang=\"en\">"));
+  CHECK(has(english.body, "西渠镇 (620621104)"));
+  CHECK(english.header("cache-control") == std::optional<std::string>("no-cache"));
+}
+
+STORE_TEST("the printable statement carries the language switch", "[pages][lang][statistics]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const std::string month = format_date(shanghai_date(SystemClock().now_ms())).substr(0, 7);
+  auto page = c.request("GET", "/api/v1/households/1/statements/" + month + "?format=html", "",
+                        bearer(server.login(kFarmer), {{"Cookie", "cunhuo_lang=en"}}));
+  REQUIRE(page.status == 200);
+  CHECK(has(page.body, "<html lang=\"en\">"));
+  CHECK(has(page.body, "action=\"/lang\""));
+  CHECK(has(page.body, "<dd>致力村 (620621104201)</dd>"));
+  CHECK(page.header("cache-control") == std::optional<std::string>("no-store"));
+}
