@@ -775,10 +775,8 @@ Response picture(std::string bytes, const char* type) {
   return r;
 }
 
-Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool thumbnail) {
-  const auto photo = CUNHUO_TRY(shown_photo(ctx, req));
-  if (!photo) return no_such("photo");
-  std::ifstream in(mk::photo_path(ctx.photo_folder, *photo, thumbnail), std::ios::binary);
+Result<Response> jpeg_of(MarketplaceContext& ctx, const mk::Photo& photo, bool thumbnail) {
+  std::ifstream in(mk::photo_path(ctx.photo_folder, photo, thumbnail), std::ios::binary);
   if (!in) return no_such("photo");
   return picture(
       std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
@@ -786,22 +784,24 @@ Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool t
 }
 
 Result<Response> get_photo(MarketplaceContext& ctx, const Call& call) {
-  return serve_photo(ctx, call.request, false);
+  const auto photo = CUNHUO_TRY(shown_photo(ctx, call.request));
+  if (!photo) return no_such("photo");
+  return jpeg_of(ctx, *photo, false);
 }
 
 // WebP to a browser that says it takes it, JPEG to any other; caches keep one of each.
 Result<Response> get_thumbnail(MarketplaceContext& ctx, const Call& call) {
+  const auto photo = CUNHUO_TRY(shown_photo(ctx, call.request));
+  if (!photo) return no_such("photo");
   std::string webp;
   if (accepts(call.request, "image/webp")) {
-    const auto photo = CUNHUO_TRY(shown_photo(ctx, call.request));
-    if (!photo) return no_such("photo");
     auto made = mk::stored_webp_thumbnail(ctx.photo_folder, *photo);
     if (made.ok())
       webp = std::move(*made);
     else  // an unreadable thumbnail is still served as the JPEG it is
       spdlog::warn("webp thumbnail of photo {}: {}", photo->id.value, made.error().message);
   }
-  Response r = webp.empty() ? CUNHUO_TRY(serve_photo(ctx, call.request, true))
+  Response r = webp.empty() ? CUNHUO_TRY(jpeg_of(ctx, *photo, true))
                             : picture(std::move(webp), "image/webp");
   r.headers.emplace_back("Vary", "Accept");
   return r;
