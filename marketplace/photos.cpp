@@ -2,6 +2,7 @@
 
 #include <gd.h>
 #include <sodium.h>
+#include <webp/encode.h>
 
 #include <filesystem>
 #include <fstream>
@@ -88,6 +89,39 @@ Result<std::string> encode_jpeg(gdImagePtr image) {
   return out;
 }
 
+// The picture's pixels as RGB rows, as libwebp takes them.
+std::vector<std::uint8_t> rgb_of(gdImagePtr image) {
+  const int w = gdImageSX(image), h = gdImageSY(image);
+  std::vector<std::uint8_t> rgb;
+  rgb.reserve(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const int c = gdImageGetTrueColorPixel(image, x, y);
+      rgb.push_back(static_cast<std::uint8_t>(gdTrueColorGetRed(c)));
+      rgb.push_back(static_cast<std::uint8_t>(gdTrueColorGetGreen(c)));
+      rgb.push_back(static_cast<std::uint8_t>(gdTrueColorGetBlue(c)));
+    }
+  return rgb;
+}
+
+// Lossy WebP at the highest quality step that fits the budget; "" when none does.
+Result<std::string> encode_webp_thumbnail(gdImagePtr image) {
+  const int w = gdImageSX(image), h = gdImageSY(image);
+  const auto rgb = rgb_of(image);
+  for (int quality = kThumbnailWebpQuality; quality >= kThumbnailWebpMinQuality;
+       quality -= kThumbnailWebpQualityStep) {
+    std::uint8_t* data = nullptr;
+    const std::size_t size =
+        WebPEncodeRGB(rgb.data(), w, h, w * 3, static_cast<float>(quality), &data);
+    if (size == 0 || data == nullptr)
+      return make_error(ErrorKind::internal, "image_encode", "could not encode the picture");
+    std::string out(reinterpret_cast<const char*>(data), size);
+    WebPFree(data);
+    if (out.size() <= kMaxThumbnailWebpBytes) return out;
+  }
+  return std::string();
+}
+
 struct ImageHandle {
   gdImagePtr p = nullptr;
   explicit ImageHandle(gdImagePtr image) : p(image) {}
@@ -133,6 +167,7 @@ Result<ProcessedImage> process_image(std::string_view bytes) {
   ProcessedImage out;
   out.photo_jpeg = CUNHUO_TRY(encode_jpeg(photo.p));
   out.thumbnail_jpeg = CUNHUO_TRY(encode_jpeg(thumb.p));
+  out.thumbnail_webp = CUNHUO_TRY(encode_webp_thumbnail(thumb.p));
   out.width = gdImageSX(photo.p);
   out.height = gdImageSY(photo.p);
   return out;
@@ -140,6 +175,39 @@ Result<ProcessedImage> process_image(std::string_view bytes) {
 
 std::string photo_path(const std::string& folder, const Photo& photo, bool thumbnail) {
   return folder + "/" + photo.file_key + (thumbnail ? "-thumb.jpg" : ".jpg");
+}
+
+std::string webp_thumbnail_path(const std::string& folder, const Photo& photo) {
+  return folder + "/" + photo.file_key + "-thumb.webp";
+}
+
+Result<std::string> webp_from_jpeg_thumbnail(std::string_view jpeg) {
+  ImageHandle image(
+      gdImageCreateFromJpegPtr(static_cast<int>(jpeg.size()), const_cast<char*>(jpeg.data())));
+  if (image.p == nullptr) return not_an_image("the stored thumbnail does not decode");
+  return encode_webp_thumbnail(image.p);
+}
+
+Result<std::string> stored_webp_thumbnail(const std::string& folder, const Photo& photo) {
+  const std::string path = webp_thumbnail_path(folder, photo);
+  if (std::ifstream in{path, std::ios::binary})
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ifstream jpeg_in(photo_path(folder, photo, true), std::ios::binary);
+  if (!jpeg_in) return std::string();
+  const std::string jpeg((std::istreambuf_iterator<char>(jpeg_in)),
+                         std::istreambuf_iterator<char>());
+  const std::string webp = CUNHUO_TRY(webp_from_jpeg_thumbnail(jpeg));
+  // Written beside and renamed over: two requests making it at once leave one whole file.
+  unsigned char raw[8];
+  randombytes_buf(raw, sizeof raw);
+  char hex[17];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  const std::string temporary = path + "." + hex + ".tmp";
+  CUNHUO_CHECK(write_file(temporary, webp));
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) std::filesystem::remove(temporary, ec);
+  return webp;
 }
 
 Result<std::string> store_photo_files(const ProcessedImage& image, const std::string& folder) {
@@ -154,6 +222,7 @@ Result<std::string> store_photo_files(const ProcessedImage& image, const std::st
     return make_error(ErrorKind::unavailable, "storage_failed", "could not store the picture");
   CUNHUO_CHECK(write_file(photo_path(folder, photo, false), image.photo_jpeg));
   CUNHUO_CHECK(write_file(photo_path(folder, photo, true), image.thumbnail_jpeg));
+  CUNHUO_CHECK(write_file(webp_thumbnail_path(folder, photo), image.thumbnail_webp));
   return photo.file_key;
 }
 
@@ -162,6 +231,7 @@ void remove_photo_files(const std::string& folder, const std::string& file_key) 
   std::error_code ec;
   std::filesystem::remove(photo_path(folder, photo, false), ec);
   std::filesystem::remove(photo_path(folder, photo, true), ec);
+  std::filesystem::remove(webp_thumbnail_path(folder, photo), ec);
 }
 
 Result<Photo> record_photo(db::Session& tx, ProductId product, const std::string& file_key,

@@ -14,6 +14,7 @@
 #include "marketplace/orders.hpp"
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
+#include "marketplace/places.hpp"
 #include "marketplace/shops.hpp"
 #include "marketplace/village_profiles.hpp"
 #include "marketplace/work_queue.hpp"
@@ -85,7 +86,7 @@ std::vector<db::Migration> migrations() {
   for (auto list : {catalog_migrations(), campaign_migrations(), order_migrations(),
                     archive_migrations(), certification_migrations(), photo_migrations(),
                     organisation_migrations(), integrity_migrations(), shop_migrations(),
-                    lot_migrations(), village_profile_migrations()})
+                    lot_migrations(), village_profile_migrations(), place_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   const auto queue = work_queue_migrations();  // indexes for the "what needs me now" reads
   out.insert(out.end(), queue.begin(), queue.end());

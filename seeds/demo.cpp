@@ -435,6 +435,28 @@ std::string draw_photo(const ProductKind& p, int variant) {
 
 }  // namespace
 
+std::string places_json() {
+  auto fixture = Json::parse(updates_of("fixture").at(0));  // its places come first
+  CUNHUO_ASSERT(fixture.ok());
+  std::map<std::string, std::string> names;
+  for (const auto& p : fixture->find("places")->as_array())
+    names[std::string(p.find("code")->as_string())] = std::string(p.find("name")->as_string());
+  for (int t = 0; t < kTownships; ++t) names[township_code(t)] = kTownshipList[t].name;
+  for (const auto& v : villages()) names[v.code] = v.name;
+  JsonWriter w;
+  w.begin_object()
+      .field("sample_data_notice",
+             "SAMPLE DATA. The county, prefecture and district codes and the township names "
+             "are real; the township and village codes and the village names are invented.")
+      .field("name", std::string(kName) + ":places:1")
+      .field("sample_data", true);
+  w.key("places").begin_array();
+  for (const auto& [code, name] : names)
+    w.begin_object().field("code", code).field("name", name).end_object();
+  w.end_array().end_object();
+  return w.take();
+}
+
 std::string county_json() {
   auto fixture = Json::parse(*builtin("fixture"));
   CUNHUO_ASSERT(fixture.ok());

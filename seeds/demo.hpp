@@ -30,6 +30,9 @@ inline constexpr int kListings = 150;
 // The static part in the loader's format (seeds::load): the fixture's county, nodes, links,
 // sensors, accounts and organisation, with every township, households, shops and buyers.
 std::string county_json();
+// The names of the county, its townships and villages by code, in the loader's format: the
+// set "minqin:places:1", added after the county (a loaded set is never changed).
+std::string places_json();
 
 // The demo's ids are those of a store it fills alone: a store holding another seed set
 // (the fixture) is refused ("store_not_fresh").

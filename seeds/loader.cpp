@@ -3,16 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include "core/json.hpp"
+#include "core/region.hpp"
 #include "logistics/network.hpp"
 #include "logistics/telemetry.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/certification.hpp"
 #include "marketplace/organisations.hpp"
+#include "marketplace/places.hpp"
 #include "marketplace/registry.hpp"
 
 namespace cunhuo::seeds {
 
-extern const std::string_view kFixtureSeed;  // generated from fixture/seed.json at build time
+extern const std::string_view kFixtureSeed;    // generated from fixture/seed.json at build time
+extern const std::string_view kFixturePlaces;  // from fixture/places.json
 
 namespace {
 
@@ -93,8 +96,20 @@ Status load_links(db::Session& tx, const FieldReader& root, const Clock& clock,
   return {};
 }
 
+// "places": [{"code": "620621104", "name": "西渠镇"}, ...]
+Status load_places(db::Session& tx, const FieldReader& root, LoadReport& report) {
+  if (!root.has("places")) return {};
+  for (const auto& item : CUNHUO_TRY(root.objects("places", kMaxItems))) {
+    CUNHUO_CHECK(marketplace::name_place(tx, CUNHUO_TRY(item.string("code", kVillageCodeDigits)),
+                                         CUNHUO_TRY(item.string("name", 200))));
+    ++report.places;
+  }
+  return {};
+}
+
 Status load_nodes(db::Session& tx, const FieldReader& root, const Clock& clock, Keys& nodes,
                   LoadReport& report) {
+  if (!root.has("nodes")) return {};  // a later version of a set may add other parts only
   for (const auto& item : CUNHUO_TRY(root.objects("nodes", kMaxItems))) {
     logistics::NewNode node;
     node.code = CUNHUO_TRY(item.string("code", 40));
@@ -117,6 +132,7 @@ Status load_nodes(db::Session& tx, const FieldReader& root, const Clock& clock, 
 
 Status load_households(db::Session& tx, const FieldReader& root, const Clock& clock,
                        Keys& households, LoadReport& report) {
+  if (!root.has("households")) return {};  // a later version of a set may add other parts only
   for (const auto& item : CUNHUO_TRY(root.objects("households", kMaxItems))) {
     marketplace::NewHousehold h;
     h.village_code = CUNHUO_TRY(item.string("village_code", 12));
@@ -140,6 +156,7 @@ Status load_households(db::Session& tx, const FieldReader& root, const Clock& cl
 
 Status load_shops(db::Session& tx, const FieldReader& root, const Clock& clock,
                   const Keys& households, Keys& shops, LoadReport& report) {
+  if (!root.has("shops")) return {};  // a later version of a set may add other parts only
   for (const auto& item : CUNHUO_TRY(root.objects("shops", kMaxItems))) {
     marketplace::NewShop shop;
     shop.name = CUNHUO_TRY(item.string("name", 200));
@@ -224,6 +241,11 @@ std::optional<std::string_view> builtin(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<std::string_view> updates_of(std::string_view name) {
+  if (name == "fixture") return {kFixturePlaces};
+  return {};
+}
+
 namespace {
 
 Status record_keys(db::Session& tx, const std::string& seed, std::string_view kind,
@@ -266,6 +288,7 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
         CUNHUO_CHECK(marketplace::register_poor_county(tx, CUNHUO_TRY(county.string("code", 6)),
                                                        CUNHUO_TRY(county.string("name", 100))));
     }
+    CUNHUO_CHECK(load_places(tx, root, report));
     CUNHUO_CHECK(load_nodes(tx, root, clock, nodes, report));
     CUNHUO_CHECK(load_links(tx, root, clock, report));
     CUNHUO_CHECK(load_households(tx, root, clock, households, report));
@@ -276,8 +299,9 @@ Result<LoadReport> load(db::Database& db, std::string_view seed, const Clock& cl
         load_accounts(tx, root, households, shops, nodes, create_account, accounts, report));
     CUNHUO_CHECK(load_organisations(tx, root, accounts, clock, report));
     report.loaded = true;
-    spdlog::info("loaded seed set {}: {} nodes, {} households, {} shops, {} accounts", name,
-                 report.nodes, report.households, report.shops, report.accounts);
+    spdlog::info("loaded seed set {}: {} places, {} nodes, {} households, {} shops, {} accounts",
+                 name, report.places, report.nodes, report.households, report.shops,
+                 report.accounts);
     return report;
   });
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -30,6 +31,10 @@ std::span<const db::Migration> migrations();
 // The JSON of a built-in seed set ("fixture", the small set the tests use), if there is
 // one by that name. The demo county "minqin" is generated: seeds/demo.hpp.
 std::optional<std::string_view> builtin(std::string_view name);
+// A set once loaded is never changed (a store that loaded it would not see the change):
+// what a later version adds is a set of its own, named "<set>:<what>:<version>", loaded
+// after it. These are a built-in set's, in order ("fixture:places:1", its place names).
+std::vector<std::string_view> updates_of(std::string_view name);
 
 // Whether the store holds a seed set of invented sample data ("sample_data": true).
 Result<bool> holds_sample_data(db::Session& s);
@@ -37,6 +42,7 @@ Result<bool> holds_sample_data(db::Session& s);
 struct LoadReport {
   bool loaded = false;  // false: this set was loaded before
   int nodes = 0, links = 0, households = 0, shops = 0, accounts = 0, organisations = 0;
+  int places = 0;
 };
 
 // The ids a seed set's households ("household") or shops ("shop") were given, by their

@@ -22,6 +22,10 @@
 
 namespace cunhuo::storefront {
 
+namespace web {
+class PageTable;
+}
+
 struct AlleviationContext {
   db::Database& db;
   const Clock& clock;
@@ -30,6 +34,7 @@ struct AlleviationContext {
   const CursorSeal& cursors;
   std::int64_t exit_notice_ms = 7LL * 24 * 3600 * 1000;
   std::int64_t fund_idle_ms = 90LL * 24 * 3600 * 1000;
+  const web::PageTable* pages = nullptr;  // the frame of the statistics page (account, language)
 };
 
 // `?county=`: the county an admin acts on; every other caller acts on its own.

@@ -105,6 +105,8 @@ Status load_seed(db::Database& db, const Config& config, const Clock& clock, Aut
     return auth.create_account(tx, account);
   };
   CUNHUO_TRY(seeds::load(db, text, clock, create));
+  for (auto update : seeds::updates_of(config.seed))  // each once, also into an older store
+    CUNHUO_TRY(seeds::load(db, update, clock, create));
   return {};
 }
 
@@ -274,6 +276,10 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
 }
 
 void App::add_routes() {
+  // Made first: the pages some API routes render (statistics, statements) wear its frame.
+  pages_ =
+      std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, work_pool_,
+                                       web::PageOptions{.secure_cookies = config_.secure_cookies});
   add_auth_routes(table_, auth_, work_pool_);
   const AccountContext accounts = account_context();
   add_account_routes(table_, accounts);
@@ -310,14 +316,21 @@ void App::add_routes() {
                            keys_.statement,
                            fees(),
                            *dispatcher_,
-                           config_.data_dir + "/photos"};
+                           config_.data_dir + "/photos",
+                           pages_.get()};
   add_payments_routes(table_, payments);
   if (simulator_) add_simulator_routes(table_, payments);
   LogisticsContext logistics{*db_,         clock_,   auth_, *planner_, excursion_rules_,
                              *dispatcher_, cursors()};
   add_logistics_routes(table_, logistics);
-  const AlleviationContext alleviation_context{
-      *db_, clock_, auth_, idempotency_, cursors(), config_.exit_notice_ms, config_.fund_idle_ms};
+  const AlleviationContext alleviation_context{*db_,
+                                               clock_,
+                                               auth_,
+                                               idempotency_,
+                                               cursors(),
+                                               config_.exit_notice_ms,
+                                               config_.fund_idle_ms,
+                                               pages_.get()};
   add_alleviation_routes(table_, alleviation_context);
   add_fund_routes(table_, alleviation_context);
   add_statistics_routes(table_, alleviation_context);
@@ -343,9 +356,6 @@ AccountContext App::account_context() {
 }
 
 void App::add_pages() {
-  pages_ =
-      std::make_unique<web::PageTable>(router_, auth_, keys_.forms, clock_, work_pool_,
-                                       web::PageOptions{.secure_cookies = config_.secure_cookies});
   add_shop_pages(*pages_,
                  ShopPageContext{.db = *db_, .clock = clock_, .auth = auth_, .pages = *pages_});
   add_account_pages(*pages_, account_context());

@@ -167,6 +167,7 @@ Result<View> product_view(const CatalogPageContext& ctx, db::Session& s, const m
   v.set("village_code", shop->village_code);
   if (auto story = CUNHUO_TRY(village_story_view(s, shop->village_code, kProductStoryBytes)))
     v.set("village_story", *story);
+  v.set("village_place", CUNHUO_TRY(place_text(s, shop->village_code, lang)));
   if (auto c = CUNHUO_TRY(mk::certificate_of(s, p.id))) {
     View cert;
     cert.set("number", c->certificate_no);
@@ -236,6 +237,7 @@ Result<View> shop_view(db::Session& s, const mk::Shop& shop, Lang lang) {
   v.set("name", shop.name);
   v.set("cooperative", shop.kind == mk::ShopKind::cooperative);
   v.set("village_code", shop.village_code);
+  v.set("village_place", CUNHUO_TRY(place_text(s, shop.village_code, lang)));
   v.set("story", shop.story);
   ViewList members;
   for (auto member : shop.members)
@@ -286,6 +288,7 @@ Result<Page> village(const CatalogPageContext& ctx, const PageCall& call) {
     view.set("code", code);
     if (auto story = CUNHUO_TRY(village_story_view(s, code, mk::kMaxVillageStoryBytes)))
       view.set("village_story", *story);
+    view.set("place", CUNHUO_TRY(place_text(s, code, call.lang)));
     view.set("taobao_village", v.taobao_village);
     view.set("active_shops", std::to_string(v.active_shops));
     ViewList list;

@@ -140,6 +140,9 @@ Status App::load_demo() {
     return id;
   };
   const auto loaded = CUNHUO_TRY(seeds::load(store, seeds::demo::county_json(), clock, create));
+  // Its place names came with a later version of the demo: a set of their own, so a store
+  // that loaded the county before gets them too.
+  CUNHUO_TRY(seeds::load(store, seeds::demo::places_json(), clock, create));
   if (!loaded.loaded) {  // loaded before, maybe not to the end: its buyers are read back
     auto rows = CUNHUO_TRY(store.read([](db::Session& s) {
       return s.query("SELECT id FROM accounts WHERE role = 'consumer' ORDER BY id");

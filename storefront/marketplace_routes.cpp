@@ -1,5 +1,7 @@
 #include "storefront/marketplace_routes.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "storefront/order_moves.hpp"
 
 #include <algorithm>
@@ -760,28 +762,52 @@ void upload_photo_on_pool(MarketplaceContext ctx, const Call& call, const Respon
     answer(pool_full_response("too many photos being processed; retry shortly"));
 }
 
-Result<Response> serve_photo(MarketplaceContext& ctx, const Request& req, bool thumbnail) {
+Result<std::optional<mk::Photo>> shown_photo(MarketplaceContext& ctx, const Request& req) {
   const mk::PhotoId id{CUNHUO_TRY(path_id(req))};
-  auto photo = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<mk::Photo>> {
+  return ctx.db.read([&](db::Session& s) -> Result<std::optional<mk::Photo>> {
     auto ph = CUNHUO_TRY(mk::find_photo(s, id));
     if (!ph) return ph;
     auto product = CUNHUO_TRY(mk::find_product(s, ph->product));
     return product && product->active ? ph : std::optional<mk::Photo>();
-  }));
-  if (!photo) return no_such("photo");
-  std::ifstream in(mk::photo_path(ctx.photo_folder, *photo, thumbnail), std::ios::binary);
-  if (!in) return no_such("photo");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto r = Response::text(200, std::move(bytes), "image/jpeg");
+  });
+}
+
+Response picture(std::string bytes, const char* type) {
+  auto r = Response::text(200, std::move(bytes), type);
   r.headers.emplace_back("Cache-Control", "public, max-age=86400, immutable");
   return r;
 }
 
-Result<Response> get_photo(MarketplaceContext& ctx, const Call& call) {
-  return serve_photo(ctx, call.request, false);
+Result<Response> jpeg_of(MarketplaceContext& ctx, const mk::Photo& photo, bool thumbnail) {
+  std::ifstream in(mk::photo_path(ctx.photo_folder, photo, thumbnail), std::ios::binary);
+  if (!in) return no_such("photo");
+  return picture(
+      std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
+      "image/jpeg");
 }
+
+Result<Response> get_photo(MarketplaceContext& ctx, const Call& call) {
+  const auto photo = CUNHUO_TRY(shown_photo(ctx, call.request));
+  if (!photo) return no_such("photo");
+  return jpeg_of(ctx, *photo, false);
+}
+
+// WebP to a browser that says it takes it, JPEG to any other; caches keep one of each.
 Result<Response> get_thumbnail(MarketplaceContext& ctx, const Call& call) {
-  return serve_photo(ctx, call.request, true);
+  const auto photo = CUNHUO_TRY(shown_photo(ctx, call.request));
+  if (!photo) return no_such("photo");
+  std::string webp;
+  if (accepts(call.request, "image/webp")) {
+    auto made = mk::stored_webp_thumbnail(ctx.photo_folder, *photo);
+    if (made.ok())
+      webp = std::move(*made);
+    else  // an unreadable thumbnail is still served as the JPEG it is
+      spdlog::warn("webp thumbnail of photo {}: {}", photo->id.value, made.error().message);
+  }
+  Response r = webp.empty() ? CUNHUO_TRY(jpeg_of(ctx, *photo, true))
+                            : picture(std::move(webp), "image/webp");
+  r.headers.emplace_back("Vary", "Accept");
+  return r;
 }
 
 // A centre registers organisation buyers paired with villages of its own county, and sees
@@ -1225,7 +1251,9 @@ void add_marketplace_routes(RouteTable& table, MarketplaceContext ctx) {
              .pattern = "/api/v1/photos/:id/thumbnail",
              .access = anyone(),
              .response_type = "image/jpeg",
-             .summary = "A listing photo's thumbnail (JPEG)",
+             .other_types = {"image/webp"},
+             .summary = "A listing photo's thumbnail, 320 px: WebP when the Accept header names "
+                        "image/webp, else JPEG (Vary: Accept)",
              .handler = bind(get_thumbnail)});
   table.add({.method = "POST",
              .pattern = "/api/v1/organisations",

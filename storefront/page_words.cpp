@@ -20,4 +20,17 @@ std::string temperature_text(TemperatureClass t, web::Lang lang) {
   return std::string(web::text("temperature_" + std::string(to_string(t)), lang));
 }
 
+std::string place_text(std::string_view code, const marketplace::PlaceNames& names,
+                       web::Lang lang) {
+  const auto it = names.find(std::string(code));
+  if (it == names.end()) return std::string(code);
+  if (lang == web::Lang::zh) return it->second + "（" + std::string(code) + "）";
+  return it->second + " (" + std::string(code) + ")";
+}
+
+Result<std::string> place_text(db::Session& s, std::string_view code, web::Lang lang) {
+  const auto names = CUNHUO_TRY(marketplace::place_names(s, {std::string(code)}));
+  return place_text(code, names, lang);
+}
+
 }  // namespace cunhuo::storefront

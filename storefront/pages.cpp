@@ -10,14 +10,15 @@ namespace al = cunhuo::alleviation;
 using web::View;
 using web::ViewList;
 
-void set_place(View& v, const std::string& code, const PlaceNames& names) {
+// The code (for links) and what the page shows for it: "名称（代码）".
+void set_place(View& v, const std::string& code, const PlaceNames& names, web::Lang lang) {
   v.set("code", code);
-  if (auto it = names.find(code); it != names.end()) v.set("name", it->second);
+  v.set("place", place_text(code, names, lang));
 }
 
-View counts_view(const al::AreaCounts& c, bool link, const PlaceNames& names) {
+View counts_view(const al::AreaCounts& c, bool link, const PlaceNames& names, web::Lang lang) {
   View v;
-  set_place(v, c.code, names);
+  set_place(v, c.code, names, lang);
   v.set("link", link);
   ViewList counts;
   for (auto n : {c.registered, c.poor, c.at_risk, c.proposed, c.exited, c.returned}) {
@@ -49,11 +50,13 @@ View statement_line(const payments::StatementLineView& l) {
 
 }  // namespace
 
-std::string statement_html(const payments::StatementView& s, web::Lang lang) {
+std::string statement_html(const payments::StatementView& s, const PlaceNames& names,
+                           web::Chrome chrome) {
+  const web::Lang lang = chrome.lang;
   View v;
   v.set("household_name", s.household_name);
   v.set("household_id", std::to_string(s.household_id));
-  v.set("village_code", s.village_code);
+  v.set("village_place", place_text(s.village_code, names, lang));  // "village": a template
   v.set("members", std::to_string(s.members));
   v.set("period", s.period_label);
   v.set("from", s.period_from);
@@ -69,19 +72,19 @@ std::string statement_html(const payments::StatementView& s, web::Lang lang) {
   v.set("sha256", s.sha256);
   v.set("key_serial", s.key_serial);
   v.set("signature", s.signature);
-  const web::Chrome chrome{
-      .title = std::string(web::text("statement_title", lang)) + " " + s.period_label,
-      .lang = lang};
+  chrome.title = std::string(web::text("statement_title", lang)) + " " + s.period_label;
   return web::Templates::builtin().page("statement", std::move(v), chrome);
 }
 
-std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names, web::Lang lang) {
+std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names,
+                            web::Chrome chrome) {
+  const web::Lang lang = chrome.lang;
   View v;
-  set_place(v, s.region_code, names);
+  set_place(v, s.region_code, names, lang);
   v.set("as_of", page_time(s.generated_at_ms));
   ViewList areas;
-  areas.push_back(counts_view(s.total, false, names));
-  for (const auto& p : s.parts) areas.push_back(counts_view(p, true, names));
+  areas.push_back(counts_view(s.total, false, names, lang));
+  for (const auto& p : s.parts) areas.push_back(counts_view(p, true, names, lang));
   v.set("areas", areas);
   ViewList months;
   for (const auto& m : s.months) {
@@ -96,7 +99,7 @@ std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names
   ViewList notices;
   for (const auto& n : s.notices) {
     View row;
-    set_place(row, n.village_code, names);
+    set_place(row, n.village_code, names, lang);
     row.set("household", n.masked_name);
     row.set("members", std::to_string(n.members));
     row.set("ends", page_time(n.ends_ms));
@@ -109,9 +112,8 @@ std::string statistics_html(const al::AreaStatistics& s, const PlaceNames& names
   v.set("csv_areas", csv_link(s, "areas"));
   v.set("csv_months", csv_link(s, "months"));
   v.set("csv_notices", csv_link(s, "notices"));
-  const web::Chrome chrome{
-      .title = std::string(web::text("statistics_title", lang)) + " " + s.region_code,
-      .lang = lang};
+  chrome.title = std::string(web::text("statistics_title", lang)) + " " +
+                 place_text(s.region_code, names, lang);
   return web::Templates::builtin().page("statistics", std::move(v), chrome);
 }
 

@@ -9,16 +9,20 @@
 #include <string>
 
 #include "alleviation/statistics.hpp"
+#include "marketplace/places.hpp"
 #include "payments/statements.hpp"
 #include "storefront/web/templates.hpp"
 
 namespace cunhuo::storefront {
 
 // The names the store has for region codes (a code absent has none): shown beside them.
-using PlaceNames = std::map<std::string, std::string>;
+using PlaceNames = marketplace::PlaceNames;
 
-std::string statement_html(const payments::StatementView& statement, web::Lang lang);
+// `chrome` is the layout's (web::PageTable::frame_for: account bar and language switch);
+// the title is set here.
+std::string statement_html(const payments::StatementView& statement, const PlaceNames& names,
+                           web::Chrome chrome);
 std::string statistics_html(const alleviation::AreaStatistics& stats, const PlaceNames& names,
-                            web::Lang lang);
+                            web::Chrome chrome);
 
 }  // namespace cunhuo::storefront

@@ -388,6 +388,20 @@ schema::Schema statement_schema() {
                  required("key_serial", text())});
 }
 
+// The statement printable, its village named beside its code.
+Result<Response> statement_page(PaymentsContext& ctx, const pay::SignedStatement& statement,
+                                const Request& req) {
+  const auto shown = CUNHUO_TRY(pay::statement_view(statement));
+  const auto names = CUNHUO_TRY(ctx.db.read(
+      [&](db::Session& s) { return marketplace::place_names(s, {shown.village_code}); }));
+  const auto frame = web::page_frame(ctx.pages, req);
+  auto r =
+      Response::text(200, statement_html(shown, names, frame.chrome), "text/html; charset=utf-8");
+  // Its cookies only: a statement is never stored (get_statement says so).
+  for (const auto& c : frame.set_cookies) r.headers.emplace_back("Set-Cookie", c);
+  return r;
+}
+
 Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
@@ -411,9 +425,7 @@ Result<Response> get_statement(PaymentsContext& ctx, const Call& call) {
   else if (format == "csv")
     r = Response::text(200, CUNHUO_TRY(pay::statement_csv(statement)), "text/csv; charset=utf-8");
   else
-    r = Response::text(
-        200, statement_html(CUNHUO_TRY(pay::statement_view(statement)), web::lang_of(req)),
-        "text/html; charset=utf-8");
+    r = CUNHUO_TRY(statement_page(ctx, statement, req));
   if (format != "html")
     r.headers.emplace_back("Content-Disposition",
                            "attachment; filename=\"" + file + "." + format + "\"");

@@ -22,6 +22,10 @@
 
 namespace cunhuo::storefront {
 
+namespace web {
+class PageTable;
+}
+
 struct PaymentsContext {
   db::Database& db;
   const Clock& clock;
@@ -34,6 +38,7 @@ struct PaymentsContext {
   payments::FeeRules fees;
   outbox::Dispatcher& dispatcher;
   std::string photo_folder;  // where refund claims' photos are kept, beside listing photos
+  const web::PageTable* pages = nullptr;  // the frame of the printable statement
 };
 
 void add_payments_routes(RouteTable& table, PaymentsContext context);

@@ -46,6 +46,43 @@ Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::Shop
 
 Result<Json> json_body(const Request& req) { return Json::parse(req.body); }
 
+namespace {
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// Whether the parameters after a media range (";q=0;level=1") leave it acceptable.
+bool weight_above_zero(std::string_view params) {
+  while (!params.empty()) {
+    const auto semi = params.find(';');
+    const auto param = trimmed(params.substr(0, semi));
+    params = semi == std::string_view::npos ? "" : params.substr(semi + 1);
+    if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') continue;
+    const auto value = param.substr(2);
+    return value.find_first_not_of("0.") != std::string_view::npos;  // "0", "0.0", "0.000": no
+  }
+  return true;
+}
+
+}  // namespace
+
+bool accepts(const Request& req, std::string_view media_type) {
+  const std::string header = ascii_lower(req.header("accept").value_or(""));
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const auto range = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    const auto semi = range.find(';');
+    if (trimmed(range.substr(0, semi)) != media_type) continue;
+    return semi == std::string_view::npos || weight_above_zero(range.substr(semi + 1));
+  }
+  return false;
+}
+
 Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name,
                                                   std::int64_t lo, std::int64_t hi) {
   auto text = req.query_param(name);

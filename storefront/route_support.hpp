@@ -26,6 +26,9 @@ Result<Json> json_body(const Request& req);
 Result<std::optional<std::int64_t>> query_integer(const Request& req, const char* name,
                                                   std::int64_t lo, std::int64_t hi);
 std::string actor_of(const Account& a);
+// Whether the request's Accept header names `media_type` ("image/webp") with a q above 0.
+// Only the type named counts: "image/*" is sent by browsers that cannot show WebP too.
+bool accepts(const Request& req, std::string_view media_type);
 
 // Farmers manage their own household's shop; a shop manager their shop; admins any.
 Result<bool> can_manage_shop(db::Session& s, const Account& a, marketplace::ShopId shop);

@@ -7,7 +7,7 @@
 #include "core/region.hpp"
 #include "core/text.hpp"
 #include "storefront/alleviation_routes.hpp"
-#include "logistics/network.hpp"
+#include "marketplace/places.hpp"
 #include "storefront/pages.hpp"
 #include "storefront/web/page_table.hpp"
 #include "storefront/route_support.hpp"
@@ -127,27 +127,23 @@ Result<Response> statistics(AlleviationContext& ctx, StatisticsCache& cache, con
   return r;
 }
 
-// The names the store has for the codes of an area: its logistics nodes' (a village's
-// service point, a township's station), by the code of the place each stands in. There is
-// no table of place names; a code without a node shows without a name.
-Result<PlaceNames> place_names(AlleviationContext& ctx, const std::string& region) {
-  return ctx.db.read([&](db::Session& s) -> Result<PlaceNames> {
-    PlaceNames names;
-    for (const auto& node : CUNHUO_TRY(logistics::nodes_in(s, region)))
-      if (node.kind == logistics::NodeKind::village_point ||
-          node.kind == logistics::NodeKind::township_station ||
-          node.kind == logistics::NodeKind::county_centre)
-        names.emplace(node.region_code, node.name);
-    return names;
-  });
+// The names of every place the page shows: the area, its parts and the notices' villages.
+Result<PlaceNames> place_names(AlleviationContext& ctx, const al::AreaStatistics& stats) {
+  std::vector<std::string> codes = {stats.region_code};
+  for (const auto& part : stats.parts) codes.push_back(part.code);
+  for (const auto& notice : stats.notices) codes.push_back(notice.village_code);
+  return ctx.db.read([&](db::Session& s) { return marketplace::place_names(s, codes); });
 }
 
 Result<Response> statistics_page(AlleviationContext& ctx, StatisticsCache& cache,
                                  const Request& req) {
   const auto stats = CUNHUO_TRY(statistics_for(ctx, cache, req));
-  const auto names = CUNHUO_TRY(place_names(ctx, stats.region_code));
-  return Response::text(200, statistics_html(stats, names, web::lang_of(req)),
-                        "text/html; charset=utf-8");
+  const auto names = CUNHUO_TRY(place_names(ctx, stats));
+  const auto frame = web::page_frame(ctx.pages, req);
+  auto r =
+      Response::text(200, statistics_html(stats, names, frame.chrome), "text/html; charset=utf-8");
+  frame.add_headers(r);
+  return r;
 }
 
 }  // namespace

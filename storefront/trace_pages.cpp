@@ -125,6 +125,7 @@ Result<View> origin_view(db::Session& s, const mk::LotCode& lot, Lang lang) {
   v.set("harvest_date", lot.harvest_date);
   v.set("origin", product->origin_name);
   v.set("origin_code", product->origin_code);
+  v.set("origin_place", CUNHUO_TRY(place_text(s, product->origin_code, lang)));
   v.set("shop_name", shop->name);
   v.set("shop_id", std::to_string(shop->id.value));
   v.set("shop_kind",

@@ -114,12 +114,52 @@ Lang lang_of(const Request& request) {
   return lang && *lang == "en" ? Lang::en : Lang::zh;
 }
 
+PageFrame page_frame(const PageTable* table, const Request& request) {
+  if (table != nullptr) return table->frame_for(request);
+  PageFrame frame;
+  frame.chrome.lang = lang_of(request);
+  return frame;
+}
+
 std::string local_path(std::string_view next) {
   // "//host" and "/\host" are read by browsers as another site.
   const bool local = next.size() >= 1 && next[0] == '/' &&
                      (next.size() == 1 || (next[1] != '/' && next[1] != '\\'));
   const bool plain = next.find_first_of("\r\n") == std::string_view::npos;
   return local && plain ? std::string(next) : "/";
+}
+
+void PageFrame::add_headers(Response& r) const {
+  for (const auto& c : set_cookies) r.headers.emplace_back("Set-Cookie", c);
+  r.headers.emplace_back("Cache-Control", personal ? "no-store" : "no-cache");
+}
+
+PageFrame PageTable::frame_for(const Request& request) const {
+  PageFrame frame;
+  frame.chrome.lang = lang_of(request);
+  // The switch comes back to this very page: its query too (the area of the statistics).
+  frame.chrome.path = request.path;
+  char sep = '?';
+  for (const auto& [k, v] : request.query) {
+    frame.chrome.path += sep + percent_encode(k) + "=" + percent_encode(v);
+    sep = '&';
+  }
+  auto visitor = identify(auth_, request);
+  if (!visitor.ok()) {  // the page still shows, without the switch
+    spdlog::warn("page {}: {}", request.path, visitor.error().message);
+    return frame;
+  }
+  if (visitor->account) frame.chrome.account_name = visitor->account->display_name;
+  frame.chrome.csrf = seal_.token(binding_of(*visitor));
+  if (visitor->stale_session)
+    frame.set_cookies.push_back(clear_cookie(kSessionCookie, options_.secure_cookies));
+  if (visitor->new_visitor && !visitor->account)
+    frame.set_cookies.push_back(set_cookie({.name = kVisitorCookie,
+                                            .value = visitor->visitor_id,
+                                            .max_age_s = kVisitorCookieMaxAgeS,
+                                            .secure = options_.secure_cookies}));
+  frame.personal = visitor->account.has_value() || !frame.set_cookies.empty();
+  return frame;
 }
 
 std::string PageTable::session_cookie(const SessionGrant& grant) const {

@@ -86,6 +86,18 @@ struct PageOptions {
   bool secure_cookies = false;  // served over TLS (directly or behind a TLS proxy)
 };
 
+// The layout around a page an API route renders outside the table (the open statistics, a
+// printable statement), as the table's own pages have it: the account bar and the language
+// switch, whose form token is this browser's. A first visit also gets its visitor cookie.
+struct PageFrame {
+  Chrome chrome;  // its title is the page's to fill
+  std::vector<std::string> set_cookies;
+  bool personal = false;  // signed in by cookie, or given a cookie: never stored by a cache
+
+  // The Set-Cookie and Cache-Control headers the table's pages carry.
+  void add_headers(Response& r) const;
+};
+
 class PageTable {
  public:
   PageTable(Router& router, Auth& auth, const FormSeal& seal, const Clock& clock, WorkPool& pool,
@@ -98,6 +110,8 @@ class PageTable {
 
   // A session cookie for a grant just made (a login on a page).
   std::string session_cookie(const SessionGrant& grant) const;
+  // The frame of a page that `request` asks an API route for (see PageFrame).
+  PageFrame frame_for(const Request& request) const;
 
  private:
   Response answer(const PageRoute& route, const Request& request) const;
@@ -118,6 +132,8 @@ class PageTable {
 std::string refusal_message(const Error& why, Lang lang);
 // The language a request asks for: its cookie, else Chinese.
 Lang lang_of(const Request& request);
+// `table`'s frame_for(request); without a table (a route table alone), the language only.
+PageFrame page_frame(const PageTable* table, const Request& request);
 // `next` when it is a path on this site, else "/": a login never sends anyone elsewhere.
 std::string local_path(std::string_view next);
 

@@ -114,6 +114,7 @@ void answers_say_sample_data(TestServer& server) {
   auto page = c.request("GET", "/public/statistics?region=620621");
   REQUIRE(page.status == 200);
   CHECK(page.body.find("演示数据 Sample data") != std::string::npos);
+  CHECK(page.body.find("红沙岗镇（620621107）") != std::string::npos);  // named from its seed
 }
 
 // The README's accounts log in to the demo county with the demo password.

@@ -15,8 +15,9 @@ STORE_TEST("the open statistics page names each place beside its code", "[pages]
   Browser visitor(server);
   auto page = visitor.get("/public/statistics?region=620621104");
   REQUIRE(page.status == 200);
-  CHECK(has(page.body, "西渠镇电商服务站（示例）"));    // the township: its station's name
-  CHECK(has(page.body, "西渠镇致力村服务点（示例）"));  // a village: its service point's
+  CHECK(has(page.body, "西渠镇（620621104）"));       // the township
+  CHECK(has(page.body, "致力村（620621104201）"));    // a village of it
+  CHECK_FALSE(has(page.body, "电商服务站（示例）"));  // not its station's name
   CHECK(has(page.body, "/public/statistics?region=620621104201"));
 }
 
@@ -54,4 +55,5 @@ STORE_TEST("the printable statement is in the layout, its lines in a scrolling b
   CHECK(has(page.body, "<div class=\"scroll\"><table id=\"lines\">"));
   CHECK(has(page.body, "71.22"));
   CHECK(has(page.body, "王*国"));  // the head's name masked, as the statement signs it
+  CHECK(has(page.body, "<dd>致力村（620621104201）</dd>"));  // the village, by name
 }
