@@ -1,0 +1,250 @@
+// The organisation buyer's pages: the budget and certified share, a bulk order placed once
+// against the budget and paid in the sandbox, the year's orders, and a printable voucher of
+// each paid order; refusals say why in Chinese, keep every typed quantity and write nothing.
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+#include "storefront/org_pages.hpp"
+#include "tests/pages/page_support.hpp"
+#include "tests/support/flows.hpp"
+
+using namespace cunhuo;
+using namespace cunhuo::test;
+
+namespace {
+
+const std::string kOrgBuyer = "13900000004";  // the fixture's public unit, budget ¥500000
+const std::string kManager = "13900000002";   // the cooperative's: a second shop
+
+const FormFields kAddress = {{"name", "李主任"},
+                             {"phone", "13711112222"},
+                             {"address", "兰州市城关区某单位食堂"},
+                             {"region_code", "620102"}};
+
+// A listing dearer than the budget allows six of: ¥100000 a box, 100 in stock.
+std::string dear_melon() {
+  return std::regex_replace(kMelon, std::regex(R"re("price_fen":3980,"stock":5)re"),
+                            R"("price_fen":10000000,"stock":100)");
+}
+
+std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller,
+                    const std::string& listing = kMelon) {
+  auto r = post_json(c, "/api/v1/products", listing, bearer(server.login(seller)));
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return json_int(r.body, "id");
+}
+
+std::string first_match(const std::string& body, const std::string& pattern) {
+  std::smatch m;
+  const std::regex re(pattern);
+  REQUIRE(std::regex_search(body, m, re));
+  return m[1].str();
+}
+
+std::string row(std::int64_t product) { return "q" + std::to_string(product); }
+
+// The bulk order form as the buyer fills it: the quantities, the address, the form's key.
+FormFields order_form(Browser& b, const FormFields& quantities, const char* action = "place") {
+  const std::string key =
+      first_match(b.get("/org/order").body, R"re(name="key" value="([0-9a-f]+)")re");
+  FormFields fields = quantities;
+  fields.insert(fields.end(), kAddress.begin(), kAddress.end());
+  fields.emplace_back("key", key);
+  fields.emplace_back("do", action);
+  return fields;
+}
+
+// Places `quantities` as a bulk order and pays it in the sandbox; returns the checkout's page.
+std::string order_and_pay(TestServer& server, Browser& b, const FormFields& quantities) {
+  auto placed = b.post("/org/order", order_form(b, quantities));
+  REQUIRE(placed.status == 303);
+  const std::string done = *placed.header("location");
+  auto shown = b.get(done);
+  auto paying = b.post(done + "/pay",
+                       {{"key", first_match(shown.body, R"re(name="key" value="([0-9a-f]+)")re")}});
+  REQUIRE(paying.status == 303);
+  REQUIRE(b.post(*paying.header("location") + "/confirm", {}).status == 303);
+  REQUIRE(eventually([&] {
+    return server.count(
+               "SELECT COUNT(*) FROM orders WHERE status = "
+               "'pending_payment'") == 0;
+  }));
+  return done;
+}
+
+}  // namespace
+
+STORE_TEST("an organisation buyer's home shows the budget, what is left and the certified share",
+           "[pages][org]") {
+  TestServer server(store_kind);
+  Browser b(server);
+  b.sign_in(server.login(kOrgBuyer));
+  auto home = b.get("/org");
+  REQUIRE(home.status == 200);
+  CHECK(has(home.body, "兰州市某事业单位（示例）"));
+  CHECK(has(home.body, "¥500000.00"));  // the budget, all of it left
+  CHECK(has(home.body, "要求 30.0%"));  // the public unit's required share
+  CHECK(has(home.body, "<progress id=\"share\""));
+  CHECK(has(home.body, "href=\"/org/order\""));
+}
+
+STORE_TEST("only an organisation buyer opens the organisation's pages", "[pages][org]") {
+  TestServer server(store_kind);
+  Browser visitor(server);
+  auto signed_out = visitor.get("/org/orders");
+  REQUIRE(signed_out.status == 303);
+  CHECK(signed_out.header("location") == std::optional<std::string>("/login?next=/org/orders"));
+  Browser consumer(server);
+  consumer.sign_in(server.login(kConsumer));
+  auto refused = consumer.get("/org");
+  CHECK(refused.status == 403);
+  CHECK(has(refused.body, "此页面不对您的账户开放"));
+}
+
+STORE_TEST("a bulk order of two shops' listings is placed once and charged to the budget",
+           "[pages][org]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto melon = listed(server, c, kFarmer), coop_melon = listed(server, c, kManager);
+  Browser b(server);
+  b.sign_in(server.login(kOrgBuyer));
+  const FormFields form = order_form(b, {{row(melon), "2"}, {row(coop_melon), "3"}});
+  auto first = b.post("/org/order", form);
+  auto again = b.post("/org/order", form);  // a double tap, or a retry after a lost answer
+  REQUIRE(first.status == 303);
+  CHECK(first.header("location")->starts_with("/checkouts/"));
+  CHECK(again.header("location") == first.header("location"));
+  CHECK(server.count("SELECT COUNT(*) FROM checkouts") == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 2);  // one per shop
+  CHECK(server.count("SELECT spent_fen FROM organisations") == 5 * 3980);
+  CHECK(has(b.get(*first.header("location")).body, "/pay"));  // on to paying
+}
+
+STORE_TEST("the calculate button totals the quantities and the budget left, placing nothing",
+           "[pages][org]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto melon = listed(server, c, kFarmer);
+  Browser b(server);
+  b.sign_in(server.login(kOrgBuyer));
+  auto form = b.get("/org/order");
+  CHECK(has(form.body, "name=\"" + row(melon) + "\""));
+  CHECK(has(form.body, "data-price=\"3980\""));  // what the script totals by
+  auto totalled = b.post("/org/order", order_form(b, {{row(melon), "2"}}, "calc"));
+  REQUIRE(totalled.status == 200);
+  CHECK(has(totalled.body, "<b id=\"total\" class=\"price\">¥79.60</b>"));
+  CHECK(has(totalled.body, "¥499920.40"));  // the budget left after it
+  CHECK(has(totalled.body, "value=\"2\""));
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
+}
+
+STORE_TEST("a refused bulk order says why in Chinese, keeps every quantity and writes nothing",
+           "[pages][org]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto melon = listed(server, c, kFarmer), dear = listed(server, c, kFarmer, dear_melon());
+  Browser b(server);
+  b.sign_in(server.login(kOrgBuyer));
+  FormFields no_address = order_form(b, {{row(melon), "1"}});
+  FormFields too_many;  // one row past the named limit
+  for (int i = 1; i <= storefront::kMaxBulkOrderRows + 1; ++i) too_many.emplace_back(row(i), "1");
+  for (auto& [name, value] : no_address)
+    if (name == "address") value = "";
+  struct Case {
+    std::string what;
+    FormFields fields;
+    bool forged;
+    int status;
+    std::string says, kept;
+  };
+  // In the order the page checks them: the form's token, the quantities as typed, that one
+  // was chosen and not too many, the address, then the order module: stock, and last the budget.
+  const std::vector<Case> refusals = {
+      {"a forged form", order_form(b, {{row(melon), "1"}}), true, 403, "页面已过期", "value=\"1\""},
+      {"a quantity of 0", order_form(b, {{row(melon), "0"}}), false, 400, "1到10000的整数",
+       "value=\"0\""},
+      {"a negative quantity", order_form(b, {{row(melon), "-2"}}), false, 400, "1到10000的整数",
+       "value=\"-2\""},
+      {"a quantity that is not a number", order_form(b, {{row(melon), "两箱"}}), false, 400,
+       "1到10000的整数", "value=\"两箱\""},
+      {"nothing chosen", order_form(b, {{row(melon), ""}}), false, 400, "请至少填写一种商品",
+       "李主任"},
+      {"one row too many", order_form(b, too_many), false, 400, "一次最多下单50种商品", "李主任"},
+      {"no address", no_address, false, 400, "请填写收货人", "value=\"1\""},
+      {"more than the stock", order_form(b, {{row(melon), "6"}, {row(dear), "1"}}), false, 409,
+       "库存不足", "value=\"6\""},
+      {"over the budget", order_form(b, {{row(melon), "1"}, {row(dear), "6"}}), false, 409,
+       "超过本单位预算余额", "value=\"6\""},
+  };
+  for (const auto& r : refusals) {
+    INFO(r.what);
+    auto refused = b.post("/org/order", r.fields, r.forged);
+    CHECK(refused.status == r.status);
+    CHECK(has(refused.body, r.says));
+    CHECK(has(refused.body, r.kept));
+    CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
+    CHECK(server.count("SELECT spent_fen FROM organisations") == 0);
+  }
+}
+
+STORE_TEST("a paid order has a printable voucher and counts in the year's summary by seller",
+           "[pages][org]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto melon = listed(server, c, kFarmer);
+  Browser b(server);
+  b.sign_in(server.login(kOrgBuyer));
+  order_and_pay(server, b, {{row(melon), "2"}});
+  const std::int64_t order = server.count("SELECT id FROM orders");
+
+  auto orders = b.get("/org/orders");
+  REQUIRE(orders.status == 200);
+  CHECK(has(orders.body, "href=\"/org/invoices/" + std::to_string(order) + "\""));
+  CHECK(has(orders.body, "¥79.60"));
+
+  auto summary = b.get("/org/invoices");
+  REQUIRE(summary.status == 200);
+  CHECK(has(summary.body, "王家蜜瓜小店"));
+  CHECK(has(summary.body, "¥79.60"));
+
+  auto voucher = b.get("/org/invoices/" + std::to_string(order));
+  REQUIRE(voucher.status == 200);
+  CHECK(has(voucher.body, "采购凭证"));
+  CHECK(has(voucher.body, "兰州市某事业单位（示例）"));  // the buyer organisation
+  CHECK(has(voucher.body, "王家蜜瓜小店"));              // the seller
+  CHECK(has(voucher.body, "民勤沙漠蜜瓜"));
+  CHECK(has(voucher.body, "¥39.80"));  // the unit price
+  CHECK(has(voucher.body, "¥79.60"));
+  CHECK(has(voucher.body, "id=\"print\""));
+}
+
+STORE_TEST("an order outside the buyer's organisation, or unpaid, has no voucher", "[pages][org]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const auto melon = listed(server, c, kFarmer);
+  // Another organisation, whose buyer orders through the API.
+  const std::string consumer = server.login(kConsumer);
+  const auto me = c.request("GET", "/api/v1/me", "", bearer(consumer));
+  auto other =
+      post_json(c, "/api/v1/organisations",
+                R"({"name":"另一单位","kind":"enterprise","region_code":"620102",)"
+                R"("budget_fen":100000,"paired_villages":["620621104201"],"buyer_account_ids":[)" +
+                    std::to_string(json_int(me.body, "id")) + "]}",
+                bearer(server.login(kCentre)));
+  INFO(other.body);
+  REQUIRE(other.status == 201);
+  const Bought theirs = buy(server, c, consumer, 1);
+  Browser b(server);
+  b.sign_in(server.login(kOrgBuyer));
+  auto placed = b.post("/org/order", order_form(b, {{row(melon), "1"}}));
+  REQUIRE(placed.status == 303);
+  const std::int64_t ours = server.count("SELECT MAX(id) FROM orders");  // not yet paid
+  for (const std::int64_t order : {theirs.order, ours}) {
+    INFO(order);
+    auto missing = b.get("/org/invoices/" + std::to_string(order));
+    CHECK(missing.status == 404);
+    CHECK(has(missing.body, "找不到"));
+  }
+}
