@@ -28,27 +28,21 @@ std::string dear_melon() {
                             R"("price_fen":10000000,"stock":100)");
 }
 
-std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller,
-                    const std::string& listing = kMelon) {
-  auto r = post_json(c, "/api/v1/products", listing, bearer(server.login(seller)));
-  INFO(r.body);
-  REQUIRE(r.status == 201);
-  return json_int(r.body, "id");
-}
-
-std::string first_match(const std::string& body, const std::string& pattern) {
-  std::smatch m;
-  const std::regex re(pattern);
-  REQUIRE(std::regex_search(body, m, re));
-  return m[1].str();
-}
+// The fixture's organisation buyer signed in on a browser, beside an API client.
+struct Scene {
+  explicit Scene(StoreKind kind) : server(kind), c(server.port()), b(server) {
+    b.sign_in(server.login(kOrgBuyer));
+  }
+  TestServer server;
+  HttpClient c;
+  Browser b;
+};
 
 std::string row(std::int64_t product) { return "q" + std::to_string(product); }
 
 // The bulk order form as the buyer fills it: the quantities, the address, the form's key.
 FormFields order_form(Browser& b, const FormFields& quantities, const char* action = "place") {
-  const std::string key =
-      first_match(b.get("/org/order").body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(b.get("/org/order").body);
   FormFields fields = quantities;
   fields.insert(fields.end(), kAddress.begin(), kAddress.end());
   fields.emplace_back("key", key);
@@ -62,8 +56,7 @@ std::string order_and_pay(TestServer& server, Browser& b, const FormFields& quan
   REQUIRE(placed.status == 303);
   const std::string done = *placed.header("location");
   auto shown = b.get(done);
-  auto paying = b.post(done + "/pay",
-                       {{"key", first_match(shown.body, R"re(name="key" value="([0-9a-f]+)")re")}});
+  auto paying = b.post(done + "/pay", {{"key", form_key(shown.body)}});
   REQUIRE(paying.status == 303);
   REQUIRE(b.post(*paying.header("location") + "/confirm", {}).status == 303);
   REQUIRE(eventually([&] {
@@ -78,10 +71,8 @@ std::string order_and_pay(TestServer& server, Browser& b, const FormFields& quan
 
 STORE_TEST("an organisation buyer's home shows the budget, what is left and the certified share",
            "[pages][org]") {
-  TestServer server(store_kind);
-  Browser b(server);
-  b.sign_in(server.login(kOrgBuyer));
-  auto home = b.get("/org");
+  Scene scene(store_kind);
+  auto home = scene.b.get("/org");
   REQUIRE(home.status == 200);
   CHECK(has(home.body, "兰州市某事业单位（示例）"));
   CHECK(has(home.body, "¥500000.00"));  // the budget, all of it left
@@ -105,11 +96,11 @@ STORE_TEST("only an organisation buyer opens the organisation's pages", "[pages]
 
 STORE_TEST("a bulk order of two shops' listings is placed once and charged to the budget",
            "[pages][org]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
+  Scene scene(store_kind);
+  TestServer& server = scene.server;
+  HttpClient& c = scene.c;
+  Browser& b = scene.b;
   const auto melon = listed(server, c, kFarmer), coop_melon = listed(server, c, kManager);
-  Browser b(server);
-  b.sign_in(server.login(kOrgBuyer));
   const FormFields form = order_form(b, {{row(melon), "2"}, {row(coop_melon), "3"}});
   auto first = b.post("/org/order", form);
   auto again = b.post("/org/order", form);  // a double tap, or a retry after a lost answer
@@ -124,11 +115,11 @@ STORE_TEST("a bulk order of two shops' listings is placed once and charged to th
 
 STORE_TEST("the calculate button totals the quantities and the budget left, placing nothing",
            "[pages][org]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
+  Scene scene(store_kind);
+  TestServer& server = scene.server;
+  HttpClient& c = scene.c;
+  Browser& b = scene.b;
   const auto melon = listed(server, c, kFarmer);
-  Browser b(server);
-  b.sign_in(server.login(kOrgBuyer));
   auto form = b.get("/org/order");
   CHECK(has(form.body, "name=\"" + row(melon) + "\""));
   CHECK(has(form.body, "data-price=\"3980\""));  // what the script totals by
@@ -142,11 +133,11 @@ STORE_TEST("the calculate button totals the quantities and the budget left, plac
 
 STORE_TEST("a refused bulk order says why in Chinese, keeps every quantity and writes nothing",
            "[pages][org]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
+  Scene scene(store_kind);
+  TestServer& server = scene.server;
+  HttpClient& c = scene.c;
+  Browser& b = scene.b;
   const auto melon = listed(server, c, kFarmer), dear = listed(server, c, kFarmer, dear_melon());
-  Browser b(server);
-  b.sign_in(server.login(kOrgBuyer));
   FormFields no_address = order_form(b, {{row(melon), "1"}});
   FormFields too_many;  // one row past the named limit
   for (int i = 1; i <= storefront::kMaxBulkOrderRows + 1; ++i) too_many.emplace_back(row(i), "1");
@@ -191,11 +182,11 @@ STORE_TEST("a refused bulk order says why in Chinese, keeps every quantity and w
 
 STORE_TEST("a paid order has a printable voucher and counts in the year's summary by seller",
            "[pages][org]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
+  Scene scene(store_kind);
+  TestServer& server = scene.server;
+  HttpClient& c = scene.c;
+  Browser& b = scene.b;
   const auto melon = listed(server, c, kFarmer);
-  Browser b(server);
-  b.sign_in(server.login(kOrgBuyer));
   order_and_pay(server, b, {{row(melon), "2"}});
   const std::int64_t order = server.count("SELECT id FROM orders");
 
@@ -220,9 +211,29 @@ STORE_TEST("a paid order has a printable voucher and counts in the year's summar
   CHECK(has(voucher.body, "id=\"print\""));
 }
 
+STORE_TEST("certified listings are marked and count toward the share once paid", "[pages][org]") {
+  Scene scene(store_kind);
+  TestServer& server = scene.server;
+  Browser& b = scene.b;
+  const auto melon = listed(server, scene.c, kFarmer),
+             coop_melon = listed(server, scene.c, kManager);
+  certify(server, scene.c, melon);
+  CHECK(has(b.get("/org/order?certified=1").body, "扶贫产品"));
+  order_and_pay(server, b, {{row(melon), "2"}, {row(coop_melon), "1"}});
+  auto home = b.get("/org");
+  CHECK(has(home.body, "¥79.60 · 66.6%"));  // two of the three boxes were certified
+  auto voucher =
+      b.get("/org/invoices/" +
+            std::to_string(server.count("SELECT id FROM orders WHERE total_fen = 7960")));
+  REQUIRE(voucher.status == 200);
+  CHECK(has(voucher.body, "<span class=\"tag\">扶贫产品</span>"));
+}
+
 STORE_TEST("an order outside the buyer's organisation, or unpaid, has no voucher", "[pages][org]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
+  Scene scene(store_kind);
+  TestServer& server = scene.server;
+  HttpClient& c = scene.c;
+  Browser& b = scene.b;
   const auto melon = listed(server, c, kFarmer);
   // Another organisation, whose buyer orders through the API.
   const std::string consumer = server.login(kConsumer);
@@ -236,8 +247,6 @@ STORE_TEST("an order outside the buyer's organisation, or unpaid, has no voucher
   INFO(other.body);
   REQUIRE(other.status == 201);
   const Bought theirs = buy(server, c, consumer, 1);
-  Browser b(server);
-  b.sign_in(server.login(kOrgBuyer));
   auto placed = b.post("/org/order", order_form(b, {{row(melon), "1"}}));
   REQUIRE(placed.status == 303);
   const std::int64_t ours = server.count("SELECT MAX(id) FROM orders");  // not yet paid
