@@ -434,17 +434,33 @@ Result<Page> org_voucher(const OrgPageContext& ctx, const PageCall& call) {
   return Page::show("org_voucher", "title_org_voucher", std::move(v));
 }
 
+Result<Page> show_order_form(const OrgPageContext& ctx, const PageCall& call) {
+  return order_form(ctx, call, nullptr);
+}
+
+// The pages that only show: the path, what it is, and what shows it.
+struct OrgView {
+  const char* pattern;
+  const char* summary;
+  Result<Page> (*show)(const OrgPageContext&, const PageCall&);
+};
+constexpr OrgView kViews[] = {
+    {"/org", "The organisation's budget, what is spent and its certified share", org_home},
+    {"/org/order", "A bulk order form: quantities of many listings at once", show_order_form},
+    {"/org/orders", "The organisation's orders of a year, newest first", org_orders},
+    {"/org/invoices", "A year's paid orders by seller, and a voucher for each", org_invoices},
+    {"/org/invoices/:id", "A paid order's printable purchase voucher", org_voucher},
+};
+
 }  // namespace
 
 void add_org_pages(web::PageTable& pages, const OrgPageContext& ctx) {
-  pages.add({.pattern = "/org",
-             .access = org_buyers(),
-             .summary = "The organisation's budget, what is spent and its certified share",
-             .handler = [ctx](const PageCall& call) { return org_home(ctx, call); }});
-  pages.add({.pattern = std::string(kOrderPath),
-             .access = org_buyers(),
-             .summary = "A bulk order form: quantities of many listings at once",
-             .handler = [ctx](const PageCall& call) { return order_form(ctx, call, nullptr); }});
+  for (const auto& view : kViews)
+    pages.add(
+        {.pattern = view.pattern,
+         .access = org_buyers(),
+         .summary = view.summary,
+         .handler = [ctx, show = view.show](const PageCall& call) { return show(ctx, call); }});
   pages.add({.method = "POST",
              .pattern = std::string(kOrderPath),
              .access = org_buyers(),
@@ -452,18 +468,6 @@ void add_org_pages(web::PageTable& pages, const OrgPageContext& ctx) {
              .handler = [ctx](const PageCall& call) { return post_order(ctx, call); },
              .reshow = [ctx](const PageCall& call,
                              const Error& why) { return order_form(ctx, call, &why); }});
-  pages.add({.pattern = "/org/orders",
-             .access = org_buyers(),
-             .summary = "The organisation's orders of a year, newest first",
-             .handler = [ctx](const PageCall& call) { return org_orders(ctx, call); }});
-  pages.add({.pattern = "/org/invoices",
-             .access = org_buyers(),
-             .summary = "A year's paid orders by seller, and a voucher for each",
-             .handler = [ctx](const PageCall& call) { return org_invoices(ctx, call); }});
-  pages.add({.pattern = "/org/invoices/:id",
-             .access = org_buyers(),
-             .summary = "A paid order's printable purchase voucher",
-             .handler = [ctx](const PageCall& call) { return org_voucher(ctx, call); }});
 }
 
 }  // namespace cunhuo::storefront

@@ -28,14 +28,17 @@ std::string dear_melon() {
                             R"("price_fen":10000000,"stock":100)");
 }
 
-// The fixture's organisation buyer signed in on a browser, beside an API client.
+// The fixture's organisation buyer signed in on a browser, beside an API client, and the
+// farmer's melon listed.
 struct Scene {
   explicit Scene(StoreKind kind) : server(kind), c(server.port()), b(server) {
     b.sign_in(server.login(kOrgBuyer));
+    melon = listed(server, c, kFarmer);
   }
   TestServer server;
   HttpClient c;
   Browser b;
+  std::int64_t melon = 0;
 };
 
 std::string row(std::int64_t product) { return "q" + std::to_string(product); }
@@ -71,8 +74,8 @@ std::string order_and_pay(TestServer& server, Browser& b, const FormFields& quan
 
 STORE_TEST("an organisation buyer's home shows the budget, what is left and the certified share",
            "[pages][org]") {
-  Scene scene(store_kind);
-  auto home = scene.b.get("/org");
+  Scene s(store_kind);
+  auto home = s.b.get("/org");
   REQUIRE(home.status == 200);
   CHECK(has(home.body, "兰州市某事业单位（示例）"));
   CHECK(has(home.body, "¥500000.00"));  // the budget, all of it left
@@ -96,49 +99,39 @@ STORE_TEST("only an organisation buyer opens the organisation's pages", "[pages]
 
 STORE_TEST("a bulk order of two shops' listings is placed once and charged to the budget",
            "[pages][org]") {
-  Scene scene(store_kind);
-  TestServer& server = scene.server;
-  HttpClient& c = scene.c;
-  Browser& b = scene.b;
-  const auto melon = listed(server, c, kFarmer), coop_melon = listed(server, c, kManager);
-  const FormFields form = order_form(b, {{row(melon), "2"}, {row(coop_melon), "3"}});
-  auto first = b.post("/org/order", form);
-  auto again = b.post("/org/order", form);  // a double tap, or a retry after a lost answer
+  Scene s(store_kind);
+  const auto coop_melon = listed(s.server, s.c, kManager);
+  const FormFields form = order_form(s.b, {{row(s.melon), "2"}, {row(coop_melon), "3"}});
+  auto first = s.b.post("/org/order", form);
+  auto again = s.b.post("/org/order", form);  // a double tap, or a retry after a lost answer
   REQUIRE(first.status == 303);
   CHECK(first.header("location")->starts_with("/checkouts/"));
   CHECK(again.header("location") == first.header("location"));
-  CHECK(server.count("SELECT COUNT(*) FROM checkouts") == 1);
-  CHECK(server.count("SELECT COUNT(*) FROM orders") == 2);  // one per shop
-  CHECK(server.count("SELECT spent_fen FROM organisations") == 5 * 3980);
-  CHECK(has(b.get(*first.header("location")).body, "/pay"));  // on to paying
+  CHECK(s.server.count("SELECT COUNT(*) FROM checkouts") == 1);
+  CHECK(s.server.count("SELECT COUNT(*) FROM orders") == 2);  // one per shop
+  CHECK(s.server.count("SELECT spent_fen FROM organisations") == 5 * 3980);
+  CHECK(has(s.b.get(*first.header("location")).body, "/pay"));  // on to paying
 }
 
 STORE_TEST("the calculate button totals the quantities and the budget left, placing nothing",
            "[pages][org]") {
-  Scene scene(store_kind);
-  TestServer& server = scene.server;
-  HttpClient& c = scene.c;
-  Browser& b = scene.b;
-  const auto melon = listed(server, c, kFarmer);
-  auto form = b.get("/org/order");
-  CHECK(has(form.body, "name=\"" + row(melon) + "\""));
+  Scene s(store_kind);
+  auto form = s.b.get("/org/order");
+  CHECK(has(form.body, "name=\"" + row(s.melon) + "\""));
   CHECK(has(form.body, "data-price=\"3980\""));  // what the script totals by
-  auto totalled = b.post("/org/order", order_form(b, {{row(melon), "2"}}, "calc"));
+  auto totalled = s.b.post("/org/order", order_form(s.b, {{row(s.melon), "2"}}, "calc"));
   REQUIRE(totalled.status == 200);
   CHECK(has(totalled.body, "<b id=\"total\" class=\"price\">¥79.60</b>"));
   CHECK(has(totalled.body, "¥499920.40"));  // the budget left after it
   CHECK(has(totalled.body, "value=\"2\""));
-  CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
+  CHECK(s.server.count("SELECT COUNT(*) FROM orders") == 0);
 }
 
 STORE_TEST("a refused bulk order says why in Chinese, keeps every quantity and writes nothing",
            "[pages][org]") {
-  Scene scene(store_kind);
-  TestServer& server = scene.server;
-  HttpClient& c = scene.c;
-  Browser& b = scene.b;
-  const auto melon = listed(server, c, kFarmer), dear = listed(server, c, kFarmer, dear_melon());
-  FormFields no_address = order_form(b, {{row(melon), "1"}});
+  Scene s(store_kind);
+  const auto dear = listed(s.server, s.c, kFarmer, dear_melon());
+  FormFields no_address = order_form(s.b, {{row(s.melon), "1"}});
   FormFields too_many;  // one row past the named limit
   for (int i = 1; i <= storefront::kMaxBulkOrderRows + 1; ++i) too_many.emplace_back(row(i), "1");
   for (auto& [name, value] : no_address)
@@ -153,54 +146,51 @@ STORE_TEST("a refused bulk order says why in Chinese, keeps every quantity and w
   // In the order the page checks them: the form's token, the quantities as typed, that one
   // was chosen and not too many, the address, then the order module: stock, and last the budget.
   const std::vector<Case> refusals = {
-      {"a forged form", order_form(b, {{row(melon), "1"}}), true, 403, "页面已过期", "value=\"1\""},
-      {"a quantity of 0", order_form(b, {{row(melon), "0"}}), false, 400, "1到10000的整数",
+      {"a forged form", order_form(s.b, {{row(s.melon), "1"}}), true, 403, "页面已过期",
+       "value=\"1\""},
+      {"a quantity of 0", order_form(s.b, {{row(s.melon), "0"}}), false, 400, "1到10000的整数",
        "value=\"0\""},
-      {"a negative quantity", order_form(b, {{row(melon), "-2"}}), false, 400, "1到10000的整数",
+      {"a negative quantity", order_form(s.b, {{row(s.melon), "-2"}}), false, 400, "1到10000的整数",
        "value=\"-2\""},
-      {"a quantity that is not a number", order_form(b, {{row(melon), "两箱"}}), false, 400,
+      {"a quantity that is not a number", order_form(s.b, {{row(s.melon), "两箱"}}), false, 400,
        "1到10000的整数", "value=\"两箱\""},
-      {"nothing chosen", order_form(b, {{row(melon), ""}}), false, 400, "请至少填写一种商品",
+      {"nothing chosen", order_form(s.b, {{row(s.melon), ""}}), false, 400, "请至少填写一种商品",
        "李主任"},
-      {"one row too many", order_form(b, too_many), false, 400, "一次最多下单50种商品", "李主任"},
+      {"one row too many", order_form(s.b, too_many), false, 400, "一次最多下单50种商品", "李主任"},
       {"no address", no_address, false, 400, "请填写收货人", "value=\"1\""},
-      {"more than the stock", order_form(b, {{row(melon), "6"}, {row(dear), "1"}}), false, 409,
+      {"more than the stock", order_form(s.b, {{row(s.melon), "6"}, {row(dear), "1"}}), false, 409,
        "库存不足", "value=\"6\""},
-      {"over the budget", order_form(b, {{row(melon), "1"}, {row(dear), "6"}}), false, 409,
+      {"over the budget", order_form(s.b, {{row(s.melon), "1"}, {row(dear), "6"}}), false, 409,
        "超过本单位预算余额", "value=\"6\""},
   };
   for (const auto& r : refusals) {
     INFO(r.what);
-    auto refused = b.post("/org/order", r.fields, r.forged);
+    auto refused = s.b.post("/org/order", r.fields, r.forged);
     CHECK(refused.status == r.status);
     CHECK(has(refused.body, r.says));
     CHECK(has(refused.body, r.kept));
-    CHECK(server.count("SELECT COUNT(*) FROM orders") == 0);
-    CHECK(server.count("SELECT spent_fen FROM organisations") == 0);
+    CHECK(s.server.count("SELECT COUNT(*) FROM orders") == 0);
+    CHECK(s.server.count("SELECT spent_fen FROM organisations") == 0);
   }
 }
 
 STORE_TEST("a paid order has a printable voucher and counts in the year's summary by seller",
            "[pages][org]") {
-  Scene scene(store_kind);
-  TestServer& server = scene.server;
-  HttpClient& c = scene.c;
-  Browser& b = scene.b;
-  const auto melon = listed(server, c, kFarmer);
-  order_and_pay(server, b, {{row(melon), "2"}});
-  const std::int64_t order = server.count("SELECT id FROM orders");
+  Scene s(store_kind);
+  order_and_pay(s.server, s.b, {{row(s.melon), "2"}});
+  const std::int64_t order = s.server.count("SELECT id FROM orders");
 
-  auto orders = b.get("/org/orders");
+  auto orders = s.b.get("/org/orders");
   REQUIRE(orders.status == 200);
   CHECK(has(orders.body, "href=\"/org/invoices/" + std::to_string(order) + "\""));
   CHECK(has(orders.body, "¥79.60"));
 
-  auto summary = b.get("/org/invoices");
+  auto summary = s.b.get("/org/invoices");
   REQUIRE(summary.status == 200);
   CHECK(has(summary.body, "王家蜜瓜小店"));
   CHECK(has(summary.body, "¥79.60"));
 
-  auto voucher = b.get("/org/invoices/" + std::to_string(order));
+  auto voucher = s.b.get("/org/invoices/" + std::to_string(order));
   REQUIRE(voucher.status == 200);
   CHECK(has(voucher.body, "采购凭证"));
   CHECK(has(voucher.body, "兰州市某事业单位（示例）"));  // the buyer organisation
@@ -212,47 +202,40 @@ STORE_TEST("a paid order has a printable voucher and counts in the year's summar
 }
 
 STORE_TEST("certified listings are marked and count toward the share once paid", "[pages][org]") {
-  Scene scene(store_kind);
-  TestServer& server = scene.server;
-  Browser& b = scene.b;
-  const auto melon = listed(server, scene.c, kFarmer),
-             coop_melon = listed(server, scene.c, kManager);
-  certify(server, scene.c, melon);
-  CHECK(has(b.get("/org/order?certified=1").body, "扶贫产品"));
-  order_and_pay(server, b, {{row(melon), "2"}, {row(coop_melon), "1"}});
-  auto home = b.get("/org");
+  Scene s(store_kind);
+  const auto coop_melon = listed(s.server, s.c, kManager);
+  certify(s.server, s.c, s.melon);
+  CHECK(has(s.b.get("/org/order?certified=1").body, "扶贫产品"));
+  order_and_pay(s.server, s.b, {{row(s.melon), "2"}, {row(coop_melon), "1"}});
+  auto home = s.b.get("/org");
   CHECK(has(home.body, "¥79.60 · 66.6%"));  // two of the three boxes were certified
   auto voucher =
-      b.get("/org/invoices/" +
-            std::to_string(server.count("SELECT id FROM orders WHERE total_fen = 7960")));
+      s.b.get("/org/invoices/" +
+              std::to_string(s.server.count("SELECT id FROM orders WHERE total_fen = 7960")));
   REQUIRE(voucher.status == 200);
   CHECK(has(voucher.body, "<span class=\"tag\">扶贫产品</span>"));
 }
 
 STORE_TEST("an order outside the buyer's organisation, or unpaid, has no voucher", "[pages][org]") {
-  Scene scene(store_kind);
-  TestServer& server = scene.server;
-  HttpClient& c = scene.c;
-  Browser& b = scene.b;
-  const auto melon = listed(server, c, kFarmer);
+  Scene s(store_kind);
   // Another organisation, whose buyer orders through the API.
-  const std::string consumer = server.login(kConsumer);
-  const auto me = c.request("GET", "/api/v1/me", "", bearer(consumer));
+  const std::string consumer = s.server.login(kConsumer);
+  const auto me = s.c.request("GET", "/api/v1/me", "", bearer(consumer));
   auto other =
-      post_json(c, "/api/v1/organisations",
+      post_json(s.c, "/api/v1/organisations",
                 R"({"name":"另一单位","kind":"enterprise","region_code":"620102",)"
                 R"("budget_fen":100000,"paired_villages":["620621104201"],"buyer_account_ids":[)" +
                     std::to_string(json_int(me.body, "id")) + "]}",
-                bearer(server.login(kCentre)));
+                bearer(s.server.login(kCentre)));
   INFO(other.body);
   REQUIRE(other.status == 201);
-  const Bought theirs = buy(server, c, consumer, 1);
-  auto placed = b.post("/org/order", order_form(b, {{row(melon), "1"}}));
+  const Bought theirs = buy(s.server, s.c, consumer, 1);
+  auto placed = s.b.post("/org/order", order_form(s.b, {{row(s.melon), "1"}}));
   REQUIRE(placed.status == 303);
-  const std::int64_t ours = server.count("SELECT MAX(id) FROM orders");  // not yet paid
+  const std::int64_t ours = s.server.count("SELECT MAX(id) FROM orders");  // not yet paid
   for (const std::int64_t order : {theirs.order, ours}) {
     INFO(order);
-    auto missing = b.get("/org/invoices/" + std::to_string(order));
+    auto missing = s.b.get("/org/invoices/" + std::to_string(order));
     CHECK(missing.status == 404);
     CHECK(has(missing.body, "找不到"));
   }
