@@ -234,16 +234,7 @@ Result<Page> show_orders(const BuyerPageContext& ctx, const PageCall& call) {
                .buyer = call.caller().id, .after = asked.after, .limit = kBuyerOrdersPerPage});
   }));
   ViewList items;
-  for (const auto& o : page.items) {
-    View v;
-    v.set("id", std::to_string(o.id.value));
-    v.set("title", o.first_title);
-    v.set("more", o.item_count > 1);
-    v.set("total", yuan(o.total));
-    v.set("status", status_word(o.status, call.lang));
-    v.set("created", page_time(o.created_at_ms));
-    items.push_back(v);
-  }
+  for (const auto& o : page.items) items.push_back(order_row(o, call.lang));
   View v;
   v.set("items", items);
   if (page.next)

@@ -17,7 +17,6 @@ namespace cunhuo::storefront {
 namespace {
 
 namespace mk = cunhuo::marketplace;
-using web::Lang;
 using web::Page;
 using web::PageCall;
 using web::View;
@@ -309,13 +308,7 @@ Result<View> year_orders(const OrgPageContext& ctx, const PageCall& call, const 
     ViewList items;
     for (const auto& o : page.items) {
       if (paid_only && !is_paid(o.status)) continue;
-      View r;
-      r.set("id", std::to_string(o.id.value));
-      r.set("title", o.first_title);
-      r.set("more", o.item_count > 1);
-      r.set("created", page_time(o.created_at_ms));
-      r.set("status", status_word(o.status, call.lang));
-      r.set("total", yuan(o.total));
+      View r = order_row(o, call.lang);
       const auto charge = charges.find(o.id.value);
       r.set("certified", yuan(charge == charges.end() ? Money() : charge->second.certified));
       r.set("voucher", is_paid(o.status));

@@ -3,6 +3,7 @@
 #include "core/assert.hpp"
 #include "core/json.hpp"
 #include "payments/signing.hpp"
+#include "storefront/page_words.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -73,6 +74,17 @@ std::string word(const std::string& key, std::string_view raw, web::Lang lang) {
 std::string status_word(marketplace::OrderStatus s, web::Lang lang) {
   const std::string raw(marketplace::to_string(s));
   return word("order_status_" + raw, raw, lang);
+}
+
+web::View order_row(const marketplace::OrderSummary& o, web::Lang lang) {
+  web::View v;
+  v.set("id", std::to_string(o.id.value));
+  v.set("title", o.first_title);
+  v.set("more", o.item_count > 1);
+  v.set("total", yuan(o.total));
+  v.set("status", status_word(o.status, lang));
+  v.set("created", page_time(o.created_at_ms));
+  return v;
 }
 
 }  // namespace cunhuo::storefront

@@ -1,12 +1,13 @@
 // What the pages that place orders share: a form's idempotency key (the same form sent
 // twice is done once, as an Idempotency-Key does for the API), reading the answer it
-// recorded, a shipping address typed in a form, and the words of an order's status.
+// recorded, a shipping address typed in a form, and how an order is said in a list.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "core/result.hpp"
+#include "marketplace/order_lists.hpp"
 #include "marketplace/orders.hpp"
 #include "storefront/http.hpp"
 #include "storefront/web/page_table.hpp"
@@ -35,5 +36,7 @@ Result<marketplace::ShippingAddress> address_of(const web::PageCall& call);
 // A text key's words, or `raw` itself when there is no such text.
 std::string word(const std::string& key, std::string_view raw, web::Lang lang);
 std::string status_word(marketplace::OrderStatus s, web::Lang lang);
+// An order in a list: id, title (more: of several lines), total, status, created.
+web::View order_row(const marketplace::OrderSummary& o, web::Lang lang);
 
 }  // namespace cunhuo::storefront
