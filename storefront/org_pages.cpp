@@ -17,10 +17,7 @@ namespace cunhuo::storefront {
 namespace {
 
 namespace mk = cunhuo::marketplace;
-using web::Page;
-using web::PageCall;
-using web::View;
-using web::ViewList;
+using web::Page, web::PageCall, web::View, web::ViewList;
 
 constexpr std::string_view kOrderPath = "/org/order";
 constexpr std::string_view kQuantityPrefix = "q";  // a row's field: q<listing id>
