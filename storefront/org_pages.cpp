@@ -55,8 +55,10 @@ Result<Page> org_home(const OrgPageContext& ctx, const PageCall& call) {
     v.set("share_bps", std::to_string(p->certified_share_bps));
     v.set("required", percent(p->required_share_bps));
     v.set("has_required", p->required_share_bps > 0);
-    v.set("reached", p->certified_share_bps >= p->required_share_bps);
+    v.set("reached", p->spent.fen() > 0 && p->certified_share_bps >= p->required_share_bps);
+    v.set("short", report->certified_needed.fen() > 0);
     v.set("certified_needed", yuan(report->certified_needed));
+    v.set("has_unpaid", p->unpaid_orders > 0);
     v.set("unpaid_orders", std::to_string(p->unpaid_orders));
     return v;
   }));

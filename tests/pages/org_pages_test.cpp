@@ -201,6 +201,27 @@ STORE_TEST("a paid order has a printable voucher and counts in the year's summar
   CHECK(has(voucher.body, "id=\"print\""));
 }
 
+STORE_TEST("the year's orders come a page at a time, newest first, and other years apart",
+           "[pages][org]") {
+  Scene s(store_kind);
+  const std::string buyer = s.server.login(kOrgBuyer);
+  std::vector<std::int64_t> placed;  // through the API, charged to the organisation as well
+  for (int i = 0; i <= storefront::kOrgOrdersPerPage; ++i)
+    placed.push_back(buy(s.server, s.c, buyer, 1).order);
+  auto first = s.b.get("/org/orders");
+  REQUIRE(first.status == 200);
+  CHECK(has(first.body, ">" + std::to_string(placed.back()) + " "));
+  CHECK_FALSE(has(first.body, ">" + std::to_string(placed.front()) + " "));
+  const std::string next = first_match(first.body, R"re(href="(/org/orders\?year=[^"]+)")re");
+  auto second = s.b.get(std::regex_replace(next, std::regex("&amp;"), "&"));
+  REQUIRE(second.status == 200);
+  CHECK(has(second.body, ">" + std::to_string(placed.front()) + " "));
+  auto tampered = s.b.get("/org/orders?cursor=AAAA");
+  CHECK(tampered.status == 400);
+  CHECK(has(tampered.body, "翻页链接无效"));
+  CHECK_FALSE(has(s.b.get("/org/orders?year=2000").body, ">" + std::to_string(placed.back())));
+}
+
 STORE_TEST("certified listings are marked and count toward the share once paid", "[pages][org]") {
   Scene s(store_kind);
   const auto coop_melon = listed(s.server, s.c, kManager);
@@ -209,6 +230,7 @@ STORE_TEST("certified listings are marked and count toward the share once paid",
   order_and_pay(s.server, s.b, {{row(s.melon), "2"}, {row(coop_melon), "1"}});
   auto home = s.b.get("/org");
   CHECK(has(home.body, "¥79.60 · 66.6%"));  // two of the three boxes were certified
+  CHECK(has(home.body, "已达到要求的比例"));
   auto voucher =
       s.b.get("/org/invoices/" +
               std::to_string(s.server.count("SELECT id FROM orders WHERE total_fen = 7960")));
