@@ -417,7 +417,8 @@ Result<View> voucher_view(db::Session& s, const PageCall& call) {
   v.set("certified_total", yuan(charge->second.certified));
   v.set("ship_name", order->ship_to.name);
   v.set("ship_address", order->ship_to.address);
-  v.set("buyer", call.caller().display_name);
+  const auto placed_by = CUNHUO_TRY(Auth::find_account(s, order->buyer));  // who ordered
+  v.set("buyer", placed_by ? placed_by->display_name : "");
   return v;
 }
 
