@@ -10,6 +10,7 @@
 #include "marketplace/organisations.hpp"
 #include "marketplace/registry.hpp"
 #include "storefront/checkout_flow.hpp"
+#include "storefront/farm_pages.hpp"
 #include "storefront/page_forms.hpp"
 #include "storefront/page_words.hpp"
 
@@ -195,6 +196,7 @@ Result<View> order_form_view(db::Session& s, const PageCall& call, const std::st
   v.set("has_rows", !rows.empty());
   v.set("text", query.text);
   v.set("category", query.category.value_or(""));
+  v.set("categories", choices(kListingCategories, query.category.value_or(""), call.lang, false));
   v.set("certified_only", query.certified_only);
   v.set("remaining", yuan(progress->remaining));
   v.set("remaining_fen", std::to_string(progress->remaining.fen()));

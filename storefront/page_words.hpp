@@ -17,4 +17,19 @@ std::string page_time(std::int64_t epoch_ms);                  // "2026-12-07 14
 std::string unit_text(std::string_view unit, web::Lang lang);  // "box" -> "箱"
 std::string temperature_text(TemperatureClass t, web::Lang lang);
 
+// The options of a select: each value with its label (a unit's in the reader's words).
+template <std::size_t N>
+web::ViewList choices(const std::string_view (&all)[N], const std::string& chosen, web::Lang lang,
+                      bool units) {
+  web::ViewList out;
+  for (auto c : all) {
+    web::View v;
+    v.set("value", std::string(c));
+    v.set("label", units ? unit_text(c, lang) : std::string(c));
+    v.set("selected", std::string(c) == chosen);
+    out.push_back(v);
+  }
+  return out;
+}
+
 }  // namespace cunhuo::storefront

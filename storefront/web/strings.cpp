@@ -347,6 +347,7 @@ constexpr Text kTexts[] = {
     {"org_needed", "若只购认定产品，还需购买", "Certified buying still needed"},
     {"org_certified", "扶贫产品", "Certified"},
     {"org_filter", "筛选", "Filter"},
+    {"org_all", "全部类别", "All categories"},
     {"org_listing", "商品", "Listing"},
     {"org_price", "单价", "Price"},
     {"org_stock", "库存", "Stock"},

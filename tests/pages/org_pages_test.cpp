@@ -127,6 +127,15 @@ STORE_TEST("the calculate button totals the quantities and the budget left, plac
   CHECK(s.server.count("SELECT COUNT(*) FROM orders") == 0);
 }
 
+STORE_TEST("the order form's listings are narrowed by words and category", "[pages][org]") {
+  Scene s(store_kind);
+  const std::string field = "name=\"" + row(s.melon) + "\"";
+  CHECK(has(s.b.get("/org/order?category=%E6%B0%B4%E6%9E%9C").body, field));        // 水果
+  CHECK_FALSE(has(s.b.get("/org/order?category=%E8%94%AC%E8%8F%9C").body, field));  // 蔬菜
+  CHECK(has(s.b.get("/org/order?text=%E8%9C%9C%E7%93%9C").body, field));            // 蜜瓜
+  CHECK_FALSE(has(s.b.get("/org/order?certified=1").body, field));                  // not certified
+}
+
 STORE_TEST("a refused bulk order says why in Chinese, keeps every quantity and writes nothing",
            "[pages][org]") {
   Scene s(store_kind);
