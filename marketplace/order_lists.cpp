@@ -45,6 +45,9 @@ struct Where {
 // is an equality on an indexed column; a township is its county narrowed by prefix.
 void add_scope(Where& w, const OrderListQuery& q) {
   if (q.buyer) w.add("buyer_id = ?", {*q.buyer});
+  if (q.organisation)
+    w.add("id IN (SELECT order_id FROM organisation_orders WHERE organisation_id = ?)",
+          {*q.organisation});
   if (!q.shops.empty()) {
     w.add("shop_id IN (" + db::placeholders(q.shops.size()) + ")", {});
     for (const auto& shop : q.shops) w.params.emplace_back(shop.value);

@@ -27,8 +27,10 @@ inline constexpr int kMaxOrderListPage = 100;
 // Which orders: exactly one scope is set (none at all: every order).
 struct OrderListQuery {
   std::optional<std::int64_t> buyer;  // account id
-  std::vector<ShopId> shops;          // when non-empty: these shops' orders
-  std::string area;  // a county (6), township (9) or village (12) code: its shops' orders
+  // An organisation's: the orders charged to its budget (marketplace/organisations.hpp).
+  std::optional<std::int64_t> organisation;
+  std::vector<ShopId> shops;  // when non-empty: these shops' orders
+  std::string area;           // a county (6), township (9) or village (12) code: its shops' orders
   std::optional<OrderStatus> status;
   std::optional<std::int64_t> from_ms, to_ms;  // created in [from, to)
   // Paid and not yet packed, oldest payment first (shops only).

@@ -4,6 +4,7 @@
 // purchasing that must go to certified poverty-alleviation products.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -66,5 +67,27 @@ struct OrganisationProgress {
 };
 Result<std::optional<OrganisationProgress>> organisation_progress(db::Session& s,
                                                                   OrganisationId id);
+
+// What an order charged to its organisation's budget: its amount, and how much of it was
+// certified produce when it was placed.
+struct OrderCharge {
+  std::int64_t organisation = 0;
+  Money amount, certified;
+};
+// The standing charges of `orders` (at most 1000), by order id; an order not charged
+// (a consumer's, or cancelled) is left out.
+Result<std::map<std::int64_t, OrderCharge>> order_charges(db::Session& s,
+                                                          const std::vector<std::int64_t>& orders);
+
+// An organisation's paid spending with one seller (shop) over a period: what its finance
+// office reconciles against the sellers' invoices.
+struct SellerSpending {
+  std::int64_t shop = 0;
+  std::int64_t orders = 0;
+  Money amount, certified;
+};
+// Paid orders (paid and on, not cancelled nor refunded) placed in [from_ms, to_ms), by shop.
+Result<std::vector<SellerSpending>> paid_spending_by_shop(db::Session& s, OrganisationId id,
+                                                          std::int64_t from_ms, std::int64_t to_ms);
 
 }  // namespace cunhuo::marketplace

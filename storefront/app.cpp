@@ -48,6 +48,7 @@
 #include "storefront/account_pages.hpp"
 #include "storefront/farm_pages.hpp"
 #include "storefront/buyer_pages.hpp"
+#include "storefront/org_pages.hpp"
 #include "storefront/cart.hpp"
 #include "storefront/catalog_pages.hpp"
 #include "storefront/proxy_selling.hpp"
@@ -378,6 +379,12 @@ void App::add_pages() {
                        .photo_folder = config_.data_dir + "/photos",
                        .max_upload_body = config_.max_upload_body,
                        .cursors = keys_.cursors});
+  add_org_pages(*pages_, OrgPageContext{
+                             .db = *db_,
+                             .clock = clock_,
+                             .idempotency = idempotency_,
+                             .payment_window = std::chrono::milliseconds(config_.payment_window_ms),
+                             .cursors = keys_.cursors});
   add_trace_pages(*pages_, TracePageContext{.db = *db_, .clock = clock_});
   add_income_pages(*pages_, IncomePageContext{.db = *db_,
                                               .clock = clock_,

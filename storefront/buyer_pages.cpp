@@ -31,82 +31,22 @@ using web::PageCall;
 using web::View;
 using web::ViewList;
 
-constexpr std::size_t kFormKeyBytes = 16;  // random, hex: a form's idempotency key
-constexpr std::string_view kRequestInProgress = "request_in_progress";  // Idempotency's 409
 constexpr std::string_view kCartPath = "/cart", kCheckoutPath = "/checkout";
 
 Access buyers() { return only({Role::consumer, Role::org_buyer}); }
-
-Error not_found(const char* what) {
-  return make_error(ErrorKind::not_found, "not_found", std::string("no such ") + what);
-}
 
 // A positive id in a form field; anything else is not found.
 Result<std::int64_t> id_in(std::string_view text, const char* what) {
   std::int64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id < 1)
-    return not_found(what);
+    return page_not_found(what);
   return id;
-}
-
-// A text key's words, or `raw` itself when there is no such text.
-std::string word(const std::string& key, std::string_view raw, Lang lang) {
-  const auto known = web::text(key, lang);
-  return known == key ? std::string(raw) : std::string(known);
-}
-
-std::string status_word(mk::OrderStatus s, Lang lang) {
-  const std::string raw(mk::to_string(s));
-  return word("order_status_" + raw, raw, lang);
 }
 
 // Whose cart the page shows: the account's once signed in, else the visitor's.
 CartOwner owner_of(const PageCall& call) {
   return call.account ? CartOwner::account(call.account->id) : CartOwner::visitor(call.visitor_id);
-}
-
-// The answer Idempotency recorded, as the page's result: the created id, or the refusal.
-Result<std::int64_t> answered_id(const Response& answer, const char* field) {
-  auto doc = Json::parse(answer.body);
-  if (answer.status != 201 || !doc.ok()) {
-    const Json* error = doc.ok() ? doc->find("error") : nullptr;
-    const Json* code = error ? error->find("code") : nullptr;
-    const ErrorKind kind = answer.status == 409   ? ErrorKind::conflict
-                           : answer.status == 404 ? ErrorKind::not_found
-                           : answer.status >= 500 ? ErrorKind::unavailable
-                                                  : ErrorKind::invalid;
-    return make_error(kind, code ? code->as_string() : "refused", "refused");
-  }
-  const Json* id = doc->find(field);
-  CUNHUO_ASSERT(id != nullptr);
-  return id->as_integer();
-}
-
-// A POST keyed for Idempotency by its form key: the same form sent twice is done once.
-Request keyed_request(const PageCall& call, std::string path, std::string digest) {
-  Request r;
-  r.method = "POST";
-  r.path = std::move(path);
-  r.body = std::move(digest);
-  r.headers.emplace_back("idempotency-key", call.field("key"));
-  return r;
-}
-
-// The key a form shown again carries: the same while its first sending may still be running
-// (a double tap must not place twice), else a fresh one, since a refusal is kept under its
-// key and the corrected form is another request.
-std::string key_after(const PageCall& call, const Error* why) {
-  const std::string key = call.field("key");
-  const bool in_flight = why && why->code == kRequestInProgress;
-  return key.empty() || !in_flight ? pay::random_hex(kFormKeyBytes) : key;
-}
-
-Status need_key(const PageCall& call) {
-  const std::string key = call.field("key");
-  if (key.empty() || key.size() > 2 * kFormKeyBytes)
-    return make_error(ErrorKind::forbidden, std::string(web::kBadFormToken), "no form key");
-  return {};
 }
 
 // --- /cart -------------------------------------------------------------------------------
@@ -172,7 +112,7 @@ Result<std::optional<mk::CampaignId>> campaign_in(db::Session& s, const PageCall
   const std::string typed = call.field("campaign_id");
   if (typed.empty()) return std::optional<mk::CampaignId>();
   const mk::CampaignId id{CUNHUO_TRY(id_in(typed, "campaign"))};
-  if (!CUNHUO_TRY(mk::find_campaign(s, id))) return not_found("campaign");
+  if (!CUNHUO_TRY(mk::find_campaign(s, id))) return page_not_found("campaign");
   return std::optional<mk::CampaignId>(id);
 }
 
@@ -181,7 +121,7 @@ Result<Page> add_to_cart_page(const BuyerPageContext& ctx, const PageCall& call)
   const std::int64_t quantity = CUNHUO_TRY(cart_quantity(call.field("quantity")));
   CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
     auto p = CUNHUO_TRY(mk::find_product(tx, id));
-    if (!p || !p->active) return not_found("product");
+    if (!p || !p->active) return page_not_found("product");
     const auto campaign = CUNHUO_TRY(campaign_in(tx, call));
     return add_to_cart(tx, owner_of(call),
                        {.product = id, .quantity = quantity, .campaign = campaign}, ctx.clock);
@@ -217,18 +157,6 @@ Result<Page> show_checkout(const BuyerPageContext& ctx, const PageCall& call) {
   return page;
 }
 
-Result<mk::ShippingAddress> address_of(const PageCall& call) {
-  mk::ShippingAddress a{call.field("name"), call.field("phone"), call.field("address"),
-                        call.field("region_code")};
-  for (const auto* f : {&a.name, &a.phone, &a.address, &a.region_code})
-    if (f->find_first_not_of(" \t\r\n") == std::string::npos)
-      return make_error(ErrorKind::invalid, "missing_address",
-                        "the name, phone, address and region code are needed", "address");
-  if (a.name.size() > kMaxRecipientBytes || a.address.size() > kMaxShipAddressBytes)
-    return make_error(ErrorKind::invalid, "invalid_length", "too long", "address");
-  return a;
-}
-
 // One checkout for the whole cart, through the same flow as POST /api/v1/orders; the cart
 // empties in the same transaction. The form's key makes a double tap place one checkout.
 Result<Page> place(const BuyerPageContext& ctx, const PageCall& call) {
@@ -261,7 +189,7 @@ Result<Page> place(const BuyerPageContext& ctx, const PageCall& call) {
 Result<mk::Checkout> own_checkout(const BuyerPageContext& ctx, const PageCall& call) {
   const mk::CheckoutId id{CUNHUO_TRY(call.path_id("checkout"))};
   auto c = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return mk::find_checkout(s, id); }));
-  if (!c || c->buyer != call.caller().id) return not_found("checkout");
+  if (!c || c->buyer != call.caller().id) return page_not_found("checkout");
   return *c;
 }
 
@@ -327,16 +255,7 @@ Result<Page> show_orders(const BuyerPageContext& ctx, const PageCall& call) {
                .buyer = call.caller().id, .after = asked.after, .limit = kBuyerOrdersPerPage});
   }));
   ViewList items;
-  for (const auto& o : page.items) {
-    View v;
-    v.set("id", std::to_string(o.id.value));
-    v.set("title", o.first_title);
-    v.set("more", o.item_count > 1);
-    v.set("total", yuan(o.total));
-    v.set("status", status_word(o.status, call.lang));
-    v.set("created", page_time(o.created_at_ms));
-    items.push_back(v);
-  }
+  for (const auto& o : page.items) items.push_back(order_row(o, call.lang));
   View v;
   v.set("items", items);
   if (page.next)
@@ -347,7 +266,7 @@ Result<Page> show_orders(const BuyerPageContext& ctx, const PageCall& call) {
 Result<mk::Order> own_order(db::Session& s, const PageCall& call) {
   const mk::OrderId id{CUNHUO_TRY(call.path_id("order"))};
   auto o = CUNHUO_TRY(mk::find_order(s, id));
-  if (!o || o->buyer != call.caller().id) return not_found("order");  // another's: none
+  if (!o || o->buyer != call.caller().id) return page_not_found("order");  // another's: none
   return *o;
 }
 
@@ -487,9 +406,9 @@ Result<Page> claim_refund(const BuyerPageContext& ctx, const PageCall& call) {
 
 Result<Page> track(const BuyerPageContext& ctx, const PageCall& call) {
   const std::string number = call.request.params.at("number");
-  if (number.size() > kMaxTrackingNumberBytes) return not_found("parcel");
+  if (number.size() > kMaxTrackingNumberBytes) return page_not_found("parcel");
   auto sh = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return lg::find_shipment(s, number); }));
-  if (!sh) return not_found("parcel");
+  if (!sh) return page_not_found("parcel");
   View v;
   v.set("number", sh->tracking_number);
   v.set("status", word("parcel_status_" + sh->status, sh->status, call.lang));

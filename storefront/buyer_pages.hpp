@@ -12,13 +12,12 @@
 #include "payments/provider.hpp"
 #include "storefront/cursor.hpp"
 #include "storefront/idempotency.hpp"
+#include "storefront/page_forms.hpp"
 #include "storefront/web/page_table.hpp"
 
 namespace cunhuo::storefront {
 
 inline constexpr int kBuyerOrdersPerPage = 20;
-inline constexpr std::size_t kMaxRecipientBytes = 100;  // as the order module keeps them
-inline constexpr std::size_t kMaxShipAddressBytes = 500;
 inline constexpr std::size_t kMaxTrackingNumberBytes = 20;
 inline constexpr std::size_t kMaxRefundFormBytes = 16 * 1024;  // the claim without its photo
 

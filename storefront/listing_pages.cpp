@@ -38,21 +38,6 @@ Result<mk::Shop> own_shop(db::Session& s, const Account& farmer) {
   return *shop;
 }
 
-// The options of a select: each value with its label (a unit's in the reader's words).
-template <std::size_t N>
-ViewList choices(const std::string_view (&all)[N], const std::string& chosen, web::Lang lang,
-                 bool units) {
-  ViewList out;
-  for (auto c : all) {
-    View v;
-    v.set("value", std::string(c));
-    v.set("label", units ? unit_text(c, lang) : std::string(c));
-    v.set("selected", std::string(c) == chosen);
-    out.push_back(v);
-  }
-  return out;
-}
-
 Page listing_form(const PageCall& call, const ListingForm& typed, const std::string& key,
                   const std::string& error) {
   View v;

@@ -25,4 +25,19 @@ std::string place_text(std::string_view code, const marketplace::PlaceNames& nam
 // The same for one code, its name read from the store.
 Result<std::string> place_text(db::Session& s, std::string_view code, web::Lang lang);
 
+// The options of a select: each value with its label (a unit's in the reader's words).
+template <std::size_t N>
+web::ViewList choices(const std::string_view (&all)[N], const std::string& chosen, web::Lang lang,
+                      bool units) {
+  web::ViewList out;
+  for (auto c : all) {
+    web::View v;
+    v.set("value", std::string(c));
+    v.set("label", units ? unit_text(c, lang) : std::string(c));
+    v.set("selected", std::string(c) == chosen);
+    out.push_back(v);
+  }
+  return out;
+}
+
 }  // namespace cunhuo::storefront

@@ -1,8 +1,8 @@
 // Every page the browser tests visit, in one place: a page added to the site gets a line here.
 //   path: the URL path, or a function of the fixture pages_test.js makes before the pages
 //         ({product, shop, lot}; add what a new page needs there) that gives it;
-//   as: the account a page behind sign-in is visited as: 'farmer' (13900000001) or
-//       'consumer' (13900000003), from support.js ACCOUNTS;
+//   as: the account a page behind sign-in is visited as: 'farmer' (13900000001),
+//       'consumer' (13900000003) or 'org_buyer' (13900000004), from support.js ACCOUNTS;
 //   screenshot: a file name, when a 360 px wide screenshot is kept as a test artefact.
 'use strict';
 
@@ -20,4 +20,9 @@ module.exports = [
   { path: (f) => `/t/${f.lot}`, screenshot: 'trace' },
   { path: '/cart', as: 'consumer' },
   { path: '/orders', as: 'consumer' },
+  // wp-org: the organisation buyer's pages
+  { path: '/org', as: 'org_buyer', screenshot: 'org' },
+  { path: '/org/order', as: 'org_buyer', screenshot: 'org-order' },
+  { path: '/org/orders', as: 'org_buyer' },
+  { path: '/org/invoices', as: 'org_buyer' },
 ];

@@ -23,20 +23,6 @@ const FormFields kAddress = {{"name", "张三明"},
                              {"address", "兰州市城关区某路1号"},
                              {"region_code", "620102"}};
 
-// Lists the melon as `seller` (their own shop) and returns the product's id.
-std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller) {
-  auto r = post_json(c, "/api/v1/products", kMelon, bearer(server.login(seller)));
-  REQUIRE(r.status == 201);
-  return json_int(r.body, "id");
-}
-
-std::string first_match(const std::string& body, const std::string& pattern) {
-  std::smatch m;
-  const std::regex re(pattern);
-  REQUIRE(std::regex_search(body, m, re));
-  return m[1].str();
-}
-
 std::vector<std::int64_t> order_ids(const std::string& body) {
   std::vector<std::int64_t> ids;
   const std::regex re(R"re(href="/orders/(\d+)")re");
@@ -88,7 +74,7 @@ STORE_TEST("a visitor buys from two shops, signs up on the way, pays once and co
   REQUIRE(checkout.status == 200);
   CHECK(has(checkout.body, "王家蜜瓜小店"));
   CHECK(has(checkout.body, "西渠镇蜜瓜专业合作社"));
-  const std::string key = first_match(checkout.body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(checkout.body);
   auto placed = b.post("/checkout", with_key(kAddress, key));
   REQUIRE(placed.status == 303);
   const std::string done = *placed.header("location");
@@ -98,8 +84,7 @@ STORE_TEST("a visitor buys from two shops, signs up on the way, pays once and co
   REQUIRE(shown.status == 200);
   const auto orders = order_ids(shown.body);
   REQUIRE(orders.size() == 2);  // one order per shop
-  auto paying = b.post(done + "/pay",
-                       {{"key", first_match(shown.body, R"re(name="key" value="([0-9a-f]+)")re")}});
+  auto paying = b.post(done + "/pay", {{"key", form_key(shown.body)}});
   REQUIRE(paying.status == 303);
   const std::string pay_url = *paying.header("location");
   CHECK(pay_url.starts_with("/sim/pay/"));
@@ -135,8 +120,7 @@ STORE_TEST("a checkout form sent twice places one checkout", "[pages][buyer]") {
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   add(b, melon, "2");
-  const std::string key =
-      first_match(b.get("/checkout").body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(b.get("/checkout").body);
   auto first = b.post("/checkout", with_key(kAddress, key));
   auto again = b.post("/checkout", with_key(kAddress, key));
   REQUIRE(first.status == 303);
@@ -157,8 +141,7 @@ TEST_CASE(
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   add(b, melon, "1");
-  const std::string key =
-      first_match(b.get("/checkout").body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(b.get("/checkout").body);
   FormFields no_address = kAddress;
   no_address[2].second = "";
   struct Case {
@@ -209,8 +192,7 @@ TEST_CASE("a checkout after the session expired is refused and places nothing", 
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   add(b, melon, "1");
-  const std::string key =
-      first_match(b.get("/checkout").body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(b.get("/checkout").body);
   server.advance(std::chrono::hours(24 * 31));
   auto refused = b.post("/checkout", with_key(kAddress, key));
   CHECK(refused.status == 401);
@@ -259,7 +241,7 @@ STORE_TEST("a buyer claims a refund with a photo of spoiled goods, once for a fo
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   const std::string path = "/orders/" + std::to_string(bought.order);
-  const std::string key = first_match(b.get(path).body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(b.get(path).body);
   const FormFields claim = {{"amount", "10.00"}, {"reason", "到货时蜜瓜已经坏了"}, {"key", key}};
   const std::string photo = camera_jpeg(1280, 960);
   auto first = b.post_multipart(path + "/refund", claim, "photo", photo);
@@ -319,7 +301,7 @@ TEST_CASE("a refused refund claim says why in Chinese, keeps what was typed and 
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   const std::string path = "/orders/" + std::to_string(bought.order);
-  const std::string key = first_match(b.get(path).body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(b.get(path).body);
   const std::string photo = camera_jpeg(640, 480);
   struct Case {
     std::string what;
@@ -399,15 +381,14 @@ TEST_CASE("a checkout refused for a wrong phone is placed once the phone is corr
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   add(b, melon, "1");
-  const std::string key =
-      first_match(b.get("/checkout").body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string key = form_key(b.get("/checkout").body);
   FormFields wrong = kAddress;
   wrong[1].second = "12345";
   auto refused = b.post("/checkout", with_key(wrong, key));
   CHECK(refused.status == 400);
   CHECK(has(refused.body, "11 位手机号"));
   CHECK(has(refused.body, "value=\"12345\""));
-  const std::string fresh = first_match(refused.body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string fresh = form_key(refused.body);
   CHECK(fresh != key);  // the refusal is kept under the first key
   REQUIRE(b.post("/checkout", with_key(kAddress, fresh)).status == 303);
   CHECK(server.count("SELECT COUNT(*) FROM orders") == 1);

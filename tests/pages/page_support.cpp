@@ -9,6 +9,7 @@
 #include "core/json.hpp"
 #include "messaging/phone_codes.hpp"
 #include "storefront/web/page_session.hpp"
+#include "tests/support/flows.hpp"
 
 namespace cunhuo::test {
 
@@ -106,6 +107,29 @@ std::string camera_jpeg(int width, int height) {
   gdFree(bytes);
   gdImageDestroy(image);
   return out;
+}
+
+std::string first_match(const std::string& body, const std::string& pattern) {
+  std::smatch m;
+  const std::regex re(pattern);
+  REQUIRE(std::regex_search(body, m, re));
+  return m[1].str();
+}
+
+std::string form_key(const std::string& body) {
+  return first_match(body, R"re(name="key" value="([0-9a-f]+)")re");
+}
+
+std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller,
+                    const std::string& listing) {
+  auto r = post_json(c, "/api/v1/products", listing, bearer(server.login(seller)));
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return json_int(r.body, "id");
+}
+
+std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller) {
+  return listed(server, c, seller, kMelon);
 }
 
 }  // namespace cunhuo::test

@@ -39,6 +39,15 @@ class Browser {
 };
 
 bool has(const std::string& text, const std::string& part);
+// The first group of `pattern` in `body` (a test fails without one).
+std::string first_match(const std::string& body, const std::string& pattern);
+// The idempotency key of the first form on a page (hidden field "key").
+std::string form_key(const std::string& body);
+// `seller` lists `listing` (else the melon, tests/support/flows.hpp) in their own shop;
+// returns the product's id.
+std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller,
+                    const std::string& listing);
+std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller);
 // A JPEG photo of `width` x `height` (a gradient), as a phone camera would take.
 std::string camera_jpeg(int width, int height);
 

@@ -123,4 +123,18 @@ Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consume
   return b;
 }
 
+void certify(TestServer& server, HttpClient& c, std::int64_t product, const std::string& number) {
+  const std::string apply = "/api/v1/products/" + std::to_string(product) + "/certification";
+  auto applied =
+      post_json(c, apply, R"({"benefit_mechanism":"收益归农户"})", bearer(server.login(kFarmer)));
+  REQUIRE(applied.status == 201);
+  const std::string at = "/api/v1/certifications/" + std::to_string(json_int(applied.body, "id"));
+  REQUIRE(post_json(c, at + "/review", R"({"approve":true,"note":"核实"})",
+                    bearer(server.login("13900000010")))
+              .status == 200);
+  const std::string approval =
+      R"({"certificate_no":")" + number + R"(","issuing_office":"民勤县乡村振兴局"})";
+  REQUIRE(post_json(c, at + "/approve", approval, bearer(server.login(kOffice))).status == 200);
+}
+
 }  // namespace cunhuo::test

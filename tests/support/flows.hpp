@@ -42,6 +42,11 @@ std::string sensor_readings(const std::string& sensor, std::int64_t from_ms, int
 // follows them. Returns once it is delivered.
 void deliver_by_scans(TestServer& server, HttpClient& c, std::int64_t order);
 
+// Certifies a listing as a poverty-alleviation product: its farmer applies, the township
+// office reviews, the county office approves (certificate `number`).
+void certify(TestServer& server, HttpClient& c, std::int64_t product,
+             const std::string& number = "MQ-2026-101");
+
 // Buys and pays in the sandbox; returns once the order is paid.
 Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer,
                    const std::string& listing = kMelon);

@@ -63,3 +63,23 @@
     say(said('failed') || '!');
   });
 })();
+// wp-org: the bulk order form (/org/order) totals the typed quantities and shows the budget
+// left as they are typed; without JavaScript its 计算 button does the same on the server.
+(() => {
+  const form = document.getElementById('bulk');
+  const totals = document.getElementById('totals');
+  if (!form || !totals) return;
+  const total = document.getElementById('total'), left = document.getElementById('left');
+  const remaining = Number(totals.dataset.remaining);
+  const yuan = (fen) => (fen < 0 ? '-' : '') + '¥' + (Math.abs(fen) / 100).toFixed(2);
+  form.addEventListener('input', () => {
+    let fen = 0;
+    for (const input of form.querySelectorAll('input[data-price]')) {
+      const q = Number(input.value);
+      if (Number.isInteger(q) && q > 0) fen += q * Number(input.dataset.price);
+    }
+    total.textContent = yuan(fen);
+    left.textContent = yuan(remaining - fen);
+    left.className = remaining - fen < 0 ? 'error' : '';
+  });
+})();
