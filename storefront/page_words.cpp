@@ -1,5 +1,7 @@
 #include "storefront/page_words.hpp"
 
+#include <cstdio>
+
 #include "core/clock.hpp"
 
 namespace cunhuo::storefront {
@@ -18,6 +20,13 @@ std::string unit_text(std::string_view unit, web::Lang lang) {
 
 std::string temperature_text(TemperatureClass t, web::Lang lang) {
   return std::string(web::text("temperature_" + std::string(to_string(t)), lang));
+}
+
+std::string month_label(std::int64_t epoch_ms) {
+  const LocalDate today = shanghai_date(epoch_ms);
+  char label[16];
+  std::snprintf(label, sizeof label, "%04d-%02u", today.year, today.month);
+  return label;
 }
 
 }  // namespace cunhuo::storefront
