@@ -211,11 +211,11 @@ Result<Page> update_listing(const FarmPageContext& ctx, const Desk& desk, const 
     return make_error(ErrorKind::invalid, "invalid_stock", "a whole number", "stock");
   changes.stock = stock;
   CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<mk::Product> {
-    const auto shop = CUNHUO_TRY(desk.listing_shop(tx, call.caller()));
+    const auto none = make_error(ErrorKind::not_found, "not_found", "no such listing");
     auto current = CUNHUO_TRY(mk::find_product(tx, id));
-    if (!current || current->shop != shop.id ||
-        !CUNHUO_TRY(can_manage_shop(tx, call.caller(), current->shop)))
-      return make_error(ErrorKind::not_found, "not_found", "no such listing");
+    if (!current || !CUNHUO_TRY(can_manage_shop(tx, call.caller(), current->shop))) return none;
+    // Only this desk's shop: a household shop's listing is not changed on /coop.
+    if (current->shop != CUNHUO_TRY(desk.listing_shop(tx, call.caller())).id) return none;
     return mk::update_product(tx, id, changes, ctx.clock);
   }));
   return Page::see_other(desk.base + "/listings");
