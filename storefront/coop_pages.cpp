@@ -16,10 +16,7 @@ namespace {
 
 namespace mk = cunhuo::marketplace;
 namespace pay = cunhuo::payments;
-using web::Page;
-using web::PageCall;
-using web::View;
-using web::ViewList;
+using web::Page, web::PageCall, web::View, web::ViewList;
 
 constexpr std::string_view kMembersPath = "/coop/members";
 

@@ -162,21 +162,28 @@ Desk farm_desk() {
               .listing_shop = own_shop};
 }
 
+void add_desk_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk,
+                    std::span<const DeskPage> table) {
+  for (const auto& page : table) {
+    auto handler = page.handler;
+    pages.add({.method = std::string(page.method),
+               .pattern = desk.base + std::string(page.path),
+               .access = only({desk.role}),
+               .summary = std::string(page.summary),
+               .handler = [ctx, desk, handler](const PageCall& call) {
+                 return handler(ctx, desk, call);
+               }});
+  }
+}
+
 void add_packing_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk) {
-  pages.add({.pattern = desk.base,
-             .access = only({desk.role}),
-             .summary = "Home: the orders to pack today, by deadline",
-             .handler = [ctx, desk](const PageCall& call) { return desk_home(ctx, desk, call); }});
-  pages.add(
-      {.method = "POST",
-       .pattern = desk.base + "/orders/:id/packed",
-       .access = only({desk.role}),
-       .summary = "Mark an order packed",
-       .handler = [ctx, desk](const PageCall& call) { return mark_packed(ctx, desk, call); }});
-  pages.add({.pattern = desk.base + "/orders/:id/label",
-             .access = only({desk.role}),
-             .summary = "An order's parcel labels: tracking number, QR code, lot, temperature",
-             .handler = [ctx, desk](const PageCall& call) { return label(ctx, desk, call); }});
+  static constexpr DeskPage kPackingPages[] = {
+      {"GET", "", "Home: the orders to pack today, by deadline", desk_home},
+      {"POST", "/orders/:id/packed", "Mark an order packed", mark_packed},
+      {"GET", "/orders/:id/label",
+       "An order's parcel labels: tracking number, QR code, lot, temperature", label},
+  };
+  add_desk_pages(pages, ctx, desk, kPackingPages);
 }
 
 void add_farm_pages(web::PageTable& pages, const FarmPageContext& ctx) {

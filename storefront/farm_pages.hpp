@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -52,6 +53,14 @@ struct Desk {
 Desk farm_desk();
 // What every desk page's template reads of its desk: base, home (its title), coop.
 void set_desk(web::View& view, const Desk& desk, web::Lang lang);
+
+// A page of a desk, at desk.base + path, for desk.role.
+struct DeskPage {
+  std::string_view method, path, summary;
+  Result<web::Page> (*handler)(const FarmPageContext&, const Desk&, const web::PageCall&);
+};
+void add_desk_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk,
+                    std::span<const DeskPage> table);
 
 // Orders to pack, marking one packed, its label: under desk.base.
 void add_packing_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk);

@@ -224,11 +224,12 @@ Result<Page> update_listing(const FarmPageContext& ctx, const Desk& desk, const 
 }  // namespace
 
 void add_listing_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk) {
-  pages.add(
-      {.pattern = desk.base + "/list",
-       .access = only({desk.role}),
-       .summary = "A new listing: a few taps and a photo from the camera",
-       .handler = [ctx, desk](const PageCall& call) { return show_new_listing(ctx, desk, call); }});
+  static constexpr DeskPage kListingPages[] = {
+      {"GET", "/list", "A new listing: a few taps and a photo from the camera", show_new_listing},
+      {"GET", "/listings", "The listings, their prices and stock", show_listings},
+      {"POST", "/listings/:id", "Change a listing's price and stock", update_listing},
+  };
+  add_desk_pages(pages, ctx, desk, kListingPages);
   pages.add(
       {.method = "POST",
        .pattern = desk.base + "/list",
@@ -242,17 +243,6 @@ void add_listing_pages(web::PageTable& pages, const FarmPageContext& ctx, const 
        .max_body = ctx.max_upload_body + static_cast<std::int64_t>(kMaxListingFormBytes),
        .multipart = true,
        .on_pool = true});
-  pages.add(
-      {.pattern = desk.base + "/listings",
-       .access = only({desk.role}),
-       .summary = "The listings, their prices and stock",
-       .handler = [ctx, desk](const PageCall& call) { return show_listings(ctx, desk, call); }});
-  pages.add(
-      {.method = "POST",
-       .pattern = desk.base + "/listings/:id",
-       .access = only({desk.role}),
-       .summary = "Change a listing's price and stock",
-       .handler = [ctx, desk](const PageCall& call) { return update_listing(ctx, desk, call); }});
 }
 
 }  // namespace cunhuo::storefront

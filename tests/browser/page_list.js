@@ -1,8 +1,9 @@
 // Every page the browser tests visit, in one place: a page added to the site gets a line here.
 //   path: the URL path, or a function of the fixture pages_test.js makes before the pages
 //         ({product, shop, lot}; add what a new page needs there) that gives it;
-//   as: the account a page behind sign-in is visited as: 'farmer' (13900000001) or
-//       'consumer' (13900000003), from support.js ACCOUNTS;
+//   as: the account a page behind sign-in is visited as: 'farmer' (13900000001),
+//       'consumer' (13900000003) or 'coop' (13900000002, 西渠 cooperative's manager), from
+//       support.js ACCOUNTS;
 //   screenshot: a file name, when a 360 px wide screenshot is kept as a test artefact.
 'use strict';
 
@@ -20,4 +21,11 @@ module.exports = [
   { path: (f) => `/t/${f.lot}`, screenshot: 'trace' },
   { path: '/cart', as: 'consumer' },
   { path: '/orders', as: 'consumer' },
+  // The cooperative manager's pages.
+  { path: '/coop', as: 'coop', screenshot: 'coop' },
+  { path: '/coop/members', as: 'coop' },
+  { path: '/coop/list', as: 'coop' },
+  { path: '/coop/listings', as: 'coop' },
+  { path: '/coop/orders', as: 'coop' },
+  { path: '/coop/income', as: 'coop' },
 ];

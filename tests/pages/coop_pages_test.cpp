@@ -38,94 +38,90 @@ FormFields with(FormFields form, const std::string& name, const std::string& val
   return form;
 }
 
-Bought coop_order_paid(TestServer& server, HttpClient& c, const std::string& consumer) {
-  return buy_and_pay(server, c, consumer, kCoopMelon, kCoopManager);
-}
+// A store with the cooperative's manager signed in on a browser; with a paid order of the
+// cooperative when asked for one.
+struct Coop {
+  TestServer server;
+  HttpClient c;
+  std::string consumer;
+  Browser manager;
+  Bought order;
+
+  explicit Coop(StoreKind kind, bool with_order = false)
+      : server(kind), c(server.port()), consumer(server.login(kConsumer)), manager(server) {
+    manager.sign_in(server.login(kCoopManager));
+    if (with_order) order = buy_and_pay(server, c, consumer, kCoopMelon, kCoopManager);
+  }
+  std::string order_path() const { return "/coop/orders/" + std::to_string(order.order); }
+  std::string status() { return order_status(c, consumer, order.order); }
+};
 
 }  // namespace
 
 STORE_TEST("the cooperative's manager sees its paid order to pack, with deadline and pick-up point",
            "[pages][coop]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::string consumer = server.login(kConsumer);
-  const Bought b = coop_order_paid(server, c, consumer);
-  const auto parcels = tracking_numbers(c, consumer, b.order);
+  Coop coop(store_kind, true);
+  const auto parcels = tracking_numbers(coop.c, coop.consumer, coop.order.order);
   REQUIRE_FALSE(parcels.empty());
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  auto home = manager.get("/coop");
+  auto home = coop.manager.get("/coop");
   REQUIRE(home.status == 200);
-  CHECK(has(home.body, "#" + std::to_string(b.order) + " 西渠合作社蜜瓜"));
+  CHECK(has(home.body, "#" + std::to_string(coop.order.order) + " 西渠合作社蜜瓜"));
   CHECK(has(home.body, "打包截止"));
   CHECK(has(home.body, parcels.front()));
   CHECK(has(home.body, "href=\"/coop/members\""));
 }
 
 STORE_TEST("the cooperative's manager marks an order packed on the page", "[pages][coop]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::string consumer = server.login(kConsumer);
-  const Bought b = coop_order_paid(server, c, consumer);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  manager.get("/coop");
-  auto packed = manager.post("/coop/orders/" + std::to_string(b.order) + "/packed", {});
+  Coop coop(store_kind, true);
+  coop.manager.get("/coop");
+  auto packed = coop.manager.post(coop.order_path() + "/packed", {});
   REQUIRE(packed.status == 303);
   CHECK(packed.header("location") ==
-        std::optional<std::string>("/coop?packed=" + std::to_string(b.order)));
-  CHECK(order_status(c, consumer, b.order) == "packed");
+        std::optional<std::string>("/coop?packed=" + std::to_string(coop.order.order)));
+  CHECK(coop.status() == "packed");
 }
 
 STORE_TEST("the cooperative's label shows each parcel's tracking number as a QR code",
            "[pages][coop]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::string consumer = server.login(kConsumer);
-  const Bought b = coop_order_paid(server, c, consumer);
-  const auto parcels = tracking_numbers(c, consumer, b.order);
+  Coop coop(store_kind, true);
+  const auto parcels = tracking_numbers(coop.c, coop.consumer, coop.order.order);
   REQUIRE_FALSE(parcels.empty());
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  auto label = manager.get("/coop/orders/" + std::to_string(b.order) + "/label");
+  auto label = coop.manager.get(coop.order_path() + "/label");
   REQUIRE(label.status == 200);
   CHECK(has(label.body, "<svg"));
   CHECK(has(label.body, parcels.front()));
 }
 
 STORE_TEST("a cooperative listing keeps each member's percent as basis points", "[pages][coop]") {
-  TestServer server(store_kind);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  auto form = manager.get("/coop/list");
+  Coop coop(store_kind);
+  auto form = coop.manager.get("/coop/list");
   REQUIRE(form.status == 200);
   CHECK(has(form.body, "name=\"share_2\""));
   CHECK(has(form.body, "李*英"));
-  auto listed = manager.post_multipart("/coop/list", kCoopForm, "photo", camera_jpeg(640, 480));
+  auto listed =
+      coop.manager.post_multipart("/coop/list", kCoopForm, "photo", camera_jpeg(640, 480));
   REQUIRE(listed.status == 303);
   CHECK(has(listed.header("location").value_or(""), "/coop/listings?new="));
-  CHECK(server.count("SELECT COUNT(*) FROM products p JOIN product_producers pp ON "
-                     "pp.product_id = p.id WHERE p.title = '合作社蜜瓜' AND p.shop_id = 2 AND "
-                     "((pp.household_id = 1 AND pp.share_bps = 6000) OR "
-                     "(pp.household_id = 2 AND pp.share_bps = 4000))") == 2);
-  CHECK(has(manager.get("/coop/listings").body, "王*国 60% · 李*英 40%"));
+  CHECK(coop.server.count("SELECT COUNT(*) FROM products p JOIN product_producers pp ON "
+                          "pp.product_id = p.id WHERE p.title = '合作社蜜瓜' AND p.shop_id = 2 AND "
+                          "((pp.household_id = 1 AND pp.share_bps = 6000) OR "
+                          "(pp.household_id = 2 AND pp.share_bps = 4000))") == 2);
+  CHECK(has(coop.manager.get("/coop/listings").body, "王*国 60% · 李*英 40%"));
 }
 
 STORE_TEST("the same cooperative listing form sent twice lists the product once", "[pages][coop]") {
-  TestServer server(store_kind);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  manager.get("/coop/list");
-  auto first = manager.post_multipart("/coop/list", kCoopForm, "photo", "");
-  auto again = manager.post_multipart("/coop/list", kCoopForm, "photo", "");
+  Coop coop(store_kind);
+  coop.manager.get("/coop/list");
+  const auto first = coop.manager.post_multipart("/coop/list", kCoopForm, "photo", "");
   REQUIRE(first.status == 303);
-  CHECK(again.header("location") == first.header("location"));
-  CHECK(server.count("SELECT COUNT(*) FROM products WHERE title = '合作社蜜瓜'") == 1);
+  CHECK(coop.manager.post_multipart("/coop/list", kCoopForm, "photo", "").header("location") ==
+        first.header("location"));
+  CHECK(coop.server.count("SELECT COUNT(*) FROM products WHERE title = '合作社蜜瓜'") == 1);
 }
 
 STORE_TEST("a refused cooperative listing says why, keeps what was typed and writes nothing",
            "[pages][coop]") {
-  TestServer server(store_kind);
+  Coop coop(store_kind);
   struct Case {
     std::string what;
     FormFields form;
@@ -143,111 +139,85 @@ STORE_TEST("a refused cooperative listing says why, keeps what was typed and wri
   };
   for (const auto& r : refusals) {
     INFO(r.what);
-    Browser manager(server);
-    manager.sign_in(server.login(kCoopManager));
-    manager.get("/coop/list");
-    auto reply = manager.post_multipart("/coop/list", r.form, "photo", r.photo);
+    coop.manager.get("/coop/list");
+    auto reply = coop.manager.post_multipart("/coop/list", r.form, "photo", r.photo);
     CHECK(reply.status == r.status);
     CHECK(has(reply.body, r.says));
     CHECK(has(reply.body, "value=\"合作社蜜瓜\""));
   }
-  CHECK(server.count("SELECT COUNT(*) FROM products WHERE title = '合作社蜜瓜'") == 0);
+  CHECK(coop.server.count("SELECT COUNT(*) FROM products WHERE title = '合作社蜜瓜'") == 0);
 }
 
 STORE_TEST("the cooperative's manager changes a listing's stock", "[pages][coop]") {
-  TestServer server(store_kind);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  manager.get("/coop/list");
-  auto listed = manager.post_multipart("/coop/list", kCoopForm, "photo", "");
-  REQUIRE(listed.status == 303);
-  const std::string location = listed.header("location").value_or("");
+  Coop coop(store_kind);
+  coop.manager.get("/coop/list");
+  const std::string location = coop.manager.post_multipart("/coop/list", kCoopForm, "photo", "")
+                                   .header("location")
+                                   .value_or("");
   const std::string id = location.substr(location.find('=') + 1);
-  manager.get("/coop/listings");
-  auto changed = manager.post("/coop/listings/" + id, {{"price", "35.00"}, {"stock", "7"}});
-  CHECK(changed.status == 303);
-  CHECK(server.count("SELECT COUNT(*) FROM products WHERE id = " + id +
-                     " AND stock = 7 AND price_fen = 3500") == 1);
+  coop.manager.get("/coop/listings");
+  CHECK(coop.manager.post("/coop/listings/" + id, {{"price", "35.00"}, {"stock", "7"}}).status ==
+        303);
+  CHECK(coop.server.count("SELECT COUNT(*) FROM products WHERE id = " + id +
+                          " AND stock = 7 AND price_fen = 3500") == 1);
 }
 
 STORE_TEST("the members page shows member households masked, with their village", "[pages][coop]") {
-  TestServer server(store_kind);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  auto page = manager.get("/coop/members");
-  REQUIRE(page.status == 200);
-  CHECK(has(page.body, "王*国"));
-  CHECK(has(page.body, "张*德 <span class=\"muted\">620621104202"));
-  CHECK_FALSE(has(page.body, "王建国"));
+  Coop coop(store_kind);
+  const std::string members = coop.manager.get("/coop/members").body;
+  CHECK(has(members, "王*国"));
+  CHECK(has(members, "张*德 <span class=\"muted\">620621104202"));  // another village
+  CHECK_FALSE(has(members, "王建国"));
 }
 
 STORE_TEST("the cooperative's manager accepts a household's request to join", "[pages][coop]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::string li = server.login(kOtherFarmer);
-  REQUIRE(c.request("POST", "/api/v1/shops/2/leave", "", bearer(li)).status == 200);
-  auto asked = post_json(c, "/api/v1/shops/2/membership-requests", "{}", bearer(li));
+  Coop coop(store_kind);
+  const std::string li = coop.server.login(kOtherFarmer);  // 李's household leaves, asks back
+  REQUIRE(coop.c.request("POST", "/api/v1/shops/2/leave", "", bearer(li)).status == 200);
+  auto asked = post_json(coop.c, "/api/v1/shops/2/membership-requests", "{}", bearer(li));
   REQUIRE(asked.status == 201);
-  const std::string request = std::to_string(json_int(asked.body, "id"));
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  auto page = manager.get("/coop/members");
-  REQUIRE(has(page.body, "action=\"/coop/requests/" + request + "\""));
-  auto answered = manager.post("/coop/requests/" + request, {{"accept", "yes"}});
-  CHECK(answered.status == 303);
-  CHECK(server.count("SELECT COUNT(*) FROM shop_members WHERE shop_id = 2 AND household_id = "
-                     "2") == 1);
+  const std::string request = "/coop/requests/" + std::to_string(json_int(asked.body, "id"));
+  REQUIRE(has(coop.manager.get("/coop/members").body, "action=\"" + request + "\""));
+  CHECK(coop.manager.post(request, {{"accept", "yes"}}).status == 303);
+  CHECK(coop.server.count(
+            "SELECT COUNT(*) FROM shop_members WHERE shop_id = 2 AND household_id = 2") == 1);
 }
 
 STORE_TEST("the cooperative's manager invites a household of the county", "[pages][coop]") {
-  TestServer server(store_kind);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  manager.get("/coop/members");
-  auto invited = manager.post("/coop/members/invite", {{"household_id", "5"}});
-  CHECK(invited.status == 303);
-  CHECK(server.count("SELECT COUNT(*) FROM membership_requests WHERE shop_id = 2 AND "
-                     "household_id = 5 AND direction = 'invite' AND status = 'pending'") == 1);
-  CHECK(has(manager.get("/coop/members").body, "马*福"));
+  Coop coop(store_kind);
+  coop.manager.get("/coop/members");
+  CHECK(coop.manager.post("/coop/members/invite", {{"household_id", "5"}}).status == 303);
+  CHECK(coop.server.count("SELECT COUNT(*) FROM membership_requests WHERE shop_id = 2 AND "
+                          "household_id = 5 AND direction = 'invite' AND status = 'pending'") == 1);
+  CHECK(has(coop.manager.get("/coop/members").body, "马*福"));
 }
 
 STORE_TEST("the orders page shows each order with the members whose goods it holds",
            "[pages][coop]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const Bought b = coop_order_paid(server, c, server.login(kConsumer));
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  auto page = manager.get("/coop/orders");
+  Coop coop(store_kind, true);
+  auto page = coop.manager.get("/coop/orders");
   REQUIRE(page.status == 200);
-  CHECK(has(page.body, "#" + std::to_string(b.order)));
+  CHECK(has(page.body, "#" + std::to_string(coop.order.order)));
   CHECK(has(page.body, "王*国、李*英"));
 }
 
 STORE_TEST("a tampered cursor on the orders page is refused", "[pages][coop]") {
-  TestServer server(store_kind);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  CHECK(manager.get("/coop/orders?cursor=forged").status == 400);
+  Coop coop(store_kind);
+  CHECK(coop.manager.get("/coop/orders?cursor=forged").status == 400);
 }
 
 STORE_TEST("the income page shows this month's sales line by line by member share",
            "[pages][coop]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::string consumer = server.login(kConsumer);
-  const Bought b = coop_order_paid(server, c, consumer);
-  deliver_by_scans(server, c, b.order);
-  REQUIRE(c.request("POST", "/api/v1/orders/" + std::to_string(b.order) + "/confirm-receipt", "",
-                    bearer(consumer))
-              .status == 200);
-  Browser manager(server);
-  manager.sign_in(server.login(kCoopManager));
-  REQUIRE(eventually([&] { return has(manager.get("/coop/income").body, "60%"); }));
-  auto page = manager.get("/coop/income");
-  CHECK(has(page.body, "#" + std::to_string(b.order)));
-  CHECK(has(page.body, "<td>王*国</td><td class=\"n\">60%</td>"));
-  CHECK(has(page.body, "<td>李*英</td><td class=\"n\">40%</td>"));
+  Coop coop(store_kind, true);
+  deliver_by_scans(coop.server, coop.c, coop.order.order);
+  const std::string confirm =
+      "/api/v1/orders/" + std::to_string(coop.order.order) + "/confirm-receipt";
+  REQUIRE(coop.c.request("POST", confirm, "", bearer(coop.consumer)).status == 200);
+  REQUIRE(eventually([&] { return has(coop.manager.get("/coop/income").body, "60%"); }));
+  const auto page = coop.manager.get("/coop/income").body;
+  CHECK(has(page, "#" + std::to_string(coop.order.order)));
+  CHECK(has(page, "<td>王*国</td><td class=\"n\">60%</td>"));
+  CHECK(has(page, "<td>李*英</td><td class=\"n\">40%</td>"));
 }
 
 TEST_CASE("the cooperative's pages are its own manager's", "[pages][coop]") {
@@ -256,36 +226,26 @@ TEST_CASE("the cooperative's pages are its own manager's", "[pages][coop]") {
   const std::string consumer = server.login(kConsumer);
   const Bought other = buy_and_pay(server, c, consumer);  // 王's household shop
   const std::string order = std::to_string(other.order);
-  struct Case {
-    std::string who, token, method, path;
-    int status;
-    std::string location;
-  };
   // A visitor logs in first; another role, or a household shop's manager, is refused; the
   // cooperative's manager finds no order of another shop.
-  const std::vector<Case> refusals = {
-      {"a visitor", "", "GET", "/coop", 303, "/login?next=/coop"},
-      {"a consumer", consumer, "GET", "/coop", 403, ""},
-      {"a farmer", server.login(kFarmer), "GET", "/coop/members", 403, ""},
-      {"a household shop's manager", server.login(kHouseholdShopManager), "GET", "/coop", 403, ""},
-      {"a household shop's manager", server.login(kHouseholdShopManager), "GET", "/coop/orders",
-       403, ""},
-      {"a household shop's manager", server.login(kHouseholdShopManager), "POST",
-       "/coop/orders/" + order + "/packed", 403, ""},
-      {"the cooperative's manager", server.login(kCoopManager), "GET",
-       "/coop/orders/" + order + "/label", 404, ""},
-      {"the cooperative's manager", server.login(kCoopManager), "POST",
-       "/coop/orders/" + order + "/packed", 404, ""},
-  };
-  for (const auto& r : refusals) {
-    INFO(r.who + " " + r.path);
-    Browser visitor(server);
-    if (!r.token.empty()) visitor.sign_in(r.token);
-    visitor.get("/");
-    auto reply = r.method == "GET" ? visitor.get(r.path) : visitor.post(r.path, {});
-    CHECK(reply.status == r.status);
-    if (!r.location.empty())
-      CHECK(reply.header("location") == std::optional<std::string>(r.location));
-  }
+  check_refusals(server, {
+                             {"a visitor", "", "GET", "/coop", 303, "/login?next=/coop"},
+                             {"a consumer", consumer, "GET", "/coop", 403, ""},
+                             {"a farmer", server.login(kFarmer), "GET", "/coop/members", 403, ""},
+                             {"a household shop's manager", server.login(kHouseholdShopManager),
+                              "GET", "/coop", 403, ""},
+                             {"a household shop's manager", server.login(kHouseholdShopManager),
+                              "GET", "/coop/orders", 403, ""},
+                             {"a household shop's manager", server.login(kHouseholdShopManager),
+                              "GET", "/coop/list", 403, ""},
+                             {"a household shop's manager", server.login(kHouseholdShopManager),
+                              "GET", "/coop/income", 403, ""},
+                             {"a household shop's manager", server.login(kHouseholdShopManager),
+                              "POST", "/coop/orders/" + order + "/packed", 403, ""},
+                             {"the cooperative's manager", server.login(kCoopManager), "GET",
+                              "/coop/orders/" + order + "/label", 404, ""},
+                             {"the cooperative's manager", server.login(kCoopManager), "POST",
+                              "/coop/orders/" + order + "/packed", 404, ""},
+                         });
   CHECK(order_status(c, consumer, other.order) == "paid");
 }
