@@ -150,7 +150,7 @@ Result<Page> label(const FarmPageContext& ctx, const Desk& desk, const PageCall&
 
 void set_desk(View& view, const Desk& desk, Lang lang) {
   view.set("base", desk.base);
-  view.set("home", std::string(web::text(desk.home_title, lang)));
+  view.set("desk_title", std::string(web::text(desk.home_title, lang)));
   view.set("coop", desk.shares);
 }
 

@@ -51,7 +51,7 @@ struct Desk {
   bool shares = false;  // a listing names its producers' shares (a cooperative's members)
 };
 Desk farm_desk();
-// What every desk page's template reads of its desk: base, home (its title), coop.
+// What every desk page's template reads of its desk: base, desk_title, coop.
 void set_desk(web::View& view, const Desk& desk, web::Lang lang);
 
 // A page of a desk, at desk.base + path, for desk.role.

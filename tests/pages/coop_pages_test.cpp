@@ -69,6 +69,7 @@ STORE_TEST("the cooperative's manager sees its paid order to pack, with deadline
   CHECK(has(home.body, "打包截止"));
   CHECK(has(home.body, parcels.front()));
   CHECK(has(home.body, "href=\"/coop/members\""));
+  CHECK(has(home.body, "<h1>合作社工作台</h1>"));
 }
 
 STORE_TEST("the cooperative's manager marks an order packed on the page", "[pages][coop]") {
