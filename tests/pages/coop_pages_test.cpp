@@ -14,7 +14,9 @@ namespace {
 
 // 西渠 cooperative (shop 2): members 王建国 (household 1), 李秀英 (2) and 张明德 (3).
 const std::string kCoopManager = "13900000002";
-const std::string kHouseholdShopManager = "13900000011";  // manages 王's household shop
+// The fixture has no manager of a household shop: the refusal test makes the org buyer one
+// (of 王's household shop, shop 1) in its own store.
+const std::string kHouseholdShopManager = "13900000004";
 const std::string kCoopShop = "2";
 
 // A melon the cooperative lists for two members: 60 % 王's, 40 % 李's.
@@ -225,6 +227,12 @@ TEST_CASE("the cooperative's pages are its own manager's", "[pages][coop]") {
   TestServer server(StoreKind::sqlite);
   HttpClient c(server.port());
   const std::string consumer = server.login(kConsumer);
+  auto made = server.app().db().write([&](db::Session& tx) -> Result<int> {
+    CUNHUO_TRY(tx.exec("UPDATE accounts SET role = 'shop_manager', shop_id = 1 WHERE phone = ?",
+                       {kHouseholdShopManager}));
+    return 0;
+  });
+  REQUIRE(made.ok());
   const Bought other = buy_and_pay(server, c, consumer);  // 王's household shop
   const std::string order = std::to_string(other.order);
   // A visitor logs in first; another role, or a household shop's manager, is refused; the
@@ -248,5 +256,8 @@ TEST_CASE("the cooperative's pages are its own manager's", "[pages][coop]") {
                              {"the cooperative's manager", server.login(kCoopManager), "POST",
                               "/coop/orders/" + order + "/packed", 404, ""},
                          });
+  Browser shop_manager(server);  // refused as a manager, not for another role
+  shop_manager.sign_in(server.login(kHouseholdShopManager));
+  CHECK(has(shop_manager.get("/coop").body, "仅供合作社经理"));
   CHECK(order_status(c, consumer, other.order) == "paid");
 }
