@@ -222,6 +222,16 @@ Result<std::optional<MembershipRequest>> find_membership_request(db::Session& s,
   return std::optional<MembershipRequest>(request_from(*row));
 }
 
+Result<std::vector<MembershipRequest>> pending_requests_of(db::Session& s, ShopId shop) {
+  std::vector<MembershipRequest> out;
+  for (const auto& row : CUNHUO_TRY(
+           s.query("SELECT id, shop_id, household_id, direction, status FROM membership_requests "
+                   "WHERE shop_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
+                   {shop.value, static_cast<std::int64_t>(kMaxPendingRequests)})))
+    out.push_back(request_from(row));
+  return out;
+}
+
 Result<MembershipRequest> answer_membership(db::Session& tx, MembershipRequestId id, bool accept,
                                             const Clock& clock) {
   auto request = CUNHUO_TRY(find_membership_request(tx, id));

@@ -75,6 +75,10 @@ Result<MembershipRequestId> request_membership(db::Session& tx, ShopId shop, Hou
                                                RequestDirection direction, const Clock& clock);
 Result<std::optional<MembershipRequest>> find_membership_request(db::Session& s,
                                                                  MembershipRequestId id);
+// The shop's requests and invitations still waiting for an answer, oldest first, at most
+// kMaxPendingRequests.
+inline constexpr int kMaxPendingRequests = 200;
+Result<std::vector<MembershipRequest>> pending_requests_of(db::Session& s, ShopId shop);
 // Accepting adds the household to the shop; declining leaves it out. Once only.
 Result<MembershipRequest> answer_membership(db::Session& tx, MembershipRequestId id, bool accept,
                                             const Clock& clock);

@@ -46,6 +46,7 @@
 #include "storefront/secret_file.hpp"
 #include "storefront/shop_pages.hpp"
 #include "storefront/account_pages.hpp"
+#include "storefront/coop_pages.hpp"
 #include "storefront/farm_pages.hpp"
 #include "storefront/buyer_pages.hpp"
 #include "storefront/org_pages.hpp"
@@ -367,7 +368,6 @@ void App::add_pages() {
                              .max_upload_body = config_.max_upload_body,
                              .https = pages_->options().secure_cookies};
   add_farm_pages(*pages_, farm);
-  add_listing_pages(*pages_, farm);
   add_catalog_pages(*pages_, CatalogPageContext{.db = *db_, .clock = clock_, .fees = fees()});
   add_buyer_pages(
       *pages_,
@@ -390,6 +390,8 @@ void App::add_pages() {
                                               .clock = clock_,
                                               .statement_key = keys_.statement,
                                               .https = pages_->options().secure_cookies});
+  // The cooperative manager's pages (/coop).
+  add_coop_pages(*pages_, CoopPageContext{.farm = farm, .cursors = keys_.cursors});
 }
 
 payments::PaymentProvider& App::provider() {

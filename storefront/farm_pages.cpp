@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/assert.hpp"
+
 #include "logistics/network.hpp"
 #include "logistics/shipments.hpp"
 #include "marketplace/lots.hpp"
@@ -82,10 +84,20 @@ Result<ViewList> trace_views(db::Session& s, const mk::Order& order, const std::
   return out;
 }
 
-Result<Page> farm_home(const FarmPageContext& ctx, const PageCall& call) {
+// The household's own shop, where its listings go; an error when it has none.
+Result<mk::Shop> own_shop(db::Session& s, const Account& farmer) {
+  const auto shops = CUNHUO_TRY(farm_shops(s, farmer));
+  if (shops.empty())
+    return make_error(ErrorKind::conflict, "no_shop", "the household has no shop yet");
+  auto shop = CUNHUO_TRY(mk::find_shop(s, shops.front()));
+  CUNHUO_ASSERT(shop.has_value());
+  return *shop;
+}
+
+Result<Page> desk_home(const FarmPageContext& ctx, const Desk& desk, const PageCall& call) {
   View view = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
     View v;
-    const auto shops = CUNHUO_TRY(farm_shops(s, call.caller()));
+    const auto shops = CUNHUO_TRY(desk.shops(s, call.caller()));
     v.set("has_shop", !shops.empty());
     ViewList orders;
     if (!shops.empty()) {
@@ -97,23 +109,25 @@ Result<Page> farm_home(const FarmPageContext& ctx, const PageCall& call) {
     return v;
   }));
   if (auto packed = call.request.query_param("packed")) view.set("packed", *packed);
-  return Page::show("farm", "title_farm", std::move(view));
+  set_desk(view, desk, call.lang);
+  return Page::show("farm", desk.home_title, std::move(view));
 }
 
-Result<Page> mark_packed(const FarmPageContext& ctx, const PageCall& call) {
+Result<Page> mark_packed(const FarmPageContext& ctx, const Desk& desk, const PageCall& call) {
   const auto id = CUNHUO_TRY(order_in_path(call));
-  CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
+  CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<mk::Order> {
+    CUNHUO_TRY(desk.shops(tx, call.caller()));  // refuses an account this desk is not for
     return move_order_as(tx, call.caller(), id, OrderMove{.to = mk::OrderStatus::packed},
                          ctx.clock);
   }));
-  return Page::see_other("/farm?packed=" + std::to_string(id.value));
+  return Page::see_other(desk.base + "?packed=" + std::to_string(id.value));
 }
 
-Result<Page> label(const FarmPageContext& ctx, const PageCall& call) {
+Result<Page> label(const FarmPageContext& ctx, const Desk& desk, const PageCall& call) {
   const auto id = CUNHUO_TRY(order_in_path(call));
   View view = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
     auto order = CUNHUO_TRY(mk::find_order(s, id));
-    const auto shops = CUNHUO_TRY(farm_shops(s, call.caller()));
+    const auto shops = CUNHUO_TRY(desk.shops(s, call.caller()));
     if (!order || std::find(shops.begin(), shops.end(), order->shop) == shops.end())
       return not_found();
     View v;
@@ -126,6 +140,7 @@ Result<Page> label(const FarmPageContext& ctx, const PageCall& call) {
                                              page_origin(call, ctx.https))));
     }
     v.set("parcels", parcels);
+    set_desk(v, desk, call.lang);
     return v;
   }));
   return Page::show("label", "title_label", std::move(view));
@@ -133,20 +148,48 @@ Result<Page> label(const FarmPageContext& ctx, const PageCall& call) {
 
 }  // namespace
 
+void set_desk(View& view, const Desk& desk, Lang lang) {
+  view.set("base", desk.base);
+  view.set("desk_title", std::string(web::text(desk.home_title, lang)));
+  view.set("coop", desk.shares);
+}
+
+Desk farm_desk() {
+  return Desk{.base = "/farm",
+              .role = Role::farmer,
+              .home_title = "title_farm",
+              .shops = farm_shops,
+              .listing_shop = own_shop};
+}
+
+void add_desk_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk,
+                    std::span<const DeskPage> table) {
+  for (const auto& page : table) {
+    auto handler = page.handler;
+    pages.add({.method = std::string(page.method),
+               .pattern = desk.base + std::string(page.path),
+               .access = only({desk.role}),
+               .summary = std::string(page.summary),
+               .handler = [ctx, desk, handler](const PageCall& call) {
+                 return handler(ctx, desk, call);
+               }});
+  }
+}
+
+void add_packing_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk) {
+  static constexpr DeskPage kPackingPages[] = {
+      {"GET", "", "Home: the orders to pack today, by deadline", desk_home},
+      {"POST", "/orders/:id/packed", "Mark an order packed", mark_packed},
+      {"GET", "/orders/:id/label",
+       "An order's parcel labels: tracking number, QR code, lot, temperature", label},
+  };
+  add_desk_pages(pages, ctx, desk, kPackingPages);
+}
+
 void add_farm_pages(web::PageTable& pages, const FarmPageContext& ctx) {
-  pages.add({.pattern = "/farm",
-             .access = only({Role::farmer}),
-             .summary = "The farmer's home: orders to pack today, by deadline",
-             .handler = [ctx](const PageCall& call) { return farm_home(ctx, call); }});
-  pages.add({.method = "POST",
-             .pattern = "/farm/orders/:id/packed",
-             .access = only({Role::farmer}),
-             .summary = "Mark an order packed",
-             .handler = [ctx](const PageCall& call) { return mark_packed(ctx, call); }});
-  pages.add({.pattern = "/farm/orders/:id/label",
-             .access = only({Role::farmer}),
-             .summary = "An order's parcel labels: tracking number, QR code, lot, temperature",
-             .handler = [ctx](const PageCall& call) { return label(ctx, call); }});
+  const Desk desk = farm_desk();
+  add_packing_pages(pages, ctx, desk);
+  add_listing_pages(pages, ctx, desk);
 }
 
 }  // namespace cunhuo::storefront

@@ -4,8 +4,12 @@
 // own household's shop.
 #pragma once
 
+#include <functional>
+#include <span>
+
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
+#include "marketplace/shops.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/web/page_table.hpp"
 
@@ -33,8 +37,35 @@ struct FarmPageContext {
   bool https = false;  // served over TLS: the label's trace QR codes say https
 };
 
+// Whose pages these are: the farmer's (/farm: the household's own shop) or a cooperative
+// manager's (/coop: the cooperative, whose listings name their members' shares). The same
+// pages serve both, under their own path.
+struct Desk {
+  std::string base;  // "/farm" or "/coop"
+  Role role = Role::farmer;
+  std::string home_title;  // a text key
+  // The shops whose orders it packs (none: nothing to pack), or a refusal of the account.
+  std::function<Result<std::vector<marketplace::ShopId>>(db::Session&, const Account&)> shops;
+  // The shop its listings go to, or a refusal (409 no_shop when it has none).
+  std::function<Result<marketplace::Shop>(db::Session&, const Account&)> listing_shop;
+  bool shares = false;  // a listing names its producers' shares (a cooperative's members)
+};
+Desk farm_desk();
+// What every desk page's template reads of its desk: base, desk_title, coop.
+void set_desk(web::View& view, const Desk& desk, web::Lang lang);
+
+// A page of a desk, at desk.base + path, for desk.role.
+struct DeskPage {
+  std::string_view method, path, summary;
+  Result<web::Page> (*handler)(const FarmPageContext&, const Desk&, const web::PageCall&);
+};
+void add_desk_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk,
+                    std::span<const DeskPage> table);
+
+// Orders to pack, marking one packed, its label: under desk.base.
+void add_packing_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk);
 void add_farm_pages(web::PageTable& pages, const FarmPageContext& ctx);
-// The farmer's listings (storefront/listing_pages.cpp): new, list, change stock.
-void add_listing_pages(web::PageTable& pages, const FarmPageContext& ctx);
+// The listings (storefront/listing_pages.cpp): new, list, change stock, under desk.base.
+void add_listing_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk);
 
 }  // namespace cunhuo::storefront

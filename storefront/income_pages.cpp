@@ -27,13 +27,6 @@ Error no_household() {
   return make_error(ErrorKind::not_found, "not_found", "this account has no household");
 }
 
-std::string month_label(std::int64_t now_ms) {
-  const LocalDate today = shanghai_date(now_ms);
-  char label[16];
-  std::snprintf(label, sizeof label, "%04d-%02u", today.year, today.month);
-  return label;
-}
-
 // A query value percent-encoded: base64 signatures carry '+', '/' and '='.
 std::string query_value(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";

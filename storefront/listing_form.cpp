@@ -52,6 +52,31 @@ Result<Money> price_of(const std::string& text) {
   return *price;
 }
 
+// A percent with at most two decimals, in basis points; nullopt when it is not one.
+std::optional<int> basis_points_of(const std::string& text) {
+  const auto dot = text.find('.');
+  const std::string whole = text.substr(0, dot);
+  std::string cents = dot == std::string::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 3 || cents.size() > 2) return std::nullopt;
+  cents.resize(2, '0');
+  int w = 0, c = 0;
+  for (auto [part, out] : {std::pair<const std::string*, int*>{&whole, &w}, {&cents, &c}}) {
+    auto [end, ec] = std::from_chars(part->data(), part->data() + part->size(), *out);
+    if (ec != std::errc() || end != part->data() + part->size()) return std::nullopt;
+  }
+  const int bps = w * 100 + c;
+  if (bps > mk::kFullShare) return std::nullopt;
+  return bps;
+}
+
+std::vector<std::pair<std::string, std::string>> shares_typed(const web::FormFields& f) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : f)
+    if (name.starts_with(kShareFieldPrefix))
+      out.emplace_back(name.substr(kShareFieldPrefix.size()), value);
+  return out;
+}
+
 }  // namespace
 
 ListingForm read_listing_form(const web::FormFields& f) {
@@ -62,10 +87,36 @@ ListingForm read_listing_form(const web::FormFields& f) {
                      .stock = get("stock"),
                      .category = get("category"),
                      .temperature = get("temperature"),
-                     .harvest_date = get("harvest_date")};
+                     .harvest_date = get("harvest_date"),
+                     .shares = shares_typed(f)};
 }
 
-Result<mk::ListingFields> listing_fields_of(const ListingForm& form, mk::HouseholdId household,
+Result<std::vector<mk::ProducerShare>> shares_of(const ListingForm& form,
+                                                 const std::vector<mk::HouseholdId>& members) {
+  std::vector<mk::ProducerShare> out;
+  int total = 0;
+  for (const auto& [household, percent] : form.shares) {
+    if (percent.empty()) continue;
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(household.data(), household.data() + household.size(), id);
+    const auto bps = basis_points_of(percent);
+    if (ec != std::errc() || end != household.data() + household.size() || id < 1 || !bps)
+      return wrong("share", "a percent such as 25 or 33.33");
+    if (*bps == 0) continue;
+    if (std::find(members.begin(), members.end(), mk::HouseholdId{id}) == members.end())
+      return make_error(ErrorKind::invalid, "not_a_member", "a household not of the cooperative",
+                        "shares");
+    out.push_back(mk::ProducerShare{.household = mk::HouseholdId{id}, .share_bps = *bps});
+    total += *bps;
+  }
+  if (total != mk::kFullShare)
+    return make_error(ErrorKind::invalid, "shares_not_whole", "the shares must sum to 100 %",
+                      "shares");
+  return out;
+}
+
+Result<mk::ListingFields> listing_fields_of(const ListingForm& form,
+                                            std::vector<mk::ProducerShare> producers,
                                             const std::string& village_code) {
   if (form.title.empty() || form.title.size() > mk::kMaxTitleBytes)
     return wrong("title", "a name of 1 to 200 bytes");
@@ -86,7 +137,7 @@ Result<mk::ListingFields> listing_fields_of(const ListingForm& form, mk::Househo
   if (!form.harvest_date.empty()) f.harvest_date = form.harvest_date;
   f.origin_code = village_code;
   f.origin_name = "";
-  f.producers = std::vector<mk::ProducerShare>{{.household = household, .share_bps = 10000}};
+  f.producers = std::move(producers);
   return f;
 }
 
@@ -100,6 +151,12 @@ std::string listing_request_digest(const ListingForm& form, std::string_view pho
                               part->size());
     crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>("\0"), 1);
   }
+  for (const auto& [household, percent] : form.shares)
+    for (const std::string* part : {&household, &percent}) {
+      crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part->data()),
+                                part->size());
+      crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>("\0"), 1);
+    }
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(photo.data()),
                             photo.size());
   crypto_generichash_final(&state, digest, sizeof digest);

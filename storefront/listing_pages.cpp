@@ -1,10 +1,12 @@
-// The farmer's listings on pages: a new listing with a photo taken by the phone's camera,
-// and the list of listings with their stock to change. A listing sent twice with the same
-// form key (a retry after a dropped connection) appears once.
+// The farmer's and the cooperative's listings on pages: a new listing with a photo taken by
+// the phone's camera (a cooperative's names each member's share), and the list of listings
+// with their stock to change. A listing sent twice with the same form key (a retry after a
+// dropped connection) appears once.
 #include <charconv>
 
 #include "core/assert.hpp"
 #include "core/json.hpp"
+#include "core/privacy.hpp"
 #include "marketplace/catalog.hpp"
 #include "marketplace/photos.hpp"
 #include "marketplace/work_queue.hpp"
@@ -24,23 +26,32 @@ using web::View;
 using web::ViewList;
 
 constexpr std::size_t kFormKeyBytes = 16;  // random, hex: the form's idempotency key
-constexpr std::string_view kListingPath = "/farm/list";
-
-// The household's own shop, where its listings go; an error when it has none.
-Result<mk::Shop> own_shop(db::Session& s, const Account& farmer) {
-  std::vector<mk::ShopId> shops;
-  if (farmer.household_id)
-    shops = CUNHUO_TRY(mk::own_shops_of(s, mk::HouseholdId{*farmer.household_id}));
-  if (shops.empty())
-    return make_error(ErrorKind::conflict, "no_shop", "the household has no shop yet");
-  auto shop = CUNHUO_TRY(mk::find_shop(s, shops.front()));
-  CUNHUO_ASSERT(shop.has_value());
-  return *shop;
+// A cooperative's members with the percent typed for each: the form's share fields.
+Result<ViewList> member_shares(db::Session& s, const mk::Shop& shop, const ListingForm& typed) {
+  ViewList out;
+  for (auto member : shop.members) {
+    auto h = CUNHUO_TRY(mk::find_household(s, member));
+    if (!h) continue;
+    View v;
+    v.set("id", std::to_string(member.value));
+    v.set("name", mask_name(h->head_name));
+    for (const auto& [household, percent] : typed.shares)
+      if (household == std::to_string(member.value)) v.set("share", percent);
+    out.push_back(v);
+  }
+  return out;
 }
 
-Page listing_form(const PageCall& call, const ListingForm& typed, const std::string& key,
-                  const std::string& error) {
-  View v;
+Result<Page> listing_form(const FarmPageContext& ctx, const Desk& desk, const PageCall& call,
+                          const ListingForm& typed, const std::string& key,
+                          const std::string& error) {
+  View v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
+    const auto shop = CUNHUO_TRY(desk.listing_shop(s, call.caller()));
+    View out;
+    if (desk.shares) out.set("members", CUNHUO_TRY(member_shares(s, shop, typed)));
+    return out;
+  }));
+  set_desk(v, desk, call.lang);
   v.set("title", typed.title);
   v.set("price", typed.price);
   v.set("stock", typed.stock);
@@ -54,8 +65,8 @@ Page listing_form(const PageCall& call, const ListingForm& typed, const std::str
   return Page::show("listing_new", "title_listing_new", std::move(v));
 }
 
-Result<Page> show_new_listing(const PageCall& call) {
-  return listing_form(call,
+Result<Page> show_new_listing(const FarmPageContext& ctx, const Desk& desk, const PageCall& call) {
+  return listing_form(ctx, desk, call,
                       ListingForm{.unit = std::string(kListingUnits[0]),
                                   .category = std::string(kListingCategories[0])},
                       "", "");
@@ -69,10 +80,11 @@ std::string_view photo_of(const PageCall& call) {
 }
 
 // The request Idempotency keys "the same listing" by: the form's key and digest.
-Request keyed_request(const PageCall& call, const ListingForm& form, std::string_view photo) {
+Request keyed_request(const Desk& desk, const PageCall& call, const ListingForm& form,
+                      std::string_view photo) {
   Request r;
   r.method = "POST";
-  r.path = std::string(kListingPath);
+  r.path = desk.base + "/list";
   r.body = listing_request_digest(form, photo);
   r.headers.emplace_back("idempotency-key", call.field("key"));
   return r;
@@ -92,18 +104,26 @@ Result<std::int64_t> created_id(const Response& answer) {
 
 // The listing and its photo in one transaction; the photo's files, written before, are
 // removed when it does not commit or when an earlier answer for the same key stands.
-Result<Page> create_listing(const FarmPageContext& ctx, const PageCall& call) {
+// The listing's producers: the cooperative's members by their shares, else the household.
+Result<std::vector<mk::ProducerShare>> producers_of(const Desk& desk, const PageCall& call,
+                                                    const ListingForm& form, const mk::Shop& shop) {
+  if (desk.shares) return shares_of(form, shop.members);
+  return std::vector<mk::ProducerShare>{
+      {.household = mk::HouseholdId{*call.caller().household_id}, .share_bps = mk::kFullShare}};
+}
+
+Result<Page> create_listing(const FarmPageContext& ctx, const Desk& desk, const PageCall& call) {
   const ListingForm form = read_listing_form(call.form);
   const auto shop =
-      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return own_shop(s, call.caller()); }));
+      CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return desk.listing_shop(s, call.caller()); }));
   const auto fields = CUNHUO_TRY(
-      listing_fields_of(form, mk::HouseholdId{*call.caller().household_id}, shop.village_code));
+      listing_fields_of(form, CUNHUO_TRY(producers_of(desk, call, form, shop)), shop.village_code));
   const std::string_view photo = photo_of(call);
-  const Request keyed = keyed_request(call, form, photo);
+  const Request keyed = keyed_request(desk, call, form, photo);
   const std::int64_t account = call.caller().id;
+  const std::string listings = desk.base + "/listings?new=";
   if (auto earlier = CUNHUO_TRY(ctx.idempotency.replay(keyed, account)))
-    return Page::see_other("/farm/listings?new=" +
-                           std::to_string(CUNHUO_TRY(created_id(*earlier))));
+    return Page::see_other(listings + std::to_string(CUNHUO_TRY(created_id(*earlier))));
   std::optional<mk::ProcessedImage> image;
   std::string file_key;
   if (!photo.empty()) {
@@ -120,14 +140,26 @@ Result<Page> create_listing(const FarmPageContext& ctx, const PageCall& call) {
         return Response::json(201, "{\"id\":" + std::to_string(id.value) + "}");
       });
   if (!recorded && !file_key.empty()) mk::remove_photo_files(ctx.photo_folder, file_key);
-  return Page::see_other("/farm/listings?new=" + std::to_string(CUNHUO_TRY(created_id(answer))));
+  return Page::see_other(listings + std::to_string(CUNHUO_TRY(created_id(answer))));
 }
 
-// --- /farm/listings ----------------------------------------------------------------------
+// --- <desk>/listings ----------------------------------------------------------------------
 
-Result<Page> show_listings(const FarmPageContext& ctx, const PageCall& call) {
+// Who made a cooperative's listing: "王** 60% · 李** 40%".
+Result<std::string> shares_text(db::Session& s, const mk::Product& p) {
+  std::string out;
+  for (const auto& share : p.producers) {
+    auto h = CUNHUO_TRY(mk::find_household(s, share.household));
+    if (!out.empty()) out += " · ";
+    out += (h ? mask_name(h->head_name) : std::to_string(share.household.value)) + " " +
+           std::to_string(share.share_bps / 100) + "%";
+  }
+  return out;
+}
+
+Result<Page> show_listings(const FarmPageContext& ctx, const Desk& desk, const PageCall& call) {
   View view = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
-    const auto shop = CUNHUO_TRY(own_shop(s, call.caller()));
+    const auto shop = CUNHUO_TRY(desk.listing_shop(s, call.caller()));
     ViewList items;
     for (const auto& p : CUNHUO_TRY(mk::products_of_shop(s, shop.id))) {
       View v;
@@ -137,6 +169,7 @@ Result<Page> show_listings(const FarmPageContext& ctx, const PageCall& call) {
       v.set("unit", unit_text(p.unit, call.lang));
       v.set("stock", std::to_string(p.stock));
       v.set("active", p.active);
+      if (desk.shares) v.set("shares", CUNHUO_TRY(shares_text(s, p)));
       items.push_back(v);
     }
     View v;
@@ -144,10 +177,11 @@ Result<Page> show_listings(const FarmPageContext& ctx, const PageCall& call) {
     return v;
   }));
   if (auto fresh = call.request.query_param("new")) view.set("new", *fresh);
+  set_desk(view, desk, call.lang);
   return Page::show("listings", "title_listings", std::move(view));
 }
 
-Result<Page> update_listing(const FarmPageContext& ctx, const PageCall& call) {
+Result<Page> update_listing(const FarmPageContext& ctx, const Desk& desk, const PageCall& call) {
   const mk::ProductId id{CUNHUO_TRY(call.path_id("listing"))};
   ListingForm typed{.price = call.field("price"), .stock = call.field("stock")};
   mk::ListingFields changes;
@@ -162,42 +196,38 @@ Result<Page> update_listing(const FarmPageContext& ctx, const PageCall& call) {
     return make_error(ErrorKind::invalid, "invalid_stock", "a whole number", "stock");
   changes.stock = stock;
   CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<mk::Product> {
+    const auto none = make_error(ErrorKind::not_found, "not_found", "no such listing");
     auto current = CUNHUO_TRY(mk::find_product(tx, id));
-    if (!current || !CUNHUO_TRY(can_manage_shop(tx, call.caller(), current->shop)))
-      return make_error(ErrorKind::not_found, "not_found", "no such listing");
+    if (!current || !CUNHUO_TRY(can_manage_shop(tx, call.caller(), current->shop))) return none;
+    // Only this desk's shop: a household shop's listing is not changed on /coop.
+    if (current->shop != CUNHUO_TRY(desk.listing_shop(tx, call.caller())).id) return none;
     return mk::update_product(tx, id, changes, ctx.clock);
   }));
-  return Page::see_other("/farm/listings");
+  return Page::see_other(desk.base + "/listings");
 }
 
 }  // namespace
 
-void add_listing_pages(web::PageTable& pages, const FarmPageContext& ctx) {
-  pages.add({.pattern = std::string(kListingPath),
-             .access = only({Role::farmer}),
-             .summary = "A new listing: a few taps and a photo from the camera",
-             .handler = [](const PageCall& call) { return show_new_listing(call); }});
-  pages.add({.method = "POST",
-             .pattern = std::string(kListingPath),
-             .access = only({Role::farmer}),
-             .summary = "List the product; the same form sent again lists it once",
-             .handler = [ctx](const PageCall& call) { return create_listing(ctx, call); },
-             .reshow = [](const PageCall& call, const Error& why) -> Result<Page> {
-               return listing_form(call, read_listing_form(call.form), call.field("key"),
-                                   web::refusal_message(why, call.lang));
-             },
-             .max_body = ctx.max_upload_body + static_cast<std::int64_t>(kMaxListingFormBytes),
-             .multipart = true,
-             .on_pool = true});
-  pages.add({.pattern = "/farm/listings",
-             .access = only({Role::farmer}),
-             .summary = "The farmer's listings, their prices and stock",
-             .handler = [ctx](const PageCall& call) { return show_listings(ctx, call); }});
-  pages.add({.method = "POST",
-             .pattern = "/farm/listings/:id",
-             .access = only({Role::farmer}),
-             .summary = "Change a listing's price and stock",
-             .handler = [ctx](const PageCall& call) { return update_listing(ctx, call); }});
+void add_listing_pages(web::PageTable& pages, const FarmPageContext& ctx, const Desk& desk) {
+  static constexpr DeskPage kListingPages[] = {
+      {"GET", "/list", "A new listing: a few taps and a photo from the camera", show_new_listing},
+      {"GET", "/listings", "The listings, their prices and stock", show_listings},
+      {"POST", "/listings/:id", "Change a listing's price and stock", update_listing},
+  };
+  add_desk_pages(pages, ctx, desk, kListingPages);
+  pages.add(
+      {.method = "POST",
+       .pattern = desk.base + "/list",
+       .access = only({desk.role}),
+       .summary = "List the product; the same form sent again lists it once",
+       .handler = [ctx, desk](const PageCall& call) { return create_listing(ctx, desk, call); },
+       .reshow = [ctx, desk](const PageCall& call, const Error& why) -> Result<Page> {
+         return listing_form(ctx, desk, call, read_listing_form(call.form), call.field("key"),
+                             web::refusal_message(why, call.lang));
+       },
+       .max_body = ctx.max_upload_body + static_cast<std::int64_t>(kMaxListingFormBytes),
+       .multipart = true,
+       .on_pool = true});
 }
 
 }  // namespace cunhuo::storefront

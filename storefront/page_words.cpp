@@ -1,5 +1,7 @@
 #include "storefront/page_words.hpp"
 
+#include <cstdio>
+
 #include "core/clock.hpp"
 
 namespace cunhuo::storefront {
@@ -31,6 +33,13 @@ std::string place_text(std::string_view code, const marketplace::PlaceNames& nam
 Result<std::string> place_text(db::Session& s, std::string_view code, web::Lang lang) {
   const auto names = CUNHUO_TRY(marketplace::place_names(s, {std::string(code)}));
   return place_text(code, names, lang);
+}
+
+std::string month_label(std::int64_t epoch_ms) {
+  const LocalDate today = shanghai_date(epoch_ms);
+  char label[16];
+  std::snprintf(label, sizeof label, "%04d-%02u", today.year, today.month);
+  return label;
 }
 
 }  // namespace cunhuo::storefront

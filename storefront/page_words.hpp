@@ -15,8 +15,10 @@
 
 namespace cunhuo::storefront {
 
-std::string yuan(Money m);                                     // "¥39.80"
-std::string page_time(std::int64_t epoch_ms);                  // "2026-12-07 14:00", Asia/Shanghai
+std::string yuan(Money m);  // "¥39.80"
+std::string page_time(std::int64_t epoch_ms);
+std::string month_label(std::int64_t epoch_ms);  // "2026-12": the month then, Asia/Shanghai //
+                                                 // "2026-12-07 14:00", Asia/Shanghai
 std::string unit_text(std::string_view unit, web::Lang lang);  // "box" -> "箱"
 std::string temperature_text(TemperatureClass t, web::Lang lang);
 // "致力村（620621104201）" ("致力村 (620621104201)" in English) where the store names the

@@ -7,6 +7,7 @@
 #include "marketplace/certification.hpp"
 #include "marketplace/shops.hpp"
 #include "marketplace/village_profiles.hpp"
+#include "storefront/membership_moves.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -26,24 +27,6 @@ struct Context {
 Result<FieldReader> body_of(const Request& req, Json& doc) {
   doc = CUNHUO_TRY(Json::parse(req.body));
   return FieldReader::root(doc);
-}
-
-// Whether the account manages `shop`: its manager once approved (the account's shop), or the
-// account that proposed it.
-bool manages(const Account& a, const mk::Shop& shop) {
-  if (a.role != Role::shop_manager) return false;
-  return (a.shop_id && *a.shop_id == shop.id.value) ||
-         (shop.manager_account && *shop.manager_account == a.id);
-}
-
-// The farmer's household as the registry has it now (not merged into another).
-Result<mk::HouseholdId> own_household(db::Session& s, const Account& a) {
-  if (a.household_id) {
-    auto h = CUNHUO_TRY(mk::find_household(s, mk::HouseholdId{*a.household_id}));
-    if (h && !h->merged_into) return h->id;
-  }
-  return make_error(ErrorKind::forbidden, "household_not_confirmed",
-                    "your account is not linked to a household in the registry");
 }
 
 schema::Schema shop_schema() {
@@ -314,64 +297,26 @@ Response request_answer(const mk::MembershipRequest& r, int status) {
 
 // A manager invites a household of the shop's county; a farmer asks for their own household.
 Result<Response> ask_or_invite(Context& ctx, const Call& call) {
-  const Account& a = call.caller();
   const mk::ShopId shop_id{CUNHUO_TRY(path_id(call.request))};
   Json doc;
   auto body = CUNHUO_TRY(body_of(call.request, doc));
   const auto named = CUNHUO_TRY(body.optional_integer("household_id", 1, INT64_MAX));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto shop = CUNHUO_TRY(mk::find_shop(tx, shop_id));
-    if (!shop) return no_such("shop");
-    mk::HouseholdId household;
-    auto direction = mk::RequestDirection::ask;
-    if (a.role == Role::farmer) {
-      household = CUNHUO_TRY(own_household(tx, a));
-      if (named && *named != household.value)
-        return make_error(ErrorKind::forbidden, "not_your_household",
-                          "a farmer asks for their own household only", "household_id");
-    } else {
-      if (!manages(a, *shop)) return no_such("shop");
-      if (!named)
-        return make_error(ErrorKind::invalid, "missing_field", "name the household to invite",
-                          "household_id");
-      auto h = CUNHUO_TRY(mk::find_household(tx, mk::HouseholdId{*named}));
-      if (!h || !region_within(h->village_code, county_of(shop->village_code)))
-        return make_error(ErrorKind::not_found, "unknown_household", "no such household",
-                          "household_id");
-      household = h->id;
-      direction = mk::RequestDirection::invite;
-    }
-    auto id = CUNHUO_TRY(mk::request_membership(tx, shop_id, household, direction, ctx.clock));
-    auto request = CUNHUO_TRY(mk::find_membership_request(tx, id));
-    return request_answer(*request, 201);
+    return request_answer(
+        CUNHUO_TRY(ask_or_invite_as(tx, call.caller(), shop_id, named, ctx.clock)), 201);
   });
 }
 
 // The side that did not ask answers: the household's farmer an invitation, the shop's manager
-// a household's request. A manager answering its own invitation would add a household
-// without its consent: refused.
+// a household's request.
 Result<Response> answer(Context& ctx, const Call& call) {
-  const Account& a = call.caller();
   const mk::MembershipRequestId id{CUNHUO_TRY(path_id(call.request))};
   Json doc;
   auto body = CUNHUO_TRY(body_of(call.request, doc));
   const bool accept = CUNHUO_TRY(body.boolean("accept"));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto request = CUNHUO_TRY(mk::find_membership_request(tx, id));
-    if (!request) return no_such("request");
-    auto shop = CUNHUO_TRY(mk::find_shop(tx, request->shop));
-    CUNHUO_ASSERT(shop.has_value());  // shops are never deleted
-    const bool household_side = a.household_id && *a.household_id == request->household.value;
-    const bool shop_side = manages(a, *shop);
-    const bool invited = request->direction == mk::RequestDirection::invite;
-    if (invited && shop_side)
-      return make_error(ErrorKind::forbidden, "household_consent_required",
-                        "the household itself accepts an invitation");
-    if (!invited && household_side)
-      return make_error(ErrorKind::forbidden, "shop_consent_required",
-                        "the shop's manager answers a household's request");
-    if (invited ? !household_side : !shop_side) return no_such("request");
-    return request_answer(CUNHUO_TRY(mk::answer_membership(tx, id, accept, ctx.clock)), 200);
+    return request_answer(CUNHUO_TRY(answer_request_as(tx, call.caller(), id, accept, ctx.clock)),
+                          200);
   });
 }
 

@@ -2,7 +2,8 @@
 //   path: the URL path, or a function of the fixture pages_test.js makes before the pages
 //         ({product, shop, lot}; add what a new page needs there) that gives it;
 //   as: the account a page behind sign-in is visited as: 'farmer' (13900000001),
-//       'consumer' (13900000003) or 'org_buyer' (13900000004), from support.js ACCOUNTS;
+//       'consumer' (13900000003), 'org_buyer' (13900000004) or 'coop' (13900000002, 西渠
+//       cooperative's manager), from support.js ACCOUNTS;
 //   screenshot: a file name, when a 360 px wide screenshot is kept as a test artefact.
 'use strict';
 
@@ -25,4 +26,11 @@ module.exports = [
   { path: '/org/order', as: 'org_buyer', screenshot: 'org-order' },
   { path: '/org/orders', as: 'org_buyer' },
   { path: '/org/invoices', as: 'org_buyer' },
+  // The cooperative manager's pages.
+  { path: '/coop', as: 'coop', screenshot: 'coop' },
+  { path: '/coop/members', as: 'coop' },
+  { path: '/coop/list', as: 'coop' },
+  { path: '/coop/listings', as: 'coop' },
+  { path: '/coop/orders', as: 'coop' },
+  { path: '/coop/income', as: 'coop' },
 ];

@@ -11,7 +11,12 @@ const puppeteer = require('../tools/node_modules/puppeteer-core');
 const CHROMIUM = process.env.CUNHUO_CHROMIUM || '/usr/bin/chromium';
 const FARMER = '13900000001';
 // The fixture seed's accounts a page may be visited as (page_list.js `as`).
-const ACCOUNTS = { farmer: FARMER, consumer: '13900000003', org_buyer: '13900000004' };
+const ACCOUNTS = {
+  farmer: FARMER,
+  consumer: '13900000003',
+  org_buyer: '13900000004',
+  coop: '13900000002',
+};
 const FIXTURE_PASSWORD = 'cunhuo-demo';
 const SESSION_COOKIE = 'cunhuo_session';
 // Bounded waits: generous for a loaded 2-core machine and a sanitized build.

@@ -68,29 +68,14 @@ TEST_CASE("the farmer's pages are the farmer's own", "[pages][farm]") {
   const std::string consumer = server.login(kConsumer);
   const Bought b = buy_and_pay(server, c, consumer);
   const std::string order = std::to_string(b.order);
-  struct Case {
-    std::string who, token, method, path;
-    int status;
-    std::string location;
-  };
   // A visitor is sent to log in first; another role is refused; another farmer finds nothing.
-  const std::vector<Case> refusals = {
-      {"a visitor", "", "GET", "/farm", 303, "/login?next=/farm"},
-      {"a consumer", consumer, "GET", "/farm", 403, ""},
-      {"another farmer", server.login(kOtherFarmer), "GET", "/farm/orders/" + order + "/label", 404,
-       ""},
-      {"another farmer", server.login(kOtherFarmer), "POST", "/farm/orders/" + order + "/packed",
-       404, ""},
-  };
-  for (const auto& r : refusals) {
-    INFO(r.who + " " + r.path);
-    Browser visitor(server);
-    if (!r.token.empty()) visitor.sign_in(r.token);
-    visitor.get("/");
-    auto reply = r.method == "GET" ? visitor.get(r.path) : visitor.post(r.path, {});
-    CHECK(reply.status == r.status);
-    if (!r.location.empty())
-      CHECK(reply.header("location") == std::optional<std::string>(r.location));
-  }
+  check_refusals(server, {
+                             {"a visitor", "", "GET", "/farm", 303, "/login?next=/farm"},
+                             {"a consumer", consumer, "GET", "/farm", 403, ""},
+                             {"another farmer", server.login(kOtherFarmer), "GET",
+                              "/farm/orders/" + order + "/label", 404, ""},
+                             {"another farmer", server.login(kOtherFarmer), "POST",
+                              "/farm/orders/" + order + "/packed", 404, ""},
+                         });
   CHECK(order_status(c, consumer, b.order) == "paid");
 }

@@ -132,4 +132,17 @@ std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller
   return listed(server, c, seller, kMelon);
 }
 
+void check_refusals(TestServer& server, const std::vector<PageRefusal>& refusals) {
+  for (const auto& r : refusals) {
+    INFO(r.who + " " + r.method + " " + r.path);
+    Browser visitor(server);
+    if (!r.token.empty()) visitor.sign_in(r.token);
+    visitor.get("/");
+    auto reply = r.method == "GET" ? visitor.get(r.path) : visitor.post(r.path, {});
+    CHECK(reply.status == r.status);
+    if (!r.location.empty())
+      CHECK(reply.header("location") == std::optional<std::string>(r.location));
+  }
+}
+
 }  // namespace cunhuo::test

@@ -48,6 +48,16 @@ std::string form_key(const std::string& body);
 std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller,
                     const std::string& listing);
 std::int64_t listed(TestServer& server, HttpClient& c, const std::string& seller);
+
+// A page refused to someone: who asks (their login token, "" for a visitor), how, and the
+// answer's status and, for a redirect, where it sends them.
+struct PageRefusal {
+  std::string who, token, method, path;
+  int status = 0;
+  std::string location;
+};
+// Opens each page on a fresh browser, first visit "/", and checks its answer.
+void check_refusals(TestServer& server, const std::vector<PageRefusal>& refusals);
 // A JPEG photo of `width` x `height` (a gradient), as a phone camera would take.
 std::string camera_jpeg(int width, int height);
 

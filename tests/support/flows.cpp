@@ -23,8 +23,8 @@ std::string str_field(const std::string& body, const char* key) {
 }
 
 Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity,
-           const std::string& listing) {
-  auto listed = post_json(c, "/api/v1/products", listing, bearer(server.login(kFarmer)));
+           const std::string& listing, const std::string& lister) {
+  auto listed = post_json(c, "/api/v1/products", listing, bearer(server.login(lister)));
   REQUIRE(listed.status == 201);
   const std::string body = R"({"items":[{"product_id":)" +
                            std::to_string(json_int(listed.body, "id")) + R"(,"quantity":)" +
@@ -112,8 +112,8 @@ void deliver_by_scans(TestServer& server, HttpClient& c, std::int64_t order) {
 }
 
 Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer,
-                   const std::string& listing) {
-  const Bought b = buy(server, c, consumer, 2, listing);
+                   const std::string& listing, const std::string& lister) {
+  const Bought b = buy(server, c, consumer, 2, listing, lister);
   auto intent = start_payment(c, consumer, b.checkout, "pay-" + std::to_string(b.checkout));
   REQUIRE(intent.status == 201);
   auto confirmed =

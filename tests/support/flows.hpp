@@ -18,9 +18,9 @@ std::string str_field(const std::string& body, const char* key);
 struct Bought {
   std::int64_t checkout = 0, order = 0;
 };
-// The farmer lists `listing`, the consumer orders `quantity` of it.
+// The farmer (or `lister`) lists `listing`, the consumer orders `quantity` of it.
 Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity = 2,
-           const std::string& listing = kMelon);
+           const std::string& listing = kMelon, const std::string& lister = kFarmer);
 HttpReply start_payment(HttpClient& c, const std::string& consumer, std::int64_t checkout,
                         const std::string& key);
 // Polls for up to 10 s.
@@ -49,6 +49,6 @@ void certify(TestServer& server, HttpClient& c, std::int64_t product,
 
 // Buys and pays in the sandbox; returns once the order is paid.
 Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consumer,
-                   const std::string& listing = kMelon);
+                   const std::string& listing = kMelon, const std::string& lister = kFarmer);
 
 }  // namespace cunhuo::test
