@@ -84,7 +84,9 @@ Result<outbox::Event> event_row(const db::Row& r) {
 
 struct Session;
 
-struct Feed::Impl : std::enable_shared_from_this<Feed::Impl> {
+// Its handlers name it by pointer: the io_context it owns holds them, and is destroyed (with
+// them) only after its thread has stopped.
+struct Feed::Impl {
   Impl(db::Database& d, Auth& a, const Clock& c) : db(d), auth(a), clock(c) {}
 
   db::Database& db;
@@ -341,7 +343,7 @@ void Feed::Impl::admit_joining() {
       else
         frames.push_back(reload_frame(through, clock.now_ms()));
     }
-    asio::post(io, [self = shared_from_this(), s = j.session, frames = std::move(frames)] {
+    asio::post(io, [self = this, s = j.session, frames = std::move(frames)] {
       if (s->ending) return;
       for (const auto& f : frames) s->push(f);
       if (s->ending) return;  // its backlog alone was too much for it
@@ -375,7 +377,7 @@ Status Feed::Impl::tail_once() {
   publish_stats([&](FeedStats& s) { s.tailed_through = at; });
   if (batch.empty()) return {};
   auto shared = std::make_shared<const std::vector<Delivery>>(std::move(batch));
-  asio::post(io, [self = shared_from_this(), shared] { self->fan_out(shared); });
+  asio::post(io, [self = this, shared] { self->fan_out(shared); });
   return {};
 }
 
@@ -405,8 +407,8 @@ void Feed::start() {
   });
   impl_->through = newest.ok() ? *newest : 0;  // earlier events only through after=
   impl_->started = true;
-  impl_->io_thread = std::thread([impl = impl_] { impl->io.run(); });
-  impl_->tail_thread = std::thread([impl = impl_] { impl->tail_loop(); });
+  impl_->io_thread = std::thread([impl = impl_.get()] { impl->io.run(); });
+  impl_->tail_thread = std::thread([impl = impl_.get()] { impl->tail_loop(); });
 }
 
 void Feed::stop() {
@@ -418,7 +420,7 @@ void Feed::stop() {
   }
   impl_->wake.notify_all();
   impl_->tail_thread.join();
-  asio::post(impl_->io, [impl = impl_] {
+  asio::post(impl_->io, [impl = impl_.get()] {
     std::vector<std::shared_ptr<Session>> all(impl->sessions.begin(), impl->sessions.end());
     for (const auto& s : all) {
       s->forget();
@@ -495,19 +497,19 @@ UpgradeAnswer Feed::upgrade(const Request& request) {
       return answer;
     }
   }
-  if (impl_->open.fetch_add(1) >= kMaxConnections) {
-    --impl_->open;
+  if (impl_->open.load() >= kMaxConnections) {
     answer.refusal = error_response(503, "too_many_connections", "the live feed is full");
     answer.refusal->headers.emplace_back("Retry-After", "5");
     return answer;
   }
-  answer.take = [impl = impl_, who = std::move(*account), after](int fd, Request r,
-                                                                 std::string early) mutable {
+  // Called at once by the server (which stops before the feed does).
+  answer.take = [impl = impl_.get(), who = std::move(*account), after](int fd, Request r,
+                                                                       std::string early) mutable {
     if (!early.empty()) {  // frames before the switch: RFC 6455 §4.1 forbids them
       ::close(fd);
-      --impl->open;
       return;
     }
+    ++impl->open;
     asio::post(impl->io, [impl, fd, r = std::move(r), who = std::move(who), after]() mutable {
       impl->adopt(fd, std::move(r), std::move(who), after);
     });
