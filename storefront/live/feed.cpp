@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_set>
 
@@ -41,6 +42,7 @@ using Text = std::shared_ptr<const std::string>;
 
 // An event as it goes out: its frame, and whom it concerns.
 struct Delivery {
+  std::int64_t id = 0;
   Text frame;
   Reach reach;
 };
@@ -70,6 +72,12 @@ bool header_has(const Request& r, std::string_view name, std::string_view token)
 std::string origin_host(std::string_view origin) {
   const auto scheme = origin.find("://");
   return ascii_lower(scheme == std::string_view::npos ? origin : origin.substr(scheme + 3));
+}
+
+std::int64_t clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 Result<outbox::Event> event_row(const db::Row& r) {
@@ -106,7 +114,16 @@ struct Feed::Impl {
     std::optional<std::int64_t> after;
   };
   std::vector<Joining> joining;
-  std::int64_t through = 0;  // the tailing thread's only
+  // The tailing thread's only. Every event up to `through` was handed out, and those in
+  // `ahead` above it. A hole below an id handed out is a transaction that took its id
+  // first and commits later (MariaDB's auto-increment), or one rolled back: it is waited
+  // for up to kHoleWait, then given up.
+  std::int64_t through = 0;
+  std::set<std::int64_t> ahead;
+  std::int64_t hole = 0, hole_seen_ms = 0;  // the hole at through + 1, since when
+  std::int64_t handed_max() const { return ahead.empty() ? through : *ahead.rbegin(); }
+  bool handed(std::int64_t id) const { return id <= through || ahead.count(id) > 0; }
+  void advance();
 
   // The io thread's.
   std::unordered_set<std::shared_ptr<Session>> sessions;
@@ -313,21 +330,23 @@ Result<std::vector<Text>> Feed::Impl::backlog_for(const Account& account, std::i
     auto rows = CUNHUO_TRY(
         s.query("SELECT id, topic, payload, created_at FROM outbox_events WHERE id > ? AND id "
                 "<= ? ORDER BY id LIMIT ?",
-                {after, through, kResumeBacklog + 1}));
+                {after, handed_max(), kResumeBacklog + 1}));
     std::vector<Text> frames;
     for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(kResumeBacklog); ++i) {
       auto event = CUNHUO_TRY(event_row(rows[i]));
+      if (!handed(event.id)) continue;  // a late commit: it comes live
       auto reach = reach_of(s, event);
       if (reach.ok() && may_receive(account, *reach)) frames.push_back(event_frame(event));
     }
     if (rows.size() > static_cast<std::size_t>(kResumeBacklog))
-      frames.push_back(reload_frame(through, clock.now_ms()));
+      frames.push_back(reload_frame(handed_max(), clock.now_ms()));
     return frames;
   });
 }
 
-// Sends each joining connection what it missed up to `through`, then makes it live: the
-// events after `through` are fanned out later, from this thread, so none is lost or doubled.
+// Sends each joining connection what it missed of the events handed out so far, then makes
+// it live: the events handed out later are fanned out later, from this thread, so none is
+// lost or doubled.
 void Feed::Impl::admit_joining() {
   std::vector<Joining> now;
   {
@@ -341,7 +360,7 @@ void Feed::Impl::admit_joining() {
       if (missed.ok())
         frames = std::move(*missed);
       else
-        frames.push_back(reload_frame(through, clock.now_ms()));
+        frames.push_back(reload_frame(handed_max(), clock.now_ms()));
     }
     asio::post(io, [self = this, s = j.session, frames = std::move(frames)] {
       if (s->ending) return;
@@ -354,6 +373,26 @@ void Feed::Impl::admit_joining() {
   }
 }
 
+void Feed::Impl::advance() {
+  while (!ahead.empty() && *ahead.begin() == through + 1) {
+    ++through;
+    ahead.erase(ahead.begin());
+  }
+  if (ahead.empty()) {
+    hole = 0;
+    return;
+  }
+  const std::int64_t now = clock_ms();
+  if (hole != through + 1) {
+    hole = through + 1;
+    hole_seen_ms = now;
+  } else if (now - hole_seen_ms > kHoleWait.count()) {
+    spdlog::debug("live: outbox ids {}..{} never committed", hole, *ahead.begin() - 1);
+    through = *ahead.begin() - 1;
+    advance();
+  }
+}
+
 Status Feed::Impl::tail_once() {
   auto batch = CUNHUO_TRY(db.read([&](db::Session& s) -> Result<std::vector<Delivery>> {
     auto rows = CUNHUO_TRY(
@@ -361,19 +400,21 @@ Status Feed::Impl::tail_once() {
                 "id LIMIT ?",
                 {through, kTailBatch}));
     std::vector<Delivery> out;
-    out.reserve(rows.size());
     for (const auto& r : rows) {
       auto event = CUNHUO_TRY(event_row(r));
+      if (handed(event.id)) continue;
       auto reach = reach_of(s, event);
       if (!reach.ok())
         spdlog::warn("live: cannot place event {} ({}): {}; admins only", event.id, event.topic,
                      reach.error().message);
-      out.push_back(Delivery{event_frame(event), reach.ok() ? std::move(*reach) : Reach{}});
+      out.push_back(
+          Delivery{event.id, event_frame(event), reach.ok() ? std::move(*reach) : Reach{}});
     }
-    if (!rows.empty()) through = rows.back().i64(0);
     return out;
   }));
-  const std::int64_t at = through;
+  for (const auto& d : batch) ahead.insert(d.id);
+  advance();
+  const std::int64_t at = handed_max();
   publish_stats([&](FeedStats& s) { s.tailed_through = at; });
   if (batch.empty()) return {};
   auto shared = std::make_shared<const std::vector<Delivery>>(std::move(batch));

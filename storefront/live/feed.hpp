@@ -42,6 +42,9 @@ inline constexpr std::chrono::seconds kIdleTimeout{40};
 inline constexpr std::chrono::seconds kHandshakeTimeout{10};
 inline constexpr std::chrono::milliseconds kTailEvery{5};  // how often the outbox is read
 inline constexpr std::int64_t kTailBatch = 512;            // events read per pass
+// How long an outbox id missing below ones already committed is waited for (a transaction
+// that took its id first and commits later) before it is taken as never committed.
+inline constexpr std::chrono::milliseconds kHoleWait{2000};
 inline constexpr std::size_t kMaxConnections = 10'000;
 inline constexpr std::chrono::milliseconds kCloseGrace{1000};  // for a dropped client's close
 inline constexpr std::uint16_t kCloseTooSlow = 1013;
@@ -54,7 +57,7 @@ struct FeedStats {
   std::size_t peak_queue_bytes = 0;  // the most one connection ever held
   std::int64_t dropped_slow = 0;     // closed with kCloseTooSlow
   std::int64_t closed_policy = 0;    // closed for a message or frame the client may not send
-  std::int64_t tailed_through = 0;   // the last outbox event id handed out
+  std::int64_t tailed_through = 0;   // the highest outbox event id handed out
 };
 
 class Feed {

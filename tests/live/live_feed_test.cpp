@@ -9,6 +9,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <future>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -298,6 +300,41 @@ STORE_TEST("a client that never reads is dropped and its queue stays bounded", "
   const auto stats = server.app().live().stats();
   CHECK(stats.peak_queue_bytes <= live::kSendQueueBytes);
   CHECK(stats.queued_bytes == 0);
+}
+
+// MariaDB hands out auto-increment ids when rows are inserted, so a transaction can commit
+// an event below one committed before it: the feed must not pass it by.
+TEST_CASE("an event committed after a later-numbered one still reaches the feed",
+          "[live][mariadb]") {
+  TestServer server(StoreKind::mariadb);
+  LiveClient centre;
+  REQUIRE(centre.open(server.port(), as(server.login(kCentre))) == 101);
+  wait_live(server, 1);
+  std::promise<std::int64_t> early_id;
+  std::promise<void> later_committed;
+  std::thread slow([&] {
+    auto done = server.app().db().write([&](db::Session& tx) -> Status {
+      early_id.set_value(CUNHUO_TRY(outbox::publish(
+          tx, "excursion.raised", R"({"excursion_id":1,"node":"MQ-TS-SL","kind":"continuous"})",
+          server.clock())));
+      later_committed.get_future().wait();
+      return {};
+    });
+    CHECK(done.ok());
+  });
+  const std::int64_t early = early_id.get_future().get();
+  const std::int64_t later = excursion_at(server, "MQ-TS-DB");
+  REQUIRE(server.app().live().wait_until(
+      [later](const live::FeedStats& s) { return s.tailed_through >= later; }, 10s));
+  later_committed.set_value();
+  slow.join();
+  REQUIRE(later > early);
+  auto first = centre.next_of("excursion.raised");
+  auto second = centre.next_of("excursion.raised");
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(id_of(*first) == later);  // handed out as it committed
+  CHECK(id_of(*second) == early);
 }
 
 TEST_CASE("a message from the client closes the live feed with a policy close code",
