@@ -609,4 +609,13 @@ Result<std::vector<std::int64_t>> orders_through_node(db::Session& s, std::int64
   return out;
 }
 
+Result<std::vector<std::int64_t>> nodes_of_order(db::Session& s, std::int64_t order_id) {
+  std::vector<std::int64_t> out;
+  const auto rows = CUNHUO_TRY(
+      s.query("SELECT DISTINCT node_id FROM shipment_stops WHERE order_id = ? ORDER BY node_id",
+              {order_id}));
+  for (const auto& r : rows) out.push_back(r.i64(0));
+  return out;
+}
+
 }  // namespace cunhuo::logistics

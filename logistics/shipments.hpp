@@ -149,4 +149,7 @@ Result<std::vector<std::int64_t>> orders_through_node(db::Session& s, std::int64
                                                       std::optional<std::int64_t> before_order,
                                                       int limit);
 
+// The nodes an order's shipments were planned through (its stations), by id only.
+Result<std::vector<std::int64_t>> nodes_of_order(db::Session& s, std::int64_t order_id);
+
 }  // namespace cunhuo::logistics

@@ -230,6 +230,8 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
                       auto account = auth_.authenticate(r);
                       return account.ok() && account->role == Role::admin;
                     }});
+  live_ = std::make_unique<live::Feed>(*db_, auth_, clock_);
+  server.upgrades[live::kPath] = [this](const Request& r) { return live_->upgrade(r); };
   server_ = std::make_unique<HttpServer>(server, router_, metrics_);
   if (config_.check_response_schemas) table_.check_responses();
   add_routes();
@@ -463,6 +465,7 @@ void App::housekeeping() {
 }
 
 Status App::start() {
+  live_->start();
   CUNHUO_CHECK(server_->start());
   dispatcher_->start();
   if (sms_) sms_->start();
@@ -510,6 +513,7 @@ void App::stop(std::chrono::milliseconds grace) {
   // hold the stop for the whole notify timeout.
   if (simulator_) simulator_->stop();
   server_->shutdown(grace);
+  live_->stop();
   {
     std::lock_guard lock(expiry_mu_);
     stopping_ = true;

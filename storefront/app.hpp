@@ -30,6 +30,7 @@
 #include "storefront/web/page_table.hpp"
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
+#include "storefront/live/feed.hpp"
 #include "storefront/metrics.hpp"
 #include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
@@ -56,6 +57,7 @@ class App {
 
   db::Database& db() { return *db_; }
   outbox::Dispatcher& dispatcher() { return *dispatcher_; }
+  live::Feed& live() { return *live_; }  // the WebSocket feed at /live
   Router& router() { return router_; }
   const RouteTable& routes() const { return table_; }
   payments::Simulator* simulator() { return simulator_.get(); }  // null when the sandbox is off
@@ -95,6 +97,7 @@ class App {
   Metrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
+  std::unique_ptr<live::Feed> live_;
   Keys keys_;
   std::unique_ptr<web::PageTable> pages_;  // every page, declared once
   std::unique_ptr<payments::Simulator> simulator_;

@@ -4,7 +4,10 @@
 #include <pistache/listener.h>
 #include <pistache/peer.h>
 #include <pistache/tcp.h>
+#include <pistache/transport.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -15,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/assert.hpp"
 #include "core/log.hpp"
 #include "storefront/http1.hpp"
 
@@ -33,6 +37,46 @@ constexpr const char* kHtmlPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
     "'none'";
+
+// Pistache 0.0.5 offers no way to let go of a connection without closing it, and keeps
+// the peer's Transport private. An explicit instantiation may name a private member
+// ([temp.spec]/6): this reads Peer::transport once, here, for detach_socket().
+template <typename Tag, typename Tag::type Member>
+struct PrivateMember {
+  friend typename Tag::type member_of(Tag) { return Member; }
+};
+struct PeerTransport {
+  using type = Tcp::Transport* (Tcp::Peer::*)() const;
+  friend type member_of(PeerTransport);
+};
+template struct PrivateMember<PeerTransport, &Tcp::Peer::transport>;
+
+// Takes the connection's socket away from Pistache without closing it, for a protocol
+// switch; returns a descriptor of the socket that the caller owns, or -1. On the peer's
+// reactor thread. The socket leaves the reactor's epoll set, and the peer's descriptor
+// number is pointed at a socket whose other end is closed: Pistache reads an end of
+// stream there and disposes of the peer as after any disconnection, closing only that
+// stand-in (never calling shutdown() on the real socket).
+int detach_socket(const std::shared_ptr<Tcp::Peer>& peer) {
+  Tcp::Transport* transport = (peer.get()->*member_of(PeerTransport{}))();
+  const int fd = peer->fd();
+  const int taken = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (transport == nullptr || taken < 0) return -1;
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    ::close(taken);
+    return -1;
+  }
+  ::close(ends[1]);
+  transport->reactor()->removeFd(transport->key(), fd);
+  const bool swapped = ::dup3(ends[0], fd, O_CLOEXEC) == fd;
+  ::close(ends[0]);
+  CUNHUO_ASSERT(swapped);
+  transport->reactor()->registerFd(transport->key(), fd,
+                                   Polling::NotifyOn::Read | Polling::NotifyOn::Shutdown,
+                                   Polling::Mode::Edge);
+  return taken;
+}
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -390,6 +434,16 @@ class Adapter final : public Tcp::Handler {
       refuse(conn, peer, error_response(status, e.code, e.message));
       return false;
     }
+    if (auto up = shared_->options.upgrades.find(head->request.path);
+        up != shared_->options.upgrades.end()) {
+      if (head->content_length > 0) {
+        refuse(conn, peer,
+               error_response(400, "body_not_allowed", "an upgrade request has no body"));
+        return false;
+      }
+      hand_over(conn, peer, std::move(head->request), up->second);
+      return false;
+    }
     auto match = shared_->router->match(head->request.method, head->request.path);
     const std::int64_t limit = body_limit(*shared_, match.route);
     if (head->content_length > limit) {
@@ -414,6 +468,41 @@ class Adapter final : public Tcp::Handler {
     conn.buffer.reserve(static_cast<std::size_t>(conn.head->content_length));
     conn.enter(Phase::body);
     return true;
+  }
+
+  // A request to switch protocols: refused over HTTP, or the connection handed over to
+  // its new owner. Either way this server is done with the connection.
+  void hand_over(Connection& conn, const std::shared_ptr<Tcp::Peer>& peer, Request request,
+                 const UpgradeHandler& handler) {
+    const auto started = std::chrono::steady_clock::now();
+    request.request_id = new_request_id();
+    request.route = request.path;
+    RequestIdScope log_scope(request.request_id);
+    UpgradeAnswer answer;
+    try {
+      answer = handler(request);
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled exception in upgrade of {}: {}", request.path, e.what());
+      answer.refusal = error_response(500, "internal", "internal error");
+    }
+    // Answers still being written would go to the stand-in, not the client.
+    if (!answer.refusal && conn.unsent.load() > 0)
+      answer.refusal = error_response(503, "busy", "answers are still being sent; retry");
+    int fd = -1;
+    if (!answer.refusal && (fd = detach_socket(peer)) < 0)
+      answer.refusal = error_response(503, "cannot_upgrade", "cannot take the connection now");
+    if (answer.refusal) {
+      spdlog::debug("upgrade of {} refused: {}", request.path, answer.refusal->status);
+      refuse(conn, peer, std::move(*answer.refusal));  // counted as "unparsed"
+      return;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    shared_->metrics->observe(request.path, request.method, 101, seconds);
+    std::string early = std::move(conn.buffer);
+    conn.buffer.clear();
+    conn.enter(Phase::closing);
+    answer.take(fd, std::move(request), std::move(early));
   }
 
   // Answers a request that cannot be read any further, then closes the connection.

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,19 @@ constexpr std::size_t kMaxPipelinedBytes = 64 * 1024;
 // (a 401) is sent without reading the body.
 using HeadCheck = std::function<std::optional<Response>(const Request&)>;
 
+// A request to switch protocols (the live feed's WebSocket, RFC 6455) is answered by
+// whoever owns its path: either a refusal, sent over HTTP before anything is switched
+// (then the connection closes), or `take`, which then owns the connection. `take` gets a
+// duplicate of the socket's descriptor that Pistache no longer watches or closes, the
+// upgrade request, and the bytes that already followed its head. It is called on the
+// connection's reactor thread and must return at once.
+using TakeConnection = std::function<void(int fd, Request request, std::string early_bytes)>;
+struct UpgradeAnswer {
+  std::optional<Response> refusal;
+  TakeConnection take;  // set when accepted
+};
+using UpgradeHandler = std::function<UpgradeAnswer(const Request&)>;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port
@@ -46,6 +60,7 @@ struct ServerOptions {
   int max_connections_per_address = 256;  // a trusted proxy's connections are exempt
   ProxyTrust proxies;           // whose forwarded-for headers name the client (client_address)
   HeadCheck authenticate_head;  // for routes with authenticate_before_body
+  std::map<std::string, UpgradeHandler> upgrades;  // by exact path, e.g. "/live"
 };
 
 class HttpServer {

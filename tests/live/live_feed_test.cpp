@@ -1,0 +1,369 @@
+// The live feed (/live): who may open it, what each account receives, resuming, and the
+// limits that keep a connection from costing the server without bound.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <optional>
+#include <string>
+
+#include "core/json.hpp"
+#include "core/outbox/outbox.hpp"
+#include "storefront/live/feed.hpp"
+#include "tests/support/flows.hpp"
+#include "tests/support/server.hpp"
+
+namespace cunhuo::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+namespace live = storefront::live;
+
+// A WebSocket client of the feed, on Beast. Each wait is bounded.
+class LiveClient {
+ public:
+  // Opens `target` with `headers`: 101 when open, else the status of the server's answer.
+  int open(std::uint16_t port, const Headers& headers, const std::string& target = "/live") {
+    tcp::resolver resolver(io_);
+    asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+      for (const auto& [name, value] : headers) req.set(name, value);
+    }));
+    websocket::response_type answer;
+    beast::error_code ec;
+    ws_.handshake(answer, "127.0.0.1:" + std::to_string(port), target, ec);
+    if (!ec) return 101;
+    // Beast 1.74 does not hand a declined handshake's answer over: ask again over HTTP.
+    HttpClient http(port);
+    Headers upgrade = headers;
+    upgrade.insert(upgrade.end(), {{"Connection", "Upgrade"},
+                                   {"Upgrade", "websocket"},
+                                   {"Sec-WebSocket-Version", "13"},
+                                   {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+    return http.request("GET", target, "", upgrade).status;
+  }
+
+  // The next text frame, or nullopt when the connection ended (close_code() says how) or
+  // nothing came within `within`.
+  std::optional<std::string> next(std::chrono::milliseconds within = 10s) {
+    std::optional<std::string> got;
+    bool done = false;
+    ws_.async_read(in_, [&](beast::error_code ec, std::size_t) {
+      done = true;
+      if (ec) return;
+      got = beast::buffers_to_string(in_.data());
+      in_.consume(in_.size());
+    });
+    io_.restart();
+    io_.run_for(within);
+    if (!done) {
+      beast::error_code ignored;
+      ws_.next_layer().close(ignored);  // abandons the stream
+      io_.restart();
+      io_.run();
+    }
+    return got;
+  }
+
+  // The next event's frame of `type`, skipping others.
+  std::optional<Json> next_of(const std::string& type, std::chrono::milliseconds within = 10s) {
+    const auto until = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < until) {
+      auto frame = next(std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now()));
+      if (!frame) return std::nullopt;
+      auto doc = Json::parse(*frame);
+      REQUIRE(doc.ok());
+      if (doc->find("type")->as_string() == type) return *doc;
+    }
+    return std::nullopt;
+  }
+
+  int close_code() const { return static_cast<int>(ws_.reason().code); }
+
+  void send(const std::string& message, bool text) {
+    ws_.text(text);
+    ws_.write(asio::buffer(message));
+  }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<tcp::socket> ws_{io_};
+  beast::flat_buffer in_;
+};
+
+Headers as(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+// Waits until the feed counts `n` live connections.
+void wait_live(TestServer& server, std::size_t n) {
+  REQUIRE(server.app().live().wait_until(
+      [n](const live::FeedStats& s) { return s.connections == n; }, 10s));
+}
+
+// Publishes an event through the outbox, as a module does; returns its id.
+std::int64_t publish(TestServer& server, const std::string& topic, const std::string& payload) {
+  auto id = server.app().db().write(
+      [&](db::Session& tx) { return outbox::publish(tx, topic, payload, server.clock()); });
+  REQUIRE(id.ok());
+  return *id;
+}
+
+// A cold-chain excursion at `node`: the centre sees it (its county), so does the node's station.
+std::int64_t excursion_at(TestServer& server, const std::string& node) {
+  return publish(server, "excursion.raised",
+                 R"({"excursion_id":1,"node":")" + node + R"(","kind":"continuous"})");
+}
+
+std::int64_t id_of(const Json& frame) { return frame.find("id")->as_integer(); }
+
+}  // namespace
+
+STORE_TEST("an upgrade to the live feed without a valid session is refused before it switches",
+           "[live]") {
+  TestServer server(store_kind);
+  const std::string centre = server.login(kCentre);
+  const std::int64_t newest = excursion_at(server, "MQ-TS-SL");
+  struct Case {
+    const char* what;
+    Headers headers;
+    std::string target;
+    int status;
+  };
+  // In order of precedence: the session first, then the resume id.
+  const std::vector<Case> cases = {
+      {"no credentials", {}, "/live", 401},
+      {"no credentials, resuming", {}, "/live?after=1", 401},
+      {"an unknown bearer token", as(std::string(64, 'a')), "/live", 401},
+      {"an unknown session cookie",
+       {{"Cookie", "cunhuo_session=" + std::string(64, 'b')}},
+       "/live",
+       401},
+      {"a token in the URL only", {}, "/live?access_token=" + centre, 401},
+      {"a resume id from the future", as(centre), "/live?after=" + std::to_string(newest + 1000),
+       400},
+      {"a resume id that is no number", as(centre), "/live?after=abc", 400},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    LiveClient client;
+    CHECK(client.open(server.port(), c.headers, c.target) == c.status);
+  }
+  CHECK(server.app().live().stats().connections == 0);
+}
+
+STORE_TEST("the county centre receives a consumer's order paid after it connected", "[live]") {
+  TestServer server(store_kind);
+  HttpClient http(server.port());
+  LiveClient centre;
+  REQUIRE(centre.open(server.port(), as(server.login(kCentre))) == 101);
+  wait_live(server, 1);
+  const auto bought = buy_and_pay(server, http, server.login(kConsumer));
+  auto paid = centre.next_of("order.paid");
+  REQUIRE(paid);
+  CHECK(paid->find("data")->find("order_id")->as_integer() == bought.order);
+  CHECK(paid->find("at")->as_integer() > 0);
+}
+
+STORE_TEST("the page session cookie opens the live feed too", "[live]") {
+  TestServer server(store_kind);
+  const std::string token = server.login(kCentre);
+  LiveClient centre;
+  REQUIRE(centre.open(server.port(), {{"Cookie", "cunhuo_session=" + token}}) == 101);
+  wait_live(server, 1);
+  const std::int64_t id = excursion_at(server, "MQ-TS-SL");
+  auto frame = centre.next_of("excursion.raised");
+  REQUIRE(frame);
+  CHECK(id_of(*frame) == id);
+}
+
+STORE_TEST("a station never receives another station's parcel events", "[live]") {
+  TestServer server(store_kind);
+  HttpClient http(server.port());
+  // A second station operator, at 三雷镇: the melon's parcels do not pass there.
+  const std::int64_t sanlei = server.count("SELECT id FROM network_nodes WHERE code = 'MQ-TS-SL'");
+  storefront::Auth auth(server.app().db(), server.clock());
+  REQUIRE(server.app()
+              .db()
+              .write([&](db::Session& tx) {
+                return auth.create_account(tx, {.phone = "13900000099",
+                                                .password = "cunhuo-demo",
+                                                .display_name = "三雷镇站点操作员",
+                                                .role = storefront::Role::station_operator,
+                                                .region_code = "620621101",
+                                                .household_id = std::nullopt,
+                                                .shop_id = std::nullopt,
+                                                .node_id = sanlei});
+              })
+              .ok());
+  LiveClient xiqu, other;
+  REQUIRE(xiqu.open(server.port(), as(server.login(kStation))) == 101);
+  REQUIRE(other.open(server.port(), as(server.login("13900000099"))) == 101);
+  wait_live(server, 2);
+
+  const auto bought = buy_and_pay(server, http, server.login(kConsumer));
+  deliver_by_scans(server, http, bought.order);
+  auto departed = xiqu.next_of("shipment.departed");
+  REQUIRE(departed);
+  CHECK(departed->find("data")->find("order_id")->as_integer() == bought.order);
+
+  // Then an event at 三雷镇: the first thing its station receives, none of the order's before.
+  const std::int64_t marker = excursion_at(server, "MQ-TS-SL");
+  auto first = other.next();
+  REQUIRE(first);
+  auto doc = Json::parse(*first);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("type")->as_string() == "excursion.raised");
+  CHECK(id_of(*doc) == marker);
+}
+
+STORE_TEST("resuming with after=ID delivers the events missed since ID, in order", "[live]") {
+  TestServer server(store_kind);
+  const std::string centre = server.login(kCentre);
+  const std::int64_t seen = excursion_at(server, "MQ-TS-SL");
+  const std::int64_t missed1 = excursion_at(server, "MQ-TS-DB");
+  publish(server, "test.admins_only", "{}");  // not the centre's to see
+  const std::int64_t missed2 = excursion_at(server, "MQ-TS-QS");
+  LiveClient client;
+  REQUIRE(client.open(server.port(), as(centre), "/live?after=" + std::to_string(seen)) == 101);
+  auto first = client.next_of("excursion.raised");
+  auto second = client.next_of("excursion.raised");
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(id_of(*first) == missed1);
+  CHECK(id_of(*second) == missed2);
+}
+
+STORE_TEST("resuming after more than the backlog holds ends the backlog with a reload", "[live]") {
+  TestServer server(store_kind);
+  const std::string centre = server.login(kCentre);
+  const std::int64_t seen = excursion_at(server, "MQ-TS-SL");
+  std::int64_t last = 0;
+  REQUIRE(server.app()
+              .db()
+              .write([&](db::Session& tx) -> Status {
+                for (std::int64_t i = 0; i < live::kResumeBacklog + 5; ++i)
+                  last = CUNHUO_TRY(
+                      outbox::publish(tx, "excursion.raised",
+                                      R"({"excursion_id":1,"node":"MQ-TS-DB","kind":"continuous"})",
+                                      server.clock()));
+                return {};
+              })
+              .ok());
+  LiveClient client;
+  REQUIRE(client.open(server.port(), as(centre), "/live?after=" + std::to_string(seen)) == 101);
+  std::int64_t events = 0;
+  std::optional<Json> reload;
+  while (auto frame = client.next()) {
+    auto doc = Json::parse(*frame);
+    REQUIRE(doc.ok());
+    if (doc->find("type")->as_string() == "reload") {
+      reload = *doc;
+      break;
+    }
+    ++events;
+  }
+  CHECK(events == live::kResumeBacklog);
+  REQUIRE(reload);
+  CHECK(id_of(*reload) >= last);  // where to resume after reloading
+}
+
+STORE_TEST("a client that never reads is dropped and its queue stays bounded", "[live]") {
+  TestServer server(store_kind);
+  LiveClient admin;  // sees every event
+  REQUIRE(admin.open(server.port(), as(server.login("13900000008"))) == 101);
+  wait_live(server, 1);
+  // Far more than the sockets' buffers and the queue hold together: 16 MB of events.
+  const std::string pad(64 * 1024, 'x');
+  for (int batch = 0; batch < 8; ++batch)
+    REQUIRE(server.app()
+                .db()
+                .write([&](db::Session& tx) -> Status {
+                  for (int i = 0; i < 32; ++i)
+                    CUNHUO_TRY(outbox::publish(tx, "test.bulk", R"({"pad":")" + pad + "\"}",
+                                               server.clock()));
+                  return {};
+                })
+                .ok());
+  REQUIRE(server.app().live().wait_until(
+      [](const live::FeedStats& s) { return s.dropped_slow == 1 && s.connections == 0; }, 20s));
+  const auto stats = server.app().live().stats();
+  CHECK(stats.peak_queue_bytes <= live::kSendQueueBytes);
+  CHECK(stats.queued_bytes == 0);
+}
+
+// MariaDB hands out auto-increment ids when rows are inserted, so a transaction can commit
+// an event below one committed before it: the feed must not pass it by.
+TEST_CASE("an event committed after a later-numbered one still reaches the feed",
+          "[live][mariadb]") {
+  TestServer server(StoreKind::mariadb);
+  LiveClient centre;
+  REQUIRE(centre.open(server.port(), as(server.login(kCentre))) == 101);
+  wait_live(server, 1);
+  std::promise<std::int64_t> early_id;
+  std::promise<void> later_committed;
+  std::thread slow([&] {
+    auto done = server.app().db().write([&](db::Session& tx) -> Status {
+      early_id.set_value(CUNHUO_TRY(outbox::publish(
+          tx, "excursion.raised", R"({"excursion_id":1,"node":"MQ-TS-SL","kind":"continuous"})",
+          server.clock())));
+      later_committed.get_future().wait();
+      return {};
+    });
+    CHECK(done.ok());
+  });
+  const std::int64_t early = early_id.get_future().get();
+  const std::int64_t later = excursion_at(server, "MQ-TS-DB");
+  REQUIRE(server.app().live().wait_until(
+      [later](const live::FeedStats& s) { return s.tailed_through >= later; }, 10s));
+  later_committed.set_value();
+  slow.join();
+  REQUIRE(later > early);
+  auto first = centre.next_of("excursion.raised");
+  auto second = centre.next_of("excursion.raised");
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(id_of(*first) == later);  // handed out as it committed
+  CHECK(id_of(*second) == early);
+}
+
+TEST_CASE("a message from the client closes the live feed with a policy close code",
+          "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  const std::string centre = server.login(kCentre);
+  struct Case {
+    const char* what;
+    std::string message;
+    bool text;
+    int close_code;
+  };
+  const std::vector<Case> cases = {
+      {"a text message", "hello", true, live::kClosePolicy},
+      {"a binary message", "hello", false, live::kClosePolicy},
+      {"a frame over 4 KB", std::string(live::kMaxClientFrameBytes + 1, 'x'), false,
+       static_cast<int>(websocket::close_code::too_big)},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    LiveClient client;
+    REQUIRE(client.open(server.port(), as(centre)) == 101);
+    wait_live(server, 1);
+    client.send(c.message, c.text);
+    CHECK_FALSE(client.next());
+    CHECK(client.close_code() == c.close_code);
+    wait_live(server, 0);
+  }
+  CHECK(server.app().live().stats().closed_policy == 3);
+}
+
+}  // namespace cunhuo::test
