@@ -833,7 +833,8 @@ Result<Response> sim_page(PaymentsContext& ctx, const Call& call) {
       "/sim/pay/" + std::to_string(p.id) + "/" + ctx.simulator->payer_token(p.id);
   std::string html =
       "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width\"><title>支付沙箱 Payment sandbox</title></head><body>"
+      "content=\"width=device-width\"><link rel=\"icon\" href=\"data:,\">"
+      "<title>支付沙箱 Payment sandbox</title></head><body>"
       "<h1>支付沙箱 Payment sandbox</h1><p>订单 Order " +
       std::to_string(p.intent_id) + " · ¥<b id=amount>" + p.amount.to_yuan() +
       "</b> · <span id=status>" + p.status + "</span></p>";

@@ -213,5 +213,5 @@ async function signInByCode(server, page, next) {
 module.exports = {
   FARMER, ACCOUNTS, SESSION_COOKIE, RURAL_LINE, WAIT_MS, artifactsDir, figures, startServer,
   waitFor, api, tokenOf, listMelon, smsCode, launchBrowser, watchedPage, emulateLine, countBytes,
-  signInByCode,
+  signInByCode, lastSmsId,
 };
