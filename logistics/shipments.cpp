@@ -81,6 +81,9 @@ constexpr db::Migration kMigrations[] = {
      "SELECT DISTINCT current_node, order_id, id FROM shipments s WHERE NOT EXISTS "
      "(SELECT 1 FROM shipment_stops t WHERE t.node_id = s.current_node "
      "AND t.shipment_id = s.id);\n"},
+    // The live feed asks, for each order event, which nodes the order passes (nodes_of_order).
+    {"logistics", 10, "the nodes of an order found by the order",
+     "CREATE INDEX IF NOT EXISTS shipment_stops_by_order ON shipment_stops (order_id, node_id);\n"},
 };
 
 constexpr EnumNames<ShipmentView, 7> kViewNames = {{

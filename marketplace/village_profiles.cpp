@@ -49,15 +49,15 @@ Result<VillageProfile> set_village_profile(db::Session& tx, const VillageProfile
   VillageProfile saved = profile;
   saved.updated_at_ms = clock.now_ms();
   const db::Value photo = profile.photo ? db::Value(profile.photo->value) : db::Value();
-  auto changed =
-      CUNHUO_TRY(tx.exec("UPDATE village_profiles SET story = ?, photo_id = ?, updated_at = ? "
-                         "WHERE village_code = ?",
-                         {saved.story, photo, saved.updated_at_ms, saved.village_code}));
-  if (changed.affected_rows == 0 && !CUNHUO_TRY(find_village_profile(tx, saved.village_code)))
-    CUNHUO_TRY(
-        tx.exec("INSERT INTO village_profiles (village_code, story, photo_id, updated_at) "
-                "VALUES (?, ?, ?, ?)",
-                {saved.village_code, saved.story, photo, saved.updated_at_ms}));
+  // Insert-if-absent, then update: two first saves at once cannot both insert.
+  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                         " INTO village_profiles (village_code, story, photo_id, updated_at) "
+                         "VALUES (?, ?, ?, ?)",
+                     {saved.village_code, saved.story, photo, saved.updated_at_ms}));
+  CUNHUO_TRY(
+      tx.exec("UPDATE village_profiles SET story = ?, photo_id = ?, updated_at = ? "
+              "WHERE village_code = ?",
+              {saved.story, photo, saved.updated_at_ms, saved.village_code}));
   return saved;
 }
 

@@ -67,6 +67,17 @@ Result<LinePrice> line_price(db::Session& s, const CartLine& line, const mk::Pro
   return LinePrice{.unit = p.price, .why = web::refusal_message(terms.error(), lang)};
 }
 
+// The line's campaign while it still sells the line as the cart showed it; else none, so
+// checkout charges the listing's own price, as the cart said, rather than refusing the cart.
+Result<std::optional<mk::CampaignId>> campaign_still_held(db::Session& s, const CartLine& line,
+                                                          std::int64_t now_ms) {
+  if (!line.campaign) return line.campaign;
+  auto p = CUNHUO_TRY(mk::find_product(s, line.product));
+  if (!p) return line.campaign;  // checkout refuses the line as unknown
+  const bool held = CUNHUO_TRY(line_price(s, line, *p, now_ms, Lang::zh)).why.empty();
+  return held ? line.campaign : std::optional<mk::CampaignId>();
+}
+
 Result<View> cart_view(db::Session& s, const CartOwner& owner, std::int64_t now_ms, Lang lang) {
   ViewList items;
   Money total;
@@ -174,7 +185,9 @@ Result<Page> place(const BuyerPageContext& ctx, const PageCall& call) {
         mk::CheckoutRequest cart{.buyer = buyer.id, .ship_to = to};
         for (const auto& line : CUNHUO_TRY(cart_lines(tx, owner)))
           cart.items.push_back(mk::CheckoutItem{
-              .product = line.product, .quantity = line.quantity, .campaign = line.campaign});
+              .product = line.product,
+              .quantity = line.quantity,
+              .campaign = CUNHUO_TRY(campaign_still_held(tx, line, ctx.clock.now_ms()))});
         if (cart.items.empty())
           return make_error(ErrorKind::invalid, "cart_empty", "the cart is empty");
         const auto checkout = CUNHUO_TRY(check_out(tx, cart, ctx.clock, ctx.payment_window));

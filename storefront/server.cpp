@@ -102,6 +102,9 @@ struct Connection {
   std::map<std::string, std::string> params;
   std::atomic<Phase> phase{Phase::idle};
   std::atomic<std::int64_t> since_ms{steady_ms()};
+  // A request was read on it. An upgrade must be a connection's first request: then it is
+  // read on the reactor thread that owns the socket, never after an asynchronous answer.
+  bool served = false;
 
   void enter(Phase p) {
     phase.store(p);
@@ -441,6 +444,12 @@ class Adapter final : public Tcp::Handler {
                error_response(400, "body_not_allowed", "an upgrade request has no body"));
         return false;
       }
+      if (conn.served) {
+        refuse(conn, peer,
+               error_response(400, "upgrade_not_first",
+                              "an upgrade must be the first request of its connection"));
+        return false;
+      }
       hand_over(conn, peer, std::move(head->request), up->second);
       return false;
     }
@@ -462,6 +471,7 @@ class Adapter final : public Tcp::Handler {
     }
     if (head->expect_continue && head->content_length > 0 && conn.buffer.empty())
       send_bytes(peer, "HTTP/1.1 100 Continue\r\n\r\n", false);
+    conn.served = true;
     conn.route = match.route;
     conn.params = std::move(match.params);
     conn.head = std::move(*head);

@@ -22,8 +22,10 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/outbox/outbox.hpp"
 #include "storefront/live/reach.hpp"
@@ -105,6 +107,32 @@ struct Feed::Impl {
   std::thread io_thread, tail_thread;
   std::atomic<std::size_t> open{0};  // accepted upgrades not yet ended (caps them)
 
+  // Open connections by account and by client address, under their own lock: taken on the
+  // server's reactor thread, given back on the io thread.
+  std::mutex quota_mu;
+  std::unordered_map<std::int64_t, int> by_account;
+  std::unordered_map<std::string, int> by_address;
+  bool quota_left(std::int64_t account, const std::string& address) {
+    std::lock_guard lock(quota_mu);
+    return by_account[account] < kMaxConnectionsPerAccount &&
+           by_address[address] < kMaxConnectionsPerAddress;
+  }
+  bool take_quota(std::int64_t account, const std::string& address) {
+    std::lock_guard lock(quota_mu);
+    if (by_account[account] >= kMaxConnectionsPerAccount ||
+        by_address[address] >= kMaxConnectionsPerAddress)
+      return false;
+    ++by_account[account];
+    ++by_address[address];
+    return true;
+  }
+  void give_back_quota(std::int64_t account, const std::string& address) {
+    std::lock_guard lock(quota_mu);
+    CUNHUO_ASSERT(by_account[account] > 0 && by_address[address] > 0);
+    if (--by_account[account] == 0) by_account.erase(account);
+    if (--by_address[address] == 0) by_address.erase(address);
+  }
+
   // The tailing thread's: where it is, and the connections waiting to go live.
   std::mutex mu;
   std::condition_variable wake;
@@ -161,6 +189,7 @@ struct Session : std::enable_shared_from_this<Session> {
   Feed::Impl& feed;
   websocket::stream<tcp::socket> ws;
   Account account;
+  std::string address;                // the client's, counted against its quota
   std::optional<std::int64_t> after;  // resumes after this event
   beast::flat_buffer in;
   std::deque<Text> queue;  // the front is being written while `writing`
@@ -275,6 +304,7 @@ struct Session : std::enable_shared_from_this<Session> {
 void Feed::Impl::ended(const std::shared_ptr<Session>& session) {
   sessions.erase(session);
   --open;
+  give_back_quota(session->account.id, session->address);
   publish_stats([&](FeedStats& s) {
     if (session->live) --s.connections;
   });
@@ -309,11 +339,13 @@ void Feed::Impl::adopt(int fd, Request request, Account account,
   if (ec) {
     ::close(fd);
     --open;
+    give_back_quota(account.id, request.client_address);
     return;
   }
   http::request<http::empty_body> head{http::verb::get, request.path, 11};
   for (const auto& [name, value] : request.headers) head.insert(name, value);
   auto session = std::make_shared<Session>(*this, std::move(socket), std::move(account), after);
+  session->address = request.client_address;
   session->accept(std::move(head));
 }
 
@@ -543,10 +575,18 @@ UpgradeAnswer Feed::upgrade(const Request& request) {
     answer.refusal->headers.emplace_back("Retry-After", "5");
     return answer;
   }
+  if (!impl_->quota_left(account->id, request.client_address)) {
+    answer.refusal = error_response(429, "too_many_connections",
+                                    "too many live connections from this account or address");
+    answer.refusal->headers.emplace_back("Retry-After", "5");
+    return answer;
+  }
   // Called at once by the server (which stops before the feed does).
   answer.take = [impl = impl_.get(), who = std::move(*account), after](int fd, Request r,
                                                                        std::string early) mutable {
-    if (!early.empty()) {  // frames before the switch: RFC 6455 §4.1 forbids them
+    // Frames before the switch (RFC 6455 §4.1 forbids them), or a burst past the quota
+    // since it was checked.
+    if (!early.empty() || !impl->take_quota(who.id, r.client_address)) {
       ::close(fd);
       return;
     }

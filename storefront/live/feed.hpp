@@ -46,6 +46,9 @@ inline constexpr std::int64_t kTailBatch = 512;            // events read per pa
 // that took its id first and commits later) before it is taken as never committed.
 inline constexpr std::chrono::milliseconds kHoleWait{2000};
 inline constexpr std::size_t kMaxConnections = 10'000;
+// One account, or one address (a centre's office behind one NAT), may not fill the feed.
+inline constexpr int kMaxConnectionsPerAccount = 8;
+inline constexpr int kMaxConnectionsPerAddress = 64;
 inline constexpr std::chrono::milliseconds kCloseGrace{1000};  // for a dropped client's close
 inline constexpr std::uint16_t kCloseTooSlow = 1013;
 inline constexpr std::uint16_t kClosePolicy = 1008;

@@ -366,4 +366,33 @@ TEST_CASE("a message from the client closes the live feed with a policy close co
   CHECK(server.app().live().stats().closed_policy == 3);
 }
 
+TEST_CASE("one account may hold only so many live connections at once", "[live]") {
+  TestServer server(StoreKind::sqlite);
+  const std::string centre = server.login(kCentre);
+  std::vector<std::unique_ptr<LiveClient>> open;
+  for (int i = 0; i < live::kMaxConnectionsPerAccount; ++i) {
+    open.push_back(std::make_unique<LiveClient>());
+    REQUIRE(open.back()->open(server.port(), as(centre)) == 101);
+  }
+  wait_live(server, live::kMaxConnectionsPerAccount);
+  LiveClient one_more;
+  CHECK(one_more.open(server.port(), as(centre)) == 429);
+  LiveClient other_account;  // the quota is the account's, not everyone's
+  CHECK(other_account.open(server.port(), as(server.login(kOffice))) == 101);
+}
+
+TEST_CASE("an upgrade that is not its connection's first request is refused", "[live]") {
+  TestServer server(StoreKind::sqlite);
+  HttpClient http(server.port());
+  REQUIRE(http.request("GET", "/healthz").status == 200);
+  auto upgrade = http.request("GET", "/live", "",
+                              {{"Authorization", "Bearer " + server.login(kCentre)},
+                               {"Connection", "Upgrade"},
+                               {"Upgrade", "websocket"},
+                               {"Sec-WebSocket-Version", "13"},
+                               {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  CHECK(upgrade.status == 400);
+  CHECK(error_code(upgrade) == "upgrade_not_first");
+}
+
 }  // namespace cunhuo::test

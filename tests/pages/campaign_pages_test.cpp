@@ -109,7 +109,7 @@ STORE_TEST("a product put in the cart through a campaign is charged the campaign
   CHECK(server.count("SELECT total_fen FROM orders") == 6368);
 }
 
-STORE_TEST("the cart says when a campaign is over and checkout charges the own price",
+STORE_TEST("a cart whose campaign is over says so, and checkout charges the own price",
            "[pages][campaigns]") {
   TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
   HttpClient c(server.port());
@@ -123,6 +123,11 @@ STORE_TEST("the cart says when a campaign is over and checkout charges the own p
   CHECK(has(cart.body, "活动价已不可用"));
   CHECK(has(cart.body, "¥79.60"));
   CHECK(b.get("/campaigns/" + std::to_string(campaign)).status == 404);
+  FormFields form = kAddress;
+  form.emplace_back("key", form_key(b.get("/checkout").body));
+  REQUIRE(b.post("/checkout", form).status == 303);
+  CHECK(server.count("SELECT total_fen FROM orders") == 7960);
+  CHECK(server.count("SELECT COUNT(*) FROM order_lines WHERE campaign_id IS NULL") == 1);
 }
 
 TEST_CASE("an unknown campaign's page, or a product in one, is not found or at its own price",
