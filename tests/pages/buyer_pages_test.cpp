@@ -45,6 +45,13 @@ void add(Browser& b, std::int64_t product, const std::string& quantity) {
   CHECK(added.header("location") == std::optional<std::string>("/cart"));
 }
 
+// The consumer's order, bought and paid, and `b` signed in as them: the order page's path.
+std::string paid_order_page(TestServer& server, HttpClient& c, Browser& b) {
+  const auto bought = buy_and_pay(server, c, server.login(kConsumer));
+  b.sign_in(server.login(kConsumer));
+  return "/orders/" + std::to_string(bought.order);
+}
+
 }  // namespace
 
 STORE_TEST("a visitor buys from two shops, signs up on the way, pays once and confirms receipt",
@@ -237,10 +244,8 @@ STORE_TEST("a buyer claims a refund with a photo of spoiled goods, once for a fo
            "[pages][buyer][refund]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
-  const auto bought = buy_and_pay(server, c, server.login(kConsumer));
   Browser b(server);
-  b.sign_in(server.login(kConsumer));
-  const std::string path = "/orders/" + std::to_string(bought.order);
+  const std::string path = paid_order_page(server, c, b);
   const std::string key = form_key(b.get(path).body);
   const FormFields claim = {{"amount", "10.00"}, {"reason", "到货时蜜瓜已经坏了"}, {"key", key}};
   const std::string photo = camera_jpeg(1280, 960);
@@ -258,11 +263,9 @@ TEST_CASE("the county centre deciding a refund claim sees its photo; other peopl
           "[pages][buyer][refund]") {
   TestServer server(StoreKind::sqlite);
   HttpClient c(server.port());
-  const auto bought = buy_and_pay(server, c, server.login(kConsumer));
   Browser b(server);
-  b.sign_in(server.login(kConsumer));
-  const std::string path = "/orders/" + std::to_string(bought.order);
-  const std::string key = first_match(b.get(path).body, R"re(name="key" value="([0-9a-f]+)")re");
+  const std::string path = paid_order_page(server, c, b);
+  const std::string key = form_key(b.get(path).body);
   REQUIRE(b.post_multipart(path + "/refund",
                            {{"amount", "10.00"}, {"reason", "到货时蜜瓜已经坏了"}, {"key", key}},
                            "photo", camera_jpeg(1280, 960))
@@ -297,10 +300,8 @@ TEST_CASE("a refused refund claim says why in Chinese, keeps what was typed and 
           "[pages][buyer][refund]") {
   TestServer server(StoreKind::sqlite);
   HttpClient c(server.port());
-  const auto bought = buy_and_pay(server, c, server.login(kConsumer));
   Browser b(server);
-  b.sign_in(server.login(kConsumer));
-  const std::string path = "/orders/" + std::to_string(bought.order);
+  const std::string path = paid_order_page(server, c, b);
   const std::string key = form_key(b.get(path).body);
   const std::string photo = camera_jpeg(640, 480);
   struct Case {

@@ -36,6 +36,18 @@ std::int64_t discounted(TestServer& server, HttpClient& c, std::int64_t melon) {
   return id;
 }
 
+// A store with the farmer's melon on sale in a running campaign at 20% off (discounted).
+struct MelonSale {
+  explicit MelonSale(StoreKind kind, ServerClock clock = ServerClock::system)
+      : server(kind, kTestSeed, {}, clock),
+        c(server.port()),
+        melon(listed(server, c, kFarmer)),
+        campaign(discounted(server, c, melon)) {}
+  TestServer server;
+  HttpClient c;
+  std::int64_t melon = 0, campaign = 0;
+};
+
 // Puts the melon in the cart from its page as reached through the campaign's page.
 void add_through(Browser& b, std::int64_t melon, std::int64_t campaign) {
   const std::string page = "/p/" + std::to_string(melon) + "?campaign=" + std::to_string(campaign);
@@ -58,10 +70,8 @@ STORE_TEST("the home page links each running campaign to its page", "[pages][cam
 
 STORE_TEST("a campaign's page shows its listings at the campaign's price beside their own",
            "[pages][campaigns]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const auto melon = listed(server, c, kFarmer);
-  const auto campaign = discounted(server, c, melon);
+  MelonSale sale(store_kind);
+  auto& [server, c, melon, campaign] = sale;
   Browser b(server);
   auto page = b.get("/campaigns/" + std::to_string(campaign));
   REQUIRE(page.status == 200);
@@ -73,10 +83,8 @@ STORE_TEST("a campaign's page shows its listings at the campaign's price beside 
 
 STORE_TEST("a product reached through a campaign shows the campaign's price and split",
            "[pages][campaigns]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const auto melon = listed(server, c, kFarmer);
-  const auto campaign = discounted(server, c, melon);
+  MelonSale sale(store_kind);
+  auto& [server, c, melon, campaign] = sale;
   Browser b(server);
   auto page = b.get("/p/" + std::to_string(melon) + "?campaign=" + std::to_string(campaign));
   REQUIRE(page.status == 200);
@@ -90,10 +98,8 @@ STORE_TEST("a product reached through a campaign shows the campaign's price and 
 
 STORE_TEST("a product put in the cart through a campaign is charged the campaign's price",
            "[pages][campaigns]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const auto melon = listed(server, c, kFarmer);
-  const auto campaign = discounted(server, c, melon);
+  MelonSale sale(store_kind);
+  auto& [server, c, melon, campaign] = sale;
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   add_through(b, melon, campaign);
@@ -111,10 +117,8 @@ STORE_TEST("a product put in the cart through a campaign is charged the campaign
 
 STORE_TEST("a cart whose campaign is over says so, and checkout charges the own price",
            "[pages][campaigns]") {
-  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
-  HttpClient c(server.port());
-  const auto melon = listed(server, c, kFarmer);
-  const auto campaign = discounted(server, c, melon);
+  MelonSale sale(store_kind, ServerClock::manual);
+  auto& [server, c, melon, campaign] = sale;
   Browser b(server);
   b.sign_in(server.login(kConsumer));
   add_through(b, melon, campaign);
@@ -165,10 +169,8 @@ STORE_TEST("the home page lists the categories on sale, each opening its search"
 
 STORE_TEST("an order's item may name its own campaign beside others bought at their price",
            "[http][campaigns]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const auto melon = listed(server, c, kFarmer);
-  const auto campaign = discounted(server, c, melon);
+  MelonSale sale(store_kind);
+  auto& [server, c, melon, campaign] = sale;
   auto other = post_json(c, "/api/v1/products", kMelon, bearer(server.login(kFarmer)));
   REQUIRE(other.status == 201);
   const std::string order =
