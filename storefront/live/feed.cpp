@@ -1,5 +1,6 @@
 #include "storefront/live/feed.hpp"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -221,6 +222,7 @@ struct Feed::Impl {
     std::int64_t due_ms = 0;  // on the feed's clock
   };
   std::vector<Watch> watches;
+  std::int64_t next_recheck_ms = 0;  // no watch is due before
   void recheck_sessions();
 
   // Published for stats(), under stats_mu.
@@ -278,7 +280,7 @@ struct Session : std::enable_shared_from_this<Session> {
   std::uint64_t message_bytes = 0;    // of a data message's fragments so far (to refuse it)
   std::deque<Text> queue;             // to write; the front `front_done` bytes are written
   std::size_t front_done = 0;
-  std::size_t in_flight = 0;  // frames at the front referenced by the write under way
+  bool waiting = false;  // for the socket to take more
   std::size_t queued_bytes = 0;
   std::vector<asio::const_buffer> gather;
   bool live = false;    // past its backlog: takes events as they are tailed (and counted)
@@ -303,6 +305,9 @@ struct Session : std::enable_shared_from_this<Session> {
   void switched() {
     socket = std::move(handshake->next_layer());
     handshake.reset();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);  // flush writes without an asio operation per write
+    if (ec) return end("switch", ec);
     shard.sessions.insert(shared_from_this());
     feed.join(shared_from_this());
     read();
@@ -424,22 +429,39 @@ struct Session : std::enable_shared_from_this<Session> {
     queued_bytes += frame->size();
   }
 
-  // Writes what is queued, as much as one gathered write takes, unless one is under way.
+  // Writes what is queued, in gathered writes straight from this thread (the socket does
+  // not block); when the socket takes no more, waits until it does.
   void flush() {
-    if (in_flight > 0 || queue.empty() || !socket.is_open()) return;
-    gather.clear();
-    for (const auto& frame : queue) {
-      if (gather.size() == kMaxGatheredFrames) break;
-      const std::size_t skip = gather.empty() ? front_done : 0;
-      gather.emplace_back(frame->data() + skip, frame->size() - skip);
+    while (!waiting && !queue.empty() && socket.is_open()) {
+      gather.clear();
+      std::size_t bytes = 0;
+      for (const auto& frame : queue) {
+        if (gather.size() == kMaxGatheredFrames) break;
+        const std::size_t skip = gather.empty() ? front_done : 0;
+        gather.emplace_back(frame->data() + skip, frame->size() - skip);
+        bytes += frame->size() - skip;
+      }
+      beast::error_code ec;
+      const std::size_t n = socket.write_some(gather, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_writable();
+      if (ec) return end("write", ec);
+      written(n);
+      if (n < bytes) return wait_writable();
     }
-    in_flight = gather.size();
-    socket.async_write_some(gather,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->in_flight = 0;
-                              if (ec) return self->end("write", ec);
-                              self->written(n);
-                            });
+    if (queue.empty() && ending && socket.is_open()) {
+      // Its close frame is out: the client's answer ends the stream.
+      beast::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  void wait_writable() {
+    waiting = true;
+    socket.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+      self->waiting = false;
+      if (ec) return self->end("write", ec);
+      self->flush();
+    });
   }
 
   void written(std::size_t n) {
@@ -453,11 +475,6 @@ struct Session : std::enable_shared_from_this<Session> {
       queued_bytes -= queue.front()->size();
       queue.pop_front();
       front_done = 0;
-    }
-    if (!queue.empty()) return flush();
-    if (ending) {  // its close frame is out: the client's answer ends the stream
-      beast::error_code ignored;
-      socket.shutdown(tcp::socket::shutdown_send, ignored);
     }
   }
 
@@ -486,7 +503,7 @@ struct Session : std::enable_shared_from_this<Session> {
   void forget() {
     if (ending) return;
     ending = true;
-    const std::size_t keep = std::max(in_flight, front_done > 0 ? std::size_t{1} : 0);
+    const std::size_t keep = front_done > 0 ? 1 : 0;  // a frame begun must be ended
     while (queue.size() > keep) {
       queued_bytes -= queue.back()->size();
       queue.pop_back();
@@ -577,10 +594,15 @@ void Feed::Impl::join(const std::shared_ptr<Session>& session) {
 // account changed takes its new fields (and so its new filter).
 void Feed::Impl::recheck_sessions() {
   const std::int64_t now = clock.now_ms();
+  if (now < next_recheck_ms) return;  // most passes: none is due
   std::int64_t checked = 0;
   std::erase_if(watches, [](const Watch& w) { return w.session.expired(); });
+  next_recheck_ms = now + std::chrono::milliseconds(kSessionRecheck).count();
   for (auto& w : watches) {
-    if (w.due_ms > now) continue;
+    if (w.due_ms > now) {
+      next_recheck_ms = std::min(next_recheck_ms, w.due_ms);
+      continue;
+    }
     auto session = w.session.lock();
     if (!session) continue;
     w.due_ms = now + std::chrono::milliseconds(kSessionRecheck).count();
@@ -641,6 +663,7 @@ void Feed::Impl::admit_joining() {
         Watch{.session = j.session,
               .token = j.session->token,
               .due_ms = clock.now_ms() + std::chrono::milliseconds(kSessionRecheck).count()});
+    next_recheck_ms = std::min(next_recheck_ms, watches.back().due_ms);
     asio::post(j.session->shard.io, [self = this, s = j.session, frames = std::move(frames)] {
       if (s->ending) return;
       for (const auto& f : frames)
@@ -732,8 +755,14 @@ void Feed::start() {
   impl_->through = newest.ok() ? *newest : 0;  // earlier events only through after=
   impl_->started = true;
   for (auto& shard : impl_->shards)
-    shard->thread = std::thread([shard = shard.get()] { shard->io.run(); });
-  impl_->tail_thread = std::thread([impl = impl_.get()] { impl->tail_loop(); });
+    shard->thread = std::thread([shard = shard.get()] {
+      ::pthread_setname_np(::pthread_self(), ("live-io" + std::to_string(shard->index)).c_str());
+      shard->io.run();
+    });
+  impl_->tail_thread = std::thread([impl = impl_.get()] {
+    ::pthread_setname_np(::pthread_self(), "live-tail");  // as top and perf show it
+    impl->tail_loop();
+  });
 }
 
 void Feed::stop() {

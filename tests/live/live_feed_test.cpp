@@ -92,6 +92,15 @@ class LiveClient {
 
   int close_code() const { return static_cast<int>(ws_.reason().code); }
 
+  // Pings the feed; pongs() counts the answers seen by reads since.
+  void ping(const std::string& payload) {
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) ++pongs_;
+    });
+    ws_.ping(websocket::ping_data(payload.c_str()));
+  }
+  int pongs() const { return pongs_; }
+
   void send(const std::string& message, bool text) {
     ws_.text(text);
     ws_.write(asio::buffer(message));
@@ -101,6 +110,7 @@ class LiveClient {
   asio::io_context io_;
   websocket::stream<tcp::socket> ws_{io_};
   beast::flat_buffer in_;
+  int pongs_ = 0;
 };
 
 Headers as(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
@@ -364,6 +374,54 @@ TEST_CASE("a message from the client closes the live feed with a policy close co
     wait_live(server, 0);
   }
   CHECK(server.app().live().stats().closed_policy == 3);
+}
+
+TEST_CASE("the feed answers a client's ping with a pong", "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  LiveClient client;
+  REQUIRE(client.open(server.port(), as(server.login(kCentre))) == 101);
+  wait_live(server, 1);
+  client.ping("are you there");
+  // The pong is answered at once, so it arrives before an event published after the ping.
+  const std::int64_t id = excursion_at(server, "MQ-TS-SL");
+  auto frame = client.next_of("excursion.raised");
+  REQUIRE(frame);
+  CHECK(id_of(*frame) == id);
+  CHECK(client.pongs() == 1);
+}
+
+STORE_TEST("a live connection is closed once its session is ended, and only that one", "[live]") {
+  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
+  HttpClient http(server.port());
+  const std::string ending = server.login(kCentre);
+  const std::string kept = server.login(kCentre);  // the same account, another session
+  LiveClient closed, open;
+  REQUIRE(closed.open(server.port(), as(ending)) == 101);
+  REQUIRE(open.open(server.port(), as(kept)) == 101);
+  wait_live(server, 2);
+  REQUIRE(http.request("DELETE", "/api/v1/sessions?keep_current=true", "", as(kept)).status == 200);
+  CHECK(server.app().live().stats().closed_session == 0);  // not before the re-check is due
+  server.advance(live::kSessionRecheck);
+  REQUIRE(server.app().live().wait_until(
+      [](const live::FeedStats& s) { return s.closed_session == 1 && s.connections == 1; }, 10s));
+  CHECK_FALSE(closed.next());
+  CHECK(closed.close_code() == live::kCloseSessionEnded);
+  const std::int64_t id = excursion_at(server, "MQ-TS-SL");
+  auto frame = open.next_of("excursion.raised");
+  REQUIRE(frame);
+  CHECK(id_of(*frame) == id);
+}
+
+TEST_CASE("a live connection is closed once its session expires", "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite, kTestSeed, {}, ServerClock::manual);
+  LiveClient client;
+  REQUIRE(client.open(server.port(), as(server.login(kCentre))) == 101);
+  wait_live(server, 1);
+  server.advance(std::chrono::hours(24 * 31));  // sessions last 30 days
+  REQUIRE(server.app().live().wait_until(
+      [](const live::FeedStats& s) { return s.closed_session == 1 && s.connections == 0; }, 10s));
+  CHECK_FALSE(client.next());
+  CHECK(client.close_code() == live::kCloseSessionEnded);
 }
 
 TEST_CASE("one account may hold only so many live connections at once", "[live]") {
