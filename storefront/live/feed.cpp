@@ -26,6 +26,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "core/assert.hpp"
 #include "core/json.hpp"
@@ -150,6 +151,11 @@ struct Shard {
   std::size_t index = 0;
   std::unordered_set<std::shared_ptr<Session>> sessions;  // past the handshake
   std::size_t peak_queue = 0;
+  // Batches tailed and not yet fanned out. While the shard is busy they gather here, and
+  // are fanned out together: one write per connection however many batches came.
+  std::mutex inbox_mu;
+  std::vector<Deliveries> inbox;
+  bool inbox_posted = false;
 };
 
 // Its handlers name it by pointer: the io_contexts it owns hold them, and are destroyed
@@ -243,7 +249,8 @@ struct Feed::Impl {
   Status tail_once();
   void admit_joining();
   Result<std::vector<Text>> backlog_for(const Account& account, std::int64_t after);
-  void fan_out(Shard& shard, const Deliveries& batch);
+  void deliver(Shard& shard, const Deliveries& batch);  // from the tailing thread
+  void fan_out(Shard& shard);
   void adopt(Shard& shard, int fd, Request request, Account account, std::string token,
              std::optional<std::int64_t> after);
   void join(const std::shared_ptr<Session>& session);  // past its handshake
@@ -546,14 +553,31 @@ void Feed::Impl::refresh_queue_stats(Shard& shard) {
   stats_cv.notify_all();
 }
 
-// Each connection takes the batch's events it may see, then writes them in one go.
-void Feed::Impl::fan_out(Shard& shard, const Deliveries& batch) {
+void Feed::Impl::deliver(Shard& shard, const Deliveries& batch) {
+  {
+    std::lock_guard lock(shard.inbox_mu);
+    shard.inbox.push_back(batch);
+    if (std::exchange(shard.inbox_posted, true)) return;  // its fan_out is still to run
+  }
+  asio::post(shard.io, [self = this, &shard] { self->fan_out(shard); });
+}
+
+// Each connection takes the events it may see of every batch waiting, then writes them in
+// one go.
+void Feed::Impl::fan_out(Shard& shard) {
+  std::vector<Deliveries> batches;
+  {
+    std::lock_guard lock(shard.inbox_mu);
+    batches.swap(shard.inbox);
+    shard.inbox_posted = false;
+  }
   // Copied: a push may drop a session, which leaves `sessions`.
   std::vector<std::shared_ptr<Session>> now(shard.sessions.begin(), shard.sessions.end());
   for (const auto& s : now) {
     if (!s->live || s->ending) continue;
-    for (const auto& d : *batch)
-      if (may_receive(s->account, d.reach) && !s->push(d.frame)) break;
+    for (const auto& batch : batches)
+      for (const auto& d : *batch)
+        if (may_receive(s->account, d.reach) && !s->push(d.frame)) break;
     s->flush();
   }
   refresh_queue_stats(shard);
@@ -721,9 +745,7 @@ Status Feed::Impl::tail_once() {
   publish_stats([&](FeedStats& s) { s.tailed_through = at; });
   if (batch.empty()) return {};
   auto shared = std::make_shared<const std::vector<Delivery>>(std::move(batch));
-  for (auto& shard : shards)
-    asio::post(shard->io,
-               [self = this, shard = shard.get(), shared] { self->fan_out(*shard, shared); });
+  for (auto& shard : shards) deliver(*shard, shared);
   return {};
 }
 

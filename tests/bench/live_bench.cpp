@@ -420,6 +420,16 @@ int main(int argc, char** argv) {
   for (const auto& r : followers.receipts)
     from_commit.add(
         std::max<std::int64_t>(0, r.at_us - committed_us[static_cast<std::size_t>(r.tick)]));
+  {
+    // Each second's own figures (stderr): a stall of the machine shows as one bad second.
+    std::vector<Histogram> per_second(static_cast<std::size_t>(seconds));
+    for (const auto& r : followers.receipts)
+      per_second[static_cast<std::size_t>(std::min(r.tick / 100, seconds - 1))].add(
+          std::max<std::int64_t>(0, r.at_us - committed_us[static_cast<std::size_t>(r.tick)]));
+    for (std::size_t i = 0; i < per_second.size(); ++i)
+      std::fprintf(stderr, "second %zu: p50 %.1f ms, p99 %.1f ms\n", i,
+                   per_second[i].percentile_ms(0.5), per_second[i].percentile_ms(0.99));
+  }
   std::printf("BENCH live_delivery_p50_ms %.1f\n", from_commit.percentile_ms(0.50));
   std::printf("BENCH live_delivery_p99_ms %.1f\n", from_commit.percentile_ms(0.99));
   std::printf("BENCH live_publish_p99_ms %.1f\n", followers.latencies.percentile_ms(0.99));
