@@ -1,11 +1,13 @@
 #include "storefront/live/feed.hpp"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +26,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "core/assert.hpp"
 #include "core/json.hpp"
@@ -40,6 +43,8 @@ namespace websocket = beast::websocket;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+// A frame as it goes on the wire (header and payload), shared by every recipient: the
+// server's frames are not masked, so the same bytes serve them all.
 using Text = std::shared_ptr<const std::string>;
 
 // An event as it goes out: its frame, and whom it concerns.
@@ -50,19 +55,62 @@ struct Delivery {
 };
 using Deliveries = std::shared_ptr<const std::vector<Delivery>>;
 
+enum Opcode : std::uint8_t { text = 0x1, close = 0x8, ping = 0x9, pong = 0xA };
+constexpr std::size_t kMaxControlPayload = 125;  // RFC 6455 5.5
+
+// One unfragmented frame from the server (RFC 6455 5.2).
+std::string wire_frame(Opcode opcode, std::string_view payload) {
+  std::string out;
+  out.reserve(payload.size() + 10);
+  out.push_back(static_cast<char>(0x80 | opcode));
+  const std::uint64_t n = payload.size();
+  if (n < 126) {
+    out.push_back(static_cast<char>(n));
+  } else if (n <= 0xFFFF) {
+    out.push_back(126);
+    for (int shift = 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  } else {
+    out.push_back(127);
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  }
+  out.append(payload);
+  return out;
+}
+
+Text text_frame(std::string json) {
+  return std::make_shared<const std::string>(wire_frame(Opcode::text, json));
+}
+
+Text close_frame(std::optional<std::uint16_t> code, std::string_view reason) {
+  std::string payload;
+  if (code) {
+    payload.push_back(static_cast<char>(*code >> 8));
+    payload.push_back(static_cast<char>(*code & 0xFF));
+    payload.append(reason.substr(0, kMaxControlPayload - 2));
+  }
+  return std::make_shared<const std::string>(wire_frame(Opcode::close, payload));
+}
+
 Text event_frame(const outbox::Event& e) {
   JsonWriter w;
   w.begin_object().field("id", e.id).field("type", e.topic).field("at", e.created_at_ms);
   w.key("data").raw(e.payload.empty() ? std::string_view("{}") : std::string_view(e.payload));
   w.end_object();
-  return std::make_shared<const std::string>(w.take());
+  return text_frame(w.take());
 }
 
 Text reload_frame(std::int64_t resume_from, std::int64_t now_ms) {
   JsonWriter w;
   w.begin_object().field("id", resume_from).field("type", "reload").field("at", now_ms);
   w.key("data").begin_object().end_object().end_object();
-  return std::make_shared<const std::string>(w.take());
+  return text_frame(w.take());
+}
+
+// The token the upgrade was authenticated by, for the session's re-checks.
+std::string bearer_of(const Request& r) {
+  constexpr std::string_view kBearer = "Bearer ";
+  auto value = r.header("authorization");
+  return value && value->starts_with(kBearer) ? value->substr(kBearer.size()) : std::string();
 }
 
 bool header_has(const Request& r, std::string_view name, std::string_view token) {
@@ -94,21 +142,42 @@ Result<outbox::Event> event_row(const db::Row& r) {
 
 struct Session;
 
-// Its handlers name it by pointer: the io_context it owns holds them, and is destroyed (with
-// them) only after its thread has stopped.
+// A share of the connections with the thread and io_context serving them. A connection
+// stays on its shard, so its handlers never run concurrently and need no strand.
+struct Shard {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  std::thread thread;
+  std::size_t index = 0;
+  std::unordered_set<std::shared_ptr<Session>> sessions;  // past the handshake
+  std::size_t peak_queue = 0;
+  // Batches tailed and not yet fanned out. While the shard is busy they gather here, and
+  // are fanned out together: one write per connection however many batches came.
+  std::mutex inbox_mu;
+  std::vector<Deliveries> inbox;
+  bool inbox_posted = false;
+};
+
+// Its handlers name it by pointer: the io_contexts it owns hold them, and are destroyed
+// (with them) only after their threads have stopped.
 struct Feed::Impl {
-  Impl(db::Database& d, Auth& a, const Clock& c) : db(d), auth(a), clock(c) {}
+  Impl(db::Database& d, Auth& a, const Clock& c) : db(d), auth(a), clock(c) {
+    for (int i = 0; i < kIoThreads; ++i) {
+      shards.push_back(std::make_unique<Shard>());
+      shards.back()->index = static_cast<std::size_t>(i);
+    }
+  }
 
   db::Database& db;
   Auth& auth;
   const Clock& clock;
-  asio::io_context io{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
-  std::thread io_thread, tail_thread;
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::atomic<std::size_t> next_shard{0};
+  std::thread tail_thread;
   std::atomic<std::size_t> open{0};  // accepted upgrades not yet ended (caps them)
 
   // Open connections by account and by client address, under their own lock: taken on the
-  // server's reactor thread, given back on the io thread.
+  // server's reactor thread, given back on the io threads.
   std::mutex quota_mu;
   std::unordered_map<std::int64_t, int> by_account;
   std::unordered_map<std::string, int> by_address;
@@ -152,15 +221,21 @@ struct Feed::Impl {
   std::int64_t handed_max() const { return ahead.empty() ? through : *ahead.rbegin(); }
   bool handed(std::int64_t id) const { return id <= through || ahead.count(id) > 0; }
   void advance();
-
-  // The io thread's.
-  std::unordered_set<std::shared_ptr<Session>> sessions;
-  std::size_t peak_queue = 0;
+  // The tailing thread's: the live connections' sessions, each asked again when due.
+  struct Watch {
+    std::weak_ptr<Session> session;
+    std::string token;
+    std::int64_t due_ms = 0;  // on the feed's clock
+  };
+  std::vector<Watch> watches;
+  std::int64_t next_recheck_ms = 0;  // no watch is due before
+  void recheck_sessions();
 
   // Published for stats(), under stats_mu.
   mutable std::mutex stats_mu;
   std::condition_variable stats_cv;
   FeedStats shown;
+  std::vector<std::size_t> shard_queued = std::vector<std::size_t>(kIoThreads, 0);
 
   void publish_stats(const std::function<void(FeedStats&)>& change) {
     {
@@ -174,120 +249,269 @@ struct Feed::Impl {
   Status tail_once();
   void admit_joining();
   Result<std::vector<Text>> backlog_for(const Account& account, std::int64_t after);
-  void fan_out(const Deliveries& batch);
-  void adopt(int fd, Request request, Account account, std::optional<std::int64_t> after);
+  void deliver(Shard& shard, const Deliveries& batch);  // from the tailing thread
+  void fan_out(Shard& shard);
+  void adopt(Shard& shard, int fd, Request request, Account account, std::string token,
+             std::optional<std::int64_t> after);
   void join(const std::shared_ptr<Session>& session);  // past its handshake
   void ended(const std::shared_ptr<Session>& session);
-  void refresh_queue_stats();
+  void refresh_queue_stats(Shard& shard);
 };
 
-// One WebSocket connection, on the io thread only.
+// One WebSocket connection, on its shard's thread only. Beast answers the handshake; then
+// the socket is the session's: it writes whole frames (gathered, a wake-up's worth per
+// system call) and reads the client's, which may only be ping, pong or close.
 struct Session : std::enable_shared_from_this<Session> {
-  Session(Feed::Impl& f, tcp::socket socket, Account a, std::optional<std::int64_t> resume)
-      : feed(f), ws(std::move(socket)), account(std::move(a)), after(resume), close_timer(f.io) {}
+  Session(Feed::Impl& f, Shard& s, tcp::socket connection, Account a, std::string t,
+          std::optional<std::int64_t> resume)
+      : feed(f),
+        shard(s),
+        handshake(std::in_place, std::move(connection)),
+        socket(s.io),
+        account(std::move(a)),
+        token(std::move(t)),
+        after(resume),
+        idle_timer(s.io),
+        close_timer(s.io) {}
 
   Feed::Impl& feed;
-  websocket::stream<tcp::socket> ws;
+  Shard& shard;
+  std::optional<websocket::stream<tcp::socket>> handshake;  // until it is done
+  tcp::socket socket;                                       // after it
   Account account;
+  std::string token;                  // the session it was opened with, re-checked
   std::string address;                // the client's, counted against its quota
   std::optional<std::int64_t> after;  // resumes after this event
-  beast::flat_buffer in;
-  std::deque<Text> queue;  // the front is being written while `writing`
+  std::array<char, 1024> chunk{};     // read from the client
+  std::string unread;                 // the client's bytes not yet a whole frame
+  std::uint64_t message_bytes = 0;    // of a data message's fragments so far (to refuse it)
+  std::deque<Text> queue;             // to write; the front `front_done` bytes are written
+  std::size_t front_done = 0;
+  bool waiting = false;  // for the socket to take more
   std::size_t queued_bytes = 0;
-  bool writing = false;
-  bool live = false;  // past its backlog: takes events as they are tailed (and counted)
-  bool ending = false;
-  asio::steady_timer close_timer;
+  std::vector<asio::const_buffer> gather;
+  bool live = false;    // past its backlog: takes events as they are tailed (and counted)
+  bool ending = false;  // out of the feed; its close frame (if any) is queued
+  bool heard = true, pinged = false;
+  asio::steady_timer idle_timer, close_timer;
 
   void accept(http::request<http::empty_body> request) {
-    ws.read_message_max(kMaxClientFrameBytes);
-    ws.auto_fragment(false);
-    ws.text(true);
     websocket::stream_base::timeout limits{};
     limits.handshake_timeout = kHandshakeTimeout;
-    limits.idle_timeout = kIdleTimeout;
-    limits.keep_alive_pings = true;  // a ping at half the idle time; silence closes
-    ws.set_option(limits);
+    limits.idle_timeout = websocket::stream_base::none();
+    limits.keep_alive_pings = false;  // ours: watch_idle
+    handshake->set_option(limits);
     auto self = shared_from_this();
-    ws.async_accept(request, [self](beast::error_code ec) {
+    handshake->async_accept(request, [self](beast::error_code ec) {
       if (ec) return self->end("handshake", ec);
-      self->feed.sessions.insert(self);
-      self->feed.join(self);
-      self->read();
+      // The stream is left outside its own completion handler.
+      asio::post(self->shard.io, [self] { self->switched(); });
     });
+  }
+
+  void switched() {
+    socket = std::move(handshake->next_layer());
+    handshake.reset();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);  // flush writes without an asio operation per write
+    if (ec) return end("switch", ec);
+    shard.sessions.insert(shared_from_this());
+    feed.join(shared_from_this());
+    read();
+    watch_idle();
   }
 
   void read() {
     auto self = shared_from_this();
-    ws.async_read(in, [self](beast::error_code ec, std::size_t) {
-      if (ec == websocket::error::message_too_big) {
-        self->feed.publish_stats([](FeedStats& s) { ++s.closed_policy; });
-        return self->end("frame too big", ec);  // Beast has sent close 1009
-      }
+    socket.async_read_some(asio::buffer(chunk), [self](beast::error_code ec, std::size_t n) {
       if (ec) return self->end("read", ec);
-      // Only control frames may come from the client; Beast answers pings itself.
-      self->feed.publish_stats([](FeedStats& s) { ++s.closed_policy; });
-      self->close_with(kClosePolicy, "clients send only ping, pong and close");
+      self->heard = true;
+      if (self->ending) return self->read();  // until the client's end of stream
+      self->unread.append(self->chunk.data(), n);
+      if (self->take_client_frames()) self->read();
     });
   }
 
-  // Queues a frame, or drops a client whose queue is full.
-  void push(const Text& frame) {
-    if (ending) return;
+  void refuse(std::uint16_t code, const char* reason) {
+    feed.publish_stats([](FeedStats& s) { ++s.closed_policy; });
+    close_with(code, reason);
+    read();  // for the client's close, or its end of stream
+  }
+
+  // Acts on each whole frame the client sent; false once the connection is closing (the
+  // caller reads on to the end of the stream all the same).
+  bool take_client_frames() {
+    for (;;) {
+      if (unread.size() < 2) return true;
+      const auto b0 = static_cast<std::uint8_t>(unread[0]);
+      const auto b1 = static_cast<std::uint8_t>(unread[1]);
+      std::size_t head = 2;
+      std::uint64_t length = b1 & 0x7F;
+      if (length >= 126) {
+        const std::size_t bytes = length == 126 ? 2 : 8;
+        if (unread.size() < head + bytes) return true;
+        length = 0;
+        for (std::size_t i = 0; i < bytes; ++i)
+          length = (length << 8) | static_cast<std::uint8_t>(unread[head + i]);
+        head += bytes;
+      }
+      const auto opcode = static_cast<std::uint8_t>(b0 & 0x0F);
+      const bool control = (opcode & 0x8) != 0;
+      if (length > kMaxClientFrameBytes ||
+          (!control && message_bytes + length > kMaxClientFrameBytes))
+        return refuse(kCloseTooBig, "messages over 4 KB are refused"), false;
+      if ((b1 & 0x80) == 0 || (b0 & 0x70) != 0 ||
+          (control &&
+           (length > kMaxControlPayload || (b0 & 0x80) == 0 ||
+            (opcode != Opcode::close && opcode != Opcode::ping && opcode != Opcode::pong))))
+        return refuse(kCloseProtocol, "malformed frame"), false;
+      head += 4;  // the mask key
+      if (unread.size() < head + length) return true;
+      if (!control) {  // refused once whole, as a message over 4 KB is refused for its size
+        if ((b0 & 0x80) != 0)
+          return refuse(kClosePolicy, "clients send only ping, pong and close"), false;
+        message_bytes += length;
+        unread.erase(0, head + length);
+        continue;
+      }
+      std::string payload = unread.substr(head, length);
+      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] ^= unread[head - 4 + i % 4];
+      unread.erase(0, head + length);
+      if (opcode == Opcode::ping) {
+        push_control(std::make_shared<const std::string>(wire_frame(Opcode::pong, payload)));
+        flush();
+      } else if (opcode == Opcode::close) {
+        answer_close(payload);
+        return false;
+      }
+    }
+  }
+
+  // The client closes: its code echoed (RFC 6455 5.5.1).
+  void answer_close(const std::string& payload) {
+    std::optional<std::uint16_t> code;
+    if (payload.size() >= 2)
+      code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                        static_cast<std::uint8_t>(payload[1]));
+    close_with(code, "");
+    read();
+  }
+
+  // Pings a connection silent for half of kIdleTimeout; ends one silent for all of it.
+  void watch_idle() {
+    idle_timer.expires_after(kIdleTimeout / 2);
+    idle_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->ending) return;
+      if (self->heard) {
+        self->heard = false;
+        self->pinged = false;
+      } else if (!self->pinged) {
+        self->pinged = true;
+        self->push_control(std::make_shared<const std::string>(wire_frame(Opcode::ping, "")));
+        self->flush();
+      } else {
+        return self->end("idle", asio::error::timed_out);
+      }
+      self->watch_idle();
+    });
+  }
+
+  // Queues an event's frame without writing yet (flush does); false when the client is too
+  // slow for it and was dropped.
+  bool push(const Text& frame) {
+    if (ending) return false;
     if (queue.size() >= kSendQueueFrames || queued_bytes + frame->size() > kSendQueueBytes) {
       feed.publish_stats([](FeedStats& s) { ++s.dropped_slow; });
       close_with(kCloseTooSlow, "too slow: reconnect with after=");
-      return;
+      return false;
     }
     queue.push_back(frame);
     queued_bytes += frame->size();
-    feed.peak_queue = std::max(feed.peak_queue, queued_bytes);
-    if (!writing) write_next();
+    shard.peak_queue = std::max(shard.peak_queue, queued_bytes);
+    return true;
   }
 
-  void write_next() {
-    writing = true;
-    auto self = shared_from_this();
-    ws.async_write(asio::buffer(*queue.front()), [self](beast::error_code ec, std::size_t) {
-      self->writing = false;
-      if (self->queue.empty()) return;  // dropped meanwhile
-      self->queued_bytes -= self->queue.front()->size();
-      self->queue.pop_front();
+  void push_control(const Text& frame) {
+    queue.push_back(frame);
+    queued_bytes += frame->size();
+  }
+
+  // Writes what is queued, in gathered writes straight from this thread (the socket does
+  // not block); when the socket takes no more, waits until it does.
+  void flush() {
+    while (!waiting && !queue.empty() && socket.is_open()) {
+      gather.clear();
+      std::size_t bytes = 0;
+      for (const auto& frame : queue) {
+        if (gather.size() == kMaxGatheredFrames) break;
+        const std::size_t skip = gather.empty() ? front_done : 0;
+        gather.emplace_back(frame->data() + skip, frame->size() - skip);
+        bytes += frame->size() - skip;
+      }
+      beast::error_code ec;
+      const std::size_t n = socket.write_some(gather, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_writable();
+      if (ec) return end("write", ec);
+      written(n);
+      if (n < bytes) return wait_writable();
+    }
+    if (queue.empty() && ending && socket.is_open()) {
+      // Its close frame is out: the client's answer ends the stream.
+      beast::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  void wait_writable() {
+    waiting = true;
+    socket.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+      self->waiting = false;
       if (ec) return self->end("write", ec);
-      if (!self->queue.empty() && !self->ending) self->write_next();
+      self->flush();
     });
   }
 
-  // Sends a close frame (behind a write in progress) and forgets the queue; a client that
-  // does not take the close within kCloseGrace loses the connection all the same.
-  void close_with(std::uint16_t code, const char* reason) {
+  void written(std::size_t n) {
+    while (n > 0) {
+      const std::size_t left = queue.front()->size() - front_done;
+      if (n < left) {
+        front_done += n;
+        break;
+      }
+      n -= left;
+      queued_bytes -= queue.front()->size();
+      queue.pop_front();
+      front_done = 0;
+    }
+  }
+
+  // Queues a close frame (behind the frames being written) and forgets the rest; a client
+  // that does not end the stream within kCloseGrace loses the connection all the same.
+  void close_with(std::optional<std::uint16_t> code, const char* reason) {
     if (ending) return;
     forget();
-    auto self = shared_from_this();
+    push_control(close_frame(code, reason));
     close_timer.expires_after(kCloseGrace);
-    close_timer.async_wait([self](beast::error_code ec) {
+    close_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->drop_socket();
     });
-    ws.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
-                   [self](beast::error_code) {
-                     self->close_timer.cancel();
-                     self->drop_socket();
-                   });
+    flush();
   }
 
   void end(const char* where, beast::error_code ec) {
-    if (ec != websocket::error::closed && ec != asio::error::operation_aborted)
+    if (ec != asio::error::eof && ec != asio::error::operation_aborted)
       spdlog::debug("live connection of account {} ended at {}: {}", account.id, where,
                     ec.message());
     forget();
     drop_socket();
   }
 
-  // Leaves the feed: no more events, the queue freed (but for a frame being written).
+  // Leaves the feed: no more events, the queue freed (but for the frames being written).
   void forget() {
     if (ending) return;
     ending = true;
-    while (queue.size() > (writing ? 1u : 0u)) {
+    const std::size_t keep = front_done > 0 ? 1 : 0;  // a frame begun must be ended
+    while (queue.size() > keep) {
       queued_bytes -= queue.back()->size();
       queue.pop_back();
     }
@@ -296,13 +520,19 @@ struct Session : std::enable_shared_from_this<Session> {
 
   void drop_socket() {
     beast::error_code ignored;
-    beast::get_lowest_layer(ws).shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws).close(ignored);
+    idle_timer.cancel();
+    close_timer.cancel();
+    if (handshake) {
+      beast::get_lowest_layer(*handshake).close(ignored);
+      return;
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 };
 
 void Feed::Impl::ended(const std::shared_ptr<Session>& session) {
-  sessions.erase(session);
+  session->shard.sessions.erase(session);
   --open;
   give_back_quota(session->account.id, session->address);
   publish_stats([&](FeedStats& s) {
@@ -310,30 +540,55 @@ void Feed::Impl::ended(const std::shared_ptr<Session>& session) {
   });
 }
 
-void Feed::Impl::refresh_queue_stats() {
+void Feed::Impl::refresh_queue_stats(Shard& shard) {
   std::size_t total = 0;
-  for (const auto& s : sessions) total += s->queued_bytes;
-  publish_stats([&](FeedStats& s) {
-    s.queued_bytes = total;
-    s.peak_queue_bytes = peak_queue;
-  });
+  for (const auto& s : shard.sessions) total += s->queued_bytes;
+  {
+    std::lock_guard lock(stats_mu);
+    shard_queued[shard.index] = total;
+    shown.queued_bytes = 0;
+    for (auto q : shard_queued) shown.queued_bytes += q;
+    shown.peak_queue_bytes = std::max(shown.peak_queue_bytes, shard.peak_queue);
+  }
+  stats_cv.notify_all();
 }
 
-void Feed::Impl::fan_out(const Deliveries& batch) {
+void Feed::Impl::deliver(Shard& shard, const Deliveries& batch) {
+  {
+    std::lock_guard lock(shard.inbox_mu);
+    shard.inbox.push_back(batch);
+    if (std::exchange(shard.inbox_posted, true)) return;  // its fan_out is still to run
+  }
+  asio::post(shard.io, [self = this, &shard] { self->fan_out(shard); });
+}
+
+// Each connection takes the events it may see of every batch waiting, then writes them in
+// one go.
+void Feed::Impl::fan_out(Shard& shard) {
+  std::vector<Deliveries> batches;
+  {
+    std::lock_guard lock(shard.inbox_mu);
+    batches.swap(shard.inbox);
+    shard.inbox_posted = false;
+  }
   // Copied: a push may drop a session, which leaves `sessions`.
-  std::vector<std::shared_ptr<Session>> now(sessions.begin(), sessions.end());
-  for (const auto& d : *batch)
-    for (const auto& s : now)
-      if (s->live && !s->ending && may_receive(s->account, d.reach)) s->push(d.frame);
-  refresh_queue_stats();
+  std::vector<std::shared_ptr<Session>> now(shard.sessions.begin(), shard.sessions.end());
+  for (const auto& s : now) {
+    if (!s->live || s->ending) continue;
+    for (const auto& batch : batches)
+      for (const auto& d : *batch)
+        if (may_receive(s->account, d.reach) && !s->push(d.frame)) break;
+    s->flush();
+  }
+  refresh_queue_stats(shard);
 }
 
-void Feed::Impl::adopt(int fd, Request request, Account account,
+void Feed::Impl::adopt(Shard& shard, int fd, Request request, Account account, std::string token,
                        std::optional<std::int64_t> after) {
   sockaddr_storage local{};
   socklen_t length = sizeof local;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length);
-  tcp::socket socket(io);
+  tcp::socket socket(shard.io);
   beast::error_code ec;
   socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
   if (ec) {
@@ -342,9 +597,11 @@ void Feed::Impl::adopt(int fd, Request request, Account account,
     give_back_quota(account.id, request.client_address);
     return;
   }
+  socket.set_option(tcp::no_delay(true), ec);  // a frame goes when it is written
   http::request<http::empty_body> head{http::verb::get, request.path, 11};
   for (const auto& [name, value] : request.headers) head.insert(name, value);
-  auto session = std::make_shared<Session>(*this, std::move(socket), std::move(account), after);
+  auto session = std::make_shared<Session>(*this, shard, std::move(socket), std::move(account),
+                                           std::move(token), after);
   session->address = request.client_address;
   session->accept(std::move(head));
 }
@@ -355,6 +612,38 @@ void Feed::Impl::join(const std::shared_ptr<Session>& session) {
     joining.push_back(Joining{session, session->after});
   }
   wake.notify_all();
+}
+
+// Asks Auth again about each connection due: one whose session ended is closed, one whose
+// account changed takes its new fields (and so its new filter).
+void Feed::Impl::recheck_sessions() {
+  const std::int64_t now = clock.now_ms();
+  if (now < next_recheck_ms) return;  // most passes: none is due
+  std::int64_t checked = 0;
+  std::erase_if(watches, [](const Watch& w) { return w.session.expired(); });
+  next_recheck_ms = now + std::chrono::milliseconds(kSessionRecheck).count();
+  for (auto& w : watches) {
+    if (w.due_ms > now) {
+      next_recheck_ms = std::min(next_recheck_ms, w.due_ms);
+      continue;
+    }
+    auto session = w.session.lock();
+    if (!session) continue;
+    w.due_ms = now + std::chrono::milliseconds(kSessionRecheck).count();
+    ++checked;
+    auto account = auth.authenticate_token(w.token);
+    if (!account.ok() && account.error().kind != ErrorKind::unauthorized) continue;  // later
+    asio::post(session->shard.io, [self = this, session, account = std::move(account)] {
+      if (session->ending) return;
+      if (account.ok()) {
+        session->account = *account;
+        return;
+      }
+      self->publish_stats([](FeedStats& s) { ++s.closed_session; });
+      session->close_with(kCloseSessionEnded, "session ended: log in again");
+    });
+  }
+  if (checked > 0) publish_stats([&](FeedStats& s) { s.session_checks += checked; });
 }
 
 Result<std::vector<Text>> Feed::Impl::backlog_for(const Account& account, std::int64_t after) {
@@ -394,13 +683,19 @@ void Feed::Impl::admit_joining() {
       else
         frames.push_back(reload_frame(handed_max(), clock.now_ms()));
     }
-    asio::post(io, [self = this, s = j.session, frames = std::move(frames)] {
+    watches.push_back(
+        Watch{.session = j.session,
+              .token = j.session->token,
+              .due_ms = clock.now_ms() + std::chrono::milliseconds(kSessionRecheck).count()});
+    next_recheck_ms = std::min(next_recheck_ms, watches.back().due_ms);
+    asio::post(j.session->shard.io, [self = this, s = j.session, frames = std::move(frames)] {
       if (s->ending) return;
-      for (const auto& f : frames) s->push(f);
-      if (s->ending) return;  // its backlog alone was too much for it
+      for (const auto& f : frames)
+        if (!s->push(f)) return;  // its backlog alone was too much for it
+      s->flush();
       s->live = true;
       self->publish_stats([](FeedStats& st) { ++st.connections; });
-      self->refresh_queue_stats();
+      self->refresh_queue_stats(s->shard);
     });
   }
 }
@@ -450,7 +745,7 @@ Status Feed::Impl::tail_once() {
   publish_stats([&](FeedStats& s) { s.tailed_through = at; });
   if (batch.empty()) return {};
   auto shared = std::make_shared<const std::vector<Delivery>>(std::move(batch));
-  asio::post(io, [self = this, shared] { self->fan_out(shared); });
+  for (auto& shard : shards) deliver(*shard, shared);
   return {};
 }
 
@@ -463,6 +758,7 @@ void Feed::Impl::tail_loop() {
     if (auto st = tail_once(); !st.ok())
       spdlog::warn("live: outbox read failed: {}", st.error().message);
     admit_joining();
+    recheck_sessions();
     lock.lock();
     wake.wait_for(lock, kTailEvery, [&] { return stopping || !joining.empty(); });
   }
@@ -480,8 +776,15 @@ void Feed::start() {
   });
   impl_->through = newest.ok() ? *newest : 0;  // earlier events only through after=
   impl_->started = true;
-  impl_->io_thread = std::thread([impl = impl_.get()] { impl->io.run(); });
-  impl_->tail_thread = std::thread([impl = impl_.get()] { impl->tail_loop(); });
+  for (auto& shard : impl_->shards)
+    shard->thread = std::thread([shard = shard.get()] {
+      ::pthread_setname_np(::pthread_self(), ("live-io" + std::to_string(shard->index)).c_str());
+      shard->io.run();
+    });
+  impl_->tail_thread = std::thread([impl = impl_.get()] {
+    ::pthread_setname_np(::pthread_self(), "live-tail");  // as top and perf show it
+    impl->tail_loop();
+  });
 }
 
 void Feed::stop() {
@@ -493,16 +796,18 @@ void Feed::stop() {
   }
   impl_->wake.notify_all();
   impl_->tail_thread.join();
-  asio::post(impl_->io, [impl = impl_.get()] {
-    std::vector<std::shared_ptr<Session>> all(impl->sessions.begin(), impl->sessions.end());
-    for (const auto& s : all) {
-      s->forget();
-      s->drop_socket();
-    }
-    impl->io.stop();
-  });
-  impl_->work.reset();
-  impl_->io_thread.join();
+  for (auto& shard : impl_->shards) {
+    asio::post(shard->io, [shard = shard.get()] {
+      std::vector<std::shared_ptr<Session>> all(shard->sessions.begin(), shard->sessions.end());
+      for (const auto& s : all) {
+        s->forget();
+        s->drop_socket();
+      }
+      shard->io.stop();
+    });
+    shard->work.reset();
+    shard->thread.join();
+  }
 }
 
 UpgradeAnswer Feed::upgrade(const Request& request) {
@@ -521,10 +826,13 @@ UpgradeAnswer Feed::upgrade(const Request& request) {
   // Who: a bearer token, or the pages' session cookie (never a token in the URL).
   Result<Account> account = make_error(ErrorKind::unauthorized, "unauthenticated", "log in first");
   const bool by_cookie = !request.header("authorization").has_value();
+  std::string token;
   if (!by_cookie) {
     account = impl_->auth.authenticate(request);
-  } else if (auto token = web::cookie(request, web::kSessionCookie); token && !token->empty()) {
-    account = impl_->auth.authenticate_token(*token);
+    token = bearer_of(request);
+  } else if (auto cookie = web::cookie(request, web::kSessionCookie); cookie && !cookie->empty()) {
+    account = impl_->auth.authenticate_token(*cookie);
+    token = *cookie;
   }
   if (!account.ok()) {
     answer.refusal = error_response(account.error());
@@ -582,8 +890,8 @@ UpgradeAnswer Feed::upgrade(const Request& request) {
     return answer;
   }
   // Called at once by the server (which stops before the feed does).
-  answer.take = [impl = impl_.get(), who = std::move(*account), after](int fd, Request r,
-                                                                       std::string early) mutable {
+  answer.take = [impl = impl_.get(), who = std::move(*account), token = std::move(token), after](
+                    int fd, Request r, std::string early) mutable {
     // Frames before the switch (RFC 6455 §4.1 forbids them), or a burst past the quota
     // since it was checked.
     if (!early.empty() || !impl->take_quota(who.id, r.client_address)) {
@@ -591,8 +899,10 @@ UpgradeAnswer Feed::upgrade(const Request& request) {
       return;
     }
     ++impl->open;
-    asio::post(impl->io, [impl, fd, r = std::move(r), who = std::move(who), after]() mutable {
-      impl->adopt(fd, std::move(r), std::move(who), after);
+    Shard& shard = *impl->shards[impl->next_shard++ % impl->shards.size()];
+    asio::post(shard.io, [impl, &shard, fd, r = std::move(r), who = std::move(who),
+                          token = std::move(token), after]() mutable {
+      impl->adopt(shard, fd, std::move(r), std::move(who), std::move(token), after);
     });
   };
   return answer;

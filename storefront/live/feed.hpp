@@ -18,6 +18,11 @@
 // 1008 (policy violation); a frame over kMaxClientFrameBytes with 1009 (too big). The
 // server pings a connection idle for half of kIdleTimeout and closes one that stays silent
 // for all of it.
+//
+// A connection does not outlive its session: every kSessionRecheck the feed asks Auth
+// again whether the connection's token still opens a session; once it does not (logged
+// out, expired, the account gone) the connection is closed with kCloseSessionEnded. An
+// account whose fields changed (its area, its node) gets its new filter at the same time.
 #pragma once
 
 #include <chrono>
@@ -52,6 +57,14 @@ inline constexpr int kMaxConnectionsPerAddress = 64;
 inline constexpr std::chrono::milliseconds kCloseGrace{1000};  // for a dropped client's close
 inline constexpr std::uint16_t kCloseTooSlow = 1013;
 inline constexpr std::uint16_t kClosePolicy = 1008;
+inline constexpr std::uint16_t kCloseTooBig = 1009;
+inline constexpr std::uint16_t kCloseProtocol = 1002;  // a malformed or unmasked client frame
+// Private-use code (RFC 6455 7.4.2): the session behind the connection ended; log in again.
+inline constexpr std::uint16_t kCloseSessionEnded = 4001;
+inline constexpr std::chrono::seconds kSessionRecheck{15};
+// Connections are spread over this many asio threads (each its own io_context).
+inline constexpr int kIoThreads = 2;
+inline constexpr std::size_t kMaxGatheredFrames = 64;  // frames per write system call
 
 // What the feed is doing, for tests and metrics.
 struct FeedStats {
@@ -60,6 +73,8 @@ struct FeedStats {
   std::size_t peak_queue_bytes = 0;  // the most one connection ever held
   std::int64_t dropped_slow = 0;     // closed with kCloseTooSlow
   std::int64_t closed_policy = 0;    // closed for a message or frame the client may not send
+  std::int64_t closed_session = 0;   // closed with kCloseSessionEnded
+  std::int64_t session_checks = 0;   // re-checks of connections' sessions done
   std::int64_t tailed_through = 0;   // the highest outbox event id handed out
 };
 

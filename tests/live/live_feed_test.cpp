@@ -12,10 +12,22 @@
 #include <future>
 #include <thread>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/json.hpp"
+#include "alleviation/exits.hpp"
+#include "alleviation/monitoring.hpp"
 #include "core/outbox/outbox.hpp"
+#include "logistics/pickup.hpp"
+#include "logistics/shipments.hpp"
+#include "logistics/telemetry.hpp"
+#include "marketplace/archive.hpp"
+#include "marketplace/orders.hpp"
+#include "payments/intents.hpp"
+#include "payments/payouts.hpp"
+#include "payments/refunds.hpp"
+#include "payments/settlement.hpp"
 #include "storefront/live/feed.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
@@ -92,6 +104,15 @@ class LiveClient {
 
   int close_code() const { return static_cast<int>(ws_.reason().code); }
 
+  // Pings the feed; pongs() counts the answers seen by reads since.
+  void ping(const std::string& payload) {
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) ++pongs_;
+    });
+    ws_.ping(websocket::ping_data(payload.c_str()));
+  }
+  int pongs() const { return pongs_; }
+
   void send(const std::string& message, bool text) {
     ws_.text(text);
     ws_.write(asio::buffer(message));
@@ -101,6 +122,7 @@ class LiveClient {
   asio::io_context io_;
   websocket::stream<tcp::socket> ws_{io_};
   beast::flat_buffer in_;
+  int pongs_ = 0;
 };
 
 Headers as(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
@@ -364,6 +386,134 @@ TEST_CASE("a message from the client closes the live feed with a policy close co
     wait_live(server, 0);
   }
   CHECK(server.app().live().stats().closed_policy == 3);
+}
+
+TEST_CASE("the feed answers a client's ping with a pong", "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  LiveClient client;
+  REQUIRE(client.open(server.port(), as(server.login(kCentre))) == 101);
+  wait_live(server, 1);
+  client.ping("are you there");
+  // The pong is answered at once, so it arrives before an event published after the ping.
+  const std::int64_t id = excursion_at(server, "MQ-TS-SL");
+  auto frame = client.next_of("excursion.raised");
+  REQUIRE(frame);
+  CHECK(id_of(*frame) == id);
+  CHECK(client.pongs() == 1);
+}
+
+STORE_TEST("a live connection is closed once its session is ended, and only that one", "[live]") {
+  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
+  HttpClient http(server.port());
+  const std::string ending = server.login(kCentre);
+  const std::string kept = server.login(kCentre);  // the same account, another session
+  LiveClient closed, open;
+  REQUIRE(closed.open(server.port(), as(ending)) == 101);
+  REQUIRE(open.open(server.port(), as(kept)) == 101);
+  wait_live(server, 2);
+  REQUIRE(http.request("DELETE", "/api/v1/sessions?keep_current=true", "", as(kept)).status == 200);
+  CHECK(server.app().live().stats().closed_session == 0);  // not before the re-check is due
+  server.advance(live::kSessionRecheck);
+  REQUIRE(server.app().live().wait_until(
+      [](const live::FeedStats& s) { return s.closed_session == 1 && s.connections == 1; }, 10s));
+  CHECK_FALSE(closed.next());
+  CHECK(closed.close_code() == live::kCloseSessionEnded);
+  const std::int64_t id = excursion_at(server, "MQ-TS-SL");
+  auto frame = open.next_of("excursion.raised");
+  REQUIRE(frame);
+  CHECK(id_of(*frame) == id);
+}
+
+TEST_CASE("a live connection is closed once its session expires", "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite, kTestSeed, {}, ServerClock::manual);
+  LiveClient client;
+  REQUIRE(client.open(server.port(), as(server.login(kCentre))) == 101);
+  wait_live(server, 1);
+  server.advance(std::chrono::hours(24 * 31));  // sessions last 30 days
+  REQUIRE(server.app().live().wait_until(
+      [](const live::FeedStats& s) { return s.closed_session == 1 && s.connections == 0; }, 10s));
+  CHECK_FALSE(client.next());
+  CHECK(client.close_code() == live::kCloseSessionEnded);
+}
+
+// The feed sends each event's payload as it was stored (reach.cpp only decides who gets
+// it), so every event a module publishes must be made of ids, amounts and codes.
+TEST_CASE("every event published to the outbox is made of ids, amounts and codes", "[live]") {
+  namespace mk = marketplace;
+  namespace lg = logistics;
+  namespace pay = payments;
+  namespace al = alleviation;
+  const std::set<std::string> allowed = {
+      "order_id",      "shop_id",      "buyer_id",     "total_fen",   "household_id",
+      "plan_id",       "station",      "date",         "shipment_id", "tracking_number",
+      "bearer",        "excursion_id", "node",         "kind",        "checkout_id",
+      "intent_id",     "order_ids",    "amount_fen",   "full",        "batch_id",
+      "household_ids", "proposal_id",  "objection_id", "alert_id",    "rule"};
+  const std::vector<std::pair<const char*, std::string>> payloads = {
+      {"order.*", mk::OrderStatusChanged{.order_id = mk::OrderId{1},
+                                         .shop_id = mk::ShopId{2},
+                                         .buyer_id = 3,
+                                         .total = Money::fen(100)}
+                      .encode()},
+      {"household.card_changed", mk::CardChanged{.household_id = mk::HouseholdId{1}}.encode()},
+      {"pickup runs planned",
+       lg::PickupRunsPlanned{.plan_id = 1, .station_code = "MQ-TS-SL", .date = "2026-12-07"}
+           .encode()},
+      {"shipment.spoiled", lg::ShipmentEvent{.order_id = 1,
+                                             .shipment_id = 2,
+                                             .tracking_number = "CH123456789012",
+                                             .bearer = "logistics"}
+                               .encode()},
+      {"excursion.raised",
+       lg::ExcursionRaised{.excursion_id = 1, .node_code = "MQ-TS-SL", .kind = "continuous"}
+           .encode()},
+      {"payment.captured",
+       pay::PaymentCaptured{.checkout_id = 1, .intent_id = 2, .order_ids = {3}}.encode()},
+      {"payment returned", pay::PaymentReturned{.intent_id = 1, .checkout_id = 2}.encode()},
+      {"payment.order_refunded",
+       pay::OrderRefunded{.order_id = 1, .amount = Money::fen(100), .full = true}.encode()},
+      {"payout sent",
+       pay::PayoutSent{.batch_id = 1, .household_id = 2, .amount = Money::fen(100)}.encode()},
+      {"income settled", pay::IncomeSettled{.order_id = 1, .household_ids = {2}}.encode()},
+      {"exit notice opened", al::ExitNoticeOpened{.proposal_id = 1, .household_id = 2}.encode()},
+      {"exit objection lodged",
+       al::ExitObjectionLodged{.objection_id = 1, .proposal_id = 2, .household_id = 3}.encode()},
+      {"alert raised",
+       al::AlertRaised{.alert_id = 1, .household_id = 2, .rule = "income_drop"}.encode()},
+  };
+  for (const auto& [topic, payload] : payloads) {
+    INFO(topic << ": " << payload);
+    auto doc = Json::parse(payload);
+    REQUIRE(doc.ok());
+    for (const auto& [key, value] : doc->as_object()) {
+      INFO(key);
+      CHECK(allowed.count(key) == 1);
+    }
+  }
+}
+
+STORE_TEST("no live event of an order's way carries a name, a phone or an address", "[live]") {
+  TestServer server(store_kind);
+  HttpClient http(server.port());
+  LiveClient admin;  // receives every event
+  REQUIRE(admin.open(server.port(), as(server.login("13900000008"))) == 101);
+  wait_live(server, 1);
+  const auto bought = buy_and_pay(server, http, server.login(kConsumer));
+  deliver_by_scans(server, http, bought.order);
+  // The recipient's details as the order gave them (tests/support/flows.cpp), and the buyer's.
+  const std::vector<std::string> personal = {"张三明", "13711112222", "兰州市城关区某路1号",
+                                             kConsumer};
+  std::set<std::string> types;
+  while (types.count("shipment.delivered") == 0) {
+    auto frame = admin.next();
+    REQUIRE(frame);
+    for (const auto& p : personal) CHECK(frame->find(p) == std::string::npos);
+    auto doc = Json::parse(*frame);
+    REQUIRE(doc.ok());
+    types.insert(doc->find("type")->as_string());
+  }
+  CHECK(types.count("order.paid") == 1);
+  CHECK(types.count("shipment.departed") == 1);
 }
 
 TEST_CASE("one account may hold only so many live connections at once", "[live]") {
