@@ -54,6 +54,7 @@ Chart folded(const Chart& chart) {
 struct Scale {
   double low;
   double high;
+  bool flat = false;  // every value the same (or none): one gridline, at that value
   double y(double v) const { return kTop + (high - v) / (high - low) * (kHeight - kTop - kBottom); }
 };
 
@@ -78,7 +79,8 @@ Scale scale_of(const Chart& chart, bool from_zero) {
     for (double v : s.values) take(v);
   if (chart.limit) take(*chart.limit);
   if (!std::isfinite(low)) low = high = 0;  // nothing to draw
-  if (high - low < 1e-9) high = low + 1;
+  // A flat chart gets one gridline: ticks between would name fractions nobody has (0.2 fen).
+  if (high - low < 1e-9) return {.low = low, .high = low + 1, .flat = true};
   double step = nice_step(high - low);
   return {.low = std::floor(low / step) * step, .high = std::ceil(high / step) * step};
 }
@@ -88,15 +90,18 @@ double x_of(std::size_t i, std::size_t n) {
   return kLeft + (n <= 1 ? plot / 2 : plot * static_cast<double>(i) / (n - 1));
 }
 
+void gridline(std::string& out, const Chart& chart, const Scale& s, double v) {
+  auto y = num(s.y(v));
+  out += "<line x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) + "\" y1=\"" + y +
+         "\" y2=\"" + y + "\" stroke=\"#ddd\"/>";
+  out += "<text x=\"" + num(kLeft - 4) + "\" y=\"" + y + "\" dy=\"4\" text-anchor=\"end\">" +
+         html_escape(chart.value_text(v)) + "</text>";
+}
+
 void axes(std::string& out, const Chart& chart, const Scale& s) {
+  if (s.flat) return gridline(out, chart, s, s.low);
   double step = nice_step(s.high - s.low);
-  for (double v = s.low; v <= s.high + step / 2; v += step) {
-    auto y = num(s.y(v));
-    out += "<line x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) + "\" y1=\"" + y +
-           "\" y2=\"" + y + "\" stroke=\"#ddd\"/>";
-    out += "<text x=\"" + num(kLeft - 4) + "\" y=\"" + y + "\" dy=\"4\" text-anchor=\"end\">" +
-           html_escape(chart.value_text(v)) + "</text>";
-  }
+  for (double v = s.low; v <= s.high + step / 2; v += step) gridline(out, chart, s, v);
 }
 
 void x_labels(std::string& out, const std::vector<std::string>& labels,

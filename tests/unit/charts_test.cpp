@@ -97,3 +97,13 @@ TEST_CASE("a chart with nothing to draw still renders its frame", "[charts]") {
   CHECK(html.find("</svg>") != std::string::npos);
   CHECK(count(html, "<polyline") == 0);
 }
+
+TEST_CASE("a flat chart names only its one value on the axis", "[charts]") {
+  Chart chart{.title = "退款", .labels = {"12-01", "12-02"}, .value_text = [](double v) {
+                return std::to_string(static_cast<int>(v * 100));
+              }};
+  chart.series.push_back({.name = "退款", .values = {0, 0}});
+  auto html = line_chart(chart);
+  CHECK(count(html, "text-anchor=\"end\">") == 1);
+  CHECK(html.find(">0</text>") != std::string::npos);
+}
