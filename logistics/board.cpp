@@ -27,8 +27,8 @@ Result<std::vector<NodeLoad>> node_loads(db::Session& s, std::string_view region
 }
 
 Result<std::optional<int>> node_max_centi(db::Session& s, std::string_view node_code) {
-  auto r = CUNHUO_TRY(s.query_one("SELECT max_centi FROM network_nodes WHERE code = ?",
-                                  {std::string(node_code)}));
+  auto r = CUNHUO_TRY(
+      s.query_one("SELECT max_centi FROM network_nodes WHERE code = ?", {std::string(node_code)}));
   if (!r || r->is_null(0)) return std::optional<int>();
   return std::optional<int>(static_cast<int>(r->i64(0)));
 }
@@ -37,10 +37,10 @@ Result<std::vector<TracePoint>> sensor_trace(db::Session& s, std::string_view se
                                              std::int64_t from_ms, std::int64_t to_ms) {
   std::vector<TracePoint> all;
   // Through readings (sensor_id, at).
-  for (const auto& r : CUNHUO_TRY(s.query(
-           "SELECT r.at, r.centi FROM readings r JOIN sensors n ON n.id = r.sensor_id "
-           "WHERE n.sensor_code = ? AND r.at >= ? AND r.at <= ? ORDER BY r.at LIMIT ?",
-           {std::string(sensor_code), from_ms, to_ms, kMaxTraceReadings})))
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT r.at, r.centi FROM readings r JOIN sensors n ON n.id = r.sensor_id "
+                   "WHERE n.sensor_code = ? AND r.at >= ? AND r.at <= ? ORDER BY r.at LIMIT ?",
+                   {std::string(sensor_code), from_ms, to_ms, kMaxTraceReadings})))
     all.push_back(TracePoint{r.i64(0), static_cast<int>(r.i64(1))});
   if (all.size() <= kMaxTracePoints) return all;
   std::vector<TracePoint> thin;

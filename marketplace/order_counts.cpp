@@ -11,8 +11,10 @@ constexpr std::int64_t kDayMs = 86'400'000;
 
 }  // namespace
 
-Result<std::vector<std::pair<OrderStatus, std::int64_t>>> orders_by_status(
-    db::Session& s, std::string_view county, std::int64_t from_ms, std::int64_t to_ms) {
+Result<std::vector<std::pair<OrderStatus, std::int64_t>>> orders_by_status(db::Session& s,
+                                                                           std::string_view county,
+                                                                           std::int64_t from_ms,
+                                                                           std::int64_t to_ms) {
   std::vector<std::pair<OrderStatus, std::int64_t>> out;
   // Through orders_list_county (shop_county, created_at, id).
   for (const auto& r : CUNHUO_TRY(

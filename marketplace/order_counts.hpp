@@ -19,8 +19,10 @@ inline constexpr int kMaxBoardDays = 60;
 
 // The orders of shops in `county` (6 digits) created in [from_ms, to_ms), counted by
 // state; states with none are absent.
-Result<std::vector<std::pair<OrderStatus, std::int64_t>>> orders_by_status(
-    db::Session& s, std::string_view county, std::int64_t from_ms, std::int64_t to_ms);
+Result<std::vector<std::pair<OrderStatus, std::int64_t>>> orders_by_status(db::Session& s,
+                                                                           std::string_view county,
+                                                                           std::int64_t from_ms,
+                                                                           std::int64_t to_ms);
 
 // Orders of the county still waiting for payment after their window closed at `now_ms`.
 Result<std::int64_t> unpaid_past_window(db::Session& s, std::string_view county,

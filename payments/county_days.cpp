@@ -12,7 +12,8 @@ constexpr std::int64_t kDayMs = 86'400'000;
 // Adds each row's amount (column 1) to the day its time (column 0) falls on.
 void add_by_day(const std::vector<db::Row>& rows, std::int64_t from_ms,
                 std::vector<std::int64_t>& fen) {
-  for (const auto& r : rows) fen[static_cast<std::size_t>((r.i64(0) - from_ms) / kDayMs)] += r.i64(1);
+  for (const auto& r : rows)
+    fen[static_cast<std::size_t>((r.i64(0) - from_ms) / kDayMs)] += r.i64(1);
 }
 
 }  // namespace

@@ -15,9 +15,7 @@ Relation relation_to(const Account& a, const marketplace::HouseholdRecord& r) {
   return Relation::unrelated;
 }
 
-Error no_excursion() {
-  return make_error(ErrorKind::not_found, "not_found", "no such excursion");
-}
+Error no_excursion() { return make_error(ErrorKind::not_found, "not_found", "no such excursion"); }
 
 }  // namespace
 

@@ -20,8 +20,7 @@ bool in_centre_county(const Account& a, std::string_view region_code);
 // The centre's verdict on excursion `id`: spoiled (the held parcels are refunded) or
 // released. 404 not_found outside the caller's county; 409 already_decided when it was.
 Result<logistics::Excursion> decide_excursion_as(db::Session& tx, const Account& account,
-                                                 std::int64_t id, bool spoiled,
-                                                 const Clock& clock);
+                                                 std::int64_t id, bool spoiled, const Clock& clock);
 
 // What `a` sees of a household's card (policy.hpp): none, masked or full.
 View household_view(const Account& a, const marketplace::HouseholdRecord& r);
