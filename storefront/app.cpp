@@ -396,8 +396,9 @@ void App::add_pages() {
   // The cooperative manager's pages (/coop).
   add_coop_pages(*pages_, CoopPageContext{.farm = farm, .cursors = keys_.cursors});
   // The county centre's board and records (/centre).
-  add_centre_pages(*pages_,
-                   CentrePageContext{.db = *db_, .clock = clock_, .dispatcher = *dispatcher_});
+  add_centre_pages(
+      *pages_,
+      CentrePageContext{.db = *db_, .clock = clock_, .dispatcher = *dispatcher_, .fees = fees()});
 }
 
 payments::PaymentProvider& App::provider() {

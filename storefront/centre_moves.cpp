@@ -2,6 +2,8 @@
 
 #include "core/region.hpp"
 #include "logistics/network.hpp"
+#include "marketplace/orders.hpp"
+#include "marketplace/registry.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -32,6 +34,24 @@ Result<logistics::Excursion> decide_excursion_as(db::Session& tx, const Account&
   auto node = CUNHUO_TRY(logistics::find_node(tx, e->node_code));
   if (!node || !in_centre_county(account, node->region_code)) return no_excursion();
   return logistics::decide_excursion(tx, id, spoiled, clock);
+}
+
+Result<bool> centre_covers_order(db::Session& s, const Account& a, std::int64_t order_id) {
+  if (a.role == Role::admin) return true;
+  auto order = CUNHUO_TRY(marketplace::find_order(s, marketplace::OrderId{order_id}));
+  if (!order || a.role != Role::county_centre) return false;
+  auto shop = CUNHUO_TRY(marketplace::find_shop(s, order->shop));
+  return shop && region_within(shop->village_code, a.region_code);
+}
+
+Result<payments::RefundClaim> decide_claim_as(db::Session& tx, const Account& account,
+                                              std::int64_t id, bool approve,
+                                              payments::LossBearer bearer,
+                                              const payments::FeeRules& fees, const Clock& clock) {
+  auto claim = CUNHUO_TRY(payments::find_claim(tx, id));
+  if (!claim || !CUNHUO_TRY(centre_covers_order(tx, account, claim->order_id)))
+    return make_error(ErrorKind::not_found, "not_found", "no such refund claim");
+  return payments::decide_claim(tx, id, approve, bearer, fees, clock);
 }
 
 View household_view(const Account& a, const marketplace::HouseholdRecord& r) {

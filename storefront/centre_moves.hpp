@@ -9,6 +9,8 @@
 #include "core/db/database.hpp"
 #include "logistics/telemetry.hpp"
 #include "marketplace/archive.hpp"
+#include "payments/refunds.hpp"
+#include "payments/settlement.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/policy.hpp"
 
@@ -21,6 +23,17 @@ bool in_centre_county(const Account& a, std::string_view region_code);
 // released. 404 not_found outside the caller's county; 409 already_decided when it was.
 Result<logistics::Excursion> decide_excursion_as(db::Session& tx, const Account& account,
                                                  std::int64_t id, bool spoiled, const Clock& clock);
+
+// Whether the account decides refund claims on the order: the centre of the county its
+// shop stands in, or admin.
+Result<bool> centre_covers_order(db::Session& s, const Account& a, std::int64_t order_id);
+
+// The centre's decision on refund claim `id`: approved (`bearer` bears the loss) or
+// rejected. 404 not_found when the caller does not cover its order; 409 already_decided.
+Result<payments::RefundClaim> decide_claim_as(db::Session& tx, const Account& account,
+                                              std::int64_t id, bool approve,
+                                              payments::LossBearer bearer,
+                                              const payments::FeeRules& fees, const Clock& clock);
 
 // What `a` sees of a household's card (policy.hpp): none, masked or full.
 View household_view(const Account& a, const marketplace::HouseholdRecord& r);

@@ -15,6 +15,7 @@
 #include "marketplace/registry.hpp"
 #include "payments/county_days.hpp"
 #include "payments/reconciliation.hpp"
+#include "payments/refunds.hpp"
 #include "payments/work_queue.hpp"
 #include "storefront/centre_moves.hpp"
 #include "storefront/page_forms.hpp"
@@ -318,9 +319,24 @@ Result<mk::Order> order_in_county(db::Session& s, const PageCall& call, std::int
   return std::move(*order);
 }
 
-Result<Page> order_record(const CentrePageContext& ctx, const PageCall& call) {
-  const std::int64_t id = CUNHUO_TRY(call.path_id("order"));
-  auto v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<PageView> {
+// An order's refund claims, each still requested with the decision to take.
+Result<ViewList> claims_view(db::Session& s, const PageCall& call, std::int64_t order_id) {
+  ViewList out;
+  for (const auto& c : CUNHUO_TRY(pay::claims_of_order(s, order_id))) {
+    PageView v;
+    v.set("id", num(c.id));
+    v.set("amount", yuan(c.amount));
+    v.set("reason", c.reason);
+    v.set("status", std::string(web::text("centre_claim_" + c.status, call.lang)));
+    v.set("open", c.status == "requested");
+    v.set("created", page_time(c.created_at_ms));
+    out.push_back(v);
+  }
+  return out;
+}
+
+Result<PageView> order_view(const CentrePageContext& ctx, const PageCall& call, std::int64_t id) {
+  return ctx.db.read([&](db::Session& s) -> Result<PageView> {
     const auto order = CUNHUO_TRY(order_in_county(s, call, id));
     PageView v;
     v.set("id", num(id));
@@ -355,8 +371,52 @@ Result<Page> order_record(const CentrePageContext& ctx, const PageCall& call) {
       parcels.push_back(p);
     }
     v.set("parcels", parcels);
+    v.set("claims", CUNHUO_TRY(claims_view(s, call, id)));
     return v;
+  });
+}
+
+Result<Page> order_record(const CentrePageContext& ctx, const PageCall& call) {
+  const std::int64_t id = CUNHUO_TRY(call.path_id("order"));
+  return Page::show("centre_order", "title_centre_order", CUNHUO_TRY(order_view(ctx, call, id)));
+}
+
+// --- a refund claim's decision ------------------------------------------------------------
+
+Result<Page> decide_claim(const CentrePageContext& ctx, const PageCall& call) {
+  const std::int64_t id = CUNHUO_TRY(call.path_id("refund claim"));
+  const std::string decision = call.field("decision");
+  if (decision != "approve" && decision != "reject")
+    return make_error(ErrorKind::invalid, "invalid_claim_decision", "approve or reject",
+                      "decision");
+  auto bearer = pay::LossBearer::none;
+  if (decision == "approve") {
+    auto named = pay::parse_loss_bearer(call.field("bearer"));
+    if (!named.ok() || *named == pay::LossBearer::none)
+      return make_error(ErrorKind::invalid, "invalid_bearer", "shop or logistics", "bearer");
+    bearer = *named;
+  }
+  auto decided = ctx.db.write([&](db::Session& tx) -> Result<pay::RefundClaim> {
+    return decide_claim_as(tx, call.caller(), id, decision == "approve", bearer, ctx.fees,
+                           ctx.clock);
+  });
+  ctx.dispatcher.wake();
+  if (!decided.ok()) return decided.error();
+  return Page::see_other("/centre/orders/" + num(decided->order_id));
+}
+
+// A decision refused (already decided, nothing chosen) is said on the order's page.
+Result<Page> claim_refused(const CentrePageContext& ctx, const PageCall& call, const Error& why) {
+  if (why.kind == ErrorKind::not_found) return why;
+  const std::int64_t id = CUNHUO_TRY(call.path_id("refund claim"));
+  const auto order = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::int64_t> {
+    const auto claim = CUNHUO_TRY(pay::find_claim(s, id));
+    if (!claim || !CUNHUO_TRY(centre_covers_order(s, call.caller(), claim->order_id)))
+      return page_not_found("refund claim");
+    return claim->order_id;
   }));
+  auto v = CUNHUO_TRY(order_view(ctx, call, order));
+  v.set("claim_refused", web::refusal_message(why, call.lang));
   return Page::show("centre_order", "title_centre_order", std::move(v));
 }
 
@@ -447,6 +507,14 @@ void add_centre_pages(web::PageTable& pages, const CentrePageContext& ctx) {
              .handler = [ctx](const PageCall& call) { return decide(ctx, call); },
              .reshow = [ctx](const PageCall& call,
                              const Error& why) { return decide_refused(ctx, call, why); }});
+  pages.add({.method = "POST",
+             .pattern = "/centre/claims/:id/decision",
+             .access = centre_staff(),
+             .summary = "The centre approves a refund claim (saying who bears the loss) or "
+                        "rejects it",
+             .handler = [ctx](const PageCall& call) { return decide_claim(ctx, call); },
+             .reshow = [ctx](const PageCall& call,
+                             const Error& why) { return claim_refused(ctx, call, why); }});
   pages.add({.pattern = "/centre/orders/:id",
              .access = centre_staff(),
              .summary = "An order of the county, with its parcels",

@@ -8,6 +8,7 @@
 //                                 station and cold-store fill; money per day as charts.
 //                                 live.js keeps it current from the live feed (/live).
 //   /centre/excursions/:id/decision  the verdict (spoiled or released), as the API takes it
+//   /centre/claims/:id/decision   a refund claim approved (who bears the loss) or rejected
 //   /centre/orders/:id, /centre/shipments/:number, /centre/households/:id
 //                                 records the centre may open (households masked, policy.hpp)
 // Anything outside the county is the 404 page.
@@ -16,6 +17,7 @@
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
 #include "core/outbox/outbox.hpp"
+#include "payments/settlement.hpp"
 #include "storefront/web/page_table.hpp"
 
 namespace cunhuo::storefront {
@@ -29,6 +31,7 @@ struct CentrePageContext {
   db::Database& db;
   const Clock& clock;
   outbox::Dispatcher& dispatcher;  // woken after a verdict (its refunds)
+  payments::FeeRules fees;         // an approved refund claim's
 };
 
 void add_centre_pages(web::PageTable& pages, const CentrePageContext& ctx);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/clock.hpp"
+#include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "tests/pages/page_support.hpp"
 #include "tests/support/flows.hpp"
@@ -17,6 +18,11 @@ namespace {
 
 // A second county's centre: the seed's centre account, copied into 古浪县 (620622).
 const std::string kOtherCentre = "13900000016";
+
+// The id of a created object, from its JSON answer.
+std::string id_of(const std::string& body) {
+  return std::to_string(Json::parse(body)->find("id")->as_integer());
+}
 
 void add_other_centre(TestServer& server) {
   REQUIRE(server.app()
@@ -127,7 +133,7 @@ STORE_TEST(
   scene.centre.get("/centre");
   const auto again = scene.centre.post(scene.decision_path(excursion), {{"verdict", "spoiled"}});
   CHECK(again.status == 409);
-  CHECK(has(again.body, "该超温已经处理过，本次未做任何更改。"));
+  CHECK(has(again.body, "已经处理过，本次未做任何更改。"));
   scene.server.app().dispatcher().drain();
   CHECK(scene.server.count("SELECT COUNT(*) FROM excursions WHERE status = 'spoiled'") == 0);
   CHECK(scene.server.count("SELECT COUNT(*) FROM provider_refunds") == 0);
@@ -142,6 +148,41 @@ STORE_TEST("a verdict must be spoiled or released", "[pages][centre][bad-input]"
   CHECK(refused.status == 400);
   CHECK(has(refused.body, "请选择“确认变质”或“放行”。"));
   CHECK(scene.server.count("SELECT COUNT(*) FROM excursions WHERE status = 'open'") == 1);
+}
+
+STORE_TEST(
+    "the centre approves a refund claim from the order's page once; a second decision "
+    "is refused in Chinese and writes nothing",
+    "[pages][centre]") {
+  Scene scene(store_kind);
+  const std::string order = "/centre/orders/" + std::to_string(scene.order);
+  auto claimed =
+      post_json(scene.c, "/api/v1/orders/" + std::to_string(scene.order) + "/refund-claims",
+                R"({"amount_fen":3980,"reason":"一个瓜裂了"})",
+                bearer(scene.consumer, {{"Idempotency-Key", "claim-1"}}));
+  REQUIRE(claimed.status == 201);
+  const std::string decision = "/centre/claims/" + id_of(claimed.body) + "/decision";
+  const auto board = scene.centre.get("/centre");
+  CHECK(has(board.body, R"(<li data-kind="claims">待处理退款申请 <b>1</b>)"));
+  CHECK(has(board.body, R"(href=")" + order + R"(")"));
+  const auto page = scene.centre.get(order);
+  CHECK(has(page.body, "一个瓜裂了"));
+  CHECK(has(page.body, R"(action=")" + decision + R"(")"));
+
+  const auto approved = scene.centre.post(decision, {{"decision", "approve"}, {"bearer", "shop"}});
+  REQUIRE(approved.status == 303);
+  CHECK(approved.header("location") == std::optional<std::string>(order));
+  CHECK(scene.server.count("SELECT COUNT(*) FROM refund_claims WHERE status = 'approved'") == 1);
+
+  scene.centre.get(order);
+  const auto again = scene.centre.post(decision, {{"decision", "reject"}});
+  CHECK(again.status == 409);
+  CHECK(has(again.body, "已经处理过，本次未做任何更改。"));
+  CHECK(scene.server.count("SELECT COUNT(*) FROM refund_claims WHERE status = 'rejected'") == 0);
+  scene.centre.get(order);
+  CHECK(scene.centre.post(decision, {{"decision", "approve"}}).status == 400);  // no bearer named
+  scene.other.get("/centre");
+  CHECK(scene.other.post(decision, {{"decision", "reject"}}).status == 404);
 }
 
 STORE_TEST(
