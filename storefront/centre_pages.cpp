@@ -1,5 +1,6 @@
 #include "storefront/centre_pages.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -18,6 +19,7 @@
 #include "payments/refunds.hpp"
 #include "payments/work_queue.hpp"
 #include "storefront/centre_moves.hpp"
+#include "storefront/order_moves.hpp"
 #include "storefront/page_forms.hpp"
 #include "storefront/page_words.hpp"
 #include "storefront/route_support.hpp"
@@ -284,7 +286,13 @@ Result<PageView> board_view(const CentrePageContext& ctx, const PageCall& call) 
 }
 
 Result<Page> board(const CentrePageContext& ctx, const PageCall& call) {
-  return Page::show("centre", "title_centre", CUNHUO_TRY(board_view(ctx, call)));
+  auto v = CUNHUO_TRY(board_view(ctx, call));
+  // After a verdict: which excursion was decided (the redirect's ?decided=ID).
+  const auto decided = call.request.query_param("decided").value_or("");
+  if (!decided.empty() && decided.size() <= 19 &&
+      decided.find_first_not_of("0123456789") == std::string::npos)
+    v.set("decided", decided);
+  return Page::show("centre", "title_centre", std::move(v));
 }
 
 // --- the verdict on an excursion ------------------------------------------------------------
@@ -379,6 +387,38 @@ Result<PageView> order_view(const CentrePageContext& ctx, const PageCall& call, 
 Result<Page> order_record(const CentrePageContext& ctx, const PageCall& call) {
   const std::int64_t id = CUNHUO_TRY(call.path_id("order"));
   return Page::show("centre_order", "title_centre_order", CUNHUO_TRY(order_view(ctx, call, id)));
+}
+
+// --- an order's status corrected by hand --------------------------------------------------
+
+// Shipped and delivered follow the parcels' scans; the centre corrects them by hand.
+constexpr std::string_view kCorrectable[] = {"shipped", "delivered"};
+
+Result<Page> correct_order(const CentrePageContext& ctx, const PageCall& call) {
+  const std::int64_t id = CUNHUO_TRY(call.path_id("order"));
+  const std::string to = call.field("to"), reason = call.field("reason");
+  if (std::find(std::begin(kCorrectable), std::end(kCorrectable), to) == std::end(kCorrectable))
+    return make_error(ErrorKind::invalid, "invalid_correction", "shipped or delivered", "to");
+  if (reason.find_first_not_of(" \t\r\n") == std::string::npos ||
+      reason.size() > kMaxCorrectionReasonBytes)
+    return make_error(ErrorKind::invalid, "missing_correction_reason", "say why", "reason");
+  const OrderMove move{.to = CUNHUO_TRY(mk::parse_order_status(to)), .correction_reason = reason};
+  auto moved = ctx.db.write([&](db::Session& tx) {
+    return move_order_as(tx, call.caller(), mk::OrderId{id}, move, ctx.clock);
+  });
+  ctx.dispatcher.wake();
+  if (!moved.ok()) return moved.error();
+  return Page::see_other("/centre/orders/" + num(id));
+}
+
+Result<Page> correction_refused(const CentrePageContext& ctx, const PageCall& call,
+                                const Error& why) {
+  if (why.kind == ErrorKind::not_found) return why;
+  const std::int64_t id = CUNHUO_TRY(call.path_id("order"));
+  auto v = CUNHUO_TRY(order_view(ctx, call, id));
+  v.set("correction_refused", web::refusal_message(why, call.lang));
+  v.set("typed_reason", call.field("reason"));
+  return Page::show("centre_order", "title_centre_order", std::move(v));
 }
 
 // --- a refund claim's decision ------------------------------------------------------------
@@ -515,6 +555,14 @@ void add_centre_pages(web::PageTable& pages, const CentrePageContext& ctx) {
              .handler = [ctx](const PageCall& call) { return decide_claim(ctx, call); },
              .reshow = [ctx](const PageCall& call,
                              const Error& why) { return claim_refused(ctx, call, why); }});
+  pages.add({.method = "POST",
+             .pattern = "/centre/orders/:id/status",
+             .access = centre_staff(),
+             .summary = "The centre corrects an order's status by hand (shipped, delivered), with "
+                        "a reason that is audited",
+             .handler = [ctx](const PageCall& call) { return correct_order(ctx, call); },
+             .reshow = [ctx](const PageCall& call,
+                             const Error& why) { return correction_refused(ctx, call, why); }});
   pages.add({.pattern = "/centre/orders/:id",
              .access = centre_staff(),
              .summary = "An order of the county, with its parcels",

@@ -8,6 +8,7 @@
 //                                 station and cold-store fill; money per day as charts.
 //                                 live.js keeps it current from the live feed (/live).
 //   /centre/excursions/:id/decision  the verdict (spoiled or released), as the API takes it
+//   /centre/orders/:id/status     an order's status corrected by hand, with a reason
 //   /centre/claims/:id/decision   a refund claim approved (who bears the loss) or rejected
 //   /centre/orders/:id, /centre/shipments/:number, /centre/households/:id
 //                                 records the centre may open (households masked, policy.hpp)
@@ -25,7 +26,8 @@ namespace cunhuo::storefront {
 inline constexpr int kBoardDays = 14;       // the daily charts' span
 inline constexpr int kBoardListItems = 5;   // items shown of each exception
 inline constexpr int kBoardCountCap = 100;  // exceptions counted up to this many ("100+")
-inline constexpr std::int64_t kTraceBeforeMs = 30 * 60'000;  // a trace starts before the start
+inline constexpr std::size_t kMaxCorrectionReasonBytes = 500;  // as an order event keeps it
+inline constexpr std::int64_t kTraceBeforeMs = 30 * 60'000;    // a trace starts before the start
 
 struct CentrePageContext {
   db::Database& db;

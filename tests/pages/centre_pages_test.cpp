@@ -185,6 +185,24 @@ STORE_TEST(
   CHECK(scene.other.post(decision, {{"decision", "reject"}}).status == 404);
 }
 
+STORE_TEST("the centre corrects an order's status with a reason; without one nothing is written",
+           "[pages][centre]") {
+  Scene scene(store_kind);
+  const std::string order = "/centre/orders/" + std::to_string(scene.order);
+  const std::string status = order + "/status";
+  scene.centre.get(order);
+  const auto blank = scene.centre.post(status, {{"to", "shipped"}, {"reason", " "}});
+  CHECK(blank.status == 400);
+  CHECK(has(blank.body, "请填写更正原因。"));
+  CHECK(order_status(scene.c, scene.consumer, scene.order) == "paid");
+  const auto corrected =
+      scene.centre.post(status, {{"to", "shipped"}, {"reason", "站点漏扫，电话核实已发出"}});
+  REQUIRE(corrected.status == 303);
+  CHECK(order_status(scene.c, scene.consumer, scene.order) == "shipped");
+  CHECK(scene.server.count("SELECT COUNT(*) FROM order_events WHERE reason = "
+                           "'站点漏扫，电话核实已发出'") >= 1);
+}
+
 STORE_TEST(
     "the centre opens its county's order, parcel and household records, the household "
     "masked",
