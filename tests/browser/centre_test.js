@@ -9,12 +9,14 @@ const assert = require('node:assert/strict');
 const support = require('./support');
 
 const LIVE_MS = 1000;          // from the API's answer to the board showing it
+const FIRST_VISIT_BUDGET_BYTES = 150 * 1024;  // an operations page's first visit
 const RECONNECT_MS = 20_000;   // a dropped feed is retried with growing pauses
 const COLD_STORE = 'MQ-CS-XQ', SENSOR = 'MQ-CS-XQ-T1';  // 西渠镇's, 0–4 °C
 const ADDRESS = {
   name: '张三明', phone: '13711112222', address: '兰州市城关区某路1号', region_code: '620102',
 };
 
+const report = support.figures(__filename);
 let server, browser, centre, consumer, farmer;
 
 before(async () => {
@@ -97,7 +99,7 @@ test('an order paid in another session shows on the board within 1 s', async () 
     await order.pay();
     const answered = Date.now();
     await page.waitForFunction(`(${paidCount})() === ${before + 1}`, { timeout: LIVE_MS });
-    console.log(`BROWSER centre_paid_order_shown_ms ${Date.now() - answered}`);
+    report(`centre_paid_order_shown_ms ${Date.now() - answered}`);
     assert.equal(await page.$eval('#live-log li', (li) => li.dataset.type), 'order.paid');
     assert.deepEqual(errors, []);
   } finally {
@@ -141,7 +143,7 @@ test('a warm reading for a cold store shows its excursion with its chart within 
       await page.waitForFunction(
         `document.querySelector('#excursion-${id} figure.chart svg') !== null`,
         { timeout: LIVE_MS });
-      console.log(`BROWSER centre_excursion_shown_ms ${Date.now() - answered}`);
+      report(`centre_excursion_shown_ms ${Date.now() - answered}`);
       const text = await page.$eval(`#excursion-${id}`, (e) => e.textContent);
       assert.match(text, new RegExp(number));
       assert.equal(await page.$eval('#live-log li', (li) => li.dataset.type), 'excursion.raised');
@@ -183,3 +185,36 @@ test('after the feed drops and reconnects, the log shows the events missed meanw
       await context.close();
     }
   });
+
+test('the centre\'s records load with no console error in at most 150 KB', async () => {
+  const order = await orderMelons();
+  await order.pay();
+  await support.waitFor(async () => (await orderStatus(order.id)) === 'paid', 'order paid');
+  let number;
+  await support.waitFor(async () => {
+    const found = await support.api(server, 'GET', `/api/v1/orders/${order.id}/shipments`,
+      { token: centre });
+    number = found.shipments[0] && found.shipments[0].tracking_number;
+    return Boolean(number);
+  }, 'its parcel');
+  for (const path of ['/centre', `/centre/orders/${order.id}`, `/centre/shipments/${number}`,
+    '/centre/households/1']) {
+    // A context of its own: an empty cache, as on a first visit.
+    const context = await browser.createBrowserContext();
+    try {
+      const { page, cdp, errors } = await support.watchedPage(context);
+      const tally = support.countBytes(cdp);
+      await cdp.send('Network.setCookie', {
+        name: support.SESSION_COOKIE, value: centre, url: server.base, httpOnly: true,
+      });
+      const reply = await page.goto(`${server.base}${path}`, { waitUntil: 'load' });
+      assert.equal(reply.status(), 200, path);
+      if (path === '/centre') await page.waitForSelector('#live[data-state="live"]');
+      report(`page_bytes ${path.replace(/\d+|CH\w+/g, 'ID')} ${tally.bytes}`);
+      assert.ok(tally.bytes <= FIRST_VISIT_BUDGET_BYTES, `${path}: ${tally.bytes} bytes`);
+      assert.deepEqual(errors, [], path);
+    } finally {
+      await context.close();
+    }
+  }
+});
