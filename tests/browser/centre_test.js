@@ -135,11 +135,11 @@ test('a warm reading for a cold store shows its excursion with its chart within 
       const readings = [{ sensor: SENSOR, at_ms: now - 45 * 60_000, centi: 300 }];
       for (let i = 0; i < 9; i++)
         readings.push({ sensor: SENSOR, at_ms: now - (40 - 5 * i) * 60_000, centi: 1200 });
-      const report = await support.api(server, 'POST', '/api/v1/telemetry',
+      const ingested = await support.api(server, 'POST', '/api/v1/telemetry',
         { token: centre, body: { readings } });
       const answered = Date.now();
-      assert.equal(report.excursions.length, 1);
-      const id = report.excursions[0];
+      assert.equal(ingested.excursions.length, 1);
+      const id = ingested.excursions[0];
       await page.waitForFunction(
         `document.querySelector('#excursion-${id} figure.chart svg') !== null`,
         { timeout: LIVE_MS });
