@@ -39,10 +39,10 @@ Result<std::vector<Money>> sales_by_day(db::Session& s, std::string_view county,
   CUNHUO_ASSERT(days > 0 && days <= kMaxBoardDays);
   std::vector<std::int64_t> fen(static_cast<std::size_t>(days), 0);
   const std::int64_t to_ms = from_ms + days * kDayMs;
-  for (const auto& r : CUNHUO_TRY(
-           s.query("SELECT paid_at, total_fen FROM orders WHERE shop_county = ? AND paid_at >= ? "
-                   "AND paid_at < ?",
-                   {std::string(county), from_ms, to_ms})))
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT paid_at, total_fen FROM orders WHERE shop_county = ? AND created_at >= ? "
+           "AND created_at < ? AND paid_at >= ? AND paid_at < ?",
+           {std::string(county), from_ms - kLongestPaymentWindowMs, to_ms, from_ms, to_ms})))
     fen[static_cast<std::size_t>((r.i64(0) - from_ms) / kDayMs)] += r.i64(1);
   std::vector<Money> out;
   for (auto f : fen) out.push_back(Money::fen(f));

@@ -14,6 +14,11 @@
 
 namespace cunhuo::marketplace {
 
+// An order is paid within its payment window, at most this long after it was placed (the
+// longest --payment-window-ms core/config.cpp takes): a day's paid orders are found among
+// those placed from this long before it, by the county's list index.
+inline constexpr std::int64_t kLongestPaymentWindowMs = 7LL * 24 * 3600 * 1000;
+
 // The board's daily charts cover at most this many days.
 inline constexpr int kMaxBoardDays = 60;
 

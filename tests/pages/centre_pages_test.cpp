@@ -86,11 +86,13 @@ STORE_TEST("the board counts today's paid order of the centre's county, and no o
   // The parcel waits at the village point: the stations' table and the charts are there.
   CHECK(has(board.body, R"(data-node="MQ-CS-XQ")"));
   CHECK(has(board.body, "<svg"));
+  CHECK(has(board.body, "¥79.60"));  // today's sales: two melons, in the chart's table
   const auto elsewhere = scene.other.get("/centre");
   REQUIRE(elsewhere.status == 200);
   CHECK_FALSE(has(elsewhere.body, R"(data-status="paid")"));
   CHECK(has(elsewhere.body, "今天还没有订单"));
   CHECK_FALSE(has(elsewhere.body, "MQ-CS-XQ"));
+  CHECK_FALSE(has(elsewhere.body, "¥79.60"));
 }
 
 STORE_TEST(
