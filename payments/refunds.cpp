@@ -153,6 +153,14 @@ Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim
   return claim_row(s, claim_id);
 }
 
+Result<std::vector<RefundClaim>> claims_of_order(db::Session& s, std::int64_t order_id) {
+  std::vector<RefundClaim> out;
+  for (const auto& r : CUNHUO_TRY(
+           s.query("SELECT id FROM refund_claims WHERE order_id = ? ORDER BY id", {order_id})))
+    if (auto claim = CUNHUO_TRY(claim_row(s, r.i64(0)))) out.push_back(std::move(*claim));
+  return out;
+}
+
 Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id,
                                  Money amount, const std::string& reason, const Clock& clock) {
   if (amount.fen() <= 0)

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
@@ -58,6 +59,8 @@ Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::in
 Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool approve,
                                  LossBearer bearer, const FeeRules& rules, const Clock& clock);
 Result<std::optional<RefundClaim>> find_claim(db::Session& s, std::int64_t claim_id);
+// The claims made on an order, oldest first.
+Result<std::vector<RefundClaim>> claims_of_order(db::Session& s, std::int64_t order_id);
 
 // Refunds everything left in the order's escrow (goods spoiled, or a payment that came
 // after the order was cancelled). A repeat is a no-op.

@@ -46,6 +46,7 @@
 #include "storefront/secret_file.hpp"
 #include "storefront/shop_pages.hpp"
 #include "storefront/account_pages.hpp"
+#include "storefront/centre_pages.hpp"
 #include "storefront/coop_pages.hpp"
 #include "storefront/farm_pages.hpp"
 #include "storefront/buyer_pages.hpp"
@@ -394,6 +395,10 @@ void App::add_pages() {
                                               .https = pages_->options().secure_cookies});
   // The cooperative manager's pages (/coop).
   add_coop_pages(*pages_, CoopPageContext{.farm = farm, .cursors = keys_.cursors});
+  // The county centre's board and records (/centre).
+  add_centre_pages(
+      *pages_,
+      CentrePageContext{.db = *db_, .clock = clock_, .dispatcher = *dispatcher_, .fees = fees()});
 }
 
 payments::PaymentProvider& App::provider() {

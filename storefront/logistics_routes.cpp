@@ -13,6 +13,7 @@
 #include "marketplace/catalog.hpp"
 #include "marketplace/orders.hpp"
 #include "marketplace/registry.hpp"
+#include "storefront/centre_moves.hpp"
 #include "storefront/route_support.hpp"
 #include "storefront/schema.hpp"
 
@@ -827,14 +828,8 @@ Result<Response> decide_excursion(LogisticsContext& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"spoiled"}));
   const bool spoiled = CUNHUO_TRY(body.boolean("spoiled"));
   auto response = ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto e = CUNHUO_TRY(lg::find_excursion(tx, id));
-    if (!e) return no_such("excursion");
-    auto node = CUNHUO_TRY(lg::find_node(tx, e->node_code));
-    if (account.role != Role::admin &&
-        (!node || !region_within(node->region_code, account.region_code.substr(0, 6))))
-      return no_such("excursion");
     JsonWriter w;
-    write_excursion(w, CUNHUO_TRY(lg::decide_excursion(tx, id, spoiled, ctx.clock)));
+    write_excursion(w, CUNHUO_TRY(decide_excursion_as(tx, account, id, spoiled, ctx.clock)));
     return Response::json(200, w.take());
   });
   ctx.dispatcher.wake();

@@ -25,6 +25,7 @@
 #include "storefront/pages.hpp"
 #include "storefront/refund_evidence.hpp"
 #include "storefront/web/page_table.hpp"
+#include "storefront/centre_moves.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -269,15 +270,6 @@ Result<Response> claim_refund(PaymentsContext& ctx, const Call& call) {
       });
 }
 
-// The centre decides on claims for orders of shops in its county.
-Result<bool> centre_covers_order(db::Session& s, const Account& a, std::int64_t order_id) {
-  if (a.role == Role::admin) return true;
-  auto order = CUNHUO_TRY(mk::find_order(s, mk::OrderId{order_id}));
-  if (!order || a.role != Role::county_centre) return false;
-  auto shop = CUNHUO_TRY(mk::find_shop(s, order->shop));
-  return shop && region_within(shop->village_code, a.region_code);
-}
-
 // The body decide_claim reads. An approval names who bears the loss, shop or logistics
 // (parse_loss_bearer refuses "none", the answer's word for a claim without a bearer); a
 // rejection's bearer is not read, so any of the table's names passes here.
@@ -298,11 +290,9 @@ Result<Response> decide_claim(PaymentsContext& ctx, const Call& call) {
   pay::LossBearer bearer = pay::LossBearer::none;
   if (approve) bearer = CUNHUO_TRY(pay::parse_loss_bearer(CUNHUO_TRY(body.string("bearer", 20))));
   auto response = ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto claim = CUNHUO_TRY(pay::find_claim(tx, id));
-    if (!claim || !CUNHUO_TRY(centre_covers_order(tx, account, claim->order_id)))
-      return no_such("refund claim");
     JsonWriter w;
-    write_claim(w, CUNHUO_TRY(pay::decide_claim(tx, id, approve, bearer, ctx.fees, ctx.clock)));
+    write_claim(w,
+                CUNHUO_TRY(decide_claim_as(tx, account, id, approve, bearer, ctx.fees, ctx.clock)));
     return Response::json(200, w.take());
   });
   ctx.dispatcher.wake();

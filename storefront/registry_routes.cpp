@@ -9,6 +9,7 @@
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/integrity.hpp"
+#include "storefront/centre_moves.hpp"
 #include "storefront/cursor.hpp"
 #include "storefront/policy.hpp"
 #include "storefront/route_support.hpp"
@@ -45,18 +46,7 @@ Result<mk::HouseholdId> household_id(const Request& req) {
   return mk::HouseholdId{id};
 }
 
-// Where the caller stands to the household; the policy table (policy.hpp) says what that shows.
-Relation relation_to(const Account& a, const mk::HouseholdRecord& r) {
-  if (a.household_id && *a.household_id == r.household.id.value) return Relation::own;
-  if (r.card.helper_account && *r.card.helper_account == a.id) return Relation::assigned;
-  if (!a.region_code.empty() && region_within(r.household.village_code, a.region_code))
-    return Relation::in_area;
-  return Relation::unrelated;
-}
-
-View view_for(const Account& a, const mk::HouseholdRecord& r) {
-  return view_of(ObjectKind::household_card, a.role, relation_to(a, r));
-}
+View view_for(const Account& a, const mk::HouseholdRecord& r) { return household_view(a, r); }
 
 // The names mk::to_string gives a registration status.
 schema::Schema poverty_status_schema() {

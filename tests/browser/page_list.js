@@ -33,4 +33,6 @@ module.exports = [
   { path: '/coop/listings', as: 'coop' },
   { path: '/coop/orders', as: 'coop' },
   { path: '/coop/income', as: 'coop' },
+  // The county centre's board (live.js keeps it current from /live).
+  { path: '/centre', as: 'centre', screenshot: 'centre' },
 ];
