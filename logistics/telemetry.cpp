@@ -655,6 +655,9 @@ Result<Excursion> decide_excursion(db::Session& tx, std::int64_t id, bool spoile
   }
   e->status = spoiled ? "spoiled" : "released";
   CUNHUO_TRY(tx.exec("UPDATE excursions SET status = ? WHERE id = ?", {e->status, id}));
+  const ExcursionDecided decided{
+      .excursion_id = id, .node_code = e->node_code, .verdict = e->status};
+  CUNHUO_TRY(outbox::publish(tx, kExcursionDecided, decided.encode(), clock));
   return std::move(*e);
 }
 
@@ -670,6 +673,20 @@ Result<ExcursionRaised> ExcursionRaised::decode(std::string_view payload) {
   return ExcursionRaised{.excursion_id = CUNHUO_TRY(p.integer("excursion_id")),
                          .node_code = CUNHUO_TRY(p.string("node")),
                          .kind = CUNHUO_TRY(p.string("kind"))};
+}
+
+std::string ExcursionDecided::encode() const {
+  JsonWriter w;
+  w.begin_object().field("excursion_id", excursion_id).field("node", node_code);
+  w.field("verdict", verdict).end_object();
+  return w.take();
+}
+
+Result<ExcursionDecided> ExcursionDecided::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("ExcursionDecided", payload));
+  return ExcursionDecided{.excursion_id = CUNHUO_TRY(p.integer("excursion_id")),
+                          .node_code = CUNHUO_TRY(p.string("node")),
+                          .verdict = CUNHUO_TRY(p.string("verdict"))};
 }
 
 }  // namespace cunhuo::logistics

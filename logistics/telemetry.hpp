@@ -96,6 +96,17 @@ struct ExcursionRaised {
   bool operator==(const ExcursionRaised&) const = default;
 };
 
+// Published when the centre decides an excursion: its parcels spoiled or released.
+inline constexpr const char* kExcursionDecided = "excursion.decided";
+struct ExcursionDecided {
+  std::int64_t excursion_id = 0;
+  std::string node_code, verdict;  // verdict: spoiled, released
+
+  std::string encode() const;  // {"excursion_id", "node", "verdict"}
+  static Result<ExcursionDecided> decode(std::string_view payload);
+  bool operator==(const ExcursionDecided&) const = default;
+};
+
 Status register_sensor(db::Session& tx, std::string_view sensor_code, std::string_view node_code,
                        const Clock& clock);
 // A sensor in the vehicle that serves a link: parcels riding it are exposed to it.

@@ -123,9 +123,31 @@ Status publish_refunded(db::Session& tx, std::int64_t order_id, Money amount, bo
   return {};
 }
 
+Status publish_claim(db::Session& tx, const RefundClaim& claim, const char* topic,
+                     const Clock& clock) {
+  const RefundClaimMoved moved{
+      .claim_id = claim.id, .order_id = claim.order_id, .status = claim.status};
+  CUNHUO_TRY(outbox::publish(tx, topic, moved.encode(), clock));
+  return {};
+}
+
 }  // namespace
 
 std::span<const db::Migration> refund_migrations() { return kMigrations; }
+
+std::string RefundClaimMoved::encode() const {
+  JsonWriter w;
+  w.begin_object().field("claim_id", claim_id).field("order_id", order_id);
+  w.field("status", status).end_object();
+  return w.take();
+}
+
+Result<RefundClaimMoved> RefundClaimMoved::decode(std::string_view payload) {
+  const auto p = CUNHUO_TRY(outbox::PayloadReader::parse("RefundClaimMoved", payload));
+  return RefundClaimMoved{.claim_id = CUNHUO_TRY(p.integer("claim_id")),
+                          .order_id = CUNHUO_TRY(p.integer("order_id")),
+                          .status = CUNHUO_TRY(p.string("status"))};
+}
 
 std::string OrderRefunded::encode() const {
   JsonWriter w;
@@ -200,7 +222,9 @@ Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::in
                       "order:" + std::to_string(order_id),
                       "refund claimed"};
   CUNHUO_TRY(transfer(tx, std::span(&hold, 1), clock));
-  return RefundClaim{id, order_id, buyer_id, amount, reason, "requested", LossBearer::none, now};
+  RefundClaim claim{id, order_id, buyer_id, amount, reason, "requested", LossBearer::none, now};
+  CUNHUO_CHECK(publish_claim(tx, claim, kRefundClaimFiled, clock));
+  return claim;
 }
 
 Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool approve,
@@ -243,6 +267,7 @@ Result<RefundClaim> decide_claim(db::Session& tx, std::int64_t claim_id, bool ap
   }
   CUNHUO_TRY(
       settle_order(tx, claim->order_id, rules, clock));  // a completed order waiting on this claim
+  CUNHUO_CHECK(publish_claim(tx, *claim, kRefundClaimDecided, clock));
   return std::move(*claim);
 }
 

@@ -52,6 +52,20 @@ struct OrderRefunded {
   bool operator==(const OrderRefunded&) const = default;
 };
 
+// Published when a claim is made ("refund_claim.filed") and when the centre decides it
+// ("refund_claim.decided"), so the centre's board and the buyer's page follow it live.
+inline constexpr const char* kRefundClaimTopicPrefix = "refund_claim.";
+inline constexpr const char* kRefundClaimFiled = "refund_claim.filed";
+inline constexpr const char* kRefundClaimDecided = "refund_claim.decided";
+struct RefundClaimMoved {
+  std::int64_t claim_id = 0, order_id = 0;
+  std::string status;  // requested, approved, rejected
+
+  std::string encode() const;  // {"claim_id", "order_id", "status"}
+  static Result<RefundClaimMoved> decode(std::string_view payload);
+  bool operator==(const RefundClaimMoved&) const = default;
+};
+
 // The buyer's claim; holds `amount` of the order's escrow.
 Result<RefundClaim> claim_refund(db::Session& tx, std::int64_t order_id, std::int64_t buyer_id,
                                  Money amount, const std::string& reason, const Clock& clock);

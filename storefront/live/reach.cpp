@@ -84,6 +84,16 @@ Status by_excursion(db::Session& s, std::string_view payload, Reach& reach) {
   return add_node(s, raised.node_code, reach);
 }
 
+Status by_verdict(db::Session& s, std::string_view payload, Reach& reach) {
+  auto decided = CUNHUO_TRY(logistics::ExcursionDecided::decode(payload));
+  return add_node(s, decided.node_code, reach);
+}
+
+Status by_claim(db::Session& s, std::string_view payload, Reach& reach) {
+  auto moved = CUNHUO_TRY(payments::RefundClaimMoved::decode(payload));
+  return add_order(s, moved.order_id, reach);
+}
+
 Status by_card(db::Session& s, std::string_view payload, Reach& reach) {
   auto changed = CUNHUO_TRY(marketplace::CardChanged::decode(payload));
   return add_household(s, changed.household_id.value, reach);
@@ -96,6 +106,7 @@ const std::vector<std::pair<std::string_view, Placer>>& placers() {
       {logistics::kShipmentDelivered, by_shipment}, {logistics::kShipmentSpoiledTopic, by_shipment},
       {payments::kPaymentCaptured, by_capture},     {payments::kOrderRefunded, by_refund},
       {logistics::kExcursionRaised, by_excursion},  {marketplace::kCardChanged, by_card},
+      {logistics::kExcursionDecided, by_verdict},   {payments::kRefundClaimTopicPrefix, by_claim},
   };
   return table;
 }

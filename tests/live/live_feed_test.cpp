@@ -444,11 +444,11 @@ TEST_CASE("every event published to the outbox is made of ids, amounts and codes
   namespace pay = payments;
   namespace al = alleviation;
   const std::set<std::string> allowed = {
-      "order_id",      "shop_id",      "buyer_id",     "total_fen",   "household_id",
-      "plan_id",       "station",      "date",         "shipment_id", "tracking_number",
-      "bearer",        "excursion_id", "node",         "kind",        "checkout_id",
-      "intent_id",     "order_ids",    "amount_fen",   "full",        "batch_id",
-      "household_ids", "proposal_id",  "objection_id", "alert_id",    "rule"};
+      "order_id", "shop_id",  "buyer_id",      "total_fen",       "household_id", "plan_id",
+      "station",  "date",     "shipment_id",   "tracking_number", "bearer",       "excursion_id",
+      "node",     "kind",     "checkout_id",   "intent_id",       "order_ids",    "amount_fen",
+      "full",     "batch_id", "household_ids", "proposal_id",     "objection_id", "alert_id",
+      "rule",     "claim_id", "status",        "verdict"};
   const std::vector<std::pair<const char*, std::string>> payloads = {
       {"order.*", mk::OrderStatusChanged{.order_id = mk::OrderId{1},
                                          .shop_id = mk::ShopId{2},
@@ -472,6 +472,11 @@ TEST_CASE("every event published to the outbox is made of ids, amounts and codes
       {"payment returned", pay::PaymentReturned{.intent_id = 1, .checkout_id = 2}.encode()},
       {"payment.order_refunded",
        pay::OrderRefunded{.order_id = 1, .amount = Money::fen(100), .full = true}.encode()},
+      {"refund_claim.*",
+       pay::RefundClaimMoved{.claim_id = 1, .order_id = 2, .status = "requested"}.encode()},
+      {"excursion.decided",
+       lg::ExcursionDecided{.excursion_id = 1, .node_code = "MQ-TS-SL", .verdict = "released"}
+           .encode()},
       {"payout sent",
        pay::PayoutSent{.batch_id = 1, .household_id = 2, .amount = Money::fen(100)}.encode()},
       {"income settled", pay::IncomeSettled{.order_id = 1, .household_ids = {2}}.encode()},
@@ -514,6 +519,30 @@ STORE_TEST("no live event of an order's way carries a name, a phone or an addres
   }
   CHECK(types.count("order.paid") == 1);
   CHECK(types.count("shipment.departed") == 1);
+}
+
+STORE_TEST("the county centre follows a refund claim live as it is made and decided", "[live]") {
+  TestServer server(store_kind);
+  HttpClient http(server.port());
+  const std::string consumer = server.login(kConsumer), centre_token = server.login(kCentre);
+  LiveClient centre;
+  REQUIRE(centre.open(server.port(), as(centre_token)) == 101);
+  wait_live(server, 1);
+  const auto bought = buy_and_pay(server, http, consumer);
+  auto claim = post_json(http, "/api/v1/orders/" + std::to_string(bought.order) + "/refund-claims",
+                         R"({"amount_fen":100,"reason":"bruised"})",
+                         bearer(consumer, {{"Idempotency-Key", "claim-1"}}));
+  REQUIRE(claim.status == 201);
+  auto filed = centre.next_of("refund_claim.filed");
+  REQUIRE(filed);
+  CHECK(filed->find("data")->find("order_id")->as_integer() == bought.order);
+  CHECK(filed->find("data")->find("status")->as_string() == "requested");
+  const std::string decision =
+      "/api/v1/refund-claims/" + std::to_string(json_int(claim.body, "id")) + "/decision";
+  REQUIRE(post_json(http, decision, R"({"approve":false})", bearer(centre_token)).status == 200);
+  auto decided = centre.next_of("refund_claim.decided");
+  REQUIRE(decided);
+  CHECK(decided->find("data")->find("status")->as_string() == "rejected");
 }
 
 TEST_CASE("one account may hold only so many live connections at once", "[live]") {

@@ -182,6 +182,15 @@ STORE_TEST("readings in range keep a parcel moving; a released excursion lets it
   auto after =
       f.store.db().read([&](db::Session& sn) { return find_shipment(sn, s.tracking_number); });
   CHECK((*after)->status == "at_node");
+  // The verdict is published, for the centre's board and the store's station.
+  auto published = f.store.db().read([&](db::Session& sn) {
+    return sn.query("SELECT payload FROM outbox_events WHERE topic = ?", {kExcursionDecided});
+  });
+  REQUIRE(published->size() == 1);
+  auto event = ExcursionDecided::decode(published->front().str(0));
+  REQUIRE(event.ok());
+  CHECK(event->excursion_id == hot->excursions.front());
+  CHECK(event->verdict == "released");
 }
 
 STORE_TEST("a warm truck holds the parcels riding it, and a held parcel cannot be delivered",

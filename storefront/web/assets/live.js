@@ -15,7 +15,9 @@
     connecting: say('正在连接实时动态…', 'Connecting…'),
     live: say('实时更新中', 'Live'),
     dropped: say('连接已断开，正在重连…', 'Disconnected: reconnecting…'),
+    ended: say('登录已失效，请重新登录后刷新本页', 'Signed out: sign in again and reload'),
   };
+  const SESSION_ENDED = 4001;  // feed.hpp kCloseSessionEnded: retrying cannot help
   // Words per event type: the first entry whose key the type equals, or starts with when
   // the key ends in '.'.
   const WORDS = [
@@ -33,6 +35,9 @@
     ['shipment.delivered', '包裹已到达', 'Parcel arrived'],
     ['shipment.spoiled', '包裹确认变质', 'Parcel spoiled'],
     ['excursion.raised', '冷链超温报警', 'Cold-chain excursion'],
+    ['excursion.decided', '超温已处理', 'Excursion decided'],
+    ['refund_claim.filed', '新的退款申请', 'Refund claimed'],
+    ['refund_claim.decided', '退款申请已处理', 'Refund claim decided'],
     ['household.card_changed', '农户档案变更', 'Household card changed'],
   ];
   const state = document.getElementById('live-state');
@@ -103,7 +108,8 @@
       note(event);
       schedule();
     };
-    socket.onclose = () => {
+    socket.onclose = (closed) => {
+      if (closed.code === SESSION_ENDED) { show('ended'); return; }
       show('dropped');
       setTimeout(connect, pause);
       pause = Math.min(pause * 2, MAX_PAUSE_MS);
