@@ -76,6 +76,7 @@ struct FrameHead {
   std::uint8_t opcode = 0;
   bool masked = false;
   std::uint64_t length = 0;  // of the payload, as the client claims it
+  bool minimal = true;       // the length in its shortest form, as RFC 6455 5.2 requires
   std::size_t size = 0;      // of the header, the mask key included
   bool control() const { return (opcode & 0x8) != 0; }
 };
@@ -99,6 +100,7 @@ std::optional<FrameHead> frame_head(std::string_view bytes) {
     for (std::size_t i = 0; i < bytes_of_length; ++i)
       h.length = (h.length << 8) | static_cast<std::uint8_t>(bytes[h.size + i]);
     h.size += bytes_of_length;
+    h.minimal = h.length > (bytes_of_length == 2 ? 125U : 0xFFFFU);
   }
   if (h.masked) h.size += 4;
   return h;
@@ -113,8 +115,8 @@ std::optional<std::uint16_t> refusal_of(const FrameHead& h, bool in_message,
       h.opcode <= Opcode::binary || (h.opcode >= Opcode::close && h.opcode <= Opcode::pong);
   const bool out_of_sequence =
       h.opcode == Opcode::continuation ? !in_message : !h.control() && in_message;
-  if (!h.masked || h.reserved != 0 || !known || out_of_sequence || (h.length >> 63) != 0 ||
-      (h.control() && (!h.fin || h.length > kMaxControlPayload)))
+  if (!h.masked || h.reserved != 0 || !known || out_of_sequence || !h.minimal ||
+      (h.length >> 63) != 0 || (h.control() && (!h.fin || h.length > kMaxControlPayload)))
     return kCloseProtocol;
   // Fragments count toward the limit together: a message is refused for its whole size.
   // The length is below 2^63 here and message_bytes at most 4 KB: the sum cannot overflow.
