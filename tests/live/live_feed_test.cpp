@@ -748,6 +748,11 @@ TEST_CASE("a client frame the protocol forbids closes the live feed with its clo
       {"a text message in fragments",
        client_frame(kText, "a") + client_frame(0x0, "b") + client_frame(kFin | 0x0, "c"),
        live::kClosePolicy},
+      {"a message of exactly 4 KB in fragments, a full ping between them (not counted)",
+       client_frame(kBinary, std::string(live::kMaxClientFrameBytes - 96, 'x')) +
+           client_frame(kFin | kPing, std::string(125, 'p')) +
+           client_frame(kFin | 0x0, std::string(96, 'x')),
+       live::kClosePolicy},
       {"a fragmented message with a ping between its fragments",
        client_frame(kText, "a") + client_frame(kFin | kPing, "p") + client_frame(kFin | 0x0, "b"),
        live::kClosePolicy},
