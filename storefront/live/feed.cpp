@@ -22,7 +22,9 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -55,13 +57,128 @@ struct Delivery {
 };
 using Deliveries = std::shared_ptr<const std::vector<Delivery>>;
 
-enum Opcode : std::uint8_t { text = 0x1, close = 0x8, ping = 0x9, pong = 0xA };
+enum Opcode : std::uint8_t {
+  continuation = 0x0,
+  text = 0x1,
+  binary = 0x2,
+  close = 0x8,
+  ping = 0x9,
+  pong = 0xA
+};
 constexpr std::size_t kMaxControlPayload = 125;  // RFC 6455 5.5
+constexpr std::size_t kMaxFrameHead = 14;        // 2, 8 of 64-bit length, 4 of mask key
+constexpr std::size_t kReadChunk = 1024;         // read from a client per system call
+
+// A client frame's header (RFC 6455 5.2), as far as its length: enough to refuse it.
+struct FrameHead {
+  bool fin = false;
+  std::uint8_t reserved = 0;  // RSV1-3: no extension is negotiated, so they must be 0
+  std::uint8_t opcode = 0;
+  bool masked = false;
+  std::uint64_t length = 0;  // of the payload, as the client claims it
+  bool minimal = true;       // the length in its shortest form, as RFC 6455 5.2 requires
+  std::size_t size = 0;      // of the header, the mask key included
+  bool control() const { return (opcode & 0x8) != 0; }
+};
+
+// The header at the front of `bytes`; nullopt until enough of it has come (a client may
+// send its frames a byte at a time).
+std::optional<FrameHead> frame_head(std::string_view bytes) {
+  if (bytes.size() < 2) return std::nullopt;
+  const auto b0 = static_cast<std::uint8_t>(bytes[0]);
+  const auto b1 = static_cast<std::uint8_t>(bytes[1]);
+  FrameHead h{.fin = (b0 & 0x80) != 0,
+              .reserved = static_cast<std::uint8_t>(b0 & 0x70),
+              .opcode = static_cast<std::uint8_t>(b0 & 0x0F),
+              .masked = (b1 & 0x80) != 0,
+              .length = static_cast<std::uint64_t>(b1 & 0x7F),
+              .size = 2};
+  if (h.length >= 126) {
+    const std::size_t bytes_of_length = h.length == 126 ? 2 : 8;
+    if (bytes.size() < h.size + bytes_of_length) return std::nullopt;
+    h.length = 0;
+    for (std::size_t i = 0; i < bytes_of_length; ++i)
+      h.length = (h.length << 8) | static_cast<std::uint8_t>(bytes[h.size + i]);
+    h.size += bytes_of_length;
+    h.minimal = h.length > (bytes_of_length == 2 ? 125U : 0xFFFFU);
+  }
+  if (h.masked) h.size += 4;
+  return h;
+}
+
+// Why a client frame fails the connection, checked on its header alone, in this order:
+// malformed (1002), then too big (1009). `in_message`: a data message's first fragment
+// came and its last has not; `message_bytes`: its fragments' payload so far.
+std::optional<std::uint16_t> refusal_of(const FrameHead& h, bool in_message,
+                                        std::uint64_t message_bytes) {
+  const bool known =
+      h.opcode <= Opcode::binary || (h.opcode >= Opcode::close && h.opcode <= Opcode::pong);
+  const bool out_of_sequence =
+      h.opcode == Opcode::continuation ? !in_message : !h.control() && in_message;
+  if (!h.masked || h.reserved != 0 || !known || out_of_sequence || !h.minimal ||
+      (h.length >> 63) != 0 || (h.control() && (!h.fin || h.length > kMaxControlPayload)))
+    return kCloseProtocol;
+  // Fragments count toward the limit together: a message is refused for its whole size.
+  // The length is below 2^63 here and message_bytes at most 4 KB: the sum cannot overflow.
+  if (!h.control() && message_bytes + h.length > kMaxClientFrameBytes) return kCloseTooBig;
+  return std::nullopt;
+}
+
+// Whether `text` is well-formed UTF-8 (RFC 3629): no overlong form, no surrogate, nothing
+// past U+10FFFF.
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<std::uint8_t>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t more = 0;
+    std::uint32_t point = 0, least = 0;
+    if ((c & 0xE0) == 0xC0) {
+      more = 1, point = c & 0x1F, least = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      more = 2, point = c & 0x0F, least = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      more = 3, point = c & 0x07, least = 0x10000;
+    } else {
+      return false;
+    }
+    if (text.size() - i <= more) return false;
+    for (std::size_t k = 1; k <= more; ++k) {
+      const auto next = static_cast<std::uint8_t>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      point = (point << 6) | (next & 0x3F);
+    }
+    if (point < least || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+// A close code a client may send (RFC 6455 7.4 and the IANA registry): never 1005, 1006 or
+// 1015, which only name what an endpoint saw, nor an unassigned one.
+bool sendable_close_code(std::uint16_t code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+
+// A client's close frame's payload: empty, or a code then a UTF-8 reason (RFC 6455 5.5.1);
+// nullopt when it is neither (the connection fails with 1002).
+std::optional<std::optional<std::uint16_t>> close_code_of(std::string_view payload) {
+  if (payload.empty()) return std::optional<std::uint16_t>();
+  if (payload.size() < 2) return std::nullopt;
+  const auto code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                               static_cast<std::uint8_t>(payload[1]));
+  if (!sendable_close_code(code) || !is_utf8(payload.substr(2))) return std::nullopt;
+  return std::optional<std::uint16_t>(code);
+}
 
 // One unfragmented frame from the server (RFC 6455 5.2).
 std::string wire_frame(Opcode opcode, std::string_view payload) {
   std::string out;
-  out.reserve(payload.size() + 10);
+  out.reserve(payload.size() + kMaxFrameHead);
   out.push_back(static_cast<char>(0x80 | opcode));
   const std::uint64_t n = payload.size();
   if (n < 126) {
@@ -279,13 +396,14 @@ struct Session : std::enable_shared_from_this<Session> {
   std::optional<websocket::stream<tcp::socket>> handshake;  // until it is done
   tcp::socket socket;                                       // after it
   Account account;
-  std::string token;                  // the session it was opened with, re-checked
-  std::string address;                // the client's, counted against its quota
-  std::optional<std::int64_t> after;  // resumes after this event
-  std::array<char, 1024> chunk{};     // read from the client
-  std::string unread;                 // the client's bytes not yet a whole frame
-  std::uint64_t message_bytes = 0;    // of a data message's fragments so far (to refuse it)
-  std::deque<Text> queue;             // to write; the front `front_done` bytes are written
+  std::string token;                     // the session it was opened with, re-checked
+  std::string address;                   // the client's, counted against its quota
+  std::optional<std::int64_t> after;     // resumes after this event
+  std::array<char, kReadChunk> chunk{};  // read from the client
+  std::string unread;       // the client's bytes not yet a whole frame (kMaxFrameHead + 4 KB)
+  bool in_message = false;  // a data message's first fragment came, not its last
+  std::uint64_t message_bytes = 0;  // of a data message's fragments so far (to refuse it)
+  std::deque<Text> queue;           // to write; the front `front_done` bytes are written
   std::size_t front_done = 0;
   bool waiting = false;  // for the socket to take more
   std::size_t queued_bytes = 0;
@@ -326,75 +444,56 @@ struct Session : std::enable_shared_from_this<Session> {
     socket.async_read_some(asio::buffer(chunk), [self](beast::error_code ec, std::size_t n) {
       if (ec) return self->end("read", ec);
       self->heard = true;
-      if (self->ending) return self->read();  // until the client's end of stream
-      self->unread.append(self->chunk.data(), n);
-      if (self->take_client_frames()) self->read();
+      if (!self->ending) {
+        // Whole frames are taken as they come, so what is left is less than the largest.
+        CUNHUO_ASSERT(self->unread.size() < kMaxFrameHead + kMaxClientFrameBytes);
+        self->unread.append(self->chunk.data(), n);
+        self->take_client_frames();
+      }
+      // A closing connection reads on, discarding, until the client ends the stream.
+      if (self->socket.is_open()) self->read();
     });
   }
 
   void refuse(std::uint16_t code, const char* reason) {
     feed.publish_stats([](FeedStats& s) { ++s.closed_policy; });
     close_with(code, reason);
-    read();  // for the client's close, or its end of stream
   }
 
-  // Acts on each whole frame the client sent; false once the connection is closing (the
-  // caller reads on to the end of the stream all the same).
-  bool take_client_frames() {
-    for (;;) {
-      if (unread.size() < 2) return true;
-      const auto b0 = static_cast<std::uint8_t>(unread[0]);
-      const auto b1 = static_cast<std::uint8_t>(unread[1]);
-      std::size_t head = 2;
-      std::uint64_t length = b1 & 0x7F;
-      if (length >= 126) {
-        const std::size_t bytes = length == 126 ? 2 : 8;
-        if (unread.size() < head + bytes) return true;
-        length = 0;
-        for (std::size_t i = 0; i < bytes; ++i)
-          length = (length << 8) | static_cast<std::uint8_t>(unread[head + i]);
-        head += bytes;
-      }
-      const auto opcode = static_cast<std::uint8_t>(b0 & 0x0F);
-      const bool control = (opcode & 0x8) != 0;
-      if (length > kMaxClientFrameBytes ||
-          (!control && message_bytes + length > kMaxClientFrameBytes))
-        return refuse(kCloseTooBig, "messages over 4 KB are refused"), false;
-      if ((b1 & 0x80) == 0 || (b0 & 0x70) != 0 ||
-          (control &&
-           (length > kMaxControlPayload || (b0 & 0x80) == 0 ||
-            (opcode != Opcode::close && opcode != Opcode::ping && opcode != Opcode::pong))))
-        return refuse(kCloseProtocol, "malformed frame"), false;
-      head += 4;  // the mask key
-      if (unread.size() < head + length) return true;
-      if (!control) {  // refused once whole, as a message over 4 KB is refused for its size
-        if ((b0 & 0x80) != 0)
-          return refuse(kClosePolicy, "clients send only ping, pong and close"), false;
-        message_bytes += length;
-        unread.erase(0, head + length);
-        continue;
-      }
-      std::string payload = unread.substr(head, length);
-      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] ^= unread[head - 4 + i % 4];
-      unread.erase(0, head + length);
-      if (opcode == Opcode::ping) {
-        push_control(std::make_shared<const std::string>(wire_frame(Opcode::pong, payload)));
-        flush();
-      } else if (opcode == Opcode::close) {
-        answer_close(payload);
-        return false;
-      }
+  // Acts on each whole frame the client sent, until the connection is closing.
+  void take_client_frames() {
+    while (!ending) {
+      auto head = frame_head(unread);
+      if (!head) return;
+      if (auto code = refusal_of(*head, in_message, message_bytes))
+        return refuse(*code,
+                      *code == kCloseTooBig ? "messages over 4 KB are refused" : "malformed frame");
+      if (unread.size() < head->size + head->length) return;
+      std::string payload = unread.substr(head->size, head->length);
+      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] ^= unread[head->size - 4 + i % 4];
+      unread.erase(0, head->size + head->length);
+      take_frame(*head, payload);
     }
   }
 
-  // The client closes: its code echoed (RFC 6455 5.5.1).
+  void take_frame(const FrameHead& head, const std::string& payload) {
+    if (!head.control()) {  // refused once whole, as a message over 4 KB is for its size
+      if (head.fin) return refuse(kClosePolicy, "clients send only ping, pong and close");
+      in_message = true;
+      message_bytes += payload.size();
+    } else if (head.opcode == Opcode::ping) {
+      // Bounded as events are: a client that pings and does not read is dropped as slow.
+      if (push(std::make_shared<const std::string>(wire_frame(Opcode::pong, payload)))) flush();
+    } else if (head.opcode == Opcode::close) {
+      answer_close(payload);
+    }
+  }
+
+  // The client closes: its code echoed (RFC 6455 5.5.1), a malformed close refused.
   void answer_close(const std::string& payload) {
-    std::optional<std::uint16_t> code;
-    if (payload.size() >= 2)
-      code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
-                                        static_cast<std::uint8_t>(payload[1]));
-    close_with(code, "");
-    read();
+    auto code = close_code_of(payload);
+    if (!code) return refuse(kCloseProtocol, "malformed close frame");
+    close_with(*code, "");
   }
 
   // Pings a connection silent for half of kIdleTimeout; ends one silent for all of it.

@@ -14,10 +14,13 @@
 //
 // Limits: each connection queues at most kSendQueueFrames frames or kSendQueueBytes bytes
 // for its client; a client slower than that is dropped with close code 1013 (try again
-// later) and its queue freed. Any client message but ping, pong and close is closed with
-// 1008 (policy violation); a frame over kMaxClientFrameBytes with 1009 (too big). The
-// server pings a connection idle for half of kIdleTimeout and closes one that stays silent
-// for all of it.
+// later) and its queue freed; the pongs it owes count too, so a client that pings and
+// does not read is dropped the same way. A client frame RFC 6455 forbids (unmasked, a
+// reserved bit or opcode, a control frame fragmented or over 125 bytes, a fragment out of
+// sequence, a malformed close) is closed with 1002; then a message whose fragments together
+// pass kMaxClientFrameBytes with 1009 (too big); then any message but ping, pong and close
+// with 1008 (policy violation). The server pings a connection idle for half of
+// kIdleTimeout and closes one that stays silent for all of it.
 //
 // A connection does not outlive its session: every kSessionRecheck the feed asks Auth
 // again whether the connection's token still opens a session; once it does not (logged
@@ -41,8 +44,8 @@ namespace cunhuo::storefront::live {
 inline constexpr const char* kPath = "/live";
 inline constexpr std::size_t kSendQueueFrames = 1024;
 inline constexpr std::size_t kSendQueueBytes = 1 << 20;
-inline constexpr std::size_t kMaxClientFrameBytes = 4 * 1024;
-inline constexpr std::int64_t kResumeBacklog = 500;  // events read after the resume id
+inline constexpr std::size_t kMaxClientFrameBytes = 4 * 1024;  // a message, fragments together
+inline constexpr std::int64_t kResumeBacklog = 500;            // events read after the resume id
 inline constexpr std::chrono::seconds kIdleTimeout{40};
 inline constexpr std::chrono::seconds kHandshakeTimeout{10};
 inline constexpr std::chrono::milliseconds kTailEvery{5};  // how often the outbox is read

@@ -2,6 +2,11 @@
 // limits that keep a connection from costing the server without bound.
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -148,6 +153,149 @@ std::int64_t excursion_at(TestServer& server, const std::string& node) {
 }
 
 std::int64_t id_of(const Json& frame) { return frame.find("id")->as_integer(); }
+
+// A WebSocket client written by hand, for the frames Beast will not send: after the
+// upgrade it sends bytes as given and reads the server's (unmasked) frames.
+class RawClient {
+ public:
+  // `receive_buffer` (bytes, 0 for the system's) is set before connecting, so it holds.
+  explicit RawClient(std::uint16_t port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    const timeval wait{.tv_sec = 10, .tv_usec = 0};  // every read is bounded
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+  }
+  ~RawClient() { ::close(fd_); }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  // Upgrades to the live feed as `token`'s account; true when the server switched.
+  bool upgrade(const std::string& token) {
+    send("GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+         "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    while (in_.find("\r\n\r\n") == std::string::npos)
+      if (!receive()) return false;
+    const bool switched = in_.starts_with("HTTP/1.1 101");
+    in_.erase(0, in_.find("\r\n\r\n") + 4);
+    return switched;
+  }
+
+  // False once the server no longer takes bytes.
+  bool send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  void end_sending() { ::shutdown(fd_, SHUT_WR); }
+
+  struct Frame {
+    int opcode = 0;
+    std::string payload;
+  };
+  // The server's next frame; nullopt when the stream ended (ended() says so) or after 10 s.
+  std::optional<Frame> next_frame() {
+    for (;;) {
+      if (in_.size() >= 2) {
+        std::size_t head = 2;
+        std::uint64_t length = static_cast<std::uint8_t>(in_[1]) & 0x7F;
+        const std::size_t extended = length == 126 ? 2 : length == 127 ? 8 : 0;
+        if (in_.size() >= head + extended) {
+          if (extended > 0) length = 0;
+          for (std::size_t i = 0; i < extended; ++i)
+            length = (length << 8) | static_cast<std::uint8_t>(in_[head + i]);
+          head += extended;
+          if (in_.size() >= head + length) {
+            Frame f{static_cast<std::uint8_t>(in_[0]) & 0x0F, in_.substr(head, length)};
+            in_.erase(0, head + length);
+            return f;
+          }
+        }
+      }
+      if (!receive()) return std::nullopt;
+    }
+  }
+
+  // The code of the server's close frame, skipping the frames before it: 0 for a close
+  // without a code, -1 when none came.
+  int close_code() {
+    while (auto f = next_frame())
+      if (f->opcode == 0x8) return code_of(*f);
+    return -1;
+  }
+
+  // A close frame's code; 0 when it has none.
+  static int code_of(const Frame& close) {
+    if (close.payload.size() < 2) return 0;
+    return (static_cast<std::uint8_t>(close.payload[0]) << 8) |
+           static_cast<std::uint8_t>(close.payload[1]);
+  }
+
+  bool ended() const { return ended_; }
+
+ private:
+  bool receive() {
+    std::array<char, 4096> chunk{};
+    const auto n = ::recv(fd_, chunk.data(), chunk.size(), 0);
+    if (n <= 0) {
+      ended_ = n == 0;
+      return false;
+    }
+    in_.append(chunk.data(), static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string in_;
+  bool ended_ = false;
+};
+
+// A client frame (RFC 6455 5.2): `first` is its first byte (FIN, RSV1-3, opcode).
+std::string client_frame(std::uint8_t first, std::string_view payload, bool masked = true) {
+  constexpr std::array<std::uint8_t, 4> kMask = {0x37, 0xFA, 0x21, 0x3D};
+  std::string out(1, static_cast<char>(first));
+  const std::uint8_t mask_bit = masked ? 0x80 : 0;
+  const std::uint64_t n = payload.size();
+  if (n < 126) {
+    out.push_back(static_cast<char>(mask_bit | n));
+  } else if (n <= 0xFFFF) {
+    out.push_back(static_cast<char>(mask_bit | 126));
+    for (int shift = 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  } else {
+    out.push_back(static_cast<char>(mask_bit | 127));
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  }
+  if (masked) out.append(kMask.begin(), kMask.end());
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    out.push_back(static_cast<char>(payload[i] ^ (masked ? kMask[i % 4] : 0)));
+  return out;
+}
+
+// A masked header claiming `length` bytes in the 64-bit form, with no payload after it.
+std::string claimed_length(std::uint8_t first, std::uint64_t length) {
+  std::string out = {static_cast<char>(first), static_cast<char>(0x80 | 127)};
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(length >> shift));
+  return out + std::string(4, '\x01');
+}
+
+std::string close_payload(std::uint16_t code, std::string_view reason = "") {
+  std::string out = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  return out.append(reason);
+}
+
+constexpr std::uint8_t kFin = 0x80;
+constexpr std::uint8_t kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9;
 
 }  // namespace
 
@@ -572,6 +720,158 @@ TEST_CASE("an upgrade that is not its connection's first request is refused", "[
                                {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
   CHECK(upgrade.status == 400);
   CHECK(error_code(upgrade) == "upgrade_not_first");
+}
+
+// RFC 6455 as the feed applies it to what a client sends, in the order the refusals take
+// precedence: a malformed frame (1002) before one too big (1009), before a message the feed
+// does not take (1008). Each is judged on its header, before a claimed payload is awaited.
+TEST_CASE("a client frame the protocol forbids closes the live feed with its close code",
+          "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  const std::string centre = server.login(kCentre);
+  const std::string over(live::kMaxClientFrameBytes + 1, 'x');
+  const std::string half(live::kMaxClientFrameBytes / 2 + 1, 'x');
+  struct Case {
+    const char* what;
+    std::string bytes;
+    int close_code;
+  };
+  const std::vector<Case> cases = {
+      {"an unmasked ping", client_frame(kFin | kPing, "", false), live::kCloseProtocol},
+      {"an unmasked frame over 4 KB", client_frame(kFin | kBinary, over, false),
+       live::kCloseProtocol},
+      {"a reserved bit set, no extension agreed", client_frame(kFin | 0x40 | kPing, ""),
+       live::kCloseProtocol},
+      {"a final frame of reserved opcode 3", client_frame(kFin | 0x3, "x"), live::kCloseProtocol},
+      {"a fragment of reserved opcode 7", client_frame(0x7, "x"), live::kCloseProtocol},
+      {"a frame of reserved control opcode 11", client_frame(kFin | 0xB, ""), live::kCloseProtocol},
+      {"a ping that is not final", client_frame(kPing, ""), live::kCloseProtocol},
+      {"a ping of 126 bytes", client_frame(kFin | kPing, std::string(126, 'p')),
+       live::kCloseProtocol},
+      {"a 64-bit length with its top bit set", claimed_length(kFin | kBinary, 1ULL << 63),
+       live::kCloseProtocol},
+      {"a length of 5 in the 16-bit form",
+       std::string{static_cast<char>(kFin | kPing), static_cast<char>(0x80 | 126), 0, 5} +
+           std::string(4, '\x01') + "ping!",
+       live::kCloseProtocol},
+      {"a continuation with no message begun", client_frame(kFin | 0x0, "x"), live::kCloseProtocol},
+      {"a new message inside a fragmented one",
+       client_frame(kText, "a") + client_frame(kFin | kText, "b"), live::kCloseProtocol},
+      {"a close of one byte", client_frame(kFin | kClose, "\x03"), live::kCloseProtocol},
+      {"a close with code 1005, which is never sent",
+       client_frame(kFin | kClose, close_payload(1005)), live::kCloseProtocol},
+      {"a close with code 999", client_frame(kFin | kClose, close_payload(999)),
+       live::kCloseProtocol},
+      {"a close with unassigned code 2999", client_frame(kFin | kClose, close_payload(2999)),
+       live::kCloseProtocol},
+      {"a close with code 5000", client_frame(kFin | kClose, close_payload(5000)),
+       live::kCloseProtocol},
+      {"a close whose reason is not UTF-8",
+       client_frame(kFin | kClose, close_payload(1000, "\xC0\xAF")), live::kCloseProtocol},
+      {"a binary frame over 4 KB", client_frame(kFin | kBinary, over), live::kCloseTooBig},
+      {"a length of 2^40 bytes, never sent", claimed_length(kFin | kBinary, 1ULL << 40),
+       live::kCloseTooBig},
+      {"fragments over 4 KB together", client_frame(kBinary, half) + client_frame(0x0, half),
+       live::kCloseTooBig},
+      {"a text message", client_frame(kFin | kText, "hello"), live::kClosePolicy},
+      {"a text message in fragments",
+       client_frame(kText, "a") + client_frame(0x0, "b") + client_frame(kFin | 0x0, "c"),
+       live::kClosePolicy},
+      {"a message of exactly 4 KB in fragments, a full ping between them (not counted)",
+       client_frame(kBinary, std::string(live::kMaxClientFrameBytes - 96, 'x')) +
+           client_frame(kFin | kPing, std::string(125, 'p')) +
+           client_frame(kFin | 0x0, std::string(96, 'x')),
+       live::kClosePolicy},
+      {"a fragmented message with a ping between its fragments",
+       client_frame(kText, "a") + client_frame(kFin | kPing, "p") + client_frame(kFin | 0x0, "b"),
+       live::kClosePolicy},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    RawClient client(server.port());
+    REQUIRE(client.upgrade(centre));
+    wait_live(server, 1);
+    REQUIRE(client.send(c.bytes));
+    CHECK(client.close_code() == c.close_code);
+    wait_live(server, 0);
+  }
+  CHECK(server.app().live().stats().closed_policy == static_cast<std::int64_t>(cases.size()));
+}
+
+TEST_CASE("the feed echoes a client's close and then ends the stream", "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  const std::string centre = server.login(kCentre);
+  struct Case {
+    const char* what;
+    std::string payload;
+    int echoed;  // 0: a close without a code
+  };
+  const std::vector<Case> cases = {
+      {"a normal close with a reason", close_payload(1000, "bye, 再见"), 1000},
+      {"a close without a code", "", 0},
+      {"a close with a private code", close_payload(4000), 4000},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    RawClient client(server.port());
+    REQUIRE(client.upgrade(centre));
+    wait_live(server, 1);
+    // What follows the close is not read: no pong comes for the ping.
+    REQUIRE(client.send(client_frame(kFin | kClose, c.payload) + client_frame(kFin | kPing, "")));
+    auto first = client.next_frame();
+    REQUIRE(first);
+    CHECK(first->opcode == kClose);
+    CHECK(RawClient::code_of(*first) == c.echoed);
+    client.end_sending();
+    CHECK_FALSE(client.next_frame());
+    CHECK(client.ended());
+    wait_live(server, 0);
+  }
+  CHECK(server.app().live().stats().closed_policy == 0);
+}
+
+TEST_CASE("a client's frames may reach the feed a byte at a time", "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  RawClient client(server.port());
+  REQUIRE(client.upgrade(server.login(kCentre)));
+  wait_live(server, 1);
+  // A 126-byte binary fragment has a 16-bit length: every split of its header is met.
+  const std::string bytes = client_frame(kBinary, std::string(126, 'b')) +
+                            client_frame(kFin | kPing, "are you there") +
+                            client_frame(kFin | kClose, close_payload(1000));
+  for (char b : bytes) REQUIRE(client.send(std::string_view(&b, 1)));
+  auto pong = client.next_frame();
+  REQUIRE(pong);
+  CHECK(pong->opcode == 0xA);
+  CHECK(pong->payload == "are you there");
+  CHECK(client.close_code() == 1000);
+}
+
+TEST_CASE("a client that ends its side of the stream leaves the live feed", "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  RawClient client(server.port());
+  REQUIRE(client.upgrade(server.login(kCentre)));
+  wait_live(server, 1);
+  client.end_sending();
+  wait_live(server, 0);
+  CHECK_FALSE(client.next_frame());
+  CHECK(client.ended());
+}
+
+TEST_CASE("a client that pings and never reads is dropped, its pongs bounded like events",
+          "[live][sqlite]") {
+  TestServer server(StoreKind::sqlite);
+  RawClient client(server.port(), 4096);  // a small window: the server's writes stall soon
+  REQUIRE(client.upgrade(server.login(kCentre)));
+  wait_live(server, 1);
+  std::string pings;
+  for (int i = 0; i < 512; ++i) pings += client_frame(kFin | kPing, std::string(125, 'p'));
+  constexpr std::size_t kAtMost = 64 << 20;  // far past the sockets' buffers and the queue
+  std::size_t sent = 0;
+  while (sent < kAtMost && server.app().live().stats().dropped_slow == 0 && client.send(pings))
+    sent += pings.size();
+  CHECK(server.app().live().wait_until(
+      [](const live::FeedStats& s) { return s.dropped_slow == 1 && s.connections == 0; }, 10s));
 }
 
 }  // namespace cunhuo::test
