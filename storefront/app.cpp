@@ -45,6 +45,7 @@
 #include "storefront/routes.hpp"
 #include "storefront/secret_file.hpp"
 #include "storefront/shop_pages.hpp"
+#include "storefront/station_pages.hpp"
 #include "storefront/account_pages.hpp"
 #include "storefront/coop_pages.hpp"
 #include "storefront/farm_pages.hpp"
@@ -394,6 +395,13 @@ void App::add_pages() {
                                               .https = pages_->options().secure_cookies});
   // The cooperative manager's pages (/coop).
   add_coop_pages(*pages_, CoopPageContext{.farm = farm, .cursors = keys_.cursors});
+  // The township station operator's pages (/station).
+  add_station_pages(*pages_, StationPageContext{.db = *db_,
+                                                .clock = clock_,
+                                                .planner = *planner_,
+                                                .dispatcher = *dispatcher_,
+                                                .max_upload_body = config_.max_upload_body,
+                                                .https = pages_->options().secure_cookies});
 }
 
 payments::PaymentProvider& App::provider() {
