@@ -16,6 +16,7 @@ const ACCOUNTS = {
   consumer: '13900000003',
   org_buyer: '13900000004',
   coop: '13900000002',
+  station: '13900000005',
 };
 const FIXTURE_PASSWORD = 'cunhuo-demo';
 const SESSION_COOKIE = 'cunhuo_session';
