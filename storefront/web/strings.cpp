@@ -471,7 +471,7 @@ constexpr Text kTexts[] = {
     {"station_print_sheet", "打印路线单", "Print the route sheet"},
     {"station_no_plan", "今天还没有规划揽收路线。", "No runs planned today."},
     {"station_no_runs", "今天没有需要揽收的包裹。", "No parcels to collect today."},
-    {"station_run", "第", "Run"},
+    {"station_run", "趟次", "Run"},
     {"station_col_stop", "揽收点", "Stop"},
     {"station_col_parcels", "包裹", "Parcels"},
     {"err_unknown_label", "找不到这个面单，请核对面单号。", "No parcel has this label: check it."},

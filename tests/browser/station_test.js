@@ -138,3 +138,24 @@ test('a USB scanner types the number and presses Enter: the parcel is scanned in
       await context.close();
     }
   });
+
+test('the day\'s pickup runs are planned and printed as a route sheet', async () => {
+  const parcel = await paidParcel();
+  const context = await browser.createBrowserContext();
+  try {
+    const { page, errors } = await signedIn(context, tokens.station);
+    await page.goto(`${server.base}/station/runs`);
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/station/runs"] button')]);
+    await Promise.all([page.waitForNavigation(), page.click('#sheet')]);
+    assert.match(new URL(page.url()).pathname, /^\/station\/runs\/\d{4}-\d\d-\d\d\/sheet$/);
+    const stops = await page.$$eval('table.sheet tbody tr', (rows) => rows.map((r) => r.textContent));
+    assert.ok(stops.some((s) => s.includes(parcel.number)), 'the parcel is on its stop');
+    assert.ok((await page.$$('td.stop-qr svg.qr')).length >= 1, 'a QR code per stop');
+    await page.emulateMediaType('print');
+    await page.screenshot({ path: path.join(support.artifactsDir('screenshots'),
+      'station-sheet-print.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
