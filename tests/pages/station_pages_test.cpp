@@ -5,8 +5,14 @@
 #include <gd.h>
 #include <qrencode.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <memory>
+#include <regex>
+#include <sstream>
 
 #include "core/json.hpp"
 #include "logistics/pickup_codes.hpp"
@@ -114,6 +120,26 @@ std::string in_for_pickup(TestServer& server, HttpClient& c, Browser& admin, con
   REQUIRE(server.app().dispatcher().drain().ok());
   return pickup_code_sent(server);
 }
+
+// What the server logs while it lives: a sink added to the default logger, taken off again.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+  }
+  ~LogCapture() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return text_.str();
+  }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
 
 }  // namespace
 
@@ -272,6 +298,7 @@ STORE_TEST("only station operators and admin open the station's pages", "[pages]
 
 STORE_TEST("the recipient is sent a pickup code and the right code hands the parcel over",
            "[pages][station]") {
+  LogCapture log;
   TestServer server(store_kind);
   HttpClient c(server.port());
   const Parcel p = paid_parcel(server, c);
@@ -297,6 +324,10 @@ STORE_TEST("the recipient is sent a pickup code and the right code hands the par
   CHECK(server.count("SELECT COUNT(*) FROM pickup_codes WHERE code_hash = '" + code + "'") == 0);
   CHECK(server.count("SELECT COUNT(*) FROM sms_queue WHERE params LIKE '%" + code + "%'") == 0);
   CHECK_FALSE(has(admin.get(*done.header("location")).body, code));
+  const std::string logged = log.text();
+  CHECK(has(logged, p.number));  // the capture works: the scan's parcel was logged
+  // The code as a number of its own (not inside a longer run of digits: a tracking number).
+  CHECK_FALSE(std::regex_search(logged, std::regex("(^|[^0-9])" + code + "([^0-9]|$)")));
 }
 
 STORE_TEST("a wrong pickup code is refused in Chinese and writes no delivery", "[pages][station]") {
