@@ -173,11 +173,47 @@ Result<Page> scan(const StationPageContext& ctx, const PageCall& call) {
 
 // ---- handover against the pickup code ---------------------------------------------
 
+// Where a waiting parcel's code stands, in the reader's words.
+std::string code_state(const std::optional<lg::PickupCodeState>& code, std::int64_t now,
+                       web::Lang lang) {
+  const char* key = !code                        ? "station_code_none"
+                    : code->tries_left <= 0      ? "station_code_locked"
+                    : code->expires_at_ms <= now ? "station_code_expired"
+                                                 : "station_code_live";
+  std::string words(web::text(key, lang));
+  if (code && code->tries_left > 0 && code->expires_at_ms > now)
+    words += " " + page_time(code->expires_at_ms);
+  return words;
+}
+
+// The parcels in store here at the end of their way: waiting for their recipients.
+Result<ViewList> waiting_for_pickup(db::Session& s, const lg::Node& st, std::int64_t now,
+                                    web::Lang lang) {
+  const lg::ShipmentListQuery q{.view = lg::ShipmentView::in_store,
+                                .node_id = st.id.value,
+                                .now_ms = now,
+                                .day_end_ms = now,
+                                .limit = kStationListRows};
+  ViewList rows;
+  for (const auto& l : CUNHUO_TRY(lg::list_shipments(s, q))) {
+    if (l.next_code || l.status != "at_node") continue;  // still on its way, or held
+    View r;
+    r.set("number", l.tracking_number);
+    r.set("code", code_state(CUNHUO_TRY(lg::pickup_code_of(s, l.id)), now, lang));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
 Result<Page> handover_page(const StationPageContext& ctx, const PageCall& call,
                            const std::string& error) {
   View v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<View> {
     View out;
-    set_station(out, call, CUNHUO_TRY(station(s, call)));
+    const auto st = CUNHUO_TRY(station(s, call));
+    set_station(out, call, st);
+    const auto rows = CUNHUO_TRY(waiting_for_pickup(s, st, ctx.clock.now_ms(), call.lang));
+    out.set("has_waiting", !rows.empty());
+    out.set("waiting", rows);
     return out;
   }));
   for (const char* shown : {"done", "sent"})

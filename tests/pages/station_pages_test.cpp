@@ -314,6 +314,9 @@ STORE_TEST("the recipient is sent a pickup code and the right code hands the par
   CHECK(has(bypass.body, "凭取件码交付"));
   auto page = admin.get("/station/handover?node=" + p.destination);
   REQUIRE(page.status == 200);
+  CHECK(has(section(page.body, "waiting"), p.number));  // waiting here, its code sent
+  CHECK(has(section(page.body, "waiting"), "已发送"));
+  CHECK_FALSE(has(page.body, code));
   auto done = admin.post("/station/handover",
                          {{"node", p.destination}, {"label", p.number}, {"code", code}});
   REQUIRE(done.status == 303);
@@ -368,6 +371,8 @@ STORE_TEST("after too many wrong codes the parcel locks until a new code is sent
                            {{"node", p.destination}, {"label", p.number}, {"code", code}});
   CHECK(locked.status == 409);
   CHECK(has(locked.body, "已锁定"));
+  CHECK(
+      has(section(admin.get("/station/handover?node=" + p.destination).body, "waiting"), "已锁定"));
   CHECK(status_of(c, p) == "at_node");
   // A new code, sent a while later, hands it over.
   server.advance(std::chrono::milliseconds(logistics::kPickupCodeResendMs));
