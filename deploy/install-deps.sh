@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config git
   libpistache-dev libmysqlcppconn-dev libboost-dev libssl-dev ca-certificates libsimdjson-dev
   libspdlog-dev libsqlite3-dev libsodium-dev libgd-dev catch2
-  libkainjow-mustache-dev libqrencode-dev libwebp-dev)
+  libkainjow-mustache-dev libqrencode-dev libwebp-dev libzbar-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # Chromium renders the web pages in the browser tests (tests/browser); a Chinese font makes
   # their screenshots legible (the pages load no web font).

@@ -232,4 +232,10 @@ Result<std::optional<std::string>> destination_hub(db::Session& s, std::string_v
   return std::optional<std::string>(rows.front().str(0));
 }
 
+Result<std::optional<Node>> find_node_by_id(db::Session& s, std::int64_t id) {
+  auto r = CUNHUO_TRY(s.query_one("SELECT code FROM network_nodes WHERE id = ?", {id}));
+  if (!r) return std::optional<Node>();
+  return find_node(s, r->str(0));
+}
+
 }  // namespace cunhuo::logistics

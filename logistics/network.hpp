@@ -67,6 +67,8 @@ Result<std::optional<std::string>> origin_point(db::Session& s, std::string_view
 // The city hub serving a buyer's region (same prefecture), else the first hub there is.
 Result<std::optional<std::string>> destination_hub(db::Session& s, std::string_view region_code);
 Result<std::optional<Node>> find_node(db::Session& s, std::string_view code);
+// The node of an id (a station operator's account names its station by id).
+Result<std::optional<Node>> find_node_by_id(db::Session& s, std::int64_t id);
 
 // A link between two known nodes; refuses what makes no sense (a node to itself, a
 // duration or cost out of range, a refrigerated tricycle, a timetable it cannot read).

@@ -102,4 +102,20 @@ Result<std::vector<StationPickups>> station_pickups_on(db::Session& s,
                                                        std::string_view station_code,
                                                        const LocalDate& date);
 
+// A stop of a run as the route sheet prints it: when the vehicle gets there (the run's
+// start, the drive at the vehicle's speed, waiting for opening, service at each stop before)
+// and the parcels waiting there now.
+struct PickupSheetStop {
+  std::string code, name;
+  std::string arrive;                // HH:MM
+  std::vector<std::string> parcels;  // tracking numbers
+  int crates = 0;
+};
+Result<std::vector<std::vector<PickupSheetStop>>> pickup_sheet(db::Session& s,
+                                                               const StationPickups& plan,
+                                                               const PickupVehicle& vehicle);
+// The parcels waiting to be collected at a village point, oldest first.
+inline constexpr std::int64_t kMaxParcelsPerStop = 200;
+Result<PickupSheetStop> parcels_at_point(db::Session& s, std::string_view point_code);
+
 }  // namespace cunhuo::logistics

@@ -141,6 +141,58 @@ Result<std::vector<StationPickups>> station_pickups_on(db::Session& s,
   return out;
 }
 
+Result<PickupSheetStop> parcels_at_point(db::Session& s, std::string_view point_code) {
+  auto node =
+      CUNHUO_TRY(s.query_one("SELECT name FROM network_nodes WHERE code = ?", {point_code}));
+  if (!node) return make_error(ErrorKind::not_found, "not_found", "no such point", "code");
+  PickupSheetStop stop{.code = std::string(point_code), .name = node->str(0)};
+  for (const auto& r : CUNHUO_TRY(s.query(
+           "SELECT s.tracking_number, s.crates FROM shipments s JOIN network_nodes n ON n.id = "
+           "s.current_node WHERE n.code = ? AND s.status = 'planned' ORDER BY s.id LIMIT ?",
+           {point_code, kMaxParcelsPerStop}))) {
+    stop.parcels.push_back(r.str(0));
+    stop.crates += static_cast<int>(r.i64(1));
+  }
+  return stop;
+}
+
+Result<std::vector<std::vector<PickupSheetStop>>> pickup_sheet(db::Session& s,
+                                                               const StationPickups& plan,
+                                                               const PickupVehicle& vehicle) {
+  auto station = CUNHUO_TRY(
+      s.query_one("SELECT lat_e6, lon_e6 FROM network_nodes WHERE code = ? AND lat_e6 IS NOT NULL",
+                  {plan.station_code}));
+  if (!station)
+    return make_error(ErrorKind::conflict, "no_position", "the station has no position", "code");
+  const double origin_lat = static_cast<double>(station->i64(0)) / 1e6;
+  double depot_x = 0, depot_y = 0;
+  to_km(station->i64(0), station->i64(1), origin_lat, depot_x, depot_y);
+  const PickupStop timing;  // opening hours and service time as the planner assumes them
+  std::vector<std::vector<PickupSheetStop>> out;
+  for (const auto& run : plan.runs) {
+    int hours = 0, minutes = 0;
+    std::sscanf(run.start.c_str(), "%d:%d", &hours, &minutes);
+    double t = hours * 60 + minutes, x = depot_x, y = depot_y;
+    std::vector<PickupSheetStop> stops;
+    for (const auto& code : run.stops) {
+      auto at = CUNHUO_TRY(
+          s.query_one("SELECT lat_e6, lon_e6 FROM network_nodes WHERE code = ?", {code}));
+      double sx = x, sy = y;
+      if (at && !at->is_null(0)) to_km(at->i64(0), at->i64(1), origin_lat, sx, sy);
+      t += std::hypot(sx - x, sy - y) * vehicle.road_factor / vehicle.speed_kmh * 60;
+      t = std::max(t, static_cast<double>(timing.open_min));
+      PickupSheetStop stop = CUNHUO_TRY(parcels_at_point(s, code));
+      stop.arrive = hhmm(static_cast<int>(std::lround(t)));
+      stops.push_back(std::move(stop));
+      t += timing.service_min;
+      x = sx;
+      y = sy;
+    }
+    out.push_back(std::move(stops));
+  }
+  return out;
+}
+
 std::string PickupRunsPlanned::encode() const {
   JsonWriter w;
   w.begin_object().field("plan_id", plan_id).field("station", station_code);

@@ -10,6 +10,7 @@
 #include "core/outbox/outbox.hpp"
 #include "core/outbox/payload.hpp"
 #include "logistics/network.hpp"
+#include "logistics/pickup_codes.hpp"
 
 namespace cunhuo::logistics {
 namespace {
@@ -397,12 +398,17 @@ Result<Shipment> record_scan(db::Session& tx, Planner& planner, std::string_view
   if (delivered) {
     rest.clear();
     eta = when;
+    if (!scan.proof.empty()) note = "delivered against " + scan.proof;
   }
   CUNHUO_CHECK(save_route(tx, sh.id, rest, eta, note, now));
   auto updated = CUNHUO_TRY(find_shipment(tx, tracking_number));
   if (!has_left_origin(sh) && has_left_origin(*updated))
     CUNHUO_CHECK(publish(tx, kShipmentDeparted, *updated, std::nullopt, clock));
   if (delivered) CUNHUO_CHECK(publish(tx, kShipmentDelivered, *updated, std::nullopt, clock));
+  // Scanned in where its recipient collects it: the recipient is sent a pickup code.
+  const bool in_at_destination = status == "at_node" && scan.node_code == sh.destination_code;
+  if (in_at_destination && !(sh.status == "at_node" && sh.current_code == sh.destination_code))
+    CUNHUO_CHECK(publish(tx, kShipmentReadyForPickup, *updated, std::nullopt, clock));
   return std::move(*updated);
 }
 

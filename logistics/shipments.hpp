@@ -51,6 +51,7 @@ struct Shipment {
 struct ScanInput {
   std::string node_code, biz_step, disposition;
   std::int64_t event_time_ms = 0;
+  std::string proof;  // of a delivery (a pickup code checked): noted on the shipment
 };
 
 std::span<const db::Migration> shipment_migrations();

@@ -61,6 +61,8 @@ inline constexpr std::string_view kProxyListingCode =
 inline constexpr std::string_view kOrderToPack = "order_to_pack";         // order, pack_by
 inline constexpr std::string_view kExcursionOpened = "excursion_opened";  // node, excursion
 inline constexpr std::string_view kMonitoringAlert = "monitoring_alert";  // alert, rule
+// A parcel's pickup code (取件码), sent when it is in where its recipient collects it.
+inline constexpr std::string_view kPickupCode = "pickup_code";  // parcel, place, code, days
 
 struct SmsTemplate {
   std::string_view code;

@@ -27,12 +27,16 @@ constexpr std::array kTemplates = {
     SmsTemplate{kExcursionOpened,
                 "冷链温度异常：${node}（异常${excursion}），相关包裹已暂扣，请尽快确认是否变质。"},
     SmsTemplate{kMonitoringAlert, "防返贫监测预警${alert}（${rule}），请尽快走访您帮扶的农户。"},
+    SmsTemplate{kPickupCode,
+                "您的包裹${parcel}已到${place}，取件码${code}，${days}天内有效。取件时当面告诉"
+                "工作人员；任何人电话索要都不要给。"},
 };
 
 }  // namespace
 
 bool carries_one_time_code(std::string_view code) {
-  for (auto c : {kVerificationCode, kProxyConfirmCode, kProxyOrderCode, kProxyListingCode})
+  for (auto c :
+       {kVerificationCode, kProxyConfirmCode, kProxyOrderCode, kProxyListingCode, kPickupCode})
     if (code == c) return true;
   return false;
 }

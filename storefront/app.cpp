@@ -45,6 +45,7 @@
 #include "storefront/routes.hpp"
 #include "storefront/secret_file.hpp"
 #include "storefront/shop_pages.hpp"
+#include "storefront/station_pages.hpp"
 #include "storefront/account_pages.hpp"
 #include "storefront/centre_pages.hpp"
 #include "storefront/coop_pages.hpp"
@@ -399,6 +400,13 @@ void App::add_pages() {
   add_centre_pages(
       *pages_,
       CentrePageContext{.db = *db_, .clock = clock_, .dispatcher = *dispatcher_, .fees = fees()});
+  // The township station operator's pages (/station).
+  add_station_pages(*pages_, StationPageContext{.db = *db_,
+                                                .clock = clock_,
+                                                .planner = *planner_,
+                                                .dispatcher = *dispatcher_,
+                                                .max_upload_body = config_.max_upload_body,
+                                                .https = pages_->options().secure_cookies});
 }
 
 payments::PaymentProvider& App::provider() {

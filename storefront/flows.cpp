@@ -10,6 +10,7 @@
 #include "alleviation/monitoring.hpp"
 #include "alleviation/scores.hpp"
 #include "logistics/network.hpp"
+#include "logistics/pickup_codes.hpp"
 #include "logistics/shipments.hpp"
 #include "marketplace/archive.hpp"
 #include "marketplace/catalog.hpp"
@@ -17,6 +18,7 @@
 #include "payments/intents.hpp"
 #include "payments/refunds.hpp"
 #include "payments/settlement.hpp"
+#include "storefront/station_moves.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -177,6 +179,13 @@ Status rescore_on_income(db::Session& tx, const pay::IncomeSettled& e, const Flo
 using FlowHandler = Status (*)(db::Session&, const outbox::Event&, const FlowContext&);
 
 // The event a flow handler takes: the type of its second parameter.
+// ---- logistics → messaging ---------------------------------------------------------
+
+// A parcel in where its recipient collects it: the recipient gets its pickup code by SMS.
+Status text_pickup_code(db::Session& tx, const lg::ShipmentEvent& e, const FlowContext& ctx) {
+  return send_first_pickup_code(tx, e, ctx.clock);
+}
+
 template <class Handler>
 struct EventOf;
 template <class Event>
@@ -214,6 +223,7 @@ std::vector<Flow> flows() {
       {"marketplace.mark_delivered", lg::kShipmentDelivered, decoded<follow_shipments>},
       {"alleviation.rescore_on_card", mk::kCardChanged, decoded<rescore_on_card>},
       {"alleviation.rescore_on_income", pay::kIncomeSettled, decoded<rescore_on_income>},
+      {"logistics.send_pickup_code", lg::kShipmentReadyForPickup, decoded<text_pickup_code>},
   };
 }
 

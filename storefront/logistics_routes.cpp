@@ -16,6 +16,7 @@
 #include "storefront/centre_moves.hpp"
 #include "storefront/route_support.hpp"
 #include "storefront/schema.hpp"
+#include "storefront/station_moves.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -935,6 +936,68 @@ Result<Response> pickup_runs(LogisticsContext& ctx, const Call& call) {
   });
 }
 
+// ---- pickup codes and handover --------------------------------------------------
+
+// The parcel `:number` waiting for its recipient at the caller's station (an operator's
+// own; for admin and the centre, the parcel's destination).
+Result<lg::Shipment> parcel_waiting(db::Session& s, const Account& a, const std::string& number) {
+  auto sh = CUNHUO_TRY(lg::find_shipment(s, number));
+  if (!sh) return no_such("shipment");
+  auto node = CUNHUO_TRY(lg::find_node(s, sh->destination_code));
+  if (!node || !CUNHUO_TRY(may_scan_at(s, a, *node))) return no_such("shipment");
+  return parcel_for_pickup(s, *node, number);
+}
+
+schema::Schema pickup_code_sent_schema() {
+  using namespace schema;
+  return object({required("tracking_number", text()),
+                 required("expires_at", shanghai_time().described("the new code's expiry"))});
+}
+
+// A new pickup code for a parcel waiting for its recipient (the last one lost, expired or
+// locked by wrong tries): sent by SMS to the recipient, never in the answer.
+Result<Response> resend_pickup_code(LogisticsContext& ctx, const Call& call) {
+  const std::string number = call.request.params.at("number");
+  const Account& account = call.caller();
+  return ctx.db.write([&](db::Session& tx) -> Result<Response> {
+    const auto parcel = CUNHUO_TRY(parcel_waiting(tx, account, number));
+    const auto expires = CUNHUO_TRY(send_pickup_code(tx, parcel, ctx.clock));
+    JsonWriter w;
+    w.begin_object().field("tracking_number", parcel.tracking_number);
+    w.field("expires_at", format_shanghai(expires)).end_object();
+    return Response::json(201, w.take());
+  });
+}
+
+schema::Schema handover_schema() {
+  using namespace schema;
+  return object({required("code", text(lg::kPickupCodeDigits).described("the 6-digit code"))});
+}
+
+// Hands a parcel to its recipient against the pickup code: the delivered scan, with the
+// code as its proof. A wrong code writes nothing but the try it costs.
+Result<Response> hand_over_parcel(LogisticsContext& ctx, const Call& call) {
+  const std::string number = call.request.params.at("number");
+  const Account& account = call.caller();
+  const Json doc = CUNHUO_TRY(json_body(call.request));
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"code"}));
+  const std::string code = CUNHUO_TRY(body.string("code", lg::kPickupCodeDigits));
+  lg::PickupCheck check = lg::PickupCheck::missing;
+  auto answer = ctx.db.write([&](db::Session& tx) -> Result<std::optional<Response>> {
+    const auto parcel = CUNHUO_TRY(parcel_waiting(tx, account, number));
+    check = CUNHUO_TRY(hand_over(tx, ctx.planner, account, parcel, code, ctx.clock));
+    if (check != lg::PickupCheck::accepted) return std::optional<Response>();  // commits the try
+    JsonWriter w;
+    write_shipment(w, *CUNHUO_TRY(lg::find_shipment(tx, number)), true);
+    return std::optional<Response>(Response::json(200, w.take()));
+  });
+  ctx.dispatcher.wake();
+  if (!answer.ok()) return answer.error();
+  if (!*answer) return pickup_refusal(check);
+  return std::move(**answer);
+}
+
 }  // namespace
 
 void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
@@ -1080,6 +1143,27 @@ void add_logistics_routes(RouteTable& table, LogisticsContext ctx) {
              .response_schema = excursion_schema(),
              .summary = "Confirm the held parcels spoiled (refunded) or release them",
              .handler = bind(decide_excursion)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/shipments/:number/pickup-code",
+             .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+             .response_schema = pickup_code_sent_schema(),
+             .success_status = 201,
+             .errors = {"not_ready_for_pickup", "pickup_code_too_soon", "pickup_code_sends_spent",
+                        "pickup_code_used"},
+             .summary = "Send the recipient a new pickup code (取件码) for a parcel waiting at "
+                        "your station; the code goes by SMS only",
+             .handler = bind(resend_pickup_code)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/shipments/:number/handover",
+             .access = only({Role::station_operator, Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .request_schema = handover_schema(),
+             .response_schema = shipment_schema(true),
+             .errors = {"not_ready_for_pickup", "wrong_pickup_code", "pickup_code_locked",
+                        "pickup_code_expired", "no_pickup_code"},
+             .summary = "Hand a parcel to its recipient against their pickup code: the "
+                        "delivered scan, with the code as proof",
+             .handler = bind(hand_over_parcel)});
 }
 
 }  // namespace cunhuo::storefront

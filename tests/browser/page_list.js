@@ -3,7 +3,8 @@
 //         ({product, shop, lot}; add what a new page needs there) that gives it;
 //   as: the account a page behind sign-in is visited as: 'farmer' (13900000001),
 //       'consumer' (13900000003), 'org_buyer' (13900000004) or 'coop' (13900000002, 西渠
-//       cooperative's manager), from support.js ACCOUNTS;
+//       cooperative's manager) or 'station' (13900000005, 西渠镇's station operator), from
+//       support.js ACCOUNTS;
 //   screenshot: a file name, when a 360 px wide screenshot is kept as a test artefact.
 'use strict';
 
@@ -35,4 +36,8 @@ module.exports = [
   { path: '/coop/income', as: 'coop' },
   // The county centre's board (live.js keeps it current from /live).
   { path: '/centre', as: 'centre', screenshot: 'centre' },
+  // The township station operator's pages (13900000005, 西渠镇's station).
+  { path: '/station', as: 'station', screenshot: 'station-home' },
+  { path: '/station/handover', as: 'station' },
+  { path: '/station/runs', as: 'station' },
 ];

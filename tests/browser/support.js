@@ -17,6 +17,7 @@ const ACCOUNTS = {
   org_buyer: '13900000004',
   coop: '13900000002',
   centre: '13900000006',  // the county e-commerce centre of 民勤县 (620621)
+  station: '13900000005',
 };
 const FIXTURE_PASSWORD = 'cunhuo-demo';
 const SESSION_COOKIE = 'cunhuo_session';
