@@ -7,6 +7,7 @@
 
 #include "core/region.hpp"
 #include "logistics/network.hpp"
+#include "logistics/pickup_codes.hpp"
 #include "logistics/shipments.hpp"
 #include "logistics/telemetry.hpp"
 #include "marketplace/archive.hpp"
@@ -102,11 +103,17 @@ Status by_card(db::Session& s, std::string_view payload, Reach& reach) {
 // The table: a topic (or, ending in '.', a topic prefix) and how its events are placed.
 const std::vector<std::pair<std::string_view, Placer>>& placers() {
   static const std::vector<std::pair<std::string_view, Placer>> table = {
-      {marketplace::kOrderTopicPrefix, by_order},   {logistics::kShipmentDeparted, by_shipment},
-      {logistics::kShipmentDelivered, by_shipment}, {logistics::kShipmentSpoiledTopic, by_shipment},
-      {payments::kPaymentCaptured, by_capture},     {payments::kOrderRefunded, by_refund},
-      {logistics::kExcursionRaised, by_excursion},  {marketplace::kCardChanged, by_card},
-      {logistics::kExcursionDecided, by_verdict},   {payments::kRefundClaimTopicPrefix, by_claim},
+      {marketplace::kOrderTopicPrefix, by_order},
+      {logistics::kShipmentDeparted, by_shipment},
+      {logistics::kShipmentDelivered, by_shipment},
+      {logistics::kShipmentSpoiledTopic, by_shipment},
+      {payments::kPaymentCaptured, by_capture},
+      {payments::kOrderRefunded, by_refund},
+      {logistics::kExcursionRaised, by_excursion},
+      {marketplace::kCardChanged, by_card},
+      {logistics::kExcursionDecided, by_verdict},
+      {payments::kRefundClaimTopicPrefix, by_claim},
+      {logistics::kShipmentReadyForPickup, by_shipment},
   };
   return table;
 }

@@ -34,6 +34,7 @@
     ['shipment.departed', '包裹已发出', 'Parcel left'],
     ['shipment.delivered', '包裹已到达', 'Parcel arrived'],
     ['shipment.spoiled', '包裹确认变质', 'Parcel spoiled'],
+    ['shipment.ready_for_pickup', '包裹到站待取', 'Parcel ready for pickup'],
     ['excursion.raised', '冷链超温报警', 'Cold-chain excursion'],
     ['excursion.decided', '超温已处理', 'Excursion decided'],
     ['refund_claim.filed', '新的退款申请', 'Refund claimed'],
