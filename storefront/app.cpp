@@ -47,6 +47,8 @@
 #include "storefront/shop_pages.hpp"
 #include "storefront/account_pages.hpp"
 #include "storefront/coop_pages.hpp"
+#include "storefront/helper_pages.hpp"
+#include "storefront/office_pages.hpp"
 #include "storefront/farm_pages.hpp"
 #include "storefront/buyer_pages.hpp"
 #include "storefront/org_pages.hpp"
@@ -394,6 +396,13 @@ void App::add_pages() {
                                               .https = pages_->options().secure_cookies});
   // The cooperative manager's pages (/coop).
   add_coop_pages(*pages_, CoopPageContext{.farm = farm, .cursors = keys_.cursors});
+  // The poverty-alleviation office's and the helper's workbench (/office, /helper).
+  add_office_pages(*pages_, OfficePageContext{.db = *db_,
+                                              .clock = clock_,
+                                              .cursors = keys_.cursors,
+                                              .exit_notice_ms = config_.exit_notice_ms,
+                                              .fund_idle_ms = config_.fund_idle_ms});
+  add_helper_pages(*pages_, HelperPageContext{.db = *db_, .clock = clock_});
 }
 
 payments::PaymentProvider& App::provider() {

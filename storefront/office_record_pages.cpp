@@ -1,0 +1,344 @@
+// The office's record pages: a household's page, the fund traces and the open statistics.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "alleviation/funds.hpp"
+#include "alleviation/scores.hpp"
+#include "alleviation/statistics.hpp"
+#include "core/privacy.hpp"
+#include "core/region.hpp"
+#include "marketplace/archive.hpp"
+#include "storefront/office_moves.hpp"
+#include "storefront/office_views.hpp"
+#include "storefront/page_forms.hpp"
+#include "storefront/page_words.hpp"
+#include "storefront/policy.hpp"
+#include "storefront/route_support.hpp"
+
+namespace cunhuo::storefront {
+
+namespace al = cunhuo::alleviation;
+namespace mk = cunhuo::marketplace;
+using web::Page, web::PageCall, web::ViewList, web::Lang;
+
+std::string text_of(const char* key, Lang lang) { return std::string(web::text(key, lang)); }
+
+std::string trimmed(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return "";
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+ViewList alert_outcomes(Lang lang, const std::string& chosen) {
+  ViewList out;
+  for (const char* o : {"help_given", "false_alarm", "status_changed"}) {
+    web::View v;
+    v.set("value", std::string(o));
+    v.set("label", text_of(("outcome_" + std::string(o)).c_str(), lang));
+    v.set("selected", chosen == o);
+    out.push_back(v);
+  }
+  return out;
+}
+
+web::View alert_view(const al::Alert& a, Lang lang, const std::string& action_base,
+                     const std::string& failed_action, const std::string& kept_note,
+                     const std::string& why) {
+  web::View v;
+  v.set("id", std::to_string(a.id));
+  v.set("household", std::to_string(a.household_id));
+  v.set("rule", word("rule_" + a.rule, a.rule, lang));
+  v.set("figures", a.figures);
+  v.set("status", word("alert_" + a.status, a.status, lang));
+  v.set("outcome",
+        a.outcome.empty() ? std::string() : word("outcome_" + a.outcome, a.outcome, lang));
+  v.set("raised", page_time(a.raised_at_ms));
+  ViewList history;
+  for (const auto& h : a.history) {
+    web::View line;
+    line.set("line", h);
+    history.push_back(line);
+  }
+  v.set("has_history", !history.empty());
+  v.set("history", history);
+  if (action_base.starts_with("/office"))
+    v.set("link", "/office/households/" + std::to_string(a.household_id));
+  if (a.status == "open" && !action_base.empty()) {
+    const std::string action = action_base + std::to_string(a.id) + "/close";
+    web::View form;
+    form.set("action", action);
+    const bool failed = failed_action == action;
+    form.set("outcomes", alert_outcomes(lang, ""));
+    form.set("has_outcomes", true);
+    if (failed) {
+      form.set("kept_reason", kept_note);
+      form.set("form_error", why);
+    }
+    v.set("form", form);
+  }
+  return v;
+}
+
+web::Page not_found_page(const PageCall& call, const Error& why) {
+  web::View v;
+  v.set("message", web::refusal_message(why, call.lang));
+  Page page = Page::show("not_found", "title_not_found", std::move(v));
+  page.status = 404;
+  return page;
+}
+
+namespace {
+
+// ---- /office/households/:id ----------------------------------------------------------
+
+ViewList member_views(const mk::ArchiveCard& card, storefront::View seen, Lang lang) {
+  const bool full = seen == storefront::View::full;
+  ViewList out;
+  for (const auto& m : card.members) {
+    web::View v;
+    v.set("name", full ? m.name : mask_name(m.name));
+    v.set("relationship", word("rel_" + m.relationship, m.relationship, lang));
+    v.set("birth_year", full ? std::to_string(m.birth_year) : std::string());
+    v.set("health", full ? word("health_" + m.health, m.health, lang) : std::string());
+    v.set("education", word("edu_" + m.education, m.education, lang));
+    v.set("id_number", full ? m.id_number : mask_id_number(m.id_number));
+    v.set("insured", m.medical_insurance);
+    out.push_back(v);
+  }
+  return out;
+}
+
+web::View card_view(const mk::HouseholdRecord& r, storefront::View seen, Lang lang) {
+  const bool full = seen == storefront::View::full;
+  const auto& h = r.household;
+  const auto& c = r.card;
+  web::View v;
+  v.set("id", std::to_string(h.id.value));
+  v.set("head", full ? h.head_name : mask_name(h.head_name));
+  v.set("phone", full ? h.phone : mask_phone(h.phone));
+  v.set("status",
+        word("poverty_" + std::string(mk::to_string(h.status)), mk::to_string(h.status), lang));
+  v.set("members", member_views(c, seen, lang));
+  std::string causes;
+  for (const auto& cause : c.causes)
+    causes += (causes.empty() ? "" : "、") + word("cause_" + cause, cause, lang);
+  v.set("causes", causes);
+  v.set("land", std::to_string(c.land_mu_hundredths / 100) + "." +
+                    std::to_string(c.land_mu_hundredths % 100 / 10) +
+                    std::to_string(c.land_mu_hundredths % 10));
+  v.set("housing", word("housing_" + c.housing, c.housing, lang));
+  v.set("water", word("water_" + c.drinking_water, c.drinking_water, lang));
+  v.set("income_year", std::to_string(c.income.year));
+  v.set("wages", yuan(c.income.wages));
+  v.set("business", yuan(c.income.own_business));
+  v.set("property", yuan(c.income.property));
+  v.set("transfers", yuan(c.income.transfers));
+  v.set("helper", c.helper_name.empty() ? text_of("office_no_helper", lang)
+                                        : c.helper_name + (full ? " " + c.helper_phone : ""));
+  return v;
+}
+
+ViewList audit_views(const std::vector<mk::AuditEntry>& audit, storefront::View seen) {
+  const bool full = seen == storefront::View::full;
+  ViewList out;
+  for (auto it = audit.rbegin(); it != audit.rend(); ++it) {
+    web::View v;
+    v.set("at", page_time(it->at_ms));
+    v.set("actor", it->actor);
+    v.set("field", it->field);
+    // A masked view shows that a field changed, not its personal values.
+    v.set("old", full ? it->old_value : std::string("…"));
+    v.set("new", full ? it->new_value : std::string("…"));
+    v.set("reason", it->reason);
+    out.push_back(v);
+  }
+  return out;
+}
+
+// The newest score: each indicator with its points and inputs, and the platform income
+// traced to the orders it came from.
+Result<web::View> score_view(db::Session& s, std::int64_t household, Lang lang) {
+  web::View v;
+  const auto evaluations = CUNHUO_TRY(al::evaluations_of(s, household, 1));
+  if (evaluations.empty()) return v;
+  const auto& e = evaluations.front();
+  const auto& r = e.result;
+  v.set("scored", true);
+  v.set("score", std::to_string(r.score));
+  v.set("band", word("band_" + std::string(al::to_string(r.band)), al::to_string(r.band), lang));
+  v.set("eligible", r.exit_eligible);
+  v.set("model", std::to_string(r.model_version));
+  v.set("per_capita", yuan(r.per_capita_income));
+  v.set("evaluated", page_time(e.created_at_ms));
+  ViewList indicators;
+  for (const auto& i : r.indicators) {
+    web::View iv;
+    const std::string name(al::to_string(i.indicator));
+    iv.set("name", word("indicator_" + name, name, lang));
+    iv.set("weight", std::to_string(i.weight));
+    iv.set("points", std::to_string(i.points));
+    iv.set("met", i.met);
+    iv.set("veto", i.veto);
+    iv.set("inputs", i.inputs);
+    indicators.push_back(iv);
+  }
+  v.set("indicators", indicators);
+  v.set("platform_net", yuan(e.inputs.platform_net));
+  ViewList orders;
+  for (const auto& o : CUNHUO_TRY(income_orders(s, e))) {
+    web::View ov;
+    ov.set("order", std::to_string(o.order_id));
+    ov.set("title", o.title);
+    ov.set("lines", std::to_string(o.line_no));
+    ov.set("gross", yuan(o.gross));
+    ov.set("net", yuan(o.net));
+    ov.set("settled", page_time(o.settled_at_ms));
+    orders.push_back(ov);
+  }
+  v.set("orders", orders);
+  v.set("no_orders", orders.empty());
+  return v;
+}
+
+// The household's alerts, open first: the office's area holds them by village.
+Result<ViewList> household_alerts(db::Session& s, const mk::Household& h, Lang lang,
+                                  const std::string& action_base) {
+  ViewList out;
+  for (const char* status : {"open", "proposed", "closed"})
+    for (const auto& a : CUNHUO_TRY(al::alerts_for(s, h.village_code, std::nullopt, status)))
+      if (a.household_id == h.id.value) out.push_back(alert_view(a, lang, action_base));
+  return out;
+}
+
+Result<Page> household_page(const OfficePageContext& ctx, const PageCall& call) {
+  const std::int64_t id = CUNHUO_TRY(call.path_id("household"));
+  const Account& a = call.caller();
+  const Lang lang = call.lang;
+  auto v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<std::optional<web::View>> {
+    if (!CUNHUO_TRY(household_for(s, a, id))) return std::optional<web::View>();
+    auto record = CUNHUO_TRY(mk::find_household_record(s, mk::HouseholdId{id}));
+    if (!record) return std::optional<web::View>();
+    const auto seen = view_of(ObjectKind::household_card, a.role, Relation::in_area);
+    web::View out = card_view(*record, seen, lang);
+    out.set("village", CUNHUO_TRY(place_text(s, record->household.village_code, lang)));
+    out.set("audit", audit_views(CUNHUO_TRY(mk::household_audit(s, record->household.id)), seen));
+    out.set("score", CUNHUO_TRY(score_view(s, id, lang)));
+    out.set("alerts", CUNHUO_TRY(household_alerts(s, record->household, lang, "/office/alerts/")));
+    return std::optional<web::View>(std::move(out));
+  }));
+  if (!v) return page_not_found("household");
+  return Page::show("office_household", "title_office_household", std::move(*v));
+}
+
+// ---- /office/funds -------------------------------------------------------------------
+
+// Each project of the county, its allocations, and each allocation's disbursements to the
+// villages and households of the office's area.
+Result<Page> funds_page(const OfficePageContext& ctx, const PageCall& call) {
+  const Account& a = call.caller();
+  const std::string area = a.role == Role::admin ? "" : a.region_code;
+  const std::string county = county_of(a.region_code);
+  const Lang lang = call.lang;
+  auto v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<web::View> {
+    ViewList projects;
+    auto all = CUNHUO_TRY(al::projects_in(s, county));
+    if (all.size() > static_cast<std::size_t>(kOfficeFundProjects))
+      all.resize(static_cast<std::size_t>(kOfficeFundProjects));
+    for (const auto& p : all) {
+      web::View pv;
+      pv.set("name", p.name);
+      pv.set("kind", p.kind);
+      pv.set("budget", yuan(p.budget));
+      pv.set("allocated", yuan(p.allocated));
+      pv.set("disbursed", yuan(p.disbursed));
+      ViewList allocations;
+      for (const auto& alloc : CUNHUO_TRY(al::allocations_of(s, p.id))) {
+        web::View av;
+        av.set("document", alloc.document_number);
+        av.set("amount", yuan(alloc.amount));
+        av.set("remaining", yuan(alloc.remaining()));
+        av.set("at", page_time(alloc.at_ms));
+        ViewList paid;
+        for (const auto& d : CUNHUO_TRY(al::disbursements_of(s, alloc.id))) {
+          if (!region_within(d.village_code, area)) continue;
+          if (static_cast<int>(paid.size()) == kOfficeTracedDisbursements) break;
+          web::View dv;
+          dv.set("document", d.document_number);
+          dv.set("amount", yuan(d.amount));
+          dv.set("village", d.village_code);
+          if (d.household_id) dv.set("household", std::to_string(*d.household_id));
+          dv.set("recipient", mask_id_number(d.id_number));
+          dv.set("at", page_time(d.at_ms));
+          paid.push_back(dv);
+        }
+        av.set("disbursements", paid);
+        allocations.push_back(av);
+      }
+      pv.set("allocations", allocations);
+      projects.push_back(pv);
+    }
+    web::View out;
+    out.set("projects", projects);
+    out.set("empty", projects.empty());
+    return out;
+  }));
+  (void)lang;
+  return Page::show("office_funds", "title_office_funds", std::move(v));
+}
+
+// ---- /office/statistics --------------------------------------------------------------
+
+// The statistics as charts: sales and income to registered households per month.
+std::string statistics_charts(const al::AreaStatistics& stats, Lang lang) {
+  (void)stats;
+  (void)lang;
+  return "";
+}
+
+Result<Page> statistics_page(const OfficePageContext& ctx, const PageCall& call) {
+  const Account& a = call.caller();
+  const std::string area = a.role == Role::admin ? county_of(a.region_code) : a.region_code;
+  const Lang lang = call.lang;
+  auto v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<web::View> {
+    const auto stats = CUNHUO_TRY(al::area_statistics(s, area, 12, ctx.clock));
+    web::View out;
+    out.set("place", CUNHUO_TRY(place_text(s, area, lang)));
+    out.set("as_of", page_time(stats.generated_at_ms));
+    out.set("charts", statistics_charts(stats, lang));
+    ViewList months;
+    for (const auto& m : stats.months) {
+      web::View mv;
+      mv.set("month", m.month);
+      mv.set("households", std::to_string(m.selling_households));
+      mv.set("sales", al::shown_yuan(m.sales, false));
+      mv.set("income", al::shown_yuan(m.income_to_registered, false));
+      months.push_back(mv);
+    }
+    out.set("months", months);
+    return out;
+  }));
+  return Page::show("office_statistics", "title_office_statistics", std::move(v));
+}
+
+}  // namespace
+
+void add_office_record_pages(web::PageTable& pages, const OfficePageContext& ctx) {
+  const Access office = only({Role::poverty_office, Role::admin});
+  pages.add({.pattern = "/office/households/:id",
+             .access = office,
+             .summary = "A household of the area: card, audit trail, score with the income "
+                        "traced to orders, and alerts",
+             .handler = [ctx](const PageCall& call) { return household_page(ctx, call); }});
+  pages.add({.pattern = "/office/funds",
+             .access = office,
+             .summary = "Fund traces from allocation to recipient",
+             .handler = [ctx](const PageCall& call) { return funds_page(ctx, call); }});
+  pages.add({.pattern = "/office/statistics",
+             .access = office,
+             .summary = "The area's open statistics as charts",
+             .handler = [ctx](const PageCall& call) { return statistics_page(ctx, call); }});
+}
+
+}  // namespace cunhuo::storefront
