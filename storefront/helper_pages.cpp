@@ -86,7 +86,7 @@ Result<Page> helper_home(const HelperPageContext& ctx, const PageCall& call,
 Result<Page> close(const HelperPageContext& ctx, const PageCall& call) {
   const std::string note = trimmed(call.field("reason"));
   if (note.empty())
-    return make_error(ErrorKind::invalid, "missing_reason", "say what was done", "reason");
+    return make_error(ErrorKind::invalid, "reason_required", "say what was done", "reason");
   const std::int64_t id = CUNHUO_TRY(call.path_id("alert"));
   CUNHUO_TRY(ctx.db.write([&](db::Session& tx) {
     return close_alert_as(tx, call.caller(), id, call.field("outcome"), note, ctx.clock);

@@ -292,7 +292,7 @@ Result<OfficeDecision> decision_from(const PageCall& call) {
                    .reason = trimmed(call.field("reason")),
                    .level = call.field("level")};
   if (d.reason.empty())
-    return make_error(ErrorKind::invalid, "missing_reason", "say why", "reason");
+    return make_error(ErrorKind::invalid, "reason_required", "say why", "reason");
   if (d.reason.size() > al::kMaxReasonBytes)
     return make_error(ErrorKind::invalid, "invalid_length", "a reason is up to 500 bytes",
                       "reason");

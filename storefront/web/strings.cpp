@@ -550,6 +550,7 @@ constexpr Text kTexts[] = {
     {"err_notice_running", "公示期尚未结束。", "The notice has not closed yet."},
     {"err_objection_open", "还有未处理的异议。", "An objection is still open."},
     {"err_invalid_outcome", "请选择处理结果。", "Choose an outcome."},
+    {"err_reason_required", "请填写理由。", "Give the reason."},
     {"err_invalid_level", "评议级别不对。", "Wrong review level."},
 };
 
