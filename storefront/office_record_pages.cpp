@@ -1,4 +1,5 @@
 // The office's record pages: a household's page, the fund traces and the open statistics.
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "storefront/page_words.hpp"
 #include "storefront/policy.hpp"
 #include "storefront/route_support.hpp"
+#include "storefront/web/charts.hpp"
 
 namespace cunhuo::storefront {
 
@@ -90,6 +92,16 @@ web::Page not_found_page(const PageCall& call, const Error& why) {
 }
 
 namespace {
+
+std::string yuan_text(double v) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%.2f 元", v);
+  return out;
+}
+
+double yuan_value(const std::optional<Money>& m) {
+  return m ? static_cast<double>(m->fen()) / 100.0 : std::nan("");
+}
 
 // ---- /office/households/:id ----------------------------------------------------------
 
@@ -202,6 +214,34 @@ Result<web::View> score_view(db::Session& s, std::int64_t household, Lang lang) 
   return v;
 }
 
+// The household's platform income month by month over the last year, against the poverty
+// line for its members (the county model's yearly line per person, by month).
+Result<std::string> income_chart(db::Session& s, const mk::Household& h, const Clock& clock,
+                                 Lang lang) {
+  const std::int64_t now = clock.now_ms();
+  const auto lines =
+      CUNHUO_TRY(payments::settlement_lines(s, h.id.value, now - al::kIncomeWindowMs, now));
+  const auto model = CUNHUO_TRY(al::current_model(s, county_of(h.village_code)));
+  web::Chart chart{.title = text_of("office_chart_income", lang),
+                   .labels = {},
+                   .series = {{text_of("office_net", lang), {}}},
+                   .value_text = yuan_text,
+                   .limit = static_cast<double>(model.poverty_line_per_person_year.fen()) *
+                            std::max(1, h.member_count) / 12.0 / 100.0,
+                   .limit_label = text_of("office_chart_line", lang)};
+  constexpr std::int64_t kMonthMs = 30LL * 86'400'000;
+  std::map<std::string, double> by_month;
+  for (std::int64_t at = now - 11 * kMonthMs; at <= now; at += kMonthMs) by_month[month_label(at)];
+  for (const auto& l : lines)
+    if (auto m = by_month.find(month_label(l.settled_at_ms)); m != by_month.end())
+      m->second += static_cast<double>(l.net.fen()) / 100.0;
+  for (const auto& [month, net] : by_month) {
+    chart.labels.push_back(month);
+    chart.series[0].values.push_back(net);
+  }
+  return web::line_chart(chart);
+}
+
 // The household's alerts, open first: the office's area holds them by village.
 Result<ViewList> household_alerts(db::Session& s, const mk::Household& h, Lang lang,
                                   const std::string& action_base) {
@@ -225,6 +265,7 @@ Result<Page> household_page(const OfficePageContext& ctx, const PageCall& call) 
     out.set("village", CUNHUO_TRY(place_text(s, record->household.village_code, lang)));
     out.set("audit", audit_views(CUNHUO_TRY(mk::household_audit(s, record->household.id)), seen));
     out.set("score", CUNHUO_TRY(score_view(s, id, lang)));
+    out.set("income_chart", CUNHUO_TRY(income_chart(s, record->household, ctx.clock, lang)));
     out.set("alerts", CUNHUO_TRY(household_alerts(s, record->household, lang, "/office/alerts/")));
     return std::optional<web::View>(std::move(out));
   }));
@@ -290,11 +331,39 @@ Result<Page> funds_page(const OfficePageContext& ctx, const PageCall& call) {
 
 // ---- /office/statistics --------------------------------------------------------------
 
-// The statistics as charts: sales and income to registered households per month.
-std::string statistics_charts(const al::AreaStatistics& stats, Lang lang) {
-  (void)stats;
-  (void)lang;
-  return "";
+// The statistics as charts: sales and income to registered households per month (oldest
+// first; a withheld month is a gap), and each part of the area's households by status.
+std::string statistics_charts(db::Session& s, const al::AreaStatistics& stats, Lang lang) {
+  web::Chart money{.title = text_of("office_chart_sales", lang),
+                   .labels = {},
+                   .series = {{text_of("statistics_sales_yuan", lang), {}},
+                              {text_of("statistics_income_yuan", lang), {}}},
+                   .value_text = yuan_text};
+  for (auto it = stats.months.rbegin(); it != stats.months.rend(); ++it) {
+    money.labels.push_back(it->month);
+    money.series[0].values.push_back(yuan_value(it->sales));
+    money.series[1].values.push_back(yuan_value(it->income_to_registered));
+  }
+  std::string out = web::line_chart(money);
+  if (stats.parts.empty()) return out;
+  web::Chart parts{.title = text_of("office_chart_households", lang),
+                   .labels = {},
+                   .series = {{text_of("statistics_poor", lang), {}},
+                              {text_of("statistics_at_risk", lang), {}},
+                              {text_of("statistics_exited", lang), {}},
+                              {text_of("statistics_returned", lang), {}}},
+                   .value_text = [](double v) { return std::to_string(std::llround(v)); }};
+  std::vector<std::string> codes;
+  for (const auto& p : stats.parts) codes.push_back(p.code);
+  const auto names = mk::place_names(s, codes);
+  for (const auto& p : stats.parts) {
+    parts.labels.push_back(names.ok() && names->contains(p.code) ? names->at(p.code) : p.code);
+    parts.series[0].values.push_back(static_cast<double>(p.poor));
+    parts.series[1].values.push_back(static_cast<double>(p.at_risk));
+    parts.series[2].values.push_back(static_cast<double>(p.exited));
+    parts.series[3].values.push_back(static_cast<double>(p.returned));
+  }
+  return out + web::bar_chart(parts);
 }
 
 Result<Page> statistics_page(const OfficePageContext& ctx, const PageCall& call) {
@@ -306,7 +375,7 @@ Result<Page> statistics_page(const OfficePageContext& ctx, const PageCall& call)
     web::View out;
     out.set("place", CUNHUO_TRY(place_text(s, area, lang)));
     out.set("as_of", page_time(stats.generated_at_ms));
-    out.set("charts", statistics_charts(stats, lang));
+    out.set("charts", statistics_charts(s, stats, lang));
     ViewList months;
     for (const auto& m : stats.months) {
       web::View mv;

@@ -550,6 +550,10 @@ constexpr Text kTexts[] = {
     {"err_notice_running", "公示期尚未结束。", "The notice has not closed yet."},
     {"err_objection_open", "还有未处理的异议。", "An objection is still open."},
     {"err_invalid_outcome", "请选择处理结果。", "Choose an outcome."},
+    {"office_chart_sales", "每月销售额与建档户收入", "Sales and income to registered households"},
+    {"office_chart_households", "各地农户状态", "Households by status"},
+    {"office_chart_income", "近一年每月平台收入", "Platform income per month, last year"},
+    {"office_chart_line", "贫困线（按月）", "Poverty line (monthly)"},
     {"err_reason_required", "请填写理由。", "Give the reason."},
     {"err_invalid_level", "评议级别不对。", "Wrong review level."},
 };

@@ -295,8 +295,10 @@ STORE_TEST("a household's page shows its card, audit trail, score and alerts to 
   REQUIRE(page.status == 200);
   CHECK(has(page.body, "王建国"));  // the office sees the card whole
   CHECK(has(page.body, "620621197803150013"));
-  CHECK(has(page.body, "家中有病人"));         // the audit trail, with the reason
-  CHECK(has(page.body, "id=\"indicators\""));  // the score, indicator by indicator
+  CHECK(has(page.body, "家中有病人"));          // the audit trail, with the reason
+  CHECK(has(page.body, "id=\"indicators\""));   // the score, indicator by indicator
+  CHECK(has(page.body, "近一年每月平台收入"));  // the income chart against the line
+  CHECK(has(page.body, "贫困线（按月）"));
   CHECK(has(page.body, "预警 #" + std::to_string(alert)));
   CHECK(o.township.get("/office/households/4").status == 404);  // another township's
   CHECK(o.township.get("/office/households/999").status == 404);
@@ -393,4 +395,18 @@ STORE_TEST("the helper closes an assigned alert with a note, as the API closes i
   CHECK(closed.status == 303);
   CHECK(has(o.alert_json(alert, "closed"), "送医并申请临时救助"));
   CHECK(has(o.alert_json(other, "open"), "\"status\":\"open\""));
+}
+
+STORE_TEST("the office's statistics are charts with their numbers in a table", "[pages][office]") {
+  Office o(store_kind);
+  auto page = o.county.get("/office/statistics");
+  REQUIRE(page.status == 200);
+  CHECK(has(page.body, "<figure class=\"chart\""));
+  CHECK(has(page.body, "每月销售额与建档户收入"));
+  CHECK(has(page.body, "各地农户状态"));
+  CHECK(has(page.body, "<table class=\"sr-only\""));
+  CHECK(has(page.body, "西渠镇"));  // the townships of the county, by name
+  Browser consumer(o.server);
+  consumer.sign_in(o.server.login(kConsumer));
+  CHECK(consumer.get("/office/statistics").status == 403);
 }
