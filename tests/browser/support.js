@@ -16,6 +16,9 @@ const ACCOUNTS = {
   consumer: '13900000003',
   org_buyer: '13900000004',
   coop: '13900000002',
+  // The county's poverty-alleviation office and a helper (帮扶责任人) of households 1 and 2.
+  office: '13900000007',
+  helper: '13600000001',
 };
 const FIXTURE_PASSWORD = 'cunhuo-demo';
 const SESSION_COOKIE = 'cunhuo_session';
