@@ -391,6 +391,36 @@ Result<Page> statistics_page(const OfficePageContext& ctx, const PageCall& call)
   return Page::show("office_statistics", "title_office_statistics", std::move(v));
 }
 
+// ---- /office/alerts ------------------------------------------------------------------
+
+// Every alert of the area in one status, newest first, a page at a time by the cursor the
+// API's list seals (the last alert's id).
+Result<Page> alerts_page(const OfficePageContext& ctx, const PageCall& call) {
+  const Account& a = call.caller();
+  const std::string status = call.request.query_param("status").value_or("open");
+  if (status != "open" && status != "proposed" && status != "closed")
+    return make_error(ErrorKind::invalid, "invalid_status", "open, proposed or closed", "status");
+  const std::string list = "office-alerts:" + std::to_string(a.id) + ":" + status;
+  const auto page =
+      CUNHUO_TRY(read_page(std::nullopt, call.request.query_param("cursor"), ctx.cursors, list, 1));
+  auto alerts = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
+    return al::alerts_for(s, a.role == Role::admin ? std::string() : a.region_code, std::nullopt,
+                          status, page.after ? std::optional(page.after->front()) : std::nullopt,
+                          page.limit + 1);
+  }));
+  web::View v;
+  if (static_cast<std::int64_t>(alerts.size()) > page.limit) {
+    alerts.resize(static_cast<std::size_t>(page.limit));
+    v.set("next", "/office/alerts?status=" + status +
+                      "&cursor=" + web::percent_encode(ctx.cursors.seal(list, {alerts.back().id})));
+  }
+  ViewList items;
+  for (const auto& alert : alerts) items.push_back(alert_view(alert, call.lang, "/office/alerts/"));
+  v.set("alerts", items);
+  v.set("status", word("alert_" + status, status, call.lang));
+  return Page::show("office_alerts", "title_office_alerts", std::move(v));
+}
+
 }  // namespace
 
 void add_office_record_pages(web::PageTable& pages, const OfficePageContext& ctx) {
@@ -400,6 +430,10 @@ void add_office_record_pages(web::PageTable& pages, const OfficePageContext& ctx
              .summary = "A household of the area: card, audit trail, score with the income "
                         "traced to orders, and alerts",
              .handler = [ctx](const PageCall& call) { return household_page(ctx, call); }});
+  pages.add({.pattern = "/office/alerts",
+             .access = office,
+             .summary = "The area's alerts in one status, newest first, by pages",
+             .handler = [ctx](const PageCall& call) { return alerts_page(ctx, call); }});
   pages.add({.pattern = "/office/funds",
              .access = office,
              .summary = "Fund traces from allocation to recipient",

@@ -44,7 +44,8 @@ test('the office closes an alert from its queue with a reason', async () => {
     assert.ok(found, 'the alert is closed');
     assert.equal(found.outcome, 'help_given');
     assert.ok(found.history.some((h) => h.includes('已落实临时救助')));
-    assert.deepEqual(errors, []);
+    // The one refusal the test asked for (400) is the only thing logged.
+    assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
   } finally {
     await context.close();
   }

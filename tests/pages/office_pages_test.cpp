@@ -410,3 +410,22 @@ STORE_TEST("the office's statistics are charts with their numbers in a table", "
   consumer.sign_in(o.server.login(kConsumer));
   CHECK(consumer.get("/office/statistics").status == 403);
 }
+
+STORE_TEST("the area's alerts are listed newest first by pages; a tampered cursor is refused",
+           "[pages][office]") {
+  Office o(store_kind);
+  const auto ours = o.alerts_on(3);
+  o.zhao_at_risk();
+  const auto theirs = o.alerts_on(4);
+  auto page = o.township.get("/office/alerts");
+  REQUIRE(page.status == 200);
+  REQUIRE(ours.size() >= 1);
+  for (auto id : ours) CHECK(has(page.body, "id=\"alert-" + std::to_string(id) + "\""));
+  for (auto id : theirs) CHECK_FALSE(has(page.body, "id=\"alert-" + std::to_string(id) + "\""));
+  auto county = o.county.get("/office/alerts");
+  CHECK(county.body.find("alert-" + std::to_string(theirs.back())) <
+        county.body.find("alert-" + std::to_string(ours.front())));
+  CHECK_FALSE(has(county.body, "下一页"));  // one page holds them all
+  CHECK(o.county.get("/office/alerts?cursor=forged").status == 400);
+  CHECK(o.county.get("/office/alerts?status=lost").status == 400);
+}
