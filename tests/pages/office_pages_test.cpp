@@ -429,3 +429,61 @@ STORE_TEST("the area's alerts are listed newest first by pages; a tampered curso
   CHECK(o.county.get("/office/alerts?cursor=forged").status == 400);
   CHECK(o.county.get("/office/alerts?status=lost").status == 400);
 }
+
+STORE_TEST("the helper proposes a return to poverty on their page and the office decides it on its",
+           "[pages][office][helper]") {
+  Office o(store_kind);
+  REQUIRE(
+      o.c.request("PATCH", "/api/v1/households/1", card_update("at_risk"), bearer(o.county_token))
+          .status == 200);
+  const auto alert = o.alert_on(1);
+  Browser helper(o.server);
+  helper.sign_in(o.server.login(kHelper));
+  helper.get("/helper");
+  REQUIRE(helper
+              .post("/helper/alerts/" + std::to_string(alert) + "/close",
+                    {{"outcome", "status_changed"}, {"reason", "住院花费大，收入骤降"}})
+              .status == 303);
+  CHECK(has(o.alert_json(alert, "proposed"), "\"status\":\"proposed\""));
+  auto queue = o.township.get("/office");
+  const std::string decide = path_of("alerts", alert, "status-decision");
+  CHECK(has(queue.body, "action=\"" + decide + "\""));
+  REQUIRE(o.township.post(decide, {{"approve", "yes"}, {"reason", "入户核实属实"}}).status == 303);
+  auto card = o.c.request("GET", "/api/v1/households/1", "", bearer(o.county_token));
+  CHECK(has(card.body, "\"status\":\"returned_to_poverty\""));
+}
+
+STORE_TEST("the township office reviews a certification on its page, as the API does",
+           "[pages][office]") {
+  Office o(store_kind);
+  const auto product = listed(o.server, o.c, kFarmer);
+  auto applied =
+      post_json(o.c, "/api/v1/products/" + std::to_string(product) + "/certification",
+                R"({"benefit_mechanism":"收益归农户"})", bearer(o.server.login(kFarmer)));
+  REQUIRE(applied.status == 201);
+  const auto id = json_int(applied.body, "id");
+  const std::string review = path_of("certifications", id, "review");
+  auto queue = o.township.get("/office");
+  CHECK(has(queue.body, "扶贫产品认定待审 <span class=\"count\">1</span>"));
+  CHECK(has(queue.body, "action=\"" + review + "\""));
+  CHECK_FALSE(has(o.county.get("/office").body, "action=\"" + review + "\""));  // not its step
+  REQUIRE(o.township.post(review, {{"approve", "yes"}, {"reason", "产地核实"}}).status == 303);
+  auto listing = o.c.request("GET", "/api/v1/certifications?status=township_reviewed", "",
+                             bearer(o.county_token));
+  CHECK(has(listing.body, "\"id\":" + std::to_string(id) + ","));
+  // The county's queue now holds it, to approve with a certificate (through the API).
+  CHECK(has(o.county.get("/office").body, "扶贫产品认定待审 <span class=\"count\">1</span>"));
+}
+
+STORE_TEST("admin may view the office's pages of the whole store", "[pages][office]") {
+  Office o(store_kind);
+  Browser admin(o.server);
+  admin.sign_in(o.server.login("13900000008"));
+  for (const char* path : {"/office", "/office/households/4", "/office/funds", "/office/statistics",
+                           "/office/alerts"}) {
+    INFO(path);
+    CHECK(admin.get(path).status == 200);
+  }
+  // Admin sees a card masked (policy.hpp).
+  CHECK_FALSE(has(admin.get("/office/households/1").body, "620621197803150013"));
+}
