@@ -403,9 +403,10 @@ Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id) {
 Result<std::vector<Household>> households_helped_by(db::Session& s, std::int64_t account_id,
                                                     std::int64_t limit) {
   CUNHUO_ASSERT(limit > 0 && limit <= kMaxHelpedHouseholds);
-  auto rows = CUNHUO_TRY(s.query("SELECT household_id FROM household_profiles WHERE "
-                                 "helper_account_id = ? ORDER BY household_id LIMIT ?",
-                                 {account_id, limit}));
+  auto rows =
+      CUNHUO_TRY(s.query("SELECT household_id FROM household_profiles WHERE "
+                         "helper_account_id = ? ORDER BY household_id LIMIT ?",
+                         {account_id, limit}));
   std::vector<Household> out;
   for (const auto& r : rows)
     if (auto h = CUNHUO_TRY(find_household(s, HouseholdId{r.i64(0)}))) out.push_back(*h);

@@ -439,8 +439,8 @@ Result<OfficeDecision> decision_of(const Request& req, const char* yes_field, bo
   else
     CUNHUO_CHECK(body.only({yes_field, "reason"}));
   OfficeDecision d{.approve = CUNHUO_TRY(body.boolean(yes_field)),
-             .reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes)),
-             .level = ""};
+                   .reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes)),
+                   .level = ""};
   if (with_level) d.level = CUNHUO_TRY(body.string("level", kMaxLevelBytes));
   return d;
 }

@@ -1036,7 +1036,8 @@ Result<Response> approve(MarketplaceContext& ctx, const Call& call) {
   const std::string number = CUNHUO_TRY(body.string("certificate_no", kMaxCertificateNoBytes));
   const std::string office = CUNHUO_TRY(body.string("issuing_office", kMaxIssuingOfficeBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto c = CUNHUO_TRY(certification_for_office(tx, account, CUNHUO_TRY(path_id(req)), RegionLevel::county));
+    const std::int64_t id = CUNHUO_TRY(path_id(req));
+    auto c = CUNHUO_TRY(certification_for_office(tx, account, id, RegionLevel::county));
     return certification_response(CUNHUO_TRY(mk::approve_certification(
                                       tx, c.id, number, office, actor_of(account), ctx.clock)),
                                   200);
@@ -1056,7 +1057,8 @@ Result<Response> revoke(MarketplaceContext& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"reason"}));
   const std::string reason = CUNHUO_TRY(body.string("reason", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto c = CUNHUO_TRY(certification_for_office(tx, account, CUNHUO_TRY(path_id(req)), RegionLevel::county));
+    const std::int64_t id = CUNHUO_TRY(path_id(req));
+    auto c = CUNHUO_TRY(certification_for_office(tx, account, id, RegionLevel::county));
     return certification_response(
         CUNHUO_TRY(mk::revoke_certification(tx, c.id, reason, actor_of(account), ctx.clock)), 200);
   });
