@@ -401,7 +401,8 @@ void App::add_pages() {
                                               .clock = clock_,
                                               .cursors = keys_.cursors,
                                               .exit_notice_ms = config_.exit_notice_ms,
-                                              .fund_idle_ms = config_.fund_idle_ms});
+                                              .fund_idle_ms = config_.fund_idle_ms,
+                                              .auth = auth_});
   add_helper_pages(*pages_, HelperPageContext{.db = *db_, .clock = clock_});
 }
 

@@ -1,5 +1,6 @@
 #include "storefront/office_moves.hpp"
 
+#include "core/assert.hpp"
 #include "core/region.hpp"
 #include "marketplace/catalog.hpp"
 #include "marketplace/registry.hpp"
@@ -97,6 +98,40 @@ Result<mk::Certification> review_certification_as(db::Session& tx, const Account
                                                   const Clock& clock) {
   auto c = CUNHUO_TRY(certification_for_office(tx, a, id, RegionLevel::township));
   return mk::review_certification(tx, c.id, d.approve, d.reason, actor_of(a), clock);
+}
+
+namespace {
+
+// A merged household's farmer accounts now act for the household kept.
+Result<std::vector<std::int64_t>> move_farmers_of_merged(db::Session& tx,
+                                                         const mk::RegistryIssue& issue,
+                                                         mk::HouseholdId kept) {
+  CUNHUO_ASSERT(issue.other.has_value());  // a merge needs two households
+  const mk::HouseholdId gone = issue.household == kept ? *issue.other : issue.household;
+  auto into = CUNHUO_TRY(mk::find_household(tx, kept));
+  CUNHUO_ASSERT(into.has_value());  // resolve_issue merged into it
+  return Auth::move_farmers(tx, gone.value, kept.value, into->village_code);
+}
+
+}  // namespace
+
+Result<ResolvedIssue> resolve_issue_as(db::Session& tx, const Account& a, mk::IssueId id,
+                                       const mk::Resolution& how, const Clock& clock) {
+  if (a.role != Role::poverty_office)
+    return make_error(ErrorKind::forbidden, "forbidden", "the office of the area resolves this");
+  auto issue = CUNHUO_TRY(mk::find_issue(tx, id));
+  if (!issue || !region_within(issue->village_code, a.region_code)) return no_such("issue");
+  if (issue->other) {
+    auto other = CUNHUO_TRY(mk::find_household(tx, *issue->other));
+    if (!other || !region_within(other->village_code, a.region_code))
+      return make_error(ErrorKind::forbidden, "outside_your_area",
+                        "the other household is outside your area: its county resolves this");
+  }
+  ResolvedIssue out{.issue = CUNHUO_TRY(mk::resolve_issue(tx, id, how, actor_of(a), clock)),
+                    .moved_accounts = {}};
+  if (how.action == mk::ResolutionAction::merge)
+    out.moved_accounts = CUNHUO_TRY(move_farmers_of_merged(tx, *issue, *how.into));
+  return out;
 }
 
 Result<std::vector<payments::SettlementLine>> income_orders(db::Session& s,

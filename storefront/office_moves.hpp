@@ -16,6 +16,7 @@
 #include "core/db/database.hpp"
 #include "core/region.hpp"
 #include "marketplace/certification.hpp"
+#include "marketplace/integrity.hpp"
 #include "storefront/auth.hpp"
 
 namespace cunhuo::storefront {
@@ -62,6 +63,17 @@ Result<alleviation::Alert> decide_status_change_as(db::Session& tx, const Accoun
 Result<marketplace::Certification> review_certification_as(db::Session& tx, const Account& a,
                                                            std::int64_t id, const OfficeDecision& d,
                                                            const Clock& clock);
+
+// A registry issue resolved: the issue, and the farmer accounts a merge moved to the
+// household kept (whose cached sessions the caller forgets once the transaction commits).
+struct ResolvedIssue {
+  marketplace::RegistryIssue issue;
+  std::vector<std::int64_t> moved_accounts;
+};
+// Resolves a registry issue as a poverty office: both of its households must lie in the
+// office's area (the issue's own outside it is not found; the other's is outside_your_area).
+Result<ResolvedIssue> resolve_issue_as(db::Session& tx, const Account& a, marketplace::IssueId id,
+                                       const marketplace::Resolution& how, const Clock& clock);
 
 // The settled orders behind an evaluation's platform income: the ledger's settlement lines
 // of the year before it, summed per order (line_no counts each order's lines), so the

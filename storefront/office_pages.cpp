@@ -241,7 +241,7 @@ Result<View> fund_flags_queue(db::Session& s, const OfficePageContext& ctx, cons
 }
 
 // Cards sharing a phone: the registry scan raises them; resolving them is the API's.
-Result<View> duplicates_queue(db::Session& s, const Account& a, Lang lang) {
+Result<View> duplicates_queue(db::Session& s, const Account& a, Lang lang, const Failed* failed) {
   const auto issues = CUNHUO_TRY(mk::list_issues(s, {.region_code = area_of(a),
                                                      .kind = mk::IssueKind::duplicate_phone,
                                                      .after_id = 0,
@@ -258,8 +258,14 @@ Result<View> duplicates_queue(db::Session& s, const Account& a, Lang lang) {
                                    : i.detail,
                      .household_id = i.household.value,
                      .since_ms = i.created_at_ms});
+    // The office merges this card into the one that held the phone first (the API also
+    // corrects a field instead).
+    if (i.other && a.role == Role::poverty_office) {
+      items.back().action = "/office/duplicates/" + num(i.id.value) + "/merge";
+      items.back().yes = "office_merge";
+    }
   }
-  return queue_view("office_q_duplicates", count, items, lang, nullptr);
+  return queue_view("office_q_duplicates", count, items, lang, failed);
 }
 
 Result<Page> office_home(const OfficePageContext& ctx, const PageCall& call, const Failed* failed) {
@@ -272,7 +278,7 @@ Result<Page> office_home(const OfficePageContext& ctx, const PageCall& call, con
     for (auto& q : CUNHUO_TRY(proposal_queues(s, a, lang, failed))) queues.push_back(q);
     for (auto& q : CUNHUO_TRY(alert_queues(s, a, lang, failed))) queues.push_back(q);
     if (county_office(a)) queues.push_back(CUNHUO_TRY(fund_flags_queue(s, ctx, a, lang)));
-    queues.push_back(CUNHUO_TRY(duplicates_queue(s, a, lang)));
+    queues.push_back(CUNHUO_TRY(duplicates_queue(s, a, lang, failed)));
     out.set("queues", queues);
     out.set("notices", CUNHUO_TRY(notices_queue(s, a, lang, failed)));
     out.set("area",
@@ -329,6 +335,29 @@ void add_decision(web::PageTable& pages, const OfficePageContext& ctx, std::stri
              .handler = [ctx, move](const PageCall& call) { return decide(ctx, call, move); },
              .reshow = [ctx](const PageCall& call,
                              const Error& why) { return reshow_decision(ctx, call, why); }});
+}
+
+// Merges the issue's card into the household that held the phone first, through the API's move; the
+// accounts it moved read their household afresh.
+Result<Page> merge_duplicate(const OfficePageContext& ctx, const PageCall& call) {
+  const auto d = CUNHUO_TRY(decision_from(call));
+  const mk::IssueId id{CUNHUO_TRY(call.path_id("issue"))};
+  std::vector<std::int64_t> moved;
+  CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
+    auto issue = CUNHUO_TRY(mk::find_issue(tx, id));
+    if (!issue || !issue->other) return no_such("issue");
+    const mk::Resolution how{.action = mk::ResolutionAction::merge,
+                             .reason = d.reason,
+                             .into = issue->other,
+                             .household = std::nullopt,
+                             .field = "",
+                             .value = "",
+                             .member_index = 0};
+    moved = CUNHUO_TRY(resolve_issue_as(tx, call.caller(), id, how, ctx.clock)).moved_accounts;
+    return {};
+  }));
+  for (auto account : moved) ctx.auth.forget_account(account);
+  return Page::see_other(std::string(kOfficePath) + "?done=1");
 }
 
 // Each decision's move, as the API takes it.
@@ -392,6 +421,13 @@ void add_office_pages(web::PageTable& pages, const OfficePageContext& ctx) {
              .summary = "The office's queues of its area, counted, oldest first, to decide",
              .handler = [ctx](const PageCall& call) { return office_home(ctx, call, nullptr); }});
   add_decisions(pages, ctx);
+  pages.add({.method = "POST",
+             .pattern = "/office/duplicates/:id/merge",
+             .access = only({Role::poverty_office}),
+             .summary = "Merge a duplicate card into the first household, with the reason",
+             .handler = [ctx](const PageCall& call) { return merge_duplicate(ctx, call); },
+             .reshow = [ctx](const PageCall& call,
+                             const Error& why) { return reshow_decision(ctx, call, why); }});
   add_office_record_pages(pages, ctx);
 }
 

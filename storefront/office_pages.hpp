@@ -10,6 +10,8 @@
 
 #include "core/clock.hpp"
 #include "core/db/database.hpp"
+#include "storefront/auth.hpp"
+#include "storefront/auth.hpp"
 #include "storefront/cursor.hpp"
 #include "storefront/web/page_table.hpp"
 
@@ -25,6 +27,7 @@ struct OfficePageContext {
   const CursorSeal& cursors;    // the alerts' next page
   std::int64_t exit_notice_ms;  // how long an approved exit stays in public notice
   std::int64_t fund_idle_ms;    // an allocation idle this long is flagged
+  Auth& auth;                   // a merge moves farmer accounts: their sessions re-read
 };
 
 void add_office_pages(web::PageTable& pages, const OfficePageContext& ctx);

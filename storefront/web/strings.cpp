@@ -592,6 +592,9 @@ constexpr Text kTexts[] = {
     {"cause_lack_of_motivation", "自身发展动力不足", "lack of motivation"},
     {"title_office_alerts", "全部预警", "All alerts"},
     {"office_next_page", "下一页", "Next page"},
+    {"office_merge", "并入先登记的农户", "Merge into the household registered first"},
+    {"err_issue_resolved", "该问题已处理过。", "That issue was resolved already."},
+    {"err_outside_your_area", "不在您的辖区内。", "Outside your area."},
     {"err_reason_required", "请填写理由。", "Give the reason."},
     {"err_invalid_level", "评议级别不对。", "Wrong review level."},
 };

@@ -487,3 +487,45 @@ STORE_TEST("admin may view the office's pages of the whole store", "[pages][offi
   // Admin sees a card masked (policy.hpp).
   CHECK_FALSE(has(admin.get("/office/households/1").body, "620621197803150013"));
 }
+
+STORE_TEST("the office merges a duplicate card from its queue, as the API merges it",
+           "[pages][office]") {
+  Office o(store_kind);
+  const std::string card =
+      R"({"members":[{"name":"周大山","relationship":"head","birth_year":1970,)"
+      R"("health":"healthy","education":"primary","id_number":"ID","medical_insurance":true}],)"
+      R"("causes":["illness"],"land_mu_hundredths":600,"housing":"safe","drinking_water":"safe",)"
+      R"("income":{"year":2025,"wages_fen":300000,"own_business_fen":0,"property_fen":0,)"
+      R"("transfers_fen":200000},"helper":{"name":"","phone":""}})";
+  auto household = [&](const std::string& id_number) {
+    std::string c = card;
+    c.replace(c.find("\"ID\""), 4, "\"" + id_number + "\"");
+    auto r = o.c.request("POST", "/api/v1/households",
+                         R"({"village_code":"620621104202","phone":"13800000099",)"
+                         R"("status":"registered_poor","card":)" +
+                             c + "}",
+                         bearer(o.county_token));
+    REQUIRE(r.status == 201);
+    return json_int(r.body, "id");
+  };
+  const auto kept = household("620621197001010019");
+  const auto gone = household("620621198808080012");
+  auto queue = o.county.get("/office");
+  CHECK(has(queue.body, "疑似重复档案 <span class=\"count\">1</span>"));
+  const std::string merge = first_match(queue.body, "action=\"(/office/duplicates/\\d+/merge)\"");
+  auto refused = o.county.post(merge, {{"approve", "yes"}, {"reason", ""}});
+  CHECK(refused.status == 400);
+  REQUIRE(o.county.post(merge, {{"approve", "yes"}, {"reason", "同一户重复登记"}}).status == 303);
+  // The same change as the API's: the kept card holds both heads; the other names it.
+  auto kept_card =
+      o.c.request("GET", "/api/v1/households/" + std::to_string(kept), "", bearer(o.county_token));
+  CHECK(Json::parse(kept_card.body)->find("members")->as_array().size() == 2);
+  auto trail = o.c.request("GET", "/api/v1/households/" + std::to_string(gone) + "/audit", "",
+                           bearer(o.county_token));
+  CHECK(has(trail.body, R"("field":"merged_into","old":"","new":")" + std::to_string(kept) +
+                            R"(","reason":"同一户重复登记")"));
+  CHECK(has(o.county.get("/office").body, "疑似重复档案 <span class=\"count\">0</span>"));
+  // Taken twice: the issue is resolved already.
+  auto again = o.county.post(merge, {{"approve", "yes"}, {"reason", "再合并"}});
+  CHECK(again.status == 409);
+}
