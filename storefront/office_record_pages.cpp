@@ -99,6 +99,14 @@ std::string yuan_text(double v) {
   return out;
 }
 
+// A count of households; an axis tick between whole numbers keeps its half.
+std::string count_text(double v) {
+  if (v == std::floor(v)) return std::to_string(std::llround(v));
+  char out[32];
+  std::snprintf(out, sizeof out, "%.1f", v);
+  return out;
+}
+
 double yuan_value(const std::optional<Money>& m) {
   return m ? static_cast<double>(m->fen()) / 100.0 : std::nan("");
 }
@@ -352,7 +360,7 @@ std::string statistics_charts(db::Session& s, const al::AreaStatistics& stats, L
                               {text_of("statistics_at_risk", lang), {}},
                               {text_of("statistics_exited", lang), {}},
                               {text_of("statistics_returned", lang), {}}},
-                   .value_text = [](double v) { return std::to_string(std::llround(v)); }};
+                   .value_text = count_text};
   std::vector<std::string> codes;
   for (const auto& p : stats.parts) codes.push_back(p.code);
   const auto names = mk::place_names(s, codes);
