@@ -24,7 +24,7 @@ constexpr std::string_view kHelperAlerts = "/helper/alerts/";
 
 // A refused close, shown again: which form, the note typed, and why.
 struct Refused {
-  std::string action, note, why;
+  std::string action, note, outcome, why;
 };
 
 Result<ViewList> household_views(db::Session& s, const Account& a, Lang lang) {
@@ -71,7 +71,7 @@ Result<Page> helper_home(const HelperPageContext& ctx, const PageCall& call,
       for (const auto& alert : CUNHUO_TRY(al::alerts_for(s, "", a.id, status)))
         alerts.push_back(alert_view(alert, call.lang, std::string(kHelperAlerts),
                                     refused ? refused->action : "", refused ? refused->note : "",
-                                    refused ? refused->why : ""));
+                                    refused ? refused->why : "", refused ? refused->outcome : ""));
     out.set("alerts", alerts);
     out.set("no_alerts", alerts.empty());
     return out;
@@ -111,6 +111,7 @@ void add_helper_pages(web::PageTable& pages, const HelperPageContext& ctx) {
                if (why.kind == ErrorKind::not_found) return not_found_page(call, why);
                const Refused refused{.action = call.request.path,
                                      .note = call.field("reason"),
+                                     .outcome = call.field("outcome"),
                                      .why = web::refusal_message(why, call.lang)};
                return helper_home(ctx, call, &refused);
              }});

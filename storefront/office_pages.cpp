@@ -38,8 +38,8 @@ std::string num(std::int64_t v) { return std::to_string(v); }
 
 // The decision a refused form asked for, shown again with its reason and why.
 struct Failed {
-  std::string action;  // the form's path
-  std::string reason, message;
+  std::string action;                    // the form's path
+  std::string reason, outcome, message;  // as typed and chosen, and why it was refused
 };
 
 // One item of a queue, with the form that decides it (none when `action` is empty).
@@ -66,7 +66,8 @@ View item_view(const Item& item, Lang lang, const Failed* failed) {
     form.set("yes", text_of(item.yes, lang));
     if (item.no) form.set("no", text_of(item.no, lang));
   } else {
-    form.set("outcomes", alert_outcomes(lang, ""));
+    const bool refused = failed && failed->action == item.action;
+    form.set("outcomes", alert_outcomes(lang, refused ? failed->outcome : ""));
     form.set("has_outcomes", true);
   }
   if (failed && failed->action == item.action) {
@@ -322,6 +323,7 @@ Result<Page> reshow_decision(const OfficePageContext& ctx, const PageCall& call,
   if (why.kind == ErrorKind::not_found) return not_found_page(call, why);
   const Failed failed{.action = call.request.path,
                       .reason = call.field("reason"),
+                      .outcome = call.field("outcome"),
                       .message = web::refusal_message(why, call.lang)};
   return office_home(ctx, call, &failed);
 }

@@ -47,7 +47,7 @@ ViewList alert_outcomes(Lang lang, const std::string& chosen) {
 
 web::View alert_view(const al::Alert& a, Lang lang, const std::string& action_base,
                      const std::string& failed_action, const std::string& kept_note,
-                     const std::string& why) {
+                     const std::string& why, const std::string& kept_outcome) {
   web::View v;
   v.set("id", std::to_string(a.id));
   v.set("household", std::to_string(a.household_id));
@@ -72,7 +72,7 @@ web::View alert_view(const al::Alert& a, Lang lang, const std::string& action_ba
     web::View form;
     form.set("action", action);
     const bool failed = failed_action == action;
-    form.set("outcomes", alert_outcomes(lang, ""));
+    form.set("outcomes", alert_outcomes(lang, failed ? kept_outcome : ""));
     form.set("has_outcomes", true);
     if (failed) {
       form.set("kept_reason", kept_note);

@@ -384,9 +384,10 @@ STORE_TEST("the helper closes an assigned alert with a note, as the API closes i
   CHECK(has(page.body, "预警 #" + std::to_string(alert)));
   CHECK_FALSE(has(page.body, "预警 #" + std::to_string(other)));
   const std::string close = "/helper/alerts/" + std::to_string(alert) + "/close";
-  auto empty = helper.post(close, {{"outcome", "help_given"}, {"reason", ""}});
+  auto empty = helper.post(close, {{"outcome", "false_alarm"}, {"reason", ""}});
   CHECK(empty.status == 400);
   CHECK(has(empty.body, "请填写理由。"));
+  CHECK(has(empty.body, "value=\"false_alarm\" selected"));  // the form keeps the choice
   auto refused = helper.post("/helper/alerts/" + std::to_string(other) + "/close",
                              {{"outcome", "help_given"}, {"reason", "看望"}});
   CHECK(refused.status == 404);
