@@ -1,6 +1,6 @@
 #include "storefront/office_pages.hpp"
 
-#include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,7 +15,6 @@
 #include "storefront/office_views.hpp"
 #include "storefront/page_forms.hpp"
 #include "storefront/page_words.hpp"
-#include "storefront/policy.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {

@@ -289,7 +289,6 @@ Result<Page> funds_page(const OfficePageContext& ctx, const PageCall& call) {
   const Account& a = call.caller();
   const std::string area = a.role == Role::admin ? "" : a.region_code;
   const std::string county = county_of(a.region_code);
-  const Lang lang = call.lang;
   auto v = CUNHUO_TRY(ctx.db.read([&](db::Session& s) -> Result<web::View> {
     ViewList projects;
     auto all = CUNHUO_TRY(al::projects_in(s, county));
@@ -333,7 +332,6 @@ Result<Page> funds_page(const OfficePageContext& ctx, const PageCall& call) {
     out.set("empty", projects.empty());
     return out;
   }));
-  (void)lang;
   return Page::show("office_funds", "title_office_funds", std::move(v));
 }
 
