@@ -400,6 +400,19 @@ Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id) {
   return row ? row->opt_i64(0) : std::optional<std::int64_t>();
 }
 
+Result<std::vector<Household>> households_helped_by(db::Session& s, std::int64_t account_id,
+                                                    std::int64_t limit) {
+  CUNHUO_ASSERT(limit > 0 && limit <= kMaxHelpedHouseholds);
+  auto rows =
+      CUNHUO_TRY(s.query("SELECT household_id FROM household_profiles WHERE "
+                         "helper_account_id = ? ORDER BY household_id LIMIT ?",
+                         {account_id, limit}));
+  std::vector<Household> out;
+  for (const auto& r : rows)
+    if (auto h = CUNHUO_TRY(find_household(s, HouseholdId{r.i64(0)}))) out.push_back(*h);
+  return out;
+}
+
 Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone,
                                          std::int64_t account_id, std::string_view area) {
   auto linked = CUNHUO_TRY(

@@ -92,6 +92,10 @@ Result<HouseholdRecord> update_household_record(db::Session& tx, HouseholdId id,
                                                 const Clock& clock);
 // The account of the household's assigned helper (帮扶责任人), when the card names one.
 Result<std::optional<std::int64_t>> helper_of(db::Session& s, HouseholdId id);
+// The households whose card names `account_id` as their helper, by id, at most `limit`.
+inline constexpr std::int64_t kMaxHelpedHouseholds = 200;
+Result<std::vector<Household>> households_helped_by(db::Session& s, std::int64_t account_id,
+                                                    std::int64_t limit);
 // Links the cards of households in `area` (a region code) that name a helper by `phone` to
 // that helper's account; returns how many. A helper made in one county never serves another's.
 Result<std::int64_t> link_helper_account(db::Session& tx, std::string_view phone,

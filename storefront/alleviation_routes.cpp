@@ -9,6 +9,7 @@
 #include "core/region.hpp"
 #include "marketplace/archive.hpp"
 #include "payments/settlement.hpp"
+#include "storefront/office_moves.hpp"
 #include "storefront/rate_limit.hpp"
 #include "storefront/route_support.hpp"
 
@@ -77,23 +78,9 @@ void write_evaluation(JsonWriter& w, const al::StoredEvaluation& e, bool close =
 
 constexpr std::size_t kMaxEvidenceOrders = 100;
 
-// The settled orders behind an evaluation's platform income: the ledger's settlement lines
-// of the year before it, summed per order, so the income can be traced to each sale.
+// The settled orders behind an evaluation's platform income (income_orders).
 Status write_income_evidence(JsonWriter& w, db::Session& s, const al::StoredEvaluation& e) {
-  const auto lines = CUNHUO_TRY(payments::settlement_lines(
-      s, e.household_id, e.created_at_ms - al::kIncomeWindowMs, e.created_at_ms));
-  std::vector<payments::SettlementLine>
-      orders;  // one per order, in settlement order; line_no counts its lines
-  for (const auto& l : lines) {
-    if (orders.empty() || orders.back().order_id != l.order_id) {
-      orders.push_back(l);
-      orders.back().line_no = 1;
-      continue;
-    }
-    orders.back().net = CUNHUO_TRY(orders.back().net.plus(l.net));
-    orders.back().gross = CUNHUO_TRY(orders.back().gross.plus(l.gross));
-    ++orders.back().line_no;
-  }
+  const auto orders = CUNHUO_TRY(income_orders(s, e));
   w.key("income_evidence")
       .begin_object()
       .field("orders_count", static_cast<std::int64_t>(orders.size()));
@@ -444,38 +431,16 @@ Result<Response> household_proposals(AlleviationContext& ctx, const Call& call) 
   });
 }
 
-// Offices act on households of their own area: the township office reviews (for its
-// villages too), the county office approves, resolves objections and marks the exit.
-Result<al::ExitProposal> proposal_for_office(db::Session& tx, const Account& a, std::int64_t id,
-                                             bool county) {
-  auto p = CUNHUO_TRY(al::find_proposal(tx, id));
-  if (!p) return no_such("exit proposal");
-  auto h = CUNHUO_TRY(marketplace::find_household(tx, marketplace::HouseholdId{p->household_id}));
-  if (a.role == Role::admin) return std::move(*p);
-  if (a.role != Role::poverty_office || !h || !region_within(h->village_code, a.region_code))
-    return no_such("exit proposal");
-  if (county != (a.region_code.size() == 6))
-    return make_error(
-        ErrorKind::forbidden, "forbidden",
-        county ? "the county office decides this" : "the township office reviews this");
-  return std::move(*p);
-}
-
-struct Decision {
-  bool approve = false;
-  std::string reason, level;
-};
-
-Result<Decision> decision_of(const Request& req, const char* yes_field, bool with_level) {
+Result<OfficeDecision> decision_of(const Request& req, const char* yes_field, bool with_level) {
   const Json doc = CUNHUO_TRY(json_body(req));
   auto body = CUNHUO_TRY(FieldReader::root(doc));
   if (with_level)
     CUNHUO_CHECK(body.only({yes_field, "reason", "level"}));
   else
     CUNHUO_CHECK(body.only({yes_field, "reason"}));
-  Decision d{.approve = CUNHUO_TRY(body.boolean(yes_field)),
-             .reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes)),
-             .level = ""};
+  OfficeDecision d{.approve = CUNHUO_TRY(body.boolean(yes_field)),
+                   .reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes)),
+                   .level = ""};
   if (with_level) d.level = CUNHUO_TRY(body.string("level", kMaxLevelBytes));
   return d;
 }
@@ -494,11 +459,9 @@ Result<Response> review(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
-  const Decision d = CUNHUO_TRY(decision_of(req, "approve", true));
+  const OfficeDecision d = CUNHUO_TRY(decision_of(req, "approve", true));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    CUNHUO_TRY(proposal_for_office(tx, account, id, false));
-    return proposal_response(CUNHUO_TRY(
-        al::review_proposal(tx, id, d.level, d.approve, actor_of(account), d.reason, ctx.clock)));
+    return proposal_response(CUNHUO_TRY(review_exit_as(tx, account, id, d, ctx.clock)));
   });
 }
 
@@ -506,11 +469,10 @@ Result<Response> county_decision(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
-  const Decision d = CUNHUO_TRY(decision_of(req, "approve", false));
+  const OfficeDecision d = CUNHUO_TRY(decision_of(req, "approve", false));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    CUNHUO_TRY(proposal_for_office(tx, account, id, true));
-    return proposal_response(CUNHUO_TRY(al::decide_proposal(
-        tx, id, d.approve, ctx.exit_notice_ms, actor_of(account), d.reason, ctx.clock)));
+    return proposal_response(
+        CUNHUO_TRY(decide_exit_as(tx, account, id, d, ctx.exit_notice_ms, ctx.clock)));
   });
 }
 
@@ -549,13 +511,9 @@ Result<Response> resolve(AlleviationContext& ctx, const Call& call) {
   const Request& req = call.request;
   const Account& account = call.caller();
   const std::int64_t id = CUNHUO_TRY(path_id(req));
-  const Decision d = CUNHUO_TRY(decision_of(req, "upheld", false));
+  const OfficeDecision d = CUNHUO_TRY(decision_of(req, "upheld", false));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto o = CUNHUO_TRY(tx.query_one("SELECT proposal_id FROM exit_objections WHERE id = ?", {id}));
-    if (!o) return no_such("objection");
-    CUNHUO_TRY(proposal_for_office(tx, account, o->i64(0), true));
-    return proposal_response(CUNHUO_TRY(
-        al::resolve_objection(tx, id, d.approve, actor_of(account), d.reason, ctx.clock)));
+    return proposal_response(CUNHUO_TRY(resolve_objection_as(tx, account, id, d, ctx.clock)));
   });
 }
 
@@ -568,9 +526,8 @@ Result<Response> mark_exited(AlleviationContext& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"reason"}));
   const std::string reason = CUNHUO_TRY(body.string("reason", al::kMaxReasonBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    CUNHUO_TRY(proposal_for_office(tx, account, id, true));
-    return proposal_response(
-        CUNHUO_TRY(al::complete_exit(tx, id, actor_of(account), reason, ctx.clock)));
+    const OfficeDecision d{.approve = true, .reason = reason, .level = ""};
+    return proposal_response(CUNHUO_TRY(complete_exit_as(tx, account, id, d, ctx.clock)));
   });
 }
 
@@ -645,14 +602,6 @@ schema::Schema alert_schema() {
       required("helper_account", nullable(id())),
       required("history", array(text())),
   });
-}
-
-// The township and county offices see their area's alerts; a helper the ones assigned to them.
-bool may_see_alert(const Account& a, const al::Alert& alert) {
-  if (a.role == Role::admin) return true;
-  if (a.role == Role::poverty_office && region_within(alert.village_code, a.region_code))
-    return true;
-  return a.role == Role::helper && alert.helper_account == a.id;
 }
 
 Result<Response> set_monitoring_rules(AlleviationContext& ctx, const Call& call) {
@@ -782,13 +731,8 @@ Result<Response> close_alert(AlleviationContext& ctx, const Call& call) {
   const std::string outcome = CUNHUO_TRY(body.string("outcome", kMaxOutcomeBytes));
   const std::string note = CUNHUO_TRY(body.string("note", al::kMaxNoteBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto a = CUNHUO_TRY(al::find_alert(tx, id));
-    if (!a || !may_see_alert(account, *a)) return no_such("alert");
     JsonWriter w;
-    const auto closer =
-        account.role == Role::helper ? al::AlertCloser::helper : al::AlertCloser::office;
-    write_alert(w, CUNHUO_TRY(al::close_alert(tx, id, outcome, note, actor_of(account), closer,
-                                              ctx.clock)));
+    write_alert(w, CUNHUO_TRY(close_alert_as(tx, account, id, outcome, note, ctx.clock)));
     return Response::json(200, w.take());
   });
 }
@@ -813,11 +757,9 @@ Result<Response> decide_status_change(AlleviationContext& ctx, const Call& call)
   const bool approve = CUNHUO_TRY(body.boolean("approve"));
   const std::string reason = CUNHUO_TRY(body.string("reason", al::kMaxNoteBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto a = CUNHUO_TRY(al::find_alert(tx, id));
-    if (!a || !may_see_alert(account, *a)) return no_such("alert");
     JsonWriter w;
-    write_alert(w, CUNHUO_TRY(al::decide_status_change(tx, id, approve, reason, actor_of(account),
-                                                       ctx.clock)));
+    const OfficeDecision d{.approve = approve, .reason = reason, .level = ""};
+    write_alert(w, CUNHUO_TRY(decide_status_change_as(tx, account, id, d, ctx.clock)));
     return Response::json(200, w.take());
   });
 }

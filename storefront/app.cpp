@@ -49,6 +49,8 @@
 #include "storefront/account_pages.hpp"
 #include "storefront/centre_pages.hpp"
 #include "storefront/coop_pages.hpp"
+#include "storefront/helper_pages.hpp"
+#include "storefront/office_pages.hpp"
 #include "storefront/farm_pages.hpp"
 #include "storefront/buyer_pages.hpp"
 #include "storefront/org_pages.hpp"
@@ -407,6 +409,14 @@ void App::add_pages() {
                                                 .dispatcher = *dispatcher_,
                                                 .max_upload_body = config_.max_upload_body,
                                                 .https = pages_->options().secure_cookies});
+  // The poverty-alleviation office's and the helper's workbench (/office, /helper).
+  add_office_pages(*pages_, OfficePageContext{.db = *db_,
+                                              .clock = clock_,
+                                              .cursors = keys_.cursors,
+                                              .exit_notice_ms = config_.exit_notice_ms,
+                                              .fund_idle_ms = config_.fund_idle_ms,
+                                              .auth = auth_});
+  add_helper_pages(*pages_, HelperPageContext{.db = *db_, .clock = clock_});
 }
 
 payments::PaymentProvider& App::provider() {

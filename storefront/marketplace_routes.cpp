@@ -19,6 +19,7 @@
 #include "marketplace/organisations.hpp"
 #include "marketplace/photos.hpp"
 #include "storefront/checkout_flow.hpp"
+#include "storefront/office_moves.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -998,24 +999,6 @@ Result<Response> apply_certification(MarketplaceContext& ctx, const Call& call) 
   });
 }
 
-// The office that may act on a certification: a township office (9-digit area) reviews,
-// a county office (6-digit area) approves and revokes, each only for produce from its area.
-Result<mk::Certification> certification_for_office(db::Session& tx, const Account& a,
-                                                   const Request& req, RegionLevel level) {
-  const mk::CertificationId id{CUNHUO_TRY(path_id(req))};
-  auto c = CUNHUO_TRY(mk::find_certification(tx, id));
-  if (!c) return no_such("certification");
-  auto product = CUNHUO_TRY(mk::find_product(tx, c->product));
-  if (!product || !region_within(product->origin_code, a.region_code))
-    return no_such("certification");
-  auto office_level = region_level(a.region_code);
-  if (!office_level.ok() || *office_level != level)
-    return make_error(ErrorKind::forbidden, "wrong_office",
-                      level == RegionLevel::township ? "the township office reviews"
-                                                     : "the county office decides");
-  return std::move(*c);
-}
-
 schema::Schema review_schema() {
   using namespace schema;
   return object(
@@ -1030,11 +1013,11 @@ Result<Response> review(MarketplaceContext& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"approve", "note"}));
   const bool approve = CUNHUO_TRY(body.boolean("approve"));
   const std::string note = CUNHUO_TRY(body.string("note", kMaxCertificationTextBytes));
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::township));
+    const OfficeDecision d{.approve = approve, .reason = note, .level = ""};
     return certification_response(
-        CUNHUO_TRY(mk::review_certification(tx, c.id, approve, note, actor_of(account), ctx.clock)),
-        200);
+        CUNHUO_TRY(review_certification_as(tx, account, id, d, ctx.clock)), 200);
   });
 }
 
@@ -1053,7 +1036,8 @@ Result<Response> approve(MarketplaceContext& ctx, const Call& call) {
   const std::string number = CUNHUO_TRY(body.string("certificate_no", kMaxCertificateNoBytes));
   const std::string office = CUNHUO_TRY(body.string("issuing_office", kMaxIssuingOfficeBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
+    const std::int64_t id = CUNHUO_TRY(path_id(req));
+    auto c = CUNHUO_TRY(certification_for_office(tx, account, id, RegionLevel::county));
     return certification_response(CUNHUO_TRY(mk::approve_certification(
                                       tx, c.id, number, office, actor_of(account), ctx.clock)),
                                   200);
@@ -1073,7 +1057,8 @@ Result<Response> revoke(MarketplaceContext& ctx, const Call& call) {
   CUNHUO_CHECK(body.only({"reason"}));
   const std::string reason = CUNHUO_TRY(body.string("reason", kMaxCertificationTextBytes));
   return ctx.db.write([&](db::Session& tx) -> Result<Response> {
-    auto c = CUNHUO_TRY(certification_for_office(tx, account, req, RegionLevel::county));
+    const std::int64_t id = CUNHUO_TRY(path_id(req));
+    auto c = CUNHUO_TRY(certification_for_office(tx, account, id, RegionLevel::county));
     return certification_response(
         CUNHUO_TRY(mk::revoke_certification(tx, c.id, reason, actor_of(account), ctx.clock)), 200);
   });

@@ -12,6 +12,7 @@
 #include "storefront/centre_moves.hpp"
 #include "storefront/cursor.hpp"
 #include "storefront/policy.hpp"
+#include "storefront/office_moves.hpp"
 #include "storefront/route_support.hpp"
 
 namespace cunhuo::storefront {
@@ -375,17 +376,6 @@ Result<mk::Resolution> resolution_from(const FieldReader& body) {
   return r;
 }
 
-// A merged household's farmer accounts now act for the household kept.
-Result<std::vector<std::int64_t>> move_farmers_of_merged(db::Session& tx,
-                                                         const mk::RegistryIssue& issue,
-                                                         mk::HouseholdId kept) {
-  CUNHUO_ASSERT(issue.other.has_value());  // a merge needs two households
-  const mk::HouseholdId gone = issue.household == kept ? *issue.other : issue.household;
-  auto into = CUNHUO_TRY(mk::find_household(tx, kept));
-  CUNHUO_ASSERT(into.has_value());  // resolve_issue merged into it
-  return Auth::move_farmers(tx, gone.value, kept.value, into->village_code);
-}
-
 // Both households of an issue must lie in the office's area for it to merge or correct them.
 Result<Response> resolve(Context& ctx, const Call& call) {
   const Account& account = call.caller();
@@ -395,19 +385,10 @@ Result<Response> resolve(Context& ctx, const Call& call) {
   std::vector<std::int64_t> moved;
   auto answer = ctx.db.write([&](db::Session& tx) -> Result<Response> {
     moved.clear();  // a retried transaction starts afresh
-    auto issue = CUNHUO_TRY(mk::find_issue(tx, id));
-    if (!issue || !region_within(issue->village_code, account.region_code)) return no_such("issue");
-    if (issue->other) {
-      auto other = CUNHUO_TRY(mk::find_household(tx, *issue->other));
-      if (!other || !region_within(other->village_code, account.region_code))
-        return make_error(ErrorKind::forbidden, "outside_your_area",
-                          "the other household is outside your area: its county resolves this");
-    }
-    auto resolved = CUNHUO_TRY(mk::resolve_issue(tx, id, how, actor_of(account), ctx.clock));
-    if (how.action == mk::ResolutionAction::merge)
-      moved = CUNHUO_TRY(move_farmers_of_merged(tx, *issue, *how.into));
+    auto resolved = CUNHUO_TRY(resolve_issue_as(tx, account, id, how, ctx.clock));
+    moved = std::move(resolved.moved_accounts);
     JsonWriter w;
-    write_issue(w, resolved, true);  // both households lie in the area (checked above)
+    write_issue(w, resolved.issue, true);  // both households lie in the area (checked)
     return Response::json(200, w.take());
   });
   // Their next request reads the household they now belong to.

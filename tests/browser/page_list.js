@@ -2,9 +2,10 @@
 //   path: the URL path, or a function of the fixture pages_test.js makes before the pages
 //         ({product, shop, lot}; add what a new page needs there) that gives it;
 //   as: the account a page behind sign-in is visited as: 'farmer' (13900000001),
-//       'consumer' (13900000003), 'org_buyer' (13900000004) or 'coop' (13900000002, 西渠
-//       cooperative's manager) or 'station' (13900000005, 西渠镇's station operator), from
-//       support.js ACCOUNTS;
+//       'consumer' (13900000003), 'org_buyer' (13900000004), 'coop' (13900000002, 西渠
+//       cooperative's manager), 'station' (13900000005, 西渠镇's station operator),
+//       'centre' (13900000006), 'office' (13900000007, the county's poverty-alleviation
+//       office) or 'helper' (13600000001), from support.js ACCOUNTS;
 //   screenshot: a file name, when a 360 px wide screenshot is kept as a test artefact.
 'use strict';
 
@@ -40,4 +41,10 @@ module.exports = [
   { path: '/station', as: 'station', screenshot: 'station-home' },
   { path: '/station/handover', as: 'station' },
   { path: '/station/runs', as: 'station' },
+  // The poverty-alleviation office's and the helper's workbench.
+  { path: '/office', as: 'office', screenshot: 'office' },
+  { path: '/office/households/1', as: 'office', screenshot: 'office-household' },
+  { path: '/office/funds', as: 'office' },
+  { path: '/office/statistics', as: 'office', screenshot: 'office-statistics' },
+  { path: '/helper', as: 'helper', screenshot: 'helper' },
 ];

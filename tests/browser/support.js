@@ -18,6 +18,9 @@ const ACCOUNTS = {
   coop: '13900000002',
   centre: '13900000006',  // the county e-commerce centre of 民勤县 (620621)
   station: '13900000005',
+  // The county's poverty-alleviation office and a helper (帮扶责任人) of households 1 and 2.
+  office: '13900000007',
+  helper: '13600000001',
 };
 const FIXTURE_PASSWORD = 'cunhuo-demo';
 const SESSION_COOKIE = 'cunhuo_session';
