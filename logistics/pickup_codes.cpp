@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "core/one_time_code.hpp"
+
 namespace cunhuo::logistics {
 namespace {
 
@@ -20,21 +22,10 @@ constexpr db::Migration kMigrations[] = {
 
 // The hash binds the code to its parcel, so a row copied to another parcel is useless.
 std::string code_hash(std::int64_t shipment_id, std::string_view code) {
-  const std::string input = "pickup|" + std::to_string(shipment_id) + "|" + std::string(code);
-  unsigned char digest[32];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(input.data()),
-                     input.size(), nullptr, 0);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
+  return one_time_code_hash("pickup|" + std::to_string(shipment_id), code);
 }
 
-std::string random_code() {
-  std::string code;
-  for (int i = 0; i < kPickupCodeDigits; ++i)
-    code += static_cast<char>('0' + randombytes_uniform(10));
-  return code;
-}
+std::string random_code() { return random_digits(kPickupCodeDigits); }
 
 }  // namespace
 

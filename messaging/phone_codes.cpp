@@ -4,6 +4,7 @@
 
 #include "core/assert.hpp"
 #include "core/enum_names.hpp"
+#include "core/one_time_code.hpp"
 #include "messaging/sms.hpp"
 
 namespace cunhuo::messaging {
@@ -18,21 +19,10 @@ constexpr EnumNames<CodePurpose, 4> kPurposeNames = {{
 
 // The hash binds the code to its phone and purpose, so a row copied elsewhere is useless.
 std::string code_hash(std::string_view phone, CodePurpose purpose, std::string_view code) {
-  const std::string input =
-      std::string(phone) + "|" + std::string(to_string(purpose)) + "|" + std::string(code);
-  unsigned char digest[32];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(input.data()),
-                     input.size(), nullptr, 0);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
+  return one_time_code_hash(std::string(phone) + "|" + std::string(to_string(purpose)), code);
 }
 
-std::string random_code() {
-  std::string code;
-  for (int i = 0; i < kCodeDigits; ++i) code += static_cast<char>('0' + randombytes_uniform(10));
-  return code;
-}
+std::string random_code() { return random_digits(kCodeDigits); }
 
 }  // namespace
 
