@@ -18,6 +18,8 @@ dbdir=$(mktemp -d /tmp/cunhuo-mariadb.XXXXXX)
 trap 'bash "$root/deploy/mariadb-test.sh" stop "$dbdir"' EXIT
 CUNHUO_TEST_MYSQL=$(bash deploy/mariadb-test.sh start "$dbdir")
 export CUNHUO_TEST_MYSQL
+# The server goes with the run: tests need not drop their schemas (tests/support).
+export CUNHUO_TEST_MYSQL_THROWAWAY=1
 echo "test MariaDB on ${CUNHUO_TEST_MYSQL#*@}"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

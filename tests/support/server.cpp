@@ -46,6 +46,7 @@ TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Conf
       manual_clock_(system_clock_.now_ms()),
       clock_(clock == ServerClock::manual ? static_cast<const Clock&>(manual_clock_)
                                           : system_clock_) {
+  store_.copy_migrated_template();
   Config config;
   config.listen_host = "127.0.0.1";
   config.listen_port = 0;

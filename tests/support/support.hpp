@@ -30,6 +30,9 @@ class TestStore {
   std::unique_ptr<db::Database> reopen() const;
   // Applies every module's migrations.
   void migrate();
+  // On MariaDB, gives the empty store every module's tables as migrated, copied from a
+  // template schema migrated once per server (much faster than migrating); else nothing.
+  void copy_migrated_template();
 
  private:
   StoreKind kind_;
