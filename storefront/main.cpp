@@ -120,7 +120,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (command == "verify-statement") return verify_statement(statement_file, *config);
-  cunhuo::init_logging(config->log_level);
+  cunhuo::init_logging(config->log_level, config->log_format == "json" ? cunhuo::LogFormat::json
+                                                                       : cunhuo::LogFormat::text);
   if (care) return store_care(command, care_file, *config);
   if (command == "serve") return cunhuo::storefront::serve(*config);
   if (command == "migrate") {
