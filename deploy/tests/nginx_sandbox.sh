@@ -10,11 +10,11 @@ nginx_sandbox() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.example.cn" \
     -keyout "$dir/tls/privkey.pem" -out "$dir/tls/fullchain.pem" >/dev/null 2>&1
   # IPv6 listeners go: a test machine may have no IPv6.
-  sed -e "s|/etc/cunhuo/tls/|$dir/tls/|" \
+  sed -e "s|/etc/cunhuo/tls/|$dir/tls/|" -e "s|/var/log/nginx/|$dir/logs/|" \
       -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https ssl http2;|" \
       -e "s|listen 80;|listen 127.0.0.1:$http;|" \
       -e '/listen \[::\]/d' \
-      -e "s|127.0.0.1:8081|127.0.0.1:$up1|" -e "s|127.0.0.1:8082|127.0.0.1:$up2|" \
+      -e "s|127.0.0.1:8081 |127.0.0.1:$up1 |" -e "s|127.0.0.1:8082 |127.0.0.1:$up2 |" \
       "$site" >"$dir/cunhuo.conf"
   # As root the workers run as root too (the scratch prefix is root's alone).
   local user_line=""
