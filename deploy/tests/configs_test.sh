@@ -27,6 +27,21 @@ if grep -v -e 'syntax is ok' -e 'test is successful' "$work/nginx-t.out" | grep 
   fail "nginx -t warns"
 fi
 echo "ok: nginx -t on deploy/nginx/cunhuo.conf"
+# As the README installs it: in sites-enabled of Debian's own nginx.conf (a scratch copy).
+if [[ -f /etc/nginx/nginx.conf ]]; then
+  cp -r /etc/nginx "$work/etc-nginx"
+  rm -f "$work/etc-nginx/sites-enabled/"*
+  cp "$work/nginx/cunhuo.conf" "$work/etc-nginx/sites-enabled/cunhuo"
+  sed -i "s|/etc/nginx/|$work/etc-nginx/|g" "$work/etc-nginx/nginx.conf"
+  # Debian's file names root-owned paths (its pid, its logs): the check needs root there.
+  if [[ $(id -u) -eq 0 ]]; then
+    nginx -t -c "$work/etc-nginx/nginx.conf" >"$work/nginx-debian.out" 2>&1 ||
+      { cat "$work/nginx-debian.out" >&2; fail "nginx -t inside Debian's nginx.conf"; }
+    echo "ok: nginx -t with the site in Debian's own nginx.conf"
+  else
+    echo "skipped: the site inside Debian's own nginx.conf (needs root)"
+  fi
+fi
 
 # Prometheus
 promtool check config "$deploy/prometheus/prometheus.yml" >"$work/p.out" 2>&1 ||
