@@ -16,7 +16,7 @@ void gauge(std::string& out, const char* name, const char* help, std::int64_t va
 
 }  // namespace
 
-void OperationsGauges::refresh(std::int64_t now) {
+void OperationsGauges::refresh_counts(std::int64_t now) {
   OperationsReading next = last_;
   next.read_at_ms = now;
   auto counts = db_.read([&](db::Session& s) -> Status {
@@ -28,29 +28,41 @@ void OperationsGauges::refresh(std::int64_t now) {
     return {};
   });
   next.store_up = counts.ok();
-  if (counts.ok() && now - last_.ledger_checked_at_ms >= kLedgerCheckIntervalMs) {
-    auto checked = db_.read([](db::Session& s) { return payments::check_ledger(s); });
-    const bool found_wrong =
-        !checked.ok() && (checked.error().code == payments::kLedgerUnbalanced ||
-                          checked.error().code == payments::kLedgerMismatch);
-    // A store that did not answer gave no verdict: the next refresh asks again.
-    if (checked.ok() || found_wrong) {
-      next.ledger_balanced = checked.ok();
-      next.ledger_checked_at_ms = now;
-    }
-    if (found_wrong) spdlog::error("ledger check failed: {}", checked.error().message);
-  }
   last_ = next;
+}
+
+void OperationsGauges::check_ledger_if_due() {
+  // One check at a time, outside mu_ (it scans the ledger): /readyz does not wait for it,
+  // and a scrape that finds one running reports the last verdict.
+  std::unique_lock checking(ledger_mu_, std::try_to_lock);
+  if (!checking.owns_lock()) return;
+  const std::int64_t now = clock_.now_ms();
+  {
+    std::lock_guard lock(mu_);
+    if (last_.ledger_checked_at_ms != 0 &&
+        now - last_.ledger_checked_at_ms < kLedgerCheckIntervalMs)
+      return;
+  }
+  auto checked = db_.read([](db::Session& s) { return payments::check_ledger(s); });
+  const bool found_wrong = !checked.ok() && (checked.error().code == payments::kLedgerUnbalanced ||
+                                             checked.error().code == payments::kLedgerMismatch);
+  if (found_wrong) spdlog::error("ledger check failed: {}", checked.error().message);
+  // A store that did not answer gave no verdict: the next scrape asks again.
+  if (!checked.ok() && !found_wrong) return;
+  std::lock_guard lock(mu_);
+  last_.ledger_balanced = checked.ok();
+  last_.ledger_checked_at_ms = now;
 }
 
 OperationsReading OperationsGauges::read() {
   std::lock_guard lock(mu_);
   const std::int64_t now = clock_.now_ms();
-  if (last_.read_at_ms == 0 || now - last_.read_at_ms >= kGaugeRefreshMs) refresh(now);
+  if (last_.read_at_ms == 0 || now - last_.read_at_ms >= kGaugeRefreshMs) refresh_counts(now);
   return last_;
 }
 
 std::string OperationsGauges::render() {
+  check_ledger_if_due();
   const OperationsReading r = read();
   std::string out;
   gauge(out, "cunhuo_store_up", "The last read of these gauges reached the store (1) or not (0).",

@@ -1,9 +1,9 @@
 // What a county's operator watches besides the requests (Metrics): the outbox backlog and
 // its parked events, whether the ledger still balances, the differences in yesterday's
 // reconciliation with the provider, and the cold-chain excursions open. Read from the store
-// on a scrape, at most once per kGaugeRefreshMs (the ledger check, a whole scan, once per
-// kLedgerCheckIntervalMs), so a busy scraper costs the store little. Every process reports
-// the same store-wide values: the alert rules take the max over processes.
+// on a scrape (or /readyz), at most once per kGaugeRefreshMs (the ledger check, a whole scan,
+// on a scrape once per kLedgerCheckIntervalMs), so a busy scraper costs the store little. Every
+// process reports the same store-wide values: the alert rules take the max over processes.
 #pragma once
 
 #include <cstdint>
@@ -32,17 +32,20 @@ struct OperationsReading {
 class OperationsGauges {
  public:
   OperationsGauges(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
-  // The reading, refreshed first when it is older than the bounds above.
+  // The reading, its counts refreshed first when older than kGaugeRefreshMs (the ledger's
+  // verdict is the last render's).
   OperationsReading read();
-  // The reading in the Prometheus text format.
+  // The reading in the Prometheus text format, the ledger checked first when due.
   std::string render();
 
  private:
-  void refresh(std::int64_t now);
+  void refresh_counts(std::int64_t now);  // under mu_
+  void check_ledger_if_due();
 
   db::Database& db_;
   const Clock& clock_;
-  std::mutex mu_;
+  std::mutex mu_;         // last_
+  std::mutex ledger_mu_;  // one ledger check at a time
   OperationsReading last_;
 };
 
