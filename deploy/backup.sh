@@ -16,7 +16,8 @@ keep=${CUNHUO_BACKUP_KEEP:-14}
 mkdir -p "$dir"
 target="$dir/cunhuo-$(date -u +%Y%m%dT%H%M%SZ)"
 partial="$target.partial"
-rm -rf "$partial"
+# What an interrupted run left (the timer never runs two at once).
+find "$dir" -maxdepth 1 -type d -name 'cunhuo-*Z.partial' -exec rm -rf {} +
 log="$dir/backup.log"
 # A copy that did not finish is never taken for one: it keeps the .partial name.
 if ! mariadb-backup "$@" --backup --target-dir="$partial" >"$log" 2>&1 ||
