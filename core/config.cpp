@@ -85,6 +85,9 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     if (std::find(levels.begin(), levels.end(), value) == levels.end())
       return config_error(key, "unknown log level");
     c.log_level = value;
+  } else if (key == "log-format") {
+    if (value != "text" && value != "json") return config_error(key, "log-format is text or json");
+    c.log_format = value;
   } else if (key == "data-dir") {
     c.data_dir = value;
   } else if (key == "threads") {
@@ -209,6 +212,7 @@ const std::vector<std::string>& config_keys() {
                                                 "db",
                                                 "seed",
                                                 "log-level",
+                                                "log-format",
                                                 "data-dir",
                                                 "threads",
                                                 "max-json-body",

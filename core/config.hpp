@@ -23,6 +23,7 @@ struct Config {
   // tests; the same days are the same whatever the count).
   int demo_days = kMaxDemoDays;
   std::string log_level = "info";
+  std::string log_format = "text";         // text, or json (one object per line) for a collector
   std::string data_dir = "var";            // uploads and other files
   int threads = 4;                         // HTTP worker threads
   std::int64_t max_json_body = 1 << 20;    // bytes

@@ -3,9 +3,12 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
+#include <ctime>
 #include <mutex>
 
+#include "core/json.hpp"
 #include "core/privacy.hpp"
 
 namespace cunhuo {
@@ -21,6 +24,36 @@ class RequestIdFlag final : public spdlog::custom_flag_formatter {
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<RequestIdFlag>();
+  }
+};
+
+// One JSON object per line; the message is already redacted by the sink that wraps this.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char time[40];
+    std::snprintf(time, sizeof time, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<int>(ms % 1000));
+    const auto level = spdlog::level::to_string_view(msg.level);
+    std::string line = "{\"time\":\"" + std::string(time) + "\",\"level\":\"" +
+                       std::string(level.data(), level.size()) + "\",\"request_id\":";
+    if (t_request_id == "-")
+      line += "null";
+    else
+      append_json_string(line, t_request_id);
+    line += ",\"message\":";
+    append_json_string(line, std::string_view(msg.payload.data(), msg.payload.size()));
+    line += "}\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
   }
 };
 
@@ -48,19 +81,29 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
-std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr inner, std::string_view level) {
-  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  formatter->add_flag<RequestIdFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%*] %v");
-  inner->set_formatter(std::move(formatter));
+std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr inner, std::string_view level,
+                                            LogFormat format) {
+  if (format == LogFormat::json) {
+    inner->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<RequestIdFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%*] %v");
+    inner->set_formatter(std::move(formatter));
+  }
   auto logger = std::make_shared<spdlog::logger>("cunhuo", std::make_shared<RedactingSink>(inner));
   logger->set_level(spdlog::level::from_str(std::string(level)));
   logger->flush_on(spdlog::level::warn);
   return logger;
 }
 
-void init_logging(std::string_view level) {
-  spdlog::set_default_logger(
-      make_logger(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), level));
+void init_logging(std::string_view level, LogFormat format) {
+  // No colour codes inside JSON lines.
+  spdlog::sink_ptr sink;
+  if (format == LogFormat::json)
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  else
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  spdlog::set_default_logger(make_logger(sink, level, format));
 }
 
 void set_request_id(std::string_view id) { t_request_id = id.empty() ? "-" : std::string(id); }

@@ -9,10 +9,17 @@
 
 namespace cunhuo {
 
+// How a line is written: text for a person at a terminal ("2026-11-25T00:41:26.123Z info
+// [REQUEST-ID] message"), or one JSON object per line for a log collector (journald,
+// Loki): {"time":"2026-11-25T00:41:26.123Z","level":"info","request_id":"..."|null,
+// "message":"..."}.
+enum class LogFormat { text, json };
+
 // Installs the redacting stderr logger as spdlog's default. Safe to call again.
-void init_logging(std::string_view level);
+void init_logging(std::string_view level, LogFormat format = LogFormat::text);
 // A logger that redacts every message and tags it with the request id, writing to `sink`.
-std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr sink, std::string_view level);
+std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr sink, std::string_view level,
+                                            LogFormat format = LogFormat::text);
 
 // The request id shown on log lines from this thread ("-" when none).
 void set_request_id(std::string_view id);

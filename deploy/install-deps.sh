@@ -18,6 +18,11 @@ if [[ "${1:-}" == "--test" ]]; then
   # Debian's npm goes with Debian's nodejs; a machine whose Node.js came with its own npm keeps it.
   command -v npm >/dev/null || packages+=(npm)
 fi
+# Deployment (deploy/test.sh checks the shipped configs): nginx for `nginx -t` and the proxy
+# test, prometheus for promtool, mariadb-backup for the MariaDB backup and restore test.
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(nginx-light prometheus mariadb-backup openssl)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,7 +38,8 @@ fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# The MariaDB package must not start a system-wide server: the tests run their own.
+# The MariaDB, nginx and Prometheus packages must not start system-wide services: the
+# tests run their own.
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
   $sudo chmod +x /usr/sbin/policy-rc.d

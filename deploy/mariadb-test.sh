@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throw-away MariaDB on loopback for the test suite.
 #   deploy/mariadb-test.sh start DIR   prints "user:password@127.0.0.1:PORT" on success
+#   deploy/mariadb-test.sh resume DIR  starts a server on DIR/data as it is (a restored copy)
 #   deploy/mariadb-test.sh stop DIR
 set -euo pipefail
 cmd=${1:?start or stop}; dir=${2:?data directory}
@@ -8,16 +9,18 @@ user=$(id -un)
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 case "$cmd" in
-start)
+start|resume)
   mkdir -p "$dir"
   # Pick a free port in a high range.
   for _ in $(seq 1 50); do
     port=$((20000 + RANDOM % 20000))
     (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || break
   done
-  mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
-    --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve --force >"$dir/install.log" 2>&1 \
-    || { cat "$dir/install.log" >&2; exit 1; }
+  if [[ "$cmd" == start ]]; then
+    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
+      --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve --force >"$dir/install.log" 2>&1 \
+      || { cat "$dir/install.log" >&2; exit 1; }
+  fi
   # The production settings (deploy/mariadb/cunhuo.cnf: durable, utf8mb4), with a buffer
   # pool that holds the benchmarks' stores (tests/bench/lists: 1,000,000 orders, 760 MiB
   # with their indexes). Memory is taken as pages are used: the tests' small stores
@@ -33,7 +36,7 @@ start)
   done
   mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping >/dev/null 2>&1 \
     || { echo "MariaDB did not start:" >&2; tail -20 "$dir/error.log" >&2; exit 1; }
-  mariadb --no-defaults --socket="$dir/mysql.sock" -uroot -e \
+  [[ "$cmd" == resume ]] || mariadb --no-defaults --socket="$dir/mysql.sock" -uroot -e \
     "CREATE USER 'cunhuo'@'127.0.0.1' IDENTIFIED BY 'cunhuo-test'; GRANT ALL ON *.* TO 'cunhuo'@'127.0.0.1';"
   echo "cunhuo:cunhuo-test@127.0.0.1:$port"
   ;;
@@ -46,5 +49,5 @@ stop)
   fi
   rm -rf "$dir"
   ;;
-*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start|resume|stop DIR" >&2; exit 2 ;;
 esac

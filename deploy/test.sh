@@ -2,6 +2,9 @@
 # Installs what is missing (MariaDB server included), builds with AddressSanitizer and
 # UndefinedBehaviorSanitizer, starts a throw-away MariaDB on loopback, runs the whole
 # suite with ctest against both stores, stops MariaDB, and exits non-zero on any failure.
+# The suite includes the deployment's: backups of both stores taken mid-sale and restored
+# (tests/deploy), the shipped nginx, Prometheus and systemd configs checked by nginx -t,
+# promtool and systemd-analyze, and nginx in front of two processes (deploy/tests/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

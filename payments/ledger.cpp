@@ -291,7 +291,7 @@ Status check_ledger(db::Session& s) {
                              "COALESCE(SUM(credits_pending - debits_pending), 0), "
                              "COUNT(*) FROM ledger_accounts"));
   if (sums->i64(0) != 0 || sums->i64(1) != 0)
-    return make_error(ErrorKind::internal, "ledger_unbalanced",
+    return make_error(ErrorKind::internal, std::string(kLedgerUnbalanced),
                       "posted balances sum to " + std::to_string(sums->i64(0)) + ", pending to " +
                           std::to_string(sums->i64(1)));
   // Each account against its own transfers: posted ones, pending ones still held, and
@@ -311,7 +311,7 @@ Status check_ledger(db::Session& s) {
       "OR a.debits_pending <> COALESCE(t.dh, 0) OR a.credits_pending <> COALESCE(t.ch, 0) LIMIT "
       "1"));
   if (off)
-    return make_error(ErrorKind::internal, "ledger_mismatch",
+    return make_error(ErrorKind::internal, std::string(kLedgerMismatch),
                       "account " + off->str(0) + " does not equal its transfers");
   return {};
 }

@@ -74,7 +74,10 @@ struct Posting {
 Result<std::vector<Posting>> postings(db::Session& s, std::string_view code, int limit);
 
 // Sums every account and re-adds every transfer: balances must sum to zero and each
-// account must equal its transfers. An error names the first discrepancy.
+// account must equal its transfers. An error names the first discrepancy, coded
+// kLedgerUnbalanced or kLedgerMismatch (any other code: the store did not answer).
+inline constexpr std::string_view kLedgerUnbalanced = "ledger_unbalanced";
+inline constexpr std::string_view kLedgerMismatch = "ledger_mismatch";
 Status check_ledger(db::Session& s);
 
 std::span<const db::Migration> ledger_migrations();

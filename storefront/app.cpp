@@ -292,7 +292,11 @@ void App::add_routes() {
   const AccountContext accounts = account_context();
   add_account_routes(table_, accounts);
   if (sms_sandbox_ != nullptr) add_sms_sandbox_routes(table_, accounts);
-  add_system_routes(table_, SystemContext{*db_, metrics_, *server_});
+  add_system_routes(table_, SystemContext{.db = *db_,
+                                          .metrics = metrics_,
+                                          .server = *server_,
+                                          .gauges = gauges_,
+                                          .provider = provider()});
   add_asset_routes(table_);
   add_network_routes(table_, *db_);
   add_registry_routes(table_, *db_, clock_, auth_, cursors());

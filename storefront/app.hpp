@@ -32,6 +32,7 @@
 #include "storefront/idempotency.hpp"
 #include "storefront/live/feed.hpp"
 #include "storefront/metrics.hpp"
+#include "storefront/operations_gauges.hpp"
 #include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
 #include "storefront/work_pool.hpp"
@@ -95,6 +96,7 @@ class App {
   Router router_;
   RouteTable table_{router_, auth_};  // every API operation, declared once
   Metrics metrics_;
+  OperationsGauges gauges_{*db_, clock_};  // the outbox, ledger, payments and cold chain
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
   std::unique_ptr<live::Feed> live_;

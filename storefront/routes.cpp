@@ -19,8 +19,13 @@ Schema health_schema() {
 
 Schema readiness_schema() {
   using namespace schema;
-  return object(
-      {required("status", choice({"ready"})), required("store", choice({"sqlite", "mysql"}))});
+  const Schema provider = object({required("name", text()), required("configured", boolean())});
+  const Schema outbox = object({required("pending", integer(0)), required("parked", integer(0)),
+                                required("oldest_pending_age_s", integer(0))});
+  return object({required("status", choice({"ready"})),
+                 required("store", choice({"sqlite", "mysql"})), required("provider", provider),
+                 required("outbox", outbox.described("events not yet handled, as of up to 15 s "
+                                                     "ago: to hand out, and parked"))});
 }
 
 // The node list as the network listing writes it.
@@ -70,7 +75,8 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
              .access = anyone(),
              .response_schema = readiness_schema(),
              .errors = {"shutting_down", "store_unavailable", "storage_full"},
-             .summary = "The store is reachable and writable, and the server takes traffic",
+             .summary = "The store is reachable and writable, and the server takes traffic; "
+                        "the payment provider and the outbox backlog",
              .handler = [ctx](const Call&) -> Result<Response> {
                if (ctx.server.draining())
                  return error_response(503, "shutting_down", "server is shutting down");
@@ -79,10 +85,21 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
                  if (st.error().code == db::kStorageFull) return error_response(st.error());
                  return error_response(503, "store_unavailable", "the store does not answer");
                }
+               const auto reading = ctx.gauges.read();
+               const auto& backlog = reading.outbox;
+               const std::int64_t age =
+                   backlog.oldest_pending_at_ms == 0
+                       ? 0
+                       : std::max<std::int64_t>(
+                             0, (reading.read_at_ms - backlog.oldest_pending_at_ms) / 1000);
                JsonWriter w;
                w.begin_object().field("status", "ready");
-               w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql")
-                   .end_object();
+               w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql");
+               w.key("provider").begin_object().field("name", ctx.provider.name());
+               w.field("configured", ctx.provider.configured()).end_object();
+               w.key("outbox").begin_object().field("pending", backlog.pending);
+               w.field("parked", backlog.parked).field("oldest_pending_age_s", age).end_object();
+               w.end_object();
                return Response::json(200, w.take());
              }});
   // Metrics go to an admin session or to an address the operator allowed (a scraper has
@@ -97,7 +114,7 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
                if (!ctx.metrics.permits(call.request))
                  return error_response(403, "forbidden",
                                        "metrics are for admins and allowed addresses");
-               return Response::text(200, ctx.metrics.render(),
+               return Response::text(200, ctx.metrics.render() + ctx.gauges.render(),
                                      "text/plain; version=0.0.4; charset=utf-8");
              }});
 }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include "core/db/database.hpp"
+#include "payments/provider.hpp"
 #include "storefront/http.hpp"
 #include "storefront/metrics.hpp"
+#include "storefront/operations_gauges.hpp"
 #include "storefront/route_table.hpp"
 #include "storefront/server.hpp"
 
@@ -14,9 +16,12 @@ struct SystemContext {
   db::Database& db;
   Metrics& metrics;
   HttpServer& server;
+  OperationsGauges& gauges;             // the outbox, ledger, payments and cold-chain gauges
+  payments::PaymentProvider& provider;  // named on /readyz
 };
 
-// GET /healthz (the process answers), /readyz (the store answers, not draining), /metrics.
+// GET /healthz (the process answers), /readyz (the store answers, not draining; with the
+// provider and the outbox backlog), /metrics (requests, then the operations gauges).
 void add_system_routes(RouteTable& table, SystemContext context);
 // GET /assets/*.js: the scripts of the server-rendered pages.
 void add_asset_routes(RouteTable& table);

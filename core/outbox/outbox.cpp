@@ -115,6 +115,18 @@ Result<std::optional<std::int64_t>> newest_waiting_at(db::Session& s) {
   return std::optional<std::int64_t>(row->i64(0));
 }
 
+Result<Backlog> backlog(db::Session& s) {
+  // Both ranges of the outbox_events_due index: undelivered, then parked or not.
+  auto pending = CUNHUO_TRY(s.query_one(
+      "SELECT COUNT(*), MIN(created_at) FROM outbox_events WHERE delivered_at IS NULL AND "
+      "dead_at IS NULL"));
+  auto parked = CUNHUO_TRY(s.query_one(
+      "SELECT COUNT(*) FROM outbox_events WHERE delivered_at IS NULL AND dead_at IS NOT NULL"));
+  return Backlog{.pending = pending->i64(0),
+                 .parked = parked->i64(0),
+                 .oldest_pending_at_ms = pending->is_null(1) ? 0 : pending->i64(1)};
+}
+
 Result<DispatchStats> Dispatcher::run_once() {
   auto due = db_.read([&](db::Session& s) -> Result<std::vector<Event>> {
     auto rows = CUNHUO_TRY(s.query(

@@ -43,6 +43,14 @@ Result<std::int64_t> publish(db::Session& tx, std::string_view topic, std::strin
 // hands such events out first, on a clock at that moment.
 Result<std::optional<std::int64_t>> newest_waiting_at(db::Session& s);
 
+// Events not yet handled: still to hand out (pending) and given up on after too many
+// attempts (parked, for a person to look at); for monitoring and readiness.
+struct Backlog {
+  std::int64_t pending = 0, parked = 0;
+  std::int64_t oldest_pending_at_ms = 0;  // when the oldest pending one was published; 0: none
+};
+Result<Backlog> backlog(db::Session& s);
+
 // Runs inside the handler's transaction; return an error to roll it back and retry later.
 using Handler = std::function<Status(db::Session& tx, const Event& event)>;
 

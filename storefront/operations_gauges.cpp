@@ -1,0 +1,92 @@
+#include "storefront/operations_gauges.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "logistics/work_queue.hpp"
+#include "payments/ledger.hpp"
+#include "payments/reconciliation.hpp"
+
+namespace cunhuo::storefront {
+namespace {
+
+void gauge(std::string& out, const char* name, const char* help, std::int64_t value) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
+         std::to_string(value) + "\n";
+}
+
+}  // namespace
+
+void OperationsGauges::refresh_counts(std::int64_t now) {
+  OperationsReading next = last_;
+  next.read_at_ms = now;
+  auto counts = db_.read([&](db::Session& s) -> Status {
+    next.outbox = CUNHUO_TRY(outbox::backlog(s));
+    next.open_excursions = CUNHUO_TRY(logistics::open_excursions_in(s, "", 0)).count;
+    const std::string yesterday = format_date(shanghai_date(now - 86'400'000));
+    auto report = CUNHUO_TRY(payments::find_reconciliation(s, yesterday, ""));
+    next.unreconciled = report ? static_cast<std::int64_t>(report->differences.size()) : 0;
+    return {};
+  });
+  next.store_up = counts.ok();
+  last_ = next;
+}
+
+void OperationsGauges::check_ledger_if_due() {
+  // One check at a time, outside mu_ (it scans the ledger): /readyz does not wait for it,
+  // and a scrape that finds one running reports the last verdict.
+  std::unique_lock checking(ledger_mu_, std::try_to_lock);
+  if (!checking.owns_lock()) return;
+  const std::int64_t now = clock_.now_ms();
+  {
+    std::lock_guard lock(mu_);
+    if (last_.ledger_checked_at_ms != 0 &&
+        now - last_.ledger_checked_at_ms < kLedgerCheckIntervalMs)
+      return;
+  }
+  auto checked = db_.read([](db::Session& s) { return payments::check_ledger(s); });
+  const bool found_wrong = !checked.ok() && (checked.error().code == payments::kLedgerUnbalanced ||
+                                             checked.error().code == payments::kLedgerMismatch);
+  if (found_wrong) spdlog::error("ledger check failed: {}", checked.error().message);
+  // A store that did not answer gave no verdict: the next scrape asks again.
+  if (!checked.ok() && !found_wrong) return;
+  std::lock_guard lock(mu_);
+  last_.ledger_balanced = checked.ok();
+  last_.ledger_checked_at_ms = now;
+}
+
+OperationsReading OperationsGauges::read() {
+  std::lock_guard lock(mu_);
+  const std::int64_t now = clock_.now_ms();
+  if (last_.read_at_ms == 0 || now - last_.read_at_ms >= kGaugeRefreshMs) refresh_counts(now);
+  return last_;
+}
+
+std::string OperationsGauges::render() {
+  check_ledger_if_due();
+  const OperationsReading r = read();
+  std::string out;
+  gauge(out, "cunhuo_store_up", "The last read of these gauges reached the store (1) or not (0).",
+        r.store_up ? 1 : 0);
+  gauge(out, "cunhuo_outbox_pending_events", "Outbox events not yet handled.", r.outbox.pending);
+  gauge(out, "cunhuo_outbox_parked_events",
+        "Outbox events given up on after too many attempts, for a person to look at.",
+        r.outbox.parked);
+  gauge(out, "cunhuo_outbox_oldest_pending_age_seconds",
+        "Age of the oldest outbox event not yet handled (0: none).",
+        r.outbox.oldest_pending_at_ms == 0
+            ? 0
+            : std::max<std::int64_t>(0, (r.read_at_ms - r.outbox.oldest_pending_at_ms) / 1000));
+  gauge(out, "cunhuo_ledger_check_failed",
+        "The last ledger check found balances that do not sum to zero or match their transfers.",
+        r.ledger_balanced ? 0 : 1);
+  gauge(out, "cunhuo_ledger_checked_timestamp_seconds", "When the ledger was last checked.",
+        r.ledger_checked_at_ms / 1000);
+  gauge(out, "cunhuo_payments_unreconciled",
+        "Differences between the provider's bill and the books in yesterday's reconciliation.",
+        r.unreconciled);
+  gauge(out, "cunhuo_excursions_open", "Cold-chain excursions open, awaiting the centre.",
+        r.open_excursions);
+  return out;
+}
+
+}  // namespace cunhuo::storefront
