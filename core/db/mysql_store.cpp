@@ -174,9 +174,13 @@ class MysqlSession final : public Session {
     }
   }
 
+  // COMMIT as a statement: Connection::commit() does not report every failure of the
+  // commit itself, and a Galera certification conflict is reported only there (1213 at
+  // COMMIT): taken as a success, the transaction would be answered as done and be gone.
   Status commit() {
     try {
-      conn_->commit();
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      st->execute("COMMIT");
       return {};
     } catch (const sql::SQLException& e) {
       Error err = mysql_error(e, "COMMIT", broken_);

@@ -238,6 +238,8 @@ struct Stored {
   std::int64_t orders = 0;            // order lines of the product
   std::int64_t over_buyer_limit = 0;  // buyers holding more than one unit: must be 0
   std::set<std::int64_t> buyers;      // accounts holding an order of the product
+  std::int64_t keys_answered_201 = 0;  // idempotency keys whose recorded answer is a 201
+  std::int64_t orders_of_product = 0;  // orders (not lines), whatever their status
 };
 
 cunhuo::Result<Stored> count_stored(cunhuo::db::Database& db, std::int64_t product) {
@@ -258,6 +260,10 @@ cunhuo::Result<Stored> count_stored(cunhuo::db::Database& db, std::int64_t produ
                                             "l.product_id = ?",
                                             {product})))
       out.buyers.insert(r.i64(0));
+    auto keys = CUNHUO_TRY(s.query_one("SELECT COUNT(*) FROM idempotency_keys WHERE status = 201"));
+    out.keys_answered_201 = keys->i64(0);
+    auto orders = CUNHUO_TRY(s.query_one("SELECT COUNT(*) FROM orders"));
+    out.orders_of_product = orders->i64(0);
     out.accounted = sold->i64(0) + stock->i64(0);
     out.orders = sold->i64(1);
     out.over_buyer_limit = greedy->i64(0);
@@ -405,6 +411,8 @@ int main(int argc, char** argv) {
   print_bench(label, "lost_acknowledged_orders", lost);
   print_bench(label, "over_buyer_limit", stored->over_buyer_limit);
   print_bench(label, "retried", sale.retried);
+  print_bench(label, "keys_answered_201", stored->keys_answered_201);
+  print_bench(label, "orders_in_store", stored->orders_of_product);
   print_bench(label, "other_replies", sale.other);
   const int expected_orders = std::min(units, std::min(attempts, buyer_count));
   const bool ok = oversold == 0 && stored->accounted == units && lost == 0 &&
