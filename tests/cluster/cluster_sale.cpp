@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -71,6 +72,8 @@ struct Connection {
   int fd = -1;
   std::uint16_t port = 0;
   int attempt = -1;  // the request in flight
+  bool waiting = false;  // to be sent again at retry_at
+  Clock::time_point retry_at{};
   std::string in;
   std::string out;
   std::size_t sent = 0;
@@ -122,8 +125,10 @@ bool flush_out(Connection& c) {
   return true;
 }
 
-// Replies that say "try again": the outcome is not known, or the store was busy.
+// Replies that say "try again": the outcome is not known, or the store was busy. A careful
+// client waits a moment first.
 bool worth_retrying(int status) { return status == 500 || status == 502 || status == 503; }
+constexpr auto kRetryPause = std::chrono::milliseconds(50);
 
 void watch(int ep, Connection& c, std::size_t k) {
   epoll_event ev{};
@@ -167,17 +172,26 @@ Sale run_sale(const std::vector<std::uint16_t>& ports, int connections, int atte
     c.fd = open_connection(c.port);
     watch(ep, c, k);
     ++sale.reconnected;
-    if (c.busy) send(c);
+    if (c.busy && !c.waiting) send(c);
   };
   for (auto& c : conns) issue(c);
   std::vector<epoll_event> events(conns.size());
   char buf[16384];
+  int idle_ms = 0;
   while (done < attempts) {
-    const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 60'000);
-    if (n <= 0) {
+    const bool any_waiting = std::any_of(conns.begin(), conns.end(), [](auto& c) { return c.waiting; });
+    const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
+    idle_ms = n > 0 || any_waiting ? 0 : idle_ms + 10;
+    if (n < 0 || idle_ms > 60'000) {
       std::fprintf(stderr, "the servers stopped answering\n");
       std::exit(1);
     }
+    const auto now = Clock::now();
+    for (auto& c : conns)
+      if (c.waiting && c.retry_at <= now) {
+        c.waiting = false;
+        send(c);  // the same attempt, the same key
+      }
     for (int e = 0; e < n; ++e) {
       const std::size_t k = events[e].data.u64;
       Connection& c = conns[k];
@@ -198,7 +212,8 @@ Sale run_sale(const std::vector<std::uint16_t>& ports, int connections, int atte
       while (int status = take_reply(c.in)) {
         if (worth_retrying(status)) {
           ++sale.retried;
-          send(c);  // the same attempt, the same key
+          c.waiting = true;
+          c.retry_at = Clock::now() + kRetryPause;
           continue;
         }
         ++done;
@@ -398,7 +413,7 @@ int main(int argc, char** argv) {
     if (!stored->buyers.count(buyers[static_cast<std::size_t>(attempt) % buyers.size()].id))
       ++lost;
   std::printf(
-      "%s: %d attempts by %zu buyers over %d connections to %zu processes in %.2f s; "
+      "%s: %d attempts by %zu buyers over %d connections to %zu port(s) in %.2f s; "
       "%d orders acknowledged, %d sold out, %d over the buyer limit, %d other, %d retried, "
       "%d reconnected; sold out after %.3f s\n",
       label.c_str(), attempts, buyers.size(), connections, ports.size(), sale.total_s,
