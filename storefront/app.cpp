@@ -190,9 +190,9 @@ std::vector<db::Migration> all_migrations() {
        {outbox::migrations(), jobs::migrations(), messaging::migrations(), seeds::migrations(),
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
-        marketplace::proxy_migrations(), Auth::migrations(), SessionRevocations::migrations(), Idempotency::migrations(),
-        staff_account_migrations(), proxy_selling_migrations(), notification_migrations(),
-        cart_migrations(), refund_evidence_migrations()})
+        marketplace::proxy_migrations(), Auth::migrations(), SessionRevocations::migrations(),
+        Idempotency::migrations(), staff_account_migrations(), proxy_selling_migrations(),
+        notification_migrations(), cart_migrations(), refund_evidence_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }

@@ -88,9 +88,9 @@ class App {
   Status load_demo();  // the demo county "minqin" (storefront/demo_seed.cpp)
   Status catch_up_outbox(db::Database& store);  // before a resumed demo load
   void housekeeping();                          // the periodic work of the background thread
-  void frequent_passes();          // under the housekeeping lease
-  void start_monitoring_if_due();  // the daily monitoring pass, claimed per day
-  void reconcile_yesterday();      // yesterday's bill, claimed per bill date
+  void frequent_passes();                       // under the housekeeping lease
+  void start_monitoring_if_due();               // the daily monitoring pass, claimed per day
+  void reconcile_yesterday();                   // yesterday's bill, claimed per bill date
   bool run_once_for(std::string_view job, const std::string& period,
                     const std::function<Status()>& pass);
 

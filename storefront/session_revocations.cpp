@@ -44,9 +44,8 @@ Result<std::int64_t> SessionRevocations::prune(db::Session& tx, std::int64_t now
   if (!span || span->is_null(0)) return std::int64_t{0};
   // The newest row stays whatever its age: the next seq is counted from it.
   const std::int64_t below = std::min(span->i64(1), span->i64(0) + kPruneBatch);
-  auto gone =
-      CUNHUO_TRY(tx.exec("DELETE FROM session_revocations WHERE revoked_at < ? AND seq < ?",
-                         {now_ms - kRetentionMs, below}));
+  auto gone = CUNHUO_TRY(tx.exec("DELETE FROM session_revocations WHERE revoked_at < ? AND seq < ?",
+                                 {now_ms - kRetentionMs, below}));
   return gone.affected_rows;
 }
 

@@ -70,7 +70,7 @@ class SessionRevocations {
   std::condition_variable done_;
   std::int64_t started_ = 0, finished_ = 0;  // reads begun and the last one finished
   bool reading_ = false;
-  Status last_;          // the outcome of read `finished_`
+  Status last_;            // the outcome of read `finished_`
   std::int64_t seq_ = -1;  // applied through; only the reading thread writes it
   std::atomic<std::int64_t> generation_{-1};
 };

@@ -60,16 +60,18 @@ Result<bool> claim_run(db::Database& db, std::string_view job, std::string_view 
         locked(tx, "SELECT state, claimed_until FROM job_runs WHERE job = ? AND period = ?"),
         {job, period}));
     if (!row) {
-      CUNHUO_TRY(tx.exec("INSERT INTO job_runs (job, period, holder, state, claimed_until) "
-                         "VALUES (?, ?, ?, 'running', ?)",
-                         {job, period, holder, now + deadline_ms}));
+      CUNHUO_TRY(
+          tx.exec("INSERT INTO job_runs (job, period, holder, state, claimed_until) "
+                  "VALUES (?, ?, ?, 'running', ?)",
+                  {job, period, holder, now + deadline_ms}));
       return true;
     }
     if (row->str(0) == "done" || row->i64(1) > now) return false;
     // A run given back, or one whose process died: this one takes it over.
-    CUNHUO_TRY(tx.exec("UPDATE job_runs SET holder = ?, state = 'running', claimed_until = ? "
-                       "WHERE job = ? AND period = ?",
-                       {holder, now + deadline_ms, job, period}));
+    CUNHUO_TRY(
+        tx.exec("UPDATE job_runs SET holder = ?, state = 'running', claimed_until = ? "
+                "WHERE job = ? AND period = ?",
+                {holder, now + deadline_ms, job, period}));
     return true;
   }));
 }
@@ -78,13 +80,15 @@ Status finish_run(db::Database& db, std::string_view job, std::string_view perio
                   std::string_view holder, bool succeeded, const Clock& clock) {
   return db.write([&](db::Session& tx) -> Status {
     if (succeeded)
-      CUNHUO_TRY(tx.exec("UPDATE job_runs SET state = 'done', finished_at = ? WHERE job = ? AND "
-                         "period = ? AND holder = ?",
-                         {clock.now_ms(), job, period, holder}));
+      CUNHUO_TRY(
+          tx.exec("UPDATE job_runs SET state = 'done', finished_at = ? WHERE job = ? AND "
+                  "period = ? AND holder = ?",
+                  {clock.now_ms(), job, period, holder}));
     else
-      CUNHUO_TRY(tx.exec("UPDATE job_runs SET claimed_until = 0 WHERE job = ? AND period = ? AND "
-                         "holder = ? AND state = 'running'",
-                         {job, period, holder}));
+      CUNHUO_TRY(
+          tx.exec("UPDATE job_runs SET claimed_until = 0 WHERE job = ? AND period = ? AND "
+                  "holder = ? AND state = 'running'",
+                  {job, period, holder}));
     return {};
   });
 }
@@ -94,8 +98,8 @@ Result<bool> hold_lease(db::Database& db, std::string_view job, std::string_view
   CUNHUO_ASSERT(job.size() <= kMaxJobName && holder.size() <= kMaxHolder);
   return lost_if_duplicate(db.write([&](db::Session& tx) -> Result<bool> {
     const std::int64_t now = clock.now_ms();
-    auto row = CUNHUO_TRY(tx.query_one(
-        locked(tx, "SELECT holder, held_until FROM job_leases WHERE job = ?"), {job}));
+    auto row = CUNHUO_TRY(
+        tx.query_one(locked(tx, "SELECT holder, held_until FROM job_leases WHERE job = ?"), {job}));
     if (!row) {
       CUNHUO_TRY(tx.exec("INSERT INTO job_leases (job, holder, held_until) VALUES (?, ?, ?)",
                          {job, holder, now + lease_ms}));

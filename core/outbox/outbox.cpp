@@ -93,9 +93,9 @@ Status Dispatcher::mark_delivered(std::span<const std::int64_t> event_ids) {
   return db_.write([&](db::Session& tx) -> Status {
     const std::int64_t now = clock_.now_ms();
     for (std::int64_t id : event_ids)
-      CUNHUO_TRY(tx.exec(
-          "UPDATE outbox_events SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
-          {now, id}));
+      CUNHUO_TRY(
+          tx.exec("UPDATE outbox_events SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+                  {now, id}));
     return {};
   });
 }

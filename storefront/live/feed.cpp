@@ -840,10 +840,10 @@ Status Feed::Impl::tail_once() {
                 "id LIMIT ?",
                 {handed_max(), kTailBatch}));
     if (!late.empty()) {
-      auto filled = CUNHUO_TRY(s.query_with(
-          "SELECT id, topic, payload, created_at FROM outbox_events WHERE id IN (" +
-              db::placeholders(late.size()) + ")",
-          late));
+      auto filled = CUNHUO_TRY(
+          s.query_with("SELECT id, topic, payload, created_at FROM outbox_events WHERE id IN (" +
+                           db::placeholders(late.size()) + ")",
+                       late));
       rows.insert(rows.end(), filled.begin(), filled.end());
     }
     std::vector<Delivery> out;

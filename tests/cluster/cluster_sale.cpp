@@ -71,7 +71,7 @@ std::string login(HttpClient& c, const std::string& phone) {
 struct Connection {
   int fd = -1;
   std::uint16_t port = 0;
-  int attempt = -1;  // the request in flight
+  int attempt = -1;      // the request in flight
   bool waiting = false;  // to be sent again at retry_at
   Clock::time_point retry_at{};
   std::string in;
@@ -179,7 +179,8 @@ Sale run_sale(const std::vector<std::uint16_t>& ports, int connections, int atte
   char buf[16384];
   int idle_ms = 0;
   while (done < attempts) {
-    const bool any_waiting = std::any_of(conns.begin(), conns.end(), [](auto& c) { return c.waiting; });
+    const bool any_waiting =
+        std::any_of(conns.begin(), conns.end(), [](auto& c) { return c.waiting; });
     const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
     idle_ms = n > 0 || any_waiting ? 0 : idle_ms + 10;
     if (n < 0 || idle_ms > 60'000) {
@@ -249,10 +250,10 @@ Sale run_sale(const std::vector<std::uint16_t>& ports, int connections, int atte
 
 // What the store holds after the sale.
 struct Stored {
-  std::int64_t accounted = 0;         // units sold plus units left: must equal UNITS
-  std::int64_t orders = 0;            // order lines of the product
-  std::int64_t over_buyer_limit = 0;  // buyers holding more than one unit: must be 0
-  std::set<std::int64_t> buyers;      // accounts holding an order of the product
+  std::int64_t accounted = 0;          // units sold plus units left: must equal UNITS
+  std::int64_t orders = 0;             // order lines of the product
+  std::int64_t over_buyer_limit = 0;   // buyers holding more than one unit: must be 0
+  std::set<std::int64_t> buyers;       // accounts holding an order of the product
   std::int64_t keys_answered_201 = 0;  // idempotency keys whose recorded answer is a 201
   std::int64_t orders_of_product = 0;  // orders (not lines), whatever their status
 };
@@ -410,15 +411,13 @@ int main(int argc, char** argv) {
                                 std::max<std::int64_t>(0, stored->accounted - units);
   std::int64_t lost = 0;  // acknowledged to the client, not in the store
   for (int attempt : sale.acknowledged)
-    if (!stored->buyers.count(buyers[static_cast<std::size_t>(attempt) % buyers.size()].id))
-      ++lost;
+    if (!stored->buyers.count(buyers[static_cast<std::size_t>(attempt) % buyers.size()].id)) ++lost;
   std::printf(
       "%s: %d attempts by %zu buyers over %d connections to %zu port(s) in %.2f s; "
       "%d orders acknowledged, %d sold out, %d over the buyer limit, %d other, %d retried, "
       "%d reconnected; sold out after %.3f s\n",
-      label.c_str(), attempts, buyers.size(), connections, ports.size(), sale.total_s,
-      sale.created, sale.sold_out, sale.over_limit, sale.other, sale.retried, sale.reconnected,
-      sale.sellout_s);
+      label.c_str(), attempts, buyers.size(), connections, ports.size(), sale.total_s, sale.created,
+      sale.sold_out, sale.over_limit, sale.other, sale.retried, sale.reconnected, sale.sellout_s);
   std::printf("BENCH %s_orders_per_s %.0f\n", label.c_str(),
               sale.sellout_s > 0 ? sale.created / sale.sellout_s : 0.0);
   print_bench(label, "oversold", oversold);

@@ -268,20 +268,19 @@ STORE_TEST("the daily monitoring pass runs in one process however many run house
   }
   // One row per day and job; the process that did not claim it ran nothing.
   CHECK(eventually([&] {
-    return first.count("SELECT COUNT(*) FROM job_runs WHERE job = 'alleviation.monitoring' AND "
-                       "state = 'done'") == 1;
+    return first.count(
+               "SELECT COUNT(*) FROM job_runs WHERE job = 'alleviation.monitoring' AND "
+               "state = 'done'") == 1;
   }));
-  CHECK(first.count("SELECT COUNT(*) FROM job_leases WHERE job = 'storefront.housekeeping'") ==
-        1);
+  CHECK(first.count("SELECT COUNT(*) FROM job_leases WHERE job = 'storefront.housekeeping'") == 1);
 }
 
 STORE_TEST("an event committed through one process reaches the live feed of another",
            "[cluster][live]") {
   TestServer first(store_kind);
   SecondProcess second(first);
-  auto published = first.app().db().write([&](db::Session& tx) {
-    return outbox::publish(tx, "probe.live", "{}", first.clock());
-  });
+  auto published = first.app().db().write(
+      [&](db::Session& tx) { return outbox::publish(tx, "probe.live", "{}", first.clock()); });
   REQUIRE(published.ok());
   const std::int64_t newest = *published;
   // The second process's feed tails the shared outbox: it hands out what the first published.

@@ -356,9 +356,8 @@ TEST_CASE("a transaction whose connection was cut before it began is retried on 
   });
   REQUIRE(wrote.ok());
   CHECK(connection_id(**one) != first);
-  auto count = store.db().read([](db::Session& s) {
-    return s.query_one("SELECT COUNT(*) FROM items");
-  });
+  auto count =
+      store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
   REQUIRE(count.ok());
   CHECK((*count)->i64(0) == 1);
 }
