@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Cunhuo needs. `--test` adds what the test suite and
 # benchmarks need (MariaDB server, wrk, Chromium, Node.js and npm for the OpenAPI linter).
+# `--cluster` adds, to those, what tests/cluster/run needs for a MariaDB Galera cluster
+# (galera-4, rsync for state transfers, mariadb-backup).
 # Installs only what is missing.
 set -euo pipefail
 
@@ -11,7 +13,7 @@ packages=(g++ cmake ninja-build pkg-config git
   libpistache-dev libmysqlcppconn-dev libboost-dev libssl-dev ca-certificates libsimdjson-dev
   libspdlog-dev libsqlite3-dev libsodium-dev libgd-dev catch2
   libkainjow-mustache-dev libqrencode-dev libwebp-dev libzbar-dev)
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "${1:-}" == "--test" || "${1:-}" == "--cluster" ]]; then
   # Chromium renders the web pages in the browser tests (tests/browser); a Chinese font makes
   # their screenshots legible (the pages load no web font).
   packages+=(mariadb-server mariadb-client wrk procps curl chromium fonts-wqy-zenhei nodejs)
@@ -20,8 +22,11 @@ if [[ "${1:-}" == "--test" ]]; then
 fi
 # Deployment (deploy/test.sh checks the shipped configs): nginx for `nginx -t` and the proxy
 # test, prometheus for promtool, mariadb-backup for the MariaDB backup and restore test.
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "${1:-}" == "--test" || "${1:-}" == "--cluster" ]]; then
   packages+=(nginx-light prometheus mariadb-backup openssl)
+fi
+if [[ "${1:-}" == "--cluster" ]]; then
+  packages+=(galera-4 rsync mariadb-backup)
 fi
 
 missing=()

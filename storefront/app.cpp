@@ -10,6 +10,7 @@
 #include "payments/statement_keys.hpp"
 #include "storefront/trace_pages.hpp"
 #include "core/assert.hpp"
+#include "core/jobs/jobs.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/net/http_client.hpp"
@@ -66,6 +67,14 @@ namespace {
 constexpr std::int64_t kFirstMonitoringDelayMs = 3600LL * 1000;
 constexpr std::int64_t kMonitoringIntervalMs = 24 * 3600LL * 1000;
 constexpr std::int64_t kPruneIntervalMs = 3600LL * 1000;  // expired sessions, old keys and nonces
+// The frequent passes' lease: renewed every pass (a second), so a process that dies hands
+// them over within this.
+constexpr std::string_view kHousekeepingLease = "storefront.housekeeping";
+constexpr std::int64_t kHousekeepingLeaseMs = 10'000;
+constexpr std::string_view kMonitoringJob = "alleviation.monitoring";
+constexpr std::string_view kReconciliationJob = "payments.reconciliation";
+// A daily run not finished in this long (its process died) may be taken over by another.
+constexpr std::int64_t kDailyRunDeadlineMs = 3600LL * 1000;
 
 // One batch of each kind a pass, each in its own short transaction.
 void prune_expired(db::Database& db, const Clock& clock) {
@@ -78,6 +87,8 @@ void prune_expired(db::Database& db, const Clock& clock) {
   if (!codes.ok()) spdlog::warn("pruning expired one-time codes failed");
   auto carts = db.write([&](db::Session& tx) { return prune_carts(tx, now); });
   if (!carts.ok()) spdlog::warn("pruning forgotten carts failed");
+  auto revoked = db.write([&](db::Session& tx) { return SessionRevocations::prune(tx, now); });
+  if (!revoked.ok()) spdlog::warn("pruning old session revocations failed");
   if (!sessions.ok() || !keys.ok() || !nonces.ok()) {
     spdlog::warn("pruning expired sessions, idempotency keys or nonces failed");
     return;
@@ -176,18 +187,19 @@ std::vector<db::Migration> all_migrations() {
   const auto logistics = logistics::migrations();
   const auto alleviation = alleviation::migrations();
   for (auto list :
-       {outbox::migrations(), messaging::migrations(), seeds::migrations(),
+       {outbox::migrations(), jobs::migrations(), messaging::migrations(), seeds::migrations(),
         std::span<const db::Migration>(marketplace), std::span<const db::Migration>(logistics),
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
-        marketplace::proxy_migrations(), Auth::migrations(), Idempotency::migrations(),
-        staff_account_migrations(), proxy_selling_migrations(), notification_migrations(),
-        cart_migrations(), refund_evidence_migrations()})
+        marketplace::proxy_migrations(), Auth::migrations(), SessionRevocations::migrations(),
+        Idempotency::migrations(), staff_account_migrations(), proxy_selling_migrations(),
+        notification_migrations(), cart_migrations(), refund_evidence_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
 
 App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys)
     : config_(config),
+      instance_(jobs::process_name()),
       clock_(clock),
       db_(std::move(db)),
       auth_(*db_, clock, login_limits(config)),
@@ -439,7 +451,39 @@ payments::FeeRules App::fees() const {
 // Every second: unpaid orders give their stock back, delivered orders the buyer forgot
 // complete, refunds go to the provider, once a day yesterday's bill is reconciled, and
 // once a day every exited and at-risk household is checked against the monitoring rules.
+// With several processes on one store, the frequent passes run in the one holding the
+// housekeeping lease, and each daily pass in the one that claims that day's run.
 void App::housekeeping() {
+  auto lease = jobs::hold_lease(*db_, kHousekeepingLease, instance_, kHousekeepingLeaseMs, clock_);
+  if (!lease.ok()) spdlog::warn("taking the housekeeping lease failed: {}", lease.error().message);
+  const bool leader = lease.ok() && *lease;
+  if (leader) frequent_passes();
+  start_monitoring_if_due();
+  if (!simulator_) return;
+  if (leader) {
+    auto refunded = payments::send_provider_refunds(*db_, *simulator_, clock_);
+    if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
+  }
+  reconcile_yesterday();
+}
+
+// Runs `pass` as `job`'s run for `period` if no process ran it (or runs it) already.
+// Returns whether the run is done now (here or elsewhere).
+bool App::run_once_for(std::string_view job, const std::string& period,
+                       const std::function<Status()>& pass) {
+  auto claimed = jobs::claim_run(*db_, job, period, instance_, kDailyRunDeadlineMs, clock_);
+  if (!claimed.ok()) {
+    spdlog::warn("claiming {} for {} failed: {}", job, period, claimed.error().message);
+    return false;
+  }
+  if (!*claimed) return true;  // done, or being done, by another process
+  const Status outcome = pass();
+  if (auto st = jobs::finish_run(*db_, job, period, instance_, outcome.ok(), clock_); !st.ok())
+    spdlog::warn("recording {} for {} failed: {}", job, period, st.error().message);
+  return outcome.ok();
+}
+
+void App::frequent_passes() {
   auto released = marketplace::release_expired_orders(*db_, clock_, 500);
   if (!released.ok())
     spdlog::warn("releasing expired orders failed: {}", released.error().message);
@@ -464,31 +508,42 @@ void App::housekeeping() {
     else if (!silent->empty())
       dispatcher_->wake();
   }
+}
+
+void App::start_monitoring_if_due() {
   const bool monitoring_idle =
       !monitoring_.valid() ||
       monitoring_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   if (monitoring_idle && clock_.now_ms() >= next_monitoring_ms_) {
     next_monitoring_ms_ = clock_.now_ms() + kMonitoringIntervalMs;
     // A province's pass takes a while: it runs on its own so unpaid stock and refunds do not wait.
-    monitoring_ = std::async(std::launch::async, [this] {
-      auto opened = alleviation::monitor_all(*db_, "", clock_);
-      if (!opened.ok())
-        spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
-      else
+    const std::string today = format_date(shanghai_date(clock_.now_ms()));
+    monitoring_ = std::async(std::launch::async, [this, today] {
+      run_once_for(kMonitoringJob, today, [this]() -> Status {
+        auto opened = alleviation::monitor_all(*db_, "", clock_);
+        if (!opened.ok()) {
+          spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
+          return opened.error();
+        }
         spdlog::info("daily monitoring pass: {} alerts opened", *opened);
+        return {};
+      });
     });
   }
-  if (!simulator_) return;
-  auto refunded = payments::send_provider_refunds(*db_, *simulator_, clock_);
-  if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
+}
+
+void App::reconcile_yesterday() {
   const std::string yesterday = format_date(shanghai_date(clock_.now_ms() - 86'400'000));
-  if (reconciled_through_ != yesterday) {
+  if (reconciled_through_ == yesterday) return;
+  const bool done = run_once_for(kReconciliationJob, yesterday, [&]() -> Status {
     auto report = payments::reconcile(*db_, *simulator_, yesterday, payments::whole_bill(), clock_);
-    if (report.ok())
-      reconciled_through_ = yesterday;
-    else
+    if (!report.ok()) {
       spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
-  }
+      return report.error();
+    }
+    return {};
+  });
+  if (done) reconciled_through_ = yesterday;
 }
 
 Status App::start() {
@@ -548,6 +603,9 @@ void App::stop(std::chrono::milliseconds grace) {
   expiry_cv_.notify_all();
   expiry_.join();
   if (monitoring_.valid()) monitoring_.wait();
+  // Another process takes the frequent passes over at its next tick, not after the lease.
+  if (auto st = jobs::release_lease(*db_, kHousekeepingLease, instance_); !st.ok())
+    spdlog::warn("could not give the housekeeping lease up: {}", st.error().message);
   if (sms_) sms_->stop();
   dispatcher_->stop();
   if (auto st = db_->flush(); !st.ok())

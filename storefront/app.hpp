@@ -5,8 +5,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <memory>
 #include <vector>
@@ -86,8 +89,14 @@ class App {
   Status load_demo();  // the demo county "minqin" (storefront/demo_seed.cpp)
   Status catch_up_outbox(db::Database& store);  // before a resumed demo load
   void housekeeping();                          // the periodic work of the background thread
+  void frequent_passes();                       // under the housekeeping lease
+  void start_monitoring_if_due();               // the daily monitoring pass, claimed per day
+  void reconcile_yesterday();                   // yesterday's bill, claimed per bill date
+  bool run_once_for(std::string_view job, const std::string& period,
+                    const std::function<Status()>& pass);
 
   Config config_;
+  std::string instance_;  // this process in the shared job records (core/jobs)
   const Clock& clock_;
   std::unique_ptr<db::Database> db_;
   Auth auth_;

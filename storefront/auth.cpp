@@ -394,10 +394,27 @@ std::optional<Account> Auth::cached(const std::string& hash) {
 }
 
 void Auth::remember(const std::string& hash, const Account& account,
-                    std::int64_t session_expires_ms) {
+                    std::int64_t session_expires_ms, std::int64_t generation) {
   std::unique_lock lock(cache_mu_);
+  if (generation < 0 || revocations_.generation() != generation) return;  // revoked meanwhile
   if (cache_.size() >= kSessionCacheLimit) cache_.clear();  // bounded: start over rather than grow
   cache_[hash] = Cached{account, session_expires_ms, clock_.now_ms() + kSessionCacheMs};
+}
+
+void Auth::drop(const Revocation& r) {
+  std::unique_lock lock(cache_mu_);
+  if (!r.token_hash.empty()) {
+    cache_.erase(r.token_hash);
+    return;
+  }
+  std::erase_if(cache_, [&](const auto& entry) {
+    return entry.second.account.id == r.account_id && entry.first != r.keep_hash;
+  });
+}
+
+void Auth::drop_all() {
+  std::unique_lock lock(cache_mu_);
+  cache_.clear();
 }
 
 Result<Account> Auth::authenticate(const Request& request) {
@@ -412,8 +429,14 @@ Result<Account> Auth::authenticate_token(std::string_view token) {
   if (token.size() != kTokenChars)
     return make_error(ErrorKind::unauthorized, "unauthenticated", "log in first");
   const std::string hash = token_hash(token);
-  if (auto account = cached(hash)) return std::move(*account);
+  // A cached session counts once every revocation committed before this request is applied.
+  if (cached(hash) || revocations_.generation() < 0) {
+    CUNHUO_CHECK(revocations_.catch_up());
+    if (auto account = cached(hash)) return std::move(*account);
+  }
+  const std::int64_t generation = revocations_.generation();
   auto found = CUNHUO_TRY(db_.read([&](db::Session& s) -> Result<std::pair<Account, std::int64_t>> {
+    CUNHUO_CHECK(s.read_latest());  // a session ended through another node is gone here too
     auto row = CUNHUO_TRY(
         s.query_one(std::string("SELECT ") + kAccountColumns +
                         ", t.expires_at FROM sessions t JOIN accounts a ON a.id = t.account_id "
@@ -424,7 +447,7 @@ Result<Account> Auth::authenticate_token(std::string_view token) {
                         "session is unknown or has expired");
     return std::make_pair(CUNHUO_TRY(account_from(*row)), row->i64(8));
   }));
-  remember(hash, found.first, found.second);
+  remember(hash, found.first, found.second, generation);
   return std::move(found.first);
 }
 
@@ -435,10 +458,13 @@ Status Auth::assign_shop(db::Session& tx, std::int64_t account_id, std::int64_t 
 }
 
 void Auth::forget_account(std::int64_t account_id, const std::string& keep) {
-  std::unique_lock lock(cache_mu_);
-  std::erase_if(cache_, [&](const auto& entry) {
-    return entry.second.account.id == account_id && entry.first != keep;
+  drop(Revocation{.seq = 0, .account_id = account_id, .token_hash = {}, .keep_hash = keep});
+  auto recorded = db_.write([&](db::Session& tx) {
+    return SessionRevocations::record(tx, account_id, "", keep, clock_);
   });
+  if (!recorded.ok())
+    spdlog::warn("other processes may use account {}'s old fields for {} ms: {}", account_id,
+                 kSessionCacheMs, recorded.error().message);
 }
 
 static std::string request_token_hash(const Request& request) {
@@ -477,11 +503,11 @@ Result<bool> Auth::end_session(const Account& account, std::string_view public_i
                      {public_id, account.id}));
     if (!row) return std::optional<std::string>();
     CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE token_hash = ?", {row->str(0)}));
+    CUNHUO_CHECK(SessionRevocations::record(tx, account.id, row->str(0), "", clock_));
     return std::optional<std::string>(row->str(0));
   }));
   if (!hash) return false;
-  std::unique_lock lock(cache_mu_);
-  cache_.erase(*hash);
+  drop(Revocation{.seq = 0, .account_id = account.id, .token_hash = *hash, .keep_hash = {}});
   return true;
 }
 
@@ -491,9 +517,11 @@ Result<std::int64_t> Auth::end_sessions(const Account& account, const std::strin
   auto ended = CUNHUO_TRY(db_.write([&](db::Session& tx) -> Result<std::int64_t> {
     auto done = CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?",
                                    {account.id, kept}));
+    if (done.affected_rows > 0)
+      CUNHUO_CHECK(SessionRevocations::record(tx, account.id, "", kept, clock_));
     return done.affected_rows;
   }));
-  forget_account(account.id, kept);
+  drop(Revocation{.seq = 0, .account_id = account.id, .token_hash = {}, .keep_hash = kept});
   return ended;
 }
 
@@ -505,14 +533,15 @@ Status Auth::logout(const Request& request) {
 
 Status Auth::end_token(std::string_view token) {
   const std::string hash = token_hash(token);
-  {
-    std::unique_lock lock(cache_mu_);
-    cache_.erase(hash);
-  }
-  return db_.write([&](db::Session& tx) -> Status {
+  CUNHUO_CHECK(db_.write([&](db::Session& tx) -> Status {
+    auto owner =
+        CUNHUO_TRY(tx.query_one("SELECT account_id FROM sessions WHERE token_hash = ?", {hash}));
+    if (!owner) return {};
     CUNHUO_TRY(tx.exec("DELETE FROM sessions WHERE token_hash = ?", {hash}));
-    return {};
-  });
+    return SessionRevocations::record(tx, owner->i64(0), hash, "", clock_);
+  }));
+  drop(Revocation{.seq = 0, .account_id = 0, .token_hash = hash, .keep_hash = {}});
+  return {};
 }
 
 std::string Auth::token_key(std::string_view token) { return token_hash(token); }

@@ -17,6 +17,7 @@
 #include "storefront/http.hpp"
 #include "storefront/rate_limit.hpp"
 #include "storefront/schema.hpp"
+#include "storefront/session_revocations.hpp"
 #include "storefront/work_pool.hpp"
 
 namespace cunhuo::storefront {
@@ -82,8 +83,10 @@ struct LoginLimits {
 };
 
 // Sessions checked recently are kept in memory for a few seconds, so a busy client does
-// not cost a store read per request. Logging out drops the entry at once in this process;
-// another process serving the same store may accept the token for up to kSessionCacheMs.
+// not cost a store read per request. Logging out (and ending sessions, and changing an
+// account) is recorded as a revocation every process applies before it uses a cached
+// session again (session_revocations.hpp): a token logged out through one process is
+// refused by every other from the next request on, not after kSessionCacheMs.
 class Auth {
  public:
   static constexpr std::size_t kTokenChars = 64;  // 32 random bytes, in hex
@@ -93,6 +96,8 @@ class Auth {
   Auth(db::Database& db, const Clock& clock, LoginLimits limits = {})
       : db_(db),
         clock_(clock),
+        revocations_(
+            db, [this](const Revocation& r) { drop(r); }, [this] { drop_all(); }),
         wrong_passwords_(limits.wrong_passwords_per_phone, clock),
         attempts_(limits.attempts_per_address, clock) {}
 
@@ -141,8 +146,8 @@ class Auth {
                                                               std::string_view phone);
   // Makes a shop manager's account the manager of `shop` (a cooperative its county approved).
   static Status assign_shop(db::Session& tx, std::int64_t account_id, std::int64_t shop_id);
-  // Drops this process's cached sessions of an account whose fields changed, so that its next
-  // request reads them anew; all but `keep` (a token hash), when given.
+  // Drops every process's cached sessions of an account whose fields changed, so that its
+  // next request reads them anew; all but `keep` (a token hash), when given.
   void forget_account(std::int64_t account_id, const std::string& keep = {});
   // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
   Result<Account> authenticate(const Request& request);
@@ -161,13 +166,18 @@ class Auth {
     std::int64_t session_expires_ms = 0, cached_until_ms = 0;
   };
   std::optional<Account> cached(const std::string& token_hash);
+  // Caches a session read from the store while the revocations' generation was `generation`,
+  // unless something was revoked since.
   void remember(const std::string& token_hash, const Account& account,
-                std::int64_t session_expires_ms);
+                std::int64_t session_expires_ms, std::int64_t generation);
+  void drop(const Revocation& revocation);  // its sessions leave the cache
+  void drop_all();
 
   db::Database& db_;
   const Clock& clock_;
   std::shared_mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;
+  SessionRevocations revocations_;
   RateLimiter wrong_passwords_, attempts_;
 };
 

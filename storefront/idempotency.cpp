@@ -111,12 +111,15 @@ Status Idempotency::record(db::Session& tx, const Claim& c, const Response& resp
 }
 
 // After the work's transaction failed: answer as another process did, or keep a refusal
-// that the same request would get again.
+// that the same request would get again. Another process running the same key at the same
+// time makes this one fail on the key's row (duplicate), or on what its work changed first
+// (the last unit sold, by that very request): either way its recorded answer is the answer.
 Response Idempotency::settle_refusal(const Claim& c, const Error& error) {
-  if (error.code == db::kDuplicate) {
-    auto replay = db_.read([&](db::Session& s) { return earlier(s, c); });
-    if (replay.ok() && *replay) return std::move(**replay);
-  }
+  auto replay = db_.read([&](db::Session& s) -> Result<std::optional<Response>> {
+    CUNHUO_CHECK(s.read_latest());  // committed through another Galera node a moment ago
+    return earlier(s, c);
+  });
+  if (replay.ok() && *replay) return std::move(**replay);
   Response refusal = error_response(error);
   if (worth_keeping(refusal.status)) {
     auto kept = db_.write([&](db::Session& tx) -> Status {

@@ -150,6 +150,24 @@ static Result<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
+// "HOST[:PORT]", one of the comma-separated hosts of a mysql:// url.
+static Result<MysqlHost> parse_host(std::string_view hostport) {
+  auto bad = [](const char* why) {
+    return make_error(ErrorKind::invalid, "invalid_db_url", why, "db");
+  };
+  MysqlHost h;
+  auto colon = hostport.rfind(':');
+  h.host = std::string(hostport.substr(0, colon));
+  if (colon != std::string_view::npos) {
+    auto p = hostport.substr(colon + 1);
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), h.port);
+    if (ec != std::errc{} || end != p.data() + p.size() || h.port <= 0 || h.port > 65535)
+      return bad("bad port in db url");
+  }
+  if (h.host.empty()) return bad("mysql url needs a host");
+  return h;
+}
+
 Result<MysqlAddress> parse_mysql_url(std::string_view url) {
   auto bad = [](const char* why) {
     return make_error(ErrorKind::invalid, "invalid_db_url", why, "db");
@@ -175,15 +193,13 @@ Result<MysqlAddress> parse_mysql_url(std::string_view url) {
   for (char c : a.schema)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
       return bad("database name may use letters, digits and _");
-  auto colon = hostport.rfind(':');
-  a.host = std::string(hostport.substr(0, colon));
-  if (colon != std::string_view::npos) {
-    auto p = hostport.substr(colon + 1);
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), a.port);
-    if (ec != std::errc{} || end != p.data() + p.size() || a.port <= 0 || a.port > 65535)
-      return bad("bad port in db url");
+  for (;;) {  // HOST:PORT[,HOST:PORT...]
+    if (a.hosts.size() >= kMaxMysqlHosts) return bad("at most 16 hosts in a db url");
+    const auto comma = hostport.find(',');
+    a.hosts.push_back(CUNHUO_TRY(parse_host(hostport.substr(0, comma))));
+    if (comma == std::string_view::npos) break;
+    hostport.remove_prefix(comma + 1);
   }
-  if (a.host.empty()) return bad("mysql url needs a host");
   if (q != std::string_view::npos) {
     std::string_view query = rest.substr(q + 1);
     if (query.rfind("pool=", 0) != 0) return bad("the only db url option is pool=N");

@@ -94,6 +94,10 @@ class Session {
   virtual Result<std::int64_t> last_insert_id() = 0;
   // Runs a script of statements separated by ";" at line ends (migrations; no parameters).
   virtual Status exec_script(std::string_view sql) = 0;
+  // Makes this transaction's reads see every write committed before the call on any node
+  // of a cluster (Galera: wsrep_sync_wait); a single server does so anyway. Call it first,
+  // before the transaction's first read. For checks that must not lag (a logout).
+  virtual Status read_latest() { return {}; }
   // "INSERT OR IGNORE" on SQLite, "INSERT IGNORE" on MySQL.
   std::string_view insert_ignore() const {
     return dialect() == Dialect::sqlite ? "INSERT OR IGNORE" : "INSERT IGNORE";
@@ -182,6 +186,8 @@ Result<std::int64_t> prune_older(Session& tx, std::string_view table, std::strin
                                  std::int64_t before, int limit);
 
 // Opens "sqlite:PATH" (":memory:" allowed) or "mysql://USER:PASS@HOST:PORT/NAME[?pool=N]".
+// A Galera cluster: "mysql://USER:PASS@HOST1:PORT1,HOST2:PORT2,.../NAME": the process
+// writes through the first node that answers and fails over to the next when it dies.
 Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOptions options = {});
 
 // Error codes a store reports; a body may see these through CUNHUO_TRY.

@@ -3,6 +3,17 @@
 // come from a bounded pool and go back after each transaction. A dropped connection
 // is discarded and the transaction retried on a fresh one, unless the drop came during
 // COMMIT, when the outcome is unknown and the caller is told so.
+//
+// MariaDB Galera (a multi-primary cluster): a transaction that loses certification to one
+// committed on another node fails with 1213, as a deadlock does, and is retried the same
+// way. The url may name several nodes; the pool connects to one of them (the first that
+// answers) and, when that node dies or leaves the primary component (1047: not ready), drops
+// its connections and moves on to the next. A transaction cut off before COMMIT never
+// committed (a dead node's open transactions are not in the cluster) and is retried on the
+// next node; one cut off during COMMIT may have committed cluster-wide: it is reported as
+// store_commit_unknown and not retried here. The service answers it 503, and the client's
+// retry with the same Idempotency-Key then finds the first answer (recorded in the same
+// transaction as the order) or runs the work afresh: an order is neither lost nor doubled.
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
@@ -13,6 +24,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -40,14 +52,20 @@ void ensure_thread_initialised() {
   thread_local ThreadGuard guard;
 }
 
+// The connection (or its node) is gone: 2006 server gone away, 2013 lost during a query,
+// 2055 lost at a system call, 4031 idle disconnect, 1927 connection killed (a node shutting
+// down), 1047 a Galera node outside the primary component ("WSREP has not yet prepared node
+// for application use"): nothing more can be done on this connection.
 bool is_connection_lost(int code) {
-  return code == 2006 || code == 2013 || code == 2055 || code == 4031;
+  return code == 2006 || code == 2013 || code == 2055 || code == 4031 || code == 1927 ||
+         code == 1047;
 }
 
 Error mysql_error(const sql::SQLException& e, std::string_view sql, bool& broken) {
   const int code = e.getErrorCode();
   if (code == 1062)
     return make_error(ErrorKind::conflict, std::string(kDuplicate), "already exists");
+  // 1213 also reports a Galera certification conflict ("WSREP detected deadlock/conflict").
   if (code == 1213 || code == 1205)
     return make_error(ErrorKind::unavailable, std::string(kStoreBusy), "store is busy, try again");
   // 1021 disk full, 1114 table full: the operator's to fix; nothing was written.
@@ -65,7 +83,8 @@ Error mysql_error(const sql::SQLException& e, std::string_view sql, bool& broken
 
 class MysqlSession final : public Session {
  public:
-  explicit MysqlSession(std::unique_ptr<sql::Connection> conn) : conn_(std::move(conn)) {}
+  MysqlSession(std::unique_ptr<sql::Connection> conn, std::size_t host)
+      : conn_(std::move(conn)), host_(host) {}
   ~MysqlSession() override {
     cache_.clear();
     try {
@@ -76,6 +95,31 @@ class MysqlSession final : public Session {
 
   Dialect dialect() const override { return Dialect::mysql; }
   bool broken() const { return broken_; }
+  std::size_t host() const { return host_; }  // its index in the url's hosts
+
+  // A Galera node answers reads from what it has applied, which may trail what another
+  // node committed a moment ago: wsrep_sync_wait makes this transaction's reads wait for it.
+  Status read_latest() override {
+    if (!galera_ || sync_wait_) return {};
+    CUNHUO_CHECK(plain("SET SESSION wsrep_sync_wait = 1"));
+    sync_wait_ = true;
+    return {};
+  }
+  // After each transaction: the next one reads as usual.
+  void end_read_latest() {
+    if (sync_wait_ && plain("SET SESSION wsrep_sync_wait = 0").ok()) sync_wait_ = false;
+  }
+  // Whether the server is a Galera node (wsrep on), asked once when connected.
+  Status detect_galera() {
+    try {
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SHOW VARIABLES LIKE 'wsrep_on'"));
+      galera_ = rs->next() && std::string(rs->getString(2)) == "ON";
+      return {};
+    } catch (const sql::SQLException& e) {
+      return mysql_error(e, "SHOW VARIABLES", broken_);
+    }
+  }
 
   // The access mode of the transactions this session runs, set only when it changes. With
   // autocommit off a transaction begins at its first statement and takes its snapshot at its
@@ -130,9 +174,13 @@ class MysqlSession final : public Session {
     }
   }
 
+  // COMMIT as a statement: Connection::commit() does not report every failure of the
+  // commit itself, and a Galera certification conflict is reported only there (1213 at
+  // COMMIT): taken as a success, the transaction would be answered as done and be gone.
   Status commit() {
     try {
-      conn_->commit();
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      st->execute("COMMIT");
       return {};
     } catch (const sql::SQLException& e) {
       Error err = mysql_error(e, "COMMIT", broken_);
@@ -220,8 +268,10 @@ class MysqlSession final : public Session {
 
   std::unique_ptr<sql::Connection> conn_;
   std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> cache_;
+  std::size_t host_ = 0;
   bool broken_ = false;
   bool read_only_ = false;  // a new connection's transactions read and write
+  bool galera_ = false, sync_wait_ = false;
 };
 
 class MysqlDatabase final : public Database {
@@ -233,8 +283,10 @@ class MysqlDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::mysql; }
   std::string describe() const override {
-    return "mysql://" + address_.user + ":***@" + address_.host + ":" +
-           std::to_string(address_.port) + "/" + address_.schema;
+    std::string hosts;
+    for (const auto& h : address_.hosts)
+      hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
+    return "mysql://" + address_.user + ":***@" + hosts + "/" + address_.schema;
   }
 
   Status ping() override {
@@ -267,6 +319,7 @@ class MysqlDatabase final : public Database {
         st = session->commit();
       else
         session->rollback();
+      session->end_read_latest();
       release(std::move(session));
       if (st.ok() || !is_retryable(st.error()) || attempt >= options_.max_retries) return st;
       backoff(attempt);
@@ -274,12 +327,34 @@ class MysqlDatabase final : public Database {
   }
 
  private:
+  // A connection to the node in use, or else to the next of the url's nodes that answers
+  // (which then becomes the node in use).
   Result<std::unique_ptr<MysqlSession>> connect(bool with_schema) {
+    const std::size_t n = address_.hosts.size();
+    const std::size_t first = current_.load();
+    Error last = make_error(ErrorKind::unavailable, "store_unavailable", "no store host");
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t host = (first + i) % n;
+      auto session = connect_to(host, with_schema);
+      std::size_t expected = first;
+      if (session.ok()) {
+        if (host != first && current_.compare_exchange_strong(expected, host))
+          spdlog::warn("store: now using {}:{}", address_.hosts[host].host,
+                       address_.hosts[host].port);
+        return session;
+      }
+      last = session.error();
+    }
+    return last;
+  }
+
+  Result<std::unique_ptr<MysqlSession>> connect_to(std::size_t host, bool with_schema) {
     ensure_thread_initialised();
+    const MysqlHost& where = address_.hosts[host];
     try {
       sql::ConnectOptionsMap opts;
-      opts["hostName"] = sql::SQLString(address_.host);
-      opts["port"] = address_.port;
+      opts["hostName"] = sql::SQLString(where.host);
+      opts["port"] = where.port;
       opts["userName"] = sql::SQLString(address_.user);
       opts["password"] = sql::SQLString(address_.password);
       if (with_schema) opts["schema"] = sql::SQLString(address_.schema);
@@ -289,7 +364,8 @@ class MysqlDatabase final : public Database {
       opts["OPT_READ_TIMEOUT"] = 60;
       opts["OPT_WRITE_TIMEOUT"] = 60;
       std::unique_ptr<sql::Connection> conn(driver()->connect(opts));
-      auto session = std::make_unique<MysqlSession>(std::move(conn));
+      auto session = std::make_unique<MysqlSession>(std::move(conn), host);
+      CUNHUO_CHECK(session->detect_galera());
       CUNHUO_CHECK(session->plain("SET NAMES utf8mb4 COLLATE utf8mb4_bin"));
       CUNHUO_CHECK(session->plain("SET SESSION time_zone = '+00:00'"));
       CUNHUO_CHECK(session->plain(
@@ -300,7 +376,8 @@ class MysqlDatabase final : public Database {
       CUNHUO_CHECK(session->plain("SET autocommit = 0"));
       return session;
     } catch (const sql::SQLException& e) {
-      spdlog::warn("cannot connect to {}: {} ({})", describe(), e.what(), e.getErrorCode());
+      spdlog::warn("cannot connect to {}:{}: {} ({})", where.host, where.port, e.what(),
+                   e.getErrorCode());
       return make_error(ErrorKind::unavailable, "store_unavailable", "cannot connect to the store");
     }
   }
@@ -329,15 +406,36 @@ class MysqlDatabase final : public Database {
     return fresh;
   }
 
+  // A broken connection is closed. When its node is the one in use, that node is taken as
+  // gone: the idle connections to it go too (each would fail its next transaction), and new
+  // ones are made to the next node.
   void release(std::unique_ptr<MysqlSession> session) {
-    std::lock_guard lock(mu_);
-    if (session->broken()) {
-      --open_;
-      session.reset();
-    } else {
-      idle_.push_back(std::move(session));
+    std::vector<std::unique_ptr<MysqlSession>> gone;  // closed outside the lock
+    {
+      std::lock_guard lock(mu_);
+      if (!session->broken()) {
+        idle_.push_back(std::move(session));
+        cv_.notify_one();
+        return;
+      }
+      const std::size_t host = session->host();
+      gone.push_back(std::move(session));
+      std::size_t in_use = host;
+      if (address_.hosts.size() > 1 &&
+          current_.compare_exchange_strong(in_use, (host + 1) % address_.hosts.size()))
+        spdlog::warn("store: lost {}:{}, moving to the next node", address_.hosts[host].host,
+                     address_.hosts[host].port);
+      for (auto it = idle_.begin(); it != idle_.end();) {
+        if ((*it)->host() == host) {
+          gone.push_back(std::move(*it));
+          it = idle_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      open_ -= static_cast<int>(gone.size());
+      cv_.notify_all();
     }
-    cv_.notify_one();
   }
 
   MysqlAddress address_;
@@ -346,6 +444,7 @@ class MysqlDatabase final : public Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<MysqlSession>> idle_;
   int open_ = 0;
+  std::atomic<std::size_t> current_{0};  // the index of the node in use
 };
 
 }  // namespace

@@ -79,9 +79,23 @@ Status Dispatcher::deliver(const Event& event) {
     if (sub.topic != event.topic) continue;
     CUNHUO_CHECK(handle_once(sub, event));
   }
+  return {};
+}
+
+// One durable transaction marks a whole pass's events delivered, rather than one per event:
+// each handler's effect already committed with its claim in outbox_handled, so an event left
+// unmarked (a crash before this commits) is only read again, and its handlers do nothing.
+// Several processes may dispatch at once and pass over the same events: the first to mark
+// one wins; the others' updates match no row and write nothing (on Galera: nothing to
+// certify, so no conflict).
+Status Dispatcher::mark_delivered(std::span<const std::int64_t> event_ids) {
+  if (event_ids.empty()) return {};
   return db_.write([&](db::Session& tx) -> Status {
-    CUNHUO_TRY(tx.exec("UPDATE outbox_events SET delivered_at = ? WHERE id = ?",
-                       {clock_.now_ms(), event.id}));
+    const std::int64_t now = clock_.now_ms();
+    for (std::int64_t id : event_ids)
+      CUNHUO_TRY(
+          tx.exec("UPDATE outbox_events SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+                  {now, id}));
     return {};
   });
 }
@@ -141,11 +155,13 @@ Result<DispatchStats> Dispatcher::run_once() {
   });
   if (!due.ok()) return due.error();
   DispatchStats stats;
+  std::vector<std::int64_t> delivered;
+  delivered.reserve(due->size());
   for (const auto& event : *due) {
     if (stopping_.load()) break;
     Status st = deliver(event);
     if (st.ok()) {
-      ++stats.delivered;
+      delivered.push_back(event.id);
       continue;
     }
     ++stats.failed;
@@ -153,6 +169,8 @@ Result<DispatchStats> Dispatcher::run_once() {
       spdlog::error("could not record outbox failure for event {}: {}", event.id,
                     rec.error().message);
   }
+  CUNHUO_CHECK(mark_delivered(delivered));
+  stats.delivered = delivered.size();
   return stats;
 }
 

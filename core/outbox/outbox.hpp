@@ -91,7 +91,8 @@ class Dispatcher {
     std::string name, topic;
     Handler handler;
   };
-  Status deliver(const Event& event);
+  Status deliver(const Event& event);  // runs its handlers; run_once marks it delivered
+  Status mark_delivered(std::span<const std::int64_t> event_ids);
   Status handle_once(const Subscription& sub, const Event& event);
   Status record_failure(const Event& event, const Error& error);
   void loop();

@@ -23,6 +23,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <map>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -329,14 +330,18 @@ struct Feed::Impl {
   };
   std::vector<Joining> joining;
   // The tailing thread's only. Every event up to `through` was handed out, and those in
-  // `ahead` above it. A hole below an id handed out is a transaction that took its id
-  // first and commits later (MariaDB's auto-increment), or one rolled back: it is waited
-  // for up to kHoleWait, then given up.
+  // `ahead` above it (with when). A hole below an id handed out is a transaction that took
+  // its id first and commits later (MariaDB's auto-increment), one rolled back, or, on
+  // Galera, an id another node's auto-increment offset owns and has not used: every hole
+  // below an id handed out kHoleWait ago is given up together. New events are read above
+  // the highest id handed out, holes by their ids every kHoleProbeEvery, so a stream full
+  // of holes costs no more reads than a dense one.
   std::int64_t through = 0;
-  std::set<std::int64_t> ahead;
-  std::int64_t hole = 0, hole_seen_ms = 0;  // the hole at through + 1, since when
-  std::int64_t handed_max() const { return ahead.empty() ? through : *ahead.rbegin(); }
+  std::map<std::int64_t, std::int64_t> ahead;  // id -> handed out at (ms)
+  std::int64_t holes_probed_ms = 0;
+  std::int64_t handed_max() const { return ahead.empty() ? through : ahead.rbegin()->first; }
   bool handed(std::int64_t id) const { return id <= through || ahead.count(id) > 0; }
+  std::vector<db::Value> holes() const;  // the lowest, up to kMaxHoleProbe
   void advance();
   // The tailing thread's: the live connections' sessions, each asked again when due.
   struct Watch {
@@ -800,31 +805,47 @@ void Feed::Impl::admit_joining() {
 }
 
 void Feed::Impl::advance() {
-  while (!ahead.empty() && *ahead.begin() == through + 1) {
-    ++through;
-    ahead.erase(ahead.begin());
-  }
-  if (ahead.empty()) {
-    hole = 0;
-    return;
-  }
   const std::int64_t now = clock_ms();
-  if (hole != through + 1) {
-    hole = through + 1;
-    hole_seen_ms = now;
-  } else if (now - hole_seen_ms > kHoleWait.count()) {
-    spdlog::debug("live: outbox ids {}..{} never committed", hole, *ahead.begin() - 1);
-    through = *ahead.begin() - 1;
-    advance();
+  while (!ahead.empty()) {
+    const auto [id, handed_ms] = *ahead.begin();
+    if (id != through + 1 && now - handed_ms <= kHoleWait.count()) break;
+    if (id != through + 1)
+      spdlog::debug("live: outbox ids {}..{} never committed", through + 1, id - 1);
+    through = id;
+    ahead.erase(ahead.begin());
   }
 }
 
+std::vector<db::Value> Feed::Impl::holes() const {
+  std::vector<db::Value> out;
+  std::int64_t next = through + 1;
+  for (const auto& [id, at] : ahead) {
+    for (; next < id && out.size() < kMaxHoleProbe; ++next) out.emplace_back(next);
+    next = id + 1;
+    if (out.size() >= kMaxHoleProbe) break;
+  }
+  return out;
+}
+
 Status Feed::Impl::tail_once() {
+  const std::int64_t now = clock_ms();
+  std::vector<db::Value> late;
+  if (now - holes_probed_ms >= kHoleProbeEvery.count()) {
+    late = holes();
+    holes_probed_ms = now;
+  }
   auto batch = CUNHUO_TRY(db.read([&](db::Session& s) -> Result<std::vector<Delivery>> {
     auto rows = CUNHUO_TRY(
         s.query("SELECT id, topic, payload, created_at FROM outbox_events WHERE id > ? ORDER BY "
                 "id LIMIT ?",
-                {through, kTailBatch}));
+                {handed_max(), kTailBatch}));
+    if (!late.empty()) {
+      auto filled = CUNHUO_TRY(
+          s.query_with("SELECT id, topic, payload, created_at FROM outbox_events WHERE id IN (" +
+                           db::placeholders(late.size()) + ")",
+                       late));
+      rows.insert(rows.end(), filled.begin(), filled.end());
+    }
     std::vector<Delivery> out;
     for (const auto& r : rows) {
       auto event = CUNHUO_TRY(event_row(r));
@@ -838,7 +859,7 @@ Status Feed::Impl::tail_once() {
     }
     return out;
   }));
-  for (const auto& d : batch) ahead.insert(d.id);
+  for (const auto& d : batch) ahead.emplace(d.id, now);
   advance();
   const std::int64_t at = handed_max();
   publish_stats([&](FeedStats& s) { s.tailed_through = at; });

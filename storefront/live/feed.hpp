@@ -53,6 +53,9 @@ inline constexpr std::int64_t kTailBatch = 512;            // events read per pa
 // How long an outbox id missing below ones already committed is waited for (a transaction
 // that took its id first and commits later) before it is taken as never committed.
 inline constexpr std::chrono::milliseconds kHoleWait{2000};
+// Holes are looked for by id this often, the lowest kMaxHoleProbe of them at a time.
+inline constexpr std::chrono::milliseconds kHoleProbeEvery{50};
+inline constexpr std::size_t kMaxHoleProbe = 256;
 inline constexpr std::size_t kMaxConnections = 10'000;
 // One account, or one address (a centre's office behind one NAT), may not fill the feed.
 inline constexpr int kMaxConnectionsPerAccount = 8;

@@ -303,6 +303,63 @@ TEST_CASE("store urls are checked", "[store]") {
   CHECK(db::open_database("mysql://u:p@host:3306/").error().code == "invalid_db_url");
   CHECK(db::open_database("mysql://u:p@host:3306/a;drop").error().code == "invalid_db_url");
   CHECK(db::open_database("sqlite:").error().code == "invalid_db_url");
+  CHECK(db::open_database("mysql://u:p@h1:3306,/x").error().code == "invalid_db_url");
+  CHECK(db::open_database("mysql://u:p@h1:3306,h2:0/x").error().code == "invalid_db_url");
+}
+
+namespace {
+// The store's url with `hosts` put before its own host: "mysql://u:p@HOSTS,own:port/schema".
+std::string with_hosts_before(const std::string& url, const std::string& hosts) {
+  const auto at = url.find('@');
+  return url.substr(0, at + 1) + hosts + "," + url.substr(at + 1);
+}
+
+std::int64_t connection_id(db::Database& db) {
+  auto row = db.read([](db::Session& s) { return s.query_one("SELECT CONNECTION_ID()"); });
+  REQUIRE(row.ok());
+  return (*row)->i64(0);
+}
+}  // namespace
+
+TEST_CASE("a MariaDB url naming several nodes works through the first that answers",
+          "[store][mariadb][cluster]") {
+  TestStore store(test::StoreKind::mariadb);
+  make_table(store.db());
+  // Port 1 refuses: the process goes on to the next node, the one that runs.
+  auto several = db::open_database(with_hosts_before(store.url(), "127.0.0.1:1"));
+  REQUIRE(several.ok());
+  CHECK((*several)->describe().find("127.0.0.1:1,127.0.0.1:") != std::string::npos);
+  auto wrote = (*several)->write([](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES ('蜜瓜', 1)"));
+    return {};
+  });
+  CHECK(wrote.ok());
+}
+
+TEST_CASE("a transaction whose connection was cut before it began is retried on a new one",
+          "[store][mariadb][cluster]") {
+  TestStore store(test::StoreKind::mariadb);
+  make_table(store.db());
+  auto one = db::open_database(store.url() + "?pool=1");
+  REQUIRE(one.ok());
+  const std::int64_t first = connection_id(**one);
+  // The node drops the idle connection (as a killed node's clients see it).
+  REQUIRE(store.db()
+              .write([&](db::Session& s) -> Status {
+                CUNHUO_TRY(s.exec("KILL CONNECTION " + std::to_string(first)));
+                return {};
+              })
+              .ok());
+  auto wrote = (*one)->write([](db::Session& s) -> Status {
+    CUNHUO_TRY(s.exec("INSERT INTO items (name, qty) VALUES ('蜜瓜', 1)"));
+    return {};
+  });
+  REQUIRE(wrote.ok());
+  CHECK(connection_id(**one) != first);
+  auto count =
+      store.db().read([](db::Session& s) { return s.query_one("SELECT COUNT(*) FROM items"); });
+  REQUIRE(count.ok());
+  CHECK((*count)->i64(0) == 1);
 }
 
 STORE_TEST("concurrent writers each commit or roll back on their own", "[store]") {
