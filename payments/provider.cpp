@@ -47,5 +47,6 @@ Result<std::string> NoProvider::refund(std::int64_t, Money, const std::string&) 
   return unavailable();
 }
 Result<std::vector<BillLine>> NoProvider::bill(const std::string&) { return unavailable(); }
+Result<Notification> NoProvider::open_notification(const Notification&) { return unavailable(); }
 
 }  // namespace cunhuo::payments

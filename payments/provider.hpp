@@ -33,6 +33,17 @@ struct BillLine {
   std::int64_t amount_fen = 0;
 };
 
+// The headers a notification travels with (named after WeChat Pay v3's).
+inline constexpr const char* kSerialHeader = "cunhuo-pay-serial";
+inline constexpr const char* kTimestampHeader = "cunhuo-pay-timestamp";
+inline constexpr const char* kNonceHeader = "cunhuo-pay-nonce";
+inline constexpr const char* kSignatureHeader = "cunhuo-pay-signature";
+inline constexpr std::int64_t kNotificationSkewMs = 5 * 60 * 1000;
+
+struct Notification {
+  std::string serial, timestamp, nonce, signature, body;  // timestamp in Unix seconds
+};
+
 class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
@@ -45,6 +56,10 @@ class PaymentProvider {
   virtual Result<std::vector<BillLine>> bill(const std::string& date) = 0;
   // False for the stand-in below: nothing is opened for a payment it cannot take.
   virtual bool configured() const { return true; }
+  // A notification as it arrived (its signed headers and body): verified against the
+  // provider's keys and the clock, decrypted, and handed back with `body` in the platform's
+  // terms (what apply_notification reads). Refused with a 4xx-kind error otherwise.
+  virtual Result<Notification> open_notification(const Notification& received) = 0;
 };
 
 inline constexpr std::string_view kProviderUnavailable = "provider_unavailable";
@@ -59,17 +74,7 @@ class NoProvider final : public PaymentProvider {
                              const std::string& refund_key) override;
   Result<std::vector<BillLine>> bill(const std::string& date) override;
   bool configured() const override { return false; }
-};
-
-// The headers a notification travels with (named after WeChat Pay v3's).
-inline constexpr const char* kSerialHeader = "cunhuo-pay-serial";
-inline constexpr const char* kTimestampHeader = "cunhuo-pay-timestamp";
-inline constexpr const char* kNonceHeader = "cunhuo-pay-nonce";
-inline constexpr const char* kSignatureHeader = "cunhuo-pay-signature";
-inline constexpr std::int64_t kNotificationSkewMs = 5 * 60 * 1000;
-
-struct Notification {
-  std::string serial, timestamp, nonce, signature, body;  // timestamp in Unix seconds
+  Result<Notification> open_notification(const Notification& received) override;
 };
 
 // What is signed: timestamp, nonce and body, one per line.

@@ -62,6 +62,9 @@ class Simulator final : public PaymentProvider {
   Result<std::string> refund(std::int64_t intent_id, Money amount,
                              const std::string& refund_key) override;
   Result<std::vector<BillLine>> bill(const std::string& date) override;
+  Result<Notification> open_notification(const Notification& received) override {
+    return received;
+  }
 
   // The payer's choice on the pay page; queues the notification.
   Status confirm(std::int64_t payment_id);
