@@ -1,11 +1,11 @@
 // A payment provider as the platform sees it (WeChat Pay v3 / Alipay style): it takes a
 // payment request and returns where the payer goes; it later tells the platform the
 // outcome in an asynchronous notification signed with its key; it refunds; and it serves
-// a daily bill. The built-in simulator implements this; a real provider can replace it.
+// a daily bill. payments/wechatpay implements it for WeChat Pay's API v3 (and the sandbox
+// provider, paysandbox/, speaks the same protocol).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -33,13 +33,13 @@ struct BillLine {
   std::int64_t amount_fen = 0;
 };
 
-// The headers a notification travels with (named after WeChat Pay v3's).
-inline constexpr const char* kSerialHeader = "cunhuo-pay-serial";
-inline constexpr const char* kTimestampHeader = "cunhuo-pay-timestamp";
-inline constexpr const char* kNonceHeader = "cunhuo-pay-nonce";
-inline constexpr const char* kSignatureHeader = "cunhuo-pay-signature";
+// A notification whose timestamp is this far from now, or further, is refused (a replay
+// older than that is refused by its timestamp alone; see kNonceRetentionMs).
 inline constexpr std::int64_t kNotificationSkewMs = 5 * 60 * 1000;
 
+// A notification as the provider sent it: its signed headers (WeChat Pay's
+// Wechatpay-Serial, -Timestamp, -Nonce, -Signature) and body; once opened, the same with
+// the body in the platform's terms.
 struct Notification {
   std::string serial, timestamp, nonce, signature, body;  // timestamp in Unix seconds
 };
@@ -63,6 +63,9 @@ class PaymentProvider {
 };
 
 inline constexpr std::string_view kProviderUnavailable = "provider_unavailable";
+// The name intents and the ledger give the payment sandbox (paysandbox/): its money is not
+// real, and payouts treat it so.
+inline constexpr const char* kSandboxProvider = "sim";
 
 // Stands in when no provider is configured (the sandbox off, no real provider yet):
 // every payments route exists, and what needs the provider answers 503.
@@ -75,22 +78,6 @@ class NoProvider final : public PaymentProvider {
   Result<std::vector<BillLine>> bill(const std::string& date) override;
   bool configured() const override { return false; }
   Result<Notification> open_notification(const Notification& received) override;
-};
-
-// What is signed: timestamp, nonce and body, one per line.
-std::string notification_message(const Notification& n);
-
-// Checks a notification's signature against the provider keys it trusts and its
-// timestamp against the clock. (Nonce reuse is checked in the store, where it is kept.)
-class NotificationVerifier {
- public:
-  void trust(std::string serial, std::string public_key) {
-    keys_[std::move(serial)] = std::move(public_key);
-  }
-  Status verify(const Notification& n, std::int64_t now_ms) const;
-
- private:
-  std::map<std::string, std::string> keys_;
 };
 
 }  // namespace cunhuo::payments

@@ -172,6 +172,12 @@ class SandboxImpl final : public Sandbox {
     return current_serial_;
   }
   Status pay(const std::string& out_trade_no, bool success) override;
+  Result<std::string> decide(const std::string& no, bool success, std::int64_t paid_at_ms,
+                             bool in_hand);
+  void set_return_url(std::string url) override {
+    std::lock_guard lock(mu_);
+    options_.return_url = std::move(url);
+  }
   Result<Order> find(const std::string& out_trade_no) override;
   Result<int> deliver_due() override;
   Result<Sealed> seal(const std::string& event_type, const std::string& resource) override;
@@ -195,7 +201,9 @@ class SandboxImpl final : public Sandbox {
   Reply bill_file(const std::string& date);
   Reply certificates();
   Reply payer_page(const std::string& prepay_id);
-  Reply payer_decides(const std::string& prepay_id, bool success, bool browser);
+  Reply payer_decides(const std::string& prepay_id, bool success, bool browser,
+                      const std::string& body);
+  Reply payer_in_hand(const std::string& prepay_id, bool success, const std::string& body);
   Result<std::string> bill_csv(const std::string& date);
   Result<wx::Transaction> transaction_of(const db::Row& r);
   Status queue(db::Session& tx, const std::string& event_type, const std::string& resource,
@@ -410,7 +418,7 @@ Reply SandboxImpl::handle(const std::string& method, const std::string& target,
     const bool browser =
         std::string(req[http::field::content_type]).starts_with("application/x-www-form");
     if (method == "POST" && (action == "confirm" || action == "fail"))
-      return payer_decides(prepay, action == "confirm", browser);
+      return payer_decides(prepay, action == "confirm", browser, req.body());
     return Reply{.status = 404,
                  .body = "没有这个页面",
                  .content_type = "text/plain; charset=utf-8",
@@ -579,27 +587,41 @@ Status SandboxImpl::queue(db::Session& tx, const std::string& event_type,
   return {};
 }
 
-Status SandboxImpl::pay(const std::string& no, bool success) {
-  CUNHUO_CHECK(db_->write([&](db::Session& tx) -> Status {
+// Records the payer's choice and returns the transaction as notified. With `in_hand`
+// nothing is queued, and an order paid before answers its transaction again (a demo load
+// resumed after a crash, as a provider resends a notification).
+Result<std::string> SandboxImpl::decide(const std::string& no, bool success,
+                                        std::int64_t paid_at_ms, bool in_hand) {
+  auto resource = CUNHUO_TRY(db_->write([&](db::Session& tx) -> Result<std::string> {
     auto row = CUNHUO_TRY(tx.query_one(std::string("SELECT ") + kOrderColumns +
                                            " FROM sb_orders WHERE out_trade_no = ? OR "
                                            "prepay_id = ?",
                                        {no, no}));
     if (!row) return make_error(ErrorKind::not_found, "not_found", "no such order");
+    if (in_hand && success && row->str(3) == wx::kSuccess)
+      return wx::encode(CUNHUO_TRY(transaction_of(*row)));
     if (row->str(3) != wx::kNotPay)
       return make_error(ErrorKind::conflict, "already_decided",
                         "this order is already " + state_words(row->str(3)));
     CUNHUO_TRY(tx.exec("UPDATE sb_orders SET trade_state = ?, success_at = ? WHERE id = ?",
                        {success ? "SUCCESS" : "PAYERROR",
-                        success ? db::Value(clock_.now_ms()) : db::Value(), row->i64(0)}));
+                        success ? db::Value(paid_at_ms) : db::Value(), row->i64(0)}));
     auto paid = CUNHUO_TRY(tx.query_one(
         std::string("SELECT ") + kOrderColumns + " FROM sb_orders WHERE id = ?", {row->i64(0)}));
-    const auto t = CUNHUO_TRY(transaction_of(*paid));
-    // WeChat Pay notifies successes only; the sandbox also tells of a failure it was asked
-    // to make, so a test sees the intent fail.
-    return queue(tx, "TRANSACTION.SUCCESS", wx::encode(t), row->str(7));
+    const std::string t = wx::encode(CUNHUO_TRY(transaction_of(*paid)));
+    // WeChat Pay notifies successes only; the sandbox also tells of a failure the payer
+    // chose (TRANSACTION.FAIL, trade_state PAYERROR), so the platform's intent fails.
+    if (!in_hand)
+      CUNHUO_CHECK(queue(tx, success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL", t,
+                         row->str(7)));
+    return t;
   }));
   cv_.notify_all();
+  return resource;
+}
+
+Status SandboxImpl::pay(const std::string& no, bool success) {
+  CUNHUO_TRY(decide(no, success, clock_.now_ms(), false));
   return {};
 }
 
@@ -802,25 +824,52 @@ Reply SandboxImpl::payer_page(const std::string& prepay) {
       .status = 200, .body = html, .content_type = "text/html; charset=utf-8", .sign = false};
 }
 
-Reply SandboxImpl::payer_decides(const std::string& prepay, bool success, bool browser) {
+Reply SandboxImpl::payer_decides(const std::string& prepay, bool success, bool browser,
+                                  const std::string& body) {
   auto order = find(prepay);
   if (!order.ok() || order->prepay_id != prepay)
     return Reply{.status = 404,
                  .body = "没有这笔支付",
                  .content_type = "text/plain; charset=utf-8",
                  .sign = false};
+  if (!browser && !body.empty()) return payer_in_hand(prepay, success, body);
   auto paid = pay(prepay, success);
-  if (browser)
+  if (browser) {
+    std::lock_guard lock(mu_);
     return Reply{.status = 303,
                  .body = "",
                  .content_type = "text/html; charset=utf-8",
                  .location = options_.return_url.empty() ? "/pay/" + prepay : options_.return_url,
                  .sign = false};
+  }
   if (!paid.ok()) return error_reply(409, "ORDER_DECIDED", paid.error().message);
   auto now = find(prepay);
   JsonWriter w;
   w.begin_object().field("out_trade_no", now->out_trade_no);
   w.field("trade_state", now->trade_state).end_object();
+  return Reply{.status = 200, .body = w.take(), .sign = false};
+}
+
+// The demo's extension: {"in_hand": true, "paid_at_ms": N} pays at that moment of the
+// demo's history and answers the signed notification instead of sending it, for the loader
+// to hand to the platform's verification (nothing listens while the demo loads).
+Reply SandboxImpl::payer_in_hand(const std::string& prepay, bool success,
+                                 const std::string& body) {
+  auto doc = Json::parse(body);
+  const Json* in_hand = doc.ok() ? doc->find("in_hand") : nullptr;
+  const Json* at = doc.ok() ? doc->find("paid_at_ms") : nullptr;
+  if (in_hand == nullptr || in_hand->type() != Json::Type::boolean || !in_hand->as_bool() ||
+      at == nullptr || at->type() != Json::Type::integer)
+    return error_reply(400, "PARAM_ERROR", "in_hand: true and paid_at_ms are required");
+  auto resource = decide(prepay, success, at->as_integer(), true);
+  if (!resource.ok()) return error_reply(409, "ORDER_DECIDED", resource.error().message);
+  auto sealed =
+      seal(success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL", *resource);
+  if (!sealed.ok()) return error_reply(500, "SYSTEM_ERROR", sealed.error().message);
+  JsonWriter w;
+  w.begin_object().field("serial", sealed->serial).field("timestamp", sealed->timestamp);
+  w.field("nonce", sealed->nonce).field("signature", sealed->signature);
+  w.field("body", sealed->body).end_object();
   return Reply{.status = 200, .body = w.take(), .sign = false};
 }
 

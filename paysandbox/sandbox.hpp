@@ -60,9 +60,13 @@ class Sandbox {
   virtual std::string platform_serial() const = 0;
 
   // The payer pays (or the payment fails) for the order with this prepay id / out_trade_no:
-  // the sandbox page's buttons; the notifications are queued.
+  // the sandbox page's buttons; the notifications are queued. Over HTTP the page's
+  // POST /pay/{prepay_id}/confirm with {"in_hand": true, "paid_at_ms": N} instead answers
+  // the signed notification (the demo loader's way: see payer_in_hand).
   virtual Status pay(const std::string& out_trade_no, bool success) = 0;
   virtual Result<Order> find(const std::string& out_trade_no) = 0;
+  // Where the payer's browser goes once they decided (known once the platform listens).
+  virtual void set_return_url(std::string url) = 0;
   // Sends every notification that is due once; returns how many were acknowledged (2xx).
   virtual Result<int> deliver_due() = 0;
   // A notification of `event_type` for `resource` (its plaintext JSON), encrypted and

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "payments/provider.hpp"
 #include "payments/wechatpay/crypto.hpp"
 
 namespace cunhuo::payments::wechatpay {
@@ -22,7 +23,7 @@ inline constexpr const char* kTimestampHeader = "Wechatpay-Timestamp";
 inline constexpr const char* kNonceHeader = "Wechatpay-Nonce";
 inline constexpr const char* kSignatureHeader = "Wechatpay-Signature";
 // An answer or a notification whose timestamp is this far from now, or further, is refused.
-inline constexpr std::int64_t kMaxSkewSeconds = 5 * 60;
+inline constexpr std::int64_t kMaxSkewSeconds = kNotificationSkewMs / 1000;
 inline constexpr std::size_t kNonceChars = 32;
 
 // Error codes of the protocol's refusals.

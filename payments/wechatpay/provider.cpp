@@ -127,11 +127,16 @@ Result<Config> load_config(const std::string& path) {
                                                       {"api_base", &c.api_base},
                                                       {"ca_file", &c.ca_file},
                                                       {"trade_type", &c.trade_type}};
+  std::string sandbox = "no";
   while (std::getline(in, line)) {
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
     const auto space = line.find_first_of(" \t");
     const std::string key = line.substr(0, space);
+    if (key == "sandbox" && space != std::string::npos) {
+      sandbox = trim(line.substr(space));
+      continue;
+    }
     auto field = fields.find(key);
     if (field == fields.end() || space == std::string::npos)
       return config_error("unknown or empty setting '" + key + "' in " + path, key);
@@ -140,6 +145,8 @@ Result<Config> load_config(const std::string& path) {
   for (const auto& [key, value] : fields)
     if (value->empty() && key != "ca_file")
       return config_error("the WeChat Pay configuration names no " + key, key);
+  if (sandbox != "yes" && sandbox != "no") return config_error("sandbox is yes or no", "sandbox");
+  c.sandbox = sandbox == "yes";
   if (c.apiv3_key.size() != kApiV3KeyBytes)
     return config_error("the APIv3 key is 32 bytes", "apiv3_key");
   if (!trade_type_of(c.trade_type))
@@ -154,7 +161,7 @@ Status write_config(const std::string& path, const Config& c) {
        << "mchid " << c.mchid << "\nappid " << c.appid << "\nprivate_key_file "
        << c.private_key_file << "\nmerchant_serial " << c.merchant_serial << "\napiv3_key "
        << c.apiv3_key << "\nnotify_url " << c.notify_url << "\napi_base " << c.api_base
-       << "\ntrade_type " << c.trade_type << "\n";
+       << "\ntrade_type " << c.trade_type << "\nsandbox " << (c.sandbox ? "yes" : "no") << "\n";
   if (!c.ca_file.empty()) text << "ca_file " << c.ca_file << "\n";
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return config_error("cannot write " + path);
@@ -315,6 +322,16 @@ Status WechatPayProvider::refresh_certificates() {
   return {};
 }
 
+void WechatPayProvider::set_notify_url(std::string url) {
+  std::lock_guard lock(mu_);
+  config_.notify_url = std::move(url);
+}
+
+std::string WechatPayProvider::notify_url() const {
+  std::lock_guard lock(mu_);
+  return config_.notify_url;
+}
+
 std::vector<std::string> WechatPayProvider::trusted_serials() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
@@ -335,7 +352,7 @@ Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& re
   w.begin_object().field("appid", config_.appid).field("mchid", config_.mchid);
   w.field("description", request.description.empty() ? std::string("村货订单")
                                                      : request.description.substr(0, 120));
-  w.field("out_trade_no", out_trade_no(request.intent_id)).field("notify_url", config_.notify_url);
+  w.field("out_trade_no", out_trade_no(request.intent_id)).field("notify_url", notify_url());
   w.key("amount").begin_object().field("total", request.amount.fen());
   w.field("currency", request.currency).end_object();
   if (type == TradeType::jsapi)
@@ -403,7 +420,7 @@ Result<std::string> WechatPayProvider::refund(std::int64_t intent_id, Money amou
     return make_error(ErrorKind::conflict, "not_paid", "WeChat Pay has no payment to refund");
   JsonWriter w;
   w.begin_object().field("out_trade_no", out_trade_no(intent_id));
-  w.field("out_refund_no", out_refund_no(refund_key)).field("notify_url", config_.notify_url);
+  w.field("out_refund_no", out_refund_no(refund_key)).field("notify_url", notify_url());
   w.key("amount").begin_object().field("refund", amount.fen()).field("total", paid->total);
   w.field("currency", "CNY").end_object().end_object();
   auto answer = CUNHUO_TRY(call_retrying("POST", "/v3/refund/domestic/refunds", w.take()));

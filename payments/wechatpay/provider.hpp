@@ -37,6 +37,9 @@ struct Config {
   std::string api_base = std::string(kDefaultApiBase);
   std::string ca_file;  // the CAs to trust for api_base (a private deployment, the sandbox)
   std::string trade_type = "h5";  // what the platform's pages open: native, jsapi or h5
+  // "sandbox yes": the provider is the payment sandbox (paysandbox/): no real money moves,
+  // so the intents and ledger name the provider kSandboxProvider, and payouts know it.
+  bool sandbox = false;
 };
 
 // Reads `key value` lines (# comments). Refuses a file the group or others may read, as
@@ -67,7 +70,10 @@ class WechatPayProvider final : public PaymentProvider {
   static Result<std::unique_ptr<WechatPayProvider>> open(Config config, const Clock& clock,
                                                          AdapterOptions options = {});
 
-  std::string name() const override { return kName; }
+  std::string name() const override { return config_.sandbox ? kSandboxProvider : kName; }
+  // Where the provider is told to send notifications (a platform on an ephemeral port
+  // knows it once it listens).
+  void set_notify_url(std::string url);
   Result<ProviderPayment> create_payment(const PaymentRequest& request) override;
   Result<std::string> refund(std::int64_t intent_id, Money amount,
                              const std::string& refund_key) override;
@@ -103,6 +109,8 @@ class WechatPayProvider final : public PaymentProvider {
   Status verify_answer(const net::HttpResponse& response, bool may_refresh);
   std::optional<RsaKey> platform_key(const std::string& serial, bool may_refresh);
   void wait(int attempt);
+
+  std::string notify_url() const;
 
   Config config_;
   RsaKey key_;
