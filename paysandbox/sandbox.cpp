@@ -218,6 +218,7 @@ class SandboxImpl final : public Sandbox {
   net::HttpClient notifier_;
   wx::RsaKey merchant_key_;
   mutable std::mutex mu_;
+  std::mutex delivering_;
   std::string current_serial_;
   wx::RsaKey current_key_;
   asio::io_context io_;
@@ -906,6 +907,8 @@ Result<Sandbox::Sealed> SandboxImpl::sign(const std::string& body) {
 }
 
 Result<int> SandboxImpl::deliver_due() {
+  // One pass at a time (the background loop and a test's own call): none is sent twice.
+  std::lock_guard pass(delivering_);
   auto due = CUNHUO_TRY(db_->read([&](db::Session& s) {
     return s.query(
         "SELECT id, event_type, resource, notify_url, attempts FROM sb_notifications WHERE "

@@ -21,7 +21,6 @@
 #include "payments/refunds.hpp"
 #include "payments/statement_keys.hpp"
 #include "payments/statements.hpp"
-#include "payments/wechatpay/protocol.hpp"
 #include "storefront/checkout_flow.hpp"
 #include "storefront/pages.hpp"
 #include "storefront/refund_evidence.hpp"
@@ -201,11 +200,11 @@ Response refund_noticed(const pay::Notification& opened) {
 // A notification that fails verification or cannot be applied gets a 4xx, so the provider
 // sends it again; nothing is written for it.
 Response notify(PaymentsContext& ctx, const Request& req) {
-  namespace wx = pay::wechatpay;
-  const pay::Notification received{req.header(wx::kSerialHeader).value_or(""),
-                                   req.header(wx::kTimestampHeader).value_or(""),
-                                   req.header(wx::kNonceHeader).value_or(""),
-                                   req.header(wx::kSignatureHeader).value_or(""), req.body};
+  // Header names are looked up lower-case (http1.cpp keeps them so).
+  const pay::Notification received{req.header("wechatpay-serial").value_or(""),
+                                   req.header("wechatpay-timestamp").value_or(""),
+                                   req.header("wechatpay-nonce").value_or(""),
+                                   req.header("wechatpay-signature").value_or(""), req.body};
   auto opened = ctx.provider.open_notification(received);
   if (!opened.ok()) return error_response(opened.error());
   if (opened->body.find(R"("event_type":"REFUND.)") != std::string::npos)

@@ -95,7 +95,7 @@ Bought buy_from_campaign(HttpClient& c, const std::string& buyer, std::int64_t c
   auto intent = start_payment(c, buyer, b.checkout, "first-payment");
   REQUIRE(intent.status == 201);
   auto confirmed =
-      c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(buyer));
+      on_pay_page(str_field(intent.body, "pay_url"));
   REQUIRE(confirmed.status == 200);
   REQUIRE(eventually([&] { return order_status(c, buyer, b.order) == "paid"; }));
   return b;
