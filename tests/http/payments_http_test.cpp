@@ -277,10 +277,7 @@ STORE_TEST("the day's bill reconciles with the books, and a difference is report
   REQUIRE(bill->size() == 1);
   CHECK(bill->front().amount_fen == 7960);
   // The provider's books say something else: the centre sees it.
-  auto provider_books =
-      db::open_database("sqlite:" + server.data_dir() + "/paysandbox/paysandbox.db");
-  REQUIRE(provider_books.ok());
-  REQUIRE((*provider_books)
+  REQUIRE(sandbox_books(server)
               ->write([](db::Session& tx) -> Status {
                 CUNHUO_TRY(tx.exec("UPDATE sb_orders SET total_fen = 7000"));
                 return {};
@@ -548,13 +545,7 @@ STORE_TEST(
   REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM provider_refunds") == 1; }));
   server.app().housekeep_now();
   CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
-  auto key = server.app().db().read(
-      [](db::Session& s) { return s.query_one("SELECT refund_key FROM provider_refunds"); });
-  REQUIRE(key.ok());
-  auto refunded =
-      dynamic_cast<wx::WechatPayProvider&>(server.app().provider()).query_refund((*key)->str(0));
-  REQUIRE(refunded.ok());
-  CHECK(refunded->refund == 7960);
+  CHECK(refunded_at_provider(server) == 7960);
   CHECK(
       server.count("SELECT COUNT(*) FROM payment_orders WHERE status = 'refunded' AND order_id = " +
                    order) == 1);

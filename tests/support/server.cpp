@@ -102,6 +102,25 @@ HttpReply on_pay_page(const std::string& pay_url, const std::string& action, boo
       {{"Content-Type", browser ? "application/x-www-form-urlencoded" : "application/json"}});
 }
 
+std::int64_t refunded_at_provider(TestServer& server) {
+  auto key = server.app().db().read([](db::Session& s) {
+    return s.query_one("SELECT refund_key FROM provider_refunds WHERE status = 'sent'");
+  });
+  REQUIRE(key.ok());
+  REQUIRE(key->has_value());
+  auto& adapter = dynamic_cast<payments::wechatpay::WechatPayProvider&>(server.app().provider());
+  auto refund = adapter.query_refund((*key)->str(0));
+  REQUIRE(refund.ok());
+  CHECK(refund->status == "SUCCESS");
+  return refund->refund;
+}
+
+std::unique_ptr<db::Database> sandbox_books(TestServer& server) {
+  auto books = db::open_database("sqlite:" + server.data_dir() + "/paysandbox/paysandbox.db");
+  REQUIRE(books.ok());
+  return std::move(*books);
+}
+
 int deliver_notifications(TestServer& server) {
   REQUIRE(server.app().payment_sandbox() != nullptr);
   auto acknowledged = server.app().payment_sandbox()->deliver_due();

@@ -37,6 +37,11 @@ std::string sandbox_code(TestServer& server, const std::string& phone);
 // `browser` posts the page's form as a browser does (answered with a redirect).
 HttpReply on_pay_page(const std::string& pay_url, const std::string& action = "confirm",
                       bool browser = false);
+// What the provider refunded for the platform's one refund sent to it (its provider_refunds
+// row), as the adapter queries it (GET /v3/refund/domestic/refunds/{out_refund_no}).
+std::int64_t refunded_at_provider(TestServer& server);
+// The in-process sandbox's own store (its SQLite file), to change the provider's books.
+std::unique_ptr<db::Database> sandbox_books(TestServer& server);
 // Sends the in-process sandbox's due notifications now; how many were acknowledged.
 int deliver_notifications(TestServer& server);
 
