@@ -51,9 +51,9 @@ constexpr db::Migration kRetiredSimulator[] = {
 std::vector<db::Migration> migrations() {
   std::vector<db::Migration> out;
   for (auto list :
-       {ledger_migrations(), intent_migrations(), std::span<const db::Migration>(kRetiredSimulator), settlement_migrations(),
-        refund_migrations(), payout_migrations(), reconciliation_migrations(),
-        statement_key_migrations()})
+       {ledger_migrations(), intent_migrations(), std::span<const db::Migration>(kRetiredSimulator),
+        settlement_migrations(), refund_migrations(), payout_migrations(),
+        reconciliation_migrations(), statement_key_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   const auto queue = work_queue_migrations();  // an index for the "what needs me now" read
   out.insert(out.end(), queue.begin(), queue.end());

@@ -30,10 +30,9 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> args{{"--port", "0"},        {"--duplicates", "0"},
-                                          {"--late-ms", "0"},      {"--host", "127.0.0.1"},
-                                          {"--return-url", ""},    {"--data-dir", ""},
-                                          {"--config", ""},        {"--notify-url", ""}};
+  std::map<std::string, std::string> args{
+      {"--port", "0"},      {"--duplicates", "0"}, {"--late-ms", "0"}, {"--host", "127.0.0.1"},
+      {"--return-url", ""}, {"--data-dir", ""},    {"--config", ""},   {"--notify-url", ""}};
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc || !args.contains(argv[i])) return fail(std::string("bad flag\n") + kUsage);
     args[argv[i]] = argv[i + 1];

@@ -613,8 +613,7 @@ Result<std::string> SandboxImpl::decide(const std::string& no, bool success,
     // WeChat Pay notifies successes only; the sandbox also tells of a failure the payer
     // chose (TRANSACTION.FAIL, trade_state PAYERROR), so the platform's intent fails.
     if (!in_hand)
-      CUNHUO_CHECK(queue(tx, success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL", t,
-                         row->str(7)));
+      CUNHUO_CHECK(queue(tx, success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL", t, row->str(7)));
     return t;
   }));
   cv_.notify_all();
@@ -826,7 +825,7 @@ Reply SandboxImpl::payer_page(const std::string& prepay) {
 }
 
 Reply SandboxImpl::payer_decides(const std::string& prepay, bool success, bool browser,
-                                  const std::string& body) {
+                                 const std::string& body) {
   auto order = find(prepay);
   if (!order.ok() || order->prepay_id != prepay)
     return Reply{.status = 404,
@@ -854,8 +853,7 @@ Reply SandboxImpl::payer_decides(const std::string& prepay, bool success, bool b
 // The demo's extension: {"in_hand": true, "paid_at_ms": N} pays at that moment of the
 // demo's history and answers the signed notification instead of sending it, for the loader
 // to hand to the platform's verification (nothing listens while the demo loads).
-Reply SandboxImpl::payer_in_hand(const std::string& prepay, bool success,
-                                 const std::string& body) {
+Reply SandboxImpl::payer_in_hand(const std::string& prepay, bool success, const std::string& body) {
   auto doc = Json::parse(body);
   const Json* in_hand = doc.ok() ? doc->find("in_hand") : nullptr;
   const Json* at = doc.ok() ? doc->find("paid_at_ms") : nullptr;
@@ -864,8 +862,7 @@ Reply SandboxImpl::payer_in_hand(const std::string& prepay, bool success,
     return error_reply(400, "PARAM_ERROR", "in_hand: true and paid_at_ms are required");
   auto resource = decide(prepay, success, at->as_integer(), true);
   if (!resource.ok()) return error_reply(409, "ORDER_DECIDED", resource.error().message);
-  auto sealed =
-      seal(success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL", *resource);
+  auto sealed = seal(success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL", *resource);
   if (!sealed.ok()) return error_reply(500, "SYSTEM_ERROR", sealed.error().message);
   JsonWriter w;
   w.begin_object().field("serial", sealed->serial).field("timestamp", sealed->timestamp);

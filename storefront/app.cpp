@@ -201,9 +201,9 @@ Result<App::Payments> App::open_payments(const Config& config, const Clock& cloc
         CUNHUO_TRY(paysandbox::ensure_merchant(config.data_dir + "/keys/wechatpay"));
     p.sandbox = CUNHUO_TRY(paysandbox::Sandbox::open(
         // Every notification also comes a second time, as providers promise at least once.
-        paysandbox::options_for(merchant, paysandbox::Options{.data_dir = config.data_dir +
-                                                                          "/paysandbox",
-                                                              .duplicates = 1}),
+        paysandbox::options_for(
+            merchant,
+            paysandbox::Options{.data_dir = config.data_dir + "/paysandbox", .duplicates = 1}),
         clock));
     CUNHUO_CHECK(p.sandbox->start());
     file = config.data_dir + "/keys/wechatpay.conf";  // the port is known now, not the notify URL

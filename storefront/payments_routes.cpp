@@ -665,8 +665,7 @@ Result<Response> create_batch(PaymentsContext& ctx, const Call& call) {
     for (const auto& h : CUNHUO_TRY(mk::households_in(tx, account.region_code)))
       ids.push_back(h.id.value);
     JsonWriter w;
-    write_batch(w,
-                CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.sandbox, ctx.clock)));
+    write_batch(w, CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.sandbox, ctx.clock)));
     return Response::json(201, w.take());
   });
 }
@@ -860,9 +859,8 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
        .max_body = kMaxNotificationBody,
        .request_schema = notification_schema(),
        .response_schema = notified_schema(),
-       .errors = {"unknown_serial", "bad_signature", "stale", "undecryptable",
-                  "bad_notification", "bad_nonce", "replayed", "unknown_intent",
-                  "amount_mismatch"},
+       .errors = {"unknown_serial", "bad_signature", "stale", "undecryptable", "bad_notification",
+                  "bad_nonce", "replayed", "unknown_intent", "amount_mismatch"},
        .summary = "The payment provider's signed notification",
        .handler = [ctx](const Call& call) mutable -> Result<Response> {
          return notify(ctx, call.request);

@@ -1,6 +1,7 @@
 // Payments over HTTP: paying a checkout, the provider's signed callback, refund claims,
-// household statements and their verification, payout accounts and batches, and daily reconciliation. Also the outbox handlers that join
-// payments and the marketplace (paid, completed, refunded, spoiled).
+// household statements and their verification, payout accounts and batches, and daily
+// reconciliation. Also the outbox handlers that join payments and the marketplace (paid,
+// completed, refunded, spoiled).
 #pragma once
 
 #include <chrono>

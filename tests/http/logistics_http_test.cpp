@@ -483,8 +483,7 @@ STORE_TEST("an order with listings from two village points makes one shipment fr
   const auto order = doc->find("orders")->as_array().front().find("id")->as_integer();
   auto intent = start_payment(c, consumer, json_int(ordered.body, "checkout_id"), "pay-two-points");
   REQUIRE(intent.status == 201);
-  REQUIRE(on_pay_page(str_field(intent.body, "pay_url"))
-              .status == 200);
+  REQUIRE(on_pay_page(str_field(intent.body, "pay_url")).status == 200);
   REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM shipments") == 2; }));
   auto shipments = c.request("GET", "/api/v1/orders/" + std::to_string(order) + "/shipments", "",
                              bearer(consumer));

@@ -33,15 +33,15 @@ payments::Notification as_notice(const paysandbox::Sandbox::Sealed& s) {
 // A transaction as the sandbox notifies it.
 std::string transaction(std::int64_t intent, std::int64_t total,
                         const std::string& out_trade_no = "") {
-  return wx::encode(wx::Transaction{.appid = "wxcunhuo000sandbox",
-                                    .mchid = "1900000109",
-                                    .out_trade_no = out_trade_no.empty() ? wx::out_trade_no(intent)
-                                                                         : out_trade_no,
-                                    .transaction_id = "4200000000000000000000000077",
-                                    .trade_type = "MWEB",
-                                    .trade_state = "SUCCESS",
-                                    .success_time = "",
-                                    .total = total});
+  return wx::encode(wx::Transaction{
+      .appid = "wxcunhuo000sandbox",
+      .mchid = "1900000109",
+      .out_trade_no = out_trade_no.empty() ? wx::out_trade_no(intent) : out_trade_no,
+      .transaction_id = "4200000000000000000000000077",
+      .trade_type = "MWEB",
+      .trade_state = "SUCCESS",
+      .success_time = "",
+      .total = total});
 }
 
 std::string this_month() { return format_date(shanghai_date(SystemClock().now_ms())).substr(0, 7); }
@@ -166,10 +166,9 @@ STORE_TEST("forged, stale, undecryptable, unknown and wrong-amount notifications
       {"stale timestamp", good, std::chrono::minutes(5), 401, "stale"},
       {"undecryptable resource", as_notice(*undecryptable), std::chrono::minutes(0), 401,
        "undecryptable"},
-      {"unknown out_trade_no", seal(transaction(id, 7960, "CUNHUO999999")),
-       std::chrono::minutes(0), 422, "unknown_intent"},
-      {"amount differs", seal(transaction(id, 1)), std::chrono::minutes(0), 422,
-       "amount_mismatch"},
+      {"unknown out_trade_no", seal(transaction(id, 7960, "CUNHUO999999")), std::chrono::minutes(0),
+       422, "unknown_intent"},
+      {"amount differs", seal(transaction(id, 1)), std::chrono::minutes(0), 422, "amount_mismatch"},
   };
   for (const auto& refusal : cases) {
     INFO(refusal.name);
@@ -183,7 +182,7 @@ STORE_TEST("forged, stale, undecryptable, unknown and wrong-amount notifications
     CHECK(server.count("SELECT COUNT(*) FROM payment_intents WHERE status = 'succeeded'") == 0);
   }
   CHECK(notify(c, good).status == 200);
-  CHECK(notify(c, good).status == 422);  // the same nonce again is a replay
+  CHECK(notify(c, good).status == 422);                         // the same nonce again is a replay
   CHECK(notify(c, seal(transaction(id, 7960))).status == 200);  // a duplicate: taken, a no-op
   CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 1);
 }
@@ -380,7 +379,8 @@ STORE_TEST("the sandbox pays only through its pay URL: a guessed one is no payme
   const std::string pay_url = str_field(intent.body, "pay_url");
   std::string altered = pay_url;
   altered.back() = altered.back() == 'A' ? 'B' : 'A';
-  const std::string guessed = pay_url.substr(0, pay_url.rfind('/') + 1) + "wx" + std::string(30, '0');
+  const std::string guessed =
+      pay_url.substr(0, pay_url.rfind('/') + 1) + "wx" + std::string(30, '0');
   for (const std::string& url : {guessed, altered}) {
     INFO(url);
     CHECK(on_pay_page(url, "page").status == 404);
@@ -391,9 +391,9 @@ STORE_TEST("the sandbox pays only through its pay URL: a guessed one is no payme
   // The payer's browser, with no session of the platform, pays and is sent back.
   auto paid = on_pay_page(pay_url, "confirm", /*browser=*/true);
   REQUIRE(paid.status == 303);
-  CHECK(paid.header("location") ==
-        std::optional<std::string>("http://127.0.0.1:" + std::to_string(server.port()) +
-                                   "/orders"));
+  CHECK(
+      paid.header("location") ==
+      std::optional<std::string>("http://127.0.0.1:" + std::to_string(server.port()) + "/orders"));
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
 }
 

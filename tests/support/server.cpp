@@ -92,8 +92,8 @@ HttpReply on_pay_page(const std::string& pay_url, const std::string& action, boo
   REQUIRE(pay_url.starts_with(kOrigin));
   const auto slash = pay_url.find('/', kOrigin.size());
   REQUIRE(slash != std::string::npos);
-  const auto port = static_cast<std::uint16_t>(
-      std::stoi(pay_url.substr(kOrigin.size(), slash - kOrigin.size())));
+  const auto port =
+      static_cast<std::uint16_t>(std::stoi(pay_url.substr(kOrigin.size(), slash - kOrigin.size())));
   HttpClient sandbox(port);  // the sandbox answers one request per connection
   const std::string path = pay_url.substr(slash);
   if (action == "page") return sandbox.request("GET", path);

@@ -15,6 +15,7 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "payments/wechatpay/provider.hpp"
+#include "paysandbox/merchant.hpp"
 #include "tests/support/paysandbox.hpp"
 #include "tests/support/support.hpp"
 #include "tests/support/tls_server.hpp"
@@ -436,6 +437,54 @@ TEST_CASE("a configuration others may read is refused, as ssh refuses a key", "[
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().message.find("chmod 600") != std::string::npos);
   CHECK(refused.error().message.find(sandbox.config().apiv3_key) == std::string::npos);
+}
+
+}  // namespace cunhuo::test
+
+namespace cunhuo::test {
+
+STORE_TEST("the sandbox keeps its orders, refunds and certificate across a restart",
+           "[wechatpay]") {
+  namespace ps = paysandbox;
+  ManualClock clock(1'796'000'000'000);
+  TestStore store(store_kind);
+  const std::string dir = temp_dir();
+  auto merchant = ps::ensure_merchant(dir + "/merchant");
+  REQUIRE(merchant.ok());
+  auto open = [&] {
+    auto sandbox =
+        ps::Sandbox::open(ps::options_for(*merchant, ps::Options{.data_dir = dir + "/sandbox",
+                                                                 .db_url = store.url(),
+                                                                 .deliver_in_background = false}),
+                          clock);
+    REQUIRE(sandbox.ok());
+    REQUIRE((*sandbox)->start().ok());
+    return std::move(*sandbox);
+  };
+  auto adapter_for = [&](const ps::Sandbox& sandbox) {
+    auto adapter = wx::WechatPayProvider::open(
+        ps::adapter_config(*merchant, sandbox, "http://127.0.0.1:1/notify"), clock,
+        wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+    REQUIRE(adapter.ok());
+    return std::move(*adapter);
+  };
+  std::string serial;
+  {
+    auto first = open();
+    serial = first->platform_serial();
+    auto adapter = adapter_for(*first);
+    REQUIRE(adapter->create_payment(pay::PaymentRequest{51, Money::fen(880), "CNY", "羊肉"}).ok());
+    REQUIRE(first->pay("CUNHUO51", true).ok());
+    first->stop();
+  }
+  auto again = open();
+  CHECK(again->platform_serial() == serial);
+  auto adapter = adapter_for(*again);
+  auto paid = adapter->query(51);
+  REQUIRE(paid.ok());
+  REQUIRE(*paid);
+  CHECK((*paid)->trade_state == "SUCCESS");
+  CHECK(adapter->refund(51, Money::fen(80), "refund:order:51").ok());
 }
 
 }  // namespace cunhuo::test

@@ -20,7 +20,10 @@ const std::string kKeyFile =
 
 // The message of WeChat Pay's documentation example (a Native order).
 const std::string kBody =
-    R"({"appid":"wxd678efh567hg6787","mchid":"1230000109","description":"Image形象店-深圳腾大-QQ公仔","out_trade_no":"1217752501201407033233368018","notify_url":"https://www.weixin.qq.com/wxpay/pay.php","amount":{"total":100,"currency":"CNY"}})";
+    R"({"appid":"wxd678efh567hg6787","mchid":"1230000109",)"
+    R"("description":"Image形象店-深圳腾大-QQ公仔","out_trade_no":"1217752501201407033233368018",)"
+    R"("notify_url":"https://www.weixin.qq.com/wxpay/pay.php",)"
+    R"("amount":{"total":100,"currency":"CNY"}})";
 const std::string kMessage = wx::request_message(
     "POST", "/v3/pay/transactions/native", "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242", kBody);
 
@@ -38,7 +41,8 @@ constexpr const char* kGcmKey = "0123456789abcdef0123456789ABCDEF";
 constexpr const char* kGcmNonce = "fdasflkja484";
 constexpr const char* kGcmAad = "transaction";
 constexpr const char* kGcmPlain =
-    R"({"mchid":"1230000109","out_trade_no":"CUNHUO42","trade_state":"SUCCESS","amount":{"total":100,"currency":"CNY"}})";
+    R"({"mchid":"1230000109","out_trade_no":"CUNHUO42","trade_state":"SUCCESS",)"
+    R"("amount":{"total":100,"currency":"CNY"}})";
 constexpr const char* kGcmSealed =
     "bz1kVndYkCFlgKSV7lZeuBxDb6Dr2XsMVxgLZBGofcEd7SUTxiqH3I48+OijPreNmB1FVSjrNe3Kb41DZ6YqgCke6RM+"
     "fByrvVe+19m5QfYdNZTKyCqZgTYINPJUjItyZh4DarGAaabB48Ybsza8r9xYjC+vYJF6MtXgxIHskss=";
