@@ -810,7 +810,8 @@ Reply SandboxImpl::payer_page(const std::string& prepay) {
   const std::string base = "/pay/" + html_escape(prepay);
   std::string html =
       "<!doctype html><html lang=zh-CN><head><meta charset=utf-8>"
-      "<meta name=viewport content=\"width=device-width\"><title>支付沙箱</title></head><body>"
+      "<meta name=viewport content=\"width=device-width\"><link rel=icon href=\"data:,\">"
+      "<title>支付沙箱</title></head><body>"
       "<h1>村货 · 支付沙箱</h1><p>这是演示用的支付页面，不会扣真钱。</p>"
       "<p>订单号 " +
       html_escape(order->out_trade_no) + "</p><p>金额 <b>¥" + wx::yuan(order->total) +

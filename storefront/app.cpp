@@ -249,6 +249,7 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
   server.body_timeout_ms = config_.body_timeout_ms;
   server.max_connections = config_.max_connections;
   server.max_connections_per_address = config_.max_connections_per_address;
+  if (wechatpay_) server.form_action_origins = wechatpay_->payer_origin();
   auto proxies = ProxyTrust::parse(config_.trusted_proxies);
   CUNHUO_ASSERT(proxies.ok());  // App::open refuses a bad range first
   server.proxies = std::move(*proxies);

@@ -192,8 +192,7 @@ Status App::load_demo() {
     CUNHUO_ASSERT(pay_url.find("/pay/") != std::string::npos);  // the sandbox made it
     // The page as the sandbox serves it now: one started in-process listens on another port
     // after a restart, and its pages are on the same listener as its API.
-    std::string page = provider.config().api_base + pay_url.substr(pay_url.find("/pay/"));
-    if (page.starts_with("https://")) page.replace(0, 8, "http://");
+    const std::string page = provider.payer_origin() + pay_url.substr(pay_url.find("/pay/"));
     const auto answer = CUNHUO_TRY(payer.send(net::HttpRequest{
         .method = "POST",
         .url = page + "/confirm",

@@ -196,6 +196,22 @@ Response refund_noticed(const pay::Notification& opened) {
   return Response::json(200, R"({"code":"SUCCESS"})");
 }
 
+// A refusal as WeChat Pay reads it ({"code":"FAIL","message":…}, any 4xx or 5xx: it sends the
+// notification again), with the platform's own error object beside it.
+Response notice_refused(const Error& e) {
+  const Response standard = error_response(e);
+  const bool internal = e.kind == ErrorKind::internal;
+  JsonWriter w;
+  w.begin_object().field("code", "FAIL").field("message", internal ? "internal error" : e.message);
+  w.key("error").begin_object().field("code", internal ? std::string("internal") : e.code);
+  w.field("message", internal ? "internal error" : e.message);
+  if (!internal && !e.field.empty()) w.field("field", e.field);
+  w.end_object().end_object();
+  Response r = Response::json(standard.status, w.take());
+  r.headers = standard.headers;
+  return r;
+}
+
 // Answers fast whatever happens downstream (that goes through the outbox): one transaction.
 // A notification that fails verification or cannot be applied gets a 4xx, so the provider
 // sends it again; nothing is written for it.
@@ -206,13 +222,13 @@ Response notify(PaymentsContext& ctx, const Request& req) {
                                    req.header("wechatpay-nonce").value_or(""),
                                    req.header("wechatpay-signature").value_or(""), req.body};
   auto opened = ctx.provider.open_notification(received);
-  if (!opened.ok()) return error_response(opened.error());
+  if (!opened.ok()) return notice_refused(opened.error());
   if (opened->body.find(R"("event_type":"REFUND.)") != std::string::npos)
     return refund_noticed(*opened);
   auto outcome = ctx.db.write([&](db::Session& tx) {
     return pay::apply_notification(tx, *opened, ctx.provider.name(), ctx.clock);
   });
-  if (!outcome.ok()) return error_response(outcome.error());
+  if (!outcome.ok()) return notice_refused(outcome.error());
   if (*outcome == pay::NoticeOutcome::captured || *outcome == pay::NoticeOutcome::returned)
     ctx.dispatcher.wake();
   return Response::json(200, R"({"code":"SUCCESS"})");

@@ -332,6 +332,13 @@ std::string WechatPayProvider::notify_url() const {
   return config_.notify_url;
 }
 
+std::string WechatPayProvider::payer_origin() const {
+  if (!config_.sandbox) return std::string(kH5CashierOrigin);
+  std::string origin = config_.api_base;
+  if (origin.starts_with("https://")) origin.replace(0, 8, "http://");
+  return origin;
+}
+
 std::vector<std::string> WechatPayProvider::trusted_serials() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;

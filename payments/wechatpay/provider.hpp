@@ -23,6 +23,7 @@ namespace cunhuo::payments::wechatpay {
 
 inline constexpr std::string_view kDefaultApiBase = "https://api.mch.weixin.qq.com";
 inline constexpr std::string_view kOutTradeNoPrefix = "CUNHUO";
+inline constexpr std::string_view kH5CashierOrigin = "https://wx.tenpay.com";
 inline constexpr int kCallAttempts = 3;                // a call that times out or gets a 5xx
 inline constexpr std::int64_t kBackoffMs = 200;        // waits this, then twice as long
 inline constexpr std::int64_t kRefreshGapMs = 60'000;  // unknown serials refresh at most this often
@@ -90,6 +91,9 @@ class WechatPayProvider final : public PaymentProvider {
   // until they expire, so a rotation at the provider loses no notification).
   Status refresh_certificates();
   std::vector<std::string> trusted_serials() const;
+  // The origin of the payer's pages the pay links lead to: WeChat Pay's H5 cashier, or the
+  // sandbox's own listener (its pages are plain HTTP on the API's port).
+  std::string payer_origin() const;
   const Config& config() const { return config_; }
 
  private:

@@ -177,6 +177,7 @@ STORE_TEST("forged, stale, undecryptable, unknown and wrong-amount notifications
     server.advance(-refusal.late);
     CHECK(answer.status == refusal.status);
     CHECK(error_code(answer) == refusal.code);
+    CHECK(answer.body.starts_with(R"({"code":"FAIL","message":)"));  // as WeChat Pay reads it
     CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 0);
     CHECK(server.count("SELECT COUNT(*) FROM provider_nonces") == 0);
     CHECK(server.count("SELECT COUNT(*) FROM payment_intents WHERE status = 'succeeded'") == 0);
