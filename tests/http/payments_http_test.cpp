@@ -1,5 +1,7 @@
 // Payments over real TCP: pay in the sandbox, the signed callback, delivery, settlement,
 // the household's statement and its verification, refunds, reconciliation and payouts.
+#include <sys/stat.h>
+
 #include <thread>
 
 #include "core/config.hpp"
@@ -8,6 +10,7 @@
 #include "payments/provider.hpp"
 #include "payments/wechatpay/provider.hpp"
 #include "tests/support/flows.hpp"
+#include "tests/support/paysandbox.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -712,4 +715,29 @@ STORE_TEST("a payout the bank reports failed leaves its money with the household
   auto balance = c.request("GET", "/api/v1/households/1/balance", "", bearer(office));
   CHECK(json_int(balance.body, "balance_fen") == 7122);
   CHECK(json_int(balance.body, "available_fen") == 7122);
+}
+
+TEST_CASE("the service refuses a WeChat Pay configuration the group or others may read",
+          "[http][payments][sandbox]") {
+  ManualClock clock(SystemClock().now_ms());
+  PaySandbox provider(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  TestStore store(StoreKind::sqlite);
+  auto open = [&] {
+    Config config;
+    config.listen_host = "127.0.0.1";
+    config.listen_port = 0;
+    config.db_url = store.url();
+    config.seed = "none";
+    config.data_dir = temp_dir();
+    config.sms = "off";
+    config.wechatpay_config = provider.config_file();
+    auto app = storefront::App::open(config, clock);
+    return app.ok() ? std::string("opened as ") + app.value()->provider().name()
+                    : app.error().code + ": " + app.error().message;
+  };
+  CHECK(open() == "opened as wechatpay");  // a real merchant's money: not the sandbox's "sim"
+  REQUIRE(::chmod(provider.config_file().c_str(), 0644) == 0);
+  const std::string refused = open();
+  CHECK(refused.starts_with("bad_wechatpay_config"));
+  CHECK(refused.find("chmod 600") != std::string::npos);
 }
