@@ -108,6 +108,8 @@ Status apply(Config& c, const std::string& key, const std::string& value) {
     c.auto_confirm_ms = CUNHUO_TRY(parse_int(key, value, 1000, 90LL * 24 * 3600 * 1000));
   } else if (key == "payment-simulator") {
     c.payment_simulator = CUNHUO_TRY(on_off(key, value));
+  } else if (key == "wechatpay-config") {
+    c.wechatpay_config = std::string(value);
   } else if (key == "demo") {
     c.demo = CUNHUO_TRY(on_off(key, value));
   } else if (key == "secure-cookies") {
@@ -224,6 +226,7 @@ const std::vector<std::string>& config_keys() {
                                                 "payment-window-ms",
                                                 "auto-confirm-ms",
                                                 "payment-simulator",
+                                                "wechatpay-config",
                                                 "demo",
                                                 "secure-cookies",
                                                 "platform-fee-bps",

@@ -36,7 +36,12 @@ struct Config {
       15 * 60 * 1000;  // an unpaid order gives its stock back after this
   std::int64_t auto_confirm_ms =
       7LL * 24 * 3600 * 1000;     // a delivered order completes by itself after this
-  bool payment_simulator = true;  // serve the provider sandbox (off in production)
+  // The in-process payment sandbox (paysandbox/, a loopback listener the WeChat Pay adapter
+  // talks to) when no wechatpay-config is given; off in production.
+  bool payment_simulator = true;
+  // The WeChat Pay merchant configuration file (payments/wechatpay/provider.hpp), mode 0600:
+  // a real merchant, or a sandbox started as a process of its own (deploy/run.sh).
+  std::string wechatpay_config;
   // Pages are served over TLS (directly or behind a TLS proxy): their session cookies are
   // marked Secure and their links to themselves (QR codes) use https.
   bool secure_cookies = false;

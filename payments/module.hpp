@@ -1,6 +1,6 @@
 // The payments module: the double-entry ledger (ledger.hpp), payment intents and signed
-// provider notifications (intents.hpp, provider.hpp), the provider sandbox
-// (simulator.hpp), settlement splits (settlement.hpp), refunds (refunds.hpp), payouts
+// provider notifications (intents.hpp, provider.hpp; WeChat Pay v3 in wechatpay/),
+// settlement splits (settlement.hpp), refunds (refunds.hpp), payouts
 // (payouts.hpp), daily reconciliation (reconciliation.hpp) and household income
 // statements (statements.hpp).
 #pragma once

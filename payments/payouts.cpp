@@ -9,7 +9,7 @@
 #include "core/text.hpp"
 #include "payments/accounts.hpp"
 #include "payments/ledger.hpp"
-#include "payments/simulator.hpp"
+#include "payments/provider.hpp"
 
 namespace cunhuo::payments {
 namespace {
@@ -107,7 +107,7 @@ Result<std::int64_t> sandbox_money_left(db::Session& tx, std::int64_t household)
                               "WHERE l.household_id = ? AND EXISTS (SELECT 1 FROM payment_intents "
                               "i WHERE i.checkout_id = o.checkout_id "
                               "AND i.status = 'succeeded' AND i.provider = ?)",
-                              {household, Simulator::kName}));
+                              {household, kSandboxProvider}));
   auto paid =
       CUNHUO_TRY(tx.query_one("SELECT COALESCE(SUM(sandbox_fen), 0) FROM payouts WHERE "
                               "household_id = ? AND status IN ('pending', 'paid')",

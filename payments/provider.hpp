@@ -1,11 +1,11 @@
 // A payment provider as the platform sees it (WeChat Pay v3 / Alipay style): it takes a
 // payment request and returns where the payer goes; it later tells the platform the
 // outcome in an asynchronous notification signed with its key; it refunds; and it serves
-// a daily bill. The built-in simulator implements this; a real provider can replace it.
+// a daily bill. payments/wechatpay implements it for WeChat Pay's API v3 (and the sandbox
+// provider, paysandbox/, speaks the same protocol).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +33,17 @@ struct BillLine {
   std::int64_t amount_fen = 0;
 };
 
+// A notification whose timestamp is this far from now, or further, is refused (a replay
+// older than that is refused by its timestamp alone; see kNonceRetentionMs).
+inline constexpr std::int64_t kNotificationSkewMs = 5 * 60 * 1000;
+
+// A notification as the provider sent it: its signed headers (WeChat Pay's
+// Wechatpay-Serial, -Timestamp, -Nonce, -Signature) and body; once opened, the same with
+// the body in the platform's terms.
+struct Notification {
+  std::string serial, timestamp, nonce, signature, body;  // timestamp in Unix seconds
+};
+
 class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
@@ -45,9 +56,16 @@ class PaymentProvider {
   virtual Result<std::vector<BillLine>> bill(const std::string& date) = 0;
   // False for the stand-in below: nothing is opened for a payment it cannot take.
   virtual bool configured() const { return true; }
+  // A notification as it arrived (its signed headers and body): verified against the
+  // provider's keys and the clock, decrypted, and handed back with `body` in the platform's
+  // terms (what apply_notification reads). Refused with a 4xx-kind error otherwise.
+  virtual Result<Notification> open_notification(const Notification& received) = 0;
 };
 
 inline constexpr std::string_view kProviderUnavailable = "provider_unavailable";
+// The name intents and the ledger give the payment sandbox (paysandbox/): its money is not
+// real, and payouts treat it so.
+inline constexpr const char* kSandboxProvider = "sim";
 
 // Stands in when no provider is configured (the sandbox off, no real provider yet):
 // every payments route exists, and what needs the provider answers 503.
@@ -59,33 +77,7 @@ class NoProvider final : public PaymentProvider {
                              const std::string& refund_key) override;
   Result<std::vector<BillLine>> bill(const std::string& date) override;
   bool configured() const override { return false; }
-};
-
-// The headers a notification travels with (named after WeChat Pay v3's).
-inline constexpr const char* kSerialHeader = "cunhuo-pay-serial";
-inline constexpr const char* kTimestampHeader = "cunhuo-pay-timestamp";
-inline constexpr const char* kNonceHeader = "cunhuo-pay-nonce";
-inline constexpr const char* kSignatureHeader = "cunhuo-pay-signature";
-inline constexpr std::int64_t kNotificationSkewMs = 5 * 60 * 1000;
-
-struct Notification {
-  std::string serial, timestamp, nonce, signature, body;  // timestamp in Unix seconds
-};
-
-// What is signed: timestamp, nonce and body, one per line.
-std::string notification_message(const Notification& n);
-
-// Checks a notification's signature against the provider keys it trusts and its
-// timestamp against the clock. (Nonce reuse is checked in the store, where it is kept.)
-class NotificationVerifier {
- public:
-  void trust(std::string serial, std::string public_key) {
-    keys_[std::move(serial)] = std::move(public_key);
-  }
-  Status verify(const Notification& n, std::int64_t now_ms) const;
-
- private:
-  std::map<std::string, std::string> keys_;
+  Result<Notification> open_notification(const Notification& received) override;
 };
 
 }  // namespace cunhuo::payments

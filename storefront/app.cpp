@@ -27,6 +27,7 @@
 #include "payments/module.hpp"
 #include "payments/reconciliation.hpp"
 #include "payments/refunds.hpp"
+#include "paysandbox/merchant.hpp"
 #include "storefront/alleviation_routes.hpp"
 #include "storefront/flows.hpp"
 #include "storefront/logistics_routes.hpp"
@@ -136,7 +137,8 @@ LoginLimits login_limits(const Config& config) {
 // The sandbox lets anyone with an account "pay" without money: a demonstration may show
 // it beyond this machine, a deployment may not.
 Status check_sandbox_exposure(const Config& config) {
-  if (!config.payment_simulator || config.demo || net::is_loopback_host(config.listen_host))
+  if (!config.payment_simulator || !config.wechatpay_config.empty() || config.demo ||
+      net::is_loopback_host(config.listen_host))
     return {};
   return make_error(
       ErrorKind::invalid, "sandbox_exposed",
@@ -197,7 +199,36 @@ std::vector<db::Migration> all_migrations() {
   return out;
 }
 
-App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys)
+// The payment provider: the WeChat Pay adapter configured by wechatpay-config (WeChat Pay,
+// or a sandbox process), else, with payment-simulator on, the same adapter over a sandbox
+// listening in-process on loopback, its merchant made at first start under data-dir.
+Result<App::Payments> App::open_payments(const Config& config, const Clock& clock) {
+  namespace wx = payments::wechatpay;
+  Payments p;
+  std::string file = config.wechatpay_config;
+  if (file.empty()) {
+    if (!config.payment_simulator) return p;
+    const auto merchant =
+        CUNHUO_TRY(paysandbox::ensure_merchant(config.data_dir + "/keys/wechatpay"));
+    p.sandbox = CUNHUO_TRY(paysandbox::Sandbox::open(
+        // Every notification also comes a second time, as providers promise at least once.
+        paysandbox::options_for(
+            merchant,
+            paysandbox::Options{.data_dir = config.data_dir + "/paysandbox", .duplicates = 1}),
+        clock));
+    CUNHUO_CHECK(p.sandbox->start());
+    file = config.data_dir + "/keys/wechatpay.conf";  // the port is known now, not the notify URL
+    CUNHUO_CHECK(wx::write_config(
+        file, paysandbox::adapter_config(merchant, *p.sandbox, "http://127.0.0.1/notify")));
+  }
+  auto wechat = CUNHUO_TRY(wx::load_config(file));
+  p.adapter = CUNHUO_TRY(wx::WechatPayProvider::open(std::move(wechat), clock));
+  spdlog::info("payments: {} at {}", p.adapter->name(), p.adapter->config().api_base);
+  return p;
+}
+
+App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys,
+         Payments payments)
     : config_(config),
       instance_(jobs::process_name()),
       clock_(clock),
@@ -207,11 +238,8 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
       code_requests_(RateLimit{config.code_requests_per_address, kCodeRequestWindowMs}, clock),
       keys_(std::move(keys)) {
   planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
-  if (config_.payment_simulator) {
-    simulator_ = std::make_unique<payments::Simulator>(*db_, clock_, keys_.provider,
-                                                       payments::SimulatorOptions{});
-    verifier_.trust(keys_.provider.serial(), keys_.provider.public_key());
-  }
+  sandbox_ = std::move(payments.sandbox);
+  wechatpay_ = std::move(payments.adapter);
   if (config_.sms == "sandbox") {
     auto sandbox = std::make_unique<messaging::SandboxSms>(*db_, clock_);
     sms_sandbox_ = sandbox.get();
@@ -233,6 +261,7 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
   server.body_timeout_ms = config_.body_timeout_ms;
   server.max_connections = config_.max_connections;
   server.max_connections_per_address = config_.max_connections_per_address;
+  if (wechatpay_) server.form_action_origins = wechatpay_->payer_origin();
   auto proxies = ProxyTrust::parse(config_.trusted_proxies);
   CUNHUO_ASSERT(proxies.ok());  // App::open refuses a bad range first
   server.proxies = std::move(*proxies);
@@ -277,15 +306,15 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   Keys keys{
       CUNHUO_TRY(
           payments::SigningKey::load_or_create(config.data_dir + "/keys/statement-ed25519.key")),
-      CUNHUO_TRY(payments::SigningKey::load_or_create(config.data_dir +
-                                                      "/keys/provider-sandbox-ed25519.key")),
       CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key")),
       web::FormSeal(CUNHUO_TRY(load_or_create_secret(config.data_dir + "/keys/form-hmac.key")))};
   spdlog::info("statements are signed with key {}", keys.statement.serial());
   // Published, with the keys used before it, so that statements verify without the platform.
   CUNHUO_CHECK(db->write(
       [&](db::Session& tx) { return payments::record_statement_key(tx, keys.statement, clock); }));
-  std::unique_ptr<App> app(new App(config, clock, std::move(db), std::move(keys)));
+  auto payments = CUNHUO_TRY(open_payments(config, clock));
+  std::unique_ptr<App> app(
+      new App(config, clock, std::move(db), std::move(keys), std::move(payments)));
   if (config.seed == seeds::demo::kName)
     CUNHUO_CHECK(app->load_demo());
   else
@@ -335,15 +364,13 @@ void App::add_routes() {
                            auth_,
                            idempotency_,
                            provider(),
-                           simulator_.get(),
-                           verifier_,
+                           provider().name() == payments::kSandboxProvider,
                            keys_.statement,
                            fees(),
                            *dispatcher_,
                            config_.data_dir + "/photos",
                            pages_.get()};
   add_payments_routes(table_, payments);
-  if (simulator_) add_simulator_routes(table_, payments);
   LogisticsContext logistics{*db_,         clock_,   auth_, *planner_, excursion_rules_,
                              *dispatcher_, cursors()};
   add_logistics_routes(table_, logistics);
@@ -436,7 +463,7 @@ void App::add_pages() {
 }
 
 payments::PaymentProvider& App::provider() {
-  if (simulator_) return *simulator_;
+  if (wechatpay_) return *wechatpay_;
   return no_provider_;
 }
 
@@ -459,9 +486,9 @@ void App::housekeeping() {
   const bool leader = lease.ok() && *lease;
   if (leader) frequent_passes();
   start_monitoring_if_due();
-  if (!simulator_) return;
+  if (!wechatpay_) return;
   if (leader) {
-    auto refunded = payments::send_provider_refunds(*db_, *simulator_, clock_);
+    auto refunded = payments::send_provider_refunds(*db_, *wechatpay_, clock_);
     if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
   }
   reconcile_yesterday();
@@ -536,7 +563,7 @@ void App::reconcile_yesterday() {
   const std::string yesterday = format_date(shanghai_date(clock_.now_ms() - 86'400'000));
   if (reconciled_through_ == yesterday) return;
   const bool done = run_once_for(kReconciliationJob, yesterday, [&]() -> Status {
-    auto report = payments::reconcile(*db_, *simulator_, yesterday, payments::whole_bill(), clock_);
+    auto report = payments::reconcile(*db_, *wechatpay_, yesterday, payments::whole_bill(), clock_);
     if (!report.ok()) {
       spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
       return report.error();
@@ -551,12 +578,13 @@ Status App::start() {
   CUNHUO_CHECK(server_->start());
   dispatcher_->start();
   if (sms_) sms_->start();
-  if (simulator_) {
-    simulator_->notify_to(
+  if (sandbox_) {  // the in-process sandbox calls back and sends the payer back here
+    const std::string origin =
         "http://" +
         (config_.listen_host == "0.0.0.0" ? std::string("127.0.0.1") : config_.listen_host) + ":" +
-        std::to_string(server_->port()) + "/api/v1/payments/notify");
-    simulator_->start();
+        std::to_string(server_->port());
+    wechatpay_->set_notify_url(origin + "/api/v1/payments/notify");
+    sandbox_->set_return_url(origin + "/orders");
   }
   stopping_ = false;
   next_monitoring_ms_ = clock_.now_ms() + kFirstMonitoringDelayMs;
@@ -593,7 +621,7 @@ void App::stop(std::chrono::milliseconds grace) {
   started_ = false;
   // The sandbox first: a notification posted to a server that has stopped answering would
   // hold the stop for the whole notify timeout.
-  if (simulator_) simulator_->stop();
+  if (sandbox_) sandbox_->stop();
   server_->shutdown(grace);
   live_->stop();
   {

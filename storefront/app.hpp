@@ -26,7 +26,8 @@
 #include "payments/provider.hpp"
 #include "payments/settlement.hpp"
 #include "payments/signing.hpp"
-#include "payments/simulator.hpp"
+#include "payments/wechatpay/provider.hpp"
+#include "paysandbox/sandbox.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/cursor.hpp"
 #include "storefront/phone_sign_in.hpp"
@@ -64,12 +65,15 @@ class App {
   live::Feed& live() { return *live_; }  // the WebSocket feed at /live
   Router& router() { return router_; }
   const RouteTable& routes() const { return table_; }
-  payments::Simulator* simulator() { return simulator_.get(); }  // null when the sandbox is off
+  // The payment sandbox listening in-process (no wechatpay-config, payment-simulator on):
+  // tests pay as the payer and deliver its notifications through it. Null otherwise.
+  paysandbox::Sandbox* payment_sandbox() { return sandbox_.get(); }
   // The sender of queued text messages (a test runs a pass with run_once()); null with
   // `--sms off`. The sandbox sender only with `--sms sandbox`.
   messaging::SmsDispatcher* sms() { return sms_.get(); }
   messaging::SandboxSms* sms_sandbox() { return sms_sandbox_; }
-  payments::PaymentProvider& provider();  // the sandbox, or a stand-in that takes no payments
+  // The WeChat Pay adapter (to WeChat Pay or the sandbox), or a stand-in that takes none.
+  payments::PaymentProvider& provider();
   const payments::SigningKey& statement_key() const { return keys_.statement; }
   payments::FeeRules fees() const;
   const CursorSeal& cursors() const { return keys_.cursors; }
@@ -78,11 +82,16 @@ class App {
  private:
   struct Keys {
     payments::SigningKey statement;  // signs household income statements
-    payments::SigningKey provider;   // the sandbox provider's own key
     CursorSeal cursors;              // seals the cursors of paged lists
     web::FormSeal forms;             // seals the pages' form tokens (CSRF)
   };
-  App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys);
+  struct Payments {
+    std::unique_ptr<paysandbox::Sandbox> sandbox;  // in-process, when no provider is configured
+    std::unique_ptr<payments::wechatpay::WechatPayProvider> adapter;
+  };
+  static Result<Payments> open_payments(const Config& config, const Clock& clock);
+  App(const Config& config, const Clock& clock, std::unique_ptr<db::Database> db, Keys keys,
+      Payments payments);
   void add_routes();
   void add_pages();  // the server-rendered pages (storefront/web)
   AccountContext account_context();
@@ -111,7 +120,8 @@ class App {
   std::unique_ptr<live::Feed> live_;
   Keys keys_;
   std::unique_ptr<web::PageTable> pages_;  // every page, declared once
-  std::unique_ptr<payments::Simulator> simulator_;
+  std::unique_ptr<paysandbox::Sandbox> sandbox_;
+  std::unique_ptr<payments::wechatpay::WechatPayProvider> wechatpay_;
   std::unique_ptr<messaging::SmsSender> sms_sender_;
   messaging::SandboxSms* sms_sandbox_ = nullptr;  // sms_sender_, when it is the sandbox
   std::unique_ptr<messaging::SmsDispatcher> sms_;
@@ -120,7 +130,6 @@ class App {
   logistics::ExcursionRules excursion_rules_;
   std::int64_t silence_checked_ms_ = 0;
   std::int64_t pruned_ms_ = 0;  // when expired sessions, keys and nonces were last pruned
-  payments::NotificationVerifier verifier_;
   std::string reconciled_through_;  // the last bill date reconciled by this process
   std::int64_t next_monitoring_ms_ =
       0;                          // the daily return-to-poverty pass, first an hour after start

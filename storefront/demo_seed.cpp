@@ -12,6 +12,8 @@
 #include <cstdlib>
 
 #include "core/assert.hpp"
+#include "core/json.hpp"
+#include "core/net/http_client.hpp"
 #include "marketplace/orders.hpp"
 #include "payments/intents.hpp"
 #include "seeds/demo.hpp"
@@ -114,10 +116,11 @@ Status App::catch_up_outbox(db::Database& store) {
 }
 
 Status App::load_demo() {
-  if (!simulator_)
+  if (!wechatpay_ || wechatpay_->name() != payments::kSandboxProvider)
     return make_error(ErrorKind::invalid, "demo_needs_sandbox",
                       "the demo county pays its orders in the payment sandbox: run it with "
-                      "--payment-simulator on, or choose --seed fixture or none",
+                      "--payment-simulator on (or a sandbox's wechatpay-config), or choose "
+                      "--seed fixture or none",
                       "seed");
   const auto started = std::chrono::steady_clock::now();
   // Tens of thousands of small transactions: committed without waiting for the disk one
@@ -151,13 +154,16 @@ Status App::load_demo() {
   }
   planner_->invalidate();  // the network the loader made
   CUNHUO_CHECK(catch_up_outbox(store));
-  payments::Simulator sandbox(store, clock, keys_.provider, payments::SimulatorOptions{});
   outbox::Dispatcher dispatcher(store, clock, outbox::DispatcherOptions{});
   subscribe_flows(dispatcher, FlowContext{.clock = clock, .fees = fees(), .planner = *planner_});
-  // Paying as the buyer does: an intent, the sandbox's payment, the payer's confirmation,
-  // and its signed notification verified and applied as the callback applies it. Each step
-  // finds what a load cut short did before: the checkout paid, the open intent, the
-  // sandbox's payment, its confirmation.
+  payments::wechatpay::WechatPayProvider& provider = *wechatpay_;
+  const net::HttpClient payer;  // the payer's browser on the sandbox's page
+  // Paying as the buyer does: an intent, the order made through the WeChat Pay adapter, the
+  // payer's confirmation on the sandbox's page, and its signed, encrypted notification opened
+  // and applied as the callback does. The sandbox hands the notification back instead of
+  // sending it (nothing listens yet), paid at this moment of the demo's history. Each step
+  // finds what a load cut short did before: the checkout paid, the open intent and its
+  // order (its pay URL), the payer's confirmation (the sandbox answers it again).
   auto pay = [&](std::int64_t checkout_id) -> Status {
     auto opened =
         CUNHUO_TRY(store.write([&](db::Session& tx) -> Result<std::optional<payments::Intent>> {
@@ -170,21 +176,40 @@ Status App::load_demo() {
               });
           if (paid) return std::optional<payments::Intent>();
           return std::optional<payments::Intent>(CUNHUO_TRY(payments::open_intent(
-              tx, CUNHUO_TRY(payable_of(tx, *checkout)), sandbox.name(), clock)));
+              tx, CUNHUO_TRY(payable_of(tx, *checkout)), provider.name(), clock)));
         }));
     if (!opened) return {};  // paid before the load was cut short
     const auto& intent = *opened;
-    auto made = CUNHUO_TRY(sandbox.create_payment(
-        payments::PaymentRequest{intent.id, intent.amount, intent.currency,
-                                 "Cunhuo checkout " + std::to_string(checkout_id)}));
-    CUNHUO_CHECK(store.write(
-        [&](db::Session& tx) { return payments::attach_provider_payment(tx, intent.id, made); }));
-    const auto payment = payments::Simulator::payment_of_url(made.pay_url);
-    CUNHUO_ASSERT(payment.has_value());  // the sandbox made this URL just now
-    const auto notice = CUNHUO_TRY(sandbox.confirm_in_hand(*payment));
-    CUNHUO_CHECK(verifier_.verify(notice, clock.now_ms()));
+    std::string pay_url = intent.pay_url;
+    if (pay_url.empty()) {
+      auto made = CUNHUO_TRY(provider.create_payment(
+          payments::PaymentRequest{intent.id, intent.amount, intent.currency,
+                                   "Cunhuo checkout " + std::to_string(checkout_id)}));
+      CUNHUO_CHECK(store.write(
+          [&](db::Session& tx) { return payments::attach_provider_payment(tx, intent.id, made); }));
+      pay_url = made.pay_url;
+    }
+    CUNHUO_ASSERT(pay_url.find("/pay/") != std::string::npos);  // the sandbox made it
+    // The page as the sandbox serves it now: one started in-process listens on another port
+    // after a restart, and its pages are on the same listener as its API.
+    const std::string page = provider.payer_origin() + pay_url.substr(pay_url.find("/pay/"));
+    const auto answer = CUNHUO_TRY(payer.send(net::HttpRequest{
+        .method = "POST",
+        .url = page + "/confirm",
+        .headers = {{"Content-Type", "application/json"}},
+        .body = R"({"in_hand":true,"paid_at_ms":)" + std::to_string(clock.now_ms()) + "}"}));
+    auto sealed = Json::parse(answer.body);
+    auto text = [&](const char* key) {
+      const Json* v = sealed.ok() ? sealed->find(key) : nullptr;
+      return v != nullptr && v->type() == Json::Type::string ? v->as_string() : std::string();
+    };
+    if (answer.status != 200)
+      return make_error(ErrorKind::unavailable, "sandbox_refused",
+                        "the sandbox did not take the payment: " + answer.body.substr(0, 200));
+    const auto notice = CUNHUO_TRY(provider.open_notification(payments::Notification{
+        text("serial"), text("timestamp"), text("nonce"), text("signature"), text("body")}));
     const auto outcome = CUNHUO_TRY(store.write([&](db::Session& tx) {
-      return payments::apply_notification(tx, notice, sandbox.name(), clock);
+      return payments::apply_notification(tx, notice, provider.name(), clock);
     }));
     CUNHUO_ASSERT(outcome == payments::NoticeOutcome::captured);
     return {};

@@ -160,17 +160,19 @@ Result<Response> get_payment(PaymentsContext& ctx, const Call& call) {
 
 // ---- the provider's callback -------------------------------------------------------
 
-// The notification is the provider's format, open to fields it adds: parse_notice reads
-// what it needs once the signature holds (so an unsigned body is a 401 whatever it holds)
-// and ignores the rest. Its fields are described, not listed: the route table's malformed-
-// body test sends each listed field a value past kMaxNotificationBody, and the 413 closes
-// the connection that test goes on using.
+// The notification is WeChat Pay's envelope: id, create_time, event_type, resource_type,
+// resource {algorithm, ciphertext, associated_data, nonce} and summary. The provider opens it
+// (signature, timestamp, decryption) before anything is read, so an unsigned body is a 401
+// whatever it holds. Its fields are described, not listed: the route table's malformed-body
+// test sends each listed field a value past kMaxNotificationBody, and the 413 closes the
+// connection that test goes on using.
 schema::Schema notification_schema() {
   return schema::map_of(schema::any())
       .described(
-          "The provider's signed notification: id, event_type (TRANSACTION.SUCCESS or "
-          "TRANSACTION.FAIL), out_trade_no (the intent's id), transaction_id, amount {total (fen), "
-          "currency} and paid_at_ms");
+          "WeChat Pay v3's signed notification (headers Wechatpay-Serial, -Timestamp, -Nonce, "
+          "-Signature): an envelope whose resource is the transaction (TRANSACTION.SUCCESS) or "
+          "the refund (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED), AEAD_AES_256_GCM under "
+          "the APIv3 key");
 }
 
 // What notify answers a notification it took.
@@ -179,19 +181,54 @@ schema::Schema notified_schema() {
   return object({required("code", choice({"SUCCESS"}))});
 }
 
-// Answers fast whatever happens downstream (that goes through the outbox); a
-// notification that fails verification gets a 4xx so the provider sends it again.
+// A refund's outcome: the refund was recorded as sent when the provider took it; an
+// abnormal or closed one needs a person (the money is still at the provider).
+Response refund_noticed(const pay::Notification& opened) {
+  auto doc = Json::parse(opened.body);
+  const Json* type = doc.ok() ? doc->find("event_type") : nullptr;
+  const Json* no = doc.ok() ? doc->find("out_refund_no") : nullptr;
+  const std::string event = type != nullptr ? type->as_string() : "";
+  const std::string refund = no != nullptr ? no->as_string() : "";
+  if (event == "REFUND.SUCCESS")
+    spdlog::info("the provider confirms refund {}", refund);
+  else
+    spdlog::warn("the provider reports refund {} as {}: it needs a look", refund, event);
+  return Response::json(200, R"({"code":"SUCCESS"})");
+}
+
+// A refusal as WeChat Pay reads it ({"code":"FAIL","message":…}, any 4xx or 5xx: it sends the
+// notification again), with the platform's own error object beside it.
+Response notice_refused(const Error& e) {
+  const Response standard = error_response(e);
+  const bool internal = e.kind == ErrorKind::internal;
+  JsonWriter w;
+  w.begin_object().field("code", "FAIL").field("message", internal ? "internal error" : e.message);
+  w.key("error").begin_object().field("code", internal ? std::string("internal") : e.code);
+  w.field("message", internal ? "internal error" : e.message);
+  if (!internal && !e.field.empty()) w.field("field", e.field);
+  w.end_object().end_object();
+  Response r = Response::json(standard.status, w.take());
+  r.headers = standard.headers;
+  return r;
+}
+
+// Answers fast whatever happens downstream (that goes through the outbox): one transaction.
+// A notification that fails verification or cannot be applied gets a 4xx, so the provider
+// sends it again; nothing is written for it.
 Response notify(PaymentsContext& ctx, const Request& req) {
-  pay::Notification n{req.header(pay::kSerialHeader).value_or(""),
-                      req.header(pay::kTimestampHeader).value_or(""),
-                      req.header(pay::kNonceHeader).value_or(""),
-                      req.header(pay::kSignatureHeader).value_or(""), req.body};
-  if (auto verified = ctx.verifier.verify(n, ctx.clock.now_ms()); !verified.ok())
-    return error_response(verified.error());
+  // Header names are looked up lower-case (http1.cpp keeps them so).
+  const pay::Notification received{req.header("wechatpay-serial").value_or(""),
+                                   req.header("wechatpay-timestamp").value_or(""),
+                                   req.header("wechatpay-nonce").value_or(""),
+                                   req.header("wechatpay-signature").value_or(""), req.body};
+  auto opened = ctx.provider.open_notification(received);
+  if (!opened.ok()) return notice_refused(opened.error());
+  if (opened->body.find(R"("event_type":"REFUND.)") != std::string::npos)
+    return refund_noticed(*opened);
   auto outcome = ctx.db.write([&](db::Session& tx) {
-    return pay::apply_notification(tx, n, ctx.provider.name(), ctx.clock);
+    return pay::apply_notification(tx, *opened, ctx.provider.name(), ctx.clock);
   });
-  if (!outcome.ok()) return error_response(outcome.error());
+  if (!outcome.ok()) return notice_refused(outcome.error());
   if (*outcome == pay::NoticeOutcome::captured || *outcome == pay::NoticeOutcome::returned)
     ctx.dispatcher.wake();
   return Response::json(200, R"({"code":"SUCCESS"})");
@@ -644,8 +681,7 @@ Result<Response> create_batch(PaymentsContext& ctx, const Call& call) {
     for (const auto& h : CUNHUO_TRY(mk::households_in(tx, account.region_code)))
       ids.push_back(h.id.value);
     JsonWriter w;
-    write_batch(w,
-                CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.simulator != nullptr, ctx.clock)));
+    write_batch(w, CUNHUO_TRY(pay::create_payout_batch(tx, ids, ctx.sandbox, ctx.clock)));
     return Response::json(201, w.take());
   });
 }
@@ -679,7 +715,7 @@ Result<Response> bank_file(PaymentsContext& ctx, const Call& call) {
   auto batch = CUNHUO_TRY(ctx.db.read([&](db::Session& s) { return batch_for(s, account, id); }));
   if (!batch) return no_such("payout batch");
   spdlog::info("bank file of payout batch {} downloaded by account {}", id, account.id);
-  auto r = Response::text(200, CUNHUO_TRY(pay::bank_file_csv(*batch, ctx.simulator != nullptr)),
+  auto r = Response::text(200, CUNHUO_TRY(pay::bank_file_csv(*batch, ctx.sandbox)),
                           "text/csv; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
@@ -804,72 +840,6 @@ Result<Response> get_reconciliation(PaymentsContext& ctx, const Call& call) {
   return Response::json(200, w.take());
 }
 
-// ---- the sandbox's pages -----------------------------------------------------------
-
-// A sandbox payment is opened by its pay URL alone, as a provider's H5 link is: the
-// payer's token in it is the capability; a wrong token is no such payment.
-Result<pay::SimPayment> payers_payment(PaymentsContext& ctx, const Request& req) {
-  const std::int64_t id = CUNHUO_TRY(path_id(req));
-  if (!ctx.simulator->payer_token_valid(id, req.params.at("token"))) return no_such("payment");
-  auto p = CUNHUO_TRY(ctx.simulator->find(id));
-  if (!p) return no_such("payment");
-  return *p;
-}
-
-Result<Response> sim_page(PaymentsContext& ctx, const Call& call) {
-  const Request& req = call.request;
-  const auto p = CUNHUO_TRY(payers_payment(ctx, req));
-  const std::string base =
-      "/sim/pay/" + std::to_string(p.id) + "/" + ctx.simulator->payer_token(p.id);
-  std::string html =
-      "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width\"><link rel=\"icon\" href=\"data:,\">"
-      "<title>支付沙箱 Payment sandbox</title></head><body>"
-      "<h1>支付沙箱 Payment sandbox</h1><p>订单 Order " +
-      std::to_string(p.intent_id) + " · ¥<b id=amount>" + p.amount.to_yuan() +
-      "</b> · <span id=status>" + p.status + "</span></p>";
-  if (p.status == "created")
-    html += "<form method=post action=\"" + base +
-            "/confirm\"><button id=confirm>确认支付 Pay</button></form>"
-            "<form method=post action=\"" +
-            base + "/fail\"><button id=fail>支付失败 Fail</button></form>";
-  html += "</body></html>";
-  return Response::text(200, html, "text/html; charset=utf-8");
-}
-
-// What sim_decide answers: the sandbox payment and where it now stands.
-schema::Schema sim_payment_schema() {
-  using namespace schema;
-  return object(
-      {required("id", id()), required("status", choice({"created", "succeeded", "failed"}))});
-}
-
-// Where the sandbox sends a payer's browser back once they decided: the buyer's orders,
-// as a provider returns to the merchant's redirect URL.
-constexpr std::string_view kSandboxReturnPath = "/orders";
-
-Result<Response> sim_decide(PaymentsContext& ctx, const Request& req, bool success) {
-  const std::int64_t id = CUNHUO_TRY(payers_payment(ctx, req)).id;
-  CUNHUO_CHECK(success ? ctx.simulator->confirm(id) : ctx.simulator->fail(id));
-  auto p = CUNHUO_TRY(ctx.simulator->find(id));
-  const auto type = req.header("content-type").value_or("");
-  if (type.starts_with("application/x-www-form-urlencoded")) {  // the payer's browser
-    Response back = Response::text(303, "", "text/html; charset=utf-8");
-    back.headers.emplace_back("Location", std::string(kSandboxReturnPath));
-    return back;
-  }
-  JsonWriter w;
-  w.begin_object().field("id", id).field("status", p->status).end_object();
-  return Response::json(200, w.take());
-}
-
-// The provider's bill is the county centre's (and admin's) to reconcile, no one else's.
-Result<Response> sim_bill(PaymentsContext& ctx, const Call& call) {
-  const Request& req = call.request;
-  return Response::text(200, CUNHUO_TRY(ctx.simulator->bill_csv(req.params.at("date"))),
-                        "text/csv; charset=utf-8");
-}
-
 }  // namespace
 
 void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
@@ -905,7 +875,7 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
        .max_body = kMaxNotificationBody,
        .request_schema = notification_schema(),
        .response_schema = notified_schema(),
-       .errors = {"unknown_key", "bad_timestamp", "stale", "bad_signature", "bad_notification",
+       .errors = {"unknown_serial", "bad_signature", "stale", "undecryptable", "bad_notification",
                   "bad_nonce", "replayed", "unknown_intent", "amount_mismatch"},
        .summary = "The payment provider's signed notification",
        .handler = [ctx](const Call& call) mutable -> Result<Response> {
@@ -1049,43 +1019,6 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
              .errors = {"invalid_date", "invalid_region_code", "outside_your_area"},
              .summary = "The latest reconciliation report for a date",
              .handler = bind(get_reconciliation)});
-}
-
-void add_simulator_routes(RouteTable& table, PaymentsContext ctx) {
-  auto bind = [ctx](auto fn) {
-    return [ctx, fn](const Call& call) mutable { return fn(ctx, call); };
-  };
-  auto decide = [ctx](bool success) {
-    return
-        [ctx, success](const Call& call) mutable { return sim_decide(ctx, call.request, success); };
-  };
-  // The payer's own pages, opened by the pay URL's token (payers_payment).
-  table.add({.method = "GET",
-             .pattern = "/sim/pay/:id/:token",
-             .access = anyone(),
-             .response_type = "text/html",
-             .summary = "Sandbox: the payer's page",
-             .handler = bind(sim_page)});
-  table.add({.method = "POST",
-             .pattern = "/sim/pay/:id/:token/confirm",
-             .access = anyone(),
-             .body = Body::raw,  // the payer's browser posts its form, a client nothing
-             .response_schema = sim_payment_schema(),
-             .summary = "Sandbox: the payer pays",
-             .handler = decide(true)});
-  table.add({.method = "POST",
-             .pattern = "/sim/pay/:id/:token/fail",
-             .access = anyone(),
-             .body = Body::raw,
-             .response_schema = sim_payment_schema(),
-             .summary = "Sandbox: the payment fails",
-             .handler = decide(false)});
-  table.add({.method = "GET",
-             .pattern = "/sim/bills/:date",
-             .access = only({Role::county_centre, Role::admin}),
-             .response_type = "text/csv",
-             .summary = "Sandbox: the provider's bill for a date (CSV)",
-             .handler = bind(sim_bill)});
 }
 
 }  // namespace cunhuo::storefront

@@ -1,7 +1,7 @@
-// Payments over HTTP: paying a checkout, the provider's signed callback, the provider
-// sandbox's pages, refund claims, household statements and their verification, payout
-// accounts and batches, and daily reconciliation. Also the outbox handlers that join
-// payments and the marketplace (paid, completed, refunded, spoiled).
+// Payments over HTTP: paying a checkout, the provider's signed callback, refund claims,
+// household statements and their verification, payout accounts and batches, and daily
+// reconciliation. Also the outbox handlers that join payments and the marketplace (paid,
+// completed, refunded, spoiled).
 #pragma once
 
 #include <chrono>
@@ -14,7 +14,6 @@
 #include "payments/provider.hpp"
 #include "payments/settlement.hpp"
 #include "payments/signing.hpp"
-#include "payments/simulator.hpp"
 #include "storefront/auth.hpp"
 #include "storefront/http.hpp"
 #include "storefront/route_table.hpp"
@@ -32,8 +31,7 @@ struct PaymentsContext {
   Auth& auth;
   Idempotency& idempotency;
   payments::PaymentProvider& provider;
-  payments::Simulator* simulator;  // null when the sandbox is off
-  const payments::NotificationVerifier& verifier;
+  bool sandbox;  // the provider is the payment sandbox: its money is not real
   const payments::SigningKey& statement_key;
   payments::FeeRules fees;
   outbox::Dispatcher& dispatcher;
@@ -46,7 +44,6 @@ void add_payments_routes(RouteTable& table, PaymentsContext context);
 // What paying a checkout asks for: its orders, lines, producer shares and campaigns, as
 // payments keeps them. A checkout with an order no longer pending payment is a 409.
 Result<payments::Payable> payable_of(db::Session& s, const marketplace::Checkout& checkout);
-void add_simulator_routes(RouteTable& table, PaymentsContext context);
 
 // Topic a logistics excursion confirmed as spoilage publishes: {"order_id", "bearer"}.
 

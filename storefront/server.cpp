@@ -33,10 +33,12 @@ constexpr auto kSweepEvery = std::chrono::milliseconds(100);
 
 // Pages are rendered by the server and load scripts only from it: no inline script, no
 // framing (clickjacking of the payment and statement pages), no plugins.
-constexpr const char* kHtmlPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
-    "'none'";
+std::string html_policy(const std::string& form_action_origins) {
+  return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+         "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'" +
+         (form_action_origins.empty() ? std::string() : " " + form_action_origins) +
+         "; frame-ancestors 'none'";
+}
 
 // Pistache 0.0.5 offers no way to let go of a connection without closing it, and keeps
 // the peer's Transport private. An explicit instantiation may name a private member
@@ -114,6 +116,7 @@ struct Connection {
 
 struct Shared {
   ServerOptions options;
+  std::string html_policy;  // html_policy(options.form_action_origins), made once
   const Router* router = nullptr;
   Metrics* metrics = nullptr;
   std::atomic<std::int64_t> in_flight{0};
@@ -221,12 +224,12 @@ void drop_header(Response& r, std::string_view lower_name) {
 // Every answer, in one place: no type sniffing; pages get their policy; an answer to an
 // authenticated request, or an API answer its route did not mark cacheable, is never
 // stored by a browser or proxy (it may hold personal data).
-void add_safety_headers(Response& r, const Answering& a) {
+void add_safety_headers(Response& r, const Answering& a, const std::string& html_policy) {
   if (!has_header(r, "x-content-type-options"))
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (r.content_type.rfind("text/html", 0) == 0) {
     if (!has_header(r, "content-security-policy"))
-      r.headers.emplace_back("Content-Security-Policy", kHtmlPolicy);
+      r.headers.emplace_back("Content-Security-Policy", html_policy);
     if (!has_header(r, "referrer-policy")) r.headers.emplace_back("Referrer-Policy", "no-referrer");
   }
   if (a.authenticated) drop_header(r, "cache-control");
@@ -520,7 +523,7 @@ class Adapter final : public Tcp::Handler {
     const std::string id = new_request_id();
     Answering facts;
     facts.api = true;  // refusals are JSON errors: never stored
-    add_safety_headers(response, facts);
+    add_safety_headers(response, facts, shared_->html_policy);
     send_bytes(peer, http1::write_response(response, id, false), true);
     shared_->metrics->observe("unparsed", "other", response.status, 0);
     conn.buffer.clear();
@@ -592,7 +595,7 @@ class Adapter final : public Tcp::Handler {
                           Response response) {
     Shared& shared = *shared_ptr;
     const bool keep_alive = a.keep_alive && !shared.draining.load();
-    add_safety_headers(response, a);
+    add_safety_headers(response, a, shared.html_policy);
     if (shared.sample_data.load()) mark_sample(response);
     std::weak_ptr<Connection> weak_conn = conn;
     std::weak_ptr<Tcp::Peer> weak_peer = peer;
@@ -687,6 +690,7 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(ServerOptions options, const Router& router, Metrics& metrics)
     : impl_(std::make_unique<Impl>()) {
+  impl_->shared->html_policy = html_policy(options.form_action_origins);
   impl_->shared->options = std::move(options);
   impl_->shared->router = &router;
   impl_->shared->metrics = &metrics;

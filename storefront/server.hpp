@@ -61,6 +61,9 @@ struct ServerOptions {
   ProxyTrust proxies;           // whose forwarded-for headers name the client (client_address)
   HeadCheck authenticate_head;  // for routes with authenticate_before_body
   std::map<std::string, UpgradeHandler> upgrades;  // by exact path, e.g. "/live"
+  // Origins a page's form may lead to besides this one: the payment provider's page, where
+  // paying a checkout redirects (CSP form-action also governs a form's redirects).
+  std::string form_action_origins;
 };
 
 class HttpServer {

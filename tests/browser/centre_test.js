@@ -45,7 +45,7 @@ async function keyedPost(url, token, key, body) {
 }
 
 let placed = 0;
-// The consumer orders two melons and starts paying; `pay()` confirms it in the sandbox.
+// The consumer orders two melons and starts paying; `pay()` confirms it on the sandbox's page.
 async function orderMelons() {
   placed += 1;
   const melon = await support.listMelon(server, farmer);
@@ -55,7 +55,7 @@ async function orderMelons() {
     `centre-pay-${placed}`);
   return {
     id: order.orders[0].id,
-    pay: () => support.api(server, 'POST', `${intent.pay_url}/confirm`, { token: consumer }),
+    pay: () => support.payOnSandbox(intent.pay_url),
   };
 }
 

@@ -53,7 +53,7 @@ async function paidParcel() {
   const order = ordered.orders[0].id;
   const intent = await post(`/api/v1/checkouts/${ordered.checkout_id}/payments`, tokens.consumer,
     undefined, `pay-${ordered.checkout_id}`);
-  await post(`${intent.pay_url}/confirm`, tokens.consumer);
+  await support.payOnSandbox(intent.pay_url);
   let number = null;
   await support.waitFor(async () => {
     const s = await support.api(server, 'GET', `/api/v1/orders/${order}/shipments`,

@@ -125,6 +125,16 @@ async function api(server, method, url, { token, body } = {}) {
   return JSON.parse(text);
 }
 
+// The payer confirms on the payment sandbox's page that an intent's pay_url opens (the
+// sandbox provider's own origin, http://127.0.0.1:PORT/pay/<prepay_id>).
+async function payOnSandbox(payUrl) {
+  const reply = await fetch(`${payUrl}/confirm`,
+    { method: 'POST', headers: { 'Content-Type': 'application/json' } });
+  const text = await reply.text();
+  if (!reply.ok) throw new Error(`paying on the sandbox: ${reply.status} ${text}`);
+  return JSON.parse(text);
+}
+
 // A session (API token, and the page's session cookie) of a fixture account.
 async function tokenOf(server, phone) {
   const session = await api(server, 'POST', '/api/v1/sessions',
@@ -218,5 +228,5 @@ async function signInByCode(server, page, next) {
 module.exports = {
   FARMER, ACCOUNTS, SESSION_COOKIE, RURAL_LINE, WAIT_MS, artifactsDir, figures, startServer,
   waitFor, api, tokenOf, listMelon, smsCode, launchBrowser, watchedPage, emulateLine, countBytes,
-  signInByCode, lastSmsId,
+  signInByCode, lastSmsId, payOnSandbox,
 };

@@ -358,14 +358,14 @@ STORE_TEST("a centre reconciles its own county's part of the bill, and admin the
   buy_and_pay(server, c, server.login(kConsumer));
   // The provider took another amount for Minqin's payment, and has a payment the books
   // never opened, which no county can be told of.
-  REQUIRE(server.app()
-              .db()
-              .write([](db::Session& tx) -> Status {
-                CUNHUO_TRY(tx.exec("UPDATE sim_payments SET amount_fen = 7000"));
+  REQUIRE(sandbox_books(server)
+              ->write([](db::Session& tx) -> Status {
+                CUNHUO_TRY(tx.exec("UPDATE sb_orders SET total_fen = 7000"));
                 CUNHUO_TRY(tx.exec(
-                    "INSERT INTO sim_payments (intent_id, amount_fen, currency, status, "
-                    "created_at, paid_at) SELECT 999999, 100, 'CNY', 'succeeded', created_at, "
-                    "paid_at FROM sim_payments"));
+                    "INSERT INTO sb_orders (out_trade_no, prepay_id, trade_type, trade_state, "
+                    "total_fen, description, notify_url, created_at, success_at) SELECT "
+                    "'CUNHUO999999', 'wx-other', trade_type, 'SUCCESS', 100, description, "
+                    "notify_url, created_at, success_at FROM sb_orders"));
                 return {};
               })
               .ok());

@@ -94,8 +94,7 @@ Bought buy_from_campaign(HttpClient& c, const std::string& buyer, std::int64_t c
                  placed->find("orders")->as_array().front().find("id")->as_integer()};
   auto intent = start_payment(c, buyer, b.checkout, "first-payment");
   REQUIRE(intent.status == 201);
-  auto confirmed =
-      c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(buyer));
+  auto confirmed = on_pay_page(str_field(intent.body, "pay_url"));
   REQUIRE(confirmed.status == 200);
   REQUIRE(eventually([&] { return order_status(c, buyer, b.order) == "paid"; }));
   return b;

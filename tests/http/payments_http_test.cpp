@@ -1,12 +1,16 @@
 // Payments over real TCP: pay in the sandbox, the signed callback, delivery, settlement,
 // the household's statement and its verification, refunds, reconciliation and payouts.
+#include <sys/stat.h>
+
 #include <thread>
 
 #include "core/config.hpp"
 #include "core/json.hpp"
 #include "payments/ledger.hpp"
 #include "payments/provider.hpp"
+#include "payments/wechatpay/provider.hpp"
 #include "tests/support/flows.hpp"
+#include "tests/support/paysandbox.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -14,13 +18,33 @@ using namespace cunhuo::test;
 
 namespace {
 
+namespace wx = payments::wechatpay;
+
 HttpReply notify(HttpClient& c, const payments::Notification& n) {
   return c.request("POST", "/api/v1/payments/notify", n.body,
                    {{"Content-Type", "application/json"},
-                    {payments::kSerialHeader, n.serial},
-                    {payments::kTimestampHeader, n.timestamp},
-                    {payments::kNonceHeader, n.nonce},
-                    {payments::kSignatureHeader, n.signature}});
+                    {wx::kSerialHeader, n.serial},
+                    {wx::kTimestampHeader, n.timestamp},
+                    {wx::kNonceHeader, n.nonce},
+                    {wx::kSignatureHeader, n.signature}});
+}
+
+payments::Notification as_notice(const paysandbox::Sandbox::Sealed& s) {
+  return payments::Notification{s.serial, s.timestamp, s.nonce, s.signature, s.body};
+}
+
+// A transaction as the sandbox notifies it.
+std::string transaction(std::int64_t intent, std::int64_t total,
+                        const std::string& out_trade_no = "") {
+  return wx::encode(wx::Transaction{
+      .appid = "wxcunhuo000sandbox",
+      .mchid = "1900000109",
+      .out_trade_no = out_trade_no.empty() ? wx::out_trade_no(intent) : out_trade_no,
+      .transaction_id = "4200000000000000000000000077",
+      .trade_type = "MWEB",
+      .trade_state = "SUCCESS",
+      .success_time = "",
+      .total = total});
 }
 
 std::string this_month() { return format_date(shanghai_date(SystemClock().now_ms())).substr(0, 7); }
@@ -42,15 +66,14 @@ STORE_TEST(
   CHECK(start_payment(c, consumer, b.checkout, "pay-1").body ==
         intent.body);  // a retry gets the same intent
   const std::string pay_url = str_field(intent.body, "pay_url");
-  auto page = c.request("GET", pay_url, "", bearer(consumer));
+  auto page = on_pay_page(pay_url, "page");
   CHECK(page.status == 200);
   CHECK(page.body.find("79.60") != std::string::npos);
-  REQUIRE(c.request("POST", pay_url + "/confirm", "", bearer(consumer)).status == 200);
+  REQUIRE(on_pay_page(pay_url).status == 200);
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
-  // The sandbox sends every notification twice: the money still moved once.
-  REQUIRE(eventually([&] {
-    return server.count("SELECT COUNT(*) FROM sim_notifications WHERE acknowledged = 1") == 2;
-  }));
+  // The sandbox sends every notification twice: both taken (two nonces), the money moved once.
+  deliver_notifications(server);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM provider_nonces") == 2; }));
   CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers WHERE transfer_key LIKE 'pay:%'") == 1);
 
   const std::string order_path = "/api/v1/orders/" + std::to_string(b.order);
@@ -106,48 +129,65 @@ STORE_TEST(
         400);
 }
 
-STORE_TEST("forged, replayed, stale and wrong-amount notifications are refused and move no money",
+// Refusals in order of precedence; each answers 4xx (the provider sends it again) and
+// writes nothing: no money, no intent paid, not even the nonce.
+STORE_TEST("forged, stale, undecryptable, unknown and wrong-amount notifications change nothing",
            "[http][payments][bad-input]") {
-  TestServer server(store_kind);
+  TestServer server(store_kind, "fixture", {}, ServerClock::manual);
   HttpClient c(server.port());
   const std::string consumer = server.login(kConsumer);
   const Bought b = buy(server, c, consumer);
   auto intent = start_payment(c, consumer, b.checkout, "pay-1");
   REQUIRE(intent.status == 201);
   const auto id = json_int(intent.body, "id");
-  auto& sim = *server.app().simulator();
-  const std::string body = R"({"id":"e1","event_type":"TRANSACTION.SUCCESS","out_trade_no":")" +
-                           std::to_string(id) +
-                           R"(","transaction_id":"SIMX","amount":{"total":7960,"currency":"CNY"}})";
-  auto forged = sim.sign(body);
-  forged.signature = sim.sign(body + " ").signature;  // a signature over something else
-  CHECK(notify(c, forged).status == 401);
-  auto stale = sim.sign(body);
-  stale.timestamp = std::to_string(std::stoll(stale.timestamp) - 600);
-  CHECK(notify(c, stale).status == 401);
-  auto wrong = sim.sign(R"({"id":"e1","event_type":"TRANSACTION.SUCCESS","out_trade_no":")" +
-                        std::to_string(id) +
-                        R"(","transaction_id":"SIMX","amount":{"total":1,"currency":"CNY"}})");
-  CHECK(notify(c, wrong).status == 422);
-  auto unknown =
-      sim.sign(R"({"id":"e1","event_type":"TRANSACTION.SUCCESS","out_trade_no":"999999",)"
-               R"("transaction_id":"SIMX",)"
-               R"("amount":{"total":7960,"currency":"CNY"}})");
-  CHECK(notify(c, unknown).status == 422);
-  auto garbage = sim.sign("not json");
-  CHECK(notify(c, garbage).status == 400);
-  // The provider's deliberately mis-signed probe names this very intent and its amount:
-  // only the signature check stands between it and the money.
-  auto probed = sim.probe(id, Money::fen(7960));
-  REQUIRE(probed.ok());
-  CHECK(*probed);
-  CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 0);
-  CHECK(server.count("SELECT COUNT(*) FROM payment_intents WHERE status = 'succeeded'") == 0);
-  auto good = sim.sign(body);
+  auto& sandbox = *server.app().payment_sandbox();
+  auto seal = [&](const std::string& resource) {
+    auto sealed = sandbox.seal("TRANSACTION.SUCCESS", resource);
+    REQUIRE(sealed.ok());
+    return as_notice(*sealed);
+  };
+  const auto good = seal(transaction(id, 7960));
+  auto other_key = wx::decode_envelope(good.body);  // sealed under another APIv3 key
+  REQUIRE(other_key.ok());
+  other_key->resource.ciphertext = *wx::aes_gcm_seal(
+      wx::random_token(32), other_key->resource.nonce, "transaction", transaction(id, 7960));
+  const auto undecryptable = sandbox.sign(wx::encode(*other_key));
+  REQUIRE(undecryptable.ok());
+  auto bad_signature = good;
+  bad_signature.body += " ";
+  auto unknown_serial = good;
+  unknown_serial.serial = "0000DEADBEEF";
+  const struct {
+    const char* name;
+    payments::Notification notice;
+    std::chrono::minutes late;
+    int status;
+    std::string code;
+  } cases[] = {
+      {"unknown serial", unknown_serial, std::chrono::minutes(5), 401, "unknown_serial"},
+      {"bad signature", bad_signature, std::chrono::minutes(5), 401, "bad_signature"},
+      {"stale timestamp", good, std::chrono::minutes(5), 401, "stale"},
+      {"undecryptable resource", as_notice(*undecryptable), std::chrono::minutes(0), 401,
+       "undecryptable"},
+      {"unknown out_trade_no", seal(transaction(id, 7960, "CUNHUO999999")), std::chrono::minutes(0),
+       422, "unknown_intent"},
+      {"amount differs", seal(transaction(id, 1)), std::chrono::minutes(0), 422, "amount_mismatch"},
+  };
+  for (const auto& refusal : cases) {
+    INFO(refusal.name);
+    server.advance(refusal.late);
+    auto answer = notify(c, refusal.notice);
+    server.advance(-refusal.late);
+    CHECK(answer.status == refusal.status);
+    CHECK(error_code(answer) == refusal.code);
+    CHECK(answer.body.starts_with(R"({"code":"FAIL","message":)"));  // as WeChat Pay reads it
+    CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 0);
+    CHECK(server.count("SELECT COUNT(*) FROM provider_nonces") == 0);
+    CHECK(server.count("SELECT COUNT(*) FROM payment_intents WHERE status = 'succeeded'") == 0);
+  }
   CHECK(notify(c, good).status == 200);
-  CHECK(notify(c, good).status == 422);  // the same nonce again is a replay
-  CHECK(notify(c, sim.sign(body)).status ==
-        200);  // a duplicate with a fresh nonce is acknowledged, a no-op
+  CHECK(notify(c, good).status == 422);                         // the same nonce again is a replay
+  CHECK(notify(c, seal(transaction(id, 7960))).status == 200);  // a duplicate: taken, a no-op
   CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == 1);
 }
 
@@ -207,8 +247,20 @@ STORE_TEST(
   REQUIRE(approved.status == 200);
   CHECK(str_field(approved.body, "status") == "approved");
   server.app().housekeep_now();  // the pass that sends requested refunds to the provider
-  CHECK(server.count("SELECT COUNT(*) FROM sim_refunds") == 1);
-  CHECK(server.count("SELECT amount_fen FROM sim_refunds") == 3980);
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
+  auto key = server.app().db().read(
+      [](db::Session& s) { return s.query_one("SELECT refund_key FROM provider_refunds"); });
+  REQUIRE(key.ok());
+  auto& adapter = dynamic_cast<wx::WechatPayProvider&>(server.app().provider());
+  auto at_provider = adapter.query_refund((*key)->str(0));
+  REQUIRE(at_provider.ok());
+  CHECK(at_provider->status == "SUCCESS");
+  CHECK(at_provider->refund == 3980);
+  CHECK(at_provider->total == 7960);
+  // The provider's REFUND.SUCCESS notification is opened and acknowledged.
+  const auto before = server.count("SELECT COUNT(*) FROM ledger_transfers");
+  CHECK(deliver_notifications(server) >= 0);
+  CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers") == before);
   CHECK(post_json(c, decision, R"({"approve":false})", bearer(centre)).status == 409);
 }
 
@@ -223,13 +275,14 @@ STORE_TEST("the day's bill reconciles with the books, and a difference is report
   REQUIRE(clean.status == 201);
   CHECK(json_int(clean.body, "matched") == 1);
   CHECK(clean.body.find("\"differences\":[]") != std::string::npos);
-  auto bill = c.request("GET", "/sim/bills/" + today(), "", bearer(centre));
-  CHECK(bill.body.find(",7960,CNY") != std::string::npos);
+  auto bill = server.app().provider().bill(today());  // the trade bill, its SHA1 checked
+  REQUIRE(bill.ok());
+  REQUIRE(bill->size() == 1);
+  CHECK(bill->front().amount_fen == 7960);
   // The provider's books say something else: the centre sees it.
-  REQUIRE(server.app()
-              .db()
-              .write([](db::Session& tx) -> Status {
-                CUNHUO_TRY(tx.exec("UPDATE sim_payments SET amount_fen = 7000"));
+  REQUIRE(sandbox_books(server)
+              ->write([](db::Session& tx) -> Status {
+                CUNHUO_TRY(tx.exec("UPDATE sb_orders SET total_fen = 7000"));
                 return {};
               })
               .ok());
@@ -319,7 +372,7 @@ bool routed(const HttpReply& r) {
 
 }  // namespace
 
-STORE_TEST("the sandbox pays only through its pay URL: a guessed or altered one is no payment",
+STORE_TEST("the sandbox pays only through its pay URL: a guessed one is no payment",
            "[http][payments][sandbox]") {
   TestServer server(store_kind);
   HttpClient c(server.port());
@@ -328,36 +381,24 @@ STORE_TEST("the sandbox pays only through its pay URL: a guessed or altered one 
   auto intent = start_payment(c, consumer, b.checkout, "pay-1");
   REQUIRE(intent.status == 201);
   const std::string pay_url = str_field(intent.body, "pay_url");
-  const std::string id_part = pay_url.substr(0, pay_url.rfind('/'));  // "/sim/pay/<id>"
   std::string altered = pay_url;
-  altered.back() = altered.back() == '0' ? '1' : '0';
-  for (const std::string& url : {id_part + "/" + std::string(32, '0'), altered}) {
+  altered.back() = altered.back() == 'A' ? 'B' : 'A';
+  const std::string guessed =
+      pay_url.substr(0, pay_url.rfind('/') + 1) + "wx" + std::string(30, '0');
+  for (const std::string& url : {guessed, altered}) {
     INFO(url);
-    CHECK(c.request("GET", url, "", bearer(consumer)).status == 404);
-    CHECK(c.request("POST", url + "/confirm", "", bearer(consumer)).status == 404);
-    CHECK(c.request("POST", url + "/fail").status == 404);
+    CHECK(on_pay_page(url, "page").status == 404);
+    CHECK(on_pay_page(url, "confirm").status == 404);
+    CHECK(on_pay_page(url, "fail").status == 404);
   }
-  CHECK(c.request("GET", id_part).status == 404);  // no page without the payer's token
-  CHECK(server.count("SELECT COUNT(*) FROM sim_payments WHERE status = 'created'") == 1);
+  CHECK(order_status(c, consumer, b.order) == "pending_payment");
   // The payer's browser, with no session of the platform, pays and is sent back.
-  CHECK(c.request("GET", pay_url).status == 200);
-  auto paid = c.request("POST", pay_url + "/confirm", "",
-                        {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto paid = on_pay_page(pay_url, "confirm", /*browser=*/true);
   REQUIRE(paid.status == 303);
-  CHECK(paid.header("location") == std::optional<std::string>("/orders"));
+  CHECK(
+      paid.header("location") ==
+      std::optional<std::string>("http://127.0.0.1:" + std::to_string(server.port()) + "/orders"));
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
-}
-
-STORE_TEST("the sandbox's daily bill is for the county centre and admin only",
-           "[http][payments][sandbox]") {
-  TestServer server(store_kind);
-  HttpClient c(server.port());
-  const std::string path = "/sim/bills/" + today();
-  CHECK(c.request("GET", path).status == 401);
-  CHECK(c.request("GET", path, "", bearer(server.login(kConsumer))).status == 403);
-  CHECK(c.request("GET", path, "", bearer(server.login(kFarmer))).status == 403);
-  CHECK(c.request("GET", path, "", bearer(server.login(kCentre))).status == 200);
-  CHECK(c.request("GET", path, "", bearer(server.login("13900000008"))).status == 200);  // admin
 }
 
 STORE_TEST("with the sandbox off every payments route answers, paying is a 503, and /sim is gone",
@@ -381,7 +422,7 @@ STORE_TEST("with the sandbox off every payments route answers, paying is a 503, 
   CHECK(c.request("POST", "/api/v1/payout-batches", "", bearer(centre, {{"Idempotency-Key", "b1"}}))
             .status == 201);
   CHECK(notify(c, payments::Notification{"serial", "0", "n", "sig", "{}"}).status ==
-        401);  // no provider key trusted
+        503);  // no provider: the provider will send it again
   const std::string order = "/api/v1/orders/" + std::to_string(b.order);
   const std::vector<std::pair<std::string, std::string>> routes = {
       {"GET", "/api/v1/payments/1"},
@@ -507,8 +548,8 @@ STORE_TEST(
   // The outbox requests the refund; the next housekeeping pass sends it to the provider.
   REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM provider_refunds") == 1; }));
   server.app().housekeep_now();
-  CHECK(server.count("SELECT COUNT(*) FROM sim_refunds") == 1);
-  CHECK(server.count("SELECT amount_fen FROM sim_refunds") == 7960);
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
+  CHECK(refunded_at_provider(server) == 7960);
   CHECK(
       server.count("SELECT COUNT(*) FROM payment_orders WHERE status = 'refunded' AND order_id = " +
                    order) == 1);
@@ -552,8 +593,7 @@ STORE_TEST("a buyer reads their payment intent, open before the payer pays and p
   CHECK(str_field(open.body, "status") == "open");
   CHECK(open.body.find("\"paid_at\":null") != std::string::npos);
   CHECK(c.request("GET", path, "", bearer(server.login("13900000004"))).status == 404);
-  REQUIRE(c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(consumer))
-              .status == 200);
+  REQUIRE(on_pay_page(str_field(intent.body, "pay_url")).status == 200);
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
   auto paid = c.request("GET", path, "", bearer(consumer));
   REQUIRE(paid.status == 200);
@@ -569,10 +609,9 @@ STORE_TEST("a payment that fails in the sandbox leaves the intent failed and the
   const Bought b = buy(server, c, consumer);
   auto intent = start_payment(c, consumer, b.checkout, "pay-1");
   REQUIRE(intent.status == 201);
-  const std::string fail = str_field(intent.body, "pay_url") + "/fail";
-  auto failed = c.request("POST", fail, "", bearer(consumer));
+  auto failed = on_pay_page(str_field(intent.body, "pay_url"), "fail");
   REQUIRE(failed.status == 200);
-  CHECK(str_field(failed.body, "status") == "failed");
+  CHECK(str_field(failed.body, "trade_state") == "PAYERROR");
   const std::string path = "/api/v1/payments/" + std::to_string(json_int(intent.body, "id"));
   REQUIRE(eventually([&] {
     return str_field(c.request("GET", path, "", bearer(consumer)).body, "status") == "failed";
@@ -676,4 +715,29 @@ STORE_TEST("a payout the bank reports failed leaves its money with the household
   auto balance = c.request("GET", "/api/v1/households/1/balance", "", bearer(office));
   CHECK(json_int(balance.body, "balance_fen") == 7122);
   CHECK(json_int(balance.body, "available_fen") == 7122);
+}
+
+TEST_CASE("the service refuses a WeChat Pay configuration the group or others may read",
+          "[http][payments][sandbox]") {
+  ManualClock clock(SystemClock().now_ms());
+  PaySandbox provider(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  TestStore store(StoreKind::sqlite);
+  auto open = [&] {
+    Config config;
+    config.listen_host = "127.0.0.1";
+    config.listen_port = 0;
+    config.db_url = store.url();
+    config.seed = "none";
+    config.data_dir = temp_dir();
+    config.sms = "off";
+    config.wechatpay_config = provider.config_file();
+    auto app = storefront::App::open(config, clock);
+    return app.ok() ? std::string("opened as ") + app.value()->provider().name()
+                    : app.error().code + ": " + app.error().message;
+  };
+  CHECK(open() == "opened as wechatpay");  // a real merchant's money: not the sandbox's "sim"
+  REQUIRE(::chmod(provider.config_file().c_str(), 0644) == 0);
+  const std::string refused = open();
+  CHECK(refused.starts_with("bad_wechatpay_config"));
+  CHECK(refused.find("chmod 600") != std::string::npos);
 }

@@ -94,13 +94,16 @@ STORE_TEST("a visitor buys from two shops, signs up on the way, pays once and co
   auto paying = b.post(done + "/pay", {{"key", form_key(shown.body)}});
   REQUIRE(paying.status == 303);
   const std::string pay_url = *paying.header("location");
-  CHECK(pay_url.starts_with("/sim/pay/"));
-  auto sandbox = b.get(pay_url);  // the provider's page, opened by its link alone
+  CHECK(pay_url.find("/pay/wx") != std::string::npos);  // the sandbox provider's H5 link
+  auto sandbox = on_pay_page(pay_url, "page");          // its page, opened by the link alone
   REQUIRE(sandbox.status == 200);
   CHECK(has(sandbox.body, "119.40"));  // the one payment covers both shops' orders
-  auto paid = b.post(pay_url + "/confirm", {});
+  CHECK(has(sandbox.body, "确认支付"));
+  auto paid = on_pay_page(pay_url, "confirm", /*browser=*/true);
   REQUIRE(paid.status == 303);
-  CHECK(paid.header("location") == std::optional<std::string>("/orders"));
+  CHECK(
+      paid.header("location") ==
+      std::optional<std::string>("http://127.0.0.1:" + std::to_string(server.port()) + "/orders"));
   REQUIRE(eventually(
       [&] { return has(b.get("/orders/" + std::to_string(orders[0])).body, "已付款"); }));
   CHECK(has(b.get("/orders").body, "已付款"));

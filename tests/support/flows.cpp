@@ -116,8 +116,7 @@ Bought buy_and_pay(TestServer& server, HttpClient& c, const std::string& consume
   const Bought b = buy(server, c, consumer, 2, listing, lister);
   auto intent = start_payment(c, consumer, b.checkout, "pay-" + std::to_string(b.checkout));
   REQUIRE(intent.status == 201);
-  auto confirmed =
-      c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(consumer));
+  auto confirmed = on_pay_page(str_field(intent.body, "pay_url"));
   REQUIRE(confirmed.status == 200);
   REQUIRE(eventually([&] { return order_status(c, consumer, b.order) == "paid"; }));
   return b;

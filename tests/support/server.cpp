@@ -55,6 +55,7 @@ TestServer::TestServer(StoreKind kind, std::string seed, std::function<void(Conf
   config.threads = 2;
   config.outbox_poll_ms = 20;
   config.data_dir = temp_dir();
+  data_dir_ = config.data_dir;
   config.check_response_schemas = true;  // every test also proves the published schemas
   if (tweak) tweak(config);
   auto app = storefront::App::open(config, clock_);
@@ -85,6 +86,47 @@ std::int64_t TestServer::count(const std::string& sql) {
   auto r = store_.db().read([&](db::Session& s) { return s.query_one(sql); });
   REQUIRE(r.ok());
   return (*r)->i64(0);
+}
+
+HttpReply on_pay_page(const std::string& pay_url, const std::string& action, bool browser) {
+  constexpr std::string_view kOrigin = "http://127.0.0.1:";
+  REQUIRE(pay_url.starts_with(kOrigin));
+  const auto slash = pay_url.find('/', kOrigin.size());
+  REQUIRE(slash != std::string::npos);
+  const auto port =
+      static_cast<std::uint16_t>(std::stoi(pay_url.substr(kOrigin.size(), slash - kOrigin.size())));
+  HttpClient sandbox(port);  // the sandbox answers one request per connection
+  const std::string path = pay_url.substr(slash);
+  if (action == "page") return sandbox.request("GET", path);
+  return sandbox.request(
+      "POST", path + "/" + action, "",
+      {{"Content-Type", browser ? "application/x-www-form-urlencoded" : "application/json"}});
+}
+
+std::int64_t refunded_at_provider(TestServer& server) {
+  auto key = server.app().db().read([](db::Session& s) {
+    return s.query_one("SELECT refund_key FROM provider_refunds WHERE status = 'sent'");
+  });
+  REQUIRE(key.ok());
+  REQUIRE(key->has_value());
+  auto& adapter = dynamic_cast<payments::wechatpay::WechatPayProvider&>(server.app().provider());
+  auto refund = adapter.query_refund((*key)->str(0));
+  REQUIRE(refund.ok());
+  CHECK(refund->status == "SUCCESS");
+  return refund->refund;
+}
+
+std::unique_ptr<db::Database> sandbox_books(TestServer& server) {
+  auto books = db::open_database("sqlite:" + server.data_dir() + "/paysandbox/paysandbox.db");
+  REQUIRE(books.ok());
+  return std::move(*books);
+}
+
+int deliver_notifications(TestServer& server) {
+  REQUIRE(server.app().payment_sandbox() != nullptr);
+  auto acknowledged = server.app().payment_sandbox()->deliver_due();
+  REQUIRE(acknowledged.ok());
+  return *acknowledged;
 }
 
 std::string sandbox_text(TestServer& server, const std::string& phone) {

@@ -32,6 +32,19 @@ std::string sandbox_text(TestServer& server, const std::string& phone);
 // The code in it: the first run of digits.
 std::string sandbox_code(TestServer& server, const std::string& phone);
 
+// The payer on the payment sandbox's page that a pay URL opens
+// (http://127.0.0.1:PORT/pay/<prepay_id>): "page" reads it, "confirm" pays, "fail" fails;
+// `browser` posts the page's form as a browser does (answered with a redirect).
+HttpReply on_pay_page(const std::string& pay_url, const std::string& action = "confirm",
+                      bool browser = false);
+// What the provider refunded for the platform's one refund sent to it (its provider_refunds
+// row), as the adapter queries it (GET /v3/refund/domestic/refunds/{out_refund_no}).
+std::int64_t refunded_at_provider(TestServer& server);
+// The in-process sandbox's own store (its SQLite file), to change the provider's books.
+std::unique_ptr<db::Database> sandbox_books(TestServer& server);
+// Sends the in-process sandbox's due notifications now; how many were acknowledged.
+int deliver_notifications(TestServer& server);
+
 class TestServer {
  public:
   explicit TestServer(StoreKind kind, std::string seed = kTestSeed,
@@ -45,6 +58,7 @@ class TestServer {
   std::string login(const std::string& phone, const std::string& password = "cunhuo-demo");
   std::int64_t count(const std::string& sql);
   const Clock& clock() const { return clock_; }
+  const std::string& data_dir() const { return data_dir_; }
   // Moves the manual clock (which starts at the system's time) while the server runs.
   void advance(std::chrono::milliseconds by);
 
@@ -54,6 +68,7 @@ class TestServer {
   ManualClock manual_clock_;
   const Clock& clock_;
   std::unique_ptr<storefront::App> app_;
+  std::string data_dir_;
 };
 
 }  // namespace cunhuo::test

@@ -1,4 +1,4 @@
-// Signatures, notification checks, canonical JSON and statement periods.
+// Signatures, canonical JSON and statement periods (WeChat Pay's are tests/wechatpay/).
 #include <catch2/catch.hpp>
 
 #include "core/clock.hpp"
@@ -15,12 +15,6 @@ SigningKey key_from(unsigned char fill) {
   std::array<unsigned char, 32> seed{};
   seed.fill(fill);
   return SigningKey::from_seed(seed);
-}
-
-Notification signed_notice(const SigningKey& key, std::int64_t now_ms, const std::string& body) {
-  Notification n{key.serial(), std::to_string(now_ms / 1000), "nonce-1", "", body};
-  n.signature = key.sign(notification_message(n));
-  return n;
 }
 
 }  // namespace
@@ -49,37 +43,6 @@ TEST_CASE("a key file is created once and read back as the same key", "[unit][pa
   REQUIRE(again.ok());
   CHECK(again->public_key() == first->public_key());
   CHECK_FALSE(SigningKey::load(path + ".missing").ok());
-}
-
-TEST_CASE("a notification signed by a trusted key within five minutes verifies",
-          "[unit][payments]") {
-  const auto provider = key_from(3);
-  NotificationVerifier v;
-  v.trust(provider.serial(), provider.public_key());
-  const std::int64_t now = 1'790'000'000'000;
-  CHECK(v.verify(signed_notice(provider, now, R"({"a":1})"), now).ok());
-  CHECK(v.verify(signed_notice(provider, now - 4 * 60'000, R"({"a":1})"), now).ok());
-}
-
-TEST_CASE("a stale, forged, re-keyed or edited notification is refused", "[unit][payments]") {
-  const auto provider = key_from(3);
-  NotificationVerifier v;
-  v.trust(provider.serial(), provider.public_key());
-  const std::int64_t now = 1'790'000'000'000;
-  CHECK(v.verify(signed_notice(provider, now - 6 * 60'000, "{}"), now).error().code == "stale");
-  CHECK(v.verify(signed_notice(provider, now + 6 * 60'000, "{}"), now).error().code == "stale");
-  auto forged = signed_notice(key_from(4), now, "{}");
-  CHECK(v.verify(forged, now).error().code == "unknown_key");
-  forged.serial = provider.serial();
-  CHECK(v.verify(forged, now).error().code == "bad_signature");
-  auto edited = signed_notice(provider, now, R"({"amount":100})");
-  edited.body = R"({"amount":1})";
-  CHECK(v.verify(edited, now).error().code == "bad_signature");
-  auto bad_time = signed_notice(provider, now, "{}");
-  bad_time.timestamp = "12x";
-  CHECK(v.verify(bad_time, now).error().code == "bad_timestamp");
-  CHECK(v.verify(forged, now).error().kind ==
-        ErrorKind::unauthorized);  // a 401: the provider sends it again
 }
 
 TEST_CASE("canonical JSON sorts keys at every depth and keeps array order", "[unit][payments]") {

@@ -1,0 +1,313 @@
+#include "payments/wechatpay/crypto.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+namespace cunhuo::payments::wechatpay {
+namespace {
+
+using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+Bio memory_bio(std::string_view text) {
+  return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
+}
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+const unsigned char* bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+Error bad_key(std::string message) {
+  return make_error(ErrorKind::invalid, std::string(kBadKey), std::move(message));
+}
+
+Error undecryptable() {
+  return make_error(ErrorKind::unauthorized, std::string(kUndecryptable),
+                    "the resource does not decrypt under the APIv3 key");
+}
+
+// Seconds since the epoch of an ASN1 time.
+std::int64_t epoch_of(const ASN1_TIME* t) {
+  struct tm tm {};
+  ASN1_TIME_to_tm(t, &tm);
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+}  // namespace
+
+Result<RsaKey> RsaKey::generate() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(kRsaBits));
+  if (key == nullptr) return bad_key("cannot make an RSA key");
+  RsaKey out;
+  out.key_.reset(key, EVP_PKEY_free);
+  return out;
+}
+
+Result<RsaKey> RsaKey::from_private_pem(std::string_view pem) {
+  auto bio = memory_bio(pem);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+    EVP_PKEY_free(key);
+    return bad_key("not an RSA private key in PEM");
+  }
+  RsaKey out;
+  out.key_.reset(key, EVP_PKEY_free);
+  return out;
+}
+
+Result<RsaKey> RsaKey::from_public_pem(std::string_view pem) {
+  auto bio = memory_bio(pem);
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+    EVP_PKEY_free(key);
+    return bad_key("not an RSA public key in PEM");
+  }
+  RsaKey out;
+  out.key_.reset(key, EVP_PKEY_free);
+  return out;
+}
+
+Result<RsaKey> RsaKey::load_private_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return bad_key("cannot read the key file");  // its path may name the merchant
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return from_private_pem(pem);
+}
+
+Result<std::string> RsaKey::sign(std::string_view message) const {
+  MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::size_t length = 0;
+  if (!key_ || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &length, bytes(message), message.size()) != 1)
+    return bad_key("the key cannot sign");
+  std::string signature(length, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                     bytes(message), message.size()) != 1)
+    return bad_key("the key cannot sign");
+  signature.resize(length);
+  return base64_encode(signature);
+}
+
+bool RsaKey::verifies(std::string_view message, std::string_view signature_b64) const {
+  const auto signature = base64_decode(signature_b64);
+  if (!key_ || !signature) return false;
+  MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  return EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
+         EVP_DigestVerify(ctx.get(), bytes(*signature), signature->size(), bytes(message),
+                          message.size()) == 1;
+}
+
+std::string RsaKey::private_pem() const {
+  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  return bio_text(bio.get());
+}
+
+std::string RsaKey::public_pem() const {
+  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PUBKEY(bio.get(), key_.get());
+  return bio_text(bio.get());
+}
+
+namespace {
+
+Result<Certificate> adopt(X509* raw) {
+  std::shared_ptr<x509_st> cert(raw, X509_free);
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(raw), nullptr);
+  char* hex = bn != nullptr ? BN_bn2hex(bn) : nullptr;
+  std::string serial = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  BN_free(bn);
+  EVP_PKEY* key = X509_get_pubkey(raw);
+  if (key == nullptr || serial.empty())
+    return make_error(ErrorKind::invalid, std::string(kBadCertificate), "no key or serial");
+  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PUBKEY(bio.get(), key);
+  EVP_PKEY_free(key);
+  auto public_key = CUNHUO_TRY(RsaKey::from_public_pem(bio_text(bio.get())));
+  return Certificate::from_parts(std::move(cert), std::move(serial),
+                                 epoch_of(X509_get0_notBefore(raw)),
+                                 epoch_of(X509_get0_notAfter(raw)), std::move(public_key));
+}
+
+}  // namespace
+
+Certificate Certificate::from_parts(std::shared_ptr<x509_st> cert, std::string serial,
+                                    std::int64_t not_before_s, std::int64_t not_after_s,
+                                    RsaKey public_key) {
+  Certificate c;
+  c.cert_ = std::move(cert);
+  c.serial_ = std::move(serial);
+  c.not_before_s_ = not_before_s;
+  c.not_after_s_ = not_after_s;
+  c.public_key_ = std::move(public_key);
+  return c;
+}
+
+Result<Certificate> Certificate::from_pem(std::string_view pem) {
+  auto bio = memory_bio(pem);
+  X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  if (cert == nullptr)
+    return make_error(ErrorKind::invalid, std::string(kBadCertificate), "not a PEM certificate");
+  return adopt(cert);
+}
+
+Result<Certificate> Certificate::self_signed(const RsaKey& key, std::string_view common_name,
+                                             std::string_view serial_hex, std::int64_t not_before_s,
+                                             int days, std::string_view dns_ip) {
+  auto fail = [](const char* what) {
+    return make_error(ErrorKind::internal, std::string(kBadCertificate), what);
+  };
+  X509* cert = X509_new();
+  if (cert == nullptr) return fail("X509_new");
+  std::unique_ptr<X509, decltype(&X509_free)> held(cert, X509_free);
+  X509_set_version(cert, 2);
+  BIGNUM* bn = nullptr;
+  const std::string serial(serial_hex);
+  if (BN_hex2bn(&bn, serial.c_str()) == 0) return fail("the serial is not hex");
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+  BN_free(bn);
+  time_t from = static_cast<time_t>(not_before_s);
+  X509_time_adj_ex(X509_getm_notBefore(cert), 0, 0, &from);
+  X509_time_adj_ex(X509_getm_notAfter(cert), days, 0, &from);
+  X509_set_pubkey(cert, key.get());
+  X509_NAME* name = X509_get_subject_name(cert);
+  const std::string cn(common_name);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  if (!dns_ip.empty()) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+    const std::string alt(dns_ip);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, alt.c_str()},
+                              std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+      if (ext == nullptr || X509_add_ext(cert, ext, -1) != 1) return fail("an extension");
+      X509_EXTENSION_free(ext);
+    }
+  }
+  if (X509_sign(cert, key.get(), EVP_sha256()) <= 0) return fail("X509_sign");
+  return adopt(held.release());
+}
+
+std::string Certificate::pem() const {
+  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509(bio.get(), cert_.get());
+  return bio_text(bio.get());
+}
+
+Result<std::string> aes_gcm_open(std::string_view key, std::string_view nonce,
+                                 std::string_view associated_data,
+                                 std::string_view ciphertext_b64) {
+  const auto sealed = base64_decode(ciphertext_b64);
+  if (key.size() != kApiV3KeyBytes || nonce.empty() || !sealed || sealed->size() < kGcmTagBytes)
+    return undecryptable();
+  const std::size_t n = sealed->size() - kGcmTagBytes;
+  std::string tag = sealed->substr(n);
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  std::string plain(n, '\0');
+  int len = 0, last = 0;
+  auto* out = reinterpret_cast<unsigned char*>(plain.data());
+  const bool ok =
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()),
+                          nullptr) == 1 &&
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key), bytes(nonce)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(associated_data),
+                        static_cast<int>(associated_data.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), out, &len, bytes(*sealed), static_cast<int>(n)) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagBytes),
+                          tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), out + len, &last) == 1;
+  if (!ok) return undecryptable();
+  plain.resize(static_cast<std::size_t>(len + last));
+  return plain;
+}
+
+Result<std::string> aes_gcm_seal(std::string_view key, std::string_view nonce,
+                                 std::string_view associated_data, std::string_view plaintext) {
+  if (key.size() != kApiV3KeyBytes || nonce.empty())
+    return bad_key("the APIv3 key is 32 bytes and the nonce is not empty");
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  std::string sealed(plaintext.size() + kGcmTagBytes, '\0');
+  int len = 0, last = 0;
+  auto* out = reinterpret_cast<unsigned char*>(sealed.data());
+  const bool ok =
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()),
+                          nullptr) == 1 &&
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key), bytes(nonce)) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(associated_data),
+                        static_cast<int>(associated_data.size())) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), out, &len, bytes(plaintext),
+                        static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx.get(), out + len, &last) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTagBytes),
+                          out + plaintext.size()) == 1;
+  if (!ok) return bad_key("AES-GCM sealing failed");
+  return base64_encode(sealed);
+}
+
+std::string base64_encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(data),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(3 * text.size() / 4 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t size = static_cast<std::size_t>(n);
+  // EVP_DecodeBlock counts the padding's zero bytes: take them off.
+  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '=' && size > 0; --i) --size;
+  out.resize(size);
+  return out;
+}
+
+std::string sha1_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), digest, &n, EVP_sha1(), nullptr);
+  std::string out;
+  char buf[3];
+  for (unsigned int i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
+    out += buf;
+  }
+  return out;
+}
+
+std::string random_token(std::size_t chars) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string raw(chars, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(chars));
+  std::string out;
+  for (unsigned char c : raw) out += kAlphabet[c % kAlphabet.size()];  // 62: slight bias is fine
+  return out;
+}
+
+}  // namespace cunhuo::payments::wechatpay

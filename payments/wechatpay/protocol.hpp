@@ -1,0 +1,111 @@
+// The wire protocol of WeChat Pay's merchant API v3, shared by the adapter (provider.hpp)
+// and the sandbox provider (paysandbox/): what is signed, the Authorization header, the
+// signed headers of answers and notifications, the JSON of a transaction and a refund, the
+// notification's envelope and encrypted resource, and the trade bill's CSV with its
+// backtick-prefixed fields.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "payments/provider.hpp"
+#include "payments/wechatpay/crypto.hpp"
+
+namespace cunhuo::payments::wechatpay {
+
+inline constexpr std::string_view kAuthScheme = "WECHATPAY2-SHA256-RSA2048";
+inline constexpr const char* kSerialHeader = "Wechatpay-Serial";
+inline constexpr const char* kTimestampHeader = "Wechatpay-Timestamp";
+inline constexpr const char* kNonceHeader = "Wechatpay-Nonce";
+inline constexpr const char* kSignatureHeader = "Wechatpay-Signature";
+// An answer or a notification whose timestamp is this far from now, or further, is refused.
+inline constexpr std::int64_t kMaxSkewSeconds = kNotificationSkewMs / 1000;
+inline constexpr std::size_t kNonceChars = 32;
+
+// Error codes of the protocol's refusals.
+inline constexpr std::string_view kUnknownSerial = "unknown_serial";
+inline constexpr std::string_view kBadSignature = "bad_signature";
+inline constexpr std::string_view kStale = "stale";
+inline constexpr std::string_view kBadNotification = "bad_notification";
+
+// METHOD\nURL\ntimestamp\nnonce\nbody\n, URL being the path and query.
+std::string request_message(std::string_view method, std::string_view url,
+                            std::string_view timestamp, std::string_view nonce,
+                            std::string_view body);
+// timestamp\nnonce\nbody\n: what an answer or a notification is signed over.
+std::string response_message(std::string_view timestamp, std::string_view nonce,
+                             std::string_view body);
+
+struct Authorization {
+  std::string mchid, nonce_str, signature, timestamp, serial_no;
+};
+std::string format_authorization(const Authorization& a);
+Result<Authorization> parse_authorization(std::string_view header);
+
+// The four headers an answer or a notification is signed with.
+struct SignedHeaders {
+  std::string serial, timestamp, nonce, signature;
+};
+// Signs `body` now with a platform key.
+Result<SignedHeaders> sign_body(const RsaKey& key, std::string_view serial, std::int64_t now_s,
+                                std::string_view body);
+// Checks the signature (with `certificate`) and then the timestamp against `now_s`.
+Status check_signed(const SignedHeaders& h, std::string_view body, const RsaKey& public_key,
+                    std::int64_t now_s);
+
+// The order's state at the provider (trade_state).
+inline constexpr std::string_view kSuccess = "SUCCESS";
+inline constexpr std::string_view kNotPay = "NOTPAY";
+inline constexpr std::string_view kClosed = "CLOSED";
+inline constexpr std::string_view kPayError = "PAYERROR";
+inline constexpr std::string_view kRefund = "REFUND";
+
+struct Transaction {
+  std::string appid, mchid, out_trade_no, transaction_id, trade_type, trade_state;
+  std::string success_time;  // RFC 3339, +08:00
+  std::int64_t total = 0;    // fen
+  std::string currency = "CNY";
+};
+std::string encode(const Transaction& t);
+Result<Transaction> decode_transaction(std::string_view json);
+
+struct RefundRecord {
+  std::string refund_id, out_refund_no, transaction_id, out_trade_no, status;  // SUCCESS...
+  std::string success_time;
+  std::int64_t refund = 0, total = 0;  // fen
+};
+std::string encode(const RefundRecord& r);
+Result<RefundRecord> decode_refund(std::string_view json);
+
+// A notification's encrypted resource and its envelope.
+struct Resource {
+  std::string algorithm = "AEAD_AES_256_GCM", original_type, ciphertext, associated_data, nonce;
+};
+struct Envelope {
+  std::string id, create_time, event_type, resource_type = "encrypt-resource", summary;
+  Resource resource;
+};
+std::string encode(const Envelope& e);
+Result<Envelope> decode_envelope(std::string_view json);
+
+// One line of the trade bill.
+struct TradeBillLine {
+  std::string trade_time, transaction_id, out_trade_no, trade_state;  // SUCCESS or REFUND
+  std::string refund_id, out_refund_no;
+  std::int64_t total = 0, refund = 0;  // fen
+};
+std::string format_trade_bill(std::string_view appid, std::string_view mchid,
+                              const std::vector<TradeBillLine>& lines);
+Result<std::vector<TradeBillLine>> parse_trade_bill(std::string_view csv);
+
+// Fen as "12.34" yuan and back.
+std::string yuan(std::int64_t fen);
+std::optional<std::int64_t> fen_of_yuan(std::string_view text);
+// RFC 3339 in Beijing time, as WeChat Pay writes times: "2026-12-07T10:00:00+08:00".
+std::string beijing_time(std::int64_t epoch_s);
+
+}  // namespace cunhuo::payments::wechatpay

@@ -1,0 +1,510 @@
+#include "payments/wechatpay/provider.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/json.hpp"
+
+namespace cunhuo::payments::wechatpay {
+namespace {
+
+Error config_error(std::string message, std::string field = "") {
+  return make_error(ErrorKind::invalid, "bad_wechatpay_config", std::move(message),
+                    std::move(field));
+}
+
+Error provider_error(int status, std::string_view what) {
+  // A 4xx is the provider refusing the request; a 5xx (after the retries) is it failing.
+  return make_error(status >= 500 ? ErrorKind::unavailable : ErrorKind::conflict,
+                    status >= 500 ? std::string(kProviderUnavailable) : "provider_refused",
+                    "WeChat Pay answered " + std::to_string(status) + " to " + std::string(what));
+}
+
+bool transient(const Error& e) { return e.kind == ErrorKind::unavailable; }
+
+std::string path_of_trade(std::int64_t intent_id) {
+  return "/v3/pay/transactions/out-trade-no/" + out_trade_no(intent_id);
+}
+
+// "2026-12-07T10:00:00+08:00" → Unix milliseconds; 0 when it does not parse.
+std::int64_t epoch_ms_of(const std::string& rfc3339) {
+  struct tm tm {};
+  int offset_h = 0, offset_m = 0;
+  char sign = '+';
+  if (std::sscanf(rfc3339.c_str(), "%d-%d-%dT%d:%d:%d%c%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &sign, &offset_h, &offset_m) != 9)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::int64_t offset = (offset_h * 3600 + offset_m * 60) * (sign == '-' ? -1 : 1);
+  return (static_cast<std::int64_t>(timegm(&tm)) - offset) * 1000;
+}
+
+// The notification as apply_notification reads it (intents.hpp): the decrypted transaction
+// in the platform's own terms.
+std::string payment_notice(const Envelope& e, const Transaction& t) {
+  JsonWriter w;
+  w.begin_object().field("id", e.id.substr(0, 64));
+  w.field("event_type", t.trade_state == kSuccess ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL");
+  w.field("out_trade_no", std::to_string(intent_of(t.out_trade_no).value_or(0)));
+  w.field("transaction_id", t.transaction_id.substr(0, 64));
+  w.key("amount").begin_object().field("total", t.total).field("currency", t.currency);
+  w.end_object();
+  if (const auto at = epoch_ms_of(t.success_time); at > 0) w.field("paid_at_ms", at);
+  w.end_object();
+  return w.take();
+}
+
+std::string refund_notice(const Envelope& e, const RefundRecord& r) {
+  JsonWriter w;
+  w.begin_object().field("id", e.id.substr(0, 64)).field("event_type", e.event_type);
+  w.field("out_trade_no", std::to_string(intent_of(r.out_trade_no).value_or(0)));
+  w.field("out_refund_no", r.out_refund_no).field("refund_id", r.refund_id);
+  w.field("status", r.status);
+  w.key("amount").begin_object().field("refund", r.refund).field("total", r.total);
+  w.end_object().end_object();
+  return w.take();
+}
+
+std::string trim(std::string s) {
+  const auto first = s.find_first_not_of(" \t\r");
+  const auto last = s.find_last_not_of(" \t\r");
+  return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+std::string out_trade_no(std::int64_t intent_id) {
+  return std::string(kOutTradeNoPrefix) + std::to_string(intent_id);
+}
+
+std::optional<std::int64_t> intent_of(std::string_view no) {
+  if (!no.starts_with(kOutTradeNoPrefix)) return std::nullopt;
+  no.remove_prefix(kOutTradeNoPrefix.size());
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(no.data(), no.data() + no.size(), id);
+  if (ec != std::errc{} || end != no.data() + no.size() || id < 1) return std::nullopt;
+  return id;
+}
+
+std::string out_refund_no(std::string_view refund_key) {
+  std::string out(refund_key.substr(0, 64));
+  for (char& c : out)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+  return out;
+}
+
+std::optional<TradeType> trade_type_of(std::string_view name) {
+  if (name == "native") return TradeType::native;
+  if (name == "jsapi") return TradeType::jsapi;
+  if (name == "h5") return TradeType::h5;
+  return std::nullopt;
+}
+
+Result<Config> load_config(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return config_error("cannot read the WeChat Pay configuration " + path, "wechatpay-config");
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    return config_error("the WeChat Pay configuration " + path +
+                            " may be read by others: chmod 600 it (it holds the APIv3 key)",
+                        "wechatpay-config");
+  std::ifstream in(path);
+  Config c;
+  std::string line;
+  const std::map<std::string, std::string*> fields = {{"mchid", &c.mchid},
+                                                      {"appid", &c.appid},
+                                                      {"private_key_file", &c.private_key_file},
+                                                      {"merchant_serial", &c.merchant_serial},
+                                                      {"apiv3_key", &c.apiv3_key},
+                                                      {"notify_url", &c.notify_url},
+                                                      {"api_base", &c.api_base},
+                                                      {"ca_file", &c.ca_file},
+                                                      {"trade_type", &c.trade_type}};
+  std::string sandbox = "no";
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    const auto space = line.find_first_of(" \t");
+    const std::string key = line.substr(0, space);
+    if (key == "sandbox" && space != std::string::npos) {
+      sandbox = trim(line.substr(space));
+      continue;
+    }
+    auto field = fields.find(key);
+    if (field == fields.end() || space == std::string::npos)
+      return config_error("unknown or empty setting '" + key + "' in " + path, key);
+    *field->second = trim(line.substr(space));
+  }
+  for (const auto& [key, value] : fields)
+    if (value->empty() && key != "ca_file")
+      return config_error("the WeChat Pay configuration names no " + key, key);
+  if (sandbox != "yes" && sandbox != "no") return config_error("sandbox is yes or no", "sandbox");
+  c.sandbox = sandbox == "yes";
+  if (c.apiv3_key.size() != kApiV3KeyBytes)
+    return config_error("the APIv3 key is 32 bytes", "apiv3_key");
+  if (!trade_type_of(c.trade_type))
+    return config_error("trade_type is native, jsapi or h5", "trade_type");
+  while (c.api_base.ends_with('/')) c.api_base.pop_back();
+  return c;
+}
+
+Status write_config(const std::string& path, const Config& c) {
+  std::ostringstream text;
+  text << "# WeChat Pay merchant API v3 (read by cunhuo; keep it mode 0600)\n"
+       << "mchid " << c.mchid << "\nappid " << c.appid << "\nprivate_key_file "
+       << c.private_key_file << "\nmerchant_serial " << c.merchant_serial << "\napiv3_key "
+       << c.apiv3_key << "\nnotify_url " << c.notify_url << "\napi_base " << c.api_base
+       << "\ntrade_type " << c.trade_type << "\nsandbox " << (c.sandbox ? "yes" : "no") << "\n";
+  if (!c.ca_file.empty()) text << "ca_file " << c.ca_file << "\n";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return config_error("cannot write " + path);
+  ::chmod(path.c_str(), 0600);
+  const std::string s = text.str();
+  const bool ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
+  std::fclose(f);
+  if (!ok) return config_error("cannot write " + path);
+  return {};
+}
+
+WechatPayProvider::WechatPayProvider(Config config, RsaKey key, const Clock& clock,
+                                     AdapterOptions options)
+    : config_(std::move(config)),
+      key_(std::move(key)),
+      clock_(clock),
+      options_(std::move(options)),
+      http_(net::HttpClientOptions{.timeout_ms = options_.timeout_ms,
+                                   .max_response_body = net::kMaxHttpResponseBody,
+                                   .ca_file = config_.ca_file}) {}
+
+Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config,
+                                                                   const Clock& clock,
+                                                                   AdapterOptions options) {
+  auto key = RsaKey::load_private_file(config.private_key_file);
+  if (!key.ok()) return config_error("the merchant key file holds no RSA private key");
+  std::unique_ptr<WechatPayProvider> p(
+      new WechatPayProvider(std::move(config), std::move(*key), clock, std::move(options)));
+  CUNHUO_CHECK(p->http_.trust());
+  CUNHUO_CHECK(p->refresh_certificates());
+  return p;
+}
+
+void WechatPayProvider::wait(int attempt) {
+  const std::int64_t ms = options_.backoff_ms << std::min(attempt, 10);
+  if (options_.sleep)
+    options_.sleep(ms);
+  else
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+Result<WechatPayProvider::Answer> WechatPayProvider::once(std::string_view method,
+                                                          const std::string& path_query,
+                                                          const std::string& body) {
+  const std::string timestamp = std::to_string(clock_.now_ms() / 1000);
+  const std::string nonce = random_token(kNonceChars);
+  const std::string signature =
+      CUNHUO_TRY(key_.sign(request_message(method, path_query, timestamp, nonce, body)));
+  net::HttpRequest request{
+      .method = std::string(method),
+      .url = config_.api_base + path_query,
+      .headers = {{"Authorization",
+                   format_authorization(Authorization{.mchid = config_.mchid,
+                                                      .nonce_str = nonce,
+                                                      .signature = signature,
+                                                      .timestamp = timestamp,
+                                                      .serial_no = config_.merchant_serial})},
+                  {"Accept", "application/json"},
+                  {"User-Agent", "cunhuo-wechatpay/1"}},
+      .body = body};
+  if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  auto response = http_.send(request);
+  if (!response.ok()) return response.error();
+  // A bill's file is not signed (its hash, from a signed answer, vouches for it); a 5xx
+  // (perhaps from a gateway in front) is only ever retried, its body never read.
+  if (!path_query.starts_with("/v3/billdownload/") && response->status < 500)
+    CUNHUO_CHECK(verify_answer(*response, !path_query.starts_with("/v3/certificates")));
+  return Answer{response->status, std::move(response->body)};
+}
+
+Result<WechatPayProvider::Answer> WechatPayProvider::call(std::string_view method,
+                                                          const std::string& path_query,
+                                                          const std::string& body) {
+  auto answer = once(method, path_query, body);
+  if (!answer.ok())  // the message names the host, never the query or a key
+    spdlog::warn("wechatpay: {} {} failed: {} ({})", method, path_query.substr(0, 60),
+                 answer.error().code, answer.error().message);
+  else if (answer->status >= 400)
+    spdlog::warn("wechatpay: {} {} answered {}", method, path_query.substr(0, 60), answer->status);
+  return answer;
+}
+
+Result<WechatPayProvider::Answer> WechatPayProvider::call_retrying(std::string_view method,
+                                                                   const std::string& path_query,
+                                                                   const std::string& body) {
+  for (int attempt = 0;; ++attempt) {
+    auto answer = call(method, path_query, body);
+    const bool again = answer.ok() ? answer->status >= 500 : transient(answer.error());
+    if (!again || attempt + 1 >= options_.attempts) return answer;
+    wait(attempt);
+  }
+}
+
+Status WechatPayProvider::verify_answer(const net::HttpResponse& r, bool may_refresh) {
+  const SignedHeaders h{.serial = r.header(kSerialHeader).value_or(""),
+                        .timestamp = r.header(kTimestampHeader).value_or(""),
+                        .nonce = r.header(kNonceHeader).value_or(""),
+                        .signature = r.header(kSignatureHeader).value_or("")};
+  auto key = platform_key(h.serial, may_refresh);
+  if (!key) {
+    if (!may_refresh) return {};  // /v3/certificates: checked against the certificates it holds
+    return make_error(ErrorKind::unavailable, std::string(kUnknownSerial),
+                      "WeChat Pay answered with a certificate not trusted here");
+  }
+  auto checked = check_signed(h, r.body, *key, clock_.now_ms() / 1000);
+  if (!checked.ok())
+    return make_error(ErrorKind::unavailable, checked.error().code,
+                      "WeChat Pay's answer: " + checked.error().message);
+  return {};
+}
+
+std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial, bool may_refresh) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = platform_.find(serial); it != platform_.end()) return it->second.public_key();
+    // Unknown: perhaps the provider rotated. Asked at most once a minute, so forged serials
+    // cannot make the platform hammer the provider.
+    if (!may_refresh || clock_.now_ms() - refreshed_ms_ < kRefreshGapMs) return std::nullopt;
+  }
+  if (!refresh(false).ok()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  if (auto it = platform_.find(serial); it != platform_.end()) return it->second.public_key();
+  return std::nullopt;
+}
+
+Status WechatPayProvider::refresh(bool retrying) {
+  {
+    std::lock_guard lock(mu_);
+    refreshed_ms_ = clock_.now_ms();
+  }
+  auto answer = CUNHUO_TRY(retrying ? call_retrying("GET", "/v3/certificates", "")
+                                    : call("GET", "/v3/certificates", ""));
+  if (answer.status != 200) return provider_error(answer.status, "/v3/certificates");
+  auto doc = Json::parse(answer.body);
+  const Json* data = doc.ok() ? doc->find("data") : nullptr;
+  if (data == nullptr || data->type() != Json::Type::array)
+    return make_error(ErrorKind::unavailable, "bad_certificates", "no certificate list");
+  std::vector<Certificate> fresh;
+  for (const Json& item : data->as_array()) {
+    const Json* sealed = item.find("encrypt_certificate");
+    auto field = [&](const char* name) {
+      const Json* v = sealed != nullptr ? sealed->find(name) : nullptr;
+      return v != nullptr && v->type() == Json::Type::string ? v->as_string() : std::string();
+    };
+    auto pem = aes_gcm_open(config_.apiv3_key, field("nonce"), field("associated_data"),
+                            field("ciphertext"));
+    if (!pem.ok()) return pem.error();
+    fresh.push_back(CUNHUO_TRY(Certificate::from_pem(*pem)));
+  }
+  const std::int64_t now_s = clock_.now_ms() / 1000;
+  std::lock_guard lock(mu_);
+  for (auto it = platform_.begin(); it != platform_.end();)  // expired ones go
+    it = it->second.not_after_s() < now_s ? platform_.erase(it) : std::next(it);
+  for (auto& cert : fresh)
+    if (cert.not_after_s() >= now_s && !platform_.contains(cert.serial())) {
+      spdlog::info("wechatpay: trusting platform certificate {}", cert.serial());
+      platform_.emplace(cert.serial(), std::move(cert));
+    }
+  return {};
+}
+
+void WechatPayProvider::set_notify_url(std::string url) {
+  std::lock_guard lock(mu_);
+  config_.notify_url = std::move(url);
+}
+
+std::string WechatPayProvider::notify_url() const {
+  std::lock_guard lock(mu_);
+  return config_.notify_url;
+}
+
+std::string WechatPayProvider::payer_origin() const {
+  if (!config_.sandbox) return std::string(kH5CashierOrigin);
+  std::string origin = config_.api_base;
+  if (origin.starts_with("https://")) origin.replace(0, 8, "http://");
+  return origin;
+}
+
+std::vector<std::string> WechatPayProvider::trusted_serials() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [serial, cert] : platform_) out.push_back(serial);
+  return out;
+}
+
+Result<ProviderPayment> WechatPayProvider::create_payment(const PaymentRequest& request) {
+  return create_order(request, *trade_type_of(config_.trade_type));
+}
+
+Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& request,
+                                                        TradeType type) {
+  const char* kind = type == TradeType::native  ? "native"
+                     : type == TradeType::jsapi ? "jsapi"
+                                                : "h5";
+  JsonWriter w;
+  w.begin_object().field("appid", config_.appid).field("mchid", config_.mchid);
+  w.field("description", request.description.empty() ? std::string("村货订单")
+                                                     : request.description.substr(0, 120));
+  w.field("out_trade_no", out_trade_no(request.intent_id)).field("notify_url", notify_url());
+  w.key("amount").begin_object().field("total", request.amount.fen());
+  w.field("currency", request.currency).end_object();
+  if (type == TradeType::jsapi)
+    w.key("payer").begin_object().field("openid", "sandbox-openid").end_object();
+  if (type == TradeType::h5)
+    w.key("scene_info")
+        .begin_object()
+        .field("payer_client_ip", "127.0.0.1")
+        .key("h5_info")
+        .begin_object()
+        .field("type", "Wap")
+        .end_object()
+        .end_object();
+  w.end_object();
+  const std::string body = w.take();
+  const std::string path = std::string("/v3/pay/transactions/") + kind;
+  for (int attempt = 0;; ++attempt) {
+    auto answer = call("POST", path, body);
+    const bool failed = answer.ok() ? answer->status >= 500 : transient(answer.error());
+    if (!failed) {
+      if (!answer.ok()) return answer.error();
+      if (answer->status != 200) return provider_error(answer->status, path);
+      auto doc = Json::parse(answer->body);
+      if (!doc.ok()) return provider_error(502, path);
+      const char* field = type == TradeType::native  ? "code_url"
+                          : type == TradeType::jsapi ? "prepay_id"
+                                                     : "h5_url";
+      const Json* link = doc->find(field);
+      if (link == nullptr || link->type() != Json::Type::string) return provider_error(502, path);
+      return ProviderPayment{out_trade_no(request.intent_id), link->as_string()};
+    }
+    if (attempt + 1 >= options_.attempts)
+      return answer.ok() ? provider_error(answer->status, path) : answer.error();
+    wait(attempt);
+    // The order may have been made before the answer was lost: ask before making it again.
+    // out_trade_no is the intent's, so a second create cannot make a second charge; a paid
+    // order is not opened again.
+    auto known = query(request.intent_id);
+    if (known.ok() && *known && (*known)->trade_state == kSuccess)
+      return make_error(ErrorKind::conflict, "already_paid", "this order is already paid");
+  }
+}
+
+Result<std::optional<Transaction>> WechatPayProvider::query(std::int64_t intent_id) {
+  const std::string path = path_of_trade(intent_id) + "?mchid=" + config_.mchid;
+  auto answer = CUNHUO_TRY(call_retrying("GET", path, ""));
+  if (answer.status == 404) return std::optional<Transaction>();
+  if (answer.status != 200) return provider_error(answer.status, "the query");
+  return std::optional<Transaction>(CUNHUO_TRY(decode_transaction(answer.body)));
+}
+
+Status WechatPayProvider::close(std::int64_t intent_id) {
+  JsonWriter w;
+  w.begin_object().field("mchid", config_.mchid).end_object();
+  auto answer = CUNHUO_TRY(call_retrying("POST", path_of_trade(intent_id) + "/close", w.take()));
+  if (answer.status != 204) return provider_error(answer.status, "the close");
+  return {};
+}
+
+Result<std::string> WechatPayProvider::refund(std::int64_t intent_id, Money amount,
+                                              const std::string& refund_key) {
+  // The refund names the order's total: the provider's, as it was paid.
+  auto paid = CUNHUO_TRY(query(intent_id));
+  if (!paid || paid->trade_state == kNotPay || paid->trade_state == kClosed)
+    return make_error(ErrorKind::conflict, "not_paid", "WeChat Pay has no payment to refund");
+  JsonWriter w;
+  w.begin_object().field("out_trade_no", out_trade_no(intent_id));
+  w.field("out_refund_no", out_refund_no(refund_key)).field("notify_url", notify_url());
+  w.key("amount").begin_object().field("refund", amount.fen()).field("total", paid->total);
+  w.field("currency", "CNY").end_object().end_object();
+  auto answer = CUNHUO_TRY(call_retrying("POST", "/v3/refund/domestic/refunds", w.take()));
+  if (answer.status != 200) return provider_error(answer.status, "the refund");
+  return CUNHUO_TRY(decode_refund(answer.body)).refund_id;
+}
+
+Result<RefundRecord> WechatPayProvider::query_refund(const std::string& refund_key) {
+  auto answer = CUNHUO_TRY(
+      call_retrying("GET", "/v3/refund/domestic/refunds/" + out_refund_no(refund_key), ""));
+  if (answer.status != 200) return provider_error(answer.status, "the refund query");
+  return decode_refund(answer.body);
+}
+
+Result<std::vector<BillLine>> WechatPayProvider::bill(const std::string& date) {
+  if (!parse_date(date))
+    return make_error(ErrorKind::invalid, "invalid_date", "a date is YYYY-MM-DD", "date");
+  auto answer = CUNHUO_TRY(
+      call_retrying("GET", "/v3/bill/tradebill?bill_date=" + date + "&bill_type=ALL", ""));
+  if (answer.status != 200) return provider_error(answer.status, "the trade bill");
+  auto doc = Json::parse(answer.body);
+  auto text = [&](const char* key) {
+    const Json* v = doc.ok() ? doc->find(key) : nullptr;
+    return v != nullptr && v->type() == Json::Type::string ? v->as_string() : std::string();
+  };
+  const std::string url = text("download_url"), hash = text("hash_value");
+  if (text("hash_type") != "SHA1" || !url.starts_with(config_.api_base + "/"))
+    return make_error(ErrorKind::unavailable, "bad_bill", "the bill's answer is not usable");
+  auto file = CUNHUO_TRY(call_retrying("GET", url.substr(config_.api_base.size()), ""));
+  if (file.status != 200) return provider_error(file.status, "the bill download");
+  if (sha1_hex(file.body) != hash)
+    return make_error(ErrorKind::unavailable, "bad_bill", "the bill's SHA1 does not match");
+  std::vector<BillLine> out;
+  for (const auto& l : CUNHUO_TRY(parse_trade_bill(file.body))) {
+    const auto intent = intent_of(l.out_trade_no).value_or(0);
+    if (l.trade_state == kRefund)
+      out.push_back(BillLine{"refund", l.refund_id, intent, l.refund});
+    else if (l.trade_state == kSuccess)
+      out.push_back(BillLine{"payment", l.transaction_id, intent, l.total});
+  }
+  return out;
+}
+
+Result<Notification> WechatPayProvider::open_notification(const Notification& received) {
+  auto refuse = [](std::string_view code, std::string message) {
+    spdlog::warn("wechatpay notification refused: {}", message);
+    return make_error(ErrorKind::unauthorized, std::string(code), std::move(message),
+                      "Wechatpay-Signature");
+  };
+  auto key = platform_key(received.serial, true);
+  if (!key)
+    return refuse(kUnknownSerial,
+                  "no platform certificate with serial '" + received.serial.substr(0, 40) + "'");
+  const SignedHeaders h{received.serial, received.timestamp, received.nonce, received.signature};
+  if (auto checked = check_signed(h, received.body, *key, clock_.now_ms() / 1000); !checked.ok())
+    return refuse(checked.error().code, checked.error().message);
+  auto envelope = decode_envelope(received.body);
+  if (!envelope.ok()) return refuse(kBadNotification, envelope.error().message);
+  const Resource& r = envelope->resource;
+  auto plain = r.algorithm == "AEAD_AES_256_GCM"
+                   ? aes_gcm_open(config_.apiv3_key, r.nonce, r.associated_data, r.ciphertext)
+                   : Result<std::string>(make_error(ErrorKind::unauthorized,
+                                                    std::string(kUndecryptable), "algorithm"));
+  if (!plain.ok()) return refuse(kUndecryptable, "the resource does not decrypt");
+  Notification opened = received;
+  if (envelope->event_type.starts_with("REFUND.")) {
+    auto refund = decode_refund(*plain);
+    if (!refund.ok()) return refuse(kBadNotification, refund.error().message);
+    opened.body = refund_notice(*envelope, *refund);
+    return opened;
+  }
+  auto t = decode_transaction(*plain);
+  if (!t.ok()) return refuse(kBadNotification, t.error().message);
+  if (t->mchid != config_.mchid) return refuse(kBadNotification, "another merchant's transaction");
+  opened.body = payment_notice(*envelope, *t);
+  return opened;
+}
+
+}  // namespace cunhuo::payments::wechatpay

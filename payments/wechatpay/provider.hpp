@@ -1,0 +1,132 @@
+// The WeChat Pay merchant API v3 adapter: a PaymentProvider that opens Native, JSAPI and H5
+// orders, queries and closes them, refunds, downloads and checks the daily trade bill, keeps
+// the platform certificates current (/v3/certificates) and opens the provider's signed,
+// encrypted notifications. Every request is signed with the merchant's RSA key and every
+// answer verified with the platform certificate it names. The same code speaks to WeChat Pay
+// and to the sandbox provider (paysandbox/): only the configuration differs.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/net/http_client.hpp"
+#include "payments/provider.hpp"
+#include "payments/wechatpay/crypto.hpp"
+#include "payments/wechatpay/protocol.hpp"
+
+namespace cunhuo::payments::wechatpay {
+
+inline constexpr std::string_view kDefaultApiBase = "https://api.mch.weixin.qq.com";
+inline constexpr std::string_view kOutTradeNoPrefix = "CUNHUO";
+inline constexpr std::string_view kH5CashierOrigin = "https://wx.tenpay.com";
+inline constexpr int kCallAttempts = 3;                // a call that times out or gets a 5xx
+inline constexpr std::int64_t kBackoffMs = 200;        // waits this, then twice as long
+inline constexpr std::int64_t kRefreshGapMs = 60'000;  // unknown serials refresh at most this often
+
+// The merchant's configuration, from a file only the service may read.
+struct Config {
+  std::string mchid, appid;
+  std::string private_key_file;  // the merchant's RSA-2048 key (PEM)
+  std::string merchant_serial;   // the serial of the merchant's API certificate
+  std::string apiv3_key;         // 32 bytes
+  std::string notify_url;        // where the provider posts notifications
+  std::string api_base = std::string(kDefaultApiBase);
+  std::string ca_file;  // the CAs to trust for api_base (a private deployment, the sandbox)
+  std::string trade_type = "h5";  // what the platform's pages open: native, jsapi or h5
+  // "sandbox yes": the provider is the payment sandbox (paysandbox/): no real money moves,
+  // so the intents and ledger name the provider kSandboxProvider, and payouts know it.
+  bool sandbox = false;
+};
+
+// Reads `key value` lines (# comments). Refuses a file the group or others may read, as
+// ssh does, and a configuration missing a field or with an APIv3 key not 32 bytes long.
+Result<Config> load_config(const std::string& path);
+// Writes one, mode 0600 (the demo's first run).
+Status write_config(const std::string& path, const Config& config);
+
+enum class TradeType { native, jsapi, h5 };
+std::optional<TradeType> trade_type_of(std::string_view name);
+
+struct AdapterOptions {
+  int attempts = kCallAttempts;
+  std::int64_t backoff_ms = kBackoffMs;
+  std::function<void(std::int64_t ms)> sleep;  // the back-off's wait; tests make it instant
+  std::int64_t timeout_ms = net::kHttpTimeoutMs;
+};
+
+std::string out_trade_no(std::int64_t intent_id);
+std::optional<std::int64_t> intent_of(std::string_view out_trade_no);
+// Refund keys hold ':'; out_refund_no takes letters, digits and _-|*@.
+std::string out_refund_no(std::string_view refund_key);
+
+class WechatPayProvider final : public PaymentProvider {
+ public:
+  static constexpr const char* kName = "wechatpay";
+  // Loads the merchant key and fetches the platform certificates.
+  static Result<std::unique_ptr<WechatPayProvider>> open(Config config, const Clock& clock,
+                                                         AdapterOptions options = {});
+
+  std::string name() const override { return config_.sandbox ? kSandboxProvider : kName; }
+  // Where the provider is told to send notifications (a platform on an ephemeral port
+  // knows it once it listens).
+  void set_notify_url(std::string url);
+  Result<ProviderPayment> create_payment(const PaymentRequest& request) override;
+  Result<std::string> refund(std::int64_t intent_id, Money amount,
+                             const std::string& refund_key) override;
+  Result<std::vector<BillLine>> bill(const std::string& date) override;
+  Result<Notification> open_notification(const Notification& received) override;
+
+  // An order of a given kind: its pay_url is the H5 link, the Native code_url, or for
+  // JSAPI the prepay_id (what the WeChat client's JS bridge takes).
+  Result<ProviderPayment> create_order(const PaymentRequest& request, TradeType type);
+  Result<std::optional<Transaction>> query(std::int64_t intent_id);
+  Status close(std::int64_t intent_id);
+  Result<RefundRecord> query_refund(const std::string& refund_key);
+  // Downloads /v3/certificates and trusts every certificate in it (old ones stay trusted
+  // until they expire, so a rotation at the provider loses no notification).
+  Status refresh_certificates() { return refresh(true); }
+  std::vector<std::string> trusted_serials() const;
+  // The origin of the payer's pages the pay links lead to: WeChat Pay's H5 cashier, or the
+  // sandbox's own listener (its pages are plain HTTP on the API's port).
+  std::string payer_origin() const;
+  const Config& config() const { return config_; }
+
+ private:
+  WechatPayProvider(Config config, RsaKey key, const Clock& clock, AdapterOptions options);
+  struct Answer {
+    int status = 0;
+    std::string body;
+  };
+  // One signed request, its answer's signature verified; transport failures are errors.
+  Result<Answer> call(std::string_view method, const std::string& path_query,
+                      const std::string& body);
+  // call() again after a timeout or a 5xx, with back-off.
+  Result<Answer> call_retrying(std::string_view method, const std::string& path_query,
+                               const std::string& body);
+  Result<Answer> once(std::string_view method, const std::string& path_query,
+                      const std::string& body);
+  Status verify_answer(const net::HttpResponse& response, bool may_refresh);
+  std::optional<RsaKey> platform_key(const std::string& serial, bool may_refresh);
+  // With `retrying` off one attempt only: a notification waiting on it must be answered
+  // within WeChat Pay's 5 s.
+  Status refresh(bool retrying);
+  void wait(int attempt);
+
+  std::string notify_url() const;
+
+  Config config_;
+  RsaKey key_;
+  const Clock& clock_;
+  AdapterOptions options_;
+  net::HttpClient http_;
+  mutable std::mutex mu_;
+  std::map<std::string, Certificate> platform_;  // by serial
+  std::int64_t refreshed_ms_ = INT64_MIN / 2;
+};
+
+}  // namespace cunhuo::payments::wechatpay

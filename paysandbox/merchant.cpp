@@ -1,0 +1,75 @@
+#include "paysandbox/merchant.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace cunhuo::paysandbox {
+namespace {
+
+namespace wx = payments::wechatpay;
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+Status write_owner_only(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr)
+    return make_error(ErrorKind::unavailable, "sandbox_merchant", "cannot write " + path);
+  ::chmod(path.c_str(), 0600);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  std::fclose(f);
+  if (!ok) return make_error(ErrorKind::unavailable, "sandbox_merchant", "cannot write " + path);
+  return {};
+}
+
+}  // namespace
+
+Result<Merchant> ensure_merchant(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ::chmod(dir.c_str(), 0700);
+  Merchant m{.key_file = dir + "/merchant-key.pem", .public_key_pem = {}, .apiv3_key = {}};
+  const std::string apiv3_file = dir + "/apiv3.key";
+  if (!std::filesystem::exists(m.key_file)) {
+    auto key = CUNHUO_TRY(wx::RsaKey::generate());
+    CUNHUO_CHECK(write_owner_only(m.key_file, key.private_pem()));
+  }
+  if (!std::filesystem::exists(apiv3_file))
+    CUNHUO_CHECK(write_owner_only(apiv3_file, wx::random_token(wx::kApiV3KeyBytes)));
+  m.public_key_pem = CUNHUO_TRY(wx::RsaKey::load_private_file(m.key_file)).public_pem();
+  m.apiv3_key = read_all(apiv3_file);
+  if (m.apiv3_key.size() != wx::kApiV3KeyBytes)
+    return make_error(ErrorKind::invalid, "sandbox_merchant", apiv3_file + " is not 32 bytes");
+  return m;
+}
+
+Options options_for(const Merchant& merchant, Options base) {
+  base.mchid = kSandboxMchid;
+  base.appid = kSandboxAppid;
+  base.merchant_public_key_pem = merchant.public_key_pem;
+  base.merchant_serial = kSandboxMerchantSerial;
+  base.apiv3_key = merchant.apiv3_key;
+  return base;
+}
+
+wx::Config adapter_config(const Merchant& merchant, const Sandbox& sandbox,
+                          std::string notify_url) {
+  return wx::Config{.mchid = kSandboxMchid,
+                    .appid = kSandboxAppid,
+                    .private_key_file = merchant.key_file,
+                    .merchant_serial = kSandboxMerchantSerial,
+                    .apiv3_key = merchant.apiv3_key,
+                    .notify_url = std::move(notify_url),
+                    .api_base = sandbox.base_url(),
+                    .ca_file = sandbox.ca_file(),
+                    .trade_type = "h5",
+                    .sandbox = true};
+}
+
+}  // namespace cunhuo::paysandbox

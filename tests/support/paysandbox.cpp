@@ -1,0 +1,68 @@
+#include "tests/support/paysandbox.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "tests/support/support.hpp"
+
+namespace cunhuo::test {
+
+namespace wx = payments::wechatpay;
+
+PaySandbox::PaySandbox(const Clock& clock, SandboxSetup setup) : dir_(temp_dir()) {
+  auto key = wx::RsaKey::generate();
+  REQUIRE(key.ok());
+  const std::string key_file = dir_ + "/merchant-key.pem";
+  {
+    std::FILE* f = std::fopen(key_file.c_str(), "w");
+    REQUIRE(f != nullptr);
+    const std::string pem = key->private_pem();
+    std::fwrite(pem.data(), 1, pem.size(), f);
+    std::fclose(f);
+  }
+  const std::string apiv3 = wx::random_token(wx::kApiV3KeyBytes);
+  paysandbox::Options options{.data_dir = dir_ + "/sandbox",
+                              .db_url = setup.store_url,
+                              .host = "127.0.0.1",
+                              .port = 0,
+                              .mchid = "1900000109",
+                              .appid = "wxcunhuo000sandbox",
+                              .merchant_public_key_pem = key->public_pem(),
+                              .merchant_serial = "3775B6A45ACD588826D15E583A95F5DD",
+                              .apiv3_key = apiv3,
+                              .return_url = setup.return_url,
+                              .duplicates = setup.duplicates,
+                              .late_ms = setup.late_ms,
+                              .deliver_in_background = false};
+  auto opened = paysandbox::Sandbox::open(options, clock);
+  if (!opened.ok()) FAIL("cannot open the sandbox: " << opened.error().message);
+  sandbox_ = std::move(*opened);
+  REQUIRE(sandbox_->start().ok());
+  config_ = wx::Config{.mchid = options.mchid,
+                       .appid = options.appid,
+                       .private_key_file = key_file,
+                       .merchant_serial = options.merchant_serial,
+                       .apiv3_key = apiv3,
+                       .notify_url = setup.notify_url,
+                       .api_base = sandbox_->base_url(),
+                       .ca_file = sandbox_->ca_file(),
+                       .trade_type = "h5"};
+  config_file_ = dir_ + "/wechatpay.conf";
+  REQUIRE(wx::write_config(config_file_, config_).ok());
+}
+
+PaySandbox::~PaySandbox() {
+  sandbox_->stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::unique_ptr<wx::WechatPayProvider> PaySandbox::adapter(const Clock& clock) const {
+  auto opened = wx::WechatPayProvider::open(
+      config_, clock, wx::AdapterOptions{.attempts = 3, .backoff_ms = 1, .sleep = [](auto) {}});
+  if (!opened.ok()) FAIL("cannot open the adapter: " << opened.error().message);
+  return std::move(*opened);
+}
+
+}  // namespace cunhuo::test

@@ -1,0 +1,41 @@
+// A payment sandbox (paysandbox/) for one test, with a merchant of its own: an RSA key and
+// certificate, an APIv3 key, and the adapter configuration that points at the sandbox
+// (its API base, its certificate as the CA file). Notifications are sent when the test
+// says (deliver_due), never in the background.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "payments/wechatpay/provider.hpp"
+#include "paysandbox/sandbox.hpp"
+
+namespace cunhuo::test {
+
+struct SandboxSetup {
+  std::string store_url;   // the sandbox's own store; empty: SQLite in its folder
+  std::string notify_url;  // where the adapter asks notifications to go
+  std::string return_url;
+  int duplicates = 0;
+  std::int64_t late_ms = 0;
+};
+
+class PaySandbox {
+ public:
+  PaySandbox(const Clock& clock, SandboxSetup setup);
+  ~PaySandbox();
+  paysandbox::Sandbox& sandbox() { return *sandbox_; }
+  // What the adapter is configured with (written, mode 0600, to config_file()).
+  const payments::wechatpay::Config& config() const { return config_; }
+  const std::string& config_file() const { return config_file_; }
+  const std::string& dir() const { return dir_; }
+  // The adapter over this sandbox; back-off waits are instant.
+  std::unique_ptr<payments::wechatpay::WechatPayProvider> adapter(const Clock& clock) const;
+
+ private:
+  std::string dir_, config_file_;
+  payments::wechatpay::Config config_;
+  std::unique_ptr<paysandbox::Sandbox> sandbox_;
+};
+
+}  // namespace cunhuo::test

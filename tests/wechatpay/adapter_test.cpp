@@ -1,0 +1,490 @@
+// The WeChat Pay v3 adapter against the sandbox provider, over HTTPS on loopback: orders of
+// each kind, query, close, notifications (duplicate, late, forged), refunds and their
+// notifications, the trade bill, certificate rotation, retries that never charge twice,
+// and logs that carry no key. The sandbox's store is SQLite or MariaDB.
+#include <catch2/catch.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <mutex>
+#include <sstream>
+
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "payments/wechatpay/provider.hpp"
+#include "paysandbox/merchant.hpp"
+#include "tests/support/paysandbox.hpp"
+#include "tests/support/support.hpp"
+#include "tests/support/tls_server.hpp"
+
+namespace cunhuo::test {
+namespace {
+
+namespace wx = payments::wechatpay;
+namespace pay = payments;
+
+// The merchant's callback: opens each notification with the adapter, answers 200 or 401.
+struct Callback {
+  wx::WechatPayProvider* adapter = nullptr;
+  std::mutex mu;
+  std::vector<std::string> opened;   // the opened bodies
+  std::vector<std::string> refused;  // the refusals' codes
+  LocalServer server{[this](const FakeRequest& r) { return take(r); }, std::nullopt};
+
+  static std::string header(const FakeRequest& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers)
+      if (strcasecmp(k.c_str(), std::string(name).c_str()) == 0) return v;
+    return "";
+  }
+  FakeReply take(const FakeRequest& r) {
+    if (adapter == nullptr)  // the platform is down
+      return FakeReply{.status = 503, .body = R"({"code":"FAIL","message":"down"})"};
+    const pay::Notification n{header(r, wx::kSerialHeader), header(r, wx::kTimestampHeader),
+                              header(r, wx::kNonceHeader), header(r, wx::kSignatureHeader), r.body};
+    auto o = adapter->open_notification(n);
+    std::lock_guard lock(mu);
+    if (!o.ok()) {
+      refused.push_back(o.error().code);
+      return FakeReply{.status = 401, .body = R"({"code":"FAIL","message":"refused"})"};
+    }
+    opened.push_back(o->body);
+    return FakeReply{.status = 200, .body = ""};
+  }
+  std::string url() const { return server.url() + "notify"; }
+};
+
+// A sandbox, an adapter over it and a callback that takes its notifications.
+struct Merchant {
+  ManualClock clock{1'796'000'000'000};  // 2026-11-30
+  TestStore store;
+  Callback callback;
+  PaySandbox sandbox;
+  std::unique_ptr<wx::WechatPayProvider> adapter;
+
+  explicit Merchant(StoreKind kind, int duplicates = 0, std::int64_t late_ms = 0)
+      : store(kind),
+        sandbox(clock, SandboxSetup{.store_url = store.url(),
+                                    .notify_url = callback.url(),
+                                    .return_url = "",
+                                    .duplicates = duplicates,
+                                    .late_ms = late_ms}),
+        adapter(sandbox.adapter(clock)) {
+    callback.adapter = adapter.get();
+  }
+  pay::PaymentRequest request(std::int64_t intent, std::int64_t fen) const {
+    return pay::PaymentRequest{intent, Money::fen(fen), "CNY", "两个冷藏甜瓜"};
+  }
+  int deliver() {
+    auto n = sandbox.sandbox().deliver_due();
+    REQUIRE(n.ok());
+    return *n;
+  }
+};
+
+std::string field(const std::string& json, const char* key) {
+  auto doc = Json::parse(json);
+  REQUIRE(doc.ok());
+  const Json* v = doc->find(key);
+  REQUIRE(v != nullptr);
+  return v->type() == Json::Type::string ? v->as_string() : std::to_string(v->as_integer());
+}
+
+}  // namespace
+
+STORE_TEST("an H5 order is paid on the sandbox's page and its notification opens", "[wechatpay]") {
+  Merchant m(store_kind);
+  auto made = m.adapter->create_payment(m.request(7, 2590));
+  REQUIRE(made.ok());
+  CHECK(made->provider_ref == "CUNHUO7");
+  CHECK(made->pay_url.starts_with("http://127.0.0.1:"));
+  CHECK(made->pay_url.find("/pay/wx") != std::string::npos);
+  auto before = m.adapter->query(7);
+  REQUIRE(before.ok());
+  REQUIRE(*before);
+  CHECK((*before)->trade_state == "NOTPAY");
+  REQUIRE(m.sandbox.sandbox().pay("CUNHUO7", true).ok());
+  CHECK(m.deliver() == 1);
+  REQUIRE(m.callback.opened.size() == 1);
+  const std::string& notice = m.callback.opened.front();
+  CHECK(field(notice, "event_type") == "TRANSACTION.SUCCESS");
+  CHECK(field(notice, "out_trade_no") == "7");
+  CHECK(notice.find(R"("total":2590)") != std::string::npos);
+  auto after = m.adapter->query(7);
+  REQUIRE(after.ok());
+  CHECK((*after)->trade_state == "SUCCESS");
+  CHECK((*after)->transaction_id.starts_with("4200"));
+  CHECK(m.deliver() == 0);  // acknowledged: not sent again
+}
+
+STORE_TEST("Native and JSAPI orders answer a code_url and a prepay_id", "[wechatpay]") {
+  Merchant m(store_kind);
+  auto native = m.adapter->create_order(m.request(8, 100), wx::TradeType::native);
+  REQUIRE(native.ok());
+  CHECK(native->pay_url.find("/pay/wx") != std::string::npos);
+  auto jsapi = m.adapter->create_order(m.request(9, 100), wx::TradeType::jsapi);
+  REQUIRE(jsapi.ok());
+  CHECK(jsapi->pay_url.starts_with("wx"));
+  auto order = m.sandbox.sandbox().find("CUNHUO9");
+  REQUIRE(order.ok());
+  CHECK(order->trade_type == "JSAPI");
+  CHECK(order->prepay_id == jsapi->pay_url);
+}
+
+STORE_TEST("the same order made again answers the same link, another amount is refused",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  auto first = m.adapter->create_payment(m.request(11, 500));
+  auto again = m.adapter->create_payment(m.request(11, 500));
+  REQUIRE(first.ok());
+  REQUIRE(again.ok());
+  CHECK(first->pay_url == again->pay_url);
+  CHECK_FALSE(m.adapter->create_payment(m.request(11, 501)).ok());
+}
+
+STORE_TEST("an unpaid order closes (204) and can no longer be paid", "[wechatpay]") {
+  Merchant m(store_kind);
+  REQUIRE(m.adapter->create_payment(m.request(12, 500)).ok());
+  REQUIRE(m.adapter->close(12).ok());
+  CHECK((*m.adapter->query(12))->trade_state == "CLOSED");
+  CHECK_FALSE(m.sandbox.sandbox().pay("CUNHUO12", true).ok());
+  CHECK_FALSE(m.adapter->create_payment(m.request(12, 500)).ok());
+  auto unknown = m.adapter->query(13);
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(*unknown);  // 404 ORDER_NOT_EXIST
+}
+
+STORE_TEST("a notification comes again as duplicates and once more late", "[wechatpay]") {
+  Merchant m(store_kind, /*duplicates=*/1, /*late_ms=*/10 * 60 * 1000);
+  REQUIRE(m.adapter->create_payment(m.request(14, 300)).ok());
+  REQUIRE(m.sandbox.sandbox().pay("CUNHUO14", true).ok());
+  CHECK(m.deliver() == 2);
+  m.clock.advance(std::chrono::minutes(11));
+  CHECK(m.deliver() == 1);
+  REQUIRE(m.callback.opened.size() == 3);
+  CHECK(m.callback.opened[0] == m.callback.opened[2]);  // the same transaction every time
+}
+
+STORE_TEST("a notification not acknowledged is sent again with back-off", "[wechatpay]") {
+  Merchant m(store_kind);
+  REQUIRE(m.adapter->create_payment(m.request(15, 300)).ok());
+  REQUIRE(m.sandbox.sandbox().pay("CUNHUO15", true).ok());
+  wx::WechatPayProvider* adapter = m.callback.adapter;
+  m.callback.adapter = nullptr;  // the platform is down: the callback answers 503
+  CHECK(m.deliver() == 0);
+  m.callback.adapter = adapter;
+  CHECK(m.deliver() == 0);  // not due yet: the back-off holds it
+  m.clock.advance(std::chrono::seconds(3));
+  CHECK(m.deliver() == 1);
+}
+
+// Refusals in order of precedence: each is refused for its own reason and no other.
+STORE_TEST("forged, stale and undecryptable notifications are refused, in precedence order",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  auto& sandbox = m.sandbox.sandbox();
+  const std::string resource = wx::encode(wx::Transaction{.appid = "wxcunhuo000sandbox",
+                                                          .mchid = "1900000109",
+                                                          .out_trade_no = "CUNHUO16",
+                                                          .transaction_id = "4200000016",
+                                                          .trade_type = "MWEB",
+                                                          .trade_state = "SUCCESS",
+                                                          .success_time = "",
+                                                          .total = 100});
+  auto as_notice = [](const paysandbox::Sandbox::Sealed& s) {
+    return pay::Notification{s.serial, s.timestamp, s.nonce, s.signature, s.body};
+  };
+  auto good = sandbox.seal("TRANSACTION.SUCCESS", resource);
+  REQUIRE(good.ok());
+  REQUIRE(m.adapter->open_notification(as_notice(*good)).ok());
+  // A resource sealed under another APIv3 key, in a body the sandbox signs properly.
+  auto envelope = wx::decode_envelope(good->body);
+  REQUIRE(envelope.ok());
+  envelope->resource.ciphertext =
+      *wx::aes_gcm_seal(wx::random_token(32), envelope->resource.nonce, "transaction", resource);
+  auto other_key = sandbox.sign(wx::encode(*envelope));
+  REQUIRE(other_key.ok());
+  const struct {
+    const char* name;
+    pay::Notification notice;
+    std::chrono::minutes skew;
+    std::string_view code;
+  } cases[] = {
+      {"unknown serial",
+       {"0000DEADBEEF", "1", "n", "x", good->body},
+       std::chrono::minutes(5),
+       wx::kUnknownSerial},
+      {"bad signature",
+       {good->serial, good->timestamp, good->nonce, good->signature, good->body + " "},
+       std::chrono::minutes(5),
+       wx::kBadSignature},
+      {"stale timestamp", as_notice(*good), std::chrono::minutes(5), wx::kStale},
+      {"undecryptable resource", as_notice(*other_key), std::chrono::minutes(0),
+       wx::kUndecryptable},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    m.clock.advance(c.skew);
+    auto o = m.adapter->open_notification(c.notice);
+    m.clock.advance(-c.skew);
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.error().code == c.code);
+  }
+  // 4 min 59 s is still in the window.
+  m.clock.advance(std::chrono::seconds(299));
+  CHECK(m.adapter->open_notification(as_notice(*good)).ok());
+}
+
+STORE_TEST("a refund is made once per out_refund_no, queried, and its notification opens",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  REQUIRE(m.adapter->create_payment(m.request(17, 1000)).ok());
+  CHECK_FALSE(m.adapter->refund(17, Money::fen(300), "refund:order:1").ok());  // not paid yet
+  REQUIRE(m.sandbox.sandbox().pay("CUNHUO17", true).ok());
+  REQUIRE(m.deliver() == 1);
+  auto id = m.adapter->refund(17, Money::fen(300), "refund:order:1");
+  REQUIRE(id.ok());
+  CHECK(id->starts_with("5030"));
+  auto again = m.adapter->refund(17, Money::fen(300), "refund:order:1");
+  REQUIRE(again.ok());
+  CHECK(*again == *id);
+  CHECK_FALSE(m.adapter->refund(17, Money::fen(701), "refund:order:2").ok());  // over the rest
+  auto record = m.adapter->query_refund("refund:order:1");
+  REQUIRE(record.ok());
+  CHECK(record->status == "SUCCESS");
+  CHECK(record->refund == 300);
+  CHECK(m.deliver() == 1);
+  REQUIRE(m.callback.opened.size() == 2);
+  CHECK(field(m.callback.opened[1], "event_type") == "REFUND.SUCCESS");
+  CHECK(field(m.callback.opened[1], "out_refund_no") == "refund_order_1");
+}
+
+STORE_TEST("the day's trade bill downloads, its SHA1 checks, and its lines are the day's",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  for (std::int64_t intent : {21, 22, 23}) {
+    REQUIRE(m.adapter->create_payment(m.request(intent, intent * 100)).ok());
+    if (intent != 23) REQUIRE(m.sandbox.sandbox().pay(wx::out_trade_no(intent), true).ok());
+  }
+  REQUIRE(m.adapter->refund(22, Money::fen(50), "refund:order:22").ok());
+  auto lines = m.adapter->bill(format_date(shanghai_date(m.clock.now_ms())));
+  REQUIRE(lines.ok());
+  REQUIRE(lines->size() == 3);
+  CHECK((*lines)[0].type == "payment");
+  CHECK((*lines)[0].intent_id == 21);
+  CHECK((*lines)[0].amount_fen == 2100);
+  CHECK((*lines)[2].type == "refund");
+  CHECK((*lines)[2].intent_id == 22);
+  CHECK((*lines)[2].amount_fen == 50);
+  auto other_day = m.adapter->bill(format_date(shanghai_date(m.clock.now_ms() - 86'400'000)));
+  REQUIRE(other_day.ok());
+  CHECK(other_day->empty());
+}
+
+STORE_TEST("after the sandbox rotates its certificate, notifications under either verify",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  const std::string old_serial = m.sandbox.sandbox().platform_serial();
+  CHECK(m.adapter->trusted_serials() == std::vector<std::string>{old_serial});
+  const std::string resource = wx::encode(wx::Transaction{.appid = "wxcunhuo000sandbox",
+                                                          .mchid = "1900000109",
+                                                          .out_trade_no = "CUNHUO31",
+                                                          .transaction_id = "4200000031",
+                                                          .trade_type = "MWEB",
+                                                          .trade_state = "SUCCESS",
+                                                          .success_time = "",
+                                                          .total = 100});
+  auto under_old = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);
+  REQUIRE(under_old.ok());
+  REQUIRE(m.sandbox.sandbox().rotate_certificate().ok());
+  auto under_new = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);
+  REQUIRE(under_new.ok());
+  CHECK(under_new->serial != old_serial);
+  m.clock.advance(std::chrono::minutes(2));  // past the refresh gap since the adapter opened
+  auto as_notice = [](const paysandbox::Sandbox::Sealed& s) {
+    return pay::Notification{s.serial, s.timestamp, s.nonce, s.signature, s.body};
+  };
+  CHECK(m.adapter->open_notification(as_notice(*under_new)).ok());  // fetched the new one
+  CHECK(m.adapter->open_notification(as_notice(*under_old)).ok());  // the old one still trusted
+  CHECK(m.adapter->trusted_serials().size() == 2);
+  // And every answer of the sandbox is now signed with the new key.
+  REQUIRE(m.adapter->create_payment(m.request(32, 100)).ok());
+}
+
+// A proxy in front of the sandbox that loses answers: the adapter's retries.
+struct LossyProxy {
+  std::string target;
+  std::string ca_file;
+  std::atomic<int> lose_creates{0};
+  std::atomic<int> fail_all{0};
+  std::atomic<int> creates_forwarded{0};
+  LocalServer server{[this](const FakeRequest& r) { return forward(r); }, std::nullopt};
+
+  FakeReply forward(const FakeRequest& r) {
+    if (fail_all > 0) {
+      --fail_all;
+      return FakeReply{.status = 503, .body = R"({"code":"SYSTEM_ERROR","message":"busy"})"};
+    }
+    net::HttpClient client(net::HttpClientOptions{.ca_file = ca_file});
+    net::HttpRequest out{
+        .method = r.method, .url = target + r.target, .headers = {}, .body = r.body};
+    for (const auto& [k, v] : r.headers)
+      if (strcasecmp(k.c_str(), "host") != 0 && strcasecmp(k.c_str(), "content-length") != 0 &&
+          strcasecmp(k.c_str(), "connection") != 0)
+        out.headers.emplace_back(k, v);
+    auto answer = client.send(out);
+    if (!answer.ok()) return FakeReply{.status = 502, .body = "{}"};
+    const bool create = r.method == "POST" && r.target.starts_with("/v3/pay/transactions/h5");
+    if (create) ++creates_forwarded;
+    if (create && lose_creates > 0) {  // made at the provider, the answer lost on the way
+      --lose_creates;
+      return FakeReply{.status = 504, .body = R"({"code":"SYSTEM_ERROR","message":"lost"})"};
+    }
+    FakeReply reply{.status = answer->status, .body = answer->body, .headers = {}};
+    for (const auto& [k, v] : answer->headers)
+      if (k.starts_with("Wechatpay-") || k.starts_with("wechatpay-"))
+        reply.headers.emplace_back(k, v);
+    return reply;
+  }
+};
+
+STORE_TEST("a create whose answer was lost is retried after a query: one order, one link",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  LossyProxy proxy;
+  proxy.target = m.sandbox.sandbox().base_url();
+  proxy.ca_file = m.sandbox.sandbox().ca_file();
+  auto config = m.sandbox.config();
+  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto adapter = wx::WechatPayProvider::open(
+      config, m.clock, wx::AdapterOptions{.attempts = 3, .backoff_ms = 1, .sleep = [](auto) {}});
+  REQUIRE(adapter.ok());
+  proxy.lose_creates = 1;
+  auto made = (*adapter)->create_payment(m.request(41, 990));
+  REQUIRE(made.ok());
+  CHECK(proxy.creates_forwarded == 2);
+  auto order = m.sandbox.sandbox().find("CUNHUO41");
+  REQUIRE(order.ok());
+  CHECK(made->pay_url.ends_with(order->prepay_id));
+  // A paid order is not made again after a lost answer.
+  REQUIRE(m.sandbox.sandbox().pay("CUNHUO41", true).ok());
+  proxy.fail_all = 1;
+  auto paid = (*adapter)->create_payment(m.request(41, 990));
+  REQUIRE_FALSE(paid.ok());
+  CHECK(paid.error().code == "already_paid");
+}
+
+STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", "[wechatpay]") {
+  Merchant m(store_kind);
+  LossyProxy proxy;
+  proxy.target = m.sandbox.sandbox().base_url();
+  proxy.ca_file = m.sandbox.sandbox().ca_file();
+  auto config = m.sandbox.config();
+  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  std::vector<std::int64_t> waits;
+  auto adapter = wx::WechatPayProvider::open(
+      config, m.clock,
+      wx::AdapterOptions{.attempts = 3, .backoff_ms = 100, .sleep = [&](std::int64_t ms) {
+                           waits.push_back(ms);
+                         }});
+  REQUIRE(adapter.ok());
+  proxy.fail_all = 2;
+  auto found = (*adapter)->query(42);  // two 503s, then the real answer
+  REQUIRE(found.ok());
+  CHECK(waits == std::vector<std::int64_t>{100, 200});
+  proxy.fail_all = 3;
+  auto failed = (*adapter)->query(42);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == pay::kProviderUnavailable);
+}
+
+STORE_TEST("a failing call's log line carries no key material", "[wechatpay]") {
+  Merchant m(store_kind);
+  LossyProxy proxy;
+  proxy.target = m.sandbox.sandbox().base_url();
+  proxy.ca_file = m.sandbox.sandbox().ca_file();
+  auto config = m.sandbox.config();
+  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto adapter = wx::WechatPayProvider::open(
+      config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+  REQUIRE(adapter.ok());
+  std::ostringstream out;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      make_logger(std::make_shared<spdlog::sinks::ostream_sink_mt>(out), "info"));
+  proxy.fail_all = 1;
+  CHECK_FALSE((*adapter)->refund(43, Money::fen(1), "refund:order:43").ok());
+  spdlog::set_default_logger(previous);
+  const std::string text = out.str();
+  CHECK(text.find("wechatpay: GET /v3/pay/transactions/out-trade-no/CUNHUO43") !=
+        std::string::npos);
+  CHECK(text.find(config.apiv3_key) == std::string::npos);
+  CHECK(text.find("WECHATPAY2") == std::string::npos);
+  CHECK(text.find("signature=") == std::string::npos);
+  CHECK(text.find("PRIVATE KEY") == std::string::npos);
+}
+
+TEST_CASE("a configuration others may read is refused, as ssh refuses a key", "[wechatpay]") {
+  ManualClock clock(1'796'000'000'000);
+  PaySandbox sandbox(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  auto ok = wx::load_config(sandbox.config_file());
+  REQUIRE(ok.ok());
+  CHECK(ok->apiv3_key == sandbox.config().apiv3_key);
+  REQUIRE(::chmod(sandbox.config_file().c_str(), 0640) == 0);
+  auto refused = wx::load_config(sandbox.config_file());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("chmod 600") != std::string::npos);
+  CHECK(refused.error().message.find(sandbox.config().apiv3_key) == std::string::npos);
+}
+
+}  // namespace cunhuo::test
+
+namespace cunhuo::test {
+
+STORE_TEST("the sandbox keeps its orders, refunds and certificate across a restart",
+           "[wechatpay]") {
+  namespace ps = paysandbox;
+  ManualClock clock(1'796'000'000'000);
+  TestStore store(store_kind);
+  const std::string dir = temp_dir();
+  auto merchant = ps::ensure_merchant(dir + "/merchant");
+  REQUIRE(merchant.ok());
+  auto open = [&] {
+    auto sandbox =
+        ps::Sandbox::open(ps::options_for(*merchant, ps::Options{.data_dir = dir + "/sandbox",
+                                                                 .db_url = store.url(),
+                                                                 .deliver_in_background = false}),
+                          clock);
+    REQUIRE(sandbox.ok());
+    REQUIRE((*sandbox)->start().ok());
+    return std::move(*sandbox);
+  };
+  auto adapter_for = [&](const ps::Sandbox& sandbox) {
+    auto adapter = wx::WechatPayProvider::open(
+        ps::adapter_config(*merchant, sandbox, "http://127.0.0.1:1/notify"), clock,
+        wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+    REQUIRE(adapter.ok());
+    return std::move(*adapter);
+  };
+  std::string serial;
+  {
+    auto first = open();
+    serial = first->platform_serial();
+    auto adapter = adapter_for(*first);
+    REQUIRE(adapter->create_payment(pay::PaymentRequest{51, Money::fen(880), "CNY", "羊肉"}).ok());
+    REQUIRE(first->pay("CUNHUO51", true).ok());
+    first->stop();
+  }
+  auto again = open();
+  CHECK(again->platform_serial() == serial);
+  auto adapter = adapter_for(*again);
+  auto paid = adapter->query(51);
+  REQUIRE(paid.ok());
+  REQUIRE(*paid);
+  CHECK((*paid)->trade_state == "SUCCESS");
+  CHECK(adapter->refund(51, Money::fen(80), "refund:order:51").ok());
+}
+
+}  // namespace cunhuo::test

@@ -1,0 +1,161 @@
+// WeChat Pay v3's cryptography against vectors made with other implementations: the
+// signature with the openssl command line, the AES-GCM resource with Node.js's crypto.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+#include "payments/wechatpay/crypto.hpp"
+#include "payments/wechatpay/protocol.hpp"
+#include "tests/support/support.hpp"
+
+namespace wx = cunhuo::payments::wechatpay;
+
+namespace {
+
+const std::string kKeyFile =
+    std::string(CUNHUO_SOURCE_DIR) + "/tests/data/wechatpay/merchant-test-key.pem";
+
+// The message of WeChat Pay's documentation example (a Native order).
+const std::string kBody =
+    R"({"appid":"wxd678efh567hg6787","mchid":"1230000109",)"
+    R"("description":"Image形象店-深圳腾大-QQ公仔","out_trade_no":"1217752501201407033233368018",)"
+    R"("notify_url":"https://www.weixin.qq.com/wxpay/pay.php",)"
+    R"("amount":{"total":100,"currency":"CNY"}})";
+const std::string kMessage = wx::request_message(
+    "POST", "/v3/pay/transactions/native", "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242", kBody);
+
+// Made with: printf '<kMessage>' > msg && openssl dgst -sha256 -sign merchant-test-key.pem msg
+// | base64 -w0 (OpenSSL 3, PKCS#1 v1.5: deterministic).
+constexpr const char* kOpensslSignature =
+    "Je4FjNeE9G9gZuiQH8xCVFcCRkmAGTJ/xtU3Ms23IZQ/9hs+ysirdYXC/iDDe3tG47DT8C1u24GdngTsGLHGk4BRco"
+    "b6Sn388X7azzY8LzITZEvMjDKyiy3doXOiSxGC28/UG54it8cQOLkA3htmYF4PM6+k5XGyRyyssex8ncyePIsb1oTu5"
+    "DZi3grVhDb3Qtm2MGAIz0rNp+2hfg8h61dn7loYvbli31TyKPmeqaMk0/DSwZMGCAYifVDMwx/CXz+GiW+FCS8zYxPm"
+    "yubs2BBoWH6Cll1/TOQHpfVdty67evXSSv+28XF9s27AYuoVr8YFrgKfZBJDU94GHjKLSg==";
+
+// Made with Node.js 20: crypto.createCipheriv('aes-256-gcm', key, nonce), setAAD(aad),
+// update(plaintext) + final() + getAuthTag(), in base64.
+constexpr const char* kGcmKey = "0123456789abcdef0123456789ABCDEF";
+constexpr const char* kGcmNonce = "fdasflkja484";
+constexpr const char* kGcmAad = "transaction";
+constexpr const char* kGcmPlain =
+    R"({"mchid":"1230000109","out_trade_no":"CUNHUO42","trade_state":"SUCCESS",)"
+    R"("amount":{"total":100,"currency":"CNY"}})";
+constexpr const char* kGcmSealed =
+    "bz1kVndYkCFlgKSV7lZeuBxDb6Dr2XsMVxgLZBGofcEd7SUTxiqH3I48+OijPreNmB1FVSjrNe3Kb41DZ6YqgCke6RM+"
+    "fByrvVe+19m5QfYdNZTKyCqZgTYINPJUjItyZh4DarGAaabB48Ybsza8r9xYjC+vYJF6MtXgxIHskss=";
+
+}  // namespace
+
+TEST_CASE("a request is signed exactly as openssl dgst -sha256 -sign signs it", "[wechatpay]") {
+  auto key = wx::RsaKey::load_private_file(kKeyFile);
+  REQUIRE(key.ok());
+  auto signature = key->sign(kMessage);
+  REQUIRE(signature.ok());
+  CHECK(*signature == kOpensslSignature);
+  CHECK(key->verifies(kMessage, *signature));
+  CHECK_FALSE(key->verifies(kMessage + " ", *signature));
+}
+
+TEST_CASE("openssl's command line verifies the adapter's signature", "[wechatpay]") {
+  if (std::system("command -v openssl >/dev/null 2>&1") != 0)
+    SUCCEED("no openssl here");
+  else {
+    const std::string dir = cunhuo::test::temp_dir();
+    auto key = wx::RsaKey::load_private_file(kKeyFile);
+    REQUIRE(key.ok());
+    const std::string message =
+        wx::request_message("GET", "/v3/certificates", "1700000000", "NONCE", "");
+    std::ofstream(dir + "/msg", std::ios::binary) << message;
+    std::ofstream(dir + "/pub.pem") << key->public_pem();
+    std::ofstream(dir + "/sig.b64") << *key->sign(message) << "\n";
+    const std::string cmd = "cd " + dir +
+                            " && base64 -d sig.b64 > sig && openssl dgst -sha256 -verify pub.pem "
+                            "-signature sig msg >/dev/null 2>&1";
+    CHECK(std::system(cmd.c_str()) == 0);
+  }
+}
+
+TEST_CASE("a resource sealed by Node.js opens under the APIv3 key", "[wechatpay]") {
+  auto plain = wx::aes_gcm_open(kGcmKey, kGcmNonce, kGcmAad, kGcmSealed);
+  REQUIRE(plain.ok());
+  CHECK(*plain == kGcmPlain);
+  auto sealed = wx::aes_gcm_seal(kGcmKey, kGcmNonce, kGcmAad, kGcmPlain);
+  REQUIRE(sealed.ok());
+  CHECK(*sealed == kGcmSealed);  // GCM is deterministic for a given key and nonce
+}
+
+TEST_CASE("a resource does not open with another key, nonce, associated data or a changed byte",
+          "[wechatpay]") {
+  std::string flipped = kGcmSealed;
+  flipped[10] = flipped[10] == 'A' ? 'B' : 'A';
+  const struct {
+    const char *key, *nonce, *aad;
+    std::string sealed;
+  } cases[] = {
+      {"0123456789abcdef0123456789ABCDEX", kGcmNonce, kGcmAad, kGcmSealed},
+      {kGcmKey, "fdasflkja485", kGcmAad, kGcmSealed},
+      {kGcmKey, kGcmNonce, "certificate", kGcmSealed},
+      {kGcmKey, kGcmNonce, kGcmAad, flipped},
+      {kGcmKey, kGcmNonce, kGcmAad, "not base64!"},
+  };
+  for (const auto& c : cases) {
+    auto plain = wx::aes_gcm_open(c.key, c.nonce, c.aad, c.sealed);
+    REQUIRE_FALSE(plain.ok());
+    CHECK(plain.error().code == wx::kUndecryptable);
+  }
+}
+
+TEST_CASE("the Authorization header reads back as written", "[wechatpay]") {
+  const wx::Authorization a{.mchid = "1900009191",
+                            .nonce_str = "593BEC0C930BF1AFEB40B4A08C8FB242",
+                            .signature = "abc+/=",
+                            .timestamp = "1554208460",
+                            .serial_no = "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C"};
+  const std::string header = wx::format_authorization(a);
+  CHECK(header.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900009191\",nonce_str=\""));
+  auto back = wx::parse_authorization(header);
+  REQUIRE(back.ok());
+  CHECK(back->signature == a.signature);
+  CHECK(back->serial_no == a.serial_no);
+}
+
+TEST_CASE("a certificate made here carries its serial, key and validity", "[wechatpay]") {
+  auto key = wx::RsaKey::generate();
+  REQUIRE(key.ok());
+  auto cert = wx::Certificate::self_signed(*key, "test", "5157F09EFDC096DE15EBE81A47057A72",
+                                           1'700'000'000, 10);
+  REQUIRE(cert.ok());
+  auto read = wx::Certificate::from_pem(cert->pem());
+  REQUIRE(read.ok());
+  CHECK(read->serial() == "5157F09EFDC096DE15EBE81A47057A72");
+  CHECK(read->not_after_s() == 1'700'000'000 + 10 * 86400);
+  CHECK(read->public_key().verifies("m", *key->sign("m")));
+}
+
+TEST_CASE("the trade bill's backticked CSV reads back, amounts in fen", "[wechatpay]") {
+  const std::vector<wx::TradeBillLine> lines = {{.trade_time = "2026-12-07 10:00:00",
+                                                 .transaction_id = "4200001",
+                                                 .out_trade_no = "CUNHUO7",
+                                                 .trade_state = "SUCCESS",
+                                                 .total = 12345},
+                                                {.trade_time = "2026-12-07 11:00:00",
+                                                 .transaction_id = "4200001",
+                                                 .out_trade_no = "CUNHUO7",
+                                                 .trade_state = "REFUND",
+                                                 .refund_id = "5030001",
+                                                 .out_refund_no = "r1",
+                                                 .total = 12345,
+                                                 .refund = 45}};
+  const std::string csv = wx::format_trade_bill("wx1", "190", lines);
+  CHECK(csv.find("`CUNHUO7,`") != std::string::npos);
+  CHECK(csv.find("`123.45") != std::string::npos);
+  auto back = wx::parse_trade_bill(csv);
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 2);
+  CHECK((*back)[0].total == 12345);
+  CHECK((*back)[1].refund == 45);
+  CHECK((*back)[1].refund_id == "5030001");
+}
