@@ -28,6 +28,18 @@ Error provider_error(int status, std::string_view what) {
 
 bool transient(const Error& e) { return e.kind == ErrorKind::unavailable; }
 
+// A certificate is trusted only between its notBefore and notAfter.
+bool valid_at(const Certificate& c, std::int64_t now_s) {
+  return c.not_before_s() <= now_s && now_s <= c.not_after_s();
+}
+
+SignedHeaders signed_headers(const net::HttpResponse& r) {
+  return SignedHeaders{.serial = r.header(kSerialHeader).value_or(""),
+                       .timestamp = r.header(kTimestampHeader).value_or(""),
+                       .nonce = r.header(kNonceHeader).value_or(""),
+                       .signature = r.header(kSignatureHeader).value_or("")};
+}
+
 std::string path_of_trade(std::int64_t intent_id) {
   return "/v3/pay/transactions/out-trade-no/" + out_trade_no(intent_id);
 }
@@ -227,9 +239,12 @@ Result<WechatPayProvider::Answer> WechatPayProvider::once(std::string_view metho
   if (!response.ok()) return response.error();
   // A bill's file is not signed (its hash, from a signed answer, vouches for it); a 5xx
   // (perhaps from a gateway in front) is only ever retried, its body never read.
-  if (!path_query.starts_with("/v3/billdownload/") && response->status < 500)
-    CUNHUO_CHECK(verify_answer(*response, !path_query.starts_with("/v3/certificates")));
-  return Answer{response->status, std::move(response->body)};
+  // /v3/certificates is verified by refresh_certificates once its certificates are
+  // decrypted: its signer may be one of them (the first download, a rotation).
+  const bool certificates = path_query.starts_with("/v3/certificates");
+  if (!path_query.starts_with("/v3/billdownload/") && !certificates && response->status < 500)
+    CUNHUO_CHECK(verify_answer(*response));
+  return Answer{response->status, std::move(response->body), signed_headers(*response)};
 }
 
 Result<WechatPayProvider::Answer> WechatPayProvider::call(std::string_view method,
@@ -255,17 +270,12 @@ Result<WechatPayProvider::Answer> WechatPayProvider::call_retrying(std::string_v
   }
 }
 
-Status WechatPayProvider::verify_answer(const net::HttpResponse& r, bool may_refresh) {
-  const SignedHeaders h{.serial = r.header(kSerialHeader).value_or(""),
-                        .timestamp = r.header(kTimestampHeader).value_or(""),
-                        .nonce = r.header(kNonceHeader).value_or(""),
-                        .signature = r.header(kSignatureHeader).value_or("")};
-  auto key = platform_key(h.serial, may_refresh);
-  if (!key) {
-    if (!may_refresh) return {};  // /v3/certificates: checked against the certificates it holds
+Status WechatPayProvider::verify_answer(const net::HttpResponse& r) {
+  const SignedHeaders h = signed_headers(r);
+  auto key = platform_key(h.serial, true);
+  if (!key)
     return make_error(ErrorKind::unavailable, std::string(kUnknownSerial),
                       "WeChat Pay answered with a certificate not trusted here");
-  }
   auto checked = check_signed(h, r.body, *key, clock_.now_ms() / 1000);
   if (!checked.ok())
     return make_error(ErrorKind::unavailable, checked.error().code,
@@ -312,6 +322,7 @@ Status WechatPayProvider::refresh_certificates() {
   }
   const std::int64_t now_s = clock_.now_ms() / 1000;
   std::lock_guard lock(mu_);
+  CUNHUO_CHECK(check_certificates_answer(answer, fresh, now_s));
   for (auto it = platform_.begin(); it != platform_.end();)  // expired ones go
     it = it->second.not_after_s() < now_s ? platform_.erase(it) : std::next(it);
   for (auto& cert : fresh)
@@ -319,6 +330,27 @@ Status WechatPayProvider::refresh_certificates() {
       spdlog::info("wechatpay: trusting platform certificate {}", cert.serial());
       platform_.emplace(cert.serial(), std::move(cert));
     }
+  return {};
+}
+
+// WeChat Pay's rule: the answer is signed by the certificate its Wechatpay-Serial names,
+// one already trusted or (the first download, a rotation) one of those it carries, found
+// by the serial of the decrypted certificate. No such certificate, or a signature that does
+// not verify with it, and nothing of the answer is trusted. Called under mu_.
+Status WechatPayProvider::check_certificates_answer(const Answer& answer,
+                                                    const std::vector<Certificate>& fresh,
+                                                    std::int64_t now_s) const {
+  const Certificate* signer = nullptr;
+  if (auto it = platform_.find(answer.headers.serial); it != platform_.end()) signer = &it->second;
+  for (const auto& cert : fresh)
+    if (signer == nullptr && cert.serial() == answer.headers.serial) signer = &cert;
+  if (signer == nullptr || !valid_at(*signer, now_s))
+    return make_error(ErrorKind::unavailable, std::string(kUnknownSerial),
+                      "the certificates' answer is signed by no certificate it carries");
+  auto checked = check_signed(answer.headers, answer.body, signer->public_key(), now_s);
+  if (!checked.ok())
+    return make_error(ErrorKind::unavailable, checked.error().code,
+                      "the certificates' answer: " + checked.error().message);
   return {};
 }
 

@@ -101,6 +101,7 @@ class WechatPayProvider final : public PaymentProvider {
   struct Answer {
     int status = 0;
     std::string body;
+    SignedHeaders headers;  // as answered; verified already unless /v3/certificates
   };
   // One signed request, its answer's signature verified; transport failures are errors.
   Result<Answer> call(std::string_view method, const std::string& path_query,
@@ -110,7 +111,9 @@ class WechatPayProvider final : public PaymentProvider {
                                const std::string& body);
   Result<Answer> once(std::string_view method, const std::string& path_query,
                       const std::string& body);
-  Status verify_answer(const net::HttpResponse& response, bool may_refresh);
+  Status verify_answer(const net::HttpResponse& response);
+  Status check_certificates_answer(const Answer& answer, const std::vector<Certificate>& fresh,
+                                   std::int64_t now_s) const;
   std::optional<RsaKey> platform_key(const std::string& serial, bool may_refresh);
   void wait(int attempt);
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -320,6 +321,9 @@ struct LossyProxy {
   std::atomic<int> lose_creates{0};
   std::atomic<int> fail_all{0};
   std::atomic<int> creates_forwarded{0};
+  // A man in the middle of /v3/certificates: these replace the answer's Wechatpay-* headers
+  // (by their lower-case suffix: "serial", "timestamp", "signature").
+  std::map<std::string, std::string> certificates_headers;
   LocalServer server{[this](const FakeRequest& r) { return forward(r); }, std::nullopt};
 
   FakeReply forward(const FakeRequest& r) {
@@ -344,8 +348,14 @@ struct LossyProxy {
     }
     FakeReply reply{.status = answer->status, .body = answer->body, .headers = {}};
     for (const auto& [k, v] : answer->headers)
-      if (k.starts_with("Wechatpay-") || k.starts_with("wechatpay-"))
-        reply.headers.emplace_back(k, v);
+      if (k.starts_with("Wechatpay-") || k.starts_with("wechatpay-")) {
+        std::string suffix = k.substr(10);
+        for (char& ch : suffix) ch = static_cast<char>(std::tolower(ch));
+        auto forged = certificates_headers.find(suffix);
+        const bool mitm =
+            r.target.starts_with("/v3/certificates") && forged != certificates_headers.end();
+        reply.headers.emplace_back(k, mitm ? forged->second : v);
+      }
     return reply;
   }
 };
@@ -374,6 +384,47 @@ STORE_TEST("a create whose answer was lost is retried after a query: one order, 
   auto paid = (*adapter)->create_payment(m.request(41, 990));
   REQUIRE_FALSE(paid.ok());
   CHECK(paid.error().code == "already_paid");
+}
+
+// Refusals in order of precedence: the signer must be named, then its signature must verify.
+STORE_TEST("a /v3/certificates answer not signed by the certificate it names is refused",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  const struct {
+    const char* name;
+    std::map<std::string, std::string> headers;
+    std::string_view code;
+  } cases[] = {
+      {"a serial neither trusted nor carried",
+       {{"serial", "NOT-A-TRUSTED-SERIAL"}, {"timestamp", "0"}, {"signature", "AAAA"}},
+       wx::kUnknownSerial},
+      {"the carried certificate's serial, a bad signature",
+       {{"signature", "AAAA"}},
+       wx::kBadSignature},
+      {"a signature from another moment", {{"timestamp", "1796000001"}}, wx::kBadSignature},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    LossyProxy proxy;
+    proxy.target = m.sandbox.sandbox().base_url();
+    proxy.ca_file = m.sandbox.sandbox().ca_file();
+    proxy.certificates_headers = c.headers;
+    auto config = m.sandbox.config();
+    config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+    auto adapter = wx::WechatPayProvider::open(
+        config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+    REQUIRE_FALSE(adapter.ok());
+    CHECK(adapter.error().code == c.code);
+  }
+  // Untouched, the first download verifies with the certificate it carries (bootstrap).
+  LossyProxy proxy;
+  proxy.target = m.sandbox.sandbox().base_url();
+  proxy.ca_file = m.sandbox.sandbox().ca_file();
+  auto config = m.sandbox.config();
+  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto adapter = wx::WechatPayProvider::open(config, m.clock);
+  REQUIRE(adapter.ok());
+  CHECK((*adapter)->trusted_serials().size() == 1);
 }
 
 STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", "[wechatpay]") {
