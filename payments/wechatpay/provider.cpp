@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 
 namespace cunhuo::payments::wechatpay {
@@ -58,11 +59,16 @@ std::int64_t epoch_ms_of(const std::string& rfc3339) {
   return (static_cast<std::int64_t>(timegm(&tm)) - offset) * 1000;
 }
 
+bool failed_trade(std::string_view state) {
+  return state == kClosed || state == kPayError || state == kRevoked;
+}
+
 // The notification as apply_notification reads it (intents.hpp): the decrypted transaction
 // in the platform's own terms.
 std::string payment_notice(const Envelope& e, const Transaction& t) {
   JsonWriter w;
   w.begin_object().field("id", e.id.substr(0, 64));
+  CUNHUO_ASSERT(t.trade_state == kSuccess || failed_trade(t.trade_state));
   w.field("event_type", t.trade_state == kSuccess ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL");
   w.field("out_trade_no", std::to_string(intent_of(t.out_trade_no).value_or(0)));
   w.field("transaction_id", t.transaction_id.substr(0, 64));
@@ -82,6 +88,13 @@ std::string refund_notice(const Envelope& e, const RefundRecord& r) {
   w.key("amount").begin_object().field("refund", r.refund).field("total", r.total);
   w.end_object().end_object();
   return w.take();
+}
+
+Result<ProviderRefund> provider_refund(const RefundRecord& r) {
+  const auto state = refund_state_of(r.status);
+  if (!state)
+    return make_error(ErrorKind::unavailable, "bad_refund", "a refund status WeChat Pay has not");
+  return ProviderRefund{.provider_ref = r.refund_id, .state = *state};
 }
 
 std::string trim(std::string s) {
@@ -112,6 +125,14 @@ std::string out_refund_no(std::string_view refund_key) {
   return out;
 }
 
+std::optional<RefundState> refund_state_of(std::string_view status) {
+  if (status == "SUCCESS") return RefundState::succeeded;
+  if (status == "PROCESSING") return RefundState::processing;
+  if (status == "ABNORMAL") return RefundState::abnormal;
+  if (status == "CLOSED") return RefundState::closed;
+  return std::nullopt;
+}
+
 std::optional<TradeType> trade_type_of(std::string_view name) {
   if (name == "native") return TradeType::native;
   if (name == "jsapi") return TradeType::jsapi;
@@ -120,14 +141,15 @@ std::optional<TradeType> trade_type_of(std::string_view name) {
 }
 
 Result<Config> load_config(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return config_error("cannot read the WeChat Pay configuration " + path, "wechatpay-config");
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    return config_error("the WeChat Pay configuration " + path +
-                            " may be read by others: chmod 600 it (it holds the APIv3 key)",
-                        "wechatpay-config");
-  std::ifstream in(path);
+  auto text = read_secret_file(path, "the WeChat Pay configuration " + path);
+  if (!text.ok())
+    return config_error(
+        text.error().code == kBadKey && text.error().message.find("chmod 600") != std::string::npos
+            ? "the WeChat Pay configuration " + path +
+                  " may be read by others: chmod 600 it (it holds the APIv3 key)"
+            : "cannot read the WeChat Pay configuration " + path,
+        "wechatpay-config");
+  std::istringstream in(*text);
   Config c;
   std::string line;
   const std::map<std::string, std::string*> fields = {{"mchid", &c.mchid},
@@ -150,8 +172,13 @@ Result<Config> load_config(const std::string& path) {
       continue;
     }
     auto field = fields.find(key);
-    if (field == fields.end() || space == std::string::npos)
-      return config_error("unknown or empty setting '" + key + "' in " + path, key);
+    if (field == fields.end() || space == std::string::npos) {
+      // Named only when it is a setting's name: a line may be "apiv3_key=<the key>".
+      const bool a_name = field != fields.end() || key == "sandbox";
+      return config_error(a_name ? "the setting " + key + " in " + path + " has no value"
+                                 : "a line of " + path + " is not a known `setting value`",
+                          a_name ? key : "wechatpay-config");
+    }
     *field->second = trim(line.substr(space));
   }
   for (const auto& [key, value] : fields)
@@ -163,6 +190,10 @@ Result<Config> load_config(const std::string& path) {
     return config_error("the APIv3 key is 32 bytes", "apiv3_key");
   if (!trade_type_of(c.trade_type))
     return config_error("trade_type is native, jsapi or h5", "trade_type");
+  // TLS is not optional: requests carry the Authorization and buyers' data, answers the
+  // platform certificates. ca_file is the only way to change whom TLS trusts.
+  if (!c.api_base.starts_with("https://"))
+    return config_error("api_base must be an https:// URL", "api_base");
   while (c.api_base.ends_with('/')) c.api_base.pop_back();
   return c;
 }
@@ -175,13 +206,7 @@ Status write_config(const std::string& path, const Config& c) {
        << c.apiv3_key << "\nnotify_url " << c.notify_url << "\napi_base " << c.api_base
        << "\ntrade_type " << c.trade_type << "\nsandbox " << (c.sandbox ? "yes" : "no") << "\n";
   if (!c.ca_file.empty()) text << "ca_file " << c.ca_file << "\n";
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) return config_error("cannot write " + path);
-  ::chmod(path.c_str(), 0600);
-  const std::string s = text.str();
-  const bool ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
-  std::fclose(f);
-  if (!ok) return config_error("cannot write " + path);
+  if (!write_secret_file(path, text.str()).ok()) return config_error("cannot write " + path);
   return {};
 }
 
@@ -199,7 +224,7 @@ Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config
                                                                    const Clock& clock,
                                                                    AdapterOptions options) {
   auto key = RsaKey::load_private_file(config.private_key_file);
-  if (!key.ok()) return config_error("the merchant key file holds no RSA private key");
+  if (!key.ok()) return config_error(key.error().message, "private_key_file");
   std::unique_ptr<WechatPayProvider> p(
       new WechatPayProvider(std::move(config), std::move(*key), clock, std::move(options)));
   CUNHUO_CHECK(p->http_.trust());
@@ -286,14 +311,22 @@ Status WechatPayProvider::verify_answer(const net::HttpResponse& r) {
 std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial, bool may_refresh) {
   {
     std::lock_guard lock(mu_);
-    if (auto it = platform_.find(serial); it != platform_.end()) return it->second.public_key();
+    if (auto it = platform_.find(serial); it != platform_.end()) {
+      if (valid_at(it->second, clock_.now_ms() / 1000)) return it->second.public_key();
+      // Expired (or not yet valid): never trusted, whatever it signed.
+      spdlog::warn("wechatpay: platform certificate {} is outside its validity", serial);
+      platform_.erase(it);
+      return std::nullopt;
+    }
     // Unknown: perhaps the provider rotated. Asked at most once a minute, so forged serials
     // cannot make the platform hammer the provider.
     if (!may_refresh || clock_.now_ms() - refreshed_ms_ < kRefreshGapMs) return std::nullopt;
   }
   if (!refresh_certificates().ok()) return std::nullopt;
   std::lock_guard lock(mu_);
-  if (auto it = platform_.find(serial); it != platform_.end()) return it->second.public_key();
+  if (auto it = platform_.find(serial);
+      it != platform_.end() && valid_at(it->second, clock_.now_ms() / 1000))
+    return it->second.public_key();
   return std::nullopt;
 }
 
@@ -324,9 +357,9 @@ Status WechatPayProvider::refresh_certificates() {
   std::lock_guard lock(mu_);
   CUNHUO_CHECK(check_certificates_answer(answer, fresh, now_s));
   for (auto it = platform_.begin(); it != platform_.end();)  // expired ones go
-    it = it->second.not_after_s() < now_s ? platform_.erase(it) : std::next(it);
+    it = !valid_at(it->second, now_s) ? platform_.erase(it) : std::next(it);
   for (auto& cert : fresh)
-    if (cert.not_after_s() >= now_s && !platform_.contains(cert.serial())) {
+    if (valid_at(cert, now_s) && !platform_.contains(cert.serial())) {
       spdlog::info("wechatpay: trusting platform certificate {}", cert.serial());
       platform_.emplace(cert.serial(), std::move(cert));
     }
@@ -451,8 +484,8 @@ Status WechatPayProvider::close(std::int64_t intent_id) {
   return {};
 }
 
-Result<std::string> WechatPayProvider::refund(std::int64_t intent_id, Money amount,
-                                              const std::string& refund_key) {
+Result<ProviderRefund> WechatPayProvider::refund(std::int64_t intent_id, Money amount,
+                                                 const std::string& refund_key) {
   // The refund names the order's total: the provider's, as it was paid.
   auto paid = CUNHUO_TRY(query(intent_id));
   if (!paid || paid->trade_state == kNotPay || paid->trade_state == kClosed)
@@ -464,7 +497,11 @@ Result<std::string> WechatPayProvider::refund(std::int64_t intent_id, Money amou
   w.field("currency", "CNY").end_object().end_object();
   auto answer = CUNHUO_TRY(call_retrying("POST", "/v3/refund/domestic/refunds", w.take()));
   if (answer.status != 200) return provider_error(answer.status, "the refund");
-  return CUNHUO_TRY(decode_refund(answer.body)).refund_id;
+  return provider_refund(CUNHUO_TRY(decode_refund(answer.body)));
+}
+
+Result<ProviderRefund> WechatPayProvider::query_refund_state(const std::string& refund_key) {
+  return provider_refund(CUNHUO_TRY(query_refund(refund_key)));
 }
 
 Result<RefundRecord> WechatPayProvider::query_refund(const std::string& refund_key) {
@@ -528,12 +565,23 @@ Result<Notification> WechatPayProvider::open_notification(const Notification& re
   if (envelope->event_type.starts_with("REFUND.")) {
     auto refund = decode_refund(*plain);
     if (!refund.ok()) return refuse(kBadNotification, refund.error().message);
+    if (refund->mchid != config_.mchid)
+      return refuse(kBadNotification, "another merchant's refund");
+    const auto state = refund_state_of(refund->status);
+    if (!state || *state == RefundState::processing ||
+        envelope->event_type != "REFUND." + refund->status)
+      return refuse(kBadNotification, "a refund notification names no outcome");
     opened.body = refund_notice(*envelope, *refund);
     return opened;
   }
   auto t = decode_transaction(*plain);
   if (!t.ok()) return refuse(kBadNotification, t.error().message);
   if (t->mchid != config_.mchid) return refuse(kBadNotification, "another merchant's transaction");
+  if (t->appid != config_.appid) return refuse(kBadNotification, "another app's transaction");
+  // Only SUCCESS pays and only CLOSED, PAYERROR, REVOKED fail; NOTPAY, USERPAYING (and
+  // anything else) are no outcome: the intent stays open.
+  if (t->trade_state != kSuccess && !failed_trade(t->trade_state))
+    return refuse(kBadNotification, "the transaction has no outcome yet");
   opened.body = payment_notice(*envelope, *t);
   return opened;
 }
