@@ -19,6 +19,9 @@ struct PaymentRequest {
   Money amount;
   std::string currency = "CNY";
   std::string description;
+  // The end of the platform's payment window (the checkout's expires_at, from
+  // Config::payment_window_ms): the provider refuses payment after it. 0: none.
+  std::int64_t expires_at_ms = 0;
 };
 
 struct ProviderPayment {

@@ -425,6 +425,8 @@ Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& re
   w.field("description", request.description.empty() ? std::string("村货订单")
                                                      : request.description.substr(0, 120));
   w.field("out_trade_no", out_trade_no(request.intent_id)).field("notify_url", notify_url());
+  if (request.expires_at_ms > 0)  // WeChat Pay refuses payment after the platform's window
+    w.field("time_expire", beijing_time(request.expires_at_ms / 1000));
   w.key("amount").begin_object().field("total", request.amount.fen());
   w.field("currency", request.currency).end_object();
   if (type == TradeType::jsapi)

@@ -441,6 +441,7 @@ struct LossyProxy {
   std::atomic<int> lose_creates{0};
   std::atomic<int> fail_all{0};
   std::atomic<int> creates_forwarded{0};
+  std::string last_create;  // the body of the last create forwarded
   // A man in the middle of /v3/certificates: these replace the answer's Wechatpay-* headers
   // (by their lower-case suffix: "serial", "timestamp", "signature").
   std::map<std::string, std::string> certificates_headers;
@@ -462,6 +463,7 @@ struct LossyProxy {
     if (!answer.ok()) return FakeReply{.status = 502, .body = "{}"};
     const bool create = r.method == "POST" && r.target.starts_with("/v3/pay/transactions/h5");
     if (create) ++creates_forwarded;
+    if (create) last_create = r.body;
     if (create && lose_creates > 0) {  // made at the provider, the answer lost on the way
       --lose_creates;
       return FakeReply{.status = 504, .body = R"({"code":"SYSTEM_ERROR","message":"lost"})"};
@@ -545,6 +547,22 @@ STORE_TEST("a /v3/certificates answer not signed by the certificate it names is 
   auto adapter = wx::WechatPayProvider::open(config, m.clock);
   REQUIRE(adapter.ok());
   CHECK((*adapter)->trusted_serials().size() == 1);
+}
+
+STORE_TEST("an order is made with the platform's payment window as its time_expire",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  LossyProxy proxy;
+  proxy.target = m.sandbox.sandbox().base_url();
+  proxy.ca_file = m.sandbox.sandbox().ca_file();
+  auto config = m.sandbox.config();
+  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto adapter = wx::WechatPayProvider::open(config, m.clock);
+  REQUIRE(adapter.ok());
+  auto request = m.request(44, 100);
+  request.expires_at_ms = m.clock.now_ms() + 15 * 60 * 1000;
+  REQUIRE((*adapter)->create_payment(request).ok());
+  CHECK(field(proxy.last_create, "time_expire") == wx::beijing_time(request.expires_at_ms / 1000));
 }
 
 STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", "[wechatpay]") {
