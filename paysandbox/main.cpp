@@ -5,6 +5,9 @@
 //   cunhuo-paysandbox --data-dir var/paysandbox --port 8443 --config var/wechatpay.conf \
 //     --notify-url http://127.0.0.1:8080/api/v1/payments/notify \
 //     --return-url http://127.0.0.1:8080/orders [--duplicates 1] [--late-ms 60000]
+//
+// SIGUSR1 rotates its platform certificate (the old one is still served until it expires);
+// SIGTERM or SIGINT stops it.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   namespace ps = cunhuo::paysandbox;
@@ -62,8 +66,12 @@ int main(int argc, char** argv) {
       args["--config"], ps::adapter_config(*merchant, **sandbox, args["--notify-url"]));
   if (!written.ok()) return fail(written.error().message);
   if (auto started = (*sandbox)->start(); !started.ok()) return fail(started.error().message);
-  int signal = 0;
-  sigwait(&signals, &signal);
+  for (int signal = SIGUSR1; signal == SIGUSR1;) {
+    sigwait(&signals, &signal);
+    if (signal != SIGUSR1) break;
+    if (auto rotated = (*sandbox)->rotate_certificate(); !rotated.ok())
+      std::fprintf(stderr, "cunhuo-paysandbox: %s\n", rotated.error().message.c_str());
+  }
   (*sandbox)->stop();
   return 0;
 }

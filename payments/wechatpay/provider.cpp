@@ -322,7 +322,7 @@ std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial,
     // cannot make the platform hammer the provider.
     if (!may_refresh || clock_.now_ms() - refreshed_ms_ < kRefreshGapMs) return std::nullopt;
   }
-  if (!refresh_certificates().ok()) return std::nullopt;
+  if (!refresh(false).ok()) return std::nullopt;
   std::lock_guard lock(mu_);
   if (auto it = platform_.find(serial);
       it != platform_.end() && valid_at(it->second, clock_.now_ms() / 1000))
@@ -330,12 +330,13 @@ std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial,
   return std::nullopt;
 }
 
-Status WechatPayProvider::refresh_certificates() {
+Status WechatPayProvider::refresh(bool retrying) {
   {
     std::lock_guard lock(mu_);
     refreshed_ms_ = clock_.now_ms();
   }
-  auto answer = CUNHUO_TRY(call_retrying("GET", "/v3/certificates", ""));
+  auto answer = CUNHUO_TRY(retrying ? call_retrying("GET", "/v3/certificates", "")
+                                    : call("GET", "/v3/certificates", ""));
   if (answer.status != 200) return provider_error(answer.status, "/v3/certificates");
   auto doc = Json::parse(answer.body);
   const Json* data = doc.ok() ? doc->find("data") : nullptr;

@@ -96,7 +96,7 @@ class WechatPayProvider final : public PaymentProvider {
   Result<RefundRecord> query_refund(const std::string& refund_key);
   // Downloads /v3/certificates and trusts every certificate in it (old ones stay trusted
   // until they expire, so a rotation at the provider loses no notification).
-  Status refresh_certificates();
+  Status refresh_certificates() { return refresh(true); }
   std::vector<std::string> trusted_serials() const;
   // The origin of the payer's pages the pay links lead to: WeChat Pay's H5 cashier, or the
   // sandbox's own listener (its pages are plain HTTP on the API's port).
@@ -122,6 +122,9 @@ class WechatPayProvider final : public PaymentProvider {
   Status check_certificates_answer(const Answer& answer, const std::vector<Certificate>& fresh,
                                    std::int64_t now_s) const;
   std::optional<RsaKey> platform_key(const std::string& serial, bool may_refresh);
+  // With `retrying` off one attempt only: a notification waiting on it must be answered
+  // within WeChat Pay's 5 s.
+  Status refresh(bool retrying);
   void wait(int attempt);
 
   std::string notify_url() const;

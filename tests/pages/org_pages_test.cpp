@@ -61,7 +61,8 @@ std::string order_and_pay(TestServer& server, Browser& b, const FormFields& quan
   auto shown = b.get(done);
   auto paying = b.post(done + "/pay", {{"key", form_key(shown.body)}});
   REQUIRE(paying.status == 303);
-  REQUIRE(b.post(*paying.header("location") + "/confirm", {}).status == 303);
+  // The payer confirms on the sandbox provider's page, as the browser posts its form.
+  REQUIRE(on_pay_page(*paying.header("location"), "confirm", /*browser=*/true).status == 303);
   REQUIRE(eventually([&] {
     return server.count(
                "SELECT COUNT(*) FROM orders WHERE status = "
