@@ -12,8 +12,19 @@ Error unavailable() {
 }  // namespace
 
 Result<ProviderPayment> NoProvider::create_payment(const PaymentRequest&) { return unavailable(); }
-Result<std::string> NoProvider::refund(std::int64_t, Money, const std::string&) {
+Result<ProviderRefund> NoProvider::refund(std::int64_t, Money, const std::string&) {
   return unavailable();
+}
+Result<ProviderRefund> NoProvider::query_refund_state(const std::string&) { return unavailable(); }
+
+std::string_view to_string(RefundState state) {
+  switch (state) {
+    case RefundState::processing: return "processing";
+    case RefundState::succeeded: return "succeeded";
+    case RefundState::abnormal: return "abnormal";
+    case RefundState::closed: return "closed";
+  }
+  return "processing";
 }
 Result<std::vector<BillLine>> NoProvider::bill(const std::string&) { return unavailable(); }
 Result<Notification> NoProvider::open_notification(const Notification&) { return unavailable(); }

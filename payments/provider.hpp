@@ -19,6 +19,9 @@ struct PaymentRequest {
   Money amount;
   std::string currency = "CNY";
   std::string description;
+  // The end of the platform's payment window (the checkout's expires_at, from
+  // Config::payment_window_ms): the provider refuses payment after it. 0: none.
+  std::int64_t expires_at_ms = 0;
 };
 
 struct ProviderPayment {
@@ -31,6 +34,15 @@ struct BillLine {
   std::string provider_ref;  // transaction or refund id at the provider
   std::int64_t intent_id = 0;
   std::int64_t amount_fen = 0;
+};
+
+// Where a refund the provider took stands: real providers mostly answer "processing" and
+// tell the outcome later (a notification, or a query).
+enum class RefundState { processing, succeeded, abnormal, closed };
+std::string_view to_string(RefundState state);
+struct ProviderRefund {
+  std::string provider_ref;  // the provider's refund id
+  RefundState state = RefundState::processing;
 };
 
 // A notification whose timestamp is this far from now, or further, is refused (a replay
@@ -50,8 +62,12 @@ class PaymentProvider {
   virtual std::string name() const = 0;
   virtual Result<ProviderPayment> create_payment(const PaymentRequest& request) = 0;
   // Sends `amount` back to the payer of `intent_id`; `refund_key` makes a retry harmless.
-  virtual Result<std::string> refund(std::int64_t intent_id, Money amount,
-                                     const std::string& refund_key) = 0;
+  virtual Result<ProviderRefund> refund(std::int64_t intent_id, Money amount,
+                                        const std::string& refund_key) = 0;
+  // Where the refund sent under `refund_key` stands now.
+  virtual Result<ProviderRefund> query_refund_state(const std::string& refund_key) = 0;
+  // The provider's own name for a refund key (its notifications name refunds so).
+  virtual std::string refund_no(const std::string& refund_key) const { return refund_key; }
   // Every payment and refund the provider completed on `date` (YYYY-MM-DD, Beijing time).
   virtual Result<std::vector<BillLine>> bill(const std::string& date) = 0;
   // False for the stand-in below: nothing is opened for a payment it cannot take.
@@ -73,8 +89,9 @@ class NoProvider final : public PaymentProvider {
  public:
   std::string name() const override { return "none"; }
   Result<ProviderPayment> create_payment(const PaymentRequest& request) override;
-  Result<std::string> refund(std::int64_t intent_id, Money amount,
-                             const std::string& refund_key) override;
+  Result<ProviderRefund> refund(std::int64_t intent_id, Money amount,
+                                const std::string& refund_key) override;
+  Result<ProviderRefund> query_refund_state(const std::string& refund_key) override;
   Result<std::vector<BillLine>> bill(const std::string& date) override;
   bool configured() const override { return false; }
   Result<Notification> open_notification(const Notification& received) override;

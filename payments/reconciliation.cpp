@@ -73,7 +73,7 @@ Status book_refunds(db::Session& s, const std::string& provider, std::int64_t fr
            "SELECT r.provider_ref, r.intent_id, r.amount_fen, o.shop_id FROM provider_refunds r "
            "JOIN payment_intents i ON i.id = r.intent_id "
            "LEFT JOIN payment_orders o ON o.order_id = r.order_id WHERE i.provider = ? "
-           "AND r.status = 'sent' AND r.sent_at >= ? AND r.sent_at < ?",
+           "AND r.status IN ('sent', 'succeeded') AND r.sent_at >= ? AND r.sent_at < ?",
            {provider, from, to}))) {
     Item& item = side[key_of("refund", r.str(0))];
     item.type = "refund";

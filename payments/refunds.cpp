@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "core/assert.hpp"
 #include "core/enum_names.hpp"
 #include "core/json.hpp"
@@ -345,15 +347,111 @@ Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, c
       spdlog::warn("refund {} not sent to the provider: {}", r.str(1), ref.error().message);
       continue;
     }
+    // Still processing: `sent`, awaiting the provider's outcome.
+    const std::string status(ref->state == RefundState::processing ? "sent"
+                                                                   : to_string(ref->state));
     CUNHUO_CHECK(db.write([&](db::Session& tx) -> Status {
       CUNHUO_TRY(tx.exec(
-          "UPDATE provider_refunds SET status = 'sent', provider_ref = ?, sent_at = ? WHERE id = ?",
-          {*ref, clock.now_ms(), r.i64(0)}));
+          "UPDATE provider_refunds SET status = ?, provider_ref = ?, sent_at = ? WHERE id = ?",
+          {status, ref->provider_ref, clock.now_ms(), r.i64(0)}));
       return {};
     }));
+    if (ref->state == RefundState::abnormal || ref->state == RefundState::closed)
+      spdlog::error("refund {} is {} at the provider: it needs staff", r.str(1), status);
     ++sent;
   }
   return sent;
+}
+
+Result<RefundOutcome> decode_refund_notice(std::string_view body) {
+  auto bad = [] {
+    return make_error(ErrorKind::unprocessable, "bad_notification", "not a refund's outcome");
+  };
+  auto doc = Json::parse(body);
+  if (!doc.ok()) return bad();
+  auto text = [&](const Json& j, const char* key) {
+    const Json* v = j.find(key);
+    return v != nullptr && v->type() == Json::Type::string ? v->as_string() : std::string();
+  };
+  const Json* amount = doc->find("amount");
+  const Json* refund = amount != nullptr ? amount->find("refund") : nullptr;
+  const std::string intent = text(*doc, "out_trade_no"), status = text(*doc, "status");
+  std::int64_t intent_id = 0;
+  auto [end, ec] = std::from_chars(intent.data(), intent.data() + intent.size(), intent_id);
+  if (ec != std::errc{} || end != intent.data() + intent.size() || refund == nullptr ||
+      refund->type() != Json::Type::integer)
+    return bad();
+  RefundOutcome o{.intent_id = intent_id,
+                  .refund_no = text(*doc, "out_refund_no"),
+                  .provider_ref = text(*doc, "refund_id"),
+                  .amount = Money::fen(refund->as_integer()),
+                  .state = RefundState::processing};
+  if (status == "SUCCESS")
+    o.state = RefundState::succeeded;
+  else if (status == "ABNORMAL")
+    o.state = RefundState::abnormal;
+  else if (status == "CLOSED")
+    o.state = RefundState::closed;
+  else
+    return bad();
+  return o;
+}
+
+Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
+                            const RefundOutcome& outcome, const Clock& clock) {
+  auto rows =
+      CUNHUO_TRY(tx.query("SELECT id, refund_key, amount_fen, status FROM provider_refunds "
+                          "WHERE intent_id = ? ORDER BY id",
+                          {outcome.intent_id}));
+  const db::Row* row = nullptr;
+  for (const auto& r : rows)
+    if (!outcome.refund_no.empty() && provider.refund_no(r.str(1)) == outcome.refund_no) row = &r;
+  if (row == nullptr || row->i64(2) != outcome.amount.fen())
+    return make_error(ErrorKind::unprocessable, std::string(kUnknownRefund),
+                      "no refund of this intent and amount was sent", "out_refund_no");
+  const std::string status(to_string(outcome.state));
+  if (row->str(3) != "sent" && row->str(3) != "requested") {
+    if (row->str(3) != status)  // settled already: the first word stands
+      spdlog::warn("refund {} is {}, the provider now says {}", row->str(1), row->str(3), status);
+    return {};
+  }
+  CUNHUO_TRY(
+      tx.exec("UPDATE provider_refunds SET status = ?, provider_ref = ?, "
+              "sent_at = COALESCE(sent_at, ?) WHERE id = ?",
+              {status, outcome.provider_ref, clock.now_ms(), row->i64(0)}));
+  if (outcome.state != RefundState::succeeded)
+    spdlog::error("refund {} is {} at the provider: the money is not back, it needs staff",
+                  row->str(1), status);
+  return {};
+}
+
+Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
+                                    const Clock& clock) {
+  auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
+    return s.query(
+        "SELECT r.refund_key, r.intent_id, r.amount_fen FROM provider_refunds r JOIN "
+        "payment_intents i ON i.id = r.intent_id WHERE r.status = 'sent' AND r.sent_at <= ? "
+        "AND i.provider = ? ORDER BY r.id LIMIT 100",
+        {clock.now_ms() - kRefundQueryAfterMs, provider.name()});
+  }));
+  int settled = 0;
+  for (const auto& r : due) {
+    auto state = provider.query_refund_state(r.str(0));
+    if (!state.ok()) {
+      spdlog::warn("refund {} not asked after: {}", r.str(0), state.error().message);
+      continue;
+    }
+    if (state->state == RefundState::processing) continue;
+    const RefundOutcome outcome{.intent_id = r.i64(1),
+                                .refund_no = provider.refund_no(r.str(0)),
+                                .provider_ref = state->provider_ref,
+                                .amount = Money::fen(r.i64(2)),
+                                .state = state->state};
+    CUNHUO_CHECK(db.write(
+        [&](db::Session& tx) { return apply_refund_outcome(tx, provider, outcome, clock); }));
+    ++settled;
+  }
+  return settled;
 }
 
 }  // namespace cunhuo::payments

@@ -85,8 +85,34 @@ Status refund_order(db::Session& tx, std::int64_t order_id, LossBearer bearer,
 // checkout (status `returned`); the handler of "payment.returned". A repeat is a no-op.
 Status return_payment(db::Session& tx, std::int64_t intent_id, const Clock& clock);
 
+// A refund the provider took is `sent` until the provider tells its outcome (a notification,
+// or a query once it has been sent this long): `succeeded`, or `abnormal`/`closed`, which
+// leave the money at the provider and need staff (WeChat Pay's remedy for ABNORMAL is its
+// merchant portal's refund to balance or offline; a CLOSED one is made again by a person).
+inline constexpr std::int64_t kRefundQueryAfterMs = 60 * 60 * 1000;
+inline constexpr std::string_view kUnknownRefund = "unknown_refund";
+
 // Asks the provider to send back every refund recorded but not yet sent; runs outside
 // any transaction. Returns how many were sent.
 Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock);
+
+// The provider's word on a refund: from its notification (the body open_notification
+// gives: out_trade_no the intent id, out_refund_no, refund_id, status, amount.refund).
+struct RefundOutcome {
+  std::int64_t intent_id = 0;
+  std::string refund_no;  // the provider's name for the refund key (PaymentProvider::refund_no)
+  std::string provider_ref;
+  Money amount;
+  RefundState state = RefundState::processing;
+};
+Result<RefundOutcome> decode_refund_notice(std::string_view body);
+// Records the outcome on the refund the platform sent. A refund it never asked for, or of
+// another intent or amount, is refused (4xx); the same outcome again changes nothing.
+Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
+                            const RefundOutcome& outcome, const Clock& clock);
+// Asks the provider about every refund still `sent` kRefundQueryAfterMs after it was sent
+// (a notification may be lost); runs outside any transaction. Returns how many settled.
+Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
+                                    const Clock& clock);
 
 }  // namespace cunhuo::payments

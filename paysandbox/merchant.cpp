@@ -18,14 +18,7 @@ std::string read_all(const std::string& path) {
 }
 
 Status write_owner_only(const std::string& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr)
-    return make_error(ErrorKind::unavailable, "sandbox_merchant", "cannot write " + path);
-  ::chmod(path.c_str(), 0600);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  std::fclose(f);
-  if (!ok) return make_error(ErrorKind::unavailable, "sandbox_merchant", "cannot write " + path);
-  return {};
+  return payments::wechatpay::write_secret_file(path, text);
 }
 
 }  // namespace

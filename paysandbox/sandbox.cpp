@@ -100,13 +100,7 @@ std::string transaction_id(std::int64_t order_row) { return padded("4200", order
 std::string refund_id(std::int64_t refund_row) { return padded("5030", refund_row, 24); }
 
 Status write_private(const std::string& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr)
-    return make_error(ErrorKind::unavailable, "sandbox_store", "cannot write " + path);
-  ::chmod(path.c_str(), 0600);
-  std::fwrite(text.data(), 1, text.size(), f);
-  std::fclose(f);
-  return {};
+  return payments::wechatpay::write_secret_file(path, text);
 }
 
 std::string html_escape(std::string_view s) {
@@ -180,6 +174,7 @@ class SandboxImpl final : public Sandbox {
   }
   Result<Order> find(const std::string& out_trade_no) override;
   Result<int> deliver_due() override;
+  void hold_background_delivery(bool held) override { held_ = held; }
   Result<Sealed> seal(const std::string& event_type, const std::string& resource) override;
   Result<Sealed> sign(const std::string& body) override;
   Status rotate_certificate() override;
@@ -226,6 +221,7 @@ class SandboxImpl final : public Sandbox {
   std::optional<asio::ssl::context> tls_;
   std::uint16_t port_ = 0;
   std::thread server_, sender_;
+  std::atomic<bool> held_{false};
   std::condition_variable cv_;
   bool stopping_ = false, started_ = false;
 };
@@ -325,7 +321,7 @@ Status SandboxImpl::start() {
       std::unique_lock held(mu_);
       while (!stopping_) {
         held.unlock();
-        auto sent = deliver_due();
+        auto sent = held_ ? Result<int>(0) : deliver_due();
         if (!sent.ok()) spdlog::warn("paysandbox: delivering failed: {}", sent.error().message);
         held.lock();
         cv_.wait_for(held, std::chrono::milliseconds(options_.poll_ms), [&] { return stopping_; });
@@ -682,16 +678,24 @@ Reply SandboxImpl::refund(const std::string& body) {
                   {refund_no, no, refund, at}));
       id = CUNHUO_TRY(tx.last_insert_id());
     }
-    const wx::RefundRecord rec{.refund_id = refund_id(id),
-                               .out_refund_no = refund_no,
-                               .transaction_id = transaction_id(order->i64(0)),
-                               .out_trade_no = no,
-                               .status = "SUCCESS",
-                               .success_time = wx::beijing_time(at / 1000),
-                               .refund = before ? before->i64(1) : refund,
-                               .total = order->i64(4)};
+    wx::RefundRecord rec{.mchid = options_.mchid,
+                         .refund_id = refund_id(id),
+                         .out_refund_no = refund_no,
+                         .transaction_id = transaction_id(order->i64(0)),
+                         .out_trade_no = no,
+                         .status = "SUCCESS",
+                         .success_time = wx::beijing_time(at / 1000),
+                         .refund = before ? before->i64(1) : refund,
+                         .total = order->i64(4)};
     if (!before && !notify.empty())
       CUNHUO_CHECK(queue(tx, "REFUND.SUCCESS", wx::encode(rec), notify));
+    // As WeChat Pay does, the first answer is PROCESSING (the notification settles it); the
+    // sandbox's refunds complete at once, so asking again answers SUCCESS.
+    rec.mchid.clear();
+    if (!before) {
+      rec.status = "PROCESSING";
+      rec.success_time.clear();
+    }
     return Reply{.status = 200, .body = wx::encode(rec)};
   });
   cv_.notify_all();

@@ -69,6 +69,8 @@ class Sandbox {
   virtual void set_return_url(std::string url) = 0;
   // Sends every notification that is due once; returns how many were acknowledged (2xx).
   virtual Result<int> deliver_due() = 0;
+  // Held: the background loop sends nothing (a test sends with deliver_due when it says).
+  virtual void hold_background_delivery(bool held) = 0;
   // A notification of `event_type` for `resource` (its plaintext JSON), encrypted and
   // signed now as the sandbox sends them: (headers, body). Tests forge from it.
   struct Sealed {

@@ -135,16 +135,17 @@ LoginLimits login_limits(const Config& config) {
 }
 
 // The sandbox lets anyone with an account "pay" without money: a demonstration may show
-// it beyond this machine, a deployment may not.
-Status check_sandbox_exposure(const Config& config) {
-  if (!config.payment_simulator || !config.wechatpay_config.empty() || config.demo ||
-      net::is_loopback_host(config.listen_host))
-    return {};
+// it beyond this machine, a deployment may not, whoever started the sandbox (in-process, or
+// a wechatpay-config saying "sandbox yes").
+Status check_sandbox_exposure(const Config& config, bool sandbox_provider) {
+  if (!sandbox_provider || config.demo || net::is_loopback_host(config.listen_host)) return {};
+  const bool in_process = config.wechatpay_config.empty();
   return make_error(
       ErrorKind::invalid, "sandbox_exposed",
       "the payment sandbox listens on " + config.listen_host +
-          ", beyond loopback: pass --demo for a demonstration, or --payment-simulator off",
-      "payment-simulator");
+          ", beyond loopback: pass --demo for a demonstration, or " +
+          (in_process ? "--payment-simulator off" : "a wechatpay-config of a real merchant"),
+      in_process ? "payment-simulator" : "wechatpay-config");
 }
 
 messaging::GatewaySmsOptions gateway_options(const Config& config) {
@@ -222,6 +223,7 @@ Result<App::Payments> App::open_payments(const Config& config, const Clock& cloc
         file, paysandbox::adapter_config(merchant, *p.sandbox, "http://127.0.0.1/notify")));
   }
   auto wechat = CUNHUO_TRY(wx::load_config(file));
+  CUNHUO_CHECK(check_sandbox_exposure(config, wechat.sandbox));
   p.adapter = CUNHUO_TRY(wx::WechatPayProvider::open(std::move(wechat), clock));
   spdlog::info("payments: {} at {}", p.adapter->name(), p.adapter->config().api_base);
   return p;
@@ -285,7 +287,8 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
 App::~App() { stop(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
-  CUNHUO_CHECK(check_sandbox_exposure(config));
+  CUNHUO_CHECK(
+      check_sandbox_exposure(config, config.payment_simulator && config.wechatpay_config.empty()));
   CUNHUO_CHECK(check_sms_config(config));
   CUNHUO_TRY(ProxyTrust::parse(config.trusted_proxies));  // a bad range refused at startup
   try {
@@ -490,6 +493,8 @@ void App::housekeeping() {
   if (leader) {
     auto refunded = payments::send_provider_refunds(*db_, *wechatpay_, clock_);
     if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
+    auto settled = payments::settle_provider_refunds(*db_, *wechatpay_, clock_);
+    if (!settled.ok()) spdlog::warn("settling refunds failed: {}", settled.error().message);
   }
   reconcile_yesterday();
 }

@@ -40,14 +40,17 @@ Result<pay::Intent> open_payment(db::Database& db, pay::PaymentProvider& provide
   if (!provider.configured())  // no intent is opened for a provider that is not there
     return make_error(ErrorKind::unavailable, std::string(pay::kProviderUnavailable),
                       "no payment provider is configured: paying is not possible yet");
+  std::int64_t expires_at_ms = 0;
   auto intent = CUNHUO_TRY(db.write([&](db::Session& tx) -> Result<pay::Intent> {
     auto checkout = CUNHUO_TRY(mk::find_checkout(tx, id));
     if (!checkout || checkout->buyer != buyer.id) return no_such("checkout");
+    expires_at_ms = checkout->expires_at_ms;
     return pay::open_intent(tx, CUNHUO_TRY(payable_of(tx, *checkout)), provider.name(), clock);
   }));
   if (intent.pay_url.empty()) {
-    auto made = CUNHUO_TRY(provider.create_payment(pay::PaymentRequest{
-        intent.id, intent.amount, intent.currency, "Cunhuo checkout " + std::to_string(id.value)}));
+    auto made = CUNHUO_TRY(provider.create_payment(
+        pay::PaymentRequest{intent.id, intent.amount, intent.currency,
+                            "Cunhuo checkout " + std::to_string(id.value), expires_at_ms}));
     intent.provider_ref = made.provider_ref;
     intent.pay_url = made.pay_url;
   }

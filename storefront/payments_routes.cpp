@@ -181,21 +181,6 @@ schema::Schema notified_schema() {
   return object({required("code", choice({"SUCCESS"}))});
 }
 
-// A refund's outcome: the refund was recorded as sent when the provider took it; an
-// abnormal or closed one needs a person (the money is still at the provider).
-Response refund_noticed(const pay::Notification& opened) {
-  auto doc = Json::parse(opened.body);
-  const Json* type = doc.ok() ? doc->find("event_type") : nullptr;
-  const Json* no = doc.ok() ? doc->find("out_refund_no") : nullptr;
-  const std::string event = type != nullptr ? type->as_string() : "";
-  const std::string refund = no != nullptr ? no->as_string() : "";
-  if (event == "REFUND.SUCCESS")
-    spdlog::info("the provider confirms refund {}", refund);
-  else
-    spdlog::warn("the provider reports refund {} as {}: it needs a look", refund, event);
-  return Response::json(200, R"({"code":"SUCCESS"})");
-}
-
 // A refusal as WeChat Pay reads it ({"code":"FAIL","message":…}, any 4xx or 5xx: it sends the
 // notification again), with the platform's own error object beside it.
 Response notice_refused(const Error& e) {
@@ -212,6 +197,18 @@ Response notice_refused(const Error& e) {
   return r;
 }
 
+// A refund's outcome, recorded on the refund the platform sent (refunds.hpp): one it never
+// asked for is refused; an abnormal or closed one is left for staff.
+Response refund_noticed(PaymentsContext& ctx, const pay::Notification& opened) {
+  auto outcome = pay::decode_refund_notice(opened.body);
+  if (!outcome.ok()) return notice_refused(outcome.error());
+  auto applied = ctx.db.write([&](db::Session& tx) {
+    return pay::apply_refund_outcome(tx, ctx.provider, *outcome, ctx.clock);
+  });
+  if (!applied.ok()) return notice_refused(applied.error());
+  return Response::json(200, R"({"code":"SUCCESS"})");
+}
+
 // Answers fast whatever happens downstream (that goes through the outbox): one transaction.
 // A notification that fails verification or cannot be applied gets a 4xx, so the provider
 // sends it again; nothing is written for it.
@@ -224,7 +221,7 @@ Response notify(PaymentsContext& ctx, const Request& req) {
   auto opened = ctx.provider.open_notification(received);
   if (!opened.ok()) return notice_refused(opened.error());
   if (opened->body.find(R"("event_type":"REFUND.)") != std::string::npos)
-    return refund_noticed(*opened);
+    return refund_noticed(ctx, *opened);
   auto outcome = ctx.db.write([&](db::Session& tx) {
     return pay::apply_notification(tx, *opened, ctx.provider.name(), ctx.clock);
   });
@@ -876,7 +873,7 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
        .request_schema = notification_schema(),
        .response_schema = notified_schema(),
        .errors = {"unknown_serial", "bad_signature", "stale", "undecryptable", "bad_notification",
-                  "bad_nonce", "replayed", "unknown_intent", "amount_mismatch"},
+                  "bad_nonce", "replayed", "unknown_intent", "amount_mismatch", "unknown_refund"},
        .summary = "The payment provider's signed notification",
        .handler = [ctx](const Call& call) mutable -> Result<Response> {
          return notify(ctx, call.request);

@@ -1,5 +1,9 @@
 #include "payments/wechatpay/crypto.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -42,10 +46,10 @@ Error undecryptable() {
                     "the resource does not decrypt under the APIv3 key");
 }
 
-// Seconds since the epoch of an ASN1 time.
-std::int64_t epoch_of(const ASN1_TIME* t) {
+// Seconds since the epoch of an ASN1 time; none when it does not parse.
+std::optional<std::int64_t> epoch_of(const ASN1_TIME* t) {
   struct tm tm {};
-  ASN1_TIME_to_tm(t, &tm);
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
@@ -59,9 +63,14 @@ Result<RsaKey> RsaKey::generate() {
   return out;
 }
 
+// OpenSSL asks this for an encrypted key's passphrase: there is none, so it never prompts.
+int no_passphrase(char*, int, int, void*) { return -1; }
+
 Result<RsaKey> RsaKey::from_private_pem(std::string_view pem) {
+  if (pem.find("ENCRYPTED") != std::string_view::npos)
+    return bad_key("the private key is encrypted: give the service an unencrypted key (mode 0600)");
   auto bio = memory_bio(pem);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
     EVP_PKEY_free(key);
     return bad_key("not an RSA private key in PEM");
@@ -84,10 +93,52 @@ Result<RsaKey> RsaKey::from_public_pem(std::string_view pem) {
 }
 
 Result<RsaKey> RsaKey::load_private_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return bad_key("cannot read the key file");  // its path may name the merchant
-  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return from_private_pem(pem);
+  return from_private_pem(CUNHUO_TRY(read_secret_file(path, "the merchant key file")));
+}
+
+Status write_secret_file(const std::string& path, std::string_view text) {
+  auto fail = [&] {
+    return make_error(ErrorKind::unavailable, "cannot_write", "cannot write " + path);
+  };
+  const std::string fresh = path + ".new";
+  ::unlink(fresh.c_str());  // a leftover (or a planted symlink) of an earlier attempt
+  const int fd = ::open(fresh.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return fail();
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  const bool written = done == text.size() && ::fchmod(fd, 0600) == 0;
+  if (::close(fd) != 0 || !written || ::rename(fresh.c_str(), path.c_str()) != 0) {
+    ::unlink(fresh.c_str());
+    return fail();
+  }
+  return {};
+}
+
+Result<std::string> read_secret_file(const std::string& path, std::string_view what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return bad_key("cannot read " + std::string(what));  // its path may name the merchant
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return bad_key("cannot read " + std::string(what));
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 || st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return bad_key(std::string(what) +
+                   " may be read by others or is not the service's own: chmod 600 and chown it");
+  }
+  std::string text;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+    text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0) return bad_key("cannot read " + std::string(what));
+  return text;
 }
 
 Result<std::string> RsaKey::sign(std::string_view message) const {
@@ -141,9 +192,12 @@ Result<Certificate> adopt(X509* raw) {
   PEM_write_bio_PUBKEY(bio.get(), key);
   EVP_PKEY_free(key);
   auto public_key = CUNHUO_TRY(RsaKey::from_public_pem(bio_text(bio.get())));
-  return Certificate::from_parts(std::move(cert), std::move(serial),
-                                 epoch_of(X509_get0_notBefore(raw)),
-                                 epoch_of(X509_get0_notAfter(raw)), std::move(public_key));
+  const auto not_before = epoch_of(X509_get0_notBefore(raw));
+  const auto not_after = epoch_of(X509_get0_notAfter(raw));
+  if (!not_before || !not_after)
+    return make_error(ErrorKind::invalid, std::string(kBadCertificate), "no validity period");
+  return Certificate::from_parts(std::move(cert), std::move(serial), *not_before, *not_after,
+                                 std::move(public_key));
 }
 
 }  // namespace

@@ -81,6 +81,14 @@ Result<std::string> aes_gcm_open(std::string_view key, std::string_view nonce,
 Result<std::string> aes_gcm_seal(std::string_view key, std::string_view nonce,
                                  std::string_view associated_data, std::string_view plaintext);
 
+// A file of secrets (a key, the configuration): made anew, mode 0600, through
+// open(O_CREAT|O_EXCL|O_NOFOLLOW) of a fresh name renamed over `path`, so no symlink is
+// followed and no moment has it readable by others.
+Status write_secret_file(const std::string& path, std::string_view text);
+// Its text, opened with O_NOFOLLOW and refused (bad_key, naming `what`) when others may
+// read it or another user owns it (checked on the open file, so it cannot be raced).
+Result<std::string> read_secret_file(const std::string& path, std::string_view what);
+
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 std::string sha1_hex(std::string_view data);  // lower-case

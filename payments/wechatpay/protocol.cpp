@@ -166,7 +166,9 @@ Result<Transaction> decode_transaction(std::string_view json) {
 
 std::string encode(const RefundRecord& r) {
   JsonWriter w;
-  w.begin_object().field("refund_id", r.refund_id).field("out_refund_no", r.out_refund_no);
+  w.begin_object();
+  if (!r.mchid.empty()) w.field("mchid", r.mchid);
+  w.field("refund_id", r.refund_id).field("out_refund_no", r.out_refund_no);
   w.field("transaction_id", r.transaction_id).field("out_trade_no", r.out_trade_no);
   w.field("channel", "ORIGINAL").field("status", r.status).field("refund_status", r.status);
   if (!r.success_time.empty()) w.field("success_time", r.success_time);
@@ -177,7 +179,8 @@ std::string encode(const RefundRecord& r) {
 
 Result<RefundRecord> decode_refund(std::string_view json) {
   const Json doc = CUNHUO_TRY(object_of(json, "the refund is"));
-  RefundRecord r{.refund_id = text_of(doc, "refund_id"),
+  RefundRecord r{.mchid = text_of(doc, "mchid"),
+                 .refund_id = text_of(doc, "refund_id"),
                  .out_refund_no = text_of(doc, "out_refund_no"),
                  .transaction_id = text_of(doc, "transaction_id"),
                  .out_trade_no = text_of(doc, "out_trade_no"),

@@ -63,6 +63,8 @@ inline constexpr std::string_view kNotPay = "NOTPAY";
 inline constexpr std::string_view kClosed = "CLOSED";
 inline constexpr std::string_view kPayError = "PAYERROR";
 inline constexpr std::string_view kRefund = "REFUND";
+inline constexpr std::string_view kRevoked = "REVOKED";
+inline constexpr std::string_view kUserPaying = "USERPAYING";
 
 struct Transaction {
   std::string appid, mchid, out_trade_no, transaction_id, trade_type, trade_state;
@@ -74,6 +76,7 @@ std::string encode(const Transaction& t);
 Result<Transaction> decode_transaction(std::string_view json);
 
 struct RefundRecord {
+  std::string mchid;  // in notifications (not in the refund's answers)
   std::string refund_id, out_refund_no, transaction_id, out_trade_no, status;  // SUCCESS...
   std::string success_time;
   std::int64_t refund = 0, total = 0;  // fen

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 
 namespace cunhuo::payments::wechatpay {
@@ -28,6 +29,18 @@ Error provider_error(int status, std::string_view what) {
 
 bool transient(const Error& e) { return e.kind == ErrorKind::unavailable; }
 
+// A certificate is trusted only between its notBefore and notAfter.
+bool valid_at(const Certificate& c, std::int64_t now_s) {
+  return c.not_before_s() <= now_s && now_s <= c.not_after_s();
+}
+
+SignedHeaders signed_headers(const net::HttpResponse& r) {
+  return SignedHeaders{.serial = r.header(kSerialHeader).value_or(""),
+                       .timestamp = r.header(kTimestampHeader).value_or(""),
+                       .nonce = r.header(kNonceHeader).value_or(""),
+                       .signature = r.header(kSignatureHeader).value_or("")};
+}
+
 std::string path_of_trade(std::int64_t intent_id) {
   return "/v3/pay/transactions/out-trade-no/" + out_trade_no(intent_id);
 }
@@ -46,11 +59,16 @@ std::int64_t epoch_ms_of(const std::string& rfc3339) {
   return (static_cast<std::int64_t>(timegm(&tm)) - offset) * 1000;
 }
 
+bool failed_trade(std::string_view state) {
+  return state == kClosed || state == kPayError || state == kRevoked;
+}
+
 // The notification as apply_notification reads it (intents.hpp): the decrypted transaction
 // in the platform's own terms.
 std::string payment_notice(const Envelope& e, const Transaction& t) {
   JsonWriter w;
   w.begin_object().field("id", e.id.substr(0, 64));
+  CUNHUO_ASSERT(t.trade_state == kSuccess || failed_trade(t.trade_state));
   w.field("event_type", t.trade_state == kSuccess ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL");
   w.field("out_trade_no", std::to_string(intent_of(t.out_trade_no).value_or(0)));
   w.field("transaction_id", t.transaction_id.substr(0, 64));
@@ -70,6 +88,13 @@ std::string refund_notice(const Envelope& e, const RefundRecord& r) {
   w.key("amount").begin_object().field("refund", r.refund).field("total", r.total);
   w.end_object().end_object();
   return w.take();
+}
+
+Result<ProviderRefund> provider_refund(const RefundRecord& r) {
+  const auto state = refund_state_of(r.status);
+  if (!state)
+    return make_error(ErrorKind::unavailable, "bad_refund", "a refund status WeChat Pay has not");
+  return ProviderRefund{.provider_ref = r.refund_id, .state = *state};
 }
 
 std::string trim(std::string s) {
@@ -100,6 +125,14 @@ std::string out_refund_no(std::string_view refund_key) {
   return out;
 }
 
+std::optional<RefundState> refund_state_of(std::string_view status) {
+  if (status == "SUCCESS") return RefundState::succeeded;
+  if (status == "PROCESSING") return RefundState::processing;
+  if (status == "ABNORMAL") return RefundState::abnormal;
+  if (status == "CLOSED") return RefundState::closed;
+  return std::nullopt;
+}
+
 std::optional<TradeType> trade_type_of(std::string_view name) {
   if (name == "native") return TradeType::native;
   if (name == "jsapi") return TradeType::jsapi;
@@ -108,14 +141,15 @@ std::optional<TradeType> trade_type_of(std::string_view name) {
 }
 
 Result<Config> load_config(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return config_error("cannot read the WeChat Pay configuration " + path, "wechatpay-config");
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    return config_error("the WeChat Pay configuration " + path +
-                            " may be read by others: chmod 600 it (it holds the APIv3 key)",
-                        "wechatpay-config");
-  std::ifstream in(path);
+  auto text = read_secret_file(path, "the WeChat Pay configuration " + path);
+  if (!text.ok())
+    return config_error(
+        text.error().code == kBadKey && text.error().message.find("chmod 600") != std::string::npos
+            ? "the WeChat Pay configuration " + path +
+                  " may be read by others: chmod 600 it (it holds the APIv3 key)"
+            : "cannot read the WeChat Pay configuration " + path,
+        "wechatpay-config");
+  std::istringstream in(*text);
   Config c;
   std::string line;
   const std::map<std::string, std::string*> fields = {{"mchid", &c.mchid},
@@ -138,8 +172,13 @@ Result<Config> load_config(const std::string& path) {
       continue;
     }
     auto field = fields.find(key);
-    if (field == fields.end() || space == std::string::npos)
-      return config_error("unknown or empty setting '" + key + "' in " + path, key);
+    if (field == fields.end() || space == std::string::npos) {
+      // Named only when it is a setting's name: a line may be "apiv3_key=<the key>".
+      const bool a_name = field != fields.end() || key == "sandbox";
+      return config_error(a_name ? "the setting " + key + " in " + path + " has no value"
+                                 : "a line of " + path + " is not a known `setting value`",
+                          a_name ? key : "wechatpay-config");
+    }
     *field->second = trim(line.substr(space));
   }
   for (const auto& [key, value] : fields)
@@ -151,6 +190,10 @@ Result<Config> load_config(const std::string& path) {
     return config_error("the APIv3 key is 32 bytes", "apiv3_key");
   if (!trade_type_of(c.trade_type))
     return config_error("trade_type is native, jsapi or h5", "trade_type");
+  // TLS is not optional: requests carry the Authorization and buyers' data, answers the
+  // platform certificates. ca_file is the only way to change whom TLS trusts.
+  if (!c.api_base.starts_with("https://"))
+    return config_error("api_base must be an https:// URL", "api_base");
   while (c.api_base.ends_with('/')) c.api_base.pop_back();
   return c;
 }
@@ -163,13 +206,7 @@ Status write_config(const std::string& path, const Config& c) {
        << c.apiv3_key << "\nnotify_url " << c.notify_url << "\napi_base " << c.api_base
        << "\ntrade_type " << c.trade_type << "\nsandbox " << (c.sandbox ? "yes" : "no") << "\n";
   if (!c.ca_file.empty()) text << "ca_file " << c.ca_file << "\n";
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) return config_error("cannot write " + path);
-  ::chmod(path.c_str(), 0600);
-  const std::string s = text.str();
-  const bool ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
-  std::fclose(f);
-  if (!ok) return config_error("cannot write " + path);
+  if (!write_secret_file(path, text.str()).ok()) return config_error("cannot write " + path);
   return {};
 }
 
@@ -187,7 +224,7 @@ Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config
                                                                    const Clock& clock,
                                                                    AdapterOptions options) {
   auto key = RsaKey::load_private_file(config.private_key_file);
-  if (!key.ok()) return config_error("the merchant key file holds no RSA private key");
+  if (!key.ok()) return config_error(key.error().message, "private_key_file");
   std::unique_ptr<WechatPayProvider> p(
       new WechatPayProvider(std::move(config), std::move(*key), clock, std::move(options)));
   CUNHUO_CHECK(p->http_.trust());
@@ -227,9 +264,12 @@ Result<WechatPayProvider::Answer> WechatPayProvider::once(std::string_view metho
   if (!response.ok()) return response.error();
   // A bill's file is not signed (its hash, from a signed answer, vouches for it); a 5xx
   // (perhaps from a gateway in front) is only ever retried, its body never read.
-  if (!path_query.starts_with("/v3/billdownload/") && response->status < 500)
-    CUNHUO_CHECK(verify_answer(*response, !path_query.starts_with("/v3/certificates")));
-  return Answer{response->status, std::move(response->body)};
+  // /v3/certificates is verified by refresh_certificates once its certificates are
+  // decrypted: its signer may be one of them (the first download, a rotation).
+  const bool certificates = path_query.starts_with("/v3/certificates");
+  if (!path_query.starts_with("/v3/billdownload/") && !certificates && response->status < 500)
+    CUNHUO_CHECK(verify_answer(*response));
+  return Answer{response->status, std::move(response->body), signed_headers(*response)};
 }
 
 Result<WechatPayProvider::Answer> WechatPayProvider::call(std::string_view method,
@@ -255,17 +295,12 @@ Result<WechatPayProvider::Answer> WechatPayProvider::call_retrying(std::string_v
   }
 }
 
-Status WechatPayProvider::verify_answer(const net::HttpResponse& r, bool may_refresh) {
-  const SignedHeaders h{.serial = r.header(kSerialHeader).value_or(""),
-                        .timestamp = r.header(kTimestampHeader).value_or(""),
-                        .nonce = r.header(kNonceHeader).value_or(""),
-                        .signature = r.header(kSignatureHeader).value_or("")};
-  auto key = platform_key(h.serial, may_refresh);
-  if (!key) {
-    if (!may_refresh) return {};  // /v3/certificates: checked against the certificates it holds
+Status WechatPayProvider::verify_answer(const net::HttpResponse& r) {
+  const SignedHeaders h = signed_headers(r);
+  auto key = platform_key(h.serial, true);
+  if (!key)
     return make_error(ErrorKind::unavailable, std::string(kUnknownSerial),
                       "WeChat Pay answered with a certificate not trusted here");
-  }
   auto checked = check_signed(h, r.body, *key, clock_.now_ms() / 1000);
   if (!checked.ok())
     return make_error(ErrorKind::unavailable, checked.error().code,
@@ -276,14 +311,22 @@ Status WechatPayProvider::verify_answer(const net::HttpResponse& r, bool may_ref
 std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial, bool may_refresh) {
   {
     std::lock_guard lock(mu_);
-    if (auto it = platform_.find(serial); it != platform_.end()) return it->second.public_key();
+    if (auto it = platform_.find(serial); it != platform_.end()) {
+      if (valid_at(it->second, clock_.now_ms() / 1000)) return it->second.public_key();
+      // Expired (or not yet valid): never trusted, whatever it signed.
+      spdlog::warn("wechatpay: platform certificate {} is outside its validity", serial);
+      platform_.erase(it);
+      return std::nullopt;
+    }
     // Unknown: perhaps the provider rotated. Asked at most once a minute, so forged serials
     // cannot make the platform hammer the provider.
     if (!may_refresh || clock_.now_ms() - refreshed_ms_ < kRefreshGapMs) return std::nullopt;
   }
   if (!refresh(false).ok()) return std::nullopt;
   std::lock_guard lock(mu_);
-  if (auto it = platform_.find(serial); it != platform_.end()) return it->second.public_key();
+  if (auto it = platform_.find(serial);
+      it != platform_.end() && valid_at(it->second, clock_.now_ms() / 1000))
+    return it->second.public_key();
   return std::nullopt;
 }
 
@@ -313,13 +356,35 @@ Status WechatPayProvider::refresh(bool retrying) {
   }
   const std::int64_t now_s = clock_.now_ms() / 1000;
   std::lock_guard lock(mu_);
+  CUNHUO_CHECK(check_certificates_answer(answer, fresh, now_s));
   for (auto it = platform_.begin(); it != platform_.end();)  // expired ones go
-    it = it->second.not_after_s() < now_s ? platform_.erase(it) : std::next(it);
+    it = !valid_at(it->second, now_s) ? platform_.erase(it) : std::next(it);
   for (auto& cert : fresh)
-    if (cert.not_after_s() >= now_s && !platform_.contains(cert.serial())) {
+    if (valid_at(cert, now_s) && !platform_.contains(cert.serial())) {
       spdlog::info("wechatpay: trusting platform certificate {}", cert.serial());
       platform_.emplace(cert.serial(), std::move(cert));
     }
+  return {};
+}
+
+// WeChat Pay's rule: the answer is signed by the certificate its Wechatpay-Serial names,
+// one already trusted or (the first download, a rotation) one of those it carries, found
+// by the serial of the decrypted certificate. No such certificate, or a signature that does
+// not verify with it, and nothing of the answer is trusted. Called under mu_.
+Status WechatPayProvider::check_certificates_answer(const Answer& answer,
+                                                    const std::vector<Certificate>& fresh,
+                                                    std::int64_t now_s) const {
+  const Certificate* signer = nullptr;
+  if (auto it = platform_.find(answer.headers.serial); it != platform_.end()) signer = &it->second;
+  for (const auto& cert : fresh)
+    if (signer == nullptr && cert.serial() == answer.headers.serial) signer = &cert;
+  if (signer == nullptr || !valid_at(*signer, now_s))
+    return make_error(ErrorKind::unavailable, std::string(kUnknownSerial),
+                      "the certificates' answer is signed by no certificate it carries");
+  auto checked = check_signed(answer.headers, answer.body, signer->public_key(), now_s);
+  if (!checked.ok())
+    return make_error(ErrorKind::unavailable, checked.error().code,
+                      "the certificates' answer: " + checked.error().message);
   return {};
 }
 
@@ -361,6 +426,8 @@ Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& re
   w.field("description", request.description.empty() ? std::string("村货订单")
                                                      : request.description.substr(0, 120));
   w.field("out_trade_no", out_trade_no(request.intent_id)).field("notify_url", notify_url());
+  if (request.expires_at_ms > 0)  // WeChat Pay refuses payment after the platform's window
+    w.field("time_expire", beijing_time(request.expires_at_ms / 1000));
   w.key("amount").begin_object().field("total", request.amount.fen());
   w.field("currency", request.currency).end_object();
   if (type == TradeType::jsapi)
@@ -420,8 +487,8 @@ Status WechatPayProvider::close(std::int64_t intent_id) {
   return {};
 }
 
-Result<std::string> WechatPayProvider::refund(std::int64_t intent_id, Money amount,
-                                              const std::string& refund_key) {
+Result<ProviderRefund> WechatPayProvider::refund(std::int64_t intent_id, Money amount,
+                                                 const std::string& refund_key) {
   // The refund names the order's total: the provider's, as it was paid.
   auto paid = CUNHUO_TRY(query(intent_id));
   if (!paid || paid->trade_state == kNotPay || paid->trade_state == kClosed)
@@ -433,7 +500,11 @@ Result<std::string> WechatPayProvider::refund(std::int64_t intent_id, Money amou
   w.field("currency", "CNY").end_object().end_object();
   auto answer = CUNHUO_TRY(call_retrying("POST", "/v3/refund/domestic/refunds", w.take()));
   if (answer.status != 200) return provider_error(answer.status, "the refund");
-  return CUNHUO_TRY(decode_refund(answer.body)).refund_id;
+  return provider_refund(CUNHUO_TRY(decode_refund(answer.body)));
+}
+
+Result<ProviderRefund> WechatPayProvider::query_refund_state(const std::string& refund_key) {
+  return provider_refund(CUNHUO_TRY(query_refund(refund_key)));
 }
 
 Result<RefundRecord> WechatPayProvider::query_refund(const std::string& refund_key) {
@@ -497,12 +568,23 @@ Result<Notification> WechatPayProvider::open_notification(const Notification& re
   if (envelope->event_type.starts_with("REFUND.")) {
     auto refund = decode_refund(*plain);
     if (!refund.ok()) return refuse(kBadNotification, refund.error().message);
+    if (refund->mchid != config_.mchid)
+      return refuse(kBadNotification, "another merchant's refund");
+    const auto state = refund_state_of(refund->status);
+    if (!state || *state == RefundState::processing ||
+        envelope->event_type != "REFUND." + refund->status)
+      return refuse(kBadNotification, "a refund notification names no outcome");
     opened.body = refund_notice(*envelope, *refund);
     return opened;
   }
   auto t = decode_transaction(*plain);
   if (!t.ok()) return refuse(kBadNotification, t.error().message);
   if (t->mchid != config_.mchid) return refuse(kBadNotification, "another merchant's transaction");
+  if (t->appid != config_.appid) return refuse(kBadNotification, "another app's transaction");
+  // Only SUCCESS pays and only CLOSED, PAYERROR, REVOKED fail; NOTPAY, USERPAYING (and
+  // anything else) are no outcome: the intent stays open.
+  if (t->trade_state != kSuccess && !failed_trade(t->trade_state))
+    return refuse(kBadNotification, "the transaction has no outcome yet");
   opened.body = payment_notice(*envelope, *t);
   return opened;
 }

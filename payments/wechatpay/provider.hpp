@@ -63,6 +63,8 @@ std::string out_trade_no(std::int64_t intent_id);
 std::optional<std::int64_t> intent_of(std::string_view out_trade_no);
 // Refund keys hold ':'; out_refund_no takes letters, digits and _-|*@.
 std::string out_refund_no(std::string_view refund_key);
+// SUCCESS, ABNORMAL, CLOSED, PROCESSING (the refund's status) as the platform names them.
+std::optional<RefundState> refund_state_of(std::string_view status);
 
 class WechatPayProvider final : public PaymentProvider {
  public:
@@ -76,8 +78,13 @@ class WechatPayProvider final : public PaymentProvider {
   // knows it once it listens).
   void set_notify_url(std::string url);
   Result<ProviderPayment> create_payment(const PaymentRequest& request) override;
-  Result<std::string> refund(std::int64_t intent_id, Money amount,
-                             const std::string& refund_key) override;
+  // The refund as WeChat Pay answers it: mostly PROCESSING, settled by its notification.
+  Result<ProviderRefund> refund(std::int64_t intent_id, Money amount,
+                                const std::string& refund_key) override;
+  Result<ProviderRefund> query_refund_state(const std::string& refund_key) override;
+  std::string refund_no(const std::string& refund_key) const override {
+    return out_refund_no(refund_key);
+  }
   Result<std::vector<BillLine>> bill(const std::string& date) override;
   Result<Notification> open_notification(const Notification& received) override;
 
@@ -101,6 +108,7 @@ class WechatPayProvider final : public PaymentProvider {
   struct Answer {
     int status = 0;
     std::string body;
+    SignedHeaders headers;  // as answered; verified already unless /v3/certificates
   };
   // One signed request, its answer's signature verified; transport failures are errors.
   Result<Answer> call(std::string_view method, const std::string& path_query,
@@ -110,7 +118,9 @@ class WechatPayProvider final : public PaymentProvider {
                                const std::string& body);
   Result<Answer> once(std::string_view method, const std::string& path_query,
                       const std::string& body);
-  Status verify_answer(const net::HttpResponse& response, bool may_refresh);
+  Status verify_answer(const net::HttpResponse& response);
+  Status check_certificates_answer(const Answer& answer, const std::vector<Certificate>& fresh,
+                                   std::int64_t now_s) const;
   std::optional<RsaKey> platform_key(const std::string& serial, bool may_refresh);
   // With `retrying` off one attempt only: a notification waiting on it must be answered
   // within WeChat Pay's 5 s.

@@ -8,6 +8,7 @@
 #include "core/json.hpp"
 #include "payments/ledger.hpp"
 #include "payments/provider.hpp"
+#include "payments/refunds.hpp"
 #include "payments/wechatpay/provider.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/paysandbox.hpp"
@@ -247,7 +248,9 @@ STORE_TEST(
   REQUIRE(approved.status == 200);
   CHECK(str_field(approved.body, "status") == "approved");
   server.app().housekeep_now();  // the pass that sends requested refunds to the provider
-  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
+  // Sent (and perhaps settled already by the sandbox's REFUND.SUCCESS notification).
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status IN ('sent', "
+                     "'succeeded')") == 1);
   auto key = server.app().db().read(
       [](db::Session& s) { return s.query_one("SELECT refund_key FROM provider_refunds"); });
   REQUIRE(key.ok());
@@ -474,6 +477,29 @@ TEST_CASE("the sandbox refuses to start beyond loopback unless it is a demonstra
   CHECK(open("0.0.0.0", true, true).empty());
   CHECK(open("0.0.0.0", false, false).empty());
   CHECK(open("127.0.0.1", true, false).empty());
+  // A sandbox started elsewhere (deploy/run.sh's cunhuo-paysandbox) is refused alike.
+  ManualClock clock(SystemClock().now_ms());
+  PaySandbox provider(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  auto sandbox_yes = provider.config();
+  sandbox_yes.sandbox = true;
+  REQUIRE(payments::wechatpay::write_config(provider.config_file(), sandbox_yes).ok());
+  auto with_config = [&](const char* host, bool demo) {
+    Config config;
+    config.listen_host = host;
+    config.listen_port = 0;
+    config.db_url = store.url();
+    config.seed = "none";
+    config.data_dir = temp_dir();
+    config.wechatpay_config = provider.config_file();
+    config.sms = "off";
+    config.demo = demo;
+    SystemClock system;
+    auto app = storefront::App::open(config, system);
+    return app.ok() ? std::string() : app.error().code;
+  };
+  CHECK(with_config("0.0.0.0", false) == "sandbox_exposed");
+  CHECK(with_config("0.0.0.0", true).empty());
+  CHECK(with_config("127.0.0.1", false).empty());
   auto flags = load_config({"--listen", "0.0.0.0:8080", "--demo"}, {});
   REQUIRE(flags.ok());
   CHECK(flags->demo);
@@ -548,7 +574,8 @@ STORE_TEST(
   // The outbox requests the refund; the next housekeeping pass sends it to the provider.
   REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM provider_refunds") == 1; }));
   server.app().housekeep_now();
-  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status IN ('sent', "
+                     "'succeeded')") == 1);
   CHECK(refunded_at_provider(server) == 7960);
   CHECK(
       server.count("SELECT COUNT(*) FROM payment_orders WHERE status = 'refunded' AND order_id = " +
@@ -563,6 +590,104 @@ STORE_TEST(
                          R"({"amount_fen":100,"reason":"x"})",
                          bearer(consumer, {{"Idempotency-Key", "late"}}));
   CHECK(claim.status == 409);
+}
+
+// The refund of a paid order the centre cancelled, sent to the provider (PROCESSING: `sent`).
+struct SentRefund {
+  std::int64_t intent_id = 0;
+  std::string refund_key;
+};
+SentRefund send_a_refund(TestServer& server, HttpClient& c) {
+  const std::string consumer = server.login(kConsumer), centre = server.login(kCentre);
+  const Bought b = buy_and_pay(server, c, consumer);
+  // The sandbox's REFUND.SUCCESS goes only when the test delivers it.
+  server.app().payment_sandbox()->hold_background_delivery(true);
+  const std::string order = std::to_string(b.order);
+  REQUIRE(c.request("POST", "/api/v1/orders/" + order + "/cancel", "", bearer(centre)).status ==
+          200);
+  REQUIRE(eventually([&] { return server.count("SELECT COUNT(*) FROM provider_refunds") == 1; }));
+  server.app().housekeep_now();
+  REQUIRE(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
+  auto row = server.app().db().read([](db::Session& s) {
+    return s.query_one("SELECT intent_id, refund_key FROM provider_refunds");
+  });
+  REQUIRE(row.ok());
+  return SentRefund{(*row)->i64(0), (*row)->str(1)};
+}
+
+std::string refund_resource(std::int64_t intent, const std::string& out_refund_no,
+                            const char* status, std::int64_t fen = 7960) {
+  return wx::encode(wx::RefundRecord{.mchid = "1900000109",
+                                     .refund_id = "503000000000000000000001",
+                                     .out_refund_no = out_refund_no,
+                                     .transaction_id = "4200000000000000000000000077",
+                                     .out_trade_no = wx::out_trade_no(intent),
+                                     .status = status,
+                                     .success_time = "",
+                                     .refund = fen,
+                                     .total = 7960});
+}
+
+// Refusals in order of precedence: the refund must be one sent, then of its amount.
+STORE_TEST("a refund's ABNORMAL outcome is recorded for staff; one never sent is refused",
+           "[http][payments][refund-outcome]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const SentRefund sent = send_a_refund(server, c);
+  const std::string no = wx::out_refund_no(sent.refund_key);
+  auto& sandbox = *server.app().payment_sandbox();
+  auto seal = [&](const char* event, const std::string& resource) {
+    auto sealed = sandbox.seal(event, resource);
+    REQUIRE(sealed.ok());
+    return as_notice(*sealed);
+  };
+  const struct {
+    const char* name;
+    std::string resource;
+  } refusals[] = {
+      {"an out_refund_no never sent", refund_resource(sent.intent_id, "never_asked", "ABNORMAL")},
+      {"another intent", refund_resource(sent.intent_id + 1000, no, "ABNORMAL")},
+      {"another amount", refund_resource(sent.intent_id, no, "ABNORMAL", 7959)},
+  };
+  for (const auto& r : refusals) {
+    INFO(r.name);
+    auto answer = notify(c, seal("REFUND.ABNORMAL", r.resource));
+    CHECK(answer.status == 422);
+    CHECK(error_code(answer) == "unknown_refund");
+    CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
+  }
+  auto abnormal =
+      notify(c, seal("REFUND.ABNORMAL", refund_resource(sent.intent_id, no, "ABNORMAL")));
+  CHECK(abnormal.status == 200);
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'abnormal'") == 1);
+  // A later word does not undo it: staff settle it (the money is still at the provider).
+  CHECK(notify(c, seal("REFUND.SUCCESS", refund_resource(sent.intent_id, no, "SUCCESS"))).status ==
+        200);
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'abnormal'") == 1);
+}
+
+STORE_TEST("a refund's SUCCESS notification settles the refund sent",
+           "[http][payments][refund-outcome]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  send_a_refund(server, c);
+  deliver_notifications(server);  // the sandbox's REFUND.SUCCESS
+  REQUIRE(eventually([&] {
+    return server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'succeeded'") == 1;
+  }));
+}
+
+STORE_TEST("a refund whose notification was lost is settled by a query an hour after it was sent",
+           "[http][payments][refund-outcome]") {
+  TestServer server(store_kind, "fixture", {}, ServerClock::manual);
+  HttpClient c(server.port());
+  send_a_refund(server, c);
+  server.advance(std::chrono::milliseconds(payments::kRefundQueryAfterMs - 60'000));
+  server.app().housekeep_now();
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'sent'") == 1);
+  server.advance(std::chrono::minutes(2));
+  server.app().housekeep_now();
+  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'succeeded'") == 1);
 }
 
 STORE_TEST("a payout holder name with a quote and a newline is refused",

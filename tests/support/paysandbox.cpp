@@ -14,13 +14,7 @@ PaySandbox::PaySandbox(const Clock& clock, SandboxSetup setup) : dir_(temp_dir()
   auto key = wx::RsaKey::generate();
   REQUIRE(key.ok());
   const std::string key_file = dir_ + "/merchant-key.pem";
-  {
-    std::FILE* f = std::fopen(key_file.c_str(), "w");
-    REQUIRE(f != nullptr);
-    const std::string pem = key->private_pem();
-    std::fwrite(pem.data(), 1, pem.size(), f);
-    std::fclose(f);
-  }
+  REQUIRE(wx::write_secret_file(key_file, key->private_pem()).ok());
   const std::string apiv3 = wx::random_token(wx::kApiV3KeyBytes);
   paysandbox::Options options{.data_dir = dir_ + "/sandbox",
                               .db_url = setup.store_url,

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -246,10 +247,11 @@ STORE_TEST("a refund is made once per out_refund_no, queried, and its notificati
   REQUIRE(m.deliver() == 1);
   auto id = m.adapter->refund(17, Money::fen(300), "refund:order:1");
   REQUIRE(id.ok());
-  CHECK(id->starts_with("5030"));
+  CHECK(id->provider_ref.starts_with("5030"));
+  CHECK(id->state == pay::RefundState::processing);  // as WeChat Pay answers: not done yet
   auto again = m.adapter->refund(17, Money::fen(300), "refund:order:1");
   REQUIRE(again.ok());
-  CHECK(*again == *id);
+  CHECK(again->provider_ref == id->provider_ref);
   CHECK_FALSE(m.adapter->refund(17, Money::fen(701), "refund:order:2").ok());  // over the rest
   auto record = m.adapter->query_refund("refund:order:1");
   REQUIRE(record.ok());
@@ -259,6 +261,95 @@ STORE_TEST("a refund is made once per out_refund_no, queried, and its notificati
   REQUIRE(m.callback.opened.size() == 2);
   CHECK(field(m.callback.opened[1], "event_type") == "REFUND.SUCCESS");
   CHECK(field(m.callback.opened[1], "out_refund_no") == "refund_order_1");
+}
+
+// Refusals in order of precedence: the merchant, the app, then a state that is an outcome.
+STORE_TEST("a transaction of another app or with no outcome yet is refused; failures fail",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  auto transaction = [](const char* appid, const char* state) {
+    return wx::encode(wx::Transaction{.appid = appid,
+                                      .mchid = "1900000109",
+                                      .out_trade_no = "CUNHUO18",
+                                      .transaction_id = "4200000018",
+                                      .trade_type = "MWEB",
+                                      .trade_state = state,
+                                      .success_time = "",
+                                      .total = 100});
+  };
+  auto open = [&](const std::string& resource) {
+    auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);
+    REQUIRE(sealed.ok());
+    return m.adapter->open_notification(pay::Notification{
+        sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+  };
+  const struct {
+    const char* name;
+    std::string resource;
+  } refusals[] = {
+      {"another app", transaction("wxSOMEONE_ELSE", "SUCCESS")},
+      {"not paid yet", transaction("wxcunhuo000sandbox", "NOTPAY")},
+      {"the payer is paying", transaction("wxcunhuo000sandbox", "USERPAYING")},
+      {"refunded", transaction("wxcunhuo000sandbox", "REFUND")},
+  };
+  for (const auto& r : refusals) {
+    INFO(r.name);
+    auto o = open(r.resource);
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.error().code == wx::kBadNotification);
+  }
+  for (const char* state : {"CLOSED", "PAYERROR", "REVOKED"}) {
+    INFO(state);
+    auto o = open(transaction("wxcunhuo000sandbox", state));
+    REQUIRE(o.ok());
+    CHECK(field(o->body, "event_type") == "TRANSACTION.FAIL");
+  }
+  auto paid = open(transaction("wxcunhuo000sandbox", "SUCCESS"));
+  REQUIRE(paid.ok());
+  CHECK(field(paid->body, "event_type") == "TRANSACTION.SUCCESS");
+}
+
+// Refusals in order of precedence: the merchant, then an outcome the event names.
+STORE_TEST("a refund notification of another merchant or naming no outcome is refused",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  auto refund = [](const char* mchid, const char* status) {
+    return wx::encode(wx::RefundRecord{.mchid = mchid,
+                                       .refund_id = "503000000001",
+                                       .out_refund_no = "refund_order_1",
+                                       .transaction_id = "4200000017",
+                                       .out_trade_no = "CUNHUO17",
+                                       .status = status,
+                                       .success_time = "",
+                                       .refund = 300,
+                                       .total = 1000});
+  };
+  const struct {
+    const char* name;
+    const char* event;
+    std::string resource;
+  } cases[] = {
+      {"another merchant", "REFUND.ABNORMAL", refund("1111111111", "ABNORMAL")},
+      {"no merchant", "REFUND.SUCCESS", refund("", "SUCCESS")},
+      {"still processing", "REFUND.SUCCESS", refund("1900000109", "PROCESSING")},
+      {"an event not its status", "REFUND.SUCCESS", refund("1900000109", "CLOSED")},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto sealed = m.sandbox.sandbox().seal(c.event, c.resource);
+    REQUIRE(sealed.ok());
+    auto o = m.adapter->open_notification(pay::Notification{
+        sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.error().code == wx::kBadNotification);
+  }
+  auto sealed = m.sandbox.sandbox().seal("REFUND.ABNORMAL", refund("1900000109", "ABNORMAL"));
+  REQUIRE(sealed.ok());
+  auto o = m.adapter->open_notification(pay::Notification{
+      sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+  REQUIRE(o.ok());
+  CHECK(field(o->body, "status") == "ABNORMAL");
+  CHECK(field(o->body, "out_refund_no") == "refund_order_1");
 }
 
 STORE_TEST("the day's trade bill downloads, its SHA1 checks, and its lines are the day's",
@@ -313,6 +404,36 @@ STORE_TEST("after the sandbox rotates its certificate, notifications under eithe
   REQUIRE(m.adapter->create_payment(m.request(32, 100)).ok());
 }
 
+STORE_TEST("a platform certificate outside its validity is not trusted", "[wechatpay]") {
+  const struct {
+    const char* name;
+    std::chrono::hours moved;
+  } cases[] = {
+      {"expired (the sandbox's lasts 365 days)", std::chrono::hours(366 * 24)},
+      {"not yet valid", std::chrono::hours(-24)},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    Merchant m(store_kind);
+    const std::string resource = wx::encode(wx::Transaction{.appid = "wxcunhuo000sandbox",
+                                                            .mchid = "1900000109",
+                                                            .out_trade_no = "CUNHUO33",
+                                                            .transaction_id = "4200000033",
+                                                            .trade_type = "MWEB",
+                                                            .trade_state = "SUCCESS",
+                                                            .success_time = "",
+                                                            .total = 100});
+    m.clock.advance(c.moved);
+    auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);  // signed now
+    REQUIRE(sealed.ok());
+    auto o = m.adapter->open_notification(pay::Notification{
+        sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.error().code == wx::kUnknownSerial);
+    CHECK(m.adapter->trusted_serials().empty());
+  }
+}
+
 // A proxy in front of the sandbox that loses answers: the adapter's retries.
 struct LossyProxy {
   std::string target;
@@ -320,6 +441,10 @@ struct LossyProxy {
   std::atomic<int> lose_creates{0};
   std::atomic<int> fail_all{0};
   std::atomic<int> creates_forwarded{0};
+  std::string last_create;  // the body of the last create forwarded
+  // A man in the middle of /v3/certificates: these replace the answer's Wechatpay-* headers
+  // (by their lower-case suffix: "serial", "timestamp", "signature").
+  std::map<std::string, std::string> certificates_headers;
   LocalServer server{[this](const FakeRequest& r) { return forward(r); }, std::nullopt};
 
   FakeReply forward(const FakeRequest& r) {
@@ -338,14 +463,21 @@ struct LossyProxy {
     if (!answer.ok()) return FakeReply{.status = 502, .body = "{}"};
     const bool create = r.method == "POST" && r.target.starts_with("/v3/pay/transactions/h5");
     if (create) ++creates_forwarded;
+    if (create) last_create = r.body;
     if (create && lose_creates > 0) {  // made at the provider, the answer lost on the way
       --lose_creates;
       return FakeReply{.status = 504, .body = R"({"code":"SYSTEM_ERROR","message":"lost"})"};
     }
     FakeReply reply{.status = answer->status, .body = answer->body, .headers = {}};
     for (const auto& [k, v] : answer->headers)
-      if (k.starts_with("Wechatpay-") || k.starts_with("wechatpay-"))
-        reply.headers.emplace_back(k, v);
+      if (k.starts_with("Wechatpay-") || k.starts_with("wechatpay-")) {
+        std::string suffix = k.substr(10);
+        for (char& ch : suffix) ch = static_cast<char>(std::tolower(ch));
+        auto forged = certificates_headers.find(suffix);
+        const bool mitm =
+            r.target.starts_with("/v3/certificates") && forged != certificates_headers.end();
+        reply.headers.emplace_back(k, mitm ? forged->second : v);
+      }
     return reply;
   }
 };
@@ -374,6 +506,63 @@ STORE_TEST("a create whose answer was lost is retried after a query: one order, 
   auto paid = (*adapter)->create_payment(m.request(41, 990));
   REQUIRE_FALSE(paid.ok());
   CHECK(paid.error().code == "already_paid");
+}
+
+// Refusals in order of precedence: the signer must be named, then its signature must verify.
+STORE_TEST("a /v3/certificates answer not signed by the certificate it names is refused",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  const struct {
+    const char* name;
+    std::map<std::string, std::string> headers;
+    std::string_view code;
+  } cases[] = {
+      {"a serial neither trusted nor carried",
+       {{"serial", "NOT-A-TRUSTED-SERIAL"}, {"timestamp", "0"}, {"signature", "AAAA"}},
+       wx::kUnknownSerial},
+      {"the carried certificate's serial, a bad signature",
+       {{"signature", "AAAA"}},
+       wx::kBadSignature},
+      {"a signature from another moment", {{"timestamp", "1796000001"}}, wx::kBadSignature},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    LossyProxy proxy;
+    proxy.target = m.sandbox.sandbox().base_url();
+    proxy.ca_file = m.sandbox.sandbox().ca_file();
+    proxy.certificates_headers = c.headers;
+    auto config = m.sandbox.config();
+    config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+    auto adapter = wx::WechatPayProvider::open(
+        config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+    REQUIRE_FALSE(adapter.ok());
+    CHECK(adapter.error().code == c.code);
+  }
+  // Untouched, the first download verifies with the certificate it carries (bootstrap).
+  LossyProxy proxy;
+  proxy.target = m.sandbox.sandbox().base_url();
+  proxy.ca_file = m.sandbox.sandbox().ca_file();
+  auto config = m.sandbox.config();
+  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto adapter = wx::WechatPayProvider::open(config, m.clock);
+  REQUIRE(adapter.ok());
+  CHECK((*adapter)->trusted_serials().size() == 1);
+}
+
+STORE_TEST("an order is made with the platform's payment window as its time_expire",
+           "[wechatpay]") {
+  Merchant m(store_kind);
+  LossyProxy proxy;
+  proxy.target = m.sandbox.sandbox().base_url();
+  proxy.ca_file = m.sandbox.sandbox().ca_file();
+  auto config = m.sandbox.config();
+  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto adapter = wx::WechatPayProvider::open(config, m.clock);
+  REQUIRE(adapter.ok());
+  auto request = m.request(44, 100);
+  request.expires_at_ms = m.clock.now_ms() + 15 * 60 * 1000;
+  REQUIRE((*adapter)->create_payment(request).ok());
+  CHECK(field(proxy.last_create, "time_expire") == wx::beijing_time(request.expires_at_ms / 1000));
 }
 
 STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", "[wechatpay]") {
@@ -437,6 +626,73 @@ TEST_CASE("a configuration others may read is refused, as ssh refuses a key", "[
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().message.find("chmod 600") != std::string::npos);
   CHECK(refused.error().message.find(sandbox.config().apiv3_key) == std::string::npos);
+}
+
+TEST_CASE("a merchant key file others may read, or encrypted, is refused", "[wechatpay]") {
+  ManualClock clock(1'796'000'000'000);
+  PaySandbox sandbox(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  const std::string key_file = sandbox.config().private_key_file;
+  REQUIRE(::chmod(key_file.c_str(), 0644) == 0);
+  auto readable = wx::WechatPayProvider::open(sandbox.config(), clock);
+  REQUIRE_FALSE(readable.ok());
+  CHECK(readable.error().field == "private_key_file");
+  CHECK(readable.error().message.find("chmod 600") != std::string::npos);
+  const std::string encrypted =
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n"
+      "-----END ENCRYPTED PRIVATE KEY-----\n";
+  REQUIRE(wx::write_secret_file(key_file, encrypted).ok());
+  auto locked = wx::WechatPayProvider::open(sandbox.config(), clock);  // never prompts
+  REQUIRE_FALSE(locked.ok());
+  CHECK(locked.error().message.find("encrypted") != std::string::npos);
+}
+
+TEST_CASE("a bad configuration line is refused without echoing its value", "[wechatpay]") {
+  ManualClock clock(1'796'000'000'000);
+  PaySandbox sandbox(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  const std::string key = sandbox.config().apiv3_key;
+  for (const std::string& line : std::vector<std::string>{"apiv3_key=" + key, key, "apiv3_key"}) {
+    INFO(line.substr(0, 10));
+    REQUIRE(wx::write_secret_file(sandbox.config_file(), "mchid 1900000109\n" + line + "\n").ok());
+    auto refused = wx::load_config(sandbox.config_file());
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find(key) == std::string::npos);
+    CHECK(refused.error().field.find(key) == std::string::npos);
+  }
+}
+
+TEST_CASE("a configuration is written 0600 and never through a planted symlink", "[wechatpay]") {
+  ManualClock clock(1'796'000'000'000);
+  PaySandbox sandbox(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  const std::string target = sandbox.dir() + "/elsewhere", path = sandbox.dir() + "/planted.conf";
+  REQUIRE(wx::write_secret_file(target, "untouched").ok());
+  REQUIRE(::chmod(target.c_str(), 0644) == 0);
+  REQUIRE(::symlink(target.c_str(), path.c_str()) == 0);
+  REQUIRE(wx::write_config(path, sandbox.config()).ok());
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  CHECK(S_ISREG(st.st_mode));
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat(target.c_str(), &st) == 0);
+  CHECK(st.st_size == 9);  // "untouched"
+  CHECK(wx::load_config(path).ok());
+}
+
+TEST_CASE("a configuration whose api_base is not https is refused", "[wechatpay]") {
+  ManualClock clock(1'796'000'000'000);
+  PaySandbox sandbox(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  auto config = sandbox.config();
+  for (const char* base : {"http://api.mch.weixin.qq.com", "http://127.0.0.1:8443", "ftp://x"}) {
+    INFO(base);
+    config.api_base = base;
+    REQUIRE(wx::write_config(sandbox.config_file(), config).ok());
+    auto refused = wx::load_config(sandbox.config_file());
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().field == "api_base");
+    CHECK(refused.error().message.find("https://") != std::string::npos);
+  }
+  config.api_base = "https://api.mch.weixin.qq.com";
+  REQUIRE(wx::write_config(sandbox.config_file(), config).ok());
+  CHECK(wx::load_config(sandbox.config_file()).ok());
 }
 
 }  // namespace cunhuo::test
