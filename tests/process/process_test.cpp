@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <thread>
 
 #include "core/db/database.hpp"
@@ -60,16 +61,26 @@ std::int64_t count(db::Database& db, const std::string& sql) {
   return (*r)->i64(0);
 }
 
+// A port the kernel hands out to no one else meanwhile: below Linux's ephemeral range
+// (32768-60999), so that a listener the service binds to port 0 before its own (the payment
+// sandbox's) cannot be given the port picked here.
+constexpr int kFirstTestPort = 20000, kTestPorts = 12000;
+
 std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  static std::mt19937 pick(std::random_device{}());
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(kFirstTestPort + pick() % kTestPorts);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (bound) return port;
+  }
+  FAIL("no free port below the ephemeral range");
+  return 0;
 }
 
 STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event handled once",
@@ -129,9 +140,10 @@ std::int64_t requests_in_flight(std::uint16_t port) {
 
 // Starts `cunhuo serve` on a fresh SQLite store in `dir` and waits until it answers.
 pid_t start_service(const std::string& dir, std::uint16_t port) {
-  pid_t pid = spawn({CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port),
-                     "--db", "sqlite:" + dir + "/cunhuo.db", "--seed", "fixture", "--threads", "2"},
-                    dir + "/serve.log");
+  pid_t pid = spawn(
+      {CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
+       "sqlite:" + dir + "/cunhuo.db", "--seed", "fixture", "--threads", "2", "--data-dir", dir},
+      dir + "/serve.log");
   bool up = false;
   for (int i = 0; i < 300 && !up; ++i) {
     try {
