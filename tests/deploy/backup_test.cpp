@@ -104,7 +104,7 @@ class SaleInProgress {
       const auto checkout = json_int(ordered.body, "checkout_id");
       auto intent = start_payment(c, consumer_, checkout, "pay-" + std::to_string(checkout));
       if (intent.status != 201) continue;
-      c.request("POST", str_field(intent.body, "pay_url") + "/confirm", "", bearer(consumer_));
+      on_pay_page(str_field(intent.body, "pay_url"));  // the payer confirms at the provider
     }
   }
 
