@@ -70,3 +70,39 @@ for (const entry of pageList) {
     }
   });
 }
+
+// The payer's page is the payment sandbox provider's own (its origin, as WeChat Pay's would
+// be), yet it is what a buyer's phone shows between checkout and paid: same budget, same width.
+test('the payment sandbox provider\'s payer page loads with no console error in at most 50 KB',
+  async () => {
+    const ordered = await support.api(server, 'POST', '/api/v1/orders', {
+      token: tokens.consumer,
+      key: 'pages-test-order',
+      body: {
+        items: [{ product_id: fixture.product, quantity: 1 }],
+        shipping_address: { name: '张三明', phone: '13711112222',
+          address: '兰州市城关区某路1号', region_code: '620102' },
+      },
+    });
+    const intent = await support.api(server, 'POST',
+      `/api/v1/checkouts/${ordered.checkout_id}/payments`,
+      { token: tokens.consumer, key: 'pages-test-pay' });
+    const context = await browser.createBrowserContext();
+    try {
+      const { page, cdp, errors } = await support.watchedPage(context);
+      await page.setViewport(PHONE);
+      const tally = support.countBytes(cdp);
+      const response = await page.goto(intent.pay_url, { waitUntil: 'networkidle0' });
+      assert.equal(response.status(), 200, `${intent.pay_url} answered ${response.status()}`);
+      assert.match(await page.content(), /确认支付/);
+      report(`page_bytes sandbox-pay ${tally.bytes}`);
+      assert.deepEqual(errors, []);
+      assert.ok(tally.bytes <= FIRST_VISIT_BUDGET_BYTES,
+        `the payer page: ${tally.bytes} bytes in ${tally.requests} responses`);
+      const file = path.join(screenshots, 'sandbox-pay-360.png');
+      await page.screenshot({ path: file, fullPage: true });
+      report(`screenshot sandbox-pay ${file}`);
+    } finally {
+      await context.close();
+    }
+  });

@@ -114,9 +114,11 @@ async function waitFor(check, what, timeoutMs = WAIT_MS) {
   }
 }
 
-async function api(server, method, url, { token, body } = {}) {
+// `key` is the Idempotency-Key the money-moving and order-creating POSTs take.
+async function api(server, method, url, { token, body, key } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (key) headers['Idempotency-Key'] = key;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const reply = await fetch(server.base + url,
     { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
