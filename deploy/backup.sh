@@ -7,12 +7,21 @@
 # writes DIR/cunhuo-YYYYmmddTHHMMSSZ/ (ready for deploy/restore.sh), prints its path, and
 # keeps the newest $CUNHUO_BACKUP_KEEP (default 14) copies in DIR. Options go to
 # mariadb-backup first (e.g. --no-defaults --socket=/run/mysqld/mysqld.sock --user=root);
-# without them it reads the server's my.cnf ([mariadb-backup] group).
+# without them it reads the server's my.cnf ([mariadb-backup] group). On a Galera node add
+# --galera-info (the README's Galera section says which node and how to restore).
+# With CUNHUO_DATA_DIR set (the unit sets /var/lib/cunhuo), the service's data directory
+# (photos the rows point at, the statement signing key, the merchant's key) goes into the
+# same copy as data-dir.tar: the rows and their files are restored together.
 # An SQLite store is copied by the service binary instead: cunhuo backup --to FILE.
 set -euo pipefail
 dir=${1:?usage: backup.sh DIR [mariadb-backup options]}
 shift
 keep=${CUNHUO_BACKUP_KEEP:-14}
+# 0 would delete every copy, the new one too.
+[[ "$keep" =~ ^[1-9][0-9]*$ ]] || { echo "CUNHUO_BACKUP_KEEP must be 1 or more" >&2; exit 1; }
+data_dir=${CUNHUO_DATA_DIR:-}
+[[ -z "$data_dir" || -d "$data_dir" ]] || { echo "$data_dir is not a directory" >&2; exit 1; }
+umask 077
 mkdir -p "$dir"
 target="$dir/cunhuo-$(date -u +%Y%m%dT%H%M%SZ)"
 partial="$target.partial"
@@ -24,6 +33,10 @@ if ! mariadb-backup "$@" --backup --target-dir="$partial" >"$log" 2>&1 ||
    ! mariadb-backup "$@" --prepare --target-dir="$partial" >>"$log" 2>&1; then
   tail -20 "$log" >&2
   echo "backup failed; the log is $log" >&2
+  exit 1
+fi
+if [[ -n "$data_dir" ]] && ! tar -C "$data_dir" -cf "$partial/data-dir.tar" . 2>>"$log"; then
+  echo "copying $data_dir failed; the log is $log" >&2
   exit 1
 fi
 mv "$partial" "$target"

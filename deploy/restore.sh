@@ -5,6 +5,10 @@
 # root the files are given to the mysql user. Then start MariaDB and, before any service
 # process, check the store: `cunhuo check --config /etc/cunhuo/cunhuo.conf` exits 0 only
 # when the schema is current and the ledger balances (the README's "Restoring a backup").
+# A copy holding data-dir.tar (CUNHUO_DATA_DIR was set) has the service's files too: put
+# them back with `tar -C /var/lib/cunhuo -xpf BACKUP/data-dir.tar` while the service is
+# stopped. Every service process starts afresh after a restore: the sessions a running one
+# cached may have been revoked after the copy was taken.
 set -euo pipefail
 backup=${1:?usage: restore.sh BACKUP DATADIR [mariadb-backup options]}
 datadir=${2:?usage: restore.sh BACKUP DATADIR [mariadb-backup options]}
@@ -25,4 +29,4 @@ if ! mariadb-backup "$@" --copy-back --target-dir="$backup" --datadir="$datadir"
   exit 1
 fi
 if [[ $(id -u) -eq 0 ]] && id mysql >/dev/null 2>&1; then chown -R mysql:mysql "$datadir"; fi
-echo "restored into $datadir: start MariaDB, then run cunhuo check before the service"
+echo "restored into $datadir: start MariaDB, run cunhuo check, then (re)start every service process"

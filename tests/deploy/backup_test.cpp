@@ -237,14 +237,17 @@ TEST_CASE(
     SaleInProgress sale(server);
     REQUIRE(sale.reaches(10));
     before = sale.acknowledged();
-    const auto backed_up =
-        run(script("backup.sh") + " " + dir + "/backups " + source.backup_options(), log);
+    // The service's data directory (keys, photos) goes into the same copy.
+    const auto backed_up = run("CUNHUO_DATA_DIR=" + server.data_dir() + " " + script("backup.sh") +
+                                   " " + dir + "/backups " + source.backup_options(),
+                               log);
     REQUIRE(sale.reaches(before.size() + 5));  // the sale went on
     sale.stop();
     REQUIRE_FALSE(sale.failed());
     REQUIRE(backed_up.status == 0);
     copy = backed_up.out;
   }
+  CHECK(run("tar -tf " + copy + "/data-dir.tar", log).out.find("keys/") != std::string::npos);
   REQUIRE(run(script("restore.sh") + " " + copy + " " + dir + "/restored/data --no-defaults", log)
               .status == 0);
   ScratchMariadb restored(dir + "/restored", "resume", log);
@@ -252,4 +255,12 @@ TEST_CASE(
   CHECK(orders_present(restored.url("cunhuo_sale"), before) ==
         static_cast<std::int64_t>(before.size()));
   CHECK(ledger_transfers(restored.url("cunhuo_sale")) > 0);
+}
+
+TEST_CASE("a backup that would keep no copies is refused before it copies anything",
+          "[deploy][backup]") {
+  const std::string dir = temp_dir(), log = dir + "/commands.log";
+  CHECK(run("CUNHUO_BACKUP_KEEP=0 " + script("backup.sh") + " " + dir + "/backups", log).status ==
+        1);
+  CHECK_FALSE(std::filesystem::exists(dir + "/backups"));
 }
