@@ -38,16 +38,11 @@ int main(int argc, char** argv) {
       .ports = {port},
       .connections = connections,
       .attempts = attempts,
-      .request_for =
-          [&](int i) {
-            const auto& buyer = buyers[static_cast<std::size_t>(i) % buyers.size()];
-            return bench::checkout_request(offer, buyer.token, label + "-" + std::to_string(i));
-          },
+      .request_for = bench::checkouts_by(offer, buyers, label),
   });
 
   const auto stored = bench::count_stored(*db, std::stoll(offer.product));
-  const std::int64_t oversold = std::max<std::int64_t>(0, stored.orders - units) +
-                                std::max<std::int64_t>(0, stored.accounted - units);
+  const std::int64_t oversold = bench::oversold(stored, units);
   // 201s the store does not hold, or orders the client never saw a 201 for.
   const std::int64_t mismatch = std::llabs(stored.orders - sale.created);
   std::printf(

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "tests/support/http_client.hpp"
 
@@ -137,7 +138,8 @@ double seconds_since(Clock::time_point start) {
 // One sale in progress: the connections, the tally and what comes next.
 class SaleRun {
  public:
-  explicit SaleRun(const SalePlan& plan) : plan_(plan), conns_(plan.connections) {
+  explicit SaleRun(const SalePlan& plan)
+      : plan_(plan), conns_(static_cast<std::size_t>(plan.connections)) {
     ep_ = ::epoll_create1(0);
     for (std::size_t k = 0; k < conns_.size(); ++k) {
       conns_[k].port = plan_.ports[k % plan_.ports.size()];
@@ -319,6 +321,18 @@ std::string checkout_request(const Offer& offer, const std::string& token,
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+const BenchAccount& buyer_of(const std::vector<BenchAccount>& buyers, int i) {
+  return buyers[static_cast<std::size_t>(i) % buyers.size()];
+}
+
+std::function<std::string(int attempt)> checkouts_by(const Offer& offer,
+                                                     const std::vector<BenchAccount>& buyers,
+                                                     const std::string& label) {
+  return [&offer, &buyers, label](int i) {
+    return checkout_request(offer, buyer_of(buyers, i).token, label + "-" + std::to_string(i));
+  };
+}
+
 Sale run_sale(const SalePlan& plan) {
   CUNHUO_ASSERT(!plan.ports.empty() && plan.connections > 0 && plan.request_for);
   return SaleRun(plan).run();
@@ -353,6 +367,11 @@ Stored count_stored(db::Database& db, std::int64_t product) {
   });
   if (!stored.ok()) give_up("cannot count the store: " + stored.error().message);
   return std::move(*stored);
+}
+
+std::int64_t oversold(const Stored& stored, int units) {
+  return std::max<std::int64_t>(0, stored.orders - units) +
+         std::max<std::int64_t>(0, stored.accounted - units);
 }
 
 void print_bench(const std::string& prefix, const char* name, long long value) {

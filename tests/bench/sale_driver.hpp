@@ -4,6 +4,7 @@
 //   make_buyers       consumers with sessions, made in the store before the timed part;
 //   list_offer        a listing in a flash-sale campaign running now, one unit a buyer;
 //   checkout_request  the raw HTTP checkout of one unit by one buyer, with its own key;
+//   checkouts_by      a sale's requests, attempt i by buyer_of(i);
 //   run_sale          the checkouts sent over keep-alive connections by one epoll thread;
 //   count_stored      what the store holds of the sale afterwards;
 //   print_bench(_rate) one "BENCH <name> <value>" line.
@@ -37,6 +38,13 @@ Offer list_offer(std::uint16_t port, int units);
 // The whole HTTP/1.1 request of one checkout of one unit of the offer at the campaign price.
 std::string checkout_request(const Offer& offer, const std::string& token,
                              const std::string& idempotency_key);
+
+// The buyer of attempt `i`: buyer i mod the number of buyers.
+const BenchAccount& buyer_of(const std::vector<BenchAccount>& buyers, int i);
+// The requests of a sale: attempt i is a checkout by buyer_of(i), keyed "<label>-<i>".
+std::function<std::string(int attempt)> checkouts_by(const Offer& offer,
+                                                     const std::vector<BenchAccount>& buyers,
+                                                     const std::string& label);
 
 // The tally of a sale as the client saw it.
 struct Sale {
@@ -75,6 +83,8 @@ struct Stored {
 };
 
 Stored count_stored(db::Database& db, std::int64_t product);
+// Units sold beyond the `units` on sale, as orders or against the stock: must be 0.
+std::int64_t oversold(const Stored& stored, int units);
 
 // Prints "BENCH <prefix><name> <value>"; a rate, rounded to a whole number.
 void print_bench(const std::string& prefix, const char* name, long long value);

@@ -65,11 +65,7 @@ int main(int argc, char** argv) {
       .ports = ports,
       .connections = connections,
       .attempts = attempts,
-      .request_for =
-          [&](int i) {
-            const auto& buyer = buyers[static_cast<std::size_t>(i) % buyers.size()];
-            return bench::checkout_request(offer, buyer.token, label + "-" + std::to_string(i));
-          },
+      .request_for = bench::checkouts_by(offer, buyers, label),
       .ride_out_faults = true,
       .quiet_limit = kQuietLimit,
       .after_reply =
@@ -84,11 +80,10 @@ int main(int argc, char** argv) {
   });
 
   const auto stored = bench::count_stored(*db, std::stoll(offer.product));
-  const std::int64_t oversold = std::max<std::int64_t>(0, stored.orders - units) +
-                                std::max<std::int64_t>(0, stored.accounted - units);
+  const std::int64_t oversold = bench::oversold(stored, units);
   std::int64_t lost = 0;  // acknowledged to the client, not in the store
   for (int attempt : sale.acknowledged)
-    if (!stored.buyers.count(buyers[static_cast<std::size_t>(attempt) % buyers.size()].id)) ++lost;
+    if (!stored.buyers.contains(bench::buyer_of(buyers, attempt).id)) ++lost;
   std::printf(
       "%s: %d attempts by %zu buyers over %d connections to %zu port(s) in %.2f s; "
       "%d orders acknowledged, %d sold out, %d over the buyer limit, %d other, %d retried, "

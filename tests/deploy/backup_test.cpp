@@ -62,9 +62,7 @@ class SaleInProgress {
  public:
   explicit SaleInProgress(TestServer& server) : server_(server) {
     HttpClient c(server.port());
-    auto listed = post_json(c, "/api/v1/products", kSaleMelon, bearer(server.login(kFarmer)));
-    REQUIRE(listed.status == 201);
-    product_ = json_int(listed.body, "id");
+    product_ = list_for_sale(server, c, kSaleMelon);
     consumer_ = server.login(kConsumer);
     thread_ = std::thread([this] { sell(); });
   }
@@ -80,9 +78,9 @@ class SaleInProgress {
   // Waits, up to a limit, until `n` orders have been acknowledged (or the sale failed).
   bool reaches(std::size_t n) {
     std::unique_lock lock(mu_);
-    return acknowledged_changed_.wait_for(lock, kSaleProgressLimit,
-                                          [&] { return acknowledged_.size() >= n || failed_; }) &&
-           acknowledged_.size() >= n;
+    return acknowledged_changed_.wait_for(lock, kSaleProgressLimit, [&] {
+      return acknowledged_.size() >= n || failed_;
+    }) && acknowledged_.size() >= n;
   }
   bool failed() const { return failed_; }
 
@@ -90,12 +88,8 @@ class SaleInProgress {
   void sell() {
     HttpClient c(server_.port());
     for (int i = 0; !stopping_; ++i) {
-      const std::string body = R"({"items":[{"product_id":)" + std::to_string(product_) +
-                               R"(,"quantity":1}],"shipping_address":{"name":"张三明",)"
-                               R"("phone":"13711112222","address":"兰州市城关区某路1号",)"
-                               R"("region_code":"620102"}})";
       auto ordered =
-          post_json(c, "/api/v1/orders", body,
+          post_json(c, "/api/v1/orders", order_request_body(product_),
                     bearer(consumer_, {{"Idempotency-Key", "sale-" + std::to_string(i)}}));
       if (ordered.status != 201) {
         std::lock_guard lock(mu_);

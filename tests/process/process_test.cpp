@@ -39,13 +39,7 @@ STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event 
               .ok());
   constexpr int kEvents = 300;
   SystemClock clock;
-  REQUIRE(store.db()
-              .write([&](db::Session& tx) -> Status {
-                for (int i = 0; i < kEvents; ++i)
-                  CUNHUO_TRY(outbox::publish(tx, "probe.tick", "{}", clock));
-                return {};
-              })
-              .ok());
+  REQUIRE(publish_events(store.db(), clock, "probe.tick", kEvents).ok());
   const std::string dir = temp_dir();
 
   // The worker stops inside its 41st handling, that handler's transaction open, and says
@@ -87,10 +81,9 @@ std::int64_t requests_in_flight(std::uint16_t port) {
 // Starts `cunhuo serve` on a fresh SQLite store in `dir` and waits until it says it listens.
 std::unique_ptr<ChildProcess> start_service(const std::string& dir, std::uint16_t port) {
   auto service = std::make_unique<ChildProcess>(
-      std::vector<std::string>{CUNHUO_BINARY, "serve", "--listen",
-                               "127.0.0.1:" + std::to_string(port), "--db",
-                               "sqlite:" + dir + "/cunhuo.db", "--seed", "fixture", "--threads",
-                               "2", "--data-dir", dir},
+      std::vector<std::string>{
+          CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
+          "sqlite:" + dir + "/cunhuo.db", "--seed", "fixture", "--threads", "2", "--data-dir", dir},
       dir + "/serve.log");
   REQUIRE(service->wait_for_output("listening on http://", kProcessLimit));
   REQUIRE(HttpClient(port).request("GET", "/healthz").status == 200);
