@@ -7,15 +7,13 @@ set -euo pipefail
 cmd=${1:?start or stop}; dir=${2:?data directory}
 user=$(id -un)
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/deploy/tests/support.sh"
+answers_on() { mariadb-admin --no-defaults --socket="$1" -uroot ping >/dev/null 2>&1; }
 
 case "$cmd" in
 start|resume)
   mkdir -p "$dir"
-  # Pick a free port in a high range.
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || break
-  done
+  free_test_port port
   if [[ "$cmd" == start ]]; then
     mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
       --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve --force >"$dir/install.log" 2>&1 \
@@ -30,11 +28,7 @@ start|resume)
     --pid-file="$dir/mariadb.pid" --user="$user" --skip-name-resolve \
     --innodb-buffer-pool-size="${CUNHUO_TEST_MARIADB_POOL:-2G}" \
     --log-error="$dir/error.log" >/dev/null 2>&1 &
-  for _ in $(seq 1 120); do
-    mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping >/dev/null 2>&1 && break
-    sleep 0.5
-  done
-  mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping >/dev/null 2>&1 \
+  wait_until 60 answers_on "$dir/mysql.sock" \
     || { echo "MariaDB did not start:" >&2; tail -20 "$dir/error.log" >&2; exit 1; }
   [[ "$cmd" == resume ]] || mariadb --no-defaults --socket="$dir/mysql.sock" -uroot -e \
     "CREATE USER 'cunhuo'@'127.0.0.1' IDENTIFIED BY 'cunhuo-test'; GRANT ALL ON *.* TO 'cunhuo'@'127.0.0.1';"
@@ -44,7 +38,7 @@ stop)
   if [[ -f "$dir/mariadb.pid" ]]; then
     pid=$(cat "$dir/mariadb.pid")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    wait_until 30 not_running "$pid" || true
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -rf "$dir"

@@ -11,7 +11,6 @@ cunhuo=${1:?usage: proxy_test.sh PATH/TO/cunhuo}
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  [[ -f "$work/nginx/nginx.pid" ]] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
   bash "$deploy/mariadb-test.sh" stop "$work/mariadb" >/dev/null 2>&1 || true
@@ -23,14 +22,7 @@ fail() {
   tail -5 "$work"/serve-*.log "$work/nginx/logs/error.log" >&2 2>/dev/null || true
   exit 1
 }
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-  fail "no free port"
-}
+source "$here/support.sh"
 
 address=$(CUNHUO_TEST_MARIADB_POOL=64M bash "$deploy/mariadb-test.sh" start "$work/mariadb")
 db="mysql://$address/cunhuo_proxy"
@@ -38,27 +30,28 @@ mkdir -p "$work/data"
 # Schema, seed and keys once, before the processes that share them (as the README does).
 "$cunhuo" migrate --db "$db" --seed fixture --data-dir "$work/data" >"$work/migrate.log" 2>&1 ||
   fail "cunhuo migrate"
-p1=$(free_port) p2=$(free_port)
+free_test_port p1 || fail "no free port"
+free_test_port p2 || fail "no free port"
 for port in "$p1" "$p2"; do
   "$cunhuo" serve --db "$db" --seed none --data-dir "$work/data" --listen "127.0.0.1:$port" \
     --threads 2 --trusted-proxy 127.0.0.1/32 --log-format json --log-level debug >"$work/serve-$port.log" 2>&1 &
   pids+=($!)
 done
 for port in "$p1" "$p2"; do
-  for _ in $(seq 1 200); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || fail "process on $port not ready"
+  wait_http_ready "http://127.0.0.1:$port/readyz" 2>/dev/null || fail "process on $port not ready"
 done
 
 source "$here/nginx_sandbox.sh"
-https=$(free_port) http=$(free_port)
+free_test_port https || fail "no free port"
+free_test_port http || fail "no free port"
 nginx_sandbox "$work/nginx" "$https" "$http" "$p1" "$p2"
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" ||
-  fail "nginx did not start"
-for _ in $(seq 1 50); do [[ -s "$work/nginx/nginx.pid" ]] && break; sleep 0.1; done
+# In the foreground, a child of this script: cleanup stops it by its pid, no pid file to
+# wait for; it is ready when its TLS port answers.
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" \
+  -g 'daemon off;' &
+pids+=($!)
 site="https://127.0.0.1:$https"
+wait_http_ready "$site/readyz" -k 2>/dev/null || fail "nginx did not start"
 
 # TLS and HTTP/2; plain HTTP is sent to HTTPS.
 [[ $(curl -sk --http2 -o /dev/null -w '%{http_version} %{http_code}' "$site/readyz") == "2 200" ]] ||

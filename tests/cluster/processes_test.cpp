@@ -51,17 +51,9 @@ int me_status(std::uint16_t port, const std::string& token) {
   return c.request("GET", "/api/v1/me", "", bearer(token)).status;
 }
 
-std::string order_body(std::int64_t product) {
-  return R"({"items":[{"product_id":)" + std::to_string(product) +
-         R"(,"quantity":1}],"shipping_address":{"name":"张三明","phone":"13711112222",)"
-         R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
-}
-
 std::int64_t list_melon(TestServer& server) {
   HttpClient c(server.port());
-  auto listed = post_json(c, "/api/v1/products", kMelon, bearer(server.login(kFarmer)));
-  REQUIRE(listed.status == 201);
-  return json_int(listed.body, "id");
+  return list_for_sale(server, c);
 }
 
 }  // namespace
@@ -106,8 +98,8 @@ STORE_TEST("an idempotency key is answered the same whichever process gets the r
   const auto headers = bearer(buyer, {{"Idempotency-Key", "retry-elsewhere"}});
   HttpClient a(first.port()), b(second.port());
 
-  auto placed = post_json(a, "/api/v1/orders", order_body(product), headers);
-  auto retried = post_json(b, "/api/v1/orders", order_body(product), headers);
+  auto placed = post_json(a, "/api/v1/orders", order_request_body(product), headers);
+  auto retried = post_json(b, "/api/v1/orders", order_request_body(product), headers);
 
   REQUIRE(placed.status == 201);
   CHECK(retried.status == placed.status);
@@ -126,7 +118,7 @@ STORE_TEST("the same key sent to two processes at once makes one order and one a
     const auto headers = bearer(buyer, {{"Idempotency-Key", "both-" + std::to_string(round)}});
     auto send = [&](std::uint16_t port) {
       HttpClient c(port);
-      return post_json(c, "/api/v1/orders", order_body(product), headers);
+      return post_json(c, "/api/v1/orders", order_request_body(product), headers);
     };
     // Both in flight together: the later transaction meets the first's key and replays it.
     auto there = std::async(std::launch::async, send, second.port());
@@ -151,13 +143,7 @@ STORE_TEST("two processes dispatching the outbox at once handle each event exact
               .ok());
   SystemClock clock;
   constexpr int kEvents = 300;
-  REQUIRE(store.db()
-              .write([&](db::Session& tx) -> Status {
-                for (int i = 0; i < kEvents; ++i)
-                  CUNHUO_TRY(outbox::publish(tx, "probe.tick", "{}", clock));
-                return {};
-              })
-              .ok());
+  REQUIRE(publish_events(store.db(), clock, "probe.tick", kEvents).ok());
   auto other = store.reopen();
   // Small batches, so that the two passes interleave over the same events.
   outbox::Dispatcher here(store.db(), clock, {.batch_size = 16});

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -52,15 +53,16 @@ const std::string kSaleMelon =
     R"("harvest_date":"2026-08-20","origin_code":"620621104201","origin_name":"甘肃民勤",)"
     R"("producers":[{"household_id":1,"share_bps":10000}]})";
 
+// The longest a test waits for the sale to reach a number of orders.
+constexpr std::chrono::seconds kSaleProgressLimit{30};
+
 // A buyer orders and pays, over and over, until stopped. An order counts as acknowledged
 // once its 201 has arrived; payments go on behind it (the sandbox notifies the service).
 class SaleInProgress {
  public:
   explicit SaleInProgress(TestServer& server) : server_(server) {
     HttpClient c(server.port());
-    auto listed = post_json(c, "/api/v1/products", kSaleMelon, bearer(server.login(kFarmer)));
-    REQUIRE(listed.status == 201);
-    product_ = json_int(listed.body, "id");
+    product_ = list_for_sale(server, c, kSaleMelon);
     consumer_ = server.login(kConsumer);
     thread_ = std::thread([this] { sell(); });
   }
@@ -73,11 +75,12 @@ class SaleInProgress {
     std::lock_guard lock(mu_);
     return acknowledged_;
   }
-  // Waits (bounded) until `n` orders have been acknowledged.
+  // Waits, up to a limit, until `n` orders have been acknowledged (or the sale failed).
   bool reaches(std::size_t n) {
-    for (int i = 0; i < 6000 && acknowledged().size() < n && !failed_; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return acknowledged().size() >= n;
+    std::unique_lock lock(mu_);
+    return acknowledged_changed_.wait_for(lock, kSaleProgressLimit, [&] {
+      return acknowledged_.size() >= n || failed_;
+    }) && acknowledged_.size() >= n;
   }
   bool failed() const { return failed_; }
 
@@ -85,21 +88,20 @@ class SaleInProgress {
   void sell() {
     HttpClient c(server_.port());
     for (int i = 0; !stopping_; ++i) {
-      const std::string body = R"({"items":[{"product_id":)" + std::to_string(product_) +
-                               R"(,"quantity":1}],"shipping_address":{"name":"张三明",)"
-                               R"("phone":"13711112222","address":"兰州市城关区某路1号",)"
-                               R"("region_code":"620102"}})";
       auto ordered =
-          post_json(c, "/api/v1/orders", body,
+          post_json(c, "/api/v1/orders", order_request_body(product_),
                     bearer(consumer_, {{"Idempotency-Key", "sale-" + std::to_string(i)}}));
       if (ordered.status != 201) {
+        std::lock_guard lock(mu_);
         failed_ = true;
+        acknowledged_changed_.notify_all();
         return;
       }
       const auto doc = Json::parse(ordered.body);
       {
         std::lock_guard lock(mu_);
         acknowledged_.push_back(doc->find("orders")->as_array().front().find("id")->as_integer());
+        acknowledged_changed_.notify_all();
       }
       const auto checkout = json_int(ordered.body, "checkout_id");
       auto intent = start_payment(c, consumer_, checkout, "pay-" + std::to_string(checkout));
@@ -113,6 +115,7 @@ class SaleInProgress {
   std::string consumer_;
   std::thread thread_;
   std::mutex mu_;
+  std::condition_variable acknowledged_changed_;
   std::vector<std::int64_t> acknowledged_;
   std::atomic<bool> stopping_{false}, failed_{false};
 };

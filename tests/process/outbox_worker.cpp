@@ -2,7 +2,8 @@
 //   outbox_worker URL dispatch HANG_AT   handle every due "probe.tick" event, then exit 0
 // Each handling inserts one row into probe_effects in the handler's transaction. With
 // HANG_AT above 0, the HANG_AT-th handling never finishes: it waits, its transaction open,
-// for the signal that kills the process, so the kill lands while events are still pending.
+// for the signal that kills the process, so the kill lands while events are still pending;
+// it says so on its standard output first ("hanging in handling HANG_AT").
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -33,8 +34,13 @@ int main(int argc, char** argv) {
       "probe", "probe.tick",
       [&](cunhuo::db::Session& tx, const cunhuo::outbox::Event& e) -> cunhuo::Status {
         CUNHUO_TRY(tx.exec("INSERT INTO probe_effects (event_id) VALUES (?)", {e.id}));
-        if (++handled == hang_at)
+        if (++handled == hang_at) {
+          // The line the test waits for before it kills: every handling before this one is
+          // committed, this one is open.
+          std::printf("hanging in handling %d, its transaction open\n", handled);
+          std::fflush(stdout);
           for (;;) ::pause();  // until killed
+        }
         return {};
       });
   auto done = dispatcher.drain(100000);

@@ -1,21 +1,17 @@
 // Whole processes: a dispatcher killed with SIGKILL and restarted, and the service
 // binary stopped with SIGTERM.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <random>
-#include <thread>
 
 #include "core/db/database.hpp"
 #include "core/outbox/outbox.hpp"
 #include "payments/statements.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/processes.hpp"
 #include "tests/support/support.hpp"
 
 using namespace cunhuo;
@@ -23,64 +19,13 @@ using namespace cunhuo::test;
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    FILE* log = std::fopen(log_path.c_str(), "w");
-    if (log) {
-      ::dup2(fileno(log), 1);
-      ::dup2(fileno(log), 2);
-    }
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits for the child; returns its exit status, or -1 when it did not end in time.
-int wait_exit(pid_t pid, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return -1;
-}
+// The longest a test waits for a process it started to say it is ready, or to end.
+constexpr std::chrono::seconds kProcessLimit{120};
 
 std::int64_t count(db::Database& db, const std::string& sql) {
   auto r = db.read([&](db::Session& s) { return s.query_one(sql); });
   REQUIRE(r.ok());
   return (*r)->i64(0);
-}
-
-// A port the kernel hands out to no one else meanwhile: below Linux's ephemeral range
-// (32768-60999), so that a listener the service binds to port 0 before its own (the payment
-// sandbox's) cannot be given the port picked here.
-constexpr int kFirstTestPort = 20000, kTestPorts = 12000;
-
-std::uint16_t free_port() {
-  static std::mt19937 pick(std::random_device{}());
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const auto port = static_cast<std::uint16_t>(kFirstTestPort + pick() % kTestPorts);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    if (bound) return port;
-  }
-  FAIL("no free port below the ephemeral range");
-  return 0;
 }
 
 STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event handled once",
@@ -94,33 +39,28 @@ STORE_TEST("a dispatcher killed with SIGKILL resumes after restart: every event 
               .ok());
   constexpr int kEvents = 300;
   SystemClock clock;
-  REQUIRE(store.db()
-              .write([&](db::Session& tx) -> Status {
-                for (int i = 0; i < kEvents; ++i)
-                  CUNHUO_TRY(outbox::publish(tx, "probe.tick", "{}", clock));
-                return {};
-              })
-              .ok());
-  const std::string log = temp_dir() + "/worker.log";
+  REQUIRE(publish_events(store.db(), clock, "probe.tick", kEvents).ok());
+  const std::string dir = temp_dir();
 
-  // The worker stops inside its 41st handling, that handler's transaction open: the kill
-  // lands there, whatever the machine's speed. The worker is another process, so the test
-  // polls the store for the 40 before it.
+  // The worker stops inside its 41st handling, that handler's transaction open, and says
+  // so: the kill lands there, whatever the machine's speed.
   constexpr int kHangAt = 41;
-  pid_t worker = spawn({OUTBOX_WORKER, store.url(), "dispatch", std::to_string(kHangAt)}, log);
+  {
+    ChildProcess worker({OUTBOX_WORKER, store.url(), "dispatch", std::to_string(kHangAt)},
+                        dir + "/worker.log");
+    REQUIRE(worker.wait_for_output("hanging in handling", kProcessLimit));
+    worker.signal(SIGKILL);
+    worker.wait_exit(kProcessLimit);
+  }
   const auto effects = [&] { return count(store.db(), "SELECT COUNT(*) FROM probe_effects"); };
-  for (int i = 0; i < 1000 && effects() < kHangAt - 1; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ::kill(worker, SIGKILL);
-  ::waitpid(worker, nullptr, 0);
 
   const auto handled_before_restart = effects();
   INFO("handled before the kill: " << handled_before_restart);
   CHECK(handled_before_restart == kHangAt - 1);  // the one in flight rolled back
   CHECK(count(store.db(), "SELECT COUNT(*) FROM outbox_events WHERE delivered_at IS NULL") > 0);
 
-  pid_t restarted = spawn({OUTBOX_WORKER, store.url(), "dispatch", "0"}, log);
-  REQUIRE(wait_exit(restarted, std::chrono::seconds(120)) == 0);
+  ChildProcess restarted({OUTBOX_WORKER, store.url(), "dispatch", "0"}, dir + "/restarted.log");
+  REQUIRE(restarted.wait_exit(kProcessLimit) == 0);
 
   CHECK(count(store.db(), "SELECT COUNT(*) FROM probe_effects") == kEvents);
   CHECK(count(store.db(), "SELECT COUNT(DISTINCT event_id) FROM probe_effects") == kEvents);
@@ -138,43 +78,36 @@ std::int64_t requests_in_flight(std::uint16_t port) {
   return std::stoll(body.substr(at + name.size()));
 }
 
-// Starts `cunhuo serve` on a fresh SQLite store in `dir` and waits until it answers.
-pid_t start_service(const std::string& dir, std::uint16_t port) {
-  pid_t pid = spawn(
-      {CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
-       "sqlite:" + dir + "/cunhuo.db", "--seed", "fixture", "--threads", "2", "--data-dir", dir},
+// Starts `cunhuo serve` on a fresh SQLite store in `dir` and waits until it says it listens.
+std::unique_ptr<ChildProcess> start_service(const std::string& dir, std::uint16_t port) {
+  auto service = std::make_unique<ChildProcess>(
+      std::vector<std::string>{
+          CUNHUO_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
+          "sqlite:" + dir + "/cunhuo.db", "--seed", "fixture", "--threads", "2", "--data-dir", dir},
       dir + "/serve.log");
-  bool up = false;
-  for (int i = 0; i < 300 && !up; ++i) {
-    try {
-      HttpClient client(port);
-      up = client.request("GET", "/healthz").status == 200;
-    } catch (const std::exception&) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  REQUIRE(up);
-  return pid;
+  REQUIRE(service->wait_for_output("listening on http://", kProcessLimit));
+  REQUIRE(HttpClient(port).request("GET", "/healthz").status == 200);
+  return service;
 }
 
 }  // namespace
 
 TEST_CASE("the service stops cleanly on SIGTERM", "[process]") {
   const std::string dir = temp_dir();
-  const auto port = free_port();
-  pid_t pid = start_service(dir, port);
+  const auto port = free_test_port();
+  auto service = start_service(dir, port);
   HttpClient idle(port);  // an open keep-alive connection must not hold the shutdown up
   CHECK(idle.request("GET", "/readyz").status == 200);
-  ::kill(pid, SIGTERM);
-  CHECK(wait_exit(pid, std::chrono::seconds(30)) == 0);
+  service->signal(SIGTERM);
+  CHECK(service->wait_exit(std::chrono::seconds(30)) == 0);
   CHECK_THROWS(HttpClient(port).request("GET", "/healthz"));
 }
 
 TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the store is flushed",
           "[process]") {
   const std::string dir = temp_dir();
-  const auto port = free_port();
-  pid_t pid = start_service(dir, port);
+  const auto port = free_test_port();
+  auto service = start_service(dir, port);
   // Each login hashes for a while on the service's small pool of workers.
   constexpr int kLogins = 6;
   const std::string body = R"({"phone":"13900000001","password":"cunhuo-demo"})";
@@ -190,7 +123,7 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
   std::int64_t in_flight = 0;
   for (int i = 0; i < 10'000 && in_flight <= kLogins; ++i) in_flight = requests_in_flight(port);
   REQUIRE(in_flight > kLogins);
-  ::kill(pid, SIGTERM);
+  service->signal(SIGTERM);
   // Until the service sees the signal it serves; then a new request is a 503 or not taken.
   int status = 200;
   for (int i = 0; i < 100'000 && status == 200; ++i) {
@@ -208,7 +141,7 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
   }
   INFO("logins finished during the drain: " << finished << " of " << kLogins);
   CHECK(finished == kLogins);  // all were in flight: all finish
-  CHECK(wait_exit(pid, std::chrono::seconds(30)) == 0);
+  CHECK(service->wait_exit(std::chrono::seconds(30)) == 0);
   const std::string wal = dir + "/cunhuo.db-wal";  // checkpointed into the store: empty or gone
   CHECK((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0));
   auto db = db::open_database("sqlite:" + dir + "/cunhuo.db", db::DatabaseOptions{});

@@ -22,19 +22,26 @@ std::string str_field(const std::string& body, const char* key) {
   return v->as_string();
 }
 
-Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity,
-           const std::string& listing, const std::string& lister) {
+std::int64_t list_for_sale(TestServer& server, HttpClient& c, const std::string& listing,
+                           const std::string& lister) {
   auto listed = post_json(c, "/api/v1/products", listing, bearer(server.login(lister)));
   REQUIRE(listed.status == 201);
-  const std::string body = R"({"items":[{"product_id":)" +
-                           std::to_string(json_int(listed.body, "id")) + R"(,"quantity":)" +
-                           std::to_string(quantity) +
-                           R"(}],"shipping_address":{"name":"张三明","phone":"13711112222",)"
-                           R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
-  auto ordered = post_json(
-      c, "/api/v1/orders", body,
-      bearer(consumer,
-             {{"Idempotency-Key", "order-" + std::to_string(json_int(listed.body, "id"))}}));
+  return json_int(listed.body, "id");
+}
+
+std::string order_request_body(std::int64_t product, int quantity) {
+  return R"({"items":[{"product_id":)" + std::to_string(product) + R"(,"quantity":)" +
+         std::to_string(quantity) +
+         R"(}],"shipping_address":{"name":"张三明","phone":"13711112222",)"
+         R"("address":"兰州市城关区某路1号","region_code":"620102"}})";
+}
+
+Bought buy(TestServer& server, HttpClient& c, const std::string& consumer, int quantity,
+           const std::string& listing, const std::string& lister) {
+  const std::int64_t product = list_for_sale(server, c, listing, lister);
+  auto ordered =
+      post_json(c, "/api/v1/orders", order_request_body(product, quantity),
+                bearer(consumer, {{"Idempotency-Key", "order-" + std::to_string(product)}}));
   REQUIRE(ordered.status == 201);
   auto doc = Json::parse(ordered.body);
   return Bought{json_int(ordered.body, "checkout_id"),

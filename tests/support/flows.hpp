@@ -15,6 +15,12 @@ extern const std::string kFarmer, kOtherFarmer, kConsumer, kCentre, kOffice, kSt
 
 std::string str_field(const std::string& body, const char* key);
 
+// The farmer (or `lister`) lists `listing`: the new product's id.
+std::int64_t list_for_sale(TestServer& server, HttpClient& c, const std::string& listing = kMelon,
+                           const std::string& lister = kFarmer);
+// The body of POST /api/v1/orders: `quantity` of `product`, to an address in 兰州.
+std::string order_request_body(std::int64_t product, int quantity = 1);
+
 struct Bought {
   std::int64_t checkout = 0, order = 0;
 };

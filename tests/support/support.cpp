@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/db/migrations.hpp"
+#include "core/outbox/outbox.hpp"
 #include "storefront/app.hpp"
 
 namespace cunhuo::test {
@@ -29,6 +30,13 @@ std::string mysql_base() {
 }  // namespace
 
 std::string store_name(StoreKind kind) { return kind == StoreKind::sqlite ? "sqlite" : "mariadb"; }
+
+Status publish_events(db::Database& db, const Clock& clock, const std::string& topic, int n) {
+  return db.write([&](db::Session& tx) -> Status {
+    for (int i = 0; i < n; ++i) CUNHUO_TRY(outbox::publish(tx, topic, "{}", clock));
+    return {};
+  });
+}
 
 std::string temp_dir() {
   std::string templ = (std::filesystem::temp_directory_path() / "cunhuo-test.XXXXXX").string();

@@ -43,6 +43,10 @@ class TestStore {
 std::string store_name(StoreKind kind);
 std::string temp_dir();
 
+// Publishes `n` events of `topic`, each with an empty object for payload, in one
+// transaction (the outbox's backlog a dispatcher test works through).
+Status publish_events(db::Database& db, const Clock& clock, const std::string& topic, int n);
+
 // Runs `body(StoreKind)` once as "<name> [sqlite]" and once as "<name> [mariadb]".
 #define STORE_TEST(name, tags)                                                      \
   static void CUNHUO_CONCAT(store_test_body_, __LINE__)(::cunhuo::test::StoreKind); \

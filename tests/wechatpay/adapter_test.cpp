@@ -57,6 +57,11 @@ struct Callback {
   std::string url() const { return server.url() + "notify"; }
 };
 
+// A notification as the provider sends it, from what the sandbox sealed.
+pay::Notification as_notice(const paysandbox::Sandbox::Sealed& s) {
+  return pay::Notification{s.serial, s.timestamp, s.nonce, s.signature, s.body};
+}
+
 // A sandbox, an adapter over it and a callback that takes its notifications.
 struct Merchant {
   ManualClock clock{1'796'000'000'000};  // 2026-11-30
@@ -194,9 +199,6 @@ STORE_TEST("forged, stale and undecryptable notifications are refused, in preced
                                                           .trade_state = "SUCCESS",
                                                           .success_time = "",
                                                           .total = 100});
-  auto as_notice = [](const paysandbox::Sandbox::Sealed& s) {
-    return pay::Notification{s.serial, s.timestamp, s.nonce, s.signature, s.body};
-  };
   auto good = sandbox.seal("TRANSACTION.SUCCESS", resource);
   REQUIRE(good.ok());
   REQUIRE(m.adapter->open_notification(as_notice(*good)).ok());
@@ -280,8 +282,7 @@ STORE_TEST("a transaction of another app or with no outcome yet is refused; fail
   auto open = [&](const std::string& resource) {
     auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);
     REQUIRE(sealed.ok());
-    return m.adapter->open_notification(pay::Notification{
-        sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+    return m.adapter->open_notification(as_notice(*sealed));
   };
   const struct {
     const char* name;
@@ -338,15 +339,13 @@ STORE_TEST("a refund notification of another merchant or naming no outcome is re
     INFO(c.name);
     auto sealed = m.sandbox.sandbox().seal(c.event, c.resource);
     REQUIRE(sealed.ok());
-    auto o = m.adapter->open_notification(pay::Notification{
-        sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+    auto o = m.adapter->open_notification(as_notice(*sealed));
     REQUIRE_FALSE(o.ok());
     CHECK(o.error().code == wx::kBadNotification);
   }
   auto sealed = m.sandbox.sandbox().seal("REFUND.ABNORMAL", refund("1900000109", "ABNORMAL"));
   REQUIRE(sealed.ok());
-  auto o = m.adapter->open_notification(pay::Notification{
-      sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+  auto o = m.adapter->open_notification(as_notice(*sealed));
   REQUIRE(o.ok());
   CHECK(field(o->body, "status") == "ABNORMAL");
   CHECK(field(o->body, "out_refund_no") == "refund_order_1");
@@ -394,9 +393,6 @@ STORE_TEST("after the sandbox rotates its certificate, notifications under eithe
   REQUIRE(under_new.ok());
   CHECK(under_new->serial != old_serial);
   m.clock.advance(std::chrono::minutes(2));  // past the refresh gap since the adapter opened
-  auto as_notice = [](const paysandbox::Sandbox::Sealed& s) {
-    return pay::Notification{s.serial, s.timestamp, s.nonce, s.signature, s.body};
-  };
   CHECK(m.adapter->open_notification(as_notice(*under_new)).ok());  // fetched the new one
   CHECK(m.adapter->open_notification(as_notice(*under_old)).ok());  // the old one still trusted
   CHECK(m.adapter->trusted_serials().size() == 2);
@@ -426,8 +422,7 @@ STORE_TEST("a platform certificate outside its validity is not trusted", "[wecha
     m.clock.advance(c.moved);
     auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);  // signed now
     REQUIRE(sealed.ok());
-    auto o = m.adapter->open_notification(pay::Notification{
-        sealed->serial, sealed->timestamp, sealed->nonce, sealed->signature, sealed->body});
+    auto o = m.adapter->open_notification(as_notice(*sealed));
     REQUIRE_FALSE(o.ok());
     CHECK(o.error().code == wx::kUnknownSerial);
     CHECK(m.adapter->trusted_serials().empty());
