@@ -32,16 +32,16 @@ Status record(db::Database& db, std::int64_t intent_id, const Result<CloseOutcom
   const auto now = clock.now_ms();
   return db.write([&](db::Session& tx) -> Status {
     if (outcome.ok())
-      CUNHUO_TRY(tx.exec(
-          "UPDATE provider_closes SET status = ?, attempts = ?, updated_at = ? "
-          "WHERE intent_id = ? AND status = 'pending'",
-          {std::string(to_string(*outcome)), attempts, now, intent_id}));
+      CUNHUO_TRY(
+          tx.exec("UPDATE provider_closes SET status = ?, attempts = ?, updated_at = ? "
+                  "WHERE intent_id = ? AND status = 'pending'",
+                  {std::string(to_string(*outcome)), attempts, now, intent_id}));
     else
-      CUNHUO_TRY(tx.exec(
-          "UPDATE provider_closes SET attempts = ?, next_attempt_at = ?, last_error = ?, "
-          "updated_at = ? WHERE intent_id = ? AND status = 'pending'",
-          {attempts, now + backoff_ms(attempts), outcome.error().code.substr(0, 200), now,
-           intent_id}));
+      CUNHUO_TRY(
+          tx.exec("UPDATE provider_closes SET attempts = ?, next_attempt_at = ?, last_error = ?, "
+                  "updated_at = ? WHERE intent_id = ? AND status = 'pending'",
+                  {attempts, now + backoff_ms(attempts), outcome.error().code.substr(0, 200), now,
+                   intent_id}));
     return {};
   });
 }
@@ -62,11 +62,11 @@ Status request_close(db::Session& tx, std::int64_t intent_id, std::string_view r
 
 Status close_intents_of_order(db::Session& tx, std::int64_t order_id, const Clock& clock) {
   // A paid intent is final; an open or failed one may still be payable at the provider.
-  for (const auto& row : CUNHUO_TRY(tx.query(
-           "SELECT i.id FROM payment_orders o JOIN payment_intents i ON i.checkout_id = "
-           "o.checkout_id WHERE o.order_id = ? AND o.status = 'unpaid' AND i.status IN "
-           "('open', 'failed') ORDER BY i.id",
-           {order_id})))
+  for (const auto& row : CUNHUO_TRY(
+           tx.query("SELECT i.id FROM payment_orders o JOIN payment_intents i ON i.checkout_id = "
+                    "o.checkout_id WHERE o.order_id = ? AND o.status = 'unpaid' AND i.status IN "
+                    "('open', 'failed') ORDER BY i.id",
+                    {order_id})))
     CUNHUO_CHECK(request_close(tx, row.i64(0), kCloseExpired, clock));
   return {};
 }
@@ -82,8 +82,7 @@ Result<std::optional<ProviderClose>> find_close(db::Session& s, std::int64_t int
                                                     .attempts = static_cast<int>(row->i64(3))});
 }
 
-Result<int> close_provider_orders(db::Database& db, PaymentProvider& provider,
-                                  const Clock& clock) {
+Result<int> close_provider_orders(db::Database& db, PaymentProvider& provider, const Clock& clock) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
     return s.query(
         "SELECT c.intent_id, c.attempts FROM provider_closes c JOIN payment_intents i ON i.id = "
@@ -100,9 +99,10 @@ Result<int> close_provider_orders(db::Database& db, PaymentProvider& provider,
       spdlog::warn("closing intent {} at the provider failed ({}): tried again later", intent,
                    outcome.error().code);
     else if (*outcome == CloseOutcome::paid)  // its notification (or the bill) brings it in
-      spdlog::warn("intent {} was paid before it could be closed: the payment is applied as "
-                   "it comes, and goes back if its order was cancelled",
-                   intent);
+      spdlog::warn(
+          "intent {} was paid before it could be closed: the payment is applied as "
+          "it comes, and goes back if its order was cancelled",
+          intent);
     CUNHUO_CHECK(record(db, intent, outcome, static_cast<int>(r.i64(1)) + 1, clock));
     if (outcome.ok()) ++answered;
   }

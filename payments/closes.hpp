@@ -18,10 +18,10 @@
 
 namespace cunhuo::payments {
 
-inline constexpr std::int64_t kCloseRetryBaseMs = 30'000;     // then twice as long each time
-inline constexpr std::int64_t kCloseRetryCapMs = 3'600'000;   // a failing close, at least hourly
-inline constexpr int kCloseBatch = 100;                       // closes sent per pass
-inline constexpr std::string_view kCloseExpired = "expired";  // why: the window ran out
+inline constexpr std::int64_t kCloseRetryBaseMs = 30'000;       // then twice as long each time
+inline constexpr std::int64_t kCloseRetryCapMs = 3'600'000;     // a failing close, at least hourly
+inline constexpr int kCloseBatch = 100;                         // closes sent per pass
+inline constexpr std::string_view kCloseExpired = "expired";    // why: the window ran out
 inline constexpr std::string_view kCloseReplaced = "replaced";  // a new intent took its place
 
 // payments migration 14: provider_closes.

@@ -487,8 +487,8 @@ Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
 }
 
 Result<std::int64_t> count_undelivered_refunds(db::Session& s) {
-  auto row = CUNHUO_TRY(s.query_one(
-      "SELECT COUNT(*) FROM provider_refunds WHERE status IN ('abnormal', 'closed')"));
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT COUNT(*) FROM provider_refunds WHERE status IN ('abnormal', 'closed')"));
   return row ? row->i64(0) : 0;
 }
 

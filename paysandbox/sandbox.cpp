@@ -121,7 +121,8 @@ std::string html_escape(std::string_view s) {
 }
 
 // What the payer reads on a closed order (the merchant closed it: its time ran out).
-constexpr std::string_view kClosedWords = "这笔订单已关闭（付款时间已过或已重新下单），不能再支付。";
+constexpr std::string_view kClosedWords =
+    "这笔订单已关闭（付款时间已过或已重新下单），不能再支付。";
 
 std::string state_words(std::string_view state) {
   if (state == wx::kSuccess) return "支付成功";
@@ -853,9 +854,9 @@ Reply SandboxImpl::payer_decides(const std::string& prepay, bool success, bool b
                  .sign = false};
   }
   if (!paid.ok())
-    return error_reply(409, "ORDER_DECIDED",
-                       order->trade_state == wx::kClosed ? std::string(kClosedWords)
-                                                         : paid.error().message);
+    return error_reply(
+        409, "ORDER_DECIDED",
+        order->trade_state == wx::kClosed ? std::string(kClosedWords) : paid.error().message);
   auto now = find(prepay);
   JsonWriter w;
   w.begin_object().field("out_trade_no", now->out_trade_no);

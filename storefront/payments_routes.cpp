@@ -1057,16 +1057,17 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
                         "provider_unavailable"},
              .summary = "Reconcile the provider's bill for a date against the books",
              .handler = bind(run_reconciliation)});
-  table.add({.method = "GET",
-             .pattern = "/api/v1/undelivered-refunds",
-             .access = only({Role::county_centre, Role::admin}),
-             .response_schema = undelivered_refunds_schema(),
-             .query = {{.name = "limit", .type = "integer", .description = "1 to 100; 20 by default"},
-                       {.name = "cursor", .description = "next_cursor of the page before"}},
-             .errors = {"invalid_limit", "invalid_cursor"},
-             .summary = "Refunds the provider reported ABNORMAL or CLOSED: the buyer has not "
-                        "got the money, which the books hold as owed to them",
-             .handler = bind(list_undelivered_refunds)});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/undelivered-refunds",
+       .access = only({Role::county_centre, Role::admin}),
+       .response_schema = undelivered_refunds_schema(),
+       .query = {{.name = "limit", .type = "integer", .description = "1 to 100; 20 by default"},
+                 {.name = "cursor", .description = "next_cursor of the page before"}},
+       .errors = {"invalid_limit", "invalid_cursor"},
+       .summary = "Refunds the provider reported ABNORMAL or CLOSED: the buyer has not "
+                  "got the money, which the books hold as owed to them",
+       .handler = bind(list_undelivered_refunds)});
   table.add({.method = "GET",
              .pattern = "/api/v1/reconciliations/:date",
              .access = only({Role::county_centre, Role::admin}),

@@ -19,8 +19,8 @@ Schema health_schema() {
 
 Schema readiness_schema() {
   using namespace schema;
-  const Schema provider = object({required("name", text()), required("configured", boolean()),
-                                  required("ready", boolean())});
+  const Schema provider = object(
+      {required("name", text()), required("configured", boolean()), required("ready", boolean())});
   const Schema outbox = object({required("pending", integer(0)), required("parked", integer(0)),
                                 required("oldest_pending_age_s", integer(0))});
   return object({required("status", choice({"ready"})),
@@ -75,8 +75,7 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
              .pattern = "/readyz",
              .access = anyone(),
              .response_schema = readiness_schema(),
-             .errors = {"shutting_down", "store_unavailable", "storage_full",
-                        "provider_not_ready"},
+             .errors = {"shutting_down", "store_unavailable", "storage_full", "provider_not_ready"},
              .summary = "The store is reachable and writable, and the server takes traffic; "
                         "the payment provider and the outbox backlog",
              .handler = [ctx](const Call&) -> Result<Response> {

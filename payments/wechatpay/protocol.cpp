@@ -263,6 +263,9 @@ std::string format_trade_bill(std::string_view appid, std::string_view mchid,
   std::int64_t paid = 0, refunded = 0;
   for (const auto& l : lines) {
     const bool refund = l.trade_state == kRefund;
+    const std::string refund_status = !refund                   ? ""
+                                      : l.refund_status.empty() ? std::string(kSuccess)
+                                                                : l.refund_status;
     const std::vector<std::string> fields = {l.trade_time,
                                              std::string(appid),
                                              std::string(mchid),
@@ -282,10 +285,7 @@ std::string format_trade_bill(std::string_view appid, std::string_view mchid,
                                              yuan(refund ? l.refund : 0),
                                              "0.00",
                                              refund ? "ORIGINAL" : "",
-                                             refund ? (l.refund_status.empty()
-                                                           ? std::string(kSuccess)
-                                                           : l.refund_status)
-                                                    : "",
+                                             refund_status,
                                              "村货订单",
                                              "",
                                              "0.00000",

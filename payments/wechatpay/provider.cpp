@@ -31,8 +31,8 @@ bool transient(const Error& e) { return e.kind == ErrorKind::unavailable; }
 
 // The provider could not be reached or failed (5xx): not an answer that failed its checks.
 bool unreachable(const Error& e) {
-  return e.code == kProviderUnavailable || e.code == net::kUnreachable ||
-         e.code == net::kTimeout || e.code == net::kBadResponse;
+  return e.code == kProviderUnavailable || e.code == net::kUnreachable || e.code == net::kTimeout ||
+         e.code == net::kBadResponse;
 }
 
 // A certificate is trusted only between its notBefore and notAfter.
@@ -238,9 +238,10 @@ Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config
   // WeChat Pay unreachable at boot does not stop the service: it starts on what it trusted.
   if (auto fetched = p->refresh_certificates(); !fetched.ok()) {
     if (!unreachable(fetched.error())) return fetched.error();  // a forgery is no outage
-    spdlog::warn("wechatpay: /v3/certificates not fetched at start ({}); {} certificate(s) "
-                 "trusted before",
-                 fetched.error().code, p->trusted_serials().size());
+    spdlog::warn(
+        "wechatpay: /v3/certificates not fetched at start ({}); {} certificate(s) "
+        "trusted before",
+        fetched.error().code, p->trusted_serials().size());
   }
   return p;
 }
@@ -524,8 +525,7 @@ Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& re
   }
 }
 
-Result<std::optional<Transaction>> WechatPayProvider::query(std::int64_t intent_id,
-                                                            bool retrying) {
+Result<std::optional<Transaction>> WechatPayProvider::query(std::int64_t intent_id, bool retrying) {
   const std::string path = path_of_trade(intent_id) + "?mchid=" + config_.mchid;
   auto answer = CUNHUO_TRY(retrying ? call_retrying("GET", path, "") : call("GET", path, ""));
   if (answer.status == 404) return std::optional<Transaction>();
@@ -551,8 +551,7 @@ Result<CloseOutcome> WechatPayProvider::close_payment(std::int64_t intent_id) {
   auto known = CUNHUO_TRY(query(intent_id, false));
   if (!known || known->trade_state == kClosed || known->trade_state == kRevoked)
     return CloseOutcome::closed;
-  if (known->trade_state == kSuccess || known->trade_state == kRefund)
-    return CloseOutcome::paid;
+  if (known->trade_state == kSuccess || known->trade_state == kRefund) return CloseOutcome::paid;
   return provider_error(answer.status, "the close");
 }
 
