@@ -67,7 +67,7 @@ Status close_intents_of_order(db::Session& tx, std::int64_t order_id, const Cloc
                     "o.checkout_id WHERE o.order_id = ? AND o.status = 'unpaid' AND i.status IN "
                     "('open', 'failed') ORDER BY i.id",
                     {order_id})))
-    CUNHUO_CHECK(request_close(tx, row.i64(0), kCloseExpired, clock));
+    CUNHUO_CHECK(request_close(tx, row.i64(0), kCloseCancelled, clock));
   return {};
 }
 

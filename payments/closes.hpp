@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/clock.hpp"
@@ -18,11 +20,11 @@
 
 namespace cunhuo::payments {
 
-inline constexpr std::int64_t kCloseRetryBaseMs = 30'000;       // then twice as long each time
-inline constexpr std::int64_t kCloseRetryCapMs = 3'600'000;     // a failing close, at least hourly
-inline constexpr int kCloseBatch = 100;                         // closes sent per pass
-inline constexpr std::string_view kCloseExpired = "expired";    // why: the window ran out
-inline constexpr std::string_view kCloseReplaced = "replaced";  // a new intent took its place
+inline constexpr std::int64_t kCloseRetryBaseMs = 30'000;    // then twice as long each time
+inline constexpr std::int64_t kCloseRetryCapMs = 3'600'000;  // a failing close, at least hourly
+inline constexpr int kCloseBatch = 100;                      // closes sent per pass
+inline constexpr std::string_view kCloseCancelled = "cancelled";  // its order cancelled unpaid
+inline constexpr std::string_view kCloseReplaced = "replaced";    // a new intent took its place
 
 // payments migration 14: provider_closes.
 std::span<const db::Migration> close_migrations();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
@@ -782,7 +783,7 @@ void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
 
 // ---- refunds the provider did not deliver -------------------------------------------
 
-Schema undelivered_refunds_schema() {
+schema::Schema undelivered_refunds_schema() {
   using namespace schema;
   const Schema item = object(
       {required("id", id()), required("order_id", integer(0).described("0: a second payment")),
