@@ -24,6 +24,9 @@ inline const std::string kLogisticsLiability =
     "logistics:liability";  // what carriers owe for goods they spoiled
 inline const std::string kPayoutClearing =
     "payout:bank";  // money on its way to household bank accounts
+// A refund the provider reported ABNORMAL or CLOSED: the money came back from the provider
+// and is owed to the buyer until staff pay it another way.
+inline const std::string kRefundsOwed = "payments:refunds_owed";
 inline const std::string kReturns =
     "payments:returns";  // a checkout paid twice: the second payment, going back
 

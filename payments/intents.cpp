@@ -8,6 +8,7 @@
 #include "core/outbox/outbox.hpp"
 #include "core/outbox/payload.hpp"
 #include "payments/accounts.hpp"
+#include "payments/closes.hpp"
 #include "payments/ledger.hpp"
 
 namespace cunhuo::payments {
@@ -298,6 +299,7 @@ Result<std::int64_t> prune_nonces(db::Session& tx, std::int64_t now_ms) {
 Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider,
                            const Clock& clock) {
   CUNHUO_CHECK(check_payable(payable));
+  std::vector<std::int64_t> replaced;  // failed ones: their provider orders are closed
   for (const auto& row :
        CUNHUO_TRY(tx.query(std::string("SELECT ") + kIntentColumns +
                                " FROM payment_intents WHERE checkout_id = ? ORDER BY id DESC",
@@ -307,6 +309,7 @@ Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::s
       return make_error(ErrorKind::conflict, "already_paid", "this checkout is already paid",
                         "checkout_id");
     if (intent.status == IntentStatus::open) return intent;  // one payment in progress per checkout
+    if (intent.status == IntentStatus::failed) replaced.push_back(intent.id);
   }
   CUNHUO_CHECK(record_payable(tx, payable));
   const auto now = clock.now_ms();
@@ -317,6 +320,7 @@ Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::s
               {payable.checkout_id, payable.buyer_id, payable.total.fen(), provider, now, now}));
   Intent intent;
   intent.id = CUNHUO_TRY(tx.last_insert_id());
+  for (std::int64_t old : replaced) CUNHUO_CHECK(request_close(tx, old, kCloseReplaced, clock));
   intent.checkout_id = payable.checkout_id;
   intent.buyer_id = payable.buyer_id;
   intent.amount = payable.total;

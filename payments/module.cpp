@@ -1,5 +1,6 @@
 #include "payments/module.hpp"
 
+#include "payments/closes.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
 #include "payments/payouts.hpp"
@@ -53,7 +54,7 @@ std::vector<db::Migration> migrations() {
   for (auto list :
        {ledger_migrations(), intent_migrations(), std::span<const db::Migration>(kRetiredSimulator),
         settlement_migrations(), refund_migrations(), payout_migrations(),
-        reconciliation_migrations(), statement_key_migrations()})
+        reconciliation_migrations(), statement_key_migrations(), close_migrations()})
     out.insert(out.end(), list.begin(), list.end());
   const auto queue = work_queue_migrations();  // an index for the "what needs me now" read
   out.insert(out.end(), queue.begin(), queue.end());

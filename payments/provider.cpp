@@ -17,6 +17,12 @@ Result<ProviderRefund> NoProvider::refund(std::int64_t, Money, const std::string
 }
 Result<ProviderRefund> NoProvider::query_refund_state(const std::string&) { return unavailable(); }
 
+Result<CloseOutcome> PaymentProvider::close_payment(std::int64_t) { return unavailable(); }
+
+std::string_view to_string(CloseOutcome outcome) {
+  return outcome == CloseOutcome::paid ? "paid" : "closed";
+}
+
 std::string_view to_string(RefundState state) {
   switch (state) {
     case RefundState::processing: return "processing";

@@ -40,6 +40,11 @@ struct BillLine {
 // tell the outcome later (a notification, or a query).
 enum class RefundState { processing, succeeded, abnormal, closed };
 std::string_view to_string(RefundState state);
+// What closing a payment at the provider found: closed (or never made: nothing can be paid),
+// or paid first by the payer (the payment still comes by its notification).
+enum class CloseOutcome { closed, paid };
+std::string_view to_string(CloseOutcome outcome);
+
 struct ProviderRefund {
   std::string provider_ref;  // the provider's refund id
   RefundState state = RefundState::processing;
@@ -70,8 +75,13 @@ class PaymentProvider {
   virtual std::string refund_no(const std::string& refund_key) const { return refund_key; }
   // Every payment and refund the provider completed on `date` (YYYY-MM-DD, Beijing time).
   virtual Result<std::vector<BillLine>> bill(const std::string& date) = 0;
+  // Closes the payment opened for `intent_id` so that it can no longer be paid. One attempt:
+  // the caller retries later. Providers that cannot close answer unavailable.
+  virtual Result<CloseOutcome> close_payment(std::int64_t intent_id);
   // False for the stand-in below: nothing is opened for a payment it cannot take.
   virtual bool configured() const { return true; }
+  // Configured and able to work now (WeChat Pay: a platform certificate is trusted).
+  virtual bool ready() const { return configured(); }
   // A notification as it arrived (its signed headers and body): verified against the
   // provider's keys and the clock, decrypted, and handed back with `body` in the platform's
   // terms (what apply_notification reads). Refused with a 4xx-kind error otherwise.

@@ -331,6 +331,27 @@ Status return_payment(db::Session& tx, std::int64_t intent_id, const Clock& cloc
   return {};
 }
 
+// The refund's money never reached the buyer: it comes back from the provider's account
+// and is owed to the buyer (a repeat is a no-op: the transfer's key is the refund's).
+Status take_back_undelivered(db::Session& tx, const std::string& provider,
+                             const std::string& refund_key, Money amount, RefundState state,
+                             const Clock& clock) {
+  const AccountSpec specs[] = {{accounts::provider(provider), true},
+                               {accounts::kRefundsOwed, false}};
+  CUNHUO_CHECK(open_accounts(tx, specs, clock));
+  const Transfer back{.key = "undelivered:" + refund_key,
+                      .debit = accounts::provider(provider),
+                      .credit = accounts::kRefundsOwed,
+                      .amount = amount,
+                      .kind = TransferKind::posted,
+                      .pending_key = "",
+                      .reference = "refund:" + refund_key.substr(0, 90),
+                      .memo = std::string("refund ") + std::string(to_string(state)) +
+                              " at the provider: owed to the buyer"};
+  CUNHUO_TRY(transfer(tx, std::span(&back, 1), clock));
+  return {};
+}
+
 Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
     return s.query(
@@ -350,13 +371,18 @@ Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, c
     // Still processing: `sent`, awaiting the provider's outcome.
     const std::string status(ref->state == RefundState::processing ? "sent"
                                                                    : to_string(ref->state));
+    const bool undelivered =
+        ref->state == RefundState::abnormal || ref->state == RefundState::closed;
     CUNHUO_CHECK(db.write([&](db::Session& tx) -> Status {
       CUNHUO_TRY(tx.exec(
           "UPDATE provider_refunds SET status = ?, provider_ref = ?, sent_at = ? WHERE id = ?",
           {status, ref->provider_ref, clock.now_ms(), r.i64(0)}));
+      if (undelivered)
+        CUNHUO_CHECK(take_back_undelivered(tx, provider.name(), r.str(1), Money::fen(r.i64(3)),
+                                           ref->state, clock));
       return {};
     }));
-    if (ref->state == RefundState::abnormal || ref->state == RefundState::closed)
+    if (undelivered)
       spdlog::error("refund {} is {} at the provider: it needs staff", r.str(1), status);
     ++sent;
   }
@@ -419,10 +445,51 @@ Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
       tx.exec("UPDATE provider_refunds SET status = ?, provider_ref = ?, "
               "sent_at = COALESCE(sent_at, ?) WHERE id = ?",
               {status, outcome.provider_ref, clock.now_ms(), row->i64(0)}));
-  if (outcome.state != RefundState::succeeded)
+  if (outcome.state != RefundState::succeeded) {
+    CUNHUO_CHECK(take_back_undelivered(tx, provider.name(), row->str(1), outcome.amount,
+                                       outcome.state, clock));
     spdlog::error("refund {} is {} at the provider: the money is not back, it needs staff",
                   row->str(1), status);
+  }
   return {};
+}
+
+Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
+                                                           std::string_view region_code,
+                                                           std::optional<std::int64_t> before_id,
+                                                           int limit) {
+  std::string sql =
+      "SELECT r.id, r.order_id, r.intent_id, r.amount_fen, r.status, r.reason, "
+      "COALESCE(o.region_code, ''), COALESCE(r.sent_at, r.created_at) FROM provider_refunds r "
+      "LEFT JOIN payment_orders o ON o.order_id = r.order_id "
+      "WHERE r.status IN ('abnormal', 'closed')";
+  std::vector<db::Value> args;
+  if (!region_code.empty()) {  // an area is a prefix of the shop's village code
+    sql += " AND o.region_code LIKE ?";
+    args.emplace_back(std::string(region_code) + "%");
+  }
+  if (before_id) {
+    sql += " AND r.id < ?";
+    args.emplace_back(*before_id);
+  }
+  sql += " ORDER BY r.id DESC LIMIT " + std::to_string(limit);
+  std::vector<UndeliveredRefund> out;
+  for (const auto& r : CUNHUO_TRY(s.query_with(sql, args)))
+    out.push_back(UndeliveredRefund{.id = r.i64(0),
+                                    .order_id = r.i64(1),
+                                    .intent_id = r.i64(2),
+                                    .amount_fen = r.i64(3),
+                                    .status = r.str(4),
+                                    .reason = r.str(5),
+                                    .region_code = r.str(6),
+                                    .sent_at_ms = r.i64(7)});
+  return out;
+}
+
+Result<std::int64_t> count_undelivered_refunds(db::Session& s) {
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT COUNT(*) FROM provider_refunds WHERE status IN ('abnormal', 'closed')"));
+  return row ? row->i64(0) : 0;
 }
 
 Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,

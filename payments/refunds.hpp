@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -114,5 +115,24 @@ Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
 // (a notification may be lost); runs outside any transaction. Returns how many settled.
 Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
                                     const Clock& clock);
+
+// Refunds the provider reported ABNORMAL or CLOSED: the money did not reach the buyer. The
+// ledger takes it back from the provider's account into accounts::kRefundsOwed (so the
+// refund does not count as done) when the outcome is recorded; staff pay the buyer another
+// way. Listed for the county centre of the order's shop (region_code "" : all, and the
+// returns of second payments, which have no order).
+struct UndeliveredRefund {
+  std::int64_t id = 0, order_id = 0, intent_id = 0, amount_fen = 0;
+  std::string status;  // abnormal or closed
+  std::string reason, region_code;
+  std::int64_t sent_at_ms = 0;
+};
+// Newest first, after `before_id` (a page's cursor), at most `limit`.
+Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
+                                                           std::string_view region_code,
+                                                           std::optional<std::int64_t> before_id,
+                                                           int limit);
+// How many there are (the /metrics gauge).
+Result<std::int64_t> count_undelivered_refunds(db::Session& s);
 
 }  // namespace cunhuo::payments

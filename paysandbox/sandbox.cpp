@@ -120,6 +120,10 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
+// What the payer reads on a closed order (the merchant closed it: its time ran out).
+constexpr std::string_view kClosedWords =
+    "这笔订单已关闭（付款时间已过或已重新下单），不能再支付。";
+
 std::string state_words(std::string_view state) {
   if (state == wx::kSuccess) return "支付成功";
   if (state == wx::kNotPay) return "待支付";
@@ -820,6 +824,8 @@ Reply SandboxImpl::payer_page(const std::string& prepay) {
       "<p>订单号 " +
       html_escape(order->out_trade_no) + "</p><p>金额 <b>¥" + wx::yuan(order->total) +
       "</b></p><p>状态 <span id=status>" + state_words(order->trade_state) + "</span></p>";
+  if (order->trade_state == wx::kClosed)
+    html += "<p id=refused>" + std::string(kClosedWords) + "</p>";
   if (order->trade_state == wx::kNotPay)
     html += "<form method=post action=\"" + base +
             "/confirm\"><button id=confirm>确认支付</button></form><form method=post action=\"" +
@@ -847,7 +853,10 @@ Reply SandboxImpl::payer_decides(const std::string& prepay, bool success, bool b
                  .location = options_.return_url.empty() ? "/pay/" + prepay : options_.return_url,
                  .sign = false};
   }
-  if (!paid.ok()) return error_reply(409, "ORDER_DECIDED", paid.error().message);
+  if (!paid.ok())
+    return error_reply(
+        409, "ORDER_DECIDED",
+        order->trade_state == wx::kClosed ? std::string(kClosedWords) : paid.error().message);
   auto now = find(prepay);
   JsonWriter w;
   w.begin_object().field("out_trade_no", now->out_trade_no);

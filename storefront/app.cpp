@@ -22,6 +22,7 @@
 #include "messaging/sms.hpp"
 #include "storefront/area_copies.hpp"
 #include "storefront/account_routes.hpp"
+#include "payments/closes.hpp"
 #include "payments/intents.hpp"
 #include "payments/ledger.hpp"
 #include "payments/module.hpp"
@@ -224,7 +225,9 @@ Result<App::Payments> App::open_payments(const Config& config, const Clock& cloc
   }
   auto wechat = CUNHUO_TRY(wx::load_config(file));
   CUNHUO_CHECK(check_sandbox_exposure(config, wechat.sandbox));
-  p.adapter = CUNHUO_TRY(wx::WechatPayProvider::open(std::move(wechat), clock));
+  p.adapter = CUNHUO_TRY(wx::WechatPayProvider::open(
+      std::move(wechat), clock,
+      wx::AdapterOptions{.trusted_file = config.data_dir + "/keys/wechatpay-platform.pem"}));
   spdlog::info("payments: {} at {}", p.adapter->name(), p.adapter->config().api_base);
   return p;
 }
@@ -372,7 +375,8 @@ void App::add_routes() {
                            fees(),
                            *dispatcher_,
                            config_.data_dir + "/photos",
-                           pages_.get()};
+                           pages_.get(),
+                           &cursors()};
   add_payments_routes(table_, payments);
   LogisticsContext logistics{*db_,         clock_,   auth_, *planner_, excursion_rules_,
                              *dispatcher_, cursors()};
@@ -495,6 +499,8 @@ void App::housekeeping() {
     if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
     auto settled = payments::settle_provider_refunds(*db_, *wechatpay_, clock_);
     if (!settled.ok()) spdlog::warn("settling refunds failed: {}", settled.error().message);
+    auto closed = payments::close_provider_orders(*db_, *wechatpay_, clock_);
+    if (!closed.ok()) spdlog::warn("closing provider orders failed: {}", closed.error().message);
   }
   reconcile_yesterday();
 }

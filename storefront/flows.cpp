@@ -15,6 +15,7 @@
 #include "marketplace/archive.hpp"
 #include "marketplace/catalog.hpp"
 #include "marketplace/orders.hpp"
+#include "payments/closes.hpp"
 #include "payments/intents.hpp"
 #include "payments/refunds.hpp"
 #include "payments/settlement.hpp"
@@ -67,6 +68,12 @@ Status settle(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContex
 Status refund_cancelled(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContext& ctx) {
   return pay::refund_order(tx, e.order_id.value, pay::LossBearer::none, "the order was cancelled",
                            ctx.fees, ctx.clock);
+}
+
+// An unpaid order cancelled (its payment window ran out, or the buyer cancelled): the
+// provider's orders of its checkout are closed, so the payer can no longer pay them.
+Status close_unpaid(db::Session& tx, const mk::OrderStatusChanged& e, const FlowContext& ctx) {
+  return pay::close_intents_of_order(tx, e.order_id.value, ctx.clock);
 }
 
 Status return_second_payment(db::Session& tx, const pay::PaymentReturned& e,
@@ -215,6 +222,7 @@ std::vector<Flow> flows() {
       {"marketplace.mark_refunded", pay::kOrderRefunded, decoded<mark_refunded>},
       {"payments.settle", order_topic(completed), decoded<settle>},
       {"payments.refund_cancelled", order_topic(cancelled), decoded<refund_cancelled>},
+      {"payments.close_unpaid", order_topic(cancelled), decoded<close_unpaid>},
       {"payments.return_second_payment", pay::kPaymentReturned, decoded<return_second_payment>},
       {"payments.refund_spoiled", lg::kShipmentSpoiledTopic, decoded<refund_spoiled>},
       {"logistics.ship", order_topic(paid), decoded<ship_order>},

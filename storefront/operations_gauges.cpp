@@ -5,6 +5,7 @@
 #include "logistics/work_queue.hpp"
 #include "payments/ledger.hpp"
 #include "payments/reconciliation.hpp"
+#include "payments/refunds.hpp"
 
 namespace cunhuo::storefront {
 namespace {
@@ -25,6 +26,7 @@ void OperationsGauges::refresh_counts(std::int64_t now) {
     const std::string yesterday = format_date(shanghai_date(now - 86'400'000));
     auto report = CUNHUO_TRY(payments::find_reconciliation(s, yesterday, ""));
     next.unreconciled = report ? static_cast<std::int64_t>(report->differences.size()) : 0;
+    next.undelivered_refunds = CUNHUO_TRY(payments::count_undelivered_refunds(s));
     return {};
   });
   next.store_up = counts.ok();
@@ -84,6 +86,9 @@ std::string OperationsGauges::render() {
   gauge(out, "cunhuo_payments_unreconciled",
         "Differences between the provider's bill and the books in yesterday's reconciliation.",
         r.unreconciled);
+  gauge(out, "cunhuo_refunds_undelivered",
+        "Refunds the provider reported ABNORMAL or CLOSED: owed to buyers, for staff to pay.",
+        r.undelivered_refunds);
   gauge(out, "cunhuo_excursions_open", "Cold-chain excursions open, awaiting the centre.",
         r.open_excursions);
   return out;

@@ -26,6 +26,7 @@ struct OperationsReading {
   std::int64_t ledger_checked_at_ms = 0;  // 0: not checked yet
   std::int64_t unreconciled = 0;          // differences in yesterday's whole-bill report
   std::int64_t open_excursions = 0;
+  std::int64_t undelivered_refunds = 0;  // refunds the provider reported ABNORMAL or CLOSED
   std::int64_t read_at_ms = 0;
 };
 

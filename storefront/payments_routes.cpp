@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/assert.hpp"
 #include "core/json.hpp"
 #include "core/privacy.hpp"
 #include "core/region.hpp"
@@ -780,6 +781,55 @@ void write_reconciliation(JsonWriter& w, const pay::Reconciliation& r) {
   w.key("differences").raw(pay::differences_json(r.differences)).end_object();
 }
 
+// ---- refunds the provider did not deliver -------------------------------------------
+
+schema::Schema undelivered_refunds_schema() {
+  using namespace schema;
+  const Schema item = object(
+      {required("id", id()), required("order_id", integer(0).described("0: a second payment")),
+       required("intent_id", id()), required("amount_fen", integer(1)),
+       required("status", choice({"abnormal", "closed"})), required("reason", text()),
+       required("region_code", text()), required("sent_at", utc_time())});
+  return object({required("refunds", array(item)), required("next_cursor", nullable(text()))});
+}
+
+// A centre sees the refunds of its own county's shops; an admin every one (and the
+// returns of a second payment, which belong to no order). Newest first, paged by id.
+Result<Response> list_undelivered_refunds(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  CUNHUO_ASSERT(ctx.cursors != nullptr);
+  const std::string list = "undelivered-refunds:" + std::to_string(account.id);
+  const auto page = CUNHUO_TRY(
+      read_page(req.query_param("limit"), req.query_param("cursor"), *ctx.cursors, list, 1));
+  auto rows = CUNHUO_TRY(ctx.db.read([&](db::Session& s) {
+    return pay::undelivered_refunds(
+        s, account.role == Role::admin ? std::string() : account.region_code,
+        page.after ? std::optional(page.after->front()) : std::nullopt,
+        static_cast<int>(page.limit) + 1);
+  }));
+  std::optional<std::string> next;
+  if (static_cast<std::int64_t>(rows.size()) > page.limit) {
+    rows.resize(static_cast<std::size_t>(page.limit));
+    next = ctx.cursors->seal(list, {rows.back().id});
+  }
+  JsonWriter w;
+  w.begin_object().key("refunds").begin_array();
+  for (const auto& r : rows) {
+    w.begin_object().field("id", r.id).field("order_id", r.order_id);
+    w.field("intent_id", r.intent_id).field("amount_fen", r.amount_fen);
+    w.field("status", r.status).field("reason", r.reason).field("region_code", r.region_code);
+    w.field("sent_at", format_utc(r.sent_at_ms)).end_object();
+  }
+  w.end_array().key("next_cursor");
+  if (next)
+    w.value(*next);
+  else
+    w.null();
+  w.end_object();
+  return Response::json(200, w.take());
+}
+
 const QueryParam kReconciledCounty{
     .name = "county",
     .description =
@@ -1008,6 +1058,17 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
                         "provider_unavailable"},
              .summary = "Reconcile the provider's bill for a date against the books",
              .handler = bind(run_reconciliation)});
+  table.add(
+      {.method = "GET",
+       .pattern = "/api/v1/undelivered-refunds",
+       .access = only({Role::county_centre, Role::admin}),
+       .response_schema = undelivered_refunds_schema(),
+       .query = {{.name = "limit", .type = "integer", .description = "1 to 100; 20 by default"},
+                 {.name = "cursor", .description = "next_cursor of the page before"}},
+       .errors = {"invalid_limit", "invalid_cursor"},
+       .summary = "Refunds the provider reported ABNORMAL or CLOSED: the buyer has not "
+                  "got the money, which the books hold as owed to them",
+       .handler = bind(list_undelivered_refunds)});
   table.add({.method = "GET",
              .pattern = "/api/v1/reconciliations/:date",
              .access = only({Role::county_centre, Role::admin}),

@@ -15,6 +15,7 @@
 #include "payments/settlement.hpp"
 #include "payments/signing.hpp"
 #include "storefront/auth.hpp"
+#include "storefront/cursor.hpp"
 #include "storefront/http.hpp"
 #include "storefront/route_table.hpp"
 #include "storefront/idempotency.hpp"
@@ -37,6 +38,7 @@ struct PaymentsContext {
   outbox::Dispatcher& dispatcher;
   std::string photo_folder;  // where refund claims' photos are kept, beside listing photos
   const web::PageTable* pages = nullptr;  // the frame of the printable statement
+  const CursorSeal* cursors = nullptr;    // the App's seal (App::cursors()): paged lists
 };
 
 void add_payments_routes(RouteTable& table, PaymentsContext context);

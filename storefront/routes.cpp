@@ -19,7 +19,8 @@ Schema health_schema() {
 
 Schema readiness_schema() {
   using namespace schema;
-  const Schema provider = object({required("name", text()), required("configured", boolean())});
+  const Schema provider = object(
+      {required("name", text()), required("configured", boolean()), required("ready", boolean())});
   const Schema outbox = object({required("pending", integer(0)), required("parked", integer(0)),
                                 required("oldest_pending_age_s", integer(0))});
   return object({required("status", choice({"ready"})),
@@ -74,7 +75,7 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
              .pattern = "/readyz",
              .access = anyone(),
              .response_schema = readiness_schema(),
-             .errors = {"shutting_down", "store_unavailable", "storage_full"},
+             .errors = {"shutting_down", "store_unavailable", "storage_full", "provider_not_ready"},
              .summary = "The store is reachable and writable, and the server takes traffic; "
                         "the payment provider and the outbox backlog",
              .handler = [ctx](const Call&) -> Result<Response> {
@@ -85,6 +86,11 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
                  if (st.error().code == db::kStorageFull) return error_response(st.error());
                  return error_response(503, "store_unavailable", "the store does not answer");
                }
+               // Configured but unable to verify its answers (no platform certificate yet).
+               if (ctx.provider.configured() && !ctx.provider.ready())
+                 return error_response(503, "provider_not_ready",
+                                       "the payment provider is not ready: no platform "
+                                       "certificate is trusted yet");
                const auto reading = ctx.gauges.read();
                const auto& backlog = reading.outbox;
                const std::int64_t age =
@@ -96,7 +102,8 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
                w.begin_object().field("status", "ready");
                w.field("store", ctx.db.dialect() == db::Dialect::sqlite ? "sqlite" : "mysql");
                w.key("provider").begin_object().field("name", ctx.provider.name());
-               w.field("configured", ctx.provider.configured()).end_object();
+               w.field("configured", ctx.provider.configured());
+               w.field("ready", ctx.provider.ready()).end_object();
                w.key("outbox").begin_object().field("pending", backlog.pending);
                w.field("parked", backlog.parked).field("oldest_pending_age_s", age).end_object();
                w.end_object();

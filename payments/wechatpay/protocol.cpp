@@ -263,6 +263,9 @@ std::string format_trade_bill(std::string_view appid, std::string_view mchid,
   std::int64_t paid = 0, refunded = 0;
   for (const auto& l : lines) {
     const bool refund = l.trade_state == kRefund;
+    const std::string refund_status = !refund                   ? ""
+                                      : l.refund_status.empty() ? std::string(kSuccess)
+                                                                : l.refund_status;
     const std::vector<std::string> fields = {l.trade_time,
                                              std::string(appid),
                                              std::string(mchid),
@@ -282,7 +285,7 @@ std::string format_trade_bill(std::string_view appid, std::string_view mchid,
                                              yuan(refund ? l.refund : 0),
                                              "0.00",
                                              refund ? "ORIGINAL" : "",
-                                             refund ? "SUCCESS" : "",
+                                             refund_status,
                                              "村货订单",
                                              "",
                                              "0.00000",
@@ -334,7 +337,8 @@ Result<std::vector<TradeBillLine>> parse_trade_bill(std::string_view csv) {
                     .refund_id = at("微信退款单号"),
                     .out_refund_no = at("商户退款单号"),
                     .total = fen_of_yuan(at("应结订单金额")).value_or(-1),
-                    .refund = fen_of_yuan(at("退款金额")).value_or(-1)};
+                    .refund = fen_of_yuan(at("退款金额")).value_or(-1),
+                    .refund_status = column("退款状态") < f.size() ? f[column("退款状态")] : ""};
     if (column("商户订单号") == header.size() || l.total < 0 || l.refund < 0)
       return refuse("has a line that does not parse");
     out.push_back(std::move(l));

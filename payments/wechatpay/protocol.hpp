@@ -100,6 +100,7 @@ struct TradeBillLine {
   std::string trade_time, transaction_id, out_trade_no, trade_state;  // SUCCESS or REFUND
   std::string refund_id, out_refund_no;
   std::int64_t total = 0, refund = 0;  // fen
+  std::string refund_status;  // 退款状态 of a REFUND line: SUCCESS, PROCESSING, ABNORMAL
 };
 std::string format_trade_bill(std::string_view appid, std::string_view mchid,
                               const std::vector<TradeBillLine>& lines);

@@ -29,6 +29,12 @@ Error provider_error(int status, std::string_view what) {
 
 bool transient(const Error& e) { return e.kind == ErrorKind::unavailable; }
 
+// The provider could not be reached or failed (5xx): not an answer that failed its checks.
+bool unreachable(const Error& e) {
+  return e.code == kProviderUnavailable || e.code == net::kUnreachable || e.code == net::kTimeout ||
+         e.code == net::kBadResponse;
+}
+
 // A certificate is trusted only between its notBefore and notAfter.
 bool valid_at(const Certificate& c, std::int64_t now_s) {
   return c.not_before_s() <= now_s && now_s <= c.not_after_s();
@@ -228,8 +234,45 @@ Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config
   std::unique_ptr<WechatPayProvider> p(
       new WechatPayProvider(std::move(config), std::move(*key), clock, std::move(options)));
   CUNHUO_CHECK(p->http_.trust());
-  CUNHUO_CHECK(p->refresh_certificates());
+  p->load_trusted();
+  // WeChat Pay unreachable at boot does not stop the service: it starts on what it trusted.
+  if (auto fetched = p->refresh_certificates(); !fetched.ok()) {
+    if (!unreachable(fetched.error())) return fetched.error();  // a forgery is no outage
+    spdlog::warn(
+        "wechatpay: /v3/certificates not fetched at start ({}); {} certificate(s) "
+        "trusted before",
+        fetched.error().code, p->trusted_serials().size());
+  }
   return p;
+}
+
+bool WechatPayProvider::ready() const {
+  std::lock_guard lock(mu_);
+  return !platform_.empty();
+}
+
+void WechatPayProvider::load_trusted() {
+  if (options_.trusted_file.empty()) return;
+  std::ifstream in(options_.trusted_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string all = text.str();
+  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  const std::int64_t now_s = clock_.now_ms() / 1000;
+  std::lock_guard lock(mu_);
+  for (std::size_t from = 0, end; (end = all.find(kEnd, from)) != std::string::npos;
+       from = end + kEnd.size()) {
+    auto cert = Certificate::from_pem(all.substr(from, end + kEnd.size() - from));
+    if (cert.ok() && valid_at(*cert, now_s)) platform_.emplace(cert->serial(), std::move(*cert));
+  }
+}
+
+void WechatPayProvider::save_trusted() const {
+  if (options_.trusted_file.empty()) return;
+  std::string text;
+  for (const auto& [serial, cert] : platform_) text += cert.pem();
+  if (!write_secret_file(options_.trusted_file, text).ok())
+    spdlog::warn("wechatpay: cannot keep the trusted certificates in {}", options_.trusted_file);
 }
 
 void WechatPayProvider::wait(int attempt) {
@@ -364,6 +407,7 @@ Status WechatPayProvider::refresh(bool retrying) {
       spdlog::info("wechatpay: trusting platform certificate {}", cert.serial());
       platform_.emplace(cert.serial(), std::move(cert));
     }
+  save_trusted();
   return {};
 }
 
@@ -413,7 +457,10 @@ std::vector<std::string> WechatPayProvider::trusted_serials() const {
 }
 
 Result<ProviderPayment> WechatPayProvider::create_payment(const PaymentRequest& request) {
-  return create_order(request, *trade_type_of(config_.trade_type));
+  // load_config checks it; a Config built in code is not checked before it gets here.
+  const auto type = trade_type_of(config_.trade_type);
+  if (!type) return config_error("trade_type is native, jsapi or h5", "trade_type");
+  return create_order(request, *type);
 }
 
 Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& request,
@@ -444,6 +491,8 @@ Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& re
   w.end_object();
   const std::string body = w.take();
   const std::string path = std::string("/v3/pay/transactions/") + kind;
+  const auto started = std::chrono::steady_clock::now();
+  std::int64_t waited_ms = 0;  // the back-off's waits (instant in tests, yet counted)
   for (int attempt = 0;; ++attempt) {
     auto answer = call("POST", path, body);
     const bool failed = answer.ok() ? answer->status >= 500 : transient(answer.error());
@@ -459,21 +508,26 @@ Result<ProviderPayment> WechatPayProvider::create_order(const PaymentRequest& re
       if (link == nullptr || link->type() != Json::Type::string) return provider_error(502, path);
       return ProviderPayment{out_trade_no(request.intent_id), link->as_string()};
     }
-    if (attempt + 1 >= options_.attempts)
+    const std::int64_t spent = waited_ms + (options_.backoff_ms << std::min(attempt, 10)) +
+                               std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count();
+    if (attempt + 1 >= options_.attempts || spent > options_.create_deadline_ms)
       return answer.ok() ? provider_error(answer->status, path) : answer.error();
+    waited_ms += options_.backoff_ms << std::min(attempt, 10);
     wait(attempt);
-    // The order may have been made before the answer was lost: ask before making it again.
-    // out_trade_no is the intent's, so a second create cannot make a second charge; a paid
-    // order is not opened again.
-    auto known = query(request.intent_id);
+    // The order may have been made before the answer was lost: ask (once: the loop is the
+    // retry) before making it again. out_trade_no is the intent's, so a second create
+    // cannot make a second charge; a paid order is not opened again.
+    auto known = query(request.intent_id, false);
     if (known.ok() && *known && (*known)->trade_state == kSuccess)
       return make_error(ErrorKind::conflict, "already_paid", "this order is already paid");
   }
 }
 
-Result<std::optional<Transaction>> WechatPayProvider::query(std::int64_t intent_id) {
+Result<std::optional<Transaction>> WechatPayProvider::query(std::int64_t intent_id, bool retrying) {
   const std::string path = path_of_trade(intent_id) + "?mchid=" + config_.mchid;
-  auto answer = CUNHUO_TRY(call_retrying("GET", path, ""));
+  auto answer = CUNHUO_TRY(retrying ? call_retrying("GET", path, "") : call("GET", path, ""));
   if (answer.status == 404) return std::optional<Transaction>();
   if (answer.status != 200) return provider_error(answer.status, "the query");
   return std::optional<Transaction>(CUNHUO_TRY(decode_transaction(answer.body)));
@@ -485,6 +539,20 @@ Status WechatPayProvider::close(std::int64_t intent_id) {
   auto answer = CUNHUO_TRY(call_retrying("POST", path_of_trade(intent_id) + "/close", w.take()));
   if (answer.status != 204) return provider_error(answer.status, "the close");
   return {};
+}
+
+Result<CloseOutcome> WechatPayProvider::close_payment(std::int64_t intent_id) {
+  JsonWriter w;
+  w.begin_object().field("mchid", config_.mchid).end_object();
+  auto answer = CUNHUO_TRY(call("POST", path_of_trade(intent_id) + "/close", w.take()));
+  if (answer.status == 204) return CloseOutcome::closed;
+  if (answer.status >= 500) return provider_error(answer.status, "the close");
+  // Refused (ORDERPAID, ORDER_CLOSED, ORDER_NOT_EXIST...): what the order is decides.
+  auto known = CUNHUO_TRY(query(intent_id, false));
+  if (!known || known->trade_state == kClosed || known->trade_state == kRevoked)
+    return CloseOutcome::closed;
+  if (known->trade_state == kSuccess || known->trade_state == kRefund) return CloseOutcome::paid;
+  return provider_error(answer.status, "the close");
 }
 
 Result<ProviderRefund> WechatPayProvider::refund(std::int64_t intent_id, Money amount,
@@ -532,10 +600,14 @@ Result<std::vector<BillLine>> WechatPayProvider::bill(const std::string& date) {
   if (file.status != 200) return provider_error(file.status, "the bill download");
   if (sha1_hex(file.body) != hash)
     return make_error(ErrorKind::unavailable, "bad_bill", "the bill's SHA1 does not match");
+  return platform_bill(CUNHUO_TRY(parse_trade_bill(file.body)));
+}
+
+std::vector<BillLine> platform_bill(const std::vector<TradeBillLine>& lines) {
   std::vector<BillLine> out;
-  for (const auto& l : CUNHUO_TRY(parse_trade_bill(file.body))) {
+  for (const auto& l : lines) {
     const auto intent = intent_of(l.out_trade_no).value_or(0);
-    if (l.trade_state == kRefund)
+    if (l.trade_state == kRefund && l.refund_status == kSuccess)
       out.push_back(BillLine{"refund", l.refund_id, intent, l.refund});
     else if (l.trade_state == kSuccess)
       out.push_back(BillLine{"payment", l.transaction_id, intent, l.total});

@@ -27,6 +27,9 @@ inline constexpr std::string_view kH5CashierOrigin = "https://wx.tenpay.com";
 inline constexpr int kCallAttempts = 3;                // a call that times out or gets a 5xx
 inline constexpr std::int64_t kBackoffMs = 200;        // waits this, then twice as long
 inline constexpr std::int64_t kRefreshGapMs = 60'000;  // unknown serials refresh at most this often
+// A create (with its retries and the queries between them) gives up once its back-off would
+// take it past this: the buyer's request waits on it.
+inline constexpr std::int64_t kCreateDeadlineMs = 8'000;
 
 // The merchant's configuration, from a file only the service may read.
 struct Config {
@@ -57,6 +60,10 @@ struct AdapterOptions {
   std::int64_t backoff_ms = kBackoffMs;
   std::function<void(std::int64_t ms)> sleep;  // the back-off's wait; tests make it instant
   std::int64_t timeout_ms = net::kHttpTimeoutMs;
+  std::int64_t create_deadline_ms = kCreateDeadlineMs;
+  // Where the platform certificates trusted so far are kept (PEM), so that a restart while
+  // /v3/certificates cannot be reached still verifies answers and notifications. "": none.
+  std::string trusted_file;
 };
 
 std::string out_trade_no(std::int64_t intent_id);
@@ -66,14 +73,23 @@ std::string out_refund_no(std::string_view refund_key);
 // SUCCESS, ABNORMAL, CLOSED, PROCESSING (the refund's status) as the platform names them.
 std::optional<RefundState> refund_state_of(std::string_view status);
 
+// The bill's lines in the platform's terms: the payments that succeeded, and the refunds
+// whose 退款状态 is SUCCESS (a PROCESSING or ABNORMAL refund has not reached the payer).
+std::vector<BillLine> platform_bill(const std::vector<TradeBillLine>& lines);
+
 class WechatPayProvider final : public PaymentProvider {
  public:
   static constexpr const char* kName = "wechatpay";
-  // Loads the merchant key and fetches the platform certificates.
+  // Loads the merchant key and the certificates trusted before (options.trusted_file), then
+  // fetches the platform certificates. A fetch that fails is not fatal: what was trusted
+  // stays trusted, and with nothing trusted the provider is not ready() until a later call
+  // fetches them (at most once a minute).
   static Result<std::unique_ptr<WechatPayProvider>> open(Config config, const Clock& clock,
                                                          AdapterOptions options = {});
 
   std::string name() const override { return config_.sandbox ? kSandboxProvider : kName; }
+  // Some platform certificate is trusted: answers and notifications can be verified.
+  bool ready() const override;
   // Where the provider is told to send notifications (a platform on an ephemeral port
   // knows it once it listens).
   void set_notify_url(std::string url);
@@ -91,8 +107,12 @@ class WechatPayProvider final : public PaymentProvider {
   // An order of a given kind: its pay_url is the H5 link, the Native code_url, or for
   // JSAPI the prepay_id (what the WeChat client's JS bridge takes).
   Result<ProviderPayment> create_order(const PaymentRequest& request, TradeType type);
-  Result<std::optional<Transaction>> query(std::int64_t intent_id);
+  // With `retrying` off one attempt only (inside another call's retries).
+  Result<std::optional<Transaction>> query(std::int64_t intent_id, bool retrying = true);
   Status close(std::int64_t intent_id);
+  // One close; a refused close is decided by the order's state (one query): paid, or
+  // closed (closed, revoked or never made).
+  Result<CloseOutcome> close_payment(std::int64_t intent_id) override;
   Result<RefundRecord> query_refund(const std::string& refund_key);
   // Downloads /v3/certificates and trusts every certificate in it (old ones stay trusted
   // until they expire, so a rotation at the provider loses no notification).
@@ -126,6 +146,8 @@ class WechatPayProvider final : public PaymentProvider {
   // within WeChat Pay's 5 s.
   Status refresh(bool retrying);
   void wait(int attempt);
+  void load_trusted();
+  void save_trusted() const;  // under mu_
 
   std::string notify_url() const;
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/json.hpp"
+#include "tests/support/paysandbox.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server.hpp"
 
@@ -54,6 +55,19 @@ TEST_CASE("readyz names no provider when the sandbox is off", "[http][ops]") {
   auto doc = Json::parse(reply.body);
   CHECK(doc->find("provider")->find("name")->as_string() == "none");
   CHECK_FALSE(doc->find("provider")->find("configured")->as_bool());
+}
+
+TEST_CASE("the service starts while WeChat Pay cannot be reached; readyz says it is not ready",
+          "[http][ops][payments]") {
+  SystemClock clock;
+  PaySandbox provider(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  provider.sandbox().stop();  // WeChat Pay is down, and nothing was trusted before
+  TestServer server(StoreKind::sqlite, kTestSeed,
+                    [&](Config& c) { c.wechatpay_config = provider.config_file(); });
+  HttpClient client(server.port());
+  auto reply = client.request("GET", "/readyz");
+  CHECK(reply.status == 503);
+  CHECK(error_code(reply) == "provider_not_ready");
 }
 
 STORE_TEST(

@@ -6,6 +6,7 @@
 
 #include "core/config.hpp"
 #include "core/json.hpp"
+#include "payments/accounts.hpp"
 #include "payments/ledger.hpp"
 #include "payments/provider.hpp"
 #include "payments/refunds.hpp"
@@ -664,6 +665,114 @@ STORE_TEST("a refund's ABNORMAL outcome is recorded for staff; one never sent is
   CHECK(notify(c, seal("REFUND.SUCCESS", refund_resource(sent.intent_id, no, "SUCCESS"))).status ==
         200);
   CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE status = 'abnormal'") == 1);
+}
+
+// The ABNORMAL outcome of the refund sent, as the provider notifies it.
+void refund_goes_abnormal(TestServer& server, HttpClient& c, const SentRefund& sent) {
+  auto sealed = server.app().payment_sandbox()->seal(
+      "REFUND.ABNORMAL",
+      refund_resource(sent.intent_id, wx::out_refund_no(sent.refund_key), "ABNORMAL"));
+  REQUIRE(sealed.ok());
+  REQUIRE(notify(c, as_notice(*sealed)).status == 200);
+}
+
+std::int64_t balance_of(TestServer& server, const std::string& account) {
+  auto found =
+      server.app().db().read([&](db::Session& s) { return payments::find_account(s, account); });
+  REQUIRE(found.ok());
+  return *found ? (*found)->balance() : 0;
+}
+
+STORE_TEST("a refund the provider reports ABNORMAL is owed to the buyer in the books, once",
+           "[http][payments][refund-outcome][undelivered]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const SentRefund sent = send_a_refund(server, c);
+  const std::int64_t at_provider = balance_of(server, payments::accounts::provider("sim"));
+  CHECK(balance_of(server, payments::accounts::kRefundsOwed) == 0);
+  refund_goes_abnormal(server, c, sent);
+  // The money came back from the provider: owed to the buyer, not refunded.
+  CHECK(balance_of(server, payments::accounts::kRefundsOwed) == 7960);
+  CHECK(balance_of(server, payments::accounts::provider("sim")) == at_provider - 7960);
+  refund_goes_abnormal(server, c, sent);  // the same word again (another nonce)
+  CHECK(balance_of(server, payments::accounts::kRefundsOwed) == 7960);
+  CHECK(server.count(
+            "SELECT COUNT(*) FROM ledger_transfers WHERE transfer_key LIKE 'undelivered:%'") == 1);
+  REQUIRE(server.app().db().read([](db::Session& s) { return payments::check_ledger(s); }).ok());
+}
+
+// Refusals in order of precedence: a session, then a role that handles refunds.
+STORE_TEST("the county centre and an admin list refunds that did not reach the buyer",
+           "[http][payments][undelivered]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  const SentRefund sent = send_a_refund(server, c);
+  const std::string path = "/api/v1/undelivered-refunds";
+  CHECK(c.request("GET", path, "", bearer(server.login(kCentre))).body.find(R"("refunds":[])") !=
+        std::string::npos);  // none yet
+  refund_goes_abnormal(server, c, sent);
+  const struct {
+    const char* name;
+    std::string who;
+    int status;
+  } refusals[] = {{"no session", "", 401},
+                  {"a consumer", kConsumer, 403},
+                  {"a farmer", kFarmer, 403},
+                  {"the poverty office", kOffice, 403}};
+  for (const auto& r : refusals) {
+    INFO(r.name);
+    const Headers h =
+        r.who.empty() ? Headers{{"Content-Type", "application/json"}} : bearer(server.login(r.who));
+    CHECK(c.request("GET", path, "", h).status == r.status);
+  }
+  for (const std::string& who : {kCentre, std::string("13900000008")}) {  // the admin
+    INFO(who);
+    auto listed = c.request("GET", path, "", bearer(server.login(who)));
+    REQUIRE(listed.status == 200);
+    auto doc = Json::parse(listed.body);
+    REQUIRE(doc.ok());
+    const auto& items = doc->find("refunds")->as_array();
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].find("status")->as_string() == "abnormal");
+    CHECK(items[0].find("amount_fen")->as_integer() == 7960);
+    CHECK(items[0].find("intent_id")->as_integer() == sent.intent_id);
+  }
+  CHECK(error_code(c.request("GET", path + "?cursor=forged", "", bearer(server.login(kCentre)))) ==
+        "invalid_cursor");
+}
+
+STORE_TEST("a centre of another county does not see the refunds of this one's shops",
+           "[http][payments][undelivered]") {
+  TestServer server(store_kind);
+  HttpClient c(server.port());
+  refund_goes_abnormal(server, c, send_a_refund(server, c));
+  REQUIRE(server.app()
+              .db()
+              .write([](db::Session& tx) {
+                return tx.exec("UPDATE accounts SET region_code = '620622' WHERE phone = ?",
+                               {kCentre});
+              })
+              .ok());
+  auto listed = c.request("GET", "/api/v1/undelivered-refunds", "", bearer(server.login(kCentre)));
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body.find(R"("refunds":[])") != std::string::npos);
+}
+
+STORE_TEST("metrics count the refunds that did not reach the buyer",
+           "[http][payments][undelivered][metrics]") {
+  TestServer server(store_kind, "fixture", {}, ServerClock::manual);
+  HttpClient c(server.port());
+  const SentRefund sent = send_a_refund(server, c);
+  auto gauge = [&] {
+    server.advance(std::chrono::seconds(16));  // past the gauges' refresh
+    const std::string body = c.request("GET", "/metrics").body;
+    const auto at = body.find("\ncunhuo_refunds_undelivered ");
+    REQUIRE(at != std::string::npos);
+    return std::stoll(body.substr(at + 28));
+  };
+  CHECK(gauge() == 0);
+  refund_goes_abnormal(server, c, sent);
+  CHECK(gauge() == 1);
 }
 
 STORE_TEST("a refund's SUCCESS notification settles the refund sent",

@@ -442,7 +442,10 @@ struct LossyProxy {
   std::map<std::string, std::string> certificates_headers;
   LocalServer server{[this](const FakeRequest& r) { return forward(r); }, std::nullopt};
 
+  std::atomic<int> requests{0};  // every request that reached the proxy
+
   FakeReply forward(const FakeRequest& r) {
+    ++requests;
     if (fail_all > 0) {
       --fail_all;
       return FakeReply{.status = 503, .body = R"({"code":"SYSTEM_ERROR","message":"busy"})"};
@@ -736,6 +739,133 @@ STORE_TEST("the sandbox keeps its orders, refunds and certificate across a resta
   REQUIRE(*paid);
   CHECK((*paid)->trade_state == "SUCCESS");
   CHECK(adapter->refund(51, Money::fen(80), "refund:order:51").ok());
+}
+
+// A proxy in front of the sandbox, and an adapter configured through it with `options`.
+struct Proxied {
+  LossyProxy proxy;
+  std::unique_ptr<wx::WechatPayProvider> adapter;
+  Proxied(Merchant& m, wx::AdapterOptions options) {
+    proxy.target = m.sandbox.sandbox().base_url();
+    proxy.ca_file = m.sandbox.sandbox().ca_file();
+    auto config = m.sandbox.config();
+    config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+    auto opened = wx::WechatPayProvider::open(config, m.clock, std::move(options));
+    REQUIRE(opened.ok());
+    adapter = std::move(*opened);
+  }
+};
+
+STORE_TEST("a create that keeps failing asks once, without retries, between its attempts",
+           "[wechatpay][create-retries]") {
+  Merchant m(store_kind);
+  Proxied p(m, wx::AdapterOptions{.attempts = 3, .backoff_ms = 1, .sleep = [](auto) {}});
+  p.proxy.requests = 0;
+  p.proxy.fail_all = 100;
+  auto made = p.adapter->create_payment(m.request(51, 990));
+  REQUIRE_FALSE(made.ok());
+  CHECK(made.error().code == pay::kProviderUnavailable);
+  CHECK(p.proxy.requests == 3 + 2);  // three creates, one query between each two
+}
+
+STORE_TEST("a create stops once its back-off would pass its deadline",
+           "[wechatpay][create-retries]") {
+  Merchant m(store_kind);
+  std::vector<std::int64_t> waits;
+  Proxied p(m, wx::AdapterOptions{.attempts = 5,
+                                  .backoff_ms = 1000,
+                                  .sleep = [&](std::int64_t ms) { waits.push_back(ms); },
+                                  .create_deadline_ms = 2500});
+  p.proxy.requests = 0;
+  p.proxy.fail_all = 100;
+  REQUIRE_FALSE(p.adapter->create_payment(m.request(52, 990)).ok());
+  CHECK(waits == std::vector<std::int64_t>{1000});  // a second wait (2 s) would pass 2.5 s
+  CHECK(p.proxy.requests == 2 + 1);
+}
+
+TEST_CASE("a configuration built in code with an unknown trade type is refused when paying",
+          "[wechatpay]") {
+  Merchant m(StoreKind::sqlite);
+  auto config = m.sandbox.config();
+  config.trade_type = "app";
+  auto adapter = wx::WechatPayProvider::open(config, m.clock);
+  REQUIRE(adapter.ok());
+  auto made = (*adapter)->create_payment(m.request(53, 100));
+  REQUIRE_FALSE(made.ok());
+  CHECK(made.error().code == "bad_wechatpay_config");
+  CHECK(made.error().field == "trade_type");
+}
+
+TEST_CASE("the bill counts a refund line only when its refund status is SUCCESS",
+          "[wechatpay][bill]") {
+  const struct {
+    const char* status;
+    bool counted;
+  } cases[] = {{"SUCCESS", true}, {"PROCESSING", false}, {"ABNORMAL", false}, {"CLOSED", false}};
+  for (const auto& c : cases) {
+    INFO(c.status);
+    const std::vector<wx::TradeBillLine> lines = {{.trade_time = "2026-12-07 10:00:00",
+                                                   .transaction_id = "4200000000000000000000000001",
+                                                   .out_trade_no = "CUNHUO61",
+                                                   .trade_state = "SUCCESS",
+                                                   .total = 7960},
+                                                  {.trade_time = "2026-12-07 11:00:00",
+                                                   .transaction_id = "4200000000000000000000000001",
+                                                   .out_trade_no = "CUNHUO61",
+                                                   .trade_state = "REFUND",
+                                                   .refund_id = "50300000000000000000000001",
+                                                   .out_refund_no = "refund_order_9",
+                                                   .total = 7960,
+                                                   .refund = 3980,
+                                                   .refund_status = c.status}};
+    auto parsed = wx::parse_trade_bill(wx::format_trade_bill("wxapp", "1900000109", lines));
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->size() == 2);
+    CHECK((*parsed)[1].refund_status == c.status);
+    const auto bill = wx::platform_bill(*parsed);
+    CHECK(bill.size() == (c.counted ? 2u : 1u));
+    CHECK(bill.front().type == "payment");
+    if (c.counted) CHECK(bill.back().amount_fen == 3980);
+  }
+}
+
+STORE_TEST("the adapter opens while WeChat Pay cannot be reached, not ready until it trusts",
+           "[wechatpay][boot]") {
+  Merchant m(store_kind);
+  auto config = m.sandbox.config();
+  config.api_base = "https://127.0.0.1:1";  // nothing listens
+  auto adapter = wx::WechatPayProvider::open(
+      config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+  REQUIRE(adapter.ok());
+  CHECK_FALSE((*adapter)->ready());
+  CHECK((*adapter)->trusted_serials().empty());
+}
+
+STORE_TEST("a restart while WeChat Pay cannot be reached trusts the certificates kept before",
+           "[wechatpay][boot]") {
+  Merchant m(store_kind);
+  const std::string kept = temp_dir() + "/platform.pem";
+  const wx::AdapterOptions options{
+      .attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}, .trusted_file = kept};
+  auto first = wx::WechatPayProvider::open(m.sandbox.config(), m.clock, options);
+  REQUIRE(first.ok());
+  REQUIRE((*first)->ready());
+  auto config = m.sandbox.config();
+  config.api_base = "https://127.0.0.1:1";
+  auto restarted = wx::WechatPayProvider::open(config, m.clock, options);
+  REQUIRE(restarted.ok());
+  CHECK((*restarted)->ready());
+  CHECK((*restarted)->trusted_serials() ==
+        std::vector<std::string>{m.sandbox.sandbox().platform_serial()});
+  // What it trusts verifies the provider's notifications while the fetch still fails.
+  auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", R"({"x":1})");
+  REQUIRE(sealed.ok());
+  auto opened =
+      (*restarted)
+          ->open_notification(pay::Notification{sealed->serial, sealed->timestamp, sealed->nonce,
+                                                sealed->signature, sealed->body});
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().code == wx::kBadNotification);  // verified: its content is refused
 }
 
 }  // namespace cunhuo::test
