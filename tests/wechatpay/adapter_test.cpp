@@ -467,6 +467,15 @@ struct LossyProxy {
   std::vector<std::pair<std::string, std::string>> certificates_body;
   LocalServer server{[this](const FakeRequest& r) { return forward(r); }, std::nullopt};
 
+  // The adapter's configuration for `sandbox` with its calls through this proxy.
+  wx::Config in_front_of(PaySandbox& sandbox) {
+    target = sandbox.sandbox().base_url();
+    ca_file = sandbox.sandbox().ca_file();
+    auto config = sandbox.config();
+    config.api_base = server.url().substr(0, server.url().size() - 1);
+    return config;
+  }
+
   FakeReply forward(const FakeRequest& r) {
     if (fail_all > 0) {
       --fail_all;
@@ -510,10 +519,7 @@ STORE_TEST("a create whose answer was lost is retried after a query: one order, 
            "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(
       config, m.clock, wx::AdapterOptions{.attempts = 3, .backoff_ms = 1, .sleep = [](auto) {}});
   REQUIRE(adapter.ok());
@@ -548,10 +554,7 @@ STORE_TEST(
   for (const auto& c : cases) {
     INFO(c.name);
     LossyProxy proxy;
-    proxy.target = m.sandbox.sandbox().base_url();
-    proxy.ca_file = m.sandbox.sandbox().ca_file();
-    auto config = m.sandbox.config();
-    config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+    auto config = proxy.in_front_of(m.sandbox);
     auto adapter = wx::WechatPayProvider::open(
         config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
     REQUIRE(adapter.ok());
@@ -582,11 +585,8 @@ STORE_TEST("a /v3/certificates answer not signed by the certificate it names is 
   for (const auto& c : cases) {
     INFO(c.name);
     LossyProxy proxy;
-    proxy.target = m.sandbox.sandbox().base_url();
-    proxy.ca_file = m.sandbox.sandbox().ca_file();
     proxy.certificates_headers = c.headers;
-    auto config = m.sandbox.config();
-    config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+    auto config = proxy.in_front_of(m.sandbox);
     auto adapter = wx::WechatPayProvider::open(
         config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
     REQUIRE_FALSE(adapter.ok());
@@ -594,10 +594,7 @@ STORE_TEST("a /v3/certificates answer not signed by the certificate it names is 
   }
   // Untouched, the first download verifies with the certificate it carries (bootstrap).
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(config, m.clock);
   REQUIRE(adapter.ok());
   CHECK((*adapter)->trusted_serials().size() == 1);
@@ -607,10 +604,7 @@ STORE_TEST("an order is made with the platform's payment window as its time_expi
            "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(config, m.clock);
   REQUIRE(adapter.ok());
   auto request = m.request(44, 100);
@@ -622,10 +616,7 @@ STORE_TEST("an order is made with the platform's payment window as its time_expi
 STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   std::vector<std::int64_t> waits;
   auto adapter = wx::WechatPayProvider::open(
       config, m.clock,
@@ -646,10 +637,7 @@ STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", 
 STORE_TEST("a failing call's log line carries no key material", "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(
       config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
   REQUIRE(adapter.ok());
