@@ -1,5 +1,6 @@
 #include "paysandbox/sandbox.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -118,7 +119,7 @@ class Watchdog {
   }
   // Watches `fd` until forget(); returns the handle to forget it by (-1: not watched).
   int watch(int fd, std::chrono::steady_clock::time_point deadline) {
-    const int copy = ::dup(fd);
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (copy < 0) return -1;
     std::lock_guard lock(mu_);
     deadlines_[copy] = deadline;

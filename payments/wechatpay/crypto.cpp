@@ -25,7 +25,9 @@ using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
+// Reads `text` in place; null when OpenSSL cannot allocate (or the text is over 2 GiB).
 Bio memory_bio(std::string_view text) {
+  if (text.size() > static_cast<std::size_t>(INT32_MAX)) return Bio(nullptr, BIO_free);
   return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
 }
 
@@ -81,6 +83,7 @@ Result<RsaKey> RsaKey::from_private_pem(std::string_view pem) {
   if (pem.find("ENCRYPTED") != std::string_view::npos)
     return bad_key("the private key is encrypted: give the service an unencrypted key (mode 0600)");
   auto bio = memory_bio(pem);
+  if (!bio) return out_of_memory("BIO_new_mem_buf");
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
     EVP_PKEY_free(key);
@@ -93,6 +96,7 @@ Result<RsaKey> RsaKey::from_private_pem(std::string_view pem) {
 
 Result<RsaKey> RsaKey::from_public_pem(std::string_view pem) {
   auto bio = memory_bio(pem);
+  if (!bio) return out_of_memory("BIO_new_mem_buf");
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
     EVP_PKEY_free(key);
@@ -234,6 +238,7 @@ Certificate Certificate::from_parts(std::shared_ptr<x509_st> cert, std::string s
 
 Result<Certificate> Certificate::from_pem(std::string_view pem) {
   auto bio = memory_bio(pem);
+  if (!bio) return out_of_memory("BIO_new_mem_buf");
   X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
   if (cert == nullptr)
     return make_error(ErrorKind::invalid, std::string(kBadCertificate), "not a PEM certificate");
