@@ -519,14 +519,7 @@ void SandboxImpl::exchange(Stream& stream, beast::flat_buffer& buffer, bool tls)
   res.set("Request-ID", wx::random_token(16));
   if (!reply.location.empty()) res.set(http::field::location, reply.location);
   if (reply.sign) {
-    std::string serial;
-    wx::RsaKey key;
-    {
-      std::lock_guard lock(mu_);
-      serial = current_serial_;
-      key = current_key_;
-    }
-    auto h = wx::sign_body(key, serial, clock_.now_ms() / 1000, reply.body);
+    auto h = sign(reply.body);  // the current platform key, as notifications are
     if (h.ok()) {
       res.set(wx::kSerialHeader, h->serial);
       res.set(wx::kTimestampHeader, h->timestamp);
