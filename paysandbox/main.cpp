@@ -5,6 +5,7 @@
 //   cunhuo-paysandbox --data-dir var/paysandbox --port 8443 --config var/wechatpay.conf \
 //     --notify-url http://127.0.0.1:8080/api/v1/payments/notify \
 //     --return-url http://127.0.0.1:8080/orders [--duplicates 1] [--late-ms 60000]
+//     [--back-dated-payments on]   (only for a platform loading the demo county)
 //
 // SIGUSR1 rotates its platform certificate (the old one is still served until it expires);
 // SIGTERM or SIGINT stops it.
@@ -23,7 +24,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: cunhuo-paysandbox --data-dir DIR --config FILE --notify-url URL [--port N]\n"
-    "       [--return-url URL] [--duplicates N] [--late-ms MS] [--host 127.0.0.1]\n";
+    "       [--return-url URL] [--duplicates N] [--late-ms MS] [--host 127.0.0.1]\n"
+    "       [--back-dated-payments on|off]\n";
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "cunhuo-paysandbox: %s\n", message.c_str());
@@ -34,12 +36,16 @@ int fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> args{
-      {"--port", "0"},      {"--duplicates", "0"}, {"--late-ms", "0"}, {"--host", "127.0.0.1"},
-      {"--return-url", ""}, {"--data-dir", ""},    {"--config", ""},   {"--notify-url", ""}};
+      {"--port", "0"},         {"--duplicates", "0"}, {"--late-ms", "0"},
+      {"--host", "127.0.0.1"}, {"--return-url", ""},  {"--data-dir", ""},
+      {"--config", ""},        {"--notify-url", ""},  {"--back-dated-payments", "off"}};
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc || !args.contains(argv[i])) return fail(std::string("bad flag\n") + kUsage);
     args[argv[i]] = argv[i + 1];
   }
+  const std::string back_dated = args["--back-dated-payments"];
+  if (back_dated != "on" && back_dated != "off")
+    return fail(std::string("--back-dated-payments is on or off\n") + kUsage);
   for (const char* required : {"--data-dir", "--config", "--notify-url"})
     if (args[required].empty()) return fail(std::string(required) + " is required\n" + kUsage);
   cunhuo::init_logging("info");
@@ -59,7 +65,8 @@ int main(int argc, char** argv) {
                    .port = static_cast<std::uint16_t>(std::atoi(args["--port"].c_str())),
                    .return_url = args["--return-url"],
                    .duplicates = std::atoi(args["--duplicates"].c_str()),
-                   .late_ms = std::atoll(args["--late-ms"].c_str())};
+                   .late_ms = std::atoll(args["--late-ms"].c_str()),
+                   .back_dated_payments = back_dated == "on"};
   auto sandbox = ps::Sandbox::open(ps::options_for(*merchant, base), clock);
   if (!sandbox.ok()) return fail(sandbox.error().message);
   auto written = cunhuo::payments::wechatpay::write_config(

@@ -31,11 +31,11 @@ Result<Merchant> ensure_merchant(const std::string& dir) {
   const std::string apiv3_file = dir + "/apiv3.key";
   if (!std::filesystem::exists(m.key_file)) {
     auto key = CUNHUO_TRY(wx::RsaKey::generate());
-    CUNHUO_CHECK(write_owner_only(m.key_file, key.private_pem()));
+    CUNHUO_CHECK(write_owner_only(m.key_file, CUNHUO_TRY(key.private_pem())));
   }
   if (!std::filesystem::exists(apiv3_file))
     CUNHUO_CHECK(write_owner_only(apiv3_file, wx::random_token(wx::kApiV3KeyBytes)));
-  m.public_key_pem = CUNHUO_TRY(wx::RsaKey::load_private_file(m.key_file)).public_pem();
+  m.public_key_pem = CUNHUO_TRY(CUNHUO_TRY(wx::RsaKey::load_private_file(m.key_file)).public_pem());
   m.apiv3_key = read_all(apiv3_file);
   if (m.apiv3_key.size() != wx::kApiV3KeyBytes)
     return make_error(ErrorKind::invalid, "sandbox_merchant", apiv3_file + " is not 32 bytes");

@@ -1,7 +1,10 @@
 #include "paysandbox/sandbox.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +15,8 @@
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -89,6 +94,72 @@ Reply error_reply(int status, std::string_view code, std::string_view message) {
   w.begin_object().field("code", code).field("message", message).end_object();
   return Reply{.status = status, .body = w.take()};
 }
+
+// A failure of the sandbox itself: logged here, answered with no detail (an error's text
+// may name its tables, files or keys).
+Reply internal_error(std::string_view what) {
+  spdlog::error("paysandbox: {}", what);
+  return error_reply(500, "SYSTEM_ERROR", "the sandbox failed; see its log");
+}
+
+// Cuts connections that outlive their deadline: shuts the socket down (through a duplicate
+// of its descriptor, so a number the kernel reuses is never touched), which ends the
+// serving thread's blocking read or write. Beast's own timeouts apply to asynchronous
+// operations only.
+class Watchdog {
+ public:
+  Watchdog() : thread_([this] { run(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // Watches `fd` until forget(); returns the handle to forget it by (-1: not watched).
+  int watch(int fd, std::chrono::steady_clock::time_point deadline) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) return -1;
+    std::lock_guard lock(mu_);
+    deadlines_[copy] = deadline;
+    cv_.notify_all();
+    return copy;
+  }
+  void forget(int handle) {
+    if (handle < 0) return;
+    std::lock_guard lock(mu_);
+    deadlines_.erase(handle);
+    ::close(handle);
+  }
+  // Cuts every connection now (the sandbox stops).
+  void cut_all() {
+    std::lock_guard lock(mu_);
+    for (auto& [fd, deadline] : deadlines_) ::shutdown(fd, SHUT_RDWR);
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [fd, deadline] : deadlines_) {
+        if (deadline <= now) {
+          ::shutdown(fd, SHUT_RDWR);
+          deadline = std::chrono::steady_clock::time_point::max();  // cut once
+        }
+        next = std::min(next, deadline);
+      }
+      cv_.wait_until(lock, next);
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int, std::chrono::steady_clock::time_point> deadlines_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 std::string padded(const char* prefix, std::int64_t id, int width) {
   char buf[64];
@@ -207,7 +278,10 @@ class SandboxImpl final : public Sandbox {
   Result<wx::Transaction> transaction_of(const db::Row& r);
   Status queue(db::Session& tx, const std::string& event_type, const std::string& resource,
                const std::string& notify_url);
+  void accept_next();
+  void serve_waiting();
   void serve(tcp::socket socket);
+  void converse(tcp::socket socket);
   template <class Stream>
   void exchange(Stream& stream, beast::flat_buffer& buffer, bool tls);
 
@@ -228,6 +302,15 @@ class SandboxImpl final : public Sandbox {
   std::atomic<bool> held_{false};
   std::condition_variable cv_;
   bool stopping_ = false, started_ = false;
+  std::mutex nonces_mu_;
+  wx::NonceWindow nonces_;  // the merchant's request nonces of the last 5 minutes
+  // Accepted connections waiting for one of the serving threads.
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::deque<tcp::socket> waiting_;
+  std::vector<std::thread> workers_;
+  bool pool_stopping_ = false;
+  std::unique_ptr<Watchdog> watchdog_;
 };
 
 Status SandboxImpl::init() {
@@ -257,8 +340,8 @@ Status SandboxImpl::load_or_make_tls() {
     auto c = CUNHUO_TRY(wx::Certificate::self_signed(k, "cunhuo payment sandbox", "5A4E4442",
                                                      clock_.now_ms() / 1000 - 3600, 3650,
                                                      "DNS:localhost,IP:127.0.0.1"));
-    CUNHUO_CHECK(write_private(key, k.private_pem()));
-    CUNHUO_CHECK(write_private(cert, c.pem()));
+    CUNHUO_CHECK(write_private(key, CUNHUO_TRY(k.private_pem())));
+    CUNHUO_CHECK(write_private(cert, CUNHUO_TRY(c.pem())));
   }
   tls_.emplace(asio::ssl::context::tls_server);
   boost::system::error_code ec;
@@ -290,11 +373,12 @@ Status SandboxImpl::rotate_certificate() {
   const std::int64_t now_s = clock_.now_ms() / 1000;
   auto cert = CUNHUO_TRY(wx::Certificate::self_signed(key, "Tenpay.com Root CA (sandbox)", serial,
                                                       now_s - 60, options_.certificate_days));
+  const std::string cert_pem = CUNHUO_TRY(cert.pem()), key_pem = CUNHUO_TRY(key.private_pem());
   CUNHUO_CHECK(db_->write([&](db::Session& tx) -> Status {
     CUNHUO_TRY(tx.exec(
         "INSERT INTO sb_certificates (serial, certificate, private_key, created_at, not_after) "
         "VALUES (?, ?, ?, ?, ?)",
-        {cert.serial(), cert.pem(), key.private_pem(), clock_.now_ms(), cert.not_after_s()}));
+        {cert.serial(), cert_pem, key_pem, clock_.now_ms(), cert.not_after_s()}));
     return {};
   }));
   std::lock_guard lock(mu_);
@@ -308,16 +392,12 @@ Status SandboxImpl::start() {
   if (started_) return {};
   started_ = true;
   stopping_ = false;
+  pool_stopping_ = false;
+  watchdog_ = std::make_unique<Watchdog>();
+  for (int i = 0; i < kServeThreads; ++i) workers_.emplace_back([this] { serve_waiting(); });
+  io_.restart();
   server_ = std::thread([this] {
-    std::function<void()> next;
-    next = [this, &next] {
-      acceptor_.async_accept([this, &next](beast::error_code ec, tcp::socket socket) {
-        if (ec) return;
-        serve(std::move(socket));
-        next();
-      });
-    };
-    next();
+    accept_next();
     io_.run();
   });
   if (options_.deliver_in_background)
@@ -346,16 +426,63 @@ void SandboxImpl::stop() {
   if (sender_.joinable()) sender_.join();
   asio::post(io_, [this] { acceptor_.close(); });
   if (server_.joinable()) server_.join();
+  {
+    std::lock_guard lock(pool_mu_);
+    pool_stopping_ = true;
+    waiting_.clear();
+  }
+  pool_cv_.notify_all();
+  watchdog_->cut_all();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+  watchdog_.reset();
 }
 
-// One connection at a time: TLS for the API, plain HTTP for the payer's page (a browser
-// opening the H5 link need not trust the sandbox's certificate).
+// The accepting thread only queues: a connection is served by one of the pool's threads.
+void SandboxImpl::accept_next() {
+  acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec) return;  // the acceptor closed: the sandbox stops
+    {
+      std::lock_guard lock(pool_mu_);
+      if (waiting_.size() < kMaxWaitingConnections) {
+        waiting_.push_back(std::move(socket));
+        pool_cv_.notify_one();
+      } else {
+        spdlog::warn("paysandbox: {} connections waiting: one more closed", waiting_.size());
+      }
+    }
+    accept_next();
+  });
+}
+
+void SandboxImpl::serve_waiting() {
+  for (;;) {
+    std::unique_lock lock(pool_mu_);
+    pool_cv_.wait(lock, [&] { return pool_stopping_ || !waiting_.empty(); });
+    if (pool_stopping_) return;
+    tcp::socket socket = std::move(waiting_.front());
+    waiting_.pop_front();
+    lock.unlock();
+    serve(std::move(socket));
+  }
+}
+
+// One connection, cut by the watchdog when it outlives its deadline.
 void SandboxImpl::serve(tcp::socket socket) {
+  const int watched = watchdog_->watch(
+      socket.native_handle(), std::chrono::steady_clock::now() +
+                                  std::chrono::milliseconds(options_.connection_deadline_ms));
+  converse(std::move(socket));
+  watchdog_->forget(watched);
+}
+
+// TLS for the API, plain HTTP for the payer's page (a browser opening the H5 link need not
+// trust the sandbox's certificate).
+void SandboxImpl::converse(tcp::socket socket) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   beast::flat_buffer buffer;
   beast::tcp_stream plain(std::move(socket));
-  plain.expires_after(std::chrono::seconds(10));
   const bool tls = beast::detect_ssl(plain, buffer, ec);
   if (ec) return;
   if (!tls) return exchange(plain, buffer, false);
@@ -370,30 +497,33 @@ void SandboxImpl::serve(tcp::socket socket) {
 template <class Stream>
 void SandboxImpl::exchange(Stream& stream, beast::flat_buffer& buffer, bool tls) {
   http::request_parser<http::string_body> parser;
-  parser.body_limit(1 << 20);
+  parser.header_limit(kMaxHeaderBytes);
+  parser.body_limit(kMaxBodyBytes);
   beast::error_code ec;
   http::read(stream, buffer, parser, ec);
-  if (ec) return;
-  const auto& req = parser.get();
   Reply reply;
-  try {
-    reply = handle(std::string(req.method_string()), std::string(req.target()), req, tls);
-  } catch (const std::exception& e) {
-    reply = error_reply(500, "SYSTEM_ERROR", e.what());
+  if (ec == http::error::header_limit) {
+    reply = error_reply(431, "PARAM_ERROR", "the request's header is over 8 KiB");
+    reply.sign = false;
+  } else if (ec == http::error::body_limit) {
+    reply = error_reply(413, "PARAM_ERROR", "the request's body is over 1 MiB");
+    reply.sign = false;
+  } else if (ec) {
+    return;
+  } else {
+    const auto& req = parser.get();
+    try {
+      reply = handle(std::string(req.method_string()), std::string(req.target()), req, tls);
+    } catch (const std::exception& e) {
+      reply = internal_error(e.what());
+    }
   }
   http::response<http::string_body> res(static_cast<http::status>(reply.status), 11);
   res.set(http::field::content_type, reply.content_type);
   res.set("Request-ID", wx::random_token(16));
   if (!reply.location.empty()) res.set(http::field::location, reply.location);
   if (reply.sign) {
-    std::string serial;
-    wx::RsaKey key;
-    {
-      std::lock_guard lock(mu_);
-      serial = current_serial_;
-      key = current_key_;
-    }
-    auto h = wx::sign_body(key, serial, clock_.now_ms() / 1000, reply.body);
+    auto h = sign(reply.body);  // the current platform key, as notifications are
     if (h.ok()) {
       res.set(wx::kSerialHeader, h->serial);
       res.set(wx::kTimestampHeader, h->timestamp);
@@ -428,7 +558,9 @@ Reply SandboxImpl::handle(const std::string& method, const std::string& target,
   if (!path.starts_with("/v3/")) return error_reply(404, "NOT_FOUND", "no such resource");
   if (!tls) return error_reply(403, "NO_AUTH", "the API is served over HTTPS only");
   if (auto ok = check_merchant(method, target, req); !ok.ok())
-    return error_reply(401, "SIGN_ERROR", ok.error().message);
+    return ok.error().code == "FREQUENCY_LIMITED"
+               ? error_reply(429, "FREQUENCY_LIMITED", ok.error().message)
+               : error_reply(401, "SIGN_ERROR", ok.error().message);
   return api(method, target, req.body());
 }
 
@@ -438,15 +570,23 @@ Status SandboxImpl::check_merchant(const std::string& method, const std::string&
   auto refuse = [](const char* why) {
     return make_error(ErrorKind::unauthorized, "SIGN_ERROR", why);
   };
-  if (a.mchid != options_.mchid) return refuse("unknown merchant");
-  if (a.serial_no != options_.merchant_serial) return refuse("unknown merchant certificate");
-  const std::int64_t at = std::atoll(a.timestamp.c_str());
-  if (std::llabs(clock_.now_ms() / 1000 - at) >= wx::kMaxSkewSeconds)
-    return refuse("the request's timestamp is too far from now");
+  // The signature first: nothing the header says is looked at before it is the merchant's.
   if (!merchant_key_.verifies(
           wx::request_message(method, target, a.timestamp, a.nonce_str, req.body()), a.signature))
     return refuse("the signature does not verify");
-  return {};
+  if (a.mchid != options_.mchid) return refuse("unknown merchant");
+  if (a.serial_no != options_.merchant_serial) return refuse("unknown merchant certificate");
+  const std::int64_t now_s = clock_.now_ms() / 1000;
+  if (!wx::fresh_timestamp(a.timestamp, now_s))
+    return refuse("the request's timestamp is too far from now");
+  std::lock_guard lock(nonces_mu_);
+  switch (nonces_.take(a.nonce_str, *wx::parse_timestamp(a.timestamp), now_s)) {
+    case wx::NonceWindow::Verdict::first: return {};
+    case wx::NonceWindow::Verdict::replayed: return refuse("the request's nonce was used before");
+    case wx::NonceWindow::Verdict::full:
+      return make_error(ErrorKind::unavailable, "FREQUENCY_LIMITED", "too many requests");
+  }
+  return refuse("unreachable");
 }
 
 Reply SandboxImpl::api(const std::string& method, const std::string& target,
@@ -547,7 +687,7 @@ Reply SandboxImpl::create(const std::string& kind, const std::string& body) {
     w.end_object();
     return Reply{.status = 200, .body = w.take()};
   });
-  return made.ok() ? *made : error_reply(500, "SYSTEM_ERROR", made.error().message);
+  return made.ok() ? *made : internal_error(made.error().message);
 }
 
 Reply SandboxImpl::query(const std::string& no) {
@@ -555,7 +695,7 @@ Reply SandboxImpl::query(const std::string& no) {
     return s.query_one(
         std::string("SELECT ") + kOrderColumns + " FROM sb_orders WHERE out_trade_no = ?", {no});
   });
-  if (!row.ok()) return error_reply(500, "SYSTEM_ERROR", row.error().message);
+  if (!row.ok()) return internal_error(row.error().message);
   if (!*row) return error_reply(404, "ORDER_NOT_EXIST", "no such order");
   auto t = transaction_of(**row);
   return Reply{.status = 200, .body = wx::encode(*t)};
@@ -571,7 +711,7 @@ Reply SandboxImpl::close(const std::string& no) {
     CUNHUO_TRY(tx.exec("UPDATE sb_orders SET trade_state = 'CLOSED' WHERE out_trade_no = ?", {no}));
     return Reply{.status = 204, .body = ""};
   });
-  return r.ok() ? *r : error_reply(500, "SYSTEM_ERROR", r.error().message);
+  return r.ok() ? *r : internal_error(r.error().message);
 }
 
 Status SandboxImpl::queue(db::Session& tx, const std::string& event_type,
@@ -703,7 +843,7 @@ Reply SandboxImpl::refund(const std::string& body) {
     return Reply{.status = 200, .body = wx::encode(rec)};
   });
   cv_.notify_all();
-  return r.ok() ? *r : error_reply(500, "SYSTEM_ERROR", r.error().message);
+  return r.ok() ? *r : internal_error(r.error().message);
 }
 
 Reply SandboxImpl::query_refund(const std::string& refund_no) {
@@ -724,7 +864,7 @@ Reply SandboxImpl::query_refund(const std::string& refund_no) {
                                .total = row->i64(5)};
     return Reply{.status = 200, .body = wx::encode(rec)};
   });
-  return r.ok() ? *r : error_reply(500, "SYSTEM_ERROR", r.error().message);
+  return r.ok() ? *r : internal_error(r.error().message);
 }
 
 Result<std::string> SandboxImpl::bill_csv(const std::string& date) {
@@ -790,18 +930,19 @@ Reply SandboxImpl::certificates() {
         ">= ? ORDER BY created_at",
         {clock_.now_ms() / 1000});
   });
-  if (!rows.ok()) return error_reply(500, "SYSTEM_ERROR", rows.error().message);
+  if (!rows.ok()) return internal_error(rows.error().message);
   JsonWriter w;
   w.begin_object().key("data").begin_array();
   for (const auto& r : *rows) {
     const std::string nonce = wx::random_token(wx::kGcmNonceBytes);
-    auto sealed = wx::aes_gcm_seal(options_.apiv3_key, nonce, "certificate", r.str(1));
-    if (!sealed.ok()) return error_reply(500, "SYSTEM_ERROR", "cannot seal a certificate");
+    auto sealed = wx::aes_gcm_seal(options_.apiv3_key, nonce, wx::kCertificateResource, r.str(1));
+    if (!sealed.ok()) return internal_error("cannot seal a certificate");
     w.begin_object().field("serial_no", r.str(0));
     w.field("effective_time", wx::beijing_time(r.i64(2) / 1000));
     w.field("expire_time", wx::beijing_time(r.i64(3)));
-    w.key("encrypt_certificate").begin_object().field("algorithm", "AEAD_AES_256_GCM");
-    w.field("nonce", nonce).field("associated_data", "certificate").field("ciphertext", *sealed);
+    w.key("encrypt_certificate").begin_object().field("algorithm", wx::kAeadAlgorithm);
+    w.field("nonce", nonce).field("associated_data", wx::kCertificateResource);
+    w.field("ciphertext", *sealed);
     w.end_object().end_object();
   }
   w.end_array().end_object();
@@ -843,7 +984,14 @@ Reply SandboxImpl::payer_decides(const std::string& prepay, bool success, bool b
                  .body = "没有这笔支付",
                  .content_type = "text/plain; charset=utf-8",
                  .sign = false};
-  if (!browser && !body.empty()) return payer_in_hand(prepay, success, body);
+  if (!browser && !body.empty()) {
+    if (!options_.back_dated_payments) {
+      Reply off = error_reply(403, "NO_AUTH", "back-dated payments are not offered here");
+      off.sign = false;
+      return off;
+    }
+    return payer_in_hand(prepay, success, body);
+  }
   auto paid = pay(prepay, success);
   if (browser) {
     std::lock_guard lock(mu_);
@@ -877,7 +1025,7 @@ Reply SandboxImpl::payer_in_hand(const std::string& prepay, bool success, const 
   auto resource = decide(prepay, success, at->as_integer(), true);
   if (!resource.ok()) return error_reply(409, "ORDER_DECIDED", resource.error().message);
   auto sealed = seal(success ? "TRANSACTION.SUCCESS" : "TRANSACTION.FAIL", *resource);
-  if (!sealed.ok()) return error_reply(500, "SYSTEM_ERROR", sealed.error().message);
+  if (!sealed.ok()) return internal_error(sealed.error().message);
   JsonWriter w;
   w.begin_object().field("serial", sealed->serial).field("timestamp", sealed->timestamp);
   w.field("nonce", sealed->nonce).field("signature", sealed->signature);
@@ -888,15 +1036,17 @@ Reply SandboxImpl::payer_in_hand(const std::string& prepay, bool success, const 
 Result<Sandbox::Sealed> SandboxImpl::seal(const std::string& event_type,
                                           const std::string& resource) {
   const std::string nonce = wx::random_token(wx::kGcmNonceBytes);
-  const bool refund = event_type.starts_with("REFUND.");
-  const std::string aad = refund ? "refund" : "transaction";
+  const auto kind = wx::resource_kind_of(event_type);
+  if (!kind) return make_error(ErrorKind::invalid, "PARAM_ERROR", "no such event type");
+  const bool refund = *kind == wx::kRefundResource;
+  const std::string aad(*kind);
   // A notification sent again (a duplicate, a late copy, a retry) keeps its id.
   wx::Envelope e{.id = "EV-" + wx::sha1_hex(event_type + resource).substr(0, 32),
                  .create_time = wx::beijing_time(clock_.now_ms() / 1000),
                  .event_type = event_type,
                  .resource_type = "encrypt-resource",
                  .summary = refund ? "退款成功" : "支付成功",
-                 .resource = wx::Resource{.algorithm = "AEAD_AES_256_GCM",
+                 .resource = wx::Resource{.algorithm = std::string(wx::kAeadAlgorithm),
                                           .original_type = aad,
                                           .ciphertext = CUNHUO_TRY(wx::aes_gcm_seal(
                                               options_.apiv3_key, nonce, aad, resource)),

@@ -19,6 +19,14 @@
 namespace cunhuo::paysandbox {
 
 inline constexpr std::int64_t kNotifyTimeoutMs = 5'000;  // WeChat Pay waits 5 s for the answer
+// Connections are served by this many threads, so a client that holds one open (or sends
+// slowly) stalls one thread, not the sandbox; at most kMaxWaitingConnections more wait, the
+// rest are closed at once. Each has kConnectionDeadlineMs to be served, then it is cut.
+inline constexpr int kServeThreads = 4;
+inline constexpr std::size_t kMaxWaitingConnections = 64;
+inline constexpr std::int64_t kConnectionDeadlineMs = 10'000;
+inline constexpr std::uint32_t kMaxHeaderBytes = 8 * 1024;  // more: 431
+inline constexpr std::uint64_t kMaxBodyBytes = 1 << 20;     // more: 413
 
 struct Options {
   std::string data_dir;            // keys, certificates and the store (paysandbox.db) live here
@@ -34,6 +42,10 @@ struct Options {
   std::int64_t retry_base_ms = 1000, retry_cap_ms = 5 * 60 * 1000;
   int max_attempts = 15;
   bool deliver_in_background = true;  // tests drive deliver_due() themselves
+  // The demo loader's way of paying at a moment of the demo's history (see pay()): off,
+  // anyone holding a pay link could have a platform-signed, back-dated notification.
+  bool back_dated_payments = false;
+  std::int64_t connection_deadline_ms = kConnectionDeadlineMs;
   std::int64_t poll_ms = 200;
   int certificate_days = 365;
 };
@@ -62,7 +74,8 @@ class Sandbox {
   // The payer pays (or the payment fails) for the order with this prepay id / out_trade_no:
   // the sandbox page's buttons; the notifications are queued. Over HTTP the page's
   // POST /pay/{prepay_id}/confirm with {"in_hand": true, "paid_at_ms": N} instead answers
-  // the signed notification (the demo loader's way: see payer_in_hand).
+  // the signed notification (the demo loader's way: see payer_in_hand), only with
+  // Options::back_dated_payments (403 otherwise).
   virtual Status pay(const std::string& out_trade_no, bool success) = 0;
   virtual Result<Order> find(const std::string& out_trade_no) = 0;
   // Where the payer's browser goes once they decided (known once the platform listens).

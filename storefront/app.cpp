@@ -214,9 +214,13 @@ Result<App::Payments> App::open_payments(const Config& config, const Clock& cloc
         CUNHUO_TRY(paysandbox::ensure_merchant(config.data_dir + "/keys/wechatpay"));
     p.sandbox = CUNHUO_TRY(paysandbox::Sandbox::open(
         // Every notification also comes a second time, as providers promise at least once.
+        // Back-dated payments only for the demo loader (App::load_demo), which pays the
+        // county's history at its moments.
         paysandbox::options_for(
             merchant,
-            paysandbox::Options{.data_dir = config.data_dir + "/paysandbox", .duplicates = 1}),
+            paysandbox::Options{.data_dir = config.data_dir + "/paysandbox",
+                                .duplicates = 1,
+                                .back_dated_payments = config.seed == seeds::demo::kName}),
         clock));
     CUNHUO_CHECK(p.sandbox->start());
     file = config.data_dir + "/keys/wechatpay.conf";  // the port is known now, not the notify URL

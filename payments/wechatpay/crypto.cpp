@@ -16,6 +16,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/assert.hpp"
+
 namespace cunhuo::payments::wechatpay {
 namespace {
 
@@ -23,13 +25,24 @@ using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
+// Reads `text` in place; null when OpenSSL cannot allocate (or the text is over 2 GiB).
 Bio memory_bio(std::string_view text) {
+  if (text.size() > static_cast<std::size_t>(INT32_MAX)) return Bio(nullptr, BIO_free);
   return Bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
 }
 
-std::string bio_text(BIO* bio) {
+Error out_of_memory(const char* what) {
+  return make_error(ErrorKind::internal, "openssl_failed", std::string("OpenSSL: ") + what);
+}
+
+// The PEM text `write` puts in a memory BIO; an error when OpenSSL cannot make or fill it.
+template <class Write>
+Result<std::string> pem_text(const char* what, Write write) {
+  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio || write(bio.get()) != 1) return out_of_memory(what);
   char* data = nullptr;
-  const long n = BIO_get_mem_data(bio, &data);
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  if (n <= 0 || data == nullptr) return out_of_memory(what);
   return std::string(data, static_cast<std::size_t>(n));
 }
 
@@ -70,6 +83,7 @@ Result<RsaKey> RsaKey::from_private_pem(std::string_view pem) {
   if (pem.find("ENCRYPTED") != std::string_view::npos)
     return bad_key("the private key is encrypted: give the service an unencrypted key (mode 0600)");
   auto bio = memory_bio(pem);
+  if (!bio) return out_of_memory("BIO_new_mem_buf");
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
     EVP_PKEY_free(key);
@@ -82,6 +96,7 @@ Result<RsaKey> RsaKey::from_private_pem(std::string_view pem) {
 
 Result<RsaKey> RsaKey::from_public_pem(std::string_view pem) {
   auto bio = memory_bio(pem);
+  if (!bio) return out_of_memory("BIO_new_mem_buf");
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
     EVP_PKEY_free(key);
@@ -144,7 +159,8 @@ Result<std::string> read_secret_file(const std::string& path, std::string_view w
 Result<std::string> RsaKey::sign(std::string_view message) const {
   MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::size_t length = 0;
-  if (!key_ || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
+  if (!ctx || !key_ ||
+      EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &length, bytes(message), message.size()) != 1)
     return bad_key("the key cannot sign");
   std::string signature(length, '\0');
@@ -159,21 +175,28 @@ bool RsaKey::verifies(std::string_view message, std::string_view signature_b64) 
   const auto signature = base64_decode(signature_b64);
   if (!key_ || !signature) return false;
   MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  return EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
          EVP_DigestVerify(ctx.get(), bytes(*signature), signature->size(), bytes(message),
                           message.size()) == 1;
 }
 
-std::string RsaKey::private_pem() const {
-  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  return bio_text(bio.get());
+Result<std::string> RsaKey::private_pem() const {
+  if (!key_) return bad_key("no key");
+  return pem_text("PEM_write_bio_PrivateKey", [&](BIO* bio) {
+    return PEM_write_bio_PrivateKey(bio, key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
 }
 
-std::string RsaKey::public_pem() const {
-  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_PUBKEY(bio.get(), key_.get());
-  return bio_text(bio.get());
+Result<std::string> RsaKey::public_pem() const {
+  if (!key_) return bad_key("no key");
+  return pem_text("PEM_write_bio_PUBKEY",
+                  [&](BIO* bio) { return PEM_write_bio_PUBKEY(bio, key_.get()); });
+}
+
+RsaKey RsaKey::sharing(evp_pkey_st* key) {
+  RsaKey out;
+  if (EVP_PKEY_up_ref(key) == 1) out.key_.reset(key, EVP_PKEY_free);
+  return out;
 }
 
 namespace {
@@ -185,13 +208,12 @@ Result<Certificate> adopt(X509* raw) {
   std::string serial = hex != nullptr ? hex : "";
   OPENSSL_free(hex);
   BN_free(bn);
-  EVP_PKEY* key = X509_get_pubkey(raw);
-  if (key == nullptr || serial.empty())
-    return make_error(ErrorKind::invalid, std::string(kBadCertificate), "no key or serial");
-  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_PUBKEY(bio.get(), key);
-  EVP_PKEY_free(key);
-  auto public_key = CUNHUO_TRY(RsaKey::from_public_pem(bio_text(bio.get())));
+  // The certificate's own key, shared (its count raised), not copied through PEM.
+  EVP_PKEY* key = X509_get0_pubkey(raw);
+  if (key == nullptr || serial.empty() || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+    return make_error(ErrorKind::invalid, std::string(kBadCertificate), "no RSA key or serial");
+  RsaKey public_key = RsaKey::sharing(key);
+  if (public_key.get() == nullptr) return out_of_memory("EVP_PKEY_up_ref");
   const auto not_before = epoch_of(X509_get0_notBefore(raw));
   const auto not_after = epoch_of(X509_get0_notAfter(raw));
   if (!not_before || !not_after)
@@ -216,6 +238,7 @@ Certificate Certificate::from_parts(std::shared_ptr<x509_st> cert, std::string s
 
 Result<Certificate> Certificate::from_pem(std::string_view pem) {
   auto bio = memory_bio(pem);
+  if (!bio) return out_of_memory("BIO_new_mem_buf");
   X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
   if (cert == nullptr)
     return make_error(ErrorKind::invalid, std::string(kBadCertificate), "not a PEM certificate");
@@ -231,21 +254,24 @@ Result<Certificate> Certificate::self_signed(const RsaKey& key, std::string_view
   X509* cert = X509_new();
   if (cert == nullptr) return fail("X509_new");
   std::unique_ptr<X509, decltype(&X509_free)> held(cert, X509_free);
-  X509_set_version(cert, 2);
   BIGNUM* bn = nullptr;
   const std::string serial(serial_hex);
   if (BN_hex2bn(&bn, serial.c_str()) == 0) return fail("the serial is not hex");
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+  const bool serial_set = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != nullptr;
   BN_free(bn);
+  if (!serial_set) return fail("BN_to_ASN1_INTEGER");
   time_t from = static_cast<time_t>(not_before_s);
-  X509_time_adj_ex(X509_getm_notBefore(cert), 0, 0, &from);
-  X509_time_adj_ex(X509_getm_notAfter(cert), days, 0, &from);
-  X509_set_pubkey(cert, key.get());
   X509_NAME* name = X509_get_subject_name(cert);
   const std::string cn(common_name);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
+  if (X509_set_version(cert, 2) != 1 ||
+      X509_time_adj_ex(X509_getm_notBefore(cert), 0, 0, &from) == nullptr ||
+      X509_time_adj_ex(X509_getm_notAfter(cert), days, 0, &from) == nullptr ||
+      X509_set_pubkey(cert, key.get()) != 1 || name == nullptr ||
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                                 0) != 1 ||
+      X509_set_issuer_name(cert, name) != 1)
+    return fail("the certificate's fields");
   if (!dns_ip.empty()) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -254,25 +280,27 @@ Result<Certificate> Certificate::self_signed(const RsaKey& key, std::string_view
     for (auto [nid, value] : {std::pair{NID_subject_alt_name, alt.c_str()},
                               std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
       X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-      if (ext == nullptr || X509_add_ext(cert, ext, -1) != 1) return fail("an extension");
-      X509_EXTENSION_free(ext);
+      const bool added = ext != nullptr && X509_add_ext(cert, ext, -1) == 1;
+      X509_EXTENSION_free(ext);  // X509_add_ext copies it; freed whether or not it was added
+      if (!added) return fail("an extension");
     }
   }
   if (X509_sign(cert, key.get(), EVP_sha256()) <= 0) return fail("X509_sign");
   return adopt(held.release());
 }
 
-std::string Certificate::pem() const {
-  Bio bio(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_X509(bio.get(), cert_.get());
-  return bio_text(bio.get());
+Result<std::string> Certificate::pem() const {
+  if (!cert_) return make_error(ErrorKind::invalid, std::string(kBadCertificate), "none");
+  return pem_text("PEM_write_bio_X509",
+                  [&](BIO* bio) { return PEM_write_bio_X509(bio, cert_.get()); });
 }
 
 Result<std::string> aes_gcm_open(std::string_view key, std::string_view nonce,
                                  std::string_view associated_data,
                                  std::string_view ciphertext_b64) {
   const auto sealed = base64_decode(ciphertext_b64);
-  if (key.size() != kApiV3KeyBytes || nonce.empty() || !sealed || sealed->size() < kGcmTagBytes)
+  if (key.size() != kApiV3KeyBytes || nonce.size() != kGcmNonceBytes || !sealed ||
+      sealed->size() < kGcmTagBytes || sealed->size() > kMaxSealedBytes)
     return undecryptable();
   const std::size_t n = sealed->size() - kGcmTagBytes;
   std::string tag = sealed->substr(n);
@@ -281,7 +309,7 @@ Result<std::string> aes_gcm_open(std::string_view key, std::string_view nonce,
   int len = 0, last = 0;
   auto* out = reinterpret_cast<unsigned char*>(plain.data());
   const bool ok =
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()),
                           nullptr) == 1 &&
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key), bytes(nonce)) == 1 &&
@@ -298,14 +326,15 @@ Result<std::string> aes_gcm_open(std::string_view key, std::string_view nonce,
 
 Result<std::string> aes_gcm_seal(std::string_view key, std::string_view nonce,
                                  std::string_view associated_data, std::string_view plaintext) {
-  if (key.size() != kApiV3KeyBytes || nonce.empty())
-    return bad_key("the APIv3 key is 32 bytes and the nonce is not empty");
+  if (key.size() != kApiV3KeyBytes || nonce.size() != kGcmNonceBytes ||
+      plaintext.size() + kGcmTagBytes > kMaxSealedBytes)
+    return bad_key("the APIv3 key is 32 bytes, the nonce 12 and the plaintext under 1 MiB");
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   std::string sealed(plaintext.size() + kGcmTagBytes, '\0');
   int len = 0, last = 0;
   auto* out = reinterpret_cast<unsigned char*>(sealed.data());
   const bool ok =
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()),
                           nullptr) == 1 &&
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key), bytes(nonce)) == 1 &&
@@ -328,23 +357,51 @@ std::string base64_encode(std::string_view data) {
   return out;
 }
 
+namespace {
+
+// The value of a character of the standard alphabet (RFC 4648 section 4); none for others.
+std::optional<unsigned> sextet(char c) {
+  if (c >= 'A' && c <= 'Z') return static_cast<unsigned>(c - 'A');
+  if (c >= 'a' && c <= 'z') return static_cast<unsigned>(c - 'a' + 26);
+  if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0' + 52);
+  if (c == '+') return 62u;
+  if (c == '/') return 63u;
+  return std::nullopt;
+}
+
+}  // namespace
+
+// Only the canonical spelling of some bytes: groups of four characters of the alphabet,
+// padding ("=" or "==") only at the end, the bits padding leaves unused all zero. No
+// whitespace, no line breaks, no other alphabet: each byte string has one text.
 std::optional<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t size = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts the padding's zero bytes: take them off.
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '=' && size > 0; --i) --size;
-  out.resize(size);
+  const std::size_t pad = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const std::size_t chars = last ? 4 - pad : 4;
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      const auto v = j < chars ? sextet(text[i + j]) : std::optional<unsigned>(0u);
+      if (!v) return std::nullopt;
+      group = group << 6 | *v;
+    }
+    const std::size_t bytes_in_group = chars - 1;  // 4 chars: 3 bytes, 3: 2, 2: 1
+    if (chars < 2 || (group & ((1u << (8 * (3 - bytes_in_group))) - 1)) != 0)
+      return std::nullopt;  // a lone character, or bits left over that are not zero
+    for (std::size_t b = 0; b < bytes_in_group; ++b)
+      out += static_cast<char>(group >> (16 - 8 * b) & 0xff);
+  }
   return out;
 }
 
 std::string sha1_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), digest, &n, EVP_sha1(), nullptr);
+  // SHA-1 of bytes in memory fails only when OpenSSL cannot run at all.
+  CUNHUO_ASSERT(EVP_Digest(data.data(), data.size(), digest, &n, EVP_sha1(), nullptr) == 1);
   std::string out;
   char buf[3];
   for (unsigned int i = 0; i < n; ++i) {
@@ -358,7 +415,10 @@ std::string random_token(std::size_t chars) {
   static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string raw(chars, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(chars));
+  // No randomness, no nonce: a predictable one would make replays and prepay ids guessable,
+  // and no caller could do anything better than stop.
+  CUNHUO_ASSERT(RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(chars)) ==
+                1);
   std::string out;
   for (unsigned char c : raw) out += kAlphabet[c % kAlphabet.size()];  // 62: slight bias is fine
   return out;

@@ -20,6 +20,8 @@ namespace cunhuo::payments::wechatpay {
 inline constexpr std::size_t kApiV3KeyBytes = 32;  // the APIv3 key is 32 ASCII bytes
 inline constexpr std::size_t kGcmNonceBytes = 12;  // "nonce" of a resource: 12 characters
 inline constexpr std::size_t kGcmTagBytes = 16;    // appended to the ciphertext
+// The largest sealed resource taken or made (a notification body is at most 1 MiB).
+inline constexpr std::size_t kMaxSealedBytes = std::size_t{1} << 20;
 inline constexpr int kRsaBits = 2048;
 
 // The error codes of this module.
@@ -38,9 +40,11 @@ class RsaKey {
   // base64(SHA256-RSA PKCS#1 v1.5 signature over message); needs the private half.
   Result<std::string> sign(std::string_view message) const;
   bool verifies(std::string_view message, std::string_view signature_b64) const;
-  std::string private_pem() const;
-  std::string public_pem() const;
+  Result<std::string> private_pem() const;
+  Result<std::string> public_pem() const;
   evp_pkey_st* get() const { return key_.get(); }
+  // `key` shared (its reference count raised); empty when OpenSSL refuses.
+  static RsaKey sharing(evp_pkey_st* key);
 
  private:
   std::shared_ptr<evp_pkey_st> key_;
@@ -61,7 +65,7 @@ class Certificate {
   const std::string& serial() const { return serial_; }
   std::int64_t not_after_s() const { return not_after_s_; }
   std::int64_t not_before_s() const { return not_before_s_; }
-  std::string pem() const;
+  Result<std::string> pem() const;
   const RsaKey& public_key() const { return public_key_; }
   static Certificate from_parts(std::shared_ptr<x509_st> cert, std::string serial,
                                 std::int64_t not_before_s, std::int64_t not_after_s,
@@ -75,7 +79,8 @@ class Certificate {
 };
 
 // AEAD_AES_256_GCM as WeChat Pay uses it: `ciphertext_b64` is the ciphertext with the
-// 16-byte tag appended, in base64. Any tampering, or another key, is `undecryptable`.
+// 16-byte tag appended, in base64; the nonce is exactly kGcmNonceBytes. Any tampering,
+// another key, another nonce length or a base64 that is not canonical is `undecryptable`.
 Result<std::string> aes_gcm_open(std::string_view key, std::string_view nonce,
                                  std::string_view associated_data, std::string_view ciphertext_b64);
 Result<std::string> aes_gcm_seal(std::string_view key, std::string_view nonce,
@@ -90,9 +95,12 @@ Status write_secret_file(const std::string& path, std::string_view text);
 Result<std::string> read_secret_file(const std::string& path, std::string_view what);
 
 std::string base64_encode(std::string_view bytes);
+// Strict: only what base64_encode writes (standard alphabet, padded, no whitespace, unused
+// bits zero) decodes; anything else is none.
 std::optional<std::string> base64_decode(std::string_view text);
 std::string sha1_hex(std::string_view data);  // lower-case
-// `chars` random letters and digits (nonce_str, Wechatpay-Nonce, GCM nonces).
+// `chars` random letters and digits (nonce_str, Wechatpay-Nonce, GCM nonces). Aborts when
+// the system has no randomness to give: a predictable nonce is never made.
 std::string random_token(std::size_t chars);
 
 }  // namespace cunhuo::payments::wechatpay

@@ -86,27 +86,30 @@ Result<Authorization> parse_authorization(std::string_view header) {
     return refuse();
   header.remove_prefix(kAuthScheme.size() + 1);
   Authorization a;
+  const std::pair<std::string_view, std::string*> fields[] = {{"mchid", &a.mchid},
+                                                              {"nonce_str", &a.nonce_str},
+                                                              {"signature", &a.signature},
+                                                              {"timestamp", &a.timestamp},
+                                                              {"serial_no", &a.serial_no}};
+  bool seen[std::size(fields)] = {};
   while (!header.empty()) {
     const auto eq = header.find("=\"");
     if (eq == std::string_view::npos) return refuse();
     const auto end = header.find('"', eq + 2);
     if (end == std::string_view::npos) return refuse();
     const std::string_view key = header.substr(0, eq), value = header.substr(eq + 2, end - eq - 2);
-    if (key == "mchid")
-      a.mchid = value;
-    else if (key == "nonce_str")
-      a.nonce_str = value;
-    else if (key == "signature")
-      a.signature = value;
-    else if (key == "timestamp")
-      a.timestamp = value;
-    else if (key == "serial_no")
-      a.serial_no = value;
+    for (std::size_t i = 0; i < std::size(fields); ++i) {
+      if (key != fields[i].first) continue;
+      // Once each, never empty: a second value must not silently replace what was signed.
+      if (seen[i] || value.empty()) return refuse();
+      seen[i] = true;
+      *fields[i].second = value;
+    }
     header.remove_prefix(end + 1);
     if (header.starts_with(',')) header.remove_prefix(1);
   }
-  if (a.mchid.empty() || a.signature.empty() || a.timestamp.empty() || a.serial_no.empty())
-    return refuse();
+  for (bool s : seen)
+    if (!s) return refuse();
   return a;
 }
 
@@ -125,13 +128,50 @@ Status check_signed(const SignedHeaders& h, std::string_view body, const RsaKey&
   if (!public_key.verifies(response_message(h.timestamp, h.nonce, body), h.signature))
     return make_error(ErrorKind::unauthorized, std::string(kBadSignature),
                       "the signature does not verify", "Wechatpay-Signature");
-  std::int64_t at = 0;
-  auto [end, ec] = std::from_chars(h.timestamp.data(), h.timestamp.data() + h.timestamp.size(), at);
-  if (ec != std::errc{} || end != h.timestamp.data() + h.timestamp.size() ||
-      std::llabs(now_s - at) >= kMaxSkewSeconds)
+  if (!fresh_timestamp(h.timestamp, now_s))
     return make_error(ErrorKind::unauthorized, std::string(kStale),
                       "the timestamp is 5 minutes or more from now", "Wechatpay-Timestamp");
   return {};
+}
+
+std::optional<std::int64_t> parse_timestamp(std::string_view text) {
+  if (text.empty() || text.size() > 10) return std::nullopt;  // 4'000'000'000 has 10 digits
+  std::int64_t at = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;  // no sign, no space, no "123abc"
+    at = at * 10 + (c - '0');
+  }
+  if (at > kMaxTimestampSeconds) return std::nullopt;
+  return at;
+}
+
+bool fresh_timestamp(std::string_view text, std::int64_t now_s) {
+  const auto at = parse_timestamp(text);
+  if (!at || now_s < 0 || now_s > kMaxTimestampSeconds) return false;
+  // Both bounded to [0, kMaxTimestampSeconds]: the difference cannot overflow.
+  const std::int64_t apart = *at > now_s ? *at - now_s : now_s - *at;
+  return apart < kMaxSkewSeconds;
+}
+
+NonceWindow::Verdict NonceWindow::take(const std::string& nonce, std::int64_t at_s,
+                                       std::int64_t now_s) {
+  // Forget those whose request would be stale by now: a replay of them is refused as stale.
+  while (!by_expiry_.empty() && by_expiry_.begin()->first < now_s) {
+    expiry_.erase(by_expiry_.begin()->second);
+    by_expiry_.erase(by_expiry_.begin());
+  }
+  if (expiry_.contains(nonce)) return Verdict::replayed;
+  if (expiry_.size() >= kMaxRememberedNonces) return Verdict::full;
+  const std::int64_t forget_after = at_s + kMaxSkewSeconds;
+  expiry_.emplace(nonce, forget_after);
+  by_expiry_.emplace(forget_after, nonce);
+  return Verdict::first;
+}
+
+std::optional<std::string_view> resource_kind_of(std::string_view event_type) {
+  if (event_type.starts_with("TRANSACTION.")) return kTransactionResource;
+  if (event_type.starts_with("REFUND.")) return kRefundResource;
+  return std::nullopt;
 }
 
 std::string encode(const Transaction& t) {

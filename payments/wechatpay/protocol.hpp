@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -25,6 +27,19 @@ inline constexpr const char* kSignatureHeader = "Wechatpay-Signature";
 // An answer or a notification whose timestamp is this far from now, or further, is refused.
 inline constexpr std::int64_t kMaxSkewSeconds = kNotificationSkewMs / 1000;
 inline constexpr std::size_t kNonceChars = 32;
+// A timestamp is Unix seconds, digits only, 0 up to this (2096): anything else is stale
+// before any arithmetic is done with it.
+inline constexpr std::int64_t kMaxTimestampSeconds = 4'000'000'000;
+// How many request nonces a server remembers at most (those of the last kMaxSkewSeconds,
+// the window a signed request is taken in); when as many are younger, requests wait.
+inline constexpr std::size_t kMaxRememberedNonces = 100'000;
+
+// The resource of a notification or a certificate download: its algorithm, and the
+// associated data and original_type that name its kind.
+inline constexpr std::string_view kAeadAlgorithm = "AEAD_AES_256_GCM";
+inline constexpr std::string_view kTransactionResource = "transaction";
+inline constexpr std::string_view kRefundResource = "refund";
+inline constexpr std::string_view kCertificateResource = "certificate";
 
 // Error codes of the protocol's refusals.
 inline constexpr std::string_view kUnknownSerial = "unknown_serial";
@@ -44,7 +59,32 @@ struct Authorization {
   std::string mchid, nonce_str, signature, timestamp, serial_no;
 };
 std::string format_authorization(const Authorization& a);
+// The five fields, each once and none empty (SIGN_ERROR otherwise); others are ignored.
 Result<Authorization> parse_authorization(std::string_view header);
+
+// Unix seconds from a timestamp header: only digits, at most kMaxTimestampSeconds.
+std::optional<std::int64_t> parse_timestamp(std::string_view text);
+// Whether `text` is a timestamp less than kMaxSkewSeconds from `now_s`.
+bool fresh_timestamp(std::string_view text, std::int64_t now_s);
+
+// The nonces of signed requests taken in the last kMaxSkewSeconds, so that a request sent
+// again (a replay) within its window is refused; an older one is stale anyway. Bounded:
+// at most kMaxRememberedNonces, forgotten as their window passes. Not thread-safe.
+class NonceWindow {
+ public:
+  enum class Verdict { first, replayed, full };
+  // Records `nonce` of a request signed at `at_s` (already checked fresh).
+  Verdict take(const std::string& nonce, std::int64_t at_s, std::int64_t now_s);
+  std::size_t size() const { return expiry_.size(); }
+
+ private:
+  std::unordered_map<std::string, std::int64_t> expiry_;  // nonce -> forgotten after
+  std::multimap<std::int64_t, std::string> by_expiry_;    // the same, oldest first
+};
+
+// The kind (kTransactionResource, kRefundResource) of an event's resource; none for an
+// event the platform does not take.
+std::optional<std::string_view> resource_kind_of(std::string_view event_type);
 
 // The four headers an answer or a notification is signed with.
 struct SignedHeaders {

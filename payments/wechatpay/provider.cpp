@@ -392,6 +392,9 @@ Status WechatPayProvider::refresh(bool retrying) {
       const Json* v = sealed != nullptr ? sealed->find(name) : nullptr;
       return v != nullptr && v->type() == Json::Type::string ? v->as_string() : std::string();
     };
+    if (field("algorithm") != kAeadAlgorithm || field("associated_data") != kCertificateResource)
+      return make_error(ErrorKind::unavailable, "bad_certificates",
+                        "a certificate not sealed as AEAD_AES_256_GCM 'certificate'");
     auto pem = aes_gcm_open(config_.apiv3_key, field("nonce"), field("associated_data"),
                             field("ciphertext"));
     if (!pem.ok()) return pem.error();
@@ -631,7 +634,12 @@ Result<Notification> WechatPayProvider::open_notification(const Notification& re
   auto envelope = decode_envelope(received.body);
   if (!envelope.ok()) return refuse(kBadNotification, envelope.error().message);
   const Resource& r = envelope->resource;
-  auto plain = r.algorithm == "AEAD_AES_256_GCM"
+  // The resource must be of the kind its event names: a refund's sealed record is never
+  // read as a transaction (or the other way) however the envelope relabels it.
+  const auto kind = resource_kind_of(envelope->event_type);
+  if (!kind || r.associated_data != *kind || r.original_type != *kind)
+    return refuse(kBadNotification, "the resource is not of the kind its event names");
+  auto plain = r.algorithm == kAeadAlgorithm
                    ? aes_gcm_open(config_.apiv3_key, r.nonce, r.associated_data, r.ciphertext)
                    : Result<std::string>(make_error(ErrorKind::unauthorized,
                                                     std::string(kUndecryptable), "algorithm"));

@@ -10,11 +10,23 @@ namespace cunhuo::test {
 
 namespace wx = payments::wechatpay;
 
+std::string sandbox_transaction(std::int64_t intent, std::string_view trade_state,
+                                std::string_view appid) {
+  return wx::encode(wx::Transaction{.appid = std::string(appid),
+                                    .mchid = "1900000109",
+                                    .out_trade_no = wx::out_trade_no(intent),
+                                    .transaction_id = "42000000" + std::to_string(intent),
+                                    .trade_type = "MWEB",
+                                    .trade_state = std::string(trade_state),
+                                    .success_time = "",
+                                    .total = 100});
+}
+
 PaySandbox::PaySandbox(const Clock& clock, SandboxSetup setup) : dir_(temp_dir()) {
   auto key = wx::RsaKey::generate();
   REQUIRE(key.ok());
   const std::string key_file = dir_ + "/merchant-key.pem";
-  REQUIRE(wx::write_secret_file(key_file, key->private_pem()).ok());
+  REQUIRE(wx::write_secret_file(key_file, *key->private_pem()).ok());
   const std::string apiv3 = wx::random_token(wx::kApiV3KeyBytes);
   paysandbox::Options options{.data_dir = dir_ + "/sandbox",
                               .db_url = setup.store_url,
@@ -22,13 +34,15 @@ PaySandbox::PaySandbox(const Clock& clock, SandboxSetup setup) : dir_(temp_dir()
                               .port = 0,
                               .mchid = "1900000109",
                               .appid = "wxcunhuo000sandbox",
-                              .merchant_public_key_pem = key->public_pem(),
+                              .merchant_public_key_pem = *key->public_pem(),
                               .merchant_serial = "3775B6A45ACD588826D15E583A95F5DD",
                               .apiv3_key = apiv3,
                               .return_url = setup.return_url,
                               .duplicates = setup.duplicates,
                               .late_ms = setup.late_ms,
-                              .deliver_in_background = false};
+                              .deliver_in_background = false,
+                              .back_dated_payments = setup.back_dated_payments,
+                              .connection_deadline_ms = setup.connection_deadline_ms};
   auto opened = paysandbox::Sandbox::open(options, clock);
   if (!opened.ok()) FAIL("cannot open the sandbox: " << opened.error().message);
   sandbox_ = std::move(*opened);

@@ -4,13 +4,21 @@
 // says (deliver_due), never in the background.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "payments/wechatpay/provider.hpp"
 #include "paysandbox/sandbox.hpp"
 
 namespace cunhuo::test {
+
+// The JSON of a transaction of the test sandbox's merchant (its mchid; the sandbox's appid
+// unless `appid` says another) for `intent`, 1 yuan, in `trade_state`: the resource tests
+// seal into notifications and forge.
+std::string sandbox_transaction(std::int64_t intent, std::string_view trade_state = "SUCCESS",
+                                std::string_view appid = "wxcunhuo000sandbox");
 
 struct SandboxSetup {
   std::string store_url;   // the sandbox's own store; empty: SQLite in its folder
@@ -18,6 +26,8 @@ struct SandboxSetup {
   std::string return_url;
   int duplicates = 0;
   std::int64_t late_ms = 0;
+  bool back_dated_payments = false;
+  std::int64_t connection_deadline_ms = paysandbox::kConnectionDeadlineMs;
 };
 
 class PaySandbox {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -191,14 +192,7 @@ STORE_TEST("forged, stale and undecryptable notifications are refused, in preced
            "[wechatpay]") {
   Merchant m(store_kind);
   auto& sandbox = m.sandbox.sandbox();
-  const std::string resource = wx::encode(wx::Transaction{.appid = "wxcunhuo000sandbox",
-                                                          .mchid = "1900000109",
-                                                          .out_trade_no = "CUNHUO16",
-                                                          .transaction_id = "4200000016",
-                                                          .trade_type = "MWEB",
-                                                          .trade_state = "SUCCESS",
-                                                          .success_time = "",
-                                                          .total = 100});
+  const std::string resource = sandbox_transaction(16);
   auto good = sandbox.seal("TRANSACTION.SUCCESS", resource);
   REQUIRE(good.ok());
   REQUIRE(m.adapter->open_notification(as_notice(*good)).ok());
@@ -240,6 +234,51 @@ STORE_TEST("forged, stale and undecryptable notifications are refused, in preced
   CHECK(m.adapter->open_notification(as_notice(*good)).ok());
 }
 
+// Each refused before its resource is decrypted: a resource of one kind is never read as
+// another, however the signed envelope labels it.
+STORE_TEST(
+    "a notification whose resource is not of its event's kind, or not AES-256-GCM, is "
+    "refused",
+    "[wechatpay]") {
+  Merchant m(store_kind);
+  auto& sandbox = m.sandbox.sandbox();
+  auto good = sandbox.seal("TRANSACTION.SUCCESS", sandbox_transaction(19));
+  REQUIRE(good.ok());
+  REQUIRE(m.adapter
+              ->open_notification(pay::Notification{good->serial, good->timestamp, good->nonce,
+                                                    good->signature, good->body})
+              .ok());
+  const struct {
+    const char* name;
+    std::function<void(wx::Envelope&)> change;
+    std::string_view code;
+  } cases[] = {
+      {"original_type refund", [](wx::Envelope& e) { e.resource.original_type = "refund"; },
+       wx::kBadNotification},
+      {"associated_data refund", [](wx::Envelope& e) { e.resource.associated_data = "refund"; },
+       wx::kBadNotification},
+      {"a refund event", [](wx::Envelope& e) { e.event_type = "REFUND.SUCCESS"; },
+       wx::kBadNotification},
+      {"an event of no kind", [](wx::Envelope& e) { e.event_type = "MARKETING.SUCCESS"; },
+       wx::kBadNotification},
+      {"another algorithm", [](wx::Envelope& e) { e.resource.algorithm = "AEAD_AES_128_GCM"; },
+       wx::kUndecryptable},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto envelope = wx::decode_envelope(good->body);
+    REQUIRE(envelope.ok());
+    c.change(*envelope);
+    auto resigned = sandbox.sign(wx::encode(*envelope));
+    REQUIRE(resigned.ok());
+    auto o = m.adapter->open_notification(pay::Notification{resigned->serial, resigned->timestamp,
+                                                            resigned->nonce, resigned->signature,
+                                                            resigned->body});
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.error().code == c.code);
+  }
+}
+
 STORE_TEST("a refund is made once per out_refund_no, queried, and its notification opens",
            "[wechatpay]") {
   Merchant m(store_kind);
@@ -270,14 +309,7 @@ STORE_TEST("a transaction of another app or with no outcome yet is refused; fail
            "[wechatpay]") {
   Merchant m(store_kind);
   auto transaction = [](const char* appid, const char* state) {
-    return wx::encode(wx::Transaction{.appid = appid,
-                                      .mchid = "1900000109",
-                                      .out_trade_no = "CUNHUO18",
-                                      .transaction_id = "4200000018",
-                                      .trade_type = "MWEB",
-                                      .trade_state = state,
-                                      .success_time = "",
-                                      .total = 100});
+    return sandbox_transaction(18, state, appid);
   };
   auto open = [&](const std::string& resource) {
     auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);
@@ -378,14 +410,7 @@ STORE_TEST("after the sandbox rotates its certificate, notifications under eithe
   Merchant m(store_kind);
   const std::string old_serial = m.sandbox.sandbox().platform_serial();
   CHECK(m.adapter->trusted_serials() == std::vector<std::string>{old_serial});
-  const std::string resource = wx::encode(wx::Transaction{.appid = "wxcunhuo000sandbox",
-                                                          .mchid = "1900000109",
-                                                          .out_trade_no = "CUNHUO31",
-                                                          .transaction_id = "4200000031",
-                                                          .trade_type = "MWEB",
-                                                          .trade_state = "SUCCESS",
-                                                          .success_time = "",
-                                                          .total = 100});
+  const std::string resource = sandbox_transaction(31);
   auto under_old = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);
   REQUIRE(under_old.ok());
   REQUIRE(m.sandbox.sandbox().rotate_certificate().ok());
@@ -411,14 +436,7 @@ STORE_TEST("a platform certificate outside its validity is not trusted", "[wecha
   for (const auto& c : cases) {
     INFO(c.name);
     Merchant m(store_kind);
-    const std::string resource = wx::encode(wx::Transaction{.appid = "wxcunhuo000sandbox",
-                                                            .mchid = "1900000109",
-                                                            .out_trade_no = "CUNHUO33",
-                                                            .transaction_id = "4200000033",
-                                                            .trade_type = "MWEB",
-                                                            .trade_state = "SUCCESS",
-                                                            .success_time = "",
-                                                            .total = 100});
+    const std::string resource = sandbox_transaction(33);
     m.clock.advance(c.moved);
     auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);  // signed now
     REQUIRE(sealed.ok());
@@ -440,9 +458,19 @@ struct LossyProxy {
   // A man in the middle of /v3/certificates: these replace the answer's Wechatpay-* headers
   // (by their lower-case suffix: "serial", "timestamp", "signature").
   std::map<std::string, std::string> certificates_headers;
+  // The same for the answer's body: each (from, to) replaced in it.
+  std::vector<std::pair<std::string, std::string>> certificates_body;
   LocalServer server{[this](const FakeRequest& r) { return forward(r); }, std::nullopt};
 
   std::atomic<int> requests{0};  // every request that reached the proxy
+  // The adapter's configuration for `sandbox` with its calls through this proxy.
+  wx::Config in_front_of(PaySandbox& sandbox) {
+    target = sandbox.sandbox().base_url();
+    ca_file = sandbox.sandbox().ca_file();
+    auto config = sandbox.config();
+    config.api_base = server.url().substr(0, server.url().size() - 1);
+    return config;
+  }
 
   FakeReply forward(const FakeRequest& r) {
     ++requests;
@@ -467,6 +495,10 @@ struct LossyProxy {
       return FakeReply{.status = 504, .body = R"({"code":"SYSTEM_ERROR","message":"lost"})"};
     }
     FakeReply reply{.status = answer->status, .body = answer->body, .headers = {}};
+    if (r.target.starts_with("/v3/certificates"))
+      for (const auto& [from, to] : certificates_body)
+        for (auto at = reply.body.find(from); at != std::string::npos; at = reply.body.find(from))
+          reply.body.replace(at, from.size(), to);
     for (const auto& [k, v] : answer->headers)
       if (k.starts_with("Wechatpay-") || k.starts_with("wechatpay-")) {
         std::string suffix = k.substr(10);
@@ -484,10 +516,7 @@ STORE_TEST("a create whose answer was lost is retried after a query: one order, 
            "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(
       config, m.clock, wx::AdapterOptions{.attempts = 3, .backoff_ms = 1, .sleep = [](auto) {}});
   REQUIRE(adapter.ok());
@@ -504,6 +533,33 @@ STORE_TEST("a create whose answer was lost is retried after a query: one order, 
   auto paid = (*adapter)->create_payment(m.request(41, 990));
   REQUIRE_FALSE(paid.ok());
   CHECK(paid.error().code == "already_paid");
+}
+
+STORE_TEST(
+    "a /v3/certificates answer sealing a certificate otherwise than AES-256-GCM "
+    "'certificate' is refused",
+    "[wechatpay]") {
+  Merchant m(store_kind);
+  const struct {
+    const char* name;
+    std::pair<std::string, std::string> change;
+  } cases[] = {
+      {"another algorithm", {R"("algorithm":"AEAD_AES_256_GCM")", R"("algorithm":"AES")"}},
+      {"another associated data",
+       {R"("associated_data":"certificate")", R"("associated_data":"transaction")"}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    LossyProxy proxy;
+    auto config = proxy.in_front_of(m.sandbox);
+    auto adapter = wx::WechatPayProvider::open(
+        config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+    REQUIRE(adapter.ok());
+    proxy.certificates_body = {c.change};
+    auto refreshed = (*adapter)->refresh_certificates();
+    REQUIRE_FALSE(refreshed.ok());
+    CHECK(refreshed.error().code == "bad_certificates");
+  }
 }
 
 // Refusals in order of precedence: the signer must be named, then its signature must verify.
@@ -526,11 +582,8 @@ STORE_TEST("a /v3/certificates answer not signed by the certificate it names is 
   for (const auto& c : cases) {
     INFO(c.name);
     LossyProxy proxy;
-    proxy.target = m.sandbox.sandbox().base_url();
-    proxy.ca_file = m.sandbox.sandbox().ca_file();
     proxy.certificates_headers = c.headers;
-    auto config = m.sandbox.config();
-    config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+    auto config = proxy.in_front_of(m.sandbox);
     auto adapter = wx::WechatPayProvider::open(
         config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
     REQUIRE_FALSE(adapter.ok());
@@ -538,10 +591,7 @@ STORE_TEST("a /v3/certificates answer not signed by the certificate it names is 
   }
   // Untouched, the first download verifies with the certificate it carries (bootstrap).
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(config, m.clock);
   REQUIRE(adapter.ok());
   CHECK((*adapter)->trusted_serials().size() == 1);
@@ -551,10 +601,7 @@ STORE_TEST("an order is made with the platform's payment window as its time_expi
            "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(config, m.clock);
   REQUIRE(adapter.ok());
   auto request = m.request(44, 100);
@@ -566,10 +613,7 @@ STORE_TEST("an order is made with the platform's payment window as its time_expi
 STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   std::vector<std::int64_t> waits;
   auto adapter = wx::WechatPayProvider::open(
       config, m.clock,
@@ -590,10 +634,7 @@ STORE_TEST("a provider answering 5xx is retried with back-off, and then fails", 
 STORE_TEST("a failing call's log line carries no key material", "[wechatpay]") {
   Merchant m(store_kind);
   LossyProxy proxy;
-  proxy.target = m.sandbox.sandbox().base_url();
-  proxy.ca_file = m.sandbox.sandbox().ca_file();
-  auto config = m.sandbox.config();
-  config.api_base = proxy.server.url().substr(0, proxy.server.url().size() - 1);
+  auto config = proxy.in_front_of(m.sandbox);
   auto adapter = wx::WechatPayProvider::open(
       config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
   REQUIRE(adapter.ok());

@@ -75,7 +75,7 @@ TEST_CASE("openssl's command line verifies the adapter's signature", "[wechatpay
     const std::string message =
         wx::request_message("GET", "/v3/certificates", "1700000000", "NONCE", "");
     std::ofstream(dir + "/msg", std::ios::binary) << message;
-    std::ofstream(dir + "/pub.pem") << key->public_pem();
+    std::ofstream(dir + "/pub.pem") << *key->public_pem();
     std::ofstream(dir + "/sig.b64") << *key->sign(message) << "\n";
     const std::string cmd = "cd " + dir +
                             " && base64 -d sig.b64 > sig && openssl dgst -sha256 -verify pub.pem "
@@ -134,7 +134,7 @@ TEST_CASE("a certificate made here carries its serial, key and validity", "[wech
   auto cert = wx::Certificate::self_signed(*key, "test", "5157F09EFDC096DE15EBE81A47057A72",
                                            1'700'000'000, 10);
   REQUIRE(cert.ok());
-  auto read = wx::Certificate::from_pem(cert->pem());
+  auto read = wx::Certificate::from_pem(*cert->pem());
   REQUIRE(read.ok());
   CHECK(read->serial() == "5157F09EFDC096DE15EBE81A47057A72");
   CHECK(read->not_after_s() == 1'700'000'000 + 10 * 86400);
@@ -164,4 +164,113 @@ TEST_CASE("the trade bill's backticked CSV reads back, amounts in fen", "[wechat
   CHECK((*back)[0].total == 12345);
   CHECK((*back)[1].refund == 45);
   CHECK((*back)[1].refund_id == "5030001");
+}
+
+TEST_CASE("base64 decodes only the one spelling base64_encode writes", "[wechatpay]") {
+  const struct {
+    const char* text;
+    const char* why;
+  } refused[] = {
+      {"QQ==    ", "trailing whitespace"},
+      {"    QUJD", "leading whitespace"},
+      {"QU JD", "whitespace inside"},
+      {"QUJD\n", "a line break"},
+      {"QQ=", "not whole groups"},
+      {"Q===", "three padding characters"},
+      {"QU=D", "padding inside"},
+      {"QUJD====", "a group of padding"},
+      {"QR==", "unused bits not zero (one byte)"},
+      {"QUJ=", "unused bits not zero (two bytes)"},
+      {"-_8=", "the URL-safe alphabet"},
+      {"QUJD!A==", "a character of no alphabet"},
+  };
+  for (const auto& r : refused) {
+    INFO(r.why);
+    CHECK_FALSE(wx::base64_decode(r.text).has_value());
+  }
+  CHECK(wx::base64_decode("") == std::string());
+  CHECK(wx::base64_decode("QQ==") == std::string("A"));
+  CHECK(wx::base64_decode("QUI=") == std::string("AB"));
+  CHECK(wx::base64_decode("QUJD") == std::string("ABC"));
+  std::string all;
+  for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
+  for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{256}})
+    CHECK(wx::base64_decode(wx::base64_encode(all.substr(0, n))) == all.substr(0, n));
+}
+
+TEST_CASE("an AES-GCM nonce is exactly 12 bytes", "[wechatpay]") {
+  for (const char* nonce : {"", "n", "fdasflkja48", "fdasflkja4840"}) {
+    INFO(nonce);
+    CHECK_FALSE(wx::aes_gcm_seal(kGcmKey, nonce, kGcmAad, kGcmPlain).ok());
+    auto opened = wx::aes_gcm_open(kGcmKey, nonce, kGcmAad, kGcmSealed);
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().code == wx::kUndecryptable);
+  }
+  CHECK(std::string_view(kGcmNonce).size() == wx::kGcmNonceBytes);
+}
+
+TEST_CASE("a timestamp is digits up to 4e9; any other is stale before any arithmetic",
+          "[wechatpay]") {
+  for (const char* text : {"", "-1", "+5", " 1", "1 ", "123abc", "0x10", "4000000001",
+                           "99999999999", "-9223372036854775808", "9223372036854775807"}) {
+    INFO(text);
+    CHECK_FALSE(wx::parse_timestamp(text).has_value());
+    CHECK_FALSE(wx::fresh_timestamp(text, 1'796'000'000));
+  }
+  CHECK(wx::parse_timestamp("0") == 0);
+  CHECK(wx::parse_timestamp("4000000000") == 4'000'000'000);
+  CHECK(wx::fresh_timestamp("1796000299", 1'796'000'000));
+  CHECK_FALSE(wx::fresh_timestamp("1796000300", 1'796'000'000));
+  CHECK_FALSE(wx::fresh_timestamp("1796000000", -9'223'372'036'854'775'807 - 1));
+  // Signed properly, the most negative timestamp is refused as stale (it once overflowed).
+  auto key = wx::RsaKey::from_private_pem(checked_in_key());
+  REQUIRE(key.ok());
+  const std::string at = "-9223372036854775808";
+  const wx::SignedHeaders h{"S", at, "N", *key->sign(wx::response_message(at, "N", "{}"))};
+  auto checked = wx::check_signed(h, "{}", *key, 1'796'000'000);
+  REQUIRE_FALSE(checked.ok());
+  CHECK(checked.error().code == wx::kStale);
+}
+
+TEST_CASE("an Authorization header naming a field twice, or one empty, is refused", "[wechatpay]") {
+  const std::string good = wx::format_authorization(wx::Authorization{.mchid = "1900009191",
+                                                                      .nonce_str = "N1",
+                                                                      .signature = "abc=",
+                                                                      .timestamp = "1554208460",
+                                                                      .serial_no = "1DDE"});
+  REQUIRE(wx::parse_authorization(good).ok());
+  const std::string scheme = "WECHATPAY2-SHA256-RSA2048 ";
+  const std::string fields =
+      R"(mchid="1900009191",nonce_str="N1",signature="abc=",timestamp="1554208460",)"
+      R"(serial_no="1DDE")";
+  for (const std::string& header :
+       {scheme + fields + R"(,nonce_str="N2")", scheme + R"(mchid="1",)" + fields,
+        scheme + fields + R"(,signature="xyz=")",
+        scheme + R"(mchid="1900009191",nonce_str="",signature="abc=",timestamp="1",)"
+                 R"(serial_no="1DDE")",
+        scheme + R"(mchid="1900009191",nonce_str="N1",signature="abc=",timestamp="1")"}) {
+    INFO(header);
+    auto parsed = wx::parse_authorization(header);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == "SIGN_ERROR");
+  }
+}
+
+TEST_CASE("a nonce is refused again within its 5 minutes, forgotten after, and bounded",
+          "[wechatpay]") {
+  using Verdict = wx::NonceWindow::Verdict;
+  wx::NonceWindow window;
+  const std::int64_t t = 1'796'000'000;
+  CHECK(window.take("a", t, t) == Verdict::first);
+  CHECK(window.take("b", t, t) == Verdict::first);
+  CHECK(window.take("a", t + 10, t + 10) == Verdict::replayed);
+  CHECK(window.take("a", t, t + wx::kMaxSkewSeconds - 1) == Verdict::replayed);
+  // Once "a" could only come stale, it is forgotten.
+  CHECK(window.take("c", t + wx::kMaxSkewSeconds + 1, t + wx::kMaxSkewSeconds + 1) ==
+        Verdict::first);
+  CHECK(window.size() == 1);
+  for (std::size_t i = window.size(); i < wx::kMaxRememberedNonces; ++i)
+    REQUIRE(window.take("n" + std::to_string(i), t + 400, t + 400) == Verdict::first);
+  CHECK(window.take("one more", t + 400, t + 400) == Verdict::full);
+  CHECK(window.take("one more", t + 800, t + 800) == Verdict::first);  // the window moved on
 }
