@@ -960,7 +960,10 @@ Reply SandboxImpl::payer_page(const std::string& prepay) {
   std::string html =
       "<!doctype html><html lang=zh-CN><head><meta charset=utf-8>"
       "<meta name=viewport content=\"width=device-width\"><link rel=icon href=\"data:,\">"
-      "<title>支付沙箱</title></head><body>"
+      "<title>支付沙箱</title>"
+      // A phone's thumb: buttons the full width and 48 px tall.
+      "<style>body{font:16px/1.5 sans-serif;margin:1rem}button{display:block;width:100%;"
+      "min-height:48px;font-size:1.1rem;margin:.5rem 0}</style></head><body>"
       "<h1>村货 · 支付沙箱</h1><p>这是演示用的支付页面，不会扣真钱。</p>"
       "<p>订单号 " +
       html_escape(order->out_trade_no) + "</p><p>金额 <b>¥" + wx::yuan(order->total) +

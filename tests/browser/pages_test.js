@@ -95,6 +95,8 @@ test('the payment sandbox provider\'s payer page loads with no console error in 
       const response = await page.goto(intent.pay_url, { waitUntil: 'networkidle0' });
       assert.equal(response.status(), 200, `${intent.pay_url} answered ${response.status()}`);
       assert.match(await page.content(), /确认支付/);
+      const button = await page.$eval('#confirm', (b) => b.getBoundingClientRect().height);
+      assert.ok(button >= 44, `the pay button is ${button} px tall, under a thumb's 44`);
       report(`page_bytes sandbox-pay ${tally.bytes}`);
       assert.deepEqual(errors, []);
       assert.ok(tally.bytes <= FIRST_VISIT_BUDGET_BYTES,
