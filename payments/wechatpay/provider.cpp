@@ -270,7 +270,14 @@ void WechatPayProvider::load_trusted() {
 void WechatPayProvider::save_trusted() const {
   if (options_.trusted_file.empty()) return;
   std::string text;
-  for (const auto& [serial, cert] : platform_) text += cert.pem();
+  for (const auto& [serial, cert] : platform_) {
+    auto pem = cert.pem();
+    if (!pem.ok()) {
+      spdlog::warn("wechatpay: cannot write out platform certificate {}", serial);
+      return;
+    }
+    text += *pem;
+  }
   if (!write_secret_file(options_.trusted_file, text).ok())
     spdlog::warn("wechatpay: cannot keep the trusted certificates in {}", options_.trusted_file);
 }
