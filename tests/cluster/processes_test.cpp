@@ -288,3 +288,33 @@ STORE_TEST("an event committed through one process reaches the live feed of anot
       [&](const storefront::live::FeedStats& s) { return s.tailed_through >= newest; },
       std::chrono::seconds(10)));
 }
+
+STORE_TEST("paying one checkout through two processes at once opens one intent",
+           "[cluster][payments]") {
+  TestServer first(store_kind);
+  SecondProcess second(first);
+  HttpClient c(first.port());
+  const std::string buyer = first.login(kConsumer);
+  int doubled = 0;
+  constexpr int kRounds = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    const Bought bought = buy(first, c, buyer, 1);
+    auto there = std::async(std::launch::async, [&] {
+      HttpClient other(second.port());
+      return start_payment(other, buyer, bought.checkout, "there-" + std::to_string(round));
+    });
+    HttpClient here(first.port());
+    auto mine = start_payment(here, buyer, bought.checkout, "here-" + std::to_string(round));
+    auto theirs = there.get();
+    REQUIRE(mine.status == 201);
+    REQUIRE(theirs.status == 201);
+    // Both answer the one intent: one order at the provider, one page the buyer can pay.
+    CHECK(json_int(mine.body, "id") == json_int(theirs.body, "id"));
+    doubled += first.count("SELECT COUNT(*) FROM payment_intents WHERE status = 'open' AND "
+                           "checkout_id = " +
+                           std::to_string(bought.checkout)) > 1
+                   ? 1
+                   : 0;
+  }
+  CHECK(doubled == 0);
+}
