@@ -325,11 +325,10 @@ Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::s
   // A locking read sees an intent the turn's previous holder committed after this
   // transaction's snapshot began (MariaDB's REPEATABLE READ); SQLite has one writer anyway.
   const std::string latest = tx.dialect() == db::Dialect::mysql ? " FOR UPDATE" : "";
-  for (const auto& row :
-       CUNHUO_TRY(tx.query(std::string("SELECT ") + kIntentColumns +
-                               " FROM payment_intents WHERE checkout_id = ? ORDER BY id DESC" +
-                               latest,
-                           {payable.checkout_id}))) {
+  for (const auto& row : CUNHUO_TRY(
+           tx.query(std::string("SELECT ") + kIntentColumns +
+                        " FROM payment_intents WHERE checkout_id = ? ORDER BY id DESC" + latest,
+                    {payable.checkout_id}))) {
     auto intent = CUNHUO_TRY(intent_from(row));
     if (intent.status == IntentStatus::succeeded)
       return make_error(ErrorKind::conflict, "already_paid", "this checkout is already paid",

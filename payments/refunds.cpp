@@ -331,7 +331,8 @@ Status return_payment(db::Session& tx, std::int64_t intent_id, const Clock& cloc
   return {};
 }
 
-Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock) {
+Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock,
+                                  const std::function<bool()>& still_leading) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
     return s.query(
         "SELECT r.id, r.refund_key, r.intent_id, r.amount_fen FROM provider_refunds r JOIN "
@@ -342,6 +343,7 @@ Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, c
   }));
   int sent = 0;
   for (const auto& r : due) {
+    if (still_leading && !still_leading()) break;  // another process sends the rest
     auto ref = provider.refund(r.i64(2), Money::fen(r.i64(3)), r.str(1));
     if (!ref.ok()) {
       spdlog::warn("refund {} not sent to the provider: {}", r.str(1), ref.error().message);
@@ -350,10 +352,13 @@ Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, c
     // Still processing: `sent`, awaiting the provider's outcome.
     const std::string status(ref->state == RefundState::processing ? "sent"
                                                                    : to_string(ref->state));
+    // Only a refund still `requested`: an outcome a notification (or another process that
+    // took the lease over) recorded meanwhile stands, and is not set back to `sent`.
     CUNHUO_CHECK(db.write([&](db::Session& tx) -> Status {
-      CUNHUO_TRY(tx.exec(
-          "UPDATE provider_refunds SET status = ?, provider_ref = ?, sent_at = ? WHERE id = ?",
-          {status, ref->provider_ref, clock.now_ms(), r.i64(0)}));
+      CUNHUO_TRY(
+          tx.exec("UPDATE provider_refunds SET status = ?, provider_ref = ?, sent_at = ? WHERE id "
+                  "= ? AND status = 'requested'",
+                  {status, ref->provider_ref, clock.now_ms(), r.i64(0)}));
       return {};
     }));
     if (ref->state == RefundState::abnormal || ref->state == RefundState::closed)
@@ -417,16 +422,16 @@ Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
   }
   CUNHUO_TRY(
       tx.exec("UPDATE provider_refunds SET status = ?, provider_ref = ?, "
-              "sent_at = COALESCE(sent_at, ?) WHERE id = ?",
-              {status, outcome.provider_ref, clock.now_ms(), row->i64(0)}));
+              "sent_at = COALESCE(sent_at, ?) WHERE id = ? AND status = ?",
+              {status, outcome.provider_ref, clock.now_ms(), row->i64(0), row->str(3)}));
   if (outcome.state != RefundState::succeeded)
     spdlog::error("refund {} is {} at the provider: the money is not back, it needs staff",
                   row->str(1), status);
   return {};
 }
 
-Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
-                                    const Clock& clock) {
+Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock,
+                                    const std::function<bool()>& still_leading) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
     return s.query(
         "SELECT r.refund_key, r.intent_id, r.amount_fen FROM provider_refunds r JOIN "
@@ -436,6 +441,7 @@ Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
   }));
   int settled = 0;
   for (const auto& r : due) {
+    if (still_leading && !still_leading()) break;  // another process asks after the rest
     auto state = provider.query_refund_state(r.str(0));
     if (!state.ok()) {
       spdlog::warn("refund {} not asked after: {}", r.str(0), state.error().message);
