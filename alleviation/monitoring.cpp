@@ -61,6 +61,16 @@ constexpr db::Migration kMigrations[] = {
     {"alleviation", 6, "monitoring rules per county",
      "ALTER TABLE monitoring_rules ADD COLUMN county_code VARCHAR(6) NOT NULL DEFAULT '';\n"
      "CREATE INDEX IF NOT EXISTS monitoring_rules_county ON monitoring_rules (county_code, id);\n"},
+    // One row per household and rule that raising an alert writes first (a unique key): two
+    // passes raising the same alert at once (a claim taken over while the first still runs,
+    // or two Galera nodes) meet on it, and the second then sees the first's alert.
+    {"alleviation", 10, "one alert raised at a time per household and rule",
+     "CREATE TABLE IF NOT EXISTS monitoring_alert_turns (\n"
+     "  household_id BIGINT NOT NULL,\n"
+     "  rule VARCHAR(24) NOT NULL,\n"
+     "  turns BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (household_id, rule)\n"
+     ");\n"},
 };
 
 constexpr std::int64_t kDayMs = 86'400'000;
@@ -85,9 +95,22 @@ Result<std::optional<std::int64_t>> raise(db::Session& tx, const marketplace::Ho
   const std::int64_t now = clock.now_ms();
   // Open, or raised lately and worked to a close: the daily pass does not raise it again
   // while the same condition holds, or a helper's "false alarm" would come back each day.
-  if (CUNHUO_TRY(tx.query_one("SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = "
-                              "? AND (status IN ('open', 'proposed') OR raised_at >= ?)",
-                              {h.id.value, rule, now - kRealertAfterMs})))
+  const std::string recent =
+      "SELECT id FROM monitoring_alerts WHERE household_id = ? AND rule = ? AND (status IN "
+      "('open', 'proposed') OR raised_at >= ?)";
+  if (CUNHUO_TRY(tx.query_one(recent, {h.id.value, rule, now - kRealertAfterMs})))
+    return std::optional<std::int64_t>();
+  // About to raise it: take the household's turn for this rule, then look again with a
+  // locking read, which sees an alert another pass committed since this one's snapshot.
+  CUNHUO_TRY(
+      tx.exec(std::string(tx.insert_ignore()) +
+                  " INTO monitoring_alert_turns (household_id, rule, turns) VALUES (?, ?, 0)",
+              {h.id.value, rule}));
+  CUNHUO_TRY(tx.exec(
+      "UPDATE monitoring_alert_turns SET turns = turns + 1 WHERE household_id = ? AND rule = ?",
+      {h.id.value, rule}));
+  const std::string latest = tx.dialect() == db::Dialect::mysql ? " FOR UPDATE" : "";
+  if (CUNHUO_TRY(tx.query_one(recent + latest, {h.id.value, rule, now - kRealertAfterMs})))
     return std::optional<std::int64_t>();
   CUNHUO_TRY(
       tx.exec("INSERT INTO monitoring_alerts (household_id, village_code, helper_account, rule, "

@@ -6,8 +6,11 @@
 
 #include "core/assert.hpp"
 #include "core/json.hpp"
+#include "messaging/gateway.hpp"
 
 namespace cunhuo::messaging {
+
+static_assert(kSmsClaimLeaseMs > 2 * kGatewayTimeoutMs, "a claim outlasts more than one send");
 namespace {
 
 constexpr std::size_t kMaxErrorText = 300;  // sms_queue.last_error
@@ -50,6 +53,7 @@ Result<std::vector<SmsDispatcher::Claimed>> SmsDispatcher::claim_due() {
       if (moved.affected_rows != 1) continue;
       out.push_back(Claimed{.id = r.i64(0),
                             .attempts = static_cast<int>(r.i64(1)),
+                            .claimed_until = now + kSmsClaimLeaseMs,
                             .message = CUNHUO_TRY(message_from(r))});
     }
     return out;
@@ -65,8 +69,8 @@ Status SmsDispatcher::record(const Claimed& c, const Result<std::string>& outcom
       ++pass.sent;
       CUNHUO_TRY(tx.exec(
           "UPDATE sms_queue SET status = 'sent', attempts = ?, gateway_id = ?, sent_at = ?, "
-          "params = '{}' WHERE id = ?",
-          {attempts, *outcome, now, c.id}));
+          "params = '{}' WHERE id = ? AND next_attempt_at = ?",
+          {attempts, *outcome, now, c.id, c.claimed_until}));
       return {};
     }
     // A gateway that refuses the message itself (a bad number, an unknown template) will
@@ -77,8 +81,9 @@ Status SmsDispatcher::record(const Claimed& c, const Result<std::string>& outcom
     if (retry) {
       ++pass.retrying;
       CUNHUO_TRY(tx.exec(
-          "UPDATE sms_queue SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-          {attempts, now + sms_retry_delay_ms(attempts), why, c.id}));
+          "UPDATE sms_queue SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ? "
+          "AND next_attempt_at = ?",
+          {attempts, now + sms_retry_delay_ms(attempts), why, c.id, c.claimed_until}));
     } else {
       ++pass.parked;
       spdlog::warn("text message {} parked after {} attempts: {}", c.id, attempts, why);
@@ -87,8 +92,9 @@ Status SmsDispatcher::record(const Claimed& c, const Result<std::string>& outcom
       const bool forget = carries_one_time_code(c.message.template_code);
       CUNHUO_TRY(tx.exec(std::string("UPDATE sms_queue SET status = 'parked', attempts = ?, "
                                      "last_error = ?") +
-                             (forget ? ", params = '{}'" : "") + " WHERE id = ?",
-                         {attempts, why, c.id}));
+                             (forget ? ", params = '{}'" : "") +
+                             " WHERE id = ? AND next_attempt_at = ?",
+                         {attempts, why, c.id, c.claimed_until}));
     }
     return {};
   });
@@ -98,6 +104,9 @@ Result<SmsPass> SmsDispatcher::run_once() {
   std::lock_guard lock(pass_mu_);
   SmsPass pass;
   for (const auto& c : CUNHUO_TRY(claim_due())) {
+    // Too little of the claim left for one more send: the rest wait for their claims to end
+    // and go in a later pass (here or elsewhere), never in two processes at once.
+    if (clock_.now_ms() + kGatewayTimeoutMs >= c.claimed_until) break;
     auto outcome = sender_.send(c.message);  // no transaction open while the gateway answers
     CUNHUO_CHECK(record(c, outcome, pass));
   }

@@ -4,6 +4,9 @@
 // outcome: sent (with the gateway's id), or a retry after an exponential back-off, or parked
 // after kMaxSmsAttempts (or at once when the gateway refuses the message itself). A process
 // that dies mid-send leaves its claim to expire: the message is sent again (at least once).
+// A pass sends a claimed message only while its claim outlasts the longest send
+// (kGatewayTimeoutMs), and records an outcome only while the row still carries its claim,
+// so a slow gateway never lets another process claim and send the same text meanwhile.
 #pragma once
 
 #include <condition_variable>
@@ -47,6 +50,7 @@ class SmsDispatcher {
   struct Claimed {
     std::int64_t id = 0;
     int attempts = 0;
+    std::int64_t claimed_until = 0;  // the row's next_attempt_at while this pass holds it
     SmsMessage message;
   };
   Result<std::vector<Claimed>> claim_due();

@@ -64,6 +64,14 @@ constexpr db::Migration kMigrations[] = {
      ");\n"},
     {"payments", 8, "provider nonces pruned by age",
      "CREATE INDEX IF NOT EXISTS provider_nonces_age ON provider_nonces (seen_at);\n"},
+    // One row per checkout that every open_intent writes first: two processes (or two Galera
+    // nodes) opening a payment for one checkout conflict on it, so one waits (or is retried)
+    // and then finds the other's intent instead of opening a second provider order.
+    {"payments", 19, "one payment opened at a time per checkout",
+     "CREATE TABLE IF NOT EXISTS payment_checkout_turns (\n"
+     "  checkout_id BIGINT NOT NULL PRIMARY KEY,\n"
+     "  turns BIGINT NOT NULL\n"
+     ");\n"},
 };
 
 constexpr std::array<std::pair<IntentStatus, std::string_view>, 4> kStatusNames = {{
@@ -296,14 +304,33 @@ Result<std::int64_t> prune_nonces(db::Session& tx, std::int64_t now_ms) {
                          kNoncePruneBatch);
 }
 
+namespace {
+
+// Takes the checkout's turn: a write both of two concurrent openers make, so the store
+// serialises them (a row lock on one server, a certification conflict on Galera).
+Status take_checkout_turn(db::Session& tx, std::int64_t checkout_id) {
+  CUNHUO_TRY(tx.exec(std::string(tx.insert_ignore()) +
+                         " INTO payment_checkout_turns (checkout_id, turns) VALUES (?, 0)",
+                     {checkout_id}));
+  CUNHUO_TRY(tx.exec("UPDATE payment_checkout_turns SET turns = turns + 1 WHERE checkout_id = ?",
+                     {checkout_id}));
+  return {};
+}
+
+}  // namespace
+
 Result<Intent> open_intent(db::Session& tx, const Payable& payable, const std::string& provider,
                            const Clock& clock) {
   CUNHUO_CHECK(check_payable(payable));
   std::vector<std::int64_t> replaced;  // failed ones: their provider orders are closed
-  for (const auto& row :
-       CUNHUO_TRY(tx.query(std::string("SELECT ") + kIntentColumns +
-                               " FROM payment_intents WHERE checkout_id = ? ORDER BY id DESC",
-                           {payable.checkout_id}))) {
+  CUNHUO_CHECK(take_checkout_turn(tx, payable.checkout_id));
+  // A locking read sees an intent the turn's previous holder committed after this
+  // transaction's snapshot began (MariaDB's REPEATABLE READ); SQLite has one writer anyway.
+  const std::string latest = tx.dialect() == db::Dialect::mysql ? " FOR UPDATE" : "";
+  for (const auto& row : CUNHUO_TRY(
+           tx.query(std::string("SELECT ") + kIntentColumns +
+                        " FROM payment_intents WHERE checkout_id = ? ORDER BY id DESC" + latest,
+                    {payable.checkout_id}))) {
     auto intent = CUNHUO_TRY(intent_from(row));
     if (intent.status == IntentStatus::succeeded)
       return make_error(ErrorKind::conflict, "already_paid", "this checkout is already paid",

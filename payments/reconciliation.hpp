@@ -9,6 +9,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -17,6 +18,9 @@
 #include "payments/provider.hpp"
 
 namespace cunhuo::payments {
+
+// The daily run of the whole bill, one per bill date, in the shared job records (core/jobs).
+inline constexpr std::string_view kReconciliationJob = "payments.reconciliation";
 
 struct Difference {
   std::string kind;  // missing_in_books, missing_at_provider, amount_mismatch

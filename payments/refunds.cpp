@@ -352,7 +352,8 @@ Status take_back_undelivered(db::Session& tx, const std::string& provider,
   return {};
 }
 
-Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock) {
+Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock,
+                                  const std::function<bool()>& still_leading) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
     return s.query(
         "SELECT r.id, r.refund_key, r.intent_id, r.amount_fen FROM provider_refunds r JOIN "
@@ -363,6 +364,7 @@ Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, c
   }));
   int sent = 0;
   for (const auto& r : due) {
+    if (still_leading && !still_leading()) break;  // another process sends the rest
     auto ref = provider.refund(r.i64(2), Money::fen(r.i64(3)), r.str(1));
     if (!ref.ok()) {
       spdlog::warn("refund {} not sent to the provider: {}", r.str(1), ref.error().message);
@@ -373,11 +375,14 @@ Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, c
                                                                    : to_string(ref->state));
     const bool undelivered =
         ref->state == RefundState::abnormal || ref->state == RefundState::closed;
+    // Only a refund still `requested`: an outcome a notification (or another process that
+    // took the lease over) recorded meanwhile stands, and is not set back to `sent`.
     CUNHUO_CHECK(db.write([&](db::Session& tx) -> Status {
-      CUNHUO_TRY(tx.exec(
-          "UPDATE provider_refunds SET status = ?, provider_ref = ?, sent_at = ? WHERE id = ?",
-          {status, ref->provider_ref, clock.now_ms(), r.i64(0)}));
-      if (undelivered)
+      auto updated = CUNHUO_TRY(
+          tx.exec("UPDATE provider_refunds SET status = ?, provider_ref = ?, sent_at = ? WHERE id "
+                  "= ? AND status = 'requested'",
+                  {status, ref->provider_ref, clock.now_ms(), r.i64(0)}));
+      if (undelivered && updated.affected_rows == 1)
         CUNHUO_CHECK(take_back_undelivered(tx, provider.name(), r.str(1), Money::fen(r.i64(3)),
                                            ref->state, clock));
       return {};
@@ -441,11 +446,11 @@ Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
       spdlog::warn("refund {} is {}, the provider now says {}", row->str(1), row->str(3), status);
     return {};
   }
-  CUNHUO_TRY(
-      tx.exec("UPDATE provider_refunds SET status = ?, provider_ref = ?, "
-              "sent_at = COALESCE(sent_at, ?) WHERE id = ?",
-              {status, outcome.provider_ref, clock.now_ms(), row->i64(0)}));
-  if (outcome.state != RefundState::succeeded) {
+  auto updated =
+      CUNHUO_TRY(tx.exec("UPDATE provider_refunds SET status = ?, provider_ref = ?, "
+                         "sent_at = COALESCE(sent_at, ?) WHERE id = ? AND status = ?",
+                         {status, outcome.provider_ref, clock.now_ms(), row->i64(0), row->str(3)}));
+  if (outcome.state != RefundState::succeeded && updated.affected_rows == 1) {
     CUNHUO_CHECK(take_back_undelivered(tx, provider.name(), row->str(1), outcome.amount,
                                        outcome.state, clock));
     spdlog::error("refund {} is {} at the provider: the money is not back, it needs staff",
@@ -492,8 +497,8 @@ Result<std::int64_t> count_undelivered_refunds(db::Session& s) {
   return row ? row->i64(0) : 0;
 }
 
-Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
-                                    const Clock& clock) {
+Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock,
+                                    const std::function<bool()>& still_leading) {
   auto due = CUNHUO_TRY(db.read([&](db::Session& s) {
     return s.query(
         "SELECT r.refund_key, r.intent_id, r.amount_fen FROM provider_refunds r JOIN "
@@ -503,6 +508,7 @@ Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
   }));
   int settled = 0;
   for (const auto& r : due) {
+    if (still_leading && !still_leading()) break;  // another process asks after the rest
     auto state = provider.query_refund_state(r.str(0));
     if (!state.ok()) {
       spdlog::warn("refund {} not asked after: {}", r.str(0), state.error().message);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -94,8 +95,10 @@ inline constexpr std::int64_t kRefundQueryAfterMs = 60 * 60 * 1000;
 inline constexpr std::string_view kUnknownRefund = "unknown_refund";
 
 // Asks the provider to send back every refund recorded but not yet sent; runs outside
-// any transaction. Returns how many were sent.
-Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock);
+// any transaction. Returns how many were sent. `still_leading`, when given, is asked before
+// each refund (the caller's lease, renewed or found lost): false stops the batch.
+Result<int> send_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock,
+                                  const std::function<bool()>& still_leading = {});
 
 // The provider's word on a refund: from its notification (the body open_notification
 // gives: out_trade_no the intent id, out_refund_no, refund_id, status, amount.refund).
@@ -113,8 +116,8 @@ Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
                             const RefundOutcome& outcome, const Clock& clock);
 // Asks the provider about every refund still `sent` kRefundQueryAfterMs after it was sent
 // (a notification may be lost); runs outside any transaction. Returns how many settled.
-Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider,
-                                    const Clock& clock);
+Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock,
+                                    const std::function<bool()>& still_leading = {});
 
 // Refunds the provider reported ABNORMAL or CLOSED: the money did not reach the buyer. The
 // ledger takes it back from the provider's account into accounts::kRefundsOwed (so the

@@ -74,9 +74,11 @@ constexpr std::int64_t kPruneIntervalMs = 3600LL * 1000;  // expired sessions, o
 constexpr std::string_view kHousekeepingLease = "storefront.housekeeping";
 constexpr std::int64_t kHousekeepingLeaseMs = 10'000;
 constexpr std::string_view kMonitoringJob = "alleviation.monitoring";
-constexpr std::string_view kReconciliationJob = "payments.reconciliation";
 // A daily run not finished in this long (its process died) may be taken over by another.
 constexpr std::int64_t kDailyRunDeadlineMs = 3600LL * 1000;
+// A daily run another process holds (or one that failed) is asked for again this much later,
+// so a claim whose process died is taken over soon after its deadline.
+constexpr std::int64_t kDailyRunRetryMs = 60'000;
 
 // One batch of each kind a pass, each in its own short transaction.
 void prune_expired(db::Database& db, const Clock& clock) {
@@ -499,9 +501,13 @@ void App::housekeeping() {
   start_monitoring_if_due();
   if (!wechatpay_) return;
   if (leader) {
-    auto refunded = payments::send_provider_refunds(*db_, *wechatpay_, clock_);
+    // Each provider call may take seconds: the lease is renewed between them, and the batch
+    // stops when another process has taken it over.
+    lease_renewed_ms_ = clock_.now_ms();
+    const auto leading = [this] { return still_leading(); };
+    auto refunded = payments::send_provider_refunds(*db_, *wechatpay_, clock_, leading);
     if (!refunded.ok()) spdlog::warn("sending refunds failed: {}", refunded.error().message);
-    auto settled = payments::settle_provider_refunds(*db_, *wechatpay_, clock_);
+    auto settled = payments::settle_provider_refunds(*db_, *wechatpay_, clock_, leading);
     if (!settled.ok()) spdlog::warn("settling refunds failed: {}", settled.error().message);
     auto closed = payments::close_provider_orders(*db_, *wechatpay_, clock_);
     if (!closed.ok()) spdlog::warn("closing provider orders failed: {}", closed.error().message);
@@ -509,8 +515,22 @@ void App::housekeeping() {
   reconcile_yesterday();
 }
 
-// Runs `pass` as `job`'s run for `period` if no process ran it (or runs it) already.
-// Returns whether the run is done now (here or elsewhere).
+// Whether this process still holds the housekeeping lease, renewing it once half of it has
+// gone by since the last renewal (a write only every few seconds of a long batch).
+bool App::still_leading() {
+  if (clock_.now_ms() - lease_renewed_ms_ < kHousekeepingLeaseMs / 2) return true;
+  auto lease = jobs::hold_lease(*db_, kHousekeepingLease, instance_, kHousekeepingLeaseMs, clock_);
+  if (!lease.ok() || !*lease) {
+    spdlog::warn("the housekeeping lease went to another process: stopping this batch");
+    return false;
+  }
+  lease_renewed_ms_ = clock_.now_ms();
+  return true;
+}
+
+// Runs `pass` as `job`'s run for `period` if no process ran it already and none holds it.
+// Returns whether the run is done now (here or elsewhere); false while another process holds
+// it, since that process may die: the caller asks again on a later pass.
 bool App::run_once_for(std::string_view job, const std::string& period,
                        const std::function<Status()>& pass) {
   auto claimed = jobs::claim_run(*db_, job, period, instance_, kDailyRunDeadlineMs, clock_);
@@ -518,7 +538,8 @@ bool App::run_once_for(std::string_view job, const std::string& period,
     spdlog::warn("claiming {} for {} failed: {}", job, period, claimed.error().message);
     return false;
   }
-  if (!*claimed) return true;  // done, or being done, by another process
+  if (*claimed == jobs::Claim::done) return true;
+  if (*claimed == jobs::Claim::busy) return false;  // not done yet: asked again later
   const Status outcome = pass();
   if (auto st = jobs::finish_run(*db_, job, period, instance_, outcome.ok(), clock_); !st.ok())
     spdlog::warn("recording {} for {} failed: {}", job, period, st.error().message);
@@ -556,12 +577,16 @@ void App::start_monitoring_if_due() {
   const bool monitoring_idle =
       !monitoring_.valid() ||
       monitoring_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-  if (monitoring_idle && clock_.now_ms() >= next_monitoring_ms_) {
+  if (!monitoring_idle) return;
+  // Held by another process (which may die) or failed: asked again soon, not in a day.
+  if (monitoring_.valid() && !monitoring_.get())
+    next_monitoring_ms_ = std::min(next_monitoring_ms_, clock_.now_ms() + kDailyRunRetryMs);
+  if (clock_.now_ms() >= next_monitoring_ms_) {
     next_monitoring_ms_ = clock_.now_ms() + kMonitoringIntervalMs;
     // A province's pass takes a while: it runs on its own so unpaid stock and refunds do not wait.
     const std::string today = format_date(shanghai_date(clock_.now_ms()));
     monitoring_ = std::async(std::launch::async, [this, today] {
-      run_once_for(kMonitoringJob, today, [this]() -> Status {
+      return run_once_for(kMonitoringJob, today, [this]() -> Status {
         auto opened = alleviation::monitor_all(*db_, "", clock_);
         if (!opened.ok()) {
           spdlog::warn("the daily monitoring pass failed: {}", opened.error().message);
@@ -577,7 +602,8 @@ void App::start_monitoring_if_due() {
 void App::reconcile_yesterday() {
   const std::string yesterday = format_date(shanghai_date(clock_.now_ms() - 86'400'000));
   if (reconciled_through_ == yesterday) return;
-  const bool done = run_once_for(kReconciliationJob, yesterday, [&]() -> Status {
+  if (clock_.now_ms() < next_reconciliation_ms_) return;  // held elsewhere: asked again later
+  const bool done = run_once_for(payments::kReconciliationJob, yesterday, [&]() -> Status {
     auto report = payments::reconcile(*db_, *wechatpay_, yesterday, payments::whole_bill(), clock_);
     if (!report.ok()) {
       spdlog::warn("reconciling {} failed: {}", yesterday, report.error().message);
@@ -586,6 +612,9 @@ void App::reconcile_yesterday() {
     return {};
   });
   if (done) reconciled_through_ = yesterday;
+  // Held by another process (it may die, and its claim then lapses) or failed: asked again
+  // a minute later, not at every pass.
+  next_reconciliation_ms_ = done ? 0 : clock_.now_ms() + kDailyRunRetryMs;
 }
 
 Status App::start() {

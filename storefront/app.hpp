@@ -99,8 +99,9 @@ class App {
   Status catch_up_outbox(db::Database& store);  // before a resumed demo load
   void housekeeping();                          // the periodic work of the background thread
   void frequent_passes();                       // under the housekeeping lease
-  void start_monitoring_if_due();               // the daily monitoring pass, claimed per day
-  void reconcile_yesterday();                   // yesterday's bill, claimed per bill date
+  bool still_leading();            // between a long batch's steps: the lease renewed, or lost
+  void start_monitoring_if_due();  // the daily monitoring pass, claimed per day
+  void reconcile_yesterday();      // yesterday's bill, claimed per bill date
   bool run_once_for(std::string_view job, const std::string& period,
                     const std::function<Status()>& pass);
 
@@ -129,11 +130,14 @@ class App {
   std::unique_ptr<logistics::Planner> planner_;
   logistics::ExcursionRules excursion_rules_;
   std::int64_t silence_checked_ms_ = 0;
-  std::int64_t pruned_ms_ = 0;  // when expired sessions, keys and nonces were last pruned
+  std::int64_t pruned_ms_ = 0;      // when expired sessions, keys and nonces were last pruned
   std::string reconciled_through_;  // the last bill date reconciled by this process
+  std::int64_t next_reconciliation_ms_ = 0;
+  std::int64_t lease_renewed_ms_ = 0;  // the housekeeping lease, last taken or renewed  // after a
+                                       // run held elsewhere: when to ask again
   std::int64_t next_monitoring_ms_ =
       0;                          // the daily return-to-poverty pass, first an hour after start
-  std::future<void> monitoring_;  // that pass, running off the housekeeping thread
+  std::future<bool> monitoring_;  // that pass, running off the housekeeping thread: done?
   std::thread expiry_;  // stock of unpaid orders, auto-confirmation, refunds, reconciliation
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;

@@ -457,14 +457,8 @@ Status Auth::assign_shop(db::Session& tx, std::int64_t account_id, std::int64_t 
   return {};
 }
 
-void Auth::forget_account(std::int64_t account_id, const std::string& keep) {
-  drop(Revocation{.seq = 0, .account_id = account_id, .token_hash = {}, .keep_hash = keep});
-  auto recorded = db_.write([&](db::Session& tx) {
-    return SessionRevocations::record(tx, account_id, "", keep, clock_);
-  });
-  if (!recorded.ok())
-    spdlog::warn("other processes may use account {}'s old fields for {} ms: {}", account_id,
-                 kSessionCacheMs, recorded.error().message);
+Status Auth::account_changed(db::Session& tx, std::int64_t account_id, const Clock& clock) {
+  return SessionRevocations::record(tx, account_id, "", "", clock);
 }
 
 static std::string request_token_hash(const Request& request) {

@@ -147,8 +147,10 @@ class Auth {
   // Makes a shop manager's account the manager of `shop` (a cooperative its county approved).
   static Status assign_shop(db::Session& tx, std::int64_t account_id, std::int64_t shop_id);
   // Drops every process's cached sessions of an account whose fields changed, so that its
-  // next request reads them anew; all but `keep` (a token hash), when given.
-  void forget_account(std::int64_t account_id, const std::string& keep = {});
+  // next request reads them anew. Called in the transaction that changes the account: the
+  // revocation commits with the change or not at all (this process applies it too, at its
+  // next request's catch-up).
+  static Status account_changed(db::Session& tx, std::int64_t account_id, const Clock& clock);
   // The account behind "Authorization: Bearer <token>"; 401 when missing or expired.
   Result<Account> authenticate(const Request& request);
   // The same for a token carried otherwise (the pages' session cookie).

@@ -343,7 +343,6 @@ void add_decision(web::PageTable& pages, const OfficePageContext& ctx, std::stri
 Result<Page> merge_duplicate(const OfficePageContext& ctx, const PageCall& call) {
   const auto d = CUNHUO_TRY(decision_from(call));
   const mk::IssueId id{CUNHUO_TRY(call.path_id("issue"))};
-  std::vector<std::int64_t> moved;
   CUNHUO_CHECK(ctx.db.write([&](db::Session& tx) -> Status {
     auto issue = CUNHUO_TRY(mk::find_issue(tx, id));
     if (!issue || !issue->other) return no_such("issue");
@@ -354,10 +353,11 @@ Result<Page> merge_duplicate(const OfficePageContext& ctx, const PageCall& call)
                              .field = "",
                              .value = "",
                              .member_index = 0};
-    moved = CUNHUO_TRY(resolve_issue_as(tx, call.caller(), id, how, ctx.clock)).moved_accounts;
+    const auto moved =
+        CUNHUO_TRY(resolve_issue_as(tx, call.caller(), id, how, ctx.clock)).moved_accounts;
+    for (auto account : moved) CUNHUO_CHECK(Auth::account_changed(tx, account, ctx.clock));
     return {};
   }));
-  for (auto account : moved) ctx.auth.forget_account(account);
   return Page::see_other(std::string(kOfficePath) + "?done=1");
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/jobs/jobs.hpp"
 #include "logistics/work_queue.hpp"
 #include "payments/ledger.hpp"
 #include "payments/reconciliation.hpp"
@@ -27,6 +28,10 @@ void OperationsGauges::refresh_counts(std::int64_t now) {
     auto report = CUNHUO_TRY(payments::find_reconciliation(s, yesterday, ""));
     next.unreconciled = report ? static_cast<std::int64_t>(report->differences.size()) : 0;
     next.undelivered_refunds = CUNHUO_TRY(payments::count_undelivered_refunds(s));
+    next.reconciled_through_ms.reset();
+    auto day = CUNHUO_TRY(jobs::last_done(s, payments::kReconciliationJob));
+    if (auto date = day ? parse_date(*day) : std::nullopt)
+      next.reconciled_through_ms = shanghai_midnight_ms(*date) + 86'400'000;
     return {};
   });
   next.store_up = counts.ok();
@@ -89,6 +94,10 @@ std::string OperationsGauges::render() {
   gauge(out, "cunhuo_refunds_undelivered",
         "Refunds the provider reported ABNORMAL or CLOSED: owed to buyers, for staff to pay.",
         r.undelivered_refunds);
+  if (r.reconciled_through_ms)  // no series before the first day: the alert waits for one
+    gauge(out, "cunhuo_reconciled_through_timestamp_seconds",
+          "End of the last day reconciled with the provider's bill (Asia/Shanghai midnight).",
+          *r.reconciled_through_ms / 1000);
   gauge(out, "cunhuo_excursions_open", "Cold-chain excursions open, awaiting the centre.",
         r.open_excursions);
   return out;

@@ -1,13 +1,15 @@
 // What a county's operator watches besides the requests (Metrics): the outbox backlog and
 // its parked events, whether the ledger still balances, the differences in yesterday's
-// reconciliation with the provider, and the cold-chain excursions open. Read from the store
-// on a scrape (or /readyz), at most once per kGaugeRefreshMs (the ledger check, a whole scan,
-// on a scrape once per kLedgerCheckIntervalMs), so a busy scraper costs the store little. Every
-// process reports the same store-wide values: the alert rules take the max over processes.
+// reconciliation with the provider and the last day reconciled, and the cold-chain excursions open.
+// Read from the store on a scrape (or /readyz), at most once per kGaugeRefreshMs (the ledger check,
+// a whole scan, on a scrape once per kLedgerCheckIntervalMs), so a busy scraper costs the store
+// little. Every process reports the same store-wide values: the alert rules take the max over
+// processes.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/clock.hpp"
@@ -27,6 +29,8 @@ struct OperationsReading {
   std::int64_t unreconciled = 0;          // differences in yesterday's whole-bill report
   std::int64_t open_excursions = 0;
   std::int64_t undelivered_refunds = 0;  // refunds the provider reported ABNORMAL or CLOSED
+  // The end (Asia/Shanghai midnight after it) of the last day whose bill was reconciled.
+  std::optional<std::int64_t> reconciled_through_ms;  // none: no day reconciled yet
   std::int64_t read_at_ms = 0;
 };
 

@@ -387,13 +387,12 @@ Result<Response> resolve(Context& ctx, const Call& call) {
     moved.clear();  // a retried transaction starts afresh
     auto resolved = CUNHUO_TRY(resolve_issue_as(tx, account, id, how, ctx.clock));
     moved = std::move(resolved.moved_accounts);
+    // Their next request, through any process, reads the household they now belong to.
+    for (auto account_id : moved) CUNHUO_CHECK(Auth::account_changed(tx, account_id, ctx.clock));
     JsonWriter w;
     write_issue(w, resolved.issue, true);  // both households lie in the area (checked)
     return Response::json(200, w.take());
   });
-  // Their next request reads the household they now belong to.
-  if (answer.ok())
-    for (auto account_id : moved) ctx.auth.forget_account(account_id);
   return answer;
 }
 

@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/assert.hpp"
+
 namespace cunhuo::storefront {
 namespace {
 
@@ -17,6 +19,16 @@ constexpr db::Migration kMigrations[] = {
      "  revoked_at BIGINT NOT NULL\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS session_revocations_age ON session_revocations (revoked_at);\n"},
+    // The last seq handed out, in one row every revoker updates: revokers queue on that row's
+    // lock (no gap locks on the newest row, which deadlocked) and conflict on Galera.
+    {"storefront", 18, "session revocations numbered from one counter",
+     "CREATE TABLE IF NOT EXISTS session_revocation_seq (\n"
+     "  id INT NOT NULL PRIMARY KEY,\n"
+     "  last_seq BIGINT NOT NULL\n"
+     ");\n"
+     "INSERT INTO session_revocation_seq (id, last_seq) SELECT 1, m.n FROM (SELECT "
+     "COALESCE(MAX(seq), 0) AS n FROM session_revocations) m WHERE NOT EXISTS (SELECT 1 FROM "
+     "session_revocation_seq);\n"},
 };
 
 }  // namespace
@@ -26,12 +38,14 @@ std::span<const db::Migration> SessionRevocations::migrations() { return kMigrat
 Status SessionRevocations::record(db::Session& tx, std::int64_t account_id,
                                   const std::string& token_hash, const std::string& keep_hash,
                                   const Clock& clock) {
-  // The newest row, locked: a second revoker on this node waits for this one to commit, and
-  // one on another Galera node taking the same number loses certification and is retried.
-  const std::string lock = tx.dialect() == db::Dialect::mysql ? " FOR UPDATE" : "";
-  auto newest = CUNHUO_TRY(
-      tx.query_one("SELECT seq FROM session_revocations ORDER BY seq DESC LIMIT 1" + lock));
-  const std::int64_t seq = newest ? newest->i64(0) + 1 : 1;
+  // The counter's row, written first: a second revoker on this node waits for this one to
+  // commit (so seq follows commit order), and one on another Galera node loses certification
+  // and is retried. A transaction that rolls back gives its number back with it: no gaps.
+  CUNHUO_TRY(tx.exec("UPDATE session_revocation_seq SET last_seq = last_seq + 1 WHERE id = 1", {}));
+  auto counter =
+      CUNHUO_TRY(tx.query_one("SELECT last_seq FROM session_revocation_seq WHERE id = 1", {}));
+  CUNHUO_ASSERT(counter.has_value());  // made by the migration
+  const std::int64_t seq = counter->i64(0);
   CUNHUO_TRY(tx.exec(
       "INSERT INTO session_revocations (seq, account_id, token_hash, keep_hash, revoked_at) "
       "VALUES (?, ?, ?, ?, ?)",
@@ -42,7 +56,8 @@ Status SessionRevocations::record(db::Session& tx, std::int64_t account_id,
 Result<std::int64_t> SessionRevocations::prune(db::Session& tx, std::int64_t now_ms) {
   auto span = CUNHUO_TRY(tx.query_one("SELECT MIN(seq), MAX(seq) FROM session_revocations"));
   if (!span || span->is_null(0)) return std::int64_t{0};
-  // The newest row stays whatever its age: the next seq is counted from it.
+  // The newest row stays whatever its age (the counter numbers new ones; a reader's
+  // "after the last seq I applied" needs the newest).
   const std::int64_t below = std::min(span->i64(1), span->i64(0) + kPruneBatch);
   auto gone = CUNHUO_TRY(tx.exec("DELETE FROM session_revocations WHERE revoked_at < ? AND seq < ?",
                                  {now_ms - kRetentionMs, below}));

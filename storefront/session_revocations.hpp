@@ -3,9 +3,10 @@
 // whose fields changed is written here, in order, by whichever process did it, and every
 // process applies the revocations committed before a cached session is used:
 //
-//   seq         1, 2, 3, ... with no gaps, in commit order (each takes MAX + 1 under a lock;
-//               on Galera two nodes taking the same number conflict at certification and
-//               one is retried), so "everything after the last seq I applied" is exact.
+//   seq         1, 2, 3, ... with no gaps, in commit order (each increments one counter row
+//               first and holds its lock to commit; on Galera two nodes writing the counter
+//               conflict at certification and one is retried), so "everything after the last
+//               seq I applied" is exact.
 //   account_id  whose cached sessions go
 //   token_hash  that one session, or "" for all of the account's but keep_hash
 //

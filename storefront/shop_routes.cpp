@@ -155,7 +155,6 @@ Result<Response> decide(Context& ctx, const Call& call) {
   if (a.region_code.size() != kCountyCodeDigits)
     return make_error(ErrorKind::forbidden, "county_office_only",
                       "a county office decides on a cooperative");
-  std::optional<std::int64_t> manager;
   auto answer = ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto shop = CUNHUO_TRY(mk::find_shop(tx, id));
     if (!shop || shop->kind != mk::ShopKind::cooperative ||
@@ -163,12 +162,12 @@ Result<Response> decide(Context& ctx, const Call& call) {
       return no_such("cooperative");
     auto decided = CUNHUO_TRY(mk::decide_cooperative(tx, id, approve, reason));
     if (decided.status == mk::ShopStatus::active && decided.manager_account) {
-      manager = decided.manager_account;
-      CUNHUO_CHECK(Auth::assign_shop(tx, *manager, id.value));
+      const std::int64_t manager = *decided.manager_account;
+      CUNHUO_CHECK(Auth::assign_shop(tx, manager, id.value));
+      CUNHUO_CHECK(Auth::account_changed(tx, manager, ctx.clock));  // every process, at once
     }
     return page_of(tx, id, 200);
   });
-  if (answer.ok() && manager) ctx.auth.forget_account(*manager);
   return answer;
 }
 

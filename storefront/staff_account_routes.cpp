@@ -345,7 +345,6 @@ Result<Response> decide(Context& ctx, const Call& call) {
   const bool approve = CUNHUO_TRY(body.boolean("approve"));
   const std::string reason =
       CUNHUO_TRY(body.optional_string("reason", kMaxDecisionReasonBytes)).value_or("");
-  std::int64_t account_id = 0;
   auto answer = ctx.db.write([&](db::Session& tx) -> Result<Response> {
     auto claim = CUNHUO_TRY(find_claim(tx, claim_id));
     if (!claim || !region_within(claim->village_code, decider_area(office)))
@@ -369,10 +368,10 @@ Result<Response> decide(Context& ctx, const Call& call) {
          .area_code = claim->village_code,
          .detail = "household:" + std::to_string(claim->household_id)},
         ctx.clock));
-    account_id = claim->account_id;
+    // Its next request, through any process, sees the household.
+    CUNHUO_CHECK(Auth::account_changed(tx, claim->account_id, ctx.clock));
     return claim_with_account(tx, claim_id, 200);
   });
-  if (answer.ok()) ctx.auth.forget_account(account_id);  // its next request sees the household
   return answer;
 }
 

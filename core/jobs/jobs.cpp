@@ -35,8 +35,8 @@ std::string locked(db::Session& tx, std::string sql) {
 // A claim that lost the race for a new row: on one server the later insert fails on the key
 // once the first commits; the row is someone else's.
 template <class T>
-Result<bool> lost_if_duplicate(Result<T> outcome) {
-  if (!outcome.ok() && outcome.error().code == db::kDuplicate) return false;
+Result<T> lost_if_duplicate(Result<T> outcome, T lost) {
+  if (!outcome.ok() && outcome.error().code == db::kDuplicate) return lost;
   return outcome;
 }
 
@@ -51,10 +51,10 @@ std::string process_name() {
          std::to_string(randombytes_uniform(1'000'000));
 }
 
-Result<bool> claim_run(db::Database& db, std::string_view job, std::string_view period,
-                       std::string_view holder, std::int64_t deadline_ms, const Clock& clock) {
+Result<Claim> claim_run(db::Database& db, std::string_view job, std::string_view period,
+                        std::string_view holder, std::int64_t deadline_ms, const Clock& clock) {
   CUNHUO_ASSERT(job.size() <= kMaxJobName && holder.size() <= kMaxHolder);
-  return lost_if_duplicate(db.write([&](db::Session& tx) -> Result<bool> {
+  return lost_if_duplicate(db.write([&](db::Session& tx) -> Result<Claim> {
     const std::int64_t now = clock.now_ms();
     auto row = CUNHUO_TRY(tx.query_one(
         locked(tx, "SELECT state, claimed_until FROM job_runs WHERE job = ? AND period = ?"),
@@ -64,16 +64,18 @@ Result<bool> claim_run(db::Database& db, std::string_view job, std::string_view 
           tx.exec("INSERT INTO job_runs (job, period, holder, state, claimed_until) "
                   "VALUES (?, ?, ?, 'running', ?)",
                   {job, period, holder, now + deadline_ms}));
-      return true;
+      return Claim::claimed;
     }
-    if (row->str(0) == "done" || row->i64(1) > now) return false;
+    if (row->str(0) == "done") return Claim::done;
+    if (row->i64(1) > now) return Claim::busy;
     // A run given back, or one whose process died: this one takes it over.
     CUNHUO_TRY(
         tx.exec("UPDATE job_runs SET holder = ?, state = 'running', claimed_until = ? "
                 "WHERE job = ? AND period = ?",
                 {holder, now + deadline_ms, job, period}));
-    return true;
-  }));
+    return Claim::claimed;
+  }),
+                           Claim::busy);
 }
 
 Status finish_run(db::Database& db, std::string_view job, std::string_view period,
@@ -109,7 +111,8 @@ Result<bool> hold_lease(db::Database& db, std::string_view job, std::string_view
     CUNHUO_TRY(tx.exec("UPDATE job_leases SET holder = ?, held_until = ? WHERE job = ?",
                        {holder, now + lease_ms, job}));
     return true;
-  }));
+  }),
+                           false);
 }
 
 Status release_lease(db::Database& db, std::string_view job, std::string_view holder) {
@@ -118,6 +121,13 @@ Status release_lease(db::Database& db, std::string_view job, std::string_view ho
                        {job, holder}));
     return {};
   });
+}
+
+Result<std::optional<std::string>> last_done(db::Session& s, std::string_view job) {
+  auto row = CUNHUO_TRY(
+      s.query_one("SELECT MAX(period) FROM job_runs WHERE job = ? AND state = 'done'", {job}));
+  if (!row || row->is_null(0)) return std::optional<std::string>();
+  return std::optional<std::string>(row->str(0));
 }
 
 }  // namespace cunhuo::jobs

@@ -8,8 +8,10 @@
 #include <set>
 #include <thread>
 
+#include "core/clock.hpp"
 #include "core/jobs/jobs.hpp"
 #include "core/outbox/outbox.hpp"
+#include "storefront/session_revocations.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
 
@@ -180,28 +182,29 @@ STORE_TEST("a daily run is claimed by one process, and again only once given bac
   auto other = store.reopen();
   ManualClock clock(1'800'000'000'000);
   constexpr std::int64_t kDeadline = 60'000;
+  using jobs::Claim;
   auto claim = [&](db::Database& db, const char* who) {
     auto got = jobs::claim_run(db, "probe.daily", "2026-12-07", who, kDeadline, clock);
     REQUIRE(got.ok());
     return *got;
   };
-  CHECK(claim(store.db(), "a"));
-  CHECK_FALSE(claim(*other, "b"));  // running in "a"
+  CHECK(claim(store.db(), "a") == Claim::claimed);
+  CHECK(claim(*other, "b") == Claim::busy);  // running in "a"
   // "a" failed: the run is given back and "b" takes it; "b" finishes it: nobody runs it again.
   REQUIRE(jobs::finish_run(store.db(), "probe.daily", "2026-12-07", "a", false, clock).ok());
-  CHECK(claim(*other, "b"));
+  CHECK(claim(*other, "b") == Claim::claimed);
   REQUIRE(jobs::finish_run(*other, "probe.daily", "2026-12-07", "b", true, clock).ok());
-  CHECK_FALSE(claim(store.db(), "a"));
+  CHECK(claim(store.db(), "a") == Claim::done);
   // A run whose process died is taken over once its deadline passes.
   auto next_day = [&](db::Database& db, const char* who) {
     auto got = jobs::claim_run(db, "probe.daily", "2026-12-08", who, kDeadline, clock);
     REQUIRE(got.ok());
     return *got;
   };
-  CHECK(next_day(store.db(), "a"));
-  CHECK_FALSE(next_day(*other, "b"));
+  CHECK(next_day(store.db(), "a") == Claim::claimed);
+  CHECK(next_day(*other, "b") == Claim::busy);
   clock.advance(std::chrono::milliseconds(kDeadline + 1));
-  CHECK(next_day(*other, "b"));
+  CHECK(next_day(*other, "b") == Claim::claimed);
 }
 
 STORE_TEST("two processes claiming one run at once: exactly one gets it", "[cluster][jobs]") {
@@ -219,7 +222,7 @@ STORE_TEST("two processes claiming one run at once: exactly one gets it", "[clus
     auto elsewhere = there.get();
     REQUIRE(here.ok());
     REQUIRE(elsewhere.ok());
-    CHECK(*here != *elsewhere);
+    CHECK((*here == jobs::Claim::claimed) != (*elsewhere == jobs::Claim::claimed));
   }
 }
 
@@ -273,4 +276,101 @@ STORE_TEST("an event committed through one process reaches the live feed of anot
   CHECK(second.app().live().wait_until(
       [&](const storefront::live::FeedStats& s) { return s.tailed_through >= newest; },
       std::chrono::seconds(10)));
+}
+
+STORE_TEST("a day's reconciliation claimed by a process that died is run by another",
+           "[cluster][jobs]") {
+  TestServer first(store_kind, kTestSeed, {}, ServerClock::manual);
+  SecondProcess second(first);
+  first.app().housekeep_now();
+  second.app().housekeep_now();
+  const std::int64_t now = first.clock().now_ms();
+  // Tomorrow's "yesterday" is today: a third process claimed it a moment before it died.
+  const std::string today = format_date(shanghai_date(now));
+  const std::int64_t claimed_until = now + 24 * 3600'000LL + 60'000;
+  REQUIRE(first.app()
+              .db()
+              .write([&](db::Session& tx) -> Status {
+                CUNHUO_TRY(
+                    tx.exec("INSERT INTO job_runs (job, period, holder, state, claimed_until) "
+                            "VALUES ('payments.reconciliation', ?, 'dead:1:1', 'running', ?)",
+                            {today, claimed_until}));
+                return {};
+              })
+              .ok());
+  first.advance(std::chrono::hours(24));
+  first.app().housekeep_now();
+  second.app().housekeep_now();
+  first.advance(std::chrono::minutes(2));  // the dead claim's deadline is past
+  for (int i = 0; i < 3; ++i) {
+    first.app().housekeep_now();
+    second.app().housekeep_now();
+  }
+  // The day before was reconciled by one of the two, as usual.
+  CHECK(first.count("SELECT COUNT(*) FROM job_runs WHERE job = 'payments.reconciliation' AND "
+                    "state = 'done'") >= 1);
+  // The abandoned day is taken over once its claim's deadline has passed.
+  CHECK(first.count("SELECT COUNT(*) FROM job_runs WHERE job = 'payments.reconciliation' AND "
+                    "period = '" +
+                    today + "' AND state = 'done'") == 1);
+}
+
+STORE_TEST("paying one checkout through two processes at once opens one intent",
+           "[cluster][payments]") {
+  TestServer first(store_kind);
+  SecondProcess second(first);
+  HttpClient c(first.port());
+  const std::string buyer = first.login(kConsumer);
+  int doubled = 0;
+  constexpr int kRounds = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    const Bought bought = buy(first, c, buyer, 1);
+    auto there = std::async(std::launch::async, [&] {
+      HttpClient other(second.port());
+      return start_payment(other, buyer, bought.checkout, "there-" + std::to_string(round));
+    });
+    HttpClient here(first.port());
+    auto mine = start_payment(here, buyer, bought.checkout, "here-" + std::to_string(round));
+    auto theirs = there.get();
+    REQUIRE(mine.status == 201);
+    REQUIRE(theirs.status == 201);
+    // Both answer the one intent: one order at the provider, one page the buyer can pay.
+    CHECK(json_int(mine.body, "id") == json_int(theirs.body, "id"));
+    doubled += first.count(
+                   "SELECT COUNT(*) FROM payment_intents WHERE status = 'open' AND "
+                   "checkout_id = " +
+                   std::to_string(bought.checkout)) > 1
+                   ? 1
+                   : 0;
+  }
+  CHECK(doubled == 0);
+}
+
+STORE_TEST("logouts recorded by two processes at once all commit, numbered without gaps",
+           "[cluster][sessions]") {
+  TestStore store(store_kind);
+  store.migrate();
+  auto other = store.reopen();
+  SystemClock clock;
+  constexpr int kEach = 200;
+  auto revoke = [&](db::Database& db, int who) {
+    std::vector<std::string> failures;
+    for (int i = 0; i < kEach; ++i) {
+      auto st = db.write([&](db::Session& tx) {
+        return storefront::SessionRevocations::record(tx, who, "h" + std::to_string(i), "", clock);
+      });
+      if (!st.ok()) failures.push_back(st.error().code);
+    }
+    return failures;
+  };
+  auto there = std::async(std::launch::async, revoke, std::ref(*other), 2);
+  auto here = revoke(store.db(), 1);
+  auto elsewhere = there.get();
+  CHECK(here.size() + elsewhere.size() == 0);
+  auto counted = store.db().read([](db::Session& s) {
+    return s.query_one("SELECT COUNT(*), MAX(seq) FROM session_revocations");
+  });
+  REQUIRE(counted.ok());
+  CHECK((*counted)->i64(0) == 2 * kEach);
+  CHECK((*counted)->i64(0) == (*counted)->i64(1));  // no gaps
 }

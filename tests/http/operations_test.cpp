@@ -103,3 +103,14 @@ TEST_CASE("a ledger that stops balancing shows on metrics at the next check", "[
   server.advance(std::chrono::milliseconds(storefront::kLedgerCheckIntervalMs));
   CHECK(gauge(client.request("GET", "/metrics").body, "cunhuo_ledger_check_failed") == 1);
 }
+
+STORE_TEST("metrics show the end of the last day reconciled with the provider's bill",
+           "[http][ops]") {
+  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
+  HttpClient client(server.port());
+  server.app().housekeep_now();  // yesterday's bill is reconciled
+  server.advance(std::chrono::milliseconds(storefront::kGaugeRefreshMs));
+  const LocalDate today = shanghai_date(server.clock().now_ms());
+  CHECK(gauge(client.request("GET", "/metrics").body,
+              "cunhuo_reconciled_through_timestamp_seconds") == shanghai_midnight_ms(today) / 1000);
+}

@@ -35,6 +35,21 @@ class FlakySender final : public SmsSender {
   int failures_;
 };
 
+// Sends, each taking the gateway's whole timeout on the test's clock.
+class SlowSender final : public SmsSender {
+ public:
+  explicit SlowSender(ManualClock& clock) : clock_(clock) {}
+  Result<std::string> send(const SmsMessage&) override {
+    clock_.advance(std::chrono::milliseconds(kGatewayTimeoutMs));
+    ++sent;
+    return "biz-" + std::to_string(sent);
+  }
+  int sent = 0;
+
+ private:
+  ManualClock& clock_;
+};
+
 SmsMessage code_message() {
   return SmsMessage{.phone = "13800000001",
                     .template_code = std::string(kVerificationCode),
@@ -371,4 +386,31 @@ STORE_TEST("a purpose's day budget and the phone's ceiling hold across two proce
   }
   clock.advance(std::chrono::milliseconds(kCodeResendMs));
   CHECK(take_send(*handles[1], phone, CodePurpose::proxy_confirm, clock) == Outcome::spent);
+}
+
+STORE_TEST("a pass sends only while its claim lasts; the rest go in a later pass, once each",
+           "[store][sms]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  SlowSender sender(clock);
+  SmsDispatcher first(store.db(), clock, sender);
+  auto other_db = store.reopen();
+  SmsDispatcher second(*other_db, clock, sender);
+  constexpr int kQueued = 20;  // more than a claim's time allows at the gateway's timeout
+  for (int i = 0; i < kQueued; ++i) {
+    auto queued = store.db().write([&](db::Session& tx) {
+      return queue_sms(tx, code_message(), "slow:" + std::to_string(i), clock);
+    });
+    REQUIRE(queued.ok());
+  }
+  const int before = first.run_once()->sent;
+  CHECK(before < kQueued);
+  CHECK(clock.now_ms() - kStart <= kSmsClaimLeaseMs);  // nothing sent past the claim
+  CHECK(second.run_once()->sent == 0);                 // still claimed by the first pass
+  clock.advance(std::chrono::milliseconds(kSmsClaimLeaseMs));
+  int later = 0;
+  for (int pass = 0; pass < 4; ++pass) later += second.run_once()->sent;
+  CHECK(before + later == kQueued);
+  CHECK(sender.sent == kQueued);
 }
