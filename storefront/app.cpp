@@ -13,6 +13,7 @@
 #include "core/jobs/jobs.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "core/one_time_code.hpp"
 #include "core/net/http_client.hpp"
 #include "logistics/module.hpp"
 #include "logistics/network.hpp"
@@ -311,6 +312,9 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
           payments::SigningKey::load_or_create(config.data_dir + "/keys/statement-ed25519.key")),
       CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key")),
       web::FormSeal(CUNHUO_TRY(load_or_create_secret(config.data_dir + "/keys/form-hmac.key")))};
+  // Outside the store, shared by the processes serving it: see core/one_time_code.hpp.
+  install_one_time_code_key(
+      CUNHUO_TRY(load_or_create_secret(config.data_dir + "/" + std::string(kOneTimeCodeKeyFile))));
   spdlog::info("statements are signed with key {}", keys.statement.serial());
   // Published, with the keys used before it, so that statements verify without the platform.
   CUNHUO_CHECK(db->write(
