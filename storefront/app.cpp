@@ -135,16 +135,30 @@ LoginLimits login_limits(const Config& config) {
   return limits;
 }
 
+// Whether people beyond this machine reach the service: it listens beyond loopback, or a
+// reverse proxy (nginx) forwards to it, which trusted-proxy or secure-cookies tell. The
+// shipped unit listens on 127.0.0.1 behind nginx, so loopback alone proves nothing.
+bool reached_from_outside(const Config& config) {
+  return !net::is_loopback_host(config.listen_host) || !config.trusted_proxies.empty() ||
+         config.secure_cookies;
+}
+
+std::string exposure_of(const Config& config) {
+  if (!net::is_loopback_host(config.listen_host))
+    return "listens on " + config.listen_host + ", beyond loopback";
+  return config.trusted_proxies.empty() ? "is served over TLS (secure-cookies)"
+                                        : "is served through a proxy (trusted-proxy)";
+}
+
 // The sandbox lets anyone with an account "pay" without money: a demonstration may show
 // it beyond this machine, a deployment may not, whoever started the sandbox (in-process, or
 // a wechatpay-config saying "sandbox yes").
 Status check_sandbox_exposure(const Config& config, bool sandbox_provider) {
-  if (!sandbox_provider || config.demo || net::is_loopback_host(config.listen_host)) return {};
+  if (!sandbox_provider || config.demo || !reached_from_outside(config)) return {};
   const bool in_process = config.wechatpay_config.empty();
   return make_error(
       ErrorKind::invalid, "sandbox_exposed",
-      "the payment sandbox listens on " + config.listen_host +
-          ", beyond loopback: pass --demo for a demonstration, or " +
+      "the payment sandbox " + exposure_of(config) + ": pass --demo for a demonstration, or " +
           (in_process ? "--payment-simulator off" : "a wechatpay-config of a real merchant"),
       in_process ? "payment-simulator" : "wechatpay-config");
 }
@@ -184,6 +198,11 @@ void ensure_sqlite_folder(const std::string& url) {
 
 }  // namespace
 
+bool payment_simulator_on(const Config& config) {
+  const bool sample_store = config.seed == seeds::demo::kName || config.seed == seeds::kFixtureName;
+  return config.payment_simulator.value_or(config.demo || sample_store);
+}
+
 std::vector<db::Migration> all_migrations() {
   std::vector<db::Migration> out;
   const auto marketplace = marketplace::migrations();
@@ -209,7 +228,7 @@ Result<App::Payments> App::open_payments(const Config& config, const Clock& cloc
   Payments p;
   std::string file = config.wechatpay_config;
   if (file.empty()) {
-    if (!config.payment_simulator) return p;
+    if (!payment_simulator_on(config)) return p;
     const auto merchant =
         CUNHUO_TRY(paysandbox::ensure_merchant(config.data_dir + "/keys/wechatpay"));
     p.sandbox = CUNHUO_TRY(paysandbox::Sandbox::open(
@@ -288,8 +307,8 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
 App::~App() { stop(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
-  CUNHUO_CHECK(
-      check_sandbox_exposure(config, config.payment_simulator && config.wechatpay_config.empty()));
+  CUNHUO_CHECK(check_sandbox_exposure(
+      config, payment_simulator_on(config) && config.wechatpay_config.empty()));
   CUNHUO_CHECK(check_sms_config(config));
   CUNHUO_TRY(ProxyTrust::parse(config.trusted_proxies));  // a bad range refused at startup
   try {

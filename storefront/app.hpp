@@ -46,6 +46,10 @@ namespace cunhuo::storefront {
 // Every module's migrations, in dependency order.
 std::vector<db::Migration> all_migrations();
 
+// Whether the in-process payment sandbox runs (without a wechatpay-config): as configured,
+// else only for a demonstration (--demo) or a sample store (the fixture or the demo county).
+bool payment_simulator_on(const Config& config);
+
 class App {
  public:
   // Opens the store, migrates and seeds. Nothing listens yet.
@@ -129,7 +133,7 @@ class App {
   std::unique_ptr<logistics::Planner> planner_;
   logistics::ExcursionRules excursion_rules_;
   std::int64_t silence_checked_ms_ = 0;
-  std::int64_t pruned_ms_ = 0;  // when expired sessions, keys and nonces were last pruned
+  std::int64_t pruned_ms_ = 0;      // when expired sessions, keys and nonces were last pruned
   std::string reconciled_through_;  // the last bill date reconciled by this process
   std::int64_t next_monitoring_ms_ =
       0;                          // the daily return-to-poverty pass, first an hour after start
