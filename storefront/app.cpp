@@ -317,6 +317,7 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
     return make_error(ErrorKind::unavailable, "store_unavailable",
                       std::string("cannot create the store folder: ") + e.what());
   }
+  auto store_lock = CUNHUO_TRY(db::StoreLock::serving(config.db_url));
   db::DatabaseOptions options;
   options.pool_size = std::max(4, config.threads + 2);
   auto db = CUNHUO_TRY(db::open_database(config.db_url, options));
@@ -341,6 +342,7 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   auto payments = CUNHUO_TRY(open_payments(config, clock));
   std::unique_ptr<App> app(
       new App(config, clock, std::move(db), std::move(keys), std::move(payments)));
+  app->store_lock_ = std::move(store_lock);
   if (config.seed == seeds::demo::kName)
     CUNHUO_CHECK(app->load_demo());
   else
