@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,12 @@ struct Config {
   std::int64_t payment_window_ms =
       15 * 60 * 1000;  // an unpaid order gives its stock back after this
   std::int64_t auto_confirm_ms =
-      7LL * 24 * 3600 * 1000;     // a delivered order completes by itself after this
+      7LL * 24 * 3600 * 1000;  // a delivered order completes by itself after this
   // The in-process payment sandbox (paysandbox/, a loopback listener the WeChat Pay adapter
-  // talks to) when no wechatpay-config is given; off in production.
-  bool payment_simulator = true;
+  // talks to) when no wechatpay-config is given. Unset: on only for a demonstration (demo)
+  // or a sample store (the fixture or demo seed), so a deployment that forgets to say
+  // "off" has no sandbox (storefront/app.cpp payment_simulator_on).
+  std::optional<bool> payment_simulator;
   // The WeChat Pay merchant configuration file (payments/wechatpay/provider.hpp), mode 0600:
   // a real merchant, or a sandbox started as a process of its own (deploy/run.sh).
   std::string wechatpay_config;

@@ -1,7 +1,5 @@
 #include "logistics/pickup_codes.hpp"
 
-#include <sodium.h>
-
 #include "core/one_time_code.hpp"
 
 namespace cunhuo::logistics {
@@ -21,8 +19,10 @@ constexpr db::Migration kMigrations[] = {
 };
 
 // The hash binds the code to its parcel, so a row copied to another parcel is useless.
+std::string bound_to(std::int64_t shipment_id) { return "pickup|" + std::to_string(shipment_id); }
+
 std::string code_hash(std::int64_t shipment_id, std::string_view code) {
-  return one_time_code_hash("pickup|" + std::to_string(shipment_id), code);
+  return one_time_code_hash(bound_to(shipment_id), code);
 }
 
 std::string random_code() { return random_digits(kPickupCodeDigits); }
@@ -93,9 +93,9 @@ Result<PickupCheck> check_pickup_code(db::Session& tx, std::int64_t shipment_id,
       {shipment_id}));
   if (!r || !r->is_null(3)) return PickupCheck::missing;
   if (r->i64(1) <= 0) return PickupCheck::locked;
-  if (r->i64(2) <= clock.now_ms()) return PickupCheck::expired;
-  const std::string expected = r->str(0), given = code_hash(shipment_id, code);
-  if (sodium_memcmp(expected.data(), given.data(), expected.size()) == 0) {
+  // A code hashed before codes were keyed is re-issued: its hash may have been read.
+  if (r->i64(2) <= clock.now_ms() || is_unkeyed_code_hash(r->str(0))) return PickupCheck::expired;
+  if (one_time_code_matches(r->str(0), bound_to(shipment_id), code)) {
     // Only one of two concurrent handovers of the same parcel uses the code.
     auto used = CUNHUO_TRY(
         tx.exec("UPDATE pickup_codes SET used_at = ? WHERE shipment_id = ? AND used_at IS NULL",

@@ -28,6 +28,9 @@ using AccountCreator =
 
 std::span<const db::Migration> migrations();
 
+// The small built-in set the tests use (its accounts' password is published).
+inline constexpr std::string_view kFixtureName = "fixture";
+
 // The JSON of a built-in seed set ("fixture", the small set the tests use), if there is
 // one by that name. The demo county "minqin" is generated: seeds/demo.hpp.
 std::optional<std::string_view> builtin(std::string_view name);

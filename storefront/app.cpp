@@ -13,6 +13,7 @@
 #include "core/jobs/jobs.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "core/one_time_code.hpp"
 #include "core/net/http_client.hpp"
 #include "logistics/module.hpp"
 #include "logistics/network.hpp"
@@ -137,16 +138,30 @@ LoginLimits login_limits(const Config& config) {
   return limits;
 }
 
+// Whether people beyond this machine reach the service: it listens beyond loopback, or a
+// reverse proxy (nginx) forwards to it, which trusted-proxy or secure-cookies tell. The
+// shipped unit listens on 127.0.0.1 behind nginx, so loopback alone proves nothing.
+bool reached_from_outside(const Config& config) {
+  return !net::is_loopback_host(config.listen_host) || !config.trusted_proxies.empty() ||
+         config.secure_cookies;
+}
+
+std::string exposure_of(const Config& config) {
+  if (!net::is_loopback_host(config.listen_host))
+    return "listens on " + config.listen_host + ", beyond loopback";
+  return config.trusted_proxies.empty() ? "is served over TLS (secure-cookies)"
+                                        : "is served through a proxy (trusted-proxy)";
+}
+
 // The sandbox lets anyone with an account "pay" without money: a demonstration may show
 // it beyond this machine, a deployment may not, whoever started the sandbox (in-process, or
 // a wechatpay-config saying "sandbox yes").
 Status check_sandbox_exposure(const Config& config, bool sandbox_provider) {
-  if (!sandbox_provider || config.demo || net::is_loopback_host(config.listen_host)) return {};
+  if (!sandbox_provider || config.demo || !reached_from_outside(config)) return {};
   const bool in_process = config.wechatpay_config.empty();
   return make_error(
       ErrorKind::invalid, "sandbox_exposed",
-      "the payment sandbox listens on " + config.listen_host +
-          ", beyond loopback: pass --demo for a demonstration, or " +
+      "the payment sandbox " + exposure_of(config) + ": pass --demo for a demonstration, or " +
           (in_process ? "--payment-simulator off" : "a wechatpay-config of a real merchant"),
       in_process ? "payment-simulator" : "wechatpay-config");
 }
@@ -186,6 +201,11 @@ void ensure_sqlite_folder(const std::string& url) {
 
 }  // namespace
 
+bool payment_simulator_on(const Config& config) {
+  const bool sample_store = config.seed == seeds::demo::kName || config.seed == seeds::kFixtureName;
+  return config.payment_simulator.value_or(config.demo || sample_store);
+}
+
 std::vector<db::Migration> all_migrations() {
   std::vector<db::Migration> out;
   const auto marketplace = marketplace::migrations();
@@ -211,7 +231,7 @@ Result<App::Payments> App::open_payments(const Config& config, const Clock& cloc
   Payments p;
   std::string file = config.wechatpay_config;
   if (file.empty()) {
-    if (!config.payment_simulator) return p;
+    if (!payment_simulator_on(config)) return p;
     const auto merchant =
         CUNHUO_TRY(paysandbox::ensure_merchant(config.data_dir + "/keys/wechatpay"));
     p.sandbox = CUNHUO_TRY(paysandbox::Sandbox::open(
@@ -296,8 +316,8 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
 App::~App() { stop(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock) {
-  CUNHUO_CHECK(
-      check_sandbox_exposure(config, config.payment_simulator && config.wechatpay_config.empty()));
+  CUNHUO_CHECK(check_sandbox_exposure(
+      config, payment_simulator_on(config) && config.wechatpay_config.empty()));
   CUNHUO_CHECK(check_sms_config(config));
   CUNHUO_TRY(ProxyTrust::parse(config.trusted_proxies));  // a bad range refused at startup
   try {
@@ -306,6 +326,7 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
     return make_error(ErrorKind::unavailable, "store_unavailable",
                       std::string("cannot create the store folder: ") + e.what());
   }
+  auto store_lock = CUNHUO_TRY(db::StoreLock::serving(config.db_url));
   db::DatabaseOptions options;
   options.pool_size = std::max(4, config.threads + 2);
   auto db = CUNHUO_TRY(db::open_database(config.db_url, options));
@@ -320,6 +341,9 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
           payments::SigningKey::load_or_create(config.data_dir + "/keys/statement-ed25519.key")),
       CUNHUO_TRY(CursorSeal::load_or_create(config.data_dir + "/keys/cursor-hmac.key")),
       web::FormSeal(CUNHUO_TRY(load_or_create_secret(config.data_dir + "/keys/form-hmac.key")))};
+  // Outside the store, shared by the processes serving it: see core/one_time_code.hpp.
+  install_one_time_code_key(
+      CUNHUO_TRY(load_or_create_secret(config.data_dir + "/" + std::string(kOneTimeCodeKeyFile))));
   spdlog::info("statements are signed with key {}", keys.statement.serial());
   // Published, with the keys used before it, so that statements verify without the platform.
   CUNHUO_CHECK(db->write(
@@ -327,6 +351,7 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
   auto payments = CUNHUO_TRY(open_payments(config, clock));
   std::unique_ptr<App> app(
       new App(config, clock, std::move(db), std::move(keys), std::move(payments)));
+  app->store_lock_ = std::move(store_lock);
   if (config.seed == seeds::demo::kName)
     CUNHUO_CHECK(app->load_demo());
   else

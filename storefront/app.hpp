@@ -32,6 +32,7 @@
 #include "storefront/cursor.hpp"
 #include "storefront/phone_sign_in.hpp"
 #include "storefront/web/page_table.hpp"
+#include "core/db/store_lock.hpp"
 #include "storefront/http.hpp"
 #include "storefront/idempotency.hpp"
 #include "storefront/live/feed.hpp"
@@ -45,6 +46,10 @@ namespace cunhuo::storefront {
 
 // Every module's migrations, in dependency order.
 std::vector<db::Migration> all_migrations();
+
+// Whether the in-process payment sandbox runs (without a wechatpay-config): as configured,
+// else only for a demonstration (--demo) or a sample store (the fixture or the demo county).
+bool payment_simulator_on(const Config& config);
 
 class App {
  public:
@@ -108,6 +113,9 @@ class App {
   Config config_;
   std::string instance_;  // this process in the shared job records (core/jobs)
   const Clock& clock_;
+  // Held shared while the store is served (an SQLite file): `cunhuo restore` is refused
+  // meanwhile. Declared before db_, so it is let go after the store is closed.
+  db::StoreLock store_lock_;
   std::unique_ptr<db::Database> db_;
   Auth auth_;
   Idempotency idempotency_;

@@ -18,9 +18,8 @@ void gauge(std::string& out, const char* name, const char* help, std::int64_t va
 
 }  // namespace
 
-void OperationsGauges::refresh_counts(std::int64_t now) {
-  OperationsReading next = last_;
-  next.read_at_ms = now;
+OperationsGauges::Counts OperationsGauges::read_counts(std::int64_t now) {
+  Counts next;
   auto counts = db_.read([&](db::Session& s) -> Status {
     next.outbox = CUNHUO_TRY(outbox::backlog(s));
     next.open_excursions = CUNHUO_TRY(logistics::open_excursions_in(s, "", 0)).count;
@@ -35,7 +34,7 @@ void OperationsGauges::refresh_counts(std::int64_t now) {
     return {};
   });
   next.store_up = counts.ok();
-  last_ = next;
+  return next;
 }
 
 void OperationsGauges::check_ledger_if_due() {
@@ -62,10 +61,29 @@ void OperationsGauges::check_ledger_if_due() {
 }
 
 OperationsReading OperationsGauges::read() {
-  std::lock_guard lock(mu_);
   const std::int64_t now = clock_.now_ms();
-  if (last_.read_at_ms == 0 || now - last_.read_at_ms >= kGaugeRefreshMs) refresh_counts(now);
-  return last_;
+  auto handed_out = [now](OperationsReading r) {
+    r.age_ms = r.read_at_ms == 0 ? 0 : std::max<std::int64_t>(0, now - r.read_at_ms);
+    return r;
+  };
+  {
+    std::lock_guard lock(mu_);
+    const bool due = last_.read_at_ms == 0 || now - last_.read_at_ms >= kGaugeRefreshMs;
+    if (!due || refreshing_) return handed_out(last_);
+    refreshing_ = true;
+  }
+  // Copy, let go, query, swap: the others meanwhile get the last reading.
+  const Counts counts = read_counts(now);
+  std::lock_guard lock(mu_);
+  refreshing_ = false;
+  last_.store_up = counts.store_up;
+  if (counts.store_up) {  // a store that did not answer leaves the last counts
+    last_.outbox = counts.outbox;
+    last_.unreconciled = counts.unreconciled;
+    last_.open_excursions = counts.open_excursions;
+  }
+  last_.read_at_ms = now;
+  return handed_out(last_);
 }
 
 std::string OperationsGauges::render() {
@@ -74,6 +92,9 @@ std::string OperationsGauges::render() {
   std::string out;
   gauge(out, "cunhuo_store_up", "The last read of these gauges reached the store (1) or not (0).",
         r.store_up ? 1 : 0);
+  gauge(out, "cunhuo_operations_reading_age_seconds",
+        "How old the counts below are: the last reading is served while a refresh runs.",
+        r.age_ms / 1000);
   gauge(out, "cunhuo_outbox_pending_events", "Outbox events not yet handled.", r.outbox.pending);
   gauge(out, "cunhuo_outbox_parked_events",
         "Outbox events given up on after too many attempts, for a person to look at.",

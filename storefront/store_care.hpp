@@ -20,8 +20,9 @@ Status check_store(const std::string& db_url);
 Status backup_store(const std::string& db_url, const std::string& to_file);
 
 // Replaces the SQLite store of `db_url` with the copy in `from_file`, once a scratch copy of
-// it passes check_store; on a failed check the store is left as it was. The service must
-// be stopped.
+// it passes check_store; on a failed check the store is left as it was. Refused
+// (store_in_use) while any service serves the store (db/store_lock.hpp); the new store
+// takes the old one's place in one rename, so there is a store at every moment.
 Status restore_store(const std::string& from_file, const std::string& db_url);
 
 }  // namespace cunhuo::storefront

@@ -1,6 +1,7 @@
 #include "core/db/backup.hpp"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -66,6 +67,39 @@ Status copy_all(sqlite3* from, sqlite3* to, const std::string& to_path) {
   return {};
 }
 
+Status copy_into(const std::string& from_path, const std::string& partial,
+                 const std::string& to_path) {
+  // Read-write: a reader of a WAL store needs its shared-memory index.
+  auto from = CUNHUO_TRY(open_file(from_path, SQLITE_OPEN_READWRITE));
+  auto to = CUNHUO_TRY(open_file(partial, SQLITE_OPEN_READWRITE));
+  CUNHUO_CHECK(copy_all(from.get(), to.get(), to_path));
+  // The copy stands alone: no WAL beside it.
+  char* message = nullptr;
+  if (sqlite3_exec(to.get(), "PRAGMA journal_mode=DELETE", nullptr, nullptr, &message) !=
+      SQLITE_OK) {
+    const std::string why = message ? message : "?";
+    sqlite3_free(message);
+    return backup_error("cannot finish the copy: " + why);
+  }
+  return {};
+}
+
+// A new, empty file for the copy, made by us alone before SQLite opens it: owner-only
+// whatever the umask (the copy holds names, ID numbers, phones and password hashes), under
+// a name of its own (O_EXCL, O_NOFOLLOW: a planted file or symlink is never written through).
+Result<std::string> create_partial(const std::string& to_path) {
+  unsigned char nonce[8];
+  randombytes_buf(nonce, sizeof nonce);
+  char hex[2 * sizeof nonce + 1];
+  sodium_bin2hex(hex, sizeof hex, nonce, sizeof nonce);
+  const std::string partial = to_path + ".partial-" + hex;
+  const int fd =
+      ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return backup_error("cannot create " + partial);
+  ::close(fd);
+  return partial;
+}
+
 }  // namespace
 
 Result<std::string> sqlite_path(std::string_view url) {
@@ -78,27 +112,20 @@ Result<std::string> sqlite_path(std::string_view url) {
   return std::string(path);
 }
 
+Status sync_folder_of(const std::string& path) { return sync_path(folder_of(path), true); }
+
 Status backup_sqlite(const std::string& from_path, const std::string& to_path) {
   if (::access(from_path.c_str(), R_OK) != 0) return backup_error("no store at " + from_path);
-  const std::string partial = to_path + ".partial";
-  std::remove(partial.c_str());
-  {
-    // Read-write: a reader of a WAL store needs its shared-memory index.
-    auto from = CUNHUO_TRY(open_file(from_path, SQLITE_OPEN_READWRITE));
-    auto to = CUNHUO_TRY(open_file(partial, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-    CUNHUO_CHECK(copy_all(from.get(), to.get(), to_path));
-    // The copy stands alone: no WAL beside it.
-    char* message = nullptr;
-    if (sqlite3_exec(to.get(), "PRAGMA journal_mode=DELETE", nullptr, nullptr, &message) !=
-        SQLITE_OK) {
-      const std::string why = message ? message : "?";
-      sqlite3_free(message);
-      return backup_error("cannot finish the copy: " + why);
-    }
+  const std::string partial = CUNHUO_TRY(create_partial(to_path));
+  auto copied = copy_into(from_path, partial, to_path);
+  if (copied.ok()) copied = sync_path(partial, false);
+  if (copied.ok() && std::rename(partial.c_str(), to_path.c_str()) != 0)
+    copied = backup_error("cannot rename the copy to " + to_path);
+  if (!copied.ok()) {
+    std::remove(partial.c_str());
+    std::remove((partial + "-journal").c_str());
+    return copied;
   }
-  CUNHUO_CHECK(sync_path(partial, false));
-  if (std::rename(partial.c_str(), to_path.c_str()) != 0)
-    return backup_error("cannot rename the copy to " + to_path);
   return sync_path(folder_of(to_path), true);
 }
 

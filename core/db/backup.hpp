@@ -15,8 +15,11 @@ namespace cunhuo::db {
 Result<std::string> sqlite_path(std::string_view url);
 
 // Copies the store at `from_path` into the file `to_path` (written beside it first, made
-// durable, then renamed over it: a reader never sees half a copy). The source may be in
-// use by other processes; writers are not held up (WAL).
+// durable, then renamed over it: a reader never sees half a copy), readable by its owner
+// only. The source may be in use by other processes; writers are not held up (WAL).
 Status backup_sqlite(const std::string& from_path, const std::string& to_path);
+
+// fsync of the folder holding `path`, so that a rename into it is durable.
+Status sync_folder_of(const std::string& path);
 
 }  // namespace cunhuo::db

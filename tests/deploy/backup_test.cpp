@@ -1,6 +1,7 @@
 // Backups taken mid-sale, and restores that check the ledger before the service may use
 // them: an SQLite store copied online by `cunhuo backup`, a MariaDB store by mariadb-backup
 // (deploy/backup.sh, deploy/restore.sh) on a throw-away server of the test's own.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -11,10 +12,13 @@
 #include <mutex>
 #include <thread>
 
+#include "core/db/backup.hpp"
 #include "core/db/database.hpp"
+#include "core/db/store_lock.hpp"
 #include "core/json.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/http_client.hpp"
+#include "storefront/store_care.hpp"
 #include "tests/support/server.hpp"
 
 using namespace cunhuo;
@@ -266,4 +270,57 @@ TEST_CASE("a backup that would keep no copies is refused before it copies anythi
   CHECK(run("CUNHUO_BACKUP_KEEP=0 " + script("backup.sh") + " " + dir + "/backups", log).status ==
         1);
   CHECK_FALSE(std::filesystem::exists(dir + "/backups"));
+}
+
+TEST_CASE("a restore is refused while a service serves the store, which is left as it was",
+          "[deploy][backup][sqlite][restore-lock]") {
+  const std::string dir = temp_dir(), log = dir + "/commands.log";
+  INFO("commands' output: " << log);
+  TestServer server(StoreKind::sqlite);
+  HttpClient c(server.port());
+  buy_and_pay(server, c, server.login(kConsumer));
+  const std::string url = server.store().url(), copy = dir + "/copy.db";
+  REQUIRE(run(cunhuo_binary("backup --db " + url + " --to " + copy), log).status == 0);
+  buy_and_pay(server, c, server.login(kConsumer));  // after the copy: a restore would lose it
+  const auto orders = server.count("SELECT COUNT(*) FROM orders");
+
+  CHECK(run(cunhuo_binary("restore --from " + copy + " --db " + url), log).status == 1);
+  auto refused = storefront::restore_store(copy, url);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "store_in_use");
+  CHECK(server.count("SELECT COUNT(*) FROM orders") == orders);
+  CHECK(c.request("GET", "/api/v1/me", "", bearer(server.login(kConsumer))).status == 200);
+  CHECK_FALSE(std::filesystem::exists(*db::sqlite_path(url) + ".restoring"));
+}
+
+TEST_CASE("a service does not start on a store being restored", "[deploy][backup][sqlite]") {
+  const std::string dir = temp_dir();
+  auto restoring = db::StoreLock::replacing(dir + "/cunhuo.db");
+  REQUIRE(restoring.ok());
+  Config config;
+  config.listen_host = "127.0.0.1";
+  config.listen_port = 0;
+  config.db_url = "sqlite:" + dir + "/cunhuo.db";
+  config.seed = "none";
+  config.data_dir = dir;
+  SystemClock clock;
+  auto app = storefront::App::open(config, clock);
+  REQUIRE_FALSE(app.ok());
+  CHECK(app.error().code == "store_being_restored");
+}
+
+TEST_CASE("a backup is readable by its owner only, whatever the umask",
+          "[deploy][backup][sqlite]") {
+  const std::string dir = temp_dir(), log = dir + "/commands.log";
+  TestServer server(StoreKind::sqlite);
+  const mode_t before = ::umask(022);  // an operator's usual: new files world-readable
+  const auto copied =
+      run(cunhuo_binary("backup --db " + server.store().url() + " --to " + dir + "/copy.db"), log);
+  ::umask(before);
+  REQUIRE(copied.status == 0);
+  struct stat info {};
+  REQUIRE(::stat((dir + "/copy.db").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  for (const auto& entry : std::filesystem::directory_iterator(dir))  // nothing half-made left
+    CHECK(entry.path().filename().string().find("partial") == std::string::npos);
 }

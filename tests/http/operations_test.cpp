@@ -2,9 +2,14 @@
 // provider, the outbox backlog) and the operations gauges on /metrics that the alert rules
 // in deploy/prometheus/cunhuo-rules.yml watch.
 #include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "core/json.hpp"
 #include "tests/support/paysandbox.hpp"
+#include "storefront/operations_gauges.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server.hpp"
 
@@ -113,4 +118,88 @@ STORE_TEST("metrics show the end of the last day reconciled with the provider's 
   const LocalDate today = shanghai_date(server.clock().now_ms());
   CHECK(gauge(client.request("GET", "/metrics").body,
               "cunhuo_reconciled_through_timestamp_seconds") == shanghai_midnight_ms(today) / 1000);
+}
+
+namespace {
+
+// A store whose reads can be held up, as a store behind a network partition is.
+class StallingStore final : public db::Database {
+ public:
+  explicit StallingStore(db::Database& inner) : inner_(inner) {}
+  void stall() {
+    std::lock_guard lock(mu_);
+    stalled_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      stalled_ = false;
+    }
+    cv_.notify_all();
+  }
+  // Whether a read is held up now.
+  bool holding() {
+    std::lock_guard lock(mu_);
+    return held_ > 0;
+  }
+
+  db::Dialect dialect() const override { return inner_.dialect(); }
+  std::string describe() const override { return "stalling " + inner_.describe(); }
+  Status ping() override { return inner_.ping(); }
+  Status flush() override { return inner_.flush(); }
+  void write_async(std::function<Status(db::Session&)> body,
+                   std::function<void(Status)> done) override {
+    inner_.write_async(std::move(body), std::move(done));
+  }
+
+ protected:
+  Status run(db::TxMode mode, const std::function<Status(db::Session&)>& body) override {
+    {
+      std::unique_lock lock(mu_);
+      ++held_;
+      cv_.wait(lock, [&] { return !stalled_; });
+      --held_;
+    }
+    return mode == db::TxMode::read ? inner_.read(body) : inner_.write(body);
+  }
+
+ private:
+  db::Database& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stalled_ = false;
+  int held_ = 0;
+};
+
+}  // namespace
+
+STORE_TEST("while the store hangs, the gauges answer at once with the last reading and its age",
+           "[http][ops]") {
+  TestServer server(store_kind);
+  ManualClock clock(1'790'000'000'000);
+  StallingStore store(server.store().db());
+  storefront::OperationsGauges gauges(store, clock);
+  park_an_event(server);
+  const auto first = gauges.read();
+  REQUIRE(first.store_up);
+  CHECK(first.outbox.parked == 1);
+  CHECK(first.age_ms == 0);
+
+  clock.advance(std::chrono::milliseconds(storefront::kGaugeRefreshMs));
+  store.stall();
+  auto refreshing = std::async(std::launch::async, [&] { return gauges.read(); });
+  for (int i = 0; i < 2000 && !store.holding(); ++i)  // until the refresh is in the store
+    std::this_thread::yield();
+  REQUIRE(store.holding());
+  auto meanwhile = std::async(std::launch::async, [&] { return gauges.read(); });
+  const bool answered = meanwhile.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  store.release();
+  REQUIRE(answered);  // it did not queue behind the hung refresh
+  const auto last = meanwhile.get();
+  CHECK(last.outbox.parked == 1);
+  CHECK(last.read_at_ms == first.read_at_ms);
+  CHECK(last.age_ms == storefront::kGaugeRefreshMs);
+  const auto refreshed = refreshing.get();
+  CHECK(refreshed.age_ms == 0);
+  CHECK(refreshed.read_at_ms == clock.now_ms());
 }

@@ -510,6 +510,90 @@ TEST_CASE("the sandbox refuses to start beyond loopback unless it is a demonstra
   CHECK_FALSE(load_config({}, {{"CUNHUO_DEMO", "yes"}}).ok());
 }
 
+TEST_CASE("behind a proxy the sandbox refuses to start though it listens on loopback",
+          "[http][payments][sandbox]") {
+  // The shipped unit listens on 127.0.0.1 with nginx in front: what says the public reaches
+  // it is the proxy it trusts, or its cookies being for TLS.
+  struct Front {
+    const char* name;
+    std::vector<std::string> trusted_proxies;
+    bool secure_cookies;
+  };
+  const std::vector<Front> fronts = {
+      {"a trusted proxy", {"127.0.0.1/32"}, false},
+      {"secure cookies", {}, true},
+      {"both", {"10.0.0.0/8"}, true},
+  };
+  TestStore store(StoreKind::sqlite);
+  ManualClock clock(SystemClock().now_ms());
+  PaySandbox provider(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify"});
+  auto sandbox_yes = provider.config();
+  sandbox_yes.sandbox = true;
+  REQUIRE(payments::wechatpay::write_config(provider.config_file(), sandbox_yes).ok());
+  for (const auto& front : fronts) {
+    auto open = [&](bool in_process, bool demo) {
+      Config config;
+      config.listen_host = "127.0.0.1";
+      config.listen_port = 0;
+      config.db_url = store.url();
+      config.seed = "none";
+      config.data_dir = temp_dir();
+      config.trusted_proxies = front.trusted_proxies;
+      config.secure_cookies = front.secure_cookies;
+      if (in_process)
+        config.payment_simulator = true;
+      else
+        config.wechatpay_config = provider.config_file();
+      config.sms = "off";
+      config.demo = demo;
+      SystemClock system;
+      auto app = storefront::App::open(config, system);
+      return app.ok() ? std::string() : app.error().code;
+    };
+    INFO(front.name);
+    CHECK(open(true, false) == "sandbox_exposed");
+    CHECK(open(false, false) == "sandbox_exposed");
+    CHECK(open(true, true).empty());  // a demonstration may show it
+  }
+}
+
+TEST_CASE("unless told, the payment sandbox runs only for a demonstration or a sample store",
+          "[http][payments][sandbox]") {
+  struct Case {
+    const char* name;
+    std::vector<std::string> args;
+    bool sandbox;
+  };
+  const std::vector<Case> cases = {
+      {"a deployment that says nothing", {"--seed", "none"}, false},
+      {"its own seed", {"--seed", "county"}, false},
+      {"said off, on the fixture", {"--seed", "fixture", "--payment-simulator", "off"}, false},
+      {"said on", {"--seed", "none", "--payment-simulator", "on"}, true},
+      {"a demonstration", {"--seed", "none", "--demo"}, true},
+      {"the tests' fixture", {"--seed", "fixture"}, true},
+      {"the demo county", {"--seed", "minqin"}, true},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto config = load_config(c.args, {});
+    REQUIRE(config.ok());
+    CHECK(storefront::payment_simulator_on(*config) == c.sandbox);
+  }
+  // Opened so, a store of its own has no sandbox and takes no payment.
+  TestStore store(StoreKind::sqlite);
+  auto config = load_config({"--seed", "none"}, {});
+  REQUIRE(config.ok());
+  config->listen_host = "127.0.0.1";
+  config->listen_port = 0;
+  config->db_url = store.url();
+  config->data_dir = temp_dir();
+  config->sms = "off";
+  SystemClock system;
+  auto app = storefront::App::open(*config, system);
+  REQUIRE(app.ok());
+  CHECK((*app)->payment_sandbox() == nullptr);
+}
+
 namespace {
 
 // Money in one escrow, then that account's credits and debits both grown by 5 fen behind

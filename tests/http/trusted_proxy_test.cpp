@@ -28,6 +28,7 @@ STORE_TEST("a spoofed X-Forwarded-For from an untrusted peer does not escape the
     TestServer server(store_kind, kTestSeed, [&](Config& c) {
       c.login_attempts_per_address = kAttempts;
       c.trusted_proxies = trusted;
+      c.payment_simulator = false;  // a sandbox behind a proxy refuses to start
     });
     HttpClient client(server.port());
     for (int i = 0; i < kAttempts; ++i)
@@ -45,6 +46,7 @@ STORE_TEST("behind a trusted proxy each forwarded client has its own address lim
   TestServer server(store_kind, kTestSeed, [](Config& c) {
     c.login_attempts_per_address = kAttempts;
     c.trusted_proxies = {"127.0.0.1"};
+    c.payment_simulator = false;
   });
   HttpClient proxy(server.port());
   // A client's own spoofed entries, left of the one the proxy adds, change nothing.
@@ -59,7 +61,10 @@ STORE_TEST("behind a trusted proxy each forwarded client has its own address lim
 
 STORE_TEST("the SMS sandbox's inbox stays loopback-only behind a trusted proxy",
            "[http][trusted-proxy][accounts]") {
-  TestServer server(store_kind, kTestSeed, [](Config& c) { c.trusted_proxies = {"127.0.0.1"}; });
+  TestServer server(store_kind, kTestSeed, [](Config& c) {
+    c.trusted_proxies = {"127.0.0.1"};
+    c.payment_simulator = false;
+  });
   HttpClient proxy(server.port());
   CHECK(proxy.request("GET", kInbox).status == 200);  // the proxy's machine itself
   struct Case {
@@ -85,6 +90,7 @@ STORE_TEST("a trusted proxy's connections are held by the total cap, not the per
     c.max_connections_per_address = 2;
     c.max_connections = 4;
     c.trusted_proxies = {"127.0.0.1"};
+    c.payment_simulator = false;
   });
   std::vector<std::unique_ptr<HttpClient>> open;
   HttpReply refusal;

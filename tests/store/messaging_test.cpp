@@ -1,6 +1,8 @@
 // The queue of text messages and its sender: a failure is retried with back-off and the
 // message then sent exactly once; one that always fails ends parked, never lost; a gateway
 // that cannot prove who it is gets nothing.
+#include <sodium.h>
+
 #include <chrono>
 
 #include "messaging/dispatcher.hpp"
@@ -413,4 +415,37 @@ STORE_TEST("a pass sends only while its claim lasts; the rest go in a later pass
   for (int pass = 0; pass < 4; ++pass) later += second.run_once()->sent;
   CHECK(before + later == kQueued);
   CHECK(sender.sent == kQueued);
+}
+
+STORE_TEST("a stored sign-in code cannot be found from the store alone",
+           "[store][sms][phone-codes]") {
+  TestStore store(store_kind);
+  store.migrate();
+  ManualClock clock(kStart);
+  REQUIRE(store.db()
+              .write([&](db::Session& tx) {
+                return issue_code(tx, "13800000001", CodePurpose::log_in, clock);
+              })
+              .ok());
+  auto row = store.db().read([](db::Session& s) {
+    return s.query_one(
+        "SELECT c.code_hash, q.params FROM phone_codes c, sms_queue q WHERE c.phone = q.phone");
+  });
+  REQUIRE(row.ok());
+  REQUIRE(row->has_value());
+  const std::string stored = (*row)->str(0), text = (*row)->str(1);
+  const std::string code = text.substr(text.find("\"code\":\"") + 8, kCodeDigits);
+  // What a reader of a store copy computes for each of the million candidates: no key.
+  const std::string input = "13800000001|log_in|" + code;
+  unsigned char digest[32];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size(), nullptr, 0);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  CHECK(stored.find(std::string(hex).substr(0, 16)) == std::string::npos);
+  auto check = store.db().write([&](db::Session& tx) {
+    return verify_code(tx, "13800000001", CodePurpose::log_in, code, clock);
+  });
+  REQUIRE(check.ok());
+  CHECK(*check == CodeCheck::accepted);
 }

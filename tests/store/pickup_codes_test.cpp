@@ -1,5 +1,7 @@
 // Pickup codes (取件码) against both stores, with a manual clock: a right code is used once,
 // wrong codes are bounded and lock the parcel, codes expire, and new codes are rationed.
+#include <sodium.h>
+
 #include "logistics/pickup_codes.hpp"
 #include "tests/support/support.hpp"
 
@@ -101,4 +103,58 @@ STORE_TEST("new pickup codes are spaced and counted", "[store][pickup-codes]") {
 STORE_TEST("a parcel without a code has nothing to check", "[store][pickup-codes]") {
   Fixture f(store_kind);
   CHECK(f.check("123456") == PickupCheck::missing);
+}
+
+namespace {
+
+// What a reader of a store copy can compute for every candidate code: the hash with no key.
+std::string unkeyed_hash(const std::string& input) {
+  unsigned char digest[32];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size(), nullptr, 0);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+std::string stored_hash(db::Database& db) {
+  auto row = db.read([](db::Session& s) {
+    return s.query_one("SELECT code_hash FROM pickup_codes WHERE shipment_id = ?", {kParcel});
+  });
+  REQUIRE(row.ok());
+  REQUIRE(row->has_value());
+  return (*row)->str(0);
+}
+
+}  // namespace
+
+STORE_TEST("a stored pickup code cannot be found from the store alone", "[store][pickup-codes]") {
+  Fixture f(store_kind);
+  auto issued = f.issue();
+  REQUIRE(issued.ok());
+  const std::string stored = stored_hash(f.store.db());
+  const std::string guess = unkeyed_hash("pickup|" + std::to_string(kParcel) + "|" + issued->code);
+  CHECK(stored.find(guess.substr(0, 16)) == std::string::npos);  // the guessed code is no clue
+  CHECK(stored.size() <= 64);                                    // the column's width
+  CHECK(f.check(issued->code) == PickupCheck::accepted);
+}
+
+STORE_TEST("a pickup code stored before codes were keyed is sent again, not accepted",
+           "[store][pickup-codes]") {
+  Fixture f(store_kind);
+  auto issued = f.issue();
+  REQUIRE(issued.ok());
+  const std::string old = unkeyed_hash("pickup|" + std::to_string(kParcel) + "|" + issued->code);
+  REQUIRE(f.store.db()
+              .write([&](db::Session& tx) {
+                return tx.exec("UPDATE pickup_codes SET code_hash = ? WHERE shipment_id = ?",
+                               {old, kParcel});
+              })
+              .ok());
+  CHECK(f.check(issued->code) == PickupCheck::expired);  // the station sends a new code
+  CHECK(count(f.store.db(), "SELECT tries_left FROM pickup_codes") == kPickupCodeTries);
+  f.clock.advance(std::chrono::milliseconds(kPickupCodeResendMs));
+  auto fresh = f.issue();
+  REQUIRE(fresh.ok());
+  CHECK(f.check(fresh->code) == PickupCheck::accepted);
 }
