@@ -236,6 +236,12 @@ Result<bool> holds_sample_data(db::Session& s) {
   return CUNHUO_TRY(s.query_one("SELECT name FROM seed_sets WHERE sample_data = 1")).has_value();
 }
 
+Result<bool> holds_published_accounts(db::Session& s) {
+  return CUNHUO_TRY(s.query_one("SELECT name FROM seed_sets WHERE name = ? OR sample_data = 1",
+                                {std::string(kFixtureName)}))
+      .has_value();
+}
+
 std::optional<std::string_view> builtin(std::string_view name) {
   if (name == "fixture") return kFixtureSeed;
   return std::nullopt;

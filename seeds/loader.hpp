@@ -41,6 +41,8 @@ std::vector<std::string_view> updates_of(std::string_view name);
 
 // Whether the store holds a seed set of invented sample data ("sample_data": true).
 Result<bool> holds_sample_data(db::Session& s);
+// Whether it holds accounts whose password is published: the fixture's or sample data's.
+Result<bool> holds_published_accounts(db::Session& s);
 
 struct LoadReport {
   bool loaded = false;  // false: this set was loaded before

@@ -166,6 +166,19 @@ Status check_sandbox_exposure(const Config& config, bool sandbox_provider) {
       in_process ? "payment-simulator" : "wechatpay-config");
 }
 
+// The fixture's and the demo's accounts, admin included, have a password the README
+// publishes: such a store is for trying the software, not for a site served over TLS.
+Status check_published_accounts(const Config& config, db::Database& db) {
+  if (config.demo || !config.secure_cookies) return {};
+  if (!CUNHUO_TRY(db.read([](db::Session& s) { return seeds::holds_published_accounts(s); })))
+    return {};
+  return make_error(ErrorKind::invalid, "sample_accounts_exposed",
+                    "the store holds the sample seed's accounts, whose password is published, "
+                    "and is served over TLS (secure-cookies): load the county's own seed into a "
+                    "new store, or pass --demo for a demonstration",
+                    "seed");
+}
+
 messaging::GatewaySmsOptions gateway_options(const Config& config) {
   return messaging::GatewaySmsOptions{.endpoint = config.sms_gateway_url,
                                       .access_key_id = config.sms_access_key_id,
@@ -356,6 +369,7 @@ Result<std::unique_ptr<App>> App::open(const Config& config, const Clock& clock)
     CUNHUO_CHECK(app->load_demo());
   else
     CUNHUO_CHECK(load_seed(*app->db_, config, clock, app->auth_));
+  CUNHUO_CHECK(check_published_accounts(config, *app->db_));
   app->server_->mark_sample_data(
       CUNHUO_TRY(app->db_->read([](db::Session& s) { return seeds::holds_sample_data(s); })));
   return app;

@@ -95,10 +95,27 @@ TEST_CASE("a login sends no one to another site", "[pages][login]") {
   CHECK(in.header("location") == std::optional<std::string>("/"));
 }
 
+TEST_CASE("a store holding the fixture's published accounts is not served over TLS",
+          "[pages][login]") {
+  const std::string dir = temp_dir();
+  Config config;
+  config.listen_host = "127.0.0.1";
+  config.listen_port = 0;
+  config.db_url = "sqlite:" + dir + "/cunhuo.db";
+  config.seed = "fixture";
+  config.data_dir = dir;
+  config.secure_cookies = true;
+  config.payment_simulator = false;
+  SystemClock clock;
+  auto app = storefront::App::open(config, clock);
+  REQUIRE_FALSE(app.ok());
+  CHECK(app.error().code == "sample_accounts_exposed");
+}
+
 TEST_CASE("behind TLS the session cookie is Secure, HttpOnly and SameSite=Lax", "[pages][login]") {
   TestServer server(StoreKind::sqlite, kTestSeed, [](Config& c) {
     c.secure_cookies = true;
-    c.payment_simulator = false;  // a sandbox behind TLS refuses to start
+    c.demo = true;  // the fixture's published accounts are served over TLS only in a demo
   });
   Browser b(server);
   b.get("/login");
