@@ -51,7 +51,8 @@ class OperationsGauges {
   struct Counts {
     bool store_up = false;
     outbox::Backlog outbox;
-    std::int64_t unreconciled = 0, open_excursions = 0;
+    std::int64_t unreconciled = 0, open_excursions = 0, undelivered_refunds = 0;
+    std::optional<std::int64_t> reconciled_through_ms;
   };
   Counts read_counts(std::int64_t now);  // from the store: never under mu_
   void check_ledger_if_due();
