@@ -81,6 +81,8 @@ OperationsReading OperationsGauges::read() {
     last_.outbox = counts.outbox;
     last_.unreconciled = counts.unreconciled;
     last_.open_excursions = counts.open_excursions;
+    last_.undelivered_refunds = counts.undelivered_refunds;
+    last_.reconciled_through_ms = counts.reconciled_through_ms;
   }
   last_.read_at_ms = now;
   return handed_out(last_);

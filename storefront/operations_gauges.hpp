@@ -33,8 +33,8 @@ struct OperationsReading {
   std::int64_t undelivered_refunds = 0;  // refunds the provider reported ABNORMAL or CLOSED
   // The end (Asia/Shanghai midnight after it) of the last day whose bill was reconciled.
   std::optional<std::int64_t> reconciled_through_ms;  // none: no day reconciled yet
-  std::int64_t read_at_ms = 0;  // 0: not read yet
-  std::int64_t age_ms = 0;      // how old the counts were when handed out
+  std::int64_t read_at_ms = 0;                        // 0: not read yet
+  std::int64_t age_ms = 0;                            // how old the counts were when handed out
 };
 
 class OperationsGauges {
@@ -51,7 +51,8 @@ class OperationsGauges {
   struct Counts {
     bool store_up = false;
     outbox::Backlog outbox;
-    std::int64_t unreconciled = 0, open_excursions = 0;
+    std::int64_t unreconciled = 0, open_excursions = 0, undelivered_refunds = 0;
+    std::optional<std::int64_t> reconciled_through_ms;
   };
   Counts read_counts(std::int64_t now);  // from the store: never under mu_
   void check_ledger_if_due();
