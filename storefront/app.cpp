@@ -94,6 +94,8 @@ void prune_expired(db::Database& db, const Clock& clock) {
   if (!carts.ok()) spdlog::warn("pruning forgotten carts failed");
   auto revoked = db.write([&](db::Session& tx) { return SessionRevocations::prune(tx, now); });
   if (!revoked.ok()) spdlog::warn("pruning old session revocations failed");
+  auto windows = db.write([&](db::Session& tx) { return RateLimiter::prune(tx, now); });
+  if (!windows.ok()) spdlog::warn("pruning ended rate limit windows failed");
   if (!sessions.ok() || !keys.ok() || !nonces.ok()) {
     spdlog::warn("pruning expired sessions, idempotency keys or nonces failed");
     return;
@@ -231,7 +233,8 @@ std::vector<db::Migration> all_migrations() {
         std::span<const db::Migration>(payments), std::span<const db::Migration>(alleviation),
         marketplace::proxy_migrations(), Auth::migrations(), SessionRevocations::migrations(),
         Idempotency::migrations(), staff_account_migrations(), proxy_selling_migrations(),
-        notification_migrations(), cart_migrations(), refund_evidence_migrations()})
+        notification_migrations(), cart_migrations(), refund_evidence_migrations(),
+        RateLimiter::migrations()})
     out.insert(out.end(), list.begin(), list.end());
   return out;
 }
@@ -279,7 +282,8 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
       db_(std::move(db)),
       auth_(*db_, clock, login_limits(config)),
       idempotency_(*db_, clock),
-      code_requests_(RateLimit{config.code_requests_per_address, kCodeRequestWindowMs}, clock),
+      code_requests_(RateLimit{config.code_requests_per_address, kCodeRequestWindowMs}, clock,
+                     InStore{.db = *db_, .name = "code_requests"}),
       keys_(std::move(keys)) {
   planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
   sandbox_ = std::move(payments.sandbox);

@@ -98,8 +98,10 @@ class Auth {
         clock_(clock),
         revocations_(
             db, [this](const Revocation& r) { drop(r); }, [this] { drop_all(); }),
-        wrong_passwords_(limits.wrong_passwords_per_phone, clock),
-        attempts_(limits.attempts_per_address, clock) {}
+        wrong_passwords_(limits.wrong_passwords_per_phone, clock,
+                         InStore{.db = db, .name = "wrong_passwords"}),
+        attempts_(limits.attempts_per_address, clock, InStore{.db = db, .name = "login_attempts"}) {
+  }
 
   static std::span<const db::Migration> migrations();
   static constexpr int kPruneBatch = 1000;  // rows per pruning transaction
@@ -159,6 +161,7 @@ class Auth {
   Status end_token(std::string_view token);  // ends the session the token opened
   // The stored key (hash) of a session token: binds a page's form tokens to its session.
   static std::string token_key(std::string_view token);
+  // Counted in the store: shared by every process serving it.
   RateLimiter& wrong_passwords() { return wrong_passwords_; }  // keyed by phone
   RateLimiter& login_attempts() { return attempts_; }          // keyed by client address
 

@@ -33,8 +33,8 @@ struct OperationsReading {
   std::int64_t undelivered_refunds = 0;  // refunds the provider reported ABNORMAL or CLOSED
   // The end (Asia/Shanghai midnight after it) of the last day whose bill was reconciled.
   std::optional<std::int64_t> reconciled_through_ms;  // none: no day reconciled yet
-  std::int64_t read_at_ms = 0;  // 0: not read yet
-  std::int64_t age_ms = 0;      // how old the counts were when handed out
+  std::int64_t read_at_ms = 0;                        // 0: not read yet
+  std::int64_t age_ms = 0;                            // how old the counts were when handed out
 };
 
 class OperationsGauges {

@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/jobs/jobs.hpp"
 #include "core/outbox/outbox.hpp"
+#include "storefront/auth.hpp"
 #include "storefront/session_revocations.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
@@ -373,4 +374,68 @@ STORE_TEST("logouts recorded by two processes at once all commit, numbered witho
   REQUIRE(counted.ok());
   CHECK((*counted)->i64(0) == 2 * kEach);
   CHECK((*counted)->i64(0) == (*counted)->i64(1));  // no gaps
+}
+
+namespace {
+
+// The port of the process each try goes to: first, second, first, ... as nginx's round-robin.
+std::uint16_t round_robin(int i, TestServer& first, SecondProcess& second) {
+  return i % 2 == 0 ? first.port() : second.port();
+}
+
+}  // namespace
+
+STORE_TEST("wrong passwords for one phone spread over two processes lock it after the same total",
+           "[cluster][limits]") {
+  TestServer first(store_kind);
+  SecondProcess second(first);
+  const std::string wrong = R"({"phone":")" + kConsumer + R"(","password":"not-the-password"})";
+  const std::string right = R"({"phone":")" + kConsumer + R"(","password":"cunhuo-demo"})";
+  constexpr int kLimit = storefront::LoginLimits::kWrongPasswordsPerPhone;
+  for (int i = 0; i < kLimit; ++i) {
+    HttpClient c(round_robin(i, first, second));
+    REQUIRE(post_json(c, "/api/v1/sessions", wrong).status == 401);
+  }
+  for (int i = 0; i < 2; ++i) {  // locked whichever process the next try reaches
+    HttpClient c(round_robin(i, first, second));
+    auto locked = post_json(c, "/api/v1/sessions", right);
+    CHECK(locked.status == 429);
+    CHECK(locked.header("retry-after").has_value());
+  }
+}
+
+STORE_TEST(
+    "code requests from one address spread over two processes are refused after the same "
+    "total",
+    "[cluster][limits]") {
+  TestServer first(store_kind);
+  SecondProcess second(first);
+  const int limit = Config{}.code_requests_per_address;  // both processes use the default
+  auto ask = [&](int i) {
+    HttpClient c(round_robin(i, first, second));
+    const std::string phone = std::to_string(13700000100LL + i);  // each phone asks once
+    return post_json(c, "/api/v1/phone-codes",
+                     R"({"phone":")" + phone + R"(","purpose":"sign_up"})");
+  };
+  for (int i = 0; i < limit; ++i) REQUIRE(ask(i).status == 202);
+  for (int i = limit; i < limit + 2; ++i) {  // refused by either process
+    auto refused = ask(i);
+    CHECK(refused.status == 429);
+    CHECK(refused.header("retry-after").has_value());
+  }
+}
+
+STORE_TEST("counted windows keep no phone in clear and are pruned once they end",
+           "[cluster][limits]") {
+  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
+  HttpClient c(server.port());
+  const std::string wrong = R"({"phone":")" + kConsumer + R"(","password":"not-the-password"})";
+  REQUIRE(post_json(c, "/api/v1/sessions", wrong).status == 401);
+  const std::string windows = "SELECT COUNT(*) FROM rate_limit_windows";
+  REQUIRE(server.count(windows) > 0);
+  CHECK(server.count(windows + " WHERE key_hash LIKE '%" + kConsumer + "%'") == 0);
+  CHECK(server.count(windows + " WHERE key_hash LIKE '%127.0.0.1%'") == 0);
+  server.advance(std::chrono::hours(2));  // past every window and the pruning interval
+  server.app().housekeep_now();
+  CHECK(server.count(windows) == 0);
 }
