@@ -172,7 +172,12 @@ Result<std::optional<Response>> Idempotency::replay(const Request& request, std:
   if (!key || !valid_key(*key))
     return std::optional<Response>();  // run() answers the missing or bad key
   const Claim claim{account, *key, request_hash(request)};
-  return db_.read([&](db::Session& s) { return earlier(s, claim); });
+  // Before the provider is called: a first attempt answered through another Galera node a
+  // moment ago must be found here, or the provider would be called twice.
+  return db_.read([&](db::Session& s) -> Result<std::optional<Response>> {
+    CUNHUO_CHECK(s.read_latest());
+    return earlier(s, claim);
+  });
 }
 
 Response Idempotency::run(const Request& request, std::int64_t account, Work work) {

@@ -5,6 +5,7 @@
 // therefore only touch the store through the Session it is given.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -17,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/result.hpp"
 
 namespace cunhuo::db {
@@ -106,6 +108,11 @@ class Session {
 
 enum class TxMode { read, write };
 
+// A process whose url names several nodes, pushed off the first (its own) by a node that
+// died, tries the first again after this long: every process writes through the same node
+// again and certification conflicts between them stay rare.
+inline constexpr std::chrono::seconds kFailBackAfter{30};
+
 struct DatabaseOptions {
   int pool_size = 8;  // MySQL connections / SQLite readers kept open
   int busy_timeout_ms = 5000;
@@ -114,6 +121,8 @@ struct DatabaseOptions {
   // (synchronous=NORMAL: WAL keeps the file consistent; a power cut may lose the last
   // commits, never a process crash) until flush(). MySQL/MariaDB ignore it.
   bool durable_commits = true;
+  // What times the fail-back to the first node (kFailBackAfter); null: the system clock.
+  const Clock* clock = nullptr;
 };
 
 class Database {
@@ -187,7 +196,8 @@ Result<std::int64_t> prune_older(Session& tx, std::string_view table, std::strin
 
 // Opens "sqlite:PATH" (":memory:" allowed) or "mysql://USER:PASS@HOST:PORT/NAME[?pool=N]".
 // A Galera cluster: "mysql://USER:PASS@HOST1:PORT1,HOST2:PORT2,.../NAME": the process
-// writes through the first node that answers and fails over to the next when it dies.
+// writes through the first node that answers and is Synced, fails over to the next when
+// that node dies, and comes back to the first once it answers again (kFailBackAfter).
 Result<std::unique_ptr<Database>> open_database(std::string_view url, DatabaseOptions options = {});
 
 // Error codes a store reports; a body may see these through CUNHUO_TRY.
@@ -197,5 +207,7 @@ inline constexpr std::string_view kStoreLost = "store_lost";    // connection dr
 inline constexpr std::string_view kStoreError = "store_error";  // anything else (internal)
 // The store's disk (or its size cap) is full: nothing was written; retry once space returns.
 inline constexpr std::string_view kStorageFull = "storage_full";
+// A Galera node that answers but is not Synced (a Joiner, a Donor, Desynced): skipped.
+inline constexpr std::string_view kNodeNotSynced = "store_node_not_synced";
 
 }  // namespace cunhuo::db

@@ -7,8 +7,14 @@
 // MariaDB Galera (a multi-primary cluster): a transaction that loses certification to one
 // committed on another node fails with 1213, as a deadlock does, and is retried the same
 // way. The url may name several nodes; the pool connects to one of them (the first that
-// answers) and, when that node dies or leaves the primary component (1047: not ready), drops
-// its connections and moves on to the next. A transaction cut off before COMMIT never
+// answers and is Synced: a Joiner, Donor or Desynced node trails the cluster and is skipped).
+// A connection that breaks is dropped alone: a query cut off by the read timeout, a killed
+// query or an idle disconnect says nothing about its node. The node is then checked with a
+// fresh connection, and only when that fails (the node died, or left the primary component:
+// 1047, not ready) are its idle connections dropped and the pool moved to the next node.
+// After kFailBackAfter on another node the pool tries the first again and, once it answers
+// and is Synced, comes back to it: the processes that prefer it converge on the same node,
+// and certification conflicts between them stay rare. A transaction cut off before COMMIT never
 // committed (a dead node's open transactions are not in the cluster) and is retried on the
 // next node; one cut off during COMMIT may have committed cluster-wide: it is reported as
 // store_commit_unknown and not retried here. The service answers it 503, and the client's
@@ -35,6 +41,17 @@ namespace cunhuo::db::detail {
 namespace {
 
 constexpr auto kPoolWait = std::chrono::seconds(10);
+// The driver's limits on one connection, in seconds: to connect, and to wait for a query's
+// answer (a query slower than that breaks its connection, but not its node's standing).
+constexpr int kConnectTimeoutS = 5;
+constexpr int kReadTimeoutS = 60;
+constexpr int kWriteTimeoutS = 60;
+constexpr int kLockWaitTimeoutS = 10;  // innodb_lock_wait_timeout: then 1205, retried
+
+const SystemClock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
 
 sql::mysql::MySQL_Driver* driver() {
   static sql::mysql::MySQL_Driver* instance = [] {
@@ -119,6 +136,25 @@ class MysqlSession final : public Session {
     } catch (const sql::SQLException& e) {
       return mysql_error(e, "SHOW VARIABLES", broken_);
     }
+  }
+  bool galera() const { return galera_; }
+  // A Galera node serves the application only when it is ready and Synced: a Joiner has not
+  // the cluster's state yet, a Donor or a Desynced node may trail it by any amount.
+  Status require_synced() {
+    std::string ready, state;
+    try {
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      std::unique_ptr<sql::ResultSet> rs(st->executeQuery(
+          "SHOW STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state_comment')"));
+      while (rs->next())
+        (std::string(rs->getString(1)) == "wsrep_ready" ? ready : state) = rs->getString(2);
+    } catch (const sql::SQLException& e) {
+      return mysql_error(e, "SHOW STATUS", broken_);
+    }
+    if (ready == "ON" && state == "Synced") return {};
+    return make_error(
+        ErrorKind::unavailable, std::string(kNodeNotSynced),
+        "the store node is not synced (wsrep_ready=" + ready + ", state=" + state + ")");
   }
 
   // The access mode of the transactions this session runs, set only when it changes. With
@@ -277,7 +313,9 @@ class MysqlSession final : public Session {
 class MysqlDatabase final : public Database {
  public:
   MysqlDatabase(MysqlAddress address, DatabaseOptions options)
-      : address_(std::move(address)), options_(options) {
+      : address_(std::move(address)),
+        options_(options),
+        clock_(options.clock ? *options.clock : system_clock()) {
     if (address_.pool > 0) options_.pool_size = address_.pool;
   }
 
@@ -338,9 +376,7 @@ class MysqlDatabase final : public Database {
       auto session = connect_to(host, with_schema);
       std::size_t expected = first;
       if (session.ok()) {
-        if (host != first && current_.compare_exchange_strong(expected, host))
-          spdlog::warn("store: now using {}:{}", address_.hosts[host].host,
-                       address_.hosts[host].port);
+        if (host != first && current_.compare_exchange_strong(expected, host)) moved_to(host);
         return session;
       }
       last = session.error();
@@ -360,19 +396,26 @@ class MysqlDatabase final : public Database {
       if (with_schema) opts["schema"] = sql::SQLString(address_.schema);
       opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
       opts["OPT_RECONNECT"] = false;  // we reconnect ourselves, knowing what was in flight
-      opts["OPT_CONNECT_TIMEOUT"] = 5;
-      opts["OPT_READ_TIMEOUT"] = 60;
-      opts["OPT_WRITE_TIMEOUT"] = 60;
+      opts["OPT_CONNECT_TIMEOUT"] = kConnectTimeoutS;
+      opts["OPT_READ_TIMEOUT"] = kReadTimeoutS;
+      opts["OPT_WRITE_TIMEOUT"] = kWriteTimeoutS;
       std::unique_ptr<sql::Connection> conn(driver()->connect(opts));
       auto session = std::make_unique<MysqlSession>(std::move(conn), host);
       CUNHUO_CHECK(session->detect_galera());
+      if (session->galera()) {
+        if (Status synced = session->require_synced(); !synced.ok()) {
+          spdlog::warn("store: skipping {}:{}: {}", where.host, where.port, synced.error().message);
+          return synced.error();
+        }
+      }
       CUNHUO_CHECK(session->plain("SET NAMES utf8mb4 COLLATE utf8mb4_bin"));
       CUNHUO_CHECK(session->plain("SET SESSION time_zone = '+00:00'"));
       CUNHUO_CHECK(session->plain(
           "SET SESSION sql_mode = "
           "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE'"));
       CUNHUO_CHECK(session->plain("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
-      CUNHUO_CHECK(session->plain("SET SESSION innodb_lock_wait_timeout = 10"));
+      CUNHUO_CHECK(session->plain("SET SESSION innodb_lock_wait_timeout = " +
+                                  std::to_string(kLockWaitTimeoutS)));
       CUNHUO_CHECK(session->plain("SET autocommit = 0"));
       return session;
     } catch (const sql::SQLException& e) {
@@ -384,12 +427,15 @@ class MysqlDatabase final : public Database {
 
   Result<std::unique_ptr<MysqlSession>> acquire() {
     ensure_thread_initialised();
+    maybe_fail_back();
+    std::vector<std::unique_ptr<MysqlSession>> strays;  // closed after the lock is let go
     {
       std::unique_lock lock(mu_);
       if (!cv_.wait_for(lock, kPoolWait,
                         [&] { return !idle_.empty() || open_ < options_.pool_size; }))
         return make_error(ErrorKind::unavailable, "store_busy_pool",
                           "all store connections are busy");
+      take_idle_off(current_.load(), strays);
       if (!idle_.empty()) {
         auto s = std::move(idle_.back());
         idle_.pop_back();
@@ -406,36 +452,105 @@ class MysqlDatabase final : public Database {
     return fresh;
   }
 
-  // A broken connection is closed. When its node is the one in use, that node is taken as
-  // gone: the idle connections to it go too (each would fail its next transaction), and new
-  // ones are made to the next node.
+  // A connection that works goes back to the pool, unless its node is no longer the one in
+  // use. A broken one is closed, and that alone: a slow, killed or idle-timed-out query says
+  // nothing about the node. Whether the node itself is gone is asked with a fresh connection
+  // (which then takes the broken one's place); only when that fails is the node left.
   void release(std::unique_ptr<MysqlSession> session) {
-    std::vector<std::unique_ptr<MysqlSession>> gone;  // closed outside the lock
-    {
+    const std::size_t host = session->host();
+    if (!session->broken() && host == current_.load()) {
       std::lock_guard lock(mu_);
-      if (!session->broken()) {
-        idle_.push_back(std::move(session));
+      idle_.push_back(std::move(session));
+      cv_.notify_one();
+      return;
+    }
+    const bool check_node = session->broken() && host == current_.load();
+    session.reset();
+    if (check_node) {
+      auto fresh = connect_to(host, /*with_schema=*/true);
+      if (fresh.ok()) {
+        std::lock_guard lock(mu_);
+        idle_.push_back(std::move(*fresh));
         cv_.notify_one();
         return;
       }
-      const std::size_t host = session->host();
-      gone.push_back(std::move(session));
-      std::size_t in_use = host;
-      if (address_.hosts.size() > 1 &&
-          current_.compare_exchange_strong(in_use, (host + 1) % address_.hosts.size()))
-        spdlog::warn("store: lost {}:{}, moving to the next node", address_.hosts[host].host,
-                     address_.hosts[host].port);
-      for (auto it = idle_.begin(); it != idle_.end();) {
-        if ((*it)->host() == host) {
-          gone.push_back(std::move(*it));
-          it = idle_.erase(it);
-        } else {
-          ++it;
-        }
+      leave(host);
+    }
+    std::lock_guard lock(mu_);
+    --open_;
+    cv_.notify_one();
+  }
+
+  // Moves the idle connections to any node but `keep` into `out` (to be closed), freeing
+  // their places. Called with mu_ held.
+  void take_idle_off(std::size_t keep, std::vector<std::unique_ptr<MysqlSession>>& out) {
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if ((*it)->host() != keep) {
+        out.push_back(std::move(*it));
+        it = idle_.erase(it);
+        --open_;
+      } else {
+        ++it;
       }
-      open_ -= static_cast<int>(gone.size());
+    }
+  }
+
+  // The node `host` failed its check: its idle connections go (each would fail its next
+  // transaction), and when it was the node in use, the pool moves to the next one.
+  void leave(std::size_t host) {
+    std::vector<std::unique_ptr<MysqlSession>> gone;  // closed after the lock is let go
+    std::lock_guard lock(mu_);
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if ((*it)->host() == host) {
+        gone.push_back(std::move(*it));
+        it = idle_.erase(it);
+        --open_;
+      } else {
+        ++it;
+      }
+    }
+    std::size_t in_use = host;
+    const std::size_t next = (host + 1) % address_.hosts.size();
+    if (next != host && current_.compare_exchange_strong(in_use, next)) {
+      spdlog::warn("store: lost {}:{}", address_.hosts[host].host, address_.hosts[host].port);
+      moved_to(next);
+    }
+    cv_.notify_all();
+  }
+
+  void moved_to(std::size_t host) {
+    moved_at_ms_ = clock_.now_ms();
+    spdlog::warn("store: now using {}:{}", address_.hosts[host].host, address_.hosts[host].port);
+  }
+
+  // kFailBackAfter after the pool left the first node, one transaction asks it again; when it
+  // answers and is Synced the pool is back on it and the connections elsewhere are closed.
+  // When it does not, it is asked again after another kFailBackAfter.
+  void maybe_fail_back() {
+    if (current_.load() == 0) return;
+    const auto due = moved_at_ms_.load() + std::chrono::milliseconds(kFailBackAfter).count();
+    if (clock_.now_ms() < due || probing_.exchange(true)) return;
+    auto first = connect_to(0, /*with_schema=*/true);
+    if (!first.ok()) {
+      moved_at_ms_ = clock_.now_ms();
+      probing_ = false;
+      return;
+    }
+    std::vector<std::unique_ptr<MysqlSession>> gone;  // closed after the lock is let go
+    {
+      std::lock_guard lock(mu_);
+      current_ = 0;
+      take_idle_off(0, gone);
+      if (open_ < options_.pool_size) {
+        ++open_;
+        idle_.push_back(std::move(*first));
+      } else {
+        gone.push_back(std::move(*first));
+      }
       cv_.notify_all();
     }
+    spdlog::warn("store: back on {}:{}", address_.hosts[0].host, address_.hosts[0].port);
+    probing_ = false;
   }
 
   MysqlAddress address_;
@@ -445,6 +560,9 @@ class MysqlDatabase final : public Database {
   std::vector<std::unique_ptr<MysqlSession>> idle_;
   int open_ = 0;
   std::atomic<std::size_t> current_{0};  // the index of the node in use
+  const Clock& clock_;
+  std::atomic<std::int64_t> moved_at_ms_{0};  // when the pool last moved to another node
+  std::atomic<bool> probing_{false};          // a transaction is asking the first node
 };
 
 }  // namespace
