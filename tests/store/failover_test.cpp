@@ -194,8 +194,16 @@ bool connection_open(db::Database& db, std::int64_t id) {
   return (*row)->i64(0) == 1;
 }
 
-// The url's second node, or its first again when it names one only.
-Node second_node(const StoreUrl& url) { return url.nodes.at(url.nodes.size() > 1 ? 1 : 0); }
+// The url's second node, or its first again when it names one only. On a cluster the test's
+// schema, just created through the first node, may not be on the second yet: opening a store
+// there creates it again (a DDL, ordered after the first), so that node has it when used.
+Node second_node(const StoreUrl& url) {
+  const Node second = url.nodes.at(url.nodes.size() > 1 ? 1 : 0);
+  REQUIRE(db::open_database(url.credentials + second.host + ":" + std::to_string(second.port) +
+                            "/" + url.schema)
+              .ok());
+  return second;
+}
 
 }  // namespace
 
