@@ -132,3 +132,71 @@ STORE_TEST("a missing or malformed key is a 400 and runs nothing", "[store][idem
   CHECK(idem.run(post(std::string(300, 'k'), "{}"), 7, counter.work()).status == 400);
   CHECK(counter.runs == 0);
 }
+
+namespace {
+// The store, counting the transactions that asked to read the latest (read_latest): on a
+// Galera cluster what another node committed a moment ago; on one server a no-op.
+class LatestReadsCounted final : public db::Database {
+ public:
+  explicit LatestReadsCounted(db::Database& inner) : inner_(inner) {}
+  int latest_reads() const { return latest_reads_; }
+  db::Dialect dialect() const override { return inner_.dialect(); }
+  std::string describe() const override { return inner_.describe(); }
+  Status ping() override { return inner_.ping(); }
+  Status flush() override { return inner_.flush(); }
+
+ protected:
+  Status run(db::TxMode mode, const std::function<Status(db::Session&)>& body) override {
+    auto counted = [&](db::Session& s) -> Status {
+      Counted session(s, latest_reads_);
+      return body(session);
+    };
+    return mode == db::TxMode::read ? inner_.read(counted) : inner_.write(counted);
+  }
+
+ private:
+  class Counted final : public db::Session {
+   public:
+    Counted(db::Session& inner, int& latest_reads) : inner_(inner), latest_reads_(latest_reads) {}
+    db::Dialect dialect() const override { return inner_.dialect(); }
+    Result<db::Exec> exec_with(std::string_view sql, std::span<const db::Value> p) override {
+      return inner_.exec_with(sql, p);
+    }
+    Result<std::vector<db::Row>> query_with(std::string_view sql,
+                                            std::span<const db::Value> p) override {
+      return inner_.query_with(sql, p);
+    }
+    Result<std::int64_t> last_insert_id() override { return inner_.last_insert_id(); }
+    Status exec_script(std::string_view sql) override { return inner_.exec_script(sql); }
+    Status read_latest() override {
+      ++latest_reads_;
+      return inner_.read_latest();
+    }
+
+   private:
+    db::Session& inner_;
+    int& latest_reads_;
+  };
+  db::Database& inner_;
+  int latest_reads_ = 0;
+};
+}  // namespace
+
+STORE_TEST(
+    "the answer looked up before calling the payment provider is read as of the latest "
+    "commit on any node",
+    "[store][idempotency]") {
+  TestStore store(store_kind);
+  prepare(store);
+  SystemClock clock;
+  Counter counter;
+  Idempotency first(store.db(), clock);
+  const Response answered = first.run(post("pay-1", "{\"a\":1}"), 7, counter.work());
+  LatestReadsCounted counted(store.db());
+  Idempotency idem(counted, clock);
+  auto replayed = idem.replay(post("pay-1", "{\"a\":1}"), 7);
+  REQUIRE(replayed.ok());
+  REQUIRE(*replayed);
+  CHECK((*replayed)->body == answered.body);
+  CHECK(counted.latest_reads() == 1);
+}
