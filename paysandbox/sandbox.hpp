@@ -6,7 +6,9 @@
 // rotated on demand: the old one stays served until it expires), keeps orders, refunds and
 // notifications in its own store, shows the payer a small page to pay or fail, and sends
 // signed, AES-GCM-encrypted notifications with back-off until a 2xx, with configurable
-// duplicates and late copies. Runs in-process (tests) or as `cunhuo-paysandbox`.
+// duplicates and late copies. It signs as for a merchant of platform certificates, of the
+// WeChat Pay public key, or migrating from one to the other (Signing). Runs in-process
+// (tests) or as `cunhuo-paysandbox`.
 #pragma once
 
 #include <cstdint>

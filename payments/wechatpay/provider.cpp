@@ -307,6 +307,7 @@ Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config
 }
 
 WechatPayProvider::~WechatPayProvider() {
+  std::lock_guard lock(refresher_mu_);
   if (refresher_.joinable()) refresher_.join();
 }
 
@@ -480,6 +481,7 @@ void WechatPayProvider::refresh_in_background() {
     return;
   }
   // The thread before has finished (refreshing_ was false): joining it does not wait on it.
+  std::lock_guard lock(refresher_mu_);
   if (refresher_.joinable()) refresher_.join();
   refresher_ = std::thread(std::move(task));
 }

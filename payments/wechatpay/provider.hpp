@@ -191,6 +191,7 @@ class WechatPayProvider final : public PaymentProvider {
   std::optional<RsaKey> public_key_;             // the WeChat Pay public key, if configured
   std::int64_t refreshed_ms_ = INT64_MIN / 2;
   bool refreshing_ = false;  // a background refresh is in flight (under mu_)
+  std::mutex refresher_mu_;  // guards refresher_ (taken without mu_)
   std::thread refresher_;    // the default in_background's thread
 };
 
