@@ -6,6 +6,11 @@
 //     --notify-url http://127.0.0.1:8080/api/v1/payments/notify \
 //     --return-url http://127.0.0.1:8080/orders [--duplicates 1] [--late-ms 60000]
 //     [--back-dated-payments on]   (only for a platform loading the demo county)
+//     [--signing certificate|public_key|migrating]
+//
+// --signing public_key makes it sign as for a merchant given a WeChat Pay public key (its key
+// and PUB_KEY_ID_ id made at first start beside the merchant's, named in --config);
+// migrating signs with the key while the certificates are still served.
 //
 // SIGUSR1 rotates its platform certificate (the old one is still served until it expires);
 // SIGTERM or SIGINT stops it.
@@ -25,7 +30,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: cunhuo-paysandbox --data-dir DIR --config FILE --notify-url URL [--port N]\n"
     "       [--return-url URL] [--duplicates N] [--late-ms MS] [--host 127.0.0.1]\n"
-    "       [--back-dated-payments on|off]\n";
+    "       [--back-dated-payments on|off] [--signing certificate|public_key|migrating]\n";
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "cunhuo-paysandbox: %s\n", message.c_str());
@@ -35,10 +40,16 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> args{
-      {"--port", "0"},         {"--duplicates", "0"}, {"--late-ms", "0"},
-      {"--host", "127.0.0.1"}, {"--return-url", ""},  {"--data-dir", ""},
-      {"--config", ""},        {"--notify-url", ""},  {"--back-dated-payments", "off"}};
+  std::map<std::string, std::string> args{{"--port", "0"},
+                                          {"--duplicates", "0"},
+                                          {"--late-ms", "0"},
+                                          {"--host", "127.0.0.1"},
+                                          {"--return-url", ""},
+                                          {"--data-dir", ""},
+                                          {"--config", ""},
+                                          {"--notify-url", ""},
+                                          {"--back-dated-payments", "off"},
+                                          {"--signing", "certificate"}};
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc || !args.contains(argv[i])) return fail(std::string("bad flag\n") + kUsage);
     args[argv[i]] = argv[i + 1];
@@ -46,6 +57,9 @@ int main(int argc, char** argv) {
   const std::string back_dated = args["--back-dated-payments"];
   if (back_dated != "on" && back_dated != "off")
     return fail(std::string("--back-dated-payments is on or off\n") + kUsage);
+  const auto signing = cunhuo::paysandbox::signing_of(args["--signing"]);
+  if (!signing)
+    return fail(std::string("--signing is certificate, public_key or migrating\n") + kUsage);
   for (const char* required : {"--data-dir", "--config", "--notify-url"})
     if (args[required].empty()) return fail(std::string(required) + " is required\n" + kUsage);
   cunhuo::init_logging("info");
@@ -58,7 +72,7 @@ int main(int argc, char** argv) {
 
   namespace ps = cunhuo::paysandbox;
   cunhuo::SystemClock clock;
-  auto merchant = ps::ensure_merchant(args["--data-dir"] + "/merchant");
+  auto merchant = ps::ensure_merchant(args["--data-dir"] + "/merchant", *signing);
   if (!merchant.ok()) return fail(merchant.error().message);
   ps::Options base{.data_dir = args["--data-dir"],
                    .host = args["--host"],

@@ -17,10 +17,17 @@ inline constexpr const char* kSandboxMerchantSerial = "3775B6A45ACD588826D15E583
 
 struct Merchant {
   std::string key_file, public_key_pem, apiv3_key;
+  // How the sandbox signs for this merchant; unless certificate, the WeChat Pay public key
+  // the merchant was given (its file and id) and the private half the sandbox signs with.
+  Signing signing = Signing::certificate;
+  std::string wechatpay_public_key_file, wechatpay_public_key_id, wechatpay_private_key_pem;
 };
 
-// dir/merchant-key.pem and dir/apiv3.key, made when missing.
-Result<Merchant> ensure_merchant(const std::string& dir);
+// dir/merchant-key.pem and dir/apiv3.key, made when missing; unless `signing` is
+// certificate also the WeChat Pay public key: dir/wechatpay-public-key.pem (what the
+// adapter reads), dir/wechatpay-public-key.id and dir/wechatpay-public-key-private.pem (the
+// sandbox's own half, as WeChat Pay keeps it).
+Result<Merchant> ensure_merchant(const std::string& dir, Signing signing = Signing::certificate);
 // What a sandbox serving `merchant` is opened with (the rest left as in `base`).
 Options options_for(const Merchant& merchant, Options base);
 // The adapter's configuration for `merchant` at `sandbox`.

@@ -252,10 +252,17 @@ class SandboxImpl final : public Sandbox {
   void hold_background_delivery(bool held) override { held_ = held; }
   Result<Sealed> seal(const std::string& event_type, const std::string& resource) override;
   Result<Sealed> sign(const std::string& body) override;
+  Result<Sealed> sign_with(Key key, const std::string& body) override;
   Status rotate_certificate() override;
+  std::string public_key_id() const override {
+    return options_.signing == Signing::certificate ? "" : options_.public_key_id;
+  }
 
  private:
   Status load_or_make_tls();
+  Status load_public_key();
+  // The key an answer to a request naming `serial` in Wechatpay-Serial is signed with.
+  Key answer_key(std::string_view serial) const;
   Status load_current_certificate();
   Reply handle(const std::string& method, const std::string& target,
                const http::request<http::string_body>& req, bool tls);
@@ -294,6 +301,8 @@ class SandboxImpl final : public Sandbox {
   std::mutex delivering_;
   std::string current_serial_;
   wx::RsaKey current_key_;
+  wx::RsaKey public_key_;                   // WeChat Pay's private half of the public key
+  std::atomic<unsigned> notifications_{0};  // migrating: key and certificate in turn
   asio::io_context io_;
   tcp::acceptor acceptor_{io_};
   std::optional<asio::ssl::context> tls_;
@@ -315,6 +324,7 @@ class SandboxImpl final : public Sandbox {
 
 Status SandboxImpl::init() {
   merchant_key_ = CUNHUO_TRY(wx::RsaKey::from_public_pem(options_.merchant_public_key_pem));
+  CUNHUO_CHECK(load_public_key());
   CUNHUO_CHECK(load_or_make_tls());
   CUNHUO_CHECK(load_current_certificate());
   boost::system::error_code ec;
@@ -329,6 +339,25 @@ Status SandboxImpl::init() {
                       "the sandbox cannot listen on " + options_.host + ": " + ec.message());
   port_ = acceptor_.local_endpoint().port();
   return {};
+}
+
+Status SandboxImpl::load_public_key() {
+  if (options_.signing == Signing::certificate) return {};
+  if (!wx::is_public_key_id(options_.public_key_id))
+    return make_error(ErrorKind::invalid, "sandbox_public_key",
+                      "a public key's id is PUB_KEY_ID_ followed by digits", "public_key_id");
+  public_key_ = CUNHUO_TRY(wx::RsaKey::from_private_pem(options_.public_key_private_pem));
+  return {};
+}
+
+Sandbox::Key SandboxImpl::answer_key(std::string_view serial) const {
+  switch (options_.signing) {
+    case Signing::certificate: return Key::certificate;
+    case Signing::public_key: return Key::public_key;
+    case Signing::migrating:  // as WeChat Pay: the answer follows the request's serial
+      return serial == options_.public_key_id ? Key::public_key : Key::certificate;
+  }
+  return Key::certificate;
 }
 
 // The listener's certificate: RSA, self-signed for localhost and 127.0.0.1, made once.
@@ -502,6 +531,7 @@ void SandboxImpl::exchange(Stream& stream, beast::flat_buffer& buffer, bool tls)
   beast::error_code ec;
   http::read(stream, buffer, parser, ec);
   Reply reply;
+  Key key = answer_key("");
   if (ec == http::error::header_limit) {
     reply = error_reply(431, "PARAM_ERROR", "the request's header is over 8 KiB");
     reply.sign = false;
@@ -512,6 +542,7 @@ void SandboxImpl::exchange(Stream& stream, beast::flat_buffer& buffer, bool tls)
     return;
   } else {
     const auto& req = parser.get();
+    key = answer_key(std::string(req[wx::kSerialHeader]));
     try {
       reply = handle(std::string(req.method_string()), std::string(req.target()), req, tls);
     } catch (const std::exception& e) {
@@ -523,7 +554,7 @@ void SandboxImpl::exchange(Stream& stream, beast::flat_buffer& buffer, bool tls)
   res.set("Request-ID", wx::random_token(16));
   if (!reply.location.empty()) res.set(http::field::location, reply.location);
   if (reply.sign) {
-    auto h = sign(reply.body);  // the current platform key, as notifications are
+    auto h = sign_with(key, reply.body);
     if (h.ok()) {
       res.set(wx::kSerialHeader, h->serial);
       res.set(wx::kTimestampHeader, h->timestamp);
@@ -561,6 +592,11 @@ Reply SandboxImpl::handle(const std::string& method, const std::string& target,
     return ok.error().code == "FREQUENCY_LIMITED"
                ? error_reply(429, "FREQUENCY_LIMITED", ok.error().message)
                : error_reply(401, "SIGN_ERROR", ok.error().message);
+  // A request naming a public key's id must name this merchant's (WeChat Pay: 400).
+  if (const std::string serial(req[wx::kSerialHeader]);
+      options_.signing != Signing::certificate && serial.starts_with(wx::kPublicKeyIdPrefix) &&
+      serial != options_.public_key_id)
+    return error_reply(400, "INVALID_REQUEST", "Wechatpay-Serial names another public key");
   return api(method, target, req.body());
 }
 
@@ -613,7 +649,12 @@ Reply SandboxImpl::api(const std::string& method, const std::string& target,
     return bill(query_value(target, "bill_date"));
   if (method == "GET" && path == "/v3/billdownload/file")
     return bill_file(query_value(target, "token"));
-  if (method == "GET" && path == "/v3/certificates") return certificates();
+  if (method == "GET" && path == "/v3/certificates") {
+    // A merchant of the public key alone has no platform certificate to download.
+    if (options_.signing == Signing::public_key)
+      return error_reply(404, "RESOURCE_NOT_EXISTS", "this merchant verifies with the public key");
+    return certificates();
+  }
   return error_reply(404, "NOT_FOUND", "no such resource");
 }
 
@@ -1059,9 +1100,24 @@ Result<Sandbox::Sealed> SandboxImpl::seal(const std::string& event_type,
 }
 
 Result<Sandbox::Sealed> SandboxImpl::sign(const std::string& body) {
+  switch (options_.signing) {
+    case Signing::certificate: return sign_with(Key::certificate, body);
+    case Signing::public_key: return sign_with(Key::public_key, body);
+    case Signing::migrating:
+      return sign_with(notifications_++ % 2 == 0 ? Key::public_key : Key::certificate, body);
+  }
+  return sign_with(Key::certificate, body);
+}
+
+Result<Sandbox::Sealed> SandboxImpl::sign_with(Key which, const std::string& body) {
   std::string serial;
   wx::RsaKey key;
-  {
+  if (which == Key::public_key && options_.signing == Signing::certificate)
+    return make_error(ErrorKind::invalid, "no_public_key", "this sandbox signs with certificates");
+  if (which == Key::public_key) {
+    serial = options_.public_key_id;
+    key = public_key_;
+  } else {
     std::lock_guard lock(mu_);
     serial = current_serial_;
     key = current_key_;
@@ -1114,6 +1170,13 @@ Result<int> SandboxImpl::deliver_due() {
 }
 
 }  // namespace
+
+std::optional<Signing> signing_of(std::string_view name) {
+  if (name == "certificate") return Signing::certificate;
+  if (name == "public_key") return Signing::public_key;
+  if (name == "migrating") return Signing::migrating;
+  return std::nullopt;
+}
 
 Result<std::unique_ptr<Sandbox>> Sandbox::open(Options options, const Clock& clock) {
   if (!net::is_loopback_host(options.host))

@@ -6,12 +6,16 @@
 // rotated on demand: the old one stays served until it expires), keeps orders, refunds and
 // notifications in its own store, shows the payer a small page to pay or fail, and sends
 // signed, AES-GCM-encrypted notifications with back-off until a 2xx, with configurable
-// duplicates and late copies. Runs in-process (tests) or as `cunhuo-paysandbox`.
+// duplicates and late copies. It signs as for a merchant of platform certificates, of the
+// WeChat Pay public key, or migrating from one to the other (Signing). Runs in-process
+// (tests) or as `cunhuo-paysandbox`.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -27,6 +31,14 @@ inline constexpr std::size_t kMaxWaitingConnections = 64;
 inline constexpr std::int64_t kConnectionDeadlineMs = 10'000;
 inline constexpr std::uint32_t kMaxHeaderBytes = 8 * 1024;  // more: 431
 inline constexpr std::uint64_t kMaxBodyBytes = 1 << 20;     // more: 413
+
+// What the sandbox signs answers and notifications with, as WeChat Pay does for a merchant:
+// its platform certificate's key (served by /v3/certificates); a WeChat Pay public key
+// (微信支付公钥: a new merchant, no certificate served); or, migrating from one to the other,
+// answers signed as the request's Wechatpay-Serial asks (the public key's id: the key) and
+// notifications with the key and the certificate in turn.
+enum class Signing { certificate, public_key, migrating };
+std::optional<Signing> signing_of(std::string_view name);  // certificate, public_key, migrating
 
 struct Options {
   std::string data_dir;            // keys, certificates and the store (paysandbox.db) live here
@@ -48,6 +60,10 @@ struct Options {
   std::int64_t connection_deadline_ms = kConnectionDeadlineMs;
   std::int64_t poll_ms = 200;
   int certificate_days = 365;
+  Signing signing = Signing::certificate;
+  // The public key's id (PUB_KEY_ID_ and digits) and the private half WeChat Pay signs
+  // with; used unless signing is certificate.
+  std::string public_key_id, public_key_private_pem;
 };
 
 // What the sandbox knows of an order, for tests and its own page.
@@ -70,6 +86,8 @@ class Sandbox {
   // The listener's self-signed certificate: the adapter's CA file.
   virtual std::string ca_file() const = 0;
   virtual std::string platform_serial() const = 0;
+  // The WeChat Pay public key's id it signs with; "" when it signs with certificates only.
+  virtual std::string public_key_id() const = 0;
 
   // The payer pays (or the payment fails) for the order with this prepay id / out_trade_no:
   // the sandbox page's buttons; the notifications are queued. Over HTTP the page's
@@ -92,6 +110,9 @@ class Sandbox {
   virtual Result<Sealed> seal(const std::string& event_type, const std::string& resource) = 0;
   // `body` signed now as a notification (a test forges a notification's body with it).
   virtual Result<Sealed> sign(const std::string& body) = 0;
+  // `body` signed now with the platform certificate's key, or with the public key.
+  enum class Key { certificate, public_key };
+  virtual Result<Sealed> sign_with(Key key, const std::string& body) = 0;
   // A new platform key and certificate, used from now on; the old one is still served by
   // /v3/certificates until it expires.
   virtual Status rotate_certificate() = 0;

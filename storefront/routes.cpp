@@ -89,11 +89,13 @@ void add_system_routes(RouteTable& table, SystemContext ctx) {
                  if (st.error().code == db::kStorageFull) return error_response(st.error());
                  return error_response(503, "store_unavailable", "the store does not answer");
                }
-               // Configured but unable to verify its answers (no platform certificate yet).
+               // Configured but unable to verify its answers (no platform certificate yet,
+               // and no WeChat Pay public key configured).
                if (ctx.provider.configured() && !ctx.provider.ready())
                  return error_response(503, "provider_not_ready",
                                        "the payment provider is not ready: no platform "
-                                       "certificate is trusted yet");
+                                       "certificate is trusted yet and no public key is "
+                                       "configured");
                const auto reading = ctx.gauges.read();
                const auto& backlog = reading.outbox;
                const std::int64_t age =

@@ -134,6 +134,15 @@ Status check_signed(const SignedHeaders& h, std::string_view body, const RsaKey&
   return {};
 }
 
+bool is_public_key_id(std::string_view text) {
+  if (!text.starts_with(kPublicKeyIdPrefix)) return false;
+  const std::string_view digits = text.substr(kPublicKeyIdPrefix.size());
+  if (digits.empty() || digits.size() > kMaxPublicKeyIdDigits) return false;
+  for (char c : digits)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 std::optional<std::int64_t> parse_timestamp(std::string_view text) {
   if (text.empty() || text.size() > 10) return std::nullopt;  // 4'000'000'000 has 10 digits
   std::int64_t at = 0;

@@ -41,6 +41,15 @@ inline constexpr std::string_view kTransactionResource = "transaction";
 inline constexpr std::string_view kRefundResource = "refund";
 inline constexpr std::string_view kCertificateResource = "certificate";
 
+// A WeChat Pay public key's id ("微信支付公钥ID"): this prefix and digits. Answers and
+// notifications signed with the public key name it in Wechatpay-Serial, where a platform
+// certificate's serial (hex) would be; a request names it there too, so that WeChat Pay
+// answers a merchant migrating from certificates with the public key.
+inline constexpr std::string_view kPublicKeyIdPrefix = "PUB_KEY_ID_";
+inline constexpr std::size_t kMaxPublicKeyIdDigits = 64;
+// kPublicKeyIdPrefix followed by 1 to kMaxPublicKeyIdDigits digits.
+bool is_public_key_id(std::string_view text);
+
 // Error codes of the protocol's refusals.
 inline constexpr std::string_view kUnknownSerial = "unknown_serial";
 inline constexpr std::string_view kBadSignature = "bad_signature";

@@ -103,6 +103,46 @@ Result<ProviderRefund> provider_refund(const RefundRecord& r) {
   return ProviderRefund{.provider_ref = r.refund_id, .state = *state};
 }
 
+// What answers and notifications are verified with: platform certificates, the WeChat Pay
+// public key (file and id together), or both.
+Status check_verification(const Config& c) {
+  const bool file = !c.wechatpay_public_key_file.empty();
+  const bool id = !c.wechatpay_public_key_id.empty();
+  if (file != id)
+    return config_error(
+        "the WeChat Pay public key needs both wechatpay_public_key_file and "
+        "wechatpay_public_key_id",
+        file ? "wechatpay_public_key_id" : "wechatpay_public_key_file");
+  if (id && !is_public_key_id(c.wechatpay_public_key_id))
+    return config_error("wechatpay_public_key_id is PUB_KEY_ID_ followed by digits",
+                        "wechatpay_public_key_id");
+  if (!file && !c.platform_certificates)
+    return config_error(
+        "nothing to verify WeChat Pay's signatures with: configure the WeChat Pay public key "
+        "(wechatpay_public_key_file and wechatpay_public_key_id) or platform_certificates yes",
+        "platform_certificates");
+  return {};
+}
+
+// The WeChat Pay public key: a PEM RSA public key in a file no one else may change (who
+// replaces it can forge every notification).
+Result<RsaKey> load_public_key(const std::string& path) {
+  auto refuse = [&](std::string why) {
+    return config_error("the WeChat Pay public key " + path + " " + why,
+                        "wechatpay_public_key_file");
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return refuse("cannot be read");
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    return refuse("may be changed by others: chmod go-w it");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto key = RsaKey::from_public_pem(text.str());
+  if (!key.ok()) return refuse("is not an RSA public key in PEM");
+  return key;
+}
+
 std::string trim(std::string s) {
   const auto first = s.find_first_not_of(" \t\r");
   const auto last = s.find_last_not_of(" \t\r");
@@ -158,29 +198,32 @@ Result<Config> load_config(const std::string& path) {
   std::istringstream in(*text);
   Config c;
   std::string line;
-  const std::map<std::string, std::string*> fields = {{"mchid", &c.mchid},
-                                                      {"appid", &c.appid},
-                                                      {"private_key_file", &c.private_key_file},
-                                                      {"merchant_serial", &c.merchant_serial},
-                                                      {"apiv3_key", &c.apiv3_key},
-                                                      {"notify_url", &c.notify_url},
-                                                      {"api_base", &c.api_base},
-                                                      {"ca_file", &c.ca_file},
-                                                      {"trade_type", &c.trade_type}};
-  std::string sandbox = "no";
+  const std::map<std::string, std::string*> fields = {
+      {"mchid", &c.mchid},
+      {"appid", &c.appid},
+      {"private_key_file", &c.private_key_file},
+      {"merchant_serial", &c.merchant_serial},
+      {"apiv3_key", &c.apiv3_key},
+      {"notify_url", &c.notify_url},
+      {"api_base", &c.api_base},
+      {"ca_file", &c.ca_file},
+      {"trade_type", &c.trade_type},
+      {"wechatpay_public_key_file", &c.wechatpay_public_key_file},
+      {"wechatpay_public_key_id", &c.wechatpay_public_key_id}};
+  std::map<std::string, std::string> yes_no = {{"sandbox", "no"}, {"platform_certificates", ""}};
   while (std::getline(in, line)) {
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
     const auto space = line.find_first_of(" \t");
     const std::string key = line.substr(0, space);
-    if (key == "sandbox" && space != std::string::npos) {
-      sandbox = trim(line.substr(space));
+    if (yes_no.contains(key) && space != std::string::npos) {
+      yes_no[key] = trim(line.substr(space));
       continue;
     }
     auto field = fields.find(key);
     if (field == fields.end() || space == std::string::npos) {
       // Named only when it is a setting's name: a line may be "apiv3_key=<the key>".
-      const bool a_name = field != fields.end() || key == "sandbox";
+      const bool a_name = field != fields.end() || yes_no.contains(key);
       return config_error(a_name ? "the setting " + key + " in " + path + " has no value"
                                  : "a line of " + path + " is not a known `setting value`",
                           a_name ? key : "wechatpay-config");
@@ -188,10 +231,17 @@ Result<Config> load_config(const std::string& path) {
     *field->second = trim(line.substr(space));
   }
   for (const auto& [key, value] : fields)
-    if (value->empty() && key != "ca_file")
+    if (value->empty() && key != "ca_file" && !key.starts_with("wechatpay_public_key"))
       return config_error("the WeChat Pay configuration names no " + key, key);
-  if (sandbox != "yes" && sandbox != "no") return config_error("sandbox is yes or no", "sandbox");
-  c.sandbox = sandbox == "yes";
+  for (const auto& [key, value] : yes_no)
+    if (value != "yes" && value != "no" && !(key == "platform_certificates" && value.empty()))
+      return config_error(key + " is yes or no", key);
+  c.sandbox = yes_no["sandbox"] == "yes";
+  // Unsaid, certificates are what a merchant without a public key verifies with.
+  c.platform_certificates = yes_no["platform_certificates"].empty()
+                                ? c.wechatpay_public_key_file.empty()
+                                : yes_no["platform_certificates"] == "yes";
+  CUNHUO_CHECK(check_verification(c));
   if (c.apiv3_key.size() != kApiV3KeyBytes)
     return config_error("the APIv3 key is 32 bytes", "apiv3_key");
   if (!trade_type_of(c.trade_type))
@@ -212,6 +262,10 @@ Status write_config(const std::string& path, const Config& c) {
        << c.apiv3_key << "\nnotify_url " << c.notify_url << "\napi_base " << c.api_base
        << "\ntrade_type " << c.trade_type << "\nsandbox " << (c.sandbox ? "yes" : "no") << "\n";
   if (!c.ca_file.empty()) text << "ca_file " << c.ca_file << "\n";
+  if (!c.wechatpay_public_key_file.empty())
+    text << "wechatpay_public_key_file " << c.wechatpay_public_key_file
+         << "\nwechatpay_public_key_id " << c.wechatpay_public_key_id << "\n";
+  text << "platform_certificates " << (c.platform_certificates ? "yes" : "no") << "\n";
   if (!write_secret_file(path, text.str()).ok()) return config_error("cannot write " + path);
   return {};
 }
@@ -229,11 +283,17 @@ WechatPayProvider::WechatPayProvider(Config config, RsaKey key, const Clock& clo
 Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config,
                                                                    const Clock& clock,
                                                                    AdapterOptions options) {
+  CUNHUO_CHECK(check_verification(config));  // a Config built in code is checked here
   auto key = RsaKey::load_private_file(config.private_key_file);
   if (!key.ok()) return config_error(key.error().message, "private_key_file");
+  std::optional<RsaKey> public_key;
+  if (!config.wechatpay_public_key_file.empty())
+    public_key = CUNHUO_TRY(load_public_key(config.wechatpay_public_key_file));
   std::unique_ptr<WechatPayProvider> p(
       new WechatPayProvider(std::move(config), std::move(*key), clock, std::move(options)));
   CUNHUO_CHECK(p->http_.trust());
+  p->public_key_ = std::move(public_key);
+  if (!p->config_.platform_certificates) return p;  // the public key only: nothing to fetch
   p->load_trusted();
   // WeChat Pay unreachable at boot does not stop the service: it starts on what it trusted.
   if (auto fetched = p->refresh_certificates(); !fetched.ok()) {
@@ -246,9 +306,14 @@ Result<std::unique_ptr<WechatPayProvider>> WechatPayProvider::open(Config config
   return p;
 }
 
+WechatPayProvider::~WechatPayProvider() {
+  std::lock_guard lock(refresher_mu_);
+  if (refresher_.joinable()) refresher_.join();
+}
+
 bool WechatPayProvider::ready() const {
   std::lock_guard lock(mu_);
-  return !platform_.empty();
+  return public_key_.has_value() || !platform_.empty();
 }
 
 void WechatPayProvider::load_trusted() {
@@ -309,6 +374,10 @@ Result<WechatPayProvider::Answer> WechatPayProvider::once(std::string_view metho
                   {"Accept", "application/json"},
                   {"User-Agent", "cunhuo-wechatpay/1"}},
       .body = body};
+  // The public key's id tells WeChat Pay which key the merchant holds: a merchant migrating
+  // from certificates is answered with the key (and a request that encrypts a field must
+  // name it).
+  if (public_key_) request.headers.emplace_back(kSerialHeader, config_.wechatpay_public_key_id);
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
   auto response = http_.send(request);
   if (!response.ok()) return response.error();
@@ -347,10 +416,10 @@ Result<WechatPayProvider::Answer> WechatPayProvider::call_retrying(std::string_v
 
 Status WechatPayProvider::verify_answer(const net::HttpResponse& r) {
   const SignedHeaders h = signed_headers(r);
-  auto key = platform_key(h.serial, true);
+  auto key = platform_key(h.serial, OnUnknown::refresh_now);
   if (!key)
     return make_error(ErrorKind::unavailable, std::string(kUnknownSerial),
-                      "WeChat Pay answered with a certificate not trusted here");
+                      "WeChat Pay answered with a certificate or public key not trusted here");
   auto checked = check_signed(h, r.body, *key, clock_.now_ms() / 1000);
   if (!checked.ok())
     return make_error(ErrorKind::unavailable, checked.error().code,
@@ -358,7 +427,15 @@ Status WechatPayProvider::verify_answer(const net::HttpResponse& r) {
   return {};
 }
 
-std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial, bool may_refresh) {
+bool WechatPayProvider::fetchable(const std::string& serial) const {
+  return config_.platform_certificates && !serial.starts_with(kPublicKeyIdPrefix);
+}
+
+std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial,
+                                                      OnUnknown on_unknown) {
+  // The public key answers only to its own id; a certificate's key never does.
+  if (public_key_ && serial == config_.wechatpay_public_key_id) return public_key_;
+  if (!fetchable(serial)) return std::nullopt;
   {
     std::lock_guard lock(mu_);
     if (auto it = platform_.find(serial); it != platform_.end()) {
@@ -370,7 +447,18 @@ std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial,
     }
     // Unknown: perhaps the provider rotated. Asked at most once a minute, so forged serials
     // cannot make the platform hammer the provider.
-    if (!may_refresh || clock_.now_ms() - refreshed_ms_ < kRefreshGapMs) return std::nullopt;
+    if (on_unknown == OnUnknown::refuse || clock_.now_ms() - refreshed_ms_ < kRefreshGapMs)
+      return std::nullopt;
+    if (on_unknown == OnUnknown::refresh_later) {
+      // The notify thread answers at once; one refresh at a time, off that thread.
+      if (refreshing_) return std::nullopt;
+      refreshing_ = true;
+      refreshed_ms_ = clock_.now_ms();
+    }
+  }
+  if (on_unknown == OnUnknown::refresh_later) {
+    refresh_in_background();
+    return std::nullopt;
   }
   if (!refresh(false).ok()) return std::nullopt;
   std::lock_guard lock(mu_);
@@ -378,6 +466,24 @@ std::optional<RsaKey> WechatPayProvider::platform_key(const std::string& serial,
       it != platform_.end() && valid_at(it->second, clock_.now_ms() / 1000))
     return it->second.public_key();
   return std::nullopt;
+}
+
+void WechatPayProvider::refresh_in_background() {
+  auto task = [this] {
+    if (auto fetched = refresh(false); !fetched.ok())
+      spdlog::warn("wechatpay: background refresh of the certificates failed: {}",
+                   fetched.error().code);
+    std::lock_guard lock(mu_);
+    refreshing_ = false;
+  };
+  if (options_.in_background) {
+    options_.in_background(std::move(task));
+    return;
+  }
+  // The thread before has finished (refreshing_ was false): joining it does not wait on it.
+  std::lock_guard lock(refresher_mu_);
+  if (refresher_.joinable()) refresher_.join();
+  refresher_ = std::thread(std::move(task));
 }
 
 Status WechatPayProvider::refresh(bool retrying) {
@@ -428,14 +534,18 @@ Status WechatPayProvider::refresh(bool retrying) {
 Status WechatPayProvider::check_certificates_answer(const Answer& answer,
                                                     const std::vector<Certificate>& fresh,
                                                     std::int64_t now_s) const {
-  const Certificate* signer = nullptr;
-  if (auto it = platform_.find(answer.headers.serial); it != platform_.end()) signer = &it->second;
-  for (const auto& cert : fresh)
-    if (signer == nullptr && cert.serial() == answer.headers.serial) signer = &cert;
-  if (signer == nullptr || !valid_at(*signer, now_s))
+  std::optional<RsaKey> signer;
+  // A merchant migrating to the public key is answered with it (its request named the id).
+  if (public_key_ && answer.headers.serial == config_.wechatpay_public_key_id) signer = public_key_;
+  const Certificate* cert = nullptr;
+  if (auto it = platform_.find(answer.headers.serial); it != platform_.end()) cert = &it->second;
+  for (const auto& c : fresh)
+    if (cert == nullptr && c.serial() == answer.headers.serial) cert = &c;
+  if (!signer && cert != nullptr && valid_at(*cert, now_s)) signer = cert->public_key();
+  if (!signer)
     return make_error(ErrorKind::unavailable, std::string(kUnknownSerial),
                       "the certificates' answer is signed by no certificate it carries");
-  auto checked = check_signed(answer.headers, answer.body, signer->public_key(), now_s);
+  auto checked = check_signed(answer.headers, answer.body, *signer, now_s);
   if (!checked.ok())
     return make_error(ErrorKind::unavailable, checked.error().code,
                       "the certificates' answer: " + checked.error().message);
@@ -631,10 +741,10 @@ Result<Notification> WechatPayProvider::open_notification(const Notification& re
     return make_error(ErrorKind::unauthorized, std::string(code), std::move(message),
                       "Wechatpay-Signature");
   };
-  auto key = platform_key(received.serial, true);
+  auto key = platform_key(received.serial, OnUnknown::refresh_later);
   if (!key)
-    return refuse(kUnknownSerial,
-                  "no platform certificate with serial '" + received.serial.substr(0, 40) + "'");
+    return refuse(kUnknownSerial, "no platform certificate or public key named '" +
+                                      received.serial.substr(0, 40) + "'");
   const SignedHeaders h{received.serial, received.timestamp, received.nonce, received.signature};
   if (auto checked = check_signed(h, received.body, *key, clock_.now_ms() / 1000); !checked.ok())
     return refuse(checked.error().code, checked.error().message);

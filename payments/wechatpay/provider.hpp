@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "core/clock.hpp"
 #include "core/net/http_client.hpp"
@@ -24,9 +25,11 @@ namespace cunhuo::payments::wechatpay {
 inline constexpr std::string_view kDefaultApiBase = "https://api.mch.weixin.qq.com";
 inline constexpr std::string_view kOutTradeNoPrefix = "CUNHUO";
 inline constexpr std::string_view kH5CashierOrigin = "https://wx.tenpay.com";
-inline constexpr int kCallAttempts = 3;                // a call that times out or gets a 5xx
-inline constexpr std::int64_t kBackoffMs = 200;        // waits this, then twice as long
-inline constexpr std::int64_t kRefreshGapMs = 60'000;  // unknown serials refresh at most this often
+inline constexpr int kCallAttempts = 3;          // a call that times out or gets a 5xx
+inline constexpr std::int64_t kBackoffMs = 200;  // waits this, then twice as long
+// Unknown serials refresh the platform certificates at most this often (a notification's
+// in the background, an answer's on the call's own thread).
+inline constexpr std::int64_t kRefreshGapMs = 60'000;
 // A create (with its retries and the queries between them) gives up once its back-off would
 // take it past this: the buyer's request waits on it.
 inline constexpr std::int64_t kCreateDeadlineMs = 8'000;
@@ -41,6 +44,14 @@ struct Config {
   std::string api_base = std::string(kDefaultApiBase);
   std::string ca_file;  // the CAs to trust for api_base (a private deployment, the sandbox)
   std::string trade_type = "h5";  // what the platform's pages open: native, jsapi or h5
+  // The WeChat Pay public key (微信支付公钥, PEM) and its id (PUB_KEY_ID_ and digits): what
+  // answers and notifications naming that id in Wechatpay-Serial are verified with. Both or
+  // neither.
+  std::string wechatpay_public_key_file, wechatpay_public_key_id;
+  // Whether platform certificates are downloaded from /v3/certificates and trusted. A
+  // merchant migrating to the public key keeps both until WeChat Pay signs everything with
+  // the key; a new merchant has only the key. At least one of the two.
+  bool platform_certificates = true;
   // "sandbox yes": the provider is the payment sandbox (paysandbox/): no real money moves,
   // so the intents and ledger name the provider kSandboxProvider, and payouts know it.
   bool sandbox = false;
@@ -48,6 +59,8 @@ struct Config {
 
 // Reads `key value` lines (# comments). Refuses a file the group or others may read, as
 // ssh does, and a configuration missing a field or with an APIv3 key not 32 bytes long.
+// platform_certificates (yes or no) is yes unless a public key is configured; one of the
+// two is required.
 Result<Config> load_config(const std::string& path);
 // Writes one, mode 0600 (the demo's first run).
 Status write_config(const std::string& path, const Config& config);
@@ -64,6 +77,10 @@ struct AdapterOptions {
   // Where the platform certificates trusted so far are kept (PEM), so that a restart while
   // /v3/certificates cannot be reached still verifies answers and notifications. "": none.
   std::string trusted_file;
+  // Runs a refresh of the platform certificates that a notification naming an unknown
+  // serial asked for, off the notify thread. Default: a thread of the provider's own.
+  // Tests run the task when they say.
+  std::function<void(std::function<void()> task)> in_background;
 };
 
 std::string out_trade_no(std::int64_t intent_id);
@@ -80,15 +97,18 @@ std::vector<BillLine> platform_bill(const std::vector<TradeBillLine>& lines);
 class WechatPayProvider final : public PaymentProvider {
  public:
   static constexpr const char* kName = "wechatpay";
-  // Loads the merchant key and the certificates trusted before (options.trusted_file), then
-  // fetches the platform certificates. A fetch that fails is not fatal: what was trusted
-  // stays trusted, and with nothing trusted the provider is not ready() until a later call
-  // fetches them (at most once a minute).
+  // Loads the merchant key, the WeChat Pay public key if configured, and (platform
+  // certificates on) the certificates trusted before (options.trusted_file), then fetches
+  // the platform certificates. A fetch that fails is not fatal: what was trusted stays
+  // trusted, and with nothing trusted the provider is not ready() until a later call
+  // fetches them (at most once a minute). With only a public key nothing is fetched.
   static Result<std::unique_ptr<WechatPayProvider>> open(Config config, const Clock& clock,
                                                          AdapterOptions options = {});
 
   std::string name() const override { return config_.sandbox ? kSandboxProvider : kName; }
-  // Some platform certificate is trusted: answers and notifications can be verified.
+  ~WechatPayProvider() override;
+  // The WeChat Pay public key is configured, or some platform certificate is trusted:
+  // answers and notifications can be verified.
   bool ready() const override;
   // Where the provider is told to send notifications (a platform on an ephemeral port
   // knows it once it listens).
@@ -102,6 +122,9 @@ class WechatPayProvider final : public PaymentProvider {
     return out_refund_no(refund_key);
   }
   Result<std::vector<BillLine>> bill(const std::string& date) override;
+  // A notification naming a serial not trusted is refused at once (WeChat Pay sends it
+  // again); a refresh of the certificates is asked for in the background (one at a time,
+  // at most once per kRefreshGapMs), so that a copy sent later verifies.
   Result<Notification> open_notification(const Notification& received) override;
 
   // An order of a given kind: its pay_url is the H5 link, the Native code_url, or for
@@ -141,7 +164,14 @@ class WechatPayProvider final : public PaymentProvider {
   Status verify_answer(const net::HttpResponse& response);
   Status check_certificates_answer(const Answer& answer, const std::vector<Certificate>& fresh,
                                    std::int64_t now_s) const;
-  std::optional<RsaKey> platform_key(const std::string& serial, bool may_refresh);
+  // How a serial not trusted is handled: refused, certificates refreshed now (an answer to
+  // our own call), or refused with a refresh asked for in the background (a notification).
+  enum class OnUnknown { refuse, refresh_now, refresh_later };
+  std::optional<RsaKey> platform_key(const std::string& serial, OnUnknown on_unknown);
+  // Whether `serial` could be a platform certificate to fetch: certificates on and not a
+  // public key's id (a download never brings one).
+  bool fetchable(const std::string& serial) const;
+  void refresh_in_background();
   // With `retrying` off one attempt only: a notification waiting on it must be answered
   // within WeChat Pay's 5 s.
   Status refresh(bool retrying);
@@ -158,7 +188,11 @@ class WechatPayProvider final : public PaymentProvider {
   net::HttpClient http_;
   mutable std::mutex mu_;
   std::map<std::string, Certificate> platform_;  // by serial
+  std::optional<RsaKey> public_key_;             // the WeChat Pay public key, if configured
   std::int64_t refreshed_ms_ = INT64_MIN / 2;
+  bool refreshing_ = false;  // a background refresh is in flight (under mu_)
+  std::mutex refresher_mu_;  // guards refresher_ (taken without mu_)
+  std::thread refresher_;    // the default in_background's thread
 };
 
 }  // namespace cunhuo::payments::wechatpay

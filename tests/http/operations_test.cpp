@@ -75,6 +75,24 @@ TEST_CASE("the service starts while WeChat Pay cannot be reached; readyz says it
   CHECK(error_code(reply) == "provider_not_ready");
 }
 
+TEST_CASE(
+    "a merchant of the WeChat Pay public key alone is ready while WeChat Pay cannot be "
+    "reached",
+    "[http][ops][payments][public-key]") {
+  SystemClock clock;
+  PaySandbox provider(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify",
+                                          .signing = paysandbox::Signing::public_key});
+  provider.sandbox().stop();  // no /v3/certificates is needed to verify what it signs
+  TestServer server(StoreKind::sqlite, kTestSeed,
+                    [&](Config& c) { c.wechatpay_config = provider.config_file(); });
+  HttpClient client(server.port());
+  auto reply = client.request("GET", "/readyz");
+  CHECK(reply.status == 200);
+  auto doc = Json::parse(reply.body);
+  REQUIRE(doc.ok());
+  CHECK(doc->find("provider")->find("configured")->as_bool());
+}
+
 STORE_TEST(
     "metrics report the outbox backlog, parked events, the ledger check, unreconciled "
     "payments and open excursions",

@@ -159,6 +159,8 @@ STORE_TEST("forged, stale, undecryptable, unknown and wrong-amount notifications
   bad_signature.body += " ";
   auto unknown_serial = good;
   unknown_serial.serial = "0000DEADBEEF";
+  auto unknown_public_key = good;  // a WeChat Pay public key this merchant was not given
+  unknown_public_key.serial = "PUB_KEY_ID_01142321349124100000000000000009";
   const struct {
     const char* name;
     payments::Notification notice;
@@ -167,6 +169,7 @@ STORE_TEST("forged, stale, undecryptable, unknown and wrong-amount notifications
     std::string code;
   } cases[] = {
       {"unknown serial", unknown_serial, std::chrono::minutes(5), 401, "unknown_serial"},
+      {"unknown public key id", unknown_public_key, std::chrono::minutes(5), 401, "unknown_serial"},
       {"bad signature", bad_signature, std::chrono::minutes(5), 401, "bad_signature"},
       {"stale timestamp", good, std::chrono::minutes(5), 401, "stale"},
       {"undecryptable resource", as_notice(*undecryptable), std::chrono::minutes(0), 401,

@@ -42,7 +42,17 @@ PaySandbox::PaySandbox(const Clock& clock, SandboxSetup setup) : dir_(temp_dir()
                               .late_ms = setup.late_ms,
                               .deliver_in_background = false,
                               .back_dated_payments = setup.back_dated_payments,
-                              .connection_deadline_ms = setup.connection_deadline_ms};
+                              .connection_deadline_ms = setup.connection_deadline_ms,
+                              .signing = setup.signing};
+  std::string public_key_file;
+  if (setup.signing != paysandbox::Signing::certificate) {
+    auto wechat_key = wx::RsaKey::generate();
+    REQUIRE(wechat_key.ok());
+    options.public_key_id = kTestPublicKeyId;
+    options.public_key_private_pem = *wechat_key->private_pem();
+    public_key_file = dir_ + "/wechatpay-public-key.pem";
+    REQUIRE(wx::write_secret_file(public_key_file, *wechat_key->public_pem()).ok());
+  }
   auto opened = paysandbox::Sandbox::open(options, clock);
   if (!opened.ok()) FAIL("cannot open the sandbox: " << opened.error().message);
   sandbox_ = std::move(*opened);
@@ -55,7 +65,10 @@ PaySandbox::PaySandbox(const Clock& clock, SandboxSetup setup) : dir_(temp_dir()
                        .notify_url = setup.notify_url,
                        .api_base = sandbox_->base_url(),
                        .ca_file = sandbox_->ca_file(),
-                       .trade_type = "h5"};
+                       .trade_type = "h5",
+                       .wechatpay_public_key_file = public_key_file,
+                       .wechatpay_public_key_id = public_key_file.empty() ? "" : kTestPublicKeyId,
+                       .platform_certificates = setup.signing != paysandbox::Signing::public_key};
   config_file_ = dir_ + "/wechatpay.conf";
   REQUIRE(wx::write_config(config_file_, config_).ok());
 }
@@ -66,9 +79,13 @@ PaySandbox::~PaySandbox() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-std::unique_ptr<wx::WechatPayProvider> PaySandbox::adapter(const Clock& clock) const {
+std::unique_ptr<wx::WechatPayProvider> PaySandbox::adapter(
+    const Clock& clock, std::function<void(std::function<void()>)> in_background) const {
+  if (!in_background) in_background = [](std::function<void()> task) { task(); };
   auto opened = wx::WechatPayProvider::open(
-      config_, clock, wx::AdapterOptions{.attempts = 3, .backoff_ms = 1, .sleep = [](auto) {}});
+      config_, clock,
+      wx::AdapterOptions{
+          .attempts = 3, .backoff_ms = 1, .sleep = [](auto) {}, .in_background = in_background});
   if (!opened.ok()) FAIL("cannot open the adapter: " << opened.error().message);
   return std::move(*opened);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,7 +29,13 @@ struct SandboxSetup {
   std::int64_t late_ms = 0;
   bool back_dated_payments = false;
   std::int64_t connection_deadline_ms = paysandbox::kConnectionDeadlineMs;
+  // How the sandbox signs; unless certificate, the merchant is given a WeChat Pay public
+  // key (kTestPublicKeyId) and the adapter is configured with it (and, migrating, with the
+  // certificates too).
+  paysandbox::Signing signing = paysandbox::Signing::certificate;
 };
+
+inline constexpr const char* kTestPublicKeyId = "PUB_KEY_ID_01142321349124100000000000000001";
 
 class PaySandbox {
  public:
@@ -39,8 +46,10 @@ class PaySandbox {
   const payments::wechatpay::Config& config() const { return config_; }
   const std::string& config_file() const { return config_file_; }
   const std::string& dir() const { return dir_; }
-  // The adapter over this sandbox; back-off waits are instant.
-  std::unique_ptr<payments::wechatpay::WechatPayProvider> adapter(const Clock& clock) const;
+  // The adapter over this sandbox; back-off waits are instant. A background refresh of the
+  // certificates runs at once on the calling thread unless `in_background` says otherwise.
+  std::unique_ptr<payments::wechatpay::WechatPayProvider> adapter(
+      const Clock& clock, std::function<void(std::function<void()>)> in_background = {}) const;
 
  private:
   std::string dir_, config_file_;

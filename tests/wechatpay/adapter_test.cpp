@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <fstream>
 #include <sstream>
 
 #include "core/json.hpp"
@@ -58,6 +59,11 @@ struct Callback {
   std::string url() const { return server.url() + "notify"; }
 };
 
+// The code a notification was refused with; "opened" when it was not refused.
+std::string refusal(const Result<pay::Notification>& opened) {
+  return opened.ok() ? "opened" : opened.error().code;
+}
+
 // A notification as the provider sends it, from what the sandbox sealed.
 pay::Notification as_notice(const paysandbox::Sandbox::Sealed& s) {
   return pay::Notification{s.serial, s.timestamp, s.nonce, s.signature, s.body};
@@ -71,13 +77,15 @@ struct Merchant {
   PaySandbox sandbox;
   std::unique_ptr<wx::WechatPayProvider> adapter;
 
-  explicit Merchant(StoreKind kind, int duplicates = 0, std::int64_t late_ms = 0)
+  explicit Merchant(StoreKind kind, int duplicates = 0, std::int64_t late_ms = 0,
+                    paysandbox::Signing signing = paysandbox::Signing::certificate)
       : store(kind),
         sandbox(clock, SandboxSetup{.store_url = store.url(),
                                     .notify_url = callback.url(),
                                     .return_url = "",
                                     .duplicates = duplicates,
-                                    .late_ms = late_ms}),
+                                    .late_ms = late_ms,
+                                    .signing = signing}),
         adapter(sandbox.adapter(clock)) {
     callback.adapter = adapter.get();
   }
@@ -418,7 +426,9 @@ STORE_TEST("after the sandbox rotates its certificate, notifications under eithe
   REQUIRE(under_new.ok());
   CHECK(under_new->serial != old_serial);
   m.clock.advance(std::chrono::minutes(2));  // past the refresh gap since the adapter opened
-  CHECK(m.adapter->open_notification(as_notice(*under_new)).ok());  // fetched the new one
+  // Refused at once (WeChat Pay sends it again); the refresh it asked for fetched the new one.
+  CHECK(refusal(m.adapter->open_notification(as_notice(*under_new))) == wx::kUnknownSerial);
+  CHECK(m.adapter->open_notification(as_notice(*under_new)).ok());
   CHECK(m.adapter->open_notification(as_notice(*under_old)).ok());  // the old one still trusted
   CHECK(m.adapter->trusted_serials().size() == 2);
   // And every answer of the sandbox is now signed with the new key.
@@ -462,6 +472,11 @@ struct LossyProxy {
   std::vector<std::pair<std::string, std::string>> certificates_body;
   LocalServer server{[this](const FakeRequest& r) { return forward(r); }, std::nullopt};
 
+  // Replace these headers of every other answer (by their lower-case suffix).
+  std::map<std::string, std::string> answer_headers;
+  // Forward requests without their Wechatpay-Serial (a merchant that does not name its
+  // public key: a migrating WeChat Pay answers with the certificate).
+  bool drop_request_serial = false;
   std::atomic<int> requests{0};  // every request that reached the proxy
   // The adapter's configuration for `sandbox` with its calls through this proxy.
   wx::Config in_front_of(PaySandbox& sandbox) {
@@ -483,7 +498,8 @@ struct LossyProxy {
         .method = r.method, .url = target + r.target, .headers = {}, .body = r.body};
     for (const auto& [k, v] : r.headers)
       if (strcasecmp(k.c_str(), "host") != 0 && strcasecmp(k.c_str(), "content-length") != 0 &&
-          strcasecmp(k.c_str(), "connection") != 0)
+          strcasecmp(k.c_str(), "connection") != 0 &&
+          !(drop_request_serial && strcasecmp(k.c_str(), wx::kSerialHeader) == 0))
         out.headers.emplace_back(k, v);
     auto answer = client.send(out);
     if (!answer.ok()) return FakeReply{.status = 502, .body = "{}"};
@@ -503,9 +519,10 @@ struct LossyProxy {
       if (k.starts_with("Wechatpay-") || k.starts_with("wechatpay-")) {
         std::string suffix = k.substr(10);
         for (char& ch : suffix) ch = static_cast<char>(std::tolower(ch));
-        auto forged = certificates_headers.find(suffix);
-        const bool mitm =
-            r.target.starts_with("/v3/certificates") && forged != certificates_headers.end();
+        const bool certificates = r.target.starts_with("/v3/certificates");
+        const auto& replaced = certificates ? certificates_headers : answer_headers;
+        auto forged = replaced.find(suffix);
+        const bool mitm = forged != replaced.end();
         reply.headers.emplace_back(k, mitm ? forged->second : v);
       }
     return reply;
@@ -907,6 +924,282 @@ STORE_TEST("a restart while WeChat Pay cannot be reached trusts the certificates
                                                 sealed->signature, sealed->body});
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().code == wx::kBadNotification);  // verified: its content is refused
+}
+
+// ---- The WeChat Pay public key (微信支付公钥) -------------------------------------------
+
+STORE_TEST("a public-key merchant's orders, notifications and refunds verify with the key",
+           "[wechatpay][public-key]") {
+  Merchant m(store_kind, 0, 0, paysandbox::Signing::public_key);
+  CHECK(m.adapter->ready());
+  CHECK(m.adapter->trusted_serials().empty());  // no certificate downloaded, none needed
+  REQUIRE(m.adapter->create_payment(m.request(51, 1200)).ok());
+  auto before = m.adapter->query(51);
+  REQUIRE(before.ok());
+  CHECK((*before)->trade_state == "NOTPAY");
+  REQUIRE(m.sandbox.sandbox().pay("CUNHUO51", true).ok());
+  auto sealed = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", sandbox_transaction(51));
+  REQUIRE(sealed.ok());
+  CHECK(sealed->serial == kTestPublicKeyId);  // what WeChat Pay names in Wechatpay-Serial
+  CHECK(m.deliver() == 1);
+  REQUIRE(m.callback.opened.size() == 1);
+  CHECK(field(m.callback.opened[0], "event_type") == "TRANSACTION.SUCCESS");
+  auto refund = m.adapter->refund(51, Money::fen(200), "refund:order:51");
+  REQUIRE(refund.ok());
+  auto record = m.adapter->query_refund("refund:order:51");
+  REQUIRE(record.ok());
+  CHECK(record->status == "SUCCESS");
+  CHECK(m.deliver() == 1);
+  REQUIRE(m.callback.opened.size() == 2);
+  CHECK(field(m.callback.opened[1], "event_type") == "REFUND.SUCCESS");
+  auto lines = m.adapter->bill(format_date(shanghai_date(m.clock.now_ms())));
+  REQUIRE(lines.ok());
+  CHECK(lines->size() == 2);
+}
+
+STORE_TEST("a public-key merchant's adapter starts ready with WeChat Pay unreachable",
+           "[wechatpay][public-key][boot]") {
+  Merchant m(store_kind, 0, 0, paysandbox::Signing::public_key);
+  LossyProxy proxy;
+  auto config = proxy.in_front_of(m.sandbox);
+  proxy.fail_all = 100;
+  auto adapter = wx::WechatPayProvider::open(config, m.clock);
+  REQUIRE(adapter.ok());
+  CHECK((*adapter)->ready());
+  CHECK(proxy.requests == 0);  // no /v3/certificates download
+}
+
+// Refusals in order of precedence: the key named, then its signature. Nothing is opened,
+// and no certificate download is asked for (none would bring a public key).
+STORE_TEST(
+    "a notification naming an unknown public key id, or the certificate's signature under "
+    "the key's id, is refused",
+    "[wechatpay][public-key]") {
+  Merchant m(store_kind, 0, 0, paysandbox::Signing::migrating);
+  std::vector<std::function<void()>> asked;
+  auto adapter = m.sandbox.adapter(m.clock, [&](auto task) { asked.push_back(task); });
+  auto& sandbox = m.sandbox.sandbox();
+  auto good = sandbox.seal("TRANSACTION.SUCCESS", sandbox_transaction(52));
+  REQUIRE(good.ok());
+  auto by_key = sandbox.sign_with(paysandbox::Sandbox::Key::public_key, good->body);
+  auto by_certificate = sandbox.sign_with(paysandbox::Sandbox::Key::certificate, good->body);
+  REQUIRE(by_key.ok());
+  REQUIRE(by_certificate.ok());
+  m.clock.advance(std::chrono::minutes(2));  // a certificate refresh would be due
+  const struct {
+    const char* name;
+    pay::Notification notice;
+    std::string_view code;
+  } cases[] = {
+      {"another public key's id",
+       {"PUB_KEY_ID_01142321349124100000000000000002", by_key->timestamp, by_key->nonce,
+        by_key->signature, by_key->body},
+       wx::kUnknownSerial},
+      {"the certificate's signature naming the key's id",
+       {kTestPublicKeyId, by_certificate->timestamp, by_certificate->nonce,
+        by_certificate->signature, by_certificate->body},
+       wx::kBadSignature},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto o = adapter->open_notification(c.notice);
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.error().code == c.code);
+  }
+  CHECK(asked.empty());
+  CHECK(adapter->open_notification(as_notice(*by_key)).ok());
+}
+
+// Refusals in order of precedence, as for notifications: the key named, then its signature.
+STORE_TEST(
+    "an answer naming an unknown public key id, or the certificate's signature under the "
+    "key's id, is refused",
+    "[wechatpay][public-key]") {
+  Merchant m(store_kind, 0, 0, paysandbox::Signing::migrating);
+  REQUIRE(m.adapter->create_payment(m.request(53, 100)).ok());
+  const struct {
+    const char* name;
+    std::map<std::string, std::string> headers;
+    bool drop_request_serial;
+    std::string_view code;
+  } cases[] = {
+      {"another public key's id",
+       {{"serial", "PUB_KEY_ID_01142321349124100000000000000002"}},
+       false,
+       wx::kUnknownSerial},
+      // Asked without the key's id, a migrating WeChat Pay signs with the certificate.
+      {"the certificate's signature naming the key's id",
+       {{"serial", kTestPublicKeyId}},
+       true,
+       wx::kBadSignature},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    LossyProxy proxy;
+    auto config = proxy.in_front_of(m.sandbox);
+    auto adapter = wx::WechatPayProvider::open(
+        config, m.clock, wx::AdapterOptions{.attempts = 1, .backoff_ms = 1, .sleep = [](auto) {}});
+    REQUIRE(adapter.ok());
+    proxy.answer_headers = c.headers;
+    proxy.drop_request_serial = c.drop_request_serial;
+    auto found = (*adapter)->query(53);
+    REQUIRE_FALSE(found.ok());
+    CHECK(found.error().code == c.code);
+  }
+}
+
+STORE_TEST("a migrating merchant verifies under the certificate and under the public key",
+           "[wechatpay][public-key]") {
+  Merchant m(store_kind, /*duplicates=*/1, 0, paysandbox::Signing::migrating);
+  CHECK(m.adapter->trusted_serials().size() == 1);  // the certificates, still served
+  // Answers: with the key when the request names it (the adapter does), else the certificate.
+  REQUIRE(m.adapter->create_payment(m.request(54, 300)).ok());
+  LossyProxy proxy;
+  auto config = proxy.in_front_of(m.sandbox);
+  proxy.drop_request_serial = true;
+  auto unnamed = wx::WechatPayProvider::open(config, m.clock);
+  REQUIRE(unnamed.ok());
+  auto queried = (*unnamed)->query(54);
+  REQUIRE(queried.ok());
+  CHECK((*queried)->trade_state == "NOTPAY");
+  // Notifications: the sandbox sends them under the key and the certificate in turn.
+  REQUIRE(m.sandbox.sandbox().pay("CUNHUO54", true).ok());
+  CHECK(m.deliver() == 2);
+  CHECK(m.callback.refused.empty());
+  const std::string body = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", "{}")->body;
+  for (auto key : {paysandbox::Sandbox::Key::public_key, paysandbox::Sandbox::Key::certificate}) {
+    auto signed_ = m.sandbox.sandbox().sign_with(key, body);
+    REQUIRE(signed_.ok());
+    auto o = m.adapter->open_notification(as_notice(*signed_));
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.error().code == wx::kBadNotification);  // verified: only its content is refused
+  }
+}
+
+// ---- A notification naming an unknown certificate serial --------------------------------
+
+STORE_TEST(
+    "a notification naming an unknown serial is refused at once; one refresh runs in the "
+    "background, at most once a minute",
+    "[wechatpay][refresh]") {
+  Merchant m(store_kind);
+  std::vector<std::function<void()>> asked;
+  auto adapter = m.sandbox.adapter(m.clock, [&](auto task) { asked.push_back(task); });
+  const std::string resource = sandbox_transaction(55);
+  REQUIRE(m.sandbox.sandbox().rotate_certificate().ok());
+  auto under_new = m.sandbox.sandbox().seal("TRANSACTION.SUCCESS", resource);
+  REQUIRE(under_new.ok());
+  auto open = [&] { return adapter->open_notification(as_notice(*under_new)); };
+  // Within the minute since the adapter fetched at start: refused, nothing asked.
+  CHECK(refusal(open()) == wx::kUnknownSerial);
+  CHECK(asked.empty());
+  m.clock.advance(std::chrono::seconds(wx::kRefreshGapMs / 1000));
+  CHECK(refusal(open()) == wx::kUnknownSerial);  // answered without fetching
+  REQUIRE(asked.size() == 1);
+  CHECK(adapter->trusted_serials().size() == 1);
+  m.clock.advance(std::chrono::minutes(2));
+  CHECK(refusal(open()) == wx::kUnknownSerial);
+  CHECK(asked.size() == 1);  // one refresh in flight at most
+  asked.front()();           // the refresh runs
+  CHECK(adapter->trusted_serials().size() == 2);
+  CHECK(open().ok());  // WeChat Pay's next copy verifies
+  // Another unknown serial within the minute after that refresh asks for none.
+  auto forged = as_notice(*under_new);
+  forged.serial = "5000DEADBEEF";
+  CHECK(refusal(adapter->open_notification(forged)) == wx::kUnknownSerial);
+  CHECK(asked.size() == 1);
+  m.clock.advance(std::chrono::seconds(wx::kRefreshGapMs / 1000));
+  CHECK(refusal(adapter->open_notification(forged)) == wx::kUnknownSerial);
+  CHECK(asked.size() == 2);
+}
+
+// ---- The configuration of the public key ---------------------------------------------
+
+TEST_CASE("a configuration names certificates, a public key or both, and nothing else",
+          "[wechatpay][public-key]") {
+  ManualClock clock(1'796'000'000'000);
+  PaySandbox sandbox(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify",
+                                         .signing = paysandbox::Signing::migrating});
+  const std::string file = sandbox.config().wechatpay_public_key_file;
+  std::string base;
+  {
+    auto c = sandbox.config();
+    c.wechatpay_public_key_file.clear();
+    c.wechatpay_public_key_id.clear();
+    REQUIRE(wx::write_config(sandbox.config_file(), c).ok());
+    auto plain = wx::load_config(sandbox.config_file());
+    REQUIRE(plain.ok());
+    CHECK(plain->platform_certificates);  // as every configuration before the public key
+    std::ifstream in(sandbox.config_file());
+    std::stringstream text;
+    text << in.rdbuf();
+    base = text.str();
+    base = base.substr(0, base.find("platform_certificates"));
+  }
+  const std::string key_lines =
+      "wechatpay_public_key_file " + file + "\nwechatpay_public_key_id " + kTestPublicKeyId + "\n";
+  const struct {
+    const char* name;
+    std::string lines;
+    bool certificates;
+  } accepted[] = {
+      {"the public key only", key_lines, false},
+      {"both (migrating)", key_lines + "platform_certificates yes\n", true},
+      {"certificates only", "platform_certificates yes\n", true},
+  };
+  for (const auto& a : accepted) {
+    INFO(a.name);
+    REQUIRE(wx::write_secret_file(sandbox.config_file(), base + a.lines).ok());
+    auto c = wx::load_config(sandbox.config_file());
+    REQUIRE(c.ok());
+    CHECK(c->platform_certificates == a.certificates);
+    CHECK(c->wechatpay_public_key_id == (a.lines.empty() || !a.lines.starts_with("wechatpay")
+                                             ? std::string()
+                                             : std::string(kTestPublicKeyId)));
+  }
+  const struct {
+    const char* name;
+    std::string lines;
+    const char* field;
+  } refused[] = {
+      {"neither", "platform_certificates no\n", "platform_certificates"},
+      {"a file without its id", "wechatpay_public_key_file " + file + "\n",
+       "wechatpay_public_key_id"},
+      {"an id without its file", std::string("wechatpay_public_key_id ") + kTestPublicKeyId + "\n",
+       "wechatpay_public_key_file"},
+      {"an id not PUB_KEY_ID_ and digits",
+       "wechatpay_public_key_file " + file + "\nwechatpay_public_key_id 5157F09EFDC096DE\n",
+       "wechatpay_public_key_id"},
+      {"platform_certificates neither yes nor no", key_lines + "platform_certificates maybe\n",
+       "platform_certificates"},
+  };
+  for (const auto& r : refused) {
+    INFO(r.name);
+    REQUIRE(wx::write_secret_file(sandbox.config_file(), base + r.lines).ok());
+    auto c = wx::load_config(sandbox.config_file());
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().code == "bad_wechatpay_config");
+    CHECK(c.error().field == r.field);
+  }
+}
+
+TEST_CASE("a WeChat Pay public key file others may change, or not a public key, is refused",
+          "[wechatpay][public-key]") {
+  ManualClock clock(1'796'000'000'000);
+  PaySandbox sandbox(clock, SandboxSetup{.notify_url = "http://127.0.0.1:1/notify",
+                                         .signing = paysandbox::Signing::public_key});
+  const std::string file = sandbox.config().wechatpay_public_key_file;
+  REQUIRE(wx::WechatPayProvider::open(sandbox.config(), clock).ok());
+  REQUIRE(::chmod(file.c_str(), 0666) == 0);
+  auto writable = wx::WechatPayProvider::open(sandbox.config(), clock);
+  REQUIRE_FALSE(writable.ok());
+  CHECK(writable.error().field == "wechatpay_public_key_file");
+  REQUIRE(::chmod(file.c_str(), 0644) == 0);  // readable by all is fine: it is public
+  REQUIRE(wx::WechatPayProvider::open(sandbox.config(), clock).ok());
+  REQUIRE(wx::write_secret_file(file, "-----BEGIN CERTIFICATE-----\nMIIB\n").ok());
+  auto garbage = wx::WechatPayProvider::open(sandbox.config(), clock);
+  REQUIRE_FALSE(garbage.ok());
+  CHECK(garbage.error().field == "wechatpay_public_key_file");
 }
 
 }  // namespace cunhuo::test

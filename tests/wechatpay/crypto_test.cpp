@@ -274,3 +274,58 @@ TEST_CASE("a nonce is refused again within its 5 minutes, forgotten after, and b
   CHECK(window.take("one more", t + 400, t + 400) == Verdict::full);
   CHECK(window.take("one more", t + 800, t + 800) == Verdict::first);  // the window moved on
 }
+
+namespace {
+
+// A WeChat Pay public key (微信支付公钥, as the merchant platform hands it: PEM
+// SubjectPublicKeyInfo) and an answer it signed: its private half made with `openssl genrsa 2048`,
+// then
+//   printf '1554209980\nc5ac7061fccab6bf3e254dcf98995b8c\n<kAnswerBody>\n' > msg
+//   openssl dgst -sha256 -sign wxp-priv.pem msg | base64 -w0
+// (the private half was not kept).
+const std::string kPublicKeyFile =
+    std::string(CUNHUO_SOURCE_DIR) + "/tests/data/wechatpay/wechatpay-public-key-test.pem";
+constexpr const char* kAnswerBody = R"({"prepay_id":"wx201410272009395522657a690389285100"})";
+constexpr const char* kAnswerSignature =
+    "ucyYAqMO1mI3cDWAXCOCoPzi8UKrwTxb3KBzUzSovScOQh8ibZmVqTkmxio59o6RDKQqqkwOdwrnX8OEvWKfzgS13"
+    "HplYtYujtIcDWnSoRaQeg92EnTNhABJGV6VLH5jEimWtFZR1Nfgjs41ohFSQTp4hSvnOjyWmRnBSTl5mVvrsNI4mI4"
+    "GnbaAJ8XcM3G1e/br2htY2fPEPiGrZwTOiueqtTKzJ6UX2SVXGar++N3bwJxT0CReFewzwb9BK8e4Vns4rEpQpGX3md"
+    "5M6JCJOjWUVnm6CIILwtmas7zuXbXIwDGPOgSUACl5aG5R5dp2rftS++vwb2sqjx7X2ArmYA==";
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an answer signed with openssl dgst -sha256 -sign verifies with the WeChat Pay public key",
+    "[wechatpay][public-key]") {
+  auto key = wx::RsaKey::from_public_pem(file_text(kPublicKeyFile));
+  REQUIRE(key.ok());
+  const wx::SignedHeaders h{.serial = "PUB_KEY_ID_01142321349124100000000000000001",
+                            .timestamp = "1554209980",
+                            .nonce = "c5ac7061fccab6bf3e254dcf98995b8c",
+                            .signature = kAnswerSignature};
+  CHECK(wx::check_signed(h, kAnswerBody, *key, 1554209980).ok());
+  // Another body, or the same message signed with another key (the merchant's), does not.
+  auto changed = wx::check_signed(h, std::string(kAnswerBody) + " ", *key, 1554209980);
+  REQUIRE_FALSE(changed.ok());
+  CHECK(changed.error().code == wx::kBadSignature);
+  auto other = wx::RsaKey::from_private_pem(checked_in_key());
+  REQUIRE(other.ok());
+  wx::SignedHeaders by_other = h;
+  by_other.signature = *other->sign(wx::response_message(h.timestamp, h.nonce, kAnswerBody));
+  CHECK(wx::check_signed(by_other, kAnswerBody, *key, 1554209980).error().code ==
+        wx::kBadSignature);
+}
+
+TEST_CASE("a public key's id is PUB_KEY_ID_ followed by digits", "[wechatpay][public-key]") {
+  CHECK(wx::is_public_key_id("PUB_KEY_ID_0117000800002025045698789500001779"));
+  CHECK(wx::is_public_key_id("PUB_KEY_ID_1"));
+  for (const char* not_one : {"", "PUB_KEY_ID_", "PUB_KEY_ID_12ab", "pub_key_id_123",
+                              "PUB_KEY_ID_ 123", "5157F09EFDC096DE15EBE81A47057A72"})
+    CHECK_FALSE(wx::is_public_key_id(not_one));
+  CHECK_FALSE(wx::is_public_key_id("PUB_KEY_ID_" + std::string(65, '1')));
+}

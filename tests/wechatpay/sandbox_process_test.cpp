@@ -23,11 +23,12 @@ namespace {
 constexpr std::chrono::seconds kSandboxLimit{30};
 
 // The sandbox writes the merchant's configuration, then starts to listen and says so.
-std::unique_ptr<cunhuo::test::ChildProcess> start_sandbox(const std::string& dir,
-                                                          const std::string& config) {
+std::unique_ptr<cunhuo::test::ChildProcess> start_sandbox(
+    const std::string& dir, const std::string& config, const std::string& signing = "certificate") {
   auto sandbox = std::make_unique<cunhuo::test::ChildProcess>(
       std::vector<std::string>{PAYSANDBOX_BINARY, "--data-dir", dir + "/sandbox", "--config",
-                               config, "--notify-url", "http://127.0.0.1:1/notify"},
+                               config, "--notify-url", "http://127.0.0.1:1/notify", "--signing",
+                               signing},
       dir + "/sandbox.log");
   REQUIRE(sandbox->wait_for_output("paysandbox: WeChat Pay v3 sandbox at", kSandboxLimit));
   return sandbox;
@@ -61,5 +62,37 @@ TEST_CASE("cunhuo-paysandbox serves the adapter and rotates its certificate on S
   CHECK((*adapter)->query(61).ok());  // answers signed with the new key verify
   sandbox->signal(SIGTERM);
   CHECK(sandbox->wait_exit(kSandboxLimit) == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cunhuo-paysandbox --signing public_key serves a merchant of the WeChat Pay public key",
+          "[wechatpay][process][public-key]") {
+  const std::string dir = cunhuo::test::temp_dir();
+  const std::string config_file = dir + "/wechatpay.conf";
+  auto sandbox = start_sandbox(dir, config_file, "public_key");
+  auto config = wx::load_config(config_file);
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->platform_certificates);
+  CHECK(wx::is_public_key_id(config->wechatpay_public_key_id));
+  CHECK(config->wechatpay_public_key_file == dir + "/sandbox/merchant/wechatpay-public-key.pem");
+  cunhuo::SystemClock clock;
+  auto adapter = wx::WechatPayProvider::open(*config, clock);
+  REQUIRE(adapter.ok());
+  CHECK((*adapter)->ready());
+  CHECK((*adapter)->trusted_serials().empty());
+  REQUIRE((*adapter)
+              ->create_payment(
+                  cunhuo::payments::PaymentRequest{62, cunhuo::Money::fen(100), "CNY", "枸杞"})
+              .ok());
+  CHECK((*adapter)->query(62).ok());
+  sandbox->signal(SIGTERM);
+  CHECK(sandbox->wait_exit(kSandboxLimit) == 0);
+  // A second start keeps the key and its id.
+  auto again = start_sandbox(dir, config_file, "public_key");
+  auto reread = wx::load_config(config_file);
+  REQUIRE(reread.ok());
+  CHECK(reread->wechatpay_public_key_id == config->wechatpay_public_key_id);
+  again->signal(SIGTERM);
+  CHECK(again->wait_exit(kSandboxLimit) == 0);
   std::filesystem::remove_all(dir);
 }

@@ -234,4 +234,33 @@ TEST_CASE("a back-dated payment is taken only by a sandbox opened for the demo l
   }
 }
 
+TEST_CASE("a public-key sandbox refuses a request naming another public key's id",
+          "[wechatpay][sandbox][public-key]") {
+  ManualClock clock(kNowMs);
+  PaySandbox s(clock,
+               SandboxSetup{.notify_url = kNotifyUrl, .signing = paysandbox::Signing::public_key});
+  auto key = wx::RsaKey::load_private_file(s.config().private_key_file);
+  REQUIRE(key.ok());
+  net::HttpClient client(net::HttpClientOptions{.ca_file = s.config().ca_file});
+  const std::string target = "/v3/pay/transactions/out-trade-no/CUNHUO1?mchid=1900000109";
+  int n = 0;
+  auto send = [&](const std::string& serial) {
+    wx::Authorization a = merchant(now_s(), "n-pk-" + std::to_string(++n));
+    a.signature = *key->sign(wx::request_message("GET", target, a.timestamp, a.nonce_str, ""));
+    auto answer = client.send(net::HttpRequest{
+        .method = "GET",
+        .url = s.config().api_base + target,
+        .headers = {{"Authorization", wx::format_authorization(a)}, {wx::kSerialHeader, serial}},
+        .body = ""});
+    REQUIRE(answer.ok());
+    return *answer;
+  };
+  const auto other = send("PUB_KEY_ID_01142321349124100000000000000002");
+  CHECK(other.status == 400);
+  CHECK(other.body.find("INVALID_REQUEST") != std::string::npos);
+  const auto own = send(kTestPublicKeyId);
+  CHECK(own.status == 404);  // no such order: the request itself was taken
+  CHECK(own.header(wx::kSerialHeader).value_or("") == kTestPublicKeyId);
+}
+
 }  // namespace cunhuo::test
