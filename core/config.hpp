@@ -64,9 +64,12 @@ struct Config {
   int max_connections = 4096;             // open at once, over all clients
   int max_connections_per_address = 256;  // open at once from one client address
   int login_attempts_per_address = 60;    // per minute, from one client address
-  // Text messages: "sandbox" keeps them for GET /sim/sms (loopback unless demo), "gateway"
-  // sends them through Alibaba Cloud SMS, "off" leaves them queued.
-  std::string sms = "sandbox";
+  // Text messages: "sandbox" keeps them for GET /sim/sms, "gateway" sends them through
+  // Alibaba Cloud SMS, "off" sends none (codes are refused, notices stay queued). Unset: the
+  // sandbox only for a demonstration or a sample store, as the payment sandbox
+  // (storefront/app.cpp sms_mode); the sandbox shows anyone's codes, so it refuses to start
+  // when the service is reached from outside, unless demo.
+  std::optional<std::string> sms;
   std::string sms_gateway_url = "https://dysmsapi.aliyuncs.com/";  // http:// on loopback only
   std::string sms_gateway_ca;  // PEM CAs to trust for the gateway; empty: the system's
   std::string sms_access_key_id, sms_access_key_secret;

@@ -5,7 +5,8 @@
 # (cunhuo-paysandbox, HTTPS on 127.0.0.1:8443), started first: it writes the merchant's
 # configuration var/wechatpay.conf (mode 0600) that the service reads.
 # Any flag is passed on, e.g. deploy/run.sh --listen 0.0.0.0:8080 --db mysql://u:p@host:3306/cunhuo
-# (beyond loopback the SMS sandbox refuses to start: add --sms off (or --sms gateway), or --demo)
+# (the demo county turns on the SMS sandbox, codes at /sim/sms; beyond loopback, behind a
+# --trusted-proxy or with --secure-cookies the sandboxes refuse to start unless --demo)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -1,6 +1,8 @@
 // The text message sandbox: a sender that sends nothing, and keeps each message's text so a
 // demonstration (and a test) can read the code a phone "received" at GET /sim/sms. It exists
-// only with `--sms sandbox`, and, like the payment sandbox, only on loopback unless --demo.
+// only with `--sms sandbox` (unset: for a demonstration or a sample store), and, like the
+// payment sandbox, only where the service is not reached from outside unless --demo
+// (storefront/app.cpp check_sms_config).
 #pragma once
 
 #include <cstdint>

@@ -192,6 +192,8 @@ bool loopback_address(const std::string& address) {
 }
 
 Result<Response> sandbox_inbox(const AccountContext& ctx, const Call& call) {
+  // A second guard: the start refuses the sandbox where people beyond this machine reach
+  // the service (storefront/app.cpp check_sms_config), unless --demo.
   if (!ctx.demo && !loopback_address(call.request.client_address))
     return make_error(ErrorKind::forbidden, "sandbox_loopback_only",
                       "the text message sandbox answers only on this machine");
@@ -226,9 +228,10 @@ void add_account_routes(RouteTable& table, const AccountContext& ctx) {
              .response_schema =
                  object({required("sent", boolean()), required("expires_in_s", integer(1))}),
              .success_status = 202,
-             .errors = {"invalid_phone", "invalid_purpose", "too_many_requests"},
+             .errors = {"invalid_phone", "invalid_purpose", "too_many_requests",
+                        std::string(kSmsUnavailable)},
              .summary = "Send a one-time code by text message (the same answer whether or not "
-                        "the phone has an account)",
+                        "the phone has an account; 503 sms_unavailable where no text is sent)",
              .handler = [ctx](const Call& call) { return request_code(ctx, call); },
              .admission = [ctx](const Request& req) -> std::optional<Response> {
                if (auto wait = ctx.code_requests.take(req.client_address))

@@ -148,6 +148,12 @@ bool reached_from_outside(const Config& config) {
          config.secure_cookies;
 }
 
+// What the sandboxes are on for when nothing says: a demonstration, or a sample store (the
+// fixture or the demo county), whose accounts' password the README publishes anyway.
+bool demonstration(const Config& config) {
+  return config.demo || config.seed == seeds::demo::kName || config.seed == seeds::kFixtureName;
+}
+
 std::string exposure_of(const Config& config) {
   if (!net::is_loopback_host(config.listen_host))
     return "listens on " + config.listen_host + ", beyond loopback";
@@ -155,16 +161,25 @@ std::string exposure_of(const Config& config) {
                                         : "is served through a proxy (trusted-proxy)";
 }
 
-// The sandbox lets anyone with an account "pay" without money: a demonstration may show
-// it beyond this machine, a deployment may not, whoever started the sandbox (in-process, or
-// a wechatpay-config saying "sandbox yes").
+// A sandbox shows what only its owner may see or do: a demonstration may show it beyond
+// this machine, a deployment may not. `what` names the sandbox, `instead` what to pass.
+Status check_exposure(const Config& config, const std::string& what, const std::string& instead,
+                      const std::string& field) {
+  if (config.demo || !reached_from_outside(config)) return {};
+  return make_error(ErrorKind::invalid, "sandbox_exposed",
+                    "the " + what + " " + exposure_of(config) +
+                        ": pass --demo for a demonstration, or " + instead,
+                    field);
+}
+
+// The payment sandbox lets anyone with an account "pay" without money, whoever started it
+// (in-process, or a wechatpay-config saying "sandbox yes").
 Status check_sandbox_exposure(const Config& config, bool sandbox_provider) {
-  if (!sandbox_provider || config.demo || !reached_from_outside(config)) return {};
+  if (!sandbox_provider) return {};
   const bool in_process = config.wechatpay_config.empty();
-  return make_error(
-      ErrorKind::invalid, "sandbox_exposed",
-      "the payment sandbox " + exposure_of(config) + ": pass --demo for a demonstration, or " +
-          (in_process ? "--payment-simulator off" : "a wechatpay-config of a real merchant"),
+  return check_exposure(
+      config, "payment sandbox",
+      in_process ? "--payment-simulator off" : "a wechatpay-config of a real merchant",
       in_process ? "payment-simulator" : "wechatpay-config");
 }
 
@@ -190,15 +205,14 @@ messaging::GatewaySmsOptions gateway_options(const Config& config) {
                                       .ca_file = config.sms_gateway_ca};
 }
 
-// The text message sandbox shows anyone's codes: the same rule as the payment sandbox. A
-// real gateway is reached over TLS (plain http only on loopback), with CAs that load.
+// The text message sandbox shows anyone's sign-in and pickup codes: the payment sandbox's
+// rule. A real gateway is reached over TLS (plain http only on loopback), with CAs that load.
 Status check_sms_config(const Config& config) {
-  if (config.sms == "sandbox" && !config.demo && !net::is_loopback_host(config.listen_host))
-    return make_error(ErrorKind::invalid, "sandbox_exposed",
-                      "the text message sandbox listens on " + config.listen_host +
-                          ", beyond loopback: pass --demo for a demonstration, or --sms off",
-                      "sms");
-  if (config.sms != "gateway") return {};
+  const std::string mode = sms_mode(config);
+  if (mode == "sandbox")
+    return check_exposure(config, "text message sandbox",
+                          "--sms gateway with the gateway's keys (or --sms off)", "sms");
+  if (mode != "gateway") return {};
   auto usable = messaging::check_gateway_options(gateway_options(config));
   if (usable.ok()) return {};
   Error refused = usable.error();
@@ -217,8 +231,11 @@ void ensure_sqlite_folder(const std::string& url) {
 }  // namespace
 
 bool payment_simulator_on(const Config& config) {
-  const bool sample_store = config.seed == seeds::demo::kName || config.seed == seeds::kFixtureName;
-  return config.payment_simulator.value_or(config.demo || sample_store);
+  return config.payment_simulator.value_or(demonstration(config));
+}
+
+std::string sms_mode(const Config& config) {
+  return config.sms.value_or(demonstration(config) ? "sandbox" : "off");
 }
 
 std::vector<db::Migration> all_migrations() {
@@ -288,13 +305,20 @@ App::App(const Config& config, const Clock& clock, std::unique_ptr<db::Database>
   planner_ = std::make_unique<logistics::Planner>(*db_, logistics::ColdChainRules{});
   sandbox_ = std::move(payments.sandbox);
   wechatpay_ = std::move(payments.adapter);
-  if (config_.sms == "sandbox") {
+  const std::string sms = sms_mode(config_);
+  if (sms == "sandbox") {
     auto sandbox = std::make_unique<messaging::SandboxSms>(*db_, clock_);
     sms_sandbox_ = sandbox.get();
     sms_sender_ = std::move(sandbox);
-  } else if (config_.sms == "gateway") {
+  } else if (sms == "gateway") {
     sms_sender_ = std::make_unique<messaging::GatewaySms>(gateway_options(config_), clock_);
   }
+  if (sms_sender_ == nullptr)
+    spdlog::warn(
+        "sms: off, no text is sent: code requests answer 503 sms_unavailable, "
+        "notices stay queued (--sms gateway sends them)");
+  else
+    spdlog::info("sms: {}", sms);
   if (sms_sender_) sms_ = std::make_unique<messaging::SmsDispatcher>(*db_, clock_, *sms_sender_);
   outbox::DispatcherOptions options;
   options.poll_ms = config_.outbox_poll_ms;

@@ -51,6 +51,11 @@ std::vector<db::Migration> all_migrations();
 // else only for a demonstration (--demo) or a sample store (the fixture or the demo county).
 bool payment_simulator_on(const Config& config);
 
+// How text messages go out: "sandbox", "gateway" or "off". As configured, else the sandbox
+// only for a demonstration or a sample store, like the payment sandbox; a deployment that
+// says nothing sends none (its code requests answer 503 sms_unavailable).
+std::string sms_mode(const Config& config);
+
 class App {
  public:
   // Opens the store, migrates and seeds. Nothing listens yet.
@@ -73,8 +78,8 @@ class App {
   // The payment sandbox listening in-process (no wechatpay-config, payment-simulator on):
   // tests pay as the payer and deliver its notifications through it. Null otherwise.
   paysandbox::Sandbox* payment_sandbox() { return sandbox_.get(); }
-  // The sender of queued text messages (a test runs a pass with run_once()); null with
-  // `--sms off`. The sandbox sender only with `--sms sandbox`.
+  // The sender of queued text messages (a test runs a pass with run_once()); null when
+  // sms_mode is "off". The sandbox sender only when it is "sandbox".
   messaging::SmsDispatcher* sms() { return sms_.get(); }
   messaging::SandboxSms* sms_sandbox() { return sms_sandbox_; }
   // The WeChat Pay adapter (to WeChat Pay or the sandbox), or a stand-in that takes none.

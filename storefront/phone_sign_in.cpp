@@ -48,11 +48,20 @@ Result<std::optional<std::int64_t>> send_code(const AccountContext& ctx, db::Ses
   return std::optional<std::int64_t>();
 }
 
+// A code that no text carries would be a code nobody can enter: say so, never "sent".
+Status check_sender(const AccountContext& ctx) {
+  if (ctx.sms != nullptr) return {};
+  return make_error(ErrorKind::unavailable, std::string(kSmsUnavailable),
+                    "this server sends no text messages (sms off): no code can be sent; "
+                    "sign in with a password (POST /api/v1/sessions)");
+}
+
 }  // namespace
 
 Result<std::optional<std::int64_t>> send_phone_code(const AccountContext& ctx,
                                                     const std::string& phone,
                                                     msg::CodePurpose purpose) {
+  CUNHUO_CHECK(check_sender(ctx));
   const auto wait =
       CUNHUO_TRY(ctx.db.write([&](db::Session& tx) { return send_code(ctx, tx, phone, purpose); }));
   if (!wait && ctx.sms != nullptr) ctx.sms->wake();
@@ -88,6 +97,7 @@ Result<std::optional<SessionGrant>> sign_up_by_code(const AccountContext& ctx,
 
 Result<std::optional<std::int64_t>> send_sign_in_code(const AccountContext& ctx,
                                                       const std::string& phone) {
+  CUNHUO_CHECK(check_sender(ctx));
   const auto wait =
       CUNHUO_TRY(ctx.db.write([&](db::Session& tx) -> Result<std::optional<std::int64_t>> {
         const bool registered = CUNHUO_TRY(Auth::find_account_by_phone(tx, phone)).has_value();

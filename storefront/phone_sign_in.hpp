@@ -35,8 +35,13 @@ struct AccountContext {
   bool demo = false;               // the sandbox may answer beyond loopback
 };
 
+// Asking for a code where no text is sent (sms off): 503, whatever the phone, before
+// anything is counted or queued.
+inline constexpr std::string_view kSmsUnavailable = "sms_unavailable";
+
 // Sends a code for `purpose` if the phone's limits allow: nullopt when sent (or when
-// nothing was to be sent: the answer must not tell), else how many ms to wait.
+// nothing was to be sent: the answer must not tell), else how many ms to wait; an
+// unavailable kSmsUnavailable error when no sender is configured.
 Result<std::optional<std::int64_t>> send_phone_code(const AccountContext& ctx,
                                                     const std::string& phone,
                                                     messaging::CodePurpose purpose);

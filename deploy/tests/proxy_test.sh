@@ -102,6 +102,16 @@ status=$(curl -sk --http1.1 -N --max-time 3 -o /dev/null -w '%{http_code}' \
 [[ "$status" == 101 ]] || fail "/live answered $status, not 101 Switching Protocols"
 echo "ok: /live upgrades to a WebSocket through nginx"
 
+# Saying nothing of text messages, a store of its own sends none: no sandbox shows codes,
+# through nginx or on the process's own port, and the start says so.
+[[ $(curl -sk -o /dev/null -w '%{http_code}' "$site/sim/sms?phone=13800000000") == 404 ]] ||
+  fail "the SMS sandbox answers through nginx"
+direct="http://127.0.0.1:$p1"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$direct/sim/sms?phone=13800000000") == 404 ]] ||
+  fail "the SMS sandbox answers on loopback behind nginx"
+grep -q 'sms: off' "$work/serve-$p1.log" || fail "the start does not log that no text is sent"
+echo "ok: no SMS sandbox behind nginx"
+
 # One-time codes: nginx refuses a burst from one address before the service sends texts.
 # The requests lack their purpose: the service answers each 400 and limits none of them
 # itself (one a minute per phone), so a 429 here is nginx's.

@@ -148,6 +148,8 @@ constexpr Text kTexts[] = {
     {"err_not_found", "找不到该内容。", "Not found."},
     {"err_store_unavailable", "系统繁忙，请稍后再试。", "The system is busy: try again soon."},
     {"err_too_many_requests", "操作太频繁，请稍后再试。", "Too many tries: wait a little."},
+    {"err_sms_unavailable", "本站暂不发送短信，无法发送验证码。",
+     "This site sends no text messages yet: no code can be sent."},
     {"sample_note", "演示数据：这里的姓名、农户、订单和数字都是虚构的。",
      "Sample data: every name, household, order and figure here is invented."},
     // The buyer's pages: cart, checkout, paying, orders, tracking (wp-buyer).

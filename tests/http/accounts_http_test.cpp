@@ -427,14 +427,22 @@ STORE_TEST("an account ends all its sessions, or all but the current one",
   CHECK(c.request("GET", "/api/v1/me", "", bearer(keep)).status == 401);
 }
 
-STORE_TEST("without the sandbox there is no /sim/sms, and codes wait in the queue",
-           "[http][accounts]") {
+STORE_TEST("where no text is sent, asking for a code is a 503 sms_unavailable and queues nothing",
+           "[http][accounts][sms-off]") {
   TestServer server(store_kind, kTestSeed, [](Config& c) { c.sms = "off"; });
   HttpClient c(server.port());
-  CHECK(ask_code(c, kNewPhone, "sign_up").status == 202);
+  // Alike for a new phone and one with an account: the answer tells nothing of either.
+  for (const auto& [phone, purpose] :
+       {std::pair{kNewPhone, "sign_up"}, std::pair{kSeedConsumer, "log_in"}}) {
+    INFO(phone);
+    const auto refused = ask_code(c, phone, purpose);
+    CHECK(refused.status == 503);
+    CHECK(error_code(refused) == "sms_unavailable");
+  }
+  CHECK(ask_code(c, "1370000", "sign_up").status == 400);  // bad input is still named first
   CHECK(c.request("GET", "/sim/sms?phone=" + kNewPhone).status == 404);
   CHECK(server.app().sms() == nullptr);
-  CHECK(server.count("SELECT COUNT(*) FROM sms_queue WHERE status = 'queued'") == 1);
+  CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == 0);
 }
 
 namespace {
@@ -449,20 +457,97 @@ Config start_up_config(const TestStore& store) {
   return config;
 }
 
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 }  // namespace
 
-STORE_TEST("the text message sandbox will not listen beyond loopback without --demo",
-           "[http][accounts]") {
-  TestStore store(store_kind);
-  Config config = start_up_config(store);
-  config.listen_host = "0.0.0.0";
+TEST_CASE("the text message sandbox refuses to start when reached from outside, unless --demo",
+          "[http][accounts][sms-sandbox]") {
+  TestStore store(StoreKind::sqlite);
+  struct Case {
+    const char* front;
+    std::string listen;
+    std::vector<std::string> trusted_proxies;
+    bool secure_cookies;
+    std::string named;  // the exposure the message names: the first in this order
+  };
+  const std::vector<Case> cases = {
+      {"beyond loopback, behind a proxy, over TLS",
+       "0.0.0.0",
+       {"127.0.0.1"},
+       true,
+       "beyond loopback"},
+      {"beyond loopback", "0.0.0.0", {}, false, "beyond loopback"},
+      {"behind a trusted proxy, over TLS", "127.0.0.1", {"127.0.0.1/32"}, true, "trusted-proxy"},
+      {"behind a trusted proxy", "127.0.0.1", {"127.0.0.1/32"}, false, "trusted-proxy"},
+      {"over TLS", "127.0.0.1", {}, true, "secure-cookies"},
+  };
   SystemClock clock;
-  auto refused = storefront::App::open(config, clock);
-  REQUIRE_FALSE(refused.ok());
-  CHECK(refused.error().code == "sandbox_exposed");
-  CHECK(refused.error().field == "sms");
-  config.sms = "off";
-  CHECK(storefront::App::open(config, clock).ok());
+  for (const auto& c : cases) {
+    INFO(c.front);
+    Config config = start_up_config(store);
+    config.listen_host = c.listen;
+    config.trusted_proxies = c.trusted_proxies;
+    config.secure_cookies = c.secure_cookies;
+    config.sms = "sandbox";
+    auto refused = storefront::App::open(config, clock);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == "sandbox_exposed");
+    CHECK(refused.error().field == "sms");
+    CHECK(has(refused.error().message, c.named));
+    CHECK(has(refused.error().message, "--demo"));
+    CHECK(has(refused.error().message, "--sms gateway"));
+    config.demo = true;  // a demonstration may show it
+    CHECK(storefront::App::open(config, clock).ok());
+    config.demo = false;
+    config.sms = "off";  // a deployment sends none, or through the gateway
+    CHECK(storefront::App::open(config, clock).ok());
+  }
+}
+
+TEST_CASE("unless told, the text message sandbox runs only for a demonstration or a sample store",
+          "[http][accounts][sms-sandbox]") {
+  struct Case {
+    const char* name;
+    std::vector<std::string> args;
+    std::string mode;
+  };
+  const std::vector<Case> cases = {
+      {"a deployment that says nothing", {"--seed", "none"}, "off"},
+      {"its own seed", {"--seed", "county"}, "off"},
+      {"said off, on the fixture", {"--seed", "fixture", "--sms", "off"}, "off"},
+      {"said gateway", {"--seed", "none", "--sms", "gateway"}, "gateway"},
+      {"said sandbox", {"--seed", "none", "--sms", "sandbox"}, "sandbox"},
+      {"a demonstration", {"--seed", "none", "--demo"}, "sandbox"},
+      {"the tests' fixture", {"--seed", "fixture"}, "sandbox"},
+      {"the demo county", {"--seed", "minqin"}, "sandbox"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto config = load_config(c.args, {});
+    REQUIRE(config.ok());
+    CHECK(storefront::sms_mode(*config) == c.mode);
+  }
+}
+
+TEST_CASE("a production start behind nginx, saying nothing of text messages, starts without them",
+          "[http][accounts][sms-sandbox]") {
+  TestStore store(StoreKind::sqlite);
+  // The README's deployment: loopback behind a trusted proxy, over TLS, its own store.
+  auto config =
+      load_config({"--seed", "none", "--trusted-proxy", "127.0.0.1/32", "--secure-cookies"}, {});
+  REQUIRE(config.ok());
+  config->listen_port = 0;
+  config->db_url = store.url();
+  config->data_dir = temp_dir();
+  SystemClock clock;
+  auto app = storefront::App::open(*config, clock);
+  REQUIRE(app.ok());
+  CHECK((*app)->sms() == nullptr);
+  CHECK((*app)->sms_sandbox() == nullptr);
+  CHECK((*app)->payment_sandbox() == nullptr);
 }
 
 TEST_CASE("the service will not start with an SMS gateway it cannot reach securely",

@@ -95,6 +95,17 @@ TEST_CASE("a login sends no one to another site", "[pages][login]") {
   CHECK(in.header("location") == std::optional<std::string>("/"));
 }
 
+STORE_TEST("where no text is sent, the login page says no code can be sent", "[pages][login]") {
+  TestServer server(store_kind, kTestSeed, [](Config& c) { c.sms = "off"; });
+  Browser b(server);
+  b.get("/login");
+  auto refused = b.post("/login/code", {{"phone", kNewPhone}});
+  CHECK(refused.status == 503);
+  CHECK(has(refused.body, "本站暂不发送短信"));
+  CHECK_FALSE(has(refused.body, "137****0001"));  // the "sent to" notice
+  CHECK(server.count("SELECT COUNT(*) FROM sms_queue") == 0);
+}
+
 TEST_CASE("a store holding the fixture's published accounts is not served over TLS",
           "[pages][login]") {
   const std::string dir = temp_dir();
@@ -106,6 +117,7 @@ TEST_CASE("a store holding the fixture's published accounts is not served over T
   config.data_dir = dir;
   config.secure_cookies = true;
   config.payment_simulator = false;
+  config.sms = "off";  // both sandboxes would be refused first (sandbox_exposed)
   SystemClock clock;
   auto app = storefront::App::open(config, clock);
   REQUIRE_FALSE(app.ok());

@@ -54,8 +54,10 @@ TEST_CASE("the edge limits are set by flags, and metrics-allow takes a list of a
   CHECK_FALSE(load_config({"--max-connections", "0"}, {}).ok());
 }
 
-TEST_CASE("text messages go to the sandbox by default, a gateway or nowhere by flag", "[config]") {
-  CHECK(load_config({}, {})->sms == "sandbox");
+TEST_CASE("text messages go to a sandbox, a gateway or nowhere by flag, else left to the start",
+          "[config]") {
+  CHECK_FALSE(load_config({}, {})->sms.has_value());  // storefront::sms_mode decides
+  CHECK(load_config({"--sms", "sandbox"}, {})->sms == "sandbox");
   auto gateway = load_config(
       {"--sms", "gateway", "--sms-gateway-url", "http://127.0.0.1:9/", "--sms-access-key-id", "id",
        "--sms-access-key-secret", "secret", "--sms-gateway-ca", "/etc/cunhuo/gateway-ca.pem"},
