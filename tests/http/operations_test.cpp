@@ -155,10 +155,10 @@ class StallingStore final : public db::Database {
     }
     cv_.notify_all();
   }
-  // Whether a read is held up now.
-  bool holding() {
-    std::lock_guard lock(mu_);
-    return held_ > 0;
+  // Whether a read is held up within `bound`: the test waits on this, not on the scheduler.
+  bool holding_within(std::chrono::seconds bound) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, bound, [&] { return held_ > 0; });
   }
 
   db::Dialect dialect() const override { return inner_.dialect(); }
@@ -175,6 +175,7 @@ class StallingStore final : public db::Database {
     {
       std::unique_lock lock(mu_);
       ++held_;
+      cv_.notify_all();  // a test waiting in holding_within()
       cv_.wait(lock, [&] { return !stalled_; });
       --held_;
     }
@@ -206,9 +207,9 @@ STORE_TEST("while the store hangs, the gauges answer at once with the last readi
   clock.advance(std::chrono::milliseconds(storefront::kGaugeRefreshMs));
   store.stall();
   auto refreshing = std::async(std::launch::async, [&] { return gauges.read(); });
-  for (int i = 0; i < 2000 && !store.holding(); ++i)  // until the refresh is in the store
-    std::this_thread::yield();
-  REQUIRE(store.holding());
+  const bool inside = store.holding_within(std::chrono::seconds(30));  // the refresh is held
+  if (!inside) store.release();  // else the refresh's future would wait forever
+  REQUIRE(inside);
   auto meanwhile = std::async(std::launch::async, [&] { return gauges.read(); });
   const bool answered = meanwhile.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
   store.release();
