@@ -137,8 +137,9 @@ STORE_TEST("a close that finds the order paid applies the payment at once, and i
   const Opened o = open_payment(server, c, consumer);
   REQUIRE(on_pay_page(o.pay_url).status == 200);  // paid; the notification not yet sent
   let_window_pass(server);
-  REQUIRE(payments_taken(server) == 0);
-  server.app().housekeep_now();  // the close is refused (ORDERPAID): the order is queried
+  // Sends the close (if the every-second pass has not already): it is refused (ORDERPAID),
+  // and the order is queried.
+  server.app().housekeep_now();
   CHECK(close_of(server, o.intent)->status == "paid");
   CHECK(state_at_provider(server, o.intent) == "SUCCESS");
   CHECK(payments_taken(server) == 1);  // no notification has come
