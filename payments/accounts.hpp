@@ -27,6 +27,9 @@ inline const std::string kPayoutClearing =
 // A refund the provider reported ABNORMAL or CLOSED: the money came back from the provider
 // and is owed to the buyer until staff pay it another way.
 inline const std::string kRefundsOwed = "payments:refunds_owed";
+// Owed refunds staff paid the buyer outside the provider (a bank transfer, cash at the
+// township station): the money has left the platform's books for the buyer.
+inline const std::string kRefundsPaidOffline = "payments:refunds_paid_offline";
 inline const std::string kReturns =
     "payments:returns";  // a checkout paid twice: the second payment, going back
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "payments/intents.hpp"
+
 namespace cunhuo::payments {
 namespace {
 
@@ -42,6 +44,30 @@ Status record(db::Database& db, std::int64_t intent_id, const Result<CloseOutcom
                   "updated_at = ? WHERE intent_id = ? AND status = 'pending'",
                   {attempts, now + backoff_ms(attempts), outcome.error().code.substr(0, 200), now,
                    intent_id}));
+    return {};
+  });
+}
+
+// The order was paid before it could be closed: its payment is applied now, as its
+// notification would apply it (an order cancelled meanwhile gets it back by the late-payment
+// path), and the close is recorded `paid` in the same transaction. A notification applied
+// before or after finds the intent paid: the money moves once.
+Status apply_found_payment(db::Database& db, PaymentProvider& provider, std::int64_t intent_id,
+                           int attempts, const Clock& clock) {
+  const auto paid = CUNHUO_TRY(provider.query_paid(intent_id));
+  if (!paid)  // the close and the query disagree: asked again after the back-off
+    return make_error(ErrorKind::unavailable, "paid_not_found",
+                      "the provider refused the close as paid, but its query finds no payment");
+  return db.write([&](db::Session& tx) -> Status {
+    auto recorded = CUNHUO_TRY(
+        tx.exec("UPDATE provider_closes SET status = ?, attempts = ?, updated_at = ? "
+                "WHERE intent_id = ? AND status = 'pending'",
+                {std::string(to_string(CloseOutcome::paid)), attempts, clock.now_ms(), intent_id}));
+    if (recorded.affected_rows != 1) return {};  // another pass recorded it meanwhile
+    const auto applied =
+        CUNHUO_TRY(apply_queried_payment(tx, intent_id, *paid, provider.name(), clock));
+    spdlog::warn("intent {} was paid before it could be closed: its payment is applied ({})",
+                 intent_id, applied == NoticeOutcome::duplicate ? "it was already" : "now");
     return {};
   });
 }
@@ -94,16 +120,20 @@ Result<int> close_provider_orders(db::Database& db, PaymentProvider& provider, c
   int answered = 0;
   for (const auto& r : due) {
     const std::int64_t intent = r.i64(0);
-    const auto outcome = provider.close_payment(intent);
+    const int attempts = static_cast<int>(r.i64(1)) + 1;
+    auto outcome = provider.close_payment(intent);
+    if (outcome.ok() && *outcome == CloseOutcome::paid) {
+      const auto applied = apply_found_payment(db, provider, intent, attempts, clock);
+      if (applied.ok()) {
+        ++answered;
+        continue;
+      }
+      outcome = applied.error();  // the close stays pending: the next attempt asks again
+    }
     if (!outcome.ok())
       spdlog::warn("closing intent {} at the provider failed ({}): tried again later", intent,
                    outcome.error().code);
-    else if (*outcome == CloseOutcome::paid)  // its notification (or the bill) brings it in
-      spdlog::warn(
-          "intent {} was paid before it could be closed: the payment is applied as "
-          "it comes, and goes back if its order was cancelled",
-          intent);
-    CUNHUO_CHECK(record(db, intent, outcome, static_cast<int>(r.i64(1)) + 1, clock));
+    CUNHUO_CHECK(record(db, intent, outcome, attempts, clock));
     if (outcome.ok()) ++answered;
   }
   return answered;

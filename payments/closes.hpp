@@ -3,8 +3,9 @@
 // asked for in the transaction that made the intent unpayable (a row here, idempotent) and
 // sent later, outside any transaction and off the buyer's request, by the housekeeping pass
 // `close_provider_orders`, again with back-off until the provider answers. A close that
-// finds the order paid loses nothing: the row says so, and the payment's notification is
-// applied as any other (a payment for a cancelled order goes back to the buyer).
+// finds the order paid loses nothing: the order is queried at once and its payment applied
+// as its notification would be (a payment for a cancelled order goes back to the buyer);
+// the notification, before or after, changes nothing more.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +44,8 @@ struct ProviderClose {
 };
 Result<std::optional<ProviderClose>> find_close(db::Session& s, std::int64_t intent_id);
 
-// Sends the closes that are due to `provider`; returns how many it answered.
+// Sends the closes that are due to `provider`; returns how many it answered. A payment
+// found and applied is in the outbox: the caller wakes the dispatcher.
 Result<int> close_provider_orders(db::Database& db, PaymentProvider& provider, const Clock& clock);
 
 }  // namespace cunhuo::payments

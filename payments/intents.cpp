@@ -162,6 +162,8 @@ Status record_payable(db::Session& tx, const Payable& p) {
   return {};
 }
 
+constexpr std::string_view kTransactionSuccess = "TRANSACTION.SUCCESS";
+
 struct Notice {
   std::string event_id, event_type, provider_ref, currency;
   std::int64_t intent_id = 0, amount_fen = 0, paid_at_ms = 0;
@@ -184,7 +186,7 @@ Result<Notice> parse_notice(const std::string& body) {
   n.amount_fen = CUNHUO_TRY(amount.integer("total", 0, INT64_MAX / 4));
   n.currency = CUNHUO_TRY(amount.string("currency", 3));
   n.paid_at_ms = CUNHUO_TRY(reader->optional_integer("paid_at_ms", 0, INT64_MAX)).value_or(0);
-  if (n.event_type != "TRANSACTION.SUCCESS" && n.event_type != "TRANSACTION.FAIL")
+  if (n.event_type != kTransactionSuccess && n.event_type != "TRANSACTION.FAIL")
     return bad("unknown event type " + n.event_type);
   return n;
 }
@@ -253,6 +255,43 @@ Result<NoticeOutcome> capture(db::Session& tx, const Intent& intent, const std::
   CUNHUO_TRY(transfer(tx, moves, clock));
   CUNHUO_TRY(outbox::publish(tx, kPaymentCaptured, captured.encode(), clock));
   return NoticeOutcome::captured;
+}
+
+// A payment's outcome, from its notification or a query of its order: refuses an unknown
+// intent, a wrong amount or currency; a repeat of an outcome already recorded is a no-op.
+Result<NoticeOutcome> apply_notice(db::Session& tx, const Notice& n, const std::string& provider,
+                                   const Clock& clock) {
+  auto intent = CUNHUO_TRY(find_intent(tx, n.intent_id));
+  if (!intent || intent->provider != provider)
+    return refuse("unknown_intent", "no intent " + std::to_string(n.intent_id));
+  if (n.amount_fen != intent->amount.fen() || n.currency != intent->currency)
+    return refuse("amount_mismatch", "intent " + std::to_string(intent->id) + " is for " +
+                                         std::to_string(intent->amount.fen()) + " " +
+                                         intent->currency + ", the provider says " +
+                                         std::to_string(n.amount_fen) + " " + n.currency);
+  const bool success = n.event_type == kTransactionSuccess;
+  if (intent->status == IntentStatus::succeeded || intent->status == IntentStatus::returned)
+    return NoticeOutcome::duplicate;  // paid is final
+  if (!success) {
+    if (intent->status == IntentStatus::failed) return NoticeOutcome::duplicate;
+    CUNHUO_TRY(
+        tx.exec("UPDATE payment_intents SET status = 'failed', updated_at = ? WHERE id = ? AND "
+                "status = 'open'",
+                {clock.now_ms(), intent->id}));
+    return NoticeOutcome::failed;
+  }
+  // A success after a failure still means the money arrived: it is captured, never lost.
+  auto moved =
+      CUNHUO_TRY(tx.exec("UPDATE payment_intents SET status = 'succeeded', provider_ref = ?, "
+                         "paid_at = ?, updated_at = ? WHERE id = ? "
+                         "AND status IN ('open', 'failed')",
+                         {n.provider_ref, n.paid_at_ms > 0 ? n.paid_at_ms : clock.now_ms(),
+                          clock.now_ms(), intent->id}));
+  if (moved.affected_rows != 1)  // the same success applied meanwhile by another transaction
+    return make_error(ErrorKind::conflict, "concurrent_update", "the intent changed meanwhile",
+                      "body");
+  intent->status = IntentStatus::succeeded;
+  return capture(tx, *intent, provider, clock);
 }
 
 }  // namespace
@@ -372,38 +411,20 @@ Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& no
       {notification.nonce, clock.now_ms()}));
   if (fresh.affected_rows != 1)
     return refuse("replayed", "nonce " + notification.nonce + " was used before");
-  const Notice n = CUNHUO_TRY(parse_notice(notification.body));
-  auto intent = CUNHUO_TRY(find_intent(tx, n.intent_id));
-  if (!intent || intent->provider != provider)
-    return refuse("unknown_intent", "no intent " + std::to_string(n.intent_id));
-  if (n.amount_fen != intent->amount.fen() || n.currency != intent->currency)
-    return refuse("amount_mismatch", "intent " + std::to_string(intent->id) + " is for " +
-                                         std::to_string(intent->amount.fen()) + " " +
-                                         intent->currency + ", the notification says " +
-                                         std::to_string(n.amount_fen) + " " + n.currency);
-  const bool success = n.event_type == "TRANSACTION.SUCCESS";
-  if (intent->status == IntentStatus::succeeded || intent->status == IntentStatus::returned)
-    return NoticeOutcome::duplicate;  // paid is final
-  if (!success) {
-    if (intent->status == IntentStatus::failed) return NoticeOutcome::duplicate;
-    CUNHUO_TRY(
-        tx.exec("UPDATE payment_intents SET status = 'failed', updated_at = ? WHERE id = ? AND "
-                "status = 'open'",
-                {clock.now_ms(), intent->id}));
-    return NoticeOutcome::failed;
-  }
-  // A success after a failure still means the money arrived: it is captured, never lost.
-  auto moved =
-      CUNHUO_TRY(tx.exec("UPDATE payment_intents SET status = 'succeeded', provider_ref = ?, "
-                         "paid_at = ?, updated_at = ? WHERE id = ? "
-                         "AND status IN ('open', 'failed')",
-                         {n.provider_ref, n.paid_at_ms > 0 ? n.paid_at_ms : clock.now_ms(),
-                          clock.now_ms(), intent->id}));
-  if (moved.affected_rows != 1)  // the same success applied meanwhile by another transaction
-    return make_error(ErrorKind::conflict, "concurrent_update", "the intent changed meanwhile",
-                      "body");
-  intent->status = IntentStatus::succeeded;
-  return capture(tx, *intent, provider, clock);
+  return apply_notice(tx, CUNHUO_TRY(parse_notice(notification.body)), provider, clock);
+}
+
+Result<NoticeOutcome> apply_queried_payment(db::Session& tx, std::int64_t intent_id,
+                                            const ProviderPaid& paid, const std::string& provider,
+                                            const Clock& clock) {
+  const Notice n{.event_id = "",
+                 .event_type = std::string(kTransactionSuccess),
+                 .provider_ref = paid.provider_ref,
+                 .currency = paid.currency,
+                 .intent_id = intent_id,
+                 .amount_fen = paid.amount.fen(),
+                 .paid_at_ms = paid.paid_at_ms};
+  return apply_notice(tx, n, provider, clock);
 }
 
 }  // namespace cunhuo::payments

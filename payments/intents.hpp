@@ -90,6 +90,13 @@ enum class NoticeOutcome { captured, failed, duplicate, returned };
 Result<NoticeOutcome> apply_notification(db::Session& tx, const Notification& notice,
                                          const std::string& provider, const Clock& clock);
 
+// Applies a payment a query of its order found (a close the provider refused: the payer had
+// paid), as its notification would, less the nonce (none was received). The notification
+// coming before or after it is a duplicate: the money moves once.
+Result<NoticeOutcome> apply_queried_payment(db::Session& tx, std::int64_t intent_id,
+                                            const ProviderPaid& paid, const std::string& provider,
+                                            const Clock& clock);
+
 // Topics this module publishes, each with its event. An event encodes to its payload
 // and decodes from it (a payload without a field it requires is a "bad_event").
 

@@ -19,6 +19,10 @@ Result<ProviderRefund> NoProvider::query_refund_state(const std::string&) { retu
 
 Result<CloseOutcome> PaymentProvider::close_payment(std::int64_t) { return unavailable(); }
 
+Result<std::optional<ProviderPaid>> PaymentProvider::query_paid(std::int64_t) {
+  return unavailable();
+}
+
 std::string_view to_string(CloseOutcome outcome) {
   return outcome == CloseOutcome::paid ? "paid" : "closed";
 }

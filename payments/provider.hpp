@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,15 @@ std::string_view to_string(RefundState state);
 enum class CloseOutcome { closed, paid };
 std::string_view to_string(CloseOutcome outcome);
 
+// A payment the provider took, as a query of its order tells it: what its notification
+// would have said (intents.hpp applies either the same way).
+struct ProviderPaid {
+  std::string provider_ref;  // the provider's transaction id
+  Money amount;
+  std::string currency = "CNY";
+  std::int64_t paid_at_ms = 0;  // 0: the provider did not say
+};
+
 struct ProviderRefund {
   std::string provider_ref;  // the provider's refund id
   RefundState state = RefundState::processing;
@@ -78,6 +88,9 @@ class PaymentProvider {
   // Closes the payment opened for `intent_id` so that it can no longer be paid. One attempt:
   // the caller retries later. Providers that cannot close answer unavailable.
   virtual Result<CloseOutcome> close_payment(std::int64_t intent_id);
+  // The payment of `intent_id` if its payer paid (a payment refunded since was paid too);
+  // none while the order is not paid. Providers that cannot query answer unavailable.
+  virtual Result<std::optional<ProviderPaid>> query_paid(std::int64_t intent_id);
   // False for the stand-in below: nothing is opened for a payment it cannot take.
   virtual bool configured() const { return true; }
   // Configured and able to work now (WeChat Pay: a platform certificate is trusted).

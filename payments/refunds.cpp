@@ -44,7 +44,31 @@ constexpr db::Migration kMigrations[] = {
      "  sent_at BIGINT\n"
      ");\n"
      "CREATE INDEX IF NOT EXISTS provider_refunds_status ON provider_refunds (status, id);\n"},
+    // One row per refund at most (its key): an undelivered refund is settled once.
+    {"payments", 18, "undelivered refunds staff paid the buyer another way",
+     "CREATE TABLE IF NOT EXISTS refund_settlements (\n"
+     "  refund_id BIGINT NOT NULL PRIMARY KEY,\n"
+     "  method VARCHAR(20) NOT NULL,\n"
+     "  reference VARCHAR(200) NOT NULL,\n"
+     "  amount_fen BIGINT NOT NULL,\n"
+     "  settled_by BIGINT NOT NULL,\n"
+     "  settled_at BIGINT NOT NULL\n"
+     ");\n"},
 };
+static_assert(kMaxSettlementReferenceBytes == 200, "refund_settlements.reference holds it");
+
+constexpr std::array<std::pair<OfflineRefundMethod, std::string_view>, 2> kMethodNames = {{
+    {OfflineRefundMethod::bank_transfer, "bank_transfer"},
+    {OfflineRefundMethod::cash, "cash"},
+}};
+
+// The columns provider_refund_row reads, joined to the order's area and the settlement.
+constexpr const char* kRefundRecordSelect =
+    "SELECT r.id, r.order_id, r.intent_id, r.amount_fen, r.status, r.reason, "
+    "COALESCE(o.region_code, ''), COALESCE(r.sent_at, r.created_at), s.method, s.reference, "
+    "s.amount_fen, s.settled_by, s.settled_at FROM provider_refunds r "
+    "LEFT JOIN payment_orders o ON o.order_id = r.order_id "
+    "LEFT JOIN refund_settlements s ON s.refund_id = r.id ";
 
 constexpr std::array<std::pair<LossBearer, std::string_view>, 3> kBearerNames = {{
     {LossBearer::none, "none"},
@@ -459,6 +483,56 @@ Status apply_refund_outcome(db::Session& tx, const PaymentProvider& provider,
   return {};
 }
 
+namespace {
+
+bool undelivered(std::string_view status) { return status == "abnormal" || status == "closed"; }
+
+ProviderRefundRecord provider_refund_row(const db::Row& r) {
+  ProviderRefundRecord out{.refund = UndeliveredRefund{.id = r.i64(0),
+                                                       .order_id = r.i64(1),
+                                                       .intent_id = r.i64(2),
+                                                       .amount_fen = r.i64(3),
+                                                       .status = r.str(4),
+                                                       .reason = r.str(5),
+                                                       .region_code = r.str(6),
+                                                       .sent_at_ms = r.i64(7)},
+                           .settlement = std::nullopt};
+  if (!r.is_null(8))
+    out.settlement = RefundSettlement{
+        .refund_id = r.i64(0),
+        .method = value_of(kMethodNames, r.str(8)).value_or(OfflineRefundMethod::bank_transfer),
+        .reference = r.str(9),
+        .amount_fen = r.i64(10),
+        .settled_by = r.i64(11),
+        .settled_at_ms = r.i64(12)};
+  return out;
+}
+
+Error invalid_settlement(std::string_view code, std::string message, const char* field) {
+  return make_error(ErrorKind::invalid, std::string(code), std::move(message), field);
+}
+
+// The fields, once the refund is known to be owed: a named method, a reference, the amount.
+Result<OfflineRefundMethod> checked_settlement(const SettlementRequest& request,
+                                               std::int64_t owed_fen) {
+  const auto method = value_of(kMethodNames, request.method);
+  if (!method)
+    return invalid_settlement("invalid_method", "how the buyer was paid: bank_transfer or cash",
+                              "method");
+  if (request.reference.empty() || request.reference.size() > kMaxSettlementReferenceBytes)
+    return invalid_settlement("invalid_length",
+                              "the transfer's reference or who paid the cash where, in up to " +
+                                  std::to_string(kMaxSettlementReferenceBytes) + " bytes",
+                              "reference");
+  if (request.amount_fen != owed_fen)
+    return invalid_settlement(kSettlementAmountMismatch,
+                              "the buyer is owed " + std::to_string(owed_fen) + " fen",
+                              "amount_fen");
+  return *method;
+}
+
+}  // namespace
+
 Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
                                                            std::string_view region_code,
                                                            std::optional<std::int64_t> before_id,
@@ -467,7 +541,8 @@ Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
       "SELECT r.id, r.order_id, r.intent_id, r.amount_fen, r.status, r.reason, "
       "COALESCE(o.region_code, ''), COALESCE(r.sent_at, r.created_at) FROM provider_refunds r "
       "LEFT JOIN payment_orders o ON o.order_id = r.order_id "
-      "WHERE r.status IN ('abnormal', 'closed')";
+      "WHERE r.status IN ('abnormal', 'closed') "
+      "AND NOT EXISTS (SELECT 1 FROM refund_settlements s WHERE s.refund_id = r.id)";
   std::vector<db::Value> args;
   if (!region_code.empty()) {  // an area is a prefix of the shop's village code
     sql += " AND o.region_code LIKE ?";
@@ -493,8 +568,73 @@ Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
 
 Result<std::int64_t> count_undelivered_refunds(db::Session& s) {
   auto row = CUNHUO_TRY(
-      s.query_one("SELECT COUNT(*) FROM provider_refunds WHERE status IN ('abnormal', 'closed')"));
+      s.query_one("SELECT COUNT(*) FROM provider_refunds r WHERE r.status IN ('abnormal', "
+                  "'closed') AND NOT EXISTS (SELECT 1 FROM refund_settlements s WHERE "
+                  "s.refund_id = r.id)"));
   return row ? row->i64(0) : 0;
+}
+
+std::string_view to_string(OfflineRefundMethod method) { return name_of(kMethodNames, method); }
+
+std::vector<std::string> offline_refund_method_names() {
+  std::vector<std::string> out;
+  for (const auto& [method, name] : kMethodNames) out.emplace_back(name);
+  return out;
+}
+
+Result<std::optional<ProviderRefundRecord>> find_provider_refund(db::Session& s,
+                                                                 std::int64_t refund_id) {
+  auto row =
+      CUNHUO_TRY(s.query_one(std::string(kRefundRecordSelect) + "WHERE r.id = ?", {refund_id}));
+  if (!row) return std::optional<ProviderRefundRecord>();
+  return std::optional<ProviderRefundRecord>(provider_refund_row(*row));
+}
+
+Result<ProviderRefundRecord> settle_undelivered_refund(db::Session& tx,
+                                                       const SettlementRequest& request,
+                                                       const Clock& clock) {
+  auto found = CUNHUO_TRY(find_provider_refund(tx, request.refund_id));
+  if (!found) return make_error(ErrorKind::not_found, "not_found", "no such refund", "id");
+  if (!undelivered(found->refund.status))
+    return make_error(ErrorKind::conflict, std::string(kNotUndelivered),
+                      "this refund is " + found->refund.status + ": nothing is owed", "id");
+  auto settled_before = [] {
+    return make_error(ErrorKind::conflict, std::string(kRefundAlreadySettled),
+                      "this refund was paid to the buyer already", "id");
+  };
+  if (found->settlement) return settled_before();
+  const auto method = CUNHUO_TRY(checked_settlement(request, found->refund.amount_fen));
+  const auto now = clock.now_ms();
+  // The row is the once: of two settlements at once only one inserts it (MariaDB reads a
+  // snapshot, so the check above may miss the other).
+  auto inserted = CUNHUO_TRY(
+      tx.exec(std::string(tx.insert_ignore()) +
+                  " INTO refund_settlements (refund_id, method, reference, amount_fen, settled_by, "
+                  "settled_at) VALUES (?, ?, ?, ?, ?, ?)",
+              {request.refund_id, std::string(to_string(method)), request.reference,
+               found->refund.amount_fen, request.settled_by, now}));
+  if (inserted.affected_rows != 1) return settled_before();
+  auto key = CUNHUO_TRY(
+      tx.query_one("SELECT refund_key FROM provider_refunds WHERE id = ?", {request.refund_id}));
+  CUNHUO_ASSERT(key);
+  const AccountSpec paid_offline{accounts::kRefundsPaidOffline, false};
+  CUNHUO_CHECK(open_accounts(tx, std::span(&paid_offline, 1), clock));
+  const Transfer paid{.key = "settled:" + key->str(0),
+                      .debit = accounts::kRefundsOwed,
+                      .credit = accounts::kRefundsPaidOffline,
+                      .amount = Money::fen(found->refund.amount_fen),
+                      .kind = TransferKind::posted,
+                      .pending_key = "",
+                      .reference = "refund:" + key->str(0).substr(0, 90),
+                      .memo = "owed refund paid to the buyer by " + std::string(to_string(method))};
+  CUNHUO_TRY(transfer(tx, std::span(&paid, 1), clock));
+  found->settlement = RefundSettlement{.refund_id = request.refund_id,
+                                       .method = method,
+                                       .reference = request.reference,
+                                       .amount_fen = found->refund.amount_fen,
+                                       .settled_by = request.settled_by,
+                                       .settled_at_ms = now};
+  return std::move(*found);
 }
 
 Result<int> settle_provider_refunds(db::Database& db, PaymentProvider& provider, const Clock& clock,

@@ -130,12 +130,53 @@ struct UndeliveredRefund {
   std::string reason, region_code;
   std::int64_t sent_at_ms = 0;
 };
-// Newest first, after `before_id` (a page's cursor), at most `limit`.
+// Newest first, after `before_id` (a page's cursor), at most `limit`; settled ones are done
+// and left out.
 Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
                                                            std::string_view region_code,
                                                            std::optional<std::int64_t> before_id,
                                                            int limit);
-// How many there are (the /metrics gauge).
+// How many are not settled yet (the /metrics gauge).
 Result<std::int64_t> count_undelivered_refunds(db::Session& s);
+
+// Staff record that they paid the buyer an undelivered refund another way: the ledger moves
+// it from accounts::kRefundsOwed to accounts::kRefundsPaidOffline, once, and the refund
+// leaves the list and the gauge. The whole amount owed, in one settlement.
+enum class OfflineRefundMethod { bank_transfer, cash };
+std::string_view to_string(OfflineRefundMethod method);
+std::vector<std::string> offline_refund_method_names();
+// A bank transfer's reference, or who handed the cash over where: up to this many bytes.
+inline constexpr std::size_t kMaxSettlementReferenceBytes = 200;
+inline constexpr std::string_view kNotUndelivered = "not_undelivered";
+inline constexpr std::string_view kRefundAlreadySettled = "already_settled";
+inline constexpr std::string_view kSettlementAmountMismatch = "amount_mismatch";
+
+// What staff say, as they said it (checked by settle_undelivered_refund).
+struct SettlementRequest {
+  std::int64_t refund_id = 0;
+  std::string method, reference;
+  std::int64_t amount_fen = 0;
+  std::int64_t settled_by = 0;  // the staff account
+};
+struct RefundSettlement {
+  std::int64_t refund_id = 0;
+  OfflineRefundMethod method = OfflineRefundMethod::bank_transfer;
+  std::string reference;
+  std::int64_t amount_fen = 0, settled_by = 0, settled_at_ms = 0;
+};
+// A refund the provider took, whatever its status, with its settlement if it has one (for
+// the caller's area check: region_code "" is a second payment's return, of no shop).
+struct ProviderRefundRecord {
+  UndeliveredRefund refund;  // status: any of a provider refund's
+  std::optional<RefundSettlement> settlement;
+};
+Result<std::optional<ProviderRefundRecord>> find_provider_refund(db::Session& s,
+                                                                 std::int64_t refund_id);
+// Refusals in order: no such refund (404), not abnormal or closed (409 not_undelivered),
+// settled before (409 already_settled), then the fields (400: method, reference, amount_fen
+// not the amount owed).
+Result<ProviderRefundRecord> settle_undelivered_refund(db::Session& tx,
+                                                       const SettlementRequest& request,
+                                                       const Clock& clock);
 
 }  // namespace cunhuo::payments

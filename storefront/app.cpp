@@ -578,6 +578,7 @@ void App::housekeeping() {
     if (!settled.ok()) spdlog::warn("settling refunds failed: {}", settled.error().message);
     auto closed = payments::close_provider_orders(*db_, *wechatpay_, clock_);
     if (!closed.ok()) spdlog::warn("closing provider orders failed: {}", closed.error().message);
+    if (closed.ok() && *closed > 0) dispatcher_->wake();  // a payment found paid was applied
   }
   reconcile_yesterday();
 }

@@ -830,6 +830,92 @@ Result<Response> list_undelivered_refunds(PaymentsContext& ctx, const Call& call
   return Response::json(200, w.take());
 }
 
+// The body settle_refund reads. Its shape (a named method, a reference) is checked at the
+// edge; the amount against what the refund owes, once the refund is known to be owed.
+schema::Schema settlement_request_schema() {
+  using namespace schema;
+  return object(
+      {required("method", choice(pay::offline_refund_method_names())
+                              .described("how staff paid the buyer outside WeChat Pay")),
+       required("reference",
+                text(pay::kMaxSettlementReferenceBytes, 1)
+                    .described("the bank transfer's reference, or who paid the cash where")),
+       required("amount_fen", integer(1).described("the whole amount owed"))});
+}
+
+schema::Schema settled_refund_schema() {
+  using namespace schema;
+  const Schema settlement =
+      object({required("method", choice(pay::offline_refund_method_names())),
+              required("reference", text()), required("amount_fen", integer(1)),
+              required("settled_by", id().described("the staff account")),
+              required("settled_at", utc_time())});
+  return object({required("id", id()),
+                 required("order_id", integer(0).described("0: a second payment")),
+                 required("intent_id", id()), required("amount_fen", integer(1)),
+                 required("status", choice({"abnormal", "closed"})), required("reason", text()),
+                 required("region_code", text()), required("sent_at", utc_time()),
+                 required("settlement", settlement)});
+}
+
+// A centre settles the refunds of its own county's shops; an admin any (and the returns of
+// a second payment, which belong to no shop). To anyone else the refund does not exist.
+bool settles_in_area(const Account& account, const pay::UndeliveredRefund& refund) {
+  if (account.role == Role::admin) return true;
+  return account.role == Role::county_centre && !refund.region_code.empty() &&
+         region_within(refund.region_code, account.region_code);
+}
+
+Result<pay::ProviderRefundRecord> settle_refund_as(db::Session& tx, const Account& account,
+                                                   const pay::SettlementRequest& request,
+                                                   const Clock& clock) {
+  auto found = CUNHUO_TRY(pay::find_provider_refund(tx, request.refund_id));
+  if (!found || !settles_in_area(account, found->refund)) return no_such("refund");
+  return pay::settle_undelivered_refund(tx, request, clock);
+}
+
+void write_settled_refund(JsonWriter& w, const pay::ProviderRefundRecord& r) {
+  CUNHUO_ASSERT(r.settlement);
+  const auto& u = r.refund;
+  const auto& s = *r.settlement;
+  w.begin_object().field("id", u.id).field("order_id", u.order_id);
+  w.field("intent_id", u.intent_id).field("amount_fen", u.amount_fen);
+  w.field("status", u.status).field("reason", u.reason).field("region_code", u.region_code);
+  w.field("sent_at", format_utc(u.sent_at_ms)).key("settlement").begin_object();
+  w.field("method", pay::to_string(s.method)).field("reference", s.reference);
+  w.field("amount_fen", s.amount_fen).field("settled_by", s.settled_by);
+  w.field("settled_at", format_utc(s.settled_at_ms)).end_object().end_object();
+}
+
+// Staff paid the buyer an undelivered refund another way: recorded once, with the ledger's
+// transfer, in the idempotency key's transaction.
+Result<Response> settle_refund(PaymentsContext& ctx, const Call& call) {
+  const Request& req = call.request;
+  const Account& account = call.caller();
+  const std::int64_t id = CUNHUO_TRY(path_id(req));
+  const Json doc = CUNHUO_TRY(json_body(req));  // the reader points into it
+  auto body = CUNHUO_TRY(FieldReader::root(doc));
+  CUNHUO_CHECK(body.only({"method", "reference", "amount_fen"}));
+  // The edge checked the shape; the module judges the values (bytes, the amount owed).
+  constexpr std::size_t kReadBytes = 4 * pay::kMaxSettlementReferenceBytes;
+  const pay::SettlementRequest request{
+      .refund_id = id,
+      .method = CUNHUO_TRY(body.optional_string("method", kReadBytes)).value_or(""),
+      .reference = CUNHUO_TRY(body.optional_string("reference", kReadBytes)).value_or(""),
+      .amount_fen =
+          CUNHUO_TRY(body.optional_integer("amount_fen", INT64_MIN, INT64_MAX)).value_or(0),
+      .settled_by = account.id};
+  return ctx.idempotency.run(
+      req, account.id, [&ctx, account, request](db::Session& tx) -> Result<Response> {
+        const auto settled = CUNHUO_TRY(settle_refund_as(tx, account, request, ctx.clock));
+        spdlog::info("undelivered refund {} settled by account {}: {}", settled.refund.id,
+                     account.id, pay::to_string(settled.settlement->method));
+        JsonWriter w;
+        write_settled_refund(w, settled);
+        return Response::json(201, w.take());
+      });
+}
+
 const QueryParam kReconciledCounty{
     .name = "county",
     .description =
@@ -1069,6 +1155,20 @@ void add_payments_routes(RouteTable& table, PaymentsContext ctx) {
        .summary = "Refunds the provider reported ABNORMAL or CLOSED: the buyer has not "
                   "got the money, which the books hold as owed to them",
        .handler = bind(list_undelivered_refunds)});
+  table.add({.method = "POST",
+             .pattern = "/api/v1/undelivered-refunds/:id/settlement",
+             .access = only({Role::county_centre, Role::admin}),
+             .body = Body::json,
+             .request_schema = settlement_request_schema(),
+             .response_schema = settled_refund_schema(),
+             .success_status = 201,
+             .errors = {"not_found", std::string(pay::kNotUndelivered),
+                        std::string(pay::kRefundAlreadySettled),
+                        std::string(pay::kSettlementAmountMismatch), "invalid_length"},
+             .summary = "Record that staff paid the buyer an undelivered refund another way "
+                        "(bank transfer or cash): the books move it out of what is owed, once",
+             .handler = bind_logged(settle_refund),
+             .idempotent_post = true});
   table.add({.method = "GET",
              .pattern = "/api/v1/reconciliations/:date",
              .access = only({Role::county_centre, Role::admin}),

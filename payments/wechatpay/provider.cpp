@@ -675,6 +675,16 @@ Result<CloseOutcome> WechatPayProvider::close_payment(std::int64_t intent_id) {
   return provider_error(answer.status, "the close");
 }
 
+Result<std::optional<ProviderPaid>> WechatPayProvider::query_paid(std::int64_t intent_id) {
+  auto known = CUNHUO_TRY(query(intent_id, false));
+  if (!known || (known->trade_state != kSuccess && known->trade_state != kRefund))
+    return std::optional<ProviderPaid>();
+  return std::optional<ProviderPaid>(ProviderPaid{.provider_ref = known->transaction_id,
+                                                  .amount = Money::fen(known->total),
+                                                  .currency = known->currency,
+                                                  .paid_at_ms = epoch_ms_of(known->success_time)});
+}
+
 Result<ProviderRefund> WechatPayProvider::refund(std::int64_t intent_id, Money amount,
                                                  const std::string& refund_key) {
   // The refund names the order's total: the provider's, as it was paid.

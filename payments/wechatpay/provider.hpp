@@ -136,6 +136,8 @@ class WechatPayProvider final : public PaymentProvider {
   // One close; a refused close is decided by the order's state (one query): paid, or
   // closed (closed, revoked or never made).
   Result<CloseOutcome> close_payment(std::int64_t intent_id) override;
+  // One query (housekeeping asks again later): SUCCESS or REFUND is paid.
+  Result<std::optional<ProviderPaid>> query_paid(std::int64_t intent_id) override;
   Result<RefundRecord> query_refund(const std::string& refund_key);
   // Downloads /v3/certificates and trusts every certificate in it (old ones stay trusted
   // until they expire, so a rotation at the provider loses no notification).

@@ -1,9 +1,11 @@
 // The provider's order of a payment that can no longer be paid is closed there: when the
 // checkout's payment window runs out (its stock went back) and when a new intent replaces a
 // failed one. Closing runs in housekeeping, off the buyer's request, again later when the
-// provider fails; a payment that came first is kept and goes back to the buyer.
+// provider fails; a payment that came first is applied at once (or was by its notification),
+// once, and goes back to the buyer.
 #include "core/config.hpp"
 #include "payments/closes.hpp"
+#include "payments/ledger.hpp"
 #include "payments/wechatpay/provider.hpp"
 #include "tests/support/flows.hpp"
 #include "tests/support/server.hpp"
@@ -117,7 +119,16 @@ STORE_TEST("a close the provider fails is tried again after its back-off, not be
   CHECK(state_at_provider(server, o.intent) == "CLOSED");
 }
 
-STORE_TEST("an order paid before its close keeps the payment, which goes back to the buyer",
+std::int64_t payments_taken(TestServer& server) {
+  return server.count("SELECT COUNT(*) FROM ledger_transfers WHERE transfer_key LIKE 'pay:%'");
+}
+
+std::int64_t refunds_of(TestServer& server, std::int64_t order) {
+  return server.count("SELECT COUNT(*) FROM provider_refunds WHERE order_id = " +
+                      std::to_string(order) + " AND amount_fen = 7960");
+}
+
+STORE_TEST("a close that finds the order paid applies the payment at once, and it goes back",
            "[http][payments][closes]") {
   TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
   HttpClient c(server.port());
@@ -126,16 +137,59 @@ STORE_TEST("an order paid before its close keeps the payment, which goes back to
   const Opened o = open_payment(server, c, consumer);
   REQUIRE(on_pay_page(o.pay_url).status == 200);  // paid; the notification not yet sent
   let_window_pass(server);
+  // Sends the close (if the every-second pass has not already): it is refused (ORDERPAID),
+  // and the order is queried.
   server.app().housekeep_now();
   CHECK(close_of(server, o.intent)->status == "paid");
   CHECK(state_at_provider(server, o.intent) == "SUCCESS");
-  // The notification still applies the payment; the order was cancelled, so it goes back.
+  CHECK(payments_taken(server) == 1);  // no notification has come
+  REQUIRE(server.app().dispatcher().drain().ok());
+  CHECK(refunds_of(server, o.bought.order) == 1);  // the order was cancelled: it goes back
+  CHECK(order_status(c, consumer, o.bought.order) == "cancelled");
+  // The notification comes after: it finds the intent paid and changes nothing.
   CHECK(deliver_notifications(server) >= 1);
   REQUIRE(server.app().dispatcher().drain().ok());
-  CHECK(server.count("SELECT COUNT(*) FROM ledger_transfers WHERE transfer_key LIKE 'pay:%'") == 1);
-  CHECK(server.count("SELECT COUNT(*) FROM provider_refunds WHERE order_id = " +
-                     std::to_string(o.bought.order) + " AND amount_fen = 7960") == 1);
+  CHECK(payments_taken(server) == 1);
+  CHECK(refunds_of(server, o.bought.order) == 1);
+  REQUIRE(server.app().db().read([](db::Session& s) { return payments::check_ledger(s); }).ok());
+}
+
+STORE_TEST("a payment notified before its order's close is refused as paid moves money once",
+           "[http][payments][closes]") {
+  TestServer server(store_kind, kTestSeed, {}, ServerClock::manual);
+  HttpClient c(server.port());
+  server.app().payment_sandbox()->hold_background_delivery(true);
+  const std::string consumer = server.login(kConsumer);
+  const Opened o = open_payment(server, c, consumer);
+  REQUIRE(on_pay_page(o.pay_url).status == 200);
+  // The first close fails (the provider's store answers 500), so it waits for its back-off.
+  auto books = sandbox_books(server);
+  auto rename = [&](const char* from, const char* to) {
+    REQUIRE(books
+                ->write([&](db::Session& tx) {
+                  return tx.exec_script(std::string("ALTER TABLE ") + from + " RENAME TO " + to);
+                })
+                .ok());
+  };
+  rename("sb_orders", "sb_orders_away");
+  let_window_pass(server);
+  server.app().housekeep_now();
+  rename("sb_orders_away", "sb_orders");
+  REQUIRE(close_of(server, o.intent)->status == "pending");
+  // Meanwhile the notification applies the payment; the cancelled order's money goes back.
+  CHECK(deliver_notifications(server) >= 1);
+  REQUIRE(server.app().dispatcher().drain().ok());
+  CHECK(payments_taken(server) == 1);
+  CHECK(refunds_of(server, o.bought.order) == 1);
+  // The close, tried again, is refused as paid: the query finds the payment applied already.
+  server.advance(std::chrono::milliseconds(payments::kCloseRetryBaseMs));
+  server.app().housekeep_now();
+  CHECK(close_of(server, o.intent)->status == "paid");
+  REQUIRE(server.app().dispatcher().drain().ok());
+  CHECK(payments_taken(server) == 1);
+  CHECK(refunds_of(server, o.bought.order) == 1);
   CHECK(order_status(c, consumer, o.bought.order) == "cancelled");
+  REQUIRE(server.app().db().read([](db::Session& s) { return payments::check_ledger(s); }).ok());
 }
 
 STORE_TEST("an intent replaced after its payment failed has its provider order closed",
