@@ -487,16 +487,20 @@ namespace {
 
 bool undelivered(std::string_view status) { return status == "abnormal" || status == "closed"; }
 
+// The first eight columns of an undelivered refund's row, in the lists' order.
+UndeliveredRefund undelivered_refund_row(const db::Row& r) {
+  return UndeliveredRefund{.id = r.i64(0),
+                           .order_id = r.i64(1),
+                           .intent_id = r.i64(2),
+                           .amount_fen = r.i64(3),
+                           .status = r.str(4),
+                           .reason = r.str(5),
+                           .region_code = r.str(6),
+                           .sent_at_ms = r.i64(7)};
+}
+
 ProviderRefundRecord provider_refund_row(const db::Row& r) {
-  ProviderRefundRecord out{.refund = UndeliveredRefund{.id = r.i64(0),
-                                                       .order_id = r.i64(1),
-                                                       .intent_id = r.i64(2),
-                                                       .amount_fen = r.i64(3),
-                                                       .status = r.str(4),
-                                                       .reason = r.str(5),
-                                                       .region_code = r.str(6),
-                                                       .sent_at_ms = r.i64(7)},
-                           .settlement = std::nullopt};
+  ProviderRefundRecord out{.refund = undelivered_refund_row(r), .settlement = std::nullopt};
   if (!r.is_null(8))
     out.settlement = RefundSettlement{
         .refund_id = r.i64(0),
@@ -555,14 +559,7 @@ Result<std::vector<UndeliveredRefund>> undelivered_refunds(db::Session& s,
   sql += " ORDER BY r.id DESC LIMIT " + std::to_string(limit);
   std::vector<UndeliveredRefund> out;
   for (const auto& r : CUNHUO_TRY(s.query_with(sql, args)))
-    out.push_back(UndeliveredRefund{.id = r.i64(0),
-                                    .order_id = r.i64(1),
-                                    .intent_id = r.i64(2),
-                                    .amount_fen = r.i64(3),
-                                    .status = r.str(4),
-                                    .reason = r.str(5),
-                                    .region_code = r.str(6),
-                                    .sent_at_ms = r.i64(7)});
+    out.push_back(undelivered_refund_row(r));
   return out;
 }
 
