@@ -142,6 +142,7 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
   }
   CHECK((status == 503 || status == 0));
   int finished = 0, turned_away = 0;
+  std::string statuses;  // for the report of a failure
   for (auto& client : logins) {
     int login_status = 0;
     try {
@@ -149,11 +150,13 @@ TEST_CASE("on SIGTERM new requests get 503, logins in flight finish, and the sto
     } catch (const std::exception&) {
       login_status = 0;  // not taken before the listener closed
     }
+    statuses += std::to_string(login_status) + " ";
     finished += login_status == 201 ? 1 : 0;
     turned_away += (login_status == 503 || login_status == 0) ? 1 : 0;
   }
   INFO("logins finished during the drain: " << finished << " of " << kLogins << ", "
-                                            << logins_in_flight << " seen in flight");
+                                            << logins_in_flight << " seen in flight; answers "
+                                            << statuses);
   CHECK(finished + turned_away == kLogins);  // each finished or was turned away whole
   CHECK(finished >= logins_in_flight);       // every login in flight finishes
   CHECK(service->wait_exit(std::chrono::seconds(30)) == 0);
