@@ -129,21 +129,22 @@ std::optional<std::int64_t> RateLimiter::blocked(const std::string& key) {
   return local_blocked(key);
 }
 
+// The process counts every event too, even when the store counts it: should the store fail
+// later, the fallback then judges by this process's real history, not by an empty map.
 void RateLimiter::record(const std::string& key) {
-  if (store_ != nullptr) {
-    if (stored_count(key, kUncapped).ok()) return;
-    spdlog::warn("rate limit {}: the store's count failed, this process counts", name_);
-  }
   local_record(key);
+  if (store_ != nullptr && !stored_count(key, kUncapped).ok())
+    spdlog::warn("rate limit {}: the store's count failed, this process counts", name_);
 }
 
 std::optional<std::int64_t> RateLimiter::take(const std::string& key) {
+  const auto local = local_take(key);
   if (store_ != nullptr) {
     auto stored = stored_count(key, limit_.max_events);
-    if (stored.ok()) return *stored;
+    if (stored.ok()) return *stored;  // every process's count: at least this one's
     spdlog::warn("rate limit {}: the store's count failed, this process counts", name_);
   }
-  return local_take(key);
+  return local;
 }
 
 void RateLimiter::reset(const std::string& key) {
