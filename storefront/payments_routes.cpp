@@ -862,8 +862,9 @@ schema::Schema settled_refund_schema() {
 // a second payment, which belong to no shop). To anyone else the refund does not exist.
 bool settles_in_area(const Account& account, const pay::UndeliveredRefund& refund) {
   if (account.role == Role::admin) return true;
+  // An account without an area settles nothing: an empty area would be a prefix of every code.
   return account.role == Role::county_centre && !refund.region_code.empty() &&
-         region_within(refund.region_code, account.region_code);
+         !account.region_code.empty() && region_within(refund.region_code, account.region_code);
 }
 
 Result<pay::ProviderRefundRecord> settle_refund_as(db::Session& tx, const Account& account,
